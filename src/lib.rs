@@ -1,0 +1,34 @@
+//! adebox: an on-premises Apple Automated Device Enrollment (ADE) appliance.
+//!
+//! One binary, run by systemd, that holds a site's Apple server tokens, syncs the devices Apple
+//! assigned to it, defines and assigns enrollment profiles, serves the device-facing enrollment
+//! endpoints, and serves its own admin page over TLS. Everything is stored in one redb file.
+//!
+//! The module tree follows `../shared/design.md`; arrows point inward only:
+//!
+//! - **pure** (no I/O, no async runtime): [`apple`] (Apple wire formats), [`crypto`] (keys,
+//!   certificates, CMS, secrets), [`clock`].
+//! - **infrastructure**: [`store`] (redb handle, schema version, migrations, backup),
+//!   [`config`] (the bootstrap TOML file), [`outbound`] (HTTP clients), [`tls`] (the server
+//!   certificate and the rustls configuration), [`urls`] (externally visible URLs),
+//!   [`logging`] (journald or stderr).
+//! - **domain** (each owns its tables, errors and a small service API), in call order:
+//!   [`audit`], [`admin`], [`tokens`], [`devices`], [`depclient`], [`push`], [`sync`],
+//!   [`profiles`], [`acme`], [`enroll`], [`mdm`]. A module calls only those before it.
+//! - **edges**: [`http`] (actix-web: admin page, JSON API, device routes), [`sim`] (the Apple
+//!   simulators used by sandbox mode and tests), [`daemon`] (composition root), [`control`]
+//!   (the local control socket used by `adebox admin …`), [`cli`].
+
+pub mod apple;
+pub mod clock;
+pub mod crypto;
+
+pub mod outbound;
+
+
+pub mod sim;
+
+/// The product version, as shown by `adebox version`, the status API and the User-Agent.
+pub fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}

@@ -1,0 +1,1 @@
+//! The one builder for outbound HTTP clients (timeouts, user agent, trust roots).
