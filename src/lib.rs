@@ -22,6 +22,8 @@
 pub mod apple;
 pub mod clock;
 pub mod crypto;
+#[doc(hidden)]
+pub mod fixtures;
 
 pub mod outbound;
 
