@@ -1,0 +1,242 @@
+//! The appliance's own certificate authority and what it issues.
+//!
+//! On first start the daemon creates an ECDSA P-384 CA (ten years) and issues the TLS server
+//! certificate from it; later issues use the same authority for device identities. Issued
+//! server certificates follow Apple's rules for TLS that devices trust (ECDSA P-256, SHA-2,
+//! names in SAN, EKU serverAuth, validity ≤ 825 days). The simulators use this module too, to
+//! make their own stand-in authorities.
+
+use crate::crypto::Secret;
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+    IsCa, Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384,
+    SanType, SerialNumber,
+};
+use sha2::{Digest, Sha256};
+use std::net::IpAddr;
+use time::{Duration, OffsetDateTime};
+
+/// Longest server certificate lifetime Apple devices accept.
+pub const MAX_SERVER_CERT_DAYS: i64 = 825;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaError {
+    #[error("certificate generation failed: {0}")]
+    Generate(#[from] rcgen::Error),
+    #[error("the certificate is not valid PEM or DER: {0}")]
+    BadCertificate(String),
+    #[error("the private key is not a PEM key this appliance can use: {0}")]
+    BadKey(String),
+    #[error("`{0}` is neither a DNS name nor an IP address")]
+    BadName(String),
+}
+
+/// A certificate authority: its certificate and signing key.
+pub struct Authority {
+    cert_pem: String,
+    cert_der: Vec<u8>,
+    issuer: Issuer<'static, KeyPair>,
+    key_pem: Secret<String>,
+}
+
+/// A certificate with its freshly generated private key.
+pub struct Issued {
+    pub cert_pem: String,
+    pub key_pem: Secret<String>,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+}
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authority").field("fingerprint", &self.fingerprint_sha256()).finish()
+    }
+}
+
+impl Authority {
+    /// Creates a new self-signed CA valid from an hour before `now` for `validity`.
+    pub fn generate(
+        common_name: &str,
+        now: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<Self, CaError> {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = distinguished_name(common_name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        params.not_before = now - Duration::hours(1);
+        params.not_after = now + validity;
+        params.serial_number = Some(random_serial());
+        let cert = params.self_signed(&key)?;
+        let key_pem = Secret::new(key.serialize_pem());
+        Self::from_pem(&cert.pem(), key_pem.expose())
+    }
+
+    /// Loads a CA from its certificate and private key (PKCS#8 PEM).
+    pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Self, CaError> {
+        let key = KeyPair::from_pem(key_pem).map_err(|e| CaError::BadKey(e.to_string()))?;
+        let cert_der = pem_to_der(cert_pem)?;
+        let issuer = Issuer::from_ca_cert_der(&cert_der.clone().into(), key)
+            .map_err(|e| CaError::BadCertificate(e.to_string()))?;
+        Ok(Authority {
+            cert_pem: cert_pem.to_string(),
+            cert_der,
+            issuer,
+            key_pem: Secret::new(key_pem.to_string()),
+        })
+    }
+
+    pub fn cert_pem(&self) -> &str {
+        &self.cert_pem
+    }
+
+    pub fn cert_der(&self) -> &[u8] {
+        &self.cert_der
+    }
+
+    /// The CA private key as PKCS#8 PEM, for storing it (0600) in the data directory.
+    pub fn key_pem(&self) -> &Secret<String> {
+        &self.key_pem
+    }
+
+    /// SHA-256 of the certificate DER as colon-separated upper-case hex, as browsers show it.
+    pub fn fingerprint_sha256(&self) -> String {
+        fingerprint_sha256(&self.cert_der)
+    }
+
+    /// Issues a TLS server certificate for `names` (DNS names and IP addresses), with a new
+    /// ECDSA P-256 key, valid from an hour before `now` for `validity` (capped at 825 days).
+    pub fn issue_server(
+        &self,
+        names: &[String],
+        now: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<Issued, CaError> {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+        let mut params = CertificateParams::default();
+        let first = names.first().cloned().unwrap_or_else(|| "adebox".to_string());
+        params.distinguished_name = distinguished_name(&first);
+        params.subject_alt_names = names.iter().map(|n| san(n)).collect::<Result<_, _>>()?;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.use_authority_key_identifier_extension = true;
+        params.not_before = now - Duration::hours(1);
+        params.not_after = now + validity.min(Duration::days(MAX_SERVER_CERT_DAYS) - Duration::hours(2));
+        params.serial_number = Some(random_serial());
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Issued {
+            cert_pem: cert.pem(),
+            key_pem: Secret::new(key.serialize_pem()),
+            not_before: params.not_before,
+            not_after: params.not_after,
+        })
+    }
+}
+
+fn distinguished_name(common_name: &str) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::OrganizationName, "adebox");
+    dn.push(DnType::CommonName, common_name);
+    dn
+}
+
+fn san(name: &str) -> Result<SanType, CaError> {
+    if let Ok(ip) = name.parse::<IpAddr>() {
+        return Ok(SanType::IpAddress(ip));
+    }
+    if !is_dns_name(name) {
+        return Err(CaError::BadName(name.to_string()));
+    }
+    let dns = name.to_string().try_into().map_err(|_| CaError::BadName(name.to_string()))?;
+    Ok(SanType::DnsName(dns))
+}
+
+/// RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, each at
+/// most 63 characters, 253 in all. No wildcards: the appliance names itself exactly.
+pub fn is_dns_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// A random positive 128-bit serial (RFC 5280 §4.1.2.2: positive, at most 20 octets).
+fn random_serial() -> SerialNumber {
+    let mut bytes = crate::crypto::random_bytes::<16>();
+    bytes[0] &= 0x7f;
+    bytes[0] |= 0x01; // never a leading zero octet, so the DER encoding keeps all 16 bytes
+    SerialNumber::from_slice(&bytes)
+}
+
+/// Decodes the first certificate of a PEM text.
+pub fn pem_to_der(pem: &str) -> Result<Vec<u8>, CaError> {
+    use rustls_pki_types::pem::PemObject;
+    rustls_pki_types::CertificateDer::from_pem_slice(pem.as_bytes())
+        .map(|c| c.to_vec())
+        .map_err(|e| CaError::BadCertificate(format!("{e:?}")))
+}
+
+/// SHA-256 of DER bytes as colon-separated upper-case hex.
+pub fn fingerprint_sha256(der: &[u8]) -> String {
+    let digest = Sha256::digest(der);
+    digest.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn issues_a_server_certificate_apple_devices_accept() {
+        let now = datetime!(2026-11-24 12:00 UTC);
+        let ca = Authority::generate("adebox test CA", now, Duration::days(3650)).unwrap();
+        let names = vec!["adebox.example.org".to_string(), "192.0.2.10".to_string()];
+        let issued = ca.issue_server(&names, now, Duration::days(2000)).unwrap();
+        assert!(issued.not_after - issued.not_before <= Duration::days(MAX_SERVER_CERT_DAYS));
+
+        let der = pem_to_der(&issued.cert_pem).unwrap();
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+        let eku = cert.extended_key_usage().unwrap().unwrap().value;
+        assert!(eku.server_auth);
+        let sans = cert.subject_alternative_name().unwrap().unwrap().value;
+        assert_eq!(sans.general_names.len(), 2);
+        assert_eq!(cert.signature_algorithm.algorithm.to_id_string(), "1.2.840.10045.4.3.3");
+        let (_, ca_cert) = x509_parser::parse_x509_certificate(ca.cert_der()).unwrap();
+        cert.verify_signature(Some(ca_cert.public_key())).unwrap();
+    }
+
+    #[test]
+    fn a_reloaded_authority_keeps_issuing_under_the_same_certificate() {
+        let now = datetime!(2026-11-24 12:00 UTC);
+        let ca = Authority::generate("adebox test CA", now, Duration::days(3650)).unwrap();
+        let again = Authority::from_pem(ca.cert_pem(), ca.key_pem().expose()).unwrap();
+        assert_eq!(again.fingerprint_sha256(), ca.fingerprint_sha256());
+        let issued = again.issue_server(&["a.example".into()], now, Duration::days(397)).unwrap();
+        let der = pem_to_der(&issued.cert_pem).unwrap();
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+        let (_, ca_cert) = x509_parser::parse_x509_certificate(ca.cert_der()).unwrap();
+        cert.verify_signature(Some(ca_cert.public_key())).unwrap();
+    }
+
+    #[test]
+    fn refuses_names_that_are_not_dns_or_ip() {
+        let now = datetime!(2026-11-24 12:00 UTC);
+        let ca = Authority::generate("adebox test CA", now, Duration::days(10)).unwrap();
+        assert!(ca.issue_server(&["bad name!".into()], now, Duration::days(1)).is_err());
+        assert!(ca.issue_server(&["-a.example".into()], now, Duration::days(1)).is_err());
+        assert!(ca.issue_server(&["a..example".into()], now, Duration::days(1)).is_err());
+        assert!(ca.issue_server(&["adebox.local".into()], now, Duration::days(1)).is_ok());
+    }
+}
