@@ -26,6 +26,7 @@ pub mod crypto;
 pub mod fixtures;
 
 pub mod outbound;
+pub mod store;
 
 
 pub mod sim;

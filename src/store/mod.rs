@@ -1,0 +1,230 @@
+//! The one redb file (`adebox.redb` in the data directory): opening, the schema version and
+//! migrations, running transactions off the async threads, and consistent backups.
+//!
+//! Owns the table `store.meta`. Every other table belongs to one domain module, is named
+//! `module.what`, and — a store-wide rule — maps byte keys to byte values
+//! (`TableDefinition<&[u8], &[u8]>`, made with [`table`]): keys are encoded by their owner
+//! (big-endian integers sort), values are serde JSON of the owner's stored-record types. The
+//! uniform shape lets [`backup`] copy every table without knowing its owner.
+//!
+//! One write transaction per logical change (../shared/design.md rule 4): callers hand
+//! [`Store::write`] a closure that does all of the change and the store commits once.
+//! Every commit uses redb's quick-repair mode, so recovery after a crash is immediate and a
+//! torn commit rolls back to the previous one.
+
+pub mod backup;
+mod codec;
+mod migrate;
+
+pub use backup::{backup, restore};
+pub use codec::{decode, encode, get, put};
+
+use redb::{Database, ReadTransaction, ReadableDatabase, TableDefinition, WriteTransaction};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// File name of the store inside the data directory.
+pub const FILE_NAME: &str = "adebox.redb";
+
+/// A table of the store: byte keys to byte values (see the module docs).
+pub type Table = TableDefinition<'static, &'static [u8], &'static [u8]>;
+
+/// Declares a table; `name` is `module.what`.
+pub const fn table(name: &'static str) -> Table {
+    TableDefinition::new(name)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the store {path} was written by a newer adebox (schema version {found}, this version \
+         understands up to {supported}); install that newer adebox again, or restore a backup \
+         made by this version. Nothing was changed."
+    )]
+    NewerSchema { path: PathBuf, found: u32, supported: u32 },
+    #[error(
+        "the store {path} is damaged or is not an adebox database ({detail}). Restore it from a \
+         backup (`adebox admin backup` makes one), or move the file away to start empty. \
+         Nothing was changed."
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "the store {path} is in use by another process (is the adebox daemon already running? \
+         `systemctl status adebox`)"
+    )]
+    InUse { path: PathBuf },
+    #[error("cannot open the store {path}: {detail}")]
+    Open { path: PathBuf, detail: String },
+    #[error("store error: {0}")]
+    Redb(String),
+    #[error("a stored record of {table} could not be decoded: {detail}")]
+    Decode { table: String, detail: String },
+    #[error("the store task stopped unexpectedly")]
+    TaskFailed,
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Redb(e.to_string())
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::Error,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::CompactionError
+);
+
+/// The store handle: cheap to clone, shared by every domain service.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+    path: Arc<PathBuf>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) `<data_dir>/adebox.redb`, refuses a newer or damaged file without
+    /// changing it, and brings an older schema up to date in one transaction. Blocking.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        let path = data_dir.join(FILE_NAME);
+        let db = open_database(&path)?;
+        migrate::bring_up_to_date(&db, &path)?;
+        Ok(Store { db: Arc::new(db), path: Arc::new(path) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in a read transaction (a consistent snapshot) on the blocking pool.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&ReadTransaction) -> Result<T, E> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.read_blocking(f))
+            .await
+            .map_err(|_| E::from(StoreError::TaskFailed))?
+    }
+
+    /// Runs `f` in one write transaction on the blocking pool; commits when `f` returns `Ok`,
+    /// rolls everything back when it returns `Err`.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T, E> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.write_blocking(f))
+            .await
+            .map_err(|_| E::from(StoreError::TaskFailed))?
+    }
+
+    /// [`Store::read`] for code already off the async threads (CLI, startup).
+    pub fn read_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: FnOnce(&ReadTransaction) -> Result<T, E>,
+    {
+        let rtx = self.db.begin_read().map_err(|e| E::from(e.into()))?;
+        f(&rtx)
+    }
+
+    /// [`Store::write`] for code already off the async threads (CLI, startup).
+    pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: FnOnce(&WriteTransaction) -> Result<T, E>,
+    {
+        let mut wtx = self.db.begin_write().map_err(|e| E::from(e.into()))?;
+        wtx.set_quick_repair(true);
+        let value = f(&wtx)?; // dropping an uncommitted transaction aborts it
+        wtx.commit().map_err(|e| E::from(e.into()))?;
+        Ok(value)
+    }
+
+    /// Writes a consistent copy of the whole store to `dest` (see [`backup`]). Blocking.
+    pub fn backup_to(&self, dest: &Path) -> Result<u64, StoreError> {
+        let rtx = self.db.begin_read()?;
+        backup::copy_snapshot(&rtx, dest)
+    }
+}
+
+/// Opens the database file, classifying failures into messages an admin can act on.
+///
+/// An existing file is first opened read-only to check its schema version, because a
+/// writable open already writes to the file; a newer or damaged file is refused untouched.
+fn open_database(path: &Path) -> Result<Database, StoreError> {
+    if !path.exists() {
+        return builder().create(path).map_err(|e| classify_open_error(path, e));
+    }
+    match builder().open_read_only(path) {
+        Ok(ro) => {
+            migrate::refuse_newer(&ro, path)?;
+            drop(ro);
+        }
+        // Left by a crash: only a writable open can repair it; the version is checked after.
+        Err(redb::DatabaseError::RepairAborted) => {}
+        Err(e) => return Err(classify_open_error(path, e)),
+    }
+    builder().open(path).map_err(|e| classify_open_error(path, e))
+}
+
+pub(crate) fn builder() -> redb::Builder {
+    let mut b = Database::builder();
+    // One daemon writes; `adebox admin backup` may open the file read-only at the same time
+    // and copy a consistent snapshot.
+    b.set_concurrency_mode(redb::ConcurrencyMode::SingleWriter);
+    b
+}
+
+pub(crate) fn classify_open_error(path: &Path, e: redb::DatabaseError) -> StoreError {
+    let path = path.to_path_buf();
+    match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse { path },
+        redb::DatabaseError::Storage(redb::StorageError::Corrupted(detail)) => {
+            StoreError::Corrupt { path, detail }
+        }
+        redb::DatabaseError::Storage(redb::StorageError::Io(io))
+            if io.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
+            StoreError::Open {
+                path,
+                detail: format!(
+                    "permission denied ({io}); the daemon's user must own the data directory \
+                     (config key `data_dir`)"
+                ),
+            }
+        }
+        redb::DatabaseError::UpgradeRequired(v) => StoreError::Corrupt {
+            path,
+            detail: format!("file format {v} is not one this version reads"),
+        },
+        other => {
+            let detail = other.to_string();
+            if detail.contains("magic") || detail.contains("corrupt") || detail.contains("Invalid") {
+                StoreError::Corrupt { path, detail }
+            } else {
+                StoreError::Open { path, detail }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

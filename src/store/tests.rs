@@ -1,0 +1,123 @@
+use super::*;
+use redb::ReadableTableMetadata;
+
+const T: Table = table("test.things");
+
+#[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+struct Thing {
+    name: String,
+}
+
+fn put_thing(store: &Store, key: &str, name: &str) {
+    store
+        .write_blocking(|wtx| {
+            let mut t = wtx.open_table(T)?;
+            put(&mut t, key.as_bytes(), &Thing { name: name.into() })
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_new_store_gets_the_current_schema_and_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    put_thing(&store, "a", "first");
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    let got: Option<Thing> = store
+        .read_blocking(|rtx| {
+            let t = rtx.open_table(T)?;
+            get(&t, b"a")
+        })
+        .unwrap();
+    assert_eq!(got, Some(Thing { name: "first".into() }));
+}
+
+#[test]
+fn a_failed_change_is_rolled_back_entirely() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let r: Result<(), StoreError> = store.write_blocking(|wtx| {
+        let mut t = wtx.open_table(T)?;
+        put(&mut t, b"x", &Thing { name: "half".into() })?;
+        Err(StoreError::TaskFailed)
+    });
+    assert!(r.is_err());
+    let n = store
+        .read_blocking(|rtx| match rtx.open_table(T) {
+            Ok(t) => Ok::<_, StoreError>(t.len()?),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
+            Err(e) => Err(e.into()),
+        })
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn refuses_a_store_from_a_newer_version_without_touching_it() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path()).unwrap());
+    let path = dir.path().join(FILE_NAME);
+    {
+        let db = builder().open(&path).unwrap();
+        migrate::force_schema_version(&db, migrate::SCHEMA_VERSION + 1);
+    }
+    let before = std::fs::read(&path).unwrap();
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::NewerSchema { .. }), "{err}");
+    assert!(err.to_string().contains("newer adebox"));
+    assert!(std::fs::read(&path).unwrap() == before, "the file changed");
+}
+
+#[test]
+fn refuses_a_damaged_file_without_touching_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE_NAME);
+    let garbage: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&path, &garbage).unwrap();
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("damaged"));
+    assert!(std::fs::read(&path).unwrap() == garbage, "the file changed");
+}
+
+#[test]
+fn backup_copies_a_consistent_snapshot_while_the_store_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for i in 0..100 {
+        put_thing(&store, &format!("k{i:03}"), "v");
+    }
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("backup.redb");
+    // The daemon keeps the store open: the backup opens it read-only beside it.
+    let copied = backup(dir.path(), &dest).unwrap();
+    assert!(copied >= 100);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&dest).unwrap().permissions().mode() & 0o777, 0o600);
+
+    let restored_dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&dest, restored_dir.path().join(FILE_NAME)).unwrap();
+    let restored = Store::open(restored_dir.path()).unwrap();
+    let n = restored.read_blocking(|rtx| Ok::<_, StoreError>(rtx.open_table(T)?.len()?)).unwrap();
+    assert_eq!(n, 100);
+}
+
+#[test]
+fn restore_replaces_the_store_and_keeps_the_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    put_thing(&store, "a", "from backup");
+    let dest = dir.path().join("b.redb");
+    store.backup_to(&dest).unwrap();
+    put_thing(&store, "a", "later change");
+    // Refused while the store is open (the daemon runs).
+    assert!(matches!(restore(dir.path(), &dest), Err(StoreError::InUse { .. })));
+    drop(store);
+    let kept = restore(dir.path(), &dest).unwrap();
+    assert!(kept.exists());
+    let store = Store::open(dir.path()).unwrap();
+    let got: Option<Thing> =
+        store.read_blocking(|rtx| get(&rtx.open_table(T)?, b"a")).unwrap();
+    assert_eq!(got.unwrap().name, "from backup");
+}
