@@ -25,8 +25,13 @@ pub mod crypto;
 #[doc(hidden)]
 pub mod fixtures;
 
+pub mod config;
+pub mod logging;
 pub mod outbound;
 pub mod store;
+
+pub mod admin;
+pub mod audit;
 
 
 pub mod sim;

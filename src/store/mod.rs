@@ -81,6 +81,23 @@ from_redb!(
     redb::CompactionError
 );
 
+/// Lets a domain error enum with a `Store(StoreError)` variant take redb errors with `?`
+/// inside store closures: `store::redb_errors_into!(AdminError);`.
+macro_rules! redb_errors_into {
+    ($target:ty) => {
+        $crate::store::redb_errors_into!(@each $target; redb::Error, redb::TransactionError,
+            redb::TableError, redb::StorageError, redb::CommitError);
+    };
+    (@each $target:ty; $($t:ty),*) => {$(
+        impl From<$t> for $target {
+            fn from(e: $t) -> Self {
+                <$target>::from($crate::store::StoreError::from(e))
+            }
+        }
+    )*};
+}
+pub(crate) use redb_errors_into;
+
 /// The store handle: cheap to clone, shared by every domain service.
 #[derive(Clone)]
 pub struct Store {

@@ -1,0 +1,160 @@
+//! Admin accounts, first-run setup, sessions with CSRF tokens, login throttling and API
+//! tokens for scripts.
+//!
+//! Owns the tables `admin.users`, `admin.sessions`, `admin.api_tokens`,
+//! `admin.api_token_by_hash` and `admin.meta`. Every change writes its audit entry in the
+//! same transaction. Knows nothing of HTTP: the edge passes client addresses and cookie
+//! values in, and gets typed errors back.
+
+mod api_tokens;
+mod password;
+mod records;
+mod sessions;
+mod throttle;
+mod users;
+
+pub use api_tokens::{ApiTokenInfo, NewApiToken};
+pub use password::HashCost;
+pub use sessions::Session;
+pub use throttle::ThrottlePolicy;
+pub use users::UserInfo;
+
+use crate::clock::Clock;
+use crate::crypto::Secret;
+use crate::store::{Store, StoreError};
+use std::sync::{Arc, Mutex};
+use time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("too many failed sign-ins from this address; try again in {} minutes", .retry_after.whole_minutes().max(1))]
+    LockedOut { retry_after: Duration },
+    #[error("the setup code is wrong; the current code is in the daemon log (journalctl -u adebox)")]
+    BadSetupCode,
+    #[error("setup is already done; sign in instead")]
+    SetupDone,
+    #[error("{message}")]
+    Validation { field: &'static str, message: String },
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+crate::store::redb_errors_into!(AdminError);
+
+/// Who is acting, as the edge established it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Principal {
+    /// A signed-in admin (session cookie); `csrf_token` must accompany changes.
+    Session { username: String, csrf_token: String },
+    /// A script with an API token.
+    ApiToken { id: String, name: String },
+}
+
+impl Principal {
+    pub fn actor(&self) -> crate::audit::Actor {
+        match self {
+            Principal::Session { username, .. } => crate::audit::Actor::Admin(username.clone()),
+            Principal::ApiToken { name, .. } => crate::audit::Actor::ApiToken(name.clone()),
+        }
+    }
+}
+
+/// Tunables; production uses the defaults.
+#[derive(Clone, Debug)]
+pub struct AdminOptions {
+    pub hash_cost: HashCost,
+    pub throttle: ThrottlePolicy,
+    pub session_lifetime: Duration,
+}
+
+impl Default for AdminOptions {
+    fn default() -> Self {
+        AdminOptions {
+            hash_cost: HashCost::PRODUCTION,
+            throttle: ThrottlePolicy::default(),
+            session_lifetime: Duration::hours(12),
+        }
+    }
+}
+
+/// The admin service handle (cheap to clone).
+#[derive(Clone)]
+pub struct Admin {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    clock: Clock,
+    options: AdminOptions,
+    throttle: throttle::LoginThrottle,
+    /// The one-time setup code while no admin exists. In memory only: a restart prints a
+    /// new one, and it never reaches the store or a backup.
+    setup_code: Mutex<Option<Secret<String>>>,
+}
+
+impl Admin {
+    pub fn new(store: Store, clock: Clock, options: AdminOptions) -> Admin {
+        let throttle = throttle::LoginThrottle::new(options.throttle);
+        Admin {
+            inner: Arc::new(Inner { store, clock, options, throttle, setup_code: Mutex::new(None) }),
+        }
+    }
+
+    /// When no admin exists yet, makes a fresh one-time setup code and returns it for the log.
+    pub async fn prepare_setup_code(&self) -> Result<Option<Secret<String>>, AdminError> {
+        if users::count(&self.inner.store).await? > 0 {
+            return Ok(None);
+        }
+        let code = new_setup_code();
+        *self.inner.setup_code.lock().expect("setup code mutex is never held across a panic") =
+            Some(code.clone());
+        Ok(Some(code))
+    }
+
+    pub async fn setup_required(&self) -> Result<bool, AdminError> {
+        Ok(users::count(&self.inner.store).await? == 0)
+    }
+
+    fn now(&self) -> time::OffsetDateTime {
+        self.inner.clock.now()
+    }
+}
+
+/// Four groups of four characters from an alphabet without look-alikes (no 0/O, 1/I/L).
+fn new_setup_code() -> Secret<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let bytes = crate::crypto::random_bytes::<16>();
+    let mut code = String::with_capacity(19);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 && i % 4 == 0 {
+            code.push('-');
+        }
+        code.push(ALPHABET[*b as usize % ALPHABET.len()] as char);
+    }
+    Secret::new(code)
+}
+
+/// Usernames: 1–64 characters of letters, digits and `._@-`; compared case-insensitively.
+fn check_username(username: &str) -> Result<(), AdminError> {
+    let ok = !username.is_empty()
+        && username.len() <= 64
+        && username.bytes().all(|b| b.is_ascii_alphanumeric() || b"._@-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(AdminError::Validation {
+            field: "username",
+            message: "use 1 to 64 letters, digits, dots, dashes, underscores or @".into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

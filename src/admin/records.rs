@@ -1,0 +1,57 @@
+//! The admin module's tables and stored records.
+
+use crate::store::{self, Table};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Lower-cased username → [`UserRecord`].
+pub(super) const USERS: Table = store::table("admin.users");
+/// SHA-256 of the session id → [`SessionRecord`]. The cookie holds the id; the store only
+/// its hash, so a stolen backup cannot be replayed as a session.
+pub(super) const SESSIONS: Table = store::table("admin.sessions");
+/// Token id → [`ApiTokenRecord`].
+pub(super) const API_TOKENS: Table = store::table("admin.api_tokens");
+/// SHA-256 of the token → token id.
+pub(super) const API_TOKEN_BY_HASH: Table = store::table("admin.api_token_by_hash");
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(super) struct UserRecord {
+    pub username: String,
+    pub password_hash: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub last_login_at: Option<OffsetDateTime>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(super) struct SessionRecord {
+    pub username: String,
+    pub csrf_token: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    pub remote_addr: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(super) struct ApiTokenRecord {
+    pub id: String,
+    pub name: String,
+    pub token_hash: String,
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub last_used_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// SHA-256 hex of a high-entropy secret (session id, API token): a fast hash is enough
+/// because the input has 256 bits of entropy.
+pub(super) fn secret_hash(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}

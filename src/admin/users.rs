@@ -1,0 +1,386 @@
+//! Admin accounts: first-run setup, sign-in, passwords, adding and removing admins.
+
+use super::records::{USERS, UserRecord};
+use super::sessions::{Session, create_session_in};
+use super::{Admin, AdminError, check_username, password};
+use crate::audit::{self, Action, Actor, NewEntry, Outcome};
+use crate::crypto::Secret;
+use crate::store::{self, Store, StoreError};
+use redb::{ReadableTable, ReadableTableMetadata};
+use serde::Serialize;
+use std::net::IpAddr;
+use time::OffsetDateTime;
+
+/// An admin as the API lists it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct UserInfo {
+    pub username: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_login_at: Option<OffsetDateTime>,
+}
+
+pub(super) async fn count(store: &Store) -> Result<u64, StoreError> {
+    store
+        .read(|rtx| match rtx.open_table(USERS) {
+            Ok(t) => Ok(t.len()?),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
+            Err(e) => Err(e.into()),
+        })
+        .await
+}
+
+fn key(username: &str) -> Vec<u8> {
+    username.to_ascii_lowercase().into_bytes()
+}
+
+/// A hash to verify against when the user does not exist, so a wrong username costs as
+/// much time as a wrong password and does not reveal which admins exist.
+fn decoy_hash(cost: password::HashCost) -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| password::hash(&Secret::new("decoy password, never valid".into()), cost))
+}
+
+impl Admin {
+    /// Completes first-run setup: checks the one-time code, creates the first admin and signs
+    /// them in.
+    pub async fn setup(
+        &self,
+        code: &str,
+        username: &str,
+        new_password: Secret<String>,
+        addr: Option<IpAddr>,
+    ) -> Result<Session, AdminError> {
+        let now = self.now();
+        if let Some(ip) = addr
+            && let Some(retry_after) = self.inner.throttle.locked(ip, now)
+        {
+            return Err(AdminError::LockedOut { retry_after });
+        }
+        if !self.setup_required().await? {
+            return Err(AdminError::SetupDone);
+        }
+        let expected = self
+            .inner
+            .setup_code
+            .lock()
+            .expect("setup code mutex is never held across a panic")
+            .clone();
+        let matches = expected.is_some_and(|e| codes_equal(e.expose(), code));
+        if !matches {
+            if let Some(ip) = addr {
+                self.inner.throttle.failed(ip, now);
+            }
+            let entry = NewEntry::new(now, Actor::Anonymous, Action::AdminSetup, Outcome::Failure)
+                .target(username.to_string())
+                .from_addr(addr.map(|a| a.to_string()))
+                .detail("wrong setup code");
+            audit::record(&self.inner.store, entry).await?;
+            return Err(AdminError::BadSetupCode);
+        }
+        check_username(username)?;
+        password::check_policy(new_password.expose())
+            .map_err(|message| AdminError::Validation { field: "password", message })?;
+        let hash = self.hash(new_password).await?;
+        let username = username.to_string();
+        let lifetime = self.inner.options.session_lifetime;
+        let session = self
+            .inner
+            .store
+            .write(move |wtx| {
+                let mut users = wtx.open_table(USERS)?;
+                if users.len()? > 0 {
+                    return Err(AdminError::SetupDone); // lost a race with another setup
+                }
+                let record = UserRecord {
+                    username: username.clone(),
+                    password_hash: hash,
+                    created_at: now,
+                    last_login_at: Some(now),
+                };
+                store::put(&mut users, &key(&username), &record)?;
+                let session = create_session_in(wtx, &username, now, lifetime, addr)?;
+                audit::record_in(
+                    wtx,
+                    NewEntry::new(now, Actor::Admin(username.clone()), Action::AdminSetup, Outcome::Success)
+                        .target(username.clone())
+                        .from_addr(addr.map(|a| a.to_string())),
+                )?;
+                Ok(session)
+            })
+            .await?;
+        *self.inner.setup_code.lock().expect("setup code mutex is never held across a panic") = None;
+        Ok(session)
+    }
+
+    /// Signs an admin in; throttled per client address.
+    pub async fn login(
+        &self,
+        username: &str,
+        password_text: Secret<String>,
+        addr: Option<IpAddr>,
+    ) -> Result<Session, AdminError> {
+        let now = self.now();
+        if let Some(ip) = addr
+            && let Some(retry_after) = self.inner.throttle.locked(ip, now)
+        {
+            return Err(AdminError::LockedOut { retry_after });
+        }
+        let k = key(username);
+        let record: Option<UserRecord> = self
+            .inner
+            .store
+            .read(move |rtx| match rtx.open_table(USERS) {
+                Ok(t) => store::get(&t, &k),
+                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+                Err(e) => Err(e.into()),
+            })
+            .await?;
+        let cost = self.inner.options.hash_cost;
+        let stored_hash = record.as_ref().map(|r| r.password_hash.clone());
+        let ok = tokio::task::spawn_blocking(move || {
+            let target = stored_hash.unwrap_or_else(|| decoy_hash(cost).to_string());
+            password::verify(&password_text, &target)
+        })
+        .await
+        .map_err(|_| StoreError::TaskFailed)?;
+        let addr_text = addr.map(|a| a.to_string());
+        let Some(mut record) = record.filter(|_| ok) else {
+            let lockout = addr.and_then(|ip| self.inner.throttle.failed(ip, now));
+            let mut entry = NewEntry::new(now, Actor::Anonymous, Action::AdminLogin, Outcome::Failure)
+                .target(username.to_string())
+                .from_addr(addr_text);
+            entry = entry.detail(if lockout.is_some() {
+                "wrong username or password; address locked out"
+            } else {
+                "wrong username or password"
+            });
+            audit::record(&self.inner.store, entry).await?;
+            return Err(match lockout {
+                Some(retry_after) => AdminError::LockedOut { retry_after },
+                None => AdminError::BadCredentials,
+            });
+        };
+        if let Some(ip) = addr {
+            self.inner.throttle.succeeded(ip);
+        }
+        let lifetime = self.inner.options.session_lifetime;
+        self.inner
+            .store
+            .write(move |wtx| {
+                record.last_login_at = Some(now);
+                let mut users = wtx.open_table(USERS)?;
+                store::put(&mut users, &key(&record.username), &record)?;
+                let session = create_session_in(wtx, &record.username, now, lifetime, addr)?;
+                audit::record_in(
+                    wtx,
+                    NewEntry::new(now, Actor::Admin(record.username.clone()), Action::AdminLogin, Outcome::Success)
+                        .target(record.username.clone())
+                        .from_addr(addr_text),
+                )?;
+                Ok(session)
+            })
+            .await
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<UserInfo>, AdminError> {
+        self.inner
+            .store
+            .read(|rtx| {
+                let t = match rtx.open_table(USERS) {
+                    Ok(t) => t,
+                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
+                    Err(e) => return Err(e.into()),
+                };
+                let mut out = Vec::new();
+                for row in t.iter()? {
+                    let (_, v) = row?;
+                    let r: UserRecord = store::decode("admin.users", v.value())?;
+                    out.push(UserInfo {
+                        username: r.username,
+                        created_at: r.created_at,
+                        last_login_at: r.last_login_at,
+                    });
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    /// Adds another admin.
+    pub async fn create_user(
+        &self,
+        actor: Actor,
+        username: &str,
+        new_password: Secret<String>,
+    ) -> Result<UserInfo, AdminError> {
+        check_username(username)?;
+        password::check_policy(new_password.expose())
+            .map_err(|message| AdminError::Validation { field: "password", message })?;
+        let hash = self.hash(new_password).await?;
+        let now = self.now();
+        let username = username.to_string();
+        self.inner
+            .store
+            .write(move |wtx| {
+                let mut users = wtx.open_table(USERS)?;
+                if users.get(key(&username).as_slice())?.is_some() {
+                    return Err(AdminError::Conflict(format!("an admin named {username} already exists")));
+                }
+                let record = UserRecord {
+                    username: username.clone(),
+                    password_hash: hash,
+                    created_at: now,
+                    last_login_at: None,
+                };
+                store::put(&mut users, &key(&username), &record)?;
+                audit::record_in(
+                    wtx,
+                    NewEntry::new(now, actor, Action::AdminUserCreate, Outcome::Success).target(username.clone()),
+                )?;
+                Ok(UserInfo { username, created_at: now, last_login_at: None })
+            })
+            .await
+    }
+
+    /// Removes an admin and signs them out everywhere. Refuses to remove yourself or the
+    /// last admin, so the appliance always has someone who can sign in.
+    pub async fn delete_user(&self, actor: Actor, username: &str) -> Result<(), AdminError> {
+        if let Actor::Admin(me) = &actor
+            && me.eq_ignore_ascii_case(username)
+        {
+            return Err(AdminError::Conflict(
+                "you cannot delete your own account; sign in as another admin to do it".into(),
+            ));
+        }
+        let now = self.now();
+        let username = username.to_string();
+        self.inner
+            .store
+            .write(move |wtx| {
+                let mut users = wtx.open_table(USERS)?;
+                if users.get(key(&username).as_slice())?.is_none() {
+                    return Err(AdminError::NotFound(format!("admin {username}")));
+                }
+                if users.len()? <= 1 {
+                    return Err(AdminError::Conflict("the last admin cannot be deleted".into()));
+                }
+                users.remove(key(&username).as_slice())?;
+                super::sessions::remove_sessions_of_in(wtx, &username, None)?;
+                audit::record_in(
+                    wtx,
+                    NewEntry::new(now, actor, Action::AdminUserDelete, Outcome::Success).target(username.clone()),
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Changes the signed-in admin's password after checking the current one; signs out
+    /// every other session of that admin.
+    pub async fn change_password(
+        &self,
+        username: &str,
+        current: Secret<String>,
+        new_password: Secret<String>,
+        keep_session: Option<&str>,
+    ) -> Result<(), AdminError> {
+        password::check_policy(new_password.expose())
+            .map_err(|message| AdminError::Validation { field: "new_password", message })?;
+        let k = key(username);
+        let record: Option<UserRecord> = self
+            .inner
+            .store
+            .read(move |rtx| store::get(&rtx.open_table(USERS)?, &k))
+            .await?;
+        let Some(mut record) = record else { return Err(AdminError::NotFound(format!("admin {username}"))) };
+        let stored = record.password_hash.clone();
+        let ok = tokio::task::spawn_blocking(move || password::verify(&current, &stored))
+            .await
+            .map_err(|_| StoreError::TaskFailed)?;
+        if !ok {
+            return Err(AdminError::Validation {
+                field: "current_password",
+                message: "the current password is wrong".into(),
+            });
+        }
+        record.password_hash = self.hash(new_password).await?;
+        let now = self.now();
+        let keep = keep_session.map(super::records::secret_hash);
+        self.inner
+            .store
+            .write(move |wtx| {
+                store::put(&mut wtx.open_table(USERS)?, &key(&record.username), &record)?;
+                super::sessions::remove_sessions_of_in(wtx, &record.username, keep.as_deref())?;
+                audit::record_in(
+                    wtx,
+                    NewEntry::new(now, Actor::Admin(record.username.clone()), Action::AdminPasswordChange, Outcome::Success)
+                        .target(record.username.clone()),
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// `adebox admin set-password USER`: sets (or creates) an admin's password from the
+    /// command line, for recovery; signs that admin out everywhere. Returns true if created.
+    pub async fn set_password_cli(
+        &self,
+        username: &str,
+        new_password: Secret<String>,
+    ) -> Result<bool, AdminError> {
+        check_username(username)?;
+        password::check_policy(new_password.expose())
+            .map_err(|message| AdminError::Validation { field: "password", message })?;
+        let hash = self.hash(new_password).await?;
+        let now = self.now();
+        let username = username.to_string();
+        let created = self
+            .inner
+            .store
+            .write(move |wtx| {
+                let mut users = wtx.open_table(USERS)?;
+                let existing: Option<UserRecord> = store::get(&users, &key(&username))?;
+                let created = existing.is_none();
+                let record = match existing {
+                    Some(mut r) => {
+                        r.password_hash = hash;
+                        r
+                    }
+                    None => UserRecord { username: username.clone(), password_hash: hash, created_at: now, last_login_at: None },
+                };
+                store::put(&mut users, &key(&username), &record)?;
+                super::sessions::remove_sessions_of_in(wtx, &record.username, None)?;
+                audit::record_in(
+                    wtx,
+                    NewEntry::new(now, Actor::Cli, Action::AdminPasswordSetByCli, Outcome::Success)
+                        .target(record.username.clone())
+                        .detail(if created { "admin created" } else { "password replaced" }),
+                )?;
+                Ok::<_, AdminError>(created)
+            })
+            .await?;
+        if created {
+            *self.inner.setup_code.lock().expect("setup code mutex is never held across a panic") = None;
+        }
+        Ok(created)
+    }
+
+    pub(super) async fn hash(&self, pw: Secret<String>) -> Result<String, AdminError> {
+        let cost = self.inner.options.hash_cost;
+        Ok(tokio::task::spawn_blocking(move || password::hash(&pw, cost))
+            .await
+            .map_err(|_| StoreError::TaskFailed)?)
+    }
+}
+
+/// Compares setup codes ignoring case, spaces and dashes, in constant time.
+fn codes_equal(expected: &str, given: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let norm = |s: &str| -> Vec<u8> {
+        s.bytes().filter(|b| b.is_ascii_alphanumeric()).map(|b| b.to_ascii_uppercase()).collect()
+    };
+    let (a, b) = (norm(expected), norm(given));
+    a.len() == b.len() && bool::from(a.ct_eq(&b))
+}

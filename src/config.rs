@@ -1,0 +1,368 @@
+//! The bootstrap configuration file, `/etc/adebox/adebox.toml`.
+//!
+//! Only what the daemon needs before it can open its store and listen: the data directory,
+//! listen addresses, the public host names used in URLs and in the server certificate, an
+//! optional certificate of the admin's own, and the log level. Everything an admin changes at
+//! run time lives in the store. Unknown keys and bad values are refused with a message that
+//! names the key and the fix; every key is documented in README.md with its default.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Where the packaged daemon reads its configuration.
+pub const DEFAULT_PATH: &str = "/etc/adebox/adebox.toml";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub log_level: log::LevelFilter,
+    /// Addresses of the HTTPS listener (admin page, API, device endpoints).
+    pub https_listen: Vec<SocketAddr>,
+    /// Optional plain-HTTP listener that only redirects to HTTPS.
+    pub http_redirect_listen: Option<SocketAddr>,
+    /// Host names and IP addresses this appliance is reached by; the first one is used in
+    /// every URL it hands out (enrollment, ACME, MDM). All of them go into its certificate.
+    pub public_hosts: Vec<String>,
+    /// Port in the URLs handed out (differs from the listener's when behind port forwarding).
+    pub public_port: u16,
+    /// The admin's own certificate chain and key instead of the self-managed one.
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {detail}")]
+    Read { path: PathBuf, detail: String },
+    #[error("the configuration file {path} is not valid: {detail}")]
+    Syntax { path: PathBuf, detail: String },
+    #[error("{path}: `{key}` {problem}. Fix: {fix}")]
+    Value { path: PathBuf, key: &'static str, problem: String, fix: String },
+}
+
+/// The file's shape; every table and key refuses unknown neighbours.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    data_dir: Option<String>,
+    log_level: Option<String>,
+    #[serde(default)]
+    listen: RawListen,
+    #[serde(default)]
+    public: RawPublic,
+    #[serde(default)]
+    tls: RawTls,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawListen {
+    https: Option<Vec<String>>,
+    http_redirect: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPublic {
+    hosts: Option<Vec<String>>,
+    port: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    cert_file: Option<String>,
+    key_file: Option<String>,
+}
+
+impl Config {
+    /// Reads and validates a configuration file. A missing file at the default path means
+    /// "all defaults"; a missing file named explicitly is an error.
+    pub fn load(path: &Path, explicit: bool) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => String::new(),
+            Err(e) => {
+                return Err(ConfigError::Read { path: path.into(), detail: e.to_string() });
+            }
+        };
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates configuration text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.into(),
+            detail: e.to_string().trim_end().replace('\n', "\n    "),
+        })?;
+        let bad = |key, problem: String, fix: &str| ConfigError::Value {
+            path: path.into(),
+            key,
+            problem,
+            fix: fix.to_string(),
+        };
+
+        let data_dir = PathBuf::from(raw.data_dir.unwrap_or_else(|| "/var/lib/adebox".into()));
+        if !data_dir.is_absolute() {
+            return Err(bad(
+                "data_dir",
+                format!("is `{}`, a relative path", data_dir.display()),
+                "use an absolute path such as \"/var/lib/adebox\"",
+            ));
+        }
+
+        let log_level = match raw.log_level.as_deref().unwrap_or("info") {
+            "error" => log::LevelFilter::Error,
+            "warn" => log::LevelFilter::Warn,
+            "info" => log::LevelFilter::Info,
+            "debug" => log::LevelFilter::Debug,
+            "trace" => log::LevelFilter::Trace,
+            other => {
+                return Err(bad(
+                    "log_level",
+                    format!("is `{other}`"),
+                    "use one of \"error\", \"warn\", \"info\", \"debug\", \"trace\"",
+                ));
+            }
+        };
+
+        let https = raw.listen.https.unwrap_or_else(|| vec!["0.0.0.0:443".into()]);
+        if https.is_empty() {
+            return Err(bad(
+                "listen.https",
+                "is empty".into(),
+                "list at least one address, e.g. [\"0.0.0.0:443\"]",
+            ));
+        }
+        let https_listen = https
+            .iter()
+            .map(|a| {
+                a.parse::<SocketAddr>().map_err(|_| {
+                    bad(
+                        "listen.https",
+                        format!("contains `{a}`, which is not an IP address with a port"),
+                        "write addresses like \"0.0.0.0:443\" or \"[::]:443\"",
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let http_redirect_listen = match raw.listen.http_redirect.as_deref() {
+            None | Some("") => None,
+            Some(a) => Some(a.parse::<SocketAddr>().map_err(|_| {
+                bad(
+                    "listen.http_redirect",
+                    format!("is `{a}`, which is not an IP address with a port"),
+                    "write an address like \"0.0.0.0:80\", or remove the key to turn it off",
+                )
+            })?),
+        };
+
+        let public_hosts = match raw.public.hosts {
+            Some(h) => h,
+            None => vec![default_host_name()],
+        };
+        if public_hosts.is_empty() {
+            return Err(bad(
+                "public.hosts",
+                "is empty".into(),
+                "list the DNS name devices use to reach this server, e.g. [\"adebox.example.org\"]",
+            ));
+        }
+        for h in &public_hosts {
+            if h.parse::<std::net::IpAddr>().is_err() && !crate::crypto::ca::is_dns_name(h) {
+                return Err(bad(
+                    "public.hosts",
+                    format!("contains `{h}`, which is neither a DNS name nor an IP address"),
+                    "use names like \"adebox.example.org\" (no scheme, no port, no path)",
+                ));
+            }
+        }
+        let public_port = match raw.public.port {
+            None => https_listen[0].port(),
+            Some(p) if (1..=65535).contains(&p) => p as u16,
+            Some(p) => {
+                return Err(bad(
+                    "public.port",
+                    format!("is {p}"),
+                    "use a port from 1 to 65535 (or remove it to use the listener's port)",
+                ));
+            }
+        };
+
+        let tls_cert_file = raw.tls.cert_file.filter(|s| !s.is_empty()).map(PathBuf::from);
+        let tls_key_file = raw.tls.key_file.filter(|s| !s.is_empty()).map(PathBuf::from);
+        match (&tls_cert_file, &tls_key_file) {
+            (Some(_), None) => {
+                return Err(bad(
+                    "tls.key_file",
+                    "is missing while tls.cert_file is set".into(),
+                    "set both tls.cert_file and tls.key_file, or neither to let adebox manage its certificate",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(bad(
+                    "tls.cert_file",
+                    "is missing while tls.key_file is set".into(),
+                    "set both tls.cert_file and tls.key_file, or neither to let adebox manage its certificate",
+                ));
+            }
+            _ => {}
+        }
+
+        Ok(Config {
+            data_dir,
+            log_level,
+            https_listen,
+            http_redirect_listen,
+            public_hosts,
+            public_port,
+            tls_cert_file,
+            tls_key_file,
+        })
+    }
+
+    /// The configuration sandbox mode and tests run with.
+    pub fn for_sandbox(data_dir: PathBuf, listen: SocketAddr) -> Config {
+        Config {
+            data_dir,
+            log_level: log::LevelFilter::Info,
+            https_listen: vec![listen],
+            http_redirect_listen: None,
+            public_hosts: vec!["localhost".into(), "127.0.0.1".into()],
+            public_port: listen.port(),
+            tls_cert_file: None,
+            tls_key_file: None,
+        }
+    }
+
+    /// The configuration as TOML, as `check-config` prints it.
+    pub fn to_toml(&self) -> String {
+        let quote = |s: &str| format!("{s:?}");
+        let list = |v: Vec<String>| format!("[{}]", v.join(", "));
+        let mut out = String::new();
+        out += &format!("data_dir = {}\n", quote(&self.data_dir.display().to_string()));
+        out += &format!("log_level = {}\n\n[listen]\n", quote(&self.log_level.to_string().to_lowercase()));
+        out += &format!(
+            "https = {}\n",
+            list(self.https_listen.iter().map(|a| quote(&a.to_string())).collect())
+        );
+        if let Some(a) = self.http_redirect_listen {
+            out += &format!("http_redirect = {}\n", quote(&a.to_string()));
+        }
+        out += &format!(
+            "\n[public]\nhosts = {}\nport = {}\n",
+            list(self.public_hosts.iter().map(|h| quote(h)).collect()),
+            self.public_port
+        );
+        if let (Some(c), Some(k)) = (&self.tls_cert_file, &self.tls_key_file) {
+            out += &format!(
+                "\n[tls]\ncert_file = {}\nkey_file = {}\n",
+                quote(&c.display().to_string()),
+                quote(&k.display().to_string())
+            );
+        }
+        out
+    }
+}
+
+/// The machine's host name, the best default for the name devices use.
+fn default_host_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .filter(|h| crate::crypto::ca::is_dns_name(h))
+        .unwrap_or_else(|| "localhost".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/etc/adebox/adebox.toml"))
+    }
+
+    #[test]
+    fn an_empty_file_means_every_default() {
+        let c = parse("").unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/adebox"));
+        assert_eq!(c.https_listen, vec!["0.0.0.0:443".parse().unwrap()]);
+        assert_eq!(c.public_port, 443);
+        assert_eq!(c.http_redirect_listen, None);
+        assert_eq!(c.log_level, log::LevelFilter::Info);
+        assert_eq!(c.public_hosts.len(), 1);
+    }
+
+    #[test]
+    fn reads_every_key() {
+        let c = parse(
+            r#"
+            data_dir = "/srv/adebox"
+            log_level = "debug"
+            [listen]
+            https = ["0.0.0.0:8443", "[::]:8443"]
+            http_redirect = "0.0.0.0:80"
+            [public]
+            hosts = ["ade.example.org", "10.0.0.5"]
+            port = 443
+            [tls]
+            cert_file = "/etc/ssl/ade.pem"
+            key_file = "/etc/ssl/ade.key"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.https_listen.len(), 2);
+        assert_eq!(c.public_port, 443);
+        assert_eq!(c.public_hosts[0], "ade.example.org");
+        assert_eq!(c.tls_key_file.unwrap(), PathBuf::from("/etc/ssl/ade.key"));
+        assert_eq!(parse(&c_roundtrip()).unwrap().data_dir, PathBuf::from("/srv/adebox"));
+    }
+
+    fn c_roundtrip() -> String {
+        let mut c = Config::for_sandbox("/srv/adebox".into(), "127.0.0.1:8443".parse().unwrap());
+        c.http_redirect_listen = Some("127.0.0.1:8080".parse().unwrap());
+        c.to_toml()
+    }
+
+    #[test]
+    fn refuses_unknown_keys_naming_them() {
+        let err = parse("[listen]\nhtps = [\"0.0.0.0:443\"]\n").unwrap_err().to_string();
+        assert!(err.contains("htps"), "{err}");
+        let err = parse("datadir = \"/x\"\n").unwrap_err().to_string();
+        assert!(err.contains("datadir") && err.contains("data_dir"), "{err}");
+    }
+
+    #[test]
+    fn refuses_bad_values_naming_key_and_fix() {
+        for (text, key) in [
+            ("data_dir = \"relative/dir\"", "data_dir"),
+            ("log_level = \"loud\"", "log_level"),
+            ("[listen]\nhttps = [\"0.0.0.0\"]", "listen.https"),
+            ("[listen]\nhttps = []", "listen.https"),
+            ("[listen]\nhttp_redirect = \"nope\"", "listen.http_redirect"),
+            ("[public]\nhosts = [\"https://x.example\"]", "public.hosts"),
+            ("[public]\nhosts = []", "public.hosts"),
+            ("[public]\nport = 70000", "public.port"),
+            ("[tls]\ncert_file = \"/a.pem\"", "tls.key_file"),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains(&format!("`{key}`")), "{text}: {err}");
+            assert!(err.contains("Fix:"), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn refuses_a_wrong_type_with_the_location() {
+        let err = parse("[public]\nport = \"443\"").unwrap_err().to_string();
+        assert!(err.contains("port"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_default_file_is_defaults_but_a_missing_explicit_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("none.toml");
+        assert!(Config::load(&missing, false).is_ok());
+        assert!(Config::load(&missing, true).is_err());
+    }
+}
