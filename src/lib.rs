@@ -29,6 +29,7 @@ pub mod config;
 pub mod logging;
 pub mod outbound;
 pub mod store;
+pub mod tls;
 
 pub mod admin;
 pub mod audit;

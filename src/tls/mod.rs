@@ -1,0 +1,351 @@
+//! The appliance's TLS identity: its own CA, the server certificate it issues itself and
+//! renews 30 days before expiry without a restart, or a certificate the admin provides (in
+//! the config file or uploaded on the page), and the rustls configuration that serves it.
+//!
+//! Owns the folder `<data_dir>/tls/` (0700): `ca.pem`, `ca.key` (0600), `server.pem`,
+//! `server.key` (0600), and `custom.pem` / `custom.key` (0600) for an uploaded certificate.
+//! The certificate in use sits behind an atomic pointer that the rustls resolver reads on
+//! every handshake, so renewing or replacing it never drops a listener.
+//!
+//! Client certificates are optional at the TLS layer (the device-facing MDM routes require
+//! them; the http layer checks per route): any presented certificate must chain to the
+//! appliance CA.
+
+mod certinfo;
+mod files;
+
+pub use certinfo::{CertInfo, CertProblem};
+
+use crate::config::Config;
+use crate::crypto::ca::{Authority, CaError};
+use arc_swap::ArcSwap;
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
+use rustls_pki_types::CertificateDer;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use time::{Duration, OffsetDateTime};
+
+/// Lifetime of the self-managed server certificate (well under Apple's 825-day limit).
+const SERVER_CERT_DAYS: i64 = 397;
+/// Renew this long before expiry.
+pub const RENEW_BEFORE: Duration = Duration::days(30);
+const CA_YEARS: i64 = 10;
+
+/// Installs ring as the process-wide rustls provider (one provider everywhere); idempotent.
+pub fn ensure_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsMode {
+    /// Issued by the appliance CA and renewed automatically.
+    SelfManaged,
+    /// Uploaded by an admin on the page.
+    CustomUpload,
+    /// Named in the configuration file (`tls.cert_file`, `tls.key_file`).
+    CustomConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("cannot use {path}: {detail}")]
+    Io { path: PathBuf, detail: String },
+    #[error("the appliance CA could not be created or loaded: {0}")]
+    Ca(#[from] CaError),
+    #[error("{source} (config keys tls.cert_file = {cert}, tls.key_file = {key}; fix the files or remove both keys to let adebox manage its certificate)")]
+    ConfigCertificate { cert: String, key: String, source: CertProblem },
+    #[error("{0}")]
+    Custom(CertProblem),
+    #[error("the certificate is set in the configuration file (tls.cert_file); change it there, or remove tls.cert_file and tls.key_file to manage it on this page")]
+    ConfigManaged,
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> TlsError + '_ {
+    move |e| TlsError::Io { path: path.to_path_buf(), detail: e.to_string() }
+}
+
+/// What the Settings page shows.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct TlsInfo {
+    pub mode: TlsMode,
+    pub ca: CertInfo,
+    pub server: CertInfo,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub renews_at: Option<OffsetDateTime>,
+    pub public_hosts: Vec<String>,
+}
+
+struct Current {
+    key: Arc<CertifiedKey>,
+    info: CertInfo,
+    mode: TlsMode,
+}
+
+/// Serves whatever certificate is current; swapped atomically on renewal.
+#[derive(Debug)]
+struct Resolver(ArcSwap<CertifiedKey>);
+
+impl ResolvesServerCert for Resolver {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.load_full())
+    }
+}
+
+pub struct TlsManager {
+    dir: PathBuf,
+    public_hosts: Vec<String>,
+    config_files: Option<(PathBuf, PathBuf)>,
+    ca: Authority,
+    ca_info: CertInfo,
+    current: ArcSwap<Current>,
+    resolver: Arc<Resolver>,
+    /// Serialises renew / install / remove.
+    changing: Mutex<()>,
+}
+
+impl std::fmt::Debug for TlsManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsManager").field("dir", &self.dir).finish()
+    }
+}
+
+impl TlsManager {
+    /// Loads or creates the CA and the certificate to serve. Blocking (key generation, files).
+    pub fn open(config: &Config, now: OffsetDateTime) -> Result<TlsManager, TlsError> {
+        ensure_crypto_provider();
+        let dir = config.data_dir.join("tls");
+        create_private_dir(&dir)?;
+        let ca = load_or_create_ca(&dir, now)?;
+        let ca_info = certinfo::describe(ca.cert_der()).map_err(TlsError::Custom)?;
+        let config_files = config.tls_cert_file.clone().zip(config.tls_key_file.clone());
+        let placeholder = Current {
+            key: Arc::new(CertifiedKey::new(vec![], Arc::new(NoKey))),
+            info: ca_info.clone(),
+            mode: TlsMode::SelfManaged,
+        };
+        let manager = TlsManager {
+            dir,
+            public_hosts: config.public_hosts.clone(),
+            config_files,
+            ca,
+            ca_info,
+            resolver: Arc::new(Resolver(ArcSwap::from(placeholder.key.clone()))),
+            current: ArcSwap::from_pointee(placeholder),
+            changing: Mutex::new(()),
+        };
+        manager.load_current(now)?;
+        Ok(manager)
+    }
+
+    /// The rustls server configuration: our certificate, optional client certificates that
+    /// must chain to the appliance CA.
+    pub fn server_config(&self) -> Result<rustls::ServerConfig, TlsError> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from(self.ca.cert_der().to_vec()))
+            .map_err(|e| TlsError::Custom(CertProblem { field: "ca", message: e.to_string() }))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| TlsError::Custom(CertProblem { field: "ca", message: e.to_string() }))?;
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TlsError::Custom(CertProblem { field: "tls", message: e.to_string() }))?
+            .with_client_cert_verifier(verifier)
+            .with_cert_resolver(self.resolver.clone());
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(config)
+    }
+
+    pub fn ca(&self) -> &Authority {
+        &self.ca
+    }
+
+    pub fn info(&self) -> TlsInfo {
+        let current = self.current.load();
+        TlsInfo {
+            mode: current.mode,
+            ca: self.ca_info.clone(),
+            server: current.info.clone(),
+            renews_at: (current.mode == TlsMode::SelfManaged).then(|| current.info.not_after - RENEW_BEFORE),
+            public_hosts: self.public_hosts.clone(),
+        }
+    }
+
+    /// Renews the self-managed certificate when it is within 30 days of expiry; returns the
+    /// new certificate's description when it did. Blocking.
+    pub fn renew_if_due(&self, now: OffsetDateTime) -> Result<Option<CertInfo>, TlsError> {
+        let _guard = self.changing.lock().expect("tls mutex is never held across a panic");
+        let current = self.current.load();
+        if current.mode != TlsMode::SelfManaged || now < current.info.not_after - RENEW_BEFORE {
+            return Ok(None);
+        }
+        let info = self.issue_self_managed(now)?;
+        Ok(Some(info))
+    }
+
+    /// Re-reads the certificate from disk (SIGHUP): picks up replaced config files.
+    pub fn reload(&self, now: OffsetDateTime) -> Result<TlsInfo, TlsError> {
+        let _guard = self.changing.lock().expect("tls mutex is never held across a panic");
+        self.load_current(now)?;
+        Ok(self.info())
+    }
+
+    /// Installs an admin's own certificate chain and key (uploaded on the page).
+    pub fn install_custom(&self, cert_pem: &str, key_pem: &str, now: OffsetDateTime) -> Result<TlsInfo, TlsError> {
+        if self.config_files.is_some() {
+            return Err(TlsError::ConfigManaged);
+        }
+        let _guard = self.changing.lock().expect("tls mutex is never held across a panic");
+        let (key, info) = certinfo::load_custom(cert_pem, key_pem, &self.public_hosts, now).map_err(TlsError::Custom)?;
+        let key_path = self.dir.join("custom.key");
+        let cert_path = self.dir.join("custom.pem");
+        files::write_atomic(&key_path, key_pem.as_bytes(), 0o600).map_err(io(&key_path))?;
+        files::write_atomic(&cert_path, cert_pem.as_bytes(), 0o600).map_err(io(&cert_path))?;
+        self.set(key, info, TlsMode::CustomUpload);
+        Ok(self.info())
+    }
+
+    /// Goes back to the self-managed certificate.
+    pub fn remove_custom(&self, now: OffsetDateTime) -> Result<TlsInfo, TlsError> {
+        if self.config_files.is_some() {
+            return Err(TlsError::ConfigManaged);
+        }
+        let _guard = self.changing.lock().expect("tls mutex is never held across a panic");
+        for name in ["custom.pem", "custom.key"] {
+            let p = self.dir.join(name);
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(&p)(e)),
+            }
+        }
+        self.load_current(now)?;
+        Ok(self.info())
+    }
+
+    /// Decides which certificate to serve: config files, else an uploaded one, else the
+    /// self-managed one (issued or re-issued when missing, due, or naming other hosts).
+    fn load_current(&self, now: OffsetDateTime) -> Result<(), TlsError> {
+        if let Some((cert_path, key_path)) = &self.config_files {
+            let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(io(p));
+            let (key, info) = certinfo::load_custom(&read(cert_path)?, &read(key_path)?, &self.public_hosts, now)
+                .map_err(|source| TlsError::ConfigCertificate {
+                    cert: cert_path.display().to_string(),
+                    key: key_path.display().to_string(),
+                    source,
+                })?;
+            self.set(key, info, TlsMode::CustomConfig);
+            return Ok(());
+        }
+        let custom_cert = self.dir.join("custom.pem");
+        let custom_key = self.dir.join("custom.key");
+        if let (Some(c), Some(k)) = (
+            files::read_text(&custom_cert).map_err(io(&custom_cert))?,
+            files::read_text(&custom_key).map_err(io(&custom_key))?,
+        ) {
+            match certinfo::load_custom(&c, &k, &self.public_hosts, now) {
+                Ok((key, info)) => {
+                    self.set(key, info, TlsMode::CustomUpload);
+                    return Ok(());
+                }
+                // An uploaded certificate that expired or no longer fits the configured names
+                // must not take the admin page down: fall back and say so in the log.
+                Err(problem) => log::warn!(
+                    "the uploaded TLS certificate cannot be used ({problem}); serving the self-managed certificate instead"
+                ),
+            }
+        }
+        let server_pem = self.dir.join("server.pem");
+        let server_key = self.dir.join("server.key");
+        if let (Some(c), Some(k)) = (
+            files::read_text(&server_pem).map_err(io(&server_pem))?,
+            files::read_text(&server_key).map_err(io(&server_key))?,
+        ) && let Ok((key, info)) = certinfo::load_custom(&c, &k, &self.public_hosts, now)
+            && now < info.not_after - RENEW_BEFORE
+            && same_names(&info.sans, &self.public_hosts)
+        {
+            self.set(key, info, TlsMode::SelfManaged);
+            return Ok(());
+        }
+        self.issue_self_managed(now)?;
+        Ok(())
+    }
+
+    fn issue_self_managed(&self, now: OffsetDateTime) -> Result<CertInfo, TlsError> {
+        let issued = self.ca.issue_server(&self.public_hosts, now, Duration::days(SERVER_CERT_DAYS))?;
+        let chain = format!("{}{}", issued.cert_pem, self.ca.cert_pem());
+        let (key, info) = certinfo::load_custom(&chain, issued.key_pem.expose(), &self.public_hosts, now)
+            .map_err(TlsError::Custom)?;
+        let key_path = self.dir.join("server.key");
+        let cert_path = self.dir.join("server.pem");
+        files::write_atomic(&key_path, issued.key_pem.expose().as_bytes(), 0o600).map_err(io(&key_path))?;
+        files::write_atomic(&cert_path, chain.as_bytes(), 0o644).map_err(io(&cert_path))?;
+        log::info!(not_after = info.not_after.to_string().as_str(); "issued a new TLS server certificate for {}", self.public_hosts.join(", "));
+        self.set(key, info.clone(), TlsMode::SelfManaged);
+        Ok(info)
+    }
+
+    fn set(&self, key: Arc<CertifiedKey>, info: CertInfo, mode: TlsMode) {
+        self.resolver.0.store(key.clone());
+        self.current.store(Arc::new(Current { key, info, mode }));
+    }
+}
+
+fn same_names(sans: &[String], hosts: &[String]) -> bool {
+    let norm = |v: &[String]| {
+        let mut v: Vec<String> = v.iter().map(|s| s.to_ascii_lowercase()).collect();
+        v.sort();
+        v
+    };
+    norm(sans) == norm(hosts)
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), TlsError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if !dir.exists() {
+        std::fs::DirBuilder::new().mode(0o700).recursive(true).create(dir).map_err(io(dir))?;
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io(dir))
+}
+
+fn load_or_create_ca(dir: &Path, now: OffsetDateTime) -> Result<Authority, TlsError> {
+    let cert_path = dir.join("ca.pem");
+    let key_path = dir.join("ca.key");
+    match (files::read_text(&cert_path).map_err(io(&cert_path))?, files::read_text(&key_path).map_err(io(&key_path))?) {
+        (Some(cert), Some(key)) => Ok(Authority::from_pem(&cert, &key)?),
+        (None, None) => {
+            let ca = Authority::generate("adebox appliance CA", now, Duration::days(365 * CA_YEARS))?;
+            // Key first: a crash between the two writes leaves a key without a certificate,
+            // which the next start reports instead of silently making a second CA.
+            files::write_atomic(&key_path, ca.key_pem().expose().as_bytes(), 0o600).map_err(io(&key_path))?;
+            files::write_atomic(&cert_path, ca.cert_pem().as_bytes(), 0o644).map_err(io(&cert_path))?;
+            log::info!(fingerprint = ca.fingerprint_sha256().as_str(); "created the appliance CA");
+            Ok(ca)
+        }
+        (Some(_), None) | (None, Some(_)) => Err(TlsError::Io {
+            path: dir.to_path_buf(),
+            detail: "only one of ca.pem and ca.key exists; restore both from a backup of the data directory (devices trust this CA, so do not make a new one casually)".into(),
+        }),
+    }
+}
+
+/// Placeholder signing key for the moment between construction and the first load.
+#[derive(Debug)]
+struct NoKey;
+
+impl rustls::sign::SigningKey for NoKey {
+    fn choose_scheme(&self, _offered: &[rustls::SignatureScheme]) -> Option<Box<dyn rustls::sign::Signer>> {
+        None
+    }
+    fn algorithm(&self) -> rustls::SignatureAlgorithm {
+        rustls::SignatureAlgorithm::ECDSA
+    }
+}
+
+#[cfg(test)]
+mod tests;
