@@ -155,6 +155,35 @@ pub struct Filter {
     pub outcome: Option<Outcome>,
 }
 
+/// The audit log as a service handle for the edges (they never see the store).
+#[derive(Clone, Debug)]
+pub struct AuditLog {
+    store: store::Store,
+}
+
+impl AuditLog {
+    pub fn new(store: store::Store) -> AuditLog {
+        AuditLog { store }
+    }
+
+    pub async fn record(&self, entry: NewEntry) -> Result<u64, StoreError> {
+        record(&self.store, entry).await
+    }
+
+    pub async fn list(&self, filter: Filter, limit: usize, offset: usize) -> Result<(Vec<Entry>, u64), StoreError> {
+        list(&self.store, filter, limit, offset).await
+    }
+
+    pub async fn count(&self) -> Result<u64, StoreError> {
+        count(&self.store).await
+    }
+
+    /// Deletes entries older than `cutoff` (retention).
+    pub async fn prune(&self, cutoff: OffsetDateTime) -> Result<u64, StoreError> {
+        self.store.write(move |wtx| prune_in(wtx, cutoff)).await
+    }
+}
+
 /// Appends an entry inside the caller's transaction; returns its id.
 pub fn record_in(wtx: &WriteTransaction, entry: NewEntry) -> Result<u64, StoreError> {
     let mut table = wtx.open_table(ENTRIES)?;

@@ -30,11 +30,15 @@ pub mod logging;
 pub mod outbound;
 pub mod store;
 pub mod tls;
+pub mod urls;
 
 pub mod admin;
 pub mod audit;
 
-
+pub mod cli;
+pub mod control;
+pub mod daemon;
+pub mod http;
 pub mod sim;
 
 /// The product version, as shown by `adebox version`, the status API and the User-Agent.

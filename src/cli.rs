@@ -1,0 +1,216 @@
+//! The `adebox` command line: the daemon (`serve`), the sandbox, configuration checks, and
+//! admin maintenance commands.
+
+use crate::admin::{Admin, AdminOptions};
+use crate::clock::Clock;
+use crate::config::{self, Config};
+use crate::crypto::Secret;
+use crate::daemon::{self, DaemonOptions, Mode};
+use crate::store::{Store, StoreError};
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "adebox", version, about = "On-premises Apple Automated Device Enrollment appliance", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the daemon (what systemd starts).
+    Serve {
+        /// Configuration file.
+        #[arg(long, default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+    },
+    /// Run the whole product on this machine with simulated Apple services and demo data.
+    Sandbox {
+        /// Data directory (default: a new temporary directory, printed at start).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// HTTPS listen address.
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+    },
+    /// Check a configuration file and print the effective configuration.
+    CheckConfig {
+        #[arg(long, default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+    },
+    /// Admin maintenance.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Print the version.
+    Version,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Set (or create) an admin's password. Reads it from the terminal, or one line of stdin.
+    SetPassword {
+        user: String,
+        #[arg(long, default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+    },
+    /// Write a consistent copy of the store to FILE (works while the daemon runs).
+    Backup {
+        file: PathBuf,
+        #[arg(long, default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+    },
+    /// Replace the store with a backup (stop the daemon first).
+    Restore {
+        file: PathBuf,
+        #[arg(long, default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+    },
+}
+
+fn is_default(path: &std::path::Path) -> bool {
+    path == std::path::Path::new(config::DEFAULT_PATH)
+}
+
+fn load_config(path: &std::path::Path) -> Result<Config> {
+    Ok(Config::load(path, !is_default(path))?)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Version => {
+            println!("adebox {}", crate::version());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig { config } => {
+            let c = load_config(&config)?;
+            println!("# {} is valid; effective configuration:\n{}", config.display(), c.to_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { config } => {
+            let c = load_config(&config)?;
+            crate::logging::init(c.log_level);
+            let mut opts = DaemonOptions::new(c, Mode::Production);
+            opts.config_path = Some(config.clone());
+            runtime()?.block_on(async move {
+                let running = daemon::start(opts).await?;
+                daemon::run_until_signal(running, Some(config)).await?;
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Command::Sandbox { data, listen } => {
+            crate::logging::init(log::LevelFilter::Info);
+            runtime()?.block_on(sandbox(data, listen))
+        }
+        Command::Admin { command } => admin(command),
+    }
+}
+
+async fn sandbox(data: Option<PathBuf>, listen: SocketAddr) -> Result<ExitCode> {
+    let dir = match data {
+        Some(d) => d,
+        None => tempfile::Builder::new().prefix("adebox-sandbox-").tempdir()?.keep(),
+    };
+    let config = Config::for_sandbox(dir.clone(), listen);
+    let running = daemon::start(DaemonOptions::new(config, Mode::Sandbox)).await?;
+    let info = crate::daemon::sandbox::prepare(&running, &dir).await?;
+    println!(
+        "\nadebox sandbox is running (simulated Apple services, no Apple account needed)\n  page:     {}/admin/\n  user:     {}\n  password: {}\n  API token and details: {}\n  CA certificate (trust it to avoid browser warnings): {}\n  data:     {}\nPress Ctrl-C to stop.\n",
+        info.url,
+        info.admin_user,
+        info.admin_password,
+        dir.join("sandbox.json").display(),
+        info.ca_cert,
+        dir.display()
+    );
+    daemon::run_until_signal(running, None).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn admin(command: AdminCommand) -> Result<ExitCode> {
+    match command {
+        AdminCommand::Backup { file, config } => {
+            let c = load_config(&config)?;
+            let records = crate::store::backup(&c.data_dir, &file)
+                .with_context(|| format!("backup of {} failed", c.data_dir.display()))?;
+            println!("wrote {} ({records} records); it contains secrets: keep it as safe as the server", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        AdminCommand::Restore { file, config } => {
+            let c = load_config(&config)?;
+            let kept = crate::store::restore(&c.data_dir, &file)?;
+            give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(crate::store::FILE_NAME));
+            println!("restored {}; the previous store is kept as {}. Start the daemon: systemctl start adebox", file.display(), kept.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        AdminCommand::SetPassword { user, config } => {
+            let c = load_config(&config)?;
+            let password = read_new_password(&user)?;
+            runtime()?.block_on(set_password(c, user, password))
+        }
+    }
+}
+
+async fn set_password(c: Config, user: String, password: Secret<String>) -> Result<ExitCode> {
+    match Store::open(&c.data_dir) {
+        Ok(store) => {
+            let admin = Admin::new(store, Clock::system(), AdminOptions::default());
+            let created = admin.set_password_cli(&user, password).await?;
+            give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(crate::store::FILE_NAME));
+            println!("{}", if created { format!("created admin {user}") } else { format!("password of {user} replaced; their sessions ended") });
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(StoreError::InUse { .. }) => {
+            let req = crate::control::Request::SetPassword { username: user, password };
+            let resp = crate::control::call(&c.data_dir, &req)
+                .await
+                .context("the daemon is running but its control socket did not answer")?;
+            if !resp.ok {
+                bail!("{}", resp.message);
+            }
+            println!("{}", resp.message);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn read_new_password(user: &str) -> Result<Secret<String>> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("New password for {user}: "))?;
+        let second = rpassword::prompt_password("Again: ")?;
+        if first != second {
+            bail!("the two passwords differ; nothing was changed");
+        }
+        Ok(Secret::new(first))
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(Secret::new(line.trim_end_matches(['\r', '\n']).to_string()))
+    }
+}
+
+/// A command run as root must not leave root-owned files the daemon's user cannot open.
+fn give_to_data_dir_owner(data_dir: &std::path::Path, file: &std::path::Path) {
+    use std::os::unix::fs::MetadataExt;
+    if !nix::unistd::getuid().is_root() {
+        return;
+    }
+    if let Ok(meta) = std::fs::metadata(data_dir) {
+        let _ = nix::unistd::chown(
+            file,
+            Some(nix::unistd::Uid::from_raw(meta.uid())),
+            Some(nix::unistd::Gid::from_raw(meta.gid())),
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! The local control socket, `<data_dir>/control.sock`, through which `adebox admin …`
+//! commands reach a running daemon (the daemon holds the store's write lock, so the CLI
+//! cannot write to it directly while it runs).
+//!
+//! One JSON request line, one JSON response line. The socket lives in the 0700 data
+//! directory, is itself 0600, and only root or the daemon's own user may use it (checked with
+//! the peer's credentials).
+
+use crate::admin::Admin;
+use crate::crypto::Secret;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+pub const SOCKET_NAME: &str = "control.sock";
+const MAX_REQUEST: u64 = 64 * 1024;
+
+#[derive(Deserialize, Serialize)]
+#[serde(tag = "cmd", rename_all = "kebab-case")]
+pub enum Request {
+    SetPassword {
+        username: String,
+        #[serde(serialize_with = "expose")]
+        password: Secret<String>,
+    },
+}
+
+fn expose<S: serde::Serializer>(s: &Secret<String>, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s.expose())
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Response {
+    pub ok: bool,
+    pub message: String,
+}
+
+/// Serves the control socket until the task is dropped.
+pub async fn serve(path: PathBuf, admin: Admin) {
+    let _ = std::fs::remove_file(&path);
+    let listener = match UnixListener::bind(&path) {
+        Ok(l) => l,
+        Err(e) => {
+            log::error!("cannot open the control socket {} ({e}); `adebox admin set-password` will need the daemon stopped", path.display());
+            return;
+        }
+    };
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let admin = admin.clone();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), handle(stream, admin)).await;
+        });
+    }
+}
+
+async fn handle(stream: UnixStream, admin: Admin) {
+    let allowed = stream.peer_cred().map(|c| c.uid() == 0 || c.uid() == nix::unistd::getuid().as_raw()).unwrap_or(false);
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    let response = if !allowed {
+        Response { ok: false, message: "only root or the adebox user may use the control socket".into() }
+    } else {
+        match BufReader::new(read.take(MAX_REQUEST)).read_line(&mut line).await {
+            Ok(_) => match serde_json::from_str::<Request>(&line) {
+                Ok(req) => execute(req, &admin).await,
+                Err(e) => Response { ok: false, message: format!("bad request: {e}") },
+            },
+            Err(e) => Response { ok: false, message: format!("cannot read the request: {e}") },
+        }
+    };
+    let mut out = serde_json::to_string(&response).unwrap_or_else(|_| "{\"ok\":false,\"message\":\"\"}".into());
+    out.push('\n');
+    let _ = write.write_all(out.as_bytes()).await;
+}
+
+async fn execute(req: Request, admin: &Admin) -> Response {
+    match req {
+        Request::SetPassword { username, password } => match admin.set_password_cli(&username, password).await {
+            Ok(true) => Response { ok: true, message: format!("created admin {username}") },
+            Ok(false) => Response { ok: true, message: format!("password of {username} replaced; their sessions ended") },
+            Err(e) => Response { ok: false, message: e.to_string() },
+        },
+    }
+}
+
+/// Sends one request to a running daemon.
+pub async fn call(data_dir: &Path, req: &Request) -> std::io::Result<Response> {
+    let stream = UnixStream::connect(data_dir.join(SOCKET_NAME)).await?;
+    let (read, mut write) = stream.into_split();
+    let mut line = serde_json::to_string(req).map_err(std::io::Error::other)?;
+    line.push('\n');
+    write.write_all(line.as_bytes()).await?;
+    let mut answer = String::new();
+    BufReader::new(read.take(MAX_REQUEST)).read_line(&mut answer).await?;
+    serde_json::from_str(&answer).map_err(std::io::Error::other)
+}

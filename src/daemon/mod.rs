@@ -1,0 +1,317 @@
+//! The composition root: prepares the data directory, opens the store, builds the services,
+//! binds the listeners, spawns the named background tasks, tells systemd it is ready, and
+//! shuts everything down in order. Sandbox wiring lives here too.
+
+pub mod sandbox;
+
+use crate::admin::{Admin, AdminOptions};
+use crate::audit::{Action, Actor, AuditLog, NewEntry, Outcome};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::http::{self, AppState, ListenError};
+use crate::store::{Store, StoreError};
+use crate::tls::{TlsError, TlsManager};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Whether this is a real appliance or the sandbox (simulated Apple, demo data).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Production,
+    Sandbox,
+}
+
+#[derive(Clone, Debug)]
+pub struct DaemonOptions {
+    pub config: Config,
+    /// The file the configuration came from, re-read on SIGHUP.
+    pub config_path: Option<PathBuf>,
+    pub mode: Mode,
+    pub clock: Clock,
+    pub admin: AdminOptions,
+    /// HTTP worker threads; 0 = one per CPU.
+    pub workers: usize,
+}
+
+impl DaemonOptions {
+    pub fn new(config: Config, mode: Mode) -> Self {
+        DaemonOptions { config, config_path: None, mode, clock: Clock::system(), admin: AdminOptions::default(), workers: 0 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("data directory {path} (config key data_dir): {detail}")]
+    DataDir { path: PathBuf, detail: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error(transparent)]
+    Listen(#[from] ListenError),
+    #[error("startup task failed: {0}")]
+    Task(String),
+}
+
+/// A started daemon.
+pub struct Running {
+    pub https_addrs: Vec<SocketAddr>,
+    pub redirect_addr: Option<SocketAddr>,
+    pub admin: Admin,
+    pub tls: Arc<TlsManager>,
+    pub store: Store,
+    pub mode: Mode,
+    config: Config,
+    clock: Clock,
+    stop: watch::Sender<bool>,
+    tasks: Vec<(&'static str, JoinHandle<()>)>,
+    servers: Vec<(actix_web::dev::ServerHandle, JoinHandle<std::io::Result<()>>)>,
+}
+
+/// Starts everything; returns once the store is open and the listeners are bound.
+pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
+    let config = opts.config.clone();
+    let clock = opts.clock.clone();
+    prepare_data_dir(&config.data_dir)?;
+
+    let dir = config.data_dir.clone();
+    let store = blocking(move || Store::open(&dir)).await??;
+    let tls_config = config.clone();
+    let now = clock.now();
+    let tls = Arc::new(blocking(move || TlsManager::open(&tls_config, now)).await??);
+
+    let admin = Admin::new(store.clone(), clock.clone(), opts.admin.clone());
+    let audit = AuditLog::new(store.clone());
+
+    let mut listeners = Vec::new();
+    for addr in &config.https_listen {
+        listeners.push(http::bind(*addr, "listen.https")?);
+    }
+    let https_addrs: Vec<SocketAddr> = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+    let redirect_listener = match config.http_redirect_listen {
+        Some(addr) => Some(http::bind(addr, "listen.http_redirect")?),
+        None => None,
+    };
+    let redirect_addr = redirect_listener.as_ref().and_then(|l| l.local_addr().ok());
+
+    let state = AppState {
+        admin: admin.clone(),
+        audit: audit.clone(),
+        tls: tls.clone(),
+        clock: clock.clone(),
+        started_at: clock.now(),
+        sandbox: opts.mode == Mode::Sandbox,
+        openapi_json: Arc::new(http::api::openapi_json()),
+    };
+    let workers = if opts.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { opts.workers };
+    let mut servers = Vec::new();
+    let https = http::serve_https(state, listeners, workers)?;
+    servers.push((https.handle(), tokio::spawn(https)));
+    if let Some(l) = redirect_listener {
+        let base = crate::urls::Urls::new(&config).base();
+        let redirect = http::serve_redirect(l, base)?;
+        servers.push((redirect.handle(), tokio::spawn(redirect)));
+    }
+
+    let (stop, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    tasks.push(spawn_task("tls-renewal", stop_rx.clone(), tls_renewal(tls.clone(), audit.clone(), clock.clone())));
+    tasks.push(spawn_task("maintenance", stop_rx.clone(), maintenance(admin.clone(), audit.clone(), clock.clone())));
+    tasks.push(spawn_task(
+        "control-socket",
+        stop_rx.clone(),
+        crate::control::serve(config.data_dir.join(crate::control::SOCKET_NAME), admin.clone()),
+    ));
+
+    // The sandbox creates its own admin; only a real appliance starts with a setup code.
+    let setup_code = match opts.mode {
+        Mode::Production => admin.prepare_setup_code().await.map_err(|e| DaemonError::Task(e.to_string()))?,
+        Mode::Sandbox => None,
+    };
+    if let Some(code) = setup_code {
+        let url = crate::urls::Urls::new(&config).admin_page();
+        // The code is meant for this log: whoever can read the journal owns the box.
+        log::warn!(
+            "No admin exists yet. Open {url} and enter the one-time setup code {} to create the first admin. (It changes at every restart until setup is done.)",
+            code.expose()
+        );
+    }
+    log::info!(
+        addrs = format!("{https_addrs:?}").as_str(), mode = format!("{:?}", opts.mode).as_str();
+        "adebox {} listening", crate::version()
+    );
+    Ok(Running { https_addrs, redirect_addr, admin, tls, store, mode: opts.mode, config, clock, stop, tasks, servers })
+}
+
+impl Running {
+    /// `https://<first public host>:<port>` as the page and devices use it.
+    pub fn public_url(&self) -> String {
+        crate::urls::Urls::new(&self.config).base()
+    }
+
+    /// SIGHUP: re-read what can change without a restart (log level, certificate files).
+    pub async fn reload(&self, new_config: Option<Config>) {
+        if let Some(c) = &new_config {
+            crate::logging::set_level(c.log_level);
+            let restart_needed = Config { log_level: self.config.log_level, tls_cert_file: self.config.tls_cert_file.clone(), tls_key_file: self.config.tls_key_file.clone(), ..c.clone() } != self.config;
+            if restart_needed {
+                log::warn!("the configuration file changed in keys that need a restart (data_dir, listen, public); run `systemctl restart adebox` to apply them");
+            }
+        }
+        let tls = self.tls.clone();
+        let now = self.clock.now();
+        match blocking(move || tls.reload(now)).await {
+            Ok(Ok(info)) => log::info!("reloaded: TLS certificate {:?} valid until {}", info.mode, info.server.not_after),
+            Ok(Err(e)) => log::error!("reload: the TLS certificate could not be reloaded ({e}); still serving the previous one"),
+            Err(e) => log::error!("reload failed: {e}"),
+        }
+    }
+
+    /// Graceful shutdown: stop accepting, let in-flight requests finish (at most 10 s),
+    /// stop the background tasks, close the store.
+    pub async fn shutdown(self) {
+        for (handle, _) in &self.servers {
+            handle.stop(true).await;
+        }
+        for (_, task) in self.servers {
+            let _ = task.await;
+        }
+        let _ = self.stop.send(true);
+        for (name, task) in self.tasks {
+            if tokio::time::timeout(StdDuration::from_secs(5), task).await.is_err() {
+                log::warn!(task = name; "background task did not stop in time");
+            }
+        }
+        let _ = std::fs::remove_file(self.config.data_dir.join(crate::control::SOCKET_NAME));
+        drop(self.store);
+        log::info!("adebox stopped");
+    }
+}
+
+/// Runs a started daemon until SIGTERM/SIGINT, handling SIGHUP, systemd notification and
+/// the watchdog.
+pub async fn run_until_signal(running: Running, config_path: Option<PathBuf>) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Status("serving"), sd_notify::NotifyState::Ready]);
+    let watchdog = sd_notify::watchdog_enabled().map(|every| {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every / 2);
+            loop {
+                tick.tick().await;
+                let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+            }
+        })
+    });
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => {
+                let _ = sd_notify::notify(&[sd_notify::NotifyState::Reloading]);
+                let new_config = match &config_path {
+                    Some(p) => match Config::load(p, true) {
+                        Ok(c) => Some(c),
+                        Err(e) => { log::error!("reload: {e}; keeping the running configuration"); None }
+                    },
+                    None => None,
+                };
+                running.reload(new_config).await;
+                let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+            }
+        }
+    }
+    log::info!("stopping");
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    if let Some(w) = watchdog {
+        w.abort();
+    }
+    running.shutdown().await;
+    Ok(())
+}
+
+fn prepare_data_dir(dir: &Path) -> Result<(), DaemonError> {
+    use std::os::unix::fs::DirBuilderExt;
+    let err = |detail: String| DaemonError::DataDir { path: dir.to_path_buf(), detail };
+    if !dir.exists() {
+        std::fs::DirBuilder::new().mode(0o700).recursive(true).create(dir).map_err(|e| {
+            err(format!("cannot create it ({e}); create it and give it to the user adebox runs as (`install -d -m 0700 -o adebox -g adebox {}`)", dir.display()))
+        })?;
+    }
+    if !dir.is_dir() {
+        return Err(err("is not a directory".into()));
+    }
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"").map_err(|e| {
+        err(format!("is not writable by this user ({e}); give it to the user adebox runs as (`chown -R adebox:adebox {}`)", dir.display()))
+    })?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, DaemonError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| DaemonError::Task(e.to_string()))
+}
+
+/// Spawns a named background task that ends when `stop` turns true.
+fn spawn_task(
+    name: &'static str,
+    mut stop: watch::Receiver<bool>,
+    work: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (&'static str, JoinHandle<()>) {
+    let handle = tokio::spawn(async move {
+        tokio::select! {
+            _ = work => log::warn!(task = name; "background task ended on its own"),
+            _ = stop.wait_for(|s| *s) => log::debug!(task = name; "background task stopped"),
+        }
+    });
+    (name, handle)
+}
+
+/// Checks twice a day whether the self-managed server certificate is due for renewal.
+async fn tls_renewal(tls: Arc<TlsManager>, audit: AuditLog, clock: Clock) {
+    let mut tick = tokio::time::interval(StdDuration::from_secs(12 * 3600));
+    loop {
+        tick.tick().await;
+        let now = clock.now();
+        let t = tls.clone();
+        match tokio::task::spawn_blocking(move || t.renew_if_due(now)).await {
+            Ok(Ok(Some(info))) => {
+                let entry = NewEntry::new(now, Actor::System, Action::TlsRenew, Outcome::Success)
+                    .target(info.sans.join(", "))
+                    .detail(format!("valid until {}", info.not_after));
+                if let Err(e) = audit.record(entry).await {
+                    log::error!("renewed the TLS certificate but could not audit it: {e}");
+                }
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => log::error!("TLS certificate renewal failed: {e}; will retry in 12 hours"),
+            Err(e) => log::error!("TLS certificate renewal task failed: {e}"),
+        }
+    }
+}
+
+/// Audit entries are kept this long.
+const AUDIT_RETENTION: time::Duration = time::Duration::days(2 * 365);
+
+/// Hourly housekeeping that keeps the store bounded.
+async fn maintenance(admin: Admin, audit: AuditLog, clock: Clock) {
+    let mut tick = tokio::time::interval(StdDuration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = admin.prune_sessions().await {
+            log::error!("pruning expired sessions failed: {e}");
+        }
+        match audit.prune(clock.now() - AUDIT_RETENTION).await {
+            Ok(0) => {}
+            Ok(n) => log::info!(entries = n; "pruned audit entries older than two years"),
+            Err(e) => log::error!("pruning the audit log failed: {e}"),
+        }
+    }
+}

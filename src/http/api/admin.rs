@@ -1,0 +1,262 @@
+//! `/api/v1/admin/…`: first-run setup, sign-in, sessions, admins, API tokens.
+
+use crate::crypto::Secret;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::{Authenticated, ClientIp, SESSION_COOKIE, check_same_site};
+use crate::admin::{ApiTokenInfo, Principal, Session, UserInfo};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct SetupState {
+    /// True until the first admin exists.
+    pub setup_required: bool,
+    pub sandbox: bool,
+}
+
+/// A signed-in session as the page sees it.
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    pub user: String,
+    /// Send back as `X-CSRF-Token` on every state-changing request.
+    pub csrf_token: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    pub sandbox: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SetupRequest {
+    /// The one-time code printed in the daemon log.
+    pub setup_code: String,
+    pub username: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: Secret<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: Secret<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordChange {
+    #[schema(value_type = String, format = Password)]
+    pub current_password: Secret<String>,
+    #[schema(value_type = String, format = Password)]
+    pub new_password: Secret<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewUser {
+    pub username: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: Secret<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewToken {
+    /// What uses the token, e.g. "inventory export script".
+    pub name: String,
+}
+
+/// A new API token; `token` is shown this once and never again.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub info: ApiTokenInfo,
+    pub token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserList {
+    pub items: Vec<UserInfo>,
+    pub total: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenList {
+    pub items: Vec<ApiTokenInfo>,
+    pub total: u64,
+}
+
+fn signed_in(state: &AppState, session: Session) -> HttpResponse {
+    let max_age = (session.expires_at - state.clock.now()).whole_seconds().max(0);
+    let cookie = Cookie::build(SESSION_COOKIE, session.id.expose().clone())
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::seconds(max_age))
+        .finish();
+    HttpResponse::Ok().cookie(cookie).insert_header(("Cache-Control", "no-store")).json(SessionView {
+        user: session.username,
+        csrf_token: session.csrf_token,
+        expires_at: session.expires_at,
+        sandbox: state.sandbox,
+    })
+}
+
+/// Whether first-run setup is needed.
+#[utoipa::path(tag = "admin", responses((status = OK, body = SetupState)))]
+#[get("/admin/setup")]
+async fn setup_state(state: web::Data<AppState>) -> Result<web::Json<SetupState>, ApiError> {
+    Ok(web::Json(SetupState { setup_required: state.admin.setup_required().await?, sandbox: state.sandbox }))
+}
+
+/// Creates the first admin with the one-time setup code from the daemon log, and signs in.
+#[utoipa::path(tag = "admin", request_body = SetupRequest, responses(
+    (status = OK, body = SessionView), (status = 401, body = ApiError, description = "bad_setup_code"),
+    (status = 409, body = ApiError, description = "setup_done"), (status = 422, body = ApiError)))]
+#[post("/admin/setup")]
+async fn setup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ip: ClientIp,
+    body: web::Json<SetupRequest>,
+) -> Result<HttpResponse, ApiError> {
+    check_same_site(&req)?;
+    let body = body.into_inner();
+    let session = state.admin.setup(&body.setup_code, &body.username, body.password, ip.0).await?;
+    Ok(signed_in(&state, session))
+}
+
+/// Signs in; sets the session cookie.
+#[utoipa::path(tag = "admin", request_body = LoginRequest, responses(
+    (status = OK, body = SessionView), (status = 401, body = ApiError, description = "bad_credentials"),
+    (status = 429, body = ApiError, description = "locked_out, with retry_after_s")))]
+#[post("/admin/login")]
+async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ip: ClientIp,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    check_same_site(&req)?;
+    let body = body.into_inner();
+    let session = state.admin.login(&body.username, body.password, ip.0).await?;
+    Ok(signed_in(&state, session))
+}
+
+/// The current session.
+#[utoipa::path(tag = "admin", responses((status = OK, body = SessionView), (status = 401, body = ApiError)))]
+#[get("/admin/session")]
+async fn current_session(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
+    let Some(cookie) = auth.session_cookie else {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "not_a_session",
+            "API tokens have no session",
+        ));
+    };
+    let info = state.admin.session(&cookie).await?.ok_or_else(ApiError::unauthenticated)?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(SessionView {
+        user: info.username,
+        csrf_token: info.csrf_token,
+        expires_at: info.expires_at,
+        sandbox: state.sandbox,
+    }))
+}
+
+/// Signs out.
+#[utoipa::path(tag = "admin", responses((status = NO_CONTENT)))]
+#[post("/admin/logout")]
+async fn logout(state: web::Data<AppState>, auth: Authenticated, ip: ClientIp) -> Result<HttpResponse, ApiError> {
+    if let Some(cookie) = &auth.session_cookie {
+        state.admin.logout(cookie, ip.0).await?;
+    }
+    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").secure(true).http_only(true).same_site(SameSite::Strict).finish();
+    gone.make_removal();
+    Ok(HttpResponse::NoContent().cookie(gone).finish())
+}
+
+/// Changes the signed-in admin's password; other sessions of that admin end.
+#[utoipa::path(tag = "admin", request_body = PasswordChange, responses((status = NO_CONTENT), (status = 422, body = ApiError)))]
+#[post("/admin/password")]
+async fn change_password(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: web::Json<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    let Principal::Session { username, .. } = &auth.principal else {
+        return Err(ApiError::new(actix_web::http::StatusCode::FORBIDDEN, "forbidden", "change passwords on the page, signed in as that admin"));
+    };
+    let body = body.into_inner();
+    state
+        .admin
+        .change_password(username, body.current_password, body.new_password, auth.session_cookie.as_deref())
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The admins.
+#[utoipa::path(tag = "admin", responses((status = OK, body = UserList)))]
+#[get("/admin/users")]
+async fn list_users(state: web::Data<AppState>, _auth: Authenticated) -> Result<web::Json<UserList>, ApiError> {
+    let items = state.admin.list_users().await?;
+    Ok(web::Json(UserList { total: items.len() as u64, items }))
+}
+
+/// Adds an admin.
+#[utoipa::path(tag = "admin", request_body = NewUser, responses((status = CREATED, body = UserInfo), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+#[post("/admin/users")]
+async fn create_user(state: web::Data<AppState>, auth: Authenticated, body: web::Json<NewUser>) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let user = state.admin.create_user(auth.actor(), &body.username, body.password).await?;
+    Ok(HttpResponse::Created().json(user))
+}
+
+/// Removes an admin (not yourself, not the last one).
+#[utoipa::path(tag = "admin", params(("username" = String, Path)), responses((status = NO_CONTENT), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+#[delete("/admin/users/{username}")]
+async fn delete_user(state: web::Data<AppState>, auth: Authenticated, username: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    state.admin.delete_user(auth.actor(), &username).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// API tokens (never their secrets).
+#[utoipa::path(tag = "admin", responses((status = OK, body = TokenList)))]
+#[get("/admin/api-tokens")]
+async fn list_tokens(state: web::Data<AppState>, _auth: Authenticated) -> Result<web::Json<TokenList>, ApiError> {
+    let items = state.admin.list_api_tokens().await?;
+    Ok(web::Json(TokenList { total: items.len() as u64, items }))
+}
+
+/// Creates an API token for a script; the token is in this response only.
+#[utoipa::path(tag = "admin", request_body = NewToken, responses((status = CREATED, body = CreatedToken), (status = 422, body = ApiError)))]
+#[post("/admin/api-tokens")]
+async fn create_token(state: web::Data<AppState>, auth: Authenticated, body: web::Json<NewToken>) -> Result<HttpResponse, ApiError> {
+    let created = state.admin.create_api_token(auth.actor(), &body.name).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(CreatedToken { info: created.info, token: created.token.expose().clone() }))
+}
+
+/// Revokes an API token.
+#[utoipa::path(tag = "admin", params(("id" = String, Path)), responses((status = NO_CONTENT), (status = 404, body = ApiError)))]
+#[delete("/admin/api-tokens/{id}")]
+async fn revoke_token(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    state.admin.revoke_api_token(auth.actor(), &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(setup_state)
+        .service(setup)
+        .service(login)
+        .service(current_session)
+        .service(logout)
+        .service(change_password)
+        .service(list_users)
+        .service(create_user)
+        .service(delete_user)
+        .service(list_tokens)
+        .service(create_token)
+        .service(revoke_token);
+}

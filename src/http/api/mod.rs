@@ -1,0 +1,64 @@
+//! The JSON API under `/api/v1` that the page and scripts share, and its OpenAPI document,
+//! generated from the handlers' annotations so it cannot drift from the code.
+//!
+//! Conventions: lists answer `{"items": [...], "total": N}` with `limit` / `offset`; errors
+//! answer `{"error", "message", "field"}` (see `http::error`).
+
+mod admin;
+mod audit;
+mod settings;
+mod status;
+
+use super::error;
+use actix_web::web;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+/// Request bodies of the API are small JSON documents; uploads set their own limits.
+pub const JSON_LIMIT: usize = 256 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "adebox API", description = "The JSON API of the adebox appliance: the admin page uses it, and so can scripts with an API token (`Authorization: Bearer adbx_…`). State-changing requests from a browser session carry `X-CSRF-Token`."),
+    components(schemas(error::ApiError)),
+    tags(
+        (name = "admin", description = "Setup, sign-in, admins and API tokens"),
+        (name = "status", description = "Health of the appliance"),
+        (name = "audit", description = "The audit log"),
+        (name = "settings", description = "Certificates and settings"),
+    )
+)]
+struct ApiDoc;
+
+/// Registers every `/api/v1` route (relative to the scope).
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.configure(admin::configure)
+        .configure(status::configure)
+        .configure(audit::configure)
+        .configure(settings::configure)
+        .route("/openapi.json", web::get().to(super::openapi));
+}
+
+/// The `/api/v1` scope with its body limits and error shapes.
+pub fn scope() -> utoipa_actix_web::scope::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    utoipa_actix_web::scope("/api/v1")
+        .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(error::json_error))
+        .app_data(web::QueryConfig::default().error_handler(error::query_error))
+        .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .configure(configure)
+}
+
+/// The OpenAPI document, built the same way the routes are registered.
+pub fn openapi_json() -> String {
+    let (_, mut doc) = actix_web::App::new().into_utoipa_app().openapi(ApiDoc::openapi()).service(scope()).split_for_parts();
+    doc.info.version = crate::version().to_string();
+    doc.to_pretty_json().expect("the generated OpenAPI document serializes")
+}

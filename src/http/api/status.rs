@@ -1,0 +1,87 @@
+//! `/api/v1/status`: version, uptime, counts and the banners every page shows.
+
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::Authenticated;
+use crate::tls::TlsMode;
+use actix_web::{get, web};
+use serde::Serialize;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct Counts {
+    pub admins: u64,
+    pub api_tokens: u64,
+    pub audit_entries: u64,
+    pub tokens: u64,
+    pub devices: u64,
+}
+
+/// Something that needs the admin, shown at the top of every page.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct Banner {
+    /// `info`, `warning` or `error`.
+    pub level: String,
+    pub code: String,
+    pub message: String,
+    /// Where the fix is, as a page path.
+    pub link: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    pub version: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    pub uptime_s: i64,
+    pub sandbox: bool,
+    pub counts: Counts,
+    pub banners: Vec<Banner>,
+}
+
+/// Version, uptime, counts and banners.
+#[utoipa::path(tag = "status", responses((status = OK, body = Status), (status = 401, body = crate::http::error::ApiError)))]
+#[get("/status")]
+async fn status(state: web::Data<AppState>, _auth: Authenticated) -> Result<web::Json<Status>, ApiError> {
+    let now = state.clock.now();
+    let counts = Counts {
+        admins: state.admin.list_users().await?.len() as u64,
+        api_tokens: state.admin.count_active_api_tokens().await?,
+        audit_entries: state.audit.count().await?,
+        tokens: 0,
+        devices: 0,
+    };
+    Ok(web::Json(Status {
+        version: crate::version().to_string(),
+        started_at: state.started_at,
+        uptime_s: (now - state.started_at).whole_seconds(),
+        sandbox: state.sandbox,
+        counts,
+        banners: banners(&state, now),
+    }))
+}
+
+fn banners(state: &AppState, now: OffsetDateTime) -> Vec<Banner> {
+    let mut out = Vec::new();
+    let tls = state.tls.info();
+    if tls.mode != TlsMode::SelfManaged {
+        let left = tls.server.not_after - now;
+        if left < time::Duration::days(30) {
+            out.push(Banner {
+                level: if left < time::Duration::days(7) { "error" } else { "warning" }.into(),
+                code: "tls_certificate_expiring".into(),
+                message: format!(
+                    "The appliance's TLS certificate (your own) expires on {}; install a renewed one or switch back to the self-managed certificate.",
+                    tls.server.not_after.date()
+                ),
+                link: Some("/admin/settings#tls".into()),
+            });
+        }
+    }
+    out
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(status);
+}

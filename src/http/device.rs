@@ -1,0 +1,48 @@
+//! The device-facing prefixes: `/enroll` (profile URL), `/acme` (ACME server) and `/mdm`
+//! (check-in and commands). Later issues fill them; the connection plumbing they rely on is
+//! here: each TLS connection's client certificate chain is attached to its requests, and
+//! `/mdm` requires one (devices get 403, never 401, which Setup Assistant treats as fatal).
+
+use super::error::ApiError;
+use super::extract::{ClientCertificate, PeerCertificates};
+use actix_web::dev::Extensions;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use std::any::Any;
+
+/// Device requests are small; MachineInfo and check-ins are a few KiB.
+pub const DEVICE_BODY_LIMIT: usize = 64 * 1024;
+
+/// Per connection: disable Nagle (one write per response) and keep the peer's certificates.
+pub fn on_connect(conn: &dyn Any, ext: &mut Extensions) {
+    type Tls = actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>;
+    if let Some(tls) = conn.downcast_ref::<Tls>() {
+        let (socket, session) = tls.get_ref();
+        let _ = socket.set_nodelay(true);
+        if let Some(certs) = session.peer_certificates() {
+            ext.insert(PeerCertificates(certs.iter().map(|c| c.clone().into_owned()).collect()));
+        }
+    } else if let Some(socket) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        let _ = socket.set_nodelay(true);
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/enroll").app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT)).default_service(web::to(not_yet)),
+    )
+    .service(web::scope("/acme").app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT)).default_service(web::to(not_yet)))
+    .service(
+        web::scope("/mdm")
+            .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
+            .default_service(web::to(|_identity: ClientCertificate| not_yet())),
+    );
+}
+
+async fn not_yet() -> HttpResponse {
+    actix_web::ResponseError::error_response(&ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "this device endpoint is not enabled on this appliance",
+    ))
+}

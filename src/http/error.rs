@@ -1,0 +1,147 @@
+//! The one place that turns domain errors into HTTP status codes and the API's error body
+//! `{"error": "<stable_code>", "message": "<plain words>", "field": "<name>"}`.
+
+use crate::admin::AdminError;
+use crate::store::StoreError;
+use crate::tls::TlsError;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+/// An error as the API answers it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApiError {
+    #[serde(skip)]
+    pub status: u16,
+    /// Stable machine-readable code.
+    pub error: String,
+    /// Plain words for a person, naming the problem and the fix.
+    pub message: String,
+    /// The input field at fault, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Seconds until the request may be retried (lockouts, budgets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_s: Option<i64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: status.as_u16(),
+            error: code.to_string(),
+            message: message.into(),
+            field: None,
+            retry_after_s: None,
+        }
+    }
+
+    pub fn field(mut self, field: &str) -> ApiError {
+        self.field = Some(field.to_string());
+        self
+    }
+
+    pub fn unauthenticated() -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in first (or send an API token as `Authorization: Bearer …`)")
+    }
+
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+    }
+
+    pub fn validation(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", message).field(field)
+    }
+
+    pub fn internal(detail: &dyn std::fmt::Display) -> ApiError {
+        // The detail goes to the log, not to the client: it may name paths and internals.
+        log::error!("internal error answering a request: {detail}");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong inside adebox; the daemon log has the details")
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.error, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut resp = HttpResponse::build(self.status_code());
+        if let Some(s) = self.retry_after_s {
+            resp.insert_header(("Retry-After", s.to_string()));
+        }
+        resp.insert_header(("Cache-Control", "no-store")).json(self)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::internal(&e)
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        let msg = e.to_string();
+        match e {
+            AdminError::BadCredentials => ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", msg),
+            AdminError::LockedOut { retry_after } => {
+                let mut err = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "locked_out", msg);
+                err.retry_after_s = Some(retry_after.whole_seconds().max(1));
+                err
+            }
+            AdminError::BadSetupCode => ApiError::new(StatusCode::UNAUTHORIZED, "bad_setup_code", msg),
+            AdminError::SetupDone => ApiError::new(StatusCode::CONFLICT, "setup_done", msg),
+            AdminError::Validation { field, message } => ApiError::validation(field, message),
+            AdminError::NotFound(what) => ApiError::not_found(&what),
+            AdminError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            AdminError::Store(s) => ApiError::internal(&s),
+        }
+    }
+}
+
+impl From<TlsError> for ApiError {
+    fn from(e: TlsError) -> Self {
+        match e {
+            TlsError::Custom(p) => ApiError::validation(p.field, p.message),
+            TlsError::ConfigManaged => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+/// JSON, query and path extraction failures in the API's error shape.
+pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    let api = match &err {
+        J::OverflowKnownLength { .. } | J::Overflow { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is larger than this endpoint accepts",
+        ),
+        J::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with `Content-Type: application/json`",
+        ),
+        J::Deserialize(d) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("the JSON body is not what this endpoint expects: {d}"))
+        }
+        other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("the request body could not be read: {other}")),
+    };
+    api.into()
+}
+
+pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("bad query parameters: {err}")).into()
+}
+
+pub fn path_error(err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("bad path: {err}")).into()
+}

@@ -1,0 +1,143 @@
+//! Request extractors: who is calling (session or API token, with CSRF checks), from which
+//! address, and with which TLS client certificate.
+
+use super::AppState;
+use super::error::ApiError;
+use crate::admin::Principal;
+use actix_web::dev::Payload;
+use actix_web::http::{Method, StatusCode};
+use actix_web::{FromRequest, HttpRequest, web};
+use rustls_pki_types::CertificateDer;
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+
+pub const SESSION_COOKIE: &str = "adebox_session";
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+/// An authenticated caller of the admin API. For a session, state-changing requests must
+/// carry the session's CSRF token and must not come from another site.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub principal: Principal,
+    /// The session cookie value, when signed in with one (logout and password change need it).
+    pub session_cookie: Option<String>,
+}
+
+impl Authenticated {
+    pub fn actor(&self) -> crate::audit::Actor {
+        self.principal.actor()
+    }
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| ApiError::internal(&"application state missing"))?
+                .clone();
+            if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
+                let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+                return match token {
+                    Some(t) => match state.admin.principal_for_token(t).await? {
+                        Some(principal) => Ok(Authenticated { principal, session_cookie: None }),
+                        None => Err(ApiError::new(
+                            StatusCode::UNAUTHORIZED,
+                            "unauthenticated",
+                            "this API token is not valid or was revoked; create a new one under Settings → API tokens",
+                        )),
+                    },
+                    None => Err(ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "unauthenticated",
+                        "send API tokens as `Authorization: Bearer <token>`",
+                    )),
+                };
+            }
+            let Some(cookie) = req.cookie(SESSION_COOKIE) else { return Err(ApiError::unauthenticated()) };
+            let cookie = cookie.value().to_string();
+            let Some(principal) = state.admin.principal_for_session(&cookie).await? else {
+                return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "your session has ended; sign in again"));
+            };
+            if !is_safe(req.method()) {
+                check_same_site(&req)?;
+                let Principal::Session { csrf_token, .. } = &principal else { unreachable!("a cookie yields a session principal") };
+                let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+                if !constant_time_eq(sent.as_bytes(), csrf_token.as_bytes()) {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "csrf",
+                        "this request lacks the page's CSRF token; reload the page and try again",
+                    ));
+                }
+            }
+            Ok(Authenticated { principal, session_cookie: Some(cookie) })
+        })
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Browsers say where a request comes from; refuse cross-site ones outright.
+pub fn check_same_site(req: &HttpRequest) -> Result<(), ApiError> {
+    let cross = req
+        .headers()
+        .get("Sec-Fetch-Site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site");
+    if cross {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf", "cross-site requests are not accepted"));
+    }
+    Ok(())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// The client's IP address (the TCP peer: the appliance is not meant to sit behind a proxy).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequest for ClientIp {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(ClientIp(req.peer_addr().map(|a| a.ip()))))
+    }
+}
+
+/// The TLS client certificate chain a connection presented (set per connection by the
+/// listener; already verified against the appliance CA by rustls).
+#[derive(Debug, Clone)]
+pub struct PeerCertificates(pub Vec<CertificateDer<'static>>);
+
+/// A required TLS client certificate: the leaf the client presented. Device routes use it;
+/// absent, the request is refused with 403 (never 401, which devices treat as fatal).
+#[derive(Debug, Clone)]
+pub struct ClientCertificate(pub CertificateDer<'static>);
+
+impl FromRequest for ClientCertificate {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let leaf = req.conn_data::<PeerCertificates>().and_then(|p| p.0.first().cloned());
+        std::future::ready(leaf.map(ClientCertificate).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "client_certificate_required",
+                "this endpoint needs the device's identity certificate (TLS client certificate)",
+            )
+        }))
+    }
+}

@@ -1,0 +1,141 @@
+//! The HTTPS listener (actix-web + rustls): the admin page under `/admin`, the JSON API under
+//! `/api/v1`, `/healthz`, and the device-facing prefixes `/enroll`, `/acme` and `/mdm`; plus
+//! an optional plain-HTTP listener that only redirects to HTTPS.
+//!
+//! Handlers are thin: extract, call one domain function, render. The domain services reach
+//! handlers through [`AppState`]; the store never does. Every response carries security
+//! headers (a strict Content-Security-Policy among them) and every route has a body limit.
+
+pub mod api;
+mod assets;
+mod device;
+pub mod error;
+pub mod extract;
+
+use crate::admin::Admin;
+use crate::audit::AuditLog;
+use crate::clock::Clock;
+use crate::tls::TlsManager;
+use actix_web::dev::Server;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use time::OffsetDateTime;
+use utoipa_actix_web::AppExt;
+
+/// Service handles the handlers use.
+pub struct AppState {
+    pub admin: Admin,
+    pub audit: AuditLog,
+    pub tls: Arc<TlsManager>,
+    pub clock: Clock,
+    pub started_at: OffsetDateTime,
+    pub sandbox: bool,
+    pub openapi_json: Arc<String>,
+}
+
+/// The page's Content-Security-Policy: our own scripts, styles and API only.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Largest body any route accepts unless it sets a smaller limit.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ListenError {
+    #[error("cannot listen on {addr} (config key {key}): the address is already in use by another program. Stop it, or choose another port (`ss -ltnp` shows who listens)")]
+    InUse { addr: SocketAddr, key: &'static str },
+    #[error("cannot listen on {addr} (config key {key}): permission denied. Ports below 1024 need CAP_NET_BIND_SERVICE (the packaged systemd unit grants it); or choose a port above 1023")]
+    Permission { addr: SocketAddr, key: &'static str },
+    #[error("cannot listen on {addr} (config key {key}): {detail}")]
+    Other { addr: SocketAddr, key: &'static str, detail: String },
+    #[error("cannot start the HTTPS server: {0}")]
+    Server(String),
+}
+
+/// Binds a TCP listener, translating the usual failures into advice.
+pub fn bind(addr: SocketAddr, key: &'static str) -> Result<TcpListener, ListenError> {
+    TcpListener::bind(addr).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => ListenError::InUse { addr, key },
+        std::io::ErrorKind::PermissionDenied => ListenError::Permission { addr, key },
+        _ => ListenError::Other { addr, key, detail: e.to_string() },
+    })
+}
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)))
+        .add((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .add((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .add((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .add((header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000")))
+        .add(("Cross-Origin-Opener-Policy", HeaderValue::from_static("same-origin")))
+}
+
+/// Starts the HTTPS server on already-bound listeners.
+pub fn serve_https(state: AppState, listeners: Vec<TcpListener>, workers: usize) -> Result<Server, ListenError> {
+    let tls_config = state.tls.server_config().map_err(|e| ListenError::Server(e.to_string()))?;
+    let state = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(MAX_BODY))
+            .service(api::scope())
+            .split_for_parts();
+        app.wrap(security_headers())
+            .route("/healthz", web::get().to(healthz))
+            .configure(device::configure)
+            .configure(assets::configure)
+            .default_service(web::to(not_found))
+    })
+    .workers(workers)
+    .shutdown_timeout(10)
+    .client_request_timeout(std::time::Duration::from_secs(30))
+    .on_connect(device::on_connect);
+    for l in listeners {
+        server = server
+            .listen_rustls_0_23(l, tls_config.clone())
+            .map_err(|e| ListenError::Server(e.to_string()))?;
+    }
+    Ok(server.disable_signals().run())
+}
+
+/// Starts the plain-HTTP listener that sends every request to the HTTPS address.
+pub fn serve_redirect(listener: TcpListener, https_base: String) -> Result<Server, ListenError> {
+    let base = Arc::new(https_base);
+    let server = HttpServer::new(move || {
+        let base = base.clone();
+        App::new().default_service(web::to(move |req: actix_web::HttpRequest| {
+            // The target host comes from the configuration, never from the Host header, so
+            // the redirect cannot be pointed elsewhere.
+            let path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let target = format!("{}{}", base, path);
+            async move { HttpResponse::PermanentRedirect().insert_header((header::LOCATION, target)).finish() }
+        }))
+    })
+    .workers(1)
+    .shutdown_timeout(2)
+    .listen(listener)
+    .map_err(|e| ListenError::Server(e.to_string()))?;
+    Ok(server.disable_signals().run())
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(serde_json::json!({"status": "ok"}))
+}
+
+pub(crate) async fn openapi(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(state.openapi_json.as_str().to_string())
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    error::ApiError::not_found(&format!("`{}`", req.path())).into_response()
+}
+
+impl error::ApiError {
+    fn into_response(self) -> HttpResponse {
+        actix_web::ResponseError::error_response(&self)
+    }
+}
