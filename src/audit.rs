@@ -170,7 +170,12 @@ impl AuditLog {
         record(&self.store, entry).await
     }
 
-    pub async fn list(&self, filter: Filter, limit: usize, offset: usize) -> Result<(Vec<Entry>, u64), StoreError> {
+    pub async fn list(
+        &self,
+        filter: Filter,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<Entry>, u64), StoreError> {
         list(&self.store, filter, limit, offset).await
     }
 
@@ -285,7 +290,10 @@ pub fn prune_in(wtx: &WriteTransaction, cutoff: OffsetDateTime) -> Result<u64, S
 
 fn matches(filter: &Filter, e: &Entry) -> bool {
     filter.actor.as_ref().is_none_or(|a| e.actor.eq_ignore_ascii_case(a))
-        && filter.action.as_ref().is_none_or(|a| e.action == *a || e.action.starts_with(&format!("{a}.")))
+        && filter
+            .action
+            .as_ref()
+            .is_none_or(|a| e.action == *a || e.action.starts_with(&format!("{a}.")))
         && filter.outcome.is_none_or(|o| e.outcome == o)
 }
 
@@ -320,7 +328,11 @@ mod tests {
         let (items, total) = list(&store, Filter::default(), 5, 28).await.unwrap();
         assert_eq!((items.len(), total), (2, 30));
 
-        let f = Filter { actor: Some("alice".into()), outcome: Some(Outcome::Failure), ..Default::default() };
+        let f = Filter {
+            actor: Some("alice".into()),
+            outcome: Some(Outcome::Failure),
+            ..Default::default()
+        };
         let (items, total) = list(&store, f, 100, 0).await.unwrap();
         assert_eq!(total, 5); // i = 0, 6, 12, 18, 24
         assert!(items.iter().all(|e| e.actor == "alice" && e.outcome == Outcome::Failure));
@@ -328,10 +340,8 @@ mod tests {
         let f = Filter { action: Some("admin".into()), ..Default::default() };
         assert_eq!(list(&store, f, 1, 0).await.unwrap().1, 30);
 
-        let pruned = store
-            .write(move |wtx| prune_in(wtx, t0 + time::Duration::minutes(10)))
-            .await
-            .unwrap();
+        let pruned =
+            store.write(move |wtx| prune_in(wtx, t0 + time::Duration::minutes(10))).await.unwrap();
         assert_eq!(pruned, 10);
         assert_eq!(count(&store).await.unwrap(), 20);
     }

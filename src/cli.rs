@@ -142,14 +142,21 @@ fn admin(command: AdminCommand) -> Result<ExitCode> {
             let c = load_config(&config)?;
             let records = crate::store::backup(&c.data_dir, &file)
                 .with_context(|| format!("backup of {} failed", c.data_dir.display()))?;
-            println!("wrote {} ({records} records); it contains secrets: keep it as safe as the server", file.display());
+            println!(
+                "wrote {} ({records} records); it contains secrets: keep it as safe as the server",
+                file.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         AdminCommand::Restore { file, config } => {
             let c = load_config(&config)?;
             let kept = crate::store::restore(&c.data_dir, &file)?;
             give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(crate::store::FILE_NAME));
-            println!("restored {}; the previous store is kept as {}. Start the daemon: systemctl start adebox", file.display(), kept.display());
+            println!(
+                "restored {}; the previous store is kept as {}. Start the daemon: systemctl start adebox",
+                file.display(),
+                kept.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         AdminCommand::SetPassword { user, config } => {
@@ -161,12 +168,20 @@ fn admin(command: AdminCommand) -> Result<ExitCode> {
 }
 
 async fn set_password(c: Config, user: String, password: Secret<String>) -> Result<ExitCode> {
+    daemon::prepare_data_dir(&c.data_dir)?;
     match Store::open(&c.data_dir) {
         Ok(store) => {
             let admin = Admin::new(store, Clock::system(), AdminOptions::default());
             let created = admin.set_password_cli(&user, password).await?;
             give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(crate::store::FILE_NAME));
-            println!("{}", if created { format!("created admin {user}") } else { format!("password of {user} replaced; their sessions ended") });
+            println!(
+                "{}",
+                if created {
+                    format!("created admin {user}")
+                } else {
+                    format!("password of {user} replaced; their sessions ended")
+                }
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(StoreError::InUse { .. }) => {

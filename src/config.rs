@@ -242,7 +242,10 @@ impl Config {
         let list = |v: Vec<String>| format!("[{}]", v.join(", "));
         let mut out = String::new();
         out += &format!("data_dir = {}\n", quote(&self.data_dir.display().to_string()));
-        out += &format!("log_level = {}\n\n[listen]\n", quote(&self.log_level.to_string().to_lowercase()));
+        out += &format!(
+            "log_level = {}\n\n[listen]\n",
+            quote(&self.log_level.to_string().to_lowercase())
+        );
         out += &format!(
             "https = {}\n",
             list(self.https_listen.iter().map(|a| quote(&a.to_string())).collect())

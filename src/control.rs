@@ -42,7 +42,10 @@ pub async fn serve(path: PathBuf, admin: Admin) {
     let listener = match UnixListener::bind(&path) {
         Ok(l) => l,
         Err(e) => {
-            log::error!("cannot open the control socket {} ({e}); `adebox admin set-password` will need the daemon stopped", path.display());
+            log::error!(
+                "cannot open the control socket {} ({e}); `adebox admin set-password` will need the daemon stopped",
+                path.display()
+            );
             return;
         }
     };
@@ -54,17 +57,24 @@ pub async fn serve(path: PathBuf, admin: Admin) {
         let Ok((stream, _)) = listener.accept().await else { continue };
         let admin = admin.clone();
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), handle(stream, admin)).await;
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), handle(stream, admin))
+                .await;
         });
     }
 }
 
 async fn handle(stream: UnixStream, admin: Admin) {
-    let allowed = stream.peer_cred().map(|c| c.uid() == 0 || c.uid() == nix::unistd::getuid().as_raw()).unwrap_or(false);
+    let allowed = stream
+        .peer_cred()
+        .map(|c| c.uid() == 0 || c.uid() == nix::unistd::getuid().as_raw())
+        .unwrap_or(false);
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     let response = if !allowed {
-        Response { ok: false, message: "only root or the adebox user may use the control socket".into() }
+        Response {
+            ok: false,
+            message: "only root or the adebox user may use the control socket".into(),
+        }
     } else {
         match BufReader::new(read.take(MAX_REQUEST)).read_line(&mut line).await {
             Ok(_) => match serde_json::from_str::<Request>(&line) {
@@ -74,18 +84,24 @@ async fn handle(stream: UnixStream, admin: Admin) {
             Err(e) => Response { ok: false, message: format!("cannot read the request: {e}") },
         }
     };
-    let mut out = serde_json::to_string(&response).unwrap_or_else(|_| "{\"ok\":false,\"message\":\"\"}".into());
+    let mut out = serde_json::to_string(&response)
+        .unwrap_or_else(|_| "{\"ok\":false,\"message\":\"\"}".into());
     out.push('\n');
     let _ = write.write_all(out.as_bytes()).await;
 }
 
 async fn execute(req: Request, admin: &Admin) -> Response {
     match req {
-        Request::SetPassword { username, password } => match admin.set_password_cli(&username, password).await {
-            Ok(true) => Response { ok: true, message: format!("created admin {username}") },
-            Ok(false) => Response { ok: true, message: format!("password of {username} replaced; their sessions ended") },
-            Err(e) => Response { ok: false, message: e.to_string() },
-        },
+        Request::SetPassword { username, password } => {
+            match admin.set_password_cli(&username, password).await {
+                Ok(true) => Response { ok: true, message: format!("created admin {username}") },
+                Ok(false) => Response {
+                    ok: true,
+                    message: format!("password of {username} replaced; their sessions ended"),
+                },
+                Err(e) => Response { ok: false, message: e.to_string() },
+            }
+        }
     }
 }
 

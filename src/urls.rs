@@ -13,13 +13,21 @@ pub struct Urls {
 
 impl Urls {
     pub fn new(config: &Config) -> Urls {
-        Urls { host: config.public_hosts.first().cloned().unwrap_or_else(|| "localhost".into()), port: config.public_port }
+        Urls {
+            host: config.public_hosts.first().cloned().unwrap_or_else(|| "localhost".into()),
+            port: config.public_port,
+        }
     }
 
     /// `https://host[:port]` (the port is left out when it is 443).
     pub fn base(&self) -> String {
-        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
-        if self.port == 443 { format!("https://{host}") } else { format!("https://{host}:{}", self.port) }
+        let host =
+            if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        if self.port == 443 {
+            format!("https://{host}")
+        } else {
+            format!("https://{host}:{}", self.port)
+        }
     }
 
     pub fn admin_page(&self) -> String {

@@ -51,12 +51,17 @@ fn info(r: ApiTokenRecord) -> ApiTokenInfo {
 const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
 
 fn last_use_cache() -> &'static Mutex<HashMap<String, OffsetDateTime>> {
-    static CACHE: std::sync::OnceLock<Mutex<HashMap<String, OffsetDateTime>>> = std::sync::OnceLock::new();
+    static CACHE: std::sync::OnceLock<Mutex<HashMap<String, OffsetDateTime>>> =
+        std::sync::OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
 impl Admin {
-    pub async fn create_api_token(&self, actor: Actor, name: &str) -> Result<NewApiToken, AdminError> {
+    pub async fn create_api_token(
+        &self,
+        actor: Actor,
+        name: &str,
+    ) -> Result<NewApiToken, AdminError> {
         let name = name.trim().to_string();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(AdminError::Validation {
@@ -107,7 +112,7 @@ impl Admin {
                     let (_, v) = row?;
                     out.push(info(store::decode("admin.api_tokens", v.value())?));
                 }
-                out.sort_by(|a: &ApiTokenInfo, b| b.created_at.cmp(&a.created_at));
+                out.sort_by_key(|t: &ApiTokenInfo| std::cmp::Reverse(t.created_at));
                 Ok(out)
             })
             .await
@@ -125,7 +130,8 @@ impl Admin {
             .store
             .write(move |wtx| {
                 let mut tokens = wtx.open_table(API_TOKENS)?;
-                let Some(mut r): Option<ApiTokenRecord> = store::get(&tokens, id.as_bytes())? else {
+                let Some(mut r): Option<ApiTokenRecord> = store::get(&tokens, id.as_bytes())?
+                else {
                     return Err(AdminError::NotFound(format!("API token {id}")));
                 };
                 if r.revoked_at.is_some() {
@@ -171,7 +177,8 @@ impl Admin {
     async fn touch_token(&self, id: &str) -> Result<(), AdminError> {
         let now = self.now();
         {
-            let mut cache = last_use_cache().lock().expect("cache mutex is never held across a panic");
+            let mut cache =
+                last_use_cache().lock().expect("cache mutex is never held across a panic");
             if cache.get(id).is_some_and(|t| now - *t < LAST_USED_RESOLUTION) {
                 return Ok(());
             }

@@ -31,7 +31,9 @@ pub enum AdminError {
     BadCredentials,
     #[error("too many failed sign-ins from this address; try again in {} minutes", .retry_after.whole_minutes().max(1))]
     LockedOut { retry_after: Duration },
-    #[error("the setup code is wrong; the current code is in the daemon log (journalctl -u adebox)")]
+    #[error(
+        "the setup code is wrong; the current code is in the daemon log (journalctl -u adebox)"
+    )]
     BadSetupCode,
     #[error("setup is already done; sign in instead")]
     SetupDone,
@@ -103,7 +105,13 @@ impl Admin {
     pub fn new(store: Store, clock: Clock, options: AdminOptions) -> Admin {
         let throttle = throttle::LoginThrottle::new(options.throttle);
         Admin {
-            inner: Arc::new(Inner { store, clock, options, throttle, setup_code: Mutex::new(None) }),
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                options,
+                throttle,
+                setup_code: Mutex::new(None),
+            }),
         }
     }
 

@@ -96,7 +96,10 @@ impl Admin {
     }
 
     /// The principal behind a session cookie.
-    pub async fn principal_for_session(&self, cookie: &str) -> Result<Option<Principal>, AdminError> {
+    pub async fn principal_for_session(
+        &self,
+        cookie: &str,
+    ) -> Result<Option<Principal>, AdminError> {
         Ok(self
             .session(cookie)
             .await?
@@ -111,14 +114,21 @@ impl Admin {
             .store
             .write(move |wtx| {
                 let mut t = wtx.open_table(SESSIONS)?;
-                let removed = t.remove(k.as_bytes())?.map(|v| store::decode::<SessionRecord>("admin.sessions", v.value()));
+                let removed = t
+                    .remove(k.as_bytes())?
+                    .map(|v| store::decode::<SessionRecord>("admin.sessions", v.value()));
                 drop(t);
                 if let Some(record) = removed.transpose()? {
                     audit::record_in(
                         wtx,
-                        NewEntry::new(now, Actor::Admin(record.username.clone()), Action::AdminLogout, Outcome::Success)
-                            .target(record.username)
-                            .from_addr(addr.map(|a| a.to_string())),
+                        NewEntry::new(
+                            now,
+                            Actor::Admin(record.username.clone()),
+                            Action::AdminLogout,
+                            Outcome::Success,
+                        )
+                        .target(record.username)
+                        .from_addr(addr.map(|a| a.to_string())),
                     )?;
                 }
                 Ok(())

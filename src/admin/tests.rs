@@ -54,17 +54,29 @@ async fn login_checks_the_password_and_locks_out_an_address() {
     let s = admin.login("ALICE", pw("alice password 1"), ADDR).await.unwrap();
     assert_eq!(s.username, "alice");
     for _ in 0..4 {
-        assert!(matches!(admin.login("alice", pw("nope nope nope"), ADDR).await, Err(AdminError::BadCredentials)));
+        assert!(matches!(
+            admin.login("alice", pw("nope nope nope"), ADDR).await,
+            Err(AdminError::BadCredentials)
+        ));
     }
-    assert!(matches!(admin.login("alice", pw("nope nope nope"), ADDR).await, Err(AdminError::LockedOut { .. })));
+    assert!(matches!(
+        admin.login("alice", pw("nope nope nope"), ADDR).await,
+        Err(AdminError::LockedOut { .. })
+    ));
     // Even the right password is refused while locked out…
-    assert!(matches!(admin.login("alice", pw("alice password 1"), ADDR).await, Err(AdminError::LockedOut { .. })));
+    assert!(matches!(
+        admin.login("alice", pw("alice password 1"), ADDR).await,
+        Err(AdminError::LockedOut { .. })
+    ));
     // …but not from another address, and not after the lockout.
     let other = Some("192.0.2.8".parse().unwrap());
     assert!(admin.login("alice", pw("alice password 1"), other).await.is_ok());
     clock.advance(Duration::minutes(16));
     assert!(admin.login("alice", pw("alice password 1"), ADDR).await.is_ok());
-    assert!(matches!(admin.login("mallory", pw("alice password 1"), ADDR).await, Err(AdminError::BadCredentials)));
+    assert!(matches!(
+        admin.login("mallory", pw("alice password 1"), ADDR).await,
+        Err(AdminError::BadCredentials)
+    ));
 }
 
 #[tokio::test]
@@ -92,7 +104,12 @@ async fn changing_a_password_signs_out_other_sessions() {
         Err(AdminError::Validation { field: "current_password", .. })
     ));
     admin
-        .change_password("alice", pw("alice password 1"), pw("new password 123"), Some(here.id.expose()))
+        .change_password(
+            "alice",
+            pw("alice password 1"),
+            pw("new password 123"),
+            Some(here.id.expose()),
+        )
         .await
         .unwrap();
     assert!(admin.session(here.id.expose()).await.unwrap().is_some());
@@ -106,8 +123,14 @@ async fn admins_can_be_added_but_not_the_last_or_yourself_removed() {
     set_up(&admin).await;
     let me = Actor::Admin("alice".into());
     admin.create_user(me.clone(), "bob", pw("bob password 12")).await.unwrap();
-    assert!(matches!(admin.create_user(me.clone(), "BOB", pw("bob password 12")).await, Err(AdminError::Conflict(_))));
-    assert!(matches!(admin.create_user(me.clone(), "bad name", pw("bob password 12")).await, Err(AdminError::Validation { field: "username", .. })));
+    assert!(matches!(
+        admin.create_user(me.clone(), "BOB", pw("bob password 12")).await,
+        Err(AdminError::Conflict(_))
+    ));
+    assert!(matches!(
+        admin.create_user(me.clone(), "bad name", pw("bob password 12")).await,
+        Err(AdminError::Validation { field: "username", .. })
+    ));
     assert!(matches!(admin.delete_user(me.clone(), "alice").await, Err(AdminError::Conflict(_))));
     let bob_session = admin.login("bob", pw("bob password 12"), ADDR).await.unwrap();
     admin.delete_user(me.clone(), "bob").await.unwrap();
@@ -153,9 +176,12 @@ async fn audit_holds_no_password_or_code() {
     admin.setup(code.expose(), "alice", pw("alice password 1"), ADDR).await.unwrap();
     let _ = admin.login("alice", pw("a wrong password"), ADDR).await;
     let t = admin.create_api_token(Actor::Admin("alice".into()), "x").await.unwrap();
-    let (entries, _) = crate::audit::list(&admin.inner.store, Default::default(), 100, 0).await.unwrap();
+    let (entries, _) =
+        crate::audit::list(&admin.inner.store, Default::default(), 100, 0).await.unwrap();
     let dump = serde_json::to_string(&entries).unwrap();
-    for secret in ["alice password 1", "a wrong password", code.expose().as_str(), t.token.expose().as_str()] {
+    for secret in
+        ["alice password 1", "a wrong password", code.expose().as_str(), t.token.expose().as_str()]
+    {
         assert!(!dump.contains(secret), "audit leaked a secret");
     }
     assert!(dump.contains("admin.setup") && dump.contains("admin.login"));

@@ -53,13 +53,20 @@ impl LoginThrottle {
     /// Counts a failure; returns the lockout when this failure triggers one.
     pub fn failed(&self, addr: IpAddr, now: OffsetDateTime) -> Option<Duration> {
         let mut map = self.by_addr.lock().expect("throttle mutex is never held across a panic");
-        if map.len() >= MAX_TRACKED && !map.contains_key(&addr) {
-            if let Some(oldest) = map.iter().min_by_key(|(_, r)| r.first_failure).map(|(a, _)| *a) {
-                map.remove(&oldest);
-            }
+        if map.len() >= MAX_TRACKED
+            && !map.contains_key(&addr)
+            && let Some(oldest) = map.iter().min_by_key(|(_, r)| r.first_failure).map(|(a, _)| *a)
+        {
+            map.remove(&oldest);
         }
-        let rec = map.entry(addr).or_insert(Record { failures: 0, first_failure: now, locked_until: None });
-        if now - rec.first_failure > self.policy.window || rec.locked_until.is_some_and(|u| u <= now) {
+        let rec = map.entry(addr).or_insert(Record {
+            failures: 0,
+            first_failure: now,
+            locked_until: None,
+        });
+        if now - rec.first_failure > self.policy.window
+            || rec.locked_until.is_some_and(|u| u <= now)
+        {
             *rec = Record { failures: 0, first_failure: now, locked_until: None };
         }
         rec.failures += 1;

@@ -103,14 +103,20 @@ impl Admin {
                 let session = create_session_in(wtx, &username, now, lifetime, addr)?;
                 audit::record_in(
                     wtx,
-                    NewEntry::new(now, Actor::Admin(username.clone()), Action::AdminSetup, Outcome::Success)
-                        .target(username.clone())
-                        .from_addr(addr.map(|a| a.to_string())),
+                    NewEntry::new(
+                        now,
+                        Actor::Admin(username.clone()),
+                        Action::AdminSetup,
+                        Outcome::Success,
+                    )
+                    .target(username.clone())
+                    .from_addr(addr.map(|a| a.to_string())),
                 )?;
                 Ok(session)
             })
             .await?;
-        *self.inner.setup_code.lock().expect("setup code mutex is never held across a panic") = None;
+        *self.inner.setup_code.lock().expect("setup code mutex is never held across a panic") =
+            None;
         Ok(session)
     }
 
@@ -148,9 +154,10 @@ impl Admin {
         let addr_text = addr.map(|a| a.to_string());
         let Some(mut record) = record.filter(|_| ok) else {
             let lockout = addr.and_then(|ip| self.inner.throttle.failed(ip, now));
-            let mut entry = NewEntry::new(now, Actor::Anonymous, Action::AdminLogin, Outcome::Failure)
-                .target(username.to_string())
-                .from_addr(addr_text);
+            let mut entry =
+                NewEntry::new(now, Actor::Anonymous, Action::AdminLogin, Outcome::Failure)
+                    .target(username.to_string())
+                    .from_addr(addr_text);
             entry = entry.detail(if lockout.is_some() {
                 "wrong username or password; address locked out"
             } else {
@@ -175,9 +182,14 @@ impl Admin {
                 let session = create_session_in(wtx, &record.username, now, lifetime, addr)?;
                 audit::record_in(
                     wtx,
-                    NewEntry::new(now, Actor::Admin(record.username.clone()), Action::AdminLogin, Outcome::Success)
-                        .target(record.username.clone())
-                        .from_addr(addr_text),
+                    NewEntry::new(
+                        now,
+                        Actor::Admin(record.username.clone()),
+                        Action::AdminLogin,
+                        Outcome::Success,
+                    )
+                    .target(record.username.clone())
+                    .from_addr(addr_text),
                 )?;
                 Ok(session)
             })
@@ -226,7 +238,9 @@ impl Admin {
             .write(move |wtx| {
                 let mut users = wtx.open_table(USERS)?;
                 if users.get(key(&username).as_slice())?.is_some() {
-                    return Err(AdminError::Conflict(format!("an admin named {username} already exists")));
+                    return Err(AdminError::Conflict(format!(
+                        "an admin named {username} already exists"
+                    )));
                 }
                 let record = UserRecord {
                     username: username.clone(),
@@ -237,7 +251,8 @@ impl Admin {
                 store::put(&mut users, &key(&username), &record)?;
                 audit::record_in(
                     wtx,
-                    NewEntry::new(now, actor, Action::AdminUserCreate, Outcome::Success).target(username.clone()),
+                    NewEntry::new(now, actor, Action::AdminUserCreate, Outcome::Success)
+                        .target(username.clone()),
                 )?;
                 Ok(UserInfo { username, created_at: now, last_login_at: None })
             })
@@ -270,7 +285,8 @@ impl Admin {
                 super::sessions::remove_sessions_of_in(wtx, &username, None)?;
                 audit::record_in(
                     wtx,
-                    NewEntry::new(now, actor, Action::AdminUserDelete, Outcome::Success).target(username.clone()),
+                    NewEntry::new(now, actor, Action::AdminUserDelete, Outcome::Success)
+                        .target(username.clone()),
                 )?;
                 Ok(())
             })
@@ -289,12 +305,11 @@ impl Admin {
         password::check_policy(new_password.expose())
             .map_err(|message| AdminError::Validation { field: "new_password", message })?;
         let k = key(username);
-        let record: Option<UserRecord> = self
-            .inner
-            .store
-            .read(move |rtx| store::get(&rtx.open_table(USERS)?, &k))
-            .await?;
-        let Some(mut record) = record else { return Err(AdminError::NotFound(format!("admin {username}"))) };
+        let record: Option<UserRecord> =
+            self.inner.store.read(move |rtx| store::get(&rtx.open_table(USERS)?, &k)).await?;
+        let Some(mut record) = record else {
+            return Err(AdminError::NotFound(format!("admin {username}")));
+        };
         let stored = record.password_hash.clone();
         let ok = tokio::task::spawn_blocking(move || password::verify(&current, &stored))
             .await
@@ -315,8 +330,13 @@ impl Admin {
                 super::sessions::remove_sessions_of_in(wtx, &record.username, keep.as_deref())?;
                 audit::record_in(
                     wtx,
-                    NewEntry::new(now, Actor::Admin(record.username.clone()), Action::AdminPasswordChange, Outcome::Success)
-                        .target(record.username.clone()),
+                    NewEntry::new(
+                        now,
+                        Actor::Admin(record.username.clone()),
+                        Action::AdminPasswordChange,
+                        Outcome::Success,
+                    )
+                    .target(record.username.clone()),
                 )?;
                 Ok(())
             })
@@ -348,7 +368,12 @@ impl Admin {
                         r.password_hash = hash;
                         r
                     }
-                    None => UserRecord { username: username.clone(), password_hash: hash, created_at: now, last_login_at: None },
+                    None => UserRecord {
+                        username: username.clone(),
+                        password_hash: hash,
+                        created_at: now,
+                        last_login_at: None,
+                    },
                 };
                 store::put(&mut users, &key(&username), &record)?;
                 super::sessions::remove_sessions_of_in(wtx, &record.username, None)?;
@@ -362,7 +387,8 @@ impl Admin {
             })
             .await?;
         if created {
-            *self.inner.setup_code.lock().expect("setup code mutex is never held across a panic") = None;
+            *self.inner.setup_code.lock().expect("setup code mutex is never held across a panic") =
+                None;
         }
         Ok(created)
     }

@@ -8,9 +8,9 @@
 
 use crate::crypto::Secret;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384,
-    SanType, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384, SanType,
+    SerialNumber,
 };
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -126,7 +126,36 @@ impl Authority {
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.use_authority_key_identifier_extension = true;
         params.not_before = now - Duration::hours(1);
-        params.not_after = now + validity.min(Duration::days(MAX_SERVER_CERT_DAYS) - Duration::hours(2));
+        params.not_after =
+            now + validity.min(Duration::days(MAX_SERVER_CERT_DAYS) - Duration::hours(2));
+        params.serial_number = Some(random_serial());
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Issued {
+            cert_pem: cert.pem(),
+            key_pem: Secret::new(key.serialize_pem()),
+            not_before: params.not_before,
+            not_after: params.not_after,
+        })
+    }
+}
+
+impl Authority {
+    /// Issues a TLS client certificate (EKU clientAuth) named `common_name`, with a new
+    /// ECDSA P-256 key: the shape of the identities devices present on the MDM routes.
+    pub fn issue_client(
+        &self,
+        common_name: &str,
+        now: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<Issued, CaError> {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = distinguished_name(common_name);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.use_authority_key_identifier_extension = true;
+        params.not_before = now - Duration::hours(1);
+        params.not_after = now + validity;
         params.serial_number = Some(random_serial());
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(Issued {

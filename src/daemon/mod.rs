@@ -39,7 +39,14 @@ pub struct DaemonOptions {
 
 impl DaemonOptions {
     pub fn new(config: Config, mode: Mode) -> Self {
-        DaemonOptions { config, config_path: None, mode, clock: Clock::system(), admin: AdminOptions::default(), workers: 0 }
+        DaemonOptions {
+            config,
+            config_path: None,
+            mode,
+            clock: Clock::system(),
+            admin: AdminOptions::default(),
+            workers: 0,
+        }
     }
 }
 
@@ -65,6 +72,8 @@ pub struct Running {
     pub tls: Arc<TlsManager>,
     pub store: Store,
     pub mode: Mode,
+    /// The one-time setup code printed at start while no admin exists.
+    pub setup_code: Option<crate::crypto::Secret<String>>,
     config: Config,
     clock: Clock,
     stop: watch::Sender<bool>,
@@ -91,7 +100,8 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     for addr in &config.https_listen {
         listeners.push(http::bind(*addr, "listen.https")?);
     }
-    let https_addrs: Vec<SocketAddr> = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+    let https_addrs: Vec<SocketAddr> =
+        listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
     let redirect_listener = match config.http_redirect_listen {
         Some(addr) => Some(http::bind(addr, "listen.http_redirect")?),
         None => None,
@@ -107,7 +117,11 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         sandbox: opts.mode == Mode::Sandbox,
         openapi_json: Arc::new(http::api::openapi_json()),
     };
-    let workers = if opts.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { opts.workers };
+    let workers = if opts.workers == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        opts.workers
+    };
     let mut servers = Vec::new();
     let https = http::serve_https(state, listeners, workers)?;
     servers.push((https.handle(), tokio::spawn(https)));
@@ -118,21 +132,32 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     }
 
     let (stop, stop_rx) = watch::channel(false);
-    let mut tasks = Vec::new();
-    tasks.push(spawn_task("tls-renewal", stop_rx.clone(), tls_renewal(tls.clone(), audit.clone(), clock.clone())));
-    tasks.push(spawn_task("maintenance", stop_rx.clone(), maintenance(admin.clone(), audit.clone(), clock.clone())));
-    tasks.push(spawn_task(
-        "control-socket",
-        stop_rx.clone(),
-        crate::control::serve(config.data_dir.join(crate::control::SOCKET_NAME), admin.clone()),
-    ));
+    let tasks = vec![
+        spawn_task(
+            "tls-renewal",
+            stop_rx.clone(),
+            tls_renewal(tls.clone(), audit.clone(), clock.clone()),
+        ),
+        spawn_task(
+            "maintenance",
+            stop_rx.clone(),
+            maintenance(admin.clone(), audit.clone(), clock.clone()),
+        ),
+        spawn_task(
+            "control-socket",
+            stop_rx.clone(),
+            crate::control::serve(config.data_dir.join(crate::control::SOCKET_NAME), admin.clone()),
+        ),
+    ];
 
     // The sandbox creates its own admin; only a real appliance starts with a setup code.
     let setup_code = match opts.mode {
-        Mode::Production => admin.prepare_setup_code().await.map_err(|e| DaemonError::Task(e.to_string()))?,
+        Mode::Production => {
+            admin.prepare_setup_code().await.map_err(|e| DaemonError::Task(e.to_string()))?
+        }
         Mode::Sandbox => None,
     };
-    if let Some(code) = setup_code {
+    if let Some(code) = &setup_code {
         let url = crate::urls::Urls::new(&config).admin_page();
         // The code is meant for this log: whoever can read the journal owns the box.
         log::warn!(
@@ -144,7 +169,20 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         addrs = format!("{https_addrs:?}").as_str(), mode = format!("{:?}", opts.mode).as_str();
         "adebox {} listening", crate::version()
     );
-    Ok(Running { https_addrs, redirect_addr, admin, tls, store, mode: opts.mode, config, clock, stop, tasks, servers })
+    Ok(Running {
+        https_addrs,
+        redirect_addr,
+        admin,
+        tls,
+        store,
+        mode: opts.mode,
+        setup_code,
+        config,
+        clock,
+        stop,
+        tasks,
+        servers,
+    })
 }
 
 impl Running {
@@ -157,16 +195,29 @@ impl Running {
     pub async fn reload(&self, new_config: Option<Config>) {
         if let Some(c) = &new_config {
             crate::logging::set_level(c.log_level);
-            let restart_needed = Config { log_level: self.config.log_level, tls_cert_file: self.config.tls_cert_file.clone(), tls_key_file: self.config.tls_key_file.clone(), ..c.clone() } != self.config;
+            let restart_needed = Config {
+                log_level: self.config.log_level,
+                tls_cert_file: self.config.tls_cert_file.clone(),
+                tls_key_file: self.config.tls_key_file.clone(),
+                ..c.clone()
+            } != self.config;
             if restart_needed {
-                log::warn!("the configuration file changed in keys that need a restart (data_dir, listen, public); run `systemctl restart adebox` to apply them");
+                log::warn!(
+                    "the configuration file changed in keys that need a restart (data_dir, listen, public); run `systemctl restart adebox` to apply them"
+                );
             }
         }
         let tls = self.tls.clone();
         let now = self.clock.now();
         match blocking(move || tls.reload(now)).await {
-            Ok(Ok(info)) => log::info!("reloaded: TLS certificate {:?} valid until {}", info.mode, info.server.not_after),
-            Ok(Err(e)) => log::error!("reload: the TLS certificate could not be reloaded ({e}); still serving the previous one"),
+            Ok(Ok(info)) => log::info!(
+                "reloaded: TLS certificate {:?} valid until {}",
+                info.mode,
+                info.server.not_after
+            ),
+            Ok(Err(e)) => log::error!(
+                "reload: the TLS certificate could not be reloaded ({e}); still serving the previous one"
+            ),
             Err(e) => log::error!("reload failed: {e}"),
         }
     }
@@ -194,12 +245,18 @@ impl Running {
 
 /// Runs a started daemon until SIGTERM/SIGINT, handling SIGHUP, systemd notification and
 /// the watchdog.
-pub async fn run_until_signal(running: Running, config_path: Option<PathBuf>) -> std::io::Result<()> {
+pub async fn run_until_signal(
+    running: Running,
+    config_path: Option<PathBuf>,
+) -> std::io::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
-    let _ = sd_notify::notify(&[sd_notify::NotifyState::Status("serving"), sd_notify::NotifyState::Ready]);
+    let _ = sd_notify::notify(&[
+        sd_notify::NotifyState::Status("serving"),
+        sd_notify::NotifyState::Ready,
+    ]);
     let watchdog = sd_notify::watchdog_enabled().map(|every| {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every / 2);
@@ -236,7 +293,8 @@ pub async fn run_until_signal(running: Running, config_path: Option<PathBuf>) ->
     Ok(())
 }
 
-fn prepare_data_dir(dir: &Path) -> Result<(), DaemonError> {
+/// Creates the data directory (0700) if needed and checks this user can write to it.
+pub fn prepare_data_dir(dir: &Path) -> Result<(), DaemonError> {
     use std::os::unix::fs::DirBuilderExt;
     let err = |detail: String| DaemonError::DataDir { path: dir.to_path_buf(), detail };
     if !dir.exists() {
@@ -255,7 +313,9 @@ fn prepare_data_dir(dir: &Path) -> Result<(), DaemonError> {
     Ok(())
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, DaemonError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, DaemonError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| DaemonError::Task(e.to_string()))
 }
 
@@ -291,7 +351,9 @@ async fn tls_renewal(tls: Arc<TlsManager>, audit: AuditLog, clock: Clock) {
                 }
             }
             Ok(Ok(None)) => {}
-            Ok(Err(e)) => log::error!("TLS certificate renewal failed: {e}; will retry in 12 hours"),
+            Ok(Err(e)) => {
+                log::error!("TLS certificate renewal failed: {e}; will retry in 12 hours")
+            }
             Err(e) => log::error!("TLS certificate renewal task failed: {e}"),
         }
     }

@@ -27,7 +27,8 @@ pub async fn prepare(running: &Running, dir: &Path) -> anyhow::Result<SandboxInf
     let password = crate::crypto::random_token::<12>();
     running.admin.set_password_cli(ADMIN_USER, Secret::new(password.clone())).await?;
     let token = running.admin.create_api_token(Actor::System, "sandbox").await?;
-    let url = format!("https://localhost:{}", running.https_addrs.first().map_or(8443, |a| a.port()));
+    let url =
+        format!("https://localhost:{}", running.https_addrs.first().map_or(8443, |a| a.port()));
     let info = SandboxInfo {
         url,
         admin_user: ADMIN_USER.into(),
@@ -43,6 +44,11 @@ pub async fn prepare(running: &Running, dir: &Path) -> anyhow::Result<SandboxInf
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(bytes)
 }

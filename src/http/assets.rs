@@ -43,7 +43,8 @@ async fn page(req: HttpRequest, route: web::Path<String>) -> HttpResponse {
 fn serve(req: &HttpRequest, name: &str) -> HttpResponse {
     let Some(file) = WebFiles::get(name) else { return not_found() };
     let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
-    if req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+    if req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str())
+    {
         return HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish();
     }
     HttpResponse::Ok()

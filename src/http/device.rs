@@ -29,9 +29,15 @@ pub fn on_connect(conn: &dyn Any, ext: &mut Extensions) {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/enroll").app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT)).default_service(web::to(not_yet)),
+        web::scope("/enroll")
+            .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
+            .default_service(web::to(not_yet)),
     )
-    .service(web::scope("/acme").app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT)).default_service(web::to(not_yet)))
+    .service(
+        web::scope("/acme")
+            .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
+            .default_service(web::to(not_yet)),
+    )
     .service(
         web::scope("/mdm")
             .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))

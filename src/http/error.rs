@@ -42,7 +42,11 @@ impl ApiError {
     }
 
     pub fn unauthenticated() -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in first (or send an API token as `Authorization: Bearer …`)")
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in first (or send an API token as `Authorization: Bearer …`)",
+        )
     }
 
     pub fn not_found(what: &str) -> ApiError {
@@ -56,7 +60,11 @@ impl ApiError {
     pub fn internal(detail: &dyn std::fmt::Display) -> ApiError {
         // The detail goes to the log, not to the client: it may name paths and internals.
         log::error!("internal error answering a request: {detail}");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong inside adebox; the daemon log has the details")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong inside adebox; the daemon log has the details",
+        )
     }
 }
 
@@ -90,13 +98,17 @@ impl From<AdminError> for ApiError {
     fn from(e: AdminError) -> Self {
         let msg = e.to_string();
         match e {
-            AdminError::BadCredentials => ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", msg),
+            AdminError::BadCredentials => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", msg)
+            }
             AdminError::LockedOut { retry_after } => {
                 let mut err = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "locked_out", msg);
                 err.retry_after_s = Some(retry_after.whole_seconds().max(1));
                 err
             }
-            AdminError::BadSetupCode => ApiError::new(StatusCode::UNAUTHORIZED, "bad_setup_code", msg),
+            AdminError::BadSetupCode => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "bad_setup_code", msg)
+            }
             AdminError::SetupDone => ApiError::new(StatusCode::CONFLICT, "setup_done", msg),
             AdminError::Validation { field, message } => ApiError::validation(field, message),
             AdminError::NotFound(what) => ApiError::not_found(&what),
@@ -110,14 +122,19 @@ impl From<TlsError> for ApiError {
     fn from(e: TlsError) -> Self {
         match e {
             TlsError::Custom(p) => ApiError::validation(p.field, p.message),
-            TlsError::ConfigManaged => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            TlsError::ConfigManaged => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
             other => ApiError::internal(&other),
         }
     }
 }
 
 /// JSON, query and path extraction failures in the API's error shape.
-pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn json_error(
+    err: actix_web::error::JsonPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as J;
     let api = match &err {
         J::OverflowKnownLength { .. } | J::Overflow { .. } => ApiError::new(
@@ -130,18 +147,31 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::Htt
             "unsupported_media_type",
             "send the body as JSON with `Content-Type: application/json`",
         ),
-        J::Deserialize(d) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("the JSON body is not what this endpoint expects: {d}"))
-        }
-        other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("the request body could not be read: {other}")),
+        J::Deserialize(d) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the JSON body is not what this endpoint expects: {d}"),
+        ),
+        other => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the request body could not be read: {other}"),
+        ),
     };
     api.into()
 }
 
-pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("bad query parameters: {err}")).into()
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("bad query parameters: {err}"))
+        .into()
 }
 
-pub fn path_error(err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn path_error(
+    err: actix_web::error::PathError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
     ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("bad path: {err}")).into()
 }

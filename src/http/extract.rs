@@ -42,7 +42,8 @@ impl FromRequest for Authenticated {
                 .ok_or_else(|| ApiError::internal(&"application state missing"))?
                 .clone();
             if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
-                let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+                let token =
+                    value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
                 return match token {
                     Some(t) => match state.admin.principal_for_token(t).await? {
                         Some(principal) => Ok(Authenticated { principal, session_cookie: None }),
@@ -59,15 +60,24 @@ impl FromRequest for Authenticated {
                     )),
                 };
             }
-            let Some(cookie) = req.cookie(SESSION_COOKIE) else { return Err(ApiError::unauthenticated()) };
+            let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+                return Err(ApiError::unauthenticated());
+            };
             let cookie = cookie.value().to_string();
             let Some(principal) = state.admin.principal_for_session(&cookie).await? else {
-                return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "your session has ended; sign in again"));
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "your session has ended; sign in again",
+                ));
             };
             if !is_safe(req.method()) {
                 check_same_site(&req)?;
-                let Principal::Session { csrf_token, .. } = &principal else { unreachable!("a cookie yields a session principal") };
-                let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+                let Principal::Session { csrf_token, .. } = &principal else {
+                    unreachable!("a cookie yields a session principal")
+                };
+                let sent =
+                    req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
                 if !constant_time_eq(sent.as_bytes(), csrf_token.as_bytes()) {
                     return Err(ApiError::new(
                         StatusCode::FORBIDDEN,
@@ -93,7 +103,11 @@ pub fn check_same_site(req: &HttpRequest) -> Result<(), ApiError> {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v == "cross-site");
     if cross {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf", "cross-site requests are not accepted"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "cross-site requests are not accepted",
+        ));
     }
     Ok(())
 }

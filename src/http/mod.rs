@@ -44,9 +44,13 @@ pub const MAX_BODY: usize = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
-    #[error("cannot listen on {addr} (config key {key}): the address is already in use by another program. Stop it, or choose another port (`ss -ltnp` shows who listens)")]
+    #[error(
+        "cannot listen on {addr} (config key {key}): the address is already in use by another program. Stop it, or choose another port (`ss -ltnp` shows who listens)"
+    )]
     InUse { addr: SocketAddr, key: &'static str },
-    #[error("cannot listen on {addr} (config key {key}): permission denied. Ports below 1024 need CAP_NET_BIND_SERVICE (the packaged systemd unit grants it); or choose a port above 1023")]
+    #[error(
+        "cannot listen on {addr} (config key {key}): permission denied. Ports below 1024 need CAP_NET_BIND_SERVICE (the packaged systemd unit grants it); or choose a port above 1023"
+    )]
     Permission { addr: SocketAddr, key: &'static str },
     #[error("cannot listen on {addr} (config key {key}): {detail}")]
     Other { addr: SocketAddr, key: &'static str, detail: String },
@@ -74,7 +78,11 @@ fn security_headers() -> DefaultHeaders {
 }
 
 /// Starts the HTTPS server on already-bound listeners.
-pub fn serve_https(state: AppState, listeners: Vec<TcpListener>, workers: usize) -> Result<Server, ListenError> {
+pub fn serve_https(
+    state: AppState,
+    listeners: Vec<TcpListener>,
+    workers: usize,
+) -> Result<Server, ListenError> {
     let tls_config = state.tls.server_config().map_err(|e| ListenError::Server(e.to_string()))?;
     let state = web::Data::new(state);
     let mut server = HttpServer::new(move || {
@@ -112,7 +120,9 @@ pub fn serve_redirect(listener: TcpListener, https_base: String) -> Result<Serve
             // the redirect cannot be pointed elsewhere.
             let path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
             let target = format!("{}{}", base, path);
-            async move { HttpResponse::PermanentRedirect().insert_header((header::LOCATION, target)).finish() }
+            async move {
+                HttpResponse::PermanentRedirect().insert_header((header::LOCATION, target)).finish()
+            }
         }))
     })
     .workers(1)
@@ -123,11 +133,15 @@ pub fn serve_redirect(listener: TcpListener, https_base: String) -> Result<Serve
 }
 
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(serde_json::json!({"status": "ok"}))
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({"status": "ok"}))
 }
 
 pub(crate) async fn openapi(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(state.openapi_json.as_str().to_string())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.openapi_json.as_str().to_string())
 }
 
 async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {

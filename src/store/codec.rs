@@ -9,7 +9,8 @@ use redb::{ReadableTable, TableHandle};
 use serde::{Serialize, de::DeserializeOwned};
 
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).expect("stored record types serialize infallibly (no maps with non-string keys)")
+    serde_json::to_vec(value)
+        .expect("stored record types serialize infallibly (no maps with non-string keys)")
 }
 
 pub fn decode<T: DeserializeOwned>(table: &str, bytes: &[u8]) -> Result<T, StoreError> {

@@ -15,7 +15,8 @@ const META: Table = table("store.meta");
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`. Empty while there is one schema.
-const MIGRATIONS: &[fn(&WriteTransaction) -> Result<(), StoreError>] = &[];
+type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
+const MIGRATIONS: &[Migration] = &[];
 
 const _: () = assert!(MIGRATIONS.len() as u32 + 1 == SCHEMA_VERSION);
 

@@ -234,7 +234,8 @@ pub(crate) fn classify_open_error(path: &Path, e: redb::DatabaseError) -> StoreE
         },
         other => {
             let detail = other.to_string();
-            if detail.contains("magic") || detail.contains("corrupt") || detail.contains("Invalid") {
+            if detail.contains("magic") || detail.contains("corrupt") || detail.contains("Invalid")
+            {
                 StoreError::Corrupt { path, detail }
             } else {
                 StoreError::Open { path, detail }

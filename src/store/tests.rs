@@ -117,7 +117,6 @@ fn restore_replaces_the_store_and_keeps_the_old_one() {
     let kept = restore(dir.path(), &dest).unwrap();
     assert!(kept.exists());
     let store = Store::open(dir.path()).unwrap();
-    let got: Option<Thing> =
-        store.read_blocking(|rtx| get(&rtx.open_table(T)?, b"a")).unwrap();
+    let got: Option<Thing> = store.read_blocking(|rtx| get(&rtx.open_table(T)?, b"a")).unwrap();
     assert_eq!(got.unwrap().name, "from backup");
 }

@@ -80,19 +80,30 @@ pub fn load_custom(
 ) -> Result<(Arc<CertifiedKey>, CertInfo), CertProblem> {
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
         .collect::<Result<_, _>>()
-        .map_err(|_| problem("cert_pem", "this is not a PEM certificate chain (-----BEGIN CERTIFICATE-----)"))?;
+        .map_err(|_| {
+            problem("cert_pem", "this is not a PEM certificate chain (-----BEGIN CERTIFICATE-----)")
+        })?;
     if chain.is_empty() {
-        return Err(problem("cert_pem", "no certificate found; paste the PEM chain, server certificate first"));
+        return Err(problem(
+            "cert_pem",
+            "no certificate found; paste the PEM chain, server certificate first",
+        ));
     }
     let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|_| {
         problem("key_pem", "this is not an unencrypted PEM private key (PKCS#8, PKCS#1 or SEC1); remove any passphrase first")
     })?;
     let info = describe(&chain[0])?;
     if info.not_after <= now {
-        return Err(problem("cert_pem", format!("this certificate expired on {}", info.not_after.date())));
+        return Err(problem(
+            "cert_pem",
+            format!("this certificate expired on {}", info.not_after.date()),
+        ));
     }
     if info.not_before > now {
-        return Err(problem("cert_pem", format!("this certificate is not valid before {}", info.not_before)));
+        return Err(problem(
+            "cert_pem",
+            format!("this certificate is not valid before {}", info.not_before),
+        ));
     }
     let provider = rustls::crypto::ring::default_provider();
     let certified = CertifiedKey::from_der(chain, key, &provider).map_err(|e| match e {
@@ -106,7 +117,11 @@ pub fn load_custom(
             "cert_pem",
             format!(
                 "the certificate does not name {missing} (it names {}); devices reach the appliance by that name (config key public.hosts)",
-                if info.sans.is_empty() { "nothing in its Subject Alternative Name".to_string() } else { info.sans.join(", ") }
+                if info.sans.is_empty() {
+                    "nothing in its Subject Alternative Name".to_string()
+                } else {
+                    info.sans.join(", ")
+                }
             ),
         ));
     }

@@ -55,11 +55,15 @@ pub enum TlsError {
     Io { path: PathBuf, detail: String },
     #[error("the appliance CA could not be created or loaded: {0}")]
     Ca(#[from] CaError),
-    #[error("{source} (config keys tls.cert_file = {cert}, tls.key_file = {key}; fix the files or remove both keys to let adebox manage its certificate)")]
+    #[error(
+        "{source} (config keys tls.cert_file = {cert}, tls.key_file = {key}; fix the files or remove both keys to let adebox manage its certificate)"
+    )]
     ConfigCertificate { cert: String, key: String, source: CertProblem },
     #[error("{0}")]
     Custom(CertProblem),
-    #[error("the certificate is set in the configuration file (tls.cert_file); change it there, or remove tls.cert_file and tls.key_file to manage it on this page")]
+    #[error(
+        "the certificate is set in the configuration file (tls.cert_file); change it there, or remove tls.cert_file and tls.key_file to manage it on this page"
+    )]
     ConfigManaged,
 }
 
@@ -148,10 +152,13 @@ impl TlsManager {
             .add(CertificateDer::from(self.ca.cert_der().to_vec()))
             .map_err(|e| TlsError::Custom(CertProblem { field: "ca", message: e.to_string() }))?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .allow_unauthenticated()
-            .build()
-            .map_err(|e| TlsError::Custom(CertProblem { field: "ca", message: e.to_string() }))?;
+        let verifier =
+            WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| {
+                    TlsError::Custom(CertProblem { field: "ca", message: e.to_string() })
+                })?;
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| TlsError::Custom(CertProblem { field: "tls", message: e.to_string() }))?
@@ -171,7 +178,8 @@ impl TlsManager {
             mode: current.mode,
             ca: self.ca_info.clone(),
             server: current.info.clone(),
-            renews_at: (current.mode == TlsMode::SelfManaged).then(|| current.info.not_after - RENEW_BEFORE),
+            renews_at: (current.mode == TlsMode::SelfManaged)
+                .then(|| current.info.not_after - RENEW_BEFORE),
             public_hosts: self.public_hosts.clone(),
         }
     }
@@ -196,12 +204,18 @@ impl TlsManager {
     }
 
     /// Installs an admin's own certificate chain and key (uploaded on the page).
-    pub fn install_custom(&self, cert_pem: &str, key_pem: &str, now: OffsetDateTime) -> Result<TlsInfo, TlsError> {
+    pub fn install_custom(
+        &self,
+        cert_pem: &str,
+        key_pem: &str,
+        now: OffsetDateTime,
+    ) -> Result<TlsInfo, TlsError> {
         if self.config_files.is_some() {
             return Err(TlsError::ConfigManaged);
         }
         let _guard = self.changing.lock().expect("tls mutex is never held across a panic");
-        let (key, info) = certinfo::load_custom(cert_pem, key_pem, &self.public_hosts, now).map_err(TlsError::Custom)?;
+        let (key, info) = certinfo::load_custom(cert_pem, key_pem, &self.public_hosts, now)
+            .map_err(TlsError::Custom)?;
         let key_path = self.dir.join("custom.key");
         let cert_path = self.dir.join("custom.pem");
         files::write_atomic(&key_path, key_pem.as_bytes(), 0o600).map_err(io(&key_path))?;
@@ -233,12 +247,13 @@ impl TlsManager {
     fn load_current(&self, now: OffsetDateTime) -> Result<(), TlsError> {
         if let Some((cert_path, key_path)) = &self.config_files {
             let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(io(p));
-            let (key, info) = certinfo::load_custom(&read(cert_path)?, &read(key_path)?, &self.public_hosts, now)
-                .map_err(|source| TlsError::ConfigCertificate {
-                    cert: cert_path.display().to_string(),
-                    key: key_path.display().to_string(),
-                    source,
-                })?;
+            let (key, info) =
+                certinfo::load_custom(&read(cert_path)?, &read(key_path)?, &self.public_hosts, now)
+                    .map_err(|source| TlsError::ConfigCertificate {
+                        cert: cert_path.display().to_string(),
+                        key: key_path.display().to_string(),
+                        source,
+                    })?;
             self.set(key, info, TlsMode::CustomConfig);
             return Ok(());
         }
@@ -277,13 +292,16 @@ impl TlsManager {
     }
 
     fn issue_self_managed(&self, now: OffsetDateTime) -> Result<CertInfo, TlsError> {
-        let issued = self.ca.issue_server(&self.public_hosts, now, Duration::days(SERVER_CERT_DAYS))?;
+        let issued =
+            self.ca.issue_server(&self.public_hosts, now, Duration::days(SERVER_CERT_DAYS))?;
         let chain = format!("{}{}", issued.cert_pem, self.ca.cert_pem());
-        let (key, info) = certinfo::load_custom(&chain, issued.key_pem.expose(), &self.public_hosts, now)
-            .map_err(TlsError::Custom)?;
+        let (key, info) =
+            certinfo::load_custom(&chain, issued.key_pem.expose(), &self.public_hosts, now)
+                .map_err(TlsError::Custom)?;
         let key_path = self.dir.join("server.key");
         let cert_path = self.dir.join("server.pem");
-        files::write_atomic(&key_path, issued.key_pem.expose().as_bytes(), 0o600).map_err(io(&key_path))?;
+        files::write_atomic(&key_path, issued.key_pem.expose().as_bytes(), 0o600)
+            .map_err(io(&key_path))?;
         files::write_atomic(&cert_path, chain.as_bytes(), 0o644).map_err(io(&cert_path))?;
         log::info!(not_after = info.not_after.to_string().as_str(); "issued a new TLS server certificate for {}", self.public_hosts.join(", "));
         self.set(key, info.clone(), TlsMode::SelfManaged);
@@ -339,7 +357,10 @@ fn load_or_create_ca(dir: &Path, now: OffsetDateTime) -> Result<Authority, TlsEr
 struct NoKey;
 
 impl rustls::sign::SigningKey for NoKey {
-    fn choose_scheme(&self, _offered: &[rustls::SignatureScheme]) -> Option<Box<dyn rustls::sign::Signer>> {
+    fn choose_scheme(
+        &self,
+        _offered: &[rustls::SignatureScheme],
+    ) -> Option<Box<dyn rustls::sign::Signer>> {
         None
     }
     fn algorithm(&self) -> rustls::SignatureAlgorithm {

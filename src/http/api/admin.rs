@@ -1,10 +1,10 @@
 //! `/api/v1/admin/…`: first-run setup, sign-in, sessions, admins, API tokens.
 
+use crate::admin::{ApiTokenInfo, Principal, Session, UserInfo};
 use crate::crypto::Secret;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{Authenticated, ClientIp, SESSION_COOKIE, check_same_site};
-use crate::admin::{ApiTokenInfo, Principal, Session, UserInfo};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
@@ -95,19 +95,24 @@ fn signed_in(state: &AppState, session: Session) -> HttpResponse {
         .same_site(SameSite::Strict)
         .max_age(actix_web::cookie::time::Duration::seconds(max_age))
         .finish();
-    HttpResponse::Ok().cookie(cookie).insert_header(("Cache-Control", "no-store")).json(SessionView {
-        user: session.username,
-        csrf_token: session.csrf_token,
-        expires_at: session.expires_at,
-        sandbox: state.sandbox,
-    })
+    HttpResponse::Ok().cookie(cookie).insert_header(("Cache-Control", "no-store")).json(
+        SessionView {
+            user: session.username,
+            csrf_token: session.csrf_token,
+            expires_at: session.expires_at,
+            sandbox: state.sandbox,
+        },
+    )
 }
 
 /// Whether first-run setup is needed.
 #[utoipa::path(tag = "admin", responses((status = OK, body = SetupState)))]
 #[get("/admin/setup")]
 async fn setup_state(state: web::Data<AppState>) -> Result<web::Json<SetupState>, ApiError> {
-    Ok(web::Json(SetupState { setup_required: state.admin.setup_required().await?, sandbox: state.sandbox }))
+    Ok(web::Json(SetupState {
+        setup_required: state.admin.setup_required().await?,
+        sandbox: state.sandbox,
+    }))
 }
 
 /// Creates the first admin with the one-time setup code from the daemon log, and signs in.
@@ -147,7 +152,10 @@ async fn login(
 /// The current session.
 #[utoipa::path(tag = "admin", responses((status = OK, body = SessionView), (status = 401, body = ApiError)))]
 #[get("/admin/session")]
-async fn current_session(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
+async fn current_session(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<HttpResponse, ApiError> {
     let Some(cookie) = auth.session_cookie else {
         return Err(ApiError::new(
             actix_web::http::StatusCode::BAD_REQUEST,
@@ -167,11 +175,20 @@ async fn current_session(state: web::Data<AppState>, auth: Authenticated) -> Res
 /// Signs out.
 #[utoipa::path(tag = "admin", responses((status = NO_CONTENT)))]
 #[post("/admin/logout")]
-async fn logout(state: web::Data<AppState>, auth: Authenticated, ip: ClientIp) -> Result<HttpResponse, ApiError> {
+async fn logout(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ip: ClientIp,
+) -> Result<HttpResponse, ApiError> {
     if let Some(cookie) = &auth.session_cookie {
         state.admin.logout(cookie, ip.0).await?;
     }
-    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").secure(true).http_only(true).same_site(SameSite::Strict).finish();
+    let mut gone = Cookie::build(SESSION_COOKIE, "")
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .finish();
     gone.make_removal();
     Ok(HttpResponse::NoContent().cookie(gone).finish())
 }
@@ -185,12 +202,21 @@ async fn change_password(
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let Principal::Session { username, .. } = &auth.principal else {
-        return Err(ApiError::new(actix_web::http::StatusCode::FORBIDDEN, "forbidden", "change passwords on the page, signed in as that admin"));
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "change passwords on the page, signed in as that admin",
+        ));
     };
     let body = body.into_inner();
     state
         .admin
-        .change_password(username, body.current_password, body.new_password, auth.session_cookie.as_deref())
+        .change_password(
+            username,
+            body.current_password,
+            body.new_password,
+            auth.session_cookie.as_deref(),
+        )
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -198,7 +224,10 @@ async fn change_password(
 /// The admins.
 #[utoipa::path(tag = "admin", responses((status = OK, body = UserList)))]
 #[get("/admin/users")]
-async fn list_users(state: web::Data<AppState>, _auth: Authenticated) -> Result<web::Json<UserList>, ApiError> {
+async fn list_users(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+) -> Result<web::Json<UserList>, ApiError> {
     let items = state.admin.list_users().await?;
     Ok(web::Json(UserList { total: items.len() as u64, items }))
 }
@@ -206,7 +235,11 @@ async fn list_users(state: web::Data<AppState>, _auth: Authenticated) -> Result<
 /// Adds an admin.
 #[utoipa::path(tag = "admin", request_body = NewUser, responses((status = CREATED, body = UserInfo), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 #[post("/admin/users")]
-async fn create_user(state: web::Data<AppState>, auth: Authenticated, body: web::Json<NewUser>) -> Result<HttpResponse, ApiError> {
+async fn create_user(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: web::Json<NewUser>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let user = state.admin.create_user(auth.actor(), &body.username, body.password).await?;
     Ok(HttpResponse::Created().json(user))
@@ -215,7 +248,11 @@ async fn create_user(state: web::Data<AppState>, auth: Authenticated, body: web:
 /// Removes an admin (not yourself, not the last one).
 #[utoipa::path(tag = "admin", params(("username" = String, Path)), responses((status = NO_CONTENT), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 #[delete("/admin/users/{username}")]
-async fn delete_user(state: web::Data<AppState>, auth: Authenticated, username: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn delete_user(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    username: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     state.admin.delete_user(auth.actor(), &username).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -223,7 +260,10 @@ async fn delete_user(state: web::Data<AppState>, auth: Authenticated, username: 
 /// API tokens (never their secrets).
 #[utoipa::path(tag = "admin", responses((status = OK, body = TokenList)))]
 #[get("/admin/api-tokens")]
-async fn list_tokens(state: web::Data<AppState>, _auth: Authenticated) -> Result<web::Json<TokenList>, ApiError> {
+async fn list_tokens(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+) -> Result<web::Json<TokenList>, ApiError> {
     let items = state.admin.list_api_tokens().await?;
     Ok(web::Json(TokenList { total: items.len() as u64, items }))
 }
@@ -231,7 +271,11 @@ async fn list_tokens(state: web::Data<AppState>, _auth: Authenticated) -> Result
 /// Creates an API token for a script; the token is in this response only.
 #[utoipa::path(tag = "admin", request_body = NewToken, responses((status = CREATED, body = CreatedToken), (status = 422, body = ApiError)))]
 #[post("/admin/api-tokens")]
-async fn create_token(state: web::Data<AppState>, auth: Authenticated, body: web::Json<NewToken>) -> Result<HttpResponse, ApiError> {
+async fn create_token(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: web::Json<NewToken>,
+) -> Result<HttpResponse, ApiError> {
     let created = state.admin.create_api_token(auth.actor(), &body.name).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
@@ -241,7 +285,11 @@ async fn create_token(state: web::Data<AppState>, auth: Authenticated, body: web
 /// Revokes an API token.
 #[utoipa::path(tag = "admin", params(("id" = String, Path)), responses((status = NO_CONTENT), (status = 404, body = ApiError)))]
 #[delete("/admin/api-tokens/{id}")]
-async fn revoke_token(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn revoke_token(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     state.admin.revoke_api_token(auth.actor(), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -30,7 +30,11 @@ pub struct AuditList {
 /// The audit log, newest first, filtered.
 #[utoipa::path(tag = "audit", params(AuditQuery), responses((status = OK, body = AuditList), (status = 400, body = ApiError)))]
 #[get("/audit")]
-async fn list(state: web::Data<AppState>, _auth: Authenticated, q: web::Query<AuditQuery>) -> Result<web::Json<AuditList>, ApiError> {
+async fn list(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    q: web::Query<AuditQuery>,
+) -> Result<web::Json<AuditList>, ApiError> {
     let q = q.into_inner();
     let outcome = match q.outcome.as_deref().filter(|s| !s.is_empty()) {
         None => None,

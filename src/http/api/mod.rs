@@ -58,7 +58,11 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
 
 /// The OpenAPI document, built the same way the routes are registered.
 pub fn openapi_json() -> String {
-    let (_, mut doc) = actix_web::App::new().into_utoipa_app().openapi(ApiDoc::openapi()).service(scope()).split_for_parts();
+    let (_, mut doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(scope())
+        .split_for_parts();
     doc.info.version = crate::version().to_string();
     doc.to_pretty_json().expect("the generated OpenAPI document serializes")
 }

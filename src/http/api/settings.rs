@@ -58,7 +58,12 @@ async fn install_custom(
     let result = web::block(move || tls.install_custom(&body.cert_pem, &body.key_pem, now))
         .await
         .map_err(|e| ApiError::internal(&e))?;
-    let entry = NewEntry::new(now, auth.actor(), Action::TlsCustomInstall, if result.is_ok() { Outcome::Success } else { Outcome::Failure });
+    let entry = NewEntry::new(
+        now,
+        auth.actor(),
+        Action::TlsCustomInstall,
+        if result.is_ok() { Outcome::Success } else { Outcome::Failure },
+    );
     let entry = match &result {
         Ok(info) => entry.target(info.server.subject.clone()),
         Err(e) => entry.detail(e.to_string()),
@@ -70,14 +75,25 @@ async fn install_custom(
 /// Goes back to the self-managed certificate.
 #[utoipa::path(tag = "settings", responses((status = OK, body = TlsInfo), (status = 409, body = ApiError)))]
 #[delete("/settings/tls/custom")]
-async fn remove_custom(state: web::Data<AppState>, auth: Authenticated) -> Result<web::Json<TlsInfo>, ApiError> {
+async fn remove_custom(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<web::Json<TlsInfo>, ApiError> {
     let now = state.clock.now();
     let tls = state.tls.clone();
-    let info = web::block(move || tls.remove_custom(now)).await.map_err(|e| ApiError::internal(&e))??;
-    state.audit.record(NewEntry::new(now, auth.actor(), Action::TlsCustomRemove, Outcome::Success)).await?;
+    let info =
+        web::block(move || tls.remove_custom(now)).await.map_err(|e| ApiError::internal(&e))??;
+    state
+        .audit
+        .record(NewEntry::new(now, auth.actor(), Action::TlsCustomRemove, Outcome::Success))
+        .await?;
     Ok(web::Json(info))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(tls_info).service(ca_pem).service(ca_der).service(install_custom).service(remove_custom);
+    cfg.service(tls_info)
+        .service(ca_pem)
+        .service(ca_der)
+        .service(install_custom)
+        .service(remove_custom);
 }

@@ -43,7 +43,10 @@ pub struct Status {
 /// Version, uptime, counts and banners.
 #[utoipa::path(tag = "status", responses((status = OK, body = Status), (status = 401, body = crate::http::error::ApiError)))]
 #[get("/status")]
-async fn status(state: web::Data<AppState>, _auth: Authenticated) -> Result<web::Json<Status>, ApiError> {
+async fn status(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+) -> Result<web::Json<Status>, ApiError> {
     let now = state.clock.now();
     let counts = Counts {
         admins: state.admin.list_users().await?.len() as u64,

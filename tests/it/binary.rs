@@ -1,0 +1,207 @@
+//! The built `adebox` binary: signals, exit codes and messages.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn adebox() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_adebox"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn write_config(dir: &Path, port: u16, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("adebox.toml");
+    let data = dir.join("data");
+    std::fs::write(
+        &path,
+        format!("data_dir = \"{}\"\n{extra}\n[listen]\nhttps = [\"127.0.0.1:{port}\"]\n[public]\nhosts = [\"localhost\"]\n", data.display()),
+    )
+    .unwrap();
+    path
+}
+
+fn wait_healthy(port: u16, ca: &Path) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if ca.exists() {
+            let ok = Command::new("curl")
+                .args(["-sf", "--cacert"])
+                .arg(ca)
+                .arg(format!("https://localhost:{port}/healthz"))
+                .stdout(Stdio::null())
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            if ok {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn sigterm_shuts_down_gracefully_and_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = write_config(dir.path(), port, "");
+    let mut child =
+        adebox().arg("serve").arg("--config").arg(&config).stderr(Stdio::piped()).spawn().unwrap();
+    assert!(
+        wait_healthy(port, &dir.path().join("data/tls/ca.pem")),
+        "daemon did not become healthy"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "still running 10 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let mut log = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert!(log.contains("setup code"), "the first start prints the setup code: {log}");
+    assert!(log.contains("adebox stopped"), "{log}");
+    assert!(!dir.path().join("data/control.sock").exists());
+}
+
+#[test]
+fn sighup_reloads_the_log_level_and_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = write_config(dir.path(), port, "");
+    let mut child =
+        adebox().arg("serve").arg("--config").arg(&config).stderr(Stdio::piped()).spawn().unwrap();
+    assert!(wait_healthy(port, &dir.path().join("data/tls/ca.pem")));
+    write_config(dir.path(), port, "log_level = \"debug\"");
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(wait_healthy(port, &dir.path().join("data/tls/ca.pem")));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    let mut log = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert!(log.contains("reloaded"), "{log}");
+}
+
+fn run_fail(args: &[&str]) -> String {
+    let out = adebox().args(args).output().unwrap();
+    assert!(!out.status.success(), "expected failure: {args:?}");
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+#[test]
+fn bad_configuration_is_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[listen]\nhttps = [\"0.0.0.0\"]\n").unwrap();
+    let err = run_fail(&["check-config", "--config", path.to_str().unwrap()]);
+    assert!(err.contains("listen.https") && err.contains("Fix"), "{err}");
+    let err = run_fail(&["serve", "--config", path.to_str().unwrap()]);
+    assert!(err.contains("listen.https"), "{err}");
+    std::fs::write(&path, "unknown_key = 1\n").unwrap();
+    let err = run_fail(&["check-config", "--config", path.to_str().unwrap()]);
+    assert!(err.contains("unknown_key"), "{err}");
+    let err = run_fail(&["serve", "--config", dir.path().join("missing.toml").to_str().unwrap()]);
+    assert!(err.contains("missing.toml"), "{err}");
+}
+
+#[test]
+fn check_config_prints_the_effective_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), 8443, "");
+    let out = adebox().arg("check-config").arg("--config").arg(&config).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("https = [\"127.0.0.1:8443\"]") && text.contains("is valid"), "{text}");
+}
+
+#[test]
+fn a_port_in_use_is_reported_with_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = write_config(dir.path(), taken.local_addr().unwrap().port(), "");
+    let err = run_fail(&["serve", "--config", config.to_str().unwrap()]);
+    assert!(err.contains("already in use") && err.contains("listen.https"), "{err}");
+}
+
+#[test]
+fn a_damaged_store_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), free_port(), "");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let garbage = vec![0x5au8; 8192];
+    std::fs::write(data.join("adebox.redb"), &garbage).unwrap();
+    let err = run_fail(&["serve", "--config", config.to_str().unwrap()]);
+    assert!(err.contains("damaged"), "{err}");
+    assert!(std::fs::read(data.join("adebox.redb")).unwrap() == garbage);
+}
+
+#[test]
+fn an_unwritable_data_directory_is_reported_with_the_fix() {
+    if nix::unistd::getuid().is_root() {
+        eprintln!("notice: running as root, permissions are not enforced; skipping");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), free_port(), "");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o500)).unwrap();
+    let err = run_fail(&["serve", "--config", config.to_str().unwrap()]);
+    assert!(err.contains("data_dir") && err.contains("chown"), "{err}");
+}
+
+#[test]
+fn backup_and_set_password_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), free_port(), "");
+    // No daemon running: set-password opens the store itself (and creates the first admin).
+    let mut child = adebox()
+        .args(["admin", "set-password", "rescue", "--config"])
+        .arg(&config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"rescue password 1\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created admin rescue"));
+    let backup = dir.path().join("b.redb");
+    let out = adebox()
+        .args(["admin", "backup"])
+        .arg(&backup)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(backup.exists());
+    let out = adebox()
+        .args(["admin", "restore"])
+        .arg(&backup)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

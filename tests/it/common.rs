@@ -1,0 +1,172 @@
+use adebox::admin::{AdminOptions, HashCost};
+use adebox::config::Config;
+use adebox::daemon::{self, DaemonOptions, Mode, Running};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+pub const PASSWORD: &str = "admin password 1";
+
+/// A daemon running in this process, with its own data directory.
+pub struct TestDaemon {
+    pub running: Option<Running>,
+    pub dir: tempfile::TempDir,
+    pub base: String,
+}
+
+impl TestDaemon {
+    pub async fn start() -> TestDaemon {
+        Self::start_in(tempfile::tempdir().unwrap(), Mode::Production).await
+    }
+
+    pub async fn start_in(dir: tempfile::TempDir, mode: Mode) -> TestDaemon {
+        let running = daemon::start(options(dir.path(), mode)).await.expect("daemon starts");
+        let port = running.https_addrs[0].port();
+        TestDaemon { running: Some(running), dir, base: format!("https://localhost:{port}") }
+    }
+
+    pub fn running(&self) -> &Running {
+        self.running.as_ref().unwrap()
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    pub fn ca_pem(&self) -> Vec<u8> {
+        std::fs::read(self.dir.path().join("tls/ca.pem")).unwrap()
+    }
+
+    /// A browser-like client: trusts only the daemon's CA, keeps cookies.
+    pub fn client(&self) -> Client {
+        client_trusting(&self.ca_pem())
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Stops the daemon and starts it again on the same data directory.
+    pub async fn restart(mut self) -> TestDaemon {
+        self.running.take().unwrap().shutdown().await;
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        Self::start_in(dir, Mode::Production).await
+    }
+
+    /// Completes first-run setup as `alice`; returns a signed-in page session.
+    pub async fn setup_admin(&self) -> Page {
+        let code = self
+            .running()
+            .setup_code
+            .as_ref()
+            .expect("a fresh daemon has a setup code")
+            .expose()
+            .clone();
+        let page = Page { client: self.client(), base: self.base.clone(), csrf: String::new() };
+        let (status, body) = page
+            .send(
+                Method::POST,
+                "/api/v1/admin/setup",
+                Some(json!({"setup_code": code, "username": "alice", "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        Page { csrf: body["csrf_token"].as_str().unwrap().to_string(), ..page }
+    }
+
+    pub async fn login(&self, user: &str, password: &str) -> (StatusCode, Value, Page) {
+        let page = Page { client: self.client(), base: self.base.clone(), csrf: String::new() };
+        let (status, body) = page
+            .send(
+                Method::POST,
+                "/api/v1/admin/login",
+                Some(json!({"username": user, "password": password})),
+            )
+            .await;
+        let csrf = body["csrf_token"].as_str().unwrap_or_default().to_string();
+        (status, body, Page { csrf, ..page })
+    }
+}
+
+impl Drop for TestDaemon {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            // Best effort: a test that panicked still frees its listeners.
+            let handle = tokio::runtime::Handle::try_current();
+            if let Ok(h) = handle {
+                h.spawn(r.shutdown());
+            }
+        }
+    }
+}
+
+pub fn options(dir: &Path, mode: Mode) -> DaemonOptions {
+    let config = Config::for_sandbox(dir.to_path_buf(), "127.0.0.1:0".parse().unwrap());
+    let mut opts = DaemonOptions::new(config, mode);
+    opts.admin = AdminOptions { hash_cost: HashCost::TESTING, ..Default::default() };
+    opts.workers = 2;
+    opts
+}
+
+pub fn client_trusting(ca_pem: &[u8]) -> Client {
+    adebox::tls::ensure_crypto_provider();
+    Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(ca_pem).unwrap()])
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+/// A signed-in browser session: sends the CSRF token on changes, like the page does.
+pub struct Page {
+    pub client: Client,
+    pub base: String,
+    pub csrf: String,
+}
+
+impl Page {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method.clone(), format!("{}{}", self.base, path));
+        if method != Method::GET && !self.csrf.is_empty() {
+            req = req.header("X-CSRF-Token", &self.csrf);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(Method::POST, path, Some(body)).await
+    }
+}
+
+/// Sends a request with a bearer token.
+pub async fn with_token(
+    client: &Client,
+    method: Method,
+    url: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = client.request(method, url).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}

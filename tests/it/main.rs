@@ -1,0 +1,9 @@
+//! Integration tests: the real daemon, started in-process on 127.0.0.1:0 with its own data
+//! directory, driven over HTTPS by a client that trusts only the daemon's CA.
+
+mod common;
+
+mod admin_api;
+mod binary;
+mod lifecycle;
+mod tls_api;
