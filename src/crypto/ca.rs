@@ -128,7 +128,6 @@ impl Authority {
         params.not_before = now - Duration::hours(1);
         params.not_after =
             now + validity.min(Duration::days(MAX_SERVER_CERT_DAYS) - Duration::hours(2));
-<<<<<<< HEAD
         params.serial_number = Some(random_serial());
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(Issued {
@@ -157,8 +156,6 @@ impl Authority {
         params.use_authority_key_identifier_extension = true;
         params.not_before = now - Duration::hours(1);
         params.not_after = now + validity;
-=======
->>>>>>> 02f4e57
         params.serial_number = Some(random_serial());
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(Issued {
