@@ -54,6 +54,11 @@ pub enum Action {
     TlsCustomRemove,
     TlsRenew,
     BackupCreate,
+    TokenKeyCreate,
+    TokenKeyDiscard,
+    TokenAdd,
+    TokenRenew,
+    TokenDelete,
 }
 
 impl Action {
@@ -71,6 +76,11 @@ impl Action {
         Action::TlsCustomRemove,
         Action::TlsRenew,
         Action::BackupCreate,
+        Action::TokenKeyCreate,
+        Action::TokenKeyDiscard,
+        Action::TokenAdd,
+        Action::TokenRenew,
+        Action::TokenDelete,
     ];
 
     pub fn code(self) -> &'static str {
@@ -88,6 +98,11 @@ impl Action {
             Action::TlsCustomRemove => "tls.custom_remove",
             Action::TlsRenew => "tls.renew",
             Action::BackupCreate => "store.backup",
+            Action::TokenKeyCreate => "token.key_create",
+            Action::TokenKeyDiscard => "token.key_discard",
+            Action::TokenAdd => "token.add",
+            Action::TokenRenew => "token.renew",
+            Action::TokenDelete => "token.delete",
         }
     }
 }

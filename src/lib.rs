@@ -34,6 +34,7 @@ pub mod urls;
 
 pub mod admin;
 pub mod audit;
+pub mod devices;
 pub mod sync;
 
 pub mod cli;

@@ -62,3 +62,18 @@ mod tests {
         assert_eq!(s.expose(), "hunter2");
     }
 }
+
+/// Serde for `Secret<String>` fields of *stored records only* (`#[serde(with =
+/// "crate::crypto::secret::stored")]`): the store file is 0600 in a 0700 directory and
+/// must hold the secret itself. API and audit types never use this.
+pub mod stored {
+    use super::Secret;
+
+    pub fn serialize<S: serde::Serializer>(s: &Secret<String>, ser: S) -> Result<S::Ok, S::Error> {
+        ser.serialize_str(s.expose())
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Secret<String>, D::Error> {
+        <String as serde::Deserialize>::deserialize(d).map(Secret::new)
+    }
+}

@@ -1,0 +1,322 @@
+//! Applying Apple's fetch and sync pages to the inventory, inside the sync runner's
+//! transaction (so a page's devices and the cursor after it commit together).
+//!
+//! Semantics (../shared/spec/dep-api.md §3.2): records of one serial are resolved by the
+//! latest `op_date` (older events are ignored, also across pages); a fetched record (no
+//! `op_type`) means "present"; `modified` for a serial we do not know counts as `added`
+//! (Apple sends it for devices moved from another MDM server); `deleted` marks the device
+//! removed but keeps it, with when and why — unless it now belongs to another token, in
+//! which case the `deleted` is the old server's half of a move; a device that appears under
+//! another token is moved, never duplicated.
+
+use super::records::{
+    BY_SERIAL, BY_TOKEN, DeviceRecord, Removal, RemovalReason, TIMELINE, TimelineEvent,
+    timeline_key, token_key, token_prefix,
+};
+use crate::apple::dep::{Device, OpType};
+use crate::store::{self, StoreError};
+use redb::{ReadableTable, WriteTransaction};
+use serde::Serialize;
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+/// A device keeps at most this many timeline events; older ones are dropped.
+pub const TIMELINE_LIMIT: u64 = 200;
+
+/// How a page is applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PageMode {
+    /// A page of a full fetch, tagged with the fetch's run id for the missing-device sweep.
+    /// `new_only`: inside the 7-day budget, import unknown serials and touch nothing else.
+    Fetch { run_id: String, new_only: bool },
+    /// A page of a delta sync.
+    Sync,
+}
+
+/// What a page did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct PageStats {
+    pub seen: u64,
+    pub added: u64,
+    pub modified: u64,
+    pub removed: u64,
+    pub moved: u64,
+    pub unchanged: u64,
+    /// Records older than what we already applied, or without a serial.
+    pub ignored: u64,
+}
+
+impl PageStats {
+    pub fn add(&mut self, o: &PageStats) {
+        self.seen += o.seen;
+        self.added += o.added;
+        self.modified += o.modified;
+        self.removed += o.removed;
+        self.moved += o.moved;
+        self.unchanged += o.unchanged;
+        self.ignored += o.ignored;
+    }
+}
+
+/// Applies one page of `token`'s fetch or sync.
+pub fn apply_page_in(
+    wtx: &WriteTransaction,
+    token: &str,
+    devices: &[Device],
+    mode: &PageMode,
+    now: OffsetDateTime,
+) -> Result<PageStats, StoreError> {
+    let mut stats = PageStats { seen: devices.len() as u64, ..Default::default() };
+    // Apple lists events in chronological order and may repeat a serial: keep the latest.
+    let mut latest: HashMap<&str, &Device> = HashMap::with_capacity(devices.len());
+    let mut order: Vec<&str> = Vec::with_capacity(devices.len());
+    for d in devices {
+        let serial = d.serial_number.trim();
+        if serial.is_empty() || serial.len() > 64 {
+            stats.ignored += 1;
+            continue;
+        }
+        match latest.get(serial) {
+            Some(prev) if prev.op_date > d.op_date => stats.ignored += 1,
+            Some(_) => {
+                stats.ignored += 1;
+                latest.insert(serial, d);
+            }
+            None => {
+                order.push(serial);
+                latest.insert(serial, d);
+            }
+        }
+    }
+    let mut by_serial = wtx.open_table(BY_SERIAL)?;
+    let mut by_token = wtx.open_table(BY_TOKEN)?;
+    let mut timeline = wtx.open_table(TIMELINE)?;
+    for serial in order {
+        let d = latest[serial];
+        let existing: Option<DeviceRecord> = store::get(&by_serial, serial.as_bytes())?;
+        if let (Some(e), Some(new)) = (&existing, d.op_date)
+            && e.op_date.is_some_and(|old| new < old)
+        {
+            stats.ignored += 1;
+            continue;
+        }
+        let mut events = Vec::new();
+        let record = match (d.op_type.as_ref(), existing) {
+            (Some(OpType::Deleted), None) => {
+                stats.ignored += 1;
+                continue;
+            }
+            (Some(OpType::Deleted), Some(mut r)) => {
+                if r.token != token || r.removed.is_some() {
+                    // The old server's half of a move, or already removed.
+                    stats.unchanged += 1;
+                    continue;
+                }
+                let reason = if d.released_by_replacement == Some(true) {
+                    RemovalReason::ReleasedByReplacement
+                } else {
+                    RemovalReason::DeletedByApple
+                };
+                events.push(event(now, "removed", format!("Removed: {}.", reason.words())));
+                r.removed = Some(Removal { at: now, reason });
+                r.op_date = d.op_date.or(r.op_date);
+                r.updated_at = now;
+                stats.removed += 1;
+                r
+            }
+            (_, None) => {
+                stats.added += 1;
+                by_token.insert(token_key(token, serial).as_slice(), [].as_slice())?;
+                DeviceRecord {
+                    serial: serial.to_string(),
+                    token: token.to_string(),
+                    apple: apple_fields(d),
+                    op_date: d.op_date,
+                    first_seen: now,
+                    updated_at: now,
+                    seen_in_run: run_of(mode),
+                    removed: None,
+                    enrollment: None,
+                    next_event: 0,
+                }
+            }
+            (_, Some(mut r)) => {
+                if let PageMode::Fetch { new_only: true, .. } = mode {
+                    stats.unchanged += 1;
+                    continue;
+                }
+                let mut changed = false;
+                if r.token != token {
+                    by_token.remove(token_key(&r.token, serial).as_slice())?;
+                    by_token.insert(token_key(token, serial).as_slice(), [].as_slice())?;
+                    events.push(event(
+                        now,
+                        "moved",
+                        format!("Moved from token {} to token {token}.", r.token),
+                    ));
+                    r.token = token.to_string();
+                    stats.moved += 1;
+                    changed = true;
+                }
+                if r.removed.take().is_some() {
+                    events.push(event(
+                        now,
+                        "restored",
+                        "Back in Apple's list of this MDM server's devices.".into(),
+                    ));
+                    changed = true;
+                }
+                let fresh = apple_fields(d);
+                if fresh != r.apple {
+                    if let Some(what) = describe_change(&r.apple, &fresh) {
+                        events.push(event(now, "modified", what));
+                    }
+                    r.apple = fresh;
+                    changed = true;
+                }
+                r.op_date = d.op_date.or(r.op_date);
+                if let Some(run) = run_of(mode) {
+                    r.seen_in_run = Some(run);
+                }
+                if changed {
+                    r.updated_at = now;
+                    stats.modified += 1;
+                } else {
+                    stats.unchanged += 1;
+                }
+                r
+            }
+        };
+        let mut record = record;
+        for e in events {
+            push_event(&mut timeline, &mut record, e)?;
+        }
+        store::put(&mut by_serial, serial.as_bytes(), &record)?;
+    }
+    Ok(stats)
+}
+
+/// After the last page of an unrestricted full fetch: every active device of `token` that
+/// the fetch did not list is marked removed. Returns how many.
+pub fn sweep_missing_in(
+    wtx: &WriteTransaction,
+    token: &str,
+    run_id: &str,
+    now: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let by_token = wtx.open_table(BY_TOKEN)?;
+    let (start, end) = token_prefix(token);
+    let serials: Vec<String> = by_token
+        .range(start.as_slice()..end.as_slice())?
+        .map(|row| {
+            row.map(|(k, _)| String::from_utf8_lossy(&k.value()[token.len() + 1..]).to_string())
+        })
+        .collect::<Result<_, _>>()?;
+    drop(by_token);
+    let mut by_serial = wtx.open_table(BY_SERIAL)?;
+    let mut timeline = wtx.open_table(TIMELINE)?;
+    let mut removed = 0;
+    for serial in serials {
+        let Some(mut r): Option<DeviceRecord> = store::get(&by_serial, serial.as_bytes())? else {
+            continue;
+        };
+        if r.removed.is_some() || r.seen_in_run.as_deref() == Some(run_id) {
+            continue;
+        }
+        let reason = RemovalReason::MissingFromFullSync;
+        push_event(
+            &mut timeline,
+            &mut r,
+            event(now, "removed", format!("Removed: {}.", reason.words())),
+        )?;
+        r.removed = Some(Removal { at: now, reason });
+        r.updated_at = now;
+        store::put(&mut by_serial, serial.as_bytes(), &r)?;
+        removed += 1;
+    }
+    Ok(removed)
+}
+
+/// Deletes devices removed before `cutoff`, with their timelines (retention). Returns how many.
+pub fn purge_removed_in(wtx: &WriteTransaction, cutoff: OffsetDateTime) -> Result<u64, StoreError> {
+    let mut by_serial = wtx.open_table(BY_SERIAL)?;
+    let mut doomed = Vec::new();
+    for row in by_serial.iter()? {
+        let (_, v) = row?;
+        let r: DeviceRecord = store::decode("devices.by_serial", v.value())?;
+        if r.removed.as_ref().is_some_and(|rm| rm.at < cutoff) {
+            doomed.push((r.serial, r.token));
+        }
+    }
+    let mut by_token = wtx.open_table(BY_TOKEN)?;
+    let mut timeline = wtx.open_table(TIMELINE)?;
+    for (serial, token) in &doomed {
+        by_serial.remove(serial.as_bytes())?;
+        by_token.remove(token_key(token, serial).as_slice())?;
+        let start = timeline_key(serial, 0);
+        let end = timeline_key(serial, u64::MAX);
+        let keys: Vec<Vec<u8>> = timeline
+            .range(start.as_slice()..=end.as_slice())?
+            .map(|row| row.map(|(k, _)| k.value().to_vec()))
+            .collect::<Result<_, _>>()?;
+        for k in keys {
+            timeline.remove(k.as_slice())?;
+        }
+    }
+    Ok(doomed.len() as u64)
+}
+
+/// Adds an event to a device's timeline (bounded), inside the caller's transaction.
+pub(super) fn push_event(
+    timeline: &mut redb::Table<'_, &'static [u8], &'static [u8]>,
+    record: &mut DeviceRecord,
+    e: TimelineEvent,
+) -> Result<(), StoreError> {
+    let seq = record.next_event;
+    store::put(timeline, &timeline_key(&record.serial, seq), &e)?;
+    record.next_event += 1;
+    if seq >= TIMELINE_LIMIT {
+        timeline.remove(timeline_key(&record.serial, seq - TIMELINE_LIMIT).as_slice())?;
+    }
+    Ok(())
+}
+
+fn event(at: OffsetDateTime, kind: &str, message: String) -> TimelineEvent {
+    TimelineEvent { at, kind: kind.to_string(), message }
+}
+
+fn run_of(mode: &PageMode) -> Option<String> {
+    match mode {
+        PageMode::Fetch { run_id, .. } => Some(run_id.clone()),
+        PageMode::Sync => None,
+    }
+}
+
+/// Apple's record without the fields that describe the event rather than the device.
+fn apple_fields(d: &Device) -> Device {
+    let mut a = d.clone();
+    a.serial_number = d.serial_number.trim().to_string();
+    a.op_type = None;
+    a.op_date = None;
+    a.response_status = None;
+    a.released_by_replacement = None;
+    a
+}
+
+fn describe_change(old: &Device, new: &Device) -> Option<String> {
+    let status = |d: &Device| {
+        d.profile_status.as_ref().map(|s| s.as_str().to_string()).unwrap_or_else(|| "empty".into())
+    };
+    if old.profile_status != new.profile_status || old.profile_uuid != new.profile_uuid {
+        return Some(format!(
+            "Apple's profile status changed from {} to {}{}.",
+            status(old),
+            status(new),
+            new.profile_uuid.as_deref().map(|u| format!(" (profile {u})")).unwrap_or_default()
+        ));
+    }
+    if old.device_assigned_date != new.device_assigned_date {
+        return Some("Assigned to this MDM server again in Apple Business Manager.".into());
+    }
+    Some("Apple updated the device's details.".into())
+}

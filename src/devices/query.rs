@@ -1,0 +1,277 @@
+//! Reading the inventory: the filtered, sorted, paginated list, one device with its
+//! timeline, counts.
+
+use super::lifecycle::Lifecycle;
+use super::records::{
+    BY_SERIAL, DeviceRecord, Removal, TIMELINE, TimelineEvent, timeline_key, token_prefix,
+};
+use crate::apple::dep::Device;
+use crate::store::{self, StoreError};
+use redb::{ReadTransaction, ReadableTable};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+/// Filters of the device list; empty fields match everything. Text filters ignore case.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct DeviceFilter {
+    /// Exact serial number.
+    pub serial: Option<String>,
+    /// Serial numbers starting with this.
+    pub serial_prefix: Option<String>,
+    /// Model contains this (`iPad`, `iPhone 14`).
+    pub model: Option<String>,
+    /// Device family (`iPhone`, `iPad`, `Mac`, `AppleTV`, `Vision`).
+    pub family: Option<String>,
+    /// Operating system (`iOS`, `iPadOS`, `OSX`, `tvOS`, `visionOS`).
+    pub os: Option<String>,
+    pub token: Option<String>,
+    /// Apple's profile UUID.
+    pub profile: Option<String>,
+    pub lifecycle: Option<Lifecycle>,
+    /// Also list devices Apple removed (always when `lifecycle` is `removed`).
+    pub include_removed: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortKey {
+    #[default]
+    Serial,
+    Model,
+    Family,
+    Os,
+    Token,
+    Profile,
+    Lifecycle,
+    AssignedAt,
+    FirstSeen,
+    UpdatedAt,
+}
+
+/// One row of the device list.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct DeviceSummary {
+    pub serial: String,
+    pub token: String,
+    pub model: Option<String>,
+    pub description: Option<String>,
+    pub color: Option<String>,
+    pub family: Option<String>,
+    pub os: Option<String>,
+    pub profile_uuid: Option<String>,
+    /// Apple's profile status: `empty`, `assigned`, `pushed`, `removed`.
+    pub profile_status: Option<String>,
+    pub lifecycle: Lifecycle,
+    /// The lifecycle in plain words.
+    pub lifecycle_words: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub assigned_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_seen: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub removed: Option<Removal>,
+}
+
+impl DeviceSummary {
+    pub(super) fn of(r: &DeviceRecord) -> DeviceSummary {
+        let lifecycle = Lifecycle::of(r);
+        DeviceSummary {
+            serial: r.serial.clone(),
+            token: r.token.clone(),
+            model: r.apple.model.clone(),
+            description: r.apple.description.clone(),
+            color: r.apple.color.clone(),
+            family: r.apple.device_family.clone(),
+            os: r.apple.os.clone(),
+            profile_uuid: r.apple.profile_uuid.clone(),
+            profile_status: r.apple.profile_status.as_ref().map(|s| s.as_str().to_string()),
+            lifecycle,
+            lifecycle_words: lifecycle.words().to_string(),
+            assigned_at: r.apple.device_assigned_date,
+            first_seen: r.first_seen,
+            updated_at: r.updated_at,
+            removed: r.removed.clone(),
+        }
+    }
+}
+
+/// One device with everything Apple said and what happened to it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct DeviceDetail {
+    #[serde(flatten)]
+    pub summary: DeviceSummary,
+    /// Apple's record, every field it gave (protocol 10).
+    #[schema(value_type = Object)]
+    pub apple: Device,
+    /// Newest first.
+    pub timeline: Vec<TimelineEvent>,
+}
+
+fn contains_ci(haystack: Option<&str>, needle: &str) -> bool {
+    haystack.is_some_and(|h| h.to_ascii_lowercase().contains(&needle.to_ascii_lowercase()))
+}
+
+fn eq_ci(v: Option<&str>, want: &str) -> bool {
+    v.is_some_and(|v| v.eq_ignore_ascii_case(want))
+}
+
+pub(super) fn matches(f: &DeviceFilter, r: &DeviceRecord) -> bool {
+    let lifecycle = Lifecycle::of(r);
+    if r.removed.is_some() && !f.include_removed && f.lifecycle != Some(Lifecycle::Removed) {
+        return false;
+    }
+    f.serial.as_deref().is_none_or(|s| r.serial.eq_ignore_ascii_case(s.trim()))
+        && f.serial_prefix.as_deref().is_none_or(|p| {
+            r.serial.to_ascii_uppercase().starts_with(&p.trim().to_ascii_uppercase())
+        })
+        && f.model.as_deref().is_none_or(|m| contains_ci(r.apple.model.as_deref(), m))
+        && f.family.as_deref().is_none_or(|x| eq_ci(r.apple.device_family.as_deref(), x))
+        && f.os.as_deref().is_none_or(|x| eq_ci(r.apple.os.as_deref(), x))
+        && f.token.as_deref().is_none_or(|t| r.token == t)
+        && f.profile.as_deref().is_none_or(|p| eq_ci(r.apple.profile_uuid.as_deref(), p))
+        && f.lifecycle.is_none_or(|l| l == lifecycle)
+}
+
+/// The filtered list, sorted, one page of it, and the number of matches.
+pub(super) fn list_in(
+    rtx: &ReadTransaction,
+    filter: &DeviceFilter,
+    sort: SortKey,
+    descending: bool,
+    limit: usize,
+    offset: usize,
+) -> Result<(Vec<DeviceSummary>, u64), StoreError> {
+    let table = match rtx.open_table(BY_SERIAL) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok((vec![], 0)),
+        Err(e) => return Err(e.into()),
+    };
+    let mut rows = Vec::new();
+    // An exact serial needs no scan.
+    if let Some(s) = filter.serial.as_deref() {
+        if let Some(r) =
+            store::get::<DeviceRecord, _>(&table, s.trim().to_ascii_uppercase().as_bytes())?
+                .or(store::get(&table, s.trim().as_bytes())?)
+            && matches(filter, &r)
+        {
+            rows.push(DeviceSummary::of(&r));
+        }
+    } else {
+        for row in table.iter()? {
+            let (_, v) = row?;
+            let r: DeviceRecord = store::decode("devices.by_serial", v.value())?;
+            if matches(filter, &r) {
+                rows.push(DeviceSummary::of(&r));
+            }
+        }
+    }
+    let total = rows.len() as u64;
+    if sort != SortKey::Serial || descending {
+        let key = |d: &DeviceSummary| -> (String, String) {
+            let k = match sort {
+                SortKey::Serial => String::new(),
+                SortKey::Model => d.model.clone().unwrap_or_default(),
+                SortKey::Family => d.family.clone().unwrap_or_default(),
+                SortKey::Os => d.os.clone().unwrap_or_default(),
+                SortKey::Token => d.token.clone(),
+                SortKey::Profile => d.profile_uuid.clone().unwrap_or_default(),
+                SortKey::Lifecycle => format!("{:?}", d.lifecycle as u8),
+                SortKey::AssignedAt => {
+                    d.assigned_at.map(|t| t.unix_timestamp().to_string()).unwrap_or_default()
+                }
+                SortKey::FirstSeen => format!("{:020}", d.first_seen.unix_timestamp()),
+                SortKey::UpdatedAt => format!("{:020}", d.updated_at.unix_timestamp()),
+            };
+            (k.to_ascii_lowercase(), d.serial.clone())
+        };
+        rows.sort_by_cached_key(key);
+        if descending {
+            rows.reverse();
+        }
+    }
+    let page = rows.into_iter().skip(offset).take(limit).collect();
+    Ok((page, total))
+}
+
+pub(super) fn get_in(
+    rtx: &ReadTransaction,
+    serial: &str,
+) -> Result<Option<DeviceDetail>, StoreError> {
+    let table = match rtx.open_table(BY_SERIAL) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(r): Option<DeviceRecord> = store::get(&table, serial.as_bytes())? else {
+        return Ok(None);
+    };
+    let mut timeline = Vec::new();
+    if let Ok(t) = rtx.open_table(TIMELINE) {
+        let start = timeline_key(serial, 0);
+        let end = timeline_key(serial, u64::MAX);
+        for row in t.range(start.as_slice()..=end.as_slice())? {
+            let (_, v) = row?;
+            timeline.push(store::decode::<TimelineEvent>("devices.timeline", v.value())?);
+        }
+    }
+    timeline.insert(
+        0,
+        TimelineEvent {
+            at: r.first_seen,
+            kind: "added".into(),
+            message: match (&r.apple.device_assigned_by, r.apple.device_assigned_date) {
+                (Some(by), Some(at)) => format!(
+                    "First synced from Apple (assigned to this MDM server by {by} on {}).",
+                    at.date()
+                ),
+                _ => "First synced from Apple.".into(),
+            },
+        },
+    );
+    timeline.reverse(); // newest first
+    Ok(Some(DeviceDetail { summary: DeviceSummary::of(&r), apple: r.apple.clone(), timeline }))
+}
+
+/// Active (not removed) devices of a token.
+pub(super) fn count_for_token_in(
+    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    by_serial: &(impl ReadableTable<&'static [u8], &'static [u8]> + redb::TableHandle),
+    token: &str,
+) -> Result<u64, StoreError> {
+    let (start, end) = token_prefix(token);
+    let mut n = 0;
+    for row in table.range(start.as_slice()..end.as_slice())? {
+        let (k, _) = row?;
+        let serial = &k.value()[token.len() + 1..];
+        if let Some(r) = store::get::<DeviceRecord, _>(by_serial, serial)?
+            && r.removed.is_none()
+        {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Devices per lifecycle state (removed included) and per token.
+pub(super) fn counts_in(
+    rtx: &ReadTransaction,
+) -> Result<(BTreeMap<Lifecycle, u64>, BTreeMap<String, u64>), StoreError> {
+    let mut by_state = BTreeMap::new();
+    let mut by_token = BTreeMap::new();
+    let table = match rtx.open_table(BY_SERIAL) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok((by_state, by_token)),
+        Err(e) => return Err(e.into()),
+    };
+    for row in table.iter()? {
+        let (_, v) = row?;
+        let r: DeviceRecord = store::decode("devices.by_serial", v.value())?;
+        *by_state.entry(Lifecycle::of(&r)).or_insert(0) += 1;
+        if r.removed.is_none() {
+            *by_token.entry(r.token.clone()).or_insert(0) += 1;
+        }
+    }
+    Ok((by_state, by_token))
+}

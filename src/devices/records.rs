@@ -1,0 +1,114 @@
+//! The inventory's tables and stored records.
+
+use crate::apple::dep::{Device, ProfileStatus};
+use crate::store::{self, Table};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Serial → [`DeviceRecord`].
+pub(super) const BY_SERIAL: Table = store::table("devices.by_serial");
+/// `token id \0 serial` → empty: the devices of a token, for full-fetch sweeps and counts.
+pub(super) const BY_TOKEN: Table = store::table("devices.by_token");
+/// `serial \0 sequence (u64 BE)` → [`TimelineEvent`]: what happened to a device after it
+/// first appeared (its arrival is the record's `first_seen`, not a row, so a 200,000-device
+/// first sync writes one row per device, not two).
+pub(super) const TIMELINE: Table = store::table("devices.timeline");
+
+pub(super) fn token_key(token: &str, serial: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(token.len() + serial.len() + 1);
+    k.extend_from_slice(token.as_bytes());
+    k.push(0);
+    k.extend_from_slice(serial.as_bytes());
+    k
+}
+
+pub(super) fn token_prefix(token: &str) -> (Vec<u8>, Vec<u8>) {
+    let mut start = token.as_bytes().to_vec();
+    start.push(0);
+    let mut end = token.as_bytes().to_vec();
+    end.push(1);
+    (start, end)
+}
+
+pub(super) fn timeline_key(serial: &str, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(serial.len() + 9);
+    k.extend_from_slice(serial.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// Why a device left the inventory's active set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalReason {
+    /// Apple sent a `deleted` record (released, or moved to another MDM server).
+    DeletedByApple,
+    /// Released because it was replaced (AppleCare replacement; v10 `released_by_replacement`).
+    ReleasedByReplacement,
+    /// Absent from a full fetch (Apple sends no event for devices released in ABM).
+    MissingFromFullSync,
+}
+
+impl RemovalReason {
+    pub fn words(&self) -> &'static str {
+        match self {
+            RemovalReason::DeletedByApple => "Apple reported it as removed from this MDM server",
+            RemovalReason::ReleasedByReplacement => "Apple released it because it was replaced",
+            RemovalReason::MissingFromFullSync => {
+                "it was no longer in Apple's full list of this MDM server's devices"
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Removal {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub reason: RemovalReason,
+}
+
+/// One device as the inventory keeps it: every field Apple gave, plus our bookkeeping.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(super) struct DeviceRecord {
+    pub serial: String,
+    pub token: String,
+    /// Apple's record, without the sync-only fields (op_type, op_date, response_status).
+    pub apple: Device,
+    /// `op_date` of the newest event applied: older events are ignored (dedupe by serial +
+    /// latest op_date, dep-api.md §3.2 item 4).
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub op_date: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_seen: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// The full sync that last listed this device (for the missing-device sweep).
+    #[serde(default)]
+    pub seen_in_run: Option<String>,
+    #[serde(default)]
+    pub removed: Option<Removal>,
+    /// Enrollment progress written by later stages (contacted, enrolled, released…).
+    #[serde(default)]
+    pub enrollment: Option<String>,
+    #[serde(default)]
+    pub next_event: u64,
+}
+
+impl DeviceRecord {
+    pub fn profile_status(&self) -> Option<&ProfileStatus> {
+        self.apple.profile_status.as_ref()
+    }
+}
+
+/// An event on a device's timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TimelineEvent {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Stable code: `modified`, `moved`, `removed`, `restored`, …
+    pub kind: String,
+    /// Plain words.
+    pub message: String,
+}

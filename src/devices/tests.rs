@@ -1,0 +1,237 @@
+use super::*;
+use crate::apple::dep::{Device, OpType, ProfileStatus};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const T0: OffsetDateTime = datetime!(2026-11-24 10:00 UTC);
+
+fn store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    (Store::open(dir.path()).unwrap(), dir)
+}
+
+fn dev(serial: &str) -> Device {
+    Device {
+        serial_number: serial.into(),
+        model: Some("iPad (10th generation)".into()),
+        device_family: Some("iPad".into()),
+        os: Some("iPadOS".into()),
+        ..Default::default()
+    }
+}
+
+fn ev(serial: &str, op: OpType, at: OffsetDateTime) -> Device {
+    Device { op_type: Some(op), op_date: Some(at), ..dev(serial) }
+}
+
+fn apply(store: &Store, token: &str, devices: Vec<Device>, mode: PageMode) -> PageStats {
+    let token = token.to_string();
+    store.write_blocking(move |wtx| apply_page_in(wtx, &token, &devices, &mode, T0)).unwrap()
+}
+
+fn fetch(run: &str) -> PageMode {
+    PageMode::Fetch { run_id: run.into(), new_only: false }
+}
+
+async fn one(store: &Store, serial: &str) -> DeviceDetail {
+    Devices::new(store.clone()).get(serial).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn fetched_devices_are_added_then_unchanged() {
+    let (s, _d) = store();
+    let st = apply(&s, "tA", vec![dev("S1"), dev("S2")], fetch("r1"));
+    assert_eq!((st.added, st.seen), (2, 2));
+    let st = apply(&s, "tA", vec![dev("S1")], fetch("r2"));
+    assert_eq!((st.added, st.unchanged), (0, 1));
+    let d = one(&s, "S1").await;
+    assert_eq!(d.summary.lifecycle, Lifecycle::NotContacted);
+    assert_eq!(d.timeline.len(), 1, "only the synthesized arrival");
+}
+
+#[tokio::test]
+async fn modified_for_an_unknown_serial_counts_as_added() {
+    let (s, _d) = store();
+    let st = apply(&s, "tA", vec![ev("S9", OpType::Modified, T0)], PageMode::Sync);
+    assert_eq!(st.added, 1);
+}
+
+#[tokio::test]
+async fn the_latest_op_date_wins_within_and_across_pages() {
+    let (s, _d) = store();
+    let mut older = ev("S1", OpType::Modified, T0 + Duration::minutes(1));
+    older.profile_status = Some(ProfileStatus::Assigned);
+    let mut newer = ev("S1", OpType::Modified, T0 + Duration::minutes(5));
+    newer.profile_status = Some(ProfileStatus::Pushed);
+    // Out of order within a page: the newer still wins.
+    let st = apply(&s, "tA", vec![newer.clone(), older.clone()], PageMode::Sync);
+    assert_eq!((st.added, st.ignored), (1, 1));
+    assert_eq!(one(&s, "S1").await.summary.lifecycle, Lifecycle::ProfilePushed);
+    // A later page replaying the older event changes nothing.
+    let st = apply(&s, "tA", vec![older], PageMode::Sync);
+    assert_eq!(st.ignored, 1);
+    assert_eq!(one(&s, "S1").await.summary.lifecycle, Lifecycle::ProfilePushed);
+}
+
+#[tokio::test]
+async fn deleted_marks_removed_and_keeps_the_device() {
+    let (s, _d) = store();
+    apply(&s, "tA", vec![dev("S1"), dev("S2")], fetch("r1"));
+    let mut del = Device {
+        serial_number: "S2".into(),
+        op_type: Some(OpType::Deleted),
+        op_date: Some(T0),
+        ..Default::default()
+    };
+    del.released_by_replacement = Some(true);
+    let st = apply(&s, "tA", vec![del], PageMode::Sync);
+    assert_eq!(st.removed, 1);
+    let d = one(&s, "S2").await;
+    assert_eq!(d.summary.lifecycle, Lifecycle::Removed);
+    assert_eq!(d.summary.removed.unwrap().reason, RemovalReason::ReleasedByReplacement);
+    assert_eq!(d.timeline[0].kind, "removed");
+    assert_eq!(d.summary.model.as_deref(), Some("iPad (10th generation)"), "kept with its details");
+    // A deleted for a serial we never had is ignored.
+    let ghost = Device {
+        serial_number: "S404".into(),
+        op_type: Some(OpType::Deleted),
+        ..Default::default()
+    };
+    assert_eq!(apply(&s, "tA", vec![ghost], PageMode::Sync).ignored, 1);
+}
+
+#[tokio::test]
+async fn a_device_moved_to_another_token_is_moved_not_duplicated() {
+    let (s, _d) = store();
+    apply(&s, "tA", vec![dev("S1")], fetch("r1"));
+    // Apple sends the new server `modified` (quirk) and the old one `deleted`, in either order.
+    let st = apply(
+        &s,
+        "tB",
+        vec![ev("S1", OpType::Modified, T0 + Duration::minutes(1))],
+        PageMode::Sync,
+    );
+    assert_eq!(st.moved, 1);
+    let del = Device {
+        serial_number: "S1".into(),
+        op_type: Some(OpType::Deleted),
+        op_date: Some(T0 + Duration::minutes(2)),
+        ..Default::default()
+    };
+    let st = apply(&s, "tA", vec![del], PageMode::Sync);
+    assert_eq!(st.removed, 0, "the old server's deleted is half of the move");
+    let d = one(&s, "S1").await;
+    assert_eq!(d.summary.token, "tB");
+    assert_eq!(d.summary.lifecycle, Lifecycle::NotContacted);
+    assert!(d.timeline.iter().any(|e| e.kind == "moved"));
+    let devices = Devices::new(s.clone());
+    let (_, by_token) = devices.counts().await.unwrap();
+    assert_eq!(by_token.get("tB"), Some(&1));
+    assert_eq!(by_token.get("tA"), None);
+    let n = s.write_blocking(|wtx| count_for_token_in(wtx, "tA")).unwrap();
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn a_full_fetch_marks_missing_devices_removed_and_brings_back_returning_ones() {
+    let (s, _d) = store();
+    apply(&s, "tA", vec![dev("S1"), dev("S2"), dev("S3")], fetch("r1"));
+    apply(&s, "tA", vec![dev("S1")], fetch("r2"));
+    apply(&s, "tA", vec![dev("S3")], fetch("r2"));
+    let removed = s.write_blocking(|wtx| sweep_missing_in(wtx, "tA", "r2", T0)).unwrap();
+    assert_eq!(removed, 1);
+    assert_eq!(
+        one(&s, "S2").await.summary.removed.unwrap().reason,
+        RemovalReason::MissingFromFullSync
+    );
+    let st = apply(&s, "tA", vec![dev("S2")], fetch("r3"));
+    assert_eq!(st.modified, 1);
+    let d = one(&s, "S2").await;
+    assert!(d.summary.removed.is_none());
+    assert_eq!(d.timeline[0].kind, "restored");
+}
+
+#[tokio::test]
+async fn a_new_only_fetch_imports_unknown_serials_and_touches_nothing_else() {
+    let (s, _d) = store();
+    apply(&s, "tA", vec![dev("S1")], fetch("r1"));
+    let mut changed = dev("S1");
+    changed.color = Some("BLUE".into());
+    let st = apply(
+        &s,
+        "tA",
+        vec![changed, dev("S2")],
+        PageMode::Fetch { run_id: "r2".into(), new_only: true },
+    );
+    assert_eq!((st.added, st.unchanged, st.modified), (1, 1, 0));
+    assert_eq!(one(&s, "S1").await.summary.color, None);
+}
+
+#[tokio::test]
+async fn timelines_are_bounded() {
+    let (s, _d) = store();
+    apply(&s, "tA", vec![dev("S1")], fetch("r1"));
+    for i in 0..(TIMELINE_LIMIT + 20) {
+        let mut d = ev("S1", OpType::Modified, T0 + Duration::seconds(i as i64 + 1));
+        d.color = Some(format!("C{i}"));
+        apply(&s, "tA", vec![d], PageMode::Sync);
+    }
+    let d = one(&s, "S1").await;
+    assert_eq!(d.timeline.len() as u64, TIMELINE_LIMIT + 1);
+}
+
+#[tokio::test]
+async fn retention_deletes_long_removed_devices_only() {
+    let (s, _d) = store();
+    apply(&s, "tA", vec![dev("S1"), dev("S2")], fetch("r1"));
+    let del =
+        Device { serial_number: "S1".into(), op_type: Some(OpType::Deleted), ..Default::default() };
+    apply(&s, "tA", vec![del], PageMode::Sync);
+    let devices = Devices::new(s.clone());
+    assert_eq!(devices.purge_removed(T0 + Duration::days(44), 45).await.unwrap(), 0);
+    assert_eq!(devices.purge_removed(T0 + Duration::days(46), 45).await.unwrap(), 1);
+    assert!(devices.get("S1").await.unwrap().is_none());
+    assert!(devices.get("S2").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn the_list_filters_sorts_and_pages() {
+    let (s, _d) = store();
+    let mut page = Vec::new();
+    for i in 0..30 {
+        let mut d = dev(&format!("F{i:03}"));
+        if i % 3 == 0 {
+            d.device_family = Some("iPhone".into());
+            d.os = Some("iOS".into());
+            d.model = Some("iPhone 14".into());
+        }
+        if i % 5 == 0 {
+            d.profile_status = Some(ProfileStatus::Assigned);
+            d.profile_uuid = Some("ABCDEF0123456789ABCDEF0123456789".into());
+        }
+        page.push(d);
+    }
+    apply(&s, "tA", page, fetch("r1"));
+    apply(&s, "tB", vec![dev("G001")], fetch("r1"));
+    let devices = Devices::new(s.clone());
+    let all = DeviceFilter::default();
+    let (items, total) = devices.list(all.clone(), SortKey::Serial, false, 10, 25).await.unwrap();
+    assert_eq!((total, items.len()), (31, 6));
+    assert_eq!(items[0].serial, "F025");
+    let (items, _) = devices.list(all.clone(), SortKey::Serial, true, 1, 0).await.unwrap();
+    assert_eq!(items[0].serial, "G001");
+    let f = DeviceFilter { family: Some("iphone".into()), ..Default::default() };
+    assert_eq!(devices.list(f, SortKey::Serial, false, 100, 0).await.unwrap().1, 10);
+    let f = DeviceFilter { lifecycle: Some(Lifecycle::ProfileAssigned), ..Default::default() };
+    assert_eq!(devices.list(f, SortKey::Serial, false, 100, 0).await.unwrap().1, 6);
+    let f = DeviceFilter { serial_prefix: Some("f00".into()), ..Default::default() };
+    assert_eq!(devices.list(f, SortKey::Serial, false, 100, 0).await.unwrap().1, 10);
+    let f = DeviceFilter { serial: Some("F007".into()), ..Default::default() };
+    assert_eq!(devices.list(f, SortKey::Serial, false, 100, 0).await.unwrap().1, 1);
+    let f = DeviceFilter { token: Some("tB".into()), ..Default::default() };
+    assert_eq!(devices.list(f, SortKey::Serial, false, 100, 0).await.unwrap().1, 1);
+    let f = DeviceFilter { model: Some("iphone 1".into()), ..Default::default() };
+    let (items, n) = devices.list(f, SortKey::Model, false, 100, 0).await.unwrap();
+    assert_eq!(n, 10);
+    assert!(items.iter().all(|d| d.family.as_deref() == Some("iPhone")));
+}
