@@ -59,6 +59,8 @@ pub enum Action {
     TokenAdd,
     TokenRenew,
     TokenDelete,
+    SyncRequest,
+    SyncSettingsChange,
 }
 
 impl Action {
@@ -81,6 +83,8 @@ impl Action {
         Action::TokenAdd,
         Action::TokenRenew,
         Action::TokenDelete,
+        Action::SyncRequest,
+        Action::SyncSettingsChange,
     ];
 
     pub fn code(self) -> &'static str {
@@ -103,6 +107,8 @@ impl Action {
             Action::TokenAdd => "token.add",
             Action::TokenRenew => "token.renew",
             Action::TokenDelete => "token.delete",
+            Action::SyncRequest => "sync.request",
+            Action::SyncSettingsChange => "sync.settings_change",
         }
     }
 }

@@ -1,0 +1,64 @@
+//! Live progress of running syncs, in memory (the page polls it; nothing to keep across a
+//! restart: an interrupted run's committed pages are in the store).
+
+use super::budget::RunKind;
+use crate::devices::PageStats;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use time::OffsetDateTime;
+
+/// A run in progress as the page shows it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Progress {
+    #[schema(value_type = String)]
+    pub kind: RunKind,
+    /// `fetch` (every device) or `sync` (changes).
+    pub phase: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    pub pages: u64,
+    pub stats: PageStats,
+    /// Devices this token had before the run: the size a full fetch is expected to reach.
+    pub expected_devices: Option<u64>,
+}
+
+#[derive(Default)]
+pub(super) struct ProgressBoard {
+    runs: Mutex<HashMap<String, Progress>>,
+}
+
+impl ProgressBoard {
+    pub fn begin(&self, token: &str, kind: RunKind, started_at: OffsetDateTime, expected: Option<u64>) {
+        let phase = if kind == RunKind::Delta { "sync" } else { "fetch" }.to_string();
+        let p = Progress { kind, phase, started_at, pages: 0, stats: PageStats::default(), expected_devices: expected };
+        self.runs.lock().expect("progress mutex is never held across a panic").insert(token.to_string(), p);
+    }
+
+    pub fn page(&self, token: &str, pages: u64, stats: &PageStats) {
+        if let Some(p) = self.runs.lock().expect("progress mutex is never held across a panic").get_mut(token) {
+            p.pages = pages;
+            p.stats = *stats;
+        }
+    }
+
+    pub fn end(&self, token: &str) {
+        self.runs.lock().expect("progress mutex is never held across a panic").remove(token);
+    }
+
+    pub fn get(&self, token: &str) -> Option<Progress> {
+        self.runs.lock().expect("progress mutex is never held across a panic").get(token).cloned()
+    }
+}
+
+/// Seconds left, from the pace so far towards the expected device count (full fetches).
+pub fn estimate_seconds_left(p: &Progress, now: OffsetDateTime) -> Option<i64> {
+    let expected = p.expected_devices?;
+    let seen = p.stats.seen;
+    let elapsed = (now - p.started_at).as_seconds_f64();
+    if seen == 0 || elapsed <= 0.0 || p.phase != "fetch" {
+        return None;
+    }
+    let rate = seen as f64 / elapsed;
+    Some(((expected.saturating_sub(seen)) as f64 / rate).ceil() as i64)
+}

@@ -1,0 +1,362 @@
+//! One sync run of one token: a full fetch or a delta sync, page by page, each page's
+//! devices and the cursor after it committed in one transaction, so a crash at any point
+//! neither loses nor repeats a page's effects (a resumed fetch continues from the last
+//! committed cursor; re-applying a page is idempotent anyway).
+
+use super::budget::RunKind;
+use super::progress::Progress;
+use super::state::{self, InProgress, RunOutcome, RunRecord, SyncState};
+use super::{SyncSettings, Sync};
+use crate::apple::dep::FetchDeviceResponse;
+use crate::depclient::{DepClient, DepError, RetryPolicy, retry};
+use crate::devices::{self, PageMode, PageStats};
+use crate::store::StoreError;
+use time::{Duration, OffsetDateTime};
+
+/// How a run ended, before it is recorded.
+enum End {
+    Done { warning: Option<String> },
+    TimedOut,
+    Failed(DepError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for End {
+    fn from(e: StoreError) -> Self {
+        End::Store(e)
+    }
+}
+
+impl Sync {
+    /// Runs `kind` for `token` with `client` until done, failed, or out of time; records the
+    /// outcome and returns it.
+    pub(super) async fn run(&self, token: &str, client: &DepClient, kind: RunKind, manual: bool) -> RunRecord {
+        let settings = self.settings().await.unwrap_or_default();
+        let started = self.now();
+        let deadline = settings.policy.deadline(started);
+        let before: SyncState = match self.load(token).await {
+            Ok(s) => s,
+            Err(e) => return self.finish(token, kind, started, manual, 0, PageStats::default(), 0, End::Store(e)).await,
+        };
+        let expected = self.inner.devices.counts().await.ok().and_then(|(_, by_token)| by_token.get(token).copied());
+        self.inner.progress.begin(token, kind, started, expected);
+        let (pages, stats, swept, end) = match kind {
+            RunKind::Delta => self.delta(token, client, &settings, deadline, started, before).await,
+            RunKind::Full | RunKind::FullNewOnly => self.fetch(token, client, &settings, deadline, kind, started, before).await,
+        };
+        self.inner.progress.end(token);
+        self.finish(token, kind, started, manual, pages, stats, swept, end).await
+    }
+
+    async fn fetch(
+        &self,
+        token: &str,
+        client: &DepClient,
+        settings: &SyncSettings,
+        deadline: OffsetDateTime,
+        kind: RunKind,
+        started: OffsetDateTime,
+        before: SyncState,
+    ) -> (u64, PageStats, u64, End) {
+        // Resume a fetch of the same kind that a crash or the time limit interrupted.
+        let mut run = match before.in_progress {
+            Some(p) if p.kind == Some(kind) && p.fetch_cursor.is_some() => p,
+            _ => InProgress { kind: Some(kind), run_id: crate::crypto::random_token::<8>(), started_at: Some(started), ..Default::default() },
+        };
+        let new_only = kind == RunKind::FullNewOnly;
+        let mut restarted = false;
+        let mut warning = None;
+        loop {
+            if self.now() >= deadline {
+                return (run.pages, run.stats, 0, End::TimedOut);
+            }
+            let cursor = run.fetch_cursor.clone();
+            let page = self.call(client, deadline, || client.fetch_devices(cursor.as_deref(), settings.page_limit)).await;
+            let page: FetchDeviceResponse = match page {
+                Ok(p) => p,
+                Err(DepError::CursorExhausted) => break,
+                // A resumed fetch whose cursor Apple no longer accepts: start it over, once.
+                Err(DepError::CursorExpired | DepError::CursorInvalid) if cursor.is_some() && !restarted => {
+                    restarted = true;
+                    run = InProgress { kind: Some(kind), run_id: crate::crypto::random_token::<8>(), started_at: Some(started), ..Default::default() };
+                    continue;
+                }
+                Err(e) => return (run.pages, run.stats, 0, End::Failed(e)),
+            };
+            let echoed = page.more_to_follow && cursor.as_deref() == Some(page.cursor.as_str());
+            let mode = PageMode::Fetch { run_id: run.run_id.clone(), new_only };
+            if let Err(e) = self.commit_page(token, &page, &mode, &mut run, None).await {
+                return (run.pages, run.stats, 0, End::Store(e));
+            }
+            self.inner.progress.page(token, run.pages, &run.stats);
+            if echoed {
+                warning = Some(cursor_loop_warning());
+                break;
+            }
+            if !page.more_to_follow {
+                break;
+            }
+        }
+        // The fetch is complete: an unrestricted one sweeps missing devices and hands its
+        // cursor to delta syncs; a new-only one keeps the old cursor, so no modification
+        // between the last delta and now is skipped.
+        let token_s = token.to_string();
+        let now = self.now();
+        let result = self
+            .inner
+            .store
+            .write(move |wtx| {
+                let mut s = state::load_w(wtx, &token_s)?;
+                let swept = if kind == RunKind::Full {
+                    s.cursor = run.fetch_cursor.clone();
+                    s.cursor_at = Some(now);
+                    devices::sweep_missing_in(wtx, &token_s, &run.run_id, now)?
+                } else {
+                    0
+                };
+                s.budget.completed(kind, run.started_at.unwrap_or(started));
+                s.in_progress = None;
+                state::save_in(wtx, &token_s, &s)?;
+                Ok::<_, StoreError>((run.pages, run.stats, swept))
+            })
+            .await;
+        match result {
+            Ok((pages, stats, swept)) => (pages, stats, swept, End::Done { warning }),
+            Err(e) => (0, PageStats::default(), 0, End::Store(e)),
+        }
+    }
+
+    async fn delta(
+        &self,
+        token: &str,
+        client: &DepClient,
+        settings: &SyncSettings,
+        deadline: OffsetDateTime,
+        started: OffsetDateTime,
+        before: SyncState,
+    ) -> (u64, PageStats, u64, End) {
+        let mut run = InProgress { kind: Some(RunKind::Delta), ..Default::default() };
+        let Some(mut cursor) = before.cursor else {
+            return (0, run.stats, 0, End::Failed(DepError::CursorRequired));
+        };
+        let mut warning = None;
+        loop {
+            if self.now() >= deadline {
+                return (run.pages, run.stats, 0, End::TimedOut);
+            }
+            let c = cursor.clone();
+            let page = match self.call(client, deadline, || client.sync_devices(&c, settings.page_limit)).await {
+                Ok(p) => p,
+                Err(DepError::CursorExhausted) => break,
+                Err(e) => return (run.pages, run.stats, 0, End::Failed(e)),
+            };
+            let echoed = page.more_to_follow && page.cursor == cursor;
+            if let Err(e) = self.commit_page(token, &page, &PageMode::Sync, &mut run, Some(page.cursor.clone())).await {
+                return (run.pages, run.stats, 0, End::Store(e));
+            }
+            self.inner.progress.page(token, run.pages, &run.stats);
+            if echoed {
+                warning = Some(cursor_loop_warning());
+                break;
+            }
+            if !page.more_to_follow {
+                break;
+            }
+            cursor = page.cursor;
+        }
+        let token_s = token.to_string();
+        let r = self
+            .inner
+            .store
+            .write(move |wtx| {
+                let mut s = state::load_w(wtx, &token_s)?;
+                s.budget.completed(RunKind::Delta, started);
+                state::save_in(wtx, &token_s, &s)
+            })
+            .await;
+        match r {
+            Ok(()) => (run.pages, run.stats, 0, End::Done { warning }),
+            Err(e) => (run.pages, run.stats, 0, End::Store(e)),
+        }
+    }
+
+    /// One page: its devices and the cursor after it, in one transaction.
+    async fn commit_page(
+        &self,
+        token: &str,
+        page: &FetchDeviceResponse,
+        mode: &PageMode,
+        run: &mut InProgress,
+        sync_cursor: Option<String>,
+    ) -> Result<(), StoreError> {
+        let token_s = token.to_string();
+        let devices = page.devices.clone();
+        let mode = mode.clone();
+        let now = self.now();
+        let mut next = run.clone();
+        next.pages += 1;
+        if sync_cursor.is_none() {
+            next.fetch_cursor = Some(page.cursor.clone());
+        }
+        let (stats, next) = self
+            .inner
+            .store
+            .write(move |wtx| {
+                let stats = devices::apply_page_in(wtx, &token_s, &devices, &mode, now)?;
+                let mut s = state::load_w(wtx, &token_s)?;
+                next.stats.add(&stats);
+                match sync_cursor {
+                    Some(c) => {
+                        s.cursor = Some(c);
+                        s.cursor_at = Some(now);
+                    }
+                    None => s.in_progress = Some(next.clone()),
+                }
+                state::save_in(wtx, &token_s, &s)?;
+                Ok::<_, StoreError>((stats, next))
+            })
+            .await?;
+        log::info!(
+            token = token, phase = if matches!(mode_kind(run), Some(RunKind::Delta)) { "sync" } else { "fetch" },
+            page = next.pages, devices = stats.seen, added = stats.added, modified = stats.modified, removed = stats.removed;
+            "DEP page applied"
+        );
+        *run = next;
+        Ok(())
+    }
+
+    /// One DEP call with backoff on 5xx / 429 / timeouts, never waiting past the deadline.
+    async fn call<T, F, Fut>(&self, _client: &DepClient, deadline: OffsetDateTime, op: F) -> Result<T, DepError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, DepError>>,
+    {
+        let left = deadline - self.now();
+        let max_total = std::time::Duration::try_from(left.max(Duration::ZERO)).unwrap_or_default();
+        let policy = RetryPolicy { max_total, ..self.inner.retry.clone() };
+        retry(&policy, &self.inner.clock, op).await
+    }
+
+    /// Records the end of a run: budget, backoff, token problem, history.
+    #[allow(clippy::too_many_arguments)]
+    async fn finish(
+        &self,
+        token: &str,
+        kind: RunKind,
+        started: OffsetDateTime,
+        manual: bool,
+        pages: u64,
+        stats: PageStats,
+        swept: u64,
+        end: End,
+    ) -> RunRecord {
+        let now = self.now();
+        let (outcome, message, error_code, cursor_lost, problem) = match &end {
+            End::Done { warning: None } => (RunOutcome::Completed, summary(kind, &stats, swept), None, false, None),
+            End::Done { warning: Some(w) } => (RunOutcome::CompletedWithWarning, format!("{} {w}", summary(kind, &stats, swept)), None, false, None),
+            End::TimedOut => (
+                RunOutcome::TimedOut,
+                format!(
+                    "Stopped after its {} minutes; {} The next run continues where this one stopped.",
+                    (now - started).whole_minutes().max(1),
+                    summary(kind, &stats, 0)
+                ),
+                None,
+                false,
+                None,
+            ),
+            End::Failed(e) => {
+                let lost = matches!(e, DepError::CursorExpired | DepError::CursorInvalid | DepError::CursorRequired);
+                (RunOutcome::Failed, e.admin_message(), e.code().map(|c| c.as_str().to_string()), lost, Some(e.clone()))
+            }
+            End::Store(e) => (RunOutcome::Failed, format!("The inventory could not be written: {e}"), None, false, None),
+        };
+        let record = RunRecord { kind, started_at: started, ended_at: now, outcome, pages, stats, swept, message, error_code, manual };
+        let token_s = token.to_string();
+        let rec = record.clone();
+        let failed = matches!(outcome, RunOutcome::Failed);
+        let saved = self
+            .inner
+            .store
+            .write(move |wtx| {
+                let mut s = state::load_w(wtx, &token_s)?;
+                if failed {
+                    s.budget.failed(kind, cursor_lost);
+                    if cursor_lost {
+                        s.cursor = None;
+                        s.in_progress = None;
+                    }
+                    s.consecutive_failures += 1;
+                    s.backoff_until = Some(now + failure_backoff(s.consecutive_failures));
+                } else {
+                    s.consecutive_failures = 0;
+                    s.backoff_until = None;
+                }
+                state::push_history_in(wtx, &token_s, &mut s, rec)?;
+                state::save_in(wtx, &token_s, &s)
+            })
+            .await;
+        if let Err(e) = saved {
+            log::error!(token = token; "could not record the end of a sync run: {e}");
+        }
+        let problem = match problem {
+            Some(e) if is_token_problem(&e) => Some(crate::tokens::TokenProblem {
+                code: e.code().map(|c| c.as_str().to_string()).unwrap_or_else(|| "authentication".into()),
+                message: e.admin_message(),
+                at: now,
+                blocking: true,
+            }),
+            _ => None,
+        };
+        if failed && problem.is_none() {
+            // A transient failure says nothing about the token itself.
+        } else if let Err(e) = self.inner.tokens.set_problem(token, problem).await {
+            log::warn!(token = token; "could not record the token's state: {e}");
+        }
+        match outcome {
+            RunOutcome::Failed => log::warn!(token = token; "sync run failed: {}", record.message),
+            _ => log::info!(token = token; "sync run ended: {}", record.message),
+        }
+        record
+    }
+}
+
+fn mode_kind(run: &InProgress) -> Option<RunKind> {
+    run.kind
+}
+
+fn cursor_loop_warning() -> String {
+    "Apple answered with the same cursor and \"more to follow\" again (a known Apple fault); this run stopped there instead of looping, and the next run will continue.".into()
+}
+
+fn summary(kind: RunKind, s: &PageStats, swept: u64) -> String {
+    let what = match kind {
+        RunKind::Full => "Full sync",
+        RunKind::FullNewOnly => "Full sync (new devices only, inside the 7-day budget)",
+        RunKind::Delta => "Sync",
+    };
+    let mut text = format!("{what}: {} devices seen, {} added, {} modified, {} removed", s.seen, s.added, s.modified, s.removed);
+    if swept > 0 {
+        text += &format!(", {swept} no longer assigned to this server");
+    }
+    text + "."
+}
+
+/// Waits between automatic runs after consecutive failures: 5, 15, 45 minutes…, at most 6 h.
+pub(super) fn failure_backoff(failures: u32) -> Duration {
+    let minutes = 5i64.saturating_mul(3i64.saturating_pow(failures.saturating_sub(1).min(10)));
+    Duration::minutes(minutes.min(6 * 60))
+}
+
+/// Errors that mean the token itself is unusable until the admin acts.
+fn is_token_problem(e: &DepError) -> bool {
+    matches!(
+        e,
+        DepError::TokenExpired { .. }
+            | DepError::AuthenticationFailed { .. }
+            | DepError::TokenRejected { .. }
+            | DepError::TermsNotSigned
+            | DepError::AccessDenied
+            | DepError::Unauthorized
+    )
+}

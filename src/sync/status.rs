@@ -1,0 +1,178 @@
+//! Sync settings (edited on the Settings page) and the status the page and API show.
+
+use super::budget::{BudgetPolicy, Next, RunKind};
+use super::progress::{Progress, estimate_seconds_left};
+use super::state::{self, RunRecord};
+use super::{Sync, SyncError};
+use crate::store::{self, StoreError};
+use redb::ReadTransaction;
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+use utoipa::ToSchema;
+
+/// The sync settings, in the units the page uses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SyncSettings {
+    /// Days between unrestricted full syncs (Apple's budget: 7).
+    pub full_every_days: i64,
+    /// Hours between automatic delta syncs (12).
+    pub delta_every_hours: i64,
+    /// Minutes between manual syncs of one token (15).
+    pub manual_every_minutes: i64,
+    /// Minutes one run may take (15).
+    pub run_limit_minutes: i64,
+    /// Devices per page asked of Apple (1–1000).
+    pub page_limit: u32,
+    /// Days removed devices are kept before they are deleted (45).
+    pub retention_days: i64,
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub policy: BudgetPolicy,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings::from_parts(BudgetPolicy::default(), 1000, crate::devices::DEFAULT_RETENTION_DAYS)
+    }
+}
+
+impl SyncSettings {
+    fn from_parts(policy: BudgetPolicy, page_limit: u32, retention_days: i64) -> Self {
+        SyncSettings {
+            full_every_days: policy.full_every.whole_days(),
+            delta_every_hours: policy.delta_every.whole_hours(),
+            manual_every_minutes: policy.manual_every.whole_minutes(),
+            run_limit_minutes: policy.run_limit.whole_minutes(),
+            page_limit,
+            retention_days,
+            policy,
+        }
+    }
+
+    /// Fills `policy` from the numbers (after deserializing).
+    pub fn resolved(mut self) -> Self {
+        self.policy = BudgetPolicy {
+            full_every: Duration::days(self.full_every_days),
+            delta_every: Duration::hours(self.delta_every_hours),
+            manual_every: Duration::minutes(self.manual_every_minutes),
+            run_limit: Duration::minutes(self.run_limit_minutes),
+        };
+        self
+    }
+
+    /// Keeps the numbers inside what Apple's budget and the appliance can live with.
+    pub fn validate(&self) -> Result<(), SyncError> {
+        let check = |field: &'static str, v: i64, lo: i64, hi: i64, unit: &str| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(SyncError::Validation { field, message: format!("use {lo} to {hi} {unit}") })
+            }
+        };
+        check("full_every_days", self.full_every_days, 1, 30, "days")?;
+        check("delta_every_hours", self.delta_every_hours, 1, 48, "hours")?;
+        check("manual_every_minutes", self.manual_every_minutes, 5, 120, "minutes")?;
+        check("run_limit_minutes", self.run_limit_minutes, 5, 60, "minutes")?;
+        check("page_limit", self.page_limit as i64, 1, 1000, "devices (Apple's maximum is 1000)")?;
+        check("retention_days", self.retention_days, 1, 3650, "days")
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "full every {} d, delta every {} h, manual every {} min, run limit {} min, page {} devices, removed devices kept {} d",
+            self.full_every_days, self.delta_every_hours, self.manual_every_minutes, self.run_limit_minutes, self.page_limit, self.retention_days
+        )
+    }
+}
+
+pub(super) fn settings_in(rtx: &ReadTransaction) -> Result<SyncSettings, StoreError> {
+    let stored: Option<SyncSettings> = match rtx.open_table(state::SETTINGS) {
+        Ok(t) => store::get(&t, b"settings")?,
+        Err(redb::TableError::TableDoesNotExist(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(stored.map(SyncSettings::resolved).unwrap_or_default())
+}
+
+/// Where the sync of one token stands.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct SyncStatus {
+    pub token_id: String,
+    /// The run in progress, if any.
+    pub running: Option<Progress>,
+    /// Estimated seconds left of the running full fetch.
+    pub eta_s: Option<i64>,
+    pub last_run: Option<RunRecord>,
+    /// When the next automatic run starts (now or in the past: it is starting).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub next_run_at: Option<OffsetDateTime>,
+    #[schema(value_type = Option<String>)]
+    pub next_run_kind: Option<RunKind>,
+    /// When "Sync now" is allowed again; `null`: now.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub manual_allowed_at: Option<OffsetDateTime>,
+    /// A manual request waiting to start.
+    #[schema(value_type = Option<String>)]
+    pub requested: Option<RunKind>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_full_at: Option<OffsetDateTime>,
+    pub consecutive_failures: u32,
+    /// Newest first (only in the per-token answer).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<RunRecord>,
+}
+
+impl Sync {
+    /// The status of one token's sync; with its recent runs when `with_history`.
+    pub async fn status(&self, token: &str, with_history: bool) -> Result<SyncStatus, SyncError> {
+        self.inner.tokens.get(token).await?;
+        let settings = self.settings().await?;
+        let token_s = token.to_string();
+        let (s, history) = self
+            .inner
+            .store
+            .read(move |rtx| {
+                let s = state::load_in(rtx, &token_s)?;
+                let h = if with_history { state::history_in(rtx, &token_s)? } else { vec![] };
+                Ok::<_, StoreError>((s, h))
+            })
+            .await?;
+        let now = self.now();
+        let (next_run_at, next_run_kind) = match settings.policy.next_automatic(&s.budget, now) {
+            Next::RunNow(k) => (Some(s.backoff_until.filter(|b| *b > now).unwrap_or(now)), Some(k)),
+            Next::WaitUntil(t) => (Some(t), settings.policy.next_automatic(&s.budget, t).run_kind()),
+        };
+        let running = self.inner.progress.get(token);
+        Ok(SyncStatus {
+            token_id: token.to_string(),
+            eta_s: running.as_ref().and_then(|p| estimate_seconds_left(p, now)),
+            running,
+            last_run: s.last_run.clone(),
+            next_run_at,
+            next_run_kind,
+            manual_allowed_at: settings.policy.manual_allowed_at(&s.budget, now),
+            requested: s.requested,
+            last_full_at: s.budget.last_unrestricted_full,
+            consecutive_failures: s.consecutive_failures,
+            history,
+        })
+    }
+
+    /// The status of every token's sync.
+    pub async fn statuses(&self) -> Result<Vec<SyncStatus>, SyncError> {
+        let mut out = Vec::new();
+        for t in self.inner.tokens.list().await? {
+            out.push(self.status(&t.id, false).await?);
+        }
+        Ok(out)
+    }
+}
+
+impl Next {
+    fn run_kind(self) -> Option<RunKind> {
+        match self {
+            Next::RunNow(k) => Some(k),
+            Next::WaitUntil(_) => None,
+        }
+    }
+}
