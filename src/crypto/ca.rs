@@ -8,9 +8,9 @@
 
 use crate::crypto::Secret;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384,
-    SanType, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384, SanType,
+    SerialNumber,
 };
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -126,7 +126,8 @@ impl Authority {
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.use_authority_key_identifier_extension = true;
         params.not_before = now - Duration::hours(1);
-        params.not_after = now + validity.min(Duration::days(MAX_SERVER_CERT_DAYS) - Duration::hours(2));
+        params.not_after =
+            now + validity.min(Duration::days(MAX_SERVER_CERT_DAYS) - Duration::hours(2));
         params.serial_number = Some(random_serial());
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(Issued {
