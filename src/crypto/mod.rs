@@ -4,6 +4,7 @@
 //! generation) off the async threads.
 
 pub mod ca;
+pub mod oauth1;
 pub mod secret;
 
 pub use secret::Secret;
