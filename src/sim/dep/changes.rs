@@ -283,7 +283,7 @@ mod tests {
         let mut w = World::new(3, Quirks::default());
         let a = w.add_server("A", None, T0);
         let serial = w.add_devices(Some(a), 1, &[], T0).unwrap().remove(0);
-        let profile = serde_json::Map::new();
+        let profile = crate::apple::dep::Profile::default();
         let seq = w.seq;
         let (uuid, res) = w.define_profile(
             a,

@@ -7,6 +7,7 @@
 //! names (§4 "Open question"). Assign and remove update `profile_status`, `profile_uuid`,
 //! `profile_assign_time` and log `modified` events. Pure.
 
+use crate::apple::dep::{DepErrorCode as Code, Profile};
 use crate::sim::dep::device::{ProfileStatus, SimDevice};
 use crate::sim::dep::world::{ServerId, World};
 use serde_json::{Map, Value};
@@ -48,8 +49,8 @@ const FLAGS: &[(&str, Option<&str>)] = &[
 
 /// Checks a define body the way Apple does and returns the profile to store, or the error
 /// code Apple answers (400 body).
-pub fn validate(body: &Value) -> Result<Map<String, Value>, &'static str> {
-    let obj = body.as_object().ok_or("MALFORMED_REQUEST_BODY")?;
+pub fn validate(body: &Value) -> Result<Profile, Code> {
+    let obj = body.as_object().ok_or(Code::MalformedRequestBody)?;
     let mut out = Map::new();
     for (k, v) in obj {
         let key = FLAGS
@@ -61,65 +62,68 @@ pub fn validate(body: &Value) -> Result<Map<String, Value>, &'static str> {
         }
     }
     match out.get("profile_name") {
-        None | Some(Value::Null) => return Err("CONFIG_NAME_REQUIRED"),
-        Some(Value::String(s)) if s.is_empty() => return Err("CONFIG_NAME_REQUIRED"),
-        Some(v) => text(v, 1, 125).ok_or("CONFIG_NAME_INVALID").map(|_| ())?,
+        None | Some(Value::Null) => return Err(Code::ConfigNameRequired),
+        Some(Value::String(s)) if s.is_empty() => return Err(Code::ConfigNameRequired),
+        Some(v) => text(v, 1, 125).ok_or(Code::ConfigNameInvalid).map(|_| ())?,
     }
     match out.get("url") {
-        None | Some(Value::Null) => return Err("CONFIG_URL_REQUIRED"),
-        Some(Value::String(s)) if s.is_empty() => return Err("CONFIG_URL_REQUIRED"),
-        Some(v) => {
-            text(v, 1, 2000).filter(|u| is_url(u, false)).ok_or("CONFIG_URL_INVALID").map(|_| ())?
-        }
+        None | Some(Value::Null) => return Err(Code::ConfigUrlRequired),
+        Some(Value::String(s)) if s.is_empty() => return Err(Code::ConfigUrlRequired),
+        Some(v) => text(v, 1, 2000)
+            .filter(|u| is_url(u, false))
+            .ok_or(Code::ConfigUrlInvalid)
+            .map(|_| ())?,
     }
     if let Some(v) = out.get("configuration_web_url") {
-        text(v, 1, 2000).filter(|u| is_url(u, true)).ok_or("CONFIG_URL_INVALID")?;
+        text(v, 1, 2000).filter(|u| is_url(u, true)).ok_or(Code::ConfigUrlInvalid)?;
     }
-    optional_text(&out, "department", 125, "DEPARTMENT_INVALID")?;
-    optional_text(&out, "support_phone_number", 50, "SUPPORT_PHONE_INVALID")?;
-    optional_text(&out, "support_email_address", 250, "SUPPORT_EMAIL_INVALID")?;
+    optional_text(&out, "department", 125, Code::DepartmentInvalid)?;
+    optional_text(&out, "support_phone_number", 50, Code::SupportPhoneInvalid)?;
+    optional_text(&out, "support_email_address", 250, Code::SupportEmailInvalid)?;
     if let Some(e) = out.get("support_email_address").and_then(Value::as_str) {
         let ok = e
             .split_once('@')
             .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !e.contains(' '));
         if !ok {
-            return Err("SUPPORT_EMAIL_INVALID");
+            return Err(Code::SupportEmailInvalid);
         }
     }
     // Whether Apple refuses an empty org_magic is uncertain (§4); the simulator tolerates it.
     if let Some(v) = out.get("org_magic") {
-        text(v, 0, 256).ok_or("MAGIC_INVALID")?;
+        text(v, 0, 256).ok_or(Code::MagicInvalid)?;
     }
     if let Some(v) = out.get("language") {
         text(v, 2, 3)
             .filter(|l| l.bytes().all(|b| b.is_ascii_lowercase()))
-            .ok_or("LOCALE_INVALID")?;
+            .ok_or(Code::LocaleInvalid)?;
     }
     if let Some(v) = out.get("region") {
         text(v, 2, 2)
             .filter(|r| r.bytes().all(|b| b.is_ascii_uppercase()))
-            .ok_or("LOCALE_INVALID")?;
+            .ok_or(Code::LocaleInvalid)?;
     }
     for (name, _) in FLAGS {
         if out.get(*name).is_some_and(|v| !v.is_boolean()) {
-            return Err("FLAGS_INVALID");
+            return Err(Code::FlagsInvalid);
         }
     }
     let flag = |k: &str| out.get(k).and_then(Value::as_bool);
     // Locked enrollment needs supervision (Fleet hit this, fleetdm/fleet#17558).
     if flag("is_mdm_removable") == Some(false) && flag("is_supervised") != Some(true) {
-        return Err("FLAGS_INVALID");
+        return Err(Code::FlagsInvalid);
     }
     for key in ["skip_setup_items", "anchor_certs", "supervising_host_certs"] {
         if out.get(key).is_some_and(|v| !is_string_array(v)) {
-            return Err("MALFORMED_REQUEST_BODY");
+            return Err(Code::MalformedRequestBody);
         }
     }
-    Ok(out)
+    // Every field was checked above, so the shared wire type reads it; anything it still
+    // cannot read (a number where a string belongs) is a malformed body.
+    serde_json::from_value(Value::Object(out)).map_err(|_| Code::MalformedRequestBody)
 }
 
 /// The `devices` list of a define/assign/remove body: `Ok(empty)` when absent.
-pub fn serials(body: &Value) -> Result<Vec<String>, &'static str> {
+pub fn serials(body: &Value) -> Result<Vec<String>, Code> {
     match body.get("devices") {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(v) if is_string_array(v) => Ok(v
@@ -129,7 +133,7 @@ pub fn serials(body: &Value) -> Result<Vec<String>, &'static str> {
             .filter_map(Value::as_str)
             .map(str::to_string)
             .collect()),
-        Some(_) => Err("MALFORMED_REQUEST_BODY"),
+        Some(_) => Err(Code::MalformedRequestBody),
     }
 }
 
@@ -139,12 +143,7 @@ fn text(v: &Value, min: usize, max: usize) -> Option<&str> {
     (min..=max).contains(&n).then_some(s)
 }
 
-fn optional_text(
-    obj: &Map<String, Value>,
-    key: &str,
-    max: usize,
-    code: &'static str,
-) -> Result<(), &'static str> {
+fn optional_text(obj: &Map<String, Value>, key: &str, max: usize, code: Code) -> Result<(), Code> {
     match obj.get(key) {
         None => Ok(()),
         Some(v) => text(v, 1, max).map(|_| ()).ok_or(code),
@@ -173,23 +172,22 @@ impl World {
     pub fn define_profile(
         &mut self,
         server: ServerId,
-        profile: Map<String, Value>,
+        profile: Profile,
         devices: &[String],
         faults: AssignFaults,
         now: OffsetDateTime,
     ) -> (String, Vec<(String, DeviceResult)>) {
         let uuid = self.rng.hex_upper(16);
         if let Some(srv) = self.servers.get_mut(server as usize) {
-            srv.profiles.insert(uuid.clone(), Value::Object(profile));
-            srv.profile_order.push(uuid.clone());
+            srv.profiles.insert(uuid.clone(), profile);
         }
         let results = self.assign_profile(server, &uuid, devices, faults, now).unwrap_or_default();
         (uuid, results)
     }
 
     /// `GET /profile`: the stored profile (without `profile_uuid`; the caller adds it).
-    pub fn profile(&self, server: ServerId, uuid: &str) -> Option<&Map<String, Value>> {
-        self.servers.get(server as usize)?.profiles.get(&uuid.to_ascii_uppercase())?.as_object()
+    pub fn profile(&self, server: ServerId, uuid: &str) -> Option<&Profile> {
+        self.servers.get(server as usize)?.profiles.get(&uuid.to_ascii_uppercase())
     }
 
     /// `POST|PUT /profile/devices`. `None` when the server has no such profile.
@@ -295,40 +293,40 @@ mod tests {
         let p =
             validate(&with(json!({"supervised": true, "mdm_removable": false, "devices": ["A"]})))
                 .unwrap();
-        assert_eq!(p.get("is_supervised"), Some(&json!(true)));
-        assert_eq!(p.get("is_mdm_removable"), Some(&json!(false)));
-        assert!(p.get("devices").is_none() && p.get("supervised").is_none());
+        assert_eq!(p.is_supervised, Some(true));
+        assert_eq!(p.is_mdm_removable, Some(false));
+        assert!(p.devices.is_empty(), "devices are assigned, not stored");
     }
 
     #[test]
     fn names_apples_codes_for_each_bad_field() {
         let cases = [
-            (json!({"url": "https://a.example"}), "CONFIG_NAME_REQUIRED"),
-            (json!({"profile_name": "", "url": "https://a.example"}), "CONFIG_NAME_REQUIRED"),
+            (json!({"url": "https://a.example"}), Code::ConfigNameRequired),
+            (json!({"profile_name": "", "url": "https://a.example"}), Code::ConfigNameRequired),
             (
                 json!({"profile_name": "x".repeat(126), "url": "https://a.example"}),
-                "CONFIG_NAME_INVALID",
+                Code::ConfigNameInvalid,
             ),
-            (json!({"profile_name": 5, "url": "https://a.example"}), "CONFIG_NAME_INVALID"),
-            (json!({"profile_name": "p"}), "CONFIG_URL_REQUIRED"),
-            (json!({"profile_name": "p", "url": "not a url"}), "CONFIG_URL_INVALID"),
+            (json!({"profile_name": 5, "url": "https://a.example"}), Code::ConfigNameInvalid),
+            (json!({"profile_name": "p"}), Code::ConfigUrlRequired),
+            (json!({"profile_name": "p", "url": "not a url"}), Code::ConfigUrlInvalid),
             (
                 json!({"profile_name": "p", "url": format!("https://a.example/{}", "x".repeat(2000))}),
-                "CONFIG_URL_INVALID",
+                Code::ConfigUrlInvalid,
             ),
-            (with(json!({"configuration_web_url": "http://a.example"})), "CONFIG_URL_INVALID"),
-            (with(json!({"department": "d".repeat(126)})), "DEPARTMENT_INVALID"),
-            (with(json!({"department": ""})), "DEPARTMENT_INVALID"),
-            (with(json!({"support_phone_number": "1".repeat(51)})), "SUPPORT_PHONE_INVALID"),
-            (with(json!({"support_email_address": "nobody"})), "SUPPORT_EMAIL_INVALID"),
-            (with(json!({"org_magic": "m".repeat(257)})), "MAGIC_INVALID"),
-            (with(json!({"language": "EN"})), "LOCALE_INVALID"),
-            (with(json!({"region": "us"})), "LOCALE_INVALID"),
-            (with(json!({"is_mdm_removable": false})), "FLAGS_INVALID"),
-            (with(json!({"is_mdm_removable": false, "is_supervised": false})), "FLAGS_INVALID"),
-            (with(json!({"is_supervised": "yes"})), "FLAGS_INVALID"),
-            (with(json!({"skip_setup_items": "Siri"})), "MALFORMED_REQUEST_BODY"),
-            (json!(["not", "an", "object"]), "MALFORMED_REQUEST_BODY"),
+            (with(json!({"configuration_web_url": "http://a.example"})), Code::ConfigUrlInvalid),
+            (with(json!({"department": "d".repeat(126)})), Code::DepartmentInvalid),
+            (with(json!({"department": ""})), Code::DepartmentInvalid),
+            (with(json!({"support_phone_number": "1".repeat(51)})), Code::SupportPhoneInvalid),
+            (with(json!({"support_email_address": "nobody"})), Code::SupportEmailInvalid),
+            (with(json!({"org_magic": "m".repeat(257)})), Code::MagicInvalid),
+            (with(json!({"language": "EN"})), Code::LocaleInvalid),
+            (with(json!({"region": "us"})), Code::LocaleInvalid),
+            (with(json!({"is_mdm_removable": false})), Code::FlagsInvalid),
+            (with(json!({"is_mdm_removable": false, "is_supervised": false})), Code::FlagsInvalid),
+            (with(json!({"is_supervised": "yes"})), Code::FlagsInvalid),
+            (with(json!({"skip_setup_items": "Siri"})), Code::MalformedRequestBody),
+            (json!(["not", "an", "object"]), Code::MalformedRequestBody),
         ];
         for (body, code) in cases {
             assert_eq!(validate(&body).err(), Some(code), "{body}");
@@ -350,7 +348,7 @@ mod tests {
         };
         let body: Value = serde_json::from_slice(&bytes).unwrap();
         let stored = validate(&body).unwrap();
-        assert_eq!(stored.get("is_supervised"), Some(&json!(true)));
+        assert_eq!(stored.is_supervised, Some(true));
         assert_eq!(serials(&body).unwrap().len(), 2);
     }
 }

@@ -53,8 +53,11 @@ pub struct Server {
     pub(super) events: Vec<Event>,
     /// Events up to this sequence number were pruned; older cursors are expired.
     pub(super) pruned_through: u64,
-    pub(super) profiles: HashMap<String, serde_json::Value>,
-    pub(super) profile_order: Vec<String>,
+    pub(super) profiles: HashMap<String, crate::apple::dep::Profile>,
+    /// Account-driven enrollment service discovery URL and when it was set.
+    pub(super) ade_profile: Option<(String, i64)>,
+    /// Serials this server activation-locked.
+    pub(super) locked: HashSet<Arc<str>>,
 }
 
 impl Server {
@@ -148,7 +151,8 @@ impl World {
             events: Vec::new(),
             pruned_through: 0,
             profiles: HashMap::new(),
-            profile_order: Vec::new(),
+            ade_profile: None,
+            locked: HashSet::new(),
         });
         (self.servers.len() - 1) as ServerId
     }
