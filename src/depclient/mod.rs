@@ -273,3 +273,6 @@ fn transport_error(e: reqwest::Error) -> DepError {
     }
     DepError::Transport(detail)
 }
+
+#[cfg(test)]
+mod tests;
