@@ -80,12 +80,6 @@ impl Session {
         }
     }
 
-    /// Forgets the session (tests, token replacement).
-    #[cfg(test)]
-    pub async fn clear(&self) {
-        self.state.lock().await.token = None;
-    }
-
     async fn login_locked<F, Fut>(
         &self,
         state: &mut State,
@@ -215,6 +209,5 @@ mod tests {
         let renewed = session.renew(first.generation, counting_login(calls.clone(), Ok("x"))).await;
         assert_eq!(renewed.unwrap().token.expose(), "rotated");
         assert_eq!(calls.load(Ordering::SeqCst), 1);
-        session.clear().await;
     }
 }
