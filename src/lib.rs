@@ -37,6 +37,7 @@ pub mod admin;
 pub mod audit;
 pub mod devices;
 pub mod sync;
+pub mod tokens;
 
 pub mod cli;
 pub mod control;

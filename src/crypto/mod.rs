@@ -4,8 +4,10 @@
 //! generation) off the async threads.
 
 pub mod ca;
+pub mod cms;
 pub mod oauth1;
 pub mod secret;
+pub mod token_keypair;
 
 pub use secret::Secret;
 

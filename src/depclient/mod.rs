@@ -276,3 +276,18 @@ fn transport_error(e: reqwest::Error) -> DepError {
 
 #[cfg(test)]
 mod tests;
+
+/// The check the token module runs when a token is added or renewed: `GET /account` with the
+/// new credentials. Wired into [`crate::tokens::Tokens`] by the daemon.
+pub fn account_check(http: reqwest::Client, clock: Clock) -> crate::tokens::AccountCheck {
+    std::sync::Arc::new(move |base_url: String, creds: OAuthCredentials| {
+        let client = DepClient::new(base_url, creds, http.clone(), clock.clone());
+        Box::pin(async move {
+            client.account().await.map_err(|e| crate::tokens::CheckFailure {
+                code: e.code().map(|c| c.as_str().to_string()),
+                message: e.admin_message(),
+                transient: e.is_retryable(),
+            })
+        })
+    })
+}

@@ -16,7 +16,7 @@ use super::records::{
 use crate::apple::dep::{Device, OpType};
 use crate::store::{self, StoreError};
 use redb::{ReadableTable, WriteTransaction};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
@@ -34,7 +34,7 @@ pub enum PageMode {
 }
 
 /// What a page did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PageStats {
     pub seen: u64,
     pub added: u64,

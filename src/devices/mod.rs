@@ -15,12 +15,11 @@ pub use apply::{
     PageMode, PageStats, TIMELINE_LIMIT, apply_page_in, purge_removed_in, sweep_missing_in,
 };
 pub use lifecycle::Lifecycle;
-pub use query::{DeviceDetail, DeviceFilter, DeviceSummary, SortKey};
+pub use query::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, SortKey};
 pub use records::{Removal, RemovalReason, TimelineEvent};
 
 use crate::store::{Store, StoreError};
 use redb::WriteTransaction;
-use std::collections::BTreeMap;
 
 /// Removed devices are deleted this many days after removal unless Settings says otherwise.
 pub const DEFAULT_RETENTION_DAYS: i64 = 45;
@@ -55,9 +54,7 @@ impl Devices {
     }
 
     /// Devices per lifecycle state, and active devices per token.
-    pub async fn counts(
-        &self,
-    ) -> Result<(BTreeMap<Lifecycle, u64>, BTreeMap<String, u64>), StoreError> {
+    pub async fn counts(&self) -> Result<DeviceCounts, StoreError> {
         self.store.read(query::counts_in).await
     }
 

@@ -254,15 +254,23 @@ pub(super) fn count_for_token_in(
     Ok(n)
 }
 
+/// Device counts for the dashboard and the token list.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct DeviceCounts {
+    /// Devices per lifecycle state, removed ones included.
+    #[schema(value_type = Object)]
+    pub by_lifecycle: BTreeMap<Lifecycle, u64>,
+    /// Active (not removed) devices per token.
+    pub by_token: BTreeMap<String, u64>,
+}
+
 /// Devices per lifecycle state (removed included) and per token.
-pub(super) fn counts_in(
-    rtx: &ReadTransaction,
-) -> Result<(BTreeMap<Lifecycle, u64>, BTreeMap<String, u64>), StoreError> {
+pub(super) fn counts_in(rtx: &ReadTransaction) -> Result<DeviceCounts, StoreError> {
     let mut by_state = BTreeMap::new();
     let mut by_token = BTreeMap::new();
     let table = match rtx.open_table(BY_SERIAL) {
         Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok((by_state, by_token)),
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(DeviceCounts::default()),
         Err(e) => return Err(e.into()),
     };
     for row in table.iter()? {
@@ -273,5 +281,5 @@ pub(super) fn counts_in(
             *by_token.entry(r.token.clone()).or_insert(0) += 1;
         }
     }
-    Ok((by_state, by_token))
+    Ok(DeviceCounts { by_lifecycle: by_state, by_token })
 }

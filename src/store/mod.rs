@@ -61,6 +61,9 @@ pub enum StoreError {
     Decode { table: String, detail: String },
     #[error("the store task stopped unexpectedly")]
     TaskFailed,
+    /// A change refused because newer work took over the record it was based on.
+    #[error("superseded by newer work")]
+    Superseded,
 }
 
 macro_rules! from_redb {

@@ -34,7 +34,9 @@ use tokio::sync::Notify;
 pub enum SyncError {
     #[error("token {0} not found")]
     UnknownToken(String),
-    #[error("a manual sync of this token was requested less than {minutes} minutes ago; the next one is allowed at {next_allowed_at}")]
+    #[error(
+        "a manual sync of this token was requested less than {minutes} minutes ago; the next one is allowed at {next_allowed_at}"
+    )]
     TooSoon { next_allowed_at: OffsetDateTime, minutes: i64 },
     #[error("{message}")]
     Validation { field: &'static str, message: String },
@@ -72,7 +74,14 @@ struct Inner {
 }
 
 impl Sync {
-    pub fn new(store: Store, clock: Clock, tokens: Tokens, devices: Devices, http: reqwest::Client, retry: RetryPolicy) -> Sync {
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        tokens: Tokens,
+        devices: Devices,
+        http: reqwest::Client,
+        retry: RetryPolicy,
+    ) -> Sync {
         Sync {
             inner: Arc::new(Inner {
                 store,
@@ -108,7 +117,12 @@ impl Sync {
 
     /// "Sync now" / "Full resync": allowed when no manual sync of this token was requested in
     /// the last 15 minutes (a token's first sync does not count); queued for its worker.
-    pub async fn request(&self, actor: Actor, token: &str, kind: ManualKind) -> Result<RunKind, SyncError> {
+    pub async fn request(
+        &self,
+        actor: Actor,
+        token: &str,
+        kind: ManualKind,
+    ) -> Result<RunKind, SyncError> {
         let view = self.inner.tokens.get(token).await?;
         let settings = self.settings().await?;
         let now = self.now();
@@ -158,20 +172,33 @@ impl Sync {
 
     async fn client(&self, token: &str) -> Result<crate::depclient::DepClient, SyncError> {
         let (base_url, creds) = self.inner.tokens.credentials(token).await?;
-        Ok(crate::depclient::DepClient::new(base_url, creds, self.inner.http.clone(), self.inner.clock.clone()).with_label(token))
+        Ok(crate::depclient::DepClient::new(
+            base_url,
+            creds,
+            self.inner.http.clone(),
+            self.inner.clock.clone(),
+        )
+        .with_label(token))
     }
 
     /// Forgets a deleted token's sync state.
     pub async fn forget(&self, token: &str) -> Result<(), SyncError> {
         let token = token.to_string();
-        self.inner.store.write(move |wtx| state::forget_in(wtx, &token).map_err(SyncError::from)).await
+        self.inner
+            .store
+            .write(move |wtx| state::forget_in(wtx, &token).map_err(SyncError::from))
+            .await
     }
 
     pub async fn settings(&self) -> Result<SyncSettings, StoreError> {
         self.inner.store.read(status::settings_in).await
     }
 
-    pub async fn set_settings(&self, actor: Actor, settings: SyncSettings) -> Result<SyncSettings, SyncError> {
+    pub async fn set_settings(
+        &self,
+        actor: Actor,
+        settings: SyncSettings,
+    ) -> Result<SyncSettings, SyncError> {
         settings.validate()?;
         let now = self.now();
         let saved = settings.clone();
@@ -181,12 +208,15 @@ impl Sync {
                 crate::store::put(&mut wtx.open_table(state::SETTINGS)?, b"settings", &saved)?;
                 audit::record_in(
                     wtx,
-                    NewEntry::new(now, actor, Action::SyncSettingsChange, Outcome::Success).detail(saved.describe()),
+                    NewEntry::new(now, actor, Action::SyncSettingsChange, Outcome::Success)
+                        .detail(saved.describe()),
                 )?;
                 Ok::<_, SyncError>(())
             })
             .await?;
-        for n in self.inner.wakeups.lock().expect("wakeups mutex is never held across a panic").values() {
+        for n in
+            self.inner.wakeups.lock().expect("wakeups mutex is never held across a panic").values()
+        {
             n.notify_one();
         }
         Ok(settings)

@@ -29,14 +29,32 @@ pub(super) struct ProgressBoard {
 }
 
 impl ProgressBoard {
-    pub fn begin(&self, token: &str, kind: RunKind, started_at: OffsetDateTime, expected: Option<u64>) {
+    pub fn begin(
+        &self,
+        token: &str,
+        kind: RunKind,
+        started_at: OffsetDateTime,
+        expected: Option<u64>,
+    ) {
         let phase = if kind == RunKind::Delta { "sync" } else { "fetch" }.to_string();
-        let p = Progress { kind, phase, started_at, pages: 0, stats: PageStats::default(), expected_devices: expected };
-        self.runs.lock().expect("progress mutex is never held across a panic").insert(token.to_string(), p);
+        let p = Progress {
+            kind,
+            phase,
+            started_at,
+            pages: 0,
+            stats: PageStats::default(),
+            expected_devices: expected,
+        };
+        self.runs
+            .lock()
+            .expect("progress mutex is never held across a panic")
+            .insert(token.to_string(), p);
     }
 
     pub fn page(&self, token: &str, pages: u64, stats: &PageStats) {
-        if let Some(p) = self.runs.lock().expect("progress mutex is never held across a panic").get_mut(token) {
+        if let Some(p) =
+            self.runs.lock().expect("progress mutex is never held across a panic").get_mut(token)
+        {
             p.pages = pages;
             p.stats = *stats;
         }

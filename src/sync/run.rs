@@ -4,14 +4,21 @@
 //! committed cursor; re-applying a page is idempotent anyway).
 
 use super::budget::RunKind;
-use super::progress::Progress;
 use super::state::{self, InProgress, RunOutcome, RunRecord, SyncState};
-use super::{SyncSettings, Sync};
+use super::{Sync, SyncSettings};
 use crate::apple::dep::FetchDeviceResponse;
 use crate::depclient::{DepClient, DepError, RetryPolicy, retry};
 use crate::devices::{self, PageMode, PageStats};
 use crate::store::StoreError;
 use time::{Duration, OffsetDateTime};
+
+/// What a fetch needs to know.
+struct FetchPlan {
+    kind: RunKind,
+    started: OffsetDateTime,
+    deadline: OffsetDateTime,
+    page_limit: u32,
+}
 
 /// How a run ended, before it is recorded.
 enum End {
@@ -30,19 +37,38 @@ impl From<StoreError> for End {
 impl Sync {
     /// Runs `kind` for `token` with `client` until done, failed, or out of time; records the
     /// outcome and returns it.
-    pub(super) async fn run(&self, token: &str, client: &DepClient, kind: RunKind, manual: bool) -> RunRecord {
+    pub(super) async fn run(
+        &self,
+        token: &str,
+        client: &DepClient,
+        kind: RunKind,
+        manual: bool,
+    ) -> RunRecord {
         let settings = self.settings().await.unwrap_or_default();
         let started = self.now();
         let deadline = settings.policy.deadline(started);
         let before: SyncState = match self.load(token).await {
             Ok(s) => s,
-            Err(e) => return self.finish(token, kind, started, manual, 0, PageStats::default(), 0, End::Store(e)).await,
+            Err(e) => {
+                return self
+                    .finish(token, kind, started, manual, 0, PageStats::default(), 0, End::Store(e))
+                    .await;
+            }
         };
-        let expected = self.inner.devices.counts().await.ok().and_then(|(_, by_token)| by_token.get(token).copied());
+        let expected = self
+            .inner
+            .devices
+            .counts()
+            .await
+            .ok()
+            .and_then(|c| c.by_token.get(token).copied());
         self.inner.progress.begin(token, kind, started, expected);
         let (pages, stats, swept, end) = match kind {
             RunKind::Delta => self.delta(token, client, &settings, deadline, started, before).await,
-            RunKind::Full | RunKind::FullNewOnly => self.fetch(token, client, &settings, deadline, kind, started, before).await,
+            RunKind::Full | RunKind::FullNewOnly => {
+                let plan = FetchPlan { kind, started, deadline, page_limit: settings.page_limit };
+                self.fetch(token, client, plan, before).await
+            }
         };
         self.inner.progress.end(token);
         self.finish(token, kind, started, manual, pages, stats, swept, end).await
@@ -52,17 +78,25 @@ impl Sync {
         &self,
         token: &str,
         client: &DepClient,
-        settings: &SyncSettings,
-        deadline: OffsetDateTime,
-        kind: RunKind,
-        started: OffsetDateTime,
+        plan: FetchPlan,
         before: SyncState,
     ) -> (u64, PageStats, u64, End) {
+        let FetchPlan { kind, started, deadline, page_limit } = plan;
         // Resume a fetch of the same kind that a crash or the time limit interrupted.
         let mut run = match before.in_progress {
             Some(p) if p.kind == Some(kind) && p.fetch_cursor.is_some() => p,
-            _ => InProgress { kind: Some(kind), run_id: crate::crypto::random_token::<8>(), started_at: Some(started), ..Default::default() },
+            _ => InProgress {
+                kind: Some(kind),
+                run_id: crate::crypto::random_token::<8>(),
+                started_at: Some(started),
+                ..Default::default()
+            },
         };
+        // Claim the fetch: page commits of any older run still in flight (a cancelled run's
+        // last write can land late) check this and are refused, so two runs never interleave.
+        if let Err(e) = self.claim(token, &run).await {
+            return (0, PageStats::default(), 0, End::Store(e));
+        }
         let new_only = kind == RunKind::FullNewOnly;
         let mut restarted = false;
         let mut warning = None;
@@ -71,14 +105,26 @@ impl Sync {
                 return (run.pages, run.stats, 0, End::TimedOut);
             }
             let cursor = run.fetch_cursor.clone();
-            let page = self.call(client, deadline, || client.fetch_devices(cursor.as_deref(), settings.page_limit)).await;
+            let page = self
+                .call(client, deadline, || client.fetch_devices(cursor.as_deref(), page_limit))
+                .await;
             let page: FetchDeviceResponse = match page {
                 Ok(p) => p,
                 Err(DepError::CursorExhausted) => break,
                 // A resumed fetch whose cursor Apple no longer accepts: start it over, once.
-                Err(DepError::CursorExpired | DepError::CursorInvalid) if cursor.is_some() && !restarted => {
+                Err(DepError::CursorExpired | DepError::CursorInvalid)
+                    if cursor.is_some() && !restarted =>
+                {
                     restarted = true;
-                    run = InProgress { kind: Some(kind), run_id: crate::crypto::random_token::<8>(), started_at: Some(started), ..Default::default() };
+                    run = InProgress {
+                        kind: Some(kind),
+                        run_id: crate::crypto::random_token::<8>(),
+                        started_at: Some(started),
+                        ..Default::default()
+                    };
+                    if let Err(e) = self.claim(token, &run).await {
+                        return (0, PageStats::default(), 0, End::Store(e));
+                    }
                     continue;
                 }
                 Err(e) => return (run.pages, run.stats, 0, End::Failed(e)),
@@ -107,6 +153,9 @@ impl Sync {
             .store
             .write(move |wtx| {
                 let mut s = state::load_w(wtx, &token_s)?;
+                if s.in_progress.as_ref().map(|p| p.run_id.as_str()) != Some(run.run_id.as_str()) {
+                    return Err(StoreError::Superseded);
+                }
                 let swept = if kind == RunKind::Full {
                     s.cursor = run.fetch_cursor.clone();
                     s.cursor_at = Some(now);
@@ -145,13 +194,19 @@ impl Sync {
                 return (run.pages, run.stats, 0, End::TimedOut);
             }
             let c = cursor.clone();
-            let page = match self.call(client, deadline, || client.sync_devices(&c, settings.page_limit)).await {
+            let page = match self
+                .call(client, deadline, || client.sync_devices(&c, settings.page_limit))
+                .await
+            {
                 Ok(p) => p,
                 Err(DepError::CursorExhausted) => break,
                 Err(e) => return (run.pages, run.stats, 0, End::Failed(e)),
             };
             let echoed = page.more_to_follow && page.cursor == cursor;
-            if let Err(e) = self.commit_page(token, &page, &PageMode::Sync, &mut run, Some(page.cursor.clone())).await {
+            if let Err(e) = self
+                .commit_page(token, &page, &PageMode::Sync, &mut run, Some(page.cursor.clone()))
+                .await
+            {
                 return (run.pages, run.stats, 0, End::Store(e));
             }
             self.inner.progress.page(token, run.pages, &run.stats);
@@ -202,8 +257,14 @@ impl Sync {
             .inner
             .store
             .write(move |wtx| {
-                let stats = devices::apply_page_in(wtx, &token_s, &devices, &mode, now)?;
                 let mut s = state::load_w(wtx, &token_s)?;
+                if sync_cursor.is_none()
+                    && s.in_progress.as_ref().map(|p| p.run_id.as_str())
+                        != Some(next.run_id.as_str())
+                {
+                    return Err(StoreError::Superseded);
+                }
+                let stats = devices::apply_page_in(wtx, &token_s, &devices, &mode, now)?;
                 next.stats.add(&stats);
                 match sync_cursor {
                     Some(c) => {
@@ -225,8 +286,27 @@ impl Sync {
         Ok(())
     }
 
+    /// Records `run` as the token's fetch in progress.
+    async fn claim(&self, token: &str, run: &InProgress) -> Result<(), StoreError> {
+        let token = token.to_string();
+        let run = run.clone();
+        self.inner
+            .store
+            .write(move |wtx| {
+                let mut s = state::load_w(wtx, &token)?;
+                s.in_progress = Some(run);
+                state::save_in(wtx, &token, &s)
+            })
+            .await
+    }
+
     /// One DEP call with backoff on 5xx / 429 / timeouts, never waiting past the deadline.
-    async fn call<T, F, Fut>(&self, _client: &DepClient, deadline: OffsetDateTime, op: F) -> Result<T, DepError>
+    async fn call<T, F, Fut>(
+        &self,
+        _client: &DepClient,
+        deadline: OffsetDateTime,
+        op: F,
+    ) -> Result<T, DepError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, DepError>>,
@@ -252,8 +332,16 @@ impl Sync {
     ) -> RunRecord {
         let now = self.now();
         let (outcome, message, error_code, cursor_lost, problem) = match &end {
-            End::Done { warning: None } => (RunOutcome::Completed, summary(kind, &stats, swept), None, false, None),
-            End::Done { warning: Some(w) } => (RunOutcome::CompletedWithWarning, format!("{} {w}", summary(kind, &stats, swept)), None, false, None),
+            End::Done { warning: None } => {
+                (RunOutcome::Completed, summary(kind, &stats, swept), None, false, None)
+            }
+            End::Done { warning: Some(w) } => (
+                RunOutcome::CompletedWithWarning,
+                format!("{} {w}", summary(kind, &stats, swept)),
+                None,
+                false,
+                None,
+            ),
             End::TimedOut => (
                 RunOutcome::TimedOut,
                 format!(
@@ -266,12 +354,45 @@ impl Sync {
                 None,
             ),
             End::Failed(e) => {
-                let lost = matches!(e, DepError::CursorExpired | DepError::CursorInvalid | DepError::CursorRequired);
-                (RunOutcome::Failed, e.admin_message(), e.code().map(|c| c.as_str().to_string()), lost, Some(e.clone()))
+                let lost = matches!(
+                    e,
+                    DepError::CursorExpired | DepError::CursorInvalid | DepError::CursorRequired
+                );
+                (
+                    RunOutcome::Failed,
+                    e.admin_message(),
+                    e.code().map(|c| c.as_str().to_string()),
+                    lost,
+                    Some(e.clone()),
+                )
             }
-            End::Store(e) => (RunOutcome::Failed, format!("The inventory could not be written: {e}"), None, false, None),
+            End::Store(StoreError::Superseded) => (
+                RunOutcome::Failed,
+                "Stopped: a newer run of this token took over.".into(),
+                None,
+                false,
+                None,
+            ),
+            End::Store(e) => (
+                RunOutcome::Failed,
+                format!("The inventory could not be written: {e}"),
+                None,
+                false,
+                None,
+            ),
         };
-        let record = RunRecord { kind, started_at: started, ended_at: now, outcome, pages, stats, swept, message, error_code, manual };
+        let record = RunRecord {
+            kind,
+            started_at: started,
+            ended_at: now,
+            outcome,
+            pages,
+            stats,
+            swept,
+            message,
+            error_code,
+            manual,
+        };
         let token_s = token.to_string();
         let rec = record.clone();
         let failed = matches!(outcome, RunOutcome::Failed);
@@ -301,7 +422,10 @@ impl Sync {
         }
         let problem = match problem {
             Some(e) if is_token_problem(&e) => Some(crate::tokens::TokenProblem {
-                code: e.code().map(|c| c.as_str().to_string()).unwrap_or_else(|| "authentication".into()),
+                code: e
+                    .code()
+                    .map(|c| c.as_str().to_string())
+                    .unwrap_or_else(|| "authentication".into()),
                 message: e.admin_message(),
                 at: now,
                 blocking: true,
@@ -335,7 +459,10 @@ fn summary(kind: RunKind, s: &PageStats, swept: u64) -> String {
         RunKind::FullNewOnly => "Full sync (new devices only, inside the 7-day budget)",
         RunKind::Delta => "Sync",
     };
-    let mut text = format!("{what}: {} devices seen, {} added, {} modified, {} removed", s.seen, s.added, s.modified, s.removed);
+    let mut text = format!(
+        "{what}: {} devices seen, {} added, {} modified, {} removed",
+        s.seen, s.added, s.modified, s.removed
+    );
     if swept > 0 {
         text += &format!(", {swept} no longer assigned to this server");
     }

@@ -93,7 +93,11 @@ pub(super) fn load_w(wtx: &WriteTransaction, token: &str) -> Result<SyncState, S
     Ok(store::get(&wtx.open_table(STATE)?, token.as_bytes())?.unwrap_or_default())
 }
 
-pub(super) fn save_in(wtx: &WriteTransaction, token: &str, state: &SyncState) -> Result<(), StoreError> {
+pub(super) fn save_in(
+    wtx: &WriteTransaction,
+    token: &str,
+    state: &SyncState,
+) -> Result<(), StoreError> {
     store::put(&mut wtx.open_table(STATE)?, token.as_bytes(), state)
 }
 
@@ -105,7 +109,12 @@ pub(super) fn history_key(token: &str, seq: u64) -> Vec<u8> {
 }
 
 /// Appends a run to the token's history (bounded) and records it as the last run.
-pub(super) fn push_history_in(wtx: &WriteTransaction, token: &str, state: &mut SyncState, run: RunRecord) -> Result<(), StoreError> {
+pub(super) fn push_history_in(
+    wtx: &WriteTransaction,
+    token: &str,
+    state: &mut SyncState,
+    run: RunRecord,
+) -> Result<(), StoreError> {
     let mut t = wtx.open_table(HISTORY)?;
     let seq = state.next_history;
     store::put(&mut t, &history_key(token, seq), &run)?;
@@ -141,8 +150,10 @@ pub(super) fn forget_in(wtx: &WriteTransaction, token: &str) -> Result<(), Store
     let mut t = wtx.open_table(HISTORY)?;
     let start = history_key(token, 0);
     let end = history_key(token, u64::MAX);
-    let keys: Vec<Vec<u8>> =
-        t.range(start.as_slice()..=end.as_slice())?.map(|r| r.map(|(k, _)| k.value().to_vec())).collect::<Result<_, _>>()?;
+    let keys: Vec<Vec<u8>> = t
+        .range(start.as_slice()..=end.as_slice())?
+        .map(|r| r.map(|(k, _)| k.value().to_vec()))
+        .collect::<Result<_, _>>()?;
     for k in keys {
         t.remove(k.as_slice())?;
     }

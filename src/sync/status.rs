@@ -32,7 +32,11 @@ pub struct SyncSettings {
 
 impl Default for SyncSettings {
     fn default() -> Self {
-        SyncSettings::from_parts(BudgetPolicy::default(), 1000, crate::devices::DEFAULT_RETENTION_DAYS)
+        SyncSettings::from_parts(
+            BudgetPolicy::default(),
+            1000,
+            crate::devices::DEFAULT_RETENTION_DAYS,
+        )
     }
 }
 
@@ -80,7 +84,12 @@ impl SyncSettings {
     pub fn describe(&self) -> String {
         format!(
             "full every {} d, delta every {} h, manual every {} min, run limit {} min, page {} devices, removed devices kept {} d",
-            self.full_every_days, self.delta_every_hours, self.manual_every_minutes, self.run_limit_minutes, self.page_limit, self.retention_days
+            self.full_every_days,
+            self.delta_every_hours,
+            self.manual_every_minutes,
+            self.run_limit_minutes,
+            self.page_limit,
+            self.retention_days
         )
     }
 }
@@ -140,7 +149,9 @@ impl Sync {
         let now = self.now();
         let (next_run_at, next_run_kind) = match settings.policy.next_automatic(&s.budget, now) {
             Next::RunNow(k) => (Some(s.backoff_until.filter(|b| *b > now).unwrap_or(now)), Some(k)),
-            Next::WaitUntil(t) => (Some(t), settings.policy.next_automatic(&s.budget, t).run_kind()),
+            Next::WaitUntil(t) => {
+                (Some(t), settings.policy.next_automatic(&s.budget, t).run_kind())
+            }
         };
         let running = self.inner.progress.get(token);
         Ok(SyncStatus {

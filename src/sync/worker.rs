@@ -16,7 +16,7 @@ const RECHECK: StdDuration = StdDuration::from_secs(60);
 impl Sync {
     /// Runs the supervisor until `stop` turns true: a worker per token, added and removed
     /// with the tokens.
-    pub async fn supervise(self, mut stop: watch::Receiver<bool>) {
+    pub async fn supervise(self, stop: watch::Receiver<bool>) {
         let mut events = self.inner.tokens.subscribe();
         let mut workers: HashMap<String, JoinHandle<()>> = HashMap::new();
         match self.inner.tokens.list().await {
@@ -27,9 +27,10 @@ impl Sync {
             }
             Err(e) => log::error!("sync cannot list the tokens: {e}"),
         }
+        let mut stopping = stop.clone();
         loop {
             tokio::select! {
-                _ = stop.wait_for(|s| *s) => break,
+                _ = stopped(&mut stopping) => break,
                 event = events.recv() => match event {
                     Ok(TokenEvent::Added(id)) => {
                         workers.insert(id.clone(), self.spawn_worker(id, stop.clone()));
@@ -71,7 +72,8 @@ impl Sync {
         let wakeup = self.wakeup(&token);
         log::debug!(token = token.as_str(); "sync worker started");
         loop {
-            if *stop.borrow() {
+            let stopping = *stop.borrow();
+            if stopping {
                 break;
             }
             let wait = match self.next_step(&token).await {
@@ -82,7 +84,7 @@ impl Sync {
                             // one by one, so stopping between two is safe.
                             tokio::select! {
                                 _ = self.run(&token, &client, kind, manual) => {}
-                                _ = stop.wait_for(|s| *s) => break,
+                                _ = stopped(&mut stop) => break,
                             }
                         }
                         Err(super::SyncError::UnknownToken(_)) => break,
@@ -100,7 +102,7 @@ impl Sync {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = wakeup.notified() => {}
-                _ = stop.wait_for(|s| *s) => break,
+                _ = stopped(&mut stop) => break,
             }
         }
         log::debug!(token = token.as_str(); "sync worker stopped");
@@ -145,4 +147,9 @@ enum Step {
 
 fn to_std(d: time::Duration) -> StdDuration {
     StdDuration::try_from(d).unwrap_or(StdDuration::ZERO).max(StdDuration::from_millis(10))
+}
+
+/// Resolves once `stop` turns true (without holding the watch guard across awaits).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }

@@ -1,6 +1,8 @@
 //! Adding, renewing, listing and deleting tokens.
 
-use super::records::{AccountRecord, CredentialsRecord, PENDING, TOKENS, TokenProblem, TokenRecord};
+use super::records::{
+    AccountRecord, CredentialsRecord, PENDING, TOKENS, TokenProblem, TokenRecord,
+};
 use super::view::EXPIRY_WARNING;
 use super::{ExpiryState, TokenError, TokenEvent, TokenView, Tokens};
 use crate::apple::dep::AccountDetail;
@@ -29,22 +31,38 @@ fn check_apple_id(apple_id: &str) -> Result<String, TokenError> {
     }
 }
 
-fn decrypt(p7m: &[u8], key_pem: &Secret<String>, now: time::OffsetDateTime) -> Result<OAuthCredentials, TokenError> {
+fn decrypt(
+    p7m: &[u8],
+    key_pem: &Secret<String>,
+    now: time::OffsetDateTime,
+) -> Result<OAuthCredentials, TokenError> {
     if p7m.len() > MAX_TOKEN_BYTES {
         return Err(TokenError::Validation {
             field: "token",
-            message: format!("this file is {} KB; an Apple server token is about 2 KB (upload the .p7m file)", p7m.len() / 1024),
+            message: format!(
+                "this file is {} KB; an Apple server token is about 2 KB (upload the .p7m file)",
+                p7m.len() / 1024
+            ),
         });
     }
     let key = crate::crypto::token_keypair::load_rsa_private_key(key_pem.expose().as_bytes())
-        .map_err(|e| TokenError::Validation { field: "token", message: format!("the stored key cannot be read: {e}") })?;
-    let creds = server_token::decrypt(p7m, &key).map_err(|e| TokenError::Validation { field: "token", message: e.to_string() })?;
-    server_token::check_not_expired(&creds, now).map_err(|e| TokenError::Validation { field: "token", message: e.to_string() })?;
+        .map_err(|e| TokenError::Validation {
+            field: "token",
+            message: format!("the stored key cannot be read: {e}"),
+        })?;
+    let creds = server_token::decrypt(p7m, &key)
+        .map_err(|e| TokenError::Validation { field: "token", message: e.to_string() })?;
+    server_token::check_not_expired(&creds, now)
+        .map_err(|e| TokenError::Validation { field: "token", message: e.to_string() })?;
     Ok(creds)
 }
 
 impl Tokens {
-    async fn ask_apple(&self, base_url: String, creds: OAuthCredentials) -> Result<AccountDetail, TokenError> {
+    async fn ask_apple(
+        &self,
+        base_url: String,
+        creds: OAuthCredentials,
+    ) -> Result<AccountDetail, TokenError> {
         (self.inner.check)(base_url, creds).await.map_err(|f| {
             if f.transient {
                 TokenError::AppleUnreachable(f.message)
@@ -55,7 +73,13 @@ impl Tokens {
     }
 
     /// Adds a token: decrypts it with the pending key, checks it with Apple, stores it.
-    pub async fn add(&self, actor: Actor, key_id: &str, p7m: &[u8], apple_id: &str) -> Result<TokenView, TokenError> {
+    pub async fn add(
+        &self,
+        actor: Actor,
+        key_id: &str,
+        p7m: &[u8],
+        apple_id: &str,
+    ) -> Result<TokenView, TokenError> {
         let apple_id = check_apple_id(apple_id)?;
         let pending = self.pending_key(key_id).await?;
         let now = self.now();
@@ -84,7 +108,10 @@ impl Tokens {
                     let (_, v) = row?;
                     let other: TokenRecord = store::decode("tokens.by_id", v.value())?;
                     if other.account.server_uuid.eq_ignore_ascii_case(&record.account.server_uuid) {
-                        return Err(TokenError::AlreadyAdded { id: other.id, server_name: other.account.server_name });
+                        return Err(TokenError::AlreadyAdded {
+                            id: other.id,
+                            server_name: other.account.server_name,
+                        });
                     }
                 }
                 store::put(&mut tokens, record.id.as_bytes(), &record)?;
@@ -93,7 +120,10 @@ impl Tokens {
                     wtx,
                     NewEntry::new(now, actor, Action::TokenAdd, Outcome::Success)
                         .target(format!("{} ({})", record.account.server_name, record.id))
-                        .detail(format!("expires {}", record.credentials.access_token_expiry.date())),
+                        .detail(format!(
+                            "expires {}",
+                            record.credentials.access_token_expiry.date()
+                        )),
                 )?;
                 Ok(())
             })
@@ -167,7 +197,10 @@ impl Tokens {
                     wtx,
                     NewEntry::new(now, actor, Action::TokenRenew, Outcome::Success)
                         .target(format!("{} ({})", record.account.server_name, record.id))
-                        .detail(format!("now expires {}", record.credentials.access_token_expiry.date())),
+                        .detail(format!(
+                            "now expires {}",
+                            record.credentials.access_token_expiry.date()
+                        )),
                 )?;
                 Ok(())
             })
@@ -210,7 +243,10 @@ impl Tokens {
                 let mut out = Vec::new();
                 for row in t.iter()? {
                     let (_, v) = row?;
-                    out.push(TokenView::from_record(&store::decode("tokens.by_id", v.value())?, now));
+                    out.push(TokenView::from_record(
+                        &store::decode("tokens.by_id", v.value())?,
+                        now,
+                    ));
                 }
                 Ok(out)
             })
@@ -226,13 +262,19 @@ impl Tokens {
     }
 
     /// Records (or clears, with `None`) what Apple last said is wrong with a token.
-    pub async fn set_problem(&self, id: &str, problem: Option<TokenProblem>) -> Result<(), TokenError> {
+    pub async fn set_problem(
+        &self,
+        id: &str,
+        problem: Option<TokenProblem>,
+    ) -> Result<(), TokenError> {
         let id = id.to_string();
         self.inner
             .store
             .write(move |wtx| {
                 let mut t = wtx.open_table(TOKENS)?;
-                let Some(mut r): Option<TokenRecord> = store::get(&t, id.as_bytes())? else { return Ok(()) };
+                let Some(mut r): Option<TokenRecord> = store::get(&t, id.as_bytes())? else {
+                    return Ok(());
+                };
                 let same = match (&r.problem, &problem) {
                     (Some(a), Some(b)) => a.code == b.code && a.message == b.message,
                     (None, None) => true,
@@ -251,13 +293,21 @@ impl Tokens {
     pub async fn delete(&self, actor: Actor, id: &str) -> Result<(), TokenError> {
         let now = self.now();
         let id = id.to_string();
-        let guard = self.inner.delete_guard.read().expect("guard lock is never held across a panic").clone();
+        let guard = self
+            .inner
+            .delete_guard
+            .read()
+            .expect("guard lock is never held across a panic")
+            .clone();
         let deleted = id.clone();
         self.inner
             .store
             .write(move |wtx| {
-                let record: Option<TokenRecord> = store::get(&wtx.open_table(TOKENS)?, id.as_bytes())?;
-                let Some(record) = record else { return Err(TokenError::NotFound(format!("token {id}"))) };
+                let record: Option<TokenRecord> =
+                    store::get(&wtx.open_table(TOKENS)?, id.as_bytes())?;
+                let Some(record) = record else {
+                    return Err(TokenError::NotFound(format!("token {id}")));
+                };
                 if let Some(guard) = &guard {
                     let blockers = guard(wtx, &id)?;
                     if !blockers.is_empty() {
@@ -269,7 +319,8 @@ impl Tokens {
                 let mut doomed = Vec::new();
                 for row in pending.iter()? {
                     let (k, v) = row?;
-                    let p: super::records::PendingKeyRecord = store::decode("tokens.pending_keys", v.value())?;
+                    let p: super::records::PendingKeyRecord =
+                        store::decode("tokens.pending_keys", v.value())?;
                     if p.for_token.as_deref() == Some(id.as_str()) {
                         doomed.push(k.value().to_vec());
                     }
@@ -300,7 +351,10 @@ impl Tokens {
                 ExpiryState::Expired => out.push((
                     "error".into(),
                     "token_expired".into(),
-                    format!("The token of \"{name}\" expired on {}: devices no longer sync. Renew it.", t.expires_at.date()),
+                    format!(
+                        "The token of \"{name}\" expired on {}: devices no longer sync. Renew it.",
+                        t.expires_at.date()
+                    ),
                     link,
                 )),
                 ExpiryState::Broken => out.push((
@@ -313,7 +367,8 @@ impl Tokens {
                     link,
                 )),
                 ExpiryState::Expiring => out.push((
-                    if t.expires_at - self.now() < Duration::days(7) { "error" } else { "warning" }.into(),
+                    if t.expires_at - self.now() < Duration::days(7) { "error" } else { "warning" }
+                        .into(),
                     "token_expiring".into(),
                     format!(
                         "The token of \"{name}\" expires in {} day{} ({}). Renew it before then.",

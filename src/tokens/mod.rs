@@ -45,11 +45,16 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// Asks Apple who a token belongs to (`GET /account` at `base_url`). Wired by the daemon to
 /// the DEP client.
-pub type AccountCheck = Arc<dyn Fn(String, OAuthCredentials) -> BoxFuture<Result<AccountDetail, CheckFailure>> + Send + Sync>;
+pub type AccountCheck = Arc<
+    dyn Fn(String, OAuthCredentials) -> BoxFuture<Result<AccountDetail, CheckFailure>>
+        + Send
+        + Sync,
+>;
 
 /// Lists what still uses a token, inside the delete transaction. Wired by the daemon to the
 /// inventory and profiles.
-pub type DeleteGuard = Arc<dyn Fn(&redb::WriteTransaction, &str) -> Result<Vec<Blocker>, StoreError> + Send + Sync>;
+pub type DeleteGuard =
+    Arc<dyn Fn(&redb::WriteTransaction, &str) -> Result<Vec<Blocker>, StoreError> + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -59,13 +64,22 @@ pub enum TokenError {
     Validation { field: &'static str, message: String },
     #[error("Apple refused this token: {message}")]
     Refused { code: Option<String>, message: String },
-    #[error("Apple could not be reached to check the token ({0}); nothing was changed, try again in a few minutes")]
+    #[error(
+        "Apple could not be reached to check the token ({0}); nothing was changed, try again in a few minutes"
+    )]
     AppleUnreachable(String),
     #[error(
         "this token belongs to the MDM server \"{got_name}\" ({got_uuid}), not to \"{expected_name}\" ({expected_uuid}). In Apple Business Manager, download the token of \"{expected_name}\" (Preferences → your MDM server → Download Token)"
     )]
-    ForeignServer { expected_name: String, expected_uuid: String, got_name: String, got_uuid: String },
-    #[error("the MDM server \"{server_name}\" is already added here; renew that token instead of adding it again")]
+    ForeignServer {
+        expected_name: String,
+        expected_uuid: String,
+        got_name: String,
+        got_uuid: String,
+    },
+    #[error(
+        "the MDM server \"{server_name}\" is already added here; renew that token instead of adding it again"
+    )]
     AlreadyAdded { id: String, server_name: String },
     #[error("this token is still in use: {}", .0.iter().map(|b| b.message.as_str()).collect::<Vec<_>>().join("; "))]
     InUse(Vec<Blocker>),
@@ -102,13 +116,21 @@ impl Tokens {
     pub fn new(store: Store, clock: Clock, base_url: String, check: AccountCheck) -> Tokens {
         let (events, _) = tokio::sync::broadcast::channel(64);
         Tokens {
-            inner: Arc::new(Inner { store, clock, base_url, check, delete_guard: RwLock::new(None), events }),
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                base_url,
+                check,
+                delete_guard: RwLock::new(None),
+                events,
+            }),
         }
     }
 
     /// Installs the delete precondition check (daemon wiring).
     pub fn set_delete_guard(&self, guard: DeleteGuard) {
-        *self.inner.delete_guard.write().expect("guard lock is never held across a panic") = Some(guard);
+        *self.inner.delete_guard.write().expect("guard lock is never held across a panic") =
+            Some(guard);
     }
 
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<TokenEvent> {
@@ -125,4 +147,4 @@ impl Tokens {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

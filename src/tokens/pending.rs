@@ -15,21 +15,29 @@ const MAX_PENDING: usize = 50;
 
 impl Tokens {
     /// Makes a new RSA-2048 key pair and its certificate for Apple Business Manager.
-    pub async fn create_pending_key(&self, actor: Actor, for_token: Option<String>) -> Result<PendingKeyInfo, TokenError> {
+    pub async fn create_pending_key(
+        &self,
+        actor: Actor,
+        for_token: Option<String>,
+    ) -> Result<PendingKeyInfo, TokenError> {
         if let Some(t) = &for_token {
             self.get(t).await?;
         }
         if self.list_pending_keys().await?.len() >= MAX_PENDING {
             return Err(TokenError::Validation {
                 field: "key",
-                message: format!("there are already {MAX_PENDING} unused public keys; discard the ones you do not need"),
+                message: format!(
+                    "there are already {MAX_PENDING} unused public keys; discard the ones you do not need"
+                ),
             });
         }
         let now = self.now();
-        let pair = tokio::task::spawn_blocking(move || crate::crypto::token_keypair::generate(CERT_COMMON_NAME, now))
-            .await
-            .map_err(|_| store::StoreError::TaskFailed)?
-            .map_err(|e| TokenError::Validation { field: "key", message: e.to_string() })?;
+        let pair = tokio::task::spawn_blocking(move || {
+            crate::crypto::token_keypair::generate(CERT_COMMON_NAME, now)
+        })
+        .await
+        .map_err(|_| store::StoreError::TaskFailed)?
+        .map_err(|e| TokenError::Validation { field: "key", message: e.to_string() })?;
         let record = PendingKeyRecord {
             id: crate::crypto::random_token::<6>(),
             cert_pem: pair.cert_pem,
@@ -95,7 +103,11 @@ impl Tokens {
                 Err(e) => Err(TokenError::from(e)),
             })
             .await?;
-        found.ok_or_else(|| TokenError::NotFound(format!("public key {id} (it was used for a token or discarded; make a new one)")))
+        found.ok_or_else(|| {
+            TokenError::NotFound(format!(
+                "public key {id} (it was used for a token or discarded; make a new one)"
+            ))
+        })
     }
 
     /// Throws a pending key away.
@@ -109,7 +121,10 @@ impl Tokens {
                 if !removed {
                     return Err(TokenError::NotFound(format!("public key {id}")));
                 }
-                audit::record_in(wtx, NewEntry::new(now, actor, Action::TokenKeyDiscard, Outcome::Success).target(id))?;
+                audit::record_in(
+                    wtx,
+                    NewEntry::new(now, actor, Action::TokenKeyDiscard, Outcome::Success).target(id),
+                )?;
                 Ok(())
             })
             .await
@@ -122,7 +137,8 @@ impl Tokens {
             .inner
             .store
             .read(move |rtx| match rtx.open_table(TOKENS) {
-                Ok(t) => Ok(store::get::<super::records::TokenRecord, _>(&t, key.as_bytes())?.map(|r| r.cert_pem)),
+                Ok(t) => Ok(store::get::<super::records::TokenRecord, _>(&t, key.as_bytes())?
+                    .map(|r| r.cert_pem)),
                 Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
                 Err(e) => Err(TokenError::from(e)),
             })

@@ -1,0 +1,231 @@
+//! Token lifecycle against the real DEP simulator over HTTPS.
+
+use super::*;
+use crate::audit::Actor;
+use crate::sim::dep::{RunningSimDep, SimDep, SimDepConfig};
+
+pub(crate) struct Kit {
+    pub tokens: Tokens,
+    pub sim: RunningSimDep,
+    pub http: reqwest::Client,
+    pub store: Store,
+    _dir: tempfile::TempDir,
+}
+
+pub(crate) async fn kit() -> Kit {
+    let sim = SimDep::start(SimDepConfig::default()).await.unwrap();
+    let http = crate::outbound::client(&crate::outbound::OutboundConfig::trusting_only([sim
+        .ca_pem()
+        .to_string()]))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let clock = Clock::system();
+    let check = crate::depclient::account_check(http.clone(), clock.clone());
+    let tokens = Tokens::new(store.clone(), clock, sim.base_url().to_string(), check);
+    Kit { tokens, sim, http, store, _dir: dir }
+}
+
+/// What an admin does in ABM: create an MDM server from our public key, download its token.
+pub(crate) async fn abm_create_server(k: &Kit, name: &str, cert_pem: &str) -> (String, Vec<u8>) {
+    let resp: serde_json::Value = k
+        .http
+        .post(format!("{}/servers", k.sim.portal_url()))
+        .json(&serde_json::json!({"server_name": name, "public_key_pem": cert_pem}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        resp["server_uuid"].as_str().unwrap().to_string(),
+        resp["token_p7m"].as_str().unwrap().as_bytes().to_vec(),
+    )
+}
+
+pub(crate) async fn abm_renew(k: &Kit, uuid: &str, cert_pem: &str) -> Vec<u8> {
+    let resp: serde_json::Value = k
+        .http
+        .post(format!("{}/servers/{uuid}/token", k.sim.portal_url()))
+        .json(&serde_json::json!({"public_key_pem": cert_pem}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    resp["token_p7m"].as_str().unwrap().as_bytes().to_vec()
+}
+
+fn admin() -> Actor {
+    Actor::Admin("alice".into())
+}
+
+/// Adds a token the way the page does; returns its view.
+pub(crate) async fn add_token(k: &Kit, name: &str) -> (TokenView, String) {
+    let key = k.tokens.create_pending_key(admin(), None).await.unwrap();
+    let cert = k.tokens.pending_key_certificate(&key.id).await.unwrap();
+    let (uuid, p7m) = abm_create_server(k, name, &cert).await;
+    let view = k.tokens.add(admin(), &key.id, &p7m, "it@example.org").await.unwrap();
+    (view, uuid)
+}
+
+#[tokio::test]
+async fn a_token_is_added_with_its_pending_key_and_checked_with_apple() {
+    let k = kit().await;
+    let mut events = k.tokens.subscribe();
+    let (view, uuid) = add_token(&k, "Main campus").await;
+    assert_eq!(view.server_name, "Main campus");
+    assert_eq!(view.server_uuid, uuid);
+    assert_eq!(view.state, ExpiryState::Ok);
+    assert_eq!(view.environment, "simulator");
+    assert!(view.admin_id.is_some() && view.org_name.is_some());
+    assert_eq!(events.recv().await.unwrap(), TokenEvent::Added(view.id.clone()));
+    assert!(k.tokens.list_pending_keys().await.unwrap().is_empty(), "the key moved to the token");
+    let (base, creds) = k.tokens.credentials(&view.id).await.unwrap();
+    assert_eq!(base, k.sim.base_url());
+    assert!(creds.consumer_key.starts_with("CK_"));
+    // The same MDM server cannot be added twice.
+    let key = k.tokens.create_pending_key(admin(), None).await.unwrap();
+    let cert = k.tokens.pending_key_certificate(&key.id).await.unwrap();
+    let p7m = abm_renew(&k, &uuid, &cert).await;
+    assert!(matches!(
+        k.tokens.add(admin(), &key.id, &p7m, "it@example.org").await,
+        Err(TokenError::AlreadyAdded { .. })
+    ));
+}
+
+#[tokio::test]
+async fn pending_keys_survive_and_can_be_discarded() {
+    let k = kit().await;
+    let key = k.tokens.create_pending_key(admin(), None).await.unwrap();
+    // A new service over the same store (a restart) still has it.
+    let again = Tokens::new(
+        k.store.clone(),
+        Clock::system(),
+        k.sim.base_url().into(),
+        crate::depclient::account_check(k.http.clone(), Clock::system()),
+    );
+    assert_eq!(again.list_pending_keys().await.unwrap()[0].id, key.id);
+    assert!(again.pending_key_certificate(&key.id).await.unwrap().contains("BEGIN CERTIFICATE"));
+    again.discard_pending_key(admin(), &key.id).await.unwrap();
+    assert!(matches!(again.pending_key_certificate(&key.id).await, Err(TokenError::NotFound(_))));
+}
+
+#[tokio::test]
+async fn wrong_files_and_wrong_keys_are_refused_and_nothing_is_stored() {
+    let k = kit().await;
+    let key = k.tokens.create_pending_key(admin(), None).await.unwrap();
+    let other = k.tokens.create_pending_key(admin(), None).await.unwrap();
+    let other_cert = k.tokens.pending_key_certificate(&other.id).await.unwrap();
+    let (_, p7m_for_other) = abm_create_server(&k, "Elsewhere", &other_cert).await;
+    let err = k.tokens.add(admin(), &key.id, &p7m_for_other, "it@example.org").await.unwrap_err();
+    assert!(err.to_string().contains("different public key"), "{err}");
+    let err = k.tokens.add(admin(), &key.id, b"hello", "it@example.org").await.unwrap_err();
+    assert!(matches!(err, TokenError::Validation { field: "token", .. }), "{err}");
+    let err = k.tokens.add(admin(), &other.id, &p7m_for_other, "not an email").await.unwrap_err();
+    assert!(matches!(err, TokenError::Validation { field: "apple_id", .. }), "{err}");
+    assert!(k.tokens.list().await.unwrap().is_empty());
+    assert_eq!(
+        k.tokens.list_pending_keys().await.unwrap().len(),
+        2,
+        "keys are kept after a failure"
+    );
+}
+
+#[tokio::test]
+async fn apple_refusing_the_token_is_explained() {
+    let k = kit().await;
+    let key = k.tokens.create_pending_key(admin(), None).await.unwrap();
+    let cert = k.tokens.pending_key_certificate(&key.id).await.unwrap();
+    let (_, p7m) = abm_create_server(&k, "Terms", &cert).await;
+    let mut faults = k.sim.faults();
+    faults.terms_not_signed = true;
+    k.sim.set_faults(faults);
+    let err = k.tokens.add(admin(), &key.id, &p7m, "it@example.org").await.unwrap_err();
+    assert!(
+        matches!(&err, TokenError::Refused { code: Some(c), .. } if c == "T_C_NOT_SIGNED"),
+        "{err}"
+    );
+    assert!(err.to_string().to_lowercase().contains("terms"), "{err}");
+}
+
+#[tokio::test]
+async fn renewal_is_staged_and_refuses_another_servers_token() {
+    let k = kit().await;
+    let (view, uuid) = add_token(&k, "Main campus").await;
+    let (_, old_creds) = k.tokens.credentials(&view.id).await.unwrap();
+    // ABM renews with the same uploaded key: no new pending key needed.
+    let cert = k.tokens.token_certificate(&view.id).await.unwrap();
+    let p7m = abm_renew(&k, &uuid, &cert).await;
+    let renewed = k.tokens.renew(admin(), &view.id, None, &p7m, None).await.unwrap();
+    assert!(renewed.renewed_at.is_some());
+    let (_, new_creds) = k.tokens.credentials(&view.id).await.unwrap();
+    assert_ne!(new_creds.access_token.expose(), old_creds.access_token.expose());
+
+    // A token of another MDM server is refused and the current one stays.
+    let key = k.tokens.create_pending_key(admin(), Some(view.id.clone())).await.unwrap();
+    let key_cert = k.tokens.pending_key_certificate(&key.id).await.unwrap();
+    let (_, foreign) = abm_create_server(&k, "Other school", &key_cert).await;
+    let err = k.tokens.renew(admin(), &view.id, Some(&key.id), &foreign, None).await.unwrap_err();
+    assert!(matches!(err, TokenError::ForeignServer { .. }), "{err}");
+    assert!(
+        err.to_string().contains("Other school") && err.to_string().contains("Main campus"),
+        "{err}"
+    );
+    let (_, still) = k.tokens.credentials(&view.id).await.unwrap();
+    assert_eq!(still.access_token.expose(), new_creds.access_token.expose());
+    // With a new key for the right server it works, and the key moves to the token.
+    let p7m = abm_renew(&k, &uuid, &key_cert).await;
+    k.tokens
+        .renew(admin(), &view.id, Some(&key.id), &p7m, Some("new-admin@example.org"))
+        .await
+        .unwrap();
+    assert_eq!(k.tokens.token_certificate(&view.id).await.unwrap(), key_cert);
+    assert_eq!(
+        k.tokens.get(&view.id).await.unwrap().apple_id.as_deref(),
+        Some("new-admin@example.org")
+    );
+}
+
+#[tokio::test]
+async fn delete_lists_what_blocks_it_and_then_deletes() {
+    let k = kit().await;
+    let (view, _) = add_token(&k, "Main campus").await;
+    let blocked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let b = blocked.clone();
+    k.tokens.set_delete_guard(std::sync::Arc::new(move |_wtx, _id| {
+        Ok(if b.load(std::sync::atomic::Ordering::SeqCst) {
+            vec![Blocker {
+                kind: "devices".into(),
+                count: 3,
+                message: "3 devices are still assigned".into(),
+            }]
+        } else {
+            vec![]
+        })
+    }));
+    let err = k.tokens.delete(admin(), &view.id).await.unwrap_err();
+    assert!(matches!(&err, TokenError::InUse(b) if b.len() == 1 && b[0].count == 3), "{err}");
+    blocked.store(false, std::sync::atomic::Ordering::SeqCst);
+    k.tokens.delete(admin(), &view.id).await.unwrap();
+    assert!(k.tokens.list().await.unwrap().is_empty());
+    assert!(matches!(k.tokens.delete(admin(), &view.id).await, Err(TokenError::NotFound(_))));
+}
+
+#[tokio::test]
+async fn no_secret_reaches_the_views_or_the_audit_log() {
+    let k = kit().await;
+    let (view, _) = add_token(&k, "Main campus").await;
+    let (_, creds) = k.tokens.credentials(&view.id).await.unwrap();
+    let views = serde_json::to_string(&k.tokens.list().await.unwrap()).unwrap();
+    let (audit, _) = crate::audit::list(&k.store, Default::default(), 100, 0).await.unwrap();
+    let audit = serde_json::to_string(&audit).unwrap();
+    for secret in
+        [creds.consumer_secret.expose(), creds.access_token.expose(), creds.access_secret.expose()]
+    {
+        assert!(!views.contains(secret.as_str()) && !audit.contains(secret.as_str()));
+    }
+    assert!(audit.contains("token.add") && audit.contains("token.key_create"));
+}
