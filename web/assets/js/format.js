@@ -15,7 +15,10 @@ import { h, srOnly } from './dom.js';
 
 const numberFormat = new Intl.NumberFormat();
 const percentFormat = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 0 });
-const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+// 'always' says "in 1 year" and "1 day ago" rather than "next year" and "yesterday", which
+// read oddly in lists; only the moment itself is "now".
+const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: 'always' });
+const nowFormat = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 const absoluteFormat = new Intl.DateTimeFormat(undefined, {
   year: 'numeric', month: 'short', day: 'numeric',
   hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short',
@@ -67,15 +70,13 @@ export function formatRelative(value, now = Date.now()) {
   const date = parseTime(value);
   if (!date) return '—';
   let amount = (date.getTime() - now) / 1000;
-  if (Math.abs(amount) < 45) return relativeFormat.format(0, 'second');
+  if (Math.abs(amount) < 45) return nowFormat.format(0, 'second');
   for (const [unit, size] of RELATIVE_STEPS) {
     if (Math.abs(amount) < size) return relativeFormat.format(Math.round(amount), unit);
     amount /= size;
   }
   return relativeFormat.format(Math.round(amount), 'year');
 }
-
-const dayFormat = new Intl.RelativeTimeFormat(undefined, { numeric: 'always' });
 
 /**
  * Like `formatRelative`, but counts days up to 90 days away ("in 40 days", not "next month"),
@@ -88,27 +89,31 @@ export function formatDeadline(value, now = Date.now()) {
   const days = ms / 86400000;
   if (Math.abs(days) >= 90) return formatRelative(date, now);
   if (Math.abs(days) < 1) return formatRelative(date, now);
-  return dayFormat.format(ms > 0 ? Math.floor(days) : -Math.floor(-days), 'day');
+  return relativeFormat.format(ms > 0 ? Math.floor(days) : -Math.floor(-days), 'day');
 }
 
-function unitFormat(unit) {
-  if (!unitFormats.has(unit)) {
-    unitFormats.set(unit, new Intl.NumberFormat(undefined, { style: 'unit', unit, unitDisplay: 'long' }));
+function unitFormat(unit, display) {
+  const key = `${unit}/${display}`;
+  if (!unitFormats.has(key)) {
+    unitFormats.set(key, new Intl.NumberFormat(undefined, { style: 'unit', unit, unitDisplay: display }));
   }
-  return unitFormats.get(unit);
+  return unitFormats.get(key);
 }
 
 const DURATION_UNITS = [['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]];
 
-/** `273780` → "3 days, 4 hours": the two largest non-zero units. */
-export function formatDuration(totalSeconds) {
+/**
+ * `273780` → "3 days, 4 hours": the two largest non-zero units. `display: 'short'` gives
+ * "3 days, 4 hr" for tight places.
+ */
+export function formatDuration(totalSeconds, { display = 'long' } = {}) {
   if (!Number.isFinite(totalSeconds) || totalSeconds < 0) return '—';
   let rest = Math.floor(totalSeconds);
   const parts = [];
   for (const [unit, size] of DURATION_UNITS) {
     const count = Math.floor(rest / size);
     rest -= count * size;
-    if (count > 0 || (unit === 'second' && parts.length === 0)) parts.push(unitFormat(unit).format(count));
+    if (count > 0 || (unit === 'second' && parts.length === 0)) parts.push(unitFormat(unit, display).format(count));
     if (parts.length === 2) break;
     if (parts.length === 1 && count === 0) break;
   }

@@ -12,6 +12,11 @@
 const PREFIX = '/admin';
 let onRoute = null;
 let shownName = null;
+let lastLocation = null; // path + query last rendered; a change of anchor alone is not a navigation
+
+function here() {
+  return window.location.pathname + window.location.search;
+}
 
 /** The route for a URL (defaults to the current location); `url` keeps query and anchor. */
 export function currentRoute(url = new URL(window.location.href)) {
@@ -53,7 +58,11 @@ export function safeNext(value) {
  */
 export function startRouter(handler) {
   onRoute = handler;
+  lastLocation = here();
   window.addEventListener('popstate', () => {
+    // Following an in-page anchor (the skip link, "On this page") also fires popstate.
+    if (here() === lastLocation) return;
+    lastLocation = here();
     const route = currentRoute();
     handler(route, { queryOnly: route.name === shownName });
   });
@@ -67,6 +76,7 @@ export function navigate(url, { replace = false } = {}) {
   const path = target.pathname + target.search + target.hash;
   if (replace) window.history.replaceState({}, '', path);
   else window.history.pushState({}, '', path);
+  lastLocation = here();
   onRoute?.(currentRoute(), { queryOnly: false });
 }
 
@@ -82,6 +92,7 @@ export function setQuery(params, { push = false } = {}) {
   if (url === window.location.pathname + window.location.search) return;
   if (push) window.history.pushState({}, '', url);
   else window.history.replaceState({}, '', url);
+  lastLocation = here();
 }
 
 /** Records which route is on screen (main.js calls this after rendering). */

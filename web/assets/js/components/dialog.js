@@ -156,8 +156,11 @@ export function confirmButton({ label, name, dataset, dialog, doneMessage, onDon
   button.addEventListener('click', async () => {
     const done = await confirmDialog({ danger: true, ...dialog });
     if (done) {
+      // The row (and this button) is about to be redrawn: keep the reader in the same panel.
+      const heading = button.closest('.panel')?.querySelector('.panel-title');
       toast(doneMessage);
       onDone?.(done);
+      heading?.focus();
     }
   });
   return button;

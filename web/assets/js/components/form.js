@@ -6,12 +6,13 @@
  * wait for, disabled buttons that say why, and one submit routine that puts the API's field
  * errors next to the field and keeps what was typed when saving fails.
  * Exposes: `textField`, `fileToField`, `setFieldError`, `clearFieldError`, `showFormError`,
- * `clearFormErrors`, `liveValidate`, `setBusy`, `setDisabledReason`, `applyApiError`,
- * `runSubmit`, `actionsRow`.
+ * `clearFormErrors`, `liveValidate`, `setBusy`, `setDisabledReason`, `disableUntil`,
+ * `applyApiError`, `runSubmit`, `actionsRow`.
  * Must not use: the API directly (callers pass the request as `submit`).
  */
 
 import { h, uniqueId } from '../dom.js';
+import { formatCountdown } from '../format.js';
 
 /**
  * A labelled input (or textarea with `multiline`). Every input gets a `<label>`; the hint and
@@ -91,6 +92,23 @@ export function clearFormErrors(form) {
   for (const input of form.querySelectorAll('[aria-invalid="true"]')) clearFieldError(input);
 }
 
+// A field left by pressing a button would show its error at once and push the button down
+// before the mouse is released, so the click would miss it. While a pointer is down, the
+// check waits until it is released (and the click has landed).
+let pointerDown = false;
+document.addEventListener('pointerdown', () => { pointerDown = true; }, true);
+document.addEventListener('pointerup', () => { pointerDown = false; }, true);
+document.addEventListener('pointercancel', () => { pointerDown = false; }, true);
+
+function afterPointer(fn) {
+  if (!pointerDown) {
+    fn();
+    return;
+  }
+  const later = () => setTimeout(fn, 0);
+  document.addEventListener('pointerup', later, { once: true, capture: true });
+}
+
 /**
  * Validates a field as the admin types: once the field has been left (or shows an error), every
  * keystroke re-checks it, so an error disappears the moment it is fixed. `validate(value)`
@@ -109,7 +127,7 @@ export function liveValidate(input, validate) {
   });
   input.addEventListener('blur', () => {
     if (input.value !== '') touched = true;
-    if (touched) check();
+    if (touched) afterPointer(check);
   });
   return () => {
     touched = true;
@@ -139,6 +157,34 @@ export function setDisabledReason(button, reason) {
   button.disabled = Boolean(reason);
   const el = reasonElement(button, Boolean(reason));
   if (el) el.textContent = reason || '';
+}
+
+/**
+ * Disables a button until a moment (epoch ms) and counts down next to it ("You can try again
+ * in 4:32."), e.g. a login lockout or the next allowed sync. The sentence is announced once;
+ * the ticking number is not. Calls `onEnd` when the time has come; `signal` stops it early.
+ * Returns a function that enables the button at once.
+ */
+export function disableUntil(button, until, { text = 'Available again in', countdownId, signal, onEnd } = {}) {
+  const countdown = h('span', { id: countdownId, class: 'countdown', 'aria-live': 'off' },
+    formatCountdown((until - Date.now()) / 1000));
+  setDisabledReason(button, text);
+  reasonElement(button, true).replaceChildren(`${text} `, countdown, '.');
+  let timer = null;
+  const stop = () => {
+    clearInterval(timer);
+    setDisabledReason(button, null);
+  };
+  timer = setInterval(() => {
+    const left = (until - Date.now()) / 1000;
+    countdown.textContent = formatCountdown(left);
+    if (left <= 0) {
+      stop();
+      onEnd?.();
+    }
+  }, 1000);
+  signal?.addEventListener('abort', () => clearInterval(timer));
+  return stop;
 }
 
 /**

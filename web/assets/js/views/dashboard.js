@@ -46,7 +46,7 @@ function statsFor(status) {
   const started = status.started_at ? `Since ${formatAbsolute(status.started_at)}` : null;
   return [
     stat('version', 'Version', status.version ?? '—'),
-    stat('uptime', 'Uptime', formatDuration(status.uptime_s), { detail: started }),
+    stat('uptime', 'Uptime', formatDuration(status.uptime_s, { display: 'short' }), { detail: started }),
     stat('tokens', 'Server tokens', formatNumber(c.tokens), { href: adminHref('tokens') }),
     stat('devices', 'Devices', formatNumber(c.devices), { href: adminHref('devices') }),
     stat('admins', 'Administrators', formatNumber(c.admins), { href: `${adminHref('settings')}#admins` }),

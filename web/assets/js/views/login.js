@@ -6,14 +6,14 @@
  * saying why, until it ends. After signing in the admin returns to the URL that sent them
  * here (`?next=`).
  * Element ids for tests: #login-form, #login-username, #login-password, #login-submit,
- * #login-form-error (with #login-countdown during a lockout).
+ * #login-form-error (data-code says which error), #login-countdown (during a lockout).
  * Must not use: anything but the API, form helpers and the ctx it is given.
  */
 
-import { h, replaceChildren } from '../dom.js';
+import { h } from '../dom.js';
 import { apiPost } from '../api.js';
-import { formatCountdown } from '../format.js';
-import { actionsRow, liveValidate, runSubmit, setDisabledReason, showFormError, textField } from '../components/form.js';
+import { formatDuration } from '../format.js';
+import { actionsRow, disableUntil, liveValidate, runSubmit, showFormError, textField } from '../components/form.js';
 
 export default {
   name: 'login',
@@ -29,28 +29,21 @@ export default {
     const submit = h('button', { type: 'submit', id: 'login-submit', class: 'button button-primary' }, 'Sign in');
     const form = h('form', { id: 'login-form', novalidate: true, class: 'stack' },
       username.field, password.field, actionsRow(submit),
-      h('p', { class: 'muted small' }, 'Forgot the password? On the server, run ', h('code', {}, 'adebox admin set-password USER'), '.'));
-
-    let timer = null;
-    ctx.signal.addEventListener('abort', () => clearInterval(timer));
+      ctx.sandbox
+        ? h('p', { class: 'muted small' }, 'Sandbox: the generated username and password are in ', h('code', {}, 'sandbox.json'), ' in the sandbox’s data folder (printed when it started).')
+        : h('p', { class: 'muted small' }, 'Forgot the password? On the server, run ', h('code', {}, 'adebox admin set-password USER'), '.'));
 
     const lockOut = (seconds) => {
-      clearInterval(timer);
-      const until = Date.now() + seconds * 1000;
-      const countdown = h('span', { id: 'login-countdown', 'aria-live': 'off' }, formatCountdown(seconds));
-      const box = showFormError(form, '');
-      replaceChildren(box, 'Too many failed sign-ins from this address, so signing in is paused. Try again in ', countdown, '.');
+      const box = showFormError(form, `Too many failed sign-ins from this address, so signing in is paused for ${formatDuration(seconds)}.`);
       box.dataset.code = 'locked_out';
-      setDisabledReason(submit, 'Signing in is paused until the countdown ends.');
-      timer = setInterval(() => {
-        const left = (until - Date.now()) / 1000;
-        countdown.textContent = formatCountdown(left);
-        if (left <= 0) {
-          clearInterval(timer);
-          setDisabledReason(submit, null);
+      disableUntil(submit, Date.now() + seconds * 1000, {
+        text: 'You can try again in',
+        countdownId: 'login-countdown',
+        signal: ctx.signal,
+        onEnd: () => {
           showFormError(form, 'The pause is over: you can sign in again.').dataset.code = 'lockout_over';
-        }
-      }, 1000);
+        },
+      });
     };
 
     form.addEventListener('submit', (event) => {

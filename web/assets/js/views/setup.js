@@ -23,7 +23,7 @@ export default {
   mount(container, ctx) {
     const code = textField({
       id: 'setup-code', name: 'setup_code', label: 'Setup code', autocomplete: 'one-time-code',
-      hint: 'The one-time code the adebox daemon wrote to its log when it started.',
+      hint: 'Four groups of four letters and digits, like ABCD-EFGH-JKMN-PQRS.',
       attrs: { spellcheck: 'false', autocapitalize: 'off' },
     });
     const checkCode = liveValidate(code.input, (v) => (v.trim() === '' ? 'Enter the setup code from the daemon log.' : null));
@@ -46,7 +46,8 @@ export default {
         busyLabel: 'Creating the administrator…',
         validate: () => [{ input: code.input, message: checkCode() }, ...creds.validate()],
         submit: () => apiPost('/admin/setup', {
-          setup_code: code.input.value.trim(),
+          // The code's alphabet is upper case; accept it typed in lower case or with spaces around.
+          setup_code: code.input.value.trim().toUpperCase(),
           username: creds.username.value,
           password: creds.password.value,
         }, { auth: false }),
