@@ -37,7 +37,8 @@ export function pagination({ id, label, pageSizes, onPage, onLimit }) {
   go(last, lastOffset);
   size.addEventListener('change', () => onLimit(Number(size.value)));
 
-  const element = h('nav', { class: 'pagination', 'aria-label': label },
+  // Hidden until the first page has loaded: there is nothing to page through before that.
+  const element = h('nav', { class: 'pagination', 'aria-label': label, hidden: true },
     h('div', { class: 'pager' }, first, prev, where, next, last),
     h('div', { class: 'page-size' }, h('label', { for: sizeId }, 'Rows per page'), size));
 

@@ -1,7 +1,7 @@
 /**
  * views/index.js — which view each route shows.
  *
- * A view is `{name, title, intro, public?, mount(container, ctx) → {onQuery?, } | void}`.
+ * A view is `{name, title, intro, public?, mount(container, ctx) → {onQuery?} | void}`.
  * `public` views (setup, login) are shown without the navigation. `ctx` holds `query`,
  * `signal` (aborted when the view is left), `session`, `sandbox`, `navigate`, and for the
  * public views `signedIn(session, {welcome})` and `setupAlreadyDone()`.
