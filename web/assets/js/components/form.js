@@ -140,16 +140,19 @@ export function actionsRow(...buttons) {
   return h('div', { class: 'actions' }, buttons);
 }
 
+const reasons = new WeakMap();
+
+/** The text beside a button that says why it is disabled (made on first use). */
 function reasonElement(button, create) {
-  let id = button.dataset.reasonId;
-  if (!id && create) {
-    id = uniqueId('reason');
-    button.dataset.reasonId = id;
-    button.after(h('span', { class: 'button-reason', id, 'aria-live': 'polite' }));
+  let el = reasons.get(button) ?? null;
+  if (!el && create) {
+    el = h('span', { class: 'button-reason', id: uniqueId('reason'), 'aria-live': 'polite' });
+    reasons.set(button, el);
+    button.after(el); // no-op while the button is not on the page yet; the text is still kept
     const described = button.getAttribute('aria-describedby');
-    button.setAttribute('aria-describedby', described ? `${described} ${id}` : id);
+    button.setAttribute('aria-describedby', described ? `${described} ${el.id}` : el.id);
   }
-  return id ? document.getElementById(id) : null;
+  return el;
 }
 
 /** Disables a button and says why next to it; `reason: null` enables it again. */
