@@ -1,0 +1,24 @@
+/**
+ * sections.js — the admin page's sections: navigation order, labels and routes.
+ *
+ * Exposes: `SECTIONS` (what the left navigation shows; Sandbox only in sandbox mode) and
+ * `sectionHref(name)`.
+ * Must not use: anything else; views register themselves in views/index.js.
+ */
+
+import { adminHref } from './router.js';
+
+export const SECTIONS = [
+  { name: 'dashboard', label: 'Dashboard' },
+  { name: 'tokens', label: 'Tokens' },
+  { name: 'devices', label: 'Devices' },
+  { name: 'profiles', label: 'Profiles' },
+  { name: 'enrollment', label: 'Enrollment' },
+  { name: 'settings', label: 'Settings' },
+  { name: 'audit', label: 'Audit log' },
+  { name: 'sandbox', label: 'Sandbox', sandboxOnly: true },
+].map((section) => ({ ...section, href: adminHref(section.name) }));
+
+export function sectionHref(name) {
+  return adminHref(name);
+}

@@ -1,0 +1,30 @@
+/**
+ * views/settings.js — the Settings page: TLS certificate, administrators, API tokens.
+ *
+ * Owns: the page layout and its in-page links (#tls, #admins, #api-tokens; a bookmarked
+ * anchor scrolls to its panel once it is drawn).
+ * Must not use: anything but its panels and the ctx it is given.
+ */
+
+import { h } from '../dom.js';
+import { adminsPanel } from './settings/admins.js';
+import { apiTokensPanel } from './settings/api-tokens.js';
+import { tlsPanel } from './settings/tls.js';
+
+export default {
+  name: 'settings',
+  title: 'Settings',
+  intro: 'The appliance’s TLS certificate, who can sign in, and the API tokens scripts use.',
+
+  mount(container, ctx) {
+    container.append(
+      h('nav', { class: 'on-this-page', 'aria-label': 'On this page' },
+        h('span', { class: 'muted' }, 'On this page: '),
+        h('a', { href: '#tls' }, 'TLS certificate'), ' · ',
+        h('a', { href: '#admins' }, 'Administrators'), ' · ',
+        h('a', { href: '#api-tokens' }, 'API tokens')),
+      tlsPanel(ctx), adminsPanel(ctx), apiTokensPanel(ctx));
+    const target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
+    target?.scrollIntoView();
+  },
+};

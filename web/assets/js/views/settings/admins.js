@@ -1,0 +1,118 @@
+/**
+ * views/settings/admins.js — the Administrators panel of Settings.
+ *
+ * Owns: the list of administrators (`GET /api/v1/admin/users`), adding one, deleting one
+ * with a typed confirmation naming the user, and changing the signed-in admin's own password.
+ * Exposes: `adminsPanel(ctx)` → element.
+ * Element ids for tests: #admins, #admin-list-table, #admin-new-form, #admin-new-username,
+ * #admin-new-password, #admin-new-password-confirm, #admin-new-submit, #password-form,
+ * #password-current, #password-new-password, #password-new-password-confirm,
+ * #password-submit; delete buttons carry data-delete-user="<name>".
+ * Must not use: anything but the API, the components and the ctx it is given.
+ */
+
+import { h } from '../../dom.js';
+import { apiDelete, apiPost } from '../../api.js';
+import { timeElement, timeOr } from '../../format.js';
+import { badge } from '../../components/badge.js';
+import { credentialFields } from '../../components/credentials.js';
+import { confirmButton } from '../../components/dialog.js';
+import { actionsRow, liveValidate, runSubmit, textField } from '../../components/form.js';
+import { shortListTable } from '../../components/local-source.js';
+import { panel } from '../../components/panel.js';
+import { toast } from '../../components/toast.js';
+
+function deleteButton(user, reload) {
+  return confirmButton({
+    label: 'Delete',
+    name: user.username,
+    dataset: { deleteUser: user.username },
+    dialog: {
+      id: 'admin-delete-dialog',
+      title: `Delete administrator ${user.username}?`,
+      message: `${user.username} can no longer sign in, and any page they have open stops working. Their entries in the audit log stay.`,
+      typed: user.username,
+      confirmLabel: 'Delete administrator',
+      busyLabel: 'Deleting…',
+      action: () => apiDelete(`/admin/users/${encodeURIComponent(user.username)}`),
+    },
+    doneMessage: `Administrator ${user.username} deleted.`,
+    onDone: reload,
+  });
+}
+
+function addForm(onAdded) {
+  const creds = credentialFields({ idPrefix: 'admin-new', usernameLabel: 'Username', passwordLabel: 'Password' });
+  const submit = h('button', { type: 'submit', id: 'admin-new-submit', class: 'button button-primary' }, 'Add administrator');
+  const form = h('form', { id: 'admin-new-form', class: 'stack', novalidate: true },
+    h('h3', { class: 'subtitle' }, 'Add an administrator'),
+    h('p', { class: 'muted' }, 'Give the new administrator their password in person or another safe way; they can change it here after signing in.'),
+    creds.fields, actionsRow(submit));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    runSubmit(form, {
+      button: submit,
+      busyLabel: 'Adding…',
+      validate: creds.validate,
+      submit: () => apiPost('/admin/users', { username: creds.username.value, password: creds.password.value }),
+      onSuccess: (created) => {
+        toast(`Administrator ${created?.username ?? creds.username.value} added.`);
+        creds.reset();
+        onAdded();
+      },
+    });
+  });
+  return form;
+}
+
+function passwordForm(me) {
+  const current = textField({ id: 'password-current', name: 'current_password', label: 'Current password', type: 'password', autocomplete: 'current-password' });
+  const checkCurrent = liveValidate(current.input, (v) => (v === '' ? 'Enter your current password.' : null));
+  const creds = credentialFields({
+    idPrefix: 'password-new', username: false, passwordLabel: 'New password', names: { password: 'new_password' },
+  });
+  const submit = h('button', { type: 'submit', id: 'password-submit', class: 'button button-primary' }, 'Change password');
+  const form = h('form', { id: 'password-form', class: 'stack', novalidate: true },
+    h('h3', { class: 'subtitle' }, 'Change your password'),
+    // Lets password managers file the new password under the right account.
+    h('input', { type: 'text', name: 'username', autocomplete: 'username', value: me ?? '', readonly: true, hidden: true, tabindex: '-1' }),
+    current.field, creds.fields, actionsRow(submit));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    runSubmit(form, {
+      button: submit,
+      busyLabel: 'Changing…',
+      validate: () => [{ input: current.input, message: checkCurrent() }, ...creds.validate()],
+      submit: () => apiPost('/admin/password', { current_password: current.input.value, new_password: creds.password.value }),
+      onSuccess: () => {
+        toast('Your password is changed. Use the new one next time you sign in.');
+        current.input.value = '';
+        creds.reset();
+      },
+    });
+  });
+  return form;
+}
+
+export function adminsPanel(ctx) {
+  const me = ctx.session?.user;
+  const table = shortListTable('/admin/users', ctx.signal, {
+    id: 'admin-list',
+    caption: 'Administrators',
+    noun: { one: 'administrator', many: 'administrators' },
+    rowKey: (row) => row.username,
+    defaultSort: { key: 'username', dir: 'asc' },
+    columns: [
+      { key: 'username', label: 'Username', sortable: true, render: (row) => [h('strong', {}, row.username), row.username === me ? [' ', badge('You', 'info')] : null] },
+      { key: 'created_at', label: 'Added', sortable: true, render: (row) => timeElement(row.created_at) },
+      { key: 'last_login_at', label: 'Last sign-in', sortable: true, firstDir: 'desc', render: (row) => timeOr(row.last_login_at, 'Never') },
+      { key: 'actions', label: 'Actions', csv: false, className: 'col-actions', render: (row) => (row.username === me ? h('span', { class: 'muted small' }, 'Signed in as this user') : deleteButton(row, () => table.reload())) },
+    ],
+    empty: { title: 'No administrators', text: '' },
+  });
+
+  return panel({ id: 'admins', title: 'Administrators', intro: 'The people who can sign in to this page. Each has their own password, and the audit log records their actions by name.' },
+    table.element,
+    h('hr', { class: 'divider' }),
+    h('div', { class: 'grid-2' }, addForm(() => table.reload()), passwordForm(me)));
+}

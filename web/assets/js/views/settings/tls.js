@@ -1,0 +1,137 @@
+/**
+ * views/settings/tls.js — the TLS certificate panel of Settings.
+ *
+ * Owns: loading `GET /api/v1/settings/tls`, the "use your own certificate" form (paste or
+ * choose files for the chain PEM and the key PEM; local checks that the right kind of PEM is
+ * in each box; server errors next to the field at fault; what was typed stays on failure; the
+ * key is cleared once installed) and "go back to the self-managed certificate" with a
+ * confirmation.
+ * Exposes: `tlsPanel(ctx)` → element.
+ * Element ids for tests: #tls, #tls-form, #tls-cert-pem, #tls-key-pem, #tls-submit,
+ * #tls-revert (plus the ids in tls-info.js).
+ * Must not use: anything but the API, the form/dialog helpers and the ctx it is given.
+ */
+
+import { h, replaceChildren } from '../../dom.js';
+import { apiDelete, apiGet, apiPost } from '../../api.js';
+import { confirmDialog } from '../../components/dialog.js';
+import { actionsRow, fileToField, liveValidate, runSubmit, textField } from '../../components/form.js';
+import { panel } from '../../components/panel.js';
+import { showError, toast } from '../../components/toast.js';
+import { tlsInfo } from './tls-info.js';
+
+const CERT_BEGIN = '-----BEGIN CERTIFICATE-----';
+const KEY_BEGIN = /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
+
+function checkCert(value) {
+  if (value.trim() === '') return 'Paste the certificate chain, or choose its file.';
+  if (KEY_BEGIN.test(value)) return 'This box holds a private key. Put the key in the box below and the certificate chain here.';
+  if (!value.includes(CERT_BEGIN)) return `This is not a PEM certificate: it must contain a line “${CERT_BEGIN}”.`;
+  return null;
+}
+
+function checkKey(value) {
+  if (value.trim() === '') return 'Paste the private key, or choose its file.';
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(value)) return 'This key is protected by a passphrase. Remove it first (e.g. openssl pkey -in key.pem -out plain.pem).';
+  if (!KEY_BEGIN.test(value)) return 'This is not a PEM private key: it must contain a line like “-----BEGIN PRIVATE KEY-----”.';
+  return null;
+}
+
+function installForm(onInstalled, hosts) {
+  const cert = textField({
+    id: 'tls-cert-pem', name: 'cert_pem', label: 'Certificate chain (PEM)', multiline: true, rows: 7,
+    hint: 'Your server certificate first, then the intermediate certificates.',
+    attrs: { class: 'mono', autocomplete: 'off' },
+  });
+  const key = textField({
+    id: 'tls-key-pem', name: 'key_pem', label: 'Private key (PEM)', multiline: true, rows: 5,
+    hint: 'The unencrypted key of that certificate. It is stored on the appliance only and never shown again.',
+    attrs: { class: 'mono', autocomplete: 'off' },
+  });
+  cert.field.append(fileToField(cert.input, { label: 'Or choose the chain file', accept: '.pem,.crt,.cer,.txt', id: 'tls-cert-file' }));
+  key.field.append(fileToField(key.input, { label: 'Or choose the key file', accept: '.pem,.key,.txt', id: 'tls-key-file' }));
+  const validateCert = liveValidate(cert.input, checkCert);
+  const validateKey = liveValidate(key.input, checkKey);
+  const submit = h('button', { type: 'submit', id: 'tls-submit', class: 'button button-primary' }, 'Install certificate');
+  const names = hosts.length ? hosts.join(', ') : 'the configured public host names';
+
+  const form = h('form', { id: 'tls-form', class: 'stack', novalidate: true },
+    h('h3', { class: 'subtitle' }, 'Use your own certificate'),
+    h('p', { class: 'muted' }, `Instead of the self-managed certificate, the appliance can serve one from your own CA. It is checked before it is used: the key must match, it must not have expired, and its names must cover ${names}.`),
+    h('div', { class: 'grid-2' }, cert.field, key.field), actionsRow(submit));
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    runSubmit(form, {
+      button: submit,
+      busyLabel: 'Checking and installing…',
+      validate: () => [{ input: cert.input, message: validateCert() }, { input: key.input, message: validateKey() }],
+      submit: () => apiPost('/settings/tls/custom', { cert_pem: cert.input.value, key_pem: key.input.value }),
+      onSuccess: (tls) => {
+        key.input.value = '';
+        cert.input.value = '';
+        toast('Your certificate is installed. New connections get it from now on.');
+        onInstalled(tls);
+      },
+    });
+  });
+  return form;
+}
+
+function revertSection(onReverted) {
+  const button = h('button', { type: 'button', id: 'tls-revert', class: 'button' }, 'Go back to the self-managed certificate');
+  button.addEventListener('click', async () => {
+    const tls = await confirmDialog({
+      id: 'tls-revert-dialog',
+      title: 'Go back to the self-managed certificate?',
+      message: [
+        'The appliance will serve a certificate from its own CA again, and renew it by itself. Your certificate and key are removed from the appliance.',
+        'Browsers and devices that trust only your CA will warn about this page until they trust the appliance CA.',
+      ],
+      confirmLabel: 'Use the self-managed certificate',
+      busyLabel: 'Switching…',
+      action: () => apiDelete('/settings/tls/custom'),
+    });
+    if (tls) {
+      toast('The self-managed certificate is in use again.');
+      onReverted(tls);
+    }
+  });
+  return h('div', { class: 'stack' },
+    h('h3', { class: 'subtitle' }, 'Self-managed certificate'),
+    h('p', { class: 'muted' }, 'Stop using your certificate and let the appliance issue and renew its own.'),
+    actionsRow(button));
+}
+
+function configNote() {
+  return h('div', { class: 'callout' },
+    h('p', {}, 'This certificate is named in the configuration file (/etc/adebox/adebox.toml), so it cannot be changed here. Edit the file, then run ',
+      h('code', {}, 'systemctl reload adebox'), '.'));
+}
+
+export function tlsPanel(ctx) {
+  const body = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading the certificate details…'));
+  const section = panel({ id: 'tls', title: 'TLS certificate', intro: 'Browsers and devices reach this appliance over HTTPS with this certificate.' }, body);
+
+  const show = (tls) => {
+    const manage = tls.mode === 'custom_config'
+      ? [configNote()]
+      : [
+        installForm(changed, tls.public_hosts ?? []),
+        tls.mode === 'custom_upload' ? [h('hr', { class: 'divider' }), revertSection(changed)] : null,
+      ];
+    replaceChildren(body, tlsInfo(tls), h('hr', { class: 'divider' }), manage);
+  };
+  // After a change the form that had focus is gone; start reading again at the panel title.
+  const changed = (tls) => {
+    show(tls);
+    section.querySelector('#tls-title').focus();
+  };
+
+  apiGet('/settings/tls', { signal: ctx.signal }).then(show).catch((err) => {
+    if (err.name === 'AbortError') return;
+    replaceChildren(body, h('p', { class: 'error-text' }, `Could not load the certificate details: ${err.message}`));
+    showError(err);
+  });
+  return section;
+}
