@@ -36,6 +36,9 @@ pub enum Command {
         /// HTTPS listen address.
         #[arg(long, default_value = "127.0.0.1:8443")]
         listen: SocketAddr,
+        /// Devices the simulated Apple side gives the demo MDM server.
+        #[arg(long, default_value_t = crate::daemon::sandbox::DEFAULT_DEVICES)]
+        devices: usize,
     },
     /// Check a configuration file and print the effective configuration.
     CheckConfig {
@@ -47,8 +50,50 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Look inside Apple artifacts (troubleshooting).
+    Inspect {
+        #[command(subcommand)]
+        command: InspectCommand,
+    },
+    /// Run a simulator of Apple's services on its own (for other clients and experiments).
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
     /// Print the version.
     Version,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum InspectCommand {
+    /// Decrypt a DEP server token (.p7m) with its private key and print it as JSON.
+    Token {
+        /// The private key whose public key was uploaded to Apple Business Manager (PEM or DER).
+        #[arg(long)]
+        key: PathBuf,
+        /// The .p7m file downloaded from Apple Business Manager.
+        token: PathBuf,
+        /// Print the secrets instead of masking them.
+        #[arg(long)]
+        show_secrets: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SimCommand {
+    /// The Apple DEP API simulator with its stand-in ABM portal.
+    Dep {
+        #[arg(long, default_value = "127.0.0.1:8444")]
+        listen: SocketAddr,
+        /// Devices of the MDM server it starts with.
+        #[arg(long, default_value_t = 500)]
+        devices: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Faults, e.g. `5xx=0.05,429=0.02,slow=200ms@0.1,reset=0.01,echo-cursor`.
+        #[arg(long, default_value = "")]
+        faults: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -107,32 +152,59 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             })
         }
-        Command::Sandbox { data, listen } => {
+        Command::Sandbox { data, listen, devices } => {
             crate::logging::init(log::LevelFilter::Info);
-            runtime()?.block_on(sandbox(data, listen))
+            runtime()?.block_on(sandbox(data, listen, devices))
         }
         Command::Admin { command } => admin(command),
+        Command::Inspect { command: InspectCommand::Token { key, token, show_secrets } } => {
+            let key_bytes =
+                std::fs::read(&key).with_context(|| format!("cannot read {}", key.display()))?;
+            let token_bytes = std::fs::read(&token)
+                .with_context(|| format!("cannot read {}", token.display()))?;
+            let key = crate::crypto::token_keypair::load_rsa_private_key(&key_bytes)
+                .with_context(|| format!("{}", key.display()))?;
+            let creds = crate::apple::server_token::decrypt(&token_bytes, &key)?;
+            let json = crate::apple::server_token::inspect_json(
+                &creds,
+                show_secrets,
+                Clock::system().now(),
+            );
+            println!("{}", serde_json::to_string_pretty(&json)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sim { command: SimCommand::Dep { listen, devices, seed, faults } } => {
+            crate::logging::init(log::LevelFilter::Info);
+            runtime()?.block_on(crate::sim::dep::run_standalone(listen, devices, seed, &faults))?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
-async fn sandbox(data: Option<PathBuf>, listen: SocketAddr) -> Result<ExitCode> {
+async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> Result<ExitCode> {
     let dir = match data {
         Some(d) => d,
         None => tempfile::Builder::new().prefix("adebox-sandbox-").tempdir()?.keep(),
     };
+    let sim = crate::daemon::sandbox::start_simulator().await?;
     let config = Config::for_sandbox(dir.clone(), listen);
-    let running = daemon::start(DaemonOptions::new(config, Mode::Sandbox)).await?;
-    let info = crate::daemon::sandbox::prepare(&running, &dir).await?;
+    let mut opts = DaemonOptions::new(config, Mode::Sandbox);
+    opts.apple = crate::daemon::sandbox::apple_side(&sim);
+    let running = daemon::start(opts).await?;
+    let info = crate::daemon::sandbox::prepare(&running, &dir, &sim, devices).await?;
     println!(
-        "\nadebox sandbox is running (simulated Apple services, no Apple account needed)\n  page:     {}/admin/\n  user:     {}\n  password: {}\n  API token and details: {}\n  CA certificate (trust it to avoid browser warnings): {}\n  data:     {}\nPress Ctrl-C to stop.\n",
+        "\nadebox sandbox is running (simulated Apple services, no Apple account needed)\n  page:     {}/admin/\n  user:     {}\n  password: {}\n  API token and details: {}\n  CA certificate (trust it to avoid browser warnings): {}\n  data:     {}\n  simulated Apple DEP service: {} (portal {})\nPress Ctrl-C to stop.\n",
         info.url,
         info.admin_user,
         info.admin_password,
         dir.join("sandbox.json").display(),
         info.ca_cert,
-        dir.display()
+        dir.display(),
+        info.simulator.dep_url,
+        info.simulator.portal_url
     );
     daemon::run_until_signal(running, None).await?;
+    sim.stop().await;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -25,6 +25,16 @@ pub enum Mode {
     Sandbox,
 }
 
+/// Where "Apple" is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppleSide {
+    /// Apple's production DEP service, trusted through the system's roots.
+    Production,
+    /// A simulator (sandbox and tests only): its DEP base URL, portal URL and CA, trusted
+    /// for outbound calls instead of the system's roots.
+    Simulator { base_url: String, portal_url: String, ca_pem: String },
+}
+
 #[derive(Clone, Debug)]
 pub struct DaemonOptions {
     pub config: Config,
@@ -35,6 +45,9 @@ pub struct DaemonOptions {
     pub admin: AdminOptions,
     /// HTTP worker threads; 0 = one per CPU.
     pub workers: usize,
+    pub apple: AppleSide,
+    /// Backoff for DEP calls (tests shorten it).
+    pub dep_retry: crate::depclient::RetryPolicy,
 }
 
 impl DaemonOptions {
@@ -46,6 +59,8 @@ impl DaemonOptions {
             clock: Clock::system(),
             admin: AdminOptions::default(),
             workers: 0,
+            apple: AppleSide::Production,
+            dep_retry: crate::depclient::RetryPolicy::default(),
         }
     }
 }
@@ -62,6 +77,8 @@ pub enum DaemonError {
     Listen(#[from] ListenError),
     #[error("startup task failed: {0}")]
     Task(String),
+    #[error("the outbound HTTP client cannot be built: {0}")]
+    Outbound(#[from] crate::outbound::OutboundError),
 }
 
 /// A started daemon.
@@ -69,9 +86,13 @@ pub struct Running {
     pub https_addrs: Vec<SocketAddr>,
     pub redirect_addr: Option<SocketAddr>,
     pub admin: Admin,
+    pub tokens: crate::tokens::Tokens,
+    pub devices: crate::devices::Devices,
+    pub sync: crate::sync::Sync,
     pub tls: Arc<TlsManager>,
     pub store: Store,
     pub mode: Mode,
+    pub apple: AppleSide,
     /// The one-time setup code printed at start while no admin exists.
     pub setup_code: Option<crate::crypto::Secret<String>>,
     config: Config,
@@ -95,6 +116,52 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
 
     let admin = Admin::new(store.clone(), clock.clone(), opts.admin.clone());
     let audit = AuditLog::new(store.clone());
+    let (dep_base, outbound, portal) = match &opts.apple {
+        AppleSide::Production => (
+            crate::tokens::APPLE_BASE_URL.to_string(),
+            crate::outbound::OutboundConfig::production(),
+            None,
+        ),
+        AppleSide::Simulator { base_url, portal_url, ca_pem } => (
+            base_url.clone(),
+            crate::outbound::OutboundConfig::trusting_only([ca_pem.clone()]),
+            Some(portal_url.clone()),
+        ),
+    };
+    let http_client = crate::outbound::client(&outbound)?;
+    let tokens = crate::tokens::Tokens::new(
+        store.clone(),
+        clock.clone(),
+        dep_base,
+        crate::depclient::account_check(http_client.clone(), clock.clone()),
+    );
+    let devices = crate::devices::Devices::new(store.clone());
+    tokens.set_delete_guard(Arc::new(|wtx, token| {
+        let n = crate::devices::count_for_token_in(wtx, token)?;
+        Ok(if n == 0 {
+            vec![]
+        } else {
+            vec![crate::tokens::Blocker {
+                kind: "devices".into(),
+                count: n,
+                message: format!(
+                    "{n} device{} still assigned to this MDM server in Apple Business Manager; release them or assign them to another MDM server there, then sync",
+                    if n == 1 { " is" } else { "s are" }
+                ),
+            }]
+        })
+    }));
+    let sync = crate::sync::Sync::new(
+        store.clone(),
+        clock.clone(),
+        tokens.clone(),
+        devices.clone(),
+        http_client.clone(),
+        opts.dep_retry.clone(),
+    );
+    if let AppleSide::Simulator { base_url, .. } = &opts.apple {
+        tokens.retarget_simulator(base_url).await.map_err(|e| DaemonError::Task(e.to_string()))?;
+    }
 
     let mut listeners = Vec::new();
     for addr in &config.https_listen {
@@ -110,6 +177,11 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
 
     let state = AppState {
         admin: admin.clone(),
+        tokens: tokens.clone(),
+        devices: devices.clone(),
+        sync: sync.clone(),
+        sandbox_portal: portal
+            .map(|p| crate::sim::dep::portal_client::PortalClient::new(p, http_client.clone())),
         audit: audit.clone(),
         tls: tls.clone(),
         clock: clock.clone(),
@@ -141,8 +213,10 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         spawn_task(
             "maintenance",
             stop_rx.clone(),
-            maintenance(admin.clone(), audit.clone(), clock.clone()),
+            maintenance(admin.clone(), audit.clone(), devices.clone(), sync.clone(), clock.clone()),
         ),
+        // Not wrapped in spawn_task: the supervisor stops its workers itself, between pages.
+        ("sync", tokio::spawn(sync.clone().supervise(stop_rx.clone()))),
         spawn_task(
             "control-socket",
             stop_rx.clone(),
@@ -173,9 +247,13 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         https_addrs,
         redirect_addr,
         admin,
+        tokens,
+        devices,
+        sync,
         tls,
         store,
         mode: opts.mode,
+        apple: opts.apple.clone(),
         setup_code,
         config,
         clock,
@@ -238,6 +316,19 @@ impl Running {
             }
         }
         let _ = std::fs::remove_file(self.config.data_dir.join(crate::control::SOCKET_NAME));
+        // Services are shared with worker threads that let go of them a moment after they
+        // stop; wait for that so the store file is really closed when shutdown returns.
+        drop((self.admin, self.tokens, self.devices, self.sync));
+        let deadline = std::time::Instant::now() + StdDuration::from_secs(5);
+        while self.store.handles() > 1 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(StdDuration::from_millis(10)).await;
+        }
+        if self.store.handles() > 1 {
+            log::warn!(
+                "the store is still in use by {} handles at shutdown",
+                self.store.handles() - 1
+            );
+        }
         drop(self.store);
         log::info!("adebox stopped");
     }
@@ -363,10 +454,28 @@ async fn tls_renewal(tls: Arc<TlsManager>, audit: AuditLog, clock: Clock) {
 const AUDIT_RETENTION: time::Duration = time::Duration::days(2 * 365);
 
 /// Hourly housekeeping that keeps the store bounded.
-async fn maintenance(admin: Admin, audit: AuditLog, clock: Clock) {
+async fn maintenance(
+    admin: Admin,
+    audit: AuditLog,
+    devices: crate::devices::Devices,
+    sync: crate::sync::Sync,
+    clock: Clock,
+) {
     let mut tick = tokio::time::interval(StdDuration::from_secs(3600));
     loop {
         tick.tick().await;
+        let retention = sync
+            .settings()
+            .await
+            .map(|s| s.retention_days)
+            .unwrap_or(crate::devices::DEFAULT_RETENTION_DAYS);
+        match devices.purge_removed(clock.now(), retention).await {
+            Ok(0) => {}
+            Ok(n) => {
+                log::info!(devices = n; "deleted devices removed from Apple more than {retention} days ago")
+            }
+            Err(e) => log::error!("device retention failed: {e}"),
+        }
         if let Err(e) = admin.prune_sessions().await {
             log::error!("pruning expired sessions failed: {e}");
         }

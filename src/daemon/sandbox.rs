@@ -1,14 +1,28 @@
-//! Sandbox wiring: an admin with a generated password and an API token, written to
-//! `<data>/sandbox.json` (0600) so scripts can drive the sandbox. Later steps add the Apple
-//! simulators and demo data, always through the product's real paths.
+//! Sandbox wiring: the simulated Apple DEP service with its stand-in ABM portal, an admin
+//! with a generated password and an API token, and a demo MDM server with devices — all set
+//! up through the product's real paths (a pending key, a `.p7m` token from the simulated ABM,
+//! the token check with Apple, the sync worker). `<data>/sandbox.json` (0600) lets scripts
+//! drive it.
+//!
+//! The simulated Apple side lives in memory. It is seeded, so a sandbox restarted on the
+//! same data directory gets the same demo server back (same identity, same token, same demo
+//! devices); changes made on the simulated side in an earlier run are gone.
 
-use super::Running;
+use super::{AppleSide, Running};
 use crate::audit::Actor;
 use crate::crypto::Secret;
+use crate::sim::dep::portal_client::PortalClient;
+use crate::sim::dep::{RunningSimDep, SimDep, SimDepConfig};
 use serde::Serialize;
 use std::path::Path;
 
 pub const ADMIN_USER: &str = "admin";
+pub const DEMO_SERVER: &str = "Sandbox MDM server";
+pub const DEMO_APPLE_ID: &str = "sandbox-admin@example.org";
+/// Devices the demo server starts with unless `--devices` says otherwise.
+pub const DEFAULT_DEVICES: usize = 300;
+/// The simulated Apple side's seed: fixed, so restarts recreate the same demo world.
+const SEED: u64 = 20261124;
 
 /// What `sandbox.json` holds.
 #[derive(Debug, Serialize)]
@@ -19,14 +33,52 @@ pub struct SandboxInfo {
     pub api_token: String,
     /// Path of the appliance CA certificate (PEM).
     pub ca_cert: String,
+    pub simulator: SimulatorInfo,
 }
 
-/// Sets the sandbox admin's password (fresh at every start), creates an API token, and
-/// writes `sandbox.json`.
-pub async fn prepare(running: &Running, dir: &Path) -> anyhow::Result<SandboxInfo> {
+#[derive(Debug, Serialize)]
+pub struct SimulatorInfo {
+    /// The simulated DEP service (what tokens talk to).
+    pub dep_url: String,
+    /// The stand-in Apple Business Manager portal.
+    pub portal_url: String,
+    /// Path of the simulator's CA certificate (PEM).
+    pub ca_cert: String,
+}
+
+/// Starts the simulated Apple DEP service on a free loopback port.
+pub async fn start_simulator() -> anyhow::Result<RunningSimDep> {
+    Ok(SimDep::start(SimDepConfig { seed: SEED, ..SimDepConfig::default() }).await?)
+}
+
+/// How the daemon reaches a running simulator.
+pub fn apple_side(sim: &RunningSimDep) -> AppleSide {
+    AppleSide::Simulator {
+        base_url: sim.base_url().to_string(),
+        portal_url: sim.portal_url(),
+        ca_pem: sim.ca_pem().to_string(),
+    }
+}
+
+/// Sets the sandbox admin's password (fresh at every start), creates an API token, sets up
+/// the demo server on the simulated Apple side, and writes `sandbox.json`.
+pub async fn prepare(
+    running: &Running,
+    dir: &Path,
+    sim: &RunningSimDep,
+    demo_devices: usize,
+) -> anyhow::Result<SandboxInfo> {
     let password = crate::crypto::random_token::<12>();
     running.admin.set_password_cli(ADMIN_USER, Secret::new(password.clone())).await?;
     let token = running.admin.create_api_token(Actor::System, "sandbox").await?;
+    let http = crate::outbound::client(&crate::outbound::OutboundConfig::trusting_only([sim
+        .ca_pem()
+        .to_string()]))?;
+    let portal = PortalClient::new(sim.portal_url(), http);
+    demo_world(running, sim, &portal, demo_devices).await?;
+
+    let sim_ca = dir.join("simulator-ca.pem");
+    std::fs::write(&sim_ca, sim.ca_pem())?;
     let url =
         format!("https://localhost:{}", running.https_addrs.first().map_or(8443, |a| a.port()));
     let info = SandboxInfo {
@@ -35,10 +87,60 @@ pub async fn prepare(running: &Running, dir: &Path) -> anyhow::Result<SandboxInf
         admin_password: password,
         api_token: token.token.expose().clone(),
         ca_cert: dir.join("tls").join("ca.pem").display().to_string(),
+        simulator: SimulatorInfo {
+            dep_url: sim.base_url().to_string(),
+            portal_url: sim.portal_url(),
+            ca_cert: sim_ca.display().to_string(),
+        },
     };
-    let json = serde_json::to_vec_pretty(&info)?;
-    write_private(&dir.join("sandbox.json"), &json)?;
+    write_private(&dir.join("sandbox.json"), &serde_json::to_vec_pretty(&info)?)?;
     Ok(info)
+}
+
+/// The demo MDM server and its devices. First start: made through the real add-token path.
+/// Later starts: the seeded simulator recreates the same server, token and devices, and the
+/// token already stored works again.
+async fn demo_world(
+    running: &Running,
+    sim: &RunningSimDep,
+    portal: &PortalClient,
+    devices: usize,
+) -> anyhow::Result<()> {
+    let existing = running.tokens.list().await?;
+    if let Some(first) = existing.iter().find(|t| t.server_name == DEMO_SERVER) {
+        // A restart: the seeded simulator makes the same server and devices again, and takes
+        // back the token adebox stored (its access token embeds the time it was issued).
+        let (_, creds) = running.tokens.credentials(&first.id).await?;
+        let now = sim.now();
+        let uuid = sim.with_world(|w| -> anyhow::Result<String> {
+            let id = w.add_server(DEMO_SERVER, None, now);
+            if devices > 0 {
+                w.add_devices(Some(id), devices, &[], now)?;
+            }
+            w.adopt_token(id, &creds);
+            Ok(w.server(id).map(|s| s.uuid.clone()).unwrap_or_default())
+        })?;
+        if !uuid.eq_ignore_ascii_case(&first.server_uuid) {
+            log::warn!(
+                "the simulated Apple side could not recreate the earlier demo server; add a token again on the Sandbox page"
+            );
+        }
+        return Ok(());
+    }
+    if !existing.is_empty() {
+        return Ok(());
+    }
+    let key = running.tokens.create_pending_key(Actor::System, None).await?;
+    let cert = running.tokens.pending_key_certificate(&key.id).await?;
+    let issued = portal.create_server(DEMO_SERVER, &cert).await?;
+    let uuid = issued["server_uuid"].as_str().unwrap_or_default().to_string();
+    if devices > 0 {
+        portal.add_devices(&uuid, devices).await?;
+    }
+    let p7m = issued["token_p7m"].as_str().unwrap_or_default().to_string();
+    // The token is added last so its first sync (started by the token event) finds the devices.
+    running.tokens.add(Actor::System, &key.id, p7m.as_bytes(), DEMO_APPLE_ID).await?;
+    Ok(())
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

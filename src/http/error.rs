@@ -20,9 +20,26 @@ pub struct ApiError {
     /// The input field at fault, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// Seconds until the request may be retried (lockouts, budgets).
+    /// Details some errors carry (boxed: errors travel through every handler's `Result`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<Box<ErrorExtra>>,
+}
+
+/// Details that only some errors have.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct ErrorExtra {
+    /// Seconds until the request may be retried (lockouts).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_s: Option<i64>,
+    /// When the refused action will be allowed (the sync budget).
+    #[serde(skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    pub next_allowed_at: Option<time::OffsetDateTime>,
+    /// Apple's error code, when Apple refused something.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// What keeps a token from being deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blockers: Option<Vec<crate::tokens::Blocker>>,
 }
 
 impl ApiError {
@@ -32,8 +49,12 @@ impl ApiError {
             error: code.to_string(),
             message: message.into(),
             field: None,
-            retry_after_s: None,
+            extra: None,
         }
+    }
+
+    fn extra_mut(&mut self) -> &mut ErrorExtra {
+        self.extra.get_or_insert_with(Default::default)
     }
 
     pub fn field(mut self, field: &str) -> ApiError {
@@ -81,8 +102,14 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut resp = HttpResponse::build(self.status_code());
-        if let Some(s) = self.retry_after_s {
+        let extra = self.extra.as_deref();
+        if let Some(s) = extra.and_then(|e| e.retry_after_s) {
             resp.insert_header(("Retry-After", s.to_string()));
+        }
+        if let Some(at) = extra.and_then(|e| e.next_allowed_at) {
+            #[allow(clippy::disallowed_methods)] // a header hint, not a decision
+            let secs = (at - time::OffsetDateTime::now_utc()).whole_seconds().max(1);
+            resp.insert_header(("Retry-After", secs.to_string()));
         }
         resp.insert_header(("Cache-Control", "no-store")).json(self)
     }
@@ -103,7 +130,7 @@ impl From<AdminError> for ApiError {
             }
             AdminError::LockedOut { retry_after } => {
                 let mut err = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "locked_out", msg);
-                err.retry_after_s = Some(retry_after.whole_seconds().max(1));
+                err.extra_mut().retry_after_s = Some(retry_after.whole_seconds().max(1));
                 err
             }
             AdminError::BadSetupCode => {
@@ -174,4 +201,57 @@ pub fn path_error(
     _req: &actix_web::HttpRequest,
 ) -> actix_web::Error {
     ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("bad path: {err}")).into()
+}
+
+impl From<crate::tokens::TokenError> for ApiError {
+    fn from(e: crate::tokens::TokenError) -> Self {
+        use crate::tokens::TokenError as T;
+        let msg = e.to_string();
+        match e {
+            T::NotFound(what) => ApiError::not_found(&what),
+            T::Validation { field, message } => ApiError::validation(field, message),
+            T::Refused { code, message } => {
+                let mut err = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "apple_refused",
+                    format!("Apple refused this token: {message}"),
+                )
+                .field("token");
+                err.extra_mut().code = code;
+                err
+            }
+            T::AppleUnreachable(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "apple_unreachable", msg)
+            }
+            T::ForeignServer { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "foreign_server", msg).field("token")
+            }
+            T::AlreadyAdded { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "already_added", msg).field("token")
+            }
+            T::InUse(blockers) => {
+                let mut err = ApiError::new(StatusCode::CONFLICT, "token_in_use", msg);
+                err.extra_mut().blockers = Some(blockers);
+                err
+            }
+            T::Store(s) => ApiError::internal(&s),
+        }
+    }
+}
+
+impl From<crate::sync::SyncError> for ApiError {
+    fn from(e: crate::sync::SyncError) -> Self {
+        use crate::sync::SyncError as S;
+        let msg = e.to_string();
+        match e {
+            S::UnknownToken(what) => ApiError::not_found(&what),
+            S::TooSoon { next_allowed_at, .. } => {
+                let mut err = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "sync_budget", msg);
+                err.extra_mut().next_allowed_at = Some(next_allowed_at);
+                err
+            }
+            S::Validation { field, message } => ApiError::validation(field, message),
+            S::Store(s) => ApiError::internal(&s),
+        }
+    }
 }

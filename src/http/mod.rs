@@ -28,6 +28,11 @@ use utoipa_actix_web::AppExt;
 /// Service handles the handlers use.
 pub struct AppState {
     pub admin: Admin,
+    pub tokens: crate::tokens::Tokens,
+    pub devices: crate::devices::Devices,
+    pub sync: crate::sync::Sync,
+    /// The simulated Apple side's portal, in sandbox mode.
+    pub sandbox_portal: Option<crate::sim::dep::portal_client::PortalClient>,
     pub audit: AuditLog,
     pub tls: Arc<TlsManager>,
     pub clock: Clock,
@@ -99,7 +104,9 @@ pub fn serve_https(
             .default_service(web::to(not_found))
     })
     .workers(workers)
-    .shutdown_timeout(10)
+    // In-flight requests get 5 s; idle keep-alive connections (a browser left open) would
+    // otherwise hold the whole timeout, and the daemon must be down within 10 s.
+    .shutdown_timeout(5)
     .client_request_timeout(std::time::Duration::from_secs(30))
     .on_connect(device::on_connect);
     for l in listeners {

@@ -128,6 +128,12 @@ impl Store {
         &self.path
     }
 
+    /// How many handles share the database (shutdown waits for the others to go, so the
+    /// file is closed — and unlocked — when it returns).
+    pub fn handles(&self) -> usize {
+        Arc::strong_count(&self.db)
+    }
+
     /// Runs `f` in a read transaction (a consistent snapshot) on the blocking pool.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where

@@ -386,3 +386,30 @@ impl Tokens {
         Ok(out)
     }
 }
+
+impl Tokens {
+    /// Sandbox restarts: points every token that talks to a simulator at the simulator now
+    /// running (its port changes at every start). Never touches tokens of Apple's service.
+    pub async fn retarget_simulator(&self, base_url: &str) -> Result<u64, TokenError> {
+        let base = base_url.to_string();
+        self.inner
+            .store
+            .write(move |wtx| {
+                let mut t = wtx.open_table(TOKENS)?;
+                let mut changed = Vec::new();
+                for row in t.iter()? {
+                    let (_, v) = row?;
+                    let mut r: TokenRecord = store::decode("tokens.by_id", v.value())?;
+                    if r.base_url != super::APPLE_BASE_URL && r.base_url != base {
+                        r.base_url = base.clone();
+                        changed.push(r);
+                    }
+                }
+                for r in &changed {
+                    store::put(&mut t, r.id.as_bytes(), r)?;
+                }
+                Ok(changed.len() as u64)
+            })
+            .await
+    }
+}

@@ -205,3 +205,33 @@ fn backup_and_set_password_from_the_command_line() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn inspect_token_decrypts_the_real_fixture_and_refuses_a_wrong_key() {
+    let (Some(key), Some(token), Some(example)) = (
+        adebox::fixtures::path("dep-token/apple-mdm-client-tests-1.pem"),
+        adebox::fixtures::path("dep-token/apple-mdm-client-tests-1-server-token.p7m"),
+        adebox::fixtures::path("dep-token/apple-example-server-token.p7m"),
+    ) else {
+        return;
+    };
+    let out = adebox().args(["inspect", "token", "--key"]).arg(&key).arg(&token).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["access_token_expiry"], "2026-01-17T11:02:21Z");
+    assert!(json["consumer_secret"].as_str().unwrap().ends_with("(masked)"));
+    let shown = adebox()
+        .args(["inspect", "token", "--show-secrets", "--key"])
+        .arg(&key)
+        .arg(&token)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(json["consumer_secret"], "CS_810bb5ab05e53becb3bfbe40b3608a0c9039c457");
+    let err =
+        run_fail(&["inspect", "token", "--key", key.to_str().unwrap(), example.to_str().unwrap()]);
+    assert!(err.contains("different public key"), "{err}");
+    let err =
+        run_fail(&["inspect", "token", "--key", key.to_str().unwrap(), key.to_str().unwrap()]);
+    assert!(err.contains("private key"), "{err}");
+}

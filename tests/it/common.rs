@@ -12,6 +12,8 @@ pub struct TestDaemon {
     pub running: Option<Running>,
     pub dir: tempfile::TempDir,
     pub base: String,
+    /// The simulated Apple side, for daemons started with one.
+    pub sim: Option<adebox::sim::dep::RunningSimDep>,
 }
 
 impl TestDaemon {
@@ -22,7 +24,55 @@ impl TestDaemon {
     pub async fn start_in(dir: tempfile::TempDir, mode: Mode) -> TestDaemon {
         let running = daemon::start(options(dir.path(), mode)).await.expect("daemon starts");
         let port = running.https_addrs[0].port();
-        TestDaemon { running: Some(running), dir, base: format!("https://localhost:{port}") }
+        TestDaemon {
+            running: Some(running),
+            dir,
+            base: format!("https://localhost:{port}"),
+            sim: None,
+        }
+    }
+
+    /// A sandbox-mode daemon talking to a fresh simulated Apple side (no demo data: tests
+    /// make what they need through the portal).
+    pub async fn with_simulator() -> TestDaemon {
+        let sim = adebox::daemon::sandbox::start_simulator().await.expect("simulator starts");
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = options(dir.path(), Mode::Sandbox);
+        opts.apple = adebox::daemon::sandbox::apple_side(&sim);
+        opts.dep_retry = adebox::depclient::RetryPolicy {
+            base_delay: std::time::Duration::from_millis(5),
+            max_delay: std::time::Duration::from_millis(50),
+            ..Default::default()
+        };
+        let running = daemon::start(opts).await.expect("daemon starts");
+        let port = running.https_addrs[0].port();
+        TestDaemon {
+            running: Some(running),
+            dir,
+            base: format!("https://localhost:{port}"),
+            sim: Some(sim),
+        }
+    }
+
+    pub fn sim(&self) -> &adebox::sim::dep::RunningSimDep {
+        self.sim.as_ref().expect("started with_simulator()")
+    }
+
+    /// A client trusting the simulator's CA (to act as the admin at the simulated ABM).
+    pub fn sim_client(&self) -> Client {
+        client_trusting(self.sim().ca_pem().as_bytes())
+    }
+
+    /// Signs in the sandbox way: sets a password for `admin` and logs in.
+    pub async fn sandbox_admin(&self) -> Page {
+        self.running()
+            .admin
+            .set_password_cli("admin", adebox::crypto::Secret::new(PASSWORD.into()))
+            .await
+            .unwrap();
+        let (status, body, page) = self.login("admin", PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        page
     }
 
     pub fn running(&self) -> &Running {

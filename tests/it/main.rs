@@ -7,3 +7,4 @@ mod admin_api;
 mod binary;
 mod lifecycle;
 mod tls_api;
+mod tokens_api;

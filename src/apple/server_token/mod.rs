@@ -107,7 +107,7 @@ pub fn unframe(file: &[u8]) -> Result<Vec<u8>, ServerTokenError> {
     if text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----") {
         return Err(ServerTokenError::NotAToken("this is a private key".into()));
     }
-    let body = match split_headers(text) {
+    let (body, framed) = match split_headers(text) {
         Some((headers, body)) => {
             let ctype = header(headers, "content-type").unwrap_or_default().to_ascii_lowercase();
             if !(ctype.contains("application/pkcs7-mime")
@@ -118,19 +118,28 @@ pub fn unframe(file: &[u8]) -> Result<Vec<u8>, ServerTokenError> {
                     ctype.trim()
                 )));
             }
-            body
+            (body, true)
         }
-        None => text,
+        None => (text, false),
+    };
+    // Without S/MIME headers nothing says this was meant to be a token: a failure below then
+    // means "not a token" rather than "a damaged token".
+    let damaged = |what: &str| {
+        if framed {
+            ServerTokenError::Damaged(what.into())
+        } else {
+            ServerTokenError::NotAToken(what.into())
+        }
     };
     let compact: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     if compact.is_empty() {
-        return Err(ServerTokenError::Damaged("the body is empty".into()));
+        return Err(damaged("the body is empty"));
     }
     if !compact.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=') {
         return Err(ServerTokenError::NotAToken("its body is not base64".into()));
     }
     let der = Base64::decode_vec(&compact)
-        .map_err(|_| ServerTokenError::Damaged("the base64 is truncated or corrupted".into()))?;
+        .map_err(|_| damaged("the base64 is truncated or corrupted"))?;
     if der.first() != Some(&0x30) {
         return Err(ServerTokenError::NotAToken("its content is not CMS".into()));
     }

@@ -6,8 +6,12 @@
 
 mod admin;
 mod audit;
+mod devices;
+mod sandbox;
 mod settings;
 mod status;
+mod sync;
+mod tokens;
 
 use super::error;
 use actix_web::web;
@@ -26,6 +30,10 @@ pub const JSON_LIMIT: usize = 256 * 1024;
         (name = "status", description = "Health of the appliance"),
         (name = "audit", description = "The audit log"),
         (name = "settings", description = "Certificates and settings"),
+        (name = "tokens", description = "Apple server tokens"),
+        (name = "sync", description = "Device sync with Apple"),
+        (name = "devices", description = "The device inventory"),
+        (name = "sandbox", description = "The simulated Apple side (sandbox mode only)"),
     )
 )]
 struct ApiDoc;
@@ -36,6 +44,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(status::configure)
         .configure(audit::configure)
         .configure(settings::configure)
+        .configure(tokens::configure)
+        .configure(sync::configure)
+        .configure(devices::configure)
+        .configure(sandbox::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }
 

@@ -48,20 +48,44 @@ async fn status(
     _auth: Authenticated,
 ) -> Result<web::Json<Status>, ApiError> {
     let now = state.clock.now();
+    let devices = state.devices.counts().await?;
+    let tokens = state.tokens.list().await?;
     let counts = Counts {
         admins: state.admin.list_users().await?.len() as u64,
         api_tokens: state.admin.count_active_api_tokens().await?,
         audit_entries: state.audit.count().await?,
-        tokens: 0,
-        devices: 0,
+        tokens: tokens.len() as u64,
+        devices: devices.by_token.values().sum(),
     };
+    let mut banners = banners(&state, now);
+    for (level, code, message, link) in state.tokens.banners().await? {
+        banners.push(Banner { level, code, message, link: Some(link) });
+    }
+    for t in &tokens {
+        let Ok(s) = state.sync.status(&t.id, false).await else { continue };
+        if let Some(run) = &s.last_run
+            && run.outcome == crate::sync::RunOutcome::Failed
+            && s.consecutive_failures >= 2
+            && t.state != crate::tokens::ExpiryState::Broken
+        {
+            banners.push(Banner {
+                level: "warning".into(),
+                code: "sync_failing".into(),
+                message: format!(
+                    "Sync of \"{}\" has failed {} times in a row: {}",
+                    t.server_name, s.consecutive_failures, run.message
+                ),
+                link: Some(format!("/admin/tokens/{}", t.id)),
+            });
+        }
+    }
     Ok(web::Json(Status {
         version: crate::version().to_string(),
         started_at: state.started_at,
         uptime_s: (now - state.started_at).whole_seconds(),
         sandbox: state.sandbox,
         counts,
-        banners: banners(&state, now),
+        banners,
     }))
 }
 

@@ -1,0 +1,187 @@
+//! `/api/v1/devices/…`: the inventory list, CSV export, one device, counts.
+
+use crate::devices::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, Lifecycle, SortKey};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::Authenticated;
+use actix_web::{HttpResponse, get, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Largest page of the list.
+const MAX_LIMIT: usize = 500;
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct DeviceQuery {
+    /// Exact serial number.
+    pub serial: Option<String>,
+    /// Serial numbers starting with this.
+    pub serial_prefix: Option<String>,
+    /// Model contains this.
+    pub model: Option<String>,
+    pub family: Option<String>,
+    pub os: Option<String>,
+    pub token: Option<String>,
+    /// Apple profile UUID.
+    pub profile: Option<String>,
+    /// `not_contacted`, `profile_assigned`, `profile_pushed`, `enrolled`, `removed`.
+    pub lifecycle: Option<String>,
+    pub include_removed: Option<bool>,
+    #[param(value_type = Option<String>)]
+    pub sort: Option<SortKey>,
+    /// `asc` (default) or `desc`.
+    pub order: Option<String>,
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+impl DeviceQuery {
+    fn filter(&self) -> Result<DeviceFilter, ApiError> {
+        let clean =
+            |v: &Option<String>| v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let lifecycle = match clean(&self.lifecycle) {
+            None => None,
+            Some(l) => Some(Lifecycle::parse(&l).ok_or_else(|| {
+                ApiError::validation(
+                    "lifecycle",
+                    "use not_contacted, profile_assigned, profile_pushed, enrolled or removed",
+                )
+            })?),
+        };
+        Ok(DeviceFilter {
+            serial: clean(&self.serial),
+            serial_prefix: clean(&self.serial_prefix),
+            model: clean(&self.model),
+            family: clean(&self.family),
+            os: clean(&self.os),
+            token: clean(&self.token),
+            profile: clean(&self.profile),
+            lifecycle,
+            include_removed: self.include_removed.unwrap_or(false),
+        })
+    }
+
+    fn descending(&self) -> Result<bool, ApiError> {
+        match self.order.as_deref() {
+            None | Some("") | Some("asc") => Ok(false),
+            Some("desc") => Ok(true),
+            Some(_) => Err(ApiError::validation("order", "use asc or desc")),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeviceList {
+    pub items: Vec<DeviceSummary>,
+    pub total: u64,
+}
+
+/// The inventory: filtered, sorted, one page.
+#[utoipa::path(tag = "devices", params(DeviceQuery), responses((status = OK, body = DeviceList), (status = 422, body = ApiError)))]
+#[get("/devices")]
+async fn list(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    q: web::Query<DeviceQuery>,
+) -> Result<web::Json<DeviceList>, ApiError> {
+    let filter = q.filter()?;
+    let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
+    let (items, total) = state
+        .devices
+        .list(filter, q.sort.unwrap_or_default(), q.descending()?, limit, q.offset.unwrap_or(0))
+        .await?;
+    Ok(web::Json(DeviceList { items, total }))
+}
+
+/// Every device matching the filter, as CSV.
+#[utoipa::path(tag = "devices", params(DeviceQuery), responses((status = OK, content_type = "text/csv", body = String)))]
+#[get("/devices/export.csv")]
+async fn export(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    q: web::Query<DeviceQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = q.filter()?;
+    let (items, _) = state
+        .devices
+        .list(filter, q.sort.unwrap_or_default(), q.descending()?, usize::MAX, 0)
+        .await?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "serial",
+        "model",
+        "description",
+        "color",
+        "family",
+        "os",
+        "token",
+        "profile_uuid",
+        "profile_status",
+        "lifecycle",
+        "assigned_at",
+        "first_seen",
+        "updated_at",
+        "removed_at",
+        "removed_reason",
+    ];
+    w.write_record(header).map_err(|e| ApiError::internal(&e))?;
+    let t = |v: Option<time::OffsetDateTime>| {
+        v.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .unwrap_or_default()
+    };
+    for d in items {
+        w.write_record([
+            d.serial.as_str(),
+            d.model.as_deref().unwrap_or(""),
+            d.description.as_deref().unwrap_or(""),
+            d.color.as_deref().unwrap_or(""),
+            d.family.as_deref().unwrap_or(""),
+            d.os.as_deref().unwrap_or(""),
+            d.token.as_str(),
+            d.profile_uuid.as_deref().unwrap_or(""),
+            d.profile_status.as_deref().unwrap_or(""),
+            d.lifecycle_words.as_str(),
+            &t(d.assigned_at),
+            &t(Some(d.first_seen)),
+            &t(Some(d.updated_at)),
+            &t(d.removed.as_ref().map(|r| r.at)),
+            d.removed.as_ref().map(|r| r.reason.words()).unwrap_or(""),
+        ])
+        .map_err(|e| ApiError::internal(&e))?;
+    }
+    let body = w.into_inner().map_err(|e| ApiError::internal(&e))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"adebox-devices.csv\""))
+        .body(body))
+}
+
+/// Devices per lifecycle state and per token.
+#[utoipa::path(tag = "devices", responses((status = OK, body = DeviceCounts)))]
+#[get("/devices/counts")]
+async fn counts(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+) -> Result<web::Json<DeviceCounts>, ApiError> {
+    Ok(web::Json(state.devices.counts().await?))
+}
+
+/// One device: every field Apple gave and its timeline.
+#[utoipa::path(tag = "devices", params(("serial" = String, Path)), responses((status = OK, body = DeviceDetail), (status = 404, body = ApiError)))]
+#[get("/devices/{serial}")]
+async fn one(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    serial: web::Path<String>,
+) -> Result<web::Json<DeviceDetail>, ApiError> {
+    state
+        .devices
+        .get(&serial)
+        .await?
+        .map(web::Json)
+        .ok_or_else(|| ApiError::not_found(&format!("device {serial}")))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list).service(export).service(counts).service(one);
+}

@@ -1,0 +1,181 @@
+//! `/api/v1/sandbox/…`: drive the simulated Apple side from the page (sandbox mode only).
+//! Everything goes to the simulator's stand-in ABM portal over HTTPS, as a script would.
+
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::Authenticated;
+use crate::sim::dep::portal_client::{PortalClient, PortalClientError};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+fn portal(state: &AppState) -> Result<&PortalClient, ApiError> {
+    state.sandbox_portal.as_ref().ok_or_else(|| {
+        ApiError::not_found("the sandbox (this appliance is not running in sandbox mode)")
+    })
+}
+
+fn portal_error(e: PortalClientError) -> ApiError {
+    match e.status {
+        400 | 404 => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", e.message),
+        _ => ApiError::new(StatusCode::BAD_GATEWAY, "simulator", e.message),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateServer {
+    /// The pending key to make the token for.
+    pub key_id: String,
+    pub server_name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RenewAtPortal {
+    /// A pending key, or…
+    pub key_id: Option<String>,
+    /// …a token whose current key to use.
+    pub token_id: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AddDevices {
+    pub server_uuid: String,
+    pub count: usize,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MoveDevices {
+    pub serials: Vec<String>,
+    pub server_uuid: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReleaseDevices {
+    pub serials: Vec<String>,
+}
+
+/// The simulated Apple side: its MDM servers and device counts.
+#[utoipa::path(tag = "sandbox", responses((status = OK, body = Object), (status = 404, body = ApiError)))]
+#[get("/sandbox")]
+async fn overview(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+) -> Result<web::Json<Value>, ApiError> {
+    let p = portal(&state)?;
+    let truth = p.truth().await.map_err(portal_error)?;
+    let servers: Vec<Value> = truth["servers"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    json!({
+                        "server_uuid": s["server_uuid"],
+                        "server_name": s["server_name"],
+                        "devices": s["devices"].as_array().map(|d| d.len()).unwrap_or(0),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let unassigned = truth["unassigned"].as_array().map(|a| a.len()).unwrap_or(0);
+    Ok(web::Json(json!({"servers": servers, "unassigned": unassigned})))
+}
+
+/// The simulated ABM makes an MDM server for a pending key and hands back its token.
+#[utoipa::path(tag = "sandbox", request_body = CreateServer, responses((status = CREATED, body = Object)))]
+#[post("/sandbox/abm/servers")]
+async fn create_server(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    body: web::Json<CreateServer>,
+) -> Result<HttpResponse, ApiError> {
+    let p = portal(&state)?;
+    let cert = state.tokens.pending_key_certificate(&body.key_id).await?;
+    let issued = p.create_server(body.server_name.trim(), &cert).await.map_err(portal_error)?;
+    Ok(HttpResponse::Created().json(issued))
+}
+
+/// The simulated ABM renews a server's token (the old one then stops working).
+#[utoipa::path(tag = "sandbox", params(("uuid" = String, Path)), request_body = RenewAtPortal, responses((status = OK, body = Object)))]
+#[post("/sandbox/abm/servers/{uuid}/token")]
+async fn renew(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    uuid: web::Path<String>,
+    body: web::Json<RenewAtPortal>,
+) -> Result<HttpResponse, ApiError> {
+    let p = portal(&state)?;
+    let cert = match (&body.key_id, &body.token_id) {
+        (Some(k), _) if !k.is_empty() => state.tokens.pending_key_certificate(k).await?,
+        (_, Some(t)) if !t.is_empty() => state.tokens.token_certificate(t).await?,
+        _ => {
+            return Err(ApiError::validation(
+                "key_id",
+                "give the pending key (key_id) or the token (token_id) whose key to use",
+            ));
+        }
+    };
+    Ok(HttpResponse::Ok().json(p.renew(&uuid, &cert).await.map_err(portal_error)?))
+}
+
+/// Adds generated devices to a simulated MDM server.
+#[utoipa::path(tag = "sandbox", request_body = AddDevices, responses((status = OK, body = Object)))]
+#[post("/sandbox/devices")]
+async fn add_devices(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    body: web::Json<AddDevices>,
+) -> Result<web::Json<Value>, ApiError> {
+    if !(1..=5000).contains(&body.count) {
+        return Err(ApiError::validation("count", "add 1 to 5,000 devices at a time"));
+    }
+    let v =
+        portal(&state)?.add_devices(&body.server_uuid, body.count).await.map_err(portal_error)?;
+    Ok(web::Json(json!({"serials": v["added"]})))
+}
+
+/// Moves devices to another simulated MDM server.
+#[utoipa::path(tag = "sandbox", request_body = MoveDevices, responses((status = OK, body = Object)))]
+#[post("/sandbox/devices/move")]
+async fn move_devices(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    body: web::Json<MoveDevices>,
+) -> Result<web::Json<Value>, ApiError> {
+    let serials = clean(&body.serials)?;
+    Ok(web::Json(
+        portal(&state)?.move_devices(&serials, &body.server_uuid).await.map_err(portal_error)?,
+    ))
+}
+
+/// Releases devices from the simulated organisation.
+#[utoipa::path(tag = "sandbox", request_body = ReleaseDevices, responses((status = OK, body = Object)))]
+#[post("/sandbox/devices/release")]
+async fn release(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    body: web::Json<ReleaseDevices>,
+) -> Result<web::Json<Value>, ApiError> {
+    let serials = clean(&body.serials)?;
+    Ok(web::Json(portal(&state)?.release_devices(&serials).await.map_err(portal_error)?))
+}
+
+fn clean(serials: &[String]) -> Result<Vec<String>, ApiError> {
+    let out: Vec<String> =
+        serials.iter().map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty()).collect();
+    if out.is_empty() || out.len() > 5000 {
+        return Err(ApiError::validation("serials", "give 1 to 5,000 serial numbers"));
+    }
+    Ok(out)
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(overview)
+        .service(create_server)
+        .service(renew)
+        .service(add_devices)
+        .service(move_devices)
+        .service(release);
+}
