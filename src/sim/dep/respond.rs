@@ -29,6 +29,9 @@ pub enum ErrorStyle {
     JsonQuoted,
 }
 
+/// What a route returns: `Err` is a refusal (an error body), so routes can use `?`.
+pub type Answer = Result<Reply, Reply>;
+
 /// A route's answer before the gate writes it.
 #[derive(Debug)]
 pub struct Reply {
@@ -105,21 +108,21 @@ pub fn protocol_version(req: &HttpRequest) -> u32 {
 pub async fn serve_open(
     shared: &Shared,
     req: &HttpRequest,
-    f: impl FnOnce(&Ctx) -> Reply,
+    f: impl FnOnce(&Ctx) -> Answer,
 ) -> HttpResponse {
     let reset = match pre_checks(shared, req).await {
         Ok(reset) => reset,
         Err(reply) => return write(shared, reply, None, false),
     };
     let ctx = Ctx { server: 0, protocol: protocol_version(req), now: shared.now() };
-    write(shared, f(&ctx), None, reset)
+    write(shared, f(&ctx).unwrap_or_else(|refusal| refusal), None, reset)
 }
 
 /// Gate for every API route: needs a live session of a token that is still valid.
 pub async fn serve_session(
     shared: &Shared,
     req: &HttpRequest,
-    f: impl FnOnce(&Ctx) -> Reply,
+    f: impl FnOnce(&Ctx) -> Answer,
 ) -> HttpResponse {
     let reset = match pre_checks(shared, req).await {
         Ok(reset) => reset,
@@ -131,7 +134,12 @@ pub async fn serve_session(
     let Some(SessionUse { server, access_token, rotated }) =
         lock(&shared.sessions).use_session(token, now_ms)
     else {
-        return write(shared, Reply::code(StatusCode::UNAUTHORIZED, "UNAUTHORIZED"), None, false);
+        let reply = if shared.behaviour.load().unknown_session_forbidden {
+            Reply::error(crate::apple::dep::DepErrorCode::Forbidden)
+        } else {
+            Reply::code(StatusCode::UNAUTHORIZED, "UNAUTHORIZED")
+        };
+        return write(shared, reply, None, false);
     };
     let faults = shared.faults.load();
     let retired =
@@ -149,7 +157,7 @@ pub async fn serve_session(
         return write(shared, Reply::code(StatusCode::FORBIDDEN, code), None, false);
     }
     let ctx = Ctx { server, protocol: protocol_version(req), now };
-    write(shared, f(&ctx), rotated, reset)
+    write(shared, f(&ctx).unwrap_or_else(|refusal| refusal), rotated, reset)
 }
 
 /// Request-level faults and the User-Agent rule. `Ok(reset)` says whether to cut this

@@ -160,12 +160,37 @@ impl World {
     /// Issues a new token for a server; the old access token is then rejected, as when an
     /// admin downloads a new token in ABM (dep-api.md §1.6). The consumer key stays.
     pub fn renew_token(&mut self, id: ServerId, now: OffsetDateTime) -> Option<&TokenSecrets> {
+        let token = self.next_token(id, now)?;
+        self.install_token(id, token)
+    }
+
+    /// New secrets for a server's token, not yet in force (the portal first makes the `.p7m`,
+    /// so a failure leaves the old token working).
+    pub fn next_token(&mut self, id: ServerId, now: OffsetDateTime) -> Option<TokenSecrets> {
         let consumer_key = self.servers.get(id as usize)?.token.consumer_key.clone();
-        let token = org::new_token(&mut self.rng, now, Some(consumer_key));
+        Some(org::new_token(&mut self.rng, now, Some(consumer_key)))
+    }
+
+    /// Puts `token` in force; the previous access token is retired.
+    pub fn install_token(&mut self, id: ServerId, token: TokenSecrets) -> Option<&TokenSecrets> {
         let server = self.servers.get_mut(id as usize)?;
         let old = std::mem::replace(&mut server.token, token);
         server.retired_tokens.insert(old.access_token.expose().clone());
         Some(&server.token)
+    }
+
+    /// Undoes [`World::add_server`] for the newest server while nothing refers to it yet
+    /// (its token could not be delivered). False when that is no longer possible.
+    pub fn discard_new_server(&mut self, id: ServerId) -> bool {
+        let last = self.servers.len().checked_sub(1) == Some(id as usize);
+        let untouched = self
+            .servers
+            .get(id as usize)
+            .is_some_and(|s| s.devices.is_empty() && s.events.is_empty() && s.profiles.is_empty());
+        if last && untouched {
+            self.servers.pop();
+        }
+        last && untouched
     }
 
     pub fn server(&self, id: ServerId) -> Option<&Server> {

@@ -1,0 +1,54 @@
+//! How fast a full fetch of 200,000 devices is (the sync benchmark's simulator half). Ignored
+//! by default: run with `cargo test --release --lib sim::dep::tests::perf -- --ignored
+//! --nocapture`.
+
+use super::start;
+use crate::sim::dep::render;
+use reqwest::Method;
+use serde_json::json;
+use std::time::Instant;
+
+const DEVICES: usize = 200_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark; run in release"]
+async fn full_fetch_of_200k_devices() {
+    let t = Instant::now();
+    let s = start(DEVICES).await;
+    eprintln!("setup of {DEVICES} devices: {:?}", t.elapsed());
+
+    // Server side alone: one 1000-device page, taken and rendered without HTTP.
+    let now = s.sim.now();
+    let t = Instant::now();
+    let page = s.sim.with_world(|w| w.fetch_page(s.server, None, 1000, now).unwrap());
+    let taken = t.elapsed();
+    let t = Instant::now();
+    let bytes = serde_json::to_vec(&render::page(&page, 10)).unwrap();
+    eprintln!(
+        "first page: snapshot {taken:?}, render + serialize {:?} ({} bytes)",
+        t.elapsed(),
+        bytes.len()
+    );
+
+    let t = Instant::now();
+    let mut body = json!({ "limit": 1000 });
+    let (mut devices, mut pages) = (0, 0);
+    loop {
+        let r = s.call(Method::POST, "/server/devices", Some(&body)).await;
+        assert_eq!(r.status, 200);
+        let page: crate::apple::dep::FetchDeviceResponse = serde_json::from_str(&r.text).unwrap();
+        devices += page.devices.len();
+        pages += 1;
+        if !page.more_to_follow {
+            break;
+        }
+        body = json!({ "limit": 1000, "cursor": page.cursor });
+    }
+    let wall = t.elapsed();
+    eprintln!(
+        "full fetch over HTTPS: {devices} devices, {pages} pages in {wall:?} ({:.1} ms/page)",
+        wall.as_secs_f64() * 1000.0 / pages as f64
+    );
+    assert_eq!(devices, DEVICES);
+    s.sim.stop().await;
+}
