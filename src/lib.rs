@@ -22,6 +22,7 @@
 pub mod apple;
 pub mod clock;
 pub mod crypto;
+pub mod depclient;
 #[doc(hidden)]
 pub mod fixtures;
 
