@@ -36,7 +36,7 @@ pub mod world;
 
 pub use faults::Faults;
 pub use server::{Behaviour, RunningSimDep, SimDep, SimDepConfig, SimDepError};
-pub use standalone::run_standalone;
+pub use standalone::{Standalone, run_standalone, start_standalone};
 pub use world::Quirks;
 
 #[cfg(test)]

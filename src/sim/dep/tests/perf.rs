@@ -13,9 +13,10 @@ const DEVICES: usize = 200_000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark; run in release"]
 async fn full_fetch_of_200k_devices() {
+    eprintln!("RSS before: {} MB", rss_mb());
     let t = Instant::now();
     let s = start(DEVICES).await;
-    eprintln!("setup of {DEVICES} devices: {:?}", t.elapsed());
+    eprintln!("setup of {DEVICES} devices: {:?}, RSS {} MB", t.elapsed(), rss_mb());
 
     // Server side alone: one 1000-device page, taken and rendered without HTTP.
     let now = s.sim.now();
@@ -49,6 +50,36 @@ async fn full_fetch_of_200k_devices() {
         "full fetch over HTTPS: {devices} devices, {pages} pages in {wall:?} ({:.1} ms/page)",
         wall.as_secs_f64() * 1000.0 / pages as f64
     );
+    eprintln!("RSS after the fetch: {} MB", rss_mb());
     assert_eq!(devices, DEVICES);
     s.sim.stop().await;
+}
+
+/// Resident set size of this process (Linux), for the memory half of the benchmark target.
+fn rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
+
+/// Memory of the simulated world alone (no server), for the benchmark's RSS budget.
+#[test]
+#[ignore = "a benchmark"]
+fn memory_of_200k_devices() {
+    use crate::sim::dep::world::{Quirks, World};
+    let before = rss_mb();
+    let mut w = World::new(1, Quirks::default());
+    let s = w.add_server("x", None, super::T0);
+    w.add_devices(Some(s), DEVICES, &[], super::T0).unwrap();
+    eprintln!(
+        "world: {} MB -> {} MB; SimDevice is {} bytes",
+        before,
+        rss_mb(),
+        std::mem::size_of::<crate::sim::dep::device::SimDevice>()
+    );
+    let _p = w.fetch_page(s, None, 1000, super::T0).unwrap();
+    eprintln!("after snapshot {} MB", rss_mb());
 }
