@@ -10,6 +10,7 @@
 use crate::apple::server_token::OAuthCredentials;
 use crate::clock::Clock;
 use crate::crypto::ca::{Authority, CaError};
+use crate::sim::dep::changes::ChangeReport;
 use crate::sim::dep::faults::Faults;
 use crate::sim::dep::respond::ErrorStyle;
 use crate::sim::dep::sessions::{DEFAULT_USER_AGENT_DENY, NonceCache, Sessions};
@@ -356,6 +357,27 @@ impl RunningSimDep {
             let to = server_uuid.map(|u| w.server_by_uuid(u)).transpose()?;
             w.add_devices(to, count, &[], now)
         })
+    }
+
+    /// Moves devices to another server (`deleted` at the old one, `modified` or `added` at
+    /// the new one, per the quirks).
+    pub fn move_devices(
+        &self,
+        serials: &[String],
+        to_uuid: &str,
+    ) -> Result<ChangeReport, WorldError> {
+        let now = self.now();
+        self.with_world(|w| {
+            let to = w.server_by_uuid(to_uuid)?;
+            w.move_devices(serials, to, now)
+        })
+    }
+
+    /// Releases devices from the organisation (`deleted`, or nothing with the quiet-release
+    /// quirk).
+    pub fn release_devices(&self, serials: &[String]) -> ChangeReport {
+        let now = self.now();
+        self.with_world(|w| w.release_devices(serials, false, now))
     }
 
     /// The ground truth: which serial is at which server with which profile.

@@ -254,3 +254,23 @@ async fn the_portal_is_not_subject_to_dep_faults() {
     assert_eq!(portal(&s, Method::GET, "/servers", None).await.status, 200);
     s.sim.stop().await;
 }
+
+#[tokio::test]
+async fn the_in_process_controls_match_the_portal() {
+    let s = start(3).await;
+    let (other, creds) = s.sim.add_server_with_credentials("Other");
+    assert!(creds.consumer_key.starts_with("CK_"));
+    let added = s.sim.add_devices(Some(&other), 2).unwrap();
+    let mine = s.truth_serials();
+    let moved = s.sim.move_devices(&mine[..1], &other).unwrap();
+    assert_eq!(moved.changed, mine[..1].to_vec());
+    let released = s.sim.release_devices(&added[..1]);
+    assert_eq!(released.changed, added[..1].to_vec());
+    let truth = s.sim.truth();
+    let at_other: Vec<&str> =
+        truth.servers[1].devices.iter().map(|d| d.serial_number.as_str()).collect();
+    assert_eq!(at_other.len(), 2);
+    assert!(at_other.contains(&mine[0].as_str()) && at_other.contains(&added[1].as_str()));
+    assert!(s.sim.move_devices(&mine[1..2], "nope").is_err());
+    s.sim.stop().await;
+}
