@@ -4,19 +4,22 @@
 //! `/session` verifies OAuth 1.0a with [`crate::crypto::oauth1`] (realm optional, reused nonce
 //! 401, bad signature 401, unknown consumer key 401, non-HMAC-SHA1 400, revoked or superseded
 //! token 401 `token_rejected`, then the scripted 403s). Every other route goes through
-//! [`serve_session`]. Unknown paths answer 404 `NOT_FOUND`.
+//! [`serve_session`]; the profile routes are in `api_profiles.rs`. Unknown paths answer 404
+//! `NOT_FOUND`.
 
 use crate::apple::dep::{
-    ActivationLockRequest, ActivationLockResponse, AssignProfileRequest, AssignProfileResponse,
-    BetaEnrollmentTokens, ClearProfileRequest, DefineProfileResponse, DepErrorCode as Code,
+    ActivationLockRequest, ActivationLockResponse, BetaEnrollmentTokens, DepErrorCode as Code,
     DeviceListRequest, DeviceListResponse, DeviceStatus, DeviceStatusResponse, FetchDeviceRequest,
     FetchDeviceResponse, MAX_DEVICES_PER_REQUEST, SessionResponse,
 };
 use crate::crypto::oauth1::{Authorization, SIGNATURE_METHOD};
+use crate::sim::dep::api_profiles::{
+    assign, define_profile, delete_ade, get_ade, get_profile, remove, set_ade,
+};
 use crate::sim::dep::paging::{CursorError, clamp_limit};
-use crate::sim::dep::profiles::{self, AssignFaults, DeviceResult};
+use crate::sim::dep::profiles::DeviceResult;
 use crate::sim::dep::render;
-use crate::sim::dep::respond::{Ctx, Reply, serve_open, serve_session};
+use crate::sim::dep::respond::{Answer, Ctx, Reply, serve_open, serve_session};
 use crate::sim::dep::server::{Shared, lock};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -44,17 +47,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/account-driven-enrollment/profile", web::delete().to(delete_ade));
 }
 
-type Data = web::Data<Shared>;
+pub(super) type Data = web::Data<Shared>;
+
+/// Any other path: 404 with Apple's `NOT_FOUND` body.
+pub async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound()
+        .insert_header(("Content-Type", crate::apple::dep::CONTENT_TYPE))
+        .body("NOT_FOUND")
+}
 
 /// Reads a JSON body with a shared wire type; an empty body is the type's default.
-fn body<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, Reply> {
+pub(super) fn body<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, Reply> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
     serde_json::from_slice(bytes).map_err(|_| Reply::error(Code::MalformedRequestBody))
 }
 
-fn status(r: DeviceResult) -> DeviceStatus {
+/// A list of serials must name at least one (`DEVICE_ID_REQUIRED`) and, where Apple asks for
+/// batches of at most 1000 (§3.3), no more: Apple documents no error for more, so the
+/// simulator refuses with `MALFORMED_REQUEST_BODY` and a client that ignores the limit is
+/// caught in tests.
+pub(super) fn check_serials(devices: &[String], capped: bool) -> Result<(), Reply> {
+    if devices.is_empty() {
+        return Err(Reply::error(Code::DeviceIdRequired));
+    }
+    if capped && devices.len() > MAX_DEVICES_PER_REQUEST {
+        return Err(Reply::error(Code::MalformedRequestBody));
+    }
+    Ok(())
+}
+
+pub(super) fn status(r: DeviceResult) -> DeviceStatus {
     match r {
         DeviceResult::Success => DeviceStatus::Success,
         DeviceResult::NotAccessible => DeviceStatus::NotAccessible,
@@ -63,7 +87,7 @@ fn status(r: DeviceResult) -> DeviceStatus {
     }
 }
 
-fn results(list: Vec<(String, DeviceResult)>) -> BTreeMap<String, DeviceStatus> {
+pub(super) fn results(list: Vec<(String, DeviceResult)>) -> BTreeMap<String, DeviceStatus> {
     list.into_iter().map(|(s, r)| (s, status(r))).collect()
 }
 
@@ -80,35 +104,44 @@ async fn session(shared: Data, req: HttpRequest) -> HttpResponse {
     serve_open(&shared, &req, |ctx| open_session(&shared, &req, ctx)).await
 }
 
-fn open_session(shared: &Shared, req: &HttpRequest, ctx: &Ctx) -> Reply {
+fn open_session(shared: &Shared, req: &HttpRequest, ctx: &Ctx) -> Answer {
     let Some(header) = req.headers().get("Authorization").and_then(|v| v.to_str().ok()) else {
-        return Reply::text(StatusCode::BAD_REQUEST, "oauth_problem=parameter_absent");
+        return Err(Reply::text(StatusCode::BAD_REQUEST, "oauth_problem=parameter_absent"));
     };
     let auth = match Authorization::parse(header) {
         Ok(a) => a,
         Err(e) => {
-            return Reply::text(
+            return Err(Reply::text(
                 StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
                 "oauth_problem=parameter_rejected",
-            );
+            ));
         }
     };
     if auth.signature_method() != SIGNATURE_METHOD {
-        return Reply::text(StatusCode::BAD_REQUEST, "oauth_problem=signature_method_rejected");
+        return Err(Reply::text(
+            StatusCode::BAD_REQUEST,
+            "oauth_problem=signature_method_rejected",
+        ));
     }
     let faults = shared.faults.load();
     let (consumer_secret, access_secret, server, expired) = {
         let world = lock(&shared.world);
         let Some(id) = world.server_by_consumer_key(auth.consumer_key()) else {
-            return Reply::text(StatusCode::UNAUTHORIZED, "oauth_problem=consumer_key_unknown");
+            return Err(Reply::text(
+                StatusCode::UNAUTHORIZED,
+                "oauth_problem=consumer_key_unknown",
+            ));
         };
-        let Some(s) = world.server(id) else { return Reply::error(Code::TokenRejected) };
+        let Some(s) = world.server(id) else { return Err(Reply::error(Code::TokenRejected)) };
         // A superseded token is Apple's `token_rejected` (Fleet #47700, §1.6).
         if faults.revoked || s.retired_tokens.contains(auth.token()) {
-            return Reply::error(Code::TokenRejected);
+            return Err(Reply::error(Code::TokenRejected));
         }
         if s.token.access_token.expose() != auth.token() {
-            return Reply::text(StatusCode::UNAUTHORIZED, "oauth_problem=token_rejected_unknown");
+            return Err(Reply::text(
+                StatusCode::UNAUTHORIZED,
+                "oauth_problem=token_rejected_unknown",
+            ));
         }
         let expired = s.token.expiry < ctx.now;
         (s.token.consumer_secret.clone(), s.token.access_secret.clone(), id, expired)
@@ -116,30 +149,30 @@ fn open_session(shared: &Shared, req: &HttpRequest, ctx: &Ctx) -> Reply {
     // The client signed the URL it used; the Host it sent is that URL's authority.
     let url = format!("https://{}/session", req.connection_info().host());
     if auth.verify("GET", &url, consumer_secret.expose(), access_secret.expose()).is_err() {
-        return Reply::text(StatusCode::UNAUTHORIZED, "oauth_problem=bad_signature");
+        return Err(Reply::text(StatusCode::UNAUTHORIZED, "oauth_problem=bad_signature"));
     }
     if !lock(&shared.nonces).first_use(auth.consumer_key(), auth.nonce()) {
-        return Reply::text(StatusCode::UNAUTHORIZED, "oauth_problem=nonce_used");
+        return Err(Reply::text(StatusCode::UNAUTHORIZED, "oauth_problem=nonce_used"));
     }
     if expired {
-        return Reply::text(StatusCode::UNAUTHORIZED, "oauth_problem=token_expired");
+        return Err(Reply::text(StatusCode::UNAUTHORIZED, "oauth_problem=token_expired"));
     }
     // Apple judges the terms only once the token itself is good (Fleet, §2.3).
     if faults.terms_not_signed {
-        return Reply::error(Code::TermsNotSigned);
+        return Err(Reply::error(Code::TermsNotSigned));
     }
     if faults.access_denied {
-        return Reply::error(Code::AccessDenied);
+        return Err(Reply::error(Code::AccessDenied));
     }
     let now_ms = (ctx.now.unix_timestamp_nanos() / 1_000_000) as i64;
     let token = lock(&shared.sessions).open(server, auth.token(), now_ms);
-    Reply::json(&SessionResponse { auth_session_token: token })
+    Ok(Reply::json(&SessionResponse { auth_session_token: token }))
 }
 
 async fn account(shared: Data, req: HttpRequest) -> HttpResponse {
     serve_session(&shared, &req, |ctx| match lock(&shared.world).server(ctx.server) {
-        Some(s) => Reply::json(&render::account(s, ctx.protocol)),
-        None => Reply::error(Code::AccessDenied),
+        Some(s) => Ok(Reply::json(&render::account(s, ctx.protocol))),
+        None => Err(Reply::error(Code::AccessDenied)),
     })
     .await
 }
@@ -152,11 +185,8 @@ async fn sync(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpResponse
     serve_session(&shared, &req, |ctx| page(&shared, ctx, &bytes, true)).await
 }
 
-fn page(shared: &Shared, ctx: &Ctx, bytes: &[u8], sync: bool) -> Reply {
-    let request: FetchDeviceRequest = match body(bytes) {
-        Ok(r) => r,
-        Err(reply) => return reply,
-    };
+fn page(shared: &Shared, ctx: &Ctx, bytes: &[u8], sync: bool) -> Answer {
+    let request: FetchDeviceRequest = body(bytes)?;
     let cursor = request.cursor.as_deref().filter(|c| !c.is_empty());
     let limit = clamp_limit(request.limit.map(i64::from));
     let faults = shared.faults.load();
@@ -166,12 +196,12 @@ fn page(shared: &Shared, ctx: &Ctx, bytes: &[u8], sync: bool) -> Reply {
     );
     if let (true, Some(c)) = (echo, cursor) {
         // Apple's bug: the request cursor comes back with more_to_follow forever (§3.2 item 6).
-        return Reply::json(&FetchDeviceResponse {
+        return Err(Reply::json(&FetchDeviceResponse {
             cursor: c.to_string(),
             devices: Vec::new(),
             fetched_until: Some(ctx.now),
             more_to_follow: true,
-        });
+        }));
     }
     let result = {
         let mut world = lock(&shared.world);
@@ -183,7 +213,7 @@ fn page(shared: &Shared, ctx: &Ctx, bytes: &[u8], sync: bool) -> Reply {
     };
     let page = match result {
         Ok(p) => p,
-        Err(e) => return cursor_error(e),
+        Err(e) => return Err(cursor_error(e)),
     };
     let mut response = render::page(&page, ctx.protocol);
     if sync && dup_rate > 0.0 {
@@ -197,18 +227,14 @@ fn page(shared: &Shared, ctx: &Ctx, bytes: &[u8], sync: bool) -> Reply {
         }
         response.devices = out;
     }
-    Reply::json(&response)
+    Ok(Reply::json(&response))
 }
 
 async fn details(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
-        let request: DeviceListRequest = match body(&bytes) {
-            Ok(r) => r,
-            Err(reply) => return reply,
-        };
-        if request.devices.is_empty() {
-            return Reply::error(Code::DeviceIdRequired);
-        }
+        let request: DeviceListRequest = body(&bytes)?;
+        // No per-call limit is documented for details; zentral saw 5000 answered (§3.2).
+        check_serials(&request.devices, false)?;
         let found: Vec<_> = {
             let world = lock(&shared.world);
             request.devices.iter().map(|s| (s.clone(), world.device_at(ctx.server, s))).collect()
@@ -229,46 +255,44 @@ async fn details(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpRespo
                 (serial, d)
             })
             .collect();
-        Reply::json(&DeviceListResponse { devices })
+        Ok(Reply::json(&DeviceListResponse { devices }))
     })
     .await
 }
 
 async fn disown(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
-        let request: DeviceListRequest = match body(&bytes) {
-            Ok(r) => r,
-            Err(reply) => return reply,
-        };
-        if request.devices.is_empty() {
-            return Reply::error(Code::DeviceIdRequired);
-        }
+        let request: DeviceListRequest = body(&bytes)?;
+        check_serials(&request.devices, true)?;
         let report = lock(&shared.world).disown(ctx.server, &request.devices, ctx.now);
         let mut devices: BTreeMap<String, DeviceStatus> =
             report.changed.into_iter().map(|s| (s, DeviceStatus::Success)).collect();
         devices.extend(report.unknown.into_iter().map(|s| (s, DeviceStatus::NotAccessible)));
-        Reply::json(&DeviceStatusResponse { devices })
+        Ok(Reply::json(&DeviceStatusResponse { devices }))
     })
     .await
 }
 
 async fn activation_lock(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
-        let request: ActivationLockRequest = match body(&bytes) {
-            Ok(r) => r,
-            Err(reply) => return reply,
-        };
-        let key_ok = request
-            .escrow_key
-            .as_deref()
-            .is_none_or(|k| k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit()));
+        let request: ActivationLockRequest = body(&bytes)?;
+        let key_ok = request.escrow_key.as_deref().is_none_or(escrow_key_ok);
         if request.device.is_empty() || !key_ok {
-            return Reply::error(Code::MalformedRequestBody);
+            return Err(Reply::error(Code::MalformedRequestBody));
         }
         let response_status = lock(&shared.world).activation_lock(ctx.server, &request.device);
-        Reply::json(&ActivationLockResponse { serial_number: request.device, response_status })
+        Ok(Reply::json(&ActivationLockResponse { serial_number: request.device, response_status }))
     })
     .await
+}
+
+/// Apple documents 64 hex characters (nanodep sends those); petarov's mock sends the same 32
+/// bytes in base64. Which Apple accepts besides hex is uncertain (dep-api.md §3.2), so both
+/// are tolerated.
+fn escrow_key_ok(key: &str) -> bool {
+    use base64ct::{Base64, Encoding};
+    let hex = key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit());
+    hex || Base64::decode_vec(key).is_ok_and(|k| k.len() == 32)
 }
 
 #[derive(serde::Deserialize)]
@@ -283,12 +307,12 @@ async fn replacement_details(
 ) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
         let Some(serial) = query.device.as_deref().filter(|d| !d.is_empty()) else {
-            return Reply::error(Code::DeviceIdRequired);
+            return Err(Reply::error(Code::DeviceIdRequired));
         };
         // Documented 404, observed 400 (petarov, zentral): answer what is observed.
         match lock(&shared.world).replacement_details(ctx.server, serial) {
-            Some(d) => Reply::json(&d),
-            None => Reply::error(Code::DeviceNotFound),
+            Some(d) => Ok(Reply::json(&d)),
+            None => Err(Reply::error(Code::DeviceNotFound)),
         }
     })
     .await
@@ -296,188 +320,9 @@ async fn replacement_details(
 
 async fn beta_tokens(shared: Data, req: HttpRequest) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
-        Reply::json(&BetaEnrollmentTokens {
+        Ok(Reply::json(&BetaEnrollmentTokens {
             beta_enrollment_tokens: lock(&shared.world).beta_tokens(ctx.server),
-        })
-    })
-    .await
-}
-
-async fn define_profile(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpResponse {
-    serve_session(&shared, &req, |ctx| {
-        let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-            return Reply::error(Code::MalformedRequestBody);
-        };
-        let (profile, devices) =
-            match profiles::validate(&value).and_then(|p| Ok((p, profiles::serials(&value)?))) {
-                Ok(v) => v,
-                Err(code) => return Reply::error(code),
-            };
-        if devices.len() > MAX_DEVICES_PER_REQUEST {
-            return Reply::error(Code::MalformedRequestBody);
-        }
-        let faults = assign_faults(shared.get_ref(), ctx.protocol);
-        let (profile_uuid, list) =
-            lock(&shared.world).define_profile(ctx.server, profile, &devices, faults, ctx.now);
-        Reply::json(&DefineProfileResponse { profile_uuid, devices: results(list) })
-    })
-    .await
-}
-
-fn assign_faults(shared: &Shared, protocol: u32) -> AssignFaults {
-    let f = shared.faults.load();
-    // Per-device throttling exists from protocol 9 (AppleDoc assign-profile "Throttling").
-    AssignFaults {
-        throttle_rate: if protocol >= 9 { f.throttle_rate } else { 0.0 },
-        fail_rate: f.assign_fail_rate,
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct ProfileQuery {
-    profile_uuid: Option<String>,
-}
-
-async fn get_profile(
-    shared: Data,
-    req: HttpRequest,
-    query: web::Query<ProfileQuery>,
-) -> HttpResponse {
-    serve_session(&shared, &req, |ctx| {
-        let Some(uuid) = query.profile_uuid.as_deref().filter(|u| !u.is_empty()) else {
-            return Reply::error(Code::ProfileUuidRequired);
-        };
-        let behaviour = shared.behaviour.load();
-        let Some(mut profile) = lock(&shared.world).profile(ctx.server, uuid).cloned() else {
-            let status = StatusCode::from_u16(behaviour.profile_not_found_status)
-                .unwrap_or(StatusCode::BAD_REQUEST);
-            return Reply::error_status(status, Code::NotFound);
-        };
-        profile.profile_uuid = Some(uuid.to_ascii_uppercase());
-        if ctx.protocol < 2 {
-            profile.auto_advance_setup = None;
-            profile.await_device_configured = None;
-            profile.is_multi_user = None;
-            profile.support_email_address = None;
-        }
-        if !behaviour.unprefixed_profile_names {
-            return Reply::json(&profile);
-        }
-        let mut value = serde_json::to_value(&profile).unwrap_or_default();
-        if let Some(obj) = value.as_object_mut() {
-            for name in [
-                "is_supervised",
-                "is_mandatory",
-                "is_mdm_removable",
-                "is_multi_user",
-                "is_return_to_service",
-            ] {
-                if let Some(v) = obj.remove(name) {
-                    obj.insert(name.trim_start_matches("is_").to_string(), v);
-                }
-            }
-        }
-        Reply::json(&value)
-    })
-    .await
-}
-
-async fn assign(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpResponse {
-    serve_session(&shared, &req, |ctx| {
-        let request: AssignProfileRequest = match body(&bytes) {
-            Ok(r) => r,
-            Err(reply) => return reply,
-        };
-        if request.profile_uuid.is_empty() {
-            return Reply::error(Code::ProfileUuidRequired);
-        }
-        if request.devices.is_empty() {
-            return Reply::error(Code::DeviceIdRequired);
-        }
-        // Apple asks for at most 1000 serials per request (§3.3) without documenting the error
-        // for more; the simulator refuses, so a client that ignores the limit is caught in tests.
-        if request.devices.len() > MAX_DEVICES_PER_REQUEST {
-            return Reply::error(Code::MalformedRequestBody);
-        }
-        let faults = assign_faults(shared.get_ref(), ctx.protocol);
-        let Some(list) = lock(&shared.world).assign_profile(
-            ctx.server,
-            &request.profile_uuid,
-            &request.devices,
-            faults,
-            ctx.now,
-        ) else {
-            return Reply::error(Code::ProfileNotFound);
-        };
-        let throttled = list.iter().any(|(_, r)| *r == DeviceResult::Throttled);
-        let retry_after_seconds = (throttled && ctx.protocol >= 10)
-            .then(|| u64::from(shared.faults.load().throttle_retry_after_secs));
-        Reply::json(&AssignProfileResponse {
-            profile_uuid: request.profile_uuid.to_ascii_uppercase(),
-            devices: results(list),
-            retry_after_seconds,
-        })
-    })
-    .await
-}
-
-async fn remove(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpResponse {
-    serve_session(&shared, &req, |ctx| {
-        let request: ClearProfileRequest = match body(&bytes) {
-            Ok(r) => r,
-            Err(reply) => return reply,
-        };
-        if request.devices.is_empty() {
-            return Reply::error(Code::DeviceIdRequired);
-        }
-        if request.devices.len() > MAX_DEVICES_PER_REQUEST {
-            return Reply::error(Code::MalformedRequestBody);
-        }
-        let fail_rate = shared.faults.load().assign_fail_rate;
-        let list =
-            lock(&shared.world).remove_profile(ctx.server, &request.devices, fail_rate, ctx.now);
-        Reply::json(&DeviceStatusResponse { devices: results(list) })
-    })
-    .await
-}
-
-async fn set_ade(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpResponse {
-    serve_session(&shared, &req, |ctx| {
-        let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-            return Reply::error(Code::MalformedRequestBody);
-        };
-        let Some(url) = value
-            .get("mdm_service_discovery_url")
-            .and_then(|v| v.as_str())
-            .filter(|u| !u.is_empty())
-        else {
-            return Reply::error(Code::MdmServiceDiscoveryUrlRequired);
-        };
-        let valid = url.len() <= 2000
-            && url
-                .strip_prefix("https://")
-                .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
-        if !valid {
-            return Reply::error(Code::MdmServiceDiscoveryUrlNotValid);
-        }
-        lock(&shared.world).set_ade_profile(ctx.server, Some(url.to_string()), ctx.now);
-        Reply::empty()
-    })
-    .await
-}
-
-async fn get_ade(shared: Data, req: HttpRequest) -> HttpResponse {
-    serve_session(&shared, &req, |ctx| match lock(&shared.world).ade_profile(ctx.server) {
-        Some(p) => Reply::json(&p),
-        None => Reply::error_status(StatusCode::NOT_FOUND, Code::NotFound),
-    })
-    .await
-}
-
-async fn delete_ade(shared: Data, req: HttpRequest) -> HttpResponse {
-    serve_session(&shared, &req, |ctx| {
-        lock(&shared.world).set_ade_profile(ctx.server, None, ctx.now);
-        Reply::empty()
+        }))
     })
     .await
 }

@@ -129,6 +129,11 @@ pub fn description(model: &Model, hw: u64) -> String {
     format!("{} {} {}-{}", model.marketing, color(model, hw), cap, region)
 }
 
+/// The asset tag of a device that has one, e.g. `ASSET-004217`.
+pub fn asset_tag(hw: u64) -> String {
+    format!("ASSET-{:06}", mix(hw ^ 4) % 1_000_000)
+}
+
 /// Protocol-10 hardware identifiers of one device (dep-api.md §2.4).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hardware {

@@ -5,7 +5,7 @@
 //! Each change logs the sync events Apple would show (dep-api.md §3.2 item 8), honouring the
 //! switchable [`crate::sim::dep::world::Quirks`]. Pure: time comes in as `now`.
 
-use crate::sim::dep::device::{self, Op, SimDevice};
+use crate::sim::dep::device::{self, Op, SimDevice, When};
 use crate::sim::dep::world::{Location, ServerId, World, WorldError};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -46,7 +46,7 @@ impl World {
             if !is_serial(s) {
                 return Err(WorldError::BadSerial(s.clone()));
             }
-            if self.location.contains_key(s.as_str()) || !fresh.insert(s.as_str()) {
+            if self.locate(s).is_some() || !fresh.insert(s.as_str()) {
                 return Err(WorldError::DuplicateSerial(s.clone()));
             }
         }
@@ -59,7 +59,7 @@ impl World {
         let explicit = serials.iter().map(|s| Some(s.as_str()));
         for serial in explicit.chain(std::iter::repeat_n(None, count)) {
             let mut dev = device::generate(&mut self.rng, serial, &by, at);
-            while serial.is_none() && self.location.contains_key(&*dev.serial) {
+            while serial.is_none() && self.locate(&dev.serial).is_some() {
                 dev = device::generate(&mut self.rng, None, &by, at);
             }
             added.push(dev.serial.to_string());
@@ -84,7 +84,7 @@ impl World {
         let by: Arc<str> = Arc::from(self.servers[to as usize].admin_id.as_str());
         let mut report = ChangeReport::default();
         for serial in serials {
-            let Some(&from) = self.location.get(serial.as_str()) else {
+            let Some(from) = self.locate(serial) else {
                 report.unknown.push(serial.clone());
                 continue;
             };
@@ -142,16 +142,14 @@ impl World {
         let at = now.unix_timestamp();
         let mut report = ChangeReport::default();
         for serial in serials {
-            let loc = self.location.get(serial.as_str()).copied();
+            let loc = self.locate(serial);
             match (loc, only) {
                 (Some(l), None) => {
                     self.take(serial, l, at, emit, by_replacement);
-                    self.location.remove(serial.as_str());
                     report.changed.push(serial.clone());
                 }
                 (Some(Location::Server(s)), Some(o)) if s == o => {
                     self.take(serial, Location::Server(s), at, emit, by_replacement);
-                    self.location.remove(serial.as_str());
                     report.changed.push(serial.clone());
                 }
                 _ => report.unknown.push(serial.clone()),
@@ -169,7 +167,7 @@ impl World {
             let updated = self.update_at_any_server(serial, at, |d| {
                 (d.profile_uuid.is_some()).then(|| SimDevice {
                     profile_status: device::ProfileStatus::Pushed,
-                    profile_push_time: Some(at),
+                    profile_push_time: When::at(at),
                     ..d.clone()
                 })
             });
@@ -188,8 +186,8 @@ impl World {
         at: i64,
         f: impl FnOnce(&SimDevice) -> Option<SimDevice>,
     ) -> bool {
-        match self.location.get(serial) {
-            Some(&Location::Server(s)) => self.update_device(s, serial, at, f),
+        match self.locate(serial) {
+            Some(Location::Server(s)) => self.update_device(s, serial, at, f),
             _ => false,
         }
     }
@@ -209,6 +207,13 @@ mod tests {
 
     const T0: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
 
+    /// A server whose client has started syncing, so its events are kept.
+    fn watched(w: &mut World, name: &str) -> ServerId {
+        let id = w.add_server(name, None, T0);
+        w.fetch_page(id, None, 100, T0).unwrap();
+        id
+    }
+
     fn ops_since(w: &World, s: ServerId, seq: u64) -> Vec<(String, Op)> {
         w.servers[s as usize]
             .events
@@ -221,8 +226,8 @@ mod tests {
     #[test]
     fn a_moved_device_is_deleted_at_the_old_server_and_modified_at_the_new() {
         let mut w = World::new(3, Quirks::default());
-        let a = w.add_server("A", None, T0);
-        let b = w.add_server("B", None, T0);
+        let a = watched(&mut w, "A");
+        let b = watched(&mut w, "B");
         let serial = w.add_devices(Some(a), 1, &[], T0).unwrap().remove(0);
         let seq = w.seq;
         let r = w.move_devices(&[serial.clone(), "NOPE0000".into()], b, T0).unwrap();
@@ -236,8 +241,8 @@ mod tests {
     #[test]
     fn without_the_quirk_a_moved_device_is_added() {
         let mut w = World::new(3, Quirks { move_emits_modified: false, ..Quirks::default() });
-        let a = w.add_server("A", None, T0);
-        let b = w.add_server("B", None, T0);
+        let a = watched(&mut w, "A");
+        let b = watched(&mut w, "B");
         let serial = w.add_devices(Some(a), 1, &[], T0).unwrap().remove(0);
         let seq = w.seq;
         w.move_devices(std::slice::from_ref(&serial), b, T0).unwrap();
@@ -247,7 +252,7 @@ mod tests {
     #[test]
     fn a_quiet_release_leaves_no_event() {
         let mut w = World::new(3, Quirks { release_emits_deleted: false, ..Quirks::default() });
-        let a = w.add_server("A", None, T0);
+        let a = watched(&mut w, "A");
         let serial = w.add_devices(Some(a), 1, &[], T0).unwrap().remove(0);
         let seq = w.seq;
         let r = w.release_devices(std::slice::from_ref(&serial), false, T0);
@@ -259,7 +264,7 @@ mod tests {
     #[test]
     fn explicit_serials_must_be_new_and_well_formed() {
         let mut w = World::new(3, Quirks::default());
-        let a = w.add_server("A", None, T0);
+        let a = watched(&mut w, "A");
         w.add_devices(Some(a), 0, &["C02XK1ABJGH5".into()], T0).unwrap();
         assert_eq!(
             w.add_devices(None, 0, &["C02XK1ABJGH5".into()], T0),
@@ -281,7 +286,7 @@ mod tests {
     fn assign_remove_and_push_update_the_profile_fields_and_log_modified() {
         use crate::sim::dep::profiles::{AssignFaults, DeviceResult};
         let mut w = World::new(3, Quirks::default());
-        let a = w.add_server("A", None, T0);
+        let a = watched(&mut w, "A");
         let serial = w.add_devices(Some(a), 1, &[], T0).unwrap().remove(0);
         let profile = crate::apple::dep::Profile::default();
         let seq = w.seq;
@@ -296,7 +301,7 @@ mod tests {
         let d = w.device_at(a, &serial).unwrap();
         assert_eq!(d.profile_uuid.as_deref(), Some(uuid.as_str()));
         assert_eq!(d.profile_status, ProfileStatus::Assigned);
-        assert_eq!(d.profile_assign_time, Some(T0.unix_timestamp()));
+        assert_eq!(d.profile_assign_time.get(), Some(T0.unix_timestamp()));
         w.mark_pushed(std::slice::from_ref(&serial), T0);
         assert_eq!(w.device_at(a, &serial).unwrap().profile_status, ProfileStatus::Pushed);
         let res = w.remove_profile(a, &[serial.clone(), "ELSEWHERE1".into()], 0.0, T0);
@@ -313,8 +318,8 @@ mod tests {
     #[test]
     fn disown_only_touches_the_servers_own_devices() {
         let mut w = World::new(3, Quirks::default());
-        let a = w.add_server("A", None, T0);
-        let b = w.add_server("B", None, T0);
+        let a = watched(&mut w, "A");
+        let b = watched(&mut w, "B");
         let sa = w.add_devices(Some(a), 1, &[], T0).unwrap().remove(0);
         let sb = w.add_devices(Some(b), 1, &[], T0).unwrap().remove(0);
         let r = w.disown(a, &[sa.clone(), sb.clone()], T0);

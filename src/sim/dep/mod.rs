@@ -11,11 +11,12 @@
 //! [`changes`] (portal-level changes), [`paging`] (fetch snapshots, sync), [`profiles`],
 //! [`extras`], [`org`], [`device`], [`catalog`], [`cursor`], [`faults`], [`sessions`]; the HTTP
 //! edge is [`server`] (config, TLS, start/stop), [`respond`] (the gate every DEP route passes),
-//! [`api`] (DEP routes), [`render`] (world → wire types per protocol version) and [`portal`].
+//! [`api`] and [`api_profiles`] (DEP routes), [`render`] (world → wire types per protocol version) and [`portal`].
 //! Bodies use the shared wire types of [`crate::apple::dep`]; OAuth is verified with
 //! [`crate::crypto::oauth1`]. Must not use a domain module or the store.
 
 pub mod api;
+pub mod api_profiles;
 pub mod catalog;
 pub mod changes;
 pub mod cursor;
@@ -37,5 +38,8 @@ pub mod world;
 
 pub use faults::Faults;
 pub use server::{Behaviour, RunningSimDep, SimDep, SimDepConfig, SimDepError};
-pub use standalone::run_standalone;
+pub use standalone::{Standalone, run_standalone, start_standalone};
 pub use world::Quirks;
+
+#[cfg(test)]
+mod tests;

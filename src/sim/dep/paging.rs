@@ -103,6 +103,7 @@ impl World {
                 (snap, c.offset as usize)
             }
         };
+        self.servers[server as usize].cursor_issued = true;
         let start = start.min(snapshot.devices.len());
         let end = (start + limit.clamp(1, MAX_LIMIT)).min(snapshot.devices.len());
         let items = snapshot.devices[start..end]

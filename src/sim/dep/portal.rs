@@ -23,8 +23,9 @@
 use crate::apple::server_token::mint_p7m;
 use crate::sim::dep::changes::ChangeReport;
 use crate::sim::dep::faults::Faults;
+use crate::sim::dep::org::TokenSecrets;
 use crate::sim::dep::server::{Shared, lock};
-use crate::sim::dep::world::{Quirks, ServerId, WorldError};
+use crate::sim::dep::world::{Quirks, WorldError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -35,8 +36,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/portal")
             .route("/servers", web::get().to(list_servers))
-            .route("/servers", web::post().to(create_server))
-            .route("/servers/{uuid}/token", web::post().to(renew_token))
+            .route("/servers", web::post().to(post_server))
+            .route("/servers/{uuid}/token", web::post().to(post_token))
             .route("/devices", web::post().to(add_devices))
             .route("/devices/move", web::post().to(move_devices))
             .route("/devices/release", web::post().to(release_devices))
@@ -106,44 +107,93 @@ pub struct IssuedToken {
     pub token_p7m: String,
 }
 
-/// Makes the `.p7m` of a server's current token for `public_key_pem`.
-pub fn issue_token(
+/// Makes the `.p7m` of `token` (a server's secrets) for `public_key_pem`.
+fn issue_token(
     shared: &Shared,
-    id: ServerId,
+    uuid: &str,
+    name: &str,
+    token: &TokenSecrets,
     public_key_pem: &str,
 ) -> Result<IssuedToken, PortalError> {
-    if crate::crypto::ca::pem_to_der(public_key_pem).is_err() {
-        return Err(PortalError::BadRequest(
-            "public_key_pem is not a PEM certificate; upload the public key certificate (.pem) the MDM server gave you".into(),
-        ));
-    }
-    let (creds, uuid, name) = {
-        let world = lock(&shared.world);
-        let s = world
-            .server(id)
-            .ok_or_else(|| PortalError::NotFound(format!("no MDM server #{id}")))?;
-        (s.token.to_credentials(), s.uuid.clone(), s.name.clone())
-    };
-    let p7m = mint_p7m(public_key_pem, &creds)
+    let p7m = mint_p7m(public_key_pem, &token.to_credentials())
         .map_err(|e| PortalError::Internal(format!("cannot make the server token: {e}")))?;
-    let stamp = shared.now().replace_nanosecond(0).unwrap_or(shared.now());
+    let now = shared.now();
     let stamp = format!(
         "{:04}-{:02}-{:02}T{:02}-{:02}-{:02}Z",
-        stamp.year(),
-        u8::from(stamp.month()),
-        stamp.day(),
-        stamp.hour(),
-        stamp.minute(),
-        stamp.second()
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
     );
     let safe_name: String =
         name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
     Ok(IssuedToken {
-        server_uuid: uuid,
-        server_name: name,
+        server_uuid: uuid.to_string(),
+        server_name: name.to_string(),
         token_file_name: format!("{safe_name}_Token_{stamp}_smime.p7m"),
         token_p7m: String::from_utf8_lossy(&p7m).into_owned(),
     })
+}
+
+/// The public key certificate an admin uploads must at least be a PEM certificate.
+fn check_public_key(pem: &str) -> Result<(), PortalError> {
+    crate::crypto::ca::pem_to_der(pem).map(|_| ()).map_err(|_| {
+        PortalError::BadRequest(
+            "public_key_pem is not a PEM certificate; upload the public key certificate (.pem) the MDM server gave you".into(),
+        )
+    })
+}
+
+/// Creates an MDM server and its first token; nothing is left behind if the token cannot
+/// be made.
+pub fn create_server(
+    shared: &Shared,
+    name: &str,
+    org_name: Option<&str>,
+    public_key_pem: &str,
+) -> Result<IssuedToken, PortalError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(PortalError::BadRequest("server_name must be 1 to 100 characters".into()));
+    }
+    check_public_key(public_key_pem)?;
+    let now = shared.now();
+    let (id, uuid, token) = {
+        let mut world = lock(&shared.world);
+        let id = world.add_server(name, org_name, now);
+        let s = world
+            .server(id)
+            .ok_or_else(|| PortalError::Internal("the new server vanished".into()))?;
+        (id, s.uuid.clone(), s.token.clone())
+    };
+    issue_token(shared, &uuid, name, &token, public_key_pem).inspect_err(|_| {
+        lock(&shared.world).discard_new_server(id);
+    })
+}
+
+/// Renews a server's token: the new `.p7m` first, then the new secrets go in force, the old
+/// access token is rejected and its sessions end, as when an admin downloads a new token.
+pub fn renew_server_token(
+    shared: &Shared,
+    uuid: &str,
+    public_key_pem: &str,
+) -> Result<IssuedToken, PortalError> {
+    check_public_key(public_key_pem)?;
+    let now = shared.now();
+    let (id, name, token) = {
+        let mut world = lock(&shared.world);
+        let id = world.server_by_uuid(uuid)?;
+        let token = world
+            .next_token(id, now)
+            .ok_or_else(|| PortalError::NotFound(format!("no MDM server with uuid `{uuid}`")))?;
+        (id, world.server(id).map(|s| s.name.clone()).unwrap_or_default(), token)
+    };
+    let issued = issue_token(shared, uuid, &name, &token, public_key_pem)?;
+    lock(&shared.world).install_token(id, token);
+    lock(&shared.sessions).close_server(id);
+    Ok(issued)
 }
 
 #[derive(Serialize)]
@@ -177,20 +227,10 @@ struct CreateServer {
     org_name: Option<String>,
 }
 
-async fn create_server(shared: web::Data<Shared>, body: web::Bytes) -> HttpResponse {
-    reply((|| {
-        let req: CreateServer = parse(&body)?;
-        let name = req.server_name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(PortalError::BadRequest("server_name must be 1 to 100 characters".into()));
-        }
-        if crate::crypto::ca::pem_to_der(&req.public_key_pem).is_err() {
-            return Err(PortalError::BadRequest("public_key_pem is not a PEM certificate; upload the public key certificate (.pem) the MDM server gave you".into()));
-        }
-        let now = shared.now();
-        let id = lock(&shared.world).add_server(name, req.org_name.as_deref(), now);
-        issue_token(&shared, id, &req.public_key_pem)
-    })())
+async fn post_server(shared: web::Data<Shared>, body: web::Bytes) -> HttpResponse {
+    reply(parse::<CreateServer>(&body).and_then(|req| {
+        create_server(&shared, &req.server_name, req.org_name.as_deref(), &req.public_key_pem)
+    }))
 }
 
 #[derive(Deserialize)]
@@ -198,26 +238,15 @@ struct RenewToken {
     public_key_pem: String,
 }
 
-async fn renew_token(
+async fn post_token(
     shared: web::Data<Shared>,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    reply((|| {
-        let req: RenewToken = parse(&body)?;
-        if crate::crypto::ca::pem_to_der(&req.public_key_pem).is_err() {
-            return Err(PortalError::BadRequest("public_key_pem is not a PEM certificate".into()));
-        }
-        let now = shared.now();
-        let id = {
-            let mut world = lock(&shared.world);
-            let id = world.server_by_uuid(&path)?;
-            world.renew_token(id, now);
-            id
-        };
-        lock(&shared.sessions).close_server(id);
-        issue_token(&shared, id, &req.public_key_pem)
-    })())
+    reply(
+        parse::<RenewToken>(&body)
+            .and_then(|req| renew_server_token(&shared, &path, &req.public_key_pem)),
+    )
 }
 
 #[derive(Deserialize)]

@@ -8,7 +8,7 @@
 //! `profile_assign_time` and log `modified` events. Pure.
 
 use crate::apple::dep::{DepErrorCode as Code, Profile};
-use crate::sim::dep::device::{ProfileStatus, SimDevice};
+use crate::sim::dep::device::{ProfileStatus, SimDevice, When};
 use crate::sim::dep::world::{ServerId, World};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -210,8 +210,8 @@ impl World {
             |d| SimDevice {
                 profile_uuid: Some(Arc::clone(&profile)),
                 profile_status: ProfileStatus::Assigned,
-                profile_assign_time: Some(at),
-                profile_push_time: None,
+                profile_assign_time: When::at(at),
+                profile_push_time: When::NEVER,
                 ..d.clone()
             },
             at,
@@ -236,7 +236,7 @@ impl World {
             faults,
             |d| SimDevice {
                 profile_status: ProfileStatus::Removed,
-                profile_push_time: None,
+                profile_push_time: When::NEVER,
                 ..d.clone()
             },
             at,

@@ -54,11 +54,11 @@ pub fn device(d: &SimDevice, protocol: u32) -> Device {
         model: Some(model.name.to_string()),
         description: Some(catalog::description(model, d.hw)),
         color: Some(catalog::color(model, d.hw).to_string()),
-        asset_tag: d.asset_tag.as_deref().map(str::to_string),
+        asset_tag: d.has_asset_tag.then(|| catalog::asset_tag(d.hw)),
         profile_status: Some(status(d.profile_status)),
         profile_uuid: d.profile_uuid.as_deref().map(str::to_string),
-        profile_assign_time: d.profile_assign_time.and_then(time),
-        profile_push_time: d.profile_push_time.and_then(time),
+        profile_assign_time: d.profile_assign_time.get().and_then(time),
+        profile_push_time: d.profile_push_time.get().and_then(time),
         device_assigned_date: time(d.assigned_date),
         device_assigned_by: Some(d.assigned_by.to_string()),
         ..Device::default()
@@ -68,7 +68,7 @@ pub fn device(d: &SimDevice, protocol: u32) -> Device {
         out.device_family = Some(model.family.as_str().to_string());
     }
     if protocol >= 8 {
-        out.mdm_migration_deadline = d.mdm_migration_deadline.and_then(time);
+        out.mdm_migration_deadline = d.mdm_migration_deadline.get().and_then(time);
     }
     if protocol >= 10 {
         let hw = catalog::hardware(model, d.hw);

@@ -8,7 +8,7 @@
 //! `Content-Length` (never chunked), so a page leaves in one write; the reset fault instead
 //! sends half of it and aborts the connection. Uses actix-web; no domain module.
 
-use crate::apple::dep::{CONTENT_TYPE, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
+use crate::apple::dep::{CONTENT_TYPE, DepErrorCode, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
 use crate::sim::dep::server::{Shared, lock};
 use crate::sim::dep::sessions::{SessionUse, check_user_agent};
 use crate::sim::dep::world::ServerId;
@@ -28,6 +28,9 @@ pub enum ErrorStyle {
     BareNewline,
     JsonQuoted,
 }
+
+/// What a route returns: `Err` is a refusal (an error body), so routes can use `?`.
+pub type Answer = Result<Reply, Reply>;
 
 /// A route's answer before the gate writes it.
 #[derive(Debug)]
@@ -62,13 +65,13 @@ impl Reply {
     }
 
     /// A documented DEP error with the status Apple sends with it.
-    pub fn error(code: crate::apple::dep::DepErrorCode) -> Reply {
+    pub fn error(code: DepErrorCode) -> Reply {
         let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST);
         Reply::code(status, code.as_str())
     }
 
     /// A documented DEP error with another status (where observers disagree with the docs).
-    pub fn error_status(status: StatusCode, code: crate::apple::dep::DepErrorCode) -> Reply {
+    pub fn error_status(status: StatusCode, code: DepErrorCode) -> Reply {
         Reply::code(status, code.as_str())
     }
 
@@ -105,21 +108,21 @@ pub fn protocol_version(req: &HttpRequest) -> u32 {
 pub async fn serve_open(
     shared: &Shared,
     req: &HttpRequest,
-    f: impl FnOnce(&Ctx) -> Reply,
+    f: impl FnOnce(&Ctx) -> Answer,
 ) -> HttpResponse {
     let reset = match pre_checks(shared, req).await {
         Ok(reset) => reset,
         Err(reply) => return write(shared, reply, None, false),
     };
     let ctx = Ctx { server: 0, protocol: protocol_version(req), now: shared.now() };
-    write(shared, f(&ctx), None, reset)
+    write(shared, f(&ctx).unwrap_or_else(|refusal| refusal), None, reset)
 }
 
 /// Gate for every API route: needs a live session of a token that is still valid.
 pub async fn serve_session(
     shared: &Shared,
     req: &HttpRequest,
-    f: impl FnOnce(&Ctx) -> Reply,
+    f: impl FnOnce(&Ctx) -> Answer,
 ) -> HttpResponse {
     let reset = match pre_checks(shared, req).await {
         Ok(reset) => reset,
@@ -131,25 +134,31 @@ pub async fn serve_session(
     let Some(SessionUse { server, access_token, rotated }) =
         lock(&shared.sessions).use_session(token, now_ms)
     else {
-        return write(shared, Reply::code(StatusCode::UNAUTHORIZED, "UNAUTHORIZED"), None, false);
+        let reply = if shared.behaviour.load().unknown_session_forbidden {
+            Reply::error(DepErrorCode::Forbidden)
+        } else {
+            Reply::code(StatusCode::UNAUTHORIZED, "UNAUTHORIZED")
+        };
+        return write(shared, reply, None, false);
     };
     let faults = shared.faults.load();
     let retired =
         lock(&shared.world).server(server).is_none_or(|s| s.retired_tokens.contains(&access_token));
+    // A revoked or superseded token's sessions see `signature_invalid` (Fleet #47700, §2.3).
     let refusal = if retired || faults.revoked {
-        Some("signature_invalid")
+        Some(DepErrorCode::SignatureInvalid)
     } else if faults.terms_not_signed {
-        Some("T_C_NOT_SIGNED")
+        Some(DepErrorCode::TermsNotSigned)
     } else if faults.access_denied {
-        Some("ACCESS_DENIED")
+        Some(DepErrorCode::AccessDenied)
     } else {
         None
     };
     if let Some(code) = refusal {
-        return write(shared, Reply::code(StatusCode::FORBIDDEN, code), None, false);
+        return write(shared, Reply::error(code), None, false);
     }
     let ctx = Ctx { server, protocol: protocol_version(req), now };
-    write(shared, f(&ctx), rotated, reset)
+    write(shared, f(&ctx).unwrap_or_else(|refusal| refusal), rotated, reset)
 }
 
 /// Request-level faults and the User-Agent rule. `Ok(reset)` says whether to cut this

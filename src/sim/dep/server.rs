@@ -7,12 +7,14 @@
 //! write buffer big enough for a 1000-device page. Uses actix-web, tokio and rustls; no
 //! domain module, no store.
 
+use crate::apple::server_token::OAuthCredentials;
 use crate::clock::Clock;
 use crate::crypto::ca::{Authority, CaError};
+use crate::sim::dep::changes::ChangeReport;
 use crate::sim::dep::faults::Faults;
 use crate::sim::dep::respond::ErrorStyle;
 use crate::sim::dep::sessions::{DEFAULT_USER_AGENT_DENY, NonceCache, Sessions};
-use crate::sim::dep::world::{Quirks, World};
+use crate::sim::dep::world::{Quirks, Truth, World, WorldError};
 use crate::sim::dep::{api, portal};
 use crate::sim::rng::SimRng;
 use actix_web::{App, HttpServer, web};
@@ -37,6 +39,9 @@ pub struct Behaviour {
     pub unprefixed_profile_names: bool,
     /// Status for an unknown profile: 400 per AppleDoc, 404 as petarov observes (§3).
     pub profile_not_found_status: u16,
+    /// Answer an unknown or expired session with 403 `FORBIDDEN`, as micromdm's depsim does
+    /// after a restart (§2.2), instead of Apple's 401.
+    pub unknown_session_forbidden: bool,
 }
 
 impl Default for Behaviour {
@@ -46,6 +51,7 @@ impl Default for Behaviour {
             user_agent_deny: DEFAULT_USER_AGENT_DENY.iter().map(|s| s.to_string()).collect(),
             unprefixed_profile_names: false,
             profile_not_found_status: 400,
+            unknown_session_forbidden: false,
         }
     }
 }
@@ -202,6 +208,7 @@ impl SimDep {
                 .app_data(web::PayloadConfig::new(MAX_BODY))
                 .configure(api::routes)
                 .configure(portal::routes)
+                .default_service(web::to(api::not_found))
         })
         .workers(config.workers.max(1))
         .tcp_nodelay(true)
@@ -309,14 +316,84 @@ impl RunningSimDep {
         s.set_rotate_every(rotate_every);
     }
 
+    /// Creates an MDM server and returns its `.p7m` token for `public_key_pem`, as the
+    /// portal's `POST /portal/servers` does.
+    pub fn create_server(
+        &self,
+        name: &str,
+        public_key_pem: &str,
+    ) -> Result<portal::IssuedToken, portal::PortalError> {
+        portal::create_server(&self.shared, name, None, public_key_pem)
+    }
+
+    /// Renews a server's token (the old one then gets `token_rejected`).
+    pub fn renew_token(
+        &self,
+        server_uuid: &str,
+        public_key_pem: &str,
+    ) -> Result<portal::IssuedToken, portal::PortalError> {
+        portal::renew_server_token(&self.shared, server_uuid, public_key_pem)
+    }
+
+    /// Creates an MDM server and hands back its uuid and decrypted credentials directly (for
+    /// tests and the sandbox when no key pair is involved).
+    pub fn add_server_with_credentials(&self, name: &str) -> (String, OAuthCredentials) {
+        let now = self.now();
+        self.with_world(|w| {
+            let id = w.add_server(name, None, now);
+            let s = w.server(id).expect("the server was just added");
+            (s.uuid.clone(), s.token.to_credentials())
+        })
+    }
+
+    /// Adds `count` generated devices to a server (`None`: the unassigned pool).
+    pub fn add_devices(
+        &self,
+        server_uuid: Option<&str>,
+        count: usize,
+    ) -> Result<Vec<String>, WorldError> {
+        let now = self.now();
+        self.with_world(|w| {
+            let to = server_uuid.map(|u| w.server_by_uuid(u)).transpose()?;
+            w.add_devices(to, count, &[], now)
+        })
+    }
+
+    /// Moves devices to another server (`deleted` at the old one, `modified` or `added` at
+    /// the new one, per the quirks).
+    pub fn move_devices(
+        &self,
+        serials: &[String],
+        to_uuid: &str,
+    ) -> Result<ChangeReport, WorldError> {
+        let now = self.now();
+        self.with_world(|w| {
+            let to = w.server_by_uuid(to_uuid)?;
+            w.move_devices(serials, to, now)
+        })
+    }
+
+    /// Releases devices from the organisation (`deleted`, or nothing with the quiet-release
+    /// quirk).
+    pub fn release_devices(&self, serials: &[String]) -> ChangeReport {
+        let now = self.now();
+        self.with_world(|w| w.release_devices(serials, false, now))
+    }
+
+    /// The ground truth: which serial is at which server with which profile.
+    pub fn truth(&self) -> Truth {
+        self.with_world(|w| w.truth())
+    }
+
     /// Runs `f` on the world under its lock (tests and the sandbox script scenarios with it).
     pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         f(&mut lock(&self.shared.world))
     }
 
-    /// Stops serving and waits for the server to finish (at most about a second).
+    /// Stops serving at once (open connections are dropped: the simulator has nothing to
+    /// flush) and waits for the server to finish.
     pub async fn stop(self) {
-        self.handle.stop(true).await;
+        self.handle.stop(false).await;
         let _ = self.task.await;
     }
 }

@@ -1,36 +1,70 @@
 //! `adebox sim dep`: the simulator as a standalone process any DEP client can use.
 //!
-//! [`run_standalone`] starts the server on the system clock, creates one MDM server with the
-//! asked number of devices, writes the stand-in CA certificate and that server's OAuth
-//! credentials (0600) to a fresh folder under the temporary directory, prints where everything
-//! is, and serves until Ctrl-C. Uses tokio and the file system; no domain module.
+//! [`start_standalone`] starts the server on the system clock, creates one MDM server with the
+//! asked number of devices, and writes the stand-in CA certificate and that server's OAuth
+//! credentials (both 0600) to a fresh folder under the temporary directory;
+//! [`run_standalone`] prints where everything is and serves until Ctrl-C. Uses tokio and the
+//! file system; no domain module.
 
 use crate::sim::dep::faults::Faults;
-use crate::sim::dep::server::{SimDep, SimDepConfig, SimDepError};
+use crate::sim::dep::server::{RunningSimDep, SimDep, SimDepConfig, SimDepError};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-/// Runs the simulator until Ctrl-C. `faults` is a SPEC (see [`Faults`]).
-pub async fn run_standalone(
+/// A started standalone simulator and where its files are.
+pub struct Standalone {
+    pub sim: RunningSimDep,
+    pub server_uuid: String,
+    pub server_name: String,
+    pub devices: usize,
+    /// The stand-in CA certificate clients must trust.
+    pub ca_path: PathBuf,
+    /// The MDM server's decrypted token JSON (what a `.p7m` would contain).
+    pub token_path: PathBuf,
+}
+
+impl Standalone {
+    /// What `adebox sim dep` prints.
+    pub fn describe(&self) -> String {
+        let portal = self.sim.portal_url();
+        let uuid = &self.server_uuid;
+        [
+            format!("DEP simulator:   {}", self.sim.base_url()),
+            format!("CA certificate:  {}", self.ca_path.display()),
+            format!("ABM portal:      {portal}"),
+            format!("MDM server:      {} ({uuid}), {} devices", self.server_name, self.devices),
+            format!("Its credentials: {} (the decrypted token JSON)", self.token_path.display()),
+            format!(
+                "Its .p7m token:  POST {portal}/servers/{uuid}/token {{\"public_key_pem\": \"…\"}}"
+            ),
+            format!("Faults:          {}", self.sim.faults()),
+        ]
+        .join("\n")
+    }
+}
+
+/// Starts the simulator with one MDM server holding `devices` devices; `faults` is a SPEC
+/// (see [`Faults`]).
+pub async fn start_standalone(
     listen: SocketAddr,
     devices: usize,
     seed: u64,
     faults: &str,
-) -> Result<(), SimDepError> {
+) -> Result<Standalone, SimDepError> {
     let faults = Faults::parse(faults)?;
     let sim =
         SimDep::start(SimDepConfig { listen, seed, faults, ..SimDepConfig::default() }).await?;
     let now = sim.now();
-    let (uuid, name, creds) = sim.with_world(|w| -> Result<_, SimDepError> {
+    let (server_uuid, server_name, creds) = sim.with_world(|w| -> Result<_, SimDepError> {
         let id = w.add_server("Simulated MDM server", None, now);
         w.add_devices(Some(id), devices, &[], now)?;
         let s = w.server(id).expect("the server was just added");
         Ok((s.uuid.clone(), s.name.clone(), s.token.to_credentials()))
     })?;
 
-    let dir = std::env::temp_dir()
-        .join(format!("adebox-sim-dep-{}", sim.base_url().rsplit(':').next().unwrap_or("0")));
+    let port = sim.base_url().rsplit(':').next().unwrap_or("0").to_string();
+    let dir = std::env::temp_dir().join(format!("adebox-sim-dep-{port}"));
     std::fs::create_dir_all(&dir)
         .map_err(|source| SimDepError::Write { path: dir.display().to_string(), source })?;
     let ca_path = dir.join("ca.pem");
@@ -44,25 +78,27 @@ pub async fn run_standalone(
         "access_token_expiry": crate::apple::dep::time_format::format(creds.access_token_expiry),
     });
     write_private(&token_path, token.to_string().as_bytes())?;
+    Ok(Standalone { sim, server_uuid, server_name, devices, ca_path, token_path })
+}
 
-    let portal = sim.portal_url();
-    println!("DEP simulator:   {}", sim.base_url());
-    println!("CA certificate:  {}", ca_path.display());
-    println!("ABM portal:      {portal}");
-    println!("MDM server:      {name} ({uuid}), {devices} devices");
-    println!("Its credentials: {} (the decrypted token JSON)", token_path.display());
-    println!("Its .p7m token:  POST {portal}/servers/{uuid}/token {{\"public_key_pem\": \"…\"}}");
-    println!("Faults:          {}", sim.faults());
+/// Runs the simulator until Ctrl-C, printing where everything is.
+pub async fn run_standalone(
+    listen: SocketAddr,
+    devices: usize,
+    seed: u64,
+    faults: &str,
+) -> Result<(), SimDepError> {
+    let standalone = start_standalone(listen, devices, seed, faults).await?;
+    println!("{}", standalone.describe());
     println!("Press Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
-    sim.stop().await;
+    standalone.sim.stop().await;
     Ok(())
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), SimDepError> {
     use std::os::unix::fs::OpenOptionsExt;
-    let err =
-        |source| SimDepError::Write { path: PathBuf::from(path).display().to_string(), source };
+    let err = |source| SimDepError::Write { path: path.display().to_string(), source };
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -71,4 +107,48 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), SimDepError> {
         .open(path)
         .map_err(err)?;
     f.write_all(bytes).map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn standalone_writes_a_ca_and_credentials_a_client_can_use() {
+        let s =
+            start_standalone(SocketAddr::from(([127, 0, 0, 1], 0)), 7, 3, "dup=0.1").await.unwrap();
+        let text = s.describe();
+        assert!(
+            text.contains(s.sim.base_url()) && text.contains("/portal") && text.contains("dup=0.1"),
+            "{text}"
+        );
+        let ca = std::fs::read_to_string(&s.ca_path).unwrap();
+        assert_eq!(ca, s.sim.ca_pem());
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&s.token_path).unwrap().permissions().mode() & 0o777, 0o600);
+        let token: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&s.token_path).unwrap()).unwrap();
+        assert!(token["consumer_key"].as_str().unwrap().starts_with("CK_"));
+        let truth = s.sim.truth();
+        assert_eq!(truth.servers[0].devices.len(), 7);
+        let _ = std::fs::remove_dir_all(s.ca_path.parent().unwrap());
+        s.sim.stop().await;
+    }
+
+    #[tokio::test]
+    async fn a_bad_fault_spec_is_refused_before_starting() {
+        let e = start_standalone(SocketAddr::from(([127, 0, 0, 1], 0)), 0, 1, "explode")
+            .await
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("unknown fault `explode`"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_busy_port_is_reported_with_the_fix() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let e = start_standalone(addr, 0, 1, "").await.err().unwrap();
+        assert!(e.to_string().contains("port 0 picks a free one"), "{e}");
+    }
 }

@@ -51,6 +51,8 @@ pub struct Server {
     /// only while it is still true.
     pub(super) snapshot: Option<Arc<Snapshot>>,
     pub(super) events: Vec<Event>,
+    /// Whether a fetch or sync cursor was ever handed out for this server.
+    pub(super) cursor_issued: bool,
     /// Events up to this sequence number were pruned; older cursors are expired.
     pub(super) pruned_through: u64,
     pub(super) profiles: HashMap<String, crate::apple::dep::Profile>,
@@ -77,7 +79,6 @@ pub(super) enum Location {
 #[derive(Debug)]
 pub struct World {
     pub(super) servers: Vec<Server>,
-    pub(super) location: HashMap<Arc<str>, Location>,
     pub(super) unassigned: BTreeMap<Arc<str>, Arc<SimDevice>>,
     pub(super) seq: u64,
     pub(super) snapshots: BTreeMap<u64, Arc<Snapshot>>,
@@ -110,7 +111,6 @@ impl World {
         let default_org = Arc::new(org::generate("Adebox Simulated Org", &mut rng));
         World {
             servers: Vec::new(),
-            location: HashMap::new(),
             unassigned: BTreeMap::new(),
             seq: 0,
             snapshots: BTreeMap::new(),
@@ -149,6 +149,7 @@ impl World {
             devices: BTreeMap::new(),
             snapshot: None,
             events: Vec::new(),
+            cursor_issued: false,
             pruned_through: 0,
             profiles: HashMap::new(),
             ade_profile: None,
@@ -160,12 +161,37 @@ impl World {
     /// Issues a new token for a server; the old access token is then rejected, as when an
     /// admin downloads a new token in ABM (dep-api.md §1.6). The consumer key stays.
     pub fn renew_token(&mut self, id: ServerId, now: OffsetDateTime) -> Option<&TokenSecrets> {
+        let token = self.next_token(id, now)?;
+        self.install_token(id, token)
+    }
+
+    /// New secrets for a server's token, not yet in force (the portal first makes the `.p7m`,
+    /// so a failure leaves the old token working).
+    pub fn next_token(&mut self, id: ServerId, now: OffsetDateTime) -> Option<TokenSecrets> {
         let consumer_key = self.servers.get(id as usize)?.token.consumer_key.clone();
-        let token = org::new_token(&mut self.rng, now, Some(consumer_key));
+        Some(org::new_token(&mut self.rng, now, Some(consumer_key)))
+    }
+
+    /// Puts `token` in force; the previous access token is retired.
+    pub fn install_token(&mut self, id: ServerId, token: TokenSecrets) -> Option<&TokenSecrets> {
         let server = self.servers.get_mut(id as usize)?;
         let old = std::mem::replace(&mut server.token, token);
         server.retired_tokens.insert(old.access_token.expose().clone());
         Some(&server.token)
+    }
+
+    /// Undoes [`World::add_server`] for the newest server while nothing refers to it yet
+    /// (its token could not be delivered). False when that is no longer possible.
+    pub fn discard_new_server(&mut self, id: ServerId) -> bool {
+        let last = self.servers.len().checked_sub(1) == Some(id as usize);
+        let untouched = self
+            .servers
+            .get(id as usize)
+            .is_some_and(|s| s.devices.is_empty() && s.events.is_empty() && s.profiles.is_empty());
+        if last && untouched {
+            self.servers.pop();
+        }
+        last && untouched
     }
 
     pub fn server(&self, id: ServerId) -> Option<&Server> {
@@ -207,6 +233,18 @@ impl World {
         true
     }
 
+    /// Where a serial is. A scan over the servers (there are few) instead of an index: at
+    /// 200,000 devices an index would cost more memory than any lookup costs time.
+    pub(super) fn locate(&self, serial: &str) -> Option<Location> {
+        if self.unassigned.contains_key(serial) {
+            return Some(Location::Unassigned);
+        }
+        self.servers
+            .iter()
+            .position(|s| s.devices.contains_key(serial))
+            .map(|i| Location::Server(i as ServerId))
+    }
+
     /// The device a server holds, if it holds it.
     pub fn device_at(&self, server: ServerId, serial: &str) -> Option<Arc<SimDevice>> {
         self.servers.get(server as usize)?.devices.get(serial).cloned()
@@ -217,14 +255,12 @@ impl World {
         match to {
             Some(id) => {
                 let srv = &mut self.servers[id as usize];
-                srv.devices.insert(Arc::clone(&serial), Arc::clone(&dev));
+                srv.devices.insert(serial, Arc::clone(&dev));
                 srv.snapshot = None;
-                self.location.insert(serial, Location::Server(id));
                 self.log(id, op, dev, at, false);
             }
             None => {
-                self.unassigned.insert(Arc::clone(&serial), dev);
-                self.location.insert(serial, Location::Unassigned);
+                self.unassigned.insert(serial, dev);
             }
         }
     }
@@ -263,6 +299,12 @@ impl World {
         self.seq += 1;
         let seq = self.seq;
         let srv = &mut self.servers[server as usize];
+        // Until the server hands out its first cursor, no sync can ever ask for what happens
+        // now (every later cursor starts at or after this point), so nothing is kept: a
+        // 200,000-device start-up does not fill the log.
+        if !srv.cursor_issued {
+            return;
+        }
         srv.events.push(Event { seq, at, op, device, released_by_replacement });
         if srv.events.len().is_multiple_of(4096) {
             // Cursors live 7 days (dep-api.md §3.2 item 3); keep a day of margin.
@@ -338,6 +380,17 @@ mod tests {
         assert_ne!(old.access_token, new.access_token);
         assert!(w.server(a).unwrap().retired_tokens.contains(old.access_token.expose()));
         assert_eq!(w.server_by_consumer_key(&old.consumer_key), Some(a));
+    }
+
+    #[test]
+    fn events_are_kept_only_once_the_server_handed_out_a_cursor() {
+        let mut w = World::new(3, Quirks::default());
+        let a = w.add_server("A", None, T0);
+        w.add_devices(Some(a), 50, &[], T0).unwrap();
+        assert!(w.servers[0].events.is_empty(), "no client could ever sync these");
+        w.fetch_page(a, None, 10, T0).unwrap();
+        w.add_devices(Some(a), 2, &[], T0).unwrap();
+        assert_eq!(w.servers[0].events.len(), 2);
     }
 
     #[test]
