@@ -60,8 +60,25 @@ pub enum Command {
         #[command(subcommand)]
         command: SimCommand,
     },
+    /// Measure the product's hot paths against the in-process simulators.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Print the version.
     Version,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// A full sync of many devices from the DEP simulator into a fresh store.
+    Sync {
+        #[arg(long, default_value_t = 200_000)]
+        devices: usize,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -171,6 +188,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 Clock::system().now(),
             );
             println!("{}", serde_json::to_string_pretty(&json)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command: BenchCommand::Sync { devices, json } } => {
+            let r = runtime()?.block_on(crate::bench::sync(devices))?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!(
+                    "full sync of {} devices: {:.2} s, {:.0} devices/s, {} requests ({} pages), peak RSS {:.1} MB, store {:.1} MB",
+                    r.devices, r.wall_s, r.per_s, r.requests, r.pages, r.peak_rss_mb, r.store_mb
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Sim { command: SimCommand::Dep { listen, devices, seed, faults } } => {

@@ -39,6 +39,7 @@ pub mod devices;
 pub mod sync;
 pub mod tokens;
 
+pub mod bench;
 pub mod cli;
 pub mod control;
 pub mod daemon;
