@@ -49,6 +49,10 @@ pub enum Command {
     },
     /// Print the version.
     Version,
+    /// Write the manual pages (generated from these definitions) into DIR; used by the
+    /// package build (scripts/build-deb).
+    #[command(hide = true)]
+    ManPages { dir: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -112,6 +116,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             runtime()?.block_on(sandbox(data, listen))
         }
         Command::Admin { command } => admin(command),
+        Command::ManPages { dir } => {
+            for page in crate::manpages::write_all(&dir)
+                .with_context(|| format!("cannot write the manual pages to {}", dir.display()))?
+            {
+                println!("{}", page.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
