@@ -6,4 +6,5 @@ mod common;
 mod admin_api;
 mod binary;
 mod lifecycle;
+mod packaging;
 mod tls_api;
