@@ -67,6 +67,10 @@ pub enum Command {
     },
     /// Print the version.
     Version,
+    /// Write the manual pages (generated from these definitions) into DIR; used by the
+    /// package build (scripts/build-deb).
+    #[command(hide = true)]
+    ManPages { dir: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -205,6 +209,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sim { command: SimCommand::Dep { listen, devices, seed, faults } } => {
             crate::logging::init(log::LevelFilter::Info);
             runtime()?.block_on(crate::sim::dep::run_standalone(listen, devices, seed, &faults))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ManPages { dir } => {
+            for page in crate::manpages::write_all(&dir)
+                .with_context(|| format!("cannot write the manual pages to {}", dir.display()))?
+            {
+                println!("{}", page.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

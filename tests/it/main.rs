@@ -6,5 +6,6 @@ mod common;
 mod admin_api;
 mod binary;
 mod lifecycle;
+mod packaging;
 mod tls_api;
 mod tokens_api;
