@@ -27,7 +27,6 @@ pub mod fixtures;
 
 pub mod outbound;
 
-
 pub mod sim;
 
 /// The product version, as shown by `adebox version`, the status API and the User-Agent.

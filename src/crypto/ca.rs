@@ -8,9 +8,9 @@
 
 use crate::crypto::Secret;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384,
-    SanType, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384, SanType,
+    SerialNumber,
 };
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -126,7 +126,8 @@ impl Authority {
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.use_authority_key_identifier_extension = true;
         params.not_before = now - Duration::hours(1);
-        params.not_after = now + validity.min(Duration::days(MAX_SERVER_CERT_DAYS) - Duration::hours(2));
+        params.not_after =
+            now + validity.min(Duration::days(MAX_SERVER_CERT_DAYS) - Duration::hours(2));
         params.serial_number = Some(random_serial());
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(Issued {
@@ -138,7 +139,8 @@ impl Authority {
     }
 }
 
-fn distinguished_name(common_name: &str) -> DistinguishedName {
+/// `O=adebox, CN=<common_name>`: the subject of every certificate the appliance makes.
+pub(crate) fn distinguished_name(common_name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     dn.push(DnType::OrganizationName, "adebox");
     dn.push(DnType::CommonName, common_name);
@@ -172,7 +174,7 @@ pub fn is_dns_name(name: &str) -> bool {
 }
 
 /// A random positive 128-bit serial (RFC 5280 §4.1.2.2: positive, at most 20 octets).
-fn random_serial() -> SerialNumber {
+pub(crate) fn random_serial() -> SerialNumber {
     let mut bytes = crate::crypto::random_bytes::<16>();
     bytes[0] &= 0x7f;
     bytes[0] |= 0x01; // never a leading zero octet, so the DER encoding keeps all 16 bytes

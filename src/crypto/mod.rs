@@ -1,10 +1,15 @@
-//! All key and certificate work: key generation, the appliance CA and issuance, CMS, secrets.
+//! All key and certificate work: key generation, the appliance CA and issuance, CMS, the DEP
+//! server token key pair, secrets.
 //!
 //! Pure: no tokio, redb, reqwest or actix. Callers run the expensive parts (RSA key
 //! generation) off the async threads.
 
 pub mod ca;
+pub mod cms;
+#[cfg(test)]
+pub(crate) mod openssl_cli;
 pub mod secret;
+pub mod token_keypair;
 
 pub use secret::Secret;
 
