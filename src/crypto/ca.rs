@@ -167,7 +167,8 @@ impl Authority {
     }
 }
 
-fn distinguished_name(common_name: &str) -> DistinguishedName {
+/// `O=adebox, CN=<common_name>`: the subject of every certificate the appliance makes.
+pub(crate) fn distinguished_name(common_name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     dn.push(DnType::OrganizationName, "adebox");
     dn.push(DnType::CommonName, common_name);
@@ -201,7 +202,7 @@ pub fn is_dns_name(name: &str) -> bool {
 }
 
 /// A random positive 128-bit serial (RFC 5280 §4.1.2.2: positive, at most 20 octets).
-fn random_serial() -> SerialNumber {
+pub(crate) fn random_serial() -> SerialNumber {
     let mut bytes = crate::crypto::random_bytes::<16>();
     bytes[0] &= 0x7f;
     bytes[0] |= 0x01; // never a leading zero octet, so the DER encoding keeps all 16 bytes

@@ -1,4 +1,5 @@
-//! All key and certificate work: key generation, the appliance CA and issuance, CMS, secrets.
+//! All key and certificate work: key generation, the appliance CA and issuance, CMS, the DEP
+//! server token key pair, secrets.
 //!
 //! Pure: no tokio, redb, reqwest or actix. Callers run the expensive parts (RSA key
 //! generation) off the async threads.
@@ -6,6 +7,8 @@
 pub mod ca;
 pub mod cms;
 pub mod oauth1;
+#[cfg(test)]
+pub(crate) mod openssl_cli;
 pub mod secret;
 pub mod token_keypair;
 

@@ -1,21 +1,29 @@
 //! The DEP server token (`.p7m`) Apple Business Manager hands out: S/MIME framing, the
 //! decrypted plaintext, and the OAuth 1.0a credentials inside (../shared/spec/dep-api.md §1).
 //!
-//! Framing (§1.3): MIME headers up to the first empty line (LF or CRLF; Apple's four, or
-//! openssl's `application/x-pkcs7-mime`), then base64 in any line length. A bare base64 body
-//! or a raw BER/DER CMS file is accepted too. Plaintext (§1.5): MIME headers, optional
-//! `-----BEGIN MESSAGE-----` / `-----END MESSAGE-----` markers, JSON possibly hard-wrapped
-//! (Apple's documented example is wrapped at 78 columns).
+//! Exposes [`decrypt`] / [`decrypt_for_certificate`] (uploaded file + private key →
+//! [`OAuthCredentials`]), [`check_not_expired`], [`mint_p7m`] (the exact bytes Apple would
+//! send, for the DEP simulator's stand-in ABM portal), [`inspect_json`] and [`issued_at`].
+//! Every failure is a [`ServerTokenError`] whose message tells the admin what to do.
+//!
+//! Pure: no tokio, redb, reqwest or actix; owns no storage. Secrets stay in
+//! [`Secret`]s and never appear in error messages.
+
+mod framing;
+mod inspect;
+mod plaintext;
+
+pub use inspect::{inspect_json, issued_at};
 
 use crate::crypto::Secret;
 use crate::crypto::cms::{self, CmsError};
-use base64ct::{Base64, Encoding};
-use serde::Deserialize;
+use framing::Framing;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use zeroize::Zeroizing;
 
-/// A real token is about 1.5 KB; anything this large is not one.
-pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
+/// Largest upload we look at. A real token is ~1.5 KB; anything this big is some other file.
+pub const MAX_TOKEN_FILE: usize = 64 * 1024;
 
 /// The four OAuth 1.0a credentials of a server token and their expiry (dep-api.md §1.6).
 #[derive(Clone, Debug)]
@@ -28,268 +36,178 @@ pub struct OAuthCredentials {
     pub access_token_expiry: OffsetDateTime,
 }
 
+/// Why a server token was refused. Messages are for the admin: what is wrong, what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerTokenError {
     #[error(
-        "this file is {size} bytes; an Apple server token is about 2 KB (upload the .p7m file downloaded from Apple Business Manager)"
+        "the file is empty — choose the .p7m server token downloaded from Apple Business \
+         Manager or Apple School Manager"
     )]
-    TooLarge { size: usize },
+    Empty,
     #[error(
-        "not an Apple server token (expected the .p7m file downloaded from Apple Business Manager or Apple School Manager): {0}"
+        "the file is {len} bytes; a server token is about 1.5 KB and adebox refuses files over \
+         64 KiB — choose the .p7m file downloaded from Apple Business Manager"
     )]
-    NotAToken(String),
-    #[error("the token file is damaged ({0}); download it again from Apple Business Manager")]
-    Damaged(String),
+    TooLarge { len: usize },
     #[error(
-        "this token was made for a different public key — download the public key again and re-create the token in Apple Business Manager"
+        "not an Apple server token (expected the .p7m file downloaded from Apple Business \
+         Manager or Apple School Manager){hint}"
     )]
-    WrongKey,
+    NotAToken { hint: String },
+    #[error("the token file is damaged ({detail}) — download it again from Apple Business Manager")]
+    Damaged { detail: String },
     #[error(
-        "this token is encrypted with {0}, which adebox does not accept; download it again from Apple Business Manager"
+        "this token was made for a different public key — download the public key again and \
+         re-create the token in Apple Business Manager{}",
+        detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
     )]
-    UnsupportedCipher(String),
-    #[error("this token expired on {} — download a new token for this MDM server in Apple Business Manager", .0.date())]
-    Expired(OffsetDateTime),
+    WrongKey { detail: Option<String> },
+    #[error(
+        "the token decrypted, but its contents are not what Apple sends ({detail}) — download \
+         it again from Apple Business Manager"
+    )]
+    BadContent { detail: String },
+    #[error("this token uses something adebox does not support: {detail}")]
+    Unsupported { detail: String },
+    #[error(
+        "this token expired on {} — download a new token for this MDM server in Apple Business \
+         Manager",
+        format_date(*expiry)
+    )]
+    Expired { expiry: OffsetDateTime },
+    #[error("the public key certificate cannot be used: {detail}")]
+    BadCertificate { detail: String },
+    #[error("could not create the token: {detail}")]
+    Mint { detail: String },
 }
 
-/// The JSON inside the token; unknown extra keys are tolerated.
-#[derive(Deserialize)]
-struct TokenJson {
-    consumer_key: String,
-    consumer_secret: String,
-    access_token: String,
-    access_secret: String,
-    access_token_expiry: String,
-}
-
-/// Decrypts a `.p7m` server token with the private key of the certificate uploaded to ABM.
+/// Decrypts an uploaded server token with the private key whose certificate was uploaded to
+/// Apple, and returns its credentials. Does not check expiry: see [`check_not_expired`].
 pub fn decrypt(p7m: &[u8], key: &rsa::PrivateKey) -> Result<OAuthCredentials, ServerTokenError> {
-    let cms_bytes = unframe(p7m)?;
-    let plaintext = cms::decrypt_enveloped(&cms_bytes, key).map_err(|e| match e {
-        CmsError::WrongKey | CmsError::NoUsableRecipient => ServerTokenError::WrongKey,
-        CmsError::UnsupportedCipher(c) => ServerTokenError::UnsupportedCipher(c),
-        CmsError::NotCms(d) | CmsError::NotEnveloped(d) => ServerTokenError::NotAToken(d),
-        CmsError::Malformed(d) | CmsError::BadRecipient(d) => ServerTokenError::Damaged(d),
-    })?;
-    // The key opened the envelope and the padding checked out; if what is inside is not a
-    // token, the key was still the wrong one (implicit rejection can pass padding by chance).
-    parse_plaintext(&plaintext).map_err(|_| ServerTokenError::WrongKey)
+    open(p7m, key, None)
 }
 
-/// Refuses a token whose `access_token_expiry` has passed.
+/// Like [`decrypt`], also knowing the key's certificate (PEM), so a token made for another
+/// certificate is reported with both identities.
+pub fn decrypt_for_certificate(
+    p7m: &[u8],
+    key: &rsa::PrivateKey,
+    cert_pem: &str,
+) -> Result<OAuthCredentials, ServerTokenError> {
+    let cert_der = crate::crypto::ca::pem_to_der(cert_pem)
+        .map_err(|e| ServerTokenError::BadCertificate { detail: e.to_string() })?;
+    open(p7m, key, Some(&cert_der))
+}
+
+/// Refuses credentials whose access token has expired at `now`.
 pub fn check_not_expired(
     creds: &OAuthCredentials,
     now: OffsetDateTime,
 ) -> Result<(), ServerTokenError> {
-    if creds.access_token_expiry <= now {
-        Err(ServerTokenError::Expired(creds.access_token_expiry))
-    } else {
-        Ok(())
+    if now >= creds.access_token_expiry {
+        return Err(ServerTokenError::Expired { expiry: creds.access_token_expiry });
     }
+    Ok(())
 }
 
-/// The CMS bytes inside an S/MIME file (or the file itself when it is raw CMS).
-pub fn unframe(file: &[u8]) -> Result<Vec<u8>, ServerTokenError> {
-    if file.len() > MAX_TOKEN_BYTES {
-        return Err(ServerTokenError::TooLarge { size: file.len() });
-    }
-    if file.is_empty() {
-        return Err(ServerTokenError::NotAToken("the file is empty".into()));
-    }
-    if file[0] == 0x30 {
-        return Ok(file.to_vec()); // raw BER/DER
-    }
-    let text = std::str::from_utf8(file)
-        .map_err(|_| ServerTokenError::NotAToken("the file is neither text nor CMS".into()))?;
-    if text.contains("-----BEGIN CERTIFICATE-----") {
-        return Err(ServerTokenError::NotAToken("this is a certificate (the public key you upload to Apple), not the token Apple gives back".into()));
-    }
-    if text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----") {
-        return Err(ServerTokenError::NotAToken("this is a private key".into()));
-    }
-    let (body, framed) = match split_headers(text) {
-        Some((headers, body)) => {
-            let ctype = header(headers, "content-type").unwrap_or_default().to_ascii_lowercase();
-            if !(ctype.contains("application/pkcs7-mime")
-                || ctype.contains("application/x-pkcs7-mime"))
-            {
-                return Err(ServerTokenError::NotAToken(format!(
-                    "its Content-Type is `{}`",
-                    ctype.trim()
-                )));
-            }
-            (body, true)
-        }
-        None => (text, false),
-    };
-    // Without S/MIME headers nothing says this was meant to be a token: a failure below then
-    // means "not a token" rather than "a damaged token".
-    let damaged = |what: &str| {
-        if framed {
-            ServerTokenError::Damaged(what.into())
-        } else {
-            ServerTokenError::NotAToken(what.into())
-        }
-    };
-    let compact: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    if compact.is_empty() {
-        return Err(damaged("the body is empty"));
-    }
-    if !compact.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=') {
-        return Err(ServerTokenError::NotAToken("its body is not base64".into()));
-    }
-    let der = Base64::decode_vec(&compact)
-        .map_err(|_| damaged("the base64 is truncated or corrupted"))?;
-    if der.first() != Some(&0x30) {
-        return Err(ServerTokenError::NotAToken("its content is not CMS".into()));
-    }
-    Ok(der)
-}
-
-/// Splits MIME headers from the body at the first empty line. `None` when the text does not
-/// start with headers.
-fn split_headers(text: &str) -> Option<(&str, &str)> {
-    let first = text.lines().next()?;
-    if !first.contains(':') || first.starts_with('{') {
-        return None;
-    }
-    for sep in ["\r\n\r\n", "\n\n"] {
-        if let Some(i) = text.find(sep) {
-            return Some((&text[..i], &text[i + sep.len()..]));
-        }
-    }
-    None
-}
-
-fn header<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
-    headers.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim().eq_ignore_ascii_case(name).then_some(v)
-    })
-}
-
-/// Reads the decrypted plaintext (§1.5) into credentials.
-pub fn parse_plaintext(plaintext: &[u8]) -> Result<OAuthCredentials, String> {
-    let text =
-        std::str::from_utf8(plaintext).map_err(|_| "the plaintext is not text".to_string())?;
-    let body = match split_headers(text) {
-        Some((_, body)) => body,
-        None => text,
-    };
-    let inner = match (body.find("-----BEGIN MESSAGE-----"), body.find("-----END MESSAGE-----")) {
-        (Some(b), Some(e)) if e > b => &body[b + "-----BEGIN MESSAGE-----".len()..e],
-        _ => body,
-    };
-    let json: String = inner.chars().filter(|c| *c != '\n' && *c != '\r').collect();
-    let t: TokenJson = serde_json::from_str(json.trim())
-        .map_err(|e| format!("the token JSON is not readable: {e}"))?;
-    let prefixed = |v: &str, p: &str| v.starts_with(p) && v.len() > p.len();
-    if !(prefixed(&t.consumer_key, "CK_")
-        && prefixed(&t.consumer_secret, "CS_")
-        && prefixed(&t.access_token, "AT_")
-        && prefixed(&t.access_secret, "AS_"))
-    {
-        return Err("the credentials do not have Apple's CK_/CS_/AT_/AS_ shape".into());
-    }
-    let expiry = OffsetDateTime::parse(t.access_token_expiry.trim(), &Rfc3339)
-        .map_err(|e| format!("access_token_expiry is not a date: {e}"))?;
-    Ok(OAuthCredentials {
-        consumer_key: t.consumer_key,
-        consumer_secret: Secret::new(t.consumer_secret),
-        access_token: Secret::new(t.access_token),
-        access_secret: Secret::new(t.access_secret),
-        access_token_expiry: expiry,
-    })
-}
-
-/// The plaintext Apple encrypts: CRLF headers, LF body, BEGIN/END MESSAGE around the JSON.
-pub fn plaintext_for(creds: &OAuthCredentials) -> Vec<u8> {
-    let expiry =
-        creds.access_token_expiry.replace_nanosecond(0).unwrap_or(creds.access_token_expiry);
-    // Apple's key order (a struct keeps it; a JSON map would sort the keys).
-    #[derive(serde::Serialize)]
-    struct Ordered<'a> {
-        consumer_key: &'a str,
-        consumer_secret: &'a str,
-        access_token: &'a str,
-        access_secret: &'a str,
-        access_token_expiry: String,
-    }
-    let json = serde_json::to_string(&Ordered {
-        consumer_key: &creds.consumer_key,
-        consumer_secret: creds.consumer_secret.expose(),
-        access_token: creds.access_token.expose(),
-        access_secret: creds.access_secret.expose(),
-        access_token_expiry: expiry.format(&Rfc3339).unwrap_or_default(),
-    })
-    .expect("string fields serialize");
-    format!(
-        "Content-Type: text/plain;charset=UTF-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n-----BEGIN MESSAGE-----\n{json}\n-----END MESSAGE-----\n"
-    )
-    .into_bytes()
-}
-
-/// The exact bytes Apple would send for `creds` encrypted to `recipient_cert_pem`: Apple's
-/// four MIME headers in Apple's order, LF line endings, BER CMS in 76-column base64, final LF.
+/// The `.p7m` file Apple Business Manager would hand out for `creds`, encrypted for the
+/// public key in `recipient_cert_pem`: the §1.5 plaintext (CRLF headers, LF body, BEGIN/END
+/// MESSAGE markers), BER EnvelopedData with AES-128-CBC, Apple's four MIME headers in Apple's
+/// order, LF line endings, 76-column base64 and a final LF (§1.3–§1.4).
 pub fn mint_p7m(
     recipient_cert_pem: &str,
     creds: &OAuthCredentials,
 ) -> Result<Vec<u8>, ServerTokenError> {
-    let der = crate::crypto::ca::pem_to_der(recipient_cert_pem)
-        .map_err(|e| ServerTokenError::NotAToken(e.to_string()))?;
-    let ber = cms::encrypt_enveloped_ber(&plaintext_for(creds), &der)
-        .map_err(|e| ServerTokenError::NotAToken(e.to_string()))?;
-    Ok(smime_wrap(&ber).into_bytes())
+    let cert_der = crate::crypto::ca::pem_to_der(recipient_cert_pem)
+        .map_err(|e| ServerTokenError::BadCertificate { detail: e.to_string() })?;
+    let text = plaintext::render(creds);
+    let cms = cms::encrypt_enveloped_ber(text.as_bytes(), &cert_der).map_err(|e| match e {
+        CmsError::BadCertificate(detail) => ServerTokenError::BadCertificate { detail },
+        other => ServerTokenError::Mint { detail: other.to_string() },
+    })?;
+    Ok(framing::wrap(&cms))
 }
 
-/// Apple's S/MIME framing around CMS bytes.
-pub fn smime_wrap(cms: &[u8]) -> String {
-    let b64 = Base64::encode_string(cms);
-    let mut out = String::from(
-        "Content-Type: application/pkcs7-mime; name=\"smime.p7m\"; smime-type=enveloped-data\nContent-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=\"smime.p7m\"\nContent-Description: S/MIME Encrypted Message\n\n",
-    );
-    for line in b64.as_bytes().chunks(76) {
-        out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
-        out.push('\n');
+fn open(
+    p7m: &[u8],
+    key: &rsa::PrivateKey,
+    cert_der: Option<&[u8]>,
+) -> Result<OAuthCredentials, ServerTokenError> {
+    let (bytes, framing) = framing::unwrap(p7m)?;
+    let decrypted = match cert_der {
+        Some(cert) => cms::decrypt_enveloped_for_cert(&bytes, key, cert),
+        None => cms::decrypt_enveloped(&bytes, key),
+    };
+    let plaintext = Zeroizing::new(decrypted.map_err(|e| from_cms(e, framing, &bytes))?);
+    check_decrypted_text(&plaintext)?;
+    plaintext::parse(&plaintext)
+}
+
+/// After RSA with implicit rejection, a wrong key that slips past the CEK-length and padding
+/// checks yields random bytes; a damaged ciphertext garbles one or two 16-byte blocks of
+/// otherwise readable text. A token's plaintext is printable ASCII throughout.
+fn check_decrypted_text(plaintext: &[u8]) -> Result<(), ServerTokenError> {
+    let readable = plaintext
+        .iter()
+        .filter(|b| b.is_ascii_graphic() || matches!(b, b' ' | b'\r' | b'\n' | b'\t'))
+        .count();
+    if readable == plaintext.len() {
+        Ok(())
+    } else if readable * 4 >= plaintext.len() * 3 {
+        Err(ServerTokenError::Damaged { detail: "part of the encrypted content is garbled".into() })
+    } else {
+        Err(ServerTokenError::WrongKey { detail: None })
     }
-    out
 }
 
-/// The token as `adebox inspect token` prints it; secrets masked unless `show_secrets`.
-pub fn inspect_json(
-    creds: &OAuthCredentials,
-    show_secrets: bool,
-    now: OffsetDateTime,
-) -> serde_json::Value {
-    let show =
-        |s: &Secret<String>| if show_secrets { s.expose().clone() } else { mask(s.expose()) };
-    serde_json::json!({
-        "consumer_key": creds.consumer_key,
-        "consumer_secret": show(&creds.consumer_secret),
-        "access_token": show(&creds.access_token),
-        "access_secret": show(&creds.access_secret),
-        "access_token_expiry": creds.access_token_expiry.format(&Rfc3339).unwrap_or_default(),
-        "issued_at": issued_at(creds.access_token.expose()).and_then(|t| t.format(&Rfc3339).ok()),
-        "expired": creds.access_token_expiry <= now,
-        "secrets": if show_secrets { "shown" } else { "masked (use --show-secrets to print them)" },
+fn from_cms(e: CmsError, framing: Framing, bytes: &[u8]) -> ServerTokenError {
+    match e {
+        CmsError::WrongKey { addressed_to, key_certificate: Some(mine) } => {
+            let theirs: Vec<String> = addressed_to.iter().map(ToString::to_string).collect();
+            ServerTokenError::WrongKey {
+                detail: Some(format!(
+                    "it is for the certificate {}; this key's certificate is {mine}",
+                    theirs.join(" or ")
+                )),
+            }
+        }
+        CmsError::WrongKey { .. } => ServerTokenError::WrongKey { detail: None },
+        CmsError::UnsupportedCipher(_) | CmsError::UnsupportedRecipient(_) => {
+            ServerTokenError::Unsupported { detail: e.to_string() }
+        }
+        CmsError::BadCertificate(detail) => ServerTokenError::BadCertificate { detail },
+        CmsError::WrongContentType { found, .. } => ServerTokenError::NotAToken {
+            hint: format!(" — it is a CMS message of another kind ({found})"),
+        },
+        CmsError::Malformed(_) | CmsError::TooLarge { .. } | CmsError::NoContent
+            if framing == Framing::Smime || starts_like_enveloped_data(bytes) =>
+        {
+            ServerTokenError::Damaged { detail: format!("its encrypted part is incomplete: {e}") }
+        }
+        _ => ServerTokenError::NotAToken { hint: String::new() },
+    }
+}
+
+/// `30 xx… 06 09 2A 86 48 86 F7 0D 01 07 03`: a ContentInfo announcing EnvelopedData, so a
+/// parse failure further on means a damaged token rather than some other file.
+fn starts_like_enveloped_data(bytes: &[u8]) -> bool {
+    const OID: &[u8] = &[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03];
+    let head = &bytes[..bytes.len().min(8 + OID.len())];
+    bytes.first() == Some(&0x30) && head.windows(OID.len()).any(|w| w == OID)
+}
+
+/// `Name: value` with an RFC 5322 field name: what a MIME header line looks like.
+fn is_header_line(line: &str) -> bool {
+    line.split_once(':').is_some_and(|(name, _)| {
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     })
 }
 
-/// `CS_81…0c457 (masked)`: enough to tell two tokens apart, not enough to use one.
-fn mask(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= 10 {
-        return "(masked)".into();
-    }
-    let head: String = chars[..5].iter().collect();
-    let tail: String = chars[chars.len() - 5..].iter().collect();
-    format!("{head}…{tail} (masked)")
-}
-
-/// The issue time encoded in the access token's last `O`-separated field (epoch ms, §1.6).
-fn issued_at(access_token: &str) -> Option<OffsetDateTime> {
-    let ms: i128 = access_token.rsplit('O').next()?.parse().ok()?;
-    OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).ok()
+/// `2026-01-17 11:02:21 UTC`.
+fn format_date(t: OffsetDateTime) -> String {
+    let utc = t.to_offset(time::UtcOffset::UTC);
+    utc.format(format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC"))
+        .unwrap_or_else(|_| utc.to_string())
 }
 
 #[cfg(test)]
