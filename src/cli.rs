@@ -253,7 +253,8 @@ fn admin(command: AdminCommand) -> Result<ExitCode> {
     match command {
         AdminCommand::Backup { file, config } => {
             let c = load_config(&config)?;
-            let records = crate::store::backup(&c.data_dir, &file)
+            let files = crate::tls::backup_files(&c.data_dir)?;
+            let records = crate::store::backup(&c.data_dir, &file, &files)
                 .with_context(|| format!("backup of {} failed", c.data_dir.display()))?;
             println!(
                 "wrote {} ({records} records); it contains secrets: keep it as safe as the server",
@@ -263,8 +264,17 @@ fn admin(command: AdminCommand) -> Result<ExitCode> {
         }
         AdminCommand::Restore { file, config } => {
             let c = load_config(&config)?;
-            let kept = crate::store::restore(&c.data_dir, &file)?;
+            let restored = crate::store::restore(&c.data_dir, &file)?;
+            let kept = restored.kept;
             give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(crate::store::FILE_NAME));
+            let n = crate::tls::restore_files(&c.data_dir, &restored.files)?;
+            for (name, _) in &restored.files {
+                give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(name));
+            }
+            give_to_data_dir_owner(&c.data_dir, &c.data_dir.join("tls"));
+            if n > 0 {
+                println!("restored {n} files of the TLS folder (the appliance CA among them)");
+            }
             println!(
                 "restored {}; the previous store is kept as {}. Start the daemon: systemctl start adebox",
                 file.display(),

@@ -16,7 +16,7 @@ pub mod backup;
 mod codec;
 mod migrate;
 
-pub use backup::{backup, restore};
+pub use backup::{BackupFiles, Restored, backup, restore};
 pub use codec::{decode, encode, get, put};
 
 use redb::{Database, ReadTransaction, ReadableDatabase, TableDefinition, WriteTransaction};
@@ -187,7 +187,7 @@ impl Store {
     /// Writes a consistent copy of the whole store to `dest` (see [`backup`]). Blocking.
     pub fn backup_to(&self, dest: &Path) -> Result<u64, StoreError> {
         let rtx = self.db.begin_read()?;
-        backup::copy_snapshot(&rtx, dest)
+        backup::copy_snapshot(&rtx, dest, &Vec::new())
     }
 }
 

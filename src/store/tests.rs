@@ -91,13 +91,15 @@ fn backup_copies_a_consistent_snapshot_while_the_store_is_open() {
     let out = tempfile::tempdir().unwrap();
     let dest = out.path().join("backup.redb");
     // The daemon keeps the store open: the backup opens it read-only beside it.
-    let copied = backup(dir.path(), &dest).unwrap();
+    let files = vec![("tls/ca.key".to_string(), b"key bytes".to_vec())];
+    let copied = backup(dir.path(), &dest, &files).unwrap();
     assert!(copied >= 100);
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&dest).unwrap().permissions().mode() & 0o777, 0o600);
 
     let restored_dir = tempfile::tempdir().unwrap();
-    std::fs::copy(&dest, restored_dir.path().join(FILE_NAME)).unwrap();
+    let back = restore(restored_dir.path(), &dest).unwrap();
+    assert_eq!(back.files, files, "the carried files come back");
     let restored = Store::open(restored_dir.path()).unwrap();
     let n = restored.read_blocking(|rtx| Ok::<_, StoreError>(rtx.open_table(T)?.len()?)).unwrap();
     assert_eq!(n, 100);
@@ -114,8 +116,9 @@ fn restore_replaces_the_store_and_keeps_the_old_one() {
     // Refused while the store is open (the daemon runs).
     assert!(matches!(restore(dir.path(), &dest), Err(StoreError::InUse { .. })));
     drop(store);
-    let kept = restore(dir.path(), &dest).unwrap();
-    assert!(kept.exists());
+    let restored = restore(dir.path(), &dest).unwrap();
+    assert!(restored.kept.exists());
+    assert!(restored.files.is_empty());
     let store = Store::open(dir.path()).unwrap();
     let got: Option<Thing> = store.read_blocking(|rtx| get(&rtx.open_table(T)?, b"a")).unwrap();
     assert_eq!(got.unwrap().name, "from backup");

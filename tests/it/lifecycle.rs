@@ -32,7 +32,9 @@ async fn backup_while_running_and_password_reset_through_the_control_socket() {
     d.setup_admin().await;
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("adebox-backup.redb");
-    let records = adebox::store::backup(&d.data_dir(), &file).unwrap();
+    let files = adebox::tls::backup_files(&d.data_dir()).unwrap();
+    assert!(files.iter().any(|(n, _)| n == "tls/ca.key"), "the CA key travels with the backup");
+    let records = adebox::store::backup(&d.data_dir(), &file, &files).unwrap();
     assert!(records > 0);
 
     let req = adebox::control::Request::SetPassword {
@@ -51,9 +53,11 @@ async fn backup_while_running_and_password_reset_through_the_control_socket() {
     let resp = adebox::control::call(&d.data_dir(), &req).await.unwrap();
     assert!(!resp.ok && resp.message.contains("12"), "{}", resp.message);
 
-    // The backup opens as a store of its own, with the admin in it.
+    // Restored on another box: the same admin, and the same CA (devices keep trusting it).
     let restored = tempfile::tempdir().unwrap();
-    std::fs::copy(&file, restored.path().join(adebox::store::FILE_NAME)).unwrap();
+    let back = adebox::store::restore(restored.path(), &file).unwrap();
+    adebox::tls::restore_files(restored.path(), &back.files).unwrap();
     let r = TestDaemon::start_in(restored, adebox::daemon::Mode::Production).await;
     assert_eq!(r.login("alice", PASSWORD).await.0, StatusCode::OK);
+    assert_eq!(r.ca_pem(), d.ca_pem());
 }
