@@ -229,3 +229,26 @@ async fn no_secret_reaches_the_views_or_the_audit_log() {
     }
     assert!(audit.contains("token.add") && audit.contains("token.key_create"));
 }
+
+#[tokio::test]
+async fn expiry_shows_in_the_state_and_the_banners_from_thirty_days_before() {
+    let k = kit().await;
+    let (view, _) = add_token(&k, "Main campus").await;
+    let expiry = view.expires_at;
+    let at = |now: time::OffsetDateTime| {
+        Tokens::new(k.store.clone(), Clock::manual(now), k.sim.base_url().into(), crate::depclient::account_check(k.http.clone(), Clock::system()))
+    };
+    let t = at(expiry - time::Duration::days(40));
+    assert_eq!(t.get(&view.id).await.unwrap().state, ExpiryState::Ok);
+    assert!(t.banners().await.unwrap().is_empty());
+    let t = at(expiry - time::Duration::days(20));
+    assert_eq!(t.get(&view.id).await.unwrap().state, ExpiryState::Expiring);
+    let b = t.banners().await.unwrap();
+    assert_eq!((b[0].0.as_str(), b[0].1.as_str()), ("warning", "token_expiring"));
+    assert!(b[0].2.contains("20 days"), "{}", b[0].2);
+    let t = at(expiry - time::Duration::days(3));
+    assert_eq!(t.banners().await.unwrap()[0].0, "error");
+    let t = at(expiry + time::Duration::days(1));
+    assert_eq!(t.get(&view.id).await.unwrap().state, ExpiryState::Expired);
+    assert_eq!(t.banners().await.unwrap()[0].1, "token_expired");
+}

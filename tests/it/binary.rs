@@ -235,3 +235,67 @@ fn inspect_token_decrypts_the_real_fixture_and_refuses_a_wrong_key() {
         run_fail(&["inspect", "token", "--key", key.to_str().unwrap(), key.to_str().unwrap()]);
     assert!(err.contains("private key"), "{err}");
 }
+
+#[test]
+fn tells_systemd_it_is_ready_only_once_it_serves() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = write_config(dir.path(), port, "");
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut child = adebox()
+        .arg("serve")
+        .arg("--config")
+        .arg(&config)
+        .env("NOTIFY_SOCKET", &socket_path)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let mut ready = false;
+    for _ in 0..5 {
+        let Ok(n) = socket.recv(&mut buf) else { break };
+        let msg = String::from_utf8_lossy(&buf[..n]).to_string();
+        if msg.contains("READY=1") {
+            ready = true;
+            break;
+        }
+    }
+    assert!(ready, "no READY=1");
+    // Ready means serving: the listener answers right away.
+    assert!(wait_healthy(port, &dir.path().join("data/tls/ca.pem")));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    let mut stopping = false;
+    for _ in 0..5 {
+        let Ok(n) = socket.recv(&mut buf) else { break };
+        if String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1") {
+            stopping = true;
+            break;
+        }
+    }
+    assert!(stopping, "no STOPPING=1");
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn the_plain_http_listener_only_redirects_to_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let http_port = free_port();
+    let config = write_config(dir.path(), port, "");
+    let text = std::fs::read_to_string(&config).unwrap().replace("[listen]\n", &format!("[listen]\nhttp_redirect = \"127.0.0.1:{http_port}\"\n"));
+    std::fs::write(&config, text).unwrap();
+    let mut child = adebox().arg("serve").arg("--config").arg(&config).stderr(Stdio::null()).spawn().unwrap();
+    assert!(wait_healthy(port, &dir.path().join("data/tls/ca.pem")));
+    let out = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "-H", "Host: evil.example"])
+        .arg(format!("http://127.0.0.1:{http_port}/admin/devices?x=1"))
+        .output()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&out.stdout).to_string();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    let _ = child.wait();
+    assert_eq!(answer, format!("308 https://localhost:{port}/admin/devices?x=1"), "the Host header is ignored");
+}
