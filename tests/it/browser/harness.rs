@@ -15,7 +15,9 @@ pub struct Browser {
 /// installed (`.ci/run` installs them, so CI always runs these tests).
 pub async fn start() -> Option<Browser> {
     let (Some(chromium), Some(driver_bin)) = (which("chromium"), which("chromedriver")) else {
-        eprintln!("notice: chromium / chromedriver not installed (apt-get install chromium chromium-driver); skipping the browser test");
+        eprintln!(
+            "notice: chromium / chromedriver not installed (apt-get install chromium chromium-driver); skipping the browser test"
+        );
         return None;
     };
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -89,8 +91,15 @@ impl Browser {
         self.wait(css).await.click().await.unwrap();
     }
 
+    /// The element's text; retried when the page redraws the element while it is read.
     pub async fn text(&self, css: &str) -> String {
-        self.wait(css).await.text().await.unwrap()
+        for _ in 0..50 {
+            if let Ok(t) = self.wait(css).await.text().await {
+                return t;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("`{css}` kept changing under the reader");
     }
 
     /// Waits until the element's text contains `needle`.

@@ -62,11 +62,16 @@ function appleRecord(apple) {
   return h('dl', { class: 'details', id: 'device-apple' }, rows, extra);
 }
 
+function kindLabel(kind) {
+  const words = String(kind ?? 'event').replaceAll('_', ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 function timelineList(events) {
   if (!events?.length) return h('p', { class: 'muted', id: 'device-timeline' }, 'Nothing has happened to this device since it first synced.');
   return h('ol', { class: 'event-list', id: 'device-timeline' }, events.map((e) => h('li', { dataset: { kind: e.kind } },
     h('span', { class: 'event-time' }, timeElement(e.at)),
-    badge(e.kind.replaceAll('_', ' '), e.kind === 'removed' ? 'warning' : 'neutral'),
+    badge(kindLabel(e.kind), e.kind === 'removed' ? 'warning' : 'neutral'),
     h('span', { class: 'event-message' }, e.message))));
 }
 

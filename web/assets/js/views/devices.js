@@ -43,14 +43,17 @@ function serialModeFor(filters) {
 
 function columns(tokenName) {
   return [
-    { key: 'serial', label: 'Serial number', sortable: true, render: (d) => h('a', { href: adminHref(`devices/${d.serial}`), class: 'mono strong-link', dataset: { serial: d.serial } }, d.serial) },
-    { key: 'model', label: 'Model', sortable: true, render: (d) => [d.model ?? '—', d.description ? h('p', { class: 'muted small' }, d.description) : null], csv: (d) => d.model },
-    { key: 'family', label: 'Family / OS', sortable: true, render: (d) => [d.family ?? '—', d.os ? h('p', { class: 'muted small' }, d.os) : null], csv: (d) => d.family },
-    { key: 'token', label: 'Token', sortable: true, render: (d) => h('a', { href: adminHref(`tokens/${d.token}`) }, tokenName(d.token)) },
-    { key: 'profile', label: 'Profile', sortable: true, className: 'col-wrap', render: (d) => [profileStatusWords(d.profile_status), d.profile_uuid ? h('p', { class: 'muted small mono' }, d.profile_uuid) : null] },
-    { key: 'lifecycle', label: 'Lifecycle', sortable: true, render: (d) => [lifecycleBadge(d), d.removed ? h('p', { class: 'muted small' }, 'removed ', timeElement(d.removed.at)) : null] },
-    { key: 'assigned_at', label: `Assigned (${localTimeZone()})`, sortable: true, firstDir: 'desc', className: 'col-time', render: (d) => timeOr(d.assigned_at, 'unknown') },
-    { key: 'updated_at', label: 'Last change', sortable: true, firstDir: 'desc', className: 'col-time', render: (d) => timeElement(d.updated_at) },
+    { key: 'serial', label: 'Serial number', sortable: true, className: 'col-nowrap', render: (d) => h('a', { href: adminHref(`devices/${d.serial}`), class: 'mono strong-link', dataset: { serial: d.serial } }, d.serial) },
+    {
+      key: 'model', label: 'Model', sortable: true, className: 'col-model',
+      render: (d) => [d.model ?? '—', h('p', { class: 'muted small' }, [d.family, d.os].filter(Boolean).join(' · ')), d.description ? h('p', { class: 'muted small' }, d.description) : null],
+      csv: (d) => d.model,
+    },
+    { key: 'token', label: 'Token', sortable: true, className: 'col-token', render: (d) => h('a', { href: adminHref(`tokens/${d.token}`) }, tokenName(d.token)) },
+    { key: 'profile', label: 'Profile', sortable: true, className: 'col-profile', render: (d) => [h('span', { class: 'nowrap' }, profileStatusWords(d.profile_status)), d.profile_uuid ? h('p', { class: 'muted small mono' }, d.profile_uuid) : null] },
+    { key: 'lifecycle', label: 'Lifecycle', sortable: true, className: 'col-nowrap', render: (d) => [lifecycleBadge(d), d.removed ? h('p', { class: 'muted small' }, 'removed ', timeElement(d.removed.at)) : null] },
+    { key: 'assigned_at', label: `Assigned (${localTimeZone()})`, sortable: true, firstDir: 'desc', className: 'col-date', render: (d) => timeOr(d.assigned_at, 'unknown') },
+    { key: 'updated_at', label: 'Last change', sortable: true, firstDir: 'desc', className: 'col-date', render: (d) => timeElement(d.updated_at) },
   ];
 }
 

@@ -57,7 +57,7 @@ export function deletePanel({ token, sandbox, onDeleted }) {
     }
     const list = outcome.refused.body?.blockers ?? [];
     replaceChildren(blockers, h('div', { class: 'form-error' },
-      h('p', {}, outcome.refused.message),
+      h('p', {}, list.length ? 'The token was not deleted: it is still in use. Clear these first:' : outcome.refused.message),
       h('ul', { class: 'blockers' }, list.map((b) => h('li', { dataset: { blocker: b.kind } },
         h('strong', {}, b.message), ' — ', fixFor(b.kind, token, sandbox))))));
     blockers.hidden = false;

@@ -46,7 +46,7 @@ function abmInstructions() {
 function rehearsal(getKey, onToken) {
   const name = textField({ id: 'rehearse-server-name', name: 'server_name', label: 'Name of the new MDM server', value: 'Rehearsal server', autocomplete: 'off' });
   const checkName = liveValidate(name.input, (v) => (v.trim() === '' ? 'Give the server a name, as you would in Apple Business Manager.' : null));
-  const create = h('button', { type: 'submit', id: 'rehearse-create', class: 'button button-primary' }, 'Create the server and download its token');
+  const create = h('button', { type: 'submit', id: 'rehearse-create', class: 'button button-primary' }, 'Create the server and issue its token');
   const result = h('div', { id: 'rehearse-result', class: 'stack', 'aria-live': 'polite' });
   const form = h('form', { id: 'rehearse-abm', class: 'rehearsal stack', novalidate: true },
     h('p', { class: 'rehearsal-label' }, 'Sandbox: rehearse this step'),
