@@ -60,8 +60,29 @@ pub enum Command {
         #[command(subcommand)]
         command: SimCommand,
     },
+    /// Measure the product's hot paths against the in-process simulators.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Print the version.
     Version,
+    /// Write the manual pages (generated from these definitions) into DIR; used by the
+    /// package build (scripts/build-deb).
+    #[command(hide = true)]
+    ManPages { dir: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// A full sync of many devices from the DEP simulator into a fresh store.
+    Sync {
+        #[arg(long, default_value_t = 200_000)]
+        devices: usize,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -173,9 +194,29 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&json)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench { command: BenchCommand::Sync { devices, json } } => {
+            let r = runtime()?.block_on(crate::bench::sync(devices))?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!(
+                    "full sync of {} devices: {:.2} s, {:.0} devices/s, {} requests ({} pages), peak RSS {:.1} MB, store {:.1} MB",
+                    r.devices, r.wall_s, r.per_s, r.requests, r.pages, r.peak_rss_mb, r.store_mb
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sim { command: SimCommand::Dep { listen, devices, seed, faults } } => {
             crate::logging::init(log::LevelFilter::Info);
             runtime()?.block_on(crate::sim::dep::run_standalone(listen, devices, seed, &faults))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ManPages { dir } => {
+            for page in crate::manpages::write_all(&dir)
+                .with_context(|| format!("cannot write the manual pages to {}", dir.display()))?
+            {
+                println!("{}", page.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

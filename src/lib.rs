@@ -17,7 +17,8 @@
 //!   [`profiles`], [`acme`], [`enroll`], [`mdm`]. A module calls only those before it.
 //! - **edges**: [`http`] (actix-web: admin page, JSON API, device routes), [`sim`] (the Apple
 //!   simulators used by sandbox mode and tests), [`daemon`] (composition root), [`control`]
-//!   (the local control socket used by `adebox admin …`), [`cli`].
+//!   (the local control socket used by `adebox admin …`), [`cli`], [`manpages`] (the manual
+//!   pages generated from the `cli` definitions for the package).
 
 pub mod apple;
 pub mod clock;
@@ -39,10 +40,12 @@ pub mod devices;
 pub mod sync;
 pub mod tokens;
 
+pub mod bench;
 pub mod cli;
 pub mod control;
 pub mod daemon;
 pub mod http;
+pub mod manpages;
 pub mod sim;
 
 /// The product version, as shown by `adebox version`, the status API and the User-Agent.

@@ -34,9 +34,11 @@ struct StderrLog;
 
 impl Log for StderrLog {
     fn enabled(&self, metadata: &Metadata) -> bool {
-        let target = metadata.target();
+        if metadata.level() > log::max_level() {
+            return false;
+        }
         // Dependencies are noisy at info; keep them to warnings unless debugging.
-        let ours = target.starts_with("adebox");
+        let ours = metadata.target().starts_with("adebox");
         ours || metadata.level() <= Level::Warn || log::max_level() >= LevelFilter::Debug
     }
 

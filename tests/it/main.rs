@@ -7,5 +7,6 @@ mod admin_api;
 mod binary;
 mod browser;
 mod lifecycle;
+mod packaging;
 mod tls_api;
 mod tokens_api;
