@@ -133,8 +133,11 @@ export function syncWidget({ tokenId, serverName, compact = false, onRequested }
         progress = progressBar({ label: 'Sync progress', id: `sync-progress-${tokenId}` });
         replaceChildren(slot, progress.element);
       }
-      const expected = running.phase === 'fetch' ? running.expected_devices : null;
-      progress.update({ value: running.stats?.seen ?? 0, max: expected || null, text: progressText(running, status.eta_s, Date.now()) });
+      // The expected size is the device count before the run; once a fetch passes it (devices
+      // were added at Apple) the total is unknown again, and so is the time left.
+      const seen = running.stats?.seen ?? 0;
+      const expected = running.phase === 'fetch' && running.expected_devices > seen ? running.expected_devices : null;
+      progress.update({ value: seen, max: expected, text: progressText(running, expected ? status.eta_s : null, Date.now()) });
     } else if (progress) {
       progress = null;
       replaceChildren(slot);

@@ -78,6 +78,8 @@ export default {
   mount(container, ctx) {
     const exportLink = h('a', { class: 'button button-small', id: 'devices-export', href: apiUrl('/devices/export.csv'), download: 'adebox-devices.csv' }, 'Export CSV of these filters');
     let table = null;
+    const loading = h('p', { class: 'muted', id: 'devices-loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), ' Loading the devices…');
+    container.append(loading);
 
     async function fetchPage(state) {
       const mode = serialModeFor(state.filters);
@@ -119,7 +121,7 @@ export default {
         });
         table.element.querySelector('.table-toolbar')?.append(exportLink);
         ctx.signal.addEventListener('abort', () => table.destroy());
-        container.append(table.element);
+        loading.replaceWith(table.element);
       });
     return { onQuery: (query) => table?.applyQuery(query) };
   },

@@ -48,7 +48,7 @@ export default {
   mount(container, ctx) {
     const { signal } = ctx;
     const overviewBody = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading the simulated Apple side…'));
-    const formsBody = h('div', { class: 'panel-body' });
+    const formsBody = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading…'));
     const refresh = h('button', { type: 'button', class: 'button button-small', id: 'sandbox-refresh' }, 'Refresh');
     const unassigned = h('p', { class: 'muted', id: 'sandbox-unassigned' });
 
