@@ -34,11 +34,10 @@ function phaseWords(running) {
   return `${kindWords(running.kind)}: ${what}`;
 }
 
-function lastRunLine(last, compact) {
+function lastRunLine(last) {
   if (!last) return h('span', { class: 'muted' }, 'No sync has run yet.');
-  return h('span', { class: 'sync-last' },
-    compact ? null : 'Last run ', timeElement(last.ended_at), compact ? ': ' : ` (${kindWords(last.kind).toLowerCase()}): `,
-    last.message);
+  // The message already names the kind of run ("Full sync: 300 devices seen, …").
+  return h('span', { class: 'sync-last' }, 'Last run ', timeElement(last.ended_at), ': ', last.message);
 }
 
 function nextRunLine(status, compact) {
@@ -126,7 +125,7 @@ export function syncWidget({ tokenId, serverName, compact = false, onRequested }
     replaceChildren(head, syncStateBadge(status), ' ',
       running ? h('span', {}, phaseWords(running))
         : status.requested ? h('span', {}, `A ${kindWords(status.requested).toLowerCase()} is about to start.`)
-          : lastRunLine(status.last_run, compact));
+          : lastRunLine(status.last_run));
 
     if (running) {
       if (!progress) {

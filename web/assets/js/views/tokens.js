@@ -29,7 +29,7 @@ export default {
     let tokens = [];
     let keys = [];
     const body = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading the tokens…'));
-    const list = panel({ id: 'tokens', title: 'Server tokens', intro: 'Soonest expiry first. A sync brings in what changed at Apple; Apple allows a manual sync every 15 minutes.' }, body);
+    const list = panel({ id: 'tokens', title: 'Server tokens', intro: 'Soonest expiry first. A sync brings in what changed at Apple; to stay within Apple’s traffic budget, manual syncs are spaced out (Settings → Sync).' }, body);
     let live = null;
     const table = tokenTable({ onRequested: () => live?.refresh() });
     const pending = pendingKeys({

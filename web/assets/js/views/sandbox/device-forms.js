@@ -45,7 +45,7 @@ function syncHint(tokens, uuids) {
   if (affected.length === 0) return h('p', {}, 'No token of this appliance talks to that server yet, so nothing changes here until you add one.');
   return h('p', {}, 'Now press ', h('strong', {}, 'Sync now'), ' on ',
     affected.map((t, i) => [i ? ', ' : '', h('a', { href: adminHref(`tokens/${t.id}`) }, t.server_name)]),
-    ' to see the change here (Apple’s budget allows one manual sync every 15 minutes).');
+    ' to see the change here (when Apple’s budget says wait, the button counts down).');
 }
 
 function answer(slot, ...content) {
