@@ -2,6 +2,7 @@
 //! admin page served by the real daemon.
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,8 @@ pub async fn start() -> Option<Browser> {
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        // Its own process group, so a failed test can end the driver and its browsers at once.
+        .process_group(0)
         .spawn()
         .expect("chromedriver starts");
     let profile = tempfile::tempdir().unwrap();
@@ -137,9 +140,18 @@ impl Browser {
         }
     }
 
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
+        // Drop ends the driver's process group.
+    }
+}
+
+impl Drop for Browser {
+    /// A test that panics never reaches `close`: end chromedriver and the browsers it started
+    /// (its process group) so none is left running.
+    fn drop(&mut self) {
+        let pgid = nix::unistd::Pid::from_raw(self.driver.id() as i32);
+        let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
         let _ = self.driver.wait();
     }
 }
