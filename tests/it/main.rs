@@ -5,6 +5,7 @@ mod common;
 
 mod admin_api;
 mod binary;
+mod browser;
 mod lifecycle;
 mod packaging;
 mod tls_api;

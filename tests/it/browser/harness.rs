@@ -2,6 +2,7 @@
 //! admin page served by the real daemon.
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,9 @@ pub struct Browser {
 /// installed (`.ci/run` installs them, so CI always runs these tests).
 pub async fn start() -> Option<Browser> {
     let (Some(chromium), Some(driver_bin)) = (which("chromium"), which("chromedriver")) else {
-        eprintln!("notice: chromium / chromedriver not installed (apt-get install chromium chromium-driver); skipping the browser test");
+        eprintln!(
+            "notice: chromium / chromedriver not installed (apt-get install chromium chromium-driver); skipping the browser test"
+        );
         return None;
     };
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -23,6 +26,8 @@ pub async fn start() -> Option<Browser> {
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        // Its own process group, so a failed test can end the driver and its browsers at once.
+        .process_group(0)
         .spawn()
         .expect("chromedriver starts");
     let profile = tempfile::tempdir().unwrap();
@@ -89,8 +94,15 @@ impl Browser {
         self.wait(css).await.click().await.unwrap();
     }
 
+    /// The element's text; retried when the page redraws the element while it is read.
     pub async fn text(&self, css: &str) -> String {
-        self.wait(css).await.text().await.unwrap()
+        for _ in 0..50 {
+            if let Ok(t) = self.wait(css).await.text().await {
+                return t;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("`{css}` kept changing under the reader");
     }
 
     /// Waits until the element's text contains `needle`.
@@ -128,9 +140,18 @@ impl Browser {
         }
     }
 
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
+        // Drop ends the driver's process group.
+    }
+}
+
+impl Drop for Browser {
+    /// A test that panics never reaches `close`: end chromedriver and the browsers it started
+    /// (its process group) so none is left running.
+    fn drop(&mut self) {
+        let pgid = nix::unistd::Pid::from_raw(self.driver.id() as i32);
+        let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
         let _ = self.driver.wait();
     }
 }

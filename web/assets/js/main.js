@@ -10,6 +10,7 @@
  * Must not use: inline handlers or markup strings (see dom.js).
  */
 
+import './errors.js';
 import { h, replaceChildren } from './dom.js';
 import { apiPost, setUnauthenticatedHandler } from './api.js';
 import { refreshRelativeTimes } from './format.js';
@@ -83,6 +84,9 @@ function mountView(route) {
     session: getSession(),
     sandbox: isSandbox(),
     navigate,
+    param: view.param ?? null,
+    // Detail views learn their title (a server's name, a serial number) after loading.
+    setTitle: (title, intro = view.intro) => shell.setPage({ name: view.name, title, intro }),
     signedIn,
     setupAlreadyDone: markSetupDone,
   });

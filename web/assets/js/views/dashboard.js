@@ -2,12 +2,14 @@
  * views/dashboard.js — the state of the appliance at a glance.
  *
  * Shows version, uptime and counts from the status poll (updated in place every 30 s), the
- * devices by lifecycle state and the enrollment funnel (empty until tokens and devices exist;
- * later issues feed them), and the expiry timeline (the appliance's certificates now, server
- * tokens later).
+ * devices by lifecycle state (`GET /api/v1/devices/counts`) and the enrollment funnel drawn
+ * from them, what expires next on a timeline (the appliance's certificates and every server
+ * token), and each token's sync, live (phase, pages, devices, elapsed, time left, last result,
+ * next automatic run) with its Sync now button.
  * Element ids for tests: #dashboard-stats (each stat has data-stat), #chart-lifecycle,
- * #chart-funnel, #chart-expiry.
- * Must not use: anything but the API, status.js, the chart helpers and the ctx it is given.
+ * #chart-funnel, #chart-expiry, #dash-sync (one .sync-state per token).
+ * Must not use: anything but the API, status.js, the chart helpers, the sync widget and the
+ * ctx it is given.
  */
 
 import { h, replaceChildren } from '../dom.js';
@@ -21,11 +23,11 @@ import { showError } from '../components/toast.js';
 import { stackedBar } from '../charts/stacked-bar.js';
 import { funnel } from '../charts/funnel.js';
 import { timeline } from '../charts/timeline.js';
+import { LIFECYCLES } from '../devices/words.js';
+import { liveSync } from '../sync/live.js';
+import { syncWidget } from '../sync/widget.js';
+import { tokenStateBadge, tokenTone } from '../tokens/badge.js';
 
-const LIFECYCLE = [
-  ['in_apple', 'In Apple, no profile'], ['assigned', 'Profile assigned'], ['enrolling', 'Enrolling'],
-  ['enrolled', 'Enrolled'], ['released', 'Released'], ['disowned', 'Removed from Apple'],
-];
 const FUNNEL = [
   ['in_apple', 'In Apple'], ['assigned', 'Profile assigned'], ['pushed', 'Pushed'],
   ['contacted', 'Contacted us'], ['attested', 'Attested'], ['enrolled', 'Enrolled'], ['released', 'Released'],
@@ -60,8 +62,10 @@ function tone(at, now, warnDays = 30) {
   return left <= 0 ? 'danger' : left < warnDays * DAY_MS ? 'warning' : 'success';
 }
 
-function expiryItems(tls, now) {
-  const items = [];
+function expiryItems(tls, tokens, now) {
+  const items = tokens.map((t) => ({
+    key: `token-${t.id}`, label: `Token “${t.server_name}” expires`, at: t.expires_at, tone: tokenTone(t), badge: tokenStateBadge(t),
+  }));
   const server = tls?.server;
   if (server?.renews_at) {
     items.push({ key: 'server_renews', label: 'Server certificate renews', at: server.renews_at, tone: 'info', badge: badge('Automatic', 'info') });
@@ -75,42 +79,100 @@ function expiryItems(tls, now) {
   return items;
 }
 
+/** Lifecycle counts → the funnel's steps. Each step counts the devices that got at least that far. */
+function funnelSteps(by) {
+  const n = (k) => by?.[k] ?? 0;
+  const enrolled = n('enrolled');
+  const pushed = n('profile_pushed') + enrolled;
+  const assigned = n('profile_assigned') + pushed;
+  const values = {
+    in_apple: n('not_contacted') + assigned, assigned, pushed, contacted: enrolled, attested: enrolled, enrolled, released: 0,
+  };
+  return FUNNEL.map(([key, label]) => ({ key, label, value: values[key] }));
+}
+
+function syncPanelBody(tokens, widgets, onRequested) {
+  if (tokens.length === 0) {
+    return h('p', { class: 'muted' }, 'No server token yet. ', h('a', { href: adminHref('tokens') }, 'Add one on the Tokens page'), '.');
+  }
+  return h('div', { class: 'sync-list' }, tokens.map((t) => {
+    const widget = syncWidget({ tokenId: t.id, serverName: t.server_name, onRequested });
+    widget.update(t.sync);
+    widgets.set(t.id, widget);
+    return h('section', { class: 'sync-item', 'aria-label': `Sync of ${t.server_name}` },
+      h('h3', { class: 'subtitle' }, h('a', { href: adminHref(`tokens/${t.id}`) }, t.server_name), ' ',
+        h('span', { class: 'muted small' }, `${formatNumber(t.devices ?? 0)} devices`)),
+      widget.element);
+  }));
+}
+
 export default {
   name: 'dashboard',
   title: 'Dashboard',
   intro: 'The state of this appliance at a glance: what it runs, what it holds, and what expires next.',
 
   mount(container, ctx) {
+    const { signal } = ctx;
     const stats = h('div', { class: 'stats', id: 'dashboard-stats', 'aria-busy': 'true' },
       h('p', { class: 'muted' }, 'Loading the status…'));
-    const zero = (list) => list.map(([key, label]) => ({ key, label, value: 0 }));
-    const expirySlot = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading certificate dates…'));
+    const lifecycleSlot = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading the device counts…'));
+    const funnelSlot = h('div', { class: 'panel-body' });
+    const expirySlot = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading dates…'));
+    const syncSlot = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading the tokens…'));
+    const widgets = new Map();
+    let live = null;
 
     container.append(
       panel({ id: 'dash-overview', title: 'Overview' }, stats),
-      panel({ id: 'dash-lifecycle', title: 'Devices by lifecycle state' },
-        stackedBar({ id: 'chart-lifecycle', title: 'Devices by lifecycle state', caption: false, segments: zero(LIFECYCLE), emptyText: `No devices yet. ${EMPTY_NOTE}` })),
-      panel({ id: 'dash-funnel', title: 'Enrollment funnel', intro: 'How far the devices assigned to this appliance have come, from Apple’s list to released.' },
-        funnel({ id: 'chart-funnel', title: 'Enrollment funnel', caption: false, steps: zero(FUNNEL), emptyText: `No enrollments yet. ${EMPTY_NOTE}` })),
-      panel({ id: 'dash-expiry', title: 'What expires next', intro: 'The appliance’s certificates; server tokens join this timeline once you add them.' },
-        expirySlot));
+      panel({ id: 'dash-sync', title: 'Sync with Apple', intro: 'Each server token’s sync, live. A running sync shows its progress here.' }, syncSlot),
+      panel({ id: 'dash-lifecycle', title: 'Devices by lifecycle state', intro: 'Every device synced from Apple, removed ones included.' }, lifecycleSlot),
+      panel({ id: 'dash-funnel', title: 'Enrollment funnel', intro: 'How far the devices have come, from Apple’s list to released. Contacted and attested are counted once enrollment runs; until then they follow Enrolled.' }, funnelSlot),
+      panel({ id: 'dash-expiry', title: 'What expires next', intro: 'Server tokens and the appliance’s certificates.' }, expirySlot));
 
     const unsubscribe = onStatus((status) => {
       if (!status) return;
       stats.removeAttribute('aria-busy');
       replaceChildren(stats, statsFor(status));
+      loadCounts();
     });
-    ctx.signal.addEventListener('abort', unsubscribe);
+    signal.addEventListener('abort', unsubscribe);
 
-    apiGet('/settings/tls', { signal: ctx.signal })
-      .then((tls) => {
-        const now = Date.now();
-        replaceChildren(expirySlot, timeline({ id: 'chart-expiry', title: 'Expiry timeline', caption: false, items: expiryItems(tls, now), now }));
-      })
-      .catch((err) => {
+    async function loadCounts() {
+      try {
+        const counts = await apiGet('/devices/counts', { signal });
+        const by = counts?.by_lifecycle ?? {};
+        replaceChildren(lifecycleSlot, stackedBar({ id: 'chart-lifecycle', title: 'Devices by lifecycle state', caption: false,
+          segments: LIFECYCLES.map(([key, label]) => ({ key, label, value: by[key] ?? 0 })), emptyText: `No devices yet. ${EMPTY_NOTE}` }));
+        replaceChildren(funnelSlot, funnel({ id: 'chart-funnel', title: 'Enrollment funnel', caption: false, steps: funnelSteps(by), emptyText: `No enrollments yet. ${EMPTY_NOTE}` }));
+      } catch (err) {
         if (err.name === 'AbortError') return;
-        replaceChildren(expirySlot, h('p', { class: 'error-text' }, `Could not load the certificate dates: ${err.message}`));
-        showError(err);
-      });
+        replaceChildren(lifecycleSlot, h('p', { class: 'error-text' }, `Could not load the device counts: ${err.message}`));
+      }
+    }
+
+    Promise.all([
+      apiGet('/settings/tls', { signal }).catch((err) => (err.name === 'AbortError' ? Promise.reject(err) : null)),
+      apiGet('/tokens', { signal }).then((r) => r?.items ?? []),
+    ]).then(([tls, tokens]) => {
+      const now = Date.now();
+      replaceChildren(expirySlot, timeline({ id: 'chart-expiry', title: 'Expiry timeline', caption: false, items: expiryItems(tls, tokens, now), now }),
+        tls ? null : h('p', { class: 'error-text' }, 'The certificate dates could not be loaded.'));
+      replaceChildren(syncSlot, syncPanelBody(tokens, widgets, () => live?.refresh()));
+      if (tokens.length) {
+        live = liveSync({
+          signal,
+          onUpdate: (statuses, { finished }) => {
+            for (const [id, widget] of widgets) widget.update(statuses.get(id));
+            if (finished.length) loadCounts();
+          },
+          onError: (err) => showError(err, 'Could not read the sync state'),
+        });
+      }
+    }).catch((err) => {
+      if (err.name === 'AbortError') return;
+      replaceChildren(expirySlot, h('p', { class: 'error-text' }, `Could not load the tokens: ${err.message}`));
+      replaceChildren(syncSlot, h('p', { class: 'error-text' }, `Could not load the tokens: ${err.message}`));
+      showError(err);
+    });
   },
 };

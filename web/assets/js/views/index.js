@@ -3,24 +3,40 @@
  *
  * A view is `{name, title, intro, public?, mount(container, ctx) → {onQuery?} | void}`.
  * `public` views (setup, login) are shown without the navigation. `ctx` holds `query`,
- * `signal` (aborted when the view is left), `session`, `sandbox`, `navigate`, and for the
- * public views `signedIn(session, {welcome})` and `setupAlreadyDone()`.
+ * `signal` (aborted when the view is left), `session`, `sandbox`, `navigate`, `param` (the
+ * rest of the path of a detail route: `/admin/tokens/<id>` → `<id>`), `setTitle(title,
+ * intro)`, and for the public views `signedIn(session, {welcome})` and `setupAlreadyDone()`.
+ * A detail view carries its section's name, so the navigation marks the section.
  * Exposes: `viewFor(name, {sandbox})`.
  */
 
 import audit from './audit.js';
 import dashboard from './dashboard.js';
+import deviceDetail from './device-detail.js';
+import devices from './devices.js';
 import login from './login.js';
 import notFound from './not-found.js';
+import sandboxView from './sandbox.js';
 import settings from './settings.js';
 import setup from './setup.js';
-import { devicesView, enrollmentView, profilesView, sandboxView, tokensView } from './placeholder.js';
+import tokenDetail from './token-detail.js';
+import tokens from './tokens.js';
+import { enrollmentView, profilesView } from './placeholder.js';
 
 const VIEWS = new Map([
-  dashboard, tokensView, devicesView, profilesView, enrollmentView, settings, audit, login, setup,
+  dashboard, tokens, devices, profilesView, enrollmentView, settings, audit, login, setup,
 ].map((view) => [view.name, view]));
 
+// Sections whose items have a page of their own: `/admin/<section>/<param>`.
+const DETAILS = new Map([['tokens', tokenDetail], ['devices', deviceDetail]]);
+
 export function viewFor(name, { sandbox }) {
+  const slash = name.indexOf('/');
+  if (slash > 0) {
+    const detail = DETAILS.get(name.slice(0, slash));
+    const param = name.slice(slash + 1);
+    return detail && param && !param.includes('/') ? { ...detail, param } : notFound;
+  }
   if (name === 'sandbox') return sandbox ? sandboxView : notFound;
   return VIEWS.get(name) ?? notFound;
 }

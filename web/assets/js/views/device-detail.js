@@ -1,0 +1,105 @@
+/**
+ * views/device-detail.js — one device (`/admin/devices/<serial>`): where it stands (lifecycle
+ * in words, token, profile, removal with when and why), every field Apple gave about it
+ * labelled in words (fields Apple did not send are left out), and its timeline, newest first
+ * (relative times, the absolute time on hover).
+ *
+ * Element ids for tests: #device-detail (data-serial), #device-summary, #device-lifecycle,
+ * #device-removed, #device-apple (each dd has data-field="<Apple's key>"), #device-timeline.
+ * Must not use: anything but the API and the ctx it is given.
+ */
+
+import { h, replaceChildren } from '../dom.js';
+import { apiGet } from '../api.js';
+import { timeElement, timeOr } from '../format.js';
+import { adminHref } from '../router.js';
+import { badge } from '../components/badge.js';
+import { panel } from '../components/panel.js';
+import { APPLE_FIELDS, TIME_FIELDS, lifecycleBadge, profileStatusWords, removalWords } from '../devices/words.js';
+
+function row(key, label, ...value) {
+  return [h('dt', {}, label), h('dd', { dataset: { field: key } }, value)];
+}
+
+function present(value) {
+  if (value === null || value === undefined || value === '') return false;
+  return !(Array.isArray(value) && value.length === 0);
+}
+
+function appleValue(key, value) {
+  if (TIME_FIELDS.has(key)) return timeElement(value, { mode: 'absolute' });
+  if (typeof value === 'boolean') return value ? 'Yes' : 'No';
+  if (key === 'profile_status') return profileStatusWords(value);
+  if (Array.isArray(value)) return h('span', { class: 'mono' }, value.join(', '));
+  if (/mac_address|uuid|eid|serial/.test(key)) return h('span', { class: 'mono' }, String(value));
+  return String(value);
+}
+
+function summary(device, tokenName) {
+  return h('dl', { class: 'details' },
+    row('lifecycle', 'Lifecycle', h('span', { id: 'device-lifecycle' }, lifecycleBadge(device))),
+    row('token', 'Token', h('a', { href: adminHref(`tokens/${device.token}`) }, tokenName ?? device.token)),
+    row('profile', 'Profile', profileStatusWords(device.profile_status), device.profile_uuid ? h('span', { class: 'mono small' }, device.profile_uuid) : null),
+    row('assigned_at', 'Assigned to the server', timeOr(device.assigned_at, 'unknown')),
+    row('first_seen', 'First synced', timeElement(device.first_seen)),
+    row('updated_at', 'Last change', timeElement(device.updated_at)));
+}
+
+function removal(device) {
+  if (!device.removed) return null;
+  return h('div', { class: 'callout callout-warning', id: 'device-removed', role: 'note' },
+    h('p', {}, h('strong', {}, 'Removed from Apple '), timeElement(device.removed.at), '.'),
+    h('p', {}, removalWords(device.removed.reason)),
+    h('p', { class: 'small' }, 'The appliance keeps removed devices for a while (Settings → Sync), then deletes them.'));
+}
+
+function appleRecord(apple) {
+  const rows = APPLE_FIELDS.filter(([key]) => present(apple?.[key])).map(([key, label]) => row(key, label, appleValue(key, apple[key])));
+  const known = new Set(APPLE_FIELDS.map(([key]) => key));
+  // Fields a newer protocol adds still show, under Apple's own name.
+  const extra = Object.keys(apple ?? {}).filter((key) => !known.has(key) && present(apple[key]))
+    .map((key) => row(key, key, appleValue(key, typeof apple[key] === 'object' && !Array.isArray(apple[key]) ? JSON.stringify(apple[key]) : apple[key])));
+  return h('dl', { class: 'details', id: 'device-apple' }, rows, extra);
+}
+
+function kindLabel(kind) {
+  const words = String(kind ?? 'event').replaceAll('_', ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function timelineList(events) {
+  if (!events?.length) return h('p', { class: 'muted', id: 'device-timeline' }, 'Nothing has happened to this device since it first synced.');
+  return h('ol', { class: 'event-list', id: 'device-timeline' }, events.map((e) => h('li', { dataset: { kind: e.kind } },
+    h('span', { class: 'event-time' }, timeElement(e.at)),
+    badge(kindLabel(e.kind), e.kind === 'removed' ? 'warning' : 'neutral'),
+    h('span', { class: 'event-message' }, e.message))));
+}
+
+export default {
+  name: 'devices',
+  title: 'Device',
+  intro: 'One device.',
+
+  mount(container, ctx) {
+    const serial = ctx.param;
+    const root = h('div', { id: 'device-detail', class: 'page-content', dataset: { serial } }, h('p', { class: 'muted' }, 'Loading the device…'));
+    container.append(root);
+    Promise.all([
+      apiGet(`/devices/${encodeURIComponent(serial)}`, { signal: ctx.signal }),
+      apiGet('/tokens', { signal: ctx.signal }).catch(() => ({ items: [] })),
+    ]).then(([device, tokens]) => {
+      const tokenName = (tokens?.items ?? []).find((t) => t.id === device.token)?.server_name;
+      ctx.setTitle(device.serial, [device.description ?? device.model, tokenName ? `assigned to “${tokenName}”` : null].filter(Boolean).join(', ') || 'One device.');
+      replaceChildren(root,
+        h('p', { class: 'back-link' }, h('a', { href: adminHref('devices') }, '← All devices')),
+        panel({ id: 'device-summary', title: 'Where it stands' }, removal(device), summary(device, tokenName)),
+        panel({ id: 'device-history', title: 'Timeline', intro: 'What happened to this device, newest first.' }, timelineList(device.timeline)),
+        panel({ id: 'device-apple-panel', title: 'What Apple says about it', intro: 'Every field Apple sent for this device; fields it did not send are left out.' }, appleRecord(device.apple)));
+    }).catch((err) => {
+      if (err.name === 'AbortError') return;
+      ctx.setTitle(err.status === 404 ? 'Device not found' : 'Could not load the device');
+      replaceChildren(root, panel({ id: 'device-missing', title: err.status === 404 ? `No device ${serial}` : 'Could not load the device' },
+        h('p', {}, err.status === 404 ? 'This appliance has no device with that serial number. ' : `${err.message} `, h('a', { href: adminHref('devices') }, 'Search the devices'), '.')));
+    });
+  },
+};

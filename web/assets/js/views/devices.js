@@ -1,0 +1,128 @@
+/**
+ * views/devices.js — the device inventory: every device Apple assigned to this appliance's
+ * MDM servers, paged, sorted and filtered on the server, with the filters in the URL and a
+ * CSV export of everything the current filters match.
+ *
+ * Owns: the filters (serial — exact when it looks complete, else the first characters —,
+ * model, family, OS, token, profile, lifecycle, removed ones too), the mapping from the
+ * table's state to `GET /api/v1/devices`, and the export link
+ * (`GET /api/v1/devices/export.csv` with the same filters), kept current as filters change.
+ * Element ids for tests: #devices (table root), #devices-table, #devices-filter-<name>,
+ * #devices-export, #devices-summary; serial links carry data-serial.
+ * Must not use: anything but the API, the table component and the ctx it is given.
+ */
+
+import { h } from '../dom.js';
+import { apiGet, apiUrl } from '../api.js';
+import { localTimeZone, timeElement, timeOr } from '../format.js';
+import { adminHref } from '../router.js';
+import { dataTable } from '../components/table.js';
+import { showError } from '../components/toast.js';
+import { LIFECYCLES, lifecycleBadge, profileStatusWords } from '../devices/words.js';
+
+// Apple serial numbers are 10 (since 2021) or 11–12 characters; shorter input is a prefix.
+const COMPLETE_SERIAL = /^[A-Z0-9]{10,12}$/;
+
+function apiQuery({ sort, filters }, serialMode) {
+  const q = { ...filters, serial: undefined };
+  const serial = (filters.serial ?? '').trim().toUpperCase();
+  if (serial) {
+    if (serialMode === 'exact') q.serial = serial;
+    else q.serial_prefix = serial;
+  }
+  if (sort) {
+    q.sort = sort.key;
+    q.order = sort.dir;
+  }
+  return q;
+}
+
+function serialModeFor(filters) {
+  return COMPLETE_SERIAL.test((filters.serial ?? '').trim().toUpperCase()) ? 'exact' : 'prefix';
+}
+
+function columns(tokenName) {
+  return [
+    { key: 'serial', label: 'Serial number', sortable: true, className: 'col-nowrap', render: (d) => h('a', { href: adminHref(`devices/${d.serial}`), class: 'mono strong-link', dataset: { serial: d.serial } }, d.serial) },
+    {
+      key: 'model', label: 'Model', sortable: true, className: 'col-model',
+      render: (d) => [d.model ?? '—', h('p', { class: 'muted small' }, [d.family, d.os].filter(Boolean).join(' · ')), d.description ? h('p', { class: 'muted small' }, d.description) : null],
+      csv: (d) => d.model,
+    },
+    { key: 'token', label: 'Token', sortable: true, className: 'col-token', render: (d) => h('a', { href: adminHref(`tokens/${d.token}`) }, tokenName(d.token)) },
+    { key: 'profile', label: 'Profile', sortable: true, className: 'col-profile', render: (d) => [h('span', { class: 'nowrap' }, profileStatusWords(d.profile_status)), d.profile_uuid ? h('p', { class: 'muted small mono' }, d.profile_uuid) : null] },
+    { key: 'lifecycle', label: 'Lifecycle', sortable: true, className: 'col-nowrap', render: (d) => [lifecycleBadge(d), d.removed ? h('p', { class: 'muted small' }, 'removed ', timeElement(d.removed.at)) : null] },
+    { key: 'assigned_at', label: `Assigned (${localTimeZone()})`, sortable: true, firstDir: 'desc', className: 'col-date', render: (d) => timeOr(d.assigned_at, 'unknown') },
+    { key: 'updated_at', label: 'Last change', sortable: true, firstDir: 'desc', className: 'col-date', render: (d) => timeElement(d.updated_at) },
+  ];
+}
+
+function filtersFor(tokens) {
+  return [
+    { name: 'serial', label: 'Serial number', placeholder: 'all of it, or the first characters' },
+    { name: 'model', label: 'Model', placeholder: 'e.g. iPad Air' },
+    { name: 'family', label: 'Family', placeholder: 'e.g. iPad', suggestions: ['iPhone', 'iPad', 'Mac', 'AppleTV', 'Watch', 'Vision'] },
+    { name: 'os', label: 'OS', placeholder: 'e.g. iOS', suggestions: ['iOS', 'OSX', 'tvOS', 'watchOS', 'visionOS'] },
+    { name: 'token', label: 'Token', options: [{ value: '', label: 'Any token' }, ...tokens.map((t) => ({ value: t.id, label: t.server_name }))] },
+    { name: 'profile', label: 'Profile UUID', placeholder: 'Apple profile UUID' },
+    { name: 'lifecycle', label: 'Lifecycle', options: [{ value: '', label: 'Any state' }, ...LIFECYCLES.map(([value, label]) => ({ value, label }))] },
+    { name: 'include_removed', label: 'Removed devices', options: [{ value: '', label: 'Leave out' }, { value: 'true', label: 'Include' }] },
+  ];
+}
+
+export default {
+  name: 'devices',
+  title: 'Devices',
+  intro: 'Every device Apple assigned to this appliance’s MDM servers, as of the last sync. Filters stay in the address, so a view can be bookmarked or shared.',
+
+  mount(container, ctx) {
+    const exportLink = h('a', { class: 'button button-small', id: 'devices-export', href: apiUrl('/devices/export.csv'), download: 'adebox-devices.csv' }, 'Export CSV of these filters');
+    let table = null;
+    const loading = h('p', { class: 'muted', id: 'devices-loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), ' Loading the devices…');
+    container.append(loading);
+
+    async function fetchPage(state) {
+      const mode = serialModeFor(state.filters);
+      const q = apiQuery(state, mode);
+      exportLink.href = apiUrl('/devices/export.csv', q);
+      const page = await apiGet('/devices', { query: { ...q, limit: state.limit, offset: state.offset }, signal: state.signal });
+      if (mode === 'exact' && page.total === 0) {
+        // Not a whole serial after all: look for serials that start with it.
+        const prefix = apiQuery(state, 'prefix');
+        exportLink.href = apiUrl('/devices/export.csv', prefix);
+        return apiGet('/devices', { query: { ...prefix, limit: state.limit, offset: state.offset }, signal: state.signal });
+      }
+      return page;
+    }
+
+    apiGet('/tokens', { signal: ctx.signal })
+      .catch((err) => {
+        if (err.name !== 'AbortError') showError(err, 'Could not load the token names');
+        return { items: [] };
+      })
+      .then((answer) => {
+        if (ctx.signal.aborted) return;
+        const tokens = answer?.items ?? [];
+        const names = new Map(tokens.map((t) => [t.id, t.server_name]));
+        table = dataTable({
+          id: 'devices',
+          caption: 'Devices',
+          noun: { one: 'device', many: 'devices' },
+          rowKey: (d) => d.serial,
+          defaultLimit: 50,
+          pageSizes: [25, 50, 100, 200, 500],
+          defaultSort: { key: 'serial', dir: 'asc' },
+          filters: filtersFor(tokens),
+          columns: columns((id) => names.get(id) ?? id),
+          fetchPage,
+          empty: tokens.length
+            ? { title: 'No devices yet', text: 'Devices appear after Apple assigns them to one of this appliance’s MDM servers and a sync runs.' }
+            : { title: 'No devices yet', text: 'Add a server token on the Tokens page; its devices appear here after the first sync.' },
+        });
+        table.element.querySelector('.table-toolbar')?.append(exportLink);
+        ctx.signal.addEventListener('abort', () => table.destroy());
+        loading.replaceWith(table.element);
+      });
+    return { onQuery: (query) => table?.applyQuery(query) };
+  },
+};
