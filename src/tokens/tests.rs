@@ -236,7 +236,12 @@ async fn expiry_shows_in_the_state_and_the_banners_from_thirty_days_before() {
     let (view, _) = add_token(&k, "Main campus").await;
     let expiry = view.expires_at;
     let at = |now: time::OffsetDateTime| {
-        Tokens::new(k.store.clone(), Clock::manual(now), k.sim.base_url().into(), crate::depclient::account_check(k.http.clone(), Clock::system()))
+        Tokens::new(
+            k.store.clone(),
+            Clock::manual(now),
+            k.sim.base_url().into(),
+            crate::depclient::account_check(k.http.clone(), Clock::system()),
+        )
     };
     let t = at(expiry - time::Duration::days(40));
     assert_eq!(t.get(&view.id).await.unwrap().state, ExpiryState::Ok);

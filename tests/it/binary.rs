@@ -266,7 +266,11 @@ fn tells_systemd_it_is_ready_only_once_it_serves() {
     assert!(ready, "no READY=1");
     // Ready means serving: the listener answers right away.
     assert!(wait_healthy(port, &dir.path().join("data/tls/ca.pem")));
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let mut stopping = false;
     for _ in 0..5 {
         let Ok(n) = socket.recv(&mut buf) else { break };
@@ -285,17 +289,36 @@ fn the_plain_http_listener_only_redirects_to_https() {
     let port = free_port();
     let http_port = free_port();
     let config = write_config(dir.path(), port, "");
-    let text = std::fs::read_to_string(&config).unwrap().replace("[listen]\n", &format!("[listen]\nhttp_redirect = \"127.0.0.1:{http_port}\"\n"));
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("[listen]\n", &format!("[listen]\nhttp_redirect = \"127.0.0.1:{http_port}\"\n"));
     std::fs::write(&config, text).unwrap();
-    let mut child = adebox().arg("serve").arg("--config").arg(&config).stderr(Stdio::null()).spawn().unwrap();
+    let mut child =
+        adebox().arg("serve").arg("--config").arg(&config).stderr(Stdio::null()).spawn().unwrap();
     assert!(wait_healthy(port, &dir.path().join("data/tls/ca.pem")));
     let out = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "-H", "Host: evil.example"])
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{redirect_url}",
+            "-H",
+            "Host: evil.example",
+        ])
         .arg(format!("http://127.0.0.1:{http_port}/admin/devices?x=1"))
         .output()
         .unwrap();
     let answer = String::from_utf8_lossy(&out.stdout).to_string();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let _ = child.wait();
-    assert_eq!(answer, format!("308 https://localhost:{port}/admin/devices?x=1"), "the Host header is ignored");
+    assert_eq!(
+        answer,
+        format!("308 https://localhost:{port}/admin/devices?x=1"),
+        "the Host header is ignored"
+    );
 }
