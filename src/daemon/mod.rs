@@ -224,6 +224,15 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         ),
     ];
 
+    // The device list's index is built in the background: readiness does not wait for a
+    // scan of the whole inventory.
+    let warming = devices.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warming.warm().await {
+            log::error!("the device list index could not be built: {e}");
+        }
+    });
+
     // The sandbox creates its own admin; only a real appliance starts with a setup code.
     let setup_code = match opts.mode {
         Mode::Production => {

@@ -9,6 +9,7 @@
 //! which case the `deleted` is the old server's half of a move; a device that appears under
 //! another token is moved, never duplicated.
 
+use super::index::Changes;
 use super::records::{
     BY_SERIAL, BY_TOKEN, DeviceRecord, Removal, RemovalReason, TIMELINE, TimelineEvent,
     timeline_key, token_key, token_prefix,
@@ -65,8 +66,9 @@ pub fn apply_page_in(
     devices: &[Device],
     mode: &PageMode,
     now: OffsetDateTime,
-) -> Result<PageStats, StoreError> {
+) -> Result<(PageStats, Changes), StoreError> {
     let mut stats = PageStats { seen: devices.len() as u64, ..Default::default() };
+    let mut changes = Changes::default();
     // Apple lists events in chronological order and may repeat a serial: keep the latest.
     let mut latest: HashMap<&str, &Device> = HashMap::with_capacity(devices.len());
     let mut order: Vec<&str> = Vec::with_capacity(devices.len());
@@ -192,8 +194,9 @@ pub fn apply_page_in(
             push_event(&mut timeline, &mut record, e)?;
         }
         store::put(&mut by_serial, serial.as_bytes(), &record)?;
+        changes.upserted.push(record);
     }
-    Ok(stats)
+    Ok((stats, changes))
 }
 
 /// After the last page of an unrestricted full fetch: every active device of `token` that
@@ -203,7 +206,8 @@ pub fn sweep_missing_in(
     token: &str,
     run_id: &str,
     now: OffsetDateTime,
-) -> Result<u64, StoreError> {
+) -> Result<(u64, Changes), StoreError> {
+    let mut changes = Changes::default();
     let by_token = wtx.open_table(BY_TOKEN)?;
     let (start, end) = token_prefix(token);
     let serials: Vec<String> = by_token
@@ -232,13 +236,17 @@ pub fn sweep_missing_in(
         r.removed = Some(Removal { at: now, reason });
         r.updated_at = now;
         store::put(&mut by_serial, serial.as_bytes(), &r)?;
+        changes.upserted.push(r);
         removed += 1;
     }
-    Ok(removed)
+    Ok((removed, changes))
 }
 
 /// Deletes devices removed before `cutoff`, with their timelines (retention). Returns how many.
-pub fn purge_removed_in(wtx: &WriteTransaction, cutoff: OffsetDateTime) -> Result<u64, StoreError> {
+pub fn purge_removed_in(
+    wtx: &WriteTransaction,
+    cutoff: OffsetDateTime,
+) -> Result<(u64, Changes), StoreError> {
     let mut by_serial = wtx.open_table(BY_SERIAL)?;
     let mut doomed = Vec::new();
     for row in by_serial.iter()? {
@@ -263,7 +271,9 @@ pub fn purge_removed_in(wtx: &WriteTransaction, cutoff: OffsetDateTime) -> Resul
             timeline.remove(k.as_slice())?;
         }
     }
-    Ok(doomed.len() as u64)
+    let changes =
+        Changes { upserted: vec![], removed: doomed.iter().map(|(s, _)| s.clone()).collect() };
+    Ok((doomed.len() as u64, changes))
 }
 
 /// Adds an event to a device's timeline (bounded), inside the caller's transaction.

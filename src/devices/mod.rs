@@ -7,6 +7,7 @@
 //! (with when and why) until retention deletes them.
 
 mod apply;
+mod index;
 mod lifecycle;
 mod query;
 mod records;
@@ -14,24 +15,137 @@ mod records;
 pub use apply::{
     PageMode, PageStats, TIMELINE_LIMIT, apply_page_in, purge_removed_in, sweep_missing_in,
 };
+pub use index::Changes;
 pub use lifecycle::Lifecycle;
 pub use query::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, SortKey};
 pub use records::{Removal, RemovalReason, TimelineEvent};
 
 use crate::store::{Store, StoreError};
-use redb::WriteTransaction;
+use redb::{ReadableTable, WriteTransaction};
+use std::sync::{Arc, RwLock};
 
 /// Removed devices are deleted this many days after removal unless Settings says otherwise.
 pub const DEFAULT_RETENTION_DAYS: i64 = 45;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Devices {
     store: Store,
+    index: Arc<RwLock<IndexState>>,
+}
+
+impl std::fmt::Debug for Devices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Devices").finish_non_exhaustive()
+    }
+}
+
+/// The in-memory index and the changes that arrive while it is being built.
+#[derive(Default)]
+struct IndexState {
+    data: Option<index::IndexData>,
+    building: bool,
+    pending: Vec<Changes>,
 }
 
 impl Devices {
     pub fn new(store: Store) -> Devices {
-        Devices { store }
+        Devices { store, index: Arc::new(RwLock::new(IndexState::default())) }
+    }
+
+    /// Hands a committed write's changes to the list index.
+    pub fn apply_changes(&self, changes: Changes) {
+        let mut state = self.index.write().expect("index lock is never held across a panic");
+        let building = state.building;
+        match state.data.as_mut() {
+            Some(data) => data.apply(&changes),
+            // Being built: applied once the build is in (in commit order; upserts are idempotent).
+            None if building => state.pending.push(changes),
+            // Not built yet: the build will read the store, which already has these.
+            None => {}
+        }
+    }
+
+    /// Builds the index if it is not built (the daemon calls this after start so the first
+    /// page view does not wait for it).
+    pub async fn warm(&self) -> Result<(), StoreError> {
+        let someone_else = {
+            let mut state = self.index.write().expect("index lock is never held across a panic");
+            let busy = state.data.is_some() || state.building;
+            // Changes committed from now on queue up; the store snapshot below comes after.
+            if !busy {
+                state.building = true;
+            }
+            busy
+        };
+        if someone_else {
+            return self.wait_built().await;
+        }
+        let built = self
+            .store
+            .read(|rtx| {
+                let t = match rtx.open_table(records::BY_SERIAL) {
+                    Ok(t) => t,
+                    Err(redb::TableError::TableDoesNotExist(_)) => {
+                        return Ok(index::IndexData::default());
+                    }
+                    Err(e) => return Err(StoreError::from(e)),
+                };
+                let mut rows = Vec::new();
+                for row in t.iter()? {
+                    let (_, v) = row?;
+                    rows.push(crate::store::decode::<records::DeviceRecord>(
+                        "devices.by_serial",
+                        v.value(),
+                    )?);
+                }
+                Ok(index::IndexData::build(rows.into_iter()))
+            })
+            .await;
+        let mut state = self.index.write().expect("index lock is never held across a panic");
+        state.building = false;
+        let mut data = match built {
+            Ok(d) => d,
+            Err(e) => {
+                state.pending.clear();
+                return Err(e);
+            }
+        };
+        for c in std::mem::take(&mut state.pending) {
+            data.apply(&c);
+        }
+        log::debug!(devices = data.len(); "device index built");
+        state.data = Some(data);
+        Ok(())
+    }
+
+    async fn wait_built(&self) -> Result<(), StoreError> {
+        loop {
+            let (built, building) = {
+                let state = self.index.read().expect("index lock is never held across a panic");
+                (state.data.is_some(), state.building)
+            };
+            if built {
+                return Ok(());
+            }
+            if !building {
+                return Box::pin(self.warm()).await;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn with_index<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&index::IndexData) -> R + Send + 'static,
+    ) -> Result<R, StoreError> {
+        self.wait_built().await?;
+        let idx = self.index.clone();
+        tokio::task::spawn_blocking(move || {
+            let state = idx.read().expect("index lock is never held across a panic");
+            f(state.data.as_ref().expect("built above; never unset"))
+        })
+        .await
+        .map_err(|_| StoreError::TaskFailed)
     }
 
     /// One page of the filtered, sorted list and the number of matches.
@@ -43,9 +157,10 @@ impl Devices {
         limit: usize,
         offset: usize,
     ) -> Result<(Vec<DeviceSummary>, u64), StoreError> {
-        self.store
-            .read(move |rtx| query::list_in(rtx, &filter, sort, descending, limit, offset))
-            .await
+        let (serials, total) =
+            self.with_index(move |d| d.query(&filter, sort, descending, limit, offset)).await?;
+        let items = self.store.read(move |rtx| query::summaries_in(rtx, &serials)).await?;
+        Ok((items, total))
     }
 
     pub async fn get(&self, serial: &str) -> Result<Option<DeviceDetail>, StoreError> {
@@ -55,7 +170,7 @@ impl Devices {
 
     /// Devices per lifecycle state, and active devices per token.
     pub async fn counts(&self) -> Result<DeviceCounts, StoreError> {
-        self.store.read(query::counts_in).await
+        self.with_index(|d| d.counts()).await
     }
 
     /// Deletes devices removed more than `days` ago.
@@ -65,7 +180,9 @@ impl Devices {
         days: i64,
     ) -> Result<u64, StoreError> {
         let cutoff = now - time::Duration::days(days);
-        self.store.write(move |wtx| purge_removed_in(wtx, cutoff)).await
+        let (n, changes) = self.store.write(move |wtx| purge_removed_in(wtx, cutoff)).await?;
+        self.apply_changes(changes);
+        Ok(n)
     }
 }
 

@@ -109,90 +109,23 @@ pub struct DeviceDetail {
     pub timeline: Vec<TimelineEvent>,
 }
 
-fn contains_ci(haystack: Option<&str>, needle: &str) -> bool {
-    haystack.is_some_and(|h| h.to_ascii_lowercase().contains(&needle.to_ascii_lowercase()))
-}
-
-fn eq_ci(v: Option<&str>, want: &str) -> bool {
-    v.is_some_and(|v| v.eq_ignore_ascii_case(want))
-}
-
-pub(super) fn matches(f: &DeviceFilter, r: &DeviceRecord) -> bool {
-    let lifecycle = Lifecycle::of(r);
-    if r.removed.is_some() && !f.include_removed && f.lifecycle != Some(Lifecycle::Removed) {
-        return false;
-    }
-    f.serial.as_deref().is_none_or(|s| r.serial.eq_ignore_ascii_case(s.trim()))
-        && f.serial_prefix.as_deref().is_none_or(|p| {
-            r.serial.to_ascii_uppercase().starts_with(&p.trim().to_ascii_uppercase())
-        })
-        && f.model.as_deref().is_none_or(|m| contains_ci(r.apple.model.as_deref(), m))
-        && f.family.as_deref().is_none_or(|x| eq_ci(r.apple.device_family.as_deref(), x))
-        && f.os.as_deref().is_none_or(|x| eq_ci(r.apple.os.as_deref(), x))
-        && f.token.as_deref().is_none_or(|t| r.token == t)
-        && f.profile.as_deref().is_none_or(|p| eq_ci(r.apple.profile_uuid.as_deref(), p))
-        && f.lifecycle.is_none_or(|l| l == lifecycle)
-}
-
-/// The filtered list, sorted, one page of it, and the number of matches.
-pub(super) fn list_in(
+/// The list rows of `serials`, in that order (the index decided which and in what order).
+pub(super) fn summaries_in(
     rtx: &ReadTransaction,
-    filter: &DeviceFilter,
-    sort: SortKey,
-    descending: bool,
-    limit: usize,
-    offset: usize,
-) -> Result<(Vec<DeviceSummary>, u64), StoreError> {
+    serials: &[String],
+) -> Result<Vec<DeviceSummary>, StoreError> {
     let table = match rtx.open_table(BY_SERIAL) {
         Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok((vec![], 0)),
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
         Err(e) => return Err(e.into()),
     };
-    let mut rows = Vec::new();
-    // An exact serial needs no scan.
-    if let Some(s) = filter.serial.as_deref() {
-        if let Some(r) =
-            store::get::<DeviceRecord, _>(&table, s.trim().to_ascii_uppercase().as_bytes())?
-                .or(store::get(&table, s.trim().as_bytes())?)
-            && matches(filter, &r)
-        {
-            rows.push(DeviceSummary::of(&r));
-        }
-    } else {
-        for row in table.iter()? {
-            let (_, v) = row?;
-            let r: DeviceRecord = store::decode("devices.by_serial", v.value())?;
-            if matches(filter, &r) {
-                rows.push(DeviceSummary::of(&r));
-            }
+    let mut out = Vec::with_capacity(serials.len());
+    for s in serials {
+        if let Some(r) = store::get::<DeviceRecord, _>(&table, s.as_bytes())? {
+            out.push(DeviceSummary::of(&r));
         }
     }
-    let total = rows.len() as u64;
-    if sort != SortKey::Serial || descending {
-        let key = |d: &DeviceSummary| -> (String, String) {
-            let k = match sort {
-                SortKey::Serial => String::new(),
-                SortKey::Model => d.model.clone().unwrap_or_default(),
-                SortKey::Family => d.family.clone().unwrap_or_default(),
-                SortKey::Os => d.os.clone().unwrap_or_default(),
-                SortKey::Token => d.token.clone(),
-                SortKey::Profile => d.profile_uuid.clone().unwrap_or_default(),
-                SortKey::Lifecycle => format!("{:?}", d.lifecycle as u8),
-                SortKey::AssignedAt => {
-                    d.assigned_at.map(|t| t.unix_timestamp().to_string()).unwrap_or_default()
-                }
-                SortKey::FirstSeen => format!("{:020}", d.first_seen.unix_timestamp()),
-                SortKey::UpdatedAt => format!("{:020}", d.updated_at.unix_timestamp()),
-            };
-            (k.to_ascii_lowercase(), d.serial.clone())
-        };
-        rows.sort_by_cached_key(key);
-        if descending {
-            rows.reverse();
-        }
-    }
-    let page = rows.into_iter().skip(offset).take(limit).collect();
-    Ok((page, total))
+    Ok(out)
 }
 
 pub(super) fn get_in(
@@ -262,24 +195,4 @@ pub struct DeviceCounts {
     pub by_lifecycle: BTreeMap<Lifecycle, u64>,
     /// Active (not removed) devices per token.
     pub by_token: BTreeMap<String, u64>,
-}
-
-/// Devices per lifecycle state (removed included) and per token.
-pub(super) fn counts_in(rtx: &ReadTransaction) -> Result<DeviceCounts, StoreError> {
-    let mut by_state = BTreeMap::new();
-    let mut by_token = BTreeMap::new();
-    let table = match rtx.open_table(BY_SERIAL) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(DeviceCounts::default()),
-        Err(e) => return Err(e.into()),
-    };
-    for row in table.iter()? {
-        let (_, v) = row?;
-        let r: DeviceRecord = store::decode("devices.by_serial", v.value())?;
-        *by_state.entry(Lifecycle::of(&r)).or_insert(0) += 1;
-        if r.removed.is_none() {
-            *by_token.entry(r.token.clone()).or_insert(0) += 1;
-        }
-    }
-    Ok(DeviceCounts { by_lifecycle: by_state, by_token })
 }

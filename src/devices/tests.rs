@@ -26,7 +26,7 @@ fn ev(serial: &str, op: OpType, at: OffsetDateTime) -> Device {
 
 fn apply(store: &Store, token: &str, devices: Vec<Device>, mode: PageMode) -> PageStats {
     let token = token.to_string();
-    store.write_blocking(move |wtx| apply_page_in(wtx, &token, &devices, &mode, T0)).unwrap()
+    store.write_blocking(move |wtx| apply_page_in(wtx, &token, &devices, &mode, T0)).unwrap().0
 }
 
 fn fetch(run: &str) -> PageMode {
@@ -138,7 +138,8 @@ async fn a_full_fetch_marks_missing_devices_removed_and_brings_back_returning_on
     apply(&s, "tA", vec![dev("S1"), dev("S2"), dev("S3")], fetch("r1"));
     apply(&s, "tA", vec![dev("S1")], fetch("r2"));
     apply(&s, "tA", vec![dev("S3")], fetch("r2"));
-    let removed = s.write_blocking(|wtx| sweep_missing_in(wtx, "tA", "r2", T0)).unwrap();
+    let (removed, _changes) =
+        s.write_blocking(|wtx| sweep_missing_in(wtx, "tA", "r2", T0)).unwrap();
     assert_eq!(removed, 1);
     assert_eq!(
         one(&s, "S2").await.summary.removed.unwrap().reason,

@@ -151,21 +151,24 @@ impl Sync {
                 if s.in_progress.as_ref().map(|p| p.run_id.as_str()) != Some(run.run_id.as_str()) {
                     return Err(StoreError::Superseded);
                 }
-                let swept = if kind == RunKind::Full {
+                let (swept, changes) = if kind == RunKind::Full {
                     s.cursor = run.fetch_cursor.clone();
                     s.cursor_at = Some(now);
                     devices::sweep_missing_in(wtx, &token_s, &run.run_id, now)?
                 } else {
-                    0
+                    (0, devices::Changes::default())
                 };
                 s.budget.completed(kind, run.started_at.unwrap_or(started));
                 s.in_progress = None;
                 state::save_in(wtx, &token_s, &s)?;
-                Ok::<_, StoreError>((run.pages, run.stats, swept))
+                Ok::<_, StoreError>((run.pages, run.stats, swept, changes))
             })
             .await;
         match result {
-            Ok((pages, stats, swept)) => (pages, stats, swept, End::Done { warning }),
+            Ok((pages, stats, swept, changes)) => {
+                self.inner.devices.apply_changes(changes);
+                (pages, stats, swept, End::Done { warning })
+            }
             Err(e) => (0, PageStats::default(), 0, End::Store(e)),
         }
     }
@@ -248,7 +251,7 @@ impl Sync {
         if sync_cursor.is_none() {
             next.fetch_cursor = Some(page.cursor.clone());
         }
-        let (stats, next) = self
+        let (stats, next, changes) = self
             .inner
             .store
             .write(move |wtx| {
@@ -259,7 +262,7 @@ impl Sync {
                 {
                     return Err(StoreError::Superseded);
                 }
-                let stats = devices::apply_page_in(wtx, &token_s, &devices, &mode, now)?;
+                let (stats, changes) = devices::apply_page_in(wtx, &token_s, &devices, &mode, now)?;
                 next.stats.add(&stats);
                 match sync_cursor {
                     Some(c) => {
@@ -269,9 +272,10 @@ impl Sync {
                     None => s.in_progress = Some(next.clone()),
                 }
                 state::save_in(wtx, &token_s, &s)?;
-                Ok::<_, StoreError>((stats, next))
+                Ok::<_, StoreError>((stats, next, changes))
             })
             .await?;
+        self.inner.devices.apply_changes(changes);
         log::info!(
             token = token, phase = if matches!(mode_kind(run), Some(RunKind::Delta)) { "sync" } else { "fetch" },
             page = next.pages, devices = stats.seen, added = stats.added, modified = stats.modified, removed = stats.removed;

@@ -78,6 +78,9 @@ impl Sync {
             }
             let wait = match self.next_step(&token).await {
                 Ok(Step::Run(kind, manual)) => {
+                    // Shown as running from the moment the request is taken, so the page
+                    // never sees it neither requested nor running.
+                    self.inner.progress.begin(&token, kind, self.now(), None);
                     match self.client(&token).await {
                         Ok(client) => {
                             // The run is what stops first on shutdown: its pages are committed
@@ -88,7 +91,10 @@ impl Sync {
                             }
                         }
                         Err(super::SyncError::UnknownToken(_)) => break,
-                        Err(e) => log::error!(token = token.as_str(); "sync cannot start: {e}"),
+                        Err(e) => {
+                            self.inner.progress.end(&token);
+                            log::error!(token = token.as_str(); "sync cannot start: {e}");
+                        }
                     }
                     continue;
                 }
