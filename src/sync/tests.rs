@@ -289,3 +289,48 @@ async fn the_worker_runs_the_first_sync_by_itself_and_stops_on_request() {
     stop_tx.send(true).unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(5), supervisor).await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_run_past_its_time_limit_is_stopped_reported_and_resumed() {
+    let k = kit().await;
+    let devices = Devices::new(k.store.clone());
+    let clock = Clock::manual(Clock::system().now());
+    let sync = Sync::new(
+        k.store.clone(),
+        clock.clone(),
+        k.tokens.clone(),
+        devices.clone(),
+        k.http.clone(),
+        RetryPolicy::default(),
+    );
+    sync.set_settings(Actor::System, SyncSettings { page_limit: 10, ..SyncSettings::default() })
+        .await
+        .unwrap();
+    let (t, uuid) = add_token(&k, "Main campus").await;
+    let id = k.sim.with_world(|w| w.server_by_uuid(&uuid).unwrap());
+    let now = k.sim.now();
+    k.sim.with_world(|w| w.add_devices(Some(id), 100, &[], now).unwrap());
+    k.sim.set_faults(Faults {
+        slow: Some(crate::sim::dep::faults::Slow {
+            delay: std::time::Duration::from_millis(50),
+            rate: 1.0,
+        }),
+        ..Faults::default()
+    });
+    // Time runs out while the run is between pages.
+    let c = clock.clone();
+    let mover = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        c.advance(Duration::minutes(16));
+    });
+    let r = sync.run_now(&t.id, RunKind::Full).await.unwrap();
+    mover.await.unwrap();
+    assert_eq!(r.outcome, RunOutcome::TimedOut, "{}", r.message);
+    assert!(r.message.contains("continues where this one stopped"), "{}", r.message);
+    assert!(r.pages > 0 && r.pages < 10, "{}", r.pages);
+    k.sim.set_faults(Faults::default());
+    let r = sync.run_now(&t.id, RunKind::Full).await.unwrap();
+    assert_eq!(r.outcome, RunOutcome::Completed, "{}", r.message);
+    let f = DeviceFilter { token: Some(t.id.clone()), ..Default::default() };
+    assert_eq!(devices.list(f, SortKey::Serial, false, 1000, 0).await.unwrap().1, 100);
+}

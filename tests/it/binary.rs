@@ -322,3 +322,24 @@ fn the_plain_http_listener_only_redirects_to_https() {
         "the Host header is ignored"
     );
 }
+
+#[test]
+fn the_benchmarks_run_and_report_json() {
+    let out = adebox().args(["bench", "sync", "--devices", "1500", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["devices"], 1500);
+    assert_eq!(r["pages"], 2);
+    for key in ["wall_s", "per_s", "requests", "peak_rss_mb"] {
+        assert!(r[key].as_f64().unwrap() > 0.0, "{key}: {r}");
+    }
+    let out = adebox()
+        .args(["bench", "api", "--devices", "3000", "--requests", "16", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["wall_s", "per_s", "p50_ms", "p99_ms", "peak_rss_mb", "index_build_s"] {
+        assert!(r[key].is_number(), "{key}: {r}");
+    }
+}
