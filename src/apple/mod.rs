@@ -4,4 +4,5 @@
 //! the real artifacts in `../shared/fixtures/`.
 
 pub mod dep;
+pub mod pinned;
 pub mod server_token;
