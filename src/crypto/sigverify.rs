@@ -29,6 +29,9 @@ pub enum SigError {
     Mismatch,
 }
 
+/// `ecdsa-with-SHA1` (RFC 3279), which the OID database lacks.
+const ECDSA_WITH_SHA_1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.1");
+
 /// A hash function named in CMS or X.509.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum Digest {
@@ -88,7 +91,7 @@ pub fn digest_of_signature_alg(
     fallback: Option<Digest>,
 ) -> Result<Digest, SigError> {
     let implied = match *sig_alg {
-        rfc5912::SHA_1_WITH_RSA_ENCRYPTION => Some(Digest::Sha1),
+        rfc5912::SHA_1_WITH_RSA_ENCRYPTION | ECDSA_WITH_SHA_1 => Some(Digest::Sha1),
         rfc5912::SHA_256_WITH_RSA_ENCRYPTION | rfc5912::ECDSA_WITH_SHA_256 => Some(Digest::Sha256),
         rfc5912::SHA_384_WITH_RSA_ENCRYPTION | rfc5912::ECDSA_WITH_SHA_384 => Some(Digest::Sha384),
         rfc5912::SHA_512_WITH_RSA_ENCRYPTION | rfc5912::ECDSA_WITH_SHA_512 => Some(Digest::Sha512),
