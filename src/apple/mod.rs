@@ -4,5 +4,6 @@
 //! the real artifacts in `../shared/fixtures/`.
 
 pub mod dep;
+pub mod machineinfo;
 pub mod pinned;
 pub mod server_token;
