@@ -63,7 +63,8 @@ fn real_leaf_is_refused_without_its_sub_ca_and_outside_its_validity() {
     let anchors = pinned::attestation_anchors();
     // Inside its validity the leaf is fine, but the Sub CA is not published (fixtures README).
     let err =
-        verify_attestation(&[der.clone()], &anchors, datetime!(2025-08-01 0:00 UTC)).unwrap_err();
+        verify_attestation(std::slice::from_ref(&der), &anchors, datetime!(2025-08-01 0:00 UTC))
+            .unwrap_err();
     assert!(matches!(err, AttestationError::Untrusted(ChainError::Untrusted { .. })), "{err}");
     let err = verify_attestation(&[der], &anchors, NOW).unwrap_err();
     assert!(
