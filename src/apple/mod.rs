@@ -5,6 +5,7 @@
 
 pub mod attestation;
 pub mod dep;
+pub mod device_inspect;
 pub mod machineinfo;
 pub mod pinned;
 pub mod server_token;
