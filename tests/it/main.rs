@@ -8,5 +8,6 @@ mod binary;
 mod browser;
 mod lifecycle;
 mod packaging;
+mod secrets;
 mod tls_api;
 mod tokens_api;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 /// The admin's round trip: key → simulated ABM → .p7m → upload.
-async fn add_token(d: &TestDaemon, page: &Page, name: &str) -> (Value, String) {
+pub(crate) async fn add_token(d: &TestDaemon, page: &Page, name: &str) -> (Value, String) {
     let (s, key) = page.post("/api/v1/tokens/keys", json!({})).await;
     assert_eq!(s, StatusCode::CREATED, "{key}");
     let key_id = key["id"].as_str().unwrap().to_string();
@@ -36,7 +36,7 @@ async fn add_token(d: &TestDaemon, page: &Page, name: &str) -> (Value, String) {
 
 /// Runs full syncs (the worker may be running the token's first one at the same time; one of
 /// the two then stops as superseded) until the inventory has `n` devices.
-async fn sync_until(d: &TestDaemon, page: &Page, token: &str, n: u64) {
+pub(crate) async fn sync_until(d: &TestDaemon, page: &Page, token: &str, n: u64) {
     for _ in 0..20 {
         d.running().sync.run_now(token, adebox::sync::RunKind::Full).await.unwrap();
         let (_, list) = page.get(&format!("/api/v1/devices?token={token}&limit=1")).await;
