@@ -117,6 +117,17 @@ pub enum InspectCommand {
         #[arg(long)]
         ca: Option<PathBuf>,
     },
+    /// Verify a signed enrollment profile (.mobileconfig) and list its payloads: signer,
+    /// signature, whether the signer chains to `--ca`, and each payload's type, identifier,
+    /// display name, UUID and keys (secrets such as a SCEP challenge are masked). Exits
+    /// non-zero when the signature does not verify or the signer does not chain to `--ca`.
+    Profile {
+        /// The signed .mobileconfig (CMS, DER or BER).
+        file: PathBuf,
+        /// Also check that the signer chains to this CA (PEM), e.g. the appliance CA.
+        #[arg(long)]
+        ca: Option<PathBuf>,
+    },
     /// Show a device attestation (PEM chain or CBOR attObj, raw or base64): serial, UDID,
     /// nonce, OS fields, and whether the chain verifies to Apple's Enterprise Attestation
     /// Root. Exits non-zero when it does not.
@@ -233,6 +244,22 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     .with_context(|| format!("{}", file.display()))?;
             println!("{}", serde_json::to_string_pretty(&json)?);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Inspect { command: InspectCommand::Profile { file, ca } } => {
+            let anchors = match ca {
+                Some(path) => {
+                    Some(anchors(Some(path), crate::apple::pinned::device_identity_anchors)?)
+                }
+                None => None,
+            };
+            let (json, verified) = crate::apple::enroll_profile::inspect::profile_report(
+                &read_input(&file)?,
+                anchors.as_ref(),
+                Clock::system().now(),
+            )
+            .with_context(|| format!("{}", file.display()))?;
+            println!("{}", serde_json::to_string_pretty(&json)?);
+            Ok(if verified { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Inspect { command: InspectCommand::Attestation { file, at, ca } } => {
             let anchors = anchors(ca, crate::apple::pinned::attestation_anchors)?;

@@ -6,6 +6,7 @@
 pub mod attestation;
 pub mod dep;
 pub mod device_inspect;
+pub mod enroll_profile;
 pub mod machineinfo;
 pub mod pinned;
 pub mod server_token;

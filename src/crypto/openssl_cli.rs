@@ -28,3 +28,30 @@ pub fn run(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
     }
 }
+
+/// `openssl cms -verify` of the DER/BER message `blob` against the PEM anchor `ca_pem`, at
+/// the Unix time `at` (so short-lived test certificates stay valid); the content on success.
+pub fn cms_verify(blob: &[u8], ca_pem: &str, at: i64) -> Result<Vec<u8>, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::write(dir.path().join("ca.pem"), ca_pem).map_err(|e| e.to_string())?;
+    std::fs::write(dir.path().join("signed.p7"), blob).map_err(|e| e.to_string())?;
+    let at = at.to_string();
+    run(
+        dir.path(),
+        &[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            "signed.p7",
+            "-CAfile",
+            "ca.pem",
+            "-purpose",
+            "any",
+            "-attime",
+            &at,
+        ],
+    )
+}

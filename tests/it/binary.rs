@@ -461,3 +461,88 @@ fn inspect_attestation_reads_the_real_leaf_and_verifies_a_stand_in_att_obj() {
     let err = run_fail(&["inspect", "attestation", dir.path().join("junk").to_str().unwrap()]);
     assert!(err.contains("CBOR") || err.contains("malformed"), "{err}");
 }
+
+/// A signed SCEP-variant enrollment profile from a new appliance CA: (profile file, CA PEM file,
+/// another CA's PEM file).
+fn signed_profile(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    use adebox::apple::enroll_profile::{self as ep, IdentityInputs, MdmInputs, ProfileInputs};
+    use adebox::crypto::ca::{Authority, pem_to_der};
+    let now = time::macros::datetime!(2026-11-24 12:00 UTC);
+    let ca = Authority::generate("adebox CLI test CA", now, time::Duration::days(3650)).unwrap();
+    let leaf =
+        ca.issue_server(&["mdm.example.test".into()], now, time::Duration::days(800)).unwrap();
+    let inputs = ProfileInputs {
+        identifier: "com.example.adebox.enroll".into(),
+        display_name: "Example MDM".into(),
+        organization: "Example".into(),
+        description: None,
+        ca_der: ca.cert_der().to_vec(),
+        ca_file_name: "adebox-root.cer".into(),
+        identity: IdentityInputs::Scep {
+            url: "https://mdm.example.test/scep".into(),
+            challenge: adebox::crypto::Secret::new("cli-secret-challenge".into()),
+            subject: ep::subject("Example", "C02CLI"),
+            ca_fingerprint: None,
+        },
+        mdm: MdmInputs {
+            topic: "com.apple.mgmt.External.00000000-1111-2222-3333-444444444444".into(),
+            server_url: "https://mdm.example.test/mdm/connect".into(),
+            check_in_url: "https://mdm.example.test/mdm/checkin".into(),
+            server_capabilities: vec![],
+        },
+    };
+    let profile = ep::build_profile(&inputs, &mut ep::random_uuid).unwrap();
+    let key = adebox::crypto::cms::SignerKey::from_pkcs8_pem(leaf.key_pem.expose()).unwrap();
+    let cert = pem_to_der(&leaf.cert_pem).unwrap();
+    let bytes = ep::sign_profile(&profile, &cert, &[ca.cert_der().to_vec()], &key, now).unwrap();
+    let other = Authority::generate("another CA", now, time::Duration::days(3650)).unwrap();
+    let (file, ca_pem, other_pem) =
+        (dir.join("enroll.mobileconfig"), dir.join("ca.pem"), dir.join("other.pem"));
+    std::fs::write(&file, bytes).unwrap();
+    std::fs::write(&ca_pem, ca.cert_pem()).unwrap();
+    std::fs::write(&other_pem, other.cert_pem()).unwrap();
+    (file, ca_pem, other_pem)
+}
+
+#[test]
+fn inspect_profile_lists_payloads_masks_the_challenge_and_refuses_bad_signatures() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, ca, other) = signed_profile(dir.path());
+    let out = adebox().args(["inspect", "profile", "--ca"]).arg(&ca).arg(&file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("cli-secret-challenge"), "{stdout}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["signature_verified"], true);
+    assert_eq!(json["chains_to_ca"], true);
+    assert!(json["signer"].as_str().unwrap().contains("mdm.example.test"), "{json}");
+    let types: Vec<&str> =
+        json["payloads"].as_array().unwrap().iter().map(|p| p["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["com.apple.security.root", "com.apple.security.scep", "com.apple.mdm"]);
+    assert_eq!(json["payloads"][1]["fields"]["PayloadContent"]["Challenge"], "(set, hidden)");
+    // Without --ca only the signature counts.
+    assert!(adebox().args(["inspect", "profile"]).arg(&file).status().unwrap().success());
+    // A signer that does not chain to --ca: report printed, non-zero exit.
+    let out =
+        adebox().args(["inspect", "profile", "--ca"]).arg(&other).arg(&file).output().unwrap();
+    assert!(!out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["chains_to_ca"], false);
+    // Altered, truncated and garbage files: non-zero with a reason, never a panic.
+    let bytes = std::fs::read(&file).unwrap();
+    let mut altered = bytes.clone();
+    let at = altered.windows(7).position(|w| w == b"Example").unwrap();
+    altered[at] ^= 0x20;
+    for (name, content) in [
+        ("altered", altered),
+        ("truncated", bytes[..bytes.len() / 2].to_vec()),
+        ("garbage", b"this is not a profile".to_vec()),
+        ("empty", Vec::new()),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let err = run_fail(&["inspect", "profile", path.to_str().unwrap()]);
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        assert!(err.contains("not a validly signed profile"), "{name}: {err}");
+    }
+}
