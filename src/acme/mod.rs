@@ -151,6 +151,11 @@ impl AcmeService {
         })
     }
 
+    /// The directory's own URL.
+    pub fn directory_url(&self) -> String {
+        self.inner.urls.acme_directory()
+    }
+
     /// A fresh nonce for a `Replay-Nonce` header.
     pub fn new_nonce(&self) -> String {
         self.inner.nonces.issue(self.inner.clock.now())
