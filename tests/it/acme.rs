@@ -44,6 +44,7 @@ struct Device {
     kid: Option<String>,
     se_key: KeyPair,
     nonce: Option<String>,
+    client_id: &'static str,
 }
 
 struct Resp {
@@ -68,6 +69,7 @@ impl Device {
             kid: None,
             se_key: new_device_key().unwrap(),
             nonce: None,
+            client_id: CLIENT_ID,
         }
     }
 
@@ -122,7 +124,7 @@ impl Device {
             .post(
                 &url,
                 Some(
-                    json!({"identifiers": [{"type": "permanent-identifier", "value": CLIENT_ID}]}),
+                    json!({"identifiers": [{"type": "permanent-identifier", "value": self.client_id}]}),
                 ),
             )
             .await;
@@ -227,8 +229,12 @@ async fn refusals_carry_the_right_problem_types() {
     assert_eq!(a.body["status"], "invalid");
     assert_eq!(a.body["challenges"][0]["status"], "invalid");
 
-    // A stale token (the attestation was made for another challenge).
+    // A stale token (the attestation was made for another challenge). A ClientIdentifier is
+    // bound to the first account that orders with it, so this device gets its own.
+    let until = now() + Duration::minutes(30);
+    d.running().acme.expect_device("client-identifier-2", SERIAL, UDID, until).await.unwrap();
     let mut dev = Device::new(&d).await;
+    dev.client_id = "client-identifier-2";
     let (_, authz_url, _) = dev.start().await;
     let r = dev.attest(&authz_url, dev.att_obj(&pki, SERIAL, "stale-token")).await;
     assert_problem(&r, StatusCode::BAD_REQUEST, "badAttestationStatement");
