@@ -40,6 +40,8 @@ pub mod devices;
 pub mod sync;
 pub mod tokens;
 
+pub mod acme;
+
 pub mod bench;
 pub mod cli;
 pub mod control;

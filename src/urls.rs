@@ -5,6 +5,20 @@
 
 use crate::config::Config;
 
+/// ACME paths below `/acme/` (RFC 8555 §7.1; the names are ours, devices follow the
+/// directory).
+pub const ACME_DIRECTORY: &str = "directory";
+pub const ACME_NEW_NONCE: &str = "new-nonce";
+pub const ACME_NEW_ACCOUNT: &str = "new-account";
+pub const ACME_NEW_ORDER: &str = "new-order";
+pub const ACME_ACCOUNT: &str = "acct";
+pub const ACME_ORDER: &str = "order";
+pub const ACME_AUTHZ: &str = "authz";
+pub const ACME_CHALLENGE: &str = "chall";
+pub const ACME_CERT: &str = "cert";
+/// Suffix of an order's finalize URL: `order/{id}/finalize`.
+pub const ACME_FINALIZE: &str = "finalize";
+
 #[derive(Clone, Debug)]
 pub struct Urls {
     host: String,
@@ -32,6 +46,23 @@ impl Urls {
 
     pub fn admin_page(&self) -> String {
         format!("{}/admin/", self.base())
+    }
+
+    /// The same URLs with another port: a listener configured on port 0 (tests) only learns
+    /// its port once bound.
+    pub fn with_port(mut self, port: u16) -> Urls {
+        self.port = port;
+        self
+    }
+
+    /// The ACME directory (the `DirectoryURL` of the enrollment profile's ACME payload).
+    pub fn acme_directory(&self) -> String {
+        self.acme(ACME_DIRECTORY)
+    }
+
+    /// An ACME resource: `acme(ACME_NEW_ORDER)`, `acme(&format!("{ACME_ORDER}/{id}"))`.
+    pub fn acme(&self, path: &str) -> String {
+        format!("{}/acme/{path}", self.base())
     }
 }
 

@@ -167,6 +167,84 @@ impl Authority {
     }
 }
 
+/// `id-on-permanentIdentifier` (RFC 4043), the SAN otherName of ACME device identities.
+const PERMANENT_IDENTIFIER_ARCS: [u64; 9] = [1, 3, 6, 1, 5, 5, 7, 8, 3];
+/// `subjectAltName`.
+const SAN_ARCS: [u64; 4] = [2, 5, 29, 17];
+
+impl Authority {
+    /// Issues a device identity for a key the device holds (`spki_der`, DER
+    /// SubjectPublicKeyInfo, taken from its CSR): EKU clientAuth, KU digitalSignature, subject
+    /// `O=adebox, CN=<common_name>`, and a non-critical SAN otherName permanentIdentifier
+    /// (RFC 4043) `SEQUENCE { UTF8String permanent_identifier }` (../shared/spec/enrollment.md
+    /// §3.6; rcgen has no structured otherName of this shape, so the SAN is DER by hand).
+    /// Returns the certificate DER.
+    pub fn issue_for_device_key(
+        &self,
+        spki_der: &[u8],
+        common_name: &str,
+        permanent_identifier: &str,
+        now: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<Vec<u8>, CaError> {
+        let public = rcgen::SubjectPublicKeyInfo::from_der(spki_der)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = distinguished_name(common_name);
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.use_authority_key_identifier_extension = true;
+        let mut san = rcgen::CustomExtension::from_oid_content(
+            &SAN_ARCS,
+            permanent_identifier_san(permanent_identifier),
+        );
+        san.set_criticality(false);
+        params.custom_extensions = vec![san];
+        params.not_before = now - Duration::hours(1);
+        params.not_after = now + validity;
+        params.serial_number = Some(random_serial());
+        Ok(params.signed_by(&public, &self.issuer)?.der().to_vec())
+    }
+}
+
+/// DER of `GeneralNames { otherName { permanentIdentifier, [0] { SEQUENCE { UTF8String } } } }`.
+fn permanent_identifier_san(value: &str) -> Vec<u8> {
+    let oid = der_tlv(0x06, &oid_body(&PERMANENT_IDENTIFIER_ARCS));
+    let inner = der_tlv(0x30, &der_tlv(0x0c, value.as_bytes()));
+    let other_name = der_tlv(0xa0, &[oid, der_tlv(0xa0, &inner)].concat());
+    der_tlv(0x30, &other_name)
+}
+
+fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let mut out = vec![tag];
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+fn oid_body(arcs: &[u64]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut arcs_iter = arcs.iter().copied();
+    let first = arcs_iter.next().unwrap_or(0) * 40 + arcs_iter.next().unwrap_or(0);
+    for arc in std::iter::once(first).chain(arcs_iter) {
+        let mut chunk = vec![(arc & 0x7f) as u8];
+        let mut rest = arc >> 7;
+        while rest > 0 {
+            chunk.push(0x80 | (rest & 0x7f) as u8);
+            rest >>= 7;
+        }
+        out.extend(chunk.iter().rev());
+    }
+    out
+}
+
 /// `O=adebox, CN=<common_name>`: the subject of every certificate the appliance makes.
 pub(crate) fn distinguished_name(common_name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();

@@ -35,6 +35,18 @@ pub enum AppleSide {
     Simulator { base_url: String, portal_url: String, ca_pem: String },
 }
 
+/// Which root ACME device attestations must chain to.
+#[derive(Clone, Debug, Default)]
+pub enum AttestationTrust {
+    /// Apple's pinned Enterprise Attestation Root (../shared/spec/enrollment.md §3.5). In the
+    /// sandbox this means: a stand-in root generated in memory at start (see
+    /// [`Running::stand_in_pki`]), since no simulated device can get Apple's attestation.
+    #[default]
+    Apple,
+    /// A stand-in root (tests). Refused in production mode.
+    StandIn(crate::crypto::chain::TrustAnchors),
+}
+
 #[derive(Clone, Debug)]
 pub struct DaemonOptions {
     pub config: Config,
@@ -48,6 +60,10 @@ pub struct DaemonOptions {
     pub apple: AppleSide,
     /// Backoff for DEP calls (tests shorten it).
     pub dep_retry: crate::depclient::RetryPolicy,
+    /// The ACME attestation root.
+    pub attestation: AttestationTrust,
+    /// ACME issuance policy.
+    pub acme: crate::acme::AcmeOptions,
 }
 
 impl DaemonOptions {
@@ -61,6 +77,8 @@ impl DaemonOptions {
             workers: 0,
             apple: AppleSide::Production,
             dep_retry: crate::depclient::RetryPolicy::default(),
+            attestation: AttestationTrust::Apple,
+            acme: crate::acme::AcmeOptions::default(),
         }
     }
 }
@@ -75,6 +93,10 @@ pub enum DaemonError {
     Tls(#[from] TlsError),
     #[error(transparent)]
     Listen(#[from] ListenError),
+    #[error(
+        "a stand-in attestation root was configured, but this is a production appliance: devices are only trusted through Apple's attestation root. Stand-in roots are for the sandbox and tests"
+    )]
+    StandInRootInProduction,
     #[error("startup task failed: {0}")]
     Task(String),
     #[error("the outbound HTTP client cannot be built: {0}")]
@@ -89,6 +111,10 @@ pub struct Running {
     pub tokens: crate::tokens::Tokens,
     pub devices: crate::devices::Devices,
     pub sync: crate::sync::Sync,
+    pub acme: crate::acme::AcmeService,
+    /// Sandbox only: the in-memory stand-in Apple PKI whose attestation root ACME trusts,
+    /// for simulated devices to attest with.
+    pub stand_in_pki: Option<Arc<crate::sim::apple_pki::StandInApplePki>>,
     pub tls: Arc<TlsManager>,
     pub store: Store,
     pub mode: Mode,
@@ -106,6 +132,7 @@ pub struct Running {
 pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     let config = opts.config.clone();
     let clock = opts.clock.clone();
+    let (anchors, stand_in_pki) = attestation_anchors(&opts).await?;
     prepare_data_dir(&config.data_dir)?;
 
     let dir = config.data_dir.clone();
@@ -175,7 +202,24 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     };
     let redirect_addr = redirect_listener.as_ref().and_then(|l| l.local_addr().ok());
 
+    let public_port = match (config.public_port, https_addrs.first()) {
+        (0, Some(addr)) => addr.port(),
+        (port, _) => port,
+    };
+    let ca =
+        crate::crypto::ca::Authority::from_pem(tls.ca().cert_pem(), tls.ca().key_pem().expose())
+            .map_err(|e| DaemonError::Task(format!("the appliance CA cannot issue: {e}")))?;
+    let acme = crate::acme::AcmeService::new(
+        store.clone(),
+        clock.clone(),
+        crate::urls::Urls::new(&config).with_port(public_port),
+        anchors,
+        Arc::new(ca),
+        opts.acme.clone(),
+    );
+
     let state = AppState {
+        acme: acme.clone(),
         admin: admin.clone(),
         tokens: tokens.clone(),
         devices: devices.clone(),
@@ -253,6 +297,8 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         "adebox {} listening", crate::version()
     );
     Ok(Running {
+        acme,
+        stand_in_pki,
         https_addrs,
         redirect_addr,
         admin,
@@ -327,7 +373,7 @@ impl Running {
         let _ = std::fs::remove_file(self.config.data_dir.join(crate::control::SOCKET_NAME));
         // Services are shared with worker threads that let go of them a moment after they
         // stop; wait for that so the store file is really closed when shutdown returns.
-        drop((self.admin, self.tokens, self.devices, self.sync));
+        drop((self.admin, self.tokens, self.devices, self.sync, self.acme));
         let deadline = std::time::Instant::now() + StdDuration::from_secs(5);
         while self.store.handles() > 1 && std::time::Instant::now() < deadline {
             tokio::time::sleep(StdDuration::from_millis(10)).await;
@@ -411,6 +457,32 @@ pub fn prepare_data_dir(dir: &Path) -> Result<(), DaemonError> {
     })?;
     let _ = std::fs::remove_file(probe);
     Ok(())
+}
+
+/// The ACME attestation anchors: Apple's pinned root in production (a stand-in is refused
+/// there); in the sandbox the given stand-in, or a new in-memory stand-in PKI.
+async fn attestation_anchors(
+    opts: &DaemonOptions,
+) -> Result<
+    (crate::crypto::chain::TrustAnchors, Option<Arc<crate::sim::apple_pki::StandInApplePki>>),
+    DaemonError,
+> {
+    match (&opts.attestation, opts.mode) {
+        (AttestationTrust::StandIn(_), Mode::Production) => {
+            Err(DaemonError::StandInRootInProduction)
+        }
+        (AttestationTrust::StandIn(anchors), Mode::Sandbox) => Ok((anchors.clone(), None)),
+        (AttestationTrust::Apple, Mode::Production) => {
+            Ok((crate::apple::pinned::attestation_anchors(), None))
+        }
+        (AttestationTrust::Apple, Mode::Sandbox) => {
+            let now = opts.clock.now();
+            let pki = blocking(move || crate::sim::apple_pki::StandInApplePki::generate(now))
+                .await?
+                .map_err(|e| DaemonError::Task(e.to_string()))?;
+            Ok((pki.attestation_anchors(), Some(Arc::new(pki))))
+        }
+    }
 }
 
 async fn blocking<T: Send + 'static>(

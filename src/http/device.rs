@@ -1,5 +1,5 @@
 //! The device-facing prefixes: `/enroll` (profile URL), `/acme` (ACME server) and `/mdm`
-//! (check-in and commands). Later issues fill them; the connection plumbing they rely on is
+//! (check-in and commands). `/acme` is [`super::acme`]; later issues fill the others; the connection plumbing they rely on is
 //! here: each TLS connection's client certificate chain is attached to its requests, and
 //! `/mdm` requires one (devices get 403, never 401, which Setup Assistant treats as fatal).
 
@@ -36,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/acme")
             .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
+            .configure(super::acme::configure)
             .default_service(web::to(not_yet)),
     )
     .service(

@@ -6,6 +6,7 @@
 //! handlers through [`AppState`]; the store never does. Every response carries security
 //! headers (a strict Content-Security-Policy among them) and every route has a body limit.
 
+mod acme;
 pub mod api;
 mod assets;
 mod device;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub tokens: crate::tokens::Tokens,
     pub devices: crate::devices::Devices,
     pub sync: crate::sync::Sync,
+    /// The ACME server (device identities).
+    pub acme: crate::acme::AcmeService,
     /// The simulated Apple side's portal, in sandbox mode.
     pub sandbox_portal: Option<crate::sim::dep::portal_client::PortalClient>,
     pub audit: AuditLog,

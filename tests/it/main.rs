@@ -3,6 +3,7 @@
 
 mod common;
 
+mod acme;
 mod admin_api;
 mod binary;
 mod browser;

@@ -1,0 +1,137 @@
+//! The `device-attest-01` challenge (../shared/spec/enrollment.md §3.4): the attestation
+//! object must be Apple's format, chain to the trust anchors at `now`, carry SHA-256 of this
+//! challenge's token as its freshness code, and state the serial / UDID the ClientIdentifier
+//! was issued for. A failure makes the challenge, its authorization and its order invalid.
+
+use super::error::Problem;
+use super::records::{self, AuthzRec, Expectation, OrderRec, Status};
+use super::{AcmeError, Ctx, Reply, load, save};
+use crate::apple::attestation::{
+    self, AttestedLeaf, MAX_ATT_OBJ_LEN, check_freshness, parse_att_obj, verify_attestation,
+};
+use base64ct::{Base64UrlUnpadded, Encoding};
+use serde_json::Value;
+
+const BAD: &str = "badAttestationStatement";
+
+impl Ctx<'_> {
+    pub(super) fn challenge(self, id: &str) -> Result<Reply, AcmeError> {
+        let mut authz = self.own_authz(id)?;
+        let link_up = Some(self.inner.authz_url(&authz.id));
+        let reply = |a: &AuthzRec| {
+            let mut r = Reply::json(200, self.inner.challenge_json(a));
+            r.link_up = link_up.clone();
+            r
+        };
+        // POST-as-GET reads the challenge; so does a repeated response to a valid one.
+        if self.payload.is_empty() || authz.challenge_status == Status::Valid {
+            return Ok(reply(&authz));
+        }
+        if authz.challenge_status != Status::Pending {
+            return Err(AcmeError::Malformed(
+                "this challenge has already failed; the device must start a new order".into(),
+            ));
+        }
+        let mut order = load::<OrderRec>(self.wtx, records::ORDERS, &authz.order_id)?
+            .ok_or_else(|| AcmeError::NotFound("the authorization's order is gone".into()))?;
+        if authz.expires <= self.now {
+            return Err(AcmeError::Malformed(
+                "this authorization has expired; the device must start a new order".into(),
+            ));
+        }
+        let payload = self.json_payload()?;
+        if payload.get("attObj").is_none() && payload.get("error").is_none() {
+            return Err(AcmeError::Malformed(
+                "a device-attest-01 response carries \"attObj\" (../shared/spec/enrollment.md §3.1)"
+                    .into(),
+            ));
+        }
+        match self.validate(&authz, &payload) {
+            Ok(leaf) => {
+                authz.challenge_status = Status::Valid;
+                authz.status = Status::Valid;
+                authz.validated = Some(self.now);
+                authz.attested_spki_hex = Some(hex::encode(&leaf.public_key_spki));
+                order.status = Status::Ready;
+                save(self.wtx, records::AUTHZS, &authz.id, &authz)?;
+                save(self.wtx, records::ORDERS, &order.id, &order)?;
+                log::info!(
+                    serial = leaf.serial.as_deref().unwrap_or(""),
+                    udid = leaf.udid.as_deref().unwrap_or("");
+                    "ACME: device attestation accepted"
+                );
+                Ok(reply(&authz))
+            }
+            Err(problem) => {
+                authz.challenge_status = Status::Invalid;
+                authz.status = Status::Invalid;
+                authz.challenge_error = Some(problem.clone());
+                order.status = Status::Invalid;
+                order.error = Some(problem.clone());
+                save(self.wtx, records::AUTHZS, &authz.id, &authz)?;
+                save(self.wtx, records::ORDERS, &order.id, &order)?;
+                log::warn!(identifier = authz.identifier.as_str(); "ACME: device attestation refused: {}", problem.detail);
+                Err(AcmeError::BadAttestation(problem))
+            }
+        }
+    }
+
+    /// §3.4 steps 1–5; returns the attested leaf.
+    fn validate(&self, authz: &AuthzRec, payload: &Value) -> Result<AttestedLeaf, Problem> {
+        let bad = |detail: String| Problem::new(BAD, detail);
+        if let Some(e) = payload.get("error") {
+            let text: String = e.to_string().chars().take(200).collect();
+            return Err(bad(format!("the device reported that it could not attest: {text}")));
+        }
+        let att = payload
+            .get("attObj")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("\"attObj\" is not a string".into()))?;
+        if att.len() > MAX_ATT_OBJ_LEN * 4 / 3 + 4 {
+            return Err(bad(format!("the attestation is over {MAX_ATT_OBJ_LEN} bytes")));
+        }
+        let bytes = Base64UrlUnpadded::decode_vec(att.trim_end_matches('='))
+            .map_err(|_| bad("\"attObj\" is not base64url".into()))?;
+        let fail = |e: attestation::AttestationError| bad(e.to_string());
+        let x5c = parse_att_obj(&bytes).map_err(fail)?;
+        let verified = verify_attestation(&x5c, &self.inner.anchors, self.now).map_err(fail)?;
+        check_freshness(&verified.leaf, &authz.token).map_err(fail)?;
+        let exp = load::<Expectation>(self.wtx, records::EXPECTED, &authz.identifier)
+            .ok()
+            .flatten()
+            .ok_or_else(|| bad("the identifier is no longer registered".into()))?;
+        check_identity(&verified.leaf, &exp)?;
+        Ok(verified.leaf)
+    }
+}
+
+/// The attested serial and UDID must be those the ClientIdentifier was issued for: each one
+/// the leaf states must match, and it must state at least one (Apple omits them only for
+/// User Enrollment, which ADE never is).
+fn check_identity(leaf: &AttestedLeaf, exp: &Expectation) -> Result<(), Problem> {
+    let mismatch = |what: &str, got: &str, want: &str| {
+        let mut p = Problem::new(
+            BAD,
+            format!(
+                "the attestation is for another device: its {what} is \"{got}\", but this \
+                 enrollment was for \"{want}\""
+            ),
+        );
+        p.subproblems.push(Problem::new("rejectedIdentifier", format!("attested {what} differs")));
+        p
+    };
+    if let Some(serial) = &leaf.serial
+        && serial != &exp.serial
+    {
+        return Err(mismatch("serial number", serial, &exp.serial));
+    }
+    if let Some(udid) = &leaf.udid
+        && !udid.eq_ignore_ascii_case(&exp.udid)
+    {
+        return Err(mismatch("UDID", udid, &exp.udid));
+    }
+    if leaf.serial.is_none() && leaf.udid.is_none() {
+        return Err(Problem::new(BAD, "the attestation states neither a serial number nor a UDID"));
+    }
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! Finalize (RFC 8555 §7.4): the CSR must be signed by, and name, the attested key
+//! (../shared/spec/enrollment.md §3.4 step 6); then the appliance CA issues the identity
+//! (§3.6) and its SHA-256 is recorded against the device. Certificate download is a PEM chain.
+
+use super::records::{self, AuthzRec, CertRec, Expectation, IssuedTo, Status};
+use super::{AcmeError, Body, Ctx, Reply, load, save};
+use base64ct::{Base64, Base64UrlUnpadded, Encoding};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use x509_parser::prelude::FromDer;
+
+/// Largest CSR accepted (DER).
+pub const MAX_CSR_LEN: usize = 16 * 1024;
+
+impl Ctx<'_> {
+    pub(super) fn finalize(self, order_id: &str) -> Result<Reply, AcmeError> {
+        let mut order = self.own_order(order_id)?;
+        if order.status != Status::Ready {
+            return Err(AcmeError::OrderNotReady(format!(
+                "the order is {}, not ready: the device attestation must succeed first",
+                order.status.as_str()
+            )));
+        }
+        if order.expires <= self.now {
+            return Err(AcmeError::OrderNotReady("the order has expired".into()));
+        }
+        let payload = self.json_payload()?;
+        let csr_b64 = payload
+            .get("csr")
+            .and_then(Value::as_str)
+            .ok_or_else(|| AcmeError::Malformed("finalize carries \"csr\"".into()))?;
+        if csr_b64.len() > MAX_CSR_LEN * 4 / 3 + 4 {
+            return Err(AcmeError::BadCsr(format!("the CSR is over {MAX_CSR_LEN} bytes")));
+        }
+        let csr_der = Base64UrlUnpadded::decode_vec(csr_b64.trim_end_matches('='))
+            .map_err(|_| AcmeError::BadCsr("the CSR is not base64url".into()))?;
+        let spki = csr_public_key(&csr_der)?;
+        let authz = load::<AuthzRec>(self.wtx, records::AUTHZS, &order.authz_id)?
+            .ok_or_else(|| AcmeError::NotFound("the order's authorization is gone".into()))?;
+        let attested = authz.attested_spki_hex.as_deref().map(hex::decode);
+        if attested.and_then(Result::ok).as_deref() != Some(spki.as_slice()) {
+            return Err(AcmeError::BadCsr(
+                "the CSR's public key is not the key the device attested".into(),
+            ));
+        }
+        let mut exp = load::<Expectation>(self.wtx, records::EXPECTED, &order.identifier)?
+            .ok_or_else(|| AcmeError::RejectedIdentifier("the identifier is gone".into()))?;
+        if exp.cert_id.is_some() {
+            return Err(AcmeError::RejectedIdentifier(
+                "this identifier was already used for a certificate".into(),
+            ));
+        }
+        let common_name = if exp.udid.is_empty() { &exp.serial } else { &exp.udid };
+        let permanent_id = if exp.serial.is_empty() { &exp.udid } else { &exp.serial };
+        let validity = self.inner.options.cert_validity;
+        let der = self
+            .inner
+            .ca
+            .issue_for_device_key(&spki, common_name, permanent_id, self.now, validity)
+            .map_err(|e| AcmeError::Issue(e.to_string()))?;
+        let sha256 = hex::encode(Sha256::digest(&der));
+        let cert_id = crate::crypto::random_token::<12>();
+        let rec = CertRec {
+            id: cert_id.clone(),
+            order_id: order.id.clone(),
+            account_id: order.account_id.clone(),
+            chain_pem: format!("{}{}", pem("CERTIFICATE", &der), self.inner.ca.cert_pem()),
+            sha256: sha256.clone(),
+            serial: exp.serial.clone(),
+            udid: exp.udid.clone(),
+            issued_at: self.now,
+            not_after: self.now + validity,
+        };
+        let issued_to = IssuedTo {
+            cert_id: cert_id.clone(),
+            serial: exp.serial.clone(),
+            udid: exp.udid.clone(),
+            not_after: rec.not_after,
+        };
+        save(self.wtx, records::CERTS, &cert_id, &rec)?;
+        save(self.wtx, records::CERT_BY_HASH, &sha256, &issued_to)?;
+        exp.cert_id = Some(cert_id.clone());
+        save(self.wtx, records::EXPECTED, &order.identifier, &exp)?;
+        order.status = Status::Valid;
+        order.cert_id = Some(cert_id);
+        save(self.wtx, records::ORDERS, &order.id, &order)?;
+        log::info!(serial = exp.serial.as_str(), udid = exp.udid.as_str(), sha256 = sha256.as_str(); "ACME: device identity issued");
+        let mut r = Reply::json(200, self.inner.order_json(&order));
+        r.location = Some(self.inner.order_url(&order.id));
+        Ok(r)
+    }
+
+    pub(super) fn certificate(self, id: &str) -> Result<Reply, AcmeError> {
+        self.require_post_as_get()?;
+        let cert = load::<CertRec>(self.wtx, records::CERTS, id)?
+            .ok_or_else(|| AcmeError::NotFound("no such certificate".into()))?;
+        if cert.account_id != self.account_id()? {
+            return Err(AcmeError::Unauthorized(
+                "this certificate belongs to another account".into(),
+            ));
+        }
+        Ok(Reply {
+            status: 200,
+            location: None,
+            link_up: None,
+            body: Body::PemChain(cert.chain_pem),
+        })
+    }
+}
+
+/// The CSR's SubjectPublicKeyInfo (DER), after checking the CSR's self-signature. The
+/// requested subject and extensions are ignored: the issued certificate follows policy, and
+/// iOS's CSR layout is not documented (../shared/spec/enrollment.md §8.3).
+fn csr_public_key(der: &[u8]) -> Result<Vec<u8>, AcmeError> {
+    use x509_parser::certification_request::X509CertificationRequest;
+    let (rest, csr) = X509CertificationRequest::from_der(der)
+        .map_err(|e| AcmeError::BadCsr(format!("the CSR is not a PKCS#10 request: {e}")))?;
+    if !rest.is_empty() {
+        return Err(AcmeError::BadCsr("the CSR has trailing bytes".into()));
+    }
+    csr.verify_signature()
+        .map_err(|_| AcmeError::BadCsr("the CSR's signature does not verify".into()))?;
+    Ok(csr.certification_request_info.subject_pki.raw.to_vec())
+}
+
+/// PEM with 64-column lines.
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = Base64::encode_string(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}

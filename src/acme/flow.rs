@@ -1,0 +1,170 @@
+//! Accounts (by JWK thumbprint), orders for one `permanent-identifier` bound to an expected
+//! device, and reading orders and authorizations (RFC 8555 §7.3, §7.4, §7.5).
+
+use super::records::{self, AccountRec, AuthzRec, Expectation, OrderRec, Status};
+use super::render::PERMANENT_IDENTIFIER;
+use super::{AcmeError, Ctx, Reply, load, save};
+use crate::acme::jws::JwsError;
+use serde_json::{Value, json};
+
+/// Longest identifier value accepted.
+const MAX_IDENTIFIER_LEN: usize = 256;
+
+impl Ctx<'_> {
+    /// new-account: 201 with a new account, 200 with the existing one for a known key.
+    pub(super) fn new_account(self) -> Result<Reply, AcmeError> {
+        let payload = self.json_payload()?;
+        if let Some(existing) = &self.account {
+            let mut r = Reply::json(200, json!({"status": "valid"}));
+            r.location = Some(self.inner.account_url(&existing.id));
+            return Ok(r);
+        }
+        if payload.get("onlyReturnExisting").and_then(Value::as_bool) == Some(true) {
+            return Err(JwsError::AccountDoesNotExist("no account has this key".into()).into());
+        }
+        let id = crate::crypto::random_token::<12>();
+        let thumbprint = self.jwk.thumbprint();
+        let rec = AccountRec {
+            id: id.clone(),
+            thumbprint: thumbprint.clone(),
+            jwk: self.jwk.to_json(),
+            created_at: self.now,
+        };
+        save(self.wtx, records::ACCOUNTS, &id, &rec)?;
+        save(self.wtx, records::ACCOUNT_KEYS, &thumbprint, &id)?;
+        let mut r = Reply::json(201, json!({"status": "valid"}));
+        r.location = Some(self.inner.account_url(&id));
+        Ok(r)
+    }
+
+    /// POST-as-GET (or an empty update) of the requester's own account.
+    pub(super) fn account(self, id: &str) -> Result<Reply, AcmeError> {
+        if self.account_id()? != id {
+            return Err(AcmeError::Unauthorized("this is not your account".into()));
+        }
+        Ok(Reply::json(200, json!({"status": "valid"})))
+    }
+
+    /// new-order: exactly one `permanent-identifier` whose value is a ClientIdentifier an
+    /// enrollment registered, unexpired, not used for a certificate, and not taken by another
+    /// account. Creates the order, its authorization and its challenge.
+    pub(super) fn new_order(self) -> Result<Reply, AcmeError> {
+        let account_id = self.account_id()?.to_string();
+        let payload = self.json_payload()?;
+        let ids = payload
+            .get("identifiers")
+            .and_then(Value::as_array)
+            .ok_or_else(|| AcmeError::Malformed("the order has no \"identifiers\" array".into()))?;
+        let [ident] = ids.as_slice() else {
+            return Err(AcmeError::RejectedIdentifier(
+                "an order must name exactly one permanent-identifier".into(),
+            ));
+        };
+        let kind = ident.get("type").and_then(Value::as_str).unwrap_or_default();
+        if kind != PERMANENT_IDENTIFIER {
+            return Err(AcmeError::UnsupportedIdentifier(format!(
+                "identifier type \"{}\" is not supported; only permanent-identifier is",
+                kind.chars().take(40).collect::<String>()
+            )));
+        }
+        let value = ident
+            .get("value")
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty() && v.len() <= MAX_IDENTIFIER_LEN)
+            .ok_or_else(|| AcmeError::Malformed("the identifier has no usable value".into()))?;
+        let unknown = || {
+            AcmeError::RejectedIdentifier(
+                "this identifier was not issued by this appliance's enrollment, or it expired; \
+                 install the enrollment profile again"
+                    .into(),
+            )
+        };
+        let mut exp =
+            load::<Expectation>(self.wtx, records::EXPECTED, value)?.ok_or_else(unknown)?;
+        if exp.expires_at <= self.now {
+            return Err(unknown());
+        }
+        if exp.cert_id.is_some() {
+            return Err(AcmeError::RejectedIdentifier(
+                "this identifier was already used for a certificate".into(),
+            ));
+        }
+        match &exp.account_id {
+            Some(owner) if owner != &account_id => {
+                return Err(AcmeError::RejectedIdentifier(
+                    "this identifier is bound to another ACME account".into(),
+                ));
+            }
+            Some(_) => {}
+            None => {
+                exp.account_id = Some(account_id.clone());
+                save(self.wtx, records::EXPECTED, value, &exp)?;
+            }
+        }
+        let expires = (self.now + self.inner.options.order_lifetime).min(exp.expires_at);
+        let (order_id, authz_id) =
+            (crate::crypto::random_token::<12>(), crate::crypto::random_token::<12>());
+        let order = OrderRec {
+            id: order_id.clone(),
+            account_id: account_id.clone(),
+            identifier: value.to_string(),
+            status: Status::Pending,
+            expires,
+            authz_id: authz_id.clone(),
+            cert_id: None,
+            error: None,
+        };
+        let authz = AuthzRec {
+            id: authz_id.clone(),
+            order_id: order_id.clone(),
+            account_id,
+            identifier: value.to_string(),
+            status: Status::Pending,
+            expires,
+            token: crate::crypto::random_token::<16>(),
+            challenge_status: Status::Pending,
+            validated: None,
+            challenge_error: None,
+            attested_spki_hex: None,
+        };
+        save(self.wtx, records::ORDERS, &order_id, &order)?;
+        save(self.wtx, records::AUTHZS, &authz_id, &authz)?;
+        let mut r = Reply::json(201, self.inner.order_json(&order));
+        r.location = Some(self.inner.order_url(&order_id));
+        Ok(r)
+    }
+
+    /// An order of the requesting account.
+    pub(super) fn own_order(&self, id: &str) -> Result<OrderRec, AcmeError> {
+        let order = load::<OrderRec>(self.wtx, records::ORDERS, id)?
+            .ok_or_else(|| AcmeError::NotFound("no such order".into()))?;
+        if order.account_id != self.account_id()? {
+            return Err(AcmeError::Unauthorized("this order belongs to another account".into()));
+        }
+        Ok(order)
+    }
+
+    /// An authorization of the requesting account.
+    pub(super) fn own_authz(&self, id: &str) -> Result<AuthzRec, AcmeError> {
+        let authz = load::<AuthzRec>(self.wtx, records::AUTHZS, id)?
+            .ok_or_else(|| AcmeError::NotFound("no such authorization".into()))?;
+        if authz.account_id != self.account_id()? {
+            return Err(AcmeError::Unauthorized(
+                "this authorization belongs to another account".into(),
+            ));
+        }
+        Ok(authz)
+    }
+
+    pub(super) fn order(self, id: &str) -> Result<Reply, AcmeError> {
+        self.require_post_as_get()?;
+        let order = self.own_order(id)?;
+        Ok(Reply::json(200, self.inner.order_json(&order)))
+    }
+
+    pub(super) fn authz(self, id: &str) -> Result<Reply, AcmeError> {
+        self.require_post_as_get()?;
+        let authz = self.own_authz(id)?;
+        Ok(Reply::json(200, self.inner.authz_json(&authz)))
+    }
+}

@@ -1,0 +1,131 @@
+//! The ACME tables (`acme.*`) and their stored records (serde JSON, store-wide rule).
+
+use crate::store::{Table, table};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::error::Problem;
+
+/// Account id → [`AccountRec`].
+pub const ACCOUNTS: Table = table("acme.accounts");
+/// RFC 7638 thumbprint → account id.
+pub const ACCOUNT_KEYS: Table = table("acme.account_keys");
+/// Order id → [`OrderRec`].
+pub const ORDERS: Table = table("acme.orders");
+/// Authorization id (also its one challenge's id) → [`AuthzRec`].
+pub const AUTHZS: Table = table("acme.authzs");
+/// ClientIdentifier → [`Expectation`].
+pub const EXPECTED: Table = table("acme.expected");
+/// Certificate id → [`CertRec`].
+pub const CERTS: Table = table("acme.certs");
+/// SHA-256 of an issued certificate's DER (lower-case hex) → [`IssuedTo`].
+pub const CERT_BY_HASH: Table = table("acme.cert_by_hash");
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AccountRec {
+    pub id: String,
+    pub thumbprint: String,
+    pub jwk: serde_json::Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// The device an enrollment expects behind a one-time ClientIdentifier.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Expectation {
+    pub serial: String,
+    pub udid: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// The account that first ordered with it; no other account may.
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// Set once a certificate was issued: the identifier is used up.
+    #[serde(default)]
+    pub cert_id: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Ready,
+    Processing,
+    Valid,
+    Invalid,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Ready => "ready",
+            Status::Processing => "processing",
+            Status::Valid => "valid",
+            Status::Invalid => "invalid",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OrderRec {
+    pub id: String,
+    pub account_id: String,
+    /// The `permanent-identifier` value (the ClientIdentifier).
+    pub identifier: String,
+    pub status: Status,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires: OffsetDateTime,
+    pub authz_id: String,
+    #[serde(default)]
+    pub cert_id: Option<String>,
+    #[serde(default)]
+    pub error: Option<Problem>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuthzRec {
+    pub id: String,
+    pub order_id: String,
+    pub account_id: String,
+    pub identifier: String,
+    pub status: Status,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires: OffsetDateTime,
+    /// The `device-attest-01` challenge's token (128 bits, base64url).
+    pub token: String,
+    pub challenge_status: Status,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub validated: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub challenge_error: Option<Problem>,
+    /// The attested key (DER SubjectPublicKeyInfo, hex); the CSR must carry the same.
+    #[serde(default)]
+    pub attested_spki_hex: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CertRec {
+    pub id: String,
+    pub order_id: String,
+    pub account_id: String,
+    /// Leaf first, then the appliance CA.
+    pub chain_pem: String,
+    pub sha256: String,
+    pub serial: String,
+    pub udid: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+}
+
+/// Which device a certificate was issued to (the MDM check-in maps identities with it).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct IssuedTo {
+    pub cert_id: String,
+    pub serial: String,
+    pub udid: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+}

@@ -1,0 +1,376 @@
+//! The ACME service end to end in-process: a simulated device with a stand-in attestation.
+
+use super::*;
+use crate::acme::signer::AccountKey;
+use crate::config::Config;
+use crate::sim::apple_pki::{AttestedProperties, StandInApplePki, new_device_key};
+use rcgen::{KeyPair, PublicKeyData};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use time::macros::datetime;
+
+const SERIAL: &str = "C02TEST0001";
+const UDID: &str = "00008030-000A1B2C3D4E5F60";
+const CLIENT_ID: &str = "cid-0123456789";
+
+struct World {
+    _dir: tempfile::TempDir,
+    acme: AcmeService,
+    pki: StandInApplePki,
+    ca: Arc<Authority>,
+    now: OffsetDateTime,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let now = datetime!(2026-11-24 12:00 UTC);
+    let pki = StandInApplePki::generate(now).unwrap();
+    let ca = Arc::new(Authority::generate("test CA", now, Duration::days(3650)).unwrap());
+    let config = Config::for_sandbox(dir.path().into(), "127.0.0.1:8443".parse().unwrap());
+    let acme = AcmeService::new(
+        store,
+        Clock::manual(now),
+        Urls::new(&config),
+        pki.attestation_anchors(),
+        ca.clone(),
+        AcmeOptions::default(),
+    );
+    acme.expect_device(CLIENT_ID, SERIAL, UDID, now + Duration::minutes(30)).await.unwrap();
+    World { _dir: dir, acme, pki, ca, now }
+}
+
+/// A device talking ACME: its account key and, once registered, its account URL.
+struct Device {
+    key: AccountKey,
+    kid: Option<String>,
+    se_key: KeyPair,
+}
+
+impl Device {
+    fn new() -> Device {
+        Device { key: AccountKey::p256(), kid: None, se_key: new_device_key().unwrap() }
+    }
+
+    async fn post(
+        &self,
+        acme: &AcmeService,
+        endpoint: Endpoint,
+        payload: Option<Value>,
+    ) -> Result<Reply, AcmeError> {
+        let nonce = acme.new_nonce();
+        let jws =
+            self.key.sign(&acme.url_of(&endpoint), &nonce, self.kid.as_deref(), payload.as_ref());
+        acme.handle(endpoint, jws.to_string().into_bytes()).await
+    }
+
+    async fn register(&mut self, acme: &AcmeService) {
+        let r = self
+            .post(acme, Endpoint::NewAccount, Some(json!({"termsOfServiceAgreed": true})))
+            .await
+            .unwrap();
+        assert_eq!(r.status, 201);
+        self.kid = r.location;
+    }
+
+    /// Account → order → authz; returns (order id, authz id, token).
+    async fn order(&mut self, acme: &AcmeService) -> (String, String, String) {
+        if self.kid.is_none() {
+            self.register(acme).await;
+        }
+        let r = self
+            .post(
+                acme,
+                Endpoint::NewOrder,
+                Some(
+                    json!({"identifiers": [{"type": "permanent-identifier", "value": CLIENT_ID}]}),
+                ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 201);
+        let order_id = r.location.unwrap().rsplit('/').next().unwrap().to_string();
+        let Body::Json(order) = r.body else { panic!() };
+        assert_eq!(order["status"], "pending");
+        let authz_url = order["authorizations"][0].as_str().unwrap();
+        let authz_id = authz_url.rsplit('/').next().unwrap().to_string();
+        let r = self.post(acme, Endpoint::Authz(authz_id.clone()), None).await.unwrap();
+        let Body::Json(authz) = r.body else { panic!() };
+        assert_eq!(authz["challenges"][0]["type"], "device-attest-01");
+        let token = authz["challenges"][0]["token"].as_str().unwrap().to_string();
+        (order_id, authz_id, token)
+    }
+
+    fn att_obj(
+        &self,
+        pki: &StandInApplePki,
+        props: AttestedProperties,
+        now: OffsetDateTime,
+    ) -> String {
+        let x5c =
+            pki.issue_attestation(&props, &self.se_key.subject_public_key_info(), now).unwrap();
+        Base64UrlUnpadded::encode_string(&crate::apple::attestation::encode_att_obj(&x5c))
+    }
+
+    fn csr(&self, key: &KeyPair) -> String {
+        let params = rcgen::CertificateParams::new(vec![]).unwrap();
+        Base64UrlUnpadded::encode_string(params.serialize_request(key).unwrap().der())
+    }
+}
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+
+fn props(token: &str) -> AttestedProperties {
+    AttestedProperties {
+        serial: Some(SERIAL.into()),
+        udid: Some(UDID.into()),
+        os_version: Some("18.1".into()),
+        freshness: Some(Sha256::digest(token.as_bytes()).to_vec()),
+        ..Default::default()
+    }
+}
+
+async fn status_of(acme: &AcmeService, d: &Device, ep: Endpoint) -> Value {
+    let Body::Json(v) = d.post(acme, ep, None).await.unwrap().body else { panic!() };
+    v
+}
+
+#[tokio::test]
+async fn issues_a_client_certificate_for_the_attested_key() {
+    let w = world().await;
+    let mut d = Device::new();
+    let (order_id, authz_id, token) = d.order(&w.acme).await;
+    let att = d.att_obj(&w.pki, props(&token), w.now);
+    let r = d
+        .post(&w.acme, Endpoint::Challenge(authz_id.clone()), Some(json!({"attObj": att})))
+        .await
+        .unwrap();
+    let Body::Json(ch) = &r.body else { panic!() };
+    assert_eq!(ch["status"], "valid");
+    assert!(r.link_up.unwrap().ends_with(&format!("/acme/authz/{authz_id}")));
+    assert_eq!(status_of(&w.acme, &d, Endpoint::Order(order_id.clone())).await["status"], "ready");
+
+    let csr = d.csr(&d.se_key);
+    let r = d
+        .post(&w.acme, Endpoint::Finalize(order_id.clone()), Some(json!({"csr": csr})))
+        .await
+        .unwrap();
+    let Body::Json(order) = r.body else { panic!() };
+    assert_eq!(order["status"], "valid");
+    let cert_id = order["certificate"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let r = d.post(&w.acme, Endpoint::Cert(cert_id), None).await.unwrap();
+    let Body::PemChain(pem) = r.body else { panic!() };
+    let chain = crate::crypto::chain::pem_certificates(&pem).unwrap();
+    assert_eq!(chain.len(), 2);
+    assert_eq!(chain[1], w.ca.cert_der());
+
+    let (_, cert) = x509_parser::parse_x509_certificate(&chain[0]).unwrap();
+    let (_, ca) = x509_parser::parse_x509_certificate(w.ca.cert_der()).unwrap();
+    cert.verify_signature(Some(ca.public_key())).unwrap();
+    assert!(cert.extended_key_usage().unwrap().unwrap().value.client_auth);
+    assert_eq!(cert.public_key().raw, d.se_key.subject_public_key_info().as_slice());
+    let cn = cert.subject().iter_common_name().next().unwrap().as_str().unwrap().to_string();
+    assert_eq!(cn, UDID);
+    let san = cert.subject_alternative_name().unwrap().unwrap();
+    assert!(!san.critical);
+    let x509_parser::extensions::GeneralName::OtherName(oid, value) = &san.value.general_names[0]
+    else {
+        panic!("expected an otherName")
+    };
+    assert_eq!(oid.to_id_string(), "1.3.6.1.5.5.7.8.3");
+    assert!(value.windows(SERIAL.len()).any(|w| w == SERIAL.as_bytes()));
+    assert!((cert.validity().not_after.timestamp() - w.now.unix_timestamp()) >= 364 * 86400);
+
+    let sha = hex::encode(Sha256::digest(&chain[0]));
+    let to = w.acme.device_for_certificate(&sha).await.unwrap().unwrap();
+    assert_eq!((to.serial.as_str(), to.udid.as_str()), (SERIAL, UDID));
+
+    // The ClientIdentifier is used up.
+    let mut again = Device::new();
+    again.register(&w.acme).await;
+    let err = again
+        .post(
+            &w.acme,
+            Endpoint::NewOrder,
+            Some(json!({"identifiers": [{"type": "permanent-identifier", "value": CLIENT_ID}]})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.problem_type(), "rejectedIdentifier");
+}
+
+async fn refused_attestation(
+    w: &World,
+    d: &mut Device,
+    att: String,
+) -> (AcmeError, String, String) {
+    let (order_id, authz_id, _) = d.order(&w.acme).await;
+    let err = d
+        .post(&w.acme, Endpoint::Challenge(authz_id.clone()), Some(json!({"attObj": att})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.problem_type(), "badAttestationStatement", "{err}");
+    assert_eq!(err.status(), 400);
+    let authz = status_of(&w.acme, d, Endpoint::Authz(authz_id.clone())).await;
+    assert_eq!(authz["status"], "invalid");
+    assert_eq!(authz["challenges"][0]["status"], "invalid");
+    assert_eq!(status_of(&w.acme, d, Endpoint::Order(order_id.clone())).await["status"], "invalid");
+    (err, order_id, authz_id)
+}
+
+#[tokio::test]
+async fn refuses_an_attestation_of_another_serial() {
+    let w = world().await;
+    let mut d = Device::new();
+    let (order_id, authz_id, token) = d.order(&w.acme).await;
+    let mut p = props(&token);
+    p.serial = Some("OTHERSERIAL".into());
+    let att = d.att_obj(&w.pki, p, w.now);
+    let err = d
+        .post(&w.acme, Endpoint::Challenge(authz_id.clone()), Some(json!({"attObj": att})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.problem_type(), "badAttestationStatement");
+    assert!(err.to_string().contains("OTHERSERIAL"), "{err}");
+    assert_eq!(err.problem().subproblems[0].kind, format!("{}rejectedIdentifier", error::ERROR_NS));
+    let authz = status_of(&w.acme, &d, Endpoint::Authz(authz_id)).await;
+    assert_eq!(authz["status"], "invalid");
+    assert_eq!(authz["challenges"][0]["status"], "invalid");
+    // No certificate for a refused device.
+    let csr = d.csr(&d.se_key);
+    let err =
+        d.post(&w.acme, Endpoint::Finalize(order_id), Some(json!({"csr": csr}))).await.unwrap_err();
+    assert_eq!(err.problem_type(), "orderNotReady");
+}
+
+#[tokio::test]
+async fn refuses_an_attestation_from_an_untrusted_root() {
+    let w = world().await;
+    let other = StandInApplePki::generate(w.now).unwrap();
+    let mut d = Device::new();
+    d.register(&w.acme).await;
+    // The token must be right, so only the root differs: order first, then attest.
+    let (_, authz_id, token) = d.order(&w.acme).await;
+    let att = d.att_obj(&other, props(&token), w.now);
+    let err = d
+        .post(&w.acme, Endpoint::Challenge(authz_id.clone()), Some(json!({"attObj": att})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.problem_type(), "badAttestationStatement");
+    assert!(err.to_string().contains("trusted"), "{err}");
+    let authz = status_of(&w.acme, &d, Endpoint::Authz(authz_id)).await;
+    assert_eq!(authz["status"], "invalid");
+}
+
+#[tokio::test]
+async fn refuses_an_attestation_made_for_another_token() {
+    let w = world().await;
+    let mut d = Device::new();
+    let att = d.att_obj(&w.pki, props("an-older-token"), w.now);
+    let (err, _, _) = refused_attestation(&w, &mut d, att).await;
+    assert!(err.to_string().contains("freshness"), "{err}");
+}
+
+#[tokio::test]
+async fn a_reused_attestation_fails_the_next_challenge() {
+    let w = world().await;
+    let mut d = Device::new();
+    let (_, authz_id, token) = d.order(&w.acme).await;
+    let att = d.att_obj(&w.pki, props(&token), w.now);
+    d.post(&w.acme, Endpoint::Challenge(authz_id), Some(json!({"attObj": att.clone()})))
+        .await
+        .unwrap();
+    // A new order has a new token; the old attestation's freshness no longer matches.
+    let (err, _, _) = refused_attestation(&w, &mut d, att).await;
+    assert!(err.to_string().contains("freshness"), "{err}");
+}
+
+#[tokio::test]
+async fn refuses_a_csr_for_another_key() {
+    let w = world().await;
+    let mut d = Device::new();
+    let (order_id, authz_id, token) = d.order(&w.acme).await;
+    let att = d.att_obj(&w.pki, props(&token), w.now);
+    d.post(&w.acme, Endpoint::Challenge(authz_id), Some(json!({"attObj": att}))).await.unwrap();
+    let swapped = new_device_key().unwrap();
+    let csr = d.csr(&swapped);
+    let err = d
+        .post(&w.acme, Endpoint::Finalize(order_id.clone()), Some(json!({"csr": csr})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.problem_type(), "badCSR");
+    assert_eq!(err.status(), 400);
+    let err = d
+        .post(&w.acme, Endpoint::Finalize(order_id), Some(json!({"csr": "AAAA"})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.problem_type(), "badCSR");
+}
+
+#[tokio::test]
+async fn refuses_a_reused_nonce() {
+    let w = world().await;
+    let d = Device::new();
+    let nonce = w.acme.new_nonce();
+    let url = w.acme.url_of(&Endpoint::NewAccount);
+    let jws = d.key.sign(&url, &nonce, None, Some(&json!({})));
+    w.acme.handle(Endpoint::NewAccount, jws.to_string().into_bytes()).await.unwrap();
+    let jws = d.key.sign(&url, &nonce, None, Some(&json!({})));
+    let err = w.acme.handle(Endpoint::NewAccount, jws.to_string().into_bytes()).await.unwrap_err();
+    assert_eq!(err.problem_type(), "badNonce");
+    assert_eq!(err.status(), 400);
+}
+
+#[tokio::test]
+async fn an_existing_key_gets_its_account_back() {
+    let w = world().await;
+    let mut d = Device::new();
+    d.register(&w.acme).await;
+    let r = d.post(&w.acme, Endpoint::NewAccount, Some(json!({}))).await;
+    // With a kid the request is malformed; with the jwk it returns the same account.
+    assert_eq!(r.unwrap_err().problem_type(), "malformed");
+    let kid = d.kid.take();
+    let r = d.post(&w.acme, Endpoint::NewAccount, Some(json!({}))).await.unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.location, kid);
+}
+
+#[tokio::test]
+async fn refuses_an_unknown_account_and_identifier() {
+    let w = world().await;
+    let mut d = Device::new();
+    d.kid = Some(w.acme.url_of(&Endpoint::Account("nobody".into())));
+    let err = d.post(&w.acme, Endpoint::NewOrder, Some(json!({}))).await.unwrap_err();
+    assert_eq!(err.problem_type(), "accountDoesNotExist");
+    let mut d = Device::new();
+    d.register(&w.acme).await;
+    let order = |v: &str| json!({"identifiers": [{"type": "permanent-identifier", "value": v}]});
+    let err = d.post(&w.acme, Endpoint::NewOrder, Some(order("not-issued"))).await.unwrap_err();
+    assert_eq!(err.problem_type(), "rejectedIdentifier");
+    let err = d
+        .post(
+            &w.acme,
+            Endpoint::NewOrder,
+            Some(json!({"identifiers": [{"type": "dns", "value": "a.example"}]})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.problem_type(), "unsupportedIdentifier");
+    // The first account to order with an identifier keeps it.
+    d.post(&w.acme, Endpoint::NewOrder, Some(order(CLIENT_ID))).await.unwrap();
+    let mut thief = Device::new();
+    thief.register(&w.acme).await;
+    let err = thief.post(&w.acme, Endpoint::NewOrder, Some(order(CLIENT_ID))).await.unwrap_err();
+    assert_eq!(err.problem_type(), "rejectedIdentifier");
+}
+
+#[tokio::test]
+async fn refuses_another_accounts_order() {
+    let w = world().await;
+    let mut d = Device::new();
+    let (order_id, _, _) = d.order(&w.acme).await;
+    let mut other = Device::new();
+    other.register(&w.acme).await;
+    let err = other.post(&w.acme, Endpoint::Order(order_id), None).await.unwrap_err();
+    assert_eq!(err.problem_type(), "unauthorized");
+}

@@ -1,0 +1,97 @@
+//! The ACME routes under `/acme` (RFC 8555 §7.1; ../shared/spec/enrollment.md §3.1). Thin:
+//! each signed request goes to [`crate::acme::AcmeService::handle`] as an
+//! [`Endpoint`]; this file only adds `Replay-Nonce` (on every response, errors included),
+//! `Cache-Control: no-store`, `Link: <directory>;rel="index"`, `Location`, and renders
+//! problems as `application/problem+json`. Bodies are capped by the `/acme` scope
+//! (`DEVICE_BODY_LIMIT`).
+
+use super::AppState;
+use crate::acme::{AcmeError, Body, Endpoint, Reply};
+use crate::urls;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, HttpResponseBuilder, web};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let post = |path: String, f: fn(String) -> Endpoint| {
+        web::resource(path).route(web::post().to(
+            move |state: web::Data<AppState>, id: web::Path<String>, body: web::Bytes| {
+                signed(state, f(id.into_inner()), body)
+            },
+        ))
+    };
+    cfg.route(&format!("/{}", urls::ACME_DIRECTORY), web::get().to(directory))
+        .route(&format!("/{}", urls::ACME_NEW_NONCE), web::head().to(new_nonce))
+        .route(&format!("/{}", urls::ACME_NEW_NONCE), web::get().to(new_nonce_get))
+        .route(
+            &format!("/{}", urls::ACME_NEW_ACCOUNT),
+            web::post()
+                .to(|s: web::Data<AppState>, b: web::Bytes| signed(s, Endpoint::NewAccount, b)),
+        )
+        .route(
+            &format!("/{}", urls::ACME_NEW_ORDER),
+            web::post()
+                .to(|s: web::Data<AppState>, b: web::Bytes| signed(s, Endpoint::NewOrder, b)),
+        )
+        .service(post(format!("/{}/{{id}}", urls::ACME_ACCOUNT), Endpoint::Account))
+        .service(post(
+            format!("/{}/{{id}}/{}", urls::ACME_ORDER, urls::ACME_FINALIZE),
+            Endpoint::Finalize,
+        ))
+        .service(post(format!("/{}/{{id}}", urls::ACME_ORDER), Endpoint::Order))
+        .service(post(format!("/{}/{{id}}", urls::ACME_AUTHZ), Endpoint::Authz))
+        .service(post(format!("/{}/{{id}}", urls::ACME_CHALLENGE), Endpoint::Challenge))
+        .service(post(format!("/{}/{{id}}", urls::ACME_CERT), Endpoint::Cert));
+}
+
+/// Headers every ACME response carries.
+fn base(state: &AppState, status: StatusCode) -> HttpResponseBuilder {
+    let mut b = HttpResponse::build(status);
+    b.insert_header(("Replay-Nonce", state.acme.new_nonce()))
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Link", format!("<{}>;rel=\"index\"", state.acme.directory_url())));
+    b
+}
+
+async fn directory(state: web::Data<AppState>) -> HttpResponse {
+    base(&state, StatusCode::OK).json(state.acme.directory())
+}
+
+async fn new_nonce(state: web::Data<AppState>) -> HttpResponse {
+    base(&state, StatusCode::OK).finish()
+}
+
+async fn new_nonce_get(state: web::Data<AppState>) -> HttpResponse {
+    base(&state, StatusCode::NO_CONTENT).finish()
+}
+
+async fn signed(state: web::Data<AppState>, endpoint: Endpoint, body: web::Bytes) -> HttpResponse {
+    match state.acme.handle(endpoint, body.to_vec()).await {
+        Ok(reply) => render(&state, reply),
+        Err(e) => problem(&state, &e),
+    }
+}
+
+fn render(state: &AppState, reply: Reply) -> HttpResponse {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    let mut b = base(state, status);
+    if let Some(l) = &reply.location {
+        b.insert_header(("Location", l.as_str()));
+    }
+    if let Some(up) = &reply.link_up {
+        b.append_header(("Link", format!("<{up}>;rel=\"up\"")));
+    }
+    match reply.body {
+        Body::Json(v) => b.json(v),
+        Body::PemChain(pem) => b.content_type("application/pem-certificate-chain").body(pem),
+    }
+}
+
+fn problem(state: &AppState, e: &AcmeError) -> HttpResponse {
+    if matches!(e, AcmeError::Store(_) | AcmeError::Issue(_)) {
+        log::error!("ACME request failed: {e}");
+    }
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    base(state, status)
+        .content_type("application/problem+json")
+        .body(serde_json::to_string(&e.problem()).unwrap_or_else(|_| "{}".into()))
+}

@@ -1,0 +1,301 @@
+//! ACME device-attest-01 over HTTPS against a daemon trusting a stand-in attestation root:
+//! the full flow as a device runs it, and the refusals (../shared/spec/enrollment.md §3).
+
+use crate::common::{TestDaemon, client_trusting, options};
+use adebox::acme::signer::AccountKey;
+use adebox::daemon::{self, AttestationTrust, Mode};
+use adebox::sim::apple_pki::{AttestedProperties, StandInApplePki, new_device_key};
+use base64ct::{Base64UrlUnpadded, Encoding};
+use rcgen::{KeyPair, PublicKeyData};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use time::Duration;
+
+const SERIAL: &str = "F9FTESTACME1";
+const UDID: &str = "00008110-001234567890ABCD";
+const CLIENT_ID: &str = "client-identifier-1";
+
+fn now() -> time::OffsetDateTime {
+    adebox::clock::Clock::system().now()
+}
+
+async fn daemon_with_stand_in() -> (TestDaemon, StandInApplePki) {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = StandInApplePki::generate(now() - Duration::days(1)).unwrap();
+    let mut opts = options(dir.path(), Mode::Sandbox);
+    opts.attestation = AttestationTrust::StandIn(pki.attestation_anchors());
+    let running = daemon::start(opts).await.expect("daemon starts");
+    let port = running.https_addrs[0].port();
+    let d = TestDaemon {
+        running: Some(running),
+        dir,
+        base: format!("https://localhost:{port}"),
+        sim: None,
+    };
+    (d, pki)
+}
+
+/// A device: HTTPS client, account key, Secure Enclave key.
+struct Device {
+    http: Client,
+    dir: Value,
+    key: AccountKey,
+    kid: Option<String>,
+    se_key: KeyPair,
+    nonce: Option<String>,
+    client_id: &'static str,
+}
+
+struct Resp {
+    status: StatusCode,
+    body: Value,
+    text: String,
+    location: Option<String>,
+    content_type: String,
+}
+
+impl Device {
+    async fn new(d: &TestDaemon) -> Device {
+        let http = client_trusting(&d.ca_pem());
+        let resp = http.get(d.url("/acme/directory")).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(resp.headers().contains_key("replay-nonce"));
+        let dir: Value = resp.json().await.unwrap();
+        Device {
+            http,
+            dir,
+            key: AccountKey::p256(),
+            kid: None,
+            se_key: new_device_key().unwrap(),
+            nonce: None,
+            client_id: CLIENT_ID,
+        }
+    }
+
+    async fn fresh_nonce(&self) -> String {
+        let r = self.http.head(self.dir["newNonce"].as_str().unwrap()).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.headers()["replay-nonce"].to_str().unwrap().to_string()
+    }
+
+    async fn post(&mut self, url: &str, payload: Option<Value>) -> Resp {
+        let nonce = match self.nonce.take() {
+            Some(n) => n,
+            None => self.fresh_nonce().await,
+        };
+        let jws = self.key.sign(url, &nonce, self.kid.as_deref(), payload.as_ref());
+        self.post_raw(url, jws.to_string()).await
+    }
+
+    async fn post_raw(&mut self, url: &str, body: String) -> Resp {
+        let r = self
+            .http
+            .post(url)
+            .header("Content-Type", "application/jose+json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let h = r.headers().clone();
+        self.nonce = Some(h["replay-nonce"].to_str().unwrap().to_string());
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        Resp {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+            location: h.get("location").map(|v| v.to_str().unwrap().to_string()),
+            content_type: h
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Account, order, authorization; returns (order, authz url, token).
+    async fn start(&mut self) -> (Value, String, String) {
+        let url = self.dir["newAccount"].as_str().unwrap().to_string();
+        let r = self.post(&url, Some(json!({"termsOfServiceAgreed": true}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        self.kid = r.location;
+        let url = self.dir["newOrder"].as_str().unwrap().to_string();
+        let r = self
+            .post(
+                &url,
+                Some(
+                    json!({"identifiers": [{"type": "permanent-identifier", "value": self.client_id}]}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert!(r.location.is_some());
+        let authz_url = r.body["authorizations"][0].as_str().unwrap().to_string();
+        let a = self.post(&authz_url, None).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        let token = a.body["challenges"][0]["token"].as_str().unwrap().to_string();
+        (r.body, authz_url, token)
+    }
+
+    fn att_obj(&self, pki: &StandInApplePki, serial: &str, token: &str) -> String {
+        let props = AttestedProperties {
+            serial: Some(serial.into()),
+            udid: Some(UDID.into()),
+            freshness: Some(Sha256::digest(token.as_bytes()).to_vec()),
+            ..Default::default()
+        };
+        let x5c =
+            pki.issue_attestation(&props, &self.se_key.subject_public_key_info(), now()).unwrap();
+        Base64UrlUnpadded::encode_string(&adebox::apple::attestation::encode_att_obj(&x5c))
+    }
+
+    /// Answers the challenge of `authz_url`.
+    async fn attest(&mut self, authz_url: &str, att: String) -> Resp {
+        let a = self.post(authz_url, None).await;
+        let ch = a.body["challenges"][0]["url"].as_str().unwrap().to_string();
+        self.post(&ch, Some(json!({"attObj": att}))).await
+    }
+
+    fn csr(key: &KeyPair) -> String {
+        let params = rcgen::CertificateParams::new(vec![]).unwrap();
+        Base64UrlUnpadded::encode_string(params.serialize_request(key).unwrap().der())
+    }
+}
+
+async fn expect(d: &TestDaemon) {
+    let until = now() + Duration::minutes(30);
+    d.running().acme.expect_device(CLIENT_ID, SERIAL, UDID, until).await.unwrap();
+}
+
+fn assert_problem(r: &Resp, status: StatusCode, kind: &str) {
+    assert_eq!(r.status, status, "{}", r.text);
+    assert_eq!(r.content_type, "application/problem+json");
+    assert_eq!(r.body["type"], format!("urn:ietf:params:acme:error:{kind}"), "{}", r.text);
+}
+
+#[tokio::test]
+async fn a_device_gets_a_client_certificate_over_acme() {
+    let (d, pki) = daemon_with_stand_in().await;
+    expect(&d).await;
+    let mut dev = Device::new(&d).await;
+    let (order, authz_url, token) = dev.start().await;
+    let att = dev.att_obj(&pki, SERIAL, &token);
+    let r = dev.attest(&authz_url, att).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["status"], "valid");
+
+    let finalize = order["finalize"].as_str().unwrap().to_string();
+    let csr = Device::csr(&dev.se_key);
+    let r = dev.post(&finalize, Some(json!({"csr": csr}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["status"], "valid");
+    let order_url = r.location.unwrap();
+    let r = dev.post(&order_url, None).await;
+    let cert_url = r.body["certificate"].as_str().unwrap().to_string();
+    let r = dev.post(&cert_url, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.content_type, "application/pem-certificate-chain");
+
+    let chain = adebox::crypto::chain::pem_certificates(&r.text).unwrap();
+    let ca =
+        adebox::crypto::chain::TrustAnchors::from_pem(std::str::from_utf8(&d.ca_pem()).unwrap())
+            .unwrap();
+    adebox::crypto::chain::verify_chain(&chain[0], &chain[1..], &ca, None).unwrap();
+    let (_, cert) = x509_parser::parse_x509_certificate(&chain[0]).unwrap();
+    assert!(cert.extended_key_usage().unwrap().unwrap().value.client_auth);
+    let san = cert.subject_alternative_name().unwrap().unwrap();
+    assert!(!san.critical);
+    assert!(matches!(
+        &san.value.general_names[0],
+        x509_parser::extensions::GeneralName::OtherName(oid, _) if oid.to_id_string() == "1.3.6.1.5.5.7.8.3"
+    ));
+    let sha = hex::encode(Sha256::digest(&chain[0]));
+    let to = d.running().acme.device_for_certificate(&sha).await.unwrap().unwrap();
+    assert_eq!(to.serial, SERIAL);
+}
+
+#[tokio::test]
+async fn refusals_carry_the_right_problem_types() {
+    let (d, pki) = daemon_with_stand_in().await;
+    expect(&d).await;
+
+    // An attestation from a root the daemon does not trust.
+    let other = StandInApplePki::generate(now() - Duration::days(1)).unwrap();
+    let mut dev = Device::new(&d).await;
+    let (_, authz_url, token) = dev.start().await;
+    let r = dev.attest(&authz_url, dev.att_obj(&other, SERIAL, &token)).await;
+    assert_problem(&r, StatusCode::BAD_REQUEST, "badAttestationStatement");
+    let a = dev.post(&authz_url, None).await;
+    assert_eq!(a.body["status"], "invalid");
+    assert_eq!(a.body["challenges"][0]["status"], "invalid");
+
+    // A stale token (the attestation was made for another challenge). A ClientIdentifier is
+    // bound to the first account that orders with it, so this device gets its own.
+    let until = now() + Duration::minutes(30);
+    d.running().acme.expect_device("client-identifier-2", SERIAL, UDID, until).await.unwrap();
+    let mut dev = Device::new(&d).await;
+    dev.client_id = "client-identifier-2";
+    let (_, authz_url, _) = dev.start().await;
+    let r = dev.attest(&authz_url, dev.att_obj(&pki, SERIAL, "stale-token")).await;
+    assert_problem(&r, StatusCode::BAD_REQUEST, "badAttestationStatement");
+}
+
+#[tokio::test]
+async fn refuses_another_serial_a_key_swap_and_a_reused_nonce() {
+    let (d, pki) = daemon_with_stand_in().await;
+    expect(&d).await;
+    let mut dev = Device::new(&d).await;
+    let (order, authz_url, token) = dev.start().await;
+
+    // Attestation of another serial.
+    let r = dev.attest(&authz_url, dev.att_obj(&pki, "ANOTHERSERIAL", &token)).await;
+    assert_problem(&r, StatusCode::BAD_REQUEST, "badAttestationStatement");
+    let a = dev.post(&authz_url, None).await;
+    assert_eq!(a.body["status"], "invalid");
+    let finalize = order["finalize"].as_str().unwrap().to_string();
+    let r = dev.post(&finalize, Some(json!({"csr": Device::csr(&dev.se_key)}))).await;
+    assert_problem(&r, StatusCode::FORBIDDEN, "orderNotReady");
+
+    // The same account orders again, attests correctly, and swaps the key in the CSR.
+    let url = dev.dir["newOrder"].as_str().unwrap().to_string();
+    let r = dev
+        .post(
+            &url,
+            Some(json!({"identifiers": [{"type": "permanent-identifier", "value": CLIENT_ID}]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let authz_url = r.body["authorizations"][0].as_str().unwrap().to_string();
+    let finalize = r.body["finalize"].as_str().unwrap().to_string();
+    let a = dev.post(&authz_url, None).await;
+    let token = a.body["challenges"][0]["token"].as_str().unwrap().to_string();
+    let r = dev.attest(&authz_url, dev.att_obj(&pki, SERIAL, &token)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r =
+        dev.post(&finalize, Some(json!({"csr": Device::csr(&new_device_key().unwrap())}))).await;
+    assert_problem(&r, StatusCode::BAD_REQUEST, "badCSR");
+
+    // A nonce used twice.
+    let nonce = dev.fresh_nonce().await;
+    let jws = dev.key.sign(&authz_url, &nonce, dev.kid.as_deref(), None);
+    let r = dev.post_raw(&authz_url, jws.to_string()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = dev.post_raw(&authz_url, jws.to_string()).await;
+    assert_problem(&r, StatusCode::BAD_REQUEST, "badNonce");
+
+    // A request signed for another URL.
+    let nonce = dev.fresh_nonce().await;
+    let jws = dev.key.sign(&finalize, &nonce, dev.kid.as_deref(), None);
+    let r = dev.post_raw(&authz_url, jws.to_string()).await;
+    assert_problem(&r, StatusCode::FORBIDDEN, "unauthorized");
+}
+
+#[tokio::test]
+async fn production_refuses_a_stand_in_attestation_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = StandInApplePki::generate(now()).unwrap();
+    let mut opts = options(dir.path(), Mode::Production);
+    opts.attestation = AttestationTrust::StandIn(pki.attestation_anchors());
+    let err = daemon::start(opts).await.err().expect("refused");
+    assert!(matches!(err, daemon::DaemonError::StandInRootInProduction));
+}
