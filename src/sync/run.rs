@@ -166,7 +166,7 @@ impl Sync {
             .await;
         match result {
             Ok((pages, stats, swept, changes)) => {
-                self.inner.devices.apply_changes(changes);
+                self.changed(token, changes);
                 (pages, stats, swept, End::Done { warning })
             }
             Err(e) => (0, PageStats::default(), 0, End::Store(e)),
@@ -275,7 +275,7 @@ impl Sync {
                 Ok::<_, StoreError>((stats, next, changes))
             })
             .await?;
-        self.inner.devices.apply_changes(changes);
+        self.changed(token, changes);
         log::info!(
             token = token, phase = if matches!(mode_kind(run), Some(RunKind::Delta)) { "sync" } else { "fetch" },
             page = next.pages, devices = stats.seen, added = stats.added, modified = stats.modified, removed = stats.removed;
