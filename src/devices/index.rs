@@ -14,7 +14,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
 
-/// Records a write changed; hand them to [`super::Devices::apply_changes`] after the commit.
+/// Records a write changed; hand them to [`super::Devices::apply_changes`] after the commit
+/// (in `Store::write_then`'s `after`).
 #[must_use = "hand the changes to Devices::apply_changes after the commit, or the list goes stale"]
 #[derive(Debug, Default)]
 pub struct Changes {

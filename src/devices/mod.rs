@@ -35,6 +35,8 @@ pub const DEFAULT_RETENTION_DAYS: i64 = 45;
 pub struct Devices {
     store: Store,
     index: Arc<RwLock<IndexState>>,
+    /// Held by whoever builds the index.
+    building: Arc<std::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Devices {
@@ -53,10 +55,15 @@ struct IndexState {
 
 impl Devices {
     pub fn new(store: Store) -> Devices {
-        Devices { store, index: Arc::new(RwLock::new(IndexState::default())) }
+        Devices {
+            store,
+            index: Arc::new(RwLock::new(IndexState::default())),
+            building: Arc::new(std::sync::Mutex::new(())),
+        }
     }
 
-    /// Hands a committed write's changes to the list index.
+    /// Hands a committed write's changes to the list index. Call it from the `after` of
+    /// [`Store::write_then`], so a dropped future cannot skip it.
     pub fn apply_changes(&self, changes: Changes) {
         let mut state = self.index.write().expect("index lock is never held across a panic");
         let building = state.building;
@@ -70,51 +77,52 @@ impl Devices {
     }
 
     /// Builds the index if it is not built (the daemon calls this after start so the first
-    /// page view does not wait for it).
+    /// page view does not wait for it). The whole build runs in one blocking task, so a caller
+    /// that gives up waiting (a timeout, shutdown) never leaves it half done.
     pub async fn warm(&self) -> Result<(), StoreError> {
-        let someone_else = {
-            let mut state = self.index.write().expect("index lock is never held across a panic");
-            let busy = state.data.is_some() || state.building;
-            // Changes committed from now on queue up; the store snapshot below comes after.
-            if !busy {
-                state.building = true;
-            }
-            busy
-        };
-        if someone_else {
-            return self.wait_built().await;
+        if self.index.read().expect("index lock is never held across a panic").data.is_some() {
+            return Ok(());
         }
-        let built = self
-            .store
-            .read(|rtx| {
-                let t = match rtx.open_table(records::BY_SERIAL) {
-                    Ok(t) => t,
-                    Err(redb::TableError::TableDoesNotExist(_)) => {
-                        return Ok(index::IndexData::default());
-                    }
-                    Err(e) => return Err(StoreError::from(e)),
-                };
-                let mut rows = Vec::new();
-                for row in t.iter()? {
-                    let (_, v) = row?;
-                    rows.push(crate::store::decode::<records::DeviceRecord>(
-                        "devices.by_serial",
-                        v.value(),
-                    )?);
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || me.warm_blocking())
+            .await
+            .map_err(|_| StoreError::TaskFailed)?
+    }
+
+    fn warm_blocking(&self) -> Result<(), StoreError> {
+        // One builder at a time; a second caller waits here and then finds the index built.
+        let _builder = self.building.lock().expect("build lock is never held across a panic");
+        {
+            let mut state = self.index.write().expect("index lock is never held across a panic");
+            if state.data.is_some() {
+                return Ok(());
+            }
+            // Changes committed from now on queue up; the store snapshot below comes after.
+            state.building = true;
+        }
+        let built = self.store.read_blocking(|rtx| {
+            let t = match rtx.open_table(records::BY_SERIAL) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => {
+                    return Ok(index::IndexData::default());
                 }
-                Ok(index::IndexData::build(rows.into_iter()))
-            })
-            .await;
+                Err(e) => return Err(StoreError::from(e)),
+            };
+            let mut rows = Vec::new();
+            for row in t.iter()? {
+                let (_, v) = row?;
+                rows.push(crate::store::decode::<records::DeviceRecord>(
+                    "devices.by_serial",
+                    v.value(),
+                )?);
+            }
+            Ok(index::IndexData::build(rows.into_iter()))
+        });
         let mut state = self.index.write().expect("index lock is never held across a panic");
         state.building = false;
-        let mut data = match built {
-            Ok(d) => d,
-            Err(e) => {
-                state.pending.clear();
-                return Err(e);
-            }
-        };
-        for c in std::mem::take(&mut state.pending) {
+        let pending = std::mem::take(&mut state.pending);
+        let mut data = built?;
+        for c in pending {
             data.apply(&c);
         }
         log::debug!(devices = data.len(); "device index built");
@@ -122,27 +130,11 @@ impl Devices {
         Ok(())
     }
 
-    async fn wait_built(&self) -> Result<(), StoreError> {
-        loop {
-            let (built, building) = {
-                let state = self.index.read().expect("index lock is never held across a panic");
-                (state.data.is_some(), state.building)
-            };
-            if built {
-                return Ok(());
-            }
-            if !building {
-                return Box::pin(self.warm()).await;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-    }
-
     async fn with_index<R: Send + 'static>(
         &self,
         f: impl FnOnce(&index::IndexData) -> R + Send + 'static,
     ) -> Result<R, StoreError> {
-        self.wait_built().await?;
+        self.warm().await?;
         let idx = self.index.clone();
         tokio::task::spawn_blocking(move || {
             let state = idx.read().expect("index lock is never held across a panic");
@@ -195,8 +187,14 @@ impl Devices {
         days: i64,
     ) -> Result<u64, StoreError> {
         let cutoff = now - time::Duration::days(days);
-        let (n, changes) = self.store.write(move |wtx| purge_removed_in(wtx, cutoff)).await?;
-        self.apply_changes(changes);
+        let index = self.clone();
+        let (n, _) = self
+            .store
+            .write_then(
+                move |wtx| purge_removed_in(wtx, cutoff),
+                move |(_, changes)| index.apply_changes(std::mem::take(changes)),
+            )
+            .await?;
         Ok(n)
     }
 }

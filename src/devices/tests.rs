@@ -236,3 +236,21 @@ async fn the_list_filters_sorts_and_pages() {
     assert_eq!(n, 10);
     assert!(items.iter().all(|d| d.family.as_deref() == Some("iPhone")));
 }
+
+#[tokio::test]
+async fn a_caller_giving_up_never_leaves_the_index_half_built() {
+    let (s, _d) = store();
+    let page: Vec<Device> = (0..2000).map(|i| dev(&format!("W{i:05}"))).collect();
+    apply(&s, "tA", page, fetch("r1"));
+    let devices = Devices::new(s.clone());
+    // Callers that stop waiting at every moment of the build…
+    for us in [0u64, 10, 50, 100, 500, 1000, 5000] {
+        let _ = tokio::time::timeout(std::time::Duration::from_micros(us), devices.counts()).await;
+    }
+    // …and the next one still gets its answer.
+    let counts = tokio::time::timeout(std::time::Duration::from_secs(10), devices.counts())
+        .await
+        .expect("the index builds")
+        .unwrap();
+    assert_eq!(counts.by_token.get("tA"), Some(&2000));
+}

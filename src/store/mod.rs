@@ -161,6 +161,26 @@ impl Store {
             .map_err(|_| E::from(StoreError::TaskFailed))?
     }
 
+    /// [`Store::write`], then `after` with the committed result, in the same blocking task:
+    /// `after` runs even if the caller's future is dropped meanwhile (shutdown, a timeout),
+    /// so derived in-memory views (the device list index) never miss a committed change.
+    pub async fn write_then<T, E, F, A>(&self, f: F, after: A) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T, E> + Send + 'static,
+        A: FnOnce(&mut T) + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut value = store.write_blocking(f)?;
+            after(&mut value);
+            Ok(value)
+        })
+        .await
+        .map_err(|_| E::from(StoreError::TaskFailed))?
+    }
+
     /// [`Store::read`] for code already off the async threads (CLI, startup).
     pub fn read_blocking<T, E, F>(&self, f: F) -> Result<T, E>
     where

@@ -119,10 +119,8 @@ impl Sync {
         *self.inner.hook.write().expect("hook lock is never held across a panic") = Some(hook);
     }
 
-    /// Hands a committed write's changes to the inventory index and the devices hook.
-    fn changed(&self, token: &str, changes: crate::devices::Changes) {
-        let serials = changes.serials();
-        self.inner.devices.apply_changes(changes);
+    /// Tells the devices hook which devices a committed page added or changed.
+    fn changed(&self, token: &str, serials: Vec<String>) {
         if serials.is_empty() {
             return;
         }

@@ -143,32 +143,35 @@ impl Sync {
         // between the last delta and now is skipped.
         let token_s = token.to_string();
         let now = self.now();
+        let index = self.inner.devices.clone();
         let result = self
             .inner
             .store
-            .write(move |wtx| {
-                let mut s = state::load_w(wtx, &token_s)?;
-                if s.in_progress.as_ref().map(|p| p.run_id.as_str()) != Some(run.run_id.as_str()) {
-                    return Err(StoreError::Superseded);
-                }
-                let (swept, changes) = if kind == RunKind::Full {
-                    s.cursor = run.fetch_cursor.clone();
-                    s.cursor_at = Some(now);
-                    devices::sweep_missing_in(wtx, &token_s, &run.run_id, now)?
-                } else {
-                    (0, devices::Changes::default())
-                };
-                s.budget.completed(kind, run.started_at.unwrap_or(started));
-                s.in_progress = None;
-                state::save_in(wtx, &token_s, &s)?;
-                Ok::<_, StoreError>((run.pages, run.stats, swept, changes))
-            })
+            .write_then(
+                move |wtx| {
+                    let mut s = state::load_w(wtx, &token_s)?;
+                    if s.in_progress.as_ref().map(|p| p.run_id.as_str())
+                        != Some(run.run_id.as_str())
+                    {
+                        return Err(StoreError::Superseded);
+                    }
+                    let (swept, changes) = if kind == RunKind::Full {
+                        s.cursor = run.fetch_cursor.clone();
+                        s.cursor_at = Some(now);
+                        devices::sweep_missing_in(wtx, &token_s, &run.run_id, now)?
+                    } else {
+                        (0, devices::Changes::default())
+                    };
+                    s.budget.completed(kind, run.started_at.unwrap_or(started));
+                    s.in_progress = None;
+                    state::save_in(wtx, &token_s, &s)?;
+                    Ok::<_, StoreError>((run.pages, run.stats, swept, changes))
+                },
+                move |(_, _, _, changes)| index.apply_changes(std::mem::take(changes)),
+            )
             .await;
         match result {
-            Ok((pages, stats, swept, changes)) => {
-                self.changed(token, changes);
-                (pages, stats, swept, End::Done { warning })
-            }
+            Ok((pages, stats, swept, _)) => (pages, stats, swept, End::Done { warning }),
             Err(e) => (0, PageStats::default(), 0, End::Store(e)),
         }
     }
@@ -251,31 +254,39 @@ impl Sync {
         if sync_cursor.is_none() {
             next.fetch_cursor = Some(page.cursor.clone());
         }
-        let (stats, next, changes) = self
+        let index = self.inner.devices.clone();
+        let (stats, next, _, serials) = self
             .inner
             .store
-            .write(move |wtx| {
-                let mut s = state::load_w(wtx, &token_s)?;
-                if sync_cursor.is_none()
-                    && s.in_progress.as_ref().map(|p| p.run_id.as_str())
-                        != Some(next.run_id.as_str())
-                {
-                    return Err(StoreError::Superseded);
-                }
-                let (stats, changes) = devices::apply_page_in(wtx, &token_s, &devices, &mode, now)?;
-                next.stats.add(&stats);
-                match sync_cursor {
-                    Some(c) => {
-                        s.cursor = Some(c);
-                        s.cursor_at = Some(now);
+            .write_then(
+                move |wtx| {
+                    let mut s = state::load_w(wtx, &token_s)?;
+                    if sync_cursor.is_none()
+                        && s.in_progress.as_ref().map(|p| p.run_id.as_str())
+                            != Some(next.run_id.as_str())
+                    {
+                        return Err(StoreError::Superseded);
                     }
-                    None => s.in_progress = Some(next.clone()),
-                }
-                state::save_in(wtx, &token_s, &s)?;
-                Ok::<_, StoreError>((stats, next, changes))
-            })
+                    let (stats, changes) =
+                        devices::apply_page_in(wtx, &token_s, &devices, &mode, now)?;
+                    next.stats.add(&stats);
+                    match sync_cursor {
+                        Some(c) => {
+                            s.cursor = Some(c);
+                            s.cursor_at = Some(now);
+                        }
+                        None => s.in_progress = Some(next.clone()),
+                    }
+                    state::save_in(wtx, &token_s, &s)?;
+                    Ok::<_, StoreError>((stats, next, changes, Vec::new()))
+                },
+                move |(_, _, changes, serials)| {
+                    *serials = changes.serials();
+                    index.apply_changes(std::mem::take(changes))
+                },
+            )
             .await?;
-        self.changed(token, changes);
+        self.changed(token, serials);
         log::info!(
             token = token, phase = if matches!(mode_kind(run), Some(RunKind::Delta)) { "sync" } else { "fetch" },
             page = next.pages, devices = stats.seen, added = stats.added, modified = stats.modified, removed = stats.removed;
