@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 /// The admin's round trip: key → simulated ABM → .p7m → upload.
-async fn add_token(d: &TestDaemon, page: &Page, name: &str) -> (Value, String) {
+pub(crate) async fn add_token(d: &TestDaemon, page: &Page, name: &str) -> (Value, String) {
     let (s, key) = page.post("/api/v1/tokens/keys", json!({})).await;
     assert_eq!(s, StatusCode::CREATED, "{key}");
     let key_id = key["id"].as_str().unwrap().to_string();
