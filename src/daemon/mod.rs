@@ -139,18 +139,29 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     let devices = crate::devices::Devices::new(store.clone());
     tokens.set_delete_guard(Arc::new(|wtx, token| {
         let n = crate::devices::count_for_token_in(wtx, token)?;
-        Ok(if n == 0 {
-            vec![]
-        } else {
-            vec![crate::tokens::Blocker {
+        let defaults = crate::profiles::token_defaults_in(wtx, token)?;
+        let mut blockers = Vec::new();
+        if defaults > 0 {
+            blockers.push(crate::tokens::Blocker {
+                kind: "default_profile".into(),
+                count: defaults,
+                message: format!(
+                    "it has {defaults} default profile{}; clear them on the Profiles page first",
+                    if defaults == 1 { "" } else { "s" }
+                ),
+            });
+        }
+        if n > 0 {
+            blockers.push(crate::tokens::Blocker {
                 kind: "devices".into(),
                 count: n,
                 message: format!(
                     "{n} device{} still assigned to this MDM server in Apple Business Manager; release them or assign them to another MDM server there, then sync",
                     if n == 1 { " is" } else { "s are" }
                 ),
-            }]
-        })
+            });
+        }
+        Ok(blockers)
     }));
     let sync = crate::sync::Sync::new(
         store.clone(),

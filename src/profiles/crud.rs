@@ -420,6 +420,30 @@ impl Profiles {
         Ok(self.inner.store.read(all_in).await?)
     }
 
+    /// Banners for the page: profiles Apple refuses (level, code, message, link).
+    pub async fn banners(&self) -> Result<Vec<(String, String, String, String)>, ProfileError> {
+        let mut out = Vec::new();
+        for r in self.records().await? {
+            for d in r.tokens.values() {
+                if d.state(r.revision) != "failed" {
+                    continue;
+                }
+                let (code, why) = d
+                    .error
+                    .as_ref()
+                    .map_or(("error", ""), |e| (e.code.as_str(), e.message.as_str()));
+                out.push((
+                    "warning".into(),
+                    "profile_refused".into(),
+                    format!("Apple refused the profile \"{}\" ({code}: {why}). Edit the profile to fix it; syncing and other profiles go on.", r.input.name),
+                    format!("/admin/profiles/{}", r.id),
+                ));
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     /// Forgets every definition at Apple (the sandbox's simulated Apple side starts empty at
     /// each start): each profile is defined again and devices with the old uuids follow.
     pub async fn redefine_all(&self) -> Result<(), ProfileError> {
@@ -499,4 +523,10 @@ fn defaults_w(wtx: &WriteTransaction) -> Result<Vec<DefaultEntry>, StoreError> {
         });
     }
     Ok(out)
+}
+
+/// How many defaults name `token` (the token delete guard: a token that is some profile's
+/// default target must have its defaults cleared first).
+pub fn token_defaults_in(wtx: &WriteTransaction, token: &str) -> Result<u64, StoreError> {
+    Ok(defaults_w(wtx)?.iter().filter(|d| d.token_id == token).count() as u64)
 }

@@ -18,7 +18,7 @@ mod worker;
 
 pub use apple_json::Endpoints;
 pub use assign::{RequestReport, SerialOutcome};
-pub use crud::{DefaultEntry, EditImpact};
+pub use crud::{DefaultEntry, EditImpact, token_defaults_in};
 pub use model::{
     AppleRefusal, DefaultRef, FieldIssue, ProfileInput, ProfileView, SharedIpadSettings,
     TokenProfileState,

@@ -39,6 +39,27 @@ fn refusal(e: &DepError) -> AppleRefusal {
     AppleRefusal { code, message: e.to_string() }
 }
 
+/// Apple's answer for one serial of a batch. Serials missing from Apple's answer count as
+/// FAILED (§3.3, Fleet's practice); a call Apple did not answer leaves them queued.
+fn answer_for(
+    answers: &Result<(BTreeMap<String, DeviceStatus>, Option<u64>), DepError>,
+    serial: &str,
+) -> Answer {
+    match answers {
+        Ok((devices, retry)) => match devices.get(serial) {
+            Some(DeviceStatus::Success) => Answer::Success,
+            Some(DeviceStatus::NotAccessible) => Answer::NotAccessible,
+            Some(DeviceStatus::Throttled) => Answer::Throttled { retry_after_seconds: *retry },
+            _ => Answer::Failed,
+        },
+        Err(e) if e.is_retryable() => Answer::Unreachable {
+            retry_after: e.retry_after().and_then(|d| Duration::try_from(d).ok()),
+            message: e.to_string(),
+        },
+        Err(_) => Answer::Failed,
+    }
+}
+
 impl Profiles {
     async fn client(&self, token: &str) -> Result<DepClient, ProfileError> {
         let (base, creds) = self.inner.tokens.credentials(token).await?;
@@ -261,24 +282,7 @@ impl Profiles {
             None => client.remove_profile(&serials).await.map(|r| (r.devices, None)),
         };
         let now = self.now();
-        let per_serial = |serial: &str| -> Answer {
-            match &answers {
-                // Serials missing from Apple's answer count as FAILED (§3.3).
-                Ok((devices, retry)) => match devices.get(serial) {
-                    Some(DeviceStatus::Success) => Answer::Success,
-                    Some(DeviceStatus::NotAccessible) => Answer::NotAccessible,
-                    Some(DeviceStatus::Throttled) => {
-                        Answer::Throttled { retry_after_seconds: *retry }
-                    }
-                    _ => Answer::Failed,
-                },
-                Err(e) if e.is_retryable() => Answer::Unreachable {
-                    retry_after: e.retry_after().and_then(|d| Duration::try_from(d).ok()),
-                    message: e.to_string(),
-                },
-                Err(_) => Answer::Failed,
-            }
-        };
+        let per_serial = |serial: &str| answer_for(&answers, serial);
         let mut results = Vec::new();
         for a in items.iter_mut() {
             let answer = per_serial(&a.serial);
@@ -339,5 +343,42 @@ impl Profiles {
             )
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apple::dep::DepErrorCode;
+
+    #[test]
+    fn serials_missing_from_apples_answer_count_as_failed() {
+        let answers = Ok((
+            BTreeMap::from([
+                ("A1".to_string(), DeviceStatus::Success),
+                ("A2".to_string(), DeviceStatus::Throttled),
+                ("A3".to_string(), DeviceStatus::NotAccessible),
+            ]),
+            Some(45),
+        ));
+        assert_eq!(answer_for(&answers, "A1"), Answer::Success);
+        assert_eq!(answer_for(&answers, "A2"), Answer::Throttled { retry_after_seconds: Some(45) });
+        assert_eq!(answer_for(&answers, "A3"), Answer::NotAccessible);
+        assert_eq!(answer_for(&answers, "MISSING"), Answer::Failed);
+    }
+
+    #[test]
+    fn an_unanswered_call_stays_queued_and_a_refused_one_fails() {
+        let busy = Err(DepError::Retryable { status: 503, retry_after: None });
+        assert!(matches!(answer_for(&busy, "A1"), Answer::Unreachable { .. }));
+        let refused = Err(DepError::ProfileUuidRequired);
+        assert_eq!(answer_for(&refused, "A1"), Answer::Failed);
+    }
+
+    #[test]
+    fn apples_refusal_keeps_its_code_and_plain_words() {
+        let r = refusal(&DepError::ProfileInvalid { code: DepErrorCode::FlagsInvalid });
+        assert_eq!(r.code, "FLAGS_INVALID");
+        assert!(!r.message.is_empty() && !r.message.contains("FlagsInvalid"), "{}", r.message);
     }
 }

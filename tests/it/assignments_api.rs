@@ -202,3 +202,78 @@ async fn defaults_edits_retries_and_bulk_requests_against_the_simulator() {
     assert_eq!(e["error"], "limit");
     assert_eq!(e["limit"], 200_000);
 }
+
+#[tokio::test]
+async fn a_family_default_wins_over_the_token_default() {
+    let d = TestDaemon::with_simulator().await;
+    let page = d.sandbox_admin().await;
+    let mut ids = Vec::new();
+    for name in ["Everyone", "Macs"] {
+        let (s, p) = page
+            .post(
+                "/api/v1/profiles",
+                json!({"name": name, "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        ids.push(p["id"].as_str().unwrap().to_string());
+    }
+    let (token, uuid) = add_token(&d, &page, "Family campus").await;
+    let tid = token["id"].as_str().unwrap().to_string();
+    for (family, pid) in [(Value::Null, &ids[0]), (json!("Mac"), &ids[1])] {
+        let (s, _) = page
+            .send(
+                Method::PUT,
+                "/api/v1/profiles/defaults",
+                Some(json!({"token_id": tid, "family": family, "profile_id": pid})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (s, _) =
+        page.post("/api/v1/sandbox/devices", json!({"server_uuid": uuid, "count": 60})).await;
+    assert_eq!(s, StatusCode::OK);
+    sync_until(&d, &page, &tid, 60).await;
+    wait_for(&page, "/api/v1/assignments?state=assigned&limit=1", "default assignment", |v| {
+        v["total"] == 60
+    })
+    .await;
+    let mut uuids = Vec::new();
+    for pid in &ids {
+        let (_, p) = page.get(&format!("/api/v1/profiles/{pid}")).await;
+        uuids.push(p["tokens"][0]["profile_uuid"].as_str().unwrap().to_string());
+    }
+    let (_, list) = page.get(&format!("/api/v1/devices?token={tid}&limit=100")).await;
+    let mut macs = 0;
+    for dev in list["items"].as_array().unwrap() {
+        let (_, detail) =
+            page.get(&format!("/api/v1/devices/{}", dev["serial"].as_str().unwrap())).await;
+        let is_mac = detail["apple"]["device_family"] == "Mac";
+        macs += usize::from(is_mac);
+        let want = if is_mac { &uuids[1] } else { &uuids[0] };
+        assert_eq!(detail["apple"]["profile_uuid"], want.as_str(), "{detail}");
+    }
+    assert!(macs > 0, "the simulator makes some Macs");
+}
+
+#[tokio::test]
+async fn the_sandbox_demo_profile_is_the_demo_servers_default() {
+    let d = TestDaemon::with_simulator().await;
+    adebox::daemon::sandbox::prepare(d.running(), &d.data_dir(), d.sim(), 30).await.unwrap();
+    let page = d.sandbox_admin().await;
+    let (_, profiles) = page.get("/api/v1/profiles").await;
+    let demo = &profiles["items"][0];
+    assert_eq!(demo["name"], adebox::daemon::sandbox::DEMO_PROFILE);
+    assert_eq!(demo["supervised"], true);
+    assert_eq!(demo["defaults"][0]["family"], Value::Null);
+    let tid = demo["defaults"][0]["token_id"].as_str().unwrap().to_string();
+    sync_until(&d, &page, &tid, 30).await;
+    wait_for(&page, "/api/v1/assignments?state=assigned&limit=1", "demo assignment", |v| {
+        v["total"] == 30
+    })
+    .await;
+    let (_, list) = page.get(&format!("/api/v1/devices?token={tid}&limit=1")).await;
+    let serial = list["items"][0]["serial"].as_str().unwrap();
+    let (_, dev) = page.get(&format!("/api/v1/devices/{serial}")).await;
+    assert_eq!(dev["apple"]["profile_status"], "assigned", "{dev}");
+}
