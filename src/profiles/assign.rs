@@ -40,17 +40,7 @@ pub fn normalise_serial(s: &str) -> Option<String> {
 }
 
 fn assignments_in(rtx: &ReadTransaction) -> Result<Vec<Assignment>, StoreError> {
-    let t = match rtx.open_table(ASSIGNMENTS) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-        Err(e) => return Err(e.into()),
-    };
-    let mut out = Vec::new();
-    for row in t.iter()? {
-        let (_, v) = row?;
-        out.push(store::decode("profiles.assignments", v.value())?);
-    }
-    Ok(out)
+    super::records::read_all(rtx, ASSIGNMENTS)
 }
 
 fn current_uuid(r: &ProfileRecord, token: &str) -> Option<String> {

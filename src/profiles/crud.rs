@@ -43,25 +43,20 @@ pub(super) fn load_in(
 }
 
 pub(super) fn all_in(rtx: &ReadTransaction) -> Result<Vec<ProfileRecord>, StoreError> {
-    let t = match rtx.open_table(PROFILES) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-        Err(e) => return Err(e.into()),
-    };
-    let mut out = Vec::new();
-    for row in t.iter()? {
-        let (_, v) = row?;
-        out.push(store::decode("profiles.by_id", v.value())?);
-    }
-    Ok(out)
+    super::records::read_all(rtx, PROFILES)
 }
 
 pub(super) fn defaults_in(rtx: &ReadTransaction) -> Result<Vec<DefaultEntry>, StoreError> {
-    let t = match rtx.open_table(DEFAULTS) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-        Err(e) => return Err(e.into()),
-    };
+    match rtx.open_table(DEFAULTS) {
+        Ok(t) => defaults_of(&t),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(vec![]),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn defaults_of(
+    t: &impl ReadableTable<&'static [u8], &'static [u8]>,
+) -> Result<Vec<DefaultEntry>, StoreError> {
     let mut out = Vec::new();
     for row in t.iter()? {
         let (k, v) = row?;
@@ -511,18 +506,7 @@ fn load_in_w(wtx: &WriteTransaction, id: &str) -> Result<Option<ProfileRecord>, 
 }
 
 fn defaults_w(wtx: &WriteTransaction) -> Result<Vec<DefaultEntry>, StoreError> {
-    let t = wtx.open_table(DEFAULTS)?;
-    let mut out = Vec::new();
-    for row in t.iter()? {
-        let (k, v) = row?;
-        let (token_id, family) = split_default_key(k.value());
-        out.push(DefaultEntry {
-            token_id,
-            family,
-            profile_id: String::from_utf8_lossy(v.value()).into_owned(),
-        });
-    }
-    Ok(out)
+    defaults_of(&wtx.open_table(DEFAULTS)?)
 }
 
 /// How many defaults name `token` (the token delete guard: a token that is some profile's

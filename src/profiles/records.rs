@@ -2,7 +2,8 @@
 //! `#[serde(default)]`).
 
 use super::model::{AppleRefusal, ProfileInput};
-use crate::store::{self, Table};
+use crate::store::{self, StoreError, Table};
+use redb::{ReadTransaction, ReadableTable, TableHandle};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -78,3 +79,22 @@ pub(super) fn split_default_key(k: &[u8]) -> (String, Option<String>) {
 
 /// Serial → [`super::schedule::Assignment`].
 pub(super) const ASSIGNMENTS: Table = store::table("profiles.assignments");
+
+/// Every record of `table` (none when it does not exist yet).
+pub(super) fn read_all<T: serde::de::DeserializeOwned>(
+    rtx: &ReadTransaction,
+    table: Table,
+) -> Result<Vec<T>, StoreError> {
+    let t = match rtx.open_table(table) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
+        Err(e) => return Err(e.into()),
+    };
+    let name = t.name().to_string();
+    let mut out = Vec::new();
+    for row in t.iter()? {
+        let (_, v) = row?;
+        out.push(store::decode(&name, v.value())?);
+    }
+    Ok(out)
+}

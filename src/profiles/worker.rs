@@ -13,7 +13,6 @@ use crate::apple::dep::DeviceStatus;
 use crate::depclient::{DepClient, DepError};
 use crate::devices::{self, ProfileChange};
 use crate::store::{self, StoreError};
-use redb::ReadableTable;
 use std::collections::{BTreeMap, HashMap};
 use time::Duration;
 
@@ -177,21 +176,10 @@ impl Profiles {
             .inner
             .store
             .read(move |rtx| {
-                let due = match rtx.open_table(ASSIGNMENTS) {
-                    Ok(t) => {
-                        let mut out = Vec::new();
-                        for row in t.iter()? {
-                            let (_, v) = row?;
-                            let a: Assignment = store::decode("profiles.assignments", v.value())?;
-                            if a.is_due(now) {
-                                out.push(a);
-                            }
-                        }
-                        out
-                    }
-                    Err(redb::TableError::TableDoesNotExist(_)) => vec![],
-                    Err(e) => return Err(e.into()),
-                };
+                let due: Vec<Assignment> = super::records::read_all(rtx, ASSIGNMENTS)?
+                    .into_iter()
+                    .filter(|a: &Assignment| a.is_due(now))
+                    .collect();
                 Ok::<_, StoreError>((due, super::crud::all_in(rtx)?))
             })
             .await?;

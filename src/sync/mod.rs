@@ -214,6 +214,7 @@ impl Sync {
 
     /// Forgets a deleted token's sync state.
     pub async fn forget(&self, token: &str) -> Result<(), SyncError> {
+        self.inner.gates.forget(token);
         let token = token.to_string();
         self.inner
             .store
