@@ -98,3 +98,32 @@ pub(super) fn read_all<T: serde::de::DeserializeOwned>(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_definition_is_pending_until_apple_answers_for_the_current_revision() {
+        let mut d = Definition::default();
+        assert_eq!(d.state(1), "pending");
+        d.revision = 1;
+        d.profile_uuid = Some("U1".into());
+        assert_eq!(d.state(1), "defined");
+        assert_eq!(d.state(2), "pending", "an edit makes a new define due");
+        d.revision = 2;
+        d.profile_uuid = None;
+        d.error = Some(AppleRefusal { code: "FLAGS_INVALID".into(), message: "…".into() });
+        assert_eq!(d.state(2), "failed", "refused: not retried until edited");
+        assert_eq!(d.state(3), "pending");
+    }
+
+    #[test]
+    fn default_keys_round_trip_with_and_without_family() {
+        assert_eq!(split_default_key(&default_key("t1", None)), ("t1".into(), None));
+        assert_eq!(
+            split_default_key(&default_key("t1", Some("Mac"))),
+            ("t1".into(), Some("Mac".into()))
+        );
+    }
+}
