@@ -10,3 +10,4 @@ pub mod enroll_profile;
 pub mod machineinfo;
 pub mod pinned;
 pub mod server_token;
+pub mod skipkeys;

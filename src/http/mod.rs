@@ -34,6 +34,7 @@ pub struct AppState {
     pub sync: crate::sync::Sync,
     /// The ACME server (device identities).
     pub acme: crate::acme::AcmeService,
+    pub profiles: crate::profiles::Profiles,
     /// The simulated Apple side's portal, in sandbox mode.
     pub sandbox_portal: Option<crate::sim::dep::portal_client::PortalClient>,
     pub audit: AuditLog,

@@ -61,6 +61,9 @@ async fn status(
     for (level, code, message, link) in state.tokens.banners().await? {
         banners.push(Banner { level, code, message, link: Some(link) });
     }
+    for (level, code, message, link) in state.profiles.banners().await? {
+        banners.push(Banner { level, code, message, link: Some(link) });
+    }
     for t in &tokens {
         let Ok(s) = state.sync.status(&t.id, false).await else { continue };
         if let Some(run) = &s.last_run
