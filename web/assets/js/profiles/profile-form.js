@@ -224,6 +224,13 @@ export function profileForm({ catalog, profile = null, cancelHref, onSaved }) {
     const formError = form.querySelector(':scope > .form-error');
     if (formError) formError.hidden = true;
     try {
+      // The server's rules first: a profile it already refused is not sent (nor is the
+      // admin asked to confirm an edit that cannot be saved).
+      await serverCheck();
+      if (server.length) {
+        focusFirstError();
+        return;
+      }
       const saved = await send(collectProfile(slots));
       if (saved?.cancelled) return;
       onSaved?.(saved);

@@ -25,7 +25,7 @@ import { appleStates, defaultsWords, platformChips } from '../profiles/describe.
 function columns(tokenName) {
   return [
     {
-      key: 'name', label: 'Name', sortable: true,
+      key: 'name', label: 'Name', sortable: true, className: 'col-name',
       render: (p) => [h('a', { href: adminHref(`profiles/${p.id}`), class: 'strong-link', dataset: { profile: p.id } }, p.name),
         p.description ? h('p', { class: 'muted small' }, p.description) : null],
     },
