@@ -25,13 +25,21 @@ import { profileDeletePanel } from '../profiles/delete.js';
 import { appleStates, describeProfile } from '../profiles/describe.js';
 import { profileDefaults } from '../profiles/profile-defaults.js';
 
+/** "12 devices have it", linked to the Devices list of its Apple profile UUID when it has one. */
+function devicesWords(profile, devices) {
+  if (!devices) return 'No device has it yet';
+  const text = `${formatNumber(devices)} ${devices === 1 ? 'device has' : 'devices have'} it`;
+  const uuid = profile.tokens?.find((t) => t.profile_uuid)?.profile_uuid;
+  return uuid ? h('a', { href: adminHref('devices', { profile: uuid }) }, text) : text;
+}
+
 function summary(profile, tokenName) {
   const devices = profile.devices ?? 0;
   return h('dl', { class: 'details' },
     h('dt', {}, 'Revision'), h('dd', { dataset: { field: 'revision' } }, formatNumber(profile.revision),
       h('span', { class: 'muted small' }, 'changed ', timeElement(profile.updated_at))),
     h('dt', {}, 'Devices'), h('dd', { id: 'profile-devices', dataset: { devices: String(devices) } },
-      devices ? h('a', { href: adminHref('devices', { assigned_profile: profile.id }) }, `${formatNumber(devices)} ${devices === 1 ? 'device has' : 'devices have'} it`) : 'No device has it yet',
+      devicesWords(profile, devices),
       h('span', { class: 'muted small' }, 'Assign it on the Devices page.')),
     h('dt', {}, 'At Apple'), h('dd', { id: 'profile-apple-states' }, appleStates(profile.tokens, tokenName)),
     h('dt', {}, 'Created'), h('dd', { dataset: { field: 'created_at' } }, timeElement(profile.created_at, { mode: 'absolute' })));
