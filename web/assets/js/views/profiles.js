@@ -7,7 +7,8 @@
  * defaults, and redrawing the list when a default changes.
  * Element ids for tests: #profiles (the list panel), #profile-list (table root; rows
  * data-key="<profile id>", name links data-profile="<id>"), #profiles-new, #profiles-defaults,
- * plus those of profiles/defaults.js (idPrefix "defaults").
+ * #profiles-assignments, plus those of profiles/defaults.js (idPrefix "defaults") and
+ * profiles/assignments-table.js.
  * Must not use: anything but the API, the components and the ctx it is given.
  */
 
@@ -19,6 +20,7 @@ import { localSource } from '../components/local-source.js';
 import { panel } from '../components/panel.js';
 import { showError } from '../components/toast.js';
 import { loadAllProfiles, loadDefaults, loadTokens } from '../profiles/data.js';
+import { assignmentsTable } from '../profiles/assignments-table.js';
 import { defaultsEditor } from '../profiles/defaults.js';
 import { appleStates, defaultsWords, platformChips } from '../profiles/describe.js';
 
@@ -49,15 +51,18 @@ export default {
     const { signal } = ctx;
     const listBody = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), ' Loading the profiles…'));
     const defaultsBody = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading the defaults…'));
+    const assignmentsBody = h('div', { class: 'panel-body' });
     const newLink = h('a', { href: adminHref('profiles/new'), class: 'button button-primary', id: 'profiles-new' }, 'New profile');
     container.append(
       panel({ id: 'profiles', title: 'Profiles', intro: 'Apple keeps a copy per token; “At Apple” says whether each copy is in place. Changes to a profile go to Apple as a new revision.' },
         h('div', { class: 'actions' }, newLink), listBody),
-      panel({ id: 'profiles-defaults', title: 'Default profiles', intro: 'Each token’s devices that have no profile (or whose profile was removed) get its default, optionally a different one per device family. A change applies to those devices at once and to new devices as they arrive.' }, defaultsBody));
+      panel({ id: 'profiles-defaults', title: 'Default profiles', intro: 'Each token’s devices that have no profile (or whose profile was removed) get its default, optionally a different one per device family. A change applies to those devices at once and to new devices as they arrive.' }, defaultsBody),
+      panel({ id: 'profiles-assignments', title: 'Assignments', intro: 'Where each device’s profile assignment stands at Apple. Failed attempts are retried by themselves (after an hour, then a day); when Apple asks to wait, the appliance waits as long as it says.' }, assignmentsBody));
 
     let profiles = [];
     let tokens = [];
     let table = null;
+    let assignments = null;
 
     async function load() {
       try {
@@ -84,6 +89,11 @@ export default {
           table.reload();
         }
         replaceChildren(defaultsBody, defaultsEditor({ tokens, profiles, defaults, idPrefix: 'defaults', onChanged: reloadList }));
+        if (!assignments) {
+          assignments = assignmentsTable({ profiles, tokens });
+          signal.addEventListener('abort', () => assignments.destroy());
+          replaceChildren(assignmentsBody, assignments.element);
+        }
       } catch (err) {
         if (err.name === 'AbortError') return;
         replaceChildren(listBody, h('p', { class: 'error-text' }, `Could not load the profiles: ${err.message}`));
@@ -102,6 +112,11 @@ export default {
     }
 
     load();
-    return { onQuery: (query) => table?.applyQuery(query) };
+    return {
+      onQuery: (query) => {
+        table?.applyQuery(query);
+        assignments?.applyQuery(query);
+      },
+    };
   },
 };
