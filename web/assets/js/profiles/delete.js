@@ -15,9 +15,13 @@ import { apiDelete } from '../api.js';
 import { adminHref } from '../router.js';
 import { guardedDeletePanel } from '../components/guarded-delete.js';
 
-function fixFor(kind) {
+function fixFor(kind, profile) {
   if (/default/.test(kind ?? '')) return [h('a', { href: '#profile-defaults' }, 'Change the defaults'), ' (on this page or a token’s page)'];
-  if (/device/.test(kind ?? '')) return [h('a', { href: adminHref('devices') }, 'Open Devices'), ': assign them another profile or unassign them'];
+  if (/device/.test(kind ?? '')) {
+    // Apple's UUID of the profile finds its devices in the list (one token's copy at a time).
+    const uuid = profile.tokens?.find((t) => t.profile_uuid)?.profile_uuid;
+    return [h('a', { href: adminHref('devices', uuid ? { profile: uuid } : undefined) }, 'Open Devices'), ': assign them another profile or remove it'];
+  }
   return null;
 }
 
@@ -38,7 +42,7 @@ export function profileDeletePanel({ profile, onDeleted }) {
     request: () => apiDelete(`/profiles/${encodeURIComponent(profile.id)}`),
     refusedCode: 'profile_in_use',
     refusedText: 'The profile was not deleted: it is still in use. Clear these first:',
-    fixFor,
+    fixFor: (kind) => fixFor(kind, profile),
     onDeleted,
   });
 }
