@@ -5,3 +5,4 @@
 
 pub mod dep;
 pub mod server_token;
+pub mod skipkeys;

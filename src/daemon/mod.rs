@@ -89,6 +89,7 @@ pub struct Running {
     pub tokens: crate::tokens::Tokens,
     pub devices: crate::devices::Devices,
     pub sync: crate::sync::Sync,
+    pub profiles: crate::profiles::Profiles,
     pub tls: Arc<TlsManager>,
     pub store: Store,
     pub mode: Mode,
@@ -159,6 +160,18 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         http_client.clone(),
         opts.dep_retry.clone(),
     );
+    let urls = crate::urls::Urls::new(&config);
+    let profiles = crate::profiles::Profiles::new(
+        store.clone(),
+        clock.clone(),
+        tokens.clone(),
+        devices.clone(),
+        crate::profiles::Endpoints {
+            url: urls.enroll_machine_info(),
+            configuration_web_url: urls.enroll_web(),
+            ca_der: tls.ca().cert_der().to_vec(),
+        },
+    );
     if let AppleSide::Simulator { base_url, .. } = &opts.apple {
         tokens.retarget_simulator(base_url).await.map_err(|e| DaemonError::Task(e.to_string()))?;
     }
@@ -180,6 +193,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         tokens: tokens.clone(),
         devices: devices.clone(),
         sync: sync.clone(),
+        profiles: profiles.clone(),
         sandbox_portal: portal
             .map(|p| crate::sim::dep::portal_client::PortalClient::new(p, http_client.clone())),
         audit: audit.clone(),
@@ -259,6 +273,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         tokens,
         devices,
         sync,
+        profiles,
         tls,
         store,
         mode: opts.mode,
@@ -327,7 +342,7 @@ impl Running {
         let _ = std::fs::remove_file(self.config.data_dir.join(crate::control::SOCKET_NAME));
         // Services are shared with worker threads that let go of them a moment after they
         // stop; wait for that so the store file is really closed when shutdown returns.
-        drop((self.admin, self.tokens, self.devices, self.sync));
+        drop((self.admin, self.tokens, self.devices, self.sync, self.profiles));
         let deadline = std::time::Instant::now() + StdDuration::from_secs(5);
         while self.store.handles() > 1 && std::time::Instant::now() < deadline {
             tokio::time::sleep(StdDuration::from_millis(10)).await;

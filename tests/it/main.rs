@@ -8,5 +8,6 @@ mod binary;
 mod browser;
 mod lifecycle;
 mod packaging;
+mod profiles_api;
 mod tls_api;
 mod tokens_api;
