@@ -45,6 +45,9 @@ function summary(profile, tokenName) {
     h('dt', {}, 'Created'), h('dd', { dataset: { field: 'created_at' } }, timeElement(profile.created_at, { mode: 'absolute' })));
 }
 
+const PENDING_POLL_MS = 2000;
+const PENDING_ROUNDS = 60;
+
 function appleJsonPanel(json) {
   const text = JSON.stringify(json ?? {}, null, 2);
   const pre = h('pre', { id: 'profile-apple-json', class: 'json-block', tabindex: '0', 'aria-label': 'The profile as Apple receives it (JSON)' }, text);
@@ -114,6 +117,19 @@ export default {
         }));
       const target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
       target?.scrollIntoView();
+      followPending(profile, summaryBody, tokenName);
+    }
+
+    /** While a token's copy is still on its way to Apple, the summary follows it. */
+    function followPending(profile, summaryBody, tokenName, round = 0) {
+      if (!profile.tokens?.some((t) => t.state === 'pending') || round >= PENDING_ROUNDS || signal.aborted) return;
+      setTimeout(() => {
+        if (signal.aborted) return;
+        apiGet(`/profiles/${encodeURIComponent(id)}`, { signal }).then((fresh) => {
+          replaceChildren(summaryBody, summary(fresh, tokenName));
+          followPending(fresh, summaryBody, tokenName, round + 1);
+        }).catch(() => {});
+      }, PENDING_POLL_MS);
     }
 
     build();
