@@ -2,12 +2,99 @@
 //! the form, assigned to a token's devices by CSV upload after a dry run, and the devices'
 //! assignment state seen changing on their pages.
 
+use super::harness::Browser;
 use super::{assert_clean, choose, log_in, wait_js};
 use crate::common::{TestDaemon, add_token, wait_for_devices};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
 const DEVICES: usize = 4;
+
+/// Clicks an element after scrolling it to the middle of the window (the form's sticky bar
+/// covers the bottom edge, where WebDriver would scroll it).
+async fn click_centered(b: &Browser, css: &str) {
+    b.wait(css).await;
+    b.client
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });",
+            vec![json!(css)],
+        )
+        .await
+        .unwrap();
+    b.click(css).await;
+}
+
+/// Creates a profile through the form (a name, a department, `hidden` screens set to Hide)
+/// and waits for its page, which lists the hidden screens.
+async fn create_in_form(b: &Browser, name: &str, hidden: &[&str]) {
+    b.click("#nav-profiles").await;
+    b.click("#profiles-new").await;
+    b.wait("#profile-form").await;
+    b.fill("#profile-form [name=name]", name).await;
+    b.fill("#profile-form [name=department]", "Science").await;
+    for key in hidden {
+        click_centered(b, &format!("#skip-{key}-hide")).await;
+    }
+    b.wait_text("#skip-count", &format!("{} of", hidden.len())).await;
+    b.click("#profile-save").await;
+    b.wait("#profile-detail #profile-summary").await;
+    for key in hidden {
+        b.wait(&format!("#profile-hidden-screens [data-key={key}]")).await;
+    }
+    assert_clean(b, "creating the profile").await;
+}
+
+#[tokio::test]
+async fn profile_with_hidden_screens_is_made_in_the_form_and_edited() {
+    let Some(b) = super::harness::start().await else { return };
+    let d = TestDaemon::with_simulator().await;
+    d.sandbox_admin().await;
+    log_in(&b, &d, "admin").await;
+
+    // A local rule stops the form before anything is sent, next to its field.
+    b.click("#nav-profiles").await;
+    b.click("#profiles-new").await;
+    b.fill("#profile-form [name=device_name_template]", "{{MODEL}}-{{SERIAL}}-{{UDID}}").await;
+    b.click("#profile-save").await;
+    b.wait_text("#profile-check", "problems to fix").await;
+    b.wait_text("#name-template-length", "too long").await;
+    assert_eq!(b.path().await, "/admin/profiles/new", "nothing was saved");
+
+    create_in_form(&b, "Front desk", &["Passcode", "Siri"]).await;
+    let json = b.text("#profile-apple-json").await;
+    assert!(
+        json.contains("\"Passcode\"") && json.contains("\"Siri\""),
+        "the Apple JSON hides them: {json}"
+    );
+
+    // An edit says what it changes before it is saved, and makes a new revision.
+    b.click("#profile-edit-link").await;
+    b.wait("#profile-form").await;
+    click_centered(&b, "#skip-Siri-show").await;
+    b.click("#profile-save").await;
+    b.wait_text("#profile-edit-impact", "nothing is re-assigned").await;
+    b.click("#profile-edit-dialog-confirm").await;
+    b.wait("#profile-detail").await;
+    wait_js(
+        &b,
+        "document.querySelector('[data-field=revision]')?.textContent.startsWith('2')",
+        vec![],
+        "revision 2",
+    )
+    .await;
+    b.wait("#profile-hidden-screens [data-key=Passcode]").await;
+    let siri = b
+        .client
+        .execute(
+            "return document.querySelector('#profile-hidden-screens [data-key=Siri]') === null",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(siri, json!(true), "Siri shows again after the edit");
+    assert_clean(&b, "editing the profile").await;
+    b.close().await;
+}
 
 #[tokio::test]
 #[ignore = "needs the profiles API"]
@@ -32,22 +119,8 @@ async fn profile_with_hidden_screens_is_assigned_by_csv_after_a_dry_run() {
         .collect();
     assert_eq!(serials.len(), DEVICES);
 
-    // The form: a name, two hidden screens, saved; the profile's page lists them.
     log_in(&b, &d, "admin").await;
-    b.click("#nav-profiles").await;
-    b.click("#profiles-new").await;
-    b.wait("#profile-form").await;
-    b.fill("#profile-form [name=name]", "Classroom iPads").await;
-    b.fill("#profile-form [name=department]", "Science").await;
-    for key in ["Passcode", "Siri"] {
-        b.click(&format!("label[for=\"skip-{key}-hide\"]")).await;
-    }
-    b.wait_text("#skip-count", "2 of").await;
-    b.click("#profile-save").await;
-    b.wait("#profile-detail #profile-summary").await;
-    b.wait("#profile-hidden-screens [data-key=Passcode]").await;
-    b.wait("#profile-hidden-screens [data-key=Siri]").await;
-    assert_clean(&b, "creating the profile").await;
+    create_in_form(&b, "Classroom iPads", &["Passcode", "Siri"]).await;
 
     // Bulk by CSV: a header, the serials, a junk row; the dry run first, then Apply.
     let csv =

@@ -173,7 +173,12 @@ export function skipTable({ catalog }) {
   return {
     ...base,
     setPlatforms(next) {
-      platforms = next?.length ? next : ['iOS'];
+      const wanted = next?.length ? next : ['iOS'];
+      // Redraw only when the platforms change: the form calls this after every edit, and a
+      // redraw between a press and its release (a text field's change event fires on that
+      // press) would swallow the click on a Show / Hide button.
+      if (wanted.join() === platforms.join()) return;
+      platforms = wanted;
       render();
     },
   };
