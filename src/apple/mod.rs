@@ -3,6 +3,10 @@
 //! Must not use tokio, redb, reqwest or actix: everything here is pure and unit-tested against
 //! the real artifacts in `../shared/fixtures/`.
 
+pub mod attestation;
 pub mod dep;
+pub mod device_inspect;
+pub mod machineinfo;
+pub mod pinned;
 pub mod server_token;
 pub mod skipkeys;

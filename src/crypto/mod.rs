@@ -5,11 +5,13 @@
 //! generation) off the async threads.
 
 pub mod ca;
+pub mod chain;
 pub mod cms;
 pub mod oauth1;
 #[cfg(test)]
 pub(crate) mod openssl_cli;
 pub mod secret;
+pub mod sigverify;
 pub mod token_keypair;
 
 pub use secret::Secret;

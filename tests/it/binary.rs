@@ -2,7 +2,7 @@
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -342,4 +342,122 @@ fn the_benchmarks_run_and_report_json() {
     for key in ["wall_s", "per_s", "p50_ms", "p99_ms", "peak_rss_mb", "index_build_s"] {
         assert!(r[key].is_number(), "{key}: {r}");
     }
+}
+
+/// Signs `plist` with a new stand-in device identity via `openssl cms -sign -stream` (BER,
+/// SHA-1, no signed attributes: the shape of real captures); None without openssl.
+fn stand_in_machineinfo(
+    dir: &Path,
+    pki: &adebox::sim::apple_pki::StandInApplePki,
+    plist: &str,
+) -> Option<PathBuf> {
+    let now = time::macros::datetime!(2026-11-24 12:00 UTC);
+    let id = pki.issue_device_identity("UDID-CLI-1", now).unwrap();
+    std::fs::write(dir.join("id.crt"), &id.cert_pem).unwrap();
+    std::fs::write(dir.join("id.key"), id.key_pem.expose()).unwrap();
+    std::fs::write(
+        dir.join("bag.pem"),
+        format!("{}{}", pki.device_ca.cert_pem, pki.device_root.cert_pem),
+    )
+    .unwrap();
+    std::fs::write(dir.join("mi.plist"), plist).unwrap();
+    let status = Command::new("openssl")
+        .current_dir(dir)
+        .args(["cms", "-sign", "-binary", "-nodetach", "-stream", "-noattr", "-md", "sha1"])
+        .args(["-in", "mi.plist", "-signer", "id.crt", "-inkey", "id.key", "-certfile", "bag.pem"])
+        .args(["-outform", "DER", "-out", "mi.p7"])
+        .status();
+    match status {
+        Ok(s) if s.success() => Some(dir.join("mi.p7")),
+        _ => {
+            eprintln!("notice: openssl unavailable; skipping");
+            None
+        }
+    }
+}
+
+#[test]
+fn inspect_machineinfo_prints_the_plist_and_refuses_an_untrusted_signer() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = time::macros::datetime!(2026-11-24 12:00 UTC);
+    let pki = adebox::sim::apple_pki::StandInApplePki::generate(now).unwrap();
+    let plist = r#"<plist version="1.0"><dict><key>SERIAL</key><string>C02CLI</string><key>UDID</key><string>UDID-CLI-1</string><key>PRODUCT</key><string>iPhone15,2</string></dict></plist>"#;
+    let Some(body) = stand_in_machineinfo(dir.path(), &pki, plist) else { return };
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &pki.device_ca.cert_pem).unwrap();
+    let out =
+        adebox().args(["inspect", "machineinfo", "--ca"]).arg(&ca).arg(&body).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["verified"], true);
+    assert_eq!(json["plist"]["SERIAL"], "C02CLI");
+    assert_eq!(json["machine_info"]["product"], "iPhone15,2");
+    assert_eq!(json["digest"], "sha1");
+    // The same body in base64, as the x-apple-aspen-deviceinfo header carries it.
+    use base64ct::{Base64, Encoding};
+    let b64 = dir.path().join("mi.b64");
+    std::fs::write(&b64, Base64::encode_string(&std::fs::read(&body).unwrap())).unwrap();
+    let out =
+        adebox().args(["inspect", "machineinfo", "--ca"]).arg(&ca).arg(&b64).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Against Apple's pinned Device CA, the stand-in signer is refused.
+    let err = run_fail(&["inspect", "machineinfo", body.to_str().unwrap()]);
+    assert!(err.contains("not signed by a device identity"), "{err}");
+    let err = run_fail(&["inspect", "machineinfo", ca.to_str().unwrap()]);
+    assert!(err.contains("not a valid signed message"), "{err}");
+}
+
+#[test]
+fn inspect_attestation_reads_the_real_leaf_and_verifies_a_stand_in_att_obj() {
+    if let Some(leaf) = adebox::fixtures::path("attestation/apple-attestation-leaf-macos-15.5.pem")
+    {
+        let out = adebox()
+            .args(["inspect", "attestation", "--at", "2025-08-01T00:00:00Z"])
+            .arg(&leaf)
+            .output()
+            .unwrap();
+        // The Sub CA is not published, so the chain cannot verify: non-zero, report printed.
+        assert!(!out.status.success());
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["serial"], "TMWFWWWP67");
+        assert_eq!(json["udid"], "00006030-000651690A84001C");
+        assert_eq!(json["os_version"], "15.5");
+        assert_eq!(json["chain_verified"], false);
+        assert!(json["nonce_hex"].as_str().unwrap().starts_with("9ff219c2"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let now = time::macros::datetime!(2026-11-24 12:00 UTC);
+    let pki = adebox::sim::apple_pki::StandInApplePki::generate(now).unwrap();
+    let key = adebox::sim::apple_pki::new_device_key().unwrap();
+    let props = adebox::sim::apple_pki::AttestedProperties {
+        serial: Some("C02CLI".into()),
+        freshness: Some(vec![7; 32]),
+        ..Default::default()
+    };
+    let spki = rcgen::PublicKeyData::subject_public_key_info(&key);
+    let x5c = pki.issue_attestation(&props, &spki, now).unwrap();
+    let att = dir.path().join("att.cbor");
+    std::fs::write(&att, adebox::apple::attestation::encode_att_obj(&x5c)).unwrap();
+    let root = dir.path().join("root.pem");
+    std::fs::write(&root, &pki.attestation_root.cert_pem).unwrap();
+    let out = adebox()
+        .args(["inspect", "attestation", "--at", "2026-11-25T00:00:00Z", "--ca"])
+        .arg(&root)
+        .arg(&att)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["serial"], "C02CLI");
+    assert_eq!(json["chain_verified"], true);
+    // Under Apple's real root, the stand-in chain is refused.
+    let out = adebox().args(["inspect", "attestation"]).arg(&att).output().unwrap();
+    assert!(!out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["chain_error"].as_str().unwrap().contains("trusted Apple attestation root"));
+    let err = run_fail(&["inspect", "attestation", root.to_str().unwrap(), "--at", "yesterday"]);
+    assert!(err.contains("--at"), "{err}");
+    std::fs::write(dir.path().join("junk"), [0xffu8; 40]).unwrap();
+    let err = run_fail(&["inspect", "attestation", dir.path().join("junk").to_str().unwrap()]);
+    assert!(err.contains("CBOR") || err.contains("malformed"), "{err}");
 }

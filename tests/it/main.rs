@@ -9,5 +9,6 @@ mod browser;
 mod lifecycle;
 mod packaging;
 mod profiles_api;
+mod secrets;
 mod tls_api;
 mod tokens_api;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 /// Runs full syncs (the worker may be running the token's first one at the same time; one of
 /// the two then stops as superseded) until the inventory has `n` devices.
-async fn sync_until(d: &TestDaemon, page: &Page, token: &str, n: u64) {
+pub(crate) async fn sync_until(d: &TestDaemon, page: &Page, token: &str, n: u64) {
     for _ in 0..20 {
         d.running().sync.run_now(token, adebox::sync::RunKind::Full).await.unwrap();
         let (_, list) = page.get(&format!("/api/v1/devices?token={token}&limit=1")).await;

@@ -10,6 +10,7 @@
 //! - [`encrypt_enveloped_ber`]: EnvelopedData byte-for-byte in the shape Apple's server tokens
 //!   have (../shared/spec/dep-api.md §1.4).
 //! - [`recipients`]: who a message is addressed to, for error messages.
+//! - [`verify_signed`] / [`verify_detached`]: SignedData signature checks ([`signed`]).
 //!
 //! Pure: no tokio, redb, reqwest or actix. Uses the RustCrypto `cms =0.3.0-rc.0` types in
 //! BER mode (../shared/crates.md Q1): one type system with x509-cert, spki and rsa, and the
@@ -20,11 +21,13 @@ pub mod ber;
 mod cipher;
 mod enveloped;
 mod ident;
+pub mod signed;
 
 pub use enveloped::{
     decrypt_enveloped, decrypt_enveloped_for_cert, encrypt_enveloped_ber, recipients,
 };
 pub use ident::Recipient;
+pub use signed::{VerifiedSignedData, verify_detached, verify_signed};
 
 /// Largest CMS message we parse. Apple's are a few KiB (a server token is ~1 KiB, a
 /// MachineInfo a few KiB); the cap only keeps hostile input from costing memory.
@@ -57,6 +60,23 @@ pub enum CmsError {
     BadCertificate(String),
     #[error("encryption failed: {0}")]
     Encrypt(String),
+    #[error(
+        "the signed message carries no content (a detached signature): give the signed \
+         content separately"
+    )]
+    Detached,
+    #[error("the signed message carries its own content; it is not a detached signature")]
+    NotDetached,
+    #[error("the signed message has {0} signers; adebox accepts exactly one")]
+    SignerCount(usize),
+    #[error("the signed message does not carry its signer's certificate")]
+    SignerCertificateMissing,
+    #[error(
+        "the content does not match the digest the signer signed (it was altered after signing)"
+    )]
+    ContentDigestMismatch,
+    #[error("the signature does not verify: {0}")]
+    BadSignature(crate::crypto::sigverify::SigError),
 }
 
 fn wrong_key_message(addressed_to: &[Recipient], key_certificate: Option<&Recipient>) -> String {
@@ -69,6 +89,12 @@ fn wrong_key_message(addressed_to: &[Recipient], key_certificate: Option<&Recipi
         ));
     }
     msg
+}
+
+impl From<crate::crypto::sigverify::SigError> for CmsError {
+    fn from(e: crate::crypto::sigverify::SigError) -> Self {
+        CmsError::BadSignature(e)
+    }
 }
 
 impl From<der::Error> for CmsError {
