@@ -171,7 +171,20 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
             configuration_web_url: urls.enroll_web(),
             ca_der: tls.ca().cert_der().to_vec(),
         },
+        http_client.clone(),
+        sync.gates(),
     );
+    // Design rule 2: sync reports the devices a page added or changed; profiles gives those
+    // without a profile their default.
+    let hooked = profiles.clone();
+    sync.set_devices_hook(Arc::new(move |token: &str, serials: Vec<String>| {
+        let (p, token) = (hooked.clone(), token.to_string());
+        tokio::spawn(async move {
+            if let Err(e) = p.assign_defaults(&token, Some(serials)).await {
+                log::error!(token = token.as_str(); "queueing default profiles failed: {e}");
+            }
+        });
+    }));
     if let AppleSide::Simulator { base_url, .. } = &opts.apple {
         tokens.retarget_simulator(base_url).await.map_err(|e| DaemonError::Task(e.to_string()))?;
     }
@@ -229,6 +242,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
             stop_rx.clone(),
             maintenance(admin.clone(), audit.clone(), devices.clone(), sync.clone(), clock.clone()),
         ),
+        spawn_task("profiles", stop_rx.clone(), profiles.clone().run()),
         // Not wrapped in spawn_task: the supervisor stops its workers itself, between pages.
         ("sync", tokio::spawn(sync.clone().supervise(stop_rx.clone()))),
         spawn_task(

@@ -416,13 +416,45 @@ impl Profiles {
     }
 
     /// Stored profile ids with their definitions (the definition worker).
-    #[allow(dead_code)] // the definition worker comes next
     pub(super) async fn records(&self) -> Result<Vec<ProfileRecord>, ProfileError> {
         Ok(self.inner.store.read(all_in).await?)
     }
 
+    /// Forgets every definition at Apple (the sandbox's simulated Apple side starts empty at
+    /// each start): each profile is defined again and devices with the old uuids follow.
+    pub async fn redefine_all(&self) -> Result<(), ProfileError> {
+        self.inner
+            .store
+            .write(move |wtx| {
+                let records = {
+                    let t = wtx.open_table(PROFILES)?;
+                    let mut v = Vec::new();
+                    for row in t.iter()? {
+                        let (_, val) = row?;
+                        v.push(store::decode::<ProfileRecord>("profiles.by_id", val.value())?);
+                    }
+                    v
+                };
+                let mut t = wtx.open_table(PROFILES)?;
+                for mut r in records {
+                    for d in r.tokens.values_mut() {
+                        if let Some(u) = d.profile_uuid.take() {
+                            d.old_uuids.push(u);
+                        }
+                        d.revision = 0;
+                        d.error = None;
+                        d.next_try_at = None;
+                    }
+                    store::put(&mut t, r.id.as_bytes(), &r)?;
+                }
+                Ok::<_, ProfileError>(())
+            })
+            .await?;
+        self.inner.changed.notify_one();
+        Ok(())
+    }
+
     /// Stores the outcome of defining `revision` of `id` at `token`.
-    #[allow(dead_code)] // the definition worker comes next
     pub(super) async fn save_definition(
         &self,
         id: &str,

@@ -6,17 +6,25 @@
 //! Apple) depclient; never names actix types.
 
 pub mod apple_json;
+pub mod assign;
 mod crud;
+pub mod csv;
 pub mod model;
 mod records;
+pub mod schedule;
+mod task;
 pub mod validate;
+mod worker;
 
 pub use apple_json::Endpoints;
+pub use assign::{RequestReport, SerialOutcome};
 pub use crud::{DefaultEntry, EditImpact};
 pub use model::{
     AppleRefusal, DefaultRef, FieldIssue, ProfileInput, ProfileView, SharedIpadSettings,
     TokenProfileState,
 };
+pub use schedule::Assignment;
+pub use worker::Round;
 
 use crate::clock::Clock;
 use crate::devices::Devices;
@@ -74,6 +82,8 @@ struct Inner {
     tokens: Tokens,
     devices: Devices,
     endpoints: Endpoints,
+    http: reqwest::Client,
+    gates: crate::depclient::Gates,
     /// Wakes the definition worker after a change.
     changed: tokio::sync::Notify,
 }
@@ -85,6 +95,8 @@ impl Profiles {
         tokens: Tokens,
         devices: Devices,
         endpoints: Endpoints,
+        http: reqwest::Client,
+        gates: crate::depclient::Gates,
     ) -> Profiles {
         Profiles {
             inner: Arc::new(Inner {
@@ -93,6 +105,8 @@ impl Profiles {
                 tokens,
                 devices,
                 endpoints,
+                http,
+                gates,
                 changed: tokio::sync::Notify::new(),
             }),
         }

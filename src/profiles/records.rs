@@ -75,3 +75,6 @@ pub(super) fn split_default_key(k: &[u8]) -> (String, Option<String>) {
     let (t, f) = s.split_once('\0').unwrap_or((&s, ""));
     (t.to_string(), (!f.is_empty()).then(|| f.to_string()))
 }
+
+/// Serial → [`super::schedule::Assignment`].
+pub(super) const ASSIGNMENTS: Table = store::table("profiles.assignments");

@@ -4,6 +4,7 @@
 mod common;
 
 mod admin_api;
+mod assignments_api;
 mod binary;
 mod browser;
 mod lifecycle;

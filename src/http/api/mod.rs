@@ -5,6 +5,7 @@
 //! answer `{"error", "message", "field"}` (see `http::error`).
 
 mod admin;
+mod assignments;
 mod audit;
 mod devices;
 mod profiles;
@@ -50,6 +51,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(sync::configure)
         .configure(devices::configure)
         .configure(profiles::configure)
+        .configure(assignments::configure)
         .configure(sandbox::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }
