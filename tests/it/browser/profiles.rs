@@ -97,7 +97,6 @@ async fn profile_with_hidden_screens_is_made_in_the_form_and_edited() {
 }
 
 #[tokio::test]
-#[ignore = "needs the profiles API"]
 async fn profile_with_hidden_screens_is_assigned_by_csv_after_a_dry_run() {
     let Some(b) = super::harness::start().await else { return };
     let d = TestDaemon::with_simulator().await;
