@@ -33,7 +33,7 @@ export function assignmentsTable({ profiles, tokens }) {
     ],
     columns: [
       { key: 'serial', label: 'Serial number', className: 'col-nowrap', render: (a) => h('a', { href: adminHref(`devices/${a.serial}`), class: 'mono' }, a.serial) },
-      { key: 'state', label: 'State', className: 'col-nowrap', render: (a) => [assignmentBadge(a.state), a.message ? h('p', { class: 'muted small' }, a.message) : null], csv: (a) => a.state },
+      { key: 'state', label: 'State', className: 'col-state', render: (a) => [assignmentBadge(a.state), a.message ? h('p', { class: 'muted small' }, a.message) : null], csv: (a) => a.state },
       { key: 'profile_id', label: 'Profile', render: (a) => (a.profile_id ? h('a', { href: adminHref(`profiles/${a.profile_id}`) }, names.get(a.profile_id) ?? a.profile_id) : h('span', { class: 'muted' }, 'None')), csv: (a) => names.get(a.profile_id) ?? a.profile_id ?? '' },
       { key: 'last_result', label: 'Apple’s last answer', render: (a) => a.last_result ?? h('span', { class: 'muted' }, 'none yet') },
       { key: 'attempts', label: 'Attempts', className: 'col-num', render: (a) => formatNumber(a.attempts ?? 0) },
