@@ -3,7 +3,7 @@
 //! cooldowns, CSV dry runs with junk and duplicates, and the 200,000-serial limit.
 
 use crate::common::*;
-use crate::tokens_api::{add_token, sync_until};
+use crate::tokens_api::sync_until;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;

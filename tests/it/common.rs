@@ -4,6 +4,7 @@ use adebox::daemon::{self, DaemonOptions, Mode, Running};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub const PASSWORD: &str = "admin password 1";
 
@@ -219,4 +220,45 @@ pub async fn with_token(
     let status = resp.status();
     let text = resp.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// The admin's round trip: key → simulated ABM → .p7m → upload.
+pub async fn add_token(d: &TestDaemon, page: &Page, name: &str) -> (Value, String) {
+    let (s, key) = page.post("/api/v1/tokens/keys", json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{key}");
+    let key_id = key["id"].as_str().unwrap().to_string();
+    let pem = page
+        .client
+        .get(d.url(&format!("/api/v1/tokens/keys/{key_id}/public-key.pem")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pem.headers()["content-type"], "application/x-pem-file");
+    let pem = pem.text().await.unwrap();
+    let (s, issued) = page
+        .post("/api/v1/sandbox/abm/servers", json!({"key_id": key_id, "server_name": name}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{issued}");
+    assert!(pem.contains("BEGIN CERTIFICATE"));
+    let uuid = issued["server_uuid"].as_str().unwrap().to_string();
+    let (s, token) = page
+        .post(
+            "/api/v1/tokens",
+            json!({"key_id": key_id, "token": issued["token_p7m"], "apple_id": "it@example.org"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{token}");
+    (token, uuid)
+}
+
+/// Waits (up to 10 s) until the inventory has `n` devices of `token`.
+pub async fn wait_for_devices(page: &Page, token: &str, n: u64) {
+    for _ in 0..200 {
+        let (_, list) = page.get(&format!("/api/v1/devices?token={token}&limit=1")).await;
+        if list["total"] == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("token {token} never reached {n} devices");
 }

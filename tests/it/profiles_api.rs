@@ -2,7 +2,6 @@
 //! revisions, defaults and delete preconditions.
 
 use crate::common::*;
-use crate::tokens_api::add_token;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -6,7 +6,7 @@
 //! capture is ours and working, so this test cannot pass by capturing nothing.
 
 use crate::common::*;
-use crate::tokens_api::{add_token, sync_until};
+use crate::tokens_api::sync_until;
 use log::{LevelFilter, Log, Metadata, Record};
 use reqwest::{Method, StatusCode};
 use serde_json::json;

@@ -5,35 +5,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// The admin's round trip: key → simulated ABM → .p7m → upload.
-pub(crate) async fn add_token(d: &TestDaemon, page: &Page, name: &str) -> (Value, String) {
-    let (s, key) = page.post("/api/v1/tokens/keys", json!({})).await;
-    assert_eq!(s, StatusCode::CREATED, "{key}");
-    let key_id = key["id"].as_str().unwrap().to_string();
-    let pem = page
-        .client
-        .get(d.url(&format!("/api/v1/tokens/keys/{key_id}/public-key.pem")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(pem.headers()["content-type"], "application/x-pem-file");
-    let pem = pem.text().await.unwrap();
-    let (s, issued) = page
-        .post("/api/v1/sandbox/abm/servers", json!({"key_id": key_id, "server_name": name}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{issued}");
-    assert!(pem.contains("BEGIN CERTIFICATE"));
-    let uuid = issued["server_uuid"].as_str().unwrap().to_string();
-    let (s, token) = page
-        .post(
-            "/api/v1/tokens",
-            json!({"key_id": key_id, "token": issued["token_p7m"], "apple_id": "it@example.org"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{token}");
-    (token, uuid)
-}
-
 /// Runs full syncs (the worker may be running the token's first one at the same time; one of
 /// the two then stops as superseded) until the inventory has `n` devices.
 pub(crate) async fn sync_until(d: &TestDaemon, page: &Page, token: &str, n: u64) {
@@ -44,17 +15,6 @@ pub(crate) async fn sync_until(d: &TestDaemon, page: &Page, token: &str, n: u64)
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("token {token} never reached {n} devices");
-}
-
-async fn wait_for_devices(page: &Page, token: &str, n: u64) {
-    for _ in 0..200 {
-        let (_, list) = page.get(&format!("/api/v1/devices?token={token}&limit=1")).await;
-        if list["total"] == n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("token {token} never reached {n} devices");
 }

@@ -5,8 +5,8 @@
  * API's error body `{"error", "message", "field"}` into an `ApiError` (so forms can put the
  * message next to the field at fault), and handing a 401 to the handler the app registers
  * (which shows the login view and comes back to the current URL afterwards).
- * Exposes: `apiGet`, `apiPost`, `apiDelete`, `apiUrl`, `ApiError`, `setCsrfToken`,
- * `setUnauthenticatedHandler`.
+ * Exposes: `apiGet`, `apiPost`, `apiPut`, `apiDelete`, `apiPostText`, `apiUrl`, `ApiError`,
+ * `setCsrfToken`, `setUnauthenticatedHandler`.
  * Must not use: the DOM. Contract: briefs/api-foundation.md.
  */
 
@@ -56,14 +56,16 @@ export function apiUrl(path, query = {}) {
 }
 
 /**
- * Sends one request. Options: `query`, `body` (sent as JSON), `signal` (AbortSignal), and
+ * Sends one request. Options: `query`, `body` (sent as JSON), `text` with `contentType` (a
+ * body sent as it is, such as a CSV file), `signal` (AbortSignal), and
  * `auth: false` for the public calls (setup, login, session probe) whose 401 means
  * "wrong credentials" or "not signed in" rather than "the session ended".
  * Resolves with the parsed JSON (null for 204); rejects with ApiError (or AbortError).
  */
-export async function request(method, path, { query, body, signal, auth = true } = {}) {
+export async function request(method, path, { query, body, text, contentType, signal, auth = true } = {}) {
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (text !== undefined) headers['Content-Type'] = contentType || 'text/plain; charset=utf-8';
+  else if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (STATE_CHANGING.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
 
   let response;
@@ -71,7 +73,7 @@ export async function request(method, path, { query, body, signal, auth = true }
     response = await fetch(apiUrl(path, query), {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: text !== undefined ? text : (body === undefined ? undefined : JSON.stringify(body)),
       credentials: 'same-origin',
       cache: 'no-store',
       signal,
@@ -126,4 +128,7 @@ async function readJson(response) {
 
 export const apiGet = (path, options) => request('GET', path, options);
 export const apiPost = (path, body, options) => request('POST', path, { ...options, body: body ?? {} });
+export const apiPut = (path, body, options) => request('PUT', path, { ...options, body: body ?? {} });
 export const apiDelete = (path, options) => request('DELETE', path, options);
+/** Posts text as it is (`contentType`, e.g. `text/csv`), for uploads the API reads raw. */
+export const apiPostText = (path, text, contentType, options) => request('POST', path, { ...options, text, contentType });

@@ -36,7 +36,7 @@ function safeDecode(text) {
 
 /** `/admin/<name>?<query>` for a route name ('dashboard' → `/admin/`). */
 export function adminHref(name, query) {
-  const path = name === 'dashboard' ? `${PREFIX}/` : `${PREFIX}/${encodeURIComponent(name)}`;
+  const path = name === 'dashboard' ? `${PREFIX}/` : `${PREFIX}/${name.split('/').map(encodeURIComponent).join('/')}`;
   const qs = query ? new URLSearchParams(query).toString() : '';
   return qs ? `${path}?${qs}` : path;
 }

@@ -15,6 +15,7 @@
  *   options.defaultLimit, pageSizes, defaultSort {key, dir}, rowKey(row), noun {one, many}
  *   options.empty         {title, text} when there is nothing at all
  *   options.exportCsv     {fileBase, maxRows} to offer "Export CSV"
+ *   options.onRender      (items, total, state) after each page is shown (a selection's header box)
  * Must not use: the API directly (the page passes `fetchPage`).
  */
 
@@ -164,6 +165,7 @@ export function dataTable(options) {
       else renderRows(items);
       renderSummary(total, items.length);
       pager.update(state, total);
+      o.onRender?.(items, total, state);
     } catch (err) {
       if (err?.name === 'AbortError' || destroyed) return;
       renderError(err);

@@ -4,8 +4,11 @@
  * labelled in words (fields Apple did not send are left out), and its timeline, newest first
  * (relative times, the absolute time on hover).
  *
+ * Also its enrollment profile assignment (devices/assignment-panel.js: state, last result,
+ * next retry, assign / remove).
  * Element ids for tests: #device-detail (data-serial), #device-summary, #device-lifecycle,
- * #device-removed, #device-apple (each dd has data-field="<Apple's key>"), #device-timeline.
+ * #device-removed, #device-apple (each dd has data-field="<Apple's key>"), #device-timeline,
+ * plus those of devices/assignment-panel.js.
  * Must not use: anything but the API and the ctx it is given.
  */
 
@@ -15,6 +18,8 @@ import { timeElement, timeOr } from '../format.js';
 import { adminHref } from '../router.js';
 import { badge } from '../components/badge.js';
 import { panel } from '../components/panel.js';
+import { assignmentPanel } from '../devices/assignment-panel.js';
+import { loadAllProfiles } from '../profiles/data.js';
 import { APPLE_FIELDS, TIME_FIELDS, lifecycleBadge, profileStatusWords, removalWords } from '../devices/words.js';
 
 function row(key, label, ...value) {
@@ -84,15 +89,17 @@ export default {
     const serial = ctx.param;
     const root = h('div', { id: 'device-detail', class: 'page-content', dataset: { serial } }, h('p', { class: 'muted' }, 'Loading the device…'));
     container.append(root);
-    Promise.all([
+    const load = () => Promise.all([
       apiGet(`/devices/${encodeURIComponent(serial)}`, { signal: ctx.signal }),
       apiGet('/tokens', { signal: ctx.signal }).catch(() => ({ items: [] })),
-    ]).then(([device, tokens]) => {
+      loadAllProfiles(ctx.signal).catch(() => []),
+    ]).then(([device, tokens, profiles]) => {
       const tokenName = (tokens?.items ?? []).find((t) => t.id === device.token)?.server_name;
       ctx.setTitle(device.serial, [device.description ?? device.model, tokenName ? `assigned to “${tokenName}”` : null].filter(Boolean).join(', ') || 'One device.');
       replaceChildren(root,
         h('p', { class: 'back-link' }, h('a', { href: adminHref('devices') }, '← All devices')),
         panel({ id: 'device-summary', title: 'Where it stands' }, removal(device), summary(device, tokenName)),
+        assignmentPanel({ device, profiles, onChanged: () => load() }),
         panel({ id: 'device-history', title: 'Timeline', intro: 'What happened to this device, newest first.' }, timelineList(device.timeline)),
         panel({ id: 'device-apple-panel', title: 'What Apple says about it', intro: 'Every field Apple sent for this device; fields it did not send are left out.' }, appleRecord(device.apple)));
     }).catch((err) => {
@@ -101,5 +108,6 @@ export default {
       replaceChildren(root, panel({ id: 'device-missing', title: err.status === 404 ? `No device ${serial}` : 'Could not load the device' },
         h('p', {}, err.status === 404 ? 'This appliance has no device with that serial number. ' : `${err.message} `, h('a', { href: adminHref('devices') }, 'Search the devices'), '.')));
     });
+    load();
   },
 };

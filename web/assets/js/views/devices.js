@@ -7,8 +7,12 @@
  * model, family, OS, token, profile, lifecycle, removed ones too), the mapping from the
  * table's state to `GET /api/v1/devices`, and the export link
  * (`GET /api/v1/devices/export.csv` with the same filters), kept current as filters change.
+ * Also: choosing devices (devices/selection.js) to assign an enrollment profile or remove it
+ * (devices/assign.js), and assigning by CSV file or pasted list (devices/bulk.js, opened by
+ * `?bulk=1` or the link to #bulk-assign).
  * Element ids for tests: #devices (table root), #devices-table, #devices-filter-<name>,
- * #devices-export, #devices-summary; serial links carry data-serial.
+ * #devices-export, #devices-summary; serial links carry data-serial; plus those of
+ * devices/selection.js, devices/assign.js and devices/bulk.js.
  * Must not use: anything but the API, the table component and the ctx it is given.
  */
 
@@ -18,7 +22,13 @@ import { localTimeZone, timeElement, timeOr } from '../format.js';
 import { adminHref } from '../router.js';
 import { dataTable } from '../components/table.js';
 import { showError } from '../components/toast.js';
+import { selectionBar } from '../devices/assign.js';
+import { bulkAssign } from '../devices/bulk.js';
+import { deviceSelection } from '../devices/selection.js';
 import { LIFECYCLES, lifecycleBadge, profileStatusWords } from '../devices/words.js';
+import { loadAllProfiles } from '../profiles/data.js';
+
+const LIST_PAGE = 500;
 
 // Apple serial numbers are 10 (since 2021) or 11–12 characters; shorter input is a prefix.
 const COMPLETE_SERIAL = /^[A-Z0-9]{10,12}$/;
@@ -95,14 +105,31 @@ export default {
       return page;
     }
 
-    apiGet('/tokens', { signal: ctx.signal })
-      .catch((err) => {
+    /** Every serial the filters of `state` match ("all matching" in the selection). */
+    async function fetchAll(state) {
+      const q = apiQuery(state, serialModeFor(state.filters));
+      const serials = [];
+      for (let offset = 0; ; offset += LIST_PAGE) {
+        const page = await apiGet('/devices', { query: { ...q, limit: LIST_PAGE, offset }, signal: ctx.signal });
+        const items = page?.items ?? [];
+        serials.push(...items.map((d) => d.serial));
+        if (items.length < LIST_PAGE || serials.length >= (page?.total ?? 0)) return serials;
+      }
+    }
+
+    Promise.all([
+      apiGet('/tokens', { signal: ctx.signal }).catch((err) => {
         if (err.name !== 'AbortError') showError(err, 'Could not load the token names');
         return { items: [] };
-      })
-      .then((answer) => {
+      }),
+      // Without the profiles the list still works; only assigning waits for them.
+      loadAllProfiles(ctx.signal).catch(() => []),
+    ])
+      .then(([answer, profiles]) => {
         if (ctx.signal.aborted) return;
         const tokens = answer?.items ?? [];
+        let bar = null;
+        const selection = deviceSelection({ onChange: () => bar?.refresh() });
         const names = new Map(tokens.map((t) => [t.id, t.server_name]));
         table = dataTable({
           id: 'devices',
@@ -113,15 +140,20 @@ export default {
           pageSizes: [25, 50, 100, 200, 500],
           defaultSort: { key: 'serial', dir: 'asc' },
           filters: filtersFor(tokens),
-          columns: columns((id) => names.get(id) ?? id),
+          columns: [selection.column, ...columns((id) => names.get(id) ?? id)],
           fetchPage,
+          onRender: selection.onRender,
           empty: tokens.length
             ? { title: 'No devices yet', text: 'Devices appear after Apple assigns them to one of this appliance’s MDM servers and a sync runs.' }
             : { title: 'No devices yet', text: 'Add a server token on the Tokens page; its devices appear here after the first sync.' },
         });
         table.element.querySelector('.table-toolbar')?.append(exportLink);
         ctx.signal.addEventListener('abort', () => table.destroy());
-        loading.replaceWith(table.element);
+        bar = selectionBar({ selection, profiles, fetchAll, onDone: () => table.reload() });
+        table.element.querySelector('.table-wrap')?.before(bar.element);
+        const bulk = bulkAssign({ profiles, onApplied: () => table.reload() });
+        if (ctx.query.get('bulk') === '1' || window.location.hash === '#bulk-assign') bulk.open = true;
+        loading.replaceWith(bulk, table.element);
       });
     return { onQuery: (query) => table?.applyQuery(query) };
   },

@@ -16,21 +16,34 @@ import deviceDetail from './device-detail.js';
 import devices from './devices.js';
 import login from './login.js';
 import notFound from './not-found.js';
+import profileDetail from './profile-detail.js';
+import profileEdit from './profile-edit.js';
+import profiles from './profiles.js';
 import sandboxView from './sandbox.js';
 import settings from './settings.js';
 import setup from './setup.js';
 import tokenDetail from './token-detail.js';
 import tokens from './tokens.js';
-import { enrollmentView, profilesView } from './placeholder.js';
+import { enrollmentView } from './placeholder.js';
 
 const VIEWS = new Map([
-  dashboard, tokens, devices, profilesView, enrollmentView, settings, audit, login, setup,
+  dashboard, tokens, devices, profiles, enrollmentView, settings, audit, login, setup,
 ].map((view) => [view.name, view]));
 
 // Sections whose items have a page of their own: `/admin/<section>/<param>`.
 const DETAILS = new Map([['tokens', tokenDetail], ['devices', deviceDetail]]);
 
+/** `/admin/profiles/new`, `/admin/profiles/<id>` and `/admin/profiles/<id>/edit`. */
+function profileRoute(rest) {
+  if (rest === 'new') return { ...profileEdit, param: null };
+  const parts = rest.split('/');
+  if (parts.length === 1 && parts[0]) return { ...profileDetail, param: parts[0] };
+  if (parts.length === 2 && parts[0] && parts[1] === 'edit') return { ...profileEdit, param: parts[0] };
+  return notFound;
+}
+
 export function viewFor(name, { sandbox }) {
+  if (name.startsWith('profiles/')) return profileRoute(name.slice('profiles/'.length));
   const slash = name.indexOf('/');
   if (slash > 0) {
     const detail = DETAILS.get(name.slice(0, slash));

@@ -23,16 +23,6 @@ export function placeholderView({ name, title, intro, body }) {
   };
 }
 
-export const profilesView = placeholderView({
-  name: 'profiles',
-  title: 'Profiles',
-  intro: 'Enrollment profiles: what a device shows and does in Setup Assistant.',
-  body: [
-    'Enrollment profiles will be defined here: which Setup Assistant screens to show or skip, whether enrolment is mandatory, and which devices get which profile.',
-    'A profile is sent to Apple and assigned to devices; this page will show where each assignment stands.',
-  ],
-});
-
 export const enrollmentView = placeholderView({
   name: 'enrollment',
   title: 'Enrollment',

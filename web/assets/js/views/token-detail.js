@@ -6,7 +6,8 @@
  * a reload), the live poll of this token's sync (`GET /api/v1/sync/{id}`, with history), and
  * reloading the token after a sync ends or a renewal.
  * Element ids for tests: #token-detail (data-token), #token-info, #token-sync,
- * #sync-history, plus those of token-detail/*.js and sync/widget.js.
+ * #sync-history, #token-defaults (the selects #token-defaults-<id>-<family or all>), plus
+ * those of token-detail/*.js, profiles/defaults.js and sync/widget.js.
  * Must not use: anything but the API, its parts and the ctx it is given.
  */
 
@@ -18,6 +19,8 @@ import { showError, toast } from '../components/toast.js';
 import { historyTable } from '../sync/history.js';
 import { liveSync } from '../sync/live.js';
 import { syncWidget } from '../sync/widget.js';
+import { loadAllProfiles, loadDefaults } from '../profiles/data.js';
+import { defaultsEditor } from '../profiles/defaults.js';
 import { deletePanel } from './token-detail/delete.js';
 import { tokenInfo } from './token-detail/info.js';
 import { renewPanel } from './token-detail/renew.js';
@@ -69,6 +72,7 @@ export default {
         panel({ id: 'token-info', title: 'Token' }, infoBody),
         panel({ id: 'token-sync', title: 'Sync', intro: 'Live: the page follows a running sync by itself.' },
           widget.element, h('h3', { class: 'subtitle' }, 'Recent runs'), historySlot),
+        defaultsPanel(token),
         renewPanel({
           token, keys, sandbox: ctx.sandbox,
           onRenewed: () => { refreshInfo(); live?.refresh(); },
@@ -94,6 +98,21 @@ export default {
       });
       const target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
       target?.scrollIntoView();
+    }
+
+    /** The token's default profile (and per family); loads by itself so the page does not wait. */
+    function defaultsPanel(token) {
+      const body = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading the profiles…'));
+      Promise.all([loadAllProfiles(signal), loadDefaults(signal)]).then(([profiles, defaults]) => {
+        replaceChildren(body, defaultsEditor({ tokens: [token], profiles, defaults, idPrefix: 'token-defaults' }));
+      }).catch((err) => {
+        if (err.name === 'AbortError') return;
+        replaceChildren(body, h('p', { class: 'error-text' }, `Could not load the profiles: ${err.message}`));
+      });
+      return panel({
+        id: 'token-defaults', title: 'Default profile',
+        intro: 'This server’s devices that have no profile (or whose profile was removed) get the default, now and as they arrive; a device family can have its own.',
+      }, body);
     }
 
     build();

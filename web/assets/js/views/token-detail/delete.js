@@ -10,11 +10,10 @@
  * Must not use: anything but the API, the dialog and the callbacks it is given.
  */
 
-import { h, replaceChildren } from '../../dom.js';
+import { h } from '../../dom.js';
 import { apiDelete } from '../../api.js';
 import { adminHref } from '../../router.js';
-import { confirmDialog } from '../../components/dialog.js';
-import { panel } from '../../components/panel.js';
+import { guardedDeletePanel } from '../../components/guarded-delete.js';
 
 function fixFor(kind, token, sandbox) {
   if (kind === 'devices') {
@@ -30,13 +29,11 @@ function fixFor(kind, token, sandbox) {
 }
 
 export function deletePanel({ token, sandbox, onDeleted }) {
-  const blockers = h('div', { id: 'token-delete-blockers', role: 'alert', hidden: true });
-  const button = h('button', { type: 'button', id: 'token-delete-button', class: 'button button-danger' }, 'Delete this token…');
-
-  button.addEventListener('click', async () => {
-    const outcome = await confirmDialog({
-      id: 'token-delete-dialog',
-      danger: true,
+  return guardedDeletePanel({
+    id: 'token-delete',
+    intro: 'When this MDM server is retired: release or move its devices in Apple Business Manager and sync, remove its profiles, then delete the token here.',
+    buttonLabel: 'Delete this token…',
+    dialog: {
       title: `Delete the token of “${token.server_name}”?`,
       message: [
         'The appliance forgets this token and its key and stops syncing this MDM server. The devices stay assigned to it in Apple Business Manager, where you can also delete the server.',
@@ -44,27 +41,11 @@ export function deletePanel({ token, sandbox, onDeleted }) {
       ],
       typed: token.server_name,
       confirmLabel: 'Delete token',
-      busyLabel: 'Deleting…',
-      action: () => apiDelete(`/tokens/${encodeURIComponent(token.id)}`).then(() => ({ deleted: true })).catch((err) => {
-        if (err.code === 'token_in_use') return { refused: err };
-        throw err;
-      }),
-    });
-    if (!outcome) return;
-    if (outcome.deleted) {
-      onDeleted?.();
-      return;
-    }
-    const list = outcome.refused.body?.blockers ?? [];
-    replaceChildren(blockers, h('div', { class: 'form-error' },
-      h('p', {}, list.length ? 'The token was not deleted: it is still in use. Clear these first:' : outcome.refused.message),
-      h('ul', { class: 'blockers' }, list.map((b) => h('li', { dataset: { blocker: b.kind } },
-        h('strong', {}, b.message), ' — ', fixFor(b.kind, token, sandbox))))));
-    blockers.hidden = false;
-    blockers.querySelector('.form-error')?.setAttribute('tabindex', '-1');
-    blockers.querySelector('.form-error')?.focus();
+    },
+    request: () => apiDelete(`/tokens/${encodeURIComponent(token.id)}`),
+    refusedCode: 'token_in_use',
+    refusedText: 'The token was not deleted: it is still in use. Clear these first:',
+    fixFor: (kind) => fixFor(kind, token, sandbox),
+    onDeleted,
   });
-
-  return panel({ id: 'token-delete', title: 'Delete', intro: 'When this MDM server is retired: release or move its devices in Apple Business Manager and sync, remove its profiles, then delete the token here.' },
-    h('div', { class: 'stack' }, h('div', { class: 'actions' }, button), blockers));
 }
