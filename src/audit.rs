@@ -61,6 +61,12 @@ pub enum Action {
     TokenDelete,
     SyncRequest,
     SyncSettingsChange,
+    ProfileCreate,
+    ProfileUpdate,
+    ProfileDelete,
+    ProfileDefaultSet,
+    AssignmentRequest,
+    AssignmentRemove,
 }
 
 impl Action {
@@ -85,6 +91,12 @@ impl Action {
         Action::TokenDelete,
         Action::SyncRequest,
         Action::SyncSettingsChange,
+        Action::ProfileCreate,
+        Action::ProfileUpdate,
+        Action::ProfileDelete,
+        Action::ProfileDefaultSet,
+        Action::AssignmentRequest,
+        Action::AssignmentRemove,
     ];
 
     pub fn code(self) -> &'static str {
@@ -109,6 +121,12 @@ impl Action {
             Action::TokenDelete => "token.delete",
             Action::SyncRequest => "sync.request",
             Action::SyncSettingsChange => "sync.settings_change",
+            Action::ProfileCreate => "profile.create",
+            Action::ProfileUpdate => "profile.update",
+            Action::ProfileDelete => "profile.delete",
+            Action::ProfileDefaultSet => "profile.default_set",
+            Action::AssignmentRequest => "assignment.request",
+            Action::AssignmentRemove => "assignment.remove",
         }
     }
 }

@@ -30,6 +30,18 @@ impl Urls {
         }
     }
 
+    /// Where devices post their signed MachineInfo during Setup Assistant: a profile's `url`
+    /// (../shared/spec/dep-api.md §4). Served by the enrollment module.
+    pub fn enroll_machine_info(&self) -> String {
+        format!("{}/enroll/machineinfo", self.base())
+    }
+
+    /// The web sign-in page for profiles with user affinity: a profile's
+    /// `configuration_web_url` (../shared/spec/dep-api.md §4). Served by the enrollment module.
+    pub fn enroll_web(&self) -> String {
+        format!("{}/enroll/web", self.base())
+    }
+
     pub fn admin_page(&self) -> String {
         format!("{}/admin/", self.base())
     }

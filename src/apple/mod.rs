@@ -9,3 +9,4 @@ pub mod device_inspect;
 pub mod machineinfo;
 pub mod pinned;
 pub mod server_token;
+pub mod skipkeys;

@@ -89,6 +89,7 @@ pub struct Running {
     pub tokens: crate::tokens::Tokens,
     pub devices: crate::devices::Devices,
     pub sync: crate::sync::Sync,
+    pub profiles: crate::profiles::Profiles,
     pub tls: Arc<TlsManager>,
     pub store: Store,
     pub mode: Mode,
@@ -159,6 +160,31 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         http_client.clone(),
         opts.dep_retry.clone(),
     );
+    let urls = crate::urls::Urls::new(&config);
+    let profiles = crate::profiles::Profiles::new(
+        store.clone(),
+        clock.clone(),
+        tokens.clone(),
+        devices.clone(),
+        crate::profiles::Endpoints {
+            url: urls.enroll_machine_info(),
+            configuration_web_url: urls.enroll_web(),
+            ca_der: tls.ca().cert_der().to_vec(),
+        },
+        http_client.clone(),
+        sync.gates(),
+    );
+    // Design rule 2: sync reports the devices a page added or changed; profiles gives those
+    // without a profile their default.
+    let hooked = profiles.clone();
+    sync.set_devices_hook(Arc::new(move |token: &str, serials: Vec<String>| {
+        let (p, token) = (hooked.clone(), token.to_string());
+        tokio::spawn(async move {
+            if let Err(e) = p.assign_defaults(&token, Some(serials)).await {
+                log::error!(token = token.as_str(); "queueing default profiles failed: {e}");
+            }
+        });
+    }));
     if let AppleSide::Simulator { base_url, .. } = &opts.apple {
         tokens.retarget_simulator(base_url).await.map_err(|e| DaemonError::Task(e.to_string()))?;
     }
@@ -180,6 +206,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         tokens: tokens.clone(),
         devices: devices.clone(),
         sync: sync.clone(),
+        profiles: profiles.clone(),
         sandbox_portal: portal
             .map(|p| crate::sim::dep::portal_client::PortalClient::new(p, http_client.clone())),
         audit: audit.clone(),
@@ -215,6 +242,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
             stop_rx.clone(),
             maintenance(admin.clone(), audit.clone(), devices.clone(), sync.clone(), clock.clone()),
         ),
+        spawn_task("profiles", stop_rx.clone(), profiles.clone().run()),
         // Not wrapped in spawn_task: the supervisor stops its workers itself, between pages.
         ("sync", tokio::spawn(sync.clone().supervise(stop_rx.clone()))),
         spawn_task(
@@ -259,6 +287,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         tokens,
         devices,
         sync,
+        profiles,
         tls,
         store,
         mode: opts.mode,
@@ -327,7 +356,7 @@ impl Running {
         let _ = std::fs::remove_file(self.config.data_dir.join(crate::control::SOCKET_NAME));
         // Services are shared with worker threads that let go of them a moment after they
         // stop; wait for that so the store file is really closed when shutdown returns.
-        drop((self.admin, self.tokens, self.devices, self.sync));
+        drop((self.admin, self.tokens, self.devices, self.sync, self.profiles));
         let deadline = std::time::Instant::now() + StdDuration::from_secs(5);
         while self.store.handles() > 1 && std::time::Instant::now() < deadline {
             tokio::time::sleep(StdDuration::from_millis(10)).await;

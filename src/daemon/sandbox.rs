@@ -18,6 +18,7 @@ use std::path::Path;
 
 pub const ADMIN_USER: &str = "admin";
 pub const DEMO_SERVER: &str = "Sandbox MDM server";
+pub const DEMO_PROFILE: &str = "Sandbox demo profile";
 pub const DEMO_APPLE_ID: &str = "sandbox-admin@example.org";
 /// Devices the demo server starts with unless `--devices` says otherwise.
 pub const DEFAULT_DEVICES: usize = 300;
@@ -120,6 +121,8 @@ async fn demo_world(
             w.adopt_token(id, &creds);
             Ok(w.server(id).map(|s| s.uuid.clone()).unwrap_or_default())
         })?;
+        // The simulated side forgot the profiles defined in the earlier run: define them again.
+        running.profiles.redefine_all().await?;
         if !uuid.eq_ignore_ascii_case(&first.server_uuid) {
             log::warn!(
                 "the simulated Apple side could not recreate the earlier demo server; add a token again on the Sandbox page"
@@ -139,7 +142,30 @@ async fn demo_world(
     }
     let p7m = issued["token_p7m"].as_str().unwrap_or_default().to_string();
     // The token is added last so its first sync (started by the token event) finds the devices.
-    running.tokens.add(Actor::System, &key.id, p7m.as_bytes(), DEMO_APPLE_ID).await?;
+    let token = running.tokens.add(Actor::System, &key.id, p7m.as_bytes(), DEMO_APPLE_ID).await?;
+    demo_profile(running, &token.id).await?;
+    Ok(())
+}
+
+/// The demo profile (supervised, awaits configuration, hides a few screens), made the demo
+/// token's default so simulated devices show "Profile assigned" after the next sync.
+async fn demo_profile(running: &Running, token_id: &str) -> anyhow::Result<()> {
+    let profile = running
+        .profiles
+        .create(
+            Actor::System,
+            serde_json::json!({
+                "name": DEMO_PROFILE,
+                "description": "Made by the sandbox: the demo MDM server's default profile.",
+                "platforms": ["iOS", "iPadOS", "macOS"],
+                "supervised": true,
+                "await_device_configured": true,
+                "department": "Sandbox IT",
+                "hidden_screens": ["Siri", "Privacy", "ScreenTime", "AppleID"],
+            }),
+        )
+        .await?;
+    running.profiles.set_default(Actor::System, token_id, None, Some(profile.id)).await?;
     Ok(())
 }
 

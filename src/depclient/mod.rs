@@ -14,11 +14,13 @@
 
 mod endpoints;
 mod error;
+pub mod gate;
 pub mod retry;
 pub mod retry_after;
 mod session;
 
 pub use error::DepError;
+pub use gate::{Gate, Gates};
 pub use retry::{RetryPolicy, retry};
 pub use retry_after::parse_retry_after;
 
@@ -43,6 +45,7 @@ pub struct DepClient {
     label: String,
     realm: Option<String>,
     session: Session,
+    gate: Option<Gate>,
 }
 
 impl std::fmt::Debug for DepClient {
@@ -83,12 +86,20 @@ impl DepClient {
             label,
             realm: Some("ADM".to_owned()),
             session: Session::default(),
+            gate: None,
         }
     }
 
     /// Names the token in log lines (`token` field), e.g. the product's token id.
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = label.into();
+        self
+    }
+
+    /// Holds `gate` for every call, so at most one request of this token is in flight across
+    /// every client sharing the gate (see [`gate`]).
+    pub fn with_gate(mut self, gate: Gate) -> Self {
+        self.gate = Some(gate);
         self
     }
 
@@ -110,6 +121,10 @@ impl DepClient {
         path_and_query: &str,
         body: Option<Vec<u8>>,
     ) -> Result<T, DepError> {
+        let _turn = match &self.gate {
+            Some(g) => Some(g.lock().await),
+            None => None,
+        };
         let mut used = self.session.current(|| self.login()).await?;
         let mut answer = self.send(&method, path_and_query, body.clone(), &used).await?;
         if needs_reauth(&answer) {

@@ -24,6 +24,11 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// Serials the write added or changed (not those it deleted).
+    pub fn serials(&self) -> Vec<String> {
+        self.upserted.iter().map(|r| r.serial.clone()).collect()
+    }
+
     pub fn merge(&mut self, other: Changes) {
         self.upserted.extend(other.upserted);
         self.removed.extend(other.removed);

@@ -9,6 +9,7 @@
 mod apply;
 mod index;
 mod lifecycle;
+mod profile;
 mod query;
 mod records;
 
@@ -17,6 +18,9 @@ pub use apply::{
 };
 pub use index::Changes;
 pub use lifecycle::Lifecycle;
+pub use profile::{
+    DeviceFacts, ProfileChange, facts_in, note_in, record_profile_change_in, token_facts_in,
+};
 pub use query::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, SortKey};
 pub use records::{Removal, RemovalReason, TimelineEvent};
 
@@ -158,6 +162,17 @@ impl Devices {
     pub async fn get(&self, serial: &str) -> Result<Option<DeviceDetail>, StoreError> {
         let serial = serial.trim().to_string();
         self.store.read(move |rtx| query::get_in(rtx, &serial)).await
+    }
+
+    /// The facts of the known ones of `serials` (profile assignment).
+    pub async fn facts(&self, serials: Vec<String>) -> Result<Vec<DeviceFacts>, StoreError> {
+        self.store.read(move |rtx| facts_in(rtx, &serials)).await
+    }
+
+    /// The facts of every device of `token`, removed ones included.
+    pub async fn token_facts(&self, token: &str) -> Result<Vec<DeviceFacts>, StoreError> {
+        let token = token.to_string();
+        self.store.read(move |rtx| token_facts_in(rtx, &token)).await
     }
 
     /// Devices per lifecycle state, and active devices per token.

@@ -40,6 +40,12 @@ pub struct ErrorExtra {
     /// What keeps a token from being deleted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blockers: Option<Vec<crate::tokens::Blocker>>,
+    /// Every field at fault (validation), the first also as `field` / `message`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<crate::profiles::FieldIssue>>,
+    /// The limit a request went over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
 }
 
 impl ApiError {
@@ -252,6 +258,35 @@ impl From<crate::sync::SyncError> for ApiError {
             }
             S::Validation { field, message } => ApiError::validation(field, message),
             S::Store(s) => ApiError::internal(&s),
+        }
+    }
+}
+
+impl From<crate::profiles::ProfileError> for ApiError {
+    fn from(e: crate::profiles::ProfileError) -> Self {
+        use crate::profiles::ProfileError as P;
+        let msg = e.to_string();
+        match e {
+            P::NotFound(what) => ApiError::not_found(&what),
+            P::Invalid(fields) => {
+                let first = fields.first().cloned().unwrap_or_else(|| {
+                    crate::profiles::FieldIssue::new("", "the profile is not valid")
+                });
+                let mut err = ApiError::validation(&first.field, first.message);
+                err.extra_mut().fields = Some(fields);
+                err
+            }
+            P::Limit { limit, .. } => {
+                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "limit", msg);
+                err.extra_mut().limit = Some(limit);
+                err
+            }
+            P::InUse(blockers) => {
+                let mut err = ApiError::new(StatusCode::CONFLICT, "profile_in_use", msg);
+                err.extra_mut().blockers = Some(blockers);
+                err
+            }
+            P::Store(s) => ApiError::internal(&s),
         }
     }
 }

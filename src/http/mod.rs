@@ -31,6 +31,7 @@ pub struct AppState {
     pub tokens: crate::tokens::Tokens,
     pub devices: crate::devices::Devices,
     pub sync: crate::sync::Sync,
+    pub profiles: crate::profiles::Profiles,
     /// The simulated Apple side's portal, in sandbox mode.
     pub sandbox_portal: Option<crate::sim::dep::portal_client::PortalClient>,
     pub audit: AuditLog,

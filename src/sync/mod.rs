@@ -71,7 +71,13 @@ struct Inner {
     retry: RetryPolicy,
     progress: progress::ProgressBoard,
     wakeups: Mutex<HashMap<String, Arc<Notify>>>,
+    gates: crate::depclient::Gates,
+    hook: std::sync::RwLock<Option<DevicesHook>>,
 }
+
+/// Told, after each committed page, which devices of a token the page added or changed
+/// (design rule 2: the daemon wires it to profiles for default assignment). Must not block.
+pub type DevicesHook = Arc<dyn Fn(&str, Vec<String>) + Send + std::marker::Sync>;
 
 impl Sync {
     pub fn new(
@@ -92,12 +98,36 @@ impl Sync {
                 retry,
                 progress: progress::ProgressBoard::default(),
                 wakeups: Mutex::new(HashMap::new()),
+                gates: crate::depclient::Gates::default(),
+                hook: std::sync::RwLock::new(None),
             }),
         }
     }
 
     fn now(&self) -> OffsetDateTime {
         self.inner.clock.now()
+    }
+
+    /// The per-token request gates sync calls Apple through; whoever else calls Apple for a
+    /// token shares them, so at most one request per token is in flight.
+    pub fn gates(&self) -> crate::depclient::Gates {
+        self.inner.gates.clone()
+    }
+
+    /// Installs the hook told about devices each page added or changed (daemon wiring).
+    pub fn set_devices_hook(&self, hook: DevicesHook) {
+        *self.inner.hook.write().expect("hook lock is never held across a panic") = Some(hook);
+    }
+
+    /// Tells the devices hook which devices a committed page added or changed.
+    fn changed(&self, token: &str, serials: Vec<String>) {
+        if serials.is_empty() {
+            return;
+        }
+        let hook = self.inner.hook.read().expect("hook lock is never held across a panic").clone();
+        if let Some(hook) = hook {
+            hook(token, serials);
+        }
     }
 
     async fn load(&self, token: &str) -> Result<state::SyncState, StoreError> {
@@ -178,7 +208,8 @@ impl Sync {
             self.inner.http.clone(),
             self.inner.clock.clone(),
         )
-        .with_label(token))
+        .with_label(token)
+        .with_gate(self.inner.gates.gate(token)))
     }
 
     /// Forgets a deleted token's sync state.

@@ -255,7 +255,7 @@ impl Sync {
             next.fetch_cursor = Some(page.cursor.clone());
         }
         let index = self.inner.devices.clone();
-        let (stats, next, _) = self
+        let (stats, next, _, serials) = self
             .inner
             .store
             .write_then(
@@ -278,11 +278,15 @@ impl Sync {
                         None => s.in_progress = Some(next.clone()),
                     }
                     state::save_in(wtx, &token_s, &s)?;
-                    Ok::<_, StoreError>((stats, next, changes))
+                    Ok::<_, StoreError>((stats, next, changes, Vec::new()))
                 },
-                move |(_, _, changes)| index.apply_changes(std::mem::take(changes)),
+                move |(_, _, changes, serials)| {
+                    *serials = changes.serials();
+                    index.apply_changes(std::mem::take(changes))
+                },
             )
             .await?;
+        self.changed(token, serials);
         log::info!(
             token = token, phase = if matches!(mode_kind(run), Some(RunKind::Delta)) { "sync" } else { "fetch" },
             page = next.pages, devices = stats.seen, added = stats.added, modified = stats.modified, removed = stats.removed;

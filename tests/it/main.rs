@@ -4,10 +4,12 @@
 mod common;
 
 mod admin_api;
+mod assignments_api;
 mod binary;
 mod browser;
 mod lifecycle;
 mod packaging;
+mod profiles_api;
 mod secrets;
 mod tls_api;
 mod tokens_api;

@@ -166,20 +166,30 @@ async fn counts(
     Ok(web::Json(state.devices.counts().await?))
 }
 
-/// One device: every field Apple gave and its timeline.
-#[utoipa::path(tag = "devices", params(("serial" = String, Path)), responses((status = OK, body = DeviceDetail), (status = 404, body = ApiError)))]
+/// A device with its profile assignment state.
+#[derive(Serialize, ToSchema)]
+pub struct DeviceWithAssignment {
+    #[serde(flatten)]
+    pub detail: DeviceDetail,
+    /// The profile assignment (state, last result, next retry), when one was requested.
+    pub assignment: Option<crate::profiles::Assignment>,
+}
+
+/// One device: every field Apple gave, its timeline and its profile assignment.
+#[utoipa::path(tag = "devices", params(("serial" = String, Path)), responses((status = OK, body = DeviceWithAssignment), (status = 404, body = ApiError)))]
 #[get("/devices/{serial}")]
 async fn one(
     state: web::Data<AppState>,
     _auth: Authenticated,
     serial: web::Path<String>,
-) -> Result<web::Json<DeviceDetail>, ApiError> {
-    state
+) -> Result<web::Json<DeviceWithAssignment>, ApiError> {
+    let detail = state
         .devices
         .get(&serial)
         .await?
-        .map(web::Json)
-        .ok_or_else(|| ApiError::not_found(&format!("device {serial}")))
+        .ok_or_else(|| ApiError::not_found(&format!("device {serial}")))?;
+    let assignment = state.profiles.assignment(&detail.summary.serial).await?;
+    Ok(web::Json(DeviceWithAssignment { detail, assignment }))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -5,8 +5,10 @@
 //! answer `{"error", "message", "field"}` (see `http::error`).
 
 mod admin;
+mod assignments;
 mod audit;
 mod devices;
+mod profiles;
 mod sandbox;
 mod settings;
 mod status;
@@ -33,6 +35,7 @@ pub const JSON_LIMIT: usize = 256 * 1024;
         (name = "tokens", description = "Apple server tokens"),
         (name = "sync", description = "Device sync with Apple"),
         (name = "devices", description = "The device inventory"),
+        (name = "profiles", description = "Enrollment profiles, defaults and assignment"),
         (name = "sandbox", description = "The simulated Apple side (sandbox mode only)"),
     )
 )]
@@ -47,6 +50,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(tokens::configure)
         .configure(sync::configure)
         .configure(devices::configure)
+        .configure(profiles::configure)
+        .configure(assignments::configure)
         .configure(sandbox::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }

@@ -1,0 +1,173 @@
+//! `/api/v1/assignments`: assign a profile to serials (JSON list or CSV upload, with a dry
+//! run), remove assignments, and the per-serial state list (the retry queue view). Bodies
+//! are read with their own cap (up to 200,000 serials do not fit the API's JSON limit).
+
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::Authenticated;
+use crate::profiles::csv::MAX_CSV_BYTES;
+use crate::profiles::{Assignment, RequestReport};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, delete, get, post, web};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, ToSchema)]
+pub struct AssignBody {
+    pub profile_id: String,
+    pub serials: Vec<String>,
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Only this token's devices (others are reported as `other_token`).
+    #[serde(default)]
+    pub token_id: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UnassignBody {
+    pub serials: Vec<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct CsvQuery {
+    pub profile_id: String,
+    #[serde(default)]
+    pub dry_run: bool,
+    pub token_id: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    pub state: Option<String>,
+    pub token: Option<String>,
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AssignmentList {
+    pub items: Vec<Assignment>,
+    pub total: u64,
+}
+
+async fn read_capped(mut body: web::Payload) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("the body could not be read: {e}"),
+            )
+        })?;
+        if out.len() + chunk.len() > MAX_CSV_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the list is larger than 5 MiB; split it",
+            ));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+fn answer(dry_run: bool, report: RequestReport) -> HttpResponse {
+    if dry_run { HttpResponse::Ok().json(report) } else { HttpResponse::Accepted().json(report) }
+}
+
+/// Assigns a profile to serials; `dry_run` only reports each serial's outcome.
+#[utoipa::path(tag = "profiles", request_body = AssignBody, responses((status = OK, body = RequestReport, description = "dry run"), (status = ACCEPTED, body = RequestReport), (status = 422, body = ApiError)))]
+#[post("/assignments")]
+async fn assign(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = read_capped(body).await?;
+    let b: AssignBody = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the JSON body is not what this endpoint expects: {e}"),
+        )
+    })?;
+    let report = state
+        .profiles
+        .request(
+            auth.actor(),
+            Some(&b.profile_id),
+            b.serials,
+            b.token_id.as_deref(),
+            b.dry_run,
+            vec![],
+        )
+        .await?;
+    Ok(answer(b.dry_run, report))
+}
+
+/// Assigns a profile to the serials of a CSV (`Content-Type: text/csv`, ≤ 5 MiB).
+#[utoipa::path(tag = "profiles", params(CsvQuery), request_body(content = String, content_type = "text/csv"), responses((status = OK, body = RequestReport), (status = ACCEPTED, body = RequestReport), (status = 422, body = ApiError)))]
+#[post("/assignments/csv")]
+async fn assign_csv(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<CsvQuery>,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = read_capped(body).await?;
+    let text = String::from_utf8_lossy(&bytes);
+    let (serials, junk) = crate::profiles::csv::serials_from_csv(&text)?;
+    let q = query.into_inner();
+    let report = state
+        .profiles
+        .request(auth.actor(), Some(&q.profile_id), serials, q.token_id.as_deref(), q.dry_run, junk)
+        .await?;
+    Ok(answer(q.dry_run, report))
+}
+
+/// Removes the profile assignment of serials at Apple.
+#[utoipa::path(tag = "profiles", request_body = UnassignBody, responses((status = ACCEPTED, body = RequestReport)))]
+#[delete("/assignments")]
+async fn unassign(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = read_capped(body).await?;
+    let b: UnassignBody = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the JSON body is not what this endpoint expects: {e}"),
+        )
+    })?;
+    let report = state.profiles.request(auth.actor(), None, b.serials, None, false, vec![]).await?;
+    Ok(HttpResponse::Accepted().json(report))
+}
+
+/// Per-serial assignment states (the retry queue).
+#[utoipa::path(tag = "profiles", params(ListQuery), responses((status = OK, body = AssignmentList)))]
+#[get("/assignments")]
+async fn list(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    query: web::Query<ListQuery>,
+) -> Result<web::Json<AssignmentList>, ApiError> {
+    let q = query.into_inner();
+    let (items, total) = state
+        .profiles
+        .assignments(
+            q.state.filter(|s| !s.is_empty()),
+            q.token.filter(|s| !s.is_empty()),
+            q.limit.unwrap_or(100).min(1000),
+            q.offset.unwrap_or(0),
+        )
+        .await?;
+    Ok(web::Json(AssignmentList { items, total }))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(assign_csv).service(assign).service(unassign).service(list);
+}

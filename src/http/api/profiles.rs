@@ -1,0 +1,209 @@
+//! `/api/v1/profiles/…`: the skip-key catalog, profiles (list, get, create, validate, update,
+//! delete, edit impact) and defaults per token and family. Thin: bodies go to `profiles` as
+//! JSON values so that every field is checked there, field by field.
+
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::Authenticated;
+use crate::profiles::{DefaultEntry, EditImpact, FieldIssue, ProfileView};
+use actix_web::{HttpResponse, delete, get, post, put, web};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct Availability {
+    pub introduced: &'static str,
+    pub deprecated: Option<&'static str>,
+    pub removed: Option<&'static str>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SkipKeyView {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub platforms: BTreeMap<&'static str, Availability>,
+    pub always_skippable: bool,
+    pub intune_name: Option<&'static str>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SkipKeyList {
+    pub items: Vec<SkipKeyView>,
+    pub total: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProfileList {
+    pub items: Vec<ProfileView>,
+    pub total: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ValidateOk {
+    pub ok: bool,
+    pub warnings: Vec<FieldIssue>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DefaultList {
+    pub items: Vec<DefaultEntry>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SetDefault {
+    pub token_id: String,
+    pub family: Option<String>,
+    pub profile_id: Option<String>,
+}
+
+/// Apple's Setup Assistant screens a profile can hide.
+#[utoipa::path(tag = "profiles", responses((status = OK, body = SkipKeyList)))]
+#[get("/profiles/skip-keys")]
+async fn skip_keys(_auth: Authenticated) -> web::Json<SkipKeyList> {
+    let items: Vec<SkipKeyView> = crate::apple::skipkeys::all()
+        .iter()
+        .map(|k| SkipKeyView {
+            key: k.key,
+            title: k.title,
+            description: k.description,
+            platforms: k
+                .platforms()
+                .into_iter()
+                .map(|(n, a)| {
+                    (
+                        n,
+                        Availability {
+                            introduced: a.introduced,
+                            deprecated: a.deprecated,
+                            removed: a.removed,
+                        },
+                    )
+                })
+                .collect(),
+            always_skippable: k.always_skippable,
+            intune_name: k.intune_name,
+        })
+        .collect();
+    web::Json(SkipKeyList { total: items.len() as u64, items })
+}
+
+/// Every profile with its per-token state, device count and defaults.
+#[utoipa::path(tag = "profiles", responses((status = OK, body = ProfileList)))]
+#[get("/profiles")]
+async fn list(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+) -> Result<web::Json<ProfileList>, ApiError> {
+    let items = state.profiles.list().await?;
+    Ok(web::Json(ProfileList { total: items.len() as u64, items }))
+}
+
+/// The defaults per token and family.
+#[utoipa::path(tag = "profiles", responses((status = OK, body = DefaultList)))]
+#[get("/profiles/defaults")]
+async fn defaults(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+) -> Result<web::Json<DefaultList>, ApiError> {
+    Ok(web::Json(DefaultList { items: state.profiles.defaults().await? }))
+}
+
+/// Sets or clears (`profile_id: null`) the default of a token or of one family of it.
+#[utoipa::path(tag = "profiles", request_body = SetDefault, responses((status = OK, body = DefaultList), (status = 422, body = ApiError)))]
+#[put("/profiles/defaults")]
+async fn set_default(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: web::Json<SetDefault>,
+) -> Result<web::Json<DefaultList>, ApiError> {
+    let b = body.into_inner();
+    let items =
+        state.profiles.set_default(auth.actor(), &b.token_id, b.family, b.profile_id).await?;
+    Ok(web::Json(DefaultList { items }))
+}
+
+/// One profile, with the JSON adebox sends to Apple.
+#[utoipa::path(tag = "profiles", params(("id" = String, Path)), responses((status = OK, body = ProfileView), (status = 404, body = ApiError)))]
+#[get("/profiles/{id}")]
+async fn one(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<web::Json<ProfileView>, ApiError> {
+    Ok(web::Json(state.profiles.get(&id).await?))
+}
+
+/// Creates a profile; 422 `validation` names every field at fault.
+#[utoipa::path(tag = "profiles", request_body = Object, responses((status = CREATED, body = ProfileView), (status = 422, body = ApiError)))]
+#[post("/profiles")]
+async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let v = state.profiles.create(auth.actor(), body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// Checks a profile without saving it: warnings, or 422 with every field at fault.
+#[utoipa::path(tag = "profiles", request_body = Object, responses((status = OK, body = ValidateOk), (status = 422, body = ApiError)))]
+#[post("/profiles/validate")]
+async fn validate(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    body: web::Json<serde_json::Value>,
+) -> Result<web::Json<ValidateOk>, ApiError> {
+    let warnings = state.profiles.validate(body.into_inner())?;
+    Ok(web::Json(ValidateOk { ok: true, warnings }))
+}
+
+/// Saves an edit as a new revision (defined anew at Apple; devices that had it get it again).
+#[utoipa::path(tag = "profiles", params(("id" = String, Path)), request_body = Object, responses((status = OK, body = ProfileView), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+#[put("/profiles/{id}")]
+async fn update(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: web::Json<serde_json::Value>,
+) -> Result<web::Json<ProfileView>, ApiError> {
+    Ok(web::Json(state.profiles.update(auth.actor(), &id, body.into_inner()).await?))
+}
+
+/// What saving an edit would do: devices re-assigned, and how many are already set up.
+#[utoipa::path(tag = "profiles", params(("id" = String, Path)), responses((status = OK, body = EditImpact), (status = 404, body = ApiError)))]
+#[get("/profiles/{id}/edit-impact")]
+async fn edit_impact(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<web::Json<EditImpact>, ApiError> {
+    Ok(web::Json(state.profiles.edit_impact(&id).await?))
+}
+
+/// Deletes a profile; 409 `profile_in_use` with `blockers` while a default or a device uses it.
+#[utoipa::path(tag = "profiles", params(("id" = String, Path)), responses((status = NO_CONTENT), (status = 409, body = ApiError), (status = 404, body = ApiError)))]
+#[delete("/profiles/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state.profiles.delete(auth.actor(), &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    // Literal paths before `{id}`.
+    cfg.service(skip_keys)
+        .service(defaults)
+        .service(set_default)
+        .service(validate)
+        .service(list)
+        .service(create)
+        .service(one)
+        .service(update)
+        .service(edit_impact)
+        .service(remove);
+}

@@ -1,0 +1,392 @@
+//! Assignment requests: explicit assign / unassign by serial list (with a dry run that gives
+//! each serial's outcome), defaults for synced devices without a profile, re-assignment after
+//! an edit, and the per-serial view. Requests are queued in `profiles.assignments`; the worker
+//! (`worker.rs`) sends them to Apple.
+
+use super::records::{ASSIGNMENTS, DEFAULTS, ProfileRecord, default_key};
+use super::schedule::Assignment;
+use super::{MAX_DEVICES_PER_PROFILE, ProfileError, Profiles};
+use crate::audit::{self, Action, Actor, NewEntry, Outcome};
+use crate::devices::DeviceFacts;
+use crate::store::{self, StoreError};
+use redb::{ReadTransaction, ReadableTable};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// At most this many serials in one request (the CSV upload included).
+pub const MAX_SERIALS: usize = 200_000;
+
+/// One serial's outcome in a (dry-run) request.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct SerialOutcome {
+    pub serial: String,
+    /// `will_assign` (dry run) / `queued`, `already_assigned`, `unknown_serial`,
+    /// `other_token`, `removed`, `duplicate`, `invalid`.
+    pub outcome: String,
+    pub message: String,
+}
+
+/// The answer to an assignment request.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RequestReport {
+    pub items: Vec<SerialOutcome>,
+    pub summary: BTreeMap<String, u64>,
+}
+
+/// A serial as Apple writes them: letters and digits, 8–20 characters.
+pub fn normalise_serial(s: &str) -> Option<String> {
+    let s = s.trim().trim_matches('"').trim().to_ascii_uppercase();
+    ((8..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(s)
+}
+
+fn assignments_in(rtx: &ReadTransaction) -> Result<Vec<Assignment>, StoreError> {
+    let t = match rtx.open_table(ASSIGNMENTS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = Vec::new();
+    for row in t.iter()? {
+        let (_, v) = row?;
+        out.push(store::decode("profiles.assignments", v.value())?);
+    }
+    Ok(out)
+}
+
+fn current_uuid(r: &ProfileRecord, token: &str) -> Option<String> {
+    r.tokens.get(token).filter(|d| d.revision == r.revision).and_then(|d| d.profile_uuid.clone())
+}
+
+impl Profiles {
+    /// Assigns `profile_id` (or with `None` removes the assignment) to `serials`; `token`
+    /// limits the request to one token's devices. A dry run only reports.
+    pub async fn request(
+        &self,
+        actor: Actor,
+        profile_id: Option<&str>,
+        serials: Vec<String>,
+        token: Option<&str>,
+        dry_run: bool,
+        invalid_rows: Vec<SerialOutcome>,
+    ) -> Result<RequestReport, ProfileError> {
+        if serials.len() > MAX_SERIALS {
+            return Err(ProfileError::Limit {
+                message: format!(
+                    "{} serials: at most {MAX_SERIALS} can be sent at once; split the list",
+                    serials.len()
+                ),
+                limit: MAX_SERIALS as u64,
+            });
+        }
+        let profile = match profile_id {
+            Some(id) => {
+                let id_s = id.to_string();
+                Some(
+                    self.inner
+                        .store
+                        .read(move |rtx| super::crud::load_in(rtx, &id_s))
+                        .await?
+                        .ok_or_else(|| {
+                            ProfileError::field(
+                                "profile_id",
+                                format!("profile {id} does not exist"),
+                            )
+                        })?,
+                )
+            }
+            None => None,
+        };
+        let mut items = invalid_rows;
+        let mut seen = HashSet::new();
+        let mut wanted = Vec::new();
+        for raw in serials {
+            match normalise_serial(&raw) {
+                None => items.push(SerialOutcome {
+                    serial: raw.clone(),
+                    outcome: "invalid".into(),
+                    message: "not a serial number (8–20 letters and digits)".into(),
+                }),
+                Some(s) if !seen.insert(s.clone()) => items.push(SerialOutcome {
+                    serial: s,
+                    outcome: "duplicate".into(),
+                    message: "listed more than once; sent once".into(),
+                }),
+                Some(s) => wanted.push(s),
+            }
+        }
+        let facts: HashMap<String, DeviceFacts> = self
+            .inner
+            .devices
+            .facts(wanted.clone())
+            .await?
+            .into_iter()
+            .map(|f| (f.serial.clone(), f))
+            .collect();
+        let verb = if dry_run { "will_assign" } else { "queued" };
+        let mut queue = Vec::new();
+        for s in wanted {
+            let outcome = |o: &str, m: String| SerialOutcome {
+                serial: s.clone(),
+                outcome: o.into(),
+                message: m,
+            };
+            let Some(f) = facts.get(&s) else {
+                items.push(outcome(
+                    "unknown_serial",
+                    "not in the inventory: sync first, or check the serial".into(),
+                ));
+                continue;
+            };
+            if token.is_some_and(|t| t != f.token) {
+                items.push(outcome(
+                    "other_token",
+                    format!("belongs to another MDM server ({})", f.token),
+                ));
+                continue;
+            }
+            if f.removed {
+                items.push(outcome(
+                    "removed",
+                    "Apple no longer lists this device for this appliance".into(),
+                ));
+                continue;
+            }
+            let already = match &profile {
+                Some(p) => current_uuid(p, &f.token).is_some_and(|u| {
+                    f.profile_uuid.as_deref() == Some(u.as_str()) && !f.has_no_profile()
+                }),
+                None => f.has_no_profile(),
+            };
+            if already {
+                let m =
+                    if profile.is_some() { "already has this profile" } else { "has no profile" };
+                items.push(outcome("already_assigned", m.into()));
+                continue;
+            }
+            let m = if profile.is_some() {
+                "the profile will be assigned at Apple"
+            } else {
+                "the assignment will be removed at Apple"
+            };
+            items.push(outcome(verb, m.into()));
+            queue.push((s.clone(), f.token.clone()));
+        }
+        if let Some(p) = &profile {
+            let current = self.profile_device_count(p).await?;
+            if current + queue.len() as u64 > MAX_DEVICES_PER_PROFILE {
+                return Err(ProfileError::Limit {
+                    message: format!(
+                        "a profile can be assigned to at most {MAX_DEVICES_PER_PROFILE} devices; this one has {current} and the request adds {}",
+                        queue.len()
+                    ),
+                    limit: MAX_DEVICES_PER_PROFILE,
+                });
+            }
+        }
+        let mut summary = BTreeMap::new();
+        for i in &items {
+            *summary.entry(i.outcome.clone()).or_insert(0u64) += 1;
+        }
+        if dry_run || queue.is_empty() {
+            return Ok(RequestReport { items, summary });
+        }
+        let now = self.now();
+        let pid = profile.map(|p| p.id);
+        let n = queue.len();
+        self.inner
+            .store
+            .write(move |wtx| {
+                let mut t = wtx.open_table(ASSIGNMENTS)?;
+                for (serial, token) in &queue {
+                    let mut a = store::get::<Assignment, _>(&t, serial.as_bytes())?
+                        .unwrap_or_else(|| Assignment::queued(serial, token, pid.clone()));
+                    a.token_id = token.clone();
+                    a.requeue(pid.clone());
+                    store::put(&mut t, serial.as_bytes(), &a)?;
+                }
+                let (action, what) = match &pid {
+                    Some(p) => {
+                        (Action::AssignmentRequest, format!("assign profile {p} to {n} device(s)"))
+                    }
+                    None => {
+                        (Action::AssignmentRemove, format!("remove the profile of {n} device(s)"))
+                    }
+                };
+                audit::record_in(
+                    wtx,
+                    NewEntry::new(now, actor, action, Outcome::Success)
+                        .target(pid.clone().unwrap_or_default())
+                        .detail(what),
+                )?;
+                Ok::<_, ProfileError>(())
+            })
+            .await?;
+        self.inner.changed.notify_one();
+        Ok(RequestReport { items, summary })
+    }
+
+    async fn profile_device_count(&self, p: &ProfileRecord) -> Result<u64, ProfileError> {
+        let id = p.id.clone();
+        let n = self
+            .inner
+            .store
+            .read(move |rtx| {
+                Ok::<_, StoreError>(
+                    assignments_in(rtx)?
+                        .iter()
+                        .filter(|a| a.profile_id.as_deref() == Some(id.as_str()))
+                        .count() as u64,
+                )
+            })
+            .await?;
+        Ok(n)
+    }
+
+    /// The assignment state of one serial.
+    pub async fn assignment(&self, serial: &str) -> Result<Option<Assignment>, ProfileError> {
+        let s = serial.trim().to_ascii_uppercase();
+        Ok(self
+            .inner
+            .store
+            .read(move |rtx| match rtx.open_table(ASSIGNMENTS) {
+                Ok(t) => store::get(&t, s.as_bytes()),
+                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+                Err(e) => Err(e.into()),
+            })
+            .await?)
+    }
+
+    /// Per-serial states, filtered by state and token, newest serials first by name.
+    pub async fn assignments(
+        &self,
+        state: Option<String>,
+        token: Option<String>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<Assignment>, u64), ProfileError> {
+        let mut all = self.inner.store.read(assignments_in).await?;
+        all.retain(|a| {
+            state.as_ref().is_none_or(|s| &a.state == s)
+                && token.as_ref().is_none_or(|t| &a.token_id == t)
+        });
+        let total = all.len() as u64;
+        Ok((all.into_iter().skip(offset).take(limit).collect(), total))
+    }
+
+    /// Queues the default profile for every device of `token` (of `serials`, or all) that
+    /// has no profile at Apple (none, or `removed`) and no request under way. Called by the
+    /// daemon after each sync page and by the periodic scan.
+    pub async fn assign_defaults(
+        &self,
+        token: &str,
+        serials: Option<Vec<String>>,
+    ) -> Result<usize, ProfileError> {
+        let facts = match serials {
+            Some(s) => self.inner.devices.facts(s).await?,
+            None => self.inner.devices.token_facts(token).await?,
+        };
+        let token_s = token.to_string();
+        let n = self
+            .inner
+            .store
+            .write(move |wtx| {
+                let defaults = wtx.open_table(DEFAULTS)?;
+                let lookup = |family: Option<&str>| -> Result<Option<String>, StoreError> {
+                    Ok(defaults
+                        .get(default_key(&token_s, family).as_slice())?
+                        .map(|v| String::from_utf8_lossy(v.value()).into_owned()))
+                };
+                let token_wide = lookup(None)?;
+                let mut per_family = HashMap::new();
+                let mut t = wtx.open_table(ASSIGNMENTS)?;
+                let mut n = 0;
+                for f in
+                    facts.iter().filter(|f| f.token == token_s && !f.removed && f.has_no_profile())
+                {
+                    let fam = match f.family.as_deref() {
+                        Some("iPod") => Some("iPhone"),
+                        other => other,
+                    };
+                    let default = match fam {
+                        Some(fam) => {
+                            if !per_family.contains_key(fam) {
+                                per_family.insert(fam.to_string(), lookup(Some(fam))?);
+                            }
+                            per_family[fam].clone().or_else(|| token_wide.clone())
+                        }
+                        None => token_wide.clone(),
+                    };
+                    let Some(pid) = default else { continue };
+                    let existing: Option<Assignment> = store::get(&t, f.serial.as_bytes())?;
+                    let a = match existing {
+                        // A request under way, or an explicit removal the admin asked for.
+                        Some(a) if a.state != "assigned" && a.state != "idle" => continue,
+                        Some(a) if a.state == "idle" && a.profile_id.is_none() => continue,
+                        Some(mut a) => {
+                            a.requeue(Some(pid));
+                            a
+                        }
+                        None => Assignment::queued(&f.serial, &token_s, Some(pid)),
+                    };
+                    store::put(&mut t, f.serial.as_bytes(), &a)?;
+                    n += 1;
+                }
+                Ok::<_, ProfileError>(n)
+            })
+            .await?;
+        if n > 0 {
+            log::info!(token = token, devices = n; "default profile queued");
+            self.inner.changed.notify_one();
+        }
+        Ok(n)
+    }
+
+    /// After a new revision is defined at `token`: the devices that have an older revision
+    /// get the new one.
+    pub(super) async fn reassign_old(
+        &self,
+        profile_id: &str,
+        token: &str,
+    ) -> Result<usize, ProfileError> {
+        let id = profile_id.to_string();
+        let Some(r) = self.inner.store.read(move |rtx| super::crud::load_in(rtx, &id)).await?
+        else {
+            return Ok(0);
+        };
+        let old: HashSet<String> =
+            r.tokens.get(token).map(|d| d.old_uuids.iter().cloned().collect()).unwrap_or_default();
+        if old.is_empty() {
+            return Ok(0);
+        }
+        let facts = self.inner.devices.token_facts(token).await?;
+        let serials: Vec<(String, String)> = facts
+            .into_iter()
+            .filter(|f| {
+                !f.removed
+                    && !f.has_no_profile()
+                    && f.profile_uuid.as_ref().is_some_and(|u| old.contains(u))
+            })
+            .map(|f| (f.serial, f.token))
+            .collect();
+        let n = serials.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        let pid = r.id.clone();
+        self.inner
+            .store
+            .write(move |wtx| {
+                let mut t = wtx.open_table(ASSIGNMENTS)?;
+                for (serial, token) in &serials {
+                    let mut a = store::get::<Assignment, _>(&t, serial.as_bytes())?
+                        .unwrap_or_else(|| Assignment::queued(serial, token, Some(pid.clone())));
+                    a.requeue(Some(pid.clone()));
+                    store::put(&mut t, serial.as_bytes(), &a)?;
+                }
+                Ok::<_, ProfileError>(())
+            })
+            .await?;
+        log::info!(token = token, profile = profile_id, devices = n; "new profile revision queued for the devices that had the old one");
+        Ok(n)
+    }
+}

@@ -1,0 +1,229 @@
+//! The per-serial assignment state machine: a pure function of (record, Apple's answer, now)
+//! and the due check, so the retry rules are tested by stepping time (design rule 7).
+//!
+//! Rules (../shared/spec/dep-api.md §3.3; issue 6 item 4):
+//! - `SUCCESS` → `assigned`.
+//! - `NOT_ACCESSIBLE` / `FAILED` (and serials missing from Apple's answer, read as FAILED):
+//!   the first time → `cooldown` for 1 h; again → `not_accessible` / `failed`, retried every
+//!   24 h.
+//! - `THROTTLED` → `throttled` until at least `retry_after_seconds` (24 h when absent).
+//! - Apple unreachable or busy (5xx, timeouts) → stays `queued`, retried after 5 minutes (or
+//!   Apple's `Retry-After` when longer): that is about Apple, not about the device.
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+pub const FIRST_COOLDOWN: Duration = Duration::hours(1);
+pub const LATER_COOLDOWN: Duration = Duration::hours(24);
+pub const THROTTLE_DEFAULT: Duration = Duration::hours(24);
+pub const UNREACHABLE_RETRY: Duration = Duration::minutes(5);
+
+/// One serial's assignment as stored (`profiles.assignments`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct Assignment {
+    pub serial: String,
+    #[serde(default)]
+    pub token_id: String,
+    /// The profile wanted (`null`: remove the assignment).
+    pub profile_id: Option<String>,
+    /// The uuid Apple confirmed last.
+    pub profile_uuid: Option<String>,
+    /// `idle`, `queued`, `assigning`, `assigned`, `cooldown`, `throttled`, `not_accessible`,
+    /// `failed`.
+    pub state: String,
+    /// `SUCCESS`, `NOT_ACCESSIBLE`, `FAILED`, `THROTTLED`.
+    pub last_result: Option<String>,
+    pub attempts: u32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>)]
+    pub next_retry_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>)]
+    pub assigned_at: Option<OffsetDateTime>,
+    pub message: String,
+}
+
+/// What Apple answered for one serial (or the call as a whole).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    Success,
+    NotAccessible,
+    Failed,
+    Throttled {
+        retry_after_seconds: Option<u64>,
+    },
+    /// Apple could not be reached or was busy; `retry_after` when it said.
+    Unreachable {
+        retry_after: Option<Duration>,
+        message: String,
+    },
+}
+
+impl Assignment {
+    /// A fresh request for `serial` of `token_id`.
+    pub fn queued(serial: &str, token_id: &str, profile_id: Option<String>) -> Assignment {
+        Assignment {
+            serial: serial.into(),
+            token_id: token_id.into(),
+            profile_id,
+            profile_uuid: None,
+            state: "queued".into(),
+            last_result: None,
+            attempts: 0,
+            next_retry_at: None,
+            assigned_at: None,
+            message: "waiting to be sent to Apple".into(),
+        }
+    }
+
+    /// Asks again (a new request, a new revision): keeps what Apple last confirmed.
+    pub fn requeue(&mut self, profile_id: Option<String>) {
+        self.profile_id = profile_id;
+        self.state = "queued".into();
+        self.attempts = 0;
+        self.next_retry_at = None;
+        self.message = "waiting to be sent to Apple".into();
+    }
+
+    /// Whether a request should go to Apple now.
+    pub fn is_due(&self, now: OffsetDateTime) -> bool {
+        matches!(
+            self.state.as_str(),
+            "queued" | "assigning" | "cooldown" | "throttled" | "not_accessible" | "failed"
+        ) && self.next_retry_at.is_none_or(|t| t <= now)
+    }
+
+    /// Applies Apple's answer for this serial; `uuid` is what was sent (none for a remove).
+    pub fn after(&mut self, answer: &Answer, uuid: Option<&str>, now: OffsetDateTime) {
+        let removing = self.profile_id.is_none();
+        match answer {
+            Answer::Success => {
+                self.state = if removing { "idle" } else { "assigned" }.into();
+                self.last_result = Some("SUCCESS".into());
+                self.attempts = 0;
+                self.next_retry_at = None;
+                self.profile_uuid = uuid.map(str::to_string);
+                self.assigned_at = if removing { None } else { Some(now) };
+                self.message = if removing {
+                    "the assignment was removed at Apple".into()
+                } else {
+                    "Apple assigned the profile; the device gets it at its next Setup Assistant"
+                        .into()
+                };
+            }
+            Answer::NotAccessible | Answer::Failed => {
+                self.attempts += 1;
+                let code = if *answer == Answer::Failed { "FAILED" } else { "NOT_ACCESSIBLE" };
+                self.last_result = Some(code.into());
+                let wait = if self.attempts == 1 { FIRST_COOLDOWN } else { LATER_COOLDOWN };
+                self.state =
+                    if self.attempts == 1 { "cooldown".into() } else { code.to_ascii_lowercase() };
+                self.next_retry_at = Some(now + wait);
+                self.message = if *answer == Answer::Failed {
+                    format!(
+                        "Apple could not change this device (FAILED); trying again in {} h",
+                        wait.whole_hours()
+                    )
+                } else {
+                    format!(
+                        "Apple says this device is not assigned to this MDM server (NOT_ACCESSIBLE); check Apple Business Manager. Trying again in {} h",
+                        wait.whole_hours()
+                    )
+                };
+            }
+            Answer::Throttled { retry_after_seconds } => {
+                self.attempts += 1;
+                self.last_result = Some("THROTTLED".into());
+                self.state = "throttled".into();
+                let wait = retry_after_seconds
+                    .map_or(THROTTLE_DEFAULT, |s| Duration::seconds(s.clamp(1, 7 * 86_400) as i64));
+                self.next_retry_at = Some(now + wait);
+                self.message = format!(
+                    "Apple asked to wait (THROTTLED); trying again after {} s",
+                    wait.whole_seconds()
+                );
+            }
+            Answer::Unreachable { retry_after, message } => {
+                self.state = "queued".into();
+                let wait = retry_after.map_or(UNREACHABLE_RETRY, |r| r.max(UNREACHABLE_RETRY));
+                self.next_retry_at = Some(now + wait);
+                self.message = format!("{message}; trying again in {} min", wait.whole_minutes());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const T0: OffsetDateTime = datetime!(2026-11-24 10:00 UTC);
+
+    fn rec() -> Assignment {
+        Assignment::queued("C02X", "t1", Some("p1".into()))
+    }
+
+    #[test]
+    fn a_new_request_is_due_at_once() {
+        assert!(rec().is_due(T0));
+    }
+
+    #[test]
+    fn success_assigns_and_is_not_due_again() {
+        let mut r = rec();
+        r.after(&Answer::Success, Some("U1"), T0);
+        assert_eq!((r.state.as_str(), r.profile_uuid.as_deref()), ("assigned", Some("U1")));
+        assert_eq!(r.assigned_at, Some(T0));
+        assert!(!r.is_due(T0 + Duration::days(30)));
+    }
+
+    #[test]
+    fn failures_cool_down_one_hour_then_a_day() {
+        for (answer, later_state) in
+            [(Answer::Failed, "failed"), (Answer::NotAccessible, "not_accessible")]
+        {
+            let mut r = rec();
+            r.after(&answer, Some("U1"), T0);
+            assert_eq!(r.state, "cooldown");
+            assert!(!r.is_due(T0 + Duration::minutes(59)));
+            let t1 = T0 + Duration::hours(1);
+            assert!(r.is_due(t1));
+            r.after(&answer, Some("U1"), t1);
+            assert_eq!(r.state, later_state);
+            assert!(!r.is_due(t1 + Duration::hours(23)));
+            assert!(r.is_due(t1 + Duration::hours(24)));
+            r.after(&Answer::Success, Some("U1"), t1 + Duration::hours(24));
+            assert_eq!((r.state.as_str(), r.attempts), ("assigned", 0));
+        }
+    }
+
+    #[test]
+    fn throttled_waits_at_least_retry_after_or_a_day() {
+        let mut r = rec();
+        r.after(&Answer::Throttled { retry_after_seconds: Some(90) }, Some("U1"), T0);
+        assert_eq!(r.state, "throttled");
+        assert!(!r.is_due(T0 + Duration::seconds(89)));
+        assert!(r.is_due(T0 + Duration::seconds(90)));
+        let mut r = rec();
+        r.after(&Answer::Throttled { retry_after_seconds: None }, Some("U1"), T0);
+        assert!(!r.is_due(T0 + Duration::hours(23)));
+        assert!(r.is_due(T0 + Duration::hours(24)));
+    }
+
+    #[test]
+    fn apple_unreachable_keeps_the_request_queued_for_later() {
+        let mut r = rec();
+        r.after(&Answer::Unreachable { retry_after: None, message: "down".into() }, None, T0);
+        assert_eq!((r.state.as_str(), r.attempts), ("queued", 0));
+        assert!(!r.is_due(T0 + Duration::minutes(4)));
+        assert!(r.is_due(T0 + Duration::minutes(5)));
+    }
+
+    #[test]
+    fn a_removal_ends_idle() {
+        let mut r = Assignment::queued("C02X", "t1", None);
+        r.after(&Answer::Success, None, T0);
+        assert_eq!((r.state.as_str(), r.profile_uuid), ("idle", None));
+    }
+}

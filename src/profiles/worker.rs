@@ -1,0 +1,343 @@
+//! Talking to Apple for profiles: defining each profile revision at each token, and sending
+//! due assignments in batches of at most 1000 serials. Every call goes through the token's
+//! request gate, so it never overlaps a sync call of the same token.
+//!
+//! A profile Apple refuses is stored as `failed` with Apple's code in plain words and is not
+//! retried until it is edited; it never holds up other profiles or syncing. Apple being
+//! unreachable is retried later.
+
+use super::records::{ASSIGNMENTS, Definition, ProfileRecord};
+use super::schedule::{Answer, Assignment};
+use super::{AppleRefusal, ProfileError, Profiles};
+use crate::apple::dep::DeviceStatus;
+use crate::depclient::{DepClient, DepError};
+use crate::devices::{self, ProfileChange};
+use crate::store::{self, StoreError};
+use redb::ReadableTable;
+use std::collections::{BTreeMap, HashMap};
+use time::Duration;
+
+/// Requests to Apple carry at most this many serials (dep-api.md §3.3).
+pub const BATCH: usize = 1000;
+
+/// What one round did (logs and tests).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Round {
+    pub defined: u32,
+    pub refused: u32,
+    pub batches: u32,
+    pub sent: u32,
+}
+
+fn refusal(e: &DepError) -> AppleRefusal {
+    let code = match e {
+        DepError::ProfileInvalid { code } => code.as_str().to_string(),
+        DepError::Refused { code: Some(c), .. } => c.as_str().to_string(),
+        DepError::Refused { status, .. } => format!("HTTP_{status}"),
+        other => format!("{other:?}").split([' ', '{', '(']).next().unwrap_or("ERROR").to_string(),
+    };
+    AppleRefusal { code, message: e.to_string() }
+}
+
+impl Profiles {
+    async fn client(&self, token: &str) -> Result<DepClient, ProfileError> {
+        let (base, creds) = self.inner.tokens.credentials(token).await?;
+        Ok(DepClient::new(base, creds, self.inner.http.clone(), self.inner.clock.clone())
+            .with_label(token)
+            .with_gate(self.inner.gates.gate(token)))
+    }
+
+    /// One round: defines what is due, then sends due assignments.
+    pub async fn run_round(&self) -> Result<Round, ProfileError> {
+        let mut round = Round::default();
+        self.define_due(&mut round).await?;
+        self.send_due(&mut round).await?;
+        Ok(round)
+    }
+
+    async fn define_due(&self, round: &mut Round) -> Result<(), ProfileError> {
+        let tokens: Vec<String> =
+            self.inner.tokens.list().await?.into_iter().map(|t| t.id).collect();
+        for r in self.records().await? {
+            for token in &tokens {
+                let d = r.tokens.get(token).cloned().unwrap_or_default();
+                let now = self.now();
+                if d.state(r.revision) != "pending" || d.next_try_at.is_some_and(|t| t > now) {
+                    continue;
+                }
+                self.define_one(&r, token, d, round).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn define_one(
+        &self,
+        r: &ProfileRecord,
+        token: &str,
+        d: Definition,
+        round: &mut Round,
+    ) -> Result<(), ProfileError> {
+        let client = match self.client(token).await {
+            Ok(c) => c,
+            Err(ProfileError::NotFound(_)) => return Ok(()), // token deleted meanwhile
+            Err(e) => return Err(e),
+        };
+        let body = self.apple_profile(&r.input);
+        let result = client.define_profile(&body).await;
+        let now = self.now();
+        let revision = r.revision;
+        let old = d.profile_uuid.clone().filter(|_| d.revision != revision);
+        match result {
+            Ok(answer) => {
+                round.defined += 1;
+                let uuid = answer.profile_uuid.clone();
+                log::info!(token = token, profile = r.id.as_str(), revision = revision; "profile defined at Apple");
+                self.save_definition(&r.id, token, revision, move |def| {
+                    if let Some(o) = old
+                        && !def.old_uuids.contains(&o)
+                    {
+                        def.old_uuids.push(o);
+                    }
+                    def.revision = revision;
+                    def.profile_uuid = Some(uuid);
+                    def.error = None;
+                    def.defined_at = Some(now);
+                    def.attempts = 0;
+                    def.next_try_at = None;
+                })
+                .await?;
+                self.reassign_old(&r.id, token).await?;
+            }
+            Err(e)
+                if e.is_retryable()
+                    || matches!(
+                        e,
+                        DepError::TokenExpired { .. }
+                            | DepError::TokenRejected { .. }
+                            | DepError::TermsNotSigned
+                            | DepError::Unauthorized
+                            | DepError::AuthenticationFailed { .. }
+                    ) =>
+            {
+                // Apple (or the token) is the problem, not the profile: try again later.
+                let attempts = d.attempts + 1;
+                let wait = Duration::minutes(5 * i64::from(attempts.min(12)));
+                log::warn!(token = token, profile = r.id.as_str(); "profile not defined yet: {e}");
+                self.save_definition(&r.id, token, revision, move |def| {
+                    def.attempts = attempts;
+                    def.next_try_at = Some(now + wait);
+                })
+                .await?;
+            }
+            Err(e) => {
+                round.refused += 1;
+                let why = refusal(&e);
+                log::warn!(token = token, profile = r.id.as_str(), code = why.code.as_str(); "Apple refused the profile: {e}");
+                self.save_definition(&r.id, token, revision, move |def| {
+                    if let Some(o) = old {
+                        if !def.old_uuids.contains(&o) {
+                            def.old_uuids.push(o);
+                        }
+                        def.profile_uuid = None;
+                    }
+                    def.revision = revision;
+                    def.error = Some(why);
+                })
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn send_due(&self, round: &mut Round) -> Result<(), ProfileError> {
+        let now = self.now();
+        let (due, records) = self
+            .inner
+            .store
+            .read(move |rtx| {
+                let due = match rtx.open_table(ASSIGNMENTS) {
+                    Ok(t) => {
+                        let mut out = Vec::new();
+                        for row in t.iter()? {
+                            let (_, v) = row?;
+                            let a: Assignment = store::decode("profiles.assignments", v.value())?;
+                            if a.is_due(now) {
+                                out.push(a);
+                            }
+                        }
+                        out
+                    }
+                    Err(redb::TableError::TableDoesNotExist(_)) => vec![],
+                    Err(e) => return Err(e.into()),
+                };
+                Ok::<_, StoreError>((due, super::crud::all_in(rtx)?))
+            })
+            .await?;
+        let profiles: HashMap<&str, &ProfileRecord> =
+            records.iter().map(|r| (r.id.as_str(), r)).collect();
+        // (token, uuid or None for remove) → serials.
+        let mut groups: BTreeMap<(String, Option<String>), Vec<Assignment>> = BTreeMap::new();
+        let mut waiting = Vec::new();
+        for a in due {
+            let target = match &a.profile_id {
+                None => Some(None),
+                Some(pid) => profiles.get(pid.as_str()).and_then(|r| {
+                    let d = r.tokens.get(&a.token_id)?;
+                    (d.state(r.revision) == "defined").then(|| d.profile_uuid.clone())
+                }),
+            };
+            match target {
+                Some(uuid) => groups.entry((a.token_id.clone(), uuid)).or_default().push(a),
+                None => waiting.push(a),
+            }
+        }
+        self.mark_waiting(waiting, &profiles).await?;
+        for ((token, uuid), items) in groups {
+            for chunk in items.chunks(BATCH) {
+                self.send_batch(&token, uuid.as_deref(), chunk.to_vec()).await?;
+                round.batches += 1;
+                round.sent += chunk.len() as u32;
+            }
+        }
+        Ok(())
+    }
+
+    /// Requests whose profile is not defined at their token yet: say why on the serial.
+    async fn mark_waiting(
+        &self,
+        waiting: Vec<Assignment>,
+        profiles: &HashMap<&str, &ProfileRecord>,
+    ) -> Result<(), ProfileError> {
+        let mut changed = Vec::new();
+        for mut a in waiting {
+            let pid = a.profile_id.clone().unwrap_or_default();
+            let msg = match profiles.get(pid.as_str()) {
+                None => "the profile was deleted; choose another profile".to_string(),
+                Some(r) => match r.tokens.get(&a.token_id) {
+                    Some(d) if d.state(r.revision) == "failed" => format!(
+                        "Apple refused the profile ({}); fix the profile, then it is sent again",
+                        d.error.as_ref().map(|e| e.code.as_str()).unwrap_or("error")
+                    ),
+                    _ => "waiting for the profile to be defined at Apple".to_string(),
+                },
+            };
+            if a.message != msg {
+                a.message = msg;
+                changed.push(a);
+            }
+        }
+        if changed.is_empty() {
+            return Ok(());
+        }
+        self.inner
+            .store
+            .write(move |wtx| {
+                let mut t = wtx.open_table(ASSIGNMENTS)?;
+                for a in &changed {
+                    store::put(&mut t, a.serial.as_bytes(), a)?;
+                }
+                Ok::<_, ProfileError>(())
+            })
+            .await
+    }
+
+    async fn send_batch(
+        &self,
+        token: &str,
+        uuid: Option<&str>,
+        mut items: Vec<Assignment>,
+    ) -> Result<(), ProfileError> {
+        let serials: Vec<String> = items.iter().map(|a| a.serial.clone()).collect();
+        let client = match self.client(token).await {
+            Ok(c) => c,
+            Err(ProfileError::NotFound(_)) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let answers: Result<(BTreeMap<String, DeviceStatus>, Option<u64>), DepError> = match uuid {
+            Some(u) => {
+                client.assign_profile(u, &serials).await.map(|r| (r.devices, r.retry_after_seconds))
+            }
+            None => client.remove_profile(&serials).await.map(|r| (r.devices, None)),
+        };
+        let now = self.now();
+        let per_serial = |serial: &str| -> Answer {
+            match &answers {
+                // Serials missing from Apple's answer count as FAILED (§3.3).
+                Ok((devices, retry)) => match devices.get(serial) {
+                    Some(DeviceStatus::Success) => Answer::Success,
+                    Some(DeviceStatus::NotAccessible) => Answer::NotAccessible,
+                    Some(DeviceStatus::Throttled) => {
+                        Answer::Throttled { retry_after_seconds: *retry }
+                    }
+                    _ => Answer::Failed,
+                },
+                Err(e) if e.is_retryable() => Answer::Unreachable {
+                    retry_after: e.retry_after().and_then(|d| Duration::try_from(d).ok()),
+                    message: e.to_string(),
+                },
+                Err(_) => Answer::Failed,
+            }
+        };
+        let mut results = Vec::new();
+        for a in items.iter_mut() {
+            let answer = per_serial(&a.serial);
+            a.after(&answer, uuid, now);
+            if let Err(e) = &answers
+                && !e.is_retryable()
+            {
+                a.message = format!("{}; {}", e, a.message);
+            }
+            results.push(answer);
+        }
+        let (ok, failed) = results
+            .iter()
+            .fold((0, 0), |(o, f), r| if *r == Answer::Success { (o + 1, f) } else { (o, f + 1) });
+        log::info!(token = token, devices = items.len(), assigned = ok, not_assigned = failed; "profile assignment batch");
+        let index = self.inner.devices.clone();
+        // The changes are handed to the index inside `write_then`; what is left is empty.
+        let _applied: devices::Changes = self
+            .inner
+            .store
+            .write_then(
+                move |wtx| {
+                    let mut changes = devices::Changes::default();
+                    let mut t = wtx.open_table(ASSIGNMENTS)?;
+                    for (a, answer) in items.iter().zip(&results) {
+                        store::put(&mut t, a.serial.as_bytes(), a)?;
+                        match answer {
+                            Answer::Success => {
+                                let change = match &a.profile_uuid {
+                                    Some(u) => ProfileChange::Assigned { profile_uuid: u.clone() },
+                                    None => ProfileChange::Removed,
+                                };
+                                let msg = match &change {
+                                    ProfileChange::Assigned { profile_uuid } => format!(
+                                        "enrollment profile {profile_uuid} assigned at Apple"
+                                    ),
+                                    ProfileChange::Removed => {
+                                        "enrollment profile assignment removed at Apple".into()
+                                    }
+                                };
+                                changes.merge(devices::record_profile_change_in(
+                                    wtx, &a.serial, &change, msg, now,
+                                )?);
+                            }
+                            Answer::Unreachable { .. } => {}
+                            _ => devices::note_in(
+                                wtx,
+                                &a.serial,
+                                "profile_not_assigned",
+                                a.message.clone(),
+                                now,
+                            )?,
+                        }
+                    }
+                    Ok::<_, ProfileError>(changes)
+                },
+                move |changes| index.apply_changes(std::mem::take(changes)),
+            )
+            .await?;
+        Ok(())
+    }
+}

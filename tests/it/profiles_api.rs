@@ -1,0 +1,130 @@
+//! Enrollment profiles through the API: the skip-key catalog, validation on the field,
+//! revisions, defaults and delete preconditions.
+
+use crate::common::*;
+use crate::tokens_api::add_token;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn valid() -> Value {
+    json!({"name": "Staff iPhones", "platforms": ["iOS", "iPadOS"], "supervised": true,
+        "locked_enrollment": true, "hidden_screens": ["Passcode", "Siri"], "region": "us"})
+}
+
+#[tokio::test]
+async fn profiles_are_validated_on_the_field_and_edited_as_revisions() {
+    let d = TestDaemon::with_simulator().await;
+    let page = d.sandbox_admin().await;
+
+    let (s, keys) = page.get("/api/v1/profiles/skip-keys").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(keys["total"], 53);
+    let passcode = keys["items"].as_array().unwrap().iter().find(|k| k["key"] == "Passcode");
+    assert_eq!(passcode.unwrap()["platforms"]["iOS"]["introduced"], "7.0");
+
+    // Every field at fault at once; the first also as field/message.
+    let (s, e) = page
+        .post(
+            "/api/v1/profiles",
+            json!({"name": "n".repeat(126), "platforms": ["iOS"], "locked_enrollment": true,
+                "shared_ipad_settings": {"max_cached_users": 40}, "hidden_screens": ["Passcod"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"], "validation");
+    assert_eq!(e["field"], "name");
+    let fields: Vec<&str> =
+        e["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(
+        fields,
+        ["name", "locked_enrollment", "shared_ipad_settings.max_cached_users", "hidden_screens"]
+    );
+
+    // Apple's own keys cannot be slipped in past the form.
+    let mut bypass = valid();
+    bypass["is_mdm_removable"] = json!(false);
+    bypass["anchor_certs"] = json!(["AAAA"]);
+    let (s, e) = page.post("/api/v1/profiles", bypass).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["fields"].as_array().unwrap().len(), 2);
+    let (_, list) = page.get("/api/v1/profiles").await;
+    assert_eq!(list["total"], 0, "nothing half-applied");
+
+    // Validate-as-you-type answers warnings for deprecated screens.
+    let mut with_deprecated = valid();
+    with_deprecated["platforms"] = json!(["iOS"]);
+    with_deprecated["hidden_screens"] = json!(["DisplayTone"]);
+    let (s, v) = page.post("/api/v1/profiles/validate", with_deprecated).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["warnings"][0]["field"], "hidden_screens");
+
+    let (s, p) = page.post("/api/v1/profiles", valid()).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let id = p["id"].as_str().unwrap().to_string();
+    assert_eq!(p["revision"], 1);
+    assert_eq!(p["region"], "US");
+    assert_eq!(p["await_device_configured"], true);
+    assert_eq!(p["apple_json"]["is_mdm_removable"], false);
+    assert!(p["apple_json"]["url"].as_str().unwrap().ends_with("/enroll/machineinfo"));
+    assert_eq!(p["apple_json"]["anchor_certs"].as_array().unwrap().len(), 1);
+
+    // An edit sent back with the server's fields is a new revision.
+    let mut edited = p.clone();
+    edited["department"] = json!("IT");
+    let (s, p2) = page.send(Method::PUT, &format!("/api/v1/profiles/{id}"), Some(edited)).await;
+    assert_eq!(s, StatusCode::OK, "{p2}");
+    assert_eq!(p2["revision"], 2);
+    assert_eq!(p2["apple_json"]["department"], "IT");
+    let (s, bad) =
+        page.send(Method::PUT, &format!("/api/v1/profiles/{id}"), Some(json!({"name": ""}))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    let (_, still) = page.get(&format!("/api/v1/profiles/{id}")).await;
+    assert_eq!(still["revision"], 2);
+    assert_eq!(still["name"], "Staff iPhones");
+
+    let (s, impact) = page.get(&format!("/api/v1/profiles/{id}/edit-impact")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(impact, json!({"devices_to_reassign": 0, "enrolled": 0}));
+
+    // A default blocks deletion until it is cleared.
+    let (token, _) = add_token(&d, &page, "Profiles campus").await;
+    let token_id = token["id"].as_str().unwrap();
+    let (s, defs) = page
+        .send(
+            Method::PUT,
+            "/api/v1/profiles/defaults",
+            Some(json!({"token_id": token_id, "family": "iPhone", "profile_id": id})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{defs}");
+    assert_eq!(defs["items"][0]["family"], "iPhone");
+    let (s, bad) = page
+        .send(
+            Method::PUT,
+            "/api/v1/profiles/defaults",
+            Some(json!({"token_id": token_id, "family": "Toaster", "profile_id": id})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert_eq!(bad["field"], "family");
+    let (s, e) = page.send(Method::DELETE, &format!("/api/v1/profiles/{id}"), None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["error"], "profile_in_use");
+    assert_eq!(e["blockers"][0]["kind"], "default_profile");
+    let (s, _) = page
+        .send(
+            Method::PUT,
+            "/api/v1/profiles/defaults",
+            Some(json!({"token_id": token_id, "family": "iPhone", "profile_id": null})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = page.send(Method::DELETE, &format!("/api/v1/profiles/{id}"), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = page.get(&format!("/api/v1/profiles/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let (_, audit) = page.get("/api/v1/audit?action=profile.create").await;
+    assert_eq!(audit["total"], 1, "{audit}");
+}
