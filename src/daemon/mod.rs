@@ -35,6 +35,32 @@ pub enum AppleSide {
     Simulator { base_url: String, portal_url: String, ca_pem: String },
 }
 
+/// Who signs the device identities the enrollment endpoint accepts (design rule 10).
+#[derive(Clone, Debug, Default)]
+pub enum DeviceTrust {
+    /// Apple's pinned iPhone Device CA (`apple::pinned`): the only choice in production.
+    #[default]
+    Apple,
+    /// A stand-in CA (`sim::apple_pki`), for the sandbox and tests only.
+    StandIn(crate::crypto::chain::TrustAnchors),
+}
+
+/// The anchors for device identities. A production configuration (production mode with
+/// Apple's real service) never loads stand-in roots.
+pub fn device_anchors(
+    mode: Mode,
+    apple: &AppleSide,
+    trust: &DeviceTrust,
+) -> Result<crate::crypto::chain::TrustAnchors, DaemonError> {
+    match trust {
+        DeviceTrust::Apple => Ok(crate::apple::pinned::device_identity_anchors()),
+        DeviceTrust::StandIn(_) if mode == Mode::Production && *apple == AppleSide::Production => {
+            Err(DaemonError::StandInRoots)
+        }
+        DeviceTrust::StandIn(anchors) => Ok(anchors.clone()),
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct DaemonOptions {
     pub config: Config,
@@ -48,6 +74,8 @@ pub struct DaemonOptions {
     pub apple: AppleSide,
     /// Backoff for DEP calls (tests shorten it).
     pub dep_retry: crate::depclient::RetryPolicy,
+    /// Who signs accepted device identities (Apple unless sandbox/tests say otherwise).
+    pub device_trust: DeviceTrust,
 }
 
 impl DaemonOptions {
@@ -61,6 +89,7 @@ impl DaemonOptions {
             workers: 0,
             apple: AppleSide::Production,
             dep_retry: crate::depclient::RetryPolicy::default(),
+            device_trust: DeviceTrust::Apple,
         }
     }
 }
@@ -79,6 +108,12 @@ pub enum DaemonError {
     Task(String),
     #[error("the outbound HTTP client cannot be built: {0}")]
     Outbound(#[from] crate::outbound::OutboundError),
+    #[error(
+        "refusing to trust stand-in (simulated) Apple device CAs in a production configuration; they are for the sandbox and tests only"
+    )]
+    StandInRoots,
+    #[error("enrollment: {0}")]
+    Signing(#[from] crate::enroll::SigningError),
 }
 
 /// A started daemon.
@@ -115,6 +150,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     let now = clock.now();
     let tls = Arc::new(blocking(move || TlsManager::open(&tls_config, now)).await??);
 
+    let device_anchors = device_anchors(opts.mode, &opts.apple, &opts.device_trust)?;
     let admin = Admin::new(store.clone(), clock.clone(), opts.admin.clone());
     let audit = AuditLog::new(store.clone());
     let (dep_base, outbound, portal) = match &opts.apple {
@@ -185,6 +221,18 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
             }
         });
     }));
+    let signer = {
+        let (dir, tls) = (config.data_dir.clone(), tls.clone());
+        blocking(move || crate::enroll::ProfileSigner::ensure(&dir, tls.ca(), now)).await??
+    };
+    let enroll = crate::enroll::Enroll::new(
+        store.clone(),
+        clock.clone(),
+        tokens.clone(),
+        profiles.clone(),
+        device_anchors,
+        signer,
+    );
     if let AppleSide::Simulator { base_url, .. } = &opts.apple {
         tokens.retarget_simulator(base_url).await.map_err(|e| DaemonError::Task(e.to_string()))?;
     }
@@ -207,6 +255,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         devices: devices.clone(),
         sync: sync.clone(),
         profiles: profiles.clone(),
+        enroll: enroll.clone(),
         sandbox_portal: portal
             .map(|p| crate::sim::dep::portal_client::PortalClient::new(p, http_client.clone())),
         audit: audit.clone(),
@@ -522,5 +571,29 @@ async fn maintenance(
             Ok(n) => log::info!(entries = n; "pruned audit entries older than two years"),
             Err(e) => log::error!("pruning the audit log failed: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_production_configuration_refuses_stand_in_device_roots() {
+        let now = time::macros::datetime!(2026-01-01 0:00 UTC);
+        let pki = crate::sim::apple_pki::StandInApplePki::generate(now).unwrap();
+        let stand_in = DeviceTrust::StandIn(pki.device_identity_anchors());
+        let err = device_anchors(Mode::Production, &AppleSide::Production, &stand_in).unwrap_err();
+        assert!(matches!(err, DaemonError::StandInRoots), "{err}");
+        assert!(err.to_string().contains("sandbox and tests only"));
+        // Apple's pinned Device CA is what production gets.
+        let apple = device_anchors(Mode::Production, &AppleSide::Production, &DeviceTrust::Apple);
+        assert_eq!(
+            apple.unwrap().certificates(),
+            crate::apple::pinned::device_identity_anchors().certificates()
+        );
+        // The sandbox may use them.
+        let sandbox = device_anchors(Mode::Sandbox, &AppleSide::Production, &stand_in).unwrap();
+        assert_eq!(sandbox.certificates(), pki.device_identity_anchors().certificates());
     }
 }

@@ -9,6 +9,7 @@
 pub mod api;
 mod assets;
 mod device;
+mod enroll;
 pub mod error;
 pub mod extract;
 
@@ -32,6 +33,7 @@ pub struct AppState {
     pub devices: crate::devices::Devices,
     pub sync: crate::sync::Sync,
     pub profiles: crate::profiles::Profiles,
+    pub enroll: crate::enroll::Enroll,
     /// The simulated Apple side's portal, in sandbox mode.
     pub sandbox_portal: Option<crate::sim::dep::portal_client::PortalClient>,
     pub audit: AuditLog,

@@ -12,7 +12,7 @@
 //! appliance CA.
 
 mod certinfo;
-mod files;
+pub(crate) mod files;
 
 pub use certinfo::{CertInfo, CertProblem};
 

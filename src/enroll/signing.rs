@@ -1,0 +1,135 @@
+//! The profile-signing certificate: issued by the appliance CA, kept beside the data, renewed
+//! before it expires, the way `tls` keeps the server certificate.
+//!
+//! Owns the folder `<data_dir>/enroll/` (0700): `profile-signing.pem` and
+//! `profile-signing.key` (0600). Exposes [`ProfileSigner`] (the certificate, its key and the
+//! chain that goes into the signed profile, ../shared/spec/enrollment.md §2.6).
+
+use crate::crypto::Secret;
+use crate::crypto::ca::{Authority, pem_to_der};
+use crate::tls::files::{read_text, write_atomic};
+use std::path::{Path, PathBuf};
+use time::{Duration, OffsetDateTime};
+
+/// Lifetime of the signing certificate; renewed [`RENEW_BEFORE`] before it ends.
+const SIGNING_CERT_DAYS: i64 = 825;
+const RENEW_BEFORE: Duration = Duration::days(30);
+const COMMON_NAME: &str = "adebox enrollment profile signing";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SigningError {
+    #[error("cannot use {path}: {detail} (the folder belongs to adebox; check its owner and mode)")]
+    Io { path: PathBuf, detail: String },
+    #[error("the profile-signing certificate cannot be issued: {0}")]
+    Issue(String),
+}
+
+/// The certificate and key that sign enrollment profiles.
+#[derive(Clone)]
+pub struct ProfileSigner {
+    /// Signer certificate, DER.
+    pub cert_der: Vec<u8>,
+    /// The chain carried after it: the appliance CA, DER.
+    pub chain: Vec<Vec<u8>>,
+    /// PKCS#8 PEM private key.
+    pub key_pem: Secret<String>,
+    pub not_after: OffsetDateTime,
+}
+
+impl std::fmt::Debug for ProfileSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProfileSigner").field("not_after", &self.not_after).finish()
+    }
+}
+
+impl ProfileSigner {
+    /// Loads the signing certificate from `<data_dir>/enroll/`, or issues a new one when it is
+    /// missing, unreadable, not from `ca`, or due for renewal.
+    pub fn ensure(
+        data_dir: &Path,
+        ca: &Authority,
+        now: OffsetDateTime,
+    ) -> Result<ProfileSigner, SigningError> {
+        let dir = data_dir.join("enroll");
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |e: std::io::Error| SigningError::Io { path, detail: e.to_string() }
+        };
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(io(&dir))?;
+        }
+        let (cert_path, key_path) =
+            (dir.join("profile-signing.pem"), dir.join("profile-signing.key"));
+        let chain = vec![ca.cert_der().to_vec()];
+        if let (Some(cert), Some(key)) = (
+            read_text(&cert_path).map_err(io(&cert_path))?,
+            read_text(&key_path).map_err(io(&key_path))?,
+        ) && let Some(signer) = usable(&cert, key, &chain, now)
+        {
+            return Ok(signer);
+        }
+        let issued = ca
+            .issue_signing(COMMON_NAME, now, Duration::days(SIGNING_CERT_DAYS))
+            .map_err(|e| SigningError::Issue(e.to_string()))?;
+        write_atomic(&key_path, issued.key_pem.expose().as_bytes(), 0o600)
+            .map_err(io(&key_path))?;
+        write_atomic(&cert_path, issued.cert_pem.as_bytes(), 0o644).map_err(io(&cert_path))?;
+        log::info!(not_after = issued.not_after.to_string().as_str(); "issued a new enrollment profile signing certificate");
+        Ok(ProfileSigner {
+            cert_der: pem_to_der(&issued.cert_pem)
+                .map_err(|e| SigningError::Issue(e.to_string()))?,
+            chain,
+            key_pem: issued.key_pem,
+            not_after: issued.not_after,
+        })
+    }
+}
+
+/// The stored certificate, if it is from `ca` and not due for renewal.
+fn usable(
+    cert_pem: &str,
+    key_pem: String,
+    chain: &[Vec<u8>],
+    now: OffsetDateTime,
+) -> Option<ProfileSigner> {
+    let cert_der = pem_to_der(cert_pem).ok()?;
+    let anchors = crate::crypto::chain::TrustAnchors::from_der(chain.to_vec()).ok()?;
+    crate::crypto::chain::verify_chain(&cert_der, &[], &anchors, Some(now)).ok()?;
+    use der::Decode;
+    let cert = x509_cert::Certificate::from_der(&cert_der).ok()?;
+    let not_after = OffsetDateTime::from_unix_timestamp(
+        cert.tbs_certificate().validity().not_after.to_unix_duration().as_secs() as i64,
+    )
+    .ok()?;
+    (not_after - RENEW_BEFORE > now).then(|| ProfileSigner {
+        cert_der,
+        chain: chain.to_vec(),
+        key_pem: Secret::new(key_pem),
+        not_after,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn keeps_the_certificate_across_restarts_and_renews_it_when_due() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = datetime!(2026-01-01 0:00 UTC);
+        let ca = Authority::generate("test CA", now, Duration::days(3650)).unwrap();
+        let first = ProfileSigner::ensure(dir.path(), &ca, now).unwrap();
+        let again = ProfileSigner::ensure(dir.path(), &ca, now + Duration::days(1)).unwrap();
+        assert_eq!(first.cert_der, again.cert_der);
+        let later = now + Duration::days(SIGNING_CERT_DAYS - 10);
+        let renewed = ProfileSigner::ensure(dir.path(), &ca, later).unwrap();
+        assert_ne!(first.cert_der, renewed.cert_der);
+        let other_ca = Authority::generate("test CA", now, Duration::days(3650)).unwrap();
+        let reissued = ProfileSigner::ensure(dir.path(), &other_ca, later).unwrap();
+        assert_ne!(renewed.cert_der, reissued.cert_der, "a new CA gets a new signer");
+    }
+}
