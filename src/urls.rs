@@ -42,6 +42,21 @@ impl Urls {
         format!("{}/enroll/web", self.base())
     }
 
+    /// The ACME directory devices use for their identity (../shared/spec/enrollment.md §2.3).
+    pub fn acme_directory(&self) -> String {
+        format!("{}/acme/directory", self.base())
+    }
+
+    /// The MDM command endpoint (`ServerURL`, spec §2.2).
+    pub fn mdm_server(&self) -> String {
+        format!("{}/mdm/connect", self.base())
+    }
+
+    /// The MDM check-in endpoint (`CheckInURL`, spec §2.2).
+    pub fn mdm_checkin(&self) -> String {
+        format!("{}/mdm/checkin", self.base())
+    }
+
     pub fn admin_page(&self) -> String {
         format!("{}/admin/", self.base())
     }

@@ -232,6 +232,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         profiles.clone(),
         device_anchors,
         signer,
+        urls.clone(),
     );
     if let AppleSide::Simulator { base_url, .. } = &opts.apple {
         tokens.retarget_simulator(base_url).await.map_err(|e| DaemonError::Task(e.to_string()))?;

@@ -15,6 +15,7 @@
 pub mod events;
 pub mod gate;
 mod owned;
+mod profile;
 pub mod signing;
 
 pub use events::{EnrollEvent, EnrollSettings, Funnel, FunnelStep, Step};
@@ -83,8 +84,8 @@ struct Inner {
     tokens: crate::tokens::Tokens,
     owned: owned::OwnedProfiles,
     anchors: TrustAnchors,
-    #[allow(dead_code)] // used by the profile builder once apple::mobileconfig lands
     signer: ProfileSigner,
+    urls: crate::urls::Urls,
     expect_device: std::sync::RwLock<Option<ExpectDevice>>,
 }
 
@@ -96,6 +97,7 @@ impl Enroll {
         profiles: crate::profiles::Profiles,
         anchors: TrustAnchors,
         signer: ProfileSigner,
+        urls: crate::urls::Urls,
     ) -> Enroll {
         Enroll {
             inner: Arc::new(Inner {
@@ -105,6 +107,7 @@ impl Enroll {
                 owned: owned::OwnedProfiles::new(profiles, clock),
                 anchors,
                 signer,
+                urls,
                 expect_device: std::sync::RwLock::new(None),
             }),
         }
@@ -173,11 +176,24 @@ impl Enroll {
         {
             f(&client_identifier, &mi.serial, &mi.udid, now + CLIENT_IDENTIFIER_TTL);
         }
-        Err(EnrollError::Unavailable(
-            "this build cannot serve enrollment profiles yet (the profile builder is not \
-             included); the device was checked and may enroll"
-                .into(),
-        ))
+        let plist = profile::build(&profile::ProfileInputs {
+            ca_der: &self.inner.signer.chain[0],
+            acme_directory: self.inner.urls.acme_directory(),
+            client_identifier: &client_identifier,
+            server_url: self.inner.urls.mdm_server(),
+            checkin_url: self.inner.urls.mdm_checkin(),
+            topic: PLACEHOLDER_PUSH_TOPIC,
+            org: "adebox",
+        });
+        let signer = self.inner.signer.clone();
+        let signed = tokio::task::spawn_blocking(move || signer.sign(&plist, now))
+            .await
+            .map_err(|_| EnrollError::Store(StoreError::TaskFailed))?
+            .map_err(|e| EnrollError::Unavailable(e.to_string()))?;
+        self.record(Some(&mi), Step::ProfileServed, None, "enrollment profile served".into(), now)
+            .await?;
+        log::info!(serial = mi.serial.as_str(); "enrollment profile served");
+        Ok(Answer::Profile(signed))
     }
 
     /// The gate's facts about `serial`, and the appliance profile the device has at Apple.

@@ -22,6 +22,8 @@ pub enum SigningError {
     Io { path: PathBuf, detail: String },
     #[error("the profile-signing certificate cannot be issued: {0}")]
     Issue(String),
+    #[error("the enrollment profile cannot be signed: {0}")]
+    Sign(String),
 }
 
 /// The certificate and key that sign enrollment profiles.
@@ -43,6 +45,16 @@ impl std::fmt::Debug for ProfileSigner {
 }
 
 impl ProfileSigner {
+    /// Signs `content` as Apple expects an enrollment profile (spec §2.6): CMS SignedData,
+    /// attached, DER, SHA-256, signed attributes, the appliance CA carried after the signer.
+    pub fn sign(&self, content: &[u8], now: OffsetDateTime) -> Result<Vec<u8>, SigningError> {
+        use crate::crypto::cms::{SignOptions, SignerKey, sign_attached};
+        let key = SignerKey::from_pkcs8_pem(self.key_pem.expose())
+            .map_err(|e| SigningError::Sign(e.to_string()))?;
+        sign_attached(content, &self.cert_der, &self.chain, &key, &SignOptions::profile(now))
+            .map_err(|e| SigningError::Sign(e.to_string()))
+    }
+
     /// Loads the signing certificate from `<data_dir>/enroll/`, or issues a new one when it is
     /// missing, unreadable, not from `ca`, or due for renewal.
     pub fn ensure(
@@ -131,5 +143,9 @@ mod tests {
         let other_ca = Authority::generate("test CA", now, Duration::days(3650)).unwrap();
         let reissued = ProfileSigner::ensure(dir.path(), &other_ca, later).unwrap();
         assert_ne!(renewed.cert_der, reissued.cert_der, "a new CA gets a new signer");
+        let signed = reissued.sign(b"<plist/>", later).unwrap();
+        let v = crate::crypto::cms::verify_signed(&signed).unwrap();
+        assert_eq!(v.content, b"<plist/>");
+        assert_eq!(v.signer, reissued.cert_der);
     }
 }
