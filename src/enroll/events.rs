@@ -181,10 +181,10 @@ pub fn refusals_in(
     Ok((items, total))
 }
 
-fn open(
-    rtx: &ReadTransaction,
-    table: Table,
-) -> Result<Option<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>, StoreError> {
+/// A store table opened for reading.
+type ReadTable = redb::ReadOnlyTable<&'static [u8], &'static [u8]>;
+
+fn open(rtx: &ReadTransaction, table: Table) -> Result<Option<ReadTable>, StoreError> {
     match rtx.open_table(table) {
         Ok(t) => Ok(Some(t)),
         Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),

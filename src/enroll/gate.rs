@@ -178,7 +178,8 @@ mod tests {
     #[test]
     fn refuses_unknown_removed_foreign_and_profileless_devices() {
         assert_eq!(decide(&Gate { device: None }), Err(Refusal::UnknownDevice));
-        let cases: [(fn(&mut DeviceFacts), Refusal); 4] = [
+        type Change = fn(&mut DeviceFacts);
+        let cases: [(Change, Refusal); 4] = [
             (|d| d.removed = true, Refusal::RemovedDevice),
             (|d| d.token_is_ours = false, Refusal::ForeignToken),
             (|d| d.has_profile = false, Refusal::NoProfile),

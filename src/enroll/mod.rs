@@ -259,7 +259,7 @@ impl Enroll {
     }
 
     pub async fn settings(&self) -> Result<EnrollSettings, EnrollError> {
-        Ok(self.inner.store.read(|rtx| events::settings_in(rtx)).await?)
+        Ok(self.inner.store.read(events::settings_in).await?)
     }
 
     pub async fn set_settings(&self, s: EnrollSettings) -> Result<EnrollSettings, EnrollError> {

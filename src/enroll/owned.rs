@@ -21,10 +21,13 @@ pub struct OwnedProfile {
     pub minimum_os: Option<BTreeMap<String, String>>,
 }
 
+/// (token id, upper-case profile uuid) → the appliance profile.
+type ByUuid = HashMap<(String, String), OwnedProfile>;
+
 pub struct OwnedProfiles {
     profiles: Profiles,
     clock: Clock,
-    cache: Mutex<Option<(OffsetDateTime, HashMap<(String, String), OwnedProfile>)>>,
+    cache: Mutex<Option<(OffsetDateTime, ByUuid)>>,
 }
 
 impl OwnedProfiles {

@@ -3,11 +3,13 @@
 //!
 //! Owns the folder `<data_dir>/enroll/` (0700): `profile-signing.pem` and
 //! `profile-signing.key` (0600). Exposes [`ProfileSigner`] (the certificate, its key and the
-//! chain that goes into the signed profile, ../shared/spec/enrollment.md §2.6).
+//! chain that goes into the signed profile, ../shared/spec/enrollment.md §2.6), and
+//! [`backup_files`] / [`restore_files`] so `admin backup` carries the folder the way it
+//! carries `tls/`: a restored appliance keeps signing with the certificate devices saw.
 
 use crate::crypto::Secret;
 use crate::crypto::ca::{Authority, pem_to_der};
-use crate::tls::files::{read_text, write_atomic};
+use crate::tls::files::{Carried, read_folder, read_text, write_atomic, write_folder};
 use std::path::{Path, PathBuf};
 use time::{Duration, OffsetDateTime};
 
@@ -15,6 +17,9 @@ use time::{Duration, OffsetDateTime};
 const SIGNING_CERT_DAYS: i64 = 825;
 const RENEW_BEFORE: Duration = Duration::days(30);
 const COMMON_NAME: &str = "adebox enrollment profile signing";
+const FOLDER: &str = "enroll";
+const CERT_FILE: &str = "profile-signing.pem";
+const KEY_FILE: &str = "profile-signing.key";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SigningError {
@@ -62,7 +67,7 @@ impl ProfileSigner {
         ca: &Authority,
         now: OffsetDateTime,
     ) -> Result<ProfileSigner, SigningError> {
-        let dir = data_dir.join("enroll");
+        let dir = data_dir.join(FOLDER);
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |e: std::io::Error| SigningError::Io { path, detail: e.to_string() }
@@ -73,8 +78,7 @@ impl ProfileSigner {
             std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
                 .map_err(io(&dir))?;
         }
-        let (cert_path, key_path) =
-            (dir.join("profile-signing.pem"), dir.join("profile-signing.key"));
+        let (cert_path, key_path) = (dir.join(CERT_FILE), dir.join(KEY_FILE));
         let chain = vec![ca.cert_der().to_vec()];
         if let (Some(cert), Some(key)) = (
             read_text(&cert_path).map_err(io(&cert_path))?,
@@ -98,6 +102,19 @@ impl ProfileSigner {
             not_after: issued.not_after,
         })
     }
+}
+
+/// The files of `<data_dir>/enroll/` a backup must carry, as `("enroll/<name>", contents)`.
+pub fn backup_files(data_dir: &Path) -> Result<Carried, SigningError> {
+    read_folder(data_dir, FOLDER, &[CERT_FILE, KEY_FILE])
+        .map_err(|(path, e)| SigningError::Io { path, detail: e.to_string() })
+}
+
+/// Puts back the `enroll/` files a backup carried (key 0600, folder 0700); other names are
+/// ignored. Returns how many.
+pub fn restore_files(data_dir: &Path, files: &[(String, Vec<u8>)]) -> Result<usize, SigningError> {
+    write_folder(data_dir, FOLDER, files)
+        .map_err(|(path, e)| SigningError::Io { path, detail: e.to_string() })
 }
 
 /// The stored certificate, if it is from `ca` and not due for renewal.
@@ -129,11 +146,16 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    #[test]
-    fn keeps_the_certificate_across_restarts_and_renews_it_when_due() {
-        let dir = tempfile::tempdir().unwrap();
+    /// An empty data folder, a moment, and an appliance CA valid then.
+    fn setup() -> (tempfile::TempDir, OffsetDateTime, Authority) {
         let now = datetime!(2026-01-01 0:00 UTC);
         let ca = Authority::generate("test CA", now, Duration::days(3650)).unwrap();
+        (tempfile::tempdir().unwrap(), now, ca)
+    }
+
+    #[test]
+    fn keeps_the_certificate_across_restarts_and_renews_it_when_due() {
+        let (dir, now, ca) = setup();
         let first = ProfileSigner::ensure(dir.path(), &ca, now).unwrap();
         let again = ProfileSigner::ensure(dir.path(), &ca, now + Duration::days(1)).unwrap();
         assert_eq!(first.cert_der, again.cert_der);
@@ -147,5 +169,26 @@ mod tests {
         let v = crate::crypto::cms::verify_signed(&signed).unwrap();
         assert_eq!(v.content, b"<plist/>");
         assert_eq!(v.signer, reissued.cert_der);
+    }
+
+    #[test]
+    fn a_backup_carries_the_signing_certificate_to_a_restored_appliance() {
+        let (dir, now, ca) = setup();
+        let signer = ProfileSigner::ensure(dir.path(), &ca, now).unwrap();
+        let files = backup_files(dir.path()).unwrap();
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["enroll/profile-signing.pem", "enroll/profile-signing.key"]);
+
+        let restored = tempfile::tempdir().unwrap();
+        let mut carried = files.clone();
+        carried.push(("tls/ca.pem".into(), b"not ours".to_vec()));
+        assert_eq!(restore_files(restored.path(), &carried).unwrap(), 2);
+        assert!(!restored.path().join("tls").exists(), "only enroll/ is ours to put back");
+        let again = ProfileSigner::ensure(restored.path(), &ca, now + Duration::days(1)).unwrap();
+        assert_eq!(
+            again.cert_der, signer.cert_der,
+            "the restored certificate is kept, not reissued"
+        );
+        assert!(backup_files(tempfile::tempdir().unwrap().path()).unwrap().is_empty());
     }
 }

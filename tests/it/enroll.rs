@@ -1,8 +1,9 @@
 //! The profile URL end to end: a synced device with a default profile posts a MachineInfo
 //! signed by a stand-in device identity and gets a signed enrollment profile; refusals for
-//! unknown serials, bad signatures, untrusted identities, garbage and oversize bodies; the
+//! unknown serials, removed devices, bad signatures, untrusted identities, garbage and oversize bodies; the
 //! audit-only mode lets an unknown serial through and records it.
 
+use crate::assignments_api::{serials_of, wait_for};
 use crate::common::*;
 use crate::tokens_api::{add_token, sync_until};
 use adebox::crypto::cms::{CmsEncoding, SignOptions, SignerKey, sign_attached};
@@ -10,7 +11,6 @@ use adebox::crypto::sigverify::Digest;
 use adebox::sim::apple_pki::StandInApplePki;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::time::Duration;
 
 fn machine_info(serial: &str, udid: &str) -> Vec<u8> {
     format!(
@@ -23,7 +23,7 @@ fn machine_info(serial: &str, udid: &str) -> Vec<u8> {
 }
 
 fn signed(pki: &StandInApplePki, serial: &str, udid: &str) -> Vec<u8> {
-    let now = time::OffsetDateTime::now_utc();
+    let now = adebox::clock::Clock::system().now();
     let id = pki.issue_device_identity(udid, now).unwrap();
     let key = SignerKey::from_pkcs8_pem(id.key_pem.expose()).unwrap();
     let opts = SignOptions {
@@ -64,10 +64,13 @@ fn json_of(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).unwrap_or(Value::Null)
 }
 
-#[tokio::test]
-async fn serves_a_signed_profile_to_synced_devices_and_refuses_the_rest() {
-    let now = time::OffsetDateTime::now_utc();
-    let pki = StandInApplePki::generate(now).unwrap();
+/// A daemon trusting `pki`'s device identities, with one token whose `count` synced devices
+/// all have the default profile assigned at Apple; returns the admin page, the token id and
+/// the serials.
+async fn fleet_with_default_profile(
+    pki: &StandInApplePki,
+    count: u64,
+) -> (TestDaemon, Page, String, Vec<String>) {
     let d = TestDaemon::with_simulator_trusting(adebox::daemon::DeviceTrust::StandIn(
         pki.device_identity_anchors(),
     ))
@@ -89,20 +92,22 @@ async fn serves_a_signed_profile_to_synced_devices_and_refuses_the_rest() {
         .await;
     assert_eq!(s, StatusCode::OK);
     let (s, added) =
-        page.post("/api/v1/sandbox/devices", json!({"server_uuid": uuid, "count": 2})).await;
+        page.post("/api/v1/sandbox/devices", json!({"server_uuid": uuid, "count": count})).await;
     assert_eq!(s, StatusCode::OK, "{added}");
-    sync_until(&d, &page, &tid, 2).await;
-    let serial = added["serials"][0].as_str().unwrap().to_string();
-    let mut ok = false;
-    for _ in 0..300 {
-        let (_, v) = page.get("/api/v1/assignments?state=assigned&limit=1").await;
-        if v["total"] == 2 {
-            ok = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ok, "the default profile was never assigned");
+    sync_until(&d, &page, &tid, count).await;
+    wait_for(&page, "/api/v1/assignments?state=assigned&limit=1", "default assignment", |v| {
+        v["total"] == count
+    })
+    .await;
+    (d, page, tid, serials_of(&added))
+}
+
+#[tokio::test]
+async fn serves_a_signed_profile_to_synced_devices_and_refuses_the_rest() {
+    let now = adebox::clock::Clock::system().now();
+    let pki = StandInApplePki::generate(now).unwrap();
+    let (d, page, _, serials) = fleet_with_default_profile(&pki, 2).await;
+    let serial = serials[0].clone();
 
     // The synced device gets a signed profile.
     let (s, ct, body) = post(&d, signed(&pki, &serial, "00008101-0001")).await;
@@ -177,4 +182,32 @@ async fn serves_a_signed_profile_to_synced_devices_and_refuses_the_rest() {
     let (_, r) = page.get("/api/v1/enrollment/refusals?limit=1").await;
     assert_eq!(r["items"][0]["step"], "audited", "{r}");
     assert_eq!(r["items"][0]["serial"], "UNKNOWN0002");
+}
+
+#[tokio::test]
+async fn refuses_a_device_apple_removed_from_this_server() {
+    let now = adebox::clock::Clock::system().now();
+    let pki = StandInApplePki::generate(now).unwrap();
+    let (d, page, tid, serials) = fleet_with_default_profile(&pki, 2).await;
+    let gone = &serials[1];
+    let (s, v) = page.post("/api/v1/sandbox/devices/release", json!({"serials": [gone]})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    sync_until(&d, &page, &tid, 1).await;
+
+    let (s, ct, body) = post(&d, signed(&pki, gone, "00008101-0002")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&body));
+    assert!(ct.starts_with("application/json"), "{ct}");
+    let v = json_of(&body);
+    assert_eq!(v["code"], "adebox.enrollment.removed_device", "{v}");
+    assert!(v["description"].as_str().unwrap().contains("removed"), "{v}");
+
+    let (_, r) = page.get("/api/v1/enrollment/refusals?limit=10").await;
+    let refusal = r["items"].as_array().unwrap().iter().find(|e| e["serial"] == *gone);
+    assert_eq!(refusal.map(|e| &e["reason"]), Some(&json!("removed_device")), "{r}");
+    let (_, dev) = page.get(&format!("/api/v1/devices/{gone}")).await;
+    assert!(dev.to_string().contains("enrollment_refused"), "{dev}");
+
+    // The device still assigned here is served.
+    let (s, ct, _) = post(&d, signed(&pki, &serials[0], "00008101-0001")).await;
+    assert_eq!((s, ct.as_str()), (StatusCode::OK, "application/x-apple-aspen-config"));
 }
