@@ -67,6 +67,7 @@ pub enum Action {
     ProfileDefaultSet,
     AssignmentRequest,
     AssignmentRemove,
+    EnrollmentSettingsChange,
 }
 
 impl Action {
@@ -97,6 +98,7 @@ impl Action {
         Action::ProfileDefaultSet,
         Action::AssignmentRequest,
         Action::AssignmentRemove,
+        Action::EnrollmentSettingsChange,
     ];
 
     pub fn code(self) -> &'static str {
@@ -127,6 +129,7 @@ impl Action {
             Action::ProfileDefaultSet => "profile.default_set",
             Action::AssignmentRequest => "assignment.request",
             Action::AssignmentRemove => "assignment.remove",
+            Action::EnrollmentSettingsChange => "enrollment.settings_change",
         }
     }
 }

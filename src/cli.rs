@@ -356,7 +356,8 @@ fn admin(command: AdminCommand) -> Result<ExitCode> {
     match command {
         AdminCommand::Backup { file, config } => {
             let c = load_config(&config)?;
-            let files = crate::tls::backup_files(&c.data_dir)?;
+            let mut files = crate::tls::backup_files(&c.data_dir)?;
+            files.extend(crate::enroll::signing::backup_files(&c.data_dir)?);
             let records = crate::store::backup(&c.data_dir, &file, &files)
                 .with_context(|| format!("backup of {} failed", c.data_dir.display()))?;
             println!(
@@ -371,12 +372,18 @@ fn admin(command: AdminCommand) -> Result<ExitCode> {
             let kept = restored.kept;
             give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(crate::store::FILE_NAME));
             let n = crate::tls::restore_files(&c.data_dir, &restored.files)?;
+            let signing = crate::enroll::signing::restore_files(&c.data_dir, &restored.files)?;
             for (name, _) in &restored.files {
                 give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(name));
             }
-            give_to_data_dir_owner(&c.data_dir, &c.data_dir.join("tls"));
+            for folder in ["tls", "enroll"] {
+                give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(folder));
+            }
             if n > 0 {
                 println!("restored {n} files of the TLS folder (the appliance CA among them)");
+            }
+            if signing > 0 {
+                println!("restored the enrollment profile-signing certificate ({signing} files)");
             }
             println!(
                 "restored {}; the previous store is kept as {}. Start the daemon: systemctl start adebox",

@@ -37,6 +37,7 @@ pub mod urls;
 pub mod admin;
 pub mod audit;
 pub mod devices;
+pub mod enroll;
 pub mod profiles;
 pub mod sync;
 pub mod tokens;

@@ -56,6 +56,16 @@ impl Urls {
         format!("{}/enroll/web", self.base())
     }
 
+    /// The MDM command endpoint (`ServerURL`, spec §2.2).
+    pub fn mdm_server(&self) -> String {
+        format!("{}/mdm/connect", self.base())
+    }
+
+    /// The MDM check-in endpoint (`CheckInURL`, spec §2.2).
+    pub fn mdm_checkin(&self) -> String {
+        format!("{}/mdm/checkin", self.base())
+    }
+
     pub fn admin_page(&self) -> String {
         format!("{}/admin/", self.base())
     }

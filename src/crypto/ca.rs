@@ -245,6 +245,34 @@ fn oid_body(arcs: &[u64]) -> Vec<u8> {
     out
 }
 
+impl Authority {
+    /// Issues a signing certificate (key usage digitalSignature, no extended key usage: it
+    /// signs documents such as the enrollment profile, never a TLS connection) named
+    /// `common_name`, with a new ECDSA P-256 key.
+    pub fn issue_signing(
+        &self,
+        common_name: &str,
+        now: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<Issued, CaError> {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = distinguished_name(common_name);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.use_authority_key_identifier_extension = true;
+        params.not_before = now - Duration::hours(1);
+        params.not_after = now + validity;
+        params.serial_number = Some(random_serial());
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Issued {
+            cert_pem: cert.pem(),
+            key_pem: Secret::new(key.serialize_pem()),
+            not_before: params.not_before,
+            not_after: params.not_after,
+        })
+    }
+}
+
 /// `O=adebox, CN=<common_name>`: the subject of every certificate the appliance makes.
 pub(crate) fn distinguished_name(common_name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();

@@ -35,16 +35,62 @@ pub enum AppleSide {
     Simulator { base_url: String, portal_url: String, ca_pem: String },
 }
 
-/// Which root ACME device attestations must chain to.
-#[derive(Clone, Debug, Default)]
-pub enum AttestationTrust {
-    /// Apple's pinned Enterprise Attestation Root (../shared/spec/enrollment.md §3.5). In the
-    /// sandbox this means: a stand-in root generated in memory at start (see
-    /// [`Running::stand_in_pki`]), since no simulated device can get Apple's attestation.
+/// Which roots devices are trusted through (design rule 10): the CA behind the identity a
+/// device signs its MachineInfo with, and the root its ACME attestation chains to.
+#[derive(Clone, Default)]
+pub enum DeviceTrust {
+    /// Apple's pinned roots (`apple::pinned`). In the sandbox, where no simulated device holds
+    /// a key Apple certified, a stand-in Apple PKI is generated in memory at start instead
+    /// (see [`Running::stand_in_pki`]).
     #[default]
     Apple,
-    /// A stand-in root (tests). Refused in production mode.
-    StandIn(crate::crypto::chain::TrustAnchors),
+    /// A given stand-in Apple PKI (tests). Refused in production mode.
+    StandIn(Arc<crate::sim::apple_pki::StandInApplePki>),
+}
+
+impl std::fmt::Debug for DeviceTrust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DeviceTrust::Apple => "DeviceTrust::Apple",
+            DeviceTrust::StandIn(_) => "DeviceTrust::StandIn",
+        })
+    }
+}
+
+/// The anchors devices are checked against, as [`device_roots`] chose them.
+pub struct DeviceRoots {
+    pub device_identity: crate::crypto::chain::TrustAnchors,
+    pub attestation: crate::crypto::chain::TrustAnchors,
+    /// The stand-in PKI behind them, outside production.
+    pub stand_in: Option<Arc<crate::sim::apple_pki::StandInApplePki>>,
+}
+
+/// Apple's pinned roots in production, where stand-in roots are refused; in the sandbox the
+/// given stand-in PKI, or a new in-memory one.
+pub fn device_roots(
+    mode: Mode,
+    trust: &DeviceTrust,
+    now: time::OffsetDateTime,
+) -> Result<DeviceRoots, DaemonError> {
+    let stand_in = |pki: Arc<crate::sim::apple_pki::StandInApplePki>| DeviceRoots {
+        device_identity: pki.device_identity_anchors(),
+        attestation: pki.attestation_anchors(),
+        stand_in: Some(pki),
+    };
+    match (trust, mode) {
+        (DeviceTrust::StandIn(_), Mode::Production) => Err(DaemonError::StandInRoots),
+        (DeviceTrust::StandIn(pki), Mode::Sandbox) => Ok(stand_in(pki.clone())),
+        (DeviceTrust::Apple, Mode::Production) => Ok(DeviceRoots {
+            device_identity: crate::apple::pinned::device_identity_anchors(),
+            attestation: crate::apple::pinned::attestation_anchors(),
+            stand_in: None,
+        }),
+        (DeviceTrust::Apple, Mode::Sandbox) => {
+            let pki = crate::sim::apple_pki::StandInApplePki::generate(now)
+                .map_err(|e| DaemonError::Task(e.to_string()))?;
+            Ok(stand_in(Arc::new(pki)))
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -60,10 +106,10 @@ pub struct DaemonOptions {
     pub apple: AppleSide,
     /// Backoff for DEP calls (tests shorten it).
     pub dep_retry: crate::depclient::RetryPolicy,
-    /// The ACME attestation root.
-    pub attestation: AttestationTrust,
     /// ACME issuance policy.
     pub acme: crate::acme::AcmeOptions,
+    /// Which roots devices are trusted through (Apple's unless sandbox/tests say otherwise).
+    pub device_trust: DeviceTrust,
 }
 
 impl DaemonOptions {
@@ -77,8 +123,8 @@ impl DaemonOptions {
             workers: 0,
             apple: AppleSide::Production,
             dep_retry: crate::depclient::RetryPolicy::default(),
-            attestation: AttestationTrust::Apple,
             acme: crate::acme::AcmeOptions::default(),
+            device_trust: DeviceTrust::Apple,
         }
     }
 }
@@ -93,14 +139,16 @@ pub enum DaemonError {
     Tls(#[from] TlsError),
     #[error(transparent)]
     Listen(#[from] ListenError),
-    #[error(
-        "a stand-in attestation root was configured, but this is a production appliance: devices are only trusted through Apple's attestation root. Stand-in roots are for the sandbox and tests"
-    )]
-    StandInRootInProduction,
     #[error("startup task failed: {0}")]
     Task(String),
     #[error("the outbound HTTP client cannot be built: {0}")]
     Outbound(#[from] crate::outbound::OutboundError),
+    #[error(
+        "refusing to trust stand-in (simulated) Apple device roots in a production configuration: devices are only trusted through Apple's own. Stand-in roots are for the sandbox and tests only"
+    )]
+    StandInRoots,
+    #[error("enrollment: {0}")]
+    Signing(#[from] crate::enroll::SigningError),
 }
 
 /// A started daemon.
@@ -112,8 +160,8 @@ pub struct Running {
     pub devices: crate::devices::Devices,
     pub sync: crate::sync::Sync,
     pub acme: crate::acme::AcmeService,
-    /// Sandbox only: the in-memory stand-in Apple PKI whose attestation root ACME trusts,
-    /// for simulated devices to attest with.
+    /// Outside production: the stand-in Apple PKI the enrollment endpoint and ACME trust, for
+    /// simulated devices to sign and attest with.
     pub stand_in_pki: Option<Arc<crate::sim::apple_pki::StandInApplePki>>,
     pub profiles: crate::profiles::Profiles,
     pub tls: Arc<TlsManager>,
@@ -133,7 +181,9 @@ pub struct Running {
 pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     let config = opts.config.clone();
     let clock = opts.clock.clone();
-    let (anchors, stand_in_pki) = attestation_anchors(&opts).await?;
+    let (mode, trust, now) = (opts.mode, opts.device_trust.clone(), clock.now());
+    let roots = blocking(move || device_roots(mode, &trust, now)).await??;
+    let stand_in_pki = roots.stand_in.clone();
     prepare_data_dir(&config.data_dir)?;
 
     let dir = config.data_dir.clone();
@@ -223,6 +273,10 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
             }
         });
     }));
+    let signer = {
+        let (dir, tls) = (config.data_dir.clone(), tls.clone());
+        blocking(move || crate::enroll::ProfileSigner::ensure(&dir, tls.ca(), now)).await??
+    };
     if let AppleSide::Simulator { base_url, .. } = &opts.apple {
         tokens.retarget_simulator(base_url).await.map_err(|e| DaemonError::Task(e.to_string()))?;
     }
@@ -246,13 +300,28 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     let ca =
         crate::crypto::ca::Authority::from_pem(tls.ca().cert_pem(), tls.ca().key_pem().expose())
             .map_err(|e| DaemonError::Task(format!("the appliance CA cannot issue: {e}")))?;
+    // The URLs devices are given (a configured port 0, in tests, becomes the bound one).
+    let public_urls = crate::urls::Urls::new(&config).with_port(public_port);
     let acme = crate::acme::AcmeService::new(
         store.clone(),
         clock.clone(),
-        crate::urls::Urls::new(&config).with_port(public_port),
-        anchors,
+        public_urls.clone(),
+        roots.attestation.clone(),
         Arc::new(ca),
         opts.acme.clone(),
+    );
+
+    let enroll = crate::enroll::Enroll::new(
+        store.clone(),
+        clock.clone(),
+        crate::enroll::Peers {
+            tokens: tokens.clone(),
+            profiles: profiles.clone(),
+            acme: acme.clone(),
+        },
+        roots.device_identity.clone(),
+        signer,
+        public_urls.clone(),
     );
 
     let state = AppState {
@@ -262,6 +331,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         devices: devices.clone(),
         sync: sync.clone(),
         profiles: profiles.clone(),
+        enroll: enroll.clone(),
         sandbox_portal: portal
             .map(|p| crate::sim::dep::portal_client::PortalClient::new(p, http_client.clone())),
         audit: audit.clone(),
@@ -499,32 +569,6 @@ pub fn prepare_data_dir(dir: &Path) -> Result<(), DaemonError> {
     Ok(())
 }
 
-/// The ACME attestation anchors: Apple's pinned root in production (a stand-in is refused
-/// there); in the sandbox the given stand-in, or a new in-memory stand-in PKI.
-async fn attestation_anchors(
-    opts: &DaemonOptions,
-) -> Result<
-    (crate::crypto::chain::TrustAnchors, Option<Arc<crate::sim::apple_pki::StandInApplePki>>),
-    DaemonError,
-> {
-    match (&opts.attestation, opts.mode) {
-        (AttestationTrust::StandIn(_), Mode::Production) => {
-            Err(DaemonError::StandInRootInProduction)
-        }
-        (AttestationTrust::StandIn(anchors), Mode::Sandbox) => Ok((anchors.clone(), None)),
-        (AttestationTrust::Apple, Mode::Production) => {
-            Ok((crate::apple::pinned::attestation_anchors(), None))
-        }
-        (AttestationTrust::Apple, Mode::Sandbox) => {
-            let now = opts.clock.now();
-            let pki = blocking(move || crate::sim::apple_pki::StandInApplePki::generate(now))
-                .await?
-                .map_err(|e| DaemonError::Task(e.to_string()))?;
-            Ok((pki.attestation_anchors(), Some(Arc::new(pki))))
-        }
-    }
-}
-
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, DaemonError> {
@@ -605,5 +649,41 @@ async fn maintenance(
             Ok(n) => log::info!(entries = n; "pruned audit entries older than two years"),
             Err(e) => log::error!("pruning the audit log failed: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_production_configuration_refuses_stand_in_device_roots() {
+        let now = time::macros::datetime!(2026-01-01 0:00 UTC);
+        let pki = Arc::new(crate::sim::apple_pki::StandInApplePki::generate(now).unwrap());
+        let stand_in = DeviceTrust::StandIn(pki.clone());
+        let err = device_roots(Mode::Production, &stand_in, now).err().unwrap();
+        assert!(matches!(err, DaemonError::StandInRoots), "{err}");
+        assert!(err.to_string().contains("sandbox and tests only"));
+        // Apple's pinned roots are what production gets.
+        let apple = device_roots(Mode::Production, &DeviceTrust::Apple, now).unwrap();
+        assert_eq!(
+            apple.device_identity.certificates(),
+            crate::apple::pinned::device_identity_anchors().certificates()
+        );
+        assert_eq!(
+            apple.attestation.certificates(),
+            crate::apple::pinned::attestation_anchors().certificates()
+        );
+        assert!(apple.stand_in.is_none());
+        // The sandbox uses the given stand-in, or makes its own.
+        let sandbox = device_roots(Mode::Sandbox, &stand_in, now).unwrap();
+        assert_eq!(
+            sandbox.device_identity.certificates(),
+            pki.device_identity_anchors().certificates()
+        );
+        assert_eq!(sandbox.attestation.certificates(), pki.attestation_anchors().certificates());
+        let own = device_roots(Mode::Sandbox, &DeviceTrust::Apple, now).unwrap();
+        assert!(own.stand_in.is_some());
+        assert_ne!(own.attestation.certificates(), apple.attestation.certificates());
     }
 }

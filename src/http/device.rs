@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/enroll")
             .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
+            .configure(super::enroll::configure)
             .default_service(web::to(not_yet)),
     )
     .service(

@@ -10,6 +10,7 @@ mod acme;
 pub mod api;
 mod assets;
 mod device;
+mod enroll;
 pub mod error;
 pub mod extract;
 
@@ -35,6 +36,7 @@ pub struct AppState {
     /// The ACME server (device identities).
     pub acme: crate::acme::AcmeService,
     pub profiles: crate::profiles::Profiles,
+    pub enroll: crate::enroll::Enroll,
     /// The simulated Apple side's portal, in sandbox mode.
     pub sandbox_portal: Option<crate::sim::dep::portal_client::PortalClient>,
     pub audit: AuditLog,

@@ -7,9 +7,9 @@
 //! so an interrupted backup never leaves a half-written FILE. Backups hold secrets (token
 //! keys), so they are created 0600.
 //!
-//! A backup can carry files from beside the store (the CLI adds the TLS folder: enrolled
-//! devices trust the appliance CA, so losing its key is losing the fleet) in the table
-//! `backup.files`; a restore hands them back and drops the table from the restored store.
+//! A backup can carry files from beside the store (the CLI adds the TLS folder, since
+//! enrolled devices trust the appliance CA and losing its key is losing the fleet, and the
+//! profile-signing folder `enroll/`) in the table `backup.files`; a restore hands them back and drops the table from the restored store.
 
 use super::{FILE_NAME, StoreError, builder, classify_open_error, migrate};
 use redb::{ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};

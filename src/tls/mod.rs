@@ -12,7 +12,7 @@
 //! appliance CA.
 
 mod certinfo;
-mod files;
+pub(crate) mod files;
 
 pub use certinfo::{CertInfo, CertProblem};
 
@@ -373,35 +373,13 @@ mod tests;
 
 /// The files of the TLS folder a backup must carry (the CA above all: enrolled devices trust
 /// it), as `("tls/<name>", contents)`.
-pub fn backup_files(data_dir: &Path) -> Result<Vec<(String, Vec<u8>)>, TlsError> {
-    let dir = data_dir.join("tls");
-    let mut out = Vec::new();
-    for name in ["ca.pem", "ca.key", "server.pem", "server.key", "custom.pem", "custom.key"] {
-        let p = dir.join(name);
-        match std::fs::read(&p) {
-            Ok(bytes) => out.push((format!("tls/{name}"), bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(&p)(e)),
-        }
-    }
-    Ok(out)
+pub fn backup_files(data_dir: &Path) -> Result<files::Carried, TlsError> {
+    let names = ["ca.pem", "ca.key", "server.pem", "server.key", "custom.pem", "custom.key"];
+    files::read_folder(data_dir, "tls", &names).map_err(|(p, e)| io(&p)(e))
 }
 
 /// Puts back the TLS files a backup carried (keys 0600, certificates 0644, folder 0700).
 /// Names outside `tls/` are ignored.
-pub fn restore_files(data_dir: &Path, files: &[(String, Vec<u8>)]) -> Result<usize, TlsError> {
-    let dir = data_dir.join("tls");
-    create_private_dir(&dir)?;
-    let mut n = 0;
-    for (name, bytes) in files {
-        let Some(file) = name.strip_prefix("tls/") else { continue };
-        if file.contains('/') || file.starts_with('.') || file.is_empty() {
-            continue;
-        }
-        let mode = if file.ends_with(".key") { 0o600 } else { 0o644 };
-        let p = dir.join(file);
-        files::write_atomic(&p, bytes, mode).map_err(io(&p))?;
-        n += 1;
-    }
-    Ok(n)
+pub fn restore_files(data_dir: &Path, carried: &[(String, Vec<u8>)]) -> Result<usize, TlsError> {
+    files::write_folder(data_dir, "tls", carried).map_err(|(p, e)| io(&p)(e))
 }

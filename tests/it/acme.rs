@@ -3,7 +3,7 @@
 
 use crate::common::{TestDaemon, client_trusting, options};
 use adebox::acme::signer::AccountKey;
-use adebox::daemon::{self, AttestationTrust, Mode};
+use adebox::daemon::{self, DeviceTrust, Mode};
 use adebox::sim::apple_pki::{AttestedProperties, StandInApplePki, new_device_key};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use rcgen::{KeyPair, PublicKeyData};
@@ -20,11 +20,11 @@ fn now() -> time::OffsetDateTime {
     adebox::clock::Clock::system().now()
 }
 
-async fn daemon_with_stand_in() -> (TestDaemon, StandInApplePki) {
+async fn daemon_with_stand_in() -> (TestDaemon, std::sync::Arc<StandInApplePki>) {
     let dir = tempfile::tempdir().unwrap();
-    let pki = StandInApplePki::generate(now() - Duration::days(1)).unwrap();
+    let pki = std::sync::Arc::new(StandInApplePki::generate(now() - Duration::days(1)).unwrap());
     let mut opts = options(dir.path(), Mode::Sandbox);
-    opts.attestation = AttestationTrust::StandIn(pki.attestation_anchors());
+    opts.device_trust = DeviceTrust::StandIn(pki.clone());
     let running = daemon::start(opts).await.expect("daemon starts");
     let port = running.https_addrs[0].port();
     let d = TestDaemon {
@@ -37,26 +37,26 @@ async fn daemon_with_stand_in() -> (TestDaemon, StandInApplePki) {
 }
 
 /// A device: HTTPS client, account key, Secure Enclave key.
-struct Device {
+pub(crate) struct Device {
     http: Client,
     dir: Value,
     key: AccountKey,
     kid: Option<String>,
-    se_key: KeyPair,
+    pub(crate) se_key: KeyPair,
     nonce: Option<String>,
-    client_id: &'static str,
+    pub(crate) client_id: String,
 }
 
-struct Resp {
-    status: StatusCode,
-    body: Value,
-    text: String,
-    location: Option<String>,
-    content_type: String,
+pub(crate) struct Resp {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Value,
+    pub(crate) text: String,
+    pub(crate) location: Option<String>,
+    pub(crate) content_type: String,
 }
 
 impl Device {
-    async fn new(d: &TestDaemon) -> Device {
+    pub(crate) async fn new(d: &TestDaemon) -> Device {
         let http = client_trusting(&d.ca_pem());
         let resp = http.get(d.url("/acme/directory")).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
@@ -69,7 +69,7 @@ impl Device {
             kid: None,
             se_key: new_device_key().unwrap(),
             nonce: None,
-            client_id: CLIENT_ID,
+            client_id: CLIENT_ID.into(),
         }
     }
 
@@ -79,7 +79,7 @@ impl Device {
         r.headers()["replay-nonce"].to_str().unwrap().to_string()
     }
 
-    async fn post(&mut self, url: &str, payload: Option<Value>) -> Resp {
+    pub(crate) async fn post(&mut self, url: &str, payload: Option<Value>) -> Resp {
         let nonce = match self.nonce.take() {
             Some(n) => n,
             None => self.fresh_nonce().await,
@@ -113,21 +113,21 @@ impl Device {
         }
     }
 
-    /// Account, order, authorization; returns (order, authz url, token).
-    async fn start(&mut self) -> (Value, String, String) {
+    /// A new account, then a new order for this device's ClientIdentifier (unchecked).
+    pub(crate) async fn try_order(&mut self) -> Resp {
         let url = self.dir["newAccount"].as_str().unwrap().to_string();
         let r = self.post(&url, Some(json!({"termsOfServiceAgreed": true}))).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         self.kid = r.location;
         let url = self.dir["newOrder"].as_str().unwrap().to_string();
-        let r = self
-            .post(
-                &url,
-                Some(
-                    json!({"identifiers": [{"type": "permanent-identifier", "value": self.client_id}]}),
-                ),
-            )
-            .await;
+        let id =
+            json!({"identifiers": [{"type": "permanent-identifier", "value": self.client_id}]});
+        self.post(&url, Some(id)).await
+    }
+
+    /// Account, order, authorization; returns (order, authz url, token).
+    pub(crate) async fn start(&mut self) -> (Value, String, String) {
+        let r = self.try_order().await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         assert!(r.location.is_some());
         let authz_url = r.body["authorizations"][0].as_str().unwrap().to_string();
@@ -138,9 +138,20 @@ impl Device {
     }
 
     fn att_obj(&self, pki: &StandInApplePki, serial: &str, token: &str) -> String {
+        self.att_obj_of(pki, serial, UDID, token)
+    }
+
+    /// An attestation of this device's key for `serial` / `udid`, fresh for `token`.
+    pub(crate) fn att_obj_of(
+        &self,
+        pki: &StandInApplePki,
+        serial: &str,
+        udid: &str,
+        token: &str,
+    ) -> String {
         let props = AttestedProperties {
             serial: Some(serial.into()),
-            udid: Some(UDID.into()),
+            udid: Some(udid.into()),
             freshness: Some(Sha256::digest(token.as_bytes()).to_vec()),
             ..Default::default()
         };
@@ -150,13 +161,13 @@ impl Device {
     }
 
     /// Answers the challenge of `authz_url`.
-    async fn attest(&mut self, authz_url: &str, att: String) -> Resp {
+    pub(crate) async fn attest(&mut self, authz_url: &str, att: String) -> Resp {
         let a = self.post(authz_url, None).await;
         let ch = a.body["challenges"][0]["url"].as_str().unwrap().to_string();
         self.post(&ch, Some(json!({"attObj": att}))).await
     }
 
-    fn csr(key: &KeyPair) -> String {
+    pub(crate) fn csr(key: &KeyPair) -> String {
         let params = rcgen::CertificateParams::new(vec![]).unwrap();
         Base64UrlUnpadded::encode_string(params.serialize_request(key).unwrap().der())
     }
@@ -167,7 +178,7 @@ async fn expect(d: &TestDaemon) {
     d.running().acme.expect_device(CLIENT_ID, SERIAL, UDID, until).await.unwrap();
 }
 
-fn assert_problem(r: &Resp, status: StatusCode, kind: &str) {
+pub(crate) fn assert_problem(r: &Resp, status: StatusCode, kind: &str) {
     assert_eq!(r.status, status, "{}", r.text);
     assert_eq!(r.content_type, "application/problem+json");
     assert_eq!(r.body["type"], format!("urn:ietf:params:acme:error:{kind}"), "{}", r.text);
@@ -234,7 +245,7 @@ async fn refusals_carry_the_right_problem_types() {
     let until = now() + Duration::minutes(30);
     d.running().acme.expect_device("client-identifier-2", SERIAL, UDID, until).await.unwrap();
     let mut dev = Device::new(&d).await;
-    dev.client_id = "client-identifier-2";
+    dev.client_id = "client-identifier-2".into();
     let (_, authz_url, _) = dev.start().await;
     let r = dev.attest(&authz_url, dev.att_obj(&pki, SERIAL, "stale-token")).await;
     assert_problem(&r, StatusCode::BAD_REQUEST, "badAttestationStatement");
@@ -293,9 +304,9 @@ async fn refuses_another_serial_a_key_swap_and_a_reused_nonce() {
 #[tokio::test]
 async fn production_refuses_a_stand_in_attestation_root() {
     let dir = tempfile::tempdir().unwrap();
-    let pki = StandInApplePki::generate(now()).unwrap();
+    let pki = std::sync::Arc::new(StandInApplePki::generate(now()).unwrap());
     let mut opts = options(dir.path(), Mode::Production);
-    opts.attestation = AttestationTrust::StandIn(pki.attestation_anchors());
+    opts.device_trust = DeviceTrust::StandIn(pki);
     let err = daemon::start(opts).await.err().expect("refused");
-    assert!(matches!(err, daemon::DaemonError::StandInRootInProduction));
+    assert!(matches!(err, daemon::DaemonError::StandInRoots), "{err}");
 }

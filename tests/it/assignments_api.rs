@@ -8,7 +8,12 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-async fn wait_for(page: &Page, path: &str, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn wait_for(
+    page: &Page,
+    path: &str,
+    what: &str,
+    ok: impl Fn(&Value) -> bool,
+) -> Value {
     for _ in 0..300 {
         let (_, v) = page.get(path).await;
         if ok(&v) {
@@ -18,6 +23,11 @@ async fn wait_for(page: &Page, path: &str, what: &str, ok: impl Fn(&Value) -> bo
     }
     let (_, v) = page.get(path).await;
     panic!("{what} never happened: {v}");
+}
+
+/// The serials of a `POST /api/v1/sandbox/devices` answer.
+pub(crate) fn serials_of(added: &Value) -> Vec<String> {
+    added["serials"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
 }
 
 async fn csv(page: &Page, query: &str, body: String) -> (StatusCode, Value) {
@@ -71,12 +81,7 @@ async fn defaults_edits_retries_and_bulk_requests_against_the_simulator() {
         v["total"] == 1205
     })
     .await;
-    let serials: Vec<String> = added["serials"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect();
+    let serials = serials_of(&added);
     let (_, dev) = page.get(&format!("/api/v1/devices/{}", serials[0])).await;
     assert_eq!(dev["assignment"]["state"], "assigned", "{dev}");
     assert_eq!(dev["assignment"]["last_result"], "SUCCESS");

@@ -36,9 +36,15 @@ impl TestDaemon {
     /// A sandbox-mode daemon talking to a fresh simulated Apple side (no demo data: tests
     /// make what they need through the portal).
     pub async fn with_simulator() -> TestDaemon {
+        Self::with_simulator_trusting(adebox::daemon::DeviceTrust::Apple).await
+    }
+
+    /// [`TestDaemon::with_simulator`], accepting device identities from `trust`.
+    pub async fn with_simulator_trusting(trust: adebox::daemon::DeviceTrust) -> TestDaemon {
         let sim = adebox::daemon::sandbox::start_simulator().await.expect("simulator starts");
         let dir = tempfile::tempdir().unwrap();
         let mut opts = options(dir.path(), Mode::Sandbox);
+        opts.device_trust = trust;
         opts.apple = adebox::daemon::sandbox::apple_side(&sim);
         opts.dep_retry = adebox::depclient::RetryPolicy {
             base_delay: std::time::Duration::from_millis(5),

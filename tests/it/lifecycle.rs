@@ -32,8 +32,13 @@ async fn backup_while_running_and_password_reset_through_the_control_socket() {
     d.setup_admin().await;
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("adebox-backup.redb");
-    let files = adebox::tls::backup_files(&d.data_dir()).unwrap();
+    let mut files = adebox::tls::backup_files(&d.data_dir()).unwrap();
     assert!(files.iter().any(|(n, _)| n == "tls/ca.key"), "the CA key travels with the backup");
+    files.extend(adebox::enroll::signing::backup_files(&d.data_dir()).unwrap());
+    assert!(
+        files.iter().any(|(n, _)| n == "enroll/profile-signing.key"),
+        "the profile-signing key travels with the backup"
+    );
     let records = adebox::store::backup(&d.data_dir(), &file, &files).unwrap();
     assert!(records > 0);
 
@@ -57,7 +62,11 @@ async fn backup_while_running_and_password_reset_through_the_control_socket() {
     let restored = tempfile::tempdir().unwrap();
     let back = adebox::store::restore(restored.path(), &file).unwrap();
     adebox::tls::restore_files(restored.path(), &back.files).unwrap();
+    assert_eq!(adebox::enroll::signing::restore_files(restored.path(), &back.files).unwrap(), 2);
     let r = TestDaemon::start_in(restored, adebox::daemon::Mode::Production).await;
     assert_eq!(r.login("alice", PASSWORD).await.0, StatusCode::OK);
     assert_eq!(r.ca_pem(), d.ca_pem());
+    // Same profile-signing certificate: the restored daemon kept it rather than issuing anew.
+    let signer = |dir: std::path::PathBuf| std::fs::read(dir.join("enroll/profile-signing.pem"));
+    assert_eq!(signer(r.data_dir()).unwrap(), signer(d.data_dir()).unwrap());
 }

@@ -8,6 +8,7 @@ mod admin_api;
 mod assignments_api;
 mod binary;
 mod browser;
+mod enroll;
 mod lifecycle;
 mod packaging;
 mod profiles_api;

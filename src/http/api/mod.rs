@@ -8,6 +8,7 @@ mod admin;
 mod assignments;
 mod audit;
 mod devices;
+mod enrollment;
 mod profiles;
 mod sandbox;
 mod settings;
@@ -36,6 +37,7 @@ pub const JSON_LIMIT: usize = 256 * 1024;
         (name = "sync", description = "Device sync with Apple"),
         (name = "devices", description = "The device inventory"),
         (name = "profiles", description = "Enrollment profiles, defaults and assignment"),
+        (name = "enrollment", description = "The enrollment funnel, refusals and settings"),
         (name = "sandbox", description = "The simulated Apple side (sandbox mode only)"),
     )
 )]
@@ -52,6 +54,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(devices::configure)
         .configure(profiles::configure)
         .configure(assignments::configure)
+        .configure(enrollment::configure)
         .configure(sandbox::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }

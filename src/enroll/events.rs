@@ -1,0 +1,193 @@
+//! The enrollment funnel's storage: a bounded table of recent enrollment events, all-time
+//! counts per step, and the enrollment settings.
+//!
+//! Owns the tables `enroll.events` (sequence → event; the oldest are dropped past
+//! [`MAX_EVENTS`]), `enroll.counts` (step → count since the appliance started counting) and
+//! `enroll.settings`. Counts for the last 24 hours are read from the events, so they are
+//! exact as long as fewer than [`MAX_EVENTS`] events happened in that day.
+
+use crate::store::{self, StoreError, Table};
+use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, WriteTransaction};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+const EVENTS: Table = store::table("enroll.events");
+const COUNTS: Table = store::table("enroll.counts");
+const SETTINGS: Table = store::table("enroll.settings");
+const SETTINGS_KEY: &[u8] = b"settings";
+
+/// Recent events kept (each a few hundred bytes).
+pub const MAX_EVENTS: u64 = 10_000;
+
+/// One step of the funnel, in the order a device goes through them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Posted a MachineInfo to the profile URL.
+    Contacted,
+    /// Refused (the reason is in the event).
+    Refused,
+    /// Would have been refused, let through because audit-only mode is on.
+    Audited,
+    /// Told to update its OS first.
+    OsUpdateRequired,
+    /// Got the signed enrollment profile.
+    ProfileServed,
+}
+
+impl Step {
+    pub const ALL: [Step; 5] = [
+        Step::Contacted,
+        Step::Refused,
+        Step::Audited,
+        Step::OsUpdateRequired,
+        Step::ProfileServed,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Step::Contacted => "contacted",
+            Step::Refused => "refused",
+            Step::Audited => "audited",
+            Step::OsUpdateRequired => "os_update_required",
+            Step::ProfileServed => "profile_served",
+        }
+    }
+}
+
+/// One enrollment event as stored and as the API lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EnrollEvent {
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String)]
+    pub at: OffsetDateTime,
+    pub step: Step,
+    /// The serial the device claimed (absent when its MachineInfo could not be read).
+    pub serial: Option<String>,
+    pub udid: Option<String>,
+    pub product: Option<String>,
+    /// The refusal's stable code (refused and audited events).
+    pub reason: Option<String>,
+    /// Plain words.
+    pub message: String,
+}
+
+/// Enrollment settings the admin edits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EnrollSettings {
+    /// Log and record devices the gate would refuse, and let them enroll anyway.
+    #[serde(default)]
+    pub audit_only: bool,
+}
+
+pub fn settings_in(rtx: &ReadTransaction) -> Result<EnrollSettings, StoreError> {
+    match rtx.open_table(SETTINGS) {
+        Ok(t) => Ok(store::get(&t, SETTINGS_KEY)?.unwrap_or_default()),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(EnrollSettings::default()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn set_settings_in(wtx: &WriteTransaction, s: &EnrollSettings) -> Result<(), StoreError> {
+    store::put(&mut wtx.open_table(SETTINGS)?, SETTINGS_KEY, s)
+}
+
+/// Appends an event, counts it, and drops the oldest past [`MAX_EVENTS`].
+pub fn record_in(wtx: &WriteTransaction, event: &EnrollEvent) -> Result<(), StoreError> {
+    let mut events = wtx.open_table(EVENTS)?;
+    let next = match events.last()? {
+        Some((k, _)) => seq_of(k.value()) + 1,
+        None => 0,
+    };
+    store::put(&mut events, &next.to_be_bytes(), event)?;
+    while events.len()? > MAX_EVENTS {
+        if events.pop_first()?.is_none() {
+            break;
+        }
+    }
+    let mut counts = wtx.open_table(COUNTS)?;
+    let key = event.step.code().as_bytes();
+    let n: u64 = store::get(&counts, key)?.unwrap_or(0);
+    store::put(&mut counts, key, &(n + 1))
+}
+
+fn seq_of(k: &[u8]) -> u64 {
+    k.try_into().map(u64::from_be_bytes).unwrap_or(0)
+}
+
+/// Counts per step: all time, and since `since`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Funnel {
+    pub steps: Vec<FunnelStep>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FunnelStep {
+    pub step: Step,
+    pub all_time: u64,
+    pub last_24h: u64,
+}
+
+pub fn funnel_in(rtx: &ReadTransaction, since: OffsetDateTime) -> Result<Funnel, StoreError> {
+    let mut recent = [0u64; Step::ALL.len()];
+    let mut all = [0u64; Step::ALL.len()];
+    if let Some(events) = open(rtx, EVENTS)? {
+        // Newest first; stop at the first event older than `since`.
+        for row in events.iter()?.rev() {
+            let (_, v) = row?;
+            let e: EnrollEvent = store::decode("enroll.events", v.value())?;
+            if e.at < since {
+                break;
+            }
+            recent[index(e.step)] += 1;
+        }
+    }
+    if let Some(counts) = open(rtx, COUNTS)? {
+        for (i, step) in Step::ALL.iter().enumerate() {
+            all[i] = store::get(&counts, step.code().as_bytes())?.unwrap_or(0);
+        }
+    }
+    let steps = Step::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, &step)| FunnelStep { step, all_time: all[i], last_24h: recent[i] })
+        .collect();
+    Ok(Funnel { steps })
+}
+
+fn index(step: Step) -> usize {
+    Step::ALL.iter().position(|s| *s == step).unwrap_or(0)
+}
+
+/// Refused and audited events, newest first, with the total of such events kept.
+pub fn refusals_in(
+    rtx: &ReadTransaction,
+    limit: usize,
+    offset: usize,
+) -> Result<(Vec<EnrollEvent>, u64), StoreError> {
+    let Some(events) = open(rtx, EVENTS)? else { return Ok((vec![], 0)) };
+    let mut items = Vec::new();
+    let mut total = 0u64;
+    for row in events.iter()?.rev() {
+        let (_, v) = row?;
+        let e: EnrollEvent = store::decode("enroll.events", v.value())?;
+        if matches!(e.step, Step::Refused | Step::Audited) {
+            if total as usize >= offset && items.len() < limit {
+                items.push(e);
+            }
+            total += 1;
+        }
+    }
+    Ok((items, total))
+}
+
+/// A store table opened for reading.
+type ReadTable = redb::ReadOnlyTable<&'static [u8], &'static [u8]>;
+
+fn open(rtx: &ReadTransaction, table: Table) -> Result<Option<ReadTable>, StoreError> {
+    match rtx.open_table(table) {
+        Ok(t) => Ok(Some(t)),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,347 @@
+//! Device-facing enrollment: the profile URL a device posts its signed MachineInfo to during
+//! Setup Assistant (../shared/spec/enrollment.md §0, §1), the gate that decides who may
+//! enroll, and the enrollment funnel.
+//!
+//! Owns the tables of [`events`] (`enroll.events`, `enroll.counts`, `enroll.settings`) and the
+//! folder of [`signing`] (`<data_dir>/enroll/`). Exposes [`Enroll`] (the service: [`Enroll::
+//! handle`], the funnel, refusals and settings), [`Answer`], [`EnrollError`] and
+//! [`gate::Refusal`]. Calls devices (facts, timeline), tokens and profiles; never names actix
+//! types; the HTTP shapes of answers and refusals are decided in `http::enroll`.
+//!
+//! Trust: the MachineInfo's signer must chain to the anchors passed in — Apple's pinned
+//! Device CA in production, the stand-in CA of `sim::apple_pki` only in sandbox and tests
+//! (design rule 10; `daemon` refuses stand-in roots in production).
+
+pub mod events;
+pub mod gate;
+mod owned;
+pub mod signing;
+
+pub use events::{EnrollEvent, EnrollSettings, Funnel, FunnelStep, Step};
+pub use gate::Refusal;
+pub use signing::{ProfileSigner, SigningError};
+
+use crate::apple::enroll_profile::{
+    IdentityInputs, IdentityKind, MdmInputs, ProfileInputs, build_profile, choose_identity,
+    random_uuid, subject,
+};
+use crate::apple::machineinfo::{MachineInfo, MachineInfoError, verify_machine_info};
+use crate::clock::Clock;
+use crate::crypto::chain::TrustAnchors;
+use crate::store::{Store, StoreError};
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+
+/// Push topic used until push certificates exist (the MDM issue adds them): a device given
+/// this topic cannot be reached by APNs, so enrollment is not complete until then.
+/// The profile's `PayloadIdentifier` (the device replaces an installed profile with the same one).
+const PROFILE_IDENTIFIER: &str = "org.adebox.enroll";
+
+pub const PLACEHOLDER_PUSH_TOPIC: &str =
+    "com.apple.mgmt.External.adebox-placeholder-no-push-certificate";
+
+/// How long a ClientIdentifier handed out in a profile stays valid for ACME.
+pub const CLIENT_IDENTIFIER_TTL: Duration = Duration::hours(1);
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnrollError {
+    /// The body is over the size limit.
+    #[error("the request body is {len} bytes, over the {max}-byte limit")]
+    TooLarge { len: usize, max: usize },
+    /// The body is not a signed MachineInfo at all (garbage, not CMS, not a plist).
+    #[error("{0}")]
+    Malformed(String),
+    /// The gate refused the device.
+    #[error("{}", .0.words())]
+    Refused(Refusal),
+    /// The device must update its OS first (spec §1.5).
+    #[error("the device must update to at least {os_version} first")]
+    OsUpdateRequired { os_version: String },
+    /// Serving profiles is not possible yet on this build.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+crate::store::redb_errors_into!(EnrollError);
+
+/// What the device gets when it may enroll.
+#[derive(Debug)]
+pub enum Answer {
+    /// The signed enrollment profile (`application/x-apple-aspen-config`).
+    Profile(Vec<u8>),
+}
+
+/// The services enrollment asks: which tokens and profiles are this appliance's, and ACME,
+/// which learns each one-time ClientIdentifier handed out.
+pub struct Peers {
+    pub tokens: crate::tokens::Tokens,
+    pub profiles: crate::profiles::Profiles,
+    pub acme: crate::acme::AcmeService,
+}
+
+/// The enrollment service (cheap to clone).
+#[derive(Clone)]
+pub struct Enroll {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    clock: Clock,
+    tokens: crate::tokens::Tokens,
+    owned: owned::OwnedProfiles,
+    anchors: TrustAnchors,
+    signer: ProfileSigner,
+    urls: crate::urls::Urls,
+    acme: crate::acme::AcmeService,
+}
+
+impl Enroll {
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        Peers { tokens, profiles, acme }: Peers,
+        anchors: TrustAnchors,
+        signer: ProfileSigner,
+        urls: crate::urls::Urls,
+    ) -> Enroll {
+        Enroll {
+            inner: Arc::new(Inner {
+                store,
+                clock: clock.clone(),
+                tokens,
+                owned: owned::OwnedProfiles::new(profiles, clock),
+                anchors,
+                signer,
+                urls,
+                acme,
+            }),
+        }
+    }
+
+    /// A device posted `body` to the profile URL: verify, gate, answer. Every outcome is
+    /// recorded in the funnel and, for devices in the inventory, on their timeline.
+    pub async fn handle(&self, body: Vec<u8>) -> Result<Answer, EnrollError> {
+        let now = self.inner.clock.now();
+        let max = crate::apple::machineinfo::MAX_MACHINE_INFO_LEN;
+        if body.len() > max {
+            return Err(EnrollError::TooLarge { len: body.len(), max });
+        }
+        let anchors = self.inner.anchors.clone();
+        let verified = tokio::task::spawn_blocking(move || verify_machine_info(&body, &anchors))
+            .await
+            .map_err(|_| EnrollError::Store(StoreError::TaskFailed))?;
+        let mi = match verified {
+            Ok(mi) => mi,
+            Err(e) => {
+                let refusal = Refusal::BadMachineInfo(e.to_string());
+                self.record(None, Step::Refused, Some(&refusal), refusal.words(), now).await?;
+                log::warn!(reason = refusal.code(); "enrollment refused: {e}");
+                return Err(match e {
+                    MachineInfoError::TooLarge { len, max } => EnrollError::TooLarge { len, max },
+                    MachineInfoError::Signature(crate::crypto::cms::CmsError::Malformed(m))
+                    | MachineInfoError::NotPlist(m) => EnrollError::Malformed(m),
+                    MachineInfoError::NotDictionary | MachineInfoError::MissingKey(_) => {
+                        EnrollError::Malformed(e.to_string())
+                    }
+                    _ => EnrollError::Refused(refusal),
+                });
+            }
+        };
+        self.record(Some(&mi), Step::Contacted, None, contacted_words(&mi), now).await?;
+
+        let (gate, owned_profile) = self.gather(&mi.serial).await?;
+        if let Err(refusal) = gate::decide(&gate) {
+            let audit_only = self.settings().await?.audit_only;
+            let step = if audit_only { Step::Audited } else { Step::Refused };
+            let words = if audit_only {
+                format!("audit-only mode let it through; otherwise refused: {}", refusal.words())
+            } else {
+                format!("refused: {}", refusal.words())
+            };
+            log::warn!(serial = mi.serial.as_str(), reason = refusal.code(), audit_only = audit_only; "enrollment gate: {}", refusal.words());
+            self.record(Some(&mi), step, Some(&refusal), words, now).await?;
+            if !audit_only {
+                return Err(EnrollError::Refused(refusal));
+            }
+        }
+        let minimum_os = owned_profile.as_ref().and_then(|p| p.minimum_os.as_ref());
+        if let Some(os_version) = gate::os_update_needed(&mi, minimum_os) {
+            let words = format!("asked to update to {os_version} or later before enrolling");
+            self.record(Some(&mi), Step::OsUpdateRequired, None, words, now).await?;
+            return Err(EnrollError::OsUpdateRequired { os_version });
+        }
+
+        if choose_identity(&mi) == IdentityKind::Scep {
+            let refusal = Refusal::NeedsScep;
+            log::warn!(serial = mi.serial.as_str(), reason = refusal.code(); "enrollment refused: {}", refusal.words());
+            self.record(Some(&mi), Step::Refused, Some(&refusal), refusal.words(), now).await?;
+            return Err(EnrollError::Refused(refusal));
+        }
+        let client_identifier = new_client_identifier();
+        self.inner
+            .acme
+            .expect_device(&client_identifier, &mi.serial, &mi.udid, now + CLIENT_IDENTIFIER_TTL)
+            .await
+            .map_err(|e| EnrollError::Unavailable(e.to_string()))?;
+        let plist = self.profile_for(&mi, &client_identifier)?;
+        let signer = self.inner.signer.clone();
+        let signed = tokio::task::spawn_blocking(move || signer.sign(&plist, now))
+            .await
+            .map_err(|_| EnrollError::Store(StoreError::TaskFailed))?
+            .map_err(|e| EnrollError::Unavailable(e.to_string()))?;
+        self.record(Some(&mi), Step::ProfileServed, None, "enrollment profile served".into(), now)
+            .await?;
+        log::info!(serial = mi.serial.as_str(); "enrollment profile served");
+        Ok(Answer::Profile(signed))
+    }
+
+    /// The unsigned enrollment profile for a device that gets an ACME identity
+    /// (../shared/spec/enrollment.md §2.7): the appliance CA, the attested ACME identity bound
+    /// to `client_identifier`, and `com.apple.mdm` pinned to that CA.
+    fn profile_for(
+        &self,
+        mi: &MachineInfo,
+        client_identifier: &str,
+    ) -> Result<Vec<u8>, EnrollError> {
+        let urls = &self.inner.urls;
+        let inputs = ProfileInputs {
+            identifier: PROFILE_IDENTIFIER.into(),
+            display_name: "Device management".into(),
+            organization: "adebox".into(),
+            description: Some(format!(
+                "Enrolls this device ({}) in the organisation's device management.",
+                mi.serial
+            )),
+            ca_der: self.inner.signer.chain.first().cloned().unwrap_or_default(),
+            ca_file_name: "adebox-ca.cer".into(),
+            identity: IdentityInputs::Acme {
+                directory_url: urls.acme_directory(),
+                client_identifier: client_identifier.into(),
+                subject: subject("adebox", &mi.udid),
+            },
+            mdm: MdmInputs {
+                topic: PLACEHOLDER_PUSH_TOPIC.into(),
+                server_url: urls.mdm_server(),
+                check_in_url: urls.mdm_checkin(),
+                server_capabilities: vec![],
+            },
+        };
+        build_profile(&inputs, &mut random_uuid)
+            .and_then(|p| p.to_xml())
+            .map_err(|e| EnrollError::Unavailable(e.to_string()))
+    }
+
+    /// The gate's facts about `serial`, and the appliance profile the device has at Apple.
+    async fn gather(
+        &self,
+        serial: &str,
+    ) -> Result<(gate::Gate, Option<owned::OwnedProfile>), EnrollError> {
+        let serials = vec![serial.to_string()];
+        let facts =
+            self.inner.store.read(move |rtx| crate::devices::facts_in(rtx, &serials)).await?.pop();
+        let Some(f) = facts else { return Ok((gate::Gate { device: None }, None)) };
+        let token_is_ours = self
+            .inner
+            .tokens
+            .list()
+            .await
+            .map_err(|e| EnrollError::Unavailable(e.to_string()))?
+            .iter()
+            .any(|t| t.id == f.token);
+        let owned = match &f.profile_uuid {
+            Some(uuid) => self.inner.owned.lookup(&f.token, uuid).await,
+            None => None,
+        };
+        let device = gate::DeviceFacts {
+            removed: f.removed,
+            token_is_ours,
+            has_profile: !f.has_no_profile(),
+            our_profile: owned.as_ref().map(|p| p.profile_id.clone()),
+        };
+        Ok((gate::Gate { device: Some(device) }, owned))
+    }
+
+    /// Adds an event to the funnel and, when the device is in the inventory, its timeline.
+    async fn record(
+        &self,
+        mi: Option<&MachineInfo>,
+        step: Step,
+        refusal: Option<&Refusal>,
+        message: String,
+        now: OffsetDateTime,
+    ) -> Result<(), EnrollError> {
+        let event = EnrollEvent {
+            at: now,
+            step,
+            serial: mi.map(|m| m.serial.clone()),
+            udid: mi.map(|m| m.udid.clone()),
+            product: mi.and_then(|m| m.product.clone()),
+            reason: refusal.map(|r| r.code().to_string()),
+            message,
+        };
+        let kind = format!("enrollment_{}", step.code());
+        self.inner
+            .store
+            .write(move |wtx| {
+                events::record_in(wtx, &event)?;
+                if let Some(serial) = &event.serial {
+                    crate::devices::note_in(wtx, serial, &kind, event.message.clone(), now)?;
+                }
+                Ok::<_, EnrollError>(())
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub async fn settings(&self) -> Result<EnrollSettings, EnrollError> {
+        Ok(self.inner.store.read(events::settings_in).await?)
+    }
+
+    pub async fn set_settings(&self, s: EnrollSettings) -> Result<EnrollSettings, EnrollError> {
+        self.inner.store.write(move |wtx| events::set_settings_in(wtx, &s)).await?;
+        Ok(s)
+    }
+
+    /// Counts per funnel step, all time and in the last 24 hours.
+    pub async fn funnel(&self) -> Result<Funnel, EnrollError> {
+        let since = self.inner.clock.now() - Duration::hours(24);
+        Ok(self.inner.store.read(move |rtx| events::funnel_in(rtx, since)).await?)
+    }
+
+    /// Recent refusals (and audit-only passes), newest first, and how many are kept.
+    pub async fn refusals(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<EnrollEvent>, u64), EnrollError> {
+        Ok(self.inner.store.read(move |rtx| events::refusals_in(rtx, limit, offset)).await?)
+    }
+}
+
+fn contacted_words(mi: &MachineInfo) -> String {
+    let model = mi.product.as_deref().unwrap_or("unknown model");
+    let os = mi.os_version.as_deref().or(mi.version.as_deref()).unwrap_or("unknown OS");
+    format!("contacted the enrollment URL ({model}, {os})")
+}
+
+/// A one-time ClientIdentifier: 32 random bytes, base64url (no `/`, which draft-09 forbids in
+/// permanent-identifier values, spec §2.3).
+fn new_client_identifier() -> String {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    Base64UrlUnpadded::encode_string(&crate::crypto::random_bytes::<32>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_identifiers_are_unique_and_have_no_slash() {
+        let a = new_client_identifier();
+        assert_ne!(a, new_client_identifier());
+        assert!(!a.contains('/') && a.len() >= 43, "{a}");
+    }
+}

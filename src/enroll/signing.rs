@@ -1,0 +1,194 @@
+//! The profile-signing certificate: issued by the appliance CA, kept beside the data, renewed
+//! before it expires, the way `tls` keeps the server certificate.
+//!
+//! Owns the folder `<data_dir>/enroll/` (0700): `profile-signing.pem` and
+//! `profile-signing.key` (0600). Exposes [`ProfileSigner`] (the certificate, its key and the
+//! chain that goes into the signed profile, ../shared/spec/enrollment.md §2.6), and
+//! [`backup_files`] / [`restore_files`] so `admin backup` carries the folder the way it
+//! carries `tls/`: a restored appliance keeps signing with the certificate devices saw.
+
+use crate::crypto::Secret;
+use crate::crypto::ca::{Authority, pem_to_der};
+use crate::tls::files::{Carried, read_folder, read_text, write_atomic, write_folder};
+use std::path::{Path, PathBuf};
+use time::{Duration, OffsetDateTime};
+
+/// Lifetime of the signing certificate; renewed [`RENEW_BEFORE`] before it ends.
+const SIGNING_CERT_DAYS: i64 = 825;
+const RENEW_BEFORE: Duration = Duration::days(30);
+const COMMON_NAME: &str = "adebox enrollment profile signing";
+const FOLDER: &str = "enroll";
+const CERT_FILE: &str = "profile-signing.pem";
+const KEY_FILE: &str = "profile-signing.key";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SigningError {
+    #[error("cannot use {path}: {detail} (the folder belongs to adebox; check its owner and mode)")]
+    Io { path: PathBuf, detail: String },
+    #[error("the profile-signing certificate cannot be issued: {0}")]
+    Issue(String),
+    #[error("the enrollment profile cannot be signed: {0}")]
+    Sign(String),
+}
+
+/// The certificate and key that sign enrollment profiles.
+#[derive(Clone)]
+pub struct ProfileSigner {
+    /// Signer certificate, DER.
+    pub cert_der: Vec<u8>,
+    /// The chain carried after it: the appliance CA, DER.
+    pub chain: Vec<Vec<u8>>,
+    /// PKCS#8 PEM private key.
+    pub key_pem: Secret<String>,
+    pub not_after: OffsetDateTime,
+}
+
+impl std::fmt::Debug for ProfileSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProfileSigner").field("not_after", &self.not_after).finish()
+    }
+}
+
+impl ProfileSigner {
+    /// Signs `content` as Apple expects an enrollment profile (spec §2.6): CMS SignedData,
+    /// attached, DER, SHA-256, signed attributes, the appliance CA carried after the signer.
+    pub fn sign(&self, content: &[u8], now: OffsetDateTime) -> Result<Vec<u8>, SigningError> {
+        use crate::crypto::cms::{SignOptions, SignerKey, sign_attached};
+        let key = SignerKey::from_pkcs8_pem(self.key_pem.expose())
+            .map_err(|e| SigningError::Sign(e.to_string()))?;
+        sign_attached(content, &self.cert_der, &self.chain, &key, &SignOptions::profile(now))
+            .map_err(|e| SigningError::Sign(e.to_string()))
+    }
+
+    /// Loads the signing certificate from `<data_dir>/enroll/`, or issues a new one when it is
+    /// missing, unreadable, not from `ca`, or due for renewal.
+    pub fn ensure(
+        data_dir: &Path,
+        ca: &Authority,
+        now: OffsetDateTime,
+    ) -> Result<ProfileSigner, SigningError> {
+        let dir = data_dir.join(FOLDER);
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |e: std::io::Error| SigningError::Io { path, detail: e.to_string() }
+        };
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(io(&dir))?;
+        }
+        let (cert_path, key_path) = (dir.join(CERT_FILE), dir.join(KEY_FILE));
+        let chain = vec![ca.cert_der().to_vec()];
+        if let (Some(cert), Some(key)) = (
+            read_text(&cert_path).map_err(io(&cert_path))?,
+            read_text(&key_path).map_err(io(&key_path))?,
+        ) && let Some(signer) = usable(&cert, key, &chain, now)
+        {
+            return Ok(signer);
+        }
+        let issued = ca
+            .issue_signing(COMMON_NAME, now, Duration::days(SIGNING_CERT_DAYS))
+            .map_err(|e| SigningError::Issue(e.to_string()))?;
+        write_atomic(&key_path, issued.key_pem.expose().as_bytes(), 0o600)
+            .map_err(io(&key_path))?;
+        write_atomic(&cert_path, issued.cert_pem.as_bytes(), 0o644).map_err(io(&cert_path))?;
+        log::info!(not_after = issued.not_after.to_string().as_str(); "issued a new enrollment profile signing certificate");
+        Ok(ProfileSigner {
+            cert_der: pem_to_der(&issued.cert_pem)
+                .map_err(|e| SigningError::Issue(e.to_string()))?,
+            chain,
+            key_pem: issued.key_pem,
+            not_after: issued.not_after,
+        })
+    }
+}
+
+/// The files of `<data_dir>/enroll/` a backup must carry, as `("enroll/<name>", contents)`.
+pub fn backup_files(data_dir: &Path) -> Result<Carried, SigningError> {
+    read_folder(data_dir, FOLDER, &[CERT_FILE, KEY_FILE])
+        .map_err(|(path, e)| SigningError::Io { path, detail: e.to_string() })
+}
+
+/// Puts back the `enroll/` files a backup carried (key 0600, folder 0700); other names are
+/// ignored. Returns how many.
+pub fn restore_files(data_dir: &Path, files: &[(String, Vec<u8>)]) -> Result<usize, SigningError> {
+    write_folder(data_dir, FOLDER, files)
+        .map_err(|(path, e)| SigningError::Io { path, detail: e.to_string() })
+}
+
+/// The stored certificate, if it is from `ca` and not due for renewal.
+fn usable(
+    cert_pem: &str,
+    key_pem: String,
+    chain: &[Vec<u8>],
+    now: OffsetDateTime,
+) -> Option<ProfileSigner> {
+    let cert_der = pem_to_der(cert_pem).ok()?;
+    let anchors = crate::crypto::chain::TrustAnchors::from_der(chain.to_vec()).ok()?;
+    crate::crypto::chain::verify_chain(&cert_der, &[], &anchors, Some(now)).ok()?;
+    use der::Decode;
+    let cert = x509_cert::Certificate::from_der(&cert_der).ok()?;
+    let not_after = OffsetDateTime::from_unix_timestamp(
+        cert.tbs_certificate().validity().not_after.to_unix_duration().as_secs() as i64,
+    )
+    .ok()?;
+    (not_after - RENEW_BEFORE > now).then(|| ProfileSigner {
+        cert_der,
+        chain: chain.to_vec(),
+        key_pem: Secret::new(key_pem),
+        not_after,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    /// An empty data folder, a moment, and an appliance CA valid then.
+    fn setup() -> (tempfile::TempDir, OffsetDateTime, Authority) {
+        let now = datetime!(2026-01-01 0:00 UTC);
+        let ca = Authority::generate("test CA", now, Duration::days(3650)).unwrap();
+        (tempfile::tempdir().unwrap(), now, ca)
+    }
+
+    #[test]
+    fn keeps_the_certificate_across_restarts_and_renews_it_when_due() {
+        let (dir, now, ca) = setup();
+        let first = ProfileSigner::ensure(dir.path(), &ca, now).unwrap();
+        let again = ProfileSigner::ensure(dir.path(), &ca, now + Duration::days(1)).unwrap();
+        assert_eq!(first.cert_der, again.cert_der);
+        let later = now + Duration::days(SIGNING_CERT_DAYS - 10);
+        let renewed = ProfileSigner::ensure(dir.path(), &ca, later).unwrap();
+        assert_ne!(first.cert_der, renewed.cert_der);
+        let other_ca = Authority::generate("test CA", now, Duration::days(3650)).unwrap();
+        let reissued = ProfileSigner::ensure(dir.path(), &other_ca, later).unwrap();
+        assert_ne!(renewed.cert_der, reissued.cert_der, "a new CA gets a new signer");
+        let signed = reissued.sign(b"<plist/>", later).unwrap();
+        let v = crate::crypto::cms::verify_signed(&signed).unwrap();
+        assert_eq!(v.content, b"<plist/>");
+        assert_eq!(v.signer, reissued.cert_der);
+    }
+
+    #[test]
+    fn a_backup_carries_the_signing_certificate_to_a_restored_appliance() {
+        let (dir, now, ca) = setup();
+        let signer = ProfileSigner::ensure(dir.path(), &ca, now).unwrap();
+        let files = backup_files(dir.path()).unwrap();
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["enroll/profile-signing.pem", "enroll/profile-signing.key"]);
+
+        let restored = tempfile::tempdir().unwrap();
+        let mut carried = files.clone();
+        carried.push(("tls/ca.pem".into(), b"not ours".to_vec()));
+        assert_eq!(restore_files(restored.path(), &carried).unwrap(), 2);
+        assert!(!restored.path().join("tls").exists(), "only enroll/ is ours to put back");
+        let again = ProfileSigner::ensure(restored.path(), &ca, now + Duration::days(1)).unwrap();
+        assert_eq!(
+            again.cert_der, signer.cert_der,
+            "the restored certificate is kept, not reissued"
+        );
+        assert!(backup_files(tempfile::tempdir().unwrap().path()).unwrap().is_empty());
+    }
+}

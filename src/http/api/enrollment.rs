@@ -1,0 +1,88 @@
+//! `/api/v1/enrollment/…`: the enrollment funnel (counts per step), recent refusals with
+//! their reasons, and the enrollment settings (audit-only mode).
+
+use crate::audit::{Action, NewEntry, Outcome};
+use crate::enroll::{EnrollEvent, EnrollSettings, Funnel};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::Authenticated;
+use actix_web::{get, put, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, IntoParams)]
+pub struct Page {
+    /// At most this many (default 50, at most 500).
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RefusalList {
+    pub items: Vec<EnrollEvent>,
+    pub total: u64,
+}
+
+impl From<crate::enroll::EnrollError> for ApiError {
+    fn from(e: crate::enroll::EnrollError) -> Self {
+        ApiError::internal(&e)
+    }
+}
+
+/// Devices per enrollment step, all time and in the last 24 hours.
+#[utoipa::path(tag = "enrollment", responses((status = OK, body = Funnel)))]
+#[get("/enrollment/funnel")]
+async fn funnel(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+) -> Result<web::Json<Funnel>, ApiError> {
+    Ok(web::Json(state.enroll.funnel().await?))
+}
+
+/// Recent refusals (and devices audit-only mode let through), newest first.
+#[utoipa::path(tag = "enrollment", params(Page), responses((status = OK, body = RefusalList)))]
+#[get("/enrollment/refusals")]
+async fn refusals(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    q: web::Query<Page>,
+) -> Result<web::Json<RefusalList>, ApiError> {
+    let limit = q.limit.unwrap_or(50).min(500);
+    let (items, total) = state.enroll.refusals(limit, q.offset.unwrap_or(0)).await?;
+    Ok(web::Json(RefusalList { items, total }))
+}
+
+/// The enrollment settings.
+#[utoipa::path(tag = "enrollment", responses((status = OK, body = EnrollSettings)))]
+#[get("/enrollment/settings")]
+async fn settings(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+) -> Result<web::Json<EnrollSettings>, ApiError> {
+    Ok(web::Json(state.enroll.settings().await?))
+}
+
+/// Changes the enrollment settings. `audit_only: true` lets devices the gate would refuse
+/// enroll anyway, recording each one (for a first rollout); keep it off otherwise.
+#[utoipa::path(tag = "enrollment", request_body = EnrollSettings, responses((status = OK, body = EnrollSettings)))]
+#[put("/enrollment/settings")]
+async fn set_settings(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: web::Json<EnrollSettings>,
+) -> Result<web::Json<EnrollSettings>, ApiError> {
+    let s = state.enroll.set_settings(body.into_inner()).await?;
+    let entry = NewEntry::new(
+        state.clock.now(),
+        auth.actor(),
+        Action::EnrollmentSettingsChange,
+        Outcome::Success,
+    )
+    .detail(format!("audit-only mode {}", if s.audit_only { "on" } else { "off" }));
+    state.audit.record(entry).await?;
+    Ok(web::Json(s))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(funnel).service(refusals).service(settings).service(set_settings);
+}
