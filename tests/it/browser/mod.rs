@@ -7,6 +7,7 @@
 //! The tests skip with a notice when chromium / chromedriver are not installed.
 
 mod harness;
+mod enrollment;
 mod profiles;
 
 use crate::common::{PASSWORD, TestDaemon};
