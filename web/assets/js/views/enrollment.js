@@ -119,7 +119,7 @@ export default {
       const on = Boolean(settings?.audit_only);
       auditBanner.hidden = !on;
       replaceChildren(auditBanner, on ? banner({
-        level: 'warning', code: 'enroll_audit_only', link: '#enroll-audit', linkText: 'Turn it off',
+        level: 'warning', code: 'enroll_audit_only', link: `${adminHref('enrollment')}#enroll-audit`, linkText: 'Turn it off',
         message: 'Audit-only mode is on: devices the gate would refuse are enrolled anyway and only logged.',
       }) : null);
     }
