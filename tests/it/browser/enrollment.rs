@@ -61,8 +61,8 @@ async fn enrollment_page_shows_refusals_and_saves_audit_only_mode() {
     assert_eq!(href.as_deref(), Some(format!("/admin/devices/{UNKNOWN}").as_str()));
     b.wait_text("#enroll-refusals-summary", "2").await;
 
-    let url = wait_js(&b, "document.querySelector('#enroll-url')?.dataset.url", vec![], "the URL")
-        .await;
+    let url =
+        wait_js(&b, "document.querySelector('#enroll-url')?.dataset.url", vec![], "the URL").await;
     assert!(url.as_str().unwrap().ends_with("/enroll/machineinfo"), "{url}");
     assert_clean(&b, "opening the Enrollment page").await;
 

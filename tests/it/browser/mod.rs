@@ -6,8 +6,8 @@
 //!
 //! The tests skip with a notice when chromium / chromedriver are not installed.
 
-mod harness;
 mod enrollment;
+mod harness;
 mod profiles;
 
 use crate::common::{PASSWORD, TestDaemon};
