@@ -23,7 +23,7 @@ fn machine_info(serial: &str, udid: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn signed(pki: &StandInApplePki, serial: &str, udid: &str) -> Vec<u8> {
+pub(crate) fn signed(pki: &StandInApplePki, serial: &str, udid: &str) -> Vec<u8> {
     let now = adebox::clock::Clock::system().now();
     let id = pki.issue_device_identity(udid, now).unwrap();
     let key = SignerKey::from_pkcs8_pem(id.key_pem.expose()).unwrap();

@@ -20,6 +20,7 @@ import { badge } from '../components/badge.js';
 import { panel } from '../components/panel.js';
 import { assignmentPanel } from '../devices/assignment-panel.js';
 import { loadAllProfiles } from '../profiles/data.js';
+import { enrollmentEventLabel } from '../enrollment/words.js';
 import { APPLE_FIELDS, TIME_FIELDS, lifecycleBadge, profileStatusWords, removalWords } from '../devices/words.js';
 
 function row(key, label, ...value) {
@@ -68,6 +69,8 @@ function appleRecord(apple) {
 }
 
 function kindLabel(kind) {
+  const enrollment = enrollmentEventLabel(kind);
+  if (enrollment) return enrollment.label;
   const words = String(kind ?? 'event').replaceAll('_', ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
@@ -76,7 +79,7 @@ function timelineList(events) {
   if (!events?.length) return h('p', { class: 'muted', id: 'device-timeline' }, 'Nothing has happened to this device since it first synced.');
   return h('ol', { class: 'event-list', id: 'device-timeline' }, events.map((e) => h('li', { dataset: { kind: e.kind } },
     h('span', { class: 'event-time' }, timeElement(e.at)),
-    badge(kindLabel(e.kind), e.kind === 'removed' ? 'warning' : 'neutral'),
+    badge(kindLabel(e.kind), e.kind === 'removed' ? 'warning' : (enrollmentEventLabel(e.kind)?.tone ?? 'neutral')),
     h('span', { class: 'event-message' }, e.message))));
 }
 

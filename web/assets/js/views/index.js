@@ -14,6 +14,7 @@ import audit from './audit.js';
 import dashboard from './dashboard.js';
 import deviceDetail from './device-detail.js';
 import devices from './devices.js';
+import enrollmentView from './enrollment.js';
 import login from './login.js';
 import notFound from './not-found.js';
 import profileDetail from './profile-detail.js';
@@ -24,7 +25,6 @@ import settings from './settings.js';
 import setup from './setup.js';
 import tokenDetail from './token-detail.js';
 import tokens from './tokens.js';
-import { enrollmentView } from './placeholder.js';
 
 const VIEWS = new Map([
   dashboard, tokens, devices, profiles, enrollmentView, settings, audit, login, setup,

@@ -1,0 +1,157 @@
+/**
+ * views/enrollment.js — the Enrollment page: how devices enroll with this appliance after
+ * Setup Assistant, and why some did not.
+ *
+ * Owns: the notice that enrollment cannot complete until a push (APNs) certificate exists,
+ * the enrollment URL devices use (read from a profile's Apple JSON, which is where Apple
+ * learns it), the funnel for the last 24 hours and all time (`GET /api/v1/enrollment/funnel`,
+ * refreshed every 30 s and after a change), the audit-only switch
+ * (`GET/PUT /api/v1/enrollment/settings`), and the recent refusals, paged on the server
+ * (`GET /api/v1/enrollment/refusals`), each linked to its device when the serial is known.
+ * Element ids for tests: #enroll-apns, #enroll-url (data-url when known), #enroll-funnel,
+ * #enroll-funnel-24h, #enroll-funnel-all ([data-step]), #enroll-audit (see
+ * enrollment/audit-switch.js), #enroll-audit-banner, #enroll-refusals (the table root;
+ * rows' serial links carry data-serial), #enroll-refusals-summary.
+ * Must not use: anything but the API, the components and the ctx it is given.
+ */
+
+import { h, replaceChildren } from '../dom.js';
+import { apiGet } from '../api.js';
+import { localTimeZone, timeElement } from '../format.js';
+import { adminHref } from '../router.js';
+import { badge } from '../components/badge.js';
+import { banner } from '../components/banner.js';
+import { copyButton } from '../components/copy.js';
+import { panel } from '../components/panel.js';
+import { dataTable } from '../components/table.js';
+import { auditSwitch } from '../enrollment/audit-switch.js';
+import { funnelFigures } from '../enrollment/funnel-panel.js';
+import { reasonLabel, stepLabel, stepTone } from '../enrollment/words.js';
+
+const REFRESH_MS = 30_000;
+
+function apnsNotice() {
+  const notice = banner({
+    level: 'warning', code: 'enroll_no_push_certificate',
+    message: 'Enrollment cannot complete yet: this appliance has no Apple push (APNs) certificate. Devices are given an enrollment profile whose push topic is a placeholder, so they stop before MDM enrollment. Adding the push certificate comes with MDM support in a later version; until then this page shows how far devices get.',
+  });
+  notice.id = 'enroll-apns';
+  return notice;
+}
+
+async function enrollmentUrl(signal) {
+  const list = await apiGet('/profiles', { query: { limit: 1, offset: 0 }, signal });
+  const first = list?.items?.[0];
+  if (!first) return null;
+  const profile = await apiGet(`/profiles/${encodeURIComponent(first.id)}`, { signal });
+  return profile?.apple_json?.url ?? null;
+}
+
+function urlBody(url) {
+  if (!url) {
+    return h('p', { class: 'muted', id: 'enroll-url' },
+      'Shown once an enrollment profile exists: the URL is part of every profile this appliance sends to Apple. ',
+      h('a', { href: adminHref('profiles/new') }, 'Create a profile'), '.');
+  }
+  const input = h('input', { id: 'enroll-url-value', type: 'text', readonly: true, class: 'enroll-url-text', spellcheck: 'false' });
+  input.value = url;
+  return h('div', { id: 'enroll-url', class: 'field', dataset: { url } },
+    h('label', { for: input.id }, 'Enrollment URL'),
+    h('div', { class: 'actions' }, input, copyButton({ getText: () => url, label: 'Copy URL', target: input })));
+}
+
+function serialCell(row) {
+  if (!row.serial) return h('span', { class: 'muted' }, 'Unknown (request not readable)');
+  return h('a', { href: adminHref(`devices/${row.serial}`), dataset: { serial: row.serial } }, row.serial);
+}
+
+function outcomeCell(row) {
+  return badge(row.step === 'audited' ? 'Let through' : stepLabel(row.step), stepTone(row.step));
+}
+
+function reasonCell(row) {
+  return [h('strong', { class: 'refusal-reason', dataset: { reason: row.reason ?? '' } }, reasonLabel(row.reason)),
+    h('span', { class: 'refusal-words' }, ` — ${row.message}`)];
+}
+
+export default {
+  name: 'enrollment',
+  title: 'Enrollment',
+  intro: 'How devices enroll with this appliance after Setup Assistant: how many got how far, and why any were refused.',
+
+  mount(container, ctx) {
+    const { signal } = ctx;
+    const urlSlot = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading the enrollment URL…'));
+    const funnelSlot = h('div', { class: 'panel-body', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading the funnel…'));
+    const auditSlot = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading the settings…'));
+    const auditBanner = h('div', { id: 'enroll-audit-banner', hidden: true });
+
+    const table = dataTable({
+      id: 'enroll-refusals',
+      caption: 'Recent refusals',
+      noun: { one: 'refusal', many: 'refusals' },
+      defaultLimit: 25,
+      pageSizes: [25, 50, 100],
+      rowKey: (row) => `${row.at}-${row.serial ?? ''}-${row.step}`,
+      columns: [
+        { key: 'at', label: `Time (${localTimeZone()})`, csvLabel: 'at (UTC)', className: 'col-time', render: (row) => timeElement(row.at) },
+        { key: 'serial', label: 'Serial number', render: serialCell },
+        { key: 'product', label: 'Product', render: (row) => row.product ?? h('span', { class: 'muted' }, '—') },
+        { key: 'step', label: 'Outcome', render: outcomeCell },
+        { key: 'reason', label: 'Reason', className: 'col-wrap', render: reasonCell, csv: (row) => `${row.reason ?? ''}: ${row.message}` },
+      ],
+      fetchPage: ({ limit, offset, signal: s }) => apiGet('/enrollment/refusals', { query: { limit, offset }, signal: s }),
+      exportCsv: { fileBase: 'adebox-enrollment-refusals' },
+      empty: { title: 'No refusals', text: 'Every device that reached the enrollment URL was allowed to continue.' },
+    });
+    signal.addEventListener('abort', () => table.destroy());
+
+    container.append(
+      apnsNotice(),
+      auditBanner,
+      panel({ id: 'enroll-funnel', title: 'Enrollment funnel', intro: 'What happened to the devices that reached the enrollment URL.' }, funnelSlot),
+      panel({ id: 'enroll-refusals-panel', title: 'Recent refusals', intro: 'Devices turned away (or let through by audit-only mode), newest first, with the reason in plain words. A device’s serial links to its page when the request could be read.' }, table.element),
+      h('div', { class: 'grid-2' },
+        panel({ id: 'enroll-audit', title: 'Audit-only mode', intro: 'For a first rollout: see which devices would be refused without turning them away.' }, auditSlot),
+        panel({ id: 'enroll-url-panel', title: 'Enrollment URL', intro: 'Where devices post their signed request during Setup Assistant. Apple hands it to them from the enrollment profile.' }, urlSlot)));
+
+    function showAuditBanner(settings) {
+      const on = Boolean(settings?.audit_only);
+      auditBanner.hidden = !on;
+      replaceChildren(auditBanner, on ? banner({
+        level: 'warning', code: 'enroll_audit_only', link: `${adminHref('enrollment')}#enroll-audit`, linkText: 'Turn it off',
+        message: 'Audit-only mode is on: devices the gate would refuse are enrolled anyway and only logged.',
+      }) : null);
+    }
+
+    async function loadFunnel() {
+      try {
+        const funnel = await apiGet('/enrollment/funnel', { signal });
+        funnelSlot.removeAttribute('aria-busy');
+        replaceChildren(funnelSlot, funnelFigures(funnel));
+      } catch (err) {
+        if (err.name === 'AbortError') return;
+        replaceChildren(funnelSlot, h('p', { class: 'error-text' }, `Could not load the funnel: ${err.message}`));
+      }
+    }
+
+    apiGet('/enrollment/settings', { signal }).then((settings) => {
+      const control = auditSwitch({ settings, onChange: (next) => { showAuditBanner(next); table.reload(); } });
+      replaceChildren(auditSlot, control.element);
+      showAuditBanner(settings);
+    }).catch((err) => {
+      if (err.name === 'AbortError') return;
+      replaceChildren(auditSlot, h('p', { class: 'error-text' }, `Could not load the enrollment settings: ${err.message}`));
+    });
+
+    enrollmentUrl(signal).then((url) => replaceChildren(urlSlot, urlBody(url))).catch((err) => {
+      if (err.name === 'AbortError') return;
+      replaceChildren(urlSlot, h('p', { class: 'error-text' }, `Could not read the enrollment URL from the profiles: ${err.message}`));
+    });
+
+    loadFunnel();
+    const timer = setInterval(() => { loadFunnel(); }, REFRESH_MS);
+    signal.addEventListener('abort', () => clearInterval(timer));
+    return { onQuery: (query) => table.applyQuery(query) };
+  },
+};
