@@ -50,7 +50,7 @@ function reportView(status) {
     : (r.failed ? badge(`${formatNumber(r.failed)} failed`, 'danger') : badge('All enrolled', 'success'));
   return h('div', { id: 'sandbox-enroll-report', class: 'callout', dataset: { enrolled: String(r.enrolled ?? 0), failed: String(r.failed ?? 0) } },
     h('p', {}, state, ' Run started ', timeElement(status.started_at), '.'),
-    h('dl', { class: 'facts' },
+    h('dl', { class: 'details' },
       h('dt', {}, 'Devices'), h('dd', {}, formatNumber(r.devices ?? 0)),
       h('dt', {}, 'Enrolled (certificate issued)'), h('dd', {}, formatNumber(r.enrolled ?? 0)),
       h('dt', {}, 'Released from Setup Assistant'), h('dd', {}, `${formatNumber(r.released ?? 0)} (needs MDM check-in, not built yet)`),
