@@ -204,6 +204,27 @@ impl AcmeService {
             .await
     }
 
+    /// The serials that have been issued a certificate.
+    pub async fn certified_serials(&self) -> Result<std::collections::HashSet<String>, AcmeError> {
+        self.inner
+            .store
+            .read(move |rtx| {
+                let mut out = std::collections::HashSet::new();
+                let t = match rtx.open_table(records::CERT_BY_HASH) {
+                    Ok(t) => t,
+                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(out),
+                    Err(e) => return Err(e.into()),
+                };
+                for row in redb::ReadableTable::iter(&t)? {
+                    let (_, v) = row?;
+                    let to: IssuedTo = store::decode("acme.cert_by_hash", v.value())?;
+                    out.insert(to.serial);
+                }
+                Ok(out)
+            })
+            .await
+    }
+
     /// Authenticates a signed request (JWS signature, account, url, nonce — RFC 8555 §6.2–6.5)
     /// and carries it out in one write transaction. A failed attestation is committed (the
     /// challenge and authorization become invalid) and then reported as the error.

@@ -177,6 +177,32 @@ pub struct Running {
     servers: Vec<(actix_web::dev::ServerHandle, JoinHandle<std::io::Result<()>>)>,
 }
 
+/// The sandbox's device fleet, enrolling against this daemon: the public host name is
+/// reached at the first bound address (loopback when bound to every address).
+fn sandbox_fleet(
+    urls: &crate::urls::Urls,
+    tls: &TlsManager,
+    https_addrs: &[SocketAddr],
+    pki: &Arc<crate::sim::apple_pki::StandInApplePki>,
+) -> Result<crate::sim::fleet::sandbox::SandboxFleet, DaemonError> {
+    let resolve_to = https_addrs.first().map(|a| {
+        let ip = if a.ip().is_unspecified() {
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+        } else {
+            a.ip()
+        };
+        SocketAddr::new(ip, a.port())
+    });
+    let target = crate::sim::fleet::FleetTarget {
+        profile_url: urls.enroll_machine_info(),
+        ca_pem: tls.ca().cert_pem().to_string(),
+        resolve_to,
+    };
+    let fleet = crate::sim::fleet::Fleet::new(target, pki.clone())
+        .map_err(|e| DaemonError::Task(e.to_string()))?;
+    Ok(crate::sim::fleet::sandbox::SandboxFleet::new(fleet))
+}
+
 /// Starts everything; returns once the store is open and the listeners are bound.
 pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     let config = opts.config.clone();
@@ -324,7 +350,12 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         public_urls.clone(),
     );
 
+    let sandbox_fleet = match (&stand_in_pki, opts.mode) {
+        (Some(pki), Mode::Sandbox) => Some(sandbox_fleet(&public_urls, &tls, &https_addrs, pki)?),
+        _ => None,
+    };
     let state = AppState {
+        sandbox_fleet,
         acme: acme.clone(),
         admin: admin.clone(),
         tokens: tokens.clone(),

@@ -39,6 +39,8 @@ pub struct AppState {
     pub enroll: crate::enroll::Enroll,
     /// The simulated Apple side's portal, in sandbox mode.
     pub sandbox_portal: Option<crate::sim::dep::portal_client::PortalClient>,
+    /// The simulated devices enrolling against this daemon, in sandbox mode.
+    pub sandbox_fleet: Option<crate::sim::fleet::sandbox::SandboxFleet>,
     pub audit: AuditLog,
     pub tls: Arc<TlsManager>,
     pub clock: Clock,

@@ -2,9 +2,10 @@
 //!
 //! [`dep`] is Apple's DEP (Device Assignment) service with a stand-in Apple Business Manager
 //! portal; [`apple_pki`] is a stand-in for Apple's device CA and attestation CA (sandbox and
-//! tests only); [`rng`] is the seeded generator every simulator draws from so runs reproduce.
+//! tests only); [`fleet`] plays simulated iPhones/iPads enrolling over HTTPS; [`rng`] is the seeded generator every simulator draws from so runs reproduce.
 //! They use [`crate::apple`] and [`crate::crypto`], never a domain module or the store.
 
 pub mod apple_pki;
 pub mod dep;
+pub mod fleet;
 pub mod rng;

@@ -68,7 +68,7 @@ fn json_of(bytes: &[u8]) -> Value {
 /// A daemon trusting `pki`'s device identities, with one token whose `count` synced devices
 /// all have the default profile assigned at Apple; returns the admin page, the token id and
 /// the serials.
-async fn fleet_with_default_profile(
+pub(crate) async fn fleet_with_default_profile(
     pki: &std::sync::Arc<StandInApplePki>,
     count: u64,
 ) -> (TestDaemon, Page, String, Vec<String>) {

@@ -9,6 +9,7 @@ mod assignments_api;
 mod binary;
 mod browser;
 mod enroll;
+mod fleet;
 mod lifecycle;
 mod packaging;
 mod profiles_api;

@@ -162,6 +162,88 @@ async fn release(
     Ok(web::Json(portal(&state)?.release_devices(&serials).await.map_err(portal_error)?))
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct SimulateEnrollment {
+    /// How many synced devices with an assigned profile, not yet enrolled, to enroll.
+    pub count: usize,
+    /// Devices enrolling at once (default 8).
+    pub concurrency: Option<usize>,
+}
+
+fn fleet(state: &AppState) -> Result<&crate::sim::fleet::sandbox::SandboxFleet, ApiError> {
+    state.sandbox_fleet.as_ref().ok_or_else(|| {
+        ApiError::not_found("the sandbox (this appliance is not running in sandbox mode)")
+    })
+}
+
+/// Picks `count` synced devices with an assigned profile that are not yet enrolled and
+/// enrolls them with simulated iPhones/iPads in the background (one run at a time).
+#[utoipa::path(tag = "sandbox", request_body = SimulateEnrollment, responses((status = ACCEPTED, body = Object), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+#[post("/sandbox/enroll")]
+async fn simulate_enrollment(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    body: web::Json<SimulateEnrollment>,
+) -> Result<HttpResponse, ApiError> {
+    let f = fleet(&state)?;
+    if !(1..=1000).contains(&body.count) {
+        return Err(ApiError::validation("count", "simulate 1 to 1,000 devices at a time"));
+    }
+    let concurrency = body.concurrency.unwrap_or(8);
+    if !(1..=64).contains(&concurrency) {
+        return Err(ApiError::validation("concurrency", "enroll 1 to 64 devices at once"));
+    }
+    if f.running() {
+        return Err(busy());
+    }
+    let certified =
+        state.acme.certified_serials().await.map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        })?;
+    let (assigned, _) =
+        state.profiles.assignments(Some("assigned".into()), None, usize::MAX, 0).await?;
+    let serials: Vec<String> = assigned
+        .into_iter()
+        .map(|a| a.serial)
+        .filter(|s| !certified.contains(s))
+        .take(body.count)
+        .collect();
+    if serials.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_devices",
+            "no synced device with an assigned profile is left to enroll: add devices on this page, sync, and wait for their profile",
+        ));
+    }
+    let picked = serials.len();
+    if !f.start(serials, concurrency, state.clock.now()) {
+        return Err(busy());
+    }
+    Ok(HttpResponse::Accepted().json(json!({"devices": picked, "requested": body.count})))
+}
+
+fn busy() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "busy",
+        "simulated devices are already enrolling; wait for that run to finish",
+    )
+}
+
+/// The current or last simulated enrollment run: progress and report.
+#[utoipa::path(tag = "sandbox", responses((status = OK, body = Object), (status = 404, body = ApiError)))]
+#[get("/sandbox/enroll")]
+async fn enrollment_run(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+) -> Result<web::Json<Value>, ApiError> {
+    let f = fleet(&state)?;
+    Ok(web::Json(match f.status() {
+        Some(s) => json!(s),
+        None => json!({"running": false, "total": 0, "done": 0, "report": null}),
+    }))
+}
+
 fn clean(serials: &[String]) -> Result<Vec<String>, ApiError> {
     let out: Vec<String> =
         serials.iter().map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty()).collect();
@@ -177,5 +259,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(renew)
         .service(add_devices)
         .service(move_devices)
-        .service(release);
+        .service(release)
+        .service(simulate_enrollment)
+        .service(enrollment_run);
 }

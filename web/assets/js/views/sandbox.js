@@ -7,7 +7,8 @@
  * to the token of this appliance that talks to it.
  * Element ids for tests: #sandbox-servers, #sandbox-servers-table (rows data-server="<uuid>",
  * devices cell data-devices), #sandbox-unassigned, #sandbox-refresh, #sandbox-devices,
- * #sandbox-rehearse, #sandbox-rehearse-add, plus those of sandbox/device-forms.js.
+ * #sandbox-rehearse, #sandbox-rehearse-add, #sandbox-enroll, plus those of sandbox/device-forms.js
+ * and sandbox/enroll-sim.js.
  * Must not use: anything but the API, its parts and the ctx it is given.
  */
 
@@ -20,6 +21,7 @@ import { setBusy } from '../components/form.js';
 import { panel } from '../components/panel.js';
 import { showError, toast } from '../components/toast.js';
 import { deviceForms } from './sandbox/device-forms.js';
+import { enrollSimulation } from './sandbox/enroll-sim.js';
 
 function serversTable(truth, tokens) {
   const servers = truth.servers ?? [];
@@ -56,6 +58,8 @@ export default {
       panel({ id: 'sandbox-servers', title: 'The simulated Apple side', intro: 'What the simulated Apple Business Manager holds right now. This appliance sees it only through its tokens’ syncs.' },
         overviewBody, unassigned, h('div', { class: 'actions' }, refresh)),
       panel({ id: 'sandbox-devices', title: 'Change devices at Apple', intro: 'Each change happens at the simulated Apple only; press Sync now on the token afterwards to bring it in.' }, formsBody),
+      panel({ id: 'sandbox-enroll', title: 'Simulate devices enrolling', intro: 'Simulated iPhones and iPads with synced serials contact this appliance as in Setup Assistant: they get the enrollment profile and their identity certificate over ACME.' },
+        h('div', { class: 'panel-body' }, enrollSimulation({ signal }))),
       panel({ id: 'sandbox-rehearse', title: 'Rehearse the token routines', intro: 'Practise what you will do with the real Apple Business Manager, with the same pages.' },
         h('ul', { class: 'instructions' },
           h('li', {}, h('a', { href: adminHref('tokens', { add: 'new' }), id: 'sandbox-rehearse-add' }, 'Rehearse adding a token'),

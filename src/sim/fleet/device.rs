@@ -1,0 +1,420 @@
+//! One simulated iPhone/iPad enrolling (../shared/spec/enrollment.md §0): a signed MachineInfo
+//! to the profile URL, the signed profile checked against the appliance CA, then ACME
+//! device-attest-01 with a synthetic attestation of a P-384 "Secure Enclave" key.
+//! Each step is timed; the first failure ends the device's run with a short reason code.
+
+use super::FleetDevice;
+use super::report::DeviceOutcome;
+use crate::acme::signer::AccountKey;
+use crate::crypto::chain::{TrustAnchors, pem_certificates, verify_chain};
+use crate::crypto::cms::{CmsEncoding, SignOptions, SignerKey, sign_attached, verify_signed};
+use crate::crypto::sigverify::Digest;
+use crate::sim::apple_pki::{AttestedProperties, StandInApplePki, new_device_key};
+use base64ct::{Base64UrlUnpadded, Encoding};
+use rcgen::{KeyPair, PublicKeyData};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use std::time::Instant;
+use time::OffsetDateTime;
+
+/// Largest answer a device reads (profile, ACME documents, certificate chain).
+const MAX_ANSWER: usize = 256 * 1024;
+
+/// A step's failure: the reason code the report counts.
+struct Fail(String);
+
+fn fail(reason: impl Into<String>) -> Fail {
+    Fail(reason.into())
+}
+
+/// What a device needs from the fleet.
+pub(super) struct Ctx {
+    pub http: Client,
+    pub profile_url: String,
+    pub appliance_ca: TrustAnchors,
+    pub pki: std::sync::Arc<StandInApplePki>,
+    pub now: OffsetDateTime,
+}
+
+/// The MachineInfo plist a device of `d` sends (§1.1).
+pub fn machine_info(d: &FleetDevice) -> Vec<u8> {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n\
+         <plist version=\"1.0\"><dict>\
+         <key>LANGUAGE</key><string>en</string>\
+         <key>OS_VERSION</key><string>{os}</string>\
+         <key>PRODUCT</key><string>{product}</string>\
+         <key>SERIAL</key><string>{serial}</string>\
+         <key>UDID</key><string>{udid}</string>\
+         <key>VERSION</key><string>{build}</string>\
+         </dict></plist>",
+        os = d.os_version,
+        product = xml_escape(&d.product),
+        serial = xml_escape(&d.serial),
+        udid = xml_escape(&d.udid),
+        build = d.build,
+    )
+    .into_bytes()
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// How device number `index` signs: BER and DER, with and without signed attributes, SHA-1
+/// and SHA-256 across the fleet (real devices send BER, SHA-1, either form: §1.2).
+pub fn sign_options(index: usize) -> SignOptions {
+    SignOptions {
+        encoding: if index.is_multiple_of(2) { CmsEncoding::Ber } else { CmsEncoding::Der },
+        digest: if (index / 2).is_multiple_of(2) { Digest::Sha1 } else { Digest::Sha256 },
+        signed_attributes: (index / 4) % 2 == 1,
+        signing_time: None,
+    }
+}
+
+struct Timer {
+    steps: Vec<(String, f64)>,
+    at: Instant,
+    current: &'static str,
+}
+
+impl Timer {
+    fn step(&mut self, name: &'static str) {
+        self.current = name;
+        self.at = Instant::now();
+    }
+    fn done(&mut self) {
+        let ms = self.at.elapsed().as_secs_f64() * 1000.0;
+        self.steps.push((self.current.to_string(), (ms * 10.0).round() / 10.0));
+    }
+}
+
+/// Runs device `d` (number `index` in the fleet) to its certificate or its first failure.
+pub(super) async fn enroll(
+    ctx: std::sync::Arc<Ctx>,
+    index: usize,
+    d: FleetDevice,
+) -> DeviceOutcome {
+    let (ctx, d) = (&*ctx, &d);
+    let start = Instant::now();
+    let mut t = Timer { steps: Vec::new(), at: start, current: "machine_info" };
+    let result = run(ctx, index, d, &mut t).await;
+    let total_ms = (start.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
+    let (failure, failed_step, sha) = match result {
+        Ok(sha) => (None, None, Some(sha)),
+        Err(Fail(reason)) => (Some(reason), Some(t.current.to_string()), None),
+    };
+    DeviceOutcome {
+        serial: d.serial.clone(),
+        udid: d.udid.clone(),
+        failure,
+        failed_step,
+        steps_ms: t.steps,
+        total_ms,
+        certificate_sha256: sha,
+    }
+}
+
+async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<String, Fail> {
+    t.step("machine_info");
+    let profile = fetch_profile(ctx, index, d).await?;
+    t.done();
+
+    t.step("acme_directory");
+    let mut acme = Acme::open(&ctx.http, &profile.directory_url).await?;
+    t.done();
+
+    t.step("acme_account");
+    let r = acme.post_named("newAccount", Some(json!({"termsOfServiceAgreed": true}))).await?;
+    expect(&r, StatusCode::CREATED, "account_refused")?;
+    acme.kid = r.location.clone();
+    t.done();
+
+    t.step("acme_order");
+    let id = json!({"identifiers": [{"type": "permanent-identifier", "value": profile.client_id}]});
+    let order = acme.post_named("newOrder", Some(id)).await?;
+    expect(&order, StatusCode::CREATED, "order_refused")?;
+    let order_url = order.location.clone().ok_or_else(|| fail("order_without_location"))?;
+    let authz_url = string(&order.body["authorizations"][0], "order_without_authorization")?;
+    let finalize_url = string(&order.body["finalize"], "order_without_finalize")?;
+    let authz = acme.post(&authz_url, None).await?;
+    expect(&authz, StatusCode::OK, "authorization_refused")?;
+    let challenge = authz.body["challenges"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["type"] == "device-attest-01"))
+        .ok_or_else(|| fail("no_device_attest_challenge"))?;
+    let challenge_url = string(&challenge["url"], "challenge_without_url")?;
+    let token = string(&challenge["token"], "challenge_without_token")?;
+    t.done();
+
+    t.step("attest");
+    let se_key = new_device_key().map_err(|_| fail("device_key"))?;
+    let props = AttestedProperties {
+        serial: Some(d.serial.clone()),
+        udid: Some(d.udid.clone()),
+        os_version: Some(d.os_version.clone()),
+        freshness: Some(Sha256::digest(token.as_bytes()).to_vec()),
+        ..Default::default()
+    };
+    let x5c = ctx
+        .pki
+        .issue_attestation(&props, &se_key.subject_public_key_info(), ctx.now)
+        .map_err(|_| fail("attestation_generation"))?;
+    let att = Base64UrlUnpadded::encode_string(&crate::apple::attestation::encode_att_obj(&x5c));
+    let r = acme.post(&challenge_url, Some(json!({"attObj": att}))).await?;
+    expect(&r, StatusCode::OK, "attestation_refused")?;
+    t.done();
+
+    t.step("finalize");
+    let csr = csr(&se_key)?;
+    let mut r = acme.post(&finalize_url, Some(json!({"csr": csr}))).await?;
+    expect(&r, StatusCode::OK, "finalize_refused")?;
+    // A server may finalize asynchronously (RFC 8555 §7.4): poll the order a few times.
+    for _ in 0..20 {
+        if r.body["status"] != "processing" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        r = acme.post(&order_url, None).await?;
+    }
+    if r.body["status"] != "valid" {
+        return Err(fail(format!("order_{}", r.body["status"].as_str().unwrap_or("unknown"))));
+    }
+    let cert_url = string(&r.body["certificate"], "order_without_certificate")?;
+    t.done();
+
+    t.step("certificate");
+    let r = acme.post(&cert_url, None).await?;
+    expect(&r, StatusCode::OK, "certificate_refused")?;
+    let chain = pem_certificates(&r.text).map_err(|_| fail("certificate_malformed"))?;
+    let leaf = chain.first().ok_or_else(|| fail("certificate_empty"))?;
+    verify_chain(leaf, &chain[1..], &ctx.appliance_ca, Some(ctx.now))
+        .map_err(|_| fail("certificate_untrusted"))?;
+    let (_, parsed) =
+        x509_parser::parse_x509_certificate(leaf).map_err(|_| fail("certificate_malformed"))?;
+    if parsed.public_key().raw != se_key.subject_public_key_info().as_slice() {
+        return Err(fail("certificate_for_another_key"));
+    }
+    t.done();
+    Ok(hex::encode(Sha256::digest(leaf)))
+}
+
+/// What the device takes from the enrollment profile's ACME payload.
+struct Profile {
+    client_id: String,
+    directory_url: String,
+}
+
+async fn fetch_profile(ctx: &Ctx, index: usize, d: &FleetDevice) -> Result<Profile, Fail> {
+    let id =
+        ctx.pki.issue_device_identity(&d.udid, ctx.now).map_err(|_| fail("device_identity"))?;
+    let key =
+        SignerKey::from_pkcs8_pem(id.key_pem.expose()).map_err(|_| fail("device_identity"))?;
+    let body = sign_attached(
+        &machine_info(d),
+        &id.cert_der,
+        &ctx.pki.device_identity_bag(),
+        &key,
+        &sign_options(index),
+    )
+    .map_err(|_| fail("machine_info_signing"))?;
+    let resp = ctx
+        .http
+        .post(&ctx.profile_url)
+        .header("Content-Type", "application/pkcs7-signature")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| fail(transport(&e)))?;
+    let status = resp.status();
+    let ct = header(&resp, "content-type");
+    let bytes = read(resp).await?;
+    if status != StatusCode::OK {
+        let code = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|v| v["code"].as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("http_{}", status.as_u16()));
+        return Err(fail(format!("profile_refused:{code}")));
+    }
+    if ct != "application/x-apple-aspen-config" {
+        return Err(fail("profile_wrong_content_type"));
+    }
+    let signed = verify_signed(&bytes).map_err(|_| fail("profile_bad_signature"))?;
+    let others: Vec<Vec<u8>> =
+        signed.certificates.iter().filter(|c| **c != signed.signer).cloned().collect();
+    verify_chain(&signed.signer, &others, &ctx.appliance_ca, Some(ctx.now))
+        .map_err(|_| fail("profile_signer_untrusted"))?;
+    let plist = plist::Value::from_reader(std::io::Cursor::new(&signed.content))
+        .map_err(|_| fail("profile_malformed"))?;
+    let acme = plist
+        .as_dictionary()
+        .and_then(|d| d.get("PayloadContent"))
+        .and_then(|p| p.as_array())
+        .and_then(|a| {
+            a.iter().filter_map(|p| p.as_dictionary()).find(|p| {
+                p.get("PayloadType").and_then(|t| t.as_string()) == Some("com.apple.security.acme")
+            })
+        })
+        .ok_or_else(|| fail("profile_without_acme_payload"))?;
+    let get = |k: &str| acme.get(k).and_then(|v| v.as_string()).map(str::to_string);
+    if get("KeyType").as_deref() != Some("ECSECPrimeRandom") {
+        return Err(fail("profile_unsupported_key_type"));
+    }
+    Ok(Profile {
+        client_id: get("ClientIdentifier").ok_or_else(|| fail("profile_without_client_id"))?,
+        directory_url: get("DirectoryURL").ok_or_else(|| fail("profile_without_directory"))?,
+    })
+}
+
+fn csr(key: &KeyPair) -> Result<String, Fail> {
+    let params = rcgen::CertificateParams::new(vec![]).map_err(|_| fail("csr"))?;
+    let req = params.serialize_request(key).map_err(|_| fail("csr"))?;
+    Ok(Base64UrlUnpadded::encode_string(req.der()))
+}
+
+fn transport(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timeout".into()
+    } else if e.is_connect() {
+        "connection_failed".into()
+    } else {
+        "transport_error".into()
+    }
+}
+
+fn header(resp: &reqwest::Response, name: &str) -> String {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_string())
+        .unwrap_or_default()
+}
+
+async fn read(mut resp: reqwest::Response) -> Result<Vec<u8>, Fail> {
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| fail(transport(&e)))? {
+        if out.len() + chunk.len() > MAX_ANSWER {
+            return Err(fail("answer_too_large"));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+fn string(v: &Value, reason: &str) -> Result<String, Fail> {
+    v.as_str().map(str::to_string).ok_or_else(|| fail(reason))
+}
+
+fn expect(r: &Answer, status: StatusCode, reason: &str) -> Result<(), Fail> {
+    if r.status == status {
+        return Ok(());
+    }
+    let kind = r.body["type"]
+        .as_str()
+        .and_then(|t| t.rsplit(':').next())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("http_{}", r.status.as_u16()));
+    Err(fail(format!("{reason}:{kind}")))
+}
+
+struct Answer {
+    status: StatusCode,
+    body: Value,
+    text: String,
+    location: Option<String>,
+}
+
+/// The device's ACME client (RFC 8555): one account key, nonces carried from answer to answer.
+struct Acme<'a> {
+    http: &'a Client,
+    dir: Value,
+    key: AccountKey,
+    kid: Option<String>,
+    nonce: Option<String>,
+}
+
+impl<'a> Acme<'a> {
+    async fn open(http: &'a Client, directory_url: &str) -> Result<Acme<'a>, Fail> {
+        let resp = http.get(directory_url).send().await.map_err(|e| fail(transport(&e)))?;
+        if resp.status() != StatusCode::OK {
+            return Err(fail(format!("directory_http_{}", resp.status().as_u16())));
+        }
+        let dir: Value =
+            serde_json::from_slice(&read(resp).await?).map_err(|_| fail("directory_malformed"))?;
+        Ok(Acme { http, dir, key: AccountKey::p256(), kid: None, nonce: None })
+    }
+
+    async fn post_named(&mut self, name: &str, payload: Option<Value>) -> Result<Answer, Fail> {
+        let url = string(&self.dir[name], "directory_incomplete")?;
+        self.post(&url, payload).await
+    }
+
+    async fn fresh_nonce(&self) -> Result<String, Fail> {
+        let url = string(&self.dir["newNonce"], "directory_incomplete")?;
+        let r = self.http.head(url).send().await.map_err(|e| fail(transport(&e)))?;
+        let n = header(&r, "replay-nonce");
+        if n.is_empty() {
+            return Err(fail("no_nonce"));
+        }
+        Ok(n)
+    }
+
+    async fn post(&mut self, url: &str, payload: Option<Value>) -> Result<Answer, Fail> {
+        // One retry on badNonce, as RFC 8555 §6.5 asks clients to.
+        for attempt in 0..2 {
+            let nonce = match self.nonce.take() {
+                Some(n) => n,
+                None => self.fresh_nonce().await?,
+            };
+            let jws = self.key.sign(url, &nonce, self.kid.as_deref(), payload.as_ref());
+            let resp = self
+                .http
+                .post(url)
+                .header("Content-Type", "application/jose+json")
+                .body(jws.to_string())
+                .send()
+                .await
+                .map_err(|e| fail(transport(&e)))?;
+            let n = header(&resp, "replay-nonce");
+            self.nonce = (!n.is_empty()).then_some(n);
+            let status = resp.status();
+            let location =
+                resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+            let text = String::from_utf8_lossy(&read(resp).await?).into_owned();
+            let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let bad_nonce = body["type"] == "urn:ietf:params:acme:error:badNonce";
+            if bad_nonce && attempt == 0 {
+                continue;
+            }
+            return Ok(Answer { status, body, text, location });
+        }
+        Err(fail("bad_nonce"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fleet_varies_encoding_digest_and_signed_attributes() {
+        let opts: Vec<SignOptions> = (0..8).map(sign_options).collect();
+        assert!(opts.iter().any(|o| o.encoding == CmsEncoding::Ber));
+        assert!(opts.iter().any(|o| o.encoding == CmsEncoding::Der));
+        assert!(opts.iter().any(|o| o.signed_attributes));
+        assert!(opts.iter().any(|o| !o.signed_attributes));
+        assert!(opts.iter().any(|o| matches!(o.digest, Digest::Sha1)));
+        assert!(opts.iter().any(|o| matches!(o.digest, Digest::Sha256)));
+    }
+
+    #[test]
+    fn machine_info_is_a_plist_with_the_device_fields() {
+        let d = FleetDevice::for_serial("C02TEST0001", 0);
+        let v = plist::Value::from_reader(std::io::Cursor::new(machine_info(&d))).unwrap();
+        let dict = v.as_dictionary().unwrap();
+        assert_eq!(dict["SERIAL"].as_string(), Some("C02TEST0001"));
+        assert_eq!(dict["UDID"].as_string(), Some(d.udid.as_str()));
+        assert!(dict["PRODUCT"].as_string().unwrap().starts_with("iP"));
+    }
+}

@@ -1,0 +1,172 @@
+//! The device-fleet simulator (sandbox and tests only; issue 7 item 5): simulated iPhones and
+//! iPads enrolling against an appliance over HTTPS as Setup Assistant does
+//! (../shared/spec/enrollment.md §0): a MachineInfo signed by a device identity from the
+//! stand-in Apple PKI, the signed enrollment profile, ACME device-attest-01 with a synthetic
+//! attestation of a P-384 key, a CSR, the certificate.
+//!
+//! Exposes [`FleetDevice`] (serials come from the caller: the synced inventory, so devices
+//! pass the gate), [`Fleet`] (target + stand-in PKI) whose [`Fleet::run`] enrolls devices with
+//! concurrency C into a [`Progress`], and [`FleetReport`]. [`sandbox::SandboxFleet`] runs one
+//! fleet at a time in the background for the sandbox page.
+//! Uses the device side of [`crate::acme::signer`], [`crate::crypto`] and [`crate::apple`];
+//! never the store or another domain module: it talks to the appliance only over HTTPS.
+
+mod device;
+pub mod report;
+pub mod sandbox;
+
+pub use device::{machine_info, sign_options};
+pub use report::{DeviceOutcome, FleetReport};
+
+use crate::crypto::chain::TrustAnchors;
+use crate::sim::apple_pki::StandInApplePki;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    #[error("the appliance CA given to the device fleet is not a PEM certificate: {0}")]
+    BadCa(String),
+    #[error("the device fleet's profile URL {0:?} is not an https URL")]
+    BadUrl(String),
+    #[error("the device fleet cannot make its HTTPS client: {0}")]
+    Client(String),
+}
+
+/// One simulated device.
+#[derive(Clone, Debug)]
+pub struct FleetDevice {
+    pub serial: String,
+    pub udid: String,
+    /// `iPhone15,2` or `iPad13,18`.
+    pub product: String,
+    /// The OS version (ACME needs iOS 16.0+ / iPadOS 16.1+).
+    pub os_version: String,
+    /// The build matching `os_version`.
+    pub build: String,
+}
+
+impl FleetDevice {
+    /// A device for `serial`: the UDID derives from the serial (a rerun is the same device),
+    /// every third one an iPad.
+    pub fn for_serial(serial: &str, index: usize) -> FleetDevice {
+        let h = hex::encode_upper(Sha256::digest(serial.as_bytes()));
+        let ipad = index % 3 == 2;
+        FleetDevice {
+            serial: serial.to_string(),
+            udid: format!("00008110-{}", &h[..16]),
+            product: if ipad { "iPad13,18" } else { "iPhone15,2" }.into(),
+            os_version: if index.is_multiple_of(2) { "17.5" } else { "18.1" }.into(),
+            build: if index.is_multiple_of(2) { "21F79" } else { "22B83" }.into(),
+        }
+    }
+}
+
+/// Where the fleet enrolls.
+#[derive(Clone, Debug)]
+pub struct FleetTarget {
+    /// The profile URL (the `url` of the ADE profile), https.
+    pub profile_url: String,
+    /// The appliance CA the devices trust (the profile's root payload, as Apple's
+    /// `anchor_certs` would make them), PEM.
+    pub ca_pem: String,
+    /// Where the URL's host name is reached, when DNS would not find it (the sandbox daemon
+    /// enrolling against itself); the URL's port is kept.
+    pub resolve_to: Option<SocketAddr>,
+}
+
+/// A running or finished fleet's progress: outcomes so far.
+#[derive(Default)]
+pub struct Progress {
+    total: Mutex<usize>,
+    outcomes: Mutex<Vec<DeviceOutcome>>,
+}
+
+impl Progress {
+    fn set_total(&self, n: usize) {
+        *self.total.lock().unwrap_or_else(|e| e.into_inner()) = n;
+    }
+
+    fn push(&self, o: DeviceOutcome) {
+        self.outcomes.lock().unwrap_or_else(|e| e.into_inner()).push(o);
+    }
+
+    /// (devices in the run, devices done).
+    pub fn counts(&self) -> (usize, usize) {
+        let total = *self.total.lock().unwrap_or_else(|e| e.into_inner());
+        (total, self.outcomes.lock().unwrap_or_else(|e| e.into_inner()).len())
+    }
+
+    /// The report of what is done so far.
+    pub fn report(&self) -> FleetReport {
+        let total = *self.total.lock().unwrap_or_else(|e| e.into_inner());
+        FleetReport::of(total, &self.outcomes.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Each device's outcome so far, in order of completion.
+    pub fn outcomes(&self) -> Vec<DeviceOutcome> {
+        self.outcomes.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// A fleet bound to an appliance and a stand-in Apple PKI.
+pub struct Fleet {
+    target: FleetTarget,
+    anchors: TrustAnchors,
+    http: reqwest::Client,
+    pki: Arc<StandInApplePki>,
+}
+
+impl Fleet {
+    pub fn new(target: FleetTarget, pki: Arc<StandInApplePki>) -> Result<Fleet, FleetError> {
+        let url = reqwest::Url::parse(&target.profile_url)
+            .map_err(|_| FleetError::BadUrl(target.profile_url.clone()))?;
+        if url.scheme() != "https" {
+            return Err(FleetError::BadUrl(target.profile_url.clone()));
+        }
+        let anchors =
+            TrustAnchors::from_pem(&target.ca_pem).map_err(|e| FleetError::BadCa(e.to_string()))?;
+        let cert = reqwest::Certificate::from_pem(target.ca_pem.as_bytes())
+            .map_err(|e| FleetError::BadCa(e.to_string()))?;
+        crate::tls::ensure_crypto_provider();
+        let mut builder = reqwest::Client::builder()
+            .tls_certs_only([cert])
+            .timeout(std::time::Duration::from_secs(60))
+            .pool_max_idle_per_host(64);
+        if let (Some(addr), Some(host)) = (target.resolve_to, url.host_str()) {
+            builder = builder.resolve(host, addr);
+        }
+        let http = builder.build().map_err(|e| FleetError::Client(e.to_string()))?;
+        Ok(Fleet { target, anchors, http, pki })
+    }
+
+    /// Enrolls `devices`, `concurrency` at a time (at least 1), recording each outcome into
+    /// `progress` as it completes; returns the final report. `now` dates the devices'
+    /// identities and attestations.
+    pub async fn run(
+        &self,
+        devices: &[FleetDevice],
+        concurrency: usize,
+        progress: &Progress,
+        now: OffsetDateTime,
+    ) -> FleetReport {
+        progress.set_total(devices.len());
+        let ctx = Arc::new(device::Ctx {
+            http: self.http.clone(),
+            profile_url: self.target.profile_url.clone(),
+            appliance_ca: self.anchors.clone(),
+            pki: self.pki.clone(),
+            now,
+        });
+        let mut outcomes = futures_util::stream::iter(devices.iter().cloned().enumerate())
+            .map(|(i, d)| device::enroll(ctx.clone(), i, d))
+            .buffer_unordered(concurrency.max(1));
+        while let Some(o) = outcomes.next().await {
+            progress.push(o);
+        }
+        progress.report()
+    }
+}

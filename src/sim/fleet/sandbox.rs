@@ -1,0 +1,100 @@
+//! The sandbox's "simulate devices enrolling" runner: one fleet run at a time, in the
+//! background, against the sandbox daemon itself; its progress and report stay readable
+//! until the next run starts.
+
+use super::{Fleet, FleetDevice, FleetReport, Progress};
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
+
+/// The runner (held by the sandbox daemon's HTTP state).
+#[derive(Clone)]
+pub struct SandboxFleet {
+    fleet: Arc<Fleet>,
+    last: Arc<Mutex<Option<Run>>>,
+}
+
+#[derive(Clone)]
+struct Run {
+    started_at: OffsetDateTime,
+    serials: Vec<String>,
+    progress: Arc<Progress>,
+    running: Arc<AtomicBool>,
+}
+
+/// What `GET /api/v1/sandbox/enroll` shows.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunStatus {
+    pub running: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    pub total: usize,
+    pub done: usize,
+    pub report: FleetReport,
+}
+
+impl SandboxFleet {
+    pub fn new(fleet: Fleet) -> SandboxFleet {
+        SandboxFleet { fleet: Arc::new(fleet), last: Arc::new(Mutex::new(None)) }
+    }
+
+    /// Whether a run is under way.
+    pub fn running(&self) -> bool {
+        self.last
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .is_some_and(|r| r.running.load(Ordering::SeqCst))
+    }
+
+    /// Starts enrolling `serials` in the background; `false` (nothing started) while another
+    /// run is under way.
+    pub fn start(&self, serials: Vec<String>, concurrency: usize, now: OffsetDateTime) -> bool {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if last.as_ref().is_some_and(|r| r.running.load(Ordering::SeqCst)) {
+            return false;
+        }
+        let run = Run {
+            started_at: now,
+            serials: serials.clone(),
+            progress: Arc::new(Progress::default()),
+            running: Arc::new(AtomicBool::new(true)),
+        };
+        run.progress.set_total(serials.len());
+        *last = Some(run.clone());
+        let fleet = self.fleet.clone();
+        tokio::spawn(async move {
+            let devices: Vec<FleetDevice> =
+                serials.iter().enumerate().map(|(i, s)| FleetDevice::for_serial(s, i)).collect();
+            let report = fleet.run(&devices, concurrency, &run.progress, now).await;
+            log::info!(
+                devices = report.devices, enrolled = report.enrolled, failed = report.failed;
+                "sandbox device fleet finished"
+            );
+            run.running.store(false, Ordering::SeqCst);
+        });
+        true
+    }
+
+    /// The serials of the current run while it is under way (not to be picked again).
+    pub fn in_flight(&self) -> Vec<String> {
+        match self.last.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            Some(r) if r.running.load(Ordering::SeqCst) => r.serials.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The current or last run; `None` before the first.
+    pub fn status(&self) -> Option<RunStatus> {
+        let last = self.last.lock().unwrap_or_else(|e| e.into_inner()).clone()?;
+        let (total, done) = last.progress.counts();
+        Some(RunStatus {
+            running: last.running.load(Ordering::SeqCst),
+            started_at: last.started_at,
+            total,
+            done,
+            report: last.progress.report(),
+        })
+    }
+}
