@@ -14,7 +14,6 @@
 
 pub mod events;
 pub mod gate;
-mod owned;
 pub mod signing;
 
 pub use events::{EnrollEvent, EnrollSettings, Funnel, FunnelStep, Step};
@@ -91,7 +90,7 @@ struct Inner {
     store: Store,
     clock: Clock,
     tokens: crate::tokens::Tokens,
-    owned: owned::OwnedProfiles,
+    profiles: crate::profiles::Profiles,
     anchors: TrustAnchors,
     signer: ProfileSigner,
     urls: crate::urls::Urls,
@@ -110,9 +109,9 @@ impl Enroll {
         Enroll {
             inner: Arc::new(Inner {
                 store,
-                clock: clock.clone(),
+                clock,
                 tokens,
-                owned: owned::OwnedProfiles::new(profiles, clock),
+                profiles,
                 anchors,
                 signer,
                 urls,
@@ -238,7 +237,7 @@ impl Enroll {
     async fn gather(
         &self,
         serial: &str,
-    ) -> Result<(gate::Gate, Option<owned::OwnedProfile>), EnrollError> {
+    ) -> Result<(gate::Gate, Option<crate::profiles::DefinedProfile>), EnrollError> {
         let serials = vec![serial.to_string()];
         let facts =
             self.inner.store.read(move |rtx| crate::devices::facts_in(rtx, &serials)).await?.pop();
@@ -252,7 +251,7 @@ impl Enroll {
             .iter()
             .any(|t| t.id == f.token);
         let owned = match &f.profile_uuid {
-            Some(uuid) => self.inner.owned.lookup(&f.token, uuid).await,
+            Some(uuid) => self.inner.profiles.defined_as(&f.token, uuid).await?,
             None => None,
         };
         let device = gate::DeviceFacts {

@@ -10,6 +10,7 @@ pub mod assign;
 mod crud;
 pub mod csv;
 pub mod model;
+mod owner;
 mod records;
 pub mod schedule;
 mod task;
@@ -23,6 +24,7 @@ pub use model::{
     AppleRefusal, DefaultRef, FieldIssue, ProfileInput, ProfileView, SharedIpadSettings,
     TokenProfileState,
 };
+pub use owner::DefinedProfile;
 pub use schedule::Assignment;
 pub use worker::Round;
 

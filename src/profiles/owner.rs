@@ -1,0 +1,81 @@
+//! Which of this appliance's profiles Apple knows by a given uuid at a token: the enrollment
+//! gate's "is the device's profile ours" question. Every revision counts — a device may still
+//! hold the uuid of an earlier revision while the new one is being assigned, and its Setup
+//! Assistant then posts to our profile URL all the same.
+
+use super::Profiles;
+use super::crud::all_in;
+use super::records::ProfileRecord;
+use crate::store::StoreError;
+use std::collections::BTreeMap;
+
+/// The appliance profile behind an Apple profile uuid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DefinedProfile {
+    pub profile_id: String,
+    /// The profile's optional minimum OS per platform.
+    pub minimum_os: Option<BTreeMap<String, String>>,
+}
+
+/// The profile `records` defined at `token` as `uuid` (any revision; uuids compared without
+/// regard to case, as Apple prints them upper-case but does not promise it).
+fn defined_as(records: &[ProfileRecord], token: &str, uuid: &str) -> Option<DefinedProfile> {
+    records.iter().find_map(|r| {
+        let d = r.tokens.get(token)?;
+        let known = d.profile_uuid.iter().chain(d.old_uuids.iter());
+        known.into_iter().any(|u| u.eq_ignore_ascii_case(uuid)).then(|| DefinedProfile {
+            profile_id: r.id.clone(),
+            minimum_os: r.input.minimum_os.clone(),
+        })
+    })
+}
+
+impl Profiles {
+    /// The appliance profile that `token` defined at Apple as `uuid`, in any revision.
+    pub async fn defined_as(
+        &self,
+        token: &str,
+        uuid: &str,
+    ) -> Result<Option<DefinedProfile>, StoreError> {
+        let (token, uuid) = (token.to_string(), uuid.to_string());
+        let records = self.inner.store.read(all_in).await?;
+        Ok(defined_as(&records, &token, &uuid))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profiles::records::Definition;
+
+    fn record(id: &str, token: &str, current: &str, old: &[&str]) -> ProfileRecord {
+        let input: crate::profiles::model::ProfileInput =
+            crate::profiles::model::parse(serde_json::json!({"name": id, "platforms": ["iOS"]}))
+                .unwrap();
+        let def = Definition {
+            revision: 2,
+            profile_uuid: Some(current.into()),
+            old_uuids: old.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        ProfileRecord {
+            v: 1,
+            id: id.into(),
+            input,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            updated_at: time::OffsetDateTime::UNIX_EPOCH,
+            revision: 2,
+            tokens: [(token.to_string(), def)].into(),
+        }
+    }
+
+    #[test]
+    fn finds_the_profile_by_any_revision_at_that_token_only() {
+        let records = [record("p1", "t1", "AAAA-2", &["AAAA-1"]), record("p2", "t1", "BBBB", &[])];
+        assert_eq!(defined_as(&records, "t1", "AAAA-2").unwrap().profile_id, "p1");
+        assert_eq!(defined_as(&records, "t1", "aaaa-1").unwrap().profile_id, "p1", "old revision");
+        assert_eq!(defined_as(&records, "t1", "BBBB").unwrap().profile_id, "p2");
+        assert_eq!(defined_as(&records, "t2", "AAAA-2"), None, "another token's devices");
+        assert_eq!(defined_as(&records, "t1", "CCCC"), None, "a profile we never defined");
+    }
+}
