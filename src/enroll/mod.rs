@@ -107,16 +107,7 @@ impl Enroll {
         urls: crate::urls::Urls,
     ) -> Enroll {
         Enroll {
-            inner: Arc::new(Inner {
-                store,
-                clock,
-                tokens,
-                profiles,
-                anchors,
-                signer,
-                urls,
-                acme,
-            }),
+            inner: Arc::new(Inner { store, clock, tokens, profiles, anchors, signer, urls, acme }),
         }
     }
 
