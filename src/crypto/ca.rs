@@ -148,11 +148,34 @@ impl Authority {
         now: OffsetDateTime,
         validity: Duration,
     ) -> Result<Issued, CaError> {
+        self.issue_p256(common_name, vec![ExtendedKeyUsagePurpose::ClientAuth], now, validity)
+    }
+
+    /// Issues a signing certificate (key usage digitalSignature, no extended key usage: it
+    /// signs documents such as the enrollment profile, never a TLS connection) named
+    /// `common_name`, with a new ECDSA P-256 key.
+    pub fn issue_signing(
+        &self,
+        common_name: &str,
+        now: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<Issued, CaError> {
+        self.issue_p256(common_name, vec![], now, validity)
+    }
+
+    /// A digitalSignature end-entity certificate with a new P-256 key and `extended_key_usages`.
+    fn issue_p256(
+        &self,
+        common_name: &str,
+        extended_key_usages: Vec<ExtendedKeyUsagePurpose>,
+        now: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<Issued, CaError> {
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
         let mut params = CertificateParams::default();
         params.distinguished_name = distinguished_name(common_name);
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.extended_key_usages = extended_key_usages;
         params.use_authority_key_identifier_extension = true;
         params.not_before = now - Duration::hours(1);
         params.not_after = now + validity;
@@ -243,34 +266,6 @@ fn oid_body(arcs: &[u64]) -> Vec<u8> {
         out.extend(chunk.iter().rev());
     }
     out
-}
-
-impl Authority {
-    /// Issues a signing certificate (key usage digitalSignature, no extended key usage: it
-    /// signs documents such as the enrollment profile, never a TLS connection) named
-    /// `common_name`, with a new ECDSA P-256 key.
-    pub fn issue_signing(
-        &self,
-        common_name: &str,
-        now: OffsetDateTime,
-        validity: Duration,
-    ) -> Result<Issued, CaError> {
-        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
-        let mut params = CertificateParams::default();
-        params.distinguished_name = distinguished_name(common_name);
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.use_authority_key_identifier_extension = true;
-        params.not_before = now - Duration::hours(1);
-        params.not_after = now + validity;
-        params.serial_number = Some(random_serial());
-        let cert = params.signed_by(&key, &self.issuer)?;
-        Ok(Issued {
-            cert_pem: cert.pem(),
-            key_pem: Secret::new(key.serialize_pem()),
-            not_before: params.not_before,
-            not_after: params.not_after,
-        })
-    }
 }
 
 /// `O=adebox, CN=<common_name>`: the subject of every certificate the appliance makes.

@@ -3,9 +3,15 @@
 //! shuts everything down in order. Sandbox wiring lives here too.
 
 pub mod sandbox;
+mod tasks;
+mod trust;
+
+use tasks::{maintenance, spawn_task, tls_renewal};
+
+pub use trust::{DeviceRoots, DeviceTrust, device_roots};
 
 use crate::admin::{Admin, AdminOptions};
-use crate::audit::{Action, Actor, AuditLog, NewEntry, Outcome};
+use crate::audit::AuditLog;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::http::{self, AppState, ListenError};
@@ -33,64 +39,6 @@ pub enum AppleSide {
     /// A simulator (sandbox and tests only): its DEP base URL, portal URL and CA, trusted
     /// for outbound calls instead of the system's roots.
     Simulator { base_url: String, portal_url: String, ca_pem: String },
-}
-
-/// Which roots devices are trusted through (design rule 10): the CA behind the identity a
-/// device signs its MachineInfo with, and the root its ACME attestation chains to.
-#[derive(Clone, Default)]
-pub enum DeviceTrust {
-    /// Apple's pinned roots (`apple::pinned`). In the sandbox, where no simulated device holds
-    /// a key Apple certified, a stand-in Apple PKI is generated in memory at start instead
-    /// (see [`Running::stand_in_pki`]).
-    #[default]
-    Apple,
-    /// A given stand-in Apple PKI (tests). Refused in production mode.
-    StandIn(Arc<crate::sim::apple_pki::StandInApplePki>),
-}
-
-impl std::fmt::Debug for DeviceTrust {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            DeviceTrust::Apple => "DeviceTrust::Apple",
-            DeviceTrust::StandIn(_) => "DeviceTrust::StandIn",
-        })
-    }
-}
-
-/// The anchors devices are checked against, as [`device_roots`] chose them.
-pub struct DeviceRoots {
-    pub device_identity: crate::crypto::chain::TrustAnchors,
-    pub attestation: crate::crypto::chain::TrustAnchors,
-    /// The stand-in PKI behind them, outside production.
-    pub stand_in: Option<Arc<crate::sim::apple_pki::StandInApplePki>>,
-}
-
-/// Apple's pinned roots in production, where stand-in roots are refused; in the sandbox the
-/// given stand-in PKI, or a new in-memory one.
-pub fn device_roots(
-    mode: Mode,
-    trust: &DeviceTrust,
-    now: time::OffsetDateTime,
-) -> Result<DeviceRoots, DaemonError> {
-    let stand_in = |pki: Arc<crate::sim::apple_pki::StandInApplePki>| DeviceRoots {
-        device_identity: pki.device_identity_anchors(),
-        attestation: pki.attestation_anchors(),
-        stand_in: Some(pki),
-    };
-    match (trust, mode) {
-        (DeviceTrust::StandIn(_), Mode::Production) => Err(DaemonError::StandInRoots),
-        (DeviceTrust::StandIn(pki), Mode::Sandbox) => Ok(stand_in(pki.clone())),
-        (DeviceTrust::Apple, Mode::Production) => Ok(DeviceRoots {
-            device_identity: crate::apple::pinned::device_identity_anchors(),
-            attestation: crate::apple::pinned::attestation_anchors(),
-            stand_in: None,
-        }),
-        (DeviceTrust::Apple, Mode::Sandbox) => {
-            let pki = crate::sim::apple_pki::StandInApplePki::generate(now)
-                .map_err(|e| DaemonError::Task(e.to_string()))?;
-            Ok(stand_in(Arc::new(pki)))
-        }
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -604,117 +552,4 @@ async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, DaemonError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| DaemonError::Task(e.to_string()))
-}
-
-/// Spawns a named background task that ends when `stop` turns true.
-fn spawn_task(
-    name: &'static str,
-    mut stop: watch::Receiver<bool>,
-    work: impl std::future::Future<Output = ()> + Send + 'static,
-) -> (&'static str, JoinHandle<()>) {
-    let handle = tokio::spawn(async move {
-        tokio::select! {
-            _ = work => log::warn!(task = name; "background task ended on its own"),
-            _ = stop.wait_for(|s| *s) => log::debug!(task = name; "background task stopped"),
-        }
-    });
-    (name, handle)
-}
-
-/// Checks twice a day whether the self-managed server certificate is due for renewal.
-async fn tls_renewal(tls: Arc<TlsManager>, audit: AuditLog, clock: Clock) {
-    let mut tick = tokio::time::interval(StdDuration::from_secs(12 * 3600));
-    loop {
-        tick.tick().await;
-        let now = clock.now();
-        let t = tls.clone();
-        match tokio::task::spawn_blocking(move || t.renew_if_due(now)).await {
-            Ok(Ok(Some(info))) => {
-                let entry = NewEntry::new(now, Actor::System, Action::TlsRenew, Outcome::Success)
-                    .target(info.sans.join(", "))
-                    .detail(format!("valid until {}", info.not_after));
-                if let Err(e) = audit.record(entry).await {
-                    log::error!("renewed the TLS certificate but could not audit it: {e}");
-                }
-            }
-            Ok(Ok(None)) => {}
-            Ok(Err(e)) => {
-                log::error!("TLS certificate renewal failed: {e}; will retry in 12 hours")
-            }
-            Err(e) => log::error!("TLS certificate renewal task failed: {e}"),
-        }
-    }
-}
-
-/// Audit entries are kept this long.
-const AUDIT_RETENTION: time::Duration = time::Duration::days(2 * 365);
-
-/// Hourly housekeeping that keeps the store bounded.
-async fn maintenance(
-    admin: Admin,
-    audit: AuditLog,
-    devices: crate::devices::Devices,
-    sync: crate::sync::Sync,
-    clock: Clock,
-) {
-    let mut tick = tokio::time::interval(StdDuration::from_secs(3600));
-    loop {
-        tick.tick().await;
-        let retention = sync
-            .settings()
-            .await
-            .map(|s| s.retention_days)
-            .unwrap_or(crate::devices::DEFAULT_RETENTION_DAYS);
-        match devices.purge_removed(clock.now(), retention).await {
-            Ok(0) => {}
-            Ok(n) => {
-                log::info!(devices = n; "deleted devices removed from Apple more than {retention} days ago")
-            }
-            Err(e) => log::error!("device retention failed: {e}"),
-        }
-        if let Err(e) = admin.prune_sessions().await {
-            log::error!("pruning expired sessions failed: {e}");
-        }
-        match audit.prune(clock.now() - AUDIT_RETENTION).await {
-            Ok(0) => {}
-            Ok(n) => log::info!(entries = n; "pruned audit entries older than two years"),
-            Err(e) => log::error!("pruning the audit log failed: {e}"),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_production_configuration_refuses_stand_in_device_roots() {
-        let now = time::macros::datetime!(2026-01-01 0:00 UTC);
-        let pki = Arc::new(crate::sim::apple_pki::StandInApplePki::generate(now).unwrap());
-        let stand_in = DeviceTrust::StandIn(pki.clone());
-        let err = device_roots(Mode::Production, &stand_in, now).err().unwrap();
-        assert!(matches!(err, DaemonError::StandInRoots), "{err}");
-        assert!(err.to_string().contains("sandbox and tests only"));
-        // Apple's pinned roots are what production gets.
-        let apple = device_roots(Mode::Production, &DeviceTrust::Apple, now).unwrap();
-        assert_eq!(
-            apple.device_identity.certificates(),
-            crate::apple::pinned::device_identity_anchors().certificates()
-        );
-        assert_eq!(
-            apple.attestation.certificates(),
-            crate::apple::pinned::attestation_anchors().certificates()
-        );
-        assert!(apple.stand_in.is_none());
-        // The sandbox uses the given stand-in, or makes its own.
-        let sandbox = device_roots(Mode::Sandbox, &stand_in, now).unwrap();
-        assert_eq!(
-            sandbox.device_identity.certificates(),
-            pki.device_identity_anchors().certificates()
-        );
-        assert_eq!(sandbox.attestation.certificates(), pki.attestation_anchors().certificates());
-        let own = device_roots(Mode::Sandbox, &DeviceTrust::Apple, now).unwrap();
-        assert!(own.stand_in.is_some());
-        assert_ne!(own.attestation.certificates(), apple.attestation.certificates());
-    }
 }

@@ -1,0 +1,88 @@
+//! The daemon's named background tasks: how they are spawned and stopped, the server
+//! certificate's renewal check, and the hourly housekeeping that keeps the store bounded.
+
+use crate::admin::Admin;
+use crate::audit::{Action, Actor, AuditLog, NewEntry, Outcome};
+use crate::clock::Clock;
+use crate::tls::TlsManager;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Spawns a named background task that ends when `stop` turns true.
+pub(super) fn spawn_task(
+    name: &'static str,
+    mut stop: watch::Receiver<bool>,
+    work: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (&'static str, JoinHandle<()>) {
+    let handle = tokio::spawn(async move {
+        tokio::select! {
+            _ = work => log::warn!(task = name; "background task ended on its own"),
+            _ = stop.wait_for(|s| *s) => log::debug!(task = name; "background task stopped"),
+        }
+    });
+    (name, handle)
+}
+
+/// Checks twice a day whether the self-managed server certificate is due for renewal.
+pub(super) async fn tls_renewal(tls: Arc<TlsManager>, audit: AuditLog, clock: Clock) {
+    let mut tick = tokio::time::interval(StdDuration::from_secs(12 * 3600));
+    loop {
+        tick.tick().await;
+        let now = clock.now();
+        let t = tls.clone();
+        match tokio::task::spawn_blocking(move || t.renew_if_due(now)).await {
+            Ok(Ok(Some(info))) => {
+                let entry = NewEntry::new(now, Actor::System, Action::TlsRenew, Outcome::Success)
+                    .target(info.sans.join(", "))
+                    .detail(format!("valid until {}", info.not_after));
+                if let Err(e) = audit.record(entry).await {
+                    log::error!("renewed the TLS certificate but could not audit it: {e}");
+                }
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => {
+                log::error!("TLS certificate renewal failed: {e}; will retry in 12 hours")
+            }
+            Err(e) => log::error!("TLS certificate renewal task failed: {e}"),
+        }
+    }
+}
+
+/// Audit entries are kept this long.
+const AUDIT_RETENTION: time::Duration = time::Duration::days(2 * 365);
+
+/// Hourly housekeeping that keeps the store bounded.
+pub(super) async fn maintenance(
+    admin: Admin,
+    audit: AuditLog,
+    devices: crate::devices::Devices,
+    sync: crate::sync::Sync,
+    clock: Clock,
+) {
+    let mut tick = tokio::time::interval(StdDuration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let retention = sync
+            .settings()
+            .await
+            .map(|s| s.retention_days)
+            .unwrap_or(crate::devices::DEFAULT_RETENTION_DAYS);
+        match devices.purge_removed(clock.now(), retention).await {
+            Ok(0) => {}
+            Ok(n) => {
+                log::info!(devices = n; "deleted devices removed from Apple more than {retention} days ago")
+            }
+            Err(e) => log::error!("device retention failed: {e}"),
+        }
+        if let Err(e) = admin.prune_sessions().await {
+            log::error!("pruning expired sessions failed: {e}");
+        }
+        match audit.prune(clock.now() - AUDIT_RETENTION).await {
+            Ok(0) => {}
+            Ok(n) => log::info!(entries = n; "pruned audit entries older than two years"),
+            Err(e) => log::error!("pruning the audit log failed: {e}"),
+        }
+    }
+}
