@@ -68,6 +68,9 @@ pub enum Action {
     AssignmentRequest,
     AssignmentRemove,
     EnrollmentSettingsChange,
+    PushRequestCreate,
+    PushCertUpload,
+    PushCertRenew,
 }
 
 impl Action {
@@ -99,6 +102,9 @@ impl Action {
         Action::AssignmentRequest,
         Action::AssignmentRemove,
         Action::EnrollmentSettingsChange,
+        Action::PushRequestCreate,
+        Action::PushCertUpload,
+        Action::PushCertRenew,
     ];
 
     pub fn code(self) -> &'static str {
@@ -130,6 +136,9 @@ impl Action {
             Action::AssignmentRequest => "assignment.request",
             Action::AssignmentRemove => "assignment.remove",
             Action::EnrollmentSettingsChange => "enrollment.settings_change",
+            Action::PushRequestCreate => "push.request_create",
+            Action::PushCertUpload => "push.certificate_upload",
+            Action::PushCertRenew => "push.certificate_renew",
         }
     }
 }

@@ -39,6 +39,7 @@ pub mod audit;
 pub mod devices;
 pub mod enroll;
 pub mod profiles;
+pub mod push;
 pub mod sync;
 pub mod tokens;
 

@@ -41,6 +41,8 @@ pub struct OutboundConfig {
     pub trust: TrustRoots,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// A TLS client certificate and its key as one PEM (APNs: the push certificate).
+    pub identity_pem: Option<crate::crypto::Secret<String>>,
 }
 
 impl Default for OutboundConfig {
@@ -49,6 +51,7 @@ impl Default for OutboundConfig {
             trust: TrustRoots::System,
             connect_timeout: CONNECT_TIMEOUT,
             request_timeout: REQUEST_TIMEOUT,
+            identity_pem: None,
         }
     }
 }
@@ -67,6 +70,12 @@ impl OutboundConfig {
         }
     }
 
+    /// Presents `pem` (certificate and private key) as the TLS client identity.
+    pub fn with_identity(mut self, pem: crate::crypto::Secret<String>) -> Self {
+        self.identity_pem = Some(pem);
+        self
+    }
+
     /// Replaces the whole-request timeout.
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
@@ -82,6 +91,8 @@ pub enum OutboundError {
     BadRootPem(String),
     #[error("the sandbox/test trust list holds no certificate; give at least one simulator CA")]
     NoRoots,
+    #[error("the client certificate or its key cannot be used: {0}")]
+    BadIdentity(String),
     #[error("the HTTP client could not be built: {0}")]
     Build(String),
 }
@@ -115,6 +126,11 @@ pub fn client(config: &OutboundConfig) -> Result<reqwest::Client, OutboundError>
         TrustRoots::System => builder.https_only(true),
         TrustRoots::Only(pems) => builder.tls_certs_only(parse_roots(pems)?),
     };
+    if let Some(pem) = &config.identity_pem {
+        let identity = reqwest::Identity::from_pem(pem.expose().as_bytes())
+            .map_err(|e| OutboundError::BadIdentity(e.to_string()))?;
+        builder = builder.identity(identity);
+    }
     builder.build().map_err(|e| OutboundError::Build(e.to_string()))
 }
 

@@ -3,6 +3,7 @@
 //! Must not use tokio, redb, reqwest or actix: everything here is pure and unit-tested against
 //! the real artifacts in `../shared/fixtures/`.
 
+pub mod apns;
 pub mod attestation;
 pub mod dep;
 pub mod device_inspect;

@@ -190,6 +190,31 @@ impl Authority {
     }
 }
 
+impl Authority {
+    /// Issues a TLS client certificate (EKU clientAuth) for the key of a PKCS#10 request,
+    /// with the subject `subject` instead of the request's: the stand-in Apple Push
+    /// Certificates Portal's issuing (sandbox and tests only). Returns the certificate PEM.
+    pub fn issue_for_request(
+        &self,
+        csr_der: &[u8],
+        subject: DistinguishedName,
+        now: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<String, CaError> {
+        let mut csr = rcgen::CertificateSigningRequestParams::from_der(&csr_der.to_vec().into())?;
+        let params = &mut csr.params;
+        params.distinguished_name = subject;
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.use_authority_key_identifier_extension = true;
+        params.not_before = now - Duration::hours(1);
+        params.not_after = now + validity;
+        params.serial_number = Some(random_serial());
+        Ok(csr.signed_by(&self.issuer)?.pem())
+    }
+}
+
 /// `id-on-permanentIdentifier` (RFC 4043), the SAN otherName of ACME device identities.
 const PERMANENT_IDENTIFIER_ARCS: [u64; 9] = [1, 3, 6, 1, 5, 5, 7, 8, 3];
 /// `subjectAltName`.

@@ -100,7 +100,7 @@ where
 }
 
 /// A uniform draw in [0, 1] from the OS random source.
-fn random_unit() -> f64 {
+pub fn random_unit() -> f64 {
     let bits = u64::from_le_bytes(crate::crypto::random_bytes::<8>());
     (bits >> 11) as f64 / (1u64 << 53) as f64
 }

@@ -99,16 +99,9 @@ impl Faults {
     /// Parses a SPEC (see the module docs) on top of the defaults.
     pub fn parse(spec: &str) -> Result<Faults, FaultSpecError> {
         let mut f = Faults::default();
-        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (name, value) = match item.split_once('=') {
-                Some((n, v)) => (n.trim(), Some(v.trim())),
-                None => (item, None),
-            };
-            let need = || value.ok_or_else(|| FaultSpecError::MissingValue(name.to_string()));
-            let flag = || match value {
-                None => Ok(true),
-                Some(_) => Err(FaultSpecError::UnexpectedValue(name.to_string())),
-            };
+        for SpecItem { name, value } in spec_items(spec) {
+            let need = || need(name, value);
+            let flag = || flag(name, value);
             match name {
                 "5xx" => f.server_error_rate = rate(name, need()?)?,
                 "429" => f.too_many_requests_rate = rate(name, need()?)?,
@@ -178,7 +171,36 @@ impl fmt::Display for Faults {
     }
 }
 
-fn rate(name: &str, value: &str) -> Result<f64, FaultSpecError> {
+/// One `name[=value]` item of a fault SPEC.
+pub(crate) struct SpecItem<'a> {
+    pub name: &'a str,
+    pub value: Option<&'a str>,
+}
+
+/// The comma-separated items of a SPEC, whitespace trimmed, empty items skipped.
+pub(crate) fn spec_items(spec: &str) -> impl Iterator<Item = SpecItem<'_>> {
+    spec.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|item| {
+        match item.split_once('=') {
+            Some((n, v)) => SpecItem { name: n.trim(), value: Some(v.trim()) },
+            None => SpecItem { name: item, value: None },
+        }
+    })
+}
+
+/// The value of an item that needs one.
+pub(crate) fn need<'a>(name: &str, value: Option<&'a str>) -> Result<&'a str, FaultSpecError> {
+    value.ok_or_else(|| FaultSpecError::MissingValue(name.to_string()))
+}
+
+/// An on/off item, which takes no value.
+pub(crate) fn flag(name: &str, value: Option<&str>) -> Result<bool, FaultSpecError> {
+    match value {
+        None => Ok(true),
+        Some(_) => Err(FaultSpecError::UnexpectedValue(name.to_string())),
+    }
+}
+
+pub(crate) fn rate(name: &str, value: &str) -> Result<f64, FaultSpecError> {
     let bad = || FaultSpecError::BadRate { name: name.to_string(), value: value.to_string() };
     let v = match value.strip_suffix('%') {
         Some(p) => p.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
@@ -187,7 +209,7 @@ fn rate(name: &str, value: &str) -> Result<f64, FaultSpecError> {
     if v.is_finite() && (0.0..=1.0).contains(&v) { Ok(v) } else { Err(bad()) }
 }
 
-fn seconds(name: &str, value: &str) -> Result<u32, FaultSpecError> {
+pub(crate) fn seconds(name: &str, value: &str) -> Result<u32, FaultSpecError> {
     let v = value.strip_suffix('s').unwrap_or(value);
     v.parse::<u32>().map_err(|_| FaultSpecError::BadSeconds {
         name: name.to_string(),
@@ -195,7 +217,7 @@ fn seconds(name: &str, value: &str) -> Result<u32, FaultSpecError> {
     })
 }
 
-fn slow(value: &str) -> Result<Slow, FaultSpecError> {
+pub(crate) fn slow(value: &str) -> Result<Slow, FaultSpecError> {
     let (dur, r) = match value.split_once('@') {
         Some((d, r)) => (d.trim(), rate("slow", r.trim())?),
         None => (value, 1.0),

@@ -19,7 +19,7 @@ use crate::sim::dep::{api, portal};
 use crate::sim::rng::SimRng;
 use actix_web::{App, HttpServer, web};
 use arc_swap::ArcSwap;
-use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use time::{Duration, OffsetDateTime};
@@ -177,10 +177,7 @@ impl SimDep {
         // TLS validity is judged by the client's real clock, not the simulated one.
         let real_now = Clock::system().now();
         let ca = Authority::generate("adebox DEP simulator CA", real_now, Duration::days(3650))?;
-        let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
-        if !addr.ip().is_unspecified() && !names.contains(&addr.ip().to_string()) {
-            names.push(addr.ip().to_string());
-        }
+        let mut names = crate::sim::server_names(addr);
         names.extend(config.extra_names.iter().cloned());
         let leaf = ca.issue_server(&names, real_now, Duration::days(397))?;
         let tls = tls_config(&leaf.cert_pem, leaf.key_pem.expose())?;
@@ -221,19 +218,9 @@ impl SimDep {
         .run();
         let handle = server.handle();
         let task = tokio::spawn(server);
-        let host = match addr.ip() {
-            ip if ip.is_unspecified() => "127.0.0.1".to_string(),
-            IpAddr::V6(v6) => format!("[{v6}]"),
-            IpAddr::V4(v4) => v4.to_string(),
-        };
-        log::info!(target: "sim::dep", "DEP simulator listening on https://{host}:{}", addr.port());
-        Ok(RunningSimDep {
-            shared,
-            base_url: format!("https://{host}:{}", addr.port()),
-            ca_pem: ca.cert_pem().to_string(),
-            handle,
-            task,
-        })
+        let base_url = crate::sim::base_url(addr);
+        log::info!(target: "sim::dep", "DEP simulator listening on {base_url}");
+        Ok(RunningSimDep { shared, base_url, ca_pem: ca.cert_pem().to_string(), handle, task })
     }
 }
 

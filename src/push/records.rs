@@ -1,0 +1,65 @@
+//! The push module's tables and stored records.
+
+use crate::crypto::Secret;
+use crate::store::{self, Table};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// `current` → [`RequestRecord`]: the key and CSR waiting for the portal's certificate.
+pub(super) const REQUEST: Table = store::table("push.request");
+/// `current` → [`CertRecord`]: the push certificate in use and its key.
+pub(super) const CERT: Table = store::table("push.certificate");
+/// Device UDID → [`DeviceRecord`]: how pushes to that device went.
+pub(super) const DEVICES: Table = store::table("push.devices");
+
+/// The only key of the single-row tables.
+pub(super) const CURRENT: &[u8] = b"current";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(super) struct RequestRecord {
+    #[serde(with = "crate::crypto::secret::stored")]
+    pub key_pem: Secret<String>,
+    pub csr_pem: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub created_by: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(super) struct CertRecord {
+    pub cert_pem: String,
+    #[serde(with = "crate::crypto::secret::stored")]
+    pub key_pem: Secret<String>,
+    pub topic: String,
+    pub subject: String,
+    pub issuer: String,
+    pub serial_hex: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub installed_at: OffsetDateTime,
+    pub installed_by: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub renewed_at: Option<OffsetDateTime>,
+}
+
+/// How pushes to one device went (the device page shows it).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeviceRecord {
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_sent_at: Option<OffsetDateTime>,
+    /// APNs refused this device's token for good (`Unregistered`, `BadDeviceToken`, …): no
+    /// push reaches it until it sends a new token (TokenUpdate).
+    pub unreachable: Option<Unreachable>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct Unreachable {
+    /// APNs' reason (`Unregistered`, `BadDeviceToken`, …).
+    pub reason: String,
+    pub message: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
