@@ -158,6 +158,16 @@ pub enum SimCommand {
         #[arg(long, default_value = "")]
         faults: String,
     },
+    /// The APNs (push) simulator with its stand-in push certificate CA.
+    Apns {
+        #[arg(long, default_value = "127.0.0.1:8445")]
+        listen: SocketAddr,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Faults, e.g. `5xx=0.05,429=0.02,reset=0.01,unregistered=0.1,fail-first=3`.
+        #[arg(long, default_value = "")]
+        faults: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -314,6 +324,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             runtime()?.block_on(crate::sim::dep::run_standalone(listen, devices, seed, &faults))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sim { command: SimCommand::Apns { listen, seed, faults } } => {
+            crate::logging::init(log::LevelFilter::Info);
+            runtime()?.block_on(crate::sim::apns::run_standalone(listen, seed, &faults))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::ManPages { dir } => {
             for page in crate::manpages::write_all(&dir)
                 .with_context(|| format!("cannot write the manual pages to {}", dir.display()))?
@@ -331,10 +346,12 @@ async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> R
         None => tempfile::Builder::new().prefix("adebox-sandbox-").tempdir()?.keep(),
     };
     let sim = crate::daemon::sandbox::start_simulator().await?;
+    let apns = crate::daemon::sandbox::start_apns_simulator().await?;
     let config = Config::for_sandbox(dir.clone(), listen);
     let mut opts = DaemonOptions::new(config, Mode::Sandbox);
-    opts.apple = crate::daemon::sandbox::apple_side(&sim);
+    opts.apple = crate::daemon::sandbox::apple_side(&sim, &apns);
     let running = daemon::start(opts).await?;
+    crate::daemon::sandbox::provision_push_certificate(&running, &apns).await?;
     let info = crate::daemon::sandbox::prepare(&running, &dir, &sim, devices).await?;
     println!(
         "\nadebox sandbox is running (simulated Apple services, no Apple account needed)\n  page:     {}/admin/\n  user:     {}\n  password: {}\n  API token and details: {}\n  CA certificate (trust it to avoid browser warnings): {}\n  data:     {}\n  simulated Apple DEP service: {} (portal {})\nPress Ctrl-C to stop.\n",
@@ -349,6 +366,7 @@ async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> R
     );
     daemon::run_until_signal(running, None).await?;
     sim.stop().await;
+    apns.stop().await;
     Ok(ExitCode::SUCCESS)
 }
 

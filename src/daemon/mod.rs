@@ -36,9 +36,15 @@ pub enum Mode {
 pub enum AppleSide {
     /// Apple's production DEP service, trusted through the system's roots.
     Production,
-    /// A simulator (sandbox and tests only): its DEP base URL, portal URL and CA, trusted
-    /// for outbound calls instead of the system's roots.
-    Simulator { base_url: String, portal_url: String, ca_pem: String },
+    /// Simulators (sandbox and tests only): the DEP base URL, portal URL and CA, and the APNs
+    /// simulator's URL and CA, trusted for outbound calls instead of the system's roots.
+    Simulator {
+        base_url: String,
+        portal_url: String,
+        ca_pem: String,
+        apns_url: String,
+        apns_ca_pem: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -112,6 +118,9 @@ pub struct Running {
     /// simulated devices to sign and attest with.
     pub stand_in_pki: Option<Arc<crate::sim::apple_pki::StandInApplePki>>,
     pub profiles: crate::profiles::Profiles,
+    /// The push certificate, and the queue MDM wakes devices through.
+    pub push: crate::push::Push,
+    pub pusher: crate::push::Pusher,
     pub tls: Arc<TlsManager>,
     pub store: Store,
     pub mode: Mode,
@@ -168,16 +177,21 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
 
     let admin = Admin::new(store.clone(), clock.clone(), opts.admin.clone());
     let audit = AuditLog::new(store.clone());
-    let (dep_base, outbound, portal) = match &opts.apple {
+    let (dep_base, outbound, portal, apns) = match &opts.apple {
         AppleSide::Production => (
             crate::tokens::APPLE_BASE_URL.to_string(),
             crate::outbound::OutboundConfig::production(),
             None,
+            crate::push::ApnsOptions::production(),
         ),
-        AppleSide::Simulator { base_url, portal_url, ca_pem } => (
+        AppleSide::Simulator { base_url, portal_url, ca_pem, apns_url, apns_ca_pem } => (
             base_url.clone(),
             crate::outbound::OutboundConfig::trusting_only([ca_pem.clone()]),
             Some(portal_url.clone()),
+            crate::push::ApnsOptions::new(
+                apns_url,
+                crate::outbound::TrustRoots::Only(vec![apns_ca_pem.clone()]),
+            ),
         ),
     };
     let http_client = crate::outbound::client(&outbound)?;
@@ -188,6 +202,9 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         crate::depclient::account_check(http_client.clone(), clock.clone()),
     );
     let devices = crate::devices::Devices::new(store.clone());
+    let push = crate::push::Push::new(store.clone(), clock.clone());
+    // The MDM side (which knows UDID → serial) can give `pusher` a timeline lookup later.
+    let (pusher, apns_worker) = push.pusher(apns, None);
     tokens.set_delete_guard(Arc::new(|wtx, token| {
         let n = crate::devices::count_for_token_in(wtx, token)?;
         let defaults = crate::profiles::token_defaults_in(wtx, token)?;
@@ -292,6 +309,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
             tokens: tokens.clone(),
             profiles: profiles.clone(),
             acme: acme.clone(),
+            push: push.clone(),
         },
         roots.device_identity.clone(),
         signer,
@@ -311,6 +329,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         sync: sync.clone(),
         profiles: profiles.clone(),
         enroll: enroll.clone(),
+        push: push.clone(),
         sandbox_portal: portal
             .map(|p| crate::sim::dep::portal_client::PortalClient::new(p, http_client.clone())),
         audit: audit.clone(),
@@ -347,6 +366,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
             maintenance(admin.clone(), audit.clone(), devices.clone(), sync.clone(), clock.clone()),
         ),
         spawn_task("profiles", stop_rx.clone(), profiles.clone().run()),
+        spawn_task("apns", stop_rx.clone(), apns_worker),
         // Not wrapped in spawn_task: the supervisor stops its workers itself, between pages.
         ("sync", tokio::spawn(sync.clone().supervise(stop_rx.clone()))),
         spawn_task(
@@ -394,6 +414,8 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         devices,
         sync,
         profiles,
+        push,
+        pusher,
         tls,
         store,
         mode: opts.mode,
@@ -463,6 +485,7 @@ impl Running {
         // Services are shared with worker threads that let go of them a moment after they
         // stop; wait for that so the store file is really closed when shutdown returns.
         drop((self.admin, self.tokens, self.devices, self.sync, self.acme, self.profiles));
+        drop((self.push, self.pusher));
         let deadline = std::time::Instant::now() + StdDuration::from_secs(5);
         while self.store.handles() > 1 && std::time::Instant::now() < deadline {
             tokio::time::sleep(StdDuration::from_millis(10)).await;

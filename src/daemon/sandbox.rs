@@ -1,4 +1,5 @@
-//! Sandbox wiring: the simulated Apple DEP service with its stand-in ABM portal, an admin
+//! Sandbox wiring: the simulated Apple DEP service with its stand-in ABM portal, the simulated
+//! APNs service whose stand-in CA issues the sandbox's push certificate, an admin
 //! with a generated password and an API token, and a demo MDM server with devices — all set
 //! up through the product's real paths (a pending key, a `.p7m` token from the simulated ABM,
 //! the token check with Apple, the sync worker). `<data>/sandbox.json` (0600) lets scripts
@@ -11,6 +12,7 @@
 use super::{AppleSide, Running};
 use crate::audit::Actor;
 use crate::crypto::Secret;
+use crate::sim::apns::{RunningSimApns, SimApns, SimApnsConfig};
 use crate::sim::dep::portal_client::PortalClient;
 use crate::sim::dep::{RunningSimDep, SimDep, SimDepConfig};
 use serde::Serialize;
@@ -52,13 +54,35 @@ pub async fn start_simulator() -> anyhow::Result<RunningSimDep> {
     Ok(SimDep::start(SimDepConfig { seed: SEED, ..SimDepConfig::default() }).await?)
 }
 
-/// How the daemon reaches a running simulator.
-pub fn apple_side(sim: &RunningSimDep) -> AppleSide {
+/// Starts the simulated APNs service (with its stand-in push CA) on a free loopback port.
+pub async fn start_apns_simulator() -> anyhow::Result<RunningSimApns> {
+    Ok(SimApns::start(SimApnsConfig { seed: SEED, ..SimApnsConfig::default() }).await?)
+}
+
+/// How the daemon reaches running simulators.
+pub fn apple_side(sim: &RunningSimDep, apns: &RunningSimApns) -> AppleSide {
     AppleSide::Simulator {
         base_url: sim.base_url().to_string(),
         portal_url: sim.portal_url(),
         ca_pem: sim.ca_pem().to_string(),
+        apns_url: apns.base_url().to_string(),
+        apns_ca_pem: apns.ca_pem().to_string(),
     }
+}
+
+/// Gives the daemon a push certificate from the APNs simulator's stand-in CA through the real
+/// path, as an admin would: a request, the (simulated) portal, the upload. Kept across
+/// restarts only while it still verifies: each simulator start makes a new stand-in CA, so
+/// a restarted sandbox renews (same seeded topic, so enrolled devices keep theirs).
+pub async fn provision_push_certificate(
+    running: &Running,
+    apns: &RunningSimApns,
+) -> anyhow::Result<()> {
+    running.push.create_request(Actor::System, Some("sandbox-admin@example.org".into())).await?;
+    let csr = running.push.request_csr_pem().await?;
+    let cert = apns.issue_push_certificate(csr.as_bytes(), None)?;
+    running.push.upload(Actor::System, cert.into_bytes()).await?;
+    Ok(())
 }
 
 /// Sets the sandbox admin's password (fresh at every start), creates an API token, sets up

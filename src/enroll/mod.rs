@@ -5,7 +5,8 @@
 //! Owns the tables of [`events`] (`enroll.events`, `enroll.counts`, `enroll.settings`) and the
 //! folder of [`signing`] (`<data_dir>/enroll/`). Exposes [`Enroll`] (the service: [`Enroll::
 //! handle`], the funnel, refusals and settings), [`Answer`], [`EnrollError`] and
-//! [`gate::Refusal`]. Calls devices (facts, timeline), tokens and profiles; never names actix
+//! [`gate::Refusal`]. Calls devices (facts, timeline), tokens, push (the topic; no profile is
+//! served without a valid push certificate) and profiles; never names actix
 //! types; the HTTP shapes of answers and refusals are decided in `http::enroll`.
 //!
 //! Trust: the MachineInfo's signer must chain to the anchors passed in — Apple's pinned
@@ -31,13 +32,8 @@ use crate::store::{Store, StoreError};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
-/// Push topic used until push certificates exist (the MDM issue adds them): a device given
-/// this topic cannot be reached by APNs, so enrollment is not complete until then.
 /// The profile's `PayloadIdentifier` (the device replaces an installed profile with the same one).
 const PROFILE_IDENTIFIER: &str = "org.adebox.enroll";
-
-pub const PLACEHOLDER_PUSH_TOPIC: &str =
-    "com.apple.mgmt.External.adebox-placeholder-no-push-certificate";
 
 /// How long a ClientIdentifier handed out in a profile stays valid for ACME.
 pub const CLIENT_IDENTIFIER_TTL: Duration = Duration::hours(1);
@@ -59,6 +55,10 @@ pub enum EnrollError {
     /// Serving profiles is not possible yet on this build.
     #[error("{0}")]
     Unavailable(String),
+    /// No valid push certificate: a profile now would carry no reachable topic (spec §2.2),
+    /// so the device is asked to try again later.
+    #[error("{0}")]
+    NoPushCertificate(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -72,12 +72,14 @@ pub enum Answer {
     Profile(Vec<u8>),
 }
 
-/// The services enrollment asks: which tokens and profiles are this appliance's, and ACME,
-/// which learns each one-time ClientIdentifier handed out.
+/// The services enrollment asks: which tokens and profiles are this appliance's, ACME,
+/// which learns each one-time ClientIdentifier handed out, and push, whose certificate's
+/// topic goes into every profile.
 pub struct Peers {
     pub tokens: crate::tokens::Tokens,
     pub profiles: crate::profiles::Profiles,
     pub acme: crate::acme::AcmeService,
+    pub push: crate::push::Push,
 }
 
 /// The enrollment service (cheap to clone).
@@ -95,19 +97,30 @@ struct Inner {
     signer: ProfileSigner,
     urls: crate::urls::Urls,
     acme: crate::acme::AcmeService,
+    push: crate::push::Push,
 }
 
 impl Enroll {
     pub fn new(
         store: Store,
         clock: Clock,
-        Peers { tokens, profiles, acme }: Peers,
+        Peers { tokens, profiles, acme, push }: Peers,
         anchors: TrustAnchors,
         signer: ProfileSigner,
         urls: crate::urls::Urls,
     ) -> Enroll {
         Enroll {
-            inner: Arc::new(Inner { store, clock, tokens, profiles, anchors, signer, urls, acme }),
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                tokens,
+                profiles,
+                anchors,
+                signer,
+                urls,
+                acme,
+                push,
+            }),
         }
     }
 
@@ -141,6 +154,17 @@ impl Enroll {
             }
         };
         self.record(Some(&mi), Step::Contacted, None, contacted_words(&mi), now).await?;
+        // Without a push certificate the profile would carry no topic devices can be woken on
+        // (and the topic can never change after enrollment, spec §2.2): ask to retry later.
+        let topic = match self.inner.push.topic_for_enrollment().await {
+            Ok(topic) => topic,
+            Err(e) => {
+                let words = format!("not served yet: {e}");
+                log::warn!(serial = mi.serial.as_str(); "enrollment profile not served: {e}");
+                self.record(Some(&mi), Step::Refused, None, words, now).await?;
+                return Err(EnrollError::NoPushCertificate(e.to_string()));
+            }
+        };
 
         let (gate, owned_profile) = self.gather(&mi.serial).await?;
         if let Err(refusal) = gate::decide(&gate) {
@@ -176,7 +200,7 @@ impl Enroll {
             .expect_device(&client_identifier, &mi.serial, &mi.udid, now + CLIENT_IDENTIFIER_TTL)
             .await
             .map_err(|e| EnrollError::Unavailable(e.to_string()))?;
-        let plist = self.profile_for(&mi, &client_identifier)?;
+        let plist = self.profile_for(&mi, &client_identifier, topic)?;
         let signer = self.inner.signer.clone();
         let signed = tokio::task::spawn_blocking(move || signer.sign(&plist, now))
             .await
@@ -195,6 +219,7 @@ impl Enroll {
         &self,
         mi: &MachineInfo,
         client_identifier: &str,
+        topic: String,
     ) -> Result<Vec<u8>, EnrollError> {
         let urls = &self.inner.urls;
         let inputs = ProfileInputs {
@@ -213,7 +238,7 @@ impl Enroll {
                 subject: subject("adebox", &mi.udid),
             },
             mdm: MdmInputs {
-                topic: PLACEHOLDER_PUSH_TOPIC.into(),
+                topic,
                 server_url: urls.mdm_server(),
                 check_in_url: urls.mdm_checkin(),
                 server_capabilities: vec![],

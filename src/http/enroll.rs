@@ -76,6 +76,12 @@ fn render(e: &EnrollError) -> HttpResponse {
             "Enrollment is not available yet. Contact your IT department.",
             detail,
         ),
+        EnrollError::NoPushCertificate(detail) => device_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "adebox.enrollment.no_push_certificate",
+            "Enrollment is not available yet. Try again later or contact your IT department.",
+            detail,
+        ),
         EnrollError::Store(s) => {
             log::error!("enrollment failed: {s}");
             device_error(

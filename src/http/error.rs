@@ -290,3 +290,31 @@ impl From<crate::profiles::ProfileError> for ApiError {
         }
     }
 }
+
+impl From<crate::push::PushError> for ApiError {
+    fn from(e: crate::push::PushError) -> Self {
+        use crate::push::PushError as P;
+        let msg = e.to_string();
+        match e {
+            P::NoCertificate | P::Expired(_) => {
+                ApiError::new(StatusCode::CONFLICT, "no_push_certificate", msg)
+            }
+            P::NoRequest => ApiError::new(StatusCode::CONFLICT, "no_request", msg),
+            P::TopicChanged { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "topic_changed", msg).field("certificate")
+            }
+            P::Certificate(
+                crate::crypto::push_cert::PushCertError::VendorCertificate(_)
+                | crate::crypto::push_cert::PushCertError::VendorMismatch,
+            ) => ApiError::validation("vendor_certificate", msg),
+            P::Certificate(crate::crypto::push_cert::PushCertError::VendorKey(_)) => {
+                ApiError::validation("vendor_key", msg)
+            }
+            P::Certificate(_) | P::KeyMismatch | P::UploadExpired(_) => {
+                ApiError::validation("certificate", msg)
+            }
+            P::Validation { field, message } => ApiError::validation(field, message),
+            P::Store(s) => ApiError::internal(&s),
+        }
+    }
+}

@@ -37,6 +37,7 @@ pub struct AppState {
     pub acme: crate::acme::AcmeService,
     pub profiles: crate::profiles::Profiles,
     pub enroll: crate::enroll::Enroll,
+    pub push: crate::push::Push,
     /// The simulated Apple side's portal, in sandbox mode.
     pub sandbox_portal: Option<crate::sim::dep::portal_client::PortalClient>,
     /// The simulated devices enrolling against this daemon, in sandbox mode.

@@ -32,6 +32,7 @@ async fn daemon_with_stand_in() -> (TestDaemon, std::sync::Arc<StandInApplePki>)
         dir,
         base: format!("https://localhost:{port}"),
         sim: None,
+        apns: None,
     };
     (d, pki)
 }

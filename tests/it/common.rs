@@ -15,6 +15,8 @@ pub struct TestDaemon {
     pub base: String,
     /// The simulated Apple side, for daemons started with one.
     pub sim: Option<adebox::sim::dep::RunningSimDep>,
+    /// The simulated APNs service (whose stand-in CA issued the daemon's push certificate).
+    pub apns: Option<adebox::sim::apns::RunningSimApns>,
 }
 
 impl TestDaemon {
@@ -30,6 +32,7 @@ impl TestDaemon {
             dir,
             base: format!("https://localhost:{port}"),
             sim: None,
+            apns: None,
         }
     }
 
@@ -39,13 +42,25 @@ impl TestDaemon {
         Self::with_simulator_trusting(adebox::daemon::DeviceTrust::Apple).await
     }
 
-    /// [`TestDaemon::with_simulator`], accepting device identities from `trust`.
+    /// [`TestDaemon::with_simulator`], accepting device identities from `trust`; it has a
+    /// push certificate from the APNs simulator, as the sandbox does.
     pub async fn with_simulator_trusting(trust: adebox::daemon::DeviceTrust) -> TestDaemon {
+        let d = Self::with_simulator_no_push(trust).await;
+        adebox::daemon::sandbox::provision_push_certificate(d.running(), d.apns())
+            .await
+            .expect("push certificate provisioned");
+        d
+    }
+
+    /// [`TestDaemon::with_simulator_trusting`] without a push certificate.
+    pub async fn with_simulator_no_push(trust: adebox::daemon::DeviceTrust) -> TestDaemon {
         let sim = adebox::daemon::sandbox::start_simulator().await.expect("simulator starts");
+        let apns =
+            adebox::daemon::sandbox::start_apns_simulator().await.expect("APNs simulator starts");
         let dir = tempfile::tempdir().unwrap();
         let mut opts = options(dir.path(), Mode::Sandbox);
         opts.device_trust = trust;
-        opts.apple = adebox::daemon::sandbox::apple_side(&sim);
+        opts.apple = adebox::daemon::sandbox::apple_side(&sim, &apns);
         opts.dep_retry = adebox::depclient::RetryPolicy {
             base_delay: std::time::Duration::from_millis(5),
             max_delay: std::time::Duration::from_millis(50),
@@ -58,7 +73,12 @@ impl TestDaemon {
             dir,
             base: format!("https://localhost:{port}"),
             sim: Some(sim),
+            apns: Some(apns),
         }
+    }
+
+    pub fn apns(&self) -> &adebox::sim::apns::RunningSimApns {
+        self.apns.as_ref().expect("started with_simulator()")
     }
 
     pub fn sim(&self) -> &adebox::sim::dep::RunningSimDep {

@@ -125,7 +125,7 @@ async fn serves_a_signed_profile_to_synced_devices_and_refuses_the_rest() {
     let mdm = payloads[2].as_dictionary().unwrap();
     assert_eq!(mdm["IdentityCertificateUUID"], acme["PayloadUUID"]);
     assert!(mdm["ServerURL"].as_string().unwrap().starts_with("https://"));
-    assert_eq!(mdm["Topic"].as_string().unwrap(), adebox::enroll::PLACEHOLDER_PUSH_TOPIC);
+    assert_eq!(mdm["Topic"].as_string().unwrap(), d.apns().topic(), "the push certificate's topic");
 
     // Unknown serial: 403 JSON with the reason.
     let (s, ct, body) = post(&d, signed(&pki, "UNKNOWN0001", "U-1")).await;

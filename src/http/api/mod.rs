@@ -10,6 +10,7 @@ mod audit;
 mod devices;
 mod enrollment;
 mod profiles;
+mod push;
 mod sandbox;
 mod settings;
 mod status;
@@ -38,6 +39,7 @@ pub const JSON_LIMIT: usize = 256 * 1024;
         (name = "devices", description = "The device inventory"),
         (name = "profiles", description = "Enrollment profiles, defaults and assignment"),
         (name = "enrollment", description = "The enrollment funnel, refusals and settings"),
+        (name = "push", description = "The MDM push (APNs) certificate"),
         (name = "sandbox", description = "The simulated Apple side (sandbox mode only)"),
     )
 )]
@@ -55,6 +57,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(profiles::configure)
         .configure(assignments::configure)
         .configure(enrollment::configure)
+        .configure(push::configure)
         .configure(sandbox::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }

@@ -61,6 +61,9 @@ async fn status(
     for (level, code, message, link) in state.tokens.banners().await? {
         banners.push(Banner { level, code, message, link: Some(link) });
     }
+    if let Some((level, code, message, link)) = state.push.status().await?.banner() {
+        banners.push(Banner { level, code, message, link: Some(link) });
+    }
     for (level, code, message, link) in state.profiles.banners().await? {
         banners.push(Banner { level, code, message, link: Some(link) });
     }
