@@ -45,7 +45,7 @@ async fn enrollment_page_shows_refusals_and_saves_audit_only_mode() {
     log_in(&b, &d, "admin").await;
     b.click("#nav-enrollment").await;
     b.wait_text("#page-title", "Enrollment").await;
-    b.wait_text("#enroll-apns", "push").await;
+    b.wait("#push-state[data-state=ok]").await;
 
     // The funnel counts both requests as refused; only the readable one contacted us.
     b.wait_text("#enroll-funnel-24h [data-step=refused]", "2").await;

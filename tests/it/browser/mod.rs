@@ -9,6 +9,7 @@
 mod enrollment;
 mod harness;
 mod profiles;
+mod push;
 mod sandbox_enroll;
 
 use crate::common::{PASSWORD, TestDaemon};

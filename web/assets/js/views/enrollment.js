@@ -2,7 +2,8 @@
  * views/enrollment.js — the Enrollment page: how devices enroll with this appliance after
  * Setup Assistant, and why some did not.
  *
- * Owns: the notice that enrollment cannot complete until a push (APNs) certificate exists,
+ * Owns: the notice that devices cannot enroll while no valid push (APNs) certificate exists,
+ * the push certificate section (enrollment/push-panel.js),
  * the enrollment URL devices use (read from a profile's Apple JSON, which is where Apple
  * learns it), the funnel for the last 24 hours and all time (`GET /api/v1/enrollment/funnel`,
  * refreshed every 30 s and after a change), the audit-only switch
@@ -25,18 +26,22 @@ import { copyButton } from '../components/copy.js';
 import { panel } from '../components/panel.js';
 import { dataTable } from '../components/table.js';
 import { auditSwitch } from '../enrollment/audit-switch.js';
+import { pushPanel } from '../enrollment/push-panel.js';
 import { funnelFigures } from '../enrollment/funnel-panel.js';
 import { reasonLabel, stepLabel, stepTone } from '../enrollment/words.js';
 
 const REFRESH_MS = 30_000;
 
-function apnsNotice() {
-  const notice = banner({
-    level: 'warning', code: 'enroll_no_push_certificate',
-    message: 'Enrollment cannot complete yet: this appliance has no Apple push (APNs) certificate. Devices are given an enrollment profile whose push topic is a placeholder, so they stop before MDM enrollment. Adding the push certificate comes with MDM support in a later version; until then this page shows how far devices get.',
-  });
-  notice.id = 'enroll-apns';
-  return notice;
+/** The notice at the top while devices cannot enroll for want of a valid push certificate. */
+function showApnsNotice(slot, status) {
+  const blocked = status && (status.state === 'missing' || status.state === 'expired');
+  slot.hidden = !blocked;
+  replaceChildren(slot, blocked ? banner({
+    level: 'error', code: 'enroll_no_push_certificate', link: '#push-certificate', linkText: 'Set up the push certificate',
+    message: status.state === 'expired'
+      ? 'Enrollment is stopped: the Apple push (APNs) certificate has expired. Devices are asked to try again later until it is renewed.'
+      : 'Enrollment cannot start yet: this appliance has no Apple push (APNs) certificate. Devices are asked to try again later until one is uploaded below.',
+  }) : null);
 }
 
 async function enrollmentUrl(signal) {
@@ -106,9 +111,11 @@ export default {
     });
     signal.addEventListener('abort', () => table.destroy());
 
+    const apnsNotice = h('div', { id: 'enroll-apns', hidden: true });
     container.append(
-      apnsNotice(),
+      apnsNotice,
       auditBanner,
+      pushPanel(ctx, (status) => showApnsNotice(apnsNotice, status)),
       panel({ id: 'enroll-funnel', title: 'Enrollment funnel', intro: 'What happened to the devices that reached the enrollment URL.' }, funnelSlot),
       panel({ id: 'enroll-refusals-panel', title: 'Recent refusals', intro: 'Devices turned away (or let through by audit-only mode), newest first, with the reason in plain words. A device’s serial links to its page when the request could be read.' }, table.element),
       h('div', { class: 'grid-2' },
