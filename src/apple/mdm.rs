@@ -399,4 +399,4 @@ pub fn parse_command(bytes: &[u8]) -> Result<(String, String, Dictionary), MdmWi
 
 #[cfg(test)]
 #[path = "mdm_tests.rs"]
-mod tests;
+pub(crate) mod tests;

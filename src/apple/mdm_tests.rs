@@ -4,7 +4,7 @@ fn fixture(name: &str) -> Option<Vec<u8>> {
     crate::fixtures::read(&format!("mdm-checkin/{name}"))
 }
 
-fn plist_of(pairs: &[(&str, Value)]) -> Vec<u8> {
+pub(crate) fn plist_of(pairs: &[(&str, Value)]) -> Vec<u8> {
     let mut d = Dictionary::new();
     for (k, v) in pairs {
         d.insert((*k).into(), v.clone());
