@@ -58,6 +58,8 @@ pub struct DaemonOptions {
     pub acme: crate::acme::AcmeOptions,
     /// Which roots devices are trusted through (Apple's unless sandbox/tests say otherwise).
     pub device_trust: DeviceTrust,
+    /// MDM policy (the release timeout).
+    pub mdm: crate::mdm::MdmOptions,
 }
 
 impl DaemonOptions {
@@ -73,6 +75,7 @@ impl DaemonOptions {
             dep_retry: crate::depclient::RetryPolicy::default(),
             acme: crate::acme::AcmeOptions::default(),
             device_trust: DeviceTrust::Apple,
+            mdm: crate::mdm::MdmOptions::default(),
         }
     }
 }
@@ -112,6 +115,7 @@ pub struct Running {
     /// simulated devices to sign and attest with.
     pub stand_in_pki: Option<Arc<crate::sim::apple_pki::StandInApplePki>>,
     pub profiles: crate::profiles::Profiles,
+    pub mdm: crate::mdm::Mdm,
     pub tls: Arc<TlsManager>,
     pub store: Store,
     pub mode: Mode,
@@ -298,6 +302,17 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         public_urls.clone(),
     );
 
+    // APNs is wired here once push certificates exist; until then devices poll on their own.
+    let mdm = crate::mdm::Mdm::new(
+        store.clone(),
+        clock.clone(),
+        devices.clone(),
+        Some(profiles.clone()),
+        acme.clone(),
+        opts.mdm.clone(),
+        crate::mdm::no_push(),
+    );
+
     let sandbox_fleet = match (&stand_in_pki, opts.mode) {
         (Some(pki), Mode::Sandbox) => Some(sandbox_fleet(&public_urls, &tls, &https_addrs, pki)?),
         _ => None,
@@ -311,6 +326,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         sync: sync.clone(),
         profiles: profiles.clone(),
         enroll: enroll.clone(),
+        mdm: mdm.clone(),
         sandbox_portal: portal
             .map(|p| crate::sim::dep::portal_client::PortalClient::new(p, http_client.clone())),
         audit: audit.clone(),
@@ -394,6 +410,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         devices,
         sync,
         profiles,
+        mdm,
         tls,
         store,
         mode: opts.mode,

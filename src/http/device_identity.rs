@@ -1,0 +1,66 @@
+//! Which identity certificate a device request proves (../shared/spec/enrollment.md §4.2): the
+//! TLS client certificate (already verified against the appliance CA by rustls) and/or the
+//! `Mdm-Signature` header, a base64 detached CMS SignedData over the exact body whose signer
+//! certificate it carries. When both are present they must name the same certificate.
+//! Whether that certificate was issued to the device in the message is `mdm`'s question.
+//! Refusals are 403, never 401 (which makes a device drop its MDM enrollment).
+
+use super::error::ApiError;
+use super::extract::PeerCertificates;
+use crate::mdm::DeviceIdentity;
+use actix_web::HttpRequest;
+use actix_web::http::StatusCode;
+use sha2::{Digest, Sha256};
+
+/// The header a device sends when its MDM payload has `SignMessage` (spec §2.2, §4.2).
+pub const MDM_SIGNATURE: &str = "Mdm-Signature";
+/// Largest header value read: real ones are about 1.7 KiB of base64.
+const MAX_SIGNATURE_LEN: usize = 16 * 1024;
+
+fn refuse(code: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, code, message)
+}
+
+/// Verifies an `Mdm-Signature` value over `body`; returns the signer certificate (DER).
+pub fn verify_mdm_signature(header: &[u8], body: &[u8]) -> Result<Vec<u8>, String> {
+    use base64ct::{Base64, Encoding};
+    if header.len() > MAX_SIGNATURE_LEN {
+        return Err(format!("the signature is over {MAX_SIGNATURE_LEN} bytes"));
+    }
+    let text: Vec<u8> = header.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    let der = Base64::decode_vec(&String::from_utf8_lossy(&text))
+        .map_err(|_| "the signature is not base64".to_string())?;
+    let verified = crate::crypto::cms::verify_detached(&der, body).map_err(|e| e.to_string())?;
+    Ok(verified.signer)
+}
+
+/// The certificate `req` proves, as the SHA-256 of its DER.
+pub fn device_identity(req: &HttpRequest, body: &[u8]) -> Result<DeviceIdentity, ApiError> {
+    let tls = req.conn_data::<PeerCertificates>().and_then(|p| p.0.first().cloned());
+    let signed = match req.headers().get(MDM_SIGNATURE) {
+        None => None,
+        Some(v) => Some(verify_mdm_signature(v.as_bytes(), body).map_err(|e| {
+            refuse("mdm_signature_invalid", format!("the Mdm-Signature does not verify: {e}"))
+        })?),
+    };
+    let hash = |der: &[u8]| hex::encode(Sha256::digest(der));
+    let cert_sha256 = match (tls, signed) {
+        (Some(t), Some(s)) if t.as_ref() != s.as_slice() => {
+            return Err(refuse(
+                "identity_mismatch",
+                "the Mdm-Signature was made with another certificate than the TLS client \
+                 certificate",
+            ));
+        }
+        (Some(t), _) => hash(t.as_ref()),
+        (None, Some(s)) => hash(&s),
+        (None, None) => {
+            return Err(refuse(
+                "client_certificate_required",
+                "this endpoint needs the device's identity certificate (TLS client certificate \
+                 or Mdm-Signature)",
+            ));
+        }
+    };
+    Ok(DeviceIdentity { cert_sha256 })
+}
