@@ -68,6 +68,8 @@ pub enum Action {
     AssignmentRequest,
     AssignmentRemove,
     EnrollmentSettingsChange,
+    MdmCommand,
+    MdmErase,
 }
 
 impl Action {
@@ -99,6 +101,8 @@ impl Action {
         Action::AssignmentRequest,
         Action::AssignmentRemove,
         Action::EnrollmentSettingsChange,
+        Action::MdmCommand,
+        Action::MdmErase,
     ];
 
     pub fn code(self) -> &'static str {
@@ -130,6 +134,8 @@ impl Action {
             Action::AssignmentRequest => "assignment.request",
             Action::AssignmentRemove => "assignment.remove",
             Action::EnrollmentSettingsChange => "enrollment.settings_change",
+            Action::MdmCommand => "mdm.command",
+            Action::MdmErase => "mdm.erase",
         }
     }
 }

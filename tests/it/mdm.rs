@@ -164,3 +164,53 @@ async fn refusals_are_400_or_403_never_401() {
     let (s, _) = put(&client, d.url("/mdm/connect"), idle, None).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_device_page_api_queues_commands_and_shows_their_results() {
+    let d = TestDaemon::start().await;
+    let page = d.setup_admin().await;
+    let ca = appliance_ca(&d);
+    let id = identity(&d, &ca, Some("UDID-P")).await;
+    let device = tls_client(&d, &id);
+    let (s, _) = page.get("/api/v1/devices/SER-UDID-P/mdm").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = put(&device, d.url("/mdm/checkin"), authenticate("UDID-P"), None).await;
+    assert_eq!(s, StatusCode::OK);
+
+    let (s, v) = page.post("/api/v1/devices/SER-UDID-P/mdm/refresh", serde_json::json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let uuid = v["command_uuid"].as_str().unwrap().to_string();
+    let idle = "<plist version=\"1.0\"><dict><key>UDID</key><string>UDID-P</string><key>Status</key><string>Idle</string></dict></plist>";
+    let (s, cmd) = put(&device, d.url("/mdm/connect"), idle.into(), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(cmd.contains("DeviceInformation") && cmd.contains(&uuid), "{cmd}");
+    let ack = format!(
+        "<plist version=\"1.0\"><dict><key>UDID</key><string>UDID-P</string><key>Status</key>\
+         <string>Acknowledged</string><key>CommandUUID</key><string>{uuid}</string>\
+         <key>QueryResponses</key><dict><key>OSVersion</key><string>18.1</string></dict></dict></plist>"
+    );
+    let (s, next) = put(&device, d.url("/mdm/connect"), ack.into_bytes(), None).await;
+    assert_eq!((s, next.as_str()), (StatusCode::OK, ""));
+    let (s, v) = page.get("/api/v1/devices/SER-UDID-P/mdm").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["commands"][0]["state"], "acknowledged");
+    assert_eq!(v["commands"][0]["result"]["QueryResponses"]["OSVersion"], "18.1");
+
+    let (s, v) =
+        page.post("/api/v1/devices/SER-UDID-P/mdm/rename", serde_json::json!({"name": ""})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (s, v) = page
+        .post("/api/v1/devices/SER-UDID-P/mdm/erase", serde_json::json!({"confirm": "yes"}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (s, v) = page
+        .post("/api/v1/devices/SER-UDID-P/mdm/erase", serde_json::json!({"confirm": "SER-UDID-P"}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = page.post("/api/v1/devices/SER-UDID-P/mdm/release", serde_json::json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, audit) = page.get("/api/v1/audit?action=mdm.erase").await;
+    let outcomes: Vec<_> =
+        audit["items"].as_array().unwrap().iter().map(|e| e["outcome"].clone()).collect();
+    assert_eq!(outcomes, [serde_json::json!("success"), serde_json::json!("failure")], "{audit}");
+}
