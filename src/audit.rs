@@ -71,6 +71,8 @@ pub enum Action {
     PushRequestCreate,
     PushCertUpload,
     PushCertRenew,
+    MdmCommand,
+    MdmErase,
 }
 
 impl Action {
@@ -105,6 +107,8 @@ impl Action {
         Action::PushRequestCreate,
         Action::PushCertUpload,
         Action::PushCertRenew,
+        Action::MdmCommand,
+        Action::MdmErase,
     ];
 
     pub fn code(self) -> &'static str {
@@ -139,6 +143,8 @@ impl Action {
             Action::PushRequestCreate => "push.request_create",
             Action::PushCertUpload => "push.certificate_upload",
             Action::PushCertRenew => "push.certificate_renew",
+            Action::MdmCommand => "mdm.command",
+            Action::MdmErase => "mdm.erase",
         }
     }
 }

@@ -44,6 +44,7 @@ pub mod sync;
 pub mod tokens;
 
 pub mod acme;
+pub mod mdm;
 
 pub mod bench;
 pub mod cli;

@@ -9,6 +9,7 @@ pub mod dep;
 pub mod device_inspect;
 pub mod enroll_profile;
 pub mod machineinfo;
+pub mod mdm;
 pub mod pinned;
 pub mod server_token;
 pub mod skipkeys;

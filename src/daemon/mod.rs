@@ -64,6 +64,8 @@ pub struct DaemonOptions {
     pub acme: crate::acme::AcmeOptions,
     /// Which roots devices are trusted through (Apple's unless sandbox/tests say otherwise).
     pub device_trust: DeviceTrust,
+    /// MDM policy (the release timeout).
+    pub mdm: crate::mdm::MdmOptions,
 }
 
 impl DaemonOptions {
@@ -79,6 +81,7 @@ impl DaemonOptions {
             dep_retry: crate::depclient::RetryPolicy::default(),
             acme: crate::acme::AcmeOptions::default(),
             device_trust: DeviceTrust::Apple,
+            mdm: crate::mdm::MdmOptions::default(),
         }
     }
 }
@@ -121,6 +124,7 @@ pub struct Running {
     /// The push certificate, and the queue MDM wakes devices through.
     pub push: crate::push::Push,
     pub pusher: crate::push::Pusher,
+    pub mdm: crate::mdm::Mdm,
     pub tls: Arc<TlsManager>,
     pub store: Store,
     pub mode: Mode,
@@ -316,6 +320,17 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         public_urls.clone(),
     );
 
+    // APNs is wired here once push certificates exist; until then devices poll on their own.
+    let mdm = crate::mdm::Mdm::new(
+        store.clone(),
+        clock.clone(),
+        devices.clone(),
+        Some(profiles.clone()),
+        acme.clone(),
+        opts.mdm.clone(),
+        crate::mdm::no_push(),
+    );
+
     let sandbox_fleet = match (&stand_in_pki, opts.mode) {
         (Some(pki), Mode::Sandbox) => Some(sandbox_fleet(&public_urls, &tls, &https_addrs, pki)?),
         _ => None,
@@ -330,6 +345,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         profiles: profiles.clone(),
         enroll: enroll.clone(),
         push: push.clone(),
+        mdm: mdm.clone(),
         sandbox_portal: portal
             .map(|p| crate::sim::dep::portal_client::PortalClient::new(p, http_client.clone())),
         audit: audit.clone(),
@@ -416,6 +432,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         profiles,
         push,
         pusher,
+        mdm,
         tls,
         store,
         mode: opts.mode,

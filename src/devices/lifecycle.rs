@@ -28,6 +28,8 @@ pub enum Lifecycle {
     ProfilePushed,
     /// Enrolled with this appliance.
     Enrolled,
+    /// The device removed its MDM profile and said so (MDM CheckOut).
+    CheckedOut,
     /// Apple no longer lists it for this server.
     Removed,
 }
@@ -38,6 +40,7 @@ impl Lifecycle {
         Lifecycle::ProfileAssigned,
         Lifecycle::ProfilePushed,
         Lifecycle::Enrolled,
+        Lifecycle::CheckedOut,
         Lifecycle::Removed,
     ];
 
@@ -47,6 +50,7 @@ impl Lifecycle {
             Lifecycle::ProfileAssigned => "Profile assigned",
             Lifecycle::ProfilePushed => "Profile pushed",
             Lifecycle::Enrolled => "Enrolled",
+            Lifecycle::CheckedOut => "Checked out",
             Lifecycle::Removed => "Removed from Apple",
         }
     }
@@ -57,6 +61,7 @@ impl Lifecycle {
             Lifecycle::ProfileAssigned => "profile_assigned",
             Lifecycle::ProfilePushed => "profile_pushed",
             Lifecycle::Enrolled => "enrolled",
+            Lifecycle::CheckedOut => "checked_out",
             Lifecycle::Removed => "removed",
         }
     }
@@ -69,8 +74,10 @@ impl Lifecycle {
         if r.removed.is_some() {
             return Lifecycle::Removed;
         }
-        if r.enrollment.as_deref() == Some("enrolled") {
-            return Lifecycle::Enrolled;
+        match r.enrollment.as_deref() {
+            Some(super::ENROLLED) => return Lifecycle::Enrolled,
+            Some(super::CHECKED_OUT) => return Lifecycle::CheckedOut,
+            _ => {}
         }
         match r.profile_status() {
             Some(ProfileStatus::Pushed) => Lifecycle::ProfilePushed,

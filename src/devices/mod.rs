@@ -1,12 +1,14 @@
 //! The device inventory: every device Apple assigned to this appliance's MDM servers, with
 //! every field Apple gives, where it stands, and a timeline of what happened to it.
 //!
-//! Owns the tables `devices.by_serial`, `devices.by_token` and `devices.timeline`. The sync
+//! Owns the tables `devices.by_serial`, `devices.by_token` and `devices.timeline`; MDM writes
+//! enrollment progress with [`set_enrollment_in`] in its own transaction. The sync
 //! runner applies Apple's pages with [`apply_page_in`] inside its own transaction (devices
 //! and cursor commit together); the API reads through [`Devices`]. Removed devices are kept
 //! (with when and why) until retention deletes them.
 
 mod apply;
+mod enrollment;
 mod index;
 mod lifecycle;
 mod profile;
@@ -16,6 +18,7 @@ mod records;
 pub use apply::{
     PageMode, PageStats, TIMELINE_LIMIT, apply_page_in, purge_removed_in, sweep_missing_in,
 };
+pub use enrollment::{CHECKED_OUT, ENROLLED, ENROLLING, enrollment_in, set_enrollment_in};
 pub use index::Changes;
 pub use lifecycle::Lifecycle;
 pub use profile::{

@@ -20,6 +20,8 @@ pub struct DeviceFacts {
     pub token: String,
     /// Apple's `device_family` (`iPhone`, `iPad`, `iPod`, `Mac`, `AppleTV`, `Vision`).
     pub family: Option<String>,
+    /// Apple's `model` (e.g. "iPhone 15 Pro"), for the device name template.
+    pub model: Option<String>,
     pub profile_uuid: Option<String>,
     pub profile_status: Option<ProfileStatus>,
     /// Apple no longer lists it for this server.
@@ -34,10 +36,11 @@ impl DeviceFacts {
             serial: r.serial.clone(),
             token: r.token.clone(),
             family: r.apple.device_family.clone(),
+            model: r.apple.model.clone(),
             profile_uuid: r.apple.profile_uuid.clone().filter(|u| !u.is_empty()),
             profile_status: r.apple.profile_status.clone(),
             removed: r.removed.is_some(),
-            enrolled: r.enrollment.as_deref() == Some("enrolled"),
+            enrolled: r.enrollment.as_deref() == Some(super::ENROLLED),
         }
     }
 
@@ -104,11 +107,11 @@ pub fn record_profile_change_in(
     message: String,
     now: OffsetDateTime,
 ) -> Result<Changes, StoreError> {
-    let mut by_serial = wtx.open_table(BY_SERIAL)?;
-    let Some(mut r): Option<DeviceRecord> = store::get(&by_serial, serial.as_bytes())? else {
-        return Ok(Changes::default());
+    let kind = match change {
+        ProfileChange::Assigned { .. } => "profile_assigned",
+        ProfileChange::Removed => "profile_removed",
     };
-    match change {
+    super::enrollment::update_with_event_in(wtx, serial, kind, message, now, |r| match change {
         ProfileChange::Assigned { profile_uuid } => {
             r.apple.profile_uuid = Some(profile_uuid.clone());
             r.apple.profile_status = Some(ProfileStatus::Assigned);
@@ -119,20 +122,7 @@ pub fn record_profile_change_in(
             r.apple.profile_status = Some(ProfileStatus::Removed);
             r.apple.profile_push_time = None;
         }
-    }
-    r.updated_at = now;
-    let mut timeline = wtx.open_table(TIMELINE)?;
-    let kind = match change {
-        ProfileChange::Assigned { .. } => "profile_assigned",
-        ProfileChange::Removed => "profile_removed",
-    };
-    super::apply::push_event(
-        &mut timeline,
-        &mut r,
-        TimelineEvent { at: now, kind: kind.into(), message },
-    )?;
-    store::put(&mut by_serial, serial.as_bytes(), &r)?;
-    Ok(Changes { upserted: vec![r], removed: vec![] })
+    })
 }
 
 /// Adds a timeline event to `serial` without changing its record otherwise (an assignment

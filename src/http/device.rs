@@ -1,5 +1,5 @@
 //! The device-facing prefixes: `/enroll` (profile URL), `/acme` (ACME server) and `/mdm`
-//! (check-in and commands). `/acme` is [`super::acme`]; later issues fill the others; the connection plumbing they rely on is
+//! (check-in and commands). `/acme` is [`super::acme`], `/mdm` is [`super::mdm`]; the connection plumbing they rely on is
 //! here: each TLS connection's client certificate chain is attached to its requests, and
 //! `/mdm` requires one (devices get 403, never 401, which Setup Assistant treats as fatal).
 
@@ -43,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/mdm")
             .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
+            .configure(super::mdm::configure)
             .default_service(web::to(|_identity: ClientCertificate| not_yet())),
     );
 }

@@ -262,6 +262,26 @@ impl From<crate::sync::SyncError> for ApiError {
     }
 }
 
+impl From<crate::mdm::MdmError> for ApiError {
+    fn from(e: crate::mdm::MdmError) -> Self {
+        use crate::mdm::MdmError as E;
+        // Devices must never get 401 (spec enrollment.md §4.1): identity problems are 403.
+        let (status, code) = match &e {
+            E::Wire(_) => (StatusCode::BAD_REQUEST, "mdm_bad_message"),
+            E::UnknownIdentity => (StatusCode::FORBIDDEN, "unrecognized_identity"),
+            E::WrongDevice => (StatusCode::FORBIDDEN, "identity_for_another_device"),
+            E::IdentityExpired => (StatusCode::FORBIDDEN, "identity_expired"),
+            E::NotEnrolled => (StatusCode::FORBIDDEN, "not_enrolled"),
+            E::CheckedOut => (StatusCode::FORBIDDEN, "checked_out"),
+            E::UnknownDevice(_) => (StatusCode::NOT_FOUND, "not_found"),
+            E::QueueFull { .. } => (StatusCode::CONFLICT, "queue_full"),
+            E::Invalid { field, message } => return ApiError::validation(field, message.clone()),
+            E::Lookup(_) | E::Store(_) => return ApiError::internal(&e),
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
 impl From<crate::profiles::ProfileError> for ApiError {
     fn from(e: crate::profiles::ProfileError) -> Self {
         use crate::profiles::ProfileError as P;

@@ -10,9 +10,11 @@ mod acme;
 pub mod api;
 mod assets;
 mod device;
+pub mod device_identity;
 mod enroll;
 pub mod error;
 pub mod extract;
+mod mdm;
 
 use crate::admin::Admin;
 use crate::audit::AuditLog;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub profiles: crate::profiles::Profiles,
     pub enroll: crate::enroll::Enroll,
     pub push: crate::push::Push,
+    /// MDM check-in, commands and the device page's MDM actions.
+    pub mdm: crate::mdm::Mdm,
     /// The simulated Apple side's portal, in sandbox mode.
     pub sandbox_portal: Option<crate::sim::dep::portal_client::PortalClient>,
     /// The simulated devices enrolling against this daemon, in sandbox mode.

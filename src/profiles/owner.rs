@@ -15,6 +15,8 @@ pub struct DefinedProfile {
     pub profile_id: String,
     /// The profile's optional minimum OS per platform.
     pub minimum_os: Option<BTreeMap<String, String>>,
+    /// The name given to devices when they finish enrolling (`{{SERIAL}}` … placeholders).
+    pub device_name_template: Option<String>,
 }
 
 /// The profile `records` defined at `token` as `uuid` (any revision; uuids compared without
@@ -26,6 +28,7 @@ fn defined_as(records: &[ProfileRecord], token: &str, uuid: &str) -> Option<Defi
         known.into_iter().any(|u| u.eq_ignore_ascii_case(uuid)).then(|| DefinedProfile {
             profile_id: r.id.clone(),
             minimum_os: r.input.minimum_os.clone(),
+            device_name_template: r.input.device_name_template.clone(),
         })
     })
 }

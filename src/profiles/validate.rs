@@ -329,6 +329,23 @@ pub fn expanded_len(template: &str) -> usize {
     rest.chars().count() + extra
 }
 
+/// A device's name from `template`: each placeholder replaced by the device's value (an
+/// unknown value becomes empty), trimmed and cut to Apple's limit.
+pub fn expand_name_template(
+    template: &str,
+    serial: &str,
+    device_type: Option<&str>,
+    model: Option<&str>,
+    udid: &str,
+) -> String {
+    let name = template
+        .replace("{{SERIAL}}", serial)
+        .replace("{{DEVICETYPE}}", device_type.unwrap_or(""))
+        .replace("{{MODEL}}", model.unwrap_or(""))
+        .replace("{{UDID}}", udid);
+    name.trim().chars().take(NAME_TEMPLATE_MAX).collect()
+}
+
 fn template_problem(t: &str) -> Option<String> {
     let mut rest = t.to_string();
     for (ph, _) in PLACEHOLDERS {

@@ -76,7 +76,10 @@ pub(crate) async fn fleet_with_default_profile(
         .await;
     let page = d.sandbox_admin().await;
     let (s, p) = page
-        .post("/api/v1/profiles", json!({"name": "Default", "platforms": ["iOS", "iPadOS"]}))
+        .post(
+            "/api/v1/profiles",
+            json!({"name": "Default", "platforms": ["iOS", "iPadOS"], "device_name_template": "Lab-{{SERIAL}}"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
     let pid = p["id"].as_str().unwrap().to_string();

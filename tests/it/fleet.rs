@@ -38,7 +38,8 @@ async fn a_fleet_of_synced_devices_enrolls_and_unknown_serials_are_counted_as_re
     assert_eq!(report.devices, 22);
     assert_eq!(report.enrolled, 20, "{report:?} {failures:?}");
     assert_eq!(report.failed, 2);
-    assert_eq!(report.released, 0);
+    assert_eq!(report.released, 20, "{report:?}");
+    assert_eq!(report.steps["mdm_release"].ok, 20);
     assert_eq!(report.failures["profile_refused:adebox.enrollment.unknown_device"], 2);
     assert!(report.latency_ms.p50 > 0.0 && report.latency_ms.p99 >= report.latency_ms.p50);
     assert_eq!(report.steps["certificate"].ok, 20);
@@ -52,6 +53,17 @@ async fn a_fleet_of_synced_devices_enrolls_and_unknown_serials_are_counted_as_re
     }
     let certified = d.running().acme.certified_serials().await.unwrap();
     assert!(serials.iter().all(|s| certified.contains(s)));
+
+    // Released: named by the profile's template, lifecycle "Enrolled".
+    for serial in &serials {
+        let dev = d.running().devices.get(serial).await.unwrap().unwrap();
+        assert_eq!(dev.summary.lifecycle, adebox::devices::Lifecycle::Enrolled, "{serial}");
+        let mdm = d.running().mdm.state(serial).await.unwrap().unwrap();
+        assert_eq!(mdm.state, "enrolled");
+        let words: Vec<_> = mdm.commands.iter().map(|c| (c.words.clone(), c.state)).collect();
+        let named = format!("Set the device name to \"Lab-{serial}\"");
+        assert!(words.contains(&(named, adebox::mdm::CommandState::Acknowledged)), "{words:?}");
+    }
 
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["failures"]["profile_refused:adebox.enrollment.unknown_device"], 2);

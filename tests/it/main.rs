@@ -11,6 +11,7 @@ mod browser;
 mod enroll;
 mod fleet;
 mod lifecycle;
+mod mdm;
 mod packaging;
 mod profiles_api;
 mod push;

@@ -11,8 +11,8 @@
 //!   have (../shared/spec/dep-api.md §1.4).
 //! - [`recipients`]: who a message is addressed to, for error messages.
 //! - [`verify_signed`] / [`verify_detached`]: SignedData signature checks ([`signed`]).
-//! - [`sign_attached`]: SignedData signing, DER or BER, with or without signed attributes
-//!   ([`sign`]).
+//! - [`sign_attached`] / [`sign_detached`]: SignedData signing, DER or BER, with or without
+//!   signed attributes ([`sign`]).
 //!
 //! Pure: no tokio, redb, reqwest or actix. Uses the RustCrypto `cms =0.3.0-rc.0` types in
 //! BER mode (../shared/crates.md Q1): one type system with x509-cert, spki and rsa, and the
@@ -30,7 +30,7 @@ pub use enveloped::{
     decrypt_enveloped, decrypt_enveloped_for_cert, encrypt_enveloped_ber, recipients,
 };
 pub use ident::Recipient;
-pub use sign::{CmsEncoding, SignOptions, SignerKey, sign_attached};
+pub use sign::{CmsEncoding, SignOptions, SignerKey, sign_attached, sign_detached};
 pub use signed::{VerifiedSignedData, verify_detached, verify_signed};
 
 /// Largest CMS message we parse. Apple's are a few KiB (a server token is ~1 KiB, a

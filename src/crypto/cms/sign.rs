@@ -157,6 +157,29 @@ pub fn sign_attached(
     key: &SignerKey,
     opts: &SignOptions,
 ) -> Result<Vec<u8>, CmsError> {
+    sign(content, signer_cert, chain, key, opts, false)
+}
+
+/// Like [`sign_attached`], but the content is left out of the message (a detached signature,
+/// the shape of a device's `Mdm-Signature` header, ../shared/spec/enrollment.md §4.2).
+pub fn sign_detached(
+    content: &[u8],
+    signer_cert: &[u8],
+    chain: &[Vec<u8>],
+    key: &SignerKey,
+    opts: &SignOptions,
+) -> Result<Vec<u8>, CmsError> {
+    sign(content, signer_cert, chain, key, opts, true)
+}
+
+fn sign(
+    content: &[u8],
+    signer_cert: &[u8],
+    chain: &[Vec<u8>],
+    key: &SignerKey,
+    opts: &SignOptions,
+    detached: bool,
+) -> Result<Vec<u8>, CmsError> {
     let cert = Certificate::from_der(signer_cert)
         .map_err(|e| CmsError::Sign(format!("the signer certificate is not DER X.509: {e}")))?;
     let cert_spki = cert.tbs_certificate().subject_public_key_info().to_der()?;
@@ -200,6 +223,7 @@ pub fn sign_attached(
         );
     }
     let parts = Parts { digest_alg, certs, signer_info };
+    let content = (!detached).then_some(content);
     match opts.encoding {
         CmsEncoding::Der => parts.der(content),
         CmsEncoding::Ber => parts.ber(content),
@@ -245,13 +269,13 @@ struct Parts {
 }
 
 impl Parts {
-    fn der(self, content: &[u8]) -> Result<Vec<u8>, CmsError> {
+    fn der(self, content: Option<&[u8]>) -> Result<Vec<u8>, CmsError> {
         let sd = SignedDataBer {
             version: CmsVersion::V1,
             digest_algorithms: SetOfVec::try_from(vec![self.digest_alg])?,
             encap_content_info: EncapsulatedContentInfoBer {
                 econtent_type: rfc5911::ID_DATA,
-                econtent: Some(OctetString::new(content)?),
+                econtent: content.map(OctetString::new).transpose()?,
             },
             certificates: Some(CertificateSet(SetOfVec::try_from(
                 self.certs.into_iter().map(CertificateChoices::Certificate).collect::<Vec<_>>(),
@@ -267,7 +291,7 @@ impl Parts {
     /// The shape of a device's message: every constructed value up to the eContent with an
     /// indefinite length, the eContent as a constructed OCTET STRING of chunks, certificates
     /// in the given order.
-    fn ber(self, content: &[u8]) -> Result<Vec<u8>, CmsError> {
+    fn ber(self, content: Option<&[u8]>) -> Result<Vec<u8>, CmsError> {
         let mut w = BerWriter::default();
         w.begin(0x30); // ContentInfo
         w.der(&rfc5911::ID_SIGNED_DATA.to_der()?);
@@ -277,13 +301,15 @@ impl Parts {
         w.der(&SetOfVec::try_from(vec![self.digest_alg])?.to_der()?);
         w.begin(0x30); // EncapsulatedContentInfo
         w.der(&rfc5911::ID_DATA.to_der()?);
-        w.begin(0xa0); // [0] EXPLICIT eContent
-        w.begin(0x24); // constructed OCTET STRING
-        for chunk in content.chunks(BER_CHUNK) {
-            w.primitive(0x04, chunk);
+        if let Some(content) = content {
+            w.begin(0xa0); // [0] EXPLICIT eContent
+            w.begin(0x24); // constructed OCTET STRING
+            for chunk in content.chunks(BER_CHUNK) {
+                w.primitive(0x04, chunk);
+            }
+            w.end();
+            w.end();
         }
-        w.end();
-        w.end();
         w.end();
         w.begin(0xa0); // [0] IMPLICIT certificates
         for cert in &self.certs {

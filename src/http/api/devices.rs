@@ -24,7 +24,7 @@ pub struct DeviceQuery {
     pub token: Option<String>,
     /// Apple profile UUID.
     pub profile: Option<String>,
-    /// `not_contacted`, `profile_assigned`, `profile_pushed`, `enrolled`, `removed`.
+    /// `not_contacted`, `profile_assigned`, `profile_pushed`, `enrolled`, `checked_out`, `removed`.
     pub lifecycle: Option<String>,
     pub include_removed: Option<bool>,
     #[param(value_type = Option<String>)]
@@ -44,7 +44,7 @@ impl DeviceQuery {
             Some(l) => Some(Lifecycle::parse(&l).ok_or_else(|| {
                 ApiError::validation(
                     "lifecycle",
-                    "use not_contacted, profile_assigned, profile_pushed, enrolled or removed",
+                    "use not_contacted, profile_assigned, profile_pushed, enrolled, checked_out or removed",
                 )
             })?),
         };

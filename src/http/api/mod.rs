@@ -9,6 +9,7 @@ mod assignments;
 mod audit;
 mod devices;
 mod enrollment;
+mod mdm;
 mod profiles;
 mod push;
 mod sandbox;
@@ -40,6 +41,7 @@ pub const JSON_LIMIT: usize = 256 * 1024;
         (name = "profiles", description = "Enrollment profiles, defaults and assignment"),
         (name = "enrollment", description = "The enrollment funnel, refusals and settings"),
         (name = "push", description = "The MDM push (APNs) certificate"),
+        (name = "mdm", description = "A device's MDM state, command history and actions"),
         (name = "sandbox", description = "The simulated Apple side (sandbox mode only)"),
     )
 )]
@@ -58,6 +60,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(assignments::configure)
         .configure(enrollment::configure)
         .configure(push::configure)
+        .configure(mdm::configure)
         .configure(sandbox::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }

@@ -22,9 +22,9 @@ use time::OffsetDateTime;
 const MAX_ANSWER: usize = 256 * 1024;
 
 /// A step's failure: the reason code the report counts.
-struct Fail(String);
+pub(super) struct Fail(pub String);
 
-fn fail(reason: impl Into<String>) -> Fail {
+pub(super) fn fail(reason: impl Into<String>) -> Fail {
     Fail(reason.into())
 }
 
@@ -35,6 +35,8 @@ pub(super) struct Ctx {
     pub appliance_ca: TrustAnchors,
     pub pki: std::sync::Arc<StandInApplePki>,
     pub now: OffsetDateTime,
+    /// The CA and address the per-device MDM clients use.
+    pub target: super::FleetTarget,
 }
 
 /// The MachineInfo plist a device of `d` sends (§1.1).
@@ -73,18 +75,18 @@ pub fn sign_options(index: usize) -> SignOptions {
     }
 }
 
-struct Timer {
+pub(super) struct Timer {
     steps: Vec<(String, f64)>,
     at: Instant,
     current: &'static str,
 }
 
 impl Timer {
-    fn step(&mut self, name: &'static str) {
+    pub(super) fn step(&mut self, name: &'static str) {
         self.current = name;
         self.at = Instant::now();
     }
-    fn done(&mut self) {
+    pub(super) fn done(&mut self) {
         let ms = self.at.elapsed().as_secs_f64() * 1000.0;
         self.steps.push((self.current.to_string(), (ms * 10.0).round() / 10.0));
     }
@@ -112,6 +114,7 @@ pub(super) async fn enroll(
         failed_step,
         steps_ms: t.steps,
         total_ms,
+        released: sha.is_some(),
         certificate_sha256: sha,
     }
 }
@@ -197,6 +200,8 @@ async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<
         return Err(fail("certificate_for_another_key"));
     }
     t.done();
+    let key_pem = se_key.serialize_pem();
+    super::mdm::release(ctx, d, &profile.mdm, &r.text, &key_pem, t).await?;
     Ok(hex::encode(Sha256::digest(leaf)))
 }
 
@@ -204,6 +209,7 @@ async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<
 struct Profile {
     client_id: String,
     directory_url: String,
+    mdm: super::mdm::MdmEndpoints,
 }
 
 async fn fetch_profile(ctx: &Ctx, index: usize, d: &FleetDevice) -> Result<Profile, Fail> {
@@ -247,16 +253,22 @@ async fn fetch_profile(ctx: &Ctx, index: usize, d: &FleetDevice) -> Result<Profi
         .map_err(|_| fail("profile_signer_untrusted"))?;
     let plist = plist::Value::from_reader(std::io::Cursor::new(&signed.content))
         .map_err(|_| fail("profile_malformed"))?;
-    let acme = plist
-        .as_dictionary()
-        .and_then(|d| d.get("PayloadContent"))
-        .and_then(|p| p.as_array())
-        .and_then(|a| {
-            a.iter().filter_map(|p| p.as_dictionary()).find(|p| {
-                p.get("PayloadType").and_then(|t| t.as_string()) == Some("com.apple.security.acme")
+    let payload = |kind: &str| {
+        plist
+            .as_dictionary()
+            .and_then(|d| d.get("PayloadContent"))
+            .and_then(|p| p.as_array())
+            .and_then(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_dictionary())
+                    .find(|p| p.get("PayloadType").and_then(|t| t.as_string()) == Some(kind))
             })
-        })
-        .ok_or_else(|| fail("profile_without_acme_payload"))?;
+    };
+    let acme =
+        payload("com.apple.security.acme").ok_or_else(|| fail("profile_without_acme_payload"))?;
+    let mdm = payload("com.apple.mdm")
+        .and_then(super::mdm::endpoints)
+        .ok_or_else(|| fail("profile_without_mdm_payload"))?;
     let get = |k: &str| acme.get(k).and_then(|v| v.as_string()).map(str::to_string);
     if get("KeyType").as_deref() != Some("ECSECPrimeRandom") {
         return Err(fail("profile_unsupported_key_type"));
@@ -264,6 +276,7 @@ async fn fetch_profile(ctx: &Ctx, index: usize, d: &FleetDevice) -> Result<Profi
     Ok(Profile {
         client_id: get("ClientIdentifier").ok_or_else(|| fail("profile_without_client_id"))?,
         directory_url: get("DirectoryURL").ok_or_else(|| fail("profile_without_directory"))?,
+        mdm,
     })
 }
 
@@ -273,7 +286,7 @@ fn csr(key: &KeyPair) -> Result<String, Fail> {
     Ok(Base64UrlUnpadded::encode_string(req.der()))
 }
 
-fn transport(e: &reqwest::Error) -> String {
+pub(super) fn transport(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         "timeout".into()
     } else if e.is_connect() {

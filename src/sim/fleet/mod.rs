@@ -2,7 +2,8 @@
 //! iPads enrolling against an appliance over HTTPS as Setup Assistant does
 //! (../shared/spec/enrollment.md §0): a MachineInfo signed by a device identity from the
 //! stand-in Apple PKI, the signed enrollment profile, ACME device-attest-01 with a synthetic
-//! attestation of a P-384 key, a CSR, the certificate.
+//! attestation of a P-384 key, a CSR, the certificate; then MDM check-in with that identity
+//! and the command channel until DeviceConfigured releases the device (`mdm`).
 //!
 //! Exposes [`FleetDevice`] (serials come from the caller: the synced inventory, so devices
 //! pass the gate), [`Fleet`] (target + stand-in PKI) whose [`Fleet::run`] enrolls devices with
@@ -12,6 +13,7 @@
 //! never the store or another domain module: it talks to the appliance only over HTTPS.
 
 mod device;
+mod mdm;
 pub mod report;
 pub mod sandbox;
 
@@ -160,6 +162,7 @@ impl Fleet {
             appliance_ca: self.anchors.clone(),
             pki: self.pki.clone(),
             now,
+            target: self.target.clone(),
         });
         let mut outcomes = futures_util::stream::iter(devices.iter().cloned().enumerate())
             .map(|(i, d)| device::enroll(ctx.clone(), i, d))

@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The steps a simulated device goes through, in order (../shared/spec/enrollment.md §0).
-pub const STEPS: [&str; 7] = [
+pub const STEPS: [&str; 10] = [
     "machine_info",
     "acme_directory",
     "acme_account",
@@ -14,6 +14,9 @@ pub const STEPS: [&str; 7] = [
     "attest",
     "finalize",
     "certificate",
+    "mdm_authenticate",
+    "mdm_token_update",
+    "mdm_release",
 ];
 
 /// How one device's enrollment went.
@@ -32,6 +35,8 @@ pub struct DeviceOutcome {
     pub total_ms: f64,
     /// SHA-256 (lower-case hex) of the issued certificate.
     pub certificate_sha256: Option<String>,
+    /// MDM released it from "Awaiting final configuration".
+    pub released: bool,
 }
 
 /// Latency percentiles, milliseconds.
@@ -54,7 +59,7 @@ pub struct StepReport {
 pub struct FleetReport {
     pub devices: usize,
     pub enrolled: usize,
-    /// Devices released from "Awaiting final configuration" (0 until MDM check-in exists).
+    /// Devices released from "Awaiting final configuration" (DeviceConfigured acknowledged).
     pub released: usize,
     pub failed: usize,
     pub failures: BTreeMap<String, usize>,
@@ -102,7 +107,7 @@ impl FleetReport {
         FleetReport {
             devices,
             enrolled: totals.len(),
-            released: 0,
+            released: outcomes.iter().filter(|o| o.released).count(),
             failed,
             failures,
             latency_ms: latency(totals),
@@ -129,6 +134,7 @@ mod tests {
             steps_ms: if failure.is_some() { vec![] } else { vec![("machine_info".into(), total)] },
             total_ms: total,
             certificate_sha256: None,
+            released: failure.is_none(),
         }
     }
 

@@ -15,10 +15,11 @@ export const LIFECYCLES = [
   ['profile_assigned', 'Profile assigned'],
   ['profile_pushed', 'Profile pushed'],
   ['enrolled', 'Enrolled'],
+  ['checked_out', 'Checked out'],
   ['removed', 'Removed from Apple'],
 ];
 const LIFECYCLE_VARIANT = {
-  not_contacted: 'neutral', profile_assigned: 'info', profile_pushed: 'info', enrolled: 'success', removed: 'warning',
+  not_contacted: 'neutral', profile_assigned: 'info', profile_pushed: 'info', enrolled: 'success', checked_out: 'warning', removed: 'warning',
 };
 
 export function lifecycleBadge(device) {

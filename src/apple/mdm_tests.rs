@@ -1,0 +1,209 @@
+use super::*;
+
+fn fixture(name: &str) -> Option<Vec<u8>> {
+    crate::fixtures::read(&format!("mdm-checkin/{name}"))
+}
+
+pub(crate) fn plist_of(pairs: &[(&str, Value)]) -> Vec<u8> {
+    let mut d = Dictionary::new();
+    for (k, v) in pairs {
+        d.insert((*k).into(), v.clone());
+    }
+    let mut out = Vec::new();
+    Value::Dictionary(d).to_writer_xml(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn real_ipad_authenticate_decodes() {
+    let Some(bytes) = fixture("Authenticate.1.plist") else { return };
+    let CheckIn::Authenticate(a) = parse_check_in(&bytes).unwrap() else {
+        panic!("not Authenticate")
+    };
+    assert_eq!(a.udid, "663b07bb783e9ade1dae4fbb92ea12afc0ce5b69");
+    assert_eq!(a.serial_number.as_deref(), Some("F5JM992LF193"));
+    assert_eq!(a.product_name.as_deref(), Some("iPad2,5"));
+    assert_eq!(a.os_version.as_deref(), Some("9.3.5"));
+    assert_eq!(a.build_version.as_deref(), Some("13G36"));
+    assert_eq!(a.topic, "com.apple.mgmt.External.e0bd1eac-1f17-4c8e-8a63-dd17d3dd35d9");
+    assert_eq!(a.device_name, None);
+}
+
+#[test]
+fn real_mac_authenticate_decodes_with_macos_keys() {
+    let Some(bytes) = fixture("Authenticate.2.plist") else { return };
+    let CheckIn::Authenticate(a) = parse_check_in(&bytes).unwrap() else {
+        panic!("not Authenticate")
+    };
+    assert_eq!(a.udid, "66ADE930-5FDF-5EC4-8429-15640684C489");
+    assert_eq!(a.device_name.as_deref(), Some("Fruit"));
+    assert_eq!(a.model.as_deref(), Some("iMac14,2"));
+    assert_eq!(a.serial_number.as_deref(), Some("C02MT66KFLHH"));
+}
+
+#[test]
+fn real_token_updates_decode() {
+    let Some(one) = fixture("TokenUpdate.1.plist") else { return };
+    let CheckIn::TokenUpdate(t) = parse_check_in(&one).unwrap() else { panic!("not TokenUpdate") };
+    assert_eq!(t.udid, "663b07bb783e9ade1dae4fbb92ea12afc0ce5b69");
+    assert_eq!(
+        hex::encode(&t.token),
+        "47e8eec062c2f729ec1703c1b3e18f1971d85f00be76445d34080baa701b5f51"
+    );
+    assert_eq!(t.push_magic, "CEFDF0BD-E342-4A27-8742-E930EA116B0A");
+    let unlock = t.unlock_token.as_ref().unwrap();
+    assert_eq!(unlock.len(), 1288);
+    assert!(unlock.starts_with(b"DATA"));
+    assert!(!t.awaiting_configuration);
+    assert!(!format!("{t:?}").contains("DATA"), "the unlock token never reaches Debug");
+
+    let Some(two) = fixture("TokenUpdate.2.plist") else { return };
+    let CheckIn::TokenUpdate(t) = parse_check_in(&two).unwrap() else { panic!("not TokenUpdate") };
+    assert_eq!(t.push_magic, "888CEB39-BFFA-40F6-89FA-B60752EB63C2");
+    assert_eq!(
+        hex::encode(&t.token),
+        "1ba7c90066c50f77689a24f3a425caf68a300f729e88e460a9416022d5d642cc"
+    );
+    assert_eq!(t.unlock_token, None);
+}
+
+#[test]
+fn real_device_information_result_decodes() {
+    let Some(bytes) = fixture("DeviceInformation.1.plist") else { return };
+    let r = parse_report(&bytes).unwrap();
+    assert_eq!(r.status, Status::Acknowledged);
+    assert_eq!(r.command_uuid.as_deref(), Some("76eda240-5488-4989-8339-f2ae160113c4"));
+    assert_eq!(r.udid, "66ADE930-5FDF-5EC4-8429-15640684C489");
+    assert_eq!(r.results["QueryResponses"]["HostName"], "fruit.example.com");
+    assert!(!r.results.contains_key("RequestType"));
+}
+
+#[test]
+fn awaiting_configuration_true_is_read() {
+    let body = plist_of(&[
+        ("MessageType", "TokenUpdate".into()),
+        ("UDID", "U1".into()),
+        ("Topic", "com.apple.mgmt.External.x".into()),
+        ("Token", Value::Data(vec![1; 32])),
+        ("PushMagic", "PM".into()),
+        ("AwaitingConfiguration", true.into()),
+    ]);
+    let CheckIn::TokenUpdate(t) = parse_check_in(&body).unwrap() else { panic!() };
+    assert!(t.awaiting_configuration);
+}
+
+#[test]
+fn check_out_decodes() {
+    let body = plist_of(&[("MessageType", "CheckOut".into()), ("UDID", "U1".into())]);
+    assert_eq!(
+        parse_check_in(&body).unwrap(),
+        CheckIn::CheckOut(CheckOut { udid: "U1".into(), topic: None })
+    );
+}
+
+#[test]
+fn unknown_message_type_is_a_typed_error() {
+    let body = plist_of(&[("MessageType", "GetBootstrapToken".into()), ("UDID", "U1".into())]);
+    assert_eq!(
+        parse_check_in(&body),
+        Err(MdmWireError::UnknownMessageType("GetBootstrapToken".into()))
+    );
+}
+
+#[test]
+fn malformed_inputs_are_refused_without_panic() {
+    for bad in [&b""[..], b"garbage", b"<plist><array/></plist>", &[0xff; 100][..], b"bplist00"] {
+        assert!(parse_check_in(bad).is_err());
+        assert!(parse_report(bad).is_err());
+    }
+    let no_udid = plist_of(&[("MessageType", "Authenticate".into()), ("Topic", "t".into())]);
+    assert_eq!(parse_check_in(&no_udid), Err(MdmWireError::MissingKey("UDID")));
+    let wrong = plist_of(&[
+        ("MessageType", "TokenUpdate".into()),
+        ("UDID", "U".into()),
+        ("Topic", "t".into()),
+        ("Token", "not data".into()),
+        ("PushMagic", "p".into()),
+    ]);
+    assert!(matches!(parse_check_in(&wrong), Err(MdmWireError::WrongType { key: "Token", .. })));
+}
+
+#[test]
+fn huge_messages_are_refused_before_parsing() {
+    let big = vec![b' '; MAX_MESSAGE + 1];
+    assert!(matches!(parse_check_in(&big), Err(MdmWireError::TooLarge { .. })));
+    assert!(matches!(parse_report(&big), Err(MdmWireError::TooLarge { .. })));
+}
+
+#[test]
+fn every_status_round_trips() {
+    for s in Status::ALL {
+        assert_eq!(Status::parse(s.as_str()), Some(s));
+        let mut pairs = vec![("UDID", Value::from("U")), ("Status", s.as_str().into())];
+        if s != Status::Idle {
+            pairs.push(("CommandUUID", "C".into()));
+        }
+        assert_eq!(parse_report(&plist_of(&pairs)).unwrap().status, s);
+    }
+    assert!(matches!(
+        parse_report(&plist_of(&[("UDID", "U".into()), ("Status", "Maybe".into())])),
+        Err(MdmWireError::UnknownStatus(_))
+    ));
+}
+
+#[test]
+fn report_without_command_uuid_is_refused_unless_idle() {
+    let r = plist_of(&[("UDID", "U".into()), ("Status", "Acknowledged".into())]);
+    assert_eq!(parse_report(&r), Err(MdmWireError::MissingKey("CommandUUID")));
+}
+
+#[test]
+fn error_chain_is_read() {
+    let mut e = Dictionary::new();
+    e.insert("ErrorCode".into(), 12021.into());
+    e.insert("ErrorDomain".into(), "MCMDMErrorDomain".into());
+    e.insert("USEnglishDescription".into(), "Not supervised".into());
+    let r = parse_report(&plist_of(&[
+        ("UDID", "U".into()),
+        ("Status", "Error".into()),
+        ("CommandUUID", "C".into()),
+        ("ErrorChain", Value::Array(vec![Value::Dictionary(e)])),
+    ]))
+    .unwrap();
+    assert_eq!(
+        r.error_chain,
+        [ChainedError {
+            code: Some(12021),
+            domain: Some("MCMDMErrorDomain".into()),
+            description: Some("Not supervised".into())
+        }]
+    );
+}
+
+#[test]
+fn commands_build_the_documented_plists() {
+    let all = [
+        Command::DeviceInformation { queries: vec!["OSVersion".into()] },
+        Command::DeviceName { name: "Lab-F5JM".into() },
+        Command::DeviceConfigured,
+        Command::EraseDevice,
+    ];
+    for c in &all {
+        let bytes = c.to_plist("uuid-1");
+        let (uuid, rt, cmd) = parse_command(&bytes).unwrap();
+        assert_eq!(uuid, "uuid-1");
+        assert_eq!(rt, c.request_type());
+        match c {
+            Command::DeviceInformation { .. } => {
+                assert_eq!(cmd["Queries"].as_array().unwrap()[0].as_string(), Some("OSVersion"))
+            }
+            Command::DeviceName { .. } => {
+                let item = cmd["Settings"].as_array().unwrap()[0].as_dictionary().unwrap();
+                assert_eq!(item["Item"].as_string(), Some("DeviceName"));
+                assert_eq!(item["DeviceName"].as_string(), Some("Lab-F5JM"));
+            }
+            Command::DeviceConfigured => assert_eq!(cmd.len(), 1),
+            Command::EraseDevice => assert!(cmd.contains_key("PreserveDataPlan")),
+        }
+    }
+}

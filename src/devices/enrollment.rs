@@ -1,0 +1,64 @@
+//! Enrollment progress written by the MDM stage: a device's `enrollment` state (which decides
+//! the lifecycle "Enrolled" / "Checked out") and timeline notes, inside the caller's
+//! transaction so MDM's own tables and the inventory commit together.
+
+use super::index::Changes;
+use super::records::{BY_SERIAL, DeviceRecord, TIMELINE, TimelineEvent};
+use crate::store::{self, StoreError};
+use redb::WriteTransaction;
+use time::OffsetDateTime;
+
+/// Released from "Awaiting final configuration" (or never held there): lifecycle "Enrolled".
+pub const ENROLLED: &str = "enrolled";
+/// Authenticated with MDM, not yet released.
+pub const ENROLLING: &str = "enrolling";
+/// The device checked out of MDM: lifecycle "Checked out".
+pub const CHECKED_OUT: &str = "checked_out";
+
+/// Sets `serial`'s enrollment state to `state` and adds a timeline event `kind` saying
+/// `message`. Unknown serials are left alone (empty changes).
+pub fn set_enrollment_in(
+    wtx: &WriteTransaction,
+    serial: &str,
+    state: &str,
+    kind: &str,
+    message: String,
+    now: OffsetDateTime,
+) -> Result<Changes, StoreError> {
+    update_with_event_in(wtx, serial, kind, message, now, |r| {
+        r.enrollment = Some(state.to_string());
+    })
+}
+
+/// Changes `serial`'s record with `change` and adds a timeline event, in one go; unknown
+/// serials are left alone. The changed record goes to the list index through the result.
+pub(super) fn update_with_event_in(
+    wtx: &WriteTransaction,
+    serial: &str,
+    kind: &str,
+    message: String,
+    now: OffsetDateTime,
+    change: impl FnOnce(&mut DeviceRecord),
+) -> Result<Changes, StoreError> {
+    let mut by_serial = wtx.open_table(BY_SERIAL)?;
+    let Some(mut r): Option<DeviceRecord> = store::get(&by_serial, serial.as_bytes())? else {
+        return Ok(Changes::default());
+    };
+    change(&mut r);
+    r.updated_at = now;
+    let mut timeline = wtx.open_table(TIMELINE)?;
+    super::apply::push_event(
+        &mut timeline,
+        &mut r,
+        TimelineEvent { at: now, kind: kind.into(), message },
+    )?;
+    store::put(&mut by_serial, serial.as_bytes(), &r)?;
+    Ok(Changes { upserted: vec![r], removed: vec![] })
+}
+
+/// The device's enrollment state, if it is in the inventory.
+pub fn enrollment_in(wtx: &WriteTransaction, serial: &str) -> Result<Option<String>, StoreError> {
+    let by_serial = wtx.open_table(BY_SERIAL)?;
+    let r: Option<DeviceRecord> = store::get(&by_serial, serial.as_bytes())?;
+    Ok(r.and_then(|r| r.enrollment))
+}

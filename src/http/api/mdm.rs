@@ -1,0 +1,125 @@
+//! `/api/v1/devices/{serial}/mdm…`: a device's MDM enrollment and command history with
+//! results, and the actions of the device page's MDM panel: refresh device information,
+//! rename, release now, erase for re-enrollment (typed confirmation). Every action is audited.
+
+use crate::audit::{Action, NewEntry, Outcome};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::{Authenticated, ClientIp};
+use crate::mdm::MdmState;
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The device's MDM state and its commands, newest first.
+#[utoipa::path(tag = "mdm", responses((status = OK, body = MdmState), (status = 404, body = ApiError)))]
+#[get("/devices/{serial}/mdm")]
+async fn mdm_state(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    serial: web::Path<String>,
+) -> Result<web::Json<MdmState>, ApiError> {
+    state.mdm.state(&serial).await?.map(web::Json).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("device {serial} has not checked in with MDM on this appliance"),
+        )
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RenameBody {
+    /// The new device name (1–63 characters).
+    pub name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EraseBody {
+    /// The device's serial number, typed to confirm.
+    pub confirm: String,
+}
+
+/// A queued command.
+#[derive(Serialize, ToSchema)]
+pub struct Queued {
+    pub command_uuid: String,
+}
+
+async fn audited(
+    state: &AppState,
+    auth: &Authenticated,
+    ip: ClientIp,
+    action: Action,
+    serial: &str,
+    what: &str,
+    result: Result<String, crate::mdm::MdmError>,
+) -> Result<web::Json<Queued>, ApiError> {
+    let outcome = if result.is_ok() { Outcome::Success } else { Outcome::Failure };
+    let entry = NewEntry::new(state.clock.now(), auth.actor(), action, outcome)
+        .target(serial.to_string())
+        .from_addr(ip.0.map(|a| a.to_string()))
+        .detail(what.to_string());
+    state.audit.record(entry).await?;
+    Ok(web::Json(Queued { command_uuid: result? }))
+}
+
+/// Queues DeviceInformation; the answer appears in the command history.
+#[utoipa::path(tag = "mdm", responses((status = OK, body = Queued), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+#[post("/devices/{serial}/mdm/refresh")]
+async fn refresh(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ip: ClientIp,
+    serial: web::Path<String>,
+) -> Result<web::Json<Queued>, ApiError> {
+    let r = state.mdm.refresh(&serial, &auth.actor().label()).await;
+    audited(&state, &auth, ip, Action::MdmCommand, &serial, "refresh device information", r).await
+}
+
+/// Queues Settings/DeviceName.
+#[utoipa::path(tag = "mdm", request_body = RenameBody, responses((status = OK, body = Queued), (status = 422, body = ApiError)))]
+#[post("/devices/{serial}/mdm/rename")]
+async fn rename(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ip: ClientIp,
+    serial: web::Path<String>,
+    body: web::Json<RenameBody>,
+) -> Result<web::Json<Queued>, ApiError> {
+    let r = state.mdm.rename(&serial, &auth.actor().label(), &body.name).await;
+    let what = format!("rename to \"{}\"", body.name.trim());
+    audited(&state, &auth, ip, Action::MdmCommand, &serial, &what, r).await
+}
+
+/// Queues DeviceConfigured: the device leaves "Awaiting final configuration".
+#[utoipa::path(tag = "mdm", responses((status = OK, body = Queued), (status = 404, body = ApiError)))]
+#[post("/devices/{serial}/mdm/release")]
+async fn release(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ip: ClientIp,
+    serial: web::Path<String>,
+) -> Result<web::Json<Queued>, ApiError> {
+    let r = state.mdm.release(&serial, &auth.actor().label()).await;
+    audited(&state, &auth, ip, Action::MdmCommand, &serial, "release now", r).await
+}
+
+/// Queues EraseDevice ahead of everything else; `confirm` must be the serial number.
+#[utoipa::path(tag = "mdm", request_body = EraseBody, responses((status = OK, body = Queued), (status = 422, body = ApiError)))]
+#[post("/devices/{serial}/mdm/erase")]
+async fn erase(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ip: ClientIp,
+    serial: web::Path<String>,
+    body: web::Json<EraseBody>,
+) -> Result<web::Json<Queued>, ApiError> {
+    let r = state.mdm.erase(&serial, &auth.actor().label(), &body.confirm).await;
+    audited(&state, &auth, ip, Action::MdmErase, &serial, "erase for re-enrollment", r).await
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(mdm_state).service(refresh).service(rename).service(release).service(erase);
+}

@@ -1,0 +1,36 @@
+//! `PUT /mdm/checkin` and `PUT /mdm/connect`: the MDM check-in and command channel
+//! (../shared/spec/enrollment.md §4.1). The body is read raw (64 KiB cap, set by the `/mdm`
+//! scope), the identity proven by [`super::device_identity`], and `mdm::Mdm` decides. Devices
+//! get 200 (empty, or a command plist), 400 for a message we cannot read, 403 for an identity
+//! we do not accept — never 401.
+
+use super::AppState;
+use super::device_identity::device_identity;
+use super::error::ApiError;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/checkin", web::put().to(check_in)).route("/connect", web::put().to(connect));
+}
+
+async fn check_in(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let identity = device_identity(&req, &body)?;
+    state.mdm.check_in(&identity, &body).await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+async fn connect(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let identity = device_identity(&req, &body)?;
+    Ok(match state.mdm.connect(&identity, &body).await? {
+        Some(plist) => HttpResponse::Ok().content_type("application/xml").body(plist),
+        None => HttpResponse::Ok().finish(),
+    })
+}

@@ -1,0 +1,197 @@
+//! The command channel (../shared/spec/enrollment.md §4.4): a device's report is recorded with
+//! its command, then the next command is chosen ([`super::queue::pick_next`]) and sent, or
+//! nothing (an empty 200). An acknowledged DeviceConfigured releases the device: lifecycle
+//! "Enrolled". One write transaction per report.
+
+use super::queue::{pick_next, prune_in};
+use super::records::{
+    COMMANDS, CommandRec, CommandState, EnrollmentRec, commands_of, load_enrollment, save_command,
+    save_enrollment,
+};
+use super::{DeviceIdentity, Mdm, MdmError};
+use crate::apple::mdm::{Command, Report, Status, parse_report};
+use crate::devices::{self, Changes};
+use redb::WriteTransaction;
+use time::OffsetDateTime;
+
+impl Mdm {
+    /// Handles a report from the device holding `identity`; returns the next command plist,
+    /// or `None` when there is nothing to do.
+    pub async fn connect(
+        &self,
+        identity: &DeviceIdentity,
+        body: &[u8],
+    ) -> Result<Option<Vec<u8>>, MdmError> {
+        let report = parse_report(body)?;
+        let issued = self.issued_to(identity).await?;
+        if !issued.udid.eq_ignore_ascii_case(&report.udid) {
+            return Err(MdmError::WrongDevice);
+        }
+        let now = self.inner.clock.now();
+        let index = self.inner.devices.clone();
+        let (next, _) = self
+            .inner
+            .store
+            .write_then(
+                move |wtx| {
+                    let mut e = match load_enrollment(wtx, &report.udid)? {
+                        None => return Err(MdmError::NotEnrolled),
+                        Some(e) if e.checked_out_at.is_some() => {
+                            return Err(MdmError::CheckedOut);
+                        }
+                        Some(e) => e,
+                    };
+                    e.last_seen = now;
+                    let mut changes = Changes::default();
+                    record_in(wtx, &mut e, &report, &mut changes, now)?;
+                    let next = next_in(wtx, &e, report.status, now)?;
+                    save_enrollment(wtx, &e)?;
+                    Ok::<_, MdmError>((next, changes))
+                },
+                move |(_, changes)| index.apply_changes(std::mem::take(changes)),
+            )
+            .await?;
+        Ok(next)
+    }
+}
+
+/// Records the report's result with its command (Idle and unknown CommandUUIDs record
+/// nothing: a late answer to a canceled command is harmless).
+fn record_in(
+    wtx: &WriteTransaction,
+    e: &mut EnrollmentRec,
+    report: &Report,
+    changes: &mut Changes,
+    now: OffsetDateTime,
+) -> Result<(), MdmError> {
+    let Some(uuid) = &report.command_uuid else { return Ok(()) };
+    if report.status == Status::Idle {
+        return Ok(());
+    }
+    let mut t = wtx.open_table(COMMANDS)?;
+    let Some(mut c) = commands_of(&t, &e.udid)?.into_iter().find(|c| &c.uuid == uuid) else {
+        return Ok(());
+    };
+    if !c.state.is_pending() {
+        return Ok(());
+    }
+    c.answered_at = Some(now);
+    c.state = match report.status {
+        Status::Acknowledged => CommandState::Acknowledged,
+        Status::Error => CommandState::Error,
+        Status::CommandFormatError => CommandState::CommandFormatError,
+        Status::NotNow => {
+            c.not_now_count += 1;
+            CommandState::NotNow
+        }
+        Status::Idle => unreachable!("Idle returned above"),
+    };
+    if !report.results.is_empty() {
+        c.result = Some(serde_json::Value::Object(report.results.clone()));
+    }
+    c.error_chain = report.error_chain.clone();
+    save_command(&mut t, &e.udid, &c)?;
+    prune_in(&mut t, &e.udid)?;
+    drop(t);
+    effects_in(wtx, e, &c, changes, now)
+}
+
+/// What an answered command changes beyond itself.
+fn effects_in(
+    wtx: &WriteTransaction,
+    e: &mut EnrollmentRec,
+    c: &CommandRec,
+    changes: &mut Changes,
+    now: OffsetDateTime,
+) -> Result<(), MdmError> {
+    let failed = matches!(c.state, CommandState::Error | CommandState::CommandFormatError);
+    let why = || {
+        c.error_chain.iter().filter_map(|x| x.description.clone()).collect::<Vec<_>>().join("; ")
+    };
+    match (&c.command, c.state) {
+        (Command::DeviceConfigured, CommandState::Acknowledged) => {
+            e.awaiting_configuration = false;
+            e.released_at = Some(now);
+            changes.merge(devices::set_enrollment_in(
+                wtx,
+                &e.serial,
+                devices::ENROLLED,
+                "mdm_released",
+                "released from \"Awaiting final configuration\"; enrolled".into(),
+                now,
+            )?);
+        }
+        (Command::DeviceName { name }, CommandState::Acknowledged) => {
+            note(wtx, e, "mdm_renamed", format!("named \"{name}\""), now)?;
+        }
+        (Command::EraseDevice, CommandState::Acknowledged) => {
+            e.checked_out_at = Some(now);
+            changes.merge(devices::set_enrollment_in(
+                wtx,
+                &e.serial,
+                "erased",
+                "mdm_erased",
+                "erase accepted; the device will run Setup Assistant and enroll again".into(),
+                now,
+            )?);
+        }
+        (cmd, _) if failed => {
+            let words = format!("{} failed: {}", cmd.request_type(), why());
+            note(wtx, e, "mdm_command_failed", words, now)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn note(
+    wtx: &WriteTransaction,
+    e: &EnrollmentRec,
+    kind: &str,
+    message: String,
+    now: OffsetDateTime,
+) -> Result<(), MdmError> {
+    Ok(devices::note_in(wtx, &e.serial, kind, message, now)?)
+}
+
+/// Chooses, marks as sent and renders the next command.
+fn next_in(
+    wtx: &WriteTransaction,
+    e: &EnrollmentRec,
+    status: Status,
+    now: OffsetDateTime,
+) -> Result<Option<Vec<u8>>, MdmError> {
+    if e.checked_out_at.is_some() {
+        return Ok(None);
+    }
+    let mut t = wtx.open_table(COMMANDS)?;
+    let cmds = commands_of(&t, &e.udid)?;
+    let deadline_passed = e.release_deadline.is_some_and(|d| now >= d);
+    let Some(i) = pick_next(&cmds, status == Status::NotNow, deadline_passed) else {
+        return Ok(None);
+    };
+    let mut c = cmds[i].clone();
+    let overdue =
+        c.hold_for_earlier && cmds[..i].iter().any(|x| x.state.is_pending() && !x.hold_for_earlier);
+    if overdue && c.sent_at.is_none() {
+        let pending: Vec<&str> = cmds[..i]
+            .iter()
+            .filter(|x| x.state.is_pending())
+            .map(|x| x.command.request_type())
+            .collect();
+        devices::note_in(
+            wtx,
+            &e.serial,
+            "mdm_release_timeout",
+            format!(
+                "warning: released without waiting any longer for {} (the release timeout \
+                 passed)",
+                pending.join(", ")
+            ),
+            now,
+        )?;
+    }
+    c.sent_at = Some(now);
+    save_command(&mut t, &e.udid, &c)?;
+    Ok(Some(c.command.to_plist(&c.uuid)))
+}

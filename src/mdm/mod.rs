@@ -1,0 +1,183 @@
+//! MDM: the check-in and command server (../shared/spec/enrollment.md §4), each device's
+//! command queue, and releasing devices from "Awaiting final configuration" (§4.5).
+//!
+//! Owns the tables `mdm.enrollments`, `mdm.udid_by_serial` and `mdm.commands` ([`records`]).
+//! Exposes [`Mdm`]: [`Mdm::check_in`] and [`Mdm::connect`] for the device routes (the caller
+//! has proven which certificate the device holds: TLS or `Mdm-Signature`), and the admin
+//! actions ([`Mdm::state`], [`Mdm::refresh`], [`Mdm::rename`], [`Mdm::release`],
+//! [`Mdm::erase`]). Whenever a command is queued for a device with a push token, it calls the
+//! [`PushNudge`] the daemon gave it. Device lifecycle ("Enrolled", "Checked out") and timeline
+//! events go through `devices` in the same transaction.
+//!
+//! Calls acme (which certificate belongs to which device), devices and profiles (the device
+//! name template). Must not use: http, daemon, actix types.
+
+mod checkin;
+mod connect;
+mod queue;
+pub mod records;
+mod view;
+
+pub use queue::{MAX_HISTORY, MAX_PENDING, pick_next};
+pub use records::CommandState;
+pub use view::{CommandView, MdmState};
+
+use crate::apple::mdm::MdmWireError;
+use crate::clock::Clock;
+use crate::store::{Store, StoreError};
+use std::sync::Arc;
+use time::Duration;
+
+/// Where and how to push a device (APNs, spec §5.1).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PushTarget {
+    pub udid: String,
+    pub token: Vec<u8>,
+    pub push_magic: String,
+    pub topic: String,
+}
+
+impl std::fmt::Debug for PushTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushTarget")
+            .field("udid", &self.udid)
+            .field("topic", &self.topic)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Asks APNs to wake a device. Called after the commit that queued a command; must not block
+/// (spawn the push). The daemon wires the APNs client here.
+pub type PushNudge = Arc<dyn Fn(PushTarget) + Send + Sync>;
+
+/// A nudge that does nothing (no push certificate yet; devices poll on their own).
+pub fn no_push() -> PushNudge {
+    Arc::new(|_| {})
+}
+
+#[derive(Clone, Debug)]
+pub struct MdmOptions {
+    /// How long DeviceConfigured waits for the commands queued before it (the device name);
+    /// after that the device is released anyway, with a warning on its timeline.
+    pub release_timeout: Duration,
+}
+
+impl Default for MdmOptions {
+    fn default() -> Self {
+        MdmOptions { release_timeout: Duration::minutes(5) }
+    }
+}
+
+/// The identity a device request proved (the caller checked the TLS handshake or the
+/// `Mdm-Signature`): the SHA-256 of the certificate's DER, lower-case hex.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceIdentity {
+    pub cert_sha256: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MdmError {
+    /// The body is not a message we can read.
+    #[error("{0}")]
+    Wire(#[from] MdmWireError),
+    #[error(
+        "this certificate was not issued to a device by this appliance; the device must enroll again"
+    )]
+    UnknownIdentity,
+    #[error("this certificate belongs to another device than the UDID in the message")]
+    WrongDevice,
+    #[error("the device's identity certificate expired; the device must enroll again")]
+    IdentityExpired,
+    #[error("this device has not authenticated with MDM (no Authenticate check-in yet)")]
+    NotEnrolled,
+    #[error("this device checked out of MDM; it must enroll again")]
+    CheckedOut,
+    #[error("device {0} has no MDM enrollment on this appliance")]
+    UnknownDevice(String),
+    #[error(
+        "device {serial} already has {max} commands waiting; wait until it checks in, or erase \
+         and re-enroll it"
+    )]
+    QueueFull { serial: String, max: usize },
+    #[error("{field}: {message}")]
+    Invalid { field: &'static str, message: String },
+    #[error("the device identity lookup failed: {0}")]
+    Lookup(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+crate::store::redb_errors_into!(MdmError);
+
+#[derive(Clone)]
+pub struct Mdm {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    clock: Clock,
+    devices: crate::devices::Devices,
+    /// The device name templates (None: devices are not renamed; unit tests).
+    profiles: Option<crate::profiles::Profiles>,
+    acme: crate::acme::AcmeService,
+    options: MdmOptions,
+    nudge: PushNudge,
+}
+
+impl Mdm {
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        devices: crate::devices::Devices,
+        profiles: Option<crate::profiles::Profiles>,
+        acme: crate::acme::AcmeService,
+        options: MdmOptions,
+        nudge: PushNudge,
+    ) -> Mdm {
+        Mdm { inner: Arc::new(Inner { store, clock, devices, profiles, acme, options, nudge }) }
+    }
+
+    /// Which device a certificate was issued to, refusing unknown and expired ones.
+    /// ACME records every identity it issues; the SCEP path records its own the same way.
+    async fn issued_to(
+        &self,
+        identity: &DeviceIdentity,
+    ) -> Result<crate::acme::IssuedTo, MdmError> {
+        let issued = self
+            .inner
+            .acme
+            .device_for_certificate(&identity.cert_sha256)
+            .await
+            .map_err(|e| MdmError::Lookup(e.to_string()))?
+            .ok_or(MdmError::UnknownIdentity)?;
+        if issued.not_after < self.inner.clock.now() {
+            return Err(MdmError::IdentityExpired);
+        }
+        Ok(issued)
+    }
+
+    /// Pushes, after a commit, to a device that has a push token.
+    fn nudge(&self, target: Option<PushTarget>) {
+        if let Some(t) = target {
+            (self.inner.nudge)(t);
+        }
+    }
+}
+
+/// The push target of an enrollment, if it can be pushed.
+fn push_target(e: &records::EnrollmentRec) -> Option<PushTarget> {
+    if e.checked_out_at.is_some() {
+        return None;
+    }
+    let token = hex::decode(e.push_token.as_deref()?).ok()?;
+    Some(PushTarget {
+        udid: e.udid.clone(),
+        token,
+        push_magic: e.push_magic.clone()?,
+        topic: e.topic.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

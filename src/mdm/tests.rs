@@ -1,0 +1,370 @@
+//! The MDM service in-process: identities recorded as ACME records them, a real store, a
+//! manual clock, one device in the inventory.
+
+use super::*;
+use crate::acme::{AcmeOptions, AcmeService, IssuedTo};
+use crate::apple::dep::Device;
+use crate::apple::mdm::parse_command;
+use crate::config::Config;
+use crate::crypto::ca::Authority;
+use crate::devices::{Devices, Lifecycle, PageMode, apply_page_in};
+use plist::{Dictionary, Value};
+use std::sync::Mutex;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const T0: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
+const SERIAL: &str = "F5JM992LF193";
+const UDID: &str = "00008110-AAAABBBBCCCCDDDD";
+const CERT: &str = "aa11";
+const OTHER_SERIAL: &str = "OTHER0000001";
+const OTHER_UDID: &str = "00008110-EEEE000011112222";
+const OTHER_CERT: &str = "bb22";
+
+struct World {
+    _dir: tempfile::TempDir,
+    mdm: Mdm,
+    devices: Devices,
+    clock: Clock,
+    pushed: Arc<Mutex<Vec<PushTarget>>>,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let clock = Clock::manual(T0);
+    let ca = Arc::new(Authority::generate("test CA", T0, Duration::days(3650)).unwrap());
+    let config = Config::for_sandbox(dir.path().into(), "127.0.0.1:8443".parse().unwrap());
+    let pki_anchors = crate::crypto::chain::TrustAnchors::from_pem(ca.cert_pem()).unwrap();
+    let acme = AcmeService::new(
+        store.clone(),
+        clock.clone(),
+        crate::urls::Urls::new(&config),
+        pki_anchors,
+        ca,
+        AcmeOptions::default(),
+    );
+    store
+        .write_blocking(|wtx| {
+            let mut t = wtx.open_table(crate::acme::records::CERT_BY_HASH)?;
+            for (hash, serial, udid, days) in [
+                (CERT, SERIAL, UDID, 365),
+                (OTHER_CERT, OTHER_SERIAL, OTHER_UDID, 365),
+                ("old", SERIAL, UDID, -1),
+            ] {
+                let to = IssuedTo {
+                    cert_id: hash.into(),
+                    serial: serial.into(),
+                    udid: udid.into(),
+                    not_after: T0 + Duration::days(days),
+                };
+                crate::store::put(&mut t, hash.as_bytes(), &to)?;
+            }
+            let dev = Device { serial_number: SERIAL.into(), ..Default::default() };
+            let _ = apply_page_in(
+                wtx,
+                "tok",
+                &[dev],
+                &PageMode::Fetch { run_id: "r".into(), new_only: false },
+                T0,
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let devices = Devices::new(store.clone());
+    let pushed = Arc::new(Mutex::new(Vec::new()));
+    let sink = pushed.clone();
+    let mdm = Mdm::new(
+        store,
+        clock.clone(),
+        devices.clone(),
+        None,
+        acme,
+        MdmOptions { release_timeout: Duration::minutes(5) },
+        Arc::new(move |t| sink.lock().unwrap().push(t)),
+    );
+    World { _dir: dir, mdm, devices, clock, pushed }
+}
+
+fn id(hash: &str) -> DeviceIdentity {
+    DeviceIdentity { cert_sha256: hash.into() }
+}
+
+use crate::apple::mdm::tests::plist_of as plist;
+
+fn authenticate(udid: &str) -> Vec<u8> {
+    plist(&[
+        ("MessageType", "Authenticate".into()),
+        ("UDID", udid.into()),
+        ("Topic", "com.apple.mgmt.External.t".into()),
+        ("OSVersion", "18.1".into()),
+    ])
+}
+
+fn token_update(udid: &str, awaiting: bool) -> Vec<u8> {
+    plist(&[
+        ("MessageType", "TokenUpdate".into()),
+        ("UDID", udid.into()),
+        ("Topic", "com.apple.mgmt.External.t".into()),
+        ("Token", Value::Data(vec![7; 32])),
+        ("PushMagic", "MAGIC".into()),
+        ("AwaitingConfiguration", awaiting.into()),
+    ])
+}
+
+fn report(status: &str, uuid: Option<&str>) -> Vec<u8> {
+    let mut pairs = vec![("UDID", Value::from(UDID)), ("Status", status.into())];
+    if let Some(u) = uuid {
+        pairs.push(("CommandUUID", u.into()));
+    }
+    plist(&pairs)
+}
+
+/// Polls with `status` for `uuid`; returns (uuid, RequestType) of the next command.
+async fn poll(w: &World, status: &str, uuid: Option<&str>) -> Option<(String, String)> {
+    let next = w.mdm.connect(&id(CERT), &report(status, uuid)).await.unwrap()?;
+    let (u, rt, _) = parse_command(&next).unwrap();
+    Some((u, rt))
+}
+
+async fn lifecycle(w: &World) -> Lifecycle {
+    w.devices.get(SERIAL).await.unwrap().unwrap().summary.lifecycle
+}
+
+async fn enrolled_awaiting(w: &World) {
+    w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
+    w.mdm.check_in(&id(CERT), &token_update(UDID, true)).await.unwrap();
+}
+
+#[tokio::test]
+async fn awaiting_device_is_released_on_acknowledged_device_configured() {
+    let w = world();
+    enrolled_awaiting(&w).await;
+    assert_eq!(w.pushed.lock().unwrap().len(), 1, "the release is pushed");
+    assert_eq!(w.pushed.lock().unwrap()[0].push_magic, "MAGIC");
+    let state = w.mdm.state(SERIAL).await.unwrap().unwrap();
+    assert_eq!(state.state, "awaiting_configuration");
+    assert!(state.push_token_present);
+    let (u, rt) = poll(&w, "Idle", None).await.unwrap();
+    assert_eq!(rt, "DeviceConfigured");
+    assert_ne!(lifecycle(&w).await, Lifecycle::Enrolled);
+    assert_eq!(poll(&w, "Acknowledged", Some(&u)).await, None);
+    assert_eq!(lifecycle(&w).await, Lifecycle::Enrolled);
+    let state = w.mdm.state(SERIAL).await.unwrap().unwrap();
+    assert_eq!(state.state, "enrolled");
+    assert_eq!(state.commands[0].state, CommandState::Acknowledged);
+}
+
+#[tokio::test]
+async fn repeated_token_update_does_not_queue_a_second_release() {
+    let w = world();
+    enrolled_awaiting(&w).await;
+    w.mdm.check_in(&id(CERT), &token_update(UDID, true)).await.unwrap();
+    assert_eq!(w.mdm.pending(SERIAL).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn device_not_awaiting_configuration_is_enrolled_at_once() {
+    let w = world();
+    w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
+    w.mdm.check_in(&id(CERT), &token_update(UDID, false)).await.unwrap();
+    assert_eq!(lifecycle(&w).await, Lifecycle::Enrolled);
+    assert_eq!(w.mdm.pending(SERIAL).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn commands_go_by_priority_then_first_in_first_out() {
+    let w = world();
+    w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
+    w.mdm.check_in(&id(CERT), &token_update(UDID, false)).await.unwrap();
+    w.mdm.refresh(SERIAL, "admin").await.unwrap();
+    w.mdm.rename(SERIAL, "admin", "Lab 1").await.unwrap();
+    w.mdm.erase(SERIAL, "admin", SERIAL).await.unwrap();
+    let (u1, rt) = poll(&w, "Idle", None).await.unwrap();
+    assert_eq!(rt, "EraseDevice", "the urgent erase first");
+    let (u2, rt) = poll(&w, "NotNow", Some(&u1)).await.unwrap();
+    assert_eq!(rt, "DeviceInformation");
+    let (u3, rt) = poll(&w, "Acknowledged", Some(&u2)).await.unwrap();
+    assert_eq!(rt, "EraseDevice", "NotNow'd commands come back on the next report");
+    assert_eq!(u3, u1);
+    let (_, rt) = poll(&w, "NotNow", Some(&u1)).await.unwrap();
+    assert_eq!(rt, "Settings");
+}
+
+#[tokio::test]
+async fn not_now_answer_skips_deferred_commands_and_keeps_them() {
+    let w = world();
+    w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
+    w.mdm.check_in(&id(CERT), &token_update(UDID, false)).await.unwrap();
+    let uuid = w.mdm.refresh(SERIAL, "admin").await.unwrap();
+    let (u, _) = poll(&w, "Idle", None).await.unwrap();
+    assert_eq!(u, uuid);
+    assert_eq!(poll(&w, "NotNow", Some(&u)).await, None, "nothing else to offer");
+    assert_eq!(w.mdm.pending(SERIAL).await.unwrap(), 1, "the command is kept");
+    let (again, _) = poll(&w, "Idle", None).await.unwrap();
+    assert_eq!(again, uuid);
+    let state = w.mdm.state(SERIAL).await.unwrap().unwrap();
+    assert_eq!(state.commands[0].not_now_count, 1);
+}
+
+#[tokio::test]
+async fn results_are_kept_with_the_command() {
+    let w = world();
+    w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
+    w.mdm.check_in(&id(CERT), &token_update(UDID, false)).await.unwrap();
+    let uuid = w.mdm.refresh(SERIAL, "admin").await.unwrap();
+    poll(&w, "Idle", None).await.unwrap();
+    let mut q = Dictionary::new();
+    q.insert("OSVersion".into(), "18.1".into());
+    let body = plist(&[
+        ("UDID", UDID.into()),
+        ("Status", "Acknowledged".into()),
+        ("CommandUUID", uuid.as_str().into()),
+        ("QueryResponses", Value::Dictionary(q)),
+    ]);
+    assert_eq!(w.mdm.connect(&id(CERT), &body).await.unwrap(), None);
+    let state = w.mdm.state(SERIAL).await.unwrap().unwrap();
+    assert_eq!(state.commands[0].result.as_ref().unwrap()["QueryResponses"]["OSVersion"], "18.1");
+}
+
+#[tokio::test]
+async fn a_new_authenticate_clears_the_queue_into_history() {
+    let w = world();
+    w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
+    w.mdm.check_in(&id(CERT), &token_update(UDID, false)).await.unwrap();
+    w.mdm.refresh(SERIAL, "admin").await.unwrap();
+    w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
+    assert_eq!(w.mdm.pending(SERIAL).await.unwrap(), 0);
+    let state = w.mdm.state(SERIAL).await.unwrap().unwrap();
+    assert_eq!(state.commands[0].state, CommandState::Canceled);
+    assert_eq!(poll(&w, "Idle", None).await, None);
+}
+
+#[tokio::test]
+async fn the_queue_is_bounded_with_a_clear_error() {
+    let w = world();
+    w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
+    for _ in 0..MAX_PENDING {
+        w.mdm.refresh(SERIAL, "admin").await.unwrap();
+    }
+    let err = w.mdm.refresh(SERIAL, "admin").await.unwrap_err();
+    assert!(matches!(err, MdmError::QueueFull { .. }), "{err}");
+    assert!(err.to_string().contains("commands waiting"));
+    assert_eq!(w.mdm.pending(SERIAL).await.unwrap(), MAX_PENDING);
+}
+
+#[tokio::test]
+async fn history_is_pruned_to_its_limit() {
+    let w = world();
+    w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
+    for _ in 0..(MAX_HISTORY + 5) {
+        let u = w.mdm.refresh(SERIAL, "admin").await.unwrap();
+        poll(&w, "Idle", None).await.unwrap();
+        poll(&w, "Acknowledged", Some(&u)).await;
+    }
+    let state = w.mdm.state(SERIAL).await.unwrap().unwrap();
+    assert_eq!(state.commands.len(), MAX_HISTORY);
+}
+
+#[tokio::test]
+async fn release_waits_for_the_name_until_the_timeout_then_warns() {
+    let w = world();
+    w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
+    // A release flow with a name (the profile's template is exercised end to end in tests/it).
+    w.mdm
+        .inner
+        .store
+        .write(|wtx| {
+            let mut e = records::load_enrollment(wtx, UDID)?.unwrap();
+            let name = crate::apple::mdm::Command::DeviceName { name: "Lab".into() };
+            queue::enqueue_in(wtx, &mut e, name, queue::NORMAL, "release", false, T0)?;
+            queue::enqueue_in(
+                wtx,
+                &mut e,
+                crate::apple::mdm::Command::DeviceConfigured,
+                queue::NORMAL,
+                "release",
+                true,
+                T0,
+            )?;
+            e.release_deadline = Some(T0 + Duration::minutes(5));
+            records::save_enrollment(wtx, &e)?;
+            Ok::<_, MdmError>(())
+        })
+        .await
+        .unwrap();
+    let (name, rt) = poll(&w, "Idle", None).await.unwrap();
+    assert_eq!(rt, "Settings");
+    assert_eq!(poll(&w, "NotNow", Some(&name)).await, None, "DeviceConfigured waits for the name");
+    w.clock.advance(Duration::minutes(6));
+    let (_, rt) = poll(&w, "NotNow", Some(&name)).await.unwrap();
+    assert_eq!(rt, "DeviceConfigured", "released anyway after the timeout");
+    let timeline = w.devices.get(SERIAL).await.unwrap().unwrap().timeline;
+    assert!(timeline.iter().any(|e| e.kind == "mdm_release_timeout"), "{timeline:?}");
+}
+
+#[tokio::test]
+async fn check_out_marks_the_device_and_refuses_later_polls() {
+    let w = world();
+    enrolled_awaiting(&w).await;
+    let out = plist(&[("MessageType", "CheckOut".into()), ("UDID", UDID.into())]);
+    w.mdm.check_in(&id(CERT), &out).await.unwrap();
+    assert_eq!(lifecycle(&w).await, Lifecycle::CheckedOut);
+    let err = w.mdm.connect(&id(CERT), &report("Idle", None)).await.unwrap_err();
+    assert!(matches!(err, MdmError::CheckedOut));
+    let err = w.mdm.check_in(&id(CERT), &token_update(UDID, true)).await.unwrap_err();
+    assert!(matches!(err, MdmError::CheckedOut), "a replayed TokenUpdate is refused");
+    // A replayed CheckOut is harmless.
+    w.mdm.check_in(&id(CERT), &out).await.unwrap();
+}
+
+#[tokio::test]
+async fn identities_must_be_ours_current_and_for_that_device() {
+    let w = world();
+    let err = w.mdm.check_in(&id("ffff"), &authenticate(UDID)).await.unwrap_err();
+    assert!(matches!(err, MdmError::UnknownIdentity));
+    let err = w.mdm.check_in(&id(OTHER_CERT), &authenticate(UDID)).await.unwrap_err();
+    assert!(matches!(err, MdmError::WrongDevice));
+    let err = w.mdm.check_in(&id("old"), &authenticate(UDID)).await.unwrap_err();
+    assert!(matches!(err, MdmError::IdentityExpired));
+    let err = w.mdm.connect(&id(CERT), &report("Idle", None)).await.unwrap_err();
+    assert!(matches!(err, MdmError::NotEnrolled));
+}
+
+#[tokio::test]
+async fn bad_bodies_are_refused_and_lose_nothing_from_the_queue() {
+    let w = world();
+    w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
+    w.mdm.refresh(SERIAL, "admin").await.unwrap();
+    let unknown = plist(&[("MessageType", "DeclarativeManagement".into()), ("UDID", UDID.into())]);
+    for bad in [b"junk".to_vec(), unknown, vec![b'x'; 70_000], report("Sometimes", Some("x"))] {
+        assert!(matches!(w.mdm.check_in(&id(CERT), &bad).await, Err(MdmError::Wire(_))));
+        assert!(matches!(w.mdm.connect(&id(CERT), &bad).await, Err(MdmError::Wire(_))));
+    }
+    assert_eq!(w.mdm.pending(SERIAL).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn admin_actions_refuse_unknown_devices_and_bad_input() {
+    let w = world();
+    assert!(matches!(w.mdm.refresh("NOPE", "admin").await, Err(MdmError::UnknownDevice(_))));
+    w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
+    assert!(matches!(w.mdm.rename(SERIAL, "admin", " ").await, Err(MdmError::Invalid { .. })));
+    let err = w.mdm.erase(SERIAL, "admin", "yes").await.unwrap_err();
+    assert!(err.to_string().contains(SERIAL), "{err}");
+    assert_eq!(w.mdm.pending(SERIAL).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn acknowledged_erase_leaves_the_enrolled_state() {
+    let w = world();
+    w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
+    w.mdm.check_in(&id(CERT), &token_update(UDID, false)).await.unwrap();
+    w.mdm.erase(SERIAL, "admin", SERIAL).await.unwrap();
+    let (u, _) = poll(&w, "Idle", None).await.unwrap();
+    assert_eq!(poll(&w, "Acknowledged", Some(&u)).await, None);
+    assert_ne!(lifecycle(&w).await, Lifecycle::Enrolled);
+    // It enrolls again from the start.
+    enrolled_awaiting(&w).await;
+    assert_eq!(w.mdm.state(SERIAL).await.unwrap().unwrap().state, "awaiting_configuration");
+}

@@ -1,0 +1,223 @@
+//! What the page sees of a device's MDM enrollment, and the admin's actions on it: refresh
+//! device information, rename, release now, erase for re-enrollment. Each action is one
+//! write transaction (the command, the enrollment and a timeline note) followed by a push.
+
+use super::queue::{NORMAL, URGENT, enqueue_in};
+use super::records::{BY_SERIAL, COMMANDS, CommandRec, CommandState, ENROLLMENTS, EnrollmentRec};
+use super::records::{commands_of, load_enrollment, save_enrollment};
+use super::{Mdm, MdmError, push_target};
+use crate::apple::mdm::{ChainedError, Command, DEFAULT_QUERIES};
+use crate::store;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// A device's MDM state for the page.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct MdmState {
+    pub udid: String,
+    pub serial: String,
+    /// `awaiting_configuration`, `enrolled`, `authenticated`, `checked_out`.
+    pub state: String,
+    pub topic: String,
+    pub push_token_present: bool,
+    pub product: Option<String>,
+    pub os_version: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub authenticated_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_check_in: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub release_deadline: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub released_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub checked_out_at: Option<OffsetDateTime>,
+    /// Newest first.
+    pub commands: Vec<CommandView>,
+}
+
+/// One command and its result.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CommandView {
+    pub uuid: String,
+    pub request_type: String,
+    pub words: String,
+    pub state: CommandState,
+    pub origin: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub queued_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sent_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub answered_at: Option<OffsetDateTime>,
+    pub not_now_count: u32,
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<serde_json::Value>,
+    pub error_chain: Vec<ChainedError>,
+    pub note: Option<String>,
+}
+
+impl CommandView {
+    fn of(c: CommandRec) -> CommandView {
+        CommandView {
+            request_type: c.command.request_type().into(),
+            words: c.command.words(),
+            uuid: c.uuid,
+            state: c.state,
+            origin: c.origin,
+            queued_at: c.queued_at,
+            sent_at: c.sent_at,
+            answered_at: c.answered_at,
+            not_now_count: c.not_now_count,
+            result: c.result,
+            error_chain: c.error_chain,
+            note: c.note,
+        }
+    }
+}
+
+fn state_words(e: &EnrollmentRec) -> &'static str {
+    if e.checked_out_at.is_some() {
+        "checked_out"
+    } else if e.released_at.is_some() {
+        "enrolled"
+    } else if e.awaiting_configuration {
+        "awaiting_configuration"
+    } else {
+        "authenticated"
+    }
+}
+
+impl Mdm {
+    /// The MDM state of device `serial`, or `None` when it never checked in.
+    pub async fn state(&self, serial: &str) -> Result<Option<MdmState>, MdmError> {
+        let serial = serial.trim().to_string();
+        self.inner
+            .store
+            .read(move |rtx| {
+                let (by_serial, enrollments, commands) = match (
+                    rtx.open_table(BY_SERIAL),
+                    rtx.open_table(ENROLLMENTS),
+                    rtx.open_table(COMMANDS),
+                ) {
+                    (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+                    _ => return Ok(None),
+                };
+                let Some(udid): Option<String> = store::get(&by_serial, serial.as_bytes())? else {
+                    return Ok(None);
+                };
+                let Some(e): Option<EnrollmentRec> = store::get(&enrollments, udid.as_bytes())?
+                else {
+                    return Ok(None);
+                };
+                let mut commands: Vec<CommandView> =
+                    commands_of(&commands, &udid)?.into_iter().map(CommandView::of).collect();
+                commands.reverse();
+                Ok::<_, MdmError>(Some(MdmState {
+                    state: state_words(&e).into(),
+                    udid: e.udid,
+                    serial: e.serial,
+                    topic: e.topic,
+                    push_token_present: e.push_token.is_some(),
+                    product: e.product,
+                    os_version: e.os_version,
+                    authenticated_at: e.authenticated_at,
+                    last_check_in: e.last_seen,
+                    release_deadline: e.release_deadline,
+                    released_at: e.released_at,
+                    checked_out_at: e.checked_out_at,
+                    commands,
+                }))
+            })
+            .await
+    }
+
+    /// Queues DeviceInformation with the usual queries.
+    pub async fn refresh(&self, serial: &str, actor: &str) -> Result<String, MdmError> {
+        let queries = DEFAULT_QUERIES.iter().map(|s| s.to_string()).collect();
+        self.admin_command(serial, actor, Command::DeviceInformation { queries }, NORMAL).await
+    }
+
+    /// Queues Settings/DeviceName.
+    pub async fn rename(&self, serial: &str, actor: &str, name: &str) -> Result<String, MdmError> {
+        let name = name.trim();
+        let max = crate::profiles::validate::NAME_TEMPLATE_MAX;
+        if name.is_empty() || name.chars().count() > max || name.chars().any(char::is_control) {
+            return Err(MdmError::Invalid {
+                field: "name",
+                message: format!("give a name of 1 to {max} characters without control characters"),
+            });
+        }
+        let cmd = Command::DeviceName { name: name.to_string() };
+        self.admin_command(serial, actor, cmd, NORMAL).await
+    }
+
+    /// Queues DeviceConfigured now (the device leaves "Awaiting final configuration").
+    pub async fn release(&self, serial: &str, actor: &str) -> Result<String, MdmError> {
+        self.admin_command(serial, actor, Command::DeviceConfigured, NORMAL).await
+    }
+
+    /// Queues EraseDevice ahead of everything else. `confirmation` must be the serial number.
+    pub async fn erase(
+        &self,
+        serial: &str,
+        actor: &str,
+        confirmation: &str,
+    ) -> Result<String, MdmError> {
+        if !confirmation.trim().eq_ignore_ascii_case(serial.trim()) {
+            return Err(MdmError::Invalid {
+                field: "confirm",
+                message: format!("type the serial number {serial} to confirm the erase"),
+            });
+        }
+        self.admin_command(serial, actor, Command::EraseDevice, URGENT).await
+    }
+
+    async fn admin_command(
+        &self,
+        serial: &str,
+        actor: &str,
+        command: Command,
+        priority: u8,
+    ) -> Result<String, MdmError> {
+        let (serial, actor) = (serial.trim().to_string(), actor.to_string());
+        let now = self.inner.clock.now();
+        let (uuid, push) = self
+            .inner
+            .store
+            .write(move |wtx| {
+                let udid: Option<String> =
+                    store::get(&wtx.open_table(BY_SERIAL)?, serial.as_bytes())?;
+                let mut e = match udid {
+                    Some(u) => load_enrollment(wtx, &u)?,
+                    None => None,
+                }
+                .ok_or_else(|| MdmError::UnknownDevice(serial.clone()))?;
+                if e.checked_out_at.is_some() {
+                    return Err(MdmError::CheckedOut);
+                }
+                let words = command.words();
+                let uuid = enqueue_in(wtx, &mut e, command, priority, &actor, false, now)?;
+                save_enrollment(wtx, &e)?;
+                crate::devices::note_in(
+                    wtx,
+                    &serial,
+                    "mdm_command_queued",
+                    format!("{actor} queued: {words}"),
+                    now,
+                )?;
+                Ok::<_, MdmError>((uuid, push_target(&e)))
+            })
+            .await?;
+        self.nudge(push);
+        Ok(uuid)
+    }
+
+    /// How many commands are pending for `serial` (tests, the page).
+    pub async fn pending(&self, serial: &str) -> Result<usize, MdmError> {
+        Ok(self
+            .state(serial)
+            .await?
+            .map_or(0, |s| s.commands.iter().filter(|c| c.state.is_pending()).count()))
+    }
+}
