@@ -58,6 +58,8 @@ pub struct DaemonOptions {
     pub acme: crate::acme::AcmeOptions,
     /// Which roots devices are trusted through (Apple's unless sandbox/tests say otherwise).
     pub device_trust: DeviceTrust,
+    /// How long clients may take to send a request (tests shorten it).
+    pub http_timeouts: http::Timeouts,
 }
 
 impl DaemonOptions {
@@ -73,6 +75,7 @@ impl DaemonOptions {
             dep_retry: crate::depclient::RetryPolicy::default(),
             acme: crate::acme::AcmeOptions::default(),
             device_trust: DeviceTrust::Apple,
+            http_timeouts: http::Timeouts::default(),
         }
     }
 }
@@ -326,7 +329,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         opts.workers
     };
     let mut servers = Vec::new();
-    let https = http::serve_https(state, listeners, workers)?;
+    let https = http::serve_https(state, listeners, workers, opts.http_timeouts)?;
     servers.push((https.handle(), tokio::spawn(https)));
     if let Some(l) = redirect_listener {
         let base = crate::urls::Urls::new(&config).base();

@@ -14,5 +14,6 @@ mod lifecycle;
 mod packaging;
 mod profiles_api;
 mod secrets;
+mod security;
 mod tls_api;
 mod tokens_api;
