@@ -8,6 +8,7 @@ mod admin_api;
 mod assignments_api;
 mod binary;
 mod browser;
+mod crash;
 mod enroll;
 mod fleet;
 mod lifecycle;
