@@ -10,6 +10,7 @@ mod binary;
 mod browser;
 mod crash;
 mod enroll;
+mod faults;
 mod fleet;
 mod lifecycle;
 mod packaging;
