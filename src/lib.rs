@@ -50,6 +50,7 @@ pub mod bench;
 pub mod cli;
 pub mod control;
 pub mod daemon;
+pub mod fuzzing;
 pub mod http;
 pub mod manpages;
 pub mod sim;

@@ -111,7 +111,7 @@ impl Ctx<'_> {
 /// The CSR's SubjectPublicKeyInfo (DER), after checking the CSR's self-signature. The
 /// requested subject and extensions are ignored: the issued certificate follows policy, and
 /// iOS's CSR layout is not documented (../shared/spec/enrollment.md §8.3).
-fn csr_public_key(der: &[u8]) -> Result<Vec<u8>, AcmeError> {
+pub(crate) fn csr_public_key(der: &[u8]) -> Result<Vec<u8>, AcmeError> {
     use x509_parser::certification_request::X509CertificationRequest;
     let (rest, csr) = X509CertificationRequest::from_der(der)
         .map_err(|e| AcmeError::BadCsr(format!("the CSR is not a PKCS#10 request: {e}")))?;

@@ -25,6 +25,8 @@ mod render;
 pub mod signer;
 
 pub use error::{AcmeError, Problem};
+/// Reads a finalize CSR; exposed for the fuzz entry points in `crate::fuzzing`.
+pub(crate) use finalize::csr_public_key;
 pub use records::IssuedTo;
 
 use crate::clock::Clock;

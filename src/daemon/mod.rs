@@ -66,6 +66,8 @@ pub struct DaemonOptions {
     pub device_trust: DeviceTrust,
     /// MDM policy (the release timeout).
     pub mdm: crate::mdm::MdmOptions,
+    /// How long clients may take to send a request (tests shorten it).
+    pub http_timeouts: http::Timeouts,
 }
 
 impl DaemonOptions {
@@ -82,6 +84,7 @@ impl DaemonOptions {
             acme: crate::acme::AcmeOptions::default(),
             device_trust: DeviceTrust::Apple,
             mdm: crate::mdm::MdmOptions::default(),
+            http_timeouts: http::Timeouts::default(),
         }
     }
 }
@@ -361,7 +364,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         opts.workers
     };
     let mut servers = Vec::new();
-    let https = http::serve_https(state, listeners, workers)?;
+    let https = http::serve_https(state, listeners, workers, opts.http_timeouts)?;
     servers.push((https.handle(), tokio::spawn(https)));
     if let Some(l) = redirect_listener {
         let base = crate::urls::Urls::new(&config).base();

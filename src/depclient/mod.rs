@@ -20,6 +20,8 @@ pub mod retry_after;
 mod session;
 
 pub use error::DepError;
+/// Classifies Apple's error answers; exposed for the fuzz entry points in `crate::fuzzing`.
+pub(crate) use error::{classify, classify_session};
 pub use gate::{Gate, Gates};
 pub use retry::{RetryPolicy, retry};
 pub use retry_after::parse_retry_after;

@@ -26,6 +26,7 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 use time::OffsetDateTime;
 use utoipa_actix_web::AppExt;
 
@@ -95,11 +96,29 @@ fn security_headers() -> DefaultHeaders {
         .add(("Cross-Origin-Opener-Policy", HeaderValue::from_static("same-origin")))
 }
 
+/// How long a client may take (README "Limits"): slow clients are cut off so they cannot hold
+/// connections and workers open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From connecting to the end of the request head (line and headers); then 408 and close.
+    pub request_head: Duration,
+    /// From the request head to the response head: reading the body and handling it; then
+    /// 408 and close. Bounds a client that sends its body slowly.
+    pub request: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { request_head: Duration::from_secs(10), request: Duration::from_secs(60) }
+    }
+}
+
 /// Starts the HTTPS server on already-bound listeners.
 pub fn serve_https(
     state: AppState,
     listeners: Vec<TcpListener>,
     workers: usize,
+    timeouts: Timeouts,
 ) -> Result<Server, ListenError> {
     let tls_config = state.tls.server_config().map_err(|e| ListenError::Server(e.to_string()))?;
     let state = web::Data::new(state);
@@ -111,6 +130,19 @@ pub fn serve_https(
             .service(api::scope())
             .split_for_parts();
         app.wrap(security_headers())
+            .wrap_fn(move |req, srv| {
+                use actix_web::dev::Service as _;
+                let call = srv.call(req);
+                async move {
+                    match actix_web::rt::time::timeout(timeouts.request, call).await {
+                        Ok(result) => result,
+                        Err(_) => Err(actix_web::error::ErrorRequestTimeout(format!(
+                            "the request took over {} s to arrive; send it in one go",
+                            timeouts.request.as_secs()
+                        ))),
+                    }
+                }
+            })
             .route("/healthz", web::get().to(healthz))
             .configure(device::configure)
             .configure(assets::configure)
@@ -120,7 +152,7 @@ pub fn serve_https(
     // In-flight requests get 5 s; idle keep-alive connections (a browser left open) would
     // otherwise hold the whole timeout, and the daemon must be down within 10 s.
     .shutdown_timeout(5)
-    .client_request_timeout(std::time::Duration::from_secs(30))
+    .client_request_timeout(timeouts.request_head)
     .on_connect(device::on_connect);
     for l in listeners {
         server = server

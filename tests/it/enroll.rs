@@ -43,7 +43,7 @@ pub(crate) fn signed(pki: &StandInApplePki, serial: &str, udid: &str) -> Vec<u8>
     .unwrap()
 }
 
-async fn post(d: &TestDaemon, body: Vec<u8>) -> (StatusCode, String, Vec<u8>) {
+pub(crate) async fn post(d: &TestDaemon, body: Vec<u8>) -> (StatusCode, String, Vec<u8>) {
     let resp = d
         .client()
         .post(d.url("/enroll/machineinfo"))

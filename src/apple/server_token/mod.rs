@@ -99,6 +99,23 @@ pub fn decrypt_for_certificate(
     open(p7m, key, Some(&cert_der))
 }
 
+/// The CMS bytes inside an uploaded token file (the first stage of [`decrypt`]); for the fuzz
+/// entry points in `crate::fuzzing`.
+pub(crate) fn unwrap_file(p7m: &[u8]) -> Result<Vec<u8>, ServerTokenError> {
+    framing::unwrap(p7m).map(|(bytes, _)| bytes)
+}
+
+/// The credentials in a decrypted token text (the last stage of [`decrypt`]); for the fuzz
+/// entry points in `crate::fuzzing`.
+pub(crate) fn parse_plaintext(text: &[u8]) -> Result<OAuthCredentials, ServerTokenError> {
+    plaintext::parse(text)
+}
+
+/// The decrypted token text Apple would send for `creds`; fuzz seeds start from it.
+pub(crate) fn render_plaintext(creds: &OAuthCredentials) -> String {
+    (*plaintext::render(creds)).clone()
+}
+
 /// Refuses credentials whose access token has expired at `now`.
 pub fn check_not_expired(
     creds: &OAuthCredentials,

@@ -46,7 +46,9 @@ pub(super) fn parse(plaintext: &[u8]) -> Result<OAuthCredentials, ServerTokenErr
         .map_err(|_| bad_content("the decrypted text is not UTF-8"))?;
     let body = strip_headers(text);
     let inner = match (body.find(BEGIN), body.find(END)) {
-        (Some(b), Some(e)) if b < e => &body[b + BEGIN.len()..e],
+        // The markers share dashes, so "BEGIN" can end after "END" starts: compare the end
+        // of BEGIN, not its start (found by the fuzz run).
+        (Some(b), Some(e)) if b + BEGIN.len() <= e => &body[b + BEGIN.len()..e],
         (None, None) => body,
         _ => return Err(bad_content("its BEGIN/END MESSAGE markers do not pair up")),
     };

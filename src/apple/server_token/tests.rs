@@ -426,3 +426,19 @@ fn decrypts_tokens_made_with_openssl_both_ways() {
     let b_file = framing::wrap(&std::fs::read(path("b.der")).unwrap());
     assert_eq!(decrypt(&b_file, &key).unwrap().access_secret.expose(), "AS_test0001");
 }
+
+#[test]
+fn overlapping_begin_and_end_markers_are_refused_not_a_panic() {
+    // "-----BEGIN MESSAGE------END MESSAGE-----": END starts inside BEGIN's trailing dashes.
+    let text = "-----BEGIN MESSAGE------END MESSAGE-------\n{\"consumer_key\":\"CK_1\"}\n";
+    let err = plaintext::parse(text.as_bytes()).expect_err("refused");
+    assert!(matches!(err, ServerTokenError::BadContent { .. }), "{err}");
+    // The shape of the input the fuzz run found (MIME header, overlapping markers, JSON).
+    let found = hex::decode(
+        "436f6e74656e742d547970653a20746578742f706c61696e3b636861727365743d5554462d380d0a0d0a\
+         2d2d2d2d2d424547494e204d4553534147452d2d2d2d2d2d454e44204d4553534147452d2d2d2d2d2d2d0a\
+         7b7d0a2d2d2d2d2d454e44204d4553534147452d2d2d2d2d0a",
+    )
+    .unwrap();
+    assert!(plaintext::parse(&found).is_err());
+}
