@@ -10,8 +10,8 @@
 //! [`harness`]: made once per process, so seeds built with them reach past the signature and
 //! decryption checks. Owns no state beyond that; must not use tokio, redb or the network.
 //!
-//! Check-in and command-result plists are parsed by `crate::apple::mdm` (being written): the
-//! [`checkin`] slot parses them as plists until it exists, then calls it.
+//! Check-in messages, command results and command payloads are parsed by `crate::apple::mdm`;
+//! [`checkin`] feeds one input to all three.
 
 pub mod harness;
 pub mod mutate;
@@ -118,7 +118,9 @@ pub fn machine_info_plist(data: &[u8]) {
 /// An MDM check-in or command-result plist. Slot: `crate::apple::mdm` (being written) will
 /// parse these; until it is merged this reads them as plists, as it will first do.
 pub fn checkin(data: &[u8]) {
-    let _ = plist::Value::from_reader(std::io::Cursor::new(data));
+    let _ = crate::apple::mdm::parse_check_in(data);
+    let _ = crate::apple::mdm::parse_report(data);
+    let _ = crate::apple::mdm::parse_command(data);
 }
 
 /// An ACME request body (flattened JWS), verified with the key it carries.
