@@ -113,4 +113,25 @@ async fn the_daemon_queue_wakes_a_device_through_the_apns_simulator() {
         .expect("the push arrives");
     assert_eq!(got.push_magic, "push-magic-it");
     assert_eq!(got.push_type.as_deref(), Some("mdm"));
+
+    // A token Apple refuses for good: the device is marked, and the API shows why.
+    let gone = vec![0x6b; 32];
+    d.apns().unregister(&hex::encode(&gone));
+    d.running().pusher.notify(adebox::push::PushTarget {
+        udid: "00008101-PUSHGONE".into(),
+        token: gone,
+        push_magic: "m".into(),
+        topic: d.apns().topic().to_string(),
+    });
+    let page = d.sandbox_admin().await;
+    let mut last = serde_json::Value::Null;
+    for _ in 0..200 {
+        let (s, v) = page.get("/api/v1/push/devices/00008101-PUSHGONE").await;
+        if s == StatusCode::OK {
+            last = v;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(last["unreachable"]["reason"], "Unregistered", "{last}");
 }

@@ -117,6 +117,31 @@ async fn upload(
     Ok(web::Json(state.push.upload(auth.actor(), bytes).await?))
 }
 
+/// How pushes to a device (by UDID) went: when one was last sent, and whether Apple refused
+/// its token for good (the device is unreachable until it sends a new one).
+#[utoipa::path(tag = "push", params(("udid" = String, Path)), responses((status = OK, body = DevicePush), (status = 404, body = ApiError)))]
+#[get("/push/devices/{udid}")]
+async fn device(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    udid: web::Path<String>,
+) -> Result<web::Json<DevicePush>, ApiError> {
+    let r = state.push.device(&udid).await?.ok_or_else(|| ApiError::not_found("push record"))?;
+    Ok(web::Json(DevicePush { last_sent_at: r.last_sent_at, unreachable: r.unreachable }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DevicePush {
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_sent_at: Option<time::OffsetDateTime>,
+    pub unreachable: Option<crate::push::Unreachable>,
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(status).service(new_request).service(csr).service(vendor_signed).service(upload);
+    cfg.service(status)
+        .service(new_request)
+        .service(csr)
+        .service(vendor_signed)
+        .service(upload)
+        .service(device);
 }
