@@ -76,6 +76,8 @@ fn sigterm_shuts_down_gracefully_and_quickly() {
     assert!(log.contains("setup code"), "the first start prints the setup code: {log}");
     assert!(log.contains("adebox stopped"), "{log}");
     assert!(!dir.path().join("data/control.sock").exists());
+    // A production daemon hands out no stand-in Apple PKI (only `adebox sandbox` writes one).
+    assert!(!dir.path().join("data/stand-in-pki.json").exists());
 }
 
 #[test]

@@ -14,5 +14,6 @@ mod lifecycle;
 mod packaging;
 mod profiles_api;
 mod secrets;
+mod sim_devices;
 mod tls_api;
 mod tokens_api;
