@@ -8,7 +8,8 @@
 //! [`AcmeService::expect_device`] for the enrollment code to bind a one-time ClientIdentifier
 //! to a serial and UDID, and [`AcmeService::device_for_certificate`] for MDM check-in.
 //! Submodules: [`jws`] (pure JWS/JWK), [`signer`] (the device side of JWS), `nonces`,
-//! `flow` (accounts, orders, authorizations), `attest` (the challenge), `finalize`.
+//! `flow` (accounts, orders, authorizations), `attest` (the challenge), `finalize`,
+//! [`upkeep`] (the maintenance pass: [`AcmeService::cleanup`]).
 //!
 //! The attestation trust anchors are a parameter: the daemon passes Apple's pinned root in
 //! production and a stand-in root in the sandbox and tests; this module never chooses.
@@ -23,6 +24,7 @@ mod nonces;
 pub mod records;
 mod render;
 pub mod signer;
+pub mod upkeep;
 
 pub use error::{AcmeError, Problem};
 pub use records::IssuedTo;

@@ -374,3 +374,42 @@ async fn refuses_another_accounts_order() {
     let err = other.post(&w.acme, Endpoint::Order(order_id), None).await.unwrap_err();
     assert_eq!(err.problem_type(), "unauthorized");
 }
+
+#[tokio::test]
+async fn upkeep_deletes_expired_orders_and_identifiers_bounded_per_run() {
+    let w = world().await;
+    let clock = w.acme.inner.clock.clone();
+    let mut d = Device::new();
+    let (order_id, authz_id, _) = d.order(&w.acme).await;
+    for i in 0..3 {
+        let id = format!("unused-{i}");
+        w.acme.expect_device(&id, SERIAL, UDID, w.now + Duration::minutes(30)).await.unwrap();
+    }
+    // Nothing has expired yet.
+    let none = w.acme.cleanup(w.now, upkeep::MAX_PER_RUN).await.unwrap();
+    assert_eq!(none.total(), 0, "{none:?}");
+
+    // A day after everything expired: at most two per pass, until all are gone.
+    let later = w.now + Duration::hours(1) + upkeep::GRACE + Duration::minutes(1);
+    clock.set(later);
+    let first = w.acme.cleanup(later, 2).await.unwrap();
+    assert_eq!(first.orders + first.authorizations + first.expectations, 2, "{first:?}");
+    assert!(first.more);
+    let mut total = first.total();
+    loop {
+        let next = w.acme.cleanup(later, 2).await.unwrap();
+        total += next.total();
+        if !next.more {
+            break;
+        }
+    }
+    // One order, its authorization, four identifiers (the device's and three unused), and
+    // the nonces the device was given.
+    assert!(total >= 6, "{total}");
+    let err = d.post(&w.acme, Endpoint::Order(order_id), None).await.unwrap_err();
+    assert_eq!(err.problem_type(), "malformed", "the order is gone: {err}");
+    let err = d.post(&w.acme, Endpoint::Authz(authz_id), None).await.unwrap_err();
+    assert_eq!(err.problem_type(), "malformed");
+    let left = w.acme.cleanup(later, upkeep::MAX_PER_RUN).await.unwrap();
+    assert_eq!(left, upkeep::Cleanup::default());
+}
