@@ -70,12 +70,14 @@ impl Ctx<'_> {
             udid: exp.udid.clone(),
             issued_at: self.now,
             not_after: self.now + validity,
+            revoked: None,
         };
         let issued_to = IssuedTo {
             cert_id: cert_id.clone(),
             serial: exp.serial.clone(),
             udid: exp.udid.clone(),
             not_after: rec.not_after,
+            revoked: None,
         };
         save(self.wtx, records::CERTS, &cert_id, &rec)?;
         save(self.wtx, records::CERT_BY_HASH, &sha256, &issued_to)?;

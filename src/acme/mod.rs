@@ -23,6 +23,7 @@ pub mod jws;
 mod nonces;
 pub mod records;
 mod render;
+mod revoke;
 pub mod signer;
 pub mod upkeep;
 
@@ -66,6 +67,7 @@ pub enum Endpoint {
     Challenge(String),
     Finalize(String),
     Cert(String),
+    RevokeCert,
 }
 
 /// A response body.
@@ -149,6 +151,7 @@ impl AcmeService {
             "newNonce": u.acme(urls::ACME_NEW_NONCE),
             "newAccount": u.acme(urls::ACME_NEW_ACCOUNT),
             "newOrder": u.acme(urls::ACME_NEW_ORDER),
+            "revokeCert": u.acme(urls::ACME_REVOKE_CERT),
             "meta": {"externalAccountRequired": false},
         })
     }
@@ -296,6 +299,7 @@ impl Inner {
                 u.acme(&format!("{}/{id}/{}", urls::ACME_ORDER, urls::ACME_FINALIZE))
             }
             Endpoint::Cert(id) => u.acme(&format!("{}/{id}", urls::ACME_CERT)),
+            Endpoint::RevokeCert => u.acme(urls::ACME_REVOKE_CERT),
         }
     }
 
@@ -315,6 +319,8 @@ impl Inner {
                 };
                 Ok((account, jwk.clone()))
             }
+            // RFC 8555 §7.6: revocation may be signed with the certificate's own key.
+            (KeyRef::Jwk(jwk), Endpoint::RevokeCert) => Ok((None, jwk.clone())),
             (KeyRef::Jwk(_), _) => Err(AcmeError::Malformed(
                 "this request must name its account with \"kid\", not carry a \"jwk\"".into(),
             )),
@@ -345,6 +351,7 @@ impl Ctx<'_> {
             Endpoint::Challenge(id) => self.challenge(&id),
             Endpoint::Finalize(id) => self.finalize(&id),
             Endpoint::Cert(id) => self.certificate(&id),
+            Endpoint::RevokeCert => self.revoke_cert(),
         }
     }
 

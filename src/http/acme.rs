@@ -31,6 +31,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             &format!("/{}", urls::ACME_NEW_ORDER),
             web::post().to(|s: web::Data<AppState>, b: Payload| signed(s, Endpoint::NewOrder, b)),
         )
+        .route(
+            &format!("/{}", urls::ACME_REVOKE_CERT),
+            web::post().to(|s: web::Data<AppState>, b: Payload| signed(s, Endpoint::RevokeCert, b)),
+        )
         .service(post(format!("/{}/{{id}}", urls::ACME_ACCOUNT), Endpoint::Account))
         .service(post(
             format!("/{}/{{id}}/{}", urls::ACME_ORDER, urls::ACME_FINALIZE),
