@@ -45,7 +45,7 @@ impl Ctx<'_> {
         }
         let mut exp = load::<Expectation>(self.wtx, records::EXPECTED, &order.identifier)?
             .ok_or_else(|| AcmeError::RejectedIdentifier("the identifier is gone".into()))?;
-        if exp.cert_id.is_some() {
+        if exp.cert_id.is_some() && !super::flow::renewable(self.wtx, &exp, self.now)? {
             return Err(AcmeError::RejectedIdentifier(
                 "this identifier was already used for a certificate".into(),
             ));

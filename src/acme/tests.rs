@@ -476,3 +476,31 @@ async fn revocation_by_its_owner_or_its_key_is_recorded_against_the_device() {
     let err = d.post(&w.acme, Endpoint::RevokeCert, revoke(&cert, None)).await.unwrap_err();
     assert_eq!(err.problem_type(), "alreadyRevoked");
 }
+
+#[tokio::test]
+async fn a_device_near_its_identity_expiry_renews_with_the_same_identifier() {
+    let w = world().await;
+    let clock = w.acme.inner.clock.clone();
+    let mut d = Device::new();
+    let first = issue(&w, &mut d).await;
+
+    // Months before expiry the identifier stays used up.
+    clock.set(w.now + Duration::days(200));
+    let mut early = Device::new();
+    let payload = json!({"identifiers": [{"type": "permanent-identifier", "value": CLIENT_ID}]});
+    early.register(&w.acme).await;
+    let err = early.post(&w.acme, Endpoint::NewOrder, Some(payload.clone())).await.unwrap_err();
+    assert_eq!(err.problem_type(), "rejectedIdentifier");
+
+    // Within the window, a new key and account get a new attested certificate.
+    let renew_at = w.now + Duration::days(365) - Duration::days(10);
+    clock.set(renew_at);
+    let mut renewing = Device::new();
+    let w2 = World { now: renew_at, ..w };
+    let second = issue(&w2, &mut renewing).await;
+    assert_ne!(first, second);
+    let sha = hex::encode(Sha256::digest(&second));
+    let to = w2.acme.device_for_certificate(&sha).await.unwrap().unwrap();
+    assert_eq!((to.serial.as_str(), to.udid.as_str()), (SERIAL, UDID));
+    assert!(to.not_after > renew_at + Duration::days(300));
+}
