@@ -1,6 +1,10 @@
 //! `adebox bench …`: measurements of the product's hot paths against the in-process
 //! simulators, on this machine. They report; they do not assert (the README keeps results).
 
+mod enroll;
+
+pub use enroll::{EnrollBench, enroll};
+
 use crate::audit::Actor;
 use crate::clock::Clock;
 use crate::devices::Devices;

@@ -84,6 +84,15 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Devices enrolling end to end (MachineInfo, profile, ACME) with the in-process fleet.
+    Enroll {
+        #[arg(long, default_value_t = 1000)]
+        devices: usize,
+        #[arg(long, default_value_t = 100)]
+        concurrency: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// A full sync of many devices from the DEP simulator into a fresh store.
     Sync {
         #[arg(long, default_value_t = 200_000)]
@@ -167,6 +176,32 @@ pub enum SimCommand {
         /// Faults, e.g. `5xx=0.05,429=0.02,reset=0.01,unregistered=0.1,fail-first=3`.
         #[arg(long, default_value = "")]
         faults: String,
+    /// Simulated iPhones and iPads enrolling with a running sandbox: registers COUNT new
+    /// devices at its simulated Apple Business Manager, asks for a manual sync, waits until
+    /// they are synced with a profile, then enrolls them (MachineInfo, signed profile, ACME)
+    /// and reports outcomes and latencies. Exits non-zero when a device failed.
+    Devices {
+        /// The sandbox, e.g. https://localhost:8443.
+        #[arg(long)]
+        server: String,
+        #[arg(long, default_value_t = 10)]
+        count: usize,
+        /// Devices enrolling at once.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// The appliance CA (PEM) devices trust; default: the sandbox's.
+        #[arg(long)]
+        ca: Option<PathBuf>,
+        /// The sandbox's data directory (its sandbox.json and stand-in-pki.json); default:
+        /// the newest adebox-sandbox-* temporary directory serving --server's port.
+        #[arg(long)]
+        sandbox_dir: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// When Apple's manual-sync budget refuses, wait for it instead of stopping.
+        #[arg(long)]
+        wait: bool,
     },
 }
 
@@ -307,6 +342,28 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench { command: BenchCommand::Enroll { devices, concurrency, json } } => {
+            let r = runtime()?.block_on(crate::bench::enroll(devices, concurrency.max(1)))?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!(
+                    "enrollment of {} devices, {} at a time: {} enrolled, {} failed in {:.2} s ({:.0} devices/s); requests p50 {:.1} ms, p99 {:.1} ms; whole enrollment p50 {:.1} ms, p99 {:.1} ms; peak RSS {:.1} MB",
+                    r.devices,
+                    r.concurrency,
+                    r.enrolled,
+                    r.failed,
+                    r.wall_s,
+                    r.per_s,
+                    r.p50_ms,
+                    r.p99_ms,
+                    r.enrollment_p50_ms,
+                    r.enrollment_p99_ms,
+                    r.peak_rss_mb
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { command: BenchCommand::Sync { devices, json } } => {
             let r = runtime()?.block_on(crate::bench::sync(devices))?;
             if json {
@@ -329,6 +386,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             runtime()?.block_on(crate::sim::apns::run_standalone(listen, seed, &faults))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sim {
+            command: SimCommand::Devices { server, count, concurrency, ca, sandbox_dir, json, wait },
+        } => sim_devices(server, count, concurrency, ca, sandbox_dir, json, wait),
         Command::ManPages { dir } => {
             for page in crate::manpages::write_all(&dir)
                 .with_context(|| format!("cannot write the manual pages to {}", dir.display()))?
@@ -368,6 +428,46 @@ async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> R
     sim.stop().await;
     apns.stop().await;
     Ok(ExitCode::SUCCESS)
+}
+
+fn sim_devices(
+    server: String,
+    count: usize,
+    concurrency: usize,
+    ca: Option<PathBuf>,
+    sandbox_dir: Option<PathBuf>,
+    json: bool,
+    wait: bool,
+) -> Result<ExitCode> {
+    use crate::sim::fleet::remote;
+    if !(1..=remote::MAX_COUNT).contains(&count) || !(1..=1000).contains(&concurrency) {
+        bail!("give --count 1 to {} and --concurrency 1 to 1000", remote::MAX_COUNT);
+    }
+    let sandbox_dir = match sandbox_dir {
+        Some(d) => d,
+        None => remote::find_sandbox_dir(&server, &std::env::temp_dir())
+            .ok_or(remote::RemoteError::NoSandboxDir { server: server.clone() })?,
+    };
+    let opts = remote::RemoteOptions { server, count, concurrency, ca, sandbox_dir, wait };
+    let say = |line: &str| eprintln!("{line}");
+    let report = runtime()?.block_on(remote::run(&opts, &Clock::system(), &say))?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{} devices: {} enrolled, {} released, {} failed; enrollment latency p50 {:.1} ms, p99 {:.1} ms",
+            report.devices,
+            report.enrolled,
+            report.released,
+            report.failed,
+            report.latency_ms.p50,
+            report.latency_ms.p99
+        );
+        for (reason, n) in &report.failures {
+            println!("  {n} failed: {reason}");
+        }
+    }
+    Ok(if report.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn admin(command: AdminCommand) -> Result<ExitCode> {

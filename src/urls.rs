@@ -16,6 +16,7 @@ pub const ACME_ORDER: &str = "order";
 pub const ACME_AUTHZ: &str = "authz";
 pub const ACME_CHALLENGE: &str = "chall";
 pub const ACME_CERT: &str = "cert";
+pub const ACME_REVOKE_CERT: &str = "revoke-cert";
 /// Suffix of an order's finalize URL: `order/{id}/finalize`.
 pub const ACME_FINALIZE: &str = "finalize";
 

@@ -52,6 +52,10 @@ pub enum AcmeError {
     OrderNotReady(String),
     #[error("{0}")]
     BadCsr(String),
+    #[error("{0}")]
+    AlreadyRevoked(String),
+    #[error("{0}")]
+    BadRevocationReason(String),
     #[error("the certificate could not be issued: {0}")]
     Issue(String),
     #[error(transparent)]
@@ -72,6 +76,8 @@ impl AcmeError {
             AcmeError::BadAttestation(_) => "badAttestationStatement",
             AcmeError::OrderNotReady(_) => "orderNotReady",
             AcmeError::BadCsr(_) => "badCSR",
+            AcmeError::AlreadyRevoked(_) => "alreadyRevoked",
+            AcmeError::BadRevocationReason(_) => "badRevocationReason",
             AcmeError::Issue(_) | AcmeError::Store(_) => "serverInternal",
         }
     }

@@ -45,7 +45,7 @@ impl Ctx<'_> {
         }
         let mut exp = load::<Expectation>(self.wtx, records::EXPECTED, &order.identifier)?
             .ok_or_else(|| AcmeError::RejectedIdentifier("the identifier is gone".into()))?;
-        if exp.cert_id.is_some() {
+        if exp.cert_id.is_some() && !super::flow::renewable(self.wtx, &exp, self.now)? {
             return Err(AcmeError::RejectedIdentifier(
                 "this identifier was already used for a certificate".into(),
             ));
@@ -70,12 +70,14 @@ impl Ctx<'_> {
             udid: exp.udid.clone(),
             issued_at: self.now,
             not_after: self.now + validity,
+            revoked: None,
         };
         let issued_to = IssuedTo {
             cert_id: cert_id.clone(),
             serial: exp.serial.clone(),
             udid: exp.udid.clone(),
             not_after: rec.not_after,
+            revoked: None,
         };
         save(self.wtx, records::CERTS, &cert_id, &rec)?;
         save(self.wtx, records::CERT_BY_HASH, &sha256, &issued_to)?;

@@ -10,6 +10,28 @@ use serde_json::{Value, json};
 /// Longest identifier value accepted.
 const MAX_IDENTIFIER_LEN: usize = 256;
 
+/// A certificate this close to its expiry (or a third of its lifetime, if shorter) may be
+/// renewed with the same ClientIdentifier.
+pub const RENEWAL_WINDOW: time::Duration = time::Duration::days(30);
+
+/// Whether `exp` was used for a certificate that is now near its expiry and not revoked: a
+/// device renewing its identity by running the installed ACME payload again. How Apple
+/// devices renew is not documented (../shared/spec/enrollment.md §3.6, UNCERTAIN), so both
+/// ways are tolerated: this one, and a re-delivered profile with a new ClientIdentifier (an
+/// ordinary first order).
+pub(super) fn renewable(
+    wtx: &redb::WriteTransaction,
+    exp: &Expectation,
+    now: time::OffsetDateTime,
+) -> Result<bool, AcmeError> {
+    let Some(cert_id) = &exp.cert_id else { return Ok(false) };
+    let Some(cert) = load::<records::CertRec>(wtx, records::CERTS, cert_id)? else {
+        return Ok(false);
+    };
+    let window = RENEWAL_WINDOW.min((cert.not_after - cert.issued_at) / 3);
+    Ok(cert.revoked.is_none() && cert.not_after - now <= window)
+}
+
 impl Ctx<'_> {
     /// new-account: 201 with a new account, 200 with the existing one for a known key.
     pub(super) fn new_account(self) -> Result<Reply, AcmeError> {
@@ -81,15 +103,22 @@ impl Ctx<'_> {
         };
         let mut exp =
             load::<Expectation>(self.wtx, records::EXPECTED, value)?.ok_or_else(unknown)?;
-        if exp.expires_at <= self.now {
+        let renewal = renewable(self.wtx, &exp, self.now)?;
+        if renewal {
+            // The attestation proves the device again; it may come with a new account key.
+            exp.account_id = Some(account_id.clone());
+            save(self.wtx, records::EXPECTED, value, &exp)?;
+        } else if exp.expires_at <= self.now {
             return Err(unknown());
-        }
-        if exp.cert_id.is_some() {
+        } else if exp.cert_id.is_some() {
             return Err(AcmeError::RejectedIdentifier(
-                "this identifier was already used for a certificate".into(),
+                "this identifier was already used for a certificate; it may order again only \
+                 when that certificate is near its expiry"
+                    .into(),
             ));
         }
         match &exp.account_id {
+            _ if renewal => {}
             Some(owner) if owner != &account_id => {
                 return Err(AcmeError::RejectedIdentifier(
                     "this identifier is bound to another ACME account".into(),
@@ -101,7 +130,11 @@ impl Ctx<'_> {
                 save(self.wtx, records::EXPECTED, value, &exp)?;
             }
         }
-        let expires = (self.now + self.inner.options.order_lifetime).min(exp.expires_at);
+        let expires = if renewal {
+            self.now + self.inner.options.order_lifetime
+        } else {
+            (self.now + self.inner.options.order_lifetime).min(exp.expires_at)
+        };
         let (order_id, authz_id) =
             (crate::crypto::random_token::<12>(), crate::crypto::random_token::<12>());
         let order = OrderRec {

@@ -8,7 +8,8 @@
 //! [`AcmeService::expect_device`] for the enrollment code to bind a one-time ClientIdentifier
 //! to a serial and UDID, and [`AcmeService::device_for_certificate`] for MDM check-in.
 //! Submodules: [`jws`] (pure JWS/JWK), [`signer`] (the device side of JWS), `nonces`,
-//! `flow` (accounts, orders, authorizations), `attest` (the challenge), `finalize`.
+//! `flow` (accounts, orders, authorizations), `attest` (the challenge), `finalize`,
+//! [`upkeep`] (the maintenance pass: [`AcmeService::cleanup`]).
 //!
 //! The attestation trust anchors are a parameter: the daemon passes Apple's pinned root in
 //! production and a stand-in root in the sandbox and tests; this module never chooses.
@@ -22,7 +23,9 @@ pub mod jws;
 mod nonces;
 pub mod records;
 mod render;
+mod revoke;
 pub mod signer;
+pub mod upkeep;
 
 pub use error::{AcmeError, Problem};
 /// Reads a finalize CSR; exposed for the fuzz entry points in `crate::fuzzing`.
@@ -66,6 +69,7 @@ pub enum Endpoint {
     Challenge(String),
     Finalize(String),
     Cert(String),
+    RevokeCert,
 }
 
 /// A response body.
@@ -149,6 +153,7 @@ impl AcmeService {
             "newNonce": u.acme(urls::ACME_NEW_NONCE),
             "newAccount": u.acme(urls::ACME_NEW_ACCOUNT),
             "newOrder": u.acme(urls::ACME_NEW_ORDER),
+            "revokeCert": u.acme(urls::ACME_REVOKE_CERT),
             "meta": {"externalAccountRequired": false},
         })
     }
@@ -296,6 +301,7 @@ impl Inner {
                 u.acme(&format!("{}/{id}/{}", urls::ACME_ORDER, urls::ACME_FINALIZE))
             }
             Endpoint::Cert(id) => u.acme(&format!("{}/{id}", urls::ACME_CERT)),
+            Endpoint::RevokeCert => u.acme(urls::ACME_REVOKE_CERT),
         }
     }
 
@@ -315,6 +321,8 @@ impl Inner {
                 };
                 Ok((account, jwk.clone()))
             }
+            // RFC 8555 §7.6: revocation may be signed with the certificate's own key.
+            (KeyRef::Jwk(jwk), Endpoint::RevokeCert) => Ok((None, jwk.clone())),
             (KeyRef::Jwk(_), _) => Err(AcmeError::Malformed(
                 "this request must name its account with \"kid\", not carry a \"jwk\"".into(),
             )),
@@ -345,6 +353,7 @@ impl Ctx<'_> {
             Endpoint::Challenge(id) => self.challenge(&id),
             Endpoint::Finalize(id) => self.finalize(&id),
             Endpoint::Cert(id) => self.certificate(&id),
+            Endpoint::RevokeCert => self.revoke_cert(),
         }
     }
 

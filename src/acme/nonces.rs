@@ -38,6 +38,16 @@ impl Nonces {
         nonce
     }
 
+    /// Forgets the nonces expired at `now`; returns how many.
+    pub fn purge(&self, now: OffsetDateTime) -> usize {
+        let mut inner = self.inner.lock().expect("the nonce mutex is never held across a panic");
+        let before = inner.issued.len();
+        inner.issued.retain(|_, expires| *expires > now);
+        let Inner { issued, order } = &mut *inner;
+        order.retain(|n| issued.contains_key(n));
+        before - inner.issued.len()
+    }
+
     /// Uses up `nonce`; false when it is unknown, expired or already used.
     pub fn consume(&self, nonce: &str, now: OffsetDateTime) -> bool {
         let mut inner = self.inner.lock().expect("the nonce mutex is never held across a panic");
@@ -64,6 +74,18 @@ mod tests {
         assert!(n.consume(&a, now));
         assert!(!n.consume(&a, now));
         assert!(!n.consume("never-issued", now));
+    }
+
+    #[test]
+    fn purge_forgets_only_expired_nonces() {
+        let n = Nonces::default();
+        let t0 = datetime!(2026-11-24 12:00 UTC);
+        let old = n.issue(t0);
+        let fresh = n.issue(t0 + Duration::minutes(20));
+        assert_eq!(n.purge(t0 + NONCE_TTL), 1);
+        assert_eq!(n.purge(t0 + NONCE_TTL), 0);
+        assert!(!n.consume(&old, t0));
+        assert!(n.consume(&fresh, t0 + NONCE_TTL));
     }
 
     #[test]

@@ -118,6 +118,20 @@ pub struct CertRec {
     pub issued_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
+    /// Set by revokeCert (RFC 8555 §7.6).
+    #[serde(default)]
+    pub revoked: Option<Revocation>,
+}
+
+/// When and why a certificate was revoked.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Revocation {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The RFC 5280 CRLReason code (0 unspecified).
+    pub reason: u8,
+    /// `account` (its ACME account) or `certificate_key` (signed with the certificate's key).
+    pub by: String,
 }
 
 /// Which device a certificate was issued to (the MDM check-in maps identities with it).
@@ -128,4 +142,7 @@ pub struct IssuedTo {
     pub udid: String,
     #[serde(with = "time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
+    /// Set once the certificate is revoked: MDM must no longer accept it.
+    #[serde(default)]
+    pub revoked: Option<Revocation>,
 }

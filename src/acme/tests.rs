@@ -374,3 +374,133 @@ async fn refuses_another_accounts_order() {
     let err = other.post(&w.acme, Endpoint::Order(order_id), None).await.unwrap_err();
     assert_eq!(err.problem_type(), "unauthorized");
 }
+
+#[tokio::test]
+async fn upkeep_deletes_expired_orders_and_identifiers_bounded_per_run() {
+    let w = world().await;
+    let clock = w.acme.inner.clock.clone();
+    let mut d = Device::new();
+    let (order_id, authz_id, _) = d.order(&w.acme).await;
+    for i in 0..3 {
+        let id = format!("unused-{i}");
+        w.acme.expect_device(&id, SERIAL, UDID, w.now + Duration::minutes(30)).await.unwrap();
+    }
+    // Nothing has expired yet.
+    let none = w.acme.cleanup(w.now, upkeep::MAX_PER_RUN).await.unwrap();
+    assert_eq!(none.total(), 0, "{none:?}");
+
+    // A day after everything expired: at most two per pass, until all are gone.
+    let later = w.now + Duration::hours(1) + upkeep::GRACE + Duration::minutes(1);
+    clock.set(later);
+    let first = w.acme.cleanup(later, 2).await.unwrap();
+    assert_eq!(first.orders + first.authorizations + first.expectations, 2, "{first:?}");
+    assert!(first.more);
+    let mut total = first.total();
+    loop {
+        let next = w.acme.cleanup(later, 2).await.unwrap();
+        total += next.total();
+        if !next.more {
+            break;
+        }
+    }
+    // One order, its authorization, four identifiers (the device's and three unused), and
+    // the nonces the device was given.
+    assert!(total >= 6, "{total}");
+    let err = d.post(&w.acme, Endpoint::Order(order_id), None).await.unwrap_err();
+    assert_eq!(err.problem_type(), "malformed", "the order is gone: {err}");
+    let err = d.post(&w.acme, Endpoint::Authz(authz_id), None).await.unwrap_err();
+    assert_eq!(err.problem_type(), "malformed");
+    let left = w.acme.cleanup(later, upkeep::MAX_PER_RUN).await.unwrap();
+    assert_eq!(left, upkeep::Cleanup::default());
+}
+
+/// Runs the whole flow for `d`; returns the issued certificate (DER).
+async fn issue(w: &World, d: &mut Device) -> Vec<u8> {
+    let (order_id, authz_id, token) = d.order(&w.acme).await;
+    let att = d.att_obj(&w.pki, props(&token), w.now);
+    let ch = Some(json!({"attObj": att}));
+    d.post(&w.acme, Endpoint::Challenge(authz_id), ch).await.unwrap();
+    let csr = Some(json!({"csr": d.csr(&d.se_key)}));
+    let r = d.post(&w.acme, Endpoint::Finalize(order_id), csr).await.unwrap();
+    let Body::Json(order) = r.body else { panic!() };
+    let cert_id = order["certificate"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let Body::PemChain(pem) = d.post(&w.acme, Endpoint::Cert(cert_id), None).await.unwrap().body
+    else {
+        panic!()
+    };
+    crate::crypto::chain::pem_certificates(&pem).unwrap().remove(0)
+}
+
+#[tokio::test]
+async fn revocation_by_its_owner_or_its_key_is_recorded_against_the_device() {
+    use p384::pkcs8::DecodePrivateKey;
+    let w = world().await;
+    let mut d = Device::new();
+    let der = issue(&w, &mut d).await;
+    let cert = Base64UrlUnpadded::encode_string(&der);
+    let sha = hex::encode(Sha256::digest(&der));
+
+    // Another account may not; an unknown certificate or reason is refused.
+    let mut stranger = Device::new();
+    stranger.register(&w.acme).await;
+    let revoke = |c: &str, reason: Option<u64>| {
+        let mut p = json!({"certificate": c});
+        if let Some(r) = reason {
+            p["reason"] = json!(r);
+        }
+        Some(p)
+    };
+    let err = stranger.post(&w.acme, Endpoint::RevokeCert, revoke(&cert, None)).await.unwrap_err();
+    assert_eq!(err.problem_type(), "unauthorized", "{err}");
+    let err = d.post(&w.acme, Endpoint::RevokeCert, revoke(&cert, Some(7))).await.unwrap_err();
+    assert_eq!(err.problem_type(), "badRevocationReason");
+    let unknown = Base64UrlUnpadded::encode_string(w.ca.cert_der());
+    let err = d.post(&w.acme, Endpoint::RevokeCert, revoke(&unknown, None)).await.unwrap_err();
+    assert_eq!(err.status(), 404);
+    // Signed with another key than the certificate's (jwk, no account).
+    let not_the_key = Device::new();
+    let err = not_the_key.post(&w.acme, Endpoint::RevokeCert, revoke(&cert, None)).await;
+    assert_eq!(err.unwrap_err().problem_type(), "unauthorized");
+
+    // The certificate's own key (the Secure Enclave key) may.
+    let se = p384::ecdsa::SigningKey::from_pkcs8_der(&d.se_key.serialize_der()).unwrap();
+    let by_key = Device { key: AccountKey::P384(se), kid: None, se_key: new_device_key().unwrap() };
+    let r = by_key.post(&w.acme, Endpoint::RevokeCert, revoke(&cert, Some(1))).await.unwrap();
+    assert_eq!(r.status, 200);
+    let to = w.acme.device_for_certificate(&sha).await.unwrap().unwrap();
+    let revoked = to.revoked.expect("recorded against the device");
+    assert_eq!((revoked.reason, revoked.by.as_str()), (1, "certificate_key"));
+    assert_eq!(to.serial, SERIAL);
+
+    // Once is enough.
+    let err = d.post(&w.acme, Endpoint::RevokeCert, revoke(&cert, None)).await.unwrap_err();
+    assert_eq!(err.problem_type(), "alreadyRevoked");
+}
+
+#[tokio::test]
+async fn a_device_near_its_identity_expiry_renews_with_the_same_identifier() {
+    let w = world().await;
+    let clock = w.acme.inner.clock.clone();
+    let mut d = Device::new();
+    let first = issue(&w, &mut d).await;
+
+    // Months before expiry the identifier stays used up.
+    clock.set(w.now + Duration::days(200));
+    let mut early = Device::new();
+    let payload = json!({"identifiers": [{"type": "permanent-identifier", "value": CLIENT_ID}]});
+    early.register(&w.acme).await;
+    let err = early.post(&w.acme, Endpoint::NewOrder, Some(payload.clone())).await.unwrap_err();
+    assert_eq!(err.problem_type(), "rejectedIdentifier");
+
+    // Within the window, a new key and account get a new attested certificate.
+    let renew_at = w.now + Duration::days(365) - Duration::days(10);
+    clock.set(renew_at);
+    let mut renewing = Device::new();
+    let w2 = World { now: renew_at, ..w };
+    let second = issue(&w2, &mut renewing).await;
+    assert_ne!(first, second);
+    let sha = hex::encode(Sha256::digest(&second));
+    let to = w2.acme.device_for_certificate(&sha).await.unwrap().unwrap();
+    assert_eq!((to.serial.as_str(), to.udid.as_str()), (SERIAL, UDID));
+    assert!(to.not_after > renew_at + Duration::days(300));
+}

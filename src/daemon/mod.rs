@@ -382,7 +382,14 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         spawn_task(
             "maintenance",
             stop_rx.clone(),
-            maintenance(admin.clone(), audit.clone(), devices.clone(), sync.clone(), clock.clone()),
+            maintenance(
+                admin.clone(),
+                audit.clone(),
+                devices.clone(),
+                sync.clone(),
+                acme.clone(),
+                clock.clone(),
+            ),
         ),
         spawn_task("profiles", stop_rx.clone(), profiles.clone().run()),
         spawn_task("apns", stop_rx.clone(), apns_worker),

@@ -3,7 +3,9 @@
 //! with a generated password and an API token, and a demo MDM server with devices — all set
 //! up through the product's real paths (a pending key, a `.p7m` token from the simulated ABM,
 //! the token check with Apple, the sync worker). `<data>/sandbox.json` (0600) lets scripts
-//! drive it.
+//! drive it, and `<data>/stand-in-pki.json` (0600; written only in sandbox mode) hands the
+//! stand-in Apple PKI to `adebox sim devices`, so simulated devices in another process are
+//! trusted by this sandbox.
 //!
 //! The simulated Apple side lives in memory. It is seeded, so a sandbox restarted on the
 //! same data directory gets the same demo server back (same identity, same token, same demo
@@ -22,6 +24,10 @@ pub const ADMIN_USER: &str = "admin";
 pub const DEMO_SERVER: &str = "Sandbox MDM server";
 pub const DEMO_PROFILE: &str = "Sandbox demo profile";
 pub const DEMO_APPLE_ID: &str = "sandbox-admin@example.org";
+/// The stand-in Apple PKI file in a sandbox's data directory.
+pub const STAND_IN_PKI_FILE: &str = "stand-in-pki.json";
+/// The sandbox's details for scripts, in its data directory.
+pub const SANDBOX_FILE: &str = "sandbox.json";
 /// Devices the demo server starts with unless `--devices` says otherwise.
 pub const DEFAULT_DEVICES: usize = 300;
 /// The simulated Apple side's seed: fixed, so restarts recreate the same demo world.
@@ -118,8 +124,21 @@ pub async fn prepare(
             ca_cert: sim_ca.display().to_string(),
         },
     };
-    write_private(&dir.join("sandbox.json"), &serde_json::to_vec_pretty(&info)?)?;
+    write_stand_in_pki(running, dir)?;
+    write_private(&dir.join(SANDBOX_FILE), &serde_json::to_vec_pretty(&info)?)?;
     Ok(info)
+}
+
+/// Writes the running sandbox's stand-in Apple PKI (keys included) to
+/// `<dir>/stand-in-pki.json`, 0600. Refused outside sandbox mode: a production appliance
+/// has no stand-in PKI and must never hand out anything like it (design rule 10).
+pub fn write_stand_in_pki(running: &Running, dir: &Path) -> anyhow::Result<()> {
+    let pki = match (running.mode, &running.stand_in_pki) {
+        (super::Mode::Sandbox, Some(pki)) => pki,
+        _ => anyhow::bail!("only a sandbox has a stand-in Apple PKI to write"),
+    };
+    write_private(&dir.join(STAND_IN_PKI_FILE), pki.to_json().expose().as_bytes())?;
+    Ok(())
 }
 
 /// The demo MDM server and its devices. First start: made through the real add-token path.

@@ -59,6 +59,7 @@ pub(super) async fn maintenance(
     audit: AuditLog,
     devices: crate::devices::Devices,
     sync: crate::sync::Sync,
+    acme: crate::acme::AcmeService,
     clock: Clock,
 ) {
     let mut tick = tokio::time::interval(StdDuration::from_secs(3600));
@@ -83,6 +84,16 @@ pub(super) async fn maintenance(
             Ok(0) => {}
             Ok(n) => log::info!(entries = n; "pruned audit entries older than two years"),
             Err(e) => log::error!("pruning the audit log failed: {e}"),
+        }
+        // Bounded passes; whatever is left waits for the next hour.
+        match acme.cleanup(clock.now(), crate::acme::upkeep::MAX_PER_RUN).await {
+            Ok(c) if c.total() > 0 => log::info!(
+                orders = c.orders, authorizations = c.authorizations,
+                expectations = c.expectations, nonces = c.nonces, more = c.more;
+                "deleted expired ACME records"
+            ),
+            Ok(_) => {}
+            Err(e) => log::error!("ACME upkeep failed: {e}"),
         }
     }
 }

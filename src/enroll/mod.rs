@@ -320,6 +320,11 @@ impl Enroll {
         Ok(s)
     }
 
+    /// The profile URL devices post their MachineInfo to (what every profile tells Apple).
+    pub fn enrollment_url(&self) -> String {
+        self.inner.urls.enroll_machine_info()
+    }
+
     /// Counts per funnel step, all time and in the last 24 hours.
     pub async fn funnel(&self) -> Result<Funnel, EnrollError> {
         let since = self.inner.clock.now() - Duration::hours(24);

@@ -3,7 +3,8 @@
 //! [`Endpoint`]; this file only adds `Replay-Nonce` (on every response, errors included),
 //! `Cache-Control: no-store`, `Link: <directory>;rel="index"`, `Location`, and renders
 //! problems as `application/problem+json`. Bodies are capped by the `/acme` scope
-//! (`DEVICE_BODY_LIMIT`).
+//! (`DEVICE_BODY_LIMIT`); a body over it (or unreadable) is answered as an RFC 8555 problem
+//! (`malformed`, status 413 or 400), not actix's plain-text error.
 
 use super::AppState;
 use crate::acme::{AcmeError, Body, Endpoint, Reply};
@@ -14,7 +15,7 @@ use actix_web::{HttpResponse, HttpResponseBuilder, web};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let post = |path: String, f: fn(String) -> Endpoint| {
         web::resource(path).route(web::post().to(
-            move |state: web::Data<AppState>, id: web::Path<String>, body: web::Bytes| {
+            move |state: web::Data<AppState>, id: web::Path<String>, body: Payload| {
                 signed(state, f(id.into_inner()), body)
             },
         ))
@@ -24,13 +25,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(&format!("/{}", urls::ACME_NEW_NONCE), web::get().to(new_nonce_get))
         .route(
             &format!("/{}", urls::ACME_NEW_ACCOUNT),
-            web::post()
-                .to(|s: web::Data<AppState>, b: web::Bytes| signed(s, Endpoint::NewAccount, b)),
+            web::post().to(|s: web::Data<AppState>, b: Payload| signed(s, Endpoint::NewAccount, b)),
         )
         .route(
             &format!("/{}", urls::ACME_NEW_ORDER),
-            web::post()
-                .to(|s: web::Data<AppState>, b: web::Bytes| signed(s, Endpoint::NewOrder, b)),
+            web::post().to(|s: web::Data<AppState>, b: Payload| signed(s, Endpoint::NewOrder, b)),
+        )
+        .route(
+            &format!("/{}", urls::ACME_REVOKE_CERT),
+            web::post().to(|s: web::Data<AppState>, b: Payload| signed(s, Endpoint::RevokeCert, b)),
         )
         .service(post(format!("/{}/{{id}}", urls::ACME_ACCOUNT), Endpoint::Account))
         .service(post(
@@ -64,7 +67,14 @@ async fn new_nonce_get(state: web::Data<AppState>) -> HttpResponse {
     base(&state, StatusCode::NO_CONTENT).finish()
 }
 
-async fn signed(state: web::Data<AppState>, endpoint: Endpoint, body: web::Bytes) -> HttpResponse {
+/// A request body, or why it could not be read (over the limit, most often).
+type Payload = Result<web::Bytes, actix_web::Error>;
+
+async fn signed(state: web::Data<AppState>, endpoint: Endpoint, body: Payload) -> HttpResponse {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return unreadable(&state, &e),
+    };
     match state.acme.handle(endpoint, body.to_vec()).await {
         Ok(reply) => render(&state, reply),
         Err(e) => problem(&state, &e),
@@ -84,6 +94,23 @@ fn render(state: &AppState, reply: Reply) -> HttpResponse {
         Body::Json(v) => b.json(v),
         Body::PemChain(pem) => b.content_type("application/pem-certificate-chain").body(pem),
     }
+}
+
+/// A body actix could not hand over, as an RFC 8555 problem (RFC 8555 §6.7: `malformed`).
+fn unreadable(state: &AppState, e: &actix_web::Error) -> HttpResponse {
+    let status = e.as_response_error().status_code();
+    let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        format!(
+            "the request body is over the {}-byte limit of ACME requests",
+            super::device::DEVICE_BODY_LIMIT
+        )
+    } else {
+        "the request body could not be read".to_string()
+    };
+    let problem = crate::acme::Problem::new("malformed", detail);
+    base(state, if status.is_client_error() { status } else { StatusCode::BAD_REQUEST })
+        .content_type("application/problem+json")
+        .body(serde_json::to_string(&problem).unwrap_or_else(|_| "{}".into()))
 }
 
 fn problem(state: &AppState, e: &AcmeError) -> HttpResponse {

@@ -32,11 +32,15 @@ pub mod oid_arcs {
     pub const DEVICE_IDENTITY_MARKER: &[u64] = &[1, 2, 840, 113635, 100, 6, 10, 4];
 }
 
-/// Why the stand-in PKI could not generate or issue.
+/// Why the stand-in PKI could not generate, issue, or be read back.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplePkiError {
     #[error("stand-in certificate generation failed: {0}")]
     Generate(String),
+    #[error(
+        "the stand-in Apple PKI file is not one a sandbox wrote ({0}); restart the sandbox to write it again"
+    )]
+    File(String),
 }
 
 impl From<rcgen::Error> for ApplePkiError {
@@ -145,7 +149,70 @@ impl StandInCa {
     }
 }
 
+/// One CA of [`PkiFile`]: its certificate and signing key, PEM.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CaFile {
+    cert_pem: String,
+    key_pem: String,
+}
+
+/// The stand-in PKI as a sandbox hands it to `adebox sim devices` (a file in its data
+/// directory, 0600: the keys let anyone make devices this sandbox trusts).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PkiFile {
+    note: String,
+    device_root: CaFile,
+    device_ca: CaFile,
+    attestation_root: CaFile,
+    attestation_sub_ca: CaFile,
+}
+
+/// Largest stand-in PKI file read back (four P-384 CAs take about 5 KiB).
+const MAX_PKI_FILE: usize = 64 * 1024;
+
+impl StandInCa {
+    fn to_file(&self) -> CaFile {
+        CaFile { cert_pem: self.cert_pem.clone(), key_pem: self.issuer.key().serialize_pem() }
+    }
+
+    fn from_file(f: CaFile) -> Result<StandInCa, ApplePkiError> {
+        let bad = |e: rcgen::Error| ApplePkiError::File(e.to_string());
+        let key = KeyPair::from_pem(&f.key_pem).map_err(bad)?;
+        let cert_der = crate::crypto::ca::pem_to_der(&f.cert_pem)
+            .map_err(|e| ApplePkiError::File(e.to_string()))?;
+        let issuer = Issuer::from_ca_cert_pem(&f.cert_pem, key).map_err(bad)?;
+        Ok(StandInCa { cert_der, cert_pem: f.cert_pem, issuer })
+    }
+}
+
 impl StandInApplePki {
+    /// The PKI with its keys as JSON, for a sandbox's data directory only.
+    pub fn to_json(&self) -> Secret<String> {
+        let file = PkiFile {
+            note: "adebox sandbox stand-in Apple PKI: sandbox and tests only, never trusted by a production appliance".into(),
+            device_root: self.device_root.to_file(),
+            device_ca: self.device_ca.to_file(),
+            attestation_root: self.attestation_root.to_file(),
+            attestation_sub_ca: self.attestation_sub_ca.to_file(),
+        };
+        Secret::new(serde_json::to_string_pretty(&file).expect("strings serialize"))
+    }
+
+    /// Reads back what [`StandInApplePki::to_json`] wrote.
+    pub fn from_json(bytes: &[u8]) -> Result<StandInApplePki, ApplePkiError> {
+        if bytes.len() > MAX_PKI_FILE {
+            return Err(ApplePkiError::File(format!("{} bytes is too large", bytes.len())));
+        }
+        let f: PkiFile =
+            serde_json::from_slice(bytes).map_err(|e| ApplePkiError::File(e.to_string()))?;
+        Ok(StandInApplePki {
+            device_root: StandInCa::from_file(f.device_root)?,
+            device_ca: StandInCa::from_file(f.device_ca)?,
+            attestation_root: StandInCa::from_file(f.attestation_root)?,
+            attestation_sub_ca: StandInCa::from_file(f.attestation_sub_ca)?,
+        })
+    }
+
     /// Four new CAs, valid from an hour before `now`.
     pub fn generate(now: OffsetDateTime) -> Result<StandInApplePki, ApplePkiError> {
         let device_root = StandInCa::root("Apple Root CA (stand-in)", now)?;
@@ -267,4 +334,34 @@ pub fn new_device_key() -> Result<KeyPair, ApplePkiError> {
 /// A new P-256 key, for tests of the smaller `KeySize`.
 pub fn new_device_key_p256() -> Result<KeyPair, ApplePkiError> {
     Ok(KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::chain::verify_chain;
+
+    const NOW: OffsetDateTime = time::macros::datetime!(2026-06-01 0:00 UTC);
+
+    #[test]
+    fn a_pki_read_back_from_its_file_issues_what_the_original_anchors_trust() {
+        let pki = StandInApplePki::generate(NOW).unwrap();
+        let back = StandInApplePki::from_json(pki.to_json().expose().as_bytes()).unwrap();
+        let id = back.issue_device_identity("00008110-000A1B2C3D4E5F60", NOW).unwrap();
+        let bag = pki.device_identity_bag();
+        verify_chain(&id.cert_der, &bag, &pki.device_identity_anchors(), Some(NOW)).unwrap();
+        let key = new_device_key().unwrap();
+        let spki = rcgen::PublicKeyData::subject_public_key_info(&key);
+        let x5c = back.issue_attestation(&AttestedProperties::default(), &spki, NOW).unwrap();
+        verify_chain(&x5c[0], &x5c[1..], &pki.attestation_anchors(), Some(NOW)).unwrap();
+        assert_eq!(back.device_ca.cert_der, pki.device_ca.cert_der);
+    }
+
+    #[test]
+    fn refuses_a_file_that_is_not_a_stand_in_pki() {
+        for bad in [&b"not json"[..], br#"{"note": "x"}"#, &vec![b' '; MAX_PKI_FILE + 1]] {
+            let err = StandInApplePki::from_json(bad).err().unwrap();
+            assert!(err.to_string().contains("restart the sandbox"), "{err}");
+        }
+    }
 }

@@ -311,3 +311,16 @@ async fn production_refuses_a_stand_in_attestation_root() {
     let err = daemon::start(opts).await.err().expect("refused");
     assert!(matches!(err, daemon::DaemonError::StandInRoots), "{err}");
 }
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_answered_as_an_acme_problem() {
+    let (d, _pki) = daemon_with_stand_in().await;
+    let mut dev = Device::new(&d).await;
+    let url = dev.dir["newAccount"].as_str().unwrap().to_string();
+    let r = dev.post_raw(&url, "x".repeat(200 * 1024)).await;
+    assert_problem(&r, StatusCode::PAYLOAD_TOO_LARGE, "malformed");
+    assert!(r.body["detail"].as_str().unwrap().contains("limit"), "{}", r.text);
+    // A body within the limit that is no JWS is malformed too, as before.
+    let r = dev.post_raw(&url, "{}".into()).await;
+    assert_problem(&r, StatusCode::BAD_REQUEST, "malformed");
+}

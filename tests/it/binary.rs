@@ -76,6 +76,8 @@ fn sigterm_shuts_down_gracefully_and_quickly() {
     assert!(log.contains("setup code"), "the first start prints the setup code: {log}");
     assert!(log.contains("adebox stopped"), "{log}");
     assert!(!dir.path().join("data/control.sock").exists());
+    // A production daemon hands out no stand-in Apple PKI (only `adebox sandbox` writes one).
+    assert!(!dir.path().join("data/stand-in-pki.json").exists());
 }
 
 #[test]
@@ -341,6 +343,16 @@ fn the_benchmarks_run_and_report_json() {
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in ["wall_s", "per_s", "p50_ms", "p99_ms", "peak_rss_mb", "index_build_s"] {
         assert!(r[key].is_number(), "{key}: {r}");
+    }
+    let out = adebox()
+        .args(["bench", "enroll", "--devices", "6", "--concurrency", "3", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((r["devices"].as_u64(), r["enrolled"].as_u64()), (Some(6), Some(6)), "{r}");
+    for key in ["wall_s", "per_s", "p50_ms", "p99_ms", "peak_rss_mb"] {
+        assert!(r[key].as_f64().unwrap() > 0.0, "{key}: {r}");
     }
 }
 

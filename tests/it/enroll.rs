@@ -174,10 +174,21 @@ async fn serves_a_signed_profile_to_synced_devices_and_refuses_the_rest() {
     assert!(dev.to_string().contains("enrollment_profile_served"), "{dev}");
 
     // Audit-only mode lets the unknown serial through and records it.
+    let (s, before) = page.get("/api/v1/enrollment/settings").await;
+    assert_eq!(s, StatusCode::OK);
+    let url = before["enrollment_url"].as_str().expect("the settings carry the enrollment URL");
+    assert!(url.starts_with("https://") && url.ends_with("/enroll/machineinfo"), "{before}");
+    // The URL is read-only: a PUT that names another one changes nothing but audit-only mode.
     let (s, v) = page
-        .send(Method::PUT, "/api/v1/enrollment/settings", Some(json!({"audit_only": true})))
+        .send(
+            Method::PUT,
+            "/api/v1/enrollment/settings",
+            Some(json!({"audit_only": true, "enrollment_url": "https://evil.example/"})),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["enrollment_url"], before["enrollment_url"], "{v}");
+    assert_eq!(v["audit_only"], json!(true));
     let (s, ct, _) = post(&d, signed(&pki, "UNKNOWN0002", "U-4")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(ct, "application/x-apple-aspen-config");

@@ -19,5 +19,6 @@ mod profiles_api;
 mod push;
 mod secrets;
 mod security;
+mod sim_devices;
 mod tls_api;
 mod tokens_api;

@@ -1,5 +1,6 @@
 //! `/api/v1/enrollment/…`: the enrollment funnel (counts per step), recent refusals with
-//! their reasons, and the enrollment settings (audit-only mode).
+//! their reasons, and the enrollment settings (audit-only mode, and the enrollment URL devices
+//! use, read-only).
 
 use crate::audit::{Action, NewEntry, Outcome};
 use crate::enroll::{EnrollEvent, EnrollSettings, Funnel};
@@ -21,6 +22,23 @@ pub struct Page {
 pub struct RefusalList {
     pub items: Vec<EnrollEvent>,
     pub total: u64,
+}
+
+/// The enrollment settings as the API shows them: what the admin edits plus what follows
+/// from the configuration.
+#[derive(Serialize, ToSchema)]
+pub struct SettingsView {
+    /// Log and record devices the gate would refuse, and let them enroll anyway.
+    pub audit_only: bool,
+    /// Where devices post their signed MachineInfo during Setup Assistant: the `url` every
+    /// profile sends to Apple. Read-only: it follows from `public.hosts` and `public.port` in
+    /// the configuration; a PUT ignores it.
+    #[schema(read_only)]
+    pub enrollment_url: String,
+}
+
+fn view(state: &AppState, s: EnrollSettings) -> SettingsView {
+    SettingsView { audit_only: s.audit_only, enrollment_url: state.enroll.enrollment_url() }
 }
 
 impl From<crate::enroll::EnrollError> for ApiError {
@@ -52,25 +70,26 @@ async fn refusals(
     Ok(web::Json(RefusalList { items, total }))
 }
 
-/// The enrollment settings.
-#[utoipa::path(tag = "enrollment", responses((status = OK, body = EnrollSettings)))]
+/// The enrollment settings and the enrollment URL devices use.
+#[utoipa::path(tag = "enrollment", responses((status = OK, body = SettingsView)))]
 #[get("/enrollment/settings")]
 async fn settings(
     state: web::Data<AppState>,
     _auth: Authenticated,
-) -> Result<web::Json<EnrollSettings>, ApiError> {
-    Ok(web::Json(state.enroll.settings().await?))
+) -> Result<web::Json<SettingsView>, ApiError> {
+    let s = state.enroll.settings().await?;
+    Ok(web::Json(view(&state, s)))
 }
 
 /// Changes the enrollment settings. `audit_only: true` lets devices the gate would refuse
 /// enroll anyway, recording each one (for a first rollout); keep it off otherwise.
-#[utoipa::path(tag = "enrollment", request_body = EnrollSettings, responses((status = OK, body = EnrollSettings)))]
+#[utoipa::path(tag = "enrollment", request_body = EnrollSettings, responses((status = OK, body = SettingsView)))]
 #[put("/enrollment/settings")]
 async fn set_settings(
     state: web::Data<AppState>,
     auth: Authenticated,
     body: web::Json<EnrollSettings>,
-) -> Result<web::Json<EnrollSettings>, ApiError> {
+) -> Result<web::Json<SettingsView>, ApiError> {
     let s = state.enroll.set_settings(body.into_inner()).await?;
     let entry = NewEntry::new(
         state.clock.now(),
@@ -80,7 +99,7 @@ async fn set_settings(
     )
     .detail(format!("audit-only mode {}", if s.audit_only { "on" } else { "off" }));
     state.audit.record(entry).await?;
-    Ok(web::Json(s))
+    Ok(web::Json(view(&state, s)))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -8,12 +8,14 @@
 //! Exposes [`FleetDevice`] (serials come from the caller: the synced inventory, so devices
 //! pass the gate), [`Fleet`] (target + stand-in PKI) whose [`Fleet::run`] enrolls devices with
 //! concurrency C into a [`Progress`], and [`FleetReport`]. [`sandbox::SandboxFleet`] runs one
-//! fleet at a time in the background for the sandbox page.
+//! fleet at a time in the background for the sandbox page; [`remote::run`] drives a sandbox
+//! in another process (`adebox sim devices`).
 //! Uses the device side of [`crate::acme::signer`], [`crate::crypto`] and [`crate::apple`];
 //! never the store or another domain module: it talks to the appliance only over HTTPS.
 
 mod device;
 mod mdm;
+pub mod remote;
 pub mod report;
 pub mod sandbox;
 

@@ -4,8 +4,8 @@
  *
  * Owns: the notice that devices cannot enroll while no valid push (APNs) certificate exists,
  * the push certificate section (enrollment/push-panel.js),
- * the enrollment URL devices use (read from a profile's Apple JSON, which is where Apple
- * learns it), the funnel for the last 24 hours and all time (`GET /api/v1/enrollment/funnel`,
+ * the enrollment URL devices use (`enrollment_url` of `GET /api/v1/enrollment/settings`,
+ * the same URL every profile sends to Apple), the funnel for the last 24 hours and all time (`GET /api/v1/enrollment/funnel`,
  * refreshed every 30 s and after a change), the audit-only switch
  * (`GET/PUT /api/v1/enrollment/settings`), and the recent refusals, paged on the server
  * (`GET /api/v1/enrollment/refusals`), each linked to its device when the serial is known.
@@ -44,19 +44,9 @@ function showApnsNotice(slot, status) {
   }) : null);
 }
 
-async function enrollmentUrl(signal) {
-  const list = await apiGet('/profiles', { query: { limit: 1, offset: 0 }, signal });
-  const first = list?.items?.[0];
-  if (!first) return null;
-  const profile = await apiGet(`/profiles/${encodeURIComponent(first.id)}`, { signal });
-  return profile?.apple_json?.url ?? null;
-}
-
 function urlBody(url) {
   if (!url) {
-    return h('p', { class: 'muted', id: 'enroll-url' },
-      'Shown once an enrollment profile exists: the URL is part of every profile this appliance sends to Apple. ',
-      h('a', { href: adminHref('profiles/new') }, 'Create a profile'), '.');
+    return h('p', { class: 'muted', id: 'enroll-url' }, 'The appliance did not report its enrollment URL.');
   }
   const input = h('input', { id: 'enroll-url-value', type: 'text', readonly: true, class: 'enroll-url-text', spellcheck: 'false' });
   input.value = url;
@@ -120,7 +110,7 @@ export default {
       panel({ id: 'enroll-refusals-panel', title: 'Recent refusals', intro: 'Devices turned away (or let through by audit-only mode), newest first, with the reason in plain words. A device’s serial links to its page when the request could be read.' }, table.element),
       h('div', { class: 'grid-2' },
         panel({ id: 'enroll-audit', title: 'Audit-only mode', intro: 'For a first rollout: see which devices would be refused without turning them away.' }, auditSlot),
-        panel({ id: 'enroll-url-panel', title: 'Enrollment URL', intro: 'Where devices post their signed request during Setup Assistant. Apple hands it to them from the enrollment profile.' }, urlSlot)));
+        panel({ id: 'enroll-url-panel', title: 'Enrollment URL', intro: 'Where devices post their signed request during Setup Assistant. Every profile this appliance sends to Apple carries it; it follows from the public host name and port in the configuration.' }, urlSlot)));
 
     function showAuditBanner(settings) {
       const on = Boolean(settings?.audit_only);
@@ -143,17 +133,15 @@ export default {
     }
 
     apiGet('/enrollment/settings', { signal }).then((settings) => {
+      replaceChildren(urlSlot, urlBody(settings?.enrollment_url));
       const control = auditSwitch({ settings, onChange: (next) => { showAuditBanner(next); table.reload(); } });
       replaceChildren(auditSlot, control.element);
       showAuditBanner(settings);
     }).catch((err) => {
       if (err.name === 'AbortError') return;
-      replaceChildren(auditSlot, h('p', { class: 'error-text' }, `Could not load the enrollment settings: ${err.message}`));
-    });
-
-    enrollmentUrl(signal).then((url) => replaceChildren(urlSlot, urlBody(url))).catch((err) => {
-      if (err.name === 'AbortError') return;
-      replaceChildren(urlSlot, h('p', { class: 'error-text' }, `Could not read the enrollment URL from the profiles: ${err.message}`));
+      const words = `Could not load the enrollment settings: ${err.message}`;
+      replaceChildren(auditSlot, h('p', { class: 'error-text' }, words));
+      replaceChildren(urlSlot, h('p', { class: 'error-text' }, words));
     });
 
     loadFunnel();

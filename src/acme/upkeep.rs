@@ -1,0 +1,124 @@
+//! ACME upkeep: a maintenance pass that deletes what devices can no longer use — expired
+//! orders and authorizations, expired ClientIdentifier expectations, and expired replay
+//! nonces — bounded per run so one pass never holds the store for long.
+//!
+//! Kept: certificates and the certificate → device map (MDM check-in and revocation need
+//! them), and a used ClientIdentifier while its certificate is valid (it marks the identifier
+//! used, and a renewal orders with it; see `flow`).
+
+use super::records::{self, AuthzRec, CertRec, Expectation, OrderRec};
+use super::{AcmeError, AcmeService, load};
+use crate::store;
+use redb::ReadableTable;
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+
+/// How long after it expires a record is kept (a device may still read its order shortly
+/// after; an admin may look at a failed one).
+pub const GRACE: Duration = Duration::days(1);
+/// Most records one pass deletes.
+pub const MAX_PER_RUN: usize = 5_000;
+
+/// What a pass deleted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Cleanup {
+    pub orders: usize,
+    pub authorizations: usize,
+    pub expectations: usize,
+    pub nonces: usize,
+    /// The pass stopped at its bound; run it again.
+    pub more: bool,
+}
+
+impl Cleanup {
+    pub fn total(&self) -> usize {
+        self.orders + self.authorizations + self.expectations + self.nonces
+    }
+}
+
+/// Keys of `def` whose record `expired` says is gone, at most `max`.
+fn expired_keys<T: serde::de::DeserializeOwned>(
+    wtx: &redb::WriteTransaction,
+    def: store::Table,
+    max: usize,
+    mut expired: impl FnMut(&T) -> Result<bool, AcmeError>,
+) -> Result<Vec<Vec<u8>>, AcmeError> {
+    let t = wtx.open_table(def)?;
+    let mut out = Vec::new();
+    for row in t.iter()? {
+        if out.len() >= max {
+            break;
+        }
+        let (k, v) = row?;
+        // A record that no longer decodes is of no use to any device either.
+        let gone = match store::decode::<T>(redb::TableHandle::name(&def), v.value()) {
+            Ok(rec) => expired(&rec)?,
+            Err(_) => true,
+        };
+        if gone {
+            out.push(k.value().to_vec());
+        }
+    }
+    Ok(out)
+}
+
+fn delete(
+    wtx: &redb::WriteTransaction,
+    def: store::Table,
+    keys: &[Vec<u8>],
+) -> Result<(), AcmeError> {
+    let mut t = wtx.open_table(def)?;
+    for k in keys {
+        t.remove(k.as_slice())?;
+    }
+    Ok(())
+}
+
+/// One bounded pass inside `wtx`.
+pub fn cleanup_in(
+    wtx: &redb::WriteTransaction,
+    now: OffsetDateTime,
+    max: usize,
+) -> Result<Cleanup, AcmeError> {
+    let cutoff = now - GRACE;
+    let mut budget = max;
+    let orders =
+        expired_keys::<OrderRec>(wtx, records::ORDERS, budget, |o| Ok(o.expires <= cutoff))?;
+    delete(wtx, records::ORDERS, &orders)?;
+    budget -= orders.len();
+    let authzs =
+        expired_keys::<AuthzRec>(wtx, records::AUTHZS, budget, |a| Ok(a.expires <= cutoff))?;
+    delete(wtx, records::AUTHZS, &authzs)?;
+    budget -= authzs.len();
+    let expectations = expired_keys::<Expectation>(wtx, records::EXPECTED, budget, |e| {
+        if e.expires_at > cutoff {
+            return Ok(false);
+        }
+        // A used identifier stays while its certificate is valid.
+        Ok(match &e.cert_id {
+            None => true,
+            Some(id) => {
+                load::<CertRec>(wtx, records::CERTS, id)?.is_none_or(|c| c.not_after <= cutoff)
+            }
+        })
+    })?;
+    delete(wtx, records::EXPECTED, &expectations)?;
+    budget -= expectations.len();
+    Ok(Cleanup {
+        orders: orders.len(),
+        authorizations: authzs.len(),
+        expectations: expectations.len(),
+        nonces: 0,
+        more: budget == 0,
+    })
+}
+
+impl AcmeService {
+    /// Deletes expired orders, authorizations, expectations and nonces, at most `max`
+    /// records per call (see [`Cleanup::more`]).
+    pub async fn cleanup(&self, now: OffsetDateTime, max: usize) -> Result<Cleanup, AcmeError> {
+        let mut done = self.inner.store.write(move |wtx| cleanup_in(wtx, now, max)).await?;
+        done.nonces = self.inner.nonces.purge(now);
+        Ok(done)
+    }
+}
