@@ -10,6 +10,7 @@ pub mod cms;
 pub mod oauth1;
 #[cfg(test)]
 pub(crate) mod openssl_cli;
+pub mod scep;
 pub mod secret;
 pub mod sigverify;
 pub mod token_keypair;

@@ -30,7 +30,7 @@ pub use enveloped::{
     decrypt_enveloped, decrypt_enveloped_for_cert, encrypt_enveloped_ber, recipients,
 };
 pub use ident::Recipient;
-pub use sign::{CmsEncoding, SignOptions, SignerKey, sign_attached};
+pub use sign::{CmsEncoding, SignOptions, SignerKey, sign_attached, sign_attached_with_attributes};
 pub use signed::{VerifiedSignedData, verify_detached, verify_signed};
 
 /// Largest CMS message we parse. Apple's are a few KiB (a server token is ~1 KiB, a
