@@ -298,6 +298,12 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         public_urls.clone(),
     );
 
+    let scep_ra = {
+        let (dir, tls) = (config.data_dir.clone(), tls.clone());
+        blocking(move || crate::enroll::scep::ra::ensure(&dir, tls.ca(), now)).await??
+    };
+    let scep = crate::enroll::scep::Scep::new(store.clone(), clock.clone(), acme.clone(), scep_ra);
+
     let sandbox_fleet = match (&stand_in_pki, opts.mode) {
         (Some(pki), Mode::Sandbox) => Some(sandbox_fleet(&public_urls, &tls, &https_addrs, pki)?),
         _ => None,
@@ -311,6 +317,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         sync: sync.clone(),
         profiles: profiles.clone(),
         enroll: enroll.clone(),
+        scep,
         sandbox_portal: portal
             .map(|p| crate::sim::dep::portal_client::PortalClient::new(p, http_client.clone())),
         audit: audit.clone(),

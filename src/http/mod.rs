@@ -13,6 +13,7 @@ mod device;
 mod enroll;
 pub mod error;
 pub mod extract;
+mod scep;
 
 use crate::admin::Admin;
 use crate::audit::AuditLog;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub acme: crate::acme::AcmeService,
     pub profiles: crate::profiles::Profiles,
     pub enroll: crate::enroll::Enroll,
+    /// The SCEP server (identities for devices too old for ACME).
+    pub scep: crate::enroll::scep::Scep,
     /// The simulated Apple side's portal, in sandbox mode.
     pub sandbox_portal: Option<crate::sim::dep::portal_client::PortalClient>,
     /// The simulated devices enrolling against this daemon, in sandbox mode.

@@ -41,9 +41,19 @@ impl TestDaemon {
 
     /// [`TestDaemon::with_simulator`], accepting device identities from `trust`.
     pub async fn with_simulator_trusting(trust: adebox::daemon::DeviceTrust) -> TestDaemon {
+        Self::with_simulator_trusting_at(trust, adebox::clock::Clock::system()).await
+    }
+
+    /// [`TestDaemon::with_simulator_trusting`] reading time from `clock` (a manual clock the
+    /// test steps).
+    pub async fn with_simulator_trusting_at(
+        trust: adebox::daemon::DeviceTrust,
+        clock: adebox::clock::Clock,
+    ) -> TestDaemon {
         let sim = adebox::daemon::sandbox::start_simulator().await.expect("simulator starts");
         let dir = tempfile::tempdir().unwrap();
         let mut opts = options(dir.path(), Mode::Sandbox);
+        opts.clock = clock;
         opts.device_trust = trust;
         opts.apple = adebox::daemon::sandbox::apple_side(&sim);
         opts.dep_retry = adebox::depclient::RetryPolicy {

@@ -13,6 +13,7 @@ mod fleet;
 mod lifecycle;
 mod packaging;
 mod profiles_api;
+mod scep;
 mod secrets;
 mod tls_api;
 mod tokens_api;

@@ -22,9 +22,9 @@ use time::OffsetDateTime;
 const MAX_ANSWER: usize = 256 * 1024;
 
 /// A step's failure: the reason code the report counts.
-struct Fail(String);
+pub(super) struct Fail(pub String);
 
-fn fail(reason: impl Into<String>) -> Fail {
+pub(super) fn fail(reason: impl Into<String>) -> Fail {
     Fail(reason.into())
 }
 
@@ -73,18 +73,18 @@ pub fn sign_options(index: usize) -> SignOptions {
     }
 }
 
-struct Timer {
+pub(super) struct Timer {
     steps: Vec<(String, f64)>,
     at: Instant,
     current: &'static str,
 }
 
 impl Timer {
-    fn step(&mut self, name: &'static str) {
+    pub(super) fn step(&mut self, name: &'static str) {
         self.current = name;
         self.at = Instant::now();
     }
-    fn done(&mut self) {
+    pub(super) fn done(&mut self) {
         let ms = self.at.elapsed().as_secs_f64() * 1000.0;
         self.steps.push((self.current.to_string(), (ms * 10.0).round() / 10.0));
     }
@@ -118,8 +118,13 @@ pub(super) async fn enroll(
 
 async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<String, Fail> {
     t.step("machine_info");
-    let profile = fetch_profile(ctx, index, d).await?;
+    let payloads = fetch_profile(ctx, index, d).await?;
     t.done();
+    // Devices too old for ACME get a SCEP payload instead (their own file).
+    if let Some(scep) = super::scep::ScepPayload::from_profile(&payloads) {
+        return super::scep::enroll(ctx, d, &scep, t).await;
+    }
+    let profile = acme_profile(&payloads)?;
 
     t.step("acme_directory");
     let mut acme = Acme::open(&ctx.http, &profile.directory_url).await?;
@@ -206,7 +211,12 @@ struct Profile {
     directory_url: String,
 }
 
-async fn fetch_profile(ctx: &Ctx, index: usize, d: &FleetDevice) -> Result<Profile, Fail> {
+/// The payloads of the signed profile the appliance serves `d`.
+async fn fetch_profile(
+    ctx: &Ctx,
+    index: usize,
+    d: &FleetDevice,
+) -> Result<Vec<plist::Dictionary>, Fail> {
     let id =
         ctx.pki.issue_device_identity(&d.udid, ctx.now).map_err(|_| fail("device_identity"))?;
     let key =
@@ -219,17 +229,8 @@ async fn fetch_profile(ctx: &Ctx, index: usize, d: &FleetDevice) -> Result<Profi
         &sign_options(index),
     )
     .map_err(|_| fail("machine_info_signing"))?;
-    let resp = ctx
-        .http
-        .post(&ctx.profile_url)
-        .header("Content-Type", "application/pkcs7-signature")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| fail(transport(&e)))?;
-    let status = resp.status();
-    let ct = header(&resp, "content-type");
-    let bytes = read(resp).await?;
+    let (status, ct, bytes) =
+        post(ctx, &ctx.profile_url, "application/pkcs7-signature", body).await?;
     if status != StatusCode::OK {
         let code = serde_json::from_slice::<Value>(&bytes)
             .ok()
@@ -247,14 +248,20 @@ async fn fetch_profile(ctx: &Ctx, index: usize, d: &FleetDevice) -> Result<Profi
         .map_err(|_| fail("profile_signer_untrusted"))?;
     let plist = plist::Value::from_reader(std::io::Cursor::new(&signed.content))
         .map_err(|_| fail("profile_malformed"))?;
-    let acme = plist
+    Ok(plist
         .as_dictionary()
         .and_then(|d| d.get("PayloadContent"))
         .and_then(|p| p.as_array())
-        .and_then(|a| {
-            a.iter().filter_map(|p| p.as_dictionary()).find(|p| {
-                p.get("PayloadType").and_then(|t| t.as_string()) == Some("com.apple.security.acme")
-            })
+        .map(|a| a.iter().filter_map(|p| p.as_dictionary().cloned()).collect())
+        .unwrap_or_default())
+}
+
+/// The ACME payload's values.
+fn acme_profile(payloads: &[plist::Dictionary]) -> Result<Profile, Fail> {
+    let acme = payloads
+        .iter()
+        .find(|p| {
+            p.get("PayloadType").and_then(|t| t.as_string()) == Some("com.apple.security.acme")
         })
         .ok_or_else(|| fail("profile_without_acme_payload"))?;
     let get = |k: &str| acme.get(k).and_then(|v| v.as_string()).map(str::to_string);
@@ -271,6 +278,27 @@ fn csr(key: &KeyPair) -> Result<String, Fail> {
     let params = rcgen::CertificateParams::new(vec![]).map_err(|_| fail("csr"))?;
     let req = params.serialize_request(key).map_err(|_| fail("csr"))?;
     Ok(Base64UrlUnpadded::encode_string(req.der()))
+}
+
+/// POSTs `body` as `content_type`; the answer's status, content type (without parameters)
+/// and body (capped).
+pub(super) async fn post(
+    ctx: &Ctx,
+    url: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Result<(StatusCode, String, Vec<u8>), Fail> {
+    let resp = ctx
+        .http
+        .post(url)
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| fail(transport(&e)))?;
+    let status = resp.status();
+    let ct = header(&resp, "content-type");
+    Ok((status, ct, read(resp).await?))
 }
 
 fn transport(e: &reqwest::Error) -> String {
@@ -291,7 +319,7 @@ fn header(resp: &reqwest::Response, name: &str) -> String {
         .unwrap_or_default()
 }
 
-async fn read(mut resp: reqwest::Response) -> Result<Vec<u8>, Fail> {
+pub(super) async fn read(mut resp: reqwest::Response) -> Result<Vec<u8>, Fail> {
     let mut out = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(|e| fail(transport(&e)))? {
         if out.len() + chunk.len() > MAX_ANSWER {

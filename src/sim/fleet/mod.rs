@@ -14,6 +14,7 @@
 mod device;
 pub mod report;
 pub mod sandbox;
+mod scep;
 
 pub use device::{machine_info, sign_options};
 pub use report::{DeviceOutcome, FleetReport};
@@ -51,9 +52,18 @@ pub struct FleetDevice {
 
 impl FleetDevice {
     /// A device for `serial`: the UDID derives from the serial (a rerun is the same device),
-    /// every third one an iPad.
+    /// every third one an iPad, every fifth an iPhone on iOS 15 (which enrolls by SCEP).
     pub fn for_serial(serial: &str, index: usize) -> FleetDevice {
         let h = hex::encode_upper(Sha256::digest(serial.as_bytes()));
+        if index % 5 == 3 {
+            return FleetDevice {
+                serial: serial.to_string(),
+                udid: format!("00008030-{}", &h[..16]),
+                product: "iPhone12,1".into(),
+                os_version: "15.7.9".into(),
+                build: "19H365".into(),
+            };
+        }
         let ipad = index % 3 == 2;
         FleetDevice {
             serial: serial.to_string(),
