@@ -1,9 +1,12 @@
 //! Device-facing enrollment: the profile URL a device posts its signed MachineInfo to during
 //! Setup Assistant (../shared/spec/enrollment.md §0, §1), the gate that decides who may
-//! enroll, and the enrollment funnel.
+//! enroll, the enrollment funnel, and the SCEP server for devices too old for ACME
+//! ([`scep`], §2.5): their profile carries a one-time SCEP challenge instead of an ACME
+//! ClientIdentifier.
 //!
-//! Owns the tables of [`events`] (`enroll.events`, `enroll.counts`, `enroll.settings`) and the
-//! folder of [`signing`] (`<data_dir>/enroll/`). Exposes [`Enroll`] (the service: [`Enroll::
+//! Owns the tables of [`events`] (`enroll.events`, `enroll.counts`, `enroll.settings`) and of
+//! [`scep::challenge`] (`enroll.scep_challenges`), and the folders of [`signing`]
+//! (`<data_dir>/enroll/`) and [`scep::ra`] (`<data_dir>/scep/`). Exposes [`Enroll`] (the service: [`Enroll::
 //! handle`], the funnel, refusals and settings), [`Answer`], [`EnrollError`] and
 //! [`gate::Refusal`]. Calls devices (facts, timeline), tokens and profiles; never names actix
 //! types; the HTTP shapes of answers and refusals are decided in `http::enroll`.

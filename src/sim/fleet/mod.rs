@@ -2,7 +2,8 @@
 //! iPads enrolling against an appliance over HTTPS as Setup Assistant does
 //! (../shared/spec/enrollment.md §0): a MachineInfo signed by a device identity from the
 //! stand-in Apple PKI, the signed enrollment profile, ACME device-attest-01 with a synthetic
-//! attestation of a P-384 key, a CSR, the certificate.
+//! attestation of a P-384 key, a CSR, the certificate; devices on iOS 15 get a SCEP profile
+//! and enroll by SCEP instead (`scep`).
 //!
 //! Exposes [`FleetDevice`] (serials come from the caller: the synced inventory, so devices
 //! pass the gate), [`Fleet`] (target + stand-in PKI) whose [`Fleet::run`] enrolls devices with
