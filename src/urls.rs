@@ -57,6 +57,12 @@ impl Urls {
         format!("{}/enroll/web", self.base())
     }
 
+    /// The SCEP server (the `URL` of the profile's SCEP payload, spec §2.5); devices append
+    /// `?operation=…`.
+    pub fn scep(&self) -> String {
+        format!("{}/scep", self.base())
+    }
+
     /// The MDM command endpoint (`ServerURL`, spec §2.2).
     pub fn mdm_server(&self) -> String {
         format!("{}/mdm/connect", self.base())

@@ -126,7 +126,7 @@ pub(crate) fn csr_public_key(der: &[u8]) -> Result<Vec<u8>, AcmeError> {
 }
 
 /// PEM with 64-column lines.
-fn pem(label: &str, der: &[u8]) -> String {
+pub(super) fn pem(label: &str, der: &[u8]) -> String {
     let b64 = Base64::encode_string(der);
     let mut out = format!("-----BEGIN {label}-----\n");
     for chunk in b64.as_bytes().chunks(64) {

@@ -6,7 +6,8 @@
 //! Owns the tables `acme.*` ([`records`]). Exposes [`AcmeService`]: [`AcmeService::handle`]
 //! for every signed request (the HTTP layer only maps [`Endpoint`]s and renders [`Reply`]s),
 //! [`AcmeService::expect_device`] for the enrollment code to bind a one-time ClientIdentifier
-//! to a serial and UDID, and [`AcmeService::device_for_certificate`] for MDM check-in.
+//! to a serial and UDID, [`AcmeService::issue_proven_in`] for identities SCEP proved, and
+//! [`AcmeService::device_for_certificate`] for MDM check-in.
 //! Submodules: [`jws`] (pure JWS/JWK), [`signer`] (the device side of JWS), `nonces`,
 //! `flow` (accounts, orders, authorizations), `attest` (the challenge), `finalize`,
 //! [`upkeep`] (the maintenance pass: [`AcmeService::cleanup`]).
@@ -21,6 +22,7 @@ mod finalize;
 mod flow;
 pub mod jws;
 mod nonces;
+mod proven;
 pub mod records;
 mod render;
 mod revoke;

@@ -172,18 +172,35 @@ impl Authority {
         validity: Duration,
     ) -> Result<Issued, CaError> {
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+        let key_pem = Secret::new(key.serialize_pem());
+        let usages = vec![KeyUsagePurpose::DigitalSignature];
+        self.end_entity(&key, key_pem, common_name, usages, extended_key_usages, now, validity)
+    }
+
+    /// An end-entity certificate for `key` (whose PEM comes back in [`Issued`]).
+    #[allow(clippy::too_many_arguments)]
+    fn end_entity(
+        &self,
+        key: &KeyPair,
+        key_pem: Secret<String>,
+        common_name: &str,
+        key_usages: Vec<KeyUsagePurpose>,
+        extended_key_usages: Vec<ExtendedKeyUsagePurpose>,
+        now: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<Issued, CaError> {
         let mut params = CertificateParams::default();
         params.distinguished_name = distinguished_name(common_name);
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.key_usages = key_usages;
         params.extended_key_usages = extended_key_usages;
         params.use_authority_key_identifier_extension = true;
         params.not_before = now - Duration::hours(1);
         params.not_after = now + validity;
         params.serial_number = Some(random_serial());
-        let cert = params.signed_by(&key, &self.issuer)?;
+        let cert = params.signed_by(key, &self.issuer)?;
         Ok(Issued {
             cert_pem: cert.pem(),
-            key_pem: Secret::new(key.serialize_pem()),
+            key_pem,
             not_before: params.not_before,
             not_after: params.not_after,
         })
@@ -212,6 +229,25 @@ impl Authority {
         params.not_after = now + validity;
         params.serial_number = Some(random_serial());
         Ok(csr.signed_by(&self.issuer)?.pem())
+    /// Issues an RSA-2048 certificate named `common_name` with keyUsage digitalSignature +
+    /// keyEncipherment and no extended key usage: the SCEP RA certificate devices encrypt
+    /// their requests to and whose signature they check on the replies (RFC 8894 §2.1;
+    /// devices can only encrypt to RSA). Slow: RSA key generation, run it off async threads.
+    pub fn issue_rsa_ra(
+        &self,
+        common_name: &str,
+        now: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<Issued, CaError> {
+        use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+        let rsa_key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048)
+            .map_err(|e| CaError::BadKey(e.to_string()))?;
+        let key_pem =
+            rsa_key.to_pkcs8_pem(LineEnding::LF).map_err(|e| CaError::BadKey(e.to_string()))?;
+        let key = KeyPair::from_pkcs8_pem_and_sign_algo(&key_pem, &rcgen::PKCS_RSA_SHA256)?;
+        let usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        let key_pem = Secret::new(key_pem.to_string());
+        self.end_entity(&key, key_pem, common_name, usages, vec![], now, validity)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod oauth1;
 #[cfg(test)]
 pub(crate) mod openssl_cli;
 pub mod push_cert;
+pub mod scep;
 pub mod secret;
 pub mod sigverify;
 pub mod token_keypair;

@@ -333,6 +333,11 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         opts.mdm.clone(),
         crate::mdm::no_push(),
     );
+    let scep_ra = {
+        let (dir, tls) = (config.data_dir.clone(), tls.clone());
+        blocking(move || crate::enroll::scep::ra::ensure(&dir, tls.ca(), now)).await??
+    };
+    let scep = crate::enroll::scep::Scep::new(store.clone(), clock.clone(), acme.clone(), scep_ra);
 
     let sandbox_fleet = match (&stand_in_pki, opts.mode) {
         (Some(pki), Mode::Sandbox) => Some(sandbox_fleet(&public_urls, &tls, &https_addrs, pki)?),
@@ -349,6 +354,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         enroll: enroll.clone(),
         push: push.clone(),
         mdm: mdm.clone(),
+        scep,
         sandbox_portal: portal
             .map(|p| crate::sim::dep::portal_client::PortalClient::new(p, http_client.clone())),
         audit: audit.clone(),

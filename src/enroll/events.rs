@@ -33,15 +33,18 @@ pub enum Step {
     OsUpdateRequired,
     /// Got the signed enrollment profile.
     ProfileServed,
+    /// Was issued its device identity (by SCEP; ACME issues are counted by ACME's records).
+    CertificateIssued,
 }
 
 impl Step {
-    pub const ALL: [Step; 5] = [
+    pub const ALL: [Step; 6] = [
         Step::Contacted,
         Step::Refused,
         Step::Audited,
         Step::OsUpdateRequired,
         Step::ProfileServed,
+        Step::CertificateIssued,
     ];
 
     pub fn code(self) -> &'static str {
@@ -51,6 +54,7 @@ impl Step {
             Step::Audited => "audited",
             Step::OsUpdateRequired => "os_update_required",
             Step::ProfileServed => "profile_served",
+            Step::CertificateIssued => "certificate_issued",
         }
     }
 }
@@ -109,6 +113,20 @@ pub fn record_in(wtx: &WriteTransaction, event: &EnrollEvent) -> Result<(), Stor
     let key = event.step.code().as_bytes();
     let n: u64 = store::get(&counts, key)?.unwrap_or(0);
     store::put(&mut counts, key, &(n + 1))
+}
+
+/// [`record_in`], and a note on the device's timeline (kind `enrollment_<step>`) when the
+/// event names a serial.
+pub fn record_with_timeline_in(
+    wtx: &WriteTransaction,
+    event: &EnrollEvent,
+) -> Result<(), StoreError> {
+    record_in(wtx, event)?;
+    if let Some(serial) = &event.serial {
+        let kind = format!("enrollment_{}", event.step.code());
+        crate::devices::note_in(wtx, serial, &kind, event.message.clone(), event.at)?;
+    }
+    Ok(())
 }
 
 fn seq_of(k: &[u8]) -> u64 {

@@ -1,9 +1,12 @@
 //! Device-facing enrollment: the profile URL a device posts its signed MachineInfo to during
 //! Setup Assistant (../shared/spec/enrollment.md §0, §1), the gate that decides who may
-//! enroll, and the enrollment funnel.
+//! enroll, the enrollment funnel, and the SCEP server for devices too old for ACME
+//! ([`scep`], §2.5): their profile carries a one-time SCEP challenge instead of an ACME
+//! ClientIdentifier.
 //!
-//! Owns the tables of [`events`] (`enroll.events`, `enroll.counts`, `enroll.settings`) and the
-//! folder of [`signing`] (`<data_dir>/enroll/`). Exposes [`Enroll`] (the service: [`Enroll::
+//! Owns the tables of [`events`] (`enroll.events`, `enroll.counts`, `enroll.settings`) and of
+//! [`scep::challenge`] (`enroll.scep_challenges`), and the folders of [`signing`]
+//! (`<data_dir>/enroll/`) and [`scep::ra`] (`<data_dir>/scep/`). Exposes [`Enroll`] (the service: [`Enroll::
 //! handle`], the funnel, refusals and settings), [`Answer`], [`EnrollError`] and
 //! [`gate::Refusal`]. Calls devices (facts, timeline), tokens, push (the topic; no profile is
 //! served without a valid push certificate) and profiles; never names actix
@@ -15,6 +18,7 @@
 
 pub mod events;
 pub mod gate;
+pub mod scep;
 pub mod signing;
 
 pub use events::{EnrollEvent, EnrollSettings, Funnel, FunnelStep, Step};
@@ -188,19 +192,11 @@ impl Enroll {
             return Err(EnrollError::OsUpdateRequired { os_version });
         }
 
-        if choose_identity(&mi) == IdentityKind::Scep {
-            let refusal = Refusal::NeedsScep;
-            log::warn!(serial = mi.serial.as_str(), reason = refusal.code(); "enrollment refused: {}", refusal.words());
-            self.record(Some(&mi), Step::Refused, Some(&refusal), refusal.words(), now).await?;
-            return Err(EnrollError::Refused(refusal));
-        }
-        let client_identifier = new_client_identifier();
-        self.inner
-            .acme
-            .expect_device(&client_identifier, &mi.serial, &mi.udid, now + CLIENT_IDENTIFIER_TTL)
-            .await
-            .map_err(|e| EnrollError::Unavailable(e.to_string()))?;
-        let plist = self.profile_for(&mi, &client_identifier, topic)?;
+        let identity = match choose_identity(&mi) {
+            IdentityKind::Scep => self.scep_identity(&mi, now).await?,
+            IdentityKind::Acme => self.acme_identity(&mi, now).await?,
+        };
+        let plist = self.profile_for(&mi, identity, topic)?;
         let signer = self.inner.signer.clone();
         let signed = tokio::task::spawn_blocking(move || signer.sign(&plist, now))
             .await
@@ -212,13 +208,56 @@ impl Enroll {
         Ok(Answer::Profile(signed))
     }
 
-    /// The unsigned enrollment profile for a device that gets an ACME identity
-    /// (../shared/spec/enrollment.md §2.7): the appliance CA, the attested ACME identity bound
-    /// to `client_identifier`, and `com.apple.mdm` pinned to that CA.
+    /// The ACME identity payload: a one-time ClientIdentifier bound to the device.
+    async fn acme_identity(
+        &self,
+        mi: &MachineInfo,
+        now: OffsetDateTime,
+    ) -> Result<IdentityInputs, EnrollError> {
+        let client_identifier = new_client_identifier();
+        self.inner
+            .acme
+            .expect_device(&client_identifier, &mi.serial, &mi.udid, now + CLIENT_IDENTIFIER_TTL)
+            .await
+            .map_err(|e| EnrollError::Unavailable(e.to_string()))?;
+        Ok(IdentityInputs::Acme {
+            directory_url: self.inner.urls.acme_directory(),
+            client_identifier,
+            subject: subject("adebox", &mi.udid),
+        })
+    }
+
+    /// The SCEP identity payload for a device too old for ACME (§1.7, §2.5): a one-time
+    /// challenge bound to the device, valid [`scep::challenge::CHALLENGE_TTL`].
+    async fn scep_identity(
+        &self,
+        mi: &MachineInfo,
+        now: OffsetDateTime,
+    ) -> Result<IdentityInputs, EnrollError> {
+        let (serial, udid) = (mi.serial.clone(), mi.udid.clone());
+        let challenge = self
+            .inner
+            .store
+            .write(move |wtx| scep::challenge::issue_in(wtx, &serial, &udid, now))
+            .await?;
+        // CN = UDID, never empty: the serial stands in for a missing UDID.
+        let cn = if mi.udid.is_empty() { &mi.serial } else { &mi.udid };
+        Ok(IdentityInputs::Scep {
+            url: self.inner.urls.scep(),
+            challenge,
+            subject: subject("adebox", cn),
+            // The root payload installs the appliance CA and the URL is pinned TLS; a
+            // fingerprint would have to name the CA or the RA, which Apple leaves unclear.
+            ca_fingerprint: None,
+        })
+    }
+
+    /// The unsigned enrollment profile (../shared/spec/enrollment.md §2.7): the appliance CA,
+    /// the `identity` payload, and `com.apple.mdm` pinned to that CA.
     fn profile_for(
         &self,
         mi: &MachineInfo,
-        client_identifier: &str,
+        identity: IdentityInputs,
         topic: String,
     ) -> Result<Vec<u8>, EnrollError> {
         let urls = &self.inner.urls;
@@ -232,11 +271,7 @@ impl Enroll {
             )),
             ca_der: self.inner.signer.chain.first().cloned().unwrap_or_default(),
             ca_file_name: "adebox-ca.cer".into(),
-            identity: IdentityInputs::Acme {
-                directory_url: urls.acme_directory(),
-                client_identifier: client_identifier.into(),
-                subject: subject("adebox", &mi.udid),
-            },
+            identity,
             mdm: MdmInputs {
                 topic,
                 server_url: urls.mdm_server(),
@@ -297,17 +332,7 @@ impl Enroll {
             reason: refusal.map(|r| r.code().to_string()),
             message,
         };
-        let kind = format!("enrollment_{}", step.code());
-        self.inner
-            .store
-            .write(move |wtx| {
-                events::record_in(wtx, &event)?;
-                if let Some(serial) = &event.serial {
-                    crate::devices::note_in(wtx, serial, &kind, event.message.clone(), now)?;
-                }
-                Ok::<_, EnrollError>(())
-            })
-            .await?;
+        self.inner.store.write(move |wtx| events::record_with_timeline_in(wtx, &event)).await?;
         Ok(())
     }
 

@@ -67,7 +67,45 @@ impl ProfileSigner {
         ca: &Authority,
         now: OffsetDateTime,
     ) -> Result<ProfileSigner, SigningError> {
-        let dir = data_dir.join(FOLDER);
+        let kept = PROFILE_FILES.ensure(data_dir, ca, now, RENEW_BEFORE, || {
+            ca.issue_signing(COMMON_NAME, now, Duration::days(SIGNING_CERT_DAYS))
+        })?;
+        Ok(ProfileSigner {
+            cert_der: kept.cert_der,
+            chain: vec![ca.cert_der().to_vec()],
+            key_pem: kept.key_pem,
+            not_after: kept.not_after,
+        })
+    }
+}
+
+/// Where one of the appliance's own certificates issued by its CA is kept beside the data:
+/// `<data_dir>/<folder>/` (0700) with the certificate and its key (0600).
+pub(crate) struct KeptFiles {
+    pub folder: &'static str,
+    pub cert: &'static str,
+    pub key: &'static str,
+}
+
+/// A kept certificate: DER, its PKCS#8 PEM key and its end.
+pub(crate) struct Kept {
+    pub cert_der: Vec<u8>,
+    pub key_pem: Secret<String>,
+    pub not_after: OffsetDateTime,
+}
+
+impl KeptFiles {
+    /// Loads the certificate, or calls `issue` and stores the result when it is missing,
+    /// unreadable, not from `ca`, or ends within `renew_before`.
+    pub fn ensure(
+        &self,
+        data_dir: &Path,
+        ca: &Authority,
+        now: OffsetDateTime,
+        renew_before: Duration,
+        issue: impl FnOnce() -> Result<crate::crypto::ca::Issued, crate::crypto::ca::CaError>,
+    ) -> Result<Kept, SigningError> {
+        let dir = data_dir.join(self.folder);
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |e: std::io::Error| SigningError::Io { path, detail: e.to_string() }
@@ -78,52 +116,71 @@ impl ProfileSigner {
             std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
                 .map_err(io(&dir))?;
         }
-        let (cert_path, key_path) = (dir.join(CERT_FILE), dir.join(KEY_FILE));
+        let (cert_path, key_path) = (dir.join(self.cert), dir.join(self.key));
         let chain = vec![ca.cert_der().to_vec()];
         if let (Some(cert), Some(key)) = (
             read_text(&cert_path).map_err(io(&cert_path))?,
             read_text(&key_path).map_err(io(&key_path))?,
-        ) && let Some(signer) = usable(&cert, key, &chain, now)
+        ) && let Some((cert_der, not_after)) = stored_leaf(&cert, &chain, now, renew_before)
         {
-            return Ok(signer);
+            return Ok(Kept { cert_der, key_pem: Secret::new(key), not_after });
         }
-        let issued = ca
-            .issue_signing(COMMON_NAME, now, Duration::days(SIGNING_CERT_DAYS))
-            .map_err(|e| SigningError::Issue(e.to_string()))?;
+        let issued = issue().map_err(|e| SigningError::Issue(e.to_string()))?;
         write_atomic(&key_path, issued.key_pem.expose().as_bytes(), 0o600)
             .map_err(io(&key_path))?;
         write_atomic(&cert_path, issued.cert_pem.as_bytes(), 0o644).map_err(io(&cert_path))?;
-        log::info!(not_after = issued.not_after.to_string().as_str(); "issued a new enrollment profile signing certificate");
-        Ok(ProfileSigner {
+        log::info!(file = self.cert, not_after = issued.not_after.to_string().as_str(); "issued a new appliance certificate");
+        Ok(Kept {
             cert_der: pem_to_der(&issued.cert_pem)
                 .map_err(|e| SigningError::Issue(e.to_string()))?,
-            chain,
             key_pem: issued.key_pem,
             not_after: issued.not_after,
         })
     }
+
+    /// The files a backup must carry, as `("<folder>/<name>", contents)`.
+    pub fn backup(&self, data_dir: &Path) -> Result<Carried, SigningError> {
+        read_folder(data_dir, self.folder, &[self.cert, self.key])
+            .map_err(|(path, e)| SigningError::Io { path, detail: e.to_string() })
+    }
+
+    /// Puts back the files a backup carried; other names are ignored. Returns how many.
+    pub fn restore(
+        &self,
+        data_dir: &Path,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<usize, SigningError> {
+        write_folder(data_dir, self.folder, files)
+            .map_err(|(path, e)| SigningError::Io { path, detail: e.to_string() })
+    }
 }
 
-/// The files of `<data_dir>/enroll/` a backup must carry, as `("enroll/<name>", contents)`.
+/// Where the profile signer is kept.
+const PROFILE_FILES: KeptFiles = KeptFiles { folder: FOLDER, cert: CERT_FILE, key: KEY_FILE };
+
+/// The files of `<data_dir>/enroll/` and of the SCEP RA's `<data_dir>/scep/` a backup must
+/// carry, as `("enroll/<name>", contents)`.
 pub fn backup_files(data_dir: &Path) -> Result<Carried, SigningError> {
-    read_folder(data_dir, FOLDER, &[CERT_FILE, KEY_FILE])
-        .map_err(|(path, e)| SigningError::Io { path, detail: e.to_string() })
+    let mut files = PROFILE_FILES.backup(data_dir)?;
+    files.extend(super::scep::ra::RA_FILES.backup(data_dir)?);
+    Ok(files)
 }
 
-/// Puts back the `enroll/` files a backup carried (key 0600, folder 0700); other names are
-/// ignored. Returns how many.
+/// Puts back the `enroll/` and `scep/` files a backup carried (keys 0600, folders 0700);
+/// other names are ignored. Returns how many.
 pub fn restore_files(data_dir: &Path, files: &[(String, Vec<u8>)]) -> Result<usize, SigningError> {
-    write_folder(data_dir, FOLDER, files)
-        .map_err(|(path, e)| SigningError::Io { path, detail: e.to_string() })
+    Ok(PROFILE_FILES.restore(data_dir, files)?
+        + super::scep::ra::RA_FILES.restore(data_dir, files)?)
 }
 
-/// The stored certificate, if it is from `ca` and not due for renewal.
-fn usable(
+/// A stored certificate's DER and end, if it chains to `chain` at `now` and does not end
+/// within `renew_before` (the appliance's own certificates kept beside the data).
+pub(crate) fn stored_leaf(
     cert_pem: &str,
-    key_pem: String,
     chain: &[Vec<u8>],
     now: OffsetDateTime,
-) -> Option<ProfileSigner> {
+    renew_before: Duration,
+) -> Option<(Vec<u8>, OffsetDateTime)> {
     let cert_der = pem_to_der(cert_pem).ok()?;
     let anchors = crate::crypto::chain::TrustAnchors::from_der(chain.to_vec()).ok()?;
     crate::crypto::chain::verify_chain(&cert_der, &[], &anchors, Some(now)).ok()?;
@@ -133,12 +190,7 @@ fn usable(
         cert.tbs_certificate().validity().not_after.to_unix_duration().as_secs() as i64,
     )
     .ok()?;
-    (not_after - RENEW_BEFORE > now).then(|| ProfileSigner {
-        cert_der,
-        chain: chain.to_vec(),
-        key_pem: Secret::new(key_pem),
-        not_after,
-    })
+    (not_after - renew_before > now).then_some((cert_der, not_after))
 }
 
 #[cfg(test)]

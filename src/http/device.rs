@@ -1,5 +1,6 @@
-//! The device-facing prefixes: `/enroll` (profile URL), `/acme` (ACME server) and `/mdm`
-//! (check-in and commands). `/acme` is [`super::acme`], `/mdm` is [`super::mdm`]; the connection plumbing they rely on is
+//! The device-facing prefixes: `/enroll` (profile URL), `/acme` (ACME server, [`super::acme`]),
+//! `/scep` (SCEP server, [`super::scep`]) and `/mdm` (check-in and commands, [`super::mdm`]).
+//! The connection plumbing they rely on is
 //! here: each TLS connection's client certificate chain is attached to its requests, and
 //! `/mdm` requires one (devices get 403, never 401, which Setup Assistant treats as fatal).
 
@@ -39,6 +40,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
             .configure(super::acme::configure)
             .default_service(web::to(not_yet)),
+    )
+    .service(
+        web::scope("/scep")
+            .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
+            .configure(super::scep::configure),
     )
     .service(
         web::scope("/mdm")

@@ -15,6 +15,7 @@ mod enroll;
 pub mod error;
 pub mod extract;
 mod mdm;
+mod scep;
 
 use crate::admin::Admin;
 use crate::audit::AuditLog;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub push: crate::push::Push,
     /// MDM check-in, commands and the device page's MDM actions.
     pub mdm: crate::mdm::Mdm,
+    /// The SCEP server (identities for devices too old for ACME).
+    pub scep: crate::enroll::scep::Scep,
     /// The simulated Apple side's portal, in sandbox mode.
     pub sandbox_portal: Option<crate::sim::dep::portal_client::PortalClient>,
     /// The simulated devices enrolling against this daemon, in sandbox mode.

@@ -45,7 +45,16 @@ impl TestDaemon {
     /// [`TestDaemon::with_simulator`], accepting device identities from `trust`; it has a
     /// push certificate from the APNs simulator, as the sandbox does.
     pub async fn with_simulator_trusting(trust: adebox::daemon::DeviceTrust) -> TestDaemon {
-        let d = Self::with_simulator_no_push(trust).await;
+        Self::with_simulator_trusting_at(trust, adebox::clock::Clock::system()).await
+    }
+
+    /// [`TestDaemon::with_simulator_trusting`] reading time from `clock` (a manual clock the
+    /// test steps).
+    pub async fn with_simulator_trusting_at(
+        trust: adebox::daemon::DeviceTrust,
+        clock: adebox::clock::Clock,
+    ) -> TestDaemon {
+        let d = Self::with_simulator_no_push_at(trust, clock).await;
         adebox::daemon::sandbox::provision_push_certificate(d.running(), d.apns())
             .await
             .expect("push certificate provisioned");
@@ -54,11 +63,19 @@ impl TestDaemon {
 
     /// [`TestDaemon::with_simulator_trusting`] without a push certificate.
     pub async fn with_simulator_no_push(trust: adebox::daemon::DeviceTrust) -> TestDaemon {
+        Self::with_simulator_no_push_at(trust, adebox::clock::Clock::system()).await
+    }
+
+    async fn with_simulator_no_push_at(
+        trust: adebox::daemon::DeviceTrust,
+        clock: adebox::clock::Clock,
+    ) -> TestDaemon {
         let sim = adebox::daemon::sandbox::start_simulator().await.expect("simulator starts");
         let apns =
             adebox::daemon::sandbox::start_apns_simulator().await.expect("APNs simulator starts");
         let dir = tempfile::tempdir().unwrap();
         let mut opts = options(dir.path(), Mode::Sandbox);
+        opts.clock = clock;
         opts.device_trust = trust;
         opts.apple = adebox::daemon::sandbox::apple_side(&sim, &apns);
         opts.dep_retry = adebox::depclient::RetryPolicy {

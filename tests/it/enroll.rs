@@ -24,6 +24,12 @@ fn machine_info(serial: &str, udid: &str) -> Vec<u8> {
 }
 
 pub(crate) fn signed(pki: &StandInApplePki, serial: &str, udid: &str) -> Vec<u8> {
+    signed_content(pki, udid, &machine_info(serial, udid))
+}
+
+/// `content` signed as the device `udid` of `pki` signs its MachineInfo (BER, SHA-1, no
+/// signed attributes).
+pub(crate) fn signed_content(pki: &StandInApplePki, udid: &str, content: &[u8]) -> Vec<u8> {
     let now = adebox::clock::Clock::system().now();
     let id = pki.issue_device_identity(udid, now).unwrap();
     let key = SignerKey::from_pkcs8_pem(id.key_pem.expose()).unwrap();
@@ -33,14 +39,7 @@ pub(crate) fn signed(pki: &StandInApplePki, serial: &str, udid: &str) -> Vec<u8>
         signed_attributes: false,
         signing_time: None,
     };
-    sign_attached(
-        &machine_info(serial, udid),
-        &id.cert_der,
-        &pki.device_identity_bag(),
-        &key,
-        &opts,
-    )
-    .unwrap()
+    sign_attached(content, &id.cert_der, &pki.device_identity_bag(), &key, &opts).unwrap()
 }
 
 pub(crate) async fn post(d: &TestDaemon, body: Vec<u8>) -> (StatusCode, String, Vec<u8>) {
@@ -72,8 +71,17 @@ pub(crate) async fn fleet_with_default_profile(
     pki: &std::sync::Arc<StandInApplePki>,
     count: u64,
 ) -> (TestDaemon, Page, String, Vec<String>) {
-    let d = TestDaemon::with_simulator_trusting(adebox::daemon::DeviceTrust::StandIn(pki.clone()))
-        .await;
+    fleet_with_default_profile_at(pki, count, adebox::clock::Clock::system()).await
+}
+
+/// [`fleet_with_default_profile`] with the daemon reading time from `clock`.
+pub(crate) async fn fleet_with_default_profile_at(
+    pki: &std::sync::Arc<StandInApplePki>,
+    count: u64,
+    clock: adebox::clock::Clock,
+) -> (TestDaemon, Page, String, Vec<String>) {
+    let trust = adebox::daemon::DeviceTrust::StandIn(pki.clone());
+    let d = TestDaemon::with_simulator_trusting_at(trust, clock).await;
     let page = d.sandbox_admin().await;
     let (s, p) = page
         .post(

@@ -1,5 +1,6 @@
 //! The device-fleet simulator against a sandbox daemon: simulated iPhones/iPads with synced
-//! serials enroll end to end (MachineInfo, signed profile, ACME device-attest-01, certificate),
+//! serials enroll end to end (MachineInfo, signed profile, ACME device-attest-01 or SCEP for
+//! iOS 15 devices, certificate),
 //! unknown serials are refused and counted; the sandbox's "simulate devices enrolling" route.
 
 use crate::common::*;
@@ -43,6 +44,9 @@ async fn a_fleet_of_synced_devices_enrolls_and_unknown_serials_are_counted_as_re
     assert_eq!(report.failures["profile_refused:adebox.enrollment.unknown_device"], 2);
     assert!(report.latency_ms.p50 > 0.0 && report.latency_ms.p99 >= report.latency_ms.p50);
     assert_eq!(report.steps["certificate"].ok, 20);
+    // Every fifth device runs iOS 15 and gets its identity by SCEP instead of ACME.
+    assert_eq!(report.steps["scep_ca_cert"].ok, 4, "{report:?}");
+    assert_eq!(report.steps["acme_order"].ok, 16);
     assert_eq!(report.steps["machine_info"].failed, 2);
 
     // Every certificate is recorded against its device.

@@ -17,6 +17,7 @@ mod mdm;
 mod packaging;
 mod profiles_api;
 mod push;
+mod scep;
 mod secrets;
 mod security;
 mod sim_devices;

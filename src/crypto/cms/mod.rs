@@ -30,7 +30,9 @@ pub use enveloped::{
     decrypt_enveloped, decrypt_enveloped_for_cert, encrypt_enveloped_ber, recipients,
 };
 pub use ident::Recipient;
-pub use sign::{CmsEncoding, SignOptions, SignerKey, sign_attached, sign_detached};
+pub use sign::{
+    CmsEncoding, SignOptions, SignerKey, sign_attached, sign_attached_with_attributes, sign_detached,
+};
 pub use signed::{VerifiedSignedData, verify_detached, verify_signed};
 
 /// Largest CMS message we parse. Apple's are a few KiB (a server token is ~1 KiB, a

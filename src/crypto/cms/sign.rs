@@ -157,7 +157,7 @@ pub fn sign_attached(
     key: &SignerKey,
     opts: &SignOptions,
 ) -> Result<Vec<u8>, CmsError> {
-    sign(content, signer_cert, chain, key, opts, false)
+    sign(content, signer_cert, chain, key, opts, &[], false)
 }
 
 /// Like [`sign_attached`], but the content is left out of the message (a detached signature,
@@ -169,7 +169,21 @@ pub fn sign_detached(
     key: &SignerKey,
     opts: &SignOptions,
 ) -> Result<Vec<u8>, CmsError> {
-    sign(content, signer_cert, chain, key, opts, true)
+    sign(content, signer_cert, chain, key, opts, &[], true)
+}
+
+/// [`sign_attached`] with `extra` signed attributes beside contentType, messageDigest and
+/// signingTime (SCEP's messageType, transactionID and nonces, RFC 8894 §3.2.1). `extra` needs
+/// `opts.signed_attributes`.
+pub fn sign_attached_with_attributes(
+    content: &[u8],
+    signer_cert: &[u8],
+    chain: &[Vec<u8>],
+    key: &SignerKey,
+    opts: &SignOptions,
+    extra: &[Attribute],
+) -> Result<Vec<u8>, CmsError> {
+    sign(content, signer_cert, chain, key, opts, extra, false)
 }
 
 fn sign(
@@ -178,8 +192,12 @@ fn sign(
     chain: &[Vec<u8>],
     key: &SignerKey,
     opts: &SignOptions,
+    extra: &[Attribute],
     detached: bool,
 ) -> Result<Vec<u8>, CmsError> {
+    if !extra.is_empty() && !opts.signed_attributes {
+        return Err(CmsError::Sign("extra attributes need signed attributes".into()));
+    }
     let cert = Certificate::from_der(signer_cert)
         .map_err(|e| CmsError::Sign(format!("the signer certificate is not DER X.509: {e}")))?;
     let cert_spki = cert.tbs_certificate().subject_public_key_info().to_der()?;
@@ -194,7 +212,7 @@ fn sign(
     let digest_alg = AlgorithmIdentifierOwned { oid: digest_oid(digest)?, parameters: None };
     let content_hash = digest.hash(content);
     let (signed_attrs, signature) = if opts.signed_attributes {
-        let attrs = signed_attributes(&content_hash, opts.signing_time)?;
+        let attrs = signed_attributes(&content_hash, opts.signing_time, extra)?;
         // RFC 5652 §5.4: the signature covers the DER `SET OF` encoding of the attributes.
         let hashed = digest.hash(&attrs.to_der()?);
         (Some(attrs), key.sign_prehashed(digest, &hashed)?)
@@ -242,6 +260,7 @@ fn digest_oid(digest: Digest) -> Result<ObjectIdentifier, CmsError> {
 fn signed_attributes(
     content_hash: &[u8],
     signing_time: Option<OffsetDateTime>,
+    extra: &[Attribute],
 ) -> Result<x509_cert::attr::Attributes, CmsError> {
     let attr = |oid, value: Any| -> Result<Attribute, CmsError> {
         Ok(Attribute { oid, values: SetOfVec::try_from(vec![value])? })
@@ -258,6 +277,7 @@ fn signed_attributes(
             .map_err(|e| CmsError::Sign(format!("the signing time {at} cannot be encoded: {e}")))?;
         attrs.push(attr(rfc5911::ID_SIGNING_TIME, Any::encode_from(&utc)?)?);
     }
+    attrs.extend(extra.iter().cloned());
     Ok(SetOfVec::try_from(attrs)?)
 }
 

@@ -121,8 +121,21 @@ pub(super) async fn enroll(
 
 async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<String, Fail> {
     t.step("machine_info");
-    let profile = fetch_profile(ctx, index, d).await?;
+    let payloads = fetch_profile(ctx, index, d).await?;
     t.done();
+    let mdm = payloads
+        .iter()
+        .find(|p| p.get("PayloadType").and_then(|t| t.as_string()) == Some("com.apple.mdm"))
+        .and_then(super::mdm::endpoints)
+        .ok_or_else(|| fail("profile_without_mdm_payload"))?;
+    // Devices too old for ACME get a SCEP payload instead (their own file).
+    if let Some(scep) = super::scep::ScepPayload::from_profile(&payloads) {
+        let identity = super::scep::enroll(ctx, d, &scep, t).await?;
+        super::mdm::release(ctx, d, &mdm, &identity.chain_pem, identity.key_pem.expose(), t)
+            .await?;
+        return Ok(identity.sha256);
+    }
+    let profile = acme_profile(&payloads)?;
 
     t.step("acme_directory");
     let mut acme = Acme::open(&ctx.http, &profile.directory_url).await?;
@@ -201,7 +214,7 @@ async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<
     }
     t.done();
     let key_pem = se_key.serialize_pem();
-    super::mdm::release(ctx, d, &profile.mdm, &r.text, &key_pem, t).await?;
+    super::mdm::release(ctx, d, &mdm, &r.text, &key_pem, t).await?;
     Ok(hex::encode(Sha256::digest(leaf)))
 }
 
@@ -209,10 +222,14 @@ async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<
 struct Profile {
     client_id: String,
     directory_url: String,
-    mdm: super::mdm::MdmEndpoints,
 }
 
-async fn fetch_profile(ctx: &Ctx, index: usize, d: &FleetDevice) -> Result<Profile, Fail> {
+/// The payloads of the signed profile the appliance serves `d`.
+async fn fetch_profile(
+    ctx: &Ctx,
+    index: usize,
+    d: &FleetDevice,
+) -> Result<Vec<plist::Dictionary>, Fail> {
     let id =
         ctx.pki.issue_device_identity(&d.udid, ctx.now).map_err(|_| fail("device_identity"))?;
     let key =
@@ -225,17 +242,8 @@ async fn fetch_profile(ctx: &Ctx, index: usize, d: &FleetDevice) -> Result<Profi
         &sign_options(index),
     )
     .map_err(|_| fail("machine_info_signing"))?;
-    let resp = ctx
-        .http
-        .post(&ctx.profile_url)
-        .header("Content-Type", "application/pkcs7-signature")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| fail(transport(&e)))?;
-    let status = resp.status();
-    let ct = header(&resp, "content-type");
-    let bytes = read(resp).await?;
+    let (status, ct, bytes) =
+        post(ctx, &ctx.profile_url, "application/pkcs7-signature", body).await?;
     if status != StatusCode::OK {
         let code = serde_json::from_slice::<Value>(&bytes)
             .ok()
@@ -253,22 +261,22 @@ async fn fetch_profile(ctx: &Ctx, index: usize, d: &FleetDevice) -> Result<Profi
         .map_err(|_| fail("profile_signer_untrusted"))?;
     let plist = plist::Value::from_reader(std::io::Cursor::new(&signed.content))
         .map_err(|_| fail("profile_malformed"))?;
-    let payload = |kind: &str| {
-        plist
-            .as_dictionary()
-            .and_then(|d| d.get("PayloadContent"))
-            .and_then(|p| p.as_array())
-            .and_then(|a| {
-                a.iter()
-                    .filter_map(|p| p.as_dictionary())
-                    .find(|p| p.get("PayloadType").and_then(|t| t.as_string()) == Some(kind))
-            })
-    };
-    let acme =
-        payload("com.apple.security.acme").ok_or_else(|| fail("profile_without_acme_payload"))?;
-    let mdm = payload("com.apple.mdm")
-        .and_then(super::mdm::endpoints)
-        .ok_or_else(|| fail("profile_without_mdm_payload"))?;
+    Ok(plist
+        .as_dictionary()
+        .and_then(|d| d.get("PayloadContent"))
+        .and_then(|p| p.as_array())
+        .map(|a| a.iter().filter_map(|p| p.as_dictionary().cloned()).collect())
+        .unwrap_or_default())
+}
+
+/// The ACME payload's values.
+fn acme_profile(payloads: &[plist::Dictionary]) -> Result<Profile, Fail> {
+    let acme = payloads
+        .iter()
+        .find(|p| {
+            p.get("PayloadType").and_then(|t| t.as_string()) == Some("com.apple.security.acme")
+        })
+        .ok_or_else(|| fail("profile_without_acme_payload"))?;
     let get = |k: &str| acme.get(k).and_then(|v| v.as_string()).map(str::to_string);
     if get("KeyType").as_deref() != Some("ECSECPrimeRandom") {
         return Err(fail("profile_unsupported_key_type"));
@@ -276,7 +284,6 @@ async fn fetch_profile(ctx: &Ctx, index: usize, d: &FleetDevice) -> Result<Profi
     Ok(Profile {
         client_id: get("ClientIdentifier").ok_or_else(|| fail("profile_without_client_id"))?,
         directory_url: get("DirectoryURL").ok_or_else(|| fail("profile_without_directory"))?,
-        mdm,
     })
 }
 
@@ -284,6 +291,27 @@ fn csr(key: &KeyPair) -> Result<String, Fail> {
     let params = rcgen::CertificateParams::new(vec![]).map_err(|_| fail("csr"))?;
     let req = params.serialize_request(key).map_err(|_| fail("csr"))?;
     Ok(Base64UrlUnpadded::encode_string(req.der()))
+}
+
+/// POSTs `body` as `content_type`; the answer's status, content type (without parameters)
+/// and body (capped).
+pub(super) async fn post(
+    ctx: &Ctx,
+    url: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Result<(StatusCode, String, Vec<u8>), Fail> {
+    let resp = ctx
+        .http
+        .post(url)
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| fail(transport(&e)))?;
+    let status = resp.status();
+    let ct = header(&resp, "content-type");
+    Ok((status, ct, read(resp).await?))
 }
 
 pub(super) fn transport(e: &reqwest::Error) -> String {
@@ -304,7 +332,7 @@ fn header(resp: &reqwest::Response, name: &str) -> String {
         .unwrap_or_default()
 }
 
-async fn read(mut resp: reqwest::Response) -> Result<Vec<u8>, Fail> {
+pub(super) async fn read(mut resp: reqwest::Response) -> Result<Vec<u8>, Fail> {
     let mut out = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(|e| fail(transport(&e)))? {
         if out.len() + chunk.len() > MAX_ANSWER {

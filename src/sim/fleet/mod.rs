@@ -2,8 +2,9 @@
 //! iPads enrolling against an appliance over HTTPS as Setup Assistant does
 //! (../shared/spec/enrollment.md §0): a MachineInfo signed by a device identity from the
 //! stand-in Apple PKI, the signed enrollment profile, ACME device-attest-01 with a synthetic
-//! attestation of a P-384 key, a CSR, the certificate; then MDM check-in with that identity
-//! and the command channel until DeviceConfigured releases the device (`mdm`).
+//! attestation of a P-384 key, a CSR, the certificate (devices on iOS 15 get a SCEP profile
+//! and enroll by SCEP instead, `scep`); then MDM check-in with that identity and the command
+//! channel until DeviceConfigured releases the device (`mdm`).
 //!
 //! Exposes [`FleetDevice`] (serials come from the caller: the synced inventory, so devices
 //! pass the gate), [`Fleet`] (target + stand-in PKI) whose [`Fleet::run`] enrolls devices with
@@ -18,6 +19,7 @@ mod mdm;
 pub mod remote;
 pub mod report;
 pub mod sandbox;
+mod scep;
 
 pub use device::{machine_info, sign_options};
 pub use report::{DeviceOutcome, FleetReport};
@@ -55,9 +57,18 @@ pub struct FleetDevice {
 
 impl FleetDevice {
     /// A device for `serial`: the UDID derives from the serial (a rerun is the same device),
-    /// every third one an iPad.
+    /// every third one an iPad, every fifth an iPhone on iOS 15 (which enrolls by SCEP).
     pub fn for_serial(serial: &str, index: usize) -> FleetDevice {
         let h = hex::encode_upper(Sha256::digest(serial.as_bytes()));
+        if index % 5 == 3 {
+            return FleetDevice {
+                serial: serial.to_string(),
+                udid: format!("00008030-{}", &h[..16]),
+                product: "iPhone12,1".into(),
+                os_version: "15.7.9".into(),
+                build: "19H365".into(),
+            };
+        }
         let ipad = index % 3 == 2;
         FleetDevice {
             serial: serial.to_string(),

@@ -14,6 +14,7 @@ export const STEP_WORDS = [
   ['audited', 'Let through by audit-only mode', 'warning'],
   ['os_update_required', 'Asked to update its system', 'warning'],
   ['profile_served', 'Enrollment profile served', 'success'],
+  ['certificate_issued', 'Identity issued by SCEP', 'success'],
 ];
 
 const BY_STEP = new Map(STEP_WORDS.map(([key, label, tone]) => [key, { label, tone }]));
@@ -35,6 +36,14 @@ export const REASON_WORDS = {
   no_profile: 'No enrollment profile at Apple',
   foreign_profile: 'Profile not made by this appliance',
   needs_scep: 'Too old for an attested identity',
+  scep_challenge_unknown: 'SCEP challenge not issued here',
+  scep_challenge_expired: 'SCEP challenge expired',
+  scep_challenge_used: 'SCEP challenge already used',
+  scep_wrong_device: 'SCEP challenge of another device',
+  scep_bad_signature: 'SCEP request with a bad signature',
+  scep_undecryptable: 'SCEP request not readable',
+  scep_bad_csr: 'SCEP request with an unusable CSR',
+  scep_unsupported_message: 'SCEP message type not supported',
 };
 
 export function reasonLabel(code) {
@@ -48,6 +57,7 @@ const TIMELINE_WORDS = {
   audited: 'Let through (audit-only)',
   os_update_required: 'Asked to update its system',
   profile_served: 'Enrollment profile served',
+  certificate_issued: 'Device identity issued (SCEP)',
 };
 
 /** The device timeline's label for an `enrollment_<step>` event. */
