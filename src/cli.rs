@@ -176,6 +176,7 @@ pub enum SimCommand {
         /// Faults, e.g. `5xx=0.05,429=0.02,reset=0.01,unregistered=0.1,fail-first=3`.
         #[arg(long, default_value = "")]
         faults: String,
+    },
     /// Simulated iPhones and iPads enrolling with a running sandbox: registers COUNT new
     /// devices at its simulated Apple Business Manager, asks for a manual sync, waits until
     /// they are synced with a profile, then enrolls them (MachineInfo, signed profile, ACME)

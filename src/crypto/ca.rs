@@ -229,6 +229,8 @@ impl Authority {
         params.not_after = now + validity;
         params.serial_number = Some(random_serial());
         Ok(csr.signed_by(&self.issuer)?.pem())
+    }
+
     /// Issues an RSA-2048 certificate named `common_name` with keyUsage digitalSignature +
     /// keyEncipherment and no extended key usage: the SCEP RA certificate devices encrypt
     /// their requests to and whose signature they check on the replies (RFC 8894 §2.1;
