@@ -137,6 +137,16 @@ pub enum InspectCommand {
         #[arg(long)]
         ca: Option<PathBuf>,
     },
+    /// Verify an `Mdm-Signature` header value (base64 detached CMS) over a request body and
+    /// print the signer. Exits non-zero when it does not verify.
+    MdmSignature {
+        /// The request body the device sent (the exact bytes).
+        #[arg(long)]
+        body: PathBuf,
+        /// The header value (base64).
+        #[arg(long)]
+        signature: String,
+    },
     /// Show a device attestation (PEM chain or CBOR attObj, raw or base64): serial, UDID,
     /// nonce, OS fields, and whether the chain verifies to Apple's Enterprise Attestation
     /// Root. Exits non-zero when it does not.
@@ -304,6 +314,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 Clock::system().now(),
             )
             .with_context(|| format!("{}", file.display()))?;
+            println!("{}", serde_json::to_string_pretty(&json)?);
+            Ok(if verified { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Inspect { command: InspectCommand::MdmSignature { body, signature } } => {
+            let (json, verified) = crate::crypto::mdm_signature::signature_report(
+                signature.as_bytes(),
+                &read_input(&body)?,
+            );
             println!("{}", serde_json::to_string_pretty(&json)?);
             Ok(if verified { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }

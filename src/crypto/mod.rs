@@ -7,6 +7,7 @@
 pub mod ca;
 pub mod chain;
 pub mod cms;
+pub mod mdm_signature;
 pub mod oauth1;
 #[cfg(test)]
 pub(crate) mod openssl_cli;

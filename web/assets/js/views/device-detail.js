@@ -19,6 +19,7 @@ import { adminHref } from '../router.js';
 import { badge } from '../components/badge.js';
 import { panel } from '../components/panel.js';
 import { assignmentPanel } from '../devices/assignment-panel.js';
+import { mdmPanel } from '../devices/mdm-panel.js';
 import { loadAllProfiles } from '../profiles/data.js';
 import { enrollmentEventLabel } from '../enrollment/words.js';
 import { APPLE_FIELDS, TIME_FIELDS, lifecycleBadge, profileStatusWords, removalWords } from '../devices/words.js';
@@ -103,6 +104,7 @@ export default {
         h('p', { class: 'back-link' }, h('a', { href: adminHref('devices') }, '← All devices')),
         panel({ id: 'device-summary', title: 'Where it stands' }, removal(device), summary(device, tokenName)),
         assignmentPanel({ device, profiles, onChanged: () => load() }),
+        mdmPanel({ serial: device.serial, onChanged: () => load() }),
         panel({ id: 'device-history', title: 'Timeline', intro: 'What happened to this device, newest first.' }, timelineList(device.timeline)),
         panel({ id: 'device-apple-panel', title: 'What Apple says about it', intro: 'Every field Apple sent for this device; fields it did not send are left out.' }, appleRecord(device.apple)));
     }).catch((err) => {

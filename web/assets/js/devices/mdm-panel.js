@@ -1,0 +1,58 @@
+/**
+ * mdm-panel.js — the device page's MDM panel: enrollment state, last check-in, whether a push
+ * token is known, the command history with results, and the actions Refresh device
+ * information, Rename, Release now and Erase (typed serial confirmation).
+ * Exposes: `mdmPanel({serial, onChanged})`. Uses /api/v1/devices/{serial}/mdm….
+ */
+
+import { h, replaceChildren } from '../dom.js';
+import { apiGet, apiPost } from '../api.js';
+import { timeOr } from '../format.js';
+import { panel } from '../components/panel.js';
+import { toast, showError } from '../components/toast.js';
+
+const STATE_WORDS = {
+  awaiting_configuration: 'Waiting in Setup Assistant for final configuration',
+  enrolled: 'Enrolled and released',
+  authenticated: 'Authenticated, no push token yet',
+  checked_out: 'Checked out',
+};
+
+function history(commands) {
+  if (!commands.length) return h('p', { class: 'muted' }, 'No commands yet.');
+  return h('ol', { class: 'event-list', id: 'device-mdm-commands' }, commands.map((c) => h('li', { dataset: { state: c.state } },
+    h('strong', {}, c.words), ' — ', c.state.replace(/_/g, ' '), ` (queued by ${c.origin}, `, timeOr(c.queued_at, 'never'), ')',
+    c.error_chain?.length ? h('p', { class: 'muted' }, c.error_chain.map((e) => e.description ?? e.code).join('; ')) : null,
+    c.result ? h('pre', { class: 'mdm-result' }, JSON.stringify(c.result, null, 2)) : null)));
+}
+
+export function mdmPanel({ serial, onChanged }) {
+  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  const path = `/devices/${encodeURIComponent(serial)}/mdm`;
+  const act = (what, payload, done) => apiPost(`${path}/${what}`, payload)
+    .then(() => { toast(done); onChanged?.(); })
+    .catch((err) => showError(err, done));
+  apiGet(path).then((s) => {
+    const name = h('input', { type: 'text', maxlength: 63, 'aria-label': 'New device name' });
+    const confirm = h('input', { type: 'text', 'aria-label': `Type ${serial} to confirm the erase` });
+    const erase = h('button', { type: 'button', class: 'danger', disabled: true,
+      onclick: () => act('erase', { confirm: confirm.value }, 'Erase queued') }, 'Erase for re-enrollment');
+    confirm.addEventListener('input', () => { erase.disabled = confirm.value.trim().toUpperCase() !== serial.toUpperCase(); });
+    replaceChildren(body,
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'State'), h('dd', { id: 'device-mdm-state' }, STATE_WORDS[s.state] ?? s.state),
+        h('dt', {}, 'Last check-in'), h('dd', {}, timeOr(s.last_check_in, 'never')),
+        h('dt', {}, 'Push token'), h('dd', {}, s.push_token_present ? 'Known' : 'Not yet')),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', onclick: () => act('refresh', {}, 'Device information requested') }, 'Refresh device information'),
+        h('button', { type: 'button', onclick: () => act('release', {}, 'Release queued') }, 'Release now')),
+      h('div', { class: 'actions' }, name,
+        h('button', { type: 'button', onclick: () => act('rename', { name: name.value }, 'Rename queued') }, 'Rename')),
+      h('div', { class: 'actions' }, h('label', {}, `Type the serial number ${serial} to erase this device; it runs Setup Assistant and enrolls again.`), confirm, erase),
+      h('h3', {}, 'Commands'), history(s.commands));
+  }).catch((err) => {
+    replaceChildren(body, h('p', { class: 'muted' }, err.status === 404
+      ? 'This device has not checked in with MDM yet.' : `Could not load the MDM state: ${err.message}`));
+  });
+  return panel({ id: 'device-mdm', title: 'Management (MDM)', intro: 'Check-ins, commands and their results.' }, body);
+}
