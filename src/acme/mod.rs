@@ -32,7 +32,7 @@ pub mod upkeep;
 pub use error::{AcmeError, Problem};
 /// Reads a finalize CSR; exposed for the fuzz entry points in `crate::fuzzing`.
 pub(crate) use finalize::csr_public_key;
-pub use records::IssuedTo;
+pub use records::{IssuedTo, Revocation};
 
 use crate::clock::Clock;
 use crate::crypto::ca::Authority;

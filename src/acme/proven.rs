@@ -49,12 +49,14 @@ impl AcmeService {
             udid: udid.to_string(),
             issued_at: now,
             not_after: now + validity,
+            revoked: None,
         };
         let issued_to = IssuedTo {
             cert_id: cert_id.clone(),
             serial: serial.to_string(),
             udid: udid.to_string(),
             not_after: rec.not_after,
+            revoked: None,
         };
         save(wtx, records::CERTS, &cert_id, &rec)?;
         save(wtx, records::CERT_BY_HASH, &sha256, &issued_to)?;

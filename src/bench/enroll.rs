@@ -42,10 +42,12 @@ pub async fn enroll(devices: usize, concurrency: usize) -> anyhow::Result<Enroll
     let config =
         crate::config::Config::for_sandbox(dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
     let mut opts = DaemonOptions::new(config, Mode::Sandbox);
-    opts.apple = daemon::sandbox::apple_side(&sim);
+    let apns = daemon::sandbox::start_apns_simulator().await?;
+    opts.apple = daemon::sandbox::apple_side(&sim, &apns);
     opts.device_trust = DeviceTrust::StandIn(pki.clone());
     let running = daemon::start(opts).await?;
     daemon::sandbox::prepare(&running, dir.path(), &sim, devices).await?;
+    daemon::sandbox::provision_push_certificate(&running, &apns).await?;
 
     // The demo token's first sync brings the devices; the default profile follows.
     let deadline = Instant::now() + Duration::from_secs(600);

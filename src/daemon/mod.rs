@@ -210,8 +210,10 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     );
     let devices = crate::devices::Devices::new(store.clone());
     let push = crate::push::Push::new(store.clone(), clock.clone());
-    // The MDM side (which knows UDID → serial) can give `pusher` a timeline lookup later.
-    let (pusher, apns_worker) = push.pusher(apns, None);
+    // MDM knows which serial a UDID is, so a device APNs refuses for good gets it on its
+    // timeline.
+    let serial_of: crate::push::worker::SerialOf = Arc::new(crate::mdm::records::serial_of_udid_in);
+    let (pusher, apns_worker) = push.pusher(apns, Some(serial_of));
     tokens.set_delete_guard(Arc::new(|wtx, token| {
         let n = crate::devices::count_for_token_in(wtx, token)?;
         let defaults = crate::profiles::token_defaults_in(wtx, token)?;
@@ -323,7 +325,11 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         public_urls.clone(),
     );
 
-    // APNs is wired here once push certificates exist; until then devices poll on their own.
+    // Every command queued for a device with a push token wakes it through APNs.
+    let nudge: crate::mdm::PushNudge = {
+        let pusher = pusher.clone();
+        Arc::new(move |target| pusher.notify(target))
+    };
     let mdm = crate::mdm::Mdm::new(
         store.clone(),
         clock.clone(),
@@ -331,7 +337,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         Some(profiles.clone()),
         acme.clone(),
         opts.mdm.clone(),
-        crate::mdm::no_push(),
+        nudge,
     );
     let scep_ra = {
         let (dir, tls) = (config.data_dir.clone(), tls.clone());

@@ -271,6 +271,7 @@ impl From<crate::mdm::MdmError> for ApiError {
             E::UnknownIdentity => (StatusCode::FORBIDDEN, "unrecognized_identity"),
             E::WrongDevice => (StatusCode::FORBIDDEN, "identity_for_another_device"),
             E::IdentityExpired => (StatusCode::FORBIDDEN, "identity_expired"),
+            E::IdentityRevoked => (StatusCode::FORBIDDEN, "identity_revoked"),
             E::NotEnrolled => (StatusCode::FORBIDDEN, "not_enrolled"),
             E::CheckedOut => (StatusCode::FORBIDDEN, "checked_out"),
             E::UnknownDevice(_) => (StatusCode::NOT_FOUND, "not_found"),

@@ -28,23 +28,9 @@ use crate::store::{Store, StoreError};
 use std::sync::Arc;
 use time::Duration;
 
-/// Where and how to push a device (APNs, spec §5.1).
-#[derive(Clone, PartialEq, Eq)]
-pub struct PushTarget {
-    pub udid: String,
-    pub token: Vec<u8>,
-    pub push_magic: String,
-    pub topic: String,
-}
-
-impl std::fmt::Debug for PushTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PushTarget")
-            .field("udid", &self.udid)
-            .field("topic", &self.topic)
-            .finish_non_exhaustive()
-    }
-}
+/// Where and how to push a device (APNs, spec §5.1): push's own type, so the daemon can hand
+/// MDM's nudges straight to the APNs worker.
+pub use crate::push::PushTarget;
 
 /// Asks APNs to wake a device. Called after the commit that queued a command; must not block
 /// (spawn the push). The daemon wires the APNs client here.
@@ -88,6 +74,8 @@ pub enum MdmError {
     WrongDevice,
     #[error("the device's identity certificate expired; the device must enroll again")]
     IdentityExpired,
+    #[error("the device's identity certificate was revoked; the device must enroll again")]
+    IdentityRevoked,
     #[error("this device has not authenticated with MDM (no Authenticate check-in yet)")]
     NotEnrolled,
     #[error("this device checked out of MDM; it must enroll again")]
@@ -151,6 +139,9 @@ impl Mdm {
             .await
             .map_err(|e| MdmError::Lookup(e.to_string()))?
             .ok_or(MdmError::UnknownIdentity)?;
+        if issued.revoked.is_some() {
+            return Err(MdmError::IdentityRevoked);
+        }
         if issued.not_after < self.inner.clock.now() {
             return Err(MdmError::IdentityExpired);
         }

@@ -131,6 +131,11 @@ pub fn load_enrollment(
     store::get(&t, udid_key(udid).as_bytes())
 }
 
+/// The serial number of the device enrolled as `udid`, if any (push marks its timeline).
+pub fn serial_of_udid_in(wtx: &WriteTransaction, udid: &str) -> Result<Option<String>, StoreError> {
+    Ok(load_enrollment(wtx, udid)?.map(|e| e.serial))
+}
+
 pub fn save_enrollment(wtx: &WriteTransaction, rec: &EnrollmentRec) -> Result<(), StoreError> {
     let mut t = wtx.open_table(ENROLLMENTS)?;
     store::put(&mut t, udid_key(&rec.udid).as_bytes(), rec)?;

@@ -51,12 +51,19 @@ fn world() -> World {
                 (CERT, SERIAL, UDID, 365),
                 (OTHER_CERT, OTHER_SERIAL, OTHER_UDID, 365),
                 ("old", SERIAL, UDID, -1),
+                ("revoked", SERIAL, UDID, 365),
             ] {
+                let revoked = (hash == "revoked").then(|| crate::acme::Revocation {
+                    at: T0,
+                    reason: 1,
+                    by: "account".into(),
+                });
                 let to = IssuedTo {
                     cert_id: hash.into(),
                     serial: serial.into(),
                     udid: udid.into(),
                     not_after: T0 + Duration::days(days),
+                    revoked,
                 };
                 crate::store::put(&mut t, hash.as_bytes(), &to)?;
             }
@@ -327,6 +334,8 @@ async fn identities_must_be_ours_current_and_for_that_device() {
     assert!(matches!(err, MdmError::WrongDevice));
     let err = w.mdm.check_in(&id("old"), &authenticate(UDID)).await.unwrap_err();
     assert!(matches!(err, MdmError::IdentityExpired));
+    let err = w.mdm.check_in(&id("revoked"), &authenticate(UDID)).await.unwrap_err();
+    assert!(matches!(err, MdmError::IdentityRevoked));
     let err = w.mdm.connect(&id(CERT), &report("Idle", None)).await.unwrap_err();
     assert!(matches!(err, MdmError::NotEnrolled));
 }

@@ -19,8 +19,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 
-/// A device to wake: what its last TokenUpdate said (spec §4.3, §5.1).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A device to wake: what its last TokenUpdate said (spec §4.3, §5.1). Its Debug shows the
+/// UDID and topic only: the token and PushMagic are what lets anyone wake the device.
+#[derive(Clone, PartialEq, Eq)]
 pub struct PushTarget {
     pub udid: String,
     /// The APNs device token (raw bytes of TokenUpdate's `Token`).
@@ -28,6 +29,15 @@ pub struct PushTarget {
     pub push_magic: String,
     /// The topic the device enrolled with (the push certificate's).
     pub topic: String,
+}
+
+impl std::fmt::Debug for PushTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushTarget")
+            .field("udid", &self.udid)
+            .field("topic", &self.topic)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Enqueues pushes (cheap to clone).

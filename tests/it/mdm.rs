@@ -35,6 +35,7 @@ async fn identity(d: &TestDaemon, ca: &Authority, udid: Option<&str>) -> Issued 
             serial: format!("SER-{udid}"),
             udid: udid.to_string(),
             not_after: id.not_after,
+            revoked: None,
         };
         d.running()
             .store

@@ -184,7 +184,13 @@ async fn impatient_daemon() -> TestDaemon {
     };
     let running = daemon::start(opts).await.expect("daemon starts");
     let port = running.https_addrs[0].port();
-    TestDaemon { running: Some(running), dir, base: format!("https://localhost:{port}"), sim: None }
+    TestDaemon {
+        running: Some(running),
+        dir,
+        base: format!("https://localhost:{port}"),
+        sim: None,
+        apns: None,
+    }
 }
 
 #[tokio::test]

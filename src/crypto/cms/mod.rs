@@ -31,7 +31,8 @@ pub use enveloped::{
 };
 pub use ident::Recipient;
 pub use sign::{
-    CmsEncoding, SignOptions, SignerKey, sign_attached, sign_attached_with_attributes, sign_detached,
+    CmsEncoding, SignOptions, SignerKey, sign_attached, sign_attached_with_attributes,
+    sign_detached,
 };
 pub use signed::{VerifiedSignedData, verify_detached, verify_signed};
 

@@ -68,10 +68,8 @@ impl DeviceKey {
     /// The private key as PKCS#8 PEM (the device's TLS client identity once the certificate
     /// is issued).
     pub fn key_pem(&self) -> Result<crate::crypto::Secret<String>, ScepError> {
-        let pem = self
-            .key
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|e| ScepError::Build(e.to_string()))?;
+        let pem =
+            self.key.to_pkcs8_pem(LineEnding::LF).map_err(|e| ScepError::Build(e.to_string()))?;
         Ok(crate::crypto::Secret::new(pem.to_string()))
     }
 
