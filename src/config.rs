@@ -29,7 +29,13 @@ pub struct Config {
     /// The admin's own certificate chain and key instead of the self-managed one.
     pub tls_cert_file: Option<PathBuf>,
     pub tls_key_file: Option<PathBuf>,
+    /// Minutes a device waiting in "Awaiting final configuration" is given to acknowledge its
+    /// name before DeviceConfigured releases it anyway (with a warning on its timeline).
+    pub mdm_release_timeout_minutes: u32,
 }
+
+/// Default of `mdm.release_timeout_minutes`.
+pub const DEFAULT_RELEASE_TIMEOUT_MINUTES: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -53,6 +59,14 @@ struct RawConfig {
     public: RawPublic,
     #[serde(default)]
     tls: RawTls,
+    #[serde(default)]
+    mdm: RawMdm,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMdm {
+    release_timeout_minutes: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -210,6 +224,18 @@ impl Config {
             _ => {}
         }
 
+        let mdm_release_timeout_minutes = match raw.mdm.release_timeout_minutes {
+            None => DEFAULT_RELEASE_TIMEOUT_MINUTES,
+            Some(m) if (1..=1440).contains(&m) => m as u32,
+            Some(m) => {
+                return Err(bad(
+                    "mdm.release_timeout_minutes",
+                    format!("is {m}"),
+                    "use a number of minutes from 1 to 1440 (a day)",
+                ));
+            }
+        };
+
         Ok(Config {
             data_dir,
             log_level,
@@ -219,6 +245,7 @@ impl Config {
             public_port,
             tls_cert_file,
             tls_key_file,
+            mdm_release_timeout_minutes,
         })
     }
 
@@ -233,6 +260,7 @@ impl Config {
             public_port: listen.port(),
             tls_cert_file: None,
             tls_key_file: None,
+            mdm_release_timeout_minutes: DEFAULT_RELEASE_TIMEOUT_MINUTES,
         }
     }
 
@@ -265,6 +293,8 @@ impl Config {
                 quote(&k.display().to_string())
             );
         }
+        out +=
+            &format!("\n[mdm]\nrelease_timeout_minutes = {}\n", self.mdm_release_timeout_minutes);
         out
     }
 }
@@ -284,6 +314,18 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("/etc/adebox/adebox.toml"))
+    }
+
+    #[test]
+    fn the_release_timeout_is_read_and_bounded() {
+        assert_eq!(parse("").unwrap().mdm_release_timeout_minutes, 5);
+        let c = parse("[mdm]\nrelease_timeout_minutes = 30\n").unwrap();
+        assert_eq!(c.mdm_release_timeout_minutes, 30);
+        assert!(c.to_toml().contains("release_timeout_minutes = 30"));
+        for bad in ["0", "1441", "-3"] {
+            let e = parse(&format!("[mdm]\nrelease_timeout_minutes = {bad}\n")).unwrap_err();
+            assert!(e.to_string().contains("mdm.release_timeout_minutes"), "{e}");
+        }
     }
 
     #[test]

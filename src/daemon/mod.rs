@@ -72,6 +72,7 @@ pub struct DaemonOptions {
 
 impl DaemonOptions {
     pub fn new(config: Config, mode: Mode) -> Self {
+        let release_minutes = i64::from(config.mdm_release_timeout_minutes);
         DaemonOptions {
             config,
             config_path: None,
@@ -83,7 +84,9 @@ impl DaemonOptions {
             dep_retry: crate::depclient::RetryPolicy::default(),
             acme: crate::acme::AcmeOptions::default(),
             device_trust: DeviceTrust::Apple,
-            mdm: crate::mdm::MdmOptions::default(),
+            mdm: crate::mdm::MdmOptions {
+                release_timeout: time::Duration::minutes(release_minutes),
+            },
             http_timeouts: http::Timeouts::default(),
         }
     }

@@ -1,6 +1,6 @@
 //! The device-fleet simulator against a sandbox daemon: simulated iPhones/iPads with synced
 //! serials enroll end to end (MachineInfo, signed profile, ACME device-attest-01 or SCEP for
-//! iOS 15 devices, certificate),
+//! iOS 15 devices, certificate, MDM check-in woken by APNs pushes, release),
 //! unknown serials are refused and counted; the sandbox's "simulate devices enrolling" route.
 
 use crate::common::*;
@@ -25,7 +25,9 @@ async fn a_fleet_of_synced_devices_enrolls_and_unknown_serials_are_counted_as_re
         ca_pem: String::from_utf8(d.ca_pem()).unwrap(),
         resolve_to: None,
     };
-    let fleet = Fleet::new(target, pki.clone()).unwrap();
+    // Devices wait for their pushes from the APNs simulator, as real ones do.
+    let fleet = Fleet::new(target, pki.clone()).unwrap().woken_by(d.apns().feed());
+    let mut pushes = d.apns().subscribe();
     let mut devices: Vec<FleetDevice> =
         serials.iter().enumerate().map(|(i, s)| FleetDevice::for_serial(s, i)).collect();
     devices.push(FleetDevice::for_serial("UNKNOWNFLEET1", 20));
@@ -68,6 +70,13 @@ async fn a_fleet_of_synced_devices_enrolls_and_unknown_serials_are_counted_as_re
         let named = format!("Set the device name to \"Lab-{serial}\"");
         assert!(words.contains(&(named, adebox::mdm::CommandState::Acknowledged)), "{words:?}");
     }
+
+    // MDM woke every released device through APNs at least once (the release commands).
+    let mut woken = std::collections::HashSet::new();
+    while let Ok(push) = pushes.try_recv() {
+        woken.insert(push.token);
+    }
+    assert!(woken.len() >= 20, "{} devices were pushed", woken.len());
 
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["failures"]["profile_refused:adebox.enrollment.unknown_device"], 2);

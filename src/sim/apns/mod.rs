@@ -14,7 +14,7 @@ pub mod routes;
 pub mod server;
 
 pub use faults::Faults;
-pub use server::{Delivery, RunningSimApns, SimApns, SimApnsConfig, SimApnsError};
+pub use server::{Delivery, PushFeed, RunningSimApns, SimApns, SimApnsConfig, SimApnsError};
 
 use std::net::SocketAddr;
 

@@ -258,6 +258,12 @@ impl RunningSimApns {
         self.shared.issue(csr, topic)
     }
 
+    /// A cloneable view of the pushes this simulator accepts, for simulated devices waiting
+    /// to be woken.
+    pub fn feed(&self) -> PushFeed {
+        PushFeed { shared: self.shared.clone() }
+    }
+
     /// Pushes accepted for `token` (any case hex), oldest first.
     pub fn deliveries(&self, token_hex: &str) -> Vec<Delivery> {
         lock(&self.shared.deliveries).get(&token_hex.to_lowercase()).cloned().unwrap_or_default()
@@ -319,5 +325,45 @@ impl RunningSimApns {
     pub async fn stop(self) {
         self.handle.stop(false).await;
         let _ = self.task.await;
+    }
+}
+
+/// The pushes an APNs simulator accepts, as a device sees them (cheap to clone).
+#[derive(Clone)]
+pub struct PushFeed {
+    shared: web::Data<Shared>,
+}
+
+impl PushFeed {
+    /// How many pushes `token_hex` has had so far.
+    pub fn count(&self, token_hex: &str) -> usize {
+        lock(&self.shared.deliveries).get(&token_hex.to_lowercase()).map_or(0, Vec::len)
+    }
+
+    /// Waits up to `timeout` until `token_hex` has had more than `seen` pushes; returns the
+    /// count then (equal to `seen` when none came).
+    pub async fn wait_beyond(
+        &self,
+        token_hex: &str,
+        seen: usize,
+        timeout: std::time::Duration,
+    ) -> usize {
+        let token = token_hex.to_lowercase();
+        let mut rx = self.shared.events.subscribe();
+        let now = self.count(&token);
+        if now > seen {
+            return now;
+        }
+        let _ = tokio::time::timeout(timeout, async {
+            loop {
+                match rx.recv().await {
+                    Ok(d) if d.token == token => return,
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        })
+        .await;
+        self.count(&token)
     }
 }

@@ -37,6 +37,8 @@ pub(super) struct Ctx {
     pub now: OffsetDateTime,
     /// The CA and address the per-device MDM clients use.
     pub target: super::FleetTarget,
+    /// Pushes from the APNs simulator, when the devices are woken by them.
+    pub push: Option<crate::sim::apns::PushFeed>,
 }
 
 /// The MachineInfo plist a device of `d` sends (§1.1).

@@ -16,6 +16,8 @@ use std::time::Duration;
 
 /// Between polls while the queue is empty.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// How long a device woken by pushes waits for one before polling anyway.
+const PUSH_WAIT: Duration = Duration::from_secs(2);
 /// How long a device waits to be released.
 const RELEASE_DEADLINE: Duration = Duration::from_secs(60);
 /// Largest command a device reads.
@@ -65,6 +67,7 @@ pub(super) async fn release(
 
     t.step("mdm_token_update");
     let token = crate::crypto::random_bytes::<32>().to_vec();
+    let token_hex = hex::encode(&token);
     let update = message(&[
         ("MessageType", "TokenUpdate".into()),
         ("UDID", d.udid.as_str().into()),
@@ -80,6 +83,7 @@ pub(super) async fn release(
     t.step("mdm_release");
     let start = std::time::Instant::now();
     let mut report = status(d, "Idle", None, None);
+    let mut pushes_seen = ctx.push.as_ref().map_or(0, |f| f.count(&token_hex));
     loop {
         let body =
             put(&http, &ep.server_url, "application/x-apple-aspen-mdm", report, "poll").await?;
@@ -87,7 +91,13 @@ pub(super) async fn release(
             if start.elapsed() > RELEASE_DEADLINE {
                 return Err(fail("mdm_not_released"));
             }
-            tokio::time::sleep(POLL_INTERVAL).await;
+            match &ctx.push {
+                Some(feed) => {
+                    feed.wait_beyond(&token_hex, pushes_seen, PUSH_WAIT).await;
+                    pushes_seen = feed.count(&token_hex);
+                }
+                None => tokio::time::sleep(POLL_INTERVAL).await,
+            }
             report = status(d, "Idle", None, None);
             continue;
         }

@@ -133,6 +133,7 @@ pub struct Fleet {
     anchors: TrustAnchors,
     http: reqwest::Client,
     pki: Arc<StandInApplePki>,
+    push: Option<crate::sim::apns::PushFeed>,
 }
 
 impl Fleet {
@@ -155,7 +156,15 @@ impl Fleet {
             builder = builder.resolve(host, addr);
         }
         let http = builder.build().map_err(|e| FleetError::Client(e.to_string()))?;
-        Ok(Fleet { target, anchors, http, pki })
+        Ok(Fleet { target, anchors, http, pki, push: None })
+    }
+
+    /// Devices idle between commands wait for a push from this APNs simulator (as real
+    /// devices do) instead of polling on a timer; they still poll now and then, as a device
+    /// whose push got lost eventually does.
+    pub fn woken_by(mut self, push: crate::sim::apns::PushFeed) -> Fleet {
+        self.push = Some(push);
+        self
     }
 
     /// Enrolls `devices`, `concurrency` at a time (at least 1), recording each outcome into
@@ -176,6 +185,7 @@ impl Fleet {
             pki: self.pki.clone(),
             now,
             target: self.target.clone(),
+            push: self.push.clone(),
         });
         let mut outcomes = futures_util::stream::iter(devices.iter().cloned().enumerate())
             .map(|(i, d)| device::enroll(ctx.clone(), i, d))

@@ -156,7 +156,7 @@ mod tests {
             outcome(Some("profile_refused:x"), 5.0),
         ];
         let r = FleetReport::of(5, &outcomes);
-        assert_eq!((r.devices, r.enrolled, r.failed, r.released), (5, 2, 2, 0));
+        assert_eq!((r.devices, r.enrolled, r.failed, r.released), (5, 2, 2, 2));
         assert_eq!(r.failures["profile_refused:x"], 2);
         assert_eq!(r.latency_ms, Latency { p50: 10.0, p99: 30.0 });
         assert_eq!(r.steps["machine_info"].ok, 2);
