@@ -66,6 +66,7 @@ fn the_shipped_configuration_documents_every_key_in_the_readme_table() {
         "public.port",
         "tls.cert_file",
         "tls.key_file",
+        "mdm.release_timeout_minutes",
     ] {
         assert!(
             keys.iter().any(|k| k == key),
@@ -73,7 +74,7 @@ fn the_shipped_configuration_documents_every_key_in_the_readme_table() {
         );
         assert!(README.contains(&format!("`{key}`")), "{key} missing from the README table");
     }
-    assert_eq!(keys.len(), 8, "a key was added: document it in the README too: {keys:?}");
+    assert_eq!(keys.len(), 9, "a key was added: document it in the README too: {keys:?}");
 }
 
 #[test]

@@ -72,7 +72,8 @@ async fn mdm_routes_require_a_client_certificate_from_the_appliance_ca() {
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["error"], "client_certificate_required");
 
-    // A certificate issued by the appliance CA passes the TLS layer and the route's check.
+    // A certificate issued by the appliance CA passes the TLS layer and the route's check; the
+    // check-in handler then refuses the body, which is not a check-in plist.
     #[allow(clippy::disallowed_methods)]
     let now = time::OffsetDateTime::now_utc();
     let ca = d.running().tls.ca();
@@ -87,7 +88,7 @@ async fn mdm_routes_require_a_client_certificate_from_the_appliance_ca() {
         .build()
         .unwrap();
     let resp = with_cert.put(d.url("/mdm/checkin")).body("x").send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND, "past the certificate check");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "past the certificate check");
 
     // A certificate from another CA fails the TLS handshake.
     let stranger_ca = Authority::generate("Stranger", now, Duration::days(10)).unwrap();
