@@ -429,6 +429,7 @@ async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> R
     let config = Config::for_sandbox(dir.clone(), listen);
     let mut opts = DaemonOptions::new(config, Mode::Sandbox);
     opts.apple = crate::daemon::sandbox::apple_side(&sim, &apns);
+    opts.sandbox_pushes = Some(apns.feed());
     let running = daemon::start(opts).await?;
     crate::daemon::sandbox::provision_push_certificate(&running, &apns).await?;
     let info = crate::daemon::sandbox::prepare(&running, &dir, &sim, devices).await?;

@@ -70,7 +70,7 @@ pub async fn enroll(devices: usize, concurrency: usize) -> anyhow::Result<Enroll
         ca_pem: std::fs::read_to_string(dir.path().join("tls/ca.pem"))?,
         resolve_to: Some(addr),
     };
-    let fleet = Fleet::new(target, pki)?;
+    let fleet = Fleet::new(target, pki)?.woken_by(apns.feed());
     let fleet_devices: Vec<FleetDevice> =
         serials.iter().enumerate().map(|(i, s)| FleetDevice::for_serial(s, i)).collect();
     let progress = Progress::default();

@@ -68,6 +68,8 @@ pub struct DaemonOptions {
     pub mdm: crate::mdm::MdmOptions,
     /// How long clients may take to send a request (tests shorten it).
     pub http_timeouts: http::Timeouts,
+    /// The sandbox's APNs simulator, whose pushes wake the sandbox's simulated devices.
+    pub sandbox_pushes: Option<crate::sim::apns::PushFeed>,
 }
 
 impl DaemonOptions {
@@ -88,6 +90,7 @@ impl DaemonOptions {
                 release_timeout: time::Duration::minutes(release_minutes),
             },
             http_timeouts: http::Timeouts::default(),
+            sandbox_pushes: None,
         }
     }
 }
@@ -151,6 +154,7 @@ fn sandbox_fleet(
     tls: &TlsManager,
     https_addrs: &[SocketAddr],
     pki: &Arc<crate::sim::apple_pki::StandInApplePki>,
+    pushes: Option<crate::sim::apns::PushFeed>,
 ) -> Result<crate::sim::fleet::sandbox::SandboxFleet, DaemonError> {
     let resolve_to = https_addrs.first().map(|a| {
         let ip = if a.ip().is_unspecified() {
@@ -165,8 +169,11 @@ fn sandbox_fleet(
         ca_pem: tls.ca().cert_pem().to_string(),
         resolve_to,
     };
-    let fleet = crate::sim::fleet::Fleet::new(target, pki.clone())
+    let mut fleet = crate::sim::fleet::Fleet::new(target, pki.clone())
         .map_err(|e| DaemonError::Task(e.to_string()))?;
+    if let Some(feed) = pushes {
+        fleet = fleet.woken_by(feed);
+    }
     Ok(crate::sim::fleet::sandbox::SandboxFleet::new(fleet))
 }
 
@@ -349,7 +356,9 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     let scep = crate::enroll::scep::Scep::new(store.clone(), clock.clone(), acme.clone(), scep_ra);
 
     let sandbox_fleet = match (&stand_in_pki, opts.mode) {
-        (Some(pki), Mode::Sandbox) => Some(sandbox_fleet(&public_urls, &tls, &https_addrs, pki)?),
+        (Some(pki), Mode::Sandbox) => {
+            Some(sandbox_fleet(&public_urls, &tls, &https_addrs, pki, opts.sandbox_pushes.clone())?)
+        }
         _ => None,
     };
     let state = AppState {

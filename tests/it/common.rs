@@ -78,6 +78,7 @@ impl TestDaemon {
         opts.clock = clock;
         opts.device_trust = trust;
         opts.apple = adebox::daemon::sandbox::apple_side(&sim, &apns);
+        opts.sandbox_pushes = Some(apns.feed());
         opts.dep_retry = adebox::depclient::RetryPolicy {
             base_delay: std::time::Duration::from_millis(5),
             max_delay: std::time::Duration::from_millis(50),

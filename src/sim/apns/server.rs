@@ -334,6 +334,12 @@ pub struct PushFeed {
     shared: web::Data<Shared>,
 }
 
+impl std::fmt::Debug for PushFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushFeed").finish_non_exhaustive()
+    }
+}
+
 impl PushFeed {
     /// How many pushes `token_hex` has had so far.
     pub fn count(&self, token_hex: &str) -> usize {

@@ -33,10 +33,10 @@ export function mdmPanel({ serial, onChanged }) {
     .then(() => { toast(done); onChanged?.(); })
     .catch((err) => showError(err, done));
   apiGet(path).then((s) => {
-    const name = h('input', { type: 'text', maxlength: 63, 'aria-label': 'New device name' });
-    const confirm = h('input', { type: 'text', 'aria-label': `Type ${serial} to confirm the erase` });
-    const erase = h('button', { type: 'button', class: 'danger', disabled: true,
-      onclick: () => act('erase', { confirm: confirm.value }, 'Erase queued') }, 'Erase for re-enrollment');
+    const name = h('input', { type: 'text', id: 'device-mdm-name', maxlength: 63, 'aria-label': 'New device name' });
+    const confirm = h('input', { type: 'text', id: 'device-mdm-erase-confirm', 'aria-label': `Type ${serial} to confirm the erase` });
+    const erase = h('button', { type: 'button', id: 'device-mdm-erase', class: 'danger', disabled: true,
+      on: { click: () => act('erase', { confirm: confirm.value }, 'Erase queued') } }, 'Erase for re-enrollment');
     confirm.addEventListener('input', () => { erase.disabled = confirm.value.trim().toUpperCase() !== serial.toUpperCase(); });
     replaceChildren(body,
       h('dl', { class: 'facts' },
@@ -44,10 +44,10 @@ export function mdmPanel({ serial, onChanged }) {
         h('dt', {}, 'Last check-in'), h('dd', {}, timeOr(s.last_check_in, 'never')),
         h('dt', {}, 'Push token'), h('dd', {}, s.push_token_present ? 'Known' : 'Not yet')),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', onclick: () => act('refresh', {}, 'Device information requested') }, 'Refresh device information'),
-        h('button', { type: 'button', onclick: () => act('release', {}, 'Release queued') }, 'Release now')),
+        h('button', { type: 'button', id: 'device-mdm-refresh', on: { click: () => act('refresh', {}, 'Device information requested') } }, 'Refresh device information'),
+        h('button', { type: 'button', id: 'device-mdm-release', on: { click: () => act('release', {}, 'Release queued') } }, 'Release now')),
       h('div', { class: 'actions' }, name,
-        h('button', { type: 'button', onclick: () => act('rename', { name: name.value }, 'Rename queued') }, 'Rename')),
+        h('button', { type: 'button', id: 'device-mdm-rename', on: { click: () => act('rename', { name: name.value }, 'Rename queued') } }, 'Rename')),
       h('div', { class: 'actions' }, h('label', {}, `Type the serial number ${serial} to erase this device; it runs Setup Assistant and enrolls again.`), confirm, erase),
       h('h3', {}, 'Commands'), history(s.commands));
   }).catch((err) => {
