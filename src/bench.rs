@@ -2,8 +2,10 @@
 //! simulators, on this machine. They report; they do not assert (the README keeps results).
 
 mod enroll;
+mod start;
 
 pub use enroll::{EnrollBench, enroll};
+pub use start::{StartBench, start};
 
 use crate::audit::Actor;
 use crate::clock::Clock;
@@ -94,52 +96,10 @@ pub async fn sync(devices: usize) -> anyhow::Result<SyncBench> {
     Ok(result)
 }
 
-fn round(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
-}
-
-/// Peak resident set size of this process (Linux `VmHWM`).
-pub fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
-}
-
-/// The result of `bench api`.
-#[derive(Debug, Serialize)]
-pub struct ApiBench {
-    pub devices: u64,
-    pub requests: u64,
-    pub wall_s: f64,
-    pub per_s: f64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-    pub max_ms: f64,
-    pub peak_rss_mb: f64,
-    /// Time to build the list index from the store after a restart.
-    pub index_build_s: f64,
-}
-
-/// The Devices list API over HTTPS at `devices` devices: a mix of the queries the page makes
-/// (first page, deep pages, filters, sorts, serial searches), one after another.
-pub async fn api(devices: usize, requests: usize) -> anyhow::Result<ApiBench> {
+/// Fills the inventory with `devices` devices of every family through the same write path
+/// sync uses, 1000 devices a transaction.
+async fn fill_inventory(running: &crate::daemon::Running, devices: usize) -> anyhow::Result<()> {
     use crate::apple::dep::{Device, ProfileStatus};
-    use crate::daemon::{self, DaemonOptions, Mode};
-    let dir = tempfile::tempdir()?;
-    let config =
-        crate::config::Config::for_sandbox(dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
-    let running = daemon::start(DaemonOptions::new(config, Mode::Production)).await?;
-    let token =
-        running.admin.create_api_token(Actor::System, "bench").await?.token.expose().clone();
-
-    // Fill the inventory through the same write path sync uses, 1000 devices a transaction.
     let families = [
         ("iPhone", "iOS", "iPhone 15"),
         ("iPad", "iPadOS", "iPad (10th generation)"),
@@ -185,6 +145,54 @@ pub async fn api(devices: usize, requests: usize) -> anyhow::Result<ApiBench> {
             .await?;
         running.devices.apply_changes(changes);
     }
+    Ok(())
+}
+
+fn round(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`).
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// The result of `bench api`.
+#[derive(Debug, Serialize)]
+pub struct ApiBench {
+    pub devices: u64,
+    pub requests: u64,
+    pub wall_s: f64,
+    pub per_s: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub peak_rss_mb: f64,
+    /// Time to build the list index from the store after a restart.
+    pub index_build_s: f64,
+}
+
+/// The Devices list API over HTTPS at `devices` devices: a mix of the queries the page makes
+/// (first page, deep pages, filters, sorts, serial searches), one after another.
+pub async fn api(devices: usize, requests: usize) -> anyhow::Result<ApiBench> {
+    use crate::daemon::{self, DaemonOptions, Mode};
+    let dir = tempfile::tempdir()?;
+    let config =
+        crate::config::Config::for_sandbox(dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
+    let running = daemon::start(DaemonOptions::new(config, Mode::Production)).await?;
+    let token =
+        running.admin.create_api_token(Actor::System, "bench").await?.token.expose().clone();
+
+    fill_inventory(&running, devices).await?;
     // A fresh service over the same store measures the index build of a restart.
     let fresh = Devices::new(running.store.clone());
     let t = Instant::now();

@@ -93,6 +93,17 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The daemon's start to ready: a new appliance's first start, then restarts with a full
+    /// inventory in the store, each until /healthz answers over HTTPS.
+    Start {
+        #[arg(long, default_value_t = 200_000)]
+        devices: usize,
+        #[arg(long, default_value_t = 10)]
+        restarts: usize,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// A full sync of many devices from the DEP simulator into a fresh store.
     Sync {
         #[arg(long, default_value_t = 200_000)]
@@ -379,6 +390,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     r.enrollment_p50_ms,
                     r.enrollment_p99_ms,
                     r.peak_rss_mb
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command: BenchCommand::Start { devices, restarts, json } } => {
+            let r = runtime()?.block_on(crate::bench::start(devices, restarts))?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!(
+                    "first start {:.0} ms; {} restarts with {} devices: p50 {:.0} ms, p99 {:.0} ms; peak RSS {:.1} MB",
+                    r.first_start_ms, r.restarts, r.devices, r.p50_ms, r.p99_ms, r.peak_rss_mb
                 );
             }
             Ok(ExitCode::SUCCESS)

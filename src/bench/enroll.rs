@@ -1,7 +1,7 @@
 //! `adebox bench enroll`: devices enrolling end to end against a sandbox-mode daemon in this
 //! process, with the in-process device fleet: MachineInfo → signed profile → ACME
-//! (account, order, attestation, finalize, certificate). Check-in and release come with MDM;
-//! `released` stays 0 until then.
+//! (account, order, attestation, finalize, certificate, or SCEP for the fleet's iOS 15
+//! devices), then MDM check-in until DeviceConfigured releases each device.
 
 use super::{peak_rss_mb, round};
 use crate::daemon::{self, DaemonOptions, DeviceTrust, Mode};

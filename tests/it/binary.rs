@@ -351,7 +351,18 @@ fn the_benchmarks_run_and_report_json() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((r["devices"].as_u64(), r["enrolled"].as_u64()), (Some(6), Some(6)), "{r}");
+    assert_eq!(r["released"].as_u64(), Some(6), "{r}");
     for key in ["wall_s", "per_s", "p50_ms", "p99_ms", "peak_rss_mb"] {
+        assert!(r[key].as_f64().unwrap() > 0.0, "{key}: {r}");
+    }
+    let out = adebox()
+        .args(["bench", "start", "--devices", "2000", "--restarts", "2", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((r["devices"].as_u64(), r["restarts"].as_u64()), (Some(2000), Some(2)), "{r}");
+    for key in ["first_start_ms", "wall_s", "per_s", "p50_ms", "p99_ms", "peak_rss_mb"] {
         assert!(r[key].as_f64().unwrap() > 0.0, "{key}: {r}");
     }
 }
