@@ -1,12 +1,11 @@
 //! The `adebox` command line: the daemon (`serve`), the sandbox, configuration checks, and
 //! admin maintenance commands.
 
-use crate::admin::{Admin, AdminOptions};
+mod admin;
+
 use crate::clock::Clock;
 use crate::config::{self, Config};
-use crate::crypto::Secret;
 use crate::daemon::{self, DaemonOptions, Mode};
-use crate::store::{Store, StoreError};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -287,7 +286,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             crate::logging::init(log::LevelFilter::Info);
             runtime()?.block_on(sandbox(data, listen, devices))
         }
-        Command::Admin { command } => admin(command),
+        Command::Admin { command } => admin::run(command),
         Command::Inspect { command: InspectCommand::Token { key, token, show_secrets } } => {
             let key_bytes =
                 std::fs::read(&key).with_context(|| format!("cannot read {}", key.display()))?;
@@ -511,117 +510,6 @@ fn sim_devices(
         }
     }
     Ok(if report.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-}
-
-fn admin(command: AdminCommand) -> Result<ExitCode> {
-    match command {
-        AdminCommand::Backup { file, config } => {
-            let c = load_config(&config)?;
-            let mut files = crate::tls::backup_files(&c.data_dir)?;
-            files.extend(crate::enroll::signing::backup_files(&c.data_dir)?);
-            let records = crate::store::backup(&c.data_dir, &file, &files)
-                .with_context(|| format!("backup of {} failed", c.data_dir.display()))?;
-            println!(
-                "wrote {} ({records} records); it contains secrets: keep it as safe as the server",
-                file.display()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        AdminCommand::Restore { file, config } => {
-            let c = load_config(&config)?;
-            let restored = crate::store::restore(&c.data_dir, &file)?;
-            let kept = restored.kept;
-            give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(crate::store::FILE_NAME));
-            let n = crate::tls::restore_files(&c.data_dir, &restored.files)?;
-            let signing = crate::enroll::signing::restore_files(&c.data_dir, &restored.files)?;
-            for (name, _) in &restored.files {
-                give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(name));
-            }
-            for folder in ["tls", "enroll"] {
-                give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(folder));
-            }
-            if n > 0 {
-                println!("restored {n} files of the TLS folder (the appliance CA among them)");
-            }
-            if signing > 0 {
-                println!("restored the enrollment profile-signing certificate ({signing} files)");
-            }
-            println!(
-                "restored {}; the previous store is kept as {}. Start the daemon: systemctl start adebox",
-                file.display(),
-                kept.display()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        AdminCommand::SetPassword { user, config } => {
-            let c = load_config(&config)?;
-            let password = read_new_password(&user)?;
-            runtime()?.block_on(set_password(c, user, password))
-        }
-    }
-}
-
-async fn set_password(c: Config, user: String, password: Secret<String>) -> Result<ExitCode> {
-    daemon::prepare_data_dir(&c.data_dir)?;
-    match Store::open(&c.data_dir) {
-        Ok(store) => {
-            let admin = Admin::new(store, Clock::system(), AdminOptions::default());
-            let created = admin.set_password_cli(&user, password).await?;
-            give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(crate::store::FILE_NAME));
-            println!(
-                "{}",
-                if created {
-                    format!("created admin {user}")
-                } else {
-                    format!("password of {user} replaced; their sessions ended")
-                }
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(StoreError::InUse { .. }) => {
-            let req = crate::control::Request::SetPassword { username: user, password };
-            let resp = crate::control::call(&c.data_dir, &req)
-                .await
-                .context("the daemon is running but its control socket did not answer")?;
-            if !resp.ok {
-                bail!("{}", resp.message);
-            }
-            println!("{}", resp.message);
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn read_new_password(user: &str) -> Result<Secret<String>> {
-    use std::io::IsTerminal;
-    if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password(format!("New password for {user}: "))?;
-        let second = rpassword::prompt_password("Again: ")?;
-        if first != second {
-            bail!("the two passwords differ; nothing was changed");
-        }
-        Ok(Secret::new(first))
-    } else {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
-        Ok(Secret::new(line.trim_end_matches(['\r', '\n']).to_string()))
-    }
-}
-
-/// A command run as root must not leave root-owned files the daemon's user cannot open.
-fn give_to_data_dir_owner(data_dir: &std::path::Path, file: &std::path::Path) {
-    use std::os::unix::fs::MetadataExt;
-    if !nix::unistd::getuid().is_root() {
-        return;
-    }
-    if let Ok(meta) = std::fs::metadata(data_dir) {
-        let _ = nix::unistd::chown(
-            file,
-            Some(nix::unistd::Uid::from_raw(meta.uid())),
-            Some(nix::unistd::Gid::from_raw(meta.gid())),
-        );
-    }
 }
 
 /// A device-supplied file for `inspect`, refused above 1 MiB (they are a few KiB).

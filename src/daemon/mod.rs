@@ -2,15 +2,17 @@
 //! binds the listeners, spawns the named background tasks, tells systemd it is ready, and
 //! shuts everything down in order. Sandbox wiring lives here too.
 
+mod options;
 pub mod sandbox;
 mod tasks;
 mod trust;
 
 use tasks::{maintenance, spawn_task, tls_renewal};
 
+pub use options::{AppleSide, DaemonOptions, Mode};
 pub use trust::{DeviceRoots, DeviceTrust, device_roots};
 
-use crate::admin::{Admin, AdminOptions};
+use crate::admin::Admin;
 use crate::audit::AuditLog;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -23,77 +25,6 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-
-/// Whether this is a real appliance or the sandbox (simulated Apple, demo data).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    Production,
-    Sandbox,
-}
-
-/// Where "Apple" is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AppleSide {
-    /// Apple's production DEP service, trusted through the system's roots.
-    Production,
-    /// Simulators (sandbox and tests only): the DEP base URL, portal URL and CA, and the APNs
-    /// simulator's URL and CA, trusted for outbound calls instead of the system's roots.
-    Simulator {
-        base_url: String,
-        portal_url: String,
-        ca_pem: String,
-        apns_url: String,
-        apns_ca_pem: String,
-    },
-}
-
-#[derive(Clone, Debug)]
-pub struct DaemonOptions {
-    pub config: Config,
-    /// The file the configuration came from, re-read on SIGHUP.
-    pub config_path: Option<PathBuf>,
-    pub mode: Mode,
-    pub clock: Clock,
-    pub admin: AdminOptions,
-    /// HTTP worker threads; 0 = one per CPU.
-    pub workers: usize,
-    pub apple: AppleSide,
-    /// Backoff for DEP calls (tests shorten it).
-    pub dep_retry: crate::depclient::RetryPolicy,
-    /// ACME issuance policy.
-    pub acme: crate::acme::AcmeOptions,
-    /// Which roots devices are trusted through (Apple's unless sandbox/tests say otherwise).
-    pub device_trust: DeviceTrust,
-    /// MDM policy (the release timeout).
-    pub mdm: crate::mdm::MdmOptions,
-    /// How long clients may take to send a request (tests shorten it).
-    pub http_timeouts: http::Timeouts,
-    /// The sandbox's APNs simulator, whose pushes wake the sandbox's simulated devices.
-    pub sandbox_pushes: Option<crate::sim::apns::PushFeed>,
-}
-
-impl DaemonOptions {
-    pub fn new(config: Config, mode: Mode) -> Self {
-        let release_minutes = i64::from(config.mdm_release_timeout_minutes);
-        DaemonOptions {
-            config,
-            config_path: None,
-            mode,
-            clock: Clock::system(),
-            admin: AdminOptions::default(),
-            workers: 0,
-            apple: AppleSide::Production,
-            dep_retry: crate::depclient::RetryPolicy::default(),
-            acme: crate::acme::AcmeOptions::default(),
-            device_trust: DeviceTrust::Apple,
-            mdm: crate::mdm::MdmOptions {
-                release_timeout: time::Duration::minutes(release_minutes),
-            },
-            http_timeouts: http::Timeouts::default(),
-            sandbox_pushes: None,
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
