@@ -1,10 +1,14 @@
 //! `adebox bench …`: measurements of the product's hot paths against the in-process
 //! simulators, on this machine. They report; they do not assert (the README keeps results).
 
+mod assign;
 mod enroll;
+mod mdm;
 mod start;
 
+pub use assign::{AssignBench, assign};
 pub use enroll::{EnrollBench, enroll};
+pub use mdm::{MdmBench, mdm};
 pub use start::{StartBench, start};
 
 use crate::audit::Actor;
@@ -57,20 +61,7 @@ pub async fn sync(devices: usize) -> anyhow::Result<SyncBench> {
     sync.set_settings(Actor::System, SyncSettings { page_limit: 1000, ..SyncSettings::default() })
         .await?;
 
-    // The token arrives the real way: a key pair, a .p7m from the simulated ABM, the check.
-    let key = tokens.create_pending_key(Actor::System, None).await?;
-    let cert = tokens.pending_key_certificate(&key.id).await?;
-    let issued =
-        sim.create_server("Benchmark server", &cert).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut left = devices;
-    while left > 0 {
-        let n = left.min(50_000);
-        sim.add_devices(Some(&issued.server_uuid), n).map_err(|e| anyhow::anyhow!("{e}"))?;
-        left -= n;
-    }
-    let token = tokens
-        .add(Actor::System, &key.id, issued.token_p7m.as_bytes(), "bench@example.org")
-        .await?;
+    let token = token_with_devices(&tokens, &sim, devices).await?;
 
     let requests_before = sim.requests();
     let started = Instant::now();
@@ -94,6 +85,26 @@ pub async fn sync(devices: usize) -> anyhow::Result<SyncBench> {
     };
     sim.stop().await;
     Ok(result)
+}
+
+/// A token the real way (a key pair, a `.p7m` from the simulated ABM, the check with Apple)
+/// for a new MDM server holding `devices` devices.
+async fn token_with_devices(
+    tokens: &Tokens,
+    sim: &crate::sim::dep::RunningSimDep,
+    devices: usize,
+) -> anyhow::Result<crate::tokens::TokenView> {
+    let key = tokens.create_pending_key(Actor::System, None).await?;
+    let cert = tokens.pending_key_certificate(&key.id).await?;
+    let issued =
+        sim.create_server("Benchmark server", &cert).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut left = devices;
+    while left > 0 {
+        let n = left.min(50_000);
+        sim.add_devices(Some(&issued.server_uuid), n).map_err(|e| anyhow::anyhow!("{e}"))?;
+        left -= n;
+    }
+    Ok(tokens.add(Actor::System, &key.id, issued.token_p7m.as_bytes(), "bench@example.org").await?)
 }
 
 /// Fills the inventory with `devices` devices of every family through the same write path

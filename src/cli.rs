@@ -2,6 +2,9 @@
 //! admin maintenance commands.
 
 mod admin;
+mod bench;
+
+pub use bench::BenchCommand;
 
 use crate::clock::Clock;
 use crate::config::{self, Config};
@@ -70,47 +73,6 @@ pub enum Command {
     /// package build (scripts/build-deb).
     #[command(hide = true)]
     ManPages { dir: PathBuf },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum BenchCommand {
-    /// The Devices list API over HTTPS with filters and sorts, at many devices.
-    Api {
-        #[arg(long, default_value_t = 200_000)]
-        devices: usize,
-        #[arg(long, default_value_t = 400)]
-        requests: usize,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Devices enrolling end to end (MachineInfo, profile, ACME) with the in-process fleet.
-    Enroll {
-        #[arg(long, default_value_t = 1000)]
-        devices: usize,
-        #[arg(long, default_value_t = 100)]
-        concurrency: usize,
-        #[arg(long)]
-        json: bool,
-    },
-    /// The daemon's start to ready: a new appliance's first start, then restarts with a full
-    /// inventory in the store, each until /healthz answers over HTTPS.
-    Start {
-        #[arg(long, default_value_t = 200_000)]
-        devices: usize,
-        #[arg(long, default_value_t = 10)]
-        restarts: usize,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// A full sync of many devices from the DEP simulator into a fresh store.
-    Sync {
-        #[arg(long, default_value_t = 200_000)]
-        devices: usize,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -352,71 +314,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&json)?);
             Ok(if verified { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        Command::Bench { command: BenchCommand::Api { devices, requests, json } } => {
-            let r = runtime()?.block_on(crate::bench::api(devices, requests))?;
-            if json {
-                println!("{}", serde_json::to_string(&r)?);
-            } else {
-                println!(
-                    "device list API at {} devices: {} requests, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {:.0} requests/s, index build {:.2} s, peak RSS {:.1} MB",
-                    r.devices,
-                    r.requests,
-                    r.p50_ms,
-                    r.p99_ms,
-                    r.max_ms,
-                    r.per_s,
-                    r.index_build_s,
-                    r.peak_rss_mb
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench { command: BenchCommand::Enroll { devices, concurrency, json } } => {
-            let r = runtime()?.block_on(crate::bench::enroll(devices, concurrency.max(1)))?;
-            if json {
-                println!("{}", serde_json::to_string(&r)?);
-            } else {
-                println!(
-                    "enrollment of {} devices, {} at a time: {} enrolled, {} failed in {:.2} s ({:.0} devices/s); requests p50 {:.1} ms, p99 {:.1} ms; whole enrollment p50 {:.1} ms, p99 {:.1} ms; peak RSS {:.1} MB",
-                    r.devices,
-                    r.concurrency,
-                    r.enrolled,
-                    r.failed,
-                    r.wall_s,
-                    r.per_s,
-                    r.p50_ms,
-                    r.p99_ms,
-                    r.enrollment_p50_ms,
-                    r.enrollment_p99_ms,
-                    r.peak_rss_mb
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench { command: BenchCommand::Start { devices, restarts, json } } => {
-            let r = runtime()?.block_on(crate::bench::start(devices, restarts))?;
-            if json {
-                println!("{}", serde_json::to_string(&r)?);
-            } else {
-                println!(
-                    "first start {:.0} ms; {} restarts with {} devices: p50 {:.0} ms, p99 {:.0} ms; peak RSS {:.1} MB",
-                    r.first_start_ms, r.restarts, r.devices, r.p50_ms, r.p99_ms, r.peak_rss_mb
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench { command: BenchCommand::Sync { devices, json } } => {
-            let r = runtime()?.block_on(crate::bench::sync(devices))?;
-            if json {
-                println!("{}", serde_json::to_string(&r)?);
-            } else {
-                println!(
-                    "full sync of {} devices: {:.2} s, {:.0} devices/s, {} requests ({} pages), peak RSS {:.1} MB, store {:.1} MB",
-                    r.devices, r.wall_s, r.per_s, r.requests, r.pages, r.peak_rss_mb, r.store_mb
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Bench { command } => bench::run(command),
         Command::Sim { command: SimCommand::Dep { listen, devices, seed, faults } } => {
             crate::logging::init(log::LevelFilter::Info);
             runtime()?.block_on(crate::sim::dep::run_standalone(listen, devices, seed, &faults))?;

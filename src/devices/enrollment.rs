@@ -41,19 +41,29 @@ pub(super) fn update_with_event_in(
     change: impl FnOnce(&mut DeviceRecord),
 ) -> Result<Changes, StoreError> {
     let mut by_serial = wtx.open_table(BY_SERIAL)?;
-    let Some(mut r): Option<DeviceRecord> = store::get(&by_serial, serial.as_bytes())? else {
-        return Ok(Changes::default());
+    let mut timeline = wtx.open_table(TIMELINE)?;
+    let event = TimelineEvent { at: now, kind: kind.into(), message };
+    let updated = update_with_event(&mut by_serial, &mut timeline, serial, event, change)?;
+    Ok(Changes { upserted: updated.into_iter().collect(), removed: vec![] })
+}
+
+/// [`update_with_event_in`] with the tables already open (batches open them once); the
+/// changed record, or `None` for an unknown serial.
+pub(super) fn update_with_event(
+    by_serial: &mut store::WriteTable<'_>,
+    timeline: &mut store::WriteTable<'_>,
+    serial: &str,
+    event: TimelineEvent,
+    change: impl FnOnce(&mut DeviceRecord),
+) -> Result<Option<DeviceRecord>, StoreError> {
+    let Some(mut r): Option<DeviceRecord> = store::get(&*by_serial, serial.as_bytes())? else {
+        return Ok(None);
     };
     change(&mut r);
-    r.updated_at = now;
-    let mut timeline = wtx.open_table(TIMELINE)?;
-    super::apply::push_event(
-        &mut timeline,
-        &mut r,
-        TimelineEvent { at: now, kind: kind.into(), message },
-    )?;
-    store::put(&mut by_serial, serial.as_bytes(), &r)?;
-    Ok(Changes { upserted: vec![r], removed: vec![] })
+    r.updated_at = event.at;
+    super::apply::push_event(timeline, &mut r, event)?;
+    store::put(by_serial, serial.as_bytes(), &r)?;
+    Ok(Some(r))
 }
 
 /// The device's enrollment state, if it is in the inventory.

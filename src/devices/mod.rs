@@ -22,7 +22,8 @@ pub use enrollment::{CHECKED_OUT, ENROLLED, ENROLLING, enrollment_in, set_enroll
 pub use index::Changes;
 pub use lifecycle::Lifecycle;
 pub use profile::{
-    DeviceFacts, ProfileChange, facts_in, note_in, record_profile_change_in, token_facts_in,
+    DeviceFacts, ProfileChange, ProfileResults, Unassigned, facts_in, note_in,
+    record_profile_change_in, token_facts_in,
 };
 pub use query::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, SortKey};
 pub use records::{Removal, RemovalReason, TimelineEvent};
@@ -170,6 +171,13 @@ impl Devices {
     /// The facts of the known ones of `serials` (profile assignment).
     pub async fn facts(&self, serials: Vec<String>) -> Result<Vec<DeviceFacts>, StoreError> {
         self.store.read(move |rtx| facts_in(rtx, &serials)).await
+    }
+
+    /// Active devices of `token` without a profile at Apple (the default-profile scan), from
+    /// the list index: no record is decoded, which matters at 200,000 devices.
+    pub async fn unassigned(&self, token: &str) -> Result<Vec<Unassigned>, StoreError> {
+        let token = token.to_string();
+        self.with_index(move |d| d.unassigned(&token)).await
     }
 
     /// The facts of every device of `token`, removed ones included.

@@ -6,6 +6,7 @@
 //! it at once makes the page show "Profile assigned" without waiting for that sync, and the
 //! sync's later record is applied like any other.
 
+use super::enrollment::update_with_event;
 use super::index::Changes;
 use super::records::{BY_SERIAL, BY_TOKEN, DeviceRecord, TIMELINE, TimelineEvent, token_prefix};
 use crate::apple::dep::ProfileStatus;
@@ -46,11 +47,22 @@ impl DeviceFacts {
 
     /// Without a profile at Apple: none ever, or removed.
     pub fn has_no_profile(&self) -> bool {
-        matches!(
-            self.profile_status,
-            None | Some(ProfileStatus::Empty) | Some(ProfileStatus::Removed)
-        ) || self.profile_uuid.is_none()
+        no_profile_at_apple(self.profile_status.as_ref(), self.profile_uuid.as_deref())
     }
+}
+
+/// Apple has no profile of ours on the device: none ever, or removed.
+pub(super) fn no_profile_at_apple(status: Option<&ProfileStatus>, uuid: Option<&str>) -> bool {
+    matches!(status, None | Some(ProfileStatus::Empty) | Some(ProfileStatus::Removed))
+        || uuid.is_none_or(str::is_empty)
+}
+
+/// A device without a profile at Apple, as the default-profile scan needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unassigned {
+    pub serial: String,
+    /// Apple's `device_family`.
+    pub family: Option<String>,
 }
 
 /// The facts of each of `serials` that the inventory knows, in that order.
@@ -107,22 +119,9 @@ pub fn record_profile_change_in(
     message: String,
     now: OffsetDateTime,
 ) -> Result<Changes, StoreError> {
-    let kind = match change {
-        ProfileChange::Assigned { .. } => "profile_assigned",
-        ProfileChange::Removed => "profile_removed",
-    };
-    super::enrollment::update_with_event_in(wtx, serial, kind, message, now, |r| match change {
-        ProfileChange::Assigned { profile_uuid } => {
-            r.apple.profile_uuid = Some(profile_uuid.clone());
-            r.apple.profile_status = Some(ProfileStatus::Assigned);
-            r.apple.profile_assign_time = Some(now);
-            r.apple.profile_push_time = None;
-        }
-        ProfileChange::Removed => {
-            r.apple.profile_status = Some(ProfileStatus::Removed);
-            r.apple.profile_push_time = None;
-        }
-    })
+    let mut results = ProfileResults::open(wtx)?;
+    results.changed(serial, change, message, now)?;
+    Ok(results.finish())
 }
 
 /// Adds a timeline event to `serial` without changing its record otherwise (an assignment
@@ -134,17 +133,79 @@ pub fn note_in(
     message: String,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let mut by_serial = wtx.open_table(BY_SERIAL)?;
-    let Some(mut r): Option<DeviceRecord> = store::get(&by_serial, serial.as_bytes())? else {
-        return Ok(());
-    };
-    let mut timeline = wtx.open_table(TIMELINE)?;
-    super::apply::push_event(
-        &mut timeline,
-        &mut r,
-        TimelineEvent { at: now, kind: kind.into(), message },
-    )?;
-    // Only the event counter changed: the list index has nothing to update.
-    store::put(&mut by_serial, serial.as_bytes(), &r)?;
-    Ok(())
+    let mut results = ProfileResults::open(wtx)?;
+    results.note(serial, kind, message, now)
+}
+
+/// Apple's answers to a batch of assignments written into the inventory inside the caller's
+/// transaction, the tables opened once for the whole batch (a batch is 1000 serials).
+pub struct ProfileResults<'txn> {
+    by_serial: store::WriteTable<'txn>,
+    timeline: store::WriteTable<'txn>,
+    changes: Changes,
+}
+
+impl<'txn> ProfileResults<'txn> {
+    pub fn open(wtx: &'txn WriteTransaction) -> Result<Self, StoreError> {
+        Ok(ProfileResults {
+            by_serial: wtx.open_table(BY_SERIAL)?,
+            timeline: wtx.open_table(TIMELINE)?,
+            changes: Changes::default(),
+        })
+    }
+
+    /// [`record_profile_change_in`] for one serial of the batch.
+    pub fn changed(
+        &mut self,
+        serial: &str,
+        change: &ProfileChange,
+        message: String,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let kind = match change {
+            ProfileChange::Assigned { .. } => "profile_assigned",
+            ProfileChange::Removed => "profile_removed",
+        };
+        let event = TimelineEvent { at: now, kind: kind.into(), message };
+        let updated =
+            update_with_event(&mut self.by_serial, &mut self.timeline, serial, event, |r| {
+                match change {
+                    ProfileChange::Assigned { profile_uuid } => {
+                        r.apple.profile_uuid = Some(profile_uuid.clone());
+                        r.apple.profile_status = Some(ProfileStatus::Assigned);
+                        r.apple.profile_assign_time = Some(now);
+                        r.apple.profile_push_time = None;
+                    }
+                    ProfileChange::Removed => {
+                        r.apple.profile_status = Some(ProfileStatus::Removed);
+                        r.apple.profile_push_time = None;
+                    }
+                }
+            })?;
+        self.changes.upserted.extend(updated);
+        Ok(())
+    }
+
+    /// [`note_in`] for one serial of the batch.
+    pub fn note(
+        &mut self,
+        serial: &str,
+        kind: &str,
+        message: String,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let Some(mut r): Option<DeviceRecord> = store::get(&self.by_serial, serial.as_bytes())?
+        else {
+            return Ok(());
+        };
+        let event = TimelineEvent { at: now, kind: kind.into(), message };
+        super::apply::push_event(&mut self.timeline, &mut r, event)?;
+        // Only the event counter changes (not `updated_at`): nothing for the list index.
+        store::put(&mut self.by_serial, serial.as_bytes(), &r)
+    }
+
+    /// The changed records, for the list index after the commit.
+    pub fn finish(self) -> Changes {
+        self.changes
+    }
 }

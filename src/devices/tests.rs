@@ -254,3 +254,57 @@ async fn a_caller_giving_up_never_leaves_the_index_half_built() {
         .unwrap();
     assert_eq!(counts.by_token.get("tA"), Some(&2000));
 }
+
+#[tokio::test]
+async fn kept_counts_match_the_list_after_adds_moves_profile_changes_and_removals() {
+    let (s, _d) = store();
+    let devices = Devices::new(s.clone());
+    devices.warm().await.unwrap();
+    let write = |token: &str, page: Vec<Device>, mode: PageMode| {
+        let token = token.to_string();
+        let (_, changes) =
+            s.write_blocking(move |wtx| apply_page_in(wtx, &token, &page, &mode, T0)).unwrap();
+        devices.apply_changes(changes);
+    };
+    write("tA", (0..20).map(|i| dev(&format!("K{i:03}"))).collect(), fetch("r1"));
+    write("tB", (20..30).map(|i| dev(&format!("K{i:03}"))).collect(), fetch("r2"));
+    // Five assigned, two of them then unassigned; three moved to tB; four deleted at Apple.
+    for (i, change) in (0..5)
+        .map(|i| (i, ProfileChange::Assigned { profile_uuid: "P1".into() }))
+        .chain((0..2).map(|i| (i, ProfileChange::Removed)))
+    {
+        let serial = format!("K{i:03}");
+        let changes = s
+            .write_blocking(move |wtx| {
+                record_profile_change_in(wtx, &serial, &change, "test".into(), T0)
+            })
+            .unwrap();
+        devices.apply_changes(changes);
+    }
+    let at = T0 + Duration::minutes(1);
+    write(
+        "tB",
+        (10..13).map(|i| ev(&format!("K{i:03}"), OpType::Modified, at)).collect(),
+        PageMode::Sync,
+    );
+    write(
+        "tA",
+        (14..18).map(|i| ev(&format!("K{i:03}"), OpType::Deleted, at)).collect(),
+        PageMode::Sync,
+    );
+
+    let counts = devices.counts().await.unwrap();
+    for state in Lifecycle::ALL {
+        let f = DeviceFilter { lifecycle: Some(*state), ..Default::default() };
+        let listed = devices.list(f, SortKey::Serial, false, 1, 0).await.unwrap().1;
+        assert_eq!(counts.by_lifecycle.get(state).copied().unwrap_or(0), listed, "{state:?}");
+    }
+    assert_eq!(counts.by_lifecycle.get(&Lifecycle::ProfileAssigned), Some(&3));
+    assert_eq!(counts.by_lifecycle.get(&Lifecycle::Removed), Some(&4));
+    assert_eq!(counts.by_token.get("tA"), Some(&13), "20 - 3 moved - 4 removed");
+    assert_eq!(counts.by_token.get("tB"), Some(&13));
+    // A fresh index built from the store agrees with the one kept by changes.
+    let fresh = Devices::new(s.clone()).counts().await.unwrap();
+    assert_eq!(fresh.by_lifecycle, counts.by_lifecycle);
+    assert_eq!(fresh.by_token, counts.by_token);
+}

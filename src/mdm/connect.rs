@@ -1,18 +1,24 @@
 //! The command channel (../shared/spec/enrollment.md §4.4): a device's report is recorded with
 //! its command, then the next command is chosen ([`super::queue::pick_next`]) and sent, or
 //! nothing (an empty 200). An acknowledged DeviceConfigured releases the device: lifecycle
-//! "Enrolled". One write transaction per report.
+//! "Enrolled". One write transaction per report — except an idle poll with nothing to send
+//! while the stored last check-in is recent: that one only reads, so thousands of devices
+//! polling cost no disk writes (the last check-in is kept to the minute).
 
 use super::queue::{pick_next, prune_in};
 use super::records::{
-    COMMANDS, CommandRec, CommandState, EnrollmentRec, commands_of, load_enrollment, save_command,
-    save_enrollment,
+    COMMANDS, CommandRec, CommandState, ENROLLMENTS, EnrollmentRec, commands_of, load_enrollment,
+    save_command, save_enrollment, udid_key,
 };
 use super::{DeviceIdentity, Mdm, MdmError};
 use crate::apple::mdm::{Command, Report, Status, parse_report};
 use crate::devices::{self, Changes};
-use redb::WriteTransaction;
-use time::OffsetDateTime;
+use crate::store::{self, StoreError};
+use redb::{ReadTransaction, WriteTransaction};
+use time::{Duration, OffsetDateTime};
+
+/// How stale the stored last check-in may get before an idle poll writes it again.
+pub const LAST_SEEN_PRECISION: Duration = Duration::minutes(1);
 
 impl Mdm {
     /// Handles a report from the device holding `identity`; returns the next command plist,
@@ -28,6 +34,12 @@ impl Mdm {
             return Err(MdmError::WrongDevice);
         }
         let now = self.inner.clock.now();
+        if report.status == Status::Idle {
+            let udid = report.udid.clone();
+            if self.inner.store.read(move |rtx| quiet_idle_in(rtx, &udid, now)).await? {
+                return Ok(None);
+            }
+        }
         let index = self.inner.devices.clone();
         let (next, _) = self
             .inner
@@ -53,6 +65,29 @@ impl Mdm {
             .await?;
         Ok(next)
     }
+}
+
+/// An idle poll needs no write: the device is enrolled, seen recently, and has nothing to
+/// be sent. Anything else (unknown, checked out, stale, work to do) takes the write path,
+/// which also gives the errors.
+fn quiet_idle_in(
+    rtx: &ReadTransaction,
+    udid: &str,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let (enrollments, commands) = match (rtx.open_table(ENROLLMENTS), rtx.open_table(COMMANDS)) {
+        (Ok(e), Ok(c)) => (e, c),
+        _ => return Ok(false),
+    };
+    let Some(e): Option<EnrollmentRec> = store::get(&enrollments, udid_key(udid).as_bytes())?
+    else {
+        return Ok(false);
+    };
+    if e.checked_out_at.is_some() || now - e.last_seen >= LAST_SEEN_PRECISION {
+        return Ok(false);
+    }
+    let deadline_passed = e.release_deadline.is_some_and(|d| now >= d);
+    Ok(pick_next(&commands_of(&commands, udid)?, false, deadline_passed).is_none())
 }
 
 /// Records the report's result with its command (Idle and unknown CommandUUIDs record

@@ -377,3 +377,39 @@ async fn acknowledged_erase_leaves_the_enrolled_state() {
     enrolled_awaiting(&w).await;
     assert_eq!(w.mdm.state(SERIAL).await.unwrap().unwrap().state, "awaiting_configuration");
 }
+
+#[tokio::test]
+async fn idle_polls_write_the_last_check_in_once_a_minute_and_never_hide_a_command() {
+    let w = world();
+    w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
+    w.mdm.check_in(&id(CERT), &token_update(UDID, false)).await.unwrap();
+    let seen = || async { w.mdm.state(SERIAL).await.unwrap().unwrap().last_check_in };
+    assert_eq!(seen().await, T0);
+    w.clock.advance(Duration::seconds(30));
+    assert_eq!(poll(&w, "Idle", None).await, None);
+    assert_eq!(seen().await, T0, "a poll within the minute only reads");
+    // A command queued meanwhile goes out on the very next idle poll.
+    w.mdm.refresh(SERIAL, "admin").await.unwrap();
+    let (mut uuid, rt) = poll(&w, "Idle", None).await.unwrap();
+    assert_eq!(rt, "DeviceInformation");
+    assert_eq!(seen().await, T0 + Duration::seconds(30), "sending a command writes");
+    while let Some((next, _)) = poll(&w, "Acknowledged", Some(&uuid)).await {
+        uuid = next;
+    }
+    w.clock.advance(Duration::seconds(90));
+    assert_eq!(poll(&w, "Idle", None).await, None);
+    assert_eq!(seen().await, T0 + Duration::seconds(120), "a minute later an idle poll writes");
+    // A checked-out device still gets its error, not a quiet empty answer.
+    w.mdm
+        .check_in(
+            &id(CERT),
+            &plist(&[
+                ("MessageType", "CheckOut".into()),
+                ("UDID", UDID.into()),
+                ("Topic", "com.apple.mgmt.External.t".into()),
+            ]),
+        )
+        .await
+        .unwrap();
+    assert!(w.mdm.connect(&id(CERT), &report("Idle", None)).await.is_err());
+}

@@ -7,7 +7,7 @@ use super::records::{ASSIGNMENTS, DEFAULTS, ProfileRecord, default_key};
 use super::schedule::Assignment;
 use super::{MAX_DEVICES_PER_PROFILE, ProfileError, Profiles};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
-use crate::devices::DeviceFacts;
+use crate::devices::{DeviceFacts, Unassigned};
 use crate::store::{self, StoreError};
 use redb::{ReadTransaction, ReadableTable};
 use serde::Serialize;
@@ -271,9 +271,18 @@ impl Profiles {
         token: &str,
         serials: Option<Vec<String>>,
     ) -> Result<usize, ProfileError> {
-        let facts = match serials {
-            Some(s) => self.inner.devices.facts(s).await?,
-            None => self.inner.devices.token_facts(token).await?,
+        let candidates: Vec<Unassigned> = match serials {
+            Some(s) => self
+                .inner
+                .devices
+                .facts(s)
+                .await?
+                .into_iter()
+                .filter(|f| f.token == token && !f.removed && f.has_no_profile())
+                .map(|f| Unassigned { serial: f.serial, family: f.family })
+                .collect(),
+            // The whole token: from the list index, without decoding every record.
+            None => self.inner.devices.unassigned(token).await?,
         };
         let token_s = token.to_string();
         let n = self
@@ -290,9 +299,7 @@ impl Profiles {
                 let mut per_family = HashMap::new();
                 let mut t = wtx.open_table(ASSIGNMENTS)?;
                 let mut n = 0;
-                for f in
-                    facts.iter().filter(|f| f.token == token_s && !f.removed && f.has_no_profile())
-                {
+                for f in &candidates {
                     let fam = match f.family.as_deref() {
                         Some("iPod") => Some("iPhone"),
                         other => other,

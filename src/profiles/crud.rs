@@ -406,6 +406,8 @@ impl Profiles {
                 Ok::<_, ProfileError>(())
             })
             .await?;
+        // Devices already in the inventory get the new default now, not at the next scan.
+        self.inner.scan_due.store(true, std::sync::atomic::Ordering::SeqCst);
         self.inner.changed.notify_one();
         self.defaults().await
     }

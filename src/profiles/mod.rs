@@ -88,6 +88,9 @@ struct Inner {
     gates: crate::depclient::Gates,
     /// Wakes the definition worker after a change.
     changed: tokio::sync::Notify,
+    /// A default changed: the worker scans every token for devices without a profile in its
+    /// next round instead of waiting for the periodic scan.
+    scan_due: std::sync::atomic::AtomicBool,
 }
 
 impl Profiles {
@@ -110,6 +113,7 @@ impl Profiles {
                 http,
                 gates,
                 changed: tokio::sync::Notify::new(),
+                scan_due: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }

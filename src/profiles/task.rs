@@ -1,8 +1,8 @@
 //! The async shell of profile work (the decisions are in `schedule.rs` and `worker.rs`): a
 //! loop the daemon spawns as the named task `profiles`. It runs a round when something
 //! changed (a profile, a default, a request, new devices) or every 30 s for due retries, and
-//! scans every token for devices without a profile every 10 minutes (the safety net behind
-//! the sync hook).
+//! scans every token for devices without a profile when a default changed and every 10
+//! minutes (the safety net behind the sync hook).
 
 use super::Profiles;
 use std::time::Duration;
@@ -24,7 +24,8 @@ impl Profiles {
     pub async fn run(self) {
         let mut ticks = 0u32;
         loop {
-            if ticks.is_multiple_of(SCAN_EVERY)
+            let scan_due = self.inner.scan_due.swap(false, std::sync::atomic::Ordering::SeqCst);
+            if (scan_due || ticks.is_multiple_of(SCAN_EVERY))
                 && let Err(e) = self.scan_defaults().await
             {
                 log::error!("the default-profile scan failed: {e}");

@@ -38,12 +38,23 @@ fn refusal(e: &DepError) -> AppleRefusal {
     AppleRefusal { code, message: e.to_string() }
 }
 
+/// Apple's answer to one batch: per-serial statuses and the retry hint, or the call's error.
+type Answers = Result<(BTreeMap<String, DeviceStatus>, Option<u64>), DepError>;
+
+/// Sends one batch to Apple: assigns `uuid`, or removes the assignment when `None`.
+async fn call_batch(client: &DepClient, uuid: Option<&str>, items: &[Assignment]) -> Answers {
+    let serials: Vec<String> = items.iter().map(|a| a.serial.clone()).collect();
+    match uuid {
+        Some(u) => {
+            client.assign_profile(u, &serials).await.map(|r| (r.devices, r.retry_after_seconds))
+        }
+        None => client.remove_profile(&serials).await.map(|r| (r.devices, None)),
+    }
+}
+
 /// Apple's answer for one serial of a batch. Serials missing from Apple's answer count as
 /// FAILED (§3.3, Fleet's practice); a call Apple did not answer leaves them queued.
-fn answer_for(
-    answers: &Result<(BTreeMap<String, DeviceStatus>, Option<u64>), DepError>,
-    serial: &str,
-) -> Answer {
+fn answer_for(answers: &Answers, serial: &str) -> Answer {
     match answers {
         Ok((devices, retry)) => match devices.get(serial) {
             Some(DeviceStatus::Success) => Answer::Success,
@@ -203,10 +214,34 @@ impl Profiles {
         }
         self.mark_waiting(waiting, &profiles).await?;
         for ((token, uuid), items) in groups {
+            // One client (one Apple session) per token and round.
+            let client = match self.client(&token).await {
+                Ok(c) => c,
+                Err(ProfileError::NotFound(_)) => continue, // token deleted meanwhile
+                Err(e) => return Err(e),
+            };
+            // Pipelined: batch n+1 goes to Apple while batch n's answers are committed (the
+            // token's gate still keeps one call in flight). A batch whose answers are never
+            // stored stays queued and is sent again; Apple's assignment is idempotent.
+            let mut answered: Option<(Vec<Assignment>, Answers)> = None;
             for chunk in items.chunks(BATCH) {
-                self.send_batch(&token, uuid.as_deref(), chunk.to_vec()).await?;
+                let record = async {
+                    match answered.take() {
+                        Some((done, answers)) => {
+                            self.record_batch(&token, uuid.as_deref(), done, answers).await
+                        }
+                        None => Ok(()),
+                    }
+                };
+                let (answers, recorded) =
+                    tokio::join!(call_batch(&client, uuid.as_deref(), chunk), record);
+                recorded?;
+                answered = Some((chunk.to_vec(), answers));
                 round.batches += 1;
                 round.sent += chunk.len() as u32;
+            }
+            if let Some((done, answers)) = answered {
+                self.record_batch(&token, uuid.as_deref(), done, answers).await?;
             }
         }
         Ok(())
@@ -251,24 +286,15 @@ impl Profiles {
             .await
     }
 
-    async fn send_batch(
+    /// Stores Apple's answers to one batch: each serial's request state, and for the ones
+    /// assigned, the device record and its timeline — one transaction.
+    async fn record_batch(
         &self,
         token: &str,
         uuid: Option<&str>,
         mut items: Vec<Assignment>,
+        answers: Answers,
     ) -> Result<(), ProfileError> {
-        let serials: Vec<String> = items.iter().map(|a| a.serial.clone()).collect();
-        let client = match self.client(token).await {
-            Ok(c) => c,
-            Err(ProfileError::NotFound(_)) => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        let answers: Result<(BTreeMap<String, DeviceStatus>, Option<u64>), DepError> = match uuid {
-            Some(u) => {
-                client.assign_profile(u, &serials).await.map(|r| (r.devices, r.retry_after_seconds))
-            }
-            None => client.remove_profile(&serials).await.map(|r| (r.devices, None)),
-        };
         let now = self.now();
         let per_serial = |serial: &str| answer_for(&answers, serial);
         let mut results = Vec::new();
@@ -293,8 +319,8 @@ impl Profiles {
             .store
             .write_then(
                 move |wtx| {
-                    let mut changes = devices::Changes::default();
                     let mut t = wtx.open_table(ASSIGNMENTS)?;
+                    let mut inventory = devices::ProfileResults::open(wtx)?;
                     for (a, answer) in items.iter().zip(&results) {
                         store::put(&mut t, a.serial.as_bytes(), a)?;
                         match answer {
@@ -311,13 +337,10 @@ impl Profiles {
                                         "enrollment profile assignment removed at Apple".into()
                                     }
                                 };
-                                changes.merge(devices::record_profile_change_in(
-                                    wtx, &a.serial, &change, msg, now,
-                                )?);
+                                inventory.changed(&a.serial, &change, msg, now)?;
                             }
                             Answer::Unreachable { .. } => {}
-                            _ => devices::note_in(
-                                wtx,
+                            _ => inventory.note(
                                 &a.serial,
                                 "profile_not_assigned",
                                 a.message.clone(),
@@ -325,7 +348,7 @@ impl Profiles {
                             )?,
                         }
                     }
-                    Ok::<_, ProfileError>(changes)
+                    Ok::<_, ProfileError>(inventory.finish())
                 },
                 move |changes| index.apply_changes(std::mem::take(changes)),
             )

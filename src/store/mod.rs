@@ -29,6 +29,9 @@ pub const FILE_NAME: &str = "adebox.redb";
 /// A table of the store: byte keys to byte values (see the module docs).
 pub type Table = TableDefinition<'static, &'static [u8], &'static [u8]>;
 
+/// A table open for writing inside a [`WriteTransaction`].
+pub type WriteTable<'txn> = redb::Table<'txn, &'static [u8], &'static [u8]>;
+
 /// Declares a table; `name` is `module.what`.
 pub const fn table(name: &'static str) -> Table {
     TableDefinition::new(name)

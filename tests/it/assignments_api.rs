@@ -282,3 +282,41 @@ async fn the_sandbox_demo_profile_is_the_demo_servers_default() {
     let (_, dev) = page.get(&format!("/api/v1/devices/{serial}")).await;
     assert_eq!(dev["apple"]["profile_status"], "assigned", "{dev}");
 }
+
+#[tokio::test]
+async fn a_default_set_after_sync_reaches_the_devices_already_there() {
+    let d = TestDaemon::with_simulator().await;
+    let page = d.sandbox_admin().await;
+    let (token, uuid) = add_token(&d, &page, "Late default campus").await;
+    let tid = token["id"].as_str().unwrap().to_string();
+    let (s, _) =
+        page.post("/api/v1/sandbox/devices", json!({"server_uuid": uuid, "count": 40})).await;
+    assert_eq!(s, StatusCode::OK);
+    sync_until(&d, &page, &tid, 40).await;
+    let (_, none) = page.get("/api/v1/assignments?limit=1").await;
+    assert_eq!(none["total"], 0, "no default yet, nothing queued: {none}");
+
+    let (s, p) = page
+        .post(
+            "/api/v1/profiles",
+            json!({"name": "Late", "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, _) = page
+        .send(
+            Method::PUT,
+            "/api/v1/profiles/defaults",
+            Some(json!({"token_id": tid, "profile_id": p["id"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // Within the wait (30 s), long before the 10-minute safety scan.
+    wait_for(&page, "/api/v1/assignments?state=assigned&limit=1", "default assignment", |v| {
+        v["total"] == 40
+    })
+    .await;
+    let (_, counts) =
+        page.get(&format!("/api/v1/devices?token={tid}&lifecycle=profile_assigned&limit=1")).await;
+    assert_eq!(counts["total"], 40, "{counts}");
+}

@@ -355,6 +355,24 @@ fn the_benchmarks_run_and_report_json() {
     for key in ["wall_s", "per_s", "p50_ms", "p99_ms", "peak_rss_mb"] {
         assert!(r[key].as_f64().unwrap() > 0.0, "{key}: {r}");
     }
+    let out = adebox().args(["bench", "assign", "--devices", "2500", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["devices"], 2500, "{r}");
+    assert!(r["requests"].as_u64().unwrap() >= 3, "three batches at least: {r}");
+    for key in ["wall_s", "per_s", "first_batch_ms", "p50_ms", "p99_ms", "peak_rss_mb"] {
+        assert!(r[key].as_f64().unwrap() > 0.0, "{key}: {r}");
+    }
+    let out = adebox()
+        .args(["bench", "mdm", "--devices", "8", "--polls", "5", "--concurrency", "4", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((r["devices"].as_u64(), r["polls"].as_u64()), (Some(8), Some(40)), "{r}");
+    for key in ["wall_s", "per_s", "p50_ms", "p99_ms", "peak_rss_mb"] {
+        assert!(r[key].as_f64().unwrap() > 0.0, "{key}: {r}");
+    }
     let out = adebox()
         .args(["bench", "start", "--devices", "2000", "--restarts", "2", "--json"])
         .output()

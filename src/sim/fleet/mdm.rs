@@ -161,7 +161,8 @@ async fn put(
     Ok(bytes.to_vec())
 }
 
-fn message(pairs: &[(&str, Value)]) -> Vec<u8> {
+/// An XML plist dictionary of `pairs`, as a device sends its check-in and status messages.
+pub fn message(pairs: &[(&str, Value)]) -> Vec<u8> {
     let d: Dictionary = pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
     let mut out = Vec::new();
     Value::Dictionary(d).to_writer_xml(&mut out).expect("writing a plist into a Vec cannot fail");

@@ -22,6 +22,7 @@ pub mod sandbox;
 mod scep;
 
 pub use device::{machine_info, sign_options};
+pub use mdm::message as mdm_message;
 pub use report::{DeviceOutcome, FleetReport};
 
 use crate::crypto::chain::TrustAnchors;

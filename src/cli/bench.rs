@@ -1,0 +1,175 @@
+//! `adebox bench …`: the benchmarks' command line (the measurements are in `crate::bench`);
+//! each prints one line, or one JSON object with `--json`.
+
+use super::runtime;
+use anyhow::Result;
+use clap::Subcommand;
+use std::process::ExitCode;
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Default-profile assignment of a full inventory: a profile becomes the token's default
+    /// and every synced device is assigned at the simulated Apple side.
+    Assign {
+        #[arg(long, default_value_t = 200_000)]
+        devices: usize,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The Devices list API over HTTPS with filters and sorts, at many devices.
+    Api {
+        #[arg(long, default_value_t = 200_000)]
+        devices: usize,
+        #[arg(long, default_value_t = 400)]
+        requests: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Devices enrolling end to end (MachineInfo, profile, ACME) with the in-process fleet.
+    Enroll {
+        #[arg(long, default_value_t = 1000)]
+        devices: usize,
+        #[arg(long, default_value_t = 100)]
+        concurrency: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Enrolled devices polling MDM with nothing to do, each on its kept-alive mutual-TLS
+    /// connection.
+    Mdm {
+        #[arg(long, default_value_t = 1000)]
+        devices: usize,
+        /// Idle polls each device makes.
+        #[arg(long, default_value_t = 20)]
+        polls: usize,
+        #[arg(long, default_value_t = 100)]
+        concurrency: usize,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The daemon's start to ready: a new appliance's first start, then restarts with a full
+    /// inventory in the store, each until /healthz answers over HTTPS.
+    Start {
+        #[arg(long, default_value_t = 200_000)]
+        devices: usize,
+        #[arg(long, default_value_t = 10)]
+        restarts: usize,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A full sync of many devices from the DEP simulator into a fresh store.
+    Sync {
+        #[arg(long, default_value_t = 200_000)]
+        devices: usize,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
+    match command {
+        BenchCommand::Assign { devices, json } => {
+            let r = runtime()?.block_on(crate::bench::assign(devices))?;
+            print(&r, json, |r| {
+                format!(
+                    "default-profile assignment of {} devices: {:.2} s, {:.0} devices/s, first batch after {:.0} ms, per batch p50 {:.1} ms, p99 {:.1} ms, {} requests, peak RSS {:.1} MB",
+                    r.devices,
+                    r.wall_s,
+                    r.per_s,
+                    r.first_batch_ms,
+                    r.p50_ms,
+                    r.p99_ms,
+                    r.requests,
+                    r.peak_rss_mb
+                )
+            })
+        }
+        BenchCommand::Api { devices, requests, json } => {
+            let r = runtime()?.block_on(crate::bench::api(devices, requests))?;
+            print(&r, json, |r| {
+                format!(
+                    "device list API at {} devices: {} requests, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {:.0} requests/s, index build {:.2} s, peak RSS {:.1} MB",
+                    r.devices,
+                    r.requests,
+                    r.p50_ms,
+                    r.p99_ms,
+                    r.max_ms,
+                    r.per_s,
+                    r.index_build_s,
+                    r.peak_rss_mb
+                )
+            })
+        }
+        BenchCommand::Enroll { devices, concurrency, json } => {
+            let r = runtime()?.block_on(crate::bench::enroll(devices, concurrency.max(1)))?;
+            print(&r, json, |r| {
+                format!(
+                    "enrollment of {} devices, {} at a time: {} enrolled, {} failed in {:.2} s ({:.0} devices/s); requests p50 {:.1} ms, p99 {:.1} ms; whole enrollment p50 {:.1} ms, p99 {:.1} ms; peak RSS {:.1} MB",
+                    r.devices,
+                    r.concurrency,
+                    r.enrolled,
+                    r.failed,
+                    r.wall_s,
+                    r.per_s,
+                    r.p50_ms,
+                    r.p99_ms,
+                    r.enrollment_p50_ms,
+                    r.enrollment_p99_ms,
+                    r.peak_rss_mb
+                )
+            })
+        }
+        BenchCommand::Mdm { devices, polls, concurrency, json } => {
+            let r = runtime()?.block_on(crate::bench::mdm(devices, polls, concurrency))?;
+            print(&r, json, |r| {
+                format!(
+                    "idle MDM polls: {} devices, {} at a time, {} polls in {:.2} s ({:.0} polls/s), p50 {:.1} ms, p99 {:.1} ms, peak RSS {:.1} MB",
+                    r.devices,
+                    r.concurrency,
+                    r.polls,
+                    r.wall_s,
+                    r.per_s,
+                    r.p50_ms,
+                    r.p99_ms,
+                    r.peak_rss_mb
+                )
+            })
+        }
+        BenchCommand::Start { devices, restarts, json } => {
+            let r = runtime()?.block_on(crate::bench::start(devices, restarts))?;
+            print(&r, json, |r| {
+                format!(
+                    "first start {:.0} ms; {} restarts with {} devices: p50 {:.0} ms, p99 {:.0} ms; peak RSS {:.1} MB",
+                    r.first_start_ms, r.restarts, r.devices, r.p50_ms, r.p99_ms, r.peak_rss_mb
+                )
+            })
+        }
+        BenchCommand::Sync { devices, json } => {
+            let r = runtime()?.block_on(crate::bench::sync(devices))?;
+            print(&r, json, |r| {
+                format!(
+                    "full sync of {} devices: {:.2} s, {:.0} devices/s, {} requests ({} pages), peak RSS {:.1} MB, store {:.1} MB",
+                    r.devices, r.wall_s, r.per_s, r.requests, r.pages, r.peak_rss_mb, r.store_mb
+                )
+            })
+        }
+    }
+}
+
+/// Prints `r` as one JSON object, or as the line `words` makes of it.
+fn print<T: serde::Serialize>(
+    r: &T,
+    json: bool,
+    words: impl FnOnce(&T) -> String,
+) -> Result<ExitCode> {
+    if json {
+        println!("{}", serde_json::to_string(r)?);
+    } else {
+        println!("{}", words(r));
+    }
+    Ok(ExitCode::SUCCESS)
+}
