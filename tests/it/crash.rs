@@ -11,11 +11,8 @@
 //!
 //! Flows: sync and default-profile assignment (one flow: the sandbox assigns as it syncs).
 //! After the kills the admin's "Full resync" is requested and the inventory must equal the
-//! simulator's. Known gap, sandbox only: a restarted sandbox recreates its simulated Apple
-//! side while the daemon's workers already run, so a sync can be refused (401) before the
-//! stored token is adopted, and assignments made with the old simulator's profile uuid come
-//! back "not assigned" until their retry; the profile check is therefore strict only with
-//! `ADEBOX_CRASH_STRICT_PROFILES=1`.
+//! simulator's, every device with its default profile (the restarted sandbox gives its new
+//! simulated Apple side the stored token before the daemon's workers start).
 //! Enrollment under kills and command delivery (MDM) are slots still to fill:
 //! [`enrollment_survives_kills`] and [`command_delivery_survives_kills`].
 
@@ -148,8 +145,8 @@ async fn sync_and_assignment_survive_kills() {
     }
     let mut sb = Sandbox::start(&data);
     let (client, token) = client_when_ready(&mut sb, &data, Duration::from_secs(60)).await;
-    // The admin's "Full resync" after the crashes: a token the daemon marked refused while the
-    // sandbox was restoring its simulated Apple side is otherwise left alone for 5 minutes.
+    // The admin's "Full resync" after the crashes: the stored cursor belongs to an earlier
+    // simulator, and the inventory must come back equal to this one's.
     let tokens: Value = client
         .get(sb.url("/api/v1/tokens"))
         .bearer_auth(&token)
@@ -169,15 +166,11 @@ async fn sync_and_assignment_survive_kills() {
             .send()
             .await;
     }
-    let strict_profiles = env_u64("ADEBOX_CRASH_STRICT_PROFILES", 0) == 1;
     let deadline = Instant::now() + Duration::from_secs(90);
     let rows = loop {
         let rows = inventory(&sb, &client, &token).await.unwrap_or_default();
         let assigned = rows.iter().filter(|(_, p)| !p.is_empty()).count();
-        // Known gap (see the module docs): after a restart the sandbox's new simulated Apple
-        // side no longer knows the stored profile uuid, and the assignment retry can take
-        // longer than this test waits. `ADEBOX_CRASH_STRICT_PROFILES=1` requires them all.
-        let profiles_done = assigned == rows.len() || !strict_profiles;
+        let profiles_done = assigned == rows.len();
         if rows.len() >= DEVICES && profiles_done {
             break rows;
         }

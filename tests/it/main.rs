@@ -17,6 +17,7 @@ mod mdm;
 mod packaging;
 mod profiles_api;
 mod push;
+mod sandbox_restart;
 mod scep;
 mod secrets;
 mod security;
