@@ -123,7 +123,14 @@ impl ResponseError for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::internal(&e)
+        match e {
+            // The admin can fix this one: say what it is and what to do.
+            StoreError::DiskFull { .. } => {
+                log::error!("{e}");
+                ApiError::new(StatusCode::INSUFFICIENT_STORAGE, "disk_full", e.to_string())
+            }
+            e => ApiError::internal(&e),
+        }
     }
 }
 

@@ -9,6 +9,7 @@ mod assignments_api;
 mod binary;
 mod browser;
 mod crash;
+mod disk_full;
 mod enroll;
 mod faults;
 mod fleet;
