@@ -346,3 +346,24 @@ impl From<crate::push::PushError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_a_507_that_names_the_fix() {
+        let e = ApiError::from(StoreError::DiskFull {
+            detail: "No space left on device (os error 28)".into(),
+        });
+        assert_eq!((e.status, e.error.as_str()), (507, "disk_full"));
+        assert!(
+            e.message.contains("data_dir") && e.message.contains("Free space"),
+            "{}",
+            e.message
+        );
+        let other = ApiError::from(StoreError::Redb("boom".into()));
+        assert_eq!((other.status, other.error.as_str()), (500, "internal"));
+        assert!(!other.message.contains("boom"), "internal details stay in the log");
+    }
+}
