@@ -350,8 +350,11 @@ async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> R
     let mut opts = DaemonOptions::new(config, Mode::Sandbox);
     opts.apple = crate::daemon::sandbox::apple_side(&sim, &apns);
     opts.sandbox_pushes = Some(apns.feed());
+    opts.before_workers = Some(crate::daemon::sandbox::restore_hook(&sim, devices));
     let running = daemon::start(opts).await?;
     crate::daemon::sandbox::provision_push_certificate(&running, &apns).await?;
+    // Devices in another process can enroll from here on (the rest is the admin's set-up).
+    crate::daemon::sandbox::write_stand_in_pki(&running, &dir)?;
     let info = crate::daemon::sandbox::prepare(&running, &dir, &sim, devices).await?;
     println!(
         "\nadebox sandbox is running (simulated Apple services, no Apple account needed)\n  page:     {}/admin/\n  user:     {}\n  password: {}\n  API token and details: {}\n  CA certificate (trust it to avoid browser warnings): {}\n  data:     {}\n  simulated Apple DEP service: {} (portal {})\nPress Ctrl-C to stop.\n",

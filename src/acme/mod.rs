@@ -32,7 +32,7 @@ pub mod upkeep;
 pub use error::{AcmeError, Problem};
 /// Reads a finalize CSR; exposed for the fuzz entry points in `crate::fuzzing`.
 pub(crate) use finalize::csr_public_key;
-pub use records::{IssuedTo, Revocation};
+pub use records::{IssuedCert, IssuedTo, Revocation};
 
 use crate::clock::Clock;
 use crate::crypto::ca::Authority;
@@ -229,6 +229,31 @@ impl AcmeService {
                     let to: IssuedTo = store::decode("acme.cert_by_hash", v.value())?;
                     out.insert(to.serial);
                 }
+                Ok(out)
+            })
+            .await
+    }
+
+    /// The identity certificates issued to a device (by serial), oldest first.
+    pub async fn certificates_of(&self, serial: &str) -> Result<Vec<IssuedCert>, AcmeError> {
+        let serial = serial.trim().to_ascii_uppercase();
+        self.inner
+            .store
+            .read(move |rtx| {
+                let t = match rtx.open_table(records::CERTS) {
+                    Ok(t) => t,
+                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                    Err(e) => return Err(e.into()),
+                };
+                let mut out = Vec::new();
+                for row in redb::ReadableTable::iter(&t)? {
+                    let (_, v) = row?;
+                    let c: records::CertRec = store::decode("acme.certs", v.value())?;
+                    if c.serial.eq_ignore_ascii_case(&serial) {
+                        out.push(IssuedCert::from(c));
+                    }
+                }
+                out.sort_by_key(|c| c.issued_at);
                 Ok(out)
             })
             .await

@@ -123,6 +123,37 @@ pub struct CertRec {
     pub revoked: Option<Revocation>,
 }
 
+/// An issued identity certificate as the admin sees it (no key, no chain).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct IssuedCert {
+    /// SHA-256 of the certificate's DER, lower-case hex.
+    pub sha256: String,
+    pub udid: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String)]
+    pub issued_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String)]
+    pub not_after: OffsetDateTime,
+    /// `acme` (an ACME order) or the protocol that proved the device (`scep`).
+    pub via: String,
+    pub revoked: bool,
+}
+
+impl From<CertRec> for IssuedCert {
+    fn from(c: CertRec) -> IssuedCert {
+        IssuedCert {
+            // Identities proven by another protocol carry its name in `order_id`.
+            via: if c.account_id.is_empty() { c.order_id } else { "acme".into() },
+            sha256: c.sha256,
+            udid: c.udid,
+            issued_at: c.issued_at,
+            not_after: c.not_after,
+            revoked: c.revoked.is_some(),
+        }
+    }
+}
+
 /// When and why a certificate was revoked.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Revocation {

@@ -9,7 +9,7 @@ mod trust;
 
 use tasks::{maintenance, spawn_task, tls_renewal};
 
-pub use options::{AppleSide, DaemonOptions, Mode};
+pub use options::{AppleSide, BeforeWorkers, DaemonOptions, Mode, StartupServices};
 pub use trust::{DeviceRoots, DeviceTrust, device_roots};
 
 use crate::admin::Admin;
@@ -220,6 +220,10 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     };
     if let AppleSide::Simulator { base_url, .. } = &opts.apple {
         tokens.retarget_simulator(base_url).await.map_err(|e| DaemonError::Task(e.to_string()))?;
+    }
+    if let Some(hook) = &opts.before_workers {
+        let services = StartupServices { tokens: tokens.clone(), profiles: profiles.clone() };
+        (hook.0)(services).await.map_err(DaemonError::Task)?;
     }
 
     let mut listeners = Vec::new();

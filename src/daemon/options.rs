@@ -6,7 +6,10 @@ use crate::admin::AdminOptions;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::http;
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
 
 /// Whether this is a real appliance or the sandbox (simulated Apple, demo data).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +32,26 @@ pub enum AppleSide {
         apns_url: String,
         apns_ca_pem: String,
     },
+}
+
+/// The services a start-up hook may use.
+pub struct StartupServices {
+    pub tokens: crate::tokens::Tokens,
+    pub profiles: crate::profiles::Profiles,
+}
+
+type HookFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// Work done once the services exist and before any background worker starts or a listener
+/// serves. The sandbox uses it so its new simulated Apple side takes back what the store
+/// already holds (the token, the profile definitions) before a worker can call it.
+#[derive(Clone)]
+pub struct BeforeWorkers(pub Arc<dyn Fn(StartupServices) -> HookFuture + Send + Sync>);
+
+impl std::fmt::Debug for BeforeWorkers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BeforeWorkers(..)")
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -54,6 +77,8 @@ pub struct DaemonOptions {
     pub http_timeouts: http::Timeouts,
     /// The sandbox's APNs simulator, whose pushes wake the sandbox's simulated devices.
     pub sandbox_pushes: Option<crate::sim::apns::PushFeed>,
+    /// Sandbox only: see [`BeforeWorkers`].
+    pub before_workers: Option<BeforeWorkers>,
 }
 
 impl DaemonOptions {
@@ -75,6 +100,7 @@ impl DaemonOptions {
             },
             http_timeouts: http::Timeouts::default(),
             sandbox_pushes: None,
+            before_workers: None,
         }
     }
 }

@@ -9,16 +9,20 @@
 //!
 //! The simulated Apple side lives in memory. It is seeded, so a sandbox restarted on the
 //! same data directory gets the same demo server back (same identity, same token, same demo
-//! devices); changes made on the simulated side in an earlier run are gone.
+//! devices); changes made on the simulated side in an earlier run are gone. The restart is
+//! prepared by [`restore_hook`] before the daemon's workers start, and the demo set-up is
+//! idempotent: a sandbox killed at any point completes it at its next start.
 
-use super::{AppleSide, Running};
+use super::{AppleSide, BeforeWorkers, Running, StartupServices};
 use crate::audit::Actor;
 use crate::crypto::Secret;
 use crate::sim::apns::{RunningSimApns, SimApns, SimApnsConfig};
 use crate::sim::dep::portal_client::PortalClient;
+use crate::sim::dep::server::Shared;
 use crate::sim::dep::{RunningSimDep, SimDep, SimDepConfig};
 use serde::Serialize;
 use std::path::Path;
+use std::sync::Arc;
 
 pub const ADMIN_USER: &str = "admin";
 pub const DEMO_SERVER: &str = "Sandbox MDM server";
@@ -106,7 +110,7 @@ pub async fn prepare(
         .ca_pem()
         .to_string()]))?;
     let portal = PortalClient::new(sim.portal_url(), http);
-    demo_world(running, sim, &portal, demo_devices).await?;
+    demo_world(running, &portal, demo_devices).await?;
 
     let sim_ca = dir.join("simulator-ca.pem");
     std::fs::write(&sim_ca, sim.ca_pem())?;
@@ -124,7 +128,6 @@ pub async fn prepare(
             ca_cert: sim_ca.display().to_string(),
         },
     };
-    write_stand_in_pki(running, dir)?;
     write_private(&dir.join(SANDBOX_FILE), &serde_json::to_vec_pretty(&info)?)?;
     Ok(info)
 }
@@ -141,74 +144,108 @@ pub fn write_stand_in_pki(running: &Running, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The demo MDM server and its devices. First start: made through the real add-token path.
-/// Later starts: the seeded simulator recreates the same server, token and devices, and the
-/// token already stored works again.
+/// The start-up hook of a sandbox restarted on its data directory: before any worker runs,
+/// the new simulated Apple side recreates the demo server and its devices (seeded: the same
+/// ones) and takes back the token adebox stored, and the stored profiles are marked for
+/// definition again (the new simulator knows none of them). Without this a worker could call
+/// the simulator first, be refused (401) and back off for minutes.
+pub fn restore_hook(sim: &RunningSimDep, devices: usize) -> BeforeWorkers {
+    let shared = sim.shared();
+    BeforeWorkers(Arc::new(move |services: StartupServices| {
+        let shared = shared.clone();
+        Box::pin(
+            async move { restore(&shared, &services, devices).await.map_err(|e| e.to_string()) },
+        )
+    }))
+}
+
+async fn restore(sim: &Shared, services: &StartupServices, devices: usize) -> anyhow::Result<()> {
+    let existing = services.tokens.list().await?;
+    let Some(first) = existing.iter().find(|t| t.server_name == DEMO_SERVER) else {
+        return Ok(());
+    };
+    // The access token the simulator adopts embeds the time it was issued.
+    let (_, creds) = services.tokens.credentials(&first.id).await?;
+    let now = sim.now();
+    let uuid = sim.with_world(|w| -> anyhow::Result<String> {
+        let id = w.add_server(DEMO_SERVER, None, now);
+        if devices > 0 {
+            w.add_devices(Some(id), devices, &[], now)?;
+        }
+        w.adopt_token(id, &creds);
+        Ok(w.server(id).map(|s| s.uuid.clone()).unwrap_or_default())
+    })?;
+    services.profiles.redefine_all().await?;
+    if !uuid.eq_ignore_ascii_case(&first.server_uuid) {
+        log::warn!(
+            "the simulated Apple side could not recreate the earlier demo server; add a token again on the Sandbox page"
+        );
+    }
+    Ok(())
+}
+
+/// The demo MDM server and its devices, made through the real add-token path, then the demo
+/// profile. Each step checks what exists, so a sandbox killed half-way through finishes the
+/// set-up at its next start (the server and token themselves are taken back by
+/// [`restore_hook`]).
 async fn demo_world(
     running: &Running,
-    sim: &RunningSimDep,
     portal: &PortalClient,
     devices: usize,
 ) -> anyhow::Result<()> {
     let existing = running.tokens.list().await?;
-    if let Some(first) = existing.iter().find(|t| t.server_name == DEMO_SERVER) {
-        // A restart: the seeded simulator makes the same server and devices again, and takes
-        // back the token adebox stored (its access token embeds the time it was issued).
-        let (_, creds) = running.tokens.credentials(&first.id).await?;
-        let now = sim.now();
-        let uuid = sim.with_world(|w| -> anyhow::Result<String> {
-            let id = w.add_server(DEMO_SERVER, None, now);
+    let token_id = match existing.iter().find(|t| t.server_name == DEMO_SERVER) {
+        Some(demo) => demo.id.clone(),
+        // The admin added tokens of their own: the demo stays out of the way.
+        None if !existing.is_empty() => return Ok(()),
+        None => {
+            let key = running.tokens.create_pending_key(Actor::System, None).await?;
+            let cert = running.tokens.pending_key_certificate(&key.id).await?;
+            let issued = portal.create_server(DEMO_SERVER, &cert).await?;
+            let uuid = issued["server_uuid"].as_str().unwrap_or_default().to_string();
             if devices > 0 {
-                w.add_devices(Some(id), devices, &[], now)?;
+                portal.add_devices(&uuid, devices).await?;
             }
-            w.adopt_token(id, &creds);
-            Ok(w.server(id).map(|s| s.uuid.clone()).unwrap_or_default())
-        })?;
-        // The simulated side forgot the profiles defined in the earlier run: define them again.
-        running.profiles.redefine_all().await?;
-        if !uuid.eq_ignore_ascii_case(&first.server_uuid) {
-            log::warn!(
-                "the simulated Apple side could not recreate the earlier demo server; add a token again on the Sandbox page"
-            );
+            let p7m = issued["token_p7m"].as_str().unwrap_or_default().to_string();
+            // The token is added last so its first sync (started by the token event) finds
+            // the devices.
+            let token =
+                running.tokens.add(Actor::System, &key.id, p7m.as_bytes(), DEMO_APPLE_ID).await?;
+            token.id
         }
-        return Ok(());
-    }
-    if !existing.is_empty() {
-        return Ok(());
-    }
-    let key = running.tokens.create_pending_key(Actor::System, None).await?;
-    let cert = running.tokens.pending_key_certificate(&key.id).await?;
-    let issued = portal.create_server(DEMO_SERVER, &cert).await?;
-    let uuid = issued["server_uuid"].as_str().unwrap_or_default().to_string();
-    if devices > 0 {
-        portal.add_devices(&uuid, devices).await?;
-    }
-    let p7m = issued["token_p7m"].as_str().unwrap_or_default().to_string();
-    // The token is added last so its first sync (started by the token event) finds the devices.
-    let token = running.tokens.add(Actor::System, &key.id, p7m.as_bytes(), DEMO_APPLE_ID).await?;
-    demo_profile(running, &token.id).await?;
-    Ok(())
+    };
+    demo_profile(running, &token_id).await
 }
 
 /// The demo profile (supervised, awaits configuration, hides a few screens), made the demo
-/// token's default so simulated devices show "Profile assigned" after the next sync.
+/// token's default so simulated devices show "Profile assigned" after the next sync. Made
+/// only if no profile has its name; made the default only if the token has none.
 async fn demo_profile(running: &Running, token_id: &str) -> anyhow::Result<()> {
-    let profile = running
-        .profiles
-        .create(
-            Actor::System,
-            serde_json::json!({
-                "name": DEMO_PROFILE,
-                "description": "Made by the sandbox: the demo MDM server's default profile.",
-                "platforms": ["iOS", "iPadOS", "macOS"],
-                "supervised": true,
-                "await_device_configured": true,
-                "department": "Sandbox IT",
-                "hidden_screens": ["Siri", "Privacy", "ScreenTime", "AppleID"],
-            }),
-        )
-        .await?;
-    running.profiles.set_default(Actor::System, token_id, None, Some(profile.id)).await?;
+    let profiles = running.profiles.list().await?;
+    let id = match profiles.iter().find(|p| p.input.name == DEMO_PROFILE) {
+        Some(p) => p.id.clone(),
+        None => running
+            .profiles
+            .create(
+                Actor::System,
+                serde_json::json!({
+                    "name": DEMO_PROFILE,
+                    "description": "Made by the sandbox: the demo MDM server's default profile.",
+                    "platforms": ["iOS", "iPadOS", "macOS"],
+                    "supervised": true,
+                    "await_device_configured": true,
+                    "department": "Sandbox IT",
+                    "hidden_screens": ["Siri", "Privacy", "ScreenTime", "AppleID"],
+                }),
+            )
+            .await?
+            .id,
+    };
+    let defaults = running.profiles.defaults().await?;
+    if !defaults.iter().any(|d| d.token_id == token_id) {
+        // Devices an earlier run already synced get it at the profile worker's next round.
+        running.profiles.set_default(Actor::System, token_id, None, Some(id)).await?;
+    }
     Ok(())
 }
 

@@ -123,7 +123,14 @@ impl ResponseError for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::internal(&e)
+        match e {
+            // The admin can fix this one: say what it is and what to do.
+            StoreError::DiskFull { .. } => {
+                log::error!("{e}");
+                ApiError::new(StatusCode::INSUFFICIENT_STORAGE, "disk_full", e.to_string())
+            }
+            e => ApiError::internal(&e),
+        }
     }
 }
 
@@ -337,5 +344,26 @@ impl From<crate::push::PushError> for ApiError {
             P::Validation { field, message } => ApiError::validation(field, message),
             P::Store(s) => ApiError::internal(&s),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_a_507_that_names_the_fix() {
+        let e = ApiError::from(StoreError::DiskFull {
+            detail: "No space left on device (os error 28)".into(),
+        });
+        assert_eq!((e.status, e.error.as_str()), (507, "disk_full"));
+        assert!(
+            e.message.contains("data_dir") && e.message.contains("Free space"),
+            "{}",
+            e.message
+        );
+        let other = ApiError::from(StoreError::Redb("boom".into()));
+        assert_eq!((other.status, other.error.as_str()), (500, "internal"));
+        assert!(!other.message.contains("boom"), "internal details stay in the log");
     }
 }

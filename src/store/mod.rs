@@ -11,6 +11,12 @@
 //! [`Store::write`] a closure that does all of the change and the store commits once.
 //! Every commit uses redb's quick-repair mode, so recovery after a crash is immediate and a
 //! torn commit rolls back to the previous one.
+//!
+//! A full disk: the write that fails returns [`StoreError::DiskFull`] (the change is not
+//! saved; the file keeps the last commit). redb then fails every later transaction of that
+//! handle until the file is opened again (redb 4: "previous I/O error"), so the store reopens
+//! it by itself at the next transaction, once nothing uses the failed handle: when space
+//! returns, adebox carries on without a restart.
 
 pub mod backup;
 mod codec;
@@ -21,7 +27,8 @@ pub use codec::{decode, encode, get, put};
 
 use redb::{Database, ReadTransaction, ReadableDatabase, TableDefinition, WriteTransaction};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 /// File name of the store inside the data directory.
 pub const FILE_NAME: &str = "adebox.redb";
@@ -58,6 +65,12 @@ pub enum StoreError {
     InUse { path: PathBuf },
     #[error("cannot open the store {path}: {detail}")]
     Open { path: PathBuf, detail: String },
+    #[error(
+        "the disk holding adebox's data directory (config key `data_dir`) is full ({detail}); \
+         the change was not saved. Free space on that file system or enlarge it: adebox \
+         carries on by itself once there is room, nothing saved before is lost"
+    )]
+    DiskFull { detail: String },
     #[error("store error: {0}")]
     Redb(String),
     #[error("a stored record of {table} could not be decoded: {detail}")]
@@ -73,10 +86,36 @@ macro_rules! from_redb {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
             fn from(e: $t) -> Self {
-                StoreError::Redb(e.to_string())
+                StoreError::from_redb_error(&e)
             }
         }
     )*};
+}
+
+impl StoreError {
+    /// A redb error in words; a full file system becomes [`StoreError::DiskFull`]. redb's
+    /// error types wrap the `io::Error` at different depths, so it is found by its source
+    /// chain and, for wrappers that keep only its text, by the OS error (ENOSPC, EDQUOT).
+    fn from_redb_error(e: &(dyn std::error::Error + 'static)) -> StoreError {
+        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(err) = cur {
+            if let Some(io) = err.downcast_ref::<std::io::Error>()
+                && is_disk_full(io)
+            {
+                return StoreError::DiskFull { detail: io.to_string() };
+            }
+            cur = err.source();
+        }
+        let text = e.to_string();
+        if text.contains("os error 28") || text.contains("os error 122") {
+            return StoreError::DiskFull { detail: text };
+        }
+        StoreError::Redb(text)
+    }
+}
+
+fn is_disk_full(io: &std::io::Error) -> bool {
+    matches!(io.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded)
 }
 from_redb!(
     redb::Error,
@@ -104,12 +143,17 @@ macro_rules! redb_errors_into {
 }
 pub(crate) use redb_errors_into;
 
-/// The store handle: cheap to clone, shared by every domain service.
+/// The store handle: cheap to clone, shared by every domain service. The database itself
+/// is replaced when a failed write made redb refuse further work (see the module docs);
+/// `None` while a reopen has not succeeded yet.
 #[derive(Clone)]
 pub struct Store {
-    db: Arc<Database>,
+    db: Arc<RwLock<Option<Arc<Database>>>>,
     path: Arc<PathBuf>,
 }
+
+/// How long a reopen waits for transactions on the failed handle to finish.
+const REOPEN_WAIT: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -124,7 +168,7 @@ impl Store {
         let path = data_dir.join(FILE_NAME);
         let db = open_database(&path)?;
         migrate::bring_up_to_date(&db, &path)?;
-        Ok(Store { db: Arc::new(db), path: Arc::new(path) })
+        Ok(Store { db: Arc::new(RwLock::new(Some(Arc::new(db)))), path: Arc::new(path) })
     }
 
     pub fn path(&self) -> &Path {
@@ -190,7 +234,7 @@ impl Store {
         E: From<StoreError>,
         F: FnOnce(&ReadTransaction) -> Result<T, E>,
     {
-        let rtx = self.db.begin_read().map_err(|e| E::from(e.into()))?;
+        let rtx = self.begin(|db| db.begin_read()).map_err(E::from)?;
         f(&rtx)
     }
 
@@ -200,7 +244,7 @@ impl Store {
         E: From<StoreError>,
         F: FnOnce(&WriteTransaction) -> Result<T, E>,
     {
-        let mut wtx = self.db.begin_write().map_err(|e| E::from(e.into()))?;
+        let mut wtx = self.begin(|db| db.begin_write()).map_err(E::from)?;
         wtx.set_quick_repair(true);
         let value = f(&wtx)?; // dropping an uncommitted transaction aborts it
         wtx.commit().map_err(|e| E::from(e.into()))?;
@@ -209,8 +253,72 @@ impl Store {
 
     /// Writes a consistent copy of the whole store to `dest` (see [`backup`]). Blocking.
     pub fn backup_to(&self, dest: &Path) -> Result<u64, StoreError> {
-        let rtx = self.db.begin_read()?;
+        let rtx = self.begin(|db| db.begin_read())?;
         backup::copy_snapshot(&rtx, dest, &Vec::new())
+    }
+
+    /// Begins a transaction with `begin`; when the handle refuses because an earlier write
+    /// failed (redb's "previous I/O error"), opens the file again and begins once more.
+    fn begin<X>(
+        &self,
+        begin: impl Fn(&Database) -> Result<X, redb::TransactionError>,
+    ) -> Result<X, StoreError> {
+        let db = self.database()?;
+        match begin(&db) {
+            Err(redb::TransactionError::Storage(redb::StorageError::PreviousIo)) => {
+                drop(db);
+                let db = self.reopen()?;
+                Ok(begin(&db)?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// The open database, reopening it when an earlier reopen did not succeed.
+    fn database(&self) -> Result<Arc<Database>, StoreError> {
+        let current = self.db.read().unwrap_or_else(|e| e.into_inner()).clone();
+        match current {
+            Some(db) => Ok(db),
+            None => self.reopen(),
+        }
+    }
+
+    /// Closes the failed handle once no transaction uses it (they fail fast on it) and opens
+    /// the file again; redb's quick repair brings back the last commit.
+    fn reopen(&self) -> Result<Arc<Database>, StoreError> {
+        let mut slot = self.db.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(db) = slot.as_ref()
+            && db.begin_read().is_ok()
+        {
+            return Ok(db.clone()); // another caller reopened it meanwhile
+        }
+        if let Some(mut failed) = slot.take() {
+            let deadline = Instant::now() + REOPEN_WAIT;
+            loop {
+                match Arc::try_unwrap(failed) {
+                    Ok(db) => break drop(db),
+                    Err(still_used) if Instant::now() < deadline => {
+                        failed = still_used;
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    Err(still_used) => {
+                        *slot = Some(still_used);
+                        return Err(StoreError::Redb(
+                            "the store failed a write and is still in use; it is reopened at the next try".into(),
+                        ));
+                    }
+                }
+            }
+        }
+        let db = Arc::new(open_database(&self.path).map_err(|e| match e {
+            StoreError::Open { detail, .. } if detail.contains("os error 28") => {
+                StoreError::DiskFull { detail }
+            }
+            other => other,
+        })?);
+        log::warn!(path = self.path.display().to_string().as_str(); "the store was opened again after a failed write");
+        *slot = Some(db.clone());
+        Ok(db)
     }
 }
 

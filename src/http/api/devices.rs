@@ -192,6 +192,18 @@ async fn one(
     Ok(web::Json(DeviceWithAssignment { detail, assignment }))
 }
 
+/// The identity certificates issued to a device (ACME or SCEP), oldest first.
+#[utoipa::path(tag = "devices", params(("serial" = String, Path)), responses((status = OK, body = Vec<crate::acme::IssuedCert>)))]
+#[get("/devices/{serial}/certificates")]
+async fn certificates(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    serial: web::Path<String>,
+) -> Result<web::Json<Vec<crate::acme::IssuedCert>>, ApiError> {
+    let certs = state.acme.certificates_of(&serial).await.map_err(|e| ApiError::internal(&e))?;
+    Ok(web::Json(certs))
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list).service(export).service(counts).service(one);
+    cfg.service(list).service(export).service(counts).service(one).service(certificates);
 }

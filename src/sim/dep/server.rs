@@ -138,6 +138,11 @@ impl Shared {
         self.clock.now() + *lock(&self.offset)
     }
 
+    /// Runs `f` on the world under its lock.
+    pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        f(&mut lock(&self.world))
+    }
+
     /// Moves simulated time forward.
     pub fn advance(&self, by: Duration) {
         if self.clock.is_manual() {
@@ -253,6 +258,12 @@ impl RunningSimDep {
     /// The stand-in Apple Business Manager portal (JSON API).
     pub fn portal_url(&self) -> String {
         format!("{}/portal", self.base_url)
+    }
+
+    /// The state the simulator's workers share, kept beyond a borrow of this value (the
+    /// sandbox's start-up hook works on the world through it).
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone().into_inner()
     }
 
     /// The simulator's clock.

@@ -39,6 +39,8 @@ pub(super) struct Ctx {
     pub target: super::FleetTarget,
     /// Pushes from the APNs simulator, when the devices are woken by them.
     pub push: Option<crate::sim::apns::PushFeed>,
+    /// Where released devices are kept, when the fleet keeps them (see `Fleet::keeping`).
+    pub keep: Option<super::Kept>,
 }
 
 /// The MachineInfo plist a device of `d` sends (§1.1).
@@ -81,6 +83,8 @@ pub(super) struct Timer {
     steps: Vec<(String, f64)>,
     at: Instant,
     current: &'static str,
+    /// SHA-256 of the identity certificate, once the device holds one.
+    certificate: Option<String>,
 }
 
 impl Timer {
@@ -102,12 +106,12 @@ pub(super) async fn enroll(
 ) -> DeviceOutcome {
     let (ctx, d) = (&*ctx, &d);
     let start = Instant::now();
-    let mut t = Timer { steps: Vec::new(), at: start, current: "machine_info" };
+    let mut t = Timer { steps: Vec::new(), at: start, current: "machine_info", certificate: None };
     let result = run(ctx, index, d, &mut t).await;
     let total_ms = (start.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
-    let (failure, failed_step, sha) = match result {
-        Ok(sha) => (None, None, Some(sha)),
-        Err(Fail(reason)) => (Some(reason), Some(t.current.to_string()), None),
+    let (failure, failed_step) = match &result {
+        Ok(()) => (None, None),
+        Err(Fail(reason)) => (Some(reason.clone()), Some(t.current.to_string())),
     };
     DeviceOutcome {
         serial: d.serial.clone(),
@@ -116,12 +120,12 @@ pub(super) async fn enroll(
         failed_step,
         steps_ms: t.steps,
         total_ms,
-        released: sha.is_some(),
-        certificate_sha256: sha,
+        released: result.is_ok(),
+        certificate_sha256: t.certificate,
     }
 }
 
-async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<String, Fail> {
+async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<(), Fail> {
     t.step("machine_info");
     let payloads = fetch_profile(ctx, index, d).await?;
     t.done();
@@ -133,9 +137,16 @@ async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<
     // Devices too old for ACME get a SCEP payload instead (their own file).
     if let Some(scep) = super::scep::ScepPayload::from_profile(&payloads) {
         let identity = super::scep::enroll(ctx, d, &scep, t).await?;
-        super::mdm::release(ctx, d, &mdm, &identity.chain_pem, identity.key_pem.expose(), t)
-            .await?;
-        return Ok(identity.sha256);
+        t.certificate = Some(identity.sha256.clone());
+        return super::mdm::release(
+            ctx,
+            d,
+            &mdm,
+            &identity.chain_pem,
+            identity.key_pem.expose(),
+            t,
+        )
+        .await;
     }
     let profile = acme_profile(&payloads)?;
 
@@ -215,9 +226,9 @@ async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<
         return Err(fail("certificate_for_another_key"));
     }
     t.done();
+    t.certificate = Some(hex::encode(Sha256::digest(leaf)));
     let key_pem = se_key.serialize_pem();
-    super::mdm::release(ctx, d, &mdm, &r.text, &key_pem, t).await?;
-    Ok(hex::encode(Sha256::digest(leaf)))
+    super::mdm::release(ctx, d, &mdm, &r.text, &key_pem, t).await
 }
 
 /// What the device takes from the enrollment profile's ACME payload.

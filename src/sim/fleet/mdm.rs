@@ -109,10 +109,60 @@ pub(super) async fn release(
                 let ack = status(d, "Acknowledged", Some(&uuid), None);
                 put(&http, &ep.server_url, "application/x-apple-aspen-mdm", ack, "poll").await?;
                 t.done();
+                if let Some(keep) = &ctx.keep {
+                    let kept = EnrolledDevice {
+                        device: d.clone(),
+                        http,
+                        server_url: ep.server_url.clone(),
+                    };
+                    keep.lock().unwrap_or_else(|e| e.into_inner()).push(kept);
+                }
                 return Ok(());
             }
             _ => status(d, "CommandFormatError", Some(&uuid), None),
         };
+    }
+}
+
+/// A released device that keeps its identity: each [`EnrolledDevice::poll`] is one request to
+/// the ServerURL, as a device woken by a push makes.
+#[derive(Clone)]
+pub struct EnrolledDevice {
+    pub device: FleetDevice,
+    http: Client,
+    server_url: String,
+}
+
+impl EnrolledDevice {
+    /// Reports `answer` (the uuid and request type of the command it carried out, answered
+    /// as the fleet does: facts for DeviceInformation, Acknowledged for what it knows,
+    /// CommandFormatError otherwise), or Idle with `None`; returns the next command's uuid and
+    /// request type, or `None` when the queue is empty. The error is a short reason.
+    pub async fn poll(
+        &self,
+        answer: Option<(&str, &str)>,
+    ) -> Result<Option<(String, String)>, String> {
+        let d = &self.device;
+        let report = match answer {
+            None => status(d, "Idle", None, None),
+            Some((uuid, "DeviceInformation")) => {
+                status(d, "Acknowledged", Some(uuid), Some(facts(d)))
+            }
+            Some((uuid, "Settings" | "EraseDevice" | "DeviceConfigured")) => {
+                status(d, "Acknowledged", Some(uuid), None)
+            }
+            Some((uuid, _)) => status(d, "CommandFormatError", Some(uuid), None),
+        };
+        let body =
+            put(&self.http, &self.server_url, "application/x-apple-aspen-mdm", report, "poll")
+                .await
+                .map_err(|Fail(reason)| reason)?;
+        if body.is_empty() {
+            return Ok(None);
+        }
+        let (uuid, request_type, _) =
+            parse_command(&body).map_err(|_| "mdm_bad_command".to_string())?;
+        Ok(Some((uuid, request_type)))
     }
 }
 

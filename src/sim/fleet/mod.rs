@@ -22,6 +22,7 @@ pub mod sandbox;
 mod scep;
 
 pub use device::{machine_info, sign_options};
+pub use mdm::EnrolledDevice;
 pub use mdm::message as mdm_message;
 pub use report::{DeviceOutcome, FleetReport};
 
@@ -128,6 +129,9 @@ impl Progress {
     }
 }
 
+/// Released devices a fleet keeps for later polls.
+pub(crate) type Kept = Arc<Mutex<Vec<EnrolledDevice>>>;
+
 /// A fleet bound to an appliance and a stand-in Apple PKI.
 pub struct Fleet {
     target: FleetTarget,
@@ -135,6 +139,7 @@ pub struct Fleet {
     http: reqwest::Client,
     pki: Arc<StandInApplePki>,
     push: Option<crate::sim::apns::PushFeed>,
+    keep: Option<Kept>,
 }
 
 impl Fleet {
@@ -157,7 +162,7 @@ impl Fleet {
             builder = builder.resolve(host, addr);
         }
         let http = builder.build().map_err(|e| FleetError::Client(e.to_string()))?;
-        Ok(Fleet { target, anchors, http, pki, push: None })
+        Ok(Fleet { target, anchors, http, pki, push: None, keep: None })
     }
 
     /// Devices idle between commands wait for a push from this APNs simulator (as real
@@ -166,6 +171,21 @@ impl Fleet {
     pub fn woken_by(mut self, push: crate::sim::apns::PushFeed) -> Fleet {
         self.push = Some(push);
         self
+    }
+
+    /// Keeps every device it releases, with its identity, for [`Fleet::enrolled`]: tests
+    /// drive such devices through later commands poll by poll.
+    pub fn keeping(mut self) -> Fleet {
+        self.keep = Some(Arc::default());
+        self
+    }
+
+    /// The devices released so far by a fleet made with [`Fleet::keeping`].
+    pub fn enrolled(&self) -> Vec<EnrolledDevice> {
+        self.keep
+            .as_ref()
+            .map(|k| k.lock().unwrap_or_else(|e| e.into_inner()).clone())
+            .unwrap_or_default()
     }
 
     /// Enrolls `devices`, `concurrency` at a time (at least 1), recording each outcome into
@@ -187,6 +207,7 @@ impl Fleet {
             now,
             target: self.target.clone(),
             push: self.push.clone(),
+            keep: self.keep.clone(),
         });
         let mut outcomes = futures_util::stream::iter(devices.iter().cloned().enumerate())
             .map(|(i, d)| device::enroll(ctx.clone(), i, d))

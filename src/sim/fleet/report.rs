@@ -25,7 +25,7 @@ pub struct DeviceOutcome {
     pub serial: String,
     pub udid: String,
     /// The reason it stopped (a short code such as `profile_refused:adebox.enrollment.unknown_device`),
-    /// or `None` when it got its certificate.
+    /// or `None` when it was enrolled and released.
     pub failure: Option<String>,
     /// The step that failed.
     pub failed_step: Option<String>,
@@ -33,7 +33,8 @@ pub struct DeviceOutcome {
     pub steps_ms: Vec<(String, f64)>,
     /// Milliseconds from the first request to the certificate (or to the failure).
     pub total_ms: f64,
-    /// SHA-256 (lower-case hex) of the issued certificate.
+    /// SHA-256 (lower-case hex) of the certificate the device was issued, also when a later
+    /// step (MDM) failed.
     pub certificate_sha256: Option<String>,
     /// MDM released it from "Awaiting final configuration".
     pub released: bool,
