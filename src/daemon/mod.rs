@@ -288,7 +288,13 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         let (dir, tls) = (config.data_dir.clone(), tls.clone());
         blocking(move || crate::enroll::scep::ra::ensure(&dir, tls.ca(), now)).await??
     };
-    let scep = crate::enroll::scep::Scep::new(store.clone(), clock.clone(), acme.clone(), scep_ra);
+    let scep = crate::enroll::scep::Scep::new(
+        store.clone(),
+        clock.clone(),
+        acme.clone(),
+        scep_ra,
+        opts.scep_per_client_per_minute,
+    );
 
     let sandbox_fleet = match (&stand_in_pki, opts.mode) {
         (Some(pki), Mode::Sandbox) => {

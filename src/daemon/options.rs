@@ -79,6 +79,9 @@ pub struct DaemonOptions {
     pub sandbox_pushes: Option<crate::sim::apns::PushFeed>,
     /// Sandbox only: see [`BeforeWorkers`].
     pub before_workers: Option<BeforeWorkers>,
+    /// SCEP requests one client address may make a minute (benchmarks raise it: their whole
+    /// fleet shares one address).
+    pub scep_per_client_per_minute: u32,
 }
 
 impl DaemonOptions {
@@ -101,6 +104,7 @@ impl DaemonOptions {
             http_timeouts: http::Timeouts::default(),
             sandbox_pushes: None,
             before_workers: None,
+            scep_per_client_per_minute: crate::enroll::scep::PER_CLIENT_PER_MINUTE,
         }
     }
 }

@@ -49,11 +49,24 @@ pub enum CertRep {
     Pending,
 }
 
+/// A new RSA-2048 key, the size a device uses for SCEP.
+pub fn new_rsa_key() -> Result<rsa::PrivateKey, ScepError> {
+    rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).map_err(|e| ScepError::Build(e.to_string()))
+}
+
 impl DeviceKey {
     /// A new RSA-2048 key and a self-signed certificate `CN=<common_name>` valid around `now`.
     pub fn generate(common_name: &str, now: OffsetDateTime) -> Result<DeviceKey, ScepError> {
+        DeviceKey::from_key(new_rsa_key()?, common_name, now)
+    }
+
+    /// [`DeviceKey::generate`] with a key made earlier (RSA generation is the slow part).
+    pub fn from_key(
+        key: rsa::PrivateKey,
+        common_name: &str,
+        now: OffsetDateTime,
+    ) -> Result<DeviceKey, ScepError> {
         let build = |e: &dyn std::fmt::Display| ScepError::Build(e.to_string());
-        let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).map_err(|e| build(&e))?;
         let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| build(&e))?;
         let rcgen_key =
             KeyPair::from_pkcs8_pem_and_sign_algo(&pem, &PKCS_RSA_SHA256).map_err(|e| build(&e))?;

@@ -74,8 +74,16 @@ enum Decision {
 }
 
 impl Scep {
-    pub fn new(store: Store, clock: Clock, acme: crate::acme::AcmeService, ra: Ra) -> Scep {
-        let limiter = Mutex::new(limit::Limiter::new(PER_CLIENT_PER_MINUTE));
+    /// `per_client_per_minute`: requests one client address may make a minute
+    /// ([`PER_CLIENT_PER_MINUTE`] in production).
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        acme: crate::acme::AcmeService,
+        ra: Ra,
+        per_client_per_minute: u32,
+    ) -> Scep {
+        let limiter = Mutex::new(limit::Limiter::new(per_client_per_minute));
         Scep { inner: Arc::new(Inner { store, clock, acme, ra, limiter }) }
     }
 

@@ -243,8 +243,17 @@ async fn fetch_profile(
     index: usize,
     d: &FleetDevice,
 ) -> Result<Vec<plist::Dictionary>, Fail> {
-    let id =
-        ctx.pki.issue_device_identity(&d.udid, ctx.now).map_err(|_| fail("device_identity"))?;
+    let made;
+    let id = match &d.factory {
+        Some(f) => &f.identity,
+        None => {
+            made = ctx
+                .pki
+                .issue_device_identity(&d.udid, ctx.now)
+                .map_err(|_| fail("device_identity"))?;
+            &made
+        }
+    };
     let key =
         SignerKey::from_pkcs8_pem(id.key_pem.expose()).map_err(|_| fail("device_identity"))?;
     let body = sign_attached(

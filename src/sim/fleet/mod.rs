@@ -55,6 +55,24 @@ pub struct FleetDevice {
     pub os_version: String,
     /// The build matching `os_version`.
     pub build: String,
+    /// Keys made ahead of time ([`FleetDevice::with_factory_keys`]); `None`: the device makes
+    /// them as it enrolls.
+    pub factory: Option<Arc<FactoryKeys>>,
+}
+
+/// What a device has before it talks to the appliance: its device identity (from Apple's
+/// factory; here the stand-in Device CA's) and, for SCEP, its RSA key. Benchmarks make them
+/// before their clock starts so they measure the appliance, not the simulated devices' RSA
+/// key generation (which real devices do on their own processors).
+pub struct FactoryKeys {
+    pub identity: crate::sim::apple_pki::DeviceIdentity,
+    pub scep_key: Option<rsa::PrivateKey>,
+}
+
+impl std::fmt::Debug for FactoryKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FactoryKeys").finish_non_exhaustive()
+    }
 }
 
 impl FleetDevice {
@@ -69,6 +87,7 @@ impl FleetDevice {
                 product: "iPhone12,1".into(),
                 os_version: "15.7.9".into(),
                 build: "19H365".into(),
+                factory: None,
             };
         }
         let ipad = index % 3 == 2;
@@ -78,7 +97,37 @@ impl FleetDevice {
             product: if ipad { "iPad13,18" } else { "iPhone15,2" }.into(),
             os_version: if index.is_multiple_of(2) { "17.5" } else { "18.1" }.into(),
             build: if index.is_multiple_of(2) { "21F79" } else { "22B83" }.into(),
+            factory: None,
         }
+    }
+
+    /// Whether this device enrolls by SCEP (iOS before 16: no ACME device attestation).
+    fn uses_scep(&self) -> bool {
+        self.os_version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u32>().ok())
+            .is_some_and(|m| m < 16)
+    }
+
+    /// The device with its keys made now (see [`FactoryKeys`]).
+    pub fn with_factory_keys(
+        mut self,
+        pki: &StandInApplePki,
+        now: OffsetDateTime,
+    ) -> Result<FleetDevice, FleetError> {
+        let identity = pki
+            .issue_device_identity(&self.udid, now)
+            .map_err(|e| FleetError::Client(e.to_string()))?;
+        let scep_key = match self.uses_scep() {
+            true => Some(
+                crate::crypto::scep::client::new_rsa_key()
+                    .map_err(|e| FleetError::Client(e.to_string()))?,
+            ),
+            false => None,
+        };
+        self.factory = Some(Arc::new(FactoryKeys { identity, scep_key }));
+        Ok(self)
     }
 }
 

@@ -76,8 +76,12 @@ pub(super) async fn enroll(
     let (cn, challenge, now) = (p.common_name.clone(), p.challenge.clone(), ctx.now);
     let label = if cn.is_empty() { d.udid.clone() } else { cn.clone() };
     let ra_cert = ra.clone();
+    let made_earlier = d.factory.as_ref().and_then(|f| f.scep_key.clone());
     let (key, msg, pending) = tokio::task::spawn_blocking(move || {
-        let key = DeviceKey::generate(&label, now)?;
+        let key = match made_earlier {
+            Some(k) => DeviceKey::from_key(k, &label, now)?,
+            None => DeviceKey::generate(&label, now)?,
+        };
         let csr = key.csr(&cn, &challenge)?;
         let (msg, pending) = key.pkcs_req(&csr, &ra_cert)?;
         Ok::<_, crate::crypto::scep::ScepError>((key, msg, pending))
