@@ -25,7 +25,16 @@ impl TestDaemon {
     }
 
     pub async fn start_in(dir: tempfile::TempDir, mode: Mode) -> TestDaemon {
-        let running = daemon::start(options(dir.path(), mode)).await.expect("daemon starts");
+        let opts = options(dir.path(), mode);
+        Self::start_with(dir, opts).await
+    }
+
+    /// A daemon on `dir` started with `opts` (tests that change a policy).
+    pub async fn start_with(
+        dir: tempfile::TempDir,
+        opts: adebox::daemon::DaemonOptions,
+    ) -> TestDaemon {
+        let running = daemon::start(opts).await.expect("daemon starts");
         let port = running.https_addrs[0].port();
         TestDaemon {
             running: Some(running),

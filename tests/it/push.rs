@@ -11,16 +11,8 @@ use serde_json::json;
 use std::sync::Arc;
 
 async fn post_machine_info(d: &TestDaemon, body: Vec<u8>) -> (StatusCode, serde_json::Value) {
-    let resp = d
-        .client()
-        .post(d.url("/enroll/machineinfo"))
-        .header("Content-Type", "application/pkcs7-signature")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    (status, resp.json().await.unwrap_or_default())
+    let (status, _, bytes) = crate::enroll::post(d, body).await;
+    (status, serde_json::from_slice(&bytes).unwrap_or_default())
 }
 
 /// Request → stand-in portal → upload, through the API; returns the upload's answer.

@@ -4,7 +4,7 @@
 //! connection so paths reach the server exactly as written (no URL normalisation).
 
 use crate::common::*;
-use adebox::daemon::{self, Mode};
+use adebox::daemon::Mode;
 use adebox::sim::apple_pki::StandInApplePki;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -182,15 +182,7 @@ async fn impatient_daemon() -> TestDaemon {
         request_head: Duration::from_secs(1),
         request: Duration::from_secs(2),
     };
-    let running = daemon::start(opts).await.expect("daemon starts");
-    let port = running.https_addrs[0].port();
-    TestDaemon {
-        running: Some(running),
-        dir,
-        base: format!("https://localhost:{port}"),
-        sim: None,
-        apns: None,
-    }
+    TestDaemon::start_with(dir, opts).await
 }
 
 #[tokio::test]
