@@ -347,6 +347,59 @@ impl From<crate::push::PushError> for ApiError {
     }
 }
 
+/// Middleware (for `App::wrap_fn`): a body that actix's own extractors (`web::Bytes`,
+/// `String`) could not read comes back from them as plain text ("payload reached size
+/// limit"); clients of every route get the API's error shape instead.
+pub fn payload_errors_as_json<S, B>(
+    req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<
+    Output = Result<
+        actix_web::dev::ServiceResponse<actix_web::body::EitherBody<B>>,
+        actix_web::Error,
+    >,
+> + use<S, B>
+where
+    S: actix_web::dev::Service<
+            actix_web::dev::ServiceRequest,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+{
+    let call = srv.call(req);
+    async move {
+        let res = call.await?;
+        let payload =
+            res.response().error().and_then(|e| e.as_error::<actix_web::error::PayloadError>());
+        let Some(err) = payload.map(payload_error) else {
+            return Ok(res.map_into_left_body());
+        };
+        let (req, _) = res.into_parts();
+        Ok(actix_web::dev::ServiceResponse::new(req, err.error_response()).map_into_right_body())
+    }
+}
+
+fn payload_error(err: &actix_web::error::PayloadError) -> ApiError {
+    use actix_web::error::PayloadError as P;
+    match err {
+        P::Overflow => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is larger than this endpoint accepts",
+        ),
+        P::UnknownLength => ApiError::new(
+            StatusCode::LENGTH_REQUIRED,
+            "length_required",
+            "send the body with a Content-Length",
+        ),
+        other => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the request body could not be read: {other}"),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

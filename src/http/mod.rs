@@ -11,6 +11,7 @@ pub mod api;
 mod assets;
 mod device;
 pub mod device_identity;
+mod drain;
 mod enroll;
 pub mod error;
 pub mod extract;
@@ -132,7 +133,10 @@ pub fn serve_https(
             .app_data(web::PayloadConfig::new(MAX_BODY))
             .service(api::scope())
             .split_for_parts();
-        app.wrap(security_headers())
+        // Innermost, so the whole-request deadline below also bounds reading what is left.
+        app.wrap_fn(drain::drain_unread_body)
+            .wrap_fn(error::payload_errors_as_json)
+            .wrap(security_headers())
             .wrap_fn(move |req, srv| {
                 use actix_web::dev::Service as _;
                 let call = srv.call(req);

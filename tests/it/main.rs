@@ -13,6 +13,7 @@ mod disk_full;
 mod enroll;
 mod faults;
 mod fleet;
+mod http2;
 mod lifecycle;
 mod mdm;
 mod packaging;
