@@ -17,6 +17,9 @@ pub const ACME_AUTHZ: &str = "authz";
 pub const ACME_CHALLENGE: &str = "chall";
 pub const ACME_CERT: &str = "cert";
 pub const ACME_REVOKE_CERT: &str = "revoke-cert";
+pub const ACME_KEY_CHANGE: &str = "key-change";
+/// Suffix of an account's orders list: `acct/{id}/orders`.
+pub const ACME_ORDERS: &str = "orders";
 /// Suffix of an order's finalize URL: `order/{id}/finalize`.
 pub const ACME_FINALIZE: &str = "finalize";
 

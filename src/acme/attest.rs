@@ -1,9 +1,12 @@
 //! The `device-attest-01` challenge (../shared/spec/enrollment.md §3.4): the attestation
 //! object must be Apple's format, chain to the trust anchors at `now`, carry SHA-256 of this
 //! challenge's token as its freshness code, and state the serial / UDID the ClientIdentifier
-//! was issued for. A failure makes the challenge, its authorization and its order invalid.
+//! was issued for. A failure makes the challenge, its authorization and its order invalid,
+//! with the problem in their `error` (RFC 8555 §7.1.3, §7.1.4, §8), is answered with that
+//! challenge object, and is reported to the enrollment funnel ([`super::outcomes`]).
 
 use super::error::Problem;
+use super::outcomes::{DeviceOutcome, OutcomeKind};
 use super::records::{self, AuthzRec, Expectation, OrderRec, Status};
 use super::{AcmeError, Ctx, Reply, load, save};
 use crate::apple::attestation::{
@@ -33,7 +36,7 @@ impl Ctx<'_> {
             ));
         }
         let mut order = load::<OrderRec>(self.wtx, records::ORDERS, &authz.order_id)?
-            .ok_or_else(|| AcmeError::NotFound("the authorization's order is gone".into()))?;
+            .ok_or_else(|| AcmeError::NotFound("this challenge's order no longer exists".into()))?;
         if authz.expires <= self.now {
             return Err(AcmeError::Malformed(
                 "this authorization has expired; the device must start a new order".into(),
@@ -42,7 +45,8 @@ impl Ctx<'_> {
         let payload = self.json_payload()?;
         if payload.get("attObj").is_none() && payload.get("error").is_none() {
             return Err(AcmeError::Malformed(
-                "a device-attest-01 response carries \"attObj\" (../shared/spec/enrollment.md §3.1)"
+                "a device-attest-01 response must carry \"attObj\", the base64url attestation \
+                 object (draft-ietf-acme-device-attest)"
                     .into(),
             ));
         }
@@ -70,8 +74,23 @@ impl Ctx<'_> {
                 order.error = Some(problem.clone());
                 save(self.wtx, records::AUTHZS, &authz.id, &authz)?;
                 save(self.wtx, records::ORDERS, &order.id, &order)?;
-                log::warn!(identifier = authz.identifier.as_str(); "ACME: device attestation refused: {}", problem.detail);
-                Err(AcmeError::BadAttestation(problem))
+                let exp = load::<Expectation>(self.wtx, records::EXPECTED, &authz.identifier)?;
+                let (serial, udid) = exp.map(|e| (e.serial, e.udid)).unzip();
+                log::warn!(
+                    serial = serial.as_deref().unwrap_or(""), identifier = authz.identifier.as_str();
+                    "ACME: device attestation refused: {}", problem.detail
+                );
+                let outcome = DeviceOutcome {
+                    at: self.now,
+                    serial,
+                    udid,
+                    kind: OutcomeKind::AttestationRefused { detail: problem.detail.clone() },
+                };
+                self.inner.report(self.wtx, &outcome)?;
+                // RFC 8555 §7.5.1, §8: the response to the challenge is the challenge object;
+                // a failed validation shows as its status and error (and the order's), not as
+                // an error response.
+                Ok(reply(&authz))
             }
         }
     }
@@ -99,7 +118,9 @@ impl Ctx<'_> {
         let exp = load::<Expectation>(self.wtx, records::EXPECTED, &authz.identifier)
             .ok()
             .flatten()
-            .ok_or_else(|| bad("the identifier is no longer registered".into()))?;
+            .ok_or_else(|| bad("this order's ClientIdentifier is no longer registered; install the enrollment profile \
+                 again"
+                .into()))?;
         check_identity(&verified.leaf, &exp)?;
         Ok(verified.leaf)
     }

@@ -1,7 +1,10 @@
 //! [`AcmeError`]: every refusal of the ACME server, with its RFC 8555 problem type and HTTP
 //! status, and [`Problem`], the problem document (RFC 7807) a device receives.
+//!
+//! Details are sentences a client's operator can act on: they name what was wrong and, where
+//! there is one, the fix.
 
-use super::jws::JwsError;
+use super::jws::{Alg, JwsError};
 use crate::store::StoreError;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +21,9 @@ pub struct Problem {
     pub status: Option<u16>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub subproblems: Vec<Problem>,
+    /// The JWS algorithms the server accepts, on `badSignatureAlgorithm` (RFC 8555 §6.2).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub algorithms: Vec<String>,
 }
 
 impl Problem {
@@ -27,6 +33,7 @@ impl Problem {
             detail: detail.into(),
             status: None,
             subproblems: vec![],
+            algorithms: vec![],
         }
     }
 }
@@ -54,6 +61,19 @@ pub enum AcmeError {
     BadCsr(String),
     #[error("{0}")]
     AlreadyRevoked(String),
+    /// A request's media type is not `application/jose+json` (RFC 8555 §6.2: 415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A contact URL the server does not support (only `mailto:`, RFC 8555 §7.3).
+    #[error("{0}")]
+    UnsupportedContact(String),
+    /// A `mailto:` contact that is not one plain address (RFC 8555 §7.3).
+    #[error("{0}")]
+    InvalidContact(String),
+    /// keyChange to a key another account (or this one) already has (RFC 8555 §7.3.5: 409 with
+    /// the Location of that account).
+    #[error("{detail}")]
+    Conflict { detail: String, location: String },
     #[error("{0}")]
     BadRevocationReason(String),
     #[error("the certificate could not be issued: {0}")]
@@ -77,6 +97,11 @@ impl AcmeError {
             AcmeError::OrderNotReady(_) => "orderNotReady",
             AcmeError::BadCsr(_) => "badCSR",
             AcmeError::AlreadyRevoked(_) => "alreadyRevoked",
+            AcmeError::UnsupportedMediaType(_) => "malformed",
+            AcmeError::UnsupportedContact(_) => "unsupportedContact",
+            AcmeError::InvalidContact(_) => "invalidContact",
+            // Not in RFC 8555's registry; Boulder and Pebble answer this case with it.
+            AcmeError::Conflict { .. } => "conflict",
             AcmeError::BadRevocationReason(_) => "badRevocationReason",
             AcmeError::Issue(_) | AcmeError::Store(_) => "serverInternal",
         }
@@ -90,6 +115,8 @@ impl AcmeError {
             | AcmeError::RejectedIdentifier(_)
             | AcmeError::OrderNotReady(_) => 403,
             AcmeError::NotFound(_) => 404,
+            AcmeError::Conflict { .. } => 409,
+            AcmeError::UnsupportedMediaType(_) => 415,
             AcmeError::Issue(_) | AcmeError::Store(_) => 500,
             _ => 400,
         }
@@ -104,6 +131,17 @@ impl AcmeError {
             _ => Problem::new(self.problem_type(), self.to_string()),
         };
         p.status = Some(self.status());
+        if let AcmeError::Jws(JwsError::BadSignatureAlgorithm(_)) = self {
+            p.algorithms = Alg::ALL.iter().map(|a| a.name().to_string()).collect();
+        }
         p
+    }
+
+    /// The `Location` sent with the problem (a keyChange conflict names the account).
+    pub fn location(&self) -> Option<&str> {
+        match self {
+            AcmeError::Conflict { location, .. } => Some(location),
+            _ => None,
+        }
     }
 }

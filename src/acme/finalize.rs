@@ -2,6 +2,7 @@
 //! (../shared/spec/enrollment.md §3.4 step 6); then the appliance CA issues the identity
 //! (§3.6) and its SHA-256 is recorded against the device. Certificate download is a PEM chain.
 
+use super::outcomes::{DeviceOutcome, OutcomeKind};
 use super::records::{self, AuthzRec, CertRec, Expectation, IssuedTo, Status};
 use super::{AcmeError, Body, Ctx, Reply, load, save};
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
@@ -15,28 +16,44 @@ pub const MAX_CSR_LEN: usize = 16 * 1024;
 impl Ctx<'_> {
     pub(super) fn finalize(self, order_id: &str) -> Result<Reply, AcmeError> {
         let mut order = self.own_order(order_id)?;
-        if order.status != Status::Ready {
-            return Err(AcmeError::OrderNotReady(format!(
-                "the order is {}, not ready: the device attestation must succeed first",
-                order.status.as_str()
-            )));
+        let not_ready = match order.status {
+            Status::Ready => None,
+            Status::Valid | Status::Processing => Some(
+                "this order was already finalized; its certificate is at the order's \
+                 \"certificate\" URL",
+            ),
+            Status::Pending => {
+                Some("this order is pending: its device-attest-01 challenge must succeed first")
+            }
+            Status::Invalid | Status::Deactivated => {
+                Some("this order is invalid (its \"error\" says why); start a new order")
+            }
+        };
+        if let Some(why) = not_ready {
+            return Err(AcmeError::OrderNotReady(why.into()));
         }
         if order.expires <= self.now {
-            return Err(AcmeError::OrderNotReady("the order has expired".into()));
+            return Err(AcmeError::OrderNotReady(
+                "this order has expired; start a new order".into(),
+            ));
         }
         let payload = self.json_payload()?;
-        let csr_b64 = payload
-            .get("csr")
-            .and_then(Value::as_str)
-            .ok_or_else(|| AcmeError::Malformed("finalize carries \"csr\"".into()))?;
+        let csr_b64 = payload.get("csr").and_then(Value::as_str).ok_or_else(|| {
+            AcmeError::Malformed(
+                "a finalize request must carry \"csr\", the base64url DER CSR (RFC 8555 §7.4)"
+                    .into(),
+            )
+        })?;
         if csr_b64.len() > MAX_CSR_LEN * 4 / 3 + 4 {
             return Err(AcmeError::BadCsr(format!("the CSR is over {MAX_CSR_LEN} bytes")));
         }
         let csr_der = Base64UrlUnpadded::decode_vec(csr_b64.trim_end_matches('='))
             .map_err(|_| AcmeError::BadCsr("the CSR is not base64url".into()))?;
         let spki = csr_public_key(&csr_der)?;
-        let authz = load::<AuthzRec>(self.wtx, records::AUTHZS, &order.authz_id)?
-            .ok_or_else(|| AcmeError::NotFound("the order's authorization is gone".into()))?;
+        let authz =
+            load::<AuthzRec>(self.wtx, records::AUTHZS, &order.authz_id)?.ok_or_else(|| {
+                AcmeError::NotFound("this order's authorization no longer exists".into())
+            })?;
         let attested = authz.attested_spki_hex.as_deref().map(hex::decode);
         if attested.and_then(Result::ok).as_deref() != Some(spki.as_slice()) {
             return Err(AcmeError::BadCsr(
@@ -44,7 +61,13 @@ impl Ctx<'_> {
             ));
         }
         let mut exp = load::<Expectation>(self.wtx, records::EXPECTED, &order.identifier)?
-            .ok_or_else(|| AcmeError::RejectedIdentifier("the identifier is gone".into()))?;
+            .ok_or_else(|| {
+                AcmeError::RejectedIdentifier(
+                    "this order's ClientIdentifier is no longer registered; install the enrollment \
+                     profile again"
+                        .into(),
+                )
+            })?;
         if exp.cert_id.is_some() && !super::flow::renewable(self.wtx, &exp, self.now)? {
             return Err(AcmeError::RejectedIdentifier(
                 "this identifier was already used for a certificate".into(),
@@ -87,6 +110,13 @@ impl Ctx<'_> {
         order.cert_id = Some(cert_id);
         save(self.wtx, records::ORDERS, &order.id, &order)?;
         log::info!(serial = exp.serial.as_str(), udid = exp.udid.as_str(), sha256 = sha256.as_str(); "ACME: device identity issued");
+        let outcome = DeviceOutcome {
+            at: self.now,
+            serial: Some(exp.serial.clone()),
+            udid: Some(exp.udid.clone()),
+            kind: OutcomeKind::CertificateIssued,
+        };
+        self.inner.report(self.wtx, &outcome)?;
         let mut r = Reply::json(200, self.inner.order_json(&order));
         r.location = Some(self.inner.order_url(&order.id));
         Ok(r)
@@ -105,6 +135,7 @@ impl Ctx<'_> {
             status: 200,
             location: None,
             link_up: None,
+            link_next: None,
             body: Body::PemChain(cert.chain_pem),
         })
     }

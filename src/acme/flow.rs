@@ -1,11 +1,10 @@
-//! Accounts (by JWK thumbprint), orders for one `permanent-identifier` bound to an expected
-//! device, and reading orders and authorizations (RFC 8555 §7.3, §7.4, §7.5).
+//! Orders for one `permanent-identifier` bound to an expected device, and reading orders and
+//! authorizations (RFC 8555 §7.4, §7.5).
 
-use super::records::{self, AccountRec, AuthzRec, Expectation, OrderRec, Status};
+use super::records::{self, AuthzRec, Expectation, OrderRec, Status, account_order_key};
 use super::render::PERMANENT_IDENTIFIER;
 use super::{AcmeError, Ctx, Reply, load, save};
-use crate::acme::jws::JwsError;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Longest identifier value accepted.
 const MAX_IDENTIFIER_LEN: usize = 256;
@@ -33,40 +32,6 @@ pub(super) fn renewable(
 }
 
 impl Ctx<'_> {
-    /// new-account: 201 with a new account, 200 with the existing one for a known key.
-    pub(super) fn new_account(self) -> Result<Reply, AcmeError> {
-        let payload = self.json_payload()?;
-        if let Some(existing) = &self.account {
-            let mut r = Reply::json(200, json!({"status": "valid"}));
-            r.location = Some(self.inner.account_url(&existing.id));
-            return Ok(r);
-        }
-        if payload.get("onlyReturnExisting").and_then(Value::as_bool) == Some(true) {
-            return Err(JwsError::AccountDoesNotExist("no account has this key".into()).into());
-        }
-        let id = crate::crypto::random_token::<12>();
-        let thumbprint = self.jwk.thumbprint();
-        let rec = AccountRec {
-            id: id.clone(),
-            thumbprint: thumbprint.clone(),
-            jwk: self.jwk.to_json(),
-            created_at: self.now,
-        };
-        save(self.wtx, records::ACCOUNTS, &id, &rec)?;
-        save(self.wtx, records::ACCOUNT_KEYS, &thumbprint, &id)?;
-        let mut r = Reply::json(201, json!({"status": "valid"}));
-        r.location = Some(self.inner.account_url(&id));
-        Ok(r)
-    }
-
-    /// POST-as-GET (or an empty update) of the requester's own account.
-    pub(super) fn account(self, id: &str) -> Result<Reply, AcmeError> {
-        if self.account_id()? != id {
-            return Err(AcmeError::Unauthorized("this is not your account".into()));
-        }
-        Ok(Reply::json(200, json!({"status": "valid"})))
-    }
-
     /// new-order: exactly one `permanent-identifier` whose value is a ClientIdentifier an
     /// enrollment registered, unexpired, not used for a certificate, and not taken by another
     /// account. Creates the order, its authorization and its challenge.
@@ -93,7 +58,9 @@ impl Ctx<'_> {
             .get("value")
             .and_then(Value::as_str)
             .filter(|v| !v.is_empty() && v.len() <= MAX_IDENTIFIER_LEN)
-            .ok_or_else(|| AcmeError::Malformed("the identifier has no usable value".into()))?;
+            .ok_or_else(|| AcmeError::Malformed(format!(
+                    "the identifier's \"value\" must be a string of 1 to {MAX_IDENTIFIER_LEN} characters"
+                )))?;
         let unknown = || {
             AcmeError::RejectedIdentifier(
                 "this identifier was not issued by this appliance's enrollment, or it expired; \
@@ -161,6 +128,12 @@ impl Ctx<'_> {
             attested_spki_hex: None,
         };
         save(self.wtx, records::ORDERS, &order_id, &order)?;
+        save(
+            self.wtx,
+            records::ORDERS_BY_ACCOUNT,
+            &account_order_key(&order.account_id, &order_id),
+            &order_id,
+        )?;
         save(self.wtx, records::AUTHZS, &authz_id, &authz)?;
         let mut r = Reply::json(201, self.inner.order_json(&order));
         r.location = Some(self.inner.order_url(&order_id));
@@ -169,8 +142,11 @@ impl Ctx<'_> {
 
     /// An order of the requesting account.
     pub(super) fn own_order(&self, id: &str) -> Result<OrderRec, AcmeError> {
-        let order = load::<OrderRec>(self.wtx, records::ORDERS, id)?
-            .ok_or_else(|| AcmeError::NotFound("no such order".into()))?;
+        let order = load::<OrderRec>(self.wtx, records::ORDERS, id)?.ok_or_else(|| {
+            AcmeError::NotFound(
+                "there is no order at this URL; orders are removed a day after they expire".into(),
+            )
+        })?;
         if order.account_id != self.account_id()? {
             return Err(AcmeError::Unauthorized("this order belongs to another account".into()));
         }
@@ -179,8 +155,13 @@ impl Ctx<'_> {
 
     /// An authorization of the requesting account.
     pub(super) fn own_authz(&self, id: &str) -> Result<AuthzRec, AcmeError> {
-        let authz = load::<AuthzRec>(self.wtx, records::AUTHZS, id)?
-            .ok_or_else(|| AcmeError::NotFound("no such authorization".into()))?;
+        let authz = load::<AuthzRec>(self.wtx, records::AUTHZS, id)?.ok_or_else(|| {
+            AcmeError::NotFound(
+                "there is no authorization at this URL; authorizations are removed a day \
+                     after they expire"
+                    .into(),
+            )
+        })?;
         if authz.account_id != self.account_id()? {
             return Err(AcmeError::Unauthorized(
                 "this authorization belongs to another account".into(),

@@ -21,16 +21,28 @@ pub const MAX_JWS_LEN: usize = 64 * 1024;
 pub enum JwsError {
     #[error("the request is not a well-formed flattened JWS: {0}")]
     Malformed(String),
-    #[error("the JWS algorithm \"{0}\" is not supported (ES256, ES384 and RS256 are)")]
+    /// The words say what was refused; the accepted algorithms follow.
+    #[error(
+        "{0}; this server accepts ES256 (P-256), ES384 (P-384) and RS256 (RSA, 2048 to 8192 bits)"
+    )]
     BadSignatureAlgorithm(String),
     #[error("the JWS signature does not verify with the request's key")]
     BadSignature,
-    #[error("the nonce is missing, unknown, expired or already used; get a new one and retry")]
+    #[error(
+        "the nonce is missing, unknown, expired or already used; retry with the one in this \
+         answer's Replay-Nonce header"
+    )]
     BadNonce,
     #[error("the JWS header url \"{got}\" is not the URL this request was sent to ({expected})")]
     WrongUrl { got: String, expected: String },
-    #[error("the account {0} does not exist")]
+    /// A `kid` that names no account of this server.
+    #[error("there is no account at {0}; create one with a new-account request")]
     AccountDoesNotExist(String),
+    /// new-account with `onlyReturnExisting` for a key no account has (RFC 8555 §7.3.1).
+    #[error(
+        "no account has this key; send new-account without \"onlyReturnExisting\" to create one"
+    )]
+    NoAccountForKey,
 }
 
 impl JwsError {
@@ -41,7 +53,7 @@ impl JwsError {
             JwsError::BadSignatureAlgorithm(_) => "badSignatureAlgorithm",
             JwsError::BadNonce => "badNonce",
             JwsError::WrongUrl { .. } => "unauthorized",
-            JwsError::AccountDoesNotExist(_) => "accountDoesNotExist",
+            JwsError::AccountDoesNotExist(_) | JwsError::NoAccountForKey => "accountDoesNotExist",
         }
     }
 }
@@ -59,12 +71,18 @@ pub enum Alg {
 }
 
 impl Alg {
+    /// Every algorithm accepted, as `badSignatureAlgorithm` lists them (RFC 8555 §6.2).
+    pub const ALL: [Alg; 3] = [Alg::Es256, Alg::Es384, Alg::Rs256];
+
     fn parse(name: &str) -> Result<Alg, JwsError> {
         match name {
             "ES256" => Ok(Alg::Es256),
             "ES384" => Ok(Alg::Es384),
             "RS256" => Ok(Alg::Rs256),
-            other => Err(JwsError::BadSignatureAlgorithm(other.chars().take(32).collect())),
+            other => Err(JwsError::BadSignatureAlgorithm(format!(
+                "the JWS algorithm \"{}\" is not supported",
+                other.chars().take(32).collect::<String>()
+            ))),
         }
     }
 
@@ -87,7 +105,9 @@ pub enum Jwk {
 }
 
 fn member<'a>(v: &'a Value, name: &str) -> Result<&'a str, JwsError> {
-    v.get(name).and_then(Value::as_str).ok_or_else(|| malformed(format!("jwk has no \"{name}\"")))
+    v.get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| malformed(format!("the jwk has no \"{name}\" string")))
 }
 
 fn b64(s: &str, what: &str) -> Result<Vec<u8>, JwsError> {
@@ -105,7 +125,7 @@ impl Jwk {
                     "P-384" => Jwk::P384 { x, y },
                     other => {
                         return Err(JwsError::BadSignatureAlgorithm(format!(
-                            "EC curve {}",
+                            "keys on the EC curve \"{}\" are not supported",
                             other.chars().take(16).collect::<String>()
                         )));
                     }
@@ -114,7 +134,7 @@ impl Jwk {
             "RSA" => Jwk::Rsa { n: member(v, "n")?.to_string(), e: member(v, "e")?.to_string() },
             other => {
                 return Err(JwsError::BadSignatureAlgorithm(format!(
-                    "key type {}",
+                    "keys of type \"{}\" are not supported",
                     other.chars().take(16).collect::<String>()
                 )));
             }
@@ -143,19 +163,27 @@ impl Jwk {
         Base64UrlUnpadded::encode_string(&Sha256::digest(canonical.as_bytes()))
     }
 
-    fn alg_fits(&self, alg: Alg) -> bool {
-        matches!(
-            (self, alg),
-            (Jwk::P256 { .. }, Alg::Es256)
-                | (Jwk::P384 { .. }, Alg::Es384)
-                | (Jwk::Rsa { .. }, Alg::Rs256)
-        )
+    /// The algorithm this key signs with.
+    fn alg(&self) -> Alg {
+        match self {
+            Jwk::P256 { .. } => Alg::Es256,
+            Jwk::P384 { .. } => Alg::Es384,
+            Jwk::Rsa { .. } => Alg::Rs256,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Jwk::P256 { .. } => "P-256",
+            Jwk::P384 { .. } => "P-384",
+            Jwk::Rsa { .. } => "RSA",
+        }
     }
 
     fn sec1(x: &str, y: &str, len: usize) -> Result<Vec<u8>, JwsError> {
         let (x, y) = (b64(x, "jwk x")?, b64(y, "jwk y")?);
         if x.len() != len || y.len() != len {
-            return Err(malformed("jwk coordinates have the wrong length for the curve"));
+            return Err(malformed("the jwk's coordinates have the wrong length for its curve"));
         }
         Ok([&[0x04][..], &x, &y].concat())
     }
@@ -164,7 +192,7 @@ impl Jwk {
         use rsa::BoxedUint;
         let (n, e) = (b64(n, "jwk n")?, b64(e, "jwk e")?);
         if n.len() > 1024 || e.len() > 8 {
-            return Err(malformed("the RSA key is too large"));
+            return Err(malformed("the jwk's RSA key is over 8192 bits"));
         }
         rsa::PublicKey::new_with_size_limits(
             BoxedUint::from_be_slice_vartime(&n),
@@ -195,10 +223,12 @@ impl Jwk {
     /// Checks `signature` (JWS form: raw r||s for ECDSA, PKCS#1 v1.5 for RSA) over `message`.
     pub fn verify(&self, alg: Alg, message: &[u8], signature: &[u8]) -> Result<(), JwsError> {
         use signature::Verifier;
-        if !self.alg_fits(alg) {
+        if self.alg() != alg {
             return Err(JwsError::BadSignatureAlgorithm(format!(
-                "{} with this key type",
-                alg.name()
+                "the JWS algorithm {} does not fit the key (a {} key signs with {})",
+                alg.name(),
+                self.kind(),
+                self.alg().name()
             )));
         }
         let ok = match self {
@@ -248,6 +278,26 @@ pub struct SignedRequest {
 /// Parses a flattened JWS body and its protected header. The signature is not checked here:
 /// call [`SignedRequest::verify`] with the key (the `jwk`, or the account's key for `kid`).
 pub fn parse(body: &[u8]) -> Result<SignedRequest, JwsError> {
+    let (req, nonce) = parse_any(body)?;
+    let nonce = nonce.ok_or(JwsError::BadNonce)?;
+    Ok(SignedRequest { nonce, ..req })
+}
+
+/// Parses the inner JWS of a keyChange request (RFC 8555 §7.3.5): like [`parse`], but it
+/// must carry the new key as `jwk` and must not carry a `nonce`. Its `nonce` is left empty.
+pub fn parse_key_change(body: &[u8]) -> Result<SignedRequest, JwsError> {
+    let (req, nonce) = parse_any(body)?;
+    if nonce.is_some() {
+        return Err(malformed("the inner JWS of a keyChange must not carry a \"nonce\""));
+    }
+    if !matches!(req.key, KeyRef::Jwk(_)) {
+        return Err(malformed("the inner JWS of a keyChange must carry the new key as \"jwk\""));
+    }
+    Ok(req)
+}
+
+/// [`parse`] without the nonce rule: the nonce, if any, is returned beside the request.
+fn parse_any(body: &[u8]) -> Result<(SignedRequest, Option<String>), JwsError> {
     if body.len() > MAX_JWS_LEN {
         return Err(malformed(format!("the body is over {MAX_JWS_LEN} bytes")));
     }
@@ -273,7 +323,10 @@ pub fn parse(body: &[u8]) -> Result<SignedRequest, JwsError> {
             .ok_or_else(|| malformed(format!("the protected header has no \"{name}\" string")))
     };
     let alg = Alg::parse(text("alg")?)?;
-    let nonce = header.get("nonce").and_then(Value::as_str).ok_or(JwsError::BadNonce)?;
+    let nonce = match header.get("nonce") {
+        None => None,
+        Some(n) => Some(n.as_str().ok_or(JwsError::BadNonce)?.to_string()),
+    };
     let url = text("url")?;
     let key = match (header.get("jwk"), header.get("kid")) {
         (Some(_), Some(_)) => {
@@ -287,15 +340,16 @@ pub fn parse(body: &[u8]) -> Result<SignedRequest, JwsError> {
             return Err(malformed("the protected header has neither \"jwk\" nor \"kid\""));
         }
     };
-    Ok(SignedRequest {
+    let req = SignedRequest {
         alg,
-        nonce: nonce.to_string(),
+        nonce: String::new(),
         url: url.to_string(),
         key,
         signing_input: format!("{protected_b64}.{payload_b64}").into_bytes(),
         signature: b64(sig_b64, "signature")?,
         payload: b64(payload_b64, "payload")?,
-    })
+    };
+    Ok((req, nonce))
 }
 
 impl SignedRequest {

@@ -8,20 +8,26 @@
 //! [`AcmeService::expect_device`] for the enrollment code to bind a one-time ClientIdentifier
 //! to a serial and UDID, [`AcmeService::issue_proven_in`] for identities SCEP proved, and
 //! [`AcmeService::device_for_certificate`] for MDM check-in.
-//! Submodules: [`jws`] (pure JWS/JWK), [`signer`] (the device side of JWS), `nonces`,
-//! `flow` (accounts, orders, authorizations), `attest` (the challenge), `finalize`,
-//! [`upkeep`] (the maintenance pass: [`AcmeService::cleanup`]).
+//! Submodules: [`jws`] (pure JWS/JWK), [`signer`] (the device side of JWS), `nonces`, `auth`
+//! (who signed a request, where it was sent), `account` (accounts, their orders list,
+//! deactivation), `key_change`, `flow` (orders, authorizations), `attest` (the challenge),
+//! `finalize`, `revoke`, [`outcomes`] (what the enrollment funnel learns) and [`upkeep`] (the
+//! maintenance pass: [`AcmeService::cleanup`]).
 //!
 //! The attestation trust anchors are a parameter: the daemon passes Apple's pinned root in
 //! production and a stand-in root in the sandbox and tests; this module never chooses.
 //! Must not use: http, daemon, enroll, mdm (later in the module order).
 
+mod account;
 mod attest;
+mod auth;
 pub mod error;
 mod finalize;
 mod flow;
 pub mod jws;
+mod key_change;
 mod nonces;
+pub mod outcomes;
 mod proven;
 pub mod records;
 mod render;
@@ -29,9 +35,11 @@ mod revoke;
 pub mod signer;
 pub mod upkeep;
 
+pub use auth::{JOSE_JSON, check_content_type};
 pub use error::{AcmeError, Problem};
 /// Reads a finalize CSR; exposed for the fuzz entry points in `crate::fuzzing`.
 pub(crate) use finalize::csr_public_key;
+pub use outcomes::{DeviceOutcome, OutcomeKind, OutcomeSink};
 pub use records::{IssuedCert, IssuedTo, Revocation};
 
 use crate::clock::Clock;
@@ -39,7 +47,7 @@ use crate::crypto::ca::Authority;
 use crate::crypto::chain::TrustAnchors;
 use crate::store::{self, Store};
 use crate::urls::{self, Urls};
-use jws::{JwsError, KeyRef};
+use jws::JwsError;
 use records::{AccountRec, Expectation};
 use serde::{Serialize, de::DeserializeOwned};
 use std::sync::Arc;
@@ -66,12 +74,18 @@ pub enum Endpoint {
     NewAccount,
     NewOrder,
     Account(String),
+    /// An account's orders list, from `cursor` (the last order id of the previous page) on.
+    Orders {
+        account: String,
+        cursor: Option<String>,
+    },
     Order(String),
     Authz(String),
     Challenge(String),
     Finalize(String),
     Cert(String),
     RevokeCert,
+    KeyChange,
 }
 
 /// A response body.
@@ -89,12 +103,14 @@ pub struct Reply {
     pub location: Option<String>,
     /// `Link: <…>;rel="up"` (a challenge's authorization, a certificate's issuer chain).
     pub link_up: Option<String>,
+    /// `Link: <…>;rel="next"` (the next page of an orders list, RFC 8555 §7.1.2.1).
+    pub link_next: Option<String>,
     pub body: Body,
 }
 
 impl Reply {
     fn json(status: u16, body: serde_json::Value) -> Reply {
-        Reply { status, location: None, link_up: None, body: Body::Json(body) }
+        Reply { status, location: None, link_up: None, link_next: None, body: Body::Json(body) }
     }
 }
 
@@ -111,6 +127,8 @@ struct Inner {
     ca: Arc<Authority>,
     nonces: nonces::Nonces,
     options: AcmeOptions,
+    /// Set once by the enrollment service (see [`AcmeService::report_outcomes_to`]).
+    outcomes: std::sync::OnceLock<OutcomeSink>,
 }
 
 /// An authenticated request inside its write transaction.
@@ -144,6 +162,7 @@ impl AcmeService {
                 ca,
                 nonces: nonces::Nonces::default(),
                 options,
+                outcomes: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -156,6 +175,7 @@ impl AcmeService {
             "newAccount": u.acme(urls::ACME_NEW_ACCOUNT),
             "newOrder": u.acme(urls::ACME_NEW_ORDER),
             "revokeCert": u.acme(urls::ACME_REVOKE_CERT),
+            "keyChange": u.acme(urls::ACME_KEY_CHANGE),
             "meta": {"externalAccountRequired": false},
         })
     }
@@ -260,8 +280,9 @@ impl AcmeService {
     }
 
     /// Authenticates a signed request (JWS signature, account, url, nonce — RFC 8555 §6.2–6.5)
-    /// and carries it out in one write transaction. A failed attestation is committed (the
-    /// challenge and authorization become invalid) and then reported as the error.
+    /// and carries it out in one write transaction, committed only when the request succeeds
+    /// (a failed attestation is a success: the challenge answers `invalid` with its error).
+    /// The media type is the caller's to check first ([`check_content_type`]).
     pub async fn handle(&self, endpoint: Endpoint, body: Vec<u8>) -> Result<Reply, AcmeError> {
         let req = jws::parse(&body)?;
         let inner = self.inner.clone();
@@ -276,9 +297,9 @@ impl AcmeService {
                     return Err(AcmeError::Jws(JwsError::BadNonce));
                 }
                 let ctx = Ctx { inner: &inner, wtx, now, account, jwk, payload };
-                Ok::<_, AcmeError>(ctx.dispatch(endpoint))
+                ctx.dispatch(endpoint)
             })
-            .await?
+            .await
     }
 }
 
@@ -314,66 +335,13 @@ pub fn expect_device_in(
     save(wtx, records::EXPECTED, client_identifier, &rec)
 }
 
-impl Inner {
-    fn url_of(&self, endpoint: &Endpoint) -> String {
-        let u = &self.urls;
-        match endpoint {
-            Endpoint::NewAccount => u.acme(urls::ACME_NEW_ACCOUNT),
-            Endpoint::NewOrder => u.acme(urls::ACME_NEW_ORDER),
-            Endpoint::Account(id) => u.acme(&format!("{}/{id}", urls::ACME_ACCOUNT)),
-            Endpoint::Order(id) => u.acme(&format!("{}/{id}", urls::ACME_ORDER)),
-            Endpoint::Authz(id) => u.acme(&format!("{}/{id}", urls::ACME_AUTHZ)),
-            Endpoint::Challenge(id) => u.acme(&format!("{}/{id}", urls::ACME_CHALLENGE)),
-            Endpoint::Finalize(id) => {
-                u.acme(&format!("{}/{id}/{}", urls::ACME_ORDER, urls::ACME_FINALIZE))
-            }
-            Endpoint::Cert(id) => u.acme(&format!("{}/{id}", urls::ACME_CERT)),
-            Endpoint::RevokeCert => u.acme(urls::ACME_REVOKE_CERT),
-        }
-    }
-
-    /// The key a request is signed with: its `jwk` (new-account only) or its account's.
-    fn resolve_key(
-        &self,
-        wtx: &redb::WriteTransaction,
-        key: &KeyRef,
-        endpoint: &Endpoint,
-    ) -> Result<(Option<AccountRec>, jws::Jwk), AcmeError> {
-        match (key, endpoint) {
-            (KeyRef::Jwk(jwk), Endpoint::NewAccount) => {
-                let id = load::<String>(wtx, records::ACCOUNT_KEYS, &jwk.thumbprint())?;
-                let account = match id {
-                    Some(id) => load::<AccountRec>(wtx, records::ACCOUNTS, &id)?,
-                    None => None,
-                };
-                Ok((account, jwk.clone()))
-            }
-            // RFC 8555 §7.6: revocation may be signed with the certificate's own key.
-            (KeyRef::Jwk(jwk), Endpoint::RevokeCert) => Ok((None, jwk.clone())),
-            (KeyRef::Jwk(_), _) => Err(AcmeError::Malformed(
-                "this request must name its account with \"kid\", not carry a \"jwk\"".into(),
-            )),
-            (KeyRef::Kid(_), Endpoint::NewAccount) => Err(AcmeError::Malformed(
-                "new-account requests carry the account key as \"jwk\"".into(),
-            )),
-            (KeyRef::Kid(kid), _) => {
-                let prefix = self.urls.acme(&format!("{}/", urls::ACME_ACCOUNT));
-                let unknown = || JwsError::AccountDoesNotExist(kid.chars().take(200).collect());
-                let id = kid.strip_prefix(&prefix).ok_or_else(unknown)?;
-                let account =
-                    load::<AccountRec>(wtx, records::ACCOUNTS, id)?.ok_or_else(unknown)?;
-                let jwk = jws::Jwk::from_json(&account.jwk)?;
-                Ok((Some(account), jwk))
-            }
-        }
-    }
-}
-
 impl Ctx<'_> {
     fn dispatch(self, endpoint: Endpoint) -> Result<Reply, AcmeError> {
         match endpoint {
             Endpoint::NewAccount => self.new_account(),
             Endpoint::Account(id) => self.account(&id),
+            Endpoint::Orders { account, cursor } => self.orders(&account, cursor.as_deref()),
+            Endpoint::KeyChange => self.key_change(),
             Endpoint::NewOrder => self.new_order(),
             Endpoint::Order(id) => self.order(&id),
             Endpoint::Authz(id) => self.authz(&id),
@@ -384,18 +352,24 @@ impl Ctx<'_> {
         }
     }
 
-    /// The requesting account (every endpoint but new-account has one).
+    /// The requesting account (every endpoint but new-account and key-signed revokeCert has
+    /// one: [`Inner::resolve_key`] insists on a `kid` for them).
     fn account_id(&self) -> Result<&str, AcmeError> {
-        self.account
-            .as_ref()
-            .map(|a| a.id.as_str())
-            .ok_or_else(|| AcmeError::Unauthorized("no account".into()))
+        self.account.as_ref().map(|a| a.id.as_str()).ok_or_else(|| {
+            AcmeError::Unauthorized("this request must be signed by an account's key".into())
+        })
     }
 
     /// The payload as JSON; POST-as-GET (empty payload) is refused where a body is needed.
     fn json_payload(&self) -> Result<serde_json::Value, AcmeError> {
-        serde_json::from_slice(&self.payload)
-            .map_err(|_| AcmeError::Malformed("the JWS payload is not a JSON object".into()))
+        match serde_json::from_slice::<serde_json::Value>(&self.payload) {
+            Ok(v @ serde_json::Value::Object(_)) => Ok(v),
+            _ if self.payload.is_empty() => Err(AcmeError::Malformed(
+                "this request needs a JSON object as its payload, not an empty one (POST-as-GET)"
+                    .into(),
+            )),
+            _ => Err(AcmeError::Malformed("the JWS payload is not a JSON object".into())),
+        }
     }
 
     fn require_post_as_get(&self) -> Result<(), AcmeError> {
@@ -403,7 +377,7 @@ impl Ctx<'_> {
             Ok(())
         } else {
             Err(AcmeError::Malformed(
-                "this resource is read with POST-as-GET (empty payload)".into(),
+                "this resource is read with POST-as-GET: an empty payload (RFC 8555 §6.3)".into(),
             ))
         }
     }
@@ -429,5 +403,8 @@ pub(crate) fn save<T: Serialize>(
     Ok(())
 }
 
+#[cfg(test)]
+#[path = "account_tests.rs"]
+mod account_tests;
 #[cfg(test)]
 mod tests;

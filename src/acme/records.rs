@@ -12,6 +12,9 @@ pub const ACCOUNTS: Table = table("acme.accounts");
 pub const ACCOUNT_KEYS: Table = table("acme.account_keys");
 /// Order id → [`OrderRec`].
 pub const ORDERS: Table = table("acme.orders");
+/// `<account id>/<order id>` → order id: an account's orders (RFC 8555 §7.1.2.1). Ids are
+/// base64url, so `/` separates them and a prefix scan finds one account's orders.
+pub const ORDERS_BY_ACCOUNT: Table = table("acme.orders_by_account");
 /// Authorization id (also its one challenge's id) → [`AuthzRec`].
 pub const AUTHZS: Table = table("acme.authzs");
 /// ClientIdentifier → [`Expectation`].
@@ -28,6 +31,33 @@ pub struct AccountRec {
     pub jwk: serde_json::Value,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// `valid` or `deactivated` (RFC 8555 §7.1.6; the server never revokes an account).
+    #[serde(default = "AccountStatus::valid")]
+    pub status: AccountStatus,
+    /// `mailto:` URLs the client gave (RFC 8555 §7.3); nothing is ever sent to them.
+    #[serde(default)]
+    pub contact: Vec<String>,
+}
+
+/// An account's status (RFC 8555 §7.1.6).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    Valid,
+    Deactivated,
+}
+
+impl AccountStatus {
+    fn valid() -> AccountStatus {
+        AccountStatus::Valid
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Valid => "valid",
+            AccountStatus::Deactivated => "deactivated",
+        }
+    }
 }
 
 /// The device an enrollment expects behind a one-time ClientIdentifier.
@@ -53,6 +83,8 @@ pub enum Status {
     Processing,
     Valid,
     Invalid,
+    /// An authorization of an account that was deactivated (RFC 8555 §7.1.6).
+    Deactivated,
 }
 
 impl Status {
@@ -63,8 +95,14 @@ impl Status {
             Status::Processing => "processing",
             Status::Valid => "valid",
             Status::Invalid => "invalid",
+            Status::Deactivated => "deactivated",
         }
     }
+}
+
+/// The [`ORDERS_BY_ACCOUNT`] key of an order.
+pub fn account_order_key(account_id: &str, order_id: &str) -> String {
+    format!("{account_id}/{order_id}")
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

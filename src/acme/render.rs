@@ -25,10 +25,6 @@ impl Inner {
         self.urls.acme(&format!("{}/{id}", urls::ACME_AUTHZ))
     }
 
-    pub(super) fn account_url(&self, id: &str) -> String {
-        self.urls.acme(&format!("{}/{id}", urls::ACME_ACCOUNT))
-    }
-
     pub(super) fn order_json(&self, o: &OrderRec) -> Value {
         let mut v = json!({
             "status": o.status.as_str(),

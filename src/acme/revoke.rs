@@ -24,7 +24,13 @@ impl Ctx<'_> {
             .get("certificate")
             .and_then(Value::as_str)
             .filter(|s| s.len() <= MAX_CERT_LEN * 4 / 3 + 4)
-            .ok_or_else(|| AcmeError::Malformed("revokeCert carries \"certificate\"".into()))?;
+            .ok_or_else(|| {
+                AcmeError::Malformed(
+                    "a revokeCert request must carry \"certificate\", the base64url DER \
+                     certificate (RFC 8555 §7.6)"
+                        .into(),
+                )
+            })?;
         let der = Base64UrlUnpadded::decode_vec(b64.trim_end_matches('='))
             .map_err(|_| AcmeError::Malformed("the certificate is not base64url DER".into()))?;
         let reason = match payload.get("reason") {
@@ -35,7 +41,9 @@ impl Ctx<'_> {
                 .filter(|r| REASONS.contains(r))
                 .ok_or_else(|| {
                     AcmeError::BadRevocationReason(
-                        "the reason is not an RFC 5280 CRLReason code this server accepts".into(),
+                        "the reason must be an RFC 5280 CRLReason code this server accepts: 0 to \
+                         6, or 9"
+                            .into(),
                     )
                 })?,
         };
@@ -55,7 +63,9 @@ impl Ctx<'_> {
             None if key_matches(&self.jwk, &der) => "certificate_key",
             None => {
                 return Err(AcmeError::Unauthorized(
-                    "the request is not signed with the certificate's key".into(),
+                    "this request is signed neither by the account that ordered the certificate \
+                     nor by the certificate's key"
+                        .into(),
                 ));
             }
         };

@@ -9,19 +9,19 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::macros::datetime;
 
-const SERIAL: &str = "C02TEST0001";
-const UDID: &str = "00008030-000A1B2C3D4E5F60";
-const CLIENT_ID: &str = "cid-0123456789";
+pub(super) const SERIAL: &str = "C02TEST0001";
+pub(super) const UDID: &str = "00008030-000A1B2C3D4E5F60";
+pub(super) const CLIENT_ID: &str = "cid-0123456789";
 
-struct World {
+pub(super) struct World {
     _dir: tempfile::TempDir,
-    acme: AcmeService,
-    pki: StandInApplePki,
+    pub(super) acme: AcmeService,
+    pub(super) pki: StandInApplePki,
     ca: Arc<Authority>,
-    now: OffsetDateTime,
+    pub(super) now: OffsetDateTime,
 }
 
-async fn world() -> World {
+pub(super) async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let now = datetime!(2026-11-24 12:00 UTC);
@@ -41,18 +41,18 @@ async fn world() -> World {
 }
 
 /// A device talking ACME: its account key and, once registered, its account URL.
-struct Device {
-    key: AccountKey,
-    kid: Option<String>,
-    se_key: KeyPair,
+pub(super) struct Device {
+    pub(super) key: AccountKey,
+    pub(super) kid: Option<String>,
+    pub(super) se_key: KeyPair,
 }
 
 impl Device {
-    fn new() -> Device {
+    pub(super) fn new() -> Device {
         Device { key: AccountKey::p256(), kid: None, se_key: new_device_key().unwrap() }
     }
 
-    async fn post(
+    pub(super) async fn post(
         &self,
         acme: &AcmeService,
         endpoint: Endpoint,
@@ -64,7 +64,7 @@ impl Device {
         acme.handle(endpoint, jws.to_string().into_bytes()).await
     }
 
-    async fn register(&mut self, acme: &AcmeService) {
+    pub(super) async fn register(&mut self, acme: &AcmeService) {
         let r = self
             .post(acme, Endpoint::NewAccount, Some(json!({"termsOfServiceAgreed": true})))
             .await
@@ -74,7 +74,7 @@ impl Device {
     }
 
     /// Account → order → authz; returns (order id, authz id, token).
-    async fn order(&mut self, acme: &AcmeService) -> (String, String, String) {
+    pub(super) async fn order(&mut self, acme: &AcmeService) -> (String, String, String) {
         if self.kid.is_none() {
             self.register(acme).await;
         }
@@ -101,7 +101,7 @@ impl Device {
         (order_id, authz_id, token)
     }
 
-    fn att_obj(
+    pub(super) fn att_obj(
         &self,
         pki: &StandInApplePki,
         props: AttestedProperties,
@@ -112,7 +112,7 @@ impl Device {
         Base64UrlUnpadded::encode_string(&crate::apple::attestation::encode_att_obj(&x5c))
     }
 
-    fn csr(&self, key: &KeyPair) -> String {
+    pub(super) fn csr(&self, key: &KeyPair) -> String {
         let params = rcgen::CertificateParams::new(vec![]).unwrap();
         Base64UrlUnpadded::encode_string(params.serialize_request(key).unwrap().der())
     }
@@ -120,7 +120,7 @@ impl Device {
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 
-fn props(token: &str) -> AttestedProperties {
+pub(super) fn props(token: &str) -> AttestedProperties {
     AttestedProperties {
         serial: Some(SERIAL.into()),
         udid: Some(UDID.into()),
@@ -130,7 +130,7 @@ fn props(token: &str) -> AttestedProperties {
     }
 }
 
-async fn status_of(acme: &AcmeService, d: &Device, ep: Endpoint) -> Value {
+pub(super) async fn status_of(acme: &AcmeService, d: &Device, ep: Endpoint) -> Value {
     let Body::Json(v) = d.post(acme, ep, None).await.unwrap().body else { panic!() };
     v
 }
@@ -199,48 +199,69 @@ async fn issues_a_client_certificate_for_the_attested_key() {
     assert_eq!(err.problem_type(), "rejectedIdentifier");
 }
 
-async fn refused_attestation(
+/// Answers a fresh order's challenge with `att`, which must be refused: the challenge POST
+/// answers the challenge object, invalid with its error (RFC 8555 §7.5.1), and the
+/// authorization and order are invalid too. Returns the recorded problem and the ids.
+pub(super) async fn refused_attestation(
     w: &World,
     d: &mut Device,
     att: String,
-) -> (AcmeError, String, String) {
+) -> (Problem, String, String) {
     let (order_id, authz_id, _) = d.order(&w.acme).await;
-    let err = d
-        .post(&w.acme, Endpoint::Challenge(authz_id.clone()), Some(json!({"attObj": att})))
-        .await
-        .unwrap_err();
-    assert_eq!(err.problem_type(), "badAttestationStatement", "{err}");
-    assert_eq!(err.status(), 400);
+    let problem = refuse(w, d, &authz_id, att).await;
     let authz = status_of(&w.acme, d, Endpoint::Authz(authz_id.clone())).await;
     assert_eq!(authz["status"], "invalid");
     assert_eq!(authz["challenges"][0]["status"], "invalid");
-    assert_eq!(status_of(&w.acme, d, Endpoint::Order(order_id.clone())).await["status"], "invalid");
-    (err, order_id, authz_id)
+    assert_eq!(authz["challenges"][0]["error"]["detail"], problem.detail.as_str());
+    let order = status_of(&w.acme, d, Endpoint::Order(order_id.clone())).await;
+    assert_eq!(order["status"], "invalid");
+    assert_eq!(order["error"]["type"], problem.kind.as_str());
+    (problem, order_id, authz_id)
+}
+
+/// Posts `att` to the challenge of `authz_id`, expecting it refused; returns the challenge's
+/// error.
+pub(super) async fn refuse(w: &World, d: &Device, authz_id: &str, att: String) -> Problem {
+    let r = d
+        .post(&w.acme, Endpoint::Challenge(authz_id.into()), Some(json!({"attObj": att})))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(r.link_up.unwrap().ends_with(&format!("/acme/authz/{authz_id}")));
+    let Body::Json(ch) = r.body else { panic!("a challenge object") };
+    assert_eq!(ch["status"], "invalid", "{ch}");
+    let problem: Problem = serde_json::from_value(ch["error"].clone()).unwrap();
+    assert_eq!(problem.kind, format!("{}badAttestationStatement", error::ERROR_NS));
+    problem
 }
 
 #[tokio::test]
 async fn refuses_an_attestation_of_another_serial() {
     let w = world().await;
     let mut d = Device::new();
-    let (order_id, authz_id, token) = d.order(&w.acme).await;
+    let (_, authz_id, token) = d.order(&w.acme).await;
     let mut p = props(&token);
     p.serial = Some("OTHERSERIAL".into());
     let att = d.att_obj(&w.pki, p, w.now);
-    let err = d
-        .post(&w.acme, Endpoint::Challenge(authz_id.clone()), Some(json!({"attObj": att})))
-        .await
-        .unwrap_err();
-    assert_eq!(err.problem_type(), "badAttestationStatement");
-    assert!(err.to_string().contains("OTHERSERIAL"), "{err}");
-    assert_eq!(err.problem().subproblems[0].kind, format!("{}rejectedIdentifier", error::ERROR_NS));
+    let problem = refuse(&w, &d, &authz_id, att).await;
+    assert!(problem.detail.contains("OTHERSERIAL"), "{problem:?}");
+    assert_eq!(problem.subproblems[0].kind, format!("{}rejectedIdentifier", error::ERROR_NS));
     let authz = status_of(&w.acme, &d, Endpoint::Authz(authz_id)).await;
     assert_eq!(authz["status"], "invalid");
     assert_eq!(authz["challenges"][0]["status"], "invalid");
-    // No certificate for a refused device.
+}
+
+#[tokio::test]
+async fn a_refused_device_gets_no_certificate() {
+    let w = world().await;
+    let mut d = Device::new();
+    let att = d.att_obj(&w.pki, props("not-this-challenge"), w.now);
+    let (_, order_id, _) = refused_attestation(&w, &mut d, att).await;
     let csr = d.csr(&d.se_key);
     let err =
         d.post(&w.acme, Endpoint::Finalize(order_id), Some(json!({"csr": csr}))).await.unwrap_err();
     assert_eq!(err.problem_type(), "orderNotReady");
+    assert!(err.to_string().contains("invalid"), "{err}");
 }
 
 #[tokio::test]
@@ -248,18 +269,11 @@ async fn refuses_an_attestation_from_an_untrusted_root() {
     let w = world().await;
     let other = StandInApplePki::generate(w.now).unwrap();
     let mut d = Device::new();
-    d.register(&w.acme).await;
     // The token must be right, so only the root differs: order first, then attest.
     let (_, authz_id, token) = d.order(&w.acme).await;
     let att = d.att_obj(&other, props(&token), w.now);
-    let err = d
-        .post(&w.acme, Endpoint::Challenge(authz_id.clone()), Some(json!({"attObj": att})))
-        .await
-        .unwrap_err();
-    assert_eq!(err.problem_type(), "badAttestationStatement");
-    assert!(err.to_string().contains("trusted"), "{err}");
-    let authz = status_of(&w.acme, &d, Endpoint::Authz(authz_id)).await;
-    assert_eq!(authz["status"], "invalid");
+    let problem = refuse(&w, &d, &authz_id, att).await;
+    assert!(problem.detail.contains("trusted"), "{problem:?}");
 }
 
 #[tokio::test]
@@ -267,8 +281,8 @@ async fn refuses_an_attestation_made_for_another_token() {
     let w = world().await;
     let mut d = Device::new();
     let att = d.att_obj(&w.pki, props("an-older-token"), w.now);
-    let (err, _, _) = refused_attestation(&w, &mut d, att).await;
-    assert!(err.to_string().contains("freshness"), "{err}");
+    let (problem, _, _) = refused_attestation(&w, &mut d, att).await;
+    assert!(problem.detail.contains("freshness"), "{problem:?}");
 }
 
 #[tokio::test]
@@ -281,8 +295,8 @@ async fn a_reused_attestation_fails_the_next_challenge() {
         .await
         .unwrap();
     // A new order has a new token; the old attestation's freshness no longer matches.
-    let (err, _, _) = refused_attestation(&w, &mut d, att).await;
-    assert!(err.to_string().contains("freshness"), "{err}");
+    let (problem, _, _) = refused_attestation(&w, &mut d, att).await;
+    assert!(problem.detail.contains("freshness"), "{problem:?}");
 }
 
 #[tokio::test]
@@ -415,7 +429,7 @@ async fn upkeep_deletes_expired_orders_and_identifiers_bounded_per_run() {
 }
 
 /// Runs the whole flow for `d`; returns the issued certificate (DER).
-async fn issue(w: &World, d: &mut Device) -> Vec<u8> {
+pub(super) async fn issue(w: &World, d: &mut Device) -> Vec<u8> {
     let (order_id, authz_id, token) = d.order(&w.acme).await;
     let att = d.att_obj(&w.pki, props(&token), w.now);
     let ch = Some(json!({"attObj": att}));

@@ -6,7 +6,7 @@
 //! them), and a used ClientIdentifier while its certificate is valid (it marks the identifier
 //! used, and a renewal orders with it; see `flow`).
 
-use super::records::{self, AuthzRec, CertRec, Expectation, OrderRec};
+use super::records::{self, AuthzRec, CertRec, Expectation, OrderRec, account_order_key};
 use super::{AcmeError, AcmeService, load};
 use crate::store;
 use redb::ReadableTable;
@@ -82,9 +82,17 @@ pub fn cleanup_in(
 ) -> Result<Cleanup, AcmeError> {
     let cutoff = now - GRACE;
     let mut budget = max;
-    let orders =
-        expired_keys::<OrderRec>(wtx, records::ORDERS, budget, |o| Ok(o.expires <= cutoff))?;
+    let mut listed = Vec::new();
+    let orders = expired_keys::<OrderRec>(wtx, records::ORDERS, budget, |o| {
+        let gone = o.expires <= cutoff;
+        if gone {
+            listed.push(account_order_key(&o.account_id, &o.id).into_bytes());
+        }
+        Ok(gone)
+    })?;
     delete(wtx, records::ORDERS, &orders)?;
+    // Their entries in the accounts' orders lists go with them (not counted: same records).
+    delete(wtx, records::ORDERS_BY_ACCOUNT, &listed)?;
     budget -= orders.len();
     let authzs =
         expired_keys::<AuthzRec>(wtx, records::AUTHZS, budget, |a| Ok(a.expires <= cutoff))?;

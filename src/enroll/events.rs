@@ -5,6 +5,10 @@
 //! [`MAX_EVENTS`]), `enroll.counts` (step → count since the appliance started counting) and
 //! `enroll.settings`. Counts for the last 24 hours are read from the events, so they are
 //! exact as long as fewer than [`MAX_EVENTS`] events happened in that day.
+//!
+//! Events come from the profile URL, from SCEP, and from ACME ([`acme_event`]: a refused
+//! device attestation, an identity issued), recorded in the same transaction as the change
+//! they describe.
 
 use crate::store::{self, StoreError, Table};
 use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, WriteTransaction};
@@ -33,7 +37,7 @@ pub enum Step {
     OsUpdateRequired,
     /// Got the signed enrollment profile.
     ProfileServed,
-    /// Was issued its device identity (by SCEP; ACME issues are counted by ACME's records).
+    /// Was issued its device identity (by ACME or SCEP).
     CertificateIssued,
 }
 
@@ -127,6 +131,34 @@ pub fn record_with_timeline_in(
         crate::devices::note_in(wtx, serial, &kind, event.message.clone(), event.at)?;
     }
     Ok(())
+}
+
+/// The refusal code of a device attestation ACME refused.
+pub const ACME_ATTESTATION_REFUSED: &str = "acme_attestation_refused";
+
+/// The funnel event of an ACME outcome: a refused attestation is a refusal with its reason
+/// (the problem ACME recorded on the challenge), an issued identity the last step.
+pub fn acme_event(o: &crate::acme::DeviceOutcome) -> EnrollEvent {
+    use crate::acme::OutcomeKind;
+    let (step, reason, message) = match &o.kind {
+        OutcomeKind::AttestationRefused { detail } => (
+            Step::Refused,
+            Some(ACME_ATTESTATION_REFUSED.to_string()),
+            format!("ACME refused the device attestation: {detail}"),
+        ),
+        OutcomeKind::CertificateIssued => {
+            (Step::CertificateIssued, None, "certificate issued (ACME)".to_string())
+        }
+    };
+    EnrollEvent {
+        at: o.at,
+        step,
+        serial: o.serial.clone(),
+        udid: o.udid.clone(),
+        product: None,
+        reason,
+        message,
+    }
 }
 
 fn seq_of(k: &[u8]) -> u64 {

@@ -9,7 +9,8 @@
 //! (`<data_dir>/enroll/`) and [`scep::ra`] (`<data_dir>/scep/`). Exposes [`Enroll`] (the service: [`Enroll::
 //! handle`], the funnel, refusals and settings), [`Answer`], [`EnrollError`] and
 //! [`gate::Refusal`]. Calls devices (facts, timeline), tokens, push (the topic; no profile is
-//! served without a valid push certificate) and profiles; never names actix
+//! served without a valid push certificate), profiles, and acme (one-time ClientIdentifiers;
+//! it registers itself for ACME's device outcomes, which join the funnel); never names actix
 //! types; the HTTP shapes of answers and refusals are decided in `http::enroll`.
 //!
 //! Trust: the MachineInfo's signer must chain to the anchors passed in — Apple's pinned
@@ -113,6 +114,11 @@ impl Enroll {
         signer: ProfileSigner,
         urls: crate::urls::Urls,
     ) -> Enroll {
+        // ACME reports refused attestations and issued identities into the funnel, the
+        // refusal list and the device's timeline, inside its own transaction.
+        acme.report_outcomes_to(Arc::new(|wtx, outcome| {
+            events::record_with_timeline_in(wtx, &events::acme_event(outcome))
+        }));
         Enroll {
             inner: Arc::new(Inner {
                 store,

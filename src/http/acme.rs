@@ -1,8 +1,9 @@
 //! The ACME routes under `/acme` (RFC 8555 §7.1; ../shared/spec/enrollment.md §3.1). Thin:
-//! each signed request goes to [`crate::acme::AcmeService::handle`] as an
-//! [`Endpoint`]; this file only adds `Replay-Nonce` (on every response, errors included),
-//! `Cache-Control: no-store`, `Link: <directory>;rel="index"`, `Location`, and renders
-//! problems as `application/problem+json`. Bodies are capped by the `/acme` scope
+//! each signed request has its media type checked ([`crate::acme::check_content_type`], 415
+//! otherwise) and goes to [`crate::acme::AcmeService::handle`] as an [`Endpoint`]; this file
+//! only adds `Replay-Nonce` (on every response, errors included), `Cache-Control: no-store`,
+//! `Link: <directory>;rel="index"`, `Location`, the `rel="up"` / `rel="next"` links, and
+//! renders problems as `application/problem+json`. Bodies are capped by the `/acme` scope
 //! (`DEVICE_BODY_LIMIT`); a body over it (or unreadable) is answered as an RFC 8555 problem
 //! (`malformed`, status 413 or 400), not actix's plain-text error.
 
@@ -10,30 +11,32 @@ use super::AppState;
 use crate::acme::{AcmeError, Body, Endpoint, Reply};
 use crate::urls;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, HttpResponseBuilder, web};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use serde::Deserialize;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let post = |path: String, f: fn(String) -> Endpoint| {
         web::resource(path).route(web::post().to(
-            move |state: web::Data<AppState>, id: web::Path<String>, body: Payload| {
-                signed(state, f(id.into_inner()), body)
-            },
+            move |state: web::Data<AppState>,
+                  req: HttpRequest,
+                  id: web::Path<String>,
+                  body: Payload| { signed(state, req, f(id.into_inner()), body) },
         ))
+    };
+    let fixed = |f: fn() -> Endpoint| {
+        web::post()
+            .to(move |s: web::Data<AppState>, r: HttpRequest, b: Payload| signed(s, r, f(), b))
     };
     cfg.route(&format!("/{}", urls::ACME_DIRECTORY), web::get().to(directory))
         .route(&format!("/{}", urls::ACME_NEW_NONCE), web::head().to(new_nonce))
         .route(&format!("/{}", urls::ACME_NEW_NONCE), web::get().to(new_nonce_get))
+        .route(&format!("/{}", urls::ACME_NEW_ACCOUNT), fixed(|| Endpoint::NewAccount))
+        .route(&format!("/{}", urls::ACME_NEW_ORDER), fixed(|| Endpoint::NewOrder))
+        .route(&format!("/{}", urls::ACME_REVOKE_CERT), fixed(|| Endpoint::RevokeCert))
+        .route(&format!("/{}", urls::ACME_KEY_CHANGE), fixed(|| Endpoint::KeyChange))
         .route(
-            &format!("/{}", urls::ACME_NEW_ACCOUNT),
-            web::post().to(|s: web::Data<AppState>, b: Payload| signed(s, Endpoint::NewAccount, b)),
-        )
-        .route(
-            &format!("/{}", urls::ACME_NEW_ORDER),
-            web::post().to(|s: web::Data<AppState>, b: Payload| signed(s, Endpoint::NewOrder, b)),
-        )
-        .route(
-            &format!("/{}", urls::ACME_REVOKE_CERT),
-            web::post().to(|s: web::Data<AppState>, b: Payload| signed(s, Endpoint::RevokeCert, b)),
+            &format!("/{}/{{id}}/{}", urls::ACME_ACCOUNT, urls::ACME_ORDERS),
+            web::post().to(orders),
         )
         .service(post(format!("/{}/{{id}}", urls::ACME_ACCOUNT), Endpoint::Account))
         .service(post(
@@ -70,11 +73,38 @@ async fn new_nonce_get(state: web::Data<AppState>) -> HttpResponse {
 /// A request body, or why it could not be read (over the limit, most often).
 type Payload = Result<web::Bytes, actix_web::Error>;
 
-async fn signed(state: web::Data<AppState>, endpoint: Endpoint, body: Payload) -> HttpResponse {
+/// The query of an orders-list page.
+#[derive(Deserialize)]
+struct OrdersPage {
+    cursor: Option<String>,
+}
+
+async fn orders(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    page: web::Query<OrdersPage>,
+    body: Payload,
+) -> HttpResponse {
+    let endpoint = Endpoint::Orders { account: id.into_inner(), cursor: page.into_inner().cursor };
+    signed(state, req, endpoint, body).await
+}
+
+async fn signed(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    endpoint: Endpoint,
+    body: Payload,
+) -> HttpResponse {
     let body = match body {
         Ok(b) => b,
         Err(e) => return unreadable(&state, &e),
     };
+    let content_type =
+        req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    if let Err(e) = crate::acme::check_content_type(content_type) {
+        return problem(&state, &e);
+    }
     match state.acme.handle(endpoint, body.to_vec()).await {
         Ok(reply) => render(&state, reply),
         Err(e) => problem(&state, &e),
@@ -89,6 +119,9 @@ fn render(state: &AppState, reply: Reply) -> HttpResponse {
     }
     if let Some(up) = &reply.link_up {
         b.append_header(("Link", format!("<{up}>;rel=\"up\"")));
+    }
+    if let Some(next) = &reply.link_next {
+        b.append_header(("Link", format!("<{next}>;rel=\"next\"")));
     }
     match reply.body {
         Body::Json(v) => b.json(v),
@@ -118,7 +151,10 @@ fn problem(state: &AppState, e: &AcmeError) -> HttpResponse {
         log::error!("ACME request failed: {e}");
     }
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    base(state, status)
-        .content_type("application/problem+json")
+    let mut b = base(state, status);
+    if let Some(l) = e.location() {
+        b.insert_header(("Location", l));
+    }
+    b.content_type("application/problem+json")
         .body(serde_json::to_string(&e.problem()).unwrap_or_else(|_| "{}".into()))
 }

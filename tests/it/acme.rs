@@ -1,5 +1,9 @@
 //! ACME device-attest-01 over HTTPS against a daemon trusting a stand-in attestation root:
-//! the full flow as a device runs it, and the refusals (../shared/spec/enrollment.md §3).
+//! the full flow as a device runs it, the refusals (../shared/spec/enrollment.md §3), the
+//! account's orders list and media type (RFC 8555 §6.2, §7.1.2.1), and a refused attestation
+//! in the enrollment funnel, the refusal list and the device's timeline. The client here is
+//! ours (`acme::signer`); `acme_client.rs` drives the same server with a crate nobody here
+//! wrote.
 
 use crate::common::{TestDaemon, client_trusting, options};
 use adebox::acme::signer::AccountKey;
@@ -20,7 +24,7 @@ fn now() -> time::OffsetDateTime {
     adebox::clock::Clock::system().now()
 }
 
-async fn daemon_with_stand_in() -> (TestDaemon, std::sync::Arc<StandInApplePki>) {
+pub(crate) async fn daemon_with_stand_in() -> (TestDaemon, std::sync::Arc<StandInApplePki>) {
     let dir = tempfile::tempdir().unwrap();
     let pki = std::sync::Arc::new(StandInApplePki::generate(now() - Duration::days(1)).unwrap());
     let mut opts = options(dir.path(), Mode::Sandbox);
@@ -54,6 +58,8 @@ pub(crate) struct Resp {
     pub(crate) text: String,
     pub(crate) location: Option<String>,
     pub(crate) content_type: String,
+    /// Every `Link` header.
+    pub(crate) links: Vec<String>,
 }
 
 impl Device {
@@ -90,14 +96,16 @@ impl Device {
     }
 
     async fn post_raw(&mut self, url: &str, body: String) -> Resp {
-        let r = self
-            .http
-            .post(url)
-            .header("Content-Type", "application/jose+json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        self.post_typed(url, body, Some("application/jose+json")).await
+    }
+
+    /// Posts `body` with `content_type` (none when None).
+    async fn post_typed(&mut self, url: &str, body: String, content_type: Option<&str>) -> Resp {
+        let mut req = self.http.post(url).body(body);
+        if let Some(ct) = content_type {
+            req = req.header("Content-Type", ct);
+        }
+        let r = req.send().await.unwrap();
         let h = r.headers().clone();
         self.nonce = Some(h["replay-nonce"].to_str().unwrap().to_string());
         let status = r.status();
@@ -111,6 +119,7 @@ impl Device {
                 .get("content-type")
                 .map(|v| v.to_str().unwrap().to_string())
                 .unwrap_or_default(),
+            links: h.get_all("link").iter().map(|v| v.to_str().unwrap().to_string()).collect(),
         }
     }
 
@@ -150,15 +159,7 @@ impl Device {
         udid: &str,
         token: &str,
     ) -> String {
-        let props = AttestedProperties {
-            serial: Some(serial.into()),
-            udid: Some(udid.into()),
-            freshness: Some(Sha256::digest(token.as_bytes()).to_vec()),
-            ..Default::default()
-        };
-        let x5c =
-            pki.issue_attestation(&props, &self.se_key.subject_public_key_info(), now()).unwrap();
-        Base64UrlUnpadded::encode_string(&adebox::apple::attestation::encode_att_obj(&x5c))
+        Base64UrlUnpadded::encode_string(&att_obj(pki, &self.se_key, serial, udid, token))
     }
 
     /// Answers the challenge of `authz_url`.
@@ -174,6 +175,25 @@ impl Device {
     }
 }
 
+/// The CBOR attestation object a device makes for `se_key` with `serial` / `udid`, fresh for
+/// `token`, from the stand-in attestation CA.
+pub(crate) fn att_obj(
+    pki: &StandInApplePki,
+    se_key: &KeyPair,
+    serial: &str,
+    udid: &str,
+    token: &str,
+) -> Vec<u8> {
+    let props = AttestedProperties {
+        serial: Some(serial.into()),
+        udid: Some(udid.into()),
+        freshness: Some(Sha256::digest(token.as_bytes()).to_vec()),
+        ..Default::default()
+    };
+    let x5c = pki.issue_attestation(&props, &se_key.subject_public_key_info(), now()).unwrap();
+    adebox::apple::attestation::encode_att_obj(&x5c)
+}
+
 async fn expect(d: &TestDaemon) {
     let until = now() + Duration::minutes(30);
     d.running().acme.expect_device(CLIENT_ID, SERIAL, UDID, until).await.unwrap();
@@ -183,6 +203,18 @@ pub(crate) fn assert_problem(r: &Resp, status: StatusCode, kind: &str) {
     assert_eq!(r.status, status, "{}", r.text);
     assert_eq!(r.content_type, "application/problem+json");
     assert_eq!(r.body["type"], format!("urn:ietf:params:acme:error:{kind}"), "{}", r.text);
+}
+
+/// A refused attestation is answered as RFC 8555 §7.5.1 describes: 200 with the challenge
+/// object, `invalid`, its `error` the problem (whose detail mentions `words`).
+pub(crate) fn assert_refused(r: &Resp, words: &str) {
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.content_type, "application/json");
+    assert_eq!(r.body["type"], "device-attest-01", "{}", r.text);
+    assert_eq!(r.body["status"], "invalid", "{}", r.text);
+    let error = &r.body["error"];
+    assert_eq!(error["type"], "urn:ietf:params:acme:error:badAttestationStatement", "{}", r.text);
+    assert!(error["detail"].as_str().unwrap().contains(words), "{}", r.text);
 }
 
 #[tokio::test]
@@ -236,7 +268,7 @@ async fn refusals_carry_the_right_problem_types() {
     let mut dev = Device::new(&d).await;
     let (_, authz_url, token) = dev.start().await;
     let r = dev.attest(&authz_url, dev.att_obj(&other, SERIAL, &token)).await;
-    assert_problem(&r, StatusCode::BAD_REQUEST, "badAttestationStatement");
+    assert_refused(&r, "trusted");
     let a = dev.post(&authz_url, None).await;
     assert_eq!(a.body["status"], "invalid");
     assert_eq!(a.body["challenges"][0]["status"], "invalid");
@@ -249,7 +281,7 @@ async fn refusals_carry_the_right_problem_types() {
     dev.client_id = "client-identifier-2".into();
     let (_, authz_url, _) = dev.start().await;
     let r = dev.attest(&authz_url, dev.att_obj(&pki, SERIAL, "stale-token")).await;
-    assert_problem(&r, StatusCode::BAD_REQUEST, "badAttestationStatement");
+    assert_refused(&r, "freshness");
 }
 
 #[tokio::test]
@@ -261,7 +293,7 @@ async fn refuses_another_serial_a_key_swap_and_a_reused_nonce() {
 
     // Attestation of another serial.
     let r = dev.attest(&authz_url, dev.att_obj(&pki, "ANOTHERSERIAL", &token)).await;
-    assert_problem(&r, StatusCode::BAD_REQUEST, "badAttestationStatement");
+    assert_refused(&r, "ANOTHERSERIAL");
     let a = dev.post(&authz_url, None).await;
     assert_eq!(a.body["status"], "invalid");
     let finalize = order["finalize"].as_str().unwrap().to_string();
@@ -323,4 +355,128 @@ async fn a_body_over_the_limit_is_answered_as_an_acme_problem() {
     // A body within the limit that is no JWS is malformed too, as before.
     let r = dev.post_raw(&url, "{}".into()).await;
     assert_problem(&r, StatusCode::BAD_REQUEST, "malformed");
+}
+
+#[tokio::test]
+async fn a_request_not_sent_as_jose_json_gets_415() {
+    let (d, _pki) = daemon_with_stand_in().await;
+    let mut dev = Device::new(&d).await;
+    let url = dev.dir["newAccount"].as_str().unwrap().to_string();
+    for ct in [Some("application/json"), Some("text/plain; charset=utf-8"), None] {
+        let nonce = dev.fresh_nonce().await;
+        let jws = dev.key.sign(&url, &nonce, None, Some(&json!({})));
+        let r = dev.post_typed(&url, jws.to_string(), ct).await;
+        assert_problem(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "malformed");
+        assert!(r.body["detail"].as_str().unwrap().contains("application/jose+json"), "{}", r.text);
+        assert_eq!(r.body["status"], 415);
+    }
+    // Nothing was created: sent properly, the request makes the account (201, not 200).
+    let r = dev.post(&url, Some(json!({}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+}
+
+#[tokio::test]
+async fn the_account_lists_its_orders_a_page_at_a_time() {
+    let (d, _pki) = daemon_with_stand_in().await;
+    expect(&d).await;
+    let mut dev = Device::new(&d).await;
+    let first = dev.try_order().await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let mut made = vec![first.location.unwrap()];
+    let url = dev.dir["newOrder"].as_str().unwrap().to_string();
+    let id = json!({"identifiers": [{"type": "permanent-identifier", "value": CLIENT_ID}]});
+    while made.len() < 51 {
+        let r = dev.post(&url, Some(id.clone())).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        made.push(r.location.unwrap());
+    }
+    // The account object names its orders list (RFC 8555 §7.1.2).
+    let kid = dev.kid.clone().unwrap();
+    let account = dev.post(&kid, None).await;
+    assert_eq!(account.status, StatusCode::OK, "{}", account.text);
+    assert_eq!(account.body["status"], "valid");
+    let mut next = Some(account.body["orders"].as_str().unwrap().to_string());
+    let (mut listed, mut pages) = (Vec::new(), 0);
+    while let Some(page) = next.take() {
+        let r = dev.post(&page, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        pages += 1;
+        listed.extend(r.body["orders"].as_array().unwrap().iter().map(|u| u.to_string()));
+        next = r.links.iter().find_map(|l| {
+            l.strip_suffix(">;rel=\"next\"").and_then(|l| l.strip_prefix('<')).map(String::from)
+        });
+    }
+    assert_eq!(pages, 2);
+    listed.sort();
+    made.sort();
+    let made: Vec<String> = made.iter().map(|u| json!(u).to_string()).collect();
+    assert_eq!(listed, made);
+}
+
+/// The ClientIdentifier of the profile the appliance serves `serial` / `udid`.
+async fn client_id_from_profile(
+    d: &TestDaemon,
+    pki: &StandInApplePki,
+    serial: &str,
+    udid: &str,
+) -> String {
+    let (s, _, body) = crate::enroll::post(d, crate::enroll::signed(pki, serial, udid)).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let v = adebox::crypto::cms::verify_signed(&body).unwrap();
+    let plist = plist::Value::from_reader(std::io::Cursor::new(&v.content)).unwrap();
+    let payloads = plist.as_dictionary().unwrap()["PayloadContent"].as_array().unwrap().clone();
+    let acme = payloads
+        .iter()
+        .map(|p| p.as_dictionary().unwrap())
+        .find(|p| p["PayloadType"].as_string() == Some("com.apple.security.acme"))
+        .expect("an ACME payload");
+    acme["ClientIdentifier"].as_string().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_refused_attestation_and_an_issue_show_in_the_funnel_refusals_and_timeline() {
+    let pki = std::sync::Arc::new(StandInApplePki::generate(now() - Duration::days(1)).unwrap());
+    let (d, page, _, serials) = crate::enroll::fleet_with_default_profile(&pki, 1).await;
+    let (serial, udid) = (serials[0].clone(), "00008101-000A1B2C3D4E5F61".to_string());
+    let step = |f: &Value, name: &str| {
+        f["steps"].as_array().unwrap().iter().find(|x| x["step"] == name).unwrap()["last_24h"]
+            .as_u64()
+            .unwrap()
+    };
+    let (_, before) = page.get("/api/v1/enrollment/funnel").await;
+
+    // The device attests another serial: refused.
+    let mut dev = Device::new(&d).await;
+    dev.client_id = client_id_from_profile(&d, &pki, &serial, &udid).await;
+    let (_, authz_url, token) = dev.start().await;
+    let r = dev.attest(&authz_url, dev.att_obj_of(&pki, "NOTTHISONE", &udid, &token)).await;
+    assert_refused(&r, "NOTTHISONE");
+    let detail = r.body["error"]["detail"].as_str().unwrap().to_string();
+
+    let (_, r) = page.get("/api/v1/enrollment/refusals?limit=10").await;
+    let refusal = r["items"][0].clone();
+    assert_eq!(refusal["step"], "refused", "{r}");
+    assert_eq!(refusal["reason"], "acme_attestation_refused", "{r}");
+    assert_eq!(refusal["serial"], serial.as_str());
+    assert_eq!(refusal["udid"], udid.as_str());
+    assert!(refusal["message"].as_str().unwrap().contains(&detail), "{refusal}");
+    let (_, after) = page.get("/api/v1/enrollment/funnel").await;
+    assert_eq!(step(&after, "refused"), step(&before, "refused") + 1, "{after}");
+    let (_, device) = page.get(&format!("/api/v1/devices/{serial}")).await;
+    let timeline = device.to_string();
+    assert!(timeline.contains("enrollment_refused") && timeline.contains("NOTTHISONE"), "{device}");
+
+    // The device enrolls again and attests itself: the identity is the funnel's last step.
+    let mut dev = Device::new(&d).await;
+    dev.client_id = client_id_from_profile(&d, &pki, &serial, &udid).await;
+    let (order, authz_url, token) = dev.start().await;
+    let r = dev.attest(&authz_url, dev.att_obj_of(&pki, &serial, &udid, &token)).await;
+    assert_eq!(r.body["status"], "valid", "{}", r.text);
+    let finalize = order["finalize"].as_str().unwrap().to_string();
+    let r = dev.post(&finalize, Some(json!({"csr": Device::csr(&dev.se_key)}))).await;
+    assert_eq!(r.body["status"], "valid", "{}", r.text);
+    let (_, f) = page.get("/api/v1/enrollment/funnel").await;
+    assert_eq!(step(&f, "certificate_issued"), step(&before, "certificate_issued") + 1, "{f}");
+    let (_, device) = page.get(&format!("/api/v1/devices/{serial}")).await;
+    assert!(device.to_string().contains("enrollment_certificate_issued"), "{device}");
 }

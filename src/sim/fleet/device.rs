@@ -192,7 +192,11 @@ async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<
         .map_err(|_| fail("attestation_generation"))?;
     let att = Base64UrlUnpadded::encode_string(&crate::apple::attestation::encode_att_obj(&x5c));
     let r = acme.post(&challenge_url, Some(json!({"attObj": att}))).await?;
+    // A refused attestation is the challenge object with status invalid (RFC 8555 §7.5.1).
     expect(&r, StatusCode::OK, "attestation_refused")?;
+    if r.body["status"] != "valid" {
+        return Err(fail("attestation_refused"));
+    }
     t.done();
 
     t.step("finalize");

@@ -14,7 +14,7 @@ export const STEP_WORDS = [
   ['audited', 'Let through by audit-only mode', 'warning'],
   ['os_update_required', 'Asked to update its system', 'warning'],
   ['profile_served', 'Enrollment profile served', 'success'],
-  ['certificate_issued', 'Identity issued by SCEP', 'success'],
+  ['certificate_issued', 'Device identity issued', 'success'],
 ];
 
 const BY_STEP = new Map(STEP_WORDS.map(([key, label, tone]) => [key, { label, tone }]));
@@ -36,6 +36,7 @@ export const REASON_WORDS = {
   no_profile: 'No enrollment profile at Apple',
   foreign_profile: 'Profile not made by this appliance',
   needs_scep: 'Too old for an attested identity',
+  acme_attestation_refused: 'Device attestation refused (ACME)',
   scep_challenge_unknown: 'SCEP challenge not issued here',
   scep_challenge_expired: 'SCEP challenge expired',
   scep_challenge_used: 'SCEP challenge already used',
@@ -57,7 +58,7 @@ const TIMELINE_WORDS = {
   audited: 'Let through (audit-only)',
   os_update_required: 'Asked to update its system',
   profile_served: 'Enrollment profile served',
-  certificate_issued: 'Device identity issued (SCEP)',
+  certificate_issued: 'Device identity issued',
 };
 
 /** The device timeline's label for an `enrollment_<step>` event. */
