@@ -40,7 +40,8 @@ pub enum DaemonError {
     Listen(#[from] ListenError),
     #[error("startup task failed: {0}")]
     Task(String),
-    #[error("the outbound HTTP client cannot be built: {0}")]
+    /// Says itself what it is about (the HTTP client, apple.extra_ca_file, the proxy).
+    #[error(transparent)]
     Outbound(#[from] crate::outbound::OutboundError),
     #[error(
         "refusing to trust stand-in (simulated) Apple device roots in a production configuration: devices are only trusted through Apple's own. Stand-in roots are for the sandbox and tests only"

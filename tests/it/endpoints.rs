@@ -137,7 +137,7 @@ struct Tinyproxy {
 
 impl Tinyproxy {
     /// `None` (with a notice) when Debian's tinyproxy is not installed.
-    fn start(connect_port: u16) -> Option<Tinyproxy> {
+    fn start(connect_ports: &[u16]) -> Option<Tinyproxy> {
         let Some(program) = which("tinyproxy") else {
             eprintln!(
                 "notice: tinyproxy is not installed (apt-get install tinyproxy); skipping the proxy test"
@@ -147,12 +147,13 @@ impl Tinyproxy {
         let dir = tempfile::tempdir().unwrap();
         let (port, log) = (free_port(), dir.path().join("tinyproxy.log"));
         let conf = dir.path().join("tinyproxy.conf");
-        // CONNECT is allowed to the simulator's port only (tinyproxy's default is 443 alone);
+        // CONNECT is allowed to the simulators' ports only (tinyproxy's default is 443 alone);
         // Basic auth, so the daemon's credentials are exercised too.
+        let allowed: String = connect_ports.iter().map(|p| format!("ConnectPort {p}\n")).collect();
         std::fs::write(
             &conf,
             format!(
-                "Port {port}\nListen 127.0.0.1\nTimeout 60\nLogFile \"{}\"\nLogLevel Info\nMaxClients 50\nAllow 127.0.0.1\nConnectPort {connect_port}\nBasicAuth {PROXY_USER} {PROXY_PASSWORD}\nDisableViaHeader Yes\n",
+                "Port {port}\nListen 127.0.0.1\nTimeout 60\nLogFile \"{}\"\nLogLevel Info\nMaxClients 50\nAllow 127.0.0.1\n{allowed}BasicAuth {PROXY_USER} {PROXY_PASSWORD}\nDisableViaHeader Yes\n",
                 log.display()
             ),
         )
@@ -261,7 +262,7 @@ fn pem_of(ders: &[Vec<u8>]) -> String {
 #[tokio::test]
 async fn serve_syncs_from_a_separate_dep_simulator_through_a_proxy() {
     let sim = SimDepProcess::spawn(30);
-    let Some(proxy) = Tinyproxy::start(sim.port) else { return };
+    let Some(proxy) = Tinyproxy::start(&[sim.port]) else { return };
     // The extra roots: the simulator's CA, and (to show they never reach device trust) a
     // stand-in Apple PKI's device-identity and attestation roots.
     let now = adebox::clock::Clock::system().now();
@@ -356,7 +357,7 @@ async fn a_proxy_that_is_down_or_refuses_the_credentials_is_named_in_the_error()
         format!("http://{PROXY_USER}:***@127.0.0.1:{closed}"),
         "tcp connect error",
     )];
-    let tinyproxy = Tinyproxy::start(port);
+    let tinyproxy = Tinyproxy::start(&[port]);
     if let Some(t) = &tinyproxy {
         proxies.push((
             t.url("not-the-password"),
@@ -385,4 +386,51 @@ async fn a_proxy_that_is_down_or_refuses_the_credentials_is_named_in_the_error()
         let log = t.log();
         assert!(log.contains(&format!("CONNECT 127.0.0.1:{port} ")), "{log}");
     }
+}
+
+#[tokio::test]
+async fn serve_pushes_to_a_configured_apns_through_the_proxy() {
+    let apns = adebox::daemon::sandbox::start_apns_simulator().await.unwrap();
+    let port: u16 = apns.base_url().rsplit(':').next().unwrap().parse().unwrap();
+    let Some(proxy) = Tinyproxy::start(&[port]) else { return };
+    let ca = std::env::temp_dir().join(format!("adebox-apns-ca-{port}.pem"));
+    std::fs::write(&ca, apns.ca_pem()).unwrap();
+    let d = serve_with(&format!(
+        "[apple]\napns_url = \"{}\"\nextra_ca_file = \"{}\"\n[outbound]\nproxy = \"{}\"\n",
+        apns.base_url(),
+        ca.display(),
+        proxy.url(PROXY_PASSWORD)
+    ))
+    .await;
+    let _ = std::fs::remove_file(&ca);
+    adebox::daemon::sandbox::provision_push_certificate(d.running(), &apns).await.unwrap();
+
+    // APNs is HTTP/2 with the push certificate as client identity, inside the proxy's tunnel.
+    let token = vec![0x7c; 32];
+    d.running().pusher.notify(adebox::push::PushTarget {
+        udid: "00008101-PROXIED".into(),
+        token: token.clone(),
+        push_magic: "through-the-proxy".into(),
+        topic: apns.topic().to_string(),
+    });
+    let got = apns
+        .wait_for_push(&hex::encode(&token), Duration::from_secs(10))
+        .await
+        .expect("the push arrives");
+    assert_eq!(got.push_magic, "through-the-proxy");
+    let log = proxy.log();
+    assert!(log.contains(&format!("CONNECT 127.0.0.1:{port} ")), "{log}");
+
+    let page = d.setup_admin().await;
+    let (_, status) = page.get("/api/v1/status").await;
+    let services = &status["apple_services"];
+    assert_eq!(services["apns"]["url"], apns.base_url(), "{services}");
+    assert_eq!(
+        (&services["apns"]["apple"], &services["apns"]["via_proxy"]),
+        (&json!(false), &json!(true))
+    );
+    assert_eq!(services["dep_api"]["apple"], true);
+    let banner =
+        status["banners"].as_array().unwrap().iter().any(|b| b["code"] == "apns_not_apple");
+    assert!(banner, "{status}");
 }
