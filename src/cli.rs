@@ -230,7 +230,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::CheckConfig { config } => {
             let c = load_config(&config)?;
+            // Also reads apple.extra_ca_file and this shell's proxy variables, as `serve` would.
+            let routes =
+                daemon::routes(&daemon::AppleSide::Production, &c, &|n| std::env::var(n).ok())?;
             println!("# {} is valid; effective configuration:\n{}", config.display(), c.to_toml());
+            for notice in &routes.report.notices {
+                println!("# not the default: {}", notice.message);
+            }
+            if routes.report.proxy.as_ref().is_some_and(|p| p.source != "outbound.proxy") {
+                println!(
+                    "# (the proxy comes from this shell's environment; the service has its own, see `systemctl show adebox -p Environment`)"
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { config } => {

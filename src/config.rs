@@ -2,10 +2,12 @@
 //!
 //! Only what the daemon needs before it can open its store and listen: the data directory,
 //! listen addresses, the public host names used in URLs and in the server certificate, an
-//! optional certificate of the admin's own, and the log level. Everything an admin changes at
+//! optional certificate of the admin's own, the log level, and the way to Apple (the DEP API
+//! and APNs URLs, extra roots for them, an outbound proxy). Everything an admin changes at
 //! run time lives in the store. Unknown keys and bad values are refused with a message that
 //! names the key and the fix; every key is documented in README.md with its default.
 
+use crate::outbound::{NoProxy, ProxyUrl, ServiceUrl};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -32,6 +34,40 @@ pub struct Config {
     /// Minutes a device waiting in "Awaiting final configuration" is given to acknowledge its
     /// name before DeviceConfigured releases it anyway (with a warning on its timeline).
     pub mdm_release_timeout_minutes: u32,
+    /// Where Apple's services are and which extra roots are trusted for them.
+    pub apple: AppleConfig,
+    /// The outbound proxy named in the file (the environment's applies when there is none).
+    pub outbound: OutboundFileConfig,
+}
+
+/// `[apple]`: Apple's own services unless a test server is named.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppleConfig {
+    /// The DEP API base URL every server token talks to.
+    pub dep_url: ServiceUrl,
+    /// The APNs base URL MDM pushes go to.
+    pub apns_url: ServiceUrl,
+    /// A PEM file of roots trusted, besides the system's, for these two services only.
+    pub extra_ca_file: Option<PathBuf>,
+}
+
+impl Default for AppleConfig {
+    fn default() -> Self {
+        AppleConfig {
+            dep_url: ServiceUrl::parse(crate::apple::dep::APPLE_BASE_URL)
+                .expect("Apple's DEP URL is a valid https URL"),
+            apns_url: ServiceUrl::parse(crate::apple::apns::PRODUCTION_URL)
+                .expect("Apple's APNs URL is a valid https URL"),
+            extra_ca_file: None,
+        }
+    }
+}
+
+/// `[outbound]`: the proxy, when the file names one (it then wins over the environment).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OutboundFileConfig {
+    pub proxy: Option<ProxyUrl>,
+    pub no_proxy: NoProxy,
 }
 
 /// Default of `mdm.release_timeout_minutes`.
@@ -61,6 +97,25 @@ struct RawConfig {
     tls: RawTls,
     #[serde(default)]
     mdm: RawMdm,
+    #[serde(default)]
+    apple: RawApple,
+    #[serde(default)]
+    outbound: RawOutbound,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawApple {
+    dep_url: Option<String>,
+    apns_url: Option<String>,
+    extra_ca_file: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawOutbound {
+    proxy: Option<String>,
+    no_proxy: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -236,6 +291,9 @@ impl Config {
             }
         };
 
+        let apple = parse_apple(raw.apple, &bad)?;
+        let outbound = parse_outbound(raw.outbound, &bad)?;
+
         Ok(Config {
             data_dir,
             log_level,
@@ -246,6 +304,8 @@ impl Config {
             tls_cert_file,
             tls_key_file,
             mdm_release_timeout_minutes,
+            apple,
+            outbound,
         })
     }
 
@@ -261,6 +321,8 @@ impl Config {
             tls_cert_file: None,
             tls_key_file: None,
             mdm_release_timeout_minutes: DEFAULT_RELEASE_TIMEOUT_MINUTES,
+            apple: AppleConfig::default(),
+            outbound: OutboundFileConfig::default(),
         }
     }
 
@@ -295,8 +357,95 @@ impl Config {
         }
         out +=
             &format!("\n[mdm]\nrelease_timeout_minutes = {}\n", self.mdm_release_timeout_minutes);
+        out += &format!(
+            "\n[apple]\ndep_url = {}\napns_url = {}\n",
+            quote(self.apple.dep_url.as_str()),
+            quote(self.apple.apns_url.as_str())
+        );
+        if let Some(f) = &self.apple.extra_ca_file {
+            out += &format!("extra_ca_file = {}\n", quote(&f.display().to_string()));
+        }
+        if let Some(p) = &self.outbound.proxy {
+            out += "\n[outbound]\n";
+            if p.has_credentials() {
+                out += "# the password is not shown\n";
+            }
+            out += &format!("proxy = {}\n", quote(&p.redacted()));
+            if !self.outbound.no_proxy.entries().is_empty() {
+                out += &format!(
+                    "no_proxy = {}\n",
+                    list(self.outbound.no_proxy.entries().iter().map(|e| quote(e)).collect())
+                );
+            }
+        }
         out
     }
+}
+
+type Bad<'a> = dyn Fn(&'static str, String, &str) -> ConfigError + 'a;
+
+fn parse_apple(raw: RawApple, bad: &Bad<'_>) -> Result<AppleConfig, ConfigError> {
+    let defaults = AppleConfig::default();
+    let url = |key, value: Option<String>, default: ServiceUrl, example: &str| {
+        match value {
+        None => Ok(default),
+        Some(v) => ServiceUrl::parse(&v).map_err(|p| {
+            bad(
+                key,
+                p.to_string(),
+                &format!(
+                    "write an https URL like \"{example}\" (scheme, host, optional port and path), or remove the key to use Apple's"
+                ),
+            )
+        }),
+    }
+    };
+    let dep_url =
+        url("apple.dep_url", raw.dep_url, defaults.dep_url, crate::apple::dep::APPLE_BASE_URL)?;
+    let apns_url =
+        url("apple.apns_url", raw.apns_url, defaults.apns_url, crate::apple::apns::PRODUCTION_URL)?;
+    let extra_ca_file = raw.extra_ca_file.filter(|s| !s.is_empty()).map(PathBuf::from);
+    if let Some(f) = &extra_ca_file
+        && !f.is_absolute()
+    {
+        return Err(bad(
+            "apple.extra_ca_file",
+            format!("is `{}`, a relative path", f.display()),
+            "use an absolute path such as \"/etc/adebox/test-server-ca.pem\"",
+        ));
+    }
+    Ok(AppleConfig { dep_url, apns_url, extra_ca_file })
+}
+
+fn parse_outbound(raw: RawOutbound, bad: &Bad<'_>) -> Result<OutboundFileConfig, ConfigError> {
+    let proxy = match raw.proxy.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(p) => Some(ProxyUrl::parse(p).map_err(|problem| {
+            bad(
+                "outbound.proxy",
+                problem.to_string(),
+                "write it like \"http://proxy.example.org:3128\" (with \"user:password@\" before the host if the proxy asks for it), or remove the key to use the environment's HTTPS_PROXY",
+            )
+        })?),
+    };
+    let no_proxy = match raw.no_proxy {
+        None => NoProxy::default(),
+        Some(_) if proxy.is_none() => {
+            return Err(bad(
+                "outbound.no_proxy",
+                "is set while outbound.proxy is not".into(),
+                "set outbound.proxy too, or remove outbound.no_proxy (without outbound.proxy, the environment's HTTPS_PROXY and NO_PROXY apply)",
+            ));
+        }
+        Some(list) => NoProxy::parse(&list).map_err(|problem| {
+            bad(
+                "outbound.no_proxy",
+                problem,
+                "list host names, domains (\".example.org\"), IP addresses or networks (\"10.0.0.0/8\")",
+            )
+        })?,
+    };
+    Ok(OutboundFileConfig { proxy, no_proxy })
 }
 
 /// The machine's host name, the best default for the name devices use.
@@ -395,6 +544,83 @@ mod tests {
             assert!(err.contains(&format!("`{key}`")), "{text}: {err}");
             assert!(err.contains("Fix:"), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn apple_services_default_to_apples_own_and_no_proxy() {
+        let c = parse("").unwrap();
+        assert_eq!(c.apple.dep_url.as_str(), "https://mdmenrollment.apple.com");
+        assert_eq!(c.apple.apns_url.as_str(), "https://api.push.apple.com");
+        assert_eq!(c.apple.extra_ca_file, None);
+        assert_eq!(c.outbound, OutboundFileConfig::default());
+        let toml = c.to_toml();
+        assert!(toml.contains("dep_url = \"https://mdmenrollment.apple.com\""), "{toml}");
+        assert!(!toml.contains("[outbound]"), "{toml}");
+    }
+
+    #[test]
+    fn reads_the_apple_endpoints_the_extra_roots_and_the_proxy() {
+        let c = parse(
+            r#"
+            [apple]
+            dep_url = "https://dep.test.example:8444/"
+            apns_url = "https://api.push.apple.com:2197"
+            extra_ca_file = "/etc/adebox/test-ca.pem"
+            [outbound]
+            proxy = "http://ops:pa%24%24word@proxy.example.org:3128"
+            no_proxy = [".internal.example", "10.0.0.0/8"]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.apple.dep_url.as_str(), "https://dep.test.example:8444");
+        assert_eq!(c.apple.apns_url.as_str(), "https://api.push.apple.com:2197");
+        assert_eq!(c.apple.extra_ca_file, Some(PathBuf::from("/etc/adebox/test-ca.pem")));
+        let proxy = c.outbound.proxy.as_ref().unwrap();
+        assert_eq!(proxy.redacted(), "http://ops:***@proxy.example.org:3128");
+        assert!(c.outbound.no_proxy.matches("10.1.2.3"));
+        // check-config prints it without the password, and what it prints reads back.
+        let toml = c.to_toml();
+        assert!(!toml.contains("pa%24%24word") && toml.contains("ops:***@"), "{toml}");
+        let again = parse(&toml).unwrap();
+        assert_eq!(again.apple, c.apple);
+        assert_eq!(again.outbound.no_proxy, c.outbound.no_proxy);
+        // Empty values mean unset.
+        let c = parse("[apple]\nextra_ca_file = \"\"\n[outbound]\nproxy = \"\"\n").unwrap();
+        assert_eq!((c.apple.extra_ca_file, c.outbound.proxy), (None, None));
+    }
+
+    #[test]
+    fn refuses_unusable_apple_endpoints_and_proxies_saying_why() {
+        for (text, key, why) in [
+            ("[apple]\ndep_url = \"http://dep.example\"", "apple.dep_url", "HTTPS only"),
+            ("[apple]\ndep_url = \"dep.example\"", "apple.dep_url", "not a URL"),
+            ("[apple]\ndep_url = \"https://dep.example/?x=1\"", "apple.dep_url", "query"),
+            ("[apple]\ndep_url = \"https://dep.example/#x\"", "apple.dep_url", "fragment"),
+            ("[apple]\napns_url = \"https://u:pw@apns.example\"", "apple.apns_url", "password"),
+            ("[apple]\nextra_ca_file = \"ca.pem\"", "apple.extra_ca_file", "relative"),
+            ("[outbound]\nproxy = \"socks5://p:1080\"", "outbound.proxy", "CONNECT"),
+            ("[outbound]\nproxy = \"http://p:3128/x\"", "outbound.proxy", "path"),
+            ("[outbound]\nproxy = \"http://u:pw@:3128\"", "outbound.proxy", "not a proxy URL"),
+            (
+                "[outbound]\nno_proxy = [\"x.example\"]",
+                "outbound.no_proxy",
+                "outbound.proxy is not",
+            ),
+            (
+                "[outbound]\nproxy = \"http://p:1\"\nno_proxy = [\"http://x\"]",
+                "outbound.no_proxy",
+                "neither a host name",
+            ),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains(&format!("`{key}`")), "{text}: {err}");
+            assert!(err.contains(why) && err.contains("Fix:"), "{text}: {err}");
+            assert!(!err.contains("pw@"), "the password is never repeated: {err}");
+        }
+        let err = parse("[apple]\ndep = \"https://x\"").unwrap_err().to_string();
+        assert!(err.contains("dep_url"), "unknown keys name the known ones: {err}");
+        let err = parse("[outbound]\nhttps_proxy = \"http://x:1\"").unwrap_err().to_string();
+        assert!(err.contains("https_proxy") && err.contains("proxy"), "{err}");
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! - **pure** (no I/O, no async runtime): [`apple`] (Apple wire formats), [`crypto`] (keys,
 //!   certificates, CMS, secrets), [`clock`].
 //! - **infrastructure**: [`store`] (redb handle, schema version, migrations, backup),
-//!   [`config`] (the bootstrap TOML file), [`outbound`] (HTTP clients), [`tls`] (the server
+//!   [`config`] (the bootstrap TOML file), [`outbound`] (HTTP clients, the Apple service
+//!   URLs, trust roots and proxy they use), [`tls`] (the server
 //!   certificate and the rustls configuration), [`urls`] (externally visible URLs),
 //!   [`logging`] (journald or stderr).
 //! - **domain** (each owns its tables, errors and a small service API), in call order:

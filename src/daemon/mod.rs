@@ -2,6 +2,7 @@
 //! binds the listeners, spawns the named background tasks, tells systemd it is ready, and
 //! shuts everything down in order. Sandbox wiring lives here too.
 
+mod apple_side;
 mod options;
 pub mod sandbox;
 mod tasks;
@@ -9,7 +10,8 @@ mod trust;
 
 use tasks::{maintenance, spawn_task, tls_renewal};
 
-pub use options::{AppleSide, BeforeWorkers, DaemonOptions, Mode, StartupServices};
+pub use apple_side::{AppleSide, Routes, routes};
+pub use options::{BeforeWorkers, DaemonOptions, Mode, StartupServices};
 pub use trust::{DeviceRoots, DeviceTrust, device_roots};
 
 use crate::admin::Admin;
@@ -38,7 +40,8 @@ pub enum DaemonError {
     Listen(#[from] ListenError),
     #[error("startup task failed: {0}")]
     Task(String),
-    #[error("the outbound HTTP client cannot be built: {0}")]
+    /// Says itself what it is about (the HTTP client, apple.extra_ca_file, the proxy).
+    #[error(transparent)]
     Outbound(#[from] crate::outbound::OutboundError),
     #[error(
         "refusing to trust stand-in (simulated) Apple device roots in a production configuration: devices are only trusted through Apple's own. Stand-in roots are for the sandbox and tests only"
@@ -115,6 +118,8 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     let (mode, trust, now) = (opts.mode, opts.device_trust.clone(), clock.now());
     let roots = blocking(move || device_roots(mode, &trust, now)).await??;
     let stand_in_pki = roots.stand_in.clone();
+    // Before anything is written: a wrong endpoint, root file or proxy stops the start.
+    let routes = routes(&opts.apple, &config, &|name| std::env::var(name).ok())?;
     prepare_data_dir(&config.data_dir)?;
 
     let dir = config.data_dir.clone();
@@ -125,28 +130,11 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
 
     let admin = Admin::new(store.clone(), clock.clone(), opts.admin.clone());
     let audit = AuditLog::new(store.clone());
-    let (dep_base, outbound, portal, apns) = match &opts.apple {
-        AppleSide::Production => (
-            crate::tokens::APPLE_BASE_URL.to_string(),
-            crate::outbound::OutboundConfig::production(),
-            None,
-            crate::push::ApnsOptions::production(),
-        ),
-        AppleSide::Simulator { base_url, portal_url, ca_pem, apns_url, apns_ca_pem } => (
-            base_url.clone(),
-            crate::outbound::OutboundConfig::trusting_only([ca_pem.clone()]),
-            Some(portal_url.clone()),
-            crate::push::ApnsOptions::new(
-                apns_url,
-                crate::outbound::TrustRoots::Only(vec![apns_ca_pem.clone()]),
-            ),
-        ),
-    };
-    let http_client = crate::outbound::client(&outbound)?;
+    let http_client = crate::outbound::client(&routes.dep)?;
     let tokens = crate::tokens::Tokens::new(
         store.clone(),
         clock.clone(),
-        dep_base,
+        routes.dep_url.clone(),
         crate::depclient::account_check(http_client.clone(), clock.clone()),
     );
     let devices = crate::devices::Devices::new(store.clone());
@@ -154,7 +142,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     // MDM knows which serial a UDID is, so a device APNs refuses for good gets it on its
     // timeline.
     let serial_of: crate::push::worker::SerialOf = Arc::new(crate::mdm::records::serial_of_udid_in);
-    let (pusher, apns_worker) = push.pusher(apns, Some(serial_of));
+    let (pusher, apns_worker) = push.pusher(routes.apns.clone(), Some(serial_of));
     tokens.set_delete_guard(Arc::new(|wtx, token| {
         let n = crate::devices::count_for_token_in(wtx, token)?;
         let defaults = crate::profiles::token_defaults_in(wtx, token)?;
@@ -218,8 +206,28 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         let (dir, tls) = (config.data_dir.clone(), tls.clone());
         blocking(move || crate::enroll::ProfileSigner::ensure(&dir, tls.ca(), now)).await??
     };
-    if let AppleSide::Simulator { base_url, .. } = &opts.apple {
-        tokens.retarget_simulator(base_url).await.map_err(|e| DaemonError::Task(e.to_string()))?;
+    match &opts.apple {
+        AppleSide::Simulator { base_url, .. } => {
+            tokens
+                .retarget_simulator(base_url)
+                .await
+                .map_err(|e| DaemonError::Task(e.to_string()))?;
+        }
+        // The configuration is the one source of where the DEP API is: every token follows
+        // `apple.dep_url`, and the log says so when one moves.
+        AppleSide::Production => {
+            let moved = tokens
+                .follow_service(&routes.dep_url)
+                .await
+                .map_err(|e| DaemonError::Task(e.to_string()))?;
+            for m in moved {
+                log::warn!(
+                    token = m.id.as_str();
+                    "the server token of \"{}\" was used at {}; it now talks to {} (apple.dep_url). A token only works at the service that issued it",
+                    m.server_name, m.from, routes.dep_url
+                );
+            }
+        }
     }
     if let Some(hook) = &opts.before_workers {
         let services = StartupServices { tokens: tokens.clone(), profiles: profiles.clone() };
@@ -314,8 +322,11 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         push: push.clone(),
         mdm: mdm.clone(),
         scep,
-        sandbox_portal: portal
+        sandbox_portal: routes
+            .portal_url
+            .clone()
             .map(|p| crate::sim::dep::portal_client::PortalClient::new(p, http_client.clone())),
+        apple_services: Arc::new(routes.report.clone()),
         audit: audit.clone(),
         tls: tls.clone(),
         clock: clock.clone(),
@@ -439,7 +450,7 @@ impl Running {
             } != self.config;
             if restart_needed {
                 log::warn!(
-                    "the configuration file changed in keys that need a restart (data_dir, listen, public); run `systemctl restart adebox` to apply them"
+                    "the configuration file changed in keys that need a restart (data_dir, listen, public, mdm, apple, outbound); run `systemctl restart adebox` to apply them"
                 );
             }
         }

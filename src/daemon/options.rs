@@ -1,7 +1,7 @@
-//! What the daemon is started with: the configuration, the mode, where "Apple" is, which
-//! roots devices are trusted through, and the policies tests shorten.
+//! What the daemon is started with: the configuration, the mode, where "Apple" is (see
+//! [`AppleSide`]), which roots devices are trusted through, and the policies tests shorten.
 
-use super::DeviceTrust;
+use super::{AppleSide, DeviceTrust};
 use crate::admin::AdminOptions;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -16,22 +16,6 @@ use std::sync::Arc;
 pub enum Mode {
     Production,
     Sandbox,
-}
-
-/// Where "Apple" is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AppleSide {
-    /// Apple's production DEP service, trusted through the system's roots.
-    Production,
-    /// Simulators (sandbox and tests only): the DEP base URL, portal URL and CA, and the APNs
-    /// simulator's URL and CA, trusted for outbound calls instead of the system's roots.
-    Simulator {
-        base_url: String,
-        portal_url: String,
-        ca_pem: String,
-        apns_url: String,
-        apns_ca_pem: String,
-    },
 }
 
 /// The services a start-up hook may use.

@@ -134,7 +134,7 @@ impl DepError {
             },
             DepError::Timeout => "Apple's service did not answer in time; adebox tries again later. If it keeps happening, check the network path to Apple (proxy, firewall).".to_owned(),
             DepError::Transport(detail) => format!(
-                "adebox could not reach Apple's service ({detail}). Check DNS, the firewall and outbound HTTPS (port 443) from this appliance."
+                "adebox could not reach Apple's service ({detail}). Check DNS, the firewall, the proxy (outbound.proxy or HTTPS_PROXY, when one is named above) and outbound HTTPS (port 443) from this appliance."
             ),
             DepError::BadResponse { status, excerpt } => format!(
                 "Apple's service gave an answer adebox cannot read (HTTP {status}, starting \"{excerpt}\"). This usually means a proxy or captive portal is in the way, or the service URL is wrong; check the network path and the token's service URL."

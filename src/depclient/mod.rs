@@ -279,15 +279,9 @@ fn transport_error(e: reqwest::Error) -> DepError {
     if e.is_timeout() {
         return DepError::Timeout;
     }
-    // reqwest's message plus its causes ("connection refused", TLS errors). The URL holds no
-    // secret: the session travels in a header, OAuth in the Authorization header.
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        detail.push_str(": ");
-        detail.push_str(&cause.to_string());
-        source = cause.source();
-    }
+    // reqwest's message plus its causes ("connection refused", TLS errors, the proxy). The URL
+    // holds no secret: the session travels in a header, OAuth in the Authorization header.
+    let detail = crate::outbound::describe(&e);
     DepError::Transport(detail)
 }
 

@@ -57,6 +57,8 @@ pub struct AppState {
     pub started_at: OffsetDateTime,
     pub sandbox: bool,
     pub openapi_json: Arc<String>,
+    /// Where the Apple services are and how they are reached (Settings, `/api/v1/status`).
+    pub apple_services: Arc<crate::outbound::AppleServices>,
 }
 
 /// The page's Content-Security-Policy: our own scripts, styles and API only.

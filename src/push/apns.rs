@@ -6,7 +6,7 @@
 
 use crate::apple::apns::{self, ErrorBody, Reason, Scope};
 use crate::crypto::Secret;
-use crate::outbound::{OutboundConfig, TrustRoots};
+use crate::outbound::OutboundConfig;
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -56,16 +56,15 @@ pub struct ApnsClient {
 }
 
 impl ApnsClient {
-    /// `base_url` is [`apns::PRODUCTION_URL`] or a simulator; `trust` is the system's roots in
-    /// production, the simulator's CA otherwise.
+    /// `base_url` is `apple.apns_url` ([`apns::PRODUCTION_URL`] by default) or a simulator;
+    /// `outbound` holds the roots (the system's, plus `apple.extra_ca_file`; the simulator's
+    /// CA in the sandbox) and the proxy.
     pub fn new(
         base_url: &str,
-        trust: TrustRoots,
+        outbound: &OutboundConfig,
         identity_pem: Secret<String>,
     ) -> Result<ApnsClient, SendError> {
-        let config = OutboundConfig { trust, ..OutboundConfig::default() }
-            .with_identity(identity_pem)
-            .with_request_timeout(TIMEOUT);
+        let config = outbound.clone().with_identity(identity_pem).with_request_timeout(TIMEOUT);
         let http =
             crate::outbound::client(&config).map_err(|e| SendError::Identity(e.to_string()))?;
         Ok(ApnsClient { http, base_url: base_url.trim_end_matches('/').to_string() })
@@ -91,7 +90,7 @@ impl ApnsClient {
             .body(apns::body(push_magic))
             .send()
             .await
-            .map_err(|e| SendError::Transport(describe(&e)))?;
+            .map_err(|e| SendError::Transport(crate::outbound::describe(&e)))?;
         let status = resp.status().as_u16();
         if resp.status().is_success() {
             let id = resp.headers().get("apns-id").and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -116,16 +115,4 @@ impl ApnsClient {
         };
         Err(SendError::Refused { status, reason, scope, retry_after })
     }
-}
-
-/// reqwest's error with its causes (the top level alone says little: "error sending request").
-fn describe(e: &reqwest::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }

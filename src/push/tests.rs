@@ -150,7 +150,7 @@ fn target(token: &[u8], topic: &str) -> PushTarget {
 fn options(sim: &RunningSimApns) -> ApnsOptions {
     let mut o = ApnsOptions::new(
         sim.base_url(),
-        crate::outbound::TrustRoots::Only(vec![sim.ca_pem().to_string()]),
+        crate::outbound::OutboundConfig::trusting_only([sim.ca_pem().to_string()]),
     );
     o.retry.base_delay = StdDuration::from_millis(5);
     o.retry.max_delay = StdDuration::from_millis(20);

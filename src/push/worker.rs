@@ -12,7 +12,7 @@ use super::{Push, PushError};
 use crate::apple::apns::Scope;
 use crate::depclient::RetryPolicy;
 use crate::depclient::retry::{backoff_delay, random_unit};
-use crate::outbound::TrustRoots;
+use crate::outbound::OutboundConfig;
 use crate::store::{self, StoreError};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -65,7 +65,8 @@ impl Pusher {
 #[derive(Clone, Debug)]
 pub struct ApnsOptions {
     pub base_url: String,
-    pub trust: TrustRoots,
+    /// Trust roots and proxy (the push certificate is added per client).
+    pub outbound: OutboundConfig,
     pub retry: RetryPolicy,
     /// Pushes waiting at most.
     pub queue: usize,
@@ -74,15 +75,15 @@ pub struct ApnsOptions {
 }
 
 impl ApnsOptions {
-    /// Apple's production service, trusted through the system's roots.
+    /// Apple's production service, trusted through the system's roots, reached directly.
     pub fn production() -> ApnsOptions {
-        ApnsOptions::new(crate::apple::apns::PRODUCTION_URL, TrustRoots::System)
+        ApnsOptions::new(crate::apple::apns::PRODUCTION_URL, OutboundConfig::production())
     }
 
-    pub fn new(base_url: &str, trust: TrustRoots) -> ApnsOptions {
+    pub fn new(base_url: &str, outbound: OutboundConfig) -> ApnsOptions {
         ApnsOptions {
             base_url: base_url.to_string(),
-            trust,
+            outbound,
             retry: RetryPolicy {
                 max_attempts: 6,
                 max_total: Duration::from_secs(15 * 60),
@@ -226,7 +227,7 @@ impl Worker {
             _ => {
                 let c = ApnsClient::new(
                     &self.options.base_url,
-                    self.options.trust.clone(),
+                    &self.options.outbound,
                     identity.pem.clone(),
                 )?;
                 *lock(&self.client) = Some((identity.serial_hex.clone(), c.clone()));

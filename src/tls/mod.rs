@@ -14,7 +14,7 @@
 mod certinfo;
 pub(crate) mod files;
 
-pub use certinfo::{CertInfo, CertProblem};
+pub use certinfo::{CertInfo, CertProblem, describe as describe_certificate};
 
 use crate::config::Config;
 use crate::crypto::ca::{Authority, CaError};

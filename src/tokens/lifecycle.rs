@@ -391,6 +391,22 @@ impl Tokens {
     /// Sandbox restarts: points every token that talks to a simulator at the simulator now
     /// running (its port changes at every start). Never touches tokens of Apple's service.
     pub async fn retarget_simulator(&self, base_url: &str) -> Result<u64, TokenError> {
+        let moved = self.retarget(base_url, |from| from != super::APPLE_BASE_URL).await?;
+        Ok(moved.len() as u64)
+    }
+
+    /// `serve`: every token talks to the DEP service the configuration names
+    /// (`apple.dep_url`), so the configuration is the one source of where "Apple" is. Returns
+    /// the tokens that used another one until now, for the log.
+    pub async fn follow_service(&self, base_url: &str) -> Result<Vec<MovedToken>, TokenError> {
+        self.retarget(base_url, |_| true).await
+    }
+
+    async fn retarget(
+        &self,
+        base_url: &str,
+        may_move: fn(&str) -> bool,
+    ) -> Result<Vec<MovedToken>, TokenError> {
         let base = base_url.to_string();
         self.inner
             .store
@@ -399,17 +415,28 @@ impl Tokens {
                 let mut changed = Vec::new();
                 for row in t.iter()? {
                     let (_, v) = row?;
-                    let mut r: TokenRecord = store::decode("tokens.by_id", v.value())?;
-                    if r.base_url != super::APPLE_BASE_URL && r.base_url != base {
-                        r.base_url = base.clone();
+                    let r: TokenRecord = store::decode("tokens.by_id", v.value())?;
+                    if r.base_url != base && may_move(&r.base_url) {
                         changed.push(r);
                     }
                 }
-                for r in &changed {
-                    store::put(&mut t, r.id.as_bytes(), r)?;
+                let mut moved = Vec::new();
+                for mut r in changed {
+                    let from = std::mem::replace(&mut r.base_url, base.clone());
+                    store::put(&mut t, r.id.as_bytes(), &r)?;
+                    moved.push(MovedToken { id: r.id, server_name: r.account.server_name, from });
                 }
-                Ok(changed.len() as u64)
+                Ok(moved)
             })
             .await
     }
+}
+
+/// A token [`Tokens::follow_service`] pointed at another DEP service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MovedToken {
+    pub id: String,
+    pub server_name: String,
+    /// The service it talked to before.
+    pub from: String,
 }

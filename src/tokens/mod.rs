@@ -16,6 +16,7 @@ mod pending;
 mod records;
 mod view;
 
+pub use lifecycle::MovedToken;
 pub use records::TokenProblem;
 pub use view::{Blocker, ExpiryState, PendingKeyInfo, TokenView};
 

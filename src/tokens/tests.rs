@@ -257,3 +257,26 @@ async fn expiry_shows_in_the_state_and_the_banners_from_thirty_days_before() {
     assert_eq!(t.get(&view.id).await.unwrap().state, ExpiryState::Expired);
     assert_eq!(t.banners().await.unwrap()[0].1, "token_expired");
 }
+
+#[tokio::test]
+async fn serve_points_every_token_at_the_configured_service_and_the_sandbox_spares_apples() {
+    let k = kit().await;
+    let (view, _) = add_token(&k, "Moves").await;
+    let moved = k.tokens.follow_service("https://dep.test.example").await.unwrap();
+    assert_eq!(
+        moved,
+        vec![MovedToken {
+            id: view.id.clone(),
+            server_name: "Moves".into(),
+            from: k.sim.base_url().to_string()
+        }]
+    );
+    let (base, _) = k.tokens.credentials(&view.id).await.unwrap();
+    assert_eq!(base, "https://dep.test.example");
+    assert!(k.tokens.follow_service("https://dep.test.example").await.unwrap().is_empty());
+    // Back to Apple's service (the configuration's default): the token follows, and a
+    // sandbox restart never moves a token of Apple's service to its simulator.
+    assert_eq!(k.tokens.follow_service(APPLE_BASE_URL).await.unwrap().len(), 1);
+    assert_eq!(k.tokens.retarget_simulator(k.sim.base_url()).await.unwrap(), 0);
+    assert_eq!(k.tokens.credentials(&view.id).await.unwrap().0, APPLE_BASE_URL);
+}

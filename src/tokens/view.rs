@@ -43,7 +43,8 @@ pub struct TokenView {
     pub added_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     pub renewed_at: Option<OffsetDateTime>,
-    /// `apple`, or `simulator` in the sandbox.
+    /// `apple` (Apple's DEP API), or `simulator` for any other: the sandbox's simulator, or a
+    /// test server named by `apple.dep_url`.
     pub environment: String,
     /// SHA-256 of the public-key certificate Apple encrypts this token to.
     pub key_fingerprint_sha256: String,

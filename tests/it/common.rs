@@ -275,8 +275,9 @@ pub async fn with_token(
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
-/// The admin's round trip: key → simulated ABM → .p7m → upload.
-pub async fn add_token(d: &TestDaemon, page: &Page, name: &str) -> (Value, String) {
+/// A new pending key pair on the appliance: its id and the public-key certificate (PEM) the
+/// admin hands to Apple Business Manager.
+pub async fn pending_key(d: &TestDaemon, page: &Page) -> (String, String) {
     let (s, key) = page.post("/api/v1/tokens/keys", json!({})).await;
     assert_eq!(s, StatusCode::CREATED, "{key}");
     let key_id = key["id"].as_str().unwrap().to_string();
@@ -287,7 +288,12 @@ pub async fn add_token(d: &TestDaemon, page: &Page, name: &str) -> (Value, Strin
         .await
         .unwrap();
     assert_eq!(pem.headers()["content-type"], "application/x-pem-file");
-    let pem = pem.text().await.unwrap();
+    (key_id, pem.text().await.unwrap())
+}
+
+/// The admin's round trip: key → simulated ABM → .p7m → upload.
+pub async fn add_token(d: &TestDaemon, page: &Page, name: &str) -> (Value, String) {
+    let (key_id, pem) = pending_key(d, page).await;
     let (s, issued) = page
         .post("/api/v1/sandbox/abm/servers", json!({"key_id": key_id, "server_name": name}))
         .await;

@@ -11,6 +11,7 @@ mod binary;
 mod browser;
 mod crash;
 mod disk_full;
+mod endpoints;
 mod enroll;
 mod faults;
 mod fleet;

@@ -52,6 +52,8 @@ fn every_key_in_the_shipped_configuration_is_a_real_key_with_a_valid_example() {
     assert_eq!(on.log_level, defaults.log_level);
     assert_eq!(on.https_listen, defaults.https_listen);
     assert_eq!(on.public_port, defaults.public_port);
+    assert_eq!(on.apple.dep_url, defaults.apple.dep_url);
+    assert_eq!(on.apple.apns_url, defaults.apple.apns_url);
 }
 
 #[test]
@@ -67,6 +69,11 @@ fn the_shipped_configuration_documents_every_key_in_the_readme_table() {
         "tls.cert_file",
         "tls.key_file",
         "mdm.release_timeout_minutes",
+        "apple.dep_url",
+        "apple.apns_url",
+        "apple.extra_ca_file",
+        "outbound.proxy",
+        "outbound.no_proxy",
     ] {
         assert!(
             keys.iter().any(|k| k == key),
@@ -74,7 +81,7 @@ fn the_shipped_configuration_documents_every_key_in_the_readme_table() {
         );
         assert!(README.contains(&format!("`{key}`")), "{key} missing from the README table");
     }
-    assert_eq!(keys.len(), 9, "a key was added: document it in the README too: {keys:?}");
+    assert_eq!(keys.len(), 14, "a key was added: document it in the README too: {keys:?}");
 }
 
 #[test]

@@ -108,7 +108,19 @@ async fn no_secret_reaches_the_logs() {
         w.server(id).unwrap().token.clone()
     });
 
+    // A production daemon whose proxy wants a password: its start logs the proxy in use.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let proxied = crate::endpoints::serve_with(&format!(
+        "[outbound]\nproxy = \"http://ops:proxy-secret-9@127.0.0.1:{closed}\"\n"
+    ))
+    .await;
+    drop(proxied);
+
     let lines = captured();
+    assert!(
+        lines.iter().any(|l| l.contains(&format!("http://ops:***@127.0.0.1:{closed}"))),
+        "the proxy in use is logged, redacted"
+    );
     // The one-time setup code is the exception, by design: the journal is where the admin
     // who installed the package reads it (README "First login"); it dies with the setup.
     assert!(lines.iter().any(|l| l.contains(&setup_code)), "the setup code is told to the admin");
@@ -127,6 +139,7 @@ async fn no_secret_reaches_the_logs() {
         ("the OAuth consumer secret", oauth.consumer_secret.expose().as_str()),
         ("the OAuth access token", oauth.access_token.expose().as_str()),
         ("the OAuth access secret", oauth.access_secret.expose().as_str()),
+        ("the proxy password", "proxy-secret-9"),
     ] {
         assert_absent(&lines, what, secret);
     }

@@ -1,4 +1,5 @@
-//! `/api/v1/status`: version, uptime, counts and the banners every page shows.
+//! `/api/v1/status`: version, uptime, counts, the banners every page shows, and how the
+//! appliance reaches Apple (so a test server or a proxy is never in use unnoticed).
 
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -38,6 +39,9 @@ pub struct Status {
     pub sandbox: bool,
     pub counts: Counts,
     pub banners: Vec<Banner>,
+    /// The DEP API and APNs in use, the roots trusted for them and the proxy; `notices` lists
+    /// every setting that is not the default.
+    pub apple_services: crate::outbound::AppleServices,
 }
 
 /// Version, uptime, counts and banners.
@@ -92,11 +96,30 @@ async fn status(
         sandbox: state.sandbox,
         counts,
         banners,
+        apple_services: (*state.apple_services).clone(),
     }))
 }
 
 fn banners(state: &AppState, now: OffsetDateTime) -> Vec<Banner> {
     let mut out = Vec::new();
+    // A service that is not Apple's is worth a banner on every page outside the sandbox (whose
+    // simulators are the point): devices and tokens from Apple Business Manager do not work
+    // there. The proxy and extra roots are ordinary site settings, listed on Settings only.
+    if !state.sandbox {
+        for n in &state.apple_services.notices {
+            if matches!(n.code.as_str(), "dep_api_not_apple" | "apns_not_apple") {
+                out.push(Banner {
+                    level: "warning".into(),
+                    code: n.code.clone(),
+                    message: format!(
+                        "adebox is not talking to Apple. {} — remove that key from the configuration file and restart to use Apple's service.",
+                        n.message
+                    ),
+                    link: Some("/admin/settings#apple-services".into()),
+                });
+            }
+        }
+    }
     let tls = state.tls.info();
     if tls.mode != TlsMode::SelfManaged {
         let left = tls.server.not_after - now;

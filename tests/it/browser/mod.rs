@@ -6,6 +6,7 @@
 //!
 //! The tests skip with a notice when chromium / chromedriver are not installed.
 
+mod apple_services;
 mod device_mdm;
 mod enrollment;
 mod harness;

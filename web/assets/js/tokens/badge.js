@@ -33,7 +33,9 @@ export function daysLeftText(token) {
 }
 
 export function environmentWords(env) {
-  return env === 'simulator' ? 'Simulated Apple (sandbox)' : env === 'apple' ? 'Apple' : (env ?? '—');
+  // `simulator` is any DEP API that is not Apple's: the sandbox's, or a test server named in
+  // the configuration (Settings → Apple services shows which).
+  return env === 'simulator' ? 'Not Apple’s DEP API (a simulator or test server)' : env === 'apple' ? 'Apple' : (env ?? '—');
 }
 
 export function tokenTone(token) {

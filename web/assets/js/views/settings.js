@@ -1,13 +1,15 @@
 /**
- * views/settings.js — the Settings page: TLS certificate, sync, administrators, API tokens.
+ * views/settings.js — the Settings page: TLS certificate, Apple services, sync, administrators,
+ * API tokens.
  *
- * Owns: the page layout and its in-page links (#tls, #sync-settings, #admins, #api-tokens; a bookmarked
- * anchor scrolls to its panel once it is drawn).
+ * Owns: the page layout and its in-page links (#tls, #apple-services, #sync-settings, #admins,
+ * #api-tokens; a bookmarked anchor scrolls to its panel once it is drawn).
  * Must not use: anything but its panels and the ctx it is given.
  */
 
 import { h } from '../dom.js';
 import { adminsPanel } from './settings/admins.js';
+import { appleServicesPanel } from './settings/apple.js';
 import { apiTokensPanel } from './settings/api-tokens.js';
 import { syncSettingsPanel } from './settings/sync.js';
 import { tlsPanel } from './settings/tls.js';
@@ -15,17 +17,18 @@ import { tlsPanel } from './settings/tls.js';
 export default {
   name: 'settings',
   title: 'Settings',
-  intro: 'The appliance’s TLS certificate, how it syncs with Apple, who can sign in, and the API tokens scripts use.',
+  intro: 'The appliance’s TLS certificate, how it reaches Apple and syncs with it, who can sign in, and the API tokens scripts use.',
 
   mount(container, ctx) {
     container.append(
       h('nav', { class: 'on-this-page', 'aria-label': 'On this page' },
         h('span', { class: 'muted' }, 'On this page: '),
         h('a', { href: '#tls' }, 'TLS certificate'), ' · ',
+        h('a', { href: '#apple-services' }, 'Apple services'), ' · ',
         h('a', { href: '#sync-settings' }, 'Sync'), ' · ',
         h('a', { href: '#admins' }, 'Administrators'), ' · ',
         h('a', { href: '#api-tokens' }, 'API tokens')),
-      tlsPanel(ctx), syncSettingsPanel(ctx), adminsPanel(ctx), apiTokensPanel(ctx));
+      tlsPanel(ctx), appleServicesPanel(ctx), syncSettingsPanel(ctx), adminsPanel(ctx), apiTokensPanel(ctx));
     const target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
     target?.scrollIntoView();
   },
