@@ -112,6 +112,8 @@ pub enum SimDepError {
     World(#[from] crate::sim::dep::world::WorldError),
     #[error("cannot write {path}: {source}")]
     Write { path: String, source: std::io::Error },
+    #[error("cannot listen for the stop signals: {0}")]
+    Signals(std::io::Error),
     #[error("the simulator stopped: {0}")]
     Stopped(std::io::Error),
 }
@@ -211,6 +213,7 @@ impl SimDep {
         let data = shared.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(crate::sim::drain::drain_unread_body))
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY))
                 .configure(api::routes)

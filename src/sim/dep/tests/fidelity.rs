@@ -233,3 +233,34 @@ async fn the_oauth_header_must_be_rfc_5849_syntax() {
     assert_eq!(s.raw_session(Some(&good), Some(UA)).await.status, 200);
     s.sim.stop().await;
 }
+
+/// curl reported "Stream error in the HTTP/2 framing layer" (exit 92) for any early answer to
+/// a body over the 64 KiB window, dropping the answer; reqwest takes the RST_STREAM(NO_ERROR)
+/// that came after it, so curl is the client that shows it.
+#[tokio::test]
+async fn early_answers_with_a_large_body_are_clean_over_http2() {
+    let s = start(0).await;
+    let session = format!("X-ADM-Auth-Session: {}", s.new_session().await);
+    let cases: [(&str, &str, Vec<&str>, &str); 4] = [
+        ("PUT", "/api/v1/nope", vec![], "NOT_FOUND\n404"),
+        ("POST", "/devices/sync", vec![], "UNAUTHORIZED\n401"),
+        ("POST", "/devices/sync", vec!["-A", ""], "USER_AGENT_MISSING\n400"),
+        ("POST", "/server/devices", vec!["-H", &session], "MALFORMED_REQUEST_BODY\n400"),
+    ];
+    for (method, path, extra, expected) in cases {
+        let url = s.url(path);
+        let ca = s.sim.ca_pem().to_string();
+        let mut args: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
+        args.extend(["-w".to_string(), "\n%{http_code}".to_string()]);
+        let out = tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            crate::sim::drain::curl_h2(&ca, method, &url, 300_000, &args)
+        })
+        .await
+        .unwrap();
+        let Some((exit, text)) = out else { break };
+        assert!(exit.success(), "curl {exit:?} on {method} {path}: {text}");
+        assert_eq!(text, expected, "{method} {path}");
+    }
+    s.sim.stop().await;
+}
