@@ -235,11 +235,14 @@ async fn the_oauth_header_must_be_rfc_5849_syntax() {
 }
 
 /// curl reported "Stream error in the HTTP/2 framing layer" (exit 92) for any early answer to
-/// a body over the 64 KiB window, dropping the answer; reqwest takes the RST_STREAM(NO_ERROR)
-/// that came after it, so curl is the client that shows it.
+/// a body over the 64 KiB window, dropping the answer; reqwest (hyper) takes the
+/// RST_STREAM(NO_ERROR) that came after it, so curl is the client that shows it.
 #[tokio::test]
 async fn early_answers_with_a_large_body_are_clean_over_http2() {
     let s = start(0).await;
+    let r = s.http.put(s.url("/api/v1/nope")).body(vec![b'x'; 300_000]).send().await.unwrap();
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    assert_eq!((r.status().as_u16(), r.text().await.unwrap().as_str()), (404, "NOT_FOUND"));
     let session = format!("X-ADM-Auth-Session: {}", s.new_session().await);
     let cases: [(&str, &str, Vec<&str>, &str); 4] = [
         ("PUT", "/api/v1/nope", vec![], "NOT_FOUND\n404"),
