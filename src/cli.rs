@@ -145,7 +145,8 @@ pub enum SimCommand {
         devices: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Faults, e.g. `5xx=0.05,429=0.02,slow=200ms@0.1,reset=0.01,echo-cursor`.
+        /// Faults, e.g. `5xx=0.05,429=0.02,slow=200ms@0.1,reset=0.01,echo-cursor,rotate-session`
+        /// (rotate-session[=N]: every N-th use of a session answers a new X-ADM-Auth-Session).
         #[arg(long, default_value = "")]
         faults: String,
     },

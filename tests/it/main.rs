@@ -26,5 +26,6 @@ mod scep;
 mod secrets;
 mod security;
 mod sim_devices;
+mod sim_standalone;
 mod tls_api;
 mod tokens_api;

@@ -3,13 +3,15 @@
 //! as the Apple Push Certificates Portal would.
 //!
 //! A real HTTPS server (HTTP/2 by ALPN, client certificates of its own stand-in CA) answering
-//! `POST /3/device/<token>` with Apple's statuses and `{"reason": …}` bodies ([`routes`]),
+//! `POST /3/device/<token>` with Apple's statuses and `{"reason": …}` bodies ([`routes`]) after
+//! reading each push strictly with its own types ([`request`]),
 //! switchable [`faults`], and a record of accepted pushes per device token that tests and the
 //! simulated fleet read or wait on ([`RunningSimApns::wait_for_push`],
 //! [`RunningSimApns::subscribe`]). Used in-process by tests and the sandbox and standalone
 //! (`adebox sim apns`, [`run_standalone`]). Must not use a domain module or the store.
 
 pub mod faults;
+pub mod request;
 pub mod routes;
 pub mod server;
 
@@ -18,31 +20,25 @@ pub use server::{Delivery, PushFeed, RunningSimApns, SimApns, SimApnsConfig, Sim
 
 use std::net::SocketAddr;
 
-/// `adebox sim apns`: serves until Ctrl-C, after writing its CA (0600) where clients can
-/// read it and printing how to get a push certificate.
+/// `adebox sim apns`: serves until Ctrl-C, SIGTERM or SIGHUP, after writing its CA (0600) to
+/// a fresh private folder under the temporary directory and printing how to get a push
+/// certificate; the folder is removed when it stops.
 pub async fn run_standalone(
     listen: SocketAddr,
     seed: u64,
     faults: &str,
 ) -> Result<(), SimApnsError> {
     let faults = Faults::parse(faults)?;
+    let stop = crate::sim::StopSignal::listen().map_err(SimApnsError::Signals)?;
     let sim = SimApns::start(SimApnsConfig { listen, seed, faults, ..Default::default() }).await?;
     let port = sim.base_url().rsplit(':').next().unwrap_or("0").to_string();
-    let dir = std::env::temp_dir().join(format!("adebox-sim-apns-{port}"));
-    let ca_path = dir.join("ca.pem");
-    let write = || -> std::io::Result<()> {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::create_dir_all(&dir)?;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&ca_path)?;
-        f.write_all(sim.ca_pem().as_bytes())
-    };
-    write()
+    let prefix = format!("adebox-sim-apns-{port}-");
+    let dir = crate::sim::scratch_dir(&prefix).map_err(|source| SimApnsError::Write {
+        path: std::env::temp_dir().join(&prefix).display().to_string(),
+        source,
+    })?;
+    let ca_path = dir.path().join("ca.pem");
+    crate::sim::write_private(&ca_path, sim.ca_pem().as_bytes())
         .map_err(|source| SimApnsError::Write { path: ca_path.display().to_string(), source })?;
     println!("APNs simulator:  {}", sim.base_url());
     println!("CA certificate:  {}", ca_path.display());
@@ -54,8 +50,11 @@ pub async fn run_standalone(
     println!("Pushes received: GET {}/portal/pushes/<hex token>", sim.base_url());
     println!("Faults:          {}", sim.faults());
     println!("Press Ctrl-C to stop.");
-    let _ = tokio::signal::ctrl_c().await;
+    stop.wait().await;
     sim.stop().await;
+    if let Err(e) = dir.close() {
+        log::warn!(target: "sim::apns", "cannot remove the simulator's files: {e}");
+    }
     Ok(())
 }
 

@@ -1,10 +1,11 @@
 //! The APNs simulator's routes: `POST /3/device/{token}` answered as Apple does
 //! (../shared/spec/enrollment.md §5.1: `200` + `apns-id`, or `{"reason": …}` with the status
-//! of [`Reason`]), and a stand-in Apple Push Certificates Portal under `/portal/` (issue a
-//! push certificate for a CSR; list the pushes a token got) for the standalone simulator.
+//! of the [`Refusal`]), after the request was read strictly by `request.rs`; and a stand-in
+//! Apple Push Certificates Portal under `/portal/` (issue a push certificate for a CSR; list
+//! the pushes a token got) for the standalone simulator.
 
+use super::request::{self, MAX_PAYLOAD, Refusal};
 use super::server::{Delivery, Shared, lock};
-use crate::apple::apns::{self, ErrorBody, Reason};
 use actix_web::dev::Extensions;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
@@ -12,7 +13,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use std::any::Any;
 use std::sync::atomic::Ordering;
 
-/// APNs takes 4 KB payloads; anything larger is refused by the payload config itself.
+/// Largest body of the portal's routes (a CSR is about 1 KB). Push bodies are read by the push
+/// route itself, so a body of any size gets Apple's `PayloadTooLarge`.
 pub const MAX_BODY: usize = 16 * 1024;
 
 /// The client certificate of a connection (DER), when one was presented.
@@ -33,33 +35,52 @@ pub fn on_connect(conn: &dyn Any, ext: &mut Extensions) {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/3/device/{token}", web::post().to(push))
         .route("/3/device/{token}", web::route().to(method_not_allowed))
+        .route("/3/device/", web::route().to(missing_token))
+        .route("/3/device", web::route().to(missing_token))
         .route("/portal/certificates", web::post().to(issue))
         .route("/portal/pushes/{token}", web::get().to(pushes));
 }
 
-fn refuse(reason: Reason) -> HttpResponse {
-    let status = StatusCode::from_u16(reason.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let body = ErrorBody { reason: reason.code().into(), timestamp: None };
-    HttpResponse::build(status).insert_header(("apns-id", new_id())).json(body)
+fn refuse(refusal: Refusal) -> HttpResponse {
+    let (reason, status) = refusal.wire();
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    HttpResponse::build(status)
+        .insert_header(("apns-id", new_id()))
+        .json(serde_json::json!({ "reason": reason }))
 }
 
 pub async fn bad_path() -> HttpResponse {
-    refuse(Reason::BadPath)
+    refuse(Refusal::BadPath)
 }
 
 async fn method_not_allowed() -> HttpResponse {
-    refuse(Reason::MethodNotAllowed)
+    refuse(Refusal::MethodNotAllowed)
 }
 
-fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok())
+async fn missing_token() -> HttpResponse {
+    refuse(Refusal::MissingDeviceToken)
+}
+
+/// The body, read up to one byte past [`MAX_PAYLOAD`] (enough to know it is too large; the
+/// rest is drained by `sim::drain`).
+async fn read_body(mut payload: web::Payload) -> Result<Vec<u8>, actix_web::error::PayloadError> {
+    use futures_util::StreamExt;
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        body.extend_from_slice(&chunk?);
+        if body.len() > MAX_PAYLOAD {
+            body.truncate(MAX_PAYLOAD + 1);
+            break;
+        }
+    }
+    Ok(body)
 }
 
 async fn push(
     req: HttpRequest,
     shared: web::Data<Shared>,
     token: web::Path<String>,
-    body: Bytes,
+    payload: web::Payload,
 ) -> HttpResponse {
     let served = shared.requests.fetch_add(1, Ordering::Relaxed);
     let faults = shared.faults.load_full();
@@ -80,23 +101,34 @@ async fn push(
     // Who is asking: only certificates of the stand-in push CA get this far (TLS checked
     // the chain); the topic is the certificate's UID.
     let Some(cert) = req.conn_data::<ClientCert>() else {
-        return refuse(Reason::MissingProviderToken);
+        return refuse(Refusal::MissingProviderToken);
     };
-    let Ok(info) = crate::crypto::push_cert::parse_certificate(&cert.0) else {
-        return refuse(Reason::BadCertificate);
+    let Some(cert_topic) = certificate_topic(&cert.0) else {
+        return refuse(Refusal::BadCertificate);
     };
     if faults.bad_certificate {
-        return refuse(Reason::BadCertificate);
+        return refuse(Refusal::BadCertificate);
+    }
+    // APNs is HTTP/2 only (§5.1): Apple would not even complete the connection over
+    // HTTP/1.1. actix always offers both by ALPN, so the simulator refuses the request instead,
+    // with a status no client mistakes for an answer about the push.
+    if req.version() != actix_web::http::Version::HTTP_2 {
+        return HttpResponse::build(StatusCode::HTTP_VERSION_NOT_SUPPORTED)
+            .body("APNs answers HTTP/2 only (enrollment.md §5.1)");
     }
     if served < u64::from(faults.fail_first) {
-        return refuse(Reason::ServiceUnavailable);
+        return refuse(Refusal::ServiceUnavailable);
     }
     if server_error {
         let odd = served % 2 == 1;
-        return refuse(if odd { Reason::InternalServerError } else { Reason::ServiceUnavailable });
+        return refuse(if odd {
+            Refusal::InternalServerError
+        } else {
+            Refusal::ServiceUnavailable
+        });
     }
     if busy {
-        let mut resp = refuse(Reason::TooManyRequests);
+        let mut resp = refuse(Refusal::TooManyRequests);
         if let Ok(v) = faults.retry_after_secs.to_string().parse() {
             resp.headers_mut().insert(actix_web::http::header::RETRY_AFTER, v);
         }
@@ -109,64 +141,52 @@ async fn push(
         return HttpResponse::Ok().streaming(futures_util::stream::iter(chunks));
     }
 
-    let token = token.into_inner().to_lowercase();
-    let well_formed = token.len() >= 16
-        && token.len() <= 200
-        && token.len().is_multiple_of(2)
-        && token.bytes().all(|b| b.is_ascii_hexdigit());
-    if !well_formed || lock(&shared.bad_tokens).contains(&token) {
-        return refuse(Reason::BadDeviceToken);
-    }
-    let topic = header(&req, "apns-topic").map(str::to_string).unwrap_or(info.topic.clone());
-    if topic != info.topic {
-        return refuse(Reason::TopicDisallowed);
-    }
-    let push_type = header(&req, "apns-push-type").map(str::to_string);
-    if push_type
-        .as_deref()
-        .is_some_and(|t| t != apns::PUSH_TYPE_MDM && t != "alert" && t != "background")
-    {
-        return refuse(Reason::InvalidPushType);
-    }
-    let priority = header(&req, "apns-priority").map(str::to_string);
-    if priority.as_deref().is_some_and(|p| !["1", "5", "10"].contains(&p)) {
-        return refuse(Reason::BadPriority);
-    }
-    let expiration = match header(&req, "apns-expiration").map(|v| v.trim().parse::<i64>()) {
-        None => None,
-        Some(Ok(v)) => Some(v),
-        Some(Err(_)) => return refuse(Reason::BadExpirationDate),
+    let Ok(body) = read_body(payload).await else {
+        return refuse(Refusal::PayloadEmpty);
     };
-    if body.is_empty() {
-        return refuse(Reason::PayloadEmpty);
-    }
-    if body.len() > apns::MAX_PAYLOAD {
-        return refuse(Reason::PayloadTooLarge);
-    }
-    let magic = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v.get("mdm").and_then(|m| m.as_str()).map(str::to_string));
-    let Some(push_magic) = magic else {
-        return refuse(Reason::PayloadEmpty);
+    let push = match request::read(req.headers(), &token, &body, &cert_topic) {
+        Ok(p) => p,
+        Err(refusal) => {
+            log::info!(target: "sim::apns", "refused a push: {}", refusal.wire().0);
+            return refuse(refusal);
+        }
     };
-    if unregistered || lock(&shared.unregistered).contains(&token) {
+    if lock(&shared.bad_tokens).contains(&push.token) {
+        return refuse(Refusal::BadDeviceToken);
+    }
+    if unregistered || lock(&shared.unregistered).contains(&push.token) {
+        // 410 carries when the token stopped being valid, in milliseconds (§5.1).
         let now_ms = crate::clock::Clock::system().now().unix_timestamp() * 1000;
-        let body =
-            ErrorBody { reason: Reason::Unregistered.code().into(), timestamp: Some(now_ms) };
-        return HttpResponse::Gone().insert_header(("apns-id", new_id())).json(body);
+        let (reason, _) = Refusal::Unregistered.wire();
+        return HttpResponse::Gone()
+            .insert_header(("apns-id", new_id()))
+            .json(serde_json::json!({ "reason": reason, "timestamp": now_ms }));
     }
-    let apns_id = header(&req, "apns-id").map_or_else(new_id, str::to_string);
+    let apns_id = push.apns_id.clone().unwrap_or_else(new_id);
     shared.record(Delivery {
-        token,
-        topic,
-        push_magic,
+        token: push.token,
+        topic: push.topic,
+        push_magic: push.push_magic,
         apns_id: apns_id.clone(),
-        push_type,
-        priority,
-        expiration,
+        push_type: push.push_type,
+        priority: push.priority,
+        expiration: push.expiration,
         at: crate::clock::Clock::system().now(),
     });
     HttpResponse::Ok().insert_header(("apns-id", apns_id)).finish()
+}
+
+/// The topic of a push certificate: the UID attribute of its subject, which must start with
+/// `com.apple.mgmt` (enrollment.md §5.2 item 5). Read here with x509-parser, not with the
+/// product's certificate reader.
+fn certificate_topic(der: &[u8]) -> Option<String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let topic = cert.subject().iter_attributes().find_map(|a| {
+        (a.attr_type().to_id_string() == "0.9.2342.19200300.100.1.1")
+            .then(|| a.as_str().ok().map(str::to_string))
+            .flatten()
+    })?;
+    topic.starts_with("com.apple.mgmt").then_some(topic)
 }
 
 /// The stand-in portal: a CSR (PEM or DER) in, a push certificate (PEM) out. `?topic=` keeps

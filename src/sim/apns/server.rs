@@ -57,6 +57,8 @@ pub enum SimApnsError {
     Faults(#[from] super::faults::ApnsFaultError),
     #[error("cannot write {path}: {source}")]
     Write { path: String, source: std::io::Error },
+    #[error("cannot listen for the stop signals: {0}")]
+    Signals(std::io::Error),
     #[error("the certificate request: {0}")]
     Request(String),
 }
@@ -138,6 +140,7 @@ impl SimApns {
         let data = shared.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(crate::sim::drain::drain_unread_body))
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(routes::MAX_BODY))
                 .configure(routes::routes)

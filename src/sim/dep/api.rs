@@ -1,30 +1,36 @@
 //! The DEP API routes of the simulator (dep-api.md §2–§3), each a thin handler: read the
-//! body with the shared wire types of [`crate::apple::dep`], call the world, render.
+//! request strictly with the simulator's own types ([`crate::sim::dep::requests`]), call the
+//! world, render the answer.
 //!
-//! `/session` verifies OAuth 1.0a with [`crate::crypto::oauth1`] (realm optional, reused nonce
-//! 401, bad signature 401, unknown consumer key 401, non-HMAC-SHA1 400, revoked or superseded
-//! token 401 `token_rejected`, then the scripted 403s). Every other route goes through
-//! [`serve_session`]; the profile routes are in `api_profiles.rs`. Unknown paths answer 404
-//! `NOT_FOUND`.
+//! `/session` reads and verifies OAuth 1.0a with the simulator's own reader
+//! ([`crate::sim::dep::oauth`]: realm optional; reused nonce, bad signature, unknown consumer
+//! key 401; malformed, missing, duplicated or unsupported parameters and non-HMAC-SHA1 400;
+//! revoked or superseded token 401 `token_rejected`, then the scripted 403s). Every other route
+//! goes through [`serve_session`]; the profile routes are in `api_profiles.rs`. Unknown paths
+//! answer 404 `NOT_FOUND`.
 
 use crate::apple::dep::{
-    ActivationLockRequest, ActivationLockResponse, BetaEnrollmentTokens, DepErrorCode as Code,
-    DeviceListRequest, DeviceListResponse, DeviceStatus, DeviceStatusResponse, FetchDeviceRequest,
-    FetchDeviceResponse, MAX_DEVICES_PER_REQUEST, SessionResponse,
+    ActivationLockResponse, BetaEnrollmentTokens, DeviceListResponse, DeviceStatus,
+    DeviceStatusResponse, SessionResponse,
 };
-use crate::crypto::oauth1::{Authorization, SIGNATURE_METHOD};
 use crate::sim::dep::api_profiles::{
     assign, define_profile, delete_ade, get_ade, get_profile, remove, set_ade,
 };
+use crate::sim::dep::codes::Code;
+use crate::sim::dep::oauth::SessionAuth;
 use crate::sim::dep::paging::{CursorError, clamp_limit};
 use crate::sim::dep::profiles::DeviceResult;
 use crate::sim::dep::render;
-use crate::sim::dep::respond::{Answer, Ctx, Reply, serve_open, serve_session};
+use crate::sim::dep::requests::{self, ActivationLock, CursorRequest, DeviceList, DeviceQuery};
+use crate::sim::dep::respond::{Answer, CONTENT_TYPE, Ctx, Reply, serve_open, serve_session};
 use crate::sim::dep::server::{Shared, lock};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
+
+/// Most serials per assign, remove and disown request: "limit requests to 1000 devices at a
+/// time" (§3.3).
+pub const MAX_SERIALS: usize = 1000;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/session", web::get().to(session))
@@ -51,31 +57,31 @@ pub(super) type Data = web::Data<Shared>;
 
 /// Any other path: 404 with Apple's `NOT_FOUND` body.
 pub async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound()
-        .insert_header(("Content-Type", crate::apple::dep::CONTENT_TYPE))
-        .body("NOT_FOUND")
+    HttpResponse::NotFound().insert_header(("Content-Type", CONTENT_TYPE)).body("NOT_FOUND")
 }
 
-/// Reads a JSON body with a shared wire type; an empty body is the type's default.
-pub(super) fn body<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, Reply> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(bytes).map_err(|_| Reply::error(Code::MalformedRequestBody))
+/// Reads a body strictly (see `requests.rs`); a refusal is Apple's error answer.
+pub(super) fn body<T: serde::de::DeserializeOwned + Default>(
+    what: &str,
+    bytes: &[u8],
+) -> Result<T, Reply> {
+    requests::read(what, bytes).map_err(Reply::error)
 }
 
 /// A list of serials must name at least one (`DEVICE_ID_REQUIRED`) and, where Apple asks for
 /// batches of at most 1000 (§3.3), no more: Apple documents no error for more, so the
 /// simulator refuses with `MALFORMED_REQUEST_BODY` and a client that ignores the limit is
 /// caught in tests.
-pub(super) fn check_serials(devices: &[String], capped: bool) -> Result<(), Reply> {
+pub(super) fn serials(devices: Option<Vec<String>>, capped: bool) -> Result<Vec<String>, Reply> {
+    let devices = devices.unwrap_or_default();
     if devices.is_empty() {
         return Err(Reply::error(Code::DeviceIdRequired));
     }
-    if capped && devices.len() > MAX_DEVICES_PER_REQUEST {
+    if capped && devices.len() > MAX_SERIALS {
+        log::warn!(target: "sim::dep", "refused {} serials in one request (at most {MAX_SERIALS})", devices.len());
         return Err(Reply::error(Code::MalformedRequestBody));
     }
-    Ok(())
+    Ok(devices)
 }
 
 pub(super) fn status(r: DeviceResult) -> DeviceStatus {
@@ -105,24 +111,14 @@ async fn session(shared: Data, req: HttpRequest) -> HttpResponse {
 }
 
 fn open_session(shared: &Shared, req: &HttpRequest, ctx: &Ctx) -> Answer {
-    let Some(header) = req.headers().get("Authorization").and_then(|v| v.to_str().ok()) else {
-        return Err(Reply::text(StatusCode::BAD_REQUEST, "oauth_problem=parameter_absent"));
-    };
-    let auth = match Authorization::parse(header) {
-        Ok(a) => a,
-        Err(e) => {
-            return Err(Reply::text(
-                StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
-                "oauth_problem=parameter_rejected",
-            ));
-        }
-    };
-    if auth.signature_method() != SIGNATURE_METHOD {
-        return Err(Reply::text(
-            StatusCode::BAD_REQUEST,
-            "oauth_problem=signature_method_rejected",
-        ));
-    }
+    let header = req.headers().get("Authorization").and_then(|v| v.to_str().ok());
+    let auth = SessionAuth::parse(header).map_err(|problem| {
+        log::warn!(target: "sim::dep", "refused /session: {problem}");
+        Reply::text(
+            StatusCode::from_u16(problem.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            problem.body(),
+        )
+    })?;
     let faults = shared.faults.load();
     let (consumer_secret, access_secret, server, expired) = {
         let world = lock(&shared.world);
@@ -147,9 +143,17 @@ fn open_session(shared: &Shared, req: &HttpRequest, ctx: &Ctx) -> Answer {
         (s.token.consumer_secret.clone(), s.token.access_secret.clone(), id, expired)
     };
     // The client signed the URL it used; the Host it sent is that URL's authority.
-    let url = format!("https://{}/session", req.connection_info().host());
-    if auth.verify("GET", &url, consumer_secret.expose(), access_secret.expose()).is_err() {
-        return Err(Reply::text(StatusCode::UNAUTHORIZED, "oauth_problem=bad_signature"));
+    let authority = req.connection_info().host().to_string();
+    let signed = auth.verify(
+        req.method().as_str(),
+        &authority,
+        req.path(),
+        req.query_string(),
+        consumer_secret.expose(),
+        access_secret.expose(),
+    );
+    if let Err(problem) = signed {
+        return Err(Reply::text(StatusCode::UNAUTHORIZED, problem.body()));
     }
     if !lock(&shared.nonces).first_use(auth.consumer_key(), auth.nonce()) {
         return Err(Reply::text(StatusCode::UNAUTHORIZED, "oauth_problem=nonce_used"));
@@ -186,17 +190,14 @@ async fn sync(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpResponse
 }
 
 fn page(shared: &Shared, ctx: &Ctx, bytes: &[u8], sync: bool) -> Answer {
-    let request: FetchDeviceRequest = body(bytes)?;
+    let request: CursorRequest = body(if sync { "sync" } else { "fetch" }, bytes)?;
     let cursor = request.cursor.as_deref().filter(|c| !c.is_empty());
     let limit = clamp_limit(request.limit.map(i64::from));
     let faults = shared.faults.load();
-    let (echo, dup_rate) = (
-        cursor.is_some() && lock(&shared.fault_rng).chance(faults.echo_cursor_rate),
-        faults.duplicate_rate,
-    );
+    let echo = cursor.is_some() && lock(&shared.fault_rng).chance(faults.echo_cursor_rate);
     if let (true, Some(c)) = (echo, cursor) {
         // Apple's bug: the request cursor comes back with more_to_follow forever (§3.2 item 6).
-        return Err(Reply::json(&FetchDeviceResponse {
+        return Err(Reply::json(&crate::apple::dep::FetchDeviceResponse {
             cursor: c.to_string(),
             devices: Vec::new(),
             fetched_until: Some(ctx.now),
@@ -206,38 +207,27 @@ fn page(shared: &Shared, ctx: &Ctx, bytes: &[u8], sync: bool) -> Answer {
     let result = {
         let mut world = lock(&shared.world);
         if sync {
-            world.sync_page(ctx.server, cursor, limit, ctx.now)
+            // Sync may repeat records (§3.2 item 4); the `dup` fault decides which.
+            let rate = faults.duplicate_rate;
+            let mut rng = lock(&shared.fault_rng);
+            let mut dup = || rate > 0.0 && rng.chance(rate);
+            world.sync_page(ctx.server, cursor, limit, ctx.now, &mut dup)
         } else {
             world.fetch_page(ctx.server, cursor, limit, ctx.now)
         }
     };
-    let page = match result {
-        Ok(p) => p,
-        Err(e) => return Err(cursor_error(e)),
-    };
-    let mut response = render::page(&page, ctx.protocol);
-    if sync && dup_rate > 0.0 {
-        let mut rng = lock(&shared.fault_rng);
-        let mut out = Vec::with_capacity(response.devices.len());
-        for d in response.devices {
-            if rng.chance(dup_rate) {
-                out.push(d.clone());
-            }
-            out.push(d);
-        }
-        response.devices = out;
-    }
-    Ok(Reply::json(&response))
+    let page = result.map_err(cursor_error)?;
+    Ok(Reply::json(&render::page(&page, ctx.protocol)))
 }
 
 async fn details(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
-        let request: DeviceListRequest = body(&bytes)?;
+        let request: DeviceList = body("device details", &bytes)?;
         // No per-call limit is documented for details; zentral saw 5000 answered (§3.2).
-        check_serials(&request.devices, false)?;
+        let devices = serials(request.devices, false)?;
         let found: Vec<_> = {
             let world = lock(&shared.world);
-            request.devices.iter().map(|s| (s.clone(), world.device_at(ctx.server, s))).collect()
+            devices.iter().map(|s| (s.clone(), world.device_at(ctx.server, s))).collect()
         };
         let devices = found
             .into_iter()
@@ -262,9 +252,9 @@ async fn details(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpRespo
 
 async fn disown(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
-        let request: DeviceListRequest = body(&bytes)?;
-        check_serials(&request.devices, true)?;
-        let report = lock(&shared.world).disown(ctx.server, &request.devices, ctx.now);
+        let request: DeviceList = body("disown", &bytes)?;
+        let devices = serials(request.devices, true)?;
+        let report = lock(&shared.world).disown(ctx.server, &devices, ctx.now);
         let mut devices: BTreeMap<String, DeviceStatus> =
             report.changed.into_iter().map(|s| (s, DeviceStatus::Success)).collect();
         devices.extend(report.unknown.into_iter().map(|s| (s, DeviceStatus::NotAccessible)));
@@ -275,13 +265,13 @@ async fn disown(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpRespon
 
 async fn activation_lock(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
-        let request: ActivationLockRequest = body(&bytes)?;
+        let request: ActivationLock = body("activation lock", &bytes)?;
         let key_ok = request.escrow_key.as_deref().is_none_or(escrow_key_ok);
-        if request.device.is_empty() || !key_ok {
-            return Err(Reply::error(Code::MalformedRequestBody));
-        }
-        let response_status = lock(&shared.world).activation_lock(ctx.server, &request.device);
-        Ok(Reply::json(&ActivationLockResponse { serial_number: request.device, response_status }))
+        let device = request.device.filter(|d| !d.is_empty() && key_ok);
+        // Apple documents only MALFORMED_REQUEST_BODY for this route's bad bodies (§3).
+        let Some(device) = device else { return Err(Reply::error(Code::MalformedRequestBody)) };
+        let response_status = lock(&shared.world).activation_lock(ctx.server, &device);
+        Ok(Reply::json(&ActivationLockResponse { serial_number: device, response_status }))
     })
     .await
 }
@@ -295,17 +285,10 @@ fn escrow_key_ok(key: &str) -> bool {
     hex || Base64::decode_vec(key).is_ok_and(|k| k.len() == 32)
 }
 
-#[derive(serde::Deserialize)]
-struct DeviceQuery {
-    device: Option<String>,
-}
-
-async fn replacement_details(
-    shared: Data,
-    req: HttpRequest,
-    query: web::Query<DeviceQuery>,
-) -> HttpResponse {
+async fn replacement_details(shared: Data, req: HttpRequest) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
+        let query: DeviceQuery = requests::read_query("replacement details", req.query_string())
+            .map_err(Reply::error)?;
         let Some(serial) = query.device.as_deref().filter(|d| !d.is_empty()) else {
             return Err(Reply::error(Code::DeviceIdRequired));
         };

@@ -3,12 +3,13 @@
 //! `profiles.rs`; per-device throttling only at protocol ≥ 9, `retry_after_seconds` only at
 //! ≥ 10.
 
-use crate::apple::dep::{
-    AssignProfileRequest, AssignProfileResponse, ClearProfileRequest, DefineProfileResponse,
-    DepErrorCode as Code, DeviceStatusResponse,
-};
-use crate::sim::dep::api::{Data, body, check_serials, results};
+use crate::apple::dep::{AssignProfileResponse, DefineProfileResponse, DeviceStatusResponse};
+use crate::sim::dep::api::{Data, body, results, serials};
+use crate::sim::dep::codes::Code;
 use crate::sim::dep::profiles::{self, AssignFaults, DeviceResult};
+use crate::sim::dep::requests::{
+    self, ProfileDefinition, ProfileDevices, ProfileQuery, ServiceDiscovery,
+};
 use crate::sim::dep::respond::{Reply, serve_session};
 use crate::sim::dep::server::{Shared, lock};
 use actix_web::http::StatusCode;
@@ -20,17 +21,13 @@ pub(super) async fn define_profile(
     bytes: web::Bytes,
 ) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
-        let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-            return Err(Reply::error(Code::MalformedRequestBody));
+        let definition: ProfileDefinition = body("profile", &bytes)?;
+        // `devices` may be absent or empty at definition time (§4).
+        let devices = match definition.devices.clone().filter(|d| !d.is_empty()) {
+            Some(d) => serials(Some(d), true)?,
+            None => Vec::new(),
         };
-        let (profile, devices) =
-            match profiles::validate(&value).and_then(|p| Ok((p, profiles::serials(&value)?))) {
-                Ok(v) => v,
-                Err(code) => return Err(Reply::error(code)),
-            };
-        if !devices.is_empty() {
-            check_serials(&devices, true)?;
-        }
+        let profile = profiles::validate(definition).map_err(Reply::error)?;
         let faults = assign_faults(shared.get_ref(), ctx.protocol);
         let (profile_uuid, list) =
             lock(&shared.world).define_profile(ctx.server, profile, &devices, faults, ctx.now);
@@ -48,38 +45,33 @@ fn assign_faults(shared: &Shared, protocol: u32) -> AssignFaults {
     }
 }
 
-#[derive(serde::Deserialize)]
-pub(super) struct ProfileQuery {
-    profile_uuid: Option<String>,
-}
-
-pub(super) async fn get_profile(
-    shared: Data,
-    req: HttpRequest,
-    query: web::Query<ProfileQuery>,
-) -> HttpResponse {
+pub(super) async fn get_profile(shared: Data, req: HttpRequest) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
+        let query: ProfileQuery =
+            requests::read_query("profile", req.query_string()).map_err(Reply::error)?;
         let Some(uuid) = query.profile_uuid.as_deref().filter(|u| !u.is_empty()) else {
             return Err(Reply::error(Code::ProfileUuidRequired));
         };
         let behaviour = shared.behaviour.load();
-        let Some(mut profile) = lock(&shared.world).profile(ctx.server, uuid).cloned() else {
+        let Some(mut profile) = lock(&shared.world).profile(ctx.server, uuid).map(|p| p.answer())
+        else {
             let status = StatusCode::from_u16(behaviour.profile_not_found_status)
                 .unwrap_or(StatusCode::BAD_REQUEST);
             return Err(Reply::error_status(status, Code::NotFound));
         };
-        profile.profile_uuid = Some(uuid.to_ascii_uppercase());
+        // GET answers the profile plus its (undocumented) `profile_uuid` (§3.3).
+        profile.insert("profile_uuid".into(), uuid.to_ascii_uppercase().into());
         if ctx.protocol < 2 {
-            profile.auto_advance_setup = None;
-            profile.await_device_configured = None;
-            profile.is_multi_user = None;
-            profile.support_email_address = None;
+            for v2 in [
+                "auto_advance_setup",
+                "await_device_configured",
+                "is_multi_user",
+                "support_email_address",
+            ] {
+                profile.remove(v2);
+            }
         }
-        if !behaviour.unprefixed_profile_names {
-            return Err(Reply::json(&profile));
-        }
-        let mut value = serde_json::to_value(&profile).unwrap_or_default();
-        if let Some(obj) = value.as_object_mut() {
+        if behaviour.unprefixed_profile_names {
             for name in [
                 "is_supervised",
                 "is_mandatory",
@@ -87,38 +79,34 @@ pub(super) async fn get_profile(
                 "is_multi_user",
                 "is_return_to_service",
             ] {
-                if let Some(v) = obj.remove(name) {
-                    obj.insert(name.trim_start_matches("is_").to_string(), v);
+                if let Some(v) = profile.remove(name) {
+                    profile.insert(name.trim_start_matches("is_").to_string(), v);
                 }
             }
         }
-        Ok(Reply::json(&value))
+        Ok(Reply::json(&profile))
     })
     .await
 }
 
 pub(super) async fn assign(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
-        let request: AssignProfileRequest = body(&bytes)?;
-        if request.profile_uuid.is_empty() {
+        let request: ProfileDevices = body("assign", &bytes)?;
+        let Some(uuid) = request.profile_uuid.filter(|u| !u.is_empty()) else {
             return Err(Reply::error(Code::ProfileUuidRequired));
-        }
-        check_serials(&request.devices, true)?;
+        };
+        let devices = serials(request.devices, true)?;
         let faults = assign_faults(shared.get_ref(), ctx.protocol);
-        let Some(list) = lock(&shared.world).assign_profile(
-            ctx.server,
-            &request.profile_uuid,
-            &request.devices,
-            faults,
-            ctx.now,
-        ) else {
+        let Some(list) =
+            lock(&shared.world).assign_profile(ctx.server, &uuid, &devices, faults, ctx.now)
+        else {
             return Err(Reply::error(Code::ProfileNotFound));
         };
         let throttled = list.iter().any(|(_, r)| *r == DeviceResult::Throttled);
         let retry_after_seconds = (throttled && ctx.protocol >= 10)
             .then(|| u64::from(shared.faults.load().throttle_retry_after_secs));
         Ok(Reply::json(&AssignProfileResponse {
-            profile_uuid: request.profile_uuid.to_ascii_uppercase(),
+            profile_uuid: uuid.to_ascii_uppercase(),
             devices: results(list),
             retry_after_seconds,
         }))
@@ -128,11 +116,11 @@ pub(super) async fn assign(shared: Data, req: HttpRequest, bytes: web::Bytes) ->
 
 pub(super) async fn remove(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
-        let request: ClearProfileRequest = body(&bytes)?;
-        check_serials(&request.devices, true)?;
+        // `profile_uuid` is accepted but unused (§3.3).
+        let request: ProfileDevices = body("remove", &bytes)?;
+        let devices = serials(request.devices, true)?;
         let fail_rate = shared.faults.load().assign_fail_rate;
-        let list =
-            lock(&shared.world).remove_profile(ctx.server, &request.devices, fail_rate, ctx.now);
+        let list = lock(&shared.world).remove_profile(ctx.server, &devices, fail_rate, ctx.now);
         Ok(Reply::json(&DeviceStatusResponse { devices: results(list) }))
     })
     .await
@@ -140,13 +128,8 @@ pub(super) async fn remove(shared: Data, req: HttpRequest, bytes: web::Bytes) ->
 
 pub(super) async fn set_ade(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
-        let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-            return Err(Reply::error(Code::MalformedRequestBody));
-        };
-        let Some(url) = value
-            .get("mdm_service_discovery_url")
-            .and_then(|v| v.as_str())
-            .filter(|u| !u.is_empty())
+        let request: ServiceDiscovery = body("account-driven enrollment profile", &bytes)?;
+        let Some(url) = request.mdm_service_discovery_url.as_deref().filter(|u| !u.is_empty())
         else {
             return Err(Reply::error(Code::MdmServiceDiscoveryUrlRequired));
         };

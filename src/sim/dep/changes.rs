@@ -288,7 +288,7 @@ mod tests {
         let mut w = World::new(3, Quirks::default());
         let a = watched(&mut w, "A");
         let serial = w.add_devices(Some(a), 1, &[], T0).unwrap().remove(0);
-        let profile = crate::apple::dep::Profile::default();
+        let profile = crate::sim::dep::requests::ProfileDefinition::default();
         let seq = w.seq;
         let (uuid, res) = w.define_profile(
             a,

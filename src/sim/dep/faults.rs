@@ -21,7 +21,8 @@
 //! | `throttle=RATE` | assign answers that share of devices `THROTTLED` (protocol ≥ 9) |
 //! | `throttle-retry=SECS` | `retry_after_seconds` sent with throttled devices (protocol ≥ 10; default 30) |
 //! | `assign-fail=RATE` | assign/remove answers that share of devices `FAILED` |
-//! | `dup=RATE` | sync repeats that share of records (Apple may send duplicates, §3.2 item 4) |
+//! | `dup=RATE` | sync repeats that share of records (Apple may send duplicates, §3.2 item 4), never beyond the page's `limit` |
+//! | `rotate-session[=N]` | every N-th use of a session (default every use) answers a new `X-ADM-Auth-Session`, which the client must adopt (§2.2) |
 //! | `none` | all off |
 //!
 //! RATE is a number in `[0, 1]` (`0.05`) or a percentage (`5%`).
@@ -45,6 +46,8 @@ pub struct Faults {
     pub throttle_retry_after_secs: u32,
     pub assign_fail_rate: f64,
     pub duplicate_rate: f64,
+    /// Hand out a new `X-ADM-Auth-Session` on every N-th use of a session.
+    pub rotate_session_every: Option<u32>,
 }
 
 /// Slow responses: `delay` applied to `rate` of requests.
@@ -70,6 +73,7 @@ impl Default for Faults {
             throttle_retry_after_secs: 30,
             assign_fail_rate: 0.0,
             duplicate_rate: 0.0,
+            rotate_session_every: None,
         }
     }
 }
@@ -78,7 +82,8 @@ impl Default for Faults {
 pub enum FaultSpecError {
     #[error(
         "unknown fault `{0}`; known: 5xx, 429, retry-after, slow, reset, echo-cursor, \
-         tc-not-signed, access-denied, revoked, throttle, throttle-retry, assign-fail, dup, none"
+         tc-not-signed, access-denied, revoked, throttle, throttle-retry, assign-fail, dup, \
+         rotate-session, none"
     )]
     Unknown(String),
     #[error("fault `{0}` needs a value, e.g. `{0}=0.05`")]
@@ -91,6 +96,8 @@ pub enum FaultSpecError {
     BadRate { name: String, value: String },
     #[error("`{value}` is not a whole number of seconds for `{name}`")]
     BadSeconds { name: String, value: String },
+    #[error("`{value}` is not a whole number from 1 up for `{name}`")]
+    BadCount { name: String, value: String },
     #[error("`{0}` is not a duration: use e.g. `200ms` or `2s`")]
     BadDuration(String),
 }
@@ -116,6 +123,9 @@ impl Faults {
                 "throttle-retry" => f.throttle_retry_after_secs = seconds(name, need()?)?,
                 "assign-fail" => f.assign_fail_rate = rate(name, need()?)?,
                 "dup" => f.duplicate_rate = rate(name, need()?)?,
+                "rotate-session" => {
+                    f.rotate_session_every = Some(value.map_or(Ok(1), |v| count(name, v))?)
+                }
                 "none" => {
                     flag()?;
                     f = Faults::default();
@@ -157,6 +167,11 @@ impl fmt::Display for Faults {
         }
         if let Some(s) = self.slow {
             items.push(format!("slow={}ms@{}", s.delay.as_millis(), s.rate));
+        }
+        match self.rotate_session_every {
+            Some(1) => items.push("rotate-session".into()),
+            Some(n) => items.push(format!("rotate-session={n}")),
+            None => {}
         }
         for (on, name) in [
             (self.terms_not_signed, "tc-not-signed"),
@@ -217,6 +232,12 @@ pub(crate) fn seconds(name: &str, value: &str) -> Result<u32, FaultSpecError> {
     })
 }
 
+/// A count of at least 1 (`rotate-session=3`).
+pub(crate) fn count(name: &str, value: &str) -> Result<u32, FaultSpecError> {
+    let bad = || FaultSpecError::BadCount { name: name.to_string(), value: value.to_string() };
+    value.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(bad)
+}
+
 pub(crate) fn slow(value: &str) -> Result<Slow, FaultSpecError> {
     let (dur, r) = match value.split_once('@') {
         Some((d, r)) => (d.trim(), rate("slow", r.trim())?),
@@ -258,6 +279,8 @@ mod tests {
         assert_eq!(f.reset_rate, 0.01);
         assert_eq!(f.echo_cursor_rate, 1.0);
         assert!(f.terms_not_signed && f.revoked && !f.access_denied);
+        assert_eq!(Faults::parse("rotate-session").unwrap().rotate_session_every, Some(1));
+        assert_eq!(Faults::parse("rotate-session=4").unwrap().rotate_session_every, Some(4));
     }
 
     #[test]
@@ -273,6 +296,8 @@ mod tests {
             "5xx=0.05,429=10%,retry-after=3,slow=2s,reset=0.01",
             "echo-cursor=0.5,throttle=1,throttle-retry=60,assign-fail=0.2,dup=0.3",
             "tc-not-signed,access-denied,revoked",
+            "rotate-session",
+            "rotate-session=3,dup=1",
         ] {
             let f = Faults::parse(spec).unwrap();
             assert_eq!(Faults::parse(&f.to_string()).unwrap(), f, "{spec} → {f}");
@@ -292,6 +317,8 @@ mod tests {
         assert!(matches!(Faults::parse("slow=fast"), Err(FaultSpecError::BadDuration(_))));
         assert!(matches!(Faults::parse("slow=200"), Err(FaultSpecError::BadDuration(_))));
         assert!(matches!(Faults::parse("retry-after=-1"), Err(FaultSpecError::BadSeconds { .. })));
+        assert!(matches!(Faults::parse("rotate-session=0"), Err(FaultSpecError::BadCount { .. })));
+        assert!(matches!(Faults::parse("rotate-session=x"), Err(FaultSpecError::BadCount { .. })));
         let msg = Faults::parse("5xx=2").unwrap_err().to_string();
         assert!(msg.contains("0 to 1"), "{msg}");
     }

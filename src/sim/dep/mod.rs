@@ -9,26 +9,31 @@
 //!
 //! Layout: the pure simulated Apple side is [`world`] (servers, devices, event log),
 //! [`changes`] (portal-level changes), [`paging`] (fetch snapshots, sync), [`profiles`],
-//! [`extras`], [`org`], [`device`], [`catalog`], [`cursor`], [`faults`], [`sessions`]; the HTTP
-//! edge is [`server`] (config, TLS, start/stop), [`respond`] (the gate every DEP route passes),
-//! [`api`] and [`api_profiles`] (DEP routes), [`render`] (world → wire types per protocol version) and [`portal`].
-//! Bodies use the shared wire types of [`crate::apple::dep`]; OAuth is verified with
-//! [`crate::crypto::oauth1`]. Must not use a domain module or the store.
+//! [`extras`], [`org`], [`device`], [`catalog`], [`cursor`], [`faults`], [`sessions`]; what
+//! clients send is read strictly by the simulator's own [`requests`] and [`oauth`], and its
+//! refusals are Apple's documented [`codes`]; the HTTP edge is [`server`] (config, TLS,
+//! start/stop), [`respond`] (the gate every DEP route passes), [`api`] and [`api_profiles`]
+//! (DEP routes), [`render`] (world → answer bodies per protocol version) and [`portal`].
+//! Answers are rendered with the wire types of [`crate::apple::dep`]; requests are never read
+//! with them. Must not use a domain module or the store.
 
 pub mod api;
 pub mod api_profiles;
 pub mod catalog;
 pub mod changes;
+pub mod codes;
 pub mod cursor;
 pub mod device;
 pub mod extras;
 pub mod faults;
+pub mod oauth;
 pub mod org;
 pub mod paging;
 pub mod portal;
 pub mod portal_client;
 pub mod profiles;
 pub mod render;
+pub mod requests;
 pub mod respond;
 pub mod restore;
 pub mod server;

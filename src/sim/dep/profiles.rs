@@ -1,21 +1,18 @@
 //! Enrollment profiles on the simulated Apple side: Apple's define-time validation, and
 //! define / get / assign / remove on `World` (dep-api.md §3.3, §4).
 //!
-//! Validation works on the raw JSON, because Apple answers a missing `profile_name` with
-//! `CONFIG_NAME_REQUIRED` rather than a parse error; the stored profile is the body minus
-//! `devices`, with the unprefixed boolean spellings (`supervised`, …) renamed to Apple's `is_*`
-//! names (§4 "Open question"). Assign and remove update `profile_status`, `profile_uuid`,
+//! The body is read strictly by [`ProfileDefinition`] (`requests.rs`); [`validate`] then
+//! applies Apple's value rules and answers the code Apple documents for each (§4 table). The
+//! stored profile is the definition minus `devices` and `profile_uuid`, always with Apple's
+//! `is_*` flag names. Assign and remove update `profile_status`, `profile_uuid`,
 //! `profile_assign_time` and log `modified` events. Pure.
 
-use crate::apple::dep::{DepErrorCode as Code, Profile};
+use crate::sim::dep::codes::Code;
 use crate::sim::dep::device::{ProfileStatus, SimDevice, When};
+use crate::sim::dep::requests::ProfileDefinition;
 use crate::sim::dep::world::{ServerId, World};
-use serde_json::{Map, Value};
 use std::sync::Arc;
 use time::OffsetDateTime;
-
-/// Most serials per assign/remove request Apple asks for (§3.3).
-pub const MAX_ASSIGN: usize = 1000;
 
 /// Per-device outcome of define/assign/remove/disown (§3.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,53 +31,33 @@ pub struct AssignFaults {
     pub fail_rate: f64,
 }
 
-/// Boolean keys Apple knows, with the unprefixed aliases some clients send.
-const FLAGS: &[(&str, Option<&str>)] = &[
-    ("allow_pairing", None),
-    ("is_supervised", Some("supervised")),
-    ("is_mandatory", Some("mandatory")),
-    ("is_mdm_removable", Some("mdm_removable")),
-    ("await_device_configured", None),
-    ("auto_advance_setup", None),
-    ("is_multi_user", Some("multi_user")),
-    ("is_return_to_service", Some("return_to_service")),
-    ("do_not_use_profile_from_backup", None),
-];
-
-/// Checks a define body the way Apple does and returns the profile to store, or the error
-/// code Apple answers (400 body).
-pub fn validate(body: &Value) -> Result<Profile, Code> {
-    let obj = body.as_object().ok_or(Code::MalformedRequestBody)?;
-    let mut out = Map::new();
-    for (k, v) in obj {
-        let key = FLAGS
-            .iter()
-            .find(|(_, alias)| *alias == Some(k.as_str()))
-            .map_or(k.as_str(), |(n, _)| n);
-        if key != "devices" && key != "profile_uuid" {
-            out.insert(key.to_string(), v.clone());
+/// Applies Apple's rules to a define body (§4) and returns the profile to store, or the code
+/// Apple answers (400 body). A value of the wrong JSON type never gets here: the strict reader
+/// already answered `MALFORMED_REQUEST_BODY`.
+pub fn validate(mut p: ProfileDefinition) -> Result<ProfileDefinition, Code> {
+    match p.profile_name.as_deref() {
+        None | Some("") => return Err(Code::ConfigNameRequired),
+        Some(name) if !chars_within(name, 1, 125) => return Err(Code::ConfigNameInvalid),
+        Some(_) => {}
+    }
+    match p.url.as_deref() {
+        None | Some("") => return Err(Code::ConfigUrlRequired),
+        Some(url) if !(chars_within(url, 1, 2000) && is_url(url, false)) => {
+            return Err(Code::ConfigUrlInvalid);
         }
+        Some(_) => {}
     }
-    match out.get("profile_name") {
-        None | Some(Value::Null) => return Err(Code::ConfigNameRequired),
-        Some(Value::String(s)) if s.is_empty() => return Err(Code::ConfigNameRequired),
-        Some(v) => text(v, 1, 125).ok_or(Code::ConfigNameInvalid).map(|_| ())?,
+    // The web view must be https (AppleDoc `authenticating-through-web-views`, §4).
+    if p.configuration_web_url
+        .as_deref()
+        .is_some_and(|u| !(chars_within(u, 1, 2000) && is_url(u, true)))
+    {
+        return Err(Code::ConfigUrlInvalid);
     }
-    match out.get("url") {
-        None | Some(Value::Null) => return Err(Code::ConfigUrlRequired),
-        Some(Value::String(s)) if s.is_empty() => return Err(Code::ConfigUrlRequired),
-        Some(v) => text(v, 1, 2000)
-            .filter(|u| is_url(u, false))
-            .ok_or(Code::ConfigUrlInvalid)
-            .map(|_| ())?,
-    }
-    if let Some(v) = out.get("configuration_web_url") {
-        text(v, 1, 2000).filter(|u| is_url(u, true)).ok_or(Code::ConfigUrlInvalid)?;
-    }
-    optional_text(&out, "department", 125, Code::DepartmentInvalid)?;
-    optional_text(&out, "support_phone_number", 50, Code::SupportPhoneInvalid)?;
-    optional_text(&out, "support_email_address", 250, Code::SupportEmailInvalid)?;
-    if let Some(e) = out.get("support_email_address").and_then(Value::as_str) {
+    within(&p.department, 1, 125, Code::DepartmentInvalid)?;
+    within(&p.support_phone_number, 1, 50, Code::SupportPhoneInvalid)?;
+    within(&p.support_email_address, 1, 250, Code::SupportEmailInvalid)?;
+    if let Some(e) = p.support_email_address.as_deref() {
         let ok = e
             .split_once('@')
             .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !e.contains(' '));
@@ -89,69 +66,48 @@ pub fn validate(body: &Value) -> Result<Profile, Code> {
         }
     }
     // Whether Apple refuses an empty org_magic is uncertain (§4); the simulator tolerates it.
-    if let Some(v) = out.get("org_magic") {
-        text(v, 0, 256).ok_or(Code::MagicInvalid)?;
+    within(&p.org_magic, 0, 256, Code::MagicInvalid)?;
+    let letters = |s: &str, n: std::ops::RangeInclusive<usize>, upper: bool| {
+        n.contains(&s.len())
+            && s.bytes()
+                .all(|b| if upper { b.is_ascii_uppercase() } else { b.is_ascii_lowercase() })
+    };
+    if p.language.as_deref().is_some_and(|l| !letters(l, 2..=3, false))
+        || p.region.as_deref().is_some_and(|r| !letters(r, 2..=2, true))
+    {
+        return Err(Code::LocaleInvalid);
     }
-    if let Some(v) = out.get("language") {
-        text(v, 2, 3)
-            .filter(|l| l.bytes().all(|b| b.is_ascii_lowercase()))
-            .ok_or(Code::LocaleInvalid)?;
-    }
-    if let Some(v) = out.get("region") {
-        text(v, 2, 2)
-            .filter(|r| r.bytes().all(|b| b.is_ascii_uppercase()))
-            .ok_or(Code::LocaleInvalid)?;
-    }
-    for (name, _) in FLAGS {
-        if out.get(*name).is_some_and(|v| !v.is_boolean()) {
-            return Err(Code::FlagsInvalid);
-        }
-    }
-    let flag = |k: &str| out.get(k).and_then(Value::as_bool);
     // Locked enrollment needs supervision (Fleet hit this, fleetdm/fleet#17558).
-    if flag("is_mdm_removable") == Some(false) && flag("is_supervised") != Some(true) {
+    if p.is_mdm_removable == Some(false) && p.is_supervised != Some(true) {
         return Err(Code::FlagsInvalid);
     }
-    for key in ["skip_setup_items", "anchor_certs", "supervising_host_certs"] {
-        if out.get(key).is_some_and(|v| !is_string_array(v)) {
+    // Base64 DER certificates (§4). Apple's code for a bad one is not documented; a value that
+    // is not a certificate cannot be read as one.
+    for list in [&p.anchor_certs, &p.supervising_host_certs] {
+        if list.iter().flatten().any(|c| !is_der_certificate(c)) {
+            log::warn!(target: "sim::dep", "refused a profile: a certificate is not base64 DER");
             return Err(Code::MalformedRequestBody);
         }
     }
-    // Every field was checked above, so the shared wire type reads it; anything it still
-    // cannot read (a number where a string belongs) is a malformed body.
-    serde_json::from_value(Value::Object(out)).map_err(|_| Code::MalformedRequestBody)
+    p.devices = None;
+    p.profile_uuid = None;
+    Ok(p)
 }
 
-/// The `devices` list of a define/assign/remove body: `Ok(empty)` when absent.
-pub fn serials(body: &Value) -> Result<Vec<String>, Code> {
-    match body.get("devices") {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(v) if is_string_array(v) => Ok(v
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect()),
-        Some(_) => Err(Code::MalformedRequestBody),
+fn chars_within(s: &str, min: usize, max: usize) -> bool {
+    (min..=max).contains(&s.chars().count())
+}
+
+fn within(v: &Option<String>, min: usize, max: usize, code: Code) -> Result<(), Code> {
+    match v {
+        Some(s) if !chars_within(s, min, max) => Err(code),
+        _ => Ok(()),
     }
 }
 
-fn text(v: &Value, min: usize, max: usize) -> Option<&str> {
-    let s = v.as_str()?;
-    let n = s.chars().count();
-    (min..=max).contains(&n).then_some(s)
-}
-
-fn optional_text(obj: &Map<String, Value>, key: &str, max: usize, code: Code) -> Result<(), Code> {
-    match obj.get(key) {
-        None => Ok(()),
-        Some(v) => text(v, 1, max).map(|_| ()).ok_or(code),
-    }
-}
-
-fn is_string_array(v: &Value) -> bool {
-    v.as_array().is_some_and(|a| a.iter().all(Value::is_string))
+fn is_der_certificate(b64: &str) -> bool {
+    use base64ct::{Base64, Encoding};
+    Base64::decode_vec(b64).is_ok_and(|der| x509_parser::parse_x509_certificate(&der).is_ok())
 }
 
 /// RFC 2396-ish: a scheme, `://`, a host, no whitespace.
@@ -172,7 +128,7 @@ impl World {
     pub fn define_profile(
         &mut self,
         server: ServerId,
-        profile: Profile,
+        profile: ProfileDefinition,
         devices: &[String],
         faults: AssignFaults,
         now: OffsetDateTime,
@@ -186,7 +142,7 @@ impl World {
     }
 
     /// `GET /profile`: the stored profile (without `profile_uuid`; the caller adds it).
-    pub fn profile(&self, server: ServerId, uuid: &str) -> Option<&Profile> {
+    pub fn profile(&self, server: ServerId, uuid: &str) -> Option<&ProfileDefinition> {
         self.servers.get(server as usize)?.profiles.get(&uuid.to_ascii_uppercase())
     }
 
@@ -276,7 +232,8 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::sim::dep::requests::read;
+    use serde_json::{Value, json};
 
     fn ok() -> Value {
         json!({"profile_name": "Sales", "url": "https://mdm.example.org/enroll"})
@@ -288,14 +245,18 @@ mod tests {
         v
     }
 
+    /// What Apple answers for a body: the strict read, then the value rules.
+    fn check(body: &Value) -> Result<ProfileDefinition, Code> {
+        validate(read("profile", body.to_string().as_bytes())?)
+    }
+
     #[test]
     fn accepts_a_minimal_profile_and_renames_unprefixed_flags() {
-        let p =
-            validate(&with(json!({"supervised": true, "mdm_removable": false, "devices": ["A"]})))
-                .unwrap();
+        let p = check(&with(json!({"supervised": true, "mdm_removable": false, "devices": ["A"]})))
+            .unwrap();
         assert_eq!(p.is_supervised, Some(true));
         assert_eq!(p.is_mdm_removable, Some(false));
-        assert!(p.devices.is_empty(), "devices are assigned, not stored");
+        assert!(p.devices.is_none(), "devices are assigned, not stored");
     }
 
     #[test]
@@ -307,7 +268,6 @@ mod tests {
                 json!({"profile_name": "x".repeat(126), "url": "https://a.example"}),
                 Code::ConfigNameInvalid,
             ),
-            (json!({"profile_name": 5, "url": "https://a.example"}), Code::ConfigNameInvalid),
             (json!({"profile_name": "p"}), Code::ConfigUrlRequired),
             (json!({"profile_name": "p", "url": "not a url"}), Code::ConfigUrlInvalid),
             (
@@ -324,21 +284,23 @@ mod tests {
             (with(json!({"region": "us"})), Code::LocaleInvalid),
             (with(json!({"is_mdm_removable": false})), Code::FlagsInvalid),
             (with(json!({"is_mdm_removable": false, "is_supervised": false})), Code::FlagsInvalid),
-            (with(json!({"is_supervised": "yes"})), Code::FlagsInvalid),
+            (with(json!({"anchor_certs": ["bm90IGEgY2VydA=="]})), Code::MalformedRequestBody),
+            // Values of the wrong JSON type and unknown keys cannot be read at all.
+            (json!({"profile_name": 5, "url": "https://a.example"}), Code::MalformedRequestBody),
+            (with(json!({"is_supervised": "yes"})), Code::MalformedRequestBody),
             (with(json!({"skip_setup_items": "Siri"})), Code::MalformedRequestBody),
+            (with(json!({"is_supervized": true})), Code::MalformedRequestBody),
             (json!(["not", "an", "object"]), Code::MalformedRequestBody),
         ];
         for (body, code) in cases {
-            assert_eq!(validate(&body).err(), Some(code), "{body}");
+            assert_eq!(check(&body).err(), Some(code), "{body}");
         }
     }
 
     #[test]
     fn locked_enrollment_is_fine_when_supervised() {
-        assert!(validate(&with(json!({"is_mdm_removable": false, "is_supervised": true}))).is_ok());
-        assert!(
-            validate(&with(json!({"org_magic": "", "language": "en", "region": "US"}))).is_ok()
-        );
+        assert!(check(&with(json!({"is_mdm_removable": false, "is_supervised": true}))).is_ok());
+        assert!(check(&with(json!({"org_magic": "", "language": "en", "region": "US"}))).is_ok());
     }
 
     #[test]
@@ -346,9 +308,54 @@ mod tests {
         let Some(bytes) = crate::fixtures::read("dep-api-json/profile.post.request.json") else {
             return;
         };
-        let body: Value = serde_json::from_slice(&bytes).unwrap();
-        let stored = validate(&body).unwrap();
+        let body: ProfileDefinition = read("profile", &bytes).unwrap();
+        assert_eq!(body.devices.as_ref().map(Vec::len), Some(2));
+        let stored = validate(body).unwrap();
         assert_eq!(stored.is_supervised, Some(true));
-        assert_eq!(serials(&body).unwrap().len(), 2);
+        assert_eq!(stored.is_return_to_service, Some(true));
+    }
+
+    #[test]
+    fn what_the_product_sends_is_read_key_for_key() {
+        // The product's full define body, every optional key set, passes the strict reader and
+        // comes back from `GET /profile` unchanged.
+        let cert = crate::crypto::ca::Authority::generate(
+            "anchor",
+            time::macros::datetime!(2026-03-01 12:00 UTC),
+            time::Duration::days(1),
+        )
+        .unwrap();
+        let der = crate::crypto::ca::pem_to_der(cert.cert_pem()).unwrap();
+        let b64 = <base64ct::Base64 as base64ct::Encoding>::encode_string(&der);
+        let product = crate::apple::dep::Profile {
+            profile_name: "All".into(),
+            url: "https://mdm.example.org/enroll".into(),
+            configuration_web_url: Some("https://mdm.example.org/web".into()),
+            allow_pairing: Some(true),
+            is_supervised: Some(true),
+            is_mandatory: Some(true),
+            is_mdm_removable: Some(false),
+            await_device_configured: Some(true),
+            auto_advance_setup: Some(false),
+            is_multi_user: Some(false),
+            is_return_to_service: Some(false),
+            do_not_use_profile_from_backup: Some(true),
+            support_phone_number: Some("+1 555 0100".into()),
+            support_email_address: Some("it@example.org".into()),
+            department: Some("IT".into()),
+            org_magic: Some("1".into()),
+            language: Some("en".into()),
+            region: Some("US".into()),
+            anchor_certs: vec![b64.clone()],
+            supervising_host_certs: vec![b64],
+            skip_setup_items: vec!["Siri".into()],
+            devices: vec!["SERIAL0001".into()],
+            profile_uuid: None,
+        };
+        let sent = serde_json::to_vec(&product).unwrap();
+        let stored = validate(read("profile", &sent).unwrap()).unwrap();
+        let mut expected = serde_json::to_value(&product).unwrap();
+        expected.as_object_mut().unwrap().remove("devices");
+        assert_eq!(Value::Object(stored.answer()), expected);
     }
 }

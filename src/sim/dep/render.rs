@@ -111,7 +111,12 @@ pub fn page(p: &Page, protocol: u32) -> FetchDeviceResponse {
     }
 }
 
-/// `GET /account`. The `urls` list is what Apple really answers (zentral's fixture, §3.1).
+/// `GET /account`. `urls` lists what Apple was observed to answer and nothing more (§3.1):
+/// zentral's "what /account really answers" (`/session`, `/devices`, `/server/devices` and
+/// `/devices/sync` with limit 1000/1000, `/profile/devices`, `/devices/disown`) plus the
+/// `/account-driven-enrollment/profile` entry of petarov's sample
+/// (`../shared/fixtures/dep-api-json/account.get.response.json`). Endpoints Apple serves but
+/// was never seen listing (`/account`, `/profile`, activation lock, …) are not added.
 pub fn account(s: &Server, protocol: u32) -> AccountDetail {
     let mut out = AccountDetail {
         server_name: s.name.clone(),
@@ -137,14 +142,11 @@ pub fn account(s: &Server, protocol: u32) -> AccountDetail {
         };
         out.urls = vec![
             url("/session", &["GET"], None),
-            url("/account", &["GET"], None),
             url("/devices", &["POST"], None),
             url("/server/devices", &["POST"], limit),
             url("/devices/sync", &["POST"], limit),
-            url("/devices/disown", &["POST"], None),
-            url("/profile", &["GET", "POST"], None),
             url("/profile/devices", &["DELETE", "POST", "PUT"], None),
-            url("/device/activationlock", &["POST"], None),
+            url("/devices/disown", &["POST"], None),
             url("/account-driven-enrollment/profile", &["DELETE", "POST", "GET"], None),
         ];
     }

@@ -8,7 +8,7 @@
 //! `Content-Length` (never chunked), so a page leaves in one write; the reset fault instead
 //! sends half of it and aborts the connection. Uses actix-web; no domain module.
 
-use crate::apple::dep::{CONTENT_TYPE, DepErrorCode, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
+use crate::sim::dep::codes::Code;
 use crate::sim::dep::server::{Shared, lock};
 use crate::sim::dep::sessions::{SessionUse, check_user_agent};
 use crate::sim::dep::world::ServerId;
@@ -18,6 +18,13 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use time::OffsetDateTime;
+
+/// Apple's content type on every answer, without a hyphen in `UTF8` (dep-api.md §2.4).
+pub const CONTENT_TYPE: &str = "application/json;charset=UTF8";
+/// The session header of every call but `/session`, and of a rotated session (§2.2).
+pub const SESSION_HEADER: &str = "X-ADM-Auth-Session";
+/// Selects the answer's shape (§2.4).
+pub const PROTOCOL_VERSION_HEADER: &str = "X-Server-Protocol-Version";
 
 /// How error codes are written in bodies. Apple sends bare text; some observed bodies end
 /// with a newline; micromdm's depsim JSON-quotes them (§2.3).
@@ -65,13 +72,13 @@ impl Reply {
     }
 
     /// A documented DEP error with the status Apple sends with it.
-    pub fn error(code: DepErrorCode) -> Reply {
+    pub fn error(code: Code) -> Reply {
         let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST);
         Reply::code(status, code.as_str())
     }
 
     /// A documented DEP error with another status (where observers disagree with the docs).
-    pub fn error_status(status: StatusCode, code: DepErrorCode) -> Reply {
+    pub fn error_status(status: StatusCode, code: Code) -> Reply {
         Reply::code(status, code.as_str())
     }
 
@@ -131,26 +138,26 @@ pub async fn serve_session(
     let now = shared.now();
     let token = req.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    let faults = shared.faults.load();
     let Some(SessionUse { server, access_token, rotated }) =
-        lock(&shared.sessions).use_session(token, now_ms)
+        lock(&shared.sessions).use_session(token, now_ms, faults.rotate_session_every)
     else {
         let reply = if shared.behaviour.load().unknown_session_forbidden {
-            Reply::error(DepErrorCode::Forbidden)
+            Reply::error(Code::Forbidden)
         } else {
             Reply::code(StatusCode::UNAUTHORIZED, "UNAUTHORIZED")
         };
         return write(shared, reply, None, false);
     };
-    let faults = shared.faults.load();
     let retired =
         lock(&shared.world).server(server).is_none_or(|s| s.retired_tokens.contains(&access_token));
     // A revoked or superseded token's sessions see `signature_invalid` (Fleet #47700, §2.3).
     let refusal = if retired || faults.revoked {
-        Some(DepErrorCode::SignatureInvalid)
+        Some(Code::SignatureInvalid)
     } else if faults.terms_not_signed {
-        Some(DepErrorCode::TermsNotSigned)
+        Some(Code::TermsNotSigned)
     } else if faults.access_denied {
-        Some(DepErrorCode::AccessDenied)
+        Some(Code::AccessDenied)
     } else {
         None
     };
@@ -192,7 +199,7 @@ async fn pre_checks(shared: &Shared, req: &HttpRequest) -> Result<bool, Reply> {
     }
     let ua = req.headers().get("User-Agent").and_then(|v| v.to_str().ok());
     if let Some(code) = check_user_agent(ua, &shared.behaviour.load().user_agent_deny) {
-        return Err(Reply::code(StatusCode::BAD_REQUEST, code));
+        return Err(Reply::error(code));
     }
     Ok(reset)
 }

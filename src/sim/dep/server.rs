@@ -70,7 +70,8 @@ pub struct SimDepConfig {
     pub behaviour: Behaviour,
     /// How long a `/session` token lives. Apple says only "after a period of time" (§2.2).
     pub session_ttl: Duration,
-    /// Hand out a new `X-ADM-Auth-Session` on every N-th use of a session.
+    /// Hand out a new `X-ADM-Auth-Session` on every N-th use of a session; when set, it
+    /// overrides `faults.rotate_session_every` (the `rotate-session` fault).
     pub rotate_session_every: Option<u32>,
     /// actix worker threads.
     pub workers: usize,
@@ -111,6 +112,8 @@ pub enum SimDepError {
     World(#[from] crate::sim::dep::world::WorldError),
     #[error("cannot write {path}: {source}")]
     Write { path: String, source: std::io::Error },
+    #[error("cannot listen for the stop signals: {0}")]
+    Signals(std::io::Error),
     #[error("the simulator stopped: {0}")]
     Stopped(std::io::Error),
 }
@@ -192,11 +195,15 @@ impl SimDep {
             world: Mutex::new(World::new(seed, config.quirks)),
             sessions: Mutex::new(Sessions::new(
                 config.session_ttl.whole_milliseconds() as i64,
-                config.rotate_session_every,
                 seed ^ 0x5E55_1045,
             )),
             nonces: Mutex::new(NonceCache::new(1_000_000)),
-            faults: ArcSwap::from_pointee(config.faults.clone()),
+            faults: ArcSwap::from_pointee(Faults {
+                rotate_session_every: config
+                    .rotate_session_every
+                    .or(config.faults.rotate_session_every),
+                ..config.faults.clone()
+            }),
             fault_rng: Mutex::new(SimRng::new(seed ^ 0xFA17)),
             behaviour: ArcSwap::from_pointee(config.behaviour.clone()),
             clock: config.clock.clone(),
@@ -206,6 +213,7 @@ impl SimDep {
         let data = shared.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(crate::sim::drain::drain_unread_body))
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY))
                 .configure(api::routes)
@@ -307,11 +315,11 @@ impl RunningSimDep {
         lock(&self.shared.world).quirks = quirks;
     }
 
-    /// Changes the session TTL and rotation for sessions used from now on.
+    /// Changes the session TTL and rotation (the `rotate-session` fault) for sessions used from
+    /// now on.
     pub fn set_sessions(&self, ttl: Duration, rotate_every: Option<u32>) {
-        let mut s = lock(&self.shared.sessions);
-        s.set_ttl_ms(ttl.whole_milliseconds() as i64);
-        s.set_rotate_every(rotate_every);
+        lock(&self.shared.sessions).set_ttl_ms(ttl.whole_milliseconds() as i64);
+        self.set_faults(Faults { rotate_session_every: rotate_every, ..self.faults() });
     }
 
     /// Creates an MDM server and returns its `.p7m` token for `public_key_pem`, as the

@@ -1,10 +1,11 @@
 //! Sessions, OAuth nonces and the User-Agent rule of the DEP simulator (dep-api.md §2.2–§2.4).
 //!
 //! Exposes [`Sessions`] (opaque `X-ADM-Auth-Session` tokens with a TTL on the simulator clock
-//! and optional rotation: every N uses the response carries a new token, and the old one stays
-//! valid until its own TTL), [`NonceCache`] (a nonce is accepted once per consumer key) and
+//! and optional rotation, switched by the `rotate-session` fault: every N uses the response
+//! carries a new token, and the old one stays valid until its own TTL), [`NonceCache`] (a nonce is accepted once per consumer key) and
 //! [`check_user_agent`]. Pure: time comes in as Unix milliseconds.
 
+use crate::sim::dep::codes::Code;
 use crate::sim::dep::world::ServerId;
 use crate::sim::rng::SimRng;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -33,14 +34,13 @@ pub struct SessionUse {
 pub struct Sessions {
     map: HashMap<String, Session>,
     ttl_ms: i64,
-    rotate_every: Option<u32>,
     rng: SimRng,
     inserts: u64,
 }
 
 impl Sessions {
-    pub fn new(ttl_ms: i64, rotate_every: Option<u32>, seed: u64) -> Self {
-        Sessions { map: HashMap::new(), ttl_ms, rotate_every, rng: SimRng::new(seed), inserts: 0 }
+    pub fn new(ttl_ms: i64, seed: u64) -> Self {
+        Sessions { map: HashMap::new(), ttl_ms, rng: SimRng::new(seed), inserts: 0 }
     }
 
     /// Opens a session; the token looks like Apple's (`<ms>O1O<hex>`, dep-api.md §2.1).
@@ -58,8 +58,15 @@ impl Sessions {
         token
     }
 
-    /// Resolves a session token; `None` when unknown or older than the TTL (→ 401).
-    pub fn use_session(&mut self, token: &str, now_ms: i64) -> Option<SessionUse> {
+    /// Resolves a session token; `None` when unknown or older than the TTL (→ 401). With
+    /// `rotate_every` N, every N-th use of a session hands out a new token ("The service
+    /// periodically issues a new X-ADM-Auth-Session", AppleDoc, §2.2).
+    pub fn use_session(
+        &mut self,
+        token: &str,
+        now_ms: i64,
+        rotate_every: Option<u32>,
+    ) -> Option<SessionUse> {
         let s = self.map.get_mut(token)?;
         if now_ms - s.created_ms > self.ttl_ms {
             self.map.remove(token);
@@ -67,7 +74,7 @@ impl Sessions {
         }
         s.uses += 1;
         let (server, access_token, uses) = (s.server, s.access_token.clone(), s.uses);
-        let rotated = match self.rotate_every {
+        let rotated = match rotate_every {
             Some(n) if n > 0 && uses.is_multiple_of(n) => {
                 Some(self.open(server, &access_token, now_ms))
             }
@@ -83,10 +90,6 @@ impl Sessions {
 
     pub fn set_ttl_ms(&mut self, ttl_ms: i64) {
         self.ttl_ms = ttl_ms;
-    }
-
-    pub fn set_rotate_every(&mut self, every: Option<u32>) {
-        self.rotate_every = every;
     }
 }
 
@@ -126,13 +129,15 @@ pub const DEFAULT_USER_AGENT_DENY: &[&str] =
     &["nanodep-godep/", "python-requests/", "Go-http-client/", "okhttp/", "Java/"];
 
 /// The 400 code for a request's User-Agent, if it is refused.
-pub fn check_user_agent(user_agent: Option<&str>, deny: &[String]) -> Option<&'static str> {
+pub fn check_user_agent(user_agent: Option<&str>, deny: &[String]) -> Option<Code> {
     let ua = user_agent.map(str::trim).unwrap_or("");
     if ua.is_empty() {
-        return Some("USER_AGENT_MISSING");
+        return Some(Code::UserAgentMissing);
     }
     let lower = ua.to_ascii_lowercase();
-    deny.iter().any(|d| lower.starts_with(&d.to_ascii_lowercase())).then_some("USER_AGENT_INVALID")
+    deny.iter()
+        .any(|d| lower.starts_with(&d.to_ascii_lowercase()))
+        .then_some(Code::UserAgentInvalid)
 }
 
 #[cfg(test)]
@@ -141,33 +146,33 @@ mod tests {
 
     #[test]
     fn a_session_lives_for_its_ttl_only() {
-        let mut s = Sessions::new(1000, None, 1);
+        let mut s = Sessions::new(1000, 1);
         let t = s.open(3, "AT_x", 0);
         assert!(t.contains("O1O"));
-        assert_eq!(s.use_session(&t, 1000).map(|u| u.server), Some(3));
-        assert_eq!(s.use_session(&t, 1001), None);
-        assert_eq!(s.use_session("nope", 0), None);
+        assert_eq!(s.use_session(&t, 1000, None).map(|u| u.server), Some(3));
+        assert_eq!(s.use_session(&t, 1001, None), None);
+        assert_eq!(s.use_session("nope", 0, None), None);
     }
 
     #[test]
     fn rotation_hands_out_a_new_token_and_keeps_the_old_one_valid() {
-        let mut s = Sessions::new(60_000, Some(2), 1);
+        let mut s = Sessions::new(60_000, 1);
         let t = s.open(0, "AT_x", 0);
-        assert_eq!(s.use_session(&t, 1).unwrap().rotated, None);
-        let new = s.use_session(&t, 2).unwrap().rotated.expect("second use rotates");
+        assert_eq!(s.use_session(&t, 1, Some(2)).unwrap().rotated, None);
+        let new = s.use_session(&t, 2, Some(2)).unwrap().rotated.expect("second use rotates");
         assert_ne!(new, t);
-        assert!(s.use_session(&new, 3).is_some());
-        assert!(s.use_session(&t, 3).is_some());
+        assert!(s.use_session(&new, 3, Some(2)).is_some());
+        assert!(s.use_session(&t, 3, None).is_some());
     }
 
     #[test]
     fn closing_a_server_ends_its_sessions() {
-        let mut s = Sessions::new(60_000, None, 1);
+        let mut s = Sessions::new(60_000, 1);
         let a = s.open(0, "AT_a", 0);
         let b = s.open(1, "AT_b", 0);
         s.close_server(0);
-        assert!(s.use_session(&a, 1).is_none());
-        assert!(s.use_session(&b, 1).is_some());
+        assert!(s.use_session(&a, 1, None).is_none());
+        assert!(s.use_session(&b, 1, None).is_some());
     }
 
     #[test]
@@ -184,13 +189,13 @@ mod tests {
     #[test]
     fn user_agent_must_be_present_and_not_denied() {
         let deny: Vec<String> = DEFAULT_USER_AGENT_DENY.iter().map(|s| s.to_string()).collect();
-        assert_eq!(check_user_agent(None, &deny), Some("USER_AGENT_MISSING"));
-        assert_eq!(check_user_agent(Some("  "), &deny), Some("USER_AGENT_MISSING"));
+        assert_eq!(check_user_agent(None, &deny), Some(Code::UserAgentMissing));
+        assert_eq!(check_user_agent(Some("  "), &deny), Some(Code::UserAgentMissing));
         assert_eq!(
             check_user_agent(Some("python-requests/2.31"), &deny),
-            Some("USER_AGENT_INVALID")
+            Some(Code::UserAgentInvalid)
         );
-        assert_eq!(check_user_agent(Some("NANODEP-GODEP/0"), &deny), Some("USER_AGENT_INVALID"));
+        assert_eq!(check_user_agent(Some("NANODEP-GODEP/0"), &deny), Some(Code::UserAgentInvalid));
         assert_eq!(check_user_agent(Some("adebox/0.1.0"), &deny), None);
         assert_eq!(check_user_agent(Some("nanodep-g-o-dep/0"), &deny), None);
     }

@@ -2,13 +2,14 @@
 //!
 //! [`start_standalone`] starts the server on the system clock, creates one MDM server with the
 //! asked number of devices, and writes the stand-in CA certificate and that server's OAuth
-//! credentials (both 0600) to a fresh folder under the temporary directory;
-//! [`run_standalone`] prints where everything is and serves until Ctrl-C. Uses tokio and the
-//! file system; no domain module.
+//! credentials (both 0600) to a fresh private folder under the temporary directory;
+//! [`run_standalone`] prints where everything is and serves until Ctrl-C, SIGTERM or SIGHUP.
+//! The folder lives as long as the [`Standalone`]: stopping (or a panic) removes it, so the
+//! process leaves nothing in the temporary directory. Uses tokio and the file system; no
+//! domain module.
 
 use crate::sim::dep::faults::Faults;
 use crate::sim::dep::server::{RunningSimDep, SimDep, SimDepConfig, SimDepError};
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,8 @@ pub struct Standalone {
     pub ca_path: PathBuf,
     /// The MDM server's decrypted token JSON (what a `.p7m` would contain).
     pub token_path: PathBuf,
+    /// Holds `ca_path` and `token_path`; removed on drop.
+    dir: tempfile::TempDir,
 }
 
 impl Standalone {
@@ -41,6 +44,15 @@ impl Standalone {
             format!("Faults:          {}", self.sim.faults()),
         ]
         .join("\n")
+    }
+
+    /// Stops serving and removes the files it wrote.
+    pub async fn stop(self) {
+        let Standalone { sim, dir, .. } = self;
+        sim.stop().await;
+        if let Err(e) = dir.close() {
+            log::warn!(target: "sim::dep", "cannot remove the simulator's files: {e}");
+        }
     }
 }
 
@@ -64,12 +76,14 @@ pub async fn start_standalone(
     })?;
 
     let port = sim.base_url().rsplit(':').next().unwrap_or("0").to_string();
-    let dir = std::env::temp_dir().join(format!("adebox-sim-dep-{port}"));
-    std::fs::create_dir_all(&dir)
-        .map_err(|source| SimDepError::Write { path: dir.display().to_string(), source })?;
-    let ca_path = dir.join("ca.pem");
+    let prefix = format!("adebox-sim-dep-{port}-");
+    let dir = crate::sim::scratch_dir(&prefix).map_err(|source| SimDepError::Write {
+        path: std::env::temp_dir().join(prefix).display().to_string(),
+        source,
+    })?;
+    let ca_path = dir.path().join("ca.pem");
     write_private(&ca_path, sim.ca_pem().as_bytes())?;
-    let token_path = dir.join("server-token.json");
+    let token_path = dir.path().join("server-token.json");
     let token = serde_json::json!({
         "consumer_key": creds.consumer_key,
         "consumer_secret": creds.consumer_secret.expose(),
@@ -78,35 +92,29 @@ pub async fn start_standalone(
         "access_token_expiry": crate::apple::dep::time_format::format(creds.access_token_expiry),
     });
     write_private(&token_path, token.to_string().as_bytes())?;
-    Ok(Standalone { sim, server_uuid, server_name, devices, ca_path, token_path })
+    Ok(Standalone { sim, server_uuid, server_name, devices, ca_path, token_path, dir })
 }
 
-/// Runs the simulator until Ctrl-C, printing where everything is.
+/// Runs the simulator until Ctrl-C, SIGTERM or SIGHUP, printing where everything is; removes
+/// its files before returning.
 pub async fn run_standalone(
     listen: SocketAddr,
     devices: usize,
     seed: u64,
     faults: &str,
 ) -> Result<(), SimDepError> {
+    let stop = crate::sim::StopSignal::listen().map_err(SimDepError::Signals)?;
     let standalone = start_standalone(listen, devices, seed, faults).await?;
     println!("{}", standalone.describe());
     println!("Press Ctrl-C to stop.");
-    let _ = tokio::signal::ctrl_c().await;
-    standalone.sim.stop().await;
+    stop.wait().await;
+    standalone.stop().await;
     Ok(())
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), SimDepError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let err = |source| SimDepError::Write { path: path.display().to_string(), source };
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(err)?;
-    f.write_all(bytes).map_err(err)
+    crate::sim::write_private(path, bytes)
+        .map_err(|source| SimDepError::Write { path: path.display().to_string(), source })
 }
 
 #[cfg(test)]
@@ -131,8 +139,10 @@ mod tests {
         assert!(token["consumer_key"].as_str().unwrap().starts_with("CK_"));
         let truth = s.sim.truth();
         assert_eq!(truth.servers[0].devices.len(), 7);
-        let _ = std::fs::remove_dir_all(s.ca_path.parent().unwrap());
-        s.sim.stop().await;
+        let dir = s.ca_path.parent().unwrap().to_path_buf();
+        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        s.stop().await;
+        assert!(!dir.exists(), "stopping removes the files");
     }
 
     #[tokio::test]

@@ -55,7 +55,7 @@ pub struct Server {
     pub(super) cursor_issued: bool,
     /// Events up to this sequence number were pruned; older cursors are expired.
     pub(super) pruned_through: u64,
-    pub(super) profiles: HashMap<String, crate::apple::dep::Profile>,
+    pub(super) profiles: HashMap<String, crate::sim::dep::requests::ProfileDefinition>,
     /// Account-driven enrollment service discovery URL and when it was set.
     pub(super) ade_profile: Option<(String, i64)>,
     /// Serials this server activation-locked.

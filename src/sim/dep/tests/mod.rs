@@ -4,6 +4,7 @@
 mod auth;
 mod devices;
 mod faults;
+mod fidelity;
 mod fixtures;
 mod portal;
 mod profiles;
