@@ -392,7 +392,8 @@ impl Command {
     }
 }
 
-/// Parses a command plist the appliance sent (the device side: the fleet simulator).
+/// Parses a command plist the appliance sent (the device side; fuzzed). The fleet simulator
+/// reads commands with its own strict types instead (`sim::fleet::wire::command`).
 pub fn parse_command(bytes: &[u8]) -> Result<(String, String, Dictionary), MdmWireError> {
     let d = dictionary(bytes)?;
     let uuid = string(&d, "CommandUUID")?;

@@ -16,6 +16,7 @@
 
 pub mod acme;
 pub mod command;
+mod payloads;
 pub mod profile;
 
 pub use profile::{Profile, read_profile};
