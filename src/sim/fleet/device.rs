@@ -167,7 +167,7 @@ async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<
     }
 
     t.step("acme_directory");
-    let mut acme = Acme::open(ctx, &acme_payload.directory_url).await?;
+    let mut acme = Acme::open(ctx, d, &acme_payload.directory_url).await?;
     t.done();
 
     t.step("acme_account");
@@ -398,13 +398,13 @@ struct Acme<'a> {
 }
 
 impl<'a> Acme<'a> {
-    async fn open(ctx: &'a Ctx, directory_url: &str) -> Result<Acme<'a>, Fail> {
+    async fn open(ctx: &'a Ctx, d: &FleetDevice, directory_url: &str) -> Result<Acme<'a>, Fail> {
         let resp = ctx.http.get(directory_url).send().await.map_err(|e| fail(transport(&e)))?;
         if resp.status() != StatusCode::OK {
             return Err(fail(format!("directory_http_{}", resp.status().as_u16())));
         }
         let dir = wire::acme::read("directory", &read(resp).await?)
-            .map_err(|e| fail(e.code("acme_invalid")))?;
+            .map_err(|e| deviation(d, "acme", &e))?;
         Ok(Acme { http: &ctx.http, dir, key: AccountKey::p256(), kid: None, nonce: None })
     }
 
