@@ -352,8 +352,10 @@ impl Command {
         }
     }
 
-    /// The command plist (`{CommandUUID, Command: {RequestType, …}}`), XML.
-    pub fn to_plist(&self, command_uuid: &str) -> Vec<u8> {
+    /// The command plist (`{CommandUUID, Command: {RequestType, …}}`), XML, for the device
+    /// whose Authenticate named `product` (`iPhone15,2`; `None` when it named none): some keys
+    /// exist only on some systems (Apple's `device.erase.yaml`).
+    pub fn to_plist(&self, command_uuid: &str, product: Option<&str>) -> Vec<u8> {
         let mut cmd = Dictionary::new();
         cmd.insert("RequestType".into(), self.request_type().into());
         match self {
@@ -370,7 +372,13 @@ impl Command {
             Command::DeviceConfigured => {}
             Command::EraseDevice => {
                 // iOS ignores a PIN; keep the data plan so a cellular device is usable after.
-                cmd.insert("PreserveDataPlan".into(), true.into());
+                // `PreserveDataPlan` exists on iOS/iPadOS only (device.erase.yaml: n/a on
+                // macOS, tvOS, visionOS); a device that named no product is taken for one.
+                use crate::apple::enroll_profile::Platform;
+                let platform = product.map(Platform::of_product);
+                if matches!(platform, None | Some(Platform::Ios | Platform::IpadOs)) {
+                    cmd.insert("PreserveDataPlan".into(), true.into());
+                }
             }
         }
         let mut top = Dictionary::new();
@@ -384,7 +392,8 @@ impl Command {
     }
 }
 
-/// Parses a command plist the appliance sent (the device side: the fleet simulator).
+/// Parses a command plist the appliance sent (the device side; fuzzed). The fleet simulator
+/// reads commands with its own strict types instead (`sim::fleet::wire::command`).
 pub fn parse_command(bytes: &[u8]) -> Result<(String, String, Dictionary), MdmWireError> {
     let d = dictionary(bytes)?;
     let uuid = string(&d, "CommandUUID")?;

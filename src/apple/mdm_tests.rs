@@ -189,7 +189,7 @@ fn commands_build_the_documented_plists() {
         Command::EraseDevice,
     ];
     for c in &all {
-        let bytes = c.to_plist("uuid-1");
+        let bytes = c.to_plist("uuid-1", Some("iPhone15,2"));
         let (uuid, rt, cmd) = parse_command(&bytes).unwrap();
         assert_eq!(uuid, "uuid-1");
         assert_eq!(rt, c.request_type());
@@ -205,5 +205,10 @@ fn commands_build_the_documented_plists() {
             Command::DeviceConfigured => assert_eq!(cmd.len(), 1),
             Command::EraseDevice => assert!(cmd.contains_key("PreserveDataPlan")),
         }
+    }
+    // PreserveDataPlan is iOS/iPadOS only.
+    for (product, kept) in [(None, true), (Some("iPad13,18"), true), (Some("Mac14,3"), false)] {
+        let (_, _, cmd) = parse_command(&Command::EraseDevice.to_plist("u", product)).unwrap();
+        assert_eq!(cmd.contains_key("PreserveDataPlan"), kept, "{product:?}");
     }
 }

@@ -228,5 +228,5 @@ fn next_in(
     }
     c.sent_at = Some(now);
     save_command(&mut t, &e.udid, &c)?;
-    Ok(Some(c.command.to_plist(&c.uuid)))
+    Ok(Some(c.command.to_plist(&c.uuid, e.product.as_deref())))
 }

@@ -141,7 +141,7 @@ pub fn build_profile(
     let root = RootPayload {
         common: common(TYPE_ROOT, "root", "Appliance root certificate", root_uuid.clone()),
         certificate_file_name: non_empty("CA certificate file name", &inputs.ca_file_name)?,
-        certificate: plist::Data::new(inputs.ca_der.clone()),
+        certificate: inputs.ca_der.clone(),
     };
     let identity_uuid = next_uuid();
     let identity = match &inputs.identity {
@@ -173,7 +173,7 @@ pub fn build_profile(
                     key_size: SCEP_KEY_SIZE,
                     key_type: "RSA".to_string(),
                     key_usage: SCEP_KEY_USAGE,
-                    ca_fingerprint: ca_fingerprint.clone().map(plist::Data::new),
+                    ca_fingerprint: ca_fingerprint.clone(),
                 },
             })
         }
@@ -209,7 +209,7 @@ impl EnrollmentProfile {
     /// The profile as an XML property list (what gets signed).
     pub fn to_xml(&self) -> Result<Vec<u8>, ProfileError> {
         let mut out = Vec::new();
-        plist::to_writer_xml(&mut out, self).map_err(|e| ProfileError::Plist(e.to_string()))?;
+        self.to_value().to_writer_xml(&mut out).map_err(|e| ProfileError::Plist(e.to_string()))?;
         Ok(out)
     }
 }

@@ -27,4 +27,6 @@ pub use serve::{
 };
 
 #[cfg(test)]
-mod tests;
+mod schema_tests;
+#[cfg(test)]
+pub(crate) mod tests;

@@ -18,7 +18,7 @@ use time::macros::datetime;
 const NOW: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
 const TOPIC: &str = "com.apple.mgmt.External.2a3c5e7d-1111-4a4a-9b9b-123456789abc";
 
-fn uuids() -> impl FnMut() -> String {
+pub(crate) fn uuids() -> impl FnMut() -> String {
     let mut n = 0;
     move || {
         n += 1;
@@ -26,7 +26,8 @@ fn uuids() -> impl FnMut() -> String {
     }
 }
 
-fn inputs(identity: IdentityInputs) -> ProfileInputs {
+/// Inputs of a profile with every value set (the other tests of profiles start from these).
+pub(crate) fn inputs(identity: IdentityInputs) -> ProfileInputs {
     ProfileInputs {
         identifier: "com.example.adebox.enroll".into(),
         display_name: "Example Corp MDM".into(),
@@ -44,7 +45,7 @@ fn inputs(identity: IdentityInputs) -> ProfileInputs {
     }
 }
 
-fn acme() -> IdentityInputs {
+pub(crate) fn acme() -> IdentityInputs {
     IdentityInputs::Acme {
         directory_url: "https://mdm.example.test/acme/directory".into(),
         client_identifier: "q7Kx2mZ0oneTimeValue".into(),
@@ -52,7 +53,7 @@ fn acme() -> IdentityInputs {
     }
 }
 
-fn scep() -> IdentityInputs {
+pub(crate) fn scep() -> IdentityInputs {
     IdentityInputs::Scep {
         url: "https://mdm.example.test/scep".into(),
         challenge: Secret::new("s3cret-challenge".into()),
@@ -113,7 +114,11 @@ fn acme_profile_has_every_key_of_spec_section_2() {
     assert_eq!(s(&top, "PayloadUUID"), "00000000-0000-4000-8000-000000000001");
     assert_eq!(s(&top, "PayloadDisplayName"), "Example Corp MDM");
     assert_eq!(s(&top, "PayloadOrganization"), "Example Corp");
-    assert!(top.contains_key("PayloadDescription"));
+    // A string, not the `{Some: …}` dictionary an Option in a flattened serde struct became.
+    assert_eq!(
+        s(&top, "PayloadDescription"),
+        "Enrolls this device in Example Corp's device management."
+    );
     let p = payloads(&top);
     assert_eq!(p.len(), 3);
     // §2.4 root first, with the CA as DER data.

@@ -5,6 +5,7 @@
 
 use super::FleetDevice;
 use super::report::DeviceOutcome;
+use super::wire;
 use crate::acme::signer::AccountKey;
 use crate::crypto::chain::{TrustAnchors, pem_certificates, verify_chain};
 use crate::crypto::cms::{CmsEncoding, SignOptions, SignerKey, sign_attached, verify_signed};
@@ -41,6 +42,16 @@ pub(super) struct Ctx {
     pub push: Option<crate::sim::apns::PushFeed>,
     /// Where released devices are kept, when the fleet keeps them (see `Fleet::keeping`).
     pub keep: Option<super::Kept>,
+    /// Where the plists exchanged are recorded, when the fleet is tapped (`Fleet::tapped`).
+    pub tap: Option<std::sync::Arc<super::Wiretap>>,
+}
+
+impl Ctx {
+    pub(super) fn record(&self, d: &FleetDevice, what: super::Seen, bytes: &[u8]) {
+        if let Some(tap) = &self.tap {
+            tap.record(d, what, bytes);
+        }
+    }
 }
 
 /// The MachineInfo plist a device of `d` sends (§1.1).
@@ -127,16 +138,13 @@ pub(super) async fn enroll(
 
 async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<(), Fail> {
     t.step("machine_info");
-    let payloads = fetch_profile(ctx, index, d).await?;
+    let profile = fetch_profile(ctx, index, d).await?;
     t.done();
-    let mdm = payloads
-        .iter()
-        .find(|p| p.get("PayloadType").and_then(|t| t.as_string()) == Some("com.apple.mdm"))
-        .and_then(super::mdm::endpoints)
-        .ok_or_else(|| fail("profile_without_mdm_payload"))?;
+    // read_profile guarantees exactly one MDM payload.
+    let mdm = profile.mdm().cloned().ok_or_else(|| fail("profile_without_mdm_payload"))?;
     // Devices too old for ACME get a SCEP payload instead (their own file).
-    if let Some(scep) = super::scep::ScepPayload::from_profile(&payloads) {
-        let identity = super::scep::enroll(ctx, d, &scep, t).await?;
+    if let Some(scep) = profile.scep() {
+        let identity = super::scep::enroll(ctx, d, scep, t).await?;
         t.certificate = Some(identity.sha256.clone());
         return super::mdm::release(
             ctx,
@@ -148,33 +156,45 @@ async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<
         )
         .await;
     }
-    let profile = acme_profile(&payloads)?;
+    let acme_payload = profile.acme().ok_or_else(|| fail("profile_without_identity_payload"))?;
+    // This device's key is a P-384 Secure Enclave key that can attest.
+    if acme_payload.key_type != "ECSECPrimeRandom"
+        || acme_payload.key_size != 384
+        || !acme_payload.hardware_bound
+        || !acme_payload.attest
+    {
+        return Err(fail("profile_unsupported_key_type"));
+    }
 
     t.step("acme_directory");
-    let mut acme = Acme::open(&ctx.http, &profile.directory_url).await?;
+    let mut acme = Acme::open(ctx, d, &acme_payload.directory_url).await?;
     t.done();
 
     t.step("acme_account");
-    let r = acme.post_named("newAccount", Some(json!({"termsOfServiceAgreed": true}))).await?;
+    let url = acme.dir.new_account.clone();
+    let r = acme.post(&url, Some(json!({"termsOfServiceAgreed": true}))).await?;
     expect(&r, StatusCode::CREATED, "account_refused")?;
     acme.kid = r.location.clone();
     t.done();
 
     t.step("acme_order");
-    let id = json!({"identifiers": [{"type": "permanent-identifier", "value": profile.client_id}]});
-    let order = acme.post_named("newOrder", Some(id)).await?;
-    expect(&order, StatusCode::CREATED, "order_refused")?;
-    let order_url = order.location.clone().ok_or_else(|| fail("order_without_location"))?;
-    let authz_url = string(&order.body["authorizations"][0], "order_without_authorization")?;
-    let finalize_url = string(&order.body["finalize"], "order_without_finalize")?;
-    let authz = acme.post(&authz_url, None).await?;
-    expect(&authz, StatusCode::OK, "authorization_refused")?;
-    let challenge = authz.body["challenges"]
-        .as_array()
-        .and_then(|a| a.iter().find(|c| c["type"] == "device-attest-01"))
+    let id = json!({"identifiers": [{"type": "permanent-identifier", "value": acme_payload.client_identifier}]});
+    let url = acme.dir.new_order.clone();
+    let r = acme.post(&url, Some(id)).await?;
+    expect(&r, StatusCode::CREATED, "order_refused")?;
+    let order: wire::acme::Order = doc(d, "order", &r)?;
+    let order_url = r.location.clone().ok_or_else(|| fail("order_without_location"))?;
+    let authz_url =
+        order.authorizations.first().ok_or_else(|| fail("order_without_authorization"))?;
+    let r = acme.post(authz_url, None).await?;
+    expect(&r, StatusCode::OK, "authorization_refused")?;
+    let authz: wire::acme::Authorization = doc(d, "authorization", &r)?;
+    let challenge = authz
+        .challenges
+        .iter()
+        .find(|c| c.kind == "device-attest-01")
         .ok_or_else(|| fail("no_device_attest_challenge"))?;
-    let challenge_url = string(&challenge["url"], "challenge_without_url")?;
-    let token = string(&challenge["token"], "challenge_without_token")?;
+    let token = challenge.token.clone().ok_or_else(|| fail("challenge_without_token"))?;
     t.done();
 
     t.step("attest");
@@ -191,30 +211,36 @@ async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<
         .issue_attestation(&props, &se_key.subject_public_key_info(), ctx.now)
         .map_err(|_| fail("attestation_generation"))?;
     let att = Base64UrlUnpadded::encode_string(&crate::apple::attestation::encode_att_obj(&x5c));
-    let r = acme.post(&challenge_url, Some(json!({"attObj": att}))).await?;
+    let r = acme.post(&challenge.url, Some(json!({"attObj": att}))).await?;
     // A refused attestation is the challenge object with status invalid (RFC 8555 §7.5.1).
     expect(&r, StatusCode::OK, "attestation_refused")?;
-    if r.body["status"] != "valid" {
-        return Err(fail("attestation_refused"));
+    let answered: wire::acme::Challenge = doc(d, "challenge", &r)?;
+    match answered.status {
+        wire::acme::ChallengeStatus::Valid => {}
+        wire::acme::ChallengeStatus::Invalid => return Err(fail("attestation_refused:invalid")),
+        // This server validates synchronously: anything else is a deviation.
+        other => return Err(fail(format!("attestation_refused:{other:?}"))),
     }
     t.done();
 
     t.step("finalize");
     let csr = csr(&se_key)?;
-    let mut r = acme.post(&finalize_url, Some(json!({"csr": csr}))).await?;
+    let r = acme.post(&order.finalize, Some(json!({"csr": csr}))).await?;
     expect(&r, StatusCode::OK, "finalize_refused")?;
+    let mut order: wire::acme::Order = doc(d, "order", &r)?;
     // A server may finalize asynchronously (RFC 8555 §7.4): poll the order a few times.
     for _ in 0..20 {
-        if r.body["status"] != "processing" {
+        if order.status != wire::acme::OrderStatus::Processing {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        r = acme.post(&order_url, None).await?;
+        let r = acme.post(&order_url, None).await?;
+        order = doc(d, "order", &r)?;
     }
-    if r.body["status"] != "valid" {
-        return Err(fail(format!("order_{}", r.body["status"].as_str().unwrap_or("unknown"))));
+    if order.status != wire::acme::OrderStatus::Valid {
+        return Err(fail(format!("order_{:?}", order.status).to_lowercase()));
     }
-    let cert_url = string(&r.body["certificate"], "order_without_certificate")?;
+    let cert_url = order.certificate.ok_or_else(|| fail("order_without_certificate"))?;
     t.done();
 
     t.step("certificate");
@@ -235,18 +261,20 @@ async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<
     super::mdm::release(ctx, d, &mdm, &r.text, &key_pem, t).await
 }
 
-/// What the device takes from the enrollment profile's ACME payload.
-struct Profile {
-    client_id: String,
-    directory_url: String,
+/// A deviation the device found on the wire: logged in full (which key, what is wrong) and
+/// counted as `<what>_invalid:<key path>:<problem>`.
+pub(super) fn deviation(d: &FleetDevice, what: &str, e: &wire::WireError) -> Fail {
+    log::warn!(serial = d.serial.as_str(); "simulated device: the appliance's {what} deviates from Apple's specification: {e}");
+    fail(e.code(&format!("{what}_invalid")))
 }
 
-/// The payloads of the signed profile the appliance serves `d`.
-async fn fetch_profile(
-    ctx: &Ctx,
-    index: usize,
-    d: &FleetDevice,
-) -> Result<Vec<plist::Dictionary>, Fail> {
+/// ACME document `what` from answer `r`, read with the fleet's strict types.
+fn doc<T: serde::de::DeserializeOwned>(d: &FleetDevice, what: &str, r: &Answer) -> Result<T, Fail> {
+    wire::acme::read(what, r.text.as_bytes()).map_err(|e| deviation(d, "acme", &e))
+}
+
+/// The signed profile the appliance serves `d`, read as a device installing it does.
+async fn fetch_profile(ctx: &Ctx, index: usize, d: &FleetDevice) -> Result<wire::Profile, Fail> {
     let made;
     let id = match &d.factory {
         Some(f) => &f.identity,
@@ -285,32 +313,8 @@ async fn fetch_profile(
         signed.certificates.iter().filter(|c| **c != signed.signer).cloned().collect();
     verify_chain(&signed.signer, &others, &ctx.appliance_ca, Some(ctx.now))
         .map_err(|_| fail("profile_signer_untrusted"))?;
-    let plist = plist::Value::from_reader(std::io::Cursor::new(&signed.content))
-        .map_err(|_| fail("profile_malformed"))?;
-    Ok(plist
-        .as_dictionary()
-        .and_then(|d| d.get("PayloadContent"))
-        .and_then(|p| p.as_array())
-        .map(|a| a.iter().filter_map(|p| p.as_dictionary().cloned()).collect())
-        .unwrap_or_default())
-}
-
-/// The ACME payload's values.
-fn acme_profile(payloads: &[plist::Dictionary]) -> Result<Profile, Fail> {
-    let acme = payloads
-        .iter()
-        .find(|p| {
-            p.get("PayloadType").and_then(|t| t.as_string()) == Some("com.apple.security.acme")
-        })
-        .ok_or_else(|| fail("profile_without_acme_payload"))?;
-    let get = |k: &str| acme.get(k).and_then(|v| v.as_string()).map(str::to_string);
-    if get("KeyType").as_deref() != Some("ECSECPrimeRandom") {
-        return Err(fail("profile_unsupported_key_type"));
-    }
-    Ok(Profile {
-        client_id: get("ClientIdentifier").ok_or_else(|| fail("profile_without_client_id"))?,
-        directory_url: get("DirectoryURL").ok_or_else(|| fail("profile_without_directory"))?,
-    })
+    ctx.record(d, super::Seen::Profile, &signed.content);
+    wire::read_profile(&signed.content).map_err(|e| deviation(d, "profile", &e))
 }
 
 fn csr(key: &KeyPair) -> Result<String, Fail> {
@@ -369,10 +373,6 @@ pub(super) async fn read(mut resp: reqwest::Response) -> Result<Vec<u8>, Fail> {
     Ok(out)
 }
 
-fn string(v: &Value, reason: &str) -> Result<String, Fail> {
-    v.as_str().map(str::to_string).ok_or_else(|| fail(reason))
-}
-
 fn expect(r: &Answer, status: StatusCode, reason: &str) -> Result<(), Fail> {
     if r.status == status {
         return Ok(());
@@ -395,31 +395,26 @@ struct Answer {
 /// The device's ACME client (RFC 8555): one account key, nonces carried from answer to answer.
 struct Acme<'a> {
     http: &'a Client,
-    dir: Value,
+    dir: wire::acme::Directory,
     key: AccountKey,
     kid: Option<String>,
     nonce: Option<String>,
 }
 
 impl<'a> Acme<'a> {
-    async fn open(http: &'a Client, directory_url: &str) -> Result<Acme<'a>, Fail> {
-        let resp = http.get(directory_url).send().await.map_err(|e| fail(transport(&e)))?;
+    async fn open(ctx: &'a Ctx, d: &FleetDevice, directory_url: &str) -> Result<Acme<'a>, Fail> {
+        let resp = ctx.http.get(directory_url).send().await.map_err(|e| fail(transport(&e)))?;
         if resp.status() != StatusCode::OK {
             return Err(fail(format!("directory_http_{}", resp.status().as_u16())));
         }
-        let dir: Value =
-            serde_json::from_slice(&read(resp).await?).map_err(|_| fail("directory_malformed"))?;
-        Ok(Acme { http, dir, key: AccountKey::p256(), kid: None, nonce: None })
-    }
-
-    async fn post_named(&mut self, name: &str, payload: Option<Value>) -> Result<Answer, Fail> {
-        let url = string(&self.dir[name], "directory_incomplete")?;
-        self.post(&url, payload).await
+        let dir = wire::acme::read("directory", &read(resp).await?)
+            .map_err(|e| deviation(d, "acme", &e))?;
+        Ok(Acme { http: &ctx.http, dir, key: AccountKey::p256(), kid: None, nonce: None })
     }
 
     async fn fresh_nonce(&self) -> Result<String, Fail> {
-        let url = string(&self.dir["newNonce"], "directory_incomplete")?;
-        let r = self.http.head(url).send().await.map_err(|e| fail(transport(&e)))?;
+        let r =
+            self.http.head(&self.dir.new_nonce).send().await.map_err(|e| fail(transport(&e)))?;
         let n = header(&r, "replay-nonce");
         if n.is_empty() {
             return Err(fail("no_nonce"));

@@ -4,14 +4,20 @@
 //! ServerURL, answering commands (Settings → Acknowledged, DeviceInformation → its facts,
 //! DeviceConfigured → Acknowledged) until it is released.
 //!
-//! Until APNs exists the device polls on a short interval, up to a deadline (spec §8 item 5:
-//! whether real devices poll unprompted is uncertain; the simulator does).
+//! What the server answers is read strictly ([`super::wire::command`]): a check-in answer
+//! with a body, a report answered with anything but an empty `200` or a well-formed command
+//! fails the device with the key and the problem. Woken by the APNs simulator's pushes when
+//! the fleet has one; otherwise the device polls on a short interval, up to a deadline (spec
+//! §8 item 5: whether real devices poll unprompted is uncertain; the simulator does).
 
 use super::FleetDevice;
-use super::device::{Ctx, Fail, Timer, fail, transport};
-use crate::apple::mdm::parse_command;
-use plist::{Dictionary, Value};
-use reqwest::{Client, StatusCode};
+use super::device::{Ctx, Fail, Timer, deviation, fail, transport};
+use super::messages::{authenticate, report, token_update};
+use super::wire::command::{Command, Request, read_check_in_answer, read_connect_answer};
+use super::wire::profile::Mdm;
+use super::{Seen, Wiretap};
+use reqwest::Client;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Between polls while the queue is empty.
@@ -23,21 +29,30 @@ const RELEASE_DEADLINE: Duration = Duration::from_secs(60);
 /// Largest command a device reads.
 const MAX_COMMAND: usize = 64 * 1024;
 
-/// Where the enrollment profile's `com.apple.mdm` payload says to check in.
-pub(super) struct MdmEndpoints {
-    pub server_url: String,
-    pub check_in_url: String,
-    pub topic: String,
+/// The device's MDM session: its client (with the identity) and where it talks.
+struct Session<'a> {
+    http: Client,
+    device: &'a FleetDevice,
+    server_url: &'a str,
+    check_in_url: &'a str,
+    tap: Option<Arc<Wiretap>>,
 }
 
-/// The MDM payload's URLs and topic.
-pub(super) fn endpoints(payload: &Dictionary) -> Option<MdmEndpoints> {
-    let get = |k: &str| payload.get(k).and_then(|v| v.as_string()).map(str::to_string);
-    Some(MdmEndpoints {
-        server_url: get("ServerURL")?,
-        check_in_url: get("CheckInURL").or_else(|| get("ServerURL"))?,
-        topic: get("Topic")?,
-    })
+impl Session<'_> {
+    async fn check_in(&self, message_type: &str, body: Vec<u8>, step: &str) -> Result<(), Fail> {
+        self.seen(Seen::CheckIn, &body);
+        let (status, bytes) =
+            put(&self.http, self.check_in_url, "application/x-apple-aspen-mdm-checkin", body, step)
+                .await?;
+        read_check_in_answer(message_type, status, &bytes)
+            .map_err(|e| deviation(self.device, "check_in_answer", &e))
+    }
+
+    fn seen(&self, what: Seen, bytes: &[u8]) {
+        if let Some(tap) = &self.tap {
+            tap.record(self.device, what, bytes);
+        }
+    }
 }
 
 /// Checks in and polls until released. `chain_pem` is the issued chain (leaf first),
@@ -45,49 +60,34 @@ pub(super) fn endpoints(payload: &Dictionary) -> Option<MdmEndpoints> {
 pub(super) async fn release(
     ctx: &Ctx,
     d: &FleetDevice,
-    ep: &MdmEndpoints,
+    mdm: &Mdm,
     chain_pem: &str,
     key_pem: &str,
     t: &mut Timer,
 ) -> Result<(), Fail> {
-    let http = client(ctx, &ep.server_url, chain_pem, key_pem)?;
+    let s = Session {
+        http: client(ctx, &mdm.server_url, chain_pem, key_pem)?,
+        device: d,
+        server_url: &mdm.server_url,
+        check_in_url: &mdm.check_in_url,
+        tap: ctx.tap.clone(),
+    };
     t.step("mdm_authenticate");
-    let auth = message(&[
-        ("MessageType", "Authenticate".into()),
-        ("UDID", d.udid.as_str().into()),
-        ("Topic", ep.topic.as_str().into()),
-        ("SerialNumber", d.serial.as_str().into()),
-        ("ProductName", d.product.as_str().into()),
-        ("OSVersion", d.os_version.as_str().into()),
-        ("BuildVersion", d.build.as_str().into()),
-    ]);
-    put(&http, &ep.check_in_url, "application/x-apple-aspen-mdm-checkin", auth, "authenticate")
-        .await?;
+    s.check_in("Authenticate", authenticate(d, &mdm.topic), "authenticate").await?;
     t.done();
 
     t.step("mdm_token_update");
     let token = crate::crypto::random_bytes::<32>().to_vec();
     let token_hex = hex::encode(&token);
-    let update = message(&[
-        ("MessageType", "TokenUpdate".into()),
-        ("UDID", d.udid.as_str().into()),
-        ("Topic", ep.topic.as_str().into()),
-        ("Token", Value::Data(token)),
-        ("PushMagic", crate::apple::enroll_profile::random_uuid().into()),
-        ("AwaitingConfiguration", true.into()),
-    ]);
-    put(&http, &ep.check_in_url, "application/x-apple-aspen-mdm-checkin", update, "token_update")
-        .await?;
+    s.check_in("TokenUpdate", token_update(d, &mdm.topic, token), "token_update").await?;
     t.done();
 
     t.step("mdm_release");
     let start = std::time::Instant::now();
-    let mut report = status(d, "Idle", None, None);
+    let mut body: Vec<u8> = report(d, "Idle", None).into();
     let mut pushes_seen = ctx.push.as_ref().map_or(0, |f| f.count(&token_hex));
     loop {
-        let body =
-            put(&http, &ep.server_url, "application/x-apple-aspen-mdm", report, "poll").await?;
-        if body.is_empty() {
+        let Some(command) = connect(&s, body).await? else {
             if start.elapsed() > RELEASE_DEADLINE {
                 return Err(fail("mdm_not_released"));
             }
@@ -98,30 +98,53 @@ pub(super) async fn release(
                 }
                 None => tokio::time::sleep(POLL_INTERVAL).await,
             }
-            report = status(d, "Idle", None, None);
+            body = report(d, "Idle", None).into();
             continue;
-        }
-        let (uuid, request_type, _) = parse_command(&body).map_err(|_| fail("mdm_bad_command"))?;
-        report = match request_type.as_str() {
-            "DeviceInformation" => status(d, "Acknowledged", Some(&uuid), Some(facts(d))),
-            "Settings" | "EraseDevice" => status(d, "Acknowledged", Some(&uuid), None),
-            "DeviceConfigured" => {
-                let ack = status(d, "Acknowledged", Some(&uuid), None);
-                put(&http, &ep.server_url, "application/x-apple-aspen-mdm", ack, "poll").await?;
-                t.done();
-                if let Some(keep) = &ctx.keep {
-                    let kept = EnrolledDevice {
-                        device: d.clone(),
-                        http,
-                        server_url: ep.server_url.clone(),
-                    };
-                    keep.lock().unwrap_or_else(|e| e.into_inner()).push(kept);
-                }
-                return Ok(());
-            }
-            _ => status(d, "CommandFormatError", Some(&uuid), None),
         };
+        body = answer(d, &command);
+        if command.request == Request::DeviceConfigured {
+            // The acknowledgement goes out; whatever comes next waits for the next session.
+            connect(&s, body).await?;
+            t.done();
+            if let Some(keep) = &ctx.keep {
+                let kept = EnrolledDevice {
+                    device: d.clone(),
+                    http: s.http.clone(),
+                    server_url: mdm.server_url.clone(),
+                    tap: ctx.tap.clone(),
+                };
+                keep.lock().unwrap_or_else(|e| e.into_inner()).push(kept);
+            }
+            return Ok(());
+        }
     }
+}
+
+/// One report to the ServerURL; the command it was answered with, if any.
+async fn connect(s: &Session<'_>, body: Vec<u8>) -> Result<Option<Command>, Fail> {
+    s.seen(Seen::Report, &body);
+    let (status, bytes) =
+        put(&s.http, s.server_url, "application/x-apple-aspen-mdm", body, "poll").await?;
+    if !bytes.is_empty() {
+        s.seen(Seen::Command, &bytes);
+    }
+    read_connect_answer(status, &bytes).map_err(|e| deviation(s.device, "command", &e))
+}
+
+/// The device's report on `command`: facts for DeviceInformation, Acknowledged for what it
+/// carries out, CommandFormatError for a command it does not implement.
+fn answer(d: &FleetDevice, command: &Command) -> Vec<u8> {
+    let uuid = Some(command.uuid.as_str());
+    match &command.request {
+        Request::DeviceInformation { queries } => {
+            report(d, "Acknowledged", uuid).with_facts(d, Some(queries))
+        }
+        Request::Settings { .. } | Request::DeviceConfigured | Request::EraseDevice { .. } => {
+            report(d, "Acknowledged", uuid)
+        }
+        Request::Unsupported(_) => report(d, "CommandFormatError", uuid),
+    }
+    .into()
 }
 
 /// A released device that keeps its identity: each [`EnrolledDevice::poll`] is one request to
@@ -131,38 +154,39 @@ pub struct EnrolledDevice {
     pub device: FleetDevice,
     http: Client,
     server_url: String,
+    tap: Option<Arc<Wiretap>>,
 }
 
 impl EnrolledDevice {
     /// Reports `answer` (the uuid and request type of the command it carried out, answered
     /// as the fleet does: facts for DeviceInformation, Acknowledged for what it knows,
     /// CommandFormatError otherwise), or Idle with `None`; returns the next command's uuid and
-    /// request type, or `None` when the queue is empty. The error is a short reason.
+    /// request type, or `None` when the queue is empty. The error is a short reason; a command
+    /// that deviates from Apple's schema is one (`command_invalid:<key>:<problem>`).
     pub async fn poll(
         &self,
         answer: Option<(&str, &str)>,
     ) -> Result<Option<(String, String)>, String> {
         let d = &self.device;
-        let report = match answer {
-            None => status(d, "Idle", None, None),
+        let body: Vec<u8> = match answer {
+            None => report(d, "Idle", None).into(),
             Some((uuid, "DeviceInformation")) => {
-                status(d, "Acknowledged", Some(uuid), Some(facts(d)))
+                report(d, "Acknowledged", Some(uuid)).with_facts(d, None).into()
             }
             Some((uuid, "Settings" | "EraseDevice" | "DeviceConfigured")) => {
-                status(d, "Acknowledged", Some(uuid), None)
+                report(d, "Acknowledged", Some(uuid)).into()
             }
-            Some((uuid, _)) => status(d, "CommandFormatError", Some(uuid), None),
+            Some((uuid, _)) => report(d, "CommandFormatError", Some(uuid)).into(),
         };
-        let body =
-            put(&self.http, &self.server_url, "application/x-apple-aspen-mdm", report, "poll")
-                .await
-                .map_err(|Fail(reason)| reason)?;
-        if body.is_empty() {
-            return Ok(None);
-        }
-        let (uuid, request_type, _) =
-            parse_command(&body).map_err(|_| "mdm_bad_command".to_string())?;
-        Ok(Some((uuid, request_type)))
+        let s = Session {
+            http: self.http.clone(),
+            device: d,
+            server_url: &self.server_url,
+            check_in_url: &self.server_url,
+            tap: self.tap.clone(),
+        };
+        let next = connect(&s, body).await.map_err(|Fail(reason)| reason)?;
+        Ok(next.map(|c| (c.uuid, c.request.request_type().to_string())))
     }
 }
 
@@ -180,13 +204,15 @@ fn client(ctx: &Ctx, url: &str, chain_pem: &str, key_pem: &str) -> Result<Client
     b.build().map_err(|_| fail("mdm_client"))
 }
 
+/// PUTs `body`; the answer's status and body. A status other than 200 fails here with the
+/// appliance's error code, as before the strict reading (the reason codes tests count).
 async fn put(
     http: &Client,
     url: &str,
     content_type: &str,
     body: Vec<u8>,
     what: &str,
-) -> Result<Vec<u8>, Fail> {
+) -> Result<(u16, Vec<u8>), Fail> {
     let resp = http
         .put(url)
         .header("Content-Type", content_type)
@@ -195,7 +221,7 @@ async fn put(
         .await
         .map_err(|e| fail(format!("mdm_{what}:{}", transport(&e))))?;
     let status = resp.status();
-    if status != StatusCode::OK {
+    if status != reqwest::StatusCode::OK {
         let code = resp
             .json::<serde_json::Value>()
             .await
@@ -208,37 +234,5 @@ async fn put(
     if bytes.len() > MAX_COMMAND {
         return Err(fail("mdm_command_too_large"));
     }
-    Ok(bytes.to_vec())
-}
-
-/// An XML plist dictionary of `pairs`, as a device sends its check-in and status messages.
-pub fn message(pairs: &[(&str, Value)]) -> Vec<u8> {
-    let d: Dictionary = pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-    let mut out = Vec::new();
-    Value::Dictionary(d).to_writer_xml(&mut out).expect("writing a plist into a Vec cannot fail");
-    out
-}
-
-fn status(d: &FleetDevice, status: &str, uuid: Option<&str>, extra: Option<Dictionary>) -> Vec<u8> {
-    let mut pairs: Vec<(&str, Value)> =
-        vec![("UDID", d.udid.as_str().into()), ("Status", status.into())];
-    if let Some(u) = uuid {
-        pairs.push(("CommandUUID", u.into()));
-    }
-    if let Some(q) = extra {
-        pairs.push(("QueryResponses", Value::Dictionary(q)));
-    }
-    message(&pairs)
-}
-
-/// What the device answers to DeviceInformation.
-fn facts(d: &FleetDevice) -> Dictionary {
-    let mut q = Dictionary::new();
-    q.insert("UDID".into(), d.udid.as_str().into());
-    q.insert("SerialNumber".into(), d.serial.as_str().into());
-    q.insert("ProductName".into(), d.product.as_str().into());
-    q.insert("OSVersion".into(), d.os_version.as_str().into());
-    q.insert("BuildVersion".into(), d.build.as_str().into());
-    q.insert("IsSupervised".into(), true.into());
-    q
+    Ok((status.as_u16(), bytes.to_vec()))
 }

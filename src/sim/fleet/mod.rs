@@ -10,20 +10,29 @@
 //! pass the gate), [`Fleet`] (target + stand-in PKI) whose [`Fleet::run`] enrolls devices with
 //! concurrency C into a [`Progress`], and [`FleetReport`]. [`sandbox::SandboxFleet`] runs one
 //! fleet at a time in the background for the sandbox page; [`remote::run`] drives a sandbox
-//! in another process (`adebox sim devices`).
-//! Uses the device side of [`crate::acme::signer`], [`crate::crypto`] and [`crate::apple`];
-//! never the store or another domain module: it talks to the appliance only over HTTPS.
+//! in another process (`adebox sim devices`). [`Fleet::tapped`] records every plist exchanged
+//! in a [`Wiretap`], for tests that check them against Apple's schemas.
+//!
+//! The devices read what the appliance sends strictly, with their own types ([`wire`]): the
+//! profile, the commands and the answers on the MDM channels, the ACME documents. A deviation
+//! from Apple's specification fails the device with the key path and the problem
+//! (`profile_invalid:PayloadDescription:wrong_type`) and is logged in full. Uses
+//! [`crate::crypto`], the device side of [`crate::acme::signer`] and
+//! [`crate::apple::attestation`]'s encoder, never the product's profile or MDM types, the
+//! store or a domain service: it talks to the appliance only over HTTPS.
 
 mod device;
 mod mdm;
+pub mod messages;
 pub mod remote;
 pub mod report;
 pub mod sandbox;
 mod scep;
+pub mod wire;
 
 pub use device::{machine_info, sign_options};
 pub use mdm::EnrolledDevice;
-pub use mdm::message as mdm_message;
+pub use messages::message as mdm_message;
 pub use report::{DeviceOutcome, FleetReport};
 
 use crate::crypto::chain::TrustAnchors;
@@ -181,6 +190,52 @@ impl Progress {
 /// Released devices a fleet keeps for later polls.
 pub(crate) type Kept = Arc<Mutex<Vec<EnrolledDevice>>>;
 
+/// What a recorded plist was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// The enrollment profile (the signed content), appliance → device.
+    Profile,
+    /// A command, appliance → device.
+    Command,
+    /// A check-in message, device → appliance.
+    CheckIn,
+    /// A report on the command channel, device → appliance.
+    Report,
+}
+
+/// One recorded plist, with the device it was exchanged with.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    pub seen: Seen,
+    pub serial: String,
+    /// The device's model (`iPhone15,2`) and OS version, to check the plist for that reader.
+    pub product: String,
+    pub os_version: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Every plist a tapped fleet exchanged, in order.
+#[derive(Debug, Default)]
+pub struct Wiretap(Mutex<Vec<Exchange>>);
+
+impl Wiretap {
+    fn record(&self, d: &FleetDevice, seen: Seen, bytes: &[u8]) {
+        let e = Exchange {
+            seen,
+            serial: d.serial.clone(),
+            product: d.product.clone(),
+            os_version: d.os_version.clone(),
+            bytes: bytes.to_vec(),
+        };
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(e);
+    }
+
+    /// What was recorded so far.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 /// A fleet bound to an appliance and a stand-in Apple PKI.
 pub struct Fleet {
     target: FleetTarget,
@@ -189,6 +244,7 @@ pub struct Fleet {
     pki: Arc<StandInApplePki>,
     push: Option<crate::sim::apns::PushFeed>,
     keep: Option<Kept>,
+    tap: Option<Arc<Wiretap>>,
 }
 
 impl Fleet {
@@ -211,7 +267,7 @@ impl Fleet {
             builder = builder.resolve(host, addr);
         }
         let http = builder.build().map_err(|e| FleetError::Client(e.to_string()))?;
-        Ok(Fleet { target, anchors, http, pki, push: None, keep: None })
+        Ok(Fleet { target, anchors, http, pki, push: None, keep: None, tap: None })
     }
 
     /// Devices idle between commands wait for a push from this APNs simulator (as real
@@ -226,6 +282,13 @@ impl Fleet {
     /// drive such devices through later commands poll by poll.
     pub fn keeping(mut self) -> Fleet {
         self.keep = Some(Arc::default());
+        self
+    }
+
+    /// Records every plist the devices exchange (profile, check-ins, reports, commands) in
+    /// `tap`, also for the devices it keeps.
+    pub fn tapped(mut self, tap: Arc<Wiretap>) -> Fleet {
+        self.tap = Some(tap);
         self
     }
 
@@ -257,6 +320,7 @@ impl Fleet {
             target: self.target.clone(),
             push: self.push.clone(),
             keep: self.keep.clone(),
+            tap: self.tap.clone(),
         });
         let mut outcomes = futures_util::stream::iter(devices.iter().cloned().enumerate())
             .map(|(i, d)| device::enroll(ctx.clone(), i, d))

@@ -4,45 +4,18 @@
 //! appliance CA the profile installed), then a PKCSReq with a new RSA key whose CSR carries
 //! the one-time challenge, and the certificate out of the CertRep.
 //!
-//! Exposes [`ScepPayload`] / [`ScepPayload::from_profile`] and [`enroll`] to `device.rs`.
+//! Exposes [`enroll`] to `device.rs`, which hands it the profile's SCEP payload as
+//! [`super::wire::profile::Scep`] read it.
 //! Steps are timed as `scep_ca_cert` and `certificate`, so the report counts issued
 //! certificates the same way whichever protocol a device used.
 
 use super::FleetDevice;
 use super::device::{Ctx, Fail, Timer, fail, post, read};
+use super::wire::profile::Scep;
 use crate::crypto::chain::verify_chain;
 use crate::crypto::scep::client::{CertRep, DeviceKey, pick_ra};
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
-
-/// What the device takes from the SCEP payload.
-pub(super) struct ScepPayload {
-    url: String,
-    challenge: String,
-    common_name: String,
-}
-
-impl ScepPayload {
-    /// The SCEP payload among the profile's payloads, if the profile has one.
-    pub(super) fn from_profile(payloads: &[plist::Dictionary]) -> Option<ScepPayload> {
-        let p = payloads.iter().find(|p| {
-            p.get("PayloadType").and_then(|t| t.as_string()) == Some("com.apple.security.scep")
-        })?;
-        let c = p.get("PayloadContent")?.as_dictionary()?;
-        let s = |k: &str| c.get(k).and_then(|v| v.as_string()).map(str::to_string);
-        // Subject is [[["O", …]], [["CN", …]]]: take the CN.
-        let common_name = c
-            .get("Subject")
-            .and_then(|v| v.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|rdn| rdn.as_array()?.first()?.as_array().cloned())
-            .find(|pair| pair.first().and_then(|k| k.as_string()) == Some("CN"))
-            .and_then(|pair| pair.get(1).and_then(|v| v.as_string()).map(str::to_string))
-            .unwrap_or_default();
-        Some(ScepPayload { url: s("URL")?, challenge: s("Challenge")?, common_name })
-    }
-}
 
 /// The identity SCEP gave a device: what it checks in to MDM with.
 pub(super) struct ScepIdentity {
@@ -56,9 +29,20 @@ pub(super) struct ScepIdentity {
 pub(super) async fn enroll(
     ctx: &Ctx,
     d: &FleetDevice,
-    p: &ScepPayload,
+    p: &Scep,
     t: &mut Timer,
 ) -> Result<ScepIdentity, Fail> {
+    // The appliance's challenge is one-time and bound to this device: without it there is
+    // nothing to authenticate the request with.
+    let challenge = p.challenge.clone().ok_or_else(|| fail("scep_without_challenge"))?;
+    // Subject is [[["O", …]], [["CN", …]]]: take the CN.
+    let common_name = p
+        .subject
+        .iter()
+        .flatten()
+        .find(|(k, _)| k == "CN")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
     t.step("scep_ca_cert");
     let caps = get(ctx, &format!("{}?operation=GetCACaps", p.url), "scep_caps").await?;
     if !String::from_utf8_lossy(&caps).lines().any(|l| l.trim() == "POSTPKIOperation") {
@@ -73,7 +57,7 @@ pub(super) async fn enroll(
     t.done();
 
     t.step("certificate");
-    let (cn, challenge, now) = (p.common_name.clone(), p.challenge.clone(), ctx.now);
+    let (cn, now) = (common_name, ctx.now);
     let label = if cn.is_empty() { d.udid.clone() } else { cn.clone() };
     let ra_cert = ra.clone();
     let made_earlier = d.factory.as_ref().and_then(|f| f.scep_key.clone());

@@ -1,0 +1,168 @@
+//! The server's answers on the MDM channels as a device reads them
+//! (../shared/spec/enrollment.md §4.3–4.5; Apple's `mdm/commands/*.yaml`).
+//!
+//! Exposes [`read_check_in_answer`] (a check-in is answered `200` with nothing in the body),
+//! [`read_connect_answer`] (an empty `200`, or a [`Command`]) and [`read_command`]. A command
+//! is the envelope `{CommandUUID, Command: {RequestType, …}}` and nothing else; the commands a
+//! simulated device carries out are read key by key against Apple's schema for them. A
+//! `RequestType` it does not implement is not a deviation ([`Request::Unsupported`]: the device
+//! answers `CommandFormatError`, as one that does not know a command does).
+
+use super::{Fields, WireError, WireProblem, plist_value};
+
+/// A command from the server.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Command {
+    pub uuid: String,
+    pub request: Request,
+}
+
+/// What the command asks.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Request {
+    /// `DeviceInformation` (`information.device.yaml`).
+    DeviceInformation { queries: Vec<String> },
+    /// `Settings` (`settings.yaml`): the items, by their `Item`.
+    Settings { items: Vec<Setting> },
+    /// `DeviceConfigured` (`device.configured.yaml`): no keys.
+    DeviceConfigured,
+    /// `EraseDevice` (`device.erase.yaml`).
+    EraseDevice { preserve_data_plan: bool },
+    /// A command this simulated device does not implement.
+    Unsupported(String),
+}
+
+impl Request {
+    pub fn request_type(&self) -> &str {
+        match self {
+            Request::DeviceInformation { .. } => "DeviceInformation",
+            Request::Settings { .. } => "Settings",
+            Request::DeviceConfigured => "DeviceConfigured",
+            Request::EraseDevice { .. } => "EraseDevice",
+            Request::Unsupported(rt) => rt,
+        }
+    }
+}
+
+/// One `Settings` item.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Setting {
+    DeviceName(String),
+    /// An item this device does not implement (it reports an error for it).
+    Other(String),
+}
+
+/// The `Item`s of `settings.yaml` this device knows but does not carry out.
+const OTHER_ITEMS: &[&str] = &[
+    "Wallpaper",
+    "DataRoaming",
+    "VoiceRoaming",
+    "PersonalHotspot",
+    "Bluetooth",
+    "ApplicationConfiguration",
+    "ApplicationAttributes",
+    "HostName",
+    "OrganizationInfo",
+    "MDMOptions",
+    "MaximumResidentUsers",
+    "SharedDeviceConfiguration",
+    "DiagnosticSubmission",
+    "AppAnalytics",
+    "PasscodeLockGracePeriod",
+    "TimeZone",
+    "SoftwareUpdateSettings",
+    "AccessibilitySettings",
+];
+
+fn setting(v: &plist::Value, at: &str) -> Result<Setting, WireError> {
+    let mut f = Fields::of(v, at)?;
+    let item = f.string("Item")?;
+    match item.as_str() {
+        "DeviceName" => {
+            let name = f.string("DeviceName")?;
+            f.finish()?;
+            Ok(Setting::DeviceName(name))
+        }
+        other if OTHER_ITEMS.contains(&other) => Ok(Setting::Other(item)),
+        other => Err(WireError::invalid(f.path("Item"), format!("{other:?} is not a setting"))),
+    }
+}
+
+/// Reads the command plist the ServerURL answered with.
+pub fn read_command(bytes: &[u8]) -> Result<Command, WireError> {
+    let top = plist_value(bytes)?;
+    let mut envelope = Fields::of(&top, "")?;
+    let uuid = envelope.string("CommandUUID")?;
+    if uuid.trim().is_empty() {
+        return Err(WireError::invalid("CommandUUID", "empty"));
+    }
+    let mut f = envelope.dict("Command")?;
+    envelope.finish()?;
+    let request_type = f.string("RequestType")?;
+    let request = match request_type.as_str() {
+        "DeviceInformation" => {
+            let queries = f
+                .opt_strings("Queries")?
+                .ok_or_else(|| WireError::new(f.path("Queries"), WireProblem::Missing))?;
+            Request::DeviceInformation { queries }
+        }
+        "Settings" => {
+            let at = f.path("Settings");
+            let items = f.array("Settings")?;
+            let items = items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| setting(v, &format!("{at}[{i}]")))
+                .collect::<Result<_, _>>()?;
+            Request::Settings { items }
+        }
+        "DeviceConfigured" => Request::DeviceConfigured,
+        "EraseDevice" => {
+            let preserve_data_plan = f.opt_boolean("PreserveDataPlan")?.unwrap_or(false);
+            f.opt_boolean("DisallowProximitySetup")?;
+            f.opt_string("PIN")?;
+            f.opt_string("ObliterationBehavior")?;
+            if let Some(mut rts) = f.opt_dict("ReturnToService")? {
+                rts.boolean("Enabled")?;
+                rts.opt_data("WiFiProfileData")?;
+                rts.opt_data("MDMProfileData")?;
+                rts.opt_data("BootstrapToken")?;
+                rts.opt_boolean("ShouldRetryEnrollment")?;
+                rts.finish()?;
+            }
+            Request::EraseDevice { preserve_data_plan }
+        }
+        _ => return Ok(Command { uuid, request: Request::Unsupported(request_type) }),
+    };
+    f.finish()?;
+    Ok(Command { uuid, request })
+}
+
+/// What the ServerURL answered a report with (`200` expected): nothing (the queue is empty)
+/// or a command.
+pub fn read_connect_answer(status: u16, body: &[u8]) -> Result<Option<Command>, WireError> {
+    if status != 200 {
+        return Err(WireError::invalid(
+            "",
+            format!("HTTP {status} to a report; a device expects 200"),
+        ));
+    }
+    if body.is_empty() {
+        return Ok(None);
+    }
+    read_command(body).map(Some)
+}
+
+/// What the CheckInURL answered `message_type` with: `200` and no body (Apple's
+/// `authenticate.yaml`, `tokenupdate.yaml` notes; §4.3).
+pub fn read_check_in_answer(message_type: &str, status: u16, body: &[u8]) -> Result<(), WireError> {
+    if status != 200 {
+        let words = format!("HTTP {status} to {message_type}; a device expects 200");
+        return Err(WireError::invalid("", words));
+    }
+    if !body.is_empty() {
+        let words = format!("{} bytes in the answer to {message_type}, which has none", body.len());
+        return Err(WireError::invalid("", words));
+    }
+    Ok(())
+}
