@@ -20,6 +20,7 @@ mod profiles_api;
 mod push;
 mod sandbox_restart;
 mod scep;
+mod scep_clients;
 mod secrets;
 mod security;
 mod sim_devices;
