@@ -61,19 +61,49 @@ impl Authority {
         validity: Duration,
     ) -> Result<Self, CaError> {
         let key = KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384)?;
-        let mut params = CertificateParams::default();
-        params.distinguished_name = distinguished_name(common_name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
+        let key_pem = Secret::new(key.serialize_pem());
+        let usages = vec![
             KeyUsagePurpose::KeyCertSign,
             KeyUsagePurpose::CrlSign,
             KeyUsagePurpose::DigitalSignature,
         ];
+        let constraints = BasicConstraints::Unconstrained;
+        Self::self_signed(&key, &key_pem, common_name, constraints, usages, now, validity)
+    }
+
+    /// Creates a new self-signed RSA-2048 CA that issues end-entity certificates only
+    /// (pathLenConstraint 0; keyUsage keyCertSign + cRLSign): the SCEP CA, which GetCACert
+    /// answers with the RA it issues so that every certificate a SCEP client sees is RSA and
+    /// the CA is a root the client can anchor its check of the RA in (RFC 8894 §4.2.1.2).
+    /// Slow: RSA key generation, run it off async threads.
+    pub fn generate_rsa(
+        common_name: &str,
+        now: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<Self, CaError> {
+        let (key, key_pem) = rsa_key_pair(None)?;
+        let usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let constraints = BasicConstraints::Constrained(0);
+        Self::self_signed(&key, &key_pem, common_name, constraints, usages, now, validity)
+    }
+
+    fn self_signed(
+        key: &KeyPair,
+        key_pem: &Secret<String>,
+        common_name: &str,
+        constraints: BasicConstraints,
+        key_usages: Vec<KeyUsagePurpose>,
+        now: OffsetDateTime,
+        validity: Duration,
+    ) -> Result<Self, CaError> {
+        let mut params = CertificateParams::default();
+        params.distinguished_name = distinguished_name(common_name);
+        params.is_ca = IsCa::Ca(constraints);
+        params.key_usages = key_usages;
         params.not_before = now - Duration::hours(1);
         params.not_after = now + validity;
         params.serial_number = Some(random_serial());
-        let cert = params.self_signed(&key)?;
-        let key_pem = Secret::new(key.serialize_pem());
+        let cert = params.self_signed(key)?;
         Self::from_pem(&cert.pem(), key_pem.expose())
     }
 
@@ -231,26 +261,39 @@ impl Authority {
         Ok(csr.signed_by(&self.issuer)?.pem())
     }
 
-    /// Issues an RSA-2048 certificate named `common_name` with keyUsage digitalSignature +
+    /// Issues an RSA certificate named `common_name` with keyUsage digitalSignature +
     /// keyEncipherment and no extended key usage: the SCEP RA certificate devices encrypt
     /// their requests to and whose signature they check on the replies (RFC 8894 §2.1;
-    /// devices can only encrypt to RSA). Slow: RSA key generation, run it off async threads.
+    /// devices can only encrypt to RSA). `key_pem` certifies a key kept from before (PKCS#8);
+    /// `None` makes a new RSA-2048 key. Slow then: run it off async threads.
     pub fn issue_rsa_ra(
         &self,
         common_name: &str,
+        key_pem: Option<&str>,
         now: OffsetDateTime,
         validity: Duration,
     ) -> Result<Issued, CaError> {
-        use rsa::pkcs8::{EncodePrivateKey, LineEnding};
-        let rsa_key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048)
-            .map_err(|e| CaError::BadKey(e.to_string()))?;
-        let key_pem =
-            rsa_key.to_pkcs8_pem(LineEnding::LF).map_err(|e| CaError::BadKey(e.to_string()))?;
-        let key = KeyPair::from_pkcs8_pem_and_sign_algo(&key_pem, &rcgen::PKCS_RSA_SHA256)?;
+        let (key, key_pem) = rsa_key_pair(key_pem)?;
         let usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
-        let key_pem = Secret::new(key_pem.to_string());
         self.end_entity(&key, key_pem, common_name, usages, vec![], now, validity)
     }
+}
+
+/// An RSA key for rcgen (signing with SHA-256) and its PKCS#8 PEM: `existing`, or a new
+/// RSA-2048 key.
+fn rsa_key_pair(existing: Option<&str>) -> Result<(KeyPair, Secret<String>), CaError> {
+    use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+    let bad = |e: &dyn std::fmt::Display| CaError::BadKey(e.to_string());
+    let pem = match existing {
+        Some(pem) => pem.to_string(),
+        None => {
+            let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).map_err(|e| bad(&e))?;
+            key.to_pkcs8_pem(LineEnding::LF).map_err(|e| bad(&e))?.to_string()
+        }
+    };
+    let key = KeyPair::from_pkcs8_pem_and_sign_algo(&pem, &rcgen::PKCS_RSA_SHA256)
+        .map_err(|e| bad(&e))?;
+    Ok((key, Secret::new(pem)))
 }
 
 /// `id-on-permanentIdentifier` (RFC 4043), the SAN otherName of ACME device identities.

@@ -293,8 +293,8 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         nudge,
     );
     let scep_ra = {
-        let (dir, tls) = (config.data_dir.clone(), tls.clone());
-        blocking(move || crate::enroll::scep::ra::ensure(&dir, tls.ca(), now)).await??
+        let dir = config.data_dir.clone();
+        blocking(move || crate::enroll::scep::ra::ensure(&dir, now)).await??
     };
     let scep = crate::enroll::scep::Scep::new(
         store.clone(),

@@ -105,6 +105,30 @@ impl KeptFiles {
         renew_before: Duration,
         issue: impl FnOnce() -> Result<crate::crypto::ca::Issued, crate::crypto::ca::CaError>,
     ) -> Result<Kept, SigningError> {
+        self.ensure_anchored(data_dir, Some(ca.cert_der()), now, renew_before, issue)
+    }
+
+    /// [`KeptFiles::ensure`] for a self-signed certificate (a root of the appliance's own):
+    /// kept while it verifies against itself and does not end within `renew_before`.
+    pub fn ensure_self_signed(
+        &self,
+        data_dir: &Path,
+        now: OffsetDateTime,
+        renew_before: Duration,
+        issue: impl FnOnce() -> Result<crate::crypto::ca::Issued, crate::crypto::ca::CaError>,
+    ) -> Result<Kept, SigningError> {
+        self.ensure_anchored(data_dir, None, now, renew_before, issue)
+    }
+
+    /// `anchor`: the issuer's certificate (DER), or None for a self-signed one.
+    fn ensure_anchored(
+        &self,
+        data_dir: &Path,
+        anchor: Option<&[u8]>,
+        now: OffsetDateTime,
+        renew_before: Duration,
+        issue: impl FnOnce() -> Result<crate::crypto::ca::Issued, crate::crypto::ca::CaError>,
+    ) -> Result<Kept, SigningError> {
         let dir = data_dir.join(self.folder);
         let io = |path: &Path| {
             let path = path.to_path_buf();
@@ -117,11 +141,11 @@ impl KeptFiles {
                 .map_err(io(&dir))?;
         }
         let (cert_path, key_path) = (dir.join(self.cert), dir.join(self.key));
-        let chain = vec![ca.cert_der().to_vec()];
         if let (Some(cert), Some(key)) = (
             read_text(&cert_path).map_err(io(&cert_path))?,
             read_text(&key_path).map_err(io(&key_path))?,
-        ) && let Some((cert_der, not_after)) = stored_leaf(&cert, &chain, now, renew_before)
+        ) && let Some(anchor) = anchor.map(<[u8]>::to_vec).or_else(|| self_issued(&cert))
+            && let Some((cert_der, not_after)) = stored_leaf(&cert, &[anchor], now, renew_before)
         {
             return Ok(Kept { cert_der, key_pem: Secret::new(key), not_after });
         }
@@ -129,7 +153,8 @@ impl KeptFiles {
         write_atomic(&key_path, issued.key_pem.expose().as_bytes(), 0o600)
             .map_err(io(&key_path))?;
         write_atomic(&cert_path, issued.cert_pem.as_bytes(), 0o644).map_err(io(&cert_path))?;
-        log::info!(file = self.cert, not_after = issued.not_after.to_string().as_str(); "issued a new appliance certificate");
+        let file = format!("{}/{}", self.folder, self.cert);
+        log::info!(file = file.as_str(), not_after = issued.not_after.to_string().as_str(); "issued a new appliance certificate");
         Ok(Kept {
             cert_der: pem_to_der(&issued.cert_pem)
                 .map_err(|e| SigningError::Issue(e.to_string()))?,
@@ -158,19 +183,25 @@ impl KeptFiles {
 /// Where the profile signer is kept.
 const PROFILE_FILES: KeptFiles = KeptFiles { folder: FOLDER, cert: CERT_FILE, key: KEY_FILE };
 
-/// The files of `<data_dir>/enroll/` and of the SCEP RA's `<data_dir>/scep/` a backup must
-/// carry, as `("enroll/<name>", contents)`.
+/// The files of `<data_dir>/enroll/` and of the SCEP CA and RA's `<data_dir>/scep/` a backup
+/// must carry, as `("enroll/<name>", contents)`.
 pub fn backup_files(data_dir: &Path) -> Result<Carried, SigningError> {
     let mut files = PROFILE_FILES.backup(data_dir)?;
-    files.extend(super::scep::ra::RA_FILES.backup(data_dir)?);
+    files.extend(super::scep::ra::backup_files(data_dir)?);
     Ok(files)
 }
 
 /// Puts back the `enroll/` and `scep/` files a backup carried (keys 0600, folders 0700);
 /// other names are ignored. Returns how many.
 pub fn restore_files(data_dir: &Path, files: &[(String, Vec<u8>)]) -> Result<usize, SigningError> {
-    Ok(PROFILE_FILES.restore(data_dir, files)?
-        + super::scep::ra::RA_FILES.restore(data_dir, files)?)
+    Ok(PROFILE_FILES.restore(data_dir, files)? + super::scep::ra::restore_files(data_dir, files)?)
+}
+
+/// A certificate's DER when it names itself as its issuer (a root).
+fn self_issued(cert_pem: &str) -> Option<Vec<u8>> {
+    let der = pem_to_der(cert_pem).ok()?;
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).ok()?;
+    (cert.subject().as_raw() == cert.issuer().as_raw()).then_some(der)
 }
 
 /// A stored certificate's DER and end, if it chains to `chain` at `now` and does not end

@@ -1,6 +1,6 @@
 //! `/scep`: the SCEP server (RFC 8894 §4) for devices too old for ACME. Devices append
-//! `?operation=…` to the payload's URL: `GetCACaps` (text), `GetCACert` (the RA and CA as
-//! `application/x-x509-ca-ra-cert`) and `PKIOperation`, by POST (raw body, capped by the
+//! `?operation=…` to the payload's URL: `GetCACaps` (text), `GetCACert` (the RA and the SCEP
+//! CA as `application/x-x509-ca-ra-cert`) and `PKIOperation`, by POST (raw body, capped by the
 //! scope's `DEVICE_BODY_LIMIT`) or GET (`message` = base64 pkiMessage). `enroll::scep::Scep`
 //! decides; this file maps the query and the statuses: a refused request is still a `200`
 //! CertRep FAILURE (the RFC's answer); only messages too broken to answer get `400`, too

@@ -62,14 +62,16 @@ async fn backup_while_running_and_password_reset_through_the_control_socket() {
     let restored = tempfile::tempdir().unwrap();
     let back = adebox::store::restore(restored.path(), &file).unwrap();
     adebox::tls::restore_files(restored.path(), &back.files).unwrap();
-    // The profile signer (enroll/) and the SCEP RA (scep/), certificate and key each.
-    assert_eq!(adebox::enroll::signing::restore_files(restored.path(), &back.files).unwrap(), 4);
+    // The profile signer (enroll/), the SCEP CA and RA (scep/), certificate and key each.
+    assert_eq!(adebox::enroll::signing::restore_files(restored.path(), &back.files).unwrap(), 6);
     let r = TestDaemon::start_in(restored, adebox::daemon::Mode::Production).await;
     assert_eq!(r.login("alice", PASSWORD).await.0, StatusCode::OK);
     assert_eq!(r.ca_pem(), d.ca_pem());
     // Same profile-signing certificate: the restored daemon kept it rather than issuing anew.
     let signer = |dir: std::path::PathBuf| std::fs::read(dir.join("enroll/profile-signing.pem"));
     assert_eq!(signer(r.data_dir()).unwrap(), signer(d.data_dir()).unwrap());
-    let ra = |dir: std::path::PathBuf| std::fs::read(dir.join("scep/ra.pem"));
-    assert_eq!(ra(r.data_dir()).unwrap(), ra(d.data_dir()).unwrap(), "the same SCEP RA");
+    for file in ["scep/ra.pem", "scep/ca.pem"] {
+        let read = |dir: std::path::PathBuf| std::fs::read(dir.join(file));
+        assert_eq!(read(r.data_dir()).unwrap(), read(d.data_dir()).unwrap(), "the same {file}");
+    }
 }

@@ -23,6 +23,7 @@ mod profiles_api;
 mod push;
 mod sandbox_restart;
 mod scep;
+mod scep_clients;
 mod schema;
 mod secrets;
 mod security;

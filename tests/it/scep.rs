@@ -1,5 +1,6 @@
 //! SCEP (RFC 8894) for devices too old for ACME, end to end against a sandbox daemon: an
-//! iOS 15 device gets the SCEP variant of the profile with a one-time challenge, enrolls, and
+//! iOS 15 device gets the SCEP variant of the profile with a one-time challenge, finds the RA
+//! in GetCACert (only RSA certificates: the RA and the SCEP CA that issued it), enrolls, and
 //! its certificate is recorded against it; refusals for an expired challenge (the daemon's
 //! clock stepped past 15 minutes), a reused one, one issued to another device, a tampered
 //! signature; garbage, oversized and unknown requests get plain HTTP errors without a panic.
@@ -9,7 +10,7 @@ use crate::enroll::{fleet_with_default_profile_at, signed_content};
 use adebox::clock::Clock;
 use adebox::crypto::cms::verify_signed;
 use adebox::crypto::scep::FailInfo;
-use adebox::crypto::scep::client::{CertRep, DeviceKey, pick_ra};
+use adebox::crypto::scep::client::{CertRep, DeviceKey, pick_ca, pick_ra};
 use adebox::sim::apple_pki::StandInApplePki;
 use adebox::sim::fleet::{FleetDevice, machine_info};
 use reqwest::StatusCode;
@@ -17,14 +18,14 @@ use std::sync::Arc;
 use time::Duration;
 
 /// An iOS 15 device for `serial` (the fleet makes device 3 of every 5 one).
-fn old_device(serial: &str) -> FleetDevice {
+pub(crate) fn old_device(serial: &str) -> FleetDevice {
     let d = FleetDevice::for_serial(serial, 3);
     assert!(d.os_version.starts_with("15."), "{d:?}");
     d
 }
 
 /// The SCEP payload's URL, challenge and subject CN from the profile `d` is served.
-async fn scep_profile(
+pub(crate) async fn scep_profile(
     daemon: &TestDaemon,
     pki: &StandInApplePki,
     d: &FleetDevice,
@@ -59,18 +60,26 @@ async fn scep_profile(
 }
 
 /// The RA certificate from GetCACert.
-async fn ra_of(daemon: &TestDaemon, url: &str) -> Vec<u8> {
+pub(crate) async fn ra_of(daemon: &TestDaemon, url: &str) -> Vec<u8> {
     let resp = daemon.client().get(format!("{url}?operation=GetCACert")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["content-type"], "application/x-x509-ca-ra-cert");
     let certs = adebox::crypto::scep::read_certs_only(&resp.bytes().await.unwrap()).unwrap();
-    assert_eq!(certs.len(), 2, "the RA and the appliance CA");
-    pick_ra(&certs).unwrap()
+    assert_eq!(certs.len(), 2, "the RA and the SCEP CA");
+    for der in &certs {
+        // Clients encrypt to every certificate of the answer, or to one they pick: all RSA.
+        let (_, c) = x509_parser::parse_x509_certificate(der).unwrap();
+        let alg = &c.public_key().algorithm.algorithm;
+        assert_eq!(alg, &x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION, "{}", c.subject());
+    }
+    let ra = pick_ra(&certs).unwrap();
+    pick_ca(&certs, &ra, Clock::system().now()).expect("the RA's CA is in the answer");
+    ra
 }
 
 /// A PKCSReq for a new key with subject `cn` and `challenge`, optionally altered, and what
 /// the server answered.
-async fn request(
+pub(crate) async fn request(
     daemon: &TestDaemon,
     url: &str,
     ra: &[u8],
@@ -99,7 +108,7 @@ async fn request(
     key.read_cert_rep(&resp.bytes().await.unwrap(), ra, &pending).unwrap()
 }
 
-fn pki() -> Arc<StandInApplePki> {
+pub(crate) fn pki() -> Arc<StandInApplePki> {
     let now = Clock::system().now();
     Arc::new(StandInApplePki::generate(now - Duration::days(1)).unwrap())
 }
@@ -114,7 +123,7 @@ async fn an_old_device_enrolls_by_scep_and_refusals_get_a_failure_cert_rep() {
     let caps = d.client().get(d.url("/scep?operation=GetCACaps")).send().await.unwrap();
     assert_eq!(caps.status(), StatusCode::OK);
     let caps = caps.text().await.unwrap();
-    for cap in ["POSTPKIOperation", "SHA-256", "AES", "SCEPStandard"] {
+    for cap in ["POSTPKIOperation", "SHA-256", "AES", "DES3", "SCEPStandard"] {
         assert!(caps.lines().any(|l| l == cap), "{caps}");
     }
 

@@ -13,11 +13,20 @@
 //! SET OF values are kept in wire order; verify signed attributes over their original bytes.
 
 use super::{CmsError, MAX_CMS_LEN};
+use cms::cert::OtherCertificateFormat;
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::revocation::RevocationInfoChoices;
-use cms::signed_data::{CertificateSet, DigestAlgorithmIdentifiers, SignerInfos};
-use der::asn1::{ObjectIdentifier, OctetString};
-use der::{Choice, Decode, DecodeValue, EncodingRules, Sequence};
+use cms::signed_data::{
+    DigestAlgorithmIdentifiers, SignatureValue, SignedAttributes, UnsignedAttributes,
+};
+use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
+use der::{Choice, Decode, DecodeValue, DerOrd, EncodingRules, Sequence, ValueOrd};
+use spki::AlgorithmIdentifierOwned;
+use std::cmp::Ordering;
+use x509_cert::certificate::{CertificateInner, Raw};
+use x509_cert::ext::pkix::SubjectKeyIdentifier;
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
 
 /// Parses a BER or DER `ContentInfo` and checks that it holds `expected` (an OID from
 /// `const_oid::db::rfc5911`, named `expected_name` in errors).
@@ -47,17 +56,97 @@ where
     Ok(info.content.decode_as_encoding::<T>(EncodingRules::Ber)?)
 }
 
-/// `SignedData` (RFC 5652 §5.1) whose eContent keeps its bytes when BER splits it into chunks.
+/// `SignedData` (RFC 5652 §5.1) whose eContent keeps its bytes when BER splits it into chunks,
+/// and whose certificates and signer identifiers are read without RFC 5280's 20-byte limit on
+/// serial numbers: a SCEP client's self-signed certificate is the signer of its request and
+/// the recipient of the reply, and certmonger gives it a 32-byte serial (RFC 5280 §4.1.2.2
+/// asks users to handle such certificates gracefully).
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
 pub struct SignedDataBer {
     pub version: CmsVersion,
     pub digest_algorithms: DigestAlgorithmIdentifiers,
     pub encap_content_info: EncapsulatedContentInfoBer,
     #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
-    pub certificates: Option<CertificateSet>,
+    pub certificates: Option<SetOfVec<CertificateChoicesAny>>,
     #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
     pub crls: Option<RevocationInfoChoices>,
-    pub signer_infos: SignerInfos,
+    pub signer_infos: SetOfVec<SignerInfoAny>,
+}
+
+/// A certificate read with x509-cert's `Raw` profile: any serial-number length, times as
+/// encoded. Nothing about it is trusted by being readable; chains are checked elsewhere.
+pub type CertificateAny = CertificateInner<Raw>;
+
+/// `CertificateChoices` (RFC 5652 §10.2.2) holding a [`CertificateAny`].
+#[derive(Clone, Debug, Eq, PartialEq, Choice)]
+#[allow(clippy::large_enum_variant)]
+pub enum CertificateChoicesAny {
+    Certificate(CertificateAny),
+    #[asn1(context_specific = "3", tag_mode = "IMPLICIT", constructed = "true")]
+    Other(OtherCertificateFormat),
+}
+
+/// `IssuerAndSerialNumber` (RFC 5652 §10.2.4) with a serial number of any length.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence, ValueOrd)]
+pub struct IssuerAndSerialNumberAny {
+    pub issuer: Name,
+    pub serial_number: SerialNumber<Raw>,
+}
+
+impl IssuerAndSerialNumberAny {
+    /// The issuer and serial number naming `cert`.
+    pub fn of(cert: &CertificateAny) -> Self {
+        let tbs = cert.tbs_certificate();
+        Self { issuer: tbs.issuer().clone(), serial_number: tbs.serial_number().clone() }
+    }
+}
+
+/// `SignerIdentifier` (RFC 5652 §5.3) with an [`IssuerAndSerialNumberAny`].
+#[derive(Clone, Debug, Eq, PartialEq, Choice)]
+pub enum SignerIdentifierAny {
+    IssuerAndSerialNumber(IssuerAndSerialNumberAny),
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT")]
+    SubjectKeyIdentifier(SubjectKeyIdentifier),
+}
+
+/// `SignerInfo` (RFC 5652 §5.3) with a [`SignerIdentifierAny`].
+#[derive(Clone, Debug, Eq, PartialEq, Sequence, ValueOrd)]
+pub struct SignerInfoAny {
+    pub version: CmsVersion,
+    pub sid: SignerIdentifierAny,
+    pub digest_alg: AlgorithmIdentifierOwned,
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", constructed = "true", optional = "true")]
+    pub signed_attrs: Option<SignedAttributes>,
+    pub signature_algorithm: AlgorithmIdentifierOwned,
+    pub signature: SignatureValue,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", constructed = "true", optional = "true")]
+    pub unsigned_attrs: Option<UnsignedAttributes>,
+}
+
+// CHOICE types get no derived ValueOrd (der's derive lacks it); the stock cms types compare
+// their DER the same way.
+impl ValueOrd for CertificateChoicesAny {
+    fn value_cmp(&self, other: &Self) -> der::Result<Ordering> {
+        use der::Encode;
+        self.to_der()?.der_cmp(&other.to_der()?)
+    }
+}
+
+impl ValueOrd for SignerIdentifierAny {
+    fn value_cmp(&self, other: &Self) -> der::Result<Ordering> {
+        use der::Encode;
+        self.to_der()?.der_cmp(&other.to_der()?)
+    }
+}
+
+impl SignedDataBer {
+    /// The certificates the message carries, in message order.
+    pub fn certificates(&self) -> impl Iterator<Item = &CertificateAny> {
+        self.certificates.iter().flat_map(|set| set.iter()).filter_map(|c| match c {
+            CertificateChoicesAny::Certificate(cert) => Some(cert),
+            CertificateChoicesAny::Other(_) => None,
+        })
+    }
 }
 
 /// `EncapsulatedContentInfo` with eContent decoded as an OCTET STRING, so a constructed

@@ -1,24 +1,22 @@
 //! EnvelopedData (RFC 5652 §6): decrypt with an RSA private key, encrypt the way Apple does.
 //!
-//! Decryption accepts BER and DER, KeyTransRecipientInfo with `rsaEncryption` (RSAES-PKCS1-v1_5)
-//! and AES-CBC content (see [`super::cipher`]). rsa 0.10 decrypts PKCS#1 v1.5 with implicit
+//! Decryption accepts BER (reshaped by [`super::normalize`] where `der` is stricter than BER)
+//! and DER, KeyTransRecipientInfo with `rsaEncryption` (RSAES-PKCS1-v1_5) and AES-CBC or
+//! 3DES-CBC content (see [`super::cipher`]). rsa 0.10 decrypts PKCS#1 v1.5 with implicit
 //! rejection: a wrong key yields a synthetic key, not an error. We detect that by requiring the
 //! recovered key to have exactly the cipher's key length and the content to unpad cleanly;
 //! callers also check the plaintext's shape (a random key passes both tests with a
 //! probability of roughly 2^-16).
 
-use super::ber::{self, BerWriter, oid_name};
-use super::cipher::{ContentCipher, IV_LEN};
+use super::ber::{self, BerWriter, CertificateAny, IssuerAndSerialNumberAny, oid_name};
+use super::cipher::{ContentCipher, MAX_IV_LEN, cipher_name};
 use super::{CmsError, Recipient};
-use cms::cert::IssuerAndSerialNumber;
 use cms::content_info::CmsVersion;
-use cms::enveloped_data::{
-    EnvelopedData, KeyTransRecipientInfo, RecipientIdentifier, RecipientInfo, RecipientInfos,
-};
+use cms::enveloped_data::{EnvelopedData, KeyTransRecipientInfo, RecipientInfo};
 use const_oid::db::rfc5911::{ID_DATA, ID_ENVELOPED_DATA};
 use const_oid::db::rfc5912::RSA_ENCRYPTION;
-use der::asn1::OctetString;
-use der::{Any, Decode, Encode};
+use der::asn1::{OctetString, SetOfVec};
+use der::{Any, Decode, Encode, Sequence, ValueOrd};
 use rsa::pkcs8::DecodePublicKey;
 use rsa::{Pkcs1v15Encrypt, PrivateKey, PublicKey};
 use spki::AlgorithmIdentifierOwned;
@@ -55,8 +53,20 @@ pub fn recipients(bytes: &[u8]) -> Result<Vec<Recipient>, CmsError> {
     Ok(key_transport_recipients(&data).map(|k| Recipient::from_rid(&k.rid)).collect())
 }
 
+/// The content cipher of an EnvelopedData, without decrypting it; [`CmsError::UnsupportedCipher`]
+/// names one adebox does not accept.
+pub fn content_cipher(bytes: &[u8]) -> Result<ContentCipher, CmsError> {
+    cipher_of(&parse(bytes)?)
+}
+
+fn cipher_of(data: &EnvelopedData) -> Result<ContentCipher, CmsError> {
+    let oid = &data.encrypted_content.content_enc_alg.oid;
+    ContentCipher::from_oid(oid).ok_or_else(|| CmsError::UnsupportedCipher(cipher_name(oid)))
+}
+
 fn parse(bytes: &[u8]) -> Result<EnvelopedData, CmsError> {
-    let info = ber::content_info(bytes, ID_ENVELOPED_DATA, "EnvelopedData")?;
+    let bytes = super::normalize::enveloped_data(bytes)?;
+    let info = ber::content_info(&bytes, ID_ENVELOPED_DATA, "EnvelopedData")?;
     ber::decode_content::<EnvelopedData>(&info)
 }
 
@@ -76,15 +86,20 @@ fn decrypt(
     // The content algorithm is checked before any key: a message we could never decrypt
     // should say why rather than blame the key.
     let eci = &data.encrypted_content;
-    let cipher = ContentCipher::from_oid(&eci.content_enc_alg.oid)
-        .ok_or_else(|| CmsError::UnsupportedCipher(oid_name(&eci.content_enc_alg.oid)))?;
+    let cipher = cipher_of(&data)?;
     let iv = eci
         .content_enc_alg
         .parameters
         .as_ref()
         .and_then(|p| p.decode_as::<OctetString>().ok())
-        .filter(|iv| iv.as_bytes().len() == IV_LEN)
-        .ok_or_else(|| CmsError::Malformed("the AES-CBC parameters are not a 16-byte IV".into()))?;
+        .filter(|iv| iv.as_bytes().len() == cipher.iv_len())
+        .ok_or_else(|| {
+            CmsError::Malformed(format!(
+                "the {} parameters are not a {}-byte IV",
+                cipher_name(&cipher.oid()),
+                cipher.iv_len()
+            ))
+        })?;
     let ciphertext = eci.encrypted_content.as_ref().ok_or(CmsError::NoContent)?.as_bytes();
 
     let mut candidates: Vec<&KeyTransRecipientInfo> =
@@ -117,6 +132,16 @@ fn decrypt(
     Err(CmsError::WrongKey { addressed_to, key_certificate })
 }
 
+/// A `KeyTransRecipientInfo` (RFC 5652 §6.2.1) naming its recipient by issuer and serial
+/// number, of any serial-number length (the stock type refuses more than 20 bytes).
+#[derive(Clone, Debug, Eq, PartialEq, Sequence, ValueOrd)]
+struct KeyTransRecipientAny {
+    version: CmsVersion,
+    rid: IssuerAndSerialNumberAny,
+    key_enc_alg: AlgorithmIdentifierOwned,
+    enc_key: OctetString,
+}
+
 fn describe_recipients(data: &EnvelopedData) -> String {
     let kinds: Vec<String> = data
         .recip_infos
@@ -144,10 +169,20 @@ pub fn encrypt_enveloped_ber(
     plaintext: &[u8],
     recipient_cert_der: &[u8],
 ) -> Result<Vec<u8>, CmsError> {
-    let cert = Certificate::from_der(recipient_cert_der)
+    encrypt_enveloped_ber_with(plaintext, recipient_cert_der, ContentCipher::Aes128Cbc)
+}
+
+/// [`encrypt_enveloped_ber`] with another content cipher: a SCEP reply is encrypted with the
+/// cipher its request used, which the client is known to have.
+pub fn encrypt_enveloped_ber_with(
+    plaintext: &[u8],
+    recipient_cert_der: &[u8],
+    cipher: ContentCipher,
+) -> Result<Vec<u8>, CmsError> {
+    // Any serial-number length: a SCEP reply goes to the client's own self-signed certificate.
+    let cert = CertificateAny::from_der(recipient_cert_der)
         .map_err(|e| CmsError::BadCertificate(e.to_string()))?;
-    let tbs = cert.tbs_certificate();
-    let spki = tbs.subject_public_key_info();
+    let spki = cert.tbs_certificate().subject_public_key_info();
     if spki.algorithm.oid != RSA_ENCRYPTION {
         return Err(CmsError::BadCertificate(format!(
             "its key is {}, not RSA",
@@ -157,31 +192,28 @@ pub fn encrypt_enveloped_ber(
     let public = PublicKey::from_public_key_der(&spki.to_der()?)
         .map_err(|e| CmsError::BadCertificate(format!("its RSA key is unusable: {e}")))?;
 
-    let cipher = ContentCipher::Aes128Cbc;
-    let cek = Zeroizing::new(crate::crypto::random_bytes::<16>());
-    let iv = crate::crypto::random_bytes::<IV_LEN>();
+    let cek = Zeroizing::new(crate::crypto::random_bytes::<32>());
+    let cek = &cek[..cipher.key_len()];
+    let iv = &crate::crypto::random_bytes::<MAX_IV_LEN>()[..cipher.iv_len()];
     let enc_key = public
-        .encrypt(&mut getrandom::SysRng, Pkcs1v15Encrypt, &cek[..])
+        .encrypt(&mut getrandom::SysRng, Pkcs1v15Encrypt, cek)
         .map_err(|e| CmsError::Encrypt(e.to_string()))?;
     let ciphertext = cipher
-        .encrypt(&cek[..], &iv, plaintext)
+        .encrypt(cek, iv, plaintext)
         .expect("the key and IV are generated with the cipher's lengths");
 
-    let recipient = RecipientInfo::Ktri(KeyTransRecipientInfo {
+    let recipient = KeyTransRecipientAny {
         version: CmsVersion::V0,
-        rid: RecipientIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
-            issuer: tbs.issuer().clone(),
-            serial_number: tbs.serial_number().clone(),
-        }),
+        rid: IssuerAndSerialNumberAny::of(&cert),
         key_enc_alg: AlgorithmIdentifierOwned {
             oid: RSA_ENCRYPTION,
             parameters: Some(Any::null()),
         },
         enc_key: OctetString::new(enc_key)?,
-    });
+    };
     let content_alg = AlgorithmIdentifierOwned {
         oid: cipher.oid(),
-        parameters: Some(Any::encode_from(&OctetString::new(iv)?)?),
+        parameters: Some(Any::encode_from(&OctetString::new(iv.to_vec())?)?),
     };
 
     let mut w = BerWriter::default();
@@ -190,7 +222,7 @@ pub fn encrypt_enveloped_ber(
     w.begin(0xa0); // [0] EXPLICIT content
     w.begin(0x30); // EnvelopedData
     w.der(&CmsVersion::V0.to_der()?);
-    w.der(&RecipientInfos::try_from(vec![recipient])?.to_der()?);
+    w.der(&SetOfVec::try_from(vec![recipient])?.to_der()?);
     w.begin(0x30); // EncryptedContentInfo
     w.der(&ID_DATA.to_der()?);
     w.der(&content_alg.to_der()?);

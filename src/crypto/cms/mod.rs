@@ -6,9 +6,10 @@
 //!   token's EnvelopedData, MachineInfo and `Mdm-Signature` SignedData), including
 //!   [`ber::SignedDataBer`], a SignedData whose eContent survives BER chunking.
 //! - [`decrypt_enveloped`] / [`decrypt_enveloped_for_cert`]: EnvelopedData with an RSA
-//!   (PKCS#1 v1.5) KeyTransRecipientInfo and AES-CBC content, with reliable wrong-key detection.
+//!   (PKCS#1 v1.5) KeyTransRecipientInfo and AES-CBC or 3DES-CBC content ([`ContentCipher`]),
+//!   with reliable wrong-key detection; [`content_cipher`] reads the cipher without decrypting.
 //! - [`encrypt_enveloped_ber`]: EnvelopedData byte-for-byte in the shape Apple's server tokens
-//!   have (../shared/spec/dep-api.md §1.4).
+//!   have (../shared/spec/dep-api.md §1.4); [`encrypt_enveloped_ber_with`] another cipher.
 //! - [`recipients`]: who a message is addressed to, for error messages.
 //! - [`verify_signed`] / [`verify_detached`]: SignedData signature checks ([`signed`]).
 //! - [`sign_attached`] / [`sign_detached`]: SignedData signing, DER or BER, with or without
@@ -23,11 +24,14 @@ pub mod ber;
 mod cipher;
 mod enveloped;
 mod ident;
+mod normalize;
 pub mod sign;
 pub mod signed;
 
+pub use cipher::{ContentCipher, cipher_name};
 pub use enveloped::{
-    decrypt_enveloped, decrypt_enveloped_for_cert, encrypt_enveloped_ber, recipients,
+    content_cipher, decrypt_enveloped, decrypt_enveloped_for_cert, encrypt_enveloped_ber,
+    encrypt_enveloped_ber_with, recipients,
 };
 pub use ident::Recipient;
 pub use sign::{
@@ -53,7 +57,7 @@ pub enum CmsError {
     UnsupportedRecipient(String),
     #[error(
         "the content is encrypted with {0}, which adebox does not accept (only AES-128, AES-192 \
-         and AES-256 in CBC mode)"
+         and AES-256 in CBC mode, and 3DES-CBC)"
     )]
     UnsupportedCipher(String),
     #[error("the message carries no encrypted content")]

@@ -13,17 +13,17 @@
 //! Pure: no tokio, redb, reqwest or actix; the signing time is a parameter.
 
 use super::CmsError;
-use super::ber::{BerWriter, EncapsulatedContentInfoBer, SignedDataBer};
+use super::ber::{
+    BerWriter, CertificateAny, CertificateChoicesAny, EncapsulatedContentInfoBer,
+    IssuerAndSerialNumberAny, SignedDataBer, SignerIdentifierAny, SignerInfoAny,
+};
 use crate::crypto::sigverify::Digest;
-use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{CertificateSet, SignerIdentifier, SignerInfo, SignerInfos};
 use const_oid::db::{rfc5911, rfc5912};
 use der::asn1::{Any, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
 use der::{Decode, Encode, Tag};
 use spki::{AlgorithmIdentifierOwned, EncodePublicKey};
 use time::OffsetDateTime;
-use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
 
 /// `ecdsa-with-SHA1` (RFC 3279), which the OID database lacks.
@@ -198,7 +198,7 @@ fn sign(
     if !extra.is_empty() && !opts.signed_attributes {
         return Err(CmsError::Sign("extra attributes need signed attributes".into()));
     }
-    let cert = Certificate::from_der(signer_cert)
+    let cert = CertificateAny::from_der(signer_cert)
         .map_err(|e| CmsError::Sign(format!("the signer certificate is not DER X.509: {e}")))?;
     let cert_spki = cert.tbs_certificate().subject_public_key_info().to_der()?;
     if cert_spki != key.public_spki()? {
@@ -219,13 +219,9 @@ fn sign(
     } else {
         (None, key.sign_prehashed(digest, &content_hash)?)
     };
-    let tbs = cert.tbs_certificate();
-    let signer_info = SignerInfo {
+    let signer_info = SignerInfoAny {
         version: CmsVersion::V1,
-        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
-            issuer: tbs.issuer().clone(),
-            serial_number: tbs.serial_number().clone(),
-        }),
+        sid: SignerIdentifierAny::IssuerAndSerialNumber(IssuerAndSerialNumberAny::of(&cert)),
         digest_alg: digest_alg.clone(),
         signed_attrs,
         signature_algorithm: key.algorithm(digest)?,
@@ -235,7 +231,7 @@ fn sign(
     let mut certs = vec![cert];
     for der in chain {
         certs.push(
-            Certificate::from_der(der).map_err(|e| {
+            CertificateAny::from_der(der).map_err(|e| {
                 CmsError::Sign(format!("a chain certificate is not DER X.509: {e}"))
             })?,
         );
@@ -284,8 +280,8 @@ fn signed_attributes(
 /// The parts of the SignedData besides the content.
 struct Parts {
     digest_alg: AlgorithmIdentifierOwned,
-    certs: Vec<Certificate>,
-    signer_info: SignerInfo,
+    certs: Vec<CertificateAny>,
+    signer_info: SignerInfoAny,
 }
 
 impl Parts {
@@ -297,11 +293,11 @@ impl Parts {
                 econtent_type: rfc5911::ID_DATA,
                 econtent: content.map(OctetString::new).transpose()?,
             },
-            certificates: Some(CertificateSet(SetOfVec::try_from(
-                self.certs.into_iter().map(CertificateChoices::Certificate).collect::<Vec<_>>(),
-            )?)),
+            certificates: Some(SetOfVec::try_from(
+                self.certs.into_iter().map(CertificateChoicesAny::Certificate).collect::<Vec<_>>(),
+            )?),
             crls: None,
-            signer_infos: SignerInfos(SetOfVec::try_from(vec![self.signer_info])?),
+            signer_infos: SetOfVec::try_from(vec![self.signer_info])?,
         };
         let info =
             ContentInfo { content_type: rfc5911::ID_SIGNED_DATA, content: Any::encode_from(&sd)? };
@@ -336,7 +332,7 @@ impl Parts {
             w.der(&cert.to_der()?);
         }
         w.end();
-        w.der(&SignerInfos(SetOfVec::try_from(vec![self.signer_info])?).to_der()?);
+        w.der(&SetOfVec::try_from(vec![self.signer_info])?.to_der()?);
         w.end();
         w.end();
         w.end();

@@ -143,7 +143,7 @@ fn profile_options_carry_content_type_digest_and_the_given_signing_time() {
         sign_attached(CONTENT, &s.cert, &s.chain, &s.key, &SignOptions::profile(NOW)).unwrap();
     let info = content_info(&blob, rfc5911::ID_SIGNED_DATA, "SignedData").unwrap();
     let sd: SignedDataBer = decode_content(&info).unwrap();
-    let signer = sd.signer_infos.0.iter().next().unwrap();
+    let signer = sd.signer_infos.iter().next().unwrap();
     assert_eq!(signer.digest_alg.oid, rfc5912::ID_SHA_256);
     assert_eq!(signer.signature_algorithm.oid, rfc5912::ECDSA_WITH_SHA_256);
     let attrs = signer.signed_attrs.as_ref().unwrap();

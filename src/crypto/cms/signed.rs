@@ -15,10 +15,11 @@
 //! of which one is meant. Pure: no tokio, redb, reqwest or actix.
 
 use super::CmsError;
-use super::ber::{BerWriter, SignedDataBer, content_info, decode_content, oid_name};
+use super::ber::{
+    BerWriter, CertificateAny, SignedDataBer, SignerIdentifierAny, SignerInfoAny, content_info,
+    decode_content, oid_name,
+};
 use crate::crypto::sigverify::{self, Digest};
-use cms::cert::CertificateChoices;
-use cms::signed_data::{SignerIdentifier, SignerInfo};
 use const_oid::db::rfc5911;
 use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Decode, Encode};
@@ -66,7 +67,7 @@ fn verify(bytes: &[u8], detached: Option<&[u8]>) -> Result<VerifiedSignedData, C
         (Some(_), Some(_)) => return Err(CmsError::NotDetached),
     };
     let certificates = certificates(&sd)?;
-    let signers: Vec<&SignerInfo> = sd.signer_infos.0.iter().collect();
+    let signers: Vec<&SignerInfoAny> = sd.signer_infos.iter().collect();
     let [signer_info] = signers.as_slice() else {
         return Err(CmsError::SignerCount(signers.len()));
     };
@@ -99,37 +100,30 @@ fn verify(bytes: &[u8], detached: Option<&[u8]>) -> Result<VerifiedSignedData, C
     })
 }
 
-fn certificates(sd: &SignedDataBer) -> Result<Vec<(Vec<u8>, Certificate)>, CmsError> {
-    let Some(set) = &sd.certificates else { return Ok(Vec::new()) };
-    if set.0.len() > MAX_CERTIFICATES {
+fn certificates(sd: &SignedDataBer) -> Result<Vec<(Vec<u8>, CertificateAny)>, CmsError> {
+    let count = sd.certificates.as_ref().map_or(0, |set| set.len());
+    if count > MAX_CERTIFICATES {
         return Err(CmsError::Malformed(format!(
-            "the message carries {} certificates, more than the {MAX_CERTIFICATES} accepted",
-            set.0.len()
+            "the message carries {count} certificates, more than the {MAX_CERTIFICATES} accepted"
         )));
     }
-    let mut out = Vec::new();
-    for choice in set.0.iter() {
-        if let CertificateChoices::Certificate(cert) = choice {
-            out.push((cert.to_der()?, cert.clone()));
-        }
-    }
-    Ok(out)
+    sd.certificates().map(|cert| Ok((cert.to_der()?, cert.clone()))).collect()
 }
 
 /// The certificate `signer` names, by issuer and serial or by subject key identifier.
 fn find_signer<'a>(
-    signer: &SignerInfo,
-    certs: &'a [(Vec<u8>, Certificate)],
-) -> Result<&'a (Vec<u8>, Certificate), CmsError> {
+    signer: &SignerInfoAny,
+    certs: &'a [(Vec<u8>, CertificateAny)],
+) -> Result<&'a (Vec<u8>, CertificateAny), CmsError> {
     certs
         .iter()
         .find(|(_, cert)| {
             let tbs = cert.tbs_certificate();
             match &signer.sid {
-                SignerIdentifier::IssuerAndSerialNumber(isn) => {
+                SignerIdentifierAny::IssuerAndSerialNumber(isn) => {
                     isn.issuer == *tbs.issuer() && isn.serial_number == *tbs.serial_number()
                 }
-                SignerIdentifier::SubjectKeyIdentifier(ski) => {
+                SignerIdentifierAny::SubjectKeyIdentifier(ski) => {
                     matches!(tbs.get_extension::<SubjectKeyIdentifier>(), Ok(Some((_, own))) if own == *ski)
                 }
             }

@@ -3,8 +3,9 @@
 //!
 //! Exposes [`DeviceKey`] (an RSA-2048 key with its self-signed certificate), [`DeviceKey::csr`]
 //! (PKCS#10 with the challengePassword), [`DeviceKey::pkcs_req`] (the pkiMessage, enveloped
-//! to the RA and signed), [`DeviceKey::read_cert_rep`] and [`pick_ra`] (the RA certificate
-//! out of a GetCACert answer). Pure: no tokio, redb, reqwest or actix.
+//! to the RA and signed), [`DeviceKey::read_cert_rep`], and [`pick_ra`] / [`pick_ca`] (the RA
+//! certificate out of a GetCACert answer, and the CA there that issued it). Pure: no tokio,
+//! redb, reqwest or actix.
 
 use super::{
     FailInfo, MessageType, OID_FAIL_INFO, OID_MESSAGE_TYPE, OID_PKI_STATUS, OID_RECIPIENT_NONCE,
@@ -16,7 +17,7 @@ use crate::crypto::cms::{
     sign_attached_with_attributes,
 };
 use crate::crypto::sigverify::Digest;
-use der::{Decode, Encode};
+use der::Encode;
 use rcgen::{CertificateParams, KeyPair, PKCS_RSA_SHA256};
 use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 use sha2::Digest as _;
@@ -66,6 +67,18 @@ impl DeviceKey {
         common_name: &str,
         now: OffsetDateTime,
     ) -> Result<DeviceKey, ScepError> {
+        DeviceKey::with_serial(key, common_name, now, None)
+    }
+
+    /// [`DeviceKey::from_key`] whose self-signed certificate has the serial number `serial`
+    /// (big-endian bytes) rather than a random one: other clients' shapes, such as
+    /// certmonger's 32-byte serial.
+    pub fn with_serial(
+        key: rsa::PrivateKey,
+        common_name: &str,
+        now: OffsetDateTime,
+        serial: Option<&[u8]>,
+    ) -> Result<DeviceKey, ScepError> {
         let build = |e: &dyn std::fmt::Display| ScepError::Build(e.to_string());
         let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| build(&e))?;
         let rcgen_key =
@@ -74,6 +87,7 @@ impl DeviceKey {
         params.distinguished_name = crate::crypto::ca::distinguished_name(common_name);
         params.not_before = now - Duration::hours(1);
         params.not_after = now + Duration::days(1);
+        params.serial_number = serial.map(rcgen::SerialNumber::from_slice);
         let cert = params.self_signed(&rcgen_key).map_err(|e| build(&e))?;
         Ok(DeviceKey { key, rcgen_key, cert_der: cert.der().to_vec() })
     }
@@ -91,7 +105,7 @@ impl DeviceKey {
     pub fn csr(&self, common_name: &str, challenge: &str) -> Result<Vec<u8>, ScepError> {
         let mut params = CertificateParams::default();
         params.distinguished_name = crate::crypto::ca::distinguished_name(common_name);
-        // UTF8String: the challenge is base64url, and `_` is not a PrintableString character.
+        // UTF8String, which holds any challenge (PrintableString lacks `_`, for one).
         let value = der::Any::new(der::Tag::Utf8String, challenge.as_bytes().to_vec())?;
         let set = der::asn1::SetOfVec::try_from(vec![value])?.to_der()?;
         let attr = rcgen::Attribute { oid: &CHALLENGE_PASSWORD_ARCS, values: set };
@@ -108,7 +122,12 @@ impl DeviceKey {
         csr_der: &[u8],
         ra_cert_der: &[u8],
     ) -> Result<(Vec<u8>, Pending), ScepError> {
-        let envelope = encrypt_enveloped_ber(csr_der, ra_cert_der)?;
+        self.pkcs_req_for_envelope(&encrypt_enveloped_ber(csr_der, ra_cert_der)?)
+    }
+
+    /// The PKCSReq pkiMessage carrying `envelope`, an EnvelopedData of the CSR made elsewhere
+    /// (another cipher, several recipients), signed with SHA-256 by this key's certificate.
+    pub fn pkcs_req_for_envelope(&self, envelope: &[u8]) -> Result<(Vec<u8>, Pending), ScepError> {
         let spki = super::server::certificate_spki(&self.cert_der)?;
         let pending = Pending {
             transaction_id: hex::encode_upper(sha2::Sha256::digest(&spki)),
@@ -127,7 +146,7 @@ impl DeviceKey {
         };
         let key = SignerKey::Rsa(Box::new(self.key.clone()));
         let msg =
-            sign_attached_with_attributes(&envelope, &self.cert_der, &[], &key, &opts, &attrs)?;
+            sign_attached_with_attributes(envelope, &self.cert_der, &[], &key, &opts, &attrs)?;
         Ok((msg, pending))
     }
 
@@ -188,7 +207,6 @@ fn signed_attributes(bytes: &[u8]) -> Result<Vec<x509_cert::attr::Attribute>, Sc
     let sd: SignedDataBer = decode_content(&info)?;
     Ok(sd
         .signer_infos
-        .0
         .iter()
         .next()
         .and_then(|s| s.signed_attrs.as_ref())
@@ -196,16 +214,36 @@ fn signed_attributes(bytes: &[u8]) -> Result<Vec<x509_cert::attr::Attribute>, Sc
         .unwrap_or_default())
 }
 
-/// The RA certificate of a GetCACert answer: the one with an RSA key (the appliance CA's key
-/// is ECDSA, which devices cannot encrypt to).
+/// The RA certificate of a GetCACert answer, picked the way iOS picks it: the RSA
+/// certificate that may encrypt (keyUsage keyEncipherment) and is not a CA. None when the
+/// answer has no such certificate.
 pub fn pick_ra(certs: &[Vec<u8>]) -> Option<Vec<u8>> {
     certs
         .iter()
         .find(|der| {
-            x509_cert::Certificate::from_der(der).is_ok_and(|c| {
-                c.tbs_certificate().subject_public_key_info().algorithm.oid
-                    == const_oid::db::rfc5912::RSA_ENCRYPTION
-            })
+            let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else { return false };
+            let rsa = cert.public_key().algorithm.algorithm
+                == x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION;
+            let encrypts =
+                cert.key_usage().ok().flatten().is_some_and(|ku| ku.value.key_encipherment());
+            rsa && encrypts && !cert.is_ca()
+        })
+        .cloned()
+}
+
+/// The CA certificate of a GetCACert answer that issued `ra` and is valid at `now`, as iOS
+/// finds it: by building the RA's chain within the answer. The answer is as trustworthy as
+/// the TLS connection that carried it; a payload without `CAFingerprint` pins nothing more.
+pub fn pick_ca(certs: &[Vec<u8>], ra: &[u8], now: OffsetDateTime) -> Option<Vec<u8>> {
+    use crate::crypto::chain::{TrustAnchors, verify_chain};
+    certs
+        .iter()
+        .filter(|c| c.as_slice() != ra)
+        .find(|c| {
+            let is_ca = x509_parser::parse_x509_certificate(c).is_ok_and(|(_, c)| c.is_ca());
+            is_ca
+                && TrustAnchors::from_der(vec![c.to_vec()])
+                    .is_ok_and(|a| verify_chain(ra, &[], &a, Some(now)).is_ok())
         })
         .cloned()
 }

@@ -16,14 +16,13 @@ pub mod client;
 pub mod server;
 
 use crate::crypto::cms::CmsError;
-use crate::crypto::cms::ber::{EncapsulatedContentInfoBer, SignedDataBer};
-use cms::cert::CertificateChoices;
+use crate::crypto::cms::ber::{
+    CertificateAny, CertificateChoicesAny, EncapsulatedContentInfoBer, SignedDataBer,
+};
 use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{CertificateSet, SignerInfos};
 use const_oid::db::rfc5911;
 use der::asn1::{Any, ObjectIdentifier, SetOfVec};
 use der::{Decode, Encode, Tag, Tagged};
-use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
 
 /// `id-messageType` (RFC 8894 §3.2.1.2), PrintableString.
@@ -57,7 +56,13 @@ pub enum ScepError {
     Malformed(String),
     #[error("the SCEP message's signature does not verify: {0}")]
     BadSignature(String),
-    #[error("the SCEP message cannot be decrypted with the RA key")]
+    /// RFC 8894 §3.2.1.4 `badAlg`; the words name the algorithm.
+    #[error("{0}")]
+    UnsupportedAlgorithm(String),
+    #[error(
+        "the SCEP message's encrypted content does not open: it is encrypted to a certificate \
+         whose key is not held here, or damaged"
+    )]
     Undecryptable,
     #[error("the certificate request is not usable: {0}")]
     BadCsr(String),
@@ -234,7 +239,7 @@ fn first_value(attrs: &[Attribute], oid: ObjectIdentifier) -> Option<&Any> {
 pub fn certs_only(certs: &[Vec<u8>]) -> Result<Vec<u8>, ScepError> {
     let mut choices = Vec::new();
     for der in certs {
-        choices.push(CertificateChoices::Certificate(Certificate::from_der(der)?));
+        choices.push(CertificateChoicesAny::Certificate(CertificateAny::from_der(der)?));
     }
     let sd = SignedDataBer {
         version: CmsVersion::V1,
@@ -243,9 +248,9 @@ pub fn certs_only(certs: &[Vec<u8>]) -> Result<Vec<u8>, ScepError> {
             econtent_type: rfc5911::ID_DATA,
             econtent: None,
         },
-        certificates: Some(CertificateSet(SetOfVec::try_from(choices)?)),
+        certificates: Some(SetOfVec::try_from(choices)?),
         crls: None,
-        signer_infos: SignerInfos(SetOfVec::new()),
+        signer_infos: SetOfVec::new(),
     };
     let info =
         ContentInfo { content_type: rfc5911::ID_SIGNED_DATA, content: Any::encode_from(&sd)? };
@@ -257,13 +262,7 @@ pub fn read_certs_only(bytes: &[u8]) -> Result<Vec<Vec<u8>>, ScepError> {
     use crate::crypto::cms::ber::{content_info, decode_content};
     let info = content_info(bytes, rfc5911::ID_SIGNED_DATA, "SignedData")?;
     let sd: SignedDataBer = decode_content(&info)?;
-    let mut out = Vec::new();
-    for choice in sd.certificates.iter().flat_map(|c| c.0.iter()) {
-        if let CertificateChoices::Certificate(cert) = choice {
-            out.push(cert.to_der()?);
-        }
-    }
-    Ok(out)
+    sd.certificates().map(|cert| Ok(cert.to_der()?)).collect()
 }
 
 #[cfg(test)]

@@ -2,15 +2,16 @@
 //! signature, decrypt its envelope with the RA key, read the CSR and its challengePassword,
 //! and build the CertRep.
 //!
-//! Exposes [`Ra`] (the RA certificate and key, plus the CA carried after it), [`Request`]
+//! Exposes [`Ra`] (the RA certificate and key, and the SCEP CA that issued it), [`Request`]
 //! ([`Request::parse`] reads without trusting, [`Request::verify`] checks the signature,
 //! [`Request::decrypt`] opens the envelope), [`read_csr`] and [`Request::cert_rep`].
 //!
 //! Order matters for the RSA decryption, which is the one private-key operation a stranger
 //! can trigger (a Marvin-style timing oracle, ../shared/crates.md Q2): callers parse and
-//! verify first (public-key work only), rate-limit, and only then decrypt. Every decryption
-//! failure is the same [`ScepError::Undecryptable`]; rsa 0.10 decrypts PKCS#1 v1.5 with
-//! implicit rejection, so a bad padding does not even return early.
+//! verify first (public-key work only), rate-limit, and only then decrypt. Every failure of
+//! the RSA step is the same [`ScepError::Undecryptable`]; rsa 0.10 decrypts PKCS#1 v1.5 with
+//! implicit rejection, so a bad padding does not even return early. An algorithm adebox does
+//! not accept is told apart before that step (RFC 8894 §3.2.1.4 `badAlg`): it is public.
 
 use super::{
     FailInfo, MessageType, OID_FAIL_INFO, OID_MESSAGE_TYPE, OID_PKI_STATUS, OID_RECIPIENT_NONCE,
@@ -18,25 +19,32 @@ use super::{
     octets_attribute_value, printable_attribute, string_attribute,
 };
 use crate::crypto::Secret;
-use crate::crypto::cms::ber::{SignedDataBer, content_info, decode_content};
+use crate::crypto::cms::ber::{
+    CertificateAny, IssuerAndSerialNumberAny, SignedDataBer, SignerIdentifierAny, content_info,
+    decode_content,
+};
 use crate::crypto::cms::{
-    CmsEncoding, CmsError, SignOptions, SignerKey, decrypt_enveloped_for_cert,
-    encrypt_enveloped_ber, sign_attached_with_attributes, verify_signed,
+    CmsEncoding, CmsError, ContentCipher, Recipient, SignOptions, SignerKey, content_cipher,
+    decrypt_enveloped_for_cert, encrypt_enveloped_ber_with, recipients,
+    sign_attached_with_attributes, verify_signed,
 };
 use crate::crypto::sigverify::Digest;
-use cms::cert::CertificateChoices;
-use cms::signed_data::SignerIdentifier;
 use const_oid::db::rfc5911;
 use der::Encode;
 use time::OffsetDateTime;
 use x509_cert::attr::Attribute;
 
-/// The registration authority: the RSA certificate devices encrypt to, its key, and the
-/// appliance CA that issued it.
+/// The registration authority: the RSA certificate devices encrypt to and that signs the
+/// replies, its key, and the RSA SCEP CA that issued it (with its key: a client that encrypts
+/// to every certificate of GetCACert, or to the CA alone, is still read).
 pub struct Ra {
     pub cert_der: Vec<u8>,
-    pub ca_der: Vec<u8>,
-    key: SignerKey,
+    /// The SCEP CA certificate (DER), self-signed.
+    pub issuer_der: Vec<u8>,
+    key: rsa::PrivateKey,
+    issuer_key: rsa::PrivateKey,
+    cert: x509_cert::Certificate,
+    issuer: x509_cert::Certificate,
 }
 
 impl std::fmt::Debug for Ra {
@@ -46,19 +54,39 @@ impl std::fmt::Debug for Ra {
 }
 
 impl Ra {
-    /// From the RA certificate (DER), its PKCS#8 PEM RSA key and the CA certificate (DER).
-    pub fn new(cert_der: Vec<u8>, key_pem: &str, ca_der: Vec<u8>) -> Result<Ra, ScepError> {
-        let key = SignerKey::from_pkcs8_pem(key_pem)?;
-        if !matches!(key, SignerKey::Rsa(_)) {
-            return Err(ScepError::Build("the SCEP RA key must be RSA".into()));
-        }
-        Ok(Ra { cert_der, ca_der, key })
+    /// From the RA certificate (DER) and its PKCS#8 PEM RSA key, and the SCEP CA certificate
+    /// (DER) and its PKCS#8 PEM RSA key.
+    pub fn new(
+        cert_der: Vec<u8>,
+        key_pem: &str,
+        issuer_der: Vec<u8>,
+        issuer_key_pem: &str,
+    ) -> Result<Ra, ScepError> {
+        use der::Decode;
+        let rsa = |pem: &str, what: &str| match SignerKey::from_pkcs8_pem(pem)? {
+            SignerKey::Rsa(k) => Ok(k),
+            SignerKey::P256(_) => Err(ScepError::Build(format!("the SCEP {what} key must be RSA"))),
+        };
+        let key = *rsa(key_pem, "RA")?;
+        let issuer_key = *rsa(issuer_key_pem, "CA")?;
+        let cert = x509_cert::Certificate::from_der(&cert_der)?;
+        let issuer = x509_cert::Certificate::from_der(&issuer_der)?;
+        Ok(Ra { cert_der, issuer_der, key, issuer_key, cert, issuer })
     }
 
-    fn rsa_key(&self) -> Option<&rsa::PrivateKey> {
-        match &self.key {
-            SignerKey::Rsa(k) => Some(k),
-            SignerKey::P256(_) => None,
+    /// What GetCACert answers: the RA and the SCEP CA, both RSA (RFC 8894 §4.2.1.2).
+    pub fn ca_certs(&self) -> Vec<Vec<u8>> {
+        vec![self.cert_der.clone(), self.issuer_der.clone()]
+    }
+
+    /// The key and certificate that open an envelope addressed to `recipients`: the SCEP
+    /// CA's when the client encrypted to it and not to the RA, else the RA's.
+    fn key_for(&self, recipients: &[Recipient]) -> (&rsa::PrivateKey, &[u8]) {
+        let names = |c: &x509_cert::Certificate| recipients.iter().any(|r| r.designates(c));
+        if names(&self.issuer) && !names(&self.cert) {
+            (&self.issuer_key, &self.issuer_der)
+        } else {
+            (&self.key, &self.cert_der)
         }
     }
 }
@@ -84,7 +112,7 @@ impl Request {
     pub fn parse(bytes: &[u8]) -> Result<Request, ScepError> {
         let info = content_info(bytes, rfc5911::ID_SIGNED_DATA, "SignedData")?;
         let sd: SignedDataBer = decode_content(&info)?;
-        let [signer] = sd.signer_infos.0.as_slice() else {
+        let [signer] = sd.signer_infos.as_slice() else {
             return Err(ScepError::Malformed("a pkiMessage has exactly one signer".into()));
         };
         let attrs: Vec<Attribute> = match &signer.signed_attrs {
@@ -93,25 +121,16 @@ impl Request {
                 return Err(ScepError::Malformed("the pkiMessage has no signed attributes".into()));
             }
         };
-        let certs: Vec<&x509_cert::Certificate> = sd
-            .certificates
-            .iter()
-            .flat_map(|c| c.0.iter())
-            .filter_map(|c| match c {
-                CertificateChoices::Certificate(cert) => Some(cert),
-                CertificateChoices::Other(_) => None,
-            })
-            .collect();
+        let certs: Vec<&CertificateAny> = sd.certificates().collect();
         let signer_cert = certs
             .iter()
             .find(|c| match &signer.sid {
-                SignerIdentifier::IssuerAndSerialNumber(isn) => {
-                    isn.issuer == *c.tbs_certificate().issuer()
-                        && isn.serial_number == *c.tbs_certificate().serial_number()
+                SignerIdentifierAny::IssuerAndSerialNumber(isn) => {
+                    *isn == IssuerAndSerialNumberAny::of(c)
                 }
                 // A device's self-signed certificate rarely has a key identifier; with one
                 // certificate there is no doubt which is meant.
-                SignerIdentifier::SubjectKeyIdentifier(_) => certs.len() == 1,
+                SignerIdentifierAny::SubjectKeyIdentifier(_) => certs.len() == 1,
             })
             .ok_or_else(|| {
                 ScepError::Malformed(
@@ -146,9 +165,15 @@ impl Request {
     /// Checks that the signer certificate's key signed the message (attributes included).
     /// The certificate itself is self-signed and proves nothing more; the challenge does.
     pub fn verify(&self) -> Result<(), ScepError> {
+        use crate::crypto::sigverify::SigError;
         match verify_signed(&self.raw) {
             Ok(v) if v.signer == self.signer_cert && v.signed_attributes => Ok(()),
             Ok(_) => Err(ScepError::BadSignature("the signer is not the one named".into())),
+            Err(CmsError::BadSignature(
+                e @ (SigError::UnsupportedDigest(_) | SigError::UnsupportedSignatureAlgorithm(_)),
+            )) => Err(ScepError::UnsupportedAlgorithm(format!(
+                "the SCEP message's signature cannot be checked: {e}"
+            ))),
             Err(e @ (CmsError::BadSignature(_) | CmsError::ContentDigestMismatch)) => {
                 Err(ScepError::BadSignature(e.to_string()))
             }
@@ -156,12 +181,25 @@ impl Request {
         }
     }
 
-    /// Opens the pkcsPKIEnvelope with the RA key: the DER CSR of a PKCSReq. Call only after
-    /// [`Request::verify`] and the caller's rate limit.
+    /// Opens the pkcsPKIEnvelope: the DER CSR of a PKCSReq. Call only after
+    /// [`Request::verify`] and the caller's rate limit. The content cipher and the key
+    /// transport are read first (they are public): one adebox does not accept is
+    /// [`ScepError::UnsupportedAlgorithm`] before any private-key work; every failure of the
+    /// RSA step itself is the same [`ScepError::Undecryptable`].
     pub fn decrypt(&self, ra: &Ra) -> Result<Vec<u8>, ScepError> {
-        let key = ra.rsa_key().ok_or(ScepError::Undecryptable)?;
-        decrypt_enveloped_for_cert(&self.envelope, key, &ra.cert_der)
-            .map_err(|_| ScepError::Undecryptable)
+        let refused = |e: CmsError| match e {
+            CmsError::UnsupportedCipher(name) => ScepError::UnsupportedAlgorithm(format!(
+                "the SCEP message's content is encrypted with {name}, which adebox does not \
+                 accept (it accepts AES-128/192/256-CBC and 3DES-CBC, as GetCACaps says)"
+            )),
+            CmsError::UnsupportedRecipient(what) => ScepError::UnsupportedAlgorithm(format!(
+                "the SCEP message's envelope cannot be opened: {what}"
+            )),
+            _ => ScepError::Undecryptable,
+        };
+        content_cipher(&self.envelope).map_err(refused)?;
+        let (key, cert) = ra.key_for(&recipients(&self.envelope).map_err(refused)?);
+        decrypt_enveloped_for_cert(&self.envelope, key, cert).map_err(refused)
     }
 
     /// The CertRep answering this request, signed by the RA (RFC 8894 §3.3.2): SUCCESS with
@@ -184,8 +222,10 @@ impl Request {
         ];
         let content = match outcome {
             Ok(issued) => {
+                // In the request's own cipher, which the client surely has.
+                let cipher = content_cipher(&self.envelope).unwrap_or(ContentCipher::Aes128Cbc);
                 let bundle = super::certs_only(&[issued.to_vec()])?;
-                encrypt_enveloped_ber(&bundle, &self.signer_cert)?
+                encrypt_enveloped_ber_with(&bundle, &self.signer_cert, cipher)?
             }
             Err(fail) => {
                 attrs.push(printable_attribute(OID_FAIL_INFO, fail.code())?);
@@ -201,8 +241,8 @@ impl Request {
         Ok(sign_attached_with_attributes(
             &content,
             &ra.cert_der,
-            std::slice::from_ref(&ra.ca_der),
-            &ra.key,
+            std::slice::from_ref(&ra.issuer_der),
+            &SignerKey::Rsa(Box::new(ra.key.clone())),
             &opts,
             &attrs,
         )?)
@@ -254,9 +294,9 @@ pub fn read_csr(der: &[u8]) -> Result<CsrInfo, ScepError> {
     Ok(CsrInfo { spki: info.subject_pki.raw.to_vec(), challenge, common_name })
 }
 
-/// The SubjectPublicKeyInfo (DER) of a certificate.
+/// The SubjectPublicKeyInfo (DER) of a certificate (any serial-number length).
 pub fn certificate_spki(cert_der: &[u8]) -> Result<Vec<u8>, ScepError> {
     use der::Decode;
-    let cert = x509_cert::Certificate::from_der(cert_der)?;
+    let cert = CertificateAny::from_der(cert_der)?;
     Ok(cert.tbs_certificate().subject_public_key_info().to_der()?)
 }

@@ -21,7 +21,7 @@ pub const CHALLENGE_TTL: Duration = Duration::minutes(15);
 /// Used or expired records are kept this long (for a clear refusal reason), then dropped.
 const KEEP_AFTER_EXPIRY: Duration = Duration::days(1);
 
-/// Longest challenge looked up; ours are 43 characters.
+/// Longest challenge looked up; ours are 64 characters.
 const MAX_CHALLENGE_LEN: usize = 256;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -91,8 +91,9 @@ pub fn issue_in(
     udid: &str,
     now: OffsetDateTime,
 ) -> Result<Secret<String>, StoreError> {
-    use base64ct::{Base64UrlUnpadded, Encoding};
-    let challenge = Base64UrlUnpadded::encode_string(&crate::crypto::random_bytes::<32>());
+    // Hex: every client can carry it, whatever string type it puts the challengePassword in
+    // (certmonger writes a PrintableString whatever it holds, and `_` is not one).
+    let challenge = hex::encode(crate::crypto::random_bytes::<32>());
     let mut t = wtx.open_table(CHALLENGES)?;
     let mut stale = Vec::new();
     for row in t.iter()? {
@@ -162,6 +163,11 @@ mod tests {
         let a = issue_in(&w, "S1", "U1", NOW).unwrap();
         let b = issue_in(&w, "S2", "U2", NOW).unwrap();
         assert_ne!(a.expose(), b.expose());
+        for c in [&a, &b] {
+            assert_eq!(c.expose().len(), 64);
+            // PrintableString-safe: clients may encode the challengePassword as one.
+            assert!(c.expose().bytes().all(|b| b.is_ascii_hexdigit()), "{}", c.expose());
+        }
         let rec = consume_in(&w, a.expose(), NOW + Duration::minutes(14)).unwrap().unwrap();
         assert_eq!((rec.serial.as_str(), rec.udid.as_str()), ("S1", "U1"));
         let again = consume_in(&w, a.expose(), NOW + Duration::minutes(14)).unwrap();

@@ -33,8 +33,11 @@ pub const MAX_PKI_MESSAGE_LEN: usize = 64 * 1024;
 /// address behind NAT, and the sandbox fleet enrolls from one address.
 pub const PER_CLIENT_PER_MINUTE: u32 = 120;
 
-/// What GetCACaps answers (RFC 8894 §3.5.2). No Renewal: renewal is not implemented.
-pub const CAPABILITIES: &str = "POSTPKIOperation\nSHA-256\nAES\nSCEPStandard\n";
+/// What GetCACaps answers (RFC 8894 §3.5.2): what the server really does. AES and DES3 are
+/// the content ciphers it reads (single DES is refused with `badAlg`); SHA-256 the digest it
+/// signs with. Not SHA-1 (still read in signatures, but not to be invited), not Renewal or
+/// GetNextCACert (not implemented).
+pub const CAPABILITIES: &str = "POSTPKIOperation\nSHA-256\nAES\nDES3\nSCEPStandard\n";
 
 /// Why a PKIOperation got no CertRep at all (a CertRep FAILURE is an `Ok` answer).
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +70,35 @@ struct Inner {
     limiter: Mutex<limit::Limiter>,
 }
 
+/// Why a request read well enough to answer is refused: the CertRep's failInfo, the reason
+/// code of the refusal list, and the words (without the "SCEP request refused" prefix).
+struct Refusal {
+    fail: FailInfo,
+    reason: &'static str,
+    words: String,
+}
+
+impl From<ScepError> for Refusal {
+    /// failInfo by RFC 8894 §3.2.1.4: `badAlg` for an algorithm adebox does not accept,
+    /// `badMessageCheck` when the CMS signature fails (or the envelope, sealed under it, does
+    /// not open), `badRequest` for a request that is read but not acceptable. `badTime` and
+    /// `badCertId` have no use here: signingTime is not required, and there is no GetCert or
+    /// CertPoll to name a certificate.
+    fn from(e: ScepError) -> Refusal {
+        let (fail, reason) = match &e {
+            ScepError::UnsupportedAlgorithm(_) => (FailInfo::BadAlg, "scep_unsupported_algorithm"),
+            ScepError::BadSignature(_) | ScepError::Malformed(_) => {
+                (FailInfo::BadMessageCheck, "scep_bad_signature")
+            }
+            ScepError::Undecryptable => (FailInfo::BadMessageCheck, "scep_undecryptable"),
+            ScepError::BadCsr(_) | ScepError::Build(_) | ScepError::Cms(_) => {
+                (FailInfo::BadRequest, "scep_bad_csr")
+            }
+        };
+        Refusal { fail, reason, words: e.to_string() }
+    }
+}
+
 /// What the transaction decided.
 enum Decision {
     Issued(Vec<u8>),
@@ -91,16 +123,17 @@ impl Scep {
         CAPABILITIES
     }
 
-    /// GetCACert: the RA and the appliance CA as a certs-only SignedData
-    /// (`application/x-x509-ca-ra-cert`, RFC 8894 §4.2.1.2).
+    /// GetCACert: the RA and the SCEP CA, both RSA, as a certs-only SignedData
+    /// (`application/x-x509-ca-ra-cert`, RFC 8894 §4.2.1.2). Not the ECDSA appliance CA: a
+    /// client that encrypts to every certificate of the answer could not ([`ra`]).
     pub fn ca_certs(&self) -> Result<Vec<u8>, ScepFailure> {
-        let ra = &self.inner.ra;
-        crate::crypto::scep::certs_only(&[ra.cert_der.clone(), ra.ca_der.clone()])
+        crate::crypto::scep::certs_only(&self.inner.ra.ca_certs())
             .map_err(|e| ScepFailure::Internal(e.to_string()))
     }
 
     /// PKIOperation: answers a pkiMessage with a CertRep (SUCCESS with the issued identity, or
-    /// FAILURE with badMessageCheck / badRequest), or fails when no CertRep can be made.
+    /// FAILURE with badAlg / badMessageCheck / badRequest), or fails when no CertRep can be
+    /// made.
     pub async fn pki_operation(
         &self,
         client: Option<IpAddr>,
@@ -120,10 +153,12 @@ impl Scep {
             .map_err(|_| ScepFailure::Store(StoreError::TaskFailed))??;
         let decision = match checked {
             Ok(csr) => self.decide(csr, now).await?,
-            Err((fail, reason, words)) => {
-                log::warn!(reason = reason; "SCEP request refused: {words}");
-                self.record_refusal(None, reason, words, now).await?;
-                Decision::Refused(fail)
+            Err(refusal) => {
+                let words = format!("SCEP request refused: {}", refusal.words);
+                let fail_info = refusal.fail.name();
+                log::warn!(reason = refusal.reason, fail_info = fail_info; "{words}");
+                self.record_refusal(None, refusal.reason, words, now).await?;
+                Decision::Refused(refusal.fail)
             }
         };
         let this = self.clone();
@@ -140,35 +175,22 @@ impl Scep {
     }
 
     /// The cryptographic checks, on a blocking thread: the request (or why there is no CertRep
-    /// to make), and the CSR or why it is refused (failInfo, reason code, words).
-    #[allow(clippy::type_complexity)]
-    fn check(
-        &self,
-        body: &[u8],
-    ) -> Result<(Request, Result<CsrInfo, (FailInfo, &'static str, String)>), ScepFailure> {
+    /// to make), and the CSR or why it is refused.
+    fn check(&self, body: &[u8]) -> Result<(Request, Result<CsrInfo, Refusal>), ScepFailure> {
         let req = Request::parse(body).map_err(|e| ScepFailure::Malformed(e.to_string()))?;
         let checked = (|| {
             if req.message_type != Some(MessageType::PkcsReq) {
-                let words = "SCEP request refused: only PKCSReq (initial enrollment) is supported";
-                return Err((FailInfo::BadRequest, "scep_unsupported_message", words.into()));
+                return Err(Refusal {
+                    fail: FailInfo::BadRequest,
+                    reason: "scep_unsupported_message",
+                    words: "only PKCSReq (initial enrollment) is supported".into(),
+                });
             }
-            req.verify().map_err(|e| {
-                let words = format!("SCEP request refused: {e}");
-                (FailInfo::BadMessageCheck, "scep_bad_signature", words)
-            })?;
-            let csr_der = req.decrypt(&self.inner.ra).map_err(|e| {
-                (
-                    FailInfo::BadMessageCheck,
-                    "scep_undecryptable",
-                    format!("SCEP request refused: {e}"),
-                )
-            })?;
-            let bad = |e: ScepError| {
-                (FailInfo::BadRequest, "scep_bad_csr", format!("SCEP request refused: {e}"))
-            };
-            let csr = read_csr(&csr_der).map_err(bad)?;
-            if certificate_spki(&req.signer_cert).map_err(bad)? != csr.spki {
-                return Err(bad(ScepError::BadCsr(
+            req.verify().map_err(Refusal::from)?;
+            let csr_der = req.decrypt(&self.inner.ra).map_err(Refusal::from)?;
+            let csr = read_csr(&csr_der).map_err(Refusal::from)?;
+            if certificate_spki(&req.signer_cert).map_err(Refusal::from)? != csr.spki {
+                return Err(Refusal::from(ScepError::BadCsr(
                     "the request is signed with another key than the CSR's".into(),
                 )));
             }

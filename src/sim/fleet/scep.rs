@@ -1,7 +1,7 @@
 //! A simulated device too old for ACME (iOS 15) getting its identity by SCEP (RFC 8894), as
 //! its enrollment profile's `com.apple.security.scep` payload says
-//! (../shared/spec/enrollment.md §2.5): GetCACaps, GetCACert (the RA must chain to the
-//! appliance CA the profile installed), then a PKCSReq with a new RSA key whose CSR carries
+//! (../shared/spec/enrollment.md §2.5): GetCACaps, GetCACert (the RA must chain to the CA
+//! beside it in the answer), then a PKCSReq with a new RSA key whose CSR carries
 //! the one-time challenge, and the certificate out of the CertRep.
 //!
 //! Exposes [`enroll`] to `device.rs`, which hands it the profile's SCEP payload as
@@ -13,7 +13,7 @@ use super::FleetDevice;
 use super::device::{Ctx, Fail, Timer, fail, post, read};
 use super::wire::profile::Scep;
 use crate::crypto::chain::verify_chain;
-use crate::crypto::scep::client::{CertRep, DeviceKey, pick_ra};
+use crate::crypto::scep::client::{CertRep, DeviceKey, pick_ca, pick_ra};
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 
@@ -52,8 +52,8 @@ pub(super) async fn enroll(
     let certs = crate::crypto::scep::read_certs_only(&bundle)
         .map_err(|_| fail("scep_ca_cert_malformed"))?;
     let ra = pick_ra(&certs).ok_or_else(|| fail("scep_without_rsa_ra"))?;
-    verify_chain(&ra, &[], &ctx.appliance_ca, Some(ctx.now))
-        .map_err(|_| fail("scep_ra_untrusted"))?;
+    // Like iOS: the RA's CA is beside it in the answer, which came over TLS from the appliance.
+    pick_ca(&certs, &ra, ctx.now).ok_or_else(|| fail("scep_ra_untrusted"))?;
     t.done();
 
     t.step("certificate");

@@ -43,6 +43,7 @@ export const REASON_WORDS = {
   scep_wrong_device: 'SCEP challenge of another device',
   scep_bad_signature: 'SCEP request with a bad signature',
   scep_undecryptable: 'SCEP request not readable',
+  scep_unsupported_algorithm: 'SCEP request with an unsupported algorithm',
   scep_bad_csr: 'SCEP request with an unusable CSR',
   scep_unsupported_message: 'SCEP message type not supported',
 };
