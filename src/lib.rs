@@ -21,12 +21,12 @@
 //!   (the local control socket used by `adebox admin …`), [`cli`], [`manpages`] (the manual
 //!   pages generated from the `cli` definitions for the package).
 
-pub mod apple;
-pub mod clock;
-pub mod crypto;
-pub mod depclient;
+pub use adebox_sim as sim;
 #[doc(hidden)]
-pub mod fixtures;
+pub use adebox_wire::fixtures;
+pub use adebox_wire::{apple, clock, crypto};
+
+pub mod depclient;
 
 pub mod config;
 pub mod logging;
@@ -54,7 +54,6 @@ pub mod daemon;
 pub mod fuzzing;
 pub mod http;
 pub mod manpages;
-pub mod sim;
 
 /// The product version, as shown by `adebox version`, the status API and the User-Agent.
 pub fn version() -> &'static str {

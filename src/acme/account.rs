@@ -6,11 +6,11 @@
 //! orders are indexed in `acme.orders_by_account`.
 
 use super::error::Problem;
-use super::jws::JwsError;
 use super::records::{
     self, AccountRec, AccountStatus, AuthzRec, Expectation, OrderRec, Status, account_order_key,
 };
 use super::{AcmeError, Ctx, Inner, Reply, load, save};
+use crate::crypto::jws::JwsError;
 use crate::urls;
 use redb::ReadableTable;
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@ use super::tests::{
     CLIENT_ID, Device, SERIAL, UDID, World, issue, props, refused_attestation, world,
 };
 use super::*;
-use crate::acme::signer::{AccountKey, sign_with_header};
+use crate::crypto::jws::signer::{AccountKey, sign_with_header};
 use serde_json::{Value, json};
 use std::sync::Mutex;
 

@@ -3,9 +3,9 @@
 //! new-account request, or the key of the account its `kid` names), and the request's media
 //! type. A deactivated account's key is refused here, for every request (§7.3.6).
 
-use super::jws::{self, JwsError, KeyRef};
 use super::records::{self, AccountRec, AccountStatus};
 use super::{AcmeError, Endpoint, Inner, load};
+use crate::crypto::jws::{self, JwsError, KeyRef};
 use crate::urls;
 
 /// The media type of every signed ACME request (RFC 8555 §6.2).

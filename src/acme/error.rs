@@ -4,7 +4,7 @@
 //! Details are sentences a client's operator can act on: they name what was wrong and, where
 //! there is one, the fix.
 
-use super::jws::{Alg, JwsError};
+use crate::crypto::jws::{Alg, JwsError};
 use crate::store::StoreError;
 use serde::{Deserialize, Serialize};
 

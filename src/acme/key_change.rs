@@ -4,9 +4,9 @@
 //! payload names the account and its old key. If another account already has the new key
 //! the answer is 409 with that account's URL.
 
-use super::jws::{self, Jwk, JwsError};
 use super::records::{self, AccountRec};
 use super::{AcmeError, Ctx, Endpoint, Reply, save};
+use crate::crypto::jws::{self, Jwk, JwsError};
 use serde_json::Value;
 
 impl Ctx<'_> {

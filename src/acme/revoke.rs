@@ -3,9 +3,9 @@
 //! revocation is recorded on the certificate and on its certificate → device entry, which
 //! MDM check-in reads, so a revoked identity stops being accepted.
 
-use super::jws::Jwk;
 use super::records::{self, CertRec, IssuedTo, Revocation};
 use super::{AcmeError, Ctx, Reply, load, save};
+use crate::crypto::jws::Jwk;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::Value;
 use sha2::{Digest, Sha256};

@@ -1,8 +1,8 @@
 //! The ACME service end to end in-process: a simulated device with a stand-in attestation.
 
 use super::*;
-use crate::acme::signer::AccountKey;
 use crate::config::Config;
+use crate::crypto::jws::signer::AccountKey;
 use crate::sim::apple_pki::{AttestedProperties, StandInApplePki, new_device_key};
 use rcgen::{KeyPair, PublicKeyData};
 use serde_json::{Value, json};

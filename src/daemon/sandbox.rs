@@ -28,10 +28,9 @@ pub const ADMIN_USER: &str = "admin";
 pub const DEMO_SERVER: &str = "Sandbox MDM server";
 pub const DEMO_PROFILE: &str = "Sandbox demo profile";
 pub const DEMO_APPLE_ID: &str = "sandbox-admin@example.org";
-/// The stand-in Apple PKI file in a sandbox's data directory.
-pub const STAND_IN_PKI_FILE: &str = "stand-in-pki.json";
-/// The sandbox's details for scripts, in its data directory.
-pub const SANDBOX_FILE: &str = "sandbox.json";
+/// The files of a sandbox's data directory that `adebox sim devices` reads: defined by the
+/// reader, on the simulators' side.
+pub use crate::sim::fleet::remote::{SANDBOX_FILE, STAND_IN_PKI_FILE};
 /// Devices the demo server starts with unless `--devices` says otherwise.
 pub const DEFAULT_DEVICES: usize = 300;
 /// The simulated Apple side's seed: fixed, so restarts recreate the same demo world.

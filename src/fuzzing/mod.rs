@@ -20,9 +20,9 @@ pub mod seeds;
 #[cfg(test)]
 mod tests;
 
-use crate::acme::jws;
 use crate::apple::{attestation, dep, device_inspect, machineinfo, server_token};
 use crate::crypto::cms;
+use crate::crypto::jws;
 use harness::{NOW, harness};
 use std::path::Path;
 

@@ -3,10 +3,10 @@
 //! start from inputs that pass the early checks. One function per target family.
 
 use super::harness::{NOW, harness};
-use crate::acme::signer::AccountKey;
 use crate::apple::server_token::{self, OAuthCredentials};
 use crate::crypto::Secret;
 use crate::crypto::cms::{SignerKey, encrypt_enveloped_ber, sign_attached};
+use crate::crypto::jws::signer::AccountKey;
 use crate::sim::apple_pki::{AttestedProperties, new_device_key, new_device_key_p256};
 use crate::sim::fleet::{FleetDevice, machine_info, sign_options};
 use serde_json::json;

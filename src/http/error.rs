@@ -125,7 +125,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             // The admin can fix this one: say what it is and what to do.
-            StoreError::DiskFull { .. } => {
+            StoreError::DiskFull { .. } | StoreError::EarlierWriteFailed => {
                 log::error!("{e}");
                 ApiError::new(StatusCode::INSUFFICIENT_STORAGE, "disk_full", e.to_string())
             }

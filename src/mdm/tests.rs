@@ -97,8 +97,6 @@ fn id(hash: &str) -> DeviceIdentity {
     DeviceIdentity { cert_sha256: hash.into() }
 }
 
-use crate::apple::mdm::tests::plist_of as plist;
-
 fn authenticate(udid: &str) -> Vec<u8> {
     plist(&[
         ("MessageType", "Authenticate".into()),
@@ -412,4 +410,12 @@ async fn idle_polls_write_the_last_check_in_once_a_minute_and_never_hide_a_comma
         .await
         .unwrap();
     assert!(w.mdm.connect(&id(CERT), &report("Idle", None)).await.is_err());
+}
+
+/// An XML plist of `pairs`, as a device would send it.
+fn plist(pairs: &[(&str, plist::Value)]) -> Vec<u8> {
+    let d: plist::Dictionary = pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let mut out = Vec::new();
+    plist::Value::Dictionary(d).to_writer_xml(&mut out).unwrap();
+    out
 }

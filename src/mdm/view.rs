@@ -53,8 +53,22 @@ pub struct CommandView {
     pub not_now_count: u32,
     #[schema(value_type = Option<Object>)]
     pub result: Option<serde_json::Value>,
-    pub error_chain: Vec<ChainedError>,
+    pub error_chain: Vec<ErrorView>,
     pub note: Option<String>,
+}
+
+/// One entry of a device's `ErrorChain`, as the device reported it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorView {
+    pub code: Option<i64>,
+    pub domain: Option<String>,
+    pub description: Option<String>,
+}
+
+impl From<ChainedError> for ErrorView {
+    fn from(e: ChainedError) -> ErrorView {
+        ErrorView { code: e.code, domain: e.domain, description: e.description }
+    }
 }
 
 impl CommandView {
@@ -70,7 +84,7 @@ impl CommandView {
             answered_at: c.answered_at,
             not_now_count: c.not_now_count,
             result: c.result,
-            error_chain: c.error_chain,
+            error_chain: c.error_chain.into_iter().map(ErrorView::from).collect(),
             note: c.note,
         }
     }

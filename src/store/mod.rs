@@ -71,6 +71,16 @@ pub enum StoreError {
          carries on by itself once there is room, nothing saved before is lost"
     )]
     DiskFull { detail: String },
+    /// redb refuses every operation on a handle after a write failed ("previous I/O error")
+    /// until the file is opened again; a change caught in between lands here. The failure
+    /// that started it was reported by its own write (most often [`StoreError::DiskFull`]).
+    #[error(
+        "the change was not saved: an earlier write to the store failed, most often because \
+         the disk holding adebox's data directory (config key `data_dir`) is full. Free space \
+         on that file system if so: adebox opens the store again by itself, nothing saved \
+         before is lost"
+    )]
+    EarlierWriteFailed,
     #[error("store error: {0}")]
     Redb(String),
     #[error("a stored record of {table} could not be decoded: {detail}")]
@@ -107,6 +117,11 @@ impl StoreError {
             cur = err.source();
         }
         let text = e.to_string();
+        // redb's wrappers (TableError, CommitError, …) keep the StorageError without exposing
+        // it as a source; its words are stable across redb 4.
+        if text.contains("Previous I/O error") {
+            return StoreError::EarlierWriteFailed;
+        }
         if text.contains("os error 28") || text.contains("os error 122") {
             return StoreError::DiskFull { detail: text };
         }

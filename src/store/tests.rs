@@ -123,3 +123,24 @@ fn restore_replaces_the_store_and_keeps_the_old_one() {
     let got: Option<Thing> = store.read_blocking(|rtx| get(&rtx.open_table(T)?, b"a")).unwrap();
     assert_eq!(got.unwrap().name, "from backup");
 }
+
+#[test]
+fn a_change_refused_after_a_failed_write_says_why_in_words() {
+    // Each of redb's wrappers of the "previous I/O error" refusal.
+    let errors: Vec<StoreError> = vec![
+        redb::StorageError::PreviousIo.into(),
+        redb::TableError::Storage(redb::StorageError::PreviousIo).into(),
+        redb::CommitError::Storage(redb::StorageError::PreviousIo).into(),
+        redb::TransactionError::Storage(redb::StorageError::PreviousIo).into(),
+        redb::Error::PreviousIo.into(),
+    ];
+    for e in errors {
+        assert!(matches!(e, StoreError::EarlierWriteFailed), "{e:?}");
+        let words = e.to_string();
+        for needed in ["not saved", "disk", "full", "data_dir", "Free space", "by itself"] {
+            assert!(words.contains(needed), "{needed:?} missing from {words}");
+        }
+    }
+    let other: StoreError = redb::StorageError::Corrupted("x".into()).into();
+    assert!(matches!(other, StoreError::Redb(_)), "{other:?}");
+}

@@ -33,11 +33,6 @@ const SERVER_CERT_DAYS: i64 = 397;
 pub const RENEW_BEFORE: Duration = Duration::days(30);
 const CA_YEARS: i64 = 10;
 
-/// Installs ring as the process-wide rustls provider (one provider everywhere); idempotent.
-pub fn ensure_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TlsMode {
@@ -119,7 +114,7 @@ impl std::fmt::Debug for TlsManager {
 impl TlsManager {
     /// Loads or creates the CA and the certificate to serve. Blocking (key generation, files).
     pub fn open(config: &Config, now: OffsetDateTime) -> Result<TlsManager, TlsError> {
-        ensure_crypto_provider();
+        crate::outbound::ensure_crypto_provider();
         let dir = config.data_dir.join("tls");
         create_private_dir(&dir)?;
         let ca = load_or_create_ca(&dir, now)?;

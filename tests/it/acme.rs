@@ -6,7 +6,7 @@
 //! wrote.
 
 use crate::common::{TestDaemon, client_trusting, options};
-use adebox::acme::signer::AccountKey;
+use adebox::crypto::jws::signer::AccountKey;
 use adebox::daemon::{self, DeviceTrust, Mode};
 use adebox::sim::apple_pki::{AttestedProperties, StandInApplePki, new_device_key};
 use base64ct::{Base64UrlUnpadded, Encoding};

@@ -12,7 +12,7 @@
 
 use crate::acme::{att_obj, daemon_with_stand_in};
 use crate::common::{TestDaemon, client_trusting};
-use adebox::acme::signer::AccountKey;
+use adebox::crypto::jws::signer::AccountKey;
 use adebox::sim::apple_pki::{StandInApplePki, new_device_key};
 use instant_acme::{
     Account, AccountCredentials, AuthorizationStatus, ChallengeStatus, ChallengeType,
@@ -36,7 +36,7 @@ async fn expect(d: &TestDaemon, client_id: &str) {
 
 /// A new instant-acme account (its own P-256 key), trusting only the daemon's CA.
 async fn account(d: &TestDaemon, contact: &[&str]) -> (Account, AccountCredentials) {
-    adebox::tls::ensure_crypto_provider();
+    adebox::outbound::ensure_crypto_provider();
     let ca = d.dir.path().join("instant-acme-ca.pem");
     std::fs::write(&ca, d.ca_pem()).unwrap();
     let new = NewAccount { contact, terms_of_service_agreed: true, only_return_existing: false };

@@ -213,7 +213,7 @@ pub fn options(dir: &Path, mode: Mode) -> DaemonOptions {
 }
 
 pub fn client_trusting(ca_pem: &[u8]) -> Client {
-    adebox::tls::ensure_crypto_provider();
+    adebox::outbound::ensure_crypto_provider();
     Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(ca_pem).unwrap()])
         .cookie_store(true)

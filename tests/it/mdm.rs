@@ -56,7 +56,7 @@ fn appliance_ca(d: &TestDaemon) -> Authority {
 }
 
 fn tls_client(d: &TestDaemon, id: &Issued) -> Client {
-    adebox::tls::ensure_crypto_provider();
+    adebox::outbound::ensure_crypto_provider();
     let pem = format!("{}\n{}", id.cert_pem, id.key_pem.expose());
     Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(&d.ca_pem()).unwrap()])

@@ -21,7 +21,7 @@ fn port_of(d: &TestDaemon) -> u16 {
 
 /// A TLS connection to the daemon that trusts only its CA.
 fn connect(port: u16, ca_pem: &[u8]) -> Tls {
-    adebox::tls::ensure_crypto_provider();
+    adebox::outbound::ensure_crypto_provider();
     let mut roots = rustls::RootCertStore::empty();
     for der in adebox::crypto::chain::pem_certificates(&String::from_utf8_lossy(ca_pem)).unwrap() {
         roots.add(rustls_pki_types::CertificateDer::from(der)).unwrap();

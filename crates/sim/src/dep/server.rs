@@ -1,0 +1,405 @@
+//! The DEP simulator's HTTPS server: configuration, shared state, TLS, start and stop.
+//!
+//! Exposes [`SimDepConfig`], [`Behaviour`] (switchable Apple behaviours), [`SimDep::start`]
+//! and [`RunningSimDep`] (base URL, CA PEM, portal URL, in-process control, `stop`). The
+//! server is actix-web 4 on rustls 0.23 with the ring provider, its certificate issued by a
+//! stand-in CA made with [`crate::crypto::ca::Authority`]; sockets get `TCP_NODELAY` and a
+//! write buffer big enough for a 1000-device page. Uses actix-web, tokio and rustls; no
+//! domain module, no store.
+
+use crate::apple::server_token::OAuthCredentials;
+use crate::clock::Clock;
+use crate::crypto::ca::{Authority, CaError};
+use crate::dep::changes::ChangeReport;
+use crate::dep::faults::Faults;
+use crate::dep::respond::ErrorStyle;
+use crate::dep::sessions::{DEFAULT_USER_AGENT_DENY, NonceCache, Sessions};
+use crate::dep::world::{Quirks, Truth, World, WorldError};
+use crate::dep::{api, portal};
+use crate::rng::SimRng;
+use actix_web::{App, HttpServer, web};
+use arc_swap::ArcSwap;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard};
+use time::{Duration, OffsetDateTime};
+
+/// Request bodies larger than this are refused (a 1000-serial assign is ~20 KB; the portal
+/// may add a few thousand explicit serials at once).
+const MAX_BODY: usize = 4 << 20;
+
+/// Apple behaviours that differ between observers; switchable at run time.
+#[derive(Clone, Debug)]
+pub struct Behaviour {
+    pub error_style: ErrorStyle,
+    /// Refused User-Agent prefixes (case-insensitive).
+    pub user_agent_deny: Vec<String>,
+    /// `GET /profile` answers `supervised`, `mandatory`, … instead of the `is_*` names
+    /// (dep-api.md §4 open question).
+    pub unprefixed_profile_names: bool,
+    /// Status for an unknown profile: 400 per AppleDoc, 404 as petarov observes (§3).
+    pub profile_not_found_status: u16,
+    /// Answer an unknown or expired session with 403 `FORBIDDEN`, as micromdm's depsim does
+    /// after a restart (§2.2), instead of Apple's 401.
+    pub unknown_session_forbidden: bool,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            error_style: ErrorStyle::Bare,
+            user_agent_deny: DEFAULT_USER_AGENT_DENY.iter().map(|s| s.to_string()).collect(),
+            unprefixed_profile_names: false,
+            profile_not_found_status: 400,
+            unknown_session_forbidden: false,
+        }
+    }
+}
+
+/// How to start a simulator.
+#[derive(Clone, Debug)]
+pub struct SimDepConfig {
+    /// Where to listen; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// Seeds every random choice (devices, identifiers, faults).
+    pub seed: u64,
+    /// The simulator's clock (cursor expiry, session TTL, timestamps).
+    pub clock: Clock,
+    pub faults: Faults,
+    pub quirks: Quirks,
+    pub behaviour: Behaviour,
+    /// How long a `/session` token lives. Apple says only "after a period of time" (§2.2).
+    pub session_ttl: Duration,
+    /// Hand out a new `X-ADM-Auth-Session` on every N-th use of a session; when set, it
+    /// overrides `faults.rotate_session_every` (the `rotate-session` fault).
+    pub rotate_session_every: Option<u32>,
+    /// actix worker threads.
+    pub workers: usize,
+    /// Extra DNS names or IPs for the server certificate.
+    pub extra_names: Vec<String>,
+}
+
+impl Default for SimDepConfig {
+    fn default() -> Self {
+        SimDepConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            seed: 1,
+            clock: Clock::system(),
+            faults: Faults::default(),
+            quirks: Quirks::default(),
+            behaviour: Behaviour::default(),
+            session_ttl: Duration::minutes(30),
+            rotate_session_every: None,
+            workers: 2,
+            extra_names: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimDepError {
+    #[error(
+        "cannot listen on {addr}: {source}; pick another address or port (port 0 picks a free one)"
+    )]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot make the simulator's certificate: {0}")]
+    Certificate(#[from] CaError),
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
+    #[error("bad --faults: {0}")]
+    Faults(#[from] crate::dep::faults::FaultSpecError),
+    #[error("{0}")]
+    World(#[from] crate::dep::world::WorldError),
+    #[error("cannot write {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+    #[error("cannot listen for the stop signals: {0}")]
+    Signals(std::io::Error),
+    #[error("the simulator stopped: {0}")]
+    Stopped(std::io::Error),
+}
+
+/// State every worker shares.
+#[derive(Debug)]
+pub struct Shared {
+    pub world: Mutex<World>,
+    pub sessions: Mutex<Sessions>,
+    pub nonces: Mutex<NonceCache>,
+    pub faults: ArcSwap<Faults>,
+    pub fault_rng: Mutex<SimRng>,
+    pub behaviour: ArcSwap<Behaviour>,
+    pub clock: Clock,
+    /// Added to a system clock's time by the portal's clock advance (a manual clock is
+    /// advanced itself, so everything sharing it moves together).
+    pub offset: Mutex<Duration>,
+    /// DEP requests served (portal requests not counted).
+    pub requests: AtomicU64,
+}
+
+impl Shared {
+    /// The simulator's "now".
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now() + *lock(&self.offset)
+    }
+
+    /// Runs `f` on the world under its lock.
+    pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        f(&mut lock(&self.world))
+    }
+
+    /// Moves simulated time forward.
+    pub fn advance(&self, by: Duration) {
+        if self.clock.is_manual() {
+            self.clock.advance(by);
+        } else {
+            *lock(&self.offset) += by;
+        }
+    }
+}
+
+/// Locks a mutex; a panic in another holder does not make the state unusable (every
+/// mutation of the world is a single call that leaves it consistent).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Entry point.
+pub struct SimDep;
+
+/// A simulator that is serving.
+pub struct RunningSimDep {
+    pub(super) shared: web::Data<Shared>,
+    base_url: String,
+    ca_pem: String,
+    handle: actix_web::dev::ServerHandle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl SimDep {
+    /// Binds, makes the stand-in CA and server certificate, and starts serving.
+    pub async fn start(config: SimDepConfig) -> Result<RunningSimDep, SimDepError> {
+        let listener = TcpListener::bind(config.listen)
+            .map_err(|source| SimDepError::Bind { addr: config.listen, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| SimDepError::Bind { addr: config.listen, source })?;
+        // TLS validity is judged by the client's real clock, not the simulated one.
+        let real_now = Clock::system().now();
+        let ca = Authority::generate("adebox DEP simulator CA", real_now, Duration::days(3650))?;
+        let mut names = crate::server_names(addr);
+        names.extend(config.extra_names.iter().cloned());
+        let leaf = ca.issue_server(&names, real_now, Duration::days(397))?;
+        let tls = tls_config(&leaf.cert_pem, leaf.key_pem.expose())?;
+
+        let seed = config.seed;
+        let shared = web::Data::new(Shared {
+            world: Mutex::new(World::new(seed, config.quirks)),
+            sessions: Mutex::new(Sessions::new(
+                config.session_ttl.whole_milliseconds() as i64,
+                seed ^ 0x5E55_1045,
+            )),
+            nonces: Mutex::new(NonceCache::new(1_000_000)),
+            faults: ArcSwap::from_pointee(Faults {
+                rotate_session_every: config
+                    .rotate_session_every
+                    .or(config.faults.rotate_session_every),
+                ..config.faults.clone()
+            }),
+            fault_rng: Mutex::new(SimRng::new(seed ^ 0xFA17)),
+            behaviour: ArcSwap::from_pointee(config.behaviour.clone()),
+            clock: config.clock.clone(),
+            offset: Mutex::new(Duration::ZERO),
+            requests: AtomicU64::new(0),
+        });
+        let data = shared.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(actix_web::middleware::from_fn(crate::drain::drain_unread_body))
+                .app_data(data.clone())
+                .app_data(web::PayloadConfig::new(MAX_BODY))
+                .configure(api::routes)
+                .configure(portal::routes)
+                .default_service(web::to(api::not_found))
+        })
+        .workers(config.workers.max(1))
+        .tcp_nodelay(true)
+        // Room for a whole 1000-device page, so it is handed to TLS in one piece.
+        .h1_write_buffer_size(2 << 20)
+        .disable_signals()
+        .shutdown_timeout(1)
+        .listen_rustls_0_23(listener, tls)
+        .map_err(|source| SimDepError::Bind { addr, source })?
+        .run();
+        let handle = server.handle();
+        let task = tokio::spawn(server);
+        let base_url = crate::base_url(addr);
+        log::info!(target: "sim::dep", "DEP simulator listening on {base_url}");
+        Ok(RunningSimDep { shared, base_url, ca_pem: ca.cert_pem().to_string(), handle, task })
+    }
+}
+
+fn tls_config(cert_pem: &str, key_pem: &str) -> Result<rustls::ServerConfig, SimDepError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let cert = CertificateDer::from_pem_slice(cert_pem.as_bytes())
+        .map_err(|e| SimDepError::Tls(format!("{e:?}")))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+        .map_err(|e| SimDepError::Tls(format!("{e:?}")))?;
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SimDepError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .map_err(|e| SimDepError::Tls(e.to_string()))
+}
+
+impl RunningSimDep {
+    /// `https://127.0.0.1:PORT`: the DEP API base URL (Apple's is `https://mdmenrollment.apple.com`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The stand-in CA certificate (PEM) clients must trust to talk to this simulator.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// The stand-in Apple Business Manager portal (JSON API).
+    pub fn portal_url(&self) -> String {
+        format!("{}/portal", self.base_url)
+    }
+
+    /// The state the simulator's workers share, kept beyond a borrow of this value (the
+    /// sandbox's start-up hook works on the world through it).
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone().into_inner()
+    }
+
+    /// The simulator's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// The simulator's "now" (its clock plus any portal advance).
+    pub fn now(&self) -> OffsetDateTime {
+        self.shared.now()
+    }
+
+    /// Moves simulated time forward: a manual clock itself, a system clock by an offset.
+    pub fn advance(&self, by: Duration) {
+        self.shared.advance(by)
+    }
+
+    /// DEP API requests served so far.
+    pub fn requests(&self) -> u64 {
+        self.shared.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn faults(&self) -> Faults {
+        (**self.shared.faults.load()).clone()
+    }
+
+    /// Switches faults at run time.
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.faults.store(Arc::new(faults));
+    }
+
+    pub fn behaviour(&self) -> Behaviour {
+        (**self.shared.behaviour.load()).clone()
+    }
+
+    pub fn set_behaviour(&self, behaviour: Behaviour) {
+        self.shared.behaviour.store(Arc::new(behaviour));
+    }
+
+    pub fn set_quirks(&self, quirks: Quirks) {
+        lock(&self.shared.world).quirks = quirks;
+    }
+
+    /// Changes the session TTL and rotation (the `rotate-session` fault) for sessions used from
+    /// now on.
+    pub fn set_sessions(&self, ttl: Duration, rotate_every: Option<u32>) {
+        lock(&self.shared.sessions).set_ttl_ms(ttl.whole_milliseconds() as i64);
+        self.set_faults(Faults { rotate_session_every: rotate_every, ..self.faults() });
+    }
+
+    /// Creates an MDM server and returns its `.p7m` token for `public_key_pem`, as the
+    /// portal's `POST /portal/servers` does.
+    pub fn create_server(
+        &self,
+        name: &str,
+        public_key_pem: &str,
+    ) -> Result<portal::IssuedToken, portal::PortalError> {
+        portal::create_server(&self.shared, name, None, public_key_pem)
+    }
+
+    /// Renews a server's token (the old one then gets `token_rejected`).
+    pub fn renew_token(
+        &self,
+        server_uuid: &str,
+        public_key_pem: &str,
+    ) -> Result<portal::IssuedToken, portal::PortalError> {
+        portal::renew_server_token(&self.shared, server_uuid, public_key_pem)
+    }
+
+    /// Creates an MDM server and hands back its uuid and decrypted credentials directly (for
+    /// tests and the sandbox when no key pair is involved).
+    pub fn add_server_with_credentials(&self, name: &str) -> (String, OAuthCredentials) {
+        let now = self.now();
+        self.with_world(|w| {
+            let id = w.add_server(name, None, now);
+            let s = w.server(id).expect("the server was just added");
+            (s.uuid.clone(), s.token.to_credentials())
+        })
+    }
+
+    /// Adds `count` generated devices to a server (`None`: the unassigned pool).
+    pub fn add_devices(
+        &self,
+        server_uuid: Option<&str>,
+        count: usize,
+    ) -> Result<Vec<String>, WorldError> {
+        let now = self.now();
+        self.with_world(|w| {
+            let to = server_uuid.map(|u| w.server_by_uuid(u)).transpose()?;
+            w.add_devices(to, count, &[], now)
+        })
+    }
+
+    /// Moves devices to another server (`deleted` at the old one, `modified` or `added` at
+    /// the new one, per the quirks).
+    pub fn move_devices(
+        &self,
+        serials: &[String],
+        to_uuid: &str,
+    ) -> Result<ChangeReport, WorldError> {
+        let now = self.now();
+        self.with_world(|w| {
+            let to = w.server_by_uuid(to_uuid)?;
+            w.move_devices(serials, to, now)
+        })
+    }
+
+    /// Releases devices from the organisation (`deleted`, or nothing with the quiet-release
+    /// quirk).
+    pub fn release_devices(&self, serials: &[String]) -> ChangeReport {
+        let now = self.now();
+        self.with_world(|w| w.release_devices(serials, false, now))
+    }
+
+    /// The ground truth: which serial is at which server with which profile.
+    pub fn truth(&self) -> Truth {
+        self.with_world(|w| w.truth())
+    }
+
+    /// Runs `f` on the world under its lock (tests and the sandbox script scenarios with it).
+    pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        f(&mut lock(&self.shared.world))
+    }
+
+    /// Stops serving at once (open connections are dropped: the simulator has nothing to
+    /// flush) and waits for the server to finish.
+    pub async fn stop(self) {
+        self.handle.stop(false).await;
+        let _ = self.task.await;
+    }
+}
