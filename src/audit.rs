@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 const ENTRIES: Table = store::table("audit.entries");
+/// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
+pub const TABLES: &[Table] = &[ENTRIES];
 
 /// Who acted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -286,11 +288,7 @@ pub async fn list(
 ) -> Result<(Vec<Entry>, u64), StoreError> {
     store
         .read(move |rtx| {
-            let table = match rtx.open_table(ENTRIES) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok((vec![], 0)),
-                Err(e) => return Err(e.into()),
-            };
+            let table = rtx.open_table(ENTRIES)?;
             let unfiltered =
                 filter.actor.is_none() && filter.action.is_none() && filter.outcome.is_none();
             let mut items = Vec::new();
@@ -318,13 +316,7 @@ pub async fn list(
 
 /// Number of entries.
 pub async fn count(store: &store::Store) -> Result<u64, StoreError> {
-    store
-        .read(|rtx| match rtx.open_table(ENTRIES) {
-            Ok(t) => Ok(t.len()?),
-            Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
-            Err(e) => Err(e.into()),
-        })
-        .await
+    store.read(|rtx| Ok(rtx.open_table(ENTRIES)?.len()?)).await
 }
 
 /// Deletes entries older than `cutoff`; returns how many. Retention keeps the log bounded.
@@ -366,7 +358,7 @@ mod tests {
     #[tokio::test]
     async fn lists_newest_first_with_filters_and_totals() {
         let dir = tempfile::tempdir().unwrap();
-        let store = store::Store::open(dir.path()).unwrap();
+        let store = store::Store::open(dir.path(), &[TABLES]).unwrap();
         let t0 = datetime!(2026-11-01 10:00 UTC);
         for i in 0..30 {
             let outcome = if i % 3 == 0 { Outcome::Failure } else { Outcome::Success };

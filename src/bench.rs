@@ -41,7 +41,7 @@ pub async fn sync(devices: usize) -> anyhow::Result<SyncBench> {
         .ca_pem()
         .to_string()]))?;
     let dir = tempfile::tempdir()?;
-    let store = Store::open(dir.path())?;
+    let store = Store::open(dir.path(), crate::daemon::TABLES)?;
     let clock = Clock::system();
     let tokens = Tokens::new(
         store.clone(),

@@ -38,6 +38,7 @@ pub use error::{AcmeError, Problem};
 /// Reads a finalize CSR; exposed for the fuzz entry points in `crate::fuzzing`.
 pub(crate) use finalize::csr_public_key;
 pub use outcomes::{DeviceOutcome, OutcomeKind, OutcomeSink};
+pub use records::TABLES;
 pub use records::{IssuedCert, IssuedTo, Revocation};
 
 use crate::clock::Clock;
@@ -221,12 +222,8 @@ impl AcmeService {
         self.inner
             .store
             .read(move |rtx| {
-                let t = rtx.open_table(records::CERT_BY_HASH);
-                match t {
-                    Ok(t) => Ok(store::get(&t, key.as_bytes())?),
-                    Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-                    Err(e) => Err(e.into()),
-                }
+                let t = rtx.open_table(records::CERT_BY_HASH)?;
+                Ok(store::get(&t, key.as_bytes())?)
             })
             .await
     }
@@ -237,11 +234,7 @@ impl AcmeService {
             .store
             .read(move |rtx| {
                 let mut out = std::collections::HashSet::new();
-                let t = match rtx.open_table(records::CERT_BY_HASH) {
-                    Ok(t) => t,
-                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(out),
-                    Err(e) => return Err(e.into()),
-                };
+                let t = rtx.open_table(records::CERT_BY_HASH)?;
                 for row in redb::ReadableTable::iter(&t)? {
                     let (_, v) = row?;
                     let to: IssuedTo = store::decode("acme.cert_by_hash", v.value())?;
@@ -258,11 +251,7 @@ impl AcmeService {
         self.inner
             .store
             .read(move |rtx| {
-                let t = match rtx.open_table(records::CERTS) {
-                    Ok(t) => t,
-                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-                    Err(e) => return Err(e.into()),
-                };
+                let t = rtx.open_table(records::CERTS)?;
                 let mut out = Vec::new();
                 for row in redb::ReadableTable::iter(&t)? {
                     let (_, v) = row?;

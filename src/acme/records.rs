@@ -23,6 +23,9 @@ pub const EXPECTED: Table = table("acme.expected");
 pub const CERTS: Table = table("acme.certs");
 /// SHA-256 of an issued certificate's DER (lower-case hex) → [`IssuedTo`].
 pub const CERT_BY_HASH: Table = table("acme.cert_by_hash");
+/// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
+pub const TABLES: &[Table] =
+    &[ACCOUNTS, ACCOUNT_KEYS, ORDERS, ORDERS_BY_ACCOUNT, AUTHZS, EXPECTED, CERTS, CERT_BY_HASH];
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AccountRec {

@@ -23,7 +23,7 @@ pub(super) struct World {
 
 pub(super) async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), &[crate::audit::TABLES, super::TABLES]).unwrap();
     let now = datetime!(2026-11-24 12:00 UTC);
     let pki = StandInApplePki::generate(now).unwrap();
     let ca = Arc::new(Authority::generate("test CA", now, Duration::days(3650)).unwrap());

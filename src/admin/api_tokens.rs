@@ -102,11 +102,7 @@ impl Admin {
         self.inner
             .store
             .read(|rtx| {
-                let t = match rtx.open_table(API_TOKENS) {
-                    Ok(t) => t,
-                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-                    Err(e) => return Err(e.into()),
-                };
+                let t = rtx.open_table(API_TOKENS)?;
                 let mut out = Vec::new();
                 for row in t.iter()? {
                     let (_, v) = row?;
@@ -160,11 +156,7 @@ impl Admin {
             .inner
             .store
             .read(move |rtx| {
-                let by_hash = match rtx.open_table(API_TOKEN_BY_HASH) {
-                    Ok(t) => t,
-                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-                    Err(e) => return Err(StoreError::from(e)),
-                };
+                let by_hash = rtx.open_table(API_TOKEN_BY_HASH).map_err(StoreError::from)?;
                 let Some(id) = by_hash.get(h.as_bytes())? else { return Ok(None) };
                 store::get(&rtx.open_table(API_TOKENS)?, id.value())
             })

@@ -15,6 +15,7 @@ mod users;
 
 pub use api_tokens::{ApiTokenInfo, NewApiToken};
 pub use password::HashCost;
+pub use records::TABLES;
 pub use sessions::Session;
 pub use throttle::ThrottlePolicy;
 pub use users::UserInfo;

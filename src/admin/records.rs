@@ -13,6 +13,8 @@ pub(super) const SESSIONS: Table = store::table("admin.sessions");
 pub(super) const API_TOKENS: Table = store::table("admin.api_tokens");
 /// SHA-256 of the token → token id.
 pub(super) const API_TOKEN_BY_HASH: Table = store::table("admin.api_token_by_hash");
+/// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
+pub const TABLES: &[Table] = &[USERS, SESSIONS, API_TOKENS, API_TOKEN_BY_HASH];
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(super) struct UserRecord {

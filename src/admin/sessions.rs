@@ -82,11 +82,7 @@ impl Admin {
         let record: Option<SessionRecord> = self
             .inner
             .store
-            .read(move |rtx| match rtx.open_table(SESSIONS) {
-                Ok(t) => store::get(&t, k.as_bytes()),
-                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-                Err(e) => Err(e.into()),
-            })
+            .read(move |rtx| store::get(&rtx.open_table(SESSIONS)?, k.as_bytes()))
             .await?;
         Ok(record.filter(|r| r.expires_at > now).map(|r| SessionInfo {
             username: r.username,

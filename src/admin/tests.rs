@@ -5,7 +5,7 @@ use time::macros::datetime;
 
 fn service() -> (Admin, Clock, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), &[crate::audit::TABLES, TABLES]).unwrap();
     let clock = Clock::manual(datetime!(2026-11-24 10:00 UTC));
     let options = AdminOptions { hash_cost: HashCost::TESTING, ..Default::default() };
     (Admin::new(store, clock.clone(), options), clock, dir)

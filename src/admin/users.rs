@@ -22,13 +22,7 @@ pub struct UserInfo {
 }
 
 pub(super) async fn count(store: &Store) -> Result<u64, StoreError> {
-    store
-        .read(|rtx| match rtx.open_table(USERS) {
-            Ok(t) => Ok(t.len()?),
-            Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
-            Err(e) => Err(e.into()),
-        })
-        .await
+    store.read(|rtx| Ok(rtx.open_table(USERS)?.len()?)).await
 }
 
 fn key(username: &str) -> Vec<u8> {
@@ -134,15 +128,8 @@ impl Admin {
             return Err(AdminError::LockedOut { retry_after });
         }
         let k = key(username);
-        let record: Option<UserRecord> = self
-            .inner
-            .store
-            .read(move |rtx| match rtx.open_table(USERS) {
-                Ok(t) => store::get(&t, &k),
-                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-                Err(e) => Err(e.into()),
-            })
-            .await?;
+        let record: Option<UserRecord> =
+            self.inner.store.read(move |rtx| store::get(&rtx.open_table(USERS)?, &k)).await?;
         let cost = self.inner.options.hash_cost;
         let stored_hash = record.as_ref().map(|r| r.password_hash.clone());
         let ok = tokio::task::spawn_blocking(move || {
@@ -200,11 +187,7 @@ impl Admin {
         self.inner
             .store
             .read(|rtx| {
-                let t = match rtx.open_table(USERS) {
-                    Ok(t) => t,
-                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-                    Err(e) => return Err(e.into()),
-                };
+                let t = rtx.open_table(USERS)?;
                 let mut out = Vec::new();
                 for row in t.iter()? {
                     let (_, v) = row?;

@@ -61,7 +61,7 @@ pub(super) fn run(command: AdminCommand) -> Result<ExitCode> {
 
 async fn set_password(c: Config, user: String, password: Secret<String>) -> Result<ExitCode> {
     daemon::prepare_data_dir(&c.data_dir)?;
-    match Store::open(&c.data_dir) {
+    match Store::open(&c.data_dir, daemon::TABLES) {
         Ok(store) => {
             let admin = Admin::new(store, Clock::system(), AdminOptions::default());
             let created = admin.set_password_cli(&user, password).await?;

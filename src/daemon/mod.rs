@@ -5,6 +5,7 @@
 mod apple_side;
 mod options;
 pub mod sandbox;
+mod tables;
 mod tasks;
 mod trust;
 
@@ -12,6 +13,7 @@ use tasks::{maintenance, spawn_task, tls_renewal};
 
 pub use apple_side::{AppleSide, Routes, routes};
 pub use options::{BeforeWorkers, DaemonOptions, Mode, StartupServices};
+pub use tables::TABLES;
 pub use trust::{DeviceRoots, DeviceTrust, device_roots};
 
 use crate::admin::Admin;
@@ -123,7 +125,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     prepare_data_dir(&config.data_dir)?;
 
     let dir = config.data_dir.clone();
-    let store = blocking(move || Store::open(&dir)).await??;
+    let store = blocking(move || Store::open(&dir, TABLES)).await??;
     let tls_config = config.clone();
     let now = clock.now();
     let tls = Arc::new(blocking(move || TlsManager::open(&tls_config, now)).await??);

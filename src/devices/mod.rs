@@ -26,6 +26,7 @@ pub use profile::{
     record_profile_change_in, token_facts_in,
 };
 pub use query::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, SortKey};
+pub use records::TABLES;
 pub use records::{Removal, RemovalReason, TimelineEvent};
 
 use crate::store::{Store, StoreError};
@@ -105,13 +106,7 @@ impl Devices {
             state.building = true;
         }
         let built = self.store.read_blocking(|rtx| {
-            let t = match rtx.open_table(records::BY_SERIAL) {
-                Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => {
-                    return Ok(index::IndexData::default());
-                }
-                Err(e) => return Err(StoreError::from(e)),
-            };
+            let t = rtx.open_table(records::BY_SERIAL)?;
             let mut rows = Vec::new();
             for row in t.iter()? {
                 let (_, v) = row?;
@@ -120,7 +115,7 @@ impl Devices {
                     v.value(),
                 )?);
             }
-            Ok(index::IndexData::build(rows.into_iter()))
+            Ok::<_, StoreError>(index::IndexData::build(rows.into_iter()))
         });
         let mut state = self.index.write().expect("index lock is never held across a panic");
         state.building = false;

@@ -67,11 +67,7 @@ pub struct Unassigned {
 
 /// The facts of each of `serials` that the inventory knows, in that order.
 pub fn facts_in(rtx: &ReadTransaction, serials: &[String]) -> Result<Vec<DeviceFacts>, StoreError> {
-    let table = match rtx.open_table(BY_SERIAL) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-        Err(e) => return Err(e.into()),
-    };
+    let table = rtx.open_table(BY_SERIAL)?;
     let mut out = Vec::with_capacity(serials.len());
     for s in serials {
         if let Some(r) = store::get::<DeviceRecord, _>(&table, s.as_bytes())? {
@@ -83,12 +79,7 @@ pub fn facts_in(rtx: &ReadTransaction, serials: &[String]) -> Result<Vec<DeviceF
 
 /// The facts of every device of `token`, removed ones included.
 pub fn token_facts_in(rtx: &ReadTransaction, token: &str) -> Result<Vec<DeviceFacts>, StoreError> {
-    let (by_token, by_serial) = match (rtx.open_table(BY_TOKEN), rtx.open_table(BY_SERIAL)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(redb::TableError::TableDoesNotExist(_)), _)
-        | (_, Err(redb::TableError::TableDoesNotExist(_))) => return Ok(vec![]),
-        (Err(e), _) | (_, Err(e)) => return Err(e.into()),
-    };
+    let (by_token, by_serial) = (rtx.open_table(BY_TOKEN)?, rtx.open_table(BY_SERIAL)?);
     let (start, end) = token_prefix(token);
     let mut out = Vec::new();
     for row in by_token.range(start.as_slice()..end.as_slice())? {

@@ -114,11 +114,7 @@ pub(super) fn summaries_in(
     rtx: &ReadTransaction,
     serials: &[String],
 ) -> Result<Vec<DeviceSummary>, StoreError> {
-    let table = match rtx.open_table(BY_SERIAL) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-        Err(e) => return Err(e.into()),
-    };
+    let table = rtx.open_table(BY_SERIAL)?;
     let mut out = Vec::with_capacity(serials.len());
     for s in serials {
         if let Some(r) = store::get::<DeviceRecord, _>(&table, s.as_bytes())? {
@@ -132,22 +128,15 @@ pub(super) fn get_in(
     rtx: &ReadTransaction,
     serial: &str,
 ) -> Result<Option<DeviceDetail>, StoreError> {
-    let table = match rtx.open_table(BY_SERIAL) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
+    let table = rtx.open_table(BY_SERIAL)?;
     let Some(r): Option<DeviceRecord> = store::get(&table, serial.as_bytes())? else {
         return Ok(None);
     };
     let mut timeline = Vec::new();
-    if let Ok(t) = rtx.open_table(TIMELINE) {
-        let start = timeline_key(serial, 0);
-        let end = timeline_key(serial, u64::MAX);
-        for row in t.range(start.as_slice()..=end.as_slice())? {
-            let (_, v) = row?;
-            timeline.push(store::decode::<TimelineEvent>("devices.timeline", v.value())?);
-        }
+    let (start, end) = (timeline_key(serial, 0), timeline_key(serial, u64::MAX));
+    for row in rtx.open_table(TIMELINE)?.range(start.as_slice()..=end.as_slice())? {
+        let (_, v) = row?;
+        timeline.push(store::decode::<TimelineEvent>("devices.timeline", v.value())?);
     }
     timeline.insert(
         0,

@@ -13,6 +13,8 @@ pub(super) const BY_TOKEN: Table = store::table("devices.by_token");
 /// first appeared (its arrival is the record's `first_seen`, not a row, so a 200,000-device
 /// first sync writes one row per device, not two).
 pub(super) const TIMELINE: Table = store::table("devices.timeline");
+/// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
+pub const TABLES: &[Table] = &[BY_SERIAL, BY_TOKEN, TIMELINE];
 
 pub(super) fn token_key(token: &str, serial: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(token.len() + serial.len() + 1);

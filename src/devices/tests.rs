@@ -7,7 +7,7 @@ const T0: OffsetDateTime = datetime!(2026-11-24 10:00 UTC);
 
 fn store() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    (Store::open(dir.path()).unwrap(), dir)
+    (Store::open(dir.path(), &[crate::audit::TABLES, TABLES]).unwrap(), dir)
 }
 
 fn dev(serial: &str) -> Device {

@@ -15,9 +15,9 @@ use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, WriteTransacti
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-const EVENTS: Table = store::table("enroll.events");
-const COUNTS: Table = store::table("enroll.counts");
-const SETTINGS: Table = store::table("enroll.settings");
+pub(super) const EVENTS: Table = store::table("enroll.events");
+pub(super) const COUNTS: Table = store::table("enroll.counts");
+pub(super) const SETTINGS: Table = store::table("enroll.settings");
 const SETTINGS_KEY: &[u8] = b"settings";
 
 /// Recent events kept (each a few hundred bytes).
@@ -89,11 +89,7 @@ pub struct EnrollSettings {
 }
 
 pub fn settings_in(rtx: &ReadTransaction) -> Result<EnrollSettings, StoreError> {
-    match rtx.open_table(SETTINGS) {
-        Ok(t) => Ok(store::get(&t, SETTINGS_KEY)?.unwrap_or_default()),
-        Err(redb::TableError::TableDoesNotExist(_)) => Ok(EnrollSettings::default()),
-        Err(e) => Err(e.into()),
-    }
+    Ok(store::get(&rtx.open_table(SETTINGS)?, SETTINGS_KEY)?.unwrap_or_default())
 }
 
 pub fn set_settings_in(wtx: &WriteTransaction, s: &EnrollSettings) -> Result<(), StoreError> {
@@ -181,21 +177,18 @@ pub struct FunnelStep {
 pub fn funnel_in(rtx: &ReadTransaction, since: OffsetDateTime) -> Result<Funnel, StoreError> {
     let mut recent = [0u64; Step::ALL.len()];
     let mut all = [0u64; Step::ALL.len()];
-    if let Some(events) = open(rtx, EVENTS)? {
-        // Newest first; stop at the first event older than `since`.
-        for row in events.iter()?.rev() {
-            let (_, v) = row?;
-            let e: EnrollEvent = store::decode("enroll.events", v.value())?;
-            if e.at < since {
-                break;
-            }
-            recent[index(e.step)] += 1;
+    // Newest first; stop at the first event older than `since`.
+    for row in rtx.open_table(EVENTS)?.iter()?.rev() {
+        let (_, v) = row?;
+        let e: EnrollEvent = store::decode("enroll.events", v.value())?;
+        if e.at < since {
+            break;
         }
+        recent[index(e.step)] += 1;
     }
-    if let Some(counts) = open(rtx, COUNTS)? {
-        for (i, step) in Step::ALL.iter().enumerate() {
-            all[i] = store::get(&counts, step.code().as_bytes())?.unwrap_or(0);
-        }
+    let counts = rtx.open_table(COUNTS)?;
+    for (i, step) in Step::ALL.iter().enumerate() {
+        all[i] = store::get(&counts, step.code().as_bytes())?.unwrap_or(0);
     }
     let steps = Step::ALL
         .iter()
@@ -215,7 +208,7 @@ pub fn refusals_in(
     limit: usize,
     offset: usize,
 ) -> Result<(Vec<EnrollEvent>, u64), StoreError> {
-    let Some(events) = open(rtx, EVENTS)? else { return Ok((vec![], 0)) };
+    let events = rtx.open_table(EVENTS)?;
     let mut items = Vec::new();
     let mut total = 0u64;
     for row in events.iter()?.rev() {
@@ -229,15 +222,4 @@ pub fn refusals_in(
         }
     }
     Ok((items, total))
-}
-
-/// A store table opened for reading.
-type ReadTable = redb::ReadOnlyTable<&'static [u8], &'static [u8]>;
-
-fn open(rtx: &ReadTransaction, table: Table) -> Result<Option<ReadTable>, StoreError> {
-    match rtx.open_table(table) {
-        Ok(t) => Ok(Some(t)),
-        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
 }

@@ -37,6 +37,10 @@ use crate::store::{Store, StoreError};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
+/// This module's tables, all created when the store opens ([`Store::open`]).
+pub const TABLES: &[crate::store::Table] =
+    &[events::EVENTS, events::COUNTS, events::SETTINGS, scep::challenge::CHALLENGES];
+
 /// The profile's `PayloadIdentifier` (the device replaces an installed profile with the same one).
 const PROFILE_IDENTIFIER: &str = "org.adebox.enroll";
 

@@ -75,10 +75,7 @@ fn quiet_idle_in(
     udid: &str,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let (enrollments, commands) = match (rtx.open_table(ENROLLMENTS), rtx.open_table(COMMANDS)) {
-        (Ok(e), Ok(c)) => (e, c),
-        _ => return Ok(false),
-    };
+    let (enrollments, commands) = (rtx.open_table(ENROLLMENTS)?, rtx.open_table(COMMANDS)?);
     let Some(e): Option<EnrollmentRec> = store::get(&enrollments, udid_key(udid).as_bytes())?
     else {
         return Ok(false);

@@ -20,6 +20,7 @@ mod view;
 
 pub use queue::{MAX_HISTORY, MAX_PENDING, pick_next};
 pub use records::CommandState;
+pub use records::TABLES;
 pub use view::{CommandView, MdmState};
 
 use crate::apple::mdm::MdmWireError;

@@ -14,6 +14,8 @@ pub const ENROLLMENTS: Table = store::table("mdm.enrollments");
 pub const BY_SERIAL: Table = store::table("mdm.udid_by_serial");
 /// UDID (upper case) ‖ 0x00 ‖ sequence (u64 big-endian) → [`CommandRec`].
 pub const COMMANDS: Table = store::table("mdm.commands");
+/// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
+pub const TABLES: &[Table] = &[ENROLLMENTS, BY_SERIAL, COMMANDS];
 
 /// A device's MDM enrollment.
 #[derive(Clone, Debug, Serialize, Deserialize)]

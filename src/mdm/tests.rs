@@ -31,7 +31,14 @@ struct World {
 
 fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let tables = [
+        crate::audit::TABLES,
+        crate::devices::TABLES,
+        crate::push::TABLES,
+        crate::acme::TABLES,
+        super::TABLES,
+    ];
+    let store = Store::open(dir.path(), &tables).unwrap();
     let clock = Clock::manual(T0);
     let ca = Arc::new(Authority::generate("test CA", T0, Duration::days(3650)).unwrap());
     let config = Config::for_sandbox(dir.path().into(), "127.0.0.1:8443".parse().unwrap());

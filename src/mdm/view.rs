@@ -109,14 +109,9 @@ impl Mdm {
         self.inner
             .store
             .read(move |rtx| {
-                let (by_serial, enrollments, commands) = match (
-                    rtx.open_table(BY_SERIAL),
-                    rtx.open_table(ENROLLMENTS),
-                    rtx.open_table(COMMANDS),
-                ) {
-                    (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-                    _ => return Ok(None),
-                };
+                let by_serial = rtx.open_table(BY_SERIAL)?;
+                let (enrollments, commands) =
+                    (rtx.open_table(ENROLLMENTS)?, rtx.open_table(COMMANDS)?);
                 let Some(udid): Option<String> = store::get(&by_serial, serial.as_bytes())? else {
                     return Ok(None);
                 };

@@ -238,11 +238,7 @@ impl Profiles {
         Ok(self
             .inner
             .store
-            .read(move |rtx| match rtx.open_table(ASSIGNMENTS) {
-                Ok(t) => store::get(&t, s.as_bytes()),
-                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-                Err(e) => Err(e.into()),
-            })
+            .read(move |rtx| store::get(&rtx.open_table(ASSIGNMENTS)?, s.as_bytes()))
             .await?)
     }
 

@@ -35,11 +35,7 @@ pub(super) fn load_in(
     rtx: &ReadTransaction,
     id: &str,
 ) -> Result<Option<ProfileRecord>, StoreError> {
-    match rtx.open_table(PROFILES) {
-        Ok(t) => store::get(&t, id.as_bytes()),
-        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    store::get(&rtx.open_table(PROFILES)?, id.as_bytes())
 }
 
 pub(super) fn all_in(rtx: &ReadTransaction) -> Result<Vec<ProfileRecord>, StoreError> {
@@ -47,11 +43,7 @@ pub(super) fn all_in(rtx: &ReadTransaction) -> Result<Vec<ProfileRecord>, StoreE
 }
 
 pub(super) fn defaults_in(rtx: &ReadTransaction) -> Result<Vec<DefaultEntry>, StoreError> {
-    match rtx.open_table(DEFAULTS) {
-        Ok(t) => defaults_of(&t),
-        Err(redb::TableError::TableDoesNotExist(_)) => Ok(vec![]),
-        Err(e) => Err(e.into()),
-    }
+    defaults_of(&rtx.open_table(DEFAULTS)?)
 }
 
 fn defaults_of(

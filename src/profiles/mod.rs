@@ -25,6 +25,7 @@ pub use model::{
     TokenProfileState,
 };
 pub use owner::DefinedProfile;
+pub use records::TABLES;
 pub use schedule::Assignment;
 pub use worker::Round;
 

@@ -79,17 +79,15 @@ pub(super) fn split_default_key(k: &[u8]) -> (String, Option<String>) {
 
 /// Serial → [`super::schedule::Assignment`].
 pub(super) const ASSIGNMENTS: Table = store::table("profiles.assignments");
+/// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
+pub const TABLES: &[Table] = &[PROFILES, DEFAULTS, ASSIGNMENTS];
 
-/// Every record of `table` (none when it does not exist yet).
+/// Every record of `table`.
 pub(super) fn read_all<T: serde::de::DeserializeOwned>(
     rtx: &ReadTransaction,
     table: Table,
 ) -> Result<Vec<T>, StoreError> {
-    let t = match rtx.open_table(table) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-        Err(e) => return Err(e.into()),
-    };
+    let t = rtx.open_table(table)?;
     let name = t.name().to_string();
     let mut out = Vec::new();
     for row in t.iter()? {

@@ -181,11 +181,7 @@ fn read_one<T: serde::de::DeserializeOwned>(
     rtx: &redb::ReadTransaction,
     table: crate::store::Table,
 ) -> Result<Option<T>, PushError> {
-    match rtx.open_table(table) {
-        Ok(t) => Ok(store::get(&t, CURRENT)?),
-        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    Ok(store::get(&rtx.open_table(table)?, CURRENT)?)
 }
 
 fn cert_record(

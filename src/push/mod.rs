@@ -19,6 +19,7 @@ mod records;
 pub mod view;
 pub mod worker;
 
+pub use records::TABLES;
 pub use records::{DeviceRecord, Unreachable};
 pub use view::{PushState, PushStatus, RequestInfo};
 pub use worker::{ApnsOptions, PushTarget, Pusher};

@@ -11,6 +11,8 @@ pub(super) const REQUEST: Table = store::table("push.request");
 pub(super) const CERT: Table = store::table("push.certificate");
 /// Device UDID → [`DeviceRecord`]: how pushes to that device went.
 pub(super) const DEVICES: Table = store::table("push.devices");
+/// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
+pub const TABLES: &[Table] = &[REQUEST, CERT, DEVICES];
 
 /// The only key of the single-row tables.
 pub(super) const CURRENT: &[u8] = b"current";

@@ -16,7 +16,7 @@ struct Kit {
 
 fn kit() -> Kit {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), &[crate::audit::TABLES, super::TABLES]).unwrap();
     let clock = Clock::manual(crate::clock::Clock::system().now());
     Kit { push: Push::new(store.clone(), clock.clone()), clock, store, _dir: dir }
 }

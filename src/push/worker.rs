@@ -151,10 +151,9 @@ impl Push {
         let key = udid.to_string();
         self.inner
             .store
-            .read(move |rtx| match rtx.open_table(DEVICES) {
-                Ok(t) => Ok(store::get(&t, key.as_bytes())?),
-                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-                Err(e) => Err(PushError::from(e)),
+            .read(move |rtx| {
+                let t = rtx.open_table(DEVICES).map_err(PushError::from)?;
+                Ok(store::get(&t, key.as_bytes())?)
             })
             .await
     }

@@ -3,7 +3,8 @@
 //! `store.meta` holds `schema_version` (u32 big-endian) plus the product versions that created
 //! and last opened the file. Opening a file with a newer schema fails before anything is
 //! written; an older one is migrated step by step inside one write transaction, so a crash
-//! mid-migration leaves the old schema intact.
+//! mid-migration leaves the old schema intact. The same transaction first creates the tables
+//! the file lacks, so a migration step may open any table of the current build.
 
 use super::{StoreError, Table, table};
 use redb::{Database, ReadableDatabase, WriteTransaction};
@@ -36,11 +37,19 @@ pub(super) fn refuse_newer(db: &impl ReadableDatabase, path: &Path) -> Result<()
     }
 }
 
-pub(super) fn bring_up_to_date(db: &Database, path: &Path) -> Result<(), StoreError> {
+pub(super) fn bring_up_to_date(
+    db: &Database,
+    path: &Path,
+    tables: &[&[Table]],
+) -> Result<(), StoreError> {
     refuse_newer(db, path)?;
     let found = read_schema_version(db)?;
     let mut wtx = db.begin_write()?;
     wtx.set_quick_repair(true);
+    // Opening a table for writing creates it when missing and leaves an existing one as is.
+    for &table in tables.iter().copied().flatten() {
+        wtx.open_table(table)?;
+    }
     {
         let mut meta = wtx.open_table(META)?;
         match found {
@@ -65,6 +74,9 @@ pub(super) fn read_schema_version(db: &impl ReadableDatabase) -> Result<Option<u
     let rtx = db.begin_read()?;
     let meta = match rtx.open_table(META) {
         Ok(t) => t,
+        // The one table read before tables are created: this check runs read-only (before
+        // the writable open, and on a file offered as a backup), so it cannot create `META`,
+        // and a file no adebox has committed to yet lacks it.
         Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
     };

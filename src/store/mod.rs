@@ -7,6 +7,25 @@
 //! (big-endian integers sort), values are serde JSON of the owner's stored-record types. The
 //! uniform shape lets [`backup`] copy every table without knowing its owner.
 //!
+//! Every table exists from the moment the store is open: [`Store::open`] takes the tables to
+//! create and, in the one write transaction that also checks and migrates the schema, creates
+//! those the file lacks (existing ones, and their records, are left as they are). Readers
+//! therefore open any table with `?`; a missing table is a defect, not "empty". The store sits
+//! below the domain modules and cannot name their tables, so each domain module owns its
+//! definitions and exposes them as one `TABLES` list, and the edge that opens the store hands
+//! in the whole product's list (`daemon::TABLES`, whose tests fail on a table defined in
+//! `src/` but missing from it). The list is passed rather than collected at link time
+//! (`linkme`, `inventory`): a linker may drop a registration it sees no reference to, and
+//! that would show only in the shipped binary, never in the unit tests.
+//!
+//! Creating tables is additive and idempotent, so it is no versioned migration: it runs at
+//! every open, and a file an older adebox made (some tables never written) gains the missing
+//! tables without a schema bump, staying readable by that older adebox. Read-only opens —
+//! the version check before a writable open, `adebox admin backup` beside a running daemon,
+//! the check of a backup before a restore — read `store.meta` or copy whatever tables the
+//! file holds and never a domain table, so they need no list; a restored file gains its
+//! missing tables when the daemon next opens it.
+//!
 //! One write transaction per logical change (../shared/design.md rule 4): callers hand
 //! [`Store::write`] a closure that does all of the change and the store commits once.
 //! Every commit uses redb's quick-repair mode, so recovery after a crash is immediate and a
@@ -178,11 +197,12 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Opens (or creates) `<data_dir>/adebox.redb`, refuses a newer or damaged file without
-    /// changing it, and brings an older schema up to date in one transaction. Blocking.
-    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+    /// changing it, and in one transaction brings an older schema up to date and creates the
+    /// tables of `tables` the file lacks (see the module docs). Blocking.
+    pub fn open(data_dir: &Path, tables: &[&[Table]]) -> Result<Store, StoreError> {
         let path = data_dir.join(FILE_NAME);
         let db = open_database(&path)?;
-        migrate::bring_up_to_date(&db, &path)?;
+        migrate::bring_up_to_date(&db, &path, tables)?;
         Ok(Store { db: Arc::new(RwLock::new(Some(Arc::new(db)))), path: Arc::new(path) })
     }
 

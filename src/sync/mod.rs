@@ -16,6 +16,7 @@ mod worker;
 
 pub use budget::{BudgetPolicy, ManualKind, RunKind};
 pub use progress::Progress;
+pub use state::TABLES;
 pub use state::{RunOutcome, RunRecord};
 pub use status::{SyncSettings, SyncStatus};
 

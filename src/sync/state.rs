@@ -14,6 +14,8 @@ pub(super) const STATE: Table = store::table("sync.state");
 pub(super) const HISTORY: Table = store::table("sync.history");
 /// `"settings"` → [`super::SyncSettings`].
 pub(super) const SETTINGS: Table = store::table("sync.settings");
+/// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
+pub const TABLES: &[Table] = &[STATE, HISTORY, SETTINGS];
 
 pub const HISTORY_LIMIT: u64 = 30;
 
@@ -82,11 +84,7 @@ pub struct RunRecord {
 }
 
 pub(super) fn load_in(rtx: &ReadTransaction, token: &str) -> Result<SyncState, StoreError> {
-    match rtx.open_table(STATE) {
-        Ok(t) => Ok(store::get(&t, token.as_bytes())?.unwrap_or_default()),
-        Err(redb::TableError::TableDoesNotExist(_)) => Ok(SyncState::default()),
-        Err(e) => Err(e.into()),
-    }
+    Ok(store::get(&rtx.open_table(STATE)?, token.as_bytes())?.unwrap_or_default())
 }
 
 pub(super) fn load_w(wtx: &WriteTransaction, token: &str) -> Result<SyncState, StoreError> {
@@ -128,11 +126,7 @@ pub(super) fn push_history_in(
 
 /// The token's recent runs, newest first.
 pub(super) fn history_in(rtx: &ReadTransaction, token: &str) -> Result<Vec<RunRecord>, StoreError> {
-    let t = match rtx.open_table(HISTORY) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-        Err(e) => return Err(e.into()),
-    };
+    let t = rtx.open_table(HISTORY)?;
     let start = history_key(token, 0);
     let end = history_key(token, u64::MAX);
     let mut runs = Vec::new();

@@ -95,11 +95,7 @@ impl SyncSettings {
 }
 
 pub(super) fn settings_in(rtx: &ReadTransaction) -> Result<SyncSettings, StoreError> {
-    let stored: Option<SyncSettings> = match rtx.open_table(state::SETTINGS) {
-        Ok(t) => store::get(&t, b"settings")?,
-        Err(redb::TableError::TableDoesNotExist(_)) => None,
-        Err(e) => return Err(e.into()),
-    };
+    let stored: Option<SyncSettings> = store::get(&rtx.open_table(state::SETTINGS)?, b"settings")?;
     Ok(stored.map(SyncSettings::resolved).unwrap_or_default())
 }
 

@@ -5,7 +5,7 @@ use super::*;
 use crate::audit::Actor;
 use crate::devices::{DeviceFilter, SortKey};
 use crate::sim::dep::{Faults, Quirks};
-use crate::tokens::tests::{Kit, add_token, kit};
+use crate::tokens::tests::{Kit, add_token, kit_with};
 use std::collections::BTreeSet;
 use time::Duration;
 
@@ -16,7 +16,9 @@ struct Env {
 }
 
 async fn env(page_limit: u32) -> Env {
-    let k = kit().await;
+    let k =
+        kit_with(&[crate::audit::TABLES, crate::tokens::TABLES, crate::devices::TABLES, TABLES])
+            .await;
     let devices = Devices::new(k.store.clone());
     let retry = RetryPolicy {
         base_delay: std::time::Duration::from_millis(5),
@@ -292,7 +294,9 @@ async fn the_worker_runs_the_first_sync_by_itself_and_stops_on_request() {
 
 #[tokio::test]
 async fn a_run_past_its_time_limit_is_stopped_reported_and_resumed() {
-    let k = kit().await;
+    let k =
+        kit_with(&[crate::audit::TABLES, crate::tokens::TABLES, crate::devices::TABLES, TABLES])
+            .await;
     let devices = Devices::new(k.store.clone());
     let clock = Clock::manual(Clock::system().now());
     let sync = Sync::new(

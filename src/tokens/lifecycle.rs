@@ -214,10 +214,9 @@ impl Tokens {
         let found: Option<TokenRecord> = self
             .inner
             .store
-            .read(move |rtx| match rtx.open_table(TOKENS) {
-                Ok(t) => Ok(store::get(&t, key.as_bytes())?),
-                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-                Err(e) => Err(TokenError::from(e)),
+            .read(move |rtx| {
+                let t = rtx.open_table(TOKENS)?;
+                Ok::<_, TokenError>(store::get(&t, key.as_bytes())?)
             })
             .await?;
         found.ok_or_else(|| TokenError::NotFound(format!("token {id}")))
@@ -235,11 +234,7 @@ impl Tokens {
             .inner
             .store
             .read(move |rtx| {
-                let t = match rtx.open_table(TOKENS) {
-                    Ok(t) => t,
-                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-                    Err(e) => return Err(TokenError::from(e)),
-                };
+                let t = rtx.open_table(TOKENS)?;
                 let mut out = Vec::new();
                 for row in t.iter()? {
                     let (_, v) = row?;
@@ -248,7 +243,7 @@ impl Tokens {
                         now,
                     ));
                 }
-                Ok(out)
+                Ok::<_, TokenError>(out)
             })
             .await?;
         out.sort_by_key(|t| t.expires_at);

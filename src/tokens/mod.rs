@@ -17,6 +17,7 @@ mod records;
 mod view;
 
 pub use lifecycle::MovedToken;
+pub use records::TABLES;
 pub use records::TokenProblem;
 pub use view::{Blocker, ExpiryState, PendingKeyInfo, TokenView};
 

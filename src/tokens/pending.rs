@@ -69,18 +69,14 @@ impl Tokens {
             .inner
             .store
             .read(|rtx| {
-                let t = match rtx.open_table(PENDING) {
-                    Ok(t) => t,
-                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
-                    Err(e) => return Err(TokenError::from(e)),
-                };
+                let t = rtx.open_table(PENDING)?;
                 let mut out = Vec::new();
                 for row in t.iter()? {
                     let (_, v) = row?;
                     let r: PendingKeyRecord = store::decode("tokens.pending_keys", v.value())?;
                     out.push(PendingKeyInfo::from(&r));
                 }
-                Ok(out)
+                Ok::<_, TokenError>(out)
             })
             .await?;
         keys.sort_by_key(|k| std::cmp::Reverse(k.created_at));
@@ -97,10 +93,9 @@ impl Tokens {
         let found: Option<PendingKeyRecord> = self
             .inner
             .store
-            .read(move |rtx| match rtx.open_table(PENDING) {
-                Ok(t) => Ok(store::get(&t, key.as_bytes())?),
-                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-                Err(e) => Err(TokenError::from(e)),
+            .read(move |rtx| {
+                let t = rtx.open_table(PENDING)?;
+                Ok::<_, TokenError>(store::get(&t, key.as_bytes())?)
             })
             .await?;
         found.ok_or_else(|| {
@@ -136,11 +131,12 @@ impl Tokens {
         let cert: Option<String> = self
             .inner
             .store
-            .read(move |rtx| match rtx.open_table(TOKENS) {
-                Ok(t) => Ok(store::get::<super::records::TokenRecord, _>(&t, key.as_bytes())?
-                    .map(|r| r.cert_pem)),
-                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-                Err(e) => Err(TokenError::from(e)),
+            .read(move |rtx| {
+                let t = rtx.open_table(TOKENS)?;
+                Ok::<_, TokenError>(
+                    store::get::<super::records::TokenRecord, _>(&t, key.as_bytes())?
+                        .map(|r| r.cert_pem),
+                )
             })
             .await?;
         cert.ok_or_else(|| TokenError::NotFound(format!("token {token_id}")))

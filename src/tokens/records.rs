@@ -9,6 +9,8 @@ use time::OffsetDateTime;
 pub(super) const TOKENS: Table = store::table("tokens.by_id");
 /// Pending key id → [`PendingKeyRecord`]: key pairs handed out for a token not uploaded yet.
 pub(super) const PENDING: Table = store::table("tokens.pending_keys");
+/// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
+pub const TABLES: &[Table] = &[TOKENS, PENDING];
 
 /// What Apple's `GET /account` said about the MDM server, as stored.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

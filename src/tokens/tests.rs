@@ -13,13 +13,18 @@ pub(crate) struct Kit {
 }
 
 pub(crate) async fn kit() -> Kit {
+    kit_with(&[crate::audit::TABLES, super::TABLES]).await
+}
+
+/// [`kit`] on a store with `tables` (a test of a module above tokens adds its own).
+pub(crate) async fn kit_with(tables: &[&[crate::store::Table]]) -> Kit {
     let sim = SimDep::start(SimDepConfig::default()).await.unwrap();
     let http = crate::outbound::client(&crate::outbound::OutboundConfig::trusting_only([sim
         .ca_pem()
         .to_string()]))
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), tables).unwrap();
     let clock = Clock::system();
     let check = crate::depclient::account_check(http.clone(), clock.clone());
     let tokens = Tokens::new(store.clone(), clock, sim.base_url().to_string(), check);

@@ -77,7 +77,7 @@ fn a_full_disk_is_named_loses_nothing_and_recovers_when_space_returns() {
     let Some(fs) = Tmpfs::mount("2m") else { return };
     let data = fs.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    let store = Store::open(&data).unwrap();
+    let store = Store::open(&data, &[&[BLOBS]]).unwrap();
 
     let mut committed = 0u64;
     let err = loop {
@@ -107,7 +107,7 @@ fn a_full_disk_is_named_loses_nothing_and_recovers_when_space_returns() {
     drop(store);
 
     // Opened again, the file holds exactly the committed changes.
-    let store = Store::open(&data).unwrap();
+    let store = Store::open(&data, &[&[BLOBS]]).unwrap();
     assert_eq!(count(&store), committed);
 }
 

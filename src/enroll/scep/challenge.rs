@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-const CHALLENGES: Table = store::table("enroll.scep_challenges");
+pub(in crate::enroll) const CHALLENGES: Table = store::table("enroll.scep_challenges");
 
 /// How long a challenge stays usable after the profile carrying it was served.
 pub const CHALLENGE_TTL: Duration = Duration::minutes(15);
