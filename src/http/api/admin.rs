@@ -157,11 +157,7 @@ async fn current_session(
     auth: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let Some(cookie) = auth.session_cookie else {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            "not_a_session",
-            "API tokens have no session",
-        ));
+        return Err(ApiError::not_a_session());
     };
     let info = state.admin.session(&cookie).await?.ok_or_else(ApiError::unauthenticated)?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(SessionView {
@@ -202,11 +198,7 @@ async fn change_password(
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let Principal::Session { username, .. } = &auth.principal else {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "forbidden",
-            "change passwords on the page, signed in as that admin",
-        ));
+        return Err(ApiError::forbidden("change passwords on the page, signed in as that admin"));
     };
     let body = body.into_inner();
     state

@@ -7,7 +7,6 @@ use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::profiles::csv::MAX_CSV_BYTES;
 use crate::profiles::{Assignment, RequestReport};
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -54,19 +53,10 @@ pub struct AssignmentList {
 async fn read_capped(mut body: web::Payload) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::new();
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("the body could not be read: {e}"),
-            )
-        })?;
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
         if out.len() + chunk.len() > MAX_CSV_BYTES {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the list is larger than 5 MiB; split it",
-            ));
+            return Err(ApiError::payload_too_large("the list is larger than 5 MiB; split it"));
         }
         out.extend_from_slice(&chunk);
     }
@@ -86,13 +76,7 @@ async fn assign(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let bytes = read_capped(body).await?;
-    let b: AssignBody = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("the JSON body is not what this endpoint expects: {e}"),
-        )
-    })?;
+    let b: AssignBody = serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_json(&e))?;
     let report = state
         .profiles
         .request(
@@ -136,13 +120,7 @@ async fn unassign(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let bytes = read_capped(body).await?;
-    let b: UnassignBody = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("the JSON body is not what this endpoint expects: {e}"),
-        )
-    })?;
+    let b: UnassignBody = serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_json(&e))?;
     let report = state.profiles.request(auth.actor(), None, b.serials, None, false, vec![]).await?;
     Ok(HttpResponse::Accepted().json(report))
 }

@@ -41,12 +41,6 @@ fn view(state: &AppState, s: EnrollSettings) -> SettingsView {
     SettingsView { audit_only: s.audit_only, enrollment_url: state.enroll.enrollment_url() }
 }
 
-impl From<crate::enroll::EnrollError> for ApiError {
-    fn from(e: crate::enroll::EnrollError) -> Self {
-        ApiError::internal(&e)
-    }
-}
-
 /// Devices per enrollment step, all time and in the last 24 hours.
 #[utoipa::path(tag = "enrollment", responses((status = OK, body = Funnel)))]
 #[get("/enrollment/funnel")]

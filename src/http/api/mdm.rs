@@ -7,7 +7,6 @@ use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{Authenticated, ClientIp};
 use crate::mdm::MdmState;
-use actix_web::http::StatusCode;
 use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -21,11 +20,9 @@ async fn mdm_state(
     serial: web::Path<String>,
 ) -> Result<web::Json<MdmState>, ApiError> {
     state.mdm.state(&serial).await?.map(web::Json).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("device {serial} has not checked in with MDM on this appliance"),
-        )
+        ApiError::not_found_because(format!(
+            "device {serial} has not checked in with MDM on this appliance"
+        ))
     })
 }
 
