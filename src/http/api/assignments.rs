@@ -2,11 +2,11 @@
 //! run), remove assignments, and the per-serial state list (the retry queue view). Bodies
 //! are read with their own cap (up to 200,000 serials do not fit the API's JSON limit).
 
+use super::views::{self, Assignment, RequestReport};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::profiles::csv::MAX_CSV_BYTES;
-use crate::profiles::{Assignment, RequestReport};
 use actix_web::{HttpResponse, delete, get, post, web};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -63,7 +63,8 @@ async fn read_capped(mut body: web::Payload) -> Result<Vec<u8>, ApiError> {
     Ok(out)
 }
 
-fn answer(dry_run: bool, report: RequestReport) -> HttpResponse {
+fn answer(dry_run: bool, report: crate::profiles::RequestReport) -> HttpResponse {
+    let report = RequestReport::from(&report);
     if dry_run { HttpResponse::Ok().json(report) } else { HttpResponse::Accepted().json(report) }
 }
 
@@ -122,7 +123,7 @@ async fn unassign(
     let bytes = read_capped(body).await?;
     let b: UnassignBody = serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_json(&e))?;
     let report = state.profiles.request(auth.actor(), None, b.serials, None, false, vec![]).await?;
-    Ok(HttpResponse::Accepted().json(report))
+    Ok(HttpResponse::Accepted().json(RequestReport::from(&report)))
 }
 
 /// Per-serial assignment states (the retry queue).
@@ -143,7 +144,7 @@ async fn list(
             q.offset.unwrap_or(0),
         )
         .await?;
-    Ok(web::Json(AssignmentList { items, total }))
+    Ok(web::Json(AssignmentList { items: views::list(&items), total }))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -4,6 +4,7 @@
 
 use super::ApiError;
 use crate::admin::AdminError;
+use crate::http::api::views;
 use crate::store::StoreError;
 use crate::tls::TlsError;
 use actix_web::http::StatusCode;
@@ -85,7 +86,7 @@ impl From<crate::tokens::TokenError> for ApiError {
             }
             T::InUse(blockers) => {
                 let mut err = ApiError::new(StatusCode::CONFLICT, "token_in_use", msg);
-                err.extra_mut().blockers = Some(blockers);
+                err.extra_mut().blockers = Some(views::list(&blockers));
                 err
             }
             T::Store(s) => ApiError::internal(&s),
@@ -121,7 +122,7 @@ impl From<crate::profiles::ProfileError> for ApiError {
                     crate::profiles::FieldIssue::new("", "the profile is not valid")
                 });
                 let mut err = ApiError::validation(&first.field, first.message);
-                err.extra_mut().fields = Some(fields);
+                err.extra_mut().fields = Some(views::list(&fields));
                 err
             }
             P::Limit { limit, .. } => {
@@ -131,7 +132,7 @@ impl From<crate::profiles::ProfileError> for ApiError {
             }
             P::InUse(blockers) => {
                 let mut err = ApiError::new(StatusCode::CONFLICT, "profile_in_use", msg);
-                err.extra_mut().blockers = Some(blockers);
+                err.extra_mut().blockers = Some(views::list(&blockers));
                 err
             }
             P::Store(s) => ApiError::internal(&s),

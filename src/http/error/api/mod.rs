@@ -43,10 +43,10 @@ pub struct ErrorExtra {
     pub code: Option<String>,
     /// What keeps a token from being deleted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub blockers: Option<Vec<crate::tokens::Blocker>>,
+    pub blockers: Option<Vec<crate::http::api::views::Blocker>>,
     /// Every field at fault (validation), the first also as `field` / `message`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Vec<crate::profiles::FieldIssue>>,
+    pub fields: Option<Vec<crate::http::api::views::FieldIssue>>,
     /// The limit a request went over.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
