@@ -1,3 +1,5 @@
+//! Views of the admin accounts and API tokens (`/api/v1/admin/…`); never a secret.
+
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;

@@ -1,3 +1,5 @@
+//! The view of an audit line (`/api/v1/audit`).
+
 use crate::audit::Outcome;
 use serde::Serialize;
 use time::OffsetDateTime;

@@ -1,3 +1,6 @@
+//! Views of the inventory (`/api/v1/devices/…`): rows, one device with its timeline, counts,
+//! and the identity certificates issued to a device.
+
 use crate::apple::dep::Device;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -1,3 +1,6 @@
+//! Views of the enrollment funnel and its events (`/api/v1/enrollment/…`), and the settings
+//! the admin sends.
+
 use serde::Deserialize;
 use serde::Serialize;
 use time::OffsetDateTime;

@@ -1,3 +1,5 @@
+//! Views of a device's MDM state and command history (`/api/v1/devices/{serial}/mdm`).
+
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;

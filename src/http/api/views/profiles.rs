@@ -1,7 +1,14 @@
+//! Views of enrollment profiles, defaults, assignment reports and per-serial assignment
+//! states (`/api/v1/profiles/…`, `/api/v1/assignments`).
+
 use serde::Serialize;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+
+// The profile views only serialize; their `default` and `deny_unknown_fields` attributes are
+// there for the schema, which documents what create, validate and update accept (the domain
+// reads those bodies itself, `profiles::validate`).
 
 /// Shared iPad settings, kept for delivery after enrollment (not part of Apple's profile).
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq, ToSchema)]

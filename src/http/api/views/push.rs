@@ -1,3 +1,6 @@
+//! Views of the push certificate's state and a device's push reachability
+//! (`/api/v1/push/…`).
+
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;

@@ -1,3 +1,5 @@
+//! Views of the Settings page: the TLS certificates and how the appliance reaches Apple.
+
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;

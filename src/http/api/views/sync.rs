@@ -1,3 +1,6 @@
+//! Views of the sync (`/api/v1/sync/…`): runs, progress, per-token status, and the sync
+//! settings both ways.
+
 use crate::sync::RunKind;
 use serde::Deserialize;
 use serde::Serialize;
@@ -207,5 +210,25 @@ impl From<&crate::devices::PageStats> for PageStats {
             unchanged: r.unchanged,
             ignored: r.ignored,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_settings_from_the_api_carry_the_budget_they_name() {
+        let view: SyncSettings = serde_json::from_value(serde_json::json!({
+            "full_every_days": 3, "delta_every_hours": 6, "manual_every_minutes": 20,
+            "run_limit_minutes": 10, "page_limit": 500, "retention_days": 30,
+        }))
+        .unwrap();
+        let s = crate::sync::SyncSettings::from(view.clone());
+        assert_eq!(s.policy.full_every, time::Duration::days(3));
+        assert_eq!(s.policy.delta_every, time::Duration::hours(6));
+        assert_eq!(s.policy.manual_every, time::Duration::minutes(20));
+        assert_eq!(s.policy.run_limit, time::Duration::minutes(10));
+        assert_eq!(SyncSettings::from(&s), view, "and read back the same");
     }
 }

@@ -1,3 +1,5 @@
+//! Views of the Apple server tokens and their pending keys (`/api/v1/tokens/…`).
+
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
