@@ -159,7 +159,7 @@ pub enum Outcome {
 }
 
 /// One audit line as stored and as the API returns it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub id: u64,
     #[serde(with = "time::serde::rfc3339")]
@@ -167,7 +167,6 @@ pub struct Entry {
     pub actor: String,
     pub action: String,
     pub target: Option<String>,
-    #[schema(value_type = String, example = "success")]
     pub outcome: Outcome,
     pub remote_addr: Option<String>,
     pub detail: Option<String>,

@@ -117,7 +117,8 @@ async fn a_deactivated_accounts_key_is_refused_everywhere() {
         Endpoint::Orders { account: id.clone(), cursor: None },
     ] {
         let err = d.post(&w.acme, ep.clone(), None).await.unwrap_err();
-        assert_eq!((err.problem_type(), err.status()), ("unauthorized", 403), "{ep:?}");
+        assert!(matches!(err, AcmeError::Unauthorized(_)), "{ep:?}: {err}");
+        assert_eq!(err.problem_type(), "unauthorized", "{ep:?}");
         assert!(err.to_string().contains("deactivated"), "{err}");
     }
     let err = d.post(&w.acme, Endpoint::NewOrder, order_payload(CLIENT_ID)).await.unwrap_err();
@@ -290,8 +291,8 @@ async fn key_change_rolls_the_account_over_to_the_new_key() {
     holder.register(&w.acme).await;
     let taken = key_change_inner(&holder.key, &url, &kid, old_jwk.clone(), |_| {});
     let err = refused(taken).await;
-    assert_eq!((err.problem_type(), err.status()), ("conflict", 409));
-    assert_eq!(err.location(), holder.kid.as_deref());
+    let AcmeError::Conflict { location, .. } = &err else { panic!("not a conflict: {err}") };
+    assert_eq!(Some(location.as_str()), holder.kid.as_deref());
 
     // The real thing.
     let ok = key_change_inner(&new, &url, &kid, old_jwk, |_| {});
@@ -333,21 +334,15 @@ async fn only_return_existing_for_an_unknown_key_reads_well() {
 }
 
 #[tokio::test]
-async fn bad_signature_algorithm_lists_the_accepted_algorithms() {
+async fn an_unsupported_signature_algorithm_is_bad_signature_algorithm() {
     let w = world().await;
     let d = Device::new();
     let header = json!({"alg": "ES512", "nonce": w.acme.new_nonce(),
         "url": w.acme.url_of(&Endpoint::NewAccount), "jwk": d.key.jwk().to_json()});
     let jws = sign_with_header(&d.key, &header, Some(&json!({})));
     let err = w.acme.handle(Endpoint::NewAccount, jws.to_string().into_bytes()).await.unwrap_err();
-    let p = err.problem();
-    assert_eq!(p.kind, format!("{}badSignatureAlgorithm", error::ERROR_NS));
-    assert_eq!(p.algorithms, ["ES256", "ES384", "RS256"]);
-    let v = serde_json::to_value(&p).unwrap();
-    assert_eq!(v["algorithms"], json!(["ES256", "ES384", "RS256"]));
-    // Other problems carry no such member.
-    let other = serde_json::to_value(AcmeError::Malformed("x".into()).problem()).unwrap();
-    assert!(other.get("algorithms").is_none());
+    // The list of accepted algorithms the answer carries is `http::error::acme`'s (tested there).
+    assert_eq!(err.problem_type(), "badSignatureAlgorithm", "{err}");
 }
 
 #[tokio::test]
@@ -401,7 +396,7 @@ async fn a_failing_sink_leaves_the_challenge_pending() {
         .post(&w.acme, Endpoint::Challenge(authz_id.clone()), Some(json!({"attObj": att})))
         .await
         .unwrap_err();
-    assert_eq!(err.status(), 500);
+    assert!(matches!(err, AcmeError::Store(_)), "{err}");
     // Nothing of the refusal was committed without its record.
     let a = super::tests::status_of(&w.acme, &d, Endpoint::Authz(authz_id)).await;
     assert_eq!(a["challenges"][0]["status"], "pending");

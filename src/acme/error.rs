@@ -1,10 +1,11 @@
-//! [`AcmeError`]: every refusal of the ACME server, with its RFC 8555 problem type and HTTP
-//! status, and [`Problem`], the problem document (RFC 7807) a device receives.
+//! [`AcmeError`]: every refusal of the ACME server, with its RFC 8555 problem type, and
+//! [`Problem`], the problem document (RFC 7807) a device receives and a failed challenge
+//! keeps. The HTTP status and the document sent are `http::error::acme`'s.
 //!
 //! Details are sentences a client's operator can act on: they name what was wrong and, where
 //! there is one, the fix.
 
-use crate::crypto::jws::{Alg, JwsError};
+use crate::crypto::jws::JwsError;
 use crate::store::StoreError;
 use serde::{Deserialize, Serialize};
 
@@ -104,44 +105,6 @@ impl AcmeError {
             AcmeError::Conflict { .. } => "conflict",
             AcmeError::BadRevocationReason(_) => "badRevocationReason",
             AcmeError::Issue(_) | AcmeError::Store(_) => "serverInternal",
-        }
-    }
-
-    /// The HTTP status the problem is sent with.
-    pub fn status(&self) -> u16 {
-        match self {
-            AcmeError::Jws(JwsError::WrongUrl { .. })
-            | AcmeError::Unauthorized(_)
-            | AcmeError::RejectedIdentifier(_)
-            | AcmeError::OrderNotReady(_) => 403,
-            AcmeError::NotFound(_) => 404,
-            AcmeError::Conflict { .. } => 409,
-            AcmeError::UnsupportedMediaType(_) => 415,
-            AcmeError::Issue(_) | AcmeError::Store(_) => 500,
-            _ => 400,
-        }
-    }
-
-    /// The problem document a device receives.
-    pub fn problem(&self) -> Problem {
-        let mut p = match self {
-            AcmeError::BadAttestation(p) => p.clone(),
-            // Internal details stay in the log.
-            AcmeError::Store(_) => Problem::new("serverInternal", "the server's store failed"),
-            _ => Problem::new(self.problem_type(), self.to_string()),
-        };
-        p.status = Some(self.status());
-        if let AcmeError::Jws(JwsError::BadSignatureAlgorithm(_)) = self {
-            p.algorithms = Alg::ALL.iter().map(|a| a.name().to_string()).collect();
-        }
-        p
-    }
-
-    /// The `Location` sent with the problem (a keyChange conflict names the account).
-    pub fn location(&self) -> Option<&str> {
-        match self {
-            AcmeError::Conflict { location, .. } => Some(location),
-            _ => None,
         }
     }
 }

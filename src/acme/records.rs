@@ -165,16 +165,14 @@ pub struct CertRec {
 }
 
 /// An issued identity certificate as the admin sees it (no key, no chain).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct IssuedCert {
     /// SHA-256 of the certificate's DER, lower-case hex.
     pub sha256: String,
     pub udid: String,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String)]
     pub issued_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String)]
     pub not_after: OffsetDateTime,
     /// `acme` (an ACME order) or the protocol that proved the device (`scep`).
     pub via: String,

@@ -313,7 +313,6 @@ async fn refuses_a_csr_for_another_key() {
         .await
         .unwrap_err();
     assert_eq!(err.problem_type(), "badCSR");
-    assert_eq!(err.status(), 400);
     let err = d
         .post(&w.acme, Endpoint::Finalize(order_id), Some(json!({"csr": "AAAA"})))
         .await
@@ -332,7 +331,6 @@ async fn refuses_a_reused_nonce() {
     let jws = d.key.sign(&url, &nonce, None, Some(&json!({})));
     let err = w.acme.handle(Endpoint::NewAccount, jws.to_string().into_bytes()).await.unwrap_err();
     assert_eq!(err.problem_type(), "badNonce");
-    assert_eq!(err.status(), 400);
 }
 
 #[tokio::test]
@@ -470,7 +468,7 @@ async fn revocation_by_its_owner_or_its_key_is_recorded_against_the_device() {
     assert_eq!(err.problem_type(), "badRevocationReason");
     let unknown = Base64UrlUnpadded::encode_string(w.ca.cert_der());
     let err = d.post(&w.acme, Endpoint::RevokeCert, revoke(&unknown, None)).await.unwrap_err();
-    assert_eq!(err.status(), 404);
+    assert!(matches!(err, AcmeError::NotFound(_)), "{err}");
     // Signed with another key than the certificate's (jwk, no account).
     let not_the_key = Device::new();
     let err = not_the_key.post(&w.acme, Endpoint::RevokeCert, revoke(&cert, None)).await;

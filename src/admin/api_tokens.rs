@@ -15,7 +15,7 @@ use time::{Duration, OffsetDateTime};
 const PREFIX: &str = "adbx_";
 
 /// An API token as listed (never the secret).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ApiTokenInfo {
     pub id: String,
     pub name: String,

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use time::OffsetDateTime;
 
 /// An admin as the API lists it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct UserInfo {
     pub username: String,
     #[serde(with = "time::serde::rfc3339")]

@@ -35,7 +35,7 @@ pub enum PageMode {
 }
 
 /// What a page did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageStats {
     pub seen: u64,
     pub added: u64,

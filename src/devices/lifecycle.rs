@@ -5,19 +5,7 @@ use crate::apple::dep::ProfileStatus;
 use serde::{Deserialize, Serialize};
 
 /// The device's lifecycle, furthest stage first when several apply.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Lifecycle {
     /// In Apple's list for this server; no enrollment profile yet, never contacted us.

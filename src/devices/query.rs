@@ -33,7 +33,7 @@ pub struct DeviceFilter {
     pub include_removed: bool,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SortKey {
     #[default]
@@ -50,7 +50,7 @@ pub enum SortKey {
 }
 
 /// One row of the device list.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct DeviceSummary {
     pub serial: String,
     pub token: String,
@@ -98,12 +98,11 @@ impl DeviceSummary {
 }
 
 /// One device with everything Apple said and what happened to it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct DeviceDetail {
     #[serde(flatten)]
     pub summary: DeviceSummary,
     /// Apple's record, every field it gave (protocol 10).
-    #[schema(value_type = Object)]
     pub apple: Device,
     /// Newest first.
     pub timeline: Vec<TimelineEvent>,
@@ -177,10 +176,9 @@ pub(super) fn count_for_token_in(
 }
 
 /// Device counts for the dashboard and the token list.
-#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct DeviceCounts {
     /// Devices per lifecycle state, removed ones included.
-    #[schema(value_type = Object)]
     pub by_lifecycle: BTreeMap<Lifecycle, u64>,
     /// Active (not removed) devices per token.
     pub by_token: BTreeMap<String, u64>,

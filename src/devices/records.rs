@@ -41,7 +41,7 @@ pub(super) fn timeline_key(serial: &str, seq: u64) -> Vec<u8> {
 }
 
 /// Why a device left the inventory's active set.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RemovalReason {
     /// Apple sent a `deleted` record (released, or moved to another MDM server).
@@ -64,7 +64,7 @@ impl RemovalReason {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Removal {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
@@ -105,7 +105,7 @@ impl DeviceRecord {
 }
 
 /// An event on a device's timeline.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineEvent {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,

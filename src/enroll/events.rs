@@ -24,7 +24,7 @@ const SETTINGS_KEY: &[u8] = b"settings";
 pub const MAX_EVENTS: u64 = 10_000;
 
 /// One step of the funnel, in the order a device goes through them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     /// Posted a MachineInfo to the profile URL.
@@ -64,10 +64,9 @@ impl Step {
 }
 
 /// One enrollment event as stored and as the API lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollEvent {
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String)]
     pub at: OffsetDateTime,
     pub step: Step,
     /// The serial the device claimed (absent when its MachineInfo could not be read).
@@ -81,7 +80,7 @@ pub struct EnrollEvent {
 }
 
 /// Enrollment settings the admin edits.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollSettings {
     /// Log and record devices the gate would refuse, and let them enroll anyway.
     #[serde(default)]
@@ -162,12 +161,12 @@ fn seq_of(k: &[u8]) -> u64 {
 }
 
 /// Counts per step: all time, and since `since`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Funnel {
     pub steps: Vec<FunnelStep>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FunnelStep {
     pub step: Step,
     pub all_time: u64,

@@ -2,13 +2,14 @@
 //! each signed request has its media type checked ([`crate::acme::check_content_type`], 415
 //! otherwise) and goes to [`crate::acme::AcmeService::handle`] as an [`Endpoint`]; this file
 //! only adds `Replay-Nonce` (on every response, errors included), `Cache-Control: no-store`,
-//! `Link: <directory>;rel="index"`, `Location`, the `rel="up"` / `rel="next"` links, and
-//! renders problems as `application/problem+json`. Bodies are capped by the `/acme` scope
-//! (`DEVICE_BODY_LIMIT`); a body over it (or unreadable) is answered as an RFC 8555 problem
-//! (`malformed`, status 413 or 400), not actix's plain-text error.
+//! `Link: <directory>;rel="index"`, `Location` and the `rel="up"` / `rel="next"` links; a
+//! refusal is rendered by [`AcmeProblem`] (`application/problem+json`). Bodies are capped by
+//! the `/acme` scope (`DEVICE_BODY_LIMIT`); a body over it (or unreadable) is answered as an
+//! RFC 8555 problem (`malformed`, status 413 or 400), not actix's plain-text error.
 
 use super::AppState;
-use crate::acme::{AcmeError, Body, Endpoint, Reply};
+use super::error::acme::AcmeProblem;
+use crate::acme::{Body, Endpoint, Reply};
 use crate::urls;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
@@ -96,19 +97,23 @@ async fn signed(
     endpoint: Endpoint,
     body: Payload,
 ) -> HttpResponse {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => return unreadable(&state, &e),
-    };
+    match answer(&state, &req, endpoint, body).await {
+        Ok(reply) => render(&state, reply),
+        Err(problem) => problem.respond(base(&state, problem.status())),
+    }
+}
+
+async fn answer(
+    state: &AppState,
+    req: &HttpRequest,
+    endpoint: Endpoint,
+    body: Payload,
+) -> Result<Reply, AcmeProblem> {
+    let body = body.map_err(|e| AcmeProblem::unreadable(&e))?;
     let content_type =
         req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    if let Err(e) = crate::acme::check_content_type(content_type) {
-        return problem(&state, &e);
-    }
-    match state.acme.handle(endpoint, body.to_vec()).await {
-        Ok(reply) => render(&state, reply),
-        Err(e) => problem(&state, &e),
-    }
+    crate::acme::check_content_type(content_type).map_err(|e| AcmeProblem::from(&e))?;
+    state.acme.handle(endpoint, body.to_vec()).await.map_err(|e| AcmeProblem::from(&e))
 }
 
 fn render(state: &AppState, reply: Reply) -> HttpResponse {
@@ -127,34 +132,4 @@ fn render(state: &AppState, reply: Reply) -> HttpResponse {
         Body::Json(v) => b.json(v),
         Body::PemChain(pem) => b.content_type("application/pem-certificate-chain").body(pem),
     }
-}
-
-/// A body actix could not hand over, as an RFC 8555 problem (RFC 8555 §6.7: `malformed`).
-fn unreadable(state: &AppState, e: &actix_web::Error) -> HttpResponse {
-    let status = e.as_response_error().status_code();
-    let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        format!(
-            "the request body is over the {}-byte limit of ACME requests",
-            super::device::DEVICE_BODY_LIMIT
-        )
-    } else {
-        "the request body could not be read".to_string()
-    };
-    let problem = crate::acme::Problem::new("malformed", detail);
-    base(state, if status.is_client_error() { status } else { StatusCode::BAD_REQUEST })
-        .content_type("application/problem+json")
-        .body(serde_json::to_string(&problem).unwrap_or_else(|_| "{}".into()))
-}
-
-fn problem(state: &AppState, e: &AcmeError) -> HttpResponse {
-    if matches!(e, AcmeError::Store(_) | AcmeError::Issue(_)) {
-        log::error!("ACME request failed: {e}");
-    }
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut b = base(state, status);
-    if let Some(l) = e.location() {
-        b.insert_header(("Location", l));
-    }
-    b.content_type("application/problem+json")
-        .body(serde_json::to_string(&e.problem()).unwrap_or_else(|_| "{}".into()))
 }

@@ -4,10 +4,9 @@
 //! here: each TLS connection's client certificate chain is attached to its requests, and
 //! `/mdm` requires one (devices get 403, never 401, which Setup Assistant treats as fatal).
 
-use super::error::ApiError;
+use super::error::device::not_enabled;
 use super::extract::{ClientCertificate, PeerCertificates};
 use actix_web::dev::Extensions;
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use std::any::Any;
 
@@ -55,9 +54,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn not_yet() -> HttpResponse {
-    actix_web::ResponseError::error_response(&ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "this device endpoint is not enabled on this appliance",
-    ))
+    not_enabled().into_response()
 }

@@ -6,18 +6,15 @@
 //! Refusals are 403, never 401 (which makes a device drop its MDM enrollment).
 
 use super::error::ApiError;
+use super::error::device::identity_refused as refuse;
 use super::extract::PeerCertificates;
 use crate::crypto::mdm_signature::verify_mdm_signature;
 use crate::mdm::DeviceIdentity;
 use actix_web::HttpRequest;
-use actix_web::http::StatusCode;
 use sha2::{Digest, Sha256};
 
 /// The header a device sends when its MDM payload has `SignMessage` (spec §2.2, §4.2).
 pub const MDM_SIGNATURE: &str = "Mdm-Signature";
-fn refuse(code: &str, message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, code, message)
-}
 
 /// The certificate `req` proves, as the SHA-256 of its DER.
 pub fn device_identity(req: &HttpRequest, body: &[u8]) -> Result<DeviceIdentity, ApiError> {

@@ -3,9 +3,10 @@
 
 use super::AppState;
 use super::error::ApiError;
+use super::error::device::identity_refused;
 use crate::admin::Principal;
 use actix_web::dev::Payload;
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 use rustls_pki_types::CertificateDer;
 use std::future::Future;
@@ -47,15 +48,11 @@ impl FromRequest for Authenticated {
                 return match token {
                     Some(t) => match state.admin.principal_for_token(t).await? {
                         Some(principal) => Ok(Authenticated { principal, session_cookie: None }),
-                        None => Err(ApiError::new(
-                            StatusCode::UNAUTHORIZED,
-                            "unauthenticated",
+                        None => Err(ApiError::unauthenticated_because(
                             "this API token is not valid or was revoked; create a new one under Settings → API tokens",
                         )),
                     },
-                    None => Err(ApiError::new(
-                        StatusCode::UNAUTHORIZED,
-                        "unauthenticated",
+                    None => Err(ApiError::unauthenticated_because(
                         "send API tokens as `Authorization: Bearer <token>`",
                     )),
                 };
@@ -65,9 +62,7 @@ impl FromRequest for Authenticated {
             };
             let cookie = cookie.value().to_string();
             let Some(principal) = state.admin.principal_for_session(&cookie).await? else {
-                return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
+                return Err(ApiError::unauthenticated_because(
                     "your session has ended; sign in again",
                 ));
             };
@@ -79,9 +74,7 @@ impl FromRequest for Authenticated {
                 let sent =
                     req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
                 if !constant_time_eq(sent.as_bytes(), csrf_token.as_bytes()) {
-                    return Err(ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        "csrf",
+                    return Err(ApiError::csrf(
                         "this request lacks the page's CSRF token; reload the page and try again",
                     ));
                 }
@@ -103,11 +96,7 @@ pub fn check_same_site(req: &HttpRequest) -> Result<(), ApiError> {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v == "cross-site");
     if cross {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "csrf",
-            "cross-site requests are not accepted",
-        ));
+        return Err(ApiError::csrf("cross-site requests are not accepted"));
     }
     Ok(())
 }
@@ -147,8 +136,7 @@ impl FromRequest for ClientCertificate {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let leaf = req.conn_data::<PeerCertificates>().and_then(|p| p.0.first().cloned());
         std::future::ready(leaf.map(ClientCertificate).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::FORBIDDEN,
+            identity_refused(
                 "client_certificate_required",
                 "this endpoint needs the device's identity certificate (TLS client certificate)",
             )

@@ -208,9 +208,3 @@ pub(crate) async fn openapi(state: web::Data<AppState>) -> HttpResponse {
 async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
     error::ApiError::not_found(&format!("`{}`", req.path())).into_response()
 }
-
-impl error::ApiError {
-    fn into_response(self) -> HttpResponse {
-        actix_web::ResponseError::error_response(&self)
-    }
-}

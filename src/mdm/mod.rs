@@ -21,7 +21,7 @@ mod view;
 pub use queue::{MAX_HISTORY, MAX_PENDING, pick_next};
 pub use records::CommandState;
 pub use records::TABLES;
-pub use view::{CommandView, MdmState};
+pub use view::{CommandView, ErrorView, MdmState};
 
 use crate::apple::mdm::MdmWireError;
 use crate::clock::Clock;

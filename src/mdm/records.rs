@@ -60,7 +60,7 @@ pub struct EnrollmentRec {
 }
 
 /// Where a command stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CommandState {
     /// Waiting to be delivered (or delivered, not yet answered).

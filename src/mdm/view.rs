@@ -12,7 +12,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 /// A device's MDM state for the page.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct MdmState {
     pub udid: String,
     pub serial: String,
@@ -37,7 +37,7 @@ pub struct MdmState {
 }
 
 /// One command and its result.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct CommandView {
     pub uuid: String,
     pub request_type: String,
@@ -51,14 +51,13 @@ pub struct CommandView {
     #[serde(with = "time::serde::rfc3339::option")]
     pub answered_at: Option<OffsetDateTime>,
     pub not_now_count: u32,
-    #[schema(value_type = Option<Object>)]
     pub result: Option<serde_json::Value>,
     pub error_chain: Vec<ErrorView>,
     pub note: Option<String>,
 }
 
 /// One entry of a device's `ErrorChain`, as the device reported it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ErrorView {
     pub code: Option<i64>,
     pub domain: Option<String>,

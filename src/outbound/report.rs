@@ -8,10 +8,9 @@
 
 use super::ProxyChoice;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// How the appliance reaches Apple.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct AppleServices {
     /// The DEP API (device assignment) every server token talks to.
     pub dep_api: ServiceRoute,
@@ -29,7 +28,7 @@ pub struct AppleServices {
 }
 
 /// One Apple service.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ServiceRoute {
     pub url: String,
     /// Whether this is Apple's own service.
@@ -38,13 +37,13 @@ pub struct ServiceRoute {
     pub via_proxy: bool,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ExtraCa {
     pub file: String,
     pub certificates: Vec<crate::tls::CertInfo>,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ProxyInUse {
     /// The proxy's URL, password replaced by `***`.
     pub url: String,
@@ -55,7 +54,7 @@ pub struct ProxyInUse {
 }
 
 /// A setting that is not the default, in plain words.
-#[derive(Clone, Debug, Serialize, ToSchema, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Notice {
     /// `dep_api_not_apple`, `apns_not_apple`, `extra_ca` or `proxy`.
     pub code: String,

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub const MAX_SERIALS: usize = 200_000;
 
 /// One serial's outcome in a (dry-run) request.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct SerialOutcome {
     pub serial: String,
     /// `will_assign` (dry run) / `queued`, `already_assigned`, `unknown_serial`,
@@ -27,7 +27,7 @@ pub struct SerialOutcome {
 }
 
 /// The answer to an assignment request.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct RequestReport {
     pub items: Vec<SerialOutcome>,
     pub summary: BTreeMap<String, u64>,

@@ -15,7 +15,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// What an edit would do (`GET /profiles/{id}/edit-impact`).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct EditImpact {
     /// Devices that have this profile and get the new revision.
     pub devices_to_reassign: u64,
@@ -24,7 +24,7 @@ pub struct EditImpact {
 }
 
 /// One default as the API lists it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct DefaultEntry {
     pub token_id: String,
     pub family: Option<String>,

@@ -54,7 +54,7 @@ fn allow_all() -> String {
 }
 
 /// Shared iPad settings, kept for delivery after enrollment (not part of Apple's profile).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct SharedIpadSettings {
     pub max_cached_users: Option<i64>,
@@ -66,7 +66,7 @@ pub struct SharedIpadSettings {
 }
 
 /// What the admin edits: the body of create, validate and update.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ProfileInput {
     #[serde(default)]
     pub name: String,
@@ -118,7 +118,7 @@ impl Default for ProfileInput {
 }
 
 /// One field's problem.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct FieldIssue {
     /// Dotted path (`shared_ipad_settings.max_cached_users`, `hidden_screens`).
     pub field: String,
@@ -169,7 +169,7 @@ pub fn parse(body: serde_json::Value) -> Result<ProfileInput, Vec<FieldIssue>> {
 }
 
 /// A profile's state at one token's Apple side.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TokenProfileState {
     pub token_id: String,
     /// Apple's uuid for the current revision.
@@ -178,35 +178,32 @@ pub struct TokenProfileState {
     pub state: String,
     pub error: Option<AppleRefusal>,
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>)]
     pub defined_at: Option<OffsetDateTime>,
 }
 
 /// Apple's code and what it means, in plain words.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AppleRefusal {
     pub code: String,
     pub message: String,
 }
 
 /// A default: the profile every synced device of a token (and family) gets.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DefaultRef {
     pub token_id: String,
     pub family: Option<String>,
 }
 
 /// A profile as the API answers it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ProfileView {
     pub id: String,
     #[serde(flatten)]
     pub input: ProfileInput,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String)]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String)]
     pub updated_at: OffsetDateTime,
     pub revision: u32,
     pub tokens: Vec<TokenProfileState>,
@@ -214,6 +211,5 @@ pub struct ProfileView {
     pub defaults: Vec<DefaultRef>,
     /// Exactly what is sent to Apple (first token), on the detail only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub apple_json: Option<serde_json::Value>,
 }

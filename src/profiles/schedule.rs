@@ -19,7 +19,7 @@ pub const THROTTLE_DEFAULT: Duration = Duration::hours(24);
 pub const UNREACHABLE_RETRY: Duration = Duration::minutes(5);
 
 /// One serial's assignment as stored (`profiles.assignments`).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Assignment {
     pub serial: String,
     #[serde(default)]
@@ -35,10 +35,8 @@ pub struct Assignment {
     pub last_result: Option<String>,
     pub attempts: u32,
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>)]
     pub next_retry_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>)]
     pub assigned_at: Option<OffsetDateTime>,
     pub message: String,
 }

@@ -57,7 +57,7 @@ pub struct DeviceRecord {
     pub unreachable: Option<Unreachable>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Unreachable {
     /// APNs' reason (`Unregistered`, `BadDeviceToken`, …).
     pub reason: String,

@@ -3,12 +3,11 @@
 use super::records::{CertRecord, RequestRecord};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
-use utoipa::ToSchema;
 
 /// Warn this long before the push certificate expires (it lasts a year).
 pub const EXPIRY_WARNING: Duration = Duration::days(30);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PushState {
     /// No certificate: devices cannot enroll.
@@ -20,7 +19,7 @@ pub enum PushState {
 }
 
 /// The pending request (its CSR is downloadable; its key is not).
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct RequestInfo {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -33,7 +32,7 @@ impl From<&RequestRecord> for RequestInfo {
     }
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct PushStatus {
     pub state: PushState,
     /// `com.apple.mgmt.External.<uuid>`: fixed for the life of every enrollment.

@@ -9,9 +9,8 @@ use std::sync::Mutex;
 use time::OffsetDateTime;
 
 /// A run in progress as the page shows it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Progress {
-    #[schema(value_type = String)]
     pub kind: RunKind,
     /// `fetch` (every device) or `sync` (changes).
     pub phase: String,

@@ -51,7 +51,7 @@ pub struct SyncState {
     pub next_history: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunOutcome {
     Completed,
@@ -63,9 +63,8 @@ pub enum RunOutcome {
 }
 
 /// One finished run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
-    #[schema(value_type = String)]
     pub kind: RunKind,
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,

@@ -8,10 +8,9 @@ use crate::store::{self, StoreError};
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
-use utoipa::ToSchema;
 
 /// The sync settings, in the units the page uses.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncSettings {
     /// Days between unrestricted full syncs (Apple's budget: 7).
     pub full_every_days: i64,
@@ -26,7 +25,6 @@ pub struct SyncSettings {
     /// Days removed devices are kept before they are deleted (45).
     pub retention_days: i64,
     #[serde(skip)]
-    #[schema(ignore)]
     pub policy: BudgetPolicy,
 }
 
@@ -100,7 +98,7 @@ pub(super) fn settings_in(rtx: &ReadTransaction) -> Result<SyncSettings, StoreEr
 }
 
 /// Where the sync of one token stands.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct SyncStatus {
     pub token_id: String,
     /// The run in progress, if any.
@@ -111,13 +109,11 @@ pub struct SyncStatus {
     /// When the next automatic run starts (now or in the past: it is starting).
     #[serde(with = "time::serde::rfc3339::option")]
     pub next_run_at: Option<OffsetDateTime>,
-    #[schema(value_type = Option<String>)]
     pub next_run_kind: Option<RunKind>,
     /// When "Sync now" is allowed again; `null`: now.
     #[serde(with = "time::serde::rfc3339::option")]
     pub manual_allowed_at: Option<OffsetDateTime>,
     /// A manual request waiting to start.
-    #[schema(value_type = Option<String>)]
     pub requested: Option<RunKind>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_full_at: Option<OffsetDateTime>,

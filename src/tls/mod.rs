@@ -33,7 +33,7 @@ const SERVER_CERT_DAYS: i64 = 397;
 pub const RENEW_BEFORE: Duration = Duration::days(30);
 const CA_YEARS: i64 = 10;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TlsMode {
     /// Issued by the appliance CA and renewed automatically.
@@ -67,7 +67,7 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> TlsError + '_ {
 }
 
 /// What the Settings page shows.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct TlsInfo {
     pub mode: TlsMode,
     pub ca: CertInfo,

@@ -81,7 +81,7 @@ impl CredentialsRecord {
 }
 
 /// The last problem Apple reported for a token.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TokenProblem {
     /// Apple's code (`T_C_NOT_SIGNED`, `token_rejected`, …) or ours.
     pub code: String,

@@ -4,13 +4,12 @@ use super::APPLE_BASE_URL;
 use super::records::{PendingKeyRecord, TokenProblem, TokenRecord};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
-use utoipa::ToSchema;
 
 /// Warn this long before a token expires (Apple tokens last a year).
 pub const EXPIRY_WARNING: Duration = Duration::days(30);
 
 /// How a token stands, for the badge on the page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExpiryState {
     Ok,
@@ -21,7 +20,7 @@ pub enum ExpiryState {
     Broken,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct TokenView {
     pub id: String,
     /// The MDM server's name in Apple Business Manager.
@@ -87,7 +86,7 @@ impl TokenView {
 }
 
 /// A key pair waiting for its token.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct PendingKeyInfo {
     pub id: String,
     pub fingerprint_sha256: String,
@@ -111,7 +110,7 @@ impl From<&PendingKeyRecord> for PendingKeyInfo {
 }
 
 /// Something that keeps a token from being deleted.
-#[derive(Clone, Debug, Serialize, ToSchema, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Blocker {
     /// `devices`, `default_profile` or `profiles`.
     pub kind: String,

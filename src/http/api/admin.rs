@@ -1,6 +1,7 @@
 //! `/api/v1/admin/…`: first-run setup, sign-in, sessions, admins, API tokens.
 
-use crate::admin::{ApiTokenInfo, Principal, Session, UserInfo};
+use super::views::{self, ApiTokenInfo, UserInfo};
+use crate::admin::{Principal, Session};
 use crate::crypto::Secret;
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -157,11 +158,7 @@ async fn current_session(
     auth: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let Some(cookie) = auth.session_cookie else {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            "not_a_session",
-            "API tokens have no session",
-        ));
+        return Err(ApiError::not_a_session());
     };
     let info = state.admin.session(&cookie).await?.ok_or_else(ApiError::unauthenticated)?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(SessionView {
@@ -202,11 +199,7 @@ async fn change_password(
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let Principal::Session { username, .. } = &auth.principal else {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "forbidden",
-            "change passwords on the page, signed in as that admin",
-        ));
+        return Err(ApiError::forbidden("change passwords on the page, signed in as that admin"));
     };
     let body = body.into_inner();
     state
@@ -228,7 +221,7 @@ async fn list_users(
     state: web::Data<AppState>,
     _auth: Authenticated,
 ) -> Result<web::Json<UserList>, ApiError> {
-    let items = state.admin.list_users().await?;
+    let items = views::list(&state.admin.list_users().await?);
     Ok(web::Json(UserList { total: items.len() as u64, items }))
 }
 
@@ -242,7 +235,7 @@ async fn create_user(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let user = state.admin.create_user(auth.actor(), &body.username, body.password).await?;
-    Ok(HttpResponse::Created().json(user))
+    Ok(HttpResponse::Created().json(UserInfo::from(&user)))
 }
 
 /// Removes an admin (not yourself, not the last one).
@@ -264,7 +257,7 @@ async fn list_tokens(
     state: web::Data<AppState>,
     _auth: Authenticated,
 ) -> Result<web::Json<TokenList>, ApiError> {
-    let items = state.admin.list_api_tokens().await?;
+    let items = views::list(&state.admin.list_api_tokens().await?);
     Ok(web::Json(TokenList { total: items.len() as u64, items }))
 }
 
@@ -279,7 +272,7 @@ async fn create_token(
     let created = state.admin.create_api_token(auth.actor(), &body.name).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
-        .json(CreatedToken { info: created.info, token: created.token.expose().clone() }))
+        .json(CreatedToken { info: (&created.info).into(), token: created.token.expose().clone() }))
 }
 
 /// Revokes an API token.

@@ -2,12 +2,11 @@
 //! run), remove assignments, and the per-serial state list (the retry queue view). Bodies
 //! are read with their own cap (up to 200,000 serials do not fit the API's JSON limit).
 
+use super::views::{self, Assignment, RequestReport};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::profiles::csv::MAX_CSV_BYTES;
-use crate::profiles::{Assignment, RequestReport};
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -54,26 +53,18 @@ pub struct AssignmentList {
 async fn read_capped(mut body: web::Payload) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::new();
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("the body could not be read: {e}"),
-            )
-        })?;
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
         if out.len() + chunk.len() > MAX_CSV_BYTES {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the list is larger than 5 MiB; split it",
-            ));
+            return Err(ApiError::payload_too_large("the list is larger than 5 MiB; split it"));
         }
         out.extend_from_slice(&chunk);
     }
     Ok(out)
 }
 
-fn answer(dry_run: bool, report: RequestReport) -> HttpResponse {
+fn answer(dry_run: bool, report: crate::profiles::RequestReport) -> HttpResponse {
+    let report = RequestReport::from(&report);
     if dry_run { HttpResponse::Ok().json(report) } else { HttpResponse::Accepted().json(report) }
 }
 
@@ -86,13 +77,7 @@ async fn assign(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let bytes = read_capped(body).await?;
-    let b: AssignBody = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("the JSON body is not what this endpoint expects: {e}"),
-        )
-    })?;
+    let b: AssignBody = serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_json(&e))?;
     let report = state
         .profiles
         .request(
@@ -136,15 +121,9 @@ async fn unassign(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let bytes = read_capped(body).await?;
-    let b: UnassignBody = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("the JSON body is not what this endpoint expects: {e}"),
-        )
-    })?;
+    let b: UnassignBody = serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_json(&e))?;
     let report = state.profiles.request(auth.actor(), None, b.serials, None, false, vec![]).await?;
-    Ok(HttpResponse::Accepted().json(report))
+    Ok(HttpResponse::Accepted().json(RequestReport::from(&report)))
 }
 
 /// Per-serial assignment states (the retry queue).
@@ -165,7 +144,7 @@ async fn list(
             q.offset.unwrap_or(0),
         )
         .await?;
-    Ok(web::Json(AssignmentList { items, total }))
+    Ok(web::Json(AssignmentList { items: views::list(&items), total }))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -1,6 +1,7 @@
 //! `/api/v1/audit`: the audit log, newest first.
 
-use crate::audit::{Entry, Filter, Outcome};
+use super::views::{self, Entry};
+use crate::audit::{Filter, Outcome};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
@@ -49,7 +50,7 @@ async fn list(
     };
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let (items, total) = state.audit.list(filter, limit, q.offset.unwrap_or(0)).await?;
-    Ok(web::Json(AuditList { items, total }))
+    Ok(web::Json(AuditList { items: views::list(&items), total }))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -1,6 +1,7 @@
 //! `/api/v1/devices/…`: the inventory list, CSV export, one device, counts.
 
-use crate::devices::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, Lifecycle, SortKey};
+use super::views::{self, Assignment, DeviceCounts, DeviceDetail, DeviceSummary, IssuedCert};
+use crate::devices::{DeviceFilter, Lifecycle, SortKey};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
@@ -90,7 +91,7 @@ async fn list(
         .devices
         .list(filter, q.sort.unwrap_or_default(), q.descending()?, limit, q.offset.unwrap_or(0))
         .await?;
-    Ok(web::Json(DeviceList { items, total }))
+    Ok(web::Json(DeviceList { items: views::list(&items), total }))
 }
 
 /// Every device matching the filter, as CSV.
@@ -163,7 +164,7 @@ async fn counts(
     state: web::Data<AppState>,
     _auth: Authenticated,
 ) -> Result<web::Json<DeviceCounts>, ApiError> {
-    Ok(web::Json(state.devices.counts().await?))
+    Ok(web::Json(DeviceCounts::from(&state.devices.counts().await?)))
 }
 
 /// A device with its profile assignment state.
@@ -172,7 +173,7 @@ pub struct DeviceWithAssignment {
     #[serde(flatten)]
     pub detail: DeviceDetail,
     /// The profile assignment (state, last result, next retry), when one was requested.
-    pub assignment: Option<crate::profiles::Assignment>,
+    pub assignment: Option<Assignment>,
 }
 
 /// One device: every field Apple gave, its timeline and its profile assignment.
@@ -189,19 +190,22 @@ async fn one(
         .await?
         .ok_or_else(|| ApiError::not_found(&format!("device {serial}")))?;
     let assignment = state.profiles.assignment(&detail.summary.serial).await?;
-    Ok(web::Json(DeviceWithAssignment { detail, assignment }))
+    Ok(web::Json(DeviceWithAssignment {
+        detail: DeviceDetail::from(&detail),
+        assignment: assignment.as_ref().map(Assignment::from),
+    }))
 }
 
 /// The identity certificates issued to a device (ACME or SCEP), oldest first.
-#[utoipa::path(tag = "devices", params(("serial" = String, Path)), responses((status = OK, body = Vec<crate::acme::IssuedCert>)))]
+#[utoipa::path(tag = "devices", params(("serial" = String, Path)), responses((status = OK, body = Vec<IssuedCert>)))]
 #[get("/devices/{serial}/certificates")]
 async fn certificates(
     state: web::Data<AppState>,
     _auth: Authenticated,
     serial: web::Path<String>,
-) -> Result<web::Json<Vec<crate::acme::IssuedCert>>, ApiError> {
+) -> Result<web::Json<Vec<IssuedCert>>, ApiError> {
     let certs = state.acme.certificates_of(&serial).await.map_err(|e| ApiError::internal(&e))?;
-    Ok(web::Json(certs))
+    Ok(web::Json(views::list(&certs)))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -2,8 +2,8 @@
 //! their reasons, and the enrollment settings (audit-only mode, and the enrollment URL devices
 //! use, read-only).
 
+use super::views::{self, EnrollEvent, EnrollSettings, Funnel};
 use crate::audit::{Action, NewEntry, Outcome};
-use crate::enroll::{EnrollEvent, EnrollSettings, Funnel};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
@@ -37,14 +37,8 @@ pub struct SettingsView {
     pub enrollment_url: String,
 }
 
-fn view(state: &AppState, s: EnrollSettings) -> SettingsView {
+fn view(state: &AppState, s: crate::enroll::EnrollSettings) -> SettingsView {
     SettingsView { audit_only: s.audit_only, enrollment_url: state.enroll.enrollment_url() }
-}
-
-impl From<crate::enroll::EnrollError> for ApiError {
-    fn from(e: crate::enroll::EnrollError) -> Self {
-        ApiError::internal(&e)
-    }
 }
 
 /// Devices per enrollment step, all time and in the last 24 hours.
@@ -54,7 +48,7 @@ async fn funnel(
     state: web::Data<AppState>,
     _auth: Authenticated,
 ) -> Result<web::Json<Funnel>, ApiError> {
-    Ok(web::Json(state.enroll.funnel().await?))
+    Ok(web::Json(Funnel::from(&state.enroll.funnel().await?)))
 }
 
 /// Recent refusals (and devices audit-only mode let through), newest first.
@@ -67,7 +61,7 @@ async fn refusals(
 ) -> Result<web::Json<RefusalList>, ApiError> {
     let limit = q.limit.unwrap_or(50).min(500);
     let (items, total) = state.enroll.refusals(limit, q.offset.unwrap_or(0)).await?;
-    Ok(web::Json(RefusalList { items, total }))
+    Ok(web::Json(RefusalList { items: views::list(&items), total }))
 }
 
 /// The enrollment settings and the enrollment URL devices use.
@@ -90,7 +84,7 @@ async fn set_settings(
     auth: Authenticated,
     body: web::Json<EnrollSettings>,
 ) -> Result<web::Json<SettingsView>, ApiError> {
-    let s = state.enroll.set_settings(body.into_inner()).await?;
+    let s = state.enroll.set_settings(body.into_inner().into()).await?;
     let entry = NewEntry::new(
         state.clock.now(),
         auth.actor(),

@@ -2,12 +2,11 @@
 //! results, and the actions of the device page's MDM panel: refresh device information,
 //! rename, release now, erase for re-enrollment (typed confirmation). Every action is audited.
 
+use super::views::MdmState;
 use crate::audit::{Action, NewEntry, Outcome};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{Authenticated, ClientIp};
-use crate::mdm::MdmState;
-use actix_web::http::StatusCode;
 use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -20,12 +19,11 @@ async fn mdm_state(
     _auth: Authenticated,
     serial: web::Path<String>,
 ) -> Result<web::Json<MdmState>, ApiError> {
-    state.mdm.state(&serial).await?.map(web::Json).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("device {serial} has not checked in with MDM on this appliance"),
-        )
+    let found = state.mdm.state(&serial).await?;
+    found.as_ref().map(|s| web::Json(MdmState::from(s))).ok_or_else(|| {
+        ApiError::not_found_because(format!(
+            "device {serial} has not checked in with MDM on this appliance"
+        ))
     })
 }
 

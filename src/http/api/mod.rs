@@ -17,6 +17,7 @@ mod settings;
 mod status;
 mod sync;
 mod tokens;
+pub mod views;
 
 use super::error;
 use actix_web::web;

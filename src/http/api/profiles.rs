@@ -2,10 +2,10 @@
 //! delete, edit impact) and defaults per token and family. Thin: bodies go to `profiles` as
 //! JSON values so that every field is checked there, field by field.
 
+use super::views::{self, DefaultEntry, EditImpact, FieldIssue, ProfileView};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
-use crate::profiles::{DefaultEntry, EditImpact, FieldIssue, ProfileView};
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -96,7 +96,7 @@ async fn list(
     state: web::Data<AppState>,
     _auth: Authenticated,
 ) -> Result<web::Json<ProfileList>, ApiError> {
-    let items = state.profiles.list().await?;
+    let items = views::list(&state.profiles.list().await?);
     Ok(web::Json(ProfileList { total: items.len() as u64, items }))
 }
 
@@ -107,7 +107,7 @@ async fn defaults(
     state: web::Data<AppState>,
     _auth: Authenticated,
 ) -> Result<web::Json<DefaultList>, ApiError> {
-    Ok(web::Json(DefaultList { items: state.profiles.defaults().await? }))
+    Ok(web::Json(DefaultList { items: views::list(&state.profiles.defaults().await?) }))
 }
 
 /// Sets or clears (`profile_id: null`) the default of a token or of one family of it.
@@ -121,7 +121,7 @@ async fn set_default(
     let b = body.into_inner();
     let items =
         state.profiles.set_default(auth.actor(), &b.token_id, b.family, b.profile_id).await?;
-    Ok(web::Json(DefaultList { items }))
+    Ok(web::Json(DefaultList { items: views::list(&items) }))
 }
 
 /// One profile, with the JSON adebox sends to Apple.
@@ -132,7 +132,7 @@ async fn one(
     _auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<web::Json<ProfileView>, ApiError> {
-    Ok(web::Json(state.profiles.get(&id).await?))
+    Ok(web::Json(ProfileView::from(&state.profiles.get(&id).await?)))
 }
 
 /// Creates a profile; 422 `validation` names every field at fault.
@@ -144,7 +144,7 @@ async fn create(
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let v = state.profiles.create(auth.actor(), body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(v))
+    Ok(HttpResponse::Created().json(ProfileView::from(&v)))
 }
 
 /// Checks a profile without saving it: warnings, or 422 with every field at fault.
@@ -156,7 +156,7 @@ async fn validate(
     body: web::Json<serde_json::Value>,
 ) -> Result<web::Json<ValidateOk>, ApiError> {
     let warnings = state.profiles.validate(body.into_inner())?;
-    Ok(web::Json(ValidateOk { ok: true, warnings }))
+    Ok(web::Json(ValidateOk { ok: true, warnings: views::list(&warnings) }))
 }
 
 /// Saves an edit as a new revision (defined anew at Apple; devices that had it get it again).
@@ -168,7 +168,8 @@ async fn update(
     id: web::Path<String>,
     body: web::Json<serde_json::Value>,
 ) -> Result<web::Json<ProfileView>, ApiError> {
-    Ok(web::Json(state.profiles.update(auth.actor(), &id, body.into_inner()).await?))
+    let v = state.profiles.update(auth.actor(), &id, body.into_inner()).await?;
+    Ok(web::Json(ProfileView::from(&v)))
 }
 
 /// What saving an edit would do: devices re-assigned, and how many are already set up.
@@ -179,7 +180,7 @@ async fn edit_impact(
     _auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<web::Json<EditImpact>, ApiError> {
-    Ok(web::Json(state.profiles.edit_impact(&id).await?))
+    Ok(web::Json(EditImpact::from(&state.profiles.edit_impact(&id).await?)))
 }
 
 /// Deletes a profile; 409 `profile_in_use` with `blockers` while a default or a device uses it.

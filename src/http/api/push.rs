@@ -2,11 +2,11 @@
 //! Push Certificates Portal (plain CSR or vendor-signed), and the upload of what the portal
 //! issued. Changes are audited by the push service; the key never leaves it.
 
+use super::views::{PushStatus, RequestInfo, Unreachable};
 use crate::crypto::Secret;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
-use crate::push::{PushStatus, RequestInfo};
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -47,7 +47,7 @@ async fn status(
     state: web::Data<AppState>,
     _auth: Authenticated,
 ) -> Result<web::Json<PushStatus>, ApiError> {
-    Ok(web::Json(state.push.status().await?))
+    Ok(web::Json(PushStatus::from(&state.push.status().await?)))
 }
 
 /// Makes a new key and certificate request, replacing a pending one.
@@ -60,7 +60,7 @@ async fn new_request(
 ) -> Result<HttpResponse, ApiError> {
     let email = body.and_then(|b| b.into_inner().email).filter(|e| !e.trim().is_empty());
     let info = state.push.create_request(auth.actor(), email).await?;
-    Ok(HttpResponse::Created().json(info))
+    Ok(HttpResponse::Created().json(RequestInfo::from(&info)))
 }
 
 /// The pending request's CSR, to upload at the portal.
@@ -114,7 +114,7 @@ async fn upload(
             ));
         }
     };
-    Ok(web::Json(state.push.upload(auth.actor(), bytes).await?))
+    Ok(web::Json(PushStatus::from(&state.push.upload(auth.actor(), bytes).await?)))
 }
 
 /// How pushes to a device (by UDID) went: when one was last sent, and whether Apple refused
@@ -127,14 +127,17 @@ async fn device(
     udid: web::Path<String>,
 ) -> Result<web::Json<DevicePush>, ApiError> {
     let r = state.push.device(&udid).await?.ok_or_else(|| ApiError::not_found("push record"))?;
-    Ok(web::Json(DevicePush { last_sent_at: r.last_sent_at, unreachable: r.unreachable }))
+    Ok(web::Json(DevicePush {
+        last_sent_at: r.last_sent_at,
+        unreachable: r.unreachable.as_ref().map(Unreachable::from),
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct DevicePush {
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_sent_at: Option<time::OffsetDateTime>,
-    pub unreachable: Option<crate::push::Unreachable>,
+    pub unreachable: Option<Unreachable>,
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -4,8 +4,7 @@
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
-use crate::sim::dep::portal_client::{PortalClient, PortalClientError};
-use actix_web::http::StatusCode;
+use crate::sim::dep::portal_client::PortalClient;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,13 +14,6 @@ fn portal(state: &AppState) -> Result<&PortalClient, ApiError> {
     state.sandbox_portal.as_ref().ok_or_else(|| {
         ApiError::not_found("the sandbox (this appliance is not running in sandbox mode)")
     })
-}
-
-fn portal_error(e: PortalClientError) -> ApiError {
-    match e.status {
-        400 | 404 => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", e.message),
-        _ => ApiError::new(StatusCode::BAD_GATEWAY, "simulator", e.message),
-    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -64,7 +56,7 @@ async fn overview(
     _auth: Authenticated,
 ) -> Result<web::Json<Value>, ApiError> {
     let p = portal(&state)?;
-    let truth = p.truth().await.map_err(portal_error)?;
+    let truth = p.truth().await?;
     let servers: Vec<Value> = truth["servers"]
         .as_array()
         .map(|a| {
@@ -93,7 +85,7 @@ async fn create_server(
 ) -> Result<HttpResponse, ApiError> {
     let p = portal(&state)?;
     let cert = state.tokens.pending_key_certificate(&body.key_id).await?;
-    let issued = p.create_server(body.server_name.trim(), &cert).await.map_err(portal_error)?;
+    let issued = p.create_server(body.server_name.trim(), &cert).await?;
     Ok(HttpResponse::Created().json(issued))
 }
 
@@ -117,7 +109,7 @@ async fn renew(
             ));
         }
     };
-    Ok(HttpResponse::Ok().json(p.renew(&uuid, &cert).await.map_err(portal_error)?))
+    Ok(HttpResponse::Ok().json(p.renew(&uuid, &cert).await?))
 }
 
 /// Adds generated devices to a simulated MDM server.
@@ -131,8 +123,7 @@ async fn add_devices(
     if !(1..=5000).contains(&body.count) {
         return Err(ApiError::validation("count", "add 1 to 5,000 devices at a time"));
     }
-    let v =
-        portal(&state)?.add_devices(&body.server_uuid, body.count).await.map_err(portal_error)?;
+    let v = portal(&state)?.add_devices(&body.server_uuid, body.count).await?;
     Ok(web::Json(json!({"serials": v["added"]})))
 }
 
@@ -145,9 +136,7 @@ async fn move_devices(
     body: web::Json<MoveDevices>,
 ) -> Result<web::Json<Value>, ApiError> {
     let serials = clean(&body.serials)?;
-    Ok(web::Json(
-        portal(&state)?.move_devices(&serials, &body.server_uuid).await.map_err(portal_error)?,
-    ))
+    Ok(web::Json(portal(&state)?.move_devices(&serials, &body.server_uuid).await?))
 }
 
 /// Releases devices from the simulated organisation.
@@ -159,7 +148,7 @@ async fn release(
     body: web::Json<ReleaseDevices>,
 ) -> Result<web::Json<Value>, ApiError> {
     let serials = clean(&body.serials)?;
-    Ok(web::Json(portal(&state)?.release_devices(&serials).await.map_err(portal_error)?))
+    Ok(web::Json(portal(&state)?.release_devices(&serials).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -196,10 +185,7 @@ async fn simulate_enrollment(
     if f.running() {
         return Err(busy());
     }
-    let certified =
-        state.acme.certified_serials().await.map_err(|e| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-        })?;
+    let certified = state.acme.certified_serials().await.map_err(|e| ApiError::internal(&e))?;
     let (assigned, _) =
         state.profiles.assignments(Some("assigned".into()), None, usize::MAX, 0).await?;
     let serials: Vec<String> = assigned
@@ -209,8 +195,7 @@ async fn simulate_enrollment(
         .take(body.count)
         .collect();
     if serials.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
+        return Err(ApiError::conflict(
             "no_devices",
             "no synced device with an assigned profile is left to enroll: add devices on this page, sync, and wait for their profile",
         ));
@@ -223,8 +208,7 @@ async fn simulate_enrollment(
 }
 
 fn busy() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
+    ApiError::conflict(
         "busy",
         "simulated devices are already enrolling; wait for that run to finish",
     )

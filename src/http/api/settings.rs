@@ -1,10 +1,10 @@
 //! `/api/v1/settings/…`: the TLS certificate (and, later, the runtime settings).
 
+use super::views::TlsInfo;
 use crate::audit::{Action, NewEntry, Outcome};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
-use crate::tls::TlsInfo;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -21,7 +21,7 @@ pub struct CustomCertificate {
 #[utoipa::path(tag = "settings", responses((status = OK, body = TlsInfo)))]
 #[get("/settings/tls")]
 async fn tls_info(state: web::Data<AppState>, _auth: Authenticated) -> web::Json<TlsInfo> {
-    web::Json(state.tls.info())
+    web::Json(TlsInfo::from(&state.tls.info()))
 }
 
 /// The appliance CA certificate (PEM). Public: devices and browsers need it to trust us.
@@ -69,7 +69,7 @@ async fn install_custom(
         Err(e) => entry.detail(e.to_string()),
     };
     state.audit.record(entry).await?;
-    Ok(web::Json(result?))
+    Ok(web::Json(TlsInfo::from(&result?)))
 }
 
 /// Goes back to the self-managed certificate.
@@ -87,7 +87,7 @@ async fn remove_custom(
         .audit
         .record(NewEntry::new(now, auth.actor(), Action::TlsCustomRemove, Outcome::Success))
         .await?;
-    Ok(web::Json(info))
+    Ok(web::Json(TlsInfo::from(&info)))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -41,7 +41,7 @@ pub struct Status {
     pub banners: Vec<Banner>,
     /// The DEP API and APNs in use, the roots trusted for them and the proxy; `notices` lists
     /// every setting that is not the default.
-    pub apple_services: crate::outbound::AppleServices,
+    pub apple_services: super::views::AppleServices,
 }
 
 /// Version, uptime, counts and banners.
@@ -96,7 +96,7 @@ async fn status(
         sandbox: state.sandbox,
         counts,
         banners,
-        apple_services: (*state.apple_services).clone(),
+        apple_services: (&*state.apple_services).into(),
     }))
 }
 

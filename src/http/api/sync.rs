@@ -1,9 +1,10 @@
 //! `/api/v1/sync/…` and `/api/v1/settings/sync`: sync status, "Sync now", sync settings.
 
+use super::views::{self, SyncSettings, SyncStatus};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
-use crate::sync::{ManualKind, RunKind, SyncSettings, SyncStatus};
+use crate::sync::{ManualKind, RunKind};
 use actix_web::{HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -36,7 +37,7 @@ async fn list(
     state: web::Data<AppState>,
     _auth: Authenticated,
 ) -> Result<web::Json<SyncList>, ApiError> {
-    let items = state.sync.statuses().await?;
+    let items = views::list(&state.sync.statuses().await?);
     Ok(web::Json(SyncList { total: items.len() as u64, items }))
 }
 
@@ -48,7 +49,7 @@ async fn one(
     _auth: Authenticated,
     token_id: web::Path<String>,
 ) -> Result<web::Json<SyncStatus>, ApiError> {
-    Ok(web::Json(state.sync.status(&token_id, true).await?))
+    Ok(web::Json(SyncStatus::from(&state.sync.status(&token_id, true).await?)))
 }
 
 /// "Sync now": allowed when no manual sync of this token was requested in the last 15
@@ -81,7 +82,7 @@ async fn settings(
     state: web::Data<AppState>,
     _auth: Authenticated,
 ) -> Result<web::Json<SyncSettings>, ApiError> {
-    Ok(web::Json(state.sync.settings().await?))
+    Ok(web::Json(SyncSettings::from(&state.sync.settings().await?)))
 }
 
 /// Changes the sync settings.
@@ -92,8 +93,8 @@ async fn set_settings(
     auth: Authenticated,
     body: web::Json<SyncSettings>,
 ) -> Result<web::Json<SyncSettings>, ApiError> {
-    let s = body.into_inner().resolved();
-    Ok(web::Json(state.sync.set_settings(auth.actor(), s).await?))
+    let s = state.sync.set_settings(auth.actor(), body.into_inner().into()).await?;
+    Ok(web::Json(SyncSettings::from(&s)))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

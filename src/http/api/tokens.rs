@@ -1,10 +1,9 @@
 //! `/api/v1/tokens/…`: Apple server tokens and the key pairs made for them.
 
+use super::views::{self, PendingKeyInfo, SyncStatus, TokenView};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
-use crate::sync::SyncStatus;
-use crate::tokens::{PendingKeyInfo, TokenView};
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -55,10 +54,18 @@ pub struct RenewToken {
     pub apple_id: Option<String>,
 }
 
-async fn with_state(state: &AppState, view: TokenView, history: bool) -> Result<Token, ApiError> {
+async fn with_state(
+    state: &AppState,
+    view: crate::tokens::TokenView,
+    history: bool,
+) -> Result<Token, ApiError> {
     let counts = state.devices.counts().await?;
     let sync = state.sync.status(&view.id, history).await.ok();
-    Ok(Token { devices: counts.by_token.get(&view.id).copied().unwrap_or(0), sync, token: view })
+    Ok(Token {
+        devices: counts.by_token.get(&view.id).copied().unwrap_or(0),
+        sync: sync.as_ref().map(SyncStatus::from),
+        token: TokenView::from(&view),
+    })
 }
 
 /// Every token, soonest expiry first.
@@ -74,8 +81,8 @@ async fn list(
         let sync = state.sync.status(&view.id, false).await.ok();
         items.push(Token {
             devices: counts.by_token.get(&view.id).copied().unwrap_or(0),
-            sync,
-            token: view,
+            sync: sync.as_ref().map(SyncStatus::from),
+            token: TokenView::from(&view),
         });
     }
     Ok(web::Json(TokenList { total: items.len() as u64, items }))
@@ -173,7 +180,7 @@ async fn new_key(
 ) -> Result<HttpResponse, ApiError> {
     let for_token = body.and_then(|b| b.into_inner().for_token).filter(|t| !t.is_empty());
     let key = state.tokens.create_pending_key(auth.actor(), for_token).await?;
-    Ok(HttpResponse::Created().json(key))
+    Ok(HttpResponse::Created().json(PendingKeyInfo::from(&key)))
 }
 
 /// Key pairs waiting for their token.
@@ -183,7 +190,7 @@ async fn keys(
     state: web::Data<AppState>,
     _auth: Authenticated,
 ) -> Result<web::Json<PendingKeyList>, ApiError> {
-    let items = state.tokens.list_pending_keys().await?;
+    let items = views::list(&state.tokens.list_pending_keys().await?);
     Ok(web::Json(PendingKeyList { total: items.len() as u64, items }))
 }
 

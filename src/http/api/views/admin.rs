@@ -1,0 +1,52 @@
+//! Views of the admin accounts and API tokens (`/api/v1/admin/…`); never a secret.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// An admin as the API lists it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct UserInfo {
+    pub username: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_login_at: Option<OffsetDateTime>,
+}
+
+impl From<&crate::admin::UserInfo> for UserInfo {
+    fn from(r: &crate::admin::UserInfo) -> UserInfo {
+        UserInfo {
+            username: r.username.clone(),
+            created_at: r.created_at,
+            last_login_at: r.last_login_at,
+        }
+    }
+}
+
+/// An API token as listed (never the secret).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ApiTokenInfo {
+    pub id: String,
+    pub name: String,
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl From<&crate::admin::ApiTokenInfo> for ApiTokenInfo {
+    fn from(r: &crate::admin::ApiTokenInfo) -> ApiTokenInfo {
+        ApiTokenInfo {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            created_by: r.created_by.clone(),
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Views of the inventory (`/api/v1/devices/…`): rows, one device with its timeline, counts,
+//! and the identity certificates issued to a device.
+
+use crate::apple::dep::Device;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// Why a device left the inventory's active set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalReason {
+    /// Apple sent a `deleted` record (released, or moved to another MDM server).
+    DeletedByApple,
+    /// Released because it was replaced (AppleCare replacement; v10 `released_by_replacement`).
+    ReleasedByReplacement,
+    /// Absent from a full fetch (Apple sends no event for devices released in ABM).
+    MissingFromFullSync,
+}
+
+impl From<&crate::devices::RemovalReason> for RemovalReason {
+    fn from(r: &crate::devices::RemovalReason) -> RemovalReason {
+        match r {
+            crate::devices::RemovalReason::DeletedByApple => RemovalReason::DeletedByApple,
+            crate::devices::RemovalReason::ReleasedByReplacement => {
+                RemovalReason::ReleasedByReplacement
+            }
+            crate::devices::RemovalReason::MissingFromFullSync => {
+                RemovalReason::MissingFromFullSync
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Removal {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub reason: RemovalReason,
+}
+
+impl From<&crate::devices::Removal> for Removal {
+    fn from(r: &crate::devices::Removal) -> Removal {
+        Removal { at: r.at, reason: (&r.reason).into() }
+    }
+}
+
+/// An event on a device's timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TimelineEvent {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Stable code: `modified`, `moved`, `removed`, `restored`, …
+    pub kind: String,
+    /// Plain words.
+    pub message: String,
+}
+
+impl From<&crate::devices::TimelineEvent> for TimelineEvent {
+    fn from(r: &crate::devices::TimelineEvent) -> TimelineEvent {
+        TimelineEvent { at: r.at, kind: r.kind.clone(), message: r.message.clone() }
+    }
+}
+
+/// One row of the device list.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DeviceSummary {
+    pub serial: String,
+    pub token: String,
+    pub model: Option<String>,
+    pub description: Option<String>,
+    pub color: Option<String>,
+    pub family: Option<String>,
+    pub os: Option<String>,
+    pub profile_uuid: Option<String>,
+    /// Apple's profile status: `empty`, `assigned`, `pushed`, `removed`.
+    pub profile_status: Option<String>,
+    pub lifecycle: Lifecycle,
+    /// The lifecycle in plain words.
+    pub lifecycle_words: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub assigned_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_seen: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub removed: Option<Removal>,
+}
+
+impl From<&crate::devices::DeviceSummary> for DeviceSummary {
+    fn from(r: &crate::devices::DeviceSummary) -> DeviceSummary {
+        DeviceSummary {
+            serial: r.serial.clone(),
+            token: r.token.clone(),
+            model: r.model.clone(),
+            description: r.description.clone(),
+            color: r.color.clone(),
+            family: r.family.clone(),
+            os: r.os.clone(),
+            profile_uuid: r.profile_uuid.clone(),
+            profile_status: r.profile_status.clone(),
+            lifecycle: (&r.lifecycle).into(),
+            lifecycle_words: r.lifecycle_words.clone(),
+            assigned_at: r.assigned_at,
+            first_seen: r.first_seen,
+            updated_at: r.updated_at,
+            removed: r.removed.as_ref().map(Into::into),
+        }
+    }
+}
+
+/// One device with everything Apple said and what happened to it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DeviceDetail {
+    #[serde(flatten)]
+    pub summary: DeviceSummary,
+    /// Apple's record, every field it gave (protocol 10).
+    #[schema(value_type = Object)]
+    pub apple: Device,
+    /// Newest first.
+    pub timeline: Vec<TimelineEvent>,
+}
+
+impl From<&crate::devices::DeviceDetail> for DeviceDetail {
+    fn from(r: &crate::devices::DeviceDetail) -> DeviceDetail {
+        DeviceDetail {
+            summary: (&r.summary).into(),
+            apple: r.apple.clone(),
+            timeline: r.timeline.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// Device counts for the dashboard and the token list.
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+pub struct DeviceCounts {
+    /// Devices per lifecycle state, removed ones included.
+    #[schema(value_type = Object)]
+    pub by_lifecycle: BTreeMap<Lifecycle, u64>,
+    /// Active (not removed) devices per token.
+    pub by_token: BTreeMap<String, u64>,
+}
+
+impl From<&crate::devices::DeviceCounts> for DeviceCounts {
+    fn from(r: &crate::devices::DeviceCounts) -> DeviceCounts {
+        DeviceCounts {
+            by_lifecycle: r.by_lifecycle.iter().map(|(k, v)| (k.into(), *v)).collect(),
+            by_token: r.by_token.clone(),
+        }
+    }
+}
+
+/// The device's lifecycle, furthest stage first when several apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Lifecycle {
+    /// In Apple's list for this server; no enrollment profile yet, never contacted us.
+    NotContacted,
+    /// Apple has our enrollment profile assigned to it.
+    ProfileAssigned,
+    /// The device downloaded the profile from Apple.
+    ProfilePushed,
+    /// Enrolled with this appliance.
+    Enrolled,
+    /// The device removed its MDM profile and said so (MDM CheckOut).
+    CheckedOut,
+    /// Apple no longer lists it for this server.
+    Removed,
+}
+
+impl From<&crate::devices::Lifecycle> for Lifecycle {
+    fn from(r: &crate::devices::Lifecycle) -> Lifecycle {
+        match r {
+            crate::devices::Lifecycle::NotContacted => Lifecycle::NotContacted,
+            crate::devices::Lifecycle::ProfileAssigned => Lifecycle::ProfileAssigned,
+            crate::devices::Lifecycle::ProfilePushed => Lifecycle::ProfilePushed,
+            crate::devices::Lifecycle::Enrolled => Lifecycle::Enrolled,
+            crate::devices::Lifecycle::CheckedOut => Lifecycle::CheckedOut,
+            crate::devices::Lifecycle::Removed => Lifecycle::Removed,
+        }
+    }
+}
+
+/// An issued identity certificate as the admin sees it (no key, no chain).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct IssuedCert {
+    /// SHA-256 of the certificate's DER, lower-case hex.
+    pub sha256: String,
+    pub udid: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String)]
+    pub issued_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String)]
+    pub not_after: OffsetDateTime,
+    /// `acme` (an ACME order) or the protocol that proved the device (`scep`).
+    pub via: String,
+    pub revoked: bool,
+}
+
+impl From<&crate::acme::IssuedCert> for IssuedCert {
+    fn from(r: &crate::acme::IssuedCert) -> IssuedCert {
+        IssuedCert {
+            sha256: r.sha256.clone(),
+            udid: r.udid.clone(),
+            issued_at: r.issued_at,
+            not_after: r.not_after,
+            via: r.via.clone(),
+            revoked: r.revoked,
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Views of a device's MDM state and command history (`/api/v1/devices/{serial}/mdm`).
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// A device's MDM state for the page.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MdmState {
+    pub udid: String,
+    pub serial: String,
+    /// `awaiting_configuration`, `enrolled`, `authenticated`, `checked_out`.
+    pub state: String,
+    pub topic: String,
+    pub push_token_present: bool,
+    pub product: Option<String>,
+    pub os_version: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub authenticated_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_check_in: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub release_deadline: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub released_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub checked_out_at: Option<OffsetDateTime>,
+    /// Newest first.
+    pub commands: Vec<CommandView>,
+}
+
+impl From<&crate::mdm::MdmState> for MdmState {
+    fn from(r: &crate::mdm::MdmState) -> MdmState {
+        MdmState {
+            udid: r.udid.clone(),
+            serial: r.serial.clone(),
+            state: r.state.clone(),
+            topic: r.topic.clone(),
+            push_token_present: r.push_token_present,
+            product: r.product.clone(),
+            os_version: r.os_version.clone(),
+            authenticated_at: r.authenticated_at,
+            last_check_in: r.last_check_in,
+            release_deadline: r.release_deadline,
+            released_at: r.released_at,
+            checked_out_at: r.checked_out_at,
+            commands: r.commands.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// One command and its result.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CommandView {
+    pub uuid: String,
+    pub request_type: String,
+    pub words: String,
+    pub state: CommandState,
+    pub origin: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub queued_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sent_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub answered_at: Option<OffsetDateTime>,
+    pub not_now_count: u32,
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<serde_json::Value>,
+    pub error_chain: Vec<ErrorView>,
+    pub note: Option<String>,
+}
+
+impl From<&crate::mdm::CommandView> for CommandView {
+    fn from(r: &crate::mdm::CommandView) -> CommandView {
+        CommandView {
+            uuid: r.uuid.clone(),
+            request_type: r.request_type.clone(),
+            words: r.words.clone(),
+            state: (&r.state).into(),
+            origin: r.origin.clone(),
+            queued_at: r.queued_at,
+            sent_at: r.sent_at,
+            answered_at: r.answered_at,
+            not_now_count: r.not_now_count,
+            result: r.result.clone(),
+            error_chain: r.error_chain.iter().map(Into::into).collect(),
+            note: r.note.clone(),
+        }
+    }
+}
+
+/// One entry of a device's `ErrorChain`, as the device reported it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ErrorView {
+    pub code: Option<i64>,
+    pub domain: Option<String>,
+    pub description: Option<String>,
+}
+
+impl From<&crate::mdm::ErrorView> for ErrorView {
+    fn from(r: &crate::mdm::ErrorView) -> ErrorView {
+        ErrorView { code: r.code, domain: r.domain.clone(), description: r.description.clone() }
+    }
+}
+
+/// Where a command stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandState {
+    /// Waiting to be delivered (or delivered, not yet answered).
+    Queued,
+    /// The device said NotNow; it is retried on a later poll.
+    NotNow,
+    Acknowledged,
+    Error,
+    CommandFormatError,
+    /// Dropped without an answer (a new Authenticate, a CheckOut).
+    Canceled,
+}
+
+impl From<&crate::mdm::CommandState> for CommandState {
+    fn from(r: &crate::mdm::CommandState) -> CommandState {
+        match r {
+            crate::mdm::CommandState::Queued => CommandState::Queued,
+            crate::mdm::CommandState::NotNow => CommandState::NotNow,
+            crate::mdm::CommandState::Acknowledged => CommandState::Acknowledged,
+            crate::mdm::CommandState::Error => CommandState::Error,
+            crate::mdm::CommandState::CommandFormatError => CommandState::CommandFormatError,
+            crate::mdm::CommandState::Canceled => CommandState::Canceled,
+        }
+    }
+}
