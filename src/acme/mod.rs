@@ -391,7 +391,4 @@ pub(crate) fn save<T: Serialize>(
 }
 
 #[cfg(test)]
-#[path = "account_tests.rs"]
-mod account_tests;
-#[cfg(test)]
 mod tests;

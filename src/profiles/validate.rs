@@ -396,5 +396,4 @@ fn email_ok(e: &str) -> bool {
 }
 
 #[cfg(test)]
-#[path = "validate_tests.rs"]
 mod tests;

@@ -239,5 +239,4 @@ pub fn check_freshness(leaf: &AttestedLeaf, token: &str) -> Result<(), Attestati
 }
 
 #[cfg(test)]
-#[path = "attestation_tests.rs"]
 mod tests;

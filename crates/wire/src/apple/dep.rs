@@ -77,4 +77,4 @@ pub mod paths {
 }
 
 #[cfg(test)]
-mod fixture_tests;
+mod tests;

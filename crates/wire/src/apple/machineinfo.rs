@@ -171,5 +171,4 @@ pub fn plist_to_json(value: &plist::Value) -> serde_json::Value {
 }
 
 #[cfg(test)]
-#[path = "machineinfo_tests.rs"]
 mod tests;

@@ -407,5 +407,4 @@ pub fn parse_command(bytes: &[u8]) -> Result<(String, String, Dictionary), MdmWi
 }
 
 #[cfg(test)]
-#[path = "mdm_tests.rs"]
 pub(crate) mod tests;

@@ -221,5 +221,4 @@ fn check_time(cert: &X509Certificate<'_>, at: Option<OffsetDateTime>) -> Result<
 }
 
 #[cfg(test)]
-#[path = "chain_tests.rs"]
 mod tests;

@@ -29,6 +29,4 @@ pub use serve::{
 };
 
 #[cfg(test)]
-mod schema_tests;
-#[cfg(test)]
 mod tests;

@@ -341,5 +341,4 @@ impl Parts {
 }
 
 #[cfg(test)]
-#[path = "sign_tests.rs"]
 mod tests;

@@ -199,5 +199,4 @@ pub fn parse_certificate(der: &[u8]) -> Result<Certificate, CmsError> {
 }
 
 #[cfg(test)]
-#[path = "signed_tests.rs"]
 mod tests;

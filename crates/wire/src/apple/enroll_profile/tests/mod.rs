@@ -3,6 +3,8 @@
 //! identity choice of §1.7 as tables, the 403 bodies of §1.4–1.5, and `inspect` on hostile
 //! input.
 
+mod schema;
+
 use super::examples::{acme, inputs, scep, uuids};
 use super::inspect::profile_report;
 use super::*;

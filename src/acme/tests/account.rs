@@ -2,10 +2,8 @@
 //! the orders list, keyChange; problem documents' extra members; and the outcomes reported
 //! to the enrollment funnel.
 
-use super::tests::{
-    CLIENT_ID, Device, SERIAL, UDID, World, issue, props, refused_attestation, world,
-};
-use super::*;
+use super::super::*;
+use super::{CLIENT_ID, Device, SERIAL, UDID, World, issue, props, refused_attestation, world};
 use crate::crypto::jws::signer::{AccountKey, sign_with_header};
 use serde_json::{Value, json};
 use std::sync::Mutex;
@@ -398,6 +396,6 @@ async fn a_failing_sink_leaves_the_challenge_pending() {
         .unwrap_err();
     assert!(matches!(err, AcmeError::Store(_)), "{err}");
     // Nothing of the refusal was committed without its record.
-    let a = super::tests::status_of(&w.acme, &d, Endpoint::Authz(authz_id)).await;
+    let a = super::status_of(&w.acme, &d, Endpoint::Authz(authz_id)).await;
     assert_eq!(a["challenges"][0]["status"], "pending");
 }

@@ -1,5 +1,7 @@
 //! The ACME service end to end in-process: a simulated device with a stand-in attestation.
 
+mod account;
+
 use super::*;
 use crate::config::Config;
 use crate::crypto::jws::signer::AccountKey;

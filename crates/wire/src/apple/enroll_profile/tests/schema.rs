@@ -1,11 +1,11 @@
 //! Every variant of the enrollment profile the builder can write, checked against Apple's
 //! schemas (`../shared/fixtures/device-management/`, plus `schemas/overlay/`) by
-//! `device-schema`, a reader that shares nothing with [`super::model`]: ACME and SCEP, with
+//! `device-schema`, a reader that shares nothing with [`super::super::model`]: ACME and SCEP, with
 //! and without the optional values (description, SCEP `Name`, `CAFingerprint`,
 //! `ServerCapabilities`), for each OS class that gets it. A finding is a failure.
 
-use super::examples::{acme, inputs, scep, uuids};
-use super::*;
+use super::super::examples::{acme, inputs, scep, uuids};
+use super::super::*;
 use crate::apple::machineinfo::MachineInfo;
 use device_schema::{Context, Os, Schemas};
 use plist::Value;
