@@ -216,6 +216,13 @@ pub fn path_error(
     ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("bad path: {err}")).into()
 }
 
+/// A serial number or UDID in a path or body that is not one: the message says what is wrong.
+impl From<crate::ids::IdError> for ApiError {
+    fn from(e: crate::ids::IdError) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string())
+    }
+}
+
 impl From<crate::tokens::TokenError> for ApiError {
     fn from(e: crate::tokens::TokenError) -> Self {
         use crate::tokens::TokenError as T;

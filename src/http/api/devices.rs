@@ -4,6 +4,7 @@ use crate::devices::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, Li
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::ids::Serial;
 use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -183,12 +184,13 @@ async fn one(
     _auth: Authenticated,
     serial: web::Path<String>,
 ) -> Result<web::Json<DeviceWithAssignment>, ApiError> {
+    let serial = Serial::parse(&serial)?;
     let detail = state
         .devices
         .get(&serial)
         .await?
         .ok_or_else(|| ApiError::not_found(&format!("device {serial}")))?;
-    let assignment = state.profiles.assignment(&detail.summary.serial).await?;
+    let assignment = state.profiles.assignment(&serial).await?;
     Ok(web::Json(DeviceWithAssignment { detail, assignment }))
 }
 
@@ -200,6 +202,7 @@ async fn certificates(
     _auth: Authenticated,
     serial: web::Path<String>,
 ) -> Result<web::Json<Vec<crate::acme::IssuedCert>>, ApiError> {
+    let serial = Serial::parse(&serial)?;
     let certs = state.acme.certificates_of(&serial).await.map_err(|e| ApiError::internal(&e))?;
     Ok(web::Json(certs))
 }
