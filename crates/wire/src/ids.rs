@@ -67,7 +67,8 @@ fn check(
 /// cells carry them), ASCII letters upper-cased. Apple's serials are upper case, and MachineInfo
 /// `SERIAL`, check-in `SerialNumber` and the attestation's serial OID carry the same text, so
 /// upper case meets all of them; an admin typing `c02xk1abcd12` means the same device.
-/// Validation: 1–[`SERIAL_MAX`] ASCII letters and digits.
+/// Validation: 1–[`SERIAL_MAX`] ASCII letters and digits. Apple documents no length, so the
+/// bound is wider than any serial seen; a request sent to Apple adds its own 8–20 check.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Serial(String);
 
@@ -116,6 +117,9 @@ impl Serial {
 /// does not promise a case) still meets its records.
 /// Validation: 1–[`UDID_MAX`] ASCII letters, digits and hyphens; nothing else (no spaces, no
 /// control or direction-changing characters that would end up in a certificate subject).
+/// Apple documents no grammar for UDIDs (../shared/spec/enrollment.md §1.1, §4.3 only say
+/// "string"), so hex is not required and hyphens may stand anywhere: tolerant of a form not
+/// seen yet, strict about what cannot be one.
 #[derive(Clone)]
 pub struct Udid(String);
 
