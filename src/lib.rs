@@ -24,7 +24,7 @@
 pub use adebox_sim as sim;
 #[doc(hidden)]
 pub use adebox_wire::fixtures;
-pub use adebox_wire::{apple, clock, crypto};
+pub use adebox_wire::{apple, clock, crypto, ids};
 
 pub mod depclient;
 

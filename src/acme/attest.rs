@@ -77,7 +77,7 @@ impl Ctx<'_> {
                 let exp = load::<Expectation>(self.wtx, records::EXPECTED, &authz.identifier)?;
                 let (serial, udid) = exp.map(|e| (e.serial, e.udid)).unzip();
                 log::warn!(
-                    serial = serial.as_deref().unwrap_or(""), identifier = authz.identifier.as_str();
+                    serial = serial.as_ref().map_or("", |s| s.as_str()), identifier = authz.identifier.as_str();
                     "ACME: device attestation refused: {}", problem.detail
                 );
                 let outcome = DeviceOutcome {
@@ -141,15 +141,17 @@ fn check_identity(leaf: &AttestedLeaf, exp: &Expectation) -> Result<(), Problem>
         p.subproblems.push(Problem::new("rejectedIdentifier", format!("attested {what} differs")));
         p
     };
+    // Compared as identifiers (serial upper-cased, UDID in any case): the leaf's raw UTF-8
+    // (enrollment.md §3.3) meets the MachineInfo's normalised value.
     if let Some(serial) = &leaf.serial
-        && serial != &exp.serial
+        && exp.serial != serial.as_str()
     {
-        return Err(mismatch("serial number", serial, &exp.serial));
+        return Err(mismatch("serial number", serial, exp.serial.as_str()));
     }
     if let Some(udid) = &leaf.udid
-        && !udid.eq_ignore_ascii_case(&exp.udid)
+        && exp.udid != udid.as_str()
     {
-        return Err(mismatch("UDID", udid, &exp.udid));
+        return Err(mismatch("UDID", udid, exp.udid.as_str()));
     }
     if leaf.serial.is_none() && leaf.udid.is_none() {
         return Err(Problem::new(BAD, "the attestation states neither a serial number nor a UDID"));

@@ -73,8 +73,9 @@ impl Ctx<'_> {
                 "this identifier was already used for a certificate".into(),
             ));
         }
-        let common_name = if exp.udid.is_empty() { &exp.serial } else { &exp.udid };
-        let permanent_id = if exp.serial.is_empty() { &exp.udid } else { &exp.serial };
+        let (serial, udid) = (exp.serial.as_str(), exp.udid.as_str());
+        let common_name = if udid.is_empty() { serial } else { udid };
+        let permanent_id = if serial.is_empty() { udid } else { serial };
         let validity = self.inner.options.cert_validity;
         let der = self
             .inner

@@ -45,6 +45,7 @@ use crate::clock::Clock;
 use crate::crypto::ca::Authority;
 use crate::crypto::chain::TrustAnchors;
 use crate::crypto::jws::{self, JwsError};
+use crate::ids::{Serial, Udid};
 use crate::store::{self, Store};
 use crate::urls::{self, Urls};
 use records::{AccountRec, Expectation};
@@ -201,12 +202,11 @@ impl AcmeService {
     pub async fn expect_device(
         &self,
         client_identifier: &str,
-        serial: &str,
-        udid: &str,
+        serial: &Serial,
+        udid: &Udid,
         expires_at: OffsetDateTime,
     ) -> Result<(), AcmeError> {
-        let (id, serial, udid) =
-            (client_identifier.to_string(), serial.to_string(), udid.to_string());
+        let (id, serial, udid) = (client_identifier.to_string(), serial.clone(), udid.clone());
         self.inner
             .store
             .write(move |wtx| expect_device_in(wtx, &id, &serial, &udid, expires_at))
@@ -229,7 +229,7 @@ impl AcmeService {
     }
 
     /// The serials that have been issued a certificate.
-    pub async fn certified_serials(&self) -> Result<std::collections::HashSet<String>, AcmeError> {
+    pub async fn certified_serials(&self) -> Result<std::collections::HashSet<Serial>, AcmeError> {
         self.inner
             .store
             .read(move |rtx| {
@@ -246,8 +246,8 @@ impl AcmeService {
     }
 
     /// The identity certificates issued to a device (by serial), oldest first.
-    pub async fn certificates_of(&self, serial: &str) -> Result<Vec<IssuedCert>, AcmeError> {
-        let serial = serial.trim().to_ascii_uppercase();
+    pub async fn certificates_of(&self, serial: &Serial) -> Result<Vec<IssuedCert>, AcmeError> {
+        let serial = serial.clone();
         self.inner
             .store
             .read(move |rtx| {
@@ -256,7 +256,8 @@ impl AcmeService {
                 for row in redb::ReadableTable::iter(&t)? {
                     let (_, v) = row?;
                     let c: records::CertRec = store::decode("acme.certs", v.value())?;
-                    if c.serial.eq_ignore_ascii_case(&serial) {
+                    // Records from before every edge upper-cased may hold another case.
+                    if c.serial.as_str().eq_ignore_ascii_case(serial.as_str()) {
                         out.push(IssuedCert::from(c));
                     }
                 }
@@ -295,8 +296,8 @@ impl AcmeService {
 pub fn expect_device_in(
     wtx: &redb::WriteTransaction,
     client_identifier: &str,
-    serial: &str,
-    udid: &str,
+    serial: &Serial,
+    udid: &Udid,
     expires_at: OffsetDateTime,
 ) -> Result<(), AcmeError> {
     if client_identifier.is_empty() || client_identifier.contains('/') {
@@ -313,8 +314,8 @@ pub fn expect_device_in(
         ));
     }
     let rec = Expectation {
-        serial: serial.to_string(),
-        udid: udid.to_string(),
+        serial: serial.clone(),
+        udid: udid.clone(),
         expires_at,
         account_id: None,
         cert_id: None,

@@ -5,6 +5,7 @@
 //! change together with the challenge or the certificate, or not at all.
 
 use super::{AcmeError, AcmeService, Inner};
+use crate::ids::{Serial, Udid};
 use crate::store::StoreError;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -14,8 +15,8 @@ use time::OffsetDateTime;
 pub struct DeviceOutcome {
     pub at: OffsetDateTime,
     /// The device the ClientIdentifier was issued for (absent only if that record is gone).
-    pub serial: Option<String>,
-    pub udid: Option<String>,
+    pub serial: Option<Serial>,
+    pub udid: Option<Udid>,
     pub kind: OutcomeKind,
 }
 

@@ -7,6 +7,7 @@
 
 use super::records::{self, CertRec, IssuedTo};
 use super::{AcmeError, AcmeService, save};
+use crate::ids::{Serial, Udid};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -19,14 +20,15 @@ impl AcmeService {
         &self,
         wtx: &redb::WriteTransaction,
         spki_der: &[u8],
-        serial: &str,
-        udid: &str,
+        serial: &Serial,
+        udid: &Udid,
         via: &str,
         now: OffsetDateTime,
     ) -> Result<Vec<u8>, AcmeError> {
         // Never an empty subject: CN = UDID, or the serial when the UDID is unknown.
-        let common_name = if udid.is_empty() { serial } else { udid };
-        let permanent_id = if serial.is_empty() { udid } else { serial };
+        let (serial_text, udid_text) = (serial.as_str(), udid.as_str());
+        let common_name = if udid_text.is_empty() { serial_text } else { udid_text };
+        let permanent_id = if serial_text.is_empty() { udid_text } else { serial_text };
         if common_name.is_empty() {
             return Err(AcmeError::Issue("the device has neither a UDID nor a serial".into()));
         }
@@ -45,22 +47,22 @@ impl AcmeService {
             account_id: String::new(),
             chain_pem: format!("{leaf}{}", inner.ca.cert_pem()),
             sha256: sha256.clone(),
-            serial: serial.to_string(),
-            udid: udid.to_string(),
+            serial: serial.clone(),
+            udid: udid.clone(),
             issued_at: now,
             not_after: now + validity,
             revoked: None,
         };
         let issued_to = IssuedTo {
             cert_id: cert_id.clone(),
-            serial: serial.to_string(),
-            udid: udid.to_string(),
+            serial: serial.clone(),
+            udid: udid.clone(),
             not_after: rec.not_after,
             revoked: None,
         };
         save(wtx, records::CERTS, &cert_id, &rec)?;
         save(wtx, records::CERT_BY_HASH, &sha256, &issued_to)?;
-        log::info!(serial = serial, udid = udid, sha256 = sha256.as_str(), via = via; "device identity issued");
+        log::info!(serial = serial_text, udid = udid_text, sha256 = sha256.as_str(), via = via; "device identity issued");
         Ok(der)
     }
 }

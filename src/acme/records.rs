@@ -1,5 +1,6 @@
 //! The ACME tables (`acme.*`) and their stored records (serde JSON, store-wide rule).
 
+use crate::ids::{Serial, Udid};
 use crate::store::{Table, table};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -66,8 +67,8 @@ impl AccountStatus {
 /// The device an enrollment expects behind a one-time ClientIdentifier.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Expectation {
-    pub serial: String,
-    pub udid: String,
+    pub serial: Serial,
+    pub udid: Udid,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
     /// The account that first ordered with it; no other account may.
@@ -153,8 +154,8 @@ pub struct CertRec {
     /// Leaf first, then the appliance CA.
     pub chain_pem: String,
     pub sha256: String,
-    pub serial: String,
-    pub udid: String,
+    pub serial: Serial,
+    pub udid: Udid,
     #[serde(with = "time::serde::rfc3339")]
     pub issued_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -185,7 +186,7 @@ impl From<CertRec> for IssuedCert {
             // Identities proven by another protocol carry its name in `order_id`.
             via: if c.account_id.is_empty() { c.order_id } else { "acme".into() },
             sha256: c.sha256,
-            udid: c.udid,
+            udid: c.udid.into_string(),
             issued_at: c.issued_at,
             not_after: c.not_after,
             revoked: c.revoked.is_some(),
@@ -208,8 +209,8 @@ pub struct Revocation {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct IssuedTo {
     pub cert_id: String,
-    pub serial: String,
-    pub udid: String,
+    pub serial: Serial,
+    pub udid: Udid,
     #[serde(with = "time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
     /// Set once the certificate is revoked: MDM must no longer accept it.

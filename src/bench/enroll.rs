@@ -83,7 +83,7 @@ pub async fn enroll(devices: usize, concurrency: usize) -> anyhow::Result<Enroll
     // benchmark measures the appliance, not the simulated devices' RSA key generation.
     let mut making = Vec::with_capacity(serials.len());
     for (i, s) in serials.iter().enumerate() {
-        let (d, pki) = (FleetDevice::for_serial(s, i), pki.clone());
+        let (d, pki) = (FleetDevice::for_serial(s.as_str(), i), pki.clone());
         making.push(tokio::task::spawn_blocking(move || d.with_factory_keys(&pki, now)));
     }
     let mut fleet_devices = Vec::with_capacity(making.len());

@@ -6,6 +6,7 @@
 
 use super::{peak_rss_mb, round};
 use crate::daemon::{self, DaemonOptions, Mode};
+use crate::ids::{Serial, Udid};
 use crate::sim::fleet::mdm_message as plist;
 use crate::sim::fleet::report::percentile;
 use plist::Value;
@@ -104,8 +105,8 @@ async fn enroll_one(
     addr: std::net::SocketAddr,
     i: usize,
 ) -> anyhow::Result<BenchDevice> {
-    let serial = format!("MB{i:08}");
-    let udid = format!("00008110-{i:016X}");
+    let serial = Serial::parse(&format!("MB{i:08}"))?;
+    let udid = Udid::parse(&format!("00008110-{i:016X}"))?;
     let key = rcgen::KeyPair::generate()?;
     let spki = key.subject_public_key_info();
     let now = crate::clock::Clock::system().now();
@@ -143,7 +144,7 @@ async fn enroll_one(
         ("AwaitingConfiguration", false.into()),
     ]);
     put(&http, &checkin, token_update).await?;
-    Ok(BenchDevice { udid, http })
+    Ok(BenchDevice { udid: udid.into_string(), http })
 }
 
 fn idle(udid: &str) -> Vec<u8> {

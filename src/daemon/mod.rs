@@ -196,7 +196,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     // Design rule 2: sync reports the devices a page added or changed; profiles gives those
     // without a profile their default.
     let hooked = profiles.clone();
-    sync.set_devices_hook(Arc::new(move |token: &str, serials: Vec<String>| {
+    sync.set_devices_hook(Arc::new(move |token: &str, serials: Vec<crate::ids::Serial>| {
         let (p, token) = (hooked.clone(), token.to_string());
         tokio::spawn(async move {
             if let Err(e) = p.assign_defaults(&token, Some(serials)).await {

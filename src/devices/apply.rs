@@ -12,9 +12,10 @@
 use super::index::Changes;
 use super::records::{
     BY_SERIAL, BY_TOKEN, DeviceRecord, Removal, RemovalReason, TIMELINE, TimelineEvent,
-    timeline_key, token_key, token_prefix,
+    TimelineKind, timeline_key, token_key, token_prefix,
 };
 use crate::apple::dep::{Device, OpType};
+use crate::ids::Serial;
 use crate::store::{self, StoreError};
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -70,22 +71,24 @@ pub fn apply_page_in(
     let mut stats = PageStats { seen: devices.len() as u64, ..Default::default() };
     let mut changes = Changes::default();
     // Apple lists events in chronological order and may repeat a serial: keep the latest.
-    let mut latest: HashMap<&str, &Device> = HashMap::with_capacity(devices.len());
-    let mut order: Vec<&str> = Vec::with_capacity(devices.len());
+    let mut latest: HashMap<Serial, &Device> = HashMap::with_capacity(devices.len());
+    let mut order: Vec<Serial> = Vec::with_capacity(devices.len());
     for d in devices {
-        let serial = d.serial_number.trim();
-        if serial.is_empty() || serial.len() > 64 {
+        // Upper-cased like every serial adebox reads, so an admin's list, a MachineInfo and
+        // this record meet (Apple's are upper case already; this only guards the odd one).
+        let Ok(serial) = Serial::parse(&d.serial_number) else {
+            log::debug!(serial = d.serial_number.as_str(); "DEP device ignored: not a serial number");
             stats.ignored += 1;
             continue;
-        }
-        match latest.get(serial) {
+        };
+        match latest.get(&serial) {
             Some(prev) if prev.op_date > d.op_date => stats.ignored += 1,
             Some(_) => {
                 stats.ignored += 1;
                 latest.insert(serial, d);
             }
             None => {
-                order.push(serial);
+                order.push(serial.clone());
                 latest.insert(serial, d);
             }
         }
@@ -93,7 +96,7 @@ pub fn apply_page_in(
     let mut by_serial = wtx.open_table(BY_SERIAL)?;
     let mut by_token = wtx.open_table(BY_TOKEN)?;
     let mut timeline = wtx.open_table(TIMELINE)?;
-    for serial in order {
+    for serial in &order {
         let d = latest[serial];
         let existing: Option<DeviceRecord> = store::get(&by_serial, serial.as_bytes())?;
         if let (Some(e), Some(new)) = (&existing, d.op_date)
@@ -119,7 +122,11 @@ pub fn apply_page_in(
                 } else {
                     RemovalReason::DeletedByApple
                 };
-                events.push(event(now, "removed", format!("Removed: {}.", reason.words())));
+                events.push(event(
+                    now,
+                    TimelineKind::Removed,
+                    format!("Removed: {}.", reason.words()),
+                ));
                 r.removed = Some(Removal { at: now, reason });
                 r.op_date = d.op_date.or(r.op_date);
                 r.updated_at = now;
@@ -130,9 +137,9 @@ pub fn apply_page_in(
                 stats.added += 1;
                 by_token.insert(token_key(token, serial).as_slice(), [].as_slice())?;
                 DeviceRecord {
-                    serial: serial.to_string(),
+                    serial: serial.clone(),
                     token: token.to_string(),
-                    apple: apple_fields(d),
+                    apple: apple_fields(d, serial),
                     op_date: d.op_date,
                     first_seen: now,
                     updated_at: now,
@@ -153,7 +160,7 @@ pub fn apply_page_in(
                     by_token.insert(token_key(token, serial).as_slice(), [].as_slice())?;
                     events.push(event(
                         now,
-                        "moved",
+                        TimelineKind::Moved,
                         format!("Moved from token {} to token {token}.", r.token),
                     ));
                     r.token = token.to_string();
@@ -163,15 +170,15 @@ pub fn apply_page_in(
                 if r.removed.take().is_some() {
                     events.push(event(
                         now,
-                        "restored",
+                        TimelineKind::Restored,
                         "Back in Apple's list of this MDM server's devices.".into(),
                     ));
                     changed = true;
                 }
-                let fresh = apple_fields(d);
+                let fresh = apple_fields(d, serial);
                 if fresh != r.apple {
                     if let Some(what) = describe_change(&r.apple, &fresh) {
-                        events.push(event(now, "modified", what));
+                        events.push(event(now, TimelineKind::Modified, what));
                     }
                     r.apple = fresh;
                     changed = true;
@@ -210,10 +217,12 @@ pub fn sweep_missing_in(
     let mut changes = Changes::default();
     let by_token = wtx.open_table(BY_TOKEN)?;
     let (start, end) = token_prefix(token);
-    let serials: Vec<String> = by_token
+    let serials: Vec<Serial> = by_token
         .range(start.as_slice()..end.as_slice())?
         .map(|row| {
-            row.map(|(k, _)| String::from_utf8_lossy(&k.value()[token.len() + 1..]).to_string())
+            row.map(|(k, _)| {
+                Serial::from_stored(String::from_utf8_lossy(&k.value()[token.len() + 1..]).into())
+            })
         })
         .collect::<Result<_, _>>()?;
     drop(by_token);
@@ -231,7 +240,7 @@ pub fn sweep_missing_in(
         push_event(
             &mut timeline,
             &mut r,
-            event(now, "removed", format!("Removed: {}.", reason.words())),
+            event(now, TimelineKind::Removed, format!("Removed: {}.", reason.words())),
         )?;
         r.removed = Some(Removal { at: now, reason });
         r.updated_at = now;
@@ -291,8 +300,8 @@ pub(super) fn push_event(
     Ok(())
 }
 
-fn event(at: OffsetDateTime, kind: &str, message: String) -> TimelineEvent {
-    TimelineEvent { at, kind: kind.to_string(), message }
+fn event(at: OffsetDateTime, kind: TimelineKind, message: String) -> TimelineEvent {
+    TimelineEvent { at, kind, message }
 }
 
 fn run_of(mode: &PageMode) -> Option<String> {
@@ -302,10 +311,11 @@ fn run_of(mode: &PageMode) -> Option<String> {
     }
 }
 
-/// Apple's record without the fields that describe the event rather than the device.
-fn apple_fields(d: &Device) -> Device {
+/// Apple's record without the fields that describe the event rather than the device, its
+/// serial in the normalised form.
+fn apple_fields(d: &Device, serial: &Serial) -> Device {
     let mut a = d.clone();
-    a.serial_number = d.serial_number.trim().to_string();
+    a.serial_number = serial.to_string();
     a.op_type = None;
     a.op_date = None;
     a.response_status = None;

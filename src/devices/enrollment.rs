@@ -3,30 +3,49 @@
 //! transaction so MDM's own tables and the inventory commit together.
 
 use super::index::Changes;
-use super::records::{BY_SERIAL, DeviceRecord, TIMELINE, TimelineEvent};
+use super::records::{BY_SERIAL, DeviceRecord, TIMELINE, TimelineEvent, TimelineKind};
+use crate::ids::Serial;
 use crate::store::{self, StoreError};
 use redb::WriteTransaction;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// Released from "Awaiting final configuration" (or never held there): lifecycle "Enrolled".
-pub const ENROLLED: &str = "enrolled";
-/// Authenticated with MDM, not yet released.
-pub const ENROLLING: &str = "enrolling";
-/// The device checked out of MDM: lifecycle "Checked out".
-pub const CHECKED_OUT: &str = "checked_out";
+/// A device's enrollment state as the MDM stage writes it into the inventory record. Stored
+/// as the snake_case word (`enrolled`, …), the same words stored before this type existed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrollmentState {
+    /// Authenticated with MDM, not yet released.
+    Enrolling,
+    /// Released from "Awaiting final configuration" (or never held there): lifecycle "Enrolled".
+    Enrolled,
+    /// The device checked out of MDM: lifecycle "Checked out".
+    CheckedOut,
+    /// An erase was acknowledged: the device runs Setup Assistant and enrolls again.
+    Erased,
+}
+
+impl EnrollmentState {
+    pub const ALL: [EnrollmentState; 4] = [
+        EnrollmentState::Enrolling,
+        EnrollmentState::Enrolled,
+        EnrollmentState::CheckedOut,
+        EnrollmentState::Erased,
+    ];
+}
 
 /// Sets `serial`'s enrollment state to `state` and adds a timeline event `kind` saying
 /// `message`. Unknown serials are left alone (empty changes).
 pub fn set_enrollment_in(
     wtx: &WriteTransaction,
-    serial: &str,
-    state: &str,
-    kind: &str,
+    serial: &Serial,
+    state: EnrollmentState,
+    kind: TimelineKind,
     message: String,
     now: OffsetDateTime,
 ) -> Result<Changes, StoreError> {
     update_with_event_in(wtx, serial, kind, message, now, |r| {
-        r.enrollment = Some(state.to_string());
+        r.enrollment = Some(state);
     })
 }
 
@@ -34,15 +53,15 @@ pub fn set_enrollment_in(
 /// serials are left alone. The changed record goes to the list index through the result.
 pub(super) fn update_with_event_in(
     wtx: &WriteTransaction,
-    serial: &str,
-    kind: &str,
+    serial: &Serial,
+    kind: TimelineKind,
     message: String,
     now: OffsetDateTime,
     change: impl FnOnce(&mut DeviceRecord),
 ) -> Result<Changes, StoreError> {
     let mut by_serial = wtx.open_table(BY_SERIAL)?;
     let mut timeline = wtx.open_table(TIMELINE)?;
-    let event = TimelineEvent { at: now, kind: kind.into(), message };
+    let event = TimelineEvent { at: now, kind, message };
     let updated = update_with_event(&mut by_serial, &mut timeline, serial, event, change)?;
     Ok(Changes { upserted: updated.into_iter().collect(), removed: vec![] })
 }
@@ -52,7 +71,7 @@ pub(super) fn update_with_event_in(
 pub(super) fn update_with_event(
     by_serial: &mut store::WriteTable<'_>,
     timeline: &mut store::WriteTable<'_>,
-    serial: &str,
+    serial: &Serial,
     event: TimelineEvent,
     change: impl FnOnce(&mut DeviceRecord),
 ) -> Result<Option<DeviceRecord>, StoreError> {
@@ -67,7 +86,10 @@ pub(super) fn update_with_event(
 }
 
 /// The device's enrollment state, if it is in the inventory.
-pub fn enrollment_in(wtx: &WriteTransaction, serial: &str) -> Result<Option<String>, StoreError> {
+pub fn enrollment_in(
+    wtx: &WriteTransaction,
+    serial: &Serial,
+) -> Result<Option<EnrollmentState>, StoreError> {
     let by_serial = wtx.open_table(BY_SERIAL)?;
     let r: Option<DeviceRecord> = store::get(&by_serial, serial.as_bytes())?;
     Ok(r.and_then(|r| r.enrollment))

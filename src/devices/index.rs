@@ -10,6 +10,7 @@
 use super::lifecycle::Lifecycle;
 use super::query::{DeviceCounts, DeviceFilter, SortKey};
 use super::records::DeviceRecord;
+use crate::ids::Serial;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
@@ -20,12 +21,12 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub struct Changes {
     pub(super) upserted: Vec<DeviceRecord>,
-    pub(super) removed: Vec<String>,
+    pub(super) removed: Vec<Serial>,
 }
 
 impl Changes {
     /// Serials the write added or changed (not those it deleted).
-    pub fn serials(&self) -> Vec<String> {
+    pub fn serials(&self) -> Vec<Serial> {
         self.upserted.iter().map(|r| r.serial.clone()).collect()
     }
 
@@ -176,7 +177,7 @@ impl IndexData {
         let old = match self.rows.get_mut(r.serial.as_str()) {
             Some(existing) => Some(std::mem::replace(existing, row)),
             None => {
-                self.rows.insert(r.serial.clone().into_boxed_str(), row);
+                self.rows.insert(r.serial.as_str().into(), row);
                 None
             }
         };
@@ -309,7 +310,7 @@ impl IndexData {
             .iter()
             .filter(|(_, r)| r.token == token && !r.removed && r.no_profile)
             .map(|(serial, r)| super::profile::Unassigned {
-                serial: serial.to_string(),
+                serial: Serial::from_stored(serial.to_string()),
                 family: Some(self.families.text(r.family))
                     .filter(|f| !f.is_empty())
                     .map(String::from),

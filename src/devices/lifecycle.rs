@@ -62,9 +62,9 @@ impl Lifecycle {
         if r.removed.is_some() {
             return Lifecycle::Removed;
         }
-        match r.enrollment.as_deref() {
-            Some(super::ENROLLED) => return Lifecycle::Enrolled,
-            Some(super::CHECKED_OUT) => return Lifecycle::CheckedOut,
+        match r.enrollment {
+            Some(super::EnrollmentState::Enrolled) => return Lifecycle::Enrolled,
+            Some(super::EnrollmentState::CheckedOut) => return Lifecycle::CheckedOut,
             _ => {}
         }
         match r.profile_status() {

@@ -18,7 +18,7 @@ mod records;
 pub use apply::{
     PageMode, PageStats, TIMELINE_LIMIT, apply_page_in, purge_removed_in, sweep_missing_in,
 };
-pub use enrollment::{CHECKED_OUT, ENROLLED, ENROLLING, enrollment_in, set_enrollment_in};
+pub use enrollment::{EnrollmentState, enrollment_in, set_enrollment_in};
 pub use index::Changes;
 pub use lifecycle::Lifecycle;
 pub use profile::{
@@ -27,8 +27,9 @@ pub use profile::{
 };
 pub use query::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, SortKey};
 pub use records::TABLES;
-pub use records::{Removal, RemovalReason, TimelineEvent};
+pub use records::{Removal, RemovalReason, TimelineEvent, TimelineKind};
 
+use crate::ids::Serial;
 use crate::store::{Store, StoreError};
 use redb::{ReadableTable, WriteTransaction};
 use std::sync::{Arc, RwLock};
@@ -158,13 +159,13 @@ impl Devices {
         Ok((items, total))
     }
 
-    pub async fn get(&self, serial: &str) -> Result<Option<DeviceDetail>, StoreError> {
-        let serial = serial.trim().to_string();
+    pub async fn get(&self, serial: &Serial) -> Result<Option<DeviceDetail>, StoreError> {
+        let serial = serial.clone();
         self.store.read(move |rtx| query::get_in(rtx, &serial)).await
     }
 
     /// The facts of the known ones of `serials` (profile assignment).
-    pub async fn facts(&self, serials: Vec<String>) -> Result<Vec<DeviceFacts>, StoreError> {
+    pub async fn facts(&self, serials: Vec<Serial>) -> Result<Vec<DeviceFacts>, StoreError> {
         self.store.read(move |rtx| facts_in(rtx, &serials)).await
     }
 

@@ -8,8 +8,11 @@
 
 use super::enrollment::update_with_event;
 use super::index::Changes;
-use super::records::{BY_SERIAL, BY_TOKEN, DeviceRecord, TIMELINE, TimelineEvent, token_prefix};
+use super::records::{
+    BY_SERIAL, BY_TOKEN, DeviceRecord, TIMELINE, TimelineEvent, TimelineKind, token_prefix,
+};
 use crate::apple::dep::ProfileStatus;
+use crate::ids::Serial;
 use crate::store::{self, StoreError};
 use redb::{ReadTransaction, WriteTransaction};
 use time::OffsetDateTime;
@@ -17,7 +20,7 @@ use time::OffsetDateTime;
 /// A device as profile assignment sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceFacts {
-    pub serial: String,
+    pub serial: Serial,
     pub token: String,
     /// Apple's `device_family` (`iPhone`, `iPad`, `iPod`, `Mac`, `AppleTV`, `Vision`).
     pub family: Option<String>,
@@ -41,7 +44,7 @@ impl DeviceFacts {
             profile_uuid: r.apple.profile_uuid.clone().filter(|u| !u.is_empty()),
             profile_status: r.apple.profile_status.clone(),
             removed: r.removed.is_some(),
-            enrolled: r.enrollment.as_deref() == Some(super::ENROLLED),
+            enrolled: r.enrollment == Some(super::EnrollmentState::Enrolled),
         }
     }
 
@@ -60,13 +63,13 @@ pub(super) fn no_profile_at_apple(status: Option<&ProfileStatus>, uuid: Option<&
 /// A device without a profile at Apple, as the default-profile scan needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unassigned {
-    pub serial: String,
+    pub serial: Serial,
     /// Apple's `device_family`.
     pub family: Option<String>,
 }
 
 /// The facts of each of `serials` that the inventory knows, in that order.
-pub fn facts_in(rtx: &ReadTransaction, serials: &[String]) -> Result<Vec<DeviceFacts>, StoreError> {
+pub fn facts_in(rtx: &ReadTransaction, serials: &[Serial]) -> Result<Vec<DeviceFacts>, StoreError> {
     let table = rtx.open_table(BY_SERIAL)?;
     let mut out = Vec::with_capacity(serials.len());
     for s in serials {
@@ -105,7 +108,7 @@ pub enum ProfileChange {
 /// event saying `message`. A serial the inventory does not know is left alone.
 pub fn record_profile_change_in(
     wtx: &WriteTransaction,
-    serial: &str,
+    serial: &Serial,
     change: &ProfileChange,
     message: String,
     now: OffsetDateTime,
@@ -119,8 +122,8 @@ pub fn record_profile_change_in(
 /// that failed, was throttled, or is waiting). Unknown serials are left alone.
 pub fn note_in(
     wtx: &WriteTransaction,
-    serial: &str,
-    kind: &str,
+    serial: &Serial,
+    kind: TimelineKind,
     message: String,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
@@ -148,16 +151,16 @@ impl<'txn> ProfileResults<'txn> {
     /// [`record_profile_change_in`] for one serial of the batch.
     pub fn changed(
         &mut self,
-        serial: &str,
+        serial: &Serial,
         change: &ProfileChange,
         message: String,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let kind = match change {
-            ProfileChange::Assigned { .. } => "profile_assigned",
-            ProfileChange::Removed => "profile_removed",
+            ProfileChange::Assigned { .. } => TimelineKind::ProfileAssigned,
+            ProfileChange::Removed => TimelineKind::ProfileRemoved,
         };
-        let event = TimelineEvent { at: now, kind: kind.into(), message };
+        let event = TimelineEvent { at: now, kind, message };
         let updated =
             update_with_event(&mut self.by_serial, &mut self.timeline, serial, event, |r| {
                 match change {
@@ -180,8 +183,8 @@ impl<'txn> ProfileResults<'txn> {
     /// [`note_in`] for one serial of the batch.
     pub fn note(
         &mut self,
-        serial: &str,
-        kind: &str,
+        serial: &Serial,
+        kind: TimelineKind,
         message: String,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
@@ -189,7 +192,7 @@ impl<'txn> ProfileResults<'txn> {
         else {
             return Ok(());
         };
-        let event = TimelineEvent { at: now, kind: kind.into(), message };
+        let event = TimelineEvent { at: now, kind, message };
         super::apply::push_event(&mut self.timeline, &mut r, event)?;
         // Only the event counter changes (not `updated_at`): nothing for the list index.
         store::put(&mut self.by_serial, serial.as_bytes(), &r)

@@ -3,9 +3,11 @@
 
 use super::lifecycle::Lifecycle;
 use super::records::{
-    BY_SERIAL, DeviceRecord, Removal, TIMELINE, TimelineEvent, timeline_key, token_prefix,
+    BY_SERIAL, DeviceRecord, Removal, TIMELINE, TimelineEvent, TimelineKind, timeline_key,
+    token_prefix,
 };
 use crate::apple::dep::Device;
+use crate::ids::Serial;
 use crate::store::{self, StoreError};
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
@@ -78,7 +80,7 @@ impl DeviceSummary {
     pub(super) fn of(r: &DeviceRecord) -> DeviceSummary {
         let lifecycle = Lifecycle::of(r);
         DeviceSummary {
-            serial: r.serial.clone(),
+            serial: r.serial.to_string(),
             token: r.token.clone(),
             model: r.apple.model.clone(),
             description: r.apple.description.clone(),
@@ -125,7 +127,7 @@ pub(super) fn summaries_in(
 
 pub(super) fn get_in(
     rtx: &ReadTransaction,
-    serial: &str,
+    serial: &Serial,
 ) -> Result<Option<DeviceDetail>, StoreError> {
     let table = rtx.open_table(BY_SERIAL)?;
     let Some(r): Option<DeviceRecord> = store::get(&table, serial.as_bytes())? else {
@@ -141,7 +143,7 @@ pub(super) fn get_in(
         0,
         TimelineEvent {
             at: r.first_seen,
-            kind: "added".into(),
+            kind: TimelineKind::Added,
             message: match (&r.apple.device_assigned_by, r.apple.device_assigned_date) {
                 (Some(by), Some(at)) => format!(
                     "First synced from Apple (assigned to this MDM server by {by} on {}).",

@@ -1,6 +1,7 @@
 //! The inventory's tables and stored records.
 
 use crate::apple::dep::{Device, ProfileStatus};
+use crate::ids::Serial;
 use crate::store::{self, Table};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -16,8 +17,8 @@ pub(super) const TIMELINE: Table = store::table("devices.timeline");
 /// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
 pub const TABLES: &[Table] = &[BY_SERIAL, BY_TOKEN, TIMELINE];
 
-pub(super) fn token_key(token: &str, serial: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(token.len() + serial.len() + 1);
+pub(super) fn token_key(token: &str, serial: &Serial) -> Vec<u8> {
+    let mut k = Vec::with_capacity(token.len() + serial.as_str().len() + 1);
     k.extend_from_slice(token.as_bytes());
     k.push(0);
     k.extend_from_slice(serial.as_bytes());
@@ -32,8 +33,8 @@ pub(super) fn token_prefix(token: &str) -> (Vec<u8>, Vec<u8>) {
     (start, end)
 }
 
-pub(super) fn timeline_key(serial: &str, seq: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(serial.len() + 9);
+pub(super) fn timeline_key(serial: &Serial, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(serial.as_str().len() + 9);
     k.extend_from_slice(serial.as_bytes());
     k.push(0);
     k.extend_from_slice(&seq.to_be_bytes());
@@ -74,7 +75,7 @@ pub struct Removal {
 /// One device as the inventory keeps it: every field Apple gave, plus our bookkeeping.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(super) struct DeviceRecord {
-    pub serial: String,
+    pub serial: Serial,
     pub token: String,
     /// Apple's record, without the sync-only fields (op_type, op_date, response_status).
     pub apple: Device,
@@ -93,7 +94,7 @@ pub(super) struct DeviceRecord {
     pub removed: Option<Removal>,
     /// Enrollment progress written by later stages (contacted, enrolled, released…).
     #[serde(default)]
-    pub enrollment: Option<String>,
+    pub enrollment: Option<super::EnrollmentState>,
     #[serde(default)]
     pub next_event: u64,
 }
@@ -110,7 +111,73 @@ pub struct TimelineEvent {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// Stable code: `modified`, `moved`, `removed`, `restored`, …
-    pub kind: String,
+    pub kind: TimelineKind,
     /// Plain words.
     pub message: String,
+}
+
+/// What a timeline event says happened. Serialised as the snake_case code the API and the
+/// store have always carried (`mdm_released`, `enrollment_refused`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    /// The device's arrival (synthesized from `first_seen`, never stored).
+    Added,
+    Modified,
+    /// Apple moved it to this token's MDM server.
+    Moved,
+    /// Listed again after it was removed.
+    Restored,
+    Removed,
+    ProfileAssigned,
+    ProfileRemoved,
+    /// An assignment failed, was throttled or waits.
+    ProfileNotAssigned,
+    MdmAuthenticated,
+    MdmAwaitingConfiguration,
+    MdmEnrolled,
+    MdmReleased,
+    MdmReleaseTimeout,
+    MdmRenamed,
+    MdmErased,
+    MdmCheckedOut,
+    MdmCommandQueued,
+    MdmCommandFailed,
+    PushUnreachable,
+    EnrollmentContacted,
+    EnrollmentRefused,
+    EnrollmentAudited,
+    EnrollmentOsUpdateRequired,
+    EnrollmentProfileServed,
+    EnrollmentCertificateIssued,
+}
+
+impl TimelineKind {
+    pub const ALL: [TimelineKind; 25] = [
+        TimelineKind::Added,
+        TimelineKind::Modified,
+        TimelineKind::Moved,
+        TimelineKind::Restored,
+        TimelineKind::Removed,
+        TimelineKind::ProfileAssigned,
+        TimelineKind::ProfileRemoved,
+        TimelineKind::ProfileNotAssigned,
+        TimelineKind::MdmAuthenticated,
+        TimelineKind::MdmAwaitingConfiguration,
+        TimelineKind::MdmEnrolled,
+        TimelineKind::MdmReleased,
+        TimelineKind::MdmReleaseTimeout,
+        TimelineKind::MdmRenamed,
+        TimelineKind::MdmErased,
+        TimelineKind::MdmCheckedOut,
+        TimelineKind::MdmCommandQueued,
+        TimelineKind::MdmCommandFailed,
+        TimelineKind::PushUnreachable,
+        TimelineKind::EnrollmentContacted,
+        TimelineKind::EnrollmentRefused,
+        TimelineKind::EnrollmentAudited,
+        TimelineKind::EnrollmentOsUpdateRequired,
+        TimelineKind::EnrollmentProfileServed,
+        TimelineKind::EnrollmentCertificateIssued,
+    ];
 }

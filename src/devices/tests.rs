@@ -1,5 +1,6 @@
 use super::*;
 use crate::apple::dep::{Device, OpType, ProfileStatus};
+use crate::ids::Serial;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -33,8 +34,12 @@ fn fetch(run: &str) -> PageMode {
     PageMode::Fetch { run_id: run.into(), new_only: false }
 }
 
+fn sn(s: &str) -> Serial {
+    Serial::parse(s).unwrap()
+}
+
 async fn one(store: &Store, serial: &str) -> DeviceDetail {
-    Devices::new(store.clone()).get(serial).await.unwrap().unwrap()
+    Devices::new(store.clone()).get(&sn(serial)).await.unwrap().unwrap()
 }
 
 #[tokio::test]
@@ -47,6 +52,21 @@ async fn fetched_devices_are_added_then_unchanged() {
     let d = one(&s, "S1").await;
     assert_eq!(d.summary.lifecycle, Lifecycle::NotContacted);
     assert_eq!(d.timeline.len(), 1, "only the synthesized arrival");
+}
+
+#[tokio::test]
+async fn a_dep_serial_is_kept_in_the_one_form_every_other_edge_uses() {
+    let (s, _d) = store();
+    let st = apply(&s, "tA", vec![dev(" c02xk1abcd12 "), dev("C02 XK1"), dev("")], fetch("r1"));
+    assert_eq!((st.added, st.ignored), (1, 2), "{st:?}");
+    let d = one(&s, "C02XK1ABCD12").await;
+    assert_eq!(
+        (d.summary.serial.as_str(), d.apple.serial_number.as_str()),
+        ("C02XK1ABCD12", "C02XK1ABCD12")
+    );
+    // What assignment and the enrollment gate look up (an admin's list, a MachineInfo).
+    let facts = Devices::new(s.clone()).facts(vec![sn("c02xk1abcd12")]).await.unwrap();
+    assert_eq!(facts.len(), 1);
 }
 
 #[tokio::test]
@@ -89,7 +109,7 @@ async fn deleted_marks_removed_and_keeps_the_device() {
     let d = one(&s, "S2").await;
     assert_eq!(d.summary.lifecycle, Lifecycle::Removed);
     assert_eq!(d.summary.removed.unwrap().reason, RemovalReason::ReleasedByReplacement);
-    assert_eq!(d.timeline[0].kind, "removed");
+    assert_eq!(d.timeline[0].kind, TimelineKind::Removed);
     assert_eq!(d.summary.model.as_deref(), Some("iPad (10th generation)"), "kept with its details");
     // A deleted for a serial we never had is ignored.
     let ghost = Device {
@@ -123,7 +143,7 @@ async fn a_device_moved_to_another_token_is_moved_not_duplicated() {
     let d = one(&s, "S1").await;
     assert_eq!(d.summary.token, "tB");
     assert_eq!(d.summary.lifecycle, Lifecycle::NotContacted);
-    assert!(d.timeline.iter().any(|e| e.kind == "moved"));
+    assert!(d.timeline.iter().any(|e| e.kind == TimelineKind::Moved));
     let devices = Devices::new(s.clone());
     let counts = devices.counts().await.unwrap();
     assert_eq!(counts.by_token.get("tB"), Some(&1));
@@ -149,7 +169,7 @@ async fn a_full_fetch_marks_missing_devices_removed_and_brings_back_returning_on
     assert_eq!(st.modified, 1);
     let d = one(&s, "S2").await;
     assert!(d.summary.removed.is_none());
-    assert_eq!(d.timeline[0].kind, "restored");
+    assert_eq!(d.timeline[0].kind, TimelineKind::Restored);
 }
 
 #[tokio::test]
@@ -191,8 +211,8 @@ async fn retention_deletes_long_removed_devices_only() {
     let devices = Devices::new(s.clone());
     assert_eq!(devices.purge_removed(T0 + Duration::days(44), 45).await.unwrap(), 0);
     assert_eq!(devices.purge_removed(T0 + Duration::days(46), 45).await.unwrap(), 1);
-    assert!(devices.get("S1").await.unwrap().is_none());
-    assert!(devices.get("S2").await.unwrap().is_some());
+    assert!(devices.get(&sn("S1")).await.unwrap().is_none());
+    assert!(devices.get(&sn("S2")).await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -273,7 +293,7 @@ async fn kept_counts_match_the_list_after_adds_moves_profile_changes_and_removal
         .map(|i| (i, ProfileChange::Assigned { profile_uuid: "P1".into() }))
         .chain((0..2).map(|i| (i, ProfileChange::Removed)))
     {
-        let serial = format!("K{i:03}");
+        let serial = sn(&format!("K{i:03}"));
         let changes = s
             .write_blocking(move |wtx| {
                 record_profile_change_in(wtx, &serial, &change, "test".into(), T0)
@@ -307,4 +327,67 @@ async fn kept_counts_match_the_list_after_adds_moves_profile_changes_and_removal
     let fresh = Devices::new(s.clone()).counts().await.unwrap();
     assert_eq!(fresh.by_lifecycle, counts.by_lifecycle);
     assert_eq!(fresh.by_token, counts.by_token);
+}
+
+#[test]
+fn every_stored_enrollment_state_and_timeline_kind_keeps_its_word() {
+    // The words written before these were types: a store from then reads, and writes back
+    // the same bytes.
+    let states = ["enrolling", "enrolled", "checked_out", "erased"];
+    for (state, word) in EnrollmentState::ALL.iter().zip(states) {
+        let json = format!("\"{word}\"");
+        assert_eq!(serde_json::to_string(state).unwrap(), json);
+        assert_eq!(serde_json::from_str::<EnrollmentState>(&json).unwrap(), *state);
+    }
+    let kinds = [
+        "added",
+        "modified",
+        "moved",
+        "restored",
+        "removed",
+        "profile_assigned",
+        "profile_removed",
+        "profile_not_assigned",
+        "mdm_authenticated",
+        "mdm_awaiting_configuration",
+        "mdm_enrolled",
+        "mdm_released",
+        "mdm_release_timeout",
+        "mdm_renamed",
+        "mdm_erased",
+        "mdm_checked_out",
+        "mdm_command_queued",
+        "mdm_command_failed",
+        "push_unreachable",
+        "enrollment_contacted",
+        "enrollment_refused",
+        "enrollment_audited",
+        "enrollment_os_update_required",
+        "enrollment_profile_served",
+        "enrollment_certificate_issued",
+    ];
+    assert_eq!(TimelineKind::ALL.len(), kinds.len());
+    for (kind, word) in TimelineKind::ALL.iter().zip(kinds) {
+        let json = format!("\"{word}\"");
+        assert_eq!(serde_json::to_string(kind).unwrap(), json);
+        assert_eq!(serde_json::from_str::<TimelineKind>(&json).unwrap(), *kind);
+    }
+}
+
+#[test]
+fn a_record_stored_with_plain_strings_reads_and_writes_back_byte_for_byte() {
+    let stored = concat!(
+        r#"{"serial":"C02XK1ABCD12","token":"t1","apple":{"serial_number":"C02XK1ABCD12"},"#,
+        r#""op_date":null,"first_seen":"2026-11-24T10:00:00Z","#,
+        r#""updated_at":"2026-11-24T10:00:00Z","seen_in_run":null,"removed":null,"#,
+        r#""enrollment":"erased","next_event":3}"#
+    );
+    let r: records::DeviceRecord =
+        crate::store::decode("devices.by_serial", stored.as_bytes()).unwrap();
+    assert_eq!((r.serial.as_str(), r.enrollment), ("C02XK1ABCD12", Some(EnrollmentState::Erased)));
+    assert_eq!(String::from_utf8(crate::store::encode(&r)).unwrap(), stored);
+    let event = r#"{"at":"2026-11-24T10:00:00Z","kind":"mdm_released","message":"released"}"#;
+    let e: TimelineEvent = crate::store::decode("devices.timeline", event.as_bytes()).unwrap();
+    assert_eq!(e.kind, TimelineKind::MdmReleased);
+    assert_eq!(String::from_utf8(crate::store::encode(&e)).unwrap(), event);
 }

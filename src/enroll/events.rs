@@ -10,6 +10,8 @@
 //! device attestation, an identity issued), recorded in the same transaction as the change
 //! they describe.
 
+use crate::devices::TimelineKind;
+use crate::ids::{Serial, Udid};
 use crate::store::{self, StoreError, Table};
 use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -70,8 +72,8 @@ pub struct EnrollEvent {
     pub at: OffsetDateTime,
     pub step: Step,
     /// The serial the device claimed (absent when its MachineInfo could not be read).
-    pub serial: Option<String>,
-    pub udid: Option<String>,
+    pub serial: Option<Serial>,
+    pub udid: Option<Udid>,
     pub product: Option<String>,
     /// The refusal's stable code (refused and audited events).
     pub reason: Option<String>,
@@ -122,10 +124,22 @@ pub fn record_with_timeline_in(
 ) -> Result<(), StoreError> {
     record_in(wtx, event)?;
     if let Some(serial) = &event.serial {
-        let kind = format!("enrollment_{}", event.step.code());
-        crate::devices::note_in(wtx, serial, &kind, event.message.clone(), event.at)?;
+        let kind = timeline_kind(event.step);
+        crate::devices::note_in(wtx, serial, kind, event.message.clone(), event.at)?;
     }
     Ok(())
+}
+
+/// The timeline kind of a funnel step (`enrollment_<step code>`).
+fn timeline_kind(step: Step) -> TimelineKind {
+    match step {
+        Step::Contacted => TimelineKind::EnrollmentContacted,
+        Step::Refused => TimelineKind::EnrollmentRefused,
+        Step::Audited => TimelineKind::EnrollmentAudited,
+        Step::OsUpdateRequired => TimelineKind::EnrollmentOsUpdateRequired,
+        Step::ProfileServed => TimelineKind::EnrollmentProfileServed,
+        Step::CertificateIssued => TimelineKind::EnrollmentCertificateIssued,
+    }
 }
 
 /// The refusal code of a device attestation ACME refused.

@@ -168,6 +168,7 @@ pub fn os_update_needed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::{Serial, Udid};
 
     fn ours() -> DeviceFacts {
         DeviceFacts {
@@ -203,14 +204,13 @@ mod tests {
     }
 
     fn device(product: &str, os: Option<&str>, build: &str, can_update: bool) -> MachineInfo {
+        let (udid, serial) = (Udid::parse("U").unwrap(), Serial::parse("S").unwrap());
         MachineInfo {
-            udid: "U".into(),
-            serial: "S".into(),
             product: Some(product.into()),
             version: Some(build.into()),
             os_version: os.map(String::from),
             mdm_can_request_software_update: Some(can_update),
-            ..Default::default()
+            ..MachineInfo::new(udid, serial)
         }
     }
 

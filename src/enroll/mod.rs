@@ -33,6 +33,7 @@ use crate::apple::enroll_profile::{
 use crate::apple::machineinfo::{MachineInfo, MachineInfoError, verify_machine_info};
 use crate::clock::Clock;
 use crate::crypto::chain::TrustAnchors;
+use crate::ids::Serial;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
@@ -233,7 +234,7 @@ impl Enroll {
         Ok(IdentityInputs::Acme {
             directory_url: self.inner.urls.acme_directory(),
             client_identifier,
-            subject: subject("adebox", &mi.udid),
+            subject: subject("adebox", mi.udid.as_str()),
         })
     }
 
@@ -250,12 +251,11 @@ impl Enroll {
             .store
             .write(move |wtx| scep::challenge::issue_in(wtx, &serial, &udid, now))
             .await?;
-        // CN = UDID, never empty: the serial stands in for a missing UDID.
-        let cn = if mi.udid.is_empty() { &mi.serial } else { &mi.udid };
+        // CN = UDID, never empty: a MachineInfo without one is refused when it is read.
         Ok(IdentityInputs::Scep {
             url: self.inner.urls.scep(),
             challenge,
-            subject: subject("adebox", cn),
+            subject: subject("adebox", mi.udid.as_str()),
             // The root payload installs the appliance CA and the URL is pinned TLS; a
             // fingerprint would have to name the CA or the RA, which Apple leaves unclear.
             ca_fingerprint: None,
@@ -297,9 +297,9 @@ impl Enroll {
     /// The gate's facts about `serial`, and the appliance profile the device has at Apple.
     async fn gather(
         &self,
-        serial: &str,
+        serial: &Serial,
     ) -> Result<(gate::Gate, Option<crate::profiles::DefinedProfile>), EnrollError> {
-        let serials = vec![serial.to_string()];
+        let serials = vec![serial.clone()];
         let facts =
             self.inner.store.read(move |rtx| crate::devices::facts_in(rtx, &serials)).await?.pop();
         let Some(f) = facts else { return Ok((gate::Gate { device: None }, None)) };

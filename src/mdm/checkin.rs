@@ -8,7 +8,8 @@ use super::queue::{NORMAL, cancel_pending_in, enqueue_in, has_pending};
 use super::records::{COMMANDS, EnrollmentRec, commands_of, load_enrollment, save_enrollment};
 use super::{DeviceIdentity, Mdm, MdmError, PushTarget, push_target};
 use crate::apple::mdm::{CheckIn, Command, parse_check_in};
-use crate::devices::{self, Changes};
+use crate::devices::{self, Changes, EnrollmentState, TimelineKind};
+use crate::ids::{Serial, Udid};
 use base64ct::{Base64, Encoding};
 use time::OffsetDateTime;
 
@@ -17,7 +18,7 @@ impl Mdm {
     pub async fn check_in(&self, identity: &DeviceIdentity, body: &[u8]) -> Result<(), MdmError> {
         let msg = parse_check_in(body)?;
         let issued = self.issued_to(identity).await?;
-        if !issued.udid.eq_ignore_ascii_case(msg.udid()) {
+        if issued.udid != *msg.udid() {
             return Err(MdmError::WrongDevice);
         }
         // The device name comes from the assigned profile; read it before the write.
@@ -60,8 +61,8 @@ impl Mdm {
                             changes.merge(devices::set_enrollment_in(
                                 wtx,
                                 &serial,
-                                devices::ENROLLING,
-                                "mdm_authenticated",
+                                EnrollmentState::Enrolling,
+                                TimelineKind::MdmAuthenticated,
                                 words,
                                 now,
                             )?);
@@ -94,8 +95,8 @@ impl Mdm {
                                     changes.merge(devices::set_enrollment_in(
                                         wtx,
                                         &serial,
-                                        devices::ENROLLING,
-                                        "mdm_awaiting_configuration",
+                                        EnrollmentState::Enrolling,
+                                        TimelineKind::MdmAwaitingConfiguration,
                                         "waiting in Setup Assistant for final configuration; name \
                                          and release queued"
                                             .into(),
@@ -108,8 +109,8 @@ impl Mdm {
                                 changes.merge(devices::set_enrollment_in(
                                     wtx,
                                     &serial,
-                                    devices::ENROLLED,
-                                    "mdm_enrolled",
+                                    EnrollmentState::Enrolled,
+                                    TimelineKind::MdmEnrolled,
                                     "enrolled with MDM (it was not waiting for final \
                                      configuration)"
                                         .into(),
@@ -136,8 +137,8 @@ impl Mdm {
                                 changes.merge(devices::set_enrollment_in(
                                     wtx,
                                     &serial,
-                                    devices::CHECKED_OUT,
-                                    "mdm_checked_out",
+                                    EnrollmentState::CheckedOut,
+                                    TimelineKind::MdmCheckedOut,
                                     "checked out of MDM (the management profile was removed)"
                                         .into(),
                                     now,
@@ -156,8 +157,8 @@ impl Mdm {
     }
 
     /// The name the device's assigned profile gives it, if that profile has a template.
-    async fn device_name(&self, serial: &str, udid: &str) -> Result<Option<String>, MdmError> {
-        let Some(f) = self.inner.devices.facts(vec![serial.to_string()]).await?.pop() else {
+    async fn device_name(&self, serial: &Serial, udid: &Udid) -> Result<Option<String>, MdmError> {
+        let Some(f) = self.inner.devices.facts(vec![serial.clone()]).await?.pop() else {
             return Ok(None);
         };
         let Some(uuid) = &f.profile_uuid else { return Ok(None) };
@@ -178,11 +179,17 @@ impl Mdm {
     }
 }
 
-fn fresh(udid: &str, serial: &str, cert: &str, topic: &str, now: OffsetDateTime) -> EnrollmentRec {
+fn fresh(
+    udid: &Udid,
+    serial: &Serial,
+    cert: &str,
+    topic: &str,
+    now: OffsetDateTime,
+) -> EnrollmentRec {
     EnrollmentRec {
         v: 1,
-        udid: udid.to_string(),
-        serial: serial.to_string(),
+        udid: udid.clone(),
+        serial: serial.clone(),
         cert_sha256: cert.to_string(),
         topic: topic.to_string(),
         push_token: None,

@@ -12,7 +12,8 @@ use super::records::{
 };
 use super::{DeviceIdentity, Mdm, MdmError};
 use crate::apple::mdm::{Command, Report, Status, parse_report};
-use crate::devices::{self, Changes};
+use crate::devices::{self, Changes, EnrollmentState, TimelineKind};
+use crate::ids::Udid;
 use crate::store::{self, StoreError};
 use redb::{ReadTransaction, WriteTransaction};
 use time::{Duration, OffsetDateTime};
@@ -30,7 +31,7 @@ impl Mdm {
     ) -> Result<Option<Vec<u8>>, MdmError> {
         let report = parse_report(body)?;
         let issued = self.issued_to(identity).await?;
-        if !issued.udid.eq_ignore_ascii_case(&report.udid) {
+        if issued.udid != report.udid {
             return Err(MdmError::WrongDevice);
         }
         let now = self.inner.clock.now();
@@ -72,7 +73,7 @@ impl Mdm {
 /// which also gives the errors.
 fn quiet_idle_in(
     rtx: &ReadTransaction,
-    udid: &str,
+    udid: &Udid,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
     let (enrollments, commands) = (rtx.open_table(ENROLLMENTS)?, rtx.open_table(COMMANDS)?);
@@ -147,29 +148,29 @@ fn effects_in(
             changes.merge(devices::set_enrollment_in(
                 wtx,
                 &e.serial,
-                devices::ENROLLED,
-                "mdm_released",
+                EnrollmentState::Enrolled,
+                TimelineKind::MdmReleased,
                 "released from \"Awaiting final configuration\"; enrolled".into(),
                 now,
             )?);
         }
         (Command::DeviceName { name }, CommandState::Acknowledged) => {
-            note(wtx, e, "mdm_renamed", format!("named \"{name}\""), now)?;
+            note(wtx, e, TimelineKind::MdmRenamed, format!("named \"{name}\""), now)?;
         }
         (Command::EraseDevice, CommandState::Acknowledged) => {
             e.checked_out_at = Some(now);
             changes.merge(devices::set_enrollment_in(
                 wtx,
                 &e.serial,
-                "erased",
-                "mdm_erased",
+                EnrollmentState::Erased,
+                TimelineKind::MdmErased,
                 "erase accepted; the device will run Setup Assistant and enroll again".into(),
                 now,
             )?);
         }
         (cmd, _) if failed => {
             let words = format!("{} failed: {}", cmd.request_type(), why());
-            note(wtx, e, "mdm_command_failed", words, now)?;
+            note(wtx, e, TimelineKind::MdmCommandFailed, words, now)?;
         }
         _ => {}
     }
@@ -179,7 +180,7 @@ fn effects_in(
 fn note(
     wtx: &WriteTransaction,
     e: &EnrollmentRec,
-    kind: &str,
+    kind: TimelineKind,
     message: String,
     now: OffsetDateTime,
 ) -> Result<(), MdmError> {
@@ -214,7 +215,7 @@ fn next_in(
         devices::note_in(
             wtx,
             &e.serial,
-            "mdm_release_timeout",
+            TimelineKind::MdmReleaseTimeout,
             format!(
                 "warning: released without waiting any longer for {} (the release timeout \
                  passed)",

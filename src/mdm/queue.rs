@@ -11,6 +11,7 @@ use super::records::{
     COMMANDS, CommandRec, CommandState, EnrollmentRec, command_key, commands_of, save_command,
 };
 use crate::apple::mdm::Command;
+use crate::ids::Udid;
 use redb::WriteTransaction;
 use time::OffsetDateTime;
 
@@ -73,7 +74,10 @@ pub fn enqueue_in(
     let pending =
         commands_of(&t, &enrollment.udid)?.iter().filter(|c| c.state.is_pending()).count();
     if pending >= MAX_PENDING {
-        return Err(MdmError::QueueFull { serial: enrollment.serial.clone(), max: MAX_PENDING });
+        return Err(MdmError::QueueFull {
+            serial: enrollment.serial.to_string(),
+            max: MAX_PENDING,
+        });
     }
     let uuid = crate::apple::enroll_profile::random_uuid();
     let rec = CommandRec {
@@ -101,7 +105,7 @@ pub fn enqueue_in(
 /// Cancels every pending command of `udid`, noting `why`; returns how many.
 pub fn cancel_pending_in(
     wtx: &WriteTransaction,
-    udid: &str,
+    udid: &Udid,
     why: &str,
     now: OffsetDateTime,
 ) -> Result<usize, MdmError> {
@@ -123,7 +127,7 @@ pub fn cancel_pending_in(
 /// Deletes the oldest finished commands beyond [`MAX_HISTORY`].
 pub fn prune_in(
     t: &mut redb::Table<'_, &'static [u8], &'static [u8]>,
-    udid: &str,
+    udid: &Udid,
 ) -> Result<(), MdmError> {
     let finished: Vec<u64> =
         commands_of(t, udid)?.iter().filter(|c| !c.state.is_pending()).map(|c| c.seq).collect();

@@ -3,6 +3,7 @@
 //! Values are versioned JSON (`v`), separate from the views the API returns.
 
 use crate::apple::mdm::{ChainedError, Command};
+use crate::ids::{Serial, Udid};
 use crate::store::{self, StoreError, Table};
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -21,8 +22,8 @@ pub const TABLES: &[Table] = &[ENROLLMENTS, BY_SERIAL, COMMANDS];
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EnrollmentRec {
     pub v: u8,
-    pub udid: String,
-    pub serial: String,
+    pub udid: Udid,
+    pub serial: Serial,
     /// SHA-256 (hex) of the identity the device authenticated with.
     pub cert_sha256: String,
     pub topic: String,
@@ -114,11 +115,11 @@ pub struct CommandRec {
     pub note: Option<String>,
 }
 
-pub fn udid_key(udid: &str) -> String {
-    udid.trim().to_ascii_uppercase()
+pub fn udid_key(udid: &Udid) -> String {
+    udid.key()
 }
 
-pub fn command_key(udid: &str, seq: u64) -> Vec<u8> {
+pub fn command_key(udid: &Udid, seq: u64) -> Vec<u8> {
     let mut k = udid_key(udid).into_bytes();
     k.push(0);
     k.extend_from_slice(&seq.to_be_bytes());
@@ -127,14 +128,17 @@ pub fn command_key(udid: &str, seq: u64) -> Vec<u8> {
 
 pub fn load_enrollment(
     wtx: &WriteTransaction,
-    udid: &str,
+    udid: &Udid,
 ) -> Result<Option<EnrollmentRec>, StoreError> {
     let t = wtx.open_table(ENROLLMENTS)?;
     store::get(&t, udid_key(udid).as_bytes())
 }
 
 /// The serial number of the device enrolled as `udid`, if any (push marks its timeline).
-pub fn serial_of_udid_in(wtx: &WriteTransaction, udid: &str) -> Result<Option<String>, StoreError> {
+pub fn serial_of_udid_in(
+    wtx: &WriteTransaction,
+    udid: &Udid,
+) -> Result<Option<Serial>, StoreError> {
     Ok(load_enrollment(wtx, udid)?.map(|e| e.serial))
 }
 
@@ -147,7 +151,7 @@ pub fn save_enrollment(wtx: &WriteTransaction, rec: &EnrollmentRec) -> Result<()
 }
 
 /// Every command of `udid`, oldest first (bounded by the queue and history limits).
-pub fn commands_of<T>(t: &T, udid: &str) -> Result<Vec<CommandRec>, StoreError>
+pub fn commands_of<T>(t: &T, udid: &Udid) -> Result<Vec<CommandRec>, StoreError>
 where
     T: ReadableTable<&'static [u8], &'static [u8]>,
 {
@@ -165,7 +169,7 @@ where
 
 pub fn save_command(
     t: &mut redb::Table<'_, &'static [u8], &'static [u8]>,
-    udid: &str,
+    udid: &Udid,
     rec: &CommandRec,
 ) -> Result<(), StoreError> {
     store::put(t, &command_key(udid, rec.seq), rec)

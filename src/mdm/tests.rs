@@ -8,6 +8,7 @@ use crate::apple::mdm::parse_command;
 use crate::config::Config;
 use crate::crypto::ca::Authority;
 use crate::devices::{Devices, Lifecycle, PageMode, apply_page_in};
+use crate::ids::{Serial, Udid};
 use plist::{Dictionary, Value};
 use std::sync::Mutex;
 use time::OffsetDateTime;
@@ -20,6 +21,14 @@ const CERT: &str = "aa11";
 const OTHER_SERIAL: &str = "OTHER0000001";
 const OTHER_UDID: &str = "00008110-EEEE000011112222";
 const OTHER_CERT: &str = "bb22";
+
+fn sn(s: &str) -> Serial {
+    Serial::parse(s).unwrap()
+}
+
+fn ud(u: &str) -> Udid {
+    Udid::parse(u).unwrap()
+}
 
 struct World {
     _dir: tempfile::TempDir,
@@ -67,8 +76,8 @@ fn world() -> World {
                 });
                 let to = IssuedTo {
                     cert_id: hash.into(),
-                    serial: serial.into(),
-                    udid: udid.into(),
+                    serial: sn(serial),
+                    udid: ud(udid),
                     not_after: T0 + Duration::days(days),
                     revoked,
                 };
@@ -140,7 +149,7 @@ async fn poll(w: &World, status: &str, uuid: Option<&str>) -> Option<(String, St
 }
 
 async fn lifecycle(w: &World) -> Lifecycle {
-    w.devices.get(SERIAL).await.unwrap().unwrap().summary.lifecycle
+    w.devices.get(&sn(SERIAL)).await.unwrap().unwrap().summary.lifecycle
 }
 
 async fn enrolled_awaiting(w: &World) {
@@ -154,7 +163,7 @@ async fn awaiting_device_is_released_on_acknowledged_device_configured() {
     enrolled_awaiting(&w).await;
     assert_eq!(w.pushed.lock().unwrap().len(), 1, "the release is pushed");
     assert_eq!(w.pushed.lock().unwrap()[0].push_magic, "MAGIC");
-    let state = w.mdm.state(SERIAL).await.unwrap().unwrap();
+    let state = w.mdm.state(&sn(SERIAL)).await.unwrap().unwrap();
     assert_eq!(state.state, "awaiting_configuration");
     assert!(state.push_token_present);
     let (u, rt) = poll(&w, "Idle", None).await.unwrap();
@@ -162,7 +171,7 @@ async fn awaiting_device_is_released_on_acknowledged_device_configured() {
     assert_ne!(lifecycle(&w).await, Lifecycle::Enrolled);
     assert_eq!(poll(&w, "Acknowledged", Some(&u)).await, None);
     assert_eq!(lifecycle(&w).await, Lifecycle::Enrolled);
-    let state = w.mdm.state(SERIAL).await.unwrap().unwrap();
+    let state = w.mdm.state(&sn(SERIAL)).await.unwrap().unwrap();
     assert_eq!(state.state, "enrolled");
     assert_eq!(state.commands[0].state, CommandState::Acknowledged);
 }
@@ -172,7 +181,7 @@ async fn repeated_token_update_does_not_queue_a_second_release() {
     let w = world();
     enrolled_awaiting(&w).await;
     w.mdm.check_in(&id(CERT), &token_update(UDID, true)).await.unwrap();
-    assert_eq!(w.mdm.pending(SERIAL).await.unwrap(), 1);
+    assert_eq!(w.mdm.pending(&sn(SERIAL)).await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -181,7 +190,7 @@ async fn device_not_awaiting_configuration_is_enrolled_at_once() {
     w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
     w.mdm.check_in(&id(CERT), &token_update(UDID, false)).await.unwrap();
     assert_eq!(lifecycle(&w).await, Lifecycle::Enrolled);
-    assert_eq!(w.mdm.pending(SERIAL).await.unwrap(), 0);
+    assert_eq!(w.mdm.pending(&sn(SERIAL)).await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -189,9 +198,9 @@ async fn commands_go_by_priority_then_first_in_first_out() {
     let w = world();
     w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
     w.mdm.check_in(&id(CERT), &token_update(UDID, false)).await.unwrap();
-    w.mdm.refresh(SERIAL, "admin").await.unwrap();
-    w.mdm.rename(SERIAL, "admin", "Lab 1").await.unwrap();
-    w.mdm.erase(SERIAL, "admin", SERIAL).await.unwrap();
+    w.mdm.refresh(&sn(SERIAL), "admin").await.unwrap();
+    w.mdm.rename(&sn(SERIAL), "admin", "Lab 1").await.unwrap();
+    w.mdm.erase(&sn(SERIAL), "admin", SERIAL).await.unwrap();
     let (u1, rt) = poll(&w, "Idle", None).await.unwrap();
     assert_eq!(rt, "EraseDevice", "the urgent erase first");
     let (u2, rt) = poll(&w, "NotNow", Some(&u1)).await.unwrap();
@@ -208,14 +217,14 @@ async fn not_now_answer_skips_deferred_commands_and_keeps_them() {
     let w = world();
     w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
     w.mdm.check_in(&id(CERT), &token_update(UDID, false)).await.unwrap();
-    let uuid = w.mdm.refresh(SERIAL, "admin").await.unwrap();
+    let uuid = w.mdm.refresh(&sn(SERIAL), "admin").await.unwrap();
     let (u, _) = poll(&w, "Idle", None).await.unwrap();
     assert_eq!(u, uuid);
     assert_eq!(poll(&w, "NotNow", Some(&u)).await, None, "nothing else to offer");
-    assert_eq!(w.mdm.pending(SERIAL).await.unwrap(), 1, "the command is kept");
+    assert_eq!(w.mdm.pending(&sn(SERIAL)).await.unwrap(), 1, "the command is kept");
     let (again, _) = poll(&w, "Idle", None).await.unwrap();
     assert_eq!(again, uuid);
-    let state = w.mdm.state(SERIAL).await.unwrap().unwrap();
+    let state = w.mdm.state(&sn(SERIAL)).await.unwrap().unwrap();
     assert_eq!(state.commands[0].not_now_count, 1);
 }
 
@@ -224,7 +233,7 @@ async fn results_are_kept_with_the_command() {
     let w = world();
     w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
     w.mdm.check_in(&id(CERT), &token_update(UDID, false)).await.unwrap();
-    let uuid = w.mdm.refresh(SERIAL, "admin").await.unwrap();
+    let uuid = w.mdm.refresh(&sn(SERIAL), "admin").await.unwrap();
     poll(&w, "Idle", None).await.unwrap();
     let mut q = Dictionary::new();
     q.insert("OSVersion".into(), "18.1".into());
@@ -235,7 +244,7 @@ async fn results_are_kept_with_the_command() {
         ("QueryResponses", Value::Dictionary(q)),
     ]);
     assert_eq!(w.mdm.connect(&id(CERT), &body).await.unwrap(), None);
-    let state = w.mdm.state(SERIAL).await.unwrap().unwrap();
+    let state = w.mdm.state(&sn(SERIAL)).await.unwrap().unwrap();
     assert_eq!(state.commands[0].result.as_ref().unwrap()["QueryResponses"]["OSVersion"], "18.1");
 }
 
@@ -244,10 +253,10 @@ async fn a_new_authenticate_clears_the_queue_into_history() {
     let w = world();
     w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
     w.mdm.check_in(&id(CERT), &token_update(UDID, false)).await.unwrap();
-    w.mdm.refresh(SERIAL, "admin").await.unwrap();
+    w.mdm.refresh(&sn(SERIAL), "admin").await.unwrap();
     w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
-    assert_eq!(w.mdm.pending(SERIAL).await.unwrap(), 0);
-    let state = w.mdm.state(SERIAL).await.unwrap().unwrap();
+    assert_eq!(w.mdm.pending(&sn(SERIAL)).await.unwrap(), 0);
+    let state = w.mdm.state(&sn(SERIAL)).await.unwrap().unwrap();
     assert_eq!(state.commands[0].state, CommandState::Canceled);
     assert_eq!(poll(&w, "Idle", None).await, None);
 }
@@ -257,12 +266,12 @@ async fn the_queue_is_bounded_with_a_clear_error() {
     let w = world();
     w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
     for _ in 0..MAX_PENDING {
-        w.mdm.refresh(SERIAL, "admin").await.unwrap();
+        w.mdm.refresh(&sn(SERIAL), "admin").await.unwrap();
     }
-    let err = w.mdm.refresh(SERIAL, "admin").await.unwrap_err();
+    let err = w.mdm.refresh(&sn(SERIAL), "admin").await.unwrap_err();
     assert!(matches!(err, MdmError::QueueFull { .. }), "{err}");
     assert!(err.to_string().contains("commands waiting"));
-    assert_eq!(w.mdm.pending(SERIAL).await.unwrap(), MAX_PENDING);
+    assert_eq!(w.mdm.pending(&sn(SERIAL)).await.unwrap(), MAX_PENDING);
 }
 
 #[tokio::test]
@@ -270,11 +279,11 @@ async fn history_is_pruned_to_its_limit() {
     let w = world();
     w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
     for _ in 0..(MAX_HISTORY + 5) {
-        let u = w.mdm.refresh(SERIAL, "admin").await.unwrap();
+        let u = w.mdm.refresh(&sn(SERIAL), "admin").await.unwrap();
         poll(&w, "Idle", None).await.unwrap();
         poll(&w, "Acknowledged", Some(&u)).await;
     }
-    let state = w.mdm.state(SERIAL).await.unwrap().unwrap();
+    let state = w.mdm.state(&sn(SERIAL)).await.unwrap().unwrap();
     assert_eq!(state.commands.len(), MAX_HISTORY);
 }
 
@@ -287,7 +296,7 @@ async fn release_waits_for_the_name_until_the_timeout_then_warns() {
         .inner
         .store
         .write(|wtx| {
-            let mut e = records::load_enrollment(wtx, UDID)?.unwrap();
+            let mut e = records::load_enrollment(wtx, &ud(UDID))?.unwrap();
             let name = crate::apple::mdm::Command::DeviceName { name: "Lab".into() };
             queue::enqueue_in(wtx, &mut e, name, queue::NORMAL, "release", false, T0)?;
             queue::enqueue_in(
@@ -311,8 +320,11 @@ async fn release_waits_for_the_name_until_the_timeout_then_warns() {
     w.clock.advance(Duration::minutes(6));
     let (_, rt) = poll(&w, "NotNow", Some(&name)).await.unwrap();
     assert_eq!(rt, "DeviceConfigured", "released anyway after the timeout");
-    let timeline = w.devices.get(SERIAL).await.unwrap().unwrap().timeline;
-    assert!(timeline.iter().any(|e| e.kind == "mdm_release_timeout"), "{timeline:?}");
+    let timeline = w.devices.get(&sn(SERIAL)).await.unwrap().unwrap().timeline;
+    assert!(
+        timeline.iter().any(|e| e.kind == crate::devices::TimelineKind::MdmReleaseTimeout),
+        "{timeline:?}"
+    );
 }
 
 #[tokio::test]
@@ -349,24 +361,24 @@ async fn identities_must_be_ours_current_and_for_that_device() {
 async fn bad_bodies_are_refused_and_lose_nothing_from_the_queue() {
     let w = world();
     w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
-    w.mdm.refresh(SERIAL, "admin").await.unwrap();
+    w.mdm.refresh(&sn(SERIAL), "admin").await.unwrap();
     let unknown = plist(&[("MessageType", "DeclarativeManagement".into()), ("UDID", UDID.into())]);
     for bad in [b"junk".to_vec(), unknown, vec![b'x'; 70_000], report("Sometimes", Some("x"))] {
         assert!(matches!(w.mdm.check_in(&id(CERT), &bad).await, Err(MdmError::Wire(_))));
         assert!(matches!(w.mdm.connect(&id(CERT), &bad).await, Err(MdmError::Wire(_))));
     }
-    assert_eq!(w.mdm.pending(SERIAL).await.unwrap(), 1);
+    assert_eq!(w.mdm.pending(&sn(SERIAL)).await.unwrap(), 1);
 }
 
 #[tokio::test]
 async fn admin_actions_refuse_unknown_devices_and_bad_input() {
     let w = world();
-    assert!(matches!(w.mdm.refresh("NOPE", "admin").await, Err(MdmError::UnknownDevice(_))));
+    assert!(matches!(w.mdm.refresh(&sn("NOPE"), "admin").await, Err(MdmError::UnknownDevice(_))));
     w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
-    assert!(matches!(w.mdm.rename(SERIAL, "admin", " ").await, Err(MdmError::Invalid { .. })));
-    let err = w.mdm.erase(SERIAL, "admin", "yes").await.unwrap_err();
+    assert!(matches!(w.mdm.rename(&sn(SERIAL), "admin", " ").await, Err(MdmError::Invalid { .. })));
+    let err = w.mdm.erase(&sn(SERIAL), "admin", "yes").await.unwrap_err();
     assert!(err.to_string().contains(SERIAL), "{err}");
-    assert_eq!(w.mdm.pending(SERIAL).await.unwrap(), 0);
+    assert_eq!(w.mdm.pending(&sn(SERIAL)).await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -374,13 +386,13 @@ async fn acknowledged_erase_leaves_the_enrolled_state() {
     let w = world();
     w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
     w.mdm.check_in(&id(CERT), &token_update(UDID, false)).await.unwrap();
-    w.mdm.erase(SERIAL, "admin", SERIAL).await.unwrap();
+    w.mdm.erase(&sn(SERIAL), "admin", SERIAL).await.unwrap();
     let (u, _) = poll(&w, "Idle", None).await.unwrap();
     assert_eq!(poll(&w, "Acknowledged", Some(&u)).await, None);
     assert_ne!(lifecycle(&w).await, Lifecycle::Enrolled);
     // It enrolls again from the start.
     enrolled_awaiting(&w).await;
-    assert_eq!(w.mdm.state(SERIAL).await.unwrap().unwrap().state, "awaiting_configuration");
+    assert_eq!(w.mdm.state(&sn(SERIAL)).await.unwrap().unwrap().state, "awaiting_configuration");
 }
 
 #[tokio::test]
@@ -388,13 +400,13 @@ async fn idle_polls_write_the_last_check_in_once_a_minute_and_never_hide_a_comma
     let w = world();
     w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
     w.mdm.check_in(&id(CERT), &token_update(UDID, false)).await.unwrap();
-    let seen = || async { w.mdm.state(SERIAL).await.unwrap().unwrap().last_check_in };
+    let seen = || async { w.mdm.state(&sn(SERIAL)).await.unwrap().unwrap().last_check_in };
     assert_eq!(seen().await, T0);
     w.clock.advance(Duration::seconds(30));
     assert_eq!(poll(&w, "Idle", None).await, None);
     assert_eq!(seen().await, T0, "a poll within the minute only reads");
     // A command queued meanwhile goes out on the very next idle poll.
-    w.mdm.refresh(SERIAL, "admin").await.unwrap();
+    w.mdm.refresh(&sn(SERIAL), "admin").await.unwrap();
     let (mut uuid, rt) = poll(&w, "Idle", None).await.unwrap();
     assert_eq!(rt, "DeviceInformation");
     assert_eq!(seen().await, T0 + Duration::seconds(30), "sending a command writes");
@@ -425,4 +437,22 @@ fn plist(pairs: &[(&str, plist::Value)]) -> Vec<u8> {
     let mut out = Vec::new();
     plist::Value::Dictionary(d).to_writer_xml(&mut out).unwrap();
     out
+}
+
+#[test]
+fn an_enrollment_stored_with_a_lower_case_udid_keeps_its_bytes_and_its_key() {
+    let stored = concat!(
+        r#"{"v":1,"udid":"663b07bb783e9ade1dae4fbb92ea12afc0ce5b69","serial":"F5JM992LF193","#,
+        r#""cert_sha256":"aa11","topic":"t","push_token":null,"push_magic":null,"#,
+        r#""unlock_token":null,"product":null,"os_version":null,"#,
+        r#""authenticated_at":"2026-11-24T12:00:00Z","token_updated_at":null,"#,
+        r#""last_seen":"2026-11-24T12:00:00Z","awaiting_configuration":false,"#,
+        r#""release_deadline":null,"released_at":null,"checked_out_at":null,"next_seq":0}"#
+    );
+    let e: records::EnrollmentRec =
+        crate::store::decode("mdm.enrollments", stored.as_bytes()).unwrap();
+    assert_eq!(String::from_utf8(crate::store::encode(&e)).unwrap(), stored);
+    // Keyed upper case, as before: the device sending its UDID in either case finds it.
+    assert_eq!(records::udid_key(&e.udid), "663B07BB783E9ADE1DAE4FBB92EA12AFC0CE5B69");
+    assert_eq!(e.udid, ud("663B07BB783E9ADE1DAE4FBB92EA12AFC0CE5B69"));
 }

@@ -7,6 +7,8 @@ use super::records::{BY_SERIAL, COMMANDS, CommandRec, CommandState, ENROLLMENTS,
 use super::records::{commands_of, load_enrollment, save_enrollment};
 use super::{Mdm, MdmError, push_target};
 use crate::apple::mdm::{ChainedError, Command, DEFAULT_QUERIES};
+use crate::devices::TimelineKind;
+use crate::ids::{Serial, Udid};
 use crate::store;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -103,8 +105,8 @@ fn state_words(e: &EnrollmentRec) -> &'static str {
 
 impl Mdm {
     /// The MDM state of device `serial`, or `None` when it never checked in.
-    pub async fn state(&self, serial: &str) -> Result<Option<MdmState>, MdmError> {
-        let serial = serial.trim().to_string();
+    pub async fn state(&self, serial: &Serial) -> Result<Option<MdmState>, MdmError> {
+        let serial = serial.clone();
         self.inner
             .store
             .read(move |rtx| {
@@ -114,7 +116,9 @@ impl Mdm {
                 let Some(udid): Option<String> = store::get(&by_serial, serial.as_bytes())? else {
                     return Ok(None);
                 };
-                let Some(e): Option<EnrollmentRec> = store::get(&enrollments, udid.as_bytes())?
+                let udid = Udid::from_stored(udid);
+                let Some(e): Option<EnrollmentRec> =
+                    store::get(&enrollments, udid.key().as_bytes())?
                 else {
                     return Ok(None);
                 };
@@ -123,8 +127,8 @@ impl Mdm {
                 commands.reverse();
                 Ok::<_, MdmError>(Some(MdmState {
                     state: state_words(&e).into(),
-                    udid: e.udid,
-                    serial: e.serial,
+                    udid: e.udid.into_string(),
+                    serial: e.serial.into_string(),
                     topic: e.topic,
                     push_token_present: e.push_token.is_some(),
                     product: e.product,
@@ -141,13 +145,18 @@ impl Mdm {
     }
 
     /// Queues DeviceInformation with the usual queries.
-    pub async fn refresh(&self, serial: &str, actor: &str) -> Result<String, MdmError> {
+    pub async fn refresh(&self, serial: &Serial, actor: &str) -> Result<String, MdmError> {
         let queries = DEFAULT_QUERIES.iter().map(|s| s.to_string()).collect();
         self.admin_command(serial, actor, Command::DeviceInformation { queries }, NORMAL).await
     }
 
     /// Queues Settings/DeviceName.
-    pub async fn rename(&self, serial: &str, actor: &str, name: &str) -> Result<String, MdmError> {
+    pub async fn rename(
+        &self,
+        serial: &Serial,
+        actor: &str,
+        name: &str,
+    ) -> Result<String, MdmError> {
         let name = name.trim();
         let max = crate::profiles::validate::NAME_TEMPLATE_MAX;
         if name.is_empty() || name.chars().count() > max || name.chars().any(char::is_control) {
@@ -161,18 +170,18 @@ impl Mdm {
     }
 
     /// Queues DeviceConfigured now (the device leaves "Awaiting final configuration").
-    pub async fn release(&self, serial: &str, actor: &str) -> Result<String, MdmError> {
+    pub async fn release(&self, serial: &Serial, actor: &str) -> Result<String, MdmError> {
         self.admin_command(serial, actor, Command::DeviceConfigured, NORMAL).await
     }
 
     /// Queues EraseDevice ahead of everything else. `confirmation` must be the serial number.
     pub async fn erase(
         &self,
-        serial: &str,
+        serial: &Serial,
         actor: &str,
         confirmation: &str,
     ) -> Result<String, MdmError> {
-        if !confirmation.trim().eq_ignore_ascii_case(serial.trim()) {
+        if *serial != confirmation {
             return Err(MdmError::Invalid {
                 field: "confirm",
                 message: format!("type the serial number {serial} to confirm the erase"),
@@ -183,12 +192,12 @@ impl Mdm {
 
     async fn admin_command(
         &self,
-        serial: &str,
+        serial: &Serial,
         actor: &str,
         command: Command,
         priority: u8,
     ) -> Result<String, MdmError> {
-        let (serial, actor) = (serial.trim().to_string(), actor.to_string());
+        let (serial, actor) = (serial.clone(), actor.to_string());
         let now = self.inner.clock.now();
         let (uuid, push) = self
             .inner
@@ -197,10 +206,10 @@ impl Mdm {
                 let udid: Option<String> =
                     store::get(&wtx.open_table(BY_SERIAL)?, serial.as_bytes())?;
                 let mut e = match udid {
-                    Some(u) => load_enrollment(wtx, &u)?,
+                    Some(u) => load_enrollment(wtx, &Udid::from_stored(u))?,
                     None => None,
                 }
-                .ok_or_else(|| MdmError::UnknownDevice(serial.clone()))?;
+                .ok_or_else(|| MdmError::UnknownDevice(serial.to_string()))?;
                 if e.checked_out_at.is_some() {
                     return Err(MdmError::CheckedOut);
                 }
@@ -210,7 +219,7 @@ impl Mdm {
                 crate::devices::note_in(
                     wtx,
                     &serial,
-                    "mdm_command_queued",
+                    TimelineKind::MdmCommandQueued,
                     format!("{actor} queued: {words}"),
                     now,
                 )?;
@@ -222,7 +231,7 @@ impl Mdm {
     }
 
     /// How many commands are pending for `serial` (tests, the page).
-    pub async fn pending(&self, serial: &str) -> Result<usize, MdmError> {
+    pub async fn pending(&self, serial: &Serial) -> Result<usize, MdmError> {
         Ok(self
             .state(serial)
             .await?

@@ -8,6 +8,7 @@ use super::schedule::Assignment;
 use super::{MAX_DEVICES_PER_PROFILE, ProfileError, Profiles};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::devices::{DeviceFacts, Unassigned};
+use crate::ids::Serial;
 use crate::store::{self, StoreError};
 use redb::{ReadTransaction, ReadableTable};
 use serde::Serialize;
@@ -20,10 +21,39 @@ pub const MAX_SERIALS: usize = 200_000;
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct SerialOutcome {
     pub serial: String,
-    /// `will_assign` (dry run) / `queued`, `already_assigned`, `unknown_serial`,
-    /// `other_token`, `removed`, `duplicate`, `invalid`.
-    pub outcome: String,
+    pub outcome: AssignmentOutcome,
     pub message: String,
+}
+
+/// What a request does with one serial; serialised as the snake_case code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentOutcome {
+    /// Dry run: it would be sent to Apple.
+    WillAssign,
+    Queued,
+    AlreadyAssigned,
+    UnknownSerial,
+    OtherToken,
+    Removed,
+    Duplicate,
+    Invalid,
+}
+
+impl AssignmentOutcome {
+    /// The code, also the key of the request summary.
+    pub fn code(self) -> &'static str {
+        match self {
+            AssignmentOutcome::WillAssign => "will_assign",
+            AssignmentOutcome::Queued => "queued",
+            AssignmentOutcome::AlreadyAssigned => "already_assigned",
+            AssignmentOutcome::UnknownSerial => "unknown_serial",
+            AssignmentOutcome::OtherToken => "other_token",
+            AssignmentOutcome::Removed => "removed",
+            AssignmentOutcome::Duplicate => "duplicate",
+            AssignmentOutcome::Invalid => "invalid",
+        }
+    }
 }
 
 /// The answer to an assignment request.
@@ -33,10 +63,10 @@ pub struct RequestReport {
     pub summary: BTreeMap<String, u64>,
 }
 
-/// A serial as Apple writes them: letters and digits, 8–20 characters.
-pub fn normalise_serial(s: &str) -> Option<String> {
-    let s = s.trim().trim_matches('"').trim().to_ascii_uppercase();
-    ((8..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(s)
+/// A serial as Apple writes them ([`Serial::parse`]), and 8–20 characters: a list an admin
+/// sends to Apple is held to the lengths Apple uses, not only to what a serial may hold.
+pub fn normalise_serial(s: &str) -> Option<Serial> {
+    Serial::parse(s).ok().filter(|s| (8..=20).contains(&s.as_str().len()))
 }
 
 fn assignments_in(rtx: &ReadTransaction) -> Result<Vec<Assignment>, StoreError> {
@@ -93,18 +123,18 @@ impl Profiles {
             match normalise_serial(&raw) {
                 None => items.push(SerialOutcome {
                     serial: raw.clone(),
-                    outcome: "invalid".into(),
+                    outcome: AssignmentOutcome::Invalid,
                     message: "not a serial number (8–20 letters and digits)".into(),
                 }),
                 Some(s) if !seen.insert(s.clone()) => items.push(SerialOutcome {
-                    serial: s,
-                    outcome: "duplicate".into(),
+                    serial: s.into_string(),
+                    outcome: AssignmentOutcome::Duplicate,
                     message: "listed more than once; sent once".into(),
                 }),
                 Some(s) => wanted.push(s),
             }
         }
-        let facts: HashMap<String, DeviceFacts> = self
+        let facts: HashMap<Serial, DeviceFacts> = self
             .inner
             .devices
             .facts(wanted.clone())
@@ -112,31 +142,31 @@ impl Profiles {
             .into_iter()
             .map(|f| (f.serial.clone(), f))
             .collect();
-        let verb = if dry_run { "will_assign" } else { "queued" };
+        let verb = if dry_run { AssignmentOutcome::WillAssign } else { AssignmentOutcome::Queued };
         let mut queue = Vec::new();
         for s in wanted {
-            let outcome = |o: &str, m: String| SerialOutcome {
-                serial: s.clone(),
-                outcome: o.into(),
+            let outcome = |o: AssignmentOutcome, m: String| SerialOutcome {
+                serial: s.to_string(),
+                outcome: o,
                 message: m,
             };
             let Some(f) = facts.get(&s) else {
                 items.push(outcome(
-                    "unknown_serial",
+                    AssignmentOutcome::UnknownSerial,
                     "not in the inventory: sync first, or check the serial".into(),
                 ));
                 continue;
             };
             if token.is_some_and(|t| t != f.token) {
                 items.push(outcome(
-                    "other_token",
+                    AssignmentOutcome::OtherToken,
                     format!("belongs to another MDM server ({})", f.token),
                 ));
                 continue;
             }
             if f.removed {
                 items.push(outcome(
-                    "removed",
+                    AssignmentOutcome::Removed,
                     "Apple no longer lists this device for this appliance".into(),
                 ));
                 continue;
@@ -150,7 +180,7 @@ impl Profiles {
             if already {
                 let m =
                     if profile.is_some() { "already has this profile" } else { "has no profile" };
-                items.push(outcome("already_assigned", m.into()));
+                items.push(outcome(AssignmentOutcome::AlreadyAssigned, m.into()));
                 continue;
             }
             let m = if profile.is_some() {
@@ -175,7 +205,7 @@ impl Profiles {
         }
         let mut summary = BTreeMap::new();
         for i in &items {
-            *summary.entry(i.outcome.clone()).or_insert(0u64) += 1;
+            *summary.entry(i.outcome.code().to_string()).or_insert(0u64) += 1;
         }
         if dry_run || queue.is_empty() {
             return Ok(RequestReport { items, summary });
@@ -233,8 +263,8 @@ impl Profiles {
     }
 
     /// The assignment state of one serial.
-    pub async fn assignment(&self, serial: &str) -> Result<Option<Assignment>, ProfileError> {
-        let s = serial.trim().to_ascii_uppercase();
+    pub async fn assignment(&self, serial: &Serial) -> Result<Option<Assignment>, ProfileError> {
+        let s = serial.clone();
         Ok(self
             .inner
             .store
@@ -265,7 +295,7 @@ impl Profiles {
     pub async fn assign_defaults(
         &self,
         token: &str,
-        serials: Option<Vec<String>>,
+        serials: Option<Vec<Serial>>,
     ) -> Result<usize, ProfileError> {
         let candidates: Vec<Unassigned> = match serials {
             Some(s) => self
@@ -352,7 +382,7 @@ impl Profiles {
             return Ok(0);
         }
         let facts = self.inner.devices.token_facts(token).await?;
-        let serials: Vec<(String, String)> = facts
+        let serials: Vec<(Serial, String)> = facts
             .into_iter()
             .filter(|f| {
                 !f.removed

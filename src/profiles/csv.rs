@@ -45,12 +45,12 @@ pub fn serials_from_csv(text: &str) -> Result<(Vec<String>, Vec<SerialOutcome>),
     for (k, (line, c)) in rows.iter().enumerate() {
         let cell = c.get(column).map(String::as_str).unwrap_or("");
         match normalise_serial(cell) {
-            Some(s) => serials.push(s),
+            Some(s) => serials.push(s.into_string()),
             // A first row that is not a serial is the header.
             None if k == 0 => {}
             None => junk.push(SerialOutcome {
                 serial: cell.chars().take(40).collect(),
-                outcome: "invalid".into(),
+                outcome: super::assign::AssignmentOutcome::Invalid,
                 message: format!("row {line}: no serial number in column {}", column + 1),
             }),
         }

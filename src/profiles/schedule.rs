@@ -10,6 +10,7 @@
 //! - Apple unreachable or busy (5xx, timeouts) → stays `queued`, retried after 5 minutes (or
 //!   Apple's `Retry-After` when longer): that is about Apple, not about the device.
 
+use crate::ids::Serial;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -21,7 +22,7 @@ pub const UNREACHABLE_RETRY: Duration = Duration::minutes(5);
 /// One serial's assignment as stored (`profiles.assignments`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Assignment {
-    pub serial: String,
+    pub serial: Serial,
     #[serde(default)]
     pub token_id: String,
     /// The profile wanted (`null`: remove the assignment).
@@ -59,9 +60,9 @@ pub enum Answer {
 
 impl Assignment {
     /// A fresh request for `serial` of `token_id`.
-    pub fn queued(serial: &str, token_id: &str, profile_id: Option<String>) -> Assignment {
+    pub fn queued(serial: &Serial, token_id: &str, profile_id: Option<String>) -> Assignment {
         Assignment {
-            serial: serial.into(),
+            serial: serial.clone(),
             token_id: token_id.into(),
             profile_id,
             profile_uuid: None,
@@ -159,7 +160,7 @@ mod tests {
     const T0: OffsetDateTime = datetime!(2026-11-24 10:00 UTC);
 
     fn rec() -> Assignment {
-        Assignment::queued("C02X", "t1", Some("p1".into()))
+        Assignment::queued(&Serial::parse("C02X").unwrap(), "t1", Some("p1".into()))
     }
 
     #[test]
@@ -220,7 +221,7 @@ mod tests {
 
     #[test]
     fn a_removal_ends_idle() {
-        let mut r = Assignment::queued("C02X", "t1", None);
+        let mut r = Assignment::queued(&Serial::parse("C02X").unwrap(), "t1", None);
         r.after(&Answer::Success, None, T0);
         assert_eq!((r.state.as_str(), r.profile_uuid), ("idle", None));
     }

@@ -8,6 +8,7 @@
 
 use super::model::{FieldIssue, PASSCODE_GRACE, ProfileInput, SYNC_WITH_COMPUTERS, USER_AFFINITY};
 use crate::apple::skipkeys::{self, Platform};
+use crate::ids::{Serial, Udid};
 
 /// The longest values the name template placeholders expand to: serials are 10–12
 /// characters, Apple's longest family name is "AppleTV", model names run to about 40
@@ -333,11 +334,12 @@ pub fn expanded_len(template: &str) -> usize {
 /// unknown value becomes empty), trimmed and cut to Apple's limit.
 pub fn expand_name_template(
     template: &str,
-    serial: &str,
+    serial: &Serial,
     device_type: Option<&str>,
     model: Option<&str>,
-    udid: &str,
+    udid: &Udid,
 ) -> String {
+    let (serial, udid) = (serial.as_str(), udid.as_str());
     let name = template
         .replace("{{SERIAL}}", serial)
         .replace("{{DEVICETYPE}}", device_type.unwrap_or(""))

@@ -12,6 +12,7 @@ use super::{AppleRefusal, ProfileError, Profiles};
 use crate::apple::dep::DeviceStatus;
 use crate::depclient::{DepClient, DepError};
 use crate::devices::{self, ProfileChange};
+use crate::ids::Serial;
 use crate::store::{self, StoreError};
 use std::collections::{BTreeMap, HashMap};
 use time::Duration;
@@ -43,7 +44,7 @@ type Answers = Result<(BTreeMap<String, DeviceStatus>, Option<u64>), DepError>;
 
 /// Sends one batch to Apple: assigns `uuid`, or removes the assignment when `None`.
 async fn call_batch(client: &DepClient, uuid: Option<&str>, items: &[Assignment]) -> Answers {
-    let serials: Vec<String> = items.iter().map(|a| a.serial.clone()).collect();
+    let serials: Vec<String> = items.iter().map(|a| a.serial.to_string()).collect();
     match uuid {
         Some(u) => {
             client.assign_profile(u, &serials).await.map(|r| (r.devices, r.retry_after_seconds))
@@ -54,9 +55,9 @@ async fn call_batch(client: &DepClient, uuid: Option<&str>, items: &[Assignment]
 
 /// Apple's answer for one serial of a batch. Serials missing from Apple's answer count as
 /// FAILED (§3.3, Fleet's practice); a call Apple did not answer leaves them queued.
-fn answer_for(answers: &Answers, serial: &str) -> Answer {
+fn answer_for(answers: &Answers, serial: &Serial) -> Answer {
     match answers {
-        Ok((devices, retry)) => match devices.get(serial) {
+        Ok((devices, retry)) => match devices.get(serial.as_str()) {
             Some(DeviceStatus::Success) => Answer::Success,
             Some(DeviceStatus::NotAccessible) => Answer::NotAccessible,
             Some(DeviceStatus::Throttled) => Answer::Throttled { retry_after_seconds: *retry },
@@ -296,7 +297,7 @@ impl Profiles {
         answers: Answers,
     ) -> Result<(), ProfileError> {
         let now = self.now();
-        let per_serial = |serial: &str| answer_for(&answers, serial);
+        let per_serial = |serial: &Serial| answer_for(&answers, serial);
         let mut results = Vec::new();
         for a in items.iter_mut() {
             let answer = per_serial(&a.serial);
@@ -342,7 +343,7 @@ impl Profiles {
                             Answer::Unreachable { .. } => {}
                             _ => inventory.note(
                                 &a.serial,
-                                "profile_not_assigned",
+                                devices::TimelineKind::ProfileNotAssigned,
                                 a.message.clone(),
                                 now,
                             )?,
@@ -372,18 +373,24 @@ mod tests {
             ]),
             Some(45),
         ));
-        assert_eq!(answer_for(&answers, "A1"), Answer::Success);
-        assert_eq!(answer_for(&answers, "A2"), Answer::Throttled { retry_after_seconds: Some(45) });
-        assert_eq!(answer_for(&answers, "A3"), Answer::NotAccessible);
-        assert_eq!(answer_for(&answers, "MISSING"), Answer::Failed);
+        assert_eq!(answer_for(&answers, &Serial::parse("A1").unwrap()), Answer::Success);
+        assert_eq!(
+            answer_for(&answers, &Serial::parse("A2").unwrap()),
+            Answer::Throttled { retry_after_seconds: Some(45) }
+        );
+        assert_eq!(answer_for(&answers, &Serial::parse("A3").unwrap()), Answer::NotAccessible);
+        assert_eq!(answer_for(&answers, &Serial::parse("MISSING").unwrap()), Answer::Failed);
     }
 
     #[test]
     fn an_unanswered_call_stays_queued_and_a_refused_one_fails() {
         let busy = Err(DepError::Retryable { status: 503, retry_after: None });
-        assert!(matches!(answer_for(&busy, "A1"), Answer::Unreachable { .. }));
+        assert!(matches!(
+            answer_for(&busy, &Serial::parse("A1").unwrap()),
+            Answer::Unreachable { .. }
+        ));
         let refused = Err(DepError::ProfileUuidRequired);
-        assert_eq!(answer_for(&refused, "A1"), Answer::Failed);
+        assert_eq!(answer_for(&refused, &Serial::parse("A1").unwrap()), Answer::Failed);
     }
 
     #[test]

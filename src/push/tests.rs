@@ -140,7 +140,7 @@ async fn a_vendor_signed_request_needs_a_pending_request_and_the_vendor_pair() {
 
 fn target(token: &[u8], topic: &str) -> PushTarget {
     PushTarget {
-        udid: format!("UDID-{}", hex::encode(token)),
+        udid: crate::ids::Udid::parse(&format!("UDID-{}", hex::encode(&token[..8]))).unwrap(),
         token: token.to_vec(),
         push_magic: "magic-123".into(),
         topic: topic.into(),
@@ -203,10 +203,10 @@ async fn a_permanent_refusal_marks_the_device_and_is_not_retried() {
     install(&k, &sim, None).await;
     let token = [0x22; 32];
     sim.unregister(&hex::encode(token));
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<crate::ids::Udid>::new()));
     let s2 = seen.clone();
-    let lookup: worker::SerialOf = std::sync::Arc::new(move |_wtx, udid: &str| {
-        s2.lock().unwrap().push(udid.to_string());
+    let lookup: worker::SerialOf = std::sync::Arc::new(move |_wtx, udid: &crate::ids::Udid| {
+        s2.lock().unwrap().push(udid.clone());
         Ok(None)
     });
     let (pusher, run) = k.push.pusher(options(&sim), Some(lookup));

@@ -12,6 +12,7 @@ use super::{Push, PushError};
 use crate::apple::apns::Scope;
 use crate::depclient::RetryPolicy;
 use crate::depclient::retry::{backoff_delay, random_unit};
+use crate::ids::{Serial, Udid};
 use crate::outbound::OutboundConfig;
 use crate::store::{self, StoreError};
 use std::collections::HashSet;
@@ -23,7 +24,7 @@ use tokio::sync::{Semaphore, mpsc};
 /// UDID and topic only: the token and PushMagic are what lets anyone wake the device.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PushTarget {
-    pub udid: String,
+    pub udid: Udid,
     /// The APNs device token (raw bytes of TokenUpdate's `Token`).
     pub token: Vec<u8>,
     pub push_magic: String,
@@ -98,14 +99,14 @@ impl ApnsOptions {
 
 /// Finds a device's serial number from its UDID, inside a write transaction (for its timeline).
 pub type SerialOf =
-    Arc<dyn Fn(&redb::WriteTransaction, &str) -> Result<Option<String>, StoreError> + Send + Sync>;
+    Arc<dyn Fn(&redb::WriteTransaction, &Udid) -> Result<Option<Serial>, StoreError> + Send + Sync>;
 
 /// What the worker shares between its pushes.
 struct Worker {
     push: Push,
     options: ApnsOptions,
     serial_of: Option<SerialOf>,
-    busy: Mutex<HashSet<String>>,
+    busy: Mutex<HashSet<Udid>>,
     /// The client of the current certificate, keyed by its serial.
     client: Mutex<Option<(String, ApnsClient)>>,
 }
@@ -147,8 +148,9 @@ impl Push {
     }
 
     /// How pushes to a device went, if any was tried.
-    pub async fn device(&self, udid: &str) -> Result<Option<DeviceRecord>, PushError> {
-        let key = udid.to_string();
+    /// Kept by the UDID as the device's enrollment holds it (the key predates [`Udid::key`]).
+    pub async fn device(&self, udid: &Udid) -> Result<Option<DeviceRecord>, PushError> {
+        let key = udid.as_str().to_string();
         self.inner
             .store
             .read(move |rtx| {
@@ -251,17 +253,19 @@ impl Worker {
             .store
             .write(move |wtx| {
                 let mut t = wtx.open_table(DEVICES)?;
-                let mut r: DeviceRecord = store::get(&t, udid.as_bytes())?.unwrap_or_default();
+                let key = udid.as_str().as_bytes();
+                let mut r: DeviceRecord = store::get(&t, key)?.unwrap_or_default();
                 r.last_sent_at = Some(now);
                 let newly = mark.is_some() && r.unreachable.is_none();
                 r.unreachable = mark.clone();
-                store::put(&mut t, udid.as_bytes(), &r)?;
+                store::put(&mut t, key, &r)?;
                 drop(t);
                 if let (true, Some(m), Some(f)) = (newly, &mark, &serial_of)
                     && let Some(serial) = f(wtx, &udid)?
                 {
                     let words = format!("push refused by Apple ({}): {}", m.reason, m.message);
-                    crate::devices::note_in(wtx, &serial, "push_unreachable", words, now)?;
+                    let kind = crate::devices::TimelineKind::PushUnreachable;
+                    crate::devices::note_in(wtx, &serial, kind, words, now)?;
                 }
                 Ok::<_, PushError>(())
             })

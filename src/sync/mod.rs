@@ -24,6 +24,7 @@ use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::clock::Clock;
 use crate::depclient::RetryPolicy;
 use crate::devices::Devices;
+use crate::ids::Serial;
 use crate::store::{Store, StoreError};
 use crate::tokens::{TokenError, Tokens};
 use std::collections::HashMap;
@@ -78,7 +79,7 @@ struct Inner {
 
 /// Told, after each committed page, which devices of a token the page added or changed
 /// (design rule 2: the daemon wires it to profiles for default assignment). Must not block.
-pub type DevicesHook = Arc<dyn Fn(&str, Vec<String>) + Send + std::marker::Sync>;
+pub type DevicesHook = Arc<dyn Fn(&str, Vec<Serial>) + Send + std::marker::Sync>;
 
 impl Sync {
     pub fn new(
@@ -121,7 +122,7 @@ impl Sync {
     }
 
     /// Tells the devices hook which devices a committed page added or changed.
-    fn changed(&self, token: &str, serials: Vec<String>) {
+    fn changed(&self, token: &str, serials: Vec<Serial>) {
         if serials.is_empty() {
             return;
         }

@@ -102,7 +102,8 @@ async fn a_full_sync_then_deltas_keep_the_inventory_equal_to_apple() {
     let r2 = e.sync.run_now(&t2.id, RunKind::Full).await.unwrap();
     assert_eq!(r2.stats.moved, 5, "{}", r2.message);
     assert_eq!(ours(&e, &t2.id).await, truth(&e, &uuid2));
-    let released = e.devices.get(&releasing[0]).await.unwrap().unwrap();
+    let releasing = crate::ids::Serial::parse(&releasing[0]).unwrap();
+    let released = e.devices.get(&releasing).await.unwrap().unwrap();
     assert!(released.summary.removed.is_some());
 }
 

@@ -8,6 +8,7 @@
 use crate::common::{TestDaemon, client_trusting, options};
 use adebox::crypto::jws::signer::AccountKey;
 use adebox::daemon::{self, DeviceTrust, Mode};
+use adebox::ids::{Serial, Udid};
 use adebox::sim::apple_pki::{AttestedProperties, StandInApplePki, new_device_key};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use rcgen::{KeyPair, PublicKeyData};
@@ -196,7 +197,8 @@ pub(crate) fn att_obj(
 
 async fn expect(d: &TestDaemon) {
     let until = now() + Duration::minutes(30);
-    d.running().acme.expect_device(CLIENT_ID, SERIAL, UDID, until).await.unwrap();
+    let (serial, udid) = (Serial::parse(SERIAL).unwrap(), Udid::parse(UDID).unwrap());
+    d.running().acme.expect_device(CLIENT_ID, &serial, &udid, until).await.unwrap();
 }
 
 pub(crate) fn assert_problem(r: &Resp, status: StatusCode, kind: &str) {
@@ -276,7 +278,8 @@ async fn refusals_carry_the_right_problem_types() {
     // A stale token (the attestation was made for another challenge). A ClientIdentifier is
     // bound to the first account that orders with it, so this device gets its own.
     let until = now() + Duration::minutes(30);
-    d.running().acme.expect_device("client-identifier-2", SERIAL, UDID, until).await.unwrap();
+    let (serial, udid) = (Serial::parse(SERIAL).unwrap(), Udid::parse(UDID).unwrap());
+    d.running().acme.expect_device("client-identifier-2", &serial, &udid, until).await.unwrap();
     let mut dev = Device::new(&d).await;
     dev.client_id = "client-identifier-2".into();
     let (_, authz_url, _) = dev.start().await;

@@ -13,6 +13,7 @@
 use crate::acme::{att_obj, daemon_with_stand_in};
 use crate::common::{TestDaemon, client_trusting};
 use adebox::crypto::jws::signer::AccountKey;
+use adebox::ids::{Serial, Udid};
 use adebox::sim::apple_pki::{StandInApplePki, new_device_key};
 use instant_acme::{
     Account, AccountCredentials, AuthorizationStatus, ChallengeStatus, ChallengeType,
@@ -31,7 +32,8 @@ const UDID: &str = "00008110-0000INSTANTACME";
 /// Lets one order for `client_id` through for the test device.
 async fn expect(d: &TestDaemon, client_id: &str) {
     let until = adebox::clock::Clock::system().now() + Duration::minutes(30);
-    d.running().acme.expect_device(client_id, SERIAL, UDID, until).await.unwrap();
+    let (serial, udid) = (Serial::parse(SERIAL).unwrap(), Udid::parse(UDID).unwrap());
+    d.running().acme.expect_device(client_id, &serial, &udid, until).await.unwrap();
 }
 
 /// A new instant-acme account (its own P-256 key), trusting only the daemon's CA.

@@ -138,6 +138,19 @@ async fn serves_a_signed_profile_to_synced_devices_and_refuses_the_rest() {
     assert!(mdm["ServerURL"].as_string().unwrap().starts_with("https://"));
     assert_eq!(mdm["Topic"].as_string().unwrap(), d.apns().topic(), "the push certificate's topic");
 
+    // The serial as any device may spell it meets the synced one (it was looked up as sent).
+    let spelled = format!(" {} ", serials[1].to_ascii_lowercase());
+    let (s, _, body) = post(&d, signed(&pki, &spelled, "00008101-0002")).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    // A UDID that is no UDID never reaches a certificate subject.
+    for udid in ["A".repeat(3000), "\u{202e}00008101-0003".to_string()] {
+        let body = signed_content(&pki, "00008101-0003", &machine_info(&serial, &udid));
+        let (s, _, body) = post(&d, body).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&body));
+        let v = json_of(&body);
+        assert_eq!(v["code"], "adebox.enrollment.bad_machine_info", "{v}");
+    }
+
     // Unknown serial: 403 JSON with the reason.
     let (s, ct, body) = post(&d, signed(&pki, "UNKNOWN0001", "U-1")).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -174,7 +187,7 @@ async fn serves_a_signed_profile_to_synced_devices_and_refuses_the_rest() {
             .as_u64()
             .unwrap()
     };
-    assert_eq!(count("profile_served"), 1);
+    assert_eq!(count("profile_served"), 2);
     assert!(count("refused") >= 3, "{f}");
     let (_, r) = page.get("/api/v1/enrollment/refusals?limit=10").await;
     assert!(r["items"].as_array().unwrap().iter().any(|e| e["reason"] == "unknown_device"), "{r}");

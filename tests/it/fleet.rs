@@ -5,6 +5,7 @@
 
 use crate::common::*;
 use crate::enroll::fleet_with_default_profile;
+use adebox::ids::Serial;
 use adebox::sim::apple_pki::StandInApplePki;
 use adebox::sim::fleet::{Fleet, FleetDevice, FleetTarget, Progress};
 use reqwest::StatusCode;
@@ -58,10 +59,11 @@ async fn a_fleet_of_synced_devices_enrolls_and_unknown_serials_are_counted_as_re
         assert_eq!((to.serial.as_str(), to.udid.as_str()), (o.serial.as_str(), o.udid.as_str()));
     }
     let certified = d.running().acme.certified_serials().await.unwrap();
-    assert!(serials.iter().all(|s| certified.contains(s)));
+    assert!(serials.iter().all(|s| certified.contains(&Serial::parse(s).unwrap())));
 
     // Released: named by the profile's template, lifecycle "Enrolled".
     for serial in &serials {
+        let serial = &Serial::parse(serial).unwrap();
         let dev = d.running().devices.get(serial).await.unwrap().unwrap();
         assert_eq!(dev.summary.lifecycle, adebox::devices::Lifecycle::Enrolled, "{serial}");
         let mdm = d.running().mdm.state(serial).await.unwrap().unwrap();
@@ -109,7 +111,7 @@ async fn the_sandbox_enrolls_devices_not_yet_enrolled_in_the_background() {
     let done = wait_run(&page).await;
     assert_eq!(done["report"]["enrolled"], 2, "{done}");
     let certified = d.running().acme.certified_serials().await.unwrap();
-    assert!(serials.iter().all(|s| certified.contains(s)));
+    assert!(serials.iter().all(|s| certified.contains(&Serial::parse(s).unwrap())));
     let (s, v) = page.post("/api/v1/sandbox/enroll", json!({"count": 1})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
 }

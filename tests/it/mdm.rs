@@ -32,8 +32,8 @@ async fn identity(d: &TestDaemon, ca: &Authority, udid: Option<&str>) -> Issued 
         let sha = hex::encode(Sha256::digest(pem_to_der(&id.cert_pem).unwrap()));
         let to = IssuedTo {
             cert_id: sha.clone(),
-            serial: format!("SER-{udid}"),
-            udid: udid.to_string(),
+            serial: adebox::ids::Serial::parse(&format!("SER{}", udid.replace('-', ""))).unwrap(),
+            udid: adebox::ids::Udid::parse(udid).unwrap(),
             not_after: id.not_after,
             revoked: None,
         };
@@ -173,12 +173,12 @@ async fn the_device_page_api_queues_commands_and_shows_their_results() {
     let ca = appliance_ca(&d);
     let id = identity(&d, &ca, Some("UDID-P")).await;
     let device = tls_client(&d, &id);
-    let (s, _) = page.get("/api/v1/devices/SER-UDID-P/mdm").await;
+    let (s, _) = page.get("/api/v1/devices/SERUDIDP/mdm").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = put(&device, d.url("/mdm/checkin"), authenticate("UDID-P"), None).await;
     assert_eq!(s, StatusCode::OK);
 
-    let (s, v) = page.post("/api/v1/devices/SER-UDID-P/mdm/refresh", serde_json::json!({})).await;
+    let (s, v) = page.post("/api/v1/devices/SERUDIDP/mdm/refresh", serde_json::json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let uuid = v["command_uuid"].as_str().unwrap().to_string();
     let idle = "<plist version=\"1.0\"><dict><key>UDID</key><string>UDID-P</string><key>Status</key><string>Idle</string></dict></plist>";
@@ -192,23 +192,29 @@ async fn the_device_page_api_queues_commands_and_shows_their_results() {
     );
     let (s, next) = put(&device, d.url("/mdm/connect"), ack.into_bytes(), None).await;
     assert_eq!((s, next.as_str()), (StatusCode::OK, ""));
-    let (s, v) = page.get("/api/v1/devices/SER-UDID-P/mdm").await;
+    let (s, v) = page.get("/api/v1/devices/SERUDIDP/mdm").await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["commands"][0]["state"], "acknowledged");
+    // A serial typed in lower case is the same device; text that is no serial says why.
+    let (s, lower) = page.get("/api/v1/devices/serudidp/mdm").await;
+    assert_eq!((s, &lower["serial"]), (StatusCode::OK, &v["serial"]), "{lower}");
+    let (s, bad) = page.get("/api/v1/devices/SER%20UDIDP/mdm").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    assert!(bad["message"].as_str().unwrap().contains("letters and digits only"), "{bad}");
     assert_eq!(v["commands"][0]["result"]["QueryResponses"]["OSVersion"], "18.1");
 
     let (s, v) =
-        page.post("/api/v1/devices/SER-UDID-P/mdm/rename", serde_json::json!({"name": ""})).await;
+        page.post("/api/v1/devices/SERUDIDP/mdm/rename", serde_json::json!({"name": ""})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let (s, v) = page
-        .post("/api/v1/devices/SER-UDID-P/mdm/erase", serde_json::json!({"confirm": "yes"}))
+        .post("/api/v1/devices/SERUDIDP/mdm/erase", serde_json::json!({"confirm": "yes"}))
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let (s, v) = page
-        .post("/api/v1/devices/SER-UDID-P/mdm/erase", serde_json::json!({"confirm": "SER-UDID-P"}))
+        .post("/api/v1/devices/SERUDIDP/mdm/erase", serde_json::json!({"confirm": "SERUDIDP"}))
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, v) = page.post("/api/v1/devices/SER-UDID-P/mdm/release", serde_json::json!({})).await;
+    let (s, v) = page.post("/api/v1/devices/SERUDIDP/mdm/release", serde_json::json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (_, audit) = page.get("/api/v1/audit?action=mdm.erase").await;
     let outcomes: Vec<_> =

@@ -93,7 +93,7 @@ async fn the_daemon_queue_wakes_a_device_through_the_apns_simulator() {
     let d = TestDaemon::with_simulator().await;
     let token = vec![0x5a; 32];
     d.running().pusher.notify(adebox::push::PushTarget {
-        udid: "00008101-PUSHTEST".into(),
+        udid: adebox::ids::Udid::parse("00008101-PUSHTEST").unwrap(),
         token: token.clone(),
         push_magic: "push-magic-it".into(),
         topic: d.apns().topic().to_string(),
@@ -110,7 +110,7 @@ async fn the_daemon_queue_wakes_a_device_through_the_apns_simulator() {
     let gone = vec![0x6b; 32];
     d.apns().unregister(&hex::encode(&gone));
     d.running().pusher.notify(adebox::push::PushTarget {
-        udid: "00008101-PUSHGONE".into(),
+        udid: adebox::ids::Udid::parse("00008101-PUSHGONE").unwrap(),
         token: gone,
         push_magic: "m".into(),
         topic: d.apns().topic().to_string(),

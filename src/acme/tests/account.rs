@@ -3,7 +3,7 @@
 //! to the enrollment funnel.
 
 use super::super::*;
-use super::{CLIENT_ID, Device, SERIAL, UDID, World, issue, props, refused_attestation, world};
+use super::{CLIENT_ID, Device, World, issue, props, refused_attestation, world};
 use crate::crypto::jws::signer::{AccountKey, sign_with_header};
 use serde_json::{Value, json};
 use std::sync::Mutex;
@@ -372,8 +372,8 @@ async fn a_refused_attestation_and_an_issue_are_reported_for_the_device() {
     let (problem, _, _) = refused_attestation(&w, &mut d, att).await;
     let refused = DeviceOutcome {
         at: w.now,
-        serial: Some(SERIAL.into()),
-        udid: Some(UDID.into()),
+        serial: Some(super::tests::ids().0),
+        udid: Some(super::tests::ids().1),
         kind: OutcomeKind::AttestationRefused { detail: problem.detail },
     };
     assert_eq!(seen.lock().unwrap().as_slice(), std::slice::from_ref(&refused));

@@ -13,6 +13,11 @@ use time::macros::datetime;
 
 pub(super) const SERIAL: &str = "C02TEST0001";
 pub(super) const UDID: &str = "00008030-000A1B2C3D4E5F60";
+
+/// The test device's identifiers as types.
+pub(super) fn ids() -> (Serial, Udid) {
+    (Serial::parse(SERIAL).unwrap(), Udid::parse(UDID).unwrap())
+}
 pub(super) const CLIENT_ID: &str = "cid-0123456789";
 
 pub(super) struct World {
@@ -38,7 +43,8 @@ pub(super) async fn world() -> World {
         ca.clone(),
         AcmeOptions::default(),
     );
-    acme.expect_device(CLIENT_ID, SERIAL, UDID, now + Duration::minutes(30)).await.unwrap();
+    let (serial, udid) = ids();
+    acme.expect_device(CLIENT_ID, &serial, &udid, now + Duration::minutes(30)).await.unwrap();
     World { _dir: dir, acme, pki, ca, now }
 }
 
@@ -395,9 +401,10 @@ async fn upkeep_deletes_expired_orders_and_identifiers_bounded_per_run() {
     let clock = w.acme.inner.clock.clone();
     let mut d = Device::new();
     let (order_id, authz_id, _) = d.order(&w.acme).await;
+    let (serial, udid) = ids();
     for i in 0..3 {
         let id = format!("unused-{i}");
-        w.acme.expect_device(&id, SERIAL, UDID, w.now + Duration::minutes(30)).await.unwrap();
+        w.acme.expect_device(&id, &serial, &udid, w.now + Duration::minutes(30)).await.unwrap();
     }
     // Nothing has expired yet.
     let none = w.acme.cleanup(w.now, upkeep::MAX_PER_RUN).await.unwrap();

@@ -7,6 +7,7 @@
 //! Records are dropped a day after they expire, whenever a new challenge is issued.
 
 use crate::crypto::Secret;
+use crate::ids::{Serial, Udid};
 use crate::store::{self, StoreError, Table};
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -26,8 +27,8 @@ const MAX_CHALLENGE_LEN: usize = 256;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ChallengeRec {
-    pub serial: String,
-    pub udid: String,
+    pub serial: Serial,
+    pub udid: Udid,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -87,8 +88,8 @@ fn key_of(challenge: &str) -> String {
 /// that expired more than a day ago.
 pub fn issue_in(
     wtx: &WriteTransaction,
-    serial: &str,
-    udid: &str,
+    serial: &Serial,
+    udid: &Udid,
     now: OffsetDateTime,
 ) -> Result<Secret<String>, StoreError> {
     // Hex: every client can carry it, whatever string type it puts the challengePassword in
@@ -107,8 +108,8 @@ pub fn issue_in(
         t.remove(k.as_slice())?;
     }
     let rec = ChallengeRec {
-        serial: serial.to_string(),
-        udid: udid.to_string(),
+        serial: serial.clone(),
+        udid: udid.clone(),
         expires_at: now + CHALLENGE_TTL,
         used_at: None,
     };
@@ -160,8 +161,10 @@ mod tests {
     fn a_challenge_works_once_and_only_within_fifteen_minutes() {
         let (_d, db) = store();
         let w = db.begin_write().unwrap();
-        let a = issue_in(&w, "S1", "U1", NOW).unwrap();
-        let b = issue_in(&w, "S2", "U2", NOW).unwrap();
+        let id = |s: &str, u: &str| (Serial::parse(s).unwrap(), Udid::parse(u).unwrap());
+        let ((s1, u1), (s2, u2)) = (id("S1", "U1"), id("S2", "U2"));
+        let a = issue_in(&w, &s1, &u1, NOW).unwrap();
+        let b = issue_in(&w, &s2, &u2, NOW).unwrap();
         assert_ne!(a.expose(), b.expose());
         for c in [&a, &b] {
             assert_eq!(c.expose().len(), 64);
@@ -186,9 +189,11 @@ mod tests {
     fn old_records_are_dropped_when_new_challenges_are_issued() {
         let (_d, db) = store();
         let w = db.begin_write().unwrap();
-        let old = issue_in(&w, "S1", "U1", NOW).unwrap();
+        let id = |s: &str, u: &str| (Serial::parse(s).unwrap(), Udid::parse(u).unwrap());
+        let ((s1, u1), (s2, u2)) = (id("S1", "U1"), id("S2", "U2"));
+        let old = issue_in(&w, &s1, &u1, NOW).unwrap();
         let later = NOW + CHALLENGE_TTL + KEEP_AFTER_EXPIRY + Duration::minutes(1);
-        issue_in(&w, "S2", "U2", later).unwrap();
+        issue_in(&w, &s2, &u2, later).unwrap();
         let gone = consume_in(&w, old.expose(), later).unwrap();
         assert_eq!(gone.unwrap_err(), ChallengeRefusal::Unknown);
     }

@@ -21,6 +21,7 @@ use super::events::{self, EnrollEvent, Step};
 use crate::clock::Clock;
 use crate::crypto::scep::server::{CsrInfo, Ra, Request, certificate_spki, read_csr};
 use crate::crypto::scep::{FailInfo, MessageType, ScepError};
+use crate::ids::{Serial, Udid};
 use crate::store::{Store, StoreError};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -219,8 +220,8 @@ impl Scep {
                 // The profile asks for CN = UDID; a CSR naming another device is refused, and
                 // the challenge stays burnt: it leaked.
                 if let Some(cn) = &csr.common_name
-                    && cn != &rec.udid
-                    && cn != &rec.serial
+                    && rec.udid != cn.as_str()
+                    && rec.serial != cn.as_str()
                 {
                     let words = "SCEP request refused: the challenge was issued to another device";
                     log::warn!(serial = rec.serial.as_str(), reason = "scep_wrong_device"; "{words}");
@@ -248,7 +249,7 @@ impl Scep {
 
     async fn record_refusal(
         &self,
-        device: Option<(String, String)>,
+        device: Option<(Serial, Udid)>,
         reason: &'static str,
         words: String,
         now: OffsetDateTime,
@@ -260,7 +261,7 @@ impl Scep {
 /// A refused SCEP request in the funnel (and on the device's timeline when known).
 fn refusal_in(
     wtx: &redb::WriteTransaction,
-    device: Option<(String, String)>,
+    device: Option<(Serial, Udid)>,
     reason: &str,
     words: String,
     now: OffsetDateTime,

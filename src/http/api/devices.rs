@@ -5,6 +5,7 @@ use crate::devices::{DeviceFilter, Lifecycle, SortKey};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::ids::Serial;
 use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -184,12 +185,13 @@ async fn one(
     _auth: Authenticated,
     serial: web::Path<String>,
 ) -> Result<web::Json<DeviceWithAssignment>, ApiError> {
+    let serial = Serial::parse(&serial)?;
     let detail = state
         .devices
         .get(&serial)
         .await?
         .ok_or_else(|| ApiError::not_found(&format!("device {serial}")))?;
-    let assignment = state.profiles.assignment(&detail.summary.serial).await?;
+    let assignment = state.profiles.assignment(&serial).await?;
     Ok(web::Json(DeviceWithAssignment {
         detail: DeviceDetail::from(&detail),
         assignment: assignment.as_ref().map(Assignment::from),
@@ -204,6 +206,7 @@ async fn certificates(
     _auth: Authenticated,
     serial: web::Path<String>,
 ) -> Result<web::Json<Vec<IssuedCert>>, ApiError> {
+    let serial = Serial::parse(&serial)?;
     let certs = state.acme.certificates_of(&serial).await.map_err(|e| ApiError::internal(&e))?;
     Ok(web::Json(views::list(&certs)))
 }

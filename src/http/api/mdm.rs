@@ -7,6 +7,7 @@ use crate::audit::{Action, NewEntry, Outcome};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{Authenticated, ClientIp};
+use crate::ids::Serial;
 use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,6 +20,7 @@ async fn mdm_state(
     _auth: Authenticated,
     serial: web::Path<String>,
 ) -> Result<web::Json<MdmState>, ApiError> {
+    let serial = Serial::parse(&serial)?;
     let found = state.mdm.state(&serial).await?;
     found.as_ref().map(|s| web::Json(MdmState::from(s))).ok_or_else(|| {
         ApiError::not_found_because(format!(
@@ -72,8 +74,10 @@ async fn refresh(
     ip: ClientIp,
     serial: web::Path<String>,
 ) -> Result<web::Json<Queued>, ApiError> {
+    let serial = Serial::parse(&serial)?;
     let r = state.mdm.refresh(&serial, &auth.actor().label()).await;
-    audited(&state, &auth, ip, Action::MdmCommand, &serial, "refresh device information", r).await
+    audited(&state, &auth, ip, Action::MdmCommand, serial.as_str(), "refresh device information", r)
+        .await
 }
 
 /// Queues Settings/DeviceName.
@@ -86,9 +90,10 @@ async fn rename(
     serial: web::Path<String>,
     body: web::Json<RenameBody>,
 ) -> Result<web::Json<Queued>, ApiError> {
+    let serial = Serial::parse(&serial)?;
     let r = state.mdm.rename(&serial, &auth.actor().label(), &body.name).await;
     let what = format!("rename to \"{}\"", body.name.trim());
-    audited(&state, &auth, ip, Action::MdmCommand, &serial, &what, r).await
+    audited(&state, &auth, ip, Action::MdmCommand, serial.as_str(), &what, r).await
 }
 
 /// Queues DeviceConfigured: the device leaves "Awaiting final configuration".
@@ -100,8 +105,9 @@ async fn release(
     ip: ClientIp,
     serial: web::Path<String>,
 ) -> Result<web::Json<Queued>, ApiError> {
+    let serial = Serial::parse(&serial)?;
     let r = state.mdm.release(&serial, &auth.actor().label()).await;
-    audited(&state, &auth, ip, Action::MdmCommand, &serial, "release now", r).await
+    audited(&state, &auth, ip, Action::MdmCommand, serial.as_str(), "release now", r).await
 }
 
 /// Queues EraseDevice ahead of everything else; `confirm` must be the serial number.
@@ -114,8 +120,10 @@ async fn erase(
     serial: web::Path<String>,
     body: web::Json<EraseBody>,
 ) -> Result<web::Json<Queued>, ApiError> {
+    let serial = Serial::parse(&serial)?;
     let r = state.mdm.erase(&serial, &auth.actor().label(), &body.confirm).await;
-    audited(&state, &auth, ip, Action::MdmErase, &serial, "erase for re-enrollment", r).await
+    audited(&state, &auth, ip, Action::MdmErase, serial.as_str(), "erase for re-enrollment", r)
+        .await
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

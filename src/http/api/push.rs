@@ -126,6 +126,7 @@ async fn device(
     _auth: Authenticated,
     udid: web::Path<String>,
 ) -> Result<web::Json<DevicePush>, ApiError> {
+    let udid = crate::ids::Udid::parse(&udid)?;
     let r = state.push.device(&udid).await?.ok_or_else(|| ApiError::not_found("push record"))?;
     Ok(web::Json(DevicePush {
         last_sent_at: r.last_sent_at,

@@ -193,6 +193,7 @@ async fn simulate_enrollment(
         .map(|a| a.serial)
         .filter(|s| !certified.contains(s))
         .take(body.count)
+        .map(|s| s.into_string())
         .collect();
     if serials.is_empty() {
         return Err(ApiError::conflict(

@@ -15,6 +15,7 @@
 
 use crate::crypto::chain::{ChainError, TrustAnchors, verify_chain};
 use crate::crypto::cms::{CmsError, verify_signed};
+use crate::ids::{IdError, Serial, Udid};
 use serde::Serialize;
 
 /// Largest MachineInfo body accepted. Real ones are 2–5 KiB (fleet caps at 10 KiB); the
@@ -41,13 +42,17 @@ pub enum MachineInfoError {
         "the MachineInfo has no {0}; every device sends it, so the message is not a MachineInfo"
     )]
     MissingKey(&'static str),
+    /// SERIAL or UDID is not one (a 3,000-character UDID, a control character): refused here,
+    /// before it could reach a certificate subject or the store.
+    #[error("the MachineInfo {key} is refused: {problem}")]
+    BadId { key: &'static str, problem: IdError },
 }
 
 /// The MachineInfo keys adebox uses (apple/device-management `other/machineinfo.yaml`).
-#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize)]
+#[derive(Clone, Debug, Eq, PartialEq, Serialize)]
 pub struct MachineInfo {
-    pub udid: String,
-    pub serial: String,
+    pub udid: Udid,
+    pub serial: Serial,
     /// Model, e.g. `iPad13,18`.
     pub product: Option<String>,
     /// OS **build**, e.g. `21F79`.
@@ -63,6 +68,27 @@ pub struct MachineInfo {
     pub software_update_device_id: Option<String>,
     /// Whether a watch pairing token was sent (its bytes are not kept).
     pub has_pairing_token: bool,
+}
+
+impl MachineInfo {
+    /// A MachineInfo with only the required keys.
+    pub fn new(udid: Udid, serial: Serial) -> MachineInfo {
+        MachineInfo {
+            udid,
+            serial,
+            product: None,
+            version: None,
+            os_version: None,
+            supplemental_build_version: None,
+            supplemental_os_version_extra: None,
+            imei: None,
+            meid: None,
+            language: None,
+            mdm_can_request_software_update: None,
+            software_update_device_id: None,
+            has_pairing_token: false,
+        }
+    }
 }
 
 /// A device-identity-signed property list whose signature and chain verified.
@@ -128,9 +154,10 @@ pub fn machine_info_from_value(value: &plist::Value) -> Result<MachineInfo, Mach
     let required =
         |key: &'static str| text(key).map(str::to_string).ok_or(MachineInfoError::MissingKey(key));
     let optional = |key: &str| text(key).map(str::to_string);
+    let bad = |key| move |problem| MachineInfoError::BadId { key, problem };
     Ok(MachineInfo {
-        udid: required("UDID")?,
-        serial: required("SERIAL")?,
+        udid: Udid::parse(&required("UDID")?).map_err(bad("UDID"))?,
+        serial: Serial::parse(&required("SERIAL")?).map_err(bad("SERIAL"))?,
         product: optional("PRODUCT"),
         version: optional("VERSION"),
         os_version: optional("OS_VERSION"),

@@ -7,6 +7,7 @@
 //! ignored, optional keys may be missing; only what the protocol cannot do without is required.
 //! Pure: no tokio, redb, reqwest or actix.
 
+use crate::ids::{IdError, Udid};
 use plist::{Dictionary, Value};
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,8 @@ pub enum MdmWireError {
     MissingKey(&'static str),
     #[error("the key {key} has the wrong type (expected {expected})")]
     WrongType { key: &'static str, expected: &'static str },
+    #[error("the {key} is refused: {problem}")]
+    BadId { key: &'static str, problem: IdError },
     #[error("the check-in MessageType {0:?} is not supported by this appliance")]
     UnknownMessageType(String),
     #[error(
@@ -36,7 +39,7 @@ pub enum MdmWireError {
 /// `Authenticate` (§4.3): the device announces itself; the server clears its queue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Authenticate {
-    pub udid: String,
+    pub udid: Udid,
     pub topic: String,
     pub serial_number: Option<String>,
     pub product_name: Option<String>,
@@ -51,7 +54,7 @@ pub struct Authenticate {
 /// `TokenUpdate` (§4.3): how to push to the device.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TokenUpdate {
-    pub udid: String,
+    pub udid: Udid,
     pub topic: String,
     /// The APNs device token (32 bytes; hex-encoded for APNs).
     pub token: Vec<u8>,
@@ -77,7 +80,7 @@ impl std::fmt::Debug for TokenUpdate {
 /// `CheckOut` (§4.3): the MDM profile was removed (best effort).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckOut {
-    pub udid: String,
+    pub udid: Udid,
     pub topic: Option<String>,
 }
 
@@ -90,7 +93,7 @@ pub enum CheckIn {
 }
 
 impl CheckIn {
-    pub fn udid(&self) -> &str {
+    pub fn udid(&self) -> &Udid {
         match self {
             CheckIn::Authenticate(a) => &a.udid,
             CheckIn::TokenUpdate(t) => &t.udid,
@@ -128,6 +131,12 @@ fn string(d: &Dictionary, key: &'static str) -> Result<String, MdmWireError> {
     opt_string(d, key)?.filter(|s| !s.is_empty()).ok_or(MdmWireError::MissingKey(key))
 }
 
+/// The device's UDID under `key`; one that is not a UDID is refused (../shared/spec/enrollment.md
+/// §4.3 makes `UDID` required for device enrollment).
+fn udid(d: &Dictionary, key: &'static str) -> Result<Udid, MdmWireError> {
+    Udid::parse(&string(d, key)?).map_err(|problem| MdmWireError::BadId { key, problem })
+}
+
 fn opt_data(d: &Dictionary, key: &'static str) -> Result<Option<Vec<u8>>, MdmWireError> {
     match d.get(key) {
         None => Ok(None),
@@ -142,7 +151,7 @@ pub fn parse_check_in(bytes: &[u8]) -> Result<CheckIn, MdmWireError> {
     let message_type = string(&d, "MessageType")?;
     match message_type.as_str() {
         "Authenticate" => Ok(CheckIn::Authenticate(Authenticate {
-            udid: string(&d, "UDID")?,
+            udid: udid(&d, "UDID")?,
             topic: string(&d, "Topic")?,
             serial_number: opt_string(&d, "SerialNumber")?,
             product_name: opt_string(&d, "ProductName")?,
@@ -152,7 +161,7 @@ pub fn parse_check_in(bytes: &[u8]) -> Result<CheckIn, MdmWireError> {
             model: opt_string(&d, "Model")?,
         })),
         "TokenUpdate" => Ok(CheckIn::TokenUpdate(TokenUpdate {
-            udid: string(&d, "UDID")?,
+            udid: udid(&d, "UDID")?,
             topic: string(&d, "Topic")?,
             token: opt_data(&d, "Token")?
                 .filter(|t| !t.is_empty())
@@ -171,7 +180,7 @@ pub fn parse_check_in(bytes: &[u8]) -> Result<CheckIn, MdmWireError> {
             },
         })),
         "CheckOut" => Ok(CheckIn::CheckOut(CheckOut {
-            udid: string(&d, "UDID")?,
+            udid: udid(&d, "UDID")?,
             topic: opt_string(&d, "Topic")?,
         })),
         other => Err(MdmWireError::UnknownMessageType(other.chars().take(64).collect())),
@@ -223,7 +232,7 @@ pub struct ChainedError {
 /// A device's report on the command channel.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
-    pub udid: String,
+    pub udid: Udid,
     pub status: Status,
     /// Absent for Idle.
     pub command_uuid: Option<String>,
@@ -266,7 +275,10 @@ pub fn parse_report(bytes: &[u8]) -> Result<Report, MdmWireError> {
         .map(|(k, v)| (k.clone(), to_json(v)))
         .collect();
     Ok(Report {
-        udid: string(&d, "UDID").or_else(|_| string(&d, "EnrollmentID"))?,
+        udid: match d.get("UDID") {
+            Some(_) => udid(&d, "UDID")?,
+            None => udid(&d, "EnrollmentID")?,
+        },
         status,
         command_uuid,
         error_chain,

@@ -52,14 +52,15 @@ pub struct TimelineEvent {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// Stable code: `modified`, `moved`, `removed`, `restored`, …
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: crate::devices::TimelineKind,
     /// Plain words.
     pub message: String,
 }
 
 impl From<&crate::devices::TimelineEvent> for TimelineEvent {
     fn from(r: &crate::devices::TimelineEvent) -> TimelineEvent {
-        TimelineEvent { at: r.at, kind: r.kind.clone(), message: r.message.clone() }
+        TimelineEvent { at: r.at, kind: r.kind, message: r.message.clone() }
     }
 }
 

@@ -45,8 +45,10 @@ pub struct EnrollEvent {
     pub at: OffsetDateTime,
     pub step: Step,
     /// The serial the device claimed (absent when its MachineInfo could not be read).
-    pub serial: Option<String>,
-    pub udid: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub serial: Option<crate::ids::Serial>,
+    #[schema(value_type = Option<String>)]
+    pub udid: Option<crate::ids::Udid>,
     pub product: Option<String>,
     /// The refusal's stable code (refused and audited events).
     pub reason: Option<String>,

@@ -217,17 +217,14 @@ pub struct SerialOutcome {
     pub serial: String,
     /// `will_assign` (dry run) / `queued`, `already_assigned`, `unknown_serial`,
     /// `other_token`, `removed`, `duplicate`, `invalid`.
-    pub outcome: String,
+    #[schema(value_type = String)]
+    pub outcome: crate::profiles::assign::AssignmentOutcome,
     pub message: String,
 }
 
 impl From<&crate::profiles::SerialOutcome> for SerialOutcome {
     fn from(r: &crate::profiles::SerialOutcome) -> SerialOutcome {
-        SerialOutcome {
-            serial: r.serial.clone(),
-            outcome: r.outcome.clone(),
-            message: r.message.clone(),
-        }
+        SerialOutcome { serial: r.serial.clone(), outcome: r.outcome, message: r.message.clone() }
     }
 }
 
@@ -283,7 +280,8 @@ impl From<&crate::profiles::DefaultEntry> for DefaultEntry {
 /// One serial's assignment as stored (`profiles.assignments`).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
 pub struct Assignment {
-    pub serial: String,
+    #[schema(value_type = String)]
+    pub serial: crate::ids::Serial,
     #[serde(default)]
     pub token_id: String,
     /// The profile wanted (`null`: remove the assignment).

@@ -58,6 +58,13 @@ impl From<TlsError> for ApiError {
     }
 }
 
+/// A serial number or UDID in a path or body that is not one: the message says what is wrong.
+impl From<crate::ids::IdError> for ApiError {
+    fn from(e: crate::ids::IdError) -> Self {
+        ApiError::bad_request(e.to_string())
+    }
+}
+
 impl From<crate::tokens::TokenError> for ApiError {
     fn from(e: crate::tokens::TokenError) -> Self {
         use crate::tokens::TokenError as T;

@@ -101,6 +101,24 @@ fn missing_or_odd_optional_keys_read_as_absent() {
 }
 
 #[test]
+fn serial_is_upper_cased_and_a_udid_that_is_no_udid_is_refused() {
+    let plist = |serial: &str, udid: &str| {
+        format!(
+            r#"<plist version="1.0"><dict><key>SERIAL</key><string>{serial}</string>
+            <key>UDID</key><string>{udid}</string></dict></plist>"#
+        )
+    };
+    let info = parse_machine_info(plist("c02xk1abcd12", "663b07bb").as_bytes()).unwrap();
+    assert_eq!((info.serial.as_str(), info.udid.as_str()), ("C02XK1ABCD12", "663b07bb"));
+    for udid in ["A".repeat(3000), "\u{202e}00008030-001A2C3E0A12802E".into()] {
+        let err = parse_machine_info(plist("S1", &udid).as_bytes()).unwrap_err();
+        assert!(matches!(err, MachineInfoError::BadId { key: "UDID", .. }), "{err}");
+    }
+    let err = parse_machine_info(plist("S 1", "U1").as_bytes()).unwrap_err();
+    assert!(matches!(err, MachineInfoError::BadId { key: "SERIAL", .. }), "{err}");
+}
+
+#[test]
 fn serial_and_udid_are_required() {
     let no_serial =
         r#"<plist version="1.0"><dict><key>UDID</key><string>U1</string></dict></plist>"#;

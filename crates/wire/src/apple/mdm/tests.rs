@@ -97,8 +97,22 @@ fn check_out_decodes() {
     let body = plist_of(&[("MessageType", "CheckOut".into()), ("UDID", "U1".into())]);
     assert_eq!(
         parse_check_in(&body).unwrap(),
-        CheckIn::CheckOut(CheckOut { udid: "U1".into(), topic: None })
+        CheckIn::CheckOut(CheckOut { udid: Udid::parse("U1").unwrap(), topic: None })
     );
+}
+
+#[test]
+fn a_udid_that_is_no_udid_is_refused() {
+    for bad in ["A".repeat(3000), "\u{202e}00008030-001A2C3E0A12802E".into(), "a b".into()] {
+        let body =
+            plist_of(&[("MessageType", "CheckOut".into()), ("UDID", Value::String(bad.clone()))]);
+        assert!(
+            matches!(parse_check_in(&body), Err(MdmWireError::BadId { key: "UDID", .. })),
+            "{bad:.40}"
+        );
+        let report = plist_of(&[("Status", "Idle".into()), ("UDID", Value::String(bad))]);
+        assert!(matches!(parse_report(&report), Err(MdmWireError::BadId { key: "UDID", .. })));
+    }
 }
 
 #[test]

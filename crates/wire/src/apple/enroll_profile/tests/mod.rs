@@ -13,6 +13,7 @@ use crate::crypto::ca::{Authority, pem_to_der};
 use crate::crypto::chain::TrustAnchors;
 use crate::crypto::cms::{SignerKey, verify_signed};
 use crate::crypto::openssl_cli;
+use crate::ids::{Serial, Udid};
 use plist::{Dictionary, Value};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -189,12 +190,10 @@ fn random_uuids_are_version_4_upper_case_and_distinct() {
 
 fn info(product: &str, os_version: Option<&str>, build: Option<&str>) -> MachineInfo {
     MachineInfo {
-        udid: "u".into(),
-        serial: "s".into(),
         product: Some(product.into()),
         os_version: os_version.map(str::to_string),
         version: build.map(str::to_string),
-        ..MachineInfo::default()
+        ..MachineInfo::new(Udid::parse("u").unwrap(), Serial::parse("s").unwrap())
     }
 }
 

@@ -7,6 +7,7 @@
 use super::super::examples::{acme, inputs, scep, uuids};
 use super::super::*;
 use crate::apple::machineinfo::MachineInfo;
+use crate::ids::{Serial, Udid};
 use device_schema::{Context, Os, Schemas};
 use plist::Value;
 use std::sync::OnceLock;
@@ -64,11 +65,9 @@ fn variants() -> Vec<(String, ProfileInputs)> {
 
 fn info(product: &str, os_version: &str) -> MachineInfo {
     MachineInfo {
-        udid: "u".into(),
-        serial: "s".into(),
         product: Some(product.into()),
         os_version: Some(os_version.into()),
-        ..MachineInfo::default()
+        ..MachineInfo::new(Udid::parse("u").unwrap(), Serial::parse("s").unwrap())
     }
 }
 

@@ -1,0 +1,252 @@
+//! Device identifiers as types: [`Serial`] and [`Udid`], each with one normalisation, made
+//! where the value enters (an HTTP path or body, a CSV row, a DEP device page, a MachineInfo,
+//! an MDM check-in) and trusted everywhere after. A serial and a UDID cannot be swapped by
+//! accident, and two spellings of one device always meet.
+//!
+//! Two ways in, on purpose: [`Serial::parse`] / [`Udid::parse`] validate (strict, for what
+//! arrives from outside, with an [`IdError`] naming the problem and the fix), while `serde`
+//! deserialisation only normalises and never refuses a string, so a record stored by an older
+//! adebox always reads back. Both serialise as the plain string they hold, the form stored and
+//! returned by the API before these types existed.
+//!
+//! Pure: no tokio, redb, reqwest, actix or utoipa (the product marks fields holding these
+//! with `#[schema(value_type = String)]`).
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+/// Longest serial accepted. Apple's are 10–12 letters and digits (older ones 11, randomised
+/// ones since 2021 10); the margin is tolerance, not a known format.
+pub const SERIAL_MAX: usize = 32;
+/// Longest UDID accepted: the forms Apple uses are 40 (older iOS), 25 (`00008030-…`) and 36
+/// (a Mac's hardware UUID) characters; a few more are tolerated for forms not seen yet.
+pub const UDID_MAX: usize = 64;
+
+/// Why a text is not a serial number or a UDID. The messages say how to correct it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error("the {what} is empty; give the device's {what} as shown in Apple Business Manager")]
+    Empty { what: &'static str },
+    #[error(
+        "the {what} is {len} characters long; a {what} has at most {max}: check that only the \
+         {what} was given"
+    )]
+    TooLong { what: &'static str, len: usize, max: usize },
+    #[error(
+        "the {what} contains {found:?}, which a {what} never holds ({allowed}); remove it and \
+         try again"
+    )]
+    BadCharacter { what: &'static str, found: char, allowed: &'static str },
+}
+
+fn check(
+    what: &'static str,
+    s: &str,
+    max: usize,
+    allowed: &'static str,
+    ok: impl Fn(char) -> bool,
+) -> Result<(), IdError> {
+    if s.is_empty() {
+        return Err(IdError::Empty { what });
+    }
+    let len = s.chars().count();
+    if len > max {
+        return Err(IdError::TooLong { what, len, max });
+    }
+    match s.chars().find(|c| !ok(*c)) {
+        Some(found) => Err(IdError::BadCharacter { what, found, allowed }),
+        None => Ok(()),
+    }
+}
+
+/// A device serial number, as Apple's DEP API writes it (dep-api.md §3.2 `serial_number`).
+///
+/// Normalisation: surrounding white space and double quotes dropped (pasted lists and CSV
+/// cells carry them), ASCII letters upper-cased. Apple's serials are upper case, and MachineInfo
+/// `SERIAL`, check-in `SerialNumber` and the attestation's serial OID carry the same text, so
+/// upper case meets all of them; an admin typing `c02xk1abcd12` means the same device.
+/// Validation: 1–[`SERIAL_MAX`] ASCII letters and digits. Apple documents no length, so the
+/// bound is wider than any serial seen; a request sent to Apple adds its own 8–20 check.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Serial(String);
+
+impl Serial {
+    /// Normalises and validates a serial from outside (HTTP, CSV, DEP, MachineInfo).
+    pub fn parse(text: &str) -> Result<Serial, IdError> {
+        let s = Serial::normalise(text);
+        check("serial number", &s, SERIAL_MAX, "letters and digits only", |c| {
+            c.is_ascii_alphanumeric()
+        })?;
+        Ok(Serial(s))
+    }
+
+    /// A serial read back from the store (a table key, an index value): taken as it is, like
+    /// deserialisation, so an older record still finds itself.
+    pub fn from_stored(text: String) -> Serial {
+        Serial(text)
+    }
+
+    fn normalise(text: &str) -> String {
+        text.trim().trim_matches('"').trim().to_ascii_uppercase()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// The bytes of the store key of records kept by serial.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// A device's UDID (MachineInfo `UDID`, check-in `UDID`, attestation OID `…8.9.2`).
+///
+/// Normalisation: surrounding white space dropped; the letters keep the case the device sent.
+/// Older iOS devices send 40 lower-case hex digits (`663b07bb…`, the check-in fixtures), newer
+/// ones `00008030-001A2C3E0A12802E`, Macs an upper-case hardware UUID. Keeping the device's
+/// case means the certificate, the API and the logs show what the device and Apple
+/// Configurator show. Equality, hashing and order ignore ASCII case, and [`Udid::key`] is the
+/// upper-cased form used as a store key, so a device that changed the case it sends (Apple
+/// does not promise a case) still meets its records.
+/// Validation: 1–[`UDID_MAX`] ASCII letters, digits and hyphens; nothing else (no spaces, no
+/// control or direction-changing characters that would end up in a certificate subject).
+/// Apple documents no grammar for UDIDs (../shared/spec/enrollment.md §1.1, §4.3 only say
+/// "string"), so hex is not required and hyphens may stand anywhere: tolerant of a form not
+/// seen yet, strict about what cannot be one.
+#[derive(Clone)]
+pub struct Udid(String);
+
+impl Udid {
+    /// Normalises and validates a UDID from outside (MachineInfo, check-ins, HTTP).
+    pub fn parse(text: &str) -> Result<Udid, IdError> {
+        let s = text.trim();
+        check("UDID", s, UDID_MAX, "letters, digits and hyphens only", |c| {
+            c.is_ascii_alphanumeric() || c == '-'
+        })?;
+        Ok(Udid(s.to_string()))
+    }
+
+    /// A UDID read back from the store, taken as it is (see [`Serial::from_stored`]).
+    pub fn from_stored(text: String) -> Udid {
+        Udid(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// The case-free form: the key of records stored by UDID.
+    pub fn key(&self) -> String {
+        self.0.to_ascii_uppercase()
+    }
+}
+
+impl PartialEq for Udid {
+    fn eq(&self, other: &Udid) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+
+impl Eq for Udid {}
+
+impl Hash for Udid {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for b in self.0.bytes() {
+            state.write_u8(b.to_ascii_uppercase());
+        }
+        state.write_u8(0xff);
+    }
+}
+
+impl PartialOrd for Udid {
+    fn partial_cmp(&self, other: &Udid) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Udid {
+    fn cmp(&self, other: &Udid) -> Ordering {
+        let up = |s: &str| s.bytes().map(|b| b.to_ascii_uppercase()).collect::<Vec<_>>();
+        up(&self.0).cmp(&up(&other.0))
+    }
+}
+
+/// `Display`, `Debug`, `AsRef<str>`, `FromStr` and serde for an identifier. Deserialising
+/// takes the stored string exactly as it is: a record written before every edge normalised
+/// keeps matching its own store key, and reading never fails on an old value.
+macro_rules! plain_string {
+    ($name:ident) => {
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&self.0, f)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<$name, IdError> {
+                $name::parse(s)
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                $name::parse(other).is_ok_and(|o| *self == o)
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                *self == **other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                *self == *other.as_str()
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<$name, D::Error> {
+                Ok($name(String::deserialize(d)?))
+            }
+        }
+    };
+}
+
+plain_string!(Serial);
+plain_string!(Udid);
+
+#[cfg(test)]
+#[path = "ids_tests.rs"]
+mod tests;
