@@ -15,18 +15,15 @@ mod profile;
 mod query;
 mod records;
 
-pub use apply::{
-    PageMode, PageStats, TIMELINE_LIMIT, apply_page_in, purge_removed_in, sweep_missing_in,
-};
+pub use apply::{PageMode, PageStats, apply_page_in, purge_removed_in, sweep_missing_in};
 pub use enrollment::{CHECKED_OUT, ENROLLED, ENROLLING, enrollment_in, set_enrollment_in};
-pub use index::Changes;
 pub use lifecycle::Lifecycle;
 pub use profile::{
     DeviceFacts, ProfileChange, ProfileResults, Unassigned, facts_in, note_in,
     record_profile_change_in, token_facts_in,
 };
 pub use query::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, SortKey};
-pub use records::{Removal, RemovalReason, TimelineEvent};
+pub use records::{Changes, Removal, RemovalReason, TIMELINE_LIMIT, TimelineEvent};
 
 use crate::store::{Store, StoreError};
 use redb::{ReadableTable, WriteTransaction};

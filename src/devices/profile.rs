@@ -7,8 +7,9 @@
 //! sync's later record is applied like any other.
 
 use super::enrollment::update_with_event;
-use super::index::Changes;
-use super::records::{BY_SERIAL, BY_TOKEN, DeviceRecord, TIMELINE, TimelineEvent, token_prefix};
+use super::records::{
+    BY_SERIAL, BY_TOKEN, Changes, DeviceRecord, TIMELINE, TimelineEvent, token_prefix,
+};
 use crate::apple::dep::ProfileStatus;
 use crate::store::{self, StoreError};
 use redb::{ReadTransaction, WriteTransaction};
@@ -199,7 +200,7 @@ impl<'txn> ProfileResults<'txn> {
             return Ok(());
         };
         let event = TimelineEvent { at: now, kind: kind.into(), message };
-        super::apply::push_event(&mut self.timeline, &mut r, event)?;
+        super::records::push_event(&mut self.timeline, &mut r, event)?;
         // Only the event counter changes (not `updated_at`): nothing for the list index.
         store::put(&mut self.by_serial, serial.as_bytes(), &r)
     }

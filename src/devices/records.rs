@@ -1,7 +1,7 @@
 //! The inventory's tables and stored records.
 
 use crate::apple::dep::{Device, ProfileStatus};
-use crate::store::{self, Table};
+use crate::store::{self, StoreError, Table};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -111,4 +111,43 @@ pub struct TimelineEvent {
     pub kind: String,
     /// Plain words.
     pub message: String,
+}
+
+/// A device keeps at most this many timeline events; older ones are dropped.
+pub const TIMELINE_LIMIT: u64 = 200;
+
+/// Records a write changed; hand them to [`super::Devices::apply_changes`] after the commit
+/// (in `Store::write_then`'s `after`).
+#[must_use = "hand the changes to Devices::apply_changes after the commit, or the list goes stale"]
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub(super) upserted: Vec<DeviceRecord>,
+    pub(super) removed: Vec<String>,
+}
+
+impl Changes {
+    /// Serials the write added or changed (not those it deleted).
+    pub fn serials(&self) -> Vec<String> {
+        self.upserted.iter().map(|r| r.serial.clone()).collect()
+    }
+
+    pub fn merge(&mut self, other: Changes) {
+        self.upserted.extend(other.upserted);
+        self.removed.extend(other.removed);
+    }
+}
+
+/// Adds an event to a device's timeline (bounded), inside the caller's transaction.
+pub(super) fn push_event(
+    timeline: &mut redb::Table<'_, &'static [u8], &'static [u8]>,
+    record: &mut DeviceRecord,
+    e: TimelineEvent,
+) -> Result<(), StoreError> {
+    let seq = record.next_event;
+    store::put(timeline, &timeline_key(&record.serial, seq), &e)?;
+    record.next_event += 1;
+    if seq >= TIMELINE_LIMIT {
+        timeline.remove(timeline_key(&record.serial, seq - TIMELINE_LIMIT).as_slice())?;
+    }
+    Ok(())
 }

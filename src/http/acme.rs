@@ -7,7 +7,7 @@
 //! (`DEVICE_BODY_LIMIT`); a body over it (or unreadable) is answered as an RFC 8555 problem
 //! (`malformed`, status 413 or 400), not actix's plain-text error.
 
-use super::AppState;
+use super::state::AppState;
 use crate::acme::{AcmeError, Body, Endpoint, Reply};
 use crate::urls;
 use actix_web::http::StatusCode;
@@ -135,7 +135,7 @@ fn unreadable(state: &AppState, e: &actix_web::Error) -> HttpResponse {
     let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
         format!(
             "the request body is over the {}-byte limit of ACME requests",
-            super::device::DEVICE_BODY_LIMIT
+            super::DEVICE_BODY_LIMIT
         )
     } else {
         "the request body could not be read".to_string()

@@ -4,8 +4,8 @@
 //! OS-update-required 403 (§1.5), or a 403 JSON refusal with `code`, `message` (may be shown
 //! on the device), `description` (logs) and `details` (§1.4). Devices never get 401.
 
-use super::AppState;
-use super::device::DEVICE_BODY_LIMIT;
+use super::DEVICE_BODY_LIMIT;
+use super::state::AppState;
 use crate::enroll::{Answer, EnrollError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};

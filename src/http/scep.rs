@@ -6,7 +6,7 @@
 //! CertRep FAILURE (the RFC's answer); only messages too broken to answer get `400`, too
 //! large `413`, too many from one client `429`.
 
-use super::AppState;
+use super::state::AppState;
 use crate::enroll::scep::{MAX_PKI_MESSAGE_LEN, ScepFailure};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64ct::{Base64, Encoding};

@@ -41,7 +41,7 @@ pub struct ServiceRoute {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ExtraCa {
     pub file: String,
-    pub certificates: Vec<crate::tls::CertInfo>,
+    pub certificates: Vec<crate::certinfo::CertInfo>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]

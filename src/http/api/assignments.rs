@@ -2,9 +2,9 @@
 //! run), remove assignments, and the per-serial state list (the retry queue view). Bodies
 //! are read with their own cap (up to 200,000 serials do not fit the API's JSON limit).
 
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use crate::profiles::csv::MAX_CSV_BYTES;
 use crate::profiles::{Assignment, RequestReport};
 use actix_web::http::StatusCode;

@@ -1,9 +1,9 @@
 //! `/api/v1/audit`: the audit log, newest first.
 
 use crate::audit::{Entry, Filter, Outcome};
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

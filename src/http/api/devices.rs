@@ -1,9 +1,9 @@
 //! `/api/v1/devices/…`: the inventory list, CSV export, one device, counts.
 
 use crate::devices::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, Lifecycle, SortKey};
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

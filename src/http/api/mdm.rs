@@ -3,9 +3,9 @@
 //! rename, release now, erase for re-enrollment (typed confirmation). Every action is audited.
 
 use crate::audit::{Action, NewEntry, Outcome};
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{Authenticated, ClientIp};
+use crate::http::state::AppState;
 use crate::mdm::MdmState;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web};

@@ -2,9 +2,9 @@
 //! delete, edit impact) and defaults per token and family. Thin: bodies go to `profiles` as
 //! JSON values so that every field is checked there, field by field.
 
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use crate::profiles::{DefaultEntry, EditImpact, FieldIssue, ProfileView};
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};

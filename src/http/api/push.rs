@@ -3,9 +3,9 @@
 //! issued. Changes are audited by the push service; the key never leaves it.
 
 use crate::crypto::Secret;
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use crate::push::{PushStatus, RequestInfo};
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};

@@ -1,9 +1,9 @@
 //! `/api/v1/settings/…`: the TLS certificate (and, later, the runtime settings).
 
 use crate::audit::{Action, NewEntry, Outcome};
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use crate::tls::TlsInfo;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;

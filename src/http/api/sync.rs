@@ -1,8 +1,8 @@
 //! `/api/v1/sync/…` and `/api/v1/settings/sync`: sync status, "Sync now", sync settings.
 
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use crate::sync::{ManualKind, RunKind, SyncSettings, SyncStatus};
 use actix_web::{HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,8 @@
 //! `/api/v1/tokens/…`: Apple server tokens and the key pairs made for them.
 
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use crate::sync::SyncStatus;
 use crate::tokens::{PendingKeyInfo, TokenView};
 use actix_web::{HttpResponse, delete, get, post, web};
