@@ -18,7 +18,7 @@ use crate::audit::Actor;
 use crate::crypto::Secret;
 use crate::sim::apns::{RunningSimApns, SimApns, SimApnsConfig};
 use crate::sim::dep::portal_client::PortalClient;
-use crate::sim::dep::server::Shared;
+use crate::sim::dep::state::Shared;
 use crate::sim::dep::{RunningSimDep, SimDep, SimDepConfig};
 use serde::Serialize;
 use std::path::Path;
