@@ -15,8 +15,7 @@ use crate::audit::Actor;
 use crate::clock::Clock;
 use crate::devices::Devices;
 use crate::sim::dep::{SimDep, SimDepConfig};
-use crate::store::Store;
-use crate::sync::{RunKind, Sync, SyncSettings};
+use crate::sync::{RunKind, SyncSettings};
 use crate::tokens::Tokens;
 use serde::Serialize;
 use std::time::Instant;
@@ -36,32 +35,28 @@ pub struct SyncBench {
 /// A full sync of `devices` devices from the in-process DEP simulator, over HTTPS, into a
 /// fresh store: what a new token with a large fleet costs.
 pub async fn sync(devices: usize) -> anyhow::Result<SyncBench> {
+    use crate::daemon::{AppleSide, DaemonOptions, Foundation, Mode, Services};
     let sim = SimDep::start(SimDepConfig::default()).await?;
-    let http = crate::outbound::client(&crate::outbound::OutboundConfig::trusting_only([sim
-        .ca_pem()
-        .to_string()]))?;
     let dir = tempfile::tempdir()?;
-    let store = Store::open(dir.path(), crate::daemon::TABLES)?;
-    let clock = Clock::system();
-    let tokens = Tokens::new(
-        store.clone(),
-        clock.clone(),
-        sim.base_url().to_string(),
-        crate::depclient::account_check(http.clone(), clock.clone()),
-    );
-    let devices_svc = Devices::new(store.clone());
-    let sync = Sync::new(
-        store.clone(),
-        clock.clone(),
-        tokens.clone(),
-        devices_svc,
-        http.clone(),
-        crate::depclient::RetryPolicy::default(),
-    );
+    // The services a daemon has, with their hooks (sync tells profiles about new devices),
+    // but none of its background workers: the run below is the only sync.
+    let config =
+        crate::config::Config::for_sandbox(dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
+    let mut opts = DaemonOptions::new(config, Mode::Production);
+    opts.apple = AppleSide::Simulator {
+        base_url: sim.base_url().to_string(),
+        portal_url: sim.portal_url().to_string(),
+        ca_pem: sim.ca_pem().to_string(),
+        // Nothing is pushed here.
+        apns_url: sim.base_url().to_string(),
+        apns_ca_pem: sim.ca_pem().to_string(),
+    };
+    let (services, _workers) = Services::build(&opts, Foundation::open(&opts).await?, 0)?;
+    let Services { store, tokens, sync, .. } = &services;
     sync.set_settings(Actor::System, SyncSettings { page_limit: 1000, ..SyncSettings::default() })
         .await?;
 
-    let token = token_with_devices(&tokens, &sim, devices).await?;
+    let token = token_with_devices(tokens, &sim, devices).await?;
 
     let requests_before = sim.requests();
     let started = Instant::now();

@@ -341,9 +341,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             command: SimCommand::Devices { server, count, concurrency, ca, sandbox_dir, json, wait },
         } => sim_devices(server, count, concurrency, ca, sandbox_dir, json, wait),
         Command::ManPages { dir } => {
-            for page in crate::manpages::write_all(&dir)
-                .with_context(|| format!("cannot write the manual pages to {}", dir.display()))?
-            {
+            for page in crate::manpages::write_all(<Cli as clap::CommandFactory>::command(), &dir)
+                .with_context(|| {
+                format!("cannot write the manual pages to {}", dir.display())
+            })? {
                 println!("{}", page.display());
             }
             Ok(ExitCode::SUCCESS)

@@ -4,56 +4,59 @@
 //! assigned to it, defines and assigns enrollment profiles, serves the device-facing enrollment
 //! endpoints, and serves its own admin page over TLS. Everything is stored in one redb file.
 //!
-//! The module tree follows `../shared/design.md`; arrows point inward only:
+//! The module tree follows `../shared/design.md`; arrows point inward only, and the `mod`
+//! lines below are in ring order (`tests/architecture.rs` checks both):
 //!
-//! - **pure** (no I/O, no async runtime): [`apple`] (Apple wire formats), [`crypto`] (keys,
-//!   certificates, CMS, secrets), [`clock`].
-//! - **infrastructure**: [`store`] (redb handle, schema version, migrations, backup),
-//!   [`config`] (the bootstrap TOML file), [`outbound`] (HTTP clients, the Apple service
-//!   URLs, trust roots and proxy they use), [`tls`] (the server
-//!   certificate and the rustls configuration), [`urls`] (externally visible URLs),
-//!   [`logging`] (journald or stderr).
+//! - **pure** (no I/O, no async runtime; the `adebox-wire` crate): [`apple`] (Apple wire
+//!   formats), [`crypto`] (keys, certificates, CMS, JWS, secrets), [`clock`].
+//! - **infrastructure**: [`logging`] (journald or stderr), [`certinfo`] (describing and
+//!   reading certificates), [`outbound`] (HTTP clients, the Apple service URLs, trust roots
+//!   and proxy they use), [`config`] (the bootstrap TOML file), [`store`] (redb handle,
+//!   schema version, migrations, backup), [`urls`] (externally visible URLs), [`tls`] (the
+//!   server certificate and the rustls configuration).
 //! - **domain** (each owns its tables, errors and a small service API), in call order:
 //!   [`audit`], [`admin`], [`tokens`], [`devices`], [`depclient`], [`push`], [`sync`],
-//!   [`profiles`], [`acme`], [`enroll`], [`mdm`]. A module calls only those before it.
-//! - **edges**: [`http`] (actix-web: admin page, JSON API, device routes), [`sim`] (the Apple
-//!   simulators used by sandbox mode and tests), [`daemon`] (composition root), [`control`]
-//!   (the local control socket used by `adebox admin …`), [`cli`], [`manpages`] (the manual
-//!   pages generated from the `cli` definitions for the package).
+//!   [`profiles`], [`acme`], [`enroll`], [`mdm`], [`backup`]. A module calls only those before
+//!   it; where an earlier one needs a later one, the composition root wires a hook.
+//! - **edges**: [`http`] (actix-web: admin page, JSON API, device routes), [`control`] (the
+//!   local control socket used by `adebox admin …`), [`fuzzing`] (fuzz entry points),
+//!   [`daemon`] (the composition root: `Services::build`, listeners, tasks), [`bench`],
+//!   [`manpages`] (the manual pages, from the command line `cli` hands over), [`cli`]. The
+//!   simulators ([`sim`], the `adebox-sim` crate) are linked in for sandbox mode and tests.
 
 pub use adebox_sim as sim;
 #[doc(hidden)]
 pub use adebox_wire::fixtures;
 pub use adebox_wire::{apple, clock, crypto, ids};
 
-pub mod depclient;
-
-pub mod config;
 pub mod logging;
+pub mod certinfo;
 pub mod outbound;
+pub mod config;
 pub mod store;
-pub mod tls;
 pub mod urls;
+pub mod tls;
 
-pub mod admin;
 pub mod audit;
+pub mod admin;
+pub mod tokens;
 pub mod devices;
-pub mod enroll;
-pub mod profiles;
+pub mod depclient;
 pub mod push;
 pub mod sync;
-pub mod tokens;
-
+pub mod profiles;
 pub mod acme;
+pub mod enroll;
 pub mod mdm;
+pub mod backup;
 
-pub mod bench;
-pub mod cli;
-pub mod control;
-pub mod daemon;
-pub mod fuzzing;
 pub mod http;
+pub mod control;
+pub mod fuzzing;
+pub mod daemon;
+pub mod bench;
 pub mod manpages;
+pub mod cli;
 
 /// The product version, as shown by `adebox version`, the status API and the User-Agent.
 pub fn version() -> &'static str {

@@ -1,4 +1,4 @@
-//! Manual pages generated from the command-line definition in [`crate::cli`], so they
+//! Manual pages generated from the command-line definition `cli` hands over, so they
 //! cannot drift from `adebox --help`: `adebox(1)` and one page per subcommand
 //! (`adebox-serve(1)`, `adebox-admin-set-password(1)`, …).
 //!
@@ -7,8 +7,6 @@
 //! FILES, EXIT STATUS and SEE ALSO sections are written here by hand; everything else comes
 //! from clap. Uses no runtime, store or network.
 
-use crate::cli::Cli;
-use clap::CommandFactory;
 use clap_mangen::Man;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -44,11 +42,12 @@ backup and restore.
 
 const SUB_PAGE_EXTRA: &str = ".SH SEE ALSO\n\\fBadebox\\fR(1)\n";
 
-/// Writes every page into `dir` (created if missing) and returns their paths.
-pub fn write_all(dir: &Path) -> io::Result<Vec<PathBuf>> {
+/// Writes every page of the command line `cli` into `dir` (created if missing) and returns
+/// their paths.
+pub fn write_all(cli: clap::Command, dir: &Path) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     // Built once so subcommands carry their full display names ("adebox-admin-backup").
-    let mut cmd = Cli::command().disable_help_subcommand(true);
+    let mut cmd = cli.disable_help_subcommand(true);
     cmd.build();
     let mut written = Vec::new();
     write_tree(&cmd, dir, true, &mut written)?;
@@ -102,7 +101,8 @@ mod tests {
 
     fn pages() -> (tempfile::TempDir, Vec<PathBuf>) {
         let dir = tempfile::tempdir().unwrap();
-        let written = write_all(dir.path()).unwrap();
+        let written =
+            write_all(<crate::cli::Cli as clap::CommandFactory>::command(), dir.path()).unwrap();
         (dir, written)
     }
 
@@ -154,6 +154,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("a-file");
         std::fs::write(&file, b"").unwrap();
-        assert!(write_all(&file.join("man")).is_err());
+        assert!(
+            write_all(<crate::cli::Cli as clap::CommandFactory>::command(), &file.join("man"))
+                .is_err()
+        );
     }
 }

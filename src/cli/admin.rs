@@ -15,9 +15,7 @@ pub(super) fn run(command: AdminCommand) -> Result<ExitCode> {
     match command {
         AdminCommand::Backup { file, config } => {
             let c = load_config(&config)?;
-            let mut files = crate::tls::backup_files(&c.data_dir)?;
-            files.extend(crate::enroll::signing::backup_files(&c.data_dir)?);
-            let records = crate::store::backup(&c.data_dir, &file, &files)
+            let records = crate::backup::write(&c.data_dir, &file)
                 .with_context(|| format!("backup of {} failed", c.data_dir.display()))?;
             println!(
                 "wrote {} ({records} records); it contains secrets: keep it as safe as the server",
@@ -27,17 +25,8 @@ pub(super) fn run(command: AdminCommand) -> Result<ExitCode> {
         }
         AdminCommand::Restore { file, config } => {
             let c = load_config(&config)?;
-            let restored = crate::store::restore(&c.data_dir, &file)?;
-            let kept = restored.kept;
-            give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(crate::store::FILE_NAME));
-            let n = crate::tls::restore_files(&c.data_dir, &restored.files)?;
-            let signing = crate::enroll::signing::restore_files(&c.data_dir, &restored.files)?;
-            for (name, _) in &restored.files {
-                give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(name));
-            }
-            for folder in ["tls", "enroll"] {
-                give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(folder));
-            }
+            let restored = crate::backup::restore(&c.data_dir, &file)?;
+            let (n, signing, kept) = (restored.tls_files, restored.signing_files, restored.kept);
             if n > 0 {
                 println!("restored {n} files of the TLS folder (the appliance CA among them)");
             }
@@ -65,7 +54,10 @@ async fn set_password(c: Config, user: String, password: Secret<String>) -> Resu
         Ok(store) => {
             let admin = Admin::new(store, Clock::system(), AdminOptions::default());
             let created = admin.set_password_cli(&user, password).await?;
-            give_to_data_dir_owner(&c.data_dir, &c.data_dir.join(crate::store::FILE_NAME));
+            crate::backup::give_to_data_dir_owner(
+                &c.data_dir,
+                &c.data_dir.join(crate::store::FILE_NAME),
+            );
             println!(
                 "{}",
                 if created {
@@ -104,20 +96,5 @@ fn read_new_password(user: &str) -> Result<Secret<String>> {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line)?;
         Ok(Secret::new(line.trim_end_matches(['\r', '\n']).to_string()))
-    }
-}
-
-/// A command run as root must not leave root-owned files the daemon's user cannot open.
-fn give_to_data_dir_owner(data_dir: &std::path::Path, file: &std::path::Path) {
-    use std::os::unix::fs::MetadataExt;
-    if !nix::unistd::getuid().is_root() {
-        return;
-    }
-    if let Ok(meta) = std::fs::metadata(data_dir) {
-        let _ = nix::unistd::chown(
-            file,
-            Some(nix::unistd::Uid::from_raw(meta.uid())),
-            Some(nix::unistd::Gid::from_raw(meta.gid())),
-        );
     }
 }

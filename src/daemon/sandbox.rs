@@ -18,7 +18,7 @@ use crate::audit::Actor;
 use crate::crypto::Secret;
 use crate::sim::apns::{RunningSimApns, SimApns, SimApnsConfig};
 use crate::sim::dep::portal_client::PortalClient;
-use crate::sim::dep::server::Shared;
+use crate::sim::dep::state::Shared;
 use crate::sim::dep::{RunningSimDep, SimDep, SimDepConfig};
 use serde::Serialize;
 use std::path::Path;
@@ -35,6 +35,36 @@ pub use crate::sim::fleet::remote::{SANDBOX_FILE, STAND_IN_PKI_FILE};
 pub const DEFAULT_DEVICES: usize = 300;
 /// The simulated Apple side's seed: fixed, so restarts recreate the same demo world.
 const SEED: u64 = 20261124;
+
+/// The sandbox's device fleet, enrolling against this daemon: the public host name is
+/// reached at the first bound address (loopback when bound to every address).
+pub(super) fn fleet(
+    urls: &crate::urls::Urls,
+    tls: &crate::tls::TlsManager,
+    https_addrs: &[std::net::SocketAddr],
+    pki: &Arc<crate::sim::apple_pki::StandInApplePki>,
+    pushes: Option<crate::sim::apns::PushFeed>,
+) -> Result<crate::sim::fleet::sandbox::SandboxFleet, super::DaemonError> {
+    let resolve_to = https_addrs.first().map(|a| {
+        let ip = if a.ip().is_unspecified() {
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+        } else {
+            a.ip()
+        };
+        std::net::SocketAddr::new(ip, a.port())
+    });
+    let target = crate::sim::fleet::FleetTarget {
+        profile_url: urls.enroll_machine_info(),
+        ca_pem: tls.ca().cert_pem().to_string(),
+        resolve_to,
+    };
+    let mut fleet = crate::sim::fleet::Fleet::new(target, pki.clone())
+        .map_err(|e| super::DaemonError::Task(e.to_string()))?;
+    if let Some(feed) = pushes {
+        fleet = fleet.woken_by(feed);
+    }
+    Ok(crate::sim::fleet::sandbox::SandboxFleet::new(fleet))
+}
 
 /// What `sandbox.json` holds.
 #[derive(Debug, Serialize)]

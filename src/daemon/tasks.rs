@@ -10,8 +10,48 @@ use std::time::Duration as StdDuration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// Spawns the daemon's named background tasks; each ends when `stop` turns true.
+pub(super) fn spawn_all(
+    s: &super::Services,
+    workers: super::Workers,
+    config: &crate::config::Config,
+    stop: watch::Receiver<bool>,
+) -> Vec<(&'static str, JoinHandle<()>)> {
+    vec![
+        spawn_task(
+            "tls-renewal",
+            stop.clone(),
+            tls_renewal(s.tls.clone(), s.audit.clone(), s.clock.clone()),
+        ),
+        spawn_task(
+            "maintenance",
+            stop.clone(),
+            maintenance(
+                s.admin.clone(),
+                s.audit.clone(),
+                s.devices.clone(),
+                s.sync.clone(),
+                s.acme.clone(),
+                s.clock.clone(),
+            ),
+        ),
+        spawn_task("profiles", stop.clone(), s.profiles.clone().run()),
+        spawn_task("apns", stop.clone(), workers.apns),
+        // Not wrapped in spawn_task: the supervisor stops its workers itself, between pages.
+        ("sync", tokio::spawn(s.sync.clone().supervise(stop.clone()))),
+        spawn_task(
+            "control-socket",
+            stop,
+            crate::control::serve(
+                config.data_dir.join(crate::control::SOCKET_NAME),
+                s.admin.clone(),
+            ),
+        ),
+    ]
+}
+
 /// Spawns a named background task that ends when `stop` turns true.
-pub(super) fn spawn_task(
+fn spawn_task(
     name: &'static str,
     mut stop: watch::Receiver<bool>,
     work: impl std::future::Future<Output = ()> + Send + 'static,
@@ -26,7 +66,7 @@ pub(super) fn spawn_task(
 }
 
 /// Checks twice a day whether the self-managed server certificate is due for renewal.
-pub(super) async fn tls_renewal(tls: Arc<TlsManager>, audit: AuditLog, clock: Clock) {
+async fn tls_renewal(tls: Arc<TlsManager>, audit: AuditLog, clock: Clock) {
     let mut tick = tokio::time::interval(StdDuration::from_secs(12 * 3600));
     loop {
         tick.tick().await;
@@ -54,7 +94,7 @@ pub(super) async fn tls_renewal(tls: Arc<TlsManager>, audit: AuditLog, clock: Cl
 const AUDIT_RETENTION: time::Duration = time::Duration::days(2 * 365);
 
 /// Hourly housekeeping that keeps the store bounded.
-pub(super) async fn maintenance(
+async fn maintenance(
     admin: Admin,
     audit: AuditLog,
     devices: crate::devices::Devices,

@@ -9,10 +9,9 @@
 //! which case the `deleted` is the old server's half of a move; a device that appears under
 //! another token is moved, never duplicated.
 
-use super::index::Changes;
 use super::records::{
-    BY_SERIAL, BY_TOKEN, DeviceRecord, Removal, RemovalReason, TIMELINE, TimelineEvent,
-    TimelineKind, timeline_key, token_key, token_prefix,
+    BY_SERIAL, BY_TOKEN, Changes, DeviceRecord, Removal, RemovalReason, TIMELINE, TimelineEvent,
+    TimelineKind, push_event, timeline_key, token_key, token_prefix,
 };
 use crate::apple::dep::{Device, OpType};
 use crate::ids::Serial;
@@ -21,9 +20,6 @@ use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use time::OffsetDateTime;
-
-/// A device keeps at most this many timeline events; older ones are dropped.
-pub const TIMELINE_LIMIT: u64 = 200;
 
 /// How a page is applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -283,21 +279,6 @@ pub fn purge_removed_in(
     let changes =
         Changes { upserted: vec![], removed: doomed.iter().map(|(s, _)| s.clone()).collect() };
     Ok((doomed.len() as u64, changes))
-}
-
-/// Adds an event to a device's timeline (bounded), inside the caller's transaction.
-pub(super) fn push_event(
-    timeline: &mut redb::Table<'_, &'static [u8], &'static [u8]>,
-    record: &mut DeviceRecord,
-    e: TimelineEvent,
-) -> Result<(), StoreError> {
-    let seq = record.next_event;
-    store::put(timeline, &timeline_key(&record.serial, seq), &e)?;
-    record.next_event += 1;
-    if seq >= TIMELINE_LIMIT {
-        timeline.remove(timeline_key(&record.serial, seq - TIMELINE_LIMIT).as_slice())?;
-    }
-    Ok(())
 }
 
 fn event(at: OffsetDateTime, kind: TimelineKind, message: String) -> TimelineEvent {

@@ -2,8 +2,7 @@
 //! the lifecycle "Enrolled" / "Checked out") and timeline notes, inside the caller's
 //! transaction so MDM's own tables and the inventory commit together.
 
-use super::index::Changes;
-use super::records::{BY_SERIAL, DeviceRecord, TIMELINE, TimelineEvent, TimelineKind};
+use super::records::{BY_SERIAL, Changes, DeviceRecord, TIMELINE, TimelineEvent, TimelineKind};
 use crate::ids::Serial;
 use crate::store::{self, StoreError};
 use redb::WriteTransaction;
@@ -80,7 +79,7 @@ pub(super) fn update_with_event(
     };
     change(&mut r);
     r.updated_at = event.at;
-    super::apply::push_event(timeline, &mut r, event)?;
+    super::records::push_event(timeline, &mut r, event)?;
     store::put(by_serial, serial.as_bytes(), &r)?;
     Ok(Some(r))
 }

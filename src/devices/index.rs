@@ -9,32 +9,11 @@
 
 use super::lifecycle::Lifecycle;
 use super::query::{DeviceCounts, DeviceFilter, SortKey};
-use super::records::DeviceRecord;
+use super::records::{Changes, DeviceRecord};
 use crate::ids::Serial;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
-
-/// Records a write changed; hand them to [`super::Devices::apply_changes`] after the commit
-/// (in `Store::write_then`'s `after`).
-#[must_use = "hand the changes to Devices::apply_changes after the commit, or the list goes stale"]
-#[derive(Debug, Default)]
-pub struct Changes {
-    pub(super) upserted: Vec<DeviceRecord>,
-    pub(super) removed: Vec<Serial>,
-}
-
-impl Changes {
-    /// Serials the write added or changed (not those it deleted).
-    pub fn serials(&self) -> Vec<Serial> {
-        self.upserted.iter().map(|r| r.serial.clone()).collect()
-    }
-
-    pub fn merge(&mut self, other: Changes) {
-        self.upserted.extend(other.upserted);
-        self.removed.extend(other.removed);
-    }
-}
 
 /// Distinct strings of one column, numbered.
 #[derive(Default)]

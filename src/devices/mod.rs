@@ -15,11 +15,8 @@ mod profile;
 mod query;
 mod records;
 
-pub use apply::{
-    PageMode, PageStats, TIMELINE_LIMIT, apply_page_in, purge_removed_in, sweep_missing_in,
-};
+pub use apply::{PageMode, PageStats, apply_page_in, purge_removed_in, sweep_missing_in};
 pub use enrollment::{EnrollmentState, enrollment_in, set_enrollment_in};
-pub use index::Changes;
 pub use lifecycle::Lifecycle;
 pub use profile::{
     DeviceFacts, ProfileChange, ProfileResults, Unassigned, facts_in, note_in,
@@ -27,7 +24,7 @@ pub use profile::{
 };
 pub use query::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, SortKey};
 pub use records::TABLES;
-pub use records::{Removal, RemovalReason, TimelineEvent, TimelineKind};
+pub use records::{Changes, Removal, RemovalReason, TIMELINE_LIMIT, TimelineEvent, TimelineKind};
 
 use crate::ids::Serial;
 use crate::store::{Store, StoreError};

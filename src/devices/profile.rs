@@ -7,9 +7,8 @@
 //! sync's later record is applied like any other.
 
 use super::enrollment::update_with_event;
-use super::index::Changes;
 use super::records::{
-    BY_SERIAL, BY_TOKEN, DeviceRecord, TIMELINE, TimelineEvent, TimelineKind, token_prefix,
+    BY_SERIAL, BY_TOKEN, Changes, DeviceRecord, TIMELINE, TimelineEvent, TimelineKind, token_prefix,
 };
 use crate::apple::dep::ProfileStatus;
 use crate::ids::Serial;
@@ -193,7 +192,7 @@ impl<'txn> ProfileResults<'txn> {
             return Ok(());
         };
         let event = TimelineEvent { at: now, kind, message };
-        super::apply::push_event(&mut self.timeline, &mut r, event)?;
+        super::records::push_event(&mut self.timeline, &mut r, event)?;
         // Only the event counter changes (not `updated_at`): nothing for the list index.
         store::put(&mut self.by_serial, serial.as_bytes(), &r)
     }

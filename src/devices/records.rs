@@ -2,7 +2,7 @@
 
 use crate::apple::dep::{Device, ProfileStatus};
 use crate::ids::Serial;
-use crate::store::{self, Table};
+use crate::store::{self, StoreError, Table};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -118,7 +118,7 @@ pub struct TimelineEvent {
 
 /// What a timeline event says happened. Serialised as the snake_case code the API and the
 /// store have always carried (`mdm_released`, `enrollment_refused`, …).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimelineKind {
     /// The device's arrival (synthesized from `first_seen`, never stored).
@@ -180,4 +180,43 @@ impl TimelineKind {
         TimelineKind::EnrollmentProfileServed,
         TimelineKind::EnrollmentCertificateIssued,
     ];
+}
+
+/// A device keeps at most this many timeline events; older ones are dropped.
+pub const TIMELINE_LIMIT: u64 = 200;
+
+/// Records a write changed; hand them to [`super::Devices::apply_changes`] after the commit
+/// (in `Store::write_then`'s `after`).
+#[must_use = "hand the changes to Devices::apply_changes after the commit, or the list goes stale"]
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub(super) upserted: Vec<DeviceRecord>,
+    pub(super) removed: Vec<Serial>,
+}
+
+impl Changes {
+    /// Serials the write added or changed (not those it deleted).
+    pub fn serials(&self) -> Vec<Serial> {
+        self.upserted.iter().map(|r| r.serial.clone()).collect()
+    }
+
+    pub fn merge(&mut self, other: Changes) {
+        self.upserted.extend(other.upserted);
+        self.removed.extend(other.removed);
+    }
+}
+
+/// Adds an event to a device's timeline (bounded), inside the caller's transaction.
+pub(super) fn push_event(
+    timeline: &mut redb::Table<'_, &'static [u8], &'static [u8]>,
+    record: &mut DeviceRecord,
+    e: TimelineEvent,
+) -> Result<(), StoreError> {
+    let seq = record.next_event;
+    store::put(timeline, &timeline_key(&record.serial, seq), &e)?;
+    record.next_event += 1;
+    if seq >= TIMELINE_LIMIT {
+        timeline.remove(timeline_key(&record.serial, seq - TIMELINE_LIMIT).as_slice())?;
+    }
+    Ok(())
 }

@@ -389,6 +389,25 @@ fn new_client_identifier() -> String {
     Base64UrlUnpadded::encode_string(&crate::crypto::random_bytes::<32>())
 }
 
+/// The files of `<data_dir>/enroll/` and of the SCEP CA and RA's `<data_dir>/scep/` a backup
+/// must carry, as `("enroll/<name>", contents)`.
+pub fn backup_files(
+    data_dir: &std::path::Path,
+) -> Result<crate::tls::files::Carried, SigningError> {
+    let mut files = signing::PROFILE_FILES.backup(data_dir)?;
+    files.extend(scep::ra::backup_files(data_dir)?);
+    Ok(files)
+}
+
+/// Puts back the `enroll/` and `scep/` files a backup carried (keys 0600, folders 0700);
+/// other names are ignored. Returns how many.
+pub fn restore_files(
+    data_dir: &std::path::Path,
+    files: &[(String, Vec<u8>)],
+) -> Result<usize, SigningError> {
+    Ok(signing::PROFILE_FILES.restore(data_dir, files)? + scep::ra::restore_files(data_dir, files)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 //! Owns the folder `<data_dir>/enroll/` (0700): `profile-signing.pem` and
 //! `profile-signing.key` (0600). Exposes [`ProfileSigner`] (the certificate, its key and the
 //! chain that goes into the signed profile, ../shared/spec/enrollment.md §2.6), and
-//! [`backup_files`] / [`restore_files`] so `admin backup` carries the folder the way it
+//! [`super::backup_files`] / [`super::restore_files`] so `admin backup` carries the folder the way it
 //! carries `tls/`: a restored appliance keeps signing with the certificate devices saw.
 
 use crate::crypto::Secret;
@@ -181,21 +181,8 @@ impl KeptFiles {
 }
 
 /// Where the profile signer is kept.
-const PROFILE_FILES: KeptFiles = KeptFiles { folder: FOLDER, cert: CERT_FILE, key: KEY_FILE };
-
-/// The files of `<data_dir>/enroll/` and of the SCEP CA and RA's `<data_dir>/scep/` a backup
-/// must carry, as `("enroll/<name>", contents)`.
-pub fn backup_files(data_dir: &Path) -> Result<Carried, SigningError> {
-    let mut files = PROFILE_FILES.backup(data_dir)?;
-    files.extend(super::scep::ra::backup_files(data_dir)?);
-    Ok(files)
-}
-
-/// Puts back the `enroll/` and `scep/` files a backup carried (keys 0600, folders 0700);
-/// other names are ignored. Returns how many.
-pub fn restore_files(data_dir: &Path, files: &[(String, Vec<u8>)]) -> Result<usize, SigningError> {
-    Ok(PROFILE_FILES.restore(data_dir, files)? + super::scep::ra::restore_files(data_dir, files)?)
-}
+pub(super) const PROFILE_FILES: KeptFiles =
+    KeptFiles { folder: FOLDER, cert: CERT_FILE, key: KEY_FILE };
 
 /// A certificate's DER when it names itself as its issuer (a root).
 fn self_issued(cert_pem: &str) -> Option<Vec<u8>> {
@@ -258,20 +245,22 @@ mod tests {
     fn a_backup_carries_the_signing_certificate_to_a_restored_appliance() {
         let (dir, now, ca) = setup();
         let signer = ProfileSigner::ensure(dir.path(), &ca, now).unwrap();
-        let files = backup_files(dir.path()).unwrap();
+        let files = crate::enroll::backup_files(dir.path()).unwrap();
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["enroll/profile-signing.pem", "enroll/profile-signing.key"]);
 
         let restored = tempfile::tempdir().unwrap();
         let mut carried = files.clone();
         carried.push(("tls/ca.pem".into(), b"not ours".to_vec()));
-        assert_eq!(restore_files(restored.path(), &carried).unwrap(), 2);
+        assert_eq!(crate::enroll::restore_files(restored.path(), &carried).unwrap(), 2);
         assert!(!restored.path().join("tls").exists(), "only enroll/ is ours to put back");
         let again = ProfileSigner::ensure(restored.path(), &ca, now + Duration::days(1)).unwrap();
         assert_eq!(
             again.cert_der, signer.cert_der,
             "the restored certificate is kept, not reissued"
         );
-        assert!(backup_files(tempfile::tempdir().unwrap().path()).unwrap().is_empty());
+        assert!(
+            crate::enroll::backup_files(tempfile::tempdir().unwrap().path()).unwrap().is_empty()
+        );
     }
 }

@@ -7,8 +7,8 @@
 //! the `/acme` scope (`DEVICE_BODY_LIMIT`); a body over it (or unreadable) is answered as an
 //! RFC 8555 problem (`malformed`, status 413 or 400), not actix's plain-text error.
 
-use super::AppState;
 use super::error::acme::AcmeProblem;
+use super::state::AppState;
 use crate::acme::{Body, Endpoint, Reply};
 use crate::urls;
 use actix_web::http::StatusCode;

@@ -4,14 +4,12 @@
 //! here: each TLS connection's client certificate chain is attached to its requests, and
 //! `/mdm` requires one (devices get 403, never 401, which Setup Assistant treats as fatal).
 
+use super::DEVICE_BODY_LIMIT;
 use super::error::device::not_enabled;
 use super::extract::{ClientCertificate, PeerCertificates};
 use actix_web::dev::Extensions;
 use actix_web::{HttpResponse, web};
 use std::any::Any;
-
-/// Device requests are small; MachineInfo and check-ins are a few KiB.
-pub const DEVICE_BODY_LIMIT: usize = 64 * 1024;
 
 /// Per connection: disable Nagle (one write per response) and keep the peer's certificates.
 pub fn on_connect(conn: &dyn Any, ext: &mut Extensions) {

@@ -3,9 +3,9 @@
 //! profile (`application/x-apple-aspen-config`) or a refusal, which
 //! [`super::error::device::EnrollRefusal`] renders (Apple's JSON shape, §1.4–§1.5).
 
-use super::AppState;
-use super::device::DEVICE_BODY_LIMIT;
+use super::DEVICE_BODY_LIMIT;
 use super::error::device::EnrollRefusal;
+use super::state::AppState;
 use crate::enroll::Answer;
 use actix_web::{HttpResponse, web};
 use futures_util::StreamExt;

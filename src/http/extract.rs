@@ -1,9 +1,9 @@
 //! Request extractors: who is calling (session or API token, with CSRF checks), from which
 //! address, and with which TLS client certificate.
 
-use super::AppState;
 use super::error::ApiError;
 use super::error::device::identity_refused;
+use super::state::AppState;
 use crate::admin::Principal;
 use actix_web::dev::Payload;
 use actix_web::http::Method;

@@ -4,9 +4,9 @@
 //! get 200 (empty, or a command plist), 400 for a message we cannot read, 403 for an identity
 //! we do not accept — never 401.
 
-use super::AppState;
 use super::device_identity::device_identity;
 use super::error::ApiError;
+use super::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -17,11 +17,10 @@ pub mod error;
 pub mod extract;
 mod mdm;
 mod scep;
+mod state;
 
-use crate::admin::Admin;
-use crate::audit::AuditLog;
-use crate::clock::Clock;
-use crate::tls::TlsManager;
+pub use state::AppState;
+
 use actix_web::dev::Server;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::DefaultHeaders;
@@ -29,43 +28,16 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
-use time::OffsetDateTime;
 use utoipa_actix_web::AppExt;
-
-/// Service handles the handlers use.
-pub struct AppState {
-    pub admin: Admin,
-    pub tokens: crate::tokens::Tokens,
-    pub devices: crate::devices::Devices,
-    pub sync: crate::sync::Sync,
-    /// The ACME server (device identities).
-    pub acme: crate::acme::AcmeService,
-    pub profiles: crate::profiles::Profiles,
-    pub enroll: crate::enroll::Enroll,
-    pub push: crate::push::Push,
-    /// MDM check-in, commands and the device page's MDM actions.
-    pub mdm: crate::mdm::Mdm,
-    /// The SCEP server (identities for devices too old for ACME).
-    pub scep: crate::enroll::scep::Scep,
-    /// The simulated Apple side's portal, in sandbox mode.
-    pub sandbox_portal: Option<crate::sim::dep::portal_client::PortalClient>,
-    /// The simulated devices enrolling against this daemon, in sandbox mode.
-    pub sandbox_fleet: Option<crate::sim::fleet::sandbox::SandboxFleet>,
-    pub audit: AuditLog,
-    pub tls: Arc<TlsManager>,
-    pub clock: Clock,
-    pub started_at: OffsetDateTime,
-    pub sandbox: bool,
-    pub openapi_json: Arc<String>,
-    /// Where the Apple services are and how they are reached (Settings, `/api/v1/status`).
-    pub apple_services: Arc<crate::outbound::AppleServices>,
-}
 
 /// The page's Content-Security-Policy: our own scripts, styles and API only.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Largest body any route accepts unless it sets a smaller limit.
 pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Device requests are small; MachineInfo and check-ins are a few KiB.
+pub const DEVICE_BODY_LIMIT: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {

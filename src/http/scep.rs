@@ -6,8 +6,8 @@
 //! (the RFC's answer); what gets no CertRep is answered by [`ScepError`]: `400` for messages
 //! too broken to answer, `413` too large, `429` too many from one client.
 
-use super::AppState;
 use super::error::scep::ScepError;
+use super::state::AppState;
 use crate::enroll::scep::{MAX_PKI_MESSAGE_LEN, ScepFailure};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64ct::{Base64, Encoding};

@@ -203,7 +203,7 @@ pub fn load_extra_roots(path: &std::path::Path) -> Result<(String, ExtraCa), Out
     let ders = crate::crypto::chain::pem_certificates(&pem).map_err(err)?;
     let certificates = ders
         .iter()
-        .map(|der| crate::tls::describe_certificate(der).map_err(|e| err(e.message)))
+        .map(|der| crate::certinfo::describe(der).map_err(|e| err(e.message)))
         .collect::<Result<Vec<_>, _>>()?;
     // reqwest must accept them too (it parses them again when a client is built).
     parse_roots(std::slice::from_ref(&pem)).map_err(|e| err(e.to_string()))?;

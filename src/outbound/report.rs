@@ -40,7 +40,7 @@ pub struct ServiceRoute {
 #[derive(Clone, Debug, Serialize)]
 pub struct ExtraCa {
     pub file: String,
-    pub certificates: Vec<crate::tls::CertInfo>,
+    pub certificates: Vec<crate::certinfo::CertInfo>,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -13,6 +13,7 @@ use crate::store::{self, StoreError};
 use redb::{ReadTransaction, ReadableTable};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// At most this many serials in one request (the CSV upload included).
 pub const MAX_SERIALS: usize = 200_000;
@@ -26,7 +27,7 @@ pub struct SerialOutcome {
 }
 
 /// What a request does with one serial; serialised as the snake_case code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AssignmentOutcome {
     /// Dry run: it would be sent to Apple.
@@ -287,6 +288,20 @@ impl Profiles {
         });
         let total = all.len() as u64;
         Ok((all.into_iter().skip(offset).take(limit).collect(), total))
+    }
+
+    /// The hook sync tells about the devices each page added or changed (design rule 2):
+    /// those without a profile get their token's default, queued in the background.
+    pub fn defaults_hook(&self) -> crate::sync::DevicesHook {
+        let profiles = self.clone();
+        Arc::new(move |token: &str, serials: Vec<Serial>| {
+            let (p, token) = (profiles.clone(), token.to_string());
+            tokio::spawn(async move {
+                if let Err(e) = p.assign_defaults(&token, Some(serials)).await {
+                    log::error!(token = token.as_str(); "queueing default profiles failed: {e}");
+                }
+            });
+        })
     }
 
     /// Queues the default profile for every device of `token` (of `serials`, or all) that

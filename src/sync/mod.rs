@@ -74,22 +74,27 @@ struct Inner {
     progress: progress::ProgressBoard,
     wakeups: Mutex<HashMap<String, Arc<Notify>>>,
     gates: crate::depclient::Gates,
-    hook: std::sync::RwLock<Option<DevicesHook>>,
+    hook: DevicesHook,
 }
 
 /// Told, after each committed page, which devices of a token the page added or changed
 /// (design rule 2: the daemon wires it to profiles for default assignment). Must not block.
 pub type DevicesHook = Arc<dyn Fn(&str, Vec<Serial>) + Send + std::marker::Sync>;
 
+/// What sync is built with besides the store and the clock.
+pub struct SyncParts {
+    pub tokens: Tokens,
+    pub devices: Devices,
+    pub http: reqwest::Client,
+    pub retry: RetryPolicy,
+    /// The per-token request gates, shared with whoever else calls Apple for a token.
+    pub gates: crate::depclient::Gates,
+    pub devices_hook: DevicesHook,
+}
+
 impl Sync {
-    pub fn new(
-        store: Store,
-        clock: Clock,
-        tokens: Tokens,
-        devices: Devices,
-        http: reqwest::Client,
-        retry: RetryPolicy,
-    ) -> Sync {
+    pub fn new(store: Store, clock: Clock, parts: SyncParts) -> Sync {
+        let SyncParts { tokens, devices, http, retry, gates, devices_hook } = parts;
         Sync {
             inner: Arc::new(Inner {
                 store,
@@ -100,8 +105,8 @@ impl Sync {
                 retry,
                 progress: progress::ProgressBoard::default(),
                 wakeups: Mutex::new(HashMap::new()),
-                gates: crate::depclient::Gates::default(),
-                hook: std::sync::RwLock::new(None),
+                gates,
+                hook: devices_hook,
             }),
         }
     }
@@ -110,26 +115,12 @@ impl Sync {
         self.inner.clock.now()
     }
 
-    /// The per-token request gates sync calls Apple through; whoever else calls Apple for a
-    /// token shares them, so at most one request per token is in flight.
-    pub fn gates(&self) -> crate::depclient::Gates {
-        self.inner.gates.clone()
-    }
-
-    /// Installs the hook told about devices each page added or changed (daemon wiring).
-    pub fn set_devices_hook(&self, hook: DevicesHook) {
-        *self.inner.hook.write().expect("hook lock is never held across a panic") = Some(hook);
-    }
-
     /// Tells the devices hook which devices a committed page added or changed.
     fn changed(&self, token: &str, serials: Vec<Serial>) {
         if serials.is_empty() {
             return;
         }
-        let hook = self.inner.hook.read().expect("hook lock is never held across a panic").clone();
-        if let Some(hook) = hook {
-            hook(token, serials);
-        }
+        (self.inner.hook)(token, serials);
     }
 
     async fn load(&self, token: &str) -> Result<state::SyncState, StoreError> {

@@ -15,6 +15,18 @@ struct Env {
     devices: Devices,
 }
 
+/// What sync is built with here: no one listens to the devices a page changed.
+fn parts(k: &Kit, devices: &Devices, retry: RetryPolicy) -> SyncParts {
+    SyncParts {
+        tokens: k.tokens.clone(),
+        devices: devices.clone(),
+        http: k.http.clone(),
+        retry,
+        gates: crate::depclient::Gates::default(),
+        devices_hook: std::sync::Arc::new(|_, _| {}),
+    }
+}
+
 async fn env(page_limit: u32) -> Env {
     let k =
         kit_with(&[crate::audit::TABLES, crate::tokens::TABLES, crate::devices::TABLES, TABLES])
@@ -26,14 +38,7 @@ async fn env(page_limit: u32) -> Env {
         max_attempts: 8,
         ..RetryPolicy::default()
     };
-    let sync = Sync::new(
-        k.store.clone(),
-        Clock::system(),
-        k.tokens.clone(),
-        devices.clone(),
-        k.http.clone(),
-        retry,
-    );
+    let sync = Sync::new(k.store.clone(), Clock::system(), parts(&k, &devices, retry));
     let settings = SyncSettings { page_limit, ..SyncSettings::default() };
     sync.set_settings(Actor::System, settings).await.unwrap();
     Env { k, sync, devices }
@@ -300,14 +305,8 @@ async fn a_run_past_its_time_limit_is_stopped_reported_and_resumed() {
             .await;
     let devices = Devices::new(k.store.clone());
     let clock = Clock::manual(Clock::system().now());
-    let sync = Sync::new(
-        k.store.clone(),
-        clock.clone(),
-        k.tokens.clone(),
-        devices.clone(),
-        k.http.clone(),
-        RetryPolicy::default(),
-    );
+    let sync =
+        Sync::new(k.store.clone(), clock.clone(), parts(&k, &devices, RetryPolicy::default()));
     sync.set_settings(Actor::System, SyncSettings { page_limit: 10, ..SyncSettings::default() })
         .await
         .unwrap();

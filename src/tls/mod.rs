@@ -11,10 +11,10 @@
 //! them; the http layer checks per route): any presented certificate must chain to the
 //! appliance CA.
 
-mod certinfo;
 pub(crate) mod files;
 
-pub use certinfo::{CertInfo, CertProblem, describe as describe_certificate};
+use crate::certinfo;
+pub use crate::certinfo::{CertInfo, CertProblem, describe as describe_certificate};
 
 use crate::config::Config;
 use crate::crypto::ca::{Authority, CaError};

@@ -288,12 +288,7 @@ impl Tokens {
     pub async fn delete(&self, actor: Actor, id: &str) -> Result<(), TokenError> {
         let now = self.now();
         let id = id.to_string();
-        let guard = self
-            .inner
-            .delete_guard
-            .read()
-            .expect("guard lock is never held across a panic")
-            .clone();
+        let guard = self.inner.delete_guard.clone();
         let deleted = id.clone();
         self.inner
             .store
@@ -303,11 +298,9 @@ impl Tokens {
                 let Some(record) = record else {
                     return Err(TokenError::NotFound(format!("token {id}")));
                 };
-                if let Some(guard) = &guard {
-                    let blockers = guard(wtx, &id)?;
-                    if !blockers.is_empty() {
-                        return Err(TokenError::InUse(blockers));
-                    }
+                let blockers = guard(wtx, &id)?.blockers();
+                if !blockers.is_empty() {
+                    return Err(TokenError::InUse(blockers));
                 }
                 wtx.open_table(TOKENS)?.remove(id.as_bytes())?;
                 let mut pending = wtx.open_table(PENDING)?;

@@ -19,7 +19,7 @@ mod view;
 pub use lifecycle::MovedToken;
 pub use records::TABLES;
 pub use records::TokenProblem;
-pub use view::{Blocker, ExpiryState, PendingKeyInfo, TokenView};
+pub use view::{Blocker, ExpiryState, PendingKeyInfo, TokenUse, TokenView};
 
 use crate::apple::dep::AccountDetail;
 use crate::apple::server_token::OAuthCredentials;
@@ -27,7 +27,7 @@ use crate::clock::Clock;
 use crate::store::{Store, StoreError};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// Apple's production DEP service.
 pub const APPLE_BASE_URL: &str = "https://mdmenrollment.apple.com";
@@ -53,10 +53,10 @@ pub type AccountCheck = Arc<
         + Sync,
 >;
 
-/// Lists what still uses a token, inside the delete transaction. Wired by the daemon to the
-/// inventory and profiles.
+/// Counts what still uses a token, inside the delete transaction. Wired by the daemon to the
+/// inventory and profiles (which come later in the module order).
 pub type DeleteGuard =
-    Arc<dyn Fn(&redb::WriteTransaction, &str) -> Result<Vec<Blocker>, StoreError> + Send + Sync>;
+    Arc<dyn Fn(&redb::WriteTransaction, &str) -> Result<TokenUse, StoreError> + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -110,29 +110,20 @@ struct Inner {
     /// Where new tokens' DEP service is: Apple, or the simulator in the sandbox.
     base_url: String,
     check: AccountCheck,
-    delete_guard: RwLock<Option<DeleteGuard>>,
+    delete_guard: DeleteGuard,
     events: tokio::sync::broadcast::Sender<TokenEvent>,
 }
 
 impl Tokens {
-    pub fn new(store: Store, clock: Clock, base_url: String, check: AccountCheck) -> Tokens {
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        base_url: String,
+        check: AccountCheck,
+        delete_guard: DeleteGuard,
+    ) -> Tokens {
         let (events, _) = tokio::sync::broadcast::channel(64);
-        Tokens {
-            inner: Arc::new(Inner {
-                store,
-                clock,
-                base_url,
-                check,
-                delete_guard: RwLock::new(None),
-                events,
-            }),
-        }
-    }
-
-    /// Installs the delete precondition check (daemon wiring).
-    pub fn set_delete_guard(&self, guard: DeleteGuard) {
-        *self.inner.delete_guard.write().expect("guard lock is never held across a panic") =
-            Some(guard);
+        Tokens { inner: Arc::new(Inner { store, clock, base_url, check, delete_guard, events }) }
     }
 
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<TokenEvent> {

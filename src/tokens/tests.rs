@@ -27,8 +27,13 @@ pub(crate) async fn kit_with(tables: &[&[crate::store::Table]]) -> Kit {
     let store = Store::open(dir.path(), tables).unwrap();
     let clock = Clock::system();
     let check = crate::depclient::account_check(http.clone(), clock.clone());
-    let tokens = Tokens::new(store.clone(), clock, sim.base_url().to_string(), check);
+    let tokens = Tokens::new(store.clone(), clock, sim.base_url().to_string(), check, unused());
     Kit { tokens, sim, http, store, _dir: dir }
+}
+
+/// A delete guard that finds nothing using any token.
+fn unused() -> DeleteGuard {
+    Arc::new(|_wtx, _id| Ok(TokenUse::default()))
 }
 
 /// What an admin does in ABM: create an MDM server from our public key, download its token.
@@ -111,6 +116,7 @@ async fn pending_keys_survive_and_can_be_discarded() {
         Clock::system(),
         k.sim.base_url().into(),
         crate::depclient::account_check(k.http.clone(), Clock::system()),
+        unused(),
     );
     assert_eq!(again.list_pending_keys().await.unwrap()[0].id, key.id);
     assert!(again.pending_key_certificate(&key.id).await.unwrap().contains("BEGIN CERTIFICATE"));
@@ -200,23 +206,23 @@ async fn delete_lists_what_blocks_it_and_then_deletes() {
     let (view, _) = add_token(&k, "Main campus").await;
     let blocked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
     let b = blocked.clone();
-    k.tokens.set_delete_guard(std::sync::Arc::new(move |_wtx, _id| {
-        Ok(if b.load(std::sync::atomic::Ordering::SeqCst) {
-            vec![Blocker {
-                kind: "devices".into(),
-                count: 3,
-                message: "3 devices are still assigned".into(),
-            }]
-        } else {
-            vec![]
-        })
-    }));
-    let err = k.tokens.delete(admin(), &view.id).await.unwrap_err();
+    // The same store, guarded by an inventory that holds three of the token's devices.
+    let tokens = Tokens::new(
+        k.store.clone(),
+        Clock::system(),
+        k.sim.base_url().into(),
+        crate::depclient::account_check(k.http.clone(), Clock::system()),
+        Arc::new(move |_wtx, _id| {
+            let devices = if b.load(std::sync::atomic::Ordering::SeqCst) { 3 } else { 0 };
+            Ok(TokenUse { devices, default_profiles: 0 })
+        }),
+    );
+    let err = tokens.delete(admin(), &view.id).await.unwrap_err();
     assert!(matches!(&err, TokenError::InUse(b) if b.len() == 1 && b[0].count == 3), "{err}");
     blocked.store(false, std::sync::atomic::Ordering::SeqCst);
-    k.tokens.delete(admin(), &view.id).await.unwrap();
-    assert!(k.tokens.list().await.unwrap().is_empty());
-    assert!(matches!(k.tokens.delete(admin(), &view.id).await, Err(TokenError::NotFound(_))));
+    tokens.delete(admin(), &view.id).await.unwrap();
+    assert!(tokens.list().await.unwrap().is_empty());
+    assert!(matches!(tokens.delete(admin(), &view.id).await, Err(TokenError::NotFound(_))));
 }
 
 #[tokio::test]
@@ -246,6 +252,7 @@ async fn expiry_shows_in_the_state_and_the_banners_from_thirty_days_before() {
             Clock::manual(now),
             k.sim.base_url().into(),
             crate::depclient::account_check(k.http.clone(), Clock::system()),
+            unused(),
         )
     };
     let t = at(expiry - time::Duration::days(40));
@@ -284,4 +291,20 @@ async fn serve_points_every_token_at_the_configured_service_and_the_sandbox_spar
     assert_eq!(k.tokens.follow_service(APPLE_BASE_URL).await.unwrap().len(), 1);
     assert_eq!(k.tokens.retarget_simulator(k.sim.base_url()).await.unwrap(), 0);
     assert_eq!(k.tokens.credentials(&view.id).await.unwrap().0, APPLE_BASE_URL);
+}
+
+#[test]
+fn each_use_of_a_token_is_a_blocker_saying_how_to_clear_it() {
+    assert!(TokenUse::default().blockers().is_empty());
+    let b = TokenUse { devices: 1, default_profiles: 2 }.blockers();
+    assert_eq!(
+        b.iter().map(|b| (b.kind.as_str(), b.count)).collect::<Vec<_>>(),
+        [("default_profile", 2), ("devices", 1)]
+    );
+    assert!(b[0].message.contains("2 default profiles; clear them on the Profiles page"));
+    assert!(b[1].message.starts_with("1 device is still assigned"), "{}", b[1].message);
+    let b = TokenUse { devices: 3, default_profiles: 1 }.blockers();
+    assert!(
+        b[0].message.contains("1 default profile;") && b[1].message.starts_with("3 devices are")
+    );
 }

@@ -118,3 +118,41 @@ pub struct Blocker {
     /// Plain words: what it is and how to clear it.
     pub message: String,
 }
+
+/// What still uses a token: counted by the modules that hold the uses, worded here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TokenUse {
+    /// Devices Apple still has assigned to the token's MDM server (as of the last sync).
+    pub devices: u64,
+    /// Profiles that are the token's default for new devices.
+    pub default_profiles: u64,
+}
+
+impl TokenUse {
+    /// Each use that keeps the token from being deleted, with how to clear it.
+    pub fn blockers(&self) -> Vec<Blocker> {
+        let (defaults, n) = (self.default_profiles, self.devices);
+        let mut blockers = Vec::new();
+        if defaults > 0 {
+            blockers.push(Blocker {
+                kind: "default_profile".into(),
+                count: defaults,
+                message: format!(
+                    "it has {defaults} default profile{}; clear them on the Profiles page first",
+                    if defaults == 1 { "" } else { "s" }
+                ),
+            });
+        }
+        if n > 0 {
+            blockers.push(Blocker {
+                kind: "devices".into(),
+                count: n,
+                message: format!(
+                    "{n} device{} still assigned to this MDM server in Apple Business Manager; release them or assign them to another MDM server there, then sync",
+                    if n == 1 { " is" } else { "s are" }
+                ),
+            });
+        }
+        blockers
+    }
+}

@@ -34,7 +34,7 @@ async fn backup_while_running_and_password_reset_through_the_control_socket() {
     let file = out.path().join("adebox-backup.redb");
     let mut files = adebox::tls::backup_files(&d.data_dir()).unwrap();
     assert!(files.iter().any(|(n, _)| n == "tls/ca.key"), "the CA key travels with the backup");
-    files.extend(adebox::enroll::signing::backup_files(&d.data_dir()).unwrap());
+    files.extend(adebox::enroll::backup_files(&d.data_dir()).unwrap());
     assert!(
         files.iter().any(|(n, _)| n == "enroll/profile-signing.key"),
         "the profile-signing key travels with the backup"
@@ -63,7 +63,7 @@ async fn backup_while_running_and_password_reset_through_the_control_socket() {
     let back = adebox::store::restore(restored.path(), &file).unwrap();
     adebox::tls::restore_files(restored.path(), &back.files).unwrap();
     // The profile signer (enroll/), the SCEP CA and RA (scep/), certificate and key each.
-    assert_eq!(adebox::enroll::signing::restore_files(restored.path(), &back.files).unwrap(), 6);
+    assert_eq!(adebox::enroll::restore_files(restored.path(), &back.files).unwrap(), 6);
     let r = TestDaemon::start_in(restored, adebox::daemon::Mode::Production).await;
     assert_eq!(r.login("alice", PASSWORD).await.0, StatusCode::OK);
     assert_eq!(r.ca_pem(), d.ca_pem());

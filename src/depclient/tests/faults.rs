@@ -3,7 +3,7 @@
 
 use super::{env, env_with};
 use crate::depclient::{DepError, RetryPolicy, retry};
-use crate::sim::dep::respond::ErrorStyle;
+use crate::sim::dep::state::ErrorStyle;
 use crate::sim::dep::{Behaviour, SimDepConfig};
 use std::time::Duration;
 

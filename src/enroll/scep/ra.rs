@@ -17,7 +17,7 @@
 //!
 //! Owns the folder `<data_dir>/scep/` (0700): `ca.pem`/`ca.key` and `ra.pem`/`ra.key` (keys
 //! 0600). Exposes [`ensure`], and [`backup_files`] / [`restore_files`], which
-//! `signing::backup_files` / `restore_files` call so a restored appliance answers with the
+//! `enroll::backup_files` / `restore_files` call so a restored appliance answers with the
 //! certificates devices saw. An appliance from before the SCEP CA existed has only `ra.*`,
 //! issued by the appliance CA: at start it gets a SCEP CA, and its RA key is certified again
 //! under it, so a request already encrypted to the old RA certificate still opens.

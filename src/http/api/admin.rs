@@ -3,9 +3,9 @@
 use super::views::{self, ApiTokenInfo, UserInfo};
 use crate::admin::{Principal, Session};
 use crate::crypto::Secret;
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{Authenticated, ClientIp, SESSION_COOKIE, check_same_site};
+use crate::http::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};

@@ -3,9 +3,9 @@
 //! are read with their own cap (up to 200,000 serials do not fit the API's JSON limit).
 
 use super::views::{self, Assignment, RequestReport};
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use crate::profiles::csv::MAX_CSV_BYTES;
 use actix_web::{HttpResponse, delete, get, post, web};
 use futures_util::StreamExt;

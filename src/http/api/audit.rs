@@ -2,9 +2,9 @@
 
 use super::views::{self, Entry};
 use crate::audit::{Filter, Outcome};
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

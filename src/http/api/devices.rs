@@ -2,9 +2,9 @@
 
 use super::views::{self, Assignment, DeviceCounts, DeviceDetail, DeviceSummary, IssuedCert};
 use crate::devices::{DeviceFilter, Lifecycle, SortKey};
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use crate::ids::Serial;
 use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};

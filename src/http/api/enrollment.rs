@@ -4,9 +4,9 @@
 
 use super::views::{self, EnrollEvent, EnrollSettings, Funnel};
 use crate::audit::{Action, NewEntry, Outcome};
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use actix_web::{get, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -4,9 +4,9 @@
 
 use super::views::MdmState;
 use crate::audit::{Action, NewEntry, Outcome};
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{Authenticated, ClientIp};
+use crate::http::state::AppState;
 use crate::ids::Serial;
 use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};

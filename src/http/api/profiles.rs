@@ -3,9 +3,9 @@
 //! JSON values so that every field is checked there, field by field.
 
 use super::views::{self, DefaultEntry, EditImpact, FieldIssue, ProfileView};
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

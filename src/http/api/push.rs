@@ -4,9 +4,9 @@
 
 use super::views::{PushStatus, RequestInfo, Unreachable};
 use crate::crypto::Secret;
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

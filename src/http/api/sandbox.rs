@@ -1,9 +1,9 @@
 //! `/api/v1/sandbox/…`: drive the simulated Apple side from the page (sandbox mode only).
 //! Everything goes to the simulator's stand-in ABM portal over HTTPS, as a script would.
 
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use crate::sim::dep::portal_client::PortalClient;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;

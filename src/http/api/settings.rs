@@ -2,9 +2,9 @@
 
 use super::views::TlsInfo;
 use crate::audit::{Action, NewEntry, Outcome};
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;

@@ -1,9 +1,9 @@
 //! `/api/v1/status`: version, uptime, counts, the banners every page shows, and how the
 //! appliance reaches Apple (so a test server or a proxy is never in use unnoticed).
 
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use crate::tls::TlsMode;
 use actix_web::{get, web};
 use serde::Serialize;

@@ -1,9 +1,9 @@
 //! `/api/v1/sync/…` and `/api/v1/settings/sync`: sync status, "Sync now", sync settings.
 
 use super::views::{self, SyncSettings, SyncStatus};
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use crate::sync::{ManualKind, RunKind};
 use actix_web::{HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};

@@ -1,9 +1,9 @@
 //! `/api/v1/tokens/…`: Apple server tokens and the key pairs made for them.
 
 use super::views::{self, PendingKeyInfo, SyncStatus, TokenView};
-use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

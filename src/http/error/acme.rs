@@ -7,7 +7,7 @@
 
 use crate::acme::{AcmeError, Problem};
 use crate::crypto::jws::{Alg, JwsError};
-use crate::http::device::DEVICE_BODY_LIMIT;
+use crate::http::DEVICE_BODY_LIMIT;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 

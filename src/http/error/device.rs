@@ -13,7 +13,7 @@
 
 use super::api::ApiError;
 use crate::enroll::EnrollError;
-use crate::http::device::DEVICE_BODY_LIMIT;
+use crate::http::DEVICE_BODY_LIMIT;
 use crate::mdm::MdmError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};

@@ -14,9 +14,11 @@ pub mod faults;
 pub mod request;
 pub mod routes;
 pub mod server;
+pub mod state;
 
 pub use faults::Faults;
-pub use server::{Delivery, PushFeed, RunningSimApns, SimApns, SimApnsConfig, SimApnsError};
+pub use server::{PushFeed, RunningSimApns, SimApns, SimApnsConfig, SimApnsError};
+pub use state::Delivery;
 
 use std::net::SocketAddr;
 

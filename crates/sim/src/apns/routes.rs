@@ -5,7 +5,7 @@
 //! the pushes a token got) for the standalone simulator.
 
 use super::request::{self, MAX_PAYLOAD, Refusal};
-use super::server::{Delivery, Shared, lock};
+use super::state::{Delivery, Shared, lock};
 use actix_web::dev::Extensions;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};

@@ -1,4 +1,4 @@
-//! The APNs simulator's HTTPS server: configuration, shared state, TLS with optional client
+//! The APNs simulator's HTTPS server: configuration, TLS with optional client
 //! certificates, start and stop, and the in-process controls tests and the sandbox use.
 //!
 //! Exposes [`SimApnsConfig`], [`SimApns::start`], [`RunningSimApns`] (base URL, CA, the
@@ -8,20 +8,17 @@
 
 use super::faults::Faults;
 use super::routes;
+use super::state::{Delivery, Shared, lock};
 use crate::crypto::ca::{Authority, CaError};
 use crate::rng::SimRng;
 use actix_web::{App, HttpServer, web};
 use arc_swap::ArcSwap;
-use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, MutexGuard};
-use time::{Duration, OffsetDateTime};
+use std::sync::{Arc, Mutex};
+use time::Duration;
 use tokio::sync::broadcast;
-
-/// Deliveries kept per device token (older ones are dropped).
-const KEEP_PER_TOKEN: usize = 100;
 
 #[derive(Clone, Debug)]
 pub struct SimApnsConfig {
@@ -61,43 +58,6 @@ pub enum SimApnsError {
     Signals(std::io::Error),
     #[error("the certificate request: {0}")]
     Request(String),
-}
-
-/// A push the simulator accepted.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct Delivery {
-    /// Lower-case hex device token.
-    pub token: String,
-    pub topic: String,
-    pub push_magic: String,
-    pub apns_id: String,
-    pub push_type: Option<String>,
-    pub priority: Option<String>,
-    pub expiration: Option<i64>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-}
-
-/// State every worker shares.
-pub struct Shared {
-    pub faults: ArcSwap<Faults>,
-    pub rng: Mutex<SimRng>,
-    /// Pushes answered (any status).
-    pub requests: AtomicU64,
-    pub deliveries: Mutex<HashMap<String, Vec<Delivery>>>,
-    /// Tokens answered 410 `Unregistered` (the app was removed / the device unenrolled).
-    pub unregistered: Mutex<HashSet<String>>,
-    /// Tokens answered 400 `BadDeviceToken`.
-    pub bad_tokens: Mutex<HashSet<String>>,
-    pub events: broadcast::Sender<Delivery>,
-    /// The stand-in push CA: issues push certificates and the server certificate.
-    pub ca: Authority,
-    /// The topic certificates get unless the request names one.
-    pub topic: String,
-}
-
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 pub struct SimApns;
@@ -222,17 +182,6 @@ impl Shared {
         self.ca
             .issue_for_request(&der, dn, now, Duration::days(365))
             .map_err(|e| SimApnsError::Request(e.to_string()))
-    }
-
-    pub fn record(&self, d: Delivery) {
-        let mut all = lock(&self.deliveries);
-        let list = all.entry(d.token.clone()).or_default();
-        list.push(d.clone());
-        if list.len() > KEEP_PER_TOKEN {
-            list.remove(0);
-        }
-        drop(all);
-        let _ = self.events.send(d); // nobody listening is fine
     }
 }
 

@@ -17,20 +17,18 @@ use crate::dep::api_profiles::{
     assign, define_profile, delete_ade, get_ade, get_profile, remove, set_ade,
 };
 use crate::dep::codes::Code;
+use crate::dep::input::{Data, body, serials};
 use crate::dep::oauth::SessionAuth;
 use crate::dep::paging::{CursorError, clamp_limit};
-use crate::dep::profiles::DeviceResult;
 use crate::dep::render;
 use crate::dep::requests::{self, ActivationLock, CursorRequest, DeviceList, DeviceQuery};
 use crate::dep::respond::{Answer, CONTENT_TYPE, Ctx, Reply, serve_open, serve_session};
-use crate::dep::server::{Shared, lock};
+use crate::dep::state::{Shared, lock};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::BTreeMap;
 
-/// Most serials per assign, remove and disown request: "limit requests to 1000 devices at a
-/// time" (§3.3).
-pub const MAX_SERIALS: usize = 1000;
+pub use crate::dep::input::MAX_SERIALS;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/session", web::get().to(session))
@@ -53,48 +51,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/account-driven-enrollment/profile", web::delete().to(delete_ade));
 }
 
-pub(super) type Data = web::Data<Shared>;
-
 /// Any other path: 404 with Apple's `NOT_FOUND` body.
 pub async fn not_found() -> HttpResponse {
     HttpResponse::NotFound().insert_header(("Content-Type", CONTENT_TYPE)).body("NOT_FOUND")
-}
-
-/// Reads a body strictly (see `requests.rs`); a refusal is Apple's error answer.
-pub(super) fn body<T: serde::de::DeserializeOwned + Default>(
-    what: &str,
-    bytes: &[u8],
-) -> Result<T, Reply> {
-    requests::read(what, bytes).map_err(Reply::error)
-}
-
-/// A list of serials must name at least one (`DEVICE_ID_REQUIRED`) and, where Apple asks for
-/// batches of at most 1000 (§3.3), no more: Apple documents no error for more, so the
-/// simulator refuses with `MALFORMED_REQUEST_BODY` and a client that ignores the limit is
-/// caught in tests.
-pub(super) fn serials(devices: Option<Vec<String>>, capped: bool) -> Result<Vec<String>, Reply> {
-    let devices = devices.unwrap_or_default();
-    if devices.is_empty() {
-        return Err(Reply::error(Code::DeviceIdRequired));
-    }
-    if capped && devices.len() > MAX_SERIALS {
-        log::warn!(target: "sim::dep", "refused {} serials in one request (at most {MAX_SERIALS})", devices.len());
-        return Err(Reply::error(Code::MalformedRequestBody));
-    }
-    Ok(devices)
-}
-
-pub(super) fn status(r: DeviceResult) -> DeviceStatus {
-    match r {
-        DeviceResult::Success => DeviceStatus::Success,
-        DeviceResult::NotAccessible => DeviceStatus::NotAccessible,
-        DeviceResult::Failed => DeviceStatus::Failed,
-        DeviceResult::Throttled => DeviceStatus::Throttled,
-    }
-}
-
-pub(super) fn results(list: Vec<(String, DeviceResult)>) -> BTreeMap<String, DeviceStatus> {
-    list.into_iter().map(|(s, r)| (s, status(r))).collect()
 }
 
 fn cursor_error(e: CursorError) -> Reply {

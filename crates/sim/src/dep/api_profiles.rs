@@ -4,14 +4,14 @@
 //! ≥ 10.
 
 use crate::apple::dep::{AssignProfileResponse, DefineProfileResponse, DeviceStatusResponse};
-use crate::dep::api::{Data, body, results, serials};
 use crate::dep::codes::Code;
+use crate::dep::input::{Data, body, results, serials};
 use crate::dep::profiles::{self, AssignFaults, DeviceResult};
 use crate::dep::requests::{
     self, ProfileDefinition, ProfileDevices, ProfileQuery, ServiceDiscovery,
 };
 use crate::dep::respond::{Reply, serve_session};
-use crate::dep::server::{Shared, lock};
+use crate::dep::state::{Shared, lock};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 

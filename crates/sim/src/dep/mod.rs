@@ -26,6 +26,7 @@ pub mod cursor;
 pub mod device;
 pub mod extras;
 pub mod faults;
+pub mod input;
 pub mod oauth;
 pub mod org;
 pub mod paging;
@@ -39,11 +40,13 @@ pub mod restore;
 pub mod server;
 pub mod sessions;
 pub mod standalone;
+pub mod state;
 pub mod world;
 
 pub use faults::Faults;
-pub use server::{Behaviour, RunningSimDep, SimDep, SimDepConfig, SimDepError};
+pub use server::{RunningSimDep, SimDep, SimDepConfig, SimDepError};
 pub use standalone::{Standalone, run_standalone, start_standalone};
+pub use state::Behaviour;
 pub use world::Quirks;
 
 #[cfg(test)]

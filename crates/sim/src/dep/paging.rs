@@ -11,7 +11,7 @@
 
 use crate::dep::cursor::Cursor;
 use crate::dep::device::{Op, SimDevice};
-use crate::dep::world::{ServerId, World};
+use crate::dep::world::{ServerId, Snapshot, World};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -23,17 +23,6 @@ pub const MAX_LIMIT: usize = 1000;
 pub const CURSOR_MAX_AGE_MS: i64 = 7 * 86_400 * 1000;
 /// Fetch snapshots kept for paging; the oldest is dropped first (its cursors then expire).
 const MAX_SNAPSHOTS: usize = 8;
-
-/// A server's device list frozen at the start of a fetch.
-#[derive(Debug)]
-pub struct Snapshot {
-    pub id: u64,
-    pub server: ServerId,
-    pub devices: Vec<Arc<SimDevice>>,
-    /// Event-log position when taken: a sync after this fetch starts here.
-    pub seq: u64,
-    pub taken_at: i64,
-}
 
 /// One device record of a page.
 #[derive(Clone, Debug)]

@@ -24,7 +24,7 @@ use crate::apple::server_token::mint_p7m;
 use crate::dep::changes::ChangeReport;
 use crate::dep::faults::Faults;
 use crate::dep::org::TokenSecrets;
-use crate::dep::server::{Shared, lock};
+use crate::dep::state::{Shared, lock};
 use crate::dep::world::{Quirks, WorldError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};

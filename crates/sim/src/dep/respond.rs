@@ -9,8 +9,8 @@
 //! sends half of it and aborts the connection. Uses actix-web; no domain module.
 
 use crate::dep::codes::Code;
-use crate::dep::server::{Shared, lock};
 use crate::dep::sessions::{SessionUse, check_user_agent};
+use crate::dep::state::{ErrorStyle, Shared, lock};
 use crate::dep::world::ServerId;
 use actix_web::body::SizedStream;
 use actix_web::http::StatusCode;
@@ -25,16 +25,6 @@ pub const CONTENT_TYPE: &str = "application/json;charset=UTF8";
 pub const SESSION_HEADER: &str = "X-ADM-Auth-Session";
 /// Selects the answer's shape (§2.4).
 pub const PROTOCOL_VERSION_HEADER: &str = "X-Server-Protocol-Version";
-
-/// How error codes are written in bodies. Apple sends bare text; some observed bodies end
-/// with a newline; micromdm's depsim JSON-quotes them (§2.3).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ErrorStyle {
-    #[default]
-    Bare,
-    BareNewline,
-    JsonQuoted,
-}
 
 /// What a route returns: `Err` is a refusal (an error body), so routes can use `?`.
 pub type Answer = Result<Reply, Reply>;

@@ -1,4 +1,5 @@
-//! The DEP simulator's HTTPS server: configuration, shared state, TLS, start and stop.
+//! The DEP simulator's HTTPS server: configuration, TLS, start and stop (the state its
+//! workers share is in [`super::state`]).
 //!
 //! Exposes [`SimDepConfig`], [`Behaviour`] (switchable Apple behaviours), [`SimDep::start`]
 //! and [`RunningSimDep`] (base URL, CA PEM, portal URL, in-process control, `stop`). The
@@ -12,8 +13,8 @@ use crate::clock::Clock;
 use crate::crypto::ca::{Authority, CaError};
 use crate::dep::changes::ChangeReport;
 use crate::dep::faults::Faults;
-use crate::dep::respond::ErrorStyle;
-use crate::dep::sessions::{DEFAULT_USER_AGENT_DENY, NonceCache, Sessions};
+use crate::dep::sessions::{NonceCache, Sessions};
+use crate::dep::state::{Behaviour, Shared, lock};
 use crate::dep::world::{Quirks, Truth, World, WorldError};
 use crate::dep::{api, portal};
 use crate::rng::SimRng;
@@ -21,40 +22,12 @@ use actix_web::{App, HttpServer, web};
 use arc_swap::ArcSwap;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
 
 /// Request bodies larger than this are refused (a 1000-serial assign is ~20 KB; the portal
 /// may add a few thousand explicit serials at once).
 const MAX_BODY: usize = 4 << 20;
-
-/// Apple behaviours that differ between observers; switchable at run time.
-#[derive(Clone, Debug)]
-pub struct Behaviour {
-    pub error_style: ErrorStyle,
-    /// Refused User-Agent prefixes (case-insensitive).
-    pub user_agent_deny: Vec<String>,
-    /// `GET /profile` answers `supervised`, `mandatory`, … instead of the `is_*` names
-    /// (dep-api.md §4 open question).
-    pub unprefixed_profile_names: bool,
-    /// Status for an unknown profile: 400 per AppleDoc, 404 as petarov observes (§3).
-    pub profile_not_found_status: u16,
-    /// Answer an unknown or expired session with 403 `FORBIDDEN`, as micromdm's depsim does
-    /// after a restart (§2.2), instead of Apple's 401.
-    pub unknown_session_forbidden: bool,
-}
-
-impl Default for Behaviour {
-    fn default() -> Self {
-        Behaviour {
-            error_style: ErrorStyle::Bare,
-            user_agent_deny: DEFAULT_USER_AGENT_DENY.iter().map(|s| s.to_string()).collect(),
-            unprefixed_profile_names: false,
-            profile_not_found_status: 400,
-            unknown_session_forbidden: false,
-        }
-    }
-}
 
 /// How to start a simulator.
 #[derive(Clone, Debug)]
@@ -116,50 +89,6 @@ pub enum SimDepError {
     Signals(std::io::Error),
     #[error("the simulator stopped: {0}")]
     Stopped(std::io::Error),
-}
-
-/// State every worker shares.
-#[derive(Debug)]
-pub struct Shared {
-    pub world: Mutex<World>,
-    pub sessions: Mutex<Sessions>,
-    pub nonces: Mutex<NonceCache>,
-    pub faults: ArcSwap<Faults>,
-    pub fault_rng: Mutex<SimRng>,
-    pub behaviour: ArcSwap<Behaviour>,
-    pub clock: Clock,
-    /// Added to a system clock's time by the portal's clock advance (a manual clock is
-    /// advanced itself, so everything sharing it moves together).
-    pub offset: Mutex<Duration>,
-    /// DEP requests served (portal requests not counted).
-    pub requests: AtomicU64,
-}
-
-impl Shared {
-    /// The simulator's "now".
-    pub fn now(&self) -> OffsetDateTime {
-        self.clock.now() + *lock(&self.offset)
-    }
-
-    /// Runs `f` on the world under its lock.
-    pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
-        f(&mut lock(&self.world))
-    }
-
-    /// Moves simulated time forward.
-    pub fn advance(&self, by: Duration) {
-        if self.clock.is_manual() {
-            self.clock.advance(by);
-        } else {
-            *lock(&self.offset) += by;
-        }
-    }
-}
-
-/// Locks a mutex; a panic in another holder does not make the state unusable (every
-/// mutation of the world is a single call that leaves it consistent).
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Entry point.

@@ -9,7 +9,6 @@
 use crate::dep::cursor::CursorCodec;
 use crate::dep::device::{Event, Op, SimDevice};
 use crate::dep::org::{self, Org, TokenSecrets};
-use crate::dep::paging::Snapshot;
 use crate::rng::SimRng;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -361,6 +360,17 @@ pub struct TruthDevice {
     pub model: &'static str,
     pub profile_uuid: Option<String>,
     pub profile_status: &'static str,
+}
+
+/// A server's device list frozen at the start of a fetch.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub id: u64,
+    pub server: ServerId,
+    pub devices: Vec<Arc<SimDevice>>,
+    /// Event-log position when taken: a sync after this fetch starts here.
+    pub seq: u64,
+    pub taken_at: i64,
 }
 
 #[cfg(test)]

@@ -25,13 +25,13 @@ fn the_ca_and_ra_are_kept_across_restarts_and_carried_by_backups() {
     let again = ensure(dir.path(), NOW + Duration::days(1)).unwrap();
     assert_eq!(first.ca_certs(), again.ca_certs());
 
-    let files = crate::enroll::signing::backup_files(dir.path()).unwrap();
+    let files = crate::enroll::backup_files(dir.path()).unwrap();
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     for name in ["scep/ca.pem", "scep/ca.key", "scep/ra.pem", "scep/ra.key"] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }
     let restored = tempfile::tempdir().unwrap();
-    assert_eq!(crate::enroll::signing::restore_files(restored.path(), &files).unwrap(), 4);
+    assert_eq!(crate::enroll::restore_files(restored.path(), &files).unwrap(), 4);
     let back = ensure(restored.path(), NOW + Duration::days(2)).unwrap();
     assert_eq!(back.ca_certs(), first.ca_certs(), "the restored chain is kept, not reissued");
 }

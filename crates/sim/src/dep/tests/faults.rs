@@ -3,7 +3,7 @@
 use super::{UA, start, start_with};
 use crate::clock::Clock;
 use crate::dep::faults::Faults;
-use crate::dep::respond::ErrorStyle;
+use crate::dep::state::ErrorStyle;
 use crate::dep::{Behaviour, SimDepConfig};
 use reqwest::Method;
 use serde_json::json;

@@ -1,4 +1,6 @@
-//! Reading certificate chains and keys the admin provides, and describing certificates.
+//! Reading certificate chains and keys the admin provides, and describing certificates. A
+//! leaf of the infrastructure ring: `tls` serves with what it reads, and `outbound` describes
+//! the extra trust roots with it.
 
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;

@@ -1,0 +1,222 @@
+//! The appliance's services, built in one place: [`Foundation::open`] prepares what they stand
+//! on (the trusted device roots, the way to Apple, the data directory, the store, the
+//! certificates and signing keys), and [`Services::build`] constructs every service with the
+//! hooks that tie the domain modules together (design rule 2). Nothing here decides anything:
+//! each hook's rule lives in the module that owns it. The daemon, the benchmarks and the
+//! integration tests (through the daemon) all get their services from here, so none runs
+//! without a hook the others have.
+
+use super::{DaemonError, DaemonOptions, DeviceRoots, Routes, blocking, device_roots, routes};
+use crate::admin::Admin;
+use crate::audit::AuditLog;
+use crate::clock::Clock;
+use crate::store::Store;
+use crate::tls::TlsManager;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// What the services stand on, opened and checked before any of them exists.
+pub struct Foundation {
+    pub store: Store,
+    pub tls: Arc<TlsManager>,
+    pub roots: DeviceRoots,
+    pub routes: Routes,
+    signer: crate::enroll::ProfileSigner,
+    scep_ra: crate::crypto::scep::server::Ra,
+}
+
+impl Foundation {
+    /// Resolves the trusted roots and the way to Apple, prepares the data directory, opens
+    /// the store and makes sure the certificates and signing keys exist.
+    pub async fn open(opts: &DaemonOptions) -> Result<Foundation, DaemonError> {
+        let (config, clock) = (&opts.config, &opts.clock);
+        let (mode, trust, now) = (opts.mode, opts.device_trust.clone(), clock.now());
+        let roots = blocking(move || device_roots(mode, &trust, now)).await??;
+        // Before anything is written: a wrong endpoint, root file or proxy stops the start.
+        let routes = routes(&opts.apple, config, &|name| std::env::var(name).ok())?;
+        super::prepare_data_dir(&config.data_dir)?;
+
+        let dir = config.data_dir.clone();
+        let store = blocking(move || Store::open(&dir, super::TABLES)).await??;
+        let tls_config = config.clone();
+        let now = clock.now();
+        let tls = Arc::new(blocking(move || TlsManager::open(&tls_config, now)).await??);
+        let signer = {
+            let (dir, tls) = (config.data_dir.clone(), tls.clone());
+            blocking(move || crate::enroll::ProfileSigner::ensure(&dir, tls.ca(), now)).await??
+        };
+        let scep_ra = {
+            let dir = config.data_dir.clone();
+            blocking(move || crate::enroll::scep::ra::ensure(&dir, now)).await??
+        };
+        Ok(Foundation { store, tls, roots, routes, signer, scep_ra })
+    }
+}
+
+type Worker = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The service handles of an appliance (each cheap to clone).
+pub struct Services {
+    pub store: Store,
+    pub clock: Clock,
+    pub tls: Arc<TlsManager>,
+    pub admin: Admin,
+    pub audit: AuditLog,
+    pub tokens: crate::tokens::Tokens,
+    pub devices: crate::devices::Devices,
+    pub push: crate::push::Push,
+    /// The queue MDM wakes devices through.
+    pub pusher: crate::push::Pusher,
+    pub sync: crate::sync::Sync,
+    pub profiles: crate::profiles::Profiles,
+    pub acme: crate::acme::AcmeService,
+    pub enroll: crate::enroll::Enroll,
+    pub mdm: crate::mdm::Mdm,
+    pub scep: crate::enroll::scep::Scep,
+    /// Outside production: the stand-in Apple PKI the enrollment endpoint and ACME trust, for
+    /// simulated devices to sign and attest with.
+    pub stand_in_pki: Option<Arc<crate::sim::apple_pki::StandInApplePki>>,
+    /// The client for the DEP API (and the sandbox's portal, on the same host).
+    pub dep_client: reqwest::Client,
+    pub routes: Routes,
+}
+
+/// The work the services need done in the background, for the caller to spawn.
+pub struct Workers {
+    /// Sends the pushes queued through [`Services::pusher`].
+    pub apns: Worker,
+}
+
+impl Services {
+    /// Builds every service on `base`; the URLs devices are given use `public_port`.
+    pub fn build(
+        opts: &DaemonOptions,
+        base: Foundation,
+        public_port: u16,
+    ) -> Result<(Services, Workers), DaemonError> {
+        let Foundation { store, tls, roots, routes, signer, scep_ra } = base;
+        let (config, clock) = (&opts.config, &opts.clock);
+        let admin = Admin::new(store.clone(), clock.clone(), opts.admin.clone());
+        let audit = AuditLog::new(store.clone());
+        let dep_client = crate::outbound::client(&routes.dep)?;
+        let tokens = crate::tokens::Tokens::new(
+            store.clone(),
+            clock.clone(),
+            routes.dep_url.clone(),
+            crate::depclient::account_check(dep_client.clone(), clock.clone()),
+            Arc::new(|wtx, token| {
+                Ok(crate::tokens::TokenUse {
+                    devices: crate::devices::count_for_token_in(wtx, token)?,
+                    default_profiles: crate::profiles::token_defaults_in(wtx, token)?,
+                })
+            }),
+        );
+        let devices = crate::devices::Devices::new(store.clone());
+        let push = crate::push::Push::new(store.clone(), clock.clone());
+        // MDM knows which serial a UDID is, so a device APNs refuses for good gets it on its
+        // timeline.
+        let serial_of: crate::push::worker::SerialOf =
+            Arc::new(crate::mdm::records::serial_of_udid_in);
+        let (pusher, apns) = push.pusher(routes.apns.clone(), Some(serial_of));
+        // Sync and profile assignment call Apple for a token through the same gates.
+        let gates = crate::depclient::Gates::default();
+        let urls = crate::urls::Urls::new(config);
+        let profiles = crate::profiles::Profiles::new(
+            store.clone(),
+            clock.clone(),
+            tokens.clone(),
+            devices.clone(),
+            crate::profiles::Endpoints {
+                url: urls.enroll_machine_info(),
+                configuration_web_url: urls.enroll_web(),
+                ca_der: tls.ca().cert_der().to_vec(),
+            },
+            dep_client.clone(),
+            gates.clone(),
+        );
+        let sync = crate::sync::Sync::new(
+            store.clone(),
+            clock.clone(),
+            crate::sync::SyncParts {
+                tokens: tokens.clone(),
+                devices: devices.clone(),
+                http: dep_client.clone(),
+                retry: opts.dep_retry.clone(),
+                gates,
+                devices_hook: profiles.defaults_hook(),
+            },
+        );
+
+        let ca = crate::crypto::ca::Authority::from_pem(
+            tls.ca().cert_pem(),
+            tls.ca().key_pem().expose(),
+        )
+        .map_err(|e| DaemonError::Task(format!("the appliance CA cannot issue: {e}")))?;
+        // The URLs devices are given (a configured port 0, in tests, becomes the bound one).
+        let public_urls = crate::urls::Urls::new(config).with_port(public_port);
+        let acme = crate::acme::AcmeService::new(
+            store.clone(),
+            clock.clone(),
+            public_urls.clone(),
+            roots.attestation.clone(),
+            Arc::new(ca),
+            opts.acme.clone(),
+        );
+        let enroll = crate::enroll::Enroll::new(
+            store.clone(),
+            clock.clone(),
+            crate::enroll::Peers {
+                tokens: tokens.clone(),
+                profiles: profiles.clone(),
+                acme: acme.clone(),
+                push: push.clone(),
+            },
+            roots.device_identity.clone(),
+            signer,
+            public_urls,
+        );
+        // Every command queued for a device with a push token wakes it through APNs.
+        let nudge: crate::mdm::PushNudge = {
+            let pusher = pusher.clone();
+            Arc::new(move |target| pusher.notify(target))
+        };
+        let mdm = crate::mdm::Mdm::new(
+            store.clone(),
+            clock.clone(),
+            devices.clone(),
+            Some(profiles.clone()),
+            acme.clone(),
+            opts.mdm.clone(),
+            nudge,
+        );
+        let scep = crate::enroll::scep::Scep::new(
+            store.clone(),
+            clock.clone(),
+            acme.clone(),
+            scep_ra,
+            opts.scep_per_client_per_minute,
+        );
+        let services = Services {
+            store,
+            clock: clock.clone(),
+            tls,
+            admin,
+            audit,
+            tokens,
+            devices,
+            push,
+            pusher,
+            sync,
+            profiles,
+            acme,
+            enroll,
+            mdm,
+            scep,
+            stand_in_pki: roots.stand_in,
+            dep_client,
+            routes,
+        };
+        Ok((services, Workers { apns: Box::pin(apns) }))
+    }
+}

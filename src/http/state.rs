@@ -1,0 +1,38 @@
+//! [`AppState`]: the service handles every handler gets (design rule 8: never the raw store).
+//! A leaf of `http`: its handlers import it from here, and it imports none of them.
+
+use crate::admin::Admin;
+use crate::audit::AuditLog;
+use crate::clock::Clock;
+use crate::tls::TlsManager;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// Service handles the handlers use.
+pub struct AppState {
+    pub admin: Admin,
+    pub tokens: crate::tokens::Tokens,
+    pub devices: crate::devices::Devices,
+    pub sync: crate::sync::Sync,
+    /// The ACME server (device identities).
+    pub acme: crate::acme::AcmeService,
+    pub profiles: crate::profiles::Profiles,
+    pub enroll: crate::enroll::Enroll,
+    pub push: crate::push::Push,
+    /// MDM check-in, commands and the device page's MDM actions.
+    pub mdm: crate::mdm::Mdm,
+    /// The SCEP server (identities for devices too old for ACME).
+    pub scep: crate::enroll::scep::Scep,
+    /// The simulated Apple side's portal, in sandbox mode.
+    pub sandbox_portal: Option<crate::sim::dep::portal_client::PortalClient>,
+    /// The simulated devices enrolling against this daemon, in sandbox mode.
+    pub sandbox_fleet: Option<crate::sim::fleet::sandbox::SandboxFleet>,
+    pub audit: AuditLog,
+    pub tls: Arc<TlsManager>,
+    pub clock: Clock,
+    pub started_at: OffsetDateTime,
+    pub sandbox: bool,
+    pub openapi_json: Arc<String>,
+    /// Where the Apple services are and how they are reached (Settings, `/api/v1/status`).
+    pub apple_services: Arc<crate::outbound::AppleServices>,
+}
