@@ -128,6 +128,74 @@ fn the_graph_sees_an_arrow_against_the_rings_and_a_circle() {
     assert_eq!(top("tokens::view"), "tokens");
 }
 
+/// Crates that do I/O or run an async runtime (and any `actix-…`): the wire crate must reach
+/// none of them. (`rustls-pki-types`, plain certificate types, is fine.)
+const IO_CRATES: &[&str] =
+    &["tokio", "redb", "reqwest", "hyper", "mio", "rustls", "utoipa", "socket2", "actix-web"];
+
+#[test]
+fn the_wire_crate_reaches_no_io_crate() {
+    let reached = Lockfile::read().reachable_from("adebox-wire");
+    let io: Vec<&String> = reached
+        .iter()
+        .filter(|c| IO_CRATES.contains(&c.as_str()) || c.starts_with("actix"))
+        .collect();
+    assert!(io.is_empty(), "adebox-wire depends, through Cargo.lock, on {io:?}");
+    assert!(reached.len() > 10, "the lock file was read: {} crates", reached.len());
+}
+
+#[test]
+fn the_simulators_do_not_reach_the_product() {
+    let reached = Lockfile::read().reachable_from("adebox-sim");
+    assert!(reached.contains("adebox-wire"), "the simulators use the wire crate");
+    for forbidden in ["adebox", "redb"] {
+        assert!(!reached.contains(forbidden), "adebox-sim depends on {forbidden}");
+    }
+}
+
+/// `Cargo.lock`'s dependency lists: a superset of what a crate builds with (it also holds
+/// dev-dependencies and features other members enable), so a crate absent here is absent
+/// from the build.
+struct Lockfile {
+    deps: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Lockfile {
+    fn read() -> Lockfile {
+        let text = std::fs::read_to_string("Cargo.lock").expect("Cargo.lock is readable");
+        let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for package in text.split("[[package]]").skip(1) {
+            let mut lines = package.lines();
+            let name = lines
+                .by_ref()
+                .find_map(|l| l.strip_prefix("name = \""))
+                .and_then(|n| n.strip_suffix('"'))
+                .expect("each package has a name");
+            let listed = package
+                .split_once("dependencies = [")
+                .map(|(_, rest)| rest.split(']').next().unwrap_or(""))
+                .unwrap_or("");
+            let names = listed.lines().filter_map(|l| {
+                let l = l.trim().trim_end_matches(',').trim_matches('"');
+                l.split(' ').next().filter(|n| !n.is_empty()).map(str::to_string)
+            });
+            deps.entry(name.to_string()).or_default().extend(names);
+        }
+        Lockfile { deps }
+    }
+
+    fn reachable_from(&self, root: &str) -> BTreeSet<String> {
+        let (mut seen, mut todo) = (BTreeSet::new(), vec![root.to_string()]);
+        while let Some(c) = todo.pop() {
+            if seen.insert(c.clone()) {
+                todo.extend(self.deps.get(&c).into_iter().flatten().cloned());
+            }
+        }
+        seen.remove(root);
+        seen
+    }
+}
+
 fn top(module: &str) -> &str {
     module.split("::").next().unwrap_or("")
 }

@@ -254,11 +254,6 @@ impl Listeners {
 }
 
 impl Running {
-    /// `https://<first public host>:<port>` as the page and devices use it.
-    pub fn public_url(&self) -> String {
-        crate::urls::Urls::new(&self.config).base()
-    }
-
     /// SIGHUP: re-read what can change without a restart (log level, certificate files).
     pub async fn reload(&self, new_config: Option<Config>) {
         if let Some(c) = &new_config {

@@ -83,13 +83,3 @@ pub(super) fn update_with_event(
     store::put(by_serial, serial.as_bytes(), &r)?;
     Ok(Some(r))
 }
-
-/// The device's enrollment state, if it is in the inventory.
-pub fn enrollment_in(
-    wtx: &WriteTransaction,
-    serial: &Serial,
-) -> Result<Option<EnrollmentState>, StoreError> {
-    let by_serial = wtx.open_table(BY_SERIAL)?;
-    let r: Option<DeviceRecord> = store::get(&by_serial, serial.as_bytes())?;
-    Ok(r.and_then(|r| r.enrollment))
-}

@@ -16,7 +16,7 @@ mod query;
 mod records;
 
 pub use apply::{PageMode, PageStats, apply_page_in, purge_removed_in, sweep_missing_in};
-pub use enrollment::{EnrollmentState, enrollment_in, set_enrollment_in};
+pub use enrollment::{EnrollmentState, set_enrollment_in};
 pub use lifecycle::Lifecycle;
 pub use profile::{
     DeviceFacts, ProfileChange, ProfileResults, Unassigned, facts_in, note_in,

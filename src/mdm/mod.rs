@@ -37,11 +37,6 @@ pub use crate::push::PushTarget;
 /// (spawn the push). The daemon wires the APNs client here.
 pub type PushNudge = Arc<dyn Fn(PushTarget) + Send + Sync>;
 
-/// A nudge that does nothing (no push certificate yet; devices poll on their own).
-pub fn no_push() -> PushNudge {
-    Arc::new(|_| {})
-}
-
 #[derive(Clone, Debug)]
 pub struct MdmOptions {
     /// How long DeviceConfigured waits for the commands queued before it (the device name);

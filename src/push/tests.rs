@@ -199,10 +199,25 @@ async fn transient_failures_are_retried_until_the_push_goes_through() {
 
 #[tokio::test]
 async fn a_permanent_refusal_marks_the_device_and_is_not_retried() {
+    let refused = permanent_refusal(|sim, token| sim.unregister(token)).await;
+    assert_eq!(refused.reason, "Unregistered");
+    assert!(refused.message.contains("no longer accepts"), "{}", refused.message);
+}
+
+#[tokio::test]
+async fn a_bad_device_token_marks_the_device_and_is_not_retried() {
+    let refused = permanent_refusal(|sim, token| sim.mark_bad(token)).await;
+    assert_eq!(refused.reason, "BadDeviceToken");
+    assert!(!refused.message.is_empty());
+}
+
+/// Pushes to a token the simulator refuses for good (as `refuse` sets up); the mark the
+/// device gets, once checked that the push was not retried and the timeline was asked.
+async fn permanent_refusal(refuse: impl Fn(&RunningSimApns, &str)) -> records::Unreachable {
     let (k, sim) = (kit(), sim().await);
     install(&k, &sim, None).await;
     let token = [0x22; 32];
-    sim.unregister(&hex::encode(token));
+    refuse(&sim, &hex::encode(token));
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<crate::ids::Udid>::new()));
     let s2 = seen.clone();
     let lookup: worker::SerialOf = std::sync::Arc::new(move |_wtx, udid: &crate::ids::Udid| {
@@ -222,11 +237,10 @@ async fn a_permanent_refusal_marks_the_device_and_is_not_retried() {
         tokio::time::sleep(StdDuration::from_millis(20)).await;
     }
     let mark = record.unwrap().unreachable.expect("marked unreachable");
-    assert_eq!(mark.reason, "Unregistered");
-    assert!(mark.message.contains("no longer accepts"), "{}", mark.message);
     assert_eq!(sim.requests(), 1, "not retried");
     assert_eq!(*seen.lock().unwrap(), vec![t.udid.clone()], "the timeline hook was asked");
     sim.stop().await;
+    mark
 }
 
 #[tokio::test]

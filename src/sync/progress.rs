@@ -1,7 +1,9 @@
 //! Live progress of running syncs, in memory (the page polls it; nothing to keep across a
-//! restart: an interrupted run's committed pages are in the store).
+//! restart: an interrupted run's committed pages are in the store), and the end of a run the
+//! store could not record (a full disk), so the page still says how the run ended.
 
 use super::budget::RunKind;
+use super::state::RunRecord;
 use crate::devices::PageStats;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -25,6 +27,8 @@ pub struct Progress {
 #[derive(Default)]
 pub(super) struct ProgressBoard {
     runs: Mutex<HashMap<String, Progress>>,
+    /// The last run's end, per token, while the store refuses to record it.
+    unsaved: Mutex<HashMap<String, RunRecord>>,
 }
 
 impl ProgressBoard {
@@ -65,6 +69,27 @@ impl ProgressBoard {
 
     pub fn get(&self, token: &str) -> Option<Progress> {
         self.runs.lock().expect("progress mutex is never held across a panic").get(token).cloned()
+    }
+
+    /// The store could not record how this run ended: keep it until a later end is recorded.
+    pub fn keep_unsaved(&self, token: &str, record: RunRecord) {
+        let mut unsaved = self.unsaved.lock().expect("progress mutex is never held across a panic");
+        unsaved.insert(token.to_string(), record);
+    }
+
+    /// A run's end reached the store: nothing to keep in memory any more.
+    pub fn saved(&self, token: &str) {
+        self.unsaved.lock().expect("progress mutex is never held across a panic").remove(token);
+    }
+
+    /// The later of `stored` and the end the store could not record.
+    pub fn last_run(&self, token: &str, stored: Option<RunRecord>) -> Option<RunRecord> {
+        let unsaved = self.unsaved.lock().expect("progress mutex is never held across a panic");
+        match (unsaved.get(token), stored) {
+            (Some(u), Some(s)) if s.ended_at >= u.ended_at => Some(s),
+            (Some(u), _) => Some(u.clone()),
+            (None, s) => s,
+        }
     }
 }
 

@@ -65,8 +65,10 @@ impl Sync {
                 self.fetch(token, client, plan, before).await
             }
         };
+        // The run shows as running until its end is recorded (or kept, when the store refuses).
+        let record = self.finish(token, kind, started, manual, pages, stats, swept, end).await;
         self.inner.progress.end(token);
-        self.finish(token, kind, started, manual, pages, stats, swept, end).await
+        record
     }
 
     async fn fetch(
@@ -427,8 +429,13 @@ impl Sync {
                 state::save_in(wtx, &token_s, &s)
             })
             .await;
-        if let Err(e) = saved {
-            log::error!(token = token; "could not record the end of a sync run: {e}");
+        match saved {
+            Ok(()) => self.inner.progress.saved(token),
+            Err(e) => {
+                // Typically the disk that failed the run: the page still shows how it ended.
+                log::error!(token = token; "could not record the end of a sync run: {e}");
+                self.inner.progress.keep_unsaved(token, record.clone());
+            }
         }
         let problem = match problem {
             Some(e) if is_token_problem(&e) => Some(crate::tokens::TokenProblem {

@@ -150,7 +150,7 @@ impl Sync {
             token_id: token.to_string(),
             eta_s: running.as_ref().and_then(|p| estimate_seconds_left(p, now)),
             running,
-            last_run: s.last_run.clone(),
+            last_run: self.inner.progress.last_run(token, s.last_run.clone()),
             next_run_at,
             next_run_kind,
             manual_allowed_at: settings.policy.manual_allowed_at(&s.budget, now),

@@ -171,16 +171,6 @@ impl Schemas {
         result(c.out)
     }
 
-    /// Checks one payload dictionary: its `PayloadType`'s schema plus `CommonPayloadKeys`. A
-    /// type without a schema is accepted with its common keys right and any other keys.
-    pub fn check_payload(&self, payload: &Value, ctx: &Context) -> Result<(), Violations> {
-        let mut c = Checker { ctx, out: Vec::new() };
-        if let Some(d) = as_dict(payload, &mut c, "") {
-            self.payload_into(d, &mut c, "");
-        }
-        result(c.out)
-    }
-
     fn payload_into(&self, d: &Dictionary, c: &mut Checker, path: &str) {
         let Some(common) = self.get(Kind::Payload, "CommonPayloadKeys") else {
             c.out.push(Violation {

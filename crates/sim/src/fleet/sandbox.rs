@@ -18,7 +18,6 @@ pub struct SandboxFleet {
 #[derive(Clone)]
 struct Run {
     started_at: OffsetDateTime,
-    serials: Vec<String>,
     progress: Arc<Progress>,
     running: Arc<AtomicBool>,
 }
@@ -57,7 +56,6 @@ impl SandboxFleet {
         }
         let run = Run {
             started_at: now,
-            serials: serials.clone(),
             progress: Arc::new(Progress::default()),
             running: Arc::new(AtomicBool::new(true)),
         };
@@ -75,14 +73,6 @@ impl SandboxFleet {
             run.running.store(false, Ordering::SeqCst);
         });
         true
-    }
-
-    /// The serials of the current run while it is under way (not to be picked again).
-    pub fn in_flight(&self) -> Vec<String> {
-        match self.last.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            Some(r) if r.running.load(Ordering::SeqCst) => r.serials.clone(),
-            _ => Vec::new(),
-        }
     }
 
     /// The current or last run; `None` before the first.

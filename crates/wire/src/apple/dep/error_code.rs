@@ -158,12 +158,6 @@ impl DepErrorCode {
         })
     }
 
-    /// A cursor code: the sync runner handles these itself (§3.2, §5.2).
-    pub fn is_cursor(self) -> bool {
-        use DepErrorCode::*;
-        matches!(self, ExhaustedCursor | ExpiredCursor | InvalidCursor | CursorRequired)
-    }
-
     /// A profile field Apple refused (define).
     pub fn is_profile_validation(self) -> bool {
         use DepErrorCode::*;
