@@ -5,9 +5,10 @@
 
 use super::FleetDevice;
 use super::report::DeviceOutcome;
+use super::step::{Ctx, Fail, Timer, deviation, fail, header, post, read, transport};
 use super::wire;
-use crate::apple_pki::{AttestedProperties, StandInApplePki, new_device_key};
-use crate::crypto::chain::{TrustAnchors, pem_certificates, verify_chain};
+use crate::apple_pki::{AttestedProperties, new_device_key};
+use crate::crypto::chain::{pem_certificates, verify_chain};
 use crate::crypto::cms::{CmsEncoding, SignOptions, SignerKey, sign_attached, verify_signed};
 use crate::crypto::jws::signer::AccountKey;
 use crate::crypto::sigverify::Digest;
@@ -17,42 +18,6 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use std::time::Instant;
-use time::OffsetDateTime;
-
-/// Largest answer a device reads (profile, ACME documents, certificate chain).
-const MAX_ANSWER: usize = 256 * 1024;
-
-/// A step's failure: the reason code the report counts.
-pub(super) struct Fail(pub String);
-
-pub(super) fn fail(reason: impl Into<String>) -> Fail {
-    Fail(reason.into())
-}
-
-/// What a device needs from the fleet.
-pub(super) struct Ctx {
-    pub http: Client,
-    pub profile_url: String,
-    pub appliance_ca: TrustAnchors,
-    pub pki: std::sync::Arc<StandInApplePki>,
-    pub now: OffsetDateTime,
-    /// The CA and address the per-device MDM clients use.
-    pub target: super::FleetTarget,
-    /// Pushes from the APNs simulator, when the devices are woken by them.
-    pub push: Option<crate::apns::PushFeed>,
-    /// Where released devices are kept, when the fleet keeps them (see `Fleet::keeping`).
-    pub keep: Option<super::Kept>,
-    /// Where the plists exchanged are recorded, when the fleet is tapped (`Fleet::tapped`).
-    pub tap: Option<std::sync::Arc<super::Wiretap>>,
-}
-
-impl Ctx {
-    pub(super) fn record(&self, d: &FleetDevice, what: super::Seen, bytes: &[u8]) {
-        if let Some(tap) = &self.tap {
-            tap.record(d, what, bytes);
-        }
-    }
-}
 
 /// The MachineInfo plist a device of `d` sends (§1.1).
 pub fn machine_info(d: &FleetDevice) -> Vec<u8> {
@@ -87,25 +52,6 @@ pub fn sign_options(index: usize) -> SignOptions {
         digest: if (index / 2).is_multiple_of(2) { Digest::Sha1 } else { Digest::Sha256 },
         signed_attributes: (index / 4) % 2 == 1,
         signing_time: None,
-    }
-}
-
-pub(super) struct Timer {
-    steps: Vec<(String, f64)>,
-    at: Instant,
-    current: &'static str,
-    /// SHA-256 of the identity certificate, once the device holds one.
-    certificate: Option<String>,
-}
-
-impl Timer {
-    pub(super) fn step(&mut self, name: &'static str) {
-        self.current = name;
-        self.at = Instant::now();
-    }
-    pub(super) fn done(&mut self) {
-        let ms = self.at.elapsed().as_secs_f64() * 1000.0;
-        self.steps.push((self.current.to_string(), (ms * 10.0).round() / 10.0));
     }
 }
 
@@ -261,13 +207,6 @@ async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<
     super::mdm::release(ctx, d, &mdm, &r.text, &key_pem, t).await
 }
 
-/// A deviation the device found on the wire: logged in full (which key, what is wrong) and
-/// counted as `<what>_invalid:<key path>:<problem>`.
-pub(super) fn deviation(d: &FleetDevice, what: &str, e: &wire::WireError) -> Fail {
-    log::warn!(serial = d.serial.as_str(); "simulated device: the appliance's {what} deviates from Apple's specification: {e}");
-    fail(e.code(&format!("{what}_invalid")))
-}
-
 /// ACME document `what` from answer `r`, read with the fleet's strict types.
 fn doc<T: serde::de::DeserializeOwned>(d: &FleetDevice, what: &str, r: &Answer) -> Result<T, Fail> {
     wire::acme::read(what, r.text.as_bytes()).map_err(|e| deviation(d, "acme", &e))
@@ -321,56 +260,6 @@ fn csr(key: &KeyPair) -> Result<String, Fail> {
     let params = rcgen::CertificateParams::new(vec![]).map_err(|_| fail("csr"))?;
     let req = params.serialize_request(key).map_err(|_| fail("csr"))?;
     Ok(Base64UrlUnpadded::encode_string(req.der()))
-}
-
-/// POSTs `body` as `content_type`; the answer's status, content type (without parameters)
-/// and body (capped).
-pub(super) async fn post(
-    ctx: &Ctx,
-    url: &str,
-    content_type: &str,
-    body: Vec<u8>,
-) -> Result<(StatusCode, String, Vec<u8>), Fail> {
-    let resp = ctx
-        .http
-        .post(url)
-        .header("Content-Type", content_type)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| fail(transport(&e)))?;
-    let status = resp.status();
-    let ct = header(&resp, "content-type");
-    Ok((status, ct, read(resp).await?))
-}
-
-pub(super) fn transport(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timeout".into()
-    } else if e.is_connect() {
-        "connection_failed".into()
-    } else {
-        "transport_error".into()
-    }
-}
-
-fn header(resp: &reqwest::Response, name: &str) -> String {
-    resp.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_string())
-        .unwrap_or_default()
-}
-
-pub(super) async fn read(mut resp: reqwest::Response) -> Result<Vec<u8>, Fail> {
-    let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| fail(transport(&e)))? {
-        if out.len() + chunk.len() > MAX_ANSWER {
-            return Err(fail("answer_too_large"));
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
 }
 
 fn expect(r: &Answer, status: StatusCode, reason: &str) -> Result<(), Fail> {

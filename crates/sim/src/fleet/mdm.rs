@@ -11,8 +11,8 @@
 //! §8 item 5: whether real devices poll unprompted is uncertain; the simulator does).
 
 use super::FleetDevice;
-use super::device::{Ctx, Fail, Timer, deviation, fail, transport};
 use super::messages::{authenticate, report, token_update};
+use super::step::{Ctx, Fail, Timer, deviation, fail, transport};
 use super::wire::command::{Command, Request, read_check_in_answer, read_connect_answer};
 use super::wire::profile::Mdm;
 use super::{Seen, Wiretap};

@@ -28,6 +28,7 @@ pub mod remote;
 pub mod report;
 pub mod sandbox;
 mod scep;
+mod step;
 pub mod wire;
 
 pub use device::{machine_info, sign_options};
@@ -311,7 +312,7 @@ impl Fleet {
         now: OffsetDateTime,
     ) -> FleetReport {
         progress.set_total(devices.len());
-        let ctx = Arc::new(device::Ctx {
+        let ctx = Arc::new(step::Ctx {
             http: self.http.clone(),
             profile_url: self.target.profile_url.clone(),
             appliance_ca: self.anchors.clone(),

@@ -10,7 +10,7 @@
 //! certificates the same way whichever protocol a device used.
 
 use super::FleetDevice;
-use super::device::{Ctx, Fail, Timer, fail, post, read};
+use super::step::{Ctx, Fail, Timer, fail, post, read};
 use super::wire::profile::Scep;
 use crate::crypto::chain::verify_chain;
 use crate::crypto::scep::client::{CertRep, DeviceKey, pick_ca, pick_ra};

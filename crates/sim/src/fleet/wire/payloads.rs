@@ -1,12 +1,77 @@
-//! The payload readers of [`super::profile`]: one per payload type a device installs (Apple's
-//! `CommonPayloadKeys.yaml`, `com.apple.security.root.yaml` / `.pem.yaml`,
-//! `com.apple.security.acme.yaml`, `com.apple.security.scep.yaml`, `com.apple.mdm.yaml`),
-//! each reading every key Apple documents with its type and refusing the rest, plus the value
-//! rules a device enforces (key sizes, https URLs, the push topic prefix).
+//! The payloads of [`super::profile`], each type beside its reader: one per payload type a
+//! device installs (Apple's `CommonPayloadKeys.yaml`, `com.apple.security.root.yaml` /
+//! `.pem.yaml`, `com.apple.security.acme.yaml`, `com.apple.security.scep.yaml`,
+//! `com.apple.mdm.yaml`), each reading every key Apple documents with its type and refusing
+//! the rest, plus the value rules a device enforces (key sizes, https URLs, the push topic
+//! prefix). A leaf: [`super::profile`] reads the profile around them and re-exports the types.
 
-use super::profile::{Acme, Certificate, Common, Mdm, Payload, Scep, Subject};
 use super::{Fields, WireError, as_string, join};
 use plist::Value;
+
+/// One payload the device installs.
+#[derive(Clone, Debug)]
+pub enum Payload {
+    Certificate(Certificate),
+    Acme(Acme),
+    Scep(Scep),
+    Mdm(Mdm),
+}
+
+/// The keys every payload has (`CommonPayloadKeys.yaml`).
+#[derive(Clone, Debug)]
+pub struct Common {
+    pub payload_type: String,
+    pub identifier: String,
+    pub uuid: String,
+    pub display_name: Option<String>,
+}
+
+/// `com.apple.security.root` / `.pem`: a certificate to trust (§2.4).
+#[derive(Clone, Debug)]
+pub struct Certificate {
+    pub common: Common,
+    pub der: Vec<u8>,
+}
+
+/// An X.500 name as profiles write it: RDNs of (OID or short name, value) pairs.
+pub type Subject = Vec<Vec<(String, String)>>;
+
+/// `com.apple.security.acme` (§2.3).
+#[derive(Clone, Debug)]
+pub struct Acme {
+    pub common: Common,
+    pub directory_url: String,
+    pub client_identifier: String,
+    pub key_type: String,
+    pub key_size: i64,
+    pub hardware_bound: bool,
+    pub attest: bool,
+    pub subject: Subject,
+}
+
+/// `com.apple.security.scep` (§2.5): the keys of its inner `PayloadContent`.
+#[derive(Clone, Debug)]
+pub struct Scep {
+    pub common: Common,
+    pub url: String,
+    pub challenge: Option<String>,
+    pub subject: Subject,
+    pub key_size: Option<i64>,
+}
+
+/// `com.apple.mdm` (§2.2).
+#[derive(Clone, Debug)]
+pub struct Mdm {
+    pub common: Common,
+    pub identity_certificate_uuid: String,
+    pub topic: String,
+    pub server_url: String,
+    /// `CheckInURL`, or the ServerURL when absent (as Apple's schema says).
+    pub check_in_url: String,
+    pub sign_message: bool,
+    pub server_capabilities: Vec<String>,
+    pub pinning_uuids: Vec<String>,
+}
 
 fn https(f: &Fields, key: &str, url: String) -> Result<String, WireError> {
     match url.strip_prefix("https://") {

@@ -8,6 +8,8 @@
 //! the profile, a topic outside `com.apple.mgmt.` or a URL that is not https fails the
 //! profile, as a device would fail the installation.
 
+pub use super::payloads::{Acme, Certificate, Common, Mdm, Payload, Scep, Subject};
+
 use super::payloads::{non_empty, payload, texts, version_one};
 use super::{Fields, WireError, plist_value};
 
@@ -20,71 +22,6 @@ pub struct Profile {
     pub description: Option<String>,
     pub organization: Option<String>,
     pub payloads: Vec<Payload>,
-}
-
-/// One payload the device installs.
-#[derive(Clone, Debug)]
-pub enum Payload {
-    Certificate(Certificate),
-    Acme(Acme),
-    Scep(Scep),
-    Mdm(Mdm),
-}
-
-/// The keys every payload has (`CommonPayloadKeys.yaml`).
-#[derive(Clone, Debug)]
-pub struct Common {
-    pub payload_type: String,
-    pub identifier: String,
-    pub uuid: String,
-    pub display_name: Option<String>,
-}
-
-/// `com.apple.security.root` / `.pem`: a certificate to trust (§2.4).
-#[derive(Clone, Debug)]
-pub struct Certificate {
-    pub common: Common,
-    pub der: Vec<u8>,
-}
-
-/// An X.500 name as profiles write it: RDNs of (OID or short name, value) pairs.
-pub type Subject = Vec<Vec<(String, String)>>;
-
-/// `com.apple.security.acme` (§2.3).
-#[derive(Clone, Debug)]
-pub struct Acme {
-    pub common: Common,
-    pub directory_url: String,
-    pub client_identifier: String,
-    pub key_type: String,
-    pub key_size: i64,
-    pub hardware_bound: bool,
-    pub attest: bool,
-    pub subject: Subject,
-}
-
-/// `com.apple.security.scep` (§2.5): the keys of its inner `PayloadContent`.
-#[derive(Clone, Debug)]
-pub struct Scep {
-    pub common: Common,
-    pub url: String,
-    pub challenge: Option<String>,
-    pub subject: Subject,
-    pub key_size: Option<i64>,
-}
-
-/// `com.apple.mdm` (§2.2).
-#[derive(Clone, Debug)]
-pub struct Mdm {
-    pub common: Common,
-    pub identity_certificate_uuid: String,
-    pub topic: String,
-    pub server_url: String,
-    /// `CheckInURL`, or the ServerURL when absent (as Apple's schema says).
-    pub check_in_url: String,
-    pub sign_message: bool,
-    pub server_capabilities: Vec<String>,
-    pub pinning_uuids: Vec<String>,
 }
 
 impl Profile {
