@@ -60,7 +60,7 @@ pub async fn sync(devices: usize) -> anyhow::Result<SyncBench> {
 
     let requests_before = sim.requests();
     let started = Instant::now();
-    let run = sync.run_now(&token.id, RunKind::Full).await?;
+    let run = sync.run_now(token.id.as_str(), RunKind::Full).await?;
     let wall = started.elapsed().as_secs_f64();
     anyhow::ensure!(
         run.outcome == crate::sync::RunOutcome::Completed,

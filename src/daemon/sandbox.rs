@@ -243,7 +243,7 @@ async fn demo_world(
             token.id
         }
     };
-    demo_profile(running, &token_id).await
+    demo_profile(running, token_id.as_str()).await
 }
 
 /// The demo profile (supervised, awaits configuration, hides a few screens), made the demo

@@ -95,7 +95,7 @@ impl Profiles {
     async fn device_facts(&self) -> Result<Vec<DeviceFacts>, ProfileError> {
         let mut out = Vec::new();
         for t in self.inner.tokens.list().await? {
-            out.extend(self.inner.devices.token_facts(&t.id).await?);
+            out.extend(self.inner.devices.token_facts(t.id.as_str()).await?);
         }
         Ok(out)
     }
@@ -153,7 +153,7 @@ impl Profiles {
             })
             .await?;
         let token_ids: Vec<String> =
-            self.inner.tokens.list().await?.into_iter().map(|t| t.id).collect();
+            self.inner.tokens.list().await?.into_iter().map(|t| t.id.into_string()).collect();
         let mut counts = HashMap::new();
         for f in self.device_facts().await? {
             if has_profile(&f)
@@ -350,7 +350,7 @@ impl Profiles {
         family: Option<String>,
         profile_id: Option<String>,
     ) -> Result<Vec<DefaultEntry>, ProfileError> {
-        self.inner.tokens.get(token_id).await?;
+        self.inner.tokens.get(&crate::tokens::TokenId::from_stored(token_id.to_string())).await?;
         let family = family.filter(|f| !f.is_empty());
         if let Some(f) = &family
             && !model::FAMILIES.contains(&f.as_str())

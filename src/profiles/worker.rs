@@ -73,7 +73,11 @@ fn answer_for(answers: &Answers, serial: &Serial) -> Answer {
 
 impl Profiles {
     async fn client(&self, token: &str) -> Result<DepClient, ProfileError> {
-        let (base, creds) = self.inner.tokens.credentials(token).await?;
+        let (base, creds) = self
+            .inner
+            .tokens
+            .credentials(&crate::tokens::TokenId::from_stored(token.to_string()))
+            .await?;
         Ok(DepClient::new(base, creds, self.inner.http.clone(), self.inner.clock.clone())
             .with_label(token)
             .with_gate(self.inner.gates.gate(token)))
@@ -89,7 +93,7 @@ impl Profiles {
 
     async fn define_due(&self, round: &mut Round) -> Result<(), ProfileError> {
         let tokens: Vec<String> =
-            self.inner.tokens.list().await?.into_iter().map(|t| t.id).collect();
+            self.inner.tokens.list().await?.into_iter().map(|t| t.id.into_string()).collect();
         for r in self.records().await? {
             for token in &tokens {
                 let d = r.tokens.get(token).cloned().unwrap_or_default();

@@ -146,7 +146,8 @@ impl Sync {
         token: &str,
         kind: ManualKind,
     ) -> Result<RunKind, SyncError> {
-        let view = self.inner.tokens.get(token).await?;
+        let view =
+            self.inner.tokens.get(&crate::tokens::TokenId::from_stored(token.to_string())).await?;
         let settings = self.settings().await?;
         let now = self.now();
         let token_s = token.to_string();
@@ -194,7 +195,11 @@ impl Sync {
     }
 
     async fn client(&self, token: &str) -> Result<crate::depclient::DepClient, SyncError> {
-        let (base_url, creds) = self.inner.tokens.credentials(token).await?;
+        let (base_url, creds) = self
+            .inner
+            .tokens
+            .credentials(&crate::tokens::TokenId::from_stored(token.to_string()))
+            .await?;
         Ok(crate::depclient::DepClient::new(
             base_url,
             creds,

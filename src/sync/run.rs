@@ -451,7 +451,12 @@ impl Sync {
         };
         if failed && problem.is_none() {
             // A transient failure says nothing about the token itself.
-        } else if let Err(e) = self.inner.tokens.set_problem(token, problem).await {
+        } else if let Err(e) = self
+            .inner
+            .tokens
+            .set_problem(&crate::tokens::TokenId::from_stored(token.to_string()), problem)
+            .await
+        {
             log::warn!(token = token; "could not record the token's state: {e}");
         }
         match outcome {

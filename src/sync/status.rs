@@ -126,7 +126,7 @@ pub struct SyncStatus {
 impl Sync {
     /// The status of one token's sync; with its recent runs when `with_history`.
     pub async fn status(&self, token: &str, with_history: bool) -> Result<SyncStatus, SyncError> {
-        self.inner.tokens.get(token).await?;
+        self.inner.tokens.get(&crate::tokens::TokenId::from_stored(token.to_string())).await?;
         let settings = self.settings().await?;
         let token_s = token.to_string();
         let (s, history) = self
@@ -165,7 +165,7 @@ impl Sync {
     pub async fn statuses(&self) -> Result<Vec<SyncStatus>, SyncError> {
         let mut out = Vec::new();
         for t in self.inner.tokens.list().await? {
-            out.push(self.status(&t.id, false).await?);
+            out.push(self.status(t.id.as_str(), false).await?);
         }
         Ok(out)
     }

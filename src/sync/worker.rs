@@ -22,7 +22,10 @@ impl Sync {
         match self.inner.tokens.list().await {
             Ok(tokens) => {
                 for t in tokens {
-                    workers.insert(t.id.clone(), self.spawn_worker(t.id, stop.clone()));
+                    workers.insert(
+                        t.id.to_string(),
+                        self.spawn_worker(t.id.into_string(), stop.clone()),
+                    );
                 }
             }
             Err(e) => log::error!("sync cannot list the tokens: {e}"),
@@ -33,14 +36,14 @@ impl Sync {
                 _ = stopped(&mut stopping) => break,
                 event = events.recv() => match event {
                     Ok(TokenEvent::Added(id)) => {
-                        workers.insert(id.clone(), self.spawn_worker(id, stop.clone()));
+                        workers.insert(id.to_string(), self.spawn_worker(id.into_string(), stop.clone()));
                     }
-                    Ok(TokenEvent::Renewed(id)) => self.wakeup(&id).notify_one(),
+                    Ok(TokenEvent::Renewed(id)) => self.wakeup(id.as_str()).notify_one(),
                     Ok(TokenEvent::Deleted(id)) => {
-                        if let Some(w) = workers.remove(&id) {
+                        if let Some(w) = workers.remove(id.as_str()) {
                             w.abort();
                         }
-                        if let Err(e) = self.forget(&id).await {
+                        if let Err(e) = self.forget(id.as_str()).await {
                             log::warn!(token = id.as_str(); "could not forget the sync state of a deleted token: {e}");
                         }
                     }
@@ -48,7 +51,7 @@ impl Sync {
                         // Missed events: reconcile with the token list.
                         if let Ok(tokens) = self.inner.tokens.list().await {
                             for t in tokens {
-                                workers.entry(t.id.clone()).or_insert_with(|| self.spawn_worker(t.id, stop.clone()));
+                                workers.entry(t.id.to_string()).or_insert_with(|| self.spawn_worker(t.id.into_string(), stop.clone()));
                             }
                         }
                     }
@@ -115,7 +118,7 @@ impl Sync {
     }
 
     async fn next_step(&self, token: &str) -> Result<Step, super::SyncError> {
-        self.inner.tokens.get(token).await?;
+        self.inner.tokens.get(&crate::tokens::TokenId::from_stored(token.to_string())).await?;
         let settings = self.settings().await?;
         let now = self.now();
         let token_s = token.to_string();

@@ -4,7 +4,7 @@ use super::records::{
     AccountRecord, CredentialsRecord, PENDING, TOKENS, TokenProblem, TokenRecord,
 };
 use super::view::EXPIRY_WARNING;
-use super::{ExpiryState, TokenError, TokenEvent, TokenView, Tokens};
+use super::{ExpiryState, TokenError, TokenEvent, TokenId, TokenView, Tokens};
 use crate::apple::dep::AccountDetail;
 use crate::apple::server_token::{self, OAuthCredentials};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
@@ -87,7 +87,7 @@ impl Tokens {
         let base_url = self.inner.base_url.clone();
         let account = self.ask_apple(base_url.clone(), creds.clone()).await?;
         let record = TokenRecord {
-            id: crate::crypto::random_token::<6>(),
+            id: TokenId::generate(),
             account: AccountRecord::from(&account),
             apple_id: Some(apple_id),
             credentials: CredentialsRecord::from_credentials(&creds),
@@ -139,7 +139,7 @@ impl Tokens {
     pub async fn renew(
         &self,
         actor: Actor,
-        token_id: &str,
+        token_id: &TokenId,
         key_id: Option<&str>,
         p7m: &[u8],
         apple_id: Option<&str>,
@@ -209,7 +209,7 @@ impl Tokens {
         Ok(view)
     }
 
-    pub(super) async fn record(&self, id: &str) -> Result<TokenRecord, TokenError> {
+    pub(super) async fn record(&self, id: &TokenId) -> Result<TokenRecord, TokenError> {
         let key = id.to_string();
         let found: Option<TokenRecord> = self
             .inner
@@ -222,7 +222,7 @@ impl Tokens {
         found.ok_or_else(|| TokenError::NotFound(format!("token {id}")))
     }
 
-    pub async fn get(&self, id: &str) -> Result<TokenView, TokenError> {
+    pub async fn get(&self, id: &TokenId) -> Result<TokenView, TokenError> {
         let r = self.record(id).await?;
         Ok(TokenView::from_record(&r, self.now()))
     }
@@ -251,7 +251,10 @@ impl Tokens {
     }
 
     /// What a DEP client for this token needs: the base URL and the credentials.
-    pub async fn credentials(&self, id: &str) -> Result<(String, OAuthCredentials), TokenError> {
+    pub async fn credentials(
+        &self,
+        id: &TokenId,
+    ) -> Result<(String, OAuthCredentials), TokenError> {
         let r = self.record(id).await?;
         Ok((r.base_url.clone(), r.credentials.to_credentials()))
     }
@@ -259,7 +262,7 @@ impl Tokens {
     /// Records (or clears, with `None`) what Apple last said is wrong with a token.
     pub async fn set_problem(
         &self,
-        id: &str,
+        id: &TokenId,
         problem: Option<TokenProblem>,
     ) -> Result<(), TokenError> {
         let id = id.to_string();
@@ -285,9 +288,9 @@ impl Tokens {
     }
 
     /// Deletes a token when nothing uses it any more; otherwise lists exactly what blocks it.
-    pub async fn delete(&self, actor: Actor, id: &str) -> Result<(), TokenError> {
+    pub async fn delete(&self, actor: Actor, id: &TokenId) -> Result<(), TokenError> {
         let now = self.now();
-        let id = id.to_string();
+        let id = id.clone();
         let guard = self.inner.delete_guard.clone();
         let deleted = id.clone();
         self.inner
@@ -309,7 +312,7 @@ impl Tokens {
                     let (k, v) = row?;
                     let p: super::records::PendingKeyRecord =
                         store::decode("tokens.pending_keys", v.value())?;
-                    if p.for_token.as_deref() == Some(id.as_str()) {
+                    if p.for_token.as_ref() == Some(&id) {
                         doomed.push(k.value().to_vec());
                     }
                 }
@@ -423,7 +426,7 @@ impl Tokens {
 /// A token [`Tokens::follow_service`] pointed at another DEP service.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MovedToken {
-    pub id: String,
+    pub id: TokenId,
     pub server_name: String,
     /// The service it talked to before.
     pub from: String,

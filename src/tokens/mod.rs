@@ -11,11 +11,13 @@
 //! Token secrets and private keys are stored in the store (a 0600 file in the 0700 data
 //! directory) and never leave it through the API, the logs or the audit log.
 
+mod id;
 mod lifecycle;
 mod pending;
 mod records;
 mod view;
 
+pub use id::{TOKEN_ID_MAX, TokenId};
 pub use lifecycle::MovedToken;
 pub use records::TABLES;
 pub use records::TokenProblem;
@@ -56,7 +58,7 @@ pub type AccountCheck = Arc<
 /// Counts what still uses a token, inside the delete transaction. Wired by the daemon to the
 /// inventory and profiles (which come later in the module order).
 pub type DeleteGuard =
-    Arc<dyn Fn(&redb::WriteTransaction, &str) -> Result<TokenUse, StoreError> + Send + Sync>;
+    Arc<dyn Fn(&redb::WriteTransaction, &TokenId) -> Result<TokenUse, StoreError> + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -82,7 +84,7 @@ pub enum TokenError {
     #[error(
         "the MDM server \"{server_name}\" is already added here; renew that token instead of adding it again"
     )]
-    AlreadyAdded { id: String, server_name: String },
+    AlreadyAdded { id: TokenId, server_name: String },
     #[error("this token is still in use: {}", .0.iter().map(|b| b.message.as_str()).collect::<Vec<_>>().join("; "))]
     InUse(Vec<Blocker>),
     #[error(transparent)]
@@ -94,9 +96,9 @@ crate::store::redb_errors_into!(TokenError);
 /// Something that happened to a token (the sync runner listens).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TokenEvent {
-    Added(String),
-    Renewed(String),
-    Deleted(String),
+    Added(TokenId),
+    Renewed(TokenId),
+    Deleted(TokenId),
 }
 
 #[derive(Clone)]

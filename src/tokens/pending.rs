@@ -1,7 +1,7 @@
 //! Key pairs handed out for tokens not uploaded yet.
 
 use super::records::{PENDING, PendingKeyRecord, TOKENS};
-use super::{PendingKeyInfo, TokenError, Tokens};
+use super::{PendingKeyInfo, TokenError, TokenId, Tokens};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::store;
 use redb::ReadableTable;
@@ -18,7 +18,7 @@ impl Tokens {
     pub async fn create_pending_key(
         &self,
         actor: Actor,
-        for_token: Option<String>,
+        for_token: Option<TokenId>,
     ) -> Result<PendingKeyInfo, TokenError> {
         if let Some(t) = &for_token {
             self.get(t).await?;
@@ -126,7 +126,7 @@ impl Tokens {
     }
 
     /// The current certificate of a token (to upload again when renewing with the same key).
-    pub async fn token_certificate(&self, token_id: &str) -> Result<String, TokenError> {
+    pub async fn token_certificate(&self, token_id: &TokenId) -> Result<String, TokenError> {
         let key = token_id.to_string();
         let cert: Option<String> = self
             .inner

@@ -1,5 +1,6 @@
 //! The tokens module's tables and stored records.
 
+use super::TokenId;
 use crate::crypto::Secret;
 use crate::store::{self, Table};
 use serde::{Deserialize, Serialize};
@@ -95,7 +96,7 @@ pub struct TokenProblem {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(super) struct TokenRecord {
-    pub id: String,
+    pub id: TokenId,
     pub account: AccountRecord,
     /// The Apple Account the admin says created the token (renewal must use the same one).
     pub apple_id: Option<String>,
@@ -126,5 +127,5 @@ pub(super) struct PendingKeyRecord {
     pub created_at: OffsetDateTime,
     pub created_by: String,
     /// The token this key is meant to renew, if any.
-    pub for_token: Option<String>,
+    pub for_token: Option<TokenId>,
 }

@@ -22,7 +22,7 @@ pub enum ExpiryState {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct TokenView {
-    pub id: String,
+    pub id: super::TokenId,
     /// The MDM server's name in Apple Business Manager.
     pub server_name: String,
     pub server_uuid: String,
@@ -94,7 +94,7 @@ pub struct PendingKeyInfo {
     pub created_at: OffsetDateTime,
     pub created_by: String,
     /// The token this key will renew, if it was made for a renewal.
-    pub for_token: Option<String>,
+    pub for_token: Option<super::TokenId>,
 }
 
 impl From<&PendingKeyRecord> for PendingKeyInfo {

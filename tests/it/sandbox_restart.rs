@@ -46,7 +46,7 @@ async fn demo_token_only(running: &Running, sim: &RunningSimDep) -> String {
         .add(Actor::System, &key.id, p7m.as_bytes(), sandbox::DEMO_APPLE_ID)
         .await
         .unwrap();
-    token.id
+    token.id.into_string()
 }
 
 #[tokio::test]

@@ -237,6 +237,28 @@ async fn the_sandbox_overview_is_the_simulators_truth() {
 }
 
 #[tokio::test]
+async fn a_malformed_token_id_in_a_path_is_a_400_naming_the_problem() {
+    let d = TestDaemon::start().await;
+    let page = d.setup_admin().await;
+    for (method, path) in [
+        (Method::GET, "/api/v1/tokens/oCaG.2Svw"),
+        (Method::DELETE, "/api/v1/tokens/oCaG.2Svw"),
+        (Method::GET, "/api/v1/tokens/oCaG.2Svw/public-key.pem"),
+    ] {
+        let (s, err) = page.send(method.clone(), path, None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{method} {path}: {err}");
+        assert!(err["message"].as_str().unwrap().contains("token id"), "{err}");
+    }
+    let (s, err) = page.post("/api/v1/tokens/oCaG.2Svw/renew", json!({"token": "x"})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{err}");
+    let (s, err) = page.post("/api/v1/tokens/keys", json!({"for_token": "oCaG.2Svw"})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{err}");
+    // A well-formed id that names no token is still a 404.
+    let (s, err) = page.get("/api/v1/tokens/oCaG2Svw").await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{err}");
+}
+
+#[tokio::test]
 async fn the_sandbox_api_is_absent_outside_the_sandbox() {
     let d = TestDaemon::start().await;
     let page = d.setup_admin().await;

@@ -101,7 +101,9 @@ async fn renew(
     let p = portal(&state)?;
     let cert = match (&body.key_id, &body.token_id) {
         (Some(k), _) if !k.is_empty() => state.tokens.pending_key_certificate(k).await?,
-        (_, Some(t)) if !t.is_empty() => state.tokens.token_certificate(t).await?,
+        (_, Some(t)) if !t.is_empty() => {
+            state.tokens.token_certificate(&crate::tokens::TokenId::parse(t)?).await?
+        }
         _ => {
             return Err(ApiError::validation(
                 "key_id",

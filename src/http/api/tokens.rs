@@ -4,6 +4,7 @@ use super::views::{self, PendingKeyInfo, SyncStatus, TokenView};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::http::state::AppState;
+use crate::tokens::TokenId;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -60,9 +61,9 @@ async fn with_state(
     history: bool,
 ) -> Result<Token, ApiError> {
     let counts = state.devices.counts().await?;
-    let sync = state.sync.status(&view.id, history).await.ok();
+    let sync = state.sync.status(view.id.as_str(), history).await.ok();
     Ok(Token {
-        devices: counts.by_token.get(&view.id).copied().unwrap_or(0),
+        devices: counts.by_token.get(view.id.as_str()).copied().unwrap_or(0),
         sync: sync.as_ref().map(SyncStatus::from),
         token: TokenView::from(&view),
     })
@@ -78,9 +79,9 @@ async fn list(
     let counts = state.devices.counts().await?;
     let mut items = Vec::new();
     for view in state.tokens.list().await? {
-        let sync = state.sync.status(&view.id, false).await.ok();
+        let sync = state.sync.status(view.id.as_str(), false).await.ok();
         items.push(Token {
-            devices: counts.by_token.get(&view.id).copied().unwrap_or(0),
+            devices: counts.by_token.get(view.id.as_str()).copied().unwrap_or(0),
             sync: sync.as_ref().map(SyncStatus::from),
             token: TokenView::from(&view),
         });
@@ -96,6 +97,7 @@ async fn get_one(
     _auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<web::Json<Token>, ApiError> {
+    let id = TokenId::parse(&id)?;
     let view = state.tokens.get(&id).await?;
     Ok(web::Json(with_state(&state, view, true).await?))
 }
@@ -125,6 +127,7 @@ async fn renew(
     id: web::Path<String>,
     body: web::Json<RenewToken>,
 ) -> Result<web::Json<Token>, ApiError> {
+    let id = TokenId::parse(&id)?;
     let b = body.into_inner();
     let view = state
         .tokens
@@ -147,6 +150,7 @@ async fn remove(
     auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = TokenId::parse(&id)?;
     state.tokens.delete(auth.actor(), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -166,6 +170,7 @@ async fn token_key(
     _auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = TokenId::parse(&id)?;
     let pem = state.tokens.token_certificate(&id).await?;
     Ok(pem_download(pem, &format!("adebox-public-key-{id}.pem")))
 }
@@ -179,6 +184,7 @@ async fn new_key(
     body: Option<web::Json<NewKey>>,
 ) -> Result<HttpResponse, ApiError> {
     let for_token = body.and_then(|b| b.into_inner().for_token).filter(|t| !t.is_empty());
+    let for_token = for_token.as_deref().map(TokenId::parse).transpose()?;
     let key = state.tokens.create_pending_key(auth.actor(), for_token).await?;
     Ok(HttpResponse::Created().json(PendingKeyInfo::from(&key)))
 }

@@ -29,7 +29,8 @@ impl From<&crate::tokens::ExpiryState> for ExpiryState {
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct TokenView {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: crate::tokens::TokenId,
     /// The MDM server's name in Apple Business Manager.
     pub server_name: String,
     pub server_uuid: String,
@@ -87,7 +88,8 @@ pub struct PendingKeyInfo {
     pub created_at: OffsetDateTime,
     pub created_by: String,
     /// The token this key will renew, if it was made for a renewal.
-    pub for_token: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub for_token: Option<crate::tokens::TokenId>,
 }
 
 impl From<&crate::tokens::PendingKeyInfo> for PendingKeyInfo {

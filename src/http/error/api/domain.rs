@@ -58,7 +58,7 @@ impl From<TlsError> for ApiError {
     }
 }
 
-/// A serial number or UDID in a path or body that is not one: the message says what is wrong.
+/// A serial number, UDID or token id in a path or body that is not one: the message says what is wrong.
 impl From<crate::ids::IdError> for ApiError {
     fn from(e: crate::ids::IdError) -> Self {
         ApiError::bad_request(e.to_string())
