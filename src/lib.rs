@@ -9,11 +9,12 @@
 //!
 //! - **pure** (no I/O, no async runtime; the `adebox-wire` crate): [`apple`] (Apple wire
 //!   formats), [`crypto`] (keys, certificates, CMS, JWS, secrets), [`clock`].
-//! - **infrastructure**: [`logging`] (journald or stderr), [`certinfo`] (describing and
-//!   reading certificates), [`outbound`] (HTTP clients, the Apple service URLs, trust roots
-//!   and proxy they use), [`config`] (the bootstrap TOML file), [`store`] (redb handle,
-//!   schema version, migrations, backup), [`urls`] (externally visible URLs), [`tls`] (the
-//!   server certificate and the rustls configuration).
+//! - **infrastructure**: [`logging`] (journald or stderr), [`files`] (atomic key and
+//!   certificate files), [`certinfo`] (describing and reading certificates), [`outbound`]
+//!   (HTTP clients, the Apple service URLs, trust roots and proxy they use), [`config`] (the
+//!   bootstrap TOML file), [`keys`] (the data and audit keys beside the store), [`store`]
+//!   (redb handle, schema version, migrations, backup), [`urls`] (externally visible URLs),
+//!   [`tls`] (the server certificate and the rustls configuration).
 //! - **domain** (each owns its tables, errors and a small service API), in call order:
 //!   [`audit`], [`admin`], [`tokens`], [`devices`], [`depclient`], [`push`], [`sync`],
 //!   [`profiles`], [`acme`], [`enroll`], [`mdm`], [`backup`]. A module calls only those before
@@ -30,9 +31,11 @@ pub use adebox_wire::fixtures;
 pub use adebox_wire::{apple, clock, crypto, ids};
 
 pub mod logging;
+pub mod files;
 pub mod certinfo;
 pub mod outbound;
 pub mod config;
+pub mod keys;
 pub mod store;
 pub mod urls;
 pub mod tls;

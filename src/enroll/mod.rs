@@ -391,9 +391,7 @@ fn new_client_identifier() -> String {
 
 /// The files of `<data_dir>/enroll/` and of the SCEP CA and RA's `<data_dir>/scep/` a backup
 /// must carry, as `("enroll/<name>", contents)`.
-pub fn backup_files(
-    data_dir: &std::path::Path,
-) -> Result<crate::tls::files::Carried, SigningError> {
+pub fn backup_files(data_dir: &std::path::Path) -> Result<crate::files::Carried, SigningError> {
     let mut files = signing::PROFILE_FILES.backup(data_dir)?;
     files.extend(scep::ra::backup_files(data_dir)?);
     Ok(files)

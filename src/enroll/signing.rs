@@ -9,7 +9,7 @@
 
 use crate::crypto::Secret;
 use crate::crypto::ca::{Authority, pem_to_der};
-use crate::tls::files::{Carried, read_folder, read_text, write_atomic, write_folder};
+use crate::files::{Carried, read_folder, read_text, write_atomic, write_folder};
 use std::path::{Path, PathBuf};
 use time::{Duration, OffsetDateTime};
 

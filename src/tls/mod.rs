@@ -11,7 +11,7 @@
 //! them; the http layer checks per route): any presented certificate must chain to the
 //! appliance CA.
 
-pub(crate) mod files;
+use crate::files;
 
 use crate::certinfo;
 pub use crate::certinfo::{CertInfo, CertProblem, describe as describe_certificate};

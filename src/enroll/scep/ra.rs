@@ -26,7 +26,7 @@ use crate::crypto::ca::{Authority, Issued};
 use crate::crypto::chain::{TrustAnchors, verify_chain};
 use crate::crypto::scep::server::Ra;
 use crate::enroll::signing::{KeptFiles, SigningError};
-use crate::tls::files::{Carried, read_text};
+use crate::files::{Carried, read_text};
 use std::path::Path;
 use time::{Duration, OffsetDateTime};
 

@@ -1,7 +1,8 @@
 //! Writing key and certificate files: atomically (temporary file, sync, rename) and with the
 //! right mode from the first byte, so a crash never leaves a half-written or world-readable key.
 //! Also carrying a key folder beside the store through a backup and back ([`read_folder`],
-//! [`write_folder`]), shared by `tls` and `enroll::signing`.
+//! [`write_folder`]), shared by `keys`, `tls` and `enroll::signing`. A leaf of the
+//! infrastructure ring: it knows files and nothing of what they hold.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
