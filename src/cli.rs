@@ -194,6 +194,10 @@ pub enum AdminCommand {
     /// Set (or create) an admin's password. Reads it from the terminal, or one line of stdin.
     SetPassword {
         user: String,
+        /// The admin's role: owner, operator, help_desk or auditor. Needed when creating an
+        /// admin other than the first (who is an Owner); changes an existing admin's role.
+        #[arg(long, value_parser = crate::admin::Role::parse)]
+        role: Option<crate::admin::Role>,
         #[arg(long, default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },

@@ -23,6 +23,9 @@ pub enum Request {
         username: String,
         #[serde(serialize_with = "expose")]
         password: Secret<String>,
+        /// Absent from older clients: then the role rule of `set_password_cli` applies.
+        #[serde(default)]
+        role: Option<crate::admin::Role>,
     },
 }
 
@@ -92,8 +95,8 @@ async fn handle(stream: UnixStream, admin: Admin) {
 
 async fn execute(req: Request, admin: &Admin) -> Response {
     match req {
-        Request::SetPassword { username, password } => {
-            match admin.set_password_cli(&username, password).await {
+        Request::SetPassword { username, password, role } => {
+            match admin.set_password_cli(&username, password, role).await {
                 Ok(true) => Response { ok: true, message: format!("created admin {username}") },
                 Ok(false) => Response {
                     ok: true,

@@ -1,6 +1,7 @@
 //! API tokens for scripts: `Authorization: Bearer adbx_…`. Stored hashed; shown once.
 
 use super::records::{API_TOKEN_BY_HASH, API_TOKENS, ApiTokenRecord, secret_hash};
+use super::roles::{Permission, Role};
 use super::{Admin, AdminError, Principal};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::crypto::Secret;
@@ -26,6 +27,9 @@ pub struct ApiTokenInfo {
     pub last_used_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
+    pub role: Role,
+    /// The admin whose role bounds the token (None: made by the appliance itself).
+    pub owner_admin: Option<String>,
 }
 
 /// A freshly created token: the only time the secret is available.
@@ -43,6 +47,8 @@ fn info(r: ApiTokenRecord) -> ApiTokenInfo {
         created_at: r.created_at,
         last_used_at: r.last_used_at,
         revoked_at: r.revoked_at,
+        role: r.role,
+        owner_admin: r.owner_admin,
     }
 }
 
@@ -57,10 +63,45 @@ fn last_use_cache() -> &'static Mutex<HashMap<String, OffsetDateTime>> {
 }
 
 impl Admin {
+    /// An Owner token the appliance makes for itself (the sandbox's and the benchmarks'
+    /// scripts); bound to no admin.
     pub async fn create_api_token(
         &self,
         actor: Actor,
         name: &str,
+    ) -> Result<NewApiToken, AdminError> {
+        self.insert_api_token(actor, name, Role::Owner, None).await
+    }
+
+    /// A token made by a signed-in admin (or by a token): its role defaults to the creator's
+    /// and may not be wider, and it stays bound to the creator's admin account.
+    pub async fn create_api_token_for(
+        &self,
+        creator: &Principal,
+        name: &str,
+        role: Option<Role>,
+    ) -> Result<NewApiToken, AdminError> {
+        let mine = creator.role();
+        let role = role.unwrap_or(mine);
+        if !role.within(mine) {
+            let allowed: Vec<&str> =
+                Role::ALL.into_iter().filter(|r| r.within(mine)).map(Role::code).collect();
+            return Err(AdminError::Forbidden(format!(
+                "a token's role cannot be wider than yours ({}); choose one of: {}",
+                mine.title(),
+                allowed.join(", ")
+            )));
+        }
+        let owner = creator.admin().map(str::to_string);
+        self.insert_api_token(creator.actor(), name, role, owner).await
+    }
+
+    async fn insert_api_token(
+        &self,
+        actor: Actor,
+        name: &str,
+        role: Role,
+        owner_admin: Option<String>,
     ) -> Result<NewApiToken, AdminError> {
         let name = name.trim().to_string();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
@@ -79,6 +120,8 @@ impl Admin {
             created_at: now,
             last_used_at: None,
             revoked_at: None,
+            role,
+            owner_admin,
         };
         let stored = record.clone();
         self.inner
@@ -90,7 +133,8 @@ impl Admin {
                 audit::record_in(
                     wtx,
                     NewEntry::new(now, actor, Action::ApiTokenCreate, Outcome::Success)
-                        .target(format!("{} ({})", stored.name, stored.id)),
+                        .target(format!("{} ({})", stored.name, stored.id))
+                        .detail(format!("role {}", stored.role.title())),
                 )?;
                 Ok::<_, AdminError>(())
             })
@@ -118,10 +162,14 @@ impl Admin {
         Ok(self.list_api_tokens().await?.iter().filter(|t| t.revoked_at.is_none()).count() as u64)
     }
 
-    /// Revokes a token; it stays listed with its revocation time.
-    pub async fn revoke_api_token(&self, actor: Actor, id: &str) -> Result<(), AdminError> {
+    /// Revokes a token; it stays listed with its revocation time. Only an admin who may
+    /// manage admins revokes someone else's token.
+    pub async fn revoke_api_token(&self, by: &Principal, id: &str) -> Result<(), AdminError> {
         let now = self.now();
         let id = id.to_string();
+        let actor = by.actor();
+        let any = by.role().holds(Permission::AdminsManage);
+        let me = by.admin().map(str::to_ascii_lowercase);
         self.inner
             .store
             .write(move |wtx| {
@@ -130,6 +178,13 @@ impl Admin {
                 else {
                     return Err(AdminError::NotFound(format!("API token {id}")));
                 };
+                let own =
+                    me.is_some() && r.owner_admin.as_ref().map(|o| o.to_ascii_lowercase()) == me;
+                if !any && !own {
+                    return Err(AdminError::Forbidden(
+                        "only an Owner can revoke another admin's API token".into(),
+                    ));
+                }
                 if r.revoked_at.is_some() {
                     return Ok(());
                 }
@@ -162,8 +217,28 @@ impl Admin {
             })
             .await?;
         let Some(record) = record.filter(|r| r.revoked_at.is_none()) else { return Ok(None) };
+        if let Some(owner) = &record.owner_admin {
+            // The token is never wider than its admin is now: removed or narrowed admins
+            // take their scripts' rights with them.
+            match self.role_of(owner).await? {
+                None => return Ok(None),
+                Some(now) if !record.role.within(now) => {
+                    return Err(AdminError::Forbidden(format!(
+                        "this API token has the role {}, but its admin {owner} is now {}; create a new token",
+                        record.role.title(),
+                        now.title()
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
         self.touch_token(&record.id).await?;
-        Ok(Some(Principal::ApiToken { id: record.id, name: record.name }))
+        Ok(Some(Principal::ApiToken {
+            id: record.id,
+            name: record.name,
+            role: record.role,
+            owner_admin: record.owner_admin,
+        }))
     }
 
     async fn touch_token(&self, id: &str) -> Result<(), AdminError> {

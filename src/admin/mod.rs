@@ -7,8 +7,10 @@
 //! values in, and gets typed errors back.
 
 mod api_tokens;
+mod members;
 mod password;
 mod records;
+mod roles;
 mod sessions;
 mod throttle;
 mod users;
@@ -16,6 +18,7 @@ mod users;
 pub use api_tokens::{ApiTokenInfo, NewApiToken};
 pub use password::HashCost;
 pub use records::TABLES;
+pub use roles::{Missing, Permission, Role, require};
 pub use sessions::Session;
 pub use throttle::ThrottlePolicy;
 pub use users::UserInfo;
@@ -44,6 +47,10 @@ pub enum AdminError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The caller's role or the rule of an object forbids this (e.g. revoking another
+    /// admin's API token without being an Owner).
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -53,13 +60,28 @@ crate::store::redb_errors_into!(AdminError);
 /// Who is acting, as the edge established it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Principal {
-    /// A signed-in admin (session cookie); `csrf_token` must accompany changes.
-    Session { username: String, csrf_token: String },
-    /// A script with an API token.
-    ApiToken { id: String, name: String },
+    /// A signed-in admin (session cookie); `csrf_token` must accompany changes. The role is
+    /// read from the admin's record at every request, so a change applies at once.
+    Session { username: String, csrf_token: String, role: Role },
+    /// A script with an API token; `owner_admin` is the admin whose role bounds it.
+    ApiToken { id: String, name: String, role: Role, owner_admin: Option<String> },
 }
 
 impl Principal {
+    pub fn role(&self) -> Role {
+        match self {
+            Principal::Session { role, .. } | Principal::ApiToken { role, .. } => *role,
+        }
+    }
+
+    /// The admin acting, or on whose behalf a token acts.
+    pub fn admin(&self) -> Option<&str> {
+        match self {
+            Principal::Session { username, .. } => Some(username),
+            Principal::ApiToken { owner_admin, .. } => owner_admin.as_deref(),
+        }
+    }
+
     pub fn actor(&self) -> crate::audit::Actor {
         match self {
             Principal::Session { username, .. } => crate::audit::Actor::Admin(username.clone()),

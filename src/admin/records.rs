@@ -1,5 +1,6 @@
 //! The admin module's tables and stored records.
 
+use super::roles::Role;
 use crate::store::{self, Table};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -24,6 +25,14 @@ pub(super) struct UserRecord {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub last_login_at: Option<OffsetDateTime>,
+    /// Admins stored before roles existed have no role field: they were allowed everything,
+    /// so they read back as Owners.
+    #[serde(default = "owner")]
+    pub role: Role,
+}
+
+fn owner() -> Role {
+    Role::Owner
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -49,6 +58,14 @@ pub(super) struct ApiTokenRecord {
     pub last_used_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub revoked_at: Option<OffsetDateTime>,
+    /// Tokens made before roles existed could do everything: they read back as Owner tokens.
+    #[serde(default = "owner")]
+    pub role: Role,
+    /// The admin whose role bounds this token: it stops working when that admin is removed or
+    /// no longer holds `role`. None for tokens the appliance made itself (sandbox, bench) and
+    /// for tokens made before roles existed.
+    #[serde(default)]
+    pub owner_admin: Option<String>,
 }
 
 /// SHA-256 hex of a high-entropy secret (session id, API token): a fast hash is enough
@@ -56,4 +73,9 @@ pub(super) struct ApiTokenRecord {
 pub(super) fn secret_hash(secret: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The key of an admin in [`USERS`]: usernames compare case-insensitively.
+pub(super) fn user_key(username: &str) -> Vec<u8> {
+    username.to_ascii_lowercase().into_bytes()
 }

@@ -96,10 +96,10 @@ impl Admin {
         &self,
         cookie: &str,
     ) -> Result<Option<Principal>, AdminError> {
-        Ok(self
-            .session(cookie)
-            .await?
-            .map(|s| Principal::Session { username: s.username, csrf_token: s.csrf_token }))
+        let Some(s) = self.session(cookie).await? else { return Ok(None) };
+        // A session of an admin removed meanwhile is no session.
+        let Some(role) = self.role_of(&s.username).await? else { return Ok(None) };
+        Ok(Some(Principal::Session { username: s.username, csrf_token: s.csrf_token, role }))
     }
 
     /// Ends a session.

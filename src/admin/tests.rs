@@ -122,13 +122,13 @@ async fn admins_can_be_added_but_not_the_last_or_yourself_removed() {
     let (admin, _, _d) = service();
     set_up(&admin).await;
     let me = Actor::Admin("alice".into());
-    admin.create_user(me.clone(), "bob", pw("bob password 12")).await.unwrap();
+    admin.create_user(me.clone(), "bob", pw("bob password 12"), Role::Operator).await.unwrap();
     assert!(matches!(
-        admin.create_user(me.clone(), "BOB", pw("bob password 12")).await,
+        admin.create_user(me.clone(), "BOB", pw("bob password 12"), Role::Owner).await,
         Err(AdminError::Conflict(_))
     ));
     assert!(matches!(
-        admin.create_user(me.clone(), "bad name", pw("bob password 12")).await,
+        admin.create_user(me.clone(), "bad name", pw("bob password 12"), Role::Owner).await,
         Err(AdminError::Validation { field: "username", .. })
     ));
     assert!(matches!(admin.delete_user(me.clone(), "alice").await, Err(AdminError::Conflict(_))));
@@ -143,15 +143,22 @@ async fn admins_can_be_added_but_not_the_last_or_yourself_removed() {
 async fn api_tokens_authenticate_until_revoked() {
     let (admin, _, _d) = service();
     set_up(&admin).await;
-    let me = Actor::Admin("alice".into());
-    let t = admin.create_api_token(me.clone(), "inventory script").await.unwrap();
+    let t = admin.create_api_token(Actor::Admin("alice".into()), "inventory script").await.unwrap();
     assert!(t.token.expose().starts_with("adbx_"));
     let p = admin.principal_for_token(t.token.expose()).await.unwrap().unwrap();
-    assert_eq!(p, Principal::ApiToken { id: t.info.id.clone(), name: "inventory script".into() });
+    assert_eq!(
+        p,
+        Principal::ApiToken {
+            id: t.info.id.clone(),
+            name: "inventory script".into(),
+            role: Role::Owner,
+            owner_admin: None
+        }
+    );
     assert!(admin.principal_for_token("adbx_forged").await.unwrap().is_none());
     let listed = admin.list_api_tokens().await.unwrap();
     assert!(listed[0].last_used_at.is_some());
-    admin.revoke_api_token(me, &t.info.id).await.unwrap();
+    admin.revoke_api_token(&p, &t.info.id).await.unwrap();
     assert!(admin.principal_for_token(t.token.expose()).await.unwrap().is_none());
     assert!(admin.list_api_tokens().await.unwrap()[0].revoked_at.is_some());
     assert_eq!(admin.count_active_api_tokens().await.unwrap(), 0);
@@ -161,10 +168,11 @@ async fn api_tokens_authenticate_until_revoked() {
 async fn the_cli_can_reset_a_password_and_create_the_first_admin() {
     let (admin, _, _d) = service();
     admin.prepare_setup_code().await.unwrap();
-    assert!(admin.set_password_cli("root-admin", pw("cli password 12")).await.unwrap());
+    assert!(admin.set_password_cli("root-admin", pw("cli password 12"), None).await.unwrap());
+    assert_eq!(admin.role_of("root-admin").await.unwrap(), Some(Role::Owner));
     assert!(!admin.setup_required().await.unwrap());
     let s = admin.login("root-admin", pw("cli password 12"), ADDR).await.unwrap();
-    assert!(!admin.set_password_cli("root-admin", pw("cli password 13")).await.unwrap());
+    assert!(!admin.set_password_cli("root-admin", pw("cli password 13"), None).await.unwrap());
     assert!(admin.session(s.id.expose()).await.unwrap().is_none(), "a reset signs the admin out");
 }
 
@@ -186,3 +194,6 @@ async fn audit_holds_no_password_or_code() {
     }
     assert!(dump.contains("admin.setup") && dump.contains("admin.login"));
 }
+
+#[path = "roles_tests.rs"]
+mod roles_tests;

@@ -1,6 +1,7 @@
 //! Admin accounts: first-run setup, sign-in, passwords, adding and removing admins.
 
-use super::records::{USERS, UserRecord};
+use super::records::{USERS, UserRecord, user_key as key};
+use super::roles::Role;
 use super::sessions::{Session, create_session_in};
 use super::{Admin, AdminError, check_username, password};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
@@ -19,14 +20,22 @@ pub struct UserInfo {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_login_at: Option<OffsetDateTime>,
+    pub role: Role,
+}
+
+impl From<&UserRecord> for UserInfo {
+    fn from(r: &UserRecord) -> Self {
+        UserInfo {
+            username: r.username.clone(),
+            created_at: r.created_at,
+            last_login_at: r.last_login_at,
+            role: r.role,
+        }
+    }
 }
 
 pub(super) async fn count(store: &Store) -> Result<u64, StoreError> {
     store.read(|rtx| Ok(rtx.open_table(USERS)?.len()?)).await
-}
-
-fn key(username: &str) -> Vec<u8> {
-    username.to_ascii_lowercase().into_bytes()
 }
 
 /// A hash to verify against when the user does not exist, so a wrong username costs as
@@ -92,6 +101,7 @@ impl Admin {
                     password_hash: hash,
                     created_at: now,
                     last_login_at: Some(now),
+                    role: Role::Owner,
                 };
                 store::put(&mut users, &key(&username), &record)?;
                 let session = create_session_in(wtx, &username, now, lifetime, addr)?;
@@ -192,23 +202,20 @@ impl Admin {
                 for row in t.iter()? {
                     let (_, v) = row?;
                     let r: UserRecord = store::decode("admin.users", v.value())?;
-                    out.push(UserInfo {
-                        username: r.username,
-                        created_at: r.created_at,
-                        last_login_at: r.last_login_at,
-                    });
+                    out.push(UserInfo::from(&r));
                 }
                 Ok(out)
             })
             .await
     }
 
-    /// Adds another admin.
+    /// Adds another admin with a role.
     pub async fn create_user(
         &self,
         actor: Actor,
         username: &str,
         new_password: Secret<String>,
+        role: Role,
     ) -> Result<UserInfo, AdminError> {
         check_username(username)?;
         password::check_policy(new_password.expose())
@@ -230,14 +237,16 @@ impl Admin {
                     password_hash: hash,
                     created_at: now,
                     last_login_at: None,
+                    role,
                 };
                 store::put(&mut users, &key(&username), &record)?;
                 audit::record_in(
                     wtx,
                     NewEntry::new(now, actor, Action::AdminUserCreate, Outcome::Success)
-                        .target(username.clone()),
+                        .target(username.clone())
+                        .detail(format!("role {}", role.title())),
                 )?;
-                Ok(UserInfo { username, created_at: now, last_login_at: None })
+                Ok(UserInfo::from(&record))
             })
             .await
     }
@@ -264,6 +273,7 @@ impl Admin {
                 if users.len()? <= 1 {
                     return Err(AdminError::Conflict("the last admin cannot be deleted".into()));
                 }
+                super::members::keep_an_owner(&users, &username, None)?;
                 users.remove(key(&username).as_slice())?;
                 super::sessions::remove_sessions_of_in(wtx, &username, None)?;
                 audit::record_in(
@@ -326,12 +336,15 @@ impl Admin {
             .await
     }
 
-    /// `adebox admin set-password USER`: sets (or creates) an admin's password from the
-    /// command line, for recovery; signs that admin out everywhere. Returns true if created.
+    /// `adebox admin set-password USER [--role ROLE]`: sets (or creates) an admin's password
+    /// from the command line, for recovery; signs that admin out everywhere. A new admin gets
+    /// `role`, which may be left out only for the first admin (an Owner); an existing admin's
+    /// role changes when one is given. Returns true if created.
     pub async fn set_password_cli(
         &self,
         username: &str,
         new_password: Secret<String>,
+        role: Option<Role>,
     ) -> Result<bool, AdminError> {
         check_username(username)?;
         password::check_policy(new_password.expose())
@@ -348,6 +361,10 @@ impl Admin {
                 let created = existing.is_none();
                 let record = match existing {
                     Some(mut r) => {
+                        if let Some(role) = role {
+                            super::members::keep_an_owner(&users, &username, Some(role))?;
+                            r.role = role;
+                        }
                         r.password_hash = hash;
                         r
                     }
@@ -356,6 +373,18 @@ impl Admin {
                         password_hash: hash,
                         created_at: now,
                         last_login_at: None,
+                        role: match role {
+                            Some(role) => role,
+                            None if users.len()? == 0 => Role::Owner,
+                            None => {
+                                return Err(AdminError::Validation {
+                                    field: "role",
+                                    message: format!(
+                                        "say which role the new admin {username} gets: --role owner, operator, help_desk or auditor"
+                                    ),
+                                });
+                            }
+                        },
                     },
                 };
                 store::put(&mut users, &key(&username), &record)?;
@@ -364,7 +393,11 @@ impl Admin {
                     wtx,
                     NewEntry::new(now, Actor::Cli, Action::AdminPasswordSetByCli, Outcome::Success)
                         .target(record.username.clone())
-                        .detail(if created { "admin created" } else { "password replaced" }),
+                        .detail(if created {
+                            format!("admin created with role {}", record.role.title())
+                        } else {
+                            format!("password replaced; role {}", record.role.title())
+                        }),
                 )?;
                 Ok::<_, AdminError>(created)
             })

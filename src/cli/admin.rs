@@ -40,20 +40,25 @@ pub(super) fn run(command: AdminCommand) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        AdminCommand::SetPassword { user, config } => {
+        AdminCommand::SetPassword { user, role, config } => {
             let c = load_config(&config)?;
             let password = read_new_password(&user)?;
-            runtime()?.block_on(set_password(c, user, password))
+            runtime()?.block_on(set_password(c, user, password, role))
         }
     }
 }
 
-async fn set_password(c: Config, user: String, password: Secret<String>) -> Result<ExitCode> {
+async fn set_password(
+    c: Config,
+    user: String,
+    password: Secret<String>,
+    role: Option<crate::admin::Role>,
+) -> Result<ExitCode> {
     daemon::prepare_data_dir(&c.data_dir)?;
     match Store::open(&c.data_dir, daemon::TABLES) {
         Ok(store) => {
             let admin = Admin::new(store, Clock::system(), AdminOptions::default());
-            let created = admin.set_password_cli(&user, password).await?;
+            let created = admin.set_password_cli(&user, password, role).await?;
             crate::backup::give_to_data_dir_owner(
                 &c.data_dir,
                 &c.data_dir.join(crate::store::FILE_NAME),
@@ -69,7 +74,7 @@ async fn set_password(c: Config, user: String, password: Secret<String>) -> Resu
             Ok(ExitCode::SUCCESS)
         }
         Err(StoreError::InUse { .. }) => {
-            let req = crate::control::Request::SetPassword { username: user, password };
+            let req = crate::control::Request::SetPassword { username: user, password, role };
             let resp = crate::control::call(&c.data_dir, &req)
                 .await
                 .context("the daemon is running but its control socket did not answer")?;

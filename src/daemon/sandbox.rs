@@ -133,7 +133,14 @@ pub async fn prepare(
     demo_devices: usize,
 ) -> anyhow::Result<SandboxInfo> {
     let password = crate::crypto::random_token::<12>();
-    running.admin.set_password_cli(ADMIN_USER, Secret::new(password.clone())).await?;
+    running
+        .admin
+        .set_password_cli(
+            ADMIN_USER,
+            Secret::new(password.clone()),
+            Some(crate::admin::Role::Owner),
+        )
+        .await?;
     let token = running.admin.create_api_token(Actor::System, "sandbox").await?;
     let http = crate::outbound::client(&crate::outbound::OutboundConfig::trusting_only([sim
         .ca_pem()

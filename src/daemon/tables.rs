@@ -138,7 +138,7 @@ mod tests {
         let older = Store::open(dir.path(), &[crate::audit::TABLES, crate::admin::TABLES]).unwrap();
         let admin = Admin::new(older.clone(), clock.clone(), options.clone());
         let password = crate::crypto::Secret::new("a long password 1".to_string());
-        assert!(admin.set_password_cli("alice", password).await.unwrap());
+        assert!(admin.set_password_cli("alice", password, None).await.unwrap());
         let users = admin.list_users().await.unwrap();
         let entries = crate::audit::count(&older).await.unwrap();
         assert!(!names(&older).contains("devices.by_serial"));

@@ -1,13 +1,15 @@
-//! Request extractors: who is calling (session or API token, with CSRF checks), from which
-//! address, and with which TLS client certificate.
+//! Request extractors: who is calling (session or API token, with CSRF checks) and whether
+//! their role may call this route (the one place permissions are enforced, from the route
+//! table in `api::permissions`), from which address, and with which TLS client certificate.
 
+use super::api::permissions::Access;
 use super::error::ApiError;
 use super::error::device::identity_refused;
 use super::state::AppState;
-use crate::admin::Principal;
+use crate::admin::{Permission, Principal, Role};
 use actix_web::dev::Payload;
 use actix_web::http::Method;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use rustls_pki_types::CertificateDer;
 use std::future::Future;
 use std::net::IpAddr;
@@ -16,8 +18,9 @@ use std::pin::Pin;
 pub const SESSION_COOKIE: &str = "adebox_session";
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
-/// An authenticated caller of the admin API. For a session, state-changing requests must
-/// carry the session's CSRF token and must not come from another site.
+/// An authenticated caller of the admin API whose role holds what the matched route needs
+/// (`api::permissions::ROUTES`). For a session, state-changing requests must carry the
+/// session's CSRF token and must not come from another site.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub principal: Principal,
@@ -29,59 +32,101 @@ impl Authenticated {
     pub fn actor(&self) -> crate::audit::Actor {
         self.principal.actor()
     }
+
+    pub fn role(&self) -> Role {
+        self.principal.role()
+    }
+
+    /// For what a handler decides beyond its route (e.g. whose API tokens to list).
+    pub fn holds(&self, permission: Permission) -> bool {
+        self.role().holds(permission)
+    }
 }
 
 impl FromRequest for Authenticated {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
+    /// The caller the `/api/v1` middleware ([`super::authz`]) established and authorized
+    /// before the route ran. Without it (a route outside that scope), the same checks run
+    /// here against the matched route, refusing a route the table does not list.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| ApiError::internal(&"application state missing"))?
-                .clone();
-            if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
-                let token =
-                    value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
-                return match token {
-                    Some(t) => match state.admin.principal_for_token(t).await? {
-                        Some(principal) => Ok(Authenticated { principal, session_cookie: None }),
-                        None => Err(ApiError::unauthenticated_because(
-                            "this API token is not valid or was revoked; create a new one under Settings → API tokens",
-                        )),
-                    },
-                    None => Err(ApiError::unauthenticated_because(
-                        "send API tokens as `Authorization: Bearer <token>`",
-                    )),
-                };
+            if let Some(done) = req.extensions().get::<Authenticated>() {
+                return Ok(done.clone());
             }
-            let Some(cookie) = req.cookie(SESSION_COOKIE) else {
-                return Err(ApiError::unauthenticated());
-            };
-            let cookie = cookie.value().to_string();
-            let Some(principal) = state.admin.principal_for_session(&cookie).await? else {
-                return Err(ApiError::unauthenticated_because(
-                    "your session has ended; sign in again",
-                ));
-            };
-            if !is_safe(req.method()) {
-                check_same_site(&req)?;
-                let Principal::Session { csrf_token, .. } = &principal else {
-                    unreachable!("a cookie yields a session principal")
-                };
-                let sent =
-                    req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-                if !constant_time_eq(sent.as_bytes(), csrf_token.as_bytes()) {
-                    return Err(ApiError::csrf(
-                        "this request lacks the page's CSRF token; reload the page and try again",
-                    ));
-                }
-            }
-            Ok(Authenticated { principal, session_cookie: Some(cookie) })
+            let auth = authenticate(req.clone()).await?;
+            let pattern = req.match_pattern();
+            let access = pattern
+                .as_deref()
+                .and_then(|p| super::api::permissions::lookup(req.method().as_str(), p));
+            authorize(&req, access, &auth.principal)?;
+            Ok(auth)
         })
     }
+}
+
+/// Checks `principal` against `access`; no row at all is refused for everyone rather than
+/// left open.
+pub(super) fn authorize(
+    req: &HttpRequest,
+    access: Option<Access>,
+    principal: &Principal,
+) -> Result<(), ApiError> {
+    match access {
+        Some(Access::Public | Access::SignedIn) => Ok(()),
+        Some(Access::Needs(p)) => {
+            crate::admin::require(principal.role(), p).map_err(ApiError::missing_permission)
+        }
+        None => Err(ApiError::forbidden(format!(
+            "no permission is declared for {} {}, so it is refused for everyone",
+            req.method(),
+            req.match_pattern().as_deref().unwrap_or(req.path())
+        ))),
+    }
+}
+
+/// Who is calling: an API token, or a session cookie with its CSRF checks for changes.
+pub(super) async fn authenticate(req: HttpRequest) -> Result<Authenticated, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal(&"application state missing"))?
+        .clone();
+    if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
+        let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+        return match token {
+            Some(t) => match state.admin.principal_for_token(t).await? {
+                Some(principal) => Ok(Authenticated { principal, session_cookie: None }),
+                None => Err(ApiError::unauthenticated_because(
+                    "this API token is not valid or was revoked; create a new one under Settings → API tokens",
+                )),
+            },
+            None => Err(ApiError::unauthenticated_because(
+                "send API tokens as `Authorization: Bearer <token>`",
+            )),
+        };
+    }
+    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+        return Err(ApiError::unauthenticated());
+    };
+    let cookie = cookie.value().to_string();
+    let Some(principal) = state.admin.principal_for_session(&cookie).await? else {
+        return Err(ApiError::unauthenticated_because("your session has ended; sign in again"));
+    };
+    if !is_safe(req.method()) {
+        check_same_site(&req)?;
+        let Principal::Session { csrf_token, .. } = &principal else {
+            unreachable!("a cookie yields a session principal")
+        };
+        let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !constant_time_eq(sent.as_bytes(), csrf_token.as_bytes()) {
+            return Err(ApiError::csrf(
+                "this request lacks the page's CSRF token; reload the page and try again",
+            ));
+        }
+    }
+    Ok(Authenticated { principal, session_cookie: Some(cookie) })
 }
 
 fn is_safe(method: &Method) -> bool {

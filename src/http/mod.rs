@@ -9,6 +9,7 @@
 mod acme;
 pub mod api;
 mod assets;
+mod authz;
 mod device;
 pub mod device_identity;
 mod drain;

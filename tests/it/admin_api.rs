@@ -183,11 +183,17 @@ async fn admins_and_passwords_through_the_api() {
     let d = TestDaemon::start().await;
     let page = d.setup_admin().await;
     let (s, _) = page
-        .post("/api/v1/admin/users", json!({"username": "bob", "password": "bob password 12"}))
+        .post(
+            "/api/v1/admin/users",
+            json!({"username": "bob", "password": "bob password 12", "role": "owner"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED);
     let (s, body) = page
-        .post("/api/v1/admin/users", json!({"username": "bob", "password": "bob password 12"}))
+        .post(
+            "/api/v1/admin/users",
+            json!({"username": "bob", "password": "bob password 12", "role": "owner"}),
+        )
         .await;
     assert_eq!((s, body["error"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
     let (s, body) = page.send(Method::DELETE, "/api/v1/admin/users/alice", None).await;

@@ -121,7 +121,11 @@ impl TestDaemon {
     pub async fn sandbox_admin(&self) -> Page {
         self.running()
             .admin
-            .set_password_cli("admin", adebox::crypto::Secret::new(PASSWORD.into()))
+            .set_password_cli(
+                "admin",
+                adebox::crypto::Secret::new(PASSWORD.into()),
+                Some(adebox::admin::Role::Owner),
+            )
             .await
             .unwrap();
         let (status, body, page) = self.login("admin", PASSWORD).await;

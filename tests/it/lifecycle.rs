@@ -45,6 +45,7 @@ async fn backup_while_running_and_password_reset_through_the_control_socket() {
     let req = adebox::control::Request::SetPassword {
         username: "alice".into(),
         password: Secret::new("reset by the cli 1".into()),
+        role: None,
     };
     let resp = adebox::control::call(&d.data_dir(), &req).await.unwrap();
     assert!(resp.ok, "{}", resp.message);
@@ -54,6 +55,7 @@ async fn backup_while_running_and_password_reset_through_the_control_socket() {
     let req = adebox::control::Request::SetPassword {
         username: "alice".into(),
         password: Secret::new("short".into()),
+        role: None,
     };
     let resp = adebox::control::call(&d.data_dir(), &req).await.unwrap();
     assert!(!resp.ok && resp.message.contains("12"), "{}", resp.message);
@@ -87,7 +89,7 @@ async fn a_store_from_an_older_version_gains_the_tables_it_lacks() {
         let older = adebox::store::Store::open(dir.path(), &tables).unwrap();
         let options = AdminOptions { hash_cost: HashCost::TESTING, ..Default::default() };
         let admin = Admin::new(older, adebox::clock::Clock::system(), options);
-        admin.set_password_cli("alice", Secret::new(PASSWORD.to_string())).await.unwrap();
+        admin.set_password_cli("alice", Secret::new(PASSWORD.to_string()), None).await.unwrap();
     }
     let d = TestDaemon::start_in(dir, adebox::daemon::Mode::Production).await;
     let (s, _, page) = d.login("alice", PASSWORD).await;

@@ -21,6 +21,7 @@ mod mdm;
 mod packaging;
 mod profiles_api;
 mod push;
+mod roles;
 mod sandbox_restart;
 mod scep;
 mod scep_clients;

@@ -69,7 +69,10 @@ async fn another_admins_csrf_token_does_not_authorize_a_session() {
     let d = TestDaemon::start().await;
     let alice = d.setup_admin().await;
     let (s, _) = alice
-        .post("/api/v1/admin/users", json!({"username": "bob", "password": "bob password 12"}))
+        .post(
+            "/api/v1/admin/users",
+            json!({"username": "bob", "password": "bob password 12", "role": "owner"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED);
     let (s, _, bob) = d.login("bob", "bob password 12").await;

@@ -1,13 +1,13 @@
 //! `/api/v1/admin/…`: first-run setup, sign-in, sessions, admins, API tokens.
 
 use super::views::{self, ApiTokenInfo, UserInfo};
-use crate::admin::{Principal, Session};
+use crate::admin::{Permission, Principal, Role, Session};
 use crate::crypto::Secret;
 use crate::http::error::ApiError;
 use crate::http::extract::{Authenticated, ClientIp, SESSION_COOKIE, check_same_site};
 use crate::http::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -28,6 +28,15 @@ pub struct SessionView {
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
     pub sandbox: bool,
+    /// `owner`, `operator`, `help_desk` or `auditor`.
+    #[schema(value_type = String)]
+    pub role: Role,
+    /// Permission codes the role holds (docs/roles.md): the page shows only what they allow.
+    pub permissions: Vec<&'static str>,
+}
+
+fn permission_codes(role: Role) -> Vec<&'static str> {
+    role.permissions().into_iter().map(Permission::code).collect()
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -59,12 +68,41 @@ pub struct NewUser {
     pub username: String,
     #[schema(value_type = String, format = Password)]
     pub password: Secret<String>,
+    /// `owner`, `operator`, `help_desk` or `auditor`.
+    #[schema(value_type = String)]
+    pub role: Role,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RoleChange {
+    /// `owner`, `operator`, `help_desk` or `auditor`.
+    #[schema(value_type = String)]
+    pub role: Role,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewToken {
     /// What uses the token, e.g. "inventory export script".
     pub name: String,
+    /// The token's role: yours when left out, never wider than yours.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub role: Option<Role>,
+}
+
+/// Who is calling and what they may do; the page shows only what `permissions` allows.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    /// The admin (for a token: the admin it acts for, if any).
+    pub user: Option<String>,
+    /// `session` or `api_token`.
+    pub kind: &'static str,
+    #[schema(value_type = String)]
+    pub role: Role,
+    /// The role as people read it, e.g. "Help desk".
+    pub role_title: &'static str,
+    /// Permission codes the role holds (see docs/roles.md).
+    pub permissions: Vec<&'static str>,
 }
 
 /// A new API token; `token` is shown this once and never again.
@@ -87,7 +125,9 @@ pub struct TokenList {
     pub total: u64,
 }
 
-fn signed_in(state: &AppState, session: Session) -> HttpResponse {
+async fn signed_in(state: &AppState, session: Session) -> Result<HttpResponse, ApiError> {
+    let role =
+        state.admin.role_of(&session.username).await?.ok_or_else(ApiError::unauthenticated)?;
     let max_age = (session.expires_at - state.clock.now()).whole_seconds().max(0);
     let cookie = Cookie::build(SESSION_COOKIE, session.id.expose().clone())
         .path("/")
@@ -96,14 +136,16 @@ fn signed_in(state: &AppState, session: Session) -> HttpResponse {
         .same_site(SameSite::Strict)
         .max_age(actix_web::cookie::time::Duration::seconds(max_age))
         .finish();
-    HttpResponse::Ok().cookie(cookie).insert_header(("Cache-Control", "no-store")).json(
+    Ok(HttpResponse::Ok().cookie(cookie).insert_header(("Cache-Control", "no-store")).json(
         SessionView {
             user: session.username,
             csrf_token: session.csrf_token,
             expires_at: session.expires_at,
             sandbox: state.sandbox,
+            role,
+            permissions: permission_codes(role),
         },
-    )
+    ))
 }
 
 /// Whether first-run setup is needed.
@@ -130,7 +172,7 @@ async fn setup(
     check_same_site(&req)?;
     let body = body.into_inner();
     let session = state.admin.setup(&body.setup_code, &body.username, body.password, ip.0).await?;
-    Ok(signed_in(&state, session))
+    signed_in(&state, session).await
 }
 
 /// Signs in; sets the session cookie.
@@ -147,7 +189,7 @@ async fn login(
     check_same_site(&req)?;
     let body = body.into_inner();
     let session = state.admin.login(&body.username, body.password, ip.0).await?;
-    Ok(signed_in(&state, session))
+    signed_in(&state, session).await
 }
 
 /// The current session.
@@ -157,6 +199,7 @@ async fn current_session(
     state: web::Data<AppState>,
     auth: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
+    let role = auth.role();
     let Some(cookie) = auth.session_cookie else {
         return Err(ApiError::not_a_session());
     };
@@ -166,6 +209,8 @@ async fn current_session(
         csrf_token: info.csrf_token,
         expires_at: info.expires_at,
         sandbox: state.sandbox,
+        role,
+        permissions: permission_codes(role),
     }))
 }
 
@@ -214,6 +259,24 @@ async fn change_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Who is calling, their role and its permissions.
+#[utoipa::path(tag = "admin", responses((status = OK, body = Me), (status = 401, body = ApiError)))]
+#[get("/me")]
+async fn me(auth: Authenticated) -> HttpResponse {
+    let role = auth.role();
+    let kind = match auth.principal {
+        Principal::Session { .. } => "session",
+        Principal::ApiToken { .. } => "api_token",
+    };
+    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(Me {
+        user: auth.principal.admin().map(str::to_string),
+        kind,
+        role,
+        role_title: role.title(),
+        permissions: permission_codes(role),
+    })
+}
+
 /// The admins.
 #[utoipa::path(tag = "admin", responses((status = OK, body = UserList)))]
 #[get("/admin/users")]
@@ -234,8 +297,22 @@ async fn create_user(
     body: web::Json<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let user = state.admin.create_user(auth.actor(), &body.username, body.password).await?;
+    let user =
+        state.admin.create_user(auth.actor(), &body.username, body.password, body.role).await?;
     Ok(HttpResponse::Created().json(UserInfo::from(&user)))
+}
+
+/// Gives an admin another role (there is always at least one Owner); audited.
+#[utoipa::path(tag = "admin", params(("username" = String, Path)), request_body = RoleChange, responses((status = OK, body = UserInfo), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+#[put("/admin/users/{username}/role")]
+async fn set_role(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    username: web::Path<String>,
+    body: web::Json<RoleChange>,
+) -> Result<web::Json<UserInfo>, ApiError> {
+    let user = state.admin.set_role(auth.actor(), &username, body.role).await?;
+    Ok(web::Json(UserInfo::from(&user)))
 }
 
 /// Removes an admin (not yourself, not the last one).
@@ -250,14 +327,22 @@ async fn delete_user(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// API tokens (never their secrets).
+/// API tokens (never their secrets): all of them for roles that see the admins, one's own
+/// otherwise.
 #[utoipa::path(tag = "admin", responses((status = OK, body = TokenList)))]
 #[get("/admin/api-tokens")]
 async fn list_tokens(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
 ) -> Result<web::Json<TokenList>, ApiError> {
-    let items = views::list(&state.admin.list_api_tokens().await?);
+    let mut all = state.admin.list_api_tokens().await?;
+    if !auth.holds(Permission::AdminsRead) {
+        let mine = auth.principal.admin().map(str::to_ascii_lowercase);
+        all.retain(|t| {
+            mine.is_some() && t.owner_admin.as_ref().map(|o| o.to_ascii_lowercase()) == mine
+        });
+    }
+    let items = views::list(&all);
     Ok(web::Json(TokenList { total: items.len() as u64, items }))
 }
 
@@ -269,7 +354,7 @@ async fn create_token(
     auth: Authenticated,
     body: web::Json<NewToken>,
 ) -> Result<HttpResponse, ApiError> {
-    let created = state.admin.create_api_token(auth.actor(), &body.name).await?;
+    let created = state.admin.create_api_token_for(&auth.principal, &body.name, body.role).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(CreatedToken { info: (&created.info).into(), token: created.token.expose().clone() }))
@@ -283,7 +368,7 @@ async fn revoke_token(
     auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    state.admin.revoke_api_token(auth.actor(), &id).await?;
+    state.admin.revoke_api_token(&auth.principal, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -292,11 +377,13 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(setup)
         .service(login)
         .service(current_session)
+        .service(me)
         .service(logout)
         .service(change_password)
         .service(list_users)
         .service(create_user)
         .service(delete_user)
+        .service(set_role)
         .service(list_tokens)
         .service(create_token)
         .service(revoke_token);

@@ -10,6 +10,7 @@ mod audit;
 mod devices;
 mod enrollment;
 mod mdm;
+pub mod permissions;
 mod profiles;
 mod push;
 mod sandbox;
@@ -77,6 +78,7 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
     >,
 > {
     utoipa_actix_web::scope("/api/v1")
+        .wrap(actix_web::middleware::from_fn(super::authz::gate))
         .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(error::json_error))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))

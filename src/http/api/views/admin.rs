@@ -12,6 +12,9 @@ pub struct UserInfo {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_login_at: Option<OffsetDateTime>,
+    /// `owner`, `operator`, `help_desk` or `auditor`.
+    #[schema(value_type = String)]
+    pub role: crate::admin::Role,
 }
 
 impl From<&crate::admin::UserInfo> for UserInfo {
@@ -20,6 +23,7 @@ impl From<&crate::admin::UserInfo> for UserInfo {
             username: r.username.clone(),
             created_at: r.created_at,
             last_login_at: r.last_login_at,
+            role: r.role,
         }
     }
 }
@@ -36,6 +40,11 @@ pub struct ApiTokenInfo {
     pub last_used_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
+    /// What the token may do: `owner`, `operator`, `help_desk` or `auditor`.
+    #[schema(value_type = String)]
+    pub role: crate::admin::Role,
+    /// The admin whose role bounds the token; it stops working when they lose that role.
+    pub owner_admin: Option<String>,
 }
 
 impl From<&crate::admin::ApiTokenInfo> for ApiTokenInfo {
@@ -47,6 +56,8 @@ impl From<&crate::admin::ApiTokenInfo> for ApiTokenInfo {
             created_at: r.created_at,
             last_used_at: r.last_used_at,
             revoked_at: r.revoked_at,
+            role: r.role,
+            owner_admin: r.owner_admin.clone(),
         }
     }
 }

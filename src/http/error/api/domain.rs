@@ -41,6 +41,7 @@ impl From<AdminError> for ApiError {
             AdminError::Validation { field, message } => ApiError::validation(field, message),
             AdminError::NotFound(what) => ApiError::not_found(&what),
             AdminError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            AdminError::Forbidden(m) => ApiError::forbidden(m),
             AdminError::Store(s) => ApiError::internal(&s),
         }
     }

@@ -50,6 +50,12 @@ pub struct ErrorExtra {
     /// The limit a request went over.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+    /// The permission the caller's role lacks (403 `forbidden`), e.g. `device_erase`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_permission: Option<String>,
+    /// The caller's role, when a permission is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 impl ApiError {
@@ -122,6 +128,15 @@ impl ApiError {
     /// Signed in, but this caller may not do this.
     pub fn forbidden(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// The caller's role lacks the permission a route needs: says which, and who has it.
+    pub fn missing_permission(missing: crate::admin::Missing) -> ApiError {
+        let mut e = ApiError::forbidden(missing.to_string());
+        let extra = e.extra_mut();
+        extra.missing_permission = Some(missing.permission.code().to_string());
+        extra.role = Some(missing.role.code().to_string());
+        e
     }
 
     /// A session-only action called with an API token.

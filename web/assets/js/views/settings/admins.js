@@ -1,18 +1,23 @@
 /**
  * views/settings/admins.js — the Administrators panel of Settings.
  *
- * Owns: the list of administrators (`GET /api/v1/admin/users`), adding one, deleting one
- * with a typed confirmation naming the user, and changing the signed-in admin's own password.
+ * Owns: the list of administrators (`GET /api/v1/admin/users`) with their roles, adding one
+ * with a role, changing a role (`PUT /api/v1/admin/users/{name}/role`), deleting one with a
+ * typed confirmation naming the user (those three for Owners only, `admins_manage`), and
+ * changing the signed-in admin's own password.
  * Exposes: `adminsPanel(ctx)` → element.
  * Element ids for tests: #admins, #admin-list-table, #admin-new-form, #admin-new-username,
- * #admin-new-password, #admin-new-password-confirm, #admin-new-submit, #password-form,
+ * #admin-new-password, #admin-new-password-confirm, #admin-new-role, #admin-new-submit,
+ * #password-form,
  * #password-current, #password-new-password, #password-new-password-confirm,
- * #password-submit; delete buttons carry data-delete-user="<name>".
+ * #password-submit; delete buttons carry data-delete-user="<name>", role pickers
+ * data-role-user="<name>".
  * Must not use: anything but the API, the components and the ctx it is given.
  */
 
 import { h } from '../../dom.js';
-import { apiDelete, apiPost } from '../../api.js';
+import { apiDelete, apiPost, apiPut } from '../../api.js';
+import { can, roleSelect, roleTitle } from '../../roles.js';
 import { timeElement, timeOr } from '../../format.js';
 import { badge } from '../../components/badge.js';
 import { credentialFields } from '../../components/credentials.js';
@@ -20,7 +25,7 @@ import { confirmButton } from '../../components/dialog.js';
 import { actionsRow, liveValidate, runSubmit, textField } from '../../components/form.js';
 import { shortListTable } from '../../components/local-source.js';
 import { panel } from '../../components/panel.js';
-import { toast } from '../../components/toast.js';
+import { showError, toast } from '../../components/toast.js';
 
 function deleteButton(user, reload) {
   return confirmButton({
@@ -41,20 +46,38 @@ function deleteButton(user, reload) {
   });
 }
 
+function roleCell(row, me, reload) {
+  if (!can('admins_manage') || row.username === me) return roleTitle(row.role);
+  const { input } = roleSelect({ id: `admin-role-${row.username}`, value: row.role, label: `Role of ${row.username}` });
+  input.dataset.roleUser = row.username;
+  input.setAttribute('aria-label', `Role of ${row.username}`);
+  input.addEventListener('change', async () => {
+    try {
+      await apiPut(`/admin/users/${encodeURIComponent(row.username)}/role`, { role: input.value });
+      toast(`${row.username} is now ${roleTitle(input.value)}.`);
+    } catch (err) {
+      showError(err, `Role of ${row.username}`);
+    }
+    reload();
+  });
+  return input;
+}
+
 function addForm(onAdded) {
   const creds = credentialFields({ idPrefix: 'admin-new', usernameLabel: 'Username', passwordLabel: 'Password' });
+  const role = roleSelect({ id: 'admin-new-role' });
   const submit = h('button', { type: 'submit', id: 'admin-new-submit', class: 'button button-primary' }, 'Add administrator');
   const form = h('form', { id: 'admin-new-form', class: 'stack', novalidate: true },
     h('h3', { class: 'subtitle' }, 'Add an administrator'),
     h('p', { class: 'muted' }, 'Give the new administrator their password in person or another safe way; they can change it here after signing in.'),
-    creds.fields, actionsRow(submit));
+    creds.fields, role.field, actionsRow(submit));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     runSubmit(form, {
       button: submit,
       busyLabel: 'Adding…',
       validate: creds.validate,
-      submit: () => apiPost('/admin/users', { username: creds.username.value, password: creds.password.value }),
+      submit: () => apiPost('/admin/users', { username: creds.username.value, password: creds.password.value, role: role.input.value }),
       onSuccess: (created) => {
         toast(`Administrator ${created?.username ?? creds.username.value} added.`);
         creds.reset();
@@ -96,6 +119,10 @@ function passwordForm(me) {
 
 export function adminsPanel(ctx) {
   const me = ctx.session?.user;
+  if (!can('admins_read')) {
+    return panel({ id: 'admins', title: 'Your password', intro: 'Your role does not show the other administrators.' },
+      passwordForm(me));
+  }
   const table = shortListTable('/admin/users', ctx.signal, {
     id: 'admin-list',
     caption: 'Administrators',
@@ -104,9 +131,10 @@ export function adminsPanel(ctx) {
     defaultSort: { key: 'username', dir: 'asc' },
     columns: [
       { key: 'username', label: 'Username', sortable: true, render: (row) => [h('strong', {}, row.username), row.username === me ? [' ', badge('You', 'info')] : null] },
+      { key: 'role', label: 'Role', sortable: true, render: (row) => roleCell(row, me, () => table.reload()) },
       { key: 'created_at', label: 'Added', sortable: true, render: (row) => timeElement(row.created_at) },
       { key: 'last_login_at', label: 'Last sign-in', sortable: true, firstDir: 'desc', render: (row) => timeOr(row.last_login_at, 'Never') },
-      { key: 'actions', label: 'Actions', csv: false, className: 'col-actions', render: (row) => (row.username === me ? h('span', { class: 'muted small' }, 'Signed in as this user') : deleteButton(row, () => table.reload())) },
+      { key: 'actions', label: 'Actions', csv: false, className: 'col-actions', render: (row) => (row.username === me ? h('span', { class: 'muted small' }, 'Signed in as this user') : can('admins_manage') ? deleteButton(row, () => table.reload()) : null) },
     ],
     empty: { title: 'No administrators', text: '' },
   });
@@ -114,5 +142,5 @@ export function adminsPanel(ctx) {
   return panel({ id: 'admins', title: 'Administrators', intro: 'The people who can sign in to this page. Each has their own password, and the audit log records their actions by name.' },
     table.element,
     h('hr', { class: 'divider' }),
-    h('div', { class: 'grid-2' }, addForm(() => table.reload()), passwordForm(me)));
+    h('div', { class: 'grid-2' }, can('admins_manage') ? addForm(() => table.reload()) : null, passwordForm(me)));
 }

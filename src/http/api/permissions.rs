@@ -1,0 +1,222 @@
+//! The route table: what every `/api/v1` route needs, route by route. With the role table
+//! (`admin::Permission::roles`) it is the whole permission model; `docs/roles.md` is
+//! generated from both (a test keeps it identical).
+//!
+//! The [`Authenticated`](crate::http::extract::Authenticated) extractor looks the matched
+//! route up here and refuses with 403 what the caller's role lacks; a route missing from
+//! this table is refused for everyone (fail closed), and the role matrix test
+//! (`tests/it/roles.rs`) fails for any route of the OpenAPI document that is not listed.
+//! **A new route adds one row here** and takes `Authenticated`.
+
+use crate::admin::{Permission, Role};
+
+/// What a route needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (setup, sign-in, the API description).
+    Public,
+    /// Any signed-in admin or API token, whatever the role (the caller's own session).
+    SignedIn,
+    /// A role holding this permission.
+    Needs(Permission),
+}
+
+impl Access {
+    /// Whether a caller with `role` gets past this.
+    pub fn allows(self, role: Role) -> bool {
+        match self {
+            Access::Public | Access::SignedIn => true,
+            Access::Needs(p) => role.holds(p),
+        }
+    }
+}
+
+/// One route: method, path below `/api/v1` as registered, and what it needs.
+#[derive(Clone, Copy, Debug)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+const fn r(method: &'static str, path: &'static str, access: Access) -> Route {
+    Route { method, path, access }
+}
+
+use Access::{Needs, Public, SignedIn};
+use Permission::*;
+
+/// Every `/api/v1` route.
+pub const ROUTES: &[Route] = &[
+    // admin: setup, sign-in, one's own session
+    r("GET", "/admin/setup", Public),
+    r("POST", "/admin/setup", Public),
+    r("POST", "/admin/login", Public),
+    r("GET", "/openapi.json", Public),
+    r("GET", "/admin/session", SignedIn),
+    r("POST", "/admin/logout", SignedIn),
+    r("POST", "/admin/password", SignedIn),
+    r("GET", "/me", SignedIn),
+    // admins and API tokens
+    r("GET", "/admin/users", Needs(AdminsRead)),
+    r("POST", "/admin/users", Needs(AdminsManage)),
+    r("DELETE", "/admin/users/{username}", Needs(AdminsManage)),
+    r("PUT", "/admin/users/{username}/role", Needs(AdminsManage)),
+    // Lists everyone's tokens for AdminsRead, one's own otherwise.
+    r("GET", "/admin/api-tokens", Needs(Read)),
+    r("POST", "/admin/api-tokens", Needs(ApiTokensOwn)),
+    // One's own token; someone else's needs AdminsManage (checked by the admin module).
+    r("DELETE", "/admin/api-tokens/{id}", Needs(ApiTokensOwn)),
+    // status, audit
+    r("GET", "/status", Needs(Read)),
+    r("GET", "/audit", Needs(AuditRead)),
+    // settings
+    r("GET", "/settings/tls", Needs(Read)),
+    r("GET", "/settings/tls/ca.pem", Needs(Read)),
+    r("GET", "/settings/tls/ca.der", Needs(Read)),
+    r("POST", "/settings/tls/custom", Needs(Settings)),
+    r("DELETE", "/settings/tls/custom", Needs(Settings)),
+    r("GET", "/settings/sync", Needs(Read)),
+    r("PUT", "/settings/sync", Needs(Sync)),
+    // Apple server tokens
+    r("GET", "/tokens", Needs(Read)),
+    r("GET", "/tokens/{id}", Needs(Read)),
+    r("POST", "/tokens", Needs(ServerTokens)),
+    r("POST", "/tokens/{id}/renew", Needs(ServerTokens)),
+    r("DELETE", "/tokens/{id}", Needs(ServerTokens)),
+    r("GET", "/tokens/{id}/public-key.pem", Needs(Read)),
+    r("POST", "/tokens/keys", Needs(ServerTokens)),
+    r("GET", "/tokens/keys", Needs(Read)),
+    r("GET", "/tokens/keys/{id}/public-key.pem", Needs(Read)),
+    r("DELETE", "/tokens/keys/{id}", Needs(ServerTokens)),
+    // sync
+    r("GET", "/sync", Needs(Read)),
+    r("GET", "/sync/{token_id}", Needs(Read)),
+    r("POST", "/sync/{token_id}", Needs(Sync)),
+    // devices
+    r("GET", "/devices", Needs(Read)),
+    r("GET", "/devices/export.csv", Needs(Read)),
+    r("GET", "/devices/counts", Needs(Read)),
+    r("GET", "/devices/{serial}", Needs(Read)),
+    r("GET", "/devices/{serial}/certificates", Needs(Read)),
+    // profiles and assignment
+    r("GET", "/profiles/skip-keys", Needs(Read)),
+    r("GET", "/profiles", Needs(Read)),
+    r("GET", "/profiles/defaults", Needs(Read)),
+    r("PUT", "/profiles/defaults", Needs(Profiles)),
+    r("GET", "/profiles/{id}", Needs(Read)),
+    r("POST", "/profiles", Needs(Profiles)),
+    r("POST", "/profiles/validate", Needs(Profiles)),
+    r("PUT", "/profiles/{id}", Needs(Profiles)),
+    r("GET", "/profiles/{id}/edit-impact", Needs(Read)),
+    r("DELETE", "/profiles/{id}", Needs(Profiles)),
+    r("GET", "/assignments", Needs(Read)),
+    r("POST", "/assignments", Needs(Assign)),
+    r("POST", "/assignments/csv", Needs(Assign)),
+    r("DELETE", "/assignments", Needs(Assign)),
+    // enrollment
+    r("GET", "/enrollment/funnel", Needs(Read)),
+    r("GET", "/enrollment/refusals", Needs(Read)),
+    r("GET", "/enrollment/settings", Needs(Read)),
+    // audit-only mode lets devices the gate refuses enroll: an Owner's decision.
+    r("PUT", "/enrollment/settings", Needs(Settings)),
+    // push certificate (its key is the appliance's)
+    r("GET", "/push", Needs(Read)),
+    r("POST", "/push/request", Needs(Settings)),
+    r("GET", "/push/request.csr", Needs(Settings)),
+    r("POST", "/push/request/vendor-signed", Needs(Settings)),
+    r("POST", "/push/certificate", Needs(Settings)),
+    r("GET", "/push/devices/{udid}", Needs(Read)),
+    // MDM: a device's state and the device page's actions
+    r("GET", "/devices/{serial}/mdm", Needs(Read)),
+    r("POST", "/devices/{serial}/mdm/refresh", Needs(DeviceSupport)),
+    r("POST", "/devices/{serial}/mdm/rename", Needs(DeviceSupport)),
+    r("POST", "/devices/{serial}/mdm/release", Needs(DeviceSupport)),
+    r("POST", "/devices/{serial}/mdm/erase", Needs(DeviceErase)),
+    // sandbox mode's simulated Apple side
+    r("GET", "/sandbox", Needs(Read)),
+    r("POST", "/sandbox/abm/servers", Needs(Sandbox)),
+    r("POST", "/sandbox/abm/servers/{uuid}/token", Needs(Sandbox)),
+    r("POST", "/sandbox/devices", Needs(Sandbox)),
+    r("POST", "/sandbox/devices/move", Needs(Sandbox)),
+    r("POST", "/sandbox/devices/release", Needs(Sandbox)),
+    r("POST", "/sandbox/enroll", Needs(Sandbox)),
+    r("GET", "/sandbox/enroll", Needs(Read)),
+];
+
+/// The prefix every path above is registered under.
+pub const PREFIX: &str = "/api/v1";
+
+/// What a request needs, from its method and the full route pattern actix matched
+/// (`/api/v1/devices/{serial}`). HEAD is answered like GET.
+pub fn lookup(method: &str, pattern: &str) -> Option<Access> {
+    let method = if method == "HEAD" { "GET" } else { method };
+    let path = pattern.strip_prefix(PREFIX)?;
+    ROUTES.iter().find(|r| r.method == method && r.path == path).map(|r| r.access)
+}
+
+/// The tables of `docs/roles.md`: roles × permissions, then every route.
+pub fn markdown() -> String {
+    let mut out = String::new();
+    let head = Role::ALL.map(Role::title).join(" | ");
+    let mark = |ok: bool| if ok { "yes" } else { "—" };
+    out.push_str(&format!("| permission | what it allows | {head} |\n"));
+    out.push_str(&format!("| --- | --- |{}\n", " :-: |".repeat(Role::ALL.len())));
+    for p in Permission::ALL {
+        let cells = Role::ALL.map(|role| mark(role.holds(p))).join(" | ");
+        out.push_str(&format!("| `{}` | {} | {cells} |\n", p.code(), p.summary()));
+    }
+    out.push('\n');
+    out.push_str(&format!("| route | needs | {head} |\n"));
+    out.push_str(&format!("| --- | --- |{}\n", " :-: |".repeat(Role::ALL.len())));
+    for route in ROUTES {
+        let needs = match route.access {
+            Access::Public => "public (no sign-in)".to_string(),
+            Access::SignedIn => "signed in".to_string(),
+            Access::Needs(p) => format!("`{}`", p.code()),
+        };
+        let cells = Role::ALL.map(|role| mark(route.access.allows(role))).join(" | ");
+        out.push_str(&format!(
+            "| `{} {PREFIX}{}` | {needs} | {cells} |\n",
+            route.method, route.path
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_listed_once() {
+        let mut seen = std::collections::HashSet::new();
+        for r in ROUTES {
+            assert!(seen.insert((r.method, r.path)), "{} {} listed twice", r.method, r.path);
+        }
+    }
+
+    #[test]
+    fn lookup_needs_the_prefix_and_treats_head_as_get() {
+        assert_eq!(lookup("HEAD", "/api/v1/status"), Some(Access::Needs(Permission::Read)));
+        assert_eq!(lookup("GET", "/status"), None);
+        assert_eq!(lookup("PATCH", "/api/v1/status"), None);
+    }
+
+    /// The docs show exactly the tables in the code. To refresh them, copy the text this
+    /// test prints between the markers in `docs/roles.md`.
+    #[test]
+    fn docs_show_the_tables_of_the_code() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/roles.md");
+        let doc = std::fs::read_to_string(&path).expect("docs/roles.md exists");
+        let begin = "<!-- BEGIN generated: http::api::permissions::markdown -->\n";
+        let end = "<!-- END generated -->";
+        let (_, rest) = doc.split_once(begin).expect("docs/roles.md has the begin marker");
+        let (shown, _) = rest.split_once(end).expect("docs/roles.md has the end marker");
+        let expected = markdown();
+        assert!(
+            shown == expected,
+            "docs/roles.md is out of date; put this between the markers:\n{expected}"
+        );
+    }
+}
