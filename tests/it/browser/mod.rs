@@ -12,6 +12,7 @@ mod enrollment;
 mod harness;
 mod profiles;
 mod push;
+mod roles;
 mod sandbox_enroll;
 
 use crate::common::{PASSWORD, TestDaemon};

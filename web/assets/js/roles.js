@@ -3,7 +3,7 @@
  *
  * Owns: the list of roles for pickers. The role and its permission codes (docs/roles.md) come
  * with the session (login, setup, `GET /api/v1/admin/session`; scripts ask `GET /api/v1/me`).
- * Exposes: `can(permission)`, `myRole()`, `ROLES`, `roleTitle(code)`,
+ * Exposes: `can(permission)`, `myRole()`, `rolesWithinMine()`, `ROLES`, `roleTitle(code)`,
  * `roleSelect({id, name, value, allowed})`.
  * Must not use: the API (session.js holds the session).
  *
@@ -31,6 +31,17 @@ export function myRole() {
 
 export function roleTitle(code) {
   return ROLES.find((r) => r.code === code)?.title ?? code;
+}
+
+/** The roles a token or admin made by the signed-in admin may get (docs/roles.md: never wider). */
+export function rolesWithinMine() {
+  const within = {
+    owner: ['owner', 'operator', 'help_desk', 'auditor'],
+    operator: ['operator', 'help_desk'],
+    help_desk: ['help_desk'],
+    auditor: ['auditor'],
+  };
+  return within[myRole()] ?? [];
 }
 
 /** A labelled role picker; `allowed` limits the choices (default: all). */

@@ -1,7 +1,8 @@
 /**
  * mdm-panel.js — the device page's MDM panel: enrollment state, last check-in, whether a push
  * token is known, the command history with results, and the actions Refresh device
- * information, Rename, Release now and Erase (typed serial confirmation).
+ * information, Rename, Release now and Erase (typed serial confirmation), each shown only
+ * when the role holds its permission (`device_support`, `device_erase`; docs/roles.md).
  * Exposes: `mdmPanel({serial, onChanged})`. Uses /api/v1/devices/{serial}/mdm….
  */
 
@@ -10,6 +11,7 @@ import { apiGet, apiPost } from '../api.js';
 import { timeOr } from '../format.js';
 import { panel } from '../components/panel.js';
 import { toast, showError } from '../components/toast.js';
+import { can } from '../roles.js';
 
 const STATE_WORDS = {
   awaiting_configuration: 'Waiting in Setup Assistant for final configuration',
@@ -43,12 +45,12 @@ export function mdmPanel({ serial, onChanged }) {
         h('dt', {}, 'State'), h('dd', { id: 'device-mdm-state' }, STATE_WORDS[s.state] ?? s.state),
         h('dt', {}, 'Last check-in'), h('dd', {}, timeOr(s.last_check_in, 'never')),
         h('dt', {}, 'Push token'), h('dd', {}, s.push_token_present ? 'Known' : 'Not yet')),
-      h('div', { class: 'actions' },
+      can('device_support') ? h('div', { class: 'actions' },
         h('button', { type: 'button', id: 'device-mdm-refresh', on: { click: () => act('refresh', {}, 'Device information requested') } }, 'Refresh device information'),
-        h('button', { type: 'button', id: 'device-mdm-release', on: { click: () => act('release', {}, 'Release queued') } }, 'Release now')),
-      h('div', { class: 'actions' }, name,
-        h('button', { type: 'button', id: 'device-mdm-rename', on: { click: () => act('rename', { name: name.value }, 'Rename queued') } }, 'Rename')),
-      h('div', { class: 'actions' }, h('label', {}, `Type the serial number ${serial} to erase this device; it runs Setup Assistant and enrolls again.`), confirm, erase),
+        h('button', { type: 'button', id: 'device-mdm-release', on: { click: () => act('release', {}, 'Release queued') } }, 'Release now')) : null,
+      can('device_support') ? h('div', { class: 'actions' }, name,
+        h('button', { type: 'button', id: 'device-mdm-rename', on: { click: () => act('rename', { name: name.value }, 'Rename queued') } }, 'Rename')) : null,
+      can('device_erase') ? h('div', { class: 'actions' }, h('label', {}, `Type the serial number ${serial} to erase this device; it runs Setup Assistant and enrolls again.`), confirm, erase) : null,
       h('h3', {}, 'Commands'), history(s.commands));
   }).catch((err) => {
     replaceChildren(body, h('p', { class: 'muted' }, err.status === 404

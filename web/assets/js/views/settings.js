@@ -3,11 +3,13 @@
  * API tokens.
  *
  * Owns: the page layout and its in-page links (#tls, #apple-services, #sync-settings, #admins,
- * #api-tokens; a bookmarked anchor scrolls to its panel once it is drawn).
+ * #api-tokens; a bookmarked anchor scrolls to its panel once it is drawn). API tokens are
+ * shown only to roles that make them or see them all (docs/roles.md).
  * Must not use: anything but its panels and the ctx it is given.
  */
 
 import { h } from '../dom.js';
+import { can } from '../roles.js';
 import { adminsPanel } from './settings/admins.js';
 import { appleServicesPanel } from './settings/apple.js';
 import { apiTokensPanel } from './settings/api-tokens.js';
@@ -20,15 +22,16 @@ export default {
   intro: 'The appliance’s TLS certificate, how it reaches Apple and syncs with it, who can sign in, and the API tokens scripts use.',
 
   mount(container, ctx) {
+    const tokens = can('api_tokens_own') || can('admins_read');
     container.append(
       h('nav', { class: 'on-this-page', 'aria-label': 'On this page' },
         h('span', { class: 'muted' }, 'On this page: '),
         h('a', { href: '#tls' }, 'TLS certificate'), ' · ',
         h('a', { href: '#apple-services' }, 'Apple services'), ' · ',
         h('a', { href: '#sync-settings' }, 'Sync'), ' · ',
-        h('a', { href: '#admins' }, 'Administrators'), ' · ',
-        h('a', { href: '#api-tokens' }, 'API tokens')),
-      tlsPanel(ctx), appleServicesPanel(ctx), syncSettingsPanel(ctx), adminsPanel(ctx), apiTokensPanel(ctx));
+        h('a', { href: '#admins' }, 'Administrators'),
+        tokens ? [' · ', h('a', { href: '#api-tokens' }, 'API tokens')] : null),
+      ...[tlsPanel(ctx), appleServicesPanel(ctx), syncSettingsPanel(ctx), adminsPanel(ctx), tokens ? apiTokensPanel(ctx) : null].filter(Boolean));
     const target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
     target?.scrollIntoView();
   },

@@ -21,6 +21,7 @@ import { confirmButton, openDialog } from '../../components/dialog.js';
 import { actionsRow, liveValidate, runSubmit, textField } from '../../components/form.js';
 import { shortListTable } from '../../components/local-source.js';
 import { panel } from '../../components/panel.js';
+import { can, myRole, roleSelect, roleTitle, rolesWithinMine } from '../../roles.js';
 
 const NAME_MAX = 64;
 
@@ -79,15 +80,16 @@ function createForm(onCreated) {
   });
   const checkName = liveValidate(name.input, (v) => (v.trim() === '' ? 'Give the token a name.' : null));
   const submit = h('button', { type: 'submit', id: 'api-token-submit', class: 'button button-primary' }, 'Create token');
+  const role = roleSelect({ id: 'api-token-role', value: myRole(), allowed: rolesWithinMine() });
   const form = h('form', { id: 'api-token-form', class: 'stack form-inline', novalidate: true },
-    h('h3', { class: 'subtitle' }, 'Create an API token'), name.field, actionsRow(submit));
+    h('h3', { class: 'subtitle' }, 'Create an API token'), name.field, role.field, actionsRow(submit));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     runSubmit(form, {
       button: submit,
       busyLabel: 'Creating…',
       validate: () => [{ input: name.input, message: checkName() }],
-      submit: () => apiPost('/admin/api-tokens', { name: name.input.value.trim() }),
+      submit: () => apiPost('/admin/api-tokens', { name: name.input.value.trim(), role: role.input.value }),
       onSuccess: (created) => {
         name.input.value = '';
         onCreated();
@@ -108,6 +110,7 @@ export function apiTokensPanel(ctx) {
       { key: 'name', label: 'Name', sortable: true, render: (row) => h('strong', {}, row.name) },
       { key: 'status', label: 'Status', render: statusBadge, csv: (row) => (row.revoked_at ? 'revoked' : 'active') },
       { key: 'created_at', label: 'Created', sortable: true, firstDir: 'desc', render: (row) => timeElement(row.created_at) },
+      { key: 'role', label: 'Role', sortable: true, render: (row) => roleTitle(row.role) },
       { key: 'created_by', label: 'Created by', sortable: true },
       { key: 'last_used_at', label: 'Last used', sortable: true, firstDir: 'desc', render: (row) => timeOr(row.last_used_at, 'Never') },
       { key: 'actions', label: 'Actions', csv: false, className: 'col-actions', render: (row) => (row.revoked_at ? h('span', { class: 'muted small' }, ['Revoked ', timeElement(row.revoked_at)]) : revokeButton(row, () => table.reload())) },
@@ -115,8 +118,8 @@ export function apiTokensPanel(ctx) {
     empty: { title: 'No API tokens yet', text: 'Create one below when a script needs to use the API.' },
   });
 
-  return panel({ id: 'api-tokens', title: 'API tokens', intro: 'For scripts that use the same API as this page. A token has full administrator rights: create one per script and revoke it when the script is retired.' },
+  const mine = can('admins_read') ? '' : ' You see the tokens you made.';
+  return panel({ id: 'api-tokens', title: 'API tokens', intro: `For scripts that use the same API as this page. A token has the role chosen for it, never wider than yours, and stops working if you lose that role: create one per script and revoke it when the script is retired.${mine}` },
     table.element,
-    h('hr', { class: 'divider' }),
-    createForm(() => table.reload()));
+    can('api_tokens_own') ? [h('hr', { class: 'divider' }), createForm(() => table.reload())] : null);
 }
