@@ -1,5 +1,6 @@
-//! Admin accounts, first-run setup, sessions with CSRF tokens, login throttling and API
-//! tokens for scripts.
+//! Admin accounts with their roles, first-run setup, sessions with CSRF tokens, login
+//! throttling and API tokens for scripts (each with a role no wider than its creator's).
+//! `roles.rs` is the table of which role holds which permission.
 //!
 //! Owns the tables `admin.users`, `admin.sessions`, `admin.api_tokens`,
 //! `admin.api_token_by_hash` and `admin.meta`. Every change writes its audit entry in the

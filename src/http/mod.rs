@@ -3,7 +3,9 @@
 //! an optional plain-HTTP listener that only redirects to HTTPS.
 //!
 //! Handlers are thin: extract, call one domain function, render. The domain services reach
-//! handlers through [`AppState`]; the store never does. Every response carries security
+//! handlers through [`AppState`]; the store never does. Every `/api/v1` request passes one
+//! gate (`authz`) that authenticates it and checks its role against the route table
+//! (`api::permissions`) before the route runs. Every response carries security
 //! headers (a strict Content-Security-Policy among them) and every route has a body limit.
 
 mod acme;
