@@ -36,12 +36,15 @@ fn open_sealed(store: &Store, field: SecretField, row: &str) -> String {
         .unwrap()
 }
 
-/// A PEM private key's forms worth searching for: its base64 lines and its DER.
+/// A PEM private key's forms worth searching for: its base64 lines and a run of its DER from
+/// the private part (a public key is public: it is in certificates the store may hold). An
+/// RSA key's primes are in the second half of its DER; an EC key's scalar comes before its
+/// public point.
 fn key_forms(what: &str, pem: &str) -> Vec<(String, Vec<u8>)> {
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     let der = Base64::decode_vec(&body).unwrap();
-    let mut forms =
-        vec![(format!("{what} (DER)"), der[der.len() / 2..der.len() / 2 + 32].to_vec())];
+    let at = if der.len() > 600 { der.len() * 3 / 4 } else { der.len() / 4 };
+    let mut forms = vec![(format!("{what} (DER)"), der[at..at + 24].to_vec())];
     for (i, line) in pem.lines().filter(|l| !l.starts_with("-----") && l.len() >= 40).enumerate() {
         forms.push((format!("{what} (PEM line {i})"), line.as_bytes().to_vec()));
     }
