@@ -2,6 +2,7 @@
 //! admin maintenance commands.
 
 mod admin;
+mod backup;
 mod bench;
 
 pub use bench::BenchCommand;
@@ -201,15 +202,24 @@ pub enum AdminCommand {
         #[arg(long, default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },
-    /// Write a consistent copy of the store to FILE (works while the daemon runs).
+    /// Write a consistent copy of the store, with the key, TLS and enrollment folders sealed
+    /// under a passphrase, to FILE (works while the daemon runs). Asks for the passphrase
+    /// twice, or reads it from --passphrase-file (or one line of standard input).
     Backup {
         file: PathBuf,
+        /// A file whose first line is the passphrase (mode 0600), for scripts.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
         #[arg(long, default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },
-    /// Replace the store with a backup (stop the daemon first).
+    /// Replace the store and the key folder with a backup (stop the daemon first). Asks for
+    /// the backup's passphrase, or reads it from --passphrase-file.
     Restore {
         file: PathBuf,
+        /// A file whose first line is the passphrase (mode 0600), for scripts.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
         #[arg(long, default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },

@@ -13,8 +13,8 @@
 //!   certificate files), [`certinfo`] (describing and reading certificates), [`outbound`]
 //!   (HTTP clients, the Apple service URLs, trust roots and proxy they use), [`config`] (the
 //!   bootstrap TOML file), [`keys`] (the data and audit keys beside the store), [`store`]
-//!   (redb handle, schema version, migrations, backup), [`urls`] (externally visible URLs),
-//!   [`tls`] (the server certificate and the rustls configuration).
+//!   (redb handle, schema version, migrations, sealed secrets, backup), [`urls`] (externally
+//!   visible URLs), [`tls`] (the server certificate and the rustls configuration).
 //! - **domain** (each owns its tables, errors and a small service API), in call order:
 //!   [`audit`], [`admin`], [`tokens`], [`devices`], [`depclient`], [`push`], [`sync`],
 //!   [`profiles`], [`acme`], [`enroll`], [`mdm`], [`backup`]. A module calls only those before

@@ -13,32 +13,11 @@ use std::process::ExitCode;
 
 pub(super) fn run(command: AdminCommand) -> Result<ExitCode> {
     match command {
-        AdminCommand::Backup { file, config } => {
-            let c = load_config(&config)?;
-            let records = crate::backup::write(&c.data_dir, &file)
-                .with_context(|| format!("backup of {} failed", c.data_dir.display()))?;
-            println!(
-                "wrote {} ({records} records); it contains secrets: keep it as safe as the server",
-                file.display()
-            );
-            Ok(ExitCode::SUCCESS)
+        AdminCommand::Backup { file, passphrase_file, config } => {
+            super::backup::backup(&load_config(&config)?, &file, passphrase_file.as_deref())
         }
-        AdminCommand::Restore { file, config } => {
-            let c = load_config(&config)?;
-            let restored = crate::backup::restore(&c.data_dir, &file)?;
-            let (n, signing, kept) = (restored.tls_files, restored.signing_files, restored.kept);
-            if n > 0 {
-                println!("restored {n} files of the TLS folder (the appliance CA among them)");
-            }
-            if signing > 0 {
-                println!("restored the enrollment profile-signing certificate ({signing} files)");
-            }
-            println!(
-                "restored {}; the previous store is kept as {}. Start the daemon: systemctl start adebox",
-                file.display(),
-                kept.display()
-            );
-            Ok(ExitCode::SUCCESS)
+        AdminCommand::Restore { file, passphrase_file, config } => {
+            super::backup::restore(&load_config(&config)?, &file, passphrase_file.as_deref())
         }
         AdminCommand::SetPassword { user, role, config } => {
             let c = load_config(&config)?;
@@ -63,6 +42,8 @@ async fn set_password(
                 &c.data_dir,
                 &c.data_dir.join(crate::store::FILE_NAME),
             );
+            // Opening the store may have made the data key: the daemon's user must read it.
+            super::backup::give_keys_to_data_dir_owner(&c.data_dir);
             println!(
                 "{}",
                 if created {

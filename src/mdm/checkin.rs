@@ -5,7 +5,9 @@
 //! record and timeline.
 
 use super::queue::{NORMAL, cancel_pending_in, enqueue_in, has_pending};
-use super::records::{COMMANDS, EnrollmentRec, commands_of, load_enrollment, save_enrollment};
+use super::records::{
+    COMMANDS, EnrollmentRec, UNLOCK_TOKEN, commands_of, load_enrollment, save_enrollment, udid_key,
+};
 use super::{DeviceIdentity, Mdm, MdmError, PushTarget, push_target};
 use crate::apple::mdm::{CheckIn, Command, parse_check_in};
 use crate::devices::{self, Changes, EnrollmentState, TimelineKind};
@@ -32,6 +34,7 @@ impl Mdm {
         let (cert, serial) = (identity.cert_sha256.clone(), issued.serial.clone());
         let timeout = self.inner.options.release_timeout;
         let index = self.inner.devices.clone();
+        let sealer = self.inner.store.sealer().clone();
         let (push, _) = self
             .inner
             .store
@@ -83,7 +86,10 @@ impl Mdm {
                             e.push_token = Some(hex::encode(&t.token));
                             e.push_magic = Some(t.push_magic.clone());
                             if let Some(u) = &t.unlock_token {
-                                e.unlock_token = Some(Base64::encode_string(u));
+                                let u = crate::crypto::Secret::new(Base64::encode_string(u));
+                                let row = udid_key(&e.udid);
+                                e.unlock_token =
+                                    Some(sealer.seal(UNLOCK_TOKEN, row.as_bytes(), &u));
                             }
                             e.token_updated_at = Some(now);
                             e.last_seen = now;

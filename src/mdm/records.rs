@@ -4,7 +4,7 @@
 
 use crate::apple::mdm::{ChainedError, Command};
 use crate::ids::{Serial, Udid};
-use crate::store::{self, StoreError, Table};
+use crate::store::{self, Sealed, SecretField, StoreError, Table};
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -17,6 +17,10 @@ pub const BY_SERIAL: Table = store::table("mdm.udid_by_serial");
 pub const COMMANDS: Table = store::table("mdm.commands");
 /// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
 pub const TABLES: &[Table] = &[ENROLLMENTS, BY_SERIAL, COMMANDS];
+
+/// The UnlockToken clears the device's passcode: sealed with the data key (`store::seal`),
+/// bound to the enrollment's key (the upper-case UDID).
+pub const UNLOCK_TOKEN: SecretField = SecretField::new("mdm.enrollments", "unlock_token");
 
 /// A device's MDM enrollment.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -32,9 +36,10 @@ pub struct EnrollmentRec {
     pub push_token: Option<String>,
     #[serde(default)]
     pub push_magic: Option<String>,
-    /// The UnlockToken keybag, base64 (kept for ClearPasscode; never shown).
+    /// The UnlockToken keybag, base64, sealed ([`UNLOCK_TOKEN`]; kept for ClearPasscode;
+    /// never shown).
     #[serde(default)]
-    pub unlock_token: Option<String>,
+    pub unlock_token: Option<Sealed>,
     #[serde(default)]
     pub product: Option<String>,
     #[serde(default)]

@@ -1,7 +1,7 @@
 //! Getting and keeping the push certificate: the request for the portal, the upload of what
 //! the portal issued (including renewals), and what enrollment and the APNs client read.
 
-use super::records::{CERT, CURRENT, CertRecord, REQUEST, RequestRecord};
+use super::records::{CERT, CERT_KEY, CURRENT, CertRecord, REQUEST, REQUEST_KEY, RequestRecord};
 use super::view::{PushStatus, RequestInfo};
 use super::{Push, PushError};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
@@ -45,7 +45,7 @@ impl Push {
         .await
         .map_err(|_| StoreError::TaskFailed)??;
         let record = RequestRecord {
-            key_pem: request.key_pem,
+            key_pem: self.inner.store.sealer().seal(REQUEST_KEY, CURRENT, &request.key_pem),
             csr_pem: request.csr_pem,
             created_at: now,
             created_by: actor.label(),
@@ -110,16 +110,16 @@ impl Push {
         {
             return Err(PushError::TopicChanged { current: c.topic.clone(), got: info.topic });
         }
-        let (key, from_request) = match (&pending, &current) {
-            (Some(p), _) if push_cert::key_matches(&info.spki_der, p.key_pem.expose())? => {
-                (p.key_pem.clone(), true)
-            }
-            (_, Some(c)) if push_cert::key_matches(&info.spki_der, c.key_pem.expose())? => {
-                (c.key_pem.clone(), false)
-            }
+        let sealer = self.inner.store.sealer();
+        let pending_key = pending.as_ref().map(|p| sealer.open(REQUEST_KEY, CURRENT, &p.key_pem));
+        let current_key = current.as_ref().map(|c| sealer.open(CERT_KEY, CURRENT, &c.key_pem));
+        let (key, from_request) = match (pending_key.transpose()?, current_key.transpose()?) {
+            (Some(p), _) if push_cert::key_matches(&info.spki_der, p.expose())? => (p, true),
+            (_, Some(c)) if push_cert::key_matches(&info.spki_der, c.expose())? => (c, false),
             _ => return Err(PushError::KeyMismatch),
         };
         let renewal = current.is_some();
+        let key = sealer.seal(CERT_KEY, CURRENT, &key);
         let record = cert_record(&info, key, now, &actor, current.as_ref());
         let (topic, not_after) = (record.topic.clone(), record.not_after);
         self.inner
@@ -155,8 +155,10 @@ impl Push {
 
     /// The client identity for APNs (crate-internal: it holds the key).
     pub(crate) async fn identity(&self) -> Result<Option<Identity>, PushError> {
-        Ok(self.current().await?.map(|c| Identity {
-            pem: Secret::new(format!("{}\n{}", c.cert_pem.trim_end(), c.key_pem.expose())),
+        let Some(c) = self.current().await? else { return Ok(None) };
+        let key = self.inner.store.sealer().open(CERT_KEY, CURRENT, &c.key_pem)?;
+        Ok(Some(Identity {
+            pem: Secret::new(format!("{}\n{}", c.cert_pem.trim_end(), key.expose())),
             topic: c.topic,
             serial_hex: c.serial_hex,
             not_after: c.not_after,
@@ -186,7 +188,7 @@ fn read_one<T: serde::de::DeserializeOwned>(
 
 fn cert_record(
     info: &PushCertInfo,
-    key_pem: Secret<String>,
+    key_pem: store::Sealed,
     now: OffsetDateTime,
     actor: &Actor,
     previous: Option<&CertRecord>,

@@ -1,7 +1,6 @@
 //! The push module's tables and stored records.
 
-use crate::crypto::Secret;
-use crate::store::{self, Table};
+use crate::store::{self, Sealed, SecretField, Table};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -17,10 +16,15 @@ pub const TABLES: &[Table] = &[REQUEST, CERT, DEVICES];
 /// The only key of the single-row tables.
 pub(super) const CURRENT: &[u8] = b"current";
 
+// The private keys, sealed with the data key (`store::seal`): a request's key opens only in
+// `push.request`, the certificate's only in `push.certificate`.
+pub(super) const REQUEST_KEY: SecretField = SecretField::new("push.request", "key_pem");
+pub(super) const CERT_KEY: SecretField = SecretField::new("push.certificate", "key_pem");
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(super) struct RequestRecord {
-    #[serde(with = "crate::crypto::secret::stored")]
-    pub key_pem: Secret<String>,
+    /// Sealed ([`REQUEST_KEY`]).
+    pub key_pem: Sealed,
     pub csr_pem: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -30,8 +34,8 @@ pub(super) struct RequestRecord {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(super) struct CertRecord {
     pub cert_pem: String,
-    #[serde(with = "crate::crypto::secret::stored")]
-    pub key_pem: Secret<String>,
+    /// Sealed ([`CERT_KEY`]).
+    pub key_pem: Sealed,
     pub topic: String,
     pub subject: String,
     pub issuer: String,

@@ -5,19 +5,97 @@
 //! written; an older one is migrated step by step inside one write transaction, so a crash
 //! mid-migration leaves the old schema intact. The same transaction first creates the tables
 //! the file lacks, so a migration step may open any table of the current build.
+//!
+//! `store.meta` also keeps a value sealed with the data key (`data_key_check`), written with
+//! the first commit that may seal anything: a store opened beside a missing or foreign data
+//! key is refused with what to do, before any secret fails to open.
+//!
+//! Schema history: 1, secrets in clear; 2, secrets sealed with the data key
+//! ([`seal_schema_1_secrets`], `seal.rs`).
 
+use super::seal::{self, Sealed, Sealer};
 use super::{StoreError, Table, table};
-use redb::{Database, ReadableDatabase, WriteTransaction};
+use redb::{
+    Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle, WriteTransaction,
+};
 use std::path::Path;
 
 const META: Table = table("store.meta");
+const KEY_CHECK: &[u8] = b"data_key_check";
 
 /// The schema this build writes. Bump it together with a new entry in [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`. Empty while there is one schema.
-type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
-const MIGRATIONS: &[Migration] = &[];
+/// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`.
+type Migration = fn(&WriteTransaction, &Sealer) -> Result<(), StoreError>;
+const MIGRATIONS: &[Migration] = &[seal_schema_1_secrets];
+
+/// The secret fields schema 1 kept in clear, by table (dotted paths in the JSON records).
+/// Frozen: a migration describes the file as it was, not today's record types. Each table's
+/// module names the same (table, field) pairs with its `SecretField` constants, so values
+/// sealed here open there (the tokens, push and MDM tests go through both).
+pub(super) const SCHEMA_1_SECRETS: &[(&str, &[&str])] = &[
+    (
+        "tokens.by_id",
+        &[
+            "credentials.consumer_secret",
+            "credentials.access_token",
+            "credentials.access_secret",
+            "key_pem",
+        ],
+    ),
+    ("tokens.pending_keys", &["key_pem"]),
+    ("push.request", &["key_pem"]),
+    ("push.certificate", &["key_pem"]),
+    ("mdm.enrollments", &["unlock_token"]),
+];
+
+/// Schema 1 → 2: seals every secret schema 1 kept in clear, bound to its table, field and row.
+/// Idempotent (sealed values are left as they are) and, like every step, inside the one
+/// transaction of the migration: a crash leaves schema 1 whole, and the next start seals again.
+fn seal_schema_1_secrets(wtx: &WriteTransaction, sealer: &Sealer) -> Result<(), StoreError> {
+    let present: Vec<String> = wtx.list_tables()?.map(|t| t.name().to_string()).collect();
+    for &(name, paths) in SCHEMA_1_SECRETS {
+        if !present.iter().any(|p| p == name) {
+            continue;
+        }
+        let def: TableDefinition<&[u8], &[u8]> = TableDefinition::new(name);
+        let mut t = wtx.open_table(def)?;
+        let mut changed = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let mut record: serde_json::Value = super::decode(name, v.value())?;
+            if seal::seal_json_fields(sealer, name, paths, k.value(), &mut record) {
+                changed.push((k.value().to_vec(), super::encode(&record)));
+            }
+        }
+        for (k, v) in changed {
+            t.insert(k.as_slice(), v.as_slice())?;
+        }
+    }
+    Ok(())
+}
+
+/// The data key for the store `db` of `data_dir`: created when the store has never sealed
+/// anything, otherwise loaded and checked against the store's `data_key_check`.
+pub(super) fn data_key(data_dir: &Path, db: &Database, path: &Path) -> Result<Sealer, StoreError> {
+    use crate::keys::{self, KeyName};
+    let check: Option<Sealed> = match read_meta(db, KEY_CHECK)? {
+        Some(bytes) => Some(super::decode("store.meta", &bytes)?),
+        None => None,
+    };
+    let Some(check) = check else {
+        return Ok(Sealer::new(&keys::load_or_create(data_dir, KeyName::Data)?));
+    };
+    let key_path = KeyName::Data.path(data_dir);
+    let key = keys::load(data_dir, KeyName::Data)?
+        .ok_or_else(|| StoreError::DataKeyMissing { path: key_path.clone() })?;
+    let sealer = Sealer::new(&key);
+    if !seal::key_fits(&sealer, &check) {
+        return Err(StoreError::DataKeyMismatch { key: key_path, store: path.to_path_buf() });
+    }
+    Ok(sealer)
+}
 
 const _: () = assert!(MIGRATIONS.len() as u32 + 1 == SCHEMA_VERSION);
 
@@ -41,6 +119,7 @@ pub(super) fn bring_up_to_date(
     db: &Database,
     path: &Path,
     tables: &[&[Table]],
+    sealer: &Sealer,
 ) -> Result<(), StoreError> {
     refuse_newer(db, path)?;
     let found = read_schema_version(db)?;
@@ -58,9 +137,12 @@ pub(super) fn bring_up_to_date(
             }
             Some(v) => {
                 for step in &MIGRATIONS[(v - 1) as usize..] {
-                    step(&wtx)?;
+                    step(&wtx, sealer)?;
                 }
             }
+        }
+        if meta.get(KEY_CHECK)?.is_none() {
+            meta.insert(KEY_CHECK, super::encode(&seal::key_check(sealer)).as_slice())?;
         }
         meta.insert(b"schema_version".as_slice(), SCHEMA_VERSION.to_be_bytes().as_slice())?;
         meta.insert(b"last_opened_by".as_slice(), crate::version().as_bytes())?;
@@ -71,6 +153,16 @@ pub(super) fn bring_up_to_date(
 
 /// The stored schema version; `None` for a brand-new (empty) file.
 pub(super) fn read_schema_version(db: &impl ReadableDatabase) -> Result<Option<u32>, StoreError> {
+    let Some(v) = read_meta(db, b"schema_version")? else { return Ok(None) };
+    let bytes: [u8; 4] = v.as_slice().try_into().map_err(|_| StoreError::Decode {
+        table: "store.meta".into(),
+        detail: "schema_version is not 4 bytes".into(),
+    })?;
+    Ok(Some(u32::from_be_bytes(bytes)))
+}
+
+/// One value of `store.meta`; `None` when absent (or the file has no `store.meta` yet).
+fn read_meta(db: &impl ReadableDatabase, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
     let rtx = db.begin_read()?;
     let meta = match rtx.open_table(META) {
         Ok(t) => t,
@@ -80,12 +172,22 @@ pub(super) fn read_schema_version(db: &impl ReadableDatabase) -> Result<Option<u
         Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let Some(v) = meta.get(b"schema_version".as_slice())? else { return Ok(None) };
-    let bytes: [u8; 4] = v.value().try_into().map_err(|_| StoreError::Decode {
-        table: "store.meta".into(),
-        detail: "schema_version is not 4 bytes".into(),
-    })?;
-    Ok(Some(u32::from_be_bytes(bytes)))
+    Ok(meta.get(key)?.map(|v| v.value().to_vec()))
+}
+
+/// Marks the store as schema `v` in `wtx` (for migration tests of the modules whose records
+/// a migration changes).
+#[cfg(test)]
+pub(crate) fn set_schema_version_in(wtx: &WriteTransaction, v: u32) -> Result<(), StoreError> {
+    wtx.open_table(META)?.insert(b"schema_version".as_slice(), v.to_be_bytes().as_slice())?;
+    Ok(())
+}
+
+/// Marks the store of `data_dir` (closed) as schema `v`.
+#[cfg(test)]
+pub(super) fn force_schema_version_of(data_dir: &Path, v: u32) {
+    let db = super::builder().open(data_dir.join(super::FILE_NAME)).unwrap();
+    force_schema_version(&db, v);
 }
 
 #[cfg(test)]

@@ -26,6 +26,10 @@
 //! file holds and never a domain table, so they need no list; a restored file gains its
 //! missing tables when the daemon next opens it.
 //!
+//! Secret values are sealed with the data key kept beside the store ([`seal`]); opening the
+//! store loads that key (creating it for a store that has sealed nothing yet) and refuses a
+//! missing or foreign one.
+//!
 //! One write transaction per logical change (../shared/design.md rule 4): callers hand
 //! [`Store::write`] a closure that does all of the change and the store commits once.
 //! Every commit uses redb's quick-repair mode, so recovery after a crash is immediate and a
@@ -38,11 +42,17 @@
 //! returns, adebox carries on without a restart.
 
 pub mod backup;
+mod backup_passphrase;
 mod codec;
 mod migrate;
+pub mod seal;
 
-pub use backup::{BackupFiles, Restored, backup, restore};
+pub use backup::{BackupFiles, Restored, backup, is_protected, restore};
+pub use backup_passphrase::{MIN_PASSPHRASE_CHARS, check_new_passphrase};
 pub use codec::{decode, encode, get, put};
+#[cfg(test)]
+pub(crate) use migrate::set_schema_version_in;
+pub use seal::{Sealed, Sealer, SecretField};
 
 use redb::{Database, ReadTransaction, ReadableDatabase, TableDefinition, WriteTransaction};
 use std::path::{Path, PathBuf};
@@ -109,6 +119,36 @@ pub enum StoreError {
     /// A change refused because newer work took over the record it was based on.
     #[error("superseded by newer work")]
     Superseded,
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyError),
+    #[error(
+        "the data key {path} is missing, but the store beside it holds secrets sealed with it \
+         (server tokens, the push certificate). Put back the key folder from the backup made \
+         with this store (`adebox admin restore FILE` restores both); without it those secrets \
+         are lost. Nothing was changed."
+    )]
+    DataKeyMissing { path: PathBuf },
+    #[error(
+        "the data key {key} did not seal the secrets of the store {store}: the store and the \
+         key come from different appliances or backups. Put back the key folder from the \
+         backup made with this store (`adebox admin restore FILE` restores both). Nothing was \
+         changed."
+    )]
+    DataKeyMismatch { key: PathBuf, store: PathBuf },
+    #[error(
+        "a secret stored in {table} (field {field}) cannot be opened: {reason}. The data key \
+         (keys/data.key in the data directory) must be the one saved with this store: restore \
+         both from one backup"
+    )]
+    Unseal { table: &'static str, field: &'static str, reason: &'static str },
+    #[error(
+        "wrong passphrase for the backup {path}: the keys it carries did not open. Nothing was \
+         changed; try again with the passphrase given when the backup was made"
+    )]
+    WrongPassphrase { path: PathBuf },
+    /// A passphrase missing, too weak, or a backup whose key derivation cannot be read.
+    #[error("{0}")]
+    Passphrase(String),
 }
 
 macro_rules! from_redb {
@@ -184,6 +224,7 @@ pub(crate) use redb_errors_into;
 pub struct Store {
     db: Arc<RwLock<Option<Arc<Database>>>>,
     path: Arc<PathBuf>,
+    sealer: Sealer,
 }
 
 /// How long a reopen waits for transactions on the failed handle to finish.
@@ -202,12 +243,18 @@ impl Store {
     pub fn open(data_dir: &Path, tables: &[&[Table]]) -> Result<Store, StoreError> {
         let path = data_dir.join(FILE_NAME);
         let db = open_database(&path)?;
-        migrate::bring_up_to_date(&db, &path, tables)?;
-        Ok(Store { db: Arc::new(RwLock::new(Some(Arc::new(db)))), path: Arc::new(path) })
+        let sealer = migrate::data_key(data_dir, &db, &path)?;
+        migrate::bring_up_to_date(&db, &path, tables, &sealer)?;
+        Ok(Store { db: Arc::new(RwLock::new(Some(Arc::new(db)))), path: Arc::new(path), sealer })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Seals and opens the secret values of records with the data key ([`seal`]).
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
     }
 
     /// How many handles share the database (shutdown waits for the others to go, so the
@@ -289,7 +336,7 @@ impl Store {
     /// Writes a consistent copy of the whole store to `dest` (see [`backup`]). Blocking.
     pub fn backup_to(&self, dest: &Path) -> Result<u64, StoreError> {
         let rtx = self.begin(|db| db.begin_read())?;
-        backup::copy_snapshot(&rtx, dest, &Vec::new())
+        backup::copy_snapshot(&rtx, dest, &Vec::new(), None)
     }
 
     /// Begins a transaction with `begin`; when the handle refuses because an earlier write

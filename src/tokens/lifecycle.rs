@@ -1,7 +1,8 @@
 //! Adding, renewing, listing and deleting tokens.
 
 use super::records::{
-    AccountRecord, CredentialsRecord, PENDING, TOKENS, TokenProblem, TokenRecord,
+    AccountRecord, CredentialsRecord, PENDING, PENDING_KEY, PendingKeyRecord, TOKEN_KEY, TOKENS,
+    TokenProblem, TokenRecord,
 };
 use super::view::EXPIRY_WARNING;
 use super::{ExpiryState, TokenError, TokenEvent, TokenId, TokenView, Tokens};
@@ -57,6 +58,13 @@ fn decrypt(
     Ok(creds)
 }
 
+fn open_pending_key(
+    sealer: &store::Sealer,
+    pending: &PendingKeyRecord,
+) -> Result<Secret<String>, TokenError> {
+    Ok(sealer.open(PENDING_KEY, pending.id.as_bytes(), &pending.key_pem)?)
+}
+
 impl Tokens {
     async fn ask_apple(
         &self,
@@ -82,16 +90,19 @@ impl Tokens {
     ) -> Result<TokenView, TokenError> {
         let apple_id = check_apple_id(apple_id)?;
         let pending = self.pending_key(key_id).await?;
+        let sealer = self.inner.store.sealer();
+        let key_pem = open_pending_key(sealer, &pending)?;
         let now = self.now();
-        let creds = decrypt(p7m, &pending.key_pem, now)?;
+        let creds = decrypt(p7m, &key_pem, now)?;
         let base_url = self.inner.base_url.clone();
         let account = self.ask_apple(base_url.clone(), creds.clone()).await?;
+        let id = TokenId::generate();
         let record = TokenRecord {
-            id: TokenId::generate(),
+            credentials: CredentialsRecord::seal(&creds, sealer, &id),
+            key_pem: sealer.seal(TOKEN_KEY, id.as_bytes(), &key_pem),
+            id,
             account: AccountRecord::from(&account),
             apple_id: Some(apple_id),
-            credentials: CredentialsRecord::from_credentials(&creds),
-            key_pem: pending.key_pem.clone(),
             cert_pem: pending.cert_pem.clone(),
             base_url,
             added_at: now,
@@ -151,8 +162,12 @@ impl Tokens {
             Some(k) => Some(self.pending_key(k).await?),
             None => None,
         };
-        let key_pem = pending.as_ref().map_or(&current.key_pem, |p| &p.key_pem);
-        let creds = decrypt(p7m, key_pem, now).map_err(|e| match (e, pending.is_some()) {
+        let sealer = self.inner.store.sealer();
+        let key_pem = match &pending {
+            Some(p) => open_pending_key(sealer, p)?,
+            None => sealer.open(TOKEN_KEY, current.id.as_bytes(), &current.key_pem)?,
+        };
+        let creds = decrypt(p7m, &key_pem, now).map_err(|e| match (e, pending.is_some()) {
             (TokenError::Validation { field, message }, false) if message.contains("different public key") => TokenError::Validation {
                 field,
                 message: format!("{message}. If you uploaded a new public key in Apple Business Manager, choose it when renewing"),
@@ -170,9 +185,9 @@ impl Tokens {
         }
         let mut record = current;
         record.account = AccountRecord::from(&account);
-        record.credentials = CredentialsRecord::from_credentials(&creds);
+        record.credentials = CredentialsRecord::seal(&creds, sealer, &record.id);
         if let Some(p) = &pending {
-            record.key_pem = p.key_pem.clone();
+            record.key_pem = sealer.seal(TOKEN_KEY, record.id.as_bytes(), &key_pem);
             record.cert_pem = p.cert_pem.clone();
         }
         if apple_id.is_some() {
@@ -256,7 +271,8 @@ impl Tokens {
         id: &TokenId,
     ) -> Result<(String, OAuthCredentials), TokenError> {
         let r = self.record(id).await?;
-        Ok((r.base_url.clone(), r.credentials.to_credentials()))
+        let credentials = r.credentials.open(self.inner.store.sealer(), &r.id)?;
+        Ok((r.base_url.clone(), credentials))
     }
 
     /// Records (or clears, with `None`) what Apple last said is wrong with a token.
@@ -310,8 +326,7 @@ impl Tokens {
                 let mut doomed = Vec::new();
                 for row in pending.iter()? {
                     let (k, v) = row?;
-                    let p: super::records::PendingKeyRecord =
-                        store::decode("tokens.pending_keys", v.value())?;
+                    let p: PendingKeyRecord = store::decode("tokens.pending_keys", v.value())?;
                     if p.for_token.as_ref() == Some(&id) {
                         doomed.push(k.value().to_vec());
                     }

@@ -1,6 +1,6 @@
 //! Key pairs handed out for tokens not uploaded yet.
 
-use super::records::{PENDING, PendingKeyRecord, TOKENS};
+use super::records::{PENDING, PENDING_KEY, PendingKeyRecord, TOKENS};
 use super::{PendingKeyInfo, TokenError, TokenId, Tokens};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::store;
@@ -38,10 +38,11 @@ impl Tokens {
         .await
         .map_err(|_| store::StoreError::TaskFailed)?
         .map_err(|e| TokenError::Validation { field: "key", message: e.to_string() })?;
+        let id = crate::crypto::random_token::<6>();
         let record = PendingKeyRecord {
-            id: crate::crypto::random_token::<6>(),
+            key_pem: self.inner.store.sealer().seal(PENDING_KEY, id.as_bytes(), &pair.key_pem),
+            id,
             cert_pem: pair.cert_pem,
-            key_pem: pair.key_pem,
             fingerprint_sha256: pair.fingerprint_sha256,
             created_at: now,
             created_by: actor.label(),

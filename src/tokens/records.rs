@@ -1,8 +1,7 @@
 //! The tokens module's tables and stored records.
 
 use super::TokenId;
-use crate::crypto::Secret;
-use crate::store::{self, Table};
+use crate::store::{self, Sealed, Sealer, SecretField, StoreError, Table};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -12,6 +11,21 @@ pub(super) const TOKENS: Table = store::table("tokens.by_id");
 pub(super) const PENDING: Table = store::table("tokens.pending_keys");
 /// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
 pub const TABLES: &[Table] = &[TOKENS, PENDING];
+
+// The secrets of these records, sealed with the data key (`store::seal`), each bound to its
+// record's key (the token id, the pending key id).
+pub(super) const CONSUMER_SECRET: SecretField =
+    SecretField::new("tokens.by_id", "credentials.consumer_secret");
+pub(super) const ACCESS_TOKEN: SecretField =
+    SecretField::new("tokens.by_id", "credentials.access_token");
+pub(super) const ACCESS_SECRET: SecretField =
+    SecretField::new("tokens.by_id", "credentials.access_secret");
+pub(super) const TOKEN_KEY: SecretField = SecretField::new("tokens.by_id", "key_pem");
+pub(super) const PENDING_KEY: SecretField = SecretField::new("tokens.pending_keys", "key_pem");
+/// Every secret of a [`TokenRecord`].
+#[cfg(test)]
+pub(super) const TOKEN_SECRETS: &[SecretField] =
+    &[CONSUMER_SECRET, ACCESS_TOKEN, ACCESS_SECRET, TOKEN_KEY];
 
 /// What Apple's `GET /account` said about the MDM server, as stored.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -45,39 +59,48 @@ impl From<&crate::apple::dep::AccountDetail> for AccountRecord {
     }
 }
 
-/// The OAuth credentials as stored (0600 store file; see README "Secrets").
+/// The OAuth credentials as stored, secrets sealed (README "Secrets at rest").
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(super) struct CredentialsRecord {
     pub consumer_key: String,
-    #[serde(with = "crate::crypto::secret::stored")]
-    pub consumer_secret: Secret<String>,
-    #[serde(with = "crate::crypto::secret::stored")]
-    pub access_token: Secret<String>,
-    #[serde(with = "crate::crypto::secret::stored")]
-    pub access_secret: Secret<String>,
+    pub consumer_secret: Sealed,
+    pub access_token: Sealed,
+    pub access_secret: Sealed,
     #[serde(with = "time::serde::rfc3339")]
     pub access_token_expiry: OffsetDateTime,
 }
 
 impl CredentialsRecord {
-    pub fn from_credentials(c: &crate::apple::server_token::OAuthCredentials) -> Self {
+    /// Seals `c` for the token stored under `id`.
+    pub fn seal(
+        c: &crate::apple::server_token::OAuthCredentials,
+        sealer: &Sealer,
+        id: &TokenId,
+    ) -> Self {
+        let row = id.as_bytes();
         CredentialsRecord {
             consumer_key: c.consumer_key.clone(),
-            consumer_secret: c.consumer_secret.clone(),
-            access_token: c.access_token.clone(),
-            access_secret: c.access_secret.clone(),
+            consumer_secret: sealer.seal(CONSUMER_SECRET, row, &c.consumer_secret),
+            access_token: sealer.seal(ACCESS_TOKEN, row, &c.access_token),
+            access_secret: sealer.seal(ACCESS_SECRET, row, &c.access_secret),
             access_token_expiry: c.access_token_expiry,
         }
     }
 
-    pub fn to_credentials(&self) -> crate::apple::server_token::OAuthCredentials {
-        crate::apple::server_token::OAuthCredentials {
+    /// Opens the credentials of the token stored under `id`.
+    pub fn open(
+        &self,
+        sealer: &Sealer,
+        id: &TokenId,
+    ) -> Result<crate::apple::server_token::OAuthCredentials, StoreError> {
+        let row = id.as_bytes();
+        Ok(crate::apple::server_token::OAuthCredentials {
             consumer_key: self.consumer_key.clone(),
-            consumer_secret: self.consumer_secret.clone(),
-            access_token: self.access_token.clone(),
-            access_secret: self.access_secret.clone(),
+            consumer_secret: sealer.open(CONSUMER_SECRET, row, &self.consumer_secret)?,
+            access_token: sealer.open(ACCESS_TOKEN, row, &self.access_token)?,
+            access_secret: sealer.open(ACCESS_SECRET, row, &self.access_secret)?,
             access_token_expiry: self.access_token_expiry,
-        }
+        })
     }
 }
 
@@ -102,9 +125,8 @@ pub(super) struct TokenRecord {
     pub apple_id: Option<String>,
     pub credentials: CredentialsRecord,
     /// The key Apple encrypted the token to: a renewal downloaded without uploading a new
-    /// public key is encrypted to it again.
-    #[serde(with = "crate::crypto::secret::stored")]
-    pub key_pem: Secret<String>,
+    /// public key is encrypted to it again. Sealed ([`TOKEN_KEY`]).
+    pub key_pem: Sealed,
     pub cert_pem: String,
     /// Apple's `https://mdmenrollment.apple.com`, or a simulator in the sandbox.
     pub base_url: String,
@@ -120,8 +142,8 @@ pub(super) struct TokenRecord {
 pub(super) struct PendingKeyRecord {
     pub id: String,
     pub cert_pem: String,
-    #[serde(with = "crate::crypto::secret::stored")]
-    pub key_pem: Secret<String>,
+    /// Sealed ([`PENDING_KEY`]).
+    pub key_pem: Sealed,
     pub fingerprint_sha256: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

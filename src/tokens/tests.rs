@@ -308,3 +308,61 @@ fn each_use_of_a_token_is_a_blocker_saying_how_to_clear_it() {
         b[0].message.contains("1 default profile;") && b[1].message.starts_with("3 devices are")
     );
 }
+
+/// A store of schema 1 kept the OAuth secrets and keys in clear: the migration seals them
+/// where this module opens them (same table, field and row), so the token keeps working.
+#[tokio::test]
+async fn secrets_a_schema_1_store_kept_in_clear_are_sealed_and_still_work() {
+    use super::records::PENDING_KEY;
+    use crate::store::{Sealer, SecretField};
+    let k = kit().await;
+    let (view, uuid) = add_token(&k, "Main campus").await;
+    let (_, creds) = k.tokens.credentials(&view.id).await.unwrap();
+    let pending = k.tokens.create_pending_key(admin(), None).await.unwrap();
+    let (token_id, pending_id) = (view.id.to_string(), pending.id.clone());
+    // Back to schema 1: every sealed field of the two records written in clear.
+    let to_clear = |sealer: &Sealer, row: &str, record: &mut serde_json::Value, f: SecretField| {
+        let mut at = &mut *record;
+        for part in f.field().split('.') {
+            at = at.get_mut(part).unwrap();
+        }
+        let sealed = serde_json::from_value(at.clone()).unwrap();
+        *at = sealer.open(f, row.as_bytes(), &sealed).unwrap().expose().clone().into();
+    };
+    k.store
+        .write_blocking(|wtx| {
+            let sealer = k.store.sealer();
+            for (table, row, fields) in [
+                (super::records::TOKENS, &token_id, super::records::TOKEN_SECRETS),
+                (super::records::PENDING, &pending_id, &[PENDING_KEY][..]),
+            ] {
+                let mut t = wtx.open_table(table)?;
+                let mut record: serde_json::Value = crate::store::get(&t, row.as_bytes())?.unwrap();
+                for &f in fields {
+                    to_clear(sealer, row, &mut record, f);
+                }
+                assert!(record.to_string().contains("PRIVATE KEY"), "{record}");
+                crate::store::put(&mut t, row.as_bytes(), &record)?;
+            }
+            crate::store::set_schema_version_in(wtx, 1)
+        })
+        .unwrap();
+    let Kit { tokens, sim, http, store, _dir } = k;
+    drop((tokens, store));
+
+    let store = Store::open(_dir.path(), &[crate::audit::TABLES, super::TABLES]).unwrap();
+    let clock = Clock::system();
+    let check = crate::depclient::account_check(http.clone(), clock.clone());
+    let tokens = Tokens::new(store.clone(), clock, sim.base_url().to_string(), check, unused());
+    let k = Kit { tokens, sim, http, store, _dir };
+    let (_, after) = k.tokens.credentials(&view.id).await.unwrap();
+    assert_eq!(after.consumer_secret.expose(), creds.consumer_secret.expose());
+    assert_eq!(after.access_secret.expose(), creds.access_secret.expose());
+    // The token's key (a renewal with it) and the pending key (a new token) open too.
+    let cert = k.tokens.token_certificate(&view.id).await.unwrap();
+    let p7m = abm_renew(&k, &uuid, &cert).await;
+    k.tokens.renew(admin(), &view.id, None, &p7m, None).await.unwrap();
+    let pending_cert = k.tokens.pending_key_certificate(&pending.id).await.unwrap();
+    let (_, p7m) = abm_create_server(&k, "Second campus", &pending_cert).await;
+    k.tokens.add(admin(), &pending.id, &p7m, "it@example.org").await.unwrap();
+}

@@ -189,23 +189,38 @@ fn backup_and_set_password_from_the_command_line() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(String::from_utf8_lossy(&out.stdout).contains("created admin rescue"));
     let backup = dir.path().join("b.redb");
-    let out = adebox()
-        .args(["admin", "backup"])
-        .arg(&backup)
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .unwrap();
+    let passphrase = dir.path().join("passphrase");
+    std::fs::write(&passphrase, "the backup passphrase\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&passphrase, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = |command: &str, passphrase: &std::path::Path| {
+        adebox()
+            .args(["admin", command])
+            .arg(&backup)
+            .arg("--passphrase-file")
+            .arg(passphrase)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap()
+    };
+    let out = run("backup", &passphrase);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("chmod 600"), "{err}");
+    std::fs::set_permissions(&passphrase, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run("backup", &passphrase);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(backup.exists());
-    let out = adebox()
-        .args(["admin", "restore"])
-        .arg(&backup)
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .unwrap();
+    let wrong = dir.path().join("wrong");
+    std::fs::write(&wrong, "not the backup passphrase").unwrap();
+    std::fs::set_permissions(&wrong, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run("restore", &wrong);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("wrong passphrase"), "{err}");
+    let out = run("restore", &passphrase);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("restored the key folder (data.key"), "{said}");
 }
 
 #[test]

@@ -161,6 +161,12 @@ impl TestDaemon {
         Self::start_in(dir, Mode::Production).await
     }
 
+    /// Stops the daemon (the store released) and hands back its data directory.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        self.running.take().unwrap().shutdown().await;
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
+    }
+
     /// Completes first-run setup as `alice`; returns a signed-in page session.
     pub async fn setup_admin(&self) -> Page {
         let code = self

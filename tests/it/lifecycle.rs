@@ -39,7 +39,8 @@ async fn backup_while_running_and_password_reset_through_the_control_socket() {
         files.iter().any(|(n, _)| n == "enroll/profile-signing.key"),
         "the profile-signing key travels with the backup"
     );
-    let records = adebox::store::backup(&d.data_dir(), &file, &files).unwrap();
+    let passphrase = Secret::new("the backup passphrase".to_string());
+    let records = adebox::backup::write(&d.data_dir(), &file, &passphrase).unwrap();
     assert!(records > 0);
 
     let req = adebox::control::Request::SetPassword {
@@ -62,10 +63,10 @@ async fn backup_while_running_and_password_reset_through_the_control_socket() {
 
     // Restored on another box: the same admin, and the same CA (devices keep trusting it).
     let restored = tempfile::tempdir().unwrap();
-    let back = adebox::store::restore(restored.path(), &file).unwrap();
-    adebox::tls::restore_files(restored.path(), &back.files).unwrap();
+    let back = adebox::backup::restore(restored.path(), &file, Some(&passphrase)).unwrap();
+    assert!(back.tls_files > 0 && back.keys.contains(&adebox::keys::KeyName::Data));
     // The profile signer (enroll/), the SCEP CA and RA (scep/), certificate and key each.
-    assert_eq!(adebox::enroll::restore_files(restored.path(), &back.files).unwrap(), 6);
+    assert_eq!(back.signing_files, 6);
     let r = TestDaemon::start_in(restored, adebox::daemon::Mode::Production).await;
     assert_eq!(r.login("alice", PASSWORD).await.0, StatusCode::OK);
     assert_eq!(r.ca_pem(), d.ca_pem());

@@ -27,6 +27,7 @@ mod scep;
 mod scep_clients;
 mod schema;
 mod secrets;
+mod secrets_at_rest;
 mod security;
 mod sim_devices;
 mod sim_standalone;
