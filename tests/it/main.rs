@@ -29,5 +29,6 @@ mod secrets;
 mod security;
 mod sim_devices;
 mod sim_standalone;
+mod strict_api;
 mod tls_api;
 mod tokens_api;
