@@ -394,8 +394,10 @@ async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> R
         info.simulator.portal_url
     );
     daemon::run_until_signal(running, None).await?;
-    // Both at once: SIGTERM ends the sandbox within about 2 s too.
-    tokio::join!(sim.stop(), apns.stop());
+    // Both at once, and not waited on for long: the simulators keep nothing that must be
+    // written, and SIGTERM ends the sandbox within about 2 s too.
+    let stopping = async { tokio::join!(sim.stop(), apns.stop()) };
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(300), stopping).await;
     Ok(ExitCode::SUCCESS)
 }
 
