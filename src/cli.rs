@@ -237,6 +237,13 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
+/// Ends a daemon's runtime without waiting on blocking threads still parked or busy (an
+/// outbound DNS lookup, the blocking pool's idle threads): the daemon has stopped and closed
+/// its store by then, and SIGTERM must end the process within 2 s.
+fn end_runtime(rt: tokio::runtime::Runtime) {
+    rt.shutdown_timeout(std::time::Duration::from_millis(100));
+}
+
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Version => {
@@ -264,15 +271,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             crate::logging::init(c.log_level);
             let mut opts = DaemonOptions::new(c, Mode::Production);
             opts.config_path = Some(config.clone());
-            runtime()?.block_on(async move {
+            let rt = runtime()?;
+            let done = rt.block_on(async move {
                 let running = daemon::start(opts).await?;
                 daemon::run_until_signal(running, Some(config)).await?;
                 Ok(ExitCode::SUCCESS)
-            })
+            });
+            end_runtime(rt);
+            done
         }
         Command::Sandbox { data, listen, devices } => {
             crate::logging::init(log::LevelFilter::Info);
-            runtime()?.block_on(sandbox(data, listen, devices))
+            let rt = runtime()?;
+            let done = rt.block_on(sandbox(data, listen, devices));
+            end_runtime(rt);
+            done
         }
         Command::Admin { command } => admin::run(command),
         Command::Inspect { command: InspectCommand::Token { key, token, show_secrets } } => {
@@ -395,8 +408,10 @@ async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> R
         info.simulator.portal_url
     );
     daemon::run_until_signal(running, None).await?;
-    sim.stop().await;
-    apns.stop().await;
+    // Both at once, and not waited on for long: the simulators keep nothing that must be
+    // written, and SIGTERM ends the sandbox within about 2 s too.
+    let stopping = async { tokio::join!(sim.stop(), apns.stop()) };
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(300), stopping).await;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -67,6 +67,8 @@ impl Ctx<'_> {
             Some(c) => contacts(c)?,
             None => Vec::new(),
         };
+        let (limits, max) = (&self.inner.limits, self.inner.options.max_unfinished);
+        super::limits::check_cap(self.wtx, limits, max, self.now, super::limits::Stored::Accounts)?;
         let rec = AccountRec {
             id: crate::crypto::random_token::<12>(),
             thumbprint: self.jwk.thumbprint(),

@@ -141,6 +141,21 @@ fn check_identity(leaf: &AttestedLeaf, exp: &Expectation) -> Result<(), Problem>
         p.subproblems.push(Problem::new("rejectedIdentifier", format!("attested {what} differs")));
         p
     };
+    // The leaf's raw UTF-8 is an entry point like any other: what is not a serial or a UDID
+    // is refused by its format first, and never echoed (a 3,000-character or bidi-control
+    // value would reach the problem document, the store and the log).
+    let malformed = |what: &str, e: crate::ids::IdError| {
+        let mut p = Problem::new(BAD, format!("the attestation's {what} is refused: {e}"));
+        p.subproblems
+            .push(Problem::new("rejectedIdentifier", format!("attested {what} malformed")));
+        p
+    };
+    if let Some(serial) = &leaf.serial {
+        crate::ids::Serial::parse(serial).map_err(|e| malformed("serial number", e))?;
+    }
+    if let Some(udid) = &leaf.udid {
+        crate::ids::Udid::parse(udid).map_err(|e| malformed("UDID", e))?;
+    }
     // Compared as identifiers (serial upper-cased, UDID in any case): the leaf's raw UTF-8
     // (enrollment.md §3.3) meets the MachineInfo's normalised value.
     if let Some(serial) = &leaf.serial

@@ -58,7 +58,9 @@ impl Inner {
     ) -> Result<(Option<AccountRec>, jws::Jwk), AcmeError> {
         let (account, jwk) = match (key, endpoint) {
             (KeyRef::Jwk(jwk), Endpoint::NewAccount) => {
-                (self.account_of_key(wtx, &jwk.thumbprint())?, jwk.clone())
+                let thumbprint = jwk.thumbprint();
+                refuse_deactivated_key(wtx, &thumbprint)?;
+                (self.account_of_key(wtx, &thumbprint)?, jwk.clone())
             }
             // RFC 8555 §7.6: revocation may be signed with the certificate's own key.
             (KeyRef::Jwk(jwk), Endpoint::RevokeCert) => (None, jwk.clone()),
@@ -108,6 +110,21 @@ impl Inner {
             None => Ok(None),
         }
     }
+}
+
+/// A key whose deactivated account upkeep deleted stays refused (RFC 8555 §7.3.6).
+pub(super) fn refuse_deactivated_key(
+    wtx: &redb::WriteTransaction,
+    thumbprint: &str,
+) -> Result<(), AcmeError> {
+    if load::<String>(wtx, records::DEACTIVATED_KEYS, thumbprint)?.is_some() {
+        return Err(AcmeError::Unauthorized(
+            "this key belonged to an account that was deactivated, and is no longer accepted \
+             (RFC 8555 §7.3.6); create the account with a new key"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -77,6 +77,13 @@ pub enum AcmeError {
     Conflict { detail: String, location: String },
     #[error("{0}")]
     BadRevocationReason(String),
+    /// Too many `newAccount` / `newOrder` requests from one address (RFC 8555 §6.6: 429 with
+    /// `Retry-After`).
+    #[error("{detail}")]
+    RateLimited { detail: String, retry_after_secs: u64 },
+    /// The cap on stored unfinished state is reached (503 with `Retry-After`).
+    #[error("{detail}")]
+    Full { detail: String, retry_after_secs: u64 },
     #[error("the certificate could not be issued: {0}")]
     Issue(String),
     #[error(transparent)]
@@ -86,6 +93,16 @@ pub enum AcmeError {
 crate::store::redb_errors_into!(AcmeError);
 
 impl AcmeError {
+    /// Seconds a client should wait before trying again (`Retry-After`), for refusals that
+    /// pass with time.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AcmeError::RateLimited { retry_after_secs, .. }
+            | AcmeError::Full { retry_after_secs, .. } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
     /// The RFC 8555 error type, without the namespace.
     pub fn problem_type(&self) -> &'static str {
         match self {
@@ -104,6 +121,7 @@ impl AcmeError {
             // Not in RFC 8555's registry; Boulder and Pebble answer this case with it.
             AcmeError::Conflict { .. } => "conflict",
             AcmeError::BadRevocationReason(_) => "badRevocationReason",
+            AcmeError::RateLimited { .. } | AcmeError::Full { .. } => "rateLimited",
             AcmeError::Issue(_) | AcmeError::Store(_) => "serverInternal",
         }
     }

@@ -102,6 +102,8 @@ impl Ctx<'_> {
         } else {
             (self.now + self.inner.options.order_lifetime).min(exp.expires_at)
         };
+        let (limits, max) = (&self.inner.limits, self.inner.options.max_unfinished);
+        super::limits::check_cap(self.wtx, limits, max, self.now, super::limits::Stored::Orders)?;
         let (order_id, authz_id) =
             (crate::crypto::random_token::<12>(), crate::crypto::random_token::<12>());
         let order = OrderRec {

@@ -48,6 +48,7 @@ impl Ctx<'_> {
         }
         // Check 6: no account has the new key yet (this one included: nothing would change).
         let thumbprint = new_key.thumbprint();
+        super::auth::refuse_deactivated_key(self.wtx, &thumbprint)?;
         if let Some(holder) = self.inner.account_of_key(self.wtx, &thumbprint)? {
             return Err(AcmeError::Conflict {
                 detail: "an account already has the new key; keys are not shared between \

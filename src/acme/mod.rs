@@ -25,6 +25,8 @@ pub mod error;
 mod finalize;
 mod flow;
 mod key_change;
+pub mod limit;
+mod limits;
 mod nonces;
 pub mod outcomes;
 mod proven;
@@ -60,11 +62,32 @@ pub struct AcmeOptions {
     pub cert_validity: Duration,
     /// How long an order (and its authorization) stays usable.
     pub order_lifetime: Duration,
+    /// `newAccount` requests, and separately `newOrder` requests, one client address may make
+    /// a minute ([`PER_CLIENT_PER_MINUTE`]).
+    pub per_client_per_minute: u32,
+    /// The cap on stored unfinished state ([`MAX_UNFINISHED`]): accounts beyond the
+    /// certificates issued, and stored orders (each with its authorization).
+    pub max_unfinished: u64,
 }
+
+/// New accounts (and new orders) one client address may ask for a minute. Generous: a site's
+/// devices may enroll behind one NAT address, each with its own account and order, at the
+/// pace of people going through Setup Assistant.
+pub const PER_CLIENT_PER_MINUTE: u32 = 60;
+
+/// Default cap on unfinished ACME state: about 14 MB of accounts (~690 bytes each) and as
+/// many orders. Upkeep deletes unused accounts and expired orders a day after, so a real
+/// site reaches it only by enrolling this many devices within a day.
+pub const MAX_UNFINISHED: u64 = 20_000;
 
 impl Default for AcmeOptions {
     fn default() -> Self {
-        AcmeOptions { cert_validity: Duration::days(365), order_lifetime: Duration::hours(1) }
+        AcmeOptions {
+            cert_validity: Duration::days(365),
+            order_lifetime: Duration::hours(1),
+            per_client_per_minute: PER_CLIENT_PER_MINUTE,
+            max_unfinished: MAX_UNFINISHED,
+        }
     }
 }
 
@@ -127,6 +150,7 @@ struct Inner {
     ca: Arc<Authority>,
     nonces: nonces::Nonces,
     options: AcmeOptions,
+    limits: limits::Limits,
     /// Set once by the enrollment service (see [`AcmeService::report_outcomes_to`]).
     outcomes: std::sync::OnceLock<OutcomeSink>,
 }
@@ -161,6 +185,7 @@ impl AcmeService {
                 anchors,
                 ca,
                 nonces: nonces::Nonces::default(),
+                limits: limits::Limits::new(options.per_client_per_minute),
                 options,
                 outcomes: std::sync::OnceLock::new(),
             }),
@@ -270,11 +295,19 @@ impl AcmeService {
     /// Authenticates a signed request (JWS signature, account, url, nonce — RFC 8555 §6.2–6.5)
     /// and carries it out in one write transaction, committed only when the request succeeds
     /// (a failed attestation is a success: the challenge answers `invalid` with its error).
-    /// The media type is the caller's to check first ([`check_content_type`]).
-    pub async fn handle(&self, endpoint: Endpoint, body: Vec<u8>) -> Result<Reply, AcmeError> {
+    /// The media type is the caller's to check first ([`check_content_type`]). `client` is
+    /// the caller's address: `newAccount` and `newOrder` are limited per address, before any
+    /// other work ([`limits`]).
+    pub async fn handle(
+        &self,
+        endpoint: Endpoint,
+        body: Vec<u8>,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<Reply, AcmeError> {
+        let now = self.inner.clock.now();
+        self.inner.limits.allow(&endpoint, client, now)?;
         let req = jws::parse(&body)?;
         let inner = self.inner.clone();
-        let now = inner.clock.now();
         self.inner
             .store
             .write(move |wtx| {

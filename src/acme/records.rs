@@ -24,9 +24,21 @@ pub const EXPECTED: Table = table("acme.expected");
 pub const CERTS: Table = table("acme.certs");
 /// SHA-256 of an issued certificate's DER (lower-case hex) → [`IssuedTo`].
 pub const CERT_BY_HASH: Table = table("acme.cert_by_hash");
+/// RFC 7638 thumbprint of a deleted deactivated account's key → when upkeep deleted the
+/// account (RFC 3339). The key stays refused (RFC 8555 §7.3.6) after its account is gone.
+pub const DEACTIVATED_KEYS: Table = table("acme.deactivated_keys");
 /// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
-pub const TABLES: &[Table] =
-    &[ACCOUNTS, ACCOUNT_KEYS, ORDERS, ORDERS_BY_ACCOUNT, AUTHZS, EXPECTED, CERTS, CERT_BY_HASH];
+pub const TABLES: &[Table] = &[
+    ACCOUNTS,
+    ACCOUNT_KEYS,
+    ORDERS,
+    ORDERS_BY_ACCOUNT,
+    AUTHZS,
+    EXPECTED,
+    CERTS,
+    CERT_BY_HASH,
+    DEACTIVATED_KEYS,
+];
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AccountRec {

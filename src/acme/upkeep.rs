@@ -1,12 +1,17 @@
 //! ACME upkeep: a maintenance pass that deletes what devices can no longer use — expired
-//! orders and authorizations, expired ClientIdentifier expectations, and expired replay
-//! nonces — bounded per run so one pass never holds the store for long.
+//! orders and authorizations, expired ClientIdentifier expectations, accounts left with no
+//! order and no certificate a day after they were made, and expired replay nonces — bounded
+//! per run so one pass never holds the store for long.
 //!
 //! Kept: certificates and the certificate → device map (MDM check-in and revocation need
-//! them), and a used ClientIdentifier while its certificate is valid (it marks the identifier
-//! used, and a renewal orders with it; see `flow`).
+//! them), accounts that hold a certificate (revocation by account, RFC 8555 §7.6), a used
+//! ClientIdentifier while its certificate is valid (it marks the identifier used, and a
+//! renewal orders with it; see `flow`), and the key thumbprint of a deleted deactivated
+//! account, so that key stays refused (RFC 8555 §7.3.6; `acme.deactivated_keys`).
 
-use super::records::{self, AuthzRec, CertRec, Expectation, OrderRec, account_order_key};
+use super::records::{
+    self, AccountRec, AccountStatus, AuthzRec, CertRec, Expectation, OrderRec, account_order_key,
+};
 use super::{AcmeError, AcmeService, load};
 use crate::store;
 use redb::ReadableTable;
@@ -25,6 +30,8 @@ pub struct Cleanup {
     pub orders: usize,
     pub authorizations: usize,
     pub expectations: usize,
+    /// Accounts with no order and no certificate, made over [`GRACE`] ago.
+    pub accounts: usize,
     pub nonces: usize,
     /// The pass stopped at its bound; run it again.
     pub more: bool,
@@ -32,7 +39,7 @@ pub struct Cleanup {
 
 impl Cleanup {
     pub fn total(&self) -> usize {
-        self.orders + self.authorizations + self.expectations + self.nonces
+        self.orders + self.authorizations + self.expectations + self.accounts + self.nonces
     }
 }
 
@@ -112,17 +119,79 @@ pub fn cleanup_in(
     })?;
     delete(wtx, records::EXPECTED, &expectations)?;
     budget -= expectations.len();
+    let accounts = unused_accounts(wtx, cutoff, budget)?;
+    delete_accounts(wtx, &accounts, now)?;
+    budget -= accounts.len();
     Ok(Cleanup {
         orders: orders.len(),
         authorizations: authzs.len(),
         expectations: expectations.len(),
+        accounts: accounts.len(),
         nonces: 0,
         more: budget == 0,
     })
 }
 
+/// Accounts made before `cutoff` that have no order left and no certificate, at most `max`.
+/// Runs after the orders pass, so an account whose orders all expired goes too.
+fn unused_accounts(
+    wtx: &redb::WriteTransaction,
+    cutoff: OffsetDateTime,
+    max: usize,
+) -> Result<Vec<AccountRec>, AcmeError> {
+    let mut certified = std::collections::HashSet::new();
+    for row in wtx.open_table(records::CERTS)?.iter()? {
+        let (_, v) = row?;
+        if let Ok(c) = store::decode::<CertRec>("acme.certs", v.value()) {
+            certified.insert(c.account_id);
+        }
+    }
+    let index = wtx.open_table(records::ORDERS_BY_ACCOUNT)?;
+    let mut out = Vec::new();
+    for row in wtx.open_table(records::ACCOUNTS)?.iter()? {
+        if out.len() >= max {
+            break;
+        }
+        let (_, v) = row?;
+        let Ok(a) = store::decode::<AccountRec>("acme.accounts", v.value()) else { continue };
+        if a.created_at > cutoff || certified.contains(&a.id) {
+            continue;
+        }
+        // Order ids are base64url: '0' sorts right after the '/' of `<account>/<order>`.
+        let (from, to) = (format!("{}/", a.id), format!("{}0", a.id));
+        if index.range::<&[u8]>(from.as_bytes()..to.as_bytes())?.next().is_none() {
+            out.push(a);
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes accounts and their key entries; a deactivated one leaves its key's thumbprint.
+fn delete_accounts(
+    wtx: &redb::WriteTransaction,
+    accounts: &[AccountRec],
+    now: OffsetDateTime,
+) -> Result<(), AcmeError> {
+    let mut table = wtx.open_table(records::ACCOUNTS)?;
+    let mut keys = wtx.open_table(records::ACCOUNT_KEYS)?;
+    let mut refused = wtx.open_table(records::DEACTIVATED_KEYS)?;
+    for a in accounts {
+        table.remove(a.id.as_bytes())?;
+        let holder: Option<String> = store::get(&keys, a.thumbprint.as_bytes())?;
+        if holder.as_deref() == Some(a.id.as_str()) {
+            keys.remove(a.thumbprint.as_bytes())?;
+        }
+        if a.status == AccountStatus::Deactivated {
+            let at = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+            store::put(&mut refused, a.thumbprint.as_bytes(), &at)?;
+        }
+    }
+    Ok(())
+}
+
 impl AcmeService {
-    /// Deletes expired orders, authorizations, expectations and nonces, at most `max`
+    /// Deletes expired orders, authorizations, expectations, unused accounts and nonces, at
+    /// most `max`
     /// records per call (see [`Cleanup::more`]).
     pub async fn cleanup(&self, now: OffsetDateTime, max: usize) -> Result<Cleanup, AcmeError> {
         let mut done = self.inner.store.write(move |wtx| cleanup_in(wtx, now, max)).await?;

@@ -285,37 +285,50 @@ impl Running {
         }
     }
 
-    /// Graceful shutdown: stop accepting, let in-flight requests finish (at most 10 s),
-    /// stop the background tasks, close the store.
+    /// Graceful shutdown within [`SHUTDOWN_WITHIN`]: stop accepting, give in-flight requests
+    /// [`http::SHUTDOWN_GRACE`] (an idle keep-alive connection is closed then), stop the
+    /// background tasks (aborting any still busy), and close the store once every handle
+    /// (worker threads, blocking store calls) has let go.
     pub async fn shutdown(self) {
-        for (handle, _) in &self.servers {
-            handle.stop(true).await;
-        }
+        let started = std::time::Instant::now();
+        let deadline = started + SHUTDOWN_WITHIN;
+        let _ = self.stop.send(true);
+        // Both listeners at once: each may wait out the grace.
+        futures_util::future::join_all(self.servers.iter().map(|(h, _)| h.stop(true))).await;
         for (_, task) in self.servers {
             let _ = task.await;
         }
-        let _ = self.stop.send(true);
-        for (name, task) in self.tasks {
-            if tokio::time::timeout(StdDuration::from_secs(5), task).await.is_err() {
-                log::warn!(task = name; "background task did not stop in time");
+        log::debug!(ms = started.elapsed().as_millis() as u64, handles = self.services.store.handles(); "shutdown: listeners stopped");
+        for (name, mut task) in self.tasks {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let wait = left.saturating_sub(StdDuration::from_millis(300));
+            if tokio::time::timeout(wait, &mut task).await.is_err() {
+                // Dropping the future ends it at its next await; its store writes are whole
+                // transactions, so nothing is left half-done.
+                task.abort();
+                let _ = task.await;
+                log::info!(task = name; "background task stopped at its next step (shutdown)");
             }
         }
+        log::debug!(ms = started.elapsed().as_millis() as u64, handles = self.services.store.handles(); "shutdown: tasks stopped");
         let _ = std::fs::remove_file(self.config.data_dir.join(crate::control::SOCKET_NAME));
-        // Services are shared with worker threads that let go of them a moment after they
-        // stop; wait for that so the store file is really closed when shutdown returns.
+        // Worker threads and blocking store calls let go of their handles a moment after
+        // they stop; wait for that so the store file is really closed when shutdown returns.
         let store = self.services.store.clone();
         drop(self.services);
-        let deadline = std::time::Instant::now() + StdDuration::from_secs(5);
         while store.handles() > 1 && std::time::Instant::now() < deadline {
-            tokio::time::sleep(StdDuration::from_millis(10)).await;
+            tokio::time::sleep(StdDuration::from_millis(5)).await;
         }
         if store.handles() > 1 {
             log::warn!("the store is still in use by {} handles at shutdown", store.handles() - 1);
         }
         drop(store);
-        log::info!("adebox stopped");
+        log::info!(ms = started.elapsed().as_millis() as u64; "adebox stopped");
     }
 }
+
+/// How long a shutdown (SIGTERM) may take at most, store closed.
+pub const SHUTDOWN_WITHIN: StdDuration = StdDuration::from_millis(1900);
 
 /// Runs a started daemon until SIGTERM/SIGINT, handling SIGHUP, systemd notification and
 /// the watchdog.

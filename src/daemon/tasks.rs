@@ -92,6 +92,9 @@ async fn tls_renewal(tls: Arc<TlsManager>, audit: AuditLog, clock: Clock) {
 
 /// Audit entries are kept this long.
 const AUDIT_RETENTION: time::Duration = time::Duration::days(2 * 365);
+/// ACME upkeep passes an hour at most: enough to clear the default cap on unfinished state
+/// (`acme::MAX_UNFINISHED` accounts and orders) after a flood.
+const ACME_PASSES: usize = 10;
 
 /// Hourly housekeeping that keeps the store bounded.
 async fn maintenance(
@@ -125,15 +128,27 @@ async fn maintenance(
             Ok(n) => log::info!(entries = n; "pruned audit entries older than two years"),
             Err(e) => log::error!("pruning the audit log failed: {e}"),
         }
-        // Bounded passes; whatever is left waits for the next hour.
-        match acme.cleanup(clock.now(), crate::acme::upkeep::MAX_PER_RUN).await {
-            Ok(c) if c.total() > 0 => log::info!(
-                orders = c.orders, authorizations = c.authorizations,
-                expectations = c.expectations, nonces = c.nonces, more = c.more;
-                "deleted expired ACME records"
-            ),
-            Ok(_) => {}
-            Err(e) => log::error!("ACME upkeep failed: {e}"),
+        // Bounded passes, a few in a row (after a flood the cap must clear within the hour);
+        // whatever is left waits for the next hour.
+        for _ in 0..ACME_PASSES {
+            match acme.cleanup(clock.now(), crate::acme::upkeep::MAX_PER_RUN).await {
+                Ok(c) if c.total() > 0 => {
+                    log::info!(
+                        orders = c.orders, authorizations = c.authorizations,
+                        expectations = c.expectations, accounts = c.accounts,
+                        nonces = c.nonces, more = c.more;
+                        "deleted expired ACME records"
+                    );
+                    if !c.more {
+                        break;
+                    }
+                }
+                Ok(_) => break,
+                Err(e) => {
+                    log::error!("ACME upkeep failed: {e}");
+                    break;
+                }
+            }
         }
     }
 }

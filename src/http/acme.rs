@@ -113,7 +113,8 @@ async fn answer(
     let content_type =
         req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     crate::acme::check_content_type(content_type).map_err(|e| AcmeProblem::from(&e))?;
-    state.acme.handle(endpoint, body.to_vec()).await.map_err(|e| AcmeProblem::from(&e))
+    let client = req.peer_addr().map(|a| a.ip());
+    state.acme.handle(endpoint, body.to_vec(), client).await.map_err(|e| AcmeProblem::from(&e))
 }
 
 fn render(state: &AppState, reply: Reply) -> HttpResponse {

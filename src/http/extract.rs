@@ -94,7 +94,7 @@ pub(super) async fn authenticate(req: HttpRequest) -> Result<Authenticated, ApiE
         .ok_or_else(|| ApiError::internal(&"application state missing"))?
         .clone();
     if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
-        let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+        let token = value.to_str().ok().and_then(bearer_token);
         return match token {
             Some(t) => match state.admin.principal_for_token(t).await? {
                 Some(principal) => Ok(Authenticated { principal, session_cookie: None }),
@@ -103,7 +103,8 @@ pub(super) async fn authenticate(req: HttpRequest) -> Result<Authenticated, ApiE
                 )),
             },
             None => Err(ApiError::unauthenticated_because(
-                "send API tokens as `Authorization: Bearer <token>`",
+                "send API tokens as `Authorization: Bearer <token>`: the word Bearer, one \
+                 space, and the token with no space before or after it",
             )),
         };
     }
@@ -127,6 +128,12 @@ pub(super) async fn authenticate(req: HttpRequest) -> Result<Authenticated, ApiE
         }
     }
     Ok(Authenticated { principal, session_cookie: Some(cookie) })
+}
+
+/// The token of `Bearer <token>` (RFC 6750 §2.1: one space, a token without spaces). Extra
+/// spaces are refused rather than trimmed: a header built wrongly is a client bug to report.
+fn bearer_token(header: &str) -> Option<&str> {
+    header.strip_prefix("Bearer ").filter(|t| !t.is_empty() && !t.contains(char::is_whitespace))
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -186,5 +193,26 @@ impl FromRequest for ClientCertificate {
                 "this endpoint needs the device's identity certificate (TLS client certificate)",
             )
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bearer_token_is_exactly_bearer_space_token() {
+        assert_eq!(bearer_token("Bearer adbx_abc"), Some("adbx_abc"));
+        for bad in [
+            "Bearer  adbx_abc",
+            "Bearer adbx_abc ",
+            "Bearer  adbx_abc  ",
+            "Bearer ",
+            "bearer x",
+            "Bearer a b",
+            "Bearer\tx",
+        ] {
+            assert_eq!(bearer_token(bad), None, "{bad:?}");
+        }
     }
 }

@@ -18,6 +18,7 @@ mod drain;
 mod enroll;
 pub mod error;
 pub mod extract;
+pub mod json;
 mod mdm;
 mod scep;
 mod state;
@@ -94,6 +95,9 @@ impl Default for Timeouts {
     }
 }
 
+/// What in-flight requests get at shutdown (actix checks once a second, so one second).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
 /// Starts the HTTPS server on already-bound listeners.
 pub fn serve_https(
     state: AppState,
@@ -133,9 +137,9 @@ pub fn serve_https(
             .default_service(web::to(not_found))
     })
     .workers(workers)
-    // In-flight requests get 5 s; idle keep-alive connections (a browser left open) would
-    // otherwise hold the whole timeout, and the daemon must be down within 10 s.
-    .shutdown_timeout(5)
+    // actix counts an idle keep-alive connection (a browser left open) as in flight, so every
+    // shutdown with a page open waits the whole grace; the daemon must be down within 2 s.
+    .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
     .client_request_timeout(timeouts.request_head)
     .on_connect(device::on_connect);
     for l in listeners {
@@ -162,7 +166,7 @@ pub fn serve_redirect(listener: TcpListener, https_base: String) -> Result<Serve
         }))
     })
     .workers(1)
-    .shutdown_timeout(2)
+    .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
     .listen(listener)
     .map_err(|e| ListenError::Server(e.to_string()))?;
     Ok(server.disable_signals().run())

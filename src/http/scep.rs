@@ -4,7 +4,8 @@
 //! scope's `DEVICE_BODY_LIMIT`) or GET (`message` = base64 pkiMessage). `enroll::scep::Scep`
 //! decides; this file reads the query. A refused request is still a `200` CertRep FAILURE
 //! (the RFC's answer); what gets no CertRep is answered by [`ScepError`]: `400` for messages
-//! too broken to answer, `413` too large, `429` too many from one client.
+//! too broken to answer, `413` too large, `429` too many from one client (every operation is
+//! limited per client address, GetCACaps and GetCACert included).
 
 use super::error::scep::ScepError;
 use super::state::AppState;
@@ -29,14 +30,15 @@ struct Params {
 async fn get(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ScepError> {
     let q = web::Query::<Params>::from_query(req.query_string())
         .map_err(|_| ScepError::UnreadableQuery)?;
+    let client = req.peer_addr().map(|a| a.ip());
     match q.operation.as_deref() {
         Some("GetCACaps") => Ok(HttpResponse::Ok()
             .content_type("text/plain")
             .insert_header(("Cache-Control", "no-store"))
-            .body(state.scep.caps())),
+            .body(state.scep.caps(client)?)),
         Some("GetCACert") => Ok(HttpResponse::Ok()
             .content_type(CONTENT_TYPE_CA_RA_CERT)
-            .body(state.scep.ca_certs()?)),
+            .body(state.scep.ca_certs(client)?)),
         Some("PKIOperation") => {
             let message = q.message.as_deref().ok_or(ScepError::MissingMessage)?;
             if message.len() > MAX_PKI_MESSAGE_LEN * 4 / 3 + 4 {

@@ -483,3 +483,85 @@ async fn a_refused_attestation_and_an_issue_show_in_the_funnel_refusals_and_time
     let (_, device) = page.get(&format!("/api/v1/devices/{serial}")).await;
     assert!(device.to_string().contains("enrollment_certificate_issued"), "{device}");
 }
+
+/// A request to `url` signed by `key` (for the account `kid`, or with its `jwk`), with a fresh
+/// nonce, sent from `http`.
+pub(crate) async fn post_signed(
+    http: &Client,
+    d: &TestDaemon,
+    key: &AccountKey,
+    kid: Option<&str>,
+    url: &str,
+    payload: Option<&Value>,
+) -> reqwest::Response {
+    let r = http.head(d.url("/acme/new-nonce")).send().await.unwrap();
+    let nonce = r.headers()["replay-nonce"].to_str().unwrap().to_string();
+    let jws = key.sign(url, &nonce, kid, payload);
+    http.post(url)
+        .header("Content-Type", "application/jose+json")
+        .body(jws.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A new-account request signed by a fresh key, sent from `client`.
+async fn flood_new_account(
+    client: &Client,
+    d: &TestDaemon,
+    url: &str,
+) -> (StatusCode, Value, Option<String>) {
+    let r = post_signed(client, d, &AccountKey::p256(), None, url, Some(&json!({}))).await;
+    let retry = r.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null), retry)
+}
+
+#[tokio::test]
+async fn a_new_account_flood_meets_the_per_address_limit_and_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(dir.path(), Mode::Sandbox);
+    opts.acme.per_client_per_minute = 5;
+    opts.acme.max_unfinished = 12;
+    let d = TestDaemon::start_with(dir, opts).await;
+    let url = d.url("/acme/new-account");
+    adebox::outbound::ensure_crypto_provider();
+    let ca = reqwest::Certificate::from_pem(&d.ca_pem()).unwrap();
+    // Six clients, each from its own loopback address, each sending 8 new accounts.
+    let mut tally = std::collections::BTreeMap::<u16, usize>::new();
+    let mut full = None;
+    for i in 1..=6u8 {
+        let client = Client::builder()
+            .tls_certs_only([ca.clone()])
+            .local_address(std::net::IpAddr::from([127, 0, 0, i]))
+            .build()
+            .unwrap();
+        let mut limited = 0;
+        for _ in 0..8 {
+            let (status, body, retry) = flood_new_account(&client, &d, &url).await;
+            *tally.entry(status.as_u16()).or_default() += 1;
+            match status {
+                StatusCode::CREATED => {}
+                StatusCode::TOO_MANY_REQUESTS => {
+                    limited += 1;
+                    assert_eq!(body["type"], "urn:ietf:params:acme:error:rateLimited", "{body}");
+                    let secs: u64 = retry.expect("Retry-After").parse().unwrap();
+                    assert!((1..=60).contains(&secs), "{secs}");
+                }
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    assert_eq!(body["type"], "urn:ietf:params:acme:error:rateLimited", "{body}");
+                    assert_eq!(retry.as_deref(), Some("3600"));
+                    full = Some(body["detail"].as_str().unwrap().to_string());
+                }
+                other => panic!("unexpected {other}: {body}"),
+            }
+        }
+        assert_eq!(limited, 3, "each address gets 5 a minute");
+    }
+    // 30 got past the per-address limit; the store took 12 of them.
+    assert_eq!(tally.get(&201), Some(&12), "{tally:?}");
+    assert_eq!(tally.get(&503), Some(&18), "{tally:?}");
+    assert!(full.unwrap().contains("accounts without a certificate"));
+    let stored = d.running().acme.unfinished_accounts().await.unwrap();
+    assert_eq!(stored, 12);
+}

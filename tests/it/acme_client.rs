@@ -82,16 +82,7 @@ fn our_signer(creds: &AccountCredentials) -> AccountKey {
 /// POST-as-GET of `url` signed by `key` for the account `kid`.
 async fn read_as(d: &TestDaemon, key: &AccountKey, kid: &str, url: &str) -> (StatusCode, Value) {
     let http = client_trusting(&d.ca_pem());
-    let r = http.head(d.url("/acme/new-nonce")).send().await.unwrap();
-    let nonce = r.headers()["replay-nonce"].to_str().unwrap().to_string();
-    let jws = key.sign(url, &nonce, Some(kid), None);
-    let r = http
-        .post(url)
-        .header("Content-Type", "application/jose+json")
-        .body(jws.to_string())
-        .send()
-        .await
-        .unwrap();
+    let r = crate::acme::post_signed(&http, d, key, Some(kid), url, None).await;
     (r.status(), r.json().await.unwrap_or(Value::Null))
 }
 

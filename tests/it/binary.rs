@@ -57,6 +57,10 @@ fn sigterm_shuts_down_gracefully_and_quickly() {
         wait_healthy(port, &dir.path().join("data/tls/ca.pem")),
         "daemon did not become healthy"
     );
+    // A client that keeps its connection open (a browser tab left on the page) must not hold
+    // the shutdown up.
+    let idle = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
@@ -68,13 +72,18 @@ fn sigterm_shuts_down_gracefully_and_quickly() {
             break s;
         }
         assert!(started.elapsed() < Duration::from_secs(10), "still running 10 s after SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     };
+    let took = started.elapsed();
+    drop(idle);
     assert!(status.success(), "{status:?}");
     let mut log = String::new();
     child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert!(took < Duration::from_secs(2), "SIGTERM took {took:?} (at most 2 s): {log}");
     assert!(log.contains("setup code"), "the first start prints the setup code: {log}");
     assert!(log.contains("adebox stopped"), "{log}");
+    assert!(!log.contains("still in use"), "the store is released at shutdown: {log}");
+    assert!(!log.contains("did not stop"), "every task stops: {log}");
     assert!(!dir.path().join("data/control.sock").exists());
     // A production daemon hands out no stand-in Apple PKI (only `adebox sandbox` writes one).
     assert!(!dir.path().join("data/stand-in-pki.json").exists());

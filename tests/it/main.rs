@@ -31,5 +31,6 @@ mod secrets_at_rest;
 mod security;
 mod sim_devices;
 mod sim_standalone;
+mod strict_api;
 mod tls_api;
 mod tokens_api;

@@ -1,12 +1,14 @@
 //! The ACME service end to end in-process: a simulated device with a stand-in attestation.
 
 mod account;
+mod limits;
 
 use super::*;
 use crate::config::Config;
 use crate::crypto::jws::signer::AccountKey;
 use crate::sim::apple_pki::{AttestedProperties, StandInApplePki, new_device_key};
 use rcgen::{KeyPair, PublicKeyData};
+use records::AuthzRec;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::macros::datetime;
@@ -29,6 +31,10 @@ pub(super) struct World {
 }
 
 pub(super) async fn world() -> World {
+    world_with(AcmeOptions::default()).await
+}
+
+pub(super) async fn world_with(options: AcmeOptions) -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), &[crate::audit::TABLES, super::TABLES]).unwrap();
     let now = datetime!(2026-11-24 12:00 UTC);
@@ -41,7 +47,7 @@ pub(super) async fn world() -> World {
         Urls::new(&config),
         pki.attestation_anchors(),
         ca.clone(),
-        AcmeOptions::default(),
+        options,
     );
     let (serial, udid) = ids();
     acme.expect_device(CLIENT_ID, &serial, &udid, now + Duration::minutes(30)).await.unwrap();
@@ -69,7 +75,7 @@ impl Device {
         let nonce = acme.new_nonce();
         let jws =
             self.key.sign(&acme.url_of(&endpoint), &nonce, self.kid.as_deref(), payload.as_ref());
-        acme.handle(endpoint, jws.to_string().into_bytes()).await
+        acme.handle(endpoint, jws.to_string().into_bytes(), None).await
     }
 
     pub(super) async fn register(&mut self, acme: &AcmeService) {
@@ -244,6 +250,22 @@ pub(super) async fn refuse(w: &World, d: &Device, authz_id: &str, att: String) -
 }
 
 #[tokio::test]
+async fn refuses_an_attested_udid_that_is_not_a_udid() {
+    for bad in ["A".repeat(3_000), format!("\u{202E}{UDID}")] {
+        let w = world().await;
+        let mut d = Device::new();
+        let (_, authz_id, token) = d.order(&w.acme).await;
+        let mut p = props(&token);
+        p.udid = Some(bad.clone());
+        let att = d.att_obj(&w.pki, p, w.now);
+        let problem = refuse(&w, &d, &authz_id, att).await;
+        assert!(problem.detail.contains("the attestation's UDID is refused"), "{}", problem.detail);
+        assert!(problem.detail.len() < 300, "the value is not echoed: {}", problem.detail);
+        assert!(!problem.detail.contains('\u{202E}'), "{}", problem.detail);
+    }
+}
+
+#[tokio::test]
 async fn refuses_an_attestation_of_another_serial() {
     let w = world().await;
     let mut d = Device::new();
@@ -335,9 +357,10 @@ async fn refuses_a_reused_nonce() {
     let nonce = w.acme.new_nonce();
     let url = w.acme.url_of(&Endpoint::NewAccount);
     let jws = d.key.sign(&url, &nonce, None, Some(&json!({})));
-    w.acme.handle(Endpoint::NewAccount, jws.to_string().into_bytes()).await.unwrap();
+    w.acme.handle(Endpoint::NewAccount, jws.to_string().into_bytes(), None).await.unwrap();
     let jws = d.key.sign(&url, &nonce, None, Some(&json!({})));
-    let err = w.acme.handle(Endpoint::NewAccount, jws.to_string().into_bytes()).await.unwrap_err();
+    let err =
+        w.acme.handle(Endpoint::NewAccount, jws.to_string().into_bytes(), None).await.unwrap_err();
     assert_eq!(err.problem_type(), "badNonce");
 }
 
@@ -424,13 +447,16 @@ async fn upkeep_deletes_expired_orders_and_identifiers_bounded_per_run() {
             break;
         }
     }
-    // One order, its authorization, four identifiers (the device's and three unused), and
-    // the nonces the device was given.
-    assert!(total >= 6, "{total}");
+    // One order, its authorization, four identifiers (the device's and three unused), the
+    // account (no order left, no certificate) and the nonces the device was given.
+    assert!(total >= 7, "{total}");
     let err = d.post(&w.acme, Endpoint::Order(order_id), None).await.unwrap_err();
-    assert_eq!(err.problem_type(), "malformed", "the order is gone: {err}");
-    let err = d.post(&w.acme, Endpoint::Authz(authz_id), None).await.unwrap_err();
-    assert_eq!(err.problem_type(), "malformed");
+    assert_eq!(err.problem_type(), "accountDoesNotExist", "the account is gone: {err}");
+    let authz = w.acme.inner.store.read(move |rtx| {
+        let t = rtx.open_table(records::AUTHZS)?;
+        Ok::<_, AcmeError>(store::get::<AuthzRec, _>(&t, authz_id.as_bytes())?.is_none())
+    });
+    assert!(authz.await.unwrap(), "the authorization is gone");
     let left = w.acme.cleanup(later, upkeep::MAX_PER_RUN).await.unwrap();
     assert_eq!(left, upkeep::Cleanup::default());
 }

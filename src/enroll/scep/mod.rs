@@ -14,10 +14,10 @@
 //! encrypted CSR, so it cannot be checked before decrypting (../shared/crates.md Q2).
 
 pub mod challenge;
-pub mod limit;
 pub mod ra;
 
 use super::events::{self, EnrollEvent, Step};
+use crate::acme::limit::Limiter;
 use crate::clock::Clock;
 use crate::crypto::scep::server::{CsrInfo, Ra, Request, certificate_spki, read_csr};
 use crate::crypto::scep::{FailInfo, MessageType, ScepError};
@@ -68,7 +68,10 @@ struct Inner {
     clock: Clock,
     acme: crate::acme::AcmeService,
     ra: Ra,
-    limiter: Mutex<limit::Limiter>,
+    limiter: Mutex<Limiter>,
+    /// GetCACaps and GetCACert: cheap, but a stranger's requests all the same, with their own
+    /// budget so a device's reads never use up its PKIOperations.
+    reads: Mutex<Limiter>,
 }
 
 /// Why a request read well enough to answer is refused: the CertRep's failInfo, the reason
@@ -116,18 +119,31 @@ impl Scep {
         ra: Ra,
         per_client_per_minute: u32,
     ) -> Scep {
-        let limiter = Mutex::new(limit::Limiter::new(per_client_per_minute));
-        Scep { inner: Arc::new(Inner { store, clock, acme, ra, limiter }) }
+        let limiter = Mutex::new(Limiter::new(per_client_per_minute));
+        let reads = Mutex::new(Limiter::new(per_client_per_minute));
+        Scep { inner: Arc::new(Inner { store, clock, acme, ra, limiter, reads }) }
     }
 
-    pub fn caps(&self) -> &'static str {
-        CAPABILITIES
+    /// GetCACaps (RFC 8894 §3.5.2), limited per client like every SCEP operation.
+    pub fn caps(&self, client: Option<IpAddr>) -> Result<&'static str, ScepFailure> {
+        self.allow_read(client)?;
+        Ok(CAPABILITIES)
+    }
+
+    fn allow_read(&self, client: Option<IpAddr>) -> Result<(), ScepFailure> {
+        if let Some(ip) = client {
+            let mut reads = self.inner.reads.lock().unwrap_or_else(|p| p.into_inner());
+            let now = self.inner.clock.now();
+            reads.allow(ip, now).map_err(|retry_at| ScepFailure::RateLimited { retry_at })?;
+        }
+        Ok(())
     }
 
     /// GetCACert: the RA and the SCEP CA, both RSA, as a certs-only SignedData
     /// (`application/x-x509-ca-ra-cert`, RFC 8894 §4.2.1.2). Not the ECDSA appliance CA: a
     /// client that encrypts to every certificate of the answer could not ([`ra`]).
-    pub fn ca_certs(&self) -> Result<Vec<u8>, ScepFailure> {
+    pub fn ca_certs(&self, client: Option<IpAddr>) -> Result<Vec<u8>, ScepFailure> {
+        self.allow_read(client)?;
         crate::crypto::scep::certs_only(&self.inner.ra.ca_certs())
             .map_err(|e| ScepFailure::Internal(e.to_string()))
     }

@@ -5,6 +5,7 @@ use crate::admin::{Permission, Principal, Role, Session};
 use crate::crypto::Secret;
 use crate::http::error::ApiError;
 use crate::http::extract::{Authenticated, ClientIp, SESSION_COOKIE, check_same_site};
+use crate::http::json::ApiJson;
 use crate::http::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
@@ -167,7 +168,7 @@ async fn setup(
     req: HttpRequest,
     state: web::Data<AppState>,
     ip: ClientIp,
-    body: web::Json<SetupRequest>,
+    body: ApiJson<SetupRequest>,
 ) -> Result<HttpResponse, ApiError> {
     check_same_site(&req)?;
     let body = body.into_inner();
@@ -184,7 +185,7 @@ async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
     ip: ClientIp,
-    body: web::Json<LoginRequest>,
+    body: ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     check_same_site(&req)?;
     let body = body.into_inner();
@@ -241,7 +242,7 @@ async fn logout(
 async fn change_password(
     state: web::Data<AppState>,
     auth: Authenticated,
-    body: web::Json<PasswordChange>,
+    body: ApiJson<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let Principal::Session { username, .. } = &auth.principal else {
         return Err(ApiError::forbidden("change passwords on the page, signed in as that admin"));
@@ -294,7 +295,7 @@ async fn list_users(
 async fn create_user(
     state: web::Data<AppState>,
     auth: Authenticated,
-    body: web::Json<NewUser>,
+    body: ApiJson<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let user =
@@ -352,7 +353,7 @@ async fn list_tokens(
 async fn create_token(
     state: web::Data<AppState>,
     auth: Authenticated,
-    body: web::Json<NewToken>,
+    body: ApiJson<NewToken>,
 ) -> Result<HttpResponse, ApiError> {
     let created = state.admin.create_api_token_for(&auth.principal, &body.name, body.role).await?;
     Ok(HttpResponse::Created()

@@ -5,7 +5,9 @@
 use super::views::{self, Assignment, RequestReport};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::json::parse_strict;
 use crate::http::state::AppState;
+use crate::profiles::assign::MAX_SERIALS;
 use crate::profiles::csv::MAX_CSV_BYTES;
 use actix_web::{HttpResponse, delete, get, post, web};
 use futures_util::StreamExt;
@@ -77,7 +79,7 @@ async fn assign(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let bytes = read_capped(body).await?;
-    let b: AssignBody = serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_json(&e))?;
+    let b: AssignBody = parse_strict(&bytes, MAX_SERIALS)?;
     let report = state
         .profiles
         .request(
@@ -121,7 +123,7 @@ async fn unassign(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let bytes = read_capped(body).await?;
-    let b: UnassignBody = serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_json(&e))?;
+    let b: UnassignBody = parse_strict(&bytes, MAX_SERIALS)?;
     let report = state.profiles.request(auth.actor(), None, b.serials, None, false, vec![]).await?;
     Ok(HttpResponse::Accepted().json(RequestReport::from(&report)))
 }

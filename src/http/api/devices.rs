@@ -132,7 +132,7 @@ async fn export(
             .unwrap_or_default()
     };
     for d in items {
-        w.write_record([
+        let record = [
             d.serial.as_str(),
             d.model.as_deref().unwrap_or(""),
             d.description.as_deref().unwrap_or(""),
@@ -148,14 +148,27 @@ async fn export(
             &t(Some(d.updated_at)),
             &t(d.removed.as_ref().map(|r| r.at)),
             d.removed.as_ref().map(|r| r.reason.words()).unwrap_or(""),
-        ])
-        .map_err(|e| ApiError::internal(&e))?;
+        ];
+        w.write_record(record.iter().map(|c| spreadsheet_safe(c).into_owned()))
+            .map_err(|e| ApiError::internal(&e))?;
     }
     let body = w.into_inner().map_err(|e| ApiError::internal(&e))?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Content-Disposition", "attachment; filename=\"adebox-devices.csv\""))
         .body(body))
+}
+
+/// A CSV cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return is a formula (or becomes one) in Excel, LibreOffice and Google Sheets, so it
+/// gets a leading apostrophe (OWASP "CSV Injection"). Apple's fields (model, description,
+/// color) and admin-named tokens reach this export; the page's own export does the same.
+fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
 }
 
 /// Devices per lifecycle state and per token.
@@ -213,4 +226,19 @@ async fn certificates(
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list).service(export).service(counts).service(one).service(certificates);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_escaped() {
+        for bad in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_safe(bad), format!("'{bad}"), "{bad:?}");
+        }
+        for ok in ["C02XK1ABCD12", "iPhone 15", "", "2026-12-07T05:00:00Z", "a=b"] {
+            assert_eq!(spreadsheet_safe(ok), ok);
+        }
+    }
 }

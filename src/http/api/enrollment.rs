@@ -6,6 +6,7 @@ use super::views::{self, EnrollEvent, EnrollSettings, Funnel};
 use crate::audit::{Action, NewEntry, Outcome};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::json::ApiJson;
 use crate::http::state::AppState;
 use actix_web::{get, put, web};
 use serde::{Deserialize, Serialize};
@@ -82,7 +83,7 @@ async fn settings(
 async fn set_settings(
     state: web::Data<AppState>,
     auth: Authenticated,
-    body: web::Json<EnrollSettings>,
+    body: ApiJson<EnrollSettings>,
 ) -> Result<web::Json<SettingsView>, ApiError> {
     let s = state.enroll.set_settings(body.into_inner().into()).await?;
     let entry = NewEntry::new(

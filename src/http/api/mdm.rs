@@ -6,6 +6,7 @@ use super::views::MdmState;
 use crate::audit::{Action, NewEntry, Outcome};
 use crate::http::error::ApiError;
 use crate::http::extract::{Authenticated, ClientIp};
+use crate::http::json::ApiJson;
 use crate::http::state::AppState;
 use crate::ids::Serial;
 use actix_web::{get, post, web};
@@ -88,7 +89,7 @@ async fn rename(
     auth: Authenticated,
     ip: ClientIp,
     serial: web::Path<String>,
-    body: web::Json<RenameBody>,
+    body: ApiJson<RenameBody>,
 ) -> Result<web::Json<Queued>, ApiError> {
     let serial = Serial::parse(&serial)?;
     let r = state.mdm.rename(&serial, &auth.actor().label(), &body.name).await;
@@ -118,7 +119,7 @@ async fn erase(
     auth: Authenticated,
     ip: ClientIp,
     serial: web::Path<String>,
-    body: web::Json<EraseBody>,
+    body: ApiJson<EraseBody>,
 ) -> Result<web::Json<Queued>, ApiError> {
     let serial = Serial::parse(&serial)?;
     let r = state.mdm.erase(&serial, &auth.actor().label(), &body.confirm).await;

@@ -25,8 +25,7 @@ use actix_web::web;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
-/// Request bodies of the API are small JSON documents; uploads set their own limits.
-pub const JSON_LIMIT: usize = 256 * 1024;
+pub use super::json::JSON_LIMIT;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -5,6 +5,7 @@
 use super::views::{self, DefaultEntry, EditImpact, FieldIssue, ProfileView};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::json::ApiJson;
 use crate::http::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
@@ -116,7 +117,7 @@ async fn defaults(
 async fn set_default(
     state: web::Data<AppState>,
     auth: Authenticated,
-    body: web::Json<SetDefault>,
+    body: ApiJson<SetDefault>,
 ) -> Result<web::Json<DefaultList>, ApiError> {
     let b = body.into_inner();
     let items =
@@ -141,7 +142,7 @@ async fn one(
 async fn create(
     state: web::Data<AppState>,
     auth: Authenticated,
-    body: web::Json<serde_json::Value>,
+    body: ApiJson<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let v = state.profiles.create(auth.actor(), body.into_inner()).await?;
     Ok(HttpResponse::Created().json(ProfileView::from(&v)))
@@ -153,7 +154,7 @@ async fn create(
 async fn validate(
     state: web::Data<AppState>,
     _auth: Authenticated,
-    body: web::Json<serde_json::Value>,
+    body: ApiJson<serde_json::Value>,
 ) -> Result<web::Json<ValidateOk>, ApiError> {
     let warnings = state.profiles.validate(body.into_inner())?;
     Ok(web::Json(ValidateOk { ok: true, warnings: views::list(&warnings) }))
@@ -166,7 +167,7 @@ async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
-    body: web::Json<serde_json::Value>,
+    body: ApiJson<serde_json::Value>,
 ) -> Result<web::Json<ProfileView>, ApiError> {
     let v = state.profiles.update(auth.actor(), &id, body.into_inner()).await?;
     Ok(web::Json(ProfileView::from(&v)))

@@ -6,6 +6,7 @@ use super::views::{PushStatus, RequestInfo, Unreachable};
 use crate::crypto::Secret;
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::json::{ApiJson, OptionalJson};
 use crate::http::state::AppState;
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
@@ -56,9 +57,9 @@ async fn status(
 async fn new_request(
     state: web::Data<AppState>,
     auth: Authenticated,
-    body: Option<web::Json<NewRequest>>,
+    body: OptionalJson<NewRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let email = body.and_then(|b| b.into_inner().email).filter(|e| !e.trim().is_empty());
+    let email = body.into_inner().and_then(|b| b.email).filter(|e| !e.trim().is_empty());
     let info = state.push.create_request(auth.actor(), email).await?;
     Ok(HttpResponse::Created().json(RequestInfo::from(&info)))
 }
@@ -80,7 +81,7 @@ async fn csr(state: web::Data<AppState>, _auth: Authenticated) -> Result<HttpRes
 async fn vendor_signed(
     state: web::Data<AppState>,
     _auth: Authenticated,
-    body: web::Json<VendorSigning>,
+    body: ApiJson<VendorSigning>,
 ) -> Result<web::Json<SignedRequest>, ApiError> {
     let VendorSigning { vendor_certificate, vendor_key } = body.into_inner();
     let request =
@@ -94,7 +95,7 @@ async fn vendor_signed(
 async fn upload(
     state: web::Data<AppState>,
     auth: Authenticated,
-    body: web::Json<Upload>,
+    body: ApiJson<Upload>,
 ) -> Result<web::Json<PushStatus>, ApiError> {
     let bytes = match body.into_inner() {
         Upload { certificate: Some(pem), .. } if !pem.trim().is_empty() => pem.into_bytes(),

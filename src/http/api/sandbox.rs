@@ -3,6 +3,7 @@
 
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::json::ApiJson;
 use crate::http::state::AppState;
 use crate::sim::dep::portal_client::PortalClient;
 use actix_web::{HttpResponse, get, post, web};
@@ -81,7 +82,7 @@ async fn overview(
 async fn create_server(
     state: web::Data<AppState>,
     _auth: Authenticated,
-    body: web::Json<CreateServer>,
+    body: ApiJson<CreateServer>,
 ) -> Result<HttpResponse, ApiError> {
     let p = portal(&state)?;
     let cert = state.tokens.pending_key_certificate(&body.key_id).await?;
@@ -96,7 +97,7 @@ async fn renew(
     state: web::Data<AppState>,
     _auth: Authenticated,
     uuid: web::Path<String>,
-    body: web::Json<RenewAtPortal>,
+    body: ApiJson<RenewAtPortal>,
 ) -> Result<HttpResponse, ApiError> {
     let p = portal(&state)?;
     let cert = match (&body.key_id, &body.token_id) {
@@ -120,7 +121,7 @@ async fn renew(
 async fn add_devices(
     state: web::Data<AppState>,
     _auth: Authenticated,
-    body: web::Json<AddDevices>,
+    body: ApiJson<AddDevices>,
 ) -> Result<web::Json<Value>, ApiError> {
     if !(1..=5000).contains(&body.count) {
         return Err(ApiError::validation("count", "add 1 to 5,000 devices at a time"));
@@ -135,7 +136,7 @@ async fn add_devices(
 async fn move_devices(
     state: web::Data<AppState>,
     _auth: Authenticated,
-    body: web::Json<MoveDevices>,
+    body: ApiJson<MoveDevices>,
 ) -> Result<web::Json<Value>, ApiError> {
     let serials = clean(&body.serials)?;
     Ok(web::Json(portal(&state)?.move_devices(&serials, &body.server_uuid).await?))
@@ -147,7 +148,7 @@ async fn move_devices(
 async fn release(
     state: web::Data<AppState>,
     _auth: Authenticated,
-    body: web::Json<ReleaseDevices>,
+    body: ApiJson<ReleaseDevices>,
 ) -> Result<web::Json<Value>, ApiError> {
     let serials = clean(&body.serials)?;
     Ok(web::Json(portal(&state)?.release_devices(&serials).await?))
@@ -174,7 +175,7 @@ fn fleet(state: &AppState) -> Result<&crate::sim::fleet::sandbox::SandboxFleet, 
 async fn simulate_enrollment(
     state: web::Data<AppState>,
     _auth: Authenticated,
-    body: web::Json<SimulateEnrollment>,
+    body: ApiJson<SimulateEnrollment>,
 ) -> Result<HttpResponse, ApiError> {
     let f = fleet(&state)?;
     if !(1..=1000).contains(&body.count) {

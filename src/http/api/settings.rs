@@ -4,6 +4,7 @@ use super::views::TlsInfo;
 use crate::audit::{Action, NewEntry, Outcome};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::json::ApiJson;
 use crate::http::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;
@@ -50,7 +51,7 @@ async fn ca_der(state: web::Data<AppState>) -> HttpResponse {
 async fn install_custom(
     state: web::Data<AppState>,
     auth: Authenticated,
-    body: web::Json<CustomCertificate>,
+    body: ApiJson<CustomCertificate>,
 ) -> Result<web::Json<TlsInfo>, ApiError> {
     let now = state.clock.now();
     let tls = state.tls.clone();

@@ -3,6 +3,7 @@
 use super::views::{self, SyncSettings, SyncStatus};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::json::{ApiJson, OptionalJson};
 use crate::http::state::AppState;
 use crate::sync::{ManualKind, RunKind};
 use actix_web::{HttpResponse, get, post, put, web};
@@ -61,9 +62,9 @@ async fn request(
     state: web::Data<AppState>,
     auth: Authenticated,
     token_id: web::Path<String>,
-    body: Option<web::Json<SyncRequest>>,
+    body: OptionalJson<SyncRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let kind = body.and_then(|b| b.into_inner().kind).unwrap_or(ManualKind::Sync);
+    let kind = body.into_inner().and_then(|b| b.kind).unwrap_or(ManualKind::Sync);
     let run = state.sync.request(auth.actor(), &token_id, kind).await?;
     let message = match run {
         RunKind::Delta => "Sync started: Apple's changes since the last sync are being fetched.",
@@ -91,7 +92,7 @@ async fn settings(
 async fn set_settings(
     state: web::Data<AppState>,
     auth: Authenticated,
-    body: web::Json<SyncSettings>,
+    body: ApiJson<SyncSettings>,
 ) -> Result<web::Json<SyncSettings>, ApiError> {
     let s = state.sync.set_settings(auth.actor(), body.into_inner().into()).await?;
     Ok(web::Json(SyncSettings::from(&s)))

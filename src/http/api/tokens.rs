@@ -3,6 +3,7 @@
 use super::views::{self, PendingKeyInfo, SyncStatus, TokenView};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
+use crate::http::json::{ApiJson, OptionalJson};
 use crate::http::state::AppState;
 use crate::tokens::TokenId;
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -110,7 +111,7 @@ async fn get_one(
 async fn add(
     state: web::Data<AppState>,
     auth: Authenticated,
-    body: web::Json<AddToken>,
+    body: ApiJson<AddToken>,
 ) -> Result<HttpResponse, ApiError> {
     let view =
         state.tokens.add(auth.actor(), &body.key_id, body.token.as_bytes(), &body.apple_id).await?;
@@ -125,7 +126,7 @@ async fn renew(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
-    body: web::Json<RenewToken>,
+    body: ApiJson<RenewToken>,
 ) -> Result<web::Json<Token>, ApiError> {
     let id = TokenId::parse(&id)?;
     let b = body.into_inner();
@@ -181,9 +182,9 @@ async fn token_key(
 async fn new_key(
     state: web::Data<AppState>,
     auth: Authenticated,
-    body: Option<web::Json<NewKey>>,
+    body: OptionalJson<NewKey>,
 ) -> Result<HttpResponse, ApiError> {
-    let for_token = body.and_then(|b| b.into_inner().for_token).filter(|t| !t.is_empty());
+    let for_token = body.into_inner().and_then(|b| b.for_token).filter(|t| !t.is_empty());
     let for_token = for_token.as_deref().map(TokenId::parse).transpose()?;
     let key = state.tokens.create_pending_key(auth.actor(), for_token).await?;
     Ok(HttpResponse::Created().json(PendingKeyInfo::from(&key)))

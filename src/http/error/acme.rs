@@ -17,11 +17,13 @@ pub struct AcmeProblem {
     status: StatusCode,
     problem: Problem,
     location: Option<String>,
+    retry_after_secs: Option<u64>,
 }
 
 /// The HTTP status of each refusal (RFC 8555 §6.7 leaves most to the server; 403 for
 /// authorization failures, 404 for unknown objects, 409 for a taken key (§7.3.5), 415 for the
-/// wrong media type (§6.2), 400 otherwise).
+/// wrong media type (§6.2), 429 for a client over its rate limit (§6.6), 503 while the cap on
+/// unfinished state is reached, 400 otherwise).
 fn status(e: &AcmeError) -> StatusCode {
     match e {
         AcmeError::Jws(JwsError::WrongUrl { .. })
@@ -31,6 +33,8 @@ fn status(e: &AcmeError) -> StatusCode {
         AcmeError::NotFound(_) => StatusCode::NOT_FOUND,
         AcmeError::Conflict { .. } => StatusCode::CONFLICT,
         AcmeError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        AcmeError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AcmeError::Full { .. } => StatusCode::SERVICE_UNAVAILABLE,
         AcmeError::Issue(_) | AcmeError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         AcmeError::Jws(_)
         | AcmeError::Malformed(_)
@@ -65,7 +69,7 @@ impl From<&AcmeError> for AcmeProblem {
             AcmeError::Conflict { location, .. } => Some(location.clone()),
             _ => None,
         };
-        AcmeProblem { status, problem, location }
+        AcmeProblem { status, problem, location, retry_after_secs: e.retry_after_secs() }
     }
 }
 
@@ -80,7 +84,12 @@ impl AcmeProblem {
             "the request body could not be read".to_string()
         };
         let status = if status.is_client_error() { status } else { StatusCode::BAD_REQUEST };
-        AcmeProblem { status, problem: Problem::new("malformed", detail), location: None }
+        AcmeProblem {
+            status,
+            problem: Problem::new("malformed", detail),
+            location: None,
+            retry_after_secs: None,
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -91,6 +100,9 @@ impl AcmeProblem {
     pub fn respond(&self, mut b: HttpResponseBuilder) -> HttpResponse {
         if let Some(l) = &self.location {
             b.insert_header(("Location", l.as_str()));
+        }
+        if let Some(secs) = self.retry_after_secs {
+            b.insert_header(("Retry-After", secs.to_string()));
         }
         b.content_type("application/problem+json")
             .body(serde_json::to_string(&self.problem).unwrap_or_else(|_| "{}".into()))
@@ -136,6 +148,8 @@ mod tests {
             (AcmeError::InvalidContact(s()), 400, "invalidContact"),
             (AcmeError::Conflict { detail: s(), location: s() }, 409, "conflict"),
             (AcmeError::BadRevocationReason(s()), 400, "badRevocationReason"),
+            (AcmeError::RateLimited { detail: s(), retry_after_secs: 1 }, 429, "rateLimited"),
+            (AcmeError::Full { detail: s(), retry_after_secs: 1 }, 503, "rateLimited"),
             (AcmeError::Issue(s()), 500, "serverInternal"),
             (AcmeError::Store(StoreError::TaskFailed), 500, "serverInternal"),
         ];

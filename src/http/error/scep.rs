@@ -5,8 +5,8 @@
 //! too frequent from one client (`429` with `Retry-After`), or a server failure (`500`).
 //! SCEP clients show such answers to a person at most, so they are plain text.
 
+use crate::acme::limit::WINDOW;
 use crate::enroll::scep::ScepFailure;
-use crate::enroll::scep::limit::WINDOW;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};

@@ -110,6 +110,11 @@ impl ApiError {
         ApiError::bad_request(format!("the JSON body is not what this endpoint expects: {detail}"))
     }
 
+    /// A body in a media type the endpoint does not read; `message` names the one it does.
+    pub fn unsupported_media_type(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message)
+    }
+
     /// A body over the endpoint's limit; `message` names the limit and what to do.
     pub fn payload_too_large(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)

@@ -1,6 +1,10 @@
-//! A per-client limit on SCEP PKIOperations: each costs an RSA private-key operation a
-//! stranger can trigger (a Marvin-style timing oracle, ../shared/crates.md Q2), so one client
-//! gets at most [`Limiter::per_window`] per [`WINDOW`]. Pure: time is a parameter.
+//! A per-address limit on requests a stranger can make without credentials: one client address
+//! gets at most [`Limiter::per_window`] per [`WINDOW`]. ACME uses it for `newAccount` and
+//! `newOrder` (each stores records), SCEP for its operations (a PKIOperation costs an RSA
+//! private-key operation, a Marvin-style timing oracle, ../shared/crates.md Q2). Pure: time
+//! is a parameter. The map of addresses is bounded: ended windows are swept at
+//! [`SWEEP_AT`] addresses, and past [`MAX_CLIENTS`] live ones a new address is refused
+//! until a window ends (a flood from that many addresses is refused, not remembered).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -9,7 +13,9 @@ use time::{Duration, OffsetDateTime};
 pub const WINDOW: Duration = Duration::minutes(1);
 
 /// Clients remembered before the ended windows are swept.
-const SWEEP_AT: usize = 10_000;
+pub const SWEEP_AT: usize = 10_000;
+/// Most addresses remembered at once (about 5 MiB).
+pub const MAX_CLIENTS: usize = 100_000;
 
 /// Fixed one-minute windows per client address.
 #[derive(Debug)]
@@ -25,8 +31,11 @@ impl Limiter {
 
     /// Counts one operation by `client` at `now`; `Err(when)` names when it may try again.
     pub fn allow(&mut self, client: IpAddr, now: OffsetDateTime) -> Result<(), OffsetDateTime> {
-        if self.seen.len() >= SWEEP_AT {
+        if self.seen.len() >= SWEEP_AT && !self.seen.contains_key(&client) {
             self.seen.retain(|_, (start, _)| *start + WINDOW > now);
+            if self.seen.len() >= MAX_CLIENTS {
+                return Err(now + WINDOW);
+            }
         }
         let entry = self.seen.entry(client).or_insert((now, 0));
         if entry.0 + WINDOW <= now {
