@@ -2,20 +2,31 @@
 //!
 //! Owns the table `audit.entries` (big-endian sequence number → [`Entry`]). Append-only but
 //! for retention pruning. Other modules add their entry inside their own write transaction
-//! with [`record_in`], so an action and its audit line commit together.
+//! with [`record_in`], so an action and its audit line commit together, with the entry's MAC.
+//!
+//! Tamper-evident: every entry is chained to the one before by a keyed MAC ([`chain`]), the
+//! key kept outside the store; [`verify`] finds the first broken link; the chain's head goes
+//! to the journal at start and daily ([`AuditLog::anchor`]) as an anchor outside the store;
+//! pruning keeps a MACed checkpoint.
 //!
 //! No secret can reach it: actions are a closed enum, the other fields are identifiers and
 //! plain words, and secrets are `crate::crypto::Secret`, which has no `Serialize` and prints
 //! as `[redacted]`.
 
+pub mod chain;
+pub mod verify;
+
+pub use chain::{AuditError, Head, Origin, OriginKind, Pruned, Span, Started, start};
+pub use verify::{Break, Problem, Verdict, Verification};
+
 use crate::store::{self, StoreError, Table};
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 const ENTRIES: Table = store::table("audit.entries");
 /// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
-pub const TABLES: &[Table] = &[ENTRIES];
+pub const TABLES: &[Table] = &[ENTRIES, chain::MACS, chain::CHAIN];
 
 /// Who acted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +86,8 @@ pub enum Action {
     PushCertRenew,
     MdmCommand,
     MdmErase,
+    AuditChainStart,
+    AuditPrune,
 }
 
 impl Action {
@@ -111,6 +124,8 @@ impl Action {
         Action::PushCertRenew,
         Action::MdmCommand,
         Action::MdmErase,
+        Action::AuditChainStart,
+        Action::AuditPrune,
     ];
 
     pub fn code(self) -> &'static str {
@@ -147,6 +162,8 @@ impl Action {
             Action::PushCertRenew => "push.certificate_renew",
             Action::MdmCommand => "mdm.command",
             Action::MdmErase => "mdm.erase",
+            Action::AuditChainStart => "audit.chain_start",
+            Action::AuditPrune => "audit.prune",
         }
     }
 }
@@ -213,7 +230,16 @@ pub struct Filter {
     pub outcome: Option<Outcome>,
 }
 
-/// The audit log as a service handle for the edges (they never see the store).
+/// An entry as exported: its sequence number is its `id`, with the MAC that chains it (`None`
+/// for an entry the chain does not cover: written before it started, or inserted).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sealed {
+    pub entry: Entry,
+    pub mac: Option<String>,
+}
+
+/// The audit log as a service handle for the edges (they never see the store). Its chain's
+/// key is the one [`start`] loaded for the store.
 #[derive(Clone, Debug)]
 pub struct AuditLog {
     store: store::Store,
@@ -241,18 +267,72 @@ impl AuditLog {
         count(&self.store).await
     }
 
-    /// Deletes entries older than `cutoff` (retention).
-    pub async fn prune(&self, cutoff: OffsetDateTime) -> Result<u64, StoreError> {
-        self.store.write(move |wtx| prune_in(wtx, cutoff)).await
+    /// Deletes entries older than `keep` at `now` (retention), keeping a checkpoint.
+    pub async fn prune(&self, now: OffsetDateTime, keep: Duration) -> Result<Pruned, StoreError> {
+        let cutoff = now - keep;
+        self.store.write(move |wtx| chain::prune_in(wtx, now, cutoff)).await
     }
+
+    /// Verifies the whole chain under the registered key.
+    pub async fn verify(&self) -> Result<Verification, StoreError> {
+        self.store.read(|rtx| verify::verify_in(rtx, None)).await
+    }
+
+    /// The chain's head; `None` before the chain starts.
+    pub async fn head(&self) -> Result<Option<Head>, StoreError> {
+        self.store.read(chain::head_in).await
+    }
+
+    /// Up to `limit` entries after sequence number `after`, oldest first, with their MACs.
+    pub async fn export_page(&self, after: u64, limit: usize) -> Result<Vec<Sealed>, StoreError> {
+        self.store.read(move |rtx| export_page_in(rtx, after, limit)).await
+    }
+
+    /// Writes the chain's head to the journal now and every day after, so a copy of it lives
+    /// outside the store: a verified chain whose head is older than an anchored one lost its
+    /// newest entries. The message is stable for a SIEM to match; the key never appears.
+    pub async fn anchor(self) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+        loop {
+            tick.tick().await;
+            match self.head().await {
+                Ok(Some(h)) => log::info!(
+                    audit_chain = h.chain.as_str(), audit_seq = h.seq, audit_head = h.mac.as_str();
+                    "audit chain head"
+                ),
+                Ok(None) => log::warn!("audit chain head: the chain has not started"),
+                Err(e) => log::error!("audit chain head could not be read: {e}"),
+            }
+        }
+    }
+}
+
+fn export_page_in(
+    rtx: &redb::ReadTransaction,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<Sealed>, StoreError> {
+    let entries = rtx.open_table(ENTRIES)?;
+    let macs = rtx.open_table(chain::MACS)?;
+    let from = after.saturating_add(1).to_be_bytes();
+    let mut page = Vec::new();
+    for row in entries.range(from.as_slice()..)?.take(limit) {
+        let (k, v) = row?;
+        let entry: Entry = store::decode("audit.entries", v.value())?;
+        let mac = macs.get(k.value())?.map(|m| hex::encode(m.value()));
+        page.push(Sealed { entry, mac });
+    }
+    Ok(page)
 }
 
 /// Appends an entry inside the caller's transaction; returns its id.
 pub fn record_in(wtx: &WriteTransaction, entry: NewEntry) -> Result<u64, StoreError> {
+    // After a checkpoint that pruned every entry, numbering goes on from the checkpoint.
+    let after = chain::origin_of(&wtx.open_table(chain::CHAIN)?)?.map_or(0, |o| o.seq);
     let mut table = wtx.open_table(ENTRIES)?;
     let id = match table.last()? {
-        Some((k, _)) => decode_id(k.value()) + 1,
-        None => 1,
+        Some((k, _)) => decode_id(k.value()).max(after) + 1,
+        None => after + 1,
     };
     let stored = Entry {
         id,
@@ -264,13 +344,25 @@ pub fn record_in(wtx: &WriteTransaction, entry: NewEntry) -> Result<u64, StoreEr
         remote_addr: entry.remote_addr,
         detail: entry.detail,
     };
-    store::put(&mut table, &id.to_be_bytes(), &stored)?;
+    let bytes = store::encode(&stored);
+    table.insert(id.to_be_bytes().as_slice(), bytes.as_slice())?;
+    drop(table);
+    chain::seal_in(wtx, id, &bytes)?;
     log::info!(
-        action = stored.action.as_str(), actor = stored.actor.as_str(),
+        seq = id, action = stored.action.as_str(), actor = stored.actor.as_str(),
         outcome = format!("{:?}", stored.outcome).to_lowercase().as_str();
         "audit: {}", stored.target.as_deref().unwrap_or("")
     );
     Ok(id)
+}
+
+/// Verifies the chain of `store` under `key` (the CLI, with the daemon stopped).
+pub async fn verify_store(
+    store: &store::Store,
+    key: &crate::keys::Key,
+) -> Result<Verification, StoreError> {
+    let key = std::sync::Arc::new(crate::keys::Key::new(*key.expose()));
+    store.read(move |rtx| verify::verify_in(rtx, Some(&key))).await
 }
 
 /// Appends an entry in its own transaction.
@@ -318,24 +410,6 @@ pub async fn count(store: &store::Store) -> Result<u64, StoreError> {
     store.read(|rtx| Ok(rtx.open_table(ENTRIES)?.len()?)).await
 }
 
-/// Deletes entries older than `cutoff`; returns how many. Retention keeps the log bounded.
-pub fn prune_in(wtx: &WriteTransaction, cutoff: OffsetDateTime) -> Result<u64, StoreError> {
-    let mut table = wtx.open_table(ENTRIES)?;
-    let mut doomed = Vec::new();
-    for row in table.iter()? {
-        let (k, v) = row?;
-        let entry: Entry = store::decode("audit.entries", v.value())?;
-        if entry.at >= cutoff {
-            break; // ids grow with time
-        }
-        doomed.push(k.value().to_vec());
-    }
-    for k in &doomed {
-        table.remove(k.as_slice())?;
-    }
-    Ok(doomed.len() as u64)
-}
-
 fn matches(filter: &Filter, e: &Entry) -> bool {
     filter.actor.as_ref().is_none_or(|a| e.actor.eq_ignore_ascii_case(a))
         && filter
@@ -350,56 +424,4 @@ fn decode_id(bytes: &[u8]) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    #[tokio::test]
-    async fn lists_newest_first_with_filters_and_totals() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store::Store::open(dir.path(), &[TABLES]).unwrap();
-        let t0 = datetime!(2026-11-01 10:00 UTC);
-        for i in 0..30 {
-            let outcome = if i % 3 == 0 { Outcome::Failure } else { Outcome::Success };
-            let actor = if i % 2 == 0 { Actor::Admin("alice".into()) } else { Actor::System };
-            record(
-                &store,
-                NewEntry::new(t0 + time::Duration::minutes(i), actor, Action::AdminLogin, outcome)
-                    .target(format!("t{i}")),
-            )
-            .await
-            .unwrap();
-        }
-        let (items, total) = list(&store, Filter::default(), 5, 0).await.unwrap();
-        assert_eq!(total, 30);
-        assert_eq!(items[0].target.as_deref(), Some("t29"));
-        let (items, total) = list(&store, Filter::default(), 5, 28).await.unwrap();
-        assert_eq!((items.len(), total), (2, 30));
-
-        let f = Filter {
-            actor: Some("alice".into()),
-            outcome: Some(Outcome::Failure),
-            ..Default::default()
-        };
-        let (items, total) = list(&store, f, 100, 0).await.unwrap();
-        assert_eq!(total, 5); // i = 0, 6, 12, 18, 24
-        assert!(items.iter().all(|e| e.actor == "alice" && e.outcome == Outcome::Failure));
-
-        let f = Filter { action: Some("admin".into()), ..Default::default() };
-        assert_eq!(list(&store, f, 1, 0).await.unwrap().1, 30);
-
-        let pruned =
-            store.write(move |wtx| prune_in(wtx, t0 + time::Duration::minutes(10))).await.unwrap();
-        assert_eq!(pruned, 10);
-        assert_eq!(count(&store).await.unwrap(), 20);
-    }
-
-    #[test]
-    fn every_action_has_a_distinct_dotted_code() {
-        let mut codes: Vec<_> = Action::ALL.iter().map(|a| a.code()).collect();
-        assert!(codes.iter().all(|c| c.contains('.')));
-        codes.sort();
-        codes.dedup();
-        assert_eq!(codes.len(), Action::ALL.len());
-    }
-}
+mod tests;
