@@ -85,7 +85,10 @@ impl fmt::Display for Break {
                 "the audit key (keys/audit.key in the data directory) is not the one this chain was made with; restore the key folder from the backup made with this store"
             ),
         }?;
-        write!(f, "; {} entries before it verify", self.verified)
+        match self.verified {
+            1 => write!(f, "; 1 entry before it verifies"),
+            n => write!(f, "; {n} entries before it verify"),
+        }
     }
 }
 

@@ -27,7 +27,7 @@ fn copy_data(from: &Path) -> tempfile::TempDir {
 }
 
 /// Edits the store file directly, as someone with the file and without the key would.
-fn edit_store(
+pub(crate) fn edit_store(
     dir: &Path,
     f: impl FnOnce(&mut redb::Table<&[u8], &[u8]>, &mut redb::Table<&[u8], &[u8]>),
 ) {
@@ -41,7 +41,7 @@ fn edit_store(
     wtx.commit().unwrap();
 }
 
-fn value(t: &redb::Table<&[u8], &[u8]>, seq: u64) -> Vec<u8> {
+pub(crate) fn value(t: &redb::Table<&[u8], &[u8]>, seq: u64) -> Vec<u8> {
     t.get(seq.to_be_bytes().as_slice()).unwrap().unwrap().value().to_vec()
 }
 
