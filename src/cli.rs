@@ -223,6 +223,12 @@ pub enum AdminCommand {
         #[arg(long, default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },
+    /// Verify the audit log's chain: the first broken link, or how many entries verify.
+    /// Exits 1 when the chain is broken (works while the daemon runs).
+    VerifyAudit {
+        #[arg(long, default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+    },
 }
 
 fn is_default(path: &std::path::Path) -> bool {

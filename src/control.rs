@@ -7,6 +7,7 @@
 //! the peer's credentials).
 
 use crate::admin::Admin;
+use crate::audit::AuditLog;
 use crate::crypto::Secret;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -27,6 +28,8 @@ pub enum Request {
         #[serde(default)]
         role: Option<crate::admin::Role>,
     },
+    /// Verifies the audit chain; `ok` says whether it verifies, `message` is the report.
+    VerifyAudit,
 }
 
 fn expose<S: serde::Serializer>(s: &Secret<String>, ser: S) -> Result<S::Ok, S::Error> {
@@ -40,7 +43,7 @@ pub struct Response {
 }
 
 /// Serves the control socket until the task is dropped.
-pub async fn serve(path: PathBuf, admin: Admin) {
+pub async fn serve(path: PathBuf, admin: Admin, audit: AuditLog) {
     let _ = std::fs::remove_file(&path);
     let listener = match UnixListener::bind(&path) {
         Ok(l) => l,
@@ -58,15 +61,18 @@ pub async fn serve(path: PathBuf, admin: Admin) {
     }
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
-        let admin = admin.clone();
+        let (admin, audit) = (admin.clone(), audit.clone());
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), handle(stream, admin))
-                .await;
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_secs(30),
+                handle(stream, admin, audit),
+            )
+            .await;
         });
     }
 }
 
-async fn handle(stream: UnixStream, admin: Admin) {
+async fn handle(stream: UnixStream, admin: Admin, audit: AuditLog) {
     let allowed = stream
         .peer_cred()
         .map(|c| c.uid() == 0 || c.uid() == nix::unistd::getuid().as_raw())
@@ -81,7 +87,7 @@ async fn handle(stream: UnixStream, admin: Admin) {
     } else {
         match BufReader::new(read.take(MAX_REQUEST)).read_line(&mut line).await {
             Ok(_) => match serde_json::from_str::<Request>(&line) {
-                Ok(req) => execute(req, &admin).await,
+                Ok(req) => execute(req, &admin, &audit).await,
                 Err(e) => Response { ok: false, message: format!("bad request: {e}") },
             },
             Err(e) => Response { ok: false, message: format!("cannot read the request: {e}") },
@@ -93,7 +99,7 @@ async fn handle(stream: UnixStream, admin: Admin) {
     let _ = write.write_all(out.as_bytes()).await;
 }
 
-async fn execute(req: Request, admin: &Admin) -> Response {
+async fn execute(req: Request, admin: &Admin, audit: &AuditLog) -> Response {
     match req {
         Request::SetPassword { username, password, role } => {
             match admin.set_password_cli(&username, password, role).await {
@@ -105,6 +111,10 @@ async fn execute(req: Request, admin: &Admin) -> Response {
                 Err(e) => Response { ok: false, message: e.to_string() },
             }
         }
+        Request::VerifyAudit => match audit.verify().await {
+            Ok(v) => Response { ok: v.verifies(), message: v.report() },
+            Err(e) => Response { ok: false, message: format!("cannot verify: {e}") },
+        },
     }
 }
 

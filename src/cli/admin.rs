@@ -1,5 +1,5 @@
-//! `adebox admin …`: backup, restore and password maintenance run from the command line,
-//! beside or instead of the daemon.
+//! `adebox admin …`: backup, restore, password maintenance and the audit chain's verification
+//! run from the command line, beside or instead of the daemon.
 
 use super::{AdminCommand, load_config, runtime};
 use crate::admin::{Admin, AdminOptions};
@@ -24,7 +24,38 @@ pub(super) fn run(command: AdminCommand) -> Result<ExitCode> {
             let password = read_new_password(&user)?;
             runtime()?.block_on(set_password(c, user, password, role))
         }
+        AdminCommand::VerifyAudit { config } => {
+            let c = load_config(&config)?;
+            runtime()?.block_on(verify_audit(c))
+        }
     }
+}
+
+/// Verifies the chain in the store directly when the daemon is stopped (reading only, with
+/// the key file as it is), through the control socket when it runs.
+async fn verify_audit(c: Config) -> Result<ExitCode> {
+    let (verifies, report) = match Store::open(&c.data_dir, daemon::TABLES) {
+        Ok(store) => {
+            let key = crate::keys::load(&c.data_dir, crate::keys::KeyName::Audit)?;
+            let Some(key) = key else {
+                bail!(
+                    "no audit key at {}: the daemon creates it when it first starts; if the store came from elsewhere, restore the key folder of the backup made with it",
+                    crate::keys::KeyName::Audit.path(&c.data_dir).display()
+                );
+            };
+            let v = crate::audit::verify_store(&store, &key).await?;
+            (v.verifies(), v.report())
+        }
+        Err(StoreError::InUse { .. }) => {
+            let resp = crate::control::call(&c.data_dir, &crate::control::Request::VerifyAudit)
+                .await
+                .context("the daemon is running but its control socket did not answer")?;
+            (resp.ok, resp.message)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    println!("{report}");
+    Ok(if verifies { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 async fn set_password(
@@ -36,6 +67,11 @@ async fn set_password(
     daemon::prepare_data_dir(&c.data_dir)?;
     match Store::open(&c.data_dir, daemon::TABLES) {
         Ok(store) => {
+            let data_dir = c.data_dir.clone();
+            let store = tokio::task::spawn_blocking(move || {
+                crate::audit::start(&store, &data_dir, Clock::system().now()).map(|_| store)
+            })
+            .await??;
             let admin = Admin::new(store, Clock::system(), AdminOptions::default());
             let created = admin.set_password_cli(&user, password, role).await?;
             crate::backup::give_to_data_dir_owner(

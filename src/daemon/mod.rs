@@ -34,6 +34,8 @@ pub enum DaemonError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    #[error(transparent)]
     Tls(#[from] TlsError),
     #[error(transparent)]
     Listen(#[from] ListenError),

@@ -39,6 +39,9 @@ impl Foundation {
 
         let dir = config.data_dir.clone();
         let store = blocking(move || Store::open(&dir, super::TABLES)).await??;
+        // Before any service can record an entry, so each is chained under the audit key.
+        let (audit_store, dir, now) = (store.clone(), config.data_dir.clone(), clock.now());
+        blocking(move || crate::audit::start(&audit_store, &dir, now)).await??;
         let tls_config = config.clone();
         let now = clock.now();
         let tls = Arc::new(blocking(move || TlsManager::open(&tls_config, now)).await??);

@@ -2,7 +2,7 @@
 //! certificate's renewal check, and the hourly housekeeping that keeps the store bounded.
 
 use crate::admin::Admin;
-use crate::audit::{Action, Actor, AuditLog, NewEntry, Outcome};
+use crate::audit::{Action, Actor, AuditLog, NewEntry, Outcome, Pruned};
 use crate::clock::Clock;
 use crate::tls::TlsManager;
 use std::sync::Arc;
@@ -35,6 +35,7 @@ pub(super) fn spawn_all(
                 s.clock.clone(),
             ),
         ),
+        spawn_task("audit-anchor", stop.clone(), s.audit.clone().anchor()),
         spawn_task("profiles", stop.clone(), s.profiles.clone().run()),
         spawn_task("apns", stop.clone(), workers.apns),
         // Not wrapped in spawn_task: the supervisor stops its workers itself, between pages.
@@ -45,6 +46,7 @@ pub(super) fn spawn_all(
             crate::control::serve(
                 config.data_dir.join(crate::control::SOCKET_NAME),
                 s.admin.clone(),
+                s.audit.clone(),
             ),
         ),
     ]
@@ -123,9 +125,15 @@ async fn maintenance(
         if let Err(e) = admin.prune_sessions().await {
             log::error!("pruning expired sessions failed: {e}");
         }
-        match audit.prune(clock.now() - AUDIT_RETENTION).await {
-            Ok(0) => {}
-            Ok(n) => log::info!(entries = n; "pruned audit entries older than two years"),
+        match audit.prune(clock.now(), AUDIT_RETENTION).await {
+            Ok(Pruned::Nothing) => {}
+            Ok(Pruned::Span(s)) => log::info!(
+                first = s.first, last = s.last;
+                "pruned audit entries older than two years; the chain keeps a checkpoint of the last"
+            ),
+            Ok(Pruned::Held(b)) => log::error!(
+                "audit entries older than two years were kept: {b}. Run `adebox admin verify-audit`; pruning waits so the evidence stays"
+            ),
             Err(e) => log::error!("pruning the audit log failed: {e}"),
         }
         // Bounded passes, a few in a row (after a flood the cap must clear within the hour);

@@ -7,6 +7,7 @@ mod acme;
 mod acme_client;
 mod admin_api;
 mod assignments_api;
+mod audit_chain;
 mod binary;
 mod browser;
 mod crash;
