@@ -8,9 +8,8 @@ use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::store;
 use redb::ReadableTable;
 
-/// `audit.rs` has no action of its own for a role change yet: it is recorded as an admin
-/// record change under `admin.user_create`, the old and new role in the detail.
-const ROLE_CHANGE: Action = Action::AdminUserCreate;
+/// A role change is audited as `admin.role_change`, the old and new role in the detail.
+const ROLE_CHANGE: Action = Action::AdminRoleChange;
 
 /// Refuses a change that would leave no Owner: removing `username` (`new_role` None) or
 /// giving them `new_role`, when they are the only Owner.

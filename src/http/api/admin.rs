@@ -310,7 +310,7 @@ async fn set_role(
     state: web::Data<AppState>,
     auth: Authenticated,
     username: web::Path<String>,
-    body: web::Json<RoleChange>,
+    body: ApiJson<RoleChange>,
 ) -> Result<web::Json<UserInfo>, ApiError> {
     let user = state.admin.set_role(auth.actor(), &username, body.role).await?;
     Ok(web::Json(UserInfo::from(&user)))

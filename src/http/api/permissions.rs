@@ -70,6 +70,8 @@ pub const ROUTES: &[Route] = &[
     // status, audit
     r("GET", "/status", Needs(Read)),
     r("GET", "/audit", Needs(AuditRead)),
+    r("GET", "/audit/verify", Needs(AuditRead)),
+    r("GET", "/audit/export", Needs(AuditRead)),
     // settings
     r("GET", "/settings/tls", Needs(Read)),
     r("GET", "/settings/tls/ca.pem", Needs(Read)),
