@@ -11,7 +11,7 @@ use super::records::{
     BY_SERIAL, BY_TOKEN, Changes, DeviceRecord, TIMELINE, TimelineEvent, TimelineKind, token_prefix,
 };
 use crate::apple::dep::ProfileStatus;
-use crate::ids::Serial;
+use crate::ids::{Serial, TokenId};
 use crate::store::{self, StoreError};
 use redb::{ReadTransaction, WriteTransaction};
 use time::OffsetDateTime;
@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceFacts {
     pub serial: Serial,
-    pub token: String,
+    pub token: TokenId,
     /// Apple's `device_family` (`iPhone`, `iPad`, `iPod`, `Mac`, `AppleTV`, `Vision`).
     pub family: Option<String>,
     /// Apple's `model` (e.g. "iPhone 15 Pro"), for the device name template.
@@ -80,13 +80,16 @@ pub fn facts_in(rtx: &ReadTransaction, serials: &[Serial]) -> Result<Vec<DeviceF
 }
 
 /// The facts of every device of `token`, removed ones included.
-pub fn token_facts_in(rtx: &ReadTransaction, token: &str) -> Result<Vec<DeviceFacts>, StoreError> {
+pub fn token_facts_in(
+    rtx: &ReadTransaction,
+    token: &TokenId,
+) -> Result<Vec<DeviceFacts>, StoreError> {
     let (by_token, by_serial) = (rtx.open_table(BY_TOKEN)?, rtx.open_table(BY_SERIAL)?);
     let (start, end) = token_prefix(token);
     let mut out = Vec::new();
     for row in by_token.range(start.as_slice()..end.as_slice())? {
         let (k, _) = row?;
-        let serial = &k.value()[token.len() + 1..];
+        let serial = &k.value()[token.as_str().len() + 1..];
         if let Some(r) = store::get::<DeviceRecord, _>(&by_serial, serial)? {
             out.push(DeviceFacts::of(&r));
         }

@@ -310,7 +310,7 @@ impl Enroll {
             .await
             .map_err(|e| EnrollError::Unavailable(e.to_string()))?
             .iter()
-            .any(|t| t.id.as_str() == f.token);
+            .any(|t| t.id == f.token);
         let owned = match &f.profile_uuid {
             Some(uuid) => self.inner.profiles.defined_as(&f.token, uuid).await?,
             None => None,

@@ -8,7 +8,7 @@ use super::schedule::Assignment;
 use super::{MAX_DEVICES_PER_PROFILE, ProfileError, Profiles};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::devices::{DeviceFacts, Unassigned};
-use crate::ids::Serial;
+use crate::ids::{Serial, TokenId};
 use crate::store::{self, StoreError};
 use redb::{ReadTransaction, ReadableTable};
 use serde::Serialize;
@@ -74,7 +74,7 @@ fn assignments_in(rtx: &ReadTransaction) -> Result<Vec<Assignment>, StoreError> 
     super::records::read_all(rtx, ASSIGNMENTS)
 }
 
-fn current_uuid(r: &ProfileRecord, token: &str) -> Option<String> {
+fn current_uuid(r: &ProfileRecord, token: &TokenId) -> Option<String> {
     r.tokens.get(token).filter(|d| d.revision == r.revision).and_then(|d| d.profile_uuid.clone())
 }
 
@@ -86,7 +86,7 @@ impl Profiles {
         actor: Actor,
         profile_id: Option<&str>,
         serials: Vec<String>,
-        token: Option<&str>,
+        token: Option<&TokenId>,
         dry_run: bool,
         invalid_rows: Vec<SerialOutcome>,
     ) -> Result<RequestReport, ProfileError> {
@@ -158,7 +158,7 @@ impl Profiles {
                 ));
                 continue;
             };
-            if token.is_some_and(|t| t != f.token) {
+            if token.is_some_and(|t| *t != f.token) {
                 items.push(outcome(
                     AssignmentOutcome::OtherToken,
                     format!("belongs to another MDM server ({})", f.token),
@@ -277,7 +277,7 @@ impl Profiles {
     pub async fn assignments(
         &self,
         state: Option<String>,
-        token: Option<String>,
+        token: Option<TokenId>,
         limit: usize,
         offset: usize,
     ) -> Result<(Vec<Assignment>, u64), ProfileError> {
@@ -294,8 +294,8 @@ impl Profiles {
     /// those without a profile get their token's default, queued in the background.
     pub fn defaults_hook(&self) -> crate::sync::DevicesHook {
         let profiles = self.clone();
-        Arc::new(move |token: &str, serials: Vec<Serial>| {
-            let (p, token) = (profiles.clone(), token.to_string());
+        Arc::new(move |token: &TokenId, serials: Vec<Serial>| {
+            let (p, token) = (profiles.clone(), token.clone());
             tokio::spawn(async move {
                 if let Err(e) = p.assign_defaults(&token, Some(serials)).await {
                     log::error!(token = token.as_str(); "queueing default profiles failed: {e}");
@@ -309,7 +309,7 @@ impl Profiles {
     /// daemon after each sync page and by the periodic scan.
     pub async fn assign_defaults(
         &self,
-        token: &str,
+        token: &TokenId,
         serials: Option<Vec<Serial>>,
     ) -> Result<usize, ProfileError> {
         let candidates: Vec<Unassigned> = match serials {
@@ -319,13 +319,13 @@ impl Profiles {
                 .facts(s)
                 .await?
                 .into_iter()
-                .filter(|f| f.token == token && !f.removed && f.has_no_profile())
+                .filter(|f| f.token == *token && !f.removed && f.has_no_profile())
                 .map(|f| Unassigned { serial: f.serial, family: f.family })
                 .collect(),
             // The whole token: from the list index, without decoding every record.
             None => self.inner.devices.unassigned(token).await?,
         };
-        let token_s = token.to_string();
+        let token_s = token.clone();
         let n = self
             .inner
             .store
@@ -373,7 +373,7 @@ impl Profiles {
             })
             .await?;
         if n > 0 {
-            log::info!(token = token, devices = n; "default profile queued");
+            log::info!(token = token.as_str(), devices = n; "default profile queued");
             self.inner.changed.notify_one();
         }
         Ok(n)
@@ -384,7 +384,7 @@ impl Profiles {
     pub(super) async fn reassign_old(
         &self,
         profile_id: &str,
-        token: &str,
+        token: &TokenId,
     ) -> Result<usize, ProfileError> {
         let id = profile_id.to_string();
         let Some(r) = self.inner.store.read(move |rtx| super::crud::load_in(rtx, &id)).await?
@@ -397,7 +397,7 @@ impl Profiles {
             return Ok(0);
         }
         let facts = self.inner.devices.token_facts(token).await?;
-        let serials: Vec<(Serial, String)> = facts
+        let serials: Vec<(Serial, TokenId)> = facts
             .into_iter()
             .filter(|f| {
                 !f.removed
@@ -424,7 +424,7 @@ impl Profiles {
                 Ok::<_, ProfileError>(())
             })
             .await?;
-        log::info!(token = token, profile = profile_id, devices = n; "new profile revision queued for the devices that had the old one");
+        log::info!(token = token.as_str(), profile = profile_id, devices = n; "new profile revision queued for the devices that had the old one");
         Ok(n)
     }
 }

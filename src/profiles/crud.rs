@@ -8,6 +8,7 @@ use super::records::{
 use super::{MAX_PROFILES_PER_TOKEN, ProfileError, Profiles, apple_json, validate};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::devices::DeviceFacts;
+use crate::ids::TokenId;
 use crate::store::{self, StoreError};
 use crate::tokens::Blocker;
 use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, WriteTransaction};
@@ -26,7 +27,7 @@ pub struct EditImpact {
 /// One default as the API lists it.
 #[derive(Clone, Debug, Serialize)]
 pub struct DefaultEntry {
-    pub token_id: String,
+    pub token_id: TokenId,
     pub family: Option<String>,
     pub profile_id: String,
 }
@@ -95,7 +96,7 @@ impl Profiles {
     async fn device_facts(&self) -> Result<Vec<DeviceFacts>, ProfileError> {
         let mut out = Vec::new();
         for t in self.inner.tokens.list().await? {
-            out.extend(self.inner.devices.token_facts(t.id.as_str()).await?);
+            out.extend(self.inner.devices.token_facts(&t.id).await?);
         }
         Ok(out)
     }
@@ -103,7 +104,7 @@ impl Profiles {
     fn view(
         &self,
         r: ProfileRecord,
-        token_ids: &[String],
+        token_ids: &[TokenId],
         counts: &HashMap<String, u64>,
         defaults: &[DefaultEntry],
     ) -> ProfileView {
@@ -152,8 +153,8 @@ impl Profiles {
                 Ok::<_, StoreError>((records, defaults_in(rtx)?))
             })
             .await?;
-        let token_ids: Vec<String> =
-            self.inner.tokens.list().await?.into_iter().map(|t| t.id.into_string()).collect();
+        let token_ids: Vec<TokenId> =
+            self.inner.tokens.list().await?.into_iter().map(|t| t.id).collect();
         let mut counts = HashMap::new();
         for f in self.device_facts().await? {
             if has_profile(&f)
@@ -346,11 +347,11 @@ impl Profiles {
     pub async fn set_default(
         &self,
         actor: Actor,
-        token_id: &str,
+        token_id: &TokenId,
         family: Option<String>,
         profile_id: Option<String>,
     ) -> Result<Vec<DefaultEntry>, ProfileError> {
-        self.inner.tokens.get(&crate::tokens::TokenId::from_stored(token_id.to_string())).await?;
+        self.inner.tokens.get(token_id).await?;
         let family = family.filter(|f| !f.is_empty());
         if let Some(f) = &family
             && !model::FAMILIES.contains(&f.as_str())
@@ -361,7 +362,7 @@ impl Profiles {
             ));
         }
         let now = self.now();
-        let token = token_id.to_string();
+        let token = token_id.clone();
         self.inner
             .store
             .write(move |wtx| {
@@ -392,7 +393,7 @@ impl Profiles {
                 audit::record_in(
                     wtx,
                     NewEntry::new(now, actor, Action::ProfileDefaultSet, Outcome::Success)
-                        .target(token.clone())
+                        .target(token.to_string())
                         .detail(detail),
                 )?;
                 Ok::<_, ProfileError>(())
@@ -471,11 +472,11 @@ impl Profiles {
     pub(super) async fn save_definition(
         &self,
         id: &str,
-        token: &str,
+        token: &TokenId,
         revision: u32,
         update: impl FnOnce(&mut Definition) + Send + 'static,
     ) -> Result<(), ProfileError> {
-        let (id, token) = (id.to_string(), token.to_string());
+        let (id, token) = (id.to_string(), token.clone());
         self.inner
             .store
             .write(move |wtx| {
@@ -505,6 +506,6 @@ fn defaults_w(wtx: &WriteTransaction) -> Result<Vec<DefaultEntry>, StoreError> {
 
 /// How many defaults name `token` (the token delete guard: a token that is some profile's
 /// default target must have its defaults cleared first).
-pub fn token_defaults_in(wtx: &WriteTransaction, token: &str) -> Result<u64, StoreError> {
-    Ok(defaults_w(wtx)?.iter().filter(|d| d.token_id == token).count() as u64)
+pub fn token_defaults_in(wtx: &WriteTransaction, token: &TokenId) -> Result<u64, StoreError> {
+    Ok(defaults_w(wtx)?.iter().filter(|d| d.token_id == *token).count() as u64)
 }

@@ -4,6 +4,7 @@
 //! Choices are plain strings here and checked by `validate`, so a value the form would never
 //! send (`"user_affinity": "maybe"`) is refused on its field rather than as a parse error.
 
+use crate::ids::TokenId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -171,7 +172,7 @@ pub fn parse(body: serde_json::Value) -> Result<ProfileInput, Vec<FieldIssue>> {
 /// A profile's state at one token's Apple side.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TokenProfileState {
-    pub token_id: String,
+    pub token_id: TokenId,
     /// Apple's uuid for the current revision.
     pub profile_uuid: Option<String>,
     /// `defined`, `pending` or `failed`.
@@ -191,7 +192,7 @@ pub struct AppleRefusal {
 /// A default: the profile every synced device of a token (and family) gets.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DefaultRef {
-    pub token_id: String,
+    pub token_id: TokenId,
     pub family: Option<String>,
 }
 

@@ -6,6 +6,7 @@
 use super::Profiles;
 use super::crud::all_in;
 use super::records::ProfileRecord;
+use crate::ids::TokenId;
 use crate::store::StoreError;
 use std::collections::BTreeMap;
 
@@ -21,7 +22,7 @@ pub struct DefinedProfile {
 
 /// The profile `records` defined at `token` as `uuid` (any revision; uuids compared without
 /// regard to case, as Apple prints them upper-case but does not promise it).
-fn defined_as(records: &[ProfileRecord], token: &str, uuid: &str) -> Option<DefinedProfile> {
+fn defined_as(records: &[ProfileRecord], token: &TokenId, uuid: &str) -> Option<DefinedProfile> {
     records.iter().find_map(|r| {
         let d = r.tokens.get(token)?;
         let known = d.profile_uuid.iter().chain(d.old_uuids.iter());
@@ -37,10 +38,10 @@ impl Profiles {
     /// The appliance profile that `token` defined at Apple as `uuid`, in any revision.
     pub async fn defined_as(
         &self,
-        token: &str,
+        token: &TokenId,
         uuid: &str,
     ) -> Result<Option<DefinedProfile>, StoreError> {
-        let (token, uuid) = (token.to_string(), uuid.to_string());
+        let (token, uuid) = (token.clone(), uuid.to_string());
         let records = self.inner.store.read(all_in).await?;
         Ok(defined_as(&records, &token, &uuid))
     }
@@ -68,17 +69,35 @@ mod tests {
             created_at: time::OffsetDateTime::UNIX_EPOCH,
             updated_at: time::OffsetDateTime::UNIX_EPOCH,
             revision: 2,
-            tokens: [(token.to_string(), def)].into(),
+            tokens: [(TokenId::parse(token).unwrap(), def)].into(),
         }
     }
 
     #[test]
     fn finds_the_profile_by_any_revision_at_that_token_only() {
         let records = [record("p1", "t1", "AAAA-2", &["AAAA-1"]), record("p2", "t1", "BBBB", &[])];
-        assert_eq!(defined_as(&records, "t1", "AAAA-2").unwrap().profile_id, "p1");
-        assert_eq!(defined_as(&records, "t1", "aaaa-1").unwrap().profile_id, "p1", "old revision");
-        assert_eq!(defined_as(&records, "t1", "BBBB").unwrap().profile_id, "p2");
-        assert_eq!(defined_as(&records, "t2", "AAAA-2"), None, "another token's devices");
-        assert_eq!(defined_as(&records, "t1", "CCCC"), None, "a profile we never defined");
+        assert_eq!(
+            defined_as(&records, &TokenId::parse("t1").unwrap(), "AAAA-2").unwrap().profile_id,
+            "p1"
+        );
+        assert_eq!(
+            defined_as(&records, &TokenId::parse("t1").unwrap(), "aaaa-1").unwrap().profile_id,
+            "p1",
+            "old revision"
+        );
+        assert_eq!(
+            defined_as(&records, &TokenId::parse("t1").unwrap(), "BBBB").unwrap().profile_id,
+            "p2"
+        );
+        assert_eq!(
+            defined_as(&records, &TokenId::parse("t2").unwrap(), "AAAA-2"),
+            None,
+            "another token's devices"
+        );
+        assert_eq!(
+            defined_as(&records, &TokenId::parse("t1").unwrap(), "CCCC"),
+            None,
+            "a profile we never defined"
+        );
     }
 }

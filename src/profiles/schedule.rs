@@ -10,7 +10,7 @@
 //! - Apple unreachable or busy (5xx, timeouts) → stays `queued`, retried after 5 minutes (or
 //!   Apple's `Retry-After` when longer): that is about Apple, not about the device.
 
-use crate::ids::Serial;
+use crate::ids::{Serial, TokenId};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -23,8 +23,9 @@ pub const UNREACHABLE_RETRY: Duration = Duration::minutes(5);
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Assignment {
     pub serial: Serial,
-    #[serde(default)]
-    pub token_id: String,
+    /// Empty in records stored before assignments named their token (read as they are).
+    #[serde(default = "no_token")]
+    pub token_id: TokenId,
     /// The profile wanted (`null`: remove the assignment).
     pub profile_id: Option<String>,
     /// The uuid Apple confirmed last.
@@ -40,6 +41,10 @@ pub struct Assignment {
     #[serde(with = "time::serde::rfc3339::option")]
     pub assigned_at: Option<OffsetDateTime>,
     pub message: String,
+}
+
+fn no_token() -> TokenId {
+    TokenId::from_stored(String::new())
 }
 
 /// What Apple answered for one serial (or the call as a whole).
@@ -60,10 +65,10 @@ pub enum Answer {
 
 impl Assignment {
     /// A fresh request for `serial` of `token_id`.
-    pub fn queued(serial: &Serial, token_id: &str, profile_id: Option<String>) -> Assignment {
+    pub fn queued(serial: &Serial, token_id: &TokenId, profile_id: Option<String>) -> Assignment {
         Assignment {
             serial: serial.clone(),
-            token_id: token_id.into(),
+            token_id: token_id.clone(),
             profile_id,
             profile_uuid: None,
             state: "queued".into(),
@@ -160,7 +165,11 @@ mod tests {
     const T0: OffsetDateTime = datetime!(2026-11-24 10:00 UTC);
 
     fn rec() -> Assignment {
-        Assignment::queued(&Serial::parse("C02X").unwrap(), "t1", Some("p1".into()))
+        Assignment::queued(
+            &Serial::parse("C02X").unwrap(),
+            &TokenId::parse("t1").unwrap(),
+            Some("p1".into()),
+        )
     }
 
     #[test]
@@ -221,7 +230,11 @@ mod tests {
 
     #[test]
     fn a_removal_ends_idle() {
-        let mut r = Assignment::queued(&Serial::parse("C02X").unwrap(), "t1", None);
+        let mut r = Assignment::queued(
+            &Serial::parse("C02X").unwrap(),
+            &TokenId::parse("t1").unwrap(),
+            None,
+        );
         r.after(&Answer::Success, None, T0);
         assert_eq!((r.state.as_str(), r.profile_uuid), ("idle", None));
     }

@@ -12,7 +12,7 @@ use super::{AppleRefusal, ProfileError, Profiles};
 use crate::apple::dep::DeviceStatus;
 use crate::depclient::{DepClient, DepError};
 use crate::devices::{self, ProfileChange};
-use crate::ids::Serial;
+use crate::ids::{Serial, TokenId};
 use crate::store::{self, StoreError};
 use std::collections::{BTreeMap, HashMap};
 use time::Duration;
@@ -72,14 +72,10 @@ fn answer_for(answers: &Answers, serial: &Serial) -> Answer {
 }
 
 impl Profiles {
-    async fn client(&self, token: &str) -> Result<DepClient, ProfileError> {
-        let (base, creds) = self
-            .inner
-            .tokens
-            .credentials(&crate::tokens::TokenId::from_stored(token.to_string()))
-            .await?;
+    async fn client(&self, token: &TokenId) -> Result<DepClient, ProfileError> {
+        let (base, creds) = self.inner.tokens.credentials(token).await?;
         Ok(DepClient::new(base, creds, self.inner.http.clone(), self.inner.clock.clone())
-            .with_label(token)
+            .with_label(token.as_str())
             .with_gate(self.inner.gates.gate(token)))
     }
 
@@ -92,8 +88,8 @@ impl Profiles {
     }
 
     async fn define_due(&self, round: &mut Round) -> Result<(), ProfileError> {
-        let tokens: Vec<String> =
-            self.inner.tokens.list().await?.into_iter().map(|t| t.id.into_string()).collect();
+        let tokens: Vec<TokenId> =
+            self.inner.tokens.list().await?.into_iter().map(|t| t.id).collect();
         for r in self.records().await? {
             for token in &tokens {
                 let d = r.tokens.get(token).cloned().unwrap_or_default();
@@ -110,7 +106,7 @@ impl Profiles {
     async fn define_one(
         &self,
         r: &ProfileRecord,
-        token: &str,
+        token: &TokenId,
         d: Definition,
         round: &mut Round,
     ) -> Result<(), ProfileError> {
@@ -128,7 +124,7 @@ impl Profiles {
             Ok(answer) => {
                 round.defined += 1;
                 let uuid = answer.profile_uuid.clone();
-                log::info!(token = token, profile = r.id.as_str(), revision = revision; "profile defined at Apple");
+                log::info!(token = token.as_str(), profile = r.id.as_str(), revision = revision; "profile defined at Apple");
                 self.save_definition(&r.id, token, revision, move |def| {
                     if let Some(o) = old
                         && !def.old_uuids.contains(&o)
@@ -159,7 +155,7 @@ impl Profiles {
                 // Apple (or the token) is the problem, not the profile: try again later.
                 let attempts = d.attempts + 1;
                 let wait = Duration::minutes(5 * i64::from(attempts.min(12)));
-                log::warn!(token = token, profile = r.id.as_str(); "profile not defined yet: {e}");
+                log::warn!(token = token.as_str(), profile = r.id.as_str(); "profile not defined yet: {e}");
                 self.save_definition(&r.id, token, revision, move |def| {
                     def.attempts = attempts;
                     def.next_try_at = Some(now + wait);
@@ -169,7 +165,7 @@ impl Profiles {
             Err(e) => {
                 round.refused += 1;
                 let why = refusal(&e);
-                log::warn!(token = token, profile = r.id.as_str(), code = why.code.as_str(); "Apple refused the profile: {e}");
+                log::warn!(token = token.as_str(), profile = r.id.as_str(), code = why.code.as_str(); "Apple refused the profile: {e}");
                 self.save_definition(&r.id, token, revision, move |def| {
                     if let Some(o) = old {
                         if !def.old_uuids.contains(&o) {
@@ -202,7 +198,7 @@ impl Profiles {
         let profiles: HashMap<&str, &ProfileRecord> =
             records.iter().map(|r| (r.id.as_str(), r)).collect();
         // (token, uuid or None for remove) → serials.
-        let mut groups: BTreeMap<(String, Option<String>), Vec<Assignment>> = BTreeMap::new();
+        let mut groups: BTreeMap<(TokenId, Option<String>), Vec<Assignment>> = BTreeMap::new();
         let mut waiting = Vec::new();
         for a in due {
             let target = match &a.profile_id {
@@ -295,7 +291,7 @@ impl Profiles {
     /// assigned, the device record and its timeline — one transaction.
     async fn record_batch(
         &self,
-        token: &str,
+        token: &TokenId,
         uuid: Option<&str>,
         mut items: Vec<Assignment>,
         answers: Answers,
@@ -316,7 +312,7 @@ impl Profiles {
         let (ok, failed) = results
             .iter()
             .fold((0, 0), |(o, f), r| if *r == Answer::Success { (o + 1, f) } else { (o, f + 1) });
-        log::info!(token = token, devices = items.len(), assigned = ok, not_assigned = failed; "profile assignment batch");
+        log::info!(token = token.as_str(), devices = items.len(), assigned = ok, not_assigned = failed; "profile assignment batch");
         let index = self.inner.devices.clone();
         // The changes are handed to the index inside `write_then`; what is left is empty.
         let _applied: devices::Changes = self

@@ -127,3 +127,56 @@ async fn profiles_are_validated_on_the_field_and_edited_as_revisions() {
     let (_, audit) = page.get("/api/v1/audit?action=profile.create").await;
     assert_eq!(audit["total"], 1, "{audit}");
 }
+
+#[tokio::test]
+async fn a_malformed_token_id_in_a_profile_or_assignment_request_is_a_400() {
+    let d = TestDaemon::start().await;
+    let page = d.setup_admin().await;
+    let (s, p) = page.post("/api/v1/profiles", valid()).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let pid = p["id"].as_str().unwrap();
+    let bad = "oCaG.2Svw";
+    let named = |s: StatusCode, err: &Value, what: &str| {
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{what}: {err}");
+        assert!(err["message"].as_str().unwrap().contains("token id"), "{what}: {err}");
+    };
+    // Before token ids were parsed: a 404, a report of every serial as `other_token`, an
+    // empty list.
+    let (s, err) = page
+        .send(
+            Method::PUT,
+            "/api/v1/profiles/defaults",
+            Some(json!({"token_id": bad, "profile_id": pid})),
+        )
+        .await;
+    named(s, &err, "default");
+    let (s, err) = page
+        .post(
+            "/api/v1/assignments",
+            json!({"profile_id": pid, "serials": ["C02XK1ABCD12"], "token_id": bad}),
+        )
+        .await;
+    named(s, &err, "assign");
+    let (s, err) = crate::assignments_api::csv(
+        &page,
+        &format!("profile_id={pid}&dry_run=true&token_id={bad}"),
+        "C02XK1ABCD12\n".into(),
+    )
+    .await;
+    named(s, &err, "csv");
+    let (s, err) = page.get(&format!("/api/v1/assignments?token={bad}")).await;
+    named(s, &err, "list");
+    // A well-formed id naming no token keeps its earlier answers.
+    let (s, err) = page
+        .send(
+            Method::PUT,
+            "/api/v1/profiles/defaults",
+            Some(json!({"token_id": "oCaG2Svw", "profile_id": pid})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{err}");
+    for query in ["token=oCaG2Svw", "token="] {
+        let (s, list) = page.get(&format!("/api/v1/assignments?{query}")).await;
+        assert_eq!((s, &list["total"]), (StatusCode::OK, &json!(0)), "{query}: {list}");
+    }
+}

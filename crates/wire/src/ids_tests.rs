@@ -66,3 +66,29 @@ fn serde_is_the_plain_string_and_reads_any_stored_value() {
     let odd: Udid = serde_json::from_str("\"not a udid!\"").unwrap();
     assert_eq!(serde_json::to_string(&odd).unwrap(), "\"not a udid!\"");
 }
+
+#[test]
+fn generated_token_ids_parse_back_unchanged() {
+    for _ in 0..50 {
+        let id = TokenId::generate();
+        assert_eq!(id.as_str().len(), 8);
+        assert_eq!(TokenId::parse(id.as_str()).unwrap(), id);
+    }
+}
+
+#[test]
+fn token_id_parse_refuses_what_cannot_be_an_id() {
+    assert!(matches!(TokenId::parse("  "), Err(IdError::Empty { what: "token id" })));
+    assert!(matches!(TokenId::parse("oCaG/2Svw"), Err(IdError::BadCharacter { found: '/', .. })));
+    assert!(matches!(TokenId::parse(&"a".repeat(65)), Err(IdError::TooLong { .. })));
+    assert_eq!(TokenId::parse(" oCaG2S-_ ").unwrap().as_str(), "oCaG2S-_");
+    // Case-sensitive: base64url ids differing in case are different tokens.
+    assert_ne!(TokenId::parse("abc").unwrap(), TokenId::parse("ABC").unwrap());
+}
+
+#[test]
+fn token_id_serialises_as_the_plain_stored_string() {
+    let id: TokenId = serde_json::from_str("\"any stored/text\"").unwrap();
+    assert_eq!(id.as_str(), "any stored/text");
+    assert_eq!(serde_json::to_string(&id).unwrap(), "\"any stored/text\"");
+}

@@ -6,6 +6,7 @@ use super::views::{self, DefaultEntry, EditImpact, FieldIssue, ProfileView};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::http::state::AppState;
+use crate::ids::TokenId;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -119,8 +120,8 @@ async fn set_default(
     body: web::Json<SetDefault>,
 ) -> Result<web::Json<DefaultList>, ApiError> {
     let b = body.into_inner();
-    let items =
-        state.profiles.set_default(auth.actor(), &b.token_id, b.family, b.profile_id).await?;
+    let token = TokenId::parse(&b.token_id)?;
+    let items = state.profiles.set_default(auth.actor(), &token, b.family, b.profile_id).await?;
     Ok(web::Json(DefaultList { items: views::list(&items) }))
 }
 

@@ -138,7 +138,7 @@ pub struct TokenProfileState {
 impl From<&crate::profiles::TokenProfileState> for TokenProfileState {
     fn from(r: &crate::profiles::TokenProfileState) -> TokenProfileState {
         TokenProfileState {
-            token_id: r.token_id.clone(),
+            token_id: r.token_id.to_string(),
             profile_uuid: r.profile_uuid.clone(),
             state: r.state.clone(),
             error: r.error.as_ref().map(Into::into),
@@ -169,7 +169,7 @@ pub struct DefaultRef {
 
 impl From<&crate::profiles::DefaultRef> for DefaultRef {
     fn from(r: &crate::profiles::DefaultRef) -> DefaultRef {
-        DefaultRef { token_id: r.token_id.clone(), family: r.family.clone() }
+        DefaultRef { token_id: r.token_id.to_string(), family: r.family.clone() }
     }
 }
 
@@ -270,7 +270,7 @@ pub struct DefaultEntry {
 impl From<&crate::profiles::DefaultEntry> for DefaultEntry {
     fn from(r: &crate::profiles::DefaultEntry) -> DefaultEntry {
         DefaultEntry {
-            token_id: r.token_id.clone(),
+            token_id: r.token_id.to_string(),
             family: r.family.clone(),
             profile_id: r.profile_id.clone(),
         }
@@ -307,7 +307,7 @@ impl From<&crate::profiles::Assignment> for Assignment {
     fn from(r: &crate::profiles::Assignment) -> Assignment {
         Assignment {
             serial: r.serial.clone(),
-            token_id: r.token_id.clone(),
+            token_id: r.token_id.to_string(),
             profile_id: r.profile_id.clone(),
             profile_uuid: r.profile_uuid.clone(),
             state: r.state.clone(),
