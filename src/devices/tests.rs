@@ -1,6 +1,6 @@
 use super::*;
 use crate::apple::dep::{Device, OpType, ProfileStatus};
-use crate::ids::{Serial, TokenId};
+use crate::ids::{ProfileUuid, Serial, TokenId};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -294,7 +294,7 @@ async fn kept_counts_match_the_list_after_adds_moves_profile_changes_and_removal
     write("tB", (20..30).map(|i| dev(&format!("K{i:03}"))).collect(), fetch("r2"));
     // Five assigned, two of them then unassigned; three moved to tB; four deleted at Apple.
     for (i, change) in (0..5)
-        .map(|i| (i, ProfileChange::Assigned { profile_uuid: "P1".into() }))
+        .map(|i| (i, ProfileChange::Assigned { profile_uuid: ProfileUuid::parse("A1").unwrap() }))
         .chain((0..2).map(|i| (i, ProfileChange::Removed)))
     {
         let serial = sn(&format!("K{i:03}"));

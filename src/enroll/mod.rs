@@ -319,7 +319,7 @@ impl Enroll {
             removed: f.removed,
             token_is_ours,
             has_profile: !f.has_no_profile(),
-            our_profile: owned.as_ref().map(|p| p.profile_id.clone()),
+            our_profile: owned.as_ref().map(|p| p.profile_id.to_string()),
         };
         Ok((gate::Gate { device: Some(device) }, owned))
     }

@@ -8,7 +8,7 @@ use super::schedule::Assignment;
 use super::{MAX_DEVICES_PER_PROFILE, ProfileError, Profiles};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::devices::{DeviceFacts, Unassigned};
-use crate::ids::{Serial, TokenId};
+use crate::ids::{ProfileId, ProfileUuid, Serial, TokenId};
 use crate::store::{self, StoreError};
 use redb::{ReadTransaction, ReadableTable};
 use serde::Serialize;
@@ -74,7 +74,7 @@ fn assignments_in(rtx: &ReadTransaction) -> Result<Vec<Assignment>, StoreError> 
     super::records::read_all(rtx, ASSIGNMENTS)
 }
 
-fn current_uuid(r: &ProfileRecord, token: &TokenId) -> Option<String> {
+fn current_uuid(r: &ProfileRecord, token: &TokenId) -> Option<ProfileUuid> {
     r.tokens.get(token).filter(|d| d.revision == r.revision).and_then(|d| d.profile_uuid.clone())
 }
 
@@ -84,7 +84,7 @@ impl Profiles {
     pub async fn request(
         &self,
         actor: Actor,
-        profile_id: Option<&str>,
+        profile_id: Option<&ProfileId>,
         serials: Vec<String>,
         token: Option<&TokenId>,
         dry_run: bool,
@@ -101,7 +101,7 @@ impl Profiles {
         }
         let profile = match profile_id {
             Some(id) => {
-                let id_s = id.to_string();
+                let id_s = id.clone();
                 Some(
                     self.inner
                         .store
@@ -173,9 +173,8 @@ impl Profiles {
                 continue;
             }
             let already = match &profile {
-                Some(p) => current_uuid(p, &f.token).is_some_and(|u| {
-                    f.profile_uuid.as_deref() == Some(u.as_str()) && !f.has_no_profile()
-                }),
+                Some(p) => current_uuid(p, &f.token)
+                    .is_some_and(|u| f.profile_uuid.as_ref() == Some(&u) && !f.has_no_profile()),
                 None => f.has_no_profile(),
             };
             if already {
@@ -236,7 +235,7 @@ impl Profiles {
                 audit::record_in(
                     wtx,
                     NewEntry::new(now, actor, action, Outcome::Success)
-                        .target(pid.clone().unwrap_or_default())
+                        .target(pid.as_ref().map(ProfileId::to_string).unwrap_or_default())
                         .detail(what),
                 )?;
                 Ok::<_, ProfileError>(())
@@ -255,7 +254,7 @@ impl Profiles {
                 Ok::<_, StoreError>(
                     assignments_in(rtx)?
                         .iter()
-                        .filter(|a| a.profile_id.as_deref() == Some(id.as_str()))
+                        .filter(|a| a.profile_id.as_ref() == Some(&id))
                         .count() as u64,
                 )
             })
@@ -331,10 +330,10 @@ impl Profiles {
             .store
             .write(move |wtx| {
                 let defaults = wtx.open_table(DEFAULTS)?;
-                let lookup = |family: Option<&str>| -> Result<Option<String>, StoreError> {
+                let lookup = |family: Option<&str>| -> Result<Option<ProfileId>, StoreError> {
                     Ok(defaults
                         .get(default_key(&token_s, family).as_slice())?
-                        .map(|v| String::from_utf8_lossy(v.value()).into_owned()))
+                        .map(|v| ProfileId::from_stored(String::from_utf8_lossy(v.value()).into())))
                 };
                 let token_wide = lookup(None)?;
                 let mut per_family = HashMap::new();
@@ -383,15 +382,15 @@ impl Profiles {
     /// get the new one.
     pub(super) async fn reassign_old(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         token: &TokenId,
     ) -> Result<usize, ProfileError> {
-        let id = profile_id.to_string();
+        let id = profile_id.clone();
         let Some(r) = self.inner.store.read(move |rtx| super::crud::load_in(rtx, &id)).await?
         else {
             return Ok(0);
         };
-        let old: HashSet<String> =
+        let old: HashSet<ProfileUuid> =
             r.tokens.get(token).map(|d| d.old_uuids.iter().cloned().collect()).unwrap_or_default();
         if old.is_empty() {
             return Ok(0);
@@ -424,7 +423,7 @@ impl Profiles {
                 Ok::<_, ProfileError>(())
             })
             .await?;
-        log::info!(token = token.as_str(), profile = profile_id, devices = n; "new profile revision queued for the devices that had the old one");
+        log::info!(token = token.as_str(), profile = profile_id.as_str(), devices = n; "new profile revision queued for the devices that had the old one");
         Ok(n)
     }
 }

@@ -4,7 +4,7 @@
 //! Choices are plain strings here and checked by `validate`, so a value the form would never
 //! send (`"user_affinity": "maybe"`) is refused on its field rather than as a parse error.
 
-use crate::ids::TokenId;
+use crate::ids::{ProfileId, ProfileUuid, TokenId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -174,7 +174,7 @@ pub fn parse(body: serde_json::Value) -> Result<ProfileInput, Vec<FieldIssue>> {
 pub struct TokenProfileState {
     pub token_id: TokenId,
     /// Apple's uuid for the current revision.
-    pub profile_uuid: Option<String>,
+    pub profile_uuid: Option<ProfileUuid>,
     /// `defined`, `pending` or `failed`.
     pub state: String,
     pub error: Option<AppleRefusal>,
@@ -199,7 +199,7 @@ pub struct DefaultRef {
 /// A profile as the API answers it.
 #[derive(Clone, Debug, Serialize)]
 pub struct ProfileView {
-    pub id: String,
+    pub id: ProfileId,
     #[serde(flatten)]
     pub input: ProfileInput,
     #[serde(with = "time::serde::rfc3339")]

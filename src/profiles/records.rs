@@ -2,7 +2,7 @@
 //! `#[serde(default)]`).
 
 use super::model::{AppleRefusal, ProfileInput};
-use crate::ids::TokenId;
+use crate::ids::{ProfileId, ProfileUuid, TokenId};
 use crate::store::{self, StoreError, Table};
 use redb::{ReadTransaction, ReadableTable, TableHandle};
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,7 @@ fn v1() -> u32 {
 pub(super) struct ProfileRecord {
     #[serde(default = "v1")]
     pub v: u32,
-    pub id: String,
+    pub id: ProfileId,
     pub input: ProfileInput,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -40,10 +40,10 @@ pub(super) struct ProfileRecord {
 pub(super) struct Definition {
     /// The revision `profile_uuid` was defined for (older: a new define is due).
     pub revision: u32,
-    pub profile_uuid: Option<String>,
+    pub profile_uuid: Option<ProfileUuid>,
     /// Apple's uuids of earlier revisions: devices that still have one get the new one.
     #[serde(default)]
-    pub old_uuids: Vec<String>,
+    pub old_uuids: Vec<ProfileUuid>,
     /// Apple refused the current revision.
     pub error: Option<AppleRefusal>,
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -107,7 +107,7 @@ mod tests {
         let mut d = Definition::default();
         assert_eq!(d.state(1), "pending");
         d.revision = 1;
-        d.profile_uuid = Some("U1".into());
+        d.profile_uuid = Some(ProfileUuid::parse("A1").unwrap());
         assert_eq!(d.state(1), "defined");
         assert_eq!(d.state(2), "pending", "an edit makes a new define due");
         d.revision = 2;

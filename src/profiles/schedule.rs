@@ -10,7 +10,7 @@
 //! - Apple unreachable or busy (5xx, timeouts) → stays `queued`, retried after 5 minutes (or
 //!   Apple's `Retry-After` when longer): that is about Apple, not about the device.
 
-use crate::ids::{Serial, TokenId};
+use crate::ids::{ProfileId, ProfileUuid, Serial, TokenId};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -27,9 +27,9 @@ pub struct Assignment {
     #[serde(default = "no_token")]
     pub token_id: TokenId,
     /// The profile wanted (`null`: remove the assignment).
-    pub profile_id: Option<String>,
+    pub profile_id: Option<ProfileId>,
     /// The uuid Apple confirmed last.
-    pub profile_uuid: Option<String>,
+    pub profile_uuid: Option<ProfileUuid>,
     /// `idle`, `queued`, `assigning`, `assigned`, `cooldown`, `throttled`, `not_accessible`,
     /// `failed`.
     pub state: String,
@@ -65,7 +65,11 @@ pub enum Answer {
 
 impl Assignment {
     /// A fresh request for `serial` of `token_id`.
-    pub fn queued(serial: &Serial, token_id: &TokenId, profile_id: Option<String>) -> Assignment {
+    pub fn queued(
+        serial: &Serial,
+        token_id: &TokenId,
+        profile_id: Option<ProfileId>,
+    ) -> Assignment {
         Assignment {
             serial: serial.clone(),
             token_id: token_id.clone(),
@@ -81,7 +85,7 @@ impl Assignment {
     }
 
     /// Asks again (a new request, a new revision): keeps what Apple last confirmed.
-    pub fn requeue(&mut self, profile_id: Option<String>) {
+    pub fn requeue(&mut self, profile_id: Option<ProfileId>) {
         self.profile_id = profile_id;
         self.state = "queued".into();
         self.attempts = 0;
@@ -98,7 +102,7 @@ impl Assignment {
     }
 
     /// Applies Apple's answer for this serial; `uuid` is what was sent (none for a remove).
-    pub fn after(&mut self, answer: &Answer, uuid: Option<&str>, now: OffsetDateTime) {
+    pub fn after(&mut self, answer: &Answer, uuid: Option<&ProfileUuid>, now: OffsetDateTime) {
         let removing = self.profile_id.is_none();
         match answer {
             Answer::Success => {
@@ -106,7 +110,7 @@ impl Assignment {
                 self.last_result = Some("SUCCESS".into());
                 self.attempts = 0;
                 self.next_retry_at = None;
-                self.profile_uuid = uuid.map(str::to_string);
+                self.profile_uuid = uuid.cloned();
                 self.assigned_at = if removing { None } else { Some(now) };
                 self.message = if removing {
                     "the assignment was removed at Apple".into()
@@ -164,11 +168,15 @@ mod tests {
 
     const T0: OffsetDateTime = datetime!(2026-11-24 10:00 UTC);
 
+    fn u1() -> ProfileUuid {
+        ProfileUuid::parse("A1").unwrap()
+    }
+
     fn rec() -> Assignment {
         Assignment::queued(
             &Serial::parse("C02X").unwrap(),
             &TokenId::parse("t1").unwrap(),
-            Some("p1".into()),
+            Some(ProfileId::parse("p1").unwrap()),
         )
     }
 
@@ -180,8 +188,8 @@ mod tests {
     #[test]
     fn success_assigns_and_is_not_due_again() {
         let mut r = rec();
-        r.after(&Answer::Success, Some("U1"), T0);
-        assert_eq!((r.state.as_str(), r.profile_uuid.as_deref()), ("assigned", Some("U1")));
+        r.after(&Answer::Success, Some(&u1()), T0);
+        assert_eq!((r.state.as_str(), r.profile_uuid.clone()), ("assigned", Some(u1())));
         assert_eq!(r.assigned_at, Some(T0));
         assert!(!r.is_due(T0 + Duration::days(30)));
     }
@@ -192,16 +200,16 @@ mod tests {
             [(Answer::Failed, "failed"), (Answer::NotAccessible, "not_accessible")]
         {
             let mut r = rec();
-            r.after(&answer, Some("U1"), T0);
+            r.after(&answer, Some(&u1()), T0);
             assert_eq!(r.state, "cooldown");
             assert!(!r.is_due(T0 + Duration::minutes(59)));
             let t1 = T0 + Duration::hours(1);
             assert!(r.is_due(t1));
-            r.after(&answer, Some("U1"), t1);
+            r.after(&answer, Some(&u1()), t1);
             assert_eq!(r.state, later_state);
             assert!(!r.is_due(t1 + Duration::hours(23)));
             assert!(r.is_due(t1 + Duration::hours(24)));
-            r.after(&Answer::Success, Some("U1"), t1 + Duration::hours(24));
+            r.after(&Answer::Success, Some(&u1()), t1 + Duration::hours(24));
             assert_eq!((r.state.as_str(), r.attempts), ("assigned", 0));
         }
     }
@@ -209,12 +217,12 @@ mod tests {
     #[test]
     fn throttled_waits_at_least_retry_after_or_a_day() {
         let mut r = rec();
-        r.after(&Answer::Throttled { retry_after_seconds: Some(90) }, Some("U1"), T0);
+        r.after(&Answer::Throttled { retry_after_seconds: Some(90) }, Some(&u1()), T0);
         assert_eq!(r.state, "throttled");
         assert!(!r.is_due(T0 + Duration::seconds(89)));
         assert!(r.is_due(T0 + Duration::seconds(90)));
         let mut r = rec();
-        r.after(&Answer::Throttled { retry_after_seconds: None }, Some("U1"), T0);
+        r.after(&Answer::Throttled { retry_after_seconds: None }, Some(&u1()), T0);
         assert!(!r.is_due(T0 + Duration::hours(23)));
         assert!(r.is_due(T0 + Duration::hours(24)));
     }

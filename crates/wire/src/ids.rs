@@ -1,8 +1,9 @@
-//! Identifiers as types: a device's [`Serial`] and [`Udid`], and [`TokenId`], adebox's name for
-//! an Apple server token; each with one normalisation, made where the value enters (an HTTP
+//! Identifiers as types: a device's [`Serial`] and [`Udid`], adebox's names for an Apple
+//! server token ([`TokenId`]) and for an enrollment profile ([`ProfileId`]), and Apple's for a
+//! defined profile ([`ProfileUuid`]); each with one normalisation, made where the value enters (an HTTP
 //! path or body, a CSV row, a DEP device page, a MachineInfo, an MDM check-in) and trusted
 //! everywhere after. None can be passed where another is meant, and two spellings of one
-//! device always meet.
+//! device or one profile uuid always meet.
 //!
 //! Two ways in, on purpose: `parse` validates (strict, for what arrives from outside, with an
 //! [`IdError`] naming the problem and the fix), while `from_stored` and `serde`
@@ -206,13 +207,16 @@ macro_rules! plain_string {
     };
 }
 
-/// Random bytes in a new [`TokenId`]: 6 bytes are 8 base64url characters (48 bits, plenty for
-/// the handful of tokens one appliance holds).
-const TOKEN_ID_RANDOM_BYTES: usize = 6;
+/// Random bytes in an id adebox makes ([`TokenId`], [`ProfileId`]): 6 bytes are 8 base64url
+/// characters (48 bits, plenty for the handful of tokens and profiles one appliance holds).
+const OWN_ID_RANDOM_BYTES: usize = 6;
 
 /// Longest token id accepted. Every id adebox makes is 8 characters; the margin is tolerance
 /// for ids not made by [`TokenId::generate`] (none are known), not a format.
 pub const TOKEN_ID_MAX: usize = 64;
+
+/// Longest profile id accepted (every id adebox makes is 8 characters; see [`TOKEN_ID_MAX`]).
+pub const PROFILE_ID_MAX: usize = 64;
 
 /// adebox's own name for an Apple server token (`oCaG2Svw`): the key of `tokens.by_id`, the
 /// `{id}` of `/api/v1/tokens/{id}` and `/api/v1/sync/{token_id}`, and the token a device,
@@ -224,24 +228,67 @@ pub const TOKEN_ID_MAX: usize = 64;
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TokenId(String);
 
-impl TokenId {
-    /// A new random id, for a token being added.
-    pub fn generate() -> TokenId {
-        TokenId(crate::crypto::random_token::<TOKEN_ID_RANDOM_BYTES>())
-    }
+/// adebox's own name for an enrollment profile (`k3Vx9QaB`): the key of `profiles.by_id`, the
+/// `{id}` of `/api/v1/profiles/{id}` and the `profile_id` of defaults and assignments. One
+/// profile keeps its id across revisions, while Apple gives each revision at each token a new
+/// [`ProfileUuid`].
+///
+/// Normalisation and validation as [`TokenId`]'s, up to [`PROFILE_ID_MAX`] characters.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProfileId(String);
 
-    /// Validates an id from outside (an HTTP path or body).
-    pub fn parse(text: &str) -> Result<TokenId, IdError> {
-        let s = text.trim();
-        check("token id", s, TOKEN_ID_MAX, "letters, digits, '-' and '_' only", |c| {
-            c.is_ascii_alphanumeric() || c == '-' || c == '_'
+/// `generate`, `parse` and `as_bytes` for an id adebox makes itself (random base64url).
+macro_rules! own_id {
+    ($name:ident, $what:literal, $max:expr) => {
+        impl $name {
+            /// A new random id, for a record being created.
+            pub fn generate() -> $name {
+                $name(crate::crypto::random_token::<OWN_ID_RANDOM_BYTES>())
+            }
+
+            /// Validates an id from outside (an HTTP path, body or query).
+            pub fn parse(text: &str) -> Result<$name, IdError> {
+                let s = text.trim();
+                check($what, s, $max, "letters, digits, '-' and '_' only", |c| {
+                    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+                })?;
+                Ok($name(s.to_string()))
+            }
+
+            /// The bytes of the store key of records kept by this id.
+            pub fn as_bytes(&self) -> &[u8] {
+                self.0.as_bytes()
+            }
+        }
+    };
+}
+
+own_id!(TokenId, "token id", TOKEN_ID_MAX);
+own_id!(ProfileId, "profile id", PROFILE_ID_MAX);
+
+/// Longest profile uuid accepted: Apple's are 32 characters; the margin is tolerance.
+pub const PROFILE_UUID_MAX: usize = 64;
+
+/// Apple's name for one defined revision of a profile at one server token (`profile_uuid` of
+/// `POST /profile`, of a device record and of `/profile/devices`; dep-api.md §3.2, §3.3).
+///
+/// Normalisation: surrounding white space dropped, letters upper-cased: Apple documents "32
+/// upper-case hex, no dashes" but promises no case, so a lower-case spelling means the same
+/// profile. Equality, hashing and order ignore ASCII case, so a uuid stored as it came (by an
+/// older adebox, read with [`ProfileUuid::from_stored`]) still meets its normalised spelling.
+/// Validation: 1–[`PROFILE_UUID_MAX`] hex digits and hyphens. Tolerant of other lengths and of
+/// the dashed UUID form, which Apple does not send today (../shared/spec/dep-api.md §3.2).
+#[derive(Clone)]
+pub struct ProfileUuid(String);
+
+impl ProfileUuid {
+    /// Normalises and validates a uuid from outside (a DEP answer, an HTTP query).
+    pub fn parse(text: &str) -> Result<ProfileUuid, IdError> {
+        let s = text.trim().to_ascii_uppercase();
+        check("profile uuid", &s, PROFILE_UUID_MAX, "hex digits and hyphens only", |c| {
+            c.is_ascii_hexdigit() || c == '-'
         })?;
-        Ok(TokenId(s.to_string()))
-    }
-
-    /// The bytes of the `tokens.by_id` key.
-    pub fn as_bytes(&self) -> &[u8] {
-        self.0.as_bytes()
+        Ok(ProfileUuid(s))
     }
 }
 
@@ -282,9 +329,12 @@ macro_rules! case_free {
 }
 
 case_free!(Udid);
+case_free!(ProfileUuid);
 plain_string!(Serial);
 plain_string!(Udid);
 plain_string!(TokenId);
+plain_string!(ProfileId);
+plain_string!(ProfileUuid);
 
 #[cfg(test)]
 #[path = "ids_tests.rs"]

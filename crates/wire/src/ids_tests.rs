@@ -92,3 +92,30 @@ fn token_id_serialises_as_the_plain_stored_string() {
     assert_eq!(id.as_str(), "any stored/text");
     assert_eq!(serde_json::to_string(&id).unwrap(), "\"any stored/text\"");
 }
+
+#[test]
+fn profile_ids_are_generated_and_parsed_like_token_ids() {
+    let id = ProfileId::generate();
+    assert_eq!(id.as_str().len(), 8);
+    assert_eq!(ProfileId::parse(&format!(" {id} ")).unwrap(), id);
+    assert!(matches!(ProfileId::parse(""), Err(IdError::Empty { what: "profile id" })));
+    assert!(matches!(ProfileId::parse("a/b"), Err(IdError::BadCharacter { found: '/', .. })));
+    assert_ne!(ProfileId::parse("abc").unwrap(), ProfileId::parse("ABC").unwrap());
+}
+
+#[test]
+fn profile_uuids_are_upper_cased_and_meet_stored_spellings_of_any_case() {
+    let u = ProfileUuid::parse(" 4e2a2d4b2e8411eb9e0a0242ac130003\n").unwrap();
+    assert_eq!(u.as_str(), "4E2A2D4B2E8411EB9E0A0242AC130003");
+    let stored = ProfileUuid::from_stored("4e2a2d4b2e8411eb9e0a0242ac130003".into());
+    assert_eq!(stored.as_str(), "4e2a2d4b2e8411eb9e0a0242ac130003", "stored bytes kept");
+    assert_eq!(u, stored);
+    let set: std::collections::HashSet<ProfileUuid> = [stored].into();
+    assert!(set.contains(&u));
+    assert!(ProfileUuid::parse("4E2A2D4B-2E84-11EB-9E0A-0242AC130003").is_ok(), "dashed form");
+    assert!(matches!(
+        ProfileUuid::parse("4E2A 2D4B"),
+        Err(IdError::BadCharacter { found: ' ', .. })
+    ));
+    assert!(matches!(ProfileUuid::parse("XYZ"), Err(IdError::BadCharacter { found: 'X', .. })));
+}

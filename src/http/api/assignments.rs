@@ -6,7 +6,7 @@ use super::views::{self, Assignment, RequestReport};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::http::state::AppState;
-use crate::ids::TokenId;
+use crate::ids::{ProfileId, TokenId};
 use crate::profiles::csv::MAX_CSV_BYTES;
 use actix_web::{HttpResponse, delete, get, post, web};
 use futures_util::StreamExt;
@@ -80,9 +80,10 @@ async fn assign(
     let bytes = read_capped(body).await?;
     let b: AssignBody = serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_json(&e))?;
     let token = b.token_id.as_deref().map(TokenId::parse).transpose()?;
+    let profile = ProfileId::parse(&b.profile_id)?;
     let report = state
         .profiles
-        .request(auth.actor(), Some(&b.profile_id), b.serials, token.as_ref(), b.dry_run, vec![])
+        .request(auth.actor(), Some(&profile), b.serials, token.as_ref(), b.dry_run, vec![])
         .await?;
     Ok(answer(b.dry_run, report))
 }
@@ -101,9 +102,10 @@ async fn assign_csv(
     let (serials, junk) = crate::profiles::csv::serials_from_csv(&text)?;
     let q = query.into_inner();
     let token = q.token_id.as_deref().map(TokenId::parse).transpose()?;
+    let profile = ProfileId::parse(&q.profile_id)?;
     let report = state
         .profiles
-        .request(auth.actor(), Some(&q.profile_id), serials, token.as_ref(), q.dry_run, junk)
+        .request(auth.actor(), Some(&profile), serials, token.as_ref(), q.dry_run, junk)
         .await?;
     Ok(answer(q.dry_run, report))
 }

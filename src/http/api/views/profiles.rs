@@ -139,7 +139,7 @@ impl From<&crate::profiles::TokenProfileState> for TokenProfileState {
     fn from(r: &crate::profiles::TokenProfileState) -> TokenProfileState {
         TokenProfileState {
             token_id: r.token_id.to_string(),
-            profile_uuid: r.profile_uuid.clone(),
+            profile_uuid: r.profile_uuid.as_ref().map(ToString::to_string),
             state: r.state.clone(),
             error: r.error.as_ref().map(Into::into),
             defined_at: r.defined_at,
@@ -198,7 +198,7 @@ pub struct ProfileView {
 impl From<&crate::profiles::ProfileView> for ProfileView {
     fn from(r: &crate::profiles::ProfileView) -> ProfileView {
         ProfileView {
-            id: r.id.clone(),
+            id: r.id.to_string(),
             input: (&r.input).into(),
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -272,7 +272,7 @@ impl From<&crate::profiles::DefaultEntry> for DefaultEntry {
         DefaultEntry {
             token_id: r.token_id.to_string(),
             family: r.family.clone(),
-            profile_id: r.profile_id.clone(),
+            profile_id: r.profile_id.to_string(),
         }
     }
 }
@@ -308,8 +308,8 @@ impl From<&crate::profiles::Assignment> for Assignment {
         Assignment {
             serial: r.serial.clone(),
             token_id: r.token_id.to_string(),
-            profile_id: r.profile_id.clone(),
-            profile_uuid: r.profile_uuid.clone(),
+            profile_id: r.profile_id.as_ref().map(ToString::to_string),
+            profile_uuid: r.profile_uuid.as_ref().map(ToString::to_string),
             state: r.state.clone(),
             last_result: r.last_result.clone(),
             attempts: r.attempts,
