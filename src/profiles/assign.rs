@@ -4,7 +4,7 @@
 //! (`worker.rs`) sends them to Apple.
 
 use super::records::{ASSIGNMENTS, DEFAULTS, ProfileRecord, default_key};
-use super::schedule::Assignment;
+use super::schedule::{Assignment, AssignmentState};
 use super::{MAX_DEVICES_PER_PROFILE, ProfileError, Profiles};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::devices::{DeviceFacts, Unassigned};
@@ -282,7 +282,7 @@ impl Profiles {
     ) -> Result<(Vec<Assignment>, u64), ProfileError> {
         let mut all = self.inner.store.read(assignments_in).await?;
         all.retain(|a| {
-            state.as_ref().is_none_or(|s| &a.state == s)
+            state.as_ref().is_none_or(|s| a.state.code() == s)
                 && token.as_ref().is_none_or(|t| &a.token_id == t)
         });
         let total = all.len() as u64;
@@ -357,8 +357,15 @@ impl Profiles {
                     let existing: Option<Assignment> = store::get(&t, f.serial.as_bytes())?;
                     let a = match existing {
                         // A request under way, or an explicit removal the admin asked for.
-                        Some(a) if a.state != "assigned" && a.state != "idle" => continue,
-                        Some(a) if a.state == "idle" && a.profile_id.is_none() => continue,
+                        Some(a)
+                            if a.state != AssignmentState::Assigned
+                                && a.state != AssignmentState::Idle =>
+                        {
+                            continue;
+                        }
+                        Some(a) if a.state == AssignmentState::Idle && a.profile_id.is_none() => {
+                            continue;
+                        }
                         Some(mut a) => {
                             a.requeue(Some(pid));
                             a

@@ -310,7 +310,7 @@ impl From<&crate::profiles::Assignment> for Assignment {
             token_id: r.token_id.to_string(),
             profile_id: r.profile_id.as_ref().map(ToString::to_string),
             profile_uuid: r.profile_uuid.as_ref().map(ToString::to_string),
-            state: r.state.clone(),
+            state: r.state.code().to_string(),
             last_result: r.last_result.clone(),
             attempts: r.attempts,
             next_retry_at: r.next_retry_at,
