@@ -60,7 +60,7 @@ pub async fn sync(devices: usize) -> anyhow::Result<SyncBench> {
 
     let requests_before = sim.requests();
     let started = Instant::now();
-    let run = sync.run_now(token.id.as_str(), RunKind::Full).await?;
+    let run = sync.run_now(&token.id, RunKind::Full).await?;
     let wall = started.elapsed().as_secs_f64();
     anyhow::ensure!(
         run.outcome == crate::sync::RunOutcome::Completed,
@@ -135,7 +135,7 @@ async fn fill_inventory(running: &crate::daemon::Running, devices: usize) -> any
             })
             .collect();
         n += batch.len();
-        let token_id = format!("T{}", n % 3);
+        let token_id = crate::ids::TokenId::parse(&format!("T{}", n % 3))?;
         let now = Clock::system().now();
         let (_, changes) = running
             .store

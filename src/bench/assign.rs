@@ -74,7 +74,7 @@ pub async fn assign(devices: usize) -> anyhow::Result<AssignBench> {
         .await?;
     let requests_before = sim.requests();
     let started = Instant::now();
-    running.profiles.set_default(Actor::System, token.id.as_str(), None, Some(profile.id)).await?;
+    running.profiles.set_default(Actor::System, &token.id, None, Some(profile.id)).await?;
 
     // Batches land one transaction at a time; polling the in-memory counts every 2 ms sees
     // each one (a batch takes far longer).

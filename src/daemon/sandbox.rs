@@ -250,13 +250,13 @@ async fn demo_world(
             token.id
         }
     };
-    demo_profile(running, token_id.as_str()).await
+    demo_profile(running, &token_id).await
 }
 
 /// The demo profile (supervised, awaits configuration, hides a few screens), made the demo
 /// token's default so simulated devices show "Profile assigned" after the next sync. Made
 /// only if no profile has its name; made the default only if the token has none.
-async fn demo_profile(running: &Running, token_id: &str) -> anyhow::Result<()> {
+async fn demo_profile(running: &Running, token_id: &crate::ids::TokenId) -> anyhow::Result<()> {
     let profiles = running.profiles.list().await?;
     let id = match profiles.iter().find(|p| p.input.name == DEMO_PROFILE) {
         Some(p) => p.id.clone(),
@@ -278,7 +278,7 @@ async fn demo_profile(running: &Running, token_id: &str) -> anyhow::Result<()> {
             .id,
     };
     let defaults = running.profiles.defaults().await?;
-    if !defaults.iter().any(|d| d.token_id == token_id) {
+    if !defaults.iter().any(|d| d.token_id == *token_id) {
         // Devices an earlier run already synced get it at the profile worker's next round.
         running.profiles.set_default(Actor::System, token_id, None, Some(id)).await?;
     }

@@ -110,8 +110,8 @@ impl Services {
             crate::depclient::account_check(dep_client.clone(), clock.clone()),
             Arc::new(|wtx, token| {
                 Ok(crate::tokens::TokenUse {
-                    devices: crate::devices::count_for_token_in(wtx, token.as_str())?,
-                    default_profiles: crate::profiles::token_defaults_in(wtx, token.as_str())?,
+                    devices: crate::devices::count_for_token_in(wtx, token)?,
+                    default_profiles: crate::profiles::token_defaults_in(wtx, token)?,
                 })
             }),
         );

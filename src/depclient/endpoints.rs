@@ -12,6 +12,7 @@ use crate::apple::dep::{
     Profile, ReplacementDetails, paths,
 };
 use crate::crypto::oauth1::encode;
+use crate::ids::ProfileUuid;
 use reqwest::Method;
 use serde::Serialize;
 
@@ -67,8 +68,8 @@ impl DepClient {
     }
 
     /// `GET /profile?profile_uuid=…`.
-    pub async fn get_profile(&self, profile_uuid: &str) -> Result<Profile, DepError> {
-        let path = format!("{}?profile_uuid={}", paths::PROFILE, encode(profile_uuid));
+    pub async fn get_profile(&self, profile_uuid: &ProfileUuid) -> Result<Profile, DepError> {
+        let path = format!("{}?profile_uuid={}", paths::PROFILE, encode(profile_uuid.as_str()));
         self.call(Method::GET, &path, None).await
     }
 
@@ -76,11 +77,11 @@ impl DepClient {
     /// results: `THROTTLED` devices wait `retry_after_seconds`.
     pub async fn assign_profile(
         &self,
-        profile_uuid: &str,
+        profile_uuid: &ProfileUuid,
         serials: &[String],
     ) -> Result<AssignProfileResponse, DepError> {
         let body = AssignProfileRequest {
-            profile_uuid: profile_uuid.to_owned(),
+            profile_uuid: profile_uuid.to_string(),
             devices: check_serials(serials)?,
         };
         self.call(Method::POST, paths::PROFILE_DEVICES, Some(json(&body)?)).await

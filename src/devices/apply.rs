@@ -14,7 +14,7 @@ use super::records::{
     TimelineKind, push_event, timeline_key, token_key, token_prefix,
 };
 use crate::apple::dep::{Device, OpType};
-use crate::ids::Serial;
+use crate::ids::{Serial, TokenId};
 use crate::store::{self, StoreError};
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -59,7 +59,7 @@ impl PageStats {
 /// Applies one page of `token`'s fetch or sync.
 pub fn apply_page_in(
     wtx: &WriteTransaction,
-    token: &str,
+    token: &TokenId,
     devices: &[Device],
     mode: &PageMode,
     now: OffsetDateTime,
@@ -108,7 +108,7 @@ pub fn apply_page_in(
                 continue;
             }
             (Some(OpType::Deleted), Some(mut r)) => {
-                if r.token != token || r.removed.is_some() {
+                if r.token != *token || r.removed.is_some() {
                     // The old server's half of a move, or already removed.
                     stats.unchanged += 1;
                     continue;
@@ -134,7 +134,7 @@ pub fn apply_page_in(
                 by_token.insert(token_key(token, serial).as_slice(), [].as_slice())?;
                 DeviceRecord {
                     serial: serial.clone(),
-                    token: token.to_string(),
+                    token: token.clone(),
                     apple: apple_fields(d, serial),
                     op_date: d.op_date,
                     first_seen: now,
@@ -151,7 +151,7 @@ pub fn apply_page_in(
                     continue;
                 }
                 let mut changed = false;
-                if r.token != token {
+                if r.token != *token {
                     by_token.remove(token_key(&r.token, serial).as_slice())?;
                     by_token.insert(token_key(token, serial).as_slice(), [].as_slice())?;
                     events.push(event(
@@ -159,7 +159,7 @@ pub fn apply_page_in(
                         TimelineKind::Moved,
                         format!("Moved from token {} to token {token}.", r.token),
                     ));
-                    r.token = token.to_string();
+                    r.token = token.clone();
                     stats.moved += 1;
                     changed = true;
                 }
@@ -206,7 +206,7 @@ pub fn apply_page_in(
 /// the fetch did not list is marked removed. Returns how many.
 pub fn sweep_missing_in(
     wtx: &WriteTransaction,
-    token: &str,
+    token: &TokenId,
     run_id: &str,
     now: OffsetDateTime,
 ) -> Result<(u64, Changes), StoreError> {
@@ -217,7 +217,9 @@ pub fn sweep_missing_in(
         .range(start.as_slice()..end.as_slice())?
         .map(|row| {
             row.map(|(k, _)| {
-                Serial::from_stored(String::from_utf8_lossy(&k.value()[token.len() + 1..]).into())
+                Serial::from_stored(
+                    String::from_utf8_lossy(&k.value()[token.as_str().len() + 1..]).into(),
+                )
             })
         })
         .collect::<Result<_, _>>()?;

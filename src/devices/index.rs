@@ -10,7 +10,7 @@
 use super::lifecycle::Lifecycle;
 use super::query::{DeviceCounts, DeviceFilter, SortKey};
 use super::records::{Changes, DeviceRecord};
-use crate::ids::Serial;
+use crate::ids::{Serial, TokenId};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
@@ -138,7 +138,7 @@ impl IndexData {
 
     fn upsert(&mut self, r: &DeviceRecord) {
         let row = Row {
-            token: self.tokens.id(Some(&r.token)),
+            token: self.tokens.id(Some(r.token.as_str())),
             model: self.models.id(r.apple.model.as_deref()),
             family: self.families.id(r.apple.device_family.as_deref()),
             os: self.oses.id(r.apple.os.as_deref()),
@@ -283,8 +283,8 @@ impl IndexData {
     }
 
     /// Active devices of `token` without a profile at Apple, in serial order.
-    pub fn unassigned(&self, token: &str) -> Vec<super::profile::Unassigned> {
-        let Some(&token) = self.tokens.ids.get(token) else { return vec![] };
+    pub fn unassigned(&self, token: &TokenId) -> Vec<super::profile::Unassigned> {
+        let Some(&token) = self.tokens.ids.get(token.as_str()) else { return vec![] };
         self.rows
             .iter()
             .filter(|(_, r)| r.token == token && !r.removed && r.no_profile)

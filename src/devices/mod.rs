@@ -26,7 +26,7 @@ pub use query::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, SortKey
 pub use records::TABLES;
 pub use records::{Changes, Removal, RemovalReason, TIMELINE_LIMIT, TimelineEvent, TimelineKind};
 
-use crate::ids::Serial;
+use crate::ids::{Serial, TokenId};
 use crate::store::{Store, StoreError};
 use redb::{ReadableTable, WriteTransaction};
 use std::sync::{Arc, RwLock};
@@ -168,14 +168,14 @@ impl Devices {
 
     /// Active devices of `token` without a profile at Apple (the default-profile scan), from
     /// the list index: no record is decoded, which matters at 200,000 devices.
-    pub async fn unassigned(&self, token: &str) -> Result<Vec<Unassigned>, StoreError> {
-        let token = token.to_string();
+    pub async fn unassigned(&self, token: &TokenId) -> Result<Vec<Unassigned>, StoreError> {
+        let token = token.clone();
         self.with_index(move |d| d.unassigned(&token)).await
     }
 
     /// The facts of every device of `token`, removed ones included.
-    pub async fn token_facts(&self, token: &str) -> Result<Vec<DeviceFacts>, StoreError> {
-        let token = token.to_string();
+    pub async fn token_facts(&self, token: &TokenId) -> Result<Vec<DeviceFacts>, StoreError> {
+        let token = token.clone();
         self.store.read(move |rtx| token_facts_in(rtx, &token)).await
     }
 
@@ -204,7 +204,7 @@ impl Devices {
 }
 
 /// Active devices of a token, inside a write transaction (the token delete guard).
-pub fn count_for_token_in(wtx: &WriteTransaction, token: &str) -> Result<u64, StoreError> {
+pub fn count_for_token_in(wtx: &WriteTransaction, token: &TokenId) -> Result<u64, StoreError> {
     let by_token = wtx.open_table(records::BY_TOKEN)?;
     let by_serial = wtx.open_table(records::BY_SERIAL)?;
     query::count_for_token_in(&by_token, &by_serial, token)

@@ -11,7 +11,7 @@ use super::records::{
     BY_SERIAL, BY_TOKEN, Changes, DeviceRecord, TIMELINE, TimelineEvent, TimelineKind, token_prefix,
 };
 use crate::apple::dep::ProfileStatus;
-use crate::ids::Serial;
+use crate::ids::{ProfileUuid, Serial, TokenId};
 use crate::store::{self, StoreError};
 use redb::{ReadTransaction, WriteTransaction};
 use time::OffsetDateTime;
@@ -20,12 +20,12 @@ use time::OffsetDateTime;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceFacts {
     pub serial: Serial,
-    pub token: String,
+    pub token: TokenId,
     /// Apple's `device_family` (`iPhone`, `iPad`, `iPod`, `Mac`, `AppleTV`, `Vision`).
     pub family: Option<String>,
     /// Apple's `model` (e.g. "iPhone 15 Pro"), for the device name template.
     pub model: Option<String>,
-    pub profile_uuid: Option<String>,
+    pub profile_uuid: Option<ProfileUuid>,
     pub profile_status: Option<ProfileStatus>,
     /// Apple no longer lists it for this server.
     pub removed: bool,
@@ -40,7 +40,12 @@ impl DeviceFacts {
             token: r.token.clone(),
             family: r.apple.device_family.clone(),
             model: r.apple.model.clone(),
-            profile_uuid: r.apple.profile_uuid.clone().filter(|u| !u.is_empty()),
+            profile_uuid: r
+                .apple
+                .profile_uuid
+                .clone()
+                .filter(|u| !u.is_empty())
+                .map(ProfileUuid::from_stored),
             profile_status: r.apple.profile_status.clone(),
             removed: r.removed.is_some(),
             enrolled: r.enrollment == Some(super::EnrollmentState::Enrolled),
@@ -49,7 +54,10 @@ impl DeviceFacts {
 
     /// Without a profile at Apple: none ever, or removed.
     pub fn has_no_profile(&self) -> bool {
-        no_profile_at_apple(self.profile_status.as_ref(), self.profile_uuid.as_deref())
+        no_profile_at_apple(
+            self.profile_status.as_ref(),
+            self.profile_uuid.as_ref().map(ProfileUuid::as_str),
+        )
     }
 }
 
@@ -80,13 +88,16 @@ pub fn facts_in(rtx: &ReadTransaction, serials: &[Serial]) -> Result<Vec<DeviceF
 }
 
 /// The facts of every device of `token`, removed ones included.
-pub fn token_facts_in(rtx: &ReadTransaction, token: &str) -> Result<Vec<DeviceFacts>, StoreError> {
+pub fn token_facts_in(
+    rtx: &ReadTransaction,
+    token: &TokenId,
+) -> Result<Vec<DeviceFacts>, StoreError> {
     let (by_token, by_serial) = (rtx.open_table(BY_TOKEN)?, rtx.open_table(BY_SERIAL)?);
     let (start, end) = token_prefix(token);
     let mut out = Vec::new();
     for row in by_token.range(start.as_slice()..end.as_slice())? {
         let (k, _) = row?;
-        let serial = &k.value()[token.len() + 1..];
+        let serial = &k.value()[token.as_str().len() + 1..];
         if let Some(r) = store::get::<DeviceRecord, _>(&by_serial, serial)? {
             out.push(DeviceFacts::of(&r));
         }
@@ -98,7 +109,7 @@ pub fn token_facts_in(rtx: &ReadTransaction, token: &str) -> Result<Vec<DeviceFa
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProfileChange {
     /// Assigned `profile_uuid` (Apple answered SUCCESS).
-    Assigned { profile_uuid: String },
+    Assigned { profile_uuid: ProfileUuid },
     /// The assignment was removed (Apple answered SUCCESS to a remove).
     Removed,
 }
@@ -164,7 +175,7 @@ impl<'txn> ProfileResults<'txn> {
             update_with_event(&mut self.by_serial, &mut self.timeline, serial, event, |r| {
                 match change {
                     ProfileChange::Assigned { profile_uuid } => {
-                        r.apple.profile_uuid = Some(profile_uuid.clone());
+                        r.apple.profile_uuid = Some(profile_uuid.to_string());
                         r.apple.profile_status = Some(ProfileStatus::Assigned);
                         r.apple.profile_assign_time = Some(now);
                         r.apple.profile_push_time = None;

@@ -7,7 +7,7 @@ use super::records::{
     token_prefix,
 };
 use crate::apple::dep::Device;
-use crate::ids::Serial;
+use crate::ids::{Serial, TokenId};
 use crate::store::{self, StoreError};
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
@@ -55,7 +55,7 @@ pub enum SortKey {
 #[derive(Clone, Debug, Serialize)]
 pub struct DeviceSummary {
     pub serial: String,
-    pub token: String,
+    pub token: TokenId,
     pub model: Option<String>,
     pub description: Option<String>,
     pub color: Option<String>,
@@ -161,13 +161,13 @@ pub(super) fn get_in(
 pub(super) fn count_for_token_in(
     table: &impl ReadableTable<&'static [u8], &'static [u8]>,
     by_serial: &(impl ReadableTable<&'static [u8], &'static [u8]> + redb::TableHandle),
-    token: &str,
+    token: &TokenId,
 ) -> Result<u64, StoreError> {
     let (start, end) = token_prefix(token);
     let mut n = 0;
     for row in table.range(start.as_slice()..end.as_slice())? {
         let (k, _) = row?;
-        let serial = &k.value()[token.len() + 1..];
+        let serial = &k.value()[token.as_str().len() + 1..];
         if let Some(r) = store::get::<DeviceRecord, _>(by_serial, serial)?
             && r.removed.is_none()
         {

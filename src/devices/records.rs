@@ -1,7 +1,7 @@
 //! The inventory's tables and stored records.
 
 use crate::apple::dep::{Device, ProfileStatus};
-use crate::ids::Serial;
+use crate::ids::{Serial, TokenId};
 use crate::store::{self, StoreError, Table};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -17,15 +17,15 @@ pub(super) const TIMELINE: Table = store::table("devices.timeline");
 /// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
 pub const TABLES: &[Table] = &[BY_SERIAL, BY_TOKEN, TIMELINE];
 
-pub(super) fn token_key(token: &str, serial: &Serial) -> Vec<u8> {
-    let mut k = Vec::with_capacity(token.len() + serial.as_str().len() + 1);
+pub(super) fn token_key(token: &TokenId, serial: &Serial) -> Vec<u8> {
+    let mut k = Vec::with_capacity(token.as_str().len() + serial.as_str().len() + 1);
     k.extend_from_slice(token.as_bytes());
     k.push(0);
     k.extend_from_slice(serial.as_bytes());
     k
 }
 
-pub(super) fn token_prefix(token: &str) -> (Vec<u8>, Vec<u8>) {
+pub(super) fn token_prefix(token: &TokenId) -> (Vec<u8>, Vec<u8>) {
     let mut start = token.as_bytes().to_vec();
     start.push(0);
     let mut end = token.as_bytes().to_vec();
@@ -76,7 +76,7 @@ pub struct Removal {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(super) struct DeviceRecord {
     pub serial: Serial,
-    pub token: String,
+    pub token: TokenId,
     /// Apple's record, without the sync-only fields (op_type, op_date, response_status).
     pub apple: Device,
     /// `op_date` of the newest event applied: older events are ignored (dedupe by serial +

@@ -1,6 +1,6 @@
 use super::*;
 use crate::apple::dep::{Device, OpType, ProfileStatus};
-use crate::ids::Serial;
+use crate::ids::{ProfileUuid, Serial, TokenId};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -25,8 +25,12 @@ fn ev(serial: &str, op: OpType, at: OffsetDateTime) -> Device {
     Device { op_type: Some(op), op_date: Some(at), ..dev(serial) }
 }
 
+fn tid(token: &str) -> TokenId {
+    TokenId::parse(token).unwrap()
+}
+
 fn apply(store: &Store, token: &str, devices: Vec<Device>, mode: PageMode) -> PageStats {
-    let token = token.to_string();
+    let token = tid(token);
     store.write_blocking(move |wtx| apply_page_in(wtx, &token, &devices, &mode, T0)).unwrap().0
 }
 
@@ -148,7 +152,7 @@ async fn a_device_moved_to_another_token_is_moved_not_duplicated() {
     let counts = devices.counts().await.unwrap();
     assert_eq!(counts.by_token.get("tB"), Some(&1));
     assert_eq!(counts.by_token.get("tA"), None);
-    let n = s.write_blocking(|wtx| count_for_token_in(wtx, "tA")).unwrap();
+    let n = s.write_blocking(|wtx| count_for_token_in(wtx, &tid("tA"))).unwrap();
     assert_eq!(n, 0);
 }
 
@@ -159,7 +163,7 @@ async fn a_full_fetch_marks_missing_devices_removed_and_brings_back_returning_on
     apply(&s, "tA", vec![dev("S1")], fetch("r2"));
     apply(&s, "tA", vec![dev("S3")], fetch("r2"));
     let (removed, _changes) =
-        s.write_blocking(|wtx| sweep_missing_in(wtx, "tA", "r2", T0)).unwrap();
+        s.write_blocking(|wtx| sweep_missing_in(wtx, &tid("tA"), "r2", T0)).unwrap();
     assert_eq!(removed, 1);
     assert_eq!(
         one(&s, "S2").await.summary.removed.unwrap().reason,
@@ -281,7 +285,7 @@ async fn kept_counts_match_the_list_after_adds_moves_profile_changes_and_removal
     let devices = Devices::new(s.clone());
     devices.warm().await.unwrap();
     let write = |token: &str, page: Vec<Device>, mode: PageMode| {
-        let token = token.to_string();
+        let token = tid(token);
         let (_, changes) =
             s.write_blocking(move |wtx| apply_page_in(wtx, &token, &page, &mode, T0)).unwrap();
         devices.apply_changes(changes);
@@ -290,7 +294,7 @@ async fn kept_counts_match_the_list_after_adds_moves_profile_changes_and_removal
     write("tB", (20..30).map(|i| dev(&format!("K{i:03}"))).collect(), fetch("r2"));
     // Five assigned, two of them then unassigned; three moved to tB; four deleted at Apple.
     for (i, change) in (0..5)
-        .map(|i| (i, ProfileChange::Assigned { profile_uuid: "P1".into() }))
+        .map(|i| (i, ProfileChange::Assigned { profile_uuid: ProfileUuid::parse("A1").unwrap() }))
         .chain((0..2).map(|i| (i, ProfileChange::Removed)))
     {
         let serial = sn(&format!("K{i:03}"));

@@ -310,7 +310,7 @@ impl Enroll {
             .await
             .map_err(|e| EnrollError::Unavailable(e.to_string()))?
             .iter()
-            .any(|t| t.id.as_str() == f.token);
+            .any(|t| t.id == f.token);
         let owned = match &f.profile_uuid {
             Some(uuid) => self.inner.profiles.defined_as(&f.token, uuid).await?,
             None => None,
@@ -319,7 +319,7 @@ impl Enroll {
             removed: f.removed,
             token_is_ours,
             has_profile: !f.has_no_profile(),
-            our_profile: owned.as_ref().map(|p| p.profile_id.clone()),
+            our_profile: owned.as_ref().map(|p| p.profile_id.to_string()),
         };
         Ok((gate::Gate { device: Some(device) }, owned))
     }

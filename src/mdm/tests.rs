@@ -86,7 +86,7 @@ fn world() -> World {
             let dev = Device { serial_number: SERIAL.into(), ..Default::default() };
             let _ = apply_page_in(
                 wtx,
-                "tok",
+                &crate::ids::TokenId::parse("tok").unwrap(),
                 &[dev],
                 &PageMode::Fetch { run_id: "r".into(), new_only: false },
                 T0,

@@ -4,11 +4,11 @@
 //! (`worker.rs`) sends them to Apple.
 
 use super::records::{ASSIGNMENTS, DEFAULTS, ProfileRecord, default_key};
-use super::schedule::Assignment;
+use super::schedule::{Assignment, AssignmentState};
 use super::{MAX_DEVICES_PER_PROFILE, ProfileError, Profiles};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::devices::{DeviceFacts, Unassigned};
-use crate::ids::Serial;
+use crate::ids::{ProfileId, ProfileUuid, Serial, TokenId};
 use crate::store::{self, StoreError};
 use redb::{ReadTransaction, ReadableTable};
 use serde::Serialize;
@@ -74,7 +74,7 @@ fn assignments_in(rtx: &ReadTransaction) -> Result<Vec<Assignment>, StoreError> 
     super::records::read_all(rtx, ASSIGNMENTS)
 }
 
-fn current_uuid(r: &ProfileRecord, token: &str) -> Option<String> {
+fn current_uuid(r: &ProfileRecord, token: &TokenId) -> Option<ProfileUuid> {
     r.tokens.get(token).filter(|d| d.revision == r.revision).and_then(|d| d.profile_uuid.clone())
 }
 
@@ -84,9 +84,9 @@ impl Profiles {
     pub async fn request(
         &self,
         actor: Actor,
-        profile_id: Option<&str>,
+        profile_id: Option<&ProfileId>,
         serials: Vec<String>,
-        token: Option<&str>,
+        token: Option<&TokenId>,
         dry_run: bool,
         invalid_rows: Vec<SerialOutcome>,
     ) -> Result<RequestReport, ProfileError> {
@@ -101,7 +101,7 @@ impl Profiles {
         }
         let profile = match profile_id {
             Some(id) => {
-                let id_s = id.to_string();
+                let id_s = id.clone();
                 Some(
                     self.inner
                         .store
@@ -158,7 +158,7 @@ impl Profiles {
                 ));
                 continue;
             };
-            if token.is_some_and(|t| t != f.token) {
+            if token.is_some_and(|t| *t != f.token) {
                 items.push(outcome(
                     AssignmentOutcome::OtherToken,
                     format!("belongs to another MDM server ({})", f.token),
@@ -173,9 +173,8 @@ impl Profiles {
                 continue;
             }
             let already = match &profile {
-                Some(p) => current_uuid(p, &f.token).is_some_and(|u| {
-                    f.profile_uuid.as_deref() == Some(u.as_str()) && !f.has_no_profile()
-                }),
+                Some(p) => current_uuid(p, &f.token)
+                    .is_some_and(|u| f.profile_uuid.as_ref() == Some(&u) && !f.has_no_profile()),
                 None => f.has_no_profile(),
             };
             if already {
@@ -236,7 +235,7 @@ impl Profiles {
                 audit::record_in(
                     wtx,
                     NewEntry::new(now, actor, action, Outcome::Success)
-                        .target(pid.clone().unwrap_or_default())
+                        .target(pid.as_ref().map(ProfileId::to_string).unwrap_or_default())
                         .detail(what),
                 )?;
                 Ok::<_, ProfileError>(())
@@ -255,7 +254,7 @@ impl Profiles {
                 Ok::<_, StoreError>(
                     assignments_in(rtx)?
                         .iter()
-                        .filter(|a| a.profile_id.as_deref() == Some(id.as_str()))
+                        .filter(|a| a.profile_id.as_ref() == Some(&id))
                         .count() as u64,
                 )
             })
@@ -277,13 +276,13 @@ impl Profiles {
     pub async fn assignments(
         &self,
         state: Option<String>,
-        token: Option<String>,
+        token: Option<TokenId>,
         limit: usize,
         offset: usize,
     ) -> Result<(Vec<Assignment>, u64), ProfileError> {
         let mut all = self.inner.store.read(assignments_in).await?;
         all.retain(|a| {
-            state.as_ref().is_none_or(|s| &a.state == s)
+            state.as_ref().is_none_or(|s| a.state.code() == s)
                 && token.as_ref().is_none_or(|t| &a.token_id == t)
         });
         let total = all.len() as u64;
@@ -294,8 +293,8 @@ impl Profiles {
     /// those without a profile get their token's default, queued in the background.
     pub fn defaults_hook(&self) -> crate::sync::DevicesHook {
         let profiles = self.clone();
-        Arc::new(move |token: &str, serials: Vec<Serial>| {
-            let (p, token) = (profiles.clone(), token.to_string());
+        Arc::new(move |token: &TokenId, serials: Vec<Serial>| {
+            let (p, token) = (profiles.clone(), token.clone());
             tokio::spawn(async move {
                 if let Err(e) = p.assign_defaults(&token, Some(serials)).await {
                     log::error!(token = token.as_str(); "queueing default profiles failed: {e}");
@@ -309,7 +308,7 @@ impl Profiles {
     /// daemon after each sync page and by the periodic scan.
     pub async fn assign_defaults(
         &self,
-        token: &str,
+        token: &TokenId,
         serials: Option<Vec<Serial>>,
     ) -> Result<usize, ProfileError> {
         let candidates: Vec<Unassigned> = match serials {
@@ -319,22 +318,22 @@ impl Profiles {
                 .facts(s)
                 .await?
                 .into_iter()
-                .filter(|f| f.token == token && !f.removed && f.has_no_profile())
+                .filter(|f| f.token == *token && !f.removed && f.has_no_profile())
                 .map(|f| Unassigned { serial: f.serial, family: f.family })
                 .collect(),
             // The whole token: from the list index, without decoding every record.
             None => self.inner.devices.unassigned(token).await?,
         };
-        let token_s = token.to_string();
+        let token_s = token.clone();
         let n = self
             .inner
             .store
             .write(move |wtx| {
                 let defaults = wtx.open_table(DEFAULTS)?;
-                let lookup = |family: Option<&str>| -> Result<Option<String>, StoreError> {
+                let lookup = |family: Option<&str>| -> Result<Option<ProfileId>, StoreError> {
                     Ok(defaults
                         .get(default_key(&token_s, family).as_slice())?
-                        .map(|v| String::from_utf8_lossy(v.value()).into_owned()))
+                        .map(|v| ProfileId::from_stored(String::from_utf8_lossy(v.value()).into())))
                 };
                 let token_wide = lookup(None)?;
                 let mut per_family = HashMap::new();
@@ -358,8 +357,15 @@ impl Profiles {
                     let existing: Option<Assignment> = store::get(&t, f.serial.as_bytes())?;
                     let a = match existing {
                         // A request under way, or an explicit removal the admin asked for.
-                        Some(a) if a.state != "assigned" && a.state != "idle" => continue,
-                        Some(a) if a.state == "idle" && a.profile_id.is_none() => continue,
+                        Some(a)
+                            if a.state != AssignmentState::Assigned
+                                && a.state != AssignmentState::Idle =>
+                        {
+                            continue;
+                        }
+                        Some(a) if a.state == AssignmentState::Idle && a.profile_id.is_none() => {
+                            continue;
+                        }
                         Some(mut a) => {
                             a.requeue(Some(pid));
                             a
@@ -373,7 +379,7 @@ impl Profiles {
             })
             .await?;
         if n > 0 {
-            log::info!(token = token, devices = n; "default profile queued");
+            log::info!(token = token.as_str(), devices = n; "default profile queued");
             self.inner.changed.notify_one();
         }
         Ok(n)
@@ -383,21 +389,21 @@ impl Profiles {
     /// get the new one.
     pub(super) async fn reassign_old(
         &self,
-        profile_id: &str,
-        token: &str,
+        profile_id: &ProfileId,
+        token: &TokenId,
     ) -> Result<usize, ProfileError> {
-        let id = profile_id.to_string();
+        let id = profile_id.clone();
         let Some(r) = self.inner.store.read(move |rtx| super::crud::load_in(rtx, &id)).await?
         else {
             return Ok(0);
         };
-        let old: HashSet<String> =
+        let old: HashSet<ProfileUuid> =
             r.tokens.get(token).map(|d| d.old_uuids.iter().cloned().collect()).unwrap_or_default();
         if old.is_empty() {
             return Ok(0);
         }
         let facts = self.inner.devices.token_facts(token).await?;
-        let serials: Vec<(Serial, String)> = facts
+        let serials: Vec<(Serial, TokenId)> = facts
             .into_iter()
             .filter(|f| {
                 !f.removed
@@ -424,7 +430,7 @@ impl Profiles {
                 Ok::<_, ProfileError>(())
             })
             .await?;
-        log::info!(token = token, profile = profile_id, devices = n; "new profile revision queued for the devices that had the old one");
+        log::info!(token = token.as_str(), profile = profile_id.as_str(), devices = n; "new profile revision queued for the devices that had the old one");
         Ok(n)
     }
 }

@@ -8,6 +8,7 @@ use super::records::{
 use super::{MAX_PROFILES_PER_TOKEN, ProfileError, Profiles, apple_json, validate};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::devices::DeviceFacts;
+use crate::ids::{ProfileId, ProfileUuid, TokenId};
 use crate::store::{self, StoreError};
 use crate::tokens::Blocker;
 use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, WriteTransaction};
@@ -26,14 +27,14 @@ pub struct EditImpact {
 /// One default as the API lists it.
 #[derive(Clone, Debug, Serialize)]
 pub struct DefaultEntry {
-    pub token_id: String,
+    pub token_id: TokenId,
     pub family: Option<String>,
-    pub profile_id: String,
+    pub profile_id: ProfileId,
 }
 
 pub(super) fn load_in(
     rtx: &ReadTransaction,
-    id: &str,
+    id: &ProfileId,
 ) -> Result<Option<ProfileRecord>, StoreError> {
     store::get(&rtx.open_table(PROFILES)?, id.as_bytes())
 }
@@ -56,7 +57,7 @@ fn defaults_of(
         out.push(DefaultEntry {
             token_id,
             family,
-            profile_id: String::from_utf8_lossy(v.value()).into_owned(),
+            profile_id: ProfileId::from_stored(String::from_utf8_lossy(v.value()).into_owned()),
         });
     }
     Ok(out)
@@ -72,12 +73,8 @@ fn refuse_invalid(input: ProfileInput) -> Result<(ProfileInput, Vec<FieldIssue>)
 }
 
 /// The uuids Apple gave any revision of `r`, at any token.
-fn uuids(r: &ProfileRecord) -> Vec<&str> {
-    r.tokens
-        .values()
-        .flat_map(|d| d.profile_uuid.iter().chain(d.old_uuids.iter()))
-        .map(String::as_str)
-        .collect()
+fn uuids(r: &ProfileRecord) -> Vec<&ProfileUuid> {
+    r.tokens.values().flat_map(|d| d.profile_uuid.iter().chain(d.old_uuids.iter())).collect()
 }
 
 fn has_profile(f: &DeviceFacts) -> bool {
@@ -95,7 +92,7 @@ impl Profiles {
     async fn device_facts(&self) -> Result<Vec<DeviceFacts>, ProfileError> {
         let mut out = Vec::new();
         for t in self.inner.tokens.list().await? {
-            out.extend(self.inner.devices.token_facts(t.id.as_str()).await?);
+            out.extend(self.inner.devices.token_facts(&t.id).await?);
         }
         Ok(out)
     }
@@ -103,8 +100,8 @@ impl Profiles {
     fn view(
         &self,
         r: ProfileRecord,
-        token_ids: &[String],
-        counts: &HashMap<String, u64>,
+        token_ids: &[TokenId],
+        counts: &HashMap<ProfileUuid, u64>,
         defaults: &[DefaultEntry],
     ) -> ProfileView {
         let tokens = token_ids
@@ -140,7 +137,7 @@ impl Profiles {
         }
     }
 
-    async fn views(&self, only: Option<String>) -> Result<Vec<ProfileView>, ProfileError> {
+    async fn views(&self, only: Option<ProfileId>) -> Result<Vec<ProfileView>, ProfileError> {
         let (records, defaults) = self
             .inner
             .store
@@ -152,8 +149,8 @@ impl Profiles {
                 Ok::<_, StoreError>((records, defaults_in(rtx)?))
             })
             .await?;
-        let token_ids: Vec<String> =
-            self.inner.tokens.list().await?.into_iter().map(|t| t.id.into_string()).collect();
+        let token_ids: Vec<TokenId> =
+            self.inner.tokens.list().await?.into_iter().map(|t| t.id).collect();
         let mut counts = HashMap::new();
         for f in self.device_facts().await? {
             if has_profile(&f)
@@ -173,9 +170,9 @@ impl Profiles {
     }
 
     /// One profile, with the JSON sent to Apple.
-    pub async fn get(&self, id: &str) -> Result<ProfileView, ProfileError> {
+    pub async fn get(&self, id: &ProfileId) -> Result<ProfileView, ProfileError> {
         let mut v = self
-            .views(Some(id.to_string()))
+            .views(Some(id.clone()))
             .await?
             .pop()
             .ok_or_else(|| ProfileError::NotFound(format!("profile {id}")))?;
@@ -197,7 +194,7 @@ impl Profiles {
         let input = model::parse(body).map_err(ProfileError::Invalid)?;
         let (input, _) = refuse_invalid(input)?;
         let now = self.now();
-        let id = crate::crypto::random_token::<6>();
+        let id = ProfileId::generate();
         let record = ProfileRecord {
             v: 1,
             id: id.clone(),
@@ -222,7 +219,7 @@ impl Profiles {
                 audit::record_in(
                     wtx,
                     NewEntry::new(now, actor, Action::ProfileCreate, Outcome::Success)
-                        .target(record.id.clone())
+                        .target(record.id.to_string())
                         .detail(format!("created profile \"{name}\"")),
                 )?;
                 Ok(())
@@ -237,13 +234,13 @@ impl Profiles {
     pub async fn update(
         &self,
         actor: Actor,
-        id: &str,
+        id: &ProfileId,
         body: serde_json::Value,
     ) -> Result<ProfileView, ProfileError> {
         let input = model::parse(body).map_err(ProfileError::Invalid)?;
         let (input, _) = refuse_invalid(input)?;
         let now = self.now();
-        let id_s = id.to_string();
+        let id_s = id.clone();
         self.inner
             .store
             .write(move |wtx| {
@@ -261,7 +258,7 @@ impl Profiles {
                 audit::record_in(
                     wtx,
                     NewEntry::new(now, actor, Action::ProfileUpdate, Outcome::Success)
-                        .target(id_s.clone())
+                        .target(id_s.to_string())
                         .detail(format!(
                             "profile \"{}\" is now revision {}",
                             r.input.name, r.revision
@@ -274,8 +271,8 @@ impl Profiles {
         self.get(id).await
     }
 
-    pub async fn edit_impact(&self, id: &str) -> Result<EditImpact, ProfileError> {
-        let id_s = id.to_string();
+    pub async fn edit_impact(&self, id: &ProfileId) -> Result<EditImpact, ProfileError> {
+        let id_s = id.clone();
         let r = self
             .inner
             .store
@@ -285,7 +282,7 @@ impl Profiles {
         let uuids = uuids(&r);
         let mut impact = EditImpact { devices_to_reassign: 0, enrolled: 0 };
         for f in self.device_facts().await? {
-            if has_profile(&f) && f.profile_uuid.as_deref().is_some_and(|u| uuids.contains(&u)) {
+            if has_profile(&f) && f.profile_uuid.as_ref().is_some_and(|u| uuids.contains(&u)) {
                 impact.devices_to_reassign += 1;
                 impact.enrolled += u64::from(f.enrolled);
             }
@@ -294,9 +291,9 @@ impl Profiles {
     }
 
     /// Deletes a profile no default and no device uses.
-    pub async fn delete(&self, actor: Actor, id: &str) -> Result<(), ProfileError> {
+    pub async fn delete(&self, actor: Actor, id: &ProfileId) -> Result<(), ProfileError> {
         let impact = self.edit_impact(id).await?;
-        let id_s = id.to_string();
+        let id_s = id.clone();
         let now = self.now();
         self.inner
             .store
@@ -329,7 +326,7 @@ impl Profiles {
                 audit::record_in(
                     wtx,
                     NewEntry::new(now, actor, Action::ProfileDelete, Outcome::Success)
-                        .target(id_s.clone())
+                        .target(id_s.to_string())
                         .detail(format!("deleted profile \"{}\"", r.input.name)),
                 )?;
                 Ok(())
@@ -346,11 +343,11 @@ impl Profiles {
     pub async fn set_default(
         &self,
         actor: Actor,
-        token_id: &str,
+        token_id: &TokenId,
         family: Option<String>,
-        profile_id: Option<String>,
+        profile_id: Option<ProfileId>,
     ) -> Result<Vec<DefaultEntry>, ProfileError> {
-        self.inner.tokens.get(&crate::tokens::TokenId::from_stored(token_id.to_string())).await?;
+        self.inner.tokens.get(token_id).await?;
         let family = family.filter(|f| !f.is_empty());
         if let Some(f) = &family
             && !model::FAMILIES.contains(&f.as_str())
@@ -361,7 +358,7 @@ impl Profiles {
             ));
         }
         let now = self.now();
-        let token = token_id.to_string();
+        let token = token_id.clone();
         self.inner
             .store
             .write(move |wtx| {
@@ -392,7 +389,7 @@ impl Profiles {
                 audit::record_in(
                     wtx,
                     NewEntry::new(now, actor, Action::ProfileDefaultSet, Outcome::Success)
-                        .target(token.clone())
+                        .target(token.to_string())
                         .detail(detail),
                 )?;
                 Ok::<_, ProfileError>(())
@@ -470,12 +467,12 @@ impl Profiles {
     /// Stores the outcome of defining `revision` of `id` at `token`.
     pub(super) async fn save_definition(
         &self,
-        id: &str,
-        token: &str,
+        id: &ProfileId,
+        token: &TokenId,
         revision: u32,
         update: impl FnOnce(&mut Definition) + Send + 'static,
     ) -> Result<(), ProfileError> {
-        let (id, token) = (id.to_string(), token.to_string());
+        let (id, token) = (id.clone(), token.clone());
         self.inner
             .store
             .write(move |wtx| {
@@ -494,7 +491,7 @@ impl Profiles {
     }
 }
 
-fn load_in_w(wtx: &WriteTransaction, id: &str) -> Result<Option<ProfileRecord>, StoreError> {
+fn load_in_w(wtx: &WriteTransaction, id: &ProfileId) -> Result<Option<ProfileRecord>, StoreError> {
     let t = wtx.open_table(PROFILES)?;
     store::get(&t, id.as_bytes())
 }
@@ -505,6 +502,6 @@ fn defaults_w(wtx: &WriteTransaction) -> Result<Vec<DefaultEntry>, StoreError> {
 
 /// How many defaults name `token` (the token delete guard: a token that is some profile's
 /// default target must have its defaults cleared first).
-pub fn token_defaults_in(wtx: &WriteTransaction, token: &str) -> Result<u64, StoreError> {
-    Ok(defaults_w(wtx)?.iter().filter(|d| d.token_id == token).count() as u64)
+pub fn token_defaults_in(wtx: &WriteTransaction, token: &TokenId) -> Result<u64, StoreError> {
+    Ok(defaults_w(wtx)?.iter().filter(|d| d.token_id == *token).count() as u64)
 }

@@ -26,7 +26,7 @@ pub use model::{
 };
 pub use owner::DefinedProfile;
 pub use records::TABLES;
-pub use schedule::Assignment;
+pub use schedule::{Assignment, AssignmentState};
 pub use worker::Round;
 
 use crate::clock::Clock;

@@ -4,6 +4,7 @@
 //! Choices are plain strings here and checked by `validate`, so a value the form would never
 //! send (`"user_affinity": "maybe"`) is refused on its field rather than as a parse error.
 
+use crate::ids::{ProfileId, ProfileUuid, TokenId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -171,9 +172,9 @@ pub fn parse(body: serde_json::Value) -> Result<ProfileInput, Vec<FieldIssue>> {
 /// A profile's state at one token's Apple side.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TokenProfileState {
-    pub token_id: String,
+    pub token_id: TokenId,
     /// Apple's uuid for the current revision.
-    pub profile_uuid: Option<String>,
+    pub profile_uuid: Option<ProfileUuid>,
     /// `defined`, `pending` or `failed`.
     pub state: String,
     pub error: Option<AppleRefusal>,
@@ -191,14 +192,14 @@ pub struct AppleRefusal {
 /// A default: the profile every synced device of a token (and family) gets.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DefaultRef {
-    pub token_id: String,
+    pub token_id: TokenId,
     pub family: Option<String>,
 }
 
 /// A profile as the API answers it.
 #[derive(Clone, Debug, Serialize)]
 pub struct ProfileView {
-    pub id: String,
+    pub id: ProfileId,
     #[serde(flatten)]
     pub input: ProfileInput,
     #[serde(with = "time::serde::rfc3339")]

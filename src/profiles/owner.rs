@@ -6,26 +6,31 @@
 use super::Profiles;
 use super::crud::all_in;
 use super::records::ProfileRecord;
+use crate::ids::{ProfileId, ProfileUuid, TokenId};
 use crate::store::StoreError;
 use std::collections::BTreeMap;
 
 /// The appliance profile behind an Apple profile uuid.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DefinedProfile {
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// The profile's optional minimum OS per platform.
     pub minimum_os: Option<BTreeMap<String, String>>,
     /// The name given to devices when they finish enrolling (`{{SERIAL}}` … placeholders).
     pub device_name_template: Option<String>,
 }
 
-/// The profile `records` defined at `token` as `uuid` (any revision; uuids compared without
-/// regard to case, as Apple prints them upper-case but does not promise it).
-fn defined_as(records: &[ProfileRecord], token: &str, uuid: &str) -> Option<DefinedProfile> {
+/// The profile `records` defined at `token` as `uuid` (any revision; [`ProfileUuid`] compares
+/// without regard to case, as Apple prints them upper-case but does not promise it).
+fn defined_as(
+    records: &[ProfileRecord],
+    token: &TokenId,
+    uuid: &ProfileUuid,
+) -> Option<DefinedProfile> {
     records.iter().find_map(|r| {
         let d = r.tokens.get(token)?;
         let known = d.profile_uuid.iter().chain(d.old_uuids.iter());
-        known.into_iter().any(|u| u.eq_ignore_ascii_case(uuid)).then(|| DefinedProfile {
+        known.into_iter().any(|u| u == uuid).then(|| DefinedProfile {
             profile_id: r.id.clone(),
             minimum_os: r.input.minimum_os.clone(),
             device_name_template: r.input.device_name_template.clone(),
@@ -37,10 +42,10 @@ impl Profiles {
     /// The appliance profile that `token` defined at Apple as `uuid`, in any revision.
     pub async fn defined_as(
         &self,
-        token: &str,
-        uuid: &str,
+        token: &TokenId,
+        uuid: &ProfileUuid,
     ) -> Result<Option<DefinedProfile>, StoreError> {
-        let (token, uuid) = (token.to_string(), uuid.to_string());
+        let (token, uuid) = (token.clone(), uuid.clone());
         let records = self.inner.store.read(all_in).await?;
         Ok(defined_as(&records, &token, &uuid))
     }
@@ -57,28 +62,72 @@ mod tests {
                 .unwrap();
         let def = Definition {
             revision: 2,
-            profile_uuid: Some(current.into()),
-            old_uuids: old.iter().map(|s| s.to_string()).collect(),
+            profile_uuid: Some(ProfileUuid::from_stored(current.into())),
+            old_uuids: old.iter().map(|s| ProfileUuid::from_stored(s.to_string())).collect(),
             ..Default::default()
         };
         ProfileRecord {
             v: 1,
-            id: id.into(),
+            id: ProfileId::parse(id).unwrap(),
             input,
             created_at: time::OffsetDateTime::UNIX_EPOCH,
             updated_at: time::OffsetDateTime::UNIX_EPOCH,
             revision: 2,
-            tokens: [(token.to_string(), def)].into(),
+            tokens: [(TokenId::parse(token).unwrap(), def)].into(),
         }
     }
 
     #[test]
     fn finds_the_profile_by_any_revision_at_that_token_only() {
         let records = [record("p1", "t1", "AAAA-2", &["AAAA-1"]), record("p2", "t1", "BBBB", &[])];
-        assert_eq!(defined_as(&records, "t1", "AAAA-2").unwrap().profile_id, "p1");
-        assert_eq!(defined_as(&records, "t1", "aaaa-1").unwrap().profile_id, "p1", "old revision");
-        assert_eq!(defined_as(&records, "t1", "BBBB").unwrap().profile_id, "p2");
-        assert_eq!(defined_as(&records, "t2", "AAAA-2"), None, "another token's devices");
-        assert_eq!(defined_as(&records, "t1", "CCCC"), None, "a profile we never defined");
+        assert_eq!(
+            defined_as(
+                &records,
+                &TokenId::parse("t1").unwrap(),
+                &ProfileUuid::parse("AAAA-2").unwrap()
+            )
+            .unwrap()
+            .profile_id,
+            "p1"
+        );
+        assert_eq!(
+            defined_as(
+                &records,
+                &TokenId::parse("t1").unwrap(),
+                &ProfileUuid::parse("aaaa-1").unwrap()
+            )
+            .unwrap()
+            .profile_id,
+            "p1",
+            "old revision"
+        );
+        assert_eq!(
+            defined_as(
+                &records,
+                &TokenId::parse("t1").unwrap(),
+                &ProfileUuid::parse("BBBB").unwrap()
+            )
+            .unwrap()
+            .profile_id,
+            "p2"
+        );
+        assert_eq!(
+            defined_as(
+                &records,
+                &TokenId::parse("t2").unwrap(),
+                &ProfileUuid::parse("AAAA-2").unwrap()
+            ),
+            None,
+            "another token's devices"
+        );
+        assert_eq!(
+            defined_as(
+                &records,
+                &TokenId::parse("t1").unwrap(),
+                &ProfileUuid::parse("CCCC").unwrap()
+            ),
+            None,
+            "a profile we never defined"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! `#[serde(default)]`).
 
 use super::model::{AppleRefusal, ProfileInput};
+use crate::ids::{ProfileId, ProfileUuid, TokenId};
 use crate::store::{self, StoreError, Table};
 use redb::{ReadTransaction, ReadableTable, TableHandle};
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,7 @@ fn v1() -> u32 {
 pub(super) struct ProfileRecord {
     #[serde(default = "v1")]
     pub v: u32,
-    pub id: String,
+    pub id: ProfileId,
     pub input: ProfileInput,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -31,7 +32,7 @@ pub(super) struct ProfileRecord {
     pub revision: u32,
     /// Its definition at each token's Apple side.
     #[serde(default)]
-    pub tokens: BTreeMap<String, Definition>,
+    pub tokens: BTreeMap<TokenId, Definition>,
 }
 
 /// A profile's definition at one token.
@@ -39,10 +40,10 @@ pub(super) struct ProfileRecord {
 pub(super) struct Definition {
     /// The revision `profile_uuid` was defined for (older: a new define is due).
     pub revision: u32,
-    pub profile_uuid: Option<String>,
+    pub profile_uuid: Option<ProfileUuid>,
     /// Apple's uuids of earlier revisions: devices that still have one get the new one.
     #[serde(default)]
-    pub old_uuids: Vec<String>,
+    pub old_uuids: Vec<ProfileUuid>,
     /// Apple refused the current revision.
     pub error: Option<AppleRefusal>,
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -67,14 +68,14 @@ impl Definition {
     }
 }
 
-pub(super) fn default_key(token: &str, family: Option<&str>) -> Vec<u8> {
+pub(super) fn default_key(token: &TokenId, family: Option<&str>) -> Vec<u8> {
     format!("{token}\0{}", family.unwrap_or("")).into_bytes()
 }
 
-pub(super) fn split_default_key(k: &[u8]) -> (String, Option<String>) {
+pub(super) fn split_default_key(k: &[u8]) -> (TokenId, Option<String>) {
     let s = String::from_utf8_lossy(k);
     let (t, f) = s.split_once('\0').unwrap_or((&s, ""));
-    (t.to_string(), (!f.is_empty()).then(|| f.to_string()))
+    (TokenId::from_stored(t.to_string()), (!f.is_empty()).then(|| f.to_string()))
 }
 
 /// Serial → [`super::schedule::Assignment`].
@@ -106,7 +107,7 @@ mod tests {
         let mut d = Definition::default();
         assert_eq!(d.state(1), "pending");
         d.revision = 1;
-        d.profile_uuid = Some("U1".into());
+        d.profile_uuid = Some(ProfileUuid::parse("A1").unwrap());
         assert_eq!(d.state(1), "defined");
         assert_eq!(d.state(2), "pending", "an edit makes a new define due");
         d.revision = 2;
@@ -118,10 +119,11 @@ mod tests {
 
     #[test]
     fn default_keys_round_trip_with_and_without_family() {
-        assert_eq!(split_default_key(&default_key("t1", None)), ("t1".into(), None));
+        let t1 = TokenId::parse("t1").unwrap();
+        assert_eq!(split_default_key(&default_key(&t1, None)), (t1.clone(), None));
         assert_eq!(
-            split_default_key(&default_key("t1", Some("Mac"))),
-            ("t1".into(), Some("Mac".into()))
+            split_default_key(&default_key(&t1, Some("Mac"))),
+            (t1.clone(), Some("Mac".into()))
         );
     }
 }

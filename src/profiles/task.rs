@@ -15,7 +15,7 @@ impl Profiles {
     pub async fn scan_defaults(&self) -> Result<usize, super::ProfileError> {
         let mut n = 0;
         for t in self.inner.tokens.list().await? {
-            n += self.assign_defaults(t.id.as_str(), None).await?;
+            n += self.assign_defaults(&t.id, None).await?;
         }
         Ok(n)
     }

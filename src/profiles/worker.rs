@@ -12,7 +12,7 @@ use super::{AppleRefusal, ProfileError, Profiles};
 use crate::apple::dep::DeviceStatus;
 use crate::depclient::{DepClient, DepError};
 use crate::devices::{self, ProfileChange};
-use crate::ids::Serial;
+use crate::ids::{ProfileId, ProfileUuid, Serial, TokenId};
 use crate::store::{self, StoreError};
 use std::collections::{BTreeMap, HashMap};
 use time::Duration;
@@ -43,7 +43,11 @@ fn refusal(e: &DepError) -> AppleRefusal {
 type Answers = Result<(BTreeMap<String, DeviceStatus>, Option<u64>), DepError>;
 
 /// Sends one batch to Apple: assigns `uuid`, or removes the assignment when `None`.
-async fn call_batch(client: &DepClient, uuid: Option<&str>, items: &[Assignment]) -> Answers {
+async fn call_batch(
+    client: &DepClient,
+    uuid: Option<&ProfileUuid>,
+    items: &[Assignment],
+) -> Answers {
     let serials: Vec<String> = items.iter().map(|a| a.serial.to_string()).collect();
     match uuid {
         Some(u) => {
@@ -72,14 +76,10 @@ fn answer_for(answers: &Answers, serial: &Serial) -> Answer {
 }
 
 impl Profiles {
-    async fn client(&self, token: &str) -> Result<DepClient, ProfileError> {
-        let (base, creds) = self
-            .inner
-            .tokens
-            .credentials(&crate::tokens::TokenId::from_stored(token.to_string()))
-            .await?;
+    async fn client(&self, token: &TokenId) -> Result<DepClient, ProfileError> {
+        let (base, creds) = self.inner.tokens.credentials(token).await?;
         Ok(DepClient::new(base, creds, self.inner.http.clone(), self.inner.clock.clone())
-            .with_label(token)
+            .with_label(token.as_str())
             .with_gate(self.inner.gates.gate(token)))
     }
 
@@ -92,8 +92,8 @@ impl Profiles {
     }
 
     async fn define_due(&self, round: &mut Round) -> Result<(), ProfileError> {
-        let tokens: Vec<String> =
-            self.inner.tokens.list().await?.into_iter().map(|t| t.id.into_string()).collect();
+        let tokens: Vec<TokenId> =
+            self.inner.tokens.list().await?.into_iter().map(|t| t.id).collect();
         for r in self.records().await? {
             for token in &tokens {
                 let d = r.tokens.get(token).cloned().unwrap_or_default();
@@ -110,7 +110,7 @@ impl Profiles {
     async fn define_one(
         &self,
         r: &ProfileRecord,
-        token: &str,
+        token: &TokenId,
         d: Definition,
         round: &mut Round,
     ) -> Result<(), ProfileError> {
@@ -120,15 +120,19 @@ impl Profiles {
             Err(e) => return Err(e),
         };
         let body = self.apple_profile(&r.input);
-        let result = client.define_profile(&body).await;
+        // Apple's uuid is parsed where it arrives; one that is not a uuid at all is taken as
+        // a bad answer (the profile shows Apple's answer and is defined again when edited).
+        let result = client.define_profile(&body).await.and_then(|answer| {
+            ProfileUuid::parse(&answer.profile_uuid)
+                .map_err(|e| DepError::BadResponse { status: 200, excerpt: e.to_string() })
+        });
         let now = self.now();
         let revision = r.revision;
         let old = d.profile_uuid.clone().filter(|_| d.revision != revision);
         match result {
-            Ok(answer) => {
+            Ok(uuid) => {
                 round.defined += 1;
-                let uuid = answer.profile_uuid.clone();
-                log::info!(token = token, profile = r.id.as_str(), revision = revision; "profile defined at Apple");
+                log::info!(token = token.as_str(), profile = r.id.as_str(), revision = revision; "profile defined at Apple");
                 self.save_definition(&r.id, token, revision, move |def| {
                     if let Some(o) = old
                         && !def.old_uuids.contains(&o)
@@ -159,7 +163,7 @@ impl Profiles {
                 // Apple (or the token) is the problem, not the profile: try again later.
                 let attempts = d.attempts + 1;
                 let wait = Duration::minutes(5 * i64::from(attempts.min(12)));
-                log::warn!(token = token, profile = r.id.as_str(); "profile not defined yet: {e}");
+                log::warn!(token = token.as_str(), profile = r.id.as_str(); "profile not defined yet: {e}");
                 self.save_definition(&r.id, token, revision, move |def| {
                     def.attempts = attempts;
                     def.next_try_at = Some(now + wait);
@@ -169,7 +173,7 @@ impl Profiles {
             Err(e) => {
                 round.refused += 1;
                 let why = refusal(&e);
-                log::warn!(token = token, profile = r.id.as_str(), code = why.code.as_str(); "Apple refused the profile: {e}");
+                log::warn!(token = token.as_str(), profile = r.id.as_str(), code = why.code.as_str(); "Apple refused the profile: {e}");
                 self.save_definition(&r.id, token, revision, move |def| {
                     if let Some(o) = old {
                         if !def.old_uuids.contains(&o) {
@@ -199,15 +203,15 @@ impl Profiles {
                 Ok::<_, StoreError>((due, super::crud::all_in(rtx)?))
             })
             .await?;
-        let profiles: HashMap<&str, &ProfileRecord> =
-            records.iter().map(|r| (r.id.as_str(), r)).collect();
+        let profiles: HashMap<&ProfileId, &ProfileRecord> =
+            records.iter().map(|r| (&r.id, r)).collect();
         // (token, uuid or None for remove) → serials.
-        let mut groups: BTreeMap<(String, Option<String>), Vec<Assignment>> = BTreeMap::new();
+        let mut groups: BTreeMap<(TokenId, Option<ProfileUuid>), Vec<Assignment>> = BTreeMap::new();
         let mut waiting = Vec::new();
         for a in due {
             let target = match &a.profile_id {
                 None => Some(None),
-                Some(pid) => profiles.get(pid.as_str()).and_then(|r| {
+                Some(pid) => profiles.get(pid).and_then(|r| {
                     let d = r.tokens.get(&a.token_id)?;
                     (d.state(r.revision) == "defined").then(|| d.profile_uuid.clone())
                 }),
@@ -233,20 +237,20 @@ impl Profiles {
                 let record = async {
                     match answered.take() {
                         Some((done, answers)) => {
-                            self.record_batch(&token, uuid.as_deref(), done, answers).await
+                            self.record_batch(&token, uuid.as_ref(), done, answers).await
                         }
                         None => Ok(()),
                     }
                 };
                 let (answers, recorded) =
-                    tokio::join!(call_batch(&client, uuid.as_deref(), chunk), record);
+                    tokio::join!(call_batch(&client, uuid.as_ref(), chunk), record);
                 recorded?;
                 answered = Some((chunk.to_vec(), answers));
                 round.batches += 1;
                 round.sent += chunk.len() as u32;
             }
             if let Some((done, answers)) = answered {
-                self.record_batch(&token, uuid.as_deref(), done, answers).await?;
+                self.record_batch(&token, uuid.as_ref(), done, answers).await?;
             }
         }
         Ok(())
@@ -256,12 +260,11 @@ impl Profiles {
     async fn mark_waiting(
         &self,
         waiting: Vec<Assignment>,
-        profiles: &HashMap<&str, &ProfileRecord>,
+        profiles: &HashMap<&ProfileId, &ProfileRecord>,
     ) -> Result<(), ProfileError> {
         let mut changed = Vec::new();
         for mut a in waiting {
-            let pid = a.profile_id.clone().unwrap_or_default();
-            let msg = match profiles.get(pid.as_str()) {
+            let msg = match a.profile_id.as_ref().and_then(|pid| profiles.get(pid)) {
                 None => "the profile was deleted; choose another profile".to_string(),
                 Some(r) => match r.tokens.get(&a.token_id) {
                     Some(d) if d.state(r.revision) == "failed" => format!(
@@ -295,8 +298,8 @@ impl Profiles {
     /// assigned, the device record and its timeline — one transaction.
     async fn record_batch(
         &self,
-        token: &str,
-        uuid: Option<&str>,
+        token: &TokenId,
+        uuid: Option<&ProfileUuid>,
         mut items: Vec<Assignment>,
         answers: Answers,
     ) -> Result<(), ProfileError> {
@@ -316,7 +319,7 @@ impl Profiles {
         let (ok, failed) = results
             .iter()
             .fold((0, 0), |(o, f), r| if *r == Answer::Success { (o + 1, f) } else { (o, f + 1) });
-        log::info!(token = token, devices = items.len(), assigned = ok, not_assigned = failed; "profile assignment batch");
+        log::info!(token = token.as_str(), devices = items.len(), assigned = ok, not_assigned = failed; "profile assignment batch");
         let index = self.inner.devices.clone();
         // The changes are handed to the index inside `write_then`; what is left is empty.
         let _applied: devices::Changes = self

@@ -24,7 +24,7 @@ use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::clock::Clock;
 use crate::depclient::RetryPolicy;
 use crate::devices::Devices;
-use crate::ids::Serial;
+use crate::ids::{Serial, TokenId};
 use crate::store::{Store, StoreError};
 use crate::tokens::{TokenError, Tokens};
 use std::collections::HashMap;
@@ -72,14 +72,14 @@ struct Inner {
     http: reqwest::Client,
     retry: RetryPolicy,
     progress: progress::ProgressBoard,
-    wakeups: Mutex<HashMap<String, Arc<Notify>>>,
+    wakeups: Mutex<HashMap<TokenId, Arc<Notify>>>,
     gates: crate::depclient::Gates,
     hook: DevicesHook,
 }
 
 /// Told, after each committed page, which devices of a token the page added or changed
 /// (design rule 2: the daemon wires it to profiles for default assignment). Must not block.
-pub type DevicesHook = Arc<dyn Fn(&str, Vec<Serial>) + Send + std::marker::Sync>;
+pub type DevicesHook = Arc<dyn Fn(&TokenId, Vec<Serial>) + Send + std::marker::Sync>;
 
 /// What sync is built with besides the store and the clock.
 pub struct SyncParts {
@@ -116,24 +116,24 @@ impl Sync {
     }
 
     /// Tells the devices hook which devices a committed page added or changed.
-    fn changed(&self, token: &str, serials: Vec<Serial>) {
+    fn changed(&self, token: &TokenId, serials: Vec<Serial>) {
         if serials.is_empty() {
             return;
         }
         (self.inner.hook)(token, serials);
     }
 
-    async fn load(&self, token: &str) -> Result<state::SyncState, StoreError> {
-        let token = token.to_string();
+    async fn load(&self, token: &TokenId) -> Result<state::SyncState, StoreError> {
+        let token = token.clone();
         self.inner.store.read(move |rtx| state::load_in(rtx, &token)).await
     }
 
-    fn wakeup(&self, token: &str) -> Arc<Notify> {
+    fn wakeup(&self, token: &TokenId) -> Arc<Notify> {
         self.inner
             .wakeups
             .lock()
             .expect("wakeups mutex is never held across a panic")
-            .entry(token.to_string())
+            .entry(token.clone())
             .or_insert_with(|| Arc::new(Notify::new()))
             .clone()
     }
@@ -143,14 +143,13 @@ impl Sync {
     pub async fn request(
         &self,
         actor: Actor,
-        token: &str,
+        token: &TokenId,
         kind: ManualKind,
     ) -> Result<RunKind, SyncError> {
-        let view =
-            self.inner.tokens.get(&crate::tokens::TokenId::from_stored(token.to_string())).await?;
+        let view = self.inner.tokens.get(token).await?;
         let settings = self.settings().await?;
         let now = self.now();
-        let token_s = token.to_string();
+        let token_s = token.clone();
         let server = view.server_name.clone();
         let run = self
             .inner
@@ -189,31 +188,27 @@ impl Sync {
     }
 
     /// Runs one sync of `token` now, outside the schedule and the budget (tests, benchmarks).
-    pub async fn run_now(&self, token: &str, kind: RunKind) -> Result<RunRecord, SyncError> {
+    pub async fn run_now(&self, token: &TokenId, kind: RunKind) -> Result<RunRecord, SyncError> {
         let client = self.client(token).await?;
         Ok(self.run(token, &client, kind, false).await)
     }
 
-    async fn client(&self, token: &str) -> Result<crate::depclient::DepClient, SyncError> {
-        let (base_url, creds) = self
-            .inner
-            .tokens
-            .credentials(&crate::tokens::TokenId::from_stored(token.to_string()))
-            .await?;
+    async fn client(&self, token: &TokenId) -> Result<crate::depclient::DepClient, SyncError> {
+        let (base_url, creds) = self.inner.tokens.credentials(token).await?;
         Ok(crate::depclient::DepClient::new(
             base_url,
             creds,
             self.inner.http.clone(),
             self.inner.clock.clone(),
         )
-        .with_label(token)
+        .with_label(token.as_str())
         .with_gate(self.inner.gates.gate(token)))
     }
 
     /// Forgets a deleted token's sync state.
-    pub async fn forget(&self, token: &str) -> Result<(), SyncError> {
+    pub async fn forget(&self, token: &TokenId) -> Result<(), SyncError> {
         self.inner.gates.forget(token);
-        let token = token.to_string();
+        let token = token.clone();
         self.inner
             .store
             .write(move |wtx| state::forget_in(wtx, &token).map_err(SyncError::from))

@@ -5,6 +5,7 @@
 use super::budget::RunKind;
 use super::state::RunRecord;
 use crate::devices::PageStats;
+use crate::ids::TokenId;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -26,15 +27,15 @@ pub struct Progress {
 
 #[derive(Default)]
 pub(super) struct ProgressBoard {
-    runs: Mutex<HashMap<String, Progress>>,
+    runs: Mutex<HashMap<TokenId, Progress>>,
     /// The last run's end, per token, while the store refuses to record it.
-    unsaved: Mutex<HashMap<String, RunRecord>>,
+    unsaved: Mutex<HashMap<TokenId, RunRecord>>,
 }
 
 impl ProgressBoard {
     pub fn begin(
         &self,
-        token: &str,
+        token: &TokenId,
         kind: RunKind,
         started_at: OffsetDateTime,
         expected: Option<u64>,
@@ -51,10 +52,10 @@ impl ProgressBoard {
         self.runs
             .lock()
             .expect("progress mutex is never held across a panic")
-            .insert(token.to_string(), p);
+            .insert(token.clone(), p);
     }
 
-    pub fn page(&self, token: &str, pages: u64, stats: &PageStats) {
+    pub fn page(&self, token: &TokenId, pages: u64, stats: &PageStats) {
         if let Some(p) =
             self.runs.lock().expect("progress mutex is never held across a panic").get_mut(token)
         {
@@ -63,27 +64,27 @@ impl ProgressBoard {
         }
     }
 
-    pub fn end(&self, token: &str) {
+    pub fn end(&self, token: &TokenId) {
         self.runs.lock().expect("progress mutex is never held across a panic").remove(token);
     }
 
-    pub fn get(&self, token: &str) -> Option<Progress> {
+    pub fn get(&self, token: &TokenId) -> Option<Progress> {
         self.runs.lock().expect("progress mutex is never held across a panic").get(token).cloned()
     }
 
     /// The store could not record how this run ended: keep it until a later end is recorded.
-    pub fn keep_unsaved(&self, token: &str, record: RunRecord) {
+    pub fn keep_unsaved(&self, token: &TokenId, record: RunRecord) {
         let mut unsaved = self.unsaved.lock().expect("progress mutex is never held across a panic");
-        unsaved.insert(token.to_string(), record);
+        unsaved.insert(token.clone(), record);
     }
 
     /// A run's end reached the store: nothing to keep in memory any more.
-    pub fn saved(&self, token: &str) {
+    pub fn saved(&self, token: &TokenId) {
         self.unsaved.lock().expect("progress mutex is never held across a panic").remove(token);
     }
 
     /// The later of `stored` and the end the store could not record.
-    pub fn last_run(&self, token: &str, stored: Option<RunRecord>) -> Option<RunRecord> {
+    pub fn last_run(&self, token: &TokenId, stored: Option<RunRecord>) -> Option<RunRecord> {
         let unsaved = self.unsaved.lock().expect("progress mutex is never held across a panic");
         match (unsaved.get(token), stored) {
             (Some(u), Some(s)) if s.ended_at >= u.ended_at => Some(s),

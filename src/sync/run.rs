@@ -9,6 +9,7 @@ use super::{Sync, SyncSettings};
 use crate::apple::dep::FetchDeviceResponse;
 use crate::depclient::{DepClient, DepError, RetryPolicy, retry};
 use crate::devices::{self, PageMode, PageStats};
+use crate::ids::TokenId;
 use crate::store::StoreError;
 use time::{Duration, OffsetDateTime};
 
@@ -39,7 +40,7 @@ impl Sync {
     /// outcome and returns it.
     pub(super) async fn run(
         &self,
-        token: &str,
+        token: &TokenId,
         client: &DepClient,
         kind: RunKind,
         manual: bool,
@@ -55,8 +56,13 @@ impl Sync {
                     .await;
             }
         };
-        let expected =
-            self.inner.devices.counts().await.ok().and_then(|c| c.by_token.get(token).copied());
+        let expected = self
+            .inner
+            .devices
+            .counts()
+            .await
+            .ok()
+            .and_then(|c| c.by_token.get(token.as_str()).copied());
         self.inner.progress.begin(token, kind, started, expected);
         let (pages, stats, swept, end) = match kind {
             RunKind::Delta => self.delta(token, client, &settings, deadline, started, before).await,
@@ -73,7 +79,7 @@ impl Sync {
 
     async fn fetch(
         &self,
-        token: &str,
+        token: &TokenId,
         client: &DepClient,
         plan: FetchPlan,
         before: SyncState,
@@ -143,7 +149,7 @@ impl Sync {
         // The fetch is complete: an unrestricted one sweeps missing devices and hands its
         // cursor to delta syncs; a new-only one keeps the old cursor, so no modification
         // between the last delta and now is skipped.
-        let token_s = token.to_string();
+        let token_s = token.clone();
         let now = self.now();
         let index = self.inner.devices.clone();
         let result = self
@@ -180,7 +186,7 @@ impl Sync {
 
     async fn delta(
         &self,
-        token: &str,
+        token: &TokenId,
         client: &DepClient,
         settings: &SyncSettings,
         deadline: OffsetDateTime,
@@ -222,7 +228,7 @@ impl Sync {
             }
             cursor = page.cursor;
         }
-        let token_s = token.to_string();
+        let token_s = token.clone();
         let r = self
             .inner
             .store
@@ -241,13 +247,13 @@ impl Sync {
     /// One page: its devices and the cursor after it, in one transaction.
     async fn commit_page(
         &self,
-        token: &str,
+        token: &TokenId,
         page: &FetchDeviceResponse,
         mode: &PageMode,
         run: &mut InProgress,
         sync_cursor: Option<String>,
     ) -> Result<(), StoreError> {
-        let token_s = token.to_string();
+        let token_s = token.clone();
         let devices = page.devices.clone();
         let mode = mode.clone();
         let now = self.now();
@@ -290,7 +296,7 @@ impl Sync {
             .await?;
         self.changed(token, serials);
         log::info!(
-            token = token, phase = if matches!(mode_kind(run), Some(RunKind::Delta)) { "sync" } else { "fetch" },
+            token = token.as_str(), phase = if matches!(mode_kind(run), Some(RunKind::Delta)) { "sync" } else { "fetch" },
             page = next.pages, devices = stats.seen, added = stats.added, modified = stats.modified, removed = stats.removed;
             "DEP page applied"
         );
@@ -299,8 +305,8 @@ impl Sync {
     }
 
     /// Records `run` as the token's fetch in progress.
-    async fn claim(&self, token: &str, run: &InProgress) -> Result<(), StoreError> {
-        let token = token.to_string();
+    async fn claim(&self, token: &TokenId, run: &InProgress) -> Result<(), StoreError> {
+        let token = token.clone();
         let run = run.clone();
         self.inner
             .store
@@ -333,7 +339,7 @@ impl Sync {
     #[allow(clippy::too_many_arguments)]
     async fn finish(
         &self,
-        token: &str,
+        token: &TokenId,
         kind: RunKind,
         started: OffsetDateTime,
         manual: bool,
@@ -405,7 +411,7 @@ impl Sync {
             error_code,
             manual,
         };
-        let token_s = token.to_string();
+        let token_s = token.clone();
         let rec = record.clone();
         let failed = matches!(outcome, RunOutcome::Failed);
         let saved = self
@@ -433,7 +439,7 @@ impl Sync {
             Ok(()) => self.inner.progress.saved(token),
             Err(e) => {
                 // Typically the disk that failed the run: the page still shows how it ended.
-                log::error!(token = token; "could not record the end of a sync run: {e}");
+                log::error!(token = token.as_str(); "could not record the end of a sync run: {e}");
                 self.inner.progress.keep_unsaved(token, record.clone());
             }
         }
@@ -451,17 +457,14 @@ impl Sync {
         };
         if failed && problem.is_none() {
             // A transient failure says nothing about the token itself.
-        } else if let Err(e) = self
-            .inner
-            .tokens
-            .set_problem(&crate::tokens::TokenId::from_stored(token.to_string()), problem)
-            .await
-        {
-            log::warn!(token = token; "could not record the token's state: {e}");
+        } else if let Err(e) = self.inner.tokens.set_problem(token, problem).await {
+            log::warn!(token = token.as_str(); "could not record the token's state: {e}");
         }
         match outcome {
-            RunOutcome::Failed => log::warn!(token = token; "sync run failed: {}", record.message),
-            _ => log::info!(token = token; "sync run ended: {}", record.message),
+            RunOutcome::Failed => {
+                log::warn!(token = token.as_str(); "sync run failed: {}", record.message)
+            }
+            _ => log::info!(token = token.as_str(); "sync run ended: {}", record.message),
         }
         record
     }

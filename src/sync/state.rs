@@ -3,6 +3,7 @@
 
 use super::budget::{BudgetState, RunKind};
 use crate::devices::PageStats;
+use crate::ids::TokenId;
 use crate::store::{self, StoreError, Table};
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -82,23 +83,23 @@ pub struct RunRecord {
     pub manual: bool,
 }
 
-pub(super) fn load_in(rtx: &ReadTransaction, token: &str) -> Result<SyncState, StoreError> {
+pub(super) fn load_in(rtx: &ReadTransaction, token: &TokenId) -> Result<SyncState, StoreError> {
     Ok(store::get(&rtx.open_table(STATE)?, token.as_bytes())?.unwrap_or_default())
 }
 
-pub(super) fn load_w(wtx: &WriteTransaction, token: &str) -> Result<SyncState, StoreError> {
+pub(super) fn load_w(wtx: &WriteTransaction, token: &TokenId) -> Result<SyncState, StoreError> {
     Ok(store::get(&wtx.open_table(STATE)?, token.as_bytes())?.unwrap_or_default())
 }
 
 pub(super) fn save_in(
     wtx: &WriteTransaction,
-    token: &str,
+    token: &TokenId,
     state: &SyncState,
 ) -> Result<(), StoreError> {
     store::put(&mut wtx.open_table(STATE)?, token.as_bytes(), state)
 }
 
-pub(super) fn history_key(token: &str, seq: u64) -> Vec<u8> {
+pub(super) fn history_key(token: &TokenId, seq: u64) -> Vec<u8> {
     let mut k = token.as_bytes().to_vec();
     k.push(0);
     k.extend_from_slice(&seq.to_be_bytes());
@@ -108,7 +109,7 @@ pub(super) fn history_key(token: &str, seq: u64) -> Vec<u8> {
 /// Appends a run to the token's history (bounded) and records it as the last run.
 pub(super) fn push_history_in(
     wtx: &WriteTransaction,
-    token: &str,
+    token: &TokenId,
     state: &mut SyncState,
     run: RunRecord,
 ) -> Result<(), StoreError> {
@@ -124,7 +125,10 @@ pub(super) fn push_history_in(
 }
 
 /// The token's recent runs, newest first.
-pub(super) fn history_in(rtx: &ReadTransaction, token: &str) -> Result<Vec<RunRecord>, StoreError> {
+pub(super) fn history_in(
+    rtx: &ReadTransaction,
+    token: &TokenId,
+) -> Result<Vec<RunRecord>, StoreError> {
     let t = rtx.open_table(HISTORY)?;
     let start = history_key(token, 0);
     let end = history_key(token, u64::MAX);
@@ -138,7 +142,7 @@ pub(super) fn history_in(rtx: &ReadTransaction, token: &str) -> Result<Vec<RunRe
 }
 
 /// Forgets a deleted token's sync state and history.
-pub(super) fn forget_in(wtx: &WriteTransaction, token: &str) -> Result<(), StoreError> {
+pub(super) fn forget_in(wtx: &WriteTransaction, token: &TokenId) -> Result<(), StoreError> {
     wtx.open_table(STATE)?.remove(token.as_bytes())?;
     let mut t = wtx.open_table(HISTORY)?;
     let start = history_key(token, 0);

@@ -4,6 +4,7 @@ use super::budget::{BudgetPolicy, Next, RunKind};
 use super::progress::{Progress, estimate_seconds_left};
 use super::state::{self, RunRecord};
 use super::{Sync, SyncError};
+use crate::ids::TokenId;
 use crate::store::{self, StoreError};
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
@@ -100,7 +101,7 @@ pub(super) fn settings_in(rtx: &ReadTransaction) -> Result<SyncSettings, StoreEr
 /// Where the sync of one token stands.
 #[derive(Clone, Debug, Serialize)]
 pub struct SyncStatus {
-    pub token_id: String,
+    pub token_id: TokenId,
     /// The run in progress, if any.
     pub running: Option<Progress>,
     /// Estimated seconds left of the running full fetch.
@@ -125,10 +126,14 @@ pub struct SyncStatus {
 
 impl Sync {
     /// The status of one token's sync; with its recent runs when `with_history`.
-    pub async fn status(&self, token: &str, with_history: bool) -> Result<SyncStatus, SyncError> {
-        self.inner.tokens.get(&crate::tokens::TokenId::from_stored(token.to_string())).await?;
+    pub async fn status(
+        &self,
+        token: &TokenId,
+        with_history: bool,
+    ) -> Result<SyncStatus, SyncError> {
+        self.inner.tokens.get(token).await?;
         let settings = self.settings().await?;
-        let token_s = token.to_string();
+        let token_s = token.clone();
         let (s, history) = self
             .inner
             .store
@@ -147,7 +152,7 @@ impl Sync {
         };
         let running = self.inner.progress.get(token);
         Ok(SyncStatus {
-            token_id: token.to_string(),
+            token_id: token.clone(),
             eta_s: running.as_ref().and_then(|p| estimate_seconds_left(p, now)),
             running,
             last_run: self.inner.progress.last_run(token, s.last_run.clone()),
@@ -165,7 +170,7 @@ impl Sync {
     pub async fn statuses(&self) -> Result<Vec<SyncStatus>, SyncError> {
         let mut out = Vec::new();
         for t in self.inner.tokens.list().await? {
-            out.push(self.status(t.id.as_str(), false).await?);
+            out.push(self.status(&t.id, false).await?);
         }
         Ok(out)
     }

@@ -67,8 +67,8 @@ fn truth(e: &Env, uuid: &str) -> BTreeSet<String> {
 }
 
 /// Serials our inventory has active for this token.
-async fn ours(e: &Env, token: &str) -> BTreeSet<String> {
-    let f = DeviceFilter { token: Some(token.into()), ..Default::default() };
+async fn ours(e: &Env, token: &crate::ids::TokenId) -> BTreeSet<String> {
+    let f = DeviceFilter { token: Some(token.to_string()), ..Default::default() };
     e.devices
         .list(f, SortKey::Serial, false, 1_000_000, 0)
         .await
@@ -84,11 +84,11 @@ async fn a_full_sync_then_deltas_keep_the_inventory_equal_to_apple() {
     let e = env(100).await;
     let (t, uuid) = add_token(&e.k, "Main campus").await;
     add_devices(&e, &uuid, 250);
-    let r = e.sync.run_now(t.id.as_str(), RunKind::Full).await.unwrap();
+    let r = e.sync.run_now(&t.id, RunKind::Full).await.unwrap();
     assert_eq!(r.outcome, RunOutcome::Completed, "{}", r.message);
     assert_eq!(r.pages, 3);
     assert_eq!(r.stats.added, 250);
-    assert_eq!(ours(&e, t.id.as_str()).await, truth(&e, &uuid));
+    assert_eq!(ours(&e, &t.id).await, truth(&e, &uuid));
 
     // Apple-side changes: new devices, a move to another server, a release.
     let (t2, uuid2) = add_token(&e.k, "Annex").await;
@@ -101,12 +101,12 @@ async fn a_full_sync_then_deltas_keep_the_inventory_equal_to_apple() {
         w.move_devices(&moving, to, now).unwrap();
         w.release_devices(&releasing, false, now);
     });
-    let r = e.sync.run_now(t.id.as_str(), RunKind::Delta).await.unwrap();
+    let r = e.sync.run_now(&t.id, RunKind::Delta).await.unwrap();
     assert_eq!(r.outcome, RunOutcome::Completed, "{}", r.message);
-    assert_eq!(ours(&e, t.id.as_str()).await, truth(&e, &uuid));
-    let r2 = e.sync.run_now(t2.id.as_str(), RunKind::Full).await.unwrap();
+    assert_eq!(ours(&e, &t.id).await, truth(&e, &uuid));
+    let r2 = e.sync.run_now(&t2.id, RunKind::Full).await.unwrap();
     assert_eq!(r2.stats.moved, 5, "{}", r2.message);
-    assert_eq!(ours(&e, t2.id.as_str()).await, truth(&e, &uuid2));
+    assert_eq!(ours(&e, &t2.id).await, truth(&e, &uuid2));
     let releasing = crate::ids::Serial::parse(&releasing[0]).unwrap();
     let released = e.devices.get(&releasing).await.unwrap().unwrap();
     assert!(released.summary.removed.is_some());
@@ -117,16 +117,16 @@ async fn silent_releases_are_caught_by_the_next_full_sync() {
     let e = env(1000).await;
     let (t, uuid) = add_token(&e.k, "Main campus").await;
     add_devices(&e, &uuid, 40);
-    e.sync.run_now(t.id.as_str(), RunKind::Full).await.unwrap();
+    e.sync.run_now(&t.id, RunKind::Full).await.unwrap();
     e.k.sim.set_quirks(Quirks { release_emits_deleted: false, ..Quirks::default() });
     let gone: Vec<String> = truth(&e, &uuid).into_iter().take(4).collect();
     let now = e.k.sim.now();
     e.k.sim.with_world(|w| w.release_devices(&gone, false, now));
-    e.sync.run_now(t.id.as_str(), RunKind::Delta).await.unwrap();
-    assert_eq!(ours(&e, t.id.as_str()).await.len(), 40, "Apple said nothing");
-    let r = e.sync.run_now(t.id.as_str(), RunKind::Full).await.unwrap();
+    e.sync.run_now(&t.id, RunKind::Delta).await.unwrap();
+    assert_eq!(ours(&e, &t.id).await.len(), 40, "Apple said nothing");
+    let r = e.sync.run_now(&t.id, RunKind::Full).await.unwrap();
     assert_eq!(r.swept, 4, "{}", r.message);
-    assert_eq!(ours(&e, t.id.as_str()).await, truth(&e, &uuid));
+    assert_eq!(ours(&e, &t.id).await, truth(&e, &uuid));
 }
 
 #[tokio::test]
@@ -144,28 +144,23 @@ async fn faults_do_not_change_the_result() {
     });
     // A run may give up on a bad streak; the next ones resume, and the result converges.
     for _ in 0..10 {
-        let r = e.sync.run_now(t.id.as_str(), RunKind::Full).await.unwrap();
+        let r = e.sync.run_now(&t.id, RunKind::Full).await.unwrap();
         if r.outcome == RunOutcome::Completed {
             break;
         }
     }
-    assert_eq!(ours(&e, t.id.as_str()).await, truth(&e, &uuid));
+    assert_eq!(ours(&e, &t.id).await, truth(&e, &uuid));
     add_devices(&e, &uuid, 30);
     for _ in 0..10 {
-        let kind = e
-            .sync
-            .status(t.id.as_str(), false)
-            .await
-            .unwrap()
-            .next_run_kind
-            .unwrap_or(RunKind::Delta);
-        let r = e.sync.run_now(t.id.as_str(), kind).await.unwrap();
+        let kind =
+            e.sync.status(&t.id, false).await.unwrap().next_run_kind.unwrap_or(RunKind::Delta);
+        let r = e.sync.run_now(&t.id, kind).await.unwrap();
         if r.outcome == RunOutcome::Completed && kind == RunKind::Delta {
             break;
         }
     }
     e.k.sim.set_faults(Faults::default());
-    assert_eq!(ours(&e, t.id.as_str()).await, truth(&e, &uuid));
+    assert_eq!(ours(&e, &t.id).await, truth(&e, &uuid));
 }
 
 #[tokio::test]
@@ -174,7 +169,7 @@ async fn an_echoed_cursor_ends_the_run_with_a_warning_instead_of_looping() {
     let (t, uuid) = add_token(&e.k, "Main campus").await;
     add_devices(&e, &uuid, 250);
     e.k.sim.set_faults(Faults { echo_cursor_rate: 1.0, ..Faults::default() });
-    let r = e.sync.run_now(t.id.as_str(), RunKind::Full).await.unwrap();
+    let r = e.sync.run_now(&t.id, RunKind::Full).await.unwrap();
     assert_eq!(r.outcome, RunOutcome::CompletedWithWarning, "{}", r.message);
     assert!(r.message.contains("same cursor"), "{}", r.message);
     assert!(r.pages <= 2);
@@ -185,15 +180,15 @@ async fn an_expired_cursor_makes_the_next_run_a_full_one() {
     let e = env(1000).await;
     let (t, uuid) = add_token(&e.k, "Main campus").await;
     add_devices(&e, &uuid, 10);
-    e.sync.run_now(t.id.as_str(), RunKind::Full).await.unwrap();
+    e.sync.run_now(&t.id, RunKind::Full).await.unwrap();
     e.k.sim.advance(Duration::days(8));
-    let r = e.sync.run_now(t.id.as_str(), RunKind::Delta).await.unwrap();
+    let r = e.sync.run_now(&t.id, RunKind::Delta).await.unwrap();
     assert_eq!(r.outcome, RunOutcome::Failed);
     assert_eq!(r.error_code.as_deref(), Some("EXPIRED_CURSOR"));
-    let s = e.sync.status(t.id.as_str(), true).await.unwrap();
+    let s = e.sync.status(&t.id, true).await.unwrap();
     assert_eq!(s.next_run_kind, Some(RunKind::Full));
     assert_eq!(s.history.len(), 2);
-    let r = e.sync.run_now(t.id.as_str(), RunKind::Full).await.unwrap();
+    let r = e.sync.run_now(&t.id, RunKind::Full).await.unwrap();
     assert_eq!(r.outcome, RunOutcome::Completed);
 }
 
@@ -203,12 +198,12 @@ async fn a_revoked_token_is_marked_broken_and_a_good_run_clears_it() {
     let (t, uuid) = add_token(&e.k, "Main campus").await;
     add_devices(&e, &uuid, 5);
     e.k.sim.set_faults(Faults { revoked: true, ..Faults::default() });
-    let r = e.sync.run_now(t.id.as_str(), RunKind::Full).await.unwrap();
+    let r = e.sync.run_now(&t.id, RunKind::Full).await.unwrap();
     assert_eq!(r.outcome, RunOutcome::Failed);
     let view = e.k.tokens.get(&t.id).await.unwrap();
     assert_eq!(view.state, crate::tokens::ExpiryState::Broken, "{:?}", view.problem);
     e.k.sim.set_faults(Faults::default());
-    e.sync.run_now(t.id.as_str(), RunKind::Full).await.unwrap();
+    e.sync.run_now(&t.id, RunKind::Full).await.unwrap();
     assert_eq!(e.k.tokens.get(&t.id).await.unwrap().state, crate::tokens::ExpiryState::Ok);
 }
 
@@ -222,21 +217,19 @@ async fn interrupted_runs_lose_nothing_and_duplicate_nothing() {
     for ms in [5u64, 15, 30, 45, 60, 90, 120, 200] {
         let _ = tokio::time::timeout(
             std::time::Duration::from_millis(ms),
-            e.sync.run_now(t.id.as_str(), RunKind::Full),
+            e.sync.run_now(&t.id, RunKind::Full),
         )
         .await;
     }
     let mut done = false;
     for _ in 0..5 {
-        if e.sync.run_now(t.id.as_str(), RunKind::Full).await.unwrap().outcome
-            == RunOutcome::Completed
-        {
+        if e.sync.run_now(&t.id, RunKind::Full).await.unwrap().outcome == RunOutcome::Completed {
             done = true;
             break;
         }
     }
     assert!(done);
-    let mine = ours(&e, t.id.as_str()).await;
+    let mine = ours(&e, &t.id).await;
     let want = truth(&e, &uuid);
     let extra: Vec<_> = mine.difference(&want).collect();
     let missing: Vec<_> = want.difference(&mine).collect();
@@ -261,29 +254,27 @@ async fn manual_syncs_respect_the_budget() {
     let (t, _) = add_token(&e.k, "Main campus").await;
     // The first sync of a new token is not held to the budget.
     assert_eq!(
-        e.sync.request(Actor::Admin("a".into()), t.id.as_str(), ManualKind::Sync).await.unwrap(),
+        e.sync.request(Actor::Admin("a".into()), &t.id, ManualKind::Sync).await.unwrap(),
         RunKind::Full
     );
     assert_eq!(
-        e.sync.request(Actor::Admin("a".into()), t.id.as_str(), ManualKind::Sync).await.unwrap(),
+        e.sync.request(Actor::Admin("a".into()), &t.id, ManualKind::Sync).await.unwrap(),
         RunKind::Full
     );
-    e.sync.run_now(t.id.as_str(), RunKind::Full).await.unwrap();
+    e.sync.run_now(&t.id, RunKind::Full).await.unwrap();
     assert_eq!(
-        e.sync.request(Actor::Admin("a".into()), t.id.as_str(), ManualKind::Sync).await.unwrap(),
+        e.sync.request(Actor::Admin("a".into()), &t.id, ManualKind::Sync).await.unwrap(),
         RunKind::Delta
     );
-    let err = e
-        .sync
-        .request(Actor::Admin("a".into()), t.id.as_str(), ManualKind::Sync)
-        .await
-        .unwrap_err();
+    let err = e.sync.request(Actor::Admin("a".into()), &t.id, ManualKind::Sync).await.unwrap_err();
     let SyncError::TooSoon { next_allowed_at, .. } = err else { panic!("{err}") };
     assert!(next_allowed_at > e.sync.now() + Duration::minutes(14));
-    let s = e.sync.status(t.id.as_str(), false).await.unwrap();
+    let s = e.sync.status(&t.id, false).await.unwrap();
     assert_eq!(s.manual_allowed_at, Some(next_allowed_at));
     assert!(matches!(
-        e.sync.request(Actor::System, "nope", ManualKind::Sync).await,
+        e.sync
+            .request(Actor::System, &crate::ids::TokenId::parse("nope").unwrap(), ManualKind::Sync)
+            .await,
         Err(SyncError::UnknownToken(_))
     ));
 }
@@ -298,7 +289,7 @@ async fn the_worker_runs_the_first_sync_by_itself_and_stops_on_request() {
     add_devices(&e, &uuid, 30);
     let mut synced = false;
     for _ in 0..100 {
-        if ours(&e, t.id.as_str()).await.len() == 30 {
+        if ours(&e, &t.id).await.len() == 30 {
             synced = true;
             break;
         }
@@ -338,13 +329,13 @@ async fn a_run_past_its_time_limit_is_stopped_reported_and_resumed() {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         c.advance(Duration::minutes(16));
     });
-    let r = sync.run_now(t.id.as_str(), RunKind::Full).await.unwrap();
+    let r = sync.run_now(&t.id, RunKind::Full).await.unwrap();
     mover.await.unwrap();
     assert_eq!(r.outcome, RunOutcome::TimedOut, "{}", r.message);
     assert!(r.message.contains("continues where this one stopped"), "{}", r.message);
     assert!(r.pages > 0 && r.pages < 10, "{}", r.pages);
     k.sim.set_faults(Faults::default());
-    let r = sync.run_now(t.id.as_str(), RunKind::Full).await.unwrap();
+    let r = sync.run_now(&t.id, RunKind::Full).await.unwrap();
     assert_eq!(r.outcome, RunOutcome::Completed, "{}", r.message);
     let f = DeviceFilter { token: Some(t.id.to_string()), ..Default::default() };
     assert_eq!(devices.list(f, SortKey::Serial, false, 1000, 0).await.unwrap().1, 100);

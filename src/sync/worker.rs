@@ -3,6 +3,7 @@
 
 use super::budget::{Next, RunKind};
 use super::{Sync, state};
+use crate::ids::TokenId;
 use crate::tokens::TokenEvent;
 use std::collections::HashMap;
 use std::time::Duration as StdDuration;
@@ -18,14 +19,11 @@ impl Sync {
     /// with the tokens.
     pub async fn supervise(self, stop: watch::Receiver<bool>) {
         let mut events = self.inner.tokens.subscribe();
-        let mut workers: HashMap<String, JoinHandle<()>> = HashMap::new();
+        let mut workers: HashMap<TokenId, JoinHandle<()>> = HashMap::new();
         match self.inner.tokens.list().await {
             Ok(tokens) => {
                 for t in tokens {
-                    workers.insert(
-                        t.id.to_string(),
-                        self.spawn_worker(t.id.into_string(), stop.clone()),
-                    );
+                    workers.insert(t.id.clone(), self.spawn_worker(t.id, stop.clone()));
                 }
             }
             Err(e) => log::error!("sync cannot list the tokens: {e}"),
@@ -36,14 +34,14 @@ impl Sync {
                 _ = stopped(&mut stopping) => break,
                 event = events.recv() => match event {
                     Ok(TokenEvent::Added(id)) => {
-                        workers.insert(id.to_string(), self.spawn_worker(id.into_string(), stop.clone()));
+                        workers.insert(id.clone(), self.spawn_worker(id, stop.clone()));
                     }
-                    Ok(TokenEvent::Renewed(id)) => self.wakeup(id.as_str()).notify_one(),
+                    Ok(TokenEvent::Renewed(id)) => self.wakeup(&id).notify_one(),
                     Ok(TokenEvent::Deleted(id)) => {
-                        if let Some(w) = workers.remove(id.as_str()) {
+                        if let Some(w) = workers.remove(&id) {
                             w.abort();
                         }
-                        if let Err(e) = self.forget(id.as_str()).await {
+                        if let Err(e) = self.forget(&id).await {
                             log::warn!(token = id.as_str(); "could not forget the sync state of a deleted token: {e}");
                         }
                     }
@@ -51,7 +49,7 @@ impl Sync {
                         // Missed events: reconcile with the token list.
                         if let Ok(tokens) = self.inner.tokens.list().await {
                             for t in tokens {
-                                workers.entry(t.id.to_string()).or_insert_with(|| self.spawn_worker(t.id.into_string(), stop.clone()));
+                                workers.entry(t.id.clone()).or_insert_with(|| self.spawn_worker(t.id, stop.clone()));
                             }
                         }
                     }
@@ -64,14 +62,14 @@ impl Sync {
         }
     }
 
-    fn spawn_worker(&self, token: String, stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    fn spawn_worker(&self, token: TokenId, stop: watch::Receiver<bool>) -> JoinHandle<()> {
         let me = self.clone();
         tokio::spawn(async move { me.worker(token, stop).await })
     }
 
     /// One token's loop: pick what to run (a manual request first, then the budget's
     /// schedule, never inside a failure backoff), run it, repeat; sleep in between.
-    async fn worker(self, token: String, mut stop: watch::Receiver<bool>) {
+    async fn worker(self, token: TokenId, mut stop: watch::Receiver<bool>) {
         let wakeup = self.wakeup(&token);
         log::debug!(token = token.as_str(); "sync worker started");
         loop {
@@ -117,11 +115,11 @@ impl Sync {
         log::debug!(token = token.as_str(); "sync worker stopped");
     }
 
-    async fn next_step(&self, token: &str) -> Result<Step, super::SyncError> {
-        self.inner.tokens.get(&crate::tokens::TokenId::from_stored(token.to_string())).await?;
+    async fn next_step(&self, token: &TokenId) -> Result<Step, super::SyncError> {
+        self.inner.tokens.get(token).await?;
         let settings = self.settings().await?;
         let now = self.now();
-        let token_s = token.to_string();
+        let token_s = token.clone();
         // Take a manual request (and clear it) in one transaction.
         let taken = self
             .inner

@@ -11,13 +11,12 @@
 //! Token secrets and private keys are stored in the store (a 0600 file in the 0700 data
 //! directory) and never leave it through the API, the logs or the audit log.
 
-mod id;
 mod lifecycle;
 mod pending;
 mod records;
 mod view;
 
-pub use id::{TOKEN_ID_MAX, TokenId};
+pub use crate::ids::{TOKEN_ID_MAX, TokenId};
 pub use lifecycle::MovedToken;
 pub use records::TABLES;
 pub use records::TokenProblem;

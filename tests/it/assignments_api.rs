@@ -30,7 +30,7 @@ pub(crate) fn serials_of(added: &Value) -> Vec<String> {
     added["serials"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
 }
 
-async fn csv(page: &Page, query: &str, body: String) -> (StatusCode, Value) {
+pub(crate) async fn csv(page: &Page, query: &str, body: String) -> (StatusCode, Value) {
     let resp = page
         .client
         .post(format!("{}/api/v1/assignments/csv?{query}", page.base))

@@ -153,12 +153,12 @@ async fn a_sync_that_fills_the_disk_says_so_and_the_daemon_recovers() {
     let asked = adebox::clock::Clock::system().now();
     running
         .sync
-        .request(adebox::audit::Actor::System, token.id.as_str(), adebox::sync::ManualKind::Full)
+        .request(adebox::audit::Actor::System, &token.id, adebox::sync::ManualKind::Full)
         .await
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(240);
     let failed = loop {
-        let status = running.sync.status(token.id.as_str(), true).await.unwrap();
+        let status = running.sync.status(&token.id, true).await.unwrap();
         if status.running.is_none()
             && let Some(run) = status.last_run.clone().filter(|r| r.started_at >= asked)
         {

@@ -49,7 +49,11 @@ async fn sync_converges_through_errors_throttling_resets_and_slow_answers() {
         ..Faults::default()
     });
     for _ in 0..15 {
-        let _ = d.running().sync.run_now(&token, RunKind::Full).await;
+        let _ = d
+            .running()
+            .sync
+            .run_now(&adebox::ids::TokenId::parse(&token).unwrap(), RunKind::Full)
+            .await;
         if total(&page, &token).await == 400 {
             break;
         }
@@ -73,7 +77,11 @@ async fn a_revoked_token_and_unsigned_terms_show_as_banners_until_apple_accepts_
         (Faults { terms_not_signed: true, ..Faults::default() }, "terms"),
     ] {
         d.sim().set_faults(faults);
-        let _ = d.running().sync.run_now(&token, RunKind::Full).await;
+        let _ = d
+            .running()
+            .sync
+            .run_now(&adebox::ids::TokenId::parse(&token).unwrap(), RunKind::Full)
+            .await;
         let (_, st) = page.get("/api/v1/status").await;
         let banner = st["banners"]
             .as_array()
@@ -88,7 +96,11 @@ async fn a_revoked_token_and_unsigned_terms_show_as_banners_until_apple_accepts_
         assert!(!sync.to_string().contains("CS_"), "no secret in the sync status");
         // Apple accepts the token again: the next run clears the banner.
         d.sim().set_faults(Faults::default());
-        let _ = d.running().sync.run_now(&token, RunKind::Full).await;
+        let _ = d
+            .running()
+            .sync
+            .run_now(&adebox::ids::TokenId::parse(&token).unwrap(), RunKind::Full)
+            .await;
         let (_, st) = page.get("/api/v1/status").await;
         assert!(!banner_codes(&st).contains(&"token_broken".to_string()), "{what}: {st}");
     }

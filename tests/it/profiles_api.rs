@@ -127,3 +127,102 @@ async fn profiles_are_validated_on_the_field_and_edited_as_revisions() {
     let (_, audit) = page.get("/api/v1/audit?action=profile.create").await;
     assert_eq!(audit["total"], 1, "{audit}");
 }
+
+#[tokio::test]
+async fn a_malformed_token_or_profile_id_in_a_profile_or_assignment_request_is_a_400() {
+    let d = TestDaemon::start().await;
+    let page = d.setup_admin().await;
+    let (s, p) = page.post("/api/v1/profiles", valid()).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let pid = p["id"].as_str().unwrap();
+    let bad = "oCaG.2Svw";
+    let named = |s: StatusCode, err: &Value, what: &str| {
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{what}: {err}");
+        assert!(err["message"].as_str().unwrap().contains("token id"), "{what}: {err}");
+    };
+    // Before token ids were parsed: a 404, a report of every serial as `other_token`, an
+    // empty list.
+    let (s, err) = page
+        .send(
+            Method::PUT,
+            "/api/v1/profiles/defaults",
+            Some(json!({"token_id": bad, "profile_id": pid})),
+        )
+        .await;
+    named(s, &err, "default");
+    let (s, err) = page
+        .post(
+            "/api/v1/assignments",
+            json!({"profile_id": pid, "serials": ["C02XK1ABCD12"], "token_id": bad}),
+        )
+        .await;
+    named(s, &err, "assign");
+    let (s, err) = crate::assignments_api::csv(
+        &page,
+        &format!("profile_id={pid}&dry_run=true&token_id={bad}"),
+        "C02XK1ABCD12\n".into(),
+    )
+    .await;
+    named(s, &err, "csv");
+    let (s, err) = page.get(&format!("/api/v1/assignments?token={bad}")).await;
+    named(s, &err, "list");
+    // A well-formed id naming no token keeps its earlier answers.
+    let (s, err) = page
+        .send(
+            Method::PUT,
+            "/api/v1/profiles/defaults",
+            Some(json!({"token_id": "oCaG2Svw", "profile_id": pid})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{err}");
+    for query in ["token=oCaG2Svw", "token="] {
+        let (s, list) = page.get(&format!("/api/v1/assignments?{query}")).await;
+        assert_eq!((s, &list["total"]), (StatusCode::OK, &json!(0)), "{query}: {list}");
+    }
+
+    // Profile ids: before, a 404 for paths and a 422 "does not exist" for bodies.
+    let bad = "k3Vx.9QaB";
+    let named = |s: StatusCode, err: &Value, what: &str| {
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{what}: {err}");
+        assert!(err["message"].as_str().unwrap().contains("profile id"), "{what}: {err}");
+    };
+    for (method, path, body) in [
+        (Method::GET, format!("/api/v1/profiles/{bad}"), None),
+        (Method::PUT, format!("/api/v1/profiles/{bad}"), Some(valid())),
+        (Method::GET, format!("/api/v1/profiles/{bad}/edit-impact"), None),
+        (Method::DELETE, format!("/api/v1/profiles/{bad}"), None),
+    ] {
+        let (s, err) = page.send(method.clone(), &path, body).await;
+        named(s, &err, &format!("{method} {path}"));
+    }
+    let (s, err) = page
+        .send(
+            Method::PUT,
+            "/api/v1/profiles/defaults",
+            Some(json!({"token_id": "oCaG2Svw", "profile_id": bad})),
+        )
+        .await;
+    named(s, &err, "default");
+    let (s, err) = page
+        .post("/api/v1/assignments", json!({"profile_id": bad, "serials": ["C02XK1ABCD12"]}))
+        .await;
+    named(s, &err, "assign");
+    let (s, err) = crate::assignments_api::csv(
+        &page,
+        &format!("profile_id={bad}&dry_run=true"),
+        "C02XK1ABCD12\n".into(),
+    )
+    .await;
+    named(s, &err, "csv");
+    // Well-formed ids naming no profile keep their answers.
+    let (s, err) = page.get("/api/v1/profiles/k3Vx9QaB").await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{err}");
+    let (s, err) = page
+        .post("/api/v1/assignments", json!({"profile_id": "k3Vx9QaB", "serials": ["C02XK1ABCD12"]}))
+        .await;
+    assert_eq!(
+        (s, &err["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("profile_id")),
+        "{err}"
+    );
+}

@@ -30,7 +30,7 @@ async fn start(dir: &Path) -> (Running, RunningSimDep, RunningSimApns) {
 
 /// What the first run got done before it was killed: the demo server at the simulated ABM,
 /// its devices, the token added (the real path), no profile.
-async fn demo_token_only(running: &Running, sim: &RunningSimDep) -> String {
+async fn demo_token_only(running: &Running, sim: &RunningSimDep) -> adebox::ids::TokenId {
     let http = adebox::outbound::client(&adebox::outbound::OutboundConfig::trusting_only([sim
         .ca_pem()
         .to_string()]))
@@ -46,7 +46,7 @@ async fn demo_token_only(running: &Running, sim: &RunningSimDep) -> String {
         .add(Actor::System, &key.id, p7m.as_bytes(), sandbox::DEMO_APPLE_ID)
         .await
         .unwrap();
-    token.id.into_string()
+    token.id
 }
 
 #[tokio::test]

@@ -8,8 +8,9 @@ use std::time::Duration;
 /// Runs full syncs (the worker may be running the token's first one at the same time; one of
 /// the two then stops as superseded) until the inventory has `n` devices.
 pub(crate) async fn sync_until(d: &TestDaemon, page: &Page, token: &str, n: u64) {
+    let id = adebox::ids::TokenId::parse(token).unwrap();
     for _ in 0..20 {
-        d.running().sync.run_now(token, adebox::sync::RunKind::Full).await.unwrap();
+        d.running().sync.run_now(&id, adebox::sync::RunKind::Full).await.unwrap();
         let (_, list) = page.get(&format!("/api/v1/devices?token={token}&limit=1")).await;
         if list["total"] == n {
             return;
@@ -256,6 +257,20 @@ async fn a_malformed_token_id_in_a_path_is_a_400_naming_the_problem() {
     // A well-formed id that names no token is still a 404.
     let (s, err) = page.get("/api/v1/tokens/oCaG2Svw").await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{err}");
+}
+
+#[tokio::test]
+async fn a_malformed_token_id_in_a_sync_path_is_a_400_like_the_token_api() {
+    let d = TestDaemon::start().await;
+    let page = d.setup_admin().await;
+    let (_, of_tokens) = page.get("/api/v1/tokens/oCaG.2Svw").await;
+    for (method, body) in [(Method::GET, None), (Method::POST, Some(json!({})))] {
+        let (s, err) = page.send(method.clone(), "/api/v1/sync/oCaG.2Svw", body).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{method}: {err}");
+        assert_eq!(err, of_tokens, "{method}: the same error, the same shape");
+        let (s, err) = page.send(method.clone(), "/api/v1/sync/oCaG2Svw", None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{method}: a well-formed unknown id: {err}");
+    }
 }
 
 #[tokio::test]

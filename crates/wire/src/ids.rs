@@ -1,13 +1,15 @@
-//! Device identifiers as types: [`Serial`] and [`Udid`], each with one normalisation, made
-//! where the value enters (an HTTP path or body, a CSV row, a DEP device page, a MachineInfo,
-//! an MDM check-in) and trusted everywhere after. A serial and a UDID cannot be swapped by
-//! accident, and two spellings of one device always meet.
+//! Identifiers as types: a device's [`Serial`] and [`Udid`], adebox's names for an Apple
+//! server token ([`TokenId`]) and for an enrollment profile ([`ProfileId`]), and Apple's for a
+//! defined profile ([`ProfileUuid`]); each with one normalisation, made where the value enters (an HTTP
+//! path or body, a CSV row, a DEP device page, a MachineInfo, an MDM check-in) and trusted
+//! everywhere after. None can be passed where another is meant, and two spellings of one
+//! device or one profile uuid always meet.
 //!
-//! Two ways in, on purpose: [`Serial::parse`] / [`Udid::parse`] validate (strict, for what
-//! arrives from outside, with an [`IdError`] naming the problem and the fix), while `serde`
-//! deserialisation only normalises and never refuses a string, so a record stored by an older
-//! adebox always reads back. Both serialise as the plain string they hold, the form stored and
-//! returned by the API before these types existed.
+//! Two ways in, on purpose: `parse` validates (strict, for what arrives from outside, with an
+//! [`IdError`] naming the problem and the fix), while `from_stored` and `serde`
+//! deserialisation take the stored string as it is and never refuse one, so a record stored by
+//! an older adebox always reads back. All serialise as the plain string they hold, the form
+//! stored and returned by the API before these types existed.
 //!
 //! Pure: no tokio, redb, reqwest, actix or utoipa (the product marks fields holding these
 //! with `#[schema(value_type = String)]`).
@@ -82,22 +84,8 @@ impl Serial {
         Ok(Serial(s))
     }
 
-    /// A serial read back from the store (a table key, an index value): taken as it is, like
-    /// deserialisation, so an older record still finds itself.
-    pub fn from_stored(text: String) -> Serial {
-        Serial(text)
-    }
-
     fn normalise(text: &str) -> String {
         text.trim().trim_matches('"').trim().to_ascii_uppercase()
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_string(self) -> String {
-        self.0
     }
 
     /// The bytes of the store key of records kept by serial.
@@ -133,60 +121,35 @@ impl Udid {
         Ok(Udid(s.to_string()))
     }
 
-    /// A UDID read back from the store, taken as it is (see [`Serial::from_stored`]).
-    pub fn from_stored(text: String) -> Udid {
-        Udid(text)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
-
     /// The case-free form: the key of records stored by UDID.
     pub fn key(&self) -> String {
         self.0.to_ascii_uppercase()
     }
 }
 
-impl PartialEq for Udid {
-    fn eq(&self, other: &Udid) -> bool {
-        self.0.eq_ignore_ascii_case(&other.0)
-    }
-}
-
-impl Eq for Udid {}
-
-impl Hash for Udid {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        for b in self.0.bytes() {
-            state.write_u8(b.to_ascii_uppercase());
-        }
-        state.write_u8(0xff);
-    }
-}
-
-impl PartialOrd for Udid {
-    fn partial_cmp(&self, other: &Udid) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Udid {
-    fn cmp(&self, other: &Udid) -> Ordering {
-        let up = |s: &str| s.bytes().map(|b| b.to_ascii_uppercase()).collect::<Vec<_>>();
-        up(&self.0).cmp(&up(&other.0))
-    }
-}
-
-/// `Display`, `Debug`, `AsRef<str>`, `FromStr` and serde for an identifier. Deserialising
-/// takes the stored string exactly as it is: a record written before every edge normalised
-/// keeps matching its own store key, and reading never fails on an old value.
+/// `from_stored`, `as_str`, `into_string`, `Display`, `Debug`, `AsRef<str>`, `FromStr` and
+/// serde for an identifier. `from_stored` and deserialising take the stored string exactly as
+/// it is: a record written before every edge normalised keeps matching its own store key, and
+/// reading never fails on an old value.
 macro_rules! plain_string {
     ($name:ident) => {
+        impl $name {
+            /// An identifier read back from the store (a table key, an index value, a stored
+            /// reference): taken as it is, like deserialisation, so an older record still
+            /// finds itself.
+            pub fn from_stored(text: String) -> $name {
+                $name(text)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
@@ -244,8 +207,134 @@ macro_rules! plain_string {
     };
 }
 
+/// Random bytes in an id adebox makes ([`TokenId`], [`ProfileId`]): 6 bytes are 8 base64url
+/// characters (48 bits, plenty for the handful of tokens and profiles one appliance holds).
+const OWN_ID_RANDOM_BYTES: usize = 6;
+
+/// Longest token id accepted. Every id adebox makes is 8 characters; the margin is tolerance
+/// for ids not made by [`TokenId::generate`] (none are known), not a format.
+pub const TOKEN_ID_MAX: usize = 64;
+
+/// Longest profile id accepted (every id adebox makes is 8 characters; see [`TOKEN_ID_MAX`]).
+pub const PROFILE_ID_MAX: usize = 64;
+
+/// adebox's own name for an Apple server token (`oCaG2Svw`): the key of `tokens.by_id`, the
+/// `{id}` of `/api/v1/tokens/{id}` and `/api/v1/sync/{token_id}`, and the token a device,
+/// a sync state, a profile default or an assignment belongs to.
+///
+/// Normalisation: none beyond trimming surrounding white space; the id is case-sensitive
+/// (base64url). Validation: 1–[`TOKEN_ID_MAX`] characters of the URL-safe base64 alphabet
+/// (letters, digits, `-`, `_`), the alphabet [`TokenId::generate`] draws from.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TokenId(String);
+
+/// adebox's own name for an enrollment profile (`k3Vx9QaB`): the key of `profiles.by_id`, the
+/// `{id}` of `/api/v1/profiles/{id}` and the `profile_id` of defaults and assignments. One
+/// profile keeps its id across revisions, while Apple gives each revision at each token a new
+/// [`ProfileUuid`].
+///
+/// Normalisation and validation as [`TokenId`]'s, up to [`PROFILE_ID_MAX`] characters.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProfileId(String);
+
+/// `generate`, `parse` and `as_bytes` for an id adebox makes itself (random base64url).
+macro_rules! own_id {
+    ($name:ident, $what:literal, $max:expr) => {
+        impl $name {
+            /// A new random id, for a record being created.
+            pub fn generate() -> $name {
+                $name(crate::crypto::random_token::<OWN_ID_RANDOM_BYTES>())
+            }
+
+            /// Validates an id from outside (an HTTP path, body or query).
+            pub fn parse(text: &str) -> Result<$name, IdError> {
+                let s = text.trim();
+                check($what, s, $max, "letters, digits, '-' and '_' only", |c| {
+                    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+                })?;
+                Ok($name(s.to_string()))
+            }
+
+            /// The bytes of the store key of records kept by this id.
+            pub fn as_bytes(&self) -> &[u8] {
+                self.0.as_bytes()
+            }
+        }
+    };
+}
+
+own_id!(TokenId, "token id", TOKEN_ID_MAX);
+own_id!(ProfileId, "profile id", PROFILE_ID_MAX);
+
+/// Longest profile uuid accepted: Apple's are 32 characters; the margin is tolerance.
+pub const PROFILE_UUID_MAX: usize = 64;
+
+/// Apple's name for one defined revision of a profile at one server token (`profile_uuid` of
+/// `POST /profile`, of a device record and of `/profile/devices`; dep-api.md §3.2, §3.3).
+///
+/// Normalisation: surrounding white space dropped, letters upper-cased: Apple documents "32
+/// upper-case hex, no dashes" but promises no case, so a lower-case spelling means the same
+/// profile. Equality, hashing and order ignore ASCII case, so a uuid stored as it came (by an
+/// older adebox, read with [`ProfileUuid::from_stored`]) still meets its normalised spelling.
+/// Validation: 1–[`PROFILE_UUID_MAX`] hex digits and hyphens. Tolerant of other lengths and of
+/// the dashed UUID form, which Apple does not send today (../shared/spec/dep-api.md §3.2).
+#[derive(Clone)]
+pub struct ProfileUuid(String);
+
+impl ProfileUuid {
+    /// Normalises and validates a uuid from outside (a DEP answer, an HTTP query).
+    pub fn parse(text: &str) -> Result<ProfileUuid, IdError> {
+        let s = text.trim().to_ascii_uppercase();
+        check("profile uuid", &s, PROFILE_UUID_MAX, "hex digits and hyphens only", |c| {
+            c.is_ascii_hexdigit() || c == '-'
+        })?;
+        Ok(ProfileUuid(s))
+    }
+}
+
+/// `Eq`, `Hash` and `Ord` without regard to ASCII case, for identifiers whose case the sender
+/// does not promise.
+macro_rules! case_free {
+    ($name:ident) => {
+        impl PartialEq for $name {
+            fn eq(&self, other: &$name) -> bool {
+                self.0.eq_ignore_ascii_case(&other.0)
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl Hash for $name {
+            fn hash<H: Hasher>(&self, state: &mut H) {
+                for b in self.0.bytes() {
+                    state.write_u8(b.to_ascii_uppercase());
+                }
+                state.write_u8(0xff);
+            }
+        }
+
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &$name) -> Option<Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for $name {
+            fn cmp(&self, other: &$name) -> Ordering {
+                let up = |s: &str| s.bytes().map(|b| b.to_ascii_uppercase()).collect::<Vec<_>>();
+                up(&self.0).cmp(&up(&other.0))
+            }
+        }
+    };
+}
+
+case_free!(Udid);
+case_free!(ProfileUuid);
 plain_string!(Serial);
 plain_string!(Udid);
+plain_string!(TokenId);
+plain_string!(ProfileId);
+plain_string!(ProfileUuid);
 
 #[cfg(test)]
 #[path = "ids_tests.rs"]

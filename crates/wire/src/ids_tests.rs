@@ -66,3 +66,56 @@ fn serde_is_the_plain_string_and_reads_any_stored_value() {
     let odd: Udid = serde_json::from_str("\"not a udid!\"").unwrap();
     assert_eq!(serde_json::to_string(&odd).unwrap(), "\"not a udid!\"");
 }
+
+#[test]
+fn generated_token_ids_parse_back_unchanged() {
+    for _ in 0..50 {
+        let id = TokenId::generate();
+        assert_eq!(id.as_str().len(), 8);
+        assert_eq!(TokenId::parse(id.as_str()).unwrap(), id);
+    }
+}
+
+#[test]
+fn token_id_parse_refuses_what_cannot_be_an_id() {
+    assert!(matches!(TokenId::parse("  "), Err(IdError::Empty { what: "token id" })));
+    assert!(matches!(TokenId::parse("oCaG/2Svw"), Err(IdError::BadCharacter { found: '/', .. })));
+    assert!(matches!(TokenId::parse(&"a".repeat(65)), Err(IdError::TooLong { .. })));
+    assert_eq!(TokenId::parse(" oCaG2S-_ ").unwrap().as_str(), "oCaG2S-_");
+    // Case-sensitive: base64url ids differing in case are different tokens.
+    assert_ne!(TokenId::parse("abc").unwrap(), TokenId::parse("ABC").unwrap());
+}
+
+#[test]
+fn token_id_serialises_as_the_plain_stored_string() {
+    let id: TokenId = serde_json::from_str("\"any stored/text\"").unwrap();
+    assert_eq!(id.as_str(), "any stored/text");
+    assert_eq!(serde_json::to_string(&id).unwrap(), "\"any stored/text\"");
+}
+
+#[test]
+fn profile_ids_are_generated_and_parsed_like_token_ids() {
+    let id = ProfileId::generate();
+    assert_eq!(id.as_str().len(), 8);
+    assert_eq!(ProfileId::parse(&format!(" {id} ")).unwrap(), id);
+    assert!(matches!(ProfileId::parse(""), Err(IdError::Empty { what: "profile id" })));
+    assert!(matches!(ProfileId::parse("a/b"), Err(IdError::BadCharacter { found: '/', .. })));
+    assert_ne!(ProfileId::parse("abc").unwrap(), ProfileId::parse("ABC").unwrap());
+}
+
+#[test]
+fn profile_uuids_are_upper_cased_and_meet_stored_spellings_of_any_case() {
+    let u = ProfileUuid::parse(" 4e2a2d4b2e8411eb9e0a0242ac130003\n").unwrap();
+    assert_eq!(u.as_str(), "4E2A2D4B2E8411EB9E0A0242AC130003");
+    let stored = ProfileUuid::from_stored("4e2a2d4b2e8411eb9e0a0242ac130003".into());
+    assert_eq!(stored.as_str(), "4e2a2d4b2e8411eb9e0a0242ac130003", "stored bytes kept");
+    assert_eq!(u, stored);
+    let set: std::collections::HashSet<ProfileUuid> = [stored].into();
+    assert!(set.contains(&u));
+    assert!(ProfileUuid::parse("4E2A2D4B-2E84-11EB-9E0A-0242AC130003").is_ok(), "dashed form");
+    assert!(matches!(
+        ProfileUuid::parse("4E2A 2D4B"),
+        Err(IdError::BadCharacter { found: ' ', .. })
+    ));
+    assert!(matches!(ProfileUuid::parse("XYZ"), Err(IdError::BadCharacter { found: 'X', .. })));
+}

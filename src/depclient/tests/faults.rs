@@ -68,7 +68,7 @@ async fn every_error_body_style_classifies_the_same() {
         e.sim.set_behaviour(Behaviour { error_style: style, ..Behaviour::default() });
         let err = e.client.sync_devices("", 100).await.unwrap_err();
         assert!(matches!(err, DepError::CursorRequired), "{style:?}: {err:?}");
-        let err = e.client.get_profile("").await.unwrap_err();
+        let err = e.client.get_profile(&pu("")).await.unwrap_err();
         assert!(matches!(err, DepError::ProfileUuidRequired), "{style:?}: {err:?}");
     }
     e.stop().await;
@@ -100,4 +100,10 @@ async fn retry_recovers_once_the_service_is_back_and_gives_up_within_bounds() {
     .unwrap();
     assert_eq!(account.server_name, "Test MDM");
     e.stop().await;
+}
+
+/// A profile uuid as Apple or a test spells it, sent as it is (empty ones included, to see
+/// Apple's answer).
+fn pu(s: &str) -> crate::ids::ProfileUuid {
+    crate::ids::ProfileUuid::from_stored(s.to_string())
 }

@@ -29,7 +29,7 @@ async fn defines_gets_assigns_and_removes_a_profile() {
     assert_eq!(defined.profile_uuid.len(), 32);
     assert_eq!(defined.devices[&e.serials[0]], DeviceStatus::Success);
 
-    let got = e.client.get_profile(&defined.profile_uuid).await.unwrap();
+    let got = e.client.get_profile(&pu(&defined.profile_uuid)).await.unwrap();
     assert_eq!(got.profile_uuid.as_deref(), Some(defined.profile_uuid.as_str()));
     assert_eq!(got.profile_name, p.profile_name);
     assert_eq!(got.is_supervised, Some(true));
@@ -37,7 +37,7 @@ async fn defines_gets_assigns_and_removes_a_profile() {
     assert_eq!(got.skip_setup_items, p.skip_setup_items);
 
     let serials = vec![e.serials[1].clone(), "UNKNOWN00001".to_string()];
-    let assigned = e.client.assign_profile(&defined.profile_uuid, &serials).await.unwrap();
+    let assigned = e.client.assign_profile(&pu(&defined.profile_uuid), &serials).await.unwrap();
     assert_eq!(assigned.devices[&e.serials[1]], DeviceStatus::Success);
     assert_eq!(assigned.devices["UNKNOWN00001"], DeviceStatus::NotAccessible);
     assert_eq!(assigned.retry_after_seconds, None);
@@ -56,7 +56,7 @@ async fn reads_profiles_served_with_unprefixed_flag_names() {
     let e = env(0).await;
     e.sim.set_behaviour(Behaviour { unprefixed_profile_names: true, ..Behaviour::default() });
     let defined = e.client.define_profile(&profile()).await.unwrap();
-    let got = e.client.get_profile(&defined.profile_uuid).await.unwrap();
+    let got = e.client.get_profile(&pu(&defined.profile_uuid)).await.unwrap();
     assert_eq!(got.is_supervised, Some(true));
     assert_eq!(got.is_mdm_removable, Some(false));
     e.stop().await;
@@ -103,24 +103,27 @@ async fn every_profile_validation_code_is_typed() {
 #[tokio::test]
 async fn profile_lookups_and_assignments_report_missing_pieces() {
     let e = env(1).await;
-    let err = e.client.get_profile("0123456789ABCDEF0123456789ABCDEF").await.unwrap_err();
+    let err = e.client.get_profile(&pu("0123456789ABCDEF0123456789ABCDEF")).await.unwrap_err();
     assert!(matches!(err, DepError::NotFound { code: Some(DepErrorCode::NotFound) }), "{err:?}");
     e.sim.set_behaviour(Behaviour { profile_not_found_status: 404, ..Behaviour::default() });
-    let err = e.client.get_profile("0123456789ABCDEF0123456789ABCDEF").await.unwrap_err();
+    let err = e.client.get_profile(&pu("0123456789ABCDEF0123456789ABCDEF")).await.unwrap_err();
     assert!(matches!(err, DepError::NotFound { code: Some(DepErrorCode::NotFound) }), "{err:?}");
-    let err = e.client.get_profile("").await.unwrap_err();
+    let err = e.client.get_profile(&pu("")).await.unwrap_err();
     assert!(matches!(err, DepError::ProfileUuidRequired), "{err:?}");
 
-    let err =
-        e.client.assign_profile("0123456789ABCDEF0123456789ABCDEF", &e.serials).await.unwrap_err();
+    let err = e
+        .client
+        .assign_profile(&pu("0123456789ABCDEF0123456789ABCDEF"), &e.serials)
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, DepError::NotFound { code: Some(DepErrorCode::ProfileNotFound) }),
         "{err:?}"
     );
-    let err = e.client.assign_profile("", &e.serials).await.unwrap_err();
+    let err = e.client.assign_profile(&pu(""), &e.serials).await.unwrap_err();
     assert!(matches!(err, DepError::ProfileUuidRequired), "{err:?}");
     let uuid = e.client.define_profile(&profile()).await.unwrap().profile_uuid;
-    let err = e.client.assign_profile(&uuid, &[]).await.unwrap_err();
+    let err = e.client.assign_profile(&pu(&uuid), &[]).await.unwrap_err();
     assert!(matches!(err, DepError::DeviceIdRequired), "{err:?}");
     let err = e.client.remove_profile(&[]).await.unwrap_err();
     assert!(matches!(err, DepError::DeviceIdRequired), "{err:?}");
@@ -132,13 +135,19 @@ async fn throttled_and_failed_devices_come_back_per_device() {
     let e = env(3).await;
     let uuid = e.client.define_profile(&profile()).await.unwrap().profile_uuid;
     e.faults("throttle=1, throttle-retry=45");
-    let answer = e.client.assign_profile(&uuid, &e.serials).await.unwrap();
+    let answer = e.client.assign_profile(&pu(&uuid), &e.serials).await.unwrap();
     assert!(answer.devices.values().all(|s| *s == DeviceStatus::Throttled), "{answer:?}");
     assert_eq!(answer.retry_after_seconds, Some(45));
     e.faults("assign-fail=1");
-    let answer = e.client.assign_profile(&uuid, &e.serials).await.unwrap();
+    let answer = e.client.assign_profile(&pu(&uuid), &e.serials).await.unwrap();
     assert!(answer.devices.values().all(|s| *s == DeviceStatus::Failed), "{answer:?}");
     let answer = e.client.remove_profile(&e.serials).await.unwrap();
     assert!(answer.devices.values().all(|s| *s == DeviceStatus::Failed), "{answer:?}");
     e.stop().await;
+}
+
+/// A profile uuid as Apple or a test spells it, sent as it is (empty ones included, to see
+/// Apple's answer).
+fn pu(s: &str) -> crate::ids::ProfileUuid {
+    crate::ids::ProfileUuid::from_stored(s.to_string())
 }

@@ -7,6 +7,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::http::json::parse_strict;
 use crate::http::state::AppState;
+use crate::ids::{ProfileId, TokenId};
 use crate::profiles::assign::MAX_SERIALS;
 use crate::profiles::csv::MAX_CSV_BYTES;
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -80,16 +81,11 @@ async fn assign(
 ) -> Result<HttpResponse, ApiError> {
     let bytes = read_capped(body).await?;
     let b: AssignBody = parse_strict(&bytes, MAX_SERIALS)?;
+    let token = b.token_id.as_deref().map(TokenId::parse).transpose()?;
+    let profile = ProfileId::parse(&b.profile_id)?;
     let report = state
         .profiles
-        .request(
-            auth.actor(),
-            Some(&b.profile_id),
-            b.serials,
-            b.token_id.as_deref(),
-            b.dry_run,
-            vec![],
-        )
+        .request(auth.actor(), Some(&profile), b.serials, token.as_ref(), b.dry_run, vec![])
         .await?;
     Ok(answer(b.dry_run, report))
 }
@@ -107,9 +103,11 @@ async fn assign_csv(
     let text = String::from_utf8_lossy(&bytes);
     let (serials, junk) = crate::profiles::csv::serials_from_csv(&text)?;
     let q = query.into_inner();
+    let token = q.token_id.as_deref().map(TokenId::parse).transpose()?;
+    let profile = ProfileId::parse(&q.profile_id)?;
     let report = state
         .profiles
-        .request(auth.actor(), Some(&q.profile_id), serials, q.token_id.as_deref(), q.dry_run, junk)
+        .request(auth.actor(), Some(&profile), serials, token.as_ref(), q.dry_run, junk)
         .await?;
     Ok(answer(q.dry_run, report))
 }
@@ -137,11 +135,12 @@ async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<AssignmentList>, ApiError> {
     let q = query.into_inner();
+    let token = q.token.as_deref().filter(|s| !s.is_empty()).map(TokenId::parse).transpose()?;
     let (items, total) = state
         .profiles
         .assignments(
             q.state.filter(|s| !s.is_empty()),
-            q.token.filter(|s| !s.is_empty()),
+            token,
             q.limit.unwrap_or(100).min(1000),
             q.offset.unwrap_or(0),
         )

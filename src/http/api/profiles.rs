@@ -7,6 +7,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::http::json::ApiJson;
 use crate::http::state::AppState;
+use crate::ids::{ProfileId, TokenId};
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -120,19 +121,21 @@ async fn set_default(
     body: ApiJson<SetDefault>,
 ) -> Result<web::Json<DefaultList>, ApiError> {
     let b = body.into_inner();
-    let items =
-        state.profiles.set_default(auth.actor(), &b.token_id, b.family, b.profile_id).await?;
+    let token = TokenId::parse(&b.token_id)?;
+    let profile = b.profile_id.as_deref().map(ProfileId::parse).transpose()?;
+    let items = state.profiles.set_default(auth.actor(), &token, b.family, profile).await?;
     Ok(web::Json(DefaultList { items: views::list(&items) }))
 }
 
 /// One profile, with the JSON adebox sends to Apple.
-#[utoipa::path(tag = "profiles", params(("id" = String, Path)), responses((status = OK, body = ProfileView), (status = 404, body = ApiError)))]
+#[utoipa::path(tag = "profiles", params(("id" = String, Path)), responses((status = OK, body = ProfileView), (status = 400, body = ApiError, description = "not a profile id"), (status = 404, body = ApiError)))]
 #[get("/profiles/{id}")]
 async fn one(
     state: web::Data<AppState>,
     _auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<web::Json<ProfileView>, ApiError> {
+    let id = ProfileId::parse(&id)?;
     Ok(web::Json(ProfileView::from(&state.profiles.get(&id).await?)))
 }
 
@@ -169,6 +172,7 @@ async fn update(
     id: web::Path<String>,
     body: ApiJson<serde_json::Value>,
 ) -> Result<web::Json<ProfileView>, ApiError> {
+    let id = ProfileId::parse(&id)?;
     let v = state.profiles.update(auth.actor(), &id, body.into_inner()).await?;
     Ok(web::Json(ProfileView::from(&v)))
 }
@@ -181,6 +185,7 @@ async fn edit_impact(
     _auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<web::Json<EditImpact>, ApiError> {
+    let id = ProfileId::parse(&id)?;
     Ok(web::Json(EditImpact::from(&state.profiles.edit_impact(&id).await?)))
 }
 
@@ -192,6 +197,7 @@ async fn remove(
     auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = ProfileId::parse(&id)?;
     state.profiles.delete(auth.actor(), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

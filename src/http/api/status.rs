@@ -72,7 +72,7 @@ async fn status(
         banners.push(Banner { level, code, message, link: Some(link) });
     }
     for t in &tokens {
-        let Ok(s) = state.sync.status(t.id.as_str(), false).await else { continue };
+        let Ok(s) = state.sync.status(&t.id, false).await else { continue };
         if let Some(run) = &s.last_run
             && run.outcome == crate::sync::RunOutcome::Failed
             && s.consecutive_failures >= 2

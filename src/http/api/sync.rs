@@ -5,6 +5,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::http::json::{ApiJson, OptionalJson};
 use crate::http::state::AppState;
+use crate::ids::TokenId;
 use crate::sync::{ManualKind, RunKind};
 use actix_web::{HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};
@@ -43,20 +44,21 @@ async fn list(
 }
 
 /// One token's sync state with its recent runs.
-#[utoipa::path(tag = "sync", params(("token_id" = String, Path)), responses((status = OK, body = SyncStatus), (status = 404, body = ApiError)))]
+#[utoipa::path(tag = "sync", params(("token_id" = String, Path)), responses((status = OK, body = SyncStatus), (status = 400, body = ApiError, description = "not a token id"), (status = 404, body = ApiError)))]
 #[get("/sync/{token_id}")]
 async fn one(
     state: web::Data<AppState>,
     _auth: Authenticated,
     token_id: web::Path<String>,
 ) -> Result<web::Json<SyncStatus>, ApiError> {
+    let token_id = TokenId::parse(&token_id)?;
     Ok(web::Json(SyncStatus::from(&state.sync.status(&token_id, true).await?)))
 }
 
 /// "Sync now": allowed when no manual sync of this token was requested in the last 15
 /// minutes; otherwise 429 `sync_budget` with `next_allowed_at`.
 #[utoipa::path(tag = "sync", params(("token_id" = String, Path)), request_body = SyncRequest, responses(
-    (status = ACCEPTED, body = Accepted), (status = 429, body = ApiError, description = "sync_budget, with next_allowed_at"), (status = 404, body = ApiError)))]
+    (status = ACCEPTED, body = Accepted), (status = 429, body = ApiError, description = "sync_budget, with next_allowed_at"), (status = 400, body = ApiError, description = "not a token id"), (status = 404, body = ApiError)))]
 #[post("/sync/{token_id}")]
 async fn request(
     state: web::Data<AppState>,
@@ -64,6 +66,7 @@ async fn request(
     token_id: web::Path<String>,
     body: OptionalJson<SyncRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let token_id = TokenId::parse(&token_id)?;
     let kind = body.into_inner().and_then(|b| b.kind).unwrap_or(ManualKind::Sync);
     let run = state.sync.request(auth.actor(), &token_id, kind).await?;
     let message = match run {

@@ -62,7 +62,7 @@ async fn with_state(
     history: bool,
 ) -> Result<Token, ApiError> {
     let counts = state.devices.counts().await?;
-    let sync = state.sync.status(view.id.as_str(), history).await.ok();
+    let sync = state.sync.status(&view.id, history).await.ok();
     Ok(Token {
         devices: counts.by_token.get(view.id.as_str()).copied().unwrap_or(0),
         sync: sync.as_ref().map(SyncStatus::from),
@@ -80,7 +80,7 @@ async fn list(
     let counts = state.devices.counts().await?;
     let mut items = Vec::new();
     for view in state.tokens.list().await? {
-        let sync = state.sync.status(view.id.as_str(), false).await.ok();
+        let sync = state.sync.status(&view.id, false).await.ok();
         items.push(Token {
             devices: counts.by_token.get(view.id.as_str()).copied().unwrap_or(0),
             sync: sync.as_ref().map(SyncStatus::from),

@@ -93,7 +93,7 @@ impl From<&crate::devices::DeviceSummary> for DeviceSummary {
     fn from(r: &crate::devices::DeviceSummary) -> DeviceSummary {
         DeviceSummary {
             serial: r.serial.clone(),
-            token: r.token.clone(),
+            token: r.token.to_string(),
             model: r.model.clone(),
             description: r.description.clone(),
             color: r.color.clone(),

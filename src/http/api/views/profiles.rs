@@ -138,8 +138,8 @@ pub struct TokenProfileState {
 impl From<&crate::profiles::TokenProfileState> for TokenProfileState {
     fn from(r: &crate::profiles::TokenProfileState) -> TokenProfileState {
         TokenProfileState {
-            token_id: r.token_id.clone(),
-            profile_uuid: r.profile_uuid.clone(),
+            token_id: r.token_id.to_string(),
+            profile_uuid: r.profile_uuid.as_ref().map(ToString::to_string),
             state: r.state.clone(),
             error: r.error.as_ref().map(Into::into),
             defined_at: r.defined_at,
@@ -169,7 +169,7 @@ pub struct DefaultRef {
 
 impl From<&crate::profiles::DefaultRef> for DefaultRef {
     fn from(r: &crate::profiles::DefaultRef) -> DefaultRef {
-        DefaultRef { token_id: r.token_id.clone(), family: r.family.clone() }
+        DefaultRef { token_id: r.token_id.to_string(), family: r.family.clone() }
     }
 }
 
@@ -198,7 +198,7 @@ pub struct ProfileView {
 impl From<&crate::profiles::ProfileView> for ProfileView {
     fn from(r: &crate::profiles::ProfileView) -> ProfileView {
         ProfileView {
-            id: r.id.clone(),
+            id: r.id.to_string(),
             input: (&r.input).into(),
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -270,9 +270,9 @@ pub struct DefaultEntry {
 impl From<&crate::profiles::DefaultEntry> for DefaultEntry {
     fn from(r: &crate::profiles::DefaultEntry) -> DefaultEntry {
         DefaultEntry {
-            token_id: r.token_id.clone(),
+            token_id: r.token_id.to_string(),
             family: r.family.clone(),
-            profile_id: r.profile_id.clone(),
+            profile_id: r.profile_id.to_string(),
         }
     }
 }
@@ -307,10 +307,10 @@ impl From<&crate::profiles::Assignment> for Assignment {
     fn from(r: &crate::profiles::Assignment) -> Assignment {
         Assignment {
             serial: r.serial.clone(),
-            token_id: r.token_id.clone(),
-            profile_id: r.profile_id.clone(),
-            profile_uuid: r.profile_uuid.clone(),
-            state: r.state.clone(),
+            token_id: r.token_id.to_string(),
+            profile_id: r.profile_id.as_ref().map(ToString::to_string),
+            profile_uuid: r.profile_uuid.as_ref().map(ToString::to_string),
+            state: r.state.code().to_string(),
             last_result: r.last_result.clone(),
             attempts: r.attempts,
             next_retry_at: r.next_retry_at,

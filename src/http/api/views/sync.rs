@@ -171,7 +171,7 @@ pub struct SyncStatus {
 impl From<&crate::sync::SyncStatus> for SyncStatus {
     fn from(r: &crate::sync::SyncStatus) -> SyncStatus {
         SyncStatus {
-            token_id: r.token_id.clone(),
+            token_id: r.token_id.to_string(),
             running: r.running.as_ref().map(Into::into),
             eta_s: r.eta_s,
             last_run: r.last_run.as_ref().map(Into::into),
