@@ -196,6 +196,7 @@ async fn logout(
 async fn change_password(
     state: web::Data<AppState>,
     auth: Authenticated,
+    ip: ClientIp,
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let Principal::Session { username, .. } = &auth.principal else {
@@ -209,6 +210,7 @@ async fn change_password(
             body.current_password,
             body.new_password,
             auth.session_cookie.as_deref(),
+            ip.0,
         )
         .await?;
     Ok(HttpResponse::NoContent().finish())
