@@ -3,11 +3,13 @@
 
 mod assign;
 mod enroll;
+mod login;
 mod mdm;
 mod start;
 
 pub use assign::{AssignBench, assign};
 pub use enroll::{EnrollBench, enroll};
+pub use login::{LoginBench, login};
 pub use mdm::{MdmBench, mdm};
 pub use start::{StartBench, start};
 
@@ -160,11 +162,16 @@ fn round(v: f64) -> f64 {
 
 /// Peak resident set size of this process (Linux `VmHWM`).
 pub fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    proc_status_mb("/proc/self/status", "VmHWM:")
+}
+
+/// A memory figure of `/proc/<pid>/status` in MB, 0 when unreadable.
+fn proc_status_mb(path: &str, field: &str) -> f64 {
+    std::fs::read_to_string(path)
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })

@@ -202,6 +202,17 @@ pub enum AdminCommand {
         #[arg(long, default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },
+    /// Lift sign-in lockouts: of one address (`--address`), the delay of one username
+    /// (`--user`), or, with neither, of every address and username. Needs the daemon running
+    /// (lockouts live in its memory; a restart lifts them all).
+    Unlock {
+        #[arg(long)]
+        address: Option<std::net::IpAddr>,
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long, default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+    },
     /// Write a consistent copy of the store, with the key, TLS and enrollment folders sealed
     /// under a passphrase, to FILE (works while the daemon runs). Asks for the passphrase
     /// twice, or reads it from --passphrase-file (or one line of standard input).

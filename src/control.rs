@@ -30,6 +30,13 @@ pub enum Request {
     },
     /// Verifies the audit chain; `ok` says whether it verifies, `message` is the report.
     VerifyAudit,
+    /// Lifts sign-in lockouts and delays: of `address` and/or `username`, or all of them.
+    Unlock {
+        #[serde(default)]
+        address: Option<std::net::IpAddr>,
+        #[serde(default)]
+        username: Option<String>,
+    },
 }
 
 fn expose<S: serde::Serializer>(s: &Secret<String>, ser: S) -> Result<S::Ok, S::Error> {
@@ -115,6 +122,24 @@ async fn execute(req: Request, admin: &Admin, audit: &AuditLog) -> Response {
             Ok(v) => Response { ok: v.verifies(), message: v.report() },
             Err(e) => Response { ok: false, message: format!("cannot verify: {e}") },
         },
+        Request::Unlock { address, username } => {
+            let cleared = admin.unlock(address, username.as_deref());
+            let what = match (address, &username) {
+                (None, None) => "every address and username".to_string(),
+                (Some(a), None) => format!("address {a}"),
+                (None, Some(u)) => format!("username {u}"),
+                (Some(a), Some(u)) => format!("address {a} and username {u}"),
+            };
+            log::info!("sign-in lockouts and delays lifted for {what} from the command line");
+            Response {
+                ok: true,
+                message: if cleared == 0 {
+                    format!("nothing was locked or slowed for {what}")
+                } else {
+                    format!("lifted the sign-in lockout and delay of {what}")
+                },
+            }
+        }
     }
 }
 

@@ -8,6 +8,8 @@
 //! values in, and gets typed errors back.
 
 mod api_tokens;
+mod gate;
+mod guard;
 mod members;
 mod password;
 mod records;
@@ -17,11 +19,13 @@ mod throttle;
 mod users;
 
 pub use api_tokens::{ApiTokenInfo, NewApiToken};
+pub use gate::{GateLimits, PasswordGate};
+pub use guard::{CheckRefused, Checked, SignInGuard};
 pub use password::HashCost;
 pub use records::TABLES;
 pub use roles::{Missing, Permission, Role, require};
 pub use sessions::Session;
-pub use throttle::ThrottlePolicy;
+pub use throttle::{LoginThrottle, ThrottlePolicy};
 pub use users::UserInfo;
 
 use crate::clock::Clock;
@@ -36,6 +40,8 @@ pub enum AdminError {
     BadCredentials,
     #[error("too many failed sign-ins from this address; try again in {} minutes", .retry_after.whole_minutes().max(1))]
     LockedOut { retry_after: Duration },
+    #[error("too many sign-ins are being checked right now; try again in {} seconds", .retry_after.whole_seconds().max(1))]
+    Busy { retry_after: Duration },
     #[error(
         "the setup code is wrong; the current code is in the daemon log (journalctl -u adebox)"
     )]
@@ -57,6 +63,15 @@ pub enum AdminError {
 }
 
 crate::store::redb_errors_into!(AdminError);
+
+impl From<CheckRefused> for AdminError {
+    fn from(r: CheckRefused) -> Self {
+        match r {
+            CheckRefused::LockedOut { retry_after } => AdminError::LockedOut { retry_after },
+            CheckRefused::Busy { retry_after } => AdminError::Busy { retry_after },
+        }
+    }
+}
 
 /// Who is acting, as the edge established it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,6 +111,7 @@ impl Principal {
 pub struct AdminOptions {
     pub hash_cost: HashCost,
     pub throttle: ThrottlePolicy,
+    pub gate: GateLimits,
     pub session_lifetime: Duration,
 }
 
@@ -104,6 +120,7 @@ impl Default for AdminOptions {
         AdminOptions {
             hash_cost: HashCost::PRODUCTION,
             throttle: ThrottlePolicy::default(),
+            gate: GateLimits::default(),
             session_lifetime: Duration::hours(12),
         }
     }
@@ -119,7 +136,7 @@ struct Inner {
     store: Store,
     clock: Clock,
     options: AdminOptions,
-    throttle: throttle::LoginThrottle,
+    guard: SignInGuard,
     /// The one-time setup code while no admin exists. In memory only: a restart prints a
     /// new one, and it never reaches the store or a backup.
     setup_code: Mutex<Option<Secret<String>>>,
@@ -127,15 +144,13 @@ struct Inner {
 
 impl Admin {
     pub fn new(store: Store, clock: Clock, options: AdminOptions) -> Admin {
-        let throttle = throttle::LoginThrottle::new(options.throttle);
+        let guard = SignInGuard::new(
+            LoginThrottle::new(options.throttle),
+            PasswordGate::new(options.gate, options.hash_cost),
+            clock.clone(),
+        );
         Admin {
-            inner: Arc::new(Inner {
-                store,
-                clock,
-                options,
-                throttle,
-                setup_code: Mutex::new(None),
-            }),
+            inner: Arc::new(Inner { store, clock, options, guard, setup_code: Mutex::new(None) }),
         }
     }
 
@@ -152,6 +167,17 @@ impl Admin {
 
     pub async fn setup_required(&self) -> Result<bool, AdminError> {
         Ok(users::count(&self.inner.store).await? == 0)
+    }
+
+    /// The daemon's one [`SignInGuard`]: every sign-in page checks passwords through it, so
+    /// its bounds (hashing at once, waiting, per address) hold for all of them together.
+    pub fn sign_in_guard(&self) -> SignInGuard {
+        self.inner.guard.clone()
+    }
+
+    /// `adebox admin unlock`: see [`LoginThrottle::unlock`].
+    pub fn unlock(&self, addr: Option<std::net::IpAddr>, username: Option<&str>) -> usize {
+        self.inner.guard.unlock(addr, username)
     }
 
     fn now(&self) -> time::OffsetDateTime {
@@ -190,3 +216,6 @@ fn check_username(username: &str) -> Result<(), AdminError> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod login_tests;

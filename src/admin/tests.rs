@@ -100,7 +100,9 @@ async fn changing_a_password_signs_out_other_sessions() {
     let here = set_up(&admin).await;
     let elsewhere = admin.login("alice", pw("alice password 1"), ADDR).await.unwrap();
     assert!(matches!(
-        admin.change_password("alice", pw("wrong current pw"), pw("new password 123"), None).await,
+        admin
+            .change_password("alice", pw("wrong current pw"), pw("new password 123"), None, ADDR)
+            .await,
         Err(AdminError::Validation { field: "current_password", .. })
     ));
     admin
@@ -109,6 +111,7 @@ async fn changing_a_password_signs_out_other_sessions() {
             pw("alice password 1"),
             pw("new password 123"),
             Some(here.id.expose()),
+            ADDR,
         )
         .await
         .unwrap();

@@ -3,7 +3,7 @@
 use super::records::{USERS, UserRecord, user_key as key};
 use super::roles::Role;
 use super::sessions::{Session, create_session_in};
-use super::{Admin, AdminError, check_username, password};
+use super::{Admin, AdminError, Checked, check_username, password};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::crypto::Secret;
 use crate::store::{self, Store, StoreError};
@@ -38,13 +38,6 @@ pub(super) async fn count(store: &Store) -> Result<u64, StoreError> {
     store.read(|rtx| Ok(rtx.open_table(USERS)?.len()?)).await
 }
 
-/// A hash to verify against when the user does not exist, so a wrong username costs as
-/// much time as a wrong password and does not reveal which admins exist.
-fn decoy_hash(cost: password::HashCost) -> &'static str {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| password::hash(&Secret::new("decoy password, never valid".into()), cost))
-}
-
 impl Admin {
     /// Completes first-run setup: checks the one-time code, creates the first admin and signs
     /// them in.
@@ -56,11 +49,6 @@ impl Admin {
         addr: Option<IpAddr>,
     ) -> Result<Session, AdminError> {
         let now = self.now();
-        if let Some(ip) = addr
-            && let Some(retry_after) = self.inner.throttle.locked(ip, now)
-        {
-            return Err(AdminError::LockedOut { retry_after });
-        }
         if !self.setup_required().await? {
             return Err(AdminError::SetupDone);
         }
@@ -70,11 +58,11 @@ impl Admin {
             .lock()
             .expect("setup code mutex is never held across a panic")
             .clone();
-        let matches = expected.is_some_and(|e| codes_equal(e.expose(), code));
-        if !matches {
-            if let Some(ip) = addr {
-                self.inner.throttle.failed(ip, now);
-            }
+        let checked = self
+            .inner
+            .guard
+            .check_cheap(addr, || expected.is_some_and(|e| codes_equal(e.expose(), code)))?;
+        if checked != Checked::Matches {
             let entry = NewEntry::new(now, Actor::Anonymous, Action::AdminSetup, Outcome::Failure)
                 .target(username.to_string())
                 .from_addr(addr.map(|a| a.to_string()))
@@ -85,7 +73,7 @@ impl Admin {
         check_username(username)?;
         password::check_policy(new_password.expose())
             .map_err(|message| AdminError::Validation { field: "password", message })?;
-        let hash = self.hash(new_password).await?;
+        let hash = self.hash(addr, new_password).await?;
         let username = username.to_string();
         let lifetime = self.inner.options.session_lifetime;
         let session = self
@@ -131,26 +119,19 @@ impl Admin {
         password_text: Secret<String>,
         addr: Option<IpAddr>,
     ) -> Result<Session, AdminError> {
-        let now = self.now();
-        if let Some(ip) = addr
-            && let Some(retry_after) = self.inner.throttle.locked(ip, now)
-        {
-            return Err(AdminError::LockedOut { retry_after });
-        }
         let k = key(username);
         let record: Option<UserRecord> =
             self.inner.store.read(move |rtx| store::get(&rtx.open_table(USERS)?, &k)).await?;
-        let cost = self.inner.options.hash_cost;
         let stored_hash = record.as_ref().map(|r| r.password_hash.clone());
-        let ok = tokio::task::spawn_blocking(move || {
-            let target = stored_hash.unwrap_or_else(|| decoy_hash(cost).to_string());
-            password::verify(&password_text, &target)
-        })
-        .await
-        .map_err(|_| StoreError::TaskFailed)?;
+        let checked = self.inner.guard.check(addr, username, password_text, stored_hash).await?;
+        // The clock is read after the check: it may have waited its turn.
+        let now = self.now();
         let addr_text = addr.map(|a| a.to_string());
-        let Some(mut record) = record.filter(|_| ok) else {
-            let lockout = addr.and_then(|ip| self.inner.throttle.failed(ip, now));
+        let (Checked::Matches, Some(mut record)) = (checked, record) else {
+            let lockout = match checked {
+                Checked::Wrong { lockout } => lockout,
+                Checked::Matches => None, // a decoy never matches; treated as wrong all the same
+            };
             let mut entry =
                 NewEntry::new(now, Actor::Anonymous, Action::AdminLogin, Outcome::Failure)
                     .target(username.to_string())
@@ -166,9 +147,6 @@ impl Admin {
                 None => AdminError::BadCredentials,
             });
         };
-        if let Some(ip) = addr {
-            self.inner.throttle.succeeded(ip);
-        }
         let lifetime = self.inner.options.session_lifetime;
         self.inner
             .store
@@ -220,7 +198,7 @@ impl Admin {
         check_username(username)?;
         password::check_policy(new_password.expose())
             .map_err(|message| AdminError::Validation { field: "password", message })?;
-        let hash = self.hash(new_password).await?;
+        let hash = self.hash(None, new_password).await?;
         let now = self.now();
         let username = username.to_string();
         self.inner
@@ -294,6 +272,7 @@ impl Admin {
         current: Secret<String>,
         new_password: Secret<String>,
         keep_session: Option<&str>,
+        addr: Option<IpAddr>,
     ) -> Result<(), AdminError> {
         password::check_policy(new_password.expose())
             .map_err(|message| AdminError::Validation { field: "new_password", message })?;
@@ -304,16 +283,13 @@ impl Admin {
             return Err(AdminError::NotFound(format!("admin {username}")));
         };
         let stored = record.password_hash.clone();
-        let ok = tokio::task::spawn_blocking(move || password::verify(&current, &stored))
-            .await
-            .map_err(|_| StoreError::TaskFailed)?;
-        if !ok {
+        if !self.inner.guard.verify_signed_in(addr, current, stored).await? {
             return Err(AdminError::Validation {
                 field: "current_password",
                 message: "the current password is wrong".into(),
             });
         }
-        record.password_hash = self.hash(new_password).await?;
+        record.password_hash = self.hash(addr, new_password).await?;
         let now = self.now();
         let keep = keep_session.map(super::records::secret_hash);
         self.inner
@@ -349,7 +325,7 @@ impl Admin {
         check_username(username)?;
         password::check_policy(new_password.expose())
             .map_err(|message| AdminError::Validation { field: "password", message })?;
-        let hash = self.hash(new_password).await?;
+        let hash = self.hash(None, new_password).await?;
         let now = self.now();
         let username = username.to_string();
         let created = self
@@ -409,11 +385,13 @@ impl Admin {
         Ok(created)
     }
 
-    pub(super) async fn hash(&self, pw: Secret<String>) -> Result<String, AdminError> {
-        let cost = self.inner.options.hash_cost;
-        Ok(tokio::task::spawn_blocking(move || password::hash(&pw, cost))
-            .await
-            .map_err(|_| StoreError::TaskFailed)?)
+    /// A new password's hash, through the bounded gate like every argon2 run.
+    pub(super) async fn hash(
+        &self,
+        addr: Option<IpAddr>,
+        pw: Secret<String>,
+    ) -> Result<String, AdminError> {
+        Ok(self.inner.guard.hash(addr, pw).await?)
     }
 }
 

@@ -1,5 +1,5 @@
-//! `adebox admin …`: backup, restore, password maintenance and the audit chain's verification
-//! run from the command line, beside or instead of the daemon.
+//! `adebox admin …`: backup, restore, password maintenance, sign-in unlocks and the audit
+//! chain's verification run from the command line, beside or instead of the daemon.
 
 use super::{AdminCommand, load_config, runtime};
 use crate::admin::{Admin, AdminOptions};
@@ -18,6 +18,10 @@ pub(super) fn run(command: AdminCommand) -> Result<ExitCode> {
         }
         AdminCommand::Restore { file, passphrase_file, config } => {
             super::backup::restore(&load_config(&config)?, &file, passphrase_file.as_deref())
+        }
+        AdminCommand::Unlock { address, user, config } => {
+            let c = load_config(&config)?;
+            runtime()?.block_on(unlock(c, address, user))
         }
         AdminCommand::SetPassword { user, role, config } => {
             let c = load_config(&config)?;
@@ -102,6 +106,37 @@ async fn set_password(
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Lockouts live in the daemon's memory: only a running daemon has any to lift.
+async fn unlock(
+    c: Config,
+    address: Option<std::net::IpAddr>,
+    username: Option<String>,
+) -> Result<ExitCode> {
+    let req = crate::control::Request::Unlock { address, username };
+    match crate::control::call(&c.data_dir, &req).await {
+        Ok(resp) if resp.ok => {
+            println!("{}", resp.message);
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(resp) => bail!("{}", resp.message),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            println!(
+                "adebox is not running, so nothing is locked (lockouts are kept in the daemon's memory and end with it)"
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!(
+            "cannot reach the daemon's control socket in {}",
+            c.data_dir.display()
+        ))),
     }
 }
 

@@ -35,6 +35,18 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Parallel wrong sign-ins from many addresses against a daemon in its own process: its
+    /// memory, `/healthz` latency and the real admin's sign-in from another network meanwhile.
+    Login {
+        /// Flood clients, each from its own loopback address.
+        #[arg(long, default_value_t = 500)]
+        addresses: usize,
+        /// How long the flood lasts.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Enrolled devices polling MDM with nothing to do, each on its kept-alive mutual-TLS
     /// connection.
     Mdm {
@@ -120,6 +132,31 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
                     r.enrollment_p50_ms,
                     r.enrollment_p99_ms,
                     r.peak_rss_mb
+                )
+            })
+        }
+        BenchCommand::Login { addresses, seconds, json } => {
+            let r = runtime()?.block_on(crate::bench::login(addresses, seconds))?;
+            print(&r, json, |r| {
+                format!(
+                    "{} parallel wrong sign-ins for {:.0} s: {} answers ({} wrong, {} busy, {} locked out, {} failed); daemon RSS {:.1} MB, peak {:.1} MB (+{:.1} MB); /healthz p50 {:.1} ms, p99 {:.1} ms ({} unanswered); the admin signed in {} times (refused {}), p50 {:.0} ms, max {:.0} ms",
+                    r.addresses,
+                    r.flood_s,
+                    r.answers,
+                    r.wrong,
+                    r.busy,
+                    r.locked_out,
+                    r.failed,
+                    r.rss_before_mb,
+                    r.rss_peak_mb,
+                    r.rss_growth_mb,
+                    r.healthz_p50_ms,
+                    r.healthz_p99_ms,
+                    r.healthz_failed,
+                    r.admin_sign_ins,
+                    r.admin_refused,
+                    r.admin_p50_ms,
+                    r.admin_max_ms
                 )
             })
         }

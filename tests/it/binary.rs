@@ -398,6 +398,19 @@ fn the_benchmarks_run_and_report_json() {
         assert!(r[key].as_f64().unwrap() > 0.0, "{key}: {r}");
     }
     let out = adebox()
+        .args(["bench", "login", "--addresses", "3", "--seconds", "3", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["addresses"].as_u64(), Some(3), "{r}");
+    assert!(r["answers"].as_u64().unwrap() >= 3, "every flood client was answered: {r}");
+    assert_eq!(r["admin_sign_ins"].as_u64(), Some(1), "{r}");
+    for key in ["rss_before_mb", "rss_peak_mb", "healthz_p50_ms", "healthz_p99_ms", "admin_max_ms"]
+    {
+        assert!(r[key].as_f64().unwrap() > 0.0, "{key}: {r}");
+    }
+    let out = adebox()
         .args(["bench", "start", "--devices", "2000", "--restarts", "2", "--json"])
         .output()
         .unwrap();

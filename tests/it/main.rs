@@ -18,6 +18,7 @@ mod faults;
 mod fleet;
 mod http2;
 mod lifecycle;
+mod login_flood;
 mod mdm;
 mod packaging;
 mod profiles_api;

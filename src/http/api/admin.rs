@@ -242,6 +242,7 @@ async fn logout(
 async fn change_password(
     state: web::Data<AppState>,
     auth: Authenticated,
+    ip: ClientIp,
     body: ApiJson<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let Principal::Session { username, .. } = &auth.principal else {
@@ -255,6 +256,7 @@ async fn change_password(
             body.current_password,
             body.new_password,
             auth.session_cookie.as_deref(),
+            ip.0,
         )
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -34,6 +34,11 @@ impl From<AdminError> for ApiError {
                 err.extra_mut().retry_after_s = Some(retry_after.whole_seconds().max(1));
                 err
             }
+            AdminError::Busy { retry_after } => {
+                let mut err = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "busy", msg);
+                err.extra_mut().retry_after_s = Some(retry_after.whole_seconds().max(1));
+                err
+            }
             AdminError::BadSetupCode => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "bad_setup_code", msg)
             }
