@@ -131,6 +131,16 @@ async fn execute(req: Request, admin: &Admin, audit: &AuditLog) -> Response {
                 (Some(a), Some(u)) => format!("address {a} and username {u}"),
             };
             log::info!("sign-in lockouts and delays lifted for {what} from the command line");
+            let entry = crate::audit::NewEntry::new(
+                crate::clock::Clock::system().now(),
+                crate::audit::Actor::Cli,
+                crate::audit::Action::AdminUnlock,
+                crate::audit::Outcome::Success,
+            )
+            .detail(format!("lifted for {what}; {cleared} lockouts or delays were active"));
+            if let Err(e) = audit.record(entry).await {
+                log::error!("the unlock could not be written to the audit log: {e}");
+            }
             Response {
                 ok: true,
                 message: if cleared == 0 {

@@ -13,7 +13,7 @@ fn session_of(username: &str, role: Role) -> Principal {
 async fn admins_and_tokens_from_before_roles_are_owners() {
     let (admin, _, _d) = service();
     let old_user = serde_json::json!({
-        "username": "legacy", "password_hash": crate::admin::password::hash(&pw("legacy password 1"), HashCost::TESTING),
+        "username": "legacy", "password_hash": crate::admin::password::hash(&pw("legacy password 1"), HashCost::TESTING, &mut Vec::new()),
         "created_at": "2026-01-01T00:00:00Z", "last_login_at": null,
     });
     let token = "adbx_legacytokenlegacytokenlegacytoken";

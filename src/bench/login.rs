@@ -79,6 +79,7 @@ pub async fn login(addresses: usize, seconds: u64) -> anyhow::Result<LoginBench>
     let req = crate::control::Request::SetPassword {
         username: ADMIN.into(),
         password: Secret::new(ADMIN_PASSWORD.into()),
+        role: None,
     };
     let mut resp = crate::control::call(&dir.path().join("data"), &req).await;
     for _ in 0..50 {

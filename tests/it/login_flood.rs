@@ -112,7 +112,7 @@ async fn a_flood_from_many_addresses_gets_429_while_the_admin_signs_in() {
 #[tokio::test]
 async fn unlock_from_the_command_line_lifts_a_lockout() {
     let d = TestDaemon::start().await;
-    d.setup_admin().await;
+    let page = d.setup_admin().await;
     let c = client_from(&d, "127.0.3.1");
     for _ in 0..5 {
         login(&d, &c, "alice", "a wrong guess").await;
@@ -135,4 +135,11 @@ async fn unlock_from_the_command_line_lifts_a_lockout() {
     assert!(resp.ok && resp.message.contains("127.0.3.1"), "{}", resp.message);
     let (status, body, _) = login(&d, &c, "alice", PASSWORD).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, audit) = page.get("/api/v1/audit?action=admin.unlock").await;
+    let entries = audit["items"].as_array().expect("audit items");
+    assert!(
+        entries.iter().any(|e| e["action"] == "admin.unlock"
+            && e["detail"].as_str().is_some_and(|d| d.contains("127.0.3.1"))),
+        "the unlock is in the audit log: {audit}"
+    );
 }
