@@ -104,8 +104,15 @@ fn read_json(req: &HttpRequest, payload: &mut Payload) -> Reading<web::Bytes> {
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    // A body declared as something else is refused before it is read: the media type is the
+    // first thing wrong with it, and reading a body only to refuse it costs for nothing.
+    let other_type =
+        req.headers().contains_key(actix_web::http::header::CONTENT_TYPE) && !json_type;
     let mut payload = payload.take();
     Box::pin(async move {
+        if other_type && declared != Some(0) {
+            return Err(unsupported_type());
+        }
         if declared.is_some_and(|n| n > JSON_LIMIT) {
             return Err(too_large());
         }
@@ -120,12 +127,14 @@ fn read_json(req: &HttpRequest, payload: &mut Payload) -> Reading<web::Bytes> {
             out.extend_from_slice(&chunk);
         }
         if !out.is_empty() && !json_type {
-            return Err(ApiError::unsupported_media_type(
-                "send the body as JSON with `Content-Type: application/json`",
-            ));
+            return Err(unsupported_type());
         }
         Ok(out.freeze())
     })
+}
+
+fn unsupported_type() -> ApiError {
+    ApiError::unsupported_media_type("send the body as JSON with `Content-Type: application/json`")
 }
 
 fn too_large() -> ApiError {

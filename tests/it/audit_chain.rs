@@ -147,8 +147,9 @@ async fn audit_tamper_in_the_store_file_is_found_at_its_sequence() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(edited.path().join("adebox.redb"), dir.path().join("adebox.redb")).unwrap();
     std::fs::create_dir(dir.path().join("keys")).unwrap();
-    let key = "keys/audit.key";
-    std::fs::copy(edited.path().join(key), dir.path().join(key)).unwrap();
+    for key in ["keys/audit.key", "keys/data.key"] {
+        std::fs::copy(edited.path().join(key), dir.path().join(key)).unwrap();
+    }
     let again = TestDaemon::start_in(dir, Mode::Production).await;
     let (_, _, page) = again.login("alice", PASSWORD).await;
     let (_, v) = page.get("/api/v1/audit/verify").await;

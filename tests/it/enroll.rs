@@ -199,13 +199,20 @@ async fn serves_a_signed_profile_to_synced_devices_and_refuses_the_rest() {
     assert_eq!(s, StatusCode::OK);
     let url = before["enrollment_url"].as_str().expect("the settings carry the enrollment URL");
     assert!(url.starts_with("https://") && url.ends_with("/enroll/machineinfo"), "{before}");
-    // The URL is read-only: a PUT that names another one changes nothing but audit-only mode.
+    // The URL is read-only: a PUT that names another one is refused, naming the field, and
+    // changes nothing.
     let (s, v) = page
         .send(
             Method::PUT,
             "/api/v1/enrollment/settings",
             Some(json!({"audit_only": true, "enrollment_url": "https://evil.example/"})),
         )
+        .await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::BAD_REQUEST, Some("enrollment_url")), "{v}");
+    let (_, unchanged) = page.get("/api/v1/enrollment/settings").await;
+    assert_eq!(unchanged, before);
+    let (s, v) = page
+        .send(Method::PUT, "/api/v1/enrollment/settings", Some(json!({"audit_only": true})))
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["enrollment_url"], before["enrollment_url"], "{v}");

@@ -74,8 +74,9 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/audit/export", Needs(AuditRead)),
     // settings
     r("GET", "/settings/tls", Needs(Read)),
-    r("GET", "/settings/tls/ca.pem", Needs(Read)),
-    r("GET", "/settings/tls/ca.der", Needs(Read)),
+    // The appliance CA is public: devices and browsers fetch it to trust the appliance.
+    r("GET", "/settings/tls/ca.pem", Public),
+    r("GET", "/settings/tls/ca.der", Public),
     r("POST", "/settings/tls/custom", Needs(Settings)),
     r("DELETE", "/settings/tls/custom", Needs(Settings)),
     r("GET", "/settings/sync", Needs(Read)),
