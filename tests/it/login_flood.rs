@@ -44,10 +44,12 @@ async fn login(
 async fn a_flood_from_many_addresses_gets_429_while_the_admin_signs_in() {
     let dir = tempfile::tempdir().unwrap();
     let mut opts = options(dir.path(), Mode::Production);
-    // A cost that takes a while even here, and a small gate, so the flood overflows it.
+    // A cost that takes a while even here (argon2 is built optimised in tests too), and a
+    // small gate, so the flood overflows it however slowly a loaded machine starts its
+    // clients.
     opts.admin = AdminOptions {
-        hash_cost: HashCost { memory_kib: 512, passes: 1 },
-        gate: GateLimits { workers: 1, queue: 8, per_address: 2 },
+        hash_cost: HashCost { memory_kib: 8192, passes: 3 },
+        gate: GateLimits { workers: 1, queue: 4, per_address: 2 },
         ..Default::default()
     };
     let d = TestDaemon::start_with(dir, opts).await;
