@@ -2,6 +2,7 @@
 
 mod account;
 mod limits;
+mod stored_bytes;
 
 use super::*;
 use crate::config::Config;

@@ -151,6 +151,15 @@ mod tests {
 
     const NOW: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
 
+    /// A challenge stored before its serial and UDID were typed reads back and is written
+    /// again byte for byte, spelled as it was held.
+    #[test]
+    fn an_old_challenge_record_keeps_its_bytes() {
+        let stored = r#"{"serial":"c02 xyz0abc","udid":"00008030-001a2b3c4d5e6f70","expires_at":"2026-12-01T10:00:00Z","used_at":"2026-12-01T09:50:00Z"}"#;
+        let record: ChallengeRec = serde_json::from_str(stored).unwrap();
+        assert_eq!(serde_json::to_string(&record).unwrap(), stored);
+    }
+
     fn store() -> (tempfile::TempDir, redb::Database) {
         let dir = tempfile::tempdir().unwrap();
         let db = redb::Database::create(dir.path().join("t.redb")).unwrap();
