@@ -3,7 +3,7 @@
 //! erases it only after typing its serial number; each action reaches the device's queue and
 //! the audit log.
 
-use super::{assert_clean, log_in, wait_js};
+use super::{assert_clean, log_in, log_out, wait_js};
 use adebox::sim::apple_pki::StandInApplePki;
 use adebox::sim::fleet::{Fleet, FleetDevice, FleetTarget, Progress};
 use serde_json::json;
@@ -25,6 +25,25 @@ async fn the_device_page_shows_mdm_state_and_queues_rename_and_erase() {
     let report = fleet.run(&devices, 1, &Progress::default(), now).await;
     assert_eq!(report.released, 1, "{report:?}");
     let serial = &serials[0];
+
+    // A Help desk admin may rename and release (device_support), never erase (device_erase):
+    // the panel shows the one and not the other (docs/roles.md).
+    let (s, body) = page
+        .post(
+            "/api/v1/admin/users",
+            json!({"username": "desk", "password": crate::common::PASSWORD, "role": "help_desk"}),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::CREATED, "{body}");
+    log_in(&b, &d, "desk").await;
+    b.goto(&d.url(&format!("/admin/devices/{serial}"))).await;
+    b.wait_text("#device-mdm-state", "Enrolled").await;
+    b.wait("#device-mdm-rename").await;
+    let no_erase = "!document.querySelector('#device-mdm-erase') \
+                    && !document.querySelector('#device-mdm-erase-confirm')";
+    wait_js(&b, no_erase, vec![], "no erase for Help desk").await;
+    assert_clean(&b, "the device page for Help desk").await;
+    log_out(&b).await;
 
     log_in(&b, &d, "admin").await;
     b.goto(&d.url(&format!("/admin/devices/{serial}"))).await;
