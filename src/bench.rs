@@ -1,5 +1,5 @@
 //! `adebox bench …`: measurements of the product's hot paths against the in-process
-//! simulators, on this machine. They report; they do not assert (the README keeps results).
+//! simulators, on this machine. They report; they do not assert (docs/benchmarks.md keeps results).
 
 mod assign;
 mod enroll;

@@ -5,7 +5,7 @@
 //! optional certificate of the admin's own, the log level, and the way to Apple (the DEP API
 //! and APNs URLs, extra roots for them, an outbound proxy). Everything an admin changes at
 //! run time lives in the store. Unknown keys and bad values are refused with a message that
-//! names the key and the fix; every key is documented in README.md with its default.
+//! names the key and the fix; every key is documented in docs/configuration.md with its default.
 
 mod apple;
 

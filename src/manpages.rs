@@ -19,7 +19,7 @@ fn top_page_extra() -> String {
 .TP
 \fI{config}\fR
 The daemon's configuration (a conffile of the package). Every key is described, with its
-default, in the file itself and in README.md.
+default, in the file itself and in docs/configuration.md.
 .TP
 \fI/var/lib/adebox\fR
 The default data directory (\fBdata_dir\fR): the store \fIadebox.redb\fR, the TLS folder
@@ -34,7 +34,8 @@ The systemd unit that runs \fBadebox serve\fR as the \fBadebox\fR user.
 \fBjournalctl\fR(1) \-u adebox for the daemon's log, including the one\-time setup code
 printed on first start; \fBsystemctl\fR(1);
 \fI/usr/share/doc/adebox/README.md\fR for installation, first sign\-in, upgrade,
-backup and restore.
+backup and restore, and the \fIdocs/\fR folder beside it for the configuration,
+the API, roles and everything else.
 "#,
         config = crate::config::DEFAULT_PATH
     )

@@ -7,7 +7,7 @@
 //! /24), so the daemon sees distinct peers, as it would distinct hosts. A client sends one
 //! wrong sign-in at a time, at once again after a 401 and a second after a 429. They guess
 //! other names than the admin's: against the admin's own name the per-username delay (up to
-//! 4 s, README "Sign-in limits") applies by design.
+//! 4 s, docs/admins.md "Sign-in limits") applies by design.
 
 use super::round;
 use crate::config::Config;

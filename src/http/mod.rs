@@ -78,7 +78,7 @@ fn security_headers() -> DefaultHeaders {
         .add(("Cross-Origin-Opener-Policy", HeaderValue::from_static("same-origin")))
 }
 
-/// How long a client may take (README "Limits"): slow clients are cut off so they cannot hold
+/// How long a client may take (docs/api.md): slow clients are cut off so they cannot hold
 /// connections and workers open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {

@@ -38,7 +38,7 @@ use std::sync::Arc;
 /// At most this many profiles: each is defined at every token, and Apple's guidance is
 /// ≤ 1000 profiles per MDM server.
 pub const MAX_PROFILES_PER_TOKEN: u64 = 1000;
-/// At most this many devices per profile (Apple's guidance; README "Limits").
+/// At most this many devices per profile (Apple's guidance; docs/profiles.md "Limits").
 pub const MAX_DEVICES_PER_PROFILE: u64 = 200_000;
 
 #[derive(Debug, thiserror::Error)]

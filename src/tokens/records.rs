@@ -59,7 +59,7 @@ impl From<&crate::apple::dep::AccountDetail> for AccountRecord {
     }
 }
 
-/// The OAuth credentials as stored, secrets sealed (README "Secrets at rest").
+/// The OAuth credentials as stored, secrets sealed (docs/configuration.md "Secrets at rest").
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(super) struct CredentialsRecord {
     pub consumer_key: String,

@@ -122,7 +122,7 @@ async fn no_secret_reaches_the_logs() {
         "the proxy in use is logged, redacted"
     );
     // The one-time setup code is the exception, by design: the journal is where the admin
-    // who installed the package reads it (README "First login"); it dies with the setup.
+    // who installed the package reads it (docs/admins.md "First sign-in"); it dies with the setup.
     assert!(lines.iter().any(|l| l.contains(&setup_code)), "the setup code is told to the admin");
     assert!(
         lines.iter().any(|l| l.contains("adebox::secrets_test: canary")),

@@ -1,4 +1,4 @@
-//! Secrets at rest (README "Secrets at rest"): after a sandbox-like run (a server token, a
+//! Secrets at rest (docs/configuration.md "Secrets at rest"): after a sandbox-like run (a server token, a
 //! sync, a push certificate, devices enrolling, a pending key) the store file holds none of
 //! the secret values in clear; a backup holds neither them nor the keys; a wrong passphrase
 //! restores nothing and the right one brings back a store whose secrets open.
