@@ -264,7 +264,13 @@ fn end_runtime(rt: tokio::runtime::Runtime) {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Version => {
-            println!("adebox {}", crate::version());
+            match crate::commit() {
+                Some(commit) => println!("adebox {} (commit {commit})", crate::version()),
+                None => println!(
+                    "adebox {} (a development build: its commit was not recorded)",
+                    crate::version()
+                ),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckConfig { config } => {

@@ -65,3 +65,10 @@ pub mod cli;
 pub fn version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
+
+/// The commit the binary was built from, when the build named it: `scripts/build-deb` sets
+/// `ADEBOX_COMMIT` (a plain `cargo build` leaves it out, so a new commit does not rebuild the
+/// whole crate during development).
+pub fn commit() -> Option<&'static str> {
+    option_env!("ADEBOX_COMMIT").filter(|c| !c.is_empty())
+}

@@ -84,7 +84,11 @@ fn the_shipped_configuration_documents_every_key_in_the_readme_table() {
             "{key} missing from the table in docs/configuration.md"
         );
     }
-    assert_eq!(keys.len(), 14, "a key was added: document it in docs/configuration.md too: {keys:?}");
+    assert_eq!(
+        keys.len(),
+        14,
+        "a key was added: document it in docs/configuration.md too: {keys:?}"
+    );
 }
 
 #[test]
