@@ -28,6 +28,7 @@ mod sandbox_restart;
 mod scep;
 mod scep_clients;
 mod schema;
+mod scope;
 mod secrets;
 mod secrets_at_rest;
 mod security;
