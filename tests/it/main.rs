@@ -32,6 +32,7 @@ mod scope;
 mod secrets;
 mod secrets_at_rest;
 mod security;
+mod shutdown;
 mod sim_devices;
 mod sim_standalone;
 mod strict_api;
