@@ -44,6 +44,9 @@ async fn an_owner_scopes_an_admin_by_token_name() {
         let hidden =
             "!document.querySelector('#nav-audit') && !document.querySelector('#nav-enrollment')";
         wait_js(&b, hidden, vec![], "no organisation-wide sections").await;
+        let dashboard = "document.querySelector('#chart-expiry') \
+                         && !document.body.textContent.includes('could not be loaded')";
+        wait_js(&b, dashboard, vec![], "a dashboard that asks nothing organisation-wide").await;
         b.goto(&d.url("/admin/tokens")).await;
         b.wait_text("#page-content", "North campus").await;
         let south = "!document.querySelector('#page-content').textContent.includes('South campus')";
