@@ -420,10 +420,12 @@ async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> R
     crate::daemon::sandbox::write_stand_in_pki(&running, &dir)?;
     let info = crate::daemon::sandbox::prepare(&running, &dir, &sim, devices).await?;
     println!(
-        "\nadebox sandbox is running (simulated Apple services, no Apple account needed)\n  page:     {}/admin/\n  user:     {}\n  password: {}\n  API token and details: {}\n  CA certificate (trust it to avoid browser warnings): {}\n  data:     {}\n  simulated Apple DEP service: {} (portal {})\nPress Ctrl-C to stop.\n",
+        "\nadebox sandbox is running (simulated Apple services, no Apple account needed)\n  page:     {}/admin/\n  user:     {}\n  password: {}\n  a Help desk admin limited to the demo server (scope): {} / {}\n  API token and details: {}\n  CA certificate (trust it to avoid browser warnings): {}\n  data:     {}\n  simulated Apple DEP service: {} (portal {})\nPress Ctrl-C to stop.\n",
         info.url,
         info.admin_user,
         info.admin_password,
+        info.scoped_user,
+        info.scoped_password,
         dir.join("sandbox.json").display(),
         info.ca_cert,
         dir.display(),

@@ -2,13 +2,15 @@
 
 use super::records::{API_TOKEN_BY_HASH, API_TOKENS, ApiTokenRecord, secret_hash};
 use super::roles::{Permission, Role};
+use super::scope::Scope;
 use super::{Admin, AdminError, Principal};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::crypto::Secret;
+use crate::ids::TokenId;
 use crate::store::{self, StoreError};
 use redb::ReadableTable;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use time::{Duration, OffsetDateTime};
 
@@ -30,6 +32,8 @@ pub struct ApiTokenInfo {
     pub role: Role,
     /// The admin whose role bounds the token (None: made by the appliance itself).
     pub owner_admin: Option<String>,
+    /// The server token ids it is limited to (None: its admin's scope alone bounds it).
+    pub scope: Option<BTreeSet<TokenId>>,
 }
 
 /// A freshly created token: the only time the secret is available.
@@ -49,6 +53,7 @@ fn info(r: ApiTokenRecord) -> ApiTokenInfo {
         revoked_at: r.revoked_at,
         role: r.role,
         owner_admin: r.owner_admin,
+        scope: r.scope,
     }
 }
 
@@ -70,16 +75,17 @@ impl Admin {
         actor: Actor,
         name: &str,
     ) -> Result<NewApiToken, AdminError> {
-        self.insert_api_token(actor, name, Role::Owner, None).await
+        self.insert_api_token(actor, name, Role::Owner, None, Scope::All).await
     }
 
-    /// A token made by a signed-in admin (or by a token): its role defaults to the creator's
-    /// and may not be wider, and it stays bound to the creator's admin account.
+    /// A token made by a signed-in admin (or by a token): its role and scope default to the
+    /// creator's and may not be wider, and it stays bound to the creator's admin account.
     pub async fn create_api_token_for(
         &self,
         creator: &Principal,
         name: &str,
         role: Option<Role>,
+        scope: Option<Scope>,
     ) -> Result<NewApiToken, AdminError> {
         let mine = creator.role();
         let role = role.unwrap_or(mine);
@@ -92,8 +98,14 @@ impl Admin {
                 allowed.join(", ")
             )));
         }
+        let scope = scope.unwrap_or_else(|| creator.scope().clone());
+        if !scope.within(creator.scope()) {
+            return Err(AdminError::Forbidden(
+                "a token's scope cannot be wider than yours: choose only server tokens of your scope, or leave the scope out to give it yours".into(),
+            ));
+        }
         let owner = creator.admin().map(str::to_string);
-        self.insert_api_token(creator.actor(), name, role, owner).await
+        self.insert_api_token(creator.actor(), name, role, owner, scope).await
     }
 
     async fn insert_api_token(
@@ -102,6 +114,7 @@ impl Admin {
         name: &str,
         role: Role,
         owner_admin: Option<String>,
+        scope: Scope,
     ) -> Result<NewApiToken, AdminError> {
         let name = name.trim().to_string();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
@@ -122,6 +135,7 @@ impl Admin {
             revoked_at: None,
             role,
             owner_admin,
+            scope: scope.to_stored(),
         };
         let stored = record.clone();
         self.inner
@@ -134,7 +148,11 @@ impl Admin {
                     wtx,
                     NewEntry::new(now, actor, Action::ApiTokenCreate, Outcome::Success)
                         .target(format!("{} ({})", stored.name, stored.id))
-                        .detail(format!("role {}", stored.role.title())),
+                        .detail(format!(
+                            "role {}, {}",
+                            stored.role.title(),
+                            super::members::describe(&Scope::from_stored(stored.scope.clone()))
+                        )),
                 )?;
                 Ok::<_, AdminError>(())
             })
@@ -168,7 +186,7 @@ impl Admin {
         let now = self.now();
         let id = id.to_string();
         let actor = by.actor();
-        let any = by.role().holds(Permission::AdminsManage);
+        let any = by.holds(Permission::AdminsManage);
         let me = by.admin().map(str::to_ascii_lowercase);
         self.inner
             .store
@@ -217,19 +235,20 @@ impl Admin {
             })
             .await?;
         let Some(record) = record.filter(|r| r.revoked_at.is_none()) else { return Ok(None) };
+        let mut scope = Scope::from_stored(record.scope.clone());
         if let Some(owner) = &record.owner_admin {
             // The token is never wider than its admin is now: removed or narrowed admins
             // take their scripts' rights with them.
-            match self.role_of(owner).await? {
+            match self.access_of(owner).await? {
                 None => return Ok(None),
-                Some(now) if !record.role.within(now) => {
+                Some((now, _)) if !record.role.within(now) => {
                     return Err(AdminError::Forbidden(format!(
                         "this API token has the role {}, but its admin {owner} is now {}; create a new token",
                         record.role.title(),
                         now.title()
                     )));
                 }
-                Some(_) => {}
+                Some((_, admin_scope)) => scope = scope.narrowed_by(&admin_scope),
             }
         }
         self.touch_token(&record.id).await?;
@@ -238,6 +257,7 @@ impl Admin {
             name: record.name,
             role: record.role,
             owner_admin: record.owner_admin,
+            scope,
         }))
     }
 

@@ -14,6 +14,7 @@ mod members;
 mod password;
 mod records;
 mod roles;
+mod scope;
 mod sessions;
 mod throttle;
 mod users;
@@ -24,6 +25,7 @@ pub use guard::{CheckRefused, Checked, SignInGuard};
 pub use password::HashCost;
 pub use records::TABLES;
 pub use roles::{Missing, Permission, Role, require};
+pub use scope::{OutOfScope, Scope, org_wide};
 pub use sessions::Session;
 pub use throttle::{LoginThrottle, ThrottlePolicy};
 pub use users::UserInfo;
@@ -78,9 +80,10 @@ impl From<CheckRefused> for AdminError {
 pub enum Principal {
     /// A signed-in admin (session cookie); `csrf_token` must accompany changes. The role is
     /// read from the admin's record at every request, so a change applies at once.
-    Session { username: String, csrf_token: String, role: Role },
-    /// A script with an API token; `owner_admin` is the admin whose role bounds it.
-    ApiToken { id: String, name: String, role: Role, owner_admin: Option<String> },
+    Session { username: String, csrf_token: String, role: Role, scope: Scope },
+    /// A script with an API token; `owner_admin` is the admin whose role and scope bound
+    /// it (`scope` is already narrowed to the admin's current one).
+    ApiToken { id: String, name: String, role: Role, owner_admin: Option<String>, scope: Scope },
 }
 
 impl Principal {
@@ -88,6 +91,19 @@ impl Principal {
         match self {
             Principal::Session { role, .. } | Principal::ApiToken { role, .. } => *role,
         }
+    }
+
+    /// The server tokens the principal may see ([`Scope`]).
+    pub fn scope(&self) -> &Scope {
+        match self {
+            Principal::Session { scope, .. } | Principal::ApiToken { scope, .. } => scope,
+        }
+    }
+
+    /// Whether the principal may use `permission`: its role holds it, and it is not
+    /// organisation-wide for a scoped principal.
+    pub fn holds(&self, permission: Permission) -> bool {
+        self.role().holds(permission) && self.scope().permits(permission)
     }
 
     /// The admin acting, or on whose behalf a token acts.

@@ -1,8 +1,10 @@
 //! The admin module's tables and stored records.
 
 use super::roles::Role;
+use crate::ids::TokenId;
 use crate::store::{self, Table};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use time::OffsetDateTime;
 
 /// Lower-cased username → [`UserRecord`].
@@ -29,6 +31,10 @@ pub(super) struct UserRecord {
     /// so they read back as Owners.
     #[serde(default = "owner")]
     pub role: Role,
+    /// The server tokens this admin is limited to ([`super::Scope`]); None (every admin made
+    /// before scopes existed) is unscoped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<BTreeSet<TokenId>>,
 }
 
 fn owner() -> Role {
@@ -66,6 +72,10 @@ pub(super) struct ApiTokenRecord {
     /// for tokens made before roles existed.
     #[serde(default)]
     pub owner_admin: Option<String>,
+    /// The server tokens this API token is limited to, within its admin's scope; None is
+    /// unscoped (bounded by the admin's scope alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<BTreeSet<TokenId>>,
 }
 
 /// SHA-256 hex of a high-entropy secret (session id, API token): a fast hash is enough

@@ -5,7 +5,12 @@ use super::*;
 use crate::store;
 
 fn session_of(username: &str, role: Role) -> Principal {
-    Principal::Session { username: username.into(), csrf_token: "x".into(), role }
+    Principal::Session {
+        username: username.into(),
+        csrf_token: "x".into(),
+        role,
+        scope: Scope::All,
+    }
 }
 
 /// Records written before roles existed carry no role: they read back as Owners.
@@ -81,17 +86,18 @@ async fn an_api_token_is_never_wider_than_its_admin() {
     admin.create_user(me.clone(), "olga", pw("olga password 12"), Role::Operator).await.unwrap();
     let olga = session_of("olga", Role::Operator);
     assert!(matches!(
-        admin.create_api_token_for(&olga, "wide", Some(Role::Owner)).await,
+        admin.create_api_token_for(&olga, "wide", Some(Role::Owner), None).await,
         Err(AdminError::Forbidden(m)) if m.contains("operator, help_desk")
     ));
     assert!(matches!(
-        admin.create_api_token_for(&olga, "audit", Some(Role::Auditor)).await,
+        admin.create_api_token_for(&olga, "audit", Some(Role::Auditor), None).await,
         Err(AdminError::Forbidden(_))
     ));
-    let same = admin.create_api_token_for(&olga, "same", None).await.unwrap();
+    let same = admin.create_api_token_for(&olga, "same", None, None).await.unwrap();
     assert_eq!(same.info.role, Role::Operator);
     assert_eq!(same.info.owner_admin.as_deref(), Some("olga"));
-    let narrow = admin.create_api_token_for(&olga, "narrow", Some(Role::HelpDesk)).await.unwrap();
+    let narrow =
+        admin.create_api_token_for(&olga, "narrow", Some(Role::HelpDesk), None).await.unwrap();
     let p = admin.principal_for_token(narrow.token.expose()).await.unwrap().unwrap();
     assert_eq!(p.role(), Role::HelpDesk);
     assert_eq!(p.admin(), Some("olga"));
@@ -118,13 +124,13 @@ async fn only_an_owner_revokes_someone_elses_token() {
     }
     let olga = session_of("olga", Role::Operator);
     let oscar = session_of("oscar", Role::Operator);
-    let t = admin.create_api_token_for(&olga, "olga's script", None).await.unwrap();
+    let t = admin.create_api_token_for(&olga, "olga's script", None, None).await.unwrap();
     assert!(matches!(
         admin.revoke_api_token(&oscar, &t.info.id).await,
         Err(AdminError::Forbidden(m)) if m.contains("only an Owner")
     ));
     admin.revoke_api_token(&olga, &t.info.id).await.unwrap();
-    let t2 = admin.create_api_token_for(&olga, "another", None).await.unwrap();
+    let t2 = admin.create_api_token_for(&olga, "another", None, None).await.unwrap();
     admin.revoke_api_token(&session_of("alice", Role::Owner), &t2.info.id).await.unwrap();
 }
 

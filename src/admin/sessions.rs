@@ -98,8 +98,8 @@ impl Admin {
     ) -> Result<Option<Principal>, AdminError> {
         let Some(s) = self.session(cookie).await? else { return Ok(None) };
         // A session of an admin removed meanwhile is no session.
-        let Some(role) = self.role_of(&s.username).await? else { return Ok(None) };
-        Ok(Some(Principal::Session { username: s.username, csrf_token: s.csrf_token, role }))
+        let Some((role, scope)) = self.access_of(&s.username).await? else { return Ok(None) };
+        Ok(Some(Principal::Session { username: s.username, csrf_token: s.csrf_token, role, scope }))
     }
 
     /// Ends a session.

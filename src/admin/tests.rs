@@ -155,7 +155,8 @@ async fn api_tokens_authenticate_until_revoked() {
             id: t.info.id.clone(),
             name: "inventory script".into(),
             role: Role::Owner,
-            owner_admin: None
+            owner_admin: None,
+            scope: Scope::All,
         }
     );
     assert!(admin.principal_for_token("adbx_forged").await.unwrap().is_none());
@@ -200,3 +201,6 @@ async fn audit_holds_no_password_or_code() {
 
 #[path = "roles_tests.rs"]
 mod roles_tests;
+
+#[path = "scope_tests.rs"]
+mod scope_tests;

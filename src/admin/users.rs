@@ -6,9 +6,11 @@ use super::sessions::{Session, create_session_in};
 use super::{Admin, AdminError, Checked, check_username, password};
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::crypto::Secret;
+use crate::ids::TokenId;
 use crate::store::{self, Store, StoreError};
 use redb::{ReadableTable, ReadableTableMetadata};
 use serde::Serialize;
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use time::OffsetDateTime;
 
@@ -21,6 +23,8 @@ pub struct UserInfo {
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_login_at: Option<OffsetDateTime>,
     pub role: Role,
+    /// The server token ids the admin is limited to; None when unscoped.
+    pub scope: Option<BTreeSet<TokenId>>,
 }
 
 impl From<&UserRecord> for UserInfo {
@@ -30,6 +34,7 @@ impl From<&UserRecord> for UserInfo {
             created_at: r.created_at,
             last_login_at: r.last_login_at,
             role: r.role,
+            scope: r.scope.clone(),
         }
     }
 }
@@ -90,6 +95,7 @@ impl Admin {
                     created_at: now,
                     last_login_at: Some(now),
                     role: Role::Owner,
+                    scope: None,
                 };
                 store::put(&mut users, &key(&username), &record)?;
                 let session = create_session_in(wtx, &username, now, lifetime, addr)?;
@@ -216,6 +222,7 @@ impl Admin {
                     created_at: now,
                     last_login_at: None,
                     role,
+                    scope: None,
                 };
                 store::put(&mut users, &key(&username), &record)?;
                 audit::record_in(
@@ -361,6 +368,7 @@ impl Admin {
                                 });
                             }
                         },
+                        scope: None,
                     },
                 };
                 store::put(&mut users, &key(&username), &record)?;

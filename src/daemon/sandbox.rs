@@ -26,6 +26,8 @@ use std::sync::Arc;
 
 pub const ADMIN_USER: &str = "admin";
 pub const DEMO_SERVER: &str = "Sandbox MDM server";
+/// A Help desk admin the demo limits to the demo server's token (docs/roles.md, Scope).
+pub const SCOPED_USER: &str = "desk";
 pub const DEMO_PROFILE: &str = "Sandbox demo profile";
 pub const DEMO_APPLE_ID: &str = "sandbox-admin@example.org";
 /// The files of a sandbox's data directory that `adebox sim devices` reads: defined by the
@@ -72,6 +74,9 @@ pub struct SandboxInfo {
     pub url: String,
     pub admin_user: String,
     pub admin_password: String,
+    /// A Help desk admin limited to the demo server's token: sign in as them to see a scope.
+    pub scoped_user: String,
+    pub scoped_password: String,
     pub api_token: String,
     /// Path of the appliance CA certificate (PEM).
     pub ca_cert: String,
@@ -147,6 +152,7 @@ pub async fn prepare(
         .to_string()]))?;
     let portal = PortalClient::new(sim.portal_url(), http);
     demo_world(running, &portal, demo_devices).await?;
+    let scoped_password = scoped_admin(running).await?;
 
     let sim_ca = dir.join("simulator-ca.pem");
     std::fs::write(&sim_ca, sim.ca_pem())?;
@@ -156,6 +162,8 @@ pub async fn prepare(
         url,
         admin_user: ADMIN_USER.into(),
         admin_password: password,
+        scoped_user: SCOPED_USER.into(),
+        scoped_password,
         api_token: token.token.expose().clone(),
         ca_cert: dir.join("tls").join("ca.pem").display().to_string(),
         simulator: SimulatorInfo {
@@ -166,6 +174,19 @@ pub async fn prepare(
     };
     write_private(&dir.join(SANDBOX_FILE), &serde_json::to_vec_pretty(&info)?)?;
     Ok(info)
+}
+
+/// The demo's scoped admin: Help desk, limited to the demo server's token, with a fresh
+/// password at every start.
+async fn scoped_admin(running: &Running) -> anyhow::Result<String> {
+    let password = crate::crypto::random_token::<12>();
+    let role = Some(crate::admin::Role::HelpDesk);
+    running.admin.set_password_cli(SCOPED_USER, Secret::new(password.clone()), role).await?;
+    let tokens = running.tokens.list().await?;
+    let demo = tokens.iter().filter(|t| t.server_name == DEMO_SERVER).map(|t| t.id.clone());
+    let scope = crate::admin::Scope::Tokens(demo.collect());
+    running.admin.set_scope(Actor::System, SCOPED_USER, scope).await?;
+    Ok(password)
 }
 
 /// Writes the running sandbox's stand-in Apple PKI (keys included) to

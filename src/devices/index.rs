@@ -185,6 +185,8 @@ impl IndexData {
         let family = eq(&self.families, &f.family);
         let os = eq(&self.oses, &f.os);
         let token = f.token.as_ref().map(|t| self.tokens.matching(|x| x == t.trim()));
+        let within =
+            f.within_tokens.as_ref().map(|ts| self.tokens.matching(|x| ts.iter().any(|t| t == x)));
         let profile = eq(&self.profiles, &f.profile);
         let hit = |mask: &Option<Vec<bool>>, id: u32| {
             mask.as_ref().is_none_or(|m| m.get(id as usize).copied().unwrap_or(false))
@@ -196,6 +198,7 @@ impl IndexData {
                 && hit(&family, row.family)
                 && hit(&os, row.os)
                 && hit(&token, row.token)
+                && hit(&within, row.token)
                 && hit(&profile, row.profile)
         };
 

@@ -28,6 +28,10 @@ pub struct DeviceFilter {
     /// Operating system (`iOS`, `iPadOS`, `OSX`, `tvOS`, `visionOS`).
     pub os: Option<String>,
     pub token: Option<String>,
+    /// Only devices of these tokens (an admin's scope, `admin::Scope`); None: any token.
+    /// Set by the edge from the caller, never read from a request.
+    #[serde(skip)]
+    pub within_tokens: Option<Vec<String>>,
     /// Apple's profile UUID.
     pub profile: Option<String>,
     pub lifecycle: Option<Lifecycle>,

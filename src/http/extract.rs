@@ -2,7 +2,7 @@
 //! their role may call this route (the one place permissions are enforced, from the route
 //! table in `api::permissions`), from which address, and with which TLS client certificate.
 
-use super::api::permissions::Access;
+use super::api::permissions::{Access, Route};
 use super::error::ApiError;
 use super::error::device::identity_refused;
 use super::state::AppState;
@@ -37,9 +37,10 @@ impl Authenticated {
         self.principal.role()
     }
 
-    /// For what a handler decides beyond its route (e.g. whose API tokens to list).
+    /// For what a handler decides beyond its route (e.g. whose API tokens to list): the
+    /// role holds it and the scope does not rule it out.
     pub fn holds(&self, permission: Permission) -> bool {
-        self.role().holds(permission)
+        self.principal.holds(permission)
     }
 }
 
@@ -58,26 +59,31 @@ impl FromRequest for Authenticated {
             }
             let auth = authenticate(req.clone()).await?;
             let pattern = req.match_pattern();
-            let access = pattern
+            let route = pattern
                 .as_deref()
-                .and_then(|p| super::api::permissions::lookup(req.method().as_str(), p));
-            authorize(&req, access, &auth.principal)?;
+                .and_then(|p| super::api::permissions::lookup_route(req.method().as_str(), p));
+            authorize(&req, route, &auth.principal)?;
             Ok(auth)
         })
     }
 }
 
-/// Checks `principal` against `access`; no row at all is refused for everyone rather than
-/// left open.
+/// Checks `principal` against the route's row: its role, then its scope (a scoped
+/// principal is refused organisation-wide routes); no row at all is refused for everyone
+/// rather than left open.
 pub(super) fn authorize(
     req: &HttpRequest,
-    access: Option<Access>,
+    route: Option<&Route>,
     principal: &Principal,
 ) -> Result<(), ApiError> {
-    match access {
-        Some(Access::Public | Access::SignedIn) => Ok(()),
-        Some(Access::Needs(p)) => {
-            crate::admin::require(principal.role(), p).map_err(ApiError::missing_permission)
+    match route.map(|r| (r, r.access)) {
+        Some((_, Access::Public | Access::SignedIn)) => Ok(()),
+        Some((route, Access::Needs(p))) => {
+            crate::admin::require(principal.role(), p).map_err(ApiError::missing_permission)?;
+            match super::api::permissions::org_wide(route) {
+                Some(what) => Ok(principal.scope().require_all(what)?),
+                None => Ok(()),
+            }
         }
         None => Err(ApiError::forbidden(format!(
             "no permission is declared for {} {}, so it is refused for everyone",

@@ -21,6 +21,7 @@ pub mod extract;
 pub mod json;
 mod mdm;
 mod scep;
+pub mod scope;
 mod state;
 
 pub use state::AppState;

@@ -1,16 +1,17 @@
 //! The built `adebox` binary: signals, exit codes and messages.
 
+use crate::shutdown::sigterm_and_wait;
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn adebox() -> Command {
+pub(crate) fn adebox() -> Command {
     Command::new(env!("CARGO_BIN_EXE_adebox"))
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -61,20 +62,7 @@ fn sigterm_shuts_down_gracefully_and_quickly() {
     // the shutdown up.
     let idle = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     std::thread::sleep(Duration::from_millis(200));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "still running 10 s after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let took = started.elapsed();
+    let (status, took) = sigterm_and_wait(&mut child);
     drop(idle);
     assert!(status.success(), "{status:?}");
     let mut log = String::new();

@@ -1,12 +1,13 @@
 //! `/api/v1/admin/…`: first-run setup, sign-in, sessions, admins, API tokens.
 
 use super::views::{self, ApiTokenInfo, UserInfo};
-use crate::admin::{Permission, Principal, Role, Session};
+use crate::admin::{Permission, Principal, Role, Scope, Session};
 use crate::crypto::Secret;
 use crate::http::error::ApiError;
 use crate::http::extract::{Authenticated, ClientIp, SESSION_COOKIE, check_same_site};
 use crate::http::json::ApiJson;
 use crate::http::state::AppState;
+use crate::ids::TokenId;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
@@ -34,10 +35,18 @@ pub struct SessionView {
     pub role: Role,
     /// Permission codes the role holds (docs/roles.md): the page shows only what they allow.
     pub permissions: Vec<&'static str>,
+    /// The server token ids the admin is limited to; null when unscoped.
+    pub scope: Option<Vec<String>>,
 }
 
-fn permission_codes(role: Role) -> Vec<&'static str> {
-    role.permissions().into_iter().map(Permission::code).collect()
+/// The permissions a caller may use: their role's, less the organisation-wide ones when
+/// their scope is limited.
+fn permission_codes(role: Role, scope: &Scope) -> Vec<&'static str> {
+    role.permissions().into_iter().filter(|p| scope.permits(*p)).map(Permission::code).collect()
+}
+
+fn scope_ids(scope: &Scope) -> Option<Vec<String>> {
+    scope.tokens().map(|t| t.iter().map(|i| i.as_str().to_string()).collect())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -89,6 +98,16 @@ pub struct NewToken {
     #[schema(value_type = Option<String>)]
     #[serde(default)]
     pub role: Option<Role>,
+    /// Server token ids the token is limited to: yours when left out, never wider than yours.
+    #[serde(default)]
+    pub scope: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ScopeChange {
+    /// Server token ids the admin is limited to, or null for every token and the
+    /// organisation-wide data.
+    pub tokens: Option<Vec<String>>,
 }
 
 /// Who is calling and what they may do; the page shows only what `permissions` allows.
@@ -102,8 +121,10 @@ pub struct Me {
     pub role: Role,
     /// The role as people read it, e.g. "Help desk".
     pub role_title: &'static str,
-    /// Permission codes the role holds (see docs/roles.md).
+    /// Permission codes the caller may use (see docs/roles.md).
     pub permissions: Vec<&'static str>,
+    /// The server token ids the caller is limited to; null when unscoped.
+    pub scope: Option<Vec<String>>,
 }
 
 /// A new API token; `token` is shown this once and never again.
@@ -127,8 +148,8 @@ pub struct TokenList {
 }
 
 async fn signed_in(state: &AppState, session: Session) -> Result<HttpResponse, ApiError> {
-    let role =
-        state.admin.role_of(&session.username).await?.ok_or_else(ApiError::unauthenticated)?;
+    let (role, scope) =
+        state.admin.access_of(&session.username).await?.ok_or_else(ApiError::unauthenticated)?;
     let max_age = (session.expires_at - state.clock.now()).whole_seconds().max(0);
     let cookie = Cookie::build(SESSION_COOKIE, session.id.expose().clone())
         .path("/")
@@ -144,7 +165,8 @@ async fn signed_in(state: &AppState, session: Session) -> Result<HttpResponse, A
             expires_at: session.expires_at,
             sandbox: state.sandbox,
             role,
-            permissions: permission_codes(role),
+            permissions: permission_codes(role, &scope),
+            scope: scope_ids(&scope),
         },
     ))
 }
@@ -201,17 +223,18 @@ async fn current_session(
     auth: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let role = auth.role();
-    let Some(cookie) = auth.session_cookie else {
+    let Some(cookie) = &auth.session_cookie else {
         return Err(ApiError::not_a_session());
     };
-    let info = state.admin.session(&cookie).await?.ok_or_else(ApiError::unauthenticated)?;
+    let info = state.admin.session(cookie).await?.ok_or_else(ApiError::unauthenticated)?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(SessionView {
         user: info.username,
         csrf_token: info.csrf_token,
         expires_at: info.expires_at,
         sandbox: state.sandbox,
         role,
-        permissions: permission_codes(role),
+        permissions: permission_codes(role, auth.scope()),
+        scope: scope_ids(auth.scope()),
     }))
 }
 
@@ -276,7 +299,8 @@ async fn me(auth: Authenticated) -> HttpResponse {
         kind,
         role,
         role_title: role.title(),
-        permissions: permission_codes(role),
+        permissions: permission_codes(role, auth.scope()),
+        scope: scope_ids(auth.scope()),
     })
 }
 
@@ -318,6 +342,45 @@ async fn set_role(
     Ok(web::Json(UserInfo::from(&user)))
 }
 
+/// Limits an admin to some server tokens, or lifts the limit (`tokens` null); there is
+/// always an Owner with no scope. Audited.
+#[utoipa::path(tag = "admin", params(("username" = String, Path)), request_body = ScopeChange, responses((status = OK, body = UserInfo), (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+#[put("/admin/users/{username}/scope")]
+async fn set_scope(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    username: web::Path<String>,
+    body: ApiJson<ScopeChange>,
+) -> Result<web::Json<UserInfo>, ApiError> {
+    let scope = match body.into_inner().tokens {
+        Some(ids) => known_tokens(&state, "tokens", ids).await?,
+        None => Scope::All,
+    };
+    let user = state.admin.set_scope(auth.actor(), &username, scope).await?;
+    Ok(web::Json(UserInfo::from(&user)))
+}
+
+/// A scope of server token ids, each one a token the appliance has.
+async fn known_tokens(
+    state: &AppState,
+    field: &'static str,
+    ids: Vec<String>,
+) -> Result<Scope, ApiError> {
+    let known = state.tokens.list().await?;
+    let mut scope = std::collections::BTreeSet::new();
+    for id in ids {
+        let id = TokenId::parse(&id)?;
+        if !known.iter().any(|t| t.id == id) {
+            return Err(ApiError::validation(
+                field,
+                format!("there is no server token {id}; use the ids GET /api/v1/tokens lists"),
+            ));
+        }
+        scope.insert(id);
+    }
+    Ok(Scope::Tokens(scope))
+}
+
 /// Removes an admin (not yourself, not the last one).
 #[utoipa::path(tag = "admin", params(("username" = String, Path)), responses((status = NO_CONTENT), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 #[delete("/admin/users/{username}")]
@@ -357,7 +420,13 @@ async fn create_token(
     auth: Authenticated,
     body: ApiJson<NewToken>,
 ) -> Result<HttpResponse, ApiError> {
-    let created = state.admin.create_api_token_for(&auth.principal, &body.name, body.role).await?;
+    let body = body.into_inner();
+    let scope = match body.scope {
+        Some(ids) => Some(known_tokens(&state, "scope", ids).await?),
+        None => None,
+    };
+    let created =
+        state.admin.create_api_token_for(&auth.principal, &body.name, body.role, scope).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(CreatedToken { info: (&created.info).into(), token: created.token.expose().clone() }))
@@ -387,6 +456,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(create_user)
         .service(delete_user)
         .service(set_role)
+        .service(set_scope)
         .service(list_tokens)
         .service(create_token)
         .service(revoke_token);

@@ -66,6 +66,20 @@ async fn read_capped(mut body: web::Payload) -> Result<Vec<u8>, ApiError> {
     Ok(out)
 }
 
+/// A scoped caller assigns only within their tokens: the named token and every known
+/// serial must be in scope.
+async fn in_scope(
+    state: &AppState,
+    auth: &Authenticated,
+    token: Option<&TokenId>,
+    serials: &[String],
+) -> Result<(), ApiError> {
+    if let Some(t) = token {
+        auth.require_token(t)?;
+    }
+    auth.require_serials(state, serials).await
+}
+
 fn answer(dry_run: bool, report: crate::profiles::RequestReport) -> HttpResponse {
     let report = RequestReport::from(&report);
     if dry_run { HttpResponse::Ok().json(report) } else { HttpResponse::Accepted().json(report) }
@@ -82,6 +96,7 @@ async fn assign(
     let bytes = read_capped(body).await?;
     let b: AssignBody = parse_strict(&bytes, MAX_SERIALS)?;
     let token = b.token_id.as_deref().map(TokenId::parse).transpose()?;
+    in_scope(&state, &auth, token.as_ref(), &b.serials).await?;
     let profile = ProfileId::parse(&b.profile_id)?;
     let report = state
         .profiles
@@ -104,6 +119,7 @@ async fn assign_csv(
     let (serials, junk) = crate::profiles::csv::serials_from_csv(&text)?;
     let q = query.into_inner();
     let token = q.token_id.as_deref().map(TokenId::parse).transpose()?;
+    in_scope(&state, &auth, token.as_ref(), &serials).await?;
     let profile = ProfileId::parse(&q.profile_id)?;
     let report = state
         .profiles
@@ -122,6 +138,7 @@ async fn unassign(
 ) -> Result<HttpResponse, ApiError> {
     let bytes = read_capped(body).await?;
     let b: UnassignBody = parse_strict(&bytes, MAX_SERIALS)?;
+    in_scope(&state, &auth, None, &b.serials).await?;
     let report = state.profiles.request(auth.actor(), None, b.serials, None, false, vec![]).await?;
     Ok(HttpResponse::Accepted().json(RequestReport::from(&report)))
 }
@@ -131,21 +148,23 @@ async fn unassign(
 #[get("/assignments")]
 async fn list(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<AssignmentList>, ApiError> {
     let q = query.into_inner();
     let token = q.token.as_deref().filter(|s| !s.is_empty()).map(TokenId::parse).transpose()?;
-    let (items, total) = state
-        .profiles
-        .assignments(
-            q.state.filter(|s| !s.is_empty()),
-            token,
-            q.limit.unwrap_or(100).min(1000),
-            q.offset.unwrap_or(0),
-        )
-        .await?;
-    Ok(web::Json(AssignmentList { items: views::list(&items), total }))
+    let (limit, offset) = (q.limit.unwrap_or(100).min(1000), q.offset.unwrap_or(0));
+    let state_filter = q.state.filter(|s| !s.is_empty());
+    if auth.scope().is_all() {
+        let (items, total) = state.profiles.assignments(state_filter, token, limit, offset).await?;
+        return Ok(web::Json(AssignmentList { items: views::list(&items), total }));
+    }
+    // Scoped: every match, narrowed to the scope, then the page.
+    let (mut items, _) = state.profiles.assignments(state_filter, token, usize::MAX, 0).await?;
+    auth.scope().retain(&mut items, |a| a.token_id.as_str());
+    let total = items.len() as u64;
+    let page: Vec<_> = items.into_iter().skip(offset).take(limit).collect();
+    Ok(web::Json(AssignmentList { items: views::list(&page), total }))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

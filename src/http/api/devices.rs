@@ -60,6 +60,7 @@ impl DeviceQuery {
             profile: clean(&self.profile),
             lifecycle,
             include_removed: self.include_removed.unwrap_or(false),
+            within_tokens: None,
         })
     }
 
@@ -83,10 +84,11 @@ pub struct DeviceList {
 #[get("/devices")]
 async fn list(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
     q: web::Query<DeviceQuery>,
 ) -> Result<web::Json<DeviceList>, ApiError> {
-    let filter = q.filter()?;
+    let mut filter = q.filter()?;
+    auth.restrict(&mut filter);
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
     let (items, total) = state
         .devices
@@ -100,10 +102,11 @@ async fn list(
 #[get("/devices/export.csv")]
 async fn export(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
     q: web::Query<DeviceQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = q.filter()?;
+    let mut filter = q.filter()?;
+    auth.restrict(&mut filter);
     let (items, _) = state
         .devices
         .list(filter, q.sort.unwrap_or_default(), q.descending()?, usize::MAX, 0)
@@ -176,9 +179,19 @@ fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
 #[get("/devices/counts")]
 async fn counts(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
 ) -> Result<web::Json<DeviceCounts>, ApiError> {
-    Ok(web::Json(DeviceCounts::from(&state.devices.counts().await?)))
+    let mut counts = state.devices.counts().await?;
+    if !auth.scope().is_all() {
+        counts.by_token.retain(|token, _| auth.scope().allows(token));
+        // Per lifecycle within the scope: the in-memory index counts them without a page.
+        for (lifecycle, n) in counts.by_lifecycle.iter_mut() {
+            let mut filter = DeviceFilter { lifecycle: Some(*lifecycle), ..Default::default() };
+            auth.restrict(&mut filter);
+            *n = state.devices.list(filter, SortKey::Serial, false, 0, 0).await?.1;
+        }
+    }
+    Ok(web::Json(DeviceCounts::from(&counts)))
 }
 
 /// A device with its profile assignment state.
@@ -195,10 +208,11 @@ pub struct DeviceWithAssignment {
 #[get("/devices/{serial}")]
 async fn one(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
     serial: web::Path<String>,
 ) -> Result<web::Json<DeviceWithAssignment>, ApiError> {
     let serial = Serial::parse(&serial)?;
+    auth.require_device(&state, &serial).await?;
     let detail = state
         .devices
         .get(&serial)
@@ -216,10 +230,11 @@ async fn one(
 #[get("/devices/{serial}/certificates")]
 async fn certificates(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
     serial: web::Path<String>,
 ) -> Result<web::Json<Vec<IssuedCert>>, ApiError> {
     let serial = Serial::parse(&serial)?;
+    auth.require_device(&state, &serial).await?;
     let certs = state.acme.certificates_of(&serial).await.map_err(|e| ApiError::internal(&e))?;
     Ok(web::Json(views::list(&certs)))
 }

@@ -18,10 +18,11 @@ use utoipa::ToSchema;
 #[get("/devices/{serial}/mdm")]
 async fn mdm_state(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
     serial: web::Path<String>,
 ) -> Result<web::Json<MdmState>, ApiError> {
     let serial = Serial::parse(&serial)?;
+    auth.require_device(&state, &serial).await?;
     let found = state.mdm.state(&serial).await?;
     found.as_ref().map(|s| web::Json(MdmState::from(s))).ok_or_else(|| {
         ApiError::not_found_because(format!(
@@ -76,6 +77,7 @@ async fn refresh(
     serial: web::Path<String>,
 ) -> Result<web::Json<Queued>, ApiError> {
     let serial = Serial::parse(&serial)?;
+    auth.require_device(&state, &serial).await?;
     let r = state.mdm.refresh(&serial, &auth.actor().label()).await;
     audited(&state, &auth, ip, Action::MdmCommand, serial.as_str(), "refresh device information", r)
         .await
@@ -92,6 +94,7 @@ async fn rename(
     body: ApiJson<RenameBody>,
 ) -> Result<web::Json<Queued>, ApiError> {
     let serial = Serial::parse(&serial)?;
+    auth.require_device(&state, &serial).await?;
     let r = state.mdm.rename(&serial, &auth.actor().label(), &body.name).await;
     let what = format!("rename to \"{}\"", body.name.trim());
     audited(&state, &auth, ip, Action::MdmCommand, serial.as_str(), &what, r).await
@@ -107,6 +110,7 @@ async fn release(
     serial: web::Path<String>,
 ) -> Result<web::Json<Queued>, ApiError> {
     let serial = Serial::parse(&serial)?;
+    auth.require_device(&state, &serial).await?;
     let r = state.mdm.release(&serial, &auth.actor().label()).await;
     audited(&state, &auth, ip, Action::MdmCommand, serial.as_str(), "release now", r).await
 }
@@ -122,6 +126,7 @@ async fn erase(
     body: ApiJson<EraseBody>,
 ) -> Result<web::Json<Queued>, ApiError> {
     let serial = Serial::parse(&serial)?;
+    auth.require_device(&state, &serial).await?;
     let r = state.mdm.erase(&serial, &auth.actor().label(), &body.confirm).await;
     audited(&state, &auth, ip, Action::MdmErase, serial.as_str(), "erase for re-enrollment", r)
         .await

@@ -62,6 +62,7 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/admin/users", Needs(AdminsManage)),
     r("DELETE", "/admin/users/{username}", Needs(AdminsManage)),
     r("PUT", "/admin/users/{username}/role", Needs(AdminsManage)),
+    r("PUT", "/admin/users/{username}/scope", Needs(AdminsManage)),
     // Lists everyone's tokens for AdminsRead, one's own otherwise.
     r("GET", "/admin/api-tokens", Needs(Read)),
     r("POST", "/admin/api-tokens", Needs(ApiTokensOwn)),
@@ -147,15 +148,50 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/sandbox/enroll", Needs(Read)),
 ];
 
+/// Routes a role's permission opens but that show or change organisation-wide data, with
+/// what they are: refused to an admin limited to some server tokens (`admin::Scope`), as are
+/// the organisation-wide permissions (`admin::org_wide`). The rest of the scope rule (lists
+/// narrowed, actions on another token's objects refused) is `http::scope`'s.
+pub const ORG_WIDE: &[(&str, &str, &str)] = &[
+    ("POST", "/tokens", "adding a server token"),
+    ("GET", "/settings/tls", "the appliance's TLS certificate"),
+    ("GET", "/settings/sync", "the sync settings"),
+    ("PUT", "/settings/sync", "the sync settings"),
+    ("GET", "/enrollment/funnel", "the enrollment funnel"),
+    ("GET", "/enrollment/refusals", "the enrollment refusals"),
+    ("GET", "/enrollment/settings", "the enrollment settings"),
+    ("GET", "/push", "the push certificate"),
+    // A UDID does not say which token's device it is: look the device up by serial instead.
+    ("GET", "/push/devices/{udid}", "push state by UDID"),
+    ("GET", "/sandbox", "the simulated Apple side"),
+    ("GET", "/sandbox/enroll", "the simulated Apple side"),
+];
+
+/// What is organisation-wide about `route`, if anything: the route's own entry in
+/// [`ORG_WIDE`], or the permission it needs.
+pub fn org_wide(route: &Route) -> Option<&'static str> {
+    let listed = ORG_WIDE.iter().find(|(m, p, _)| *m == route.method && *p == route.path);
+    match (listed, route.access) {
+        (Some((_, _, what)), _) => Some(what),
+        (None, Access::Needs(p)) if crate::admin::org_wide(p) => Some(p.summary()),
+        _ => None,
+    }
+}
+
 /// The prefix every path above is registered under.
 pub const PREFIX: &str = "/api/v1";
 
 /// What a request needs, from its method and the full route pattern actix matched
 /// (`/api/v1/devices/{serial}`). HEAD is answered like GET.
 pub fn lookup(method: &str, pattern: &str) -> Option<Access> {
+    lookup_route(method, pattern).map(|r| r.access)
+}
+
+/// The row of a request, from its method and the full route pattern actix matched.
+pub fn lookup_route(method: &str, pattern: &str) -> Option<&'static Route> {
     let method = if method == "HEAD" { "GET" } else { method };
     let path = pattern.strip_prefix(PREFIX)?;
-    ROUTES.iter().find(|r| r.method == method && r.path == path).map(|r| r.access)
+    ROUTES.iter().find(|r| r.method == method && r.path == path)
 }
 
 /// The tables of `docs/roles.md`: roles × permissions, then every route.

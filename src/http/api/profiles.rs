@@ -96,9 +96,11 @@ async fn skip_keys(_auth: Authenticated) -> web::Json<SkipKeyList> {
 #[get("/profiles")]
 async fn list(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
 ) -> Result<web::Json<ProfileList>, ApiError> {
-    let items = views::list(&state.profiles.list().await?);
+    let mut profiles = state.profiles.list().await?;
+    profiles.iter_mut().for_each(|p| narrow(&auth, p));
+    let items = views::list(&profiles);
     Ok(web::Json(ProfileList { total: items.len() as u64, items }))
 }
 
@@ -107,9 +109,11 @@ async fn list(
 #[get("/profiles/defaults")]
 async fn defaults(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
 ) -> Result<web::Json<DefaultList>, ApiError> {
-    Ok(web::Json(DefaultList { items: views::list(&state.profiles.defaults().await?) }))
+    let mut items = state.profiles.defaults().await?;
+    auth.scope().retain(&mut items, |d| d.token_id.as_str());
+    Ok(web::Json(DefaultList { items: views::list(&items) }))
 }
 
 /// Sets or clears (`profile_id: null`) the default of a token or of one family of it.
@@ -122,8 +126,10 @@ async fn set_default(
 ) -> Result<web::Json<DefaultList>, ApiError> {
     let b = body.into_inner();
     let token = TokenId::parse(&b.token_id)?;
+    auth.require_token(&token)?;
     let profile = b.profile_id.as_deref().map(ProfileId::parse).transpose()?;
-    let items = state.profiles.set_default(auth.actor(), &token, b.family, profile).await?;
+    let mut items = state.profiles.set_default(auth.actor(), &token, b.family, profile).await?;
+    auth.scope().retain(&mut items, |d| d.token_id.as_str());
     Ok(web::Json(DefaultList { items: views::list(&items) }))
 }
 
@@ -132,11 +138,13 @@ async fn set_default(
 #[get("/profiles/{id}")]
 async fn one(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<web::Json<ProfileView>, ApiError> {
     let id = ProfileId::parse(&id)?;
-    Ok(web::Json(ProfileView::from(&state.profiles.get(&id).await?)))
+    let mut profile = state.profiles.get(&id).await?;
+    narrow(&auth, &mut profile);
+    Ok(web::Json(ProfileView::from(&profile)))
 }
 
 /// Creates a profile; 422 `validation` names every field at fault.
@@ -173,6 +181,7 @@ async fn update(
     body: ApiJson<serde_json::Value>,
 ) -> Result<web::Json<ProfileView>, ApiError> {
     let id = ProfileId::parse(&id)?;
+    require_all_its_tokens(&state, &auth, &id).await?;
     let v = state.profiles.update(auth.actor(), &id, body.into_inner()).await?;
     Ok(web::Json(ProfileView::from(&v)))
 }
@@ -198,8 +207,33 @@ async fn remove(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ProfileId::parse(&id)?;
+    require_all_its_tokens(&state, &auth, &id).await?;
     state.profiles.delete(auth.actor(), &id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A profile as a scoped caller sees it: its state and defaults at their tokens only.
+fn narrow(auth: &Authenticated, profile: &mut crate::profiles::ProfileView) {
+    auth.scope().retain(&mut profile.tokens, |t| t.token_id.as_str());
+    auth.scope().retain(&mut profile.defaults, |d| d.token_id.as_str());
+}
+
+/// A profile is shared by every token it is defined at or a default of: a scoped caller
+/// edits or deletes it only when all of those are theirs.
+async fn require_all_its_tokens(
+    state: &AppState,
+    auth: &Authenticated,
+    id: &ProfileId,
+) -> Result<(), ApiError> {
+    if auth.scope().is_all() {
+        return Ok(());
+    }
+    let profile = state.profiles.get(id).await?;
+    let tokens = profile.tokens.iter().map(|t| &t.token_id);
+    for token in tokens.chain(profile.defaults.iter().map(|d| &d.token_id)) {
+        auth.require_token(token)?;
+    }
+    Ok(())
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -49,27 +49,37 @@ pub struct Status {
 #[get("/status")]
 async fn status(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
 ) -> Result<web::Json<Status>, ApiError> {
     let now = state.clock.now();
-    let devices = state.devices.counts().await?;
-    let tokens = state.tokens.list().await?;
+    let scope = auth.scope();
+    let mut devices = state.devices.counts().await?;
+    devices.by_token.retain(|token, _| scope.allows(token));
+    let mut tokens = state.tokens.list().await?;
+    scope.retain(&mut tokens, |t| t.id.as_str());
+    // Organisation-wide counts stay 0 for an admin limited to some server tokens.
+    let org_wide = scope.is_all();
     let counts = Counts {
-        admins: state.admin.list_users().await?.len() as u64,
-        api_tokens: state.admin.count_active_api_tokens().await?,
-        audit_entries: state.audit.count().await?,
+        admins: if org_wide { state.admin.list_users().await?.len() as u64 } else { 0 },
+        api_tokens: if org_wide { state.admin.count_active_api_tokens().await? } else { 0 },
+        audit_entries: if org_wide { state.audit.count().await? } else { 0 },
         tokens: tokens.len() as u64,
         devices: devices.by_token.values().sum(),
     };
     let mut banners = banners(&state, now);
     for (level, code, message, link) in state.tokens.banners().await? {
-        banners.push(Banner { level, code, message, link: Some(link) });
+        // The link is the token's page, `/admin/tokens/{id}`.
+        if scope.allows(link.rsplit('/').next().unwrap_or_default()) {
+            banners.push(Banner { level, code, message, link: Some(link) });
+        }
     }
-    if let Some((level, code, message, link)) = state.push.status().await?.banner() {
-        banners.push(Banner { level, code, message, link: Some(link) });
-    }
-    for (level, code, message, link) in state.profiles.banners().await? {
-        banners.push(Banner { level, code, message, link: Some(link) });
+    if org_wide {
+        if let Some((level, code, message, link)) = state.push.status().await?.banner() {
+            banners.push(Banner { level, code, message, link: Some(link) });
+        }
+        for (level, code, message, link) in state.profiles.banners().await? {
+            banners.push(Banner { level, code, message, link: Some(link) });
+        }
     }
     for t in &tokens {
         let Ok(s) = state.sync.status(&t.id, false).await else { continue };

@@ -37,9 +37,11 @@ pub struct Accepted {
 #[get("/sync")]
 async fn list(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
 ) -> Result<web::Json<SyncList>, ApiError> {
-    let items = views::list(&state.sync.statuses().await?);
+    let mut statuses = state.sync.statuses().await?;
+    auth.scope().retain(&mut statuses, |s| s.token_id.as_str());
+    let items = views::list(&statuses);
     Ok(web::Json(SyncList { total: items.len() as u64, items }))
 }
 
@@ -48,10 +50,11 @@ async fn list(
 #[get("/sync/{token_id}")]
 async fn one(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
     token_id: web::Path<String>,
 ) -> Result<web::Json<SyncStatus>, ApiError> {
     let token_id = TokenId::parse(&token_id)?;
+    auth.require_token(&token_id)?;
     Ok(web::Json(SyncStatus::from(&state.sync.status(&token_id, true).await?)))
 }
 
@@ -67,6 +70,7 @@ async fn request(
     body: OptionalJson<SyncRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let token_id = TokenId::parse(&token_id)?;
+    auth.require_token(&token_id)?;
     let kind = body.into_inner().and_then(|b| b.kind).unwrap_or(ManualKind::Sync);
     let run = state.sync.request(auth.actor(), &token_id, kind).await?;
     let message = match run {

@@ -75,11 +75,13 @@ async fn with_state(
 #[get("/tokens")]
 async fn list(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
 ) -> Result<web::Json<TokenList>, ApiError> {
     let counts = state.devices.counts().await?;
     let mut items = Vec::new();
-    for view in state.tokens.list().await? {
+    let mut views = state.tokens.list().await?;
+    auth.scope().retain(&mut views, |v| v.id.as_str());
+    for view in views {
         let sync = state.sync.status(&view.id, false).await.ok();
         items.push(Token {
             devices: counts.by_token.get(view.id.as_str()).copied().unwrap_or(0),
@@ -95,10 +97,11 @@ async fn list(
 #[get("/tokens/{id}")]
 async fn get_one(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<web::Json<Token>, ApiError> {
     let id = TokenId::parse(&id)?;
+    auth.require_token(&id)?;
     let view = state.tokens.get(&id).await?;
     Ok(web::Json(with_state(&state, view, true).await?))
 }
@@ -129,6 +132,7 @@ async fn renew(
     body: ApiJson<RenewToken>,
 ) -> Result<web::Json<Token>, ApiError> {
     let id = TokenId::parse(&id)?;
+    auth.require_token(&id)?;
     let b = body.into_inner();
     let view = state
         .tokens
@@ -152,6 +156,7 @@ async fn remove(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = TokenId::parse(&id)?;
+    auth.require_token(&id)?;
     state.tokens.delete(auth.actor(), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -168,10 +173,11 @@ fn pem_download(pem: String, name: &str) -> HttpResponse {
 #[get("/tokens/{id}/public-key.pem")]
 async fn token_key(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = TokenId::parse(&id)?;
+    auth.require_token(&id)?;
     let pem = state.tokens.token_certificate(&id).await?;
     Ok(pem_download(pem, &format!("adebox-public-key-{id}.pem")))
 }
@@ -186,6 +192,10 @@ async fn new_key(
 ) -> Result<HttpResponse, ApiError> {
     let for_token = body.into_inner().and_then(|b| b.for_token).filter(|t| !t.is_empty());
     let for_token = for_token.as_deref().map(TokenId::parse).transpose()?;
+    match &for_token {
+        Some(token) => auth.require_token(token)?,
+        None => auth.require_unscoped("a key pair for a new server token")?,
+    }
     let key = state.tokens.create_pending_key(auth.actor(), for_token).await?;
     Ok(HttpResponse::Created().json(PendingKeyInfo::from(&key)))
 }
@@ -195,9 +205,12 @@ async fn new_key(
 #[get("/tokens/keys")]
 async fn keys(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
 ) -> Result<web::Json<PendingKeyList>, ApiError> {
-    let items = views::list(&state.tokens.list_pending_keys().await?);
+    let mut keys = state.tokens.list_pending_keys().await?;
+    // A key for a new token (no `for_token`) is organisation-wide.
+    auth.scope().retain(&mut keys, |k| k.for_token.as_ref().map_or("", |t| t.as_str()));
+    let items = views::list(&keys);
     Ok(web::Json(PendingKeyList { total: items.len() as u64, items }))
 }
 
@@ -206,9 +219,10 @@ async fn keys(
 #[get("/tokens/keys/{id}/public-key.pem")]
 async fn key_pem(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    auth.require_pending_key(&state, &id).await?;
     let pem = state.tokens.pending_key_certificate(&id).await?;
     Ok(pem_download(pem, &format!("adebox-public-key-{id}.pem")))
 }
@@ -221,6 +235,7 @@ async fn discard_key(
     auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    auth.require_pending_key(&state, &id).await?;
     state.tokens.discard_pending_key(auth.actor(), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

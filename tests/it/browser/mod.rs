@@ -15,6 +15,8 @@ mod profiles;
 mod push;
 mod roles;
 mod sandbox_enroll;
+mod scope;
+mod sign_in;
 
 use crate::common::{PASSWORD, TestDaemon};
 use harness::Browser;

@@ -20,7 +20,7 @@ let onUnauthenticated = null;
 
 /** An error answer from the API (or the network), in the contract's terms. */
 export class ApiError extends Error {
-  constructor({ status = 0, code = 'internal', message, field = null, body = null }) {
+  constructor({ status = 0, code = 'internal', message, field = null, body = null, retryAfter = null }) {
     super(message || 'The appliance answered with an error.');
     this.name = 'ApiError';
     /** HTTP status, 0 when the appliance could not be reached. */
@@ -29,8 +29,9 @@ export class ApiError extends Error {
     this.code = code;
     /** The input field at fault, when the API named one. */
     this.field = field;
-    /** Seconds to wait, for `locked_out`. */
-    this.retryAfterS = Number.isFinite(body?.retry_after_s) ? body.retry_after_s : null;
+    /** Seconds to wait (`locked_out`, `busy`, …): the Retry-After header, else the body's. */
+    const header = retryAfter === null || retryAfter === '' ? NaN : Number(retryAfter);
+    this.retryAfterS = Number.isFinite(header) ? header : (Number.isFinite(body?.retry_after_s) ? body.retry_after_s : null);
     this.body = body;
   }
 }
@@ -100,6 +101,7 @@ export async function request(method, path, { query, body, text, contentType, si
     message: payload?.message || `The appliance answered ${response.status} ${response.statusText}.`.replace(' .', '.'),
     field: payload?.field || null,
     body: payload ?? null,
+    retryAfter: response.headers.get('Retry-After'),
   });
   if (response.status === 401 && auth && onUnauthenticated) onUnauthenticated(error);
   return Promise.reject(error);

@@ -3,8 +3,8 @@
  *
  * Owns: the list of roles for pickers. The role and its permission codes (docs/roles.md) come
  * with the session (login, setup, `GET /api/v1/admin/session`; scripts ask `GET /api/v1/me`).
- * Exposes: `can(permission)`, `myRole()`, `rolesWithinMine()`, `ROLES`, `roleTitle(code)`,
- * `roleSelect({id, name, value, allowed})`.
+ * Exposes: `can(permission)`, `myRole()`, `scoped()`, `rolesWithinMine()`, `ROLES`,
+ * `roleTitle(code)`, `roleSelect({id, name, value, allowed})`.
  * Must not use: the API (session.js holds the session).
  *
  * Hiding is a courtesy: the server refuses what a role lacks whatever the page shows.
@@ -23,6 +23,14 @@ export const ROLES = [
 /** Whether the signed-in admin's role holds `permission` (false when signed out). */
 export function can(permission) {
   return Boolean(getSession()?.permissions?.includes(permission));
+}
+
+/**
+ * Whether the signed-in admin is limited to some server tokens (docs/roles.md, Scope): the
+ * page then hides organisation-wide data, which the server refuses them anyway.
+ */
+export function scoped() {
+  return Array.isArray(getSession()?.scope);
 }
 
 export function myRole() {

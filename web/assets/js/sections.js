@@ -1,7 +1,8 @@
 /**
  * sections.js — the admin page's sections: navigation order, labels and routes.
  *
- * Exposes: `SECTIONS` (what the left navigation shows; Sandbox only in sandbox mode) and
+ * Exposes: `SECTIONS` (what the left navigation shows; Sandbox only in sandbox mode, the
+ * organisation-wide ones not to an admin limited to some server tokens) and
  * `sectionHref(name)`.
  * Must not use: anything else; views register themselves in views/index.js.
  */
@@ -13,9 +14,9 @@ export const SECTIONS = [
   { name: 'tokens', label: 'Tokens' },
   { name: 'devices', label: 'Devices' },
   { name: 'profiles', label: 'Profiles' },
-  { name: 'enrollment', label: 'Enrollment' },
+  { name: 'enrollment', label: 'Enrollment', orgWide: true },
   { name: 'settings', label: 'Settings' },
-  { name: 'audit', label: 'Audit log' },
+  { name: 'audit', label: 'Audit log', orgWide: true },
   { name: 'sandbox', label: 'Sandbox', sandboxOnly: true },
 ].map((section) => ({ ...section, href: adminHref(section.name) }));
 

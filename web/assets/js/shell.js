@@ -14,6 +14,7 @@
 import { h, replaceChildren } from './dom.js';
 import { renderBanners } from './components/banner.js';
 import { SECTIONS } from './sections.js';
+import { scoped } from './roles.js';
 import { onStatus } from './status.js';
 
 function sandboxMarker() {
@@ -43,6 +44,7 @@ export function appShell({ session, sandbox, onLogout }) {
   const links = new Map();
   const navList = h('ul', { class: 'nav-list' }, SECTIONS
     .filter((s) => !s.sandboxOnly || sandbox)
+    .filter((s) => !s.orgWide || !scoped())
     .map((section) => {
       const link = h('a', {
         href: section.href, id: `nav-${section.name}`, class: ['nav-link', section.sandboxOnly ? 'nav-sandbox' : null],

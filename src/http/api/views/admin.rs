@@ -15,6 +15,13 @@ pub struct UserInfo {
     /// `owner`, `operator`, `help_desk` or `auditor`.
     #[schema(value_type = String)]
     pub role: crate::admin::Role,
+    /// The server token ids the admin is limited to; null when unscoped.
+    pub scope: Option<Vec<String>>,
+}
+
+/// Token ids of a stored scope, as the API shows them.
+fn ids(scope: &Option<std::collections::BTreeSet<crate::ids::TokenId>>) -> Option<Vec<String>> {
+    scope.as_ref().map(|s| s.iter().map(|t| t.as_str().to_string()).collect())
 }
 
 impl From<&crate::admin::UserInfo> for UserInfo {
@@ -24,6 +31,7 @@ impl From<&crate::admin::UserInfo> for UserInfo {
             created_at: r.created_at,
             last_login_at: r.last_login_at,
             role: r.role,
+            scope: ids(&r.scope),
         }
     }
 }
@@ -45,6 +53,8 @@ pub struct ApiTokenInfo {
     pub role: crate::admin::Role,
     /// The admin whose role bounds the token; it stops working when they lose that role.
     pub owner_admin: Option<String>,
+    /// The server token ids it is limited to (within its admin's scope); null: its admin's.
+    pub scope: Option<Vec<String>>,
 }
 
 impl From<&crate::admin::ApiTokenInfo> for ApiTokenInfo {
@@ -58,6 +68,7 @@ impl From<&crate::admin::ApiTokenInfo> for ApiTokenInfo {
             revoked_at: r.revoked_at,
             role: r.role,
             owner_admin: r.owner_admin.clone(),
+            scope: ids(&r.scope),
         }
     }
 }

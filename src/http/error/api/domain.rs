@@ -52,6 +52,13 @@ impl From<AdminError> for ApiError {
     }
 }
 
+/// A scoped admin reaching outside their server tokens: 403 `out_of_scope`, naming what.
+impl From<crate::admin::OutOfScope> for ApiError {
+    fn from(e: crate::admin::OutOfScope) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "out_of_scope", e.to_string())
+    }
+}
+
 impl From<TlsError> for ApiError {
     fn from(e: TlsError) -> Self {
         match e {

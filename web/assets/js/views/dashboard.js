@@ -16,6 +16,7 @@ import { h, replaceChildren } from '../dom.js';
 import { apiGet } from '../api.js';
 import { formatAbsolute, formatDuration, formatNumber } from '../format.js';
 import { adminHref } from '../router.js';
+import { scoped } from '../roles.js';
 import { onStatus } from '../status.js';
 import { badge, expiryBadge } from '../components/badge.js';
 import { panel } from '../components/panel.js';
@@ -150,13 +151,15 @@ export default {
       }
     }
 
+    // The appliance's certificate is organisation-wide: not asked for an admin limited to some tokens.
+    const orgWide = !scoped();
     Promise.all([
-      apiGet('/settings/tls', { signal }).catch((err) => (err.name === 'AbortError' ? Promise.reject(err) : null)),
+      orgWide ? apiGet('/settings/tls', { signal }).catch((err) => (err.name === 'AbortError' ? Promise.reject(err) : null)) : null,
       apiGet('/tokens', { signal }).then((r) => r?.items ?? []),
     ]).then(([tls, tokens]) => {
       const now = Date.now();
       replaceChildren(expirySlot, timeline({ id: 'chart-expiry', title: 'Expiry timeline', caption: false, items: expiryItems(tls, tokens, now), now }),
-        tls ? null : h('p', { class: 'error-text' }, 'The certificate dates could not be loaded.'));
+        tls || !orgWide ? null : h('p', { class: 'error-text' }, 'The certificate dates could not be loaded.'));
       replaceChildren(syncSlot, syncPanelBody(tokens, widgets, () => live?.refresh()));
       if (tokens.length) {
         live = liveSync({

@@ -1,12 +1,13 @@
 /**
  * views/login.js — sign in (`POST /api/v1/admin/login`).
  *
- * Precise errors: wrong credentials at the top of the form (the password is selected to
- * retype); a lockout shows a countdown from `retry_after_s` and keeps the button disabled,
- * saying why, until it ends. After signing in the admin returns to the URL that sent them
- * here (`?next=`).
+ * Precise errors: wrong credentials at the top of the form; a 429 (a lockout, or too many
+ * sign-ins being checked at once, `busy`) says in a plain sentence how long signing in is
+ * paused, and keeps the button disabled with a live countdown from `Retry-After`, enabling
+ * it again at zero. Every failed sign-in clears the password field. After signing in the
+ * admin returns to the URL that sent them here (`?next=`).
  * Element ids for tests: #login-form, #login-username, #login-password, #login-submit,
- * #login-form-error (data-code says which error), #login-countdown (during a lockout).
+ * #login-form-error (data-code says which error), #login-countdown (while paused).
  * Must not use: anything but the API, form helpers and the ctx it is given.
  */
 
@@ -33,9 +34,14 @@ export default {
         ? h('p', { class: 'muted small' }, 'Sandbox: the generated username and password are in ', h('code', {}, 'sandbox.json'), ' in the sandbox’s data folder (printed when it started).')
         : h('p', { class: 'muted small' }, 'Forgot the password? On the server, run ', h('code', {}, 'adebox admin set-password USER'), '.'));
 
-    const lockOut = (seconds) => {
-      const box = showFormError(form, `Too many failed sign-ins from this address, so signing in is paused for ${formatDuration(seconds)}.`);
-      box.dataset.code = 'locked_out';
+    // The sentence alone says how long; the countdown next to the button only adds to it.
+    const WHY = {
+      locked_out: 'Too many failed sign-ins from this address',
+      busy: 'Too many sign-ins are being checked right now',
+    };
+    const pause = (code, seconds) => {
+      const box = showFormError(form, `${WHY[code]}, so signing in is paused for ${formatDuration(seconds)}.`);
+      box.dataset.code = code;
       disableUntil(submit, Date.now() + seconds * 1000, {
         text: 'You can try again in',
         countdownId: 'login-countdown',
@@ -54,14 +60,15 @@ export default {
         validate: () => [{ input: username.input, message: checkUser() }, { input: password.input, message: checkPass() }],
         submit: () => apiPost('/admin/login', { username: username.input.value, password: password.input.value }, { auth: false }),
         onError: (err) => {
-          if (err.code === 'locked_out') {
-            lockOut(err.retryAfterS ?? 60);
+          // A failed sign-in never leaves the password behind in the form.
+          password.input.value = '';
+          if (err.code in WHY) {
+            pause(err.code, Math.max(1, err.retryAfterS ?? 60));
             return true;
           }
           if (err.code === 'bad_credentials') {
             showFormError(form, err.message || 'The username or password is wrong.').dataset.code = 'bad_credentials';
             password.input.focus();
-            password.input.select();
             return true;
           }
           return false;

@@ -9,7 +9,7 @@
  */
 
 import { h } from '../dom.js';
-import { can } from '../roles.js';
+import { can, scoped } from '../roles.js';
 import { adminsPanel } from './settings/admins.js';
 import { appleServicesPanel } from './settings/apple.js';
 import { apiTokensPanel } from './settings/api-tokens.js';
@@ -23,15 +23,21 @@ export default {
 
   mount(container, ctx) {
     const tokens = can('api_tokens_own') || can('admins_read');
+    // The appliance's own settings are organisation-wide: not for an admin limited to some tokens.
+    const appliance = !scoped();
     container.append(
       h('nav', { class: 'on-this-page', 'aria-label': 'On this page' },
         h('span', { class: 'muted' }, 'On this page: '),
-        h('a', { href: '#tls' }, 'TLS certificate'), ' · ',
-        h('a', { href: '#apple-services' }, 'Apple services'), ' · ',
-        h('a', { href: '#sync-settings' }, 'Sync'), ' · ',
+        appliance ? [
+          h('a', { href: '#tls' }, 'TLS certificate'), ' · ',
+          h('a', { href: '#apple-services' }, 'Apple services'), ' · ',
+          h('a', { href: '#sync-settings' }, 'Sync'), ' · '] : null,
         h('a', { href: '#admins' }, 'Administrators'),
         tokens ? [' · ', h('a', { href: '#api-tokens' }, 'API tokens')] : null),
-      ...[tlsPanel(ctx), appleServicesPanel(ctx), syncSettingsPanel(ctx), adminsPanel(ctx), tokens ? apiTokensPanel(ctx) : null].filter(Boolean));
+      ...[
+        appliance ? tlsPanel(ctx) : null, appliance ? appleServicesPanel(ctx) : null, appliance ? syncSettingsPanel(ctx) : null,
+        adminsPanel(ctx), tokens ? apiTokensPanel(ctx) : null,
+      ].filter(Boolean));
     const target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
     target?.scrollIntoView();
   },

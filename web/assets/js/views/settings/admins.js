@@ -1,22 +1,24 @@
 /**
  * views/settings/admins.js — the Administrators panel of Settings.
  *
- * Owns: the list of administrators (`GET /api/v1/admin/users`) with their roles, adding one
- * with a role, changing a role (`PUT /api/v1/admin/users/{name}/role`), deleting one with a
- * typed confirmation naming the user (those three for Owners only, `admins_manage`), and
- * changing the signed-in admin's own password.
+ * Owns: the list of administrators (`GET /api/v1/admin/users`) with their roles and scopes,
+ * adding one with a role, changing a role (`PUT /api/v1/admin/users/{name}/role`), limiting
+ * one to some server tokens, chosen by name (`PUT /api/v1/admin/users/{name}/scope`),
+ * deleting one with a typed confirmation naming the user (those four for Owners only,
+ * `admins_manage`), and changing the signed-in admin's own password.
  * Exposes: `adminsPanel(ctx)` → element.
  * Element ids for tests: #admins, #admin-list-table, #admin-new-form, #admin-new-username,
  * #admin-new-password, #admin-new-password-confirm, #admin-new-role, #admin-new-submit,
  * #password-form,
  * #password-current, #password-new-password, #password-new-password-confirm,
  * #password-submit; delete buttons carry data-delete-user="<name>", role pickers
- * data-role-user="<name>".
+ * data-role-user="<name>", scope editors (a <details>) data-scope-user="<name>" with
+ * checkboxes data-scope-token="<token name>" and the radio data-scope-all.
  * Must not use: anything but the API, the components and the ctx it is given.
  */
 
 import { h } from '../../dom.js';
-import { apiDelete, apiPost, apiPut } from '../../api.js';
+import { apiDelete, apiGet, apiPost, apiPut } from '../../api.js';
 import { can, roleSelect, roleTitle } from '../../roles.js';
 import { timeElement, timeOr } from '../../format.js';
 import { badge } from '../../components/badge.js';
@@ -61,6 +63,43 @@ function roleCell(row, me, reload) {
     reload();
   });
   return input;
+}
+
+function scopeText(scope, names) {
+  if (!scope) return 'All server tokens';
+  if (scope.length === 0) return 'No server token';
+  return scope.map((id) => names.get(id) ?? id).join(', ');
+}
+
+/** The Scope cell: what the admin may see and, for Owners, a form to change it (docs/roles.md). */
+function scopeCell(row, me, names, reload) {
+  const text = scopeText(row.scope, names);
+  if (!can('admins_manage') || row.username === me) return text;
+  const group = `scope-${row.username}`;
+  const all = h('input', { type: 'radio', name: group, value: 'all', checked: !row.scope, dataset: { scopeAll: '' } });
+  const some = h('input', { type: 'radio', name: group, value: 'some', checked: Boolean(row.scope) });
+  const boxes = [...names].map(([id, name]) => h('label', { class: 'checkbox' },
+    h('input', { type: 'checkbox', value: id, checked: row.scope?.includes(id) ?? false, dataset: { scopeToken: name } }), ` ${name}`));
+  const save = h('button', { type: 'submit', class: 'button' }, 'Save scope');
+  const form = h('form', { class: 'stack', novalidate: true },
+    h('fieldset', { class: 'stack' },
+      h('legend', {}, `What ${row.username} may see`),
+      h('label', { class: 'checkbox' }, all, ' All server tokens and organisation-wide data'),
+      h('label', { class: 'checkbox' }, some, ' Only the devices, sync and assignments of these server tokens:'),
+      boxes.length ? boxes : h('p', { class: 'muted small' }, 'No server token yet.')),
+    actionsRow(save));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const tokens = some.checked ? [...form.querySelectorAll('input[type=checkbox]:checked')].map((b) => b.value) : null;
+    try {
+      await apiPut(`/admin/users/${encodeURIComponent(row.username)}/scope`, { tokens });
+      toast(`${row.username} now sees ${tokens ? scopeText(tokens, names) : 'all server tokens'}.`);
+    } catch (err) {
+      showError(err, `Scope of ${row.username}`);
+    }
+    reload();
+  });
+  return h('details', { class: 'scope-editor', dataset: { scopeUser: row.username } }, h('summary', {}, text), form);
 }
 
 function addForm(onAdded) {
@@ -123,6 +162,8 @@ export function adminsPanel(ctx) {
     return panel({ id: 'admins', title: 'Your password', intro: 'Your role does not show the other administrators.' },
       passwordForm(me));
   }
+  // Token names for the Scope column: the API speaks ids, people read names.
+  const names = new Map();
   const table = shortListTable('/admin/users', ctx.signal, {
     id: 'admin-list',
     caption: 'Administrators',
@@ -132,12 +173,17 @@ export function adminsPanel(ctx) {
     columns: [
       { key: 'username', label: 'Username', sortable: true, render: (row) => [h('strong', {}, row.username), row.username === me ? [' ', badge('You', 'info')] : null] },
       { key: 'role', label: 'Role', sortable: true, render: (row) => roleCell(row, me, () => table.reload()) },
+      { key: 'scope', label: 'Scope', csv: (row) => scopeText(row.scope, names), render: (row) => scopeCell(row, me, names, () => table.reload()) },
       { key: 'created_at', label: 'Added', sortable: true, render: (row) => timeElement(row.created_at) },
       { key: 'last_login_at', label: 'Last sign-in', sortable: true, firstDir: 'desc', render: (row) => timeOr(row.last_login_at, 'Never') },
       { key: 'actions', label: 'Actions', csv: false, className: 'col-actions', render: (row) => (row.username === me ? h('span', { class: 'muted small' }, 'Signed in as this user') : can('admins_manage') ? deleteButton(row, () => table.reload()) : null) },
     ],
     empty: { title: 'No administrators', text: '' },
   });
+  apiGet('/tokens', { signal: ctx.signal }).then((list) => {
+    for (const t of list?.items ?? []) names.set(t.id, t.server_name);
+    table.reload();
+  }).catch(() => {});
 
   return panel({ id: 'admins', title: 'Administrators', intro: 'The people who can sign in to this page. Each has their own password, and the audit log records their actions by name.' },
     table.element,
