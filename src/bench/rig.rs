@@ -46,6 +46,7 @@ impl Rig {
         opts.device_trust = DeviceTrust::StandIn(pki.clone());
         // The whole fleet comes from one address; a site's devices each have their own.
         opts.scep_per_client_per_minute = u32::MAX;
+        opts.acme.per_client_per_minute = u32::MAX;
         let running = daemon::start(opts).await?;
         daemon::sandbox::provision_push_certificate(&running, &apns).await?;
         Ok(Rig { dir, sim, apns, pki, now, running })
