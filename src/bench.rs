@@ -2,87 +2,29 @@
 //! simulators, on this machine. They report; they do not assert (docs/benchmarks.md keeps results).
 
 mod assign;
+pub mod cpu;
 mod enroll;
 mod login;
 mod mdm;
+mod pipeline;
+mod rig;
 mod start;
+mod sync;
 
 pub use assign::{AssignBench, assign};
 pub use enroll::{EnrollBench, enroll};
 pub use login::{LoginBench, login};
 pub use mdm::{MdmBench, mdm};
+pub use pipeline::{PipelineBench, pipeline};
 pub use start::{StartBench, start};
+pub use sync::{SyncBench, sync};
 
 use crate::audit::Actor;
 use crate::clock::Clock;
 use crate::devices::Devices;
-use crate::sim::dep::{SimDep, SimDepConfig};
-use crate::sync::{RunKind, SyncSettings};
 use crate::tokens::Tokens;
 use serde::Serialize;
 use std::time::Instant;
-
-/// The result of `bench sync`.
-#[derive(Debug, Serialize)]
-pub struct SyncBench {
-    pub devices: u64,
-    pub wall_s: f64,
-    pub per_s: f64,
-    pub requests: u64,
-    pub pages: u64,
-    pub peak_rss_mb: f64,
-    pub store_mb: f64,
-}
-
-/// A full sync of `devices` devices from the in-process DEP simulator, over HTTPS, into a
-/// fresh store: what a new token with a large fleet costs.
-pub async fn sync(devices: usize) -> anyhow::Result<SyncBench> {
-    use crate::daemon::{AppleSide, DaemonOptions, Foundation, Mode, Services};
-    let sim = SimDep::start(SimDepConfig::default()).await?;
-    let dir = tempfile::tempdir()?;
-    // The services a daemon has, with their hooks (sync tells profiles about new devices),
-    // but none of its background workers: the run below is the only sync.
-    let config =
-        crate::config::Config::for_sandbox(dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
-    let mut opts = DaemonOptions::new(config, Mode::Production);
-    opts.apple = AppleSide::Simulator {
-        base_url: sim.base_url().to_string(),
-        portal_url: sim.portal_url().to_string(),
-        ca_pem: sim.ca_pem().to_string(),
-        // Nothing is pushed here.
-        apns_url: sim.base_url().to_string(),
-        apns_ca_pem: sim.ca_pem().to_string(),
-    };
-    let (services, _workers) = Services::build(&opts, Foundation::open(&opts).await?, 0)?;
-    let Services { store, tokens, sync, .. } = &services;
-    sync.set_settings(Actor::System, SyncSettings { page_limit: 1000, ..SyncSettings::default() })
-        .await?;
-
-    let token = token_with_devices(tokens, &sim, devices).await?;
-
-    let requests_before = sim.requests();
-    let started = Instant::now();
-    let run = sync.run_now(&token.id, RunKind::Full).await?;
-    let wall = started.elapsed().as_secs_f64();
-    anyhow::ensure!(
-        run.outcome == crate::sync::RunOutcome::Completed,
-        "the sync did not complete: {}",
-        run.message
-    );
-    let store_mb =
-        std::fs::metadata(store.path()).map(|m| m.len() as f64 / 1_048_576.0).unwrap_or(0.0);
-    let result = SyncBench {
-        devices: run.stats.seen,
-        wall_s: round(wall),
-        per_s: round(run.stats.seen as f64 / wall),
-        requests: sim.requests() - requests_before,
-        pages: run.pages,
-        peak_rss_mb: round(peak_rss_mb()),
-        store_mb: round(store_mb),
-    };
-    sim.stop().await;
-    Ok(result)
-}
 
 /// A token the real way (a key pair, a `.p7m` from the simulated ABM, the check with Apple)
 /// for a new MDM server holding `devices` devices.

@@ -308,13 +308,16 @@ impl AcmeService {
         self.inner.limits.allow(&endpoint, client, now)?;
         let req = jws::parse(&body)?;
         let inner = self.inner.clone();
+        // The store may run this change again (group commit): the nonce is used up once and
+        // its first answer kept for the later runs.
+        let nonce_fresh = Arc::new(std::sync::OnceLock::new());
         self.inner
             .store
             .write(move |wtx| {
                 let (account, jwk) = inner.resolve_key(wtx, &req.key, &endpoint)?;
                 let payload = req.verify(&jwk)?.to_vec();
                 req.check_url(&inner.url_of(&endpoint))?;
-                if !inner.nonces.consume(&req.nonce, now) {
+                if !*nonce_fresh.get_or_init(|| inner.nonces.consume(&req.nonce, now)) {
                     return Err(AcmeError::Jws(JwsError::BadNonce));
                 }
                 let ctx = Ctx { inner: &inner, wtx, now, account, jwk, payload };

@@ -4,13 +4,16 @@
 //! devices), then MDM check-in until DeviceConfigured releases each device. The simulated
 //! devices run in this process on the same cores; their keys are made before the clock
 //! starts, their per-request signing (JWS, MachineInfo, attestation) is inside it.
+//!
+//! The fleet runs on its own runtime ([`super::rig`]), so that the CPU time of the simulated
+//! devices and of the daemon (everything else in the process: its HTTPS workers, its tasks,
+//! the store's writer, the APNs simulator's few pushes) are told apart.
 
-use super::{peak_rss_mb, round};
-use crate::daemon::{self, DaemonOptions, DeviceTrust, Mode};
-use crate::sim::apple_pki::StandInApplePki;
-use crate::sim::fleet::{Fleet, FleetDevice, FleetTarget, Progress, report::percentile};
+use super::rig::{FleetRun, Rig};
+use super::{cpu, peak_rss_mb, round};
+use crate::daemon;
+use crate::sim::fleet::report::percentile;
 use serde::Serialize;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The result of `bench enroll`.
@@ -32,6 +35,14 @@ pub struct EnrollBench {
     pub enrollment_p99_ms: f64,
     pub requests: usize,
     pub peak_rss_mb: f64,
+    /// Durable store commits during the run, per device enrolled (group commit shares one
+    /// commit among the changes waiting at that moment).
+    pub commits_per_device: f64,
+    /// Changes written per device enrolled (each its own commit before group commit).
+    pub changes_per_device: f64,
+    /// CPU milliseconds per device enrolled: the daemon's, and the simulated devices'.
+    pub daemon_cpu_ms_per_device: f64,
+    pub fleet_cpu_ms_per_device: f64,
     /// Failed devices by reason.
     pub failures: std::collections::BTreeMap<String, usize>,
     /// Each step across the fleet (where the time goes).
@@ -41,21 +52,9 @@ pub struct EnrollBench {
 /// Syncs `devices` devices with the demo profile from the simulated Apple side, then
 /// enrolls them all, `concurrency` at a time.
 pub async fn enroll(devices: usize, concurrency: usize) -> anyhow::Result<EnrollBench> {
-    let dir = tempfile::tempdir()?;
-    let sim = daemon::sandbox::start_simulator().await?;
-    let now = crate::clock::Clock::system().now();
-    let pki = Arc::new(StandInApplePki::generate(now - time::Duration::hours(1))?);
-    let config =
-        crate::config::Config::for_sandbox(dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
-    let mut opts = DaemonOptions::new(config, Mode::Sandbox);
-    let apns = daemon::sandbox::start_apns_simulator().await?;
-    opts.apple = daemon::sandbox::apple_side(&sim, &apns);
-    opts.device_trust = DeviceTrust::StandIn(pki.clone());
-    // The whole fleet comes from one address; a site's devices each have their own.
-    opts.scep_per_client_per_minute = u32::MAX;
-    let running = daemon::start(opts).await?;
-    daemon::sandbox::prepare(&running, dir.path(), &sim, devices).await?;
-    daemon::sandbox::provision_push_certificate(&running, &apns).await?;
+    let rig = Rig::start().await?;
+    let running = &rig.running;
+    daemon::sandbox::prepare(running, rig.dir.path(), &rig.sim, devices).await?;
 
     // The demo token's first sync brings the devices; the default profile follows.
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -63,7 +62,11 @@ pub async fn enroll(devices: usize, concurrency: usize) -> anyhow::Result<Enroll
         let (assigned, total) =
             running.profiles.assignments(Some("assigned".into()), None, usize::MAX, 0).await?;
         if total as usize >= devices {
-            break assigned.into_iter().map(|a| a.serial).take(devices).collect::<Vec<_>>();
+            break assigned
+                .into_iter()
+                .map(|a| a.serial.to_string())
+                .take(devices)
+                .collect::<Vec<_>>();
         }
         anyhow::ensure!(
             Instant::now() < deadline,
@@ -71,29 +74,16 @@ pub async fn enroll(devices: usize, concurrency: usize) -> anyhow::Result<Enroll
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
+    let fleet_devices = rig.factory_devices(&serials).await?;
 
-    let addr = running.https_addrs[0];
-    let target = FleetTarget {
-        profile_url: format!("https://localhost:{}/enroll/machineinfo", addr.port()),
-        ca_pem: std::fs::read_to_string(dir.path().join("tls/ca.pem"))?,
-        resolve_to: Some(addr),
-    };
-    let fleet = Fleet::new(target, pki.clone())?.woken_by(apns.feed());
-    // The devices' own keys (device identity, SCEP key) exist before the clock starts: the
-    // benchmark measures the appliance, not the simulated devices' RSA key generation.
-    let mut making = Vec::with_capacity(serials.len());
-    for (i, s) in serials.iter().enumerate() {
-        let (d, pki) = (FleetDevice::for_serial(s.as_str(), i), pki.clone());
-        making.push(tokio::task::spawn_blocking(move || d.with_factory_keys(&pki, now)));
-    }
-    let mut fleet_devices = Vec::with_capacity(making.len());
-    for m in making {
-        fleet_devices.push(m.await??);
-    }
-    let progress = Progress::default();
+    let (writes_before, cpu_before) = (running.store.write_stats(), cpu::process());
     let started = Instant::now();
-    let report = fleet.run(&fleet_devices, concurrency, &progress, now).await;
+    let FleetRun { report, progress, cpu: fleet_cpu } =
+        rig.run_fleet(fleet_devices, concurrency).await?;
     let wall = started.elapsed().as_secs_f64();
+    let daemon_cpu = (cpu::process() - cpu_before).saturating_sub(fleet_cpu);
+    let writes = running.store.write_stats();
+    let per_device = |n: u64| round(n as f64 / report.enrolled.max(1) as f64);
 
     let outcomes = progress.outcomes();
     let mut requests: Vec<f64> =
@@ -112,10 +102,13 @@ pub async fn enroll(devices: usize, concurrency: usize) -> anyhow::Result<Enroll
         enrollment_p99_ms: report.latency_ms.p99,
         requests: requests.len(),
         peak_rss_mb: round(peak_rss_mb()),
+        commits_per_device: per_device(writes.commits - writes_before.commits),
+        changes_per_device: per_device(writes.units - writes_before.units),
+        daemon_cpu_ms_per_device: cpu::ms_per(daemon_cpu, report.enrolled),
+        fleet_cpu_ms_per_device: cpu::ms_per(fleet_cpu, report.enrolled),
         failures: report.failures.clone(),
         steps: report.steps.clone(),
     };
-    running.shutdown().await;
-    sim.stop().await;
+    rig.stop().await;
     Ok(result)
 }

@@ -61,6 +61,17 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Automated Device Enrollment end to end: from adding a server token to every device
+    /// released (sync, default assignment, enrollment with the fleet, MDM release).
+    Pipeline {
+        #[arg(long, default_value_t = 10_000)]
+        devices: usize,
+        #[arg(long, default_value_t = 100)]
+        concurrency: usize,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The daemon's start to ready: a new appliance's first start, then restarts with a full
     /// inventory in the store, each until /healthz answers over HTTPS.
     Start {
@@ -72,7 +83,8 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
-    /// A full sync of many devices from the DEP simulator into a fresh store.
+    /// A full sync of many devices from the DEP simulator (its own process) into a fresh
+    /// store, and a plain pager over the same devices for comparison.
     Sync {
         #[arg(long, default_value_t = 200_000)]
         devices: usize,
@@ -120,7 +132,7 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
             let r = runtime()?.block_on(crate::bench::enroll(devices, concurrency.max(1)))?;
             print(&r, json, |r| {
                 format!(
-                    "enrollment of {} devices, {} at a time: {} enrolled, {} failed in {:.2} s ({:.0} devices/s); requests p50 {:.1} ms, p99 {:.1} ms; whole enrollment p50 {:.1} ms, p99 {:.1} ms; peak RSS {:.1} MB",
+                    "enrollment of {} devices, {} at a time: {} enrolled, {} failed in {:.2} s ({:.0} devices/s); requests p50 {:.1} ms, p99 {:.1} ms; whole enrollment p50 {:.1} ms, p99 {:.1} ms; peak RSS {:.1} MB; per device {:.2} commits ({:.1} changes), CPU {:.1} ms daemon + {:.1} ms simulated device",
                     r.devices,
                     r.concurrency,
                     r.enrolled,
@@ -131,7 +143,11 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
                     r.p99_ms,
                     r.enrollment_p50_ms,
                     r.enrollment_p99_ms,
-                    r.peak_rss_mb
+                    r.peak_rss_mb,
+                    r.commits_per_device,
+                    r.changes_per_device,
+                    r.daemon_cpu_ms_per_device,
+                    r.fleet_cpu_ms_per_device
                 )
             })
         }
@@ -176,6 +192,27 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
                 )
             })
         }
+        BenchCommand::Pipeline { devices, concurrency, json } => {
+            let r = runtime()?.block_on(crate::bench::pipeline(devices, concurrency.max(1)))?;
+            print(&r, json, |r| {
+                format!(
+                    "pipeline of {} devices, {} enrolling at a time: {} released, {} failed in {:.2} s ({:.0} devices/min): sync {:.2} s, assignment {:.2} s, enrollment and release {:.2} s; {} commits; CPU {:.1} s daemon, {:.1} s simulated devices; peak RSS {:.1} MB",
+                    r.devices,
+                    r.concurrency,
+                    r.released,
+                    r.failed,
+                    r.total_s,
+                    r.devices_per_minute,
+                    r.sync_s,
+                    r.assign_s,
+                    r.enroll_release_s,
+                    r.commits,
+                    r.daemon_cpu_s,
+                    r.fleet_cpu_s,
+                    r.peak_rss_mb
+                )
+            })
+        }
         BenchCommand::Start { devices, restarts, json } => {
             let r = runtime()?.block_on(crate::bench::start(devices, restarts))?;
             print(&r, json, |r| {
@@ -189,8 +226,19 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
             let r = runtime()?.block_on(crate::bench::sync(devices))?;
             print(&r, json, |r| {
                 format!(
-                    "full sync of {} devices: {:.2} s, {:.0} devices/s, {} requests ({} pages), peak RSS {:.1} MB, store {:.1} MB",
-                    r.devices, r.wall_s, r.per_s, r.requests, r.pages, r.peak_rss_mb, r.store_mb
+                    "full sync of {} devices: {:.2} s, {:.0} devices/s, {} requests ({} pages, {} commits), daemon peak RSS {:.1} MB, store {:.1} MB; CPU {:.2} s daemon, {:.2} s simulator; a plain pager over the same devices {:.2} s: {:.2}×",
+                    r.devices,
+                    r.wall_s,
+                    r.per_s,
+                    r.requests,
+                    r.pages,
+                    r.commits,
+                    r.peak_rss_mb,
+                    r.store_mb,
+                    r.daemon_cpu_s,
+                    r.simulator_cpu_s,
+                    r.pager_s,
+                    r.ratio
                 )
             })
         }

@@ -470,7 +470,7 @@ impl Profiles {
         id: &ProfileId,
         token: &TokenId,
         revision: u32,
-        update: impl FnOnce(&mut Definition) + Send + 'static,
+        update: impl FnOnce(&mut Definition) + Clone + Send + 'static,
     ) -> Result<(), ProfileError> {
         let (id, token) = (id.clone(), token.clone());
         self.inner

@@ -31,9 +31,14 @@
 //! missing or foreign one.
 //!
 //! One write transaction per logical change (../shared/design.md rule 4): callers hand
-//! [`Store::write`] a closure that does all of the change and the store commits once.
-//! Every commit uses redb's quick-repair mode, so recovery after a crash is immediate and a
-//! torn commit rolls back to the previous one.
+//! [`Store::write`] a closure that does all of the change. Group commit ([`writer`]): the
+//! store's one writer thread runs the changes waiting at each moment in one redb transaction
+//! and commits them durably once, answering every caller only after that commit; a change
+//! that fails aborts the group and the others run again without it, so each stays
+//! all-or-nothing. Closures are therefore `Clone` and act only through their transaction
+//! (`docs/store.md` says why replay was chosen over a read phase). Every commit uses redb's
+//! quick-repair mode, so recovery after a crash is immediate and a torn commit rolls back to
+//! the previous one.
 //!
 //! A full disk: the write that fails returns [`StoreError::DiskFull`] (the change is not
 //! saved; the file keeps the last commit). redb then fails every later transaction of that
@@ -46,6 +51,8 @@ mod backup_passphrase;
 mod codec;
 mod migrate;
 pub mod seal;
+mod slot;
+mod writer;
 
 pub use backup::{BackupFiles, Restored, backup, is_protected, restore};
 pub use backup_passphrase::{MIN_PASSPHRASE_CHARS, check_new_passphrase};
@@ -53,11 +60,13 @@ pub use codec::{decode, encode, get, put};
 #[cfg(test)]
 pub(crate) use migrate::set_schema_version_in;
 pub use seal::{Sealed, Sealer, SecretField};
+pub use writer::WriteStats;
 
 use redb::{Database, ReadTransaction, ReadableDatabase, TableDefinition, WriteTransaction};
+use slot::DbSlot;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use writer::{Counters, Writer};
 
 /// File name of the store inside the data directory.
 pub const FILE_NAME: &str = "adebox.redb";
@@ -186,6 +195,16 @@ impl StoreError {
         }
         StoreError::Redb(text)
     }
+
+    /// The same failure again, for each caller of a group that one failed commit answers.
+    pub(crate) fn duplicate(&self) -> StoreError {
+        match self {
+            StoreError::DiskFull { detail } => StoreError::DiskFull { detail: detail.clone() },
+            StoreError::EarlierWriteFailed => StoreError::EarlierWriteFailed,
+            StoreError::TaskFailed => StoreError::TaskFailed,
+            other => StoreError::Redb(other.to_string()),
+        }
+    }
 }
 
 fn is_disk_full(io: &std::io::Error) -> bool {
@@ -218,21 +237,19 @@ macro_rules! redb_errors_into {
 pub(crate) use redb_errors_into;
 
 /// The store handle: cheap to clone, shared by every domain service. The database itself
-/// is replaced when a failed write made redb refuse further work (see the module docs);
-/// `None` while a reopen has not succeeded yet.
+/// is replaced when a failed write made redb refuse further work (see the module docs).
+/// Writes go to the store's one writer thread, which commits them in groups ([`writer`]).
 #[derive(Clone)]
 pub struct Store {
-    db: Arc<RwLock<Option<Arc<Database>>>>,
-    path: Arc<PathBuf>,
+    writer: Arc<Writer>,
+    slot: Arc<DbSlot>,
+    counters: Arc<Counters>,
     sealer: Sealer,
 }
 
-/// How long a reopen waits for transactions on the failed handle to finish.
-const REOPEN_WAIT: Duration = Duration::from_secs(10);
-
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish()
+        f.debug_struct("Store").field("path", &self.slot.path).finish()
     }
 }
 
@@ -245,11 +262,19 @@ impl Store {
         let db = open_database(&path)?;
         let sealer = migrate::data_key(data_dir, &db, &path)?;
         migrate::bring_up_to_date(&db, &path, tables, &sealer)?;
-        Ok(Store { db: Arc::new(RwLock::new(Some(Arc::new(db)))), path: Arc::new(path), sealer })
+        let slot = Arc::new(DbSlot::new(db, path));
+        let counters = Arc::new(Counters::default());
+        let writer = Arc::new(Writer::start(slot.clone(), counters.clone())?);
+        Ok(Store { writer, slot, counters, sealer })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.slot.path
+    }
+
+    /// The durable commits made and the changes they carried since the store was opened.
+    pub fn write_stats(&self) -> WriteStats {
+        self.counters.snapshot()
     }
 
     /// Seals and opens the secret values of records with the data key ([`seal`]).
@@ -260,7 +285,7 @@ impl Store {
     /// How many handles share the database (shutdown waits for the others to go, so the
     /// file is closed — and unlocked — when it returns).
     pub fn handles(&self) -> usize {
-        Arc::strong_count(&self.db)
+        Arc::strong_count(&self.writer)
     }
 
     /// Runs `f` in a read transaction (a consistent snapshot) on the blocking pool.
@@ -276,38 +301,33 @@ impl Store {
             .map_err(|_| E::from(StoreError::TaskFailed))?
     }
 
-    /// Runs `f` in one write transaction on the blocking pool; commits when `f` returns `Ok`,
-    /// rolls everything back when it returns `Err`.
+    /// Runs `f` in one write transaction; commits when `f` returns `Ok`, rolls everything
+    /// back when it returns `Err`. The change shares a durable commit with the others waiting
+    /// at that moment ([`writer`]) and is answered only once that commit is durable; `f` may
+    /// run more than once (a copy each time) and must act only through the transaction.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&WriteTransaction) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T, E> + Clone + Send + 'static,
     {
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || store.write_blocking(f))
-            .await
-            .map_err(|_| E::from(StoreError::TaskFailed))?
+        self.write_then(f, |_| {}).await
     }
 
-    /// [`Store::write`], then `after` with the committed result, in the same blocking task:
-    /// `after` runs even if the caller's future is dropped meanwhile (shutdown, a timeout),
-    /// so derived in-memory views (the device list index) never miss a committed change.
+    /// [`Store::write`], then `after` with the committed result, on the writer thread in
+    /// commit order: `after` runs even if the caller's future is dropped meanwhile
+    /// (shutdown, a timeout), so derived in-memory views (the device list index) never miss
+    /// a committed change. It delays every later write, so it must be quick.
     pub async fn write_then<T, E, F, A>(&self, f: F, after: A) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&WriteTransaction) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T, E> + Clone + Send + 'static,
         A: FnOnce(&mut T) + Send + 'static,
     {
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut value = store.write_blocking(f)?;
-            after(&mut value);
-            Ok(value)
-        })
-        .await
-        .map_err(|_| E::from(StoreError::TaskFailed))?
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.writer.submit(f, after, reply).map_err(E::from)?;
+        answer.await.map_err(|_| E::from(StoreError::TaskFailed))?
     }
 
     /// [`Store::read`] for code already off the async threads (CLI, startup).
@@ -316,91 +336,30 @@ impl Store {
         E: From<StoreError>,
         F: FnOnce(&ReadTransaction) -> Result<T, E>,
     {
-        let rtx = self.begin(|db| db.begin_read()).map_err(E::from)?;
+        let rtx = self.slot.begin(|db| db.begin_read()).map_err(E::from)?;
         f(&rtx)
     }
 
-    /// [`Store::write`] for code already off the async threads (CLI, startup).
+    /// [`Store::write`] for code already off the async threads (CLI, startup, tests): its
+    /// own durable commit, not grouped, so `f` may borrow; redb's writer lock orders it
+    /// with the grouped writes.
     pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
     where
         E: From<StoreError>,
         F: FnOnce(&WriteTransaction) -> Result<T, E>,
     {
-        let mut wtx = self.begin(|db| db.begin_write()).map_err(E::from)?;
+        let mut wtx = self.slot.begin(|db| db.begin_write()).map_err(E::from)?;
         wtx.set_quick_repair(true);
         let value = f(&wtx)?; // dropping an uncommitted transaction aborts it
         wtx.commit().map_err(|e| E::from(e.into()))?;
+        self.counters.committed(1);
         Ok(value)
     }
 
     /// Writes a consistent copy of the whole store to `dest` (see [`backup`]). Blocking.
     pub fn backup_to(&self, dest: &Path) -> Result<u64, StoreError> {
-        let rtx = self.begin(|db| db.begin_read())?;
+        let rtx = self.slot.begin(|db| db.begin_read())?;
         backup::copy_snapshot(&rtx, dest, &Vec::new(), None)
-    }
-
-    /// Begins a transaction with `begin`; when the handle refuses because an earlier write
-    /// failed (redb's "previous I/O error"), opens the file again and begins once more.
-    fn begin<X>(
-        &self,
-        begin: impl Fn(&Database) -> Result<X, redb::TransactionError>,
-    ) -> Result<X, StoreError> {
-        let db = self.database()?;
-        match begin(&db) {
-            Err(redb::TransactionError::Storage(redb::StorageError::PreviousIo)) => {
-                drop(db);
-                let db = self.reopen()?;
-                Ok(begin(&db)?)
-            }
-            other => Ok(other?),
-        }
-    }
-
-    /// The open database, reopening it when an earlier reopen did not succeed.
-    fn database(&self) -> Result<Arc<Database>, StoreError> {
-        let current = self.db.read().unwrap_or_else(|e| e.into_inner()).clone();
-        match current {
-            Some(db) => Ok(db),
-            None => self.reopen(),
-        }
-    }
-
-    /// Closes the failed handle once no transaction uses it (they fail fast on it) and opens
-    /// the file again; redb's quick repair brings back the last commit.
-    fn reopen(&self) -> Result<Arc<Database>, StoreError> {
-        let mut slot = self.db.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(db) = slot.as_ref()
-            && db.begin_read().is_ok()
-        {
-            return Ok(db.clone()); // another caller reopened it meanwhile
-        }
-        if let Some(mut failed) = slot.take() {
-            let deadline = Instant::now() + REOPEN_WAIT;
-            loop {
-                match Arc::try_unwrap(failed) {
-                    Ok(db) => break drop(db),
-                    Err(still_used) if Instant::now() < deadline => {
-                        failed = still_used;
-                        std::thread::sleep(Duration::from_millis(10));
-                    }
-                    Err(still_used) => {
-                        *slot = Some(still_used);
-                        return Err(StoreError::Redb(
-                            "the store failed a write and is still in use; it is reopened at the next try".into(),
-                        ));
-                    }
-                }
-            }
-        }
-        let db = Arc::new(open_database(&self.path).map_err(|e| match e {
-            StoreError::Open { detail, .. } if detail.contains("os error 28") => {
-                StoreError::DiskFull { detail }
-            }
-            other => other,
-        })?);
-        log::warn!(path = self.path.display().to_string().as_str(); "the store was opened again after a failed write");
-        *slot = Some(db.clone());
-        Ok(db)
     }
 }
 

@@ -344,7 +344,8 @@ fn the_benchmarks_run_and_report_json() {
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["devices"], 1500);
     assert_eq!(r["pages"], 2);
-    for key in ["wall_s", "per_s", "requests", "peak_rss_mb"] {
+    assert_eq!(r["pager_devices"], 1500, "the plain pager saw every device: {r}");
+    for key in ["wall_s", "per_s", "requests", "peak_rss_mb", "commits", "pager_s", "ratio"] {
         assert!(r[key].as_f64().unwrap() > 0.0, "{key}: {r}");
     }
     let out = adebox()
@@ -364,7 +365,18 @@ fn the_benchmarks_run_and_report_json() {
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((r["devices"].as_u64(), r["enrolled"].as_u64()), (Some(6), Some(6)), "{r}");
     assert_eq!(r["released"].as_u64(), Some(6), "{r}");
-    for key in ["wall_s", "per_s", "p50_ms", "p99_ms", "peak_rss_mb"] {
+    for key in ["wall_s", "per_s", "p50_ms", "p99_ms", "peak_rss_mb", "commits_per_device"] {
+        assert!(r[key].as_f64().unwrap() > 0.0, "{key}: {r}");
+    }
+    assert!(r["changes_per_device"].as_f64() >= r["commits_per_device"].as_f64(), "{r}");
+    let out = adebox()
+        .args(["bench", "pipeline", "--devices", "6", "--concurrency", "3", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((r["devices"].as_u64(), r["released"].as_u64()), (Some(6), Some(6)), "{r}");
+    for key in ["total_s", "devices_per_minute", "sync_s", "assign_s", "enroll_release_s"] {
         assert!(r[key].as_f64().unwrap() > 0.0, "{key}: {r}");
     }
     let out = adebox().args(["bench", "assign", "--devices", "2500", "--json"]).output().unwrap();

@@ -12,11 +12,13 @@
 //! Flows, one test each: sync and default-profile assignment (one flow: the sandbox assigns
 //! as it syncs; after the kills the admin's "Full resync" is requested and the inventory must
 //! equal the simulator's, every device with its default profile), enrollment
-//! ([`enroll::enrollment_survives_kills`]) and command delivery
-//! ([`commands::command_delivery_survives_kills`]).
+//! ([`enroll::enrollment_survives_kills`]), command delivery
+//! ([`commands::command_delivery_survives_kills`]) and a storm of grouped writes
+//! ([`group_commit::acknowledged_grouped_writes_survive_kills`]).
 
 mod commands;
 mod enroll;
+mod group_commit;
 
 use adebox::sim::rng::SimRng;
 use reqwest::Client;
