@@ -132,6 +132,13 @@ pub fn apply_page_in(
             (_, None) => {
                 stats.added += 1;
                 by_token.insert(token_key(token, serial).as_slice(), [].as_slice())?;
+                if d.mdm_migration_deadline.is_some() {
+                    events.push(event(
+                        now,
+                        TimelineKind::Modified,
+                        deadline_words(d.mdm_migration_deadline),
+                    ));
+                }
                 DeviceRecord {
                     serial: serial.clone(),
                     token: token.clone(),
@@ -306,7 +313,24 @@ fn apple_fields(d: &Device, serial: &Serial) -> Device {
     a
 }
 
+/// The timeline's words for a migration deadline (apple-2026.md §1.3). A deadline is not proof
+/// that the device migrates (a new device may carry one too, §1.6), so the words say only what
+/// Apple set.
+pub(crate) fn deadline_words(deadline: Option<OffsetDateTime>) -> String {
+    match deadline {
+        Some(d) => format!(
+            "Apple Business set a migration deadline: {}.",
+            d.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_else(|_| d.to_string())
+        ),
+        None => "Apple Business no longer shows a migration deadline.".into(),
+    }
+}
+
 fn describe_change(old: &Device, new: &Device) -> Option<String> {
+    if old.mdm_migration_deadline != new.mdm_migration_deadline {
+        return Some(deadline_words(new.mdm_migration_deadline));
+    }
     let status = |d: &Device| {
         d.profile_status.as_ref().map(|s| s.as_str().to_string()).unwrap_or_else(|| "empty".into())
     };

@@ -78,6 +78,9 @@ pub struct DeviceSummary {
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
     pub removed: Option<Removal>,
+    /// Apple Business set a migration deadline (apple-2026.md §1.3); not proof of a migration.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub mdm_migration_deadline: Option<OffsetDateTime>,
 }
 
 impl DeviceSummary {
@@ -99,6 +102,7 @@ impl DeviceSummary {
             first_seen: r.first_seen,
             updated_at: r.updated_at,
             removed: r.removed.clone(),
+            mdm_migration_deadline: r.apple.mdm_migration_deadline,
         }
     }
 }

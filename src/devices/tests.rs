@@ -395,3 +395,26 @@ fn a_record_stored_with_plain_strings_reads_and_writes_back_byte_for_byte() {
     assert_eq!(e.kind, TimelineKind::MdmReleased);
     assert_eq!(String::from_utf8(crate::store::encode(&e)).unwrap(), event);
 }
+
+#[tokio::test]
+async fn a_migration_deadline_is_told_on_the_timeline_in_apples_words_only() {
+    let (s, _d) = store();
+    let deadline = T0 + Duration::days(14);
+    let arriving = Device { mdm_migration_deadline: Some(deadline), ..dev("S1") };
+    apply(&s, "tA", vec![arriving, dev("S2")], fetch("r1"));
+    let d = one(&s, "S1").await;
+    let words = &d.timeline[0].message;
+    assert!(words.starts_with("Apple Business set a migration deadline: 2026-12-08"), "{words}");
+    assert!(!words.contains("migrating"), "a deadline is not proof of a migration");
+    assert!(one(&s, "S2").await.timeline.iter().all(|e| !e.message.contains("deadline")));
+    // Set on a device already here (a `modified`), then cancelled.
+    let set = Device { mdm_migration_deadline: Some(deadline), ..ev("S2", OpType::Modified, T0) };
+    apply(&s, "tA", vec![set], PageMode::Sync);
+    assert!(one(&s, "S2").await.timeline[0].message.contains("migration deadline: 2026-12-08"));
+    let cancelled = ev("S2", OpType::Modified, T0 + Duration::hours(1));
+    apply(&s, "tA", vec![cancelled], PageMode::Sync);
+    assert_eq!(
+        one(&s, "S2").await.timeline[0].message,
+        "Apple Business no longer shows a migration deadline."
+    );
+}

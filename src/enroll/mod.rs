@@ -286,7 +286,8 @@ impl Enroll {
                 topic,
                 server_url: urls.mdm_server(),
                 check_in_url: urls.mdm_checkin(),
-                server_capabilities: vec![],
+                // Devices escrow their bootstrap token only with this (apple-2026.md §3.1).
+                server_capabilities: vec!["com.apple.mdm.bootstraptoken".into()],
             },
         };
         build_profile(&inputs, &mut random_uuid)

@@ -1,4 +1,5 @@
 //! The device-facing prefixes: `/enroll` (profile URL), `/acme` (ACME server, [`super::acme`]),
+//! `/MDMServiceConfig` ([`super::service_config`]),
 //! `/scep` (SCEP server, [`super::scep`]) and `/mdm` (check-in and commands, [`super::mdm`]).
 //! The connection plumbing they rely on is
 //! here: each TLS connection's client certificate chain is attached to its requests, and
@@ -26,29 +27,30 @@ pub fn on_connect(conn: &dyn Any, ext: &mut Extensions) {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/enroll")
-            .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
-            .configure(super::enroll::configure)
-            .default_service(web::to(not_yet)),
-    )
-    .service(
-        web::scope("/acme")
-            .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
-            .configure(super::acme::configure)
-            .default_service(web::to(not_yet)),
-    )
-    .service(
-        web::scope("/scep")
-            .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
-            .configure(super::scep::configure),
-    )
-    .service(
-        web::scope("/mdm")
-            .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
-            .configure(super::mdm::configure)
-            .default_service(web::to(|_identity: ClientCertificate| not_yet())),
-    );
+    cfg.configure(super::service_config::configure)
+        .service(
+            web::scope("/enroll")
+                .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
+                .configure(super::enroll::configure)
+                .default_service(web::to(not_yet)),
+        )
+        .service(
+            web::scope("/acme")
+                .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
+                .configure(super::acme::configure)
+                .default_service(web::to(not_yet)),
+        )
+        .service(
+            web::scope("/scep")
+                .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
+                .configure(super::scep::configure),
+        )
+        .service(
+            web::scope("/mdm")
+                .app_data(web::PayloadConfig::new(super::MDM_BODY_LIMIT))
+                .configure(super::mdm::configure)
+                .default_service(web::to(|_identity: ClientCertificate| not_yet())),
+        );
 }
 
 async fn not_yet() -> HttpResponse {

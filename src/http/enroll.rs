@@ -14,7 +14,8 @@ use futures_util::StreamExt;
 pub const PROFILE_CONTENT_TYPE: &str = "application/x-apple-aspen-config";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/machineinfo", web::post().to(machine_info));
+    cfg.route("/machineinfo", web::post().to(machine_info))
+        .route("/anchors", web::get().to(super::service_config::anchors));
 }
 
 async fn machine_info(

@@ -19,8 +19,12 @@ async fn check_in(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let identity = device_identity(&req, &body)?;
-    state.mdm.check_in(&identity, &body).await?;
-    Ok(HttpResponse::Ok().finish())
+    Ok(match state.mdm.check_in(&identity, &body).await? {
+        Some(plist) if !plist.is_empty() => {
+            HttpResponse::Ok().content_type("application/xml").body(plist)
+        }
+        _ => HttpResponse::Ok().finish(),
+    })
 }
 
 async fn connect(

@@ -22,6 +22,7 @@ pub mod json;
 mod mdm;
 mod scep;
 pub mod scope;
+mod service_config;
 mod state;
 
 pub use state::AppState;
@@ -43,6 +44,10 @@ pub const MAX_BODY: usize = 1024 * 1024;
 
 /// Device requests are small; MachineInfo and check-ins are a few KiB.
 pub const DEVICE_BODY_LIMIT: usize = 64 * 1024;
+
+/// MDM check-ins and reports: room for a `SetBootstrapToken` with a 64 KiB token in base64
+/// (the check-in reader's own limit, `apple::mdm::MAX_MESSAGE`).
+pub const MDM_BODY_LIMIT: usize = crate::apple::mdm::MAX_MESSAGE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {

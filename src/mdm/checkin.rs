@@ -1,8 +1,9 @@
 //! Check-in messages (../shared/spec/enrollment.md §4.3): Authenticate starts (or restarts) an
 //! enrollment and clears the queue; TokenUpdate stores how to push and, when Setup Assistant
 //! waits (`AwaitingConfiguration`), queues the device name and DeviceConfigured (§4.5);
-//! CheckOut ends the enrollment. Each is one write transaction with the device's inventory
-//! record and timeline.
+//! CheckOut ends the enrollment (and deletes the escrowed bootstrap token). Each is one write
+//! transaction with the device's inventory record and timeline. The bootstrap-token and
+//! Return to Service check-ins, which answer with a body, are in `bootstrap.rs`.
 
 use super::queue::{NORMAL, cancel_pending_in, enqueue_in, has_pending};
 use super::records::{
@@ -16,12 +17,20 @@ use base64ct::{Base64, Encoding};
 use time::OffsetDateTime;
 
 impl Mdm {
-    /// Handles a check-in body from the device holding `identity`.
-    pub async fn check_in(&self, identity: &DeviceIdentity, body: &[u8]) -> Result<(), MdmError> {
+    /// Handles a check-in body from the device holding `identity`; the body to answer with,
+    /// if the message has one (`GetBootstrapToken`).
+    pub async fn check_in(
+        &self,
+        identity: &DeviceIdentity,
+        body: &[u8],
+    ) -> Result<Option<Vec<u8>>, MdmError> {
         let msg = parse_check_in(body)?;
         let issued = self.issued_to(identity).await?;
         if issued.udid != *msg.udid() {
             return Err(MdmError::WrongDevice);
+        }
+        if let Some(answer) = self.lifecycle_check_in(&msg).await? {
+            return Ok(Some(answer));
         }
         // The device name comes from the assigned profile; read it before the write.
         let name = match &msg {
@@ -140,6 +149,7 @@ impl Mdm {
                                     now,
                                 )?;
                                 save_enrollment(wtx, &e)?;
+                                crate::lifecycle::bootstrap::delete_in(wtx, &c.udid)?;
                                 changes.merge(devices::set_enrollment_in(
                                     wtx,
                                     &serial,
@@ -152,6 +162,10 @@ impl Mdm {
                             }
                             None
                         }
+                        // Answered by `lifecycle_check_in` above.
+                        CheckIn::SetBootstrapToken(_)
+                        | CheckIn::GetBootstrapToken(_)
+                        | CheckIn::ReturnToService(_) => None,
                     };
                     Ok::<(Option<PushTarget>, Changes), MdmError>((push, changes))
                 },
@@ -159,7 +173,7 @@ impl Mdm {
             )
             .await?;
         self.nudge(push);
-        Ok(())
+        Ok(None)
     }
 
     /// The name the device's assigned profile gives it, if that profile has a template.

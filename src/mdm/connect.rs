@@ -159,6 +159,8 @@ fn effects_in(
         }
         (Command::EraseDevice, CommandState::Acknowledged) => {
             e.checked_out_at = Some(now);
+            // A full erase: the device makes a new token in its next initial setup.
+            crate::lifecycle::bootstrap::delete_in(wtx, &e.udid)?;
             changes.merge(devices::set_enrollment_in(
                 wtx,
                 &e.serial,

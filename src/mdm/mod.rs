@@ -12,6 +12,7 @@
 //! Calls acme (which certificate belongs to which device), devices and profiles (the device
 //! name template). Must not use: http, daemon, actix types.
 
+mod bootstrap;
 mod checkin;
 mod connect;
 mod queue;

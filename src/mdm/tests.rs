@@ -45,6 +45,7 @@ fn world() -> World {
         crate::devices::TABLES,
         crate::push::TABLES,
         crate::acme::TABLES,
+        crate::lifecycle::TABLES,
         super::TABLES,
     ];
     let store = Store::open(dir.path(), &tables).unwrap();

@@ -34,6 +34,8 @@ pub struct MdmState {
     pub released_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub checked_out_at: Option<OffsetDateTime>,
+    /// The escrowed bootstrap token (when, never the token itself); null when none.
+    pub bootstrap_token: Option<crate::lifecycle::Escrow>,
     /// Newest first.
     pub commands: Vec<CommandView>,
 }
@@ -125,7 +127,9 @@ impl Mdm {
                 let mut commands: Vec<CommandView> =
                     commands_of(&commands, &udid)?.into_iter().map(CommandView::of).collect();
                 commands.reverse();
+                let bootstrap_token = crate::lifecycle::bootstrap::escrow_in(rtx, &udid)?;
                 Ok::<_, MdmError>(Some(MdmState {
+                    bootstrap_token,
                     state: state_words(&e).into(),
                     udid: e.udid.into_string(),
                     serial: e.serial.into_string(),

@@ -54,8 +54,9 @@ pub fn apple_profile(p: &ProfileInput, endpoints: &Endpoints) -> Profile {
         await_device_configured: Some(p.await_device_configured),
         auto_advance_setup: None,
         is_multi_user: p.shared_ipad.then_some(true),
-        is_return_to_service: None,
-        do_not_use_profile_from_backup: None,
+        // Sent only when on, like `is_multi_user`: older OSes ignore them (§4.1).
+        is_return_to_service: p.return_to_service.then_some(true),
+        do_not_use_profile_from_backup: p.do_not_use_profile_from_backup.then_some(true),
         support_phone_number: p.support_phone_number.clone(),
         support_email_address: p.support_email_address.clone(),
         department: p.department.clone(),
@@ -155,6 +156,17 @@ mod tests {
         let j = json_of(json!({"name": "x", "platforms": ["iPadOS"], "supervised": true,
             "shared_ipad": true, "user_affinity": "shared_device"}));
         assert_eq!(j["is_multi_user"], true);
+    }
+
+    #[test]
+    fn the_2026_keys_are_sent_only_when_on() {
+        let j = json_of(json!({"name": "x", "platforms": ["iOS"]}));
+        assert!(j.get("is_return_to_service").is_none(), "{j}");
+        assert!(j.get("do_not_use_profile_from_backup").is_none(), "{j}");
+        let j = json_of(json!({"name": "x", "platforms": ["iOS"], "supervised": true,
+            "return_to_service": true, "do_not_use_profile_from_backup": true}));
+        assert_eq!(j["is_return_to_service"], true);
+        assert_eq!(j["do_not_use_profile_from_backup"], true);
     }
 
     #[test]

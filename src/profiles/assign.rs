@@ -304,7 +304,8 @@ impl Profiles {
     }
 
     /// Queues the default profile for every device of `token` (of `serials`, or all) that
-    /// has no profile at Apple (none, or `removed`) and no request under way. Called by the
+    /// has no profile at Apple (none, or `removed`) and no request under way; a device whose
+    /// profile we assigned gets that profile again. Called by the
     /// daemon after each sync page and by the periodic scan.
     pub async fn assign_defaults(
         &self,
@@ -353,8 +354,22 @@ impl Profiles {
                         }
                         None => token_wide.clone(),
                     };
-                    let Some(pid) = default else { continue };
                     let existing: Option<Assignment> = store::get(&t, f.serial.as_bytes())?;
+                    // Apple shows our profile removed from a device we assigned it to: the
+                    // device was re-assigned to this same server (`modified` with status
+                    // `removed`, dep-api.md §3.2 item 8). Assign the same profile again, default
+                    // or not, instead of believing the old answer.
+                    if let Some(mut a) = existing.clone()
+                        && a.state == AssignmentState::Assigned
+                        && let Some(pid) = a.profile_id.clone()
+                    {
+                        log::info!(serial = f.serial.as_str(), token = token_s.as_str(); "Apple no longer shows the assigned profile; assigning it again");
+                        a.requeue(Some(pid));
+                        store::put(&mut t, f.serial.as_bytes(), &a)?;
+                        n += 1;
+                        continue;
+                    }
+                    let Some(pid) = default else { continue };
                     let a = match existing {
                         // A request under way, or an explicit removal the admin asked for.
                         Some(a)

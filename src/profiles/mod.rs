@@ -13,6 +13,7 @@ pub mod model;
 mod owner;
 mod records;
 pub mod schedule;
+pub mod screens;
 mod task;
 pub mod validate;
 mod worker;

@@ -27,6 +27,8 @@ pub const INPUT_FIELDS: &[&str] = &[
     "sync_with_computers",
     "supervising_host_certs",
     "await_device_configured",
+    "return_to_service",
+    "do_not_use_profile_from_backup",
     "device_name_template",
     "cellular_data_plan_url",
     "department",
@@ -92,6 +94,15 @@ pub struct ProfileInput {
     pub supervising_host_certs: Vec<String>,
     #[serde(default = "yes")]
     pub await_device_configured: bool,
+    /// `is_return_to_service` (iOS/visionOS 26+, apple-2026.md §2.3): Return to Service keeps
+    /// the managed apps; the device then awaits final configuration whatever the profile says,
+    /// and Apple Business cannot migrate it to another MDM.
+    #[serde(default)]
+    pub return_to_service: bool,
+    /// `do_not_use_profile_from_backup` (iOS/visionOS 26+, §4.1): a restored backup does not
+    /// bring back the enrollment profile it holds (26.4+: nor any configuration profile).
+    #[serde(default)]
+    pub do_not_use_profile_from_backup: bool,
     #[serde(default)]
     pub device_name_template: Option<String>,
     #[serde(default)]

@@ -7,11 +7,20 @@
 //! The certificate in use sits behind an atomic pointer that the rustls resolver reads on
 //! every handshake, so renewing or replacing it never drops a listener.
 //!
+//! Every listener follows Apple's 2026 TLS rules (`../shared/spec/apple-2026.md` §7): TLS 1.2
+//! or later, forward-secret AEAD suites only (ring's defaults), the extended master secret
+//! required on TLS 1.2, and a certificate that meets [`rules`]. An uploaded certificate that
+//! breaks a rule is refused; one named in the configuration file is served anyway (the site
+//! may have no other yet) and reported in the log and a banner.
+//!
 //! Client certificates are optional at the TLS layer (the device-facing MDM routes require
 //! them; the http layer checks per route): any presented certificate must chain to the
 //! appliance CA.
 
 use crate::files;
+
+mod rules;
+pub use rules::{RuleBreak, check_chain, check_pem};
 
 use crate::certinfo;
 pub use crate::certinfo::{CertInfo, CertProblem, describe as describe_certificate};
@@ -75,12 +84,15 @@ pub struct TlsInfo {
     #[serde(with = "time::serde::rfc3339::option")]
     pub renews_at: Option<OffsetDateTime>,
     pub public_hosts: Vec<String>,
+    /// The Apple TLS rule the certificate in use breaks (a configured certificate only).
+    pub rule_break: Option<RuleBreak>,
 }
 
 struct Current {
     key: Arc<CertifiedKey>,
     info: CertInfo,
     mode: TlsMode,
+    rule_break: Option<RuleBreak>,
 }
 
 /// Serves whatever certificate is current; swapped atomically on renewal.
@@ -124,6 +136,7 @@ impl TlsManager {
             key: Arc::new(CertifiedKey::new(vec![], Arc::new(NoKey))),
             info: ca_info.clone(),
             mode: TlsMode::SelfManaged,
+            rule_break: None,
         };
         let manager = TlsManager {
             dir,
@@ -154,12 +167,15 @@ impl TlsManager {
                 .map_err(|e| {
                     TlsError::Custom(CertProblem { field: "ca", message: e.to_string() })
                 })?;
+        // TLS 1.2 and 1.3 only; ring's suites are all ECDHE (or TLS 1.3) with AEAD.
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|e| TlsError::Custom(CertProblem { field: "tls", message: e.to_string() }))?
             .with_client_cert_verifier(verifier)
             .with_cert_resolver(self.resolver.clone());
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        // RFC 7627: Apple requires the extended master secret on TLS 1.2 (spec §7.2).
+        config.require_ems = true;
         Ok(config)
     }
 
@@ -176,6 +192,7 @@ impl TlsManager {
             renews_at: (current.mode == TlsMode::SelfManaged)
                 .then(|| current.info.not_after - RENEW_BEFORE),
             public_hosts: self.public_hosts.clone(),
+            rule_break: current.rule_break.clone(),
         }
     }
 
@@ -209,13 +226,16 @@ impl TlsManager {
             return Err(TlsError::ConfigManaged);
         }
         let _guard = self.changing.lock().expect("tls mutex is never held across a panic");
+        rules::check_pem(cert_pem).map_err(|broken| {
+            TlsError::Custom(CertProblem { field: "cert_pem", message: broken.to_string() })
+        })?;
         let (key, info) = certinfo::load_custom(cert_pem, key_pem, &self.public_hosts, now)
             .map_err(TlsError::Custom)?;
         let key_path = self.dir.join("custom.key");
         let cert_path = self.dir.join("custom.pem");
         files::write_atomic(&key_path, key_pem.as_bytes(), 0o600).map_err(io(&key_path))?;
         files::write_atomic(&cert_path, cert_pem.as_bytes(), 0o600).map_err(io(&cert_path))?;
-        self.set(key, info, TlsMode::CustomUpload);
+        self.set(key, info, TlsMode::CustomUpload, None);
         Ok(self.info())
     }
 
@@ -242,15 +262,34 @@ impl TlsManager {
     fn load_current(&self, now: OffsetDateTime) -> Result<(), TlsError> {
         if let Some((cert_path, key_path)) = &self.config_files {
             let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(io(p));
-            let (key, info) =
-                certinfo::load_custom(&read(cert_path)?, &read(key_path)?, &self.public_hosts, now)
-                    .map_err(|source| TlsError::ConfigCertificate {
+            let cert_pem = read(cert_path)?;
+            let rule_break = rules::check_pem(&cert_pem).err();
+            if let Some(broken) = &rule_break {
+                log::error!(
+                    "the TLS certificate {} breaks Apple's rules for MDM servers: {broken}; replace it (config key tls.cert_file)",
+                    cert_path.display()
+                );
+            }
+            let loaded =
+                certinfo::load_custom(&cert_pem, &read(key_path)?, &self.public_hosts, now);
+            match (loaded, rule_break) {
+                (Ok((key, info)), rule_break) => {
+                    self.set(key, info, TlsMode::CustomConfig, rule_break);
+                    return Ok(());
+                }
+                // A key too weak for the TLS library to sign with: the daemon still starts
+                // (with its own certificate) so that the admin sees the banner naming the rule.
+                (Err(_), Some(broken)) => {
+                    return self.load_self_managed(now, Some(broken));
+                }
+                (Err(source), None) => {
+                    return Err(TlsError::ConfigCertificate {
                         cert: cert_path.display().to_string(),
                         key: key_path.display().to_string(),
                         source,
-                    })?;
-            self.set(key, info, TlsMode::CustomConfig);
-            return Ok(());
+                    });
+                }
+            }
         }
         let custom_cert = self.dir.join("custom.pem");
         let custom_key = self.dir.join("custom.key");
@@ -260,7 +299,9 @@ impl TlsManager {
         ) {
             match certinfo::load_custom(&c, &k, &self.public_hosts, now) {
                 Ok((key, info)) => {
-                    self.set(key, info, TlsMode::CustomUpload);
+                    // Uploaded before the rules were checked: keep serving it, and say so.
+                    let rule_break = rules::check_pem(&c).err();
+                    self.set(key, info, TlsMode::CustomUpload, rule_break);
                     return Ok(());
                 }
                 // An uploaded certificate that expired or no longer fits the configured names
@@ -270,6 +311,16 @@ impl TlsManager {
                 ),
             }
         }
+        self.load_self_managed(now, None)
+    }
+
+    /// Serves the self-managed certificate, issued anew when missing, due or naming other
+    /// hosts; `rule_break` is the configured certificate's broken rule, kept for the banner.
+    fn load_self_managed(
+        &self,
+        now: OffsetDateTime,
+        rule_break: Option<RuleBreak>,
+    ) -> Result<(), TlsError> {
         let server_pem = self.dir.join("server.pem");
         let server_key = self.dir.join("server.key");
         if let (Some(c), Some(k)) = (
@@ -279,10 +330,12 @@ impl TlsManager {
             && now < info.not_after - RENEW_BEFORE
             && same_names(&info.sans, &self.public_hosts)
         {
-            self.set(key, info, TlsMode::SelfManaged);
+            self.set(key, info, TlsMode::SelfManaged, rule_break);
             return Ok(());
         }
-        self.issue_self_managed(now)?;
+        let info = self.issue_self_managed(now)?;
+        let key = self.current.load().key.clone();
+        self.set(key, info, TlsMode::SelfManaged, rule_break);
         Ok(())
     }
 
@@ -299,13 +352,19 @@ impl TlsManager {
             .map_err(io(&key_path))?;
         files::write_atomic(&cert_path, chain.as_bytes(), 0o644).map_err(io(&cert_path))?;
         log::info!(not_after = info.not_after.to_string().as_str(); "issued a new TLS server certificate for {}", self.public_hosts.join(", "));
-        self.set(key, info.clone(), TlsMode::SelfManaged);
+        self.set(key, info.clone(), TlsMode::SelfManaged, None);
         Ok(info)
     }
 
-    fn set(&self, key: Arc<CertifiedKey>, info: CertInfo, mode: TlsMode) {
+    fn set(
+        &self,
+        key: Arc<CertifiedKey>,
+        info: CertInfo,
+        mode: TlsMode,
+        rule_break: Option<RuleBreak>,
+    ) {
         self.resolver.0.store(key.clone());
-        self.current.store(Arc::new(Current { key, info, mode }));
+        self.current.store(Arc::new(Current { key, info, mode, rule_break }));
     }
 }
 

@@ -28,6 +28,19 @@ pub struct SkipKeyView {
     pub platforms: BTreeMap<&'static str, Availability>,
     pub always_skippable: bool,
     pub intune_name: Option<&'static str>,
+    /// The screen's name in an admin's words ("Apple Pay"); Apple's key is secondary.
+    pub screen: Option<&'static str>,
+    /// What the user sees on it.
+    pub user_sees: Option<&'static str>,
+    /// Where the screen shows even when the profile hides it (Restore on macOS 15.4+).
+    pub not_hideable: Vec<NotHideableView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NotHideableView {
+    pub platform: &'static str,
+    pub since: &'static str,
+    pub source: &'static str,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -86,6 +99,12 @@ async fn skip_keys(_auth: Authenticated) -> web::Json<SkipKeyList> {
                 .collect(),
             always_skippable: k.always_skippable,
             intune_name: k.intune_name,
+            screen: crate::profiles::screens::screen(k.key).map(|s| s.name),
+            user_sees: crate::profiles::screens::screen(k.key).map(|s| s.user_sees),
+            not_hideable: crate::profiles::screens::not_hideable(k.key)
+                .into_iter()
+                .map(|n| NotHideableView { platform: n.platform, since: n.since, source: n.source })
+                .collect(),
         })
         .collect();
     web::Json(SkipKeyList { total: items.len() as u64, items })

@@ -131,6 +131,17 @@ fn banners(state: &AppState, now: OffsetDateTime) -> Vec<Banner> {
         }
     }
     let tls = state.tls.info();
+    if let Some(broken) = &tls.rule_break {
+        out.push(Banner {
+            level: "error".into(),
+            code: "tls_certificate_breaks_apple_rules".into(),
+            message: format!(
+                "The appliance's TLS certificate breaks Apple's rule \"{}\": {}. Install a certificate that meets it (tls.cert_file in the configuration file, or Settings).",
+                broken.rule, broken.message
+            ),
+            link: Some("/admin/settings#tls".into()),
+        });
+    }
     if tls.mode != TlsMode::SelfManaged {
         let left = tls.server.not_after - now;
         if left < time::Duration::days(30) {

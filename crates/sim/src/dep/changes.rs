@@ -5,7 +5,7 @@
 //! Each change logs the sync events Apple would show (dep-api.md §3.2 item 8), honouring the
 //! switchable [`crate::dep::world::Quirks`]. Pure: time comes in as `now`.
 
-use crate::dep::device::{self, Op, SimDevice, When};
+use crate::dep::device::{self, Op, ProfileStatus, SimDevice, When};
 use crate::dep::world::{Location, ServerId, World, WorldError};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -70,7 +70,7 @@ impl World {
 
     /// Moves devices to another server: `deleted` at the old one, and at the new one
     /// `modified` (Apple's quirk) or `added`. Devices from the unassigned pool just arrive
-    /// (`added`). The profile does not travel.
+    /// (`added`). The profile does not travel; a move to the device's own server removes it.
     pub fn move_devices(
         &mut self,
         serials: &[String],
@@ -89,6 +89,12 @@ impl World {
                 continue;
             };
             if from == Location::Server(to) {
+                // Re-assigning to the same server drops the profile: the server sees
+                // `modified` with status `removed` (dep-api.md §3.2 item 8, a peer's bug).
+                self.update_device(to, serial, at, |d| {
+                    (d.profile_status != ProfileStatus::Empty)
+                        .then(|| SimDevice { profile_status: ProfileStatus::Removed, ..d.clone() })
+                });
                 report.changed.push(serial.clone());
                 continue;
             }
@@ -312,6 +318,29 @@ mod tests {
         assert!(
             w.assign_profile(a, "0000", std::slice::from_ref(&serial), AssignFaults::default(), T0)
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn a_move_to_the_same_server_removes_its_profile_with_a_modified_event() {
+        use crate::dep::profiles::AssignFaults;
+        let mut w = World::new(3, Quirks::default());
+        let a = watched(&mut w, "A");
+        let serial = w.add_devices(Some(a), 1, &[], T0).unwrap().remove(0);
+        let one = std::slice::from_ref(&serial);
+        let seq = w.seq;
+        w.move_devices(one, a, T0).unwrap();
+        assert!(ops_since(&w, a, seq).is_empty(), "no profile, nothing to remove");
+        let profile = crate::dep::requests::ProfileDefinition::default();
+        let (uuid, _) = w.define_profile(a, profile, one, AssignFaults::default(), T0);
+        let seq = w.seq;
+        let r = w.move_devices(one, a, T0).unwrap();
+        assert_eq!(r.changed, vec![serial.clone()]);
+        assert_eq!(ops_since(&w, a, seq), vec![(serial.clone(), Op::Modified)]);
+        let d = w.device_at(a, &serial).unwrap();
+        assert_eq!(
+            (d.profile_status, d.profile_uuid.as_deref()),
+            (ProfileStatus::Removed, Some(uuid.as_str()))
         );
     }
 

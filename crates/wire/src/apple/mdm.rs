@@ -12,8 +12,10 @@ use plist::{Dictionary, Value};
 use serde::{Deserialize, Serialize};
 
 /// Largest check-in or report accepted. Real ones are a few KiB (an UnlockToken is ~1.3 KiB);
-/// DeviceInformation answers with many queries stay well under this.
-pub const MAX_MESSAGE: usize = 64 * 1024;
+/// DeviceInformation answers with many queries stay well under this. Room for a
+/// `SetBootstrapToken` carrying a 64 KiB token in base64 (apple-2026.md §3), so that such a
+/// token reaches the size check that names it.
+pub const MAX_MESSAGE: usize = 128 * 1024;
 
 /// Why a device's message could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -84,12 +86,49 @@ pub struct CheckOut {
     pub topic: Option<String>,
 }
 
+/// `SetBootstrapToken` (apple-2026.md §3.2): the device escrows its bootstrap token; none or
+/// an empty one means "delete the stored token".
+#[derive(Clone, PartialEq, Eq)]
+pub struct SetBootstrapToken {
+    pub udid: Udid,
+    /// A secret: never logged ([`std::fmt::Debug`] shows only its length).
+    pub token: Vec<u8>,
+    pub awaiting_configuration: bool,
+}
+
+impl std::fmt::Debug for SetBootstrapToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetBootstrapToken")
+            .field("udid", &self.udid)
+            .field("token_len", &self.token.len())
+            .field("awaiting_configuration", &self.awaiting_configuration)
+            .finish()
+    }
+}
+
+/// `GetBootstrapToken` (§3.2): the device asks for the token it escrowed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GetBootstrapToken {
+    pub udid: Udid,
+    pub awaiting_configuration: bool,
+}
+
+/// `ReturnToService` (§2.4, iOS/visionOS 26+): the user or an idle timer starts Return to
+/// Service; the answer carries the settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReturnToServiceCheckIn {
+    pub udid: Udid,
+}
+
 /// A check-in message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckIn {
     Authenticate(Authenticate),
     TokenUpdate(TokenUpdate),
     CheckOut(CheckOut),
+    SetBootstrapToken(SetBootstrapToken),
+    GetBootstrapToken(GetBootstrapToken),
+    ReturnToService(ReturnToServiceCheckIn),
 }
 
 impl CheckIn {
@@ -98,6 +137,9 @@ impl CheckIn {
             CheckIn::Authenticate(a) => &a.udid,
             CheckIn::TokenUpdate(t) => &t.udid,
             CheckIn::CheckOut(c) => &c.udid,
+            CheckIn::SetBootstrapToken(b) => &b.udid,
+            CheckIn::GetBootstrapToken(b) => &b.udid,
+            CheckIn::ReturnToService(r) => &r.udid,
         }
     }
 
@@ -106,6 +148,9 @@ impl CheckIn {
             CheckIn::Authenticate(_) => "Authenticate",
             CheckIn::TokenUpdate(_) => "TokenUpdate",
             CheckIn::CheckOut(_) => "CheckOut",
+            CheckIn::SetBootstrapToken(_) => "SetBootstrapToken",
+            CheckIn::GetBootstrapToken(_) => "GetBootstrapToken",
+            CheckIn::ReturnToService(_) => "ReturnToService",
         }
     }
 }
@@ -145,6 +190,27 @@ fn opt_data(d: &Dictionary, key: &'static str) -> Result<Option<Vec<u8>>, MdmWir
     }
 }
 
+/// `AwaitingConfiguration`, false when absent.
+fn awaiting(d: &Dictionary) -> Result<bool, MdmWireError> {
+    match d.get("AwaitingConfiguration") {
+        None => Ok(false),
+        Some(Value::Boolean(b)) => Ok(*b),
+        Some(_) => {
+            Err(MdmWireError::WrongType { key: "AwaitingConfiguration", expected: "boolean" })
+        }
+    }
+}
+
+/// The answer to `GetBootstrapToken` (§3.2): `{BootstrapToken: <data>}`, zero-length data when
+/// none is stored (Apple: still 200).
+pub fn bootstrap_token_response(token: &[u8]) -> Vec<u8> {
+    let mut d = Dictionary::new();
+    d.insert("BootstrapToken".into(), Value::Data(token.to_vec()));
+    let mut out = Vec::new();
+    Value::Dictionary(d).to_writer_xml(&mut out).expect("writing a plist into a Vec cannot fail");
+    out
+}
+
 /// Parses a check-in body (`application/x-apple-aspen-mdm-checkin`).
 pub fn parse_check_in(bytes: &[u8]) -> Result<CheckIn, MdmWireError> {
     let d = dictionary(bytes)?;
@@ -168,21 +234,24 @@ pub fn parse_check_in(bytes: &[u8]) -> Result<CheckIn, MdmWireError> {
                 .ok_or(MdmWireError::MissingKey("Token"))?,
             push_magic: string(&d, "PushMagic")?,
             unlock_token: opt_data(&d, "UnlockToken")?,
-            awaiting_configuration: match d.get("AwaitingConfiguration") {
-                None => false,
-                Some(Value::Boolean(b)) => *b,
-                Some(_) => {
-                    return Err(MdmWireError::WrongType {
-                        key: "AwaitingConfiguration",
-                        expected: "boolean",
-                    });
-                }
-            },
+            awaiting_configuration: awaiting(&d)?,
         })),
         "CheckOut" => Ok(CheckIn::CheckOut(CheckOut {
             udid: udid(&d, "UDID")?,
             topic: opt_string(&d, "Topic")?,
         })),
+        "SetBootstrapToken" => Ok(CheckIn::SetBootstrapToken(SetBootstrapToken {
+            udid: udid(&d, "UDID")?,
+            token: opt_data(&d, "BootstrapToken")?.unwrap_or_default(),
+            awaiting_configuration: awaiting(&d)?,
+        })),
+        "GetBootstrapToken" => Ok(CheckIn::GetBootstrapToken(GetBootstrapToken {
+            udid: udid(&d, "UDID")?,
+            awaiting_configuration: awaiting(&d)?,
+        })),
+        "ReturnToService" => {
+            Ok(CheckIn::ReturnToService(ReturnToServiceCheckIn { udid: udid(&d, "UDID")? }))
+        }
         other => Err(MdmWireError::UnknownMessageType(other.chars().take(64).collect())),
     }
 }

@@ -87,6 +87,9 @@ pub struct DeviceSummary {
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
     pub removed: Option<Removal>,
+    /// Apple Business set a migration deadline; not proof that the device migrates.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub mdm_migration_deadline: Option<OffsetDateTime>,
 }
 
 impl From<&crate::devices::DeviceSummary> for DeviceSummary {
@@ -107,6 +110,7 @@ impl From<&crate::devices::DeviceSummary> for DeviceSummary {
             first_seen: r.first_seen,
             updated_at: r.updated_at,
             removed: r.removed.as_ref().map(Into::into),
+            mdm_migration_deadline: r.mdm_migration_deadline,
         }
     }
 }

@@ -25,8 +25,19 @@ pub struct MdmState {
     pub released_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub checked_out_at: Option<OffsetDateTime>,
+    /// The device escrowed a bootstrap token (the token itself is never shown).
+    pub bootstrap_token: Option<BootstrapEscrow>,
     /// Newest first.
     pub commands: Vec<CommandView>,
+}
+
+/// When a device escrowed its bootstrap token.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct BootstrapEscrow {
+    #[serde(with = "time::serde::rfc3339")]
+    pub escrowed_at: OffsetDateTime,
+    /// Sent while Setup Assistant waited for final configuration.
+    pub awaiting_configuration: bool,
 }
 
 impl From<&crate::mdm::MdmState> for MdmState {
@@ -44,6 +55,10 @@ impl From<&crate::mdm::MdmState> for MdmState {
             release_deadline: r.release_deadline,
             released_at: r.released_at,
             checked_out_at: r.checked_out_at,
+            bootstrap_token: r.bootstrap_token.as_ref().map(|b| BootstrapEscrow {
+                escrowed_at: b.escrowed_at,
+                awaiting_configuration: b.awaiting_configuration,
+            }),
             commands: r.commands.iter().map(Into::into).collect(),
         }
     }

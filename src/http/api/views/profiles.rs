@@ -60,6 +60,10 @@ pub struct ProfileInput {
     pub supervising_host_certs: Vec<String>,
     #[serde(default)]
     pub await_device_configured: bool,
+    /// Return to Service keeps managed apps (iOS/visionOS 26+; Apple key `is_return_to_service`).
+    pub return_to_service: bool,
+    /// Restored backups do not bring back this profile (iOS/visionOS 26+).
+    pub do_not_use_profile_from_backup: bool,
     #[serde(default)]
     pub device_name_template: Option<String>,
     #[serde(default)]
@@ -94,6 +98,8 @@ impl From<&crate::profiles::ProfileInput> for ProfileInput {
             sync_with_computers: r.sync_with_computers.clone(),
             supervising_host_certs: r.supervising_host_certs.clone(),
             await_device_configured: r.await_device_configured,
+            return_to_service: r.return_to_service,
+            do_not_use_profile_from_backup: r.do_not_use_profile_from_backup,
             device_name_template: r.device_name_template.clone(),
             cellular_data_plan_url: r.cellular_data_plan_url.clone(),
             department: r.department.clone(),

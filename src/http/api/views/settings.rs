@@ -60,6 +60,9 @@ pub struct TlsInfo {
     #[serde(with = "time::serde::rfc3339::option")]
     pub renews_at: Option<OffsetDateTime>,
     pub public_hosts: Vec<String>,
+    /// The Apple TLS rule the certificate in use breaks, with what it does instead; null when
+    /// it meets them all.
+    pub rule_break: Option<String>,
 }
 
 impl From<&crate::tls::TlsInfo> for TlsInfo {
@@ -70,6 +73,7 @@ impl From<&crate::tls::TlsInfo> for TlsInfo {
             server: (&r.server).into(),
             renews_at: r.renews_at,
             public_hosts: r.public_hosts.clone(),
+            rule_break: r.rule_break.as_ref().map(|b| b.to_string()),
         }
     }
 }

@@ -44,7 +44,10 @@ export function mdmPanel({ serial, onChanged }) {
       h('dl', { class: 'facts' },
         h('dt', {}, 'State'), h('dd', { id: 'device-mdm-state' }, STATE_WORDS[s.state] ?? s.state),
         h('dt', {}, 'Last check-in'), h('dd', {}, timeOr(s.last_check_in, 'never')),
-        h('dt', {}, 'Push token'), h('dd', {}, s.push_token_present ? 'Known' : 'Not yet')),
+        h('dt', {}, 'Push token'), h('dd', {}, s.push_token_present ? 'Known' : 'Not yet'),
+        h('dt', {}, 'Bootstrap token'), h('dd', { id: 'device-mdm-bootstrap' }, s.bootstrap_token
+          ? h('span', {}, 'Escrowed ', timeOr(s.bootstrap_token.escrowed_at, ''))
+          : 'Not escrowed')),
       can('device_support') ? h('div', { class: 'actions' },
         h('button', { type: 'button', id: 'device-mdm-refresh', on: { click: () => act('refresh', {}, 'Device information requested') } }, 'Refresh device information'),
         h('button', { type: 'button', id: 'device-mdm-release', on: { click: () => act('release', {}, 'Release queued') } }, 'Release now')) : null,

@@ -89,6 +89,8 @@ export function describeProfile(p, { catalog } = {}) {
       row('sync_with_computers', 'Sync with computers', syncWords(p.sync_with_computers),
         p.sync_with_computers === 'allow_certificates' ? h('span', { class: 'muted' }, `(${formatNumber(p.supervising_host_certs?.length ?? 0)} certificates)`) : null),
       row('await_device_configured', 'Await final configuration', yesNo(p.await_device_configured)),
+      row('return_to_service', 'Return to Service keeps managed apps', yesNo(p.return_to_service)),
+      row('do_not_use_profile_from_backup', 'Do not restore enrollment from backups', yesNo(p.do_not_use_profile_from_backup)),
       row('cellular_data_plan_url', 'Cellular data plan URL', orNot(p.cellular_data_plan_url && h('span', { class: 'mono' }, p.cellular_data_plan_url)))),
     section('Device name'),
     h('dl', { class: 'details' }, row('device_name_template', 'Template', orNot(p.device_name_template && h('span', { class: 'mono' }, p.device_name_template), 'None: devices keep their own names'))),

@@ -24,6 +24,8 @@ export const NEW_PROFILE = {
   sync_with_computers: 'deny_all',
   supervising_host_certs: [],
   await_device_configured: true,
+  return_to_service: false,
+  do_not_use_profile_from_backup: false,
   device_name_template: null,
   cellular_data_plan_url: null,
   department: '',
@@ -68,6 +70,8 @@ export function collectProfile(slots) {
     // Kept in the form while another choice is made, but sent only where they apply.
     supervising_host_certs: sync === 'allow_certificates' ? v('supervising_host_certs') : [],
     await_device_configured: v('await_device_configured'),
+    return_to_service: v('return_to_service'),
+    do_not_use_profile_from_backup: v('do_not_use_profile_from_backup'),
     device_name_template: v('device_name_template'),
     cellular_data_plan_url: v('cellular_data_plan_url'),
     department: v('department') ?? '',

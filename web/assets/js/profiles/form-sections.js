@@ -92,6 +92,8 @@ export function buildSections({ catalog }) {
   const certs = add(certsSlot());
   const certBox = h('div', { class: 'nested', id: 'certs-box' }, h('h4', { class: 'subtitle' }, 'Macs allowed to pair'), certs.element);
   const awaitConfigured = add(checkSlot({ name: 'await_device_configured', label: 'Await final configuration', hint: 'Setup Assistant waits until the appliance has finished configuring the device before the user reaches the home screen.' }));
+  const returnToService = add(checkSlot({ name: 'return_to_service', label: 'Return to Service keeps managed apps', hint: 'iOS, iPadOS and visionOS 26 and later: after a Return to Service erase the device keeps its managed apps and always waits for final configuration. Such devices cannot be moved to another MDM by Apple Business. Other systems ignore it. (Apple key: is_return_to_service)' }));
+  const noBackupProfile = add(checkSlot({ name: 'do_not_use_profile_from_backup', label: 'Do not restore enrollment from backups', hint: 'iOS, iPadOS and visionOS 26 and later: a device restored from a backup reads its enrollment from Apple instead of the backup; from 26.4 it also drops every configuration profile the backup holds. From 27 backups carry no management at all. (Apple key: do_not_use_profile_from_backup)' }));
   const cellular = add(textSlot({ name: 'cellular_data_plan_url', label: 'Cellular data plan activation URL', hint: 'Your carrier’s https:// address for activating a data plan, if it gave you one.', type: 'url', attrs: { spellcheck: 'false', placeholder: 'https://' } }));
 
   // Device name
@@ -127,7 +129,7 @@ export function buildSections({ catalog }) {
     { id: 'profile-affinity', title: 'User affinity', intro: 'Whether a device belongs to one person.', element: [affinity.element, affinityNote] },
     {
       id: 'profile-management', title: 'Management', intro: 'How firmly the organisation manages the device.',
-      element: [supervised.element, locked.element, shared.element, sharedBox, sync.element, certBox, awaitConfigured.element, cellular.element],
+      element: [supervised.element, locked.element, shared.element, sharedBox, sync.element, certBox, awaitConfigured.element, returnToService.element, noBackupProfile.element, cellular.element],
     },
     { id: 'profile-naming', title: 'Device name', element: [template.element] },
     { id: 'profile-support', title: 'Department and support', intro: 'Who the user can turn to; shown in Setup Assistant.', element: h('div', { class: 'grid-3' }, department.element, phone.element, email.element) },

@@ -44,12 +44,16 @@ function notes(item, platforms, onChosen) {
   if (!onChosen) out.push(badge('Not on the chosen platforms', 'warning'), h('p', { class: 'small' }, 'Set to Show to leave it out, or choose a platform that has it.'));
   if (removedOn.length) out.push(badge('Removed', 'danger'), h('p', { class: 'small' }, `Apple removed it in ${removedOn.map((p) => `${PLATFORM_NAMES[p]} ${item.platforms[p].removed}`).join(', ')}; hiding it there has no effect.`));
   if (deprecatedOn.length) out.push(badge('Deprecated', 'warning'), h('p', { class: 'small' }, `Deprecated in ${deprecatedOn.map((p) => `${PLATFORM_NAMES[p]} ${item.platforms[p].deprecated}`).join(', ')}: newer versions ignore it.`));
+  for (const n of item.not_hideable ?? []) {
+    if (platforms.includes(n.platform)) out.push(badge('Cannot be hidden', 'warning'), h('p', { class: 'small' }, `${PLATFORM_NAMES[n.platform] ?? n.platform} ${n.since} and later show this screen even when the profile hides it.`));
+  }
   if (item.always_skippable === false) out.push(badge('Not always skippable', 'neutral'), h('p', { class: 'small' }, 'The device may show it anyway, for example before it has a network connection.'));
   return out;
 }
 
 export function skipTable({ catalog }) {
-  const items = [...catalog].sort((a, b) => a.title.localeCompare(b.title));
+  const nameOf = (item) => item.screen ?? item.title;
+  const items = [...catalog].sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
   const known = new Set(items.map((i) => i.key));
   let hidden = new Set();
   let platforms = ['iOS'];
@@ -85,7 +89,7 @@ export function skipTable({ catalog }) {
   const matches = (item) => {
     if (!query) return true;
     const q = query.toLowerCase();
-    return [item.key, item.title, item.intune_name].some((t) => t && t.toLowerCase().includes(q));
+    return [item.key, item.title, item.screen, item.user_sees, item.intune_name].some((t) => t && t.toLowerCase().includes(q));
   };
   const listed = () => items.filter((item) => (onChosen(item) || hidden.has(item.key)) && matches(item));
 
@@ -102,10 +106,10 @@ export function skipTable({ catalog }) {
         refreshCount();
         anchor.dispatchEvent(new Event('input', { bubbles: true }));
       });
-      return h('span', { class: ['segment', `segment-${value}`] }, input, h('label', { for: id }, words, h('span', { class: 'sr-only' }, ` ${item.title}`)));
+      return h('span', { class: ['segment', `segment-${value}`] }, input, h('label', { for: id }, words, h('span', { class: 'sr-only' }, ` ${nameOf(item)}`)));
     };
     return h('td', { class: 'col-choice' },
-      h('div', { class: 'segmented', role: 'radiogroup', 'aria-label': `${item.title}: show or hide` }, radio('show', 'Show'), radio('hide', 'Hide')));
+      h('div', { class: 'segmented', role: 'radiogroup', 'aria-label': `${nameOf(item)}: show or hide` }, radio('show', 'Show'), radio('hide', 'Hide')));
   }
 
   function render() {
@@ -115,9 +119,10 @@ export function skipTable({ catalog }) {
       const description = shortDescription(item.description);
       return h('tr', { dataset: { key: item.key }, class: hidden.has(item.key) ? 'is-hidden-screen' : null },
         h('td', {},
-          h('span', { class: 'screen-title' }, item.title),
-          h('p', { class: 'muted small' }, h('code', {}, item.key), item.intune_name && item.intune_name !== item.title ? ` · Intune: ${item.intune_name}` : ''),
-          description && description !== item.title ? h('p', { class: 'small screen-description' }, description) : null),
+          h('span', { class: 'screen-title' }, nameOf(item)),
+          item.user_sees ? h('p', { class: 'small screen-description' }, item.user_sees) : null,
+          h('p', { class: 'muted small' }, 'Apple key ', h('code', {}, item.key), item.screen ? ` · ${item.title}` : '', item.intune_name && item.intune_name !== nameOf(item) ? ` · Intune: ${item.intune_name}` : ''),
+          !item.user_sees && description && description !== item.title ? h('p', { class: 'small screen-description' }, description) : null),
         h('td', { class: 'col-os' }, h('ul', { class: 'os-list' }, rangeLines(item, chosen))),
         h('td', { class: 'col-notes' }, notes(item, chosen, onChosen(item))),
         choiceCell(item));

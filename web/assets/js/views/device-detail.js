@@ -45,6 +45,7 @@ function appleValue(key, value) {
 function summary(device, tokenName) {
   return h('dl', { class: 'details' },
     row('lifecycle', 'Lifecycle', h('span', { id: 'device-lifecycle' }, lifecycleBadge(device))),
+    device.mdm_migration_deadline ? row('mdm_migration_deadline', 'Migration', h('span', { id: 'device-migration' }, 'Apple Business set a migration deadline: ', timeElement(device.mdm_migration_deadline))) : null,
     row('token', 'Token', h('a', { href: adminHref(`tokens/${device.token}`) }, tokenName ?? device.token)),
     row('profile', 'Profile', profileStatusWords(device.profile_status), device.profile_uuid ? h('span', { class: 'mono small' }, device.profile_uuid) : null),
     row('assigned_at', 'Assigned to the server', timeOr(device.assigned_at, 'unknown')),

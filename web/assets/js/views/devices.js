@@ -61,7 +61,8 @@ function columns(tokenName) {
     },
     { key: 'token', label: 'Token', sortable: true, className: 'col-token', render: (d) => h('a', { href: adminHref(`tokens/${d.token}`) }, tokenName(d.token)) },
     { key: 'profile', label: 'Profile', sortable: true, className: 'col-profile', render: (d) => [h('span', { class: 'nowrap' }, profileStatusWords(d.profile_status)), d.profile_uuid ? h('p', { class: 'muted small mono' }, d.profile_uuid) : null] },
-    { key: 'lifecycle', label: 'Lifecycle', sortable: true, className: 'col-nowrap', render: (d) => [lifecycleBadge(d), d.removed ? h('p', { class: 'muted small' }, 'removed ', timeElement(d.removed.at)) : null] },
+    { key: 'lifecycle', label: 'Lifecycle', sortable: true, className: 'col-nowrap', render: (d) => [lifecycleBadge(d), d.removed ? h('p', { class: 'muted small' }, 'removed ', timeElement(d.removed.at)) : null,
+      d.mdm_migration_deadline ? h('p', { class: 'small' }, 'Apple Business set a migration deadline: ', timeElement(d.mdm_migration_deadline)) : null] },
     { key: 'assigned_at', label: `Assigned (${localTimeZone()})`, sortable: true, firstDir: 'desc', className: 'col-date', render: (d) => timeOr(d.assigned_at, 'unknown') },
     { key: 'updated_at', label: 'Last change', sortable: true, firstDir: 'desc', className: 'col-date', render: (d) => timeElement(d.updated_at) },
   ];

@@ -117,11 +117,34 @@ fn a_udid_that_is_no_udid_is_refused() {
 
 #[test]
 fn unknown_message_type_is_a_typed_error() {
-    let body = plist_of(&[("MessageType", "GetBootstrapToken".into()), ("UDID", "U1".into())]);
+    let body = plist_of(&[("MessageType", "UserAuthenticate".into()), ("UDID", "U1".into())]);
     assert_eq!(
         parse_check_in(&body),
-        Err(MdmWireError::UnknownMessageType("GetBootstrapToken".into()))
+        Err(MdmWireError::UnknownMessageType("UserAuthenticate".into()))
     );
+}
+
+#[test]
+fn bootstrap_token_messages_parse_and_keep_the_token_out_of_debug() {
+    let body = plist_of(&[
+        ("MessageType", "SetBootstrapToken".into()),
+        ("UDID", "U1".into()),
+        ("BootstrapToken", Value::Data(b"secret-token-bytes".to_vec())),
+        ("AwaitingConfiguration", true.into()),
+    ]);
+    let CheckIn::SetBootstrapToken(b) = parse_check_in(&body).unwrap() else { panic!() };
+    assert_eq!((b.token.as_slice(), b.awaiting_configuration), (&b"secret-token-bytes"[..], true));
+    assert!(!format!("{b:?}").contains("secret"));
+    // Absent token: delete (§3.2).
+    let body = plist_of(&[("MessageType", "SetBootstrapToken".into()), ("UDID", "U1".into())]);
+    let CheckIn::SetBootstrapToken(b) = parse_check_in(&body).unwrap() else { panic!() };
+    assert!(b.token.is_empty());
+    let body = plist_of(&[("MessageType", "GetBootstrapToken".into()), ("UDID", "U1".into())]);
+    assert!(matches!(parse_check_in(&body), Ok(CheckIn::GetBootstrapToken(_))));
+    let body = plist_of(&[("MessageType", "ReturnToService".into()), ("UDID", "U1".into())]);
+    assert!(matches!(parse_check_in(&body), Ok(CheckIn::ReturnToService(_))));
+    let answer = Value::from_reader_xml(&bootstrap_token_response(b"tok")[..]).unwrap();
+    assert_eq!(answer.as_dictionary().unwrap()["BootstrapToken"], Value::Data(b"tok".to_vec()));
 }
 
 #[test]
