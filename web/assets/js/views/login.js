@@ -1,8 +1,8 @@
 /**
  * views/login.js — sign in (`POST /api/v1/admin/login`).
  *
- * Precise errors: wrong credentials at the top of the form (the password is selected to
- * retype); a lockout shows a countdown from `retry_after_s` and keeps the button disabled,
+ * Precise errors: wrong credentials at the top of the form (the password is emptied, so a
+ * wrong one is not kept, and focused to retype); a lockout shows a countdown from `retry_after_s` and keeps the button disabled,
  * saying why, until it ends. After signing in the admin returns to the URL that sent them
  * here (`?next=`).
  * Element ids for tests: #login-form, #login-username, #login-password, #login-submit,
@@ -55,13 +55,16 @@ export default {
         submit: () => apiPost('/admin/login', { username: username.input.value, password: password.input.value }, { auth: false }),
         onError: (err) => {
           if (err.code === 'locked_out') {
+            password.input.value = '';
+            checkPass.reset();
             lockOut(err.retryAfterS ?? 60);
             return true;
           }
           if (err.code === 'bad_credentials') {
             showFormError(form, err.message || 'The username or password is wrong.').dataset.code = 'bad_credentials';
+            password.input.value = '';
+            checkPass.reset();
             password.input.focus();
-            password.input.select();
             return true;
           }
           return false;
