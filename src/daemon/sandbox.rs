@@ -288,7 +288,7 @@ async fn demo_profile(running: &Running, token_id: &crate::ids::TokenId) -> anyh
                 serde_json::json!({
                     "name": DEMO_PROFILE,
                     "description": "Made by the sandbox: the demo MDM server's default profile.",
-                    "platforms": ["iOS", "iPadOS", "macOS"],
+                    "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"],
                     "supervised": true,
                     "await_device_configured": true,
                     "department": "Sandbox IT",

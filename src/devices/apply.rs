@@ -150,6 +150,7 @@ pub fn apply_page_in(
                     removed: None,
                     enrollment: None,
                     next_event: 0,
+                    reached: None,
                 }
             }
             (_, Some(mut r)) => {

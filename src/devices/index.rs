@@ -7,6 +7,7 @@
 //! ids instead of strings (about 90 bytes a device), and the map is ordered by serial, so the
 //! default view and serial-prefix searches need no sort at all.
 
+use super::funnel::{Funnel, Stage};
 use super::lifecycle::Lifecycle;
 use super::query::{DeviceCounts, DeviceFilter, SortKey};
 use super::records::{Changes, DeviceRecord};
@@ -71,6 +72,8 @@ struct Row {
     os: u32,
     profile: u32,
     lifecycle: Lifecycle,
+    /// How far it came (`None` once removed).
+    stage: Option<Stage>,
     removed: bool,
     /// No profile of ours at Apple (the default-profile scan's question).
     no_profile: bool,
@@ -89,6 +92,8 @@ pub(super) struct IndexData {
     profiles: Interner,
     /// Kept with every change so the counts the pages poll cost nothing at 200,000 devices.
     per_lifecycle: BTreeMap<Lifecycle, u64>,
+    /// Active devices per furthest funnel stage.
+    per_stage: BTreeMap<Stage, u64>,
     active_per_token: HashMap<u32, u64>,
 }
 
@@ -114,12 +119,23 @@ impl IndexData {
 
     fn count(&mut self, row: &Row) {
         *self.per_lifecycle.entry(row.lifecycle).or_insert(0) += 1;
+        if let Some(stage) = row.stage {
+            *self.per_stage.entry(stage).or_insert(0) += 1;
+        }
         if !row.removed {
             *self.active_per_token.entry(row.token).or_insert(0) += 1;
         }
     }
 
     fn uncount(&mut self, row: &Row) {
+        if let Some(stage) = row.stage
+            && let Some(n) = self.per_stage.get_mut(&stage)
+        {
+            *n -= 1;
+            if *n == 0 {
+                self.per_stage.remove(&stage);
+            }
+        }
         if let Some(n) = self.per_lifecycle.get_mut(&row.lifecycle) {
             *n -= 1;
             if *n == 0 {
@@ -144,6 +160,7 @@ impl IndexData {
             os: self.oses.id(r.apple.os.as_deref()),
             profile: self.profiles.id(r.apple.profile_uuid.as_deref()),
             lifecycle: Lifecycle::of(r),
+            stage: super::funnel::furthest(r),
             removed: r.removed.is_some(),
             no_profile: super::profile::no_profile_at_apple(
                 r.apple.profile_status.as_ref(),
@@ -188,6 +205,9 @@ impl IndexData {
         let within =
             f.within_tokens.as_ref().map(|ts| self.tokens.matching(|x| ts.iter().any(|t| t == x)));
         let profile = eq(&self.profiles, &f.profile);
+        let profile_any = f.profile_any.as_ref().map(|list| {
+            self.profiles.matching(|t| list.iter().any(|w| t.eq_ignore_ascii_case(w.trim())))
+        });
         let hit = |mask: &Option<Vec<bool>>, id: u32| {
             mask.as_ref().is_none_or(|m| m.get(id as usize).copied().unwrap_or(false))
         };
@@ -200,6 +220,7 @@ impl IndexData {
                 && hit(&token, row.token)
                 && hit(&within, row.token)
                 && hit(&profile, row.profile)
+                && hit(&profile_any, row.profile)
         };
 
         // The candidates: one serial, a serial prefix range, or everything.
@@ -282,6 +303,7 @@ impl IndexData {
                 .iter()
                 .map(|(id, n)| (self.tokens.text(*id).to_string(), *n))
                 .collect(),
+            funnel: Funnel::from_furthest(&self.per_stage),
         }
     }
 

@@ -9,6 +9,7 @@
 
 mod apply;
 mod enrollment;
+pub mod funnel;
 mod index;
 mod lifecycle;
 mod profile;

@@ -34,6 +34,9 @@ pub struct DeviceFilter {
     pub within_tokens: Option<Vec<String>>,
     /// Apple's profile UUID.
     pub profile: Option<String>,
+    /// Any of these Apple profile UUIDs (one appliance profile's, across tokens and revisions).
+    #[serde(default)]
+    pub profile_any: Option<Vec<String>>,
     pub lifecycle: Option<Lifecycle>,
     /// Also list devices Apple removed (always when `lifecycle` is `removed`).
     pub include_removed: bool,
@@ -192,4 +195,6 @@ pub struct DeviceCounts {
     pub by_lifecycle: BTreeMap<Lifecycle, u64>,
     /// Active (not removed) devices per token.
     pub by_token: BTreeMap<String, u64>,
+    /// The enrollment funnel (the one the dashboard and the Enrollment page show).
+    pub funnel: super::funnel::Funnel,
 }

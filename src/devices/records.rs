@@ -97,6 +97,11 @@ pub(super) struct DeviceRecord {
     pub enrollment: Option<super::EnrollmentState>,
     #[serde(default)]
     pub next_event: u64,
+    /// The furthest enrollment stage a timeline event proved (contacted, attested…); the
+    /// funnel's memory of events the bounded timeline may have dropped. Left out while
+    /// unset, so records written before it existed read and write back unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reached: Option<super::funnel::Stage>,
 }
 
 impl DeviceRecord {
@@ -212,6 +217,9 @@ pub(super) fn push_event(
     record: &mut DeviceRecord,
     e: TimelineEvent,
 ) -> Result<(), StoreError> {
+    if let Some(stage) = super::funnel::stage_of_event(e.kind) {
+        record.reached = record.reached.max(Some(stage));
+    }
     let seq = record.next_event;
     store::put(timeline, &timeline_key(&record.serial, seq), &e)?;
     record.next_event += 1;

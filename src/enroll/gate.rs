@@ -27,6 +27,9 @@ pub enum Refusal {
     /// The device is too old for ACME device attestation and needs a SCEP identity, which this
     /// appliance does not issue yet.
     NeedsScep,
+    /// The device's profile is not for its platform (the words of `profiles::platform::guard`):
+    /// an iPhone that got an iPad-only profile would need an erase to undo.
+    WrongPlatform(String),
 }
 
 impl Refusal {
@@ -39,6 +42,7 @@ impl Refusal {
             Refusal::NoProfile => "no_profile",
             Refusal::ForeignProfile => "foreign_profile",
             Refusal::NeedsScep => "needs_scep",
+            Refusal::WrongPlatform(_) => "wrong_platform",
         }
     }
 
@@ -68,6 +72,9 @@ impl Refusal {
                  (ACME) identity and this appliance does not issue SCEP identities yet; update the \
                  device to iOS 16 / iPadOS 16.1 / macOS 13.1 or later, or enroll it elsewhere"
                 .into(),
+            Refusal::WrongPlatform(why) => {
+                format!("{why}; then assign the right profile to the device and try again")
+            }
         }
     }
 
@@ -99,6 +106,8 @@ pub struct DeviceFacts {
     pub has_profile: bool,
     /// The profile this appliance defined that Apple shows for the device, if any.
     pub our_profile: Option<String>,
+    /// Why that profile is not for this device's platform, if it is not.
+    pub wrong_platform: Option<String>,
 }
 
 /// Decides whether the device may enroll.
@@ -116,7 +125,21 @@ pub fn decide(gate: &Gate) -> Result<(), Refusal> {
     if d.our_profile.is_none() {
         return Err(Refusal::ForeignProfile);
     }
+    if let Some(why) = &d.wrong_platform {
+        return Err(Refusal::WrongPlatform(why.clone()));
+    }
     Ok(())
+}
+
+/// Apple's `device_family` for a device model (`iPhone15,2` → iPhone), for devices whose
+/// inventory record lacks one.
+pub fn family_of(product: Option<&str>) -> Option<&'static str> {
+    let p = product?;
+    [("iPhone", "iPhone"), ("iPod", "iPod"), ("iPad", "iPad"), ("AppleTV", "AppleTV")]
+        .into_iter()
+        .chain([("Mac", "Mac"), ("iMac", "Mac"), ("VirtualMac", "Mac")])
+        .find(|(prefix, _)| p.starts_with(prefix))
+        .map(|(_, family)| family)
 }
 
 /// The platform name a profile's `minimum_os` uses for a device model (`iPhone15,2` → iOS).
@@ -176,6 +199,7 @@ mod tests {
             token_is_ours: true,
             has_profile: true,
             our_profile: Some("p1".into()),
+            wrong_platform: None,
         }
     }
 
@@ -188,11 +212,12 @@ mod tests {
     fn refuses_unknown_removed_foreign_and_profileless_devices() {
         assert_eq!(decide(&Gate { device: None }), Err(Refusal::UnknownDevice));
         type Change = fn(&mut DeviceFacts);
-        let cases: [(Change, Refusal); 4] = [
+        let cases: [(Change, Refusal); 5] = [
             (|d| d.removed = true, Refusal::RemovedDevice),
             (|d| d.token_is_ours = false, Refusal::ForeignToken),
             (|d| d.has_profile = false, Refusal::NoProfile),
             (|d| d.our_profile = None, Refusal::ForeignProfile),
+            (|d| d.wrong_platform = Some("x".into()), Refusal::WrongPlatform("x".into())),
         ];
         for (change, want) in cases {
             let mut d = ours();

@@ -181,7 +181,7 @@ impl Enroll {
             }
         };
 
-        let (gate, owned_profile) = self.gather(&mi.serial).await?;
+        let (gate, owned_profile) = self.gather(&mi.serial, mi.product.as_deref()).await?;
         if let Err(refusal) = gate::decide(&gate) {
             let audit_only = self.settings().await?.audit_only;
             let step = if audit_only { Step::Audited } else { Step::Refused };
@@ -299,6 +299,7 @@ impl Enroll {
     async fn gather(
         &self,
         serial: &Serial,
+        product: Option<&str>,
     ) -> Result<(gate::Gate, Option<crate::profiles::DefinedProfile>), EnrollError> {
         let serials = vec![serial.clone()];
         let facts =
@@ -321,6 +322,12 @@ impl Enroll {
             token_is_ours,
             has_profile: !f.has_no_profile(),
             our_profile: owned.as_ref().map(|p| p.profile_id.to_string()),
+            wrong_platform: owned.as_ref().and_then(|p| {
+                let family = f.family.as_deref().or_else(|| gate::family_of(product));
+                crate::profiles::platform::guard(&p.name, &p.platforms, family)
+                    .err()
+                    .map(|e| e.to_string())
+            }),
         };
         Ok((gate::Gate { device: Some(device) }, owned))
     }

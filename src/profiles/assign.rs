@@ -15,6 +15,9 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+/// A default profile with what the platform guard needs: id, name, platforms.
+type Candidate = Option<(ProfileId, String, Vec<String>)>;
+
 /// At most this many serials in one request (the CSV upload included).
 pub const MAX_SERIALS: usize = 200_000;
 
@@ -39,6 +42,8 @@ pub enum AssignmentOutcome {
     Removed,
     Duplicate,
     Invalid,
+    /// The profile is not for the device's platform ([`super::platform::guard`]).
+    WrongPlatform,
 }
 
 impl AssignmentOutcome {
@@ -53,6 +58,7 @@ impl AssignmentOutcome {
             AssignmentOutcome::Removed => "removed",
             AssignmentOutcome::Duplicate => "duplicate",
             AssignmentOutcome::Invalid => "invalid",
+            AssignmentOutcome::WrongPlatform => "wrong_platform",
         }
     }
 }
@@ -170,6 +176,13 @@ impl Profiles {
                     AssignmentOutcome::Removed,
                     "Apple no longer lists this device for this appliance".into(),
                 ));
+                continue;
+            }
+            if let Some(p) = &profile
+                && let Err(e) =
+                    super::platform::guard(&p.input.name, &p.input.platforms, f.family.as_deref())
+            {
+                items.push(outcome(AssignmentOutcome::WrongPlatform, e.to_string()));
                 continue;
             }
             let already = match &profile {
@@ -331,16 +344,31 @@ impl Profiles {
             .store
             .write(move |wtx| {
                 let defaults = wtx.open_table(DEFAULTS)?;
-                let lookup = |family: Option<&str>| -> Result<Option<ProfileId>, StoreError> {
-                    Ok(defaults
+                // A default goes only to devices of its platforms: a per-family default that
+                // does not fit falls back to the token-wide one, and one that does not fit either
+                // leaves the device without a profile (platform::guard).
+                let lookup = |family: Option<&str>| -> Result<Candidate, StoreError> {
+                    let Some(pid) = defaults
                         .get(default_key(&token_s, family).as_slice())?
-                        .map(|v| ProfileId::from_stored(String::from_utf8_lossy(v.value()).into())))
+                        .map(|v| ProfileId::from_stored(String::from_utf8_lossy(v.value()).into()))
+                    else {
+                        return Ok(None);
+                    };
+                    Ok(super::crud::load_in_w(wtx, &pid)?
+                        .map(|r| (pid, r.input.name, r.input.platforms)))
                 };
                 let token_wide = lookup(None)?;
                 let mut per_family = HashMap::new();
                 let mut t = wtx.open_table(ASSIGNMENTS)?;
                 let mut n = 0;
                 for f in &candidates {
+                    let fits = |c: &Candidate| {
+                        c.as_ref()
+                            .filter(|(_, name, platforms)| {
+                                super::platform::guard(name, platforms, f.family.as_deref()).is_ok()
+                            })
+                            .map(|(id, _, _)| id.clone())
+                    };
                     let fam = match f.family.as_deref() {
                         Some("iPod") => Some("iPhone"),
                         other => other,
@@ -350,9 +378,9 @@ impl Profiles {
                             if !per_family.contains_key(fam) {
                                 per_family.insert(fam.to_string(), lookup(Some(fam))?);
                             }
-                            per_family[fam].clone().or_else(|| token_wide.clone())
+                            fits(&per_family[fam]).or_else(|| fits(&token_wide))
                         }
-                        None => token_wide.clone(),
+                        None => fits(&token_wide),
                     };
                     let existing: Option<Assignment> = store::get(&t, f.serial.as_bytes())?;
                     // Apple shows our profile removed from a device we assigned it to: the
@@ -424,6 +452,10 @@ impl Profiles {
                 !f.removed
                     && !f.has_no_profile()
                     && f.profile_uuid.as_ref().is_some_and(|u| old.contains(u))
+                    // An edit that dropped the device's platform leaves it on the old revision,
+                    // which the enrollment gate refuses with the reason.
+                    && super::platform::guard(&r.input.name, &r.input.platforms, f.family.as_deref())
+                        .is_ok()
             })
             .map(|f| (f.serial, f.token))
             .collect();

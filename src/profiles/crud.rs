@@ -371,6 +371,13 @@ impl Profiles {
                                 format!("profile {pid} does not exist"),
                             ));
                         };
+                        if let Err(e) = super::platform::guard(
+                            &r.input.name,
+                            &r.input.platforms,
+                            family.as_deref(),
+                        ) {
+                            return Err(ProfileError::field("profile_id", e.for_default()));
+                        }
                         wtx.open_table(DEFAULTS)?.insert(key.as_slice(), pid.as_bytes())?;
                         format!(
                             "default of {token}{} is now \"{}\"",
@@ -491,7 +498,10 @@ impl Profiles {
     }
 }
 
-fn load_in_w(wtx: &WriteTransaction, id: &ProfileId) -> Result<Option<ProfileRecord>, StoreError> {
+pub(super) fn load_in_w(
+    wtx: &WriteTransaction,
+    id: &ProfileId,
+) -> Result<Option<ProfileRecord>, StoreError> {
     let t = wtx.open_table(PROFILES)?;
     store::get(&t, id.as_bytes())
 }

@@ -11,6 +11,7 @@ mod crud;
 pub mod csv;
 pub mod model;
 mod owner;
+pub mod platform;
 mod records;
 pub mod schedule;
 pub mod screens;
@@ -25,7 +26,7 @@ pub use model::{
     AppleRefusal, DefaultRef, FieldIssue, ProfileInput, ProfileView, SharedIpadSettings,
     TokenProfileState,
 };
-pub use owner::DefinedProfile;
+pub use owner::{DefinedProfile, ProfileNames};
 pub use records::TABLES;
 pub use schedule::{Assignment, AssignmentState};
 pub use worker::Round;

@@ -8,7 +8,7 @@ use super::crud::all_in;
 use super::records::ProfileRecord;
 use crate::ids::{ProfileId, ProfileUuid, TokenId};
 use crate::store::StoreError;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The appliance profile behind an Apple profile uuid.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +18,9 @@ pub struct DefinedProfile {
     pub minimum_os: Option<BTreeMap<String, String>>,
     /// The name given to devices when they finish enrolling (`{{SERIAL}}` … placeholders).
     pub device_name_template: Option<String>,
+    /// The profile's name and platforms, for the platform guard at the enrollment gate.
+    pub name: String,
+    pub platforms: Vec<String>,
 }
 
 /// The profile `records` defined at `token` as `uuid` (any revision; [`ProfileUuid`] compares
@@ -34,11 +37,52 @@ fn defined_as(
             profile_id: r.id.clone(),
             minimum_os: r.input.minimum_os.clone(),
             device_name_template: r.input.device_name_template.clone(),
+            name: r.input.name.clone(),
+            platforms: r.input.platforms.clone(),
         })
     })
 }
 
+/// This appliance's profiles by every Apple uuid they were defined as (any token, any
+/// revision), so the pages show a device's profile by its name and filter by it.
+#[derive(Clone, Debug, Default)]
+pub struct ProfileNames {
+    by_uuid: HashMap<String, (ProfileId, String)>,
+    uuids: HashMap<ProfileId, Vec<String>>,
+}
+
+impl ProfileNames {
+    fn of(records: &[ProfileRecord]) -> ProfileNames {
+        let mut names = ProfileNames::default();
+        for r in records {
+            let all = r.tokens.values().flat_map(|d| d.profile_uuid.iter().chain(&d.old_uuids));
+            for u in all {
+                let key = u.as_str().to_ascii_uppercase();
+                names.by_uuid.insert(key.clone(), (r.id.clone(), r.input.name.clone()));
+                names.uuids.entry(r.id.clone()).or_default().push(key);
+            }
+        }
+        names
+    }
+
+    /// The profile (id, name) Apple knows as `uuid` (any case).
+    pub fn of_uuid(&self, uuid: &str) -> Option<(&ProfileId, &str)> {
+        self.by_uuid.get(&uuid.trim().to_ascii_uppercase()).map(|(id, n)| (id, n.as_str()))
+    }
+
+    /// Every Apple uuid of the profile `id` (none before its first definition).
+    pub fn uuids_of(&self, id: &ProfileId) -> Vec<String> {
+        self.uuids.get(id).cloned().unwrap_or_default()
+    }
+}
+
 impl Profiles {
+    /// The names of the profiles by their Apple uuids.
+    pub async fn names(&self) -> Result<ProfileNames, StoreError> {
+        let records = self.inner.store.read(all_in).await?;
+        Ok(ProfileNames::of(&records))
+    }
+
     /// The appliance profile that `token` defined at Apple as `uuid`, in any revision.
     pub async fn defined_as(
         &self,

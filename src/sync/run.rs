@@ -486,12 +486,28 @@ fn summary(kind: RunKind, s: &PageStats, swept: u64) -> String {
     };
     let mut text = format!(
         "{what}: {} devices seen, {} added, {} modified, {} removed",
-        s.seen, s.added, s.modified, s.removed
+        grouped(s.seen),
+        grouped(s.added),
+        grouped(s.modified),
+        grouped(s.removed)
     );
     if swept > 0 {
-        text += &format!(", {swept} no longer assigned to this server");
+        text += &format!(", {} no longer assigned to this server", grouped(swept));
     }
     text + "."
+}
+
+/// A count with thousands separators ("20,000"): the admin page shows this message as is.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Waits between automatic runs after consecutive failures: 5, 15, 45 minutes…, at most 6 h.
@@ -511,4 +527,16 @@ fn is_token_problem(e: &DepError) -> bool {
             | DepError::AccessDenied
             | DepError::Unauthorized
     )
+}
+
+#[cfg(test)]
+mod grouped_tests {
+    #[test]
+    fn counts_get_thousands_separators() {
+        let cases = [(0, "0"), (999, "999"), (1_000, "1,000"), (20_000, "20,000")];
+        for (n, want) in cases {
+            assert_eq!(super::grouped(n), want);
+        }
+        assert_eq!(super::grouped(1_234_567), "1,234,567");
+    }
 }

@@ -51,7 +51,7 @@ async fn defaults_edits_retries_and_bulk_requests_against_the_simulator() {
     let (s, p) = page
         .post(
             "/api/v1/profiles",
-            json!({"name": "Default", "platforms": ["iOS", "iPadOS", "macOS"], "supervised": true}),
+            json!({"name": "Default", "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"], "supervised": true}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
@@ -110,7 +110,10 @@ async fn defaults_edits_retries_and_bulk_requests_against_the_simulator() {
 
     // A second profile, by CSV: dry run first, with a header, junk, duplicates, unknowns.
     let (_, other) = page
-        .post("/api/v1/profiles", json!({"name": "Lab", "platforms": ["iOS", "iPadOS", "macOS"]}))
+        .post(
+            "/api/v1/profiles",
+            json!({"name": "Lab", "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"]}),
+        )
         .await;
     let oid = other["id"].as_str().unwrap().to_string();
     wait_for(&page, &format!("/api/v1/profiles/{oid}"), "definition", |v| {

@@ -86,7 +86,7 @@ pub(crate) async fn fleet_with_default_profile_at(
     let (s, p) = page
         .post(
             "/api/v1/profiles",
-            json!({"name": "Default", "platforms": ["iOS", "iPadOS"], "device_name_template": "Lab-{{SERIAL}}"}),
+            json!({"name": "Default", "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"], "device_name_template": "Lab-{{SERIAL}}"}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{p}");

@@ -22,6 +22,7 @@ mod lifecycle;
 mod login_flood;
 mod mdm;
 mod packaging;
+mod platform_guard;
 mod profiles_api;
 mod push;
 mod reassignment;

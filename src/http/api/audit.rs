@@ -51,7 +51,23 @@ async fn list(
     };
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let (items, total) = state.audit.list(filter, limit, q.offset.unwrap_or(0)).await?;
-    Ok(web::Json(AuditList { items: views::list(&items), total }))
+    let names = names_by_id(&state).await?;
+    let items = items.iter().map(|e| Entry::from(e).readable(&names)).collect();
+    Ok(web::Json(AuditList { items, total }))
+}
+
+/// Token and profile ids → names, for the entries the page shows (ids stay in the export).
+async fn names_by_id(
+    state: &AppState,
+) -> Result<std::collections::HashMap<String, String>, ApiError> {
+    let tokens = state.tokens.list().await.map_err(|e| ApiError::internal(&e))?;
+    let profiles = state.profiles.list().await?;
+    Ok(tokens
+        .into_iter()
+        .map(|t| (t.id.to_string(), t.server_name))
+        .chain(profiles.into_iter().map(|p| (p.id.to_string(), p.input.name)))
+        .filter(|(id, _)| id.len() >= 6)
+        .collect())
 }
 
 /// Whether the audit chain verifies, or its first broken link. Compare `head_mac` with the

@@ -5,7 +5,8 @@ use crate::devices::{DeviceFilter, Lifecycle, SortKey};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::http::state::AppState;
-use crate::ids::Serial;
+use crate::ids::{ProfileId, Serial};
+use crate::profiles::ProfileNames;
 use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -26,6 +27,8 @@ pub struct DeviceQuery {
     pub token: Option<String>,
     /// Apple profile UUID.
     pub profile: Option<String>,
+    /// One of this appliance's profiles (its id): devices with any of its Apple uuids.
+    pub profile_id: Option<String>,
     /// `not_contacted`, `profile_assigned`, `profile_pushed`, `enrolled`, `checked_out`, `removed`.
     pub lifecycle: Option<String>,
     pub include_removed: Option<bool>,
@@ -38,7 +41,7 @@ pub struct DeviceQuery {
 }
 
 impl DeviceQuery {
-    fn filter(&self) -> Result<DeviceFilter, ApiError> {
+    fn filter(&self, names: &ProfileNames) -> Result<DeviceFilter, ApiError> {
         let clean =
             |v: &Option<String>| v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         let lifecycle = match clean(&self.lifecycle) {
@@ -58,6 +61,9 @@ impl DeviceQuery {
             os: clean(&self.os),
             token: clean(&self.token),
             profile: clean(&self.profile),
+            profile_any: clean(&self.profile_id)
+                .map(|id| ProfileId::parse(&id).map(|id| names.uuids_of(&id)))
+                .transpose()?,
             lifecycle,
             include_removed: self.include_removed.unwrap_or(false),
             within_tokens: None,
@@ -87,14 +93,16 @@ async fn list(
     auth: Authenticated,
     q: web::Query<DeviceQuery>,
 ) -> Result<web::Json<DeviceList>, ApiError> {
-    let mut filter = q.filter()?;
+    let names = state.profiles.names().await?;
+    let mut filter = q.filter(&names)?;
     auth.restrict(&mut filter);
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
     let (items, total) = state
         .devices
         .list(filter, q.sort.unwrap_or_default(), q.descending()?, limit, q.offset.unwrap_or(0))
         .await?;
-    Ok(web::Json(DeviceList { items: views::list(&items), total }))
+    let items = items.iter().map(|d| DeviceSummary::from(d).named(&names)).collect();
+    Ok(web::Json(DeviceList { items, total }))
 }
 
 /// Every device matching the filter, as CSV.
@@ -105,8 +113,17 @@ async fn export(
     auth: Authenticated,
     q: web::Query<DeviceQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut filter = q.filter()?;
+    let names = state.profiles.names().await?;
+    let mut filter = q.filter(&names)?;
     auth.restrict(&mut filter);
+    let tokens: std::collections::HashMap<String, String> = state
+        .tokens
+        .list()
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .into_iter()
+        .map(|t| (t.id.to_string(), t.server_name))
+        .collect();
     let (items, _) = state
         .devices
         .list(filter, q.sort.unwrap_or_default(), q.descending()?, usize::MAX, 0)
@@ -120,7 +137,7 @@ async fn export(
         "family",
         "os",
         "token",
-        "profile_uuid",
+        "profile",
         "profile_status",
         "lifecycle",
         "assigned_at",
@@ -128,6 +145,9 @@ async fn export(
         "updated_at",
         "removed_at",
         "removed_reason",
+        "token_id",
+        "profile_id",
+        "profile_uuid",
     ];
     w.write_record(header).map_err(|e| ApiError::internal(&e))?;
     let t = |v: Option<time::OffsetDateTime>| {
@@ -135,6 +155,7 @@ async fn export(
             .unwrap_or_default()
     };
     for d in items {
+        let profile = d.profile_uuid.as_deref().and_then(|u| names.of_uuid(u));
         let record = [
             d.serial.as_str(),
             d.model.as_deref().unwrap_or(""),
@@ -142,8 +163,8 @@ async fn export(
             d.color.as_deref().unwrap_or(""),
             d.family.as_deref().unwrap_or(""),
             d.os.as_deref().unwrap_or(""),
-            d.token.as_str(),
-            d.profile_uuid.as_deref().unwrap_or(""),
+            tokens.get(d.token.as_str()).map(String::as_str).unwrap_or(d.token.as_str()),
+            profile.map(|(_, name)| name).unwrap_or(""),
             d.profile_status.as_deref().unwrap_or(""),
             d.lifecycle_words.as_str(),
             &t(d.assigned_at),
@@ -151,6 +172,9 @@ async fn export(
             &t(Some(d.updated_at)),
             &t(d.removed.as_ref().map(|r| r.at)),
             d.removed.as_ref().map(|r| r.reason.words()).unwrap_or(""),
+            d.token.as_str(),
+            &profile.map(|(id, _)| id.to_string()).unwrap_or_default(),
+            d.profile_uuid.as_deref().unwrap_or(""),
         ];
         w.write_record(record.iter().map(|c| spreadsheet_safe(c).into_owned()))
             .map_err(|e| ApiError::internal(&e))?;
@@ -219,8 +243,11 @@ async fn one(
         .await?
         .ok_or_else(|| ApiError::not_found(&format!("device {serial}")))?;
     let assignment = state.profiles.assignment(&serial).await?;
+    let names = state.profiles.names().await?;
+    let mut detail = DeviceDetail::from(&detail);
+    detail.summary = detail.summary.named(&names);
     Ok(web::Json(DeviceWithAssignment {
-        detail: DeviceDetail::from(&detail),
+        detail,
         assignment: assignment.as_ref().map(Assignment::from),
     }))
 }

@@ -2,7 +2,7 @@
  * shell.js — the frame around every signed-in page.
  *
  * Owns: the left navigation (with `aria-current` on the section shown, Sandbox only in
- * sandbox mode), the sandbox marker, the banner area fed by the status poll, the signed-in
+ * sandbox mode; on a phone folded behind the #nav-menu button, closed again on navigation), the sandbox marker, the banner area fed by the status poll, the signed-in
  * user with the Log out button, and the page header (title + one-line explanation) above
  * each view. Also the frame of the signed-out pages (setup, login): no navigation, but the
  * same sandbox marker.
@@ -62,16 +62,26 @@ export function appShell({ session, sandbox, onLogout }) {
   const content = h('div', { id: 'page-content', class: 'page-content' });
   const main = h('main', { id: 'main', tabindex: '-1', class: 'main' }, header.element, content);
 
-  const element = h('div', { class: ['app', sandbox ? 'is-sandbox' : null] },
-    h('aside', { class: 'sidebar' },
-      h('div', { class: 'brand' },
-        h('img', { src: '/admin/assets/favicon.svg', alt: '', class: 'brand-mark', width: '28', height: '28' }),
-        h('span', { class: 'brand-name' }, 'adebox'),
-        sandbox ? h('span', { class: 'brand-sandbox' }, 'Sandbox') : null),
+  // On a phone the navigation folds behind this button (layout.css hides it on wide screens).
+  const menu = h('button', { type: 'button', id: 'nav-menu', class: 'menu-button', 'aria-expanded': 'false', 'aria-controls': 'nav-panel' }, 'Menu');
+  const sidebar = h('aside', { class: 'sidebar' },
+    h('div', { class: 'brand' },
+      h('img', { src: '/admin/assets/favicon.svg', alt: '', class: 'brand-mark', width: '28', height: '28' }),
+      h('span', { class: 'brand-name' }, 'adebox'),
+      sandbox ? h('span', { class: 'brand-sandbox' }, 'Sandbox') : null,
+      menu),
+    h('div', { class: 'nav-panel', id: 'nav-panel' },
       h('nav', { class: 'nav', 'aria-label': 'Sections' }, navList),
       h('div', { class: 'user' },
         h('p', { class: 'user-line' }, 'Signed in as ', h('strong', { id: 'current-user' }, session.user)),
-        logout)),
+        logout)));
+  const setMenu = (open) => {
+    sidebar.classList.toggle('is-open', open);
+    menu.setAttribute('aria-expanded', String(open));
+  };
+  menu.addEventListener('click', () => setMenu(menu.getAttribute('aria-expanded') !== 'true'));
+  const element = h('div', { class: ['app', sandbox ? 'is-sandbox' : null] },
+    sidebar,
     h('div', { class: 'main-column' },
       sandbox ? sandboxMarker() : null,
       banners,
@@ -91,6 +101,7 @@ export function appShell({ session, sandbox, onLogout }) {
     content,
     setPage(page) {
       setPage(page);
+      setMenu(false);
       for (const [name, link] of links) {
         if (name === page.name) link.setAttribute('aria-current', 'page');
         else link.removeAttribute('aria-current');

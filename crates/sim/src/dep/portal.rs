@@ -162,6 +162,12 @@ pub fn create_server(
     let now = shared.now();
     let (id, uuid, token) = {
         let mut world = lock(&shared.world);
+        // Apple Business Manager refuses a second MDM server of the same name.
+        if world.servers().any(|(_, s)| s.name.trim().eq_ignore_ascii_case(name)) {
+            return Err(PortalError::BadRequest(format!(
+                "an MDM server named \"{name}\" already exists; choose another name"
+            )));
+        }
         let id = world.add_server(name, org_name, now);
         let s = world
             .server(id)

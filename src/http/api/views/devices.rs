@@ -46,6 +46,17 @@ impl From<&crate::devices::Removal> for Removal {
     }
 }
 
+impl DeviceSummary {
+    /// Fills the profile's id and name from `names` (left empty for a profile not ours).
+    pub fn named(mut self, names: &crate::profiles::ProfileNames) -> DeviceSummary {
+        if let Some((id, name)) = self.profile_uuid.as_deref().and_then(|u| names.of_uuid(u)) {
+            self.profile_id = Some(id.to_string());
+            self.profile_name = Some(name.to_string());
+        }
+        self
+    }
+}
+
 /// An event on a device's timeline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct TimelineEvent {
@@ -75,6 +86,10 @@ pub struct DeviceSummary {
     pub family: Option<String>,
     pub os: Option<String>,
     pub profile_uuid: Option<String>,
+    /// The appliance profile behind `profile_uuid` (any revision), when it is one of ours.
+    pub profile_id: Option<String>,
+    /// That profile's name: what the pages show instead of the uuid.
+    pub profile_name: Option<String>,
     /// Apple's profile status: `empty`, `assigned`, `pushed`, `removed`.
     pub profile_status: Option<String>,
     pub lifecycle: Lifecycle,
@@ -103,6 +118,8 @@ impl From<&crate::devices::DeviceSummary> for DeviceSummary {
             family: r.family.clone(),
             os: r.os.clone(),
             profile_uuid: r.profile_uuid.clone(),
+            profile_id: None,
+            profile_name: None,
             profile_status: r.profile_status.clone(),
             lifecycle: (&r.lifecycle).into(),
             lifecycle_words: r.lifecycle_words.clone(),
@@ -145,6 +162,19 @@ pub struct DeviceCounts {
     pub by_lifecycle: BTreeMap<Lifecycle, u64>,
     /// Active (not removed) devices per token.
     pub by_token: BTreeMap<String, u64>,
+    /// The enrollment funnel, computed once for the dashboard and the Enrollment page: per
+    /// step, the active devices that got at least that far (never growing step to step).
+    pub funnel: Vec<DeviceFunnelStep>,
+}
+
+/// One step of the device funnel (`GET /devices/counts`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DeviceFunnelStep {
+    /// `in_apple`, `assigned`, `pushed`, `contacted`, `attested`, `enrolled`, `released`.
+    pub step: &'static str,
+    /// The step in plain words.
+    pub label: &'static str,
+    pub devices: u64,
 }
 
 impl From<&crate::devices::DeviceCounts> for DeviceCounts {
@@ -152,6 +182,12 @@ impl From<&crate::devices::DeviceCounts> for DeviceCounts {
         DeviceCounts {
             by_lifecycle: r.by_lifecycle.iter().map(|(k, v)| (k.into(), *v)).collect(),
             by_token: r.by_token.clone(),
+            funnel: r
+                .funnel
+                .steps
+                .iter()
+                .map(|(s, n)| DeviceFunnelStep { step: s.code(), label: s.words(), devices: *n })
+                .collect(),
         }
     }
 }

@@ -222,7 +222,8 @@ impl From<&crate::profiles::ProfileView> for ProfileView {
 pub struct SerialOutcome {
     pub serial: String,
     /// `will_assign` (dry run) / `queued`, `already_assigned`, `unknown_serial`,
-    /// `other_token`, `removed`, `duplicate`, `invalid`.
+    /// `other_token`, `removed`, `duplicate`, `invalid`, `wrong_platform` (the profile is not
+    /// for the device's platform; the message says which and the fix).
     #[schema(value_type = String)]
     pub outcome: crate::profiles::assign::AssignmentOutcome,
     pub message: String,

@@ -38,7 +38,7 @@ export function funnel({ title, steps, emptyText = 'No data yet.', id, caption =
     }) : null);
     const previous = index > 0 ? Math.max(0, steps[index - 1].value || 0) : null;
     const lost = previous !== null && previous > value ? previous - value : 0;
-    return h('li', { class: 'funnel-row', dataset: { key: step.key } },
+    return h('li', { class: 'funnel-row', dataset: { key: step.key, value: String(value) } },
       h('span', { class: 'funnel-label' }, step.label),
       bar,
       h('span', { class: 'funnel-value' }, formatNumber(value)),

@@ -112,7 +112,8 @@ function afterPointer(fn) {
 /**
  * Validates a field as the admin types: once the field has been left (or shows an error), every
  * keystroke re-checks it, so an error disappears the moment it is fixed. `validate(value)`
- * returns a message or null. Returns a function that checks now and returns the message.
+ * returns a message or null. Returns a function that checks now and returns the message; its
+ * `reset()` makes the field fresh again (a form emptied after a successful save).
  */
 export function liveValidate(input, validate) {
   let touched = false;
@@ -129,10 +130,15 @@ export function liveValidate(input, validate) {
     if (input.value !== '') touched = true;
     if (touched) afterPointer(check);
   });
-  return () => {
+  const checkNow = () => {
     touched = true;
     return check();
   };
+  checkNow.reset = () => {
+    touched = false;
+    clearFieldError(input);
+  };
+  return checkNow;
 }
 
 /** A row for a form's buttons with a place for the reason a button is disabled. */
@@ -259,9 +265,22 @@ export async function runSubmit(form, { button, busyLabel, validate, submit, onS
   await onSuccess?.(result);
 }
 
+/** The text of `bytes` when they are text (UTF-8 without control characters), else null. */
+export function textOf(bytes) {
+  let text;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+  // Tabs and line ends are text; other control characters (NUL above all) mean a binary file.
+  return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) ? null : text;
+}
+
 /**
  * Lets the admin choose a file instead of pasting: reads it as text into `target` (a
- * textarea). Files over `maxBytes` are refused with a message on the target field.
+ * textarea). Files over `maxBytes` and binary files are refused with a message on the target
+ * field; the target keeps what it held and the chooser keeps showing the chosen file.
  */
 export function fileToField(target, { label, accept, maxBytes = 256 * 1024, id = uniqueId('file') }) {
   const input = h('input', { type: 'file', id, accept, class: 'file-input' });
@@ -269,18 +288,23 @@ export function fileToField(target, { label, accept, maxBytes = 256 * 1024, id =
     const file = input.files?.[0];
     if (!file) return;
     if (file.size > maxBytes) {
-      setFieldError(target, `“${file.name}” is ${Math.ceil(file.size / 1024)} KiB; a PEM file here is at most ${Math.round(maxBytes / 1024)} KiB. Choose the right file.`);
-      input.value = '';
+      setFieldError(target, `“${file.name}” is ${Math.ceil(file.size / 1024)} KiB; the file expected here is at most ${Math.round(maxBytes / 1024)} KiB. Choose the right file.`);
       return;
     }
+    let text;
     try {
-      target.value = await file.text();
-      clearFieldError(target);
-      target.dispatchEvent(new Event('input', { bubbles: true }));
+      text = textOf(new Uint8Array(await file.arrayBuffer()));
     } catch {
       setFieldError(target, `Could not read “${file.name}”. Choose the file again or paste its contents.`);
+      return;
     }
-    input.value = '';
+    if (text === null) {
+      setFieldError(target, `“${file.name}” is a binary file, not the text file expected here. Choose the file as it was downloaded (it opens as text in an editor).`);
+      return;
+    }
+    target.value = text;
+    clearFieldError(target);
+    target.dispatchEvent(new Event('input', { bubbles: true }));
   });
   return h('div', { class: 'file-choice' }, h('label', { for: id }, label), input);
 }

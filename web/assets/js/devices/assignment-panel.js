@@ -29,8 +29,9 @@ export function assignmentPanel({ device, profiles, onChanged }) {
   const a = device.assignment ?? { state: 'idle', attempts: 0 };
   const profile = profiles.find((p) => p.id === a.profile_id);
   const profileCell = a.profile_id
-    ? [profile ? h('a', { href: adminHref(`profiles/${profile.id}`) }, profile.name) : h('span', { class: 'mono' }, a.profile_id),
-      a.profile_uuid ? h('span', { class: 'mono small muted' }, a.profile_uuid) : null]
+    ? (profile
+      ? h('a', { href: adminHref(`profiles/${profile.id}`), title: a.profile_uuid ? `Apple profile UUID ${a.profile_uuid}` : null }, profile.name)
+      : h('span', { class: 'muted' }, 'a deleted profile'))
     : h('span', { class: 'muted' }, 'None from this appliance');
   const retry = a.next_retry_at && WAITING.has(a.state)
     ? h('span', { id: 'device-assignment-retry' }, 'next try ', timeElement(a.next_retry_at, { deadline: true }), h('span', { class: 'muted small', 'aria-hidden': 'true' }, ` (${formatAbsolute(a.next_retry_at)})`))

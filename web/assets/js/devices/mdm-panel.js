@@ -1,60 +1,155 @@
 /**
  * mdm-panel.js — the device page's MDM panel: enrollment state, last check-in, whether a push
- * token is known, the command history with results, and the actions Refresh device
- * information, Rename, Release now and Erase (typed serial confirmation), each shown only
- * when the role holds its permission (`device_support`, `device_erase`; docs/roles.md).
+ * token is known, the actions Refresh device information, Release now (only while the device
+ * waits in Setup Assistant), Rename (a labelled field checked before anything is sent) and
+ * Erase (typed serial confirmation), each shown only when the role holds its permission
+ * (`device_support`, `device_erase`; docs/roles.md), and the command history as a table.
+ * Each part is one function returning one block, so a new action is one more block.
  * Exposes: `mdmPanel({serial, onChanged})`. Uses /api/v1/devices/{serial}/mdm….
+ * Element ids for tests: #device-mdm-state (data-state), #device-mdm-refresh,
+ * #device-mdm-release, #device-mdm-name, #device-mdm-rename, #device-mdm-erase-confirm,
+ * #device-mdm-erase, #device-mdm-commands (rows data-state).
  */
 
 import { h, replaceChildren } from '../dom.js';
 import { apiGet, apiPost } from '../api.js';
-import { timeOr } from '../format.js';
+import { timeElement, timeOr } from '../format.js';
+import { badge } from '../components/badge.js';
+import { clearFieldError, setBusy, setDisabledReason, setFieldError, textField } from '../components/form.js';
 import { panel } from '../components/panel.js';
 import { toast, showError } from '../components/toast.js';
 import { can } from '../roles.js';
 
 const STATE_WORDS = {
-  awaiting_configuration: 'Waiting in Setup Assistant for final configuration',
-  enrolled: 'Enrolled and released',
-  authenticated: 'Authenticated, no push token yet',
-  checked_out: 'Checked out',
+  awaiting_configuration: ['Waiting in Setup Assistant for final configuration', 'warning'],
+  enrolled: ['Enrolled and released', 'success'],
+  authenticated: ['Authenticated, no push token yet', 'info'],
+  checked_out: ['Checked out', 'neutral'],
 };
 
+const COMMAND_STATES = {
+  queued: ['Queued', 'progress'],
+  not_now: ['Device busy, retried later', 'warning'],
+  acknowledged: ['Done', 'success'],
+  error: ['Failed', 'danger'],
+  command_format_error: ['Refused by the device', 'danger'],
+  canceled: ['Canceled', 'neutral'],
+};
+
+const NAME_MAX = 63;
+
+function stateBadge(state) {
+  const [words, tone] = STATE_WORDS[state] ?? [String(state ?? 'Unknown').replaceAll('_', ' '), 'neutral'];
+  return badge(words, tone);
+}
+
+function facts(s) {
+  return h('dl', { class: 'details' },
+    h('dt', {}, 'State'), h('dd', { id: 'device-mdm-state', dataset: { state: s.state } }, stateBadge(s.state)),
+    h('dt', {}, 'Last check-in'), h('dd', {}, timeOr(s.last_check_in, 'never')),
+    h('dt', {}, 'Push token'), h('dd', {}, s.push_token_present ? 'Known: the appliance can wake the device' : 'Not yet: commands wait for the next check-in'),
+    s.released_at ? [h('dt', {}, 'Released'), h('dd', {}, timeElement(s.released_at))] : null,
+    // Only whether and when it was escrowed: the token itself never reaches the page.
+    h('dt', {}, 'Bootstrap token'), h('dd', { id: 'device-mdm-bootstrap' }, s.bootstrap_token
+      ? h('span', {}, 'Escrowed ', timeOr(s.bootstrap_token.escrowed_at, ''))
+      : 'Not escrowed'));
+}
+
+/** Runs an action with the button busy; says what happened either way. */
+async function run(button, busyLabel, request, done, onChanged) {
+  const restore = setBusy(button, busyLabel);
+  try {
+    await request();
+    toast(done);
+    onChanged?.();
+  } catch (err) {
+    showError(err, `${done.replace(/\.$/, '')} failed`);
+  } finally {
+    restore();
+  }
+}
+
+function commandButtons(s, post, onChanged) {
+  const refresh = h('button', { type: 'button', class: 'button button-small', id: 'device-mdm-refresh' }, 'Refresh device information');
+  refresh.addEventListener('click', () => run(refresh, 'Asking…', () => post('refresh', {}), 'Device information requested.', onChanged));
+  const release = h('button', { type: 'button', class: 'button button-small', id: 'device-mdm-release' }, 'Release now');
+  release.addEventListener('click', () => run(release, 'Releasing…', () => post('release', {}), 'Release queued: the device leaves Setup Assistant at its next check-in.', onChanged));
+  const section = h('div', { class: 'stack mdm-actions' }, h('div', { class: 'actions' }, refresh, release));
+  // The reason goes beside the button once it is on the page.
+  queueMicrotask(() => {
+    if (s.state !== 'awaiting_configuration') {
+      setDisabledReason(release, s.released_at ? 'Already released.' : 'Only a device waiting in Setup Assistant can be released.');
+    }
+  });
+  return section;
+}
+
+function renameForm(post, onChanged) {
+  const { field, input } = textField({
+    id: 'device-mdm-name', name: 'name', label: 'New device name',
+    hint: `What the device shows as its name (at most ${NAME_MAX} characters).`,
+    attrs: { maxlength: NAME_MAX, autocomplete: 'off' },
+  });
+  const button = h('button', { type: 'submit', class: 'button button-small', id: 'device-mdm-rename' }, 'Rename');
+  const form = h('form', { class: 'mdm-rename', novalidate: true }, field, h('div', { class: 'actions' }, button));
+  input.addEventListener('input', () => clearFieldError(input));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const name = input.value.trim();
+    if (!name) {
+      setFieldError(input, 'Give the device a name first.');
+      input.focus();
+      return;
+    }
+    run(button, 'Renaming…', () => post('rename', { name }), `Rename to “${name}” queued.`, onChanged);
+  });
+  return form;
+}
+
+function eraseForm(serial, post, onChanged) {
+  const { field, input } = textField({
+    id: 'device-mdm-erase-confirm', name: 'confirm', label: `Type the serial number ${serial} to confirm`,
+    attrs: { autocomplete: 'off', spellcheck: 'false' },
+  });
+  const button = h('button', { type: 'button', class: 'button button-danger button-small', id: 'device-mdm-erase', disabled: true }, 'Erase for re-enrollment');
+  input.addEventListener('input', () => { button.disabled = input.value.trim().toUpperCase() !== serial.toUpperCase(); });
+  button.addEventListener('click', () => run(button, 'Erasing…', () => post('erase', { confirm: input.value }), 'Erase queued.', onChanged));
+  return h('div', { class: 'callout callout-warning mdm-erase' },
+    h('p', {}, h('strong', {}, 'Erase this device. '), 'Everything on it is deleted; it restarts in Setup Assistant and enrolls again with its profile.'),
+    field, h('div', { class: 'actions' }, button));
+}
+
+function commandState(c) {
+  const [words, tone] = COMMAND_STATES[c.state] ?? [String(c.state).replaceAll('_', ' '), 'neutral'];
+  return badge(words, tone);
+}
+
 function history(commands) {
-  if (!commands.length) return h('p', { class: 'muted' }, 'No commands yet.');
-  return h('ol', { class: 'event-list', id: 'device-mdm-commands' }, commands.map((c) => h('li', { dataset: { state: c.state } },
-    h('strong', {}, c.words), ' — ', c.state.replace(/_/g, ' '), ` (queued by ${c.origin}, `, timeOr(c.queued_at, 'never'), ')',
-    c.error_chain?.length ? h('p', { class: 'muted' }, c.error_chain.map((e) => e.description ?? e.code).join('; ')) : null,
-    c.result ? h('pre', { class: 'mdm-result' }, JSON.stringify(c.result, null, 2)) : null)));
+  if (!commands.length) return h('p', { class: 'muted', id: 'device-mdm-commands' }, 'No commands yet.');
+  const rows = commands.map((c) => h('tr', { dataset: { state: c.state } },
+    h('td', {}, h('strong', {}, c.words), h('p', { class: 'muted small' }, `by ${c.origin}`)),
+    h('td', { class: 'col-nowrap' }, commandState(c)),
+    h('td', { class: 'col-date' }, timeOr(c.queued_at, 'never')),
+    h('td', { class: 'col-wrap' },
+      c.error_chain?.length ? h('p', { class: 'error-text small' }, c.error_chain.map((e) => e.description ?? e.code).join('; ')) : null,
+      c.result ? h('details', {}, h('summary', {}, 'What the device answered'), h('pre', { class: 'mdm-result' }, JSON.stringify(c.result, null, 2))) : null)));
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'device-mdm-commands' },
+    h('caption', { class: 'sr-only' }, 'Commands sent to this device, newest first'),
+    h('thead', {}, h('tr', {}, ['Command', 'State', 'Queued', 'Result'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, rows)));
 }
 
 export function mdmPanel({ serial, onChanged }) {
-  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  const body = h('div', { class: 'stack' }, h('p', { class: 'muted' }, 'Loading…'));
   const path = `/devices/${encodeURIComponent(serial)}/mdm`;
-  const act = (what, payload, done) => apiPost(`${path}/${what}`, payload)
-    .then(() => { toast(done); onChanged?.(); })
-    .catch((err) => showError(err, done));
+  const post = (what, payload) => apiPost(`${path}/${what}`, payload);
   apiGet(path).then((s) => {
-    const name = h('input', { type: 'text', id: 'device-mdm-name', maxlength: 63, 'aria-label': 'New device name' });
-    const confirm = h('input', { type: 'text', id: 'device-mdm-erase-confirm', 'aria-label': `Type ${serial} to confirm the erase` });
-    const erase = h('button', { type: 'button', id: 'device-mdm-erase', class: 'danger', disabled: true,
-      on: { click: () => act('erase', { confirm: confirm.value }, 'Erase queued') } }, 'Erase for re-enrollment');
-    confirm.addEventListener('input', () => { erase.disabled = confirm.value.trim().toUpperCase() !== serial.toUpperCase(); });
     replaceChildren(body,
-      h('dl', { class: 'facts' },
-        h('dt', {}, 'State'), h('dd', { id: 'device-mdm-state' }, STATE_WORDS[s.state] ?? s.state),
-        h('dt', {}, 'Last check-in'), h('dd', {}, timeOr(s.last_check_in, 'never')),
-        h('dt', {}, 'Push token'), h('dd', {}, s.push_token_present ? 'Known' : 'Not yet'),
-        h('dt', {}, 'Bootstrap token'), h('dd', { id: 'device-mdm-bootstrap' }, s.bootstrap_token
-          ? h('span', {}, 'Escrowed ', timeOr(s.bootstrap_token.escrowed_at, ''))
-          : 'Not escrowed')),
-      can('device_support') ? h('div', { class: 'actions' },
-        h('button', { type: 'button', id: 'device-mdm-refresh', on: { click: () => act('refresh', {}, 'Device information requested') } }, 'Refresh device information'),
-        h('button', { type: 'button', id: 'device-mdm-release', on: { click: () => act('release', {}, 'Release queued') } }, 'Release now')) : null,
-      can('device_support') ? h('div', { class: 'actions' }, name,
-        h('button', { type: 'button', id: 'device-mdm-rename', on: { click: () => act('rename', { name: name.value }, 'Rename queued') } }, 'Rename')) : null,
-      can('device_erase') ? h('div', { class: 'actions' }, h('label', {}, `Type the serial number ${serial} to erase this device; it runs Setup Assistant and enrolls again.`), confirm, erase) : null,
-      h('h3', {}, 'Commands'), history(s.commands));
+      facts(s),
+      can('device_support') ? commandButtons(s, post, onChanged) : null,
+      can('device_support') ? renameForm(post, onChanged) : null,
+      can('device_erase') ? eraseForm(serial, post, onChanged) : null,
+      h('h3', { class: 'subtitle' }, 'Commands'), history(s.commands ?? []));
   }).catch((err) => {
     replaceChildren(body, h('p', { class: 'muted' }, err.status === 404
       ? 'This device has not checked in with MDM yet.' : `Could not load the MDM state: ${err.message}`));

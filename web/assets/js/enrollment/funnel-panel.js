@@ -45,7 +45,6 @@ export function funnelFigures(funnel) {
       figure({ id: 'enroll-funnel-24h', title: 'Last 24 hours', counts: countsOf(funnel, 'last_24h') }),
       figure({ id: 'enroll-funnel-all', title: 'All time', counts: countsOf(funnel, 'all_time') })),
     h('p', { class: 'muted small' },
-      '“Contacted us” counts devices whose signed request could be read; a request that is not a genuine device request is counted only as refused. ',
-      'Attestation and certificate issue are not counted here yet; they follow once a device has its profile.'),
+      'These count requests, not devices: a device that tries twice counts twice. “Contacted us” counts requests whose signed device information could be read; one that is not a genuine device request is counted only as refused.'),
   ];
 }

@@ -12,6 +12,8 @@
  */
 
 import { h, replaceChildren } from '../dom.js';
+import { formatDate, formatNumber } from '../format.js';
+import { certSubject } from './cert-subject.js';
 import { slot } from './field-kit.js';
 
 const MAX_CERTS = 10;
@@ -24,9 +26,15 @@ export function splitPem(text) {
   return blocks ? blocks.map((b) => b.trim()) : [String(text).trim()].filter(Boolean);
 }
 
+/** The certificate by its subject and end date; one the page cannot read by its size. */
 function summary(pem) {
+  const info = certSubject(pem);
+  if (info) {
+    const until = info.notAfter ? `, valid until ${formatDate(info.notAfter.toISOString())}` : '';
+    return `${info.subject}${until}`;
+  }
   const body = pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
-  return body ? `${body.slice(0, 12)}…${body.slice(-12)} (${Math.round((body.length * 3) / 4).toLocaleString()} bytes)` : 'empty';
+  return body ? `not a readable certificate (${formatNumber(Math.round((body.length * 3) / 4))} bytes)` : 'empty';
 }
 
 export function certsSlot() {
@@ -53,7 +61,7 @@ export function certsSlot() {
         changed();
         (list.querySelector('button') ?? file).focus();
       });
-      return h('li', { dataset: { index: String(i) } }, h('span', {}, `Certificate ${i + 1}: `, h('span', { class: 'mono small' }, summary(pem))), remove);
+      return h('li', { dataset: { index: String(i) } }, h('span', {}, `Certificate ${i + 1}: `, h('span', { class: 'cert-summary' }, summary(pem))), remove);
     }));
     list.hidden = certs.length === 0;
     room.textContent = certs.length === 0

@@ -4,8 +4,10 @@
  * its default (briefs/api-profiles.md).
  *
  * Owns: one block per token with a select for "All devices" and one per family ("Same as all
- * devices" unless set); a change is saved at once (`PUT /profiles/defaults`), the select waits
- * while it saves, and the admin hears what happened (or the select goes back and says why).
+ * devices" unless set); choosing a profile first says how many devices without a profile it
+ * reaches at once and asks (#default-confirm), then saves (`PUT /profiles/defaults`); the
+ * select waits while it saves, and the admin hears what happened (or the select goes back and
+ * says why).
  * Exposes: `defaultsEditor({tokens, profiles, defaults, idPrefix, onChanged})` → element.
  * Element ids for tests: #<idPrefix>-<token id>-<family or all> (the selects; data-token,
  * data-family), each block data-defaults-token="<id>".
@@ -13,10 +15,43 @@
  */
 
 import { h } from '../dom.js';
+import { apiGet } from '../api.js';
+import { formatNumber } from '../format.js';
 import { adminHref } from '../router.js';
+import { confirmDialog } from '../components/dialog.js';
 import { showError, toast } from '../components/toast.js';
 import { setDefault } from './data.js';
 import { FAMILIES, familyWords } from './words.js';
+
+/**
+ * How many devices the default reaches at once: the token's (family's) devices without a
+ * profile at Apple. A per-family default also takes over that family's devices from the
+ * token-wide one only as they come without a profile, so the same count holds.
+ */
+async function reach(token, family) {
+  const query = { token: token.id, lifecycle: 'not_contacted', limit: 1 };
+  if (family) query.family = family;
+  const page = await apiGet('/devices', { query });
+  return Number(page?.total ?? 0);
+}
+
+/** Asks before a default reaches devices at once; resolves true to go on. */
+async function confirmReach(token, family, profileName) {
+  const n = await reach(token, family);
+  if (n === 0) return true;
+  const noun = n === 1 ? 'device' : 'devices';
+  const many = family === null ? `${noun} of “${token.server_name}”` : `${familyWords(family)} ${noun} of “${token.server_name}”`;
+  const answer = await confirmDialog({
+    id: 'default-confirm',
+    title: `Assign “${profileName}” to ${formatNumber(n)} ${n === 1 ? 'device' : 'devices'}?`,
+    message: [
+      `${formatNumber(n)} ${many} ${n === 1 ? 'has' : 'have'} no enrollment profile. As the default, “${profileName}” is assigned to ${n === 1 ? 'it' : 'them'} at Apple now, and to new devices as they arrive.`,
+      'Devices of other platforms than the profile’s are left out.',
+    ],
+    confirmLabel: `Make it the default (${formatNumber(n)} ${n === 1 ? 'device' : 'devices'})`,
+  });
+  return Boolean(answer);
+}
 
 function currentProfile(defaults, tokenId, family) {
   return defaults.find((d) => d.token_id === tokenId && (d.family ?? null) === family)?.profile_id ?? null;
@@ -44,6 +79,11 @@ export function defaultsEditor({ tokens, profiles, defaults, idPrefix = 'default
       input.disabled = true;
       input.setAttribute('aria-busy', 'true');
       try {
+        if (wanted && !(await confirmReach(token, family, names.get(wanted) ?? wanted))) {
+          input.value = saved;
+          toast('The default was not changed.', { variant: 'info' });
+          return;
+        }
         current = await setDefault({ token_id: token.id, family, profile_id: wanted });
         saved = input.value;
         const who = family === null ? `Devices of “${token.server_name}”` : `${familyWords(family)} devices of “${token.server_name}”`;

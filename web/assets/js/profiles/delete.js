@@ -18,9 +18,7 @@ import { guardedDeletePanel } from '../components/guarded-delete.js';
 function fixFor(kind, profile) {
   if (/default/.test(kind ?? '')) return [h('a', { href: '#profile-defaults' }, 'Change the defaults'), ' (on this page or a token’s page)'];
   if (/device/.test(kind ?? '')) {
-    // Apple's UUID of the profile finds its devices in the list (one token's copy at a time).
-    const uuid = profile.tokens?.find((t) => t.profile_uuid)?.profile_uuid;
-    return [h('a', { href: adminHref('devices', uuid ? { profile: uuid } : undefined) }, 'Open Devices'), ': assign them another profile or remove it'];
+    return [h('a', { href: adminHref('devices', { profile_id: profile.id }) }, 'Open Devices'), ': assign them another profile or remove it'];
   }
   return null;
 }

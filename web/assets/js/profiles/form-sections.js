@@ -143,7 +143,7 @@ export function buildSections({ catalog }) {
       element: screens.element,
     },
     {
-      id: 'profile-min-os', title: 'Minimum OS version', intro: 'Optional. Devices with an older system will be asked to update before they enroll (enforced by a later version of the enrollment service).',
+      id: 'profile-min-os', title: 'Minimum OS version', intro: 'Optional. Devices with an older system are asked to update before they enroll (devices that cannot be asked to update enroll as they are).',
       element: minimum.slot.element,
     },
   ];

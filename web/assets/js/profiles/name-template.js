@@ -17,7 +17,7 @@ export function nameTemplateSlot() {
   const field = textSlot({
     name: 'device_name_template',
     label: 'Device name template',
-    hint: 'Names each device when it enrolls (applied by a later version of the enrollment service). Leave empty to keep the names devices give themselves.',
+    hint: 'Names each device when it enrolls: the appliance sends the name right after the device checks in. Leave empty to keep the names devices give themselves.',
     attrs: { spellcheck: 'false', placeholder: 'e.g. SCHOOL-{{SERIAL}}' },
   });
   const input = field.anchor;

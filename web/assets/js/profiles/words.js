@@ -119,6 +119,7 @@ export const OUTCOMES = [
   ['removed', 'Removed from Apple', 'warning'],
   ['duplicate', 'Listed twice', 'neutral'],
   ['invalid', 'Not a serial number', 'danger'],
+  ['wrong_platform', 'Profile not for its platform', 'danger'],
 ];
 
 export function outcomeBadge(outcome) {

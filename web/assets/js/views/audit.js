@@ -45,8 +45,17 @@ function breakable(text, separator) {
   return parts.flatMap((part, i) => (i < parts.length - 1 ? [`${part}${separator}`, h('wbr')] : [part]));
 }
 
-function actionCode(action) {
-  return typeof action === 'string' ? h('code', {}, breakable(action, '.')) : null;
+/** The action in words, its code as secondary text (what the filter and the export use). */
+function actionCell(row) {
+  if (typeof row.action !== 'string') return null;
+  return [h('span', { class: 'audit-action' }, row.action_words ?? row.action),
+    h('p', { class: 'muted small' }, h('code', {}, breakable(row.action, '.')))];
+}
+
+/** A token or profile by its name (its id on hover); other targets as written. */
+function targetCell(row) {
+  if (row.target_name) return h('span', { title: `id ${row.target}`, dataset: { targetId: row.target } }, row.target_name);
+  return row.target ?? '';
 }
 
 /** The headline of a verification: text plus colour, never colour alone. */
@@ -139,11 +148,11 @@ export default {
       columns: [
         { key: 'at', label: `Time (${localTimeZone()})`, csvLabel: 'at (UTC)', className: 'col-time', render: (row) => timeElement(row.at) },
         { key: 'actor', label: 'Actor', render: (row) => actorCell(row.actor) },
-        { key: 'action', label: 'Action', className: 'col-code', render: (row) => actionCode(row.action) },
-        { key: 'target', label: 'Target', className: 'col-wrap' },
+        { key: 'action', label: 'Action', className: 'col-code', render: actionCell, csv: (row) => row.action },
+        { key: 'target', label: 'Target', className: 'col-wrap', render: targetCell, csv: (row) => row.target ?? '' },
         { key: 'outcome', label: 'Outcome', render: (row) => outcomeBadge(row.outcome) },
         { key: 'remote_addr', label: 'From', className: 'col-addr', render: (row) => breakable(row.remote_addr, ':') },
-        { key: 'detail', label: 'Detail', className: 'col-wrap col-detail' },
+        { key: 'detail', label: 'Detail', className: 'col-wrap col-detail', render: (row) => row.detail_words ?? row.detail ?? '', csv: (row) => row.detail ?? '' },
       ],
       fetchPage: fetchAudit,
       exportCsv: { fileBase: 'adebox-audit-log' },

@@ -2,12 +2,14 @@
  * views/dashboard.js — the state of the appliance at a glance.
  *
  * Shows version, uptime and counts from the status poll (updated in place every 30 s), the
- * devices by lifecycle state (`GET /api/v1/devices/counts`) and the enrollment funnel drawn
- * from them, what expires next on a timeline (the appliance's certificates and every server
+ * devices by lifecycle state (`GET /api/v1/devices/counts`) and the enrollment funnel the
+ * server computes there (the Enrollment page draws the same one), what expires next on a timeline (the appliance's certificates and every server
  * token), and each token's sync, live (phase, pages, devices, elapsed, time left, last result,
  * next automatic run) with its Sync now button.
+ * Until the appliance is set up, a first-steps checklist heads the page (dashboard-setup.js).
  * Element ids for tests: #dashboard-stats (each stat has data-stat), #chart-lifecycle,
- * #chart-funnel, #chart-expiry, #dash-sync (one .sync-state per token).
+ * #chart-funnel (rows data-key, data-value), #chart-expiry, #dash-sync (one .sync-state per
+ * token), #dash-setup (see dashboard-setup.js).
  * Must not use: anything but the API, status.js, the chart helpers, the sync widget and the
  * ctx it is given.
  */
@@ -22,17 +24,15 @@ import { badge, expiryBadge } from '../components/badge.js';
 import { panel } from '../components/panel.js';
 import { showError } from '../components/toast.js';
 import { stackedBar } from '../charts/stacked-bar.js';
-import { funnel } from '../charts/funnel.js';
+import { deviceFunnel } from '../enrollment/device-funnel.js';
+import { loadAllProfiles, loadDefaults } from '../profiles/data.js';
+import { setupChecklist, setupSteps } from './dashboard-setup.js';
 import { timeline } from '../charts/timeline.js';
 import { LIFECYCLES } from '../devices/words.js';
 import { liveSync } from '../sync/live.js';
 import { syncWidget } from '../sync/widget.js';
 import { tokenStateBadge, tokenTone } from '../tokens/badge.js';
 
-const FUNNEL = [
-  ['in_apple', 'In Apple'], ['assigned', 'Profile assigned'], ['pushed', 'Pushed'],
-  ['contacted', 'Contacted us'], ['attested', 'Attested'], ['enrolled', 'Enrolled'], ['released', 'Released'],
-];
 const EMPTY_NOTE = 'This fills in once a server token is added and its devices are synced.';
 const DAY_MS = 86400 * 1000;
 
@@ -63,10 +63,13 @@ function tone(at, now, warnDays = 30) {
   return left <= 0 ? 'danger' : left < warnDays * DAY_MS ? 'warning' : 'success';
 }
 
-function expiryItems(tls, tokens, now) {
+function expiryItems(tls, tokens, push, now) {
   const items = tokens.map((t) => ({
     key: `token-${t.id}`, label: `Token “${t.server_name}” expires`, at: t.expires_at, tone: tokenTone(t), badge: tokenStateBadge(t),
   }));
+  if (push?.expires_at) {
+    items.push({ key: 'push_expires', label: 'Push certificate expires', at: push.expires_at, tone: tone(push.expires_at, now), badge: expiryBadge(push.expires_at, { now }) });
+  }
   const server = tls?.server;
   if (server?.renews_at) {
     items.push({ key: 'server_renews', label: 'Server certificate renews', at: server.renews_at, tone: 'info', badge: badge('Automatic', 'info') });
@@ -78,18 +81,6 @@ function expiryItems(tls, tokens, now) {
     items.push({ key: 'ca_expires', label: 'Appliance CA expires', at: tls.ca.not_after, tone: tone(tls.ca.not_after, now, 180), badge: expiryBadge(tls.ca.not_after, { now, warnDays: 180 }) });
   }
   return items;
-}
-
-/** Lifecycle counts → the funnel's steps. Each step counts the devices that got at least that far. */
-function funnelSteps(by) {
-  const n = (k) => by?.[k] ?? 0;
-  const enrolled = n('enrolled');
-  const pushed = n('profile_pushed') + enrolled;
-  const assigned = n('profile_assigned') + pushed;
-  const values = {
-    in_apple: n('not_contacted') + assigned, assigned, pushed, contacted: enrolled, attested: enrolled, enrolled, released: 0,
-  };
-  return FUNNEL.map(([key, label]) => ({ key, label, value: values[key] }));
 }
 
 function syncPanelBody(tokens, widgets, onRequested) {
@@ -120,15 +111,24 @@ export default {
     const funnelSlot = h('div', { class: 'panel-body' });
     const expirySlot = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading dates…'));
     const syncSlot = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading the tokens…'));
+    const setupSlot = h('div', { id: 'dash-setup-slot' });
     const widgets = new Map();
     let live = null;
+    // What the first-steps checklist reads; it is drawn again whenever a part arrives.
+    const setup = { push: null, tokens: null, profiles: null, defaults: null, counts: null };
+    const drawSetup = () => {
+      // The checklist is about the whole appliance: an admin limited to some tokens does not see it.
+      if (scoped() || Object.values(setup).some((v) => v === null)) return;
+      replaceChildren(setupSlot, setupChecklist(setupSteps(setup)));
+    };
 
     container.append(
       panel({ id: 'dash-overview', title: 'Overview' }, stats),
       panel({ id: 'dash-sync', title: 'Sync with Apple', intro: 'Each server token’s sync, live. A running sync shows its progress here.' }, syncSlot),
       panel({ id: 'dash-lifecycle', title: 'Devices by lifecycle state', intro: 'Every device synced from Apple, removed ones included.' }, lifecycleSlot),
-      panel({ id: 'dash-funnel', title: 'Enrollment funnel', intro: 'How far the devices have come, from Apple’s list to released. Contacted and attested are counted once enrollment runs; until then they follow Enrolled.' }, funnelSlot),
-      panel({ id: 'dash-expiry', title: 'What expires next', intro: 'Server tokens and the appliance’s certificates.' }, expirySlot));
+      panel({ id: 'dash-funnel', title: 'Enrollment funnel', intro: 'How far the devices have come, from Apple’s list to released: each step counts the devices that got at least that far. The Enrollment page shows the same numbers.' }, funnelSlot),
+      panel({ id: 'dash-expiry', title: 'What expires next', intro: 'Server tokens, the push certificate and the appliance’s certificates.' }, expirySlot));
+    container.prepend(setupSlot);
 
     const unsubscribe = onStatus((status) => {
       if (!status) return;
@@ -141,10 +141,12 @@ export default {
     async function loadCounts() {
       try {
         const counts = await apiGet('/devices/counts', { signal });
+        setup.counts = counts;
+        drawSetup();
         const by = counts?.by_lifecycle ?? {};
         replaceChildren(lifecycleSlot, stackedBar({ id: 'chart-lifecycle', title: 'Devices by lifecycle state', caption: false,
           segments: LIFECYCLES.map(([key, label]) => ({ key, label, value: by[key] ?? 0 })), emptyText: `No devices yet. ${EMPTY_NOTE}` }));
-        replaceChildren(funnelSlot, funnel({ id: 'chart-funnel', title: 'Enrollment funnel', caption: false, steps: funnelSteps(by), emptyText: `No enrollments yet. ${EMPTY_NOTE}` }));
+        replaceChildren(funnelSlot, deviceFunnel(counts, { id: 'chart-funnel', emptyText: `No devices yet. ${EMPTY_NOTE}` }));
       } catch (err) {
         if (err.name === 'AbortError') return;
         replaceChildren(lifecycleSlot, h('p', { class: 'error-text' }, `Could not load the device counts: ${err.message}`));
@@ -153,12 +155,18 @@ export default {
 
     // The appliance's certificate is organisation-wide: not asked for an admin limited to some tokens.
     const orgWide = !scoped();
+    const optional = (promise) => promise.catch((err) => (err.name === 'AbortError' ? Promise.reject(err) : null));
     Promise.all([
-      orgWide ? apiGet('/settings/tls', { signal }).catch((err) => (err.name === 'AbortError' ? Promise.reject(err) : null)) : null,
+      orgWide ? optional(apiGet('/settings/tls', { signal })) : null,
       apiGet('/tokens', { signal }).then((r) => r?.items ?? []),
-    ]).then(([tls, tokens]) => {
+      optional(apiGet('/push', { signal })),
+      optional(loadAllProfiles(signal)),
+      optional(loadDefaults(signal)),
+    ]).then(([tls, tokens, push, profiles, defaults]) => {
       const now = Date.now();
-      replaceChildren(expirySlot, timeline({ id: 'chart-expiry', title: 'Expiry timeline', caption: false, items: expiryItems(tls, tokens, now), now }),
+      Object.assign(setup, { push: push ?? {}, tokens, profiles: profiles ?? [], defaults: defaults ?? [] });
+      drawSetup();
+      replaceChildren(expirySlot, timeline({ id: 'chart-expiry', title: 'Expiry timeline', caption: false, items: expiryItems(tls, tokens, push, now), now }),
         tls || !orgWide ? null : h('p', { class: 'error-text' }, 'The certificate dates could not be loaded.'));
       replaceChildren(syncSlot, syncPanelBody(tokens, widgets, () => live?.refresh()));
       if (tokens.length) {

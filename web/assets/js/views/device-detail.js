@@ -47,7 +47,10 @@ function summary(device, tokenName) {
     row('lifecycle', 'Lifecycle', h('span', { id: 'device-lifecycle' }, lifecycleBadge(device))),
     device.mdm_migration_deadline ? row('mdm_migration_deadline', 'Migration', h('span', { id: 'device-migration' }, 'Apple Business set a migration deadline: ', timeElement(device.mdm_migration_deadline))) : null,
     row('token', 'Token', h('a', { href: adminHref(`tokens/${device.token}`) }, tokenName ?? device.token)),
-    row('profile', 'Profile', profileStatusWords(device.profile_status), device.profile_uuid ? h('span', { class: 'mono small' }, device.profile_uuid) : null),
+    row('profile', 'Profile', device.profile_name
+      ? h('a', { href: adminHref(`profiles/${device.profile_id}`), title: `Apple profile UUID ${device.profile_uuid}` }, device.profile_name)
+      : null, ' ', h('span', { class: device.profile_name ? 'muted small' : '' }, profileStatusWords(device.profile_status)),
+    device.profile_uuid && !device.profile_name ? h('span', { class: 'muted small', title: `Apple profile UUID ${device.profile_uuid}` }, ' (a profile not made by this appliance)') : null),
     row('assigned_at', 'Assigned to the server', timeOr(device.assigned_at, 'unknown')),
     row('first_seen', 'First synced', timeElement(device.first_seen)),
     row('updated_at', 'Last change', timeElement(device.updated_at)));
@@ -61,8 +64,12 @@ function removal(device) {
     h('p', { class: 'small' }, 'The appliance keeps removed devices for a while (Settings → Sync), then deletes them.'));
 }
 
-function appleRecord(apple) {
-  const rows = APPLE_FIELDS.filter(([key]) => present(apple?.[key])).map(([key, label]) => row(key, label, appleValue(key, apple[key])));
+function appleRecord(apple, device) {
+  // Apple's profile uuid reads as the profile's name when it is one of ours (uuid on hover).
+  const value = (key) => (key === 'profile_uuid' && device.profile_name
+    ? h('span', { title: `Apple profile UUID ${apple[key]}` }, `${device.profile_name} (this appliance’s profile)`)
+    : appleValue(key, apple[key]));
+  const rows = APPLE_FIELDS.filter(([key]) => present(apple?.[key])).map(([key, label]) => row(key, label, value(key)));
   const known = new Set(APPLE_FIELDS.map(([key]) => key));
   // Fields a newer protocol adds still show, under Apple's own name.
   const extra = Object.keys(apple ?? {}).filter((key) => !known.has(key) && present(apple[key]))
@@ -107,7 +114,7 @@ export default {
         assignmentPanel({ device, profiles, onChanged: () => load() }),
         mdmPanel({ serial: device.serial, onChanged: () => load() }),
         panel({ id: 'device-history', title: 'Timeline', intro: 'What happened to this device, newest first.' }, timelineList(device.timeline)),
-        panel({ id: 'device-apple-panel', title: 'What Apple says about it', intro: 'Every field Apple sent for this device; fields it did not send are left out.' }, appleRecord(device.apple)));
+        panel({ id: 'device-apple-panel', title: 'What Apple says about it', intro: 'Every field Apple sent for this device; fields it did not send are left out.' }, appleRecord(device.apple, device)));
     }).catch((err) => {
       if (err.name === 'AbortError') return;
       ctx.setTitle(err.status === 404 ? 'Device not found' : 'Could not load the device');

@@ -4,7 +4,7 @@
  * CSV export of everything the current filters match.
  *
  * Owns: the filters (serial — exact when it looks complete, else the first characters —,
- * model, family, OS, token, profile, lifecycle, removed ones too), the mapping from the
+ * model, family, OS, token and profile as choice lists of names, lifecycle, removed ones too), the mapping from the
  * table's state to `GET /api/v1/devices`, and the export link
  * (`GET /api/v1/devices/export.csv` with the same filters), kept current as filters change.
  * Also: choosing devices (devices/selection.js) to assign an enrollment profile or remove it
@@ -51,6 +51,16 @@ function serialModeFor(filters) {
   return COMPLETE_SERIAL.test((filters.serial ?? '').trim().toUpperCase()) ? 'exact' : 'prefix';
 }
 
+/** The profile by its name (its Apple uuid on hover); a profile not made here says so. */
+function profileCell(d) {
+  const status = h('span', { class: 'nowrap' }, profileStatusWords(d.profile_status));
+  if (d.profile_name) {
+    return [h('a', { href: adminHref(`profiles/${d.profile_id}`), title: `Apple profile UUID ${d.profile_uuid}`, dataset: { profileId: d.profile_id } }, d.profile_name), h('p', { class: 'muted small' }, status)];
+  }
+  if (d.profile_uuid) return [status, h('p', { class: 'muted small', title: `Apple profile UUID ${d.profile_uuid}` }, 'a profile not made by this appliance')];
+  return status;
+}
+
 function columns(tokenName) {
   return [
     { key: 'serial', label: 'Serial number', sortable: true, className: 'col-nowrap', render: (d) => h('a', { href: adminHref(`devices/${d.serial}`), class: 'mono strong-link', dataset: { serial: d.serial } }, d.serial) },
@@ -60,7 +70,7 @@ function columns(tokenName) {
       csv: (d) => d.model,
     },
     { key: 'token', label: 'Token', sortable: true, className: 'col-token', render: (d) => h('a', { href: adminHref(`tokens/${d.token}`) }, tokenName(d.token)) },
-    { key: 'profile', label: 'Profile', sortable: true, className: 'col-profile', render: (d) => [h('span', { class: 'nowrap' }, profileStatusWords(d.profile_status)), d.profile_uuid ? h('p', { class: 'muted small mono' }, d.profile_uuid) : null] },
+    { key: 'profile', label: 'Profile', sortable: true, className: 'col-profile', render: profileCell, csv: (d) => d.profile_name ?? d.profile_uuid ?? '' },
     { key: 'lifecycle', label: 'Lifecycle', sortable: true, className: 'col-nowrap', render: (d) => [lifecycleBadge(d), d.removed ? h('p', { class: 'muted small' }, 'removed ', timeElement(d.removed.at)) : null,
       d.mdm_migration_deadline ? h('p', { class: 'small' }, 'Apple Business set a migration deadline: ', timeElement(d.mdm_migration_deadline)) : null] },
     { key: 'assigned_at', label: `Assigned (${localTimeZone()})`, sortable: true, firstDir: 'desc', className: 'col-date', render: (d) => timeOr(d.assigned_at, 'unknown') },
@@ -68,14 +78,14 @@ function columns(tokenName) {
   ];
 }
 
-function filtersFor(tokens) {
+function filtersFor(tokens, profiles) {
   return [
     { name: 'serial', label: 'Serial number', placeholder: 'all of it, or the first characters' },
     { name: 'model', label: 'Model', placeholder: 'e.g. iPad Air' },
     { name: 'family', label: 'Family', placeholder: 'e.g. iPad', suggestions: ['iPhone', 'iPad', 'Mac', 'AppleTV', 'Watch', 'Vision'] },
     { name: 'os', label: 'OS', placeholder: 'e.g. iOS', suggestions: ['iOS', 'OSX', 'tvOS', 'watchOS', 'visionOS'] },
     { name: 'token', label: 'Token', options: [{ value: '', label: 'Any token' }, ...tokens.map((t) => ({ value: t.id, label: t.server_name }))] },
-    { name: 'profile', label: 'Profile UUID', placeholder: 'Apple profile UUID' },
+    { name: 'profile_id', label: 'Profile', options: [{ value: '', label: 'Any profile' }, ...profiles.map((p) => ({ value: p.id, label: p.name }))] },
     { name: 'lifecycle', label: 'Lifecycle', options: [{ value: '', label: 'Any state' }, ...LIFECYCLES.map(([value, label]) => ({ value, label }))] },
     { name: 'include_removed', label: 'Removed devices', options: [{ value: '', label: 'Leave out' }, { value: 'true', label: 'Include' }] },
   ];
@@ -140,7 +150,7 @@ export default {
           defaultLimit: 50,
           pageSizes: [25, 50, 100, 200, 500],
           defaultSort: { key: 'serial', dir: 'asc' },
-          filters: filtersFor(tokens),
+          filters: filtersFor(tokens, profiles),
           columns: [selection.column, ...columns((id) => names.get(id) ?? id)],
           fetchPage,
           onRender: selection.onRender,

@@ -5,7 +5,8 @@
  * Owns: the notice that devices cannot enroll while no valid push (APNs) certificate exists,
  * the push certificate section (enrollment/push-panel.js),
  * the enrollment URL devices use (`enrollment_url` of `GET /api/v1/enrollment/settings`,
- * the same URL every profile sends to Apple), the funnel for the last 24 hours and all time (`GET /api/v1/enrollment/funnel`,
+ * the same URL every profile sends to Apple), the device funnel (`GET /api/v1/devices/counts`,
+ * the Dashboard's numbers, #enroll-device-funnel), the requests for the last 24 hours and all time (`GET /api/v1/enrollment/funnel`,
  * refreshed every 30 s and after a change), the audit-only switch
  * (`GET/PUT /api/v1/enrollment/settings`), and the recent refusals, paged on the server
  * (`GET /api/v1/enrollment/refusals`), each linked to its device when the serial is known.
@@ -28,6 +29,7 @@ import { dataTable } from '../components/table.js';
 import { auditSwitch } from '../enrollment/audit-switch.js';
 import { pushPanel } from '../enrollment/push-panel.js';
 import { funnelFigures } from '../enrollment/funnel-panel.js';
+import { deviceFunnel } from '../enrollment/device-funnel.js';
 import { reasonLabel, stepLabel, stepTone } from '../enrollment/words.js';
 
 const REFRESH_MS = 30_000;
@@ -77,7 +79,8 @@ export default {
   mount(container, ctx) {
     const { signal } = ctx;
     const urlSlot = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading the enrollment URL…'));
-    const funnelSlot = h('div', { class: 'panel-body', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading the funnel…'));
+    const funnelSlot = h('div', { class: 'panel-body', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading the requests…'));
+    const deviceSlot = h('div', { class: 'panel-body', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading the funnel…'));
     const auditSlot = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading the settings…'));
     const auditBanner = h('div', { id: 'enroll-audit-banner', hidden: true });
 
@@ -106,7 +109,8 @@ export default {
       apnsNotice,
       auditBanner,
       pushPanel(ctx, (status) => showApnsNotice(apnsNotice, status)),
-      panel({ id: 'enroll-funnel', title: 'Enrollment funnel', intro: 'What happened to the devices that reached the enrollment URL.' }, funnelSlot),
+      panel({ id: 'enroll-devices-funnel', title: 'Enrollment funnel', intro: 'How far the devices have come, from Apple’s list to released: each step counts the devices that got at least that far (the Dashboard shows the same numbers).' }, deviceSlot),
+      panel({ id: 'enroll-funnel', title: 'Requests at the enrollment URL', intro: 'What the requests of devices that reached the enrollment URL ended in.' }, funnelSlot),
       panel({ id: 'enroll-refusals-panel', title: 'Recent refusals', intro: 'Devices turned away (or let through by audit-only mode), newest first, with the reason in plain words. A device’s serial links to its page when the request could be read.' }, table.element),
       h('div', { class: 'grid-2' },
         panel({ id: 'enroll-audit', title: 'Audit-only mode', intro: 'For a first rollout: see which devices would be refused without turning them away.' }, auditSlot),
@@ -122,6 +126,14 @@ export default {
     }
 
     async function loadFunnel() {
+      try {
+        const counts = await apiGet('/devices/counts', { signal });
+        deviceSlot.removeAttribute('aria-busy');
+        replaceChildren(deviceSlot, deviceFunnel(counts, { id: 'enroll-device-funnel', emptyText: 'No devices yet: add a server token and sync.' }));
+      } catch (err) {
+        if (err.name === 'AbortError') return;
+        replaceChildren(deviceSlot, h('p', { class: 'error-text' }, `Could not load the funnel: ${err.message}`));
+      }
       try {
         const funnel = await apiGet('/enrollment/funnel', { signal });
         funnelSlot.removeAttribute('aria-busy');

@@ -62,12 +62,15 @@ export default {
         onError: (err) => {
           // A failed sign-in never leaves the password behind in the form.
           password.input.value = '';
+          checkPass.reset();
           if (err.code in WHY) {
             pause(err.code, Math.max(1, err.retryAfterS ?? 60));
             return true;
           }
           if (err.code === 'bad_credentials') {
             showFormError(form, err.message || 'The username or password is wrong.').dataset.code = 'bad_credentials';
+            password.input.value = '';
+            checkPass.reset();
             password.input.focus();
             return true;
           }

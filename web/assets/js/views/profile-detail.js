@@ -25,12 +25,11 @@ import { profileDeletePanel } from '../profiles/delete.js';
 import { appleStates, describeProfile } from '../profiles/describe.js';
 import { profileDefaults } from '../profiles/profile-defaults.js';
 
-/** "12 devices have it", linked to the Devices list of its Apple profile UUID when it has one. */
+/** "12 devices have it", linked to the Devices list filtered by this profile (every token, every revision). */
 function devicesWords(profile, devices) {
   if (!devices) return 'No device has it yet';
   const text = `${formatNumber(devices)} ${devices === 1 ? 'device has' : 'devices have'} it`;
-  const uuid = profile.tokens?.find((t) => t.profile_uuid)?.profile_uuid;
-  return uuid ? h('a', { href: adminHref('devices', { profile: uuid }) }, text) : text;
+  return h('a', { href: adminHref('devices', { profile_id: profile.id }) }, text);
 }
 
 function summary(profile, tokenName) {

@@ -28,13 +28,13 @@ function serversTable(truth, tokens) {
   if (servers.length === 0) return h('p', { class: 'muted' }, 'The simulated Apple Business Manager has no MDM server yet. Rehearse adding a token to make one.');
   return h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'sandbox-servers-table' },
     h('caption', { class: 'sr-only' }, 'MDM servers at the simulated Apple'),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'MDM server'), h('th', { scope: 'col' }, 'Server UUID'),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'MDM server'),
       h('th', { scope: 'col', class: 'col-num' }, 'Devices at Apple'), h('th', { scope: 'col' }, 'Token on this appliance'))),
     h('tbody', {}, servers.map((s) => {
       const token = tokens.find((t) => t.server_uuid === s.server_uuid);
       return h('tr', { dataset: { server: s.server_uuid } },
-        h('td', {}, h('strong', {}, s.server_name)),
-        h('td', { class: 'col-wrap' }, h('span', { class: 'mono small' }, s.server_uuid)),
+        // The server's UUID is secondary: on hover, and in the row's data-server.
+        h('td', {}, h('strong', { title: `Server UUID ${s.server_uuid}` }, s.server_name)),
         h('td', { class: 'col-num', dataset: { devices: String(s.devices) } }, formatNumber(s.devices)),
         h('td', {}, token
           ? [h('a', { href: adminHref(`tokens/${token.id}`) }, token.server_name), h('p', { class: 'muted small' }, `${formatNumber(token.devices)} devices here as of its last sync`)]

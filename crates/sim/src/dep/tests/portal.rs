@@ -79,6 +79,17 @@ async fn creates_a_server_from_a_public_key_and_hands_out_its_token() {
     let h = s.auth_header(&old, "after-renewal", None);
     let r = s.raw_session(Some(&h), Some(UA)).await;
     assert_eq!((r.status, r.text.as_str()), (401, "token_rejected"));
+    // A second server of the same name (any case) is refused, as Apple Business Manager does.
+    let r = portal(
+        &s,
+        Method::POST,
+        "/servers",
+        Some(json!({ "server_name": " portal mdm ", "public_key_pem": pem })),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.json()["error"].as_str().unwrap().contains("already exists"), "{}", r.text);
+    assert_eq!(portal(&s, Method::GET, "/servers", None).await.json().as_array().unwrap().len(), 2);
     s.sim.stop().await;
 }
 

@@ -92,6 +92,7 @@ function createForm(onCreated) {
       submit: () => apiPost('/admin/api-tokens', { name: name.input.value.trim(), role: role.input.value }),
       onSuccess: (created) => {
         name.input.value = '';
+        checkName.reset();
         onCreated();
         showNewToken(created);
       },

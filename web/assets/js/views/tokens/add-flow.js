@@ -50,7 +50,7 @@ function rehearsal(getKey, onToken) {
   const result = h('div', { id: 'rehearse-result', class: 'stack', 'aria-live': 'polite' });
   const form = h('form', { id: 'rehearse-abm', class: 'rehearsal stack', novalidate: true },
     h('p', { class: 'rehearsal-label' }, 'Sandbox: rehearse this step'),
-    h('p', {}, 'Here the simulated Apple Business Manager does steps 2 to 4 for you: it creates an MDM server with the public key of step 1 and hands back its token, just as Apple would.'),
+    h('p', {}, 'Here the simulated Apple Business Manager does step 2 for you: it creates an MDM server with the public key of step 1 and hands back its token, just as Apple would.'),
     name.field, actionsRow(create), result);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
