@@ -31,6 +31,7 @@ const RINGS: &[(&str, &[&str])] = &[
     ("domain", &["profiles"]),
     ("domain", &["acme"]),
     ("domain", &["enroll"]),
+    ("domain", &["setup"]),
     ("domain", &["mdm"]),
     ("domain", &["backup"]),
     ("edges", &["http", "control", "fuzzing"]),

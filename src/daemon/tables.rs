@@ -21,6 +21,7 @@ pub const TABLES: &[&[Table]] = &[
     crate::profiles::TABLES,
     crate::acme::TABLES,
     crate::enroll::TABLES,
+    crate::setup::TABLES,
     crate::mdm::TABLES,
 ];
 

@@ -27,6 +27,10 @@ pub struct MdmState {
     pub checked_out_at: Option<OffsetDateTime>,
     /// Newest first.
     pub commands: Vec<CommandView>,
+    /// The setup steps run while Setup Assistant waited, in order, and the step that blocks
+    /// the release (`blocked_at`, 0-based); absent when the device never waited.
+    #[schema(value_type = Option<Object>)]
+    pub setup: Option<serde_json::Value>,
 }
 
 impl From<&crate::mdm::MdmState> for MdmState {
@@ -45,6 +49,7 @@ impl From<&crate::mdm::MdmState> for MdmState {
             released_at: r.released_at,
             checked_out_at: r.checked_out_at,
             commands: r.commands.iter().map(Into::into).collect(),
+            setup: r.setup.as_ref().and_then(|s| serde_json::to_value(s).ok()),
         }
     }
 }

@@ -2,7 +2,9 @@
  * mdm-panel.js — the device page's MDM panel: enrollment state, last check-in, whether a push
  * token is known, the command history with results, and the actions Refresh device
  * information, Rename, Release now and Erase (typed serial confirmation), each shown only
- * when the role holds its permission (`device_support`, `device_erase`; docs/roles.md).
+ * when the role holds its permission (`device_support`, `device_erase`; docs/roles.md); the
+ * setup steps run while Setup Assistant waits, and for a step that failed and blocks the
+ * release, which one and why, with Retry and Release anyway (docs/setup-steps.md).
  * Exposes: `mdmPanel({serial, onChanged})`. Uses /api/v1/devices/{serial}/mdm….
  */
 
@@ -28,6 +30,32 @@ function history(commands) {
     c.result ? h('pre', { class: 'mdm-result' }, JSON.stringify(c.result, null, 2)) : null)));
 }
 
+const STEP_WORDS = {
+  waiting: 'Waiting', sent: 'Sent, no answer yet', done: 'Done', failed: 'Failed', skipped: 'Skipped',
+};
+
+/** The setup steps of the device's run, in order, and what blocks its release. */
+function setupSteps(setup, act) {
+  if (!setup) return null;
+  const blocked = setup.blocked_at ?? null;
+  const rows = setup.steps.map((st, i) => h('li', { dataset: { state: st.state } },
+    h('strong', {}, `${i + 1}. ${st.title}`), ' — ',
+    h('span', { class: `badge badge-${st.state === 'failed' ? 'danger' : st.state === 'done' ? 'success' : 'neutral'}` }, STEP_WORDS[st.state] ?? st.state),
+    st.attempts > 1 ? ` (${st.attempts} attempts)` : null,
+    st.detail ? h('p', { class: 'muted' }, st.detail) : null));
+  const block = blocked === null ? null : h('div', { class: 'banner banner-error', id: 'device-mdm-blocked', role: 'alert' },
+    h('p', {}, `Step ${blocked + 1} (${setup.steps[blocked].title}) failed and keeps the device in Setup Assistant: `,
+      setup.steps[blocked].detail ?? 'no reason given'),
+    can('device_support') ? h('div', { class: 'actions' },
+      h('button', { type: 'button', id: 'device-mdm-retry', on: { click: () => act('setup/retry', {}, 'Step sent again') } }, 'Retry the step'),
+      h('button', { type: 'button', id: 'device-mdm-release-anyway', on: { click: () => act('setup/release-anyway', {}, 'Released without the remaining steps') } }, 'Release anyway')) : null);
+  return h('div', { id: 'device-mdm-setup' },
+    h('h3', {}, 'Setup steps'),
+    block,
+    setup.steps.length ? h('ol', { class: 'event-list' }, rows) : h('p', { class: 'muted' }, 'No setup steps: released right away.'),
+    setup.released_anyway_by ? h('p', { class: 'muted' }, `Released anyway by ${setup.released_anyway_by}.`) : null);
+}
+
 export function mdmPanel({ serial, onChanged }) {
   const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   const path = `/devices/${encodeURIComponent(serial)}/mdm`;
@@ -51,6 +79,7 @@ export function mdmPanel({ serial, onChanged }) {
       can('device_support') ? h('div', { class: 'actions' }, name,
         h('button', { type: 'button', id: 'device-mdm-rename', on: { click: () => act('rename', { name: name.value }, 'Rename queued') } }, 'Rename')) : null,
       can('device_erase') ? h('div', { class: 'actions' }, h('label', {}, `Type the serial number ${serial} to erase this device; it runs Setup Assistant and enrolls again.`), confirm, erase) : null,
+      setupSteps(s.setup, act),
       h('h3', {}, 'Commands'), history(s.commands));
   }).catch((err) => {
     replaceChildren(body, h('p', { class: 'muted' }, err.status === 404
