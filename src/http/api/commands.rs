@@ -55,6 +55,24 @@ pub struct EnqueueQuery {
     pub allow_unknown: Option<String>,
 }
 
+/// A raw body of at most `max` bytes; over it, 413 with `too_large`.
+pub(super) async fn read_capped(
+    body: &mut web::Payload,
+    max: usize,
+    too_large: String,
+) -> Result<Vec<u8>, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
+        if bytes.len() + chunk.len() > max {
+            return Err(ApiError::payload_too_large(too_large));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
 fn flag(v: &Option<String>) -> bool {
     v.as_deref().is_some_and(|s| !s.is_empty() && s != "0" && s != "false")
 }
@@ -94,17 +112,8 @@ async fn enqueue(
     mut body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let ids = crate::mdm::split_ids(&ids)?;
-    let mut bytes = Vec::new();
-    while let Some(chunk) = body.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
-        if bytes.len() + chunk.len() > MAX_COMMAND_REQUEST {
-            return Err(ApiError::payload_too_large(format!(
-                "a command plist is at most {MAX_COMMAND_REQUEST} bytes"
-            )));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
+    let too_large = format!("a command plist is at most {MAX_COMMAND_REQUEST} bytes");
+    let bytes = read_capped(&mut body, MAX_COMMAND_REQUEST, too_large).await?;
     let request = parse_command_request(&bytes)
         .map_err(|e| ApiError::bad_request(format!("the body is not an MDM command plist: {e}")))?;
     let rt = request.request_type.clone();

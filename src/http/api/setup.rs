@@ -10,7 +10,6 @@ use crate::http::state::AppState;
 use crate::ids::{ConfigProfileId, ProfileId};
 use crate::setup::{ProfileRec, Step, StepList, upload::MAX_PROFILE};
 use actix_web::{HttpResponse, delete, get, post, put, web};
-use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -159,17 +158,10 @@ async fn upload_profile(
     ip: ClientIp,
     mut body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = body.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
-        if bytes.len() + chunk.len() > MAX_PROFILE {
-            return Err(ApiError::payload_too_large(format!(
-                "a configuration profile is at most {MAX_PROFILE} bytes; remove payloads or split it"
-            )));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
+    let too_large = format!(
+        "a configuration profile is at most {MAX_PROFILE} bytes; remove payloads or split it"
+    );
+    let bytes = super::commands::read_capped(&mut body, MAX_PROFILE, too_large).await?;
     let r = state.setup.upload(bytes, &auth.actor().label()).await;
     let (target, detail) = match &r {
         Ok(p) => (p.id.to_string(), format!("configuration profile \"{}\" uploaded", p.name)),
