@@ -17,7 +17,8 @@
 //!   visible URLs), [`tls`] (the server certificate and the rustls configuration).
 //! - **domain** (each owns its tables, errors and a small service API), in call order:
 //!   [`audit`], [`admin`], [`tokens`], [`devices`], [`depclient`], [`push`], [`sync`],
-//!   [`profiles`], [`acme`], [`enroll`], [`lifecycle`], [`mdm`], [`backup`]. A module calls only those before
+//!   [`profiles`], [`acme`], [`enroll`], [`lifecycle`], [`setup`] (steps run before a device
+//!   is released), [`mdm`], [`backup`]. A module calls only those before
 //!   it; where an earlier one needs a later one, the composition root wires a hook.
 //! - **edges**: [`http`] (actix-web: admin page, JSON API, device routes), [`control`] (the
 //!   local control socket used by `adebox admin …`), [`fuzzing`] (fuzz entry points),
@@ -51,6 +52,7 @@ pub mod profiles;
 pub mod acme;
 pub mod enroll;
 pub mod lifecycle;
+pub mod setup;
 pub mod mdm;
 pub mod backup;
 

@@ -32,6 +32,7 @@ const RINGS: &[(&str, &[&str])] = &[
     ("domain", &["acme"]),
     ("domain", &["enroll"]),
     ("domain", &["lifecycle"]),
+    ("domain", &["setup"]),
     ("domain", &["mdm"]),
     ("domain", &["backup"]),
     ("edges", &["http", "control", "fuzzing"]),

@@ -208,6 +208,7 @@ fn app_state(
         enroll: s.enroll.clone(),
         push: s.push.clone(),
         mdm: s.mdm.clone(),
+        setup: s.setup.clone(),
         scep: s.scep.clone(),
         sandbox_portal: s
             .routes

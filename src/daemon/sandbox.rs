@@ -301,8 +301,49 @@ async fn demo_profile(running: &Running, token_id: &crate::ids::TokenId) -> anyh
     let defaults = running.profiles.defaults().await?;
     if !defaults.iter().any(|d| d.token_id == *token_id) {
         // Devices an earlier run already synced get it at the profile worker's next round.
-        running.profiles.set_default(Actor::System, token_id, None, Some(id)).await?;
+        running.profiles.set_default(Actor::System, token_id, None, Some(id.clone())).await?;
     }
+    demo_setup_steps(running, &id).await
+}
+
+/// A configuration profile the sandbox "uploads" for its demo setup steps.
+const DEMO_WIFI_PROFILE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0"><dict>
+<key>PayloadType</key><string>Configuration</string>
+<key>PayloadIdentifier</key><string>org.example.sandbox.wifi</string>
+<key>PayloadUUID</key><string>4F0B6C1E-2D3A-4B5C-8D7E-9F0A1B2C3D4E</string>
+<key>PayloadVersion</key><integer>1</integer>
+<key>PayloadDisplayName</key><string>Sandbox Wi-Fi</string>
+<key>PayloadContent</key><array><dict>
+<key>PayloadType</key><string>com.apple.wifi.managed</string>
+<key>PayloadIdentifier</key><string>org.example.sandbox.wifi.payload</string>
+<key>PayloadUUID</key><string>5A1B2C3D-4E5F-4061-8273-94A5B6C7D8E9</string>
+<key>PayloadVersion</key><integer>1</integer>
+<key>SSID_STR</key><string>Sandbox</string>
+<key>EncryptionType</key><string>None</string>
+</dict></array>
+</dict></plist>
+"#;
+
+/// The demo profile's setup steps (a Wi-Fi profile, then the device name), set once: an
+/// admin's edits in the sandbox are kept across restarts.
+async fn demo_setup_steps(running: &Running, id: &crate::ids::ProfileId) -> anyhow::Result<()> {
+    if running.setup.steps(id).await?.edited {
+        return Ok(());
+    }
+    let wifi = running.setup.upload(DEMO_WIFI_PROFILE.as_bytes().to_vec(), "sandbox").await?;
+    let steps = vec![
+        crate::setup::Step {
+            action: crate::setup::StepAction::InstallProfile { profile_id: wifi.id },
+            on_error: crate::setup::OnError::Block,
+        },
+        crate::setup::Step {
+            action: crate::setup::StepAction::DeviceName,
+            on_error: crate::setup::OnError::Skip,
+        },
+    ];
+    running.setup.set_steps(id, steps, "sandbox").await?;
     Ok(())
 }
 

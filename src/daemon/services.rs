@@ -76,6 +76,8 @@ pub struct Services {
     pub acme: crate::acme::AcmeService,
     pub enroll: crate::enroll::Enroll,
     pub mdm: crate::mdm::Mdm,
+    /// The profiles' setup steps and the uploaded configuration profiles.
+    pub setup: crate::setup::Setup,
     pub scep: crate::enroll::scep::Scep,
     /// Outside production: the stand-in Apple PKI the enrollment endpoint and ACME trust, for
     /// simulated devices to sign and attest with.
@@ -184,11 +186,12 @@ impl Services {
             let pusher = pusher.clone();
             Arc::new(move |target| pusher.notify(target))
         };
+        let setup = crate::setup::Setup::new(store.clone(), clock.clone());
         let mdm = crate::mdm::Mdm::new(
             store.clone(),
             clock.clone(),
             devices.clone(),
-            Some(profiles.clone()),
+            crate::mdm::Plans { profiles: Some(profiles.clone()), setup: Some(setup.clone()) },
             acme.clone(),
             opts.mdm.clone(),
             nudge,
@@ -215,6 +218,7 @@ impl Services {
             acme,
             enroll,
             mdm,
+            setup,
             scep,
             stand_in_pki: roots.stand_in,
             dep_client,

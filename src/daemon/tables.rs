@@ -22,6 +22,7 @@ pub const TABLES: &[&[Table]] = &[
     crate::acme::TABLES,
     crate::enroll::TABLES,
     crate::lifecycle::TABLES,
+    crate::setup::TABLES,
     crate::mdm::TABLES,
 ];
 

@@ -148,6 +148,8 @@ pub enum TimelineKind {
     MdmCheckedOut,
     MdmCommandQueued,
     MdmCommandFailed,
+    /// A setup step's result while Setup Assistant waits (issue 19 item 1).
+    MdmSetupStep,
     PushUnreachable,
     EnrollmentContacted,
     EnrollmentRefused,
@@ -158,7 +160,7 @@ pub enum TimelineKind {
 }
 
 impl TimelineKind {
-    pub const ALL: [TimelineKind; 25] = [
+    pub const ALL: [TimelineKind; 26] = [
         TimelineKind::Added,
         TimelineKind::Modified,
         TimelineKind::Moved,
@@ -177,6 +179,7 @@ impl TimelineKind {
         TimelineKind::MdmCheckedOut,
         TimelineKind::MdmCommandQueued,
         TimelineKind::MdmCommandFailed,
+        TimelineKind::MdmSetupStep,
         TimelineKind::PushUnreachable,
         TimelineKind::EnrollmentContacted,
         TimelineKind::EnrollmentRefused,

@@ -362,6 +362,7 @@ fn every_stored_enrollment_state_and_timeline_kind_keeps_its_word() {
         "mdm_checked_out",
         "mdm_command_queued",
         "mdm_command_failed",
+        "mdm_setup_step",
         "push_unreachable",
         "enrollment_contacted",
         "enrollment_refused",

@@ -21,6 +21,8 @@ pub struct AppState {
     pub push: crate::push::Push,
     /// MDM check-in, commands and the device page's MDM actions.
     pub mdm: crate::mdm::Mdm,
+    /// The profiles' setup steps and the uploaded configuration profiles.
+    pub setup: crate::setup::Setup,
     /// The SCEP server (identities for devices too old for ACME).
     pub scep: crate::enroll::scep::Scep,
     /// The simulated Apple side's portal, in sandbox mode.

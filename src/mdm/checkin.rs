@@ -1,18 +1,20 @@
 //! Check-in messages (../shared/spec/enrollment.md §4.3): Authenticate starts (or restarts) an
 //! enrollment and clears the queue; TokenUpdate stores how to push and, when Setup Assistant
-//! waits (`AwaitingConfiguration`), queues the device name and DeviceConfigured (§4.5);
+//! waits (`AwaitingConfiguration`), starts the profile's setup steps, which end with
+//! DeviceConfigured (§4.5; [`super::steps`]);
 //! CheckOut ends the enrollment (and deletes the escrowed bootstrap token). Each is one write
 //! transaction with the device's inventory record and timeline. The bootstrap-token and
 //! Return to Service check-ins, which answer with a body, are in `bootstrap.rs`.
 
-use super::queue::{NORMAL, cancel_pending_in, enqueue_in, has_pending};
+use super::queue::cancel_pending_in;
 use super::records::{
-    COMMANDS, EnrollmentRec, UNLOCK_TOKEN, commands_of, load_enrollment, save_enrollment, udid_key,
+    ENROLLMENTS, EnrollmentRec, UNLOCK_TOKEN, load_enrollment, save_enrollment, udid_key,
 };
 use super::{DeviceIdentity, Mdm, MdmError, PushTarget, push_target};
-use crate::apple::mdm::{CheckIn, Command, parse_check_in};
+use crate::apple::mdm::{CheckIn, parse_check_in};
 use crate::devices::{self, Changes, EnrollmentState, TimelineKind};
 use crate::ids::{Serial, Udid};
+use crate::setup::SetupRun;
 use base64ct::{Base64, Encoding};
 use time::OffsetDateTime;
 
@@ -32,10 +34,11 @@ impl Mdm {
         if let Some(answer) = self.lifecycle_check_in(&msg).await? {
             return Ok(Some(answer));
         }
-        // The device name comes from the assigned profile; read it before the write.
-        let name = match &msg {
+        // The steps (and the device name) come from the assigned profile; planned before the
+        // write, used only when Setup Assistant starts waiting.
+        let run = match &msg {
             CheckIn::TokenUpdate(t) if t.awaiting_configuration => {
-                self.device_name(&issued.serial, &issued.udid).await?
+                Some(self.setup_plan(&issued.serial, &issued.udid).await?)
             }
             _ => None,
         };
@@ -103,18 +106,21 @@ impl Mdm {
                             e.token_updated_at = Some(now);
                             e.last_seen = now;
                             let mut queued = false;
-                            if t.awaiting_configuration && e.released_at.is_none() {
+                            if let Some(run) = run.filter(|_| e.released_at.is_none()) {
                                 e.awaiting_configuration = true;
-                                queued = queue_release_in(wtx, &mut e, name, timeout, now)?;
+                                let words = format!(
+                                    "waiting in Setup Assistant for final configuration; {} \
+                                     setup steps, then the release",
+                                    run.steps.len()
+                                );
+                                queued = super::steps::start_in(wtx, &mut e, run, timeout, now)?;
                                 if queued {
                                     changes.merge(devices::set_enrollment_in(
                                         wtx,
                                         &serial,
                                         EnrollmentState::Enrolling,
                                         TimelineKind::MdmAwaitingConfiguration,
-                                        "waiting in Setup Assistant for final configuration; name \
-                                         and release queued"
-                                            .into(),
+                                        words,
                                         now,
                                     )?);
                                 }
@@ -176,26 +182,45 @@ impl Mdm {
         Ok(None)
     }
 
-    /// The name the device's assigned profile gives it, if that profile has a template.
-    async fn device_name(&self, serial: &Serial, udid: &Udid) -> Result<Option<String>, MdmError> {
-        let Some(f) = self.inner.devices.facts(vec![serial.clone()]).await?.pop() else {
-            return Ok(None);
+    /// The run of the setup steps of the device's assigned profile (the default list when
+    /// it has none), with the name its template gives the device.
+    async fn setup_plan(&self, serial: &Serial, udid: &Udid) -> Result<SetupRun, MdmError> {
+        let (mut name, mut profile_id) = (None, None);
+        if let (Some(f), Some(profiles)) =
+            (self.inner.devices.facts(vec![serial.clone()]).await?.pop(), &self.inner.profiles)
+            && let Some(uuid) = &f.profile_uuid
+            && let Some(p) = profiles.defined_as(&f.token, uuid).await?
+        {
+            profile_id = Some(p.profile_id);
+            name = p.device_name_template.map(|t| {
+                crate::profiles::validate::expand_name_template(
+                    &t,
+                    serial,
+                    f.family.as_deref(),
+                    f.model.as_deref(),
+                    udid,
+                )
+            });
+        }
+        let key = udid.clone();
+        let product = self
+            .inner
+            .store
+            .read(move |rtx| {
+                let t = rtx.open_table(ENROLLMENTS)?;
+                let e: Option<EnrollmentRec> = crate::store::get(&t, udid_key(&key).as_bytes())?;
+                Ok::<_, MdmError>(e.and_then(|e| e.product))
+            })
+            .await?;
+        let device = crate::setup::Device {
+            udid: udid.clone(),
+            product,
+            name: name.filter(|n| !n.is_empty()),
         };
-        let Some(uuid) = &f.profile_uuid else { return Ok(None) };
-        let Some(profiles) = &self.inner.profiles else { return Ok(None) };
-        let Some(p) = profiles.defined_as(&f.token, uuid).await? else {
-            return Ok(None);
-        };
-        Ok(p.device_name_template.map(|t| {
-            crate::profiles::validate::expand_name_template(
-                &t,
-                serial,
-                f.family.as_deref(),
-                f.model.as_deref(),
-                udid,
-            )
-        }))
-        .map(|n| n.filter(|n| !n.is_empty()))
+        Ok(match &self.inner.setup {
+            Some(setup) => setup.plan(profile_id.as_ref(), device).await?,
+            None => crate::setup::default_plan(&device),
+        })
     }
 }
 
@@ -225,26 +250,6 @@ fn fresh(
         released_at: None,
         checked_out_at: None,
         next_seq: 0,
+        setup: None,
     }
-}
-
-/// Queues the name (when the profile has a template) and DeviceConfigured, unless a release
-/// is already queued (TokenUpdate repeats). Returns whether anything was queued.
-fn queue_release_in(
-    wtx: &redb::WriteTransaction,
-    e: &mut EnrollmentRec,
-    name: Option<String>,
-    timeout: time::Duration,
-    now: OffsetDateTime,
-) -> Result<bool, MdmError> {
-    let cmds = commands_of(&wtx.open_table(COMMANDS)?, &e.udid)?;
-    if has_pending(&cmds, "DeviceConfigured") {
-        return Ok(false);
-    }
-    if let Some(name) = name {
-        enqueue_in(wtx, e, Command::DeviceName { name }, NORMAL, "release", false, now)?;
-    }
-    enqueue_in(wtx, e, Command::DeviceConfigured, NORMAL, "release", true, now)?;
-    e.release_deadline = Some(now + timeout);
-    Ok(true)
 }

@@ -57,6 +57,7 @@ impl Mdm {
                     e.last_seen = now;
                     let mut changes = Changes::default();
                     record_in(wtx, &mut e, &report, &mut changes, now)?;
+                    super::steps::deadline_in(wtx, &mut e, now)?;
                     let next = next_in(wtx, &e, report.status, now)?;
                     save_enrollment(wtx, &e)?;
                     Ok::<_, MdmError>((next, changes))
@@ -126,7 +127,9 @@ fn record_in(
     save_command(&mut t, &e.udid, &c)?;
     prune_in(&mut t, &e.udid)?;
     drop(t);
-    effects_in(wtx, e, &c, changes, now)
+    effects_in(wtx, e, &c, changes, now)?;
+    super::steps::answered_in(wtx, e, &c, now)?;
+    Ok(())
 }
 
 /// What an answered command changes beyond itself.
@@ -141,8 +144,10 @@ fn effects_in(
     let why = || {
         c.error_chain.iter().filter_map(|x| x.description.clone()).collect::<Vec<_>>().join("; ")
     };
+    // A setup step's failure goes on the timeline as the step's result (`steps`).
+    let setup_step = c.origin == super::steps::SETUP_ORIGIN;
     match (&c.command, c.state) {
-        (Command::DeviceConfigured, CommandState::Acknowledged) => {
+        (cmd, CommandState::Acknowledged) if cmd.request_type() == "DeviceConfigured" => {
             e.awaiting_configuration = false;
             e.released_at = Some(now);
             changes.merge(devices::set_enrollment_in(
@@ -157,7 +162,7 @@ fn effects_in(
         (Command::DeviceName { name }, CommandState::Acknowledged) => {
             note(wtx, e, TimelineKind::MdmRenamed, format!("named \"{name}\""), now)?;
         }
-        (Command::EraseDevice, CommandState::Acknowledged) => {
+        (cmd, CommandState::Acknowledged) if cmd.request_type() == "EraseDevice" => {
             e.checked_out_at = Some(now);
             // A full erase: the device makes a new token in its next initial setup.
             crate::lifecycle::bootstrap::delete_in(wtx, &e.udid)?;
@@ -170,7 +175,7 @@ fn effects_in(
                 now,
             )?);
         }
-        (cmd, _) if failed => {
+        (cmd, _) if failed && !setup_step => {
             let words = format!("{} failed: {}", cmd.request_type(), why());
             note(wtx, e, TimelineKind::MdmCommandFailed, words, now)?;
         }

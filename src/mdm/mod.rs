@@ -5,24 +5,31 @@
 //! Exposes [`Mdm`]: [`Mdm::check_in`] and [`Mdm::connect`] for the device routes (the caller
 //! has proven which certificate the device holds: TLS or `Mdm-Signature`), and the admin
 //! actions ([`Mdm::state`], [`Mdm::refresh`], [`Mdm::rename`], [`Mdm::release`],
-//! [`Mdm::erase`]). Whenever a command is queued for a device with a push token, it calls the
-//! [`PushNudge`] the daemon gave it. Device lifecycle ("Enrolled", "Checked out") and timeline
-//! events go through `devices` in the same transaction.
+//! [`Mdm::erase`], and for a blocked setup step [`Mdm::retry_step`], [`Mdm::release_anyway`]),
+//! and the command API ([`Mdm::enqueue_request`], [`Mdm::push_ids`]; `scripted`). While Setup
+//! Assistant waits, the profile's setup steps run before DeviceConfigured (`steps`, with the
+//! run planned by [`crate::setup`]). Whenever a command is queued for a device with a push
+//! token, it calls the [`PushNudge`] the daemon gave it. Device lifecycle ("Enrolled",
+//! "Checked out") and timeline events go through `devices` in the same transaction.
 //!
-//! Calls acme (which certificate belongs to which device), devices and profiles (the device
-//! name template). Must not use: http, daemon, actix types.
+//! Calls acme (which certificate belongs to which device), devices, profiles (the device
+//! name template) and setup (the steps). Must not use: http, daemon, actix types.
 
 mod bootstrap;
 mod checkin;
 mod connect;
 mod queue;
 pub mod records;
+mod scripted;
+mod steps;
 mod view;
 
 pub use queue::{MAX_HISTORY, MAX_PENDING, pick_next};
 pub use records::CommandState;
 pub use records::TABLES;
-pub use view::{CommandView, ErrorView, MdmState};
+pub use scripted::{IdOutcome, MAX_IDS, permission_for, split_ids};
+pub use steps::SETUP_ORIGIN;
+pub use view::{CommandView, ErrorView, MdmState, SetupStepView, SetupView};
 
 use crate::apple::mdm::MdmWireError;
 use crate::clock::Clock;
@@ -86,6 +93,16 @@ pub enum MdmError {
     QueueFull { serial: String, max: usize },
     #[error("{field}: {message}")]
     Invalid { field: &'static str, message: String },
+    #[error("device {0} has no setup step that failed and blocks its release")]
+    NotBlocked(String),
+    #[error("device {0} is not waiting in Setup Assistant (it was released or never waited)")]
+    NotAwaiting(String),
+    #[error(
+        "device {serial} already has a command with the CommandUUID {uuid}; give each command a          new one"
+    )]
+    DuplicateCommand { serial: String, uuid: String },
+    #[error(transparent)]
+    Setup(#[from] crate::setup::SetupError),
     #[error("the device identity lookup failed: {0}")]
     Lookup(String),
     #[error(transparent)]
@@ -93,6 +110,14 @@ pub enum MdmError {
 }
 
 crate::store::redb_errors_into!(MdmError);
+
+/// Where a waiting device's plan comes from: the device name template (`profiles`) and the
+/// setup steps (`setup`). `None`: no name, the default steps (unit tests).
+#[derive(Clone, Default)]
+pub struct Plans {
+    pub profiles: Option<crate::profiles::Profiles>,
+    pub setup: Option<crate::setup::Setup>,
+}
 
 #[derive(Clone)]
 pub struct Mdm {
@@ -105,6 +130,8 @@ struct Inner {
     devices: crate::devices::Devices,
     /// The device name templates (None: devices are not renamed; unit tests).
     profiles: Option<crate::profiles::Profiles>,
+    /// The profiles' setup steps (None: the default list, the device name; unit tests).
+    setup: Option<crate::setup::Setup>,
     acme: crate::acme::AcmeService,
     options: MdmOptions,
     nudge: PushNudge,
@@ -115,12 +142,14 @@ impl Mdm {
         store: Store,
         clock: Clock,
         devices: crate::devices::Devices,
-        profiles: Option<crate::profiles::Profiles>,
+        plans: Plans,
         acme: crate::acme::AcmeService,
         options: MdmOptions,
         nudge: PushNudge,
     ) -> Mdm {
-        Mdm { inner: Arc::new(Inner { store, clock, devices, profiles, acme, options, nudge }) }
+        let Plans { profiles, setup } = plans;
+        let inner = Inner { store, clock, devices, profiles, setup, acme, options, nudge };
+        Mdm { inner: Arc::new(inner) }
     }
 
     /// Which device a certificate was issued to, refusing unknown and expired ones.

@@ -70,16 +70,43 @@ pub fn enqueue_in(
     hold_for_earlier: bool,
     now: OffsetDateTime,
 ) -> Result<String, MdmError> {
+    let uuid = crate::apple::enroll_profile::random_uuid();
+    let queued = Queued { uuid, priority, origin, hold_for_earlier };
+    enqueue_as_in(wtx, enrollment, command, queued, now)
+}
+
+/// How a command is queued.
+pub struct Queued<'a> {
+    /// Its CommandUUID (a script's own, or a random one).
+    pub uuid: String,
+    pub priority: u8,
+    pub origin: &'a str,
+    pub hold_for_earlier: bool,
+}
+
+/// [`enqueue_in`] with the caller's CommandUUID, refused when the device already has a
+/// command (pending or in its history) with that uuid: its answer would be taken for the
+/// other's.
+pub fn enqueue_as_in(
+    wtx: &WriteTransaction,
+    enrollment: &mut EnrollmentRec,
+    command: Command,
+    queued: Queued<'_>,
+    now: OffsetDateTime,
+) -> Result<String, MdmError> {
+    let Queued { uuid, priority, origin, hold_for_earlier } = queued;
     let mut t = wtx.open_table(COMMANDS)?;
-    let pending =
-        commands_of(&t, &enrollment.udid)?.iter().filter(|c| c.state.is_pending()).count();
+    let cmds = commands_of(&t, &enrollment.udid)?;
+    if cmds.iter().any(|c| c.uuid.eq_ignore_ascii_case(&uuid)) {
+        return Err(MdmError::DuplicateCommand { serial: enrollment.serial.to_string(), uuid });
+    }
+    let pending = cmds.iter().filter(|c| c.state.is_pending()).count();
     if pending >= MAX_PENDING {
         return Err(MdmError::QueueFull {
             serial: enrollment.serial.to_string(),
             max: MAX_PENDING,
         });
     }
-    let uuid = crate::apple::enroll_profile::random_uuid();
     let rec = CommandRec {
         v: 1,
         uuid: uuid.clone(),

@@ -63,6 +63,10 @@ pub struct EnrollmentRec {
     /// The next command's sequence number.
     #[serde(default)]
     pub next_seq: u64,
+    /// The setup steps run while Setup Assistant waits (planned at the first TokenUpdate
+    /// with `AwaitingConfiguration`; kept after the release for the device page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<crate::setup::SetupRun>,
 }
 
 /// Where a command stands.

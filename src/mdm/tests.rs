@@ -46,6 +46,7 @@ fn world() -> World {
         crate::push::TABLES,
         crate::acme::TABLES,
         crate::lifecycle::TABLES,
+        crate::setup::TABLES,
         super::TABLES,
     ];
     let store = Store::open(dir.path(), &tables).unwrap();
@@ -98,11 +99,12 @@ fn world() -> World {
     let devices = Devices::new(store.clone());
     let pushed = Arc::new(Mutex::new(Vec::new()));
     let sink = pushed.clone();
+    let setup = crate::setup::Setup::new(store.clone(), clock.clone());
     let mdm = Mdm::new(
         store,
         clock.clone(),
         devices.clone(),
-        None,
+        super::Plans { profiles: None, setup: Some(setup) },
         acme,
         MdmOptions { release_timeout: Duration::minutes(5) },
         Arc::new(move |t| sink.lock().unwrap().push(t)),

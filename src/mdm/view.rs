@@ -38,6 +38,52 @@ pub struct MdmState {
     pub bootstrap_token: Option<crate::lifecycle::Escrow>,
     /// Newest first.
     pub commands: Vec<CommandView>,
+    /// The setup steps run while Setup Assistant waited, in order (`None`: it never waited).
+    pub setup: Option<SetupView>,
+}
+
+/// A device's setup steps and what blocks its release.
+#[derive(Clone, Debug, Serialize)]
+pub struct SetupView {
+    pub steps: Vec<SetupStepView>,
+    /// The step (0-based) that failed and holds the device, if one does.
+    pub blocked_at: Option<usize>,
+    pub released_anyway_by: Option<String>,
+}
+
+/// One step of a device's run.
+#[derive(Clone, Debug, Serialize)]
+pub struct SetupStepView {
+    pub title: String,
+    pub request_type: Option<String>,
+    /// `waiting`, `sent`, `done`, `failed`, `skipped`.
+    pub state: crate::setup::StepState,
+    pub on_error: crate::setup::OnError,
+    pub command_uuid: Option<String>,
+    pub detail: Option<String>,
+    pub attempts: u32,
+}
+
+impl SetupView {
+    fn of(run: &crate::setup::SetupRun) -> SetupView {
+        SetupView {
+            steps: run
+                .steps
+                .iter()
+                .map(|s| SetupStepView {
+                    title: s.title.clone(),
+                    request_type: s.command.as_ref().map(|c| c.request_type().to_string()),
+                    state: s.state,
+                    on_error: s.on_error,
+                    command_uuid: s.command_uuid.clone(),
+                    detail: s.detail.clone(),
+                    attempts: s.attempts,
+                })
+                .collect(),
+            blocked_at: run.blocked().map(|(i, _)| i),
+            released_anyway_by: run.released_anyway_by.clone(),
+        }
+    }
 }
 
 /// One command and its result.
@@ -131,6 +177,7 @@ impl Mdm {
                 Ok::<_, MdmError>(Some(MdmState {
                     bootstrap_token,
                     state: state_words(&e).into(),
+                    setup: e.setup.as_ref().map(SetupView::of),
                     udid: e.udid.into_string(),
                     serial: e.serial.into_string(),
                     topic: e.topic,
@@ -194,6 +241,76 @@ impl Mdm {
         self.admin_command(serial, actor, Command::EraseDevice, URGENT).await
     }
 
+    /// Sends the failed step that blocks the release again.
+    pub async fn retry_step(&self, serial: &Serial, actor: &str) -> Result<String, MdmError> {
+        self.setup_action(serial, actor, |e, wtx, now| {
+            let run = e.setup.as_mut().ok_or_else(|| MdmError::NotBlocked(e.serial.to_string()))?;
+            let i = run.retry().ok_or_else(|| MdmError::NotBlocked(e.serial.to_string()))?;
+            let title = run.steps[i].title.clone();
+            super::steps::advance_in(wtx, e, now)?;
+            Ok(format!("retry of setup step {} ({title})", i + 1))
+        })
+        .await
+    }
+
+    /// Skips the remaining setup steps and releases the device.
+    pub async fn release_anyway(&self, serial: &Serial, actor: &str) -> Result<String, MdmError> {
+        let who = actor.to_string();
+        self.setup_action(serial, actor, move |e, wtx, now| {
+            let run =
+                e.setup.as_mut().ok_or_else(|| MdmError::NotAwaiting(e.serial.to_string()))?;
+            run.release_anyway(&who);
+            super::steps::advance_in(wtx, e, now)?;
+            Ok("release anyway, without the remaining setup steps".to_string())
+        })
+        .await
+    }
+
+    /// One change to a waiting device's run, noted on its timeline, then a push.
+    async fn setup_action<F>(
+        &self,
+        serial: &Serial,
+        actor: &str,
+        change: F,
+    ) -> Result<String, MdmError>
+    where
+        F: FnOnce(
+                &mut EnrollmentRec,
+                &redb::WriteTransaction,
+                OffsetDateTime,
+            ) -> Result<String, MdmError>
+            + Send
+            + 'static,
+    {
+        let (serial, actor) = (serial.clone(), actor.to_string());
+        let now = self.inner.clock.now();
+        let (words, push) = self
+            .inner
+            .store
+            .write(move |wtx| {
+                let mut e = enrollment_of_serial(wtx, &serial)?;
+                if e.checked_out_at.is_some() {
+                    return Err(MdmError::CheckedOut);
+                }
+                if e.released_at.is_some() || !e.awaiting_configuration {
+                    return Err(MdmError::NotAwaiting(serial.to_string()));
+                }
+                let words = change(&mut e, wtx, now)?;
+                save_enrollment(wtx, &e)?;
+                crate::devices::note_in(
+                    wtx,
+                    &serial,
+                    TimelineKind::MdmSetupStep,
+                    format!("{actor} asked for a {words}"),
+                    now,
+                )?;
+                Ok::<_, MdmError>((words, push_target(&e)))
+            })
+            .await?;
+        self.nudge(push);
+        Ok(words)
+    }
+
     async fn admin_command(
         &self,
         serial: &Serial,
@@ -207,13 +324,7 @@ impl Mdm {
             .inner
             .store
             .write(move |wtx| {
-                let udid: Option<String> =
-                    store::get(&wtx.open_table(BY_SERIAL)?, serial.as_bytes())?;
-                let mut e = match udid {
-                    Some(u) => load_enrollment(wtx, &Udid::from_stored(u))?,
-                    None => None,
-                }
-                .ok_or_else(|| MdmError::UnknownDevice(serial.to_string()))?;
+                let mut e = enrollment_of_serial(wtx, &serial)?;
                 if e.checked_out_at.is_some() {
                     return Err(MdmError::CheckedOut);
                 }
@@ -241,4 +352,17 @@ impl Mdm {
             .await?
             .map_or(0, |s| s.commands.iter().filter(|c| c.state.is_pending()).count()))
     }
+}
+
+/// The enrollment of device `serial`, inside a write.
+pub(super) fn enrollment_of_serial(
+    wtx: &redb::WriteTransaction,
+    serial: &Serial,
+) -> Result<EnrollmentRec, MdmError> {
+    let udid: Option<String> = store::get(&wtx.open_table(BY_SERIAL)?, serial.as_bytes())?;
+    match udid {
+        Some(u) => load_enrollment(wtx, &Udid::from_stored(u))?,
+        None => None,
+    }
+    .ok_or_else(|| MdmError::UnknownDevice(serial.to_string()))
 }

@@ -90,6 +90,7 @@ fn every_command_the_appliance_builds_matches_apples_schemas() {
         Command::DeviceName { name: "Lab-F2LXK0AAHG7F".into() },
         Command::DeviceConfigured,
         Command::EraseDevice,
+        Command::InstallProfile { name: "Wi-Fi".into(), payload: b"<plist/>".to_vec() },
     ];
     let devices = [
         ("iPhone15,2", "17.5"),
@@ -105,6 +106,17 @@ fn every_command_the_appliance_builds_matches_apples_schemas() {
                 panic!("{} for {product} {version}: {v}", c.request_type());
             }
         }
+    }
+    // AccountConfiguration exists on macOS only (a setup step skips it elsewhere).
+    let account = Command::AccountConfiguration {
+        short_name: "ann".into(),
+        full_name: "Ann Lee".into(),
+        lock: true,
+    };
+    let bytes = account.to_plist("6A1C0F3E-0000-4000-8000-000000000002", Some("Mac14,3"));
+    let ctx = Context::device(os_of("Mac14,3")).at("14.5");
+    if let Err(v) = schemas.check_command(&value(&bytes), &ctx) {
+        panic!("AccountConfiguration: {v}");
     }
 }
 

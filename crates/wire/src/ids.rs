@@ -237,6 +237,11 @@ pub struct TokenId(String);
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProfileId(String);
 
+/// adebox's own name for a configuration profile an admin uploaded for the setup steps (the
+/// `{id}` of `/api/v1/setup/profiles/{id}`). Normalisation and validation as [`ProfileId`]'s.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConfigProfileId(String);
+
 /// `generate`, `parse` and `as_bytes` for an id adebox makes itself (random base64url).
 macro_rules! own_id {
     ($name:ident, $what:literal, $max:expr) => {
@@ -265,6 +270,7 @@ macro_rules! own_id {
 
 own_id!(TokenId, "token id", TOKEN_ID_MAX);
 own_id!(ProfileId, "profile id", PROFILE_ID_MAX);
+own_id!(ConfigProfileId, "configuration profile id", PROFILE_ID_MAX);
 
 /// Longest profile uuid accepted: Apple's are 32 characters; the margin is tolerance.
 pub const PROFILE_UUID_MAX: usize = 64;
@@ -334,6 +340,7 @@ plain_string!(Serial);
 plain_string!(Udid);
 plain_string!(TokenId);
 plain_string!(ProfileId);
+plain_string!(ConfigProfileId);
 plain_string!(ProfileUuid);
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! `/api/v1/devices/{serial}/mdm…`: a device's MDM enrollment and command history with
 //! results, and the actions of the device page's MDM panel: refresh device information,
-//! rename, release now, erase for re-enrollment (typed confirmation). Every action is audited.
+//! rename, release now, erase for re-enrollment (typed confirmation), and for a device whose
+//! setup steps block its release: retry the step, release anyway. Every action is audited.
 
 use super::views::MdmState;
 use crate::audit::{Action, NewEntry, Outcome};
@@ -132,6 +133,58 @@ async fn erase(
         .await
 }
 
+/// What a setup action did.
+#[derive(Serialize, ToSchema)]
+pub struct SetupDone {
+    pub done: String,
+}
+
+async fn audited_setup(
+    state: &AppState,
+    auth: &Authenticated,
+    ip: ClientIp,
+    serial: &Serial,
+    result: Result<String, crate::mdm::MdmError>,
+) -> Result<web::Json<SetupDone>, ApiError> {
+    let outcome = if result.is_ok() { Outcome::Success } else { Outcome::Failure };
+    let what = result.as_ref().map_or("setup step action".to_string(), |w| w.clone());
+    let entry = NewEntry::new(state.clock.now(), auth.actor(), Action::MdmCommand, outcome)
+        .target(serial.to_string())
+        .from_addr(ip.0.map(|a| a.to_string()))
+        .detail(what);
+    state.audit.record(entry).await?;
+    Ok(web::Json(SetupDone { done: result? }))
+}
+
+/// Sends the setup step that failed and blocks the release again.
+#[utoipa::path(tag = "mdm", responses((status = OK, body = SetupDone), (status = 409, body = ApiError)))]
+#[post("/devices/{serial}/mdm/setup/retry")]
+async fn retry_step(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ip: ClientIp,
+    serial: web::Path<String>,
+) -> Result<web::Json<SetupDone>, ApiError> {
+    let serial = Serial::parse(&serial)?;
+    let r = state.mdm.retry_step(&serial, &auth.actor().label()).await;
+    audited_setup(&state, &auth, ip, &serial, r).await
+}
+
+/// Skips the remaining setup steps and releases the device.
+#[utoipa::path(tag = "mdm", responses((status = OK, body = SetupDone), (status = 409, body = ApiError)))]
+#[post("/devices/{serial}/mdm/setup/release-anyway")]
+async fn release_anyway(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ip: ClientIp,
+    serial: web::Path<String>,
+) -> Result<web::Json<SetupDone>, ApiError> {
+    let serial = Serial::parse(&serial)?;
+    let r = state.mdm.release_anyway(&serial, &auth.actor().label()).await;
+    audited_setup(&state, &auth, ip, &serial, r).await
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(mdm_state).service(refresh).service(rename).service(release).service(erase);
+    cfg.service(retry_step).service(release_anyway);
 }

@@ -7,6 +7,7 @@
 mod admin;
 mod assignments;
 mod audit;
+mod commands;
 mod devices;
 mod enrollment;
 mod mdm;
@@ -15,6 +16,7 @@ mod profiles;
 mod push;
 mod sandbox;
 mod settings;
+mod setup;
 mod status;
 mod sync;
 mod tokens;
@@ -62,6 +64,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(enrollment::configure)
         .configure(push::configure)
         .configure(mdm::configure)
+        .configure(commands::configure)
+        .configure(setup::configure)
         .configure(sandbox::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }

@@ -137,6 +137,18 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/devices/{serial}/mdm/rename", Needs(DeviceSupport)),
     r("POST", "/devices/{serial}/mdm/release", Needs(DeviceSupport)),
     r("POST", "/devices/{serial}/mdm/erase", Needs(DeviceErase)),
+    r("POST", "/devices/{serial}/mdm/setup/retry", Needs(DeviceSupport)),
+    r("POST", "/devices/{serial}/mdm/setup/release-anyway", Needs(DeviceSupport)),
+    // The command API: erase-like and unknown request types also need DeviceErase, checked
+    // per command by `mdm::permission_for`.
+    r("PUT", "/mdm/enqueue/{ids}", Needs(DeviceCommands)),
+    r("GET", "/mdm/push/{ids}", Needs(DeviceCommands)),
+    // setup steps run while Setup Assistant waits, and their configuration profiles
+    r("GET", "/profiles/{id}/setup-steps", Needs(Read)),
+    r("PUT", "/profiles/{id}/setup-steps", Needs(Profiles)),
+    r("GET", "/setup/profiles", Needs(Read)),
+    r("POST", "/setup/profiles", Needs(Profiles)),
+    r("DELETE", "/setup/profiles/{id}", Needs(Profiles)),
     // sandbox mode's simulated Apple side
     r("GET", "/sandbox", Needs(Read)),
     r("POST", "/sandbox/abm/servers", Needs(Sandbox)),

@@ -142,6 +142,10 @@ pub fn not_enabled() -> ApiError {
 impl From<MdmError> for ApiError {
     fn from(e: MdmError) -> Self {
         use MdmError as E;
+        let e = match e {
+            E::Setup(s) => return ApiError::from(s),
+            e => e,
+        };
         // Devices must never get 401 (spec enrollment.md §4.1): identity problems are 403.
         let (status, code) = match &e {
             E::Wire(_) => (StatusCode::BAD_REQUEST, "mdm_bad_message"),
@@ -154,6 +158,10 @@ impl From<MdmError> for ApiError {
             E::UnknownDevice(_) => (StatusCode::NOT_FOUND, "not_found"),
             E::QueueFull { .. } => (StatusCode::CONFLICT, "queue_full"),
             E::Invalid { field, message } => return ApiError::validation(field, message.clone()),
+            E::NotBlocked(_) => (StatusCode::CONFLICT, "not_blocked"),
+            E::NotAwaiting(_) => (StatusCode::CONFLICT, "not_awaiting_configuration"),
+            E::DuplicateCommand { .. } => (StatusCode::CONFLICT, "duplicate_command_uuid"),
+            E::Setup(_) => unreachable!("answered above"),
             E::Lookup(_) | E::Store(_) => return ApiError::internal(&e),
         };
         ApiError::new(status, code, e.to_string())

@@ -26,8 +26,12 @@ const POLL_INTERVAL: Duration = Duration::from_millis(100);
 const PUSH_WAIT: Duration = Duration::from_secs(2);
 /// How long a device waits to be released.
 const RELEASE_DEADLINE: Duration = Duration::from_secs(60);
-/// Largest command a device reads.
-const MAX_COMMAND: usize = 64 * 1024;
+/// Largest command a device reads (an InstallProfile carries a whole profile).
+const MAX_COMMAND: usize = 1024 * 1024;
+
+/// A profile whose `PayloadIdentifier` ends with this fails to install on a simulated
+/// device (the sandbox and tests show a failing setup step with it).
+pub const FAILING_PROFILE_SUFFIX: &str = ".sim-fail";
 
 /// The device's MDM session: its client (with the identity) and where it talks.
 struct Session<'a> {
@@ -139,10 +143,23 @@ fn answer(d: &FleetDevice, command: &Command) -> Vec<u8> {
         Request::DeviceInformation { queries } => {
             report(d, "Acknowledged", uuid).with_facts(d, Some(queries))
         }
-        Request::Settings { .. } | Request::DeviceConfigured | Request::EraseDevice { .. } => {
-            report(d, "Acknowledged", uuid)
+        Request::InstallProfile { identifier: Some(id) }
+            if id.ends_with(FAILING_PROFILE_SUFFIX) =>
+        {
+            report(d, "Error", uuid).with_error(
+                4001,
+                "MCProfileErrorDomain",
+                &format!("The profile \u{201c}{id}\u{201d} could not be installed."),
+            )
         }
-        Request::Unsupported(_) => report(d, "CommandFormatError", uuid),
+        Request::Settings { .. }
+        | Request::DeviceConfigured
+        | Request::EraseDevice { .. }
+        | Request::InstallProfile { .. } => report(d, "Acknowledged", uuid),
+        // Only a Mac takes AccountConfiguration; the fleet's iPhones and iPads do not.
+        Request::AccountConfiguration { .. } | Request::Unsupported(_) => {
+            report(d, "CommandFormatError", uuid)
+        }
     }
     .into()
 }
@@ -173,7 +190,7 @@ impl EnrolledDevice {
             Some((uuid, "DeviceInformation")) => {
                 report(d, "Acknowledged", Some(uuid)).with_facts(d, None).into()
             }
-            Some((uuid, "Settings" | "EraseDevice" | "DeviceConfigured")) => {
+            Some((uuid, "Settings" | "EraseDevice" | "DeviceConfigured" | "InstallProfile")) => {
                 report(d, "Acknowledged", Some(uuid)).into()
             }
             Some((uuid, _)) => report(d, "CommandFormatError", Some(uuid)).into(),

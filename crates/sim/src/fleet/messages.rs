@@ -85,6 +85,19 @@ impl Report {
     }
 }
 
+impl Report {
+    /// Adds an `ErrorChain` of one error, as a device reports a command it could not carry out.
+    pub fn with_error(mut self, code: i64, domain: &str, description: &str) -> Report {
+        let mut e = Dictionary::new();
+        e.insert("ErrorCode".into(), code.into());
+        e.insert("ErrorDomain".into(), domain.into());
+        e.insert("LocalizedDescription".into(), description.into());
+        e.insert("USEnglishDescription".into(), description.into());
+        self.0.insert("ErrorChain".into(), Value::Array(vec![Value::Dictionary(e)]));
+        self
+    }
+}
+
 impl From<Report> for Vec<u8> {
     fn from(r: Report) -> Vec<u8> {
         let mut out = Vec::new();

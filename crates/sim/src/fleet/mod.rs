@@ -32,7 +32,7 @@ mod step;
 pub mod wire;
 
 pub use device::{machine_info, sign_options};
-pub use mdm::EnrolledDevice;
+pub use mdm::{EnrolledDevice, FAILING_PROFILE_SUFFIX};
 pub use messages::message as mdm_message;
 pub use report::{DeviceOutcome, FleetReport};
 

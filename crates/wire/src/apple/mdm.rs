@@ -7,6 +7,8 @@
 //! ignored, optional keys may be missing; only what the protocol cannot do without is required.
 //! Pure: no tokio, redb, reqwest or actix.
 
+pub mod request_types;
+
 use crate::ids::{IdError, Udid};
 use plist::{Dictionary, Value};
 use serde::{Deserialize, Serialize};
@@ -408,16 +410,55 @@ pub enum Command {
     DeviceConfigured,
     /// Erase for re-enrollment: the device runs Setup Assistant (and ADE) again.
     EraseDevice,
+    /// `InstallProfile`: a configuration profile (`.mobileconfig`, signed or not) exactly as
+    /// the admin uploaded it; `name` is its `PayloadDisplayName` for the page.
+    InstallProfile {
+        name: String,
+        #[serde(with = "base64_bytes")]
+        payload: Vec<u8>,
+    },
+    /// `AccountConfiguration` (macOS only, while Setup Assistant waits): pre-fills the primary
+    /// account's names; `lock` keeps Setup Assistant from editing them.
+    AccountConfiguration {
+        short_name: String,
+        full_name: String,
+        lock: bool,
+    },
+    /// Any other command, kept as the `Command` dictionary the caller gave (XML plist bytes):
+    /// the command API and the setup steps' "other command". `kind` is its `RequestType`.
+    Raw {
+        kind: String,
+        #[serde(with = "base64_bytes")]
+        command: Vec<u8>,
+    },
+}
+
+/// Bytes as base64 text in the stored JSON (a profile would be a long array of numbers).
+mod base64_bytes {
+    use base64ct::{Base64, Encoding};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&Base64::encode_string(b))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        Base64::decode_vec(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Command {
     /// The wire `RequestType`.
-    pub fn request_type(&self) -> &'static str {
+    pub fn request_type(&self) -> &str {
         match self {
             Command::DeviceInformation { .. } => "DeviceInformation",
             Command::DeviceName { .. } => "Settings",
             Command::DeviceConfigured => "DeviceConfigured",
             Command::EraseDevice => "EraseDevice",
+            Command::InstallProfile { .. } => "InstallProfile",
+            Command::AccountConfiguration { .. } => "AccountConfiguration",
+            Command::Raw { kind, .. } => kind,
         }
     }
 
@@ -430,6 +471,12 @@ impl Command {
             Command::DeviceName { name } => format!("Set the device name to \"{name}\""),
             Command::DeviceConfigured => "Release from \"Awaiting final configuration\"".into(),
             Command::EraseDevice => "Erase the device".into(),
+            Command::InstallProfile { name, .. } => format!("Install the profile \"{name}\""),
+            Command::AccountConfiguration { short_name, full_name, lock } => {
+                let how = if *lock { ", locked" } else { "" };
+                format!("Pre-fill the Mac's account: {full_name} ({short_name}){how}")
+            }
+            Command::Raw { kind, .. } => format!("Send {kind}"),
         }
     }
 
@@ -440,6 +487,23 @@ impl Command {
         let mut cmd = Dictionary::new();
         cmd.insert("RequestType".into(), self.request_type().into());
         match self {
+            Command::InstallProfile { payload, .. } => {
+                cmd.insert("Payload".into(), Value::Data(payload.clone()));
+            }
+            Command::AccountConfiguration { short_name, full_name, lock } => {
+                cmd.insert("PrimaryAccountUserName".into(), short_name.as_str().into());
+                cmd.insert("PrimaryAccountFullName".into(), full_name.as_str().into());
+                cmd.insert("LockPrimaryAccountInfo".into(), (*lock).into());
+            }
+            Command::Raw { command, .. } => {
+                // Checked when it was queued (`parse_raw_command`); a stored one that no
+                // longer reads goes out with its RequestType only and the device says why.
+                if let Ok(Value::Dictionary(d)) =
+                    Value::from_reader(std::io::Cursor::new(command.as_slice()))
+                {
+                    cmd = d;
+                }
+            }
             Command::DeviceInformation { queries } => {
                 let q = queries.iter().map(|s| Value::String(s.clone())).collect();
                 cmd.insert("Queries".into(), Value::Array(q));
@@ -485,6 +549,57 @@ pub fn parse_command(bytes: &[u8]) -> Result<(String, String, Dictionary), MdmWi
     };
     let rt = string(&cmd, "RequestType")?;
     Ok((uuid, rt, cmd))
+}
+
+/// Largest command the command API takes (an `InstallProfile` carries a whole profile).
+pub const MAX_COMMAND_REQUEST: usize = 1024 * 1024;
+
+/// A command as a script sends it (NanoMDM's `/v1/enqueue` body): its CommandUUID, its
+/// RequestType and the `Command` dictionary re-encoded as XML.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommandRequest {
+    pub uuid: String,
+    pub request_type: String,
+    /// The `Command` dictionary (its `RequestType` included), XML.
+    pub command: Vec<u8>,
+    pub value: Value,
+}
+
+/// Reads a command plist sent to the command API: at most [`MAX_COMMAND_REQUEST`] bytes, XML
+/// or binary, `CommandUUID` (1–128 printable characters) and `Command.RequestType` required.
+pub fn parse_command_request(bytes: &[u8]) -> Result<CommandRequest, MdmWireError> {
+    if bytes.len() > MAX_COMMAND_REQUEST {
+        return Err(MdmWireError::TooLarge { len: bytes.len(), max: MAX_COMMAND_REQUEST });
+    }
+    let value = Value::from_reader(std::io::Cursor::new(bytes))
+        .map_err(|e| MdmWireError::Malformed(e.to_string()))?;
+    let d = value
+        .as_dictionary()
+        .ok_or_else(|| MdmWireError::Malformed("the top level is not a dict".into()))?;
+    let uuid = string(d, "CommandUUID")?;
+    if uuid.chars().count() > 128 || uuid.chars().any(char::is_control) {
+        return Err(MdmWireError::WrongType {
+            key: "CommandUUID",
+            expected: "1 to 128 printable characters",
+        });
+    }
+    let cmd = match d.get("Command") {
+        Some(Value::Dictionary(c)) => c.clone(),
+        Some(_) => return Err(MdmWireError::WrongType { key: "Command", expected: "dict" }),
+        None => return Err(MdmWireError::MissingKey("Command")),
+    };
+    let request_type = string(&cmd, "RequestType")?;
+    if request_type.len() > 64 || !request_type.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(MdmWireError::WrongType {
+            key: "Command.RequestType",
+            expected: "a request type name (letters and digits)",
+        });
+    }
+    let mut command = Vec::new();
+    Value::Dictionary(cmd)
+        .to_writer_xml(&mut command)
+        .expect("writing a plist into a Vec cannot fail");
+    Ok(CommandRequest { uuid, request_type, command, value })
 }
 
 #[cfg(test)]

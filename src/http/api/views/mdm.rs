@@ -29,6 +29,10 @@ pub struct MdmState {
     pub bootstrap_token: Option<BootstrapEscrow>,
     /// Newest first.
     pub commands: Vec<CommandView>,
+    /// The setup steps run while Setup Assistant waited, in order, and the step that blocks
+    /// the release (`blocked_at`, 0-based); absent when the device never waited.
+    #[schema(value_type = Option<Object>)]
+    pub setup: Option<serde_json::Value>,
 }
 
 /// When a device escrowed its bootstrap token.
@@ -60,6 +64,7 @@ impl From<&crate::mdm::MdmState> for MdmState {
                 awaiting_configuration: b.awaiting_configuration,
             }),
             commands: r.commands.iter().map(Into::into).collect(),
+            setup: r.setup.as_ref().and_then(|s| serde_json::to_value(s).ok()),
         }
     }
 }

@@ -205,3 +205,17 @@ impl From<crate::sim::dep::portal_client::PortalClientError> for ApiError {
         }
     }
 }
+
+impl From<crate::setup::SetupError> for ApiError {
+    fn from(e: crate::setup::SetupError) -> Self {
+        use crate::setup::SetupError as E;
+        match e {
+            E::Invalid { ref field, ref message } => ApiError::validation(field, message.clone()),
+            E::TooLarge { .. } => ApiError::payload_too_large(e.to_string()),
+            E::UnknownProfile(_) => ApiError::not_found_because(e.to_string()),
+            E::InUse(_) => ApiError::conflict("in_use", e.to_string()),
+            E::Full => ApiError::conflict("too_many_profiles", e.to_string()),
+            E::Store(s) => ApiError::from(s),
+        }
+    }
+}

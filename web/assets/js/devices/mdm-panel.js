@@ -3,7 +3,9 @@
  * token is known, the actions Refresh device information, Release now (only while the device
  * waits in Setup Assistant), Rename (a labelled field checked before anything is sent) and
  * Erase (typed serial confirmation), each shown only when the role holds its permission
- * (`device_support`, `device_erase`; docs/roles.md), and the command history as a table.
+ * (`device_support`, `device_erase`; docs/roles.md), the setup steps run while Setup
+ * Assistant waits (for a step that failed and blocks the release: which one and why, with
+ * Retry and Release anyway; docs/setup-steps.md), and the command history as a table.
  * Each part is one function returning one block, so a new action is one more block.
  * Exposes: `mdmPanel({serial, onChanged})`. Uses /api/v1/devices/{serial}/mdm….
  * Element ids for tests: #device-mdm-state (data-state), #device-mdm-refresh,
@@ -139,6 +141,39 @@ function history(commands) {
     h('tbody', {}, rows)));
 }
 
+const STEP_WORDS = {
+  waiting: 'Waiting', sent: 'Sent, no answer yet', done: 'Done', failed: 'Failed', skipped: 'Skipped',
+};
+
+/** Retry and Release anyway, for a step that failed and blocks the release. */
+function stepActions(post, onChanged) {
+  const retry = h('button', { type: 'button', id: 'device-mdm-retry' }, 'Retry the step');
+  retry.addEventListener('click', () => run(retry, 'Sending…', () => post('setup/retry', {}), 'Step sent again.', onChanged));
+  const anyway = h('button', { type: 'button', id: 'device-mdm-release-anyway' }, 'Release anyway');
+  anyway.addEventListener('click', () => run(anyway, 'Releasing…', () => post('setup/release-anyway', {}), 'Released without the remaining steps.', onChanged));
+  return h('div', { class: 'actions' }, retry, anyway);
+}
+
+/** The setup steps of the device's run, in order, and what blocks its release. */
+function setupSteps(setup, post, onChanged) {
+  if (!setup) return null;
+  const blocked = setup.blocked_at ?? null;
+  const rows = setup.steps.map((st, i) => h('li', { dataset: { state: st.state } },
+    h('strong', {}, `${i + 1}. ${st.title}`), ' — ',
+    h('span', { class: `badge badge-${st.state === 'failed' ? 'danger' : st.state === 'done' ? 'success' : 'neutral'}` }, STEP_WORDS[st.state] ?? st.state),
+    st.attempts > 1 ? ` (${st.attempts} attempts)` : null,
+    st.detail ? h('p', { class: 'muted' }, st.detail) : null));
+  const block = blocked === null ? null : h('div', { class: 'banner banner-error', id: 'device-mdm-blocked', role: 'alert' },
+    h('p', {}, `Step ${blocked + 1} (${setup.steps[blocked].title}) failed and keeps the device in Setup Assistant: `,
+      setup.steps[blocked].detail ?? 'no reason given'),
+    can('device_support') ? stepActions(post, onChanged) : null);
+  return h('div', { id: 'device-mdm-setup' },
+    h('h3', { class: 'subtitle' }, 'Setup steps'),
+    block,
+    setup.steps.length ? h('ol', { class: 'event-list' }, rows) : h('p', { class: 'muted' }, 'No setup steps: released right away.'),
+    setup.released_anyway_by ? h('p', { class: 'muted' }, `Released anyway by ${setup.released_anyway_by}.`) : null);
+}
+
 export function mdmPanel({ serial, onChanged }) {
   const body = h('div', { class: 'stack' }, h('p', { class: 'muted' }, 'Loading…'));
   const path = `/devices/${encodeURIComponent(serial)}/mdm`;
@@ -149,6 +184,7 @@ export function mdmPanel({ serial, onChanged }) {
       can('device_support') ? commandButtons(s, post, onChanged) : null,
       can('device_support') ? renameForm(post, onChanged) : null,
       can('device_erase') ? eraseForm(serial, post, onChanged) : null,
+      setupSteps(s.setup, post, onChanged),
       h('h3', { class: 'subtitle' }, 'Commands'), history(s.commands ?? []));
   }).catch((err) => {
     replaceChildren(body, h('p', { class: 'muted' }, err.status === 404

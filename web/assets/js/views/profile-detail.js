@@ -9,7 +9,8 @@
  * Element ids for tests: #profile-detail (data-profile), #profile-summary, #profile-devices
  * (data-devices), #profile-apple-states, #profile-edit-link, #profile-settings,
  * #profile-defaults, #profile-apple-json (the <pre>), #profile-apple-json-copy, plus those of
- * profiles/describe.js, profiles/profile-defaults.js and profiles/delete.js.
+ * profiles/describe.js, profiles/profile-defaults.js, profiles/setup-steps.js and
+ * profiles/delete.js.
  * Must not use: anything but the API, its parts and the ctx it is given.
  */
 
@@ -24,6 +25,7 @@ import { loadAllProfiles, loadDefaults, loadSkipKeys, loadTokens } from '../prof
 import { profileDeletePanel } from '../profiles/delete.js';
 import { appleStates, describeProfile } from '../profiles/describe.js';
 import { profileDefaults } from '../profiles/profile-defaults.js';
+import { setupStepsPanel } from '../profiles/setup-steps.js';
 
 /** "12 devices have it", linked to the Devices list filtered by this profile (every token, every revision). */
 function devicesWords(profile, devices) {
@@ -106,6 +108,7 @@ export default {
               .then((fresh) => replaceChildren(summaryBody, summary(fresh, tokenName)))
               .catch(() => {}),
           })),
+        setupStepsPanel({ profile }),
         appleJsonPanel(profile.apple_json),
         profileDeletePanel({
           profile,

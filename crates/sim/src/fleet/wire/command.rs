@@ -28,6 +28,11 @@ pub enum Request {
     DeviceConfigured,
     /// `EraseDevice` (`device.erase.yaml`).
     EraseDevice { preserve_data_plan: bool },
+    /// `InstallProfile` (`profile.install.yaml`): the profile's `PayloadIdentifier`, read from
+    /// its plist (a signed profile's content is not unwrapped: `None`).
+    InstallProfile { identifier: Option<String> },
+    /// `AccountConfiguration` (`account.configuration.yaml`, macOS).
+    AccountConfiguration { short_name: Option<String>, full_name: Option<String> },
     /// A command this simulated device does not implement.
     Unsupported(String),
 }
@@ -39,6 +44,8 @@ impl Request {
             Request::Settings { .. } => "Settings",
             Request::DeviceConfigured => "DeviceConfigured",
             Request::EraseDevice { .. } => "EraseDevice",
+            Request::InstallProfile { .. } => "InstallProfile",
+            Request::AccountConfiguration { .. } => "AccountConfiguration",
             Request::Unsupported(rt) => rt,
         }
     }
@@ -131,6 +138,26 @@ pub fn read_command(bytes: &[u8]) -> Result<Command, WireError> {
                 rts.finish()?;
             }
             Request::EraseDevice { preserve_data_plan }
+        }
+        "InstallProfile" => {
+            let payload = f.data("Payload")?;
+            // A device reads the profile it installs; an unsigned one is a plist.
+            let identifier =
+                plist::Value::from_reader(std::io::Cursor::new(&payload)).ok().and_then(|v| {
+                    let d = v.into_dictionary()?;
+                    d.get("PayloadIdentifier")?.as_string().map(str::to_string)
+                });
+            Request::InstallProfile { identifier }
+        }
+        "AccountConfiguration" => {
+            f.opt_boolean("SkipPrimarySetupAccountCreation")?;
+            f.opt_boolean("SetPrimarySetupAccountAsRegularUser")?;
+            f.opt_boolean("DontAutoPopulatePrimaryAccountInfo")?;
+            f.opt_boolean("LockPrimaryAccountInfo")?;
+            let short_name = f.opt_string("PrimaryAccountUserName")?;
+            let full_name = f.opt_string("PrimaryAccountFullName")?;
+            f.opt_array("AutoSetupAdminAccounts")?;
+            Request::AccountConfiguration { short_name, full_name }
         }
         _ => return Ok(Command { uuid, request: Request::Unsupported(request_type) }),
     };

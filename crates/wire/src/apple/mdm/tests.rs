@@ -224,6 +224,18 @@ fn commands_build_the_documented_plists() {
         Command::DeviceName { name: "Lab-F5JM".into() },
         Command::DeviceConfigured,
         Command::EraseDevice,
+        Command::InstallProfile { name: "Wi-Fi".into(), payload: b"<plist/>".to_vec() },
+        Command::AccountConfiguration {
+            short_name: "ann".into(),
+            full_name: "Ann Lee".into(),
+            lock: true,
+        },
+        Command::Raw {
+            kind: "ProfileList".into(),
+            command: b"<plist><dict><key>RequestType</key><string>ProfileList</string>\
+                       <key>ManagedOnly</key><true/></dict></plist>"
+                .to_vec(),
+        },
     ];
     for c in &all {
         let bytes = c.to_plist("uuid-1", Some("iPhone15,2"));
@@ -241,6 +253,15 @@ fn commands_build_the_documented_plists() {
             }
             Command::DeviceConfigured => assert_eq!(cmd.len(), 1),
             Command::EraseDevice => assert!(cmd.contains_key("PreserveDataPlan")),
+            Command::InstallProfile { .. } => {
+                assert_eq!(cmd["Payload"].as_data(), Some(&b"<plist/>"[..]))
+            }
+            Command::AccountConfiguration { .. } => {
+                assert_eq!(cmd["PrimaryAccountUserName"].as_string(), Some("ann"));
+                assert_eq!(cmd["PrimaryAccountFullName"].as_string(), Some("Ann Lee"));
+                assert_eq!(cmd["LockPrimaryAccountInfo"].as_boolean(), Some(true));
+            }
+            Command::Raw { .. } => assert_eq!(cmd["ManagedOnly"].as_boolean(), Some(true)),
         }
     }
     // PreserveDataPlan is iOS/iPadOS only.
@@ -248,4 +269,33 @@ fn commands_build_the_documented_plists() {
         let (_, _, cmd) = parse_command(&Command::EraseDevice.to_plist("u", product)).unwrap();
         assert_eq!(cmd.contains_key("PreserveDataPlan"), kept, "{product:?}");
     }
+}
+
+#[test]
+fn a_scripts_command_plist_is_read_with_its_uuid_and_request_type() {
+    let body = b"<?xml version=\"1.0\"?><plist version=\"1.0\"><dict>\
+        <key>Command</key><dict><key>RequestType</key><string>ProfileList</string></dict>\
+        <key>CommandUUID</key><string>fedd659e-fc3c-4e35-8bb1-c8f51ae542a5</string>\
+        </dict></plist>";
+    let r = parse_command_request(body).unwrap();
+    assert_eq!(
+        (r.uuid.as_str(), r.request_type.as_str()),
+        ("fedd659e-fc3c-4e35-8bb1-c8f51ae542a5", "ProfileList")
+    );
+    let bad = [
+        (&b"not a plist"[..], "not a property list"),
+        (b"<plist><dict><key>Command</key><dict/></dict></plist>", "CommandUUID"),
+        (b"<plist><dict><key>CommandUUID</key><string>u</string></dict></plist>", "Command"),
+        (
+            b"<plist><dict><key>CommandUUID</key><string>u</string><key>Command</key><dict>\
+              <key>RequestType</key><string>Bad Type</string></dict></dict></plist>",
+            "RequestType",
+        ),
+    ];
+    for (body, want) in bad {
+        let e = parse_command_request(body).unwrap_err().to_string();
+        assert!(e.contains(want), "{e:?} should name {want}");
+    }
+    let huge = vec![b' '; MAX_COMMAND_REQUEST + 1];
+    assert!(matches!(parse_command_request(&huge), Err(MdmWireError::TooLarge { .. })));
 }
