@@ -65,6 +65,9 @@ pub enum Action {
     MdmErase,
     AuditChainStart,
     AuditPrune,
+    WebhookCreate,
+    WebhookChange,
+    WebhookDelete,
 }
 
 impl Action {
@@ -105,6 +108,9 @@ impl Action {
         Action::MdmErase,
         Action::AuditChainStart,
         Action::AuditPrune,
+        Action::WebhookCreate,
+        Action::WebhookChange,
+        Action::WebhookDelete,
     ];
 
     pub fn code(self) -> &'static str {
@@ -145,6 +151,9 @@ impl Action {
             Action::MdmErase => "mdm.erase",
             Action::AuditChainStart => "audit.chain_start",
             Action::AuditPrune => "audit.prune",
+            Action::WebhookCreate => "webhook.create",
+            Action::WebhookChange => "webhook.change",
+            Action::WebhookDelete => "webhook.delete",
         }
     }
 }

@@ -36,3 +36,4 @@ mod sim_standalone;
 mod strict_api;
 mod tls_api;
 mod tokens_api;
+mod webhooks;

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 const CHECKIN: &str = "application/x-apple-aspen-mdm-checkin";
 
-fn authenticate(udid: &str) -> Vec<u8> {
+pub(crate) fn authenticate(udid: &str) -> Vec<u8> {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><plist version=\"1.0\"><dict>\
          <key>MessageType</key><string>Authenticate</string>\
@@ -23,7 +23,7 @@ fn authenticate(udid: &str) -> Vec<u8> {
 }
 
 /// An identity issued by `ca` and, when `udid` is given, recorded as ACME records its own.
-async fn identity(d: &TestDaemon, ca: &Authority, udid: Option<&str>) -> Issued {
+pub(crate) async fn identity(d: &TestDaemon, ca: &Authority, udid: Option<&str>) -> Issued {
     let now = adebox::clock::Clock::system().now();
     let id = ca
         .issue_client("device", now - time::Duration::hours(1), time::Duration::days(30))
@@ -50,12 +50,12 @@ async fn identity(d: &TestDaemon, ca: &Authority, udid: Option<&str>) -> Issued 
     id
 }
 
-fn appliance_ca(d: &TestDaemon) -> Authority {
+pub(crate) fn appliance_ca(d: &TestDaemon) -> Authority {
     let ca = d.running().tls.ca();
     Authority::from_pem(ca.cert_pem(), ca.key_pem().expose()).unwrap()
 }
 
-fn tls_client(d: &TestDaemon, id: &Issued) -> Client {
+pub(crate) fn tls_client(d: &TestDaemon, id: &Issued) -> Client {
     adebox::outbound::ensure_crypto_provider();
     let pem = format!("{}\n{}", id.cert_pem, id.key_pem.expose());
     Client::builder()
@@ -77,7 +77,7 @@ fn signature(id: &Issued, body: &[u8]) -> String {
     Base64::encode_string(&sig)
 }
 
-async fn put(
+pub(crate) async fn put(
     client: &Client,
     url: String,
     body: Vec<u8>,

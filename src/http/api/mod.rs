@@ -9,6 +9,7 @@ mod assignments;
 mod audit;
 mod devices;
 mod enrollment;
+mod integrations;
 mod mdm;
 pub mod permissions;
 mod profiles;
@@ -44,6 +45,7 @@ pub use super::json::JSON_LIMIT;
         (name = "push", description = "The MDM push (APNs) certificate"),
         (name = "mdm", description = "A device's MDM state, command history and actions"),
         (name = "sandbox", description = "The simulated Apple side (sandbox mode only)"),
+        (name = "integrations", description = "Webhook subscriptions and their deliveries"),
     )
 )]
 struct ApiDoc;
@@ -63,6 +65,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(push::configure)
         .configure(mdm::configure)
         .configure(sandbox::configure)
+        .configure(integrations::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }
 
