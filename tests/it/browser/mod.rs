@@ -11,6 +11,7 @@ mod audit;
 mod device_mdm;
 mod enrollment;
 mod harness;
+mod integrations;
 mod profiles;
 mod push;
 mod roles;

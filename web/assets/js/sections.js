@@ -1,7 +1,8 @@
 /**
  * sections.js — the admin page's sections: navigation order, labels and routes.
  *
- * Exposes: `SECTIONS` (what the left navigation shows; Sandbox only in sandbox mode) and
+ * Exposes: `SECTIONS` (what the left navigation shows; Sandbox only in sandbox mode; a
+ * section with `needs` only to a role holding that permission) and
  * `sectionHref(name)`.
  * Must not use: anything else; views register themselves in views/index.js.
  */
@@ -15,6 +16,7 @@ export const SECTIONS = [
   { name: 'profiles', label: 'Profiles' },
   { name: 'enrollment', label: 'Enrollment' },
   { name: 'settings', label: 'Settings' },
+  { name: 'integrations', label: 'Integrations', needs: 'secrets' },
   { name: 'audit', label: 'Audit log' },
   { name: 'sandbox', label: 'Sandbox', sandboxOnly: true },
 ].map((section) => ({ ...section, href: adminHref(section.name) }));

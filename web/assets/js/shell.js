@@ -13,6 +13,7 @@
 
 import { h, replaceChildren } from './dom.js';
 import { renderBanners } from './components/banner.js';
+import { can } from './roles.js';
 import { SECTIONS } from './sections.js';
 import { onStatus } from './status.js';
 
@@ -42,7 +43,7 @@ function setPageFor(main, header) {
 export function appShell({ session, sandbox, onLogout }) {
   const links = new Map();
   const navList = h('ul', { class: 'nav-list' }, SECTIONS
-    .filter((s) => !s.sandboxOnly || sandbox)
+    .filter((s) => (!s.sandboxOnly || sandbox) && (!s.needs || can(s.needs)))
     .map((section) => {
       const link = h('a', {
         href: section.href, id: `nav-${section.name}`, class: ['nav-link', section.sandboxOnly ? 'nav-sandbox' : null],
