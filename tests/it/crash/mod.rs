@@ -12,11 +12,13 @@
 //! Flows, one test each: sync and default-profile assignment (one flow: the sandbox assigns
 //! as it syncs; after the kills the admin's "Full resync" is requested and the inventory must
 //! equal the simulator's, every device with its default profile), enrollment
-//! ([`enroll::enrollment_survives_kills`]) and command delivery
-//! ([`commands::command_delivery_survives_kills`]).
+//! ([`enroll::enrollment_survives_kills`]), command delivery
+//! ([`commands::command_delivery_survives_kills`]) and webhook delivery
+//! ([`webhooks::webhook_events_survive_kills_and_repeats_say_why`]).
 
 mod commands;
 mod enroll;
+mod webhooks;
 
 use adebox::sim::rng::SimRng;
 use reqwest::Client;
