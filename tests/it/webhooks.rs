@@ -429,3 +429,38 @@ async fn a_full_outbox_drops_the_oldest_and_a_slow_receiver_times_out() {
     }
     panic!("the slow delivery was never recorded");
 }
+
+#[tokio::test]
+async fn the_sandbox_delivers_to_its_own_receiver_across_a_restart() {
+    use crate::crash::{Sandbox, client_when_ready, free_port};
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let port = free_port();
+    for run in 0..2 {
+        let mut sb = Sandbox::start_on(&data, 2, port);
+        let (client, token) = client_when_ready(&mut sb, &data, Duration::from_secs(120)).await;
+        let get = |path: String| {
+            let (client, token, url) = (client.clone(), token.clone(), sb.url(&path));
+            async move {
+                let r = client.get(url).bearer_auth(token).send().await.unwrap();
+                r.json::<Value>().await.unwrap()
+            }
+        };
+        let subs = get("/api/v1/integrations/webhooks".into()).await;
+        let subs = subs.as_array().unwrap();
+        assert_eq!(subs.len(), 1, "run {run}: {subs:?}");
+        let id = subs[0]["id"].as_str().unwrap().to_string();
+        let mut delivered = 0;
+        for _ in 0..100 {
+            let log = get(format!("/api/v1/integrations/webhooks/{id}/deliveries?limit=200")).await;
+            delivered =
+                log.as_array().unwrap().iter().filter(|l| l["outcome"] == "delivered").count();
+            if delivered > run {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(delivered > run, "run {run}: the sandbox's test event was not delivered");
+        sb.kill();
+    }
+}
