@@ -133,6 +133,9 @@ pub fn apply_page_in(
             (_, None) => {
                 stats.added += 1;
                 by_token.insert(token_key(token, serial).as_slice(), [].as_slice())?;
+                // The timeline synthesizes "added" from first_seen; the webhooks hear it here.
+                let added = event(now, TimelineKind::Added, "Added by a sync with Apple.".into());
+                timeline.publish(serial, &added)?;
                 DeviceRecord {
                     serial: serial.clone(),
                     token: token.clone(),

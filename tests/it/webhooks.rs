@@ -464,3 +464,37 @@ async fn the_sandbox_delivers_to_its_own_receiver_across_a_restart() {
         sb.kill();
     }
 }
+
+#[tokio::test]
+async fn synced_devices_arrive_as_adebox_events_in_the_commit_that_added_them() {
+    let schemas = Schemas::load();
+    let d = TestDaemon::with_simulator().await;
+    let page = d.sandbox_admin().await;
+    let receiver = Receiver::start().await;
+    let (_, secret) = subscribe(&page, &receiver.url, &["adebox.DeviceSynced"], json!({})).await;
+    let (token, uuid) = add_token(&d, &page, "Main campus").await;
+    let id = token["id"].as_str().unwrap().to_string();
+    page.post("/api/v1/sandbox/devices", json!({"server_uuid": uuid, "count": 5})).await;
+    page.post(&format!("/api/v1/sync/{id}"), json!({})).await;
+    wait_for_devices(&page, &id, 5).await;
+    let got = receiver.wait_for(5).await;
+    let mut serials: Vec<String> = got
+        .iter()
+        .map(|r| {
+            assert!(r.signed_with(&secret));
+            let e = r.json();
+            schemas.check(&e);
+            assert_eq!(e["topic"], "adebox.DeviceSynced");
+            assert_eq!(e["adebox_event"]["kind"], "added", "{e}");
+            e["adebox_event"]["serial"].as_str().unwrap().to_string()
+        })
+        .collect();
+    serials.sort();
+    let mut want = Vec::new();
+    let (_, list) = page.get(&format!("/api/v1/devices?token={id}&limit=10")).await;
+    for dev in list["items"].as_array().unwrap() {
+        want.push(dev["serial"].as_str().unwrap().to_string());
+    }
+    want.sort();
+    assert_eq!(serials, want);
+}
