@@ -16,7 +16,8 @@
 //!   (redb handle, schema version, migrations, sealed secrets, backup), [`urls`] (externally
 //!   visible URLs), [`tls`] (the server certificate and the rustls configuration).
 //! - **domain** (each owns its tables, errors and a small service API), in call order:
-//!   [`audit`], [`admin`], [`tokens`], [`devices`], [`depclient`], [`push`], [`sync`],
+//!   [`audit`], [`events`] (webhook subscriptions, outbox, delivery), [`admin`], [`tokens`],
+//!   [`devices`], [`depclient`], [`push`], [`sync`],
 //!   [`profiles`], [`acme`], [`enroll`], [`lifecycle`], [`setup`] (steps run before a device
 //!   is released), [`mdm`], [`backup`]. A module calls only those before
 //!   it; where an earlier one needs a later one, the composition root wires a hook.
@@ -42,6 +43,7 @@ pub mod urls;
 pub mod tls;
 
 pub mod audit;
+pub mod events;
 pub mod admin;
 pub mod tokens;
 pub mod devices;

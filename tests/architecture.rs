@@ -22,6 +22,7 @@ const RINGS: &[(&str, &[&str])] = &[
     ("infrastructure", &["tls"]),
     // The domain ring is ordered: a module calls only those before it.
     ("domain", &["audit"]),
+    ("domain", &["events"]),
     ("domain", &["admin"]),
     ("domain", &["tokens"]),
     ("domain", &["devices"]),

@@ -66,6 +66,9 @@ pub enum Action {
     MdmErase,
     AuditChainStart,
     AuditPrune,
+    WebhookCreate,
+    WebhookChange,
+    WebhookDelete,
 }
 
 impl Action {
@@ -107,6 +110,9 @@ impl Action {
         Action::MdmErase,
         Action::AuditChainStart,
         Action::AuditPrune,
+        Action::WebhookCreate,
+        Action::WebhookChange,
+        Action::WebhookDelete,
     ];
 
     pub fn code(self) -> &'static str {
@@ -148,6 +154,9 @@ impl Action {
             Action::MdmErase => "mdm.erase",
             Action::AuditChainStart => "audit.chain_start",
             Action::AuditPrune => "audit.prune",
+            Action::WebhookCreate => "webhook.create",
+            Action::WebhookChange => "webhook.change",
+            Action::WebhookDelete => "webhook.delete",
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct Routes {
     /// The stand-in ABM portal, in the sandbox.
     pub portal_url: Option<String>,
     pub report: AppleServices,
+    /// The outbound proxy of the site (None in the sandbox), for webhook deliveries.
+    pub proxy: Option<ProxyChoice>,
 }
 
 /// Resolves `apple`; `env` looks up an environment variable (the proxy's).
@@ -63,6 +65,7 @@ pub fn routes(
                     extra_ca: None,
                     proxy: None,
                 }),
+                proxy: None,
             })
         }
     }
@@ -101,6 +104,7 @@ fn configured(
         apns: crate::push::ApnsOptions::new(apns_url.as_str(), base.via(via(apns_url.host()))),
         portal_url: None,
         report,
+        proxy,
     })
 }
 

@@ -217,6 +217,7 @@ fn app_state(
             .map(|p| crate::sim::dep::portal_client::PortalClient::new(p, s.dep_client.clone())),
         apple_services: Arc::new(s.routes.report.clone()),
         audit: s.audit.clone(),
+        events: s.events.clone(),
         tls: s.tls.clone(),
         clock: s.clock.clone(),
         started_at: s.clock.now(),

@@ -153,6 +153,7 @@ pub async fn prepare(
     let portal = PortalClient::new(sim.portal_url(), http);
     demo_world(running, &portal, demo_devices).await?;
     let scoped_password = scoped_admin(running).await?;
+    demo_webhook(running).await?;
 
     let sim_ca = dir.join("simulator-ca.pem");
     std::fs::write(&sim_ca, sim.ca_pem())?;
@@ -357,4 +358,42 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)?;
     f.write_all(bytes)
+}
+
+/// The name of the sandbox's webhook subscription.
+const DEMO_WEBHOOK: &str = "Sandbox receiver";
+
+/// A webhook subscription, to every topic, delivering to a receiver the sandbox runs, so the
+/// Integrations page shows deliveries. A restart points the subscription kept in the data
+/// directory at the new receiver (whose port changed); its secret is not shown again, so that
+/// receiver accepts without checking signatures.
+async fn demo_webhook(running: &Running) -> anyhow::Result<()> {
+    let sink = crate::sim::webhook_sink::start()?;
+    let existing = running.events.list().await?.into_iter().find(|s| s.name == DEMO_WEBHOOK);
+    let id = match existing {
+        Some(sub) => {
+            let change = crate::events::SubscriptionUpdate {
+                url: Some(sink.url.clone()),
+                allow_http: Some(true),
+                ..Default::default()
+            };
+            running.events.update(&sub.id, change).await?;
+            sub.id
+        }
+        None => {
+            let new = crate::events::NewSubscription {
+                name: DEMO_WEBHOOK.into(),
+                url: sink.url.clone(),
+                topics: crate::events::Topic::ALL.iter().map(|t| t.name().to_string()).collect(),
+                secret: None,
+                allow_http: true,
+                max_outbox: None,
+            };
+            let (sub, secret) = running.events.create(new).await?;
+            sink.set_secret(Some(secret.expose().clone()));
+            sub.id
+        }
+    };
+    running.events.send_test(&id).await?;
+    Ok(())
 }

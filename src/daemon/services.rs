@@ -66,6 +66,8 @@ pub struct Services {
     pub tls: Arc<TlsManager>,
     pub admin: Admin,
     pub audit: AuditLog,
+    /// Webhook subscriptions, their outbox and its delivery.
+    pub events: crate::events::Events,
     pub tokens: crate::tokens::Tokens,
     pub devices: crate::devices::Devices,
     pub push: crate::push::Push,
@@ -104,6 +106,12 @@ impl Services {
         let (config, clock) = (&opts.config, &opts.clock);
         let admin = Admin::new(store.clone(), clock.clone(), opts.admin.clone());
         let audit = AuditLog::new(store.clone());
+        let events = crate::events::Events::new(
+            store.clone(),
+            clock.clone(),
+            self_addresses(config, public_port),
+            routes.proxy.clone(),
+        );
         let dep_client = crate::outbound::client(&routes.dep)?;
         let tokens = crate::tokens::Tokens::new(
             store.clone(),
@@ -209,6 +217,7 @@ impl Services {
             tls,
             admin,
             audit,
+            events,
             tokens,
             devices,
             push,
@@ -226,4 +235,21 @@ impl Services {
         };
         Ok((services, Workers { apns: Box::pin(apns) }))
     }
+}
+
+/// How the appliance itself is reached, which no webhook may point at.
+fn self_addresses(
+    config: &crate::config::Config,
+    public_port: u16,
+) -> crate::events::SelfAddresses {
+    let mut me = crate::events::SelfAddresses::default();
+    me.hosts.extend(config.public_hosts.iter().map(|h| h.to_ascii_lowercase()));
+    me.ports.insert(public_port);
+    for addr in config.https_listen.iter().chain(config.http_redirect_listen.iter()) {
+        me.ips.insert(addr.ip());
+        if addr.port() != 0 {
+            me.ports.insert(addr.port());
+        }
+    }
+    me
 }

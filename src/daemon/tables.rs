@@ -13,6 +13,7 @@ use crate::store::Table;
 /// The tables of every domain module, in ring order.
 pub const TABLES: &[&[Table]] = &[
     crate::audit::TABLES,
+    crate::events::TABLES,
     crate::admin::TABLES,
     crate::tokens::TABLES,
     crate::devices::TABLES,

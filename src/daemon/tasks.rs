@@ -38,6 +38,7 @@ pub(super) fn spawn_all(
         spawn_task("audit-anchor", stop.clone(), s.audit.clone().anchor()),
         spawn_task("profiles", stop.clone(), s.profiles.clone().run()),
         spawn_task("apns", stop.clone(), workers.apns),
+        spawn_task("webhooks", stop.clone(), s.events.clone().run()),
         // Not wrapped in spawn_task: the supervisor stops its workers itself, between pages.
         ("sync", tokio::spawn(s.sync.clone().supervise(stop.clone()))),
         spawn_task(

@@ -11,8 +11,9 @@
 
 use super::records::{
     BY_SERIAL, BY_TOKEN, Changes, DeviceRecord, Removal, RemovalReason, TIMELINE, TimelineEvent,
-    TimelineKind, push_event, timeline_key, token_key, token_prefix,
+    TimelineKind, timeline_key, token_key, token_prefix,
 };
+use super::timeline::push_event;
 use crate::apple::dep::{Device, OpType};
 use crate::ids::{Serial, TokenId};
 use crate::store::{self, StoreError};
@@ -91,7 +92,7 @@ pub fn apply_page_in(
     }
     let mut by_serial = wtx.open_table(BY_SERIAL)?;
     let mut by_token = wtx.open_table(BY_TOKEN)?;
-    let mut timeline = wtx.open_table(TIMELINE)?;
+    let mut timeline = super::timeline::Timeline::open(wtx)?;
     for serial in &order {
         let d = latest[serial];
         let existing: Option<DeviceRecord> = store::get(&by_serial, serial.as_bytes())?;
@@ -139,6 +140,9 @@ pub fn apply_page_in(
                         deadline_words(d.mdm_migration_deadline),
                     ));
                 }
+                // The timeline synthesizes "added" from first_seen; the webhooks hear it here.
+                let added = event(now, TimelineKind::Added, "Added by a sync with Apple.".into());
+                timeline.publish(serial, &added)?;
                 DeviceRecord {
                     serial: serial.clone(),
                     token: token.clone(),
@@ -233,7 +237,7 @@ pub fn sweep_missing_in(
         .collect::<Result<_, _>>()?;
     drop(by_token);
     let mut by_serial = wtx.open_table(BY_SERIAL)?;
-    let mut timeline = wtx.open_table(TIMELINE)?;
+    let mut timeline = super::timeline::Timeline::open(wtx)?;
     let mut removed = 0;
     for serial in serials {
         let Some(mut r): Option<DeviceRecord> = store::get(&by_serial, serial.as_bytes())? else {

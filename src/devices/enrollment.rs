@@ -2,7 +2,7 @@
 //! the lifecycle "Enrolled" / "Checked out") and timeline notes, inside the caller's
 //! transaction so MDM's own tables and the inventory commit together.
 
-use super::records::{BY_SERIAL, Changes, DeviceRecord, TIMELINE, TimelineEvent, TimelineKind};
+use super::records::{BY_SERIAL, Changes, DeviceRecord, TimelineEvent, TimelineKind};
 use crate::ids::Serial;
 use crate::store::{self, StoreError};
 use redb::WriteTransaction;
@@ -59,7 +59,7 @@ pub(super) fn update_with_event_in(
     change: impl FnOnce(&mut DeviceRecord),
 ) -> Result<Changes, StoreError> {
     let mut by_serial = wtx.open_table(BY_SERIAL)?;
-    let mut timeline = wtx.open_table(TIMELINE)?;
+    let mut timeline = super::timeline::Timeline::open(wtx)?;
     let event = TimelineEvent { at: now, kind, message };
     let updated = update_with_event(&mut by_serial, &mut timeline, serial, event, change)?;
     Ok(Changes { upserted: updated.into_iter().collect(), removed: vec![] })
@@ -69,7 +69,7 @@ pub(super) fn update_with_event_in(
 /// changed record, or `None` for an unknown serial.
 pub(super) fn update_with_event(
     by_serial: &mut store::WriteTable<'_>,
-    timeline: &mut store::WriteTable<'_>,
+    timeline: &mut super::timeline::Timeline<'_>,
     serial: &Serial,
     event: TimelineEvent,
     change: impl FnOnce(&mut DeviceRecord),
@@ -79,7 +79,7 @@ pub(super) fn update_with_event(
     };
     change(&mut r);
     r.updated_at = event.at;
-    super::records::push_event(timeline, &mut r, event)?;
+    super::timeline::push_event(timeline, &mut r, event)?;
     store::put(by_serial, serial.as_bytes(), &r)?;
     Ok(Some(r))
 }

@@ -15,6 +15,7 @@ mod lifecycle;
 mod profile;
 mod query;
 mod records;
+mod timeline;
 
 pub use apply::{PageMode, PageStats, apply_page_in, purge_removed_in, sweep_missing_in};
 pub use enrollment::{EnrollmentState, set_enrollment_in};
@@ -26,6 +27,7 @@ pub use profile::{
 pub use query::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, SortKey};
 pub use records::TABLES;
 pub use records::{Changes, Removal, RemovalReason, TIMELINE_LIMIT, TimelineEvent, TimelineKind};
+pub use timeline::topic_of;
 
 use crate::ids::{Serial, TokenId};
 use crate::store::{Store, StoreError};

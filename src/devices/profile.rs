@@ -8,7 +8,7 @@
 
 use super::enrollment::update_with_event;
 use super::records::{
-    BY_SERIAL, BY_TOKEN, Changes, DeviceRecord, TIMELINE, TimelineEvent, TimelineKind, token_prefix,
+    BY_SERIAL, BY_TOKEN, Changes, DeviceRecord, TimelineEvent, TimelineKind, token_prefix,
 };
 use crate::apple::dep::ProfileStatus;
 use crate::ids::{ProfileUuid, Serial, TokenId};
@@ -145,7 +145,7 @@ pub fn note_in(
 /// transaction, the tables opened once for the whole batch (a batch is 1000 serials).
 pub struct ProfileResults<'txn> {
     by_serial: store::WriteTable<'txn>,
-    timeline: store::WriteTable<'txn>,
+    timeline: super::timeline::Timeline<'txn>,
     changes: Changes,
 }
 
@@ -153,7 +153,7 @@ impl<'txn> ProfileResults<'txn> {
     pub fn open(wtx: &'txn WriteTransaction) -> Result<Self, StoreError> {
         Ok(ProfileResults {
             by_serial: wtx.open_table(BY_SERIAL)?,
-            timeline: wtx.open_table(TIMELINE)?,
+            timeline: super::timeline::Timeline::open(wtx)?,
             changes: Changes::default(),
         })
     }
@@ -203,7 +203,7 @@ impl<'txn> ProfileResults<'txn> {
             return Ok(());
         };
         let event = TimelineEvent { at: now, kind, message };
-        super::records::push_event(&mut self.timeline, &mut r, event)?;
+        super::timeline::push_event(&mut self.timeline, &mut r, event)?;
         // Only the event counter changes (not `updated_at`): nothing for the list index.
         store::put(&mut self.by_serial, serial.as_bytes(), &r)
     }

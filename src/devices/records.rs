@@ -2,7 +2,7 @@
 
 use crate::apple::dep::{Device, ProfileStatus};
 use crate::ids::{Serial, TokenId};
-use crate::store::{self, StoreError, Table};
+use crate::store::{self, Table};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -212,22 +212,4 @@ impl Changes {
         self.upserted.extend(other.upserted);
         self.removed.extend(other.removed);
     }
-}
-
-/// Adds an event to a device's timeline (bounded), inside the caller's transaction.
-pub(super) fn push_event(
-    timeline: &mut redb::Table<'_, &'static [u8], &'static [u8]>,
-    record: &mut DeviceRecord,
-    e: TimelineEvent,
-) -> Result<(), StoreError> {
-    if let Some(stage) = super::funnel::stage_of_event(e.kind) {
-        record.reached = record.reached.max(Some(stage));
-    }
-    let seq = record.next_event;
-    store::put(timeline, &timeline_key(&record.serial, seq), &e)?;
-    record.next_event += 1;
-    if seq >= TIMELINE_LIMIT {
-        timeline.remove(timeline_key(&record.serial, seq - TIMELINE_LIMIT).as_slice())?;
-    }
-    Ok(())
 }

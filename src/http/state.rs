@@ -30,6 +30,8 @@ pub struct AppState {
     /// The simulated devices enrolling against this daemon, in sandbox mode.
     pub sandbox_fleet: Option<crate::sim::fleet::sandbox::SandboxFleet>,
     pub audit: AuditLog,
+    /// Webhook subscriptions and the events MDM messages publish.
+    pub events: crate::events::Events,
     pub tls: Arc<TlsManager>,
     pub clock: Clock,
     pub started_at: OffsetDateTime,

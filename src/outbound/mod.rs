@@ -65,6 +65,9 @@ pub struct OutboundConfig {
     pub identity_pem: Option<crate::crypto::Secret<String>>,
     /// Send every request through this proxy; `None` connects directly.
     pub proxy: Option<ProxyUrl>,
+    /// Plain `http://` allowed with the system roots too (a webhook receiver the admin
+    /// allowed on a trusted network); Apple's services are always https-only.
+    pub allow_http: bool,
 }
 
 impl Default for OutboundConfig {
@@ -75,6 +78,7 @@ impl Default for OutboundConfig {
             request_timeout: REQUEST_TIMEOUT,
             identity_pem: None,
             proxy: None,
+            allow_http: false,
         }
     }
 }
@@ -160,8 +164,10 @@ pub fn client(config: &OutboundConfig) -> Result<reqwest::Client, OutboundError>
         .timeout(config.request_timeout)
         .redirect(reqwest::redirect::Policy::none());
     builder = match &config.trust {
-        TrustRoots::System => builder.https_only(true),
-        TrustRoots::SystemAnd(pems) => builder.https_only(true).tls_certs_merge(parse_roots(pems)?),
+        TrustRoots::System => builder.https_only(!config.allow_http),
+        TrustRoots::SystemAnd(pems) => {
+            builder.https_only(!config.allow_http).tls_certs_merge(parse_roots(pems)?)
+        }
         TrustRoots::Only(pems) => builder.tls_certs_only(parse_roots(pems)?),
     };
     builder = match &config.proxy {

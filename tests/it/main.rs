@@ -45,3 +45,4 @@ mod strict_api;
 mod tls_api;
 mod tls_rules;
 mod tokens_api;
+mod webhooks;

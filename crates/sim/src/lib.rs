@@ -3,6 +3,7 @@
 //! [`dep`] is Apple's DEP (Device Assignment) service with a stand-in Apple Business Manager
 //! portal; [`apple_pki`] is a stand-in for Apple's device CA and attestation CA (sandbox and
 //! tests only); [`apns`] is Apple's push service with a stand-in push CA; [`fleet`] plays simulated iPhones/iPads enrolling over HTTPS; [`rng`] is the seeded generator every simulator draws from so runs reproduce.
+//! [`webhook_sink`] is a site's tool receiving adebox's webhook events (sandbox only).
 //! [`drain`] keeps their early answers readable over HTTP/2; [`scratch_dir`] and
 //! [`StopSignal`] serve the standalone `adebox sim …` processes.
 //! They use [`crate::apple`] and [`crate::crypto`], never a domain module or the store.
@@ -18,6 +19,7 @@ pub mod dep;
 pub mod drain;
 pub mod fleet;
 pub mod rng;
+pub mod webhook_sink;
 
 /// Installs rustls's ring provider, the one of the whole tree, for the simulators' servers and
 /// clients (a no-op once one is installed).

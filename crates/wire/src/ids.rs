@@ -272,6 +272,14 @@ own_id!(TokenId, "token id", TOKEN_ID_MAX);
 own_id!(ProfileId, "profile id", PROFILE_ID_MAX);
 own_id!(ConfigProfileId, "configuration profile id", PROFILE_ID_MAX);
 
+/// adebox's own name for a webhook subscription (`Qm3x_7aZ`): the key of
+/// `events.subscriptions` and the `{id}` of `/api/v1/integrations/webhooks/{id}`.
+/// Normalisation and validation as [`TokenId`]'s, up to [`TOKEN_ID_MAX`] characters.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubscriptionId(String);
+
+own_id!(SubscriptionId, "subscription id", TOKEN_ID_MAX);
+
 /// Longest profile uuid accepted: Apple's are 32 characters; the margin is tolerance.
 pub const PROFILE_UUID_MAX: usize = 64;
 
@@ -341,6 +349,7 @@ plain_string!(Udid);
 plain_string!(TokenId);
 plain_string!(ProfileId);
 plain_string!(ConfigProfileId);
+plain_string!(SubscriptionId);
 plain_string!(ProfileUuid);
 
 #[cfg(test)]

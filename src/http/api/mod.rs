@@ -10,6 +10,7 @@ mod audit;
 mod commands;
 mod devices;
 mod enrollment;
+mod integrations;
 mod mdm;
 pub mod permissions;
 mod profiles;
@@ -46,6 +47,7 @@ pub use super::json::JSON_LIMIT;
         (name = "push", description = "The MDM push (APNs) certificate"),
         (name = "mdm", description = "A device's MDM state, command history and actions"),
         (name = "sandbox", description = "The simulated Apple side (sandbox mode only)"),
+        (name = "integrations", description = "Webhook subscriptions and their deliveries"),
     )
 )]
 struct ApiDoc;
@@ -67,6 +69,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(commands::configure)
         .configure(setup::configure)
         .configure(sandbox::configure)
+        .configure(integrations::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }
 

@@ -158,6 +158,17 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/sandbox/devices/release", Needs(Sandbox)),
     r("POST", "/sandbox/enroll", Needs(Sandbox)),
     r("GET", "/sandbox/enroll", Needs(Read)),
+    // integrations: webhook subscriptions hold secrets (Owner only)
+    r("GET", "/integrations/topics", Needs(Read)),
+    r("GET", "/integrations/webhooks", Needs(Secrets)),
+    r("POST", "/integrations/webhooks", Needs(Secrets)),
+    r("GET", "/integrations/webhooks/{id}", Needs(Secrets)),
+    r("PUT", "/integrations/webhooks/{id}", Needs(Secrets)),
+    r("DELETE", "/integrations/webhooks/{id}", Needs(Secrets)),
+    r("POST", "/integrations/webhooks/{id}/resume", Needs(Secrets)),
+    r("POST", "/integrations/webhooks/{id}/test", Needs(Secrets)),
+    r("GET", "/integrations/webhooks/{id}/deliveries", Needs(Secrets)),
+    r("POST", "/integrations/webhooks/{id}/deliveries/{seq}/redeliver", Needs(Secrets)),
 ];
 
 /// Routes a role's permission opens but that show or change organisation-wide data, with

@@ -12,6 +12,7 @@ mod audit;
 mod device_mdm;
 mod enrollment;
 mod harness;
+mod integrations;
 mod profiles;
 mod push;
 mod roles;

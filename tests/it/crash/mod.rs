@@ -13,12 +13,14 @@
 //! as it syncs; after the kills the admin's "Full resync" is requested and the inventory must
 //! equal the simulator's, every device with its default profile), enrollment
 //! ([`enroll::enrollment_survives_kills`]), command delivery
-//! ([`commands::command_delivery_survives_kills`]) and a storm of grouped writes
-//! ([`group_commit::acknowledged_grouped_writes_survive_kills`]).
+//! ([`commands::command_delivery_survives_kills`]), a storm of grouped writes
+//! ([`group_commit::acknowledged_grouped_writes_survive_kills`]) and webhook delivery
+//! ([`webhooks::webhook_events_survive_kills_and_repeats_say_why`]).
 
 mod commands;
 mod enroll;
 mod group_commit;
+mod webhooks;
 
 use adebox::sim::rng::SimRng;
 use reqwest::Client;

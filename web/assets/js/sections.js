@@ -2,7 +2,8 @@
  * sections.js — the admin page's sections: navigation order, labels and routes.
  *
  * Exposes: `SECTIONS` (what the left navigation shows; Sandbox only in sandbox mode, the
- * organisation-wide ones not to an admin limited to some server tokens) and
+ * organisation-wide ones not to an admin limited to some server tokens, a section with
+ * `needs` only to a role holding that permission) and
  * `sectionHref(name)`.
  * Must not use: anything else; views register themselves in views/index.js.
  */
@@ -16,6 +17,7 @@ export const SECTIONS = [
   { name: 'profiles', label: 'Profiles' },
   { name: 'enrollment', label: 'Enrollment', orgWide: true },
   { name: 'settings', label: 'Settings' },
+  { name: 'integrations', label: 'Integrations', needs: 'secrets', orgWide: true },
   { name: 'audit', label: 'Audit log', orgWide: true },
   { name: 'sandbox', label: 'Sandbox', sandboxOnly: true },
 ].map((section) => ({ ...section, href: adminHref(section.name) }));

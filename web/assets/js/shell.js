@@ -13,8 +13,8 @@
 
 import { h, replaceChildren } from './dom.js';
 import { renderBanners } from './components/banner.js';
+import { can, scoped } from './roles.js';
 import { SECTIONS } from './sections.js';
-import { scoped } from './roles.js';
 import { onStatus } from './status.js';
 
 function sandboxMarker() {
@@ -43,7 +43,7 @@ function setPageFor(main, header) {
 export function appShell({ session, sandbox, onLogout }) {
   const links = new Map();
   const navList = h('ul', { class: 'nav-list' }, SECTIONS
-    .filter((s) => !s.sandboxOnly || sandbox)
+    .filter((s) => (!s.sandboxOnly || sandbox) && (!s.needs || can(s.needs)))
     .filter((s) => !s.orgWide || !scoped())
     .map((section) => {
       const link = h('a', {

@@ -219,3 +219,19 @@ impl From<crate::setup::SetupError> for ApiError {
         }
     }
 }
+
+impl From<crate::events::EventsError> for ApiError {
+    fn from(e: crate::events::EventsError) -> Self {
+        use crate::events::EventsError as E;
+        let msg = e.to_string();
+        match e {
+            E::NotFound(what) => {
+                ApiError::not_found_because(format!("webhook subscription {what} does not exist"))
+            }
+            E::NoSuchDelivery(_) => ApiError::not_found_because(msg),
+            E::Invalid { field, message } => ApiError::validation(field, message),
+            E::TooMany(_) => ApiError::new(StatusCode::CONFLICT, "limit", msg),
+            E::Store(s) => s.into(),
+        }
+    }
+}

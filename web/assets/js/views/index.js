@@ -15,6 +15,7 @@ import dashboard from './dashboard.js';
 import deviceDetail from './device-detail.js';
 import devices from './devices.js';
 import enrollmentView from './enrollment.js';
+import integrations from './integrations.js';
 import login from './login.js';
 import notFound from './not-found.js';
 import profileDetail from './profile-detail.js';
@@ -28,6 +29,7 @@ import tokens from './tokens.js';
 
 const VIEWS = new Map([
   dashboard, tokens, devices, profiles, enrollmentView, settings, audit, login, setup,
+  integrations,
 ].map((view) => [view.name, view]));
 
 // Sections whose items have a page of their own: `/admin/<section>/<param>`.
