@@ -17,7 +17,8 @@
 //!   visible URLs), [`tls`] (the server certificate and the rustls configuration).
 //! - **domain** (each owns its tables, errors and a small service API), in call order:
 //!   [`audit`], [`admin`], [`tokens`], [`devices`], [`depclient`], [`push`], [`sync`],
-//!   [`profiles`], [`acme`], [`enroll`], [`mdm`], [`backup`]. A module calls only those before
+//!   [`profiles`], [`acme`], [`enroll`], [`directory`] (the accounts users sign in with),
+//!   [`signin`] (the user-affinity sign-in page's flow), [`mdm`], [`backup`]. A module calls only those before
 //!   it; where an earlier one needs a later one, the composition root wires a hook.
 //! - **edges**: [`http`] (actix-web: admin page, JSON API, device routes), [`control`] (the
 //!   local control socket used by `adebox admin …`), [`fuzzing`] (fuzz entry points),
@@ -50,6 +51,8 @@ pub mod sync;
 pub mod profiles;
 pub mod acme;
 pub mod enroll;
+pub mod directory;
+pub mod signin;
 pub mod mdm;
 pub mod backup;
 

@@ -31,6 +31,8 @@ const RINGS: &[(&str, &[&str])] = &[
     ("domain", &["profiles"]),
     ("domain", &["acme"]),
     ("domain", &["enroll"]),
+    ("domain", &["directory"]),
+    ("domain", &["signin"]),
     ("domain", &["mdm"]),
     ("domain", &["backup"]),
     ("edges", &["http", "control", "fuzzing"]),

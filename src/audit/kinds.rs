@@ -12,6 +12,8 @@ pub enum Actor {
     Cli,
     /// Someone not signed in (a failed login names the attempted user in `target`).
     Anonymous,
+    /// A directory user who signed in on the enrollment sign-in page.
+    DirectoryUser(String),
 }
 
 impl Actor {
@@ -22,6 +24,7 @@ impl Actor {
             Actor::System => "system".into(),
             Actor::Cli => "cli".into(),
             Actor::Anonymous => "anonymous".into(),
+            Actor::DirectoryUser(u) => format!("user:{u}"),
         }
     }
 }
@@ -65,6 +68,10 @@ pub enum Action {
     MdmErase,
     AuditChainStart,
     AuditPrune,
+    DirectoryUserCreate,
+    DirectoryUserDelete,
+    DirectorySettingsChange,
+    SignInEnroll,
 }
 
 impl Action {
@@ -105,6 +112,10 @@ impl Action {
         Action::MdmErase,
         Action::AuditChainStart,
         Action::AuditPrune,
+        Action::DirectoryUserCreate,
+        Action::DirectoryUserDelete,
+        Action::DirectorySettingsChange,
+        Action::SignInEnroll,
     ];
 
     pub fn code(self) -> &'static str {
@@ -145,6 +156,10 @@ impl Action {
             Action::MdmErase => "mdm.erase",
             Action::AuditChainStart => "audit.chain_start",
             Action::AuditPrune => "audit.prune",
+            Action::DirectoryUserCreate => "directory.user_create",
+            Action::DirectoryUserDelete => "directory.user_delete",
+            Action::DirectorySettingsChange => "directory.settings_change",
+            Action::SignInEnroll => "signin.enroll",
         }
     }
 }

@@ -21,6 +21,8 @@ pub const TABLES: &[&[Table]] = &[
     crate::profiles::TABLES,
     crate::acme::TABLES,
     crate::enroll::TABLES,
+    crate::directory::TABLES,
+    crate::signin::TABLES,
     crate::mdm::TABLES,
 ];
 

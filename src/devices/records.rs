@@ -150,10 +150,12 @@ pub enum TimelineKind {
     EnrollmentOsUpdateRequired,
     EnrollmentProfileServed,
     EnrollmentCertificateIssued,
+    /// A user signed in on the enrollment sign-in page (user affinity).
+    UserSignedIn,
 }
 
 impl TimelineKind {
-    pub const ALL: [TimelineKind; 25] = [
+    pub const ALL: [TimelineKind; 26] = [
         TimelineKind::Added,
         TimelineKind::Modified,
         TimelineKind::Moved,
@@ -179,6 +181,7 @@ impl TimelineKind {
         TimelineKind::EnrollmentOsUpdateRequired,
         TimelineKind::EnrollmentProfileServed,
         TimelineKind::EnrollmentCertificateIssued,
+        TimelineKind::UserSignedIn,
     ];
 }
 

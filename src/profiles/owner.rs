@@ -18,6 +18,15 @@ pub struct DefinedProfile {
     pub minimum_os: Option<BTreeMap<String, String>>,
     /// The name given to devices when they finish enrolling (`{{SERIAL}}` … placeholders).
     pub device_name_template: Option<String>,
+    /// `with_affinity`, `none` or `shared_device`.
+    pub user_affinity: String,
+    /// How its users sign in (with user affinity).
+    pub sign_in: super::SignInChoice,
+    /// Shown on the sign-in page: the department, the support contacts and the language.
+    pub department: Option<String>,
+    pub support_phone_number: Option<String>,
+    pub support_email_address: Option<String>,
+    pub language: Option<String>,
 }
 
 /// The profile `records` defined at `token` as `uuid` (any revision; [`ProfileUuid`] compares
@@ -34,6 +43,12 @@ fn defined_as(
             profile_id: r.id.clone(),
             minimum_os: r.input.minimum_os.clone(),
             device_name_template: r.input.device_name_template.clone(),
+            user_affinity: r.input.user_affinity.clone(),
+            sign_in: r.input.sign_in.clone(),
+            department: r.input.department.clone(),
+            support_phone_number: r.input.support_phone_number.clone(),
+            support_email_address: r.input.support_email_address.clone(),
+            language: r.input.language.clone(),
         })
     })
 }

@@ -32,6 +32,7 @@ mod secrets;
 mod secrets_at_rest;
 mod security;
 mod sim_devices;
+mod signin;
 mod sim_standalone;
 mod strict_api;
 mod tls_api;

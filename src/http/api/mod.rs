@@ -15,6 +15,7 @@ mod profiles;
 mod push;
 mod sandbox;
 mod settings;
+mod signin;
 mod status;
 mod sync;
 mod tokens;
@@ -44,6 +45,7 @@ pub use super::json::JSON_LIMIT;
         (name = "push", description = "The MDM push (APNs) certificate"),
         (name = "mdm", description = "A device's MDM state, command history and actions"),
         (name = "sandbox", description = "The simulated Apple side (sandbox mode only)"),
+        (name = "signin", description = "The directories users sign in with during Setup Assistant (user affinity)"),
     )
 )]
 struct ApiDoc;
@@ -63,6 +65,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(push::configure)
         .configure(mdm::configure)
         .configure(sandbox::configure)
+        .configure(signin::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }
 

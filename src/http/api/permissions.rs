@@ -145,6 +145,10 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/sandbox/devices/release", Needs(Sandbox)),
     r("POST", "/sandbox/enroll", Needs(Sandbox)),
     r("GET", "/sandbox/enroll", Needs(Read)),
+    // user sign-in directories (user affinity)
+    r("GET", "/signin/users", Needs(Read)),
+    r("POST", "/signin/users", Needs(Secrets)),
+    r("DELETE", "/signin/users/{username}", Needs(Secrets)),
 ];
 
 /// The prefix every path above is registered under.
