@@ -67,8 +67,9 @@ pub struct SharedIpadSettings {
     pub temporary_session_inactivity_s: Option<i64>,
 }
 
-/// Directory kinds a profile with user affinity can sign its users in with.
-pub const SIGN_IN_SOURCES: &[&str] = &["local", "ldap", "oidc"];
+/// Directory kinds a profile with user affinity can sign its users in with (LDAP and OpenID
+/// Connect are to come).
+pub const SIGN_IN_SOURCES: &[&str] = &["local"];
 
 fn local_source() -> String {
     "local".into()

@@ -81,17 +81,12 @@ pub(crate) async fn post_form(d: &TestDaemon, fields: &[(&str, String)]) -> Answ
     answer(req.send().await.unwrap()).await
 }
 
-async fn add_user(page: &Page, name: &str, groups: &[&str]) {
-    let (s, v) = page
-        .post(
-            "/api/v1/signin/users",
-            json!({"username": name, "display_name": format!("{name} Example"),
-                   "email": format!("{name}@example.org"), "groups": groups,
-                   "password": format!("{name} password 1")}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    assert!(v.get("password").is_none() && !v.to_string().contains("argon2"), "{v}");
+/// The body of a new local account `name` (password `<name> password 1`).
+fn user(name: &str, groups: &[&str]) -> (&'static str, Value) {
+    let body = json!({"username": name, "display_name": format!("{name} Example"),
+                      "email": format!("{name}@example.org"), "groups": groups,
+                      "password": format!("{name} password 1")});
+    ("/api/v1/signin/users", body)
 }
 
 fn affinity_profile() -> Value {
@@ -105,9 +100,13 @@ async fn a_user_signs_in_during_setup_assistant_and_the_device_gets_its_profile(
     let now = adebox::clock::Clock::system().now();
     let pki = std::sync::Arc::new(StandInApplePki::generate(now).unwrap());
     let clock = adebox::clock::Clock::system();
-    let (d, page, _, serials) = fleet_with_profile_at(&pki, 3, clock, affinity_profile()).await;
-    add_user(&page, "alice", &["Staff"]).await;
-    add_user(&page, "bob", &[]).await;
+    // Without an account, a profile with user affinity is refused with the fix.
+    let users = [user("alice", &["Staff"]), user("bob", &[])];
+    let (d, page, _, serials) =
+        fleet_with_profile_at(&pki, 3, clock, affinity_profile(), &users).await;
+    let (s, v) = page.get("/api/v1/signin/users").await;
+    assert_eq!((s, v["total"].as_u64()), (StatusCode::OK, Some(2)), "{v}");
+    assert!(!v.to_string().contains("argon2") && !v.to_string().contains("password"), "{v}");
 
     // Opened in a browser, without the header: a page that says what it is, not a bare 400.
     let bare = open(&d, None).await;
@@ -169,4 +168,19 @@ async fn a_user_signs_in_during_setup_assistant_and_the_device_gets_its_profile(
     assert!(text.contains(&format!("user alice enrolled device {}", serials[0])), "{text}");
     assert!(text.contains("signin.enroll") && !text.contains("password 1"), "{text}");
     assert!(!text.contains("guess guess"), "{text}");
+}
+
+#[tokio::test]
+async fn a_profile_with_user_affinity_needs_a_directory_with_accounts() {
+    let d = TestDaemon::with_simulator().await;
+    let page = d.sandbox_admin().await;
+    let (s, v) = page.post("/api/v1/profiles", affinity_profile()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["field"], "sign_in.source", "{v}");
+    assert!(v["message"].as_str().unwrap().contains("Sign-in settings"), "{v}");
+    let (name, body) = user("alice", &[]);
+    assert_eq!(page.post(name, body).await.0, StatusCode::CREATED);
+    let (s, v) = page.post("/api/v1/profiles", affinity_profile()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["sign_in"]["allowed_groups"], json!(["staff"]), "{v}");
 }
