@@ -285,6 +285,22 @@ impl SignIn {
         self.inner.store.read(move |rtx| enrolled_user_in(rtx, &udid)).await
     }
 
+    /// Every enrolled device's user, by serial (the device CSV). A scan: the table holds one
+    /// row per device that signed a user in.
+    pub async fn users_by_serial(
+        &self,
+    ) -> Result<std::collections::HashMap<crate::ids::Serial, EnrolledUserRecord>, StoreError> {
+        self.inner.store.read(by_serial_in).await
+    }
+
+    /// The user the device `serial` was enrolled for, if any (the device page).
+    pub async fn user_of_serial(
+        &self,
+        serial: &crate::ids::Serial,
+    ) -> Result<Option<EnrolledUserRecord>, StoreError> {
+        Ok(self.users_by_serial().await?.remove(serial))
+    }
+
     /// Sign-ins in progress (the bound is [`attempts::MAX_ATTEMPTS`]).
     pub fn attempts_in_progress(&self) -> usize {
         self.inner.attempts.len()

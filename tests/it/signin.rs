@@ -162,6 +162,18 @@ async fn a_user_signs_in_during_setup_assistant_and_the_device_gets_its_profile(
     let ok3 = sign_in(&d, &form3, "alice", "alice password 1").await;
     assert_eq!(ok3.status, StatusCode::OK, "{}", ok3.text());
 
+    // The device shows its user: on its page (API), its timeline and in the CSV export.
+    let (_, device) = page.get(&format!("/api/v1/devices/{}", serials[0])).await;
+    assert_eq!(device["user"]["username"], "alice", "{device}");
+    assert_eq!(device["user"]["email"], "alice@example.org", "{device}");
+    assert!(device["timeline"].to_string().contains("user_signed_in"), "{device}");
+    let (_, other) = page.get(&format!("/api/v1/devices/{}", serials[1])).await;
+    assert!(other["user"].is_null(), "{other}");
+    let export = page.client.get(d.url("/api/v1/devices/export.csv")).send().await.unwrap();
+    let csv = export.text().await.unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",user,user_name,user_email"), "{csv}");
+    assert!(csv.contains("alice,alice Example,alice@example.org"), "{csv}");
+
     // The audit log says who enrolled what, and never a password.
     let (_, audit) = page.get("/api/v1/audit?limit=200").await;
     let text = audit.to_string();

@@ -125,13 +125,18 @@ async fn export(
         "updated_at",
         "removed_at",
         "removed_reason",
+        "user",
+        "user_name",
+        "user_email",
     ];
+    let users = state.signin.users_by_serial().await?;
     w.write_record(header).map_err(|e| ApiError::internal(&e))?;
     let t = |v: Option<time::OffsetDateTime>| {
         v.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
             .unwrap_or_default()
     };
     for d in items {
+        let user = Serial::parse(&d.serial).ok().and_then(|s| users.get(&s));
         let record = [
             d.serial.as_str(),
             d.model.as_deref().unwrap_or(""),
@@ -148,6 +153,9 @@ async fn export(
             &t(Some(d.updated_at)),
             &t(d.removed.as_ref().map(|r| r.at)),
             d.removed.as_ref().map(|r| r.reason.words()).unwrap_or(""),
+            user.map_or("", |u| u.username.as_str()),
+            user.map_or("", |u| u.display_name.as_str()),
+            user.and_then(|u| u.email.as_deref()).unwrap_or(""),
         ];
         w.write_record(record.iter().map(|c| spreadsheet_safe(c).into_owned()))
             .map_err(|e| ApiError::internal(&e))?;
@@ -188,6 +196,33 @@ pub struct DeviceWithAssignment {
     pub detail: DeviceDetail,
     /// The profile assignment (state, last result, next retry), when one was requested.
     pub assignment: Option<Assignment>,
+    /// The user who signed in during Setup Assistant (profiles with user affinity).
+    pub user: Option<DeviceUser>,
+}
+
+/// The user a device was enrolled for.
+#[derive(Serialize, ToSchema)]
+pub struct DeviceUser {
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    /// The directory that vouched for them: `local`, `ldap` or `oidc`.
+    pub source: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String)]
+    pub signed_in_at: time::OffsetDateTime,
+}
+
+impl From<crate::signin::EnrolledUserRecord> for DeviceUser {
+    fn from(r: crate::signin::EnrolledUserRecord) -> DeviceUser {
+        DeviceUser {
+            username: r.username,
+            display_name: r.display_name,
+            email: r.email,
+            source: r.source,
+            signed_in_at: r.signed_in_at,
+        }
+    }
 }
 
 /// One device: every field Apple gave, its timeline and its profile assignment.
@@ -205,9 +240,11 @@ async fn one(
         .await?
         .ok_or_else(|| ApiError::not_found(&format!("device {serial}")))?;
     let assignment = state.profiles.assignment(&serial).await?;
+    let user = state.signin.user_of_serial(&serial).await?;
     Ok(web::Json(DeviceWithAssignment {
         detail: DeviceDetail::from(&detail),
         assignment: assignment.as_ref().map(Assignment::from),
+        user: user.map(DeviceUser::from),
     }))
 }
 
