@@ -17,9 +17,10 @@
 //!   visible URLs), [`tls`] (the server certificate and the rustls configuration).
 //! - **domain** (each owns its tables, errors and a small service API), in call order:
 //!   [`audit`], [`events`] (webhook subscriptions, outbox, delivery), [`admin`], [`tokens`],
-//!   [`devices`], [`depclient`], [`push`], [`sync`],
-//!   [`profiles`], [`acme`], [`enroll`], [`lifecycle`], [`setup`] (steps run before a device
-//!   is released), [`mdm`], [`backup`]. A module calls only those before
+//!   [`devices`], [`depclient`], [`push`], [`sync`], [`profiles`], [`acme`], [`enroll`],
+//!   [`directory`] (the accounts users sign in with), [`signin`] (the user-affinity sign-in
+//!   page's flow), [`lifecycle`], [`setup`] (steps run before a device is released), [`mdm`],
+//!   [`backup`]. A module calls only those before
 //!   it; where an earlier one needs a later one, the composition root wires a hook.
 //! - **edges**: [`http`] (actix-web: admin page, JSON API, device routes), [`control`] (the
 //!   local control socket used by `adebox admin …`), [`fuzzing`] (fuzz entry points),
@@ -53,6 +54,8 @@ pub mod sync;
 pub mod profiles;
 pub mod acme;
 pub mod enroll;
+pub mod directory;
+pub mod signin;
 pub mod lifecycle;
 pub mod setup;
 pub mod mdm;

@@ -32,6 +32,8 @@ const RINGS: &[(&str, &[&str])] = &[
     ("domain", &["profiles"]),
     ("domain", &["acme"]),
     ("domain", &["enroll"]),
+    ("domain", &["directory"]),
+    ("domain", &["signin"]),
     ("domain", &["lifecycle"]),
     ("domain", &["setup"]),
     ("domain", &["mdm"]),

@@ -55,15 +55,24 @@ impl SignInGuard {
         password: Secret<String>,
         stored: Option<String>,
     ) -> Result<Checked, CheckRefused> {
-        let attempt =
-            self.throttle.begin(addr, username, self.clock.now()).map_err(|r| match r {
-                Refusal::Locked { retry_after } => CheckRefused::LockedOut { retry_after },
-                Refusal::TooFast { retry_after } => CheckRefused::Busy { retry_after },
-            })?;
-        if attempt.delay > Duration::ZERO {
-            // Real time on purpose, even under a test clock: this slows a guesser down.
-            tokio::time::sleep(attempt.delay.unsigned_abs()).await;
-        }
+        self.check_locking(addr, &[], username, password, stored).await
+    }
+
+    /// [`Self::check`] with the lockout rule applied to each of `keys` instead of the
+    /// address (the user sign-in page names the device and the directory account), counted
+    /// before the check. The address is not locked: a school's devices sign in from behind
+    /// one NAT address, and five wrong passwords there must not stop every device; the gate
+    /// still bounds what one address runs and waits for at once.
+    pub async fn check_locking(
+        &self,
+        addr: Option<IpAddr>,
+        keys: &[String],
+        username: &str,
+        password: Secret<String>,
+        stored: Option<String>,
+    ) -> Result<Checked, CheckRefused> {
+        let locked_by = if keys.is_empty() { addr } else { None };
+        let attempt = self.begin(locked_by, keys, username).await?;
         let matches = self.gate.verify(addr, password, stored).await.map_err(busy)?;
         Ok(if matches {
             attempt.succeeded();
@@ -71,6 +80,46 @@ impl SignInGuard {
         } else {
             Checked::Wrong { lockout: attempt.failed(self.clock.now()) }
         })
+    }
+
+    /// Runs `check` (a password check done elsewhere, such as an LDAP bind) under the same
+    /// lockout rule and username delay as [`Self::check_locking`]; `check` answers whether
+    /// the password matched, or an error that counts as neither.
+    pub async fn check_external<E>(
+        &self,
+        keys: &[String],
+        username: &str,
+        check: impl std::future::Future<Output = Result<bool, E>>,
+    ) -> Result<Result<Checked, E>, CheckRefused> {
+        let attempt = self.begin(None, keys, username).await?;
+        Ok(match check.await {
+            Ok(true) => {
+                attempt.succeeded();
+                Ok(Checked::Matches)
+            }
+            Ok(false) => Ok(Checked::Wrong { lockout: attempt.failed(self.clock.now()) }),
+            Err(e) => Err(e),
+        })
+    }
+
+    /// Starts an attempt (its place counted now) and waits the username's delay.
+    async fn begin(
+        &self,
+        addr: Option<IpAddr>,
+        keys: &[String],
+        username: &str,
+    ) -> Result<super::throttle::Attempt, CheckRefused> {
+        let attempt = self.throttle.begin_locking(addr, keys, username, self.clock.now()).map_err(
+            |r| match r {
+                Refusal::Locked { retry_after } => CheckRefused::LockedOut { retry_after },
+                Refusal::TooFast { retry_after } => CheckRefused::Busy { retry_after },
+            },
+        )?;
+        if attempt.delay > Duration::ZERO {
+            // Real time on purpose, even under a test clock: this slows a guesser down.
+            tokio::time::sleep(attempt.delay.unsigned_abs()).await;
+        }
+        Ok(attempt)
     }
 
     /// Runs `check` (a cheap comparison, e.g. a setup code) under the lockout rule only.

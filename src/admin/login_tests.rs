@@ -9,19 +9,8 @@ fn service() -> (Admin, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), &[crate::audit::TABLES, TABLES]).unwrap();
     let clock = Clock::manual(datetime!(2026-11-24 10:00 UTC));
-    let options = AdminOptions {
-        hash_cost: HashCost::TESTING,
-        // Only the lockout rule limits the bursts below: the gate lets all of them wait.
-        gate: GateLimits { workers: 2, queue: 1024, per_address: 1024 },
-        throttle: ThrottlePolicy {
-            first_delay: Duration::milliseconds(1),
-            max_delay: Duration::milliseconds(2),
-            per_minute: 1000,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    (Admin::new(store, clock, options), dir)
+    // Only the lockout rule limits the bursts below: the gate lets all of them wait.
+    (Admin::new(store, clock, testing_options()), dir)
 }
 
 fn pw(s: &str) -> Secret<String> {

@@ -23,6 +23,7 @@ pub use api_tokens::{ApiTokenInfo, NewApiToken};
 pub use gate::{GateLimits, PasswordGate};
 pub use guard::{CheckRefused, Checked, SignInGuard};
 pub use password::HashCost;
+pub use password::check_policy as check_password_policy;
 pub use records::TABLES;
 pub use roles::{Missing, Permission, Role, require};
 pub use scope::{OutOfScope, Scope, org_wide};
@@ -217,16 +218,34 @@ fn new_setup_code() -> Secret<String> {
 
 /// Usernames: 1–64 characters of letters, digits and `._@-`; compared case-insensitively.
 fn check_username(username: &str) -> Result<(), AdminError> {
+    username_rule(username).map_err(|message| AdminError::Validation { field: "username", message })
+}
+
+/// The username rule admins and the local sign-in accounts share; the words say the fix.
+pub fn username_rule(username: &str) -> Result<(), String> {
     let ok = !username.is_empty()
         && username.len() <= 64
         && username.bytes().all(|b| b.is_ascii_alphanumeric() || b"._@-".contains(&b));
     if ok {
         Ok(())
     } else {
-        Err(AdminError::Validation {
-            field: "username",
-            message: "use 1 to 64 letters, digits, dots, dashes, underscores or @".into(),
-        })
+        Err("use 1 to 64 letters, digits, dots, dashes, underscores or @".into())
+    }
+}
+
+/// Options for tests: cheap hashes, and a gate and rate that only the lockout rule limits.
+#[cfg(test)]
+pub(crate) fn testing_options() -> AdminOptions {
+    AdminOptions {
+        hash_cost: HashCost::TESTING,
+        gate: GateLimits { workers: 2, queue: 1024, per_address: 1024 },
+        throttle: ThrottlePolicy {
+            first_delay: Duration::milliseconds(1),
+            max_delay: Duration::milliseconds(2),
+            per_minute: 1000,
+            ..Default::default()
+        },
+        ..Default::default()
     }
 }
 

@@ -5,6 +5,8 @@
 //!   a burst of 40 tries from one address tests at most `max_failures` passwords (issue 17:
 //!   checked before hashing and counted after, a burst once got in 3 times in 7 bursts);
 //! - per address, also a rate: at most `per_minute` attempts a minute, whatever their outcome;
+//! - the same lock and rate for any extra keys a caller names ([`LoginThrottle::begin_locking`]:
+//!   the user sign-in page locks per device and per directory account as well);
 //! - per username, failures from any address add a growing delay before the check (capped),
 //!   but never a lock: an attacker elsewhere can slow the real admin down, not lock them out.
 //!
@@ -77,9 +79,16 @@ struct UserRecord {
     last_seen: OffsetDateTime,
 }
 
+/// What the lockout rule counts: an address, or a key a caller names (`device:<udid>`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Lockable {
+    Addr(IpAddr),
+    Named(String),
+}
+
 #[derive(Default)]
 struct Maps {
-    by_addr: HashMap<IpAddr, AddrRecord>,
+    by_addr: HashMap<Lockable, AddrRecord>,
     by_user: HashMap<String, UserRecord>,
 }
 
@@ -94,7 +103,8 @@ pub struct LoginThrottle {
 /// unresolved (the check never ran: the server was busy, the client left), it counts nothing.
 pub struct Attempt {
     throttle: LoginThrottle,
-    addr: Option<IpAddr>,
+    /// The address and the named keys this attempt holds a place in.
+    locks: Vec<Lockable>,
     user: String,
     /// Wait this long before checking (the username's failures).
     pub delay: Duration,
@@ -137,16 +147,34 @@ impl LoginThrottle {
         username: &str,
         now: OffsetDateTime,
     ) -> Result<Attempt, Refusal> {
+        self.begin_locking(addr, &[], username, now)
+    }
+
+    /// [`Self::begin`], with the address's lockout rule applied to each of `keys` as well:
+    /// the attempt starts only when none is locked or used up, and then holds a place in all.
+    pub fn begin_locking(
+        &self,
+        addr: Option<IpAddr>,
+        keys: &[String],
+        username: &str,
+        now: OffsetDateTime,
+    ) -> Result<Attempt, Refusal> {
         let p = self.policy;
         let mut maps = self.maps();
-        if let Some(ip) = addr {
+        let locks: Vec<Lockable> = addr
+            .map(Lockable::Addr)
+            .into_iter()
+            .chain(keys.iter().map(|k| Lockable::Named(k.chars().take(200).collect())))
+            .collect();
+        // Every key is checked before any place is taken, so a refusal takes none.
+        for lock in &locks {
             let map = &mut maps.by_addr;
-            // Prefer forgetting idle, unlocked addresses: evicting a lock would lift it.
-            if map.len() >= MAX_TRACKED && !map.contains_key(&ip) {
+            // Prefer forgetting idle, unlocked entries: evicting a lock would lift it.
+            if map.len() >= MAX_TRACKED && !map.contains_key(lock) {
                 map.retain(|_, r| r.pending > 0 || r.locked_until.is_some_and(|u| u > now));
             }
-            bound(map, &ip, |r| r.last_seen);
-            let rec = map.entry(ip).or_insert(AddrRecord {
+            bound(map, lock, |r| r.last_seen);
+            let rec = map.entry(lock.clone()).or_insert(AddrRecord {
                 failures: 0,
                 first_failure: now,
                 locked_until: None,
@@ -177,8 +205,13 @@ impl LoginThrottle {
                 let retry_after = Duration::MINUTE - (now - rec.minute_start);
                 return Err(Refusal::TooFast { retry_after });
             }
-            rec.in_minute += 1;
-            rec.pending += 1;
+        }
+        for lock in &locks {
+            // Entered above; only a full map evicting one just entered could lose it.
+            if let Some(rec) = maps.by_addr.get_mut(lock) {
+                rec.in_minute += 1;
+                rec.pending += 1;
+            }
         }
         let user = user_key(username);
         let delay = match maps.by_user.get(&user) {
@@ -188,7 +221,7 @@ impl LoginThrottle {
             }
             _ => Duration::ZERO,
         };
-        Ok(Attempt { throttle: self.clone(), addr, user, delay, resolved: false })
+        Ok(Attempt { throttle: self.clone(), locks, user, delay, resolved: false })
     }
 
     /// `adebox admin unlock`: lifts the lockout of `addr` and the delay of `username`; with
@@ -210,7 +243,7 @@ impl LoginThrottle {
             }
             _ => {
                 if let Some(ip) = addr {
-                    cleared += maps.by_addr.get_mut(&ip).map_or(0, clear);
+                    cleared += maps.by_addr.get_mut(&Lockable::Addr(ip)).map_or(0, clear);
                 }
                 if let Some(u) = username {
                     cleared += usize::from(maps.by_user.remove(&user_key(u)).is_some());
@@ -239,17 +272,20 @@ impl Attempt {
         }
         user.failures += 1;
         user.last_seen = now;
-        let rec = maps.by_addr.get_mut(&self.addr?)?;
-        rec.pending = rec.pending.saturating_sub(1);
-        if rec.failures == 0 {
-            rec.first_failure = now;
+        let mut locked = None;
+        for lock in &self.locks {
+            let Some(rec) = maps.by_addr.get_mut(lock) else { continue };
+            rec.pending = rec.pending.saturating_sub(1);
+            if rec.failures == 0 {
+                rec.first_failure = now;
+            }
+            rec.failures += 1;
+            if rec.failures >= p.max_failures {
+                rec.locked_until = Some(now + p.lockout);
+                locked = Some(p.lockout);
+            }
         }
-        rec.failures += 1;
-        if rec.failures >= p.max_failures {
-            rec.locked_until = Some(now + p.lockout);
-            return Some(p.lockout);
-        }
-        None
+        locked
     }
 
     /// The check passed: the address's and the username's failures are forgiven.
@@ -257,9 +293,11 @@ impl Attempt {
         self.resolved = true;
         let mut maps = self.throttle.maps();
         maps.by_user.remove(&self.user);
-        if let Some(rec) = self.addr.and_then(|ip| maps.by_addr.get_mut(&ip)) {
-            rec.pending = rec.pending.saturating_sub(1);
-            rec.failures = 0;
+        for lock in &self.locks {
+            if let Some(rec) = maps.by_addr.get_mut(lock) {
+                rec.pending = rec.pending.saturating_sub(1);
+                rec.failures = 0;
+            }
         }
     }
 }
@@ -270,8 +308,10 @@ impl Drop for Attempt {
             return;
         }
         let mut maps = self.throttle.maps();
-        if let Some(rec) = self.addr.and_then(|ip| maps.by_addr.get_mut(&ip)) {
-            rec.pending = rec.pending.saturating_sub(1);
+        for lock in &self.locks {
+            if let Some(rec) = maps.by_addr.get_mut(lock) {
+                rec.pending = rec.pending.saturating_sub(1);
+            }
         }
     }
 }

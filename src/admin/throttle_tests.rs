@@ -118,3 +118,31 @@ fn unlock_clears_the_address_lock_and_the_username_delay() {
     assert!(t.unlock(None, None) >= 1);
     assert_eq!(t.begin(None, "bob", T0).unwrap().delay, Duration::ZERO);
 }
+
+#[test]
+fn a_named_key_locks_like_an_address_whatever_the_address() {
+    let t = LoginThrottle::new(ThrottlePolicy::default());
+    let device = vec!["device:UDID-1".to_string()];
+    // Five guesses from five addresses for one device: the device is locked, not the addresses.
+    let mut lock = None;
+    for i in 1..=5 {
+        let a = t.begin_locking(ip(&format!("192.0.2.{i}")), &device, "alice", T0).unwrap();
+        lock = lock.or(a.failed(T0));
+    }
+    assert_eq!(lock, Some(Duration::minutes(15)));
+    assert!(matches!(
+        t.begin_locking(ip("192.0.2.9"), &device, "bob", T0),
+        Err(Refusal::Locked { .. })
+    ));
+    assert!(t.begin(ip("192.0.2.9"), "bob", T0).is_ok(), "the address itself is not locked");
+}
+
+#[test]
+fn parallel_attempts_on_a_named_key_hold_their_places() {
+    let t = LoginThrottle::new(ThrottlePolicy::default());
+    let user = vec!["user:alice".to_string()];
+    let started: Vec<_> = (0..40u8)
+        .filter_map(|i| t.begin_locking(ip(&format!("198.51.100.{i}")), &user, "alice", T0).ok())
+        .collect();
+    assert_eq!(started.len(), 5, "concurrent guesses from many addresses test at most five");
+}

@@ -12,6 +12,8 @@ pub enum Actor {
     Cli,
     /// Someone not signed in (a failed login names the attempted user in `target`).
     Anonymous,
+    /// A directory user who signed in on the enrollment sign-in page.
+    DirectoryUser(String),
 }
 
 impl Actor {
@@ -22,6 +24,7 @@ impl Actor {
             Actor::System => "system".into(),
             Actor::Cli => "cli".into(),
             Actor::Anonymous => "anonymous".into(),
+            Actor::DirectoryUser(u) => format!("user:{u}"),
         }
     }
 }
@@ -69,6 +72,10 @@ pub enum Action {
     WebhookCreate,
     WebhookChange,
     WebhookDelete,
+    DirectoryUserCreate,
+    DirectoryUserDelete,
+    DirectorySettingsChange,
+    SignInEnroll,
 }
 
 impl Action {
@@ -113,6 +120,10 @@ impl Action {
         Action::WebhookCreate,
         Action::WebhookChange,
         Action::WebhookDelete,
+        Action::DirectoryUserCreate,
+        Action::DirectoryUserDelete,
+        Action::DirectorySettingsChange,
+        Action::SignInEnroll,
     ];
 
     pub fn code(self) -> &'static str {
@@ -157,6 +168,10 @@ impl Action {
             Action::WebhookCreate => "webhook.create",
             Action::WebhookChange => "webhook.change",
             Action::WebhookDelete => "webhook.delete",
+            Action::DirectoryUserCreate => "directory.user_create",
+            Action::DirectoryUserDelete => "directory.user_delete",
+            Action::DirectorySettingsChange => "directory.settings_change",
+            Action::SignInEnroll => "signin.enroll",
         }
     }
 }

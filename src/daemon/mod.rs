@@ -206,6 +206,8 @@ fn app_state(
         sync: s.sync.clone(),
         profiles: s.profiles.clone(),
         enroll: s.enroll.clone(),
+        directory: s.directory.clone(),
+        signin: s.signin.clone(),
         push: s.push.clone(),
         mdm: s.mdm.clone(),
         setup: s.setup.clone(),

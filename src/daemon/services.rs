@@ -77,6 +77,8 @@ pub struct Services {
     pub profiles: crate::profiles::Profiles,
     pub acme: crate::acme::AcmeService,
     pub enroll: crate::enroll::Enroll,
+    pub directory: crate::directory::Directory,
+    pub signin: crate::signin::SignIn,
     pub mdm: crate::mdm::Mdm,
     /// The profiles' setup steps and the uploaded configuration profiles.
     pub setup: crate::setup::Setup,
@@ -189,6 +191,14 @@ impl Services {
             signer,
             public_urls,
         );
+        let directory =
+            crate::directory::Directory::new(store.clone(), clock.clone(), admin.sign_in_guard());
+        let signin = crate::signin::SignIn::new(
+            store.clone(),
+            clock.clone(),
+            enroll.clone(),
+            directory.clone(),
+        );
         // Every command queued for a device with a push token wakes it through APNs.
         let nudge: crate::mdm::PushNudge = {
             let pusher = pusher.clone();
@@ -226,6 +236,8 @@ impl Services {
             profiles,
             acme,
             enroll,
+            directory,
+            signin,
             mdm,
             setup,
             scep,

@@ -24,6 +24,8 @@ pub const TABLES: &[&[Table]] = &[
     crate::enroll::TABLES,
     crate::lifecycle::TABLES,
     crate::setup::TABLES,
+    crate::directory::TABLES,
+    crate::signin::TABLES,
     crate::mdm::TABLES,
 ];
 

@@ -157,6 +157,8 @@ pub enum TimelineKind {
     EnrollmentOsUpdateRequired,
     EnrollmentProfileServed,
     EnrollmentCertificateIssued,
+    /// A user signed in on the enrollment sign-in page (user affinity).
+    UserSignedIn,
 }
 
 impl TimelineKind {
@@ -187,6 +189,7 @@ impl TimelineKind {
         TimelineKind::EnrollmentOsUpdateRequired,
         TimelineKind::EnrollmentProfileServed,
         TimelineKind::EnrollmentCertificateIssued,
+        TimelineKind::UserSignedIn,
     ];
 }
 

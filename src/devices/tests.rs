@@ -370,6 +370,7 @@ fn every_stored_enrollment_state_and_timeline_kind_keeps_its_word() {
         "enrollment_os_update_required",
         "enrollment_profile_served",
         "enrollment_certificate_issued",
+        "user_signed_in",
     ];
     assert_eq!(TimelineKind::ALL.len(), kinds.len());
     for (kind, word) in TimelineKind::ALL.iter().zip(kinds) {

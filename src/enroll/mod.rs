@@ -75,6 +75,14 @@ pub enum EnrollError {
 
 crate::store::redb_errors_into!(EnrollError);
 
+/// A device whose MachineInfo verified and whom the gate let in, not yet given a profile.
+#[derive(Clone, Debug)]
+pub struct Admitted {
+    pub machine_info: MachineInfo,
+    /// This appliance's profile the device has at Apple, when it has one.
+    pub profile: Option<crate::profiles::DefinedProfile>,
+}
+
 /// What the device gets when it may enroll.
 #[derive(Debug)]
 pub enum Answer {
@@ -142,6 +150,14 @@ impl Enroll {
     /// A device posted `body` to the profile URL: verify, gate, answer. Every outcome is
     /// recorded in the funnel and, for devices in the inventory, on their timeline.
     pub async fn handle(&self, body: Vec<u8>) -> Result<Answer, EnrollError> {
+        let admitted = self.admit(body).await?;
+        self.serve(admitted).await
+    }
+
+    /// The checks of [`Self::handle`] before a profile is made: the MachineInfo verifies, a
+    /// push certificate exists, the gate lets the device in and its OS is new enough. The web
+    /// sign-in page (`signin`) admits a device this way, then serves it after the sign-in.
+    pub async fn admit(&self, body: Vec<u8>) -> Result<Admitted, EnrollError> {
         let now = self.inner.clock.now();
         let max = crate::apple::machineinfo::MAX_MACHINE_INFO_LEN;
         if body.len() > max {
@@ -171,15 +187,12 @@ impl Enroll {
         self.record(Some(&mi), Step::Contacted, None, contacted_words(&mi), now).await?;
         // Without a push certificate the profile would carry no topic devices can be woken on
         // (and the topic can never change after enrollment, spec §2.2): ask to retry later.
-        let topic = match self.inner.push.topic_for_enrollment().await {
-            Ok(topic) => topic,
-            Err(e) => {
-                let words = format!("not served yet: {e}");
-                log::warn!(serial = mi.serial.as_str(); "enrollment profile not served: {e}");
-                self.record(Some(&mi), Step::Refused, None, words, now).await?;
-                return Err(EnrollError::NoPushCertificate(e.to_string()));
-            }
-        };
+        if let Err(e) = self.inner.push.topic_for_enrollment().await {
+            let words = format!("not served yet: {e}");
+            log::warn!(serial = mi.serial.as_str(); "enrollment profile not served: {e}");
+            self.record(Some(&mi), Step::Refused, None, words, now).await?;
+            return Err(EnrollError::NoPushCertificate(e.to_string()));
+        }
 
         let (gate, owned_profile) = self.gather(&mi.serial, mi.product.as_deref()).await?;
         if let Err(refusal) = gate::decide(&gate) {
@@ -202,7 +215,17 @@ impl Enroll {
             self.record(Some(&mi), Step::OsUpdateRequired, None, words, now).await?;
             return Err(EnrollError::OsUpdateRequired { os_version });
         }
+        Ok(Admitted { machine_info: mi, profile: owned_profile })
+    }
 
+    /// The signed enrollment profile for a device [`Self::admit`] let in.
+    pub async fn serve(&self, admitted: Admitted) -> Result<Answer, EnrollError> {
+        let now = self.inner.clock.now();
+        let mi = admitted.machine_info;
+        let topic = match self.inner.push.topic_for_enrollment().await {
+            Ok(topic) => topic,
+            Err(e) => return Err(EnrollError::NoPushCertificate(e.to_string())),
+        };
         let identity = match choose_identity(&mi) {
             IdentityKind::Scep => self.scep_identity(&mi, now).await?,
             IdentityKind::Acme => self.acme_identity(&mi, now).await?,

@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/enroll")
                 .app_data(web::PayloadConfig::new(DEVICE_BODY_LIMIT))
                 .configure(super::enroll::configure)
+                .configure(super::signin::configure)
                 .default_service(web::to(not_yet)),
         )
         .service(

@@ -16,6 +16,8 @@ mod device;
 pub mod device_identity;
 mod drain;
 mod enroll;
+mod signin;
+mod signin_page;
 pub mod error;
 pub mod extract;
 pub mod json;

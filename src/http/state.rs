@@ -18,6 +18,10 @@ pub struct AppState {
     pub acme: crate::acme::AcmeService,
     pub profiles: crate::profiles::Profiles,
     pub enroll: crate::enroll::Enroll,
+    /// Local sign-in accounts (and the other directories users sign in with).
+    pub directory: crate::directory::Directory,
+    /// The user sign-in page's flow (user affinity).
+    pub signin: crate::signin::SignIn,
     pub push: crate::push::Push,
     /// MDM check-in, commands and the device page's MDM actions.
     pub mdm: crate::mdm::Mdm,

@@ -24,7 +24,7 @@ pub use assign::{RequestReport, SerialOutcome};
 pub use crud::{DefaultEntry, EditImpact, token_defaults_in};
 pub use model::{
     AppleRefusal, DefaultRef, FieldIssue, ProfileInput, ProfileView, SharedIpadSettings,
-    TokenProfileState,
+    SignInChoice, TokenProfileState,
 };
 pub use owner::{DefinedProfile, ProfileNames};
 pub use records::TABLES;

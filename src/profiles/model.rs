@@ -38,6 +38,7 @@ pub const INPUT_FIELDS: &[&str] = &[
     "region",
     "hidden_screens",
     "minimum_os",
+    "sign_in",
 ];
 
 pub const USER_AFFINITY: &[&str] = &["none", "with_affinity", "shared_device"];
@@ -66,6 +67,44 @@ pub struct SharedIpadSettings {
     #[serde(default)]
     pub temporary_session_only: bool,
     pub temporary_session_inactivity_s: Option<i64>,
+}
+
+/// Directory kinds a profile with user affinity can sign its users in with (LDAP and OpenID
+/// Connect are to come).
+pub const SIGN_IN_SOURCES: &[&str] = &["local"];
+
+fn local_source() -> String {
+    "local".into()
+}
+
+/// How users of a profile with user affinity sign in on the web page (`signin`), and what
+/// their Mac does with the account afterwards.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SignInChoice {
+    /// Which directory checks the password: `local`, `ldap` or `oidc`.
+    #[serde(default = "local_source")]
+    pub source: String,
+    /// Groups whose members may enroll; empty: every account of the directory.
+    #[serde(default)]
+    pub allowed_groups: Vec<String>,
+    /// macOS: pre-fill the first local account with the user's short and full name.
+    #[serde(default)]
+    pub prefill_macos_account: bool,
+    /// macOS: the pre-filled account cannot be edited in Setup Assistant.
+    #[serde(default)]
+    pub lock_macos_account: bool,
+}
+
+impl Default for SignInChoice {
+    fn default() -> Self {
+        SignInChoice {
+            source: local_source(),
+            allowed_groups: Vec::new(),
+            prefill_macos_account: false,
+            lock_macos_account: false,
+        }
+    }
 }
 
 /// What the admin edits: the body of create, validate and update.
@@ -121,6 +160,9 @@ pub struct ProfileInput {
     pub hidden_screens: Vec<String>,
     #[serde(default)]
     pub minimum_os: Option<BTreeMap<String, String>>,
+    /// Used only with user affinity.
+    #[serde(default)]
+    pub sign_in: SignInChoice,
 }
 
 impl Default for ProfileInput {

@@ -21,6 +21,15 @@ pub struct DefinedProfile {
     /// The profile's name and platforms, for the platform guard at the enrollment gate.
     pub name: String,
     pub platforms: Vec<String>,
+    /// `with_affinity`, `none` or `shared_device`.
+    pub user_affinity: String,
+    /// How its users sign in (with user affinity).
+    pub sign_in: super::SignInChoice,
+    /// Shown on the sign-in page: the department, the support contacts and the language.
+    pub department: Option<String>,
+    pub support_phone_number: Option<String>,
+    pub support_email_address: Option<String>,
+    pub language: Option<String>,
 }
 
 /// The profile `records` defined at `token` as `uuid` (any revision; [`ProfileUuid`] compares
@@ -39,6 +48,12 @@ fn defined_as(
             device_name_template: r.input.device_name_template.clone(),
             name: r.input.name.clone(),
             platforms: r.input.platforms.clone(),
+            user_affinity: r.input.user_affinity.clone(),
+            sign_in: r.input.sign_in.clone(),
+            department: r.input.department.clone(),
+            support_phone_number: r.input.support_phone_number.clone(),
+            support_email_address: r.input.support_email_address.clone(),
+            language: r.input.language.clone(),
         })
     })
 }

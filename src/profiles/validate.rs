@@ -120,6 +120,7 @@ pub fn check(p: &ProfileInput) -> Report {
             ),
         );
     }
+    check_sign_in(p, &mut err);
     // Apple answers FLAGS_INVALID to is_mdm_removable=false without supervision (§4).
     if p.locked_enrollment && !p.supervised {
         err("locked_enrollment", "locked enrollment needs a supervised profile: turn on Supervised or turn locked enrollment off".into());
@@ -399,3 +400,26 @@ fn email_ok(e: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// The sign-in choice's own rules; whether its directory is usable is asked of `directory`
+/// where the profile is saved.
+fn check_sign_in(p: &ProfileInput, err: &mut impl FnMut(&str, String)) {
+    let s = &p.sign_in;
+    if !super::model::SIGN_IN_SOURCES.contains(&s.source.as_str()) {
+        err(
+            "sign_in.source",
+            format!("\"{}\" is not a sign-in source this appliance offers; use local", s.source),
+        );
+    }
+    if s.allowed_groups.len() > 50
+        || s.allowed_groups.iter().any(|g| g.trim().is_empty() || g.len() > 256)
+    {
+        err(
+            "sign_in.allowed_groups",
+            "list at most 50 group names, each 1 to 256 characters".into(),
+        );
+    }
+    if s.lock_macos_account && !s.prefill_macos_account {
+        err("sign_in.lock_macos_account", "only a pre-filled account can be locked: turn on \"pre-fill the macOS account\" or turn the lock off".into());
+    }
+}

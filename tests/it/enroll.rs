@@ -80,15 +80,27 @@ pub(crate) async fn fleet_with_default_profile_at(
     count: u64,
     clock: adebox::clock::Clock,
 ) -> (TestDaemon, Page, String, Vec<String>) {
+    let profile = json!({"name": "Default", "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"], "device_name_template": "Lab-{{SERIAL}}"});
+    fleet_with_profile_at(pki, count, clock, profile, &[]).await
+}
+
+/// [`fleet_with_default_profile_at`] with `profile` (a profile body) as the default, after
+/// `first` (API paths and bodies, each answered 201) are posted.
+pub(crate) async fn fleet_with_profile_at(
+    pki: &std::sync::Arc<StandInApplePki>,
+    count: u64,
+    clock: adebox::clock::Clock,
+    profile: Value,
+    first: &[(&str, Value)],
+) -> (TestDaemon, Page, String, Vec<String>) {
     let trust = adebox::daemon::DeviceTrust::StandIn(pki.clone());
     let d = TestDaemon::with_simulator_trusting_at(trust, clock).await;
     let page = d.sandbox_admin().await;
-    let (s, p) = page
-        .post(
-            "/api/v1/profiles",
-            json!({"name": "Default", "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"], "device_name_template": "Lab-{{SERIAL}}"}),
-        )
-        .await;
+    for (path, body) in first {
+        let (s, v) = page.post(path, body.clone()).await;
+        assert_eq!(s, StatusCode::CREATED, "{path}: {v}");
+    }
+    let (s, p) = page.post("/api/v1/profiles", profile).await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
     let pid = p["id"].as_str().unwrap().to_string();
     let (token, uuid) = add_token(&d, &page, "Enroll campus").await;

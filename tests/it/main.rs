@@ -40,6 +40,7 @@ mod shutdown;
 mod service_config;
 mod setup_steps;
 mod sim_devices;
+mod signin;
 mod sim_standalone;
 mod strict_api;
 mod tls_api;

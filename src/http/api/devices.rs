@@ -148,7 +148,11 @@ async fn export(
         "token_id",
         "profile_id",
         "profile_uuid",
+        "user",
+        "user_name",
+        "user_email",
     ];
+    let users = state.signin.users_by_serial().await?;
     w.write_record(header).map_err(|e| ApiError::internal(&e))?;
     let t = |v: Option<time::OffsetDateTime>| {
         v.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
@@ -156,6 +160,7 @@ async fn export(
     };
     for d in items {
         let profile = d.profile_uuid.as_deref().and_then(|u| names.of_uuid(u));
+        let user = Serial::parse(&d.serial).ok().and_then(|s| users.get(&s));
         let record = [
             d.serial.as_str(),
             d.model.as_deref().unwrap_or(""),
@@ -175,6 +180,9 @@ async fn export(
             d.token.as_str(),
             &profile.map(|(id, _)| id.to_string()).unwrap_or_default(),
             d.profile_uuid.as_deref().unwrap_or(""),
+            user.map_or("", |u| u.username.as_str()),
+            user.map_or("", |u| u.display_name.as_str()),
+            user.and_then(|u| u.email.as_deref()).unwrap_or(""),
         ];
         w.write_record(record.iter().map(|c| spreadsheet_safe(c).into_owned()))
             .map_err(|e| ApiError::internal(&e))?;
@@ -225,6 +233,33 @@ pub struct DeviceWithAssignment {
     pub detail: DeviceDetail,
     /// The profile assignment (state, last result, next retry), when one was requested.
     pub assignment: Option<Assignment>,
+    /// The user who signed in during Setup Assistant (profiles with user affinity).
+    pub user: Option<DeviceUser>,
+}
+
+/// The user a device was enrolled for.
+#[derive(Serialize, ToSchema)]
+pub struct DeviceUser {
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    /// The directory that vouched for them: `local`, `ldap` or `oidc`.
+    pub source: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String)]
+    pub signed_in_at: time::OffsetDateTime,
+}
+
+impl From<crate::signin::EnrolledUserRecord> for DeviceUser {
+    fn from(r: crate::signin::EnrolledUserRecord) -> DeviceUser {
+        DeviceUser {
+            username: r.username,
+            display_name: r.display_name,
+            email: r.email,
+            source: r.source,
+            signed_in_at: r.signed_in_at,
+        }
+    }
 }
 
 /// One device: every field Apple gave, its timeline and its profile assignment.
@@ -246,9 +281,11 @@ async fn one(
     let names = state.profiles.names().await?;
     let mut detail = DeviceDetail::from(&detail);
     detail.summary = detail.summary.named(&names);
+    let user = state.signin.user_of_serial(&serial).await?;
     Ok(web::Json(DeviceWithAssignment {
         detail,
         assignment: assignment.as_ref().map(Assignment::from),
+        user: user.map(DeviceUser::from),
     }))
 }
 

@@ -18,6 +18,7 @@ mod push;
 mod sandbox;
 mod settings;
 mod setup;
+mod signin;
 mod status;
 mod sync;
 mod tokens;
@@ -48,6 +49,7 @@ pub use super::json::JSON_LIMIT;
         (name = "mdm", description = "A device's MDM state, command history and actions"),
         (name = "sandbox", description = "The simulated Apple side (sandbox mode only)"),
         (name = "integrations", description = "Webhook subscriptions and their deliveries"),
+        (name = "signin", description = "The directories users sign in with during Setup Assistant (user affinity)"),
     )
 )]
 struct ApiDoc;
@@ -70,6 +72,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(setup::configure)
         .configure(sandbox::configure)
         .configure(integrations::configure)
+        .configure(signin::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }
 

@@ -169,6 +169,10 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/integrations/webhooks/{id}/test", Needs(Secrets)),
     r("GET", "/integrations/webhooks/{id}/deliveries", Needs(Secrets)),
     r("POST", "/integrations/webhooks/{id}/deliveries/{seq}/redeliver", Needs(Secrets)),
+    // user sign-in directories (user affinity)
+    r("GET", "/signin/users", Needs(Read)),
+    r("POST", "/signin/users", Needs(Secrets)),
+    r("DELETE", "/signin/users/{username}", Needs(Secrets)),
 ];
 
 /// Routes a role's permission opens but that show or change organisation-wide data, with

@@ -174,7 +174,9 @@ async fn create(
     auth: Authenticated,
     body: ApiJson<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let v = state.profiles.create(auth.actor(), body.into_inner()).await?;
+    let body = body.into_inner();
+    sign_in_usable(&state, &body).await?;
+    let v = state.profiles.create(auth.actor(), body).await?;
     Ok(HttpResponse::Created().json(ProfileView::from(&v)))
 }
 
@@ -186,7 +188,9 @@ async fn validate(
     _auth: Authenticated,
     body: ApiJson<serde_json::Value>,
 ) -> Result<web::Json<ValidateOk>, ApiError> {
-    let warnings = state.profiles.validate(body.into_inner())?;
+    let body = body.into_inner();
+    let warnings = state.profiles.validate(body.clone())?;
+    sign_in_usable(&state, &body).await?;
     Ok(web::Json(ValidateOk { ok: true, warnings: views::list(&warnings) }))
 }
 
@@ -201,7 +205,9 @@ async fn update(
 ) -> Result<web::Json<ProfileView>, ApiError> {
     let id = ProfileId::parse(&id)?;
     require_all_its_tokens(&state, &auth, &id).await?;
-    let v = state.profiles.update(auth.actor(), &id, body.into_inner()).await?;
+    let body = body.into_inner();
+    sign_in_usable(&state, &body).await?;
+    let v = state.profiles.update(auth.actor(), &id, body).await?;
     Ok(web::Json(ProfileView::from(&v)))
 }
 
@@ -267,4 +273,23 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(update)
         .service(edit_impact)
         .service(remove);
+}
+
+/// A profile with user affinity needs a directory that can sign its users in: otherwise
+/// every device on it would stop at the sign-in page. Asked here, where both are at hand
+/// (profiles come before the directories in the module order).
+async fn sign_in_usable(state: &AppState, body: &serde_json::Value) -> Result<(), ApiError> {
+    if body.get("user_affinity").and_then(|v| v.as_str()) != Some("with_affinity") {
+        return Ok(());
+    }
+    let source = body.pointer("/sign_in/source").and_then(|v| v.as_str()).unwrap_or("local");
+    // An unknown source is the profile's own validation's to refuse, with its words.
+    let Some(source) = crate::directory::Source::parse(source) else { return Ok(()) };
+    match state.directory.usable(source).await? {
+        Ok(()) => Ok(()),
+        Err(fix) => Err(ApiError::validation(
+            "sign_in.source",
+            format!("users of a profile with user affinity sign in with a directory, and {fix}"),
+        )),
+    }
 }

@@ -37,6 +37,27 @@ fn cases() -> Vec<Case> {
             "description",
         ),
         (
+            "sign-in source offered",
+            |p| p.sign_in.source = "ldap".into(),
+            |p| p.sign_in.source = "local".into(),
+            "sign_in.source",
+        ),
+        (
+            "only a pre-filled macOS account is locked",
+            |p| p.sign_in.lock_macos_account = true,
+            |p| {
+                p.sign_in.lock_macos_account = true;
+                p.sign_in.prefill_macos_account = true
+            },
+            "sign_in.lock_macos_account",
+        ),
+        (
+            "allowed groups named",
+            |p| p.sign_in.allowed_groups = vec!["  ".into()],
+            |p| p.sign_in.allowed_groups = vec!["staff".into()],
+            "sign_in.allowed_groups",
+        ),
+        (
             "platforms required",
             |p| p.platforms.clear(),
             |p| p.platforms = vec!["macOS".into()],

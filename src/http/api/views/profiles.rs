@@ -82,6 +82,33 @@ pub struct ProfileInput {
     pub hidden_screens: Vec<String>,
     #[serde(default)]
     pub minimum_os: Option<BTreeMap<String, String>>,
+    /// How users sign in on the web page (used only with user affinity).
+    #[serde(default)]
+    pub sign_in: SignInChoice,
+}
+
+/// How users of a profile with user affinity sign in, and what their Mac does with the account.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq, ToSchema)]
+pub struct SignInChoice {
+    /// `local`, `ldap` or `oidc`.
+    pub source: String,
+    /// Groups whose members may enroll; empty: every account of the directory.
+    pub allowed_groups: Vec<String>,
+    /// macOS: pre-fill the first local account with the user's short and full name.
+    pub prefill_macos_account: bool,
+    /// macOS: the pre-filled account cannot be edited.
+    pub lock_macos_account: bool,
+}
+
+impl From<&crate::profiles::SignInChoice> for SignInChoice {
+    fn from(r: &crate::profiles::SignInChoice) -> SignInChoice {
+        SignInChoice {
+            source: r.source.clone(),
+            allowed_groups: r.allowed_groups.clone(),
+            prefill_macos_account: r.prefill_macos_account,
+            lock_macos_account: r.lock_macos_account,
+        }
+    }
 }
 
 impl From<&crate::profiles::ProfileInput> for ProfileInput {
@@ -109,6 +136,7 @@ impl From<&crate::profiles::ProfileInput> for ProfileInput {
             region: r.region.clone(),
             hidden_screens: r.hidden_screens.clone(),
             minimum_os: r.minimum_os.clone(),
+            sign_in: (&r.sign_in).into(),
         }
     }
 }

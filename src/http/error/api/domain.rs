@@ -235,3 +235,15 @@ impl From<crate::events::EventsError> for ApiError {
         }
     }
 }
+
+impl From<crate::directory::DirectoryError> for ApiError {
+    fn from(e: crate::directory::DirectoryError) -> Self {
+        use crate::directory::DirectoryError;
+        match e {
+            DirectoryError::Validation { field, message } => ApiError::validation(field, message),
+            DirectoryError::NotFound(what) => ApiError::not_found(&what),
+            DirectoryError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            DirectoryError::Store(s) => s.into(),
+        }
+    }
+}

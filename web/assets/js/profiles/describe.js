@@ -80,7 +80,7 @@ export function describeProfile(p, { catalog } = {}) {
     section('User affinity'),
     h('dl', { class: 'details' },
       row('user_affinity', 'User affinity', affinityWords(p.user_affinity),
-        p.user_affinity === 'with_affinity' ? h('span', { class: 'muted small' }, '(the user sign-in page comes with a later version)') : null)),
+        p.user_affinity === 'with_affinity' ? h('span', { class: 'muted small' }, '(the user signs in during Setup Assistant)') : null)),
     section('Management'),
     h('dl', { class: 'details' },
       row('supervised', 'Supervised', yesNo(p.supervised)),

@@ -5,7 +5,7 @@
  *
  * Owns: building every field of the contract (briefs/api-profiles.md) and the parts that
  * appear only when they apply (Shared iPad settings, the certificate list, minimum versions of
- * the chosen platforms, the note that user affinity needs a sign-in page that comes later).
+ * the chosen platforms, the note on what user affinity does).
  * Exposes: `buildSections({catalog})` → `{sections: [{id, title, intro, element}], slots,
  * refresh()}`; `slots` is a Map from the contract's dotted field name to its slot.
  * Element ids for tests: #profile-<section> for each section; the inputs carry
@@ -69,8 +69,8 @@ export function buildSections({ catalog }) {
   // User affinity
   const affinity = add(radioSlot({ name: 'user_affinity', legend: 'User affinity', options: AFFINITY }));
   const affinityNote = h('div', { class: 'callout callout-warning', id: 'affinity-note', role: 'note' },
-    h('p', {}, h('strong', {}, 'Needs a user sign-in page that adebox does not have yet. '),
-      'The choice is saved with the profile now; the sign-in page during Setup Assistant comes with a later version of the enrollment service.'));
+    h('p', {}, h('strong', {}, 'With user affinity, the user signs in during Setup Assistant. '),
+      'adebox shows its sign-in page, checks the password against the local accounts on the appliance (POST /api/v1/signin/users adds them), and binds the device to that user. Add at least one account before saving.'));
 
   // Management
   const supervised = add(checkSlot({ name: 'supervised', label: 'Supervised', hint: 'Gives the organisation more control over the device. iOS 13 and later supervise every automated enrollment anyway.' }));
