@@ -116,6 +116,7 @@ impl Admin {
         action: Action,
         change: impl for<'t> FnOnce(&Users<'t>, &mut UserRecord) -> Result<Option<String>, AdminError>
         + Send
+        + Clone
         + 'static,
     ) -> Result<super::UserInfo, AdminError> {
         let now = self.now();

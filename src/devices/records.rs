@@ -162,7 +162,7 @@ pub enum TimelineKind {
 }
 
 impl TimelineKind {
-    pub const ALL: [TimelineKind; 26] = [
+    pub const ALL: [TimelineKind; 27] = [
         TimelineKind::Added,
         TimelineKind::Modified,
         TimelineKind::Moved,

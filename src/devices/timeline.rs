@@ -85,6 +85,8 @@ pub fn topic_of(kind: TimelineKind) -> Option<Topic> {
         | K::EnrollmentAudited
         | K::EnrollmentOsUpdateRequired
         | K::EnrollmentProfileServed
-        | K::EnrollmentCertificateIssued => None,
+        | K::EnrollmentCertificateIssued
+        | K::MdmSetupStep
+        | K::UserSignedIn => None,
     }
 }

@@ -271,7 +271,7 @@ impl Events {
     pub(super) async fn modify(
         &self,
         id: &SubscriptionId,
-        change: impl FnOnce(&mut SubscriptionRecord) + Send + 'static,
+        change: impl FnOnce(&mut SubscriptionRecord) + Send + Clone + 'static,
     ) -> Result<SubscriptionView, EventsError> {
         let id = id.clone();
         self.inner

@@ -45,6 +45,7 @@ fn world() -> World {
         crate::devices::TABLES,
         crate::push::TABLES,
         crate::acme::TABLES,
+        crate::signin::TABLES,
         crate::lifecycle::TABLES,
         crate::setup::TABLES,
         super::TABLES,

@@ -280,6 +280,7 @@ impl Mdm {
                 OffsetDateTime,
             ) -> Result<String, MdmError>
             + Send
+            + Clone
             + 'static,
     {
         let (serial, actor) = (serial.clone(), actor.to_string());

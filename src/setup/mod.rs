@@ -10,12 +10,16 @@
 //! built, so editing a list never changes devices already past it. `mdm` advances the run with
 //! the device's answers and owns the release rule's effects (queue, timeline).
 //!
-//! Where the enrolled user's names come from for `AccountConfiguration`: [`primary_account`].
+//! The enrolled user's names for `AccountConfiguration` come from the user-affinity sign-in
+//! ([`crate::signin::enrolled_user_in`]): a user whose profile asks to pre-fill the Mac's
+//! account gets the step even where the list does not name it.
 //! Calls store only; `mdm` calls it. Must not use: http, daemon, actix types.
 
 pub mod run;
 pub mod steps;
 pub mod upload;
+#[cfg(test)]
+mod tests;
 
 pub use run::{Next, RunStep, SetupRun, StepState};
 pub use steps::{OnError, Step, StepAction};
@@ -103,12 +107,41 @@ pub struct ProfileRec {
 pub struct PrimaryAccount {
     pub short_name: String,
     pub full_name: String,
+    /// The profile asked for the pre-filled account to be locked.
+    pub lock: bool,
 }
 
-/// The user who signed in while the device enrolled, if any. User affinity fills this in;
-/// until then the step uses the names its profile configured.
-pub fn primary_account(_udid: &Udid) -> Option<PrimaryAccount> {
-    None
+/// The user who signed in during Setup Assistant, when their profile asks to pre-fill the
+/// Mac's first account with them.
+fn primary_account_in(
+    rtx: &redb::ReadTransaction,
+    udid: &Udid,
+) -> Result<Option<PrimaryAccount>, StoreError> {
+    Ok(crate::signin::enrolled_user_in(rtx, udid)?.filter(|u| u.prefill_macos_account).map(|u| {
+        PrimaryAccount {
+            short_name: u.username,
+            full_name: u.display_name,
+            lock: u.lock_macos_account,
+        }
+    }))
+}
+
+/// The list to run: the profile's, plus the account step a pre-filled user needs when the
+/// list has none (skipped, not blocking, when it fails: the user can still make the account).
+fn with_account_step(mut steps: Vec<Step>, account: Option<&PrimaryAccount>) -> Vec<Step> {
+    let has_step =
+        steps.iter().any(|s| matches!(s.action, StepAction::AccountConfiguration { .. }));
+    if let Some(a) = account.filter(|_| !has_step) {
+        steps.push(Step {
+            action: StepAction::AccountConfiguration {
+                short_name: String::new(),
+                full_name: String::new(),
+                lock: a.lock,
+            },
+            on_error: OnError::Skip,
+        });
+    }
+    steps
 }
 
 /// What [`Setup::plan`] knows about the device.
@@ -252,14 +285,15 @@ impl Setup {
                     None => None,
                 };
                 let (profiles, bytes) = (rtx.open_table(PROFILES)?, rtx.open_table(PROFILE_BYTES)?);
+                let account = primary_account_in(rtx, &device.udid)?;
                 let mut run = Vec::new();
-                for s in list_of(rec).steps {
+                for s in with_account_step(list_of(rec).steps, account.as_ref()) {
                     let uploaded = |id: &ConfigProfileId| -> Result<_, SetupError> {
                         let rec: Option<ProfileRec> = store::get(&profiles, id.as_bytes())?;
                         let b = bytes.get(id.as_bytes())?.map(|v| v.value().to_vec());
                         Ok(rec.zip(b).map(|(r, b)| (r.name, b)))
                     };
-                    run.push(plan_step(&s, &device, uploaded)?);
+                    run.push(plan_step(&s, &device, account.as_ref(), uploaded)?);
                 }
                 Ok::<_, SetupError>(SetupRun::new(run))
             })
@@ -270,7 +304,7 @@ impl Setup {
 /// The run of the default list (the device name), for an MDM service without a [`Setup`].
 pub fn default_plan(device: &Device) -> SetupRun {
     let steps = steps::default_steps();
-    let run = steps.iter().filter_map(|s| plan_step(s, device, |_| Ok(None)).ok()).collect();
+    let run = steps.iter().filter_map(|s| plan_step(s, device, None, |_| Ok(None)).ok()).collect();
     SetupRun::new(run)
 }
 
@@ -299,6 +333,7 @@ fn list_of(rec: Option<StepsRec>) -> StepList {
 fn plan_step(
     s: &Step,
     device: &Device,
+    account: Option<&PrimaryAccount>,
     uploaded: impl Fn(&ConfigProfileId) -> Result<Option<(String, Vec<u8>)>, SetupError>,
 ) -> Result<RunStep, SetupError> {
     use crate::apple::enroll_profile::Platform;
@@ -329,9 +364,10 @@ fn plan_step(
         StepAction::AccountConfiguration { short_name, full_name, lock } => {
             let title = "Pre-fill the Mac's account".to_string();
             let mac = device.product.as_deref().map(Platform::of_product) == Some(Platform::MacOs);
-            let account = primary_account(&device.udid).unwrap_or(PrimaryAccount {
+            let account = account.cloned().unwrap_or(PrimaryAccount {
                 short_name: short_name.clone(),
                 full_name: full_name.clone(),
+                lock: false,
             });
             if !mac {
                 RunStep::skipped(title, "AccountConfiguration is for Macs only".into(), on)
@@ -345,7 +381,7 @@ fn plan_step(
                 let command = Command::AccountConfiguration {
                     short_name: account.short_name,
                     full_name: account.full_name,
-                    lock: *lock,
+                    lock: *lock || account.lock,
                 };
                 RunStep::send(command.words(), command, on)
             }

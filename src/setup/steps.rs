@@ -35,7 +35,7 @@ pub enum StepAction {
     /// `Settings`/`DeviceName` with the profile's device name template.
     DeviceName,
     /// `AccountConfiguration` (macOS only): the enrolled user's names when known
-    /// ([`super::primary_account`]), else these; other systems skip the step.
+    /// (user affinity's sign-in), else these; other systems skip the step.
     AccountConfiguration {
         #[serde(default)]
         short_name: String,

@@ -35,7 +35,7 @@ pub struct EnrolledUserRecord {
     pub signed_in_at: OffsetDateTime,
 }
 
-pub(super) fn put_in(
+pub(crate) fn put_in(
     wtx: &WriteTransaction,
     udid: &Udid,
     record: &EnrolledUserRecord,

@@ -31,6 +31,10 @@ use std::sync::Arc;
 /// This module's tables, all created when the store opens.
 pub const TABLES: &[crate::store::Table] = &[enrolled::ENROLLED_USERS];
 
+/// Records a device's user directly, for other modules' tests.
+#[cfg(test)]
+pub(crate) use enrolled::put_in as put_enrolled_user_in;
+
 /// The user a device was enrolled for (what the macOS account step and the views need).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnrolledUser {
