@@ -66,7 +66,7 @@ pub async fn assign(devices: usize) -> anyhow::Result<AssignBench> {
             Actor::System,
             serde_json::json!({
                 "name": "Benchmark profile",
-                "platforms": ["iOS", "iPadOS", "macOS", "tvOS"],
+                "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"],
                 "supervised": true,
                 "await_device_configured": true,
             }),

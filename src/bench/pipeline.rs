@@ -62,7 +62,7 @@ pub async fn pipeline(devices: usize, concurrency: usize) -> anyhow::Result<Pipe
             Actor::System,
             serde_json::json!({
                 "name": "Pipeline",
-                "platforms": ["iOS", "iPadOS", "macOS"],
+                "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"],
                 "supervised": true,
                 "await_device_configured": true,
             }),

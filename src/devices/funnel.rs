@@ -9,29 +9,10 @@
 //! are not counted.
 
 use super::EnrollmentState;
+pub use super::records::Stage;
 use super::records::{DeviceRecord, TimelineKind};
 use crate::apple::dep::ProfileStatus;
-use serde::{Deserialize, Serialize};
-
-/// A step of the funnel, in the order a device goes through them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    /// In Apple's list for one of this appliance's MDM servers.
-    InApple,
-    /// Apple has one of our profiles assigned to it.
-    Assigned,
-    /// The device downloaded the profile from Apple.
-    Pushed,
-    /// It posted its MachineInfo to the enrollment URL.
-    Contacted,
-    /// It got its attested (ACME) or SCEP identity.
-    Attested,
-    /// It authenticated with MDM.
-    Enrolled,
-    /// Released from "Awaiting final configuration" (or never held there).
-    Released,
-}
+use serde::Serialize;
 
 impl Stage {
     pub const ALL: [Stage; 7] = [

@@ -101,7 +101,7 @@ pub(super) struct DeviceRecord {
     /// funnel's memory of events the bounded timeline may have dropped. Left out while
     /// unset, so records written before it existed read and write back unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reached: Option<super::funnel::Stage>,
+    pub reached: Option<Stage>,
 }
 
 impl DeviceRecord {
@@ -215,4 +215,25 @@ impl Changes {
         self.upserted.extend(other.upserted);
         self.removed.extend(other.removed);
     }
+}
+
+/// A step of the enrollment funnel, in the order a device goes through them (stored in
+/// [`DeviceRecord::reached`]; the funnel itself is computed in `funnel`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// In Apple's list for one of this appliance's MDM servers.
+    InApple,
+    /// Apple has one of our profiles assigned to it.
+    Assigned,
+    /// The device downloaded the profile from Apple.
+    Pushed,
+    /// It posted its MachineInfo to the enrollment URL.
+    Contacted,
+    /// It got its attested (ACME) or SCEP identity.
+    Attested,
+    /// It authenticated with MDM.
+    Enrolled,
+    /// Released from "Awaiting final configuration" (or never held there).
+    Released,
 }

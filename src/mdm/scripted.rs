@@ -150,6 +150,22 @@ impl Mdm {
     }
 
     /// Pushes every device `ids` names (NanoMDM's `/v1/push`).
+    /// The serial of each id (a UDID or a serial) that names an enrolled device.
+    pub async fn serials_of(&self, ids: Vec<String>) -> Result<Vec<Serial>, MdmError> {
+        self.inner
+            .store
+            .read(move |rtx| {
+                let mut serials = Vec::new();
+                for id in &ids {
+                    if let Some(e) = enrollment_read(rtx, id)? {
+                        serials.push(e.serial);
+                    }
+                }
+                Ok(serials)
+            })
+            .await
+    }
+
     pub async fn push_ids(&self, ids: Vec<String>) -> Result<Vec<IdOutcome>, MdmError> {
         let (outcomes, targets) = self
             .inner

@@ -129,9 +129,19 @@ async fn scoped_admins_see_and_act_on_their_tokens_only() {
         let (s, body) =
             page.post(&format!("/api/v1/devices/{}/mdm/refresh", f.serial_a), json!({})).await;
         assert_ne!(s, StatusCode::FORBIDDEN, "in scope, refused only by MDM state: {body}");
+        for action in ["setup/retry", "setup/release-anyway"] {
+            let path = format!("/api/v1/devices/{}/mdm/{action}", f.serial_b);
+            let (s, body) = page.post(&path, json!({})).await;
+            out_of_scope(s, &body, &[&f.serial_b, &f.b]);
+        }
 
         // Organisation-wide data.
-        for path in ["/api/v1/enrollment/settings", "/api/v1/push", "/api/v1/settings/sync"] {
+        for path in [
+            "/api/v1/enrollment/settings",
+            "/api/v1/push",
+            "/api/v1/settings/sync",
+            "/api/v1/signin/users",
+        ] {
             let (s, body) = page.get(path).await;
             out_of_scope(s, &body, &["organisation-wide"]);
         }

@@ -90,7 +90,7 @@ fn user(name: &str, groups: &[&str]) -> (&'static str, Value) {
 }
 
 fn affinity_profile() -> Value {
-    json!({"name": "Staff iPads", "platforms": ["iOS", "iPadOS"], "user_affinity": "with_affinity",
+    json!({"name": "Staff devices", "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"], "user_affinity": "with_affinity",
            "department": "Example School IT", "support_email_address": "it@example.org",
            "sign_in": {"source": "local", "allowed_groups": ["staff"]}})
 }

@@ -112,6 +112,7 @@ async fn enqueue(
     mut body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let ids = crate::mdm::split_ids(&ids)?;
+    require_ids_in_scope(&state, &auth, &ids).await?;
     let too_large = format!("a command plist is at most {MAX_COMMAND_REQUEST} bytes");
     let bytes = read_capped(&mut body, MAX_COMMAND_REQUEST, too_large).await?;
     let request = parse_command_request(&bytes)
@@ -173,10 +174,11 @@ async fn enqueue(
 #[get("/mdm/push/{ids}")]
 async fn push(
     state: web::Data<AppState>,
-    _auth: Authenticated,
+    auth: Authenticated,
     ids: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = crate::mdm::split_ids(&ids)?;
+    require_ids_in_scope(&state, &auth, &ids).await?;
     let outcomes = state.mdm.push_ids(ids).await?;
     let result = ApiResult {
         status: BTreeMap::new(),
@@ -187,6 +189,22 @@ async fn push(
         request_type: None,
     };
     Ok(answer(result, outcomes))
+}
+
+/// A caller limited to some server tokens names only their devices; an id no enrolled device
+/// has is left to the per-id result (it tells nothing about other tokens).
+async fn require_ids_in_scope(
+    state: &AppState,
+    auth: &Authenticated,
+    ids: &[String],
+) -> Result<(), ApiError> {
+    if auth.scope().is_all() {
+        return Ok(());
+    }
+    for serial in state.mdm.serials_of(ids.to_vec()).await? {
+        auth.require_device(state, &serial).await?;
+    }
+    Ok(())
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -166,6 +166,7 @@ async fn retry_step(
     serial: web::Path<String>,
 ) -> Result<web::Json<SetupDone>, ApiError> {
     let serial = Serial::parse(&serial)?;
+    auth.require_device(&state, &serial).await?;
     let r = state.mdm.retry_step(&serial, &auth.actor().label()).await;
     audited_setup(&state, &auth, ip, &serial, r).await
 }
@@ -180,6 +181,7 @@ async fn release_anyway(
     serial: web::Path<String>,
 ) -> Result<web::Json<SetupDone>, ApiError> {
     let serial = Serial::parse(&serial)?;
+    auth.require_device(&state, &serial).await?;
     let r = state.mdm.release_anyway(&serial, &auth.actor().label()).await;
     audited_setup(&state, &auth, ip, &serial, r).await
 }

@@ -192,6 +192,9 @@ pub const ORG_WIDE: &[(&str, &str, &str)] = &[
     ("GET", "/push/devices/{udid}", "push state by UDID"),
     ("GET", "/sandbox", "the simulated Apple side"),
     ("GET", "/sandbox/enroll", "the simulated Apple side"),
+    ("GET", "/signin/users", "the accounts users sign in with"),
+    ("POST", "/setup/profiles", "the configuration profiles setup steps install"),
+    ("DELETE", "/setup/profiles/{id}", "the configuration profiles setup steps install"),
 ];
 
 /// What is organisation-wide about `route`, if anything: the route's own entry in

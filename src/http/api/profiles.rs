@@ -244,16 +244,17 @@ fn narrow(auth: &Authenticated, profile: &mut crate::profiles::ProfileView) {
 }
 
 /// A profile is shared by every token it is defined at or a default of: a scoped caller
-/// edits or deletes it only when all of those are theirs.
-async fn require_all_its_tokens(
+/// edits or deletes it (or its setup steps) only when all of those are theirs. Answers 404
+/// for a profile that does not exist.
+pub(super) async fn require_all_its_tokens(
     state: &AppState,
     auth: &Authenticated,
     id: &ProfileId,
 ) -> Result<(), ApiError> {
+    let profile = state.profiles.get(id).await?;
     if auth.scope().is_all() {
         return Ok(());
     }
-    let profile = state.profiles.get(id).await?;
     let tokens = profile.tokens.iter().map(|t| &t.token_id);
     for token in tokens.chain(profile.defaults.iter().map(|d| &d.token_id)) {
         auth.require_token(token)?;

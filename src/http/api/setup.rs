@@ -128,7 +128,7 @@ async fn put_steps(
     body: ApiJson<StepsBody>,
 ) -> Result<web::Json<StepsView>, ApiError> {
     let id = ProfileId::parse(&id)?;
-    state.profiles.get(&id).await?;
+    super::profiles::require_all_its_tokens(&state, &auth, &id).await?;
     let steps = body.into_inner().steps;
     let n = steps.len();
     let r = state.setup.set_steps(&id, steps, &auth.actor().label()).await;

@@ -63,8 +63,21 @@ async fn log_in(b: &Browser, d: &TestDaemon, user: &str) {
 }
 
 async fn log_out(b: &Browser) {
+    open_menu(b).await;
     b.click("#logout").await;
     b.wait("#login-form").await;
+}
+
+/// At phone width the navigation (with "Log out") folds behind the Menu button: opens it.
+async fn open_menu(b: &Browser) {
+    b.client
+        .execute(
+            "const m = document.querySelector('#nav-menu');
+             if (m && m.offsetParent !== null && m.getAttribute('aria-expanded') !== 'true') m.click();",
+            vec![],
+        )
+        .await
+        .unwrap();
 }
 
 /// Picks the option whose text is `label` in a `<select>`, as a person would.

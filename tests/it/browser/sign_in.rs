@@ -74,8 +74,7 @@ async fn a_lockout_counts_down_and_the_button_comes_back_at_zero() {
         b.fill("#login-password", PASSWORD).await;
         b.click("#login-submit").await;
         b.wait_text("#page-title", "Dashboard").await;
-        b.click("#logout").await;
-        b.wait("#login-form").await;
+        super::log_out(&b).await;
     }
     b.close().await;
 }
