@@ -79,7 +79,7 @@ impl std::ops::Deref for Running {
 pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     let config = opts.config.clone();
     let base = Foundation::open(&opts).await?;
-    let listeners = Listeners::bind(&config)?;
+    let listeners = Listeners::bind(&config, opts.mode)?;
     let (services, workers) = Services::build(&opts, base, listeners.public_port)?;
     follow_apple(&services, &opts.apple).await?;
     if let Some(hook) = &opts.before_workers {
@@ -239,15 +239,20 @@ struct Listeners {
 }
 
 impl Listeners {
-    fn bind(config: &Config) -> Result<Listeners, DaemonError> {
+    fn bind(config: &Config, mode: Mode) -> Result<Listeners, DaemonError> {
+        // The sandbox's address comes from its command line, not from a configuration file.
+        let https_key = match mode {
+            Mode::Sandbox => "option --listen",
+            _ => "config key listen.https",
+        };
         let mut https = Vec::new();
         for addr in &config.https_listen {
-            https.push(http::bind(*addr, "listen.https")?);
+            https.push(http::bind(*addr, https_key)?);
         }
         let https_addrs: Vec<SocketAddr> =
             https.iter().filter_map(|l| l.local_addr().ok()).collect();
         let redirect = match config.http_redirect_listen {
-            Some(addr) => Some(http::bind(addr, "listen.http_redirect")?),
+            Some(addr) => Some(http::bind(addr, "config key listen.http_redirect")?),
             None => None,
         };
         let redirect_addr = redirect.as_ref().and_then(|l| l.local_addr().ok());

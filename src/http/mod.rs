@@ -54,20 +54,21 @@ pub const MDM_BODY_LIMIT: usize = crate::apple::mdm::MAX_MESSAGE;
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
     #[error(
-        "cannot listen on {addr} (config key {key}): the address is already in use by another program. Stop it, or choose another port (`ss -ltnp` shows who listens)"
+        "cannot listen on {addr} ({key}): the address is already in use by another program. Stop it, or choose another port (`ss -ltnp` shows who listens)"
     )]
     InUse { addr: SocketAddr, key: &'static str },
     #[error(
-        "cannot listen on {addr} (config key {key}): permission denied. Ports below 1024 need CAP_NET_BIND_SERVICE (the packaged systemd unit grants it); or choose a port above 1023"
+        "cannot listen on {addr} ({key}): permission denied. Ports below 1024 need CAP_NET_BIND_SERVICE (the packaged systemd unit grants it); or choose a port above 1023"
     )]
     Permission { addr: SocketAddr, key: &'static str },
-    #[error("cannot listen on {addr} (config key {key}): {detail}")]
+    #[error("cannot listen on {addr} ({key}): {detail}")]
     Other { addr: SocketAddr, key: &'static str, detail: String },
     #[error("cannot start the HTTPS server: {0}")]
     Server(String),
 }
 
-/// Binds a TCP listener, translating the usual failures into advice.
+/// Binds a TCP listener, translating the usual failures into advice; `key` names the setting
+/// the address came from, as the admin wrote it (`config key listen.https`, `option --listen`).
 pub fn bind(addr: SocketAddr, key: &'static str) -> Result<TcpListener, ListenError> {
     TcpListener::bind(addr).map_err(|e| match e.kind() {
         std::io::ErrorKind::AddrInUse => ListenError::InUse { addr, key },

@@ -136,7 +136,16 @@ fn a_port_in_use_is_reported_with_the_key() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let config = write_config(dir.path(), taken.local_addr().unwrap().port(), "");
     let err = run_fail(&["serve", "--config", config.to_str().unwrap()]);
-    assert!(err.contains("already in use") && err.contains("listen.https"), "{err}");
+    assert!(err.contains("already in use") && err.contains("config key listen.https"), "{err}");
+    let err = run_fail(&[
+        "sandbox",
+        "--data",
+        dir.path().join("sandbox").to_str().unwrap(),
+        "--listen",
+        &taken.local_addr().unwrap().to_string(),
+    ]);
+    assert!(err.contains("already in use") && err.contains("option --listen"), "{err}");
+    assert!(!err.contains("listen.https"), "the sandbox has no configuration file: {err}");
 }
 
 #[test]
