@@ -403,24 +403,36 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> Result<ExitCode> {
-    let dir = match data {
-        Some(d) => d,
-        None => tempfile::Builder::new().prefix("adebox-sandbox-").tempdir()?.keep(),
-    };
+    let made = SandboxDir::claim(data)?;
+    let dir = made.path.clone();
     let sim = crate::daemon::sandbox::start_simulator().await?;
     let apns = crate::daemon::sandbox::start_apns_simulator().await?;
-    let config = Config::for_sandbox(dir.clone(), listen);
-    let mut opts = DaemonOptions::new(config, Mode::Sandbox);
-    opts.apple = crate::daemon::sandbox::apple_side(&sim, &apns);
-    opts.sandbox_pushes = Some(apns.feed());
-    opts.before_workers = Some(crate::daemon::sandbox::restore_hook(&sim, devices));
-    let running = daemon::start(opts).await?;
-    crate::daemon::sandbox::provision_push_certificate(&running, &apns).await?;
-    // Devices in another process can enroll from here on (the rest is the admin's set-up).
-    crate::daemon::sandbox::write_stand_in_pki(&running, &dir)?;
-    let info = crate::daemon::sandbox::prepare(&running, &dir, &sim, devices).await?;
+    let started = async {
+        let config = Config::for_sandbox(dir.clone(), listen);
+        let mut opts = DaemonOptions::new(config, Mode::Sandbox);
+        opts.apple = crate::daemon::sandbox::apple_side(&sim, &apns);
+        opts.sandbox_pushes = Some(apns.feed());
+        opts.before_workers = Some(crate::daemon::sandbox::restore_hook(&sim, devices));
+        let running = daemon::start(opts).await?;
+        crate::daemon::sandbox::provision_push_certificate(&running, &apns).await?;
+        // Devices in another process can enroll from here on (the rest is the admin's set-up).
+        crate::daemon::sandbox::write_stand_in_pki(&running, &dir)?;
+        let info = crate::daemon::sandbox::prepare(&running, &dir, &sim, devices).await?;
+        anyhow::Ok((running, info))
+    }
+    .await;
+    let (running, info) = match started {
+        Ok(both) => both,
+        Err(e) => {
+            // A start that failed leaves nothing behind that it made.
+            made.undo();
+            return Err(e);
+        }
+    };
+    let settled =
+        crate::daemon::sandbox::settle(&running, std::time::Duration::from_secs(60)).await;
     println!(
-        "\nadebox sandbox is running (simulated Apple services, no Apple account needed)\n  page:     {}/admin/\n  user:     {}\n  password: {}\n  a Help desk admin limited to the demo server (scope): {} / {}\n  API token and details: {}\n  CA certificate (trust it to avoid browser warnings): {}\n  data:     {}\n  simulated Apple DEP service: {} (portal {})\nPress Ctrl-C to stop.\n",
+        "\nadebox sandbox is running (simulated Apple services, no Apple account needed)\n  page:     {}/admin/\n  user:     {}\n  password: {}\n  a Help desk admin limited to the demo server (scope): {} / {}\n  API token and details: {}\n  CA certificate (trust it to avoid browser warnings): {}\n  data:     {}\n  simulated Apple DEP service: {} (portal {}){}\nPress Ctrl-C to stop.\n",
         info.url,
         info.admin_user,
         info.admin_password,
@@ -430,7 +442,12 @@ async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> R
         info.ca_cert,
         dir.display(),
         info.simulator.dep_url,
-        info.simulator.portal_url
+        info.simulator.portal_url,
+        if settled {
+            ""
+        } else {
+            "\n  the first sync is still running: the devices list fills as it goes"
+        },
     );
     daemon::run_until_signal(running, None).await?;
     // Both at once, and not waited on for long: the simulators keep nothing that must be
@@ -438,6 +455,62 @@ async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> R
     let stopping = async { tokio::join!(sim.stop(), apns.stop()) };
     let _ = tokio::time::timeout(std::time::Duration::from_millis(300), stopping).await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sandbox's data directory, and what a failed start must remove: the directory when this
+/// start made it (a temporary one, or a `--data` that did not exist), its contents when it was
+/// empty. A directory that already held anything (an earlier run's data) is left alone.
+struct SandboxDir {
+    path: PathBuf,
+    undo: SandboxUndo,
+}
+
+enum SandboxUndo {
+    RemoveDir,
+    EmptyDir,
+    Nothing,
+}
+
+impl SandboxDir {
+    fn claim(data: Option<PathBuf>) -> Result<SandboxDir> {
+        let Some(path) = data else {
+            let path = tempfile::Builder::new().prefix("adebox-sandbox-").tempdir()?.keep();
+            return Ok(SandboxDir { path, undo: SandboxUndo::RemoveDir });
+        };
+        let undo = match std::fs::read_dir(&path) {
+            Ok(mut entries) => match entries.next() {
+                None => SandboxUndo::EmptyDir,
+                Some(_) => SandboxUndo::Nothing,
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => SandboxUndo::RemoveDir,
+            Err(e) => bail!("cannot read the --data directory {}: {e}", path.display()),
+        };
+        Ok(SandboxDir { path, undo })
+    }
+
+    fn undo(&self) {
+        let removed = match self.undo {
+            SandboxUndo::RemoveDir => std::fs::remove_dir_all(&self.path),
+            SandboxUndo::EmptyDir => std::fs::read_dir(&self.path).and_then(|entries| {
+                for entry in entries {
+                    let path = entry?.path();
+                    if path.is_dir() {
+                        std::fs::remove_dir_all(&path)?;
+                    } else {
+                        std::fs::remove_file(&path)?;
+                    }
+                }
+                Ok(())
+            }),
+            SandboxUndo::Nothing => Ok(()),
+        };
+        if let Err(e) = removed {
+            eprintln!(
+                "could not remove what the failed start made in {}: {e}",
+                self.path.display()
+            );
+        }
+    }
 }
 
 fn sim_devices(

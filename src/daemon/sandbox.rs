@@ -177,6 +177,31 @@ pub async fn prepare(
     Ok(info)
 }
 
+/// Waits until the demo has settled (no sync running, every token synced once, the device
+/// counts still for a second), at most `limit`: the console's last lines are then the
+/// credentials, not buried under the first sync's log lines. Whether it settled.
+pub async fn settle(running: &Running, limit: std::time::Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut last = None;
+    let mut still_since = tokio::time::Instant::now();
+    while tokio::time::Instant::now() < deadline {
+        let synced = match running.sync.statuses().await {
+            Ok(all) => all.iter().all(|s| s.running.is_none() && s.last_run.is_some()),
+            Err(_) => false,
+        };
+        let counts = running.devices.counts().await.ok().map(|c| c.by_lifecycle);
+        let now = tokio::time::Instant::now();
+        if !synced || counts != last {
+            still_since = now;
+            last = counts;
+        } else if now - still_since >= std::time::Duration::from_secs(1) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    false
+}
+
 /// The demo's scoped admin: Help desk, limited to the demo server's token, with a fresh
 /// password at every start.
 async fn scoped_admin(running: &Running) -> anyhow::Result<String> {

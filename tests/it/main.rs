@@ -28,6 +28,7 @@ mod profiles_api;
 mod push;
 mod reassignment;
 mod roles;
+mod sandbox_console;
 mod sandbox_restart;
 mod scep;
 mod scep_clients;
