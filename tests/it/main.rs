@@ -19,6 +19,7 @@ mod enroll;
 mod faults;
 mod fleet;
 mod http2;
+mod inspect_cli;
 mod lifecycle;
 mod login_flood;
 mod mdm;
