@@ -60,6 +60,12 @@ impl Urls {
         format!("{}/enroll/web", self.base())
     }
 
+    /// Where an OpenID Connect provider sends the user back to the sign-in page (the redirect
+    /// URI to register at the provider). Served by `http::signin`.
+    pub fn enroll_web_oidc_callback(&self) -> String {
+        format!("{}/enroll/web/oidc/callback", self.base())
+    }
+
     /// The SCEP server (the `URL` of the profile's SCEP payload, spec §2.5); devices append
     /// `?operation=…`.
     pub fn scep(&self) -> String {

@@ -189,10 +189,14 @@ impl Services {
             },
             roots.device_identity.clone(),
             signer,
-            public_urls,
+            public_urls.clone(),
         );
-        let directory =
-            crate::directory::Directory::new(store.clone(), clock.clone(), admin.sign_in_guard());
+        let directory = crate::directory::Directory::with_oidc_redirect(
+            store.clone(),
+            clock.clone(),
+            admin.sign_in_guard(),
+            public_urls.enroll_web_oidc_callback(),
+        );
         let signin = crate::signin::SignIn::new(
             store.clone(),
             clock.clone(),

@@ -1,14 +1,15 @@
 //! The directories users sign in with on the enrollment sign-in page (`signin`): local
-//! accounts kept in the store ([`local`]), and later LDAP / Active Directory and OpenID
-//! Connect. Each answers one question: who is this user (username, display name, e-mail,
-//! groups) when their password checks out.
+//! accounts kept in the store ([`local`]), an OpenID Connect provider ([`oidc`]), and later
+//! LDAP / Active Directory. Each answers one question: who is this user (username, display
+//! name, e-mail, groups) when their password (or their provider) vouches for them.
 //!
-//! Owns `directory.local_users`. Password checks go through the daemon's one
+//! Owns `directory.local_users` and `directory.oidc`. Password checks go through the daemon's one
 //! [`SignInGuard`] (`admin`): its lockout rule is counted before the check, for the address,
 //! the device and the account named by the caller, and its hashing is bounded for everyone.
 //! Calls admin (the guard) and audit; never names actix types.
 
 pub mod local;
+pub mod oidc;
 
 pub use local::{LocalUserInfo, MAX_LOCAL_USERS, check_username};
 
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use time::Duration;
 
 /// This module's tables, all created when the store opens.
-pub const TABLES: &[crate::store::Table] = &[local::LOCAL_USERS];
+pub const TABLES: &[crate::store::Table] = &[local::LOCAL_USERS, oidc::OIDC];
 
 /// A user a directory vouched for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,12 +47,15 @@ impl Account {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
     Local,
+    /// OpenID Connect: the user signs in at the provider, not with a password here.
+    Oidc,
 }
 
 impl Source {
     pub fn parse(s: &str) -> Option<Source> {
         match s {
             "local" => Some(Source::Local),
+            "oidc" => Some(Source::Oidc),
             _ => None,
         }
     }
@@ -59,6 +63,7 @@ impl Source {
     pub fn code(self) -> &'static str {
         match self {
             Source::Local => "local",
+            Source::Oidc => "oidc",
         }
     }
 }
@@ -89,6 +94,10 @@ pub enum SignInFailure {
     /// The directory cannot be asked (down, slow, misconfigured): the words say which.
     #[error("{0}")]
     Unavailable(String),
+    /// The identity provider did not vouch for the user (it said no, or its answer did not
+    /// verify): the words say which.
+    #[error("{0}")]
+    Provider(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -130,11 +139,24 @@ struct Inner {
     store: Store,
     clock: Clock,
     guard: SignInGuard,
+    /// Where the OpenID provider sends the user back (`urls::Urls::enroll_web_oidc_callback`).
+    oidc_redirect_uri: String,
 }
 
 impl Directory {
     pub fn new(store: Store, clock: Clock, guard: SignInGuard) -> Directory {
-        Directory { inner: Arc::new(Inner { store, clock, guard }) }
+        Directory::with_oidc_redirect(store, clock, guard, String::new())
+    }
+
+    /// A directory whose OpenID Connect source sends users back to `redirect_uri`.
+    pub fn with_oidc_redirect(
+        store: Store,
+        clock: Clock,
+        guard: SignInGuard,
+        redirect_uri: String,
+    ) -> Directory {
+        let inner = Inner { store, clock, guard, oidc_redirect_uri: redirect_uri };
+        Directory { inner: Arc::new(inner) }
     }
 
     /// Checks `username` and `password` against `source` from `addr`; `locks` name what else
@@ -149,6 +171,9 @@ impl Directory {
     ) -> Result<Account, SignInFailure> {
         match source {
             Source::Local => self.sign_in_local(addr, locks, username, password).await,
+            Source::Oidc => Err(SignInFailure::Unavailable(
+                "OpenID Connect users sign in at their provider, not with a password here".into(),
+            )),
         }
     }
 
@@ -182,6 +207,15 @@ impl Directory {
                         .into())
                 } else {
                     Ok(())
+                })
+            }
+            Source::Oidc => {
+                let record = self.inner.store.read(oidc::get_in).await?;
+                Ok(match record {
+                    Some(_) => Ok(()),
+                    None => Err("OpenID Connect is not set up yet: give the provider's issuer, \
+                                 client id and client secret on the Sign-in settings page"
+                        .into()),
                 })
             }
         }

@@ -19,7 +19,9 @@ button{width:100%;margin-top:1.5rem;font:inherit;font-weight:600;padding:.8rem;b
 button:focus{outline:3px solid #1d1d1f;outline-offset:2px}\
 .error{border-left:4px solid #b00020;background:#fdecee;padding:.6rem .8rem;border-radius:.3rem;color:#5f0010}\
 .support{margin-top:2rem;font-size:.9rem;color:#3a3a3c}\
-.org{color:#3a3a3c;margin:0 0 1.5rem}";
+.org{color:#3a3a3c;margin:0 0 1.5rem}\
+a.button{display:block;text-align:center;text-decoration:none;margin-top:1.5rem;font-weight:600;padding:.8rem;border-radius:.6rem;background:#0a58c2;color:#fff}\
+a.button:focus{outline:3px solid #1d1d1f;outline-offset:2px}";
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(text: &str) -> String {
@@ -104,6 +106,21 @@ pub fn form(
         attempt = escape(attempt),
         csrf = escape(csrf),
         username = escape(username),
+    );
+    page(Some(facts), "Sign in", &body)
+}
+
+/// The page of a profile that signs users in with an OpenID provider: one link (no
+/// JavaScript needed) that leads to the provider, with `error` above it after a failed try.
+pub fn provider(facts: &PageFacts, name: &str, href: &str, error: Option<&str>) -> String {
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    let body = format!(
+        "<p>Sign in with your work account to set up this device for you.</p>{error}\
+         <a class=\"button\" href=\"{href}\">Sign in with {name}</a>",
+        href = escape(href),
+        name = escape(name),
     );
     page(Some(facts), "Sign in", &body)
 }

@@ -7,6 +7,7 @@
 //! past the bound the oldest goes. A restart forgets them; the page then asks to start over.
 
 use crate::directory::Source;
+use crate::directory::oidc::OidcPending;
 use crate::enroll::Admitted;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,6 +28,9 @@ pub struct Attempt {
     /// Groups whose members may enroll; empty: everyone the directory knows.
     pub allowed_groups: Vec<String>,
     pub started: OffsetDateTime,
+    /// The authorization request sent to the OpenID provider, while one is out: its `state`
+    /// finds this attempt again when the provider sends the user back.
+    pub oidc: Option<OidcPending>,
 }
 
 /// The live attempts (cheap to clone).
@@ -64,6 +68,41 @@ impl Attempts {
     /// parallel right answers serve one profile only.
     pub fn take(&self, id: &str) -> bool {
         self.map().remove(id).is_some()
+    }
+
+    /// Binds `pending` to the live attempt `id` (replacing an earlier request); whether the
+    /// attempt was still there.
+    pub fn set_oidc(&self, id: &str, pending: OidcPending, now: OffsetDateTime) -> bool {
+        let mut map = self.map();
+        match map.get_mut(id).filter(|a| now - a.started < ATTEMPT_TTL) {
+            Some(a) => {
+                a.oidc = Some(pending);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The live attempt whose request carries `state`, with that request taken out of it: a
+    /// state is answered once, so a replayed redirect finds nothing.
+    pub fn take_oidc(
+        &self,
+        state: &str,
+        now: OffsetDateTime,
+    ) -> Option<(String, Attempt, OidcPending)> {
+        use subtle::ConstantTimeEq;
+        let mut map = self.map();
+        let (id, attempt) = map.iter_mut().find(|(_, a)| {
+            a.oidc.as_ref().is_some_and(|p| {
+                p.state.len() == state.len()
+                    && bool::from(p.state.as_bytes().ct_eq(state.as_bytes()))
+            })
+        })?;
+        let pending = attempt.oidc.take()?;
+        if now - attempt.started >= ATTEMPT_TTL {
+            return None;
+        }
+        Some((id.clone(), attempt.clone(), pending))
     }
 
     pub fn len(&self) -> usize {

@@ -12,6 +12,9 @@
 
 pub mod attempts;
 pub mod enrolled;
+mod oidc;
+
+pub use oidc::{OidcFailure, ProviderAnswer};
 
 pub use enrolled::{EnrolledUserRecord, by_serial_in};
 
@@ -167,6 +170,7 @@ impl SignIn {
             source,
             allowed_groups: choice.allowed_groups,
             started: now,
+            oidc: None,
         };
         let id = self.inner.attempts.insert(attempt, now);
         Ok(Started { attempt: id, csrf, facts })
@@ -217,6 +221,20 @@ impl SignIn {
                 return Err(e.into());
             }
         };
+        self.finish(attempt_id, &attempt, account, addr).await
+    }
+
+    /// The directory vouched for `account`: check the profile's group rule, then serve the
+    /// device its profile and remember its user (audit, timeline), using the attempt up.
+    async fn finish(
+        &self,
+        attempt_id: &str,
+        attempt: &Attempt,
+        account: crate::directory::Account,
+        addr: Option<IpAddr>,
+    ) -> Result<Vec<u8>, SubmitError> {
+        let now = self.inner.clock.now();
+        let mi = &attempt.admitted.machine_info;
         if !account.in_any_group(&attempt.allowed_groups) {
             let groups = attempt.allowed_groups.join(", ");
             self.audit_failure(mi, &account.username, addr, "not in an allowed group").await?;

@@ -100,10 +100,22 @@ pub(crate) async fn fleet_with_profile_at(
         let (s, v) = page.post(path, body.clone()).await;
         assert_eq!(s, StatusCode::CREATED, "{path}: {v}");
     }
+    let (tid, serials) = fleet_with_profile_on(&d, &page, count, profile).await;
+    (d, page, tid, serials)
+}
+
+/// `count` simulated devices synced and assigned `profile` (the default) on the running `d`:
+/// the token id and the serials.
+pub(crate) async fn fleet_with_profile_on(
+    d: &TestDaemon,
+    page: &Page,
+    count: u64,
+    profile: Value,
+) -> (String, Vec<String>) {
     let (s, p) = page.post("/api/v1/profiles", profile).await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
     let pid = p["id"].as_str().unwrap().to_string();
-    let (token, uuid) = add_token(&d, &page, "Enroll campus").await;
+    let (token, uuid) = add_token(d, page, "Enroll campus").await;
     let tid = token["id"].as_str().unwrap().to_string();
     let (s, _) = page
         .send(
@@ -116,12 +128,12 @@ pub(crate) async fn fleet_with_profile_at(
     let (s, added) =
         page.post("/api/v1/sandbox/devices", json!({"server_uuid": uuid, "count": count})).await;
     assert_eq!(s, StatusCode::OK, "{added}");
-    sync_until(&d, &page, &tid, count).await;
-    wait_for(&page, "/api/v1/assignments?state=assigned&limit=1", "default assignment", |v| {
+    sync_until(d, page, &tid, count).await;
+    wait_for(page, "/api/v1/assignments?state=assigned&limit=1", "default assignment", |v| {
         v["total"] == count
     })
     .await;
-    (d, page, tid, serials_of(&added))
+    (tid, serials_of(&added))
 }
 
 #[tokio::test]

@@ -142,6 +142,17 @@ fn from_failure(f: SignInFailure) -> PageRefusal {
                 )
             }
         }
+        SignInFailure::Provider(detail) => {
+            log::warn!("OpenID Connect sign-in refused: {detail}");
+            PageRefusal::new(
+                StatusCode::UNAUTHORIZED,
+                "Sign in",
+                format!(
+                    "Your organisation's sign-in did not complete: {detail}. Try again; if it \
+                     goes on, contact your IT department."
+                ),
+            )
+        }
         SignInFailure::Store(s) => {
             log::error!("sign-in failed: {s}");
             PageRefusal::new(
