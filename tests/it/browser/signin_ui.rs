@@ -7,6 +7,7 @@
 //! lands on its field.
 
 use super::harness::Browser;
+use super::profiles::click_centered;
 use super::{assert_clean, choose, log_in, wait_js};
 use crate::common::TestDaemon;
 use crate::enroll::{fleet_with_profile_at, signed};
@@ -29,7 +30,8 @@ async fn no_sideways_scroll(b: &Browser, what: &str) {
 async fn the_signin_page_adds_and_deletes_a_local_account() {
     let Some(b) = super::harness::start().await else { return };
     let d = TestDaemon::with_simulator().await;
-    d.sandbox_admin().await;
+    // Signed in once for the API checks: a new sandbox_admin() would sign the browser out.
+    let api = d.sandbox_admin().await;
     log_in(&b, &d, "admin").await;
 
     for (width, height) in [(1440, 900), (390, 844)] {
@@ -48,7 +50,7 @@ async fn the_signin_page_adds_and_deletes_a_local_account() {
         b.wait_text("#local-user-username-error", "Use only letters").await;
         b.wait_text("#local-user-display-name-error", "full name").await;
         b.wait_text("#local-user-email-error", "e-mail address").await;
-        let (_, users) = d.sandbox_admin().await.get("/api/v1/signin/users").await;
+        let (_, users) = api.get("/api/v1/signin/users").await;
         assert_eq!(users["total"], 0, "nothing was sent: {users}");
 
         b.fill("#local-user-username", "ana.lopez").await;
@@ -63,14 +65,14 @@ async fn the_signin_page_adds_and_deletes_a_local_account() {
         b.wait_text("#local-user-list", "Ana López").await;
         no_sideways_scroll(&b, &format!("the Sign-in page at {width} px")).await;
         assert_clean(&b, &format!("adding an account at {width} px")).await;
-        let (_, users) = d.sandbox_admin().await.get("/api/v1/signin/users").await;
+        let (_, users) = api.get("/api/v1/signin/users").await;
         assert_eq!(users["items"][0]["groups"], json!(["staff", "teachers"]), "{users}");
 
         b.click("[data-delete-local-user=\"ana.lopez\"]").await;
         b.fill("#local-user-delete-dialog-typed", "ana.lopez").await;
         b.click("#local-user-delete-dialog-confirm").await;
         b.wait_text("#local-accounts", "No local account yet").await;
-        let (_, users) = d.sandbox_admin().await.get("/api/v1/signin/users").await;
+        let (_, users) = api.get("/api/v1/signin/users").await;
         assert_eq!(users["total"], 0, "{users}");
         assert_clean(&b, &format!("deleting an account at {width} px")).await;
     }
@@ -193,10 +195,10 @@ async fn the_profile_forms_sign_in_fields_round_trip() {
         json!(true)
     );
     b.fill("#profile-form [name=name]", "Staff iPads and Macs").await;
-    b.click("#profile-form input[name=user_affinity][value=with_affinity]").await;
+    click_centered(&b, "#profile-form input[name=user_affinity][value=with_affinity]").await;
     wait_js(&b, &format!("!{hidden}"), vec![], "the sign-in fields").await;
     b.wait("#affinity-signin-link").await;
-    b.click("#profile-form input[name=\"platforms[]\"][value=macOS]").await;
+    click_centered(&b, "#profile-form input[name=\"platforms[]\"][value=macOS]").await;
     wait_js(&b, "!document.querySelector('#sign-in-mac').hidden", vec![], "the Mac switches").await;
 
     // No local account yet: the server refuses the source, on its field.
@@ -206,9 +208,9 @@ async fn the_profile_forms_sign_in_fields_round_trip() {
     assert_eq!(page.post(name, body).await.0, reqwest::StatusCode::CREATED);
 
     // A lock without pre-filling is a local rule; then everything is saved.
-    b.click("#profile-form input[name=\"sign_in.lock_macos_account\"]").await;
+    click_centered(&b, "#profile-form input[name=\"sign_in.lock_macos_account\"]").await;
     b.wait_text("[data-field=\"sign_in.lock_macos_account\"] .field-error", "pre-filled").await;
-    b.click("#profile-form input[name=\"sign_in.prefill_macos_account\"]").await;
+    click_centered(&b, "#profile-form input[name=\"sign_in.prefill_macos_account\"]").await;
     b.fill("#profile-form [name=\"sign_in.allowed_groups\"]", "staff, Teachers\nstaff").await;
     choose(
         &b,
