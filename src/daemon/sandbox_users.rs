@@ -83,7 +83,10 @@ async fn affinity_profile(running: &Running, token_id: &crate::ids::TokenId) -> 
                 serde_json::json!({
                     "name": AFFINITY_PROFILE,
                     "description": "Made by the sandbox: users sign in with a demo local account during Setup Assistant.",
-                    "platforms": ["iOS", "iPadOS", "macOS"],
+                    // The demo profile's platforms: a sandbox restart's seeded simulator
+                    // hands out the same profile uuids again, possibly the other way round,
+                    // and a device must never meet a profile not for its platform then.
+                    "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"],
                     "user_affinity": "with_affinity",
                     "sign_in": {
                         "source": "local",
