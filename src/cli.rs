@@ -187,6 +187,10 @@ pub enum SimCommand {
         /// When Apple's manual-sync budget refuses, wait for it instead of stopping.
         #[arg(long)]
         wait: bool,
+        /// USER:PASSWORD the users of devices whose profile has user affinity sign in with
+        /// on its web page; default: the sandbox's first demo account.
+        #[arg(long, value_name = "USER:PASSWORD")]
+        sign_in: Option<String>,
     },
 }
 
@@ -387,9 +391,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             runtime()?.block_on(crate::sim::apns::run_standalone(listen, seed, &faults))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sim {
-            command: SimCommand::Devices { server, count, concurrency, ca, sandbox_dir, json, wait },
-        } => sim_devices(server, count, concurrency, ca, sandbox_dir, json, wait),
+        Command::Sim { command: devices @ SimCommand::Devices { .. } } => sim_devices(devices),
         Command::ManPages { dir } => {
             for page in crate::manpages::write_all(<Cli as clap::CommandFactory>::command(), &dir)
                 .with_context(|| {
@@ -400,6 +402,19 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The sandbox's demo sign-in accounts, one start-up line each.
+fn demo_users_lines(users: &[crate::daemon::sandbox::DemoUser]) -> String {
+    users
+        .iter()
+        .map(|u| {
+            format!(
+                "  sign-in account for the user affinity demo: {} / {} ({})\n",
+                u.username, u.password, u.display_name
+            )
+        })
+        .collect()
 }
 
 async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> Result<ExitCode> {
@@ -432,12 +447,17 @@ async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> R
     let settled =
         crate::daemon::sandbox::settle(&running, std::time::Duration::from_secs(60)).await;
     println!(
+<<<<<<< HEAD
         "\nadebox sandbox is running (simulated Apple services, no Apple account needed)\n  page:     {}/admin/\n  user:     {}\n  password: {}\n  a Help desk admin limited to the demo server (scope): {} / {}\n  API token and details: {}\n  CA certificate (trust it to avoid browser warnings): {}\n  data:     {}\n  simulated Apple DEP service: {} (portal {}){}\nPress Ctrl-C to stop.\n",
+=======
+        "\nadebox sandbox is running (simulated Apple services, no Apple account needed)\n  page:     {}/admin/\n  user:     {}\n  password: {}\n  a Help desk admin limited to the demo server (scope): {} / {}\n{}  API token and details: {}\n  CA certificate (trust it to avoid browser warnings): {}\n  data:     {}\n  simulated Apple DEP service: {} (portal {})\nPress Ctrl-C to stop.\n",
+>>>>>>> s29-signin-ui
         info.url,
         info.admin_user,
         info.admin_password,
         info.scoped_user,
         info.scoped_password,
+        demo_users_lines(&info.demo_users),
         dir.join("sandbox.json").display(),
         info.ca_cert,
         dir.display(),
@@ -457,6 +477,7 @@ async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> R
     Ok(ExitCode::SUCCESS)
 }
 
+<<<<<<< HEAD
 /// The sandbox's data directory, and what a failed start must remove: the directory when this
 /// start made it (a temporary one, or a `--data` that did not exist), its contents when it was
 /// empty. A directory that already held anything (an earlier run's data) is left alone.
@@ -522,7 +543,22 @@ fn sim_devices(
     json: bool,
     wait: bool,
 ) -> Result<ExitCode> {
+=======
+fn sim_devices(command: SimCommand) -> Result<ExitCode> {
+    let SimCommand::Devices { server, count, concurrency, ca, sandbox_dir, json, wait, sign_in } =
+        command
+    else {
+        bail!("only `sim devices` is handled here")
+    };
+>>>>>>> s29-signin-ui
     use crate::sim::fleet::remote;
+    let sign_in = match sign_in {
+        None => None,
+        Some(s) => Some(
+            crate::sim::fleet::SignInAs::parse(&s)
+                .context("give --sign-in as USER:PASSWORD, e.g. --sign-in ana.lopez:secret")?,
+        ),
+    };
     if !(1..=remote::MAX_COUNT).contains(&count) || !(1..=1000).contains(&concurrency) {
         bail!("give --count 1 to {} and --concurrency 1 to 1000", remote::MAX_COUNT);
     }
@@ -531,7 +567,7 @@ fn sim_devices(
         None => remote::find_sandbox_dir(&server, &std::env::temp_dir())
             .ok_or(remote::RemoteError::NoSandboxDir { server: server.clone() })?,
     };
-    let opts = remote::RemoteOptions { server, count, concurrency, ca, sandbox_dir, wait };
+    let opts = remote::RemoteOptions { server, count, concurrency, ca, sandbox_dir, wait, sign_in };
     let say = |line: &str| eprintln!("{line}");
     let report = runtime()?.block_on(remote::run(&opts, &Clock::system(), &say))?;
     if json {

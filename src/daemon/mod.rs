@@ -5,6 +5,7 @@
 mod apple_side;
 mod options;
 pub mod sandbox;
+mod sandbox_users;
 mod services;
 mod tables;
 mod tasks;
@@ -58,6 +59,8 @@ pub struct Running {
     pub redirect_addr: Option<SocketAddr>,
     pub services: Services,
     pub mode: Mode,
+    /// The sandbox's device fleet (sandbox mode only): the sandbox hands it its demo account.
+    pub sandbox_fleet: Option<crate::sim::fleet::sandbox::SandboxFleet>,
     pub apple: AppleSide,
     /// The one-time setup code printed at start while no admin exists.
     pub setup_code: Option<crate::crypto::Secret<String>>,
@@ -97,10 +100,11 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
             &listeners.https_addrs,
             pki,
             opts.sandbox_pushes.clone(),
+            &opts.apple,
         )?),
         _ => None,
     };
-    let state = app_state(&services, sandbox_fleet, opts.mode);
+    let state = app_state(&services, sandbox_fleet.clone(), opts.mode);
     let workers_n = if opts.workers == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {
@@ -153,6 +157,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         redirect_addr,
         services,
         mode: opts.mode,
+        sandbox_fleet,
         apple: opts.apple.clone(),
         setup_code,
         config,

@@ -30,6 +30,7 @@ pub const DEMO_SERVER: &str = "Sandbox MDM server";
 pub const SCOPED_USER: &str = "desk";
 pub const DEMO_PROFILE: &str = "Sandbox demo profile";
 pub const DEMO_APPLE_ID: &str = "sandbox-admin@example.org";
+pub use super::sandbox_users::{AFFINITY_PROFILE, DemoUser};
 /// The files of a sandbox's data directory that `adebox sim devices` reads: defined by the
 /// reader, on the simulators' side.
 pub use crate::sim::fleet::remote::{SANDBOX_FILE, STAND_IN_PKI_FILE};
@@ -46,6 +47,7 @@ pub(super) fn fleet(
     https_addrs: &[std::net::SocketAddr],
     pki: &Arc<crate::sim::apple_pki::StandInApplePki>,
     pushes: Option<crate::sim::apns::PushFeed>,
+    apple: &super::AppleSide,
 ) -> Result<crate::sim::fleet::sandbox::SandboxFleet, super::DaemonError> {
     let resolve_to = https_addrs.first().map(|a| {
         let ip = if a.ip().is_unspecified() {
@@ -65,6 +67,15 @@ pub(super) fn fleet(
     if let Some(feed) = pushes {
         fleet = fleet.woken_by(feed);
     }
+    // Devices whose DEP profile names a web sign-in page walk it first, as Setup Assistant
+    // does: the fleet asks the simulated Apple side which those are.
+    if let super::AppleSide::Simulator { portal_url, ca_pem, .. } = apple {
+        let http = crate::outbound::client(&crate::outbound::OutboundConfig::trusting_only([
+            ca_pem.clone(),
+        ]))
+        .map_err(|e| super::DaemonError::Task(e.to_string()))?;
+        fleet = fleet.asking_apple(PortalClient::new(portal_url.clone(), http));
+    }
     Ok(crate::sim::fleet::sandbox::SandboxFleet::new(fleet))
 }
 
@@ -81,6 +92,11 @@ pub struct SandboxInfo {
     /// Path of the appliance CA certificate (PEM).
     pub ca_cert: String,
     pub simulator: SimulatorInfo,
+    /// The account `adebox sim devices` signs in with on web sign-in pages (the first of
+    /// `demo_users`).
+    pub sign_in: Option<super::sandbox_users::DemoUser>,
+    /// The local accounts users of the demo profile with user affinity sign in with.
+    pub demo_users: Vec<super::sandbox_users::DemoUser>,
 }
 
 #[derive(Debug, Serialize)]
@@ -151,7 +167,8 @@ pub async fn prepare(
         .ca_pem()
         .to_string()]))?;
     let portal = PortalClient::new(sim.portal_url(), http);
-    demo_world(running, &portal, demo_devices).await?;
+    let token_id = demo_world(running, &portal, demo_devices).await?;
+    let demo_users = super::sandbox_users::demo_sign_in(running, token_id.as_ref()).await?;
     let scoped_password = scoped_admin(running).await?;
     demo_webhook(running).await?;
 
@@ -172,6 +189,8 @@ pub async fn prepare(
             portal_url: sim.portal_url(),
             ca_cert: sim_ca.display().to_string(),
         },
+        sign_in: demo_users.first().cloned(),
+        demo_users,
     };
     write_private(&dir.join(SANDBOX_FILE), &serde_json::to_vec_pretty(&info)?)?;
     Ok(info)
@@ -268,19 +287,19 @@ async fn restore(sim: &Shared, services: &StartupServices, devices: usize) -> an
 }
 
 /// The demo MDM server and its devices, made through the real add-token path, then the demo
-/// profile. Each step checks what exists, so a sandbox killed half-way through finishes the
+/// profile; answers the demo token (none when the admin's own tokens keep the demo away). Each step checks what exists, so a sandbox killed half-way through finishes the
 /// set-up at its next start (the server and token themselves are taken back by
 /// [`restore_hook`]).
 async fn demo_world(
     running: &Running,
     portal: &PortalClient,
     devices: usize,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<crate::ids::TokenId>> {
     let existing = running.tokens.list().await?;
     let token_id = match existing.iter().find(|t| t.server_name == DEMO_SERVER) {
         Some(demo) => demo.id.clone(),
         // The admin added tokens of their own: the demo stays out of the way.
-        None if !existing.is_empty() => return Ok(()),
+        None if !existing.is_empty() => return Ok(None),
         None => {
             let key = running.tokens.create_pending_key(Actor::System, None).await?;
             let cert = running.tokens.pending_key_certificate(&key.id).await?;
@@ -297,7 +316,8 @@ async fn demo_world(
             token.id
         }
     };
-    demo_profile(running, &token_id).await
+    demo_profile(running, &token_id).await?;
+    Ok(Some(token_id))
 }
 
 /// The demo profile (supervised, awaits configuration, hides a few screens), made the demo

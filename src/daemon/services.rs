@@ -136,15 +136,17 @@ impl Services {
         let (pusher, apns) = push.pusher(routes.apns.clone(), Some(serial_of));
         // Sync and profile assignment call Apple for a token through the same gates.
         let gates = crate::depclient::Gates::default();
-        let urls = crate::urls::Urls::new(config);
+        // The URLs devices are given (a configured port 0, in tests, becomes the bound one):
+        // the profile's `url` and `configuration_web_url` are followed by devices too.
+        let public_urls = crate::urls::Urls::new(config).with_port(public_port);
         let profiles = crate::profiles::Profiles::new(
             store.clone(),
             clock.clone(),
             tokens.clone(),
             devices.clone(),
             crate::profiles::Endpoints {
-                url: urls.enroll_machine_info(),
-                configuration_web_url: urls.enroll_web(),
+                url: public_urls.enroll_machine_info(),
+                configuration_web_url: public_urls.enroll_web(),
                 ca_der: tls.ca().cert_der().to_vec(),
             },
             dep_client.clone(),
@@ -168,8 +170,6 @@ impl Services {
             tls.ca().key_pem().expose(),
         )
         .map_err(|e| DaemonError::Task(format!("the appliance CA cannot issue: {e}")))?;
-        // The URLs devices are given (a configured port 0, in tests, becomes the bound one).
-        let public_urls = crate::urls::Urls::new(config).with_port(public_port);
         let acme = crate::acme::AcmeService::new(
             store.clone(),
             clock.clone(),

@@ -244,6 +244,10 @@ impl IndexData {
             } else {
                 Box::new(self.rows.iter())
             };
+        let range: Box<dyn Iterator<Item = (&Box<str>, &Row)>> = match &f.serials_in {
+            Some(only) => Box::new(range.filter(|(k, _)| only.contains(&***k))),
+            None => range,
+        };
 
         if sort == SortKey::Serial {
             // Already in serial order: no sort, and a page costs only the rows before it.

@@ -32,6 +32,10 @@ pub struct DeviceFilter {
     /// Set by the edge from the caller, never read from a request.
     #[serde(skip)]
     pub within_tokens: Option<Vec<String>>,
+    /// Only these serial numbers (upper case): what the edge found by asking a later module,
+    /// such as the devices enrolled for a user. Set by the edge, never read from a request.
+    #[serde(skip)]
+    pub serials_in: Option<std::collections::HashSet<String>>,
     /// Apple's profile UUID.
     pub profile: Option<String>,
     /// Any of these Apple profile UUIDs (one appliance profile's, across tokens and revisions).

@@ -45,6 +45,11 @@ fn page(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
+        // Under the appliance's usual `no-referrer`, browsers send `Origin: null` with a form
+        // post (Fetch: "serializing a request origin"), which the origin check must refuse;
+        // `same-origin` lets the page's own form name its origin and still tells other sites
+        // nothing.
+        .insert_header(("Referrer-Policy", "same-origin"))
         .body(body)
 }
 

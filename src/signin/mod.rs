@@ -263,8 +263,8 @@ impl SignIn {
             .write(move |wtx| {
                 enrolled::put_in(wtx, &udid, &record)?;
                 let words = format!(
-                    "user {} ({}) signed in; enrolled for them",
-                    record.username, record.display_name
+                    "{} ({}) signed in during Setup Assistant; the device is enrolled for them",
+                    record.display_name, record.username
                 );
                 crate::devices::note_in(wtx, &serial, TimelineKind::UserSignedIn, words, now)?;
                 let entry = NewEntry::new(

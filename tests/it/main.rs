@@ -43,6 +43,7 @@ mod service_config;
 mod setup_steps;
 mod sim_devices;
 mod signin;
+mod signin_fleet;
 mod signin_oidc;
 mod sim_standalone;
 mod strict_api;

@@ -82,14 +82,14 @@ pub(crate) async fn post_form(d: &TestDaemon, fields: &[(&str, String)]) -> Answ
 }
 
 /// The body of a new local account `name` (password `<name> password 1`).
-fn user(name: &str, groups: &[&str]) -> (&'static str, Value) {
+pub(crate) fn user(name: &str, groups: &[&str]) -> (&'static str, Value) {
     let body = json!({"username": name, "display_name": format!("{name} Example"),
                       "email": format!("{name}@example.org"), "groups": groups,
                       "password": format!("{name} password 1")});
     ("/api/v1/signin/users", body)
 }
 
-fn affinity_profile() -> Value {
+pub(crate) fn affinity_profile() -> Value {
     json!({"name": "Staff devices", "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"], "user_affinity": "with_affinity",
            "department": "Example School IT", "support_email_address": "it@example.org",
            "sign_in": {"source": "local", "allowed_groups": ["staff"]}})

@@ -32,6 +32,9 @@ pub struct DeviceQuery {
     /// `not_contacted`, `profile_assigned`, `profile_pushed`, `enrolled`, `checked_out`, `removed`.
     pub lifecycle: Option<String>,
     pub include_removed: Option<bool>,
+    /// Devices enrolled for a user (user affinity) whose username, display name or e-mail
+    /// contains this, ignoring case.
+    pub user: Option<String>,
     #[param(value_type = Option<String>)]
     pub sort: Option<SortKey>,
     /// `asc` (default) or `desc`.
@@ -67,7 +70,34 @@ impl DeviceQuery {
             lifecycle,
             include_removed: self.include_removed.unwrap_or(false),
             within_tokens: None,
+            serials_in: None,
         })
+    }
+
+    /// The filter with the `user` condition resolved against the enrolled users (`users`, by
+    /// serial): the devices module keeps no users, so the edge joins them.
+    fn filter_with_users(
+        &self,
+        names: &ProfileNames,
+        users: &UsersBySerial,
+    ) -> Result<DeviceFilter, ApiError> {
+        let mut filter = self.filter(names)?;
+        if let Some(want) = self.user.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+            let want = want.to_lowercase();
+            let hit = |v: &str| v.to_lowercase().contains(&want);
+            filter.serials_in = Some(
+                users
+                    .iter()
+                    .filter(|(_, u)| {
+                        hit(&u.username)
+                            || hit(&u.display_name)
+                            || u.email.as_deref().is_some_and(hit)
+                    })
+                    .map(|(s, _)| s.as_str().to_string())
+                    .collect(),
+            );
+        }
+        Ok(filter)
     }
 
     fn descending(&self) -> Result<bool, ApiError> {
@@ -79,10 +109,21 @@ impl DeviceQuery {
     }
 }
 
+type UsersBySerial = std::collections::HashMap<Serial, crate::signin::EnrolledUserRecord>;
+
 #[derive(Serialize, ToSchema)]
 pub struct DeviceList {
-    pub items: Vec<DeviceSummary>,
+    pub items: Vec<DeviceListItem>,
     pub total: u64,
+}
+
+/// A device of the list, with the user it was enrolled for.
+#[derive(Serialize, ToSchema)]
+pub struct DeviceListItem {
+    #[serde(flatten)]
+    pub summary: DeviceSummary,
+    /// The user who signed in during Setup Assistant (profiles with user affinity).
+    pub user: Option<DeviceUser>,
 }
 
 /// The inventory: filtered, sorted, one page.
@@ -94,14 +135,24 @@ async fn list(
     q: web::Query<DeviceQuery>,
 ) -> Result<web::Json<DeviceList>, ApiError> {
     let names = state.profiles.names().await?;
-    let mut filter = q.filter(&names)?;
+    let users = state.signin.users_by_serial().await?;
+    let mut filter = q.filter_with_users(&names, &users)?;
     auth.restrict(&mut filter);
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
     let (items, total) = state
         .devices
         .list(filter, q.sort.unwrap_or_default(), q.descending()?, limit, q.offset.unwrap_or(0))
         .await?;
-    let items = items.iter().map(|d| DeviceSummary::from(d).named(&names)).collect();
+    let items = items
+        .iter()
+        .map(|d| DeviceListItem {
+            summary: DeviceSummary::from(d).named(&names),
+            user: Serial::parse(&d.serial)
+                .ok()
+                .and_then(|s| users.get(&s).cloned())
+                .map(DeviceUser::from),
+        })
+        .collect();
     Ok(web::Json(DeviceList { items, total }))
 }
 
@@ -114,7 +165,8 @@ async fn export(
     q: web::Query<DeviceQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let names = state.profiles.names().await?;
-    let mut filter = q.filter(&names)?;
+    let users = state.signin.users_by_serial().await?;
+    let mut filter = q.filter_with_users(&names, &users)?;
     auth.restrict(&mut filter);
     let tokens: std::collections::HashMap<String, String> = state
         .tokens
@@ -152,7 +204,6 @@ async fn export(
         "user_name",
         "user_email",
     ];
-    let users = state.signin.users_by_serial().await?;
     w.write_record(header).map_err(|e| ApiError::internal(&e))?;
     let t = |v: Option<time::OffsetDateTime>| {
         v.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())

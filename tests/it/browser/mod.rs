@@ -19,6 +19,7 @@ mod roles;
 mod sandbox_enroll;
 mod scope;
 mod sign_in;
+mod signin_ui;
 
 use crate::common::{PASSWORD, TestDaemon};
 use harness::Browser;

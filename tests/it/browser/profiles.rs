@@ -12,7 +12,7 @@ const DEVICES: usize = 6;
 
 /// Clicks an element after scrolling it to the middle of the window (the form's sticky bar
 /// covers the bottom edge, where WebDriver would scroll it).
-async fn click_centered(b: &Browser, css: &str) {
+pub(super) async fn click_centered(b: &Browser, css: &str) {
     b.wait(css).await;
     b.client
         .execute(

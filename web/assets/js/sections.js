@@ -16,6 +16,7 @@ export const SECTIONS = [
   { name: 'devices', label: 'Devices' },
   { name: 'profiles', label: 'Profiles' },
   { name: 'enrollment', label: 'Enrollment', orgWide: true },
+  { name: 'signin', label: 'Sign-in', orgWide: true },
   { name: 'settings', label: 'Settings' },
   { name: 'integrations', label: 'Integrations', needs: 'secrets', orgWide: true },
   { name: 'audit', label: 'Audit log', orgWide: true },

@@ -332,6 +332,11 @@ impl World {
                         model: d.model().name,
                         profile_uuid: d.profile_uuid.as_deref().map(str::to_string),
                         profile_status: d.profile_status.as_str(),
+                        configuration_web_url: d
+                            .profile_uuid
+                            .as_deref()
+                            .and_then(|u| s.profiles.get(u))
+                            .and_then(|p| p.configuration_web_url.clone()),
                     })
                     .collect(),
             })
@@ -360,6 +365,9 @@ pub struct TruthDevice {
     pub model: &'static str,
     pub profile_uuid: Option<String>,
     pub profile_status: &'static str,
+    /// The web sign-in page of the device's profile: what Setup Assistant opens before it
+    /// asks for the profile (a profile with user affinity, dep-api.md §4).
+    pub configuration_web_url: Option<String>,
 }
 
 /// A server's device list frozen at the start of a fetch.

@@ -235,8 +235,12 @@ async fn fetch_profile(ctx: &Ctx, index: usize, d: &FleetDevice) -> Result<wire:
         &sign_options(index),
     )
     .map_err(|_| fail("machine_info_signing"))?;
-    let (status, ct, bytes) =
-        post(ctx, &ctx.profile_url, "application/pkcs7-signature", body).await?;
+    // A profile with user affinity: Setup Assistant opens its sign-in page first, and the
+    // page's answer is the profile (../shared/spec/enrollment.md §1.6).
+    let (status, ct, bytes) = match ctx.web_urls.get(&d.serial) {
+        Some(web_url) => super::web::sign_in(ctx, d, web_url, &body).await?,
+        None => post(ctx, &ctx.profile_url, "application/pkcs7-signature", body).await?,
+    };
     if status != StatusCode::OK {
         let code = serde_json::from_slice::<Value>(&bytes)
             .ok()

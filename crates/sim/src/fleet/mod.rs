@@ -29,12 +29,14 @@ pub mod report;
 pub mod sandbox;
 mod scep;
 mod step;
+pub mod web;
 pub mod wire;
 
 pub use device::{machine_info, sign_options};
 pub use mdm::{EnrolledDevice, FAILING_PROFILE_SUFFIX};
 pub use messages::message as mdm_message;
 pub use report::{DeviceOutcome, FleetReport};
+pub use web::SignInAs;
 
 use crate::apple_pki::StandInApplePki;
 use crate::crypto::chain::TrustAnchors;
@@ -246,6 +248,8 @@ pub struct Fleet {
     push: Option<crate::apns::PushFeed>,
     keep: Option<Kept>,
     tap: Option<Arc<Wiretap>>,
+    sign_in: Option<SignInAs>,
+    apple: Option<crate::dep::portal_client::PortalClient>,
 }
 
 impl Fleet {
@@ -268,7 +272,17 @@ impl Fleet {
             builder = builder.resolve(host, addr);
         }
         let http = builder.build().map_err(|e| FleetError::Client(e.to_string()))?;
-        Ok(Fleet { target, anchors, http, pki, push: None, keep: None, tap: None })
+        Ok(Fleet {
+            target,
+            anchors,
+            http,
+            pki,
+            push: None,
+            keep: None,
+            tap: None,
+            sign_in: None,
+            apple: None,
+        })
     }
 
     /// Devices idle between commands wait for a push from this APNs simulator (as real
@@ -293,6 +307,43 @@ impl Fleet {
         self
     }
 
+    /// Users sign in as `who` on the web sign-in page of devices whose profile has user
+    /// affinity.
+    pub fn signing_in(mut self, who: SignInAs) -> Fleet {
+        self.sign_in = Some(who);
+        self
+    }
+
+    /// Before each run, asks the simulated Apple side (its portal's ground truth) which
+    /// devices' profiles have a `configuration_web_url`: those devices walk the web sign-in
+    /// first, as Setup Assistant does when Apple's cloud configuration names one.
+    pub fn asking_apple(mut self, portal: crate::dep::portal_client::PortalClient) -> Fleet {
+        self.apple = Some(portal);
+        self
+    }
+
+    /// Serial → `configuration_web_url` of the devices whose DEP profile has one.
+    async fn web_urls(&self) -> std::collections::HashMap<String, String> {
+        let Some(portal) = &self.apple else { return Default::default() };
+        let truth = match portal.truth().await {
+            Ok(t) => t,
+            Err(e) => {
+                log::warn!(
+                    "the device fleet cannot ask the simulated Apple side for its profiles: {e}; devices go to the profile URL"
+                );
+                return Default::default();
+            }
+        };
+        let devices = truth["servers"].as_array().into_iter().flatten();
+        devices
+            .flat_map(|s| s["devices"].as_array().cloned().unwrap_or_default())
+            .filter_map(|d| {
+                let url = d["configuration_web_url"].as_str()?;
+                Some((d["serial_number"].as_str()?.to_string(), url.to_string()))
+            })
+            .collect()
+    }
+
     /// The devices released so far by a fleet made with [`Fleet::keeping`].
     pub fn enrolled(&self) -> Vec<EnrolledDevice> {
         self.keep
@@ -311,6 +362,19 @@ impl Fleet {
         progress: &Progress,
         now: OffsetDateTime,
     ) -> FleetReport {
+        self.run_as(devices, concurrency, progress, now, self.sign_in.clone()).await
+    }
+
+    /// [`Fleet::run`], with users signing in as `sign_in` on web sign-in pages (instead of
+    /// the account given to [`Fleet::signing_in`]).
+    pub async fn run_as(
+        &self,
+        devices: &[FleetDevice],
+        concurrency: usize,
+        progress: &Progress,
+        now: OffsetDateTime,
+        sign_in: Option<SignInAs>,
+    ) -> FleetReport {
         progress.set_total(devices.len());
         let ctx = Arc::new(step::Ctx {
             http: self.http.clone(),
@@ -322,6 +386,8 @@ impl Fleet {
             push: self.push.clone(),
             keep: self.keep.clone(),
             tap: self.tap.clone(),
+            sign_in,
+            web_urls: self.web_urls().await,
         });
         let mut outcomes = futures_util::stream::iter(devices.iter().cloned().enumerate())
             .map(|(i, d)| device::enroll(ctx.clone(), i, d))

@@ -77,6 +77,9 @@ pub struct RemoteOptions {
     pub sandbox_dir: PathBuf,
     /// Wait for Apple's manual-sync budget instead of stopping.
     pub wait: bool,
+    /// The account users sign in with on the web sign-in page of profiles with user
+    /// affinity; default: the sandbox's demo account (its `sandbox.json`).
+    pub sign_in: Option<super::SignInAs>,
 }
 
 /// What a sandbox wrote into its data directory for scripts.
@@ -87,6 +90,8 @@ pub struct SandboxFiles {
     pub portal_url: String,
     pub portal_ca_pem: String,
     pub pki: StandInApplePki,
+    /// The sandbox's demo sign-in account, when it wrote one.
+    pub sign_in: Option<super::SignInAs>,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +100,15 @@ struct InfoFile {
     api_token: String,
     ca_cert: String,
     simulator: SimulatorFile,
+    #[serde(default)]
+    sign_in: Option<SignInFile>,
+}
+
+/// The first demo account of the sandbox's local directory.
+#[derive(Deserialize)]
+struct SignInFile {
+    username: String,
+    password: String,
 }
 
 #[derive(Deserialize)]
@@ -134,6 +148,10 @@ impl SandboxFiles {
             portal_url: info.simulator.portal_url,
             portal_ca_pem: read_text(Path::new(&info.simulator.ca_cert))?,
             pki,
+            sign_in: info.sign_in.map(|a| super::SignInAs {
+                username: a.username,
+                password: crate::crypto::Secret::new(a.password),
+            }),
         })
     }
 }
@@ -270,10 +288,18 @@ pub async fn run(
     let settings = api.get("/enrollment/settings").await?;
     let profile_url = settings["enrollment_url"].as_str().unwrap_or_default().to_string();
     let resolve_to = resolve(&base).await;
-    let fleet = Fleet::new(
+    let mut fleet = Fleet::new(
         FleetTarget { profile_url: profile_url.clone(), ca_pem: files.ca_pem, resolve_to },
         Arc::new(files.pki),
-    )?;
+    )?
+    .asking_apple(portal);
+    if let Some(who) = opts.sign_in.clone().or(files.sign_in) {
+        say(&format!(
+            "devices whose profile has user affinity sign in as {} on its web page",
+            who.username
+        ));
+        fleet = fleet.signing_in(who);
+    }
     let devices: Vec<FleetDevice> =
         serials.iter().enumerate().map(|(i, s)| FleetDevice::for_serial(s, i)).collect();
     say(&format!(

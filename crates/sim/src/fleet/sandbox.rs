@@ -2,7 +2,7 @@
 //! background, against the sandbox daemon itself; its progress and report stay readable
 //! until the next run starts.
 
-use super::{Fleet, FleetDevice, FleetReport, Progress};
+use super::{Fleet, FleetDevice, FleetReport, Progress, SignInAs};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,6 +13,8 @@ use time::OffsetDateTime;
 pub struct SandboxFleet {
     fleet: Arc<Fleet>,
     last: Arc<Mutex<Option<Run>>>,
+    /// The demo account users sign in with on web sign-in pages (set once the sandbox made it).
+    sign_in: Arc<Mutex<Option<SignInAs>>>,
 }
 
 #[derive(Clone)]
@@ -35,7 +37,16 @@ pub struct RunStatus {
 
 impl SandboxFleet {
     pub fn new(fleet: Fleet) -> SandboxFleet {
-        SandboxFleet { fleet: Arc::new(fleet), last: Arc::new(Mutex::new(None)) }
+        SandboxFleet {
+            fleet: Arc::new(fleet),
+            last: Arc::new(Mutex::new(None)),
+            sign_in: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Devices whose profile has user affinity sign `who` in from the next run on.
+    pub fn sign_in_as(&self, who: SignInAs) {
+        *self.sign_in.lock().unwrap_or_else(|e| e.into_inner()) = Some(who);
     }
 
     /// Whether a run is under way.
@@ -62,10 +73,11 @@ impl SandboxFleet {
         run.progress.set_total(serials.len());
         *last = Some(run.clone());
         let fleet = self.fleet.clone();
+        let sign_in = self.sign_in.lock().unwrap_or_else(|e| e.into_inner()).clone();
         tokio::spawn(async move {
             let devices: Vec<FleetDevice> =
                 serials.iter().enumerate().map(|(i, s)| FleetDevice::for_serial(s, i)).collect();
-            let report = fleet.run(&devices, concurrency, &run.progress, now).await;
+            let report = fleet.run_as(&devices, concurrency, &run.progress, now, sign_in).await;
             log::info!(
                 devices = report.devices, enrolled = report.enrolled, failed = report.failed;
                 "sandbox device fleet finished"

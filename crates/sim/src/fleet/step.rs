@@ -36,6 +36,11 @@ pub(super) struct Ctx {
     pub keep: Option<super::Kept>,
     /// Where the plists exchanged are recorded, when the fleet is tapped (`Fleet::tapped`).
     pub tap: Option<std::sync::Arc<super::Wiretap>>,
+    /// The account users sign in with on the web page (`Fleet::signing_in`).
+    pub sign_in: Option<super::web::SignInAs>,
+    /// Serial → the `configuration_web_url` of its DEP profile, for devices whose profile has
+    /// user affinity (learnt from the simulated Apple side, `Fleet::asking_apple`).
+    pub web_urls: std::collections::HashMap<String, String>,
 }
 
 impl Ctx {

@@ -14,6 +14,9 @@ export const NEW_PROFILE = {
   description: '',
   platforms: ['iOS', 'iPadOS'],
   user_affinity: 'none',
+  sign_in: {
+    source: 'local', allowed_groups: [], prefill_macos_account: false, lock_macos_account: false,
+  },
   supervised: true,
   locked_enrollment: false,
   shared_ipad: false,
@@ -44,6 +47,7 @@ export function editableProfile(profile) {
   const out = { ...NEW_PROFILE, ...profile };
   for (const key of SERVER_FIELDS) delete out[key];
   out.shared_ipad_settings = { ...NEW_PROFILE.shared_ipad_settings, ...(profile?.shared_ipad_settings ?? {}) };
+  out.sign_in = { ...NEW_PROFILE.sign_in, ...(profile?.sign_in ?? {}) };
   return out;
 }
 
@@ -56,6 +60,12 @@ export function collectProfile(slots) {
     description: v('description') ?? '',
     platforms: v('platforms'),
     user_affinity: v('user_affinity'),
+    sign_in: {
+      source: v('sign_in.source') ?? 'local',
+      allowed_groups: v('sign_in.allowed_groups'),
+      prefill_macos_account: v('sign_in.prefill_macos_account'),
+      lock_macos_account: v('sign_in.lock_macos_account'),
+    },
     supervised: v('supervised'),
     locked_enrollment: v('locked_enrollment'),
     shared_ipad: v('shared_ipad'),
@@ -89,8 +99,8 @@ export function fillProfile(slots, profile) {
   const p = editableProfile(profile);
   const put = (name, value) => slots.get(name)?.write(value);
   for (const [key, value] of Object.entries(p)) {
-    if (key === 'shared_ipad_settings') {
-      for (const [sub, subValue] of Object.entries(value)) put(`shared_ipad_settings.${sub}`, subValue);
+    if (key === 'shared_ipad_settings' || key === 'sign_in') {
+      for (const [sub, subValue] of Object.entries(value)) put(`${key}.${sub}`, subValue);
     } else {
       put(key, value);
     }

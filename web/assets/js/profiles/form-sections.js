@@ -5,7 +5,7 @@
  *
  * Owns: building every field of the contract (briefs/api-profiles.md) and the parts that
  * appear only when they apply (Shared iPad settings, the certificate list, minimum versions of
- * the chosen platforms, the note on what user affinity does).
+ * the chosen platforms, the sign-in choice of a profile with user affinity).
  * Exposes: `buildSections({catalog})` → `{sections: [{id, title, intro, element}], slots,
  * refresh()}`; `slots` is a Map from the contract's dotted field name to its slot.
  * Element ids for tests: #profile-<section> for each section; the inputs carry
@@ -17,6 +17,7 @@ import { h } from '../dom.js';
 import { certsSlot } from './certs.js';
 import { checkSlot, numberSlot, radioSlot, selectSlot, slot, textSlot } from './field-kit.js';
 import { nameTemplateSlot } from './name-template.js';
+import { signInFields } from './sign-in-fields.js';
 import { skipTable } from './skip-table.js';
 import { AFFINITY, GRACE_CHOICES, PLATFORMS, SYNC_MODES, graceWords } from './words.js';
 
@@ -68,9 +69,8 @@ export function buildSections({ catalog }) {
 
   // User affinity
   const affinity = add(radioSlot({ name: 'user_affinity', legend: 'User affinity', options: AFFINITY }));
-  const affinityNote = h('div', { class: 'callout callout-warning', id: 'affinity-note', role: 'note' },
-    h('p', {}, h('strong', {}, 'With user affinity, the user signs in during Setup Assistant. '),
-      'adebox shows its sign-in page, checks the password against the local accounts on the appliance (POST /api/v1/signin/users adds them), and binds the device to that user. Add at least one account before saving.'));
+  const signIn = signInFields();
+  for (const x of signIn.slots) add(x);
 
   // Management
   const supervised = add(checkSlot({ name: 'supervised', label: 'Supervised', hint: 'Gives the organisation more control over the device. iOS 13 and later supervise every automated enrollment anyway.' }));
@@ -117,7 +117,7 @@ export function buildSections({ catalog }) {
   /** Shows what applies to the current choices. */
   function refresh() {
     const chosen = platforms.read();
-    affinityNote.hidden = affinity.read() !== 'with_affinity';
+    signIn.show({ affinity: affinity.read(), platforms: chosen });
     sharedBox.hidden = !shared.read();
     certBox.hidden = sync.read() !== 'allow_certificates';
     screens.setPlatforms(chosen);
@@ -126,7 +126,7 @@ export function buildSections({ catalog }) {
 
   const sections = [
     { id: 'profile-general', title: 'General', element: [name.element, description.element, platforms.element] },
-    { id: 'profile-affinity', title: 'User affinity', intro: 'Whether a device belongs to one person.', element: [affinity.element, affinityNote] },
+    { id: 'profile-affinity', title: 'User affinity', intro: 'Whether a device belongs to one person.', element: [affinity.element, signIn.element] },
     {
       id: 'profile-management', title: 'Management', intro: 'How firmly the organisation manages the device.',
       element: [supervised.element, locked.element, shared.element, sharedBox, sync.element, certBox, awaitConfigured.element, returnToService.element, noBackupProfile.element, cellular.element],

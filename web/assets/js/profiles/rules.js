@@ -2,7 +2,7 @@
  * profiles/rules.js — the profile rules the page can check by itself, as the admin types:
  * Apple's length limits and required fields (../shared/spec/dep-api.md §4), the flag
  * dependencies Apple answers with FLAGS_INVALID, URL, e-mail, language and region shapes,
- * Shared iPad numbers, certificate count, minimum OS versions, and the device name template
+ * Shared iPad numbers, the sign-in choice's groups and Mac account switches, certificate count, minimum OS versions, and the device name template
  * (known placeholders, at most 63 characters with the longest values).
  *
  * Everything else (skip keys per platform, certificates that parse, limits) is the server's:
@@ -94,6 +94,15 @@ export function checkProfile(p) {
     }
     if (intOutside(s.inactivity_logout_s, 30)) bad('shared_ipad_settings.inactivity_logout_s', 'At least 30 seconds (whole seconds), or leave it empty.');
     if (intOutside(s.temporary_session_inactivity_s, 30)) bad('shared_ipad_settings.temporary_session_inactivity_s', 'At least 30 seconds (whole seconds), or leave it empty.');
+  }
+
+  if (p.user_affinity === 'with_affinity' && p.sign_in) {
+    const groups = p.sign_in.allowed_groups ?? [];
+    if (groups.length > 50) bad('sign_in.allowed_groups', `List at most 50 groups; there are ${groups.length}.`);
+    else if (groups.some((g) => g.length > 256)) bad('sign_in.allowed_groups', 'A group name has at most 256 characters.');
+    if (p.sign_in.lock_macos_account && !p.sign_in.prefill_macos_account) {
+      bad('sign_in.lock_macos_account', 'Only a pre-filled account can be locked: turn on “Pre-fill the Mac’s first account”, or turn this off.');
+    }
   }
 
   const certs = p.supervising_host_certs ?? [];

@@ -6,7 +6,10 @@
  *
  * Also its enrollment profile assignment (devices/assignment-panel.js: state, last result,
  * next retry, assign / remove).
+ * The user it was enrolled for (user affinity: name, username, e-mail, directory, when) is the
+ * second line of its summary.
  * Element ids for tests: #device-detail (data-serial), #device-summary, #device-lifecycle,
+ * #device-user,
  * #device-removed, #device-apple (each dd has data-field="<Apple's key>"), #device-timeline,
  * plus those of devices/assignment-panel.js.
  * Must not use: anything but the API and the ctx it is given.
@@ -42,9 +45,21 @@ function appleValue(key, value) {
   return String(value);
 }
 
+const SOURCE_WORDS = { local: 'a local account', ldap: 'LDAP or Active Directory', oidc: 'OpenID Connect' };
+
+/** Who the device was enrolled for (user affinity), or nothing. */
+function userRow(user) {
+  if (!user) return null;
+  return row('user', 'User', h('span', { id: 'device-user' },
+    h('strong', {}, user.display_name), ' ', h('span', { class: 'muted' }, `(${user.username})`),
+    user.email ? [h('br'), h('a', { href: `mailto:${user.email}` }, user.email)] : null,
+    h('br'), h('span', { class: 'muted small' }, `Signed in with ${SOURCE_WORDS[user.source] ?? user.source} `, timeElement(user.signed_in_at))));
+}
+
 function summary(device, tokenName) {
   return h('dl', { class: 'details' },
     row('lifecycle', 'Lifecycle', h('span', { id: 'device-lifecycle' }, lifecycleBadge(device))),
+    userRow(device.user),
     device.mdm_migration_deadline ? row('mdm_migration_deadline', 'Migration', h('span', { id: 'device-migration' }, 'Apple Business set a migration deadline: ', timeElement(device.mdm_migration_deadline))) : null,
     row('token', 'Token', h('a', { href: adminHref(`tokens/${device.token}`) }, tokenName ?? device.token)),
     row('profile', 'Profile', device.profile_name
@@ -78,6 +93,7 @@ function appleRecord(apple, device) {
 }
 
 function kindLabel(kind) {
+  if (kind === 'user_signed_in') return 'User signed in';
   const enrollment = enrollmentEventLabel(kind);
   if (enrollment) return enrollment.label;
   const words = String(kind ?? 'event').replaceAll('_', ' ');
@@ -88,7 +104,7 @@ function timelineList(events) {
   if (!events?.length) return h('p', { class: 'muted', id: 'device-timeline' }, 'Nothing has happened to this device since it first synced.');
   return h('ol', { class: 'event-list', id: 'device-timeline' }, events.map((e) => h('li', { dataset: { kind: e.kind } },
     h('span', { class: 'event-time' }, timeElement(e.at)),
-    badge(kindLabel(e.kind), e.kind === 'removed' ? 'warning' : (enrollmentEventLabel(e.kind)?.tone ?? 'neutral')),
+    badge(kindLabel(e.kind), e.kind === 'removed' ? 'warning' : (enrollmentEventLabel(e.kind)?.tone ?? (e.kind === 'user_signed_in' ? 'info' : 'neutral'))),
     h('span', { class: 'event-message' }, e.message))));
 }
 

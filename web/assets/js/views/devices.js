@@ -4,14 +4,16 @@
  * CSV export of everything the current filters match.
  *
  * Owns: the filters (serial — exact when it looks complete, else the first characters —,
- * model, family, OS, token and profile as choice lists of names, lifecycle, removed ones too), the mapping from the
+ * model, family, OS, token and profile as choice lists of names, the user a device was
+ * enrolled for, lifecycle, removed ones too), the mapping from the
  * table's state to `GET /api/v1/devices`, and the export link
  * (`GET /api/v1/devices/export.csv` with the same filters), kept current as filters change.
  * Also: choosing devices (devices/selection.js) to assign an enrollment profile or remove it
  * (devices/assign.js), and assigning by CSV file or pasted list (devices/bulk.js, opened by
  * `?bulk=1` or the link to #bulk-assign).
  * Element ids for tests: #devices (table root), #devices-table, #devices-filter-<name>,
- * #devices-export, #devices-summary; serial links carry data-serial; plus those of
+ * #devices-export, #devices-summary; serial links carry data-serial, user cells data-user;
+ * plus those of
  * devices/selection.js, devices/assign.js and devices/bulk.js.
  * Must not use: anything but the API, the table component and the ctx it is given.
  */
@@ -61,6 +63,13 @@ function profileCell(d) {
   return status;
 }
 
+/** The person the device was enrolled for (user affinity): name, then username. */
+function userCell(d) {
+  if (!d.user) return h('span', { class: 'muted' }, '—');
+  return [h('span', { dataset: { user: d.user.username } }, d.user.display_name),
+    h('p', { class: 'muted small' }, d.user.username)];
+}
+
 function columns(tokenName) {
   return [
     { key: 'serial', label: 'Serial number', sortable: true, className: 'col-nowrap', render: (d) => h('a', { href: adminHref(`devices/${d.serial}`), class: 'mono strong-link', dataset: { serial: d.serial } }, d.serial) },
@@ -71,6 +80,7 @@ function columns(tokenName) {
     },
     { key: 'token', label: 'Token', sortable: true, className: 'col-token', render: (d) => h('a', { href: adminHref(`tokens/${d.token}`) }, tokenName(d.token)) },
     { key: 'profile', label: 'Profile', sortable: true, className: 'col-profile', render: profileCell, csv: (d) => d.profile_name ?? d.profile_uuid ?? '' },
+    { key: 'user', label: 'User', className: 'col-user', render: userCell, csv: (d) => d.user?.username ?? '' },
     { key: 'lifecycle', label: 'Lifecycle', sortable: true, className: 'col-nowrap', render: (d) => [lifecycleBadge(d), d.removed ? h('p', { class: 'muted small' }, 'removed ', timeElement(d.removed.at)) : null,
       d.mdm_migration_deadline ? h('p', { class: 'small' }, 'Apple Business set a migration deadline: ', timeElement(d.mdm_migration_deadline)) : null] },
     { key: 'assigned_at', label: `Assigned (${localTimeZone()})`, sortable: true, firstDir: 'desc', className: 'col-date', render: (d) => timeOr(d.assigned_at, 'unknown') },
@@ -78,7 +88,7 @@ function columns(tokenName) {
   ];
 }
 
-function filtersFor(tokens, profiles) {
+function filtersFor(tokens, profiles, users) {
   return [
     { name: 'serial', label: 'Serial number', placeholder: 'all of it, or the first characters' },
     { name: 'model', label: 'Model', placeholder: 'e.g. iPad Air' },
@@ -86,6 +96,7 @@ function filtersFor(tokens, profiles) {
     { name: 'os', label: 'OS', placeholder: 'e.g. iOS', suggestions: ['iOS', 'OSX', 'tvOS', 'watchOS', 'visionOS'] },
     { name: 'token', label: 'Token', options: [{ value: '', label: 'Any token' }, ...tokens.map((t) => ({ value: t.id, label: t.server_name }))] },
     { name: 'profile_id', label: 'Profile', options: [{ value: '', label: 'Any profile' }, ...profiles.map((p) => ({ value: p.id, label: p.name }))] },
+    { name: 'user', label: 'User', placeholder: 'name, username or e-mail', suggestions: users.map((u) => u.username) },
     { name: 'lifecycle', label: 'Lifecycle', options: [{ value: '', label: 'Any state' }, ...LIFECYCLES.map(([value, label]) => ({ value, label }))] },
     { name: 'include_removed', label: 'Removed devices', options: [{ value: '', label: 'Leave out' }, { value: 'true', label: 'Include' }] },
   ];
@@ -135,8 +146,10 @@ export default {
       }),
       // Without the profiles the list still works; only assigning waits for them.
       loadAllProfiles(ctx.signal).catch(() => []),
+      // The local accounts, as suggestions for the user filter (directory users are typed).
+      apiGet('/signin/users', { signal: ctx.signal }).then((r) => r?.items ?? []).catch(() => []),
     ])
-      .then(([answer, profiles]) => {
+      .then(([answer, profiles, users]) => {
         if (ctx.signal.aborted) return;
         const tokens = answer?.items ?? [];
         let bar = null;
@@ -150,7 +163,7 @@ export default {
           defaultLimit: 50,
           pageSizes: [25, 50, 100, 200, 500],
           defaultSort: { key: 'serial', dir: 'asc' },
-          filters: filtersFor(tokens, profiles),
+          filters: filtersFor(tokens, profiles, users),
           columns: [selection.column, ...columns((id) => names.get(id) ?? id)],
           fetchPage,
           onRender: selection.onRender,

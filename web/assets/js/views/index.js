@@ -23,12 +23,13 @@ import profileEdit from './profile-edit.js';
 import profiles from './profiles.js';
 import sandboxView from './sandbox.js';
 import settings from './settings.js';
+import signin from './signin.js';
 import setup from './setup.js';
 import tokenDetail from './token-detail.js';
 import tokens from './tokens.js';
 
 const VIEWS = new Map([
-  dashboard, tokens, devices, profiles, enrollmentView, settings, audit, login, setup,
+  dashboard, tokens, devices, profiles, enrollmentView, signin, settings, audit, login, setup,
   integrations,
 ].map((view) => [view.name, view]));
 
