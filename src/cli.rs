@@ -447,11 +447,7 @@ async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> R
     let settled =
         crate::daemon::sandbox::settle(&running, std::time::Duration::from_secs(60)).await;
     println!(
-<<<<<<< HEAD
-        "\nadebox sandbox is running (simulated Apple services, no Apple account needed)\n  page:     {}/admin/\n  user:     {}\n  password: {}\n  a Help desk admin limited to the demo server (scope): {} / {}\n  API token and details: {}\n  CA certificate (trust it to avoid browser warnings): {}\n  data:     {}\n  simulated Apple DEP service: {} (portal {}){}\nPress Ctrl-C to stop.\n",
-=======
-        "\nadebox sandbox is running (simulated Apple services, no Apple account needed)\n  page:     {}/admin/\n  user:     {}\n  password: {}\n  a Help desk admin limited to the demo server (scope): {} / {}\n{}  API token and details: {}\n  CA certificate (trust it to avoid browser warnings): {}\n  data:     {}\n  simulated Apple DEP service: {} (portal {})\nPress Ctrl-C to stop.\n",
->>>>>>> s29-signin-ui
+        "\nadebox sandbox is running (simulated Apple services, no Apple account needed)\n  page:     {}/admin/\n  user:     {}\n  password: {}\n  a Help desk admin limited to the demo server (scope): {} / {}\n{}  API token and details: {}\n  CA certificate (trust it to avoid browser warnings): {}\n  data:     {}\n  simulated Apple DEP service: {} (portal {}){}\nPress Ctrl-C to stop.\n",
         info.url,
         info.admin_user,
         info.admin_password,
@@ -477,7 +473,6 @@ async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> R
     Ok(ExitCode::SUCCESS)
 }
 
-<<<<<<< HEAD
 /// The sandbox's data directory, and what a failed start must remove: the directory when this
 /// start made it (a temporary one, or a `--data` that did not exist), its contents when it was
 /// empty. A directory that already held anything (an earlier run's data) is left alone.
@@ -534,23 +529,12 @@ impl SandboxDir {
     }
 }
 
-fn sim_devices(
-    server: String,
-    count: usize,
-    concurrency: usize,
-    ca: Option<PathBuf>,
-    sandbox_dir: Option<PathBuf>,
-    json: bool,
-    wait: bool,
-) -> Result<ExitCode> {
-=======
 fn sim_devices(command: SimCommand) -> Result<ExitCode> {
     let SimCommand::Devices { server, count, concurrency, ca, sandbox_dir, json, wait, sign_in } =
         command
     else {
         bail!("only `sim devices` is handled here")
     };
->>>>>>> s29-signin-ui
     use crate::sim::fleet::remote;
     let sign_in = match sign_in {
         None => None,
