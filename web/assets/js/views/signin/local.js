@@ -26,13 +26,10 @@ import { actionsRow, liveValidate, runSubmit, textField } from '../../components
 import { shortListTable } from '../../components/local-source.js';
 import { panel } from '../../components/panel.js';
 import { toast } from '../../components/toast.js';
+import { groupList } from '../../profiles/sign-in-fields.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
-/** Group names typed with commas or one per line, trimmed, without empties or repeats. */
-export function parseGroups(text) {
-  return [...new Set(String(text ?? '').split(/[,\n]/).map((g) => g.trim()).filter(Boolean))];
-}
 
 function checkDisplayName(value) {
   const v = value.trim();
@@ -48,7 +45,7 @@ function checkEmail(value) {
 }
 
 function checkGroups(value) {
-  const groups = parseGroups(value);
+  const groups = groupList(value);
   if (groups.length > 50) return `At most 50 groups; there are ${groups.length}.`;
   if (groups.some((g) => g.length > 256)) return 'A group name has at most 256 characters.';
   return null;
@@ -107,7 +104,7 @@ function addForm(onAdded) {
         username: creds.username.value,
         display_name: name.input.value.trim(),
         email: email.input.value.trim() || null,
-        groups: parseGroups(groups.input.value),
+        groups: groupList(groups.input.value),
         password: creds.password.value,
       }),
       onSuccess: (created) => {
