@@ -1,13 +1,14 @@
 //! The directories users sign in with on the enrollment sign-in page (`signin`): local
-//! accounts kept in the store ([`local`]), and later LDAP / Active Directory and OpenID
-//! Connect. Each answers one question: who is this user (username, display name, e-mail,
+//! accounts kept in the store ([`local`]), an LDAP / Active Directory server ([`ldap`]), and
+//! later OpenID Connect. Each answers one question: who is this user (username, display name, e-mail,
 //! groups) when their password checks out.
 //!
-//! Owns `directory.local_users`. Password checks go through the daemon's one
+//! Owns `directory.local_users` and `directory.ldap`. Password checks go through the daemon's one
 //! [`SignInGuard`] (`admin`): its lockout rule is counted before the check, for the address,
 //! the device and the account named by the caller, and its hashing is bounded for everyone.
 //! Calls admin (the guard) and audit; never names actix types.
 
+pub mod ldap;
 pub mod local;
 
 pub use local::{LocalUserInfo, MAX_LOCAL_USERS, check_username};
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use time::Duration;
 
 /// This module's tables, all created when the store opens.
-pub const TABLES: &[crate::store::Table] = &[local::LOCAL_USERS];
+pub const TABLES: &[crate::store::Table] = &[local::LOCAL_USERS, ldap::LDAP];
 
 /// A user a directory vouched for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,12 +47,15 @@ impl Account {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
     Local,
+    /// The appliance's LDAP / Active Directory server ([`ldap`]).
+    Ldap,
 }
 
 impl Source {
     pub fn parse(s: &str) -> Option<Source> {
         match s {
             "local" => Some(Source::Local),
+            "ldap" => Some(Source::Ldap),
             _ => None,
         }
     }
@@ -59,6 +63,7 @@ impl Source {
     pub fn code(self) -> &'static str {
         match self {
             Source::Local => "local",
+            Source::Ldap => "ldap",
         }
     }
 }
@@ -130,11 +135,14 @@ struct Inner {
     store: Store,
     clock: Clock,
     guard: SignInGuard,
+    /// LDAP sign-ins being checked ([`ldap::MAX_CONCURRENT`]).
+    ldap_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Directory {
     pub fn new(store: Store, clock: Clock, guard: SignInGuard) -> Directory {
-        Directory { inner: Arc::new(Inner { store, clock, guard }) }
+        let ldap_slots = Arc::new(tokio::sync::Semaphore::new(ldap::MAX_CONCURRENT));
+        Directory { inner: Arc::new(Inner { store, clock, guard, ldap_slots }) }
     }
 
     /// Checks `username` and `password` against `source` from `addr`; `locks` name what else
@@ -149,6 +157,7 @@ impl Directory {
     ) -> Result<Account, SignInFailure> {
         match source {
             Source::Local => self.sign_in_local(addr, locks, username, password).await,
+            Source::Ldap => self.sign_in_ldap(locks, username, password).await,
         }
     }
 
@@ -184,6 +193,7 @@ impl Directory {
                     Ok(())
                 })
             }
+            Source::Ldap => self.ldap_usable().await,
         }
     }
 

@@ -69,9 +69,9 @@ pub struct SharedIpadSettings {
     pub temporary_session_inactivity_s: Option<i64>,
 }
 
-/// Directory kinds a profile with user affinity can sign its users in with (LDAP and OpenID
-/// Connect are to come).
-pub const SIGN_IN_SOURCES: &[&str] = &["local"];
+/// Directory kinds a profile with user affinity can sign its users in with (OpenID Connect is
+/// to come).
+pub const SIGN_IN_SOURCES: &[&str] = &["local", "ldap"];
 
 fn local_source() -> String {
     "local".into()

@@ -408,7 +408,11 @@ fn check_sign_in(p: &ProfileInput, err: &mut impl FnMut(&str, String)) {
     if !super::model::SIGN_IN_SOURCES.contains(&s.source.as_str()) {
         err(
             "sign_in.source",
-            format!("\"{}\" is not a sign-in source this appliance offers; use local", s.source),
+            format!(
+                "\"{}\" is not a sign-in source this appliance offers; use {}",
+                s.source,
+                super::model::SIGN_IN_SOURCES.join(" or ")
+            ),
         );
     }
     if s.allowed_groups.len() > 50

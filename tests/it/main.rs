@@ -41,6 +41,7 @@ mod service_config;
 mod setup_steps;
 mod sim_devices;
 mod signin;
+mod signin_ldap;
 mod sim_standalone;
 mod strict_api;
 mod tls_api;

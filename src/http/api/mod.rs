@@ -19,6 +19,7 @@ mod sandbox;
 mod settings;
 mod setup;
 mod signin;
+mod signin_ldap;
 mod status;
 mod sync;
 mod tokens;
@@ -73,6 +74,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(sandbox::configure)
         .configure(integrations::configure)
         .configure(signin::configure)
+        .configure(signin_ldap::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }
 

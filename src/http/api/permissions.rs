@@ -173,6 +173,10 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/signin/users", Needs(Read)),
     r("POST", "/signin/users", Needs(Secrets)),
     r("DELETE", "/signin/users/{username}", Needs(Secrets)),
+    r("GET", "/signin/ldap", Needs(Read)),
+    r("PUT", "/signin/ldap", Needs(Secrets)),
+    r("DELETE", "/signin/ldap", Needs(Secrets)),
+    r("POST", "/signin/ldap/test", Needs(Secrets)),
 ];
 
 /// Routes a role's permission opens but that show or change organisation-wide data, with
@@ -193,6 +197,10 @@ pub const ORG_WIDE: &[(&str, &str, &str)] = &[
     ("GET", "/sandbox", "the simulated Apple side"),
     ("GET", "/sandbox/enroll", "the simulated Apple side"),
     ("GET", "/signin/users", "the accounts users sign in with"),
+    ("GET", "/signin/ldap", "the LDAP directory users sign in with"),
+    ("PUT", "/signin/ldap", "the LDAP directory users sign in with"),
+    ("DELETE", "/signin/ldap", "the LDAP directory users sign in with"),
+    ("POST", "/signin/ldap/test", "the LDAP directory users sign in with"),
     ("POST", "/setup/profiles", "the configuration profiles setup steps install"),
     ("DELETE", "/setup/profiles/{id}", "the configuration profiles setup steps install"),
 ];
