@@ -199,7 +199,7 @@ async fn users_sign_in_with_the_ldap_directory_during_setup_assistant() {
     let (s, r) = page.post("/api/v1/signin/ldap/test", json!({})).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     let all_ok = ["reach", "tls", "bind", "search"].map(|s| (s.to_string(), true)).to_vec();
-    assert_eq!((r["ok"].as_bool(), steps(&r)), (Some(true), all_ok.clone()), "{r}");
+    assert_eq!((r["ok"].as_bool(), steps(&r)), (Some(true), all_ok), "{r}");
     let (_, r) = page.post("/api/v1/signin/ldap/test", json!({"username": "alice"})).await;
     let found = r["steps"][3]["detail"].as_str().unwrap();
     assert!(found.contains("Alice Liddell") && found.contains("staff"), "{r}");
