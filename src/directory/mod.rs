@@ -1,13 +1,14 @@
 //! The directories users sign in with on the enrollment sign-in page (`signin`): local
-//! accounts kept in the store ([`local`]), an OpenID Connect provider ([`oidc`]), and later
-//! LDAP / Active Directory. Each answers one question: who is this user (username, display
-//! name, e-mail, groups) when their password (or their provider) vouches for them.
+//! accounts kept in the store ([`local`]), an LDAP / Active Directory server ([`ldap`]) and an
+//! OpenID Connect provider ([`oidc`]). Each answers one question: who is this user (username,
+//! display name, e-mail, groups) when their password (or their provider) vouches for them.
 //!
-//! Owns `directory.local_users` and `directory.oidc`. Password checks go through the daemon's one
+//! Owns `directory.local_users`, `directory.ldap` and `directory.oidc`. Password checks go through the daemon's one
 //! [`SignInGuard`] (`admin`): its lockout rule is counted before the check, for the address,
 //! the device and the account named by the caller, and its hashing is bounded for everyone.
 //! Calls admin (the guard) and audit; never names actix types.
 
+pub mod ldap;
 pub mod local;
 pub mod oidc;
 
@@ -23,7 +24,7 @@ use std::sync::Arc;
 use time::Duration;
 
 /// This module's tables, all created when the store opens.
-pub const TABLES: &[crate::store::Table] = &[local::LOCAL_USERS, oidc::OIDC];
+pub const TABLES: &[crate::store::Table] = &[local::LOCAL_USERS, ldap::LDAP, oidc::OIDC];
 
 /// A user a directory vouched for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +48,8 @@ impl Account {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
     Local,
+    /// The appliance's LDAP / Active Directory server ([`ldap`]).
+    Ldap,
     /// OpenID Connect: the user signs in at the provider, not with a password here.
     Oidc,
 }
@@ -55,6 +58,7 @@ impl Source {
     pub fn parse(s: &str) -> Option<Source> {
         match s {
             "local" => Some(Source::Local),
+            "ldap" => Some(Source::Ldap),
             "oidc" => Some(Source::Oidc),
             _ => None,
         }
@@ -63,6 +67,7 @@ impl Source {
     pub fn code(self) -> &'static str {
         match self {
             Source::Local => "local",
+            Source::Ldap => "ldap",
             Source::Oidc => "oidc",
         }
     }
@@ -141,6 +146,8 @@ struct Inner {
     guard: SignInGuard,
     /// Where the OpenID provider sends the user back (`urls::Urls::enroll_web_oidc_callback`).
     oidc_redirect_uri: String,
+    /// LDAP sign-ins being checked ([`ldap::MAX_CONCURRENT`]).
+    ldap_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Directory {
@@ -155,7 +162,8 @@ impl Directory {
         guard: SignInGuard,
         redirect_uri: String,
     ) -> Directory {
-        let inner = Inner { store, clock, guard, oidc_redirect_uri: redirect_uri };
+        let ldap_slots = Arc::new(tokio::sync::Semaphore::new(ldap::MAX_CONCURRENT));
+        let inner = Inner { store, clock, guard, oidc_redirect_uri: redirect_uri, ldap_slots };
         Directory { inner: Arc::new(inner) }
     }
 
@@ -171,6 +179,7 @@ impl Directory {
     ) -> Result<Account, SignInFailure> {
         match source {
             Source::Local => self.sign_in_local(addr, locks, username, password).await,
+            Source::Ldap => self.sign_in_ldap(locks, username, password).await,
             Source::Oidc => Err(SignInFailure::Unavailable(
                 "OpenID Connect users sign in at their provider, not with a password here".into(),
             )),
@@ -209,6 +218,7 @@ impl Directory {
                     Ok(())
                 })
             }
+            Source::Ldap => self.ldap_usable().await,
             Source::Oidc => {
                 let record = self.inner.store.read(oidc::get_in).await?;
                 Ok(match record {

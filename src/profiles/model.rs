@@ -69,8 +69,8 @@ pub struct SharedIpadSettings {
     pub temporary_session_inactivity_s: Option<i64>,
 }
 
-/// Directory kinds a profile with user affinity can sign its users in with (LDAP is to come).
-pub const SIGN_IN_SOURCES: &[&str] = &["local", "oidc"];
+/// Directory kinds a profile with user affinity can sign its users in with.
+pub const SIGN_IN_SOURCES: &[&str] = &["local", "ldap", "oidc"];
 
 fn local_source() -> String {
     "local".into()

@@ -409,8 +409,9 @@ fn check_sign_in(p: &ProfileInput, err: &mut impl FnMut(&str, String)) {
         err(
             "sign_in.source",
             format!(
-                "\"{}\" is not a sign-in source this appliance offers; use local or oidc",
-                s.source
+                "\"{}\" is not a sign-in source this appliance offers; use {}",
+                s.source,
+                super::model::SIGN_IN_SOURCES.join(" or ")
             ),
         );
     }

@@ -93,13 +93,27 @@ pub(crate) async fn fleet_with_profile_at(
     profile: Value,
     first: &[(&str, Value)],
 ) -> (TestDaemon, Page, String, Vec<String>) {
+    let post_first = async |page: &Page| {
+        for (path, body) in first {
+            let (s, v) = page.post(path, body.clone()).await;
+            assert_eq!(s, StatusCode::CREATED, "{path}: {v}");
+        }
+    };
+    fleet_with_profile_prepared(pki, count, clock, profile, post_first).await
+}
+
+/// [`fleet_with_profile_at`] with `prepare` run on the admin page before the profile is made.
+pub(crate) async fn fleet_with_profile_prepared(
+    pki: &std::sync::Arc<StandInApplePki>,
+    count: u64,
+    clock: adebox::clock::Clock,
+    profile: Value,
+    prepare: impl AsyncFnOnce(&Page),
+) -> (TestDaemon, Page, String, Vec<String>) {
     let trust = adebox::daemon::DeviceTrust::StandIn(pki.clone());
     let d = TestDaemon::with_simulator_trusting_at(trust, clock).await;
     let page = d.sandbox_admin().await;
-    for (path, body) in first {
-        let (s, v) = page.post(path, body.clone()).await;
-        assert_eq!(s, StatusCode::CREATED, "{path}: {v}");
-    }
+    prepare(&page).await;
     let (tid, serials) = fleet_with_profile_on(&d, &page, count, profile).await;
     (d, page, tid, serials)
 }

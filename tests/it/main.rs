@@ -44,6 +44,7 @@ mod setup_steps;
 mod sim_devices;
 mod signin;
 mod signin_fleet;
+mod signin_ldap;
 mod signin_oidc;
 mod sim_standalone;
 mod strict_api;

@@ -43,17 +43,17 @@ impl Log for Capture {
     fn flush(&self) {}
 }
 
-fn capture_logs() {
+pub(crate) fn capture_logs() {
     let ours = *INSTALLED.get_or_init(|| log::set_boxed_logger(Box::new(Capture)).is_ok());
     assert!(ours, "another logger was installed in the test process first");
     log::set_max_level(LevelFilter::Trace);
 }
 
-fn captured() -> Vec<String> {
+pub(crate) fn captured() -> Vec<String> {
     LINES.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-fn assert_absent(lines: &[String], what: &str, secret: &str) {
+pub(crate) fn assert_absent(lines: &[String], what: &str, secret: &str) {
     assert!(secret.len() >= 8, "{what} is too short to search for meaningfully");
     if let Some(line) = lines.iter().find(|l| l.contains(secret)) {
         panic!("{what} appears in a log line: {line}");

@@ -20,6 +20,7 @@ mod settings;
 mod setup;
 mod signin;
 mod signin_oidc;
+mod signin_ldap;
 mod status;
 mod sync;
 mod tokens;
@@ -75,6 +76,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(integrations::configure)
         .configure(signin::configure)
         .configure(signin_oidc::configure)
+        .configure(signin_ldap::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }
 

@@ -177,6 +177,10 @@ pub const ROUTES: &[Route] = &[
     r("PUT", "/signin/oidc", Needs(Secrets)),
     r("DELETE", "/signin/oidc", Needs(Secrets)),
     r("POST", "/signin/oidc/test", Needs(Secrets)),
+    r("GET", "/signin/ldap", Needs(Read)),
+    r("PUT", "/signin/ldap", Needs(Secrets)),
+    r("DELETE", "/signin/ldap", Needs(Secrets)),
+    r("POST", "/signin/ldap/test", Needs(Secrets)),
 ];
 
 /// Routes a role's permission opens but that show or change organisation-wide data, with
@@ -198,6 +202,10 @@ pub const ORG_WIDE: &[(&str, &str, &str)] = &[
     ("GET", "/sandbox/enroll", "the simulated Apple side"),
     ("GET", "/signin/users", "the accounts users sign in with"),
     ("GET", "/signin/oidc", "the OpenID Connect provider users sign in with"),
+    ("GET", "/signin/ldap", "the LDAP directory users sign in with"),
+    ("PUT", "/signin/ldap", "the LDAP directory users sign in with"),
+    ("DELETE", "/signin/ldap", "the LDAP directory users sign in with"),
+    ("POST", "/signin/ldap/test", "the LDAP directory users sign in with"),
     ("POST", "/setup/profiles", "the configuration profiles setup steps install"),
     ("DELETE", "/setup/profiles/{id}", "the configuration profiles setup steps install"),
 ];

@@ -38,7 +38,7 @@ fn cases() -> Vec<Case> {
         ),
         (
             "sign-in source offered",
-            |p| p.sign_in.source = "ldap".into(),
+            |p| p.sign_in.source = "kerberos".into(),
             |p| p.sign_in.source = "local".into(),
             "sign_in.source",
         ),

@@ -40,7 +40,7 @@ async fn the_signin_page_adds_and_deletes_a_local_account() {
         b.wait_text("#page-title", "Sign-in").await;
         b.wait_text("#local-accounts", "No local account yet").await;
         b.wait_text("#signin-profiles-empty", "No profile uses user affinity").await;
-        b.wait("#ldap").await;
+        b.wait("#ldap-directory").await;
         b.wait("#signin-oidc").await;
 
         // Local rules answer before anything is sent, next to their fields.
