@@ -5,6 +5,7 @@
 //! answer `{"error", "message", "field"}` (see `http::error`).
 
 mod admin;
+mod alerts;
 mod assignments;
 mod audit;
 mod commands;
@@ -72,6 +73,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(setup::configure)
         .configure(sandbox::configure)
         .configure(integrations::configure)
+        .configure(alerts::configure)
         .configure(signin::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }
