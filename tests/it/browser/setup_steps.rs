@@ -19,6 +19,10 @@ async fn the_setup_steps_editor_adds_reorders_removes_and_saves() {
     let pid = profiles["items"][0]["id"].as_str().unwrap().to_string();
     let (s, wifi) = upload(&d, &page, mobileconfig("org.example.wifi", "School Wi-Fi")).await;
     assert_eq!(s, reqwest::StatusCode::CREATED, "{wifi}");
+    // Start from an empty list (the sandbox profile names the device).
+    let path = format!("/api/v1/profiles/{pid}/setup-steps");
+    let (s, v) = page.send(reqwest::Method::PUT, &path, Some(json!({"steps": []}))).await;
+    assert_eq!(s, reqwest::StatusCode::OK, "{v}");
 
     log_in(&b, &d, "admin").await;
     b.goto(&d.url(&format!("/admin/profiles/{pid}"))).await;
@@ -45,7 +49,6 @@ async fn the_setup_steps_editor_adds_reorders_removes_and_saves() {
     );
     b.click("#setup-steps-save").await;
 
-    let path = format!("/api/v1/profiles/{pid}/setup-steps");
     let mut kinds = Vec::new();
     for _ in 0..100 {
         let (_, saved) = page.get(&path).await;
