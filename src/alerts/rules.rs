@@ -150,7 +150,7 @@ pub fn evaluate(seen: &Observed, limits: Thresholds, now: OffsetDateTime) -> Vec
                         t.sync_message.trim_end_matches('.')
                     ),
                 ),
-                format!("/admin/tokens/{}#sync", t.id),
+                format!("/admin/tokens/{}#token-sync", t.id),
             ));
         }
     }
@@ -189,7 +189,7 @@ pub fn evaluate(seen: &Observed, limits: Thresholds, now: OffsetDateTime) -> Vec
                     seen.refusals_last_hour, limits.refusals_per_hour
                 ),
             ),
-            "/admin/enrollment#refusals".into(),
+            "/admin/enrollment#enroll-refusals".into(),
         ));
     }
     if let Some(free) = seen.disk_free_percent
@@ -205,11 +205,11 @@ pub fn evaluate(seen: &Observed, limits: Thresholds, now: OffsetDateTime) -> Vec
                 format!(
                     "The filesystem of adebox's data directory has {free:.1}% free, less than the \
                      {}% you set. When it is full adebox refuses every change. Free space on the \
-                     appliance or grow its disk; Settings shows the store's size.",
+                     appliance or grow its disk.",
                     limits.disk_free_percent
                 ),
             ),
-            "/admin/settings#store".into(),
+            "/admin/settings".into(),
         ));
     }
     if let Some(error) = seen.renewal_error.as_deref().map(|e| e.trim_end_matches('.')) {

@@ -136,21 +136,17 @@ impl Alerts {
 
     /// The alerts that hold now, as last announced.
     pub async fn active(&self) -> Result<Vec<ActiveAlert>, AlertsError> {
-        Ok(self.inner.store.read(|rtx| Ok::<_, AlertsError>(state::active_in(rtx)?)).await?)
+        self.inner.store.read(|rtx| Ok::<_, AlertsError>(state::active_in(rtx)?)).await
     }
 
     /// The newest announcements, newest first.
     pub async fn recent(&self, limit: usize) -> Result<Vec<SentEntry>, AlertsError> {
-        Ok(self
-            .inner
-            .store
-            .read(move |rtx| Ok::<_, AlertsError>(state::recent_in(rtx, limit)?))
-            .await?)
+        self.inner.store.read(move |rtx| Ok::<_, AlertsError>(state::recent_in(rtx, limit)?)).await
     }
 
     /// Alert kinds whose e-mail is failing, with the last error, for the page's banner.
     pub async fn failing_mail(&self) -> Result<Vec<(AlertKind, String)>, AlertsError> {
-        Ok(self.inner.store.read(|rtx| Ok::<_, AlertsError>(state::failing_in(rtx)?)).await?)
+        self.inner.store.read(|rtx| Ok::<_, AlertsError>(state::failing_in(rtx)?)).await
     }
 
     /// Records how the appliance's TLS certificate renewal went (the daemon's renewal task).

@@ -362,7 +362,7 @@ async fn sync_failing_twice_in_a_row_alerts_and_the_page_lists_it() {
     alerts_until(&page, failing).await;
     let mail = smtp.wait_for(1).await;
     assert!(mail[0].contains("South campus"), "{}", mail[0]);
-    assert!(mail[0].contains(&format!("/admin/tokens/{id}#sync")), "{}", mail[0]);
+    assert!(mail[0].contains(&format!("/admin/tokens/{id}#token-sync")), "{}", mail[0]);
     let sent = |v: &Value| {
         v["recent"].as_array().and_then(|r| r.iter().find(|e| e["kind"] == "sync_failing")).cloned()
     };
