@@ -20,7 +20,7 @@
 //!   [`devices`], [`depclient`], [`push`], [`sync`], [`profiles`], [`acme`], [`enroll`],
 //!   [`directory`] (the accounts users sign in with), [`signin`] (the user-affinity sign-in
 //!   page's flow), [`lifecycle`], [`setup`] (steps run before a device is released), [`mdm`],
-//!   [`backup`]. A module calls only those before
+//!   [`backup`], [`alerts`] (e-mail and webhook alerts on what needs the admin). A module calls only those before
 //!   it; where an earlier one needs a later one, the composition root wires a hook.
 //! - **edges**: [`http`] (actix-web: admin page, JSON API, device routes), [`control`] (the
 //!   local control socket used by `adebox admin …`), [`fuzzing`] (fuzz entry points),
@@ -60,6 +60,7 @@ pub mod lifecycle;
 pub mod setup;
 pub mod mdm;
 pub mod backup;
+pub mod alerts;
 
 pub mod http;
 pub mod control;

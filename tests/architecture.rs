@@ -38,6 +38,7 @@ const RINGS: &[(&str, &[&str])] = &[
     ("domain", &["setup"]),
     ("domain", &["mdm"]),
     ("domain", &["backup"]),
+    ("domain", &["alerts"]),
     ("edges", &["http", "control", "fuzzing"]),
     ("edges", &["daemon"]),
     ("edges", &["bench"]),

@@ -76,6 +76,8 @@ pub enum Action {
     DirectoryUserDelete,
     DirectorySettingsChange,
     SignInEnroll,
+    AlertSettingsChange,
+    AlertTest,
 }
 
 impl Action {
@@ -124,6 +126,8 @@ impl Action {
         Action::DirectoryUserDelete,
         Action::DirectorySettingsChange,
         Action::SignInEnroll,
+        Action::AlertSettingsChange,
+        Action::AlertTest,
     ];
 
     pub fn code(self) -> &'static str {
@@ -172,6 +176,8 @@ impl Action {
             Action::DirectoryUserDelete => "directory.user_delete",
             Action::DirectorySettingsChange => "directory.settings_change",
             Action::SignInEnroll => "signin.enroll",
+            Action::AlertSettingsChange => "alerts.settings_change",
+            Action::AlertTest => "alerts.test",
         }
     }
 }

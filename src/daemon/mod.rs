@@ -225,6 +225,7 @@ fn app_state(
         apple_services: Arc::new(s.routes.report.clone()),
         audit: s.audit.clone(),
         events: s.events.clone(),
+        alerts: s.alerts.clone(),
         tls: s.tls.clone(),
         clock: s.clock.clone(),
         started_at: s.clock.now(),

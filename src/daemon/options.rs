@@ -66,6 +66,8 @@ pub struct DaemonOptions {
     /// SCEP requests one client address may make a minute (benchmarks raise it: their whole
     /// fleet shares one address).
     pub scep_per_client_per_minute: u32,
+    /// How often the alert rules run and e-mails are first retried (tests shorten both).
+    pub alerts: crate::alerts::AlertOptions,
 }
 
 impl DaemonOptions {
@@ -89,6 +91,7 @@ impl DaemonOptions {
             sandbox_pushes: None,
             before_workers: None,
             scep_per_client_per_minute: crate::enroll::scep::PER_CLIENT_PER_MINUTE,
+            alerts: crate::alerts::AlertOptions::default(),
         }
     }
 }

@@ -83,6 +83,8 @@ pub struct Services {
     /// The profiles' setup steps and the uploaded configuration profiles.
     pub setup: crate::setup::Setup,
     pub scep: crate::enroll::scep::Scep,
+    /// Alerts by e-mail and webhook on what needs the admin.
+    pub alerts: crate::alerts::Alerts,
     /// Outside production: the stand-in Apple PKI the enrollment endpoint and ACME trust, for
     /// simulated devices to sign and attest with.
     pub stand_in_pki: Option<Arc<crate::sim::apple_pki::StandInApplePki>>,
@@ -225,6 +227,18 @@ impl Services {
             scep_ra,
             opts.scep_per_client_per_minute,
         );
+        let alerts = crate::alerts::Alerts::new(
+            store.clone(),
+            clock.clone(),
+            crate::alerts::Sources {
+                tokens: tokens.clone(),
+                push: push.clone(),
+                sync: sync.clone(),
+                enroll: enroll.clone(),
+            },
+            crate::urls::Urls::new(config).with_port(public_port).base(),
+            opts.alerts.clone(),
+        );
         let services = Services {
             store,
             clock: clock.clone(),
@@ -245,6 +259,7 @@ impl Services {
             mdm,
             setup,
             scep,
+            alerts,
             stand_in_pki: roots.stand_in,
             dep_client,
             routes,

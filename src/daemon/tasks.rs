@@ -21,7 +21,7 @@ pub(super) fn spawn_all(
         spawn_task(
             "tls-renewal",
             stop.clone(),
-            tls_renewal(s.tls.clone(), s.audit.clone(), s.clock.clone()),
+            tls_renewal(s.tls.clone(), s.audit.clone(), s.alerts.clone(), s.clock.clone()),
         ),
         spawn_task(
             "maintenance",
@@ -39,6 +39,7 @@ pub(super) fn spawn_all(
         spawn_task("profiles", stop.clone(), s.profiles.clone().run()),
         spawn_task("apns", stop.clone(), workers.apns),
         spawn_task("webhooks", stop.clone(), s.events.clone().run()),
+        spawn_task("alerts", stop.clone(), s.alerts.clone().run()),
         // Not wrapped in spawn_task: the supervisor stops its workers itself, between pages.
         ("sync", tokio::spawn(s.sync.clone().supervise(stop.clone()))),
         spawn_task(
@@ -69,13 +70,28 @@ fn spawn_task(
 }
 
 /// Checks twice a day whether the self-managed server certificate is due for renewal.
-async fn tls_renewal(tls: Arc<TlsManager>, audit: AuditLog, clock: Clock) {
+async fn tls_renewal(
+    tls: Arc<TlsManager>,
+    audit: AuditLog,
+    alerts: crate::alerts::Alerts,
+    clock: Clock,
+) {
     let mut tick = tokio::time::interval(StdDuration::from_secs(12 * 3600));
     loop {
         tick.tick().await;
         let now = clock.now();
         let t = tls.clone();
-        match tokio::task::spawn_blocking(move || t.renew_if_due(now)).await {
+        let outcome = tokio::task::spawn_blocking(move || t.renew_if_due(now)).await;
+        // The alert rules read the last outcome: a failure raises the alert, a success clears it.
+        let failure = match &outcome {
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
+            Ok(Ok(_)) => None,
+        };
+        if let Err(e) = alerts.note_renewal(failure).await {
+            log::error!("could not record the TLS renewal's outcome for alerts: {e}");
+        }
+        match outcome {
             Ok(Ok(Some(info))) => {
                 let entry = NewEntry::new(now, Actor::System, Action::TlsRenew, Outcome::Success)
                     .target(info.sans.join(", "))

@@ -36,6 +36,8 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Webhook subscriptions and the events MDM messages publish.
     pub events: crate::events::Events,
+    /// Alert settings, the alerts announced and their e-mails.
+    pub alerts: crate::alerts::Alerts,
     pub tls: Arc<TlsManager>,
     pub clock: Clock,
     pub started_at: OffsetDateTime,

@@ -219,6 +219,11 @@ pub fn options(dir: &Path, mode: Mode) -> DaemonOptions {
     let mut opts = DaemonOptions::new(config, mode);
     opts.admin = AdminOptions { hash_cost: HashCost::TESTING, ..Default::default() };
     opts.workers = 2;
+    // Alert rules run often enough for a test to see each change within a second.
+    opts.alerts = adebox::alerts::AlertOptions {
+        evaluate_every: Duration::from_millis(300),
+        first_retry: Duration::from_millis(300),
+    };
     opts
 }
 

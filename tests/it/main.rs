@@ -4,6 +4,7 @@
 mod common;
 
 mod acme;
+mod alerts;
 mod acme_client;
 mod admin_api;
 mod assignments_api;

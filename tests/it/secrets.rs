@@ -108,6 +108,16 @@ async fn no_secret_reaches_the_logs() {
         w.server(id).unwrap().token.clone()
     });
 
+    // Alert e-mail through an SMTP server that is not there: the test send fails in words.
+    let closed_smtp =
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let smtp = json!({"smtp": {"host": "127.0.0.1", "port": closed_smtp, "security": "tls",
+        "username": "alerts", "password": "smtp-log-secret-77", "from": "adebox@example.org"}});
+    let (s, _) = page.send(Method::PUT, "/api/v1/alerts/settings", Some(smtp)).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, sent) = page.post("/api/v1/alerts/test", json!({"to": ["ops@example.org"]})).await;
+    assert_eq!((s, sent["sent"].clone()), (StatusCode::OK, json!(false)), "{sent}");
+
     // A production daemon whose proxy wants a password: its start logs the proxy in use.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let proxied = crate::endpoints::serve_with(&format!(
@@ -140,6 +150,7 @@ async fn no_secret_reaches_the_logs() {
         ("the OAuth access token", oauth.access_token.expose().as_str()),
         ("the OAuth access secret", oauth.access_secret.expose().as_str()),
         ("the proxy password", "proxy-secret-9"),
+        ("the SMTP password", "smtp-log-secret-77"),
     ] {
         assert_absent(&lines, what, secret);
     }

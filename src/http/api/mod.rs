@@ -5,6 +5,7 @@
 //! answer `{"error", "message", "field"}` (see `http::error`).
 
 mod admin;
+mod alerts;
 mod assignments;
 mod audit;
 mod commands;
@@ -74,6 +75,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(setup::configure)
         .configure(sandbox::configure)
         .configure(integrations::configure)
+        .configure(alerts::configure)
         .configure(signin::configure)
         .configure(signin_oidc::configure)
         .configure(signin_ldap::configure)

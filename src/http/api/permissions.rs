@@ -169,6 +169,11 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/integrations/webhooks/{id}/test", Needs(Secrets)),
     r("GET", "/integrations/webhooks/{id}/deliveries", Needs(Secrets)),
     r("POST", "/integrations/webhooks/{id}/deliveries/{seq}/redeliver", Needs(Secrets)),
+    // alerts: the SMTP settings hold a password (Owner only)
+    r("GET", "/alerts", Needs(Secrets)),
+    r("GET", "/alerts/settings", Needs(Secrets)),
+    r("PUT", "/alerts/settings", Needs(Secrets)),
+    r("POST", "/alerts/test", Needs(Secrets)),
     // user sign-in directories (user affinity)
     r("GET", "/signin/users", Needs(Read)),
     r("POST", "/signin/users", Needs(Secrets)),

@@ -80,6 +80,7 @@ async fn status(
         for (level, code, message, link) in state.profiles.banners().await? {
             banners.push(Banner { level, code, message, link: Some(link) });
         }
+        banners.extend(alert_banners(&state).await?);
     }
     for t in &tokens {
         let Ok(s) = state.sync.status(&t.id, false).await else { continue };
@@ -108,6 +109,33 @@ async fn status(
         banners,
         apple_services: (&*state.apple_services).into(),
     }))
+}
+
+/// The alerts no other module already shows a banner for (tokens, the push certificate and
+/// sync have their own), and alert e-mails that are failing to send.
+async fn alert_banners(state: &AppState) -> Result<Vec<Banner>, ApiError> {
+    use crate::alerts::AlertKind as K;
+    let mut out = Vec::new();
+    for a in state.alerts.active().await? {
+        if matches!(a.kind, K::DiskFull | K::CertificateRenewal | K::EnrollmentRefusals) {
+            let code = a.kind.code().to_string();
+            out.push(Banner {
+                level: a.severity,
+                code,
+                message: a.summary,
+                link: Some(a.fix_path),
+            });
+        }
+    }
+    if let Some((_, error)) = state.alerts.failing_mail().await?.into_iter().next() {
+        out.push(Banner {
+            level: "warning".into(),
+            code: "alert_mail_failing".into(),
+            message: format!("Alert e-mails are not getting through and are retried: {error}"),
+            link: Some("/admin/integrations#alerts".into()),
+        });
+    }
+    Ok(out)
 }
 
 fn banners(state: &AppState, now: OffsetDateTime) -> Vec<Banner> {

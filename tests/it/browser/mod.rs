@@ -18,6 +18,7 @@ mod push;
 mod roles;
 mod sandbox_enroll;
 mod scope;
+mod setup_steps;
 mod sign_in;
 mod signin_ui;
 

@@ -236,6 +236,17 @@ impl From<crate::events::EventsError> for ApiError {
     }
 }
 
+impl From<crate::alerts::AlertsError> for ApiError {
+    fn from(e: crate::alerts::AlertsError) -> Self {
+        use crate::alerts::AlertsError as E;
+        match e {
+            E::Invalid { field, message } => ApiError::validation(field, message),
+            E::NoSmtp => ApiError::new(StatusCode::CONFLICT, "no_smtp", e.to_string()),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<crate::directory::DirectoryError> for ApiError {
     fn from(e: crate::directory::DirectoryError) -> Self {
         use crate::directory::DirectoryError;

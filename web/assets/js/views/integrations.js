@@ -6,7 +6,8 @@
  * Owns: loading `GET /api/v1/integrations/webhooks` and `…/topics`, and the selected
  * subscription's `…/deliveries` (refreshed every 5 s while shown).
  * Element ids for tests: #webhooks (the list panel), #webhooks-empty, #webhook-form,
- * #webhook-secret (the secret, once), #deliveries (the log panel).
+ * #webhook-secret (the secret, once), #deliveries (the log panel), #alerts (the Alerts panel,
+ * views/integrations/alerts.js).
  * Must not use: anything but the API, its components and the ctx it is given. Owner only
  * (the `secrets` permission): the navigation hides it from other roles, the API refuses them.
  */
@@ -19,6 +20,7 @@ import { confirmDialog } from '../components/dialog.js';
 import { showError, toast } from '../components/toast.js';
 import { formatNumber, timeElement, timeOr } from '../format.js';
 import { webhookForm } from './integrations/form.js';
+import { alertsPanel } from './integrations/alerts.js';
 
 /** A button that runs `onClick` (handlers through `on`: the CSP refuses inline ones). */
 function button(label, onClick, cls = 'button') {
@@ -41,7 +43,7 @@ function outcomeBadge(outcome) {
 export default {
   name: 'integrations',
   title: 'Integrations',
-  intro: 'Webhooks tell your own tools what happens here: every MDM check-in and command result (as MicroMDM events) and adebox’s own events. Each request is signed with the subscription’s secret.',
+  intro: 'Alerts by e-mail, and webhooks that tell your own tools what happens here: every MDM check-in and command result (as MicroMDM events) and adebox’s own events. Each request is signed with the subscription’s secret.',
 
   mount(container, ctx) {
     const { signal } = ctx;
@@ -53,7 +55,9 @@ export default {
     const log = panel({ id: 'deliveries', title: 'Delivery log', intro: 'The newest attempts, newest first. Redeliver sends the same event again (same id).' }, logBody);
     log.hidden = true;
     const form = webhookForm({ signal, onCreated: () => load() });
-    container.append(banners, list, log, form.element);
+    const alerts = alertsPanel({ signal });
+    container.append(banners, list, log, form.element, alerts.element);
+    alerts.load();
 
     async function act(label, fn) {
       try {
@@ -151,7 +155,7 @@ export default {
     }
 
     load();
-    const timer = setInterval(() => { load(); }, 5000);
+    const timer = setInterval(() => { load(); alerts.loadAlerts(); }, 5000);
     signal.addEventListener('abort', () => clearInterval(timer));
   },
 };
