@@ -51,7 +51,7 @@ fn rfc3339(secs: i64) -> String {
 
 fn check_deadline(deadline: i64, now: i64) -> Result<(), MigrationError> {
     let away = deadline - now;
-    if away < MIN_DAYS * 86_400 || away > MAX_DAYS * 86_400 {
+    if !(MIN_DAYS * 86_400..=MAX_DAYS * 86_400).contains(&away) {
         return Err(MigrationError::DeadlineOutOfRange { days: away.div_euclid(86_400) });
     }
     Ok(())
