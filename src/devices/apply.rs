@@ -137,7 +137,7 @@ pub fn apply_page_in(
                     events.push(event(
                         now,
                         TimelineKind::Modified,
-                        deadline_words(d.mdm_migration_deadline),
+                        deadline_words(d.mdm_migration_deadline, now),
                     ));
                 }
                 // The timeline synthesizes "added" from first_seen; the webhooks hear it here.
@@ -185,7 +185,7 @@ pub fn apply_page_in(
                 }
                 let fresh = apple_fields(d, serial);
                 if fresh != r.apple {
-                    if let Some(what) = describe_change(&r.apple, &fresh) {
+                    if let Some(what) = describe_change(&r.apple, &fresh, now) {
                         events.push(event(now, TimelineKind::Modified, what));
                     }
                     r.apple = fresh;
@@ -321,20 +321,26 @@ fn apple_fields(d: &Device, serial: &Serial) -> Device {
 /// The timeline's words for a migration deadline (apple-2026.md §1.3). A deadline is not proof
 /// that the device migrates (a new device may carry one too, §1.6), so the words say only what
 /// Apple set.
-pub(crate) fn deadline_words(deadline: Option<OffsetDateTime>) -> String {
+pub(crate) fn deadline_words(deadline: Option<OffsetDateTime>, now: OffsetDateTime) -> String {
     match deadline {
         Some(d) => format!(
-            "Apple Business set a migration deadline: {}.",
+            "Apple Business set a migration deadline: {}{}.",
             d.format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_else(|_| d.to_string())
+                .unwrap_or_else(|_| d.to_string()),
+            // Apple applies a past deadline at once, without offering a delay (§1.1 item 7).
+            if d <= now {
+                " (already past: the device moves without offering a delay)"
+            } else {
+                ""
+            }
         ),
         None => "Apple Business no longer shows a migration deadline.".into(),
     }
 }
 
-fn describe_change(old: &Device, new: &Device) -> Option<String> {
+fn describe_change(old: &Device, new: &Device, now: OffsetDateTime) -> Option<String> {
     if old.mdm_migration_deadline != new.mdm_migration_deadline {
-        return Some(deadline_words(new.mdm_migration_deadline));
+        return Some(deadline_words(new.mdm_migration_deadline, now));
     }
     let status = |d: &Device| {
         d.profile_status.as_ref().map(|s| s.as_str().to_string()).unwrap_or_else(|| "empty".into())

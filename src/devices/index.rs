@@ -9,10 +9,10 @@
 
 use super::funnel::{Funnel, Stage};
 use super::lifecycle::Lifecycle;
-use super::query::{DeviceCounts, DeviceFilter, SortKey};
+use super::query::{DeviceCounts, DeviceFilter, NextDeadline, SortKey};
 use super::records::{Changes, DeviceRecord};
 use crate::ids::{Serial, TokenId};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -80,6 +80,8 @@ struct Row {
     assigned_at: i64,
     first_seen: i64,
     updated_at: i64,
+    /// Apple Business's migration deadline (Unix seconds) on an active device.
+    deadline: Option<i64>,
 }
 
 #[derive(Default)]
@@ -95,6 +97,9 @@ pub(super) struct IndexData {
     /// Active devices per furthest funnel stage.
     per_stage: BTreeMap<Stage, u64>,
     active_per_token: HashMap<u32, u64>,
+    /// Active devices with a migration deadline, soonest first (the dashboard's count and
+    /// next deadline).
+    deadlines: BTreeSet<(i64, Box<str>)>,
 }
 
 impl IndexData {
@@ -112,12 +117,15 @@ impl IndexData {
         }
         for s in &changes.removed {
             if let Some(old) = self.rows.remove(s.as_str()) {
-                self.uncount(&old);
+                self.uncount(s.as_str(), &old);
             }
         }
     }
 
-    fn count(&mut self, row: &Row) {
+    fn count(&mut self, serial: &str, row: &Row) {
+        if let Some(d) = row.deadline {
+            self.deadlines.insert((d, serial.into()));
+        }
         *self.per_lifecycle.entry(row.lifecycle).or_insert(0) += 1;
         if let Some(stage) = row.stage {
             *self.per_stage.entry(stage).or_insert(0) += 1;
@@ -127,7 +135,10 @@ impl IndexData {
         }
     }
 
-    fn uncount(&mut self, row: &Row) {
+    fn uncount(&mut self, serial: &str, row: &Row) {
+        if let Some(d) = row.deadline {
+            self.deadlines.remove(&(d, Box::from(serial)));
+        }
         if let Some(stage) = row.stage
             && let Some(n) = self.per_stage.get_mut(&stage)
         {
@@ -169,6 +180,11 @@ impl IndexData {
             assigned_at: r.apple.device_assigned_date.map_or(i64::MIN, |t| t.unix_timestamp()),
             first_seen: r.first_seen.unix_timestamp(),
             updated_at: r.updated_at.unix_timestamp(),
+            deadline: r
+                .apple
+                .mdm_migration_deadline
+                .filter(|_| r.removed.is_none())
+                .map(|t| t.unix_timestamp()),
         };
         let old = match self.rows.get_mut(r.serial.as_str()) {
             Some(existing) => Some(std::mem::replace(existing, row)),
@@ -178,9 +194,9 @@ impl IndexData {
             }
         };
         if let Some(old) = old {
-            self.uncount(&old);
+            self.uncount(r.serial.as_str(), &old);
         }
-        self.count(&row);
+        self.count(r.serial.as_str(), &row);
     }
 
     /// One page of serials matching `f`, sorted, and the number of matches.
@@ -308,6 +324,13 @@ impl IndexData {
                 .map(|(id, n)| (self.tokens.text(*id).to_string(), *n))
                 .collect(),
             funnel: Funnel::from_furthest(&self.per_stage),
+            migration_deadlines: self.deadlines.len() as u64,
+            next_deadline: self.deadlines.first().and_then(|(at, serial)| {
+                Some(NextDeadline {
+                    serial: Serial::from_stored(serial.to_string()),
+                    at: time::OffsetDateTime::from_unix_timestamp(*at).ok()?,
+                })
+            }),
         }
     }
 

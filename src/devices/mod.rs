@@ -24,7 +24,7 @@ pub use profile::{
     DeviceFacts, ProfileChange, ProfileResults, Unassigned, facts_in, note_in,
     record_profile_change_in, token_facts_in,
 };
-pub use query::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, SortKey};
+pub use query::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, NextDeadline, SortKey};
 pub use records::TABLES;
 pub use records::{Changes, Removal, RemovalReason, TIMELINE_LIMIT, TimelineEvent, TimelineKind};
 pub use timeline::topic_of;

@@ -201,4 +201,17 @@ pub struct DeviceCounts {
     pub by_token: BTreeMap<String, u64>,
     /// The enrollment funnel (the one the dashboard and the Enrollment page show).
     pub funnel: super::funnel::Funnel,
+    /// Active devices whose Apple record carries a migration deadline (apple-2026.md §1.3).
+    pub migration_deadlines: u64,
+    /// The soonest of those deadlines and its device (a past one first: it is the most
+    /// urgent).
+    pub next_deadline: Option<NextDeadline>,
+}
+
+/// The soonest migration deadline and the device that carries it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NextDeadline {
+    pub serial: Serial,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
 }

@@ -164,28 +164,46 @@ pub fn os_version_of(mi: &MachineInfo) -> Option<Vec<u64>> {
     (train >= 16).then(|| vec![train - 4])
 }
 
-fn parse_version(v: &str) -> Option<Vec<u64>> {
+/// A version's numbers (`17.4.1` → [17, 4, 1]); a supplemental suffix (`16.1 (a)`) is ignored.
+pub fn parse_version(v: &str) -> Option<Vec<u64>> {
     let v = v.split_whitespace().next()?;
     v.split('.').map(|p| p.parse().ok()).collect()
 }
 
-/// The minimum OS version to demand when the device is older than the profile's minimum for
-/// its platform and said it can update (`MDM_CAN_REQUEST_SOFTWARE_UPDATE`, spec §1.5).
-/// A device that cannot be asked to update is let through (Setup Assistant has no other way
-/// to tell it); one whose version is unknown too.
+/// Whether version `a` is older than `b` (missing parts count as 0).
+pub fn older(a: &[u64], b: &[u64]) -> bool {
+    let len = a.len().max(b.len());
+    let pad = |v: &[u64]| (0..len).map(|i| v.get(i).copied().unwrap_or(0)).collect::<Vec<_>>();
+    pad(a) < pad(b)
+}
+
+/// The version to send the device to (`details.OSVersion` of the software-update 403), if
+/// any: only for a device that said it can update (`MDM_CAN_REQUEST_SOFTWARE_UPDATE`,
+/// spec §1.5). A device older than the profile's minimum for its platform goes to the pinned
+/// version, or the minimum when none is pinned; a Mac about to make a mandatory update in
+/// Setup Assistant (`MANDATORY_SOFTWARE_UPDATE_REQUIRED`, macOS 26.1+) goes to the pinned
+/// version when it is older than that, instead of a version it picks itself (apple-2026.md
+/// §5.2). A device whose version is unknown is let through (Setup Assistant has no other way
+/// to tell it).
 pub fn os_update_needed(
     mi: &MachineInfo,
     minimum_os: Option<&BTreeMap<String, String>>,
+    pinned_os: Option<&BTreeMap<String, String>>,
 ) -> Option<String> {
     if mi.mdm_can_request_software_update != Some(true) {
         return None;
     }
     let platform = platform_of(mi.product.as_deref())?;
-    let min = minimum_os?.get(platform)?;
-    let (have, want) = (os_version_of(mi)?, parse_version(min)?);
-    let len = have.len().max(want.len());
-    let pad = |v: &[u64]| (0..len).map(|i| v.get(i).copied().unwrap_or(0)).collect::<Vec<_>>();
-    (pad(&have) < pad(&want)).then(|| min.clone())
+    let have = os_version_of(mi)?;
+    let pinned = pinned_os.and_then(|p| p.get(platform));
+    let below = |v: &String| parse_version(v).is_some_and(|want| older(&have, &want));
+    if let Some(min) = minimum_os.and_then(|m| m.get(platform))
+        && below(min)
+    {
+        return Some(pinned.filter(|p| below(p)).unwrap_or(min).clone());
+    }
+    let mandatory = platform == "macOS" && mi.mandatory_software_update_required == Some(true);
+    pinned.filter(|p| mandatory && below(p)).cloned()
 }
 
 #[cfg(test)]
@@ -243,14 +261,14 @@ mod tests {
     fn asks_for_an_update_only_when_older_and_able_to_update() {
         let min: BTreeMap<String, String> = [("iOS".to_string(), "17.4".to_string())].into();
         let old = device("iPhone15,2", Some("17.1.2"), "21B101", true);
-        assert_eq!(os_update_needed(&old, Some(&min)), Some("17.4".into()));
+        assert_eq!(os_update_needed(&old, Some(&min), None), Some("17.4".into()));
         let new = device("iPhone15,2", Some("17.4"), "21E219", true);
-        assert_eq!(os_update_needed(&new, Some(&min)), None);
+        assert_eq!(os_update_needed(&new, Some(&min), None), None);
         let cannot = device("iPhone15,2", Some("17.1"), "21B74", false);
-        assert_eq!(os_update_needed(&cannot, Some(&min)), None);
+        assert_eq!(os_update_needed(&cannot, Some(&min), None), None);
         let ipad = device("iPad13,18", Some("17.1"), "21B74", true);
-        assert_eq!(os_update_needed(&ipad, Some(&min)), None, "the minimum is for iOS only");
-        assert_eq!(os_update_needed(&old, None), None);
+        assert_eq!(os_update_needed(&ipad, Some(&min), None), None, "the minimum is for iOS only");
+        assert_eq!(os_update_needed(&old, None, None), None);
     }
 
     #[test]
@@ -258,7 +276,42 @@ mod tests {
         let mi = device("iPhone14,5", None, "20G75", true);
         assert_eq!(os_version_of(&mi), Some(vec![16]));
         let min: BTreeMap<String, String> = [("iOS".to_string(), "17".to_string())].into();
-        assert_eq!(os_update_needed(&mi, Some(&min)), Some("17".into()));
+        assert_eq!(os_update_needed(&mi, Some(&min), None), Some("17".into()));
         assert_eq!(os_version_of(&device("iPhone14,5", None, "garbage", true)), None);
+    }
+
+    fn versions(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_pinned_version_replaces_the_minimum_as_the_target() {
+        let (min, pin) = (versions(&[("iOS", "26.0")]), versions(&[("iOS", "26.2")]));
+        let old = device("iPhone15,2", Some("18.6"), "22G86", true);
+        assert_eq!(os_update_needed(&old, Some(&min), Some(&pin)), Some("26.2".into()));
+        // Past the minimum, an iPhone is let through even below the pin.
+        let mid = device("iPhone15,2", Some("26.1"), "23B85", true);
+        assert_eq!(os_update_needed(&mid, Some(&min), Some(&pin)), None);
+        // A pin the device already passed is not a target: the minimum is.
+        let newer = versions(&[("iOS", "18.0")]);
+        assert_eq!(os_update_needed(&old, Some(&min), Some(&newer)), Some("26.0".into()));
+    }
+
+    #[test]
+    fn a_mac_about_to_update_goes_to_the_pinned_version() {
+        let pin = versions(&[("macOS", "26.2")]);
+        let mac = |os: &str, mandatory: bool| MachineInfo {
+            mandatory_software_update_required: Some(mandatory),
+            ..device("Mac14,2", Some(os), "25B78", true)
+        };
+        assert_eq!(os_update_needed(&mac("26.1", true), None, Some(&pin)), Some("26.2".into()));
+        assert_eq!(os_update_needed(&mac("26.1", false), None, Some(&pin)), None);
+        assert_eq!(os_update_needed(&mac("26.2", true), None, Some(&pin)), None, "already there");
+        let iphone = MachineInfo {
+            mandatory_software_update_required: Some(true),
+            ..device("iPhone15,2", Some("26.1"), "23B85", true)
+        };
+        let pin_ios = versions(&[("iOS", "26.2")]);
+        assert_eq!(os_update_needed(&iphone, None, Some(&pin_ios)), None, "macOS only");
     }
 }

@@ -210,7 +210,8 @@ impl Enroll {
             }
         }
         let minimum_os = owned_profile.as_ref().and_then(|p| p.minimum_os.as_ref());
-        if let Some(os_version) = gate::os_update_needed(&mi, minimum_os) {
+        let pinned_os = owned_profile.as_ref().and_then(|p| p.pinned_os.as_ref());
+        if let Some(os_version) = gate::os_update_needed(&mi, minimum_os, pinned_os) {
             let words = format!("asked to update to {os_version} or later before enrolling");
             self.record(Some(&mi), Step::OsUpdateRequired, None, words, now).await?;
             return Err(EnrollError::OsUpdateRequired { os_version });

@@ -38,6 +38,7 @@ pub const INPUT_FIELDS: &[&str] = &[
     "region",
     "hidden_screens",
     "minimum_os",
+    "pinned_os",
     "sign_in",
 ];
 
@@ -159,6 +160,11 @@ pub struct ProfileInput {
     pub hidden_screens: Vec<String>,
     #[serde(default)]
     pub minimum_os: Option<BTreeMap<String, String>>,
+    /// The version a device asked to update before enrolling goes to, per platform (at least
+    /// the minimum); a Mac on 26.1+ about to make a mandatory update gets it too
+    /// (apple-2026.md §5.2 "Pinning a version").
+    #[serde(default)]
+    pub pinned_os: Option<BTreeMap<String, String>>,
     /// Used only with user affinity.
     #[serde(default)]
     pub sign_in: SignInChoice,

@@ -16,6 +16,8 @@ pub struct DefinedProfile {
     pub profile_id: ProfileId,
     /// The profile's optional minimum OS per platform.
     pub minimum_os: Option<BTreeMap<String, String>>,
+    /// The version to send a device to when it must update (per platform).
+    pub pinned_os: Option<BTreeMap<String, String>>,
     /// The name given to devices when they finish enrolling (`{{SERIAL}}` … placeholders).
     pub device_name_template: Option<String>,
     /// The profile's name and platforms, for the platform guard at the enrollment gate.
@@ -45,6 +47,7 @@ fn defined_as(
         known.into_iter().any(|u| u == uuid).then(|| DefinedProfile {
             profile_id: r.id.clone(),
             minimum_os: r.input.minimum_os.clone(),
+            pinned_os: r.input.pinned_os.clone(),
             device_name_template: r.input.device_name_template.clone(),
             name: r.input.name.clone(),
             platforms: r.input.platforms.clone(),

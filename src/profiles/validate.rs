@@ -78,7 +78,20 @@ pub fn normalise(mut p: ProfileInput) -> ProfileInput {
     if p.minimum_os.as_ref().is_some_and(|m| m.is_empty()) {
         p.minimum_os = None;
     }
+    if p.pinned_os.as_ref().is_some_and(|m| m.is_empty()) {
+        p.pinned_os = None;
+    }
     p
+}
+
+/// Whether version `a` is older than `b`, both already checked as digits and dots; missing
+/// parts count as 0.
+fn older(a: &str, b: &str) -> bool {
+    let n = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    let (a, b) = (n(a), n(b));
+    let len = a.len().max(b.len());
+    let pad = |v: &[u64]| (0..len).map(|i| v.get(i).copied().unwrap_or(0)).collect::<Vec<_>>();
+    pad(&a) < pad(&b)
 }
 
 /// Checks a normalised profile.
@@ -203,11 +216,11 @@ pub fn check(p: &ProfileInput) -> Report {
             format!("\"{rg}\" is not an ISO 3166 region code (2 letters, e.g. US or DE)"),
         );
     }
-    if let Some(m) = &p.minimum_os {
-        for (k, v) in m {
+    for (field, versions) in [("minimum_os", &p.minimum_os), ("pinned_os", &p.pinned_os)] {
+        for (k, v) in versions.iter().flatten() {
             if Platform::parse(k).is_none() {
                 err(
-                    &format!("minimum_os.{k}"),
+                    &format!("{field}.{k}"),
                     format!("\"{k}\" is not a platform; use iOS, iPadOS, macOS, tvOS or visionOS"),
                 );
             } else if v.is_empty()
@@ -217,10 +230,25 @@ pub fn check(p: &ProfileInput) -> Report {
                 || v.split('.').count() > 3
             {
                 err(
-                    &format!("minimum_os.{k}"),
+                    &format!("{field}.{k}"),
                     format!("\"{v}\" is not an OS version (e.g. 17.0 or 14.6.1)"),
                 );
             }
+        }
+    }
+    // A pinned version below the minimum would send the device to a version it is then
+    // refused at.
+    for (k, pin) in p.pinned_os.iter().flatten() {
+        let min = p.minimum_os.as_ref().and_then(|m| m.get(k));
+        if let Some(min) = min
+            && older(pin, min)
+        {
+            err(
+                &format!("pinned_os.{k}"),
+                format!(
+                    "the pinned {k} version {pin} is older than the minimum {min}; pin {min} or later"
+                ),
+            );
         }
     }
 

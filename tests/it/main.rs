@@ -24,6 +24,7 @@ mod inspect_cli;
 mod lifecycle;
 mod login_flood;
 mod mdm;
+mod migration;
 mod packaging;
 mod platform_guard;
 mod profiles_api;

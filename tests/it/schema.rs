@@ -161,6 +161,7 @@ async fn served(
         os_version: version.into(),
         build: "21F79".into(),
         factory: None,
+        migrating: false,
     };
     let body = signed_content(pki, &device.udid, &adebox::sim::fleet::machine_info(&device));
     let (status, ct, bytes) = post(d, body).await;

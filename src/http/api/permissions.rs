@@ -155,6 +155,7 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/sandbox/abm/servers/{uuid}/token", Needs(Sandbox)),
     r("POST", "/sandbox/devices", Needs(Sandbox)),
     r("POST", "/sandbox/devices/move", Needs(Sandbox)),
+    r("POST", "/sandbox/devices/migrate", Needs(Sandbox)),
     r("POST", "/sandbox/devices/release", Needs(Sandbox)),
     r("POST", "/sandbox/enroll", Needs(Sandbox)),
     r("GET", "/sandbox/enroll", Needs(Read)),

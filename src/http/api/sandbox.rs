@@ -45,6 +45,16 @@ pub struct MoveDevices {
 }
 
 #[derive(Deserialize, ToSchema)]
+pub struct MigrateDevices {
+    /// Devices managed at another simulated MDM server.
+    pub serials: Vec<String>,
+    /// The destination server.
+    pub server_uuid: String,
+    /// The deadline, in days from now (1 to 90).
+    pub deadline_days: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
 pub struct ReleaseDevices {
     pub serials: Vec<String>,
 }
@@ -140,6 +150,20 @@ async fn move_devices(
 ) -> Result<web::Json<Value>, ApiError> {
     let serials = clean(&body.serials)?;
     Ok(web::Json(portal(&state)?.move_devices(&serials, &body.server_uuid).await?))
+}
+
+/// Schedules, at the simulated Apple Business, the MDM migration of devices managed at another
+/// simulated server to `server_uuid` with a deadline (apple-2026.md §1.1).
+#[utoipa::path(tag = "sandbox", request_body = MigrateDevices, responses((status = OK, body = Object), (status = 422, body = ApiError)))]
+#[post("/sandbox/devices/migrate")]
+async fn migrate_devices(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    body: ApiJson<MigrateDevices>,
+) -> Result<web::Json<Value>, ApiError> {
+    let serials = clean(&body.serials)?;
+    let p = portal(&state)?;
+    Ok(web::Json(p.schedule_migration(&serials, &body.server_uuid, body.deadline_days).await?))
 }
 
 /// Releases devices from the simulated organisation.
@@ -247,6 +271,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(renew)
         .service(add_devices)
         .service(move_devices)
+        .service(migrate_devices)
         .service(release)
         .service(simulate_enrollment)
         .service(enrollment_run);

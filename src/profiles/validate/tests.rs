@@ -281,6 +281,24 @@ fn cases() -> Vec<Case> {
             "minimum_os.iOS",
         ),
         (
+            "pinned os version",
+            |p| p.pinned_os = Some([("iOS".to_string(), "26.x".to_string())].into()),
+            |p| p.pinned_os = Some([("iOS".to_string(), "26.2".to_string())].into()),
+            "pinned_os.iOS",
+        ),
+        (
+            "pinned os not below the minimum",
+            |p| {
+                p.minimum_os = Some([("iOS".to_string(), "26.1".to_string())].into());
+                p.pinned_os = Some([("iOS".to_string(), "26.0.1".to_string())].into())
+            },
+            |p| {
+                p.minimum_os = Some([("iOS".to_string(), "26.1".to_string())].into());
+                p.pinned_os = Some([("iOS".to_string(), "26.1".to_string())].into())
+            },
+            "pinned_os.iOS",
+        ),
+        (
             "skip key known",
             |p| p.hidden_screens = vec!["Passcod".into()],
             |p| p.hidden_screens = vec!["Passcode".into()],

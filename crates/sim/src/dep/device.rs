@@ -1,13 +1,15 @@
 //! One simulated device as Apple's side holds it, and the sync events about it.
 //!
 //! Exposes [`SimDevice`] (immutable: a change makes a new `Arc<SimDevice>`, so fetch snapshots
-//! and event records keep the state they saw), [`ProfileStatus`], [`Op`] and [`Event`], and
+//! and event records keep the state they saw), [`ProfileStatus`], [`Migration`], [`Op`] and
+//! [`Event`], and
 //! [`generate`] for realistic new devices. Compact on purpose: 200,000 of them must fit in a
 //! few tens of megabytes, so hardware identifiers and descriptions are derived from `hw` and
 //! the catalogue when rendered. Pure.
 
 use crate::dep::catalog::{self, Model};
 use crate::rng::SimRng;
+use serde::Serialize;
 use std::num::NonZeroI64;
 use std::sync::Arc;
 
@@ -84,6 +86,38 @@ impl SimDevice {
             profile_push_time: When::NEVER,
             ..self.clone()
         }
+    }
+}
+
+/// Where a migration is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MigrationState {
+    Scheduled,
+    /// The deadline was changed after scheduling.
+    Changed,
+    Cancelled,
+}
+
+/// One device's MDM migration from server `from` to `to` (apple-2026.md §1.1; changes in
+/// `migration.rs`).
+#[derive(Clone, Debug)]
+pub struct Migration {
+    /// Origin and destination server ([`crate::dep::world::ServerId`]).
+    pub from: u32,
+    pub to: u32,
+    /// Unix seconds.
+    pub deadline: i64,
+    pub scheduled_at: i64,
+    pub changed_at: Option<i64>,
+    pub state: MigrationState,
+    /// The device as its origin held it, restored on cancel.
+    pub origin: Arc<SimDevice>,
+}
+
+impl Migration {
+    pub fn is_open(&self) -> bool {
+        self.state != MigrationState::Cancelled
     }
 }
 

@@ -14,8 +14,9 @@
 //! | `GET`/`PUT /portal/faults` `{spec}` | read or switch faults (SPEC as in `faults.rs`) |
 //! | `GET`/`PUT /portal/quirks` `{move_emits_modified, release_emits_deleted}` | Apple quirks |
 //! | `GET /portal/clock`, `POST /portal/clock/advance` `{seconds}` | simulated time |
+//! | `/portal/migrations…` | MDM migrations (`portal_migrations.rs`) |
 //!
-//! Errors are `{"error": "<plain words>"}` with 400/404/500. The portal has no
+//! Errors are `{"error": "<plain words>"}` with 400/404/409/500. The portal has no
 //! authentication: it stands in for a web page an admin signs in to, and the simulator only
 //! ever listens where tests and the sandbox put it. Tokens are made by
 //! [`crate::apple::server_token::mint_p7m`], exactly as Apple would send them.
@@ -24,9 +25,10 @@ use crate::apple::server_token::mint_p7m;
 use crate::dep::changes::ChangeReport;
 use crate::dep::faults::Faults;
 use crate::dep::org::TokenSecrets;
+pub use crate::dep::portal_errors::PortalError;
+use crate::dep::portal_errors::{parse, reply};
 use crate::dep::state::{Shared, lock};
-use crate::dep::world::{Quirks, WorldError};
-use actix_web::http::StatusCode;
+use crate::dep::world::Quirks;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -48,52 +50,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/quirks", web::get().to(get_quirks))
             .route("/quirks", web::put().to(set_quirks))
             .route("/clock", web::get().to(get_clock))
-            .route("/clock/advance", web::post().to(advance_clock)),
+            .route("/clock/advance", web::post().to(advance_clock))
+            .configure(crate::dep::portal_migrations::routes),
     );
-}
-
-/// A portal failure in plain words.
-#[derive(Debug, thiserror::Error)]
-pub enum PortalError {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Internal(String),
-}
-
-impl From<WorldError> for PortalError {
-    fn from(e: WorldError) -> Self {
-        match e {
-            WorldError::UnknownServer(_) => PortalError::NotFound(e.to_string()),
-            _ => PortalError::BadRequest(e.to_string()),
-        }
-    }
-}
-
-impl PortalError {
-    fn response(&self) -> HttpResponse {
-        let status = match self {
-            PortalError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            PortalError::NotFound(_) => StatusCode::NOT_FOUND,
-            PortalError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        HttpResponse::build(status).json(json!({ "error": self.to_string() }))
-    }
-}
-
-fn reply<T: Serialize>(result: Result<T, PortalError>) -> HttpResponse {
-    match result {
-        Ok(v) => HttpResponse::Ok().json(v),
-        Err(e) => e.response(),
-    }
-}
-
-fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, PortalError> {
-    serde_json::from_slice(body).map_err(|e| {
-        PortalError::BadRequest(format!("the request body is not the JSON this route takes: {e}"))
-    })
 }
 
 /// A token as the portal hands it out.

@@ -123,4 +123,35 @@ impl PortalClient {
         )
         .await
     }
+
+    /// Schedules the MDM migration of `serials` to `server_uuid`, `deadline_days` from now.
+    pub async fn schedule_migration(
+        &self,
+        serials: &[String],
+        server_uuid: &str,
+        deadline_days: i64,
+    ) -> Result<Value, PortalClientError> {
+        let body = serde_json::json!({
+            "serials": serials, "server_uuid": server_uuid, "deadline_days": deadline_days,
+        });
+        self.call(reqwest::Method::POST, "/migrations", Some(body)).await
+    }
+
+    pub async fn change_migration(
+        &self,
+        serials: &[String],
+        deadline_days: i64,
+    ) -> Result<Value, PortalClientError> {
+        let body = serde_json::json!({"serials": serials, "deadline_days": deadline_days});
+        self.call(reqwest::Method::PUT, "/migrations", Some(body)).await
+    }
+
+    pub async fn cancel_migration(&self, serials: &[String]) -> Result<Value, PortalClientError> {
+        let body = serde_json::json!({"serials": serials});
+        self.call(reqwest::Method::POST, "/migrations/cancel", Some(body)).await
+    }
+
+    pub async fn migrations(&self) -> Result<Value, PortalClientError> {
+        self.call(reqwest::Method::GET, "/migrations", None).await
+    }
 }

@@ -3,7 +3,7 @@
 //!
 //! Owns [`World`] (the running simulator keeps it behind one mutex; every method is short and
 //! never blocks) and the portal-level changes: add servers and devices, renew tokens, move,
-//! release and disown devices, mark profiles pushed. Paging (fetch snapshots, sync) is in
+//! release and disown devices, mark profiles pushed. Migrations are in `migration.rs`. Paging (fetch snapshots, sync) is in
 //! `paging.rs`, profiles in `profiles.rs`; both extend `World`. Pure: time comes in as `now`.
 
 use crate::dep::cursor::CursorCodec;
@@ -86,6 +86,8 @@ pub struct World {
     pub(super) rng: SimRng,
     pub quirks: Quirks,
     default_org: Arc<Org>,
+    /// MDM migrations by serial (`migration.rs`), open and cancelled.
+    pub(super) migrations: BTreeMap<Arc<str>, crate::dep::device::Migration>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -118,6 +120,7 @@ impl World {
             rng,
             quirks,
             default_org,
+            migrations: BTreeMap::new(),
         }
     }
 

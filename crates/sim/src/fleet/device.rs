@@ -79,6 +79,7 @@ pub(super) async fn enroll(
         total_ms,
         released: result.is_ok(),
         certificate_sha256: t.certificate,
+        migrated: d.migrating,
     }
 }
 

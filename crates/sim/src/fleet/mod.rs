@@ -70,6 +70,11 @@ pub struct FleetDevice {
     /// Keys made ahead of time ([`FleetDevice::with_factory_keys`]); `None`: the device makes
     /// them as it enrolls.
     pub factory: Option<Arc<FactoryKeys>>,
+    /// Enrolled at another MDM server and moving here by an MDM migration (apple-2026.md §1):
+    /// it re-enrolls without an erase, keeping its data and apps, through the ordinary ADE
+    /// path (MachineInfo, profile, TokenUpdate with `AwaitingConfiguration`, §1.4); its
+    /// best-effort CheckOut goes to the origin server, not here.
+    pub migrating: bool,
 }
 
 /// What a device has before it talks to the appliance: its device identity (from Apple's
@@ -100,6 +105,7 @@ impl FleetDevice {
                 os_version: "15.7.9".into(),
                 build: "19H365".into(),
                 factory: None,
+                migrating: false,
             };
         }
         let ipad = index % 3 == 2;
@@ -110,7 +116,13 @@ impl FleetDevice {
             os_version: if index.is_multiple_of(2) { "17.5" } else { "18.1" }.into(),
             build: if index.is_multiple_of(2) { "21F79" } else { "22B83" }.into(),
             factory: None,
+            migrating: false,
         }
+    }
+
+    /// The same device arriving by an MDM migration from another server (no erase).
+    pub fn migrating_in(self) -> FleetDevice {
+        FleetDevice { migrating: true, ..self }
     }
 
     /// Whether this device enrolls by SCEP (iOS before 16: no ACME device attestation).

@@ -38,6 +38,8 @@ pub struct DeviceOutcome {
     pub certificate_sha256: Option<String>,
     /// MDM released it from "Awaiting final configuration".
     pub released: bool,
+    /// It came by an MDM migration: re-enrolled without an erase, data and apps kept.
+    pub migrated: bool,
 }
 
 /// Latency percentiles, milliseconds.
@@ -136,6 +138,7 @@ mod tests {
             total_ms: total,
             certificate_sha256: None,
             released: failure.is_none(),
+            migrated: false,
         }
     }
 

@@ -66,6 +66,9 @@ pub struct MachineInfo {
     pub language: Option<String>,
     pub mdm_can_request_software_update: Option<bool>,
     pub software_update_device_id: Option<String>,
+    /// `MANDATORY_SOFTWARE_UPDATE_REQUIRED` (macOS 26.1+): the Mac is about to update in Setup
+    /// Assistant and lets the server choose the version (apple-2026.md §5.1).
+    pub mandatory_software_update_required: Option<bool>,
     /// Whether a watch pairing token was sent (its bytes are not kept).
     pub has_pairing_token: bool,
 }
@@ -86,6 +89,7 @@ impl MachineInfo {
             language: None,
             mdm_can_request_software_update: None,
             software_update_device_id: None,
+            mandatory_software_update_required: None,
             has_pairing_token: false,
         }
     }
@@ -170,6 +174,9 @@ pub fn machine_info_from_value(value: &plist::Value) -> Result<MachineInfo, Mach
             .get("MDM_CAN_REQUEST_SOFTWARE_UPDATE")
             .and_then(|v| v.as_boolean()),
         software_update_device_id: optional("SOFTWARE_UPDATE_DEVICE_ID"),
+        mandatory_software_update_required: dict
+            .get("MANDATORY_SOFTWARE_UPDATE_REQUIRED")
+            .and_then(|v| v.as_boolean()),
         has_pairing_token: dict.get("PAIRING_TOKEN").is_some(),
     })
 }

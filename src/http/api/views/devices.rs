@@ -165,6 +165,18 @@ pub struct DeviceCounts {
     /// The enrollment funnel, computed once for the dashboard and the Enrollment page: per
     /// step, the active devices that got at least that far (never growing step to step).
     pub funnel: Vec<DeviceFunnelStep>,
+    /// Active devices whose Apple record carries a migration deadline.
+    pub migration_deadlines: u64,
+    /// The soonest migration deadline and its device.
+    pub next_deadline: Option<NextDeadline>,
+}
+
+/// The soonest migration deadline (`GET /devices/counts`).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct NextDeadline {
+    pub serial: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
 }
 
 /// One step of the device funnel (`GET /devices/counts`).
@@ -188,6 +200,11 @@ impl From<&crate::devices::DeviceCounts> for DeviceCounts {
                 .iter()
                 .map(|(s, n)| DeviceFunnelStep { step: s.code(), label: s.words(), devices: *n })
                 .collect(),
+            migration_deadlines: r.migration_deadlines,
+            next_deadline: r
+                .next_deadline
+                .as_ref()
+                .map(|d| NextDeadline { serial: d.serial.as_str().to_string(), at: d.at }),
         }
     }
 }

@@ -82,6 +82,9 @@ pub struct ProfileInput {
     pub hidden_screens: Vec<String>,
     #[serde(default)]
     pub minimum_os: Option<BTreeMap<String, String>>,
+    /// The version a device that must update is sent to, per platform.
+    #[serde(default)]
+    pub pinned_os: Option<BTreeMap<String, String>>,
     /// How users sign in on the web page (used only with user affinity).
     #[serde(default)]
     pub sign_in: SignInChoice,
@@ -136,6 +139,7 @@ impl From<&crate::profiles::ProfileInput> for ProfileInput {
             region: r.region.clone(),
             hidden_screens: r.hidden_screens.clone(),
             minimum_os: r.minimum_os.clone(),
+            pinned_os: r.pinned_os.clone(),
             sign_in: (&r.sign_in).into(),
         }
     }

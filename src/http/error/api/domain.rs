@@ -200,7 +200,10 @@ impl From<crate::sim::dep::portal_client::PortalClientError> for ApiError {
     /// else is the simulator failing behind this appliance.
     fn from(e: crate::sim::dep::portal_client::PortalClientError) -> Self {
         match e.status {
-            400 | 404 => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", e.message),
+            // 409: a migration deadline out of range, as Apple's API answers it.
+            400 | 404 | 409 => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", e.message)
+            }
             _ => ApiError::new(StatusCode::BAD_GATEWAY, "simulator", e.message),
         }
     }

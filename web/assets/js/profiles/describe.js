@@ -70,6 +70,10 @@ function screens(hidden, catalog) {
 
 export function describeProfile(p, { catalog } = {}) {
   const minimum = Object.entries(p.minimum_os ?? {});
+  const pinned = Object.entries(p.pinned_os ?? {});
+  const versions = (list, none) => (list.length
+    ? h('ul', { class: 'plain-list' }, list.map(([platform, version]) => h('li', {}, `${platform} ${version}`)))
+    : h('span', { class: 'muted' }, none));
   const section = (title) => h('h3', { class: 'subtitle settings-heading' }, title);
   return h('div', { id: 'profile-settings-list' },
     section('General'),
@@ -106,7 +110,7 @@ export function describeProfile(p, { catalog } = {}) {
     section('Setup Assistant screens'),
     h('dl', { class: 'details' }, row('hidden_screens', 'Hidden', screens(p.hidden_screens, catalog))),
     section('Minimum OS version'),
-    h('dl', { class: 'details' }, row('minimum_os', 'Minimum', minimum.length
-      ? h('ul', { class: 'plain-list' }, minimum.map(([platform, version]) => h('li', {}, `${platform} ${version}`)))
-      : h('span', { class: 'muted' }, 'None'))));
+    h('dl', { class: 'details' },
+      row('minimum_os', 'Minimum', versions(minimum, 'None')),
+      row('pinned_os', 'Update to', versions(pinned, 'The lowest version'))));
 }

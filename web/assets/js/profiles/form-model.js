@@ -38,6 +38,7 @@ export const NEW_PROFILE = {
   region: null,
   hidden_screens: [],
   minimum_os: null,
+  pinned_os: null,
 };
 
 const SERVER_FIELDS = ['id', 'created_at', 'updated_at', 'revision', 'tokens', 'devices', 'defaults', 'apple_json'];
@@ -91,6 +92,7 @@ export function collectProfile(slots) {
     region: v('region'),
     hidden_screens: v('hidden_screens'),
     minimum_os: v('minimum_os'),
+    pinned_os: v('pinned_os'),
   };
 }
 

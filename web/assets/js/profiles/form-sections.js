@@ -5,7 +5,8 @@
  *
  * Owns: building every field of the contract (briefs/api-profiles.md) and the parts that
  * appear only when they apply (Shared iPad settings, the certificate list, minimum versions of
- * the chosen platforms, the sign-in choice of a profile with user affinity).
+ * the chosen platforms and the pinned update versions, the sign-in choice of a profile with
+ * user affinity).
  * Exposes: `buildSections({catalog})` → `{sections: [{id, title, intro, element}], slots,
  * refresh()}`; `slots` is a Map from the contract's dotted field name to its slot.
  * Element ids for tests: #profile-<section> for each section; the inputs carry
@@ -28,16 +29,19 @@ function datalist(id, values) {
   return h('datalist', { id }, values.map((v) => h('option', { value: v })));
 }
 
-/** Minimum OS: one version box per chosen platform; empty means no minimum. */
-function minimumOsSlot() {
+/**
+ * OS versions per platform: one version box per chosen platform; empty means none. Used for the
+ * minimum (`minimum_os`) and the version devices are sent to when they must update (`pinned_os`).
+ */
+function osVersionsSlot({ field, id, label, placeholder }) {
   const boxes = new Map(PLATFORMS.map(([value, words]) => [value, textSlot({
-    name: `minimum_os.${value}`, label: `Lowest ${words} version`, attrs: { placeholder: 'e.g. 17.0', inputmode: 'decimal', class: 'input-version', spellcheck: 'false' },
+    name: `${field}.${value}`, label: label(words), attrs: { placeholder, inputmode: 'decimal', class: 'input-version', spellcheck: 'false' },
   })]));
-  const element = h('div', { class: 'grid-3', id: 'minimum-os' }, [...boxes.values()].map((b) => b.element));
+  const element = h('div', { class: 'grid-3', id }, [...boxes.values()].map((b) => b.element));
   return {
     boxes,
     slot: slot({
-      name: 'minimum_os', element, anchor: element,
+      name: field, element, anchor: element,
       read: () => {
         const out = {};
         for (const [platform, box] of boxes) {
@@ -110,9 +114,13 @@ export function buildSections({ catalog }) {
 
   // Screens and minimum OS
   const screens = add(skipTable({ catalog }));
-  const minimum = minimumOsSlot();
-  add(minimum.slot);
-  for (const box of minimum.boxes.values()) s.set(box.name, box);
+  const minimum = osVersionsSlot({ field: 'minimum_os', id: 'minimum-os', label: (w) => `Lowest ${w} version`, placeholder: 'e.g. 17.0' });
+  const pinned = osVersionsSlot({ field: 'pinned_os', id: 'pinned-os', label: (w) => `Update ${w} to`, placeholder: 'e.g. 26.2' });
+  for (const versions of [minimum, pinned]) {
+    add(versions.slot);
+    for (const box of versions.boxes.values()) s.set(box.name, box);
+  }
+  const pinnedNote = h('p', { class: 'muted small' }, 'Optional: the version a device that must update is sent to, instead of the lowest version. A Mac on macOS 26.1 or later that is about to make a required update during setup is sent to it too, instead of choosing a version itself.');
 
   /** Shows what applies to the current choices. */
   function refresh() {
@@ -122,6 +130,7 @@ export function buildSections({ catalog }) {
     certBox.hidden = sync.read() !== 'allow_certificates';
     screens.setPlatforms(chosen);
     minimum.show(chosen);
+    pinned.show(chosen);
   }
 
   const sections = [
@@ -144,7 +153,7 @@ export function buildSections({ catalog }) {
     },
     {
       id: 'profile-min-os', title: 'Minimum OS version', intro: 'Optional. Devices with an older system are asked to update before they enroll (devices that cannot be asked to update enroll as they are).',
-      element: minimum.slot.element,
+      element: [minimum.slot.element, pinnedNote, pinned.slot.element],
     },
   ];
   return { sections, slots: s, refresh };

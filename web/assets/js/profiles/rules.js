@@ -131,8 +131,10 @@ export function checkProfile(p) {
   if (!isBlank(p.language) && !/^[a-z]{2,3}$/i.test(p.language)) bad('language', 'Use the 2- or 3-letter ISO 639 code, such as en, de or fr.');
   if (!isBlank(p.region) && !/^[a-z]{2}$/i.test(p.region)) bad('region', 'Use the 2-letter ISO 3166 code, such as US, DE or FR.');
 
-  for (const [platform, version] of Object.entries(p.minimum_os ?? {})) {
-    if (!VERSION.test(version)) bad(`minimum_os.${platform}`, 'Write a version such as 17 or 17.4 or 17.4.1.');
+  for (const field of ['minimum_os', 'pinned_os']) {
+    for (const [platform, version] of Object.entries(p[field] ?? {})) {
+      if (!VERSION.test(version)) bad(`${field}.${platform}`, 'Write a version such as 17 or 17.4 or 17.4.1.');
+    }
   }
   return out;
 }

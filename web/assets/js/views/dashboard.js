@@ -9,7 +9,8 @@
  * Until the appliance is set up, a first-steps checklist heads the page (dashboard-setup.js).
  * Element ids for tests: #dashboard-stats (each stat has data-stat), #chart-lifecycle,
  * #chart-funnel (rows data-key, data-value), #chart-expiry, #dash-sync (one .sync-state per
- * token), #dash-setup (see dashboard-setup.js).
+ * token), #dash-setup (see dashboard-setup.js), #dash-migrations (data-count; #next-deadline
+ * links the device with the soonest migration deadline).
  * Must not use: anything but the API, status.js, the chart helpers, the sync widget and the
  * ctx it is given.
  */
@@ -42,6 +43,21 @@ function stat(key, label, value, { detail, href } = {}) {
     h('p', { class: 'stat-label' }, href ? h('a', { href }, label) : label),
     number,
     detail ? h('p', { class: 'stat-detail' }, detail) : null);
+}
+
+// Apple Business's migration deadlines (apple-2026.md §1.3): how many devices carry one and the
+// soonest. A deadline is not proof of a migration, so the words never say "migrating".
+function migrationsBody(counts) {
+  const n = counts?.migration_deadlines ?? 0;
+  const next = counts?.next_deadline;
+  if (!n || !next) return h('p', { class: 'muted', dataset: { count: '0' } }, 'No device carries a migration deadline from Apple Business.');
+  const past = Date.parse(next.at) < Date.now();
+  return h('div', { dataset: { count: String(n) } },
+    h('p', null, `${formatNumber(n)} ${n === 1 ? 'device carries' : 'devices carry'} a migration deadline set in Apple Business. Each goes through the full onboarding when it enrolls.`),
+    h('p', null, past ? 'Passed deadline: ' : 'Next deadline: ',
+      h('a', { id: 'next-deadline', href: adminHref(`devices/${next.serial}`), class: 'mono' }, next.serial),
+      ` on ${formatAbsolute(next.at)}`,
+      past ? ' (the device migrates as soon as it checks with Apple)' : ''));
 }
 
 function statsFor(status) {
@@ -109,6 +125,7 @@ export default {
       h('p', { class: 'muted' }, 'Loading the status…'));
     const lifecycleSlot = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading the device counts…'));
     const funnelSlot = h('div', { class: 'panel-body' });
+    const migrationsSlot = h('div', { class: 'panel-body' });
     const expirySlot = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading dates…'));
     const syncSlot = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading the tokens…'));
     const setupSlot = h('div', { id: 'dash-setup-slot' });
@@ -127,6 +144,7 @@ export default {
       panel({ id: 'dash-sync', title: 'Sync with Apple', intro: 'Each server token’s sync, live. A running sync shows its progress here.' }, syncSlot),
       panel({ id: 'dash-lifecycle', title: 'Devices by lifecycle state', intro: 'Every device synced from Apple, removed ones included.' }, lifecycleSlot),
       panel({ id: 'dash-funnel', title: 'Enrollment funnel', intro: 'How far the devices have come, from Apple’s list to released: each step counts the devices that got at least that far. The Enrollment page shows the same numbers.' }, funnelSlot),
+      panel({ id: 'dash-migrations', title: 'Migration deadlines', intro: 'Devices Apple Business is moving to this appliance from another MDM server, with the date it forces the move.' }, migrationsSlot),
       panel({ id: 'dash-expiry', title: 'What expires next', intro: 'Server tokens, the push certificate and the appliance’s certificates.' }, expirySlot));
     container.prepend(setupSlot);
 
@@ -147,6 +165,7 @@ export default {
         replaceChildren(lifecycleSlot, stackedBar({ id: 'chart-lifecycle', title: 'Devices by lifecycle state', caption: false,
           segments: LIFECYCLES.map(([key, label]) => ({ key, label, value: by[key] ?? 0 })), emptyText: `No devices yet. ${EMPTY_NOTE}` }));
         replaceChildren(funnelSlot, deviceFunnel(counts, { id: 'chart-funnel', emptyText: `No devices yet. ${EMPTY_NOTE}` }));
+        replaceChildren(migrationsSlot, migrationsBody(counts));
       } catch (err) {
         if (err.name === 'AbortError') return;
         replaceChildren(lifecycleSlot, h('p', { class: 'error-text' }, `Could not load the device counts: ${err.message}`));

@@ -56,11 +56,24 @@ function userRow(user) {
     h('br'), h('span', { class: 'muted small' }, `Signed in with ${SOURCE_WORDS[user.source] ?? user.source} `, timeElement(user.signed_in_at))));
 }
 
-function summary(device, tokenName) {
+// A deadline is not proof of a migration (apple-2026.md §1.6): the device gets the full
+// onboarding either way. Apple requires the profile to await final configuration (§1.4 D3),
+// so a profile that does not is named with the fix.
+function migrationNote(device, profiles) {
+  const profile = profiles.find((p) => p.id === device.profile_id);
+  if (profile && profile.await_device_configured === false) {
+    return h('p', { class: 'error-text small', id: 'device-migration-await' },
+      `Its profile “${profile.name}” does not await final configuration, which Apple requires for a migration. Turn on “Await final configuration” in the profile.`);
+  }
+  return h('p', { class: 'muted small', id: 'device-migration-await' },
+    'It goes through the full onboarding when it enrolls: setup steps while it awaits final configuration, then release.');
+}
+
+function summary(device, tokenName, profiles) {
   return h('dl', { class: 'details' },
     row('lifecycle', 'Lifecycle', h('span', { id: 'device-lifecycle' }, lifecycleBadge(device))),
     userRow(device.user),
-    device.mdm_migration_deadline ? row('mdm_migration_deadline', 'Migration', h('span', { id: 'device-migration' }, 'Apple Business set a migration deadline: ', timeElement(device.mdm_migration_deadline))) : null,
+    device.mdm_migration_deadline ? row('mdm_migration_deadline', 'Migration', h('span', { id: 'device-migration' }, 'Apple Business set a migration deadline: ', timeElement(device.mdm_migration_deadline)), migrationNote(device, profiles)) : null,
     row('token', 'Token', h('a', { href: adminHref(`tokens/${device.token}`) }, tokenName ?? device.token)),
     row('profile', 'Profile', device.profile_name
       ? h('a', { href: adminHref(`profiles/${device.profile_id}`), title: `Apple profile UUID ${device.profile_uuid}` }, device.profile_name)
@@ -126,7 +139,7 @@ export default {
       ctx.setTitle(device.serial, [device.description ?? device.model, tokenName ? `assigned to “${tokenName}”` : null].filter(Boolean).join(', ') || 'One device.');
       replaceChildren(root,
         h('p', { class: 'back-link' }, h('a', { href: adminHref('devices') }, '← All devices')),
-        panel({ id: 'device-summary', title: 'Where it stands' }, removal(device), summary(device, tokenName)),
+        panel({ id: 'device-summary', title: 'Where it stands' }, removal(device), summary(device, tokenName, profiles)),
         assignmentPanel({ device, profiles, onChanged: () => load() }),
         mdmPanel({ serial: device.serial, onChanged: () => load() }),
         panel({ id: 'device-history', title: 'Timeline', intro: 'What happened to this device, newest first.' }, timelineList(device.timeline)),

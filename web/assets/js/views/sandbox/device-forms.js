@@ -1,7 +1,8 @@
 /**
  * views/sandbox/device-forms.js — the Sandbox page's controls of the simulated Apple side:
  * add N generated devices to a server, move pasted (or filled-in) serials to another server,
- * release serials from the organisation. Each answers with what changed at the simulated
+ * schedule their MDM migration to a server with a deadline (apple-2026.md §1), release serials
+ * from the organisation. Each answers with what changed at the simulated
  * Apple and says to press "Sync now" on the token, since the appliance only learns of it
  * through a sync.
  *
@@ -9,8 +10,11 @@
  * Element ids for tests: #sandbox-add-form, #sandbox-add-server, #sandbox-add-count,
  * #sandbox-add-submit, #sandbox-move-form, #sandbox-move-serials, #sandbox-move-server,
  * #sandbox-move-submit, #sandbox-release-form, #sandbox-release-serials,
- * #sandbox-release-submit, #sandbox-fill-token-<move|release>, #sandbox-fill-<move|release>,
- * and the answers #sandbox-add-result, #sandbox-move-result, #sandbox-release-result.
+ * #sandbox-release-submit, #sandbox-migrate-form, #sandbox-migrate-serials,
+ * #sandbox-migrate-server, #sandbox-migrate-days, #sandbox-migrate-submit,
+ * #sandbox-fill-token-<move|migrate|release>, #sandbox-fill-<move|migrate|release>, and the
+ * answers #sandbox-add-result, #sandbox-move-result, #sandbox-migrate-result,
+ * #sandbox-release-result (refused serials with the reason, .sandbox-refused).
  * Must not use: anything but the API, the form helpers and the callbacks it is given.
  */
 
@@ -117,7 +121,7 @@ export function deviceForms({ servers, tokens, onChanged }) {
   });
 
   // Move and release share the serials field and the answer.
-  const changeForm = (kind, title, intro, extra, submitLabel, send) => {
+  const changeForm = (kind, title, intro, extra, submitLabel, send, extraChecks = () => []) => {
     const serials = serialsField(kind, tokens);
     const submit = h('button', { type: 'submit', id: `sandbox-${kind}-submit`, class: 'button button-primary' }, submitLabel);
     const result = resultSlot(`sandbox-${kind}-result`);
@@ -127,14 +131,16 @@ export function deviceForms({ servers, tokens, onChanged }) {
       event.preventDefault();
       runSubmit(form, {
         button: submit, busyLabel: 'Sending…',
-        validate: () => [{ input: serials.input, message: serials.validate() }],
+        validate: () => [{ input: serials.input, message: serials.validate() }, ...extraChecks()],
         submit: () => send(parseSerials(serials.input.value)),
         onSuccess: (r) => {
           const changed = r?.changed ?? [];
           const unknown = r?.unknown ?? [];
+          const refused = r?.refused ?? [];
           answer(result,
             h('p', {}, `${formatNumber(changed.length)} device${changed.length === 1 ? '' : 's'} changed at the simulated Apple.`),
             unknown.length ? h('p', {}, `Not known there: `, h('span', { class: 'mono' }, unknown.slice(0, 10).join(', ')), unknown.length > 10 ? ' …' : '') : null,
+            refused.length ? h('ul', { class: 'plain-list sandbox-refused' }, refused.slice(0, 10).map((x) => h('li', {}, h('span', { class: 'mono' }, x.serial_number), `: ${x.reason}`))) : null,
             syncHint(tokens, servers.map((s) => s.server_uuid)));
           toast(`${formatNumber(changed.length)} devices changed at the simulated Apple. Now press Sync now.`);
           onChanged?.();
@@ -147,8 +153,15 @@ export function deviceForms({ servers, tokens, onChanged }) {
   const moveServer = serverSelect('sandbox-move-server', 'To the server', servers);
   const moveForm = changeForm('move', 'Move devices to another server', 'As if someone reassigned them in Apple Business Manager: the old server’s next sync reports them gone, the new one’s reports them.',
     moveServer.field, 'Move devices', (list) => apiPost('/sandbox/devices/move', { serials: list, server_uuid: moveServer.select.value }));
+  const migrateServer = serverSelect('sandbox-migrate-server', 'To the server', servers);
+  const days = textField({ id: 'sandbox-migrate-days', name: 'deadline_days', label: 'Deadline in days', type: 'number', value: '14', hint: 'Apple allows 1 to 90 days.', attrs: { min: '1', max: '90', class: 'input-number', inputmode: 'numeric' } });
+  const checkDays = liveValidate(days.input, (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= 90 ? null : 'Pick a deadline 1 to 90 days from now.'));
+  const migrateForm = changeForm('migrate', 'Migrate devices from another MDM server', 'As if an admin moved devices another server manages to this one in Apple Business, with a deadline: the new server’s next sync shows them with the deadline; at enrollment they re-enroll without an erase.',
+    h('div', { class: 'grid-2' }, migrateServer.field, days.field), 'Schedule migration',
+    (list) => apiPost('/sandbox/devices/migrate', { serials: list, server_uuid: migrateServer.select.value, deadline_days: Number(days.input.value) }),
+    () => [{ input: days.input, message: checkDays() }]);
   const releaseForm = changeForm('release', 'Release devices', 'As if they were released from your organisation in Apple Business Manager: they leave every server. Devices must be released before their token can be deleted.',
     null, 'Release devices', (list) => apiPost('/sandbox/devices/release', { serials: list }));
 
-  return h('div', { class: 'stack' }, addForm, h('hr', { class: 'divider' }), h('div', { class: 'grid-2' }, moveForm, releaseForm));
+  return h('div', { class: 'stack' }, addForm, h('hr', { class: 'divider' }), h('div', { class: 'grid-2' }, moveForm, releaseForm), h('hr', { class: 'divider' }), migrateForm);
 }
