@@ -4,7 +4,7 @@
 //! type. A deactivated account's key is refused here, for every request (§7.3.6).
 
 use super::records::{self, AccountRec, AccountStatus};
-use super::{AcmeError, Endpoint, Inner, load};
+use super::{AcmeError, Endpoint, Inner, Tx, load};
 use crate::crypto::jws::{self, JwsError, KeyRef};
 use crate::urls;
 
@@ -52,7 +52,7 @@ impl Inner {
     /// certificate's key) or its account's. A deactivated account is refused.
     pub(super) fn resolve_key(
         &self,
-        wtx: &redb::WriteTransaction,
+        wtx: &impl Tx,
         key: &KeyRef,
         endpoint: &Endpoint,
     ) -> Result<(Option<AccountRec>, jws::Jwk), AcmeError> {
@@ -102,7 +102,7 @@ impl Inner {
     /// The account whose key has `thumbprint`, if any.
     pub(super) fn account_of_key(
         &self,
-        wtx: &redb::WriteTransaction,
+        wtx: &impl Tx,
         thumbprint: &str,
     ) -> Result<Option<AccountRec>, AcmeError> {
         match load::<String>(wtx, records::ACCOUNT_KEYS, thumbprint)? {
@@ -113,10 +113,7 @@ impl Inner {
 }
 
 /// A key whose deactivated account upkeep deleted stays refused (RFC 8555 §7.3.6).
-pub(super) fn refuse_deactivated_key(
-    wtx: &redb::WriteTransaction,
-    thumbprint: &str,
-) -> Result<(), AcmeError> {
+pub(super) fn refuse_deactivated_key(wtx: &impl Tx, thumbprint: &str) -> Result<(), AcmeError> {
     if load::<String>(wtx, records::DEACTIVATED_KEYS, thumbprint)?.is_some() {
         return Err(AcmeError::Unauthorized(
             "this key belonged to an account that was deactivated, and is no longer accepted \

@@ -37,19 +37,13 @@ impl Ctx<'_> {
                 "this order has expired; start a new order".into(),
             ));
         }
-        let payload = self.json_payload()?;
-        let csr_b64 = payload.get("csr").and_then(Value::as_str).ok_or_else(|| {
-            AcmeError::Malformed(
-                "a finalize request must carry \"csr\", the base64url DER CSR (RFC 8555 §7.4)"
-                    .into(),
-            )
-        })?;
-        if csr_b64.len() > MAX_CSR_LEN * 4 / 3 + 4 {
-            return Err(AcmeError::BadCsr(format!("the CSR is over {MAX_CSR_LEN} bytes")));
+        let csr_der = csr_der(&self.json_payload()?)?;
+        // Checked before the write ([`super::precheck`]) for this same payload.
+        let spki = match &self.checked.csr {
+            Some(checked) => checked.clone(),
+            None => csr_key(&csr_der),
         }
-        let csr_der = Base64UrlUnpadded::decode_vec(csr_b64.trim_end_matches('='))
-            .map_err(|_| AcmeError::BadCsr("the CSR is not base64url".into()))?;
-        let spki = csr_public_key(&csr_der)?;
+        .map_err(AcmeError::BadCsr)?;
         let authz =
             load::<AuthzRec>(self.wtx, records::AUTHZS, &order.authz_id)?.ok_or_else(|| {
                 AcmeError::NotFound("this order's authorization no longer exists".into())
@@ -142,18 +136,36 @@ impl Ctx<'_> {
     }
 }
 
+/// The DER CSR a finalize payload carries (RFC 8555 §7.4), bounded in size.
+pub(super) fn csr_der(payload: &Value) -> Result<Vec<u8>, AcmeError> {
+    let csr_b64 = payload.get("csr").and_then(Value::as_str).ok_or_else(|| {
+        AcmeError::Malformed(
+            "a finalize request must carry \"csr\", the base64url DER CSR (RFC 8555 §7.4)".into(),
+        )
+    })?;
+    if csr_b64.len() > MAX_CSR_LEN * 4 / 3 + 4 {
+        return Err(AcmeError::BadCsr(format!("the CSR is over {MAX_CSR_LEN} bytes")));
+    }
+    Base64UrlUnpadded::decode_vec(csr_b64.trim_end_matches('='))
+        .map_err(|_| AcmeError::BadCsr("the CSR is not base64url".into()))
+}
+
 /// The CSR's SubjectPublicKeyInfo (DER), after checking the CSR's self-signature. The
 /// requested subject and extensions are ignored: the issued certificate follows policy, and
 /// iOS's CSR layout is not documented (../shared/spec/enrollment.md §8.3).
 pub(crate) fn csr_public_key(der: &[u8]) -> Result<Vec<u8>, AcmeError> {
+    csr_key(der).map_err(AcmeError::BadCsr)
+}
+
+/// [`csr_public_key`] with the refusal as its detail, kept across runs of a change.
+pub(super) fn csr_key(der: &[u8]) -> Result<Vec<u8>, String> {
     use x509_parser::certification_request::X509CertificationRequest;
     let (rest, csr) = X509CertificationRequest::from_der(der)
-        .map_err(|e| AcmeError::BadCsr(format!("the CSR is not a PKCS#10 request: {e}")))?;
+        .map_err(|e| format!("the CSR is not a PKCS#10 request: {e}"))?;
     if !rest.is_empty() {
-        return Err(AcmeError::BadCsr("the CSR has trailing bytes".into()));
+        return Err("the CSR has trailing bytes".into());
     }
-    csr.verify_signature()
-        .map_err(|_| AcmeError::BadCsr("the CSR's signature does not verify".into()))?;
+    csr.verify_signature().map_err(|_| "the CSR's signature does not verify".to_string())?;
     Ok(csr.certification_request_info.subject_pki.raw.to_vec())
 }
 

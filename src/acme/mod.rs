@@ -11,7 +11,8 @@
 //! Submodules: [`jws`] (pure JWS/JWK), [`signer`] (the device side of JWS), `nonces`, `auth`
 //! (who signed a request, where it was sent), `account` (accounts, their orders list,
 //! deactivation), `key_change`, `flow` (orders, authorizations), `attest` (the challenge),
-//! `finalize`, `revoke`, [`outcomes`] (what the enrollment funnel learns) and [`upkeep`] (the
+//! `finalize`, `revoke`, `precheck` (the payload's signature checks, done before the write),
+//! [`outcomes`] (what the enrollment funnel learns) and [`upkeep`] (the
 //! maintenance pass: [`AcmeService::cleanup`]).
 //!
 //! The attestation trust anchors are a parameter: the daemon passes Apple's pinned root in
@@ -29,6 +30,7 @@ pub mod limit;
 mod limits;
 mod nonces;
 pub mod outcomes;
+mod precheck;
 mod proven;
 pub mod records;
 mod render;
@@ -164,6 +166,8 @@ struct Ctx<'a> {
     account: Option<AccountRec>,
     jwk: jws::Jwk,
     payload: Vec<u8>,
+    /// What was checked of the payload before the write ([`precheck`]).
+    checked: Arc<precheck::Checked>,
 }
 
 impl AcmeService {
@@ -298,6 +302,11 @@ impl AcmeService {
     /// The media type is the caller's to check first ([`check_content_type`]). `client` is
     /// the caller's address: `newAccount` and `newOrder` are limited per address, before any
     /// other work ([`limits`]).
+    ///
+    /// The CPU-heavy checks run before the store's one writer thread sees the request
+    /// ([`precheck`]): the signature against the key a read of the last commit names, and the
+    /// attestation chain or CSR signature the payload carries. The write then reads the key
+    /// again and checks the signature once more only if a key change landed in between.
     pub async fn handle(
         &self,
         endpoint: Endpoint,
@@ -307,20 +316,26 @@ impl AcmeService {
         let now = self.inner.clock.now();
         self.inner.limits.allow(&endpoint, client, now)?;
         let req = jws::parse(&body)?;
+        let (inner, key, target) = (self.inner.clone(), req.key.clone(), endpoint.clone());
+        let (_, jwk) =
+            self.inner.store.read(move |rtx| inner.resolve_key(rtx, &key, &target)).await?;
+        let payload = req.verify(&jwk)?.to_vec();
+        req.check_url(&self.inner.url_of(&endpoint))?;
+        // Used up before the write: a change the store runs again (group commit) or one that
+        // fails still spent it, as a nonce must be good once.
+        if !self.inner.nonces.consume(&req.nonce, now) {
+            return Err(AcmeError::Jws(JwsError::BadNonce));
+        }
+        let checked = Arc::new(precheck::Checked::of(&endpoint, &payload, &self.inner, now));
         let inner = self.inner.clone();
-        // The store may run this change again (group commit): the nonce is used up once and
-        // its first answer kept for the later runs.
-        let nonce_fresh = Arc::new(std::sync::OnceLock::new());
         self.inner
             .store
             .write(move |wtx| {
-                let (account, jwk) = inner.resolve_key(wtx, &req.key, &endpoint)?;
-                let payload = req.verify(&jwk)?.to_vec();
-                req.check_url(&inner.url_of(&endpoint))?;
-                if !*nonce_fresh.get_or_init(|| inner.nonces.consume(&req.nonce, now)) {
-                    return Err(AcmeError::Jws(JwsError::BadNonce));
+                let (account, current) = inner.resolve_key(wtx, &req.key, &endpoint)?;
+                if current != jwk {
+                    req.verify(&current)?;
                 }
-                let ctx = Ctx { inner: &inner, wtx, now, account, jwk, payload };
+                let ctx = Ctx { inner: &inner, wtx, now, account, jwk: current, payload, checked };
                 ctx.dispatch(endpoint)
             })
             .await
@@ -407,13 +422,44 @@ impl Ctx<'_> {
     }
 }
 
+/// A transaction records are read through: the write transaction of a change, or the read
+/// transaction in which a request is authenticated before it reaches the store's writer.
+pub(crate) trait Tx {
+    fn load_rec<T: DeserializeOwned>(
+        &self,
+        def: store::Table,
+        key: &str,
+    ) -> Result<Option<T>, AcmeError>;
+}
+
+impl Tx for redb::WriteTransaction {
+    fn load_rec<T: DeserializeOwned>(
+        &self,
+        def: store::Table,
+        key: &str,
+    ) -> Result<Option<T>, AcmeError> {
+        let t = self.open_table(def)?;
+        Ok(store::get(&t, key.as_bytes())?)
+    }
+}
+
+impl Tx for redb::ReadTransaction {
+    fn load_rec<T: DeserializeOwned>(
+        &self,
+        def: store::Table,
+        key: &str,
+    ) -> Result<Option<T>, AcmeError> {
+        let t = self.open_table(def)?;
+        Ok(store::get(&t, key.as_bytes())?)
+    }
+}
+
 pub(crate) fn load<T: DeserializeOwned>(
-    wtx: &redb::WriteTransaction,
+    tx: &impl Tx,
     def: store::Table,
     key: &str,
 ) -> Result<Option<T>, AcmeError> {
-    let t = wtx.open_table(def)?;
-    Ok(store::get(&t, key.as_bytes())?)
+    tx.load_rec(def, key)
 }
 
 pub(crate) fn save<T: Serialize>(

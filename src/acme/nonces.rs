@@ -2,6 +2,11 @@
 //!
 //! Kept in memory: after a restart every outstanding nonce is unknown and a device's next
 //! request gets `badNonce`, which RFC 8555 clients answer by fetching a new one and retrying.
+//!
+//! Every signed request uses one up and every response issues one, so both are O(1): a used
+//! nonce leaves the map at once but stays in the issue order until it reaches the front (or
+//! the order is compacted when such stale entries outnumber the live ones), rather than being
+//! searched for among up to [`MAX_NONCES`] others.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -19,8 +24,31 @@ pub struct Nonces {
 
 #[derive(Default)]
 struct Inner {
+    /// The outstanding nonces and when each expires.
     issued: HashMap<String, OffsetDateTime>,
+    /// Issue order, oldest first: every outstanding nonce, and used ones not yet dropped.
     order: VecDeque<String>,
+}
+
+impl Inner {
+    /// Drops the oldest outstanding nonces until there is room for one more.
+    fn make_room(&mut self) {
+        while self.issued.len() >= MAX_NONCES {
+            match self.order.pop_front() {
+                Some(old) => {
+                    self.issued.remove(&old);
+                }
+                None => break,
+            }
+        }
+        // Used nonces left in the order: compacted once they are as many as the live ones, so
+        // the order stays under twice the cap and each entry is moved a bounded number of
+        // times.
+        if self.order.len() >= 2 * self.issued.len().max(MAX_NONCES / 2) {
+            let Inner { issued, order } = self;
+            order.retain(|n| issued.contains_key(n));
+        }
+    }
 }
 
 impl Nonces {
@@ -28,11 +56,7 @@ impl Nonces {
     pub fn issue(&self, now: OffsetDateTime) -> String {
         let nonce = crate::crypto::random_token::<16>();
         let mut inner = self.inner.lock().expect("the nonce mutex is never held across a panic");
-        while inner.order.len() >= MAX_NONCES {
-            if let Some(old) = inner.order.pop_front() {
-                inner.issued.remove(&old);
-            }
-        }
+        inner.make_room();
         inner.issued.insert(nonce.clone(), now + NONCE_TTL);
         inner.order.push_back(nonce.clone());
         nonce
@@ -51,13 +75,8 @@ impl Nonces {
     /// Uses up `nonce`; false when it is unknown, expired or already used.
     pub fn consume(&self, nonce: &str, now: OffsetDateTime) -> bool {
         let mut inner = self.inner.lock().expect("the nonce mutex is never held across a panic");
-        match inner.issued.remove(nonce) {
-            Some(expires) => {
-                inner.order.retain(|n| n != nonce);
-                expires > now
-            }
-            None => false,
-        }
+        // Its place in the order goes stale; `make_room` drops it later.
+        inner.issued.remove(nonce).is_some_and(|expires| expires > now)
     }
 }
 
@@ -86,6 +105,26 @@ mod tests {
         assert_eq!(n.purge(t0 + NONCE_TTL), 0);
         assert!(!n.consume(&old, t0));
         assert!(n.consume(&fresh, t0 + NONCE_TTL));
+    }
+
+    #[test]
+    fn the_oldest_outstanding_nonces_make_room_and_used_ones_are_compacted() {
+        let n = Nonces::default();
+        let now = datetime!(2026-11-24 12:00 UTC);
+        let first = n.issue(now);
+        let second = n.issue(now);
+        // Many nonces issued and used at once (the normal traffic) never push out one that is
+        // still outstanding, and the order holding them stays bounded.
+        for _ in 0..3 * MAX_NONCES {
+            let used = n.issue(now);
+            assert!(n.consume(&used, now));
+        }
+        assert!(n.inner.lock().unwrap().order.len() <= 2 * MAX_NONCES);
+        assert!(n.consume(&first, now));
+        // Beyond the cap of outstanding ones, the oldest goes first.
+        let kept: Vec<String> = (0..MAX_NONCES).map(|_| n.issue(now)).collect();
+        assert!(!n.consume(&second, now), "the oldest outstanding nonce was dropped");
+        assert!(kept.iter().all(|k| n.consume(k, now)));
     }
 
     #[test]
