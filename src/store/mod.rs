@@ -277,6 +277,11 @@ impl Store {
         self.counters.snapshot()
     }
 
+    /// The appliance's live metrics, which every module holding the store records into.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.counters.metrics
+    }
+
     /// Seals and opens the secret values of records with the data key ([`seal`]).
     pub fn sealer(&self) -> &Sealer {
         &self.sealer

@@ -22,6 +22,7 @@ mod http2;
 mod lifecycle;
 mod login_flood;
 mod mdm;
+mod metrics;
 mod packaging;
 mod platform_guard;
 mod profiles_api;
