@@ -8,9 +8,11 @@
 //! names the key and the fix; every key is documented in docs/configuration.md with its default.
 
 mod apple;
+mod backup;
 mod metrics;
 
 pub use apple::{AppleConfig, OutboundFileConfig};
+pub use backup::{BackupConfig, DEFAULT_KEEP, Retention};
 pub use metrics::MetricsConfig;
 
 use apple::{RawApple, RawOutbound, parse_apple, parse_outbound};
@@ -46,6 +48,8 @@ pub struct Config {
     pub outbound: OutboundFileConfig,
     /// Whether `GET /metrics` answers, and to which addresses without a token.
     pub metrics: MetricsConfig,
+    /// The daily backup, when `backup.directory` is set.
+    pub backup: Option<BackupConfig>,
 }
 
 /// Default of `mdm.release_timeout_minutes`.
@@ -81,6 +85,8 @@ struct RawConfig {
     outbound: RawOutbound,
     #[serde(default)]
     metrics: metrics::RawMetrics,
+    #[serde(default)]
+    backup: backup::RawBackup,
 }
 
 #[derive(Deserialize, Default)]
@@ -259,6 +265,7 @@ impl Config {
         let apple = parse_apple(raw.apple, &bad)?;
         let outbound = parse_outbound(raw.outbound, &bad)?;
         let metrics = metrics::parse_metrics(raw.metrics, &bad)?;
+        let backup = backup::parse_backup(raw.backup, &bad)?;
 
         Ok(Config {
             data_dir,
@@ -273,6 +280,7 @@ impl Config {
             apple,
             outbound,
             metrics,
+            backup,
         })
     }
 
@@ -292,6 +300,7 @@ impl Config {
             outbound: OutboundFileConfig::default(),
             // The sandbox shows every feature: `/metrics` answers admins' API tokens.
             metrics: MetricsConfig { enabled: true, allow: Vec::new() },
+            backup: None,
         }
     }
 
@@ -342,6 +351,9 @@ impl Config {
                     list(self.metrics.allow.iter().map(|n| quote(&n.to_string())).collect())
                 );
             }
+        }
+        if let Some(b) = &self.backup {
+            out += &b.to_toml(&quote);
         }
         if let Some(p) = &self.outbound.proxy {
             out += "\n[outbound]\n";

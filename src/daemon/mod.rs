@@ -200,6 +200,7 @@ fn app_state(
 ) -> AppState {
     let store = s.store.clone();
     AppState {
+        backups: s.backups.clone(),
         metrics: crate::http::MetricsState {
             live: s.store.metrics().clone(),
             config: config.metrics.clone(),

@@ -45,6 +45,8 @@ pub struct AppState {
     pub apple_services: Arc<crate::outbound::AppleServices>,
     /// What `GET /metrics` serves, and to whom.
     pub metrics: MetricsState,
+    /// The daily backup, when configured (its last result is on the dashboard).
+    pub backups: Option<crate::backup::scheduled::Scheduled>,
 }
 
 /// The live counters, whether `/metrics` answers and to which addresses, and the store's

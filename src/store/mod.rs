@@ -361,6 +361,18 @@ impl Store {
         Ok(value)
     }
 
+    /// Writes a consistent copy of the whole store with `files`, sealed under `passphrase`,
+    /// to `dest`, as [`backup`] does from the file (the daemon's scheduled backups). Blocking.
+    pub fn backup_sealed_to(
+        &self,
+        dest: &Path,
+        files: &BackupFiles,
+        passphrase: &crate::crypto::Secret<String>,
+    ) -> Result<u64, StoreError> {
+        let rtx = self.slot.begin(|db| db.begin_read())?;
+        backup::sealed_snapshot(&rtx, dest, files, passphrase)
+    }
+
     /// Writes a consistent copy of the whole store to `dest` (see [`backup`]). Blocking.
     pub fn backup_to(&self, dest: &Path) -> Result<u64, StoreError> {
         let rtx = self.slot.begin(|db| db.begin_read())?;

@@ -33,6 +33,7 @@ mod sandbox_restart;
 mod scep;
 mod scep_clients;
 mod schema;
+mod scheduled_backup;
 mod scope;
 mod secrets;
 mod secrets_at_rest;
