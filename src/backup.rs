@@ -5,8 +5,11 @@
 //! carries all three folders inside the store copy, sealed under the backup passphrase
 //! ([`crate::store::backup`]), and a restore puts them back.
 //!
-//! Owns no table and no task; `adebox admin backup|restore` call it, the daemon does not.
-//! Comes after `tls` and `enroll`, whose files it gathers.
+//! Owns no table; `adebox admin backup|restore` call it, and the daemon's daily backup
+//! ([`scheduled`], `[backup]` in the configuration file) writes the same file. Comes after
+//! `tls` and `enroll`, whose files it gathers.
+
+pub mod scheduled;
 
 use crate::crypto::Secret;
 use crate::keys::{self, KeyName};
@@ -29,6 +32,12 @@ pub enum BackupError {
         keys::KEY_LEN
     )]
     DamagedKey { name: String, found: usize },
+    #[error(
+        "cannot write backups to {path}: {detail}. Fix: create the directory and give it to the adebox user, or change backup.directory"
+    )]
+    Directory { path: PathBuf, detail: String },
+    #[error("cannot read the backup passphrase from {path} (backup.passphrase_file): {detail}")]
+    Passphrase { path: PathBuf, detail: String },
 }
 
 /// Writes a consistent copy of the store of `data_dir`, with the key, TLS and enrollment
@@ -39,12 +48,29 @@ pub fn write(
     dest: &Path,
     passphrase: &Secret<String>,
 ) -> Result<u64, BackupError> {
+    let files = carried_files(data_dir)?;
+    Ok(crate::store::backup(data_dir, dest, &files, passphrase)?)
+}
+
+/// [`write`] from the store the daemon holds open (its scheduled backups).
+pub fn write_from(
+    store: &crate::store::Store,
+    data_dir: &Path,
+    dest: &Path,
+    passphrase: &Secret<String>,
+) -> Result<u64, BackupError> {
+    let files = carried_files(data_dir)?;
+    Ok(store.backup_sealed_to(dest, &files, passphrase)?)
+}
+
+/// The key, TLS and enrollment signing folders' files a backup carries.
+fn carried_files(data_dir: &Path) -> Result<crate::store::BackupFiles, BackupError> {
     let names = KeyName::ALL.map(KeyName::file_name);
     let mut files = crate::files::read_folder(data_dir, keys::FOLDER, &names)
         .map_err(|(path, e)| keys::KeyError::Io { path, detail: e.to_string() })?;
     files.extend(crate::tls::backup_files(data_dir)?);
     files.extend(crate::enroll::backup_files(data_dir)?);
-    Ok(crate::store::backup(data_dir, dest, &files, passphrase)?)
+    Ok(files)
 }
 
 /// What a restore put back.

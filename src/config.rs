@@ -8,8 +8,12 @@
 //! names the key and the fix; every key is documented in docs/configuration.md with its default.
 
 mod apple;
+mod backup;
+mod metrics;
 
 pub use apple::{AppleConfig, OutboundFileConfig};
+pub use backup::{BackupConfig, DEFAULT_KEEP, Retention};
+pub use metrics::MetricsConfig;
 
 use apple::{RawApple, RawOutbound, parse_apple, parse_outbound};
 use serde::Deserialize;
@@ -42,6 +46,10 @@ pub struct Config {
     pub apple: AppleConfig,
     /// The outbound proxy named in the file (the environment's applies when there is none).
     pub outbound: OutboundFileConfig,
+    /// Whether `GET /metrics` answers, and to which addresses without a token.
+    pub metrics: MetricsConfig,
+    /// The daily backup, when `backup.directory` is set.
+    pub backup: Option<BackupConfig>,
 }
 
 /// Default of `mdm.release_timeout_minutes`.
@@ -75,6 +83,10 @@ struct RawConfig {
     apple: RawApple,
     #[serde(default)]
     outbound: RawOutbound,
+    #[serde(default)]
+    metrics: metrics::RawMetrics,
+    #[serde(default)]
+    backup: backup::RawBackup,
 }
 
 #[derive(Deserialize, Default)]
@@ -252,6 +264,8 @@ impl Config {
 
         let apple = parse_apple(raw.apple, &bad)?;
         let outbound = parse_outbound(raw.outbound, &bad)?;
+        let metrics = metrics::parse_metrics(raw.metrics, &bad)?;
+        let backup = backup::parse_backup(raw.backup, &bad)?;
 
         Ok(Config {
             data_dir,
@@ -265,6 +279,8 @@ impl Config {
             mdm_release_timeout_minutes,
             apple,
             outbound,
+            metrics,
+            backup,
         })
     }
 
@@ -282,6 +298,9 @@ impl Config {
             mdm_release_timeout_minutes: DEFAULT_RELEASE_TIMEOUT_MINUTES,
             apple: AppleConfig::default(),
             outbound: OutboundFileConfig::default(),
+            // The sandbox shows every feature: `/metrics` answers admins' API tokens.
+            metrics: MetricsConfig { enabled: true, allow: Vec::new() },
+            backup: None,
         }
     }
 
@@ -323,6 +342,18 @@ impl Config {
         );
         if let Some(f) = &self.apple.extra_ca_file {
             out += &format!("extra_ca_file = {}\n", quote(&f.display().to_string()));
+        }
+        if self.metrics.enabled {
+            out += "\n[metrics]\nenabled = true\n";
+            if !self.metrics.allow.is_empty() {
+                out += &format!(
+                    "allow = {}\n",
+                    list(self.metrics.allow.iter().map(|n| quote(&n.to_string())).collect())
+                );
+            }
+        }
+        if let Some(b) = &self.backup {
+            out += &b.to_toml(&quote);
         }
         if let Some(p) = &self.outbound.proxy {
             out += "\n[outbound]\n";

@@ -10,7 +10,8 @@
 //! - **pure** (no I/O, no async runtime; the `adebox-wire` crate): [`apple`] (Apple wire
 //!   formats), [`crypto`] (keys, certificates, CMS, JWS, secrets), [`clock`].
 //! - **infrastructure**: [`logging`] (journald or stderr), [`files`] (atomic key and
-//!   certificate files), [`certinfo`] (describing and reading certificates), [`outbound`]
+//!   certificate files), [`certinfo`] (describing and reading certificates), [`metrics`] (the
+//!   counters `GET /metrics` serves), [`outbound`]
 //!   (HTTP clients, the Apple service URLs, trust roots and proxy they use), [`config`] (the
 //!   bootstrap TOML file), [`keys`] (the data and audit keys beside the store), [`store`]
 //!   (redb handle, schema version, migrations, sealed secrets, backup), [`urls`] (externally
@@ -36,6 +37,7 @@ pub use adebox_wire::{apple, clock, crypto, ids};
 pub mod logging;
 pub mod files;
 pub mod certinfo;
+pub mod metrics;
 pub mod outbound;
 pub mod config;
 pub mod keys;

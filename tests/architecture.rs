@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// The product's top-level modules, innermost first, as `src/lib.rs` lists them. A module
 /// may import only modules of an earlier line.
 const RINGS: &[(&str, &[&str])] = &[
-    ("infrastructure", &["logging", "files", "certinfo"]),
+    ("infrastructure", &["logging", "files", "certinfo", "metrics"]),
     ("infrastructure", &["outbound"]),
     ("infrastructure", &["config"]),
     ("infrastructure", &["keys"]),

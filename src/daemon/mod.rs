@@ -104,7 +104,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         )?),
         _ => None,
     };
-    let state = app_state(&services, sandbox_fleet.clone(), opts.mode);
+    let state = app_state(&services, sandbox_fleet.clone(), opts.mode, &opts.config);
     let workers_n = if opts.workers == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {
@@ -201,8 +201,21 @@ fn app_state(
     s: &Services,
     sandbox_fleet: Option<crate::sim::fleet::sandbox::SandboxFleet>,
     mode: Mode,
+    config: &crate::config::Config,
 ) -> AppState {
+    let store = s.store.clone();
     AppState {
+        backups: s.backups.clone(),
+        metrics: crate::http::MetricsState {
+            live: s.store.metrics().clone(),
+            config: config.metrics.clone(),
+            store: Arc::new(move |snap| {
+                let stats = store.write_stats();
+                snap.store_bytes = std::fs::metadata(store.path()).map_or(0, |m| m.len());
+                (snap.store_commits, snap.store_changes) = (stats.commits, stats.units);
+                snap.store_replays = stats.replays;
+            }),
+        },
         sandbox_fleet,
         acme: s.acme.clone(),
         admin: s.admin.clone(),

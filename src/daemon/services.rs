@@ -91,6 +91,8 @@ pub struct Services {
     /// The client for the DEP API (and the sandbox's portal, on the same host).
     pub dep_client: reqwest::Client,
     pub routes: Routes,
+    /// The daily backup, when the configuration file sets one.
+    pub backups: Option<crate::backup::scheduled::Scheduled>,
 }
 
 /// The work the services need done in the background, for the caller to spawn.
@@ -239,7 +241,12 @@ impl Services {
             crate::urls::Urls::new(config).with_port(public_port).base(),
             opts.alerts.clone(),
         );
+        let backups = config.backup.clone().map(|b| {
+            let dir = config.data_dir.clone();
+            crate::backup::scheduled::Scheduled::new(store.clone(), clock.clone(), dir, b)
+        });
         let services = Services {
+            backups,
             store,
             clock: clock.clone(),
             tls,

@@ -17,7 +17,7 @@ pub(super) fn spawn_all(
     config: &crate::config::Config,
     stop: watch::Receiver<bool>,
 ) -> Vec<(&'static str, JoinHandle<()>)> {
-    vec![
+    let mut tasks = vec![
         spawn_task(
             "tls-renewal",
             stop.clone(),
@@ -44,14 +44,18 @@ pub(super) fn spawn_all(
         ("sync", tokio::spawn(s.sync.clone().supervise(stop.clone()))),
         spawn_task(
             "control-socket",
-            stop,
+            stop.clone(),
             crate::control::serve(
                 config.data_dir.join(crate::control::SOCKET_NAME),
                 s.admin.clone(),
                 s.audit.clone(),
             ),
         ),
-    ]
+    ];
+    if let Some(b) = &s.backups {
+        tasks.push(spawn_task("backups", stop, b.clone().run()));
+    }
+    tasks
 }
 
 /// Spawns a named background task that ends when `stop` turns true.

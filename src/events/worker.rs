@@ -201,6 +201,8 @@ async fn finish(
     answer: Answer,
 ) -> Result<(), EventsError> {
     let (id, now) = (id.clone(), events.inner.clock.now());
+    let metrics = events.inner.store.metrics();
+    metrics.webhook_delivery(if answer.error.is_none() { "delivered" } else { "failed" });
     events
         .inner
         .store

@@ -138,7 +138,7 @@ pub(super) async fn authenticate(req: HttpRequest) -> Result<Authenticated, ApiE
 
 /// The token of `Bearer <token>` (RFC 6750 §2.1: one space, a token without spaces). Extra
 /// spaces are refused rather than trimmed: a header built wrongly is a client bug to report.
-fn bearer_token(header: &str) -> Option<&str> {
+pub(super) fn bearer_token(header: &str) -> Option<&str> {
     header.strip_prefix("Bearer ").filter(|t| !t.is_empty() && !t.contains(char::is_whitespace))
 }
 

@@ -1,5 +1,5 @@
 //! The HTTPS listener (actix-web + rustls): the admin page under `/admin`, the JSON API under
-//! `/api/v1`, `/healthz`, and the device-facing prefixes `/enroll`, `/acme` and `/mdm`; plus
+//! `/api/v1`, `/healthz`, `/metrics`, and the device-facing prefixes `/enroll`, `/acme` and `/mdm`; plus
 //! an optional plain-HTTP listener that only redirects to HTTPS.
 //!
 //! Handlers are thin: extract, call one domain function, render. The domain services reach
@@ -22,12 +22,13 @@ pub mod error;
 pub mod extract;
 pub mod json;
 mod mdm;
+mod metrics;
 mod scep;
 pub mod scope;
 mod service_config;
 mod state;
 
-pub use state::AppState;
+pub use state::{AppState, MetricsState};
 
 use actix_web::dev::Server;
 use actix_web::http::header::{self, HeaderValue};
@@ -140,7 +141,10 @@ pub fn serve_https(
                     }
                 }
             })
+            // Outermost: counts what the client got, the deadline's 408 included.
+            .wrap(actix_web::middleware::from_fn(metrics::count))
             .route("/healthz", web::get().to(healthz))
+            .configure(metrics::configure)
             .configure(device::configure)
             .configure(assets::configure)
             .default_service(web::to(not_found))

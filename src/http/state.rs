@@ -45,4 +45,16 @@ pub struct AppState {
     pub openapi_json: Arc<String>,
     /// Where the Apple services are and how they are reached (Settings, `/api/v1/status`).
     pub apple_services: Arc<crate::outbound::AppleServices>,
+    /// What `GET /metrics` serves, and to whom.
+    pub metrics: MetricsState,
+    /// The daily backup, when configured (its last result is on the dashboard).
+    pub backups: Option<crate::backup::scheduled::Scheduled>,
+}
+
+/// The live counters, whether `/metrics` answers and to which addresses, and the store's
+/// figures (read when scraped: the handlers never hold the store itself).
+pub struct MetricsState {
+    pub live: crate::metrics::Metrics,
+    pub config: crate::config::MetricsConfig,
+    pub store: Arc<dyn Fn(&mut crate::metrics::Snapshot) + Send + Sync>,
 }

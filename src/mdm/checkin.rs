@@ -31,6 +31,7 @@ impl Mdm {
         if issued.udid != *msg.udid() {
             return Err(MdmError::WrongDevice);
         }
+        self.inner.store.metrics().mdm_checkin(msg.message_type());
         if let Some(answer) = self.lifecycle_check_in(&msg).await? {
             return Ok(Some(answer));
         }

@@ -34,6 +34,7 @@ impl Mdm {
         if issued.udid != report.udid {
             return Err(MdmError::WrongDevice);
         }
+        self.inner.store.metrics().mdm_result(report.status.as_str());
         let now = self.inner.clock.now();
         if report.status == Status::Idle {
             let udid = report.udid.clone();

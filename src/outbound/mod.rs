@@ -30,7 +30,7 @@ mod proxy;
 mod report;
 mod service_url;
 
-pub use proxy::{NoProxy, ProxyChoice, ProxyEnvError, ProxyProblem, ProxySource, ProxyUrl};
+pub use proxy::{IpNet, NoProxy, ProxyChoice, ProxyEnvError, ProxyProblem, ProxySource, ProxyUrl};
 pub use report::{AppleServices, Described, ExtraCa, Notice, ProxyInUse, ServiceRoute};
 pub use service_url::{ServiceUrl, UrlProblem};
 

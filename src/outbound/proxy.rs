@@ -165,9 +165,10 @@ fn strip_port(entry: &str) -> &str {
     }
 }
 
-/// An IP network (`10.0.0.0/8`, `fd00::/8`) or a single address.
-#[derive(Clone, Copy, Debug)]
-struct IpNet {
+/// An IP network (`10.0.0.0/8`, `fd00::/8`) or a single address (also the ranges allowed to
+/// read `/metrics`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpNet {
     addr: IpAddr,
     prefix: u8,
 }
@@ -192,8 +193,14 @@ impl std::str::FromStr for IpNet {
     }
 }
 
+impl std::fmt::Display for IpNet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
 impl IpNet {
-    fn contains(&self, ip: IpAddr) -> bool {
+    pub fn contains(&self, ip: IpAddr) -> bool {
         let bits = |a: IpAddr| -> u128 {
             match a {
                 IpAddr::V4(v4) => u128::from(u32::from(v4)) << 96,

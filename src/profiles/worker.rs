@@ -314,6 +314,17 @@ impl Profiles {
             {
                 a.message = format!("{}; {}", e, a.message);
             }
+            self.inner.store.metrics().assignments(
+                match (&answer, uuid.is_some()) {
+                    (Answer::Success, true) => "assigned",
+                    (Answer::Success, false) => "removed",
+                    (Answer::NotAccessible, _) => "not_accessible",
+                    (Answer::Failed, _) => "failed",
+                    (Answer::Throttled { .. }, _) => "throttled",
+                    (Answer::Unreachable { .. }, _) => "unreachable",
+                },
+                1,
+            );
             results.push(answer);
         }
         let (ok, failed) = results

@@ -169,6 +169,16 @@ impl Worker {
         loop {
             let result = self.send_once(&target).await;
             let now = self.push.now();
+            let metrics = self.push.inner.store.metrics();
+            metrics.apns_result(match &result {
+                Ok(_) => "accepted",
+                Err(e) => match e.scope() {
+                    Scope::Transient => "transient_failure",
+                    Scope::Device => "device_refused",
+                    Scope::Certificate => "certificate_refused",
+                    Scope::Request => "request_refused",
+                },
+            });
             let err = match result {
                 Ok(id) => {
                     log::debug!(udid = udid, apns_id = id.as_str(); "push accepted by APNs");

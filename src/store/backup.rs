@@ -66,6 +66,18 @@ pub fn backup(
     }
 }
 
+/// [`backup`] from a snapshot of a store this process holds open (the daemon's scheduled
+/// backups), which a second open of the file could not take.
+pub(super) fn sealed_snapshot(
+    rtx: &ReadTransaction,
+    dest: &Path,
+    files: &BackupFiles,
+    passphrase: &Secret<String>,
+) -> Result<u64, StoreError> {
+    let (kdf, key) = BackupKey::new(passphrase)?;
+    copy_snapshot(rtx, dest, files, Some(&Envelope { kdf, key }))
+}
+
 /// Whether the backup `src` seals its files under a passphrase (made by this adebox or a
 /// later one), so a restore needs it.
 pub fn is_protected(src: &Path) -> Result<bool, StoreError> {

@@ -277,6 +277,11 @@ impl Store {
         self.counters.snapshot()
     }
 
+    /// The appliance's live metrics, which every module holding the store records into.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.counters.metrics
+    }
+
     /// Seals and opens the secret values of records with the data key ([`seal`]).
     pub fn sealer(&self) -> &Sealer {
         &self.sealer
@@ -354,6 +359,18 @@ impl Store {
         wtx.commit().map_err(|e| E::from(e.into()))?;
         self.counters.committed(1);
         Ok(value)
+    }
+
+    /// Writes a consistent copy of the whole store with `files`, sealed under `passphrase`,
+    /// to `dest`, as [`backup`] does from the file (the daemon's scheduled backups). Blocking.
+    pub fn backup_sealed_to(
+        &self,
+        dest: &Path,
+        files: &BackupFiles,
+        passphrase: &crate::crypto::Secret<String>,
+    ) -> Result<u64, StoreError> {
+        let rtx = self.slot.begin(|db| db.begin_read())?;
+        backup::sealed_snapshot(&rtx, dest, files, passphrase)
     }
 
     /// Writes a consistent copy of the whole store to `dest` (see [`backup`]). Blocking.

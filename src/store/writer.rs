@@ -39,6 +39,8 @@ pub(super) struct Counters {
     commits: AtomicU64,
     units: AtomicU64,
     replays: AtomicU64,
+    /// The appliance's metrics, which also time each commit.
+    pub(super) metrics: crate::metrics::Metrics,
 }
 
 impl Counters {
@@ -207,8 +209,10 @@ fn commit_group(slot: &DbSlot, counters: &Counters, mut group: Vec<Box<dyn Unit>
             }
             continue;
         }
+        let commit_started = std::time::Instant::now();
         match wtx.commit() {
             Ok(()) => {
+                counters.metrics.store_commit(commit_started.elapsed());
                 counters.committed(group.len());
                 group.into_iter().for_each(|unit| unit.committed());
             }

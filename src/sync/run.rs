@@ -411,6 +411,21 @@ impl Sync {
             error_code,
             manual,
         };
+        self.inner.store.metrics().sync_run(
+            token.as_str(),
+            match kind {
+                RunKind::Full => "full",
+                RunKind::FullNewOnly => "full_new_only",
+                RunKind::Delta => "delta",
+            },
+            match outcome {
+                RunOutcome::Completed => "completed",
+                RunOutcome::CompletedWithWarning => "completed_with_warning",
+                RunOutcome::Failed => "failed",
+                RunOutcome::TimedOut => "timed_out",
+            },
+            (now - started).try_into().unwrap_or_default(),
+        );
         let token_s = token.clone();
         let rec = record.clone();
         let failed = matches!(outcome, RunOutcome::Failed);

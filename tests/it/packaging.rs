@@ -74,6 +74,12 @@ fn the_shipped_configuration_documents_every_key_in_the_readme_table() {
         "apple.extra_ca_file",
         "outbound.proxy",
         "outbound.no_proxy",
+        "backup.directory",
+        "backup.passphrase_file",
+        "backup.time",
+        "backup.keep",
+        "metrics.enabled",
+        "metrics.allow",
     ] {
         assert!(
             keys.iter().any(|k| k == key),
@@ -86,7 +92,7 @@ fn the_shipped_configuration_documents_every_key_in_the_readme_table() {
     }
     assert_eq!(
         keys.len(),
-        14,
+        20,
         "a key was added: document it in docs/configuration.md too: {keys:?}"
     );
 }

@@ -42,6 +42,18 @@ pub struct Status {
     /// The DEP API and APNs in use, the roots trusted for them and the proxy; `notices` lists
     /// every setting that is not the default.
     pub apple_services: super::views::AppleServices,
+    /// The daily backup (`[backup]` in the configuration file); `null` when none is set up
+    /// or for an admin limited to some server tokens.
+    pub backup: Option<BackupStatus>,
+}
+
+/// Where the daily backups go, when the next runs and how the last went.
+#[derive(Serialize, ToSchema)]
+pub struct BackupStatus {
+    pub directory: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub next_at: OffsetDateTime,
+    pub last: Option<crate::backup::scheduled::LastBackup>,
 }
 
 /// Version, uptime, counts and banners.
@@ -82,6 +94,22 @@ async fn status(
         }
         banners.extend(alert_banners(&state).await?);
     }
+    let backup = state.backups.as_ref().filter(|_| org_wide).map(|b| BackupStatus {
+        directory: b.config().directory.display().to_string(),
+        next_at: now
+            + crate::backup::scheduled::until_next(now, b.config().at)
+                .try_into()
+                .unwrap_or(time::Duration::ZERO),
+        last: b.last(),
+    });
+    if let Some(last) = backup.as_ref().and_then(|b| b.last.as_ref()).filter(|l| !l.ok) {
+        banners.push(Banner {
+            level: "error".into(),
+            code: "backup_failed".into(),
+            message: format!("The daily backup failed at {}: {}", last.at, last.message),
+            link: Some("/admin/settings#backups".into()),
+        });
+    }
     for t in &tokens {
         let Ok(s) = state.sync.status(&t.id, false).await else { continue };
         if let Some(run) = &s.last_run
@@ -108,6 +136,7 @@ async fn status(
         counts,
         banners,
         apple_services: (&*state.apple_services).into(),
+        backup,
     }))
 }
 

@@ -17,7 +17,7 @@
 
 import { h, replaceChildren } from '../dom.js';
 import { apiGet } from '../api.js';
-import { formatAbsolute, formatDuration, formatNumber } from '../format.js';
+import { formatAbsolute, formatDuration, formatNumber, formatRelative } from '../format.js';
 import { adminHref } from '../router.js';
 import { scoped } from '../roles.js';
 import { onStatus } from '../status.js';
@@ -71,7 +71,18 @@ function statsFor(status) {
     stat('admins', 'Administrators', formatNumber(c.admins), { href: `${adminHref('settings')}#admins` }),
     stat('api_tokens', 'API tokens', formatNumber(c.api_tokens), { href: `${adminHref('settings')}#api-tokens` }),
     stat('audit_entries', 'Audit entries', formatNumber(c.audit_entries), { href: adminHref('audit') }),
-  ];
+    status.backup ? backupStat(status.backup) : null,
+  ].filter(Boolean);
+}
+
+/** The daily backup (configured in the configuration file): when the last ran and how it went. */
+function backupStat(backup) {
+  const last = backup.last;
+  const value = !last ? 'None yet' : last.ok ? formatRelative(last.at) : 'Failed';
+  const detail = !last
+    ? `First one ${formatAbsolute(backup.next_at)}`
+    : last.ok ? `${formatNumber(last.bytes)} bytes, ${formatAbsolute(last.at)}` : last.message;
+  return stat('backup', 'Last backup', value, { detail, href: `${adminHref('settings')}#backups` });
 }
 
 function tone(at, now, warnDays = 30) {

@@ -1,0 +1,328 @@
+//! Scheduled backups (`[backup]` in the configuration file): once a day, at the configured
+//! time (UTC), the daemon writes a backup of the whole appliance — the store with the key,
+//! TLS and signing folders, sealed under the passphrase of `backup.passphrase_file`, exactly
+//! what `adebox admin backup` writes and `adebox admin restore` reads — to
+//! `backup.directory`, then removes the backups retention no longer keeps.
+//!
+//! A backup is written to a hidden temporary name, synced, renamed into place and the
+//! directory synced: only complete files carry the backup name, so a kill at any moment
+//! leaves at most a `.…partial` file, never counted as a backup and removed by the next run.
+//! The last result (time, file, size, or what went wrong) is kept for the status API.
+
+use super::BackupError;
+use crate::clock::Clock;
+use crate::config::{BackupConfig, Retention};
+use crate::crypto::Secret;
+use crate::store::Store;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use time::{OffsetDateTime, UtcOffset};
+
+const PREFIX: &str = "adebox-";
+const SUFFIX: &str = ".backup";
+
+/// The outcome of the last scheduled backup.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LastBackup {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub ok: bool,
+    /// The backup's file name in the backup directory, when it was written.
+    pub file: Option<String>,
+    pub bytes: u64,
+    /// Plain words: what was written, or what went wrong and the fix.
+    pub message: String,
+}
+
+/// The daily backup of one appliance (cheap to clone).
+#[derive(Clone)]
+pub struct Scheduled {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    clock: Clock,
+    data_dir: PathBuf,
+    config: BackupConfig,
+    last: Mutex<Option<LastBackup>>,
+    /// One backup at a time (the schedule and a manual run).
+    running: tokio::sync::Mutex<()>,
+}
+
+impl Scheduled {
+    /// The schedule of `config`; the last backup is the newest complete one in its directory
+    /// until one runs.
+    pub fn new(store: Store, clock: Clock, data_dir: PathBuf, config: BackupConfig) -> Scheduled {
+        let last = newest(&config.directory).map(|(name, at, bytes)| LastBackup {
+            at,
+            ok: true,
+            message: format!("{name} in {}", config.directory.display()),
+            file: Some(name),
+            bytes,
+        });
+        let inner = Inner {
+            store,
+            clock,
+            data_dir,
+            config,
+            last: Mutex::new(last),
+            running: tokio::sync::Mutex::new(()),
+        };
+        Scheduled { inner: Arc::new(inner) }
+    }
+
+    pub fn config(&self) -> &BackupConfig {
+        &self.inner.config
+    }
+
+    pub fn last(&self) -> Option<LastBackup> {
+        self.inner.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Writes a backup now and prunes; the result is also kept as [`Scheduled::last`].
+    pub async fn run_now(&self) -> LastBackup {
+        let _one = self.inner.running.lock().await;
+        let now = self.inner.clock.now();
+        let (store, dir, config) =
+            (self.inner.store.clone(), self.inner.data_dir.clone(), self.inner.config.clone());
+        let done = tokio::task::spawn_blocking(move || once(&store, &dir, &config, now))
+            .await
+            .unwrap_or_else(|e| {
+                Err(BackupError::Directory {
+                    path: PathBuf::new(),
+                    detail: format!("the backup task ended: {e}"),
+                })
+            });
+        let last = match done {
+            Ok((name, bytes, kept)) => {
+                log::info!(file = name.as_str(), bytes = bytes, kept = kept; "scheduled backup written");
+                LastBackup {
+                    at: now,
+                    ok: true,
+                    message: format!(
+                        "{name} ({bytes} bytes) in {}; {kept} backups kept",
+                        self.inner.config.directory.display()
+                    ),
+                    file: Some(name),
+                    bytes,
+                }
+            }
+            Err(e) => {
+                log::error!("scheduled backup failed: {e}");
+                LastBackup { at: now, ok: false, file: None, bytes: 0, message: e.to_string() }
+            }
+        };
+        *self.inner.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(last.clone());
+        last
+    }
+
+    /// Runs the backup every day at the configured time, until the task is stopped.
+    pub async fn run(self) {
+        loop {
+            let now = self.inner.clock.now();
+            let wait = until_next(now, self.inner.config.at);
+            tokio::time::sleep(wait).await;
+            self.run_now().await;
+        }
+    }
+}
+
+/// Time from `now` to the next `at` (UTC hours, minutes), at least a minute ahead.
+pub fn until_next(now: OffsetDateTime, at: (u8, u8)) -> std::time::Duration {
+    let now = now.to_offset(UtcOffset::UTC);
+    let today =
+        now.replace_time(time::Time::from_hms(at.0, at.1, 0).unwrap_or(time::Time::MIDNIGHT));
+    let mut next = today;
+    while next - now < time::Duration::minutes(1) {
+        next += time::Duration::days(1);
+    }
+    (next - now).try_into().unwrap_or_default()
+}
+
+/// The backup's file name for `at`: sorts by time.
+pub fn file_name(at: OffsetDateTime) -> String {
+    let t = at.to_offset(UtcOffset::UTC);
+    format!(
+        "{PREFIX}{:04}{:02}{:02}T{:02}{:02}{:02}Z{SUFFIX}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+fn time_of(name: &str) -> Option<OffsetDateTime> {
+    let stamp = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    Some(time::PrimitiveDateTime::parse(stamp, &format).ok()?.assume_utc())
+}
+
+/// One backup: the file written, its size and how many backups remain after pruning.
+fn once(
+    store: &Store,
+    data_dir: &Path,
+    config: &BackupConfig,
+    now: OffsetDateTime,
+) -> Result<(String, u64, usize), BackupError> {
+    let dir = &config.directory;
+    let io = |path: &Path, e: std::io::Error| BackupError::Directory {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    };
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| io(dir, e))?;
+    }
+    remove_partials(dir);
+    let passphrase = read_passphrase(&config.passphrase_file)?;
+    let name = file_name(now);
+    let dest = dir.join(&name);
+    super::write_from(store, data_dir, &dest, &passphrase)?;
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e))?;
+    let bytes = std::fs::metadata(&dest).map_err(|e| io(&dest, e))?.len();
+    let kept = prune(dir, config.retention, now).map_err(|e| io(dir, e))?;
+    Ok((name, bytes, kept))
+}
+
+/// The complete backups in `dir`, oldest first: name, time, size.
+pub fn list(dir: &Path) -> Vec<(String, OffsetDateTime, u64)> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut found: Vec<_> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let at = time_of(&name)?;
+            let meta = e.metadata().ok().filter(|m| m.is_file())?;
+            Some((name, at, meta.len()))
+        })
+        .collect();
+    found.sort_by_key(|(_, at, _)| *at);
+    found
+}
+
+fn newest(dir: &Path) -> Option<(String, OffsetDateTime, u64)> {
+    list(dir).pop()
+}
+
+/// Leftovers of a backup that was killed before its rename.
+fn remove_partials(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with(&format!(".{PREFIX}")) && name.ends_with(".partial") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Removes the backups `retention` no longer keeps (never the newest); how many remain.
+pub fn prune(dir: &Path, retention: Retention, now: OffsetDateTime) -> std::io::Result<usize> {
+    let all = list(dir);
+    let total = all.len();
+    let drop: Vec<&(String, OffsetDateTime, u64)> = match retention {
+        Retention::Count(n) => all.iter().take(total.saturating_sub(n.max(1) as usize)).collect(),
+        Retention::Days(d) => {
+            let cutoff = now - time::Duration::days(i64::from(d));
+            all.iter().take(total.saturating_sub(1)).filter(|(_, at, _)| *at < cutoff).collect()
+        }
+    };
+    for (name, _, _) in &drop {
+        std::fs::remove_file(dir.join(name))?;
+    }
+    Ok(total - drop.len())
+}
+
+/// The first line of the passphrase file, refused when other users may read it.
+fn read_passphrase(path: &Path) -> Result<Secret<String>, BackupError> {
+    use std::os::unix::fs::PermissionsExt;
+    let fail = |detail: String| BackupError::Passphrase { path: path.to_path_buf(), detail };
+    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o007 != 0 {
+        return Err(fail(format!(
+            "other users can read it (mode {mode:o}); run `chmod 600 {}`",
+            path.display()
+        )));
+    }
+    let text = Secret::new(std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?);
+    let first = text.expose().lines().next().unwrap_or("").to_string();
+    let passphrase = Secret::new(first);
+    crate::store::check_new_passphrase(&passphrase).map_err(|e| fail(e.to_string()))?;
+    Ok(passphrase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> OffsetDateTime {
+        OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
+    }
+
+    #[test]
+    fn the_next_run_is_today_or_tomorrow_at_the_time() {
+        let now = at("2026-12-07T02:00:00Z");
+        assert_eq!(until_next(now, (3, 0)).as_secs(), 3600);
+        assert_eq!(until_next(now, (1, 0)).as_secs(), 23 * 3600);
+        assert_eq!(until_next(now, (2, 0)).as_secs(), 24 * 3600, "not twice in a minute");
+    }
+
+    #[test]
+    fn names_sort_by_time_and_read_back() {
+        let t = at("2026-12-07T03:04:05Z");
+        assert_eq!(file_name(t), "adebox-20261207T030405Z.backup");
+        assert_eq!(time_of(&file_name(t)), Some(t));
+        assert_eq!(time_of("adebox-notatime.backup"), None);
+    }
+
+    #[test]
+    fn retention_keeps_a_count_or_days_and_never_counts_partial_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let start = at("2026-12-01T03:00:00Z");
+        for day in 0..6 {
+            let name = file_name(start + time::Duration::days(day));
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        // What a kill during a backup leaves behind, and a file that is not ours.
+        let partial =
+            dir.path().join(format!(".{}.partial", file_name(at("2026-12-07T03:00:00Z"))));
+        std::fs::write(&partial, b"half").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), b"site notes").unwrap();
+        assert_eq!(list(dir.path()).len(), 6, "the partial file is no backup");
+
+        let now = at("2026-12-06T04:00:00Z");
+        assert_eq!(prune(dir.path(), Retention::Days(2), now).unwrap(), 2);
+        let names: Vec<String> = list(dir.path()).into_iter().map(|(n, _, _)| n).collect();
+        assert_eq!(names, ["adebox-20261205T030000Z.backup", "adebox-20261206T030000Z.backup"]);
+        assert_eq!(prune(dir.path(), Retention::Count(1), now).unwrap(), 1);
+        assert_eq!(
+            prune(dir.path(), Retention::Days(1), now + time::Duration::days(30)).unwrap(),
+            1,
+            "the newest always stays"
+        );
+        remove_partials(dir.path());
+        assert!(!partial.exists());
+        assert!(dir.path().join("notes.txt").exists(), "other files are left alone");
+    }
+
+    #[test]
+    fn a_passphrase_file_others_can_read_is_refused_naming_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pass");
+        std::fs::write(&file, "correct horse\nignored\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = read_passphrase(&file).unwrap_err().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_passphrase(&file).unwrap().expose(), "correct horse");
+    }
+}

@@ -1,0 +1,143 @@
+//! Scheduled backups (`[backup]`): the daily backup of a running sandbox daemon restores,
+//! after its data directory is wiped, to the same inventory, admins, API tokens and CA;
+//! retention prunes; a failed backup (a passphrase file others can read) is on the status API
+//! with a banner, and the dashboard's figures name the directory.
+
+use crate::common::*;
+use adebox::backup::scheduled::Scheduled;
+use adebox::config::{BackupConfig, Retention};
+use adebox::daemon::Mode;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+const PASSPHRASE: &str = "a long backup passphrase";
+
+fn passphrase_file(dir: &Path, mode: u32) -> std::path::PathBuf {
+    let file = dir.join("backup.pass");
+    std::fs::write(&file, format!("{PASSPHRASE}\n")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+    file
+}
+
+#[tokio::test]
+async fn a_scheduled_backup_restores_the_whole_appliance_after_a_wipe() {
+    let d = TestDaemon::with_simulator().await;
+    let page = d.sandbox_admin().await;
+    let (token, uuid) = add_token(&d, &page, "Backup campus").await;
+    let tid = token["id"].as_str().unwrap().to_string();
+    let (s, _) =
+        page.post("/api/v1/sandbox/devices", json!({"server_uuid": uuid, "count": 5})).await;
+    assert_eq!(s, StatusCode::OK);
+    wait_for_devices(&page, &tid, 5).await;
+    let (_, created) = page.post("/api/v1/admin/api-tokens", json!({"name": "nightly"})).await;
+    let api_token = created["token"].as_str().unwrap().to_string();
+    let (_, before) = page.get("/api/v1/devices?limit=100").await;
+    let (_, admins_before) = page.get("/api/v1/admin/users").await;
+    let ca_before = d.ca_pem();
+
+    let outside = tempfile::tempdir().unwrap();
+    let backups = outside.path().join("backups");
+    let config = BackupConfig {
+        directory: backups.clone(),
+        passphrase_file: passphrase_file(outside.path(), 0o600),
+        at: (3, 0),
+        retention: Retention::Count(2),
+    };
+    let start = adebox::clock::Clock::system().now();
+    let clock = adebox::clock::Clock::manual(start);
+    let schedule = Scheduled::new(d.running().store.clone(), clock.clone(), d.data_dir(), config);
+    let mut written = Vec::new();
+    for _ in 0..3 {
+        let last = schedule.run_now().await;
+        assert!(last.ok, "{last:?}");
+        assert!(last.bytes > 0);
+        written.push(last.file.unwrap());
+        clock.advance(time::Duration::days(1));
+    }
+    let files = adebox::backup::scheduled::list(&backups);
+    let names: Vec<&str> = files.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(names, [written[1].as_str(), written[2].as_str()], "the oldest was pruned");
+    let mode = std::fs::metadata(&backups).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the directory is the daemon's alone");
+    let newest = backups.join(&written[2]);
+    let raw = std::fs::read(&newest).unwrap();
+    assert!(!raw.windows(PASSPHRASE.len()).any(|w| w == PASSPHRASE.as_bytes()));
+    assert!(!raw.windows(api_token.len()).any(|w| w == api_token.as_bytes()), "sealed");
+
+    // Wipe the data directory entirely, restore the one file, start again.
+    drop(schedule);
+    let dir = d.stop().await;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            std::fs::remove_dir_all(&p).unwrap();
+        } else {
+            std::fs::remove_file(&p).unwrap();
+        }
+    }
+    let pass = adebox::crypto::Secret::new(PASSPHRASE.to_string());
+    let restored = adebox::backup::restore(dir.path(), &newest, Some(&pass)).unwrap();
+    assert!(restored.protected && restored.tls_files > 0 && restored.signing_files > 0);
+    let d = TestDaemon::start_in(dir, Mode::Production).await;
+    assert_eq!(d.ca_pem(), ca_before, "the same CA: enrolled devices still trust the appliance");
+    let (s, _, page) = d.login("admin", PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "the admin signs in with the same password");
+    let (_, after) = page.get("/api/v1/devices?limit=100").await;
+    assert_eq!(after["total"], before["total"]);
+    assert_eq!(after["items"], before["items"], "the same inventory");
+    let (_, admins_after) = page.get("/api/v1/admin/users").await;
+    let who = |v: &serde_json::Value| -> Vec<(String, String)> {
+        let list = v.as_array().or_else(|| v["items"].as_array()).expect("a list of admins");
+        list.iter().map(|a| (a["username"].to_string(), a["role"].to_string())).collect()
+    };
+    assert_eq!(who(&admins_after), who(&admins_before), "the same admins and roles");
+    let (s, status) =
+        with_token(&d.client(), Method::GET, &d.url("/api/v1/status"), &api_token, None).await;
+    assert_eq!(s, StatusCode::OK, "the API token still works: {status}");
+    assert_eq!(status["counts"]["devices"], 5);
+}
+
+#[tokio::test]
+async fn a_failed_backup_is_on_the_status_with_a_banner_and_loses_nothing() {
+    let outside = tempfile::tempdir().unwrap();
+    let backups = outside.path().join("backups");
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(dir.path(), Mode::Production);
+    opts.config.backup = Some(BackupConfig {
+        directory: backups.clone(),
+        passphrase_file: passphrase_file(outside.path(), 0o644),
+        at: (3, 0),
+        retention: Retention::Count(3),
+    });
+    let d = TestDaemon::start_with(dir, opts).await;
+    let page = d.setup_admin().await;
+    let (_, status) = page.get("/api/v1/status").await;
+    assert_eq!(status["backup"]["directory"], backups.display().to_string());
+    assert!(status["backup"]["next_at"].is_string(), "{status}");
+    assert_eq!(status["backup"]["last"], serde_json::Value::Null, "none yet");
+
+    let schedule = d.running().backups.clone().expect("the daemon runs the schedule");
+    let last = schedule.run_now().await;
+    assert!(!last.ok);
+    assert!(last.message.contains("chmod 600"), "says the fix: {}", last.message);
+    assert!(adebox::backup::scheduled::list(&backups).is_empty(), "no file counted as a backup");
+    let (_, status) = page.get("/api/v1/status").await;
+    assert_eq!(status["backup"]["last"]["ok"], false, "{status}");
+    let banners = status["banners"].as_array().unwrap();
+    assert!(banners.iter().any(|b| b["code"] == "backup_failed"), "{status}");
+    assert!(!status.to_string().contains(PASSPHRASE), "the passphrase is never shown");
+
+    // Fixed: the next run writes the backup and the banner goes.
+    std::fs::set_permissions(
+        outside.path().join("backup.pass"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    assert!(schedule.run_now().await.ok);
+    let (_, status) = page.get("/api/v1/status").await;
+    assert_eq!(status["backup"]["last"]["ok"], true, "{status}");
+    assert!(!status["banners"].as_array().unwrap().iter().any(|b| b["code"] == "backup_failed"));
+    assert_eq!(adebox::backup::scheduled::list(&backups).len(), 1);
+}
