@@ -49,10 +49,13 @@ fn cleartext_needs_starttls_or_the_ticked_warning() {
     assert_eq!(field_of(s, true), Some("starttls"));
 }
 
+/// A change that breaks one field of otherwise valid settings.
+type Breaks = Box<dyn Fn(&mut LdapSettings)>;
+
 #[test]
 fn each_field_is_checked() {
     let base = || settings("ldaps://ldap.example.org");
-    let cases: Vec<(&str, Box<dyn Fn(&mut LdapSettings)>)> = vec![
+    let cases: Vec<(&str, Breaks)> = vec![
         ("url", Box::new(|s| s.url = "https://ldap.example.org".into())),
         ("url", Box::new(|s| s.url = "ldaps://ldap.example.org/dc=x?uid".into())),
         ("ca_pem", Box::new(|s| s.ca_pem = Some("not a certificate".into()))),
