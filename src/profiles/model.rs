@@ -1,4 +1,4 @@
-//! The profile as the API and the page see it (../../briefs contract "Profile"): what the
+//! The profile as the API and the page see it (docs/profiles.md): what the
 //! admin edits ([`ProfileInput`]) and what the server adds ([`ProfileView`]).
 //!
 //! Choices are plain strings here and checked by `validate`, so a value the form would never

@@ -7,7 +7,7 @@
  * (which shows the login view and comes back to the current URL afterwards).
  * Exposes: `apiGet`, `apiPost`, `apiPut`, `apiDelete`, `apiPostText`, `apiUrl`, `ApiError`,
  * `setCsrfToken`, `setUnauthenticatedHandler`.
- * Must not use: the DOM. Contract: briefs/api-foundation.md.
+ * Must not use: the DOM. Contract: docs/api.md.
  */
 
 const BASE = '/api/v1';

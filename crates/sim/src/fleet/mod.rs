@@ -36,7 +36,7 @@ pub use device::{machine_info, sign_options};
 pub use mdm::{EnrolledDevice, FAILING_PROFILE_SUFFIX};
 pub use messages::message as mdm_message;
 pub use report::{DeviceOutcome, FleetReport};
-pub use web::SignInAs;
+pub use step::SignInAs;
 
 use crate::apple_pki::StandInApplePki;
 use crate::crypto::chain::TrustAnchors;

@@ -1,11 +1,14 @@
 //! What every step of a simulated device's enrollment shares, whichever protocol gives it its
 //! identity ([`super::device`] for ACME, [`super::scep`], then [`super::mdm`]): the fleet's
 //! context, the step timer, a step's failure (a deviation on the wire is one) and the HTTPS
-//! calls with their capped reads. A leaf: the steps import it, it imports none of them.
+//! calls with their capped reads, and the account the fleet signs in with on the web page
+//! ([`SignInAs`], which the context carries). A leaf: the steps import it, it imports none of
+//! them.
 
 use super::FleetDevice;
 use super::wire;
 use crate::apple_pki::StandInApplePki;
+use crate::crypto::Secret;
 use crate::crypto::chain::TrustAnchors;
 use reqwest::{Client, StatusCode};
 use std::time::Instant;
@@ -37,7 +40,7 @@ pub(super) struct Ctx {
     /// Where the plists exchanged are recorded, when the fleet is tapped (`Fleet::tapped`).
     pub tap: Option<std::sync::Arc<super::Wiretap>>,
     /// The account users sign in with on the web page (`Fleet::signing_in`).
-    pub sign_in: Option<super::web::SignInAs>,
+    pub sign_in: Option<SignInAs>,
     /// Serial → the `configuration_web_url` of its DEP profile, for devices whose profile has
     /// user affinity (learnt from the simulated Apple side, `Fleet::asking_apple`).
     pub web_urls: std::collections::HashMap<String, String>,
@@ -125,4 +128,22 @@ pub(super) async fn read(mut resp: reqwest::Response) -> Result<Vec<u8>, Fail> {
         out.extend_from_slice(&chunk);
     }
     Ok(out)
+}
+
+/// The account the fleet's users sign in with on the web page.
+#[derive(Clone, Debug)]
+pub struct SignInAs {
+    pub username: String,
+    pub password: Secret<String>,
+}
+
+impl SignInAs {
+    /// `user:password` (the password may hold colons; the username may not).
+    pub fn parse(s: &str) -> Option<SignInAs> {
+        let (user, password) = s.split_once(':')?;
+        (!user.is_empty() && !password.is_empty()).then(|| SignInAs {
+            username: user.to_string(),
+            password: Secret::new(password.to_string()),
+        })
+    }
 }

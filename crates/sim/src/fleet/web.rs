@@ -11,8 +11,7 @@
 //! Never uses the product's sign-in types: it talks to the appliance only over HTTPS.
 
 use super::FleetDevice;
-use super::step::{Ctx, Fail, fail, header, read, transport};
-use crate::crypto::Secret;
+use super::step::{Ctx, Fail, SignInAs, fail, header, read, transport};
 use base64ct::Encoding;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::StatusCode;
@@ -20,24 +19,6 @@ use std::collections::BTreeMap;
 
 /// The header Setup Assistant puts the base64 signed MachineInfo in (spec §1.6).
 const DEVICE_INFO_HEADER: &str = "x-apple-aspen-deviceinfo";
-
-/// The account the fleet's users sign in with on the web page.
-#[derive(Clone, Debug)]
-pub struct SignInAs {
-    pub username: String,
-    pub password: Secret<String>,
-}
-
-impl SignInAs {
-    /// `user:password` (the password may hold colons; the username may not).
-    pub fn parse(s: &str) -> Option<SignInAs> {
-        let (user, password) = s.split_once(':')?;
-        (!user.is_empty() && !password.is_empty()).then(|| SignInAs {
-            username: user.to_string(),
-            password: Secret::new(password.to_string()),
-        })
-    }
-}
 
 /// The sign-in form as the page offers it.
 #[derive(Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@
  *
  * Exposes: `LIFECYCLES` ([key, words] in funnel order), `lifecycleBadge(device)`,
  * `removalWords(reason)`, `profileStatusWords(status)`, `APPLE_FIELDS` ([key, label]).
- * Must not use: the API. Contract: briefs/api-dep.md (Devices).
+ * Must not use: the API. Contract: docs/tokens-and-devices.md (Devices).
  */
 
 import { badge } from '../components/badge.js';

@@ -1,7 +1,7 @@
 /**
  * profiles/defaults.js — default profiles: per token, and optionally per device family. Every
  * synced device of that token (and family) with no profile, or whose profile was removed, gets
- * its default (briefs/api-profiles.md).
+ * its default (docs/profiles.md).
  *
  * Owns: one block per token with a select for "All devices" and one per family ("Same as all
  * devices" unless set); choosing a profile first says how many devices without a profile it

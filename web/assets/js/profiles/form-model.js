@@ -1,6 +1,6 @@
 /**
  * profiles/form-model.js — between the profile form's fields and the contract's Profile JSON
- * (briefs/api-profiles.md): what a new profile starts as, reading the fields into a Profile,
+ * (docs/profiles.md): what a new profile starts as, reading the fields into a Profile,
  * filling the fields from one, and the server fields that are never sent back.
  *
  * Exposes: `NEW_PROFILE`, `collectProfile(slots)`, `fillProfile(slots, profile)`,

@@ -3,7 +3,7 @@
  * profile has them: General; User affinity; Management; Device name; Department and support;
  * Language and region; Setup Assistant screens; Minimum OS.
  *
- * Owns: building every field of the contract (briefs/api-profiles.md) and the parts that
+ * Owns: building every field of the contract (docs/profiles.md) and the parts that
  * appear only when they apply (Shared iPad settings, the certificate list, minimum versions of
  * the chosen platforms and the pinned update versions, the sign-in choice of a profile with
  * user affinity).

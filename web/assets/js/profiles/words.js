@@ -7,7 +7,7 @@
  * Exposes: `PLATFORMS`, `SKIP_PLATFORM`, `FAMILIES`, `familyWords`, `AFFINITY`,
  * `affinityWords`, `SYNC_MODES`, `syncWords`, `GRACE_CHOICES`, `graceWords`,
  * `appleStateBadge`, `assignmentBadge`, `lastResultWords`, `OUTCOMES`, `outcomeBadge`.
- * Must not use: the API. Contract: briefs/api-profiles.md.
+ * Must not use: the API. Contract: docs/profiles.md.
  */
 
 import { badge } from '../components/badge.js';

@@ -4,7 +4,7 @@
  *
  * Exposes: `KIND_WORDS`, `kindWords(kind)`, `outcomeBadge(outcome)`, `statsLine(stats)`,
  * `syncStateBadge(status)`.
- * Must not use: the API. Contract: briefs/api-dep.md (SyncStatus, RunRecord).
+ * Must not use: the API. Contract: docs/tokens-and-devices.md (SyncStatus, RunRecord).
  */
 
 import { formatNumber } from '../format.js';
