@@ -4,14 +4,14 @@
 //! MachineInfo), the user fills in the page's form, and the answer to the form is the signed
 //! profile. The fleet learns each device's `configuration_web_url` from the DEP profile the
 //! simulated Apple side holds for it (as a device learns it from Apple's cloud configuration),
-//! and signs in with the account it was given ([`SignInAs`]).
+//! and signs in with the account it was given ([`super::SignInAs`]).
 //!
 //! Reads the page with its own small reader ([`read_form`]): one `<form>` with its `action`
 //! and `method`, its hidden inputs, and the `username` and `password` fields it must offer.
 //! Never uses the product's sign-in types: it talks to the appliance only over HTTPS.
 
 use super::FleetDevice;
-use super::step::{Ctx, Fail, SignInAs, fail, header, read, transport};
+use super::step::{Ctx, Fail, fail, header, read, transport};
 use base64ct::Encoding;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::StatusCode;
@@ -212,6 +212,7 @@ fn decode_entities(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fleet::SignInAs;
 
     const PAGE: &str = "<!doctype html><main><form method=\"post\" action=\"/enroll/web\">\
         <input type=\"hidden\" name=\"attempt\" value=\"A1&amp;2\">\
