@@ -5,6 +5,7 @@
 use super::outcomes::{DeviceOutcome, OutcomeKind};
 use super::records::{self, AuthzRec, CertRec, Expectation, IssuedTo, Status};
 use super::{AcmeError, Body, Ctx, Reply, load, save};
+use crate::ids::{Serial, Udid};
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -67,15 +68,15 @@ impl Ctx<'_> {
                 "this identifier was already used for a certificate".into(),
             ));
         }
-        let (serial, udid) = (exp.serial.as_str(), exp.udid.as_str());
-        let common_name = if udid.is_empty() { serial } else { udid };
-        let permanent_id = if serial.is_empty() { udid } else { serial };
+        // Signed before the write when the last commit already showed this order ready for
+        // this device and key ([`super::precheck::presign`]); signed here otherwise.
+        let der = match &self.checked.presigned {
+            Some(p) if p.spki == spki && p.serial == exp.serial && p.udid == exp.udid => {
+                p.der.clone()
+            }
+            _ => self.inner.sign_device_cert(&spki, &exp.serial, &exp.udid, self.now)?,
+        };
         let validity = self.inner.options.cert_validity;
-        let der = self
-            .inner
-            .ca
-            .issue_for_device_key(&spki, common_name, permanent_id, self.now, validity)
-            .map_err(|e| AcmeError::Issue(e.to_string()))?;
         let sha256 = hex::encode(Sha256::digest(&der));
         let cert_id = crate::crypto::random_token::<12>();
         let rec = CertRec {
@@ -133,6 +134,25 @@ impl Ctx<'_> {
             link_next: None,
             body: Body::PemChain(cert.chain_pem),
         })
+    }
+}
+
+impl super::Inner {
+    /// The device identity for `spki`, named by the device's UDID (its serial when it has
+    /// none) with its serial as the permanent identifier (../shared/spec/enrollment.md §3.6).
+    pub(super) fn sign_device_cert(
+        &self,
+        spki: &[u8],
+        serial: &Serial,
+        udid: &Udid,
+        now: time::OffsetDateTime,
+    ) -> Result<Vec<u8>, AcmeError> {
+        let (serial, udid) = (serial.as_str(), udid.as_str());
+        let common_name = if udid.is_empty() { serial } else { udid };
+        let permanent_id = if serial.is_empty() { udid } else { serial };
+        self.ca
+            .issue_for_device_key(spki, common_name, permanent_id, now, self.options.cert_validity)
+            .map_err(|e| AcmeError::Issue(e.to_string()))
     }
 }
 

@@ -317,7 +317,7 @@ impl AcmeService {
         self.inner.limits.allow(&endpoint, client, now)?;
         let req = jws::parse(&body)?;
         let (inner, key, target) = (self.inner.clone(), req.key.clone(), endpoint.clone());
-        let (_, jwk) =
+        let (account, jwk) =
             self.inner.store.read(move |rtx| inner.resolve_key(rtx, &key, &target)).await?;
         let payload = req.verify(&jwk)?.to_vec();
         req.check_url(&self.inner.url_of(&endpoint))?;
@@ -326,7 +326,19 @@ impl AcmeService {
         if !self.inner.nonces.consume(&req.nonce, now) {
             return Err(AcmeError::Jws(JwsError::BadNonce));
         }
-        let checked = Arc::new(precheck::Checked::of(&endpoint, &payload, &self.inner, now));
+        let mut checked = precheck::Checked::of(&endpoint, &payload, &self.inner, now);
+        if let (Endpoint::Finalize(order), Some(Ok(spki)), Some(account)) =
+            (&endpoint, &checked.csr, &account)
+        {
+            let (inner, order, spki, account) =
+                (self.inner.clone(), order.clone(), spki.clone(), account.id.clone());
+            checked.presigned = self
+                .inner
+                .store
+                .read(move |rtx| precheck::presign(&inner, rtx, &order, &account, &spki, now))
+                .await?;
+        }
+        let checked = Arc::new(checked);
         let inner = self.inner.clone();
         self.inner
             .store
@@ -432,27 +444,23 @@ pub(crate) trait Tx {
     ) -> Result<Option<T>, AcmeError>;
 }
 
-impl Tx for redb::WriteTransaction {
-    fn load_rec<T: DeserializeOwned>(
-        &self,
-        def: store::Table,
-        key: &str,
-    ) -> Result<Option<T>, AcmeError> {
-        let t = self.open_table(def)?;
-        Ok(store::get(&t, key.as_bytes())?)
-    }
+// redb has no trait for `open_table` common to both transactions (their tables are distinct
+// types), so one body serves both through a macro.
+macro_rules! impl_tx {
+    ($($tx:ty),+) => {$(
+        impl Tx for $tx {
+            fn load_rec<T: DeserializeOwned>(
+                &self,
+                def: store::Table,
+                key: &str,
+            ) -> Result<Option<T>, AcmeError> {
+                let t = self.open_table(def)?;
+                Ok(store::get(&t, key.as_bytes())?)
+            }
+        }
+    )+};
 }
-
-impl Tx for redb::ReadTransaction {
-    fn load_rec<T: DeserializeOwned>(
-        &self,
-        def: store::Table,
-        key: &str,
-    ) -> Result<Option<T>, AcmeError> {
-        let t = self.open_table(def)?;
-        Ok(store::get(&t, key.as_bytes())?)
-    }
-}
+impl_tx!(redb::WriteTransaction, redb::ReadTransaction);
 
 pub(crate) fn load<T: DeserializeOwned>(
     tx: &impl Tx,

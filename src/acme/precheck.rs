@@ -10,12 +10,14 @@
 //! attestation is a challenge answered `invalid`, and a bad CSR counts only for an order that
 //! is ready.
 
-use super::Inner;
 use super::error::Problem;
+use super::records::{self, AuthzRec, Expectation, OrderRec, Status};
+use super::{AcmeError, Inner, Tx, load};
 use crate::apple::attestation::{
     self, AttestedLeaf, MAX_ATT_OBJ_LEN, parse_att_obj, verify_attestation,
 };
 use crate::crypto::chain::TrustAnchors;
+use crate::ids::{Serial, Udid};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -32,6 +34,20 @@ pub(super) struct Checked {
     /// A finalize request: the CSR's public key (SubjectPublicKeyInfo DER) once its signature
     /// verified, or why the CSR is refused.
     pub csr: Option<Result<Vec<u8>, String>>,
+    /// A finalize request whose order looked ready in the last commit: the certificate signed
+    /// for it ([`presign`]).
+    pub presigned: Option<Presigned>,
+}
+
+/// A device certificate signed before the write, and what it was signed for. The change uses
+/// it only if the stored records it reads still name the same device and key; otherwise it
+/// signs again inside the write.
+#[derive(Debug)]
+pub(super) struct Presigned {
+    pub spki: Vec<u8>,
+    pub serial: Serial,
+    pub udid: Udid,
+    pub der: Vec<u8>,
 }
 
 impl Checked {
@@ -91,4 +107,35 @@ pub(super) fn attested_chain(
     let fail = |e: attestation::AttestationError| bad(e.to_string());
     let x5c = parse_att_obj(&bytes).map_err(fail)?;
     Ok(verify_attestation(&x5c, anchors, now).map_err(fail)?.leaf)
+}
+
+/// Signs a finalize request's certificate from a read of the last commit, so that the store's
+/// one writer does not spend the signature: the order must be the account's and ready, its
+/// authorization must have attested the CSR's key, and its identifier must name a device.
+/// `None` when any of that does not hold yet; the change then decides (and signs) itself.
+pub(super) fn presign(
+    inner: &Inner,
+    rtx: &impl Tx,
+    order_id: &str,
+    account_id: &str,
+    spki: &[u8],
+    now: OffsetDateTime,
+) -> Result<Option<Presigned>, AcmeError> {
+    let Some(order) = load::<OrderRec>(rtx, records::ORDERS, order_id)? else { return Ok(None) };
+    if order.account_id != account_id || order.status != Status::Ready || order.expires <= now {
+        return Ok(None);
+    }
+    let Some(authz) = load::<AuthzRec>(rtx, records::AUTHZS, &order.authz_id)? else {
+        return Ok(None);
+    };
+    if authz.attested_spki_hex.as_deref().map(hex::decode).and_then(Result::ok).as_deref()
+        != Some(spki)
+    {
+        return Ok(None);
+    }
+    let Some(exp) = load::<Expectation>(rtx, records::EXPECTED, &order.identifier)? else {
+        return Ok(None);
+    };
+    let der = inner.sign_device_cert(spki, &exp.serial, &exp.udid, now)?;
+    Ok(Some(Presigned { spki: spki.to_vec(), serial: exp.serial, udid: exp.udid, der }))
 }

@@ -6,7 +6,7 @@
 use super::budget::RunKind;
 use super::state::{self, InProgress, RunOutcome, RunRecord, SyncState};
 use super::{Sync, SyncSettings};
-use crate::apple::dep::FetchDeviceResponse;
+use crate::apple::dep::{Device, FetchDeviceResponse};
 use crate::depclient::{DepClient, DepError, RetryPolicy, retry};
 use crate::devices::{self, PageMode, PageStats};
 use crate::ids::TokenId;
@@ -111,7 +111,7 @@ impl Sync {
             let page = self
                 .call(client, deadline, || client.fetch_devices(cursor.as_deref(), page_limit))
                 .await;
-            let page: FetchDeviceResponse = match page {
+            let mut page: FetchDeviceResponse = match page {
                 Ok(p) => p,
                 Err(DepError::CursorExhausted) => break,
                 // A resumed fetch whose cursor Apple no longer accepts: start it over, once.
@@ -134,7 +134,10 @@ impl Sync {
             };
             let echoed = page.more_to_follow && cursor.as_deref() == Some(page.cursor.as_str());
             let mode = PageMode::Fetch { run_id: run.run_id.clone(), new_only };
-            if let Err(e) = self.commit_page(token, &page, &mode, &mut run, None).await {
+            let devices = std::mem::take(&mut page.devices).into();
+            if let Err(e) =
+                self.commit_page(token, devices, &page.cursor, &mode, &mut run, None).await
+            {
                 return (run.pages, run.stats, 0, End::Store(e));
             }
             self.inner.progress.page(token, run.pages, &run.stats);
@@ -203,7 +206,7 @@ impl Sync {
                 return (run.pages, run.stats, 0, End::TimedOut);
             }
             let c = cursor.clone();
-            let page = match self
+            let mut page = match self
                 .call(client, deadline, || client.sync_devices(&c, settings.page_limit))
                 .await
             {
@@ -212,8 +215,10 @@ impl Sync {
                 Err(e) => return (run.pages, run.stats, 0, End::Failed(e)),
             };
             let echoed = page.more_to_follow && page.cursor == cursor;
+            let devices = std::mem::take(&mut page.devices).into();
+            let next = Some(page.cursor.clone());
             if let Err(e) = self
-                .commit_page(token, &page, &PageMode::Sync, &mut run, Some(page.cursor.clone()))
+                .commit_page(token, devices, &page.cursor, &PageMode::Sync, &mut run, next)
                 .await
             {
                 return (run.pages, run.stats, 0, End::Store(e));
@@ -244,23 +249,24 @@ impl Sync {
         }
     }
 
-    /// One page: its devices and the cursor after it, in one transaction.
+    /// One page: its devices and the cursor after it, in one transaction. The devices are
+    /// shared, not copied, with the change (which the store may keep a copy of to run again).
     async fn commit_page(
         &self,
         token: &TokenId,
-        page: &FetchDeviceResponse,
+        devices: std::sync::Arc<[Device]>,
+        page_cursor: &str,
         mode: &PageMode,
         run: &mut InProgress,
         sync_cursor: Option<String>,
     ) -> Result<(), StoreError> {
         let token_s = token.clone();
-        let devices = page.devices.clone();
         let mode = mode.clone();
         let now = self.now();
         let mut next = run.clone();
         next.pages += 1;
         if sync_cursor.is_none() {
-            next.fetch_cursor = Some(page.cursor.clone());
+            next.fetch_cursor = Some(page_cursor.to_string());
         }
         let index = self.inner.devices.clone();
         let (stats, next, _, serials) = self
