@@ -148,6 +148,8 @@ struct Inner {
     oidc_redirect_uri: String,
     /// LDAP sign-ins being checked ([`ldap::MAX_CONCURRENT`]).
     ldap_slots: Arc<tokio::sync::Semaphore>,
+    /// The OpenID provider's discovery document and JWKS, kept a while.
+    oidc_discovery: oidc::cache::DiscoveryCache,
 }
 
 impl Directory {
@@ -163,7 +165,14 @@ impl Directory {
         redirect_uri: String,
     ) -> Directory {
         let ldap_slots = Arc::new(tokio::sync::Semaphore::new(ldap::MAX_CONCURRENT));
-        let inner = Inner { store, clock, guard, oidc_redirect_uri: redirect_uri, ldap_slots };
+        let inner = Inner {
+            store,
+            clock,
+            guard,
+            oidc_redirect_uri: redirect_uri,
+            ldap_slots,
+            oidc_discovery: Default::default(),
+        };
         Directory { inner: Arc::new(inner) }
     }
 
@@ -300,6 +309,22 @@ impl Directory {
             })
             .await
     }
+}
+
+/// Records a change of `source`'s settings in the audit log (`directory.settings_change`),
+/// inside the write that makes it. `detail` names what changed, never a secret.
+pub(crate) fn settings_change_in(
+    wtx: &redb::WriteTransaction,
+    at: time::OffsetDateTime,
+    actor: Actor,
+    source: Source,
+    detail: impl Into<String>,
+) -> Result<(), StoreError> {
+    let entry = NewEntry::new(at, actor, Action::DirectorySettingsChange, Outcome::Success)
+        .target(source.code())
+        .detail(detail);
+    audit::record_in(wtx, entry)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -30,6 +30,10 @@ pub enum Refusal {
     /// The device's profile is not for its platform (the words of `profiles::platform::guard`):
     /// an iPhone that got an iPad-only profile would need an erase to undo.
     WrongPlatform(String),
+    /// The device's profile has user affinity, but the device posted to the profile URL
+    /// instead of signing in at the profile's `configuration_web_url` (the URL, spec §1.6):
+    /// the profile is only served after a sign-in there.
+    SignInRequired(String),
 }
 
 impl Refusal {
@@ -43,6 +47,7 @@ impl Refusal {
             Refusal::ForeignProfile => "foreign_profile",
             Refusal::NeedsScep => "needs_scep",
             Refusal::WrongPlatform(_) => "wrong_platform",
+            Refusal::SignInRequired(_) => "sign_in_required",
         }
     }
 
@@ -75,6 +80,11 @@ impl Refusal {
             Refusal::WrongPlatform(why) => {
                 format!("{why}; then assign the right profile to the device and try again")
             }
+            Refusal::SignInRequired(web_url) => format!(
+                "the device's profile has user affinity, so its user must sign in at {web_url} \
+                 (the profile's configuration_web_url, which Setup Assistant opens) before the \
+                 profile is served; the device posted to the profile URL without signing in"
+            ),
         }
     }
 
@@ -83,6 +93,10 @@ impl Refusal {
         match self {
             Refusal::BadMachineInfo(_) => {
                 "This device could not be identified. Contact your IT department."
+            }
+            Refusal::SignInRequired(_) => {
+                "Sign in with your organisation account to enroll this device. Restart Setup \
+                 Assistant or contact your IT department."
             }
             _ => {
                 "This device is not set up for enrollment with this organisation. Contact your \

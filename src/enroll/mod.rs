@@ -149,8 +149,20 @@ impl Enroll {
 
     /// A device posted `body` to the profile URL: verify, gate, answer. Every outcome is
     /// recorded in the funnel and, for devices in the inventory, on their timeline.
+    /// A device whose profile has user affinity is refused here: its profile is served only
+    /// after its user signs in at the profile's `configuration_web_url` (spec §1.6), which
+    /// Setup Assistant opens instead of posting here.
     pub async fn handle(&self, body: Vec<u8>) -> Result<Answer, EnrollError> {
         let admitted = self.admit(body).await?;
+        if admitted.profile.as_ref().is_some_and(|p| p.user_affinity == "with_affinity") {
+            let refusal = Refusal::SignInRequired(self.inner.urls.enroll_web());
+            let mi = &admitted.machine_info;
+            log::warn!(serial = mi.serial.as_str(), reason = refusal.code(); "enrollment refused: {}", refusal.words());
+            let words = format!("refused: {}", refusal.words());
+            let now = self.inner.clock.now();
+            self.record(Some(mi), Step::Refused, Some(&refusal), words, now).await?;
+            return Err(EnrollError::Refused(refusal));
+        }
         self.serve(admitted).await
     }
 

@@ -32,7 +32,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 /// This module's tables, all created when the store opens.
-pub const TABLES: &[crate::store::Table] = &[enrolled::ENROLLED_USERS];
+pub const TABLES: &[crate::store::Table] =
+    &[enrolled::ENROLLED_USERS, enrolled::USER_INDEX, enrolled::USER_BY_SERIAL];
 
 /// Records a device's user directly, for other modules' tests.
 #[cfg(test)]
@@ -320,7 +321,38 @@ impl SignIn {
         &self,
         serial: &crate::ids::Serial,
     ) -> Result<Option<EnrolledUserRecord>, StoreError> {
-        Ok(self.users_by_serial().await?.remove(serial))
+        let serial = serial.clone();
+        self.inner.store.read(move |rtx| enrolled::of_serial_in(rtx, &serial)).await
+    }
+
+    /// The users of `serials` (one page of the device list), by serial, read through the index.
+    pub async fn users_of_serials(
+        &self,
+        serials: Vec<crate::ids::Serial>,
+    ) -> Result<std::collections::HashMap<crate::ids::Serial, EnrolledUserRecord>, StoreError> {
+        self.inner
+            .store
+            .read(move |rtx| {
+                let mut out = std::collections::HashMap::new();
+                for s in serials {
+                    if let Some(u) = enrolled::of_serial_in(rtx, &s)? {
+                        out.insert(s, u);
+                    }
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    /// The serials of the devices whose user has a name (username, e-mail, display name or
+    /// one of its words) starting with `prefix`, ignoring case (the device list's `user`
+    /// filter), at most [`enrolled::MAX_USER_MATCHES`].
+    pub async fn serials_of_users_matching(
+        &self,
+        prefix: &str,
+    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let prefix = prefix.to_string();
+        self.inner.store.read(move |rtx| enrolled::serials_matching_in(rtx, &prefix)).await
     }
 
     /// Sign-ins in progress (the bound is [`attempts::MAX_ATTEMPTS`]).

@@ -11,7 +11,8 @@
 //! key is refused with what to do, before any secret fails to open.
 //!
 //! Schema history: 1, secrets in clear; 2, secrets sealed with the data key
-//! ([`seal_schema_1_secrets`], `seal.rs`).
+//! ([`seal_schema_1_secrets`], `seal.rs`); 3, the enrolled users indexed by name and by
+//! serial ([`index_schema_2_enrolled_users`]).
 
 use super::seal::{self, Sealed, Sealer};
 use super::{StoreError, Table, table};
@@ -24,11 +25,11 @@ const META: Table = table("store.meta");
 const KEY_CHECK: &[u8] = b"data_key_check";
 
 /// The schema this build writes. Bump it together with a new entry in [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`.
 type Migration = fn(&WriteTransaction, &Sealer) -> Result<(), StoreError>;
-const MIGRATIONS: &[Migration] = &[seal_schema_1_secrets];
+const MIGRATIONS: &[Migration] = &[seal_schema_1_secrets, index_schema_2_enrolled_users];
 
 /// The secret fields schema 1 kept in clear, by table (dotted paths in the JSON records).
 /// Frozen: a migration describes the file as it was, not today's record types. Each table's
@@ -74,6 +75,56 @@ fn seal_schema_1_secrets(wtx: &WriteTransaction, sealer: &Sealer) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// Schema 2 → 3: fills `signin.user_index` (each name of the user, lowercased, `\0`, the
+/// serial → empty) and `signin.user_by_serial` (serial → UDID) from `signin.enrolled_users`,
+/// which schema 2 kept without indexes. Frozen: the key shapes are those `signin::enrolled`
+/// writes (its tests compare the two). Idempotent: inserting an existing key changes nothing.
+fn index_schema_2_enrolled_users(wtx: &WriteTransaction, _: &Sealer) -> Result<(), StoreError> {
+    let users = table("signin.enrolled_users");
+    let present: Vec<String> = wtx.list_tables()?.map(|t| t.name().to_string()).collect();
+    if !present.iter().any(|p| p == users.name()) {
+        return Ok(());
+    }
+    let mut rows = Vec::new();
+    for row in wtx.open_table(users)?.iter()? {
+        let (k, v) = row?;
+        let record: serde_json::Value = super::decode("signin.enrolled_users", v.value())?;
+        rows.push((k.value().to_vec(), record));
+    }
+    let mut index = wtx.open_table(table("signin.user_index"))?;
+    let mut by_serial = wtx.open_table(table("signin.user_by_serial"))?;
+    for (udid, r) in rows {
+        let text = |key: &str| r[key].as_str().unwrap_or_default().to_string();
+        let (serial, email) = (text("serial"), r["email"].as_str().map(str::to_string));
+        for term in schema_3_user_terms(&text("username"), &text("display_name"), email.as_deref())
+        {
+            let key = [term.as_bytes(), b"\0", serial.as_bytes()].concat();
+            index.insert(key.as_slice(), b"".as_slice())?;
+        }
+        by_serial.insert(serial.as_bytes(), udid.as_slice())?;
+    }
+    Ok(())
+}
+
+/// The names schema 3 indexes a user by: username, e-mail, display name whole and word by
+/// word, trimmed, lowercased, without NULs, sorted, each once.
+pub(crate) fn schema_3_user_terms(
+    username: &str,
+    display_name: &str,
+    email: Option<&str>,
+) -> Vec<String> {
+    let mut terms: Vec<String> = [username, display_name]
+        .into_iter()
+        .chain(email)
+        .chain(display_name.split_whitespace())
+        .map(|t| t.trim().to_lowercase().replace('\0', ""))
+        .filter(|t| !t.is_empty())
+        .collect();
+    terms.sort();
+    terms.dedup();
+    terms
 }
 
 /// The data key for the store `db` of `data_dir`: created when the store has never sealed

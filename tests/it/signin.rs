@@ -196,3 +196,59 @@ async fn a_profile_with_user_affinity_needs_a_directory_with_accounts() {
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["sign_in"]["allowed_groups"], json!(["staff"]), "{v}");
 }
+
+#[tokio::test]
+async fn the_profile_url_refuses_a_device_that_skipped_the_sign_in() {
+    let now = adebox::clock::Clock::system().now();
+    let pki = std::sync::Arc::new(StandInApplePki::generate(now).unwrap());
+    let clock = adebox::clock::Clock::system();
+    let users = [user("alice", &["staff"])];
+    let (d, page, _, serials) =
+        fleet_with_profile_at(&pki, 2, clock, affinity_profile(), &users).await;
+
+    // Posting the MachineInfo straight to the profile URL does not get around the sign-in.
+    let (s, _, body) = crate::enroll::post(&d, signed(&pki, &serials[0], "00008101-0021")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&body));
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["code"], "adebox.enrollment.sign_in_required", "{v}");
+    let web_url = d.url("/enroll/web");
+    assert!(v["description"].as_str().unwrap().contains(&web_url), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("Sign in"), "{v}");
+    let (_, r) = page.get("/api/v1/enrollment/refusals?limit=10").await;
+    let refusal = r["items"].as_array().unwrap().iter().find(|e| e["reason"] == "sign_in_required");
+    assert!(refusal.is_some_and(|e| e.to_string().contains(&web_url)), "{r}");
+    let (_, device) = page.get(&format!("/api/v1/devices/{}", serials[0])).await;
+    let refused = device["timeline"].as_array().unwrap().iter().find(|e| {
+        e["kind"] == "enrollment_refused" && e["message"].as_str().unwrap().contains(&web_url)
+    });
+    assert!(refused.is_some(), "{device}");
+
+    // The same device through the sign-in page gets its profile.
+    let form = open(&d, Some(&signed(&pki, &serials[0], "00008101-0021"))).await;
+    let ok = sign_in(&d, &form, "alice", "alice password 1").await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    assert_eq!(ok.content_type, "application/x-apple-aspen-config");
+
+    // A device on a profile without user affinity still gets its profile at the profile URL.
+    let (s, plain) = page
+        .post(
+            "/api/v1/profiles",
+            json!({"name": "Plain", "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{plain}");
+    let plain = plain["id"].as_str().unwrap().to_string();
+    let assign = json!({"profile_id": plain, "serials": [serials[1]]});
+    let (s, report) = page.post("/api/v1/assignments", assign).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{report}");
+    crate::assignments_api::wait_for(
+        &page,
+        &format!("/api/v1/devices/{}", serials[1]),
+        "assigned at Apple",
+        |v| v["assignment"]["profile_id"] == plain.as_str() && v["profile_name"] == "Plain",
+    )
+    .await;
+    let (s, ct, body) = crate::enroll::post(&d, signed(&pki, &serials[1], "00008101-0022")).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(ct, "application/x-apple-aspen-config");
+}

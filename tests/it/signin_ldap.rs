@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SUFFIX: &str = "dc=example,dc=org";
-const SERVICE_DN: &str = "cn=adebox-reader,dc=example,dc=org";
-const SERVICE_PASSWORD: &str = "reader-Pa55-xq7Zt";
+pub(crate) const SUFFIX: &str = "dc=example,dc=org";
+pub(crate) const SERVICE_DN: &str = "cn=adebox-reader,dc=example,dc=org";
+pub(crate) const SERVICE_PASSWORD: &str = "reader-Pa55-xq7Zt";
 const ROOT_PASSWORD: &str = "root-secret-9";
 
 fn free_port() -> u16 {
@@ -41,11 +41,11 @@ fn tls_files() -> (String, String, String) {
 }
 
 /// Our own slapd: `ldap://` (plain and StartTLS) and `ldaps://` on free ports.
-struct Slapd {
+pub(crate) struct Slapd {
     child: Child,
     ldap: u16,
-    ldaps: u16,
-    ca_pem: String,
+    pub(crate) ldaps: u16,
+    pub(crate) ca_pem: String,
     _dir: tempfile::TempDir,
 }
 
@@ -61,7 +61,7 @@ dn: cn=builders,ou=groups,dc=example,dc=org\nobjectClass: groupOfNames\ncn: buil
 
 impl Slapd {
     /// Starts slapd and loads the users; fails when slapd is missing (`.ci/run` installs it).
-    fn start() -> Slapd {
+    pub(crate) fn start() -> Slapd {
         let program = ["/usr/sbin/slapd", "/usr/local/sbin/slapd"]
             .into_iter()
             .find(|p| std::path::Path::new(p).exists())

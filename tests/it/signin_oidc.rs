@@ -16,14 +16,14 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const CLIENT_ID: &str = "adebox-enroll";
-const CLIENT_SECRET: &str = "oidc client secret 7f3a9c";
+pub(crate) const CLIENT_ID: &str = "adebox-enroll";
+pub(crate) const CLIENT_SECRET: &str = "oidc client secret 7f3a9c";
 
 /// The provider's process, its TLS files and its CA; stopped on drop.
-struct Provider {
+pub(crate) struct Provider {
     child: Child,
-    issuer: String,
-    ca_pem: String,
+    pub(crate) issuer: String,
+    pub(crate) ca_pem: String,
     _dir: tempfile::TempDir,
 }
 
@@ -73,7 +73,7 @@ fn provider_tls() -> (String, String, String) {
 
 impl Provider {
     /// Starts the provider with one client sending users back to `redirect_uri`.
-    async fn start(redirect_uri: &str) -> Option<Provider> {
+    pub(crate) async fn start(redirect_uri: &str) -> Option<Provider> {
         let node = node_and_install()?;
         let dir = tempfile::tempdir().unwrap();
         let (ca_pem, cert, key) = provider_tls();

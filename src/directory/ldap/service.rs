@@ -5,9 +5,11 @@
 use super::client::{self, Outcome};
 use super::{BIND_PASSWORD, LdapRecord, LdapSettings, LdapView, ROW, TestReport};
 use crate::admin::Checked;
-use crate::audit::{self, Action, Actor, NewEntry, Outcome as AuditOutcome};
+use crate::audit::Actor;
 use crate::crypto::Secret;
-use crate::directory::{Account, Directory, DirectoryError, SignInFailure};
+use crate::directory::{
+    Account, Directory, DirectoryError, SignInFailure, Source, settings_change_in,
+};
 use time::Duration;
 
 /// Settings given to the connection test instead of the saved ones.
@@ -62,15 +64,7 @@ impl Directory {
             .store
             .write(move |wtx| {
                 super::put_in(wtx, &record)?;
-                let entry = NewEntry::new(
-                    now,
-                    actor,
-                    Action::DirectorySettingsChange,
-                    AuditOutcome::Success,
-                )
-                .target("ldap")
-                .detail(detail);
-                audit::record_in(wtx, entry)?;
+                settings_change_in(wtx, now, actor, Source::Ldap, detail)?;
                 Ok::<_, DirectoryError>(())
             })
             .await?;
@@ -86,15 +80,7 @@ impl Directory {
                 if !super::remove_in(wtx)? {
                     return Err(DirectoryError::NotFound("the LDAP directory".into()));
                 }
-                let entry = NewEntry::new(
-                    now,
-                    actor,
-                    Action::DirectorySettingsChange,
-                    AuditOutcome::Success,
-                )
-                .target("ldap")
-                .detail("LDAP directory removed");
-                audit::record_in(wtx, entry)?;
+                settings_change_in(wtx, now, actor, Source::Ldap, "LDAP directory removed")?;
                 Ok(())
             })
             .await

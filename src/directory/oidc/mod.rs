@@ -6,8 +6,10 @@
 //! back), the scopes, which claims carry the username, display name, e-mail and groups, an
 //! optional CA to trust for the provider and the timeout. The protocol itself (discovery,
 //! the authorization request, the code exchange and the ID-token checks) is [`provider`]'s,
-//! done by the `openidconnect` crate.
+//! done by the `openidconnect` crate; the discovery document and JWKS are kept a while by
+//! [`cache`].
 
+pub mod cache;
 pub mod provider;
 mod service;
 mod settings;

@@ -7,6 +7,7 @@
 //! with the provider is bounded by the configured timeout (at most 10 s), and answers are
 //! read up to [`MAX_ANSWER`] bytes.
 
+use super::cache::DiscoveryCache;
 use super::{OidcClientConfig, OidcSettings};
 use crate::crypto::Secret;
 use crate::directory::{Account, SignInFailure};
@@ -15,15 +16,16 @@ use openidconnect::core::{
     CoreJwsSigningAlgorithm, CoreProviderMetadata,
 };
 use openidconnect::{
-    AsyncHttpClient, AuthorizationCode, ClientId, ClientSecret, CsrfToken, HttpRequest,
-    HttpResponse, IdToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    Scope, TokenResponse,
+    AsyncHttpClient, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    HttpRequest, HttpResponse, IdToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
+use time::OffsetDateTime;
 
 /// The largest answer read from the provider (discovery, JWKS, token).
 pub const MAX_ANSWER: usize = 512 * 1024;
@@ -198,14 +200,32 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// Starts a sign-in: discovery, then the authorization URL to send the user to, with a fresh
-/// state, nonce and PKCE challenge kept in the returned [`OidcPending`].
+/// The provider's discovery document and JWKS: the ones `cache` keeps, else fetched (and
+/// kept) at `now`.
+async fn metadata(
+    settings: &OidcSettings,
+    http: &Http,
+    cache: &DiscoveryCache,
+    now: OffsetDateTime,
+) -> Result<CoreProviderMetadata, SignInFailure> {
+    if let Some(kept) = cache.get(settings, now) {
+        return Ok(kept);
+    }
+    let fetched = discover(settings, http).await?;
+    cache.put(settings, now, &fetched);
+    Ok(fetched)
+}
+
+/// Starts a sign-in: discovery (kept in `cache`), then the authorization URL to send the user
+/// to, with a fresh state, nonce and PKCE challenge kept in the returned [`OidcPending`].
 pub async fn begin(
     config: &OidcClientConfig,
     redirect_uri: &str,
+    cache: &DiscoveryCache,
+    now: OffsetDateTime,
 ) -> Result<(String, OidcPending), SignInFailure> {
     let http = http(&config.settings)?;
-    let metadata = discover(&config.settings, &http).await?;
+    let metadata = metadata(&config.settings, &http, cache, now).await?;
     let client = CoreClient::from_provider_metadata(
         metadata.clone(),
         ClientId::new(config.settings.client_id.clone()),
@@ -240,8 +260,15 @@ fn redirect(uri: &str) -> Result<RedirectUrl, SignInFailure> {
 }
 
 /// Finishes a sign-in: exchanges `code` (with the PKCE verifier and the client secret),
-/// verifies the ID token and reads the account from its claims.
-pub async fn finish(pending: &OidcPending, code: String) -> Result<Account, SignInFailure> {
+/// verifies the ID token and reads the account from its claims. A token signed with a key the
+/// kept JWKS lacks (the provider rotated its keys) is checked again against a fresh discovery,
+/// which `cache` then keeps.
+pub async fn finish(
+    pending: &OidcPending,
+    code: String,
+    cache: &DiscoveryCache,
+    now: OffsetDateTime,
+) -> Result<Account, SignInFailure> {
     let settings = &pending.config.settings;
     let http = http(settings)?;
     let client = CoreClient::from_provider_metadata(
@@ -276,11 +303,27 @@ pub async fn finish(pending: &OidcPending, code: String) -> Result<Account, Sign
         .to_string()
         .parse()
         .map_err(|e| SignInFailure::Provider(format!("the ID token cannot be read: {e}")))?;
-    let verifier = client.id_token_verifier().set_allowed_algs(ALGORITHMS);
-    let claims = id_token
-        .claims(&verifier, &pending.nonce)
-        .map_err(|e| SignInFailure::Provider(format!("the ID token was refused: {e}")))?;
-    let json = serde_json::to_value(claims)
+    let claims_with = |client: &CoreClient<_, _, _, _, _, _>| {
+        let verifier = client.id_token_verifier().set_allowed_algs(ALGORITHMS);
+        id_token.claims(&verifier, &pending.nonce).map(serde_json::to_value)
+    };
+    let claims = match claims_with(&client) {
+        Err(ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey,
+        )) => {
+            let fresh = discover(settings, &http).await?;
+            cache.put(settings, now, &fresh);
+            let client = CoreClient::from_provider_metadata(
+                fresh,
+                ClientId::new(settings.client_id.clone()),
+                Some(ClientSecret::new(pending.config.client_secret.expose().clone())),
+            );
+            claims_with(&client)
+        }
+        other => other,
+    };
+    let json = claims
+        .map_err(|e| SignInFailure::Provider(format!("the ID token was refused: {e}")))?
         .map_err(|e| SignInFailure::Provider(format!("the ID token's claims: {e}")))?;
     account_from(settings, &json)
 }

@@ -6,8 +6,10 @@ use super::provider::{self, OidcPending, TestStep};
 use super::{
     CLIENT_SECRET, NewOidcSettings, OidcClientConfig, OidcRecord, OidcSettings, SETTINGS_KEY,
 };
-use crate::audit::{self, Action, Actor, NewEntry, Outcome};
-use crate::directory::{Account, Directory, DirectoryError, SignInFailure};
+use crate::audit::Actor;
+use crate::directory::{
+    Account, Directory, DirectoryError, SignInFailure, Source, settings_change_in,
+};
 
 impl Directory {
     /// Where the provider sends users back: the redirect URI to register at the provider.
@@ -55,14 +57,11 @@ impl Directory {
                 );
                 let record = OidcRecord { v: 1, settings, client_secret, updated_at: now };
                 super::put_in(wtx, &record)?;
-                let entry =
-                    NewEntry::new(now, actor, Action::DirectorySettingsChange, Outcome::Success)
-                        .target("oidc".to_string())
-                        .detail(detail);
-                audit::record_in(wtx, entry)?;
+                settings_change_in(wtx, now, actor, Source::Oidc, detail)?;
                 Ok(())
             })
             .await?;
+        self.inner.oidc_discovery.forget();
         Ok(saved)
     }
 
@@ -75,14 +74,13 @@ impl Directory {
                 if !super::remove_in(wtx)? {
                     return Err(DirectoryError::NotFound("OpenID Connect settings".into()));
                 }
-                let entry =
-                    NewEntry::new(now, actor, Action::DirectorySettingsChange, Outcome::Success)
-                        .target("oidc".to_string())
-                        .detail("OpenID Connect settings removed");
-                audit::record_in(wtx, entry)?;
+                let detail = "OpenID Connect settings removed";
+                settings_change_in(wtx, now, actor, Source::Oidc, detail)?;
                 Ok(())
             })
-            .await
+            .await?;
+        self.inner.oidc_discovery.forget();
+        Ok(())
     }
 
     /// Tries the stored settings against the provider: discovery, issuer, JWKS.
@@ -112,7 +110,8 @@ impl Directory {
     /// needs (kept server-side by the caller).
     pub async fn oidc_begin(&self) -> Result<(String, OidcPending), SignInFailure> {
         let config = self.oidc_config().await?;
-        provider::begin(&config, &self.inner.oidc_redirect_uri).await
+        let (cache, now) = (&self.inner.oidc_discovery, self.inner.clock.now());
+        provider::begin(&config, &self.inner.oidc_redirect_uri, cache, now).await
     }
 
     /// Finishes a sign-in with the provider's `code`: the account the verified ID token names.
@@ -121,6 +120,6 @@ impl Directory {
         pending: &OidcPending,
         code: String,
     ) -> Result<Account, SignInFailure> {
-        provider::finish(pending, code).await
+        provider::finish(pending, code, &self.inner.oidc_discovery, self.inner.clock.now()).await
     }
 }

@@ -74,28 +74,17 @@ impl DeviceQuery {
         })
     }
 
-    /// The filter with the `user` condition resolved against the enrolled users (`users`, by
-    /// serial): the devices module keeps no users, so the edge joins them.
-    fn filter_with_users(
+    /// The filter with the `user` condition resolved through the enrolled users' index (the
+    /// devices module keeps no users, so the edge joins them).
+    async fn filter_with_users(
         &self,
         names: &ProfileNames,
-        users: &UsersBySerial,
+        signin: &crate::signin::SignIn,
     ) -> Result<DeviceFilter, ApiError> {
         let mut filter = self.filter(names)?;
         if let Some(want) = self.user.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
-            let want = want.to_lowercase();
-            let hit = |v: &str| v.to_lowercase().contains(&want);
-            filter.serials_in = Some(
-                users
-                    .iter()
-                    .filter(|(_, u)| {
-                        hit(&u.username)
-                            || hit(&u.display_name)
-                            || u.email.as_deref().is_some_and(hit)
-                    })
-                    .map(|(s, _)| s.as_str().to_string())
-                    .collect(),
-            );
+            filter.serials_in =
+                Some(signin.serials_of_users_matching(want).await?.into_iter().collect());
         }
         Ok(filter)
     }
@@ -108,8 +97,6 @@ impl DeviceQuery {
         }
     }
 }
-
-type UsersBySerial = std::collections::HashMap<Serial, crate::signin::EnrolledUserRecord>;
 
 #[derive(Serialize, ToSchema)]
 pub struct DeviceList {
@@ -135,14 +122,15 @@ async fn list(
     q: web::Query<DeviceQuery>,
 ) -> Result<web::Json<DeviceList>, ApiError> {
     let names = state.profiles.names().await?;
-    let users = state.signin.users_by_serial().await?;
-    let mut filter = q.filter_with_users(&names, &users)?;
+    let mut filter = q.filter_with_users(&names, &state.signin).await?;
     auth.restrict(&mut filter);
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
     let (items, total) = state
         .devices
         .list(filter, q.sort.unwrap_or_default(), q.descending()?, limit, q.offset.unwrap_or(0))
         .await?;
+    let serials = items.iter().filter_map(|d| Serial::parse(&d.serial).ok()).collect();
+    let users = state.signin.users_of_serials(serials).await?;
     let items = items
         .iter()
         .map(|d| DeviceListItem {
@@ -166,7 +154,7 @@ async fn export(
 ) -> Result<HttpResponse, ApiError> {
     let names = state.profiles.names().await?;
     let users = state.signin.users_by_serial().await?;
-    let mut filter = q.filter_with_users(&names, &users)?;
+    let mut filter = q.filter_with_users(&names, &state.signin).await?;
     auth.restrict(&mut filter);
     let tokens: std::collections::HashMap<String, String> = state
         .tokens

@@ -20,6 +20,7 @@ mod sandbox_enroll;
 mod scope;
 mod setup_steps;
 mod sign_in;
+mod signin_directories;
 mod signin_ui;
 
 use crate::common::{PASSWORD, TestDaemon};

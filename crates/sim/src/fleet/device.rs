@@ -238,7 +238,8 @@ async fn fetch_profile(ctx: &Ctx, index: usize, d: &FleetDevice) -> Result<wire:
     .map_err(|_| fail("machine_info_signing"))?;
     // A profile with user affinity: Setup Assistant opens its sign-in page first, and the
     // page's answer is the profile (../shared/spec/enrollment.md §1.6).
-    let (status, ct, bytes) = match ctx.web_urls.get(&d.serial) {
+    let web_urls = ctx.web_urls.as_ref().map_err(|_| fail("apple_side_unreachable"))?;
+    let (status, ct, bytes) = match web_urls.get(&d.serial) {
         Some(web_url) => super::web::sign_in(ctx, d, web_url, &body).await?,
         None => post(ctx, &ctx.profile_url, "application/pkcs7-signature", body).await?,
     };

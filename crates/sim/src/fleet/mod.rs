@@ -334,26 +334,28 @@ impl Fleet {
         self
     }
 
-    /// Serial → `configuration_web_url` of the devices whose DEP profile has one.
-    async fn web_urls(&self) -> std::collections::HashMap<String, String> {
-        let Some(portal) = &self.apple else { return Default::default() };
+    /// Serial → `configuration_web_url` of the devices whose DEP profile has one. A fleet
+    /// that asks Apple but cannot reach it answers why: its devices then fail loudly rather
+    /// than post to the profile URL, which refuses a device whose profile has user affinity.
+    async fn web_urls(&self) -> Result<std::collections::HashMap<String, String>, String> {
+        let Some(portal) = &self.apple else { return Ok(Default::default()) };
         let truth = match portal.truth().await {
             Ok(t) => t,
             Err(e) => {
-                log::warn!(
-                    "the device fleet cannot ask the simulated Apple side for its profiles: {e}; devices go to the profile URL"
+                log::error!(
+                    "the device fleet cannot ask the simulated Apple side which devices' profiles have a web sign-in: {e}; no device enrolls in this run"
                 );
-                return Default::default();
+                return Err(e.to_string());
             }
         };
         let devices = truth["servers"].as_array().into_iter().flatten();
-        devices
+        Ok(devices
             .flat_map(|s| s["devices"].as_array().cloned().unwrap_or_default())
             .filter_map(|d| {
                 let url = d["configuration_web_url"].as_str()?;
                 Some((d["serial_number"].as_str()?.to_string(), url.to_string()))
             })
-            .collect()
+            .collect())
     }
 
     /// The devices released so far by a fleet made with [`Fleet::keeping`].

@@ -42,8 +42,9 @@ pub(super) struct Ctx {
     /// The account users sign in with on the web page (`Fleet::signing_in`).
     pub sign_in: Option<SignInAs>,
     /// Serial → the `configuration_web_url` of its DEP profile, for devices whose profile has
-    /// user affinity (learnt from the simulated Apple side, `Fleet::asking_apple`).
-    pub web_urls: std::collections::HashMap<String, String>,
+    /// user affinity (learnt from the simulated Apple side, `Fleet::asking_apple`); the
+    /// problem when the Apple side could not be asked, so no device guesses.
+    pub web_urls: Result<std::collections::HashMap<String, String>, String>,
 }
 
 impl Ctx {

@@ -37,6 +37,12 @@ pub(super) async fn sign_in(
     web_url: &str,
     signed_machine_info: &[u8],
 ) -> Result<(StatusCode, String, Vec<u8>), Fail> {
+    // Checked before the page is opened: a device whose profile has user affinity can only
+    // enroll through the sign-in, so a fleet without an account says so for every such device.
+    let Some(who) = ctx.sign_in.as_ref() else {
+        log::error!(serial = d.serial.as_str(); "simulated device: its profile has user affinity (sign-in page {web_url}) but the fleet has no account to sign in with; give one (sandbox.json `sign_in`, or `adebox sim devices --sign-in USER:PASSWORD`)");
+        return Err(fail("web_sign_in_without_account"));
+    };
     let page_url = reqwest::Url::parse(web_url).map_err(|_| fail("web_url_invalid"))?;
     if page_url.scheme() != "https" {
         return Err(fail("web_url_not_https"));
@@ -64,7 +70,6 @@ pub(super) async fn sign_in(
         log::warn!(serial = d.serial.as_str(); "simulated device: the sign-in page's form cannot be used: {problem}");
         fail(format!("web_form_invalid:{problem}"))
     })?;
-    let who = ctx.sign_in.as_ref().ok_or_else(|| fail("web_sign_in_without_account"))?;
     let action = page_url.join(&form.action).map_err(|_| fail("web_form_invalid:action"))?;
     if action.scheme() != "https" || action.host_str() != page_url.host_str() {
         return Err(fail("web_form_invalid:action_elsewhere"));

@@ -37,6 +37,7 @@ export const REASON_WORDS = {
   foreign_profile: 'Profile not made by this appliance',
   needs_scep: 'Too old for an attested identity',
   wrong_platform: 'Profile not for its platform',
+  sign_in_required: 'Skipped the user sign-in (profile with user affinity)',
   acme_attestation_refused: 'Device attestation refused (ACME)',
   scep_challenge_unknown: 'SCEP challenge not issued here',
   scep_challenge_expired: 'SCEP challenge expired',
