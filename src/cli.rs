@@ -420,7 +420,7 @@ fn demo_users_lines(users: &[crate::daemon::sandbox::DemoUser]) -> String {
 async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> Result<ExitCode> {
     let made = SandboxDir::claim(data)?;
     let dir = made.path.clone();
-    let sim = crate::daemon::sandbox::start_simulator().await?;
+    let sim = crate::daemon::sandbox::start_simulator_in(&dir).await?;
     let apns = crate::daemon::sandbox::start_apns_simulator().await?;
     let started = async {
         let config = Config::for_sandbox(dir.clone(), listen);
@@ -466,8 +466,9 @@ async fn sandbox(data: Option<PathBuf>, listen: SocketAddr, devices: usize) -> R
         },
     );
     daemon::run_until_signal(running, None).await?;
-    // Both at once, and not waited on for long: the simulators keep nothing that must be
-    // written, and SIGTERM ends the sandbox within about 2 s too.
+    // Both at once, and not waited on for long: the simulated Apple side is saved as each
+    // change is made, so nothing is left to write, and SIGTERM ends the sandbox within about
+    // 2 s too.
     let stopping = async { tokio::join!(sim.stop(), apns.stop()) };
     let _ = tokio::time::timeout(std::time::Duration::from_millis(300), stopping).await;
     Ok(ExitCode::SUCCESS)

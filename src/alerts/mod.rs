@@ -16,6 +16,7 @@
 
 pub mod kind;
 mod mail;
+mod refusals;
 pub mod records;
 pub mod rules;
 mod service;

@@ -13,7 +13,6 @@ use crate::clock::Clock;
 use crate::store::{self, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
-use time::Duration;
 
 /// How often the rules run and how soon a failed e-mail is first retried (tests shorten both).
 #[derive(Clone, Debug)]
@@ -53,6 +52,7 @@ struct Inner {
     /// The public base URL links are built from.
     base: String,
     options: AlertOptions,
+    refusals: tokio::sync::Mutex<super::refusals::RefusalWindow>,
 }
 
 impl Alerts {
@@ -64,7 +64,8 @@ impl Alerts {
         options: AlertOptions,
     ) -> Alerts {
         let base = base.trim_end_matches('/').to_string();
-        Alerts { inner: Arc::new(Inner { store, clock, sources, base, options }) }
+        let refusals = Default::default();
+        Alerts { inner: Arc::new(Inner { store, clock, sources, base, options, refusals }) }
     }
 
     pub async fn settings(&self) -> Result<SettingsView, AlertsError> {
@@ -186,12 +187,11 @@ impl Alerts {
             });
         }
         let push = s.push.status().await.map_err(|e| map(&e))?;
-        let (refusals, _) = s.enroll.refusals(1_000, 0).await.map_err(|e| map(&e))?;
-        let hour_ago = now - Duration::hours(1);
-        let refusals_last_hour = refusals
-            .iter()
-            .filter(|e| e.step == crate::enroll::Step::Refused && e.at > hour_ago)
-            .count() as u32;
+        let refusals_last_hour = {
+            // Held across the read: one evaluation at a time updates the window.
+            let mut window = self.inner.refusals.lock().await;
+            window.count(&s.enroll, now).await.map_err(|e| map(&e))?
+        };
         let (settings, renewal) = self
             .inner
             .store
@@ -229,6 +229,16 @@ impl Alerts {
     ) -> Result<usize, AlertsError> {
         let now = self.inner.clock.now();
         let holding = rules::evaluate(&observed, limits, now);
+        // Most evaluations change nothing: a read then, not a write (and its disk sync).
+        let same = holding.clone();
+        if self
+            .inner
+            .store
+            .read(move |rtx| Ok::<_, AlertsError>(state::unchanged_in(rtx, &same)?))
+            .await?
+        {
+            return Ok(0);
+        }
         let base = self.inner.base.clone();
         self.inner
             .store

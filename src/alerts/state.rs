@@ -203,6 +203,23 @@ pub(super) fn reconcile(
     Ok(changes)
 }
 
+/// Whether `now_holding` is what was announced (same keys at the same levels): then
+/// [`reconcile`] would change nothing.
+pub(super) fn unchanged_in(
+    rtx: &ReadTransaction,
+    now_holding: &[ActiveAlert],
+) -> Result<bool, StoreError> {
+    let mut announced = BTreeMap::new();
+    for row in rtx.open_table(ACTIVE)?.iter()? {
+        let (_, v) = row?;
+        let a: ActiveAlert = store::decode("alerts.active", v.value())?;
+        announced.insert(a.key, a.level);
+    }
+    let holding: BTreeMap<_, _> =
+        now_holding.iter().map(|a| (a.key.clone(), a.level.clone())).collect();
+    Ok(announced == holding)
+}
+
 pub(super) fn active_in(rtx: &ReadTransaction) -> Result<Vec<ActiveAlert>, StoreError> {
     let mut out = Vec::new();
     for row in rtx.open_table(ACTIVE)?.iter()? {

@@ -7,10 +7,11 @@
 //! stand-in Apple PKI to `adebox sim devices`, so simulated devices in another process are
 //! trusted by this sandbox.
 //!
-//! The simulated Apple side lives in memory. It is seeded, so a sandbox restarted on the
-//! same data directory gets the same demo server back (same identity, same token, same demo
-//! devices); changes made on the simulated side in an earlier run are gone. The restart is
-//! prepared by [`restore_hook`] before the daemon's workers start, and the demo set-up is
+//! The simulated Apple side is kept in `<data>/simulated-apple.json` (0600), saved after each
+//! change: a sandbox restarted on the same data directory finds Apple as the earlier run left
+//! it (servers, tokens downloaded or rehearsed, devices, migrations, profiles at Apple). A
+//! data directory without that file (made by an older adebox) gets the seeded demo server
+//! back through [`restore_hook`] before the daemon's workers start. The demo set-up is
 //! idempotent: a sandbox killed at any point completes it at its next start.
 
 use super::{AppleSide, BeforeWorkers, Running, StartupServices};
@@ -36,8 +37,10 @@ pub use super::sandbox_users::{AFFINITY_PROFILE, DemoUser};
 pub use crate::sim::fleet::remote::{SANDBOX_FILE, STAND_IN_PKI_FILE};
 /// Devices the demo server starts with unless `--devices` says otherwise.
 pub const DEFAULT_DEVICES: usize = 300;
-/// The simulated Apple side's seed: fixed, so restarts recreate the same demo world.
+/// The simulated Apple side's seed: fixed, so a first start is reproducible.
 const SEED: u64 = 20261124;
+/// The file in a sandbox's data directory that keeps the simulated Apple side.
+pub const SIMULATED_APPLE_FILE: &str = "simulated-apple.json";
 
 /// The sandbox's device fleet, enrolling against this daemon: the public host name is
 /// reached at the first bound address (loopback when bound to every address).
@@ -109,9 +112,17 @@ pub struct SimulatorInfo {
     pub ca_cert: String,
 }
 
-/// Starts the simulated Apple DEP service on a free loopback port.
+/// Starts the simulated Apple DEP service on a free loopback port, in memory only.
 pub async fn start_simulator() -> anyhow::Result<RunningSimDep> {
     Ok(SimDep::start(SimDepConfig { seed: SEED, ..SimDepConfig::default() }).await?)
+}
+
+/// Starts the simulated Apple DEP service on a free loopback port, keeping it in `dir`
+/// ([`SIMULATED_APPLE_FILE`]): what an earlier run did there is loaded, each change saved.
+/// A file that cannot be used is an error naming it; nothing is written before a change.
+pub async fn start_simulator_in(dir: &Path) -> anyhow::Result<RunningSimDep> {
+    let state_file = Some(dir.join(SIMULATED_APPLE_FILE));
+    Ok(SimDep::start(SimDepConfig { seed: SEED, state_file, ..SimDepConfig::default() }).await?)
 }
 
 /// Starts the simulated APNs service (with its stand-in push CA) on a free loopback port.
@@ -246,11 +257,12 @@ pub fn write_stand_in_pki(running: &Running, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The start-up hook of a sandbox restarted on its data directory: before any worker runs,
-/// the new simulated Apple side recreates the demo server and its devices (seeded: the same
-/// ones) and takes back the token adebox stored, and the stored profiles are marked for
-/// definition again (the new simulator knows none of them). Without this a worker could call
-/// the simulator first, be refused (401) and back off for minutes.
+/// The start-up hook of a sandbox restarted on a data directory whose simulated Apple side
+/// was not saved (an older adebox made it): before any worker runs, the new simulated Apple
+/// side recreates the demo server and its devices (seeded: the same ones) and takes back the
+/// token adebox stored, and the stored profiles are marked for definition again (the new
+/// simulator knows none of them). Without this a worker could call the simulator first, be
+/// refused (401) and back off for minutes. A saved side already has all that: nothing to do.
 pub fn restore_hook(sim: &RunningSimDep, devices: usize) -> BeforeWorkers {
     let shared = sim.shared();
     BeforeWorkers(Arc::new(move |services: StartupServices| {
@@ -266,15 +278,21 @@ async fn restore(sim: &Shared, services: &StartupServices, devices: usize) -> an
     let Some(first) = existing.iter().find(|t| t.server_name == DEMO_SERVER) else {
         return Ok(());
     };
+    if sim.world().server_by_uuid(&first.server_uuid).is_ok() {
+        return Ok(());
+    }
     // The access token the simulator adopts embeds the time it was issued.
     let (_, creds) = services.tokens.credentials(&first.id).await?;
     let now = sim.now();
+    let salt = u64::from_be_bytes(crate::crypto::random_bytes::<8>());
     let uuid = sim.with_world(|w| -> anyhow::Result<String> {
         let id = w.add_server(DEMO_SERVER, None, now);
         if devices > 0 {
             w.add_devices(Some(id), devices, &[], now)?;
         }
         w.adopt_token(id, &creds);
+        // The profiles defined again below get uuids the earlier run never handed out.
+        w.diverge(salt);
         Ok(w.server(id).map(|s| s.uuid.clone()).unwrap_or_default())
     })?;
     services.profiles.redefine_all().await?;
@@ -321,35 +339,43 @@ async fn demo_world(
 }
 
 /// The demo profile (supervised, awaits configuration, hides a few screens), made the demo
-/// token's default so simulated devices show "Profile assigned" after the next sync. Made
-/// only if no profile has its name; made the default only if the token has none.
+/// token's default so simulated devices show "Profile assigned" after the next sync.
 async fn demo_profile(running: &Running, token_id: &crate::ids::TokenId) -> anyhow::Result<()> {
+    let definition = serde_json::json!({
+        "name": DEMO_PROFILE,
+        "description": "Made by the sandbox: the demo MDM server's default profile.",
+        "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"],
+        "supervised": true,
+        "await_device_configured": true,
+        "department": "Sandbox IT",
+        "hidden_screens": ["Siri", "Privacy", "ScreenTime", "AppleID"],
+    });
+    let id = ensure_demo_profile(running, token_id, definition, None).await?;
+    demo_setup_steps(running, &id).await
+}
+
+/// A demo profile, made from `definition` only if no profile has its name, and made the demo
+/// token's default for `family` (every family when `None`) only if that default is not set:
+/// what an admin changed in the sandbox is kept across restarts. Devices an earlier run
+/// already synced get it at the profile worker's next round.
+pub(super) async fn ensure_demo_profile(
+    running: &Running,
+    token_id: &crate::ids::TokenId,
+    definition: serde_json::Value,
+    family: Option<&str>,
+) -> anyhow::Result<crate::ids::ProfileId> {
+    let name = definition["name"].as_str().unwrap_or_default().to_string();
     let profiles = running.profiles.list().await?;
-    let id = match profiles.iter().find(|p| p.input.name == DEMO_PROFILE) {
+    let id = match profiles.iter().find(|p| p.input.name == name) {
         Some(p) => p.id.clone(),
-        None => running
-            .profiles
-            .create(
-                Actor::System,
-                serde_json::json!({
-                    "name": DEMO_PROFILE,
-                    "description": "Made by the sandbox: the demo MDM server's default profile.",
-                    "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"],
-                    "supervised": true,
-                    "await_device_configured": true,
-                    "department": "Sandbox IT",
-                    "hidden_screens": ["Siri", "Privacy", "ScreenTime", "AppleID"],
-                }),
-            )
-            .await?
-            .id,
+        None => running.profiles.create(Actor::System, definition).await?.id,
     };
     let defaults = running.profiles.defaults().await?;
-    if !defaults.iter().any(|d| d.token_id == *token_id) {
-        // Devices an earlier run already synced get it at the profile worker's next round.
-        running.profiles.set_default(Actor::System, token_id, None, Some(id.clone())).await?;
+    if !defaults.iter().any(|d| d.token_id == *token_id && d.family.as_deref() == family) {
+        let family = family.map(str::to_string);
+        running.profiles.set_default(Actor::System, token_id, family, Some(id.clone())).await?;
     }
-    demo_setup_steps(running, &id).await
+    Ok(id)
 }
 
 /// A configuration profile the sandbox "uploads" for its demo setup steps.

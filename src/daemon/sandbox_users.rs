@@ -73,44 +73,23 @@ pub async fn demo_sign_in(
 /// The demo profile with user affinity (local accounts, pre-filled Mac account), the demo
 /// token's default for its iPads unless that default is set already.
 async fn affinity_profile(running: &Running, token_id: &crate::ids::TokenId) -> anyhow::Result<()> {
-    let profiles = running.profiles.list().await?;
-    let id = match profiles.iter().find(|p| p.input.name == AFFINITY_PROFILE) {
-        Some(p) => p.id.clone(),
-        None => running
-            .profiles
-            .create(
-                Actor::System,
-                serde_json::json!({
-                    "name": AFFINITY_PROFILE,
-                    "description": "Made by the sandbox: users sign in with a demo local account during Setup Assistant.",
-                    // The demo profile's platforms: a sandbox restart's seeded simulator
-                    // hands out the same profile uuids again, possibly the other way round,
-                    // and a device must never meet a profile not for its platform then.
-                    "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"],
-                    "user_affinity": "with_affinity",
-                    "sign_in": {
-                        "source": "local",
-                        "allowed_groups": ["staff", "students"],
-                        "prefill_macos_account": true,
-                    },
-                    "supervised": true,
-                    "await_device_configured": true,
-                    "department": "Sandbox IT",
-                    "support_email_address": "help@example.org",
-                }),
-            )
-            .await?
-            .id,
-    };
-    let defaults = running.profiles.defaults().await?;
-    let family_set = defaults
-        .iter()
-        .any(|d| d.token_id == *token_id && d.family.as_deref() == Some(AFFINITY_FAMILY));
-    if !family_set {
-        running
-            .profiles
-            .set_default(Actor::System, token_id, Some(AFFINITY_FAMILY.into()), Some(id))
-            .await?;
-    }
+    let definition = serde_json::json!({
+        "name": AFFINITY_PROFILE,
+        "description": "Made by the sandbox: users sign in with a demo local account during Setup Assistant.",
+        // Every platform, Macs included: the sign-in also pre-fills a Mac's account.
+        "platforms": ["iOS", "iPadOS", "macOS", "tvOS", "visionOS"],
+        "user_affinity": "with_affinity",
+        "sign_in": {
+            "source": "local",
+            "allowed_groups": ["staff", "students"],
+            "prefill_macos_account": true,
+        },
+        "supervised": true,
+        "await_device_configured": true,
+        "department": "Sandbox IT",
+        "support_email_address": "help@example.org",
+    });
+    super::sandbox::ensure_demo_profile(running, token_id, definition, Some(AFFINITY_FAMILY))
+        .await?;
     Ok(())
 }

@@ -215,6 +215,44 @@ fn index(step: Step) -> usize {
     Step::ALL.iter().position(|s| *s == step).unwrap_or(0)
 }
 
+/// When refusals (not audited events) at or after `since` happened, and the newest event's
+/// sequence number. With `after` (the newest sequence of an earlier call) only the events
+/// recorded since are read, so a caller keeping a window reads each event once; without it
+/// the newest events back to `since`.
+pub fn refused_after_in(
+    rtx: &ReadTransaction,
+    after: Option<u64>,
+    since: OffsetDateTime,
+) -> Result<(Vec<OffsetDateTime>, Option<u64>), StoreError> {
+    let events = rtx.open_table(EVENTS)?;
+    let newest = events.last()?.map(|(k, _)| seq_of(k.value()));
+    let mut times = Vec::new();
+    let mut take = |v: &[u8]| -> Result<bool, StoreError> {
+        let e: EnrollEvent = store::decode("enroll.events", v)?;
+        if e.at >= since && e.step == Step::Refused {
+            times.push(e.at);
+        }
+        Ok(e.at >= since)
+    };
+    match after {
+        Some(after) => {
+            let start = (after + 1).to_be_bytes();
+            for row in events.range::<&[u8]>(start.as_slice()..)? {
+                take(row?.1.value())?;
+            }
+        }
+        None => {
+            for row in events.iter()?.rev() {
+                if !take(row?.1.value())? {
+                    break;
+                }
+            }
+            times.reverse();
+        }
+    }
+    Ok((times, newest))
+}
+
 /// Refused and audited events, newest first, with the total of such events kept.
 pub fn refusals_in(
     rtx: &ReadTransaction,
@@ -235,4 +273,52 @@ pub fn refusals_in(
         }
     }
     Ok((items, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-12-07 12:00 UTC);
+
+    fn event(minutes_ago: i64, step: Step) -> EnrollEvent {
+        let at = NOW - time::Duration::minutes(minutes_ago);
+        EnrollEvent {
+            at,
+            step,
+            serial: None,
+            udid: None,
+            product: None,
+            reason: None,
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn refusals_are_read_back_to_the_hour_then_only_the_new_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &[super::super::TABLES]).unwrap();
+        let record = |e: EnrollEvent| store.write_blocking(move |wtx| record_in(wtx, &e)).unwrap();
+        for (ago, step) in [
+            (120, Step::Refused),
+            (30, Step::Refused),
+            (10, Step::Contacted),
+            (5, Step::Audited),
+            (1, Step::Refused),
+        ] {
+            record(event(ago, step));
+        }
+        let since = NOW - time::Duration::hours(1);
+        let read = |after| store.read_blocking(move |rtx| refused_after_in(rtx, after, since));
+        let (times, newest) = read(None).unwrap();
+        let at = |ago| NOW - time::Duration::minutes(ago);
+        assert_eq!((times, newest), (vec![at(30), at(1)], Some(4)), "oldest first, audited not");
+
+        record(event(0, Step::Refused));
+        record(event(0, Step::Contacted));
+        assert_eq!(read(Some(4)).unwrap(), (vec![at(0)], Some(6)), "only what came since");
+        assert_eq!(read(Some(6)).unwrap(), (vec![], Some(6)));
+    }
 }

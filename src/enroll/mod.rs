@@ -411,6 +411,16 @@ impl Enroll {
     }
 
     /// Recent refusals (and audit-only passes), newest first, and how many are kept.
+    /// Refusals since `since` recorded after event `after` (all of them without), and the
+    /// newest event's sequence: what the alert rules count, reading each event once.
+    pub async fn refused_after(
+        &self,
+        after: Option<u64>,
+        since: OffsetDateTime,
+    ) -> Result<(Vec<OffsetDateTime>, Option<u64>), EnrollError> {
+        Ok(self.inner.store.read(move |rtx| events::refused_after_in(rtx, after, since)).await?)
+    }
+
     pub async fn refusals(
         &self,
         limit: usize,

@@ -63,7 +63,22 @@ impl TestDaemon {
         trust: adebox::daemon::DeviceTrust,
         clock: adebox::clock::Clock,
     ) -> TestDaemon {
-        let d = Self::with_simulator_no_push_at(trust, clock).await;
+        Self::with_simulator_pushing(trust, clock, test_alerts()).await
+    }
+
+    /// [`TestDaemon::with_simulator_trusting_at`] running the alert rules every 300 ms (the
+    /// tests of alerts).
+    pub async fn with_simulator_alerting_at(clock: adebox::clock::Clock) -> TestDaemon {
+        Self::with_simulator_pushing(adebox::daemon::DeviceTrust::Apple, clock, quick_alerts())
+            .await
+    }
+
+    async fn with_simulator_pushing(
+        trust: adebox::daemon::DeviceTrust,
+        clock: adebox::clock::Clock,
+        alerts: adebox::alerts::AlertOptions,
+    ) -> TestDaemon {
+        let d = Self::with_simulator_no_push_at(trust, clock, alerts).await;
         adebox::daemon::sandbox::provision_push_certificate(d.running(), d.apns())
             .await
             .expect("push certificate provisioned");
@@ -72,12 +87,13 @@ impl TestDaemon {
 
     /// [`TestDaemon::with_simulator_trusting`] without a push certificate.
     pub async fn with_simulator_no_push(trust: adebox::daemon::DeviceTrust) -> TestDaemon {
-        Self::with_simulator_no_push_at(trust, adebox::clock::Clock::system()).await
+        Self::with_simulator_no_push_at(trust, adebox::clock::Clock::system(), test_alerts()).await
     }
 
     async fn with_simulator_no_push_at(
         trust: adebox::daemon::DeviceTrust,
         clock: adebox::clock::Clock,
+        alerts: adebox::alerts::AlertOptions,
     ) -> TestDaemon {
         let sim = adebox::daemon::sandbox::start_simulator().await.expect("simulator starts");
         let apns =
@@ -86,6 +102,7 @@ impl TestDaemon {
         let mut opts = options(dir.path(), Mode::Sandbox);
         opts.clock = clock;
         opts.device_trust = trust;
+        opts.alerts = alerts;
         opts.apple = adebox::daemon::sandbox::apple_side(&sim, &apns);
         opts.sandbox_pushes = Some(apns.feed());
         opts.dep_retry = adebox::depclient::RetryPolicy {
@@ -219,12 +236,26 @@ pub fn options(dir: &Path, mode: Mode) -> DaemonOptions {
     let mut opts = DaemonOptions::new(config, mode);
     opts.admin = AdminOptions { hash_cost: HashCost::TESTING, ..Default::default() };
     opts.workers = 2;
-    // Alert rules run often enough for a test to see each change within a second.
-    opts.alerts = adebox::alerts::AlertOptions {
+    opts.alerts = test_alerts();
+    opts
+}
+
+/// The alert worker of a test not about alerts: the rules still run (so a failing rule shows
+/// in any test), at a pace that costs the other tests nothing; e-mails retry quickly.
+pub fn test_alerts() -> adebox::alerts::AlertOptions {
+    adebox::alerts::AlertOptions {
+        evaluate_every: Duration::from_secs(5),
+        first_retry: Duration::from_millis(300),
+    }
+}
+
+/// The alert worker of a test of alerts: the rules run often enough for the test to see each
+/// change within a second.
+pub fn quick_alerts() -> adebox::alerts::AlertOptions {
+    adebox::alerts::AlertOptions {
         evaluate_every: Duration::from_millis(300),
         first_retry: Duration::from_millis(300),
-    };
-    opts
+    }
 }
 
 pub fn client_trusting(ca_pem: &[u8]) -> Client {

@@ -32,6 +32,7 @@ mod profiles_api;
 mod push;
 mod reassignment;
 mod roles;
+mod sandbox_apple_state;
 mod sandbox_console;
 mod sandbox_restart;
 mod scep;

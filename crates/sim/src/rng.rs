@@ -16,6 +16,12 @@ impl SimRng {
         SimRng { state: seed }
     }
 
+    /// The generator's whole state: `SimRng::new(state)` continues the same sequence (a
+    /// simulator saved to disk draws on where it left off).
+    pub fn state(&self) -> u64 {
+        self.state
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         mix(self.state)

@@ -210,6 +210,7 @@ async fn on_one_clock(clock: &adebox::clock::Clock) -> TestDaemon {
     let apns = adebox::daemon::sandbox::start_apns_simulator().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut opts = options(dir.path(), adebox::daemon::Mode::Sandbox);
+    opts.alerts = crate::common::quick_alerts();
     opts.clock = clock.clone();
     opts.apple = adebox::daemon::sandbox::apple_side(&sim, &apns);
     opts.sandbox_pushes = Some(apns.feed());
@@ -319,9 +320,7 @@ async fn token_events(receiver: &Receiver, n: usize) -> Vec<crate::webhooks::Rec
 async fn sync_failing_twice_in_a_row_alerts_and_the_page_lists_it() {
     let Some(smtp) = Smtp::start() else { return };
     let clock = adebox::clock::Clock::manual(adebox::clock::Clock::system().now());
-    let d =
-        TestDaemon::with_simulator_trusting_at(adebox::daemon::DeviceTrust::Apple, clock.clone())
-            .await;
+    let d = TestDaemon::with_simulator_alerting_at(clock.clone()).await;
     let page = d.sandbox_admin().await;
     let (s, v) = put_settings(
         &page,

@@ -80,7 +80,7 @@ fn open_session(shared: &Shared, req: &HttpRequest, ctx: &Ctx) -> Answer {
     })?;
     let faults = shared.faults.load();
     let (consumer_secret, access_secret, server, expired) = {
-        let world = lock(&shared.world);
+        let world = shared.world();
         let Some(id) = world.server_by_consumer_key(auth.consumer_key()) else {
             return Err(Reply::text(
                 StatusCode::UNAUTHORIZED,
@@ -133,7 +133,7 @@ fn open_session(shared: &Shared, req: &HttpRequest, ctx: &Ctx) -> Answer {
 }
 
 async fn account(shared: Data, req: HttpRequest) -> HttpResponse {
-    serve_session(&shared, &req, |ctx| match lock(&shared.world).server(ctx.server) {
+    serve_session(&shared, &req, |ctx| match shared.world().server(ctx.server) {
         Some(s) => Ok(Reply::json(&render::account(s, ctx.protocol))),
         None => Err(Reply::error(Code::AccessDenied)),
     })
@@ -164,7 +164,7 @@ fn page(shared: &Shared, ctx: &Ctx, bytes: &[u8], sync: bool) -> Answer {
         }));
     }
     let result = {
-        let mut world = lock(&shared.world);
+        let mut world = shared.world();
         if sync {
             // Sync may repeat records (§3.2 item 4); the `dup` fault decides which.
             let rate = faults.duplicate_rate;
@@ -185,7 +185,7 @@ async fn details(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpRespo
         // No per-call limit is documented for details; zentral saw 5000 answered (§3.2).
         let devices = serials(request.devices, false)?;
         let found: Vec<_> = {
-            let world = lock(&shared.world);
+            let world = shared.world();
             devices.iter().map(|s| (s.clone(), world.device_at(ctx.server, s))).collect()
         };
         let devices = found
@@ -213,7 +213,7 @@ async fn disown(shared: Data, req: HttpRequest, bytes: web::Bytes) -> HttpRespon
     serve_session(&shared, &req, |ctx| {
         let request: DeviceList = body("disown", &bytes)?;
         let devices = serials(request.devices, true)?;
-        let report = lock(&shared.world).disown(ctx.server, &devices, ctx.now);
+        let report = shared.world().disown(ctx.server, &devices, ctx.now);
         let mut devices: BTreeMap<String, DeviceStatus> =
             report.changed.into_iter().map(|s| (s, DeviceStatus::Success)).collect();
         devices.extend(report.unknown.into_iter().map(|s| (s, DeviceStatus::NotAccessible)));
@@ -229,7 +229,7 @@ async fn activation_lock(shared: Data, req: HttpRequest, bytes: web::Bytes) -> H
         let device = request.device.filter(|d| !d.is_empty() && key_ok);
         // Apple documents only MALFORMED_REQUEST_BODY for this route's bad bodies (§3).
         let Some(device) = device else { return Err(Reply::error(Code::MalformedRequestBody)) };
-        let response_status = lock(&shared.world).activation_lock(ctx.server, &device);
+        let response_status = shared.world().activation_lock(ctx.server, &device);
         Ok(Reply::json(&ActivationLockResponse { serial_number: device, response_status }))
     })
     .await
@@ -252,7 +252,7 @@ async fn replacement_details(shared: Data, req: HttpRequest) -> HttpResponse {
             return Err(Reply::error(Code::DeviceIdRequired));
         };
         // Documented 404, observed 400 (petarov, zentral): answer what is observed.
-        match lock(&shared.world).replacement_details(ctx.server, serial) {
+        match shared.world().replacement_details(ctx.server, serial) {
             Some(d) => Ok(Reply::json(&d)),
             None => Err(Reply::error(Code::DeviceNotFound)),
         }
@@ -263,7 +263,7 @@ async fn replacement_details(shared: Data, req: HttpRequest) -> HttpResponse {
 async fn beta_tokens(shared: Data, req: HttpRequest) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
         Ok(Reply::json(&BetaEnrollmentTokens {
-            beta_enrollment_tokens: lock(&shared.world).beta_tokens(ctx.server),
+            beta_enrollment_tokens: shared.world().beta_tokens(ctx.server),
         }))
     })
     .await

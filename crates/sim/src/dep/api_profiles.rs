@@ -11,7 +11,7 @@ use crate::dep::requests::{
     self, ProfileDefinition, ProfileDevices, ProfileQuery, ServiceDiscovery,
 };
 use crate::dep::respond::{Reply, serve_session};
-use crate::dep::state::{Shared, lock};
+use crate::dep::state::Shared;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -30,7 +30,7 @@ pub(super) async fn define_profile(
         let profile = profiles::validate(definition).map_err(Reply::error)?;
         let faults = assign_faults(shared.get_ref(), ctx.protocol);
         let (profile_uuid, list) =
-            lock(&shared.world).define_profile(ctx.server, profile, &devices, faults, ctx.now);
+            shared.world().define_profile(ctx.server, profile, &devices, faults, ctx.now);
         Ok(Reply::json(&DefineProfileResponse { profile_uuid, devices: results(list) }))
     })
     .await
@@ -53,8 +53,7 @@ pub(super) async fn get_profile(shared: Data, req: HttpRequest) -> HttpResponse 
             return Err(Reply::error(Code::ProfileUuidRequired));
         };
         let behaviour = shared.behaviour.load();
-        let Some(mut profile) = lock(&shared.world).profile(ctx.server, uuid).map(|p| p.answer())
-        else {
+        let Some(mut profile) = shared.world().profile(ctx.server, uuid).map(|p| p.answer()) else {
             let status = StatusCode::from_u16(behaviour.profile_not_found_status)
                 .unwrap_or(StatusCode::BAD_REQUEST);
             return Err(Reply::error_status(status, Code::NotFound));
@@ -98,7 +97,7 @@ pub(super) async fn assign(shared: Data, req: HttpRequest, bytes: web::Bytes) ->
         let devices = serials(request.devices, true)?;
         let faults = assign_faults(shared.get_ref(), ctx.protocol);
         let Some(list) =
-            lock(&shared.world).assign_profile(ctx.server, &uuid, &devices, faults, ctx.now)
+            shared.world().assign_profile(ctx.server, &uuid, &devices, faults, ctx.now)
         else {
             return Err(Reply::error(Code::ProfileNotFound));
         };
@@ -120,7 +119,7 @@ pub(super) async fn remove(shared: Data, req: HttpRequest, bytes: web::Bytes) ->
         let request: ProfileDevices = body("remove", &bytes)?;
         let devices = serials(request.devices, true)?;
         let fail_rate = shared.faults.load().assign_fail_rate;
-        let list = lock(&shared.world).remove_profile(ctx.server, &devices, fail_rate, ctx.now);
+        let list = shared.world().remove_profile(ctx.server, &devices, fail_rate, ctx.now);
         Ok(Reply::json(&DeviceStatusResponse { devices: results(list) }))
     })
     .await
@@ -140,14 +139,14 @@ pub(super) async fn set_ade(shared: Data, req: HttpRequest, bytes: web::Bytes) -
         if !valid {
             return Err(Reply::error(Code::MdmServiceDiscoveryUrlNotValid));
         }
-        lock(&shared.world).set_ade_profile(ctx.server, Some(url.to_string()), ctx.now);
+        shared.world().set_ade_profile(ctx.server, Some(url.to_string()), ctx.now);
         Ok(Reply::empty())
     })
     .await
 }
 
 pub(super) async fn get_ade(shared: Data, req: HttpRequest) -> HttpResponse {
-    serve_session(&shared, &req, |ctx| match lock(&shared.world).ade_profile(ctx.server) {
+    serve_session(&shared, &req, |ctx| match shared.world().ade_profile(ctx.server) {
         Some(p) => Ok(Reply::json(&p)),
         None => Err(Reply::error_status(StatusCode::NOT_FOUND, Code::NotFound)),
     })
@@ -156,7 +155,7 @@ pub(super) async fn get_ade(shared: Data, req: HttpRequest) -> HttpResponse {
 
 pub(super) async fn delete_ade(shared: Data, req: HttpRequest) -> HttpResponse {
     serve_session(&shared, &req, |ctx| {
-        lock(&shared.world).set_ade_profile(ctx.server, None, ctx.now);
+        shared.world().set_ade_profile(ctx.server, None, ctx.now);
         Ok(Reply::empty())
     })
     .await

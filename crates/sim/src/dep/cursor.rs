@@ -54,6 +54,12 @@ impl CursorCodec {
         CursorCodec { key }
     }
 
+    /// The signing key, for saving the simulator (cursors it handed out stay valid after a
+    /// restart).
+    pub(crate) fn key(&self) -> [u8; 32] {
+        self.key
+    }
+
     pub fn encode(&self, c: &Cursor) -> String {
         let body = format!("{}:{}:{}:{}:{}", c.server, c.snapshot, c.offset, c.seq, c.issued_ms);
         let text = format!("{body}:{}", self.tag(&body));

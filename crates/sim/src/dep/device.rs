@@ -9,12 +9,13 @@
 
 use crate::dep::catalog::{self, Model};
 use crate::rng::SimRng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::num::NonZeroI64;
 use std::sync::Arc;
 
 /// `profile_status` values (dep-api.md §3.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ProfileStatus {
     Empty,
     Assigned,
@@ -90,7 +91,7 @@ impl SimDevice {
 }
 
 /// Where a migration is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MigrationState {
     Scheduled,
@@ -122,7 +123,8 @@ impl Migration {
 }
 
 /// Sync `op_type` (dep-api.md §3.2 item 8).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Op {
     Added,
     Modified,

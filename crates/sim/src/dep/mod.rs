@@ -29,6 +29,7 @@ pub mod faults;
 pub mod input;
 pub mod migration;
 pub mod oauth;
+pub mod persist;
 pub mod org;
 pub mod paging;
 pub mod portal;

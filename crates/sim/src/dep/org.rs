@@ -7,11 +7,12 @@
 use crate::apple::server_token::OAuthCredentials;
 use crate::crypto::Secret;
 use crate::rng::SimRng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// An organisation in Apple Business Manager (AccountDetail `org_*`, dep-api.md §3.1).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Org {
     pub name: String,
     pub email: String,

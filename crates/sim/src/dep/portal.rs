@@ -120,7 +120,7 @@ pub fn create_server(
     check_public_key(public_key_pem)?;
     let now = shared.now();
     let (id, uuid, token) = {
-        let mut world = lock(&shared.world);
+        let mut world = shared.world();
         // Apple Business Manager refuses a second MDM server of the same name.
         if world.servers().any(|(_, s)| s.name.trim().eq_ignore_ascii_case(name)) {
             return Err(PortalError::BadRequest(format!(
@@ -134,7 +134,7 @@ pub fn create_server(
         (id, s.uuid.clone(), s.token.clone())
     };
     issue_token(shared, &uuid, name, &token, public_key_pem).inspect_err(|_| {
-        lock(&shared.world).discard_new_server(id);
+        shared.world().discard_new_server(id);
     })
 }
 
@@ -148,7 +148,7 @@ pub fn renew_server_token(
     check_public_key(public_key_pem)?;
     let now = shared.now();
     let (id, name, token) = {
-        let mut world = lock(&shared.world);
+        let mut world = shared.world();
         let id = world.server_by_uuid(uuid)?;
         let token = world
             .next_token(id, now)
@@ -156,7 +156,7 @@ pub fn renew_server_token(
         (id, world.server(id).map(|s| s.name.clone()).unwrap_or_default(), token)
     };
     let issued = issue_token(shared, uuid, &name, &token, public_key_pem)?;
-    lock(&shared.world).install_token(id, token);
+    shared.world().install_token(id, token);
     lock(&shared.sessions).close_server(id);
     Ok(issued)
 }
@@ -171,7 +171,7 @@ struct ServerSummary {
 }
 
 async fn list_servers(shared: web::Data<Shared>) -> HttpResponse {
-    let world = lock(&shared.world);
+    let world = shared.world();
     let list: Vec<ServerSummary> = world
         .servers()
         .map(|(_, s)| ServerSummary {
@@ -227,7 +227,7 @@ async fn add_devices(shared: web::Data<Shared>, body: web::Bytes) -> HttpRespons
     reply((|| {
         let req: AddDevices = parse(&body)?;
         let now = shared.now();
-        let mut world = lock(&shared.world);
+        let mut world = shared.world();
         let to = req.server_uuid.as_deref().map(|u| world.server_by_uuid(u)).transpose()?;
         let added = world.add_devices(to, req.count, &req.serials, now)?;
         Ok(json!({ "added": added }))
@@ -244,7 +244,7 @@ async fn move_devices(shared: web::Data<Shared>, body: web::Bytes) -> HttpRespon
     reply((|| -> Result<ChangeReport, PortalError> {
         let req: MoveDevices = parse(&body)?;
         let now = shared.now();
-        let mut world = lock(&shared.world);
+        let mut world = shared.world();
         let to = world.server_by_uuid(&req.server_uuid)?;
         Ok(world.move_devices(&req.serials, to, now)?)
     })())
@@ -261,7 +261,7 @@ async fn release_devices(shared: web::Data<Shared>, body: web::Bytes) -> HttpRes
     reply((|| -> Result<ChangeReport, PortalError> {
         let req: ReleaseDevices = parse(&body)?;
         let now = shared.now();
-        Ok(lock(&shared.world).release_devices(&req.serials, req.released_by_replacement, now))
+        Ok(shared.world().release_devices(&req.serials, req.released_by_replacement, now))
     })())
 }
 
@@ -274,7 +274,7 @@ async fn mark_pushed(shared: web::Data<Shared>, body: web::Bytes) -> HttpRespons
     reply((|| -> Result<ChangeReport, PortalError> {
         let req: Serials = parse(&body)?;
         let now = shared.now();
-        Ok(lock(&shared.world).mark_pushed(&req.serials, now))
+        Ok(shared.world().mark_pushed(&req.serials, now))
     })())
 }
 
@@ -284,7 +284,7 @@ struct TruthQuery {
 }
 
 async fn truth(shared: web::Data<Shared>, query: web::Query<TruthQuery>) -> HttpResponse {
-    let mut truth = lock(&shared.world).truth();
+    let mut truth = shared.world().truth();
     if let Some(uuid) = &query.server_uuid {
         truth.servers.retain(|s| s.server_uuid.eq_ignore_ascii_case(uuid));
         if truth.servers.is_empty() {
@@ -321,7 +321,7 @@ struct QuirkSwitches {
 }
 
 async fn get_quirks(shared: web::Data<Shared>) -> HttpResponse {
-    let q = lock(&shared.world).quirks;
+    let q = shared.world().quirks;
     HttpResponse::Ok().json(QuirkSwitches {
         move_emits_modified: q.move_emits_modified,
         release_emits_deleted: q.release_emits_deleted,
@@ -331,7 +331,7 @@ async fn get_quirks(shared: web::Data<Shared>) -> HttpResponse {
 async fn set_quirks(shared: web::Data<Shared>, body: web::Bytes) -> HttpResponse {
     reply((|| {
         let req: QuirkSwitches = parse(&body)?;
-        lock(&shared.world).quirks = Quirks {
+        shared.world().quirks = Quirks {
             move_emits_modified: req.move_emits_modified,
             release_emits_deleted: req.release_emits_deleted,
         };

@@ -13,7 +13,7 @@
 
 use crate::dep::migration::MigrationReport;
 use crate::dep::portal_errors::{PortalError, parse, reply};
-use crate::dep::state::{Shared, lock};
+use crate::dep::state::Shared;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -72,7 +72,7 @@ struct Cancel {
 }
 
 async fn list(shared: web::Data<Shared>) -> HttpResponse {
-    HttpResponse::Ok().json(lock(&shared.world).migrations())
+    HttpResponse::Ok().json(shared.world().migrations())
 }
 
 async fn schedule(shared: web::Data<Shared>, body: web::Bytes) -> HttpResponse {
@@ -80,7 +80,7 @@ async fn schedule(shared: web::Data<Shared>, body: web::Bytes) -> HttpResponse {
         let req: Schedule = parse(&body)?;
         let now = shared.now();
         let deadline = req.deadline.resolve(now)?;
-        let mut world = lock(&shared.world);
+        let mut world = shared.world();
         let to = world.server_by_uuid(&req.server_uuid)?;
         Ok(world.schedule_migration(&req.serials, to, deadline, now)?)
     })())
@@ -91,7 +91,7 @@ async fn change(shared: web::Data<Shared>, body: web::Bytes) -> HttpResponse {
         let req: Change = parse(&body)?;
         let now = shared.now();
         let deadline = req.deadline.resolve(now)?;
-        Ok(lock(&shared.world).change_migration(&req.serials, deadline, now)?)
+        Ok(shared.world().change_migration(&req.serials, deadline, now)?)
     })())
 }
 
@@ -99,6 +99,6 @@ async fn cancel(shared: web::Data<Shared>, body: web::Bytes) -> HttpResponse {
     reply((|| -> Result<MigrationReport, PortalError> {
         let req: Cancel = parse(&body)?;
         let now = shared.now();
-        Ok(lock(&shared.world).cancel_migration(&req.serials, now))
+        Ok(shared.world().cancel_migration(&req.serials, now))
     })())
 }

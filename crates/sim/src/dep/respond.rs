@@ -140,7 +140,7 @@ pub async fn serve_session(
         return write(shared, reply, None, false);
     };
     let retired =
-        lock(&shared.world).server(server).is_none_or(|s| s.retired_tokens.contains(&access_token));
+        shared.world().server(server).is_none_or(|s| s.retired_tokens.contains(&access_token));
     // A revoked or superseded token's sessions see `signature_invalid` (Fleet #47700, §2.3).
     let refusal = if retired || faults.revoked {
         Some(Code::SignatureInvalid)

@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::crypto::ca::{Authority, CaError};
 use crate::dep::changes::ChangeReport;
 use crate::dep::faults::Faults;
+use crate::dep::persist::StateFile;
 use crate::dep::sessions::{NonceCache, Sessions};
 use crate::dep::state::{Behaviour, Shared, lock};
 use crate::dep::world::{Quirks, Truth, World, WorldError};
@@ -50,6 +51,9 @@ pub struct SimDepConfig {
     pub workers: usize,
     /// Extra DNS names or IPs for the server certificate.
     pub extra_names: Vec<String>,
+    /// Keep the simulated Apple side in this file: loaded at start when it exists, saved
+    /// after every change (`persist.rs`). `None` keeps it in memory only.
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 impl Default for SimDepConfig {
@@ -65,6 +69,7 @@ impl Default for SimDepConfig {
             rotate_session_every: None,
             workers: 2,
             extra_names: Vec::new(),
+            state_file: None,
         }
     }
 }
@@ -87,6 +92,8 @@ pub enum SimDepError {
     Write { path: String, source: std::io::Error },
     #[error("cannot listen for the stop signals: {0}")]
     Signals(std::io::Error),
+    #[error("{0}")]
+    State(#[from] crate::dep::persist::StateError),
     #[error("the simulator stopped: {0}")]
     Stopped(std::io::Error),
 }
@@ -106,6 +113,13 @@ pub struct RunningSimDep {
 impl SimDep {
     /// Binds, makes the stand-in CA and server certificate, and starts serving.
     pub async fn start(config: SimDepConfig) -> Result<RunningSimDep, SimDepError> {
+        // The saved world first: a file that cannot be used stops the start before anything
+        // listens.
+        let state = config.state_file.clone().map(StateFile::new);
+        let saved = match &state {
+            Some(file) => file.load(config.quirks)?,
+            None => None,
+        };
         let listener = TcpListener::bind(config.listen)
             .map_err(|source| SimDepError::Bind { addr: config.listen, source })?;
         let addr = listener
@@ -121,7 +135,7 @@ impl SimDep {
 
         let seed = config.seed;
         let shared = web::Data::new(Shared {
-            world: Mutex::new(World::new(seed, config.quirks)),
+            world: Mutex::new(saved.unwrap_or_else(|| World::new(seed, config.quirks))),
             sessions: Mutex::new(Sessions::new(
                 config.session_ttl.whole_milliseconds() as i64,
                 seed ^ 0x5E55_1045,
@@ -138,6 +152,7 @@ impl SimDep {
             clock: config.clock.clone(),
             offset: Mutex::new(Duration::ZERO),
             requests: AtomicU64::new(0),
+            state,
         });
         let data = shared.clone();
         let server = HttpServer::new(move || {
@@ -241,7 +256,7 @@ impl RunningSimDep {
     }
 
     pub fn set_quirks(&self, quirks: Quirks) {
-        lock(&self.shared.world).quirks = quirks;
+        self.shared.world().quirks = quirks;
     }
 
     /// Changes the session TTL and rotation (the `rotate-session` fault) for sessions used from
@@ -317,12 +332,12 @@ impl RunningSimDep {
 
     /// The ground truth: which serial is at which server with which profile.
     pub fn truth(&self) -> Truth {
-        self.with_world(|w| w.truth())
+        self.shared.world().truth()
     }
 
     /// Runs `f` on the world under its lock (tests and the sandbox script scenarios with it).
     pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
-        f(&mut lock(&self.shared.world))
+        f(&mut self.shared.world())
     }
 
     /// Stops serving at once (open connections are dropped: the simulator has nothing to

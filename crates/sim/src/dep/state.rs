@@ -1,9 +1,11 @@
 //! The state every worker of the DEP simulator shares ([`Shared`]: the world, sessions,
-//! faults, the switchable [`Behaviour`], the clock), and [`lock`]. A leaf of `dep`: the
-//! routes and the server import it, it imports neither.
+//! faults, the switchable [`Behaviour`], the clock), [`WorldGuard`] (the world under its lock,
+//! saved on release when it was changed and the simulator keeps a state file), and [`lock`].
+//! A leaf of `dep`: the routes and the server import it, it imports neither.
 
 use crate::clock::Clock;
 use crate::dep::faults::Faults;
+use crate::dep::persist::StateFile;
 use crate::dep::sessions::{DEFAULT_USER_AGENT_DENY, NonceCache, Sessions};
 use crate::dep::world::World;
 use crate::rng::SimRng;
@@ -65,6 +67,9 @@ pub struct Shared {
     pub offset: Mutex<Duration>,
     /// DEP requests served (portal requests not counted).
     pub requests: AtomicU64,
+    /// Where the world is saved after each change (the sandbox's data directory); `None`
+    /// keeps it in memory only (tests, benchmarks, `adebox sim dep`).
+    pub state: Option<StateFile>,
 }
 
 impl Shared {
@@ -73,9 +78,15 @@ impl Shared {
         self.clock.now() + *lock(&self.offset)
     }
 
+    /// The world under its lock. Changing it through the guard saves it when the guard is
+    /// released, before the change is answered.
+    pub fn world(&self) -> WorldGuard<'_> {
+        WorldGuard { world: lock(&self.world), state: self.state.as_ref(), changed: false }
+    }
+
     /// Runs `f` on the world under its lock.
     pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
-        f(&mut lock(&self.world))
+        f(&mut self.world())
     }
 
     /// Moves simulated time forward.
@@ -84,6 +95,39 @@ impl Shared {
             self.clock.advance(by);
         } else {
             *lock(&self.offset) += by;
+        }
+    }
+}
+
+/// The locked world; a mutable use marks it changed, and a changed world is saved to the
+/// state file on release, still under the lock, so saves happen in the order of the changes.
+pub struct WorldGuard<'a> {
+    world: MutexGuard<'a, World>,
+    state: Option<&'a StateFile>,
+    changed: bool,
+}
+
+impl std::ops::Deref for WorldGuard<'_> {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.world
+    }
+}
+
+impl std::ops::DerefMut for WorldGuard<'_> {
+    fn deref_mut(&mut self) -> &mut World {
+        self.changed = true;
+        &mut self.world
+    }
+}
+
+impl Drop for WorldGuard<'_> {
+    fn drop(&mut self) {
+        if let (true, Some(state)) = (self.changed, self.state)
+            && let Err(e) = state.save(&self.world)
+        {
+            // The change stands in memory; the next change tries the whole file again.
+            log::error!(target: "sim::dep", "{e}");
         }
     }
 }

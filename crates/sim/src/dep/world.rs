@@ -85,7 +85,7 @@ pub struct World {
     pub(super) codec: CursorCodec,
     pub(super) rng: SimRng,
     pub quirks: Quirks,
-    default_org: Arc<Org>,
+    pub(super) default_org: Arc<Org>,
     /// MDM migrations by serial (`migration.rs`), open and cancelled.
     pub(super) migrations: BTreeMap<Arc<str>, crate::dep::device::Migration>,
 }
