@@ -5,11 +5,14 @@
 //! carries all three folders inside the store copy, sealed under the backup passphrase
 //! ([`crate::store::backup`]), and a restore puts them back.
 //!
-//! Owns no table; `adebox admin backup|restore` call it, and the daemon's daily backup
-//! ([`scheduled`], `[backup]` in the configuration file) writes the same file. Comes after
+//! Owns the table `backup.last` ([`scheduled`]: the last scheduled backup's outcome);
+//! `adebox admin backup|restore` call it, and the daemon's daily backup ([`scheduled`],
+//! `[backup]` in the configuration file) writes the same file. Comes after
 //! `tls` and `enroll`, whose files it gathers.
 
 pub mod scheduled;
+
+pub use scheduled::TABLES;
 
 use crate::crypto::Secret;
 use crate::keys::{self, KeyName};
@@ -39,6 +42,8 @@ pub enum BackupError {
     #[error("cannot read the backup passphrase from {path} (backup.passphrase_file): {detail}")]
     Passphrase { path: PathBuf, detail: String },
 }
+
+crate::store::redb_errors_into!(BackupError);
 
 /// Writes a consistent copy of the store of `data_dir`, with the key, TLS and enrollment
 /// signing folders sealed under `passphrase`, to `dest` (works while the daemon runs);

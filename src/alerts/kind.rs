@@ -27,6 +27,10 @@ pub enum AlertKind {
     /// The push certificate expires in 30, 14, 7 or 1 days, or has expired.
     #[serde(rename = "push_certificate_expiring")]
     PushExpiring,
+    /// APNs refuses the push certificate (403 `BadCertificate`, `BadCertificateEnvironment`,
+    /// revoked or expired at Apple).
+    #[serde(rename = "push_certificate_refused")]
+    PushRefused,
     /// Sync with Apple failed twice or more in a row.
     SyncFailing,
     /// More enrollment refusals in the last hour than the admin's threshold.
@@ -36,20 +40,24 @@ pub enum AlertKind {
     /// The appliance's own TLS certificate could not be renewed.
     #[serde(rename = "certificate_renewal_failing")]
     CertificateRenewal,
+    /// The daily backup failed (resolved by the next one that succeeds).
+    BackupFailed,
     /// The "send test" button.
     Test,
 }
 
 impl AlertKind {
     /// Every kind an admin can route to recipients.
-    pub const ALL: [AlertKind; 8] = [
+    pub const ALL: [AlertKind; 10] = [
         AlertKind::TokenExpiring,
         AlertKind::TokenRefused,
         AlertKind::PushExpiring,
+        AlertKind::PushRefused,
         AlertKind::SyncFailing,
         AlertKind::EnrollmentRefusals,
         AlertKind::DiskFull,
         AlertKind::CertificateRenewal,
+        AlertKind::BackupFailed,
         AlertKind::Test,
     ];
 
@@ -59,10 +67,12 @@ impl AlertKind {
             AlertKind::TokenExpiring => "token_expiring",
             AlertKind::TokenRefused => "token_refused",
             AlertKind::PushExpiring => "push_certificate_expiring",
+            AlertKind::PushRefused => "push_certificate_refused",
             AlertKind::SyncFailing => "sync_failing",
             AlertKind::EnrollmentRefusals => "enrollment_refusals",
             AlertKind::DiskFull => "disk_full",
             AlertKind::CertificateRenewal => "certificate_renewal_failing",
+            AlertKind::BackupFailed => "backup_failed",
             AlertKind::Test => "test",
         }
     }
@@ -73,22 +83,27 @@ impl AlertKind {
             AlertKind::TokenExpiring => "Server token expiring",
             AlertKind::TokenRefused => "Server token refused by Apple",
             AlertKind::PushExpiring => "Push certificate expiring",
+            AlertKind::PushRefused => "Push certificate refused by Apple",
             AlertKind::SyncFailing => "Sync failing",
             AlertKind::EnrollmentRefusals => "Many enrollment refusals",
             AlertKind::DiskFull => "Disk nearly full",
             AlertKind::CertificateRenewal => "Appliance certificate renewal failing",
+            AlertKind::BackupFailed => "Daily backup failed",
             AlertKind::Test => "Test message",
         }
     }
 
     /// The webhook topic its events are published on: the token and push certificate ones
-    /// on `adebox.TokenExpiring`, sync on `adebox.SyncFailed`, the rest on `adebox.Alert`.
+    /// on `adebox.TokenExpiring`, sync on `adebox.SyncFailed`, backups on
+    /// `adebox.BackupFailed`, the rest on `adebox.Alert`.
     pub fn topic(self) -> Topic {
         match self {
-            AlertKind::TokenExpiring | AlertKind::TokenRefused | AlertKind::PushExpiring => {
-                Topic::TokenExpiring
-            }
+            AlertKind::TokenExpiring
+            | AlertKind::TokenRefused
+            | AlertKind::PushExpiring
+            | AlertKind::PushRefused => Topic::TokenExpiring,
             AlertKind::SyncFailing => Topic::SyncFailed,
+            AlertKind::BackupFailed => Topic::BackupFailed,
             _ => Topic::Alert,
         }
     }

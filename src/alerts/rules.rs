@@ -29,12 +29,16 @@ pub struct Observed {
     pub tokens: Vec<TokenSeen>,
     /// The push certificate's expiry, when one is installed.
     pub push_expires_at: Option<OffsetDateTime>,
+    /// APNs' reason for refusing the push certificate at the last push, if it did.
+    pub push_refused: Option<String>,
     /// Enrollment refusals in the last hour.
     pub refusals_last_hour: u32,
     /// Free space of the store's filesystem, in percent, when it could be read.
     pub disk_free_percent: Option<f64>,
     /// The last TLS renewal's error, if it failed.
     pub renewal_error: Option<String>,
+    /// The last scheduled backup's error and when it ran, if it failed.
+    pub backup_error: Option<(OffsetDateTime, String)>,
 }
 
 /// The thresholds an admin sets.
@@ -154,7 +158,24 @@ pub fn evaluate(seen: &Observed, limits: Thresholds, now: OffsetDateTime) -> Vec
             ));
         }
     }
-    if let Some(expires_at) = seen.push_expires_at
+    if let Some(reason) = &seen.push_refused {
+        out.push(alert(
+            AlertKind::PushRefused,
+            "",
+            "refused",
+            "error",
+            (
+                format!("Apple refuses the push certificate ({reason})"),
+                format!(
+                    "Apple's push service refused the APNs push certificate ({reason}). Until \
+                     it accepts one, enrolled devices hear nothing from adebox. Check the \
+                     certificate on the Enrollment page: renew it at Apple's Push Certificates \
+                     Portal (same Apple Account, \"Renew\", not \"Create\") and upload it there."
+                ),
+            ),
+            "/admin/enrollment#push-certificate".into(),
+        ));
+    } else if let Some(expires_at) = seen.push_expires_at
         && let Some(level) = expiry_level(expires_at, now)
     {
         let when = days_words(expires_at, now);
@@ -228,6 +249,23 @@ pub fn evaluate(seen: &Observed, limits: Thresholds, now: OffsetDateTime) -> Vec
             "/admin/settings#tls".into(),
         ));
     }
+    if let Some((at, error)) = &seen.backup_error {
+        let error = error.trim_end_matches('.');
+        out.push(alert(
+            AlertKind::BackupFailed,
+            "",
+            "failed",
+            "error",
+            (
+                "The daily backup failed".into(),
+                format!(
+                    "The daily backup of {at} failed: {error}. The older backups are kept; the \
+                     next one runs at the scheduled time, and Settings shows the schedule."
+                ),
+            ),
+            "/admin/settings#backups".into(),
+        ));
+    }
     out
 }
 
@@ -283,6 +321,24 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_push_certificate_alerts_instead_of_its_expiry() {
+        let seen = Observed {
+            push_expires_at: Some(NOW + Duration::days(3)),
+            push_refused: Some("BadCertificate".into()),
+            ..Default::default()
+        };
+        let got = evaluate(&seen, LIMITS, NOW);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(
+            (got[0].kind, got[0].key.as_str()),
+            (AlertKind::PushRefused, "push_certificate_refused")
+        );
+        assert!(got[0].message.contains("BadCertificate"));
+        let cleared = Observed { push_refused: None, ..seen };
+        assert_eq!(levels(&cleared), vec![(AlertKind::PushExpiring, "7d".to_string())]);
+    }
+
+    #[test]
     fn sync_alerts_from_the_second_failure_in_a_row() {
         let mut t = token(100);
         t.sync_failures = 1;
@@ -304,6 +360,7 @@ mod tests {
             refusals_last_hour: 21,
             disk_free_percent: Some(9.9),
             renewal_error: Some("no space".into()),
+            backup_error: Some((NOW, "cannot write backups to /x".into())),
             push_expires_at: Some(NOW + Duration::days(3)),
             ..Default::default()
         };
@@ -314,7 +371,8 @@ mod tests {
                 AlertKind::PushExpiring,
                 AlertKind::EnrollmentRefusals,
                 AlertKind::DiskFull,
-                AlertKind::CertificateRenewal
+                AlertKind::CertificateRenewal,
+                AlertKind::BackupFailed
             ]
         );
     }

@@ -37,6 +37,8 @@ pub struct Sources {
     pub push: crate::push::Push,
     pub sync: crate::sync::Sync,
     pub enroll: crate::enroll::Enroll,
+    /// The daily backup, when `[backup]` is configured.
+    pub backups: Option<crate::backup::scheduled::Scheduled>,
 }
 
 /// The alerts service (cheap to clone).
@@ -87,6 +89,23 @@ impl Alerts {
             })
             .await?;
         Ok(SettingsView::of(&next))
+    }
+
+    /// Removes the SMTP server and its sealed password (recipients and thresholds stay, so
+    /// setting a server again resumes the e-mails; until then they wait in the outbox).
+    /// Returns whether one was set.
+    pub async fn remove_smtp(&self) -> Result<(bool, SettingsView), AlertsError> {
+        let (had, next) = self
+            .inner
+            .store
+            .write(move |wtx| {
+                let mut r = state::settings_w(wtx)?;
+                let had = r.smtp.take().is_some();
+                store::put(&mut wtx.open_table(SETTINGS)?, SETTINGS_KEY, &r)?;
+                Ok::<_, AlertsError>((had, r))
+            })
+            .await?;
+        Ok((had, SettingsView::of(&next)))
     }
 
     /// Sends a test message now to `to` (or the test kind's recipients) and reports the SMTP
@@ -201,12 +220,21 @@ impl Alerts {
                 Ok::<_, AlertsError>((state::settings_in(rtx)?, renewal))
             })
             .await?;
+        let mut backup_error = None;
+        if let Some(b) = &s.backups
+            && let Some(last) = b.last().await.map_err(|e| map(&e))?
+            && !last.ok
+        {
+            backup_error = Some((last.at, last.message));
+        }
         let observed = Observed {
             tokens,
             push_expires_at: push.expires_at,
+            push_refused: push.refused.map(|r| r.reason),
             refusals_last_hour,
             disk_free_percent: disk_free_percent(self.inner.store.path()),
             renewal_error: renewal.and_then(|r| r.error),
+            backup_error,
         };
         let limits = Thresholds {
             refusals_per_hour: settings.refusals_per_hour,

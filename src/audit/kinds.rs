@@ -78,6 +78,7 @@ pub enum Action {
     SignInEnroll,
     AlertSettingsChange,
     AlertTest,
+    AlertSmtpRemove,
 }
 
 impl Action {
@@ -128,6 +129,7 @@ impl Action {
         Action::SignInEnroll,
         Action::AlertSettingsChange,
         Action::AlertTest,
+        Action::AlertSmtpRemove,
     ];
 
     pub fn code(self) -> &'static str {
@@ -178,6 +180,7 @@ impl Action {
             Action::SignInEnroll => "signin.enroll",
             Action::AlertSettingsChange => "alerts.settings_change",
             Action::AlertTest => "alerts.test",
+            Action::AlertSmtpRemove => "alerts.smtp_remove",
         }
     }
 }

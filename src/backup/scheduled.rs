@@ -7,23 +7,31 @@
 //! A backup is written to a hidden temporary name, synced, renamed into place and the
 //! directory synced: only complete files carry the backup name, so a kill at any moment
 //! leaves at most a `.…partial` file, never counted as a backup and removed by the next run.
-//! The last result (time, file, size, or what went wrong) is kept for the status API.
+//! The last result (time, file, size, or what went wrong) is kept in the store
+//! (`backup.last`), so a failure survives a restart until a backup succeeds: the status API,
+//! its banner and the `backup_failed` alert read it from there.
 
 use super::BackupError;
 use crate::clock::Clock;
 use crate::config::{BackupConfig, Retention};
 use crate::crypto::Secret;
-use crate::store::Store;
-use serde::Serialize;
+use crate::store::{self, Store, Table};
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use time::{OffsetDateTime, UtcOffset};
+
+/// `last` → [`LastBackup`]: the outcome of the last scheduled backup.
+const LAST: Table = store::table("backup.last");
+const LAST_KEY: &[u8] = b"last";
+/// The tables of scheduled backups, created when the store opens.
+pub const TABLES: &[Table] = &[LAST];
 
 const PREFIX: &str = "adebox-";
 const SUFFIX: &str = ".backup";
 
 /// The outcome of the last scheduled backup.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LastBackup {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
@@ -46,14 +54,15 @@ struct Inner {
     clock: Clock,
     data_dir: PathBuf,
     config: BackupConfig,
-    last: Mutex<Option<LastBackup>>,
+    /// The newest complete backup in the directory at start, shown until a run is recorded.
+    found: Option<LastBackup>,
     /// One backup at a time (the schedule and a manual run).
     running: tokio::sync::Mutex<()>,
 }
 
 impl Scheduled {
-    /// The schedule of `config`; the last backup is the newest complete one in its directory
-    /// until one runs.
+    /// The schedule of `config`; the last backup is the recorded one, or the newest complete
+    /// one in its directory until a run is recorded.
     pub fn new(store: Store, clock: Clock, data_dir: PathBuf, config: BackupConfig) -> Scheduled {
         let last = newest(&config.directory).map(|(name, at, bytes)| LastBackup {
             at,
@@ -67,7 +76,7 @@ impl Scheduled {
             clock,
             data_dir,
             config,
-            last: Mutex::new(last),
+            found: last,
             running: tokio::sync::Mutex::new(()),
         };
         Scheduled { inner: Arc::new(inner) }
@@ -77,8 +86,14 @@ impl Scheduled {
         &self.inner.config
     }
 
-    pub fn last(&self) -> Option<LastBackup> {
-        self.inner.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    /// The last backup's outcome (recorded in the store; survives a restart).
+    pub async fn last(&self) -> Result<Option<LastBackup>, BackupError> {
+        let stored: Option<LastBackup> = self
+            .inner
+            .store
+            .read(|rtx| Ok::<_, BackupError>(store::get(&rtx.open_table(LAST)?, LAST_KEY)?))
+            .await?;
+        Ok(stored.or_else(|| self.inner.found.clone()))
     }
 
     /// Writes a backup now and prunes; the result is also kept as [`Scheduled::last`].
@@ -114,7 +129,18 @@ impl Scheduled {
                 LastBackup { at: now, ok: false, file: None, bytes: 0, message: e.to_string() }
             }
         };
-        *self.inner.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(last.clone());
+        let record = last.clone();
+        let saved = self
+            .inner
+            .store
+            .write(move |wtx| {
+                store::put(&mut wtx.open_table(LAST)?, LAST_KEY, &record)?;
+                Ok::<_, BackupError>(())
+            })
+            .await;
+        if let Err(e) = saved {
+            log::error!("the scheduled backup's outcome could not be recorded: {e}");
+        }
         last
     }
 

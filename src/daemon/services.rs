@@ -229,6 +229,10 @@ impl Services {
             scep_ra,
             opts.scep_per_client_per_minute,
         );
+        let backups = config.backup.clone().map(|b| {
+            let dir = config.data_dir.clone();
+            crate::backup::scheduled::Scheduled::new(store.clone(), clock.clone(), dir, b)
+        });
         let alerts = crate::alerts::Alerts::new(
             store.clone(),
             clock.clone(),
@@ -237,14 +241,11 @@ impl Services {
                 push: push.clone(),
                 sync: sync.clone(),
                 enroll: enroll.clone(),
+                backups: backups.clone(),
             },
             crate::urls::Urls::new(config).with_port(public_port).base(),
             opts.alerts.clone(),
         );
-        let backups = config.backup.clone().map(|b| {
-            let dir = config.data_dir.clone();
-            crate::backup::scheduled::Scheduled::new(store.clone(), clock.clone(), dir, b)
-        });
         let services = Services {
             backups,
             store,

@@ -27,6 +27,7 @@ pub const TABLES: &[&[Table]] = &[
     crate::directory::TABLES,
     crate::signin::TABLES,
     crate::mdm::TABLES,
+    crate::backup::TABLES,
     crate::alerts::TABLES,
 ];
 

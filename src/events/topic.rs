@@ -47,6 +47,9 @@ pub enum Topic {
     /// A sync with Apple failed twice in a row.
     #[serde(rename = "adebox.SyncFailed")]
     SyncFailed,
+    /// The daily backup failed (and, `…_resolved`, the next one succeeded).
+    #[serde(rename = "adebox.BackupFailed")]
+    BackupFailed,
     /// Any other alert (disk nearly full, appliance certificate renewal failing, …) and
     /// the "send test" button.
     #[serde(rename = "adebox.Alert")]
@@ -54,7 +57,7 @@ pub enum Topic {
 }
 
 impl Topic {
-    pub const ALL: [Topic; 17] = [
+    pub const ALL: [Topic; 18] = [
         Topic::MdmAuthenticate,
         Topic::MdmTokenUpdate,
         Topic::MdmCheckOut,
@@ -71,6 +74,7 @@ impl Topic {
         Topic::EnrollmentRefused,
         Topic::TokenExpiring,
         Topic::SyncFailed,
+        Topic::BackupFailed,
         Topic::Alert,
     ];
 
@@ -93,6 +97,7 @@ impl Topic {
             Topic::EnrollmentRefused => "adebox.EnrollmentRefused",
             Topic::TokenExpiring => "adebox.TokenExpiring",
             Topic::SyncFailed => "adebox.SyncFailed",
+            Topic::BackupFailed => "adebox.BackupFailed",
             Topic::Alert => "adebox.Alert",
         }
     }

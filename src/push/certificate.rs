@@ -205,5 +205,7 @@ fn cert_record(
         installed_at: previous.map_or(now, |p| p.installed_at),
         installed_by: previous.map_or_else(|| actor.label(), |p| p.installed_by.clone()),
         renewed_at: previous.map(|_| now),
+        // A new certificate has not been refused yet.
+        refused: None,
     }
 }

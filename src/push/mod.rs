@@ -20,7 +20,7 @@ pub mod view;
 pub mod worker;
 
 pub use records::TABLES;
-pub use records::{DeviceRecord, Unreachable};
+pub use records::{CertRefusal, DeviceRecord, Unreachable};
 pub use view::{PushState, PushStatus, RequestInfo};
 pub use worker::{ApnsOptions, PushTarget, Pusher};
 

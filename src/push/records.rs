@@ -49,6 +49,21 @@ pub(super) struct CertRecord {
     pub installed_by: String,
     #[serde(with = "time::serde::rfc3339::option")]
     pub renewed_at: Option<OffsetDateTime>,
+    /// APNs refused this certificate (403 `BadCertificate`, `BadCertificateEnvironment`, a
+    /// revoked or expired certificate): cleared by the next accepted push or a new upload.
+    #[serde(default)]
+    pub refused: Option<CertRefusal>,
+}
+
+/// APNs' last refusal of the push certificate itself.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CertRefusal {
+    /// HTTP status (403 for the certificate, 400 for a topic it may not use).
+    pub status: u16,
+    /// APNs' reason (`BadCertificate`, `BadCertificateEnvironment`, …).
+    pub reason: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
 }
 
 /// How pushes to one device went (the device page shows it).

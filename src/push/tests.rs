@@ -253,3 +253,37 @@ async fn no_push_is_sent_without_a_certificate() {
     assert_eq!(sim.requests(), 0);
     sim.stop().await;
 }
+
+/// Waits (5 s at most) until the push certificate's refusal is `want`.
+async fn refusal_becomes(k: &Kit, want: Option<&str>) -> PushStatus {
+    for _ in 0..250 {
+        let s = k.push.status().await.unwrap();
+        if s.refused.as_ref().map(|r| r.reason.as_str()) == want {
+            return s;
+        }
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    panic!("the refusal never became {want:?}: {:?}", k.push.status().await.unwrap().refused);
+}
+
+#[tokio::test]
+async fn a_refused_certificate_is_recorded_until_a_push_is_accepted_again() {
+    let (k, sim) = (kit(), sim().await);
+    install(&k, &sim, None).await;
+    sim.set_faults(Faults::parse("bad-certificate").unwrap());
+    let (pusher, run) = k.push.pusher(options(&sim), None);
+    tokio::spawn(run);
+    pusher.notify(target(&[0x21; 32], sim.topic()));
+    let s = refusal_becomes(&k, Some("BadCertificate")).await;
+    assert_eq!(s.refused.as_ref().unwrap().status, 403);
+    let (level, code, message, _) = s.banner().expect("a banner");
+    assert_eq!((level.as_str(), code.as_str()), ("error", "push_certificate_refused"));
+    assert!(message.contains("BadCertificate"), "{message}");
+    assert_eq!(sim.requests(), 1, "a refused certificate is not retried");
+
+    sim.set_faults(Faults::default());
+    pusher.notify(target(&[0x22; 32], sim.topic()));
+    let s = refusal_becomes(&k, None).await;
+    assert!(s.banner().is_none(), "accepted again: no banner");
+    sim.stop().await;
+}

@@ -1,6 +1,6 @@
 //! What the API and the page show of the push certificate (never the key), and the banners.
 
-use super::records::{CertRecord, RequestRecord};
+use super::records::{CertRecord, CertRefusal, RequestRecord};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
@@ -55,6 +55,8 @@ pub struct PushStatus {
     pub portal_url: String,
     /// What to do next, in plain words.
     pub guidance: String,
+    /// APNs refused the certificate at the last push (until a push is accepted again).
+    pub refused: Option<CertRefusal>,
 }
 
 impl PushStatus {
@@ -94,6 +96,7 @@ impl PushStatus {
             pending_request: pending.map(RequestInfo::from),
             portal_url: super::APPLE_PORTAL_URL.into(),
             guidance: guidance.into(),
+            refused: c.and_then(|c| c.refused.clone()),
         }
     }
 
@@ -102,6 +105,14 @@ impl PushStatus {
         let link = "/admin/enrollment#push-certificate".to_string();
         let date = self.expires_at.map(|d| d.date().to_string()).unwrap_or_default();
         let (level, code, message) = match self.state {
+            PushState::Ok | PushState::Expiring if self.refused.is_some() => (
+                "error",
+                "push_certificate_refused",
+                format!(
+                    "Apple refuses the push certificate ({}): devices cannot be reached; check it on the Enrollment page and renew it with the same Apple Account.",
+                    self.refused.as_ref().map_or("", |r| r.reason.as_str())
+                ),
+            ),
             PushState::Ok => return None,
             PushState::Missing => (
                 "error",

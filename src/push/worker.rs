@@ -7,7 +7,7 @@
 //! is dropped (an MDM push only says "check in"; one is as good as two).
 
 use super::apns::{ApnsClient, SendError};
-use super::records::{DEVICES, DeviceRecord, Unreachable};
+use super::records::{CERT, CURRENT, CertRecord, CertRefusal, DEVICES, DeviceRecord, Unreachable};
 use super::{Push, PushError};
 use crate::apple::apns::Scope;
 use crate::depclient::RetryPolicy;
@@ -183,6 +183,7 @@ impl Worker {
                 Ok(id) => {
                     log::debug!(udid = udid, apns_id = id.as_str(); "push accepted by APNs");
                     self.record(&target, None, now).await;
+                    self.note_refusal(None).await;
                     return;
                 }
                 Err(e) => e,
@@ -219,6 +220,13 @@ impl Worker {
                 }
                 Scope::Certificate | Scope::Request => {
                     log::error!(udid = udid; "push refused: {err}");
+                    if let (Scope::Certificate, SendError::Refused { status, reason, .. }) =
+                        (err.scope(), &err)
+                    {
+                        let refusal =
+                            CertRefusal { status: *status, reason: reason.clone(), at: now };
+                        self.note_refusal(Some(refusal)).await;
+                    }
                     return;
                 }
             }
@@ -247,6 +255,39 @@ impl Worker {
         };
         let topic = if target.topic.is_empty() { &identity.topic } else { &target.topic };
         client.send(&target.token, topic, &target.push_magic, self.push.now()).await
+    }
+
+    /// Records that APNs refused the certificate in use, or (`None`) that it accepted a push
+    /// again; writes only when that changes, so accepted pushes cost a read.
+    async fn note_refusal(&self, refusal: Option<CertRefusal>) {
+        let store = &self.push.inner.store;
+        let current: Result<Option<CertRecord>, PushError> =
+            store.read(|rtx| Ok(store::get(&rtx.open_table(CERT)?, CURRENT)?)).await;
+        let same = |c: &CertRecord| {
+            c.refused.as_ref().map(|r| &r.reason) == refusal.as_ref().map(|r| &r.reason)
+        };
+        match current {
+            Ok(Some(c)) if !same(&c) => {}
+            Ok(_) => return,
+            Err(e) => {
+                log::error!("the push certificate's state could not be read: {e}");
+                return;
+            }
+        }
+        let result = store
+            .write(move |wtx| {
+                let mut t = wtx.open_table(CERT)?;
+                let current: Option<CertRecord> = store::get(&t, CURRENT)?;
+                if let Some(mut c) = current {
+                    c.refused = refusal.clone();
+                    store::put(&mut t, CURRENT, &c)?;
+                }
+                Ok::<_, PushError>(())
+            })
+            .await;
+        if let Err(e) = result {
+            log::error!("the push certificate's refusal could not be stored: {e}");
+        }
     }
 
     /// Stores the outcome; a newly unreachable device gets a timeline event.

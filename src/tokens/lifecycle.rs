@@ -347,11 +347,12 @@ impl Tokens {
         Ok(())
     }
 
-    /// Banners for tokens that need the admin: `(level, code, message, link)`.
+    /// Banners for tokens that need the admin: `(level, code, message, link)`; the link opens
+    /// the token's Renew panel (`/admin/tokens/{id}#renew`), the fix of each of them.
     pub async fn banners(&self) -> Result<Vec<(String, String, String, String)>, TokenError> {
         let mut out = Vec::new();
         for t in self.list().await? {
-            let link = format!("/admin/tokens/{}", t.id);
+            let link = format!("/admin/tokens/{}#renew", t.id);
             let name = &t.server_name;
             match t.state {
                 ExpiryState::Expired => out.push((

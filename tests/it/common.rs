@@ -178,6 +178,14 @@ impl TestDaemon {
         Self::start_in(dir, Mode::Production).await
     }
 
+    /// [`TestDaemon::restart`] with options `change` adjusts (a configuration kept).
+    pub async fn restart_with(self, change: impl FnOnce(&mut DaemonOptions)) -> TestDaemon {
+        let dir = self.stop().await;
+        let mut opts = options(dir.path(), Mode::Production);
+        change(&mut opts);
+        Self::start_with(dir, opts).await
+    }
+
     /// Stops the daemon (the store released) and hands back its data directory.
     pub async fn stop(mut self) -> tempfile::TempDir {
         self.running.take().unwrap().shutdown().await;
@@ -354,6 +362,26 @@ pub async fn add_token(d: &TestDaemon, page: &Page, name: &str) -> (Value, Strin
         .await;
     assert_eq!(s, StatusCode::CREATED, "{token}");
     (token, uuid)
+}
+
+/// Renews token `id` (of the simulated ABM server `uuid`) the admin's way: ABM re-issues the
+/// token to the uploaded key, the admin uploads it; returns the renewed token.
+pub async fn renew_token(page: &Page, uuid: &str, id: &str) -> Value {
+    let path = format!("/api/v1/sandbox/abm/servers/{uuid}/token");
+    let (s, renewed) = page.post(&path, json!({"token_id": id})).await;
+    assert_eq!(s, StatusCode::OK, "{renewed}");
+    let path = format!("/api/v1/tokens/{id}/renew");
+    let (s, after) = page.post(&path, json!({"token": renewed["token_p7m"]})).await;
+    assert_eq!(s, StatusCode::OK, "{after}");
+    after
+}
+
+/// The device list as CSV (`GET /api/v1/devices/export.csv?{query}`).
+pub async fn export_csv(d: &TestDaemon, page: &Page, query: &str) -> String {
+    let url = d.url(&format!("/api/v1/devices/export.csv?{query}"));
+    let resp = page.client.get(url).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "the CSV export answers");
+    resp.text().await.unwrap()
 }
 
 /// Waits (up to 10 s) until the inventory has `n` devices of `token`.

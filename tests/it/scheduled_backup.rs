@@ -141,3 +141,72 @@ async fn a_failed_backup_is_on_the_status_with_a_banner_and_loses_nothing() {
     assert!(!status["banners"].as_array().unwrap().iter().any(|b| b["code"] == "backup_failed"));
     assert_eq!(adebox::backup::scheduled::list(&backups).len(), 1);
 }
+
+#[tokio::test]
+async fn a_failed_backup_alerts_by_mail_and_webhook_until_the_next_one_succeeds() {
+    let Some(smtp) = crate::alerts::Smtp::start() else { return };
+    let schemas = crate::webhooks::Schemas::load();
+    let outside = tempfile::tempdir().unwrap();
+    // The backup directory cannot be made: a file stands where it should be.
+    let backups = outside.path().join("backups");
+    std::fs::write(&backups, b"not a directory").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(dir.path(), Mode::Production);
+    opts.config.backup = Some(BackupConfig {
+        directory: backups.clone(),
+        passphrase_file: passphrase_file(outside.path(), 0o600),
+        at: (3, 0),
+        retention: Retention::Count(3),
+    });
+    let d = TestDaemon::start_with(dir, opts).await;
+    let page = d.setup_admin().await;
+    let receiver = crate::webhooks::Receiver::start().await;
+    let topics = ["adebox.BackupFailed"];
+    let (_, secret) = crate::webhooks::subscribe(&page, &receiver.url, &topics, json!({})).await;
+    let to = json!({"backup_failed": ["ops@example.org"]});
+    let settings = smtp.settings("smtp-secret-4711", to);
+    let (s, v) = page.send(Method::PUT, "/api/v1/alerts/settings", Some(settings)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    let schedule = d.running().backups.clone().expect("the daemon runs the schedule");
+    let last = schedule.run_now().await;
+    assert!(!last.ok, "{last:?}");
+    let mail = smtp.wait_for(1).await;
+    assert!(mail[0].contains("The daily backup failed"), "{}", mail[0]);
+    assert!(mail[0].contains("/admin/settings#backups"), "the fix: {}", mail[0]);
+    receiver.wait_for(1).await;
+    let event = receiver.received()[0].json();
+    assert_eq!(event["topic"], "adebox.BackupFailed", "{event}");
+    assert_eq!(event["adebox_event"]["kind"], "backup_failed", "{event}");
+    assert!(receiver.received()[0].signed_with(&secret));
+    schemas.check(&event);
+    drop(schedule);
+
+    // Recorded in the store: the failure is still the last backup after a restart.
+    let d = d
+        .restart_with(|opts| {
+            opts.config.backup = Some(BackupConfig {
+                directory: backups.clone(),
+                passphrase_file: outside.path().join("backup.pass"),
+                at: (3, 0),
+                retention: Retention::Count(3),
+            });
+        })
+        .await;
+    let (_, _, page) = d.login("alice", PASSWORD).await;
+    let (_, status) = page.get("/api/v1/status").await;
+    assert_eq!(status["backup"]["last"]["ok"], false, "kept across the restart: {status}");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(smtp.messages().len(), 1, "not announced again after the restart");
+
+    // Fixed: the next backup succeeds and the alert is resolved, once.
+    std::fs::remove_file(&backups).unwrap();
+    let schedule = d.running().backups.clone().unwrap();
+    assert!(schedule.run_now().await.ok);
+    let mail = smtp.wait_for(2).await;
+    assert!(mail[1].contains("Subject: [adebox] Resolved: "), "{}", mail[1]);
+    receiver.wait_for(2).await;
+    let event = receiver.received()[1].json();
+    assert_eq!(event["adebox_event"]["kind"], "backup_failed_resolved", "{event}");
+    schemas.check(&event);
+}

@@ -73,15 +73,7 @@ async fn the_fleet_enrolls_through_the_web_sign_in_and_the_devices_show_their_us
     assert_eq!(nobody["total"], 0, "{nobody}");
     let (_, blank) = page.get("/api/v1/devices?user=%20").await;
     assert_eq!(blank["total"], 6, "an empty filter matches every device: {blank}");
-    let csv = page
-        .client
-        .get(d.url("/api/v1/devices/export.csv?user=bob"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = export_csv(&d, &page, "user=bob").await;
     assert_eq!(csv.lines().count(), 3, "header and bob's two devices: {csv}");
 
     // The device page and its timeline name the user.

@@ -39,14 +39,7 @@ async fn add_renew_and_delete_a_token_through_the_api() {
     wait_for_devices(&page, &id, 25).await;
 
     // Renewal with the same key (ABM re-issues to the uploaded key).
-    let (s, renewed) = page
-        .post(&format!("/api/v1/sandbox/abm/servers/{uuid}/token"), json!({"token_id": id}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{renewed}");
-    let (s, after) = page
-        .post(&format!("/api/v1/tokens/{id}/renew"), json!({"token": renewed["token_p7m"]}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{after}");
+    let after = renew_token(&page, &uuid, &id).await;
     assert!(after["renewed_at"].is_string());
 
     // A token from another MDM server is refused with both names.
@@ -189,15 +182,7 @@ async fn the_device_list_filters_sorts_pages_and_exports() {
     assert_eq!(detail["apple"]["serial_number"], first.as_str());
     assert_eq!(detail["timeline"][0]["kind"], "added");
     assert_eq!(page.get("/api/v1/devices/NOPE000000").await.0, StatusCode::NOT_FOUND);
-    let csv = page
-        .client
-        .get(d.url("/api/v1/devices/export.csv?family=iPhone"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = export_csv(&d, &page, "family=iPhone").await;
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("serial,model"));
     assert_eq!(

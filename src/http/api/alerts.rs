@@ -9,7 +9,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{Authenticated, ClientIp};
 use crate::http::json::ApiJson;
 use crate::http::state::AppState;
-use actix_web::{get, post, put, web};
+use actix_web::{delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -85,6 +85,26 @@ async fn update(
     Ok(web::Json(result?))
 }
 
+/// Removes the SMTP server and erases its stored password; recipients and thresholds stay.
+/// Alerts are still listed and published as webhook events; their e-mails wait until an SMTP
+/// server is set again.
+#[utoipa::path(tag = "integrations", responses((status = OK, body = SettingsView)))]
+#[delete("/alerts/settings/smtp")]
+async fn remove_smtp(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ip: ClientIp,
+) -> Result<web::Json<SettingsView>, ApiError> {
+    let result = state.alerts.remove_smtp().await;
+    let detail = match &result {
+        Ok((true, _)) => "SMTP server and its password removed".to_string(),
+        Ok((false, _)) => "no SMTP server was set".to_string(),
+        Err(e) => e.to_string(),
+    };
+    audit(&state, &auth, ip, Action::AlertSmtpRemove, result.is_ok(), detail).await?;
+    Ok(web::Json(result?.1))
+}
+
 /// Sends a test e-mail now; the answer carries the SMTP server's reply in plain words.
 #[utoipa::path(tag = "integrations", request_body = TestRequest, responses((status = OK, body = TestResult), (status = 422, body = ApiError)))]
 #[post("/alerts/test")]
@@ -117,5 +137,5 @@ async fn list(
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(settings).service(update).service(test).service(list);
+    cfg.service(settings).service(update).service(remove_smtp).service(test).service(list);
 }

@@ -174,6 +174,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/alerts", Needs(Secrets)),
     r("GET", "/alerts/settings", Needs(Secrets)),
     r("PUT", "/alerts/settings", Needs(Secrets)),
+    r("DELETE", "/alerts/settings/smtp", Needs(Secrets)),
     r("POST", "/alerts/test", Needs(Secrets)),
     // user sign-in directories (user affinity)
     r("GET", "/signin/users", Needs(Read)),

@@ -80,8 +80,7 @@ async fn status(
     };
     let mut banners = banners(&state, now);
     for (level, code, message, link) in state.tokens.banners().await? {
-        // The link is the token's page, `/admin/tokens/{id}`.
-        if scope.allows(link.rsplit('/').next().unwrap_or_default()) {
+        if scope.allows(token_of_link(&link)) {
             banners.push(Banner { level, code, message, link: Some(link) });
         }
     }
@@ -94,14 +93,17 @@ async fn status(
         }
         banners.extend(alert_banners(&state).await?);
     }
-    let backup = state.backups.as_ref().filter(|_| org_wide).map(|b| BackupStatus {
-        directory: b.config().directory.display().to_string(),
-        next_at: now
-            + crate::backup::scheduled::until_next(now, b.config().at)
-                .try_into()
-                .unwrap_or(time::Duration::ZERO),
-        last: b.last(),
-    });
+    let mut backup = None;
+    if let Some(b) = state.backups.as_ref().filter(|_| org_wide) {
+        backup = Some(BackupStatus {
+            directory: b.config().directory.display().to_string(),
+            next_at: now
+                + crate::backup::scheduled::until_next(now, b.config().at)
+                    .try_into()
+                    .unwrap_or(time::Duration::ZERO),
+            last: b.last().await.map_err(|e| ApiError::internal(&e))?,
+        });
+    }
     if let Some(last) = backup.as_ref().and_then(|b| b.last.as_ref()).filter(|l| !l.ok) {
         banners.push(Banner {
             level: "error".into(),
@@ -124,7 +126,7 @@ async fn status(
                     "Sync of \"{}\" has failed {} times in a row: {}",
                     t.server_name, s.consecutive_failures, run.message
                 ),
-                link: Some(format!("/admin/tokens/{}", t.id)),
+                link: Some(format!("/admin/tokens/{}#token-sync", t.id)),
             });
         }
     }
@@ -138,6 +140,13 @@ async fn status(
         apple_services: (&*state.apple_services).into(),
         backup,
     }))
+}
+
+/// The token id of a token banner's link, `/admin/tokens/{id}` with an optional `#fragment`
+/// (`#renew`): the scope check must not see the fragment as part of the id.
+fn token_of_link(link: &str) -> &str {
+    let path = link.split(['#', '?']).next().unwrap_or_default();
+    path.strip_prefix("/admin/tokens/").unwrap_or_default()
 }
 
 /// The alerts no other module already shows a banner for (tokens, the push certificate and
@@ -218,4 +227,14 @@ fn banners(state: &AppState, now: OffsetDateTime) -> Vec<Banner> {
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(status);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_token_of_a_banner_link_ignores_the_fragment() {
+        assert_eq!(super::token_of_link("/admin/tokens/t-1#renew"), "t-1");
+        assert_eq!(super::token_of_link("/admin/tokens/t-1"), "t-1");
+        assert_eq!(super::token_of_link("/admin/settings#tls"), "");
+    }
 }

@@ -208,7 +208,16 @@ async fn on_one_clock(clock: &adebox::clock::Clock) -> TestDaemon {
         adebox::sim::dep::SimDepConfig { seed: 29, clock: clock.clone(), ..Default::default() };
     let sim = adebox::sim::dep::SimDep::start(config).await.unwrap();
     let apns = adebox::daemon::sandbox::start_apns_simulator().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    start_on_clock(clock, tempfile::tempdir().unwrap(), sim, apns).await
+}
+
+/// The daemon of [`on_one_clock`] on `dir` (a first start or a restart).
+async fn start_on_clock(
+    clock: &adebox::clock::Clock,
+    dir: tempfile::TempDir,
+    sim: adebox::sim::dep::RunningSimDep,
+    apns: adebox::sim::apns::RunningSimApns,
+) -> TestDaemon {
     let mut opts = options(dir.path(), adebox::daemon::Mode::Sandbox);
     opts.alerts = crate::common::quick_alerts();
     opts.clock = clock.clone();
@@ -269,14 +278,7 @@ async fn a_token_near_expiry_mails_once_and_publishes_one_event_then_resolves_wh
     assert_eq!(token_events(&receiver, 1).await.len(), 1, "one event per state change");
 
     // Renewed: resolved, once.
-    let (s, renewed) = page
-        .post(&format!("/api/v1/sandbox/abm/servers/{uuid}/token"), json!({"token_id": id}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{renewed}");
-    let (s, after) = page
-        .post(&format!("/api/v1/tokens/{id}/renew"), json!({"token": renewed["token_p7m"]}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{after}");
+    renew_token(&page, &uuid, &id).await;
     let v = alerts_until(&page, |v| token_alert(v).is_none()).await;
     let resolved = v["recent"].as_array().unwrap().iter().find(|e| e["kind"] == "token_expiring");
     assert_eq!(resolved.unwrap()["change"], "resolved", "{v}");
@@ -367,4 +369,82 @@ async fn sync_failing_twice_in_a_row_alerts_and_the_page_lists_it() {
     };
     let v = alerts_until(&page, |v| sent(v).is_some_and(|e| e["mail"] == "sent")).await;
     assert_eq!(sent(&v).unwrap()["recipients"], json!(["ops@example.org"]));
+}
+
+/// Parses an RFC 3339 time of an API answer.
+fn at(v: &Value) -> time::OffsetDateTime {
+    let text = v.as_str().unwrap_or_else(|| panic!("not a time: {v}"));
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
+#[tokio::test]
+async fn a_raised_alert_is_not_sent_again_after_a_restart_and_its_resolution_is_sent_once() {
+    let Some(smtp) = Smtp::start() else { return };
+    let clock = adebox::clock::Clock::manual(adebox::clock::Clock::system().now());
+    let mut d = on_one_clock(&clock).await;
+    let page = d.sandbox_admin().await;
+    let receiver = Receiver::start().await;
+    subscribe(&page, &receiver.url, &["adebox.TokenExpiring"], json!({})).await;
+    let to = json!({"token_expiring": ["ops@example.org"]});
+    let (s, v) = put_settings(&page, smtp.settings(SMTP_PASSWORD, to)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (token, uuid) = add_token(&d, &page, "West campus").await;
+    let id = token["id"].as_str().unwrap().to_string();
+    clock.set(at(&token["expires_at"]) - time::Duration::days(10));
+    let (_, _, page) = d.login("admin", PASSWORD).await;
+    let v = alerts_until(&page, |v| token_alert(v).is_some()).await;
+    let since = token_alert(&v).unwrap()["since"].clone();
+    smtp.wait_for(1).await;
+    token_events(&receiver, 1).await;
+
+    // Restart on the same data directory, the same clock and the same Apple side.
+    let (sim, apns) = (d.sim.take().unwrap(), d.apns.take().unwrap());
+    let dir = d.stop().await;
+    let d = start_on_clock(&clock, dir, sim, apns).await;
+    let (s, body, page) = d.login("admin", PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    // The restarted rules run every 300 ms and find the alert already announced.
+    let v = alerts_until(&page, |v| token_alert(v).is_some()).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(token_alert(&v).unwrap()["since"], since, "the same alert, not a new one");
+    assert_eq!(smtp.messages().len(), 1, "not e-mailed again after the restart");
+    assert_eq!(token_events(&receiver, 1).await.len(), 1, "not published again");
+
+    // The state clears (the token renewed): "resolved" is sent, once.
+    renew_token(&page, &uuid, &id).await;
+    alerts_until(&page, |v| token_alert(v).is_none()).await;
+    let mail = smtp.wait_for(2).await;
+    assert!(mail[1].contains("Subject: [adebox] Resolved: "), "{}", mail[1]);
+    let events = token_events(&receiver, 2).await;
+    assert_eq!(events[1].json()["adebox_event"]["kind"], "token_expiring_resolved");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!((smtp.messages().len(), token_events(&receiver, 2).await.len()), (2, 2));
+}
+
+#[tokio::test]
+async fn removing_the_smtp_settings_erases_the_password_and_is_audited() {
+    let d = TestDaemon::start().await;
+    let page = d.setup_admin().await;
+    let smtp = json!({"smtp": {
+        "host": "smtp.example.org", "port": 587, "security": "starttls",
+        "username": "alerts", "password": SMTP_PASSWORD, "from": "adebox@example.org",
+    }, "recipients": {"test": ["ops@example.org"]}});
+    let (s, v) = put_settings(&page, smtp.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = page.send(reqwest::Method::DELETE, "/api/v1/alerts/settings/smtp", None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["smtp"].is_null(), "{v}");
+    let recipients = v["kinds"].as_array().unwrap().iter().find(|k| k["kind"] == "test").cloned();
+    assert_eq!(recipients.unwrap()["recipients"], json!(["ops@example.org"]), "recipients stay");
+    let (s, v) = page.post("/api/v1/alerts/test", json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "no SMTP server any more: {v}");
+    // Setting the server again without a password does not bring the old one back.
+    let mut again = smtp;
+    again["smtp"].as_object_mut().unwrap().remove("password");
+    let (s, v) = put_settings(&page, again).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["smtp"]["password_set"], false, "the password was erased: {v}");
+    let (_, audit) = page.get("/api/v1/audit?limit=100").await;
+    assert!(audit.to_string().contains("alerts.smtp_remove"), "{audit}");
+    assert!(!audit.to_string().contains(SMTP_PASSWORD));
 }

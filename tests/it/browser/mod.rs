@@ -7,6 +7,7 @@
 //! The tests skip with a notice when chromium / chromedriver are not installed.
 
 mod admin_page;
+mod alerts;
 mod apple_services;
 mod audit;
 mod device_mdm;

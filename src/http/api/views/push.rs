@@ -64,6 +64,9 @@ pub struct PushStatus {
     pub portal_url: String,
     /// What to do next, in plain words.
     pub guidance: String,
+    /// APNs' reason for refusing the certificate at the last push (`BadCertificate`, …), until
+    /// a push is accepted again or another certificate is uploaded.
+    pub refused: Option<String>,
 }
 
 impl From<&crate::push::PushStatus> for PushStatus {
@@ -82,6 +85,7 @@ impl From<&crate::push::PushStatus> for PushStatus {
             pending_request: r.pending_request.as_ref().map(Into::into),
             portal_url: r.portal_url.clone(),
             guidance: r.guidance.clone(),
+            refused: r.refused.as_ref().map(|f| f.reason.clone()),
         }
     }
 }

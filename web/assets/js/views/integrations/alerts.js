@@ -1,19 +1,21 @@
 /**
  * views/integrations/alerts.js — the Alerts panel of the Integrations page: the alerts that
  * hold now (each links to its fix), the SMTP server (the password is never shown: only
- * whether one is stored), recipients per alert kind and the thresholds, "Send test" with the
+ * whether one is stored; "Remove" erases the server and its password after asking), recipients per alert kind and the thresholds, "Send test" with the
  * SMTP server's answer in plain words, and the recent alerts with what became of each e-mail.
  *
  * Exposes: `alertsPanel({signal})` → `{element, load}`.
  * Element ids for tests: #alerts, #alerts-active, #smtp-form, #smtp-host, #smtp-port,
  * #smtp-security, #smtp-allow-plain, #smtp-username, #smtp-password, #smtp-from, #smtp-ca,
+ * #smtp-remove (its dialog: #smtp-remove-dialog, #smtp-remove-dialog-confirm),
  * #alert-recipients-form, #recipients-<kind>, #alert-refusals, #alert-disk, #alert-test-to,
  * #alert-test-send, #alert-test-result, #alerts-recent.
  * Must not use: anything but the API and its components.
  */
 
 import { h, replaceChildren } from '../../dom.js';
-import { apiGet, apiPost, apiPut } from '../../api.js';
+import { apiDelete, apiGet, apiPost, apiPut } from '../../api.js';
+import { confirmDialog } from '../../components/dialog.js';
 import { panel } from '../../components/panel.js';
 import { badge } from '../../components/badge.js';
 import { applyApiError, clearFormErrors, setBusy, textField } from '../../components/form.js';
@@ -55,12 +57,13 @@ export function alertsPanel({ signal }) {
   const from = textField({ id: 'smtp-from', name: 'smtp.from', label: 'From address', type: 'email', hint: 'e.g. adebox@example.org' });
   const ca = textField({ id: 'smtp-ca', name: 'smtp.ca_pem', label: 'CA certificate to trust (PEM)', required: false, multiline: true, rows: 4, hint: 'Only for a server whose certificate a private CA issued; the system’s CAs are always trusted.' });
   const smtpSave = h('button', { type: 'submit', class: 'button button-primary' }, 'Save SMTP settings');
+  const smtpRemove = h('button', { type: 'button', id: 'smtp-remove', class: 'button button-danger', hidden: true }, 'Remove SMTP settings');
   const smtpForm = h('form', { id: 'smtp-form', novalidate: true },
     h('h3', {}, 'E-mail server'),
     h('div', { class: 'grid-2' }, host.field, port.field,
       h('div', { class: 'field' }, h('label', { for: 'smtp-security' }, 'Security'), security)),
     plainRow, h('div', { class: 'grid-2' }, username.field, password.field), from.field, ca.field,
-    h('div', { class: 'form-actions' }, smtpSave));
+    h('div', { class: 'actions' }, smtpSave, smtpRemove));
 
   // Recipients and thresholds.
   const recipientsBody = h('div', {});
@@ -86,7 +89,15 @@ export function alertsPanel({ signal }) {
     h('div', { class: 'panel-body stack' }, active, smtpForm, recipientsForm, testBox, h('h3', {}, 'Recent alerts'), recent));
 
   function showSettings(s) {
-    if (s.smtp) {
+    smtpRemove.hidden = !s.smtp;
+    if (!s.smtp) {
+      for (const f of [host, username, password, from, ca]) f.input.value = '';
+      password.input.placeholder = '';
+      port.input.value = '587';
+      security.value = 'starttls';
+      allowPlain.checked = false;
+      plainRow.hidden = true;
+    } else {
       host.input.value = s.smtp.host;
       port.input.value = String(s.smtp.port);
       security.value = s.smtp.security;
@@ -175,6 +186,20 @@ export function alertsPanel({ signal }) {
     save(recipientsForm, recipientsSave, {
       recipients, refusals_per_hour: Number(refusals.input.value), disk_free_percent: Number(disk.input.value),
     }, 'Recipients and thresholds saved');
+  });
+
+  smtpRemove.addEventListener('click', async () => {
+    const removed = await confirmDialog({
+      id: 'smtp-remove-dialog', title: 'Remove the SMTP settings?', danger: true, confirmLabel: 'Remove',
+      busyLabel: 'Removing…',
+      message: ['The SMTP server and its stored password are erased. Alerts are still listed here and sent to webhooks; their e-mails wait until an SMTP server is set again.'],
+      action: () => apiDelete('/alerts/settings/smtp'),
+    });
+    if (removed) {
+      showSettings(removed);
+      toast('SMTP settings removed');
+      smtpSave.focus();
+    }
   });
 
   testSend.addEventListener('click', async () => {
