@@ -84,7 +84,8 @@ async fn a_device_with_a_migration_deadline_gets_an_await_variant_of_its_profile
     let pid = v["assignment"]["profile_id"].as_str().unwrap().to_string();
     let (_, current) = page.get(&format!("/api/v1/profiles/{pid}")).await;
     let edited = json!({"name": current["name"], "platforms": current["platforms"],
-        "device_name_template": current["device_name_template"], "department": "Moved in"});
+        "device_name_template": current["device_name_template"], "department": "Moved in",
+        "await_device_configured": false});
     let (s, r) =
         page.send(reqwest::Method::PUT, &format!("/api/v1/profiles/{pid}"), Some(edited)).await;
     assert!(s.is_success(), "{r}");
@@ -100,4 +101,23 @@ async fn a_device_with_a_migration_deadline_gets_an_await_variant_of_its_profile
     let moved = moved.expect("the device got the new variant");
     let (own_after, _) = at_apple(&d, &own[0]).await;
     assert_ne!(Some(moved), own_after, "still the variant, not the edited profile itself");
+
+    // Once the profile itself awaits, the variant is not needed: the device gets the profile.
+    let edited = json!({"name": current["name"], "platforms": current["platforms"],
+        "device_name_template": current["device_name_template"], "department": "Moved in",
+        "await_device_configured": true});
+    let path = format!("/api/v1/profiles/{pid}");
+    let (s, r) = page.send(reqwest::Method::PUT, &path, Some(edited)).await;
+    assert!(s.is_success(), "{r}");
+    let mut same = false;
+    for _ in 0..300 {
+        let (mine, _) = at_apple(&d, &own[0]).await;
+        let (theirs, awaits) = at_apple(&d, &serial).await;
+        if mine == theirs && mine != own_after && awaits == Some(true) {
+            same = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(same, "the device has the profile itself again, which now awaits");
 }
