@@ -345,6 +345,7 @@ impl IndexData {
                 family: Some(self.families.text(r.family))
                     .filter(|f| !f.is_empty())
                     .map(String::from),
+                migration_deadline: r.deadline.is_some(),
             })
             .collect()
     }

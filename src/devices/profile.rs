@@ -31,6 +31,9 @@ pub struct DeviceFacts {
     pub removed: bool,
     /// Enrolled with this appliance (an edited profile reaches it only after an erase).
     pub enrolled: bool,
+    /// Apple's record carries `mdm_migration_deadline`: its profile must await final
+    /// configuration (apple-2026.md §1.4 D3).
+    pub migration_deadline: bool,
 }
 
 impl DeviceFacts {
@@ -49,6 +52,7 @@ impl DeviceFacts {
             profile_status: r.apple.profile_status.clone(),
             removed: r.removed.is_some(),
             enrolled: r.enrollment == Some(super::EnrollmentState::Enrolled),
+            migration_deadline: r.apple.mdm_migration_deadline.is_some(),
         }
     }
 
@@ -73,6 +77,8 @@ pub struct Unassigned {
     pub serial: Serial,
     /// Apple's `device_family`.
     pub family: Option<String>,
+    /// Apple's record carries `mdm_migration_deadline`.
+    pub migration_deadline: bool,
 }
 
 /// The facts of each of `serials` that the inventory knows, in that order.

@@ -235,24 +235,49 @@ impl Enroll {
     pub async fn serve(&self, admitted: Admitted) -> Result<Answer, EnrollError> {
         let now = self.inner.clock.now();
         let mi = admitted.machine_info;
-        let topic = match self.inner.push.topic_for_enrollment().await {
-            Ok(topic) => topic,
-            Err(e) => return Err(EnrollError::NoPushCertificate(e.to_string())),
-        };
-        let identity = match choose_identity(&mi) {
-            IdentityKind::Scep => self.scep_identity(&mi, now).await?,
-            IdentityKind::Acme => self.acme_identity(&mi, now).await?,
-        };
-        let plist = self.profile_for(&mi, identity, topic)?;
-        let signer = self.inner.signer.clone();
-        let signed = tokio::task::spawn_blocking(move || signer.sign(&plist, now))
-            .await
-            .map_err(|_| EnrollError::Store(StoreError::TaskFailed))?
-            .map_err(|e| EnrollError::Unavailable(e.to_string()))?;
+        let signed = self.signed_profile(&mi, now).await?;
         self.record(Some(&mi), Step::ProfileServed, None, "enrollment profile served".into(), now)
             .await?;
         log::info!(serial = mi.serial.as_str(); "enrollment profile served");
         Ok(Answer::Profile(signed))
+    }
+
+    /// The signed enrollment profile of an enrolled device, for Return to Service
+    /// (`MDMProfileData`, apple-2026.md §2.2): the device installs it after the erase, so its
+    /// one-time identity is issued now, as for a device in Setup Assistant.
+    pub async fn device_profile(
+        &self,
+        udid: &crate::ids::Udid,
+        serial: &Serial,
+        product: Option<&str>,
+        os_version: Option<&str>,
+    ) -> Result<Vec<u8>, EnrollError> {
+        let mut mi = MachineInfo::new(udid.clone(), serial.clone());
+        mi.product = product.map(str::to_string);
+        mi.os_version = os_version.map(str::to_string);
+        self.signed_profile(&mi, self.inner.clock.now()).await
+    }
+
+    /// The profile for `mi` with a fresh identity, signed.
+    async fn signed_profile(
+        &self,
+        mi: &MachineInfo,
+        now: OffsetDateTime,
+    ) -> Result<Vec<u8>, EnrollError> {
+        let topic = match self.inner.push.topic_for_enrollment().await {
+            Ok(topic) => topic,
+            Err(e) => return Err(EnrollError::NoPushCertificate(e.to_string())),
+        };
+        let identity = match choose_identity(mi) {
+            IdentityKind::Scep => self.scep_identity(mi, now).await?,
+            IdentityKind::Acme => self.acme_identity(mi, now).await?,
+        };
+        let plist = self.profile_for(mi, identity, topic)?;
+        let signer = self.inner.signer.clone();
+        tokio::task::spawn_blocking(move || signer.sign(&plist, now))
+            .await
+            .map_err(|_| EnrollError::Store(StoreError::TaskFailed))?
+            .map_err(|e| EnrollError::Unavailable(e.to_string()))
     }
 
     /// The ACME identity payload: a one-time ClientIdentifier bound to the device.

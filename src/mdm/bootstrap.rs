@@ -2,12 +2,13 @@
 //! stores (or, empty, deletes) the device's token through `lifecycle`, `GetBootstrapToken`
 //! answers with the exact stored bytes (zero-length data when there is none: still 200).
 //! Both need a current enrollment: a device that checked out must enroll again first.
-//! `ReturnToService` check-ins are refused until Return to Service is set up for the device.
+//! A `ReturnToService` check-in (§2.4) is answered with the settings the admin gave when
+//! starting Return to Service for the device, and refused while there are none.
 
 use super::records::load_enrollment;
 use super::{Mdm, MdmError};
 use crate::apple::mdm::{CheckIn, bootstrap_token_response};
-use crate::lifecycle::{BootstrapError, bootstrap};
+use crate::lifecycle::{BootstrapError, bootstrap, rts};
 
 impl Mdm {
     /// Handles the check-ins that answer with a body; `None` for the others (the caller
@@ -65,12 +66,26 @@ impl Mdm {
                             bootstrap_token_response(bytes)
                         }
                         _ => {
-                            return Err(MdmError::Invalid {
-                                field: "MessageType",
-                                message: "Return to Service is not set up for this device; \
-                                          start it from the device page"
+                            let (product, os) = (e.product.as_deref(), e.os_version.as_deref());
+                            let Some(rts) = rts::settings_in(wtx, &sealer, &e.udid, product, os)?
+                            else {
+                                return Err(MdmError::Invalid {
+                                    field: "MessageType",
+                                    message: "Return to Service is not set up for this device; \
+                                              start it from the device page"
+                                        .into(),
+                                });
+                            };
+                            crate::devices::note_in(
+                                wtx,
+                                &e.serial,
+                                crate::devices::TimelineKind::MdmErased,
+                                "the device started Return to Service; it was given its Wi-Fi \
+                                 and enrollment profiles"
                                     .into(),
-                            });
+                                now,
+                            )?;
+                            rts.check_in_response()
                         }
                     };
                     Ok::<_, MdmError>(body)

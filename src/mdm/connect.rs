@@ -43,6 +43,7 @@ impl Mdm {
             }
         }
         let index = self.inner.devices.clone();
+        let sealer = self.inner.store.sealer().clone();
         let (next, _) = self
             .inner
             .store
@@ -59,7 +60,7 @@ impl Mdm {
                     let mut changes = Changes::default();
                     record_in(wtx, &mut e, &report, &mut changes, now)?;
                     super::steps::deadline_in(wtx, &mut e, now)?;
-                    let next = next_in(wtx, &e, report.status, now)?;
+                    let next = next_in(wtx, &e, report.status, &sealer, now)?;
                     save_enrollment(wtx, &e)?;
                     Ok::<_, MdmError>((next, changes))
                 },
@@ -163,6 +164,19 @@ fn effects_in(
         (Command::DeviceName { name }, CommandState::Acknowledged) => {
             note(wtx, e, TimelineKind::MdmRenamed, format!("named \"{name}\""), now)?;
         }
+        (Command::ReturnToService, CommandState::Acknowledged) => {
+            // The device re-enrolls by itself; its bootstrap token is kept for the next
+            // Return to Service (apple-2026.md §2.6).
+            e.checked_out_at = Some(now);
+            changes.merge(devices::set_enrollment_in(
+                wtx,
+                &e.serial,
+                EnrollmentState::Erased,
+                TimelineKind::MdmErased,
+                "erase accepted; the device returns to service and enrolls again by itself".into(),
+                now,
+            )?);
+        }
         (cmd, CommandState::Acknowledged) if cmd.request_type() == "EraseDevice" => {
             e.checked_out_at = Some(now);
             // A full erase: the device makes a new token in its next initial setup.
@@ -200,6 +214,7 @@ fn next_in(
     wtx: &WriteTransaction,
     e: &EnrollmentRec,
     status: Status,
+    sealer: &crate::store::Sealer,
     now: OffsetDateTime,
 ) -> Result<Option<Vec<u8>>, MdmError> {
     if e.checked_out_at.is_some() {
@@ -234,5 +249,12 @@ fn next_in(
     }
     c.sent_at = Some(now);
     save_command(&mut t, &e.udid, &c)?;
-    Ok(Some(c.command.to_plist(&c.uuid, e.product.as_deref())))
+    let (product, os) = (e.product.as_deref(), e.os_version.as_deref());
+    let rts = match c.command {
+        Command::ReturnToService => {
+            crate::lifecycle::rts::settings_in(wtx, sealer, &e.udid, product, os)?
+        }
+        _ => None,
+    };
+    Ok(Some(c.command.to_plist_with(&c.uuid, product, rts.as_ref())))
 }

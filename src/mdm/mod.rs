@@ -20,6 +20,7 @@ mod checkin;
 mod connect;
 mod queue;
 pub mod records;
+mod rts;
 mod scripted;
 mod steps;
 mod view;

@@ -202,7 +202,7 @@ impl Profiles {
                 "the assignment will be removed at Apple"
             };
             items.push(outcome(verb, m.into()));
-            queue.push((s.clone(), f.token.clone()));
+            queue.push((s.clone(), f.token.clone(), f.migration_deadline));
         }
         if let Some(p) = &profile {
             let current = self.profile_device_count(p).await?;
@@ -230,11 +230,12 @@ impl Profiles {
             .store
             .write(move |wtx| {
                 let mut t = wtx.open_table(ASSIGNMENTS)?;
-                for (serial, token) in &queue {
+                for (serial, token, deadline) in &queue {
                     let mut a = store::get::<Assignment, _>(&t, serial.as_bytes())?
                         .unwrap_or_else(|| Assignment::queued(serial, token, pid.clone()));
                     a.token_id = token.clone();
                     a.requeue(pid.clone());
+                    a.forced_await = *deadline;
                     store::put(&mut t, serial.as_bytes(), &a)?;
                 }
                 let (action, what) = match &pid {
@@ -333,7 +334,11 @@ impl Profiles {
                 .await?
                 .into_iter()
                 .filter(|f| f.token == *token && !f.removed && f.has_no_profile())
-                .map(|f| Unassigned { serial: f.serial, family: f.family })
+                .map(|f| Unassigned {
+                    serial: f.serial,
+                    family: f.family,
+                    migration_deadline: f.migration_deadline,
+                })
                 .collect(),
             // The whole token: from the list index, without decoding every record.
             None => self.inner.devices.unassigned(token).await?,
@@ -393,12 +398,13 @@ impl Profiles {
                     {
                         log::info!(serial = f.serial.as_str(), token = token_s.as_str(); "Apple no longer shows the assigned profile; assigning it again");
                         a.requeue(Some(pid));
+                        a.forced_await = f.migration_deadline;
                         store::put(&mut t, f.serial.as_bytes(), &a)?;
                         n += 1;
                         continue;
                     }
                     let Some(pid) = default else { continue };
-                    let a = match existing {
+                    let mut a = match existing {
                         // A request under way, or an explicit removal the admin asked for.
                         Some(a)
                             if a.state != AssignmentState::Assigned
@@ -415,6 +421,8 @@ impl Profiles {
                         }
                         None => Assignment::queued(&f.serial, &token_s, Some(pid)),
                     };
+                    // A migration deadline: the device must await final configuration.
+                    a.forced_await = f.migration_deadline;
                     store::put(&mut t, f.serial.as_bytes(), &a)?;
                     n += 1;
                 }

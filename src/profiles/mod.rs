@@ -8,6 +8,7 @@
 pub mod apple_json;
 pub mod assign;
 mod crud;
+mod forced_await;
 pub mod csv;
 pub mod model;
 mod owner;

@@ -43,8 +43,7 @@ fn defined_as(
 ) -> Option<DefinedProfile> {
     records.iter().find_map(|r| {
         let d = r.tokens.get(token)?;
-        let known = d.profile_uuid.iter().chain(d.old_uuids.iter());
-        known.into_iter().any(|u| u == uuid).then(|| DefinedProfile {
+        known_uuids(d).any(|u| u == uuid).then(|| DefinedProfile {
             profile_id: r.id.clone(),
             minimum_os: r.input.minimum_os.clone(),
             pinned_os: r.input.pinned_os.clone(),
@@ -61,6 +60,13 @@ fn defined_as(
     })
 }
 
+/// Every uuid a definition had at Apple: the current one, earlier revisions, and those of its
+/// await variant (`super::forced_await`), which is the same profile to a device.
+fn known_uuids(d: &super::records::Definition) -> impl Iterator<Item = &ProfileUuid> {
+    let variant = d.awaiting.iter().flat_map(|v| v.profile_uuid.iter().chain(&v.old_uuids));
+    d.profile_uuid.iter().chain(&d.old_uuids).chain(variant)
+}
+
 /// This appliance's profiles by every Apple uuid they were defined as (any token, any
 /// revision), so the pages show a device's profile by its name and filter by it.
 #[derive(Clone, Debug, Default)]
@@ -73,7 +79,7 @@ impl ProfileNames {
     fn of(records: &[ProfileRecord]) -> ProfileNames {
         let mut names = ProfileNames::default();
         for r in records {
-            let all = r.tokens.values().flat_map(|d| d.profile_uuid.iter().chain(&d.old_uuids));
+            let all = r.tokens.values().flat_map(known_uuids);
             for u in all {
                 let key = u.as_str().to_ascii_uppercase();
                 names.by_uuid.insert(key.clone(), (r.id.clone(), r.input.name.clone()));

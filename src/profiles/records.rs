@@ -53,6 +53,10 @@ pub(super) struct Definition {
     pub attempts: u32,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub next_try_at: Option<OffsetDateTime>,
+    /// The variant with `await_device_configured: true` that devices with a migration
+    /// deadline get when the profile does not await (`super::forced_await`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaiting: Option<Box<Definition>>,
 }
 
 impl Definition {

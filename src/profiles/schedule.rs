@@ -78,6 +78,10 @@ pub struct Assignment {
     #[serde(with = "time::serde::rfc3339::option")]
     pub assigned_at: Option<OffsetDateTime>,
     pub message: String,
+    /// The device carries a migration deadline: it must await final configuration, so when
+    /// the profile does not, its await variant is assigned (`super::forced_await`).
+    #[serde(default)]
+    pub forced_await: bool,
 }
 
 fn no_token() -> TokenId {
@@ -118,6 +122,7 @@ impl Assignment {
             next_retry_at: None,
             assigned_at: None,
             message: "waiting to be sent to Apple".into(),
+            forced_await: false,
         }
     }
 

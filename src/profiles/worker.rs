@@ -29,7 +29,7 @@ pub struct Round {
     pub sent: u32,
 }
 
-fn refusal(e: &DepError) -> AppleRefusal {
+pub(super) fn refusal(e: &DepError) -> AppleRefusal {
     let code = match e {
         DepError::ProfileInvalid { code } => code.as_str().to_string(),
         DepError::Refused { code: Some(c), .. } => c.as_str().to_string(),
@@ -76,7 +76,7 @@ fn answer_for(answers: &Answers, serial: &Serial) -> Answer {
 }
 
 impl Profiles {
-    async fn client(&self, token: &TokenId) -> Result<DepClient, ProfileError> {
+    pub(super) async fn client(&self, token: &TokenId) -> Result<DepClient, ProfileError> {
         let (base, creds) = self.inner.tokens.credentials(token).await?;
         Ok(DepClient::new(base, creds, self.inner.http.clone(), self.inner.clock.clone())
             .with_label(token.as_str())
@@ -87,6 +87,7 @@ impl Profiles {
     pub async fn run_round(&self) -> Result<Round, ProfileError> {
         let mut round = Round::default();
         self.define_due(&mut round).await?;
+        self.define_variants_due(&mut round).await?;
         self.send_due(&mut round).await?;
         Ok(round)
     }
@@ -213,6 +214,7 @@ impl Profiles {
                 None => Some(None),
                 Some(pid) => profiles.get(pid).and_then(|r| {
                     let d = r.tokens.get(&a.token_id)?;
+                    let d = super::forced_await::definition_for(r, d, a.forced_await)?;
                     (d.state(r.revision) == "defined").then(|| d.profile_uuid.clone())
                 }),
             };

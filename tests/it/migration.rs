@@ -16,7 +16,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-async fn portal(d: &TestDaemon, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn portal(
+    d: &TestDaemon,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
     let r = d
         .sim_client()
         .request(method, format!("{}{path}", d.sim().portal_url()))

@@ -248,6 +248,21 @@ impl Schemas {
         result(c.out)
     }
 
+    /// Checks the server's answer to a check-in message (`ReturnToService`, …) against the
+    /// message's `responsekeys`.
+    pub fn check_check_in_response(
+        &self,
+        message_type: &str,
+        answer: &Value,
+        ctx: &Context,
+    ) -> Result<(), Violations> {
+        let schema = self.require(Kind::CheckIn, message_type)?;
+        let mut c = Checker { ctx, out: Vec::new() };
+        let Some(d) = as_dict(answer, &mut c, "") else { return result(c.out) };
+        c.dict(d, &schema.response_keys, &OsSupport::default(), "", Unknown::Refuse);
+        result(c.out)
+    }
+
     /// Checks a device's report on the command channel: the report envelope, and for an
     /// `Acknowledged` report on `request_type` also that command's `responsekeys`.
     pub fn check_report(

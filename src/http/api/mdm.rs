@@ -1,6 +1,7 @@
 //! `/api/v1/devices/{serial}/mdm…`: a device's MDM enrollment and command history with
 //! results, and the actions of the device page's MDM panel: refresh device information,
-//! rename, release now, erase for re-enrollment (typed confirmation), and for a device whose
+//! rename, release now, erase for re-enrollment or Return to Service (typed confirmation),
+//! and for a device whose
 //! setup steps block its release: retry the step, release anyway. Every action is audited.
 
 use super::views::MdmState;
@@ -133,6 +134,56 @@ async fn erase(
         .await
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct ReturnToServiceBody {
+    /// The device's serial number, typed to confirm.
+    pub confirm: String,
+    /// A `.mobileconfig` with a Wi-Fi payload (`com.apple.wifi.managed`), base64: the network
+    /// the device joins after the erase. Leave it out for a device on Ethernet.
+    pub wifi_profile: Option<String>,
+}
+
+/// Queues EraseDevice with Return to Service (iOS/iPadOS 17+, tvOS 18+, visionOS): the device
+/// erases, joins the Wi-Fi network and enrolls again by itself with a fresh enrollment profile.
+#[utoipa::path(tag = "mdm", request_body = ReturnToServiceBody, responses((status = OK, body = Queued), (status = 422, body = ApiError)))]
+#[post("/devices/{serial}/mdm/return-to-service")]
+async fn return_to_service(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ip: ClientIp,
+    serial: web::Path<String>,
+    body: ApiJson<ReturnToServiceBody>,
+) -> Result<web::Json<Queued>, ApiError> {
+    use base64ct::{Base64, Encoding};
+    let serial = Serial::parse(&serial)?;
+    auth.require_device(&state, &serial).await?;
+    let body = body.into_inner();
+    let wifi = body.wifi_profile.as_deref().map(|b| Base64::decode_vec(b.trim()));
+    let wifi = wifi.transpose().map_err(|_| crate::mdm::MdmError::Invalid {
+        field: "wifi_profile",
+        message: "the Wi-Fi profile is not base64; send the .mobileconfig file's bytes in base64"
+            .into(),
+    });
+    let r = match wifi {
+        Ok(wifi) => match state.mdm.plan_return_to_service(&serial, &body.confirm, wifi).await {
+            Ok(plan) => {
+                let (product, os) = (plan.product.as_deref(), plan.os_version.as_deref());
+                match state.enroll.device_profile(&plan.udid, &serial, product, os).await {
+                    Ok(profile) => {
+                        let actor = auth.actor().label();
+                        state.mdm.return_to_service(plan, profile, &actor).await
+                    }
+                    Err(e) => Err(crate::mdm::MdmError::Lookup(e.to_string())),
+                }
+            }
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    let what = "erase and return to service";
+    audited(&state, &auth, ip, Action::MdmErase, serial.as_str(), what, r).await
+}
+
 /// What a setup action did.
 #[derive(Serialize, ToSchema)]
 pub struct SetupDone {
@@ -188,5 +239,5 @@ async fn release_anyway(
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(mdm_state).service(refresh).service(rename).service(release).service(erase);
-    cfg.service(retry_step).service(release_anyway);
+    cfg.service(retry_step).service(release_anyway).service(return_to_service);
 }

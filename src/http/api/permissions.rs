@@ -137,6 +137,7 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/devices/{serial}/mdm/rename", Needs(DeviceSupport)),
     r("POST", "/devices/{serial}/mdm/release", Needs(DeviceSupport)),
     r("POST", "/devices/{serial}/mdm/erase", Needs(DeviceErase)),
+    r("POST", "/devices/{serial}/mdm/return-to-service", Needs(DeviceErase)),
     r("POST", "/devices/{serial}/mdm/setup/retry", Needs(DeviceSupport)),
     r("POST", "/devices/{serial}/mdm/setup/release-anyway", Needs(DeviceSupport)),
     // The command API: erase-like and unknown request types also need DeviceErase, checked

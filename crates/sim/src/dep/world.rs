@@ -340,6 +340,11 @@ impl World {
                             .as_deref()
                             .and_then(|u| s.profiles.get(u))
                             .and_then(|p| p.configuration_web_url.clone()),
+                        await_device_configured: d
+                            .profile_uuid
+                            .as_deref()
+                            .and_then(|u| s.profiles.get(u))
+                            .and_then(|p| p.await_device_configured),
                     })
                     .collect(),
             })
@@ -371,6 +376,8 @@ pub struct TruthDevice {
     /// The web sign-in page of the device's profile: what Setup Assistant opens before it
     /// asks for the profile (a profile with user affinity, dep-api.md §4).
     pub configuration_web_url: Option<String>,
+    /// Whether the device's profile makes Setup Assistant await final configuration.
+    pub await_device_configured: Option<bool>,
 }
 
 /// A server's device list frozen at the start of a fetch.

@@ -61,10 +61,21 @@ pub(super) async fn enroll(
     index: usize,
     d: FleetDevice,
 ) -> DeviceOutcome {
+    enroll_given(ctx, index, d, None).await
+}
+
+/// [`enroll`], installing `given` (a signed enrollment profile, as Return to Service's
+/// `MDMProfileData` hands it) instead of asking the profile URL for one.
+pub(super) async fn enroll_given(
+    ctx: std::sync::Arc<Ctx>,
+    index: usize,
+    d: FleetDevice,
+    given: Option<Vec<u8>>,
+) -> DeviceOutcome {
     let (ctx, d) = (&*ctx, &d);
     let start = Instant::now();
     let mut t = Timer { steps: Vec::new(), at: start, current: "machine_info", certificate: None };
-    let result = run(ctx, index, d, &mut t).await;
+    let result = run(ctx, index, d, given.as_deref(), &mut t).await;
     let total_ms = (start.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
     let (failure, failed_step) = match &result {
         Ok(()) => (None, None),
@@ -83,9 +94,18 @@ pub(super) async fn enroll(
     }
 }
 
-async fn run(ctx: &Ctx, index: usize, d: &FleetDevice, t: &mut Timer) -> Result<(), Fail> {
+async fn run(
+    ctx: &Ctx,
+    index: usize,
+    d: &FleetDevice,
+    given: Option<&[u8]>,
+    t: &mut Timer,
+) -> Result<(), Fail> {
     t.step("machine_info");
-    let profile = fetch_profile(ctx, index, d).await?;
+    let profile = match given {
+        Some(signed) => read_signed_profile(ctx, d, signed)?,
+        None => fetch_profile(ctx, index, d).await?,
+    };
     t.done();
     // read_profile guarantees exactly one MDM payload.
     let mdm = profile.mdm().cloned().ok_or_else(|| fail("profile_without_mdm_payload"))?;
@@ -253,7 +273,13 @@ async fn fetch_profile(ctx: &Ctx, index: usize, d: &FleetDevice) -> Result<wire:
     if ct != "application/x-apple-aspen-config" {
         return Err(fail("profile_wrong_content_type"));
     }
-    let signed = verify_signed(&bytes).map_err(|_| fail("profile_bad_signature"))?;
+    read_signed_profile(ctx, d, &bytes)
+}
+
+/// A signed enrollment profile, checked against the appliance CA and read as a device
+/// installing it does.
+fn read_signed_profile(ctx: &Ctx, d: &FleetDevice, bytes: &[u8]) -> Result<wire::Profile, Fail> {
+    let signed = verify_signed(bytes).map_err(|_| fail("profile_bad_signature"))?;
     let others: Vec<Vec<u8>> =
         signed.certificates.iter().filter(|c| **c != signed.signer).cloned().collect();
     verify_chain(&signed.signer, &others, &ctx.appliance_ca, Some(ctx.now))

@@ -1,6 +1,7 @@
 //! The MDM part of a simulated device (../shared/spec/enrollment.md §4): with the identity
 //! ACME just issued as its TLS client certificate, it checks in (Authenticate, then
-//! TokenUpdate with `AwaitingConfiguration` true, as Setup Assistant does) and polls the
+//! TokenUpdate with `AwaitingConfiguration` true, as Setup Assistant does; a Mac or a device on
+//! 26 or later then escrows a bootstrap token with SetBootstrapToken) and polls the
 //! ServerURL, answering commands (Settings → Acknowledged, DeviceInformation → its facts,
 //! DeviceConfigured → Acknowledged) until it is released.
 //!
@@ -11,7 +12,7 @@
 //! §8 item 5: whether real devices poll unprompted is uncertain; the simulator does).
 
 use super::FleetDevice;
-use super::messages::{authenticate, report, token_update};
+use super::messages::{authenticate, report, set_bootstrap_token, token_update};
 use super::step::{Ctx, Fail, Timer, deviation, fail, transport};
 use super::wire::command::{Command, Request, read_check_in_answer, read_connect_answer};
 use super::wire::profile::Mdm;
@@ -86,6 +87,16 @@ pub(super) async fn release(
     s.check_in("TokenUpdate", token_update(d, &mdm.topic, token), "token_update").await?;
     t.done();
 
+    // Escrowed during initial setup, only to a server that asks for it (§3.1).
+    let capable = mdm.server_capabilities.iter().any(|c| c == "com.apple.mdm.bootstraptoken");
+    if capable && d.escrows_bootstrap_token() {
+        t.step("mdm_set_bootstrap_token");
+        let escrow = crate::crypto::random_bytes::<32>().repeat(8);
+        s.check_in("SetBootstrapToken", set_bootstrap_token(d, escrow), "set_bootstrap_token")
+            .await?;
+        t.done();
+    }
+
     t.step("mdm_release");
     let start = std::time::Instant::now();
     let mut body: Vec<u8> = report(d, "Idle", None).into();
@@ -115,6 +126,7 @@ pub(super) async fn release(
                     device: d.clone(),
                     http: s.http.clone(),
                     server_url: mdm.server_url.clone(),
+                    check_in_url: mdm.check_in_url.clone(),
                     tap: ctx.tap.clone(),
                 };
                 keep.lock().unwrap_or_else(|e| e.into_inner()).push(kept);
@@ -171,10 +183,30 @@ pub struct EnrolledDevice {
     pub device: FleetDevice,
     http: Client,
     server_url: String,
+    check_in_url: String,
     tap: Option<Arc<Wiretap>>,
 }
 
 impl EnrolledDevice {
+    /// Sends the check-in message `message_type` with only its `UDID` (`ReturnToService`, as
+    /// the user starting it from Control Center does); the answer's body. A status other than
+    /// 200 is the error, with the appliance's code.
+    pub async fn check_in(&self, message_type: &str) -> Result<Vec<u8>, String> {
+        let mut d = plist::Dictionary::new();
+        d.insert("MessageType".into(), message_type.into());
+        d.insert("UDID".into(), self.device.udid.as_str().into());
+        let mut body = Vec::new();
+        plist::Value::Dictionary(d).to_writer_xml(&mut body).map_err(|e| e.to_string())?;
+        if let Some(tap) = &self.tap {
+            tap.record(&self.device, Seen::CheckIn, &body);
+        }
+        let ct = "application/x-apple-aspen-mdm-checkin";
+        let (_, answer) = put(&self.http, &self.check_in_url, ct, body, "check_in")
+            .await
+            .map_err(|Fail(reason)| reason)?;
+        Ok(answer)
+    }
+
     /// Reports `answer` (the uuid and request type of the command it carried out, answered
     /// as the fleet does: facts for DeviceInformation, Acknowledged for what it knows,
     /// CommandFormatError otherwise), or Idle with `None`; returns the next command's uuid and
@@ -184,6 +216,15 @@ impl EnrolledDevice {
         &self,
         answer: Option<(&str, &str)>,
     ) -> Result<Option<(String, String)>, String> {
+        let next = self.exchange(answer).await?;
+        Ok(next.map(|c| (c.uuid, c.request.request_type().to_string())))
+    }
+
+    /// [`EnrolledDevice::poll`], returning the whole next command.
+    pub(super) async fn exchange(
+        &self,
+        answer: Option<(&str, &str)>,
+    ) -> Result<Option<Command>, String> {
         let d = &self.device;
         let body: Vec<u8> = match answer {
             None => report(d, "Idle", None).into(),
@@ -202,8 +243,7 @@ impl EnrolledDevice {
             check_in_url: &self.server_url,
             tap: self.tap.clone(),
         };
-        let next = connect(&s, body).await.map_err(|Fail(reason)| reason)?;
-        Ok(next.map(|c| (c.uuid, c.request.request_type().to_string())))
+        connect(&s, body).await.map_err(|Fail(reason)| reason)
     }
 }
 

@@ -1,5 +1,5 @@
 //! What a simulated device sends on the MDM channels (../shared/spec/enrollment.md §4.3–4.4):
-//! its check-in messages ([`authenticate`], [`token_update`]) and its reports on the command
+//! its check-in messages ([`authenticate`], [`token_update`], [`set_bootstrap_token`]) and its reports on the command
 //! channel ([`report`], with [`Report::with_facts`] for a DeviceInformation answer). The keys
 //! are the ones Apple's `mdm/checkin/*.yaml` and `information.device.yaml` define for an
 //! iPhone or iPad on the device channel; the tests check them against those files.
@@ -47,6 +47,17 @@ pub fn token_update(d: &FleetDevice, topic: &str, token: Vec<u8>) -> Vec<u8> {
         ("Topic", topic.into()),
         ("Token", Value::Data(token)),
         ("PushMagic", uuid().into()),
+        ("AwaitingConfiguration", true.into()),
+    ])
+}
+
+/// `SetBootstrapToken` (`setbootstraptoken.yaml`, apple-2026.md §3.2) sent while Setup
+/// Assistant waits.
+pub fn set_bootstrap_token(d: &FleetDevice, token: Vec<u8>) -> Vec<u8> {
+    message(&[
+        ("MessageType", "SetBootstrapToken".into()),
+        ("UDID", d.udid.as_str().into()),
+        ("BootstrapToken", Value::Data(token)),
         ("AwaitingConfiguration", true.into()),
     ])
 }

@@ -26,6 +26,7 @@ mod mdm;
 pub mod messages;
 pub mod remote;
 pub mod report;
+mod rts;
 pub mod sandbox;
 mod scep;
 mod step;
@@ -123,6 +124,15 @@ impl FleetDevice {
     /// The same device arriving by an MDM migration from another server (no erase).
     pub fn migrating_in(self) -> FleetDevice {
         FleetDevice { migrating: true, ..self }
+    }
+
+    /// Whether this device escrows a bootstrap token (apple-2026.md §3.1): Macs, and iPhones,
+    /// iPads and Vision Pros on 26 and later, when the server lists
+    /// `com.apple.mdm.bootstraptoken` in its capabilities.
+    pub fn escrows_bootstrap_token(&self) -> bool {
+        let major = self.os_version.split('.').next().and_then(|m| m.parse::<u32>().ok());
+        let mac = ["Mac", "iMac", "VirtualMac"].iter().any(|m| self.product.starts_with(m));
+        mac || major.is_some_and(|m| m >= 26)
     }
 
     /// Whether this device enrolls by SCEP (iOS before 16: no ACME device attestation).
@@ -390,7 +400,18 @@ impl Fleet {
         sign_in: Option<SignInAs>,
     ) -> FleetReport {
         progress.set_total(devices.len());
-        let ctx = Arc::new(step::Ctx {
+        let ctx = self.ctx(now, sign_in).await;
+        let mut outcomes = futures_util::stream::iter(devices.iter().cloned().enumerate())
+            .map(|(i, d)| device::enroll(ctx.clone(), i, d))
+            .buffer_unordered(concurrency.max(1));
+        while let Some(o) = outcomes.next().await {
+            progress.push(o);
+        }
+        progress.report()
+    }
+
+    async fn ctx(&self, now: OffsetDateTime, sign_in: Option<SignInAs>) -> Arc<step::Ctx> {
+        Arc::new(step::Ctx {
             http: self.http.clone(),
             profile_url: self.target.profile_url.clone(),
             appliance_ca: self.anchors.clone(),
@@ -402,13 +423,6 @@ impl Fleet {
             tap: self.tap.clone(),
             sign_in,
             web_urls: self.web_urls().await,
-        });
-        let mut outcomes = futures_util::stream::iter(devices.iter().cloned().enumerate())
-            .map(|(i, d)| device::enroll(ctx.clone(), i, d))
-            .buffer_unordered(concurrency.max(1));
-        while let Some(o) = outcomes.next().await {
-            progress.push(o);
-        }
-        progress.report()
+        })
     }
 }

@@ -8,6 +8,7 @@
 //! Pure: no tokio, redb, reqwest or actix.
 
 pub mod request_types;
+pub mod rts;
 
 use crate::ids::{IdError, Udid};
 use plist::{Dictionary, Value};
@@ -410,6 +411,9 @@ pub enum Command {
     DeviceConfigured,
     /// Erase for re-enrollment: the device runs Setup Assistant (and ADE) again.
     EraseDevice,
+    /// `EraseDevice` with Return to Service (apple-2026.md §2.2): the settings are the
+    /// device's, read when the command is sent ([`Command::to_plist_with`]).
+    ReturnToService,
     /// `InstallProfile`: a configuration profile (`.mobileconfig`, signed or not) exactly as
     /// the admin uploaded it; `name` is its `PayloadDisplayName` for the page.
     InstallProfile {
@@ -455,7 +459,7 @@ impl Command {
             Command::DeviceInformation { .. } => "DeviceInformation",
             Command::DeviceName { .. } => "Settings",
             Command::DeviceConfigured => "DeviceConfigured",
-            Command::EraseDevice => "EraseDevice",
+            Command::EraseDevice | Command::ReturnToService => "EraseDevice",
             Command::InstallProfile { .. } => "InstallProfile",
             Command::AccountConfiguration { .. } => "AccountConfiguration",
             Command::Raw { kind, .. } => kind,
@@ -471,6 +475,7 @@ impl Command {
             Command::DeviceName { name } => format!("Set the device name to \"{name}\""),
             Command::DeviceConfigured => "Release from \"Awaiting final configuration\"".into(),
             Command::EraseDevice => "Erase the device".into(),
+            Command::ReturnToService => "Erase the device and return it to service".into(),
             Command::InstallProfile { name, .. } => format!("Install the profile \"{name}\""),
             Command::AccountConfiguration { short_name, full_name, lock } => {
                 let how = if *lock { ", locked" } else { "" };
@@ -484,6 +489,17 @@ impl Command {
     /// whose Authenticate named `product` (`iPhone15,2`; `None` when it named none): some keys
     /// exist only on some systems (Apple's `device.erase.yaml`).
     pub fn to_plist(&self, command_uuid: &str, product: Option<&str>) -> Vec<u8> {
+        self.to_plist_with(command_uuid, product, None)
+    }
+
+    /// [`Command::to_plist`], with the device's Return to Service settings for
+    /// [`Command::ReturnToService`] (without them it carries `Enabled` only).
+    pub fn to_plist_with(
+        &self,
+        command_uuid: &str,
+        product: Option<&str>,
+        rts: Option<&rts::ReturnToService>,
+    ) -> Vec<u8> {
         let mut cmd = Dictionary::new();
         cmd.insert("RequestType".into(), self.request_type().into());
         match self {
@@ -515,7 +531,11 @@ impl Command {
                 cmd.insert("Settings".into(), Value::Array(vec![Value::Dictionary(item)]));
             }
             Command::DeviceConfigured => {}
-            Command::EraseDevice => {
+            Command::EraseDevice | Command::ReturnToService => {
+                if *self == Command::ReturnToService {
+                    let d = rts.cloned().unwrap_or_default().dictionary();
+                    cmd.insert("ReturnToService".into(), Value::Dictionary(d));
+                }
                 // iOS ignores a PIN; keep the data plan so a cellular device is usable after.
                 // `PreserveDataPlan` exists on iOS/iPadOS only (device.erase.yaml: n/a on
                 // macOS, tvOS, visionOS); a device that named no product is taken for one.

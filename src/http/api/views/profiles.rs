@@ -340,6 +340,9 @@ pub struct Assignment {
     #[schema(value_type = Option<String>)]
     pub assigned_at: Option<OffsetDateTime>,
     pub message: String,
+    /// Apple set a migration deadline for the device, so it must await final configuration:
+    /// when the profile does not, adebox assigns a variant of it that does.
+    pub forced_await: bool,
 }
 
 impl From<&crate::profiles::Assignment> for Assignment {
@@ -355,6 +358,7 @@ impl From<&crate::profiles::Assignment> for Assignment {
             next_retry_at: r.next_retry_at,
             assigned_at: r.assigned_at,
             message: r.message.clone(),
+            forced_await: r.forced_await,
         }
     }
 }

@@ -39,7 +39,9 @@ export function assignmentPanel({ device, profiles, onChanged }) {
 
   const details = h('dl', { class: 'details' },
     row('state', 'State', h('span', { id: 'device-assignment-state', dataset: { state: a.state } }, assignmentBadge(a.state)), a.message ? h('span', { class: 'small' }, a.message) : null),
-    row('profile_id', 'Profile', profileCell),
+    row('profile_id', 'Profile', profileCell, a.forced_await && a.profile_id && profile?.await_device_configured !== true
+      ? h('span', { class: 'small', id: 'device-assignment-forced-await' }, `Apple Business set a migration deadline for this device, so it must wait in Setup Assistant for final configuration: adebox assigns it a copy of “${profile?.name ?? 'the profile'}” with “Await final configuration” turned on.`)
+      : null),
     row('last_result', 'Apple’s last answer', lastResultWords(a.last_result)),
     row('attempts', 'Attempts', formatNumber(a.attempts ?? 0)),
     row('next_retry_at', 'Next retry', retry),

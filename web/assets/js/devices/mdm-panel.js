@@ -2,7 +2,7 @@
  * mdm-panel.js — the device page's MDM panel: enrollment state, last check-in, whether a push
  * token is known, the actions Refresh device information, Release now (only while the device
  * waits in Setup Assistant), Rename (a labelled field checked before anything is sent) and
- * Erase (typed serial confirmation), each shown only when the role holds its permission
+ * Erase and Erase and return to service (typed serial confirmation; rts-form.js), each shown only when the role holds its permission
  * (`device_support`, `device_erase`; docs/roles.md), the setup steps run while Setup
  * Assistant waits (for a step that failed and blocks the release: which one and why, with
  * Retry and Release anyway; docs/setup-steps.md), and the command history as a table.
@@ -21,6 +21,7 @@ import { clearFieldError, setBusy, setDisabledReason, setFieldError, textField }
 import { panel } from '../components/panel.js';
 import { toast, showError } from '../components/toast.js';
 import { can } from '../roles.js';
+import { rtsForm } from './rts-form.js';
 
 const STATE_WORDS = {
   awaiting_configuration: ['Waiting in Setup Assistant for final configuration', 'warning'],
@@ -184,6 +185,7 @@ export function mdmPanel({ serial, onChanged }) {
       can('device_support') ? commandButtons(s, post, onChanged) : null,
       can('device_support') ? renameForm(post, onChanged) : null,
       can('device_erase') ? eraseForm(serial, post, onChanged) : null,
+      can('device_erase') && s.state !== 'checked_out' ? rtsForm({ serial, product: s.product, post, run, onChanged }) : null,
       setupSteps(s.setup, post, onChanged),
       h('h3', { class: 'subtitle' }, 'Commands'), history(s.commands ?? []));
   }).catch((err) => {

@@ -26,8 +26,8 @@ pub enum Request {
     Settings { items: Vec<Setting> },
     /// `DeviceConfigured` (`device.configured.yaml`): no keys.
     DeviceConfigured,
-    /// `EraseDevice` (`device.erase.yaml`).
-    EraseDevice { preserve_data_plan: bool },
+    /// `EraseDevice` (`device.erase.yaml`), with what it gives for Return to Service.
+    EraseDevice { preserve_data_plan: bool, return_to_service: Option<Rts> },
     /// `InstallProfile` (`profile.install.yaml`): the profile's `PayloadIdentifier`, read from
     /// its plist (a signed profile's content is not unwrapped: `None`).
     InstallProfile { identifier: Option<String> },
@@ -49,6 +49,15 @@ impl Request {
             Request::Unsupported(rt) => rt,
         }
     }
+}
+
+/// The `ReturnToService` dictionary of an `EraseDevice` (apple-2026.md §2.2).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rts {
+    pub enabled: bool,
+    pub wifi_profile: Option<Vec<u8>>,
+    pub mdm_profile: Option<Vec<u8>>,
+    pub bootstrap_token: bool,
 }
 
 /// One `Settings` item.
@@ -129,15 +138,21 @@ pub fn read_command(bytes: &[u8]) -> Result<Command, WireError> {
             f.opt_boolean("DisallowProximitySetup")?;
             f.opt_string("PIN")?;
             f.opt_string("ObliterationBehavior")?;
-            if let Some(mut rts) = f.opt_dict("ReturnToService")? {
-                rts.boolean("Enabled")?;
-                rts.opt_data("WiFiProfileData")?;
-                rts.opt_data("MDMProfileData")?;
-                rts.opt_data("BootstrapToken")?;
-                rts.opt_boolean("ShouldRetryEnrollment")?;
-                rts.finish()?;
-            }
-            Request::EraseDevice { preserve_data_plan }
+            let return_to_service = match f.opt_dict("ReturnToService")? {
+                Some(mut rts) => {
+                    let given = Rts {
+                        enabled: rts.boolean("Enabled")?,
+                        wifi_profile: rts.opt_data("WiFiProfileData")?,
+                        mdm_profile: rts.opt_data("MDMProfileData")?,
+                        bootstrap_token: rts.opt_data("BootstrapToken")?.is_some(),
+                    };
+                    rts.opt_boolean("ShouldRetryEnrollment")?;
+                    rts.finish()?;
+                    Some(given)
+                }
+                None => None,
+            };
+            Request::EraseDevice { preserve_data_plan, return_to_service }
         }
         "InstallProfile" => {
             let payload = f.data("Payload")?;

@@ -137,7 +137,7 @@ fn every_command_the_appliance_sends_reads() {
     let r = read_command(&all[1].to_plist("U", None)).unwrap().request;
     assert_eq!(r, Request::Settings { items: vec![Setting::DeviceName("Lab-1".into())] });
     let r = read_command(&all[3].to_plist("U", Some("iPhone15,2"))).unwrap().request;
-    assert_eq!(r, Request::EraseDevice { preserve_data_plan: true });
+    assert_eq!(r, Request::EraseDevice { preserve_data_plan: true, return_to_service: None });
 }
 
 #[test]

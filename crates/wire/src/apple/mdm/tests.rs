@@ -224,6 +224,7 @@ fn commands_build_the_documented_plists() {
         Command::DeviceName { name: "Lab-F5JM".into() },
         Command::DeviceConfigured,
         Command::EraseDevice,
+        Command::ReturnToService,
         Command::InstallProfile { name: "Wi-Fi".into(), payload: b"<plist/>".to_vec() },
         Command::AccountConfiguration {
             short_name: "ann".into(),
@@ -252,7 +253,15 @@ fn commands_build_the_documented_plists() {
                 assert_eq!(item["DeviceName"].as_string(), Some("Lab-F5JM"));
             }
             Command::DeviceConfigured => assert_eq!(cmd.len(), 1),
-            Command::EraseDevice => assert!(cmd.contains_key("PreserveDataPlan")),
+            Command::EraseDevice => {
+                assert!(
+                    cmd.contains_key("PreserveDataPlan") && !cmd.contains_key("ReturnToService")
+                )
+            }
+            Command::ReturnToService => {
+                let rts = cmd["ReturnToService"].as_dictionary().unwrap();
+                assert_eq!(rts["Enabled"].as_boolean(), Some(true));
+            }
             Command::InstallProfile { .. } => {
                 assert_eq!(cmd["Payload"].as_data(), Some(&b"<plist/>"[..]))
             }
@@ -269,6 +278,25 @@ fn commands_build_the_documented_plists() {
         let (_, _, cmd) = parse_command(&Command::EraseDevice.to_plist("u", product)).unwrap();
         assert_eq!(cmd.contains_key("PreserveDataPlan"), kept, "{product:?}");
     }
+}
+
+#[test]
+fn a_return_to_service_erase_carries_the_devices_settings() {
+    let rts = super::rts::ReturnToService {
+        wifi_profile: Some(b"wifi".to_vec()),
+        mdm_profile: Some(b"mdm".to_vec()),
+        bootstrap_token: None,
+    };
+    let bytes = Command::ReturnToService.to_plist_with("u", Some("iPhone15,2"), Some(&rts));
+    let (_, rt, cmd) = parse_command(&bytes).unwrap();
+    assert_eq!(rt, "EraseDevice");
+    let d = cmd["ReturnToService"].as_dictionary().unwrap();
+    assert_eq!(d["WiFiProfileData"].as_data(), Some(&b"wifi"[..]));
+    assert_eq!(d["MDMProfileData"].as_data(), Some(&b"mdm"[..]));
+    assert!(!d.contains_key("BootstrapToken"));
+    let answer = Value::from_reader_xml(rts.check_in_response().as_slice()).unwrap();
+    let inner = answer.as_dictionary().unwrap()["ReturnToService"].as_dictionary().unwrap();
+    assert_eq!(inner, d, "the check-in answer carries the same dictionary");
 }
 
 #[test]
