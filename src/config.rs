@@ -7,10 +7,12 @@
 //! run time lives in the store. Unknown keys and bad values are refused with a message that
 //! names the key and the fix; every key is documented in docs/configuration.md with its default.
 
+mod acme;
 mod apple;
 mod backup;
 mod metrics;
 
+pub use acme::{AcmeConfig, DEFAULT_CHALLENGE_LISTEN, Eab};
 pub use apple::{AppleConfig, OutboundFileConfig};
 pub use backup::{BackupConfig, DEFAULT_KEEP, Retention};
 pub use metrics::MetricsConfig;
@@ -39,6 +41,8 @@ pub struct Config {
     /// The admin's own certificate chain and key instead of the self-managed one.
     pub tls_cert_file: Option<PathBuf>,
     pub tls_key_file: Option<PathBuf>,
+    /// The server certificate from an ACME CA (`[tls.acme]`), when set.
+    pub tls_acme: Option<AcmeConfig>,
     /// Minutes a device waiting in "Awaiting final configuration" is given to acknowledge its
     /// name before DeviceConfigured releases it anyway (with a warning on its timeline).
     pub mdm_release_timeout_minutes: u32,
@@ -114,6 +118,7 @@ struct RawPublic {
 struct RawTls {
     cert_file: Option<String>,
     key_file: Option<String>,
+    acme: Option<acme::RawAcme>,
 }
 
 impl Config {
@@ -250,6 +255,8 @@ impl Config {
             _ => {}
         }
 
+        let tls_acme = acme::parse_acme(raw.tls.acme, tls_cert_file.is_some(), &bad)?;
+
         let mdm_release_timeout_minutes = match raw.mdm.release_timeout_minutes {
             None => DEFAULT_RELEASE_TIMEOUT_MINUTES,
             Some(m) if (1..=1440).contains(&m) => m as u32,
@@ -276,6 +283,7 @@ impl Config {
             public_port,
             tls_cert_file,
             tls_key_file,
+            tls_acme,
             mdm_release_timeout_minutes,
             apple,
             outbound,
@@ -295,6 +303,7 @@ impl Config {
             public_port: listen.port(),
             tls_cert_file: None,
             tls_key_file: None,
+            tls_acme: None,
             mdm_release_timeout_minutes: DEFAULT_RELEASE_TIMEOUT_MINUTES,
             apple: AppleConfig::default(),
             outbound: OutboundFileConfig::default(),
@@ -332,6 +341,9 @@ impl Config {
                 quote(&c.display().to_string()),
                 quote(&k.display().to_string())
             );
+        }
+        if let Some(a) = &self.tls_acme {
+            out += &a.to_toml(&quote);
         }
         out +=
             &format!("\n[mdm]\nrelease_timeout_minutes = {}\n", self.mdm_release_timeout_minutes);

@@ -242,8 +242,9 @@ pub fn evaluate(seen: &Observed, limits: Thresholds, now: OffsetDateTime) -> Vec
             (
                 "The appliance's TLS certificate could not be renewed".into(),
                 format!(
-                    "adebox could not renew its own TLS certificate: {error}. It tries again every \
-                     12 hours; Settings shows the certificate and its expiry."
+                    "adebox could not renew its own TLS certificate: {error}. It tries again on \
+                     its own (every 12 hours, or with backoff for an ACME CA); Settings shows the \
+                     certificate, its expiry and the last error."
                 ),
             ),
             "/admin/settings#tls".into(),

@@ -2,6 +2,7 @@
 //! binds the listeners, spawns the named background tasks, tells systemd it is ready, and
 //! shuts everything down in order. Sandbox wiring lives here too.
 
+mod acme_task;
 mod apple_side;
 mod options;
 pub mod sandbox;
@@ -51,6 +52,8 @@ pub enum DaemonError {
     StandInRoots,
     #[error("enrollment: {0}")]
     Signing(#[from] crate::enroll::SigningError),
+    #[error(transparent)]
+    Acme(#[from] crate::tls::AcmeError),
 }
 
 /// A started daemon: its services (see [`Services`]), listeners and background tasks.
@@ -118,6 +121,10 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
         let base = crate::urls::Urls::new(&config).base();
         let redirect = http::serve_redirect(l, base)?;
         servers.push((redirect.handle(), tokio::spawn(redirect)));
+    }
+    if let (Some(l), Some(acme)) = (listeners.acme, &services.tls_acme) {
+        let challenges = http::acme_challenge::serve(l, acme.challenges())?;
+        servers.push((challenges.handle(), tokio::spawn(challenges)));
     }
 
     let (stop, stop_rx) = watch::channel(false);
@@ -240,6 +247,7 @@ fn app_state(
         events: s.events.clone(),
         alerts: s.alerts.clone(),
         tls: s.tls.clone(),
+        tls_acme: s.tls_acme.clone(),
         clock: s.clock.clone(),
         started_at: s.clock.now(),
         sandbox: mode == Mode::Sandbox,
@@ -253,6 +261,8 @@ struct Listeners {
     https_addrs: Vec<SocketAddr>,
     redirect: Option<std::net::TcpListener>,
     redirect_addr: Option<SocketAddr>,
+    /// The HTTP-01 challenge listener of `[tls.acme]`.
+    acme: Option<std::net::TcpListener>,
     /// The port devices are told (a configured port 0, in tests, becomes the bound one).
     public_port: u16,
 }
@@ -275,11 +285,15 @@ impl Listeners {
             None => None,
         };
         let redirect_addr = redirect.as_ref().and_then(|l| l.local_addr().ok());
+        let acme = match &config.tls_acme {
+            Some(a) => Some(http::bind(a.http_listen, "config key tls.acme.http_listen")?),
+            None => None,
+        };
         let public_port = match (config.public_port, https_addrs.first()) {
             (0, Some(addr)) => addr.port(),
             (port, _) => port,
         };
-        Ok(Listeners { https, https_addrs, redirect, redirect_addr, public_port })
+        Ok(Listeners { https, https_addrs, redirect, redirect_addr, acme, public_port })
     }
 }
 

@@ -64,6 +64,8 @@ pub struct Services {
     pub store: Store,
     pub clock: Clock,
     pub tls: Arc<TlsManager>,
+    /// The server certificate's ACME client, when `[tls.acme]` is set.
+    pub tls_acme: Option<Arc<crate::tls::AcmeRenewer>>,
     pub admin: Admin,
     pub audit: AuditLog,
     /// Webhook subscriptions, their outbox and its delivery.
@@ -119,6 +121,27 @@ impl Services {
             routes.proxy.clone(),
         );
         let dep_client = crate::outbound::client(&routes.dep)?;
+        let tls_acme = match &config.tls_acme {
+            Some(a) => {
+                // The CA is reached like any outside service: through the proxy chosen for
+                // its host.
+                let host = url::Url::parse(&a.directory_url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_string))
+                    .unwrap_or_default();
+                let proxy = routes.proxy.as_ref().and_then(|p| p.for_host(&host).cloned());
+                let outbound = crate::outbound::OutboundConfig::production().via(proxy);
+                let renewer = crate::tls::AcmeRenewer::new(
+                    a.clone(),
+                    tls.clone(),
+                    store.sealer().clone(),
+                    outbound,
+                    clock.clone(),
+                )?;
+                Some(Arc::new(renewer))
+            }
+            None => None,
+        };
         let tokens = crate::tokens::Tokens::new(
             store.clone(),
             clock.clone(),
@@ -268,6 +291,7 @@ impl Services {
             setup,
             scep,
             alerts,
+            tls_acme,
             stand_in_pki: roots.stand_in,
             dep_client,
             routes,

@@ -17,12 +17,22 @@ pub(super) fn spawn_all(
     config: &crate::config::Config,
     stop: watch::Receiver<bool>,
 ) -> Vec<(&'static str, JoinHandle<()>)> {
-    let mut tasks = vec![
-        spawn_task(
+    // With `[tls.acme]` the ACME task owns the renewal alert; the self-managed certificate is
+    // then only the stand-in until the first order succeeds (re-issued at start when due).
+    let renewal = match &s.tls_acme {
+        Some(acme) => spawn_task(
+            "tls-acme",
+            stop.clone(),
+            super::acme_task::run(acme.clone(), s.audit.clone(), s.alerts.clone(), s.clock.clone()),
+        ),
+        None => spawn_task(
             "tls-renewal",
             stop.clone(),
             tls_renewal(s.tls.clone(), s.audit.clone(), s.alerts.clone(), s.clock.clone()),
         ),
+    };
+    let mut tasks = vec![
+        renewal,
         spawn_task(
             "maintenance",
             stop.clone(),

@@ -9,6 +9,7 @@
 //! headers (a strict Content-Security-Policy among them) and every route has a body limit.
 
 mod acme;
+pub mod acme_challenge;
 pub mod api;
 mod assets;
 mod authz;

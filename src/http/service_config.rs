@@ -45,7 +45,7 @@ async fn service_config(state: web::Data<AppState>) -> HttpResponse {
 pub(super) async fn anchors(state: web::Data<AppState>) -> HttpResponse {
     let certs: Vec<String> = match state.tls.info().mode {
         TlsMode::SelfManaged => vec![Base64::encode_string(state.tls.ca().cert_der())],
-        TlsMode::CustomUpload | TlsMode::CustomConfig => vec![],
+        TlsMode::CustomUpload | TlsMode::CustomConfig | TlsMode::Acme => vec![],
     };
     HttpResponse::Ok()
         .content_type(CONTENT_TYPE)

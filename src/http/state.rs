@@ -39,6 +39,8 @@ pub struct AppState {
     /// Alert settings, the alerts announced and their e-mails.
     pub alerts: crate::alerts::Alerts,
     pub tls: Arc<TlsManager>,
+    /// The ACME client of the appliance's own certificate, when `[tls.acme]` is set.
+    pub tls_acme: Option<Arc<crate::tls::AcmeRenewer>>,
     pub clock: Clock,
     pub started_at: OffsetDateTime,
     pub sandbox: bool,

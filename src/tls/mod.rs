@@ -19,7 +19,9 @@
 
 use crate::files;
 
+mod acme;
 mod rules;
+pub use acme::{AcmeError, AcmeRenewer, AcmeStatus, Challenges};
 pub use rules::{RuleBreak, check_chain, check_pem};
 
 use crate::certinfo;
@@ -51,6 +53,8 @@ pub enum TlsMode {
     CustomUpload,
     /// Named in the configuration file (`tls.cert_file`, `tls.key_file`).
     CustomConfig,
+    /// Issued by the ACME CA of `[tls.acme]` and renewed automatically.
+    Acme,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +73,10 @@ pub enum TlsError {
         "the certificate is set in the configuration file (tls.cert_file); change it there, or remove tls.cert_file and tls.key_file to manage it on this page"
     )]
     ConfigManaged,
+    #[error(
+        "the certificate comes from the ACME CA set in the configuration file ([tls.acme]); remove that section to upload your own"
+    )]
+    AcmeManaged,
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> TlsError + '_ {
@@ -109,6 +117,8 @@ pub struct TlsManager {
     dir: PathBuf,
     public_hosts: Vec<String>,
     config_files: Option<(PathBuf, PathBuf)>,
+    /// `[tls.acme]` is set: the ACME certificate comes first once issued.
+    acme: bool,
     ca: Authority,
     ca_info: CertInfo,
     current: ArcSwap<Current>,
@@ -142,6 +152,7 @@ impl TlsManager {
             dir,
             public_hosts: config.public_hosts.clone(),
             config_files,
+            acme: config.tls_acme.is_some(),
             ca,
             ca_info,
             resolver: Arc::new(Resolver(ArcSwap::from(placeholder.key.clone()))),
@@ -189,8 +200,11 @@ impl TlsManager {
             mode: current.mode,
             ca: self.ca_info.clone(),
             server: current.info.clone(),
-            renews_at: (current.mode == TlsMode::SelfManaged)
-                .then(|| current.info.not_after - RENEW_BEFORE),
+            renews_at: match current.mode {
+                TlsMode::SelfManaged => Some(current.info.not_after - RENEW_BEFORE),
+                TlsMode::Acme => Some(acme::renewal_time(&current.info)),
+                TlsMode::CustomUpload | TlsMode::CustomConfig => None,
+            },
             public_hosts: self.public_hosts.clone(),
             rule_break: current.rule_break.clone(),
         }
@@ -224,6 +238,9 @@ impl TlsManager {
     ) -> Result<TlsInfo, TlsError> {
         if self.config_files.is_some() {
             return Err(TlsError::ConfigManaged);
+        }
+        if self.acme {
+            return Err(TlsError::AcmeManaged);
         }
         let _guard = self.changing.lock().expect("tls mutex is never held across a panic");
         rules::check_pem(cert_pem).map_err(|broken| {
@@ -291,12 +308,21 @@ impl TlsManager {
                 }
             }
         }
+        if self.acme
+            && let Some(current) = self.load_acme(now)?
+        {
+            self.current.store(Arc::new(current));
+            self.resolver.0.store(self.current.load().key.clone());
+            return Ok(());
+        }
         let custom_cert = self.dir.join("custom.pem");
         let custom_key = self.dir.join("custom.key");
-        if let (Some(c), Some(k)) = (
-            files::read_text(&custom_cert).map_err(io(&custom_cert))?,
-            files::read_text(&custom_key).map_err(io(&custom_key))?,
-        ) {
+        if !self.acme
+            && let (Some(c), Some(k)) = (
+                files::read_text(&custom_cert).map_err(io(&custom_cert))?,
+                files::read_text(&custom_key).map_err(io(&custom_key))?,
+            )
+        {
             match certinfo::load_custom(&c, &k, &self.public_hosts, now) {
                 Ok((key, info)) => {
                     // Uploaded before the rules were checked: keep serving it, and say so.
@@ -428,7 +454,17 @@ mod tests;
 /// The files of the TLS folder a backup must carry (the CA above all: enrolled devices trust
 /// it), as `("tls/<name>", contents)`.
 pub fn backup_files(data_dir: &Path) -> Result<files::Carried, TlsError> {
-    let names = ["ca.pem", "ca.key", "server.pem", "server.key", "custom.pem", "custom.key"];
+    let names = [
+        "ca.pem",
+        "ca.key",
+        "server.pem",
+        "server.key",
+        "custom.pem",
+        "custom.key",
+        acme::CERT,
+        acme::KEY,
+        acme::ACCOUNT,
+    ];
     files::read_folder(data_dir, "tls", &names).map_err(|(p, e)| io(&p)(e))
 }
 

@@ -55,6 +55,7 @@ mod signin_ldap;
 mod signin_oidc;
 mod sim_standalone;
 mod strict_api;
+mod tls_acme;
 mod tls_api;
 mod tls_rules;
 mod tokens_api;

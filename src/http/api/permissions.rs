@@ -80,6 +80,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/settings/tls/ca.der", Public),
     r("POST", "/settings/tls/custom", Needs(Settings)),
     r("DELETE", "/settings/tls/custom", Needs(Settings)),
+    r("POST", "/settings/tls/acme/renew", Needs(Settings)),
     r("GET", "/settings/sync", Needs(Read)),
     r("PUT", "/settings/sync", Needs(Sync)),
     // Apple server tokens

@@ -22,7 +22,50 @@ pub struct CustomCertificate {
 #[utoipa::path(tag = "settings", responses((status = OK, body = TlsInfo)))]
 #[get("/settings/tls")]
 async fn tls_info(state: web::Data<AppState>, _auth: Authenticated) -> web::Json<TlsInfo> {
-    web::Json(TlsInfo::from(&state.tls.info()))
+    web::Json(tls_view(&state, &state.tls.info()))
+}
+
+/// The TLS view with the ACME state, when `[tls.acme]` is set.
+fn tls_view(state: &AppState, info: &crate::tls::TlsInfo) -> TlsInfo {
+    let mut view = TlsInfo::from(info);
+    view.acme = state.tls_acme.as_ref().map(|a| a.status().into());
+    view
+}
+
+/// Places an ACME order now (the certificate is otherwise renewed at two thirds of its
+/// lifetime); answers when the CA has issued, or with the CA's error.
+#[utoipa::path(tag = "settings", responses((status = OK, body = TlsInfo), (status = 409, body = ApiError), (status = 502, body = ApiError)))]
+#[post("/settings/tls/acme/renew")]
+async fn acme_renew(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<web::Json<TlsInfo>, ApiError> {
+    let Some(acme) = state.tls_acme.clone() else {
+        return Err(ApiError::conflict(
+            "acme_not_configured",
+            "no ACME CA is configured; add a [tls.acme] section to the configuration file",
+        ));
+    };
+    let now = state.clock.now();
+    let result = acme.renew().await;
+    state.alerts.note_renewal(result.as_ref().err().map(|e| e.to_string())).await.ok();
+    let entry = NewEntry::new(
+        now,
+        auth.actor(),
+        Action::TlsRenew,
+        if result.is_ok() { Outcome::Success } else { Outcome::Failure },
+    );
+    let entry = match &result {
+        Ok(info) => entry
+            .target(info.sans.join(", "))
+            .detail(format!("ACME, valid until {}", info.not_after)),
+        Err(e) => entry.detail(e.to_string()),
+    };
+    state.audit.record(entry).await?;
+    match result {
+        Ok(_) => Ok(web::Json(tls_view(&state, &state.tls.info()))),
+        Err(e) => Err(ApiError::upstream("acme_order_failed", e.to_string())),
+    }
 }
 
 /// The appliance CA certificate (PEM). Public: devices and browsers need it to trust us.
@@ -70,7 +113,7 @@ async fn install_custom(
         Err(e) => entry.detail(e.to_string()),
     };
     state.audit.record(entry).await?;
-    Ok(web::Json(TlsInfo::from(&result?)))
+    Ok(web::Json(tls_view(&state, &result?)))
 }
 
 /// Goes back to the self-managed certificate.
@@ -88,7 +131,7 @@ async fn remove_custom(
         .audit
         .record(NewEntry::new(now, auth.actor(), Action::TlsCustomRemove, Outcome::Success))
         .await?;
-    Ok(web::Json(TlsInfo::from(&info)))
+    Ok(web::Json(tls_view(&state, &info)))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -96,5 +139,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(ca_pem)
         .service(ca_der)
         .service(install_custom)
-        .service(remove_custom);
+        .service(remove_custom)
+        .service(acme_renew);
 }

@@ -208,7 +208,23 @@ fn banners(state: &AppState, now: OffsetDateTime) -> Vec<Banner> {
             link: Some("/admin/settings#tls".into()),
         });
     }
-    if tls.mode != TlsMode::SelfManaged {
+    if let Some(error) = state.tls_acme.as_ref().and_then(|a| {
+        let s = a.status();
+        s.last_error.map(|e| (e, s.next_attempt_at))
+    }) {
+        let (error, next) = error;
+        out.push(Banner {
+            level: "error".into(),
+            code: "tls_acme_failing".into(),
+            message: format!(
+                "The appliance's certificate could not be obtained from the ACME CA: {}. adebox tries again{}; check [tls.acme] in the configuration file and that the CA reaches this appliance on port 80.",
+                error.trim_end_matches('.'),
+                next.map(|n| format!(" at {n}")).unwrap_or_default()
+            ),
+            link: Some("/admin/settings#tls".into()),
+        });
+    }
+    if tls.mode != TlsMode::SelfManaged && tls.mode != TlsMode::Acme {
         let left = tls.server.not_after - now;
         if left < time::Duration::days(30) {
             out.push(Banner {

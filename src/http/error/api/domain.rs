@@ -63,7 +63,7 @@ impl From<TlsError> for ApiError {
     fn from(e: TlsError) -> Self {
         match e {
             TlsError::Custom(p) => ApiError::validation(p.field, p.message),
-            TlsError::ConfigManaged => {
+            TlsError::ConfigManaged | TlsError::AcmeManaged => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
             }
             other => ApiError::internal(&other),

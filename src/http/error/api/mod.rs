@@ -154,6 +154,12 @@ impl ApiError {
         ApiError::new(StatusCode::CONFLICT, code, message)
     }
 
+    /// An outside service adebox asked on the admin's behalf refused or failed; `message`
+    /// carries its own words.
+    pub fn upstream(code: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_GATEWAY, code, message)
+    }
+
     pub fn validation(field: &str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", message).field(field)
     }

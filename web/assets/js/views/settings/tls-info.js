@@ -20,6 +20,7 @@ export const MODES = {
   self_managed: { label: 'Self-managed', variant: 'success', text: 'A certificate from the appliance’s own CA, renewed automatically.' },
   custom_upload: { label: 'Your own certificate', variant: 'info', text: 'A certificate and key you installed on this page.' },
   custom_config: { label: 'Your own certificate (configuration file)', variant: 'info', text: 'A certificate and key named in the configuration file.' },
+  acme: { label: 'ACME', variant: 'success', text: 'A certificate from the ACME CA named in the configuration file, renewed automatically.' },
 };
 
 /** "AB:CD:…" in upper case, whatever separators the API used. */
@@ -69,6 +70,9 @@ function serverBlock(tls) {
         ? row('Renews', h('span', { id: 'tls-server-renews' }, server.renews_at
           ? [timeElement(server.renews_at, { mode: 'absolute' }), h('span', { class: 'muted' }, ' — automatically, 30 days before it expires, without a restart.')]
           : h('span', { class: 'muted' }, 'automatically, 30 days before it expires.')))
+        : null,
+      tls.mode === 'acme' && tls.renews_at
+        ? row('Renews', h('span', { id: 'tls-server-renews' }, timeElement(tls.renews_at, { mode: 'absolute' }), h('span', { class: 'muted' }, ' — at two thirds of its lifetime, without a restart.')))
         : null,
       row('SHA-256 fingerprint', h('span', { class: 'mono small' }, formatFingerprint(server.fingerprint_sha256)))));
 }

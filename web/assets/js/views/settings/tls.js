@@ -19,6 +19,7 @@ import { actionsRow, fileToField, liveValidate, runSubmit, textField } from '../
 import { panel } from '../../components/panel.js';
 import { showError, toast } from '../../components/toast.js';
 import { tlsInfo } from './tls-info.js';
+import { acmeSection } from './tls-acme.js';
 
 const CERT_BEGIN = '-----BEGIN CERTIFICATE-----';
 const KEY_BEGIN = /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
@@ -114,7 +115,9 @@ export function tlsPanel(ctx) {
   const section = panel({ id: 'tls', title: 'TLS certificate', intro: 'Browsers and devices reach this appliance over HTTPS with this certificate.' }, body);
 
   const show = (tls) => {
-    const manage = tls.mode === 'custom_config'
+    const manage = tls.acme
+      ? [acmeSection(tls, changed)]
+      : tls.mode === 'custom_config'
       ? [configNote()]
       : [
         installForm(changed, tls.public_hosts ?? []),

@@ -1,0 +1,51 @@
+//! The background task that keeps the appliance's ACME certificate current: an order at start
+//! when none is issued yet, then at two thirds of each certificate's lifetime; after a failure
+//! it retries with backoff (`tls::AcmeRenewer`). Each outcome goes to the alert rules (the
+//! "appliance certificate renewal failing" alert) and the audit log.
+
+use crate::audit::{Action, Actor, AuditLog, NewEntry, Outcome};
+use crate::clock::Clock;
+use crate::tls::AcmeRenewer;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+/// The longest single sleep: a changed clock or a "Renew now" is noticed within it.
+const MAX_SLEEP: StdDuration = StdDuration::from_secs(3600);
+
+pub(super) async fn run(
+    acme: Arc<AcmeRenewer>,
+    audit: AuditLog,
+    alerts: crate::alerts::Alerts,
+    clock: Clock,
+) {
+    loop {
+        let now = clock.now();
+        let next = acme.next_attempt(now);
+        if next > now {
+            let wait = StdDuration::try_from(next - now).unwrap_or(MAX_SLEEP);
+            tokio::time::sleep(wait.min(MAX_SLEEP)).await;
+            continue;
+        }
+        let result = acme.renew().await;
+        let failure = result.as_ref().err().map(|e| e.to_string());
+        if let Err(e) = alerts.note_renewal(failure).await {
+            log::error!("could not record the ACME order's outcome for alerts: {e}");
+        }
+        let entry = match &result {
+            Ok(info) => NewEntry::new(now, Actor::System, Action::TlsRenew, Outcome::Success)
+                .target(info.sans.join(", "))
+                .detail(format!("ACME, valid until {}", info.not_after)),
+            Err(e) => {
+                log::error!(
+                    "the ACME CA did not issue the TLS certificate: {e}; retrying at {}",
+                    acme.next_attempt(now)
+                );
+                NewEntry::new(now, Actor::System, Action::TlsRenew, Outcome::Failure)
+                    .detail(e.to_string())
+            }
+        };
+        if let Err(e) = audit.record(entry).await {
+            log::error!("could not audit the ACME order: {e}");
+        }
+    }
+}
