@@ -30,6 +30,7 @@ pub mod input;
 pub mod migration;
 pub mod oauth;
 pub mod org;
+pub mod org_devices;
 pub mod paging;
 pub mod portal;
 pub mod portal_client;
