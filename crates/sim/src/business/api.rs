@@ -32,8 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/orgDevices/{serial}/appleCareCoverage", web::get().to(apple_care))
         .route("/v1/mdmServers", web::get().to(list_servers))
         .route("/v1/mdmServers/{id}/relationships/devices", web::get().to(server_devices))
-        .route("/v1/mdmServers/{id}/devices", web::get().to(server_devices_related))
-        .configure(crate::business::api_activities::routes);
+        .route("/v1/mdmServers/{id}/devices", web::get().to(server_devices_related));
 }
 
 pub(super) fn error(

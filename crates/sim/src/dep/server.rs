@@ -153,6 +153,7 @@ impl SimDep {
                 // The Apple Business API shares the host and the world (business/mod.rs);
                 // its portal scope comes before the DEP portal's `/portal`.
                 .configure(crate::business::api::routes)
+                .configure(crate::business::api_activities::routes)
                 .configure(crate::business::portal::routes)
                 .configure(portal::routes)
                 .default_service(web::to(api::not_found))
