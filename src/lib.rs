@@ -18,7 +18,8 @@
 //!   visible URLs), [`tls`] (the server certificate and the rustls configuration).
 //! - **domain** (each owns its tables, errors and a small service API), in call order:
 //!   [`audit`], [`events`] (webhook subscriptions, outbox, delivery), [`admin`], [`tokens`],
-//!   [`devices`], [`depclient`], [`push`], [`sync`], [`profiles`], [`acme`], [`enroll`],
+//!   [`devices`], [`depclient`], [`business`] (the Apple Business API account and
+//!   client), [`push`], [`sync`], [`profiles`], [`acme`], [`enroll`],
 //!   [`directory`] (the accounts users sign in with), [`signin`] (the user-affinity sign-in
 //!   page's flow), [`lifecycle`], [`setup`] (steps run before a device is released), [`mdm`],
 //!   [`backup`], [`alerts`] (e-mail and webhook alerts on what needs the admin). A module calls only those before
@@ -51,6 +52,7 @@ pub mod admin;
 pub mod tokens;
 pub mod devices;
 pub mod depclient;
+pub mod business;
 pub mod push;
 pub mod sync;
 pub mod profiles;

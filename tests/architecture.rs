@@ -27,6 +27,7 @@ const RINGS: &[(&str, &[&str])] = &[
     ("domain", &["tokens"]),
     ("domain", &["devices"]),
     ("domain", &["depclient"]),
+    ("domain", &["business"]),
     ("domain", &["push"]),
     ("domain", &["sync"]),
     ("domain", &["profiles"]),

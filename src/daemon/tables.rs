@@ -17,6 +17,7 @@ pub const TABLES: &[&[Table]] = &[
     crate::admin::TABLES,
     crate::tokens::TABLES,
     crate::devices::TABLES,
+    crate::business::TABLES,
     crate::push::TABLES,
     crate::sync::TABLES,
     crate::profiles::TABLES,

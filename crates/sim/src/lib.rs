@@ -3,6 +3,7 @@
 //! [`dep`] is Apple's DEP (Device Assignment) service with a stand-in Apple Business Manager
 //! portal; [`apple_pki`] is a stand-in for Apple's device CA and attestation CA (sandbox and
 //! tests only); [`apns`] is Apple's push service with a stand-in push CA; [`fleet`] plays simulated iPhones/iPads enrolling over HTTPS; [`rng`] is the seeded generator every simulator draws from so runs reproduce.
+//! [`business`] is the Apple Business API, served with [`dep`] and sharing its world.
 //! [`webhook_sink`] is a site's tool receiving adebox's webhook events (sandbox only).
 //! [`drain`] keeps their early answers readable over HTTP/2; [`scratch_dir`] and
 //! [`StopSignal`] serve the standalone `adebox sim …` processes.
@@ -14,6 +15,7 @@ use adebox_wire::fixtures;
 use adebox_wire::{apple, clock, crypto};
 
 pub mod apns;
+pub mod business;
 pub use adebox_wire::apple::stand_in_pki as apple_pki;
 pub mod dep;
 pub mod drain;

@@ -31,6 +31,7 @@ pub mod migration;
 pub mod oauth;
 pub mod persist;
 pub mod org;
+pub mod org_devices;
 pub mod paging;
 pub mod portal;
 pub mod portal_client;

@@ -104,6 +104,7 @@ pub struct SimDep;
 /// A simulator that is serving.
 pub struct RunningSimDep {
     pub(super) shared: web::Data<Shared>,
+    business: web::Data<crate::business::Business>,
     base_url: String,
     ca_pem: String,
     handle: actix_web::dev::ServerHandle,
@@ -155,12 +156,20 @@ impl SimDep {
             state,
         });
         let data = shared.clone();
+        let business = web::Data::new(crate::business::Business::new(seed));
+        let business_data = business.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(crate::drain::drain_unread_body))
                 .app_data(data.clone())
+                .app_data(business_data.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY))
                 .configure(api::routes)
+                // The Apple Business API shares the host and the world (business/mod.rs);
+                // its portal scope comes before the DEP portal's `/portal`.
+                .configure(crate::business::api::routes)
+                .configure(crate::business::api_activities::routes)
+                .configure(crate::business::portal::routes)
                 .configure(portal::routes)
                 .default_service(web::to(api::not_found))
         })
@@ -177,7 +186,14 @@ impl SimDep {
         let task = tokio::spawn(server);
         let base_url = crate::base_url(addr);
         log::info!(target: "sim::dep", "DEP simulator listening on {base_url}");
-        Ok(RunningSimDep { shared, base_url, ca_pem: ca.cert_pem().to_string(), handle, task })
+        Ok(RunningSimDep {
+            shared,
+            business,
+            base_url,
+            ca_pem: ca.cert_pem().to_string(),
+            handle,
+            task,
+        })
     }
 }
 
@@ -216,6 +232,11 @@ impl RunningSimDep {
     /// sandbox's start-up hook works on the world through it).
     pub fn shared(&self) -> Arc<Shared> {
         self.shared.clone().into_inner()
+    }
+
+    /// The Apple Business API's own state (API accounts, activities, its 429 fault).
+    pub fn business(&self) -> &crate::business::Business {
+        &self.business
     }
 
     /// The simulator's clock.

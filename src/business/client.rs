@@ -1,0 +1,268 @@
+//! The Apple Business API client (apple-2026.md §8.3–§8.8): gets an access token with the
+//! account's client assertion, refreshes it before its hour runs out and after a 401, pages
+//! organisation devices with the cursor Apple hands out (`links.next`, followed verbatim),
+//! and asks where one serial is assigned.
+//!
+//! A 429 waits `Retry-After` when Apple sends it, else backs off exponentially from one
+//! second with jitter; the waits are counted so the admin can see the budget being spent.
+//! Requests go one at a time (Apple drops HTTP/2 streams under fan-out, §8.8).
+
+use crate::business::key::ApiKey;
+use crate::business::wire::{self, ErrorBody, ListPage, MdmServerAttributes, OrgDeviceAttributes};
+use crate::clock::Clock;
+use crate::crypto::Secret;
+use serde::de::DeserializeOwned;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use time::{Duration, OffsetDateTime};
+
+/// Apple's token endpoint (form body; §8.3).
+pub const APPLE_TOKEN_URL: &str = "https://account.apple.com/auth/oauth2/token";
+/// Apple Business API base.
+pub const APPLE_API_BASE: &str = "https://api-business.apple.com";
+/// How many times one request is tried through 429s and a refreshed token.
+const MAX_ATTEMPTS: u32 = 6;
+/// The longest adebox waits on one 429.
+const MAX_WAIT_SECS: u64 = 60;
+
+/// Where the API is and which account speaks to it.
+pub struct Endpoints {
+    pub token_url: String,
+    pub api_base: String,
+}
+
+impl Default for Endpoints {
+    fn default() -> Self {
+        Endpoints { token_url: APPLE_TOKEN_URL.into(), api_base: APPLE_API_BASE.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(
+        "Apple Business refused the API account ({error}): {detail}; check the client id and key id, or make a new key for the account in Apple Business"
+    )]
+    Refused { error: String, detail: String },
+    #[error("Apple Business answered {status} {code}: {detail}")]
+    Api { status: u16, code: String, detail: String },
+    #[error(
+        "Apple Business kept answering 429 (too many requests) after {0} tries; adebox tries again later"
+    )]
+    RateLimited(u32),
+    #[error("cannot reach Apple Business: {0}")]
+    Transport(String),
+    #[error("Apple Business answered something adebox cannot read: {0}")]
+    Decode(String),
+}
+
+/// A client for one API account.
+pub struct BusinessClient {
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    client_id: String,
+    key_id: String,
+    key: ApiKey,
+    clock: Clock,
+    token: Mutex<Option<(Secret<String>, OffsetDateTime)>>,
+    rate_limited: AtomicU64,
+}
+
+/// One page of organisation devices.
+pub struct DevicePage {
+    pub devices: Vec<(String, OrgDeviceAttributes)>,
+    /// The next page's URL, as Apple gave it.
+    pub next: Option<String>,
+}
+
+impl BusinessClient {
+    pub fn new(
+        http: reqwest::Client,
+        endpoints: Endpoints,
+        client_id: &str,
+        key_id: &str,
+        key: ApiKey,
+        clock: Clock,
+    ) -> BusinessClient {
+        BusinessClient {
+            http,
+            endpoints,
+            client_id: client_id.into(),
+            key_id: key_id.into(),
+            key,
+            clock,
+            token: Mutex::new(None),
+            rate_limited: AtomicU64::new(0),
+        }
+    }
+
+    /// How many 429s this client has waited through.
+    pub fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(Ordering::Relaxed)
+    }
+
+    fn cached(&self) -> Option<Secret<String>> {
+        let now = self.clock.now();
+        let guard = self.token.lock().unwrap_or_else(|p| p.into_inner());
+        // Refreshed a minute before Apple's hour runs out.
+        guard
+            .as_ref()
+            .filter(|(_, until)| *until - Duration::minutes(1) > now)
+            .map(|(t, _)| Secret::new(t.expose().clone()))
+    }
+
+    /// An access token, fetched with a new client assertion when none is valid.
+    pub async fn access_token(&self) -> Result<Secret<String>, ClientError> {
+        if let Some(t) = self.cached() {
+            return Ok(t);
+        }
+        let now = self.clock.now();
+        let assertion =
+            self.key.assertion(&self.client_id, &self.key_id, now, Duration::minutes(10));
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", self.client_id.as_str()),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", assertion.expose().as_str()),
+            ("scope", "business.api"),
+        ];
+        let body = form
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let r = self
+            .http
+            .post(&self.endpoints.token_url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let status = r.status().as_u16();
+        let bytes = r.bytes().await.map_err(|e| ClientError::Transport(e.to_string()))?;
+        if status != 200 {
+            let e: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+            return Err(ClientError::Refused {
+                error: e.error.unwrap_or_else(|| status.to_string()),
+                detail: e.error_description.unwrap_or_else(|| "no detail given".into()),
+            });
+        }
+        let t: wire::TokenAnswer =
+            serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let until = now + Duration::seconds(t.expires_in.unwrap_or(3600));
+        let token = Secret::new(t.access_token);
+        *self.token.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Secret::new(token.expose().clone()), until));
+        Ok(token)
+    }
+
+    fn forget_token(&self) {
+        *self.token.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// GET `url` with the bearer token; 401 refreshes the token once, 429 waits.
+    async fn get<T: DeserializeOwned>(&self, url: &str) -> Result<T, ClientError> {
+        let mut refreshed = false;
+        let mut backoff_secs = 1u64;
+        for _ in 0..MAX_ATTEMPTS {
+            let token = self.access_token().await?;
+            let r = self
+                .http
+                .get(url)
+                .bearer_auth(token.expose())
+                .send()
+                .await
+                .map_err(|e| ClientError::Transport(e.to_string()))?;
+            let status = r.status().as_u16();
+            let retry_after = r
+                .headers()
+                .get("Retry-After")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            let bytes = r.bytes().await.map_err(|e| ClientError::Transport(e.to_string()))?;
+            match status {
+                200 => {
+                    return serde_json::from_slice(&bytes)
+                        .map_err(|e| ClientError::Decode(e.to_string()));
+                }
+                401 if !refreshed => {
+                    refreshed = true;
+                    self.forget_token();
+                }
+                429 => {
+                    self.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    let wait = match retry_after {
+                        Some(secs) => secs.min(MAX_WAIT_SECS),
+                        None => {
+                            let jitter = u64::from(crate::crypto::random_bytes::<1>()[0])
+                                % (backoff_secs * 250 + 1);
+                            let w = backoff_secs * 1000 + jitter;
+                            backoff_secs = (backoff_secs * 2).min(MAX_WAIT_SECS);
+                            tokio::time::sleep(std::time::Duration::from_millis(w)).await;
+                            continue;
+                        }
+                    };
+                    tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+                }
+                _ => {
+                    let e: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+                    let first = e.errors.into_iter().next().unwrap_or_default();
+                    return Err(ClientError::Api {
+                        status,
+                        code: first.code,
+                        detail: first.detail,
+                    });
+                }
+            }
+        }
+        Err(ClientError::RateLimited(MAX_ATTEMPTS))
+    }
+
+    /// The first page of organisation devices (`limit` ≤ 1000), or the page at `next`.
+    pub async fn org_devices(
+        &self,
+        next: Option<&str>,
+        limit: u32,
+    ) -> Result<DevicePage, ClientError> {
+        let url = match next {
+            Some(n) => n.to_string(),
+            None => {
+                format!("{}/v1/orgDevices?limit={}", self.endpoints.api_base, limit.clamp(1, 1000))
+            }
+        };
+        let page: ListPage<OrgDeviceAttributes> = self.get(&url).await?;
+        Ok(DevicePage {
+            devices: page.data.into_iter().map(|r| (r.id, r.attributes)).collect(),
+            next: page.links.next,
+        })
+    }
+
+    /// Every MDM server of the organisation: id and name.
+    pub async fn mdm_servers(&self) -> Result<Vec<(String, MdmServerAttributes)>, ClientError> {
+        let mut url = Some(format!("{}/v1/mdmServers?limit=100", self.endpoints.api_base));
+        let mut out = Vec::new();
+        while let Some(u) = url {
+            let page: ListPage<MdmServerAttributes> = self.get(&u).await?;
+            out.extend(page.data.into_iter().map(|r| (r.id, r.attributes)));
+            url = page.links.next;
+        }
+        Ok(out)
+    }
+
+    /// The id of the MDM server a serial is assigned to: `Ok(None)` when the organisation has
+    /// the device but no server; a 404 means the organisation does not have it.
+    pub async fn assigned_server(&self, serial: &str) -> Result<Option<String>, ClientError> {
+        let url = format!(
+            "{}/v1/orgDevices/{}/relationships/assignedServer",
+            self.endpoints.api_base,
+            percent_encoding::utf8_percent_encode(serial, percent_encoding::NON_ALPHANUMERIC)
+        );
+        let l: wire::Linkage = self.get(&url).await?;
+        Ok(l.data.map(|d| d.id))
+    }
+}
