@@ -4,6 +4,7 @@
 
 mod acme_task;
 mod apple_side;
+mod demo_profile;
 mod options;
 pub mod sandbox;
 mod sandbox_users;

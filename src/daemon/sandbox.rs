@@ -350,32 +350,8 @@ async fn demo_profile(running: &Running, token_id: &crate::ids::TokenId) -> anyh
         "department": "Sandbox IT",
         "hidden_screens": ["Siri", "Privacy", "ScreenTime", "AppleID"],
     });
-    let id = ensure_demo_profile(running, token_id, definition, None).await?;
+    let id = super::demo_profile::ensure_demo_profile(running, token_id, definition, None).await?;
     demo_setup_steps(running, &id).await
-}
-
-/// A demo profile, made from `definition` only if no profile has its name, and made the demo
-/// token's default for `family` (every family when `None`) only if that default is not set:
-/// what an admin changed in the sandbox is kept across restarts. Devices an earlier run
-/// already synced get it at the profile worker's next round.
-pub(super) async fn ensure_demo_profile(
-    running: &Running,
-    token_id: &crate::ids::TokenId,
-    definition: serde_json::Value,
-    family: Option<&str>,
-) -> anyhow::Result<crate::ids::ProfileId> {
-    let name = definition["name"].as_str().unwrap_or_default().to_string();
-    let profiles = running.profiles.list().await?;
-    let id = match profiles.iter().find(|p| p.input.name == name) {
-        Some(p) => p.id.clone(),
-        None => running.profiles.create(Actor::System, definition).await?.id,
-    };
-    let defaults = running.profiles.defaults().await?;
-    if !defaults.iter().any(|d| d.token_id == *token_id && d.family.as_deref() == family) {
-        let family = family.map(str::to_string);
-        running.profiles.set_default(Actor::System, token_id, family, Some(id.clone())).await?;
-    }
-    Ok(id)
 }
 
 /// A configuration profile the sandbox "uploads" for its demo setup steps.

@@ -89,7 +89,7 @@ async fn affinity_profile(running: &Running, token_id: &crate::ids::TokenId) -> 
         "department": "Sandbox IT",
         "support_email_address": "help@example.org",
     });
-    super::sandbox::ensure_demo_profile(running, token_id, definition, Some(AFFINITY_FAMILY))
+    super::demo_profile::ensure_demo_profile(running, token_id, definition, Some(AFFINITY_FAMILY))
         .await?;
     Ok(())
 }

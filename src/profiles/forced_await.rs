@@ -11,8 +11,8 @@
 //! a device that still has it enrolls and is moved to the profile itself).
 
 use super::records::{ASSIGNMENTS, Definition, ProfileRecord};
+use super::round::{Round, refusal};
 use super::schedule::{Assignment, AssignmentState};
-use super::worker::{Round, refusal};
 use super::{ProfileError, Profiles};
 use crate::depclient::DepError;
 use crate::ids::{ProfileId, ProfileUuid, TokenId};

@@ -14,6 +14,7 @@ pub mod model;
 mod owner;
 pub mod platform;
 mod records;
+mod round;
 pub mod schedule;
 pub mod screens;
 mod task;
@@ -29,8 +30,8 @@ pub use model::{
 };
 pub use owner::{DefinedProfile, ProfileNames};
 pub use records::TABLES;
+pub use round::Round;
 pub use schedule::{Assignment, AssignmentState};
-pub use worker::Round;
 
 use crate::clock::Clock;
 use crate::devices::Devices;

@@ -79,8 +79,9 @@ pub struct Assignment {
     pub assigned_at: Option<OffsetDateTime>,
     pub message: String,
     /// The device carries a migration deadline: it must await final configuration, so when
-    /// the profile does not, its await variant is assigned (`super::forced_await`).
-    #[serde(default)]
+    /// the profile does not, its await variant is assigned (`super::forced_await`). Absent
+    /// when false, so records written before it existed keep their bytes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub forced_await: bool,
 }
 

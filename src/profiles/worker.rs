@@ -7,8 +7,9 @@
 //! unreachable is retried later.
 
 use super::records::{ASSIGNMENTS, Definition, ProfileRecord};
+use super::round::{Round, refusal};
 use super::schedule::{Answer, Assignment};
-use super::{AppleRefusal, ProfileError, Profiles};
+use super::{ProfileError, Profiles};
 use crate::apple::dep::DeviceStatus;
 use crate::depclient::{DepClient, DepError};
 use crate::devices::{self, ProfileChange};
@@ -19,25 +20,6 @@ use time::Duration;
 
 /// Requests to Apple carry at most this many serials (dep-api.md §3.3).
 pub const BATCH: usize = 1000;
-
-/// What one round did (logs and tests).
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Round {
-    pub defined: u32,
-    pub refused: u32,
-    pub batches: u32,
-    pub sent: u32,
-}
-
-pub(super) fn refusal(e: &DepError) -> AppleRefusal {
-    let code = match e {
-        DepError::ProfileInvalid { code } => code.as_str().to_string(),
-        DepError::Refused { code: Some(c), .. } => c.as_str().to_string(),
-        DepError::Refused { status, .. } => format!("HTTP_{status}"),
-        other => format!("{other:?}").split([' ', '{', '(']).next().unwrap_or("ERROR").to_string(),
-    };
-    AppleRefusal { code, message: e.to_string() }
-}
 
 /// Apple's answer to one batch: per-serial statuses and the retry hint, or the call's error.
 type Answers = Result<(BTreeMap<String, DeviceStatus>, Option<u64>), DepError>;
