@@ -313,6 +313,9 @@ struct Answer {
     location: Option<String>,
 }
 
+/// How many `rateLimited` answers one request waits out before the device gives up.
+const RATE_WAITS: u32 = 3;
+
 /// The device's ACME client (RFC 8555): one account key, nonces carried from answer to answer.
 struct Acme<'a> {
     http: &'a Client,
@@ -344,8 +347,12 @@ impl<'a> Acme<'a> {
     }
 
     async fn post(&mut self, url: &str, payload: Option<Value>) -> Result<Answer, Fail> {
-        // One retry on badNonce, as RFC 8555 §6.5 asks clients to.
-        for attempt in 0..2 {
+        // One retry on badNonce, as RFC 8555 §6.5 asks clients to; a `rateLimited` answer is
+        // waited out for its `Retry-After` (RFC 8555 §6.6), a few times, as a client behind a
+        // shared address (a school's NAT, or a whole simulated fleet) must.
+        let mut rate_waits = 0;
+        let mut attempt = 0;
+        loop {
             let nonce = match self.nonce.take() {
                 Some(n) => n,
                 None => self.fresh_nonce().await?,
@@ -362,17 +369,25 @@ impl<'a> Acme<'a> {
             let n = header(&resp, "replay-nonce");
             self.nonce = (!n.is_empty()).then_some(n);
             let status = resp.status();
+            let retry_after = header(&resp, "retry-after").parse::<u64>().unwrap_or(1).min(60);
             let location =
                 resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
             let text = String::from_utf8_lossy(&read(resp).await?).into_owned();
             let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-            let bad_nonce = body["type"] == "urn:ietf:params:acme:error:badNonce";
-            if bad_nonce && attempt == 0 {
+            if body["type"] == "urn:ietf:params:acme:error:badNonce" {
+                attempt += 1;
+                if attempt == 2 {
+                    return Err(fail("bad_nonce"));
+                }
+                continue;
+            }
+            if body["type"] == "urn:ietf:params:acme:error:rateLimited" && rate_waits < RATE_WAITS {
+                rate_waits += 1;
+                tokio::time::sleep(std::time::Duration::from_secs(retry_after)).await;
                 continue;
             }
             return Ok(Answer { status, body, text, location });
         }
-        Err(fail("bad_nonce"))
     }
 }
 
