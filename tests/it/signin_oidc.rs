@@ -102,11 +102,17 @@ impl Provider {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("node starts");
-        let provider = Provider { child, issuer, ca_pem, _dir: dir };
+        let mut provider = Provider { child, issuer, ca_pem, _dir: dir };
         let client = browser(&[provider.ca_pem.as_bytes()]);
         let discovery = format!("{}/.well-known/openid-configuration", provider.issuer);
-        let deadline = Instant::now() + Duration::from_secs(30);
+        // Node loads oidc-provider's module tree in a few seconds when idle, but far slower on
+        // a loaded 2-core machine running the rest of the suite: wait long, and stop at once
+        // if the process ended (a port taken in between, a missing module).
+        let deadline = Instant::now() + Duration::from_secs(120);
         while client.get(&discovery).send().await.is_err() {
+            if let Ok(Some(status)) = provider.child.try_wait() {
+                panic!("the OpenID provider exited with {status} before serving on {port}");
+            }
             assert!(Instant::now() < deadline, "the OpenID provider did not start on {port}");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
