@@ -219,9 +219,13 @@ pub async fn settle(running: &Running, limit: std::time::Duration) -> bool {
             Ok(all) => all.iter().all(|s| s.running.is_none() && s.last_run.is_some()),
             Err(_) => false,
         };
+        // Default assignments are queued by the sync's hook and sent by the profile worker
+        // a moment later: the console is quiet only once none waits to be sent.
+        let queued = running.profiles.assignments(Some("queued".into()), None, 0, 0).await;
+        let assigned = matches!(queued, Ok((_, 0)));
         let counts = running.devices.counts().await.ok().map(|c| c.by_lifecycle);
         let now = tokio::time::Instant::now();
-        if !synced || counts != last {
+        if !synced || !assigned || counts != last {
             still_since = now;
             last = counts;
         } else if now - still_since >= std::time::Duration::from_secs(1) {
