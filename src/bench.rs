@@ -82,6 +82,7 @@ async fn fill_inventory(running: &crate::daemon::Running, devices: usize) -> any
         let token_id = crate::ids::TokenId::parse(&format!("T{}", n % 3))?;
         let now = Clock::system().now();
         let (_, changes) = running
+            .services
             .store
             .write(move |wtx| {
                 crate::devices::apply_page_in(
@@ -93,7 +94,7 @@ async fn fill_inventory(running: &crate::daemon::Running, devices: usize) -> any
                 )
             })
             .await?;
-        running.devices.apply_changes(changes);
+        running.services.devices.apply_changes(changes);
     }
     Ok(())
 }
@@ -144,16 +145,22 @@ pub async fn api(devices: usize, requests: usize) -> anyhow::Result<ApiBench> {
     let config =
         crate::config::Config::for_sandbox(dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
     let running = daemon::start(DaemonOptions::new(config, Mode::Production)).await?;
-    let token =
-        running.admin.create_api_token(Actor::System, "bench").await?.token.expose().clone();
+    let token = running
+        .services
+        .admin
+        .create_api_token(Actor::System, "bench")
+        .await?
+        .token
+        .expose()
+        .clone();
 
     fill_inventory(&running, devices).await?;
     // A fresh service over the same store measures the index build of a restart.
-    let fresh = Devices::new(running.store.clone());
+    let fresh = Devices::new(running.services.store.clone());
     let t = Instant::now();
     fresh.warm().await?;
     let index_build_s = t.elapsed().as_secs_f64();
-    running.devices.warm().await?;
+    running.services.devices.warm().await?;
 
     let ca = std::fs::read(dir.path().join("tls/ca.pem"))?;
     let client = reqwest::Client::builder()

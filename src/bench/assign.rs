@@ -44,13 +44,14 @@ pub async fn assign(devices: usize) -> anyhow::Result<AssignBench> {
     opts.apple = daemon::sandbox::apple_side(&sim, &apns);
     let running = daemon::start(opts).await?;
     running
+        .services
         .sync
         .set_settings(Actor::System, SyncSettings { page_limit: 1000, ..SyncSettings::default() })
         .await?;
 
     // The token arrives the real way; its first sync (started by the token event) brings the
     // inventory before any default exists.
-    let token = super::token_with_devices(&running.tokens, &sim, devices).await?;
+    let token = super::token_with_devices(&running.services.tokens, &sim, devices).await?;
     let deadline = Instant::now() + Duration::from_secs(600);
     while lifecycle_count(&running, Lifecycle::NotContacted).await? < devices as u64 {
         anyhow::ensure!(
@@ -61,6 +62,7 @@ pub async fn assign(devices: usize) -> anyhow::Result<AssignBench> {
     }
 
     let profile = running
+        .services
         .profiles
         .create(
             Actor::System,
@@ -74,7 +76,7 @@ pub async fn assign(devices: usize) -> anyhow::Result<AssignBench> {
         .await?;
     let requests_before = sim.requests();
     let started = Instant::now();
-    running.profiles.set_default(Actor::System, &token.id, None, Some(profile.id)).await?;
+    running.services.profiles.set_default(Actor::System, &token.id, None, Some(profile.id)).await?;
 
     // Batches land one transaction at a time; polling the in-memory counts every 2 ms sees
     // each one (a batch takes far longer).
@@ -112,5 +114,5 @@ pub async fn assign(devices: usize) -> anyhow::Result<AssignBench> {
 }
 
 async fn lifecycle_count(running: &daemon::Running, state: Lifecycle) -> anyhow::Result<u64> {
-    Ok(running.devices.counts().await?.by_lifecycle.get(&state).copied().unwrap_or(0))
+    Ok(running.services.devices.counts().await?.by_lifecycle.get(&state).copied().unwrap_or(0))
 }

@@ -59,8 +59,11 @@ pub async fn enroll(devices: usize, concurrency: usize) -> anyhow::Result<Enroll
     // The demo token's first sync brings the devices; the default profile follows.
     let deadline = Instant::now() + Duration::from_secs(600);
     let serials = loop {
-        let (assigned, total) =
-            running.profiles.assignments(Some("assigned".into()), None, usize::MAX, 0).await?;
+        let (assigned, total) = running
+            .services
+            .profiles
+            .assignments(Some("assigned".into()), None, usize::MAX, 0)
+            .await?;
         if total as usize >= devices {
             break assigned
                 .into_iter()
@@ -76,13 +79,13 @@ pub async fn enroll(devices: usize, concurrency: usize) -> anyhow::Result<Enroll
     };
     let fleet_devices = rig.factory_devices(&serials).await?;
 
-    let (writes_before, cpu_before) = (running.store.write_stats(), cpu::process());
+    let (writes_before, cpu_before) = (running.services.store.write_stats(), cpu::process());
     let started = Instant::now();
     let FleetRun { report, progress, cpu: fleet_cpu } =
         rig.run_fleet(fleet_devices, concurrency).await?;
     let wall = started.elapsed().as_secs_f64();
     let daemon_cpu = (cpu::process() - cpu_before).saturating_sub(fleet_cpu);
-    let writes = running.store.write_stats();
+    let writes = running.services.store.write_stats();
     let per_device = |n: u64| round(n as f64 / report.enrolled.max(1) as f64);
 
     let outcomes = progress.outcomes();

@@ -110,9 +110,10 @@ async fn enroll_one(
     let key = rcgen::KeyPair::generate()?;
     let spki = key.subject_public_key_info();
     let now = crate::clock::Clock::system().now();
-    let acme = running.acme.clone();
+    let acme = running.services.acme.clone();
     let (s, u) = (serial.clone(), udid.clone());
     let der = running
+        .services
         .store
         .write(move |wtx| acme.issue_proven_in(wtx, &spki, &s, &u, "bench", now))
         .await?;

@@ -46,8 +46,8 @@ pub async fn pipeline(devices: usize, concurrency: usize) -> anyhow::Result<Pipe
     let rig = Rig::start().await?;
     let running = &rig.running;
     // The Apple side and the profile, before the clock.
-    let key = running.tokens.create_pending_key(Actor::System, None).await?;
-    let cert = running.tokens.pending_key_certificate(&key.id).await?;
+    let key = running.services.tokens.create_pending_key(Actor::System, None).await?;
+    let cert = running.services.tokens.pending_key_certificate(&key.id).await?;
     let issued =
         rig.sim.create_server("Pipeline server", &cert).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut serials = Vec::with_capacity(devices);
@@ -57,6 +57,7 @@ pub async fn pipeline(devices: usize, concurrency: usize) -> anyhow::Result<Pipe
         serials.extend(added.map_err(|e| anyhow::anyhow!("{e}"))?);
     }
     let profile = running
+        .services
         .profiles
         .create(
             Actor::System,
@@ -71,15 +72,16 @@ pub async fn pipeline(devices: usize, concurrency: usize) -> anyhow::Result<Pipe
         .id;
     let fleet_devices = rig.factory_devices(&serials).await?;
 
-    let (commits, cpu_before) = (running.store.write_stats().commits, cpu::process());
+    let (commits, cpu_before) = (running.services.store.write_stats().commits, cpu::process());
     let started = Instant::now();
     let token = running
+        .services
         .tokens
         .add(Actor::System, &key.id, issued.token_p7m.as_bytes(), "bench@example.org")
         .await?;
     wait_for(|| active_devices(running, &token.id), devices, "synced").await?;
     let synced = started.elapsed();
-    running.profiles.set_default(Actor::System, &token.id, None, Some(profile)).await?;
+    running.services.profiles.set_default(Actor::System, &token.id, None, Some(profile)).await?;
     wait_for(|| assigned(running), devices, "assigned").await?;
     let assigned_at = started.elapsed();
     let FleetRun { report, cpu: fleet_cpu, .. } = rig.run_fleet(fleet_devices, concurrency).await?;
@@ -95,7 +97,7 @@ pub async fn pipeline(devices: usize, concurrency: usize) -> anyhow::Result<Pipe
         sync_s: round(synced.as_secs_f64()),
         assign_s: round((assigned_at - synced).as_secs_f64()),
         enroll_release_s: round((total - assigned_at).as_secs_f64()),
-        commits: running.store.write_stats().commits - commits,
+        commits: running.services.store.write_stats().commits - commits,
         daemon_cpu_s: round(daemon_cpu.as_secs_f64()),
         fleet_cpu_s: round(fleet_cpu.as_secs_f64()),
         peak_rss_mb: round(peak_rss_mb()),
@@ -106,12 +108,13 @@ pub async fn pipeline(devices: usize, concurrency: usize) -> anyhow::Result<Pipe
 }
 
 async fn active_devices(running: &Running, token: &TokenId) -> anyhow::Result<usize> {
-    let counts = running.devices.counts().await?;
+    let counts = running.services.devices.counts().await?;
     Ok(counts.by_token.get(token.as_str()).copied().unwrap_or(0) as usize)
 }
 
 async fn assigned(running: &Running) -> anyhow::Result<usize> {
-    let (_, total) = running.profiles.assignments(Some("assigned".into()), None, 0, 0).await?;
+    let (_, total) =
+        running.services.profiles.assignments(Some("assigned".into()), None, 0, 0).await?;
     Ok(total as usize)
 }
 

@@ -16,15 +16,19 @@ pub(super) async fn ensure_demo_profile(
     family: Option<&str>,
 ) -> anyhow::Result<crate::ids::ProfileId> {
     let name = definition["name"].as_str().unwrap_or_default().to_string();
-    let profiles = running.profiles.list().await?;
+    let profiles = running.services.profiles.list().await?;
     let id = match profiles.iter().find(|p| p.input.name == name) {
         Some(p) => p.id.clone(),
-        None => running.profiles.create(Actor::System, definition).await?.id,
+        None => running.services.profiles.create(Actor::System, definition).await?.id,
     };
-    let defaults = running.profiles.defaults().await?;
+    let defaults = running.services.profiles.defaults().await?;
     if !defaults.iter().any(|d| d.token_id == *token_id && d.family.as_deref() == family) {
         let family = family.map(str::to_string);
-        running.profiles.set_default(Actor::System, token_id, family, Some(id.clone())).await?;
+        running
+            .services
+            .profiles
+            .set_default(Actor::System, token_id, family, Some(id.clone()))
+            .await?;
     }
     Ok(id)
 }

@@ -74,14 +74,6 @@ pub struct Running {
     servers: Vec<(actix_web::dev::ServerHandle, JoinHandle<std::io::Result<()>>)>,
 }
 
-/// `running.tokens`, `running.store`, …: a running daemon is used through its services.
-impl std::ops::Deref for Running {
-    type Target = Services;
-    fn deref(&self) -> &Services {
-        &self.services
-    }
-}
-
 /// Starts everything; returns once the store is open and the listeners are bound.
 pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     let config = opts.config.clone();
@@ -315,7 +307,7 @@ impl Running {
                 );
             }
         }
-        let tls = self.tls.clone();
+        let tls = self.services.tls.clone();
         let now = self.services.clock.now();
         match blocking(move || tls.reload(now)).await {
             Ok(Ok(info)) => log::info!(

@@ -149,10 +149,14 @@ pub async fn provision_push_certificate(
     running: &Running,
     apns: &RunningSimApns,
 ) -> anyhow::Result<()> {
-    running.push.create_request(Actor::System, Some("sandbox-admin@example.org".into())).await?;
-    let csr = running.push.request_csr_pem().await?;
+    running
+        .services
+        .push
+        .create_request(Actor::System, Some("sandbox-admin@example.org".into()))
+        .await?;
+    let csr = running.services.push.request_csr_pem().await?;
     let cert = apns.issue_push_certificate(csr.as_bytes(), None)?;
-    running.push.upload(Actor::System, cert.into_bytes()).await?;
+    running.services.push.upload(Actor::System, cert.into_bytes()).await?;
     Ok(())
 }
 
@@ -166,6 +170,7 @@ pub async fn prepare(
 ) -> anyhow::Result<SandboxInfo> {
     let password = crate::crypto::random_token::<12>();
     running
+        .services
         .admin
         .set_password_cli(
             ADMIN_USER,
@@ -173,7 +178,7 @@ pub async fn prepare(
             Some(crate::admin::Role::Owner),
         )
         .await?;
-    let token = running.admin.create_api_token(Actor::System, "sandbox").await?;
+    let token = running.services.admin.create_api_token(Actor::System, "sandbox").await?;
     let http = crate::outbound::client(&crate::outbound::OutboundConfig::trusting_only([sim
         .ca_pem()
         .to_string()]))?;
@@ -215,15 +220,15 @@ pub async fn settle(running: &Running, limit: std::time::Duration) -> bool {
     let mut last = None;
     let mut still_since = tokio::time::Instant::now();
     while tokio::time::Instant::now() < deadline {
-        let synced = match running.sync.statuses().await {
+        let synced = match running.services.sync.statuses().await {
             Ok(all) => all.iter().all(|s| s.running.is_none() && s.last_run.is_some()),
             Err(_) => false,
         };
         // Default assignments are queued by the sync's hook and sent by the profile worker
         // a moment later: the console is quiet only once none waits to be sent.
-        let queued = running.profiles.assignments(Some("queued".into()), None, 0, 0).await;
+        let queued = running.services.profiles.assignments(Some("queued".into()), None, 0, 0).await;
         let assigned = matches!(queued, Ok((_, 0)));
-        let counts = running.devices.counts().await.ok().map(|c| c.by_lifecycle);
+        let counts = running.services.devices.counts().await.ok().map(|c| c.by_lifecycle);
         let now = tokio::time::Instant::now();
         if !synced || !assigned || counts != last {
             still_since = now;
@@ -241,11 +246,15 @@ pub async fn settle(running: &Running, limit: std::time::Duration) -> bool {
 async fn scoped_admin(running: &Running) -> anyhow::Result<String> {
     let password = crate::crypto::random_token::<12>();
     let role = Some(crate::admin::Role::HelpDesk);
-    running.admin.set_password_cli(SCOPED_USER, Secret::new(password.clone()), role).await?;
-    let tokens = running.tokens.list().await?;
+    running
+        .services
+        .admin
+        .set_password_cli(SCOPED_USER, Secret::new(password.clone()), role)
+        .await?;
+    let tokens = running.services.tokens.list().await?;
     let demo = tokens.iter().filter(|t| t.server_name == DEMO_SERVER).map(|t| t.id.clone());
     let scope = crate::admin::Scope::Tokens(demo.collect());
-    running.admin.set_scope(Actor::System, SCOPED_USER, scope).await?;
+    running.services.admin.set_scope(Actor::System, SCOPED_USER, scope).await?;
     Ok(password)
 }
 
@@ -253,7 +262,7 @@ async fn scoped_admin(running: &Running) -> anyhow::Result<String> {
 /// `<dir>/stand-in-pki.json`, 0600. Refused outside sandbox mode: a production appliance
 /// has no stand-in PKI and must never hand out anything like it (design rule 10).
 pub fn write_stand_in_pki(running: &Running, dir: &Path) -> anyhow::Result<()> {
-    let pki = match (running.mode, &running.stand_in_pki) {
+    let pki = match (running.mode, &running.services.stand_in_pki) {
         (super::Mode::Sandbox, Some(pki)) => pki,
         _ => anyhow::bail!("only a sandbox has a stand-in Apple PKI to write"),
     };
@@ -317,14 +326,14 @@ async fn demo_world(
     portal: &PortalClient,
     devices: usize,
 ) -> anyhow::Result<Option<crate::ids::TokenId>> {
-    let existing = running.tokens.list().await?;
+    let existing = running.services.tokens.list().await?;
     let token_id = match existing.iter().find(|t| t.server_name == DEMO_SERVER) {
         Some(demo) => demo.id.clone(),
         // The admin added tokens of their own: the demo stays out of the way.
         None if !existing.is_empty() => return Ok(None),
         None => {
-            let key = running.tokens.create_pending_key(Actor::System, None).await?;
-            let cert = running.tokens.pending_key_certificate(&key.id).await?;
+            let key = running.services.tokens.create_pending_key(Actor::System, None).await?;
+            let cert = running.services.tokens.pending_key_certificate(&key.id).await?;
             let issued = portal.create_server(DEMO_SERVER, &cert).await?;
             let uuid = issued["server_uuid"].as_str().unwrap_or_default().to_string();
             if devices > 0 {
@@ -333,8 +342,11 @@ async fn demo_world(
             let p7m = issued["token_p7m"].as_str().unwrap_or_default().to_string();
             // The token is added last so its first sync (started by the token event) finds
             // the devices.
-            let token =
-                running.tokens.add(Actor::System, &key.id, p7m.as_bytes(), DEMO_APPLE_ID).await?;
+            let token = running
+                .services
+                .tokens
+                .add(Actor::System, &key.id, p7m.as_bytes(), DEMO_APPLE_ID)
+                .await?;
             token.id
         }
     };
@@ -381,10 +393,11 @@ const DEMO_WIFI_PROFILE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 /// The demo profile's setup steps (a Wi-Fi profile, then the device name), set once: an
 /// admin's edits in the sandbox are kept across restarts.
 async fn demo_setup_steps(running: &Running, id: &crate::ids::ProfileId) -> anyhow::Result<()> {
-    if running.setup.steps(id).await?.edited {
+    if running.services.setup.steps(id).await?.edited {
         return Ok(());
     }
-    let wifi = running.setup.upload(DEMO_WIFI_PROFILE.as_bytes().to_vec(), "sandbox").await?;
+    let wifi =
+        running.services.setup.upload(DEMO_WIFI_PROFILE.as_bytes().to_vec(), "sandbox").await?;
     let steps = vec![
         crate::setup::Step {
             action: crate::setup::StepAction::InstallProfile { profile_id: wifi.id },
@@ -395,7 +408,7 @@ async fn demo_setup_steps(running: &Running, id: &crate::ids::ProfileId) -> anyh
             on_error: crate::setup::OnError::Skip,
         },
     ];
-    running.setup.set_steps(id, steps, "sandbox").await?;
+    running.services.setup.set_steps(id, steps, "sandbox").await?;
     Ok(())
 }
 
@@ -420,7 +433,8 @@ const DEMO_WEBHOOK: &str = "Sandbox receiver";
 /// receiver accepts without checking signatures.
 async fn demo_webhook(running: &Running) -> anyhow::Result<()> {
     let sink = crate::sim::webhook_sink::start()?;
-    let existing = running.events.list().await?.into_iter().find(|s| s.name == DEMO_WEBHOOK);
+    let existing =
+        running.services.events.list().await?.into_iter().find(|s| s.name == DEMO_WEBHOOK);
     let id = match existing {
         Some(sub) => {
             let change = crate::events::SubscriptionUpdate {
@@ -428,7 +442,7 @@ async fn demo_webhook(running: &Running) -> anyhow::Result<()> {
                 allow_http: Some(true),
                 ..Default::default()
             };
-            running.events.update(&sub.id, change).await?;
+            running.services.events.update(&sub.id, change).await?;
             sub.id
         }
         None => {
@@ -440,11 +454,11 @@ async fn demo_webhook(running: &Running) -> anyhow::Result<()> {
                 allow_http: true,
                 max_outbox: None,
             };
-            let (sub, secret) = running.events.create(new).await?;
+            let (sub, secret) = running.services.events.create(new).await?;
             sink.set_secret(Some(secret.expose().clone()));
             sub.id
         }
     };
-    running.events.send_test(&id).await?;
+    running.services.events.send_test(&id).await?;
     Ok(())
 }

@@ -35,13 +35,13 @@ pub async fn demo_sign_in(
     running: &Running,
     token_id: Option<&crate::ids::TokenId>,
 ) -> anyhow::Result<Vec<DemoUser>> {
-    let existing = running.directory.local_users().await?;
+    let existing = running.services.directory.local_users().await?;
     let mut users = Vec::new();
     for (username, display_name, email, group) in DEMO_USERS {
         // A fresh password at every start, as the admin's: the account is made again (devices
         // enrolled for it keep their user).
         if existing.iter().any(|u| u.username == username) {
-            running.directory.delete_local_user(Actor::System, username).await?;
+            running.services.directory.delete_local_user(Actor::System, username).await?;
         }
         let password = crate::crypto::random_token::<12>();
         let new = NewLocalUser {
@@ -51,7 +51,7 @@ pub async fn demo_sign_in(
             groups: vec![group.into()],
             password: Secret::new(password.clone()),
         };
-        running.directory.add_local_user(Actor::System, new, None).await?;
+        running.services.directory.add_local_user(Actor::System, new, None).await?;
         users.push(DemoUser {
             username: username.into(),
             display_name: display_name.into(),

@@ -198,7 +198,7 @@ pub(crate) fn att_obj(
 async fn expect(d: &TestDaemon) {
     let until = now() + Duration::minutes(30);
     let (serial, udid) = (Serial::parse(SERIAL).unwrap(), Udid::parse(UDID).unwrap());
-    d.running().acme.expect_device(CLIENT_ID, &serial, &udid, until).await.unwrap();
+    d.running().services.acme.expect_device(CLIENT_ID, &serial, &udid, until).await.unwrap();
 }
 
 pub(crate) fn assert_problem(r: &Resp, status: StatusCode, kind: &str) {
@@ -256,7 +256,7 @@ async fn a_device_gets_a_client_certificate_over_acme() {
         x509_parser::extensions::GeneralName::OtherName(oid, _) if oid.to_id_string() == "1.3.6.1.5.5.7.8.3"
     ));
     let sha = hex::encode(Sha256::digest(&chain[0]));
-    let to = d.running().acme.device_for_certificate(&sha).await.unwrap().unwrap();
+    let to = d.running().services.acme.device_for_certificate(&sha).await.unwrap().unwrap();
     assert_eq!(to.serial, SERIAL);
 }
 
@@ -279,7 +279,12 @@ async fn refusals_carry_the_right_problem_types() {
     // bound to the first account that orders with it, so this device gets its own.
     let until = now() + Duration::minutes(30);
     let (serial, udid) = (Serial::parse(SERIAL).unwrap(), Udid::parse(UDID).unwrap());
-    d.running().acme.expect_device("client-identifier-2", &serial, &udid, until).await.unwrap();
+    d.running()
+        .services
+        .acme
+        .expect_device("client-identifier-2", &serial, &udid, until)
+        .await
+        .unwrap();
     let mut dev = Device::new(&d).await;
     dev.client_id = "client-identifier-2".into();
     let (_, authz_url, _) = dev.start().await;
@@ -562,6 +567,6 @@ async fn a_new_account_flood_meets_the_per_address_limit_and_the_cap() {
     assert_eq!(tally.get(&201), Some(&12), "{tally:?}");
     assert_eq!(tally.get(&503), Some(&18), "{tally:?}");
     assert!(full.unwrap().contains("accounts without a certificate"));
-    let stored = d.running().acme.unfinished_accounts().await.unwrap();
+    let stored = d.running().services.acme.unfinished_accounts().await.unwrap();
     assert_eq!(stored, 12);
 }

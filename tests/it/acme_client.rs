@@ -33,7 +33,7 @@ const UDID: &str = "00008110-0000INSTANTACME";
 async fn expect(d: &TestDaemon, client_id: &str) {
     let until = adebox::clock::Clock::system().now() + Duration::minutes(30);
     let (serial, udid) = (Serial::parse(SERIAL).unwrap(), Udid::parse(UDID).unwrap());
-    d.running().acme.expect_device(client_id, &serial, &udid, until).await.unwrap();
+    d.running().services.acme.expect_device(client_id, &serial, &udid, until).await.unwrap();
 }
 
 /// A new instant-acme account (its own P-256 key), trusting only the daemon's CA.
@@ -152,7 +152,7 @@ async fn check_certificate(d: &TestDaemon, pem: &str, se_key: &KeyPair) {
     let cn = cert.subject().iter_common_name().next().unwrap().as_str().unwrap().to_string();
     assert_eq!(cn, UDID);
     let sha = hex::encode(Sha256::digest(&chain[0]));
-    let to = d.running().acme.device_for_certificate(&sha).await.unwrap().unwrap();
+    let to = d.running().services.acme.device_for_certificate(&sha).await.unwrap().unwrap();
     assert_eq!((to.serial.as_str(), to.udid.as_str()), (SERIAL, UDID));
 }
 

@@ -137,6 +137,7 @@ impl TestDaemon {
     /// Signs in the sandbox way: sets a password for `admin` and logs in.
     pub async fn sandbox_admin(&self) -> Page {
         self.running()
+            .services
             .admin
             .set_password_cli(
                 "admin",

@@ -134,12 +134,12 @@ async fn a_sync_that_fills_the_disk_says_so_and_the_daemon_recovers() {
     };
     let (running, sim, apns) = start().await;
     sandbox::prepare(&running, &data, &sim, 10).await.unwrap();
-    let token = running.tokens.list().await.unwrap()[0].clone();
+    let token = running.services.tokens.list().await.unwrap()[0].clone();
     let active = |devices: adebox::devices::Devices| async move {
         devices.counts().await.unwrap().by_token.values().sum::<u64>()
     };
     let deadline = Instant::now() + Duration::from_secs(30);
-    while active(running.devices.clone()).await < 10 {
+    while active(running.services.devices.clone()).await < 10 {
         assert!(Instant::now() < deadline, "the first sync did not finish");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -152,13 +152,14 @@ async fn a_sync_that_fills_the_disk_says_so_and_the_daemon_recovers() {
     });
     let asked = adebox::clock::Clock::system().now();
     running
+        .services
         .sync
         .request(adebox::audit::Actor::System, &token.id, adebox::sync::ManualKind::Full)
         .await
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(240);
     let failed = loop {
-        let status = running.sync.status(&token.id, true).await.unwrap();
+        let status = running.services.sync.status(&token.id, true).await.unwrap();
         if status.running.is_none()
             && let Some(run) = status.last_run.clone().filter(|r| r.started_at >= asked)
         {
@@ -167,7 +168,7 @@ async fn a_sync_that_fills_the_disk_says_so_and_the_daemon_recovers() {
         assert!(
             Instant::now() < deadline,
             "the sync neither failed nor ended; devices {}, status {status:?}",
-            active(running.devices.clone()).await
+            active(running.services.devices.clone()).await
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
@@ -179,24 +180,25 @@ async fn a_sync_that_fills_the_disk_says_so_and_the_daemon_recovers() {
             failed.message
         );
     }
-    let kept = active(running.devices.clone()).await;
+    let kept = active(running.services.devices.clone()).await;
     assert!((10..40_010).contains(&kept), "{kept} devices after the failed run");
 
     // Space returns: the same daemon saves changes again (here the admin's API token).
     fs.resize("256m");
     running
+        .services
         .admin
         .create_api_token(adebox::audit::Actor::System, "after the disk was full")
         .await
         .unwrap();
-    assert_eq!(active(running.devices.clone()).await, kept);
+    assert_eq!(active(running.services.devices.clone()).await, kept);
     running.shutdown().await;
     sim.stop().await;
     apns.stop().await;
 
     // Restarted: the store opens and holds what was committed.
     let (running, sim, apns) = start().await;
-    assert_eq!(active(running.devices.clone()).await, kept);
+    assert_eq!(active(running.services.devices.clone()).await, kept);
     running.shutdown().await;
     sim.stop().await;
     apns.stop().await;

@@ -407,7 +407,7 @@ async fn serve_pushes_to_a_configured_apns_through_the_proxy() {
 
     // APNs is HTTP/2 with the push certificate as client identity, inside the proxy's tunnel.
     let token = vec![0x7c; 32];
-    d.running().pusher.notify(adebox::push::PushTarget {
+    d.running().services.pusher.notify(adebox::push::PushTarget {
         udid: adebox::ids::Udid::parse("00008101-PROXIED").unwrap(),
         token: token.clone(),
         push_magic: "through-the-proxy".into(),

@@ -330,7 +330,7 @@ async fn the_served_profile_leads_to_an_attested_identity_over_acme() {
     let r = dev.post(&cert_url, None).await;
     let chain = adebox::crypto::chain::pem_certificates(&r.text).unwrap();
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&chain[0]));
-    let issued = d.running().acme.device_for_certificate(&sha).await.unwrap().unwrap();
+    let issued = d.running().services.acme.device_for_certificate(&sha).await.unwrap().unwrap();
     assert_eq!(issued.serial, serial);
 
     // The ClientIdentifier was good for one certificate: using it again is refused.

@@ -51,6 +51,7 @@ async fn sync_converges_through_errors_throttling_resets_and_slow_answers() {
     for _ in 0..15 {
         let _ = d
             .running()
+            .services
             .sync
             .run_now(&adebox::ids::TokenId::parse(&token).unwrap(), RunKind::Full)
             .await;
@@ -79,6 +80,7 @@ async fn a_revoked_token_and_unsigned_terms_show_as_banners_until_apple_accepts_
         d.sim().set_faults(faults);
         let _ = d
             .running()
+            .services
             .sync
             .run_now(&adebox::ids::TokenId::parse(&token).unwrap(), RunKind::Full)
             .await;
@@ -98,6 +100,7 @@ async fn a_revoked_token_and_unsigned_terms_show_as_banners_until_apple_accepts_
         d.sim().set_faults(Faults::default());
         let _ = d
             .running()
+            .services
             .sync
             .run_now(&adebox::ids::TokenId::parse(&token).unwrap(), RunKind::Full)
             .await;

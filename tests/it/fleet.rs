@@ -55,18 +55,18 @@ async fn a_fleet_of_synced_devices_enrolls_and_unknown_serials_are_counted_as_re
     // Every certificate is recorded against its device.
     for o in outcomes.iter().filter(|o| o.failure.is_none()) {
         let sha = o.certificate_sha256.as_deref().unwrap();
-        let to = d.running().acme.device_for_certificate(sha).await.unwrap().unwrap();
+        let to = d.running().services.acme.device_for_certificate(sha).await.unwrap().unwrap();
         assert_eq!((to.serial.as_str(), to.udid.as_str()), (o.serial.as_str(), o.udid.as_str()));
     }
-    let certified = d.running().acme.certified_serials().await.unwrap();
+    let certified = d.running().services.acme.certified_serials().await.unwrap();
     assert!(serials.iter().all(|s| certified.contains(&Serial::parse(s).unwrap())));
 
     // Released: named by the profile's template, lifecycle "Enrolled".
     for serial in &serials {
         let serial = &Serial::parse(serial).unwrap();
-        let dev = d.running().devices.get(serial).await.unwrap().unwrap();
+        let dev = d.running().services.devices.get(serial).await.unwrap().unwrap();
         assert_eq!(dev.summary.lifecycle, adebox::devices::Lifecycle::Enrolled, "{serial}");
-        let mdm = d.running().mdm.state(serial).await.unwrap().unwrap();
+        let mdm = d.running().services.mdm.state(serial).await.unwrap().unwrap();
         assert_eq!(mdm.state, "enrolled");
         let words: Vec<_> = mdm.commands.iter().map(|c| (c.words.clone(), c.state)).collect();
         let named = format!("Set the device name to \"Lab-{serial}\"");
@@ -110,7 +110,7 @@ async fn the_sandbox_enrolls_devices_not_yet_enrolled_in_the_background() {
     assert_eq!(v["devices"], 2);
     let done = wait_run(&page).await;
     assert_eq!(done["report"]["enrolled"], 2, "{done}");
-    let certified = d.running().acme.certified_serials().await.unwrap();
+    let certified = d.running().services.acme.certified_serials().await.unwrap();
     assert!(serials.iter().all(|s| certified.contains(&Serial::parse(s).unwrap())));
     let (s, v) = page.post("/api/v1/sandbox/enroll", json!({"count": 1})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");

@@ -53,7 +53,7 @@ async fn a_device_with_a_migration_deadline_gets_an_await_variant_of_its_profile
     let (s, v) = portal(&d, reqwest::Method::POST, "/migrations", body).await;
     assert_eq!(s, 200, "{v}");
     let id = adebox::ids::TokenId::parse(&tid).unwrap();
-    d.running().sync.run_now(&id, adebox::sync::RunKind::Delta).await.unwrap();
+    d.running().services.sync.run_now(&id, adebox::sync::RunKind::Delta).await.unwrap();
 
     // Assigned as a variant that awaits; the page says why.
     let v = wait_for(&page, &format!("/api/v1/devices/{serial}"), "assignment", |v| {

@@ -38,6 +38,7 @@ pub(crate) async fn identity(d: &TestDaemon, ca: &Authority, udid: Option<&str>)
             revoked: None,
         };
         d.running()
+            .services
             .store
             .write(move |wtx| {
                 let mut t = wtx.open_table(adebox::acme::records::CERT_BY_HASH)?;
@@ -51,7 +52,7 @@ pub(crate) async fn identity(d: &TestDaemon, ca: &Authority, udid: Option<&str>)
 }
 
 pub(crate) fn appliance_ca(d: &TestDaemon) -> Authority {
-    let ca = d.running().tls.ca();
+    let ca = d.running().services.tls.ca();
     Authority::from_pem(ca.cert_pem(), ca.key_pem().expose()).unwrap()
 }
 

@@ -90,7 +90,7 @@ async fn devices_migrating_in_are_assigned_onboarded_and_released_and_bad_deadli
 
     // A delta sync sees them; the default profile is assigned to both.
     let id = adebox::ids::TokenId::parse(&tid).unwrap();
-    d.running().sync.run_now(&id, adebox::sync::RunKind::Delta).await.unwrap();
+    d.running().services.sync.run_now(&id, adebox::sync::RunKind::Delta).await.unwrap();
     for serial in &serials {
         let v = wait_for(&page, &format!("/api/v1/devices/{serial}"), "assignment", |v| {
             v["assignment"]["state"] == "assigned" && v["apple"]["profile_status"] == "assigned"
@@ -134,7 +134,7 @@ async fn devices_migrating_in_are_assigned_onboarded_and_released_and_bad_deadli
     assert!(progress.outcomes().iter().all(|o| o.migrated), "{:?}", progress.outcomes());
     for serial in &serials {
         let s = adebox::ids::Serial::parse(serial).unwrap();
-        let mdm = d.running().mdm.state(&s).await.unwrap().unwrap();
+        let mdm = d.running().services.mdm.state(&s).await.unwrap().unwrap();
         assert_eq!(mdm.state, "enrolled");
         let named = format!("Set the device name to \"Lab-{serial}\"");
         assert!(
@@ -179,7 +179,7 @@ async fn a_cancelled_migration_puts_the_device_back_and_the_next_sync_removes_it
     let (s, v) = page.post("/api/v1/sandbox/devices/migrate", body).await;
     assert_eq!((s, v["changed"][0].as_str()), (StatusCode::OK, Some(serial.as_str())), "{v}");
     let id = adebox::ids::TokenId::parse(&tid).unwrap();
-    d.running().sync.run_now(&id, adebox::sync::RunKind::Delta).await.unwrap();
+    d.running().services.sync.run_now(&id, adebox::sync::RunKind::Delta).await.unwrap();
     wait_for(&page, "/api/v1/devices/counts", "the deadline counted", |v| {
         v["migration_deadlines"] == 1
     })
@@ -190,7 +190,7 @@ async fn a_cancelled_migration_puts_the_device_back_and_the_next_sync_removes_it
     assert_eq!((s, v["changed"][0].as_str()), (200, Some(serial.as_str())), "{v}");
     let (_, list) = portal(&d, reqwest::Method::GET, "/migrations", Value::Null).await;
     assert_eq!(list[0]["state"], "cancelled");
-    d.running().sync.run_now(&id, adebox::sync::RunKind::Delta).await.unwrap();
+    d.running().services.sync.run_now(&id, adebox::sync::RunKind::Delta).await.unwrap();
     let v = wait_for(&page, &format!("/api/v1/devices/{serial}"), "removal", |v| {
         v["removed"].is_object()
     })

@@ -92,7 +92,7 @@ async fn enrollment_waits_for_a_push_certificate_uploaded_over_https() {
 async fn the_daemon_queue_wakes_a_device_through_the_apns_simulator() {
     let d = TestDaemon::with_simulator().await;
     let token = vec![0x5a; 32];
-    d.running().pusher.notify(adebox::push::PushTarget {
+    d.running().services.pusher.notify(adebox::push::PushTarget {
         udid: adebox::ids::Udid::parse("00008101-PUSHTEST").unwrap(),
         token: token.clone(),
         push_magic: "push-magic-it".into(),
@@ -109,7 +109,7 @@ async fn the_daemon_queue_wakes_a_device_through_the_apns_simulator() {
     // A token Apple refuses for good: the device is marked, and the API shows why.
     let gone = vec![0x6b; 32];
     d.apns().unregister(&hex::encode(&gone));
-    d.running().pusher.notify(adebox::push::PushTarget {
+    d.running().services.pusher.notify(adebox::push::PushTarget {
         udid: adebox::ids::Udid::parse("00008101-PUSHGONE").unwrap(),
         token: gone,
         push_magic: "m".into(),

@@ -67,7 +67,7 @@ async fn a_device_reassigned_to_this_server_gets_its_profile_again() {
     assert_eq!(truth(serials[0].clone()).await["profile_status"], "removed");
 
     let id = adebox::ids::TokenId::parse(&tid).unwrap();
-    d.running().sync.run_now(&id, adebox::sync::RunKind::Delta).await.unwrap();
+    d.running().services.sync.run_now(&id, adebox::sync::RunKind::Delta).await.unwrap();
     wait_for(&page, &format!("/api/v1/devices/{}", serials[0]), "re-assignment", |v| {
         v["assignment"]["state"] == "assigned"
             && v["apple"]["profile_status"] == "assigned"

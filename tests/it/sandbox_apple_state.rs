@@ -47,7 +47,7 @@ async fn demo_profiles_assigned(running: &Running) {
     loop {
         let filter = Some("assigned".into());
         let (assigned, _) =
-            running.profiles.assignments(filter, None, usize::MAX, 0).await.unwrap();
+            running.services.profiles.assignments(filter, None, usize::MAX, 0).await.unwrap();
         if assigned.len() >= DEVICES {
             return;
         }
@@ -60,7 +60,7 @@ async fn demo_profiles_assigned(running: &Running) {
 async fn synced_since(running: &Running, token: &TokenId, since: OffsetDateTime) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let status = running.sync.status(token, true).await.unwrap();
+        let status = running.services.sync.status(token, true).await.unwrap();
         let runs: Vec<_> = status.history.iter().filter(|r| r.started_at >= since).collect();
         for r in &runs {
             assert_ne!(r.outcome, RunOutcome::Failed, "a sync failed: {}", r.message);
@@ -84,13 +84,14 @@ async fn restart_keeps_the_rehearsed_token_the_migrations_devices_and_profiles()
     // Rehearse adding a token, as the Sandbox page does: a pending key, a new server at the
     // simulated ABM, its .p7m uploaded.
     let abm = portal(&sim);
-    let key = running.tokens.create_pending_key(Actor::System, None).await.unwrap();
-    let cert = running.tokens.pending_key_certificate(&key.id).await.unwrap();
+    let key = running.services.tokens.create_pending_key(Actor::System, None).await.unwrap();
+    let cert = running.services.tokens.pending_key_certificate(&key.id).await.unwrap();
     let issued = abm.create_server("Rehearsal server", &cert).await.unwrap();
     let rehearsal = issued["server_uuid"].as_str().unwrap().to_string();
     abm.add_devices(&rehearsal, 4).await.unwrap();
     let p7m = issued["token_p7m"].as_str().unwrap();
     let token = running
+        .services
         .tokens
         .add(Actor::System, &key.id, p7m.as_bytes(), "rehearsal@example.org")
         .await
@@ -118,10 +119,11 @@ async fn restart_keeps_the_rehearsed_token_the_migrations_devices_and_profiles()
     assert_eq!(abm.migrations().await.unwrap(), migrations_before);
     // The rehearsed token is accepted: "Sync now" after the restart completes, from the
     // cursor the earlier run stored.
-    let kind = running.sync.request(Actor::System, &token, ManualKind::Sync).await.unwrap();
+    let kind =
+        running.services.sync.request(Actor::System, &token, ManualKind::Sync).await.unwrap();
     assert_eq!(kind, RunKind::Delta, "the earlier run's cursor is used");
     synced_since(&running, &token, restarted_at).await;
-    let status = running.sync.status(&token, true).await.unwrap();
+    let status = running.services.sync.status(&token, true).await.unwrap();
     let last = status.last_run.expect("a run");
     assert_eq!((last.kind, last.outcome), (RunKind::Delta, RunOutcome::Completed), "{last:?}");
     stop(running, sim, apns).await;

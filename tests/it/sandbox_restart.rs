@@ -36,12 +36,13 @@ async fn demo_token_only(running: &Running, sim: &RunningSimDep) -> adebox::ids:
         .to_string()]))
     .unwrap();
     let portal = PortalClient::new(sim.portal_url(), http);
-    let key = running.tokens.create_pending_key(Actor::System, None).await.unwrap();
-    let cert = running.tokens.pending_key_certificate(&key.id).await.unwrap();
+    let key = running.services.tokens.create_pending_key(Actor::System, None).await.unwrap();
+    let cert = running.services.tokens.pending_key_certificate(&key.id).await.unwrap();
     let issued = portal.create_server(sandbox::DEMO_SERVER, &cert).await.unwrap();
     portal.add_devices(issued["server_uuid"].as_str().unwrap(), DEVICES).await.unwrap();
     let p7m = issued["token_p7m"].as_str().unwrap();
     let token = running
+        .services
         .tokens
         .add(Actor::System, &key.id, p7m.as_bytes(), sandbox::DEMO_APPLE_ID)
         .await
@@ -65,10 +66,10 @@ async fn restart_completes_the_demo_profile_and_syncs_without_refusal() {
     sandbox::provision_push_certificate(&running, &apns).await.unwrap();
     sandbox::prepare(&running, dir.path(), &sim, DEVICES).await.unwrap();
 
-    let profiles = running.profiles.list().await.unwrap();
+    let profiles = running.services.profiles.list().await.unwrap();
     let demo: Vec<_> = profiles.iter().filter(|p| p.input.name == sandbox::DEMO_PROFILE).collect();
     assert_eq!(demo.len(), 1, "the restart made the demo profile, once");
-    let defaults = running.profiles.defaults().await.unwrap();
+    let defaults = running.services.profiles.defaults().await.unwrap();
     assert!(
         defaults.iter().any(|d| d.token_id == token && d.profile_id == demo[0].id),
         "the demo profile is the demo token's default: {defaults:?}"
@@ -77,6 +78,7 @@ async fn restart_completes_the_demo_profile_and_syncs_without_refusal() {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let (assigned, _) = running
+            .services
             .profiles
             .assignments(Some("assigned".into()), None, usize::MAX, 0)
             .await
@@ -85,8 +87,9 @@ async fn restart_completes_the_demo_profile_and_syncs_without_refusal() {
             break;
         }
         if Instant::now() > deadline {
-            let (all, _) = running.profiles.assignments(None, None, usize::MAX, 0).await.unwrap();
-            let status = running.sync.status(&token, true).await.unwrap();
+            let (all, _) =
+                running.services.profiles.assignments(None, None, usize::MAX, 0).await.unwrap();
+            let status = running.services.sync.status(&token, true).await.unwrap();
             panic!(
                 "{} of {DEVICES} devices have the demo profile a minute after the restart; \
                  assignments {all:?}; sync {:?}",
@@ -96,7 +99,7 @@ async fn restart_completes_the_demo_profile_and_syncs_without_refusal() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let status = running.sync.status(&token, true).await.unwrap();
+    let status = running.services.sync.status(&token, true).await.unwrap();
     let since: Vec<_> = status.history.iter().filter(|r| r.started_at >= restarted_at).collect();
     assert!(!since.is_empty(), "a sync ran after the restart");
     for r in &since {
@@ -110,7 +113,7 @@ async fn restart_completes_the_demo_profile_and_syncs_without_refusal() {
     apns.stop().await;
     let (running, sim, apns) = start(dir.path()).await;
     sandbox::prepare(&running, dir.path(), &sim, DEVICES).await.unwrap();
-    let profiles = running.profiles.list().await.unwrap();
+    let profiles = running.services.profiles.list().await.unwrap();
     assert_eq!(profiles.iter().filter(|p| p.input.name == sandbox::DEMO_PROFILE).count(), 1);
     running.shutdown().await;
     sim.stop().await;

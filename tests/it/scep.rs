@@ -140,7 +140,7 @@ async fn an_old_device_enrolls_by_scep_and_refusals_get_a_failure_cert_rep() {
     assert_eq!(subject_cn, a.udid);
     assert!(parsed.extended_key_usage().unwrap().unwrap().value.client_auth);
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&cert));
-    let to = d.running().acme.device_for_certificate(&sha).await.unwrap().unwrap();
+    let to = d.running().services.acme.device_for_certificate(&sha).await.unwrap().unwrap();
     assert_eq!((to.serial.as_str(), to.udid.as_str()), (a.serial.as_str(), a.udid.as_str()));
 
     // The same challenge again: refused, and no certificate.
@@ -163,7 +163,7 @@ async fn an_old_device_enrolls_by_scep_and_refusals_get_a_failure_cert_rep() {
     clock.advance(Duration::minutes(16));
     let late = request(&d, &url, &ra, &cn_b, &challenge_b3, false).await;
     assert_eq!(late, CertRep::Failed(FailInfo::BadRequest));
-    let certified = d.running().acme.certified_serials().await.unwrap();
+    let certified = d.running().services.acme.certified_serials().await.unwrap();
     let b_serial = adebox::ids::Serial::parse(&b.serial).unwrap();
     assert!(!certified.contains(&b_serial), "a refused device never gets a certificate");
 

@@ -182,7 +182,7 @@ async fn certmonger_enrolls_with_the_challenge_of_the_enrollment_profile() {
     let subject_cn = cert.subject().iter_common_name().next().unwrap().as_str().unwrap();
     assert_eq!(subject_cn, device.udid);
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&der));
-    let to = d.running().acme.device_for_certificate(&sha).await.unwrap().unwrap();
+    let to = d.running().services.acme.device_for_certificate(&sha).await.unwrap().unwrap();
     assert_eq!(to.serial, device.serial, "recorded against the device the challenge was for");
 }
 

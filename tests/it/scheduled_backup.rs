@@ -47,7 +47,8 @@ async fn a_scheduled_backup_restores_the_whole_appliance_after_a_wipe() {
     };
     let start = adebox::clock::Clock::system().now();
     let clock = adebox::clock::Clock::manual(start);
-    let schedule = Scheduled::new(d.running().store.clone(), clock.clone(), d.data_dir(), config);
+    let schedule =
+        Scheduled::new(d.running().services.store.clone(), clock.clone(), d.data_dir(), config);
     let mut written = Vec::new();
     for _ in 0..3 {
         let last = schedule.run_now().await;
@@ -118,7 +119,7 @@ async fn a_failed_backup_is_on_the_status_with_a_banner_and_loses_nothing() {
     assert!(status["backup"]["next_at"].is_string(), "{status}");
     assert_eq!(status["backup"]["last"], serde_json::Value::Null, "none yet");
 
-    let schedule = d.running().backups.clone().expect("the daemon runs the schedule");
+    let schedule = d.running().services.backups.clone().expect("the daemon runs the schedule");
     let last = schedule.run_now().await;
     assert!(!last.ok);
     assert!(last.message.contains("chmod 600"), "says the fix: {}", last.message);
@@ -168,7 +169,7 @@ async fn a_failed_backup_alerts_by_mail_and_webhook_until_the_next_one_succeeds(
     let (s, v) = page.send(Method::PUT, "/api/v1/alerts/settings", Some(settings)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
-    let schedule = d.running().backups.clone().expect("the daemon runs the schedule");
+    let schedule = d.running().services.backups.clone().expect("the daemon runs the schedule");
     let last = schedule.run_now().await;
     assert!(!last.ok, "{last:?}");
     let mail = smtp.wait_for(1).await;
@@ -201,7 +202,7 @@ async fn a_failed_backup_alerts_by_mail_and_webhook_until_the_next_one_succeeds(
 
     // Fixed: the next backup succeeds and the alert is resolved, once.
     std::fs::remove_file(&backups).unwrap();
-    let schedule = d.running().backups.clone().unwrap();
+    let schedule = d.running().services.backups.clone().unwrap();
     assert!(schedule.run_now().await.ok);
     let mail = smtp.wait_for(2).await;
     assert!(mail[1].contains("Subject: [adebox] Resolved: "), "{}", mail[1]);

@@ -87,8 +87,8 @@ async fn after_a_full_run_neither_the_store_nor_a_backup_holds_a_secret_in_clear
 
     // What must not be found, read through the services and the daemon's own store.
     let id = adebox::tokens::TokenId::from_stored(token_id.clone());
-    let (_, creds) = d.running().tokens.credentials(&id).await.unwrap();
-    let store = d.running().store.clone();
+    let (_, creds) = d.running().services.tokens.credentials(&id).await.unwrap();
+    let store = d.running().services.store.clone();
     let mut secrets: Vec<(String, Vec<u8>)> = vec![
         ("the consumer secret".into(), creds.consumer_secret.expose().as_bytes().to_vec()),
         ("the access token".into(), creds.access_token.expose().as_bytes().to_vec()),

@@ -90,7 +90,7 @@ fn sim_devices_enrolls_new_devices_with_a_sandbox_in_another_process() {
 #[tokio::test]
 async fn a_production_daemon_exposes_no_stand_in_pki_nor_sandbox_routes() {
     let d = TestDaemon::start_in(tempfile::tempdir().unwrap(), Mode::Production).await;
-    assert!(d.running().stand_in_pki.is_none());
+    assert!(d.running().services.stand_in_pki.is_none());
     let err = adebox::daemon::sandbox::write_stand_in_pki(d.running(), d.dir.path()).unwrap_err();
     assert!(err.to_string().contains("only a sandbox"), "{err}");
     assert!(!d.dir.path().join("stand-in-pki.json").exists());

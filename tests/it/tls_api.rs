@@ -76,7 +76,7 @@ async fn mdm_routes_require_a_client_certificate_from_the_appliance_ca() {
     // check-in handler then refuses the body, which is not a check-in plist.
     #[allow(clippy::disallowed_methods)]
     let now = time::OffsetDateTime::now_utc();
-    let ca = d.running().tls.ca();
+    let ca = d.running().services.tls.ca();
     let device = ca.issue_client("device-UDID-1234", now, Duration::days(1)).unwrap();
     let identity = reqwest::Identity::from_pem(
         format!("{}{}", device.cert_pem, device.key_pem.expose()).as_bytes(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 pub(crate) async fn sync_until(d: &TestDaemon, page: &Page, token: &str, n: u64) {
     let id = adebox::ids::TokenId::parse(token).unwrap();
     for _ in 0..20 {
-        d.running().sync.run_now(&id, adebox::sync::RunKind::Full).await.unwrap();
+        d.running().services.sync.run_now(&id, adebox::sync::RunKind::Full).await.unwrap();
         let (_, list) = page.get(&format!("/api/v1/devices?token={token}&limit=1")).await;
         if list["total"] == n {
             return;

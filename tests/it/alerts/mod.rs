@@ -343,15 +343,21 @@ async fn sync_failing_twice_in_a_row_alerts_and_the_page_lists_it() {
     for run in 1..=2u32 {
         clock.advance(time::Duration::hours(1));
         // The run's own result is the failure the alert reports; the status below counts it.
-        let _ = d.running().sync.run_now(&token_id, adebox::sync::RunKind::Full).await;
-        let status = d.running().sync.status(&token_id, false).await.unwrap();
+        let _ = d.running().services.sync.run_now(&token_id, adebox::sync::RunKind::Full).await;
+        let status = d.running().services.sync.status(&token_id, false).await.unwrap();
         assert!(status.consecutive_failures >= run, "run {run} failed: {status:?}");
         if run == 1 {
             // Only while the count stays at one (the sync supervisor may run on its own): the
             // rules ran several times meanwhile and raised nothing.
             tokio::time::sleep(Duration::from_secs(1)).await;
             let count = || async {
-                d.running().sync.status(&token_id, false).await.unwrap().consecutive_failures
+                d.running()
+                    .services
+                    .sync
+                    .status(&token_id, false)
+                    .await
+                    .unwrap()
+                    .consecutive_failures
             };
             let before = count().await;
             let (_, v) = page.get("/api/v1/alerts").await;

@@ -41,7 +41,7 @@ async fn removing_the_smtp_settings_asks_first_and_a_token_banner_opens_its_rene
     // Apple refuses the token: its banner asks for a renewal.
     d.sim().set_faults(Faults { revoked: true, ..Faults::default() });
     let token_id = adebox::ids::TokenId::parse(&id).unwrap();
-    let _ = d.running().sync.run_now(&token_id, adebox::sync::RunKind::Full).await;
+    let _ = d.running().services.sync.run_now(&token_id, adebox::sync::RunKind::Full).await;
     log_in(&b, &d, "admin").await;
 
     for (width, height) in [(1440, 900), (390, 844)] {

@@ -23,6 +23,6 @@ async fn the_sandbox_page_simulates_devices_enrolling() {
     assert_clean(&b, "simulating devices enrolling").await;
 
     // The certificates are real: ACME recorded one per enrolled serial.
-    let certified = d.running().acme.certified_serials().await.unwrap();
+    let certified = d.running().services.acme.certified_serials().await.unwrap();
     assert_eq!(certified.len(), 3, "{certified:?}");
 }

@@ -21,7 +21,7 @@ async fn a_lockout_counts_down_and_the_button_comes_back_at_zero() {
 
     for (width, height) in [(1440, 900), (390, 844)] {
         b.client.set_window_size(width, height).await.unwrap();
-        d.running().admin.unlock(None, None);
+        d.running().services.admin.unlock(None, None);
         b.goto(&d.url("/admin/login")).await;
         b.fill("#login-username", "alice").await;
         let mut code = String::new();
