@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 pub(super) const REQUEST: Table = store::table("push.request");
 /// `current` → [`CertRecord`]: the push certificate in use and its key.
 pub(super) const CERT: Table = store::table("push.certificate");
-/// Device UDID → [`DeviceRecord`]: how pushes to that device went.
+/// [`crate::ids::Udid::key`] (the UDID upper-cased) → [`DeviceRecord`]: how pushes to that
+/// device went. Schema 3 kept the UDID as the enrollment held it (store migration 3 → 4).
 pub(super) const DEVICES: Table = store::table("push.devices");
 /// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
 pub const TABLES: &[Table] = &[REQUEST, CERT, DEVICES];

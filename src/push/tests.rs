@@ -287,3 +287,59 @@ async fn a_refused_certificate_is_recorded_until_a_push_is_accepted_again() {
     assert!(s.banner().is_none(), "accepted again: no banner");
     sim.stop().await;
 }
+
+/// Schema 3 kept push records under the UDID as the enrollment held it; opening such a store
+/// moves them under `Udid::key` in the migration's one transaction, keeping the newer of two
+/// rows of one device, and reads find them whatever case the UDID is asked in.
+#[tokio::test]
+async fn a_schema_3_store_keys_its_push_records_by_the_upper_cased_udid() {
+    let dir = tempfile::tempdir().unwrap();
+    let tables: &[&[crate::store::Table]] = &[crate::audit::TABLES, super::TABLES];
+    let at = |s: &str| {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
+    };
+    let (old, newer) = (at("2026-01-02T03:04:05Z"), at("2026-01-02T03:04:05.5Z"));
+    {
+        let store = Store::open(dir.path(), tables).unwrap();
+        let rows = [
+            ("00008101-00aa", old, None),
+            ("00008101-00AA", newer, Some("Unregistered")),
+            ("udid-lower-only", old, Some("BadDeviceToken")),
+        ];
+        store
+            .write_blocking(move |wtx| {
+                let mut t = wtx.open_table(records::DEVICES)?;
+                for (key, sent, reason) in rows {
+                    let unreachable = reason.map(|r| Unreachable {
+                        reason: r.into(),
+                        message: "gone".into(),
+                        at: sent,
+                    });
+                    let r = DeviceRecord { last_sent_at: Some(sent), unreachable };
+                    crate::store::put(&mut t, key.as_bytes(), &r)?;
+                }
+                drop(t);
+                crate::store::set_schema_version_in(wtx, 3)
+            })
+            .unwrap();
+    }
+    let store = Store::open(dir.path(), tables).unwrap();
+    let push = Push::new(store.clone(), Clock::manual(old));
+    let udid = |s: &str| crate::ids::Udid::parse(s).unwrap();
+    let both = push.device(&udid("00008101-00Aa")).await.unwrap().unwrap();
+    assert_eq!(both.last_sent_at, Some(newer), "the newer of the two rows is kept");
+    assert_eq!(both.unreachable.unwrap().reason, "Unregistered");
+    let lower = push.device(&udid("UDID-LOWER-ONLY")).await.unwrap().unwrap();
+    assert_eq!(lower.unreachable.unwrap().reason, "BadDeviceToken");
+    let keys = store
+        .read_blocking(|rtx| {
+            let t = rtx.open_table(records::DEVICES)?;
+            let mut keys = Vec::new();
+            for row in redb::ReadableTable::iter(&t)? {
+                keys.push(String::from_utf8(row?.0.value().to_vec()).unwrap());
+            }
+            Ok::<_, crate::store::StoreError>(keys)
+        })
+        .unwrap();
+    assert_eq!(keys, ["00008101-00AA", "UDID-LOWER-ONLY"], "one row per device, upper-cased");
+}

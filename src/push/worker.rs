@@ -147,10 +147,9 @@ impl Push {
         (Pusher { tx }, run)
     }
 
-    /// How pushes to a device went, if any was tried.
-    /// Kept by the UDID as the device's enrollment holds it (the key predates [`Udid::key`]).
+    /// How pushes to a device went, if any was tried; the UDID in any case ([`Udid::key`]).
     pub async fn device(&self, udid: &Udid) -> Result<Option<DeviceRecord>, PushError> {
-        let key = udid.as_str().to_string();
+        let key = udid.key();
         self.inner
             .store
             .read(move |rtx| {
@@ -304,7 +303,8 @@ impl Worker {
             .store
             .write(move |wtx| {
                 let mut t = wtx.open_table(DEVICES)?;
-                let key = udid.as_str().as_bytes();
+                let key = udid.key();
+                let key = key.as_bytes();
                 let mut r: DeviceRecord = store::get(&t, key)?.unwrap_or_default();
                 r.last_sent_at = Some(now);
                 let newly = mark.is_some() && r.unreachable.is_none();

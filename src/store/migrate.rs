@@ -12,7 +12,8 @@
 //!
 //! Schema history: 1, secrets in clear; 2, secrets sealed with the data key
 //! ([`seal_schema_1_secrets`], `seal.rs`); 3, the enrolled users indexed by name and by
-//! serial ([`index_schema_2_enrolled_users`]).
+//! serial ([`index_schema_2_enrolled_users`]); 4, push records keyed by the upper-cased UDID
+//! ([`rekey_schema_3_push_devices`]).
 
 use super::seal::{self, Sealed, Sealer};
 use super::{StoreError, Table, table};
@@ -25,11 +26,12 @@ const META: Table = table("store.meta");
 const KEY_CHECK: &[u8] = b"data_key_check";
 
 /// The schema this build writes. Bump it together with a new entry in [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`.
 type Migration = fn(&WriteTransaction, &Sealer) -> Result<(), StoreError>;
-const MIGRATIONS: &[Migration] = &[seal_schema_1_secrets, index_schema_2_enrolled_users];
+const MIGRATIONS: &[Migration] =
+    &[seal_schema_1_secrets, index_schema_2_enrolled_users, rekey_schema_3_push_devices];
 
 /// The secret fields schema 1 kept in clear, by table (dotted paths in the JSON records).
 /// Frozen: a migration describes the file as it was, not today's record types. Each table's
@@ -104,6 +106,44 @@ fn index_schema_2_enrolled_users(wtx: &WriteTransaction, _: &Sealer) -> Result<(
             index.insert(key.as_slice(), b"".as_slice())?;
         }
         by_serial.insert(serial.as_bytes(), udid.as_slice())?;
+    }
+    Ok(())
+}
+
+/// Schema 3 → 4: `push.devices` keyed by the UDID upper-cased (`Udid::key`), as the device's
+/// other records are, so one device has one push record whatever case its UDID came in.
+/// Schema 3 keyed it by the UDID as the enrollment held it. Two rows of one device (two cases)
+/// keep the one sent to last. Frozen: JSON values with an RFC 3339 `last_sent_at`.
+/// Idempotent: upper-case keys are left as they are.
+fn rekey_schema_3_push_devices(wtx: &WriteTransaction, _: &Sealer) -> Result<(), StoreError> {
+    let devices = table("push.devices");
+    if !wtx.list_tables()?.any(|t| t.name() == devices.name()) {
+        return Ok(());
+    }
+    let mut t = wtx.open_table(devices)?;
+    let mut moved = Vec::new();
+    for row in t.iter()? {
+        let (k, v) = row?;
+        let key = k.value();
+        if key.to_ascii_uppercase() != key {
+            moved.push((key.to_vec(), v.value().to_vec()));
+        }
+    }
+    let sent = |bytes: &[u8]| -> Result<Option<time::OffsetDateTime>, StoreError> {
+        let r: serde_json::Value = super::decode("push.devices", bytes)?;
+        let at = r["last_sent_at"].as_str().unwrap_or_default();
+        Ok(time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok())
+    };
+    for (old, value) in moved {
+        t.remove(old.as_slice())?;
+        let new = old.to_ascii_uppercase();
+        let keep = match t.get(new.as_slice())? {
+            Some(held) => sent(&value)? > sent(held.value())?,
+            None => true,
+        };
+        if keep {
+            t.insert(new.as_slice(), value.as_slice())?;
+        }
     }
     Ok(())
 }

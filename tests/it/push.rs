@@ -110,7 +110,8 @@ async fn the_daemon_queue_wakes_a_device_through_the_apns_simulator() {
     let gone = vec![0x6b; 32];
     d.apns().unregister(&hex::encode(&gone));
     d.running().services.pusher.notify(adebox::push::PushTarget {
-        udid: adebox::ids::Udid::parse("00008101-PUSHGONE").unwrap(),
+        // The UDID in mixed case, as a device may send it: the route finds it in any case.
+        udid: adebox::ids::Udid::parse("00008101-PushGone").unwrap(),
         token: gone,
         push_magic: "m".into(),
         topic: d.apns().topic().to_string(),
@@ -126,4 +127,6 @@ async fn the_daemon_queue_wakes_a_device_through_the_apns_simulator() {
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     assert_eq!(last["unreachable"]["reason"], "Unregistered", "{last}");
+    let (s, lower) = page.get("/api/v1/push/devices/00008101-pushgone").await;
+    assert_eq!((s, &lower), (StatusCode::OK, &last), "the UDID is matched without case");
 }
