@@ -32,8 +32,8 @@ const ENTRIES: Table = store::table("audit.entries");
 /// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
 pub const TABLES: &[Table] = &[ENTRIES, chain::MACS, chain::CHAIN];
 
-/// One audit line as stored and as the API returns it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One audit line as the log reports it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Entry {
     pub id: u64,
     #[serde(with = "time::serde::rfc3339")]
@@ -44,6 +44,32 @@ pub struct Entry {
     pub outcome: Outcome,
     pub remote_addr: Option<String>,
     pub detail: Option<String>,
+}
+
+/// An [`Entry`] as `audit.entries` keeps it: these bytes are what the chain MACs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct EntryRecord {
+    id: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    actor: String,
+    action: String,
+    target: Option<String>,
+    outcome: Outcome,
+    remote_addr: Option<String>,
+    detail: Option<String>,
+}
+
+impl From<EntryRecord> for Entry {
+    fn from(r: EntryRecord) -> Entry {
+        let EntryRecord { id, at, actor, action, target, outcome, remote_addr, detail } = r;
+        Entry { id, at, actor, action, target, outcome, remote_addr, detail }
+    }
+}
+
+/// The stored entry whose bytes are `value`, read as the log reports it.
+fn decode_entry(value: &[u8]) -> Result<Entry, StoreError> {
+    Ok(store::decode::<EntryRecord>("audit.entries", value)?.into())
 }
 
 /// An entry before it has an id.
@@ -175,7 +201,7 @@ fn export_page_in(
     let mut page = Vec::new();
     for row in entries.range(from.as_slice()..)?.take(limit) {
         let (k, v) = row?;
-        let entry: Entry = store::decode("audit.entries", v.value())?;
+        let entry = decode_entry(v.value())?;
         let mac = macs.get(k.value())?.map(|m| hex::encode(m.value()));
         page.push(Sealed { entry, mac });
     }
@@ -191,7 +217,7 @@ pub fn record_in(wtx: &WriteTransaction, entry: NewEntry) -> Result<u64, StoreEr
         Some((k, _)) => decode_id(k.value()).max(after) + 1,
         None => after + 1,
     };
-    let stored = Entry {
+    let stored = EntryRecord {
         id,
         at: entry.at,
         actor: entry.actor.label(),
@@ -244,7 +270,7 @@ pub async fn list(
             for row in table.iter()?.rev() {
                 let (_, v) = row?;
                 if !unfiltered || (total as usize >= offset && items.len() < limit) {
-                    let entry: Entry = store::decode("audit.entries", v.value())?;
+                    let entry = decode_entry(v.value())?;
                     if !matches(&filter, &entry) {
                         continue;
                     }

@@ -5,7 +5,7 @@
 
 use super::chain::{self, CHAIN, MACS, Origin, OriginKind, Span};
 use super::verify::{self, Verdict};
-use crate::store::{self, StoreError};
+use crate::store::StoreError;
 use redb::{ReadableTable, WriteTransaction};
 use time::OffsetDateTime;
 
@@ -34,7 +34,7 @@ pub(super) fn prune_in(
         let mut last = None;
         for row in entries.iter()? {
             let (k, v) = row?;
-            let entry: super::Entry = store::decode("audit.entries", v.value())?;
+            let entry = super::decode_entry(v.value())?;
             if entry.at >= cutoff {
                 break; // sequence numbers grow with time
             }

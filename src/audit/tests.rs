@@ -343,3 +343,15 @@ fn a_process_without_the_key_leaves_entries_unsealed_and_loud() {
         .unwrap();
     assert_eq!((seq, macs), (1, 0));
 }
+
+/// An entry written before the log answered with its own [`Entry`] reads back, and the bytes
+/// the chain MACs are re-written as they were.
+#[test]
+fn a_stored_entry_keeps_its_bytes() {
+    let stored = br#"{"id":7,"at":"2026-12-07T12:00:00Z","actor":"admin:alice","action":"token.delete","target":"School (T1)","outcome":"failure","remote_addr":"192.0.2.7","detail":null}"#;
+    let r: EntryRecord = store::decode("audit.entries", stored).unwrap();
+    assert_eq!(store::encode(&r), stored.to_vec());
+    let e = decode_entry(stored).unwrap();
+    assert_eq!((e.id, e.actor.as_str(), e.outcome), (7, "admin:alice", Outcome::Failure));
+    assert_eq!((e.target.as_deref(), e.detail), (Some("School (T1)"), None));
+}

@@ -109,7 +109,7 @@ pub async fn pipeline(devices: usize, concurrency: usize) -> anyhow::Result<Pipe
 
 async fn active_devices(running: &Running, token: &TokenId) -> anyhow::Result<usize> {
     let counts = running.services.devices.counts().await?;
-    Ok(counts.by_token.get(token.as_str()).copied().unwrap_or(0) as usize)
+    Ok(counts.by_token.get(token).copied().unwrap_or(0) as usize)
 }
 
 async fn assigned(running: &Running) -> anyhow::Result<usize> {

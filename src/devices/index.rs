@@ -217,9 +217,11 @@ impl IndexData {
         });
         let family = eq(&self.families, &f.family);
         let os = eq(&self.oses, &f.os);
-        let token = f.token.as_ref().map(|t| self.tokens.matching(|x| x == t.trim()));
-        let within =
-            f.within_tokens.as_ref().map(|ts| self.tokens.matching(|x| ts.iter().any(|t| t == x)));
+        let token = f.token.as_ref().map(|t| self.tokens.matching(|x| x == t.as_str()));
+        let within = f
+            .within_tokens
+            .as_ref()
+            .map(|ts| self.tokens.matching(|x| ts.iter().any(|t| t.as_str() == x)));
         let profile = eq(&self.profiles, &f.profile);
         let profile_any = f.profile_any.as_ref().map(|list| {
             self.profiles.matching(|t| list.iter().any(|w| t.eq_ignore_ascii_case(w.trim())))
@@ -321,7 +323,7 @@ impl IndexData {
             by_token: self
                 .active_per_token
                 .iter()
-                .map(|(id, n)| (self.tokens.text(*id).to_string(), *n))
+                .map(|(id, n)| (TokenId::from_stored(self.tokens.text(*id).to_string()), *n))
                 .collect(),
             funnel: Funnel::from_furthest(&self.per_stage),
             migration_deadlines: self.deadlines.len() as u64,

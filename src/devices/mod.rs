@@ -24,9 +24,12 @@ pub use profile::{
     DeviceFacts, ProfileChange, ProfileResults, Unassigned, facts_in, note_in,
     record_profile_change_in, token_facts_in,
 };
-pub use query::{DeviceCounts, DeviceDetail, DeviceFilter, DeviceSummary, NextDeadline, SortKey};
+pub use query::{
+    DeviceCounts, DeviceDetail, DeviceFilter, DeviceRemoval, DeviceSummary, NextDeadline,
+    RemovalCause, SortKey, TimelineEntry,
+};
 pub use records::TABLES;
-pub use records::{Changes, Removal, RemovalReason, TIMELINE_LIMIT, TimelineEvent, TimelineKind};
+pub use records::{Changes, TIMELINE_LIMIT, TimelineKind};
 pub use timeline::topic_of;
 
 use crate::ids::{Serial, TokenId};

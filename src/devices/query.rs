@@ -3,11 +3,11 @@
 
 use super::lifecycle::Lifecycle;
 use super::records::{
-    BY_SERIAL, DeviceRecord, Removal, TIMELINE, TimelineEvent, TimelineKind, timeline_key,
-    token_prefix,
+    BY_SERIAL, DeviceRecord, Removal, RemovalReason, TIMELINE, TimelineEvent, TimelineKind,
+    timeline_key, token_prefix,
 };
 use crate::apple::dep::Device;
-use crate::ids::{Serial, TokenId};
+use crate::ids::{ProfileUuid, Serial, TokenId};
 use crate::store::{self, StoreError};
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
@@ -27,11 +27,11 @@ pub struct DeviceFilter {
     pub family: Option<String>,
     /// Operating system (`iOS`, `iPadOS`, `OSX`, `tvOS`, `visionOS`).
     pub os: Option<String>,
-    pub token: Option<String>,
+    pub token: Option<TokenId>,
     /// Only devices of these tokens (an admin's scope, `admin::Scope`); None: any token.
     /// Set by the edge from the caller, never read from a request.
     #[serde(skip)]
-    pub within_tokens: Option<Vec<String>>,
+    pub within_tokens: Option<Vec<TokenId>>,
     /// Only these serial numbers (upper case): what the edge found by asking a later module,
     /// such as the devices enrolled for a user. Set by the edge, never read from a request.
     #[serde(skip)]
@@ -65,14 +65,14 @@ pub enum SortKey {
 /// One row of the device list.
 #[derive(Clone, Debug, Serialize)]
 pub struct DeviceSummary {
-    pub serial: String,
+    pub serial: Serial,
     pub token: TokenId,
     pub model: Option<String>,
     pub description: Option<String>,
     pub color: Option<String>,
     pub family: Option<String>,
     pub os: Option<String>,
-    pub profile_uuid: Option<String>,
+    pub profile_uuid: Option<ProfileUuid>,
     /// Apple's profile status: `empty`, `assigned`, `pushed`, `removed`.
     pub profile_status: Option<String>,
     pub lifecycle: Lifecycle,
@@ -84,7 +84,7 @@ pub struct DeviceSummary {
     pub first_seen: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
-    pub removed: Option<Removal>,
+    pub removed: Option<DeviceRemoval>,
     /// Apple Business set a migration deadline (apple-2026.md §1.3); not proof of a migration.
     #[serde(with = "time::serde::rfc3339::option")]
     pub mdm_migration_deadline: Option<OffsetDateTime>,
@@ -94,21 +94,21 @@ impl DeviceSummary {
     pub(super) fn of(r: &DeviceRecord) -> DeviceSummary {
         let lifecycle = Lifecycle::of(r);
         DeviceSummary {
-            serial: r.serial.to_string(),
+            serial: r.serial.clone(),
             token: r.token.clone(),
             model: r.apple.model.clone(),
             description: r.apple.description.clone(),
             color: r.apple.color.clone(),
             family: r.apple.device_family.clone(),
             os: r.apple.os.clone(),
-            profile_uuid: r.apple.profile_uuid.clone(),
+            profile_uuid: r.apple.profile_uuid.clone().map(ProfileUuid::from_stored),
             profile_status: r.apple.profile_status.as_ref().map(|s| s.as_str().to_string()),
             lifecycle,
             lifecycle_words: lifecycle.words().to_string(),
             assigned_at: r.apple.device_assigned_date,
             first_seen: r.first_seen,
             updated_at: r.updated_at,
-            removed: r.removed.clone(),
+            removed: r.removed.as_ref().map(DeviceRemoval::from),
             mdm_migration_deadline: r.apple.mdm_migration_deadline,
         }
     }
@@ -122,7 +122,71 @@ pub struct DeviceDetail {
     /// Apple's record, every field it gave (protocol 10).
     pub apple: Device,
     /// Newest first.
-    pub timeline: Vec<TimelineEvent>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// An event on a device's timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TimelineEntry {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub kind: TimelineKind,
+    /// Plain words.
+    pub message: String,
+}
+
+impl From<TimelineEvent> for TimelineEntry {
+    fn from(e: TimelineEvent) -> TimelineEntry {
+        TimelineEntry { at: e.at, kind: e.kind, message: e.message }
+    }
+}
+
+/// When and why a device left the inventory's active set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeviceRemoval {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub reason: RemovalCause,
+}
+
+impl From<&Removal> for DeviceRemoval {
+    fn from(r: &Removal) -> DeviceRemoval {
+        DeviceRemoval { at: r.at, reason: RemovalCause::from(&r.reason) }
+    }
+}
+
+impl From<&RemovalReason> for RemovalCause {
+    fn from(r: &RemovalReason) -> RemovalCause {
+        match r {
+            RemovalReason::DeletedByApple => RemovalCause::DeletedByApple,
+            RemovalReason::ReleasedByReplacement => RemovalCause::ReleasedByReplacement,
+            RemovalReason::MissingFromFullSync => RemovalCause::MissingFromFullSync,
+        }
+    }
+}
+
+impl RemovalCause {
+    pub fn words(&self) -> &'static str {
+        match self {
+            RemovalCause::DeletedByApple => "Apple reported it as removed from this MDM server",
+            RemovalCause::ReleasedByReplacement => "Apple released it because it was replaced",
+            RemovalCause::MissingFromFullSync => {
+                "it was no longer in Apple's full list of this MDM server's devices"
+            }
+        }
+    }
+}
+
+/// Why a device left the inventory's active set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalCause {
+    /// Apple sent a `deleted` record (released, or moved to another MDM server).
+    DeletedByApple,
+    /// Released because it was replaced (AppleCare replacement; v10 `released_by_replacement`).
+    ReleasedByReplacement,
+    /// Absent from a full fetch (Apple sends no event for devices released in ABM).
+    MissingFromFullSync,
 }
 
 /// The list rows of `serials`, in that order (the index decided which and in what order).
@@ -152,11 +216,11 @@ pub(super) fn get_in(
     let (start, end) = (timeline_key(serial, 0), timeline_key(serial, u64::MAX));
     for row in rtx.open_table(TIMELINE)?.range(start.as_slice()..=end.as_slice())? {
         let (_, v) = row?;
-        timeline.push(store::decode::<TimelineEvent>("devices.timeline", v.value())?);
+        timeline.push(store::decode::<TimelineEvent>("devices.timeline", v.value())?.into());
     }
     timeline.insert(
         0,
-        TimelineEvent {
+        TimelineEntry {
             at: r.first_seen,
             kind: TimelineKind::Added,
             message: match (&r.apple.device_assigned_by, r.apple.device_assigned_date) {
@@ -198,7 +262,7 @@ pub struct DeviceCounts {
     /// Devices per lifecycle state, removed ones included.
     pub by_lifecycle: BTreeMap<Lifecycle, u64>,
     /// Active (not removed) devices per token.
-    pub by_token: BTreeMap<String, u64>,
+    pub by_token: BTreeMap<TokenId, u64>,
     /// The enrollment funnel (the one the dashboard and the Enrollment page show).
     pub funnel: super::funnel::Funnel,
     /// Active devices whose Apple record carries a migration deadline (apple-2026.md §1.3).

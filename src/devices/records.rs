@@ -41,10 +41,11 @@ pub(super) fn timeline_key(serial: &Serial, seq: u64) -> Vec<u8> {
     k
 }
 
-/// Why a device left the inventory's active set.
+/// Why a device left the inventory's active set, as [`DeviceRecord`] keeps it (the rest of
+/// adebox sees [`super::RemovalCause`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RemovalReason {
+pub(super) enum RemovalReason {
     /// Apple sent a `deleted` record (released, or moved to another MDM server).
     DeletedByApple,
     /// Released because it was replaced (AppleCare replacement; v10 `released_by_replacement`).
@@ -55,18 +56,13 @@ pub enum RemovalReason {
 
 impl RemovalReason {
     pub fn words(&self) -> &'static str {
-        match self {
-            RemovalReason::DeletedByApple => "Apple reported it as removed from this MDM server",
-            RemovalReason::ReleasedByReplacement => "Apple released it because it was replaced",
-            RemovalReason::MissingFromFullSync => {
-                "it was no longer in Apple's full list of this MDM server's devices"
-            }
-        }
+        super::RemovalCause::from(self).words()
     }
 }
 
+/// When and why a device was removed, as [`DeviceRecord`] keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Removal {
+pub(super) struct Removal {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub reason: RemovalReason,
@@ -110,9 +106,10 @@ impl DeviceRecord {
     }
 }
 
-/// An event on a device's timeline.
+/// An event on a device's timeline as `devices.timeline` keeps it (the rest of adebox sees
+/// [`super::TimelineEntry`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimelineEvent {
+pub(super) struct TimelineEvent {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// Stable code: `modified`, `moved`, `removed`, `restored`, …

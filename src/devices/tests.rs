@@ -112,7 +112,7 @@ async fn deleted_marks_removed_and_keeps_the_device() {
     assert_eq!(st.removed, 1);
     let d = one(&s, "S2").await;
     assert_eq!(d.summary.lifecycle, Lifecycle::Removed);
-    assert_eq!(d.summary.removed.unwrap().reason, RemovalReason::ReleasedByReplacement);
+    assert_eq!(d.summary.removed.unwrap().reason, RemovalCause::ReleasedByReplacement);
     assert_eq!(d.timeline[0].kind, TimelineKind::Removed);
     assert_eq!(d.summary.model.as_deref(), Some("iPad (10th generation)"), "kept with its details");
     // A deleted for a serial we never had is ignored.
@@ -150,8 +150,8 @@ async fn a_device_moved_to_another_token_is_moved_not_duplicated() {
     assert!(d.timeline.iter().any(|e| e.kind == TimelineKind::Moved));
     let devices = Devices::new(s.clone());
     let counts = devices.counts().await.unwrap();
-    assert_eq!(counts.by_token.get("tB"), Some(&1));
-    assert_eq!(counts.by_token.get("tA"), None);
+    assert_eq!(counts.by_token.get(&tid("tB")), Some(&1));
+    assert_eq!(counts.by_token.get(&tid("tA")), None);
     let n = s.write_blocking(|wtx| count_for_token_in(wtx, &tid("tA"))).unwrap();
     assert_eq!(n, 0);
 }
@@ -167,7 +167,7 @@ async fn a_full_fetch_marks_missing_devices_removed_and_brings_back_returning_on
     assert_eq!(removed, 1);
     assert_eq!(
         one(&s, "S2").await.summary.removed.unwrap().reason,
-        RemovalReason::MissingFromFullSync
+        RemovalCause::MissingFromFullSync
     );
     let st = apply(&s, "tA", vec![dev("S2")], fetch("r3"));
     assert_eq!(st.modified, 1);
@@ -253,7 +253,7 @@ async fn the_list_filters_sorts_and_pages() {
     assert_eq!(devices.list(f, SortKey::Serial, false, 100, 0).await.unwrap().1, 10);
     let f = DeviceFilter { serial: Some("F007".into()), ..Default::default() };
     assert_eq!(devices.list(f, SortKey::Serial, false, 100, 0).await.unwrap().1, 1);
-    let f = DeviceFilter { token: Some("tB".into()), ..Default::default() };
+    let f = DeviceFilter { token: Some(tid("tB")), ..Default::default() };
     assert_eq!(devices.list(f, SortKey::Serial, false, 100, 0).await.unwrap().1, 1);
     let f = DeviceFilter { model: Some("iphone 1".into()), ..Default::default() };
     let (items, n) = devices.list(f, SortKey::Model, false, 100, 0).await.unwrap();
@@ -276,7 +276,7 @@ async fn a_caller_giving_up_never_leaves_the_index_half_built() {
         .await
         .expect("the index builds")
         .unwrap();
-    assert_eq!(counts.by_token.get("tA"), Some(&2000));
+    assert_eq!(counts.by_token.get(&tid("tA")), Some(&2000));
 }
 
 #[tokio::test]
@@ -325,8 +325,8 @@ async fn kept_counts_match_the_list_after_adds_moves_profile_changes_and_removal
     }
     assert_eq!(counts.by_lifecycle.get(&Lifecycle::ProfileAssigned), Some(&3));
     assert_eq!(counts.by_lifecycle.get(&Lifecycle::Removed), Some(&4));
-    assert_eq!(counts.by_token.get("tA"), Some(&13), "20 - 3 moved - 4 removed");
-    assert_eq!(counts.by_token.get("tB"), Some(&13));
+    assert_eq!(counts.by_token.get(&tid("tA")), Some(&13), "20 - 3 moved - 4 removed");
+    assert_eq!(counts.by_token.get(&tid("tB")), Some(&13));
     // A fresh index built from the store agrees with the one kept by changes.
     let fresh = Devices::new(s.clone()).counts().await.unwrap();
     assert_eq!(fresh.by_lifecycle, counts.by_lifecycle);
@@ -393,9 +393,20 @@ fn a_record_stored_with_plain_strings_reads_and_writes_back_byte_for_byte() {
     assert_eq!((r.serial.as_str(), r.enrollment), ("C02XK1ABCD12", Some(EnrollmentState::Erased)));
     assert_eq!(String::from_utf8(crate::store::encode(&r)).unwrap(), stored);
     let event = r#"{"at":"2026-11-24T10:00:00Z","kind":"mdm_released","message":"released"}"#;
-    let e: TimelineEvent = crate::store::decode("devices.timeline", event.as_bytes()).unwrap();
+    let e: records::TimelineEvent =
+        crate::store::decode("devices.timeline", event.as_bytes()).unwrap();
     assert_eq!(e.kind, TimelineKind::MdmReleased);
     assert_eq!(String::from_utf8(crate::store::encode(&e)).unwrap(), event);
+    // A removed device: its removal keeps its bytes, and reads as the cause the API names.
+    let stored = stored.replace(
+        r#""removed":null"#,
+        r#""removed":{"at":"2026-11-25T08:30:00Z","reason":"missing_from_full_sync"}"#,
+    );
+    let r: records::DeviceRecord =
+        crate::store::decode("devices.by_serial", stored.as_bytes()).unwrap();
+    assert_eq!(String::from_utf8(crate::store::encode(&r)).unwrap(), stored);
+    let summary = DeviceSummary::of(&r);
+    assert_eq!(summary.removed.map(|r| r.reason), Some(RemovalCause::MissingFromFullSync));
 }
 
 #[tokio::test]

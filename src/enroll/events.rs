@@ -65,10 +65,9 @@ impl Step {
     }
 }
 
-/// One enrollment event as stored and as the API lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One enrollment event: what a device did at the profile URL, SCEP or ACME.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnrollEvent {
-    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub step: Step,
     /// The serial the device claimed (absent when its MachineInfo could not be read).
@@ -81,20 +80,58 @@ pub struct EnrollEvent {
     pub message: String,
 }
 
+/// An [`EnrollEvent`] as `enroll.events` keeps it (the bytes are this module's own, apart
+/// from the event the rest of adebox sees).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct EventRecord {
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    step: Step,
+    serial: Option<Serial>,
+    udid: Option<Udid>,
+    product: Option<String>,
+    reason: Option<String>,
+    message: String,
+}
+
+impl From<&EnrollEvent> for EventRecord {
+    fn from(e: &EnrollEvent) -> EventRecord {
+        let e = e.clone();
+        let EnrollEvent { at, step, serial, udid, product, reason, message } = e;
+        EventRecord { at, step, serial, udid, product, reason, message }
+    }
+}
+
+impl From<EventRecord> for EnrollEvent {
+    fn from(r: EventRecord) -> EnrollEvent {
+        let EventRecord { at, step, serial, udid, product, reason, message } = r;
+        EnrollEvent { at, step, serial, udid, product, reason, message }
+    }
+}
+
 /// Enrollment settings the admin edits.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EnrollSettings {
     /// Log and record devices the gate would refuse, and let them enroll anyway.
-    #[serde(default)]
     pub audit_only: bool,
 }
 
+/// [`EnrollSettings`] as `enroll.settings` keeps them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct SettingsRecord {
+    #[serde(default)]
+    audit_only: bool,
+}
+
 pub fn settings_in(rtx: &ReadTransaction) -> Result<EnrollSettings, StoreError> {
-    Ok(store::get(&rtx.open_table(SETTINGS)?, SETTINGS_KEY)?.unwrap_or_default())
+    let r: SettingsRecord =
+        store::get(&rtx.open_table(SETTINGS)?, SETTINGS_KEY)?.unwrap_or_default();
+    Ok(EnrollSettings { audit_only: r.audit_only })
 }
 
 pub fn set_settings_in(wtx: &WriteTransaction, s: &EnrollSettings) -> Result<(), StoreError> {
-    store::put(&mut wtx.open_table(SETTINGS)?, SETTINGS_KEY, s)
+    let r = SettingsRecord { audit_only: s.audit_only };
+    store::put(&mut wtx.open_table(SETTINGS)?, SETTINGS_KEY, &r)
 }
 
 /// Appends an event, counts it, and drops the oldest past [`MAX_EVENTS`].
@@ -104,7 +141,7 @@ pub fn record_in(wtx: &WriteTransaction, event: &EnrollEvent) -> Result<(), Stor
         Some((k, _)) => seq_of(k.value()) + 1,
         None => 0,
     };
-    store::put(&mut events, &next.to_be_bytes(), event)?;
+    store::put(&mut events, &next.to_be_bytes(), &EventRecord::from(event))?;
     while events.len()? > MAX_EVENTS {
         if events.pop_first()?.is_none() {
             break;
@@ -193,7 +230,7 @@ pub fn funnel_in(rtx: &ReadTransaction, since: OffsetDateTime) -> Result<Funnel,
     // Newest first; stop at the first event older than `since`.
     for row in rtx.open_table(EVENTS)?.iter()?.rev() {
         let (_, v) = row?;
-        let e: EnrollEvent = store::decode("enroll.events", v.value())?;
+        let e: EventRecord = store::decode("enroll.events", v.value())?;
         if e.at < since {
             break;
         }
@@ -228,7 +265,7 @@ pub fn refused_after_in(
     let newest = events.last()?.map(|(k, _)| seq_of(k.value()));
     let mut times = Vec::new();
     let mut take = |v: &[u8]| -> Result<bool, StoreError> {
-        let e: EnrollEvent = store::decode("enroll.events", v)?;
+        let e: EventRecord = store::decode("enroll.events", v)?;
         if e.at >= since && e.step == Step::Refused {
             times.push(e.at);
         }
@@ -264,10 +301,10 @@ pub fn refusals_in(
     let mut total = 0u64;
     for row in events.iter()?.rev() {
         let (_, v) = row?;
-        let e: EnrollEvent = store::decode("enroll.events", v.value())?;
+        let e: EventRecord = store::decode("enroll.events", v.value())?;
         if matches!(e.step, Step::Refused | Step::Audited) {
             if total as usize >= offset && items.len() < limit {
-                items.push(e);
+                items.push(e.into());
             }
             total += 1;
         }
@@ -320,5 +357,26 @@ mod tests {
         record(event(0, Step::Contacted));
         assert_eq!(read(Some(4)).unwrap(), (vec![at(0)], Some(6)), "only what came since");
         assert_eq!(read(Some(6)).unwrap(), (vec![], Some(6)));
+    }
+
+    /// The stored forms are this module's: an event and the settings written before they were
+    /// split from the types the rest of adebox sees read back and are re-written as they were.
+    #[test]
+    fn stored_events_and_settings_keep_their_bytes() {
+        let event = br#"{"at":"2026-12-07T11:59:00Z","step":"refused","serial":"C02XK1ABCD12","udid":"00008101-00aa","product":"iPad13,1","reason":"foreign_profile","message":"refused"}"#;
+        let r: EventRecord = store::decode("enroll.events", event).unwrap();
+        assert_eq!(store::encode(&r), event.to_vec());
+        let e = EnrollEvent::from(r);
+        assert_eq!(e.udid.as_ref().map(|u| u.as_str()), Some("00008101-00aa"), "as held");
+        assert_eq!(store::encode(&EventRecord::from(&e)), event.to_vec());
+        let none = br#"{"at":"2026-12-07T11:59:00Z","step":"contacted","serial":null,"udid":null,"product":null,"reason":null,"message":""}"#;
+        let r: EventRecord = store::decode("enroll.events", none).unwrap();
+        assert_eq!(store::encode(&EventRecord::from(&EnrollEvent::from(r))), none.to_vec());
+        for settings in [&br#"{"audit_only":true}"#[..], br#"{"audit_only":false}"#] {
+            let r: SettingsRecord = store::decode("enroll.settings", settings).unwrap();
+            assert_eq!(store::encode(&r), settings.to_vec());
+        }
+        let old: SettingsRecord = store::decode("enroll.settings", b"{}").unwrap();
+        assert!(!old.audit_only, "settings from before audit-only mode read as off");
     }
 }

@@ -119,7 +119,7 @@ pub struct DeviceFacts {
     pub token_is_ours: bool,
     pub has_profile: bool,
     /// The profile this appliance defined that Apple shows for the device, if any.
-    pub our_profile: Option<String>,
+    pub our_profile: Option<crate::ids::ProfileId>,
     /// Why that profile is not for this device's platform, if it is not.
     pub wrong_platform: Option<String>,
 }
@@ -230,7 +230,7 @@ mod tests {
             removed: false,
             token_is_ours: true,
             has_profile: true,
-            our_profile: Some("p1".into()),
+            our_profile: Some(crate::ids::ProfileId::parse("p1").unwrap()),
             wrong_platform: None,
         }
     }

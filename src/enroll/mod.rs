@@ -382,7 +382,7 @@ impl Enroll {
             removed: f.removed,
             token_is_ours,
             has_profile: !f.has_no_profile(),
-            our_profile: owned.as_ref().map(|p| p.profile_id.to_string()),
+            our_profile: owned.as_ref().map(|p| p.profile_id.clone()),
             wrong_platform: owned.as_ref().and_then(|p| {
                 let family = f.family.as_deref().or_else(|| gate::family_of(product));
                 crate::profiles::platform::guard(&p.name, &p.platforms, family)

@@ -91,7 +91,8 @@ async fn snapshot(state: &AppState) -> Result<Snapshot, ApiError> {
     let mut snap = Snapshot::default();
     let counts = state.devices.counts().await?;
     snap.devices_by_lifecycle = counts.by_lifecycle.iter().map(|(l, n)| (code(l), *n)).collect();
-    snap.devices_by_token = counts.by_token.into_iter().collect();
+    snap.devices_by_token =
+        counts.by_token.into_iter().map(|(t, n)| (t.into_string(), n)).collect();
     snap.funnel_stages = counts.funnel.steps.iter().map(|(s, n)| (code(s), *n)).collect();
     let funnel = state.enroll.funnel().await?;
     snap.enrollment_events =

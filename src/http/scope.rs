@@ -18,7 +18,7 @@ impl Authenticated {
     /// Limits a device list or export to the caller's tokens.
     pub fn restrict(&self, filter: &mut DeviceFilter) {
         if let Some(tokens) = self.scope().tokens() {
-            filter.within_tokens = Some(tokens.iter().map(|t| t.as_str().to_string()).collect());
+            filter.within_tokens = Some(tokens.iter().cloned().collect());
         }
     }
 

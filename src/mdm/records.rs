@@ -69,7 +69,8 @@ pub struct EnrollmentRec {
     pub setup: Option<crate::setup::SetupRun>,
 }
 
-/// Where a command stands.
+/// Where a command stands, as [`CommandRec`] keeps it (the rest of adebox sees
+/// [`super::CommandStatus`]). Not re-exported: nothing outside `mdm` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CommandState {

@@ -177,7 +177,7 @@ async fn awaiting_device_is_released_on_acknowledged_device_configured() {
     assert_eq!(lifecycle(&w).await, Lifecycle::Enrolled);
     let state = w.mdm.state(&sn(SERIAL)).await.unwrap().unwrap();
     assert_eq!(state.state, "enrolled");
-    assert_eq!(state.commands[0].state, CommandState::Acknowledged);
+    assert_eq!(state.commands[0].state, CommandStatus::Acknowledged);
 }
 
 #[tokio::test]
@@ -261,7 +261,7 @@ async fn a_new_authenticate_clears_the_queue_into_history() {
     w.mdm.check_in(&id(CERT), &authenticate(UDID)).await.unwrap();
     assert_eq!(w.mdm.pending(&sn(SERIAL)).await.unwrap(), 0);
     let state = w.mdm.state(&sn(SERIAL)).await.unwrap().unwrap();
-    assert_eq!(state.commands[0].state, CommandState::Canceled);
+    assert_eq!(state.commands[0].state, CommandStatus::Canceled);
     assert_eq!(poll(&w, "Idle", None).await, None);
 }
 
@@ -459,4 +459,23 @@ fn an_enrollment_stored_with_a_lower_case_udid_keeps_its_bytes_and_its_key() {
     // Keyed upper case, as before: the device sending its UDID in either case finds it.
     assert_eq!(records::udid_key(&e.udid), "663B07BB783E9ADE1DAE4FBB92EA12AFC0CE5B69");
     assert_eq!(e.udid, ud("663B07BB783E9ADE1DAE4FBB92EA12AFC0CE5B69"));
+}
+
+/// A command's stored state keeps its bytes and reads as the status the page is told.
+#[test]
+fn a_stored_command_state_keeps_its_bytes() {
+    use super::records::CommandState;
+    for (stored, status) in [
+        ("\"queued\"", CommandStatus::Queued),
+        ("\"not_now\"", CommandStatus::NotNow),
+        ("\"acknowledged\"", CommandStatus::Acknowledged),
+        ("\"error\"", CommandStatus::Error),
+        ("\"command_format_error\"", CommandStatus::CommandFormatError),
+        ("\"canceled\"", CommandStatus::Canceled),
+    ] {
+        let s: CommandState = crate::store::decode("mdm.commands", stored.as_bytes()).unwrap();
+        assert_eq!(crate::store::encode(&s), stored.as_bytes());
+        assert_eq!(CommandStatus::from(s), status);
+        assert_eq!(serde_json::to_string(&status).unwrap(), stored, "the same words outside");
+    }
 }

@@ -92,7 +92,7 @@ pub struct CommandView {
     pub uuid: String,
     pub request_type: String,
     pub words: String,
-    pub state: CommandState,
+    pub state: CommandStatus,
     pub origin: String,
     #[serde(with = "time::serde::rfc3339")]
     pub queued_at: OffsetDateTime,
@@ -104,6 +104,40 @@ pub struct CommandView {
     pub result: Option<serde_json::Value>,
     pub error_chain: Vec<ErrorView>,
     pub note: Option<String>,
+}
+
+/// Where a command stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandStatus {
+    /// Waiting to be delivered (or delivered, not yet answered).
+    Queued,
+    /// The device said NotNow; it is retried on a later poll.
+    NotNow,
+    Acknowledged,
+    Error,
+    CommandFormatError,
+    /// Dropped without an answer (a new Authenticate, a CheckOut).
+    Canceled,
+}
+
+impl CommandStatus {
+    pub fn is_pending(self) -> bool {
+        matches!(self, CommandStatus::Queued | CommandStatus::NotNow)
+    }
+}
+
+impl From<CommandState> for CommandStatus {
+    fn from(s: CommandState) -> CommandStatus {
+        match s {
+            CommandState::Queued => CommandStatus::Queued,
+            CommandState::NotNow => CommandStatus::NotNow,
+            CommandState::Acknowledged => CommandStatus::Acknowledged,
+            CommandState::Error => CommandStatus::Error,
+            CommandState::CommandFormatError => CommandStatus::CommandFormatError,
+            CommandState::Canceled => CommandStatus::Canceled,
+        }
+    }
 }
 
 /// One entry of a device's `ErrorChain`, as the device reported it.
@@ -126,7 +160,7 @@ impl CommandView {
             request_type: c.command.request_type().into(),
             words: c.command.words(),
             uuid: c.uuid,
-            state: c.state,
+            state: c.state.into(),
             origin: c.origin,
             queued_at: c.queued_at,
             sent_at: c.sent_at,

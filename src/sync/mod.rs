@@ -16,9 +16,9 @@ mod worker;
 
 pub use budget::{BudgetPolicy, ManualKind, RunKind};
 pub use progress::Progress;
+pub use state::RunOutcome;
 pub use state::TABLES;
-pub use state::{RunOutcome, RunRecord};
-pub use status::{SyncSettings, SyncStatus};
+pub use status::{Run, SyncSettings, SyncStatus};
 
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::clock::Clock;
@@ -188,9 +188,9 @@ impl Sync {
     }
 
     /// Runs one sync of `token` now, outside the schedule and the budget (tests, benchmarks).
-    pub async fn run_now(&self, token: &TokenId, kind: RunKind) -> Result<RunRecord, SyncError> {
+    pub async fn run_now(&self, token: &TokenId, kind: RunKind) -> Result<Run, SyncError> {
         let client = self.client(token).await?;
-        Ok(self.run(token, &client, kind, false).await)
+        Ok(Run::from(&self.run(token, &client, kind, false).await))
     }
 
     async fn client(&self, token: &TokenId) -> Result<crate::depclient::DepClient, SyncError> {

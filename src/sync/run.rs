@@ -56,13 +56,8 @@ impl Sync {
                     .await;
             }
         };
-        let expected = self
-            .inner
-            .devices
-            .counts()
-            .await
-            .ok()
-            .and_then(|c| c.by_token.get(token.as_str()).copied());
+        let expected =
+            self.inner.devices.counts().await.ok().and_then(|c| c.by_token.get(token).copied());
         self.inner.progress.begin(token, kind, started, expected);
         let (pages, stats, swept, end) = match kind {
             RunKind::Delta => self.delta(token, client, &settings, deadline, started, before).await,

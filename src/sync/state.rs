@@ -35,7 +35,7 @@ pub struct InProgress {
 
 /// Everything the sync of one token remembers.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SyncState {
+pub(crate) struct SyncState {
     pub budget: BudgetState,
     /// The delta-sync cursor (from the last completed unrestricted fetch, advanced by syncs).
     pub cursor: Option<String>,
@@ -63,9 +63,10 @@ pub enum RunOutcome {
     TimedOut,
 }
 
-/// One finished run.
+/// One finished run as `sync.state` and `sync.history` keep it; the rest of adebox sees
+/// [`super::Run`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunRecord {
+pub(crate) struct RunRecord {
     pub kind: RunKind,
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,

@@ -106,7 +106,7 @@ pub struct SyncStatus {
     pub running: Option<Progress>,
     /// Estimated seconds left of the running full fetch.
     pub eta_s: Option<i64>,
-    pub last_run: Option<RunRecord>,
+    pub last_run: Option<Run>,
     /// When the next automatic run starts (now or in the past: it is starting).
     #[serde(with = "time::serde::rfc3339::option")]
     pub next_run_at: Option<OffsetDateTime>,
@@ -121,7 +121,57 @@ pub struct SyncStatus {
     pub consecutive_failures: u32,
     /// Newest first (only in the per-token answer).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub history: Vec<RunRecord>,
+    pub history: Vec<Run>,
+}
+
+/// One finished run of a token's sync.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Run {
+    pub kind: RunKind,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub ended_at: OffsetDateTime,
+    pub outcome: super::RunOutcome,
+    pub pages: u64,
+    pub stats: crate::devices::PageStats,
+    /// Devices marked removed because a full sync no longer listed them.
+    pub swept: u64,
+    /// Plain words: what happened and, after a failure, what to do.
+    pub message: String,
+    /// Apple's error code, after a failure.
+    pub error_code: Option<String>,
+    pub manual: bool,
+}
+
+impl From<&RunRecord> for Run {
+    fn from(r: &RunRecord) -> Run {
+        let r = r.clone();
+        let RunRecord {
+            kind,
+            started_at,
+            ended_at,
+            outcome,
+            pages,
+            stats,
+            swept,
+            message,
+            error_code,
+            manual,
+        } = r;
+        Run {
+            kind,
+            started_at,
+            ended_at,
+            outcome,
+            pages,
+            stats,
+            swept,
+            message,
+            error_code,
+            manual,
+        }
+    }
 }
 
 impl Sync {
@@ -155,14 +205,19 @@ impl Sync {
             token_id: token.clone(),
             eta_s: running.as_ref().and_then(|p| estimate_seconds_left(p, now)),
             running,
-            last_run: self.inner.progress.last_run(token, s.last_run.clone()),
+            last_run: self
+                .inner
+                .progress
+                .last_run(token, s.last_run.clone())
+                .as_ref()
+                .map(Run::from),
             next_run_at,
             next_run_kind,
             manual_allowed_at: settings.policy.manual_allowed_at(&s.budget, now),
             requested: s.requested,
             last_full_at: s.budget.last_unrestricted_full,
             consecutive_failures: s.consecutive_failures,
-            history,
+            history: history.iter().map(Run::from).collect(),
         })
     }
 

@@ -68,14 +68,14 @@ fn truth(e: &Env, uuid: &str) -> BTreeSet<String> {
 
 /// Serials our inventory has active for this token.
 async fn ours(e: &Env, token: &crate::ids::TokenId) -> BTreeSet<String> {
-    let f = DeviceFilter { token: Some(token.to_string()), ..Default::default() };
+    let f = DeviceFilter { token: Some(token.clone()), ..Default::default() };
     e.devices
         .list(f, SortKey::Serial, false, 1_000_000, 0)
         .await
         .unwrap()
         .0
         .into_iter()
-        .map(|d| d.serial)
+        .map(|d| d.serial.into_string())
         .collect()
 }
 
@@ -337,6 +337,19 @@ async fn a_run_past_its_time_limit_is_stopped_reported_and_resumed() {
     k.sim.set_faults(Faults::default());
     let r = sync.run_now(&t.id, RunKind::Full).await.unwrap();
     assert_eq!(r.outcome, RunOutcome::Completed, "{}", r.message);
-    let f = DeviceFilter { token: Some(t.id.to_string()), ..Default::default() };
+    let f = DeviceFilter { token: Some(t.id.clone()), ..Default::default() };
     assert_eq!(devices.list(f, SortKey::Serial, false, 1000, 0).await.unwrap().1, 100);
+}
+
+/// A run as `sync.history` kept it before the sync answered with [`super::Run`] reads back
+/// and is re-written byte for byte; the run the sync reports carries the same values.
+#[test]
+fn a_stored_run_keeps_its_bytes() {
+    let stored = br#"{"kind":"full_new_only","started_at":"2026-12-07T11:00:00Z","ended_at":"2026-12-07T11:00:03.5Z","outcome":"completed_with_warning","pages":3,"stats":{"seen":250,"added":200,"modified":1,"removed":2,"moved":3,"unchanged":40,"ignored":4},"swept":2,"message":"done","error_code":null,"manual":true}"#;
+    let r: super::state::RunRecord = crate::store::decode("sync.history", stored).unwrap();
+    assert_eq!(crate::store::encode(&r), stored.to_vec());
+    let run = super::Run::from(&r);
+    assert_eq!((run.kind, run.outcome), (RunKind::FullNewOnly, RunOutcome::CompletedWithWarning));
+    assert_eq!((run.pages, run.stats.added, run.swept, run.manual), (3, 200, 2, true));
+    assert_eq!(run.ended_at - run.started_at, time::Duration::milliseconds(3500));
 }

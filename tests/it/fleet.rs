@@ -70,7 +70,7 @@ async fn a_fleet_of_synced_devices_enrolls_and_unknown_serials_are_counted_as_re
         assert_eq!(mdm.state, "enrolled");
         let words: Vec<_> = mdm.commands.iter().map(|c| (c.words.clone(), c.state)).collect();
         let named = format!("Set the device name to \"Lab-{serial}\"");
-        assert!(words.contains(&(named, adebox::mdm::CommandState::Acknowledged)), "{words:?}");
+        assert!(words.contains(&(named, adebox::mdm::CommandStatus::Acknowledged)), "{words:?}");
     }
 
     // MDM woke every released device through APNs at least once (the release commands).

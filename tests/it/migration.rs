@@ -140,7 +140,7 @@ async fn devices_migrating_in_are_assigned_onboarded_and_released_and_bad_deadli
         assert!(
             mdm.commands
                 .iter()
-                .any(|c| c.words == named && c.state == adebox::mdm::CommandState::Acknowledged),
+                .any(|c| c.words == named && c.state == adebox::mdm::CommandStatus::Acknowledged),
             "the setup steps ran during await"
         );
     }

@@ -166,6 +166,9 @@ async fn a_malformed_token_or_profile_id_in_a_profile_or_assignment_request_is_a
     named(s, &err, "csv");
     let (s, err) = page.get(&format!("/api/v1/assignments?token={bad}")).await;
     named(s, &err, "list");
+    // The device list's token filter answered an empty list.
+    let (s, err) = page.get(&format!("/api/v1/devices?token={bad}")).await;
+    named(s, &err, "devices");
     // A well-formed id naming no token keeps its earlier answers.
     let (s, err) = page
         .send(

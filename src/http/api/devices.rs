@@ -5,7 +5,7 @@ use crate::devices::{DeviceFilter, Lifecycle, SortKey};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::http::state::AppState;
-use crate::ids::{ProfileId, Serial};
+use crate::ids::{ProfileId, Serial, TokenId};
 use crate::profiles::ProfileNames;
 use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
@@ -62,7 +62,7 @@ impl DeviceQuery {
             model: clean(&self.model),
             family: clean(&self.family),
             os: clean(&self.os),
-            token: clean(&self.token),
+            token: clean(&self.token).map(|t| TokenId::parse(&t)).transpose()?,
             profile: clean(&self.profile),
             profile_any: clean(&self.profile_id)
                 .map(|id| ProfileId::parse(&id).map(|id| names.uuids_of(&id)))
@@ -129,16 +129,13 @@ async fn list(
         .devices
         .list(filter, q.sort.unwrap_or_default(), q.descending()?, limit, q.offset.unwrap_or(0))
         .await?;
-    let serials = items.iter().filter_map(|d| Serial::parse(&d.serial).ok()).collect();
+    let serials = items.iter().map(|d| d.serial.clone()).collect();
     let users = state.signin.users_of_serials(serials).await?;
     let items = items
         .iter()
         .map(|d| DeviceListItem {
             summary: DeviceSummary::from(d).named(&names),
-            user: Serial::parse(&d.serial)
-                .ok()
-                .and_then(|s| users.get(&s).cloned())
-                .map(DeviceUser::from),
+            user: users.get(&d.serial).cloned().map(DeviceUser::from),
         })
         .collect();
     Ok(web::Json(DeviceList { items, total }))
@@ -198,8 +195,8 @@ async fn export(
             .unwrap_or_default()
     };
     for d in items {
-        let profile = d.profile_uuid.as_deref().and_then(|u| names.of_uuid(u));
-        let user = Serial::parse(&d.serial).ok().and_then(|s| users.get(&s));
+        let profile = d.profile_uuid.as_ref().and_then(|u| names.of_uuid(u.as_str()));
+        let user = users.get(&d.serial);
         let record = [
             d.serial.as_str(),
             d.model.as_deref().unwrap_or(""),
@@ -218,7 +215,7 @@ async fn export(
             d.removed.as_ref().map(|r| r.reason.words()).unwrap_or(""),
             d.token.as_str(),
             &profile.map(|(id, _)| id.to_string()).unwrap_or_default(),
-            d.profile_uuid.as_deref().unwrap_or(""),
+            d.profile_uuid.as_ref().map_or("", |u| u.as_str()),
             user.map_or("", |u| u.username.as_str()),
             user.map_or("", |u| u.display_name.as_str()),
             user.and_then(|u| u.email.as_deref()).unwrap_or(""),
@@ -254,7 +251,7 @@ async fn counts(
 ) -> Result<web::Json<DeviceCounts>, ApiError> {
     let mut counts = state.devices.counts().await?;
     if !auth.scope().is_all() {
-        counts.by_token.retain(|token, _| auth.scope().allows(token));
+        counts.by_token.retain(|token, _| auth.scope().allows(token.as_str()));
         // Per lifecycle within the scope: the in-memory index counts them without a page.
         for (lifecycle, n) in counts.by_lifecycle.iter_mut() {
             let mut filter = DeviceFilter { lifecycle: Some(*lifecycle), ..Default::default() };

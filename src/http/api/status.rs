@@ -66,7 +66,7 @@ async fn status(
     let now = state.clock.now();
     let scope = auth.scope();
     let mut devices = state.devices.counts().await?;
-    devices.by_token.retain(|token, _| scope.allows(token));
+    devices.by_token.retain(|token, _| scope.allows(token.as_str()));
     let mut tokens = state.tokens.list().await?;
     scope.retain(&mut tokens, |t| t.id.as_str());
     // Organisation-wide counts stay 0 for an admin limited to some server tokens.

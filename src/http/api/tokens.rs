@@ -64,7 +64,7 @@ async fn with_state(
     let counts = state.devices.counts().await?;
     let sync = state.sync.status(&view.id, history).await.ok();
     Ok(Token {
-        devices: counts.by_token.get(view.id.as_str()).copied().unwrap_or(0),
+        devices: counts.by_token.get(&view.id).copied().unwrap_or(0),
         sync: sync.as_ref().map(SyncStatus::from),
         token: TokenView::from(&view),
     })
@@ -84,7 +84,7 @@ async fn list(
     for view in views {
         let sync = state.sync.status(&view.id, false).await.ok();
         items.push(Token {
-            devices: counts.by_token.get(view.id.as_str()).copied().unwrap_or(0),
+            devices: counts.by_token.get(&view.id).copied().unwrap_or(0),
             sync: sync.as_ref().map(SyncStatus::from),
             token: TokenView::from(&view),
         });

@@ -19,16 +19,13 @@ pub enum RemovalReason {
     MissingFromFullSync,
 }
 
-impl From<&crate::devices::RemovalReason> for RemovalReason {
-    fn from(r: &crate::devices::RemovalReason) -> RemovalReason {
+impl From<crate::devices::RemovalCause> for RemovalReason {
+    fn from(r: crate::devices::RemovalCause) -> RemovalReason {
+        use crate::devices::RemovalCause;
         match r {
-            crate::devices::RemovalReason::DeletedByApple => RemovalReason::DeletedByApple,
-            crate::devices::RemovalReason::ReleasedByReplacement => {
-                RemovalReason::ReleasedByReplacement
-            }
-            crate::devices::RemovalReason::MissingFromFullSync => {
-                RemovalReason::MissingFromFullSync
-            }
+            RemovalCause::DeletedByApple => RemovalReason::DeletedByApple,
+            RemovalCause::ReleasedByReplacement => RemovalReason::ReleasedByReplacement,
+            RemovalCause::MissingFromFullSync => RemovalReason::MissingFromFullSync,
         }
     }
 }
@@ -40,9 +37,9 @@ pub struct Removal {
     pub reason: RemovalReason,
 }
 
-impl From<&crate::devices::Removal> for Removal {
-    fn from(r: &crate::devices::Removal) -> Removal {
-        Removal { at: r.at, reason: (&r.reason).into() }
+impl From<&crate::devices::DeviceRemoval> for Removal {
+    fn from(r: &crate::devices::DeviceRemoval) -> Removal {
+        Removal { at: r.at, reason: r.reason.into() }
     }
 }
 
@@ -69,8 +66,8 @@ pub struct TimelineEvent {
     pub message: String,
 }
 
-impl From<&crate::devices::TimelineEvent> for TimelineEvent {
-    fn from(r: &crate::devices::TimelineEvent) -> TimelineEvent {
+impl From<&crate::devices::TimelineEntry> for TimelineEvent {
+    fn from(r: &crate::devices::TimelineEntry) -> TimelineEvent {
         TimelineEvent { at: r.at, kind: r.kind, message: r.message.clone() }
     }
 }
@@ -110,14 +107,14 @@ pub struct DeviceSummary {
 impl From<&crate::devices::DeviceSummary> for DeviceSummary {
     fn from(r: &crate::devices::DeviceSummary) -> DeviceSummary {
         DeviceSummary {
-            serial: r.serial.clone(),
+            serial: r.serial.to_string(),
             token: r.token.to_string(),
             model: r.model.clone(),
             description: r.description.clone(),
             color: r.color.clone(),
             family: r.family.clone(),
             os: r.os.clone(),
-            profile_uuid: r.profile_uuid.clone(),
+            profile_uuid: r.profile_uuid.as_ref().map(ToString::to_string),
             profile_id: None,
             profile_name: None,
             profile_status: r.profile_status.clone(),
@@ -193,7 +190,7 @@ impl From<&crate::devices::DeviceCounts> for DeviceCounts {
     fn from(r: &crate::devices::DeviceCounts) -> DeviceCounts {
         DeviceCounts {
             by_lifecycle: r.by_lifecycle.iter().map(|(k, v)| (k.into(), *v)).collect(),
-            by_token: r.by_token.clone(),
+            by_token: r.by_token.iter().map(|(t, n)| (t.to_string(), *n)).collect(),
             funnel: r
                 .funnel
                 .steps

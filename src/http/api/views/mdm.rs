@@ -138,15 +138,16 @@ pub enum CommandState {
     Canceled,
 }
 
-impl From<&crate::mdm::CommandState> for CommandState {
-    fn from(r: &crate::mdm::CommandState) -> CommandState {
+impl From<&crate::mdm::CommandStatus> for CommandState {
+    fn from(r: &crate::mdm::CommandStatus) -> CommandState {
+        use crate::mdm::CommandStatus;
         match r {
-            crate::mdm::CommandState::Queued => CommandState::Queued,
-            crate::mdm::CommandState::NotNow => CommandState::NotNow,
-            crate::mdm::CommandState::Acknowledged => CommandState::Acknowledged,
-            crate::mdm::CommandState::Error => CommandState::Error,
-            crate::mdm::CommandState::CommandFormatError => CommandState::CommandFormatError,
-            crate::mdm::CommandState::Canceled => CommandState::Canceled,
+            CommandStatus::Queued => CommandState::Queued,
+            CommandStatus::NotNow => CommandState::NotNow,
+            CommandStatus::Acknowledged => CommandState::Acknowledged,
+            CommandStatus::Error => CommandState::Error,
+            CommandStatus::CommandFormatError => CommandState::CommandFormatError,
+            CommandStatus::Canceled => CommandState::Canceled,
         }
     }
 }

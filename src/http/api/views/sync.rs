@@ -50,8 +50,8 @@ pub struct RunRecord {
     pub manual: bool,
 }
 
-impl From<&crate::sync::RunRecord> for RunRecord {
-    fn from(r: &crate::sync::RunRecord) -> RunRecord {
+impl From<&crate::sync::Run> for RunRecord {
+    fn from(r: &crate::sync::Run) -> RunRecord {
         RunRecord {
             kind: r.kind,
             started_at: r.started_at,
