@@ -313,6 +313,18 @@ impl AcmeService {
         body: Vec<u8>,
         client: Option<std::net::IpAddr>,
     ) -> Result<Reply, AcmeError> {
+        let prepared = self.prepare(endpoint, body, client).await?;
+        self.commit(prepared).await
+    }
+
+    /// The part of [`AcmeService::handle`] before the write: limits, the signature, the nonce
+    /// and the payload's checks, from a read of the last commit.
+    async fn prepare(
+        &self,
+        endpoint: Endpoint,
+        body: Vec<u8>,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<Prepared, AcmeError> {
         let now = self.inner.clock.now();
         self.inner.limits.allow(&endpoint, client, now)?;
         let req = jws::parse(&body)?;
@@ -338,7 +350,14 @@ impl AcmeService {
                 .read(move |rtx| precheck::presign(&inner, rtx, &order, &account, &spki, now))
                 .await?;
         }
-        let checked = Arc::new(checked);
+        Ok(Prepared { endpoint, req, jwk, payload, now, checked: Arc::new(checked) })
+    }
+
+    /// The write of [`AcmeService::handle`]: the stored records are read again, so anything
+    /// that changed since [`AcmeService::prepare`] decides (a key rolled over, an order or a
+    /// device binding changed: the certificate is then signed again inside the write).
+    async fn commit(&self, prepared: Prepared) -> Result<Reply, AcmeError> {
+        let Prepared { endpoint, req, jwk, payload, now, checked } = prepared;
         let inner = self.inner.clone();
         self.inner
             .store
@@ -352,6 +371,17 @@ impl AcmeService {
             })
             .await
     }
+}
+
+/// A signed request checked against the last commit, waiting for its write.
+struct Prepared {
+    endpoint: Endpoint,
+    req: jws::SignedRequest,
+    /// The key the last commit named for the request.
+    jwk: jws::Jwk,
+    payload: Vec<u8>,
+    now: OffsetDateTime,
+    checked: Arc<precheck::Checked>,
 }
 
 /// [`AcmeService::expect_device`] inside the caller's write transaction (the enrollment code

@@ -10,8 +10,8 @@
 //! another token is moved, never duplicated.
 
 use super::records::{
-    BY_SERIAL, BY_TOKEN, Changes, DeviceRecord, Removal, RemovalReason, TIMELINE, TimelineEvent,
-    TimelineKind, timeline_key, token_key, token_prefix,
+    BY_SERIAL, Changes, DeviceRecord, Removal, RemovalReason, TIMELINE, TimelineEvent,
+    TimelineKind, of_token, timeline_key,
 };
 use super::timeline::push_event;
 use crate::apple::dep::{Device, OpType};
@@ -91,7 +91,6 @@ pub fn apply_page_in(
         }
     }
     let mut by_serial = wtx.open_table(BY_SERIAL)?;
-    let mut by_token = wtx.open_table(BY_TOKEN)?;
     let mut timeline = super::timeline::Timeline::open(wtx)?;
     for serial in &order {
         let d = latest[serial];
@@ -132,7 +131,6 @@ pub fn apply_page_in(
             }
             (_, None) => {
                 stats.added += 1;
-                by_token.insert(token_key(token, serial).as_slice(), [].as_slice())?;
                 if d.mdm_migration_deadline.is_some() {
                     events.push(event(
                         now,
@@ -164,8 +162,6 @@ pub fn apply_page_in(
                 }
                 let mut changed = false;
                 if r.token != *token {
-                    by_token.remove(token_key(&r.token, serial).as_slice())?;
-                    by_token.insert(token_key(token, serial).as_slice(), [].as_slice())?;
                     events.push(event(
                         now,
                         TimelineKind::Moved,
@@ -223,29 +219,14 @@ pub fn sweep_missing_in(
     now: OffsetDateTime,
 ) -> Result<(u64, Changes), StoreError> {
     let mut changes = Changes::default();
-    let by_token = wtx.open_table(BY_TOKEN)?;
-    let (start, end) = token_prefix(token);
-    let serials: Vec<Serial> = by_token
-        .range(start.as_slice()..end.as_slice())?
-        .map(|row| {
-            row.map(|(k, _)| {
-                Serial::from_stored(
-                    String::from_utf8_lossy(&k.value()[token.as_str().len() + 1..]).into(),
-                )
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    drop(by_token);
     let mut by_serial = wtx.open_table(BY_SERIAL)?;
+    let missing: Vec<DeviceRecord> = of_token(&by_serial, token)?
+        .into_iter()
+        .filter(|r| r.removed.is_none() && r.seen_in_run.as_deref() != Some(run_id))
+        .collect();
     let mut timeline = super::timeline::Timeline::open(wtx)?;
     let mut removed = 0;
-    for serial in serials {
-        let Some(mut r): Option<DeviceRecord> = store::get(&by_serial, serial.as_bytes())? else {
-            continue;
-        };
-        if r.removed.is_some() || r.seen_in_run.as_deref() == Some(run_id) {
-            continue;
-        }
+    for mut r in missing {
         let reason = RemovalReason::MissingFromFullSync;
         push_event(
             &mut timeline,
@@ -254,7 +235,7 @@ pub fn sweep_missing_in(
         )?;
         r.removed = Some(Removal { at: now, reason });
         r.updated_at = now;
-        store::put(&mut by_serial, serial.as_bytes(), &r)?;
+        store::put(&mut by_serial, r.serial.as_bytes(), &r)?;
         changes.upserted.push(r);
         removed += 1;
     }
@@ -272,14 +253,12 @@ pub fn purge_removed_in(
         let (_, v) = row?;
         let r: DeviceRecord = store::decode("devices.by_serial", v.value())?;
         if r.removed.as_ref().is_some_and(|rm| rm.at < cutoff) {
-            doomed.push((r.serial, r.token));
+            doomed.push(r.serial);
         }
     }
-    let mut by_token = wtx.open_table(BY_TOKEN)?;
     let mut timeline = wtx.open_table(TIMELINE)?;
-    for (serial, token) in &doomed {
+    for serial in &doomed {
         by_serial.remove(serial.as_bytes())?;
-        by_token.remove(token_key(token, serial).as_slice())?;
         let start = timeline_key(serial, 0);
         let end = timeline_key(serial, u64::MAX);
         let keys: Vec<Vec<u8>> = timeline
@@ -290,9 +269,8 @@ pub fn purge_removed_in(
             timeline.remove(k.as_slice())?;
         }
     }
-    let changes =
-        Changes { upserted: vec![], removed: doomed.iter().map(|(s, _)| s.clone()).collect() };
-    Ok((doomed.len() as u64, changes))
+    let n = doomed.len() as u64;
+    Ok((n, Changes { upserted: vec![], removed: doomed }))
 }
 
 fn event(at: OffsetDateTime, kind: TimelineKind, message: String) -> TimelineEvent {

@@ -1,7 +1,7 @@
 //! The device inventory: every device Apple assigned to this appliance's MDM servers, with
 //! every field Apple gives, where it stands, and a timeline of what happened to it.
 //!
-//! Owns the tables `devices.by_serial`, `devices.by_token` and `devices.timeline`; MDM writes
+//! Owns the tables `devices.by_serial` and `devices.timeline`; MDM writes
 //! enrollment progress with [`set_enrollment_in`] in its own transaction. The sync
 //! runner applies Apple's pages with [`apply_page_in`] inside its own transaction (devices
 //! and cursor commit together); the API reads through [`Devices`]. Removed devices are kept
@@ -22,7 +22,7 @@ pub use enrollment::{EnrollmentState, set_enrollment_in};
 pub use lifecycle::Lifecycle;
 pub use profile::{
     DeviceFacts, ProfileChange, ProfileResults, Unassigned, facts_in, note_in,
-    record_profile_change_in, token_facts_in,
+    record_profile_change_in, tokens_facts_in,
 };
 pub use query::{
     DeviceCounts, DeviceDetail, DeviceFilter, DeviceRemoval, DeviceSummary, NextDeadline,
@@ -182,7 +182,13 @@ impl Devices {
     /// The facts of every device of `token`, removed ones included.
     pub async fn token_facts(&self, token: &TokenId) -> Result<Vec<DeviceFacts>, StoreError> {
         let token = token.clone();
-        self.store.read(move |rtx| token_facts_in(rtx, &token)).await
+        self.store.read(move |rtx| tokens_facts_in(rtx, &[token])).await
+    }
+
+    /// The facts of every device of each of `tokens`, removed ones included, grouped by token
+    /// in that order: one scan of the records however many tokens.
+    pub async fn tokens_facts(&self, tokens: Vec<TokenId>) -> Result<Vec<DeviceFacts>, StoreError> {
+        self.store.read(move |rtx| tokens_facts_in(rtx, &tokens)).await
     }
 
     /// Devices per lifecycle state, and active devices per token.
@@ -211,9 +217,7 @@ impl Devices {
 
 /// Active devices of a token, inside a write transaction (the token delete guard).
 pub fn count_for_token_in(wtx: &WriteTransaction, token: &TokenId) -> Result<u64, StoreError> {
-    let by_token = wtx.open_table(records::BY_TOKEN)?;
-    let by_serial = wtx.open_table(records::BY_SERIAL)?;
-    query::count_for_token_in(&by_token, &by_serial, token)
+    query::count_for_token_in(&wtx.open_table(records::BY_SERIAL)?, token)
 }
 
 #[cfg(test)]

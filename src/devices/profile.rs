@@ -7,9 +7,7 @@
 //! sync's later record is applied like any other.
 
 use super::enrollment::update_with_event;
-use super::records::{
-    BY_SERIAL, BY_TOKEN, Changes, DeviceRecord, TimelineEvent, TimelineKind, token_prefix,
-};
+use super::records::{BY_SERIAL, Changes, DeviceRecord, TimelineEvent, TimelineKind, of_tokens};
 use crate::apple::dep::ProfileStatus;
 use crate::ids::{ProfileUuid, Serial, TokenId};
 use crate::store::{self, StoreError};
@@ -93,22 +91,14 @@ pub fn facts_in(rtx: &ReadTransaction, serials: &[Serial]) -> Result<Vec<DeviceF
     Ok(out)
 }
 
-/// The facts of every device of `token`, removed ones included.
-pub fn token_facts_in(
+/// The facts of every device of each of `tokens`, removed ones included, grouped by token in
+/// that order.
+pub fn tokens_facts_in(
     rtx: &ReadTransaction,
-    token: &TokenId,
+    tokens: &[TokenId],
 ) -> Result<Vec<DeviceFacts>, StoreError> {
-    let (by_token, by_serial) = (rtx.open_table(BY_TOKEN)?, rtx.open_table(BY_SERIAL)?);
-    let (start, end) = token_prefix(token);
-    let mut out = Vec::new();
-    for row in by_token.range(start.as_slice()..end.as_slice())? {
-        let (k, _) = row?;
-        let serial = &k.value()[token.as_str().len() + 1..];
-        if let Some(r) = store::get::<DeviceRecord, _>(&by_serial, serial)? {
-            out.push(DeviceFacts::of(&r));
-        }
-    }
-    Ok(out)
+    let by_serial = rtx.open_table(BY_SERIAL)?;
+    Ok(of_tokens(&by_serial, tokens)?.iter().map(DeviceFacts::of).collect())
 }
 
 /// A profile change Apple confirmed for one device.

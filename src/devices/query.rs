@@ -4,7 +4,7 @@
 use super::lifecycle::Lifecycle;
 use super::records::{
     BY_SERIAL, DeviceRecord, Removal, RemovalReason, TIMELINE, TimelineEvent, TimelineKind,
-    timeline_key, token_prefix,
+    of_token, timeline_key,
 };
 use crate::apple::dep::Device;
 use crate::ids::{ProfileUuid, Serial, TokenId};
@@ -238,22 +238,10 @@ pub(super) fn get_in(
 
 /// Active (not removed) devices of a token.
 pub(super) fn count_for_token_in(
-    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
     by_serial: &(impl ReadableTable<&'static [u8], &'static [u8]> + redb::TableHandle),
     token: &TokenId,
 ) -> Result<u64, StoreError> {
-    let (start, end) = token_prefix(token);
-    let mut n = 0;
-    for row in table.range(start.as_slice()..end.as_slice())? {
-        let (k, _) = row?;
-        let serial = &k.value()[token.as_str().len() + 1..];
-        if let Some(r) = store::get::<DeviceRecord, _>(by_serial, serial)?
-            && r.removed.is_none()
-        {
-            n += 1;
-        }
-    }
-    Ok(n)
+    Ok(of_token(by_serial, token)?.iter().filter(|r| r.removed.is_none()).count() as u64)
 }
 
 /// Device counts for the dashboard and the token list.

@@ -2,35 +2,50 @@
 
 use crate::apple::dep::{Device, ProfileStatus};
 use crate::ids::{Serial, TokenId};
-use crate::store::{self, Table};
+use crate::store::{self, StoreError, Table};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// Serial → [`DeviceRecord`].
+/// Serial → [`DeviceRecord`]. A token's devices are found by the record's own `token` in a
+/// scan of this table ([`of_token`]), not through an index: the sweep after a full fetch, the
+/// profile scan and the token delete guard are rare next to the sync's writes, and an index
+/// cost each new device a second B-tree insert on the store's one writer (the larger part of a
+/// first sync's store work after the record itself). The list index in memory keeps the
+/// per-token counts the pages show.
 pub(super) const BY_SERIAL: Table = store::table("devices.by_serial");
-/// `token id \0 serial` → empty: the devices of a token, for full-fetch sweeps and counts.
-pub(super) const BY_TOKEN: Table = store::table("devices.by_token");
 /// `serial \0 sequence (u64 BE)` → [`TimelineEvent`]: what happened to a device after it
 /// first appeared (its arrival is the record's `first_seen`, not a row, so a 200,000-device
 /// first sync writes one row per device, not two).
 pub(super) const TIMELINE: Table = store::table("devices.timeline");
 /// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
-pub const TABLES: &[Table] = &[BY_SERIAL, BY_TOKEN, TIMELINE];
+/// Schema 3 also had `devices.by_token` (`token \0 serial` → empty); schema 4 drops it
+/// (`store::migrate`).
+pub const TABLES: &[Table] = &[BY_SERIAL, TIMELINE];
 
-pub(super) fn token_key(token: &TokenId, serial: &Serial) -> Vec<u8> {
-    let mut k = Vec::with_capacity(token.as_str().len() + serial.as_str().len() + 1);
-    k.extend_from_slice(token.as_bytes());
-    k.push(0);
-    k.extend_from_slice(serial.as_bytes());
-    k
+/// Every device record of `token` in `by_serial`, removed ones included, in serial order.
+pub(super) fn of_token(
+    by_serial: &(impl ReadableTable<&'static [u8], &'static [u8]> + redb::TableHandle),
+    token: &TokenId,
+) -> Result<Vec<DeviceRecord>, StoreError> {
+    of_tokens(by_serial, std::slice::from_ref(token))
 }
 
-pub(super) fn token_prefix(token: &TokenId) -> (Vec<u8>, Vec<u8>) {
-    let mut start = token.as_bytes().to_vec();
-    start.push(0);
-    let mut end = token.as_bytes().to_vec();
-    end.push(1);
-    (start, end)
+/// Every device record of each of `tokens`, removed ones included: grouped by token in the
+/// order of `tokens`, in serial order within each, from one scan of `by_serial`.
+pub(super) fn of_tokens(
+    by_serial: &(impl ReadableTable<&'static [u8], &'static [u8]> + redb::TableHandle),
+    tokens: &[TokenId],
+) -> Result<Vec<DeviceRecord>, StoreError> {
+    let mut groups: Vec<Vec<DeviceRecord>> = tokens.iter().map(|_| Vec::new()).collect();
+    for row in by_serial.iter()? {
+        let (_, v) = row?;
+        let r: DeviceRecord = store::decode(by_serial.name(), v.value())?;
+        if let Some(i) = tokens.iter().position(|t| *t == r.token) {
+            groups[i].push(r);
+        }
+    }
+    Ok(groups.into_iter().flatten().collect())
 }
 
 pub(super) fn timeline_key(serial: &Serial, seq: u64) -> Vec<u8> {

@@ -431,3 +431,100 @@ async fn a_migration_deadline_is_told_on_the_timeline_in_apples_words_only() {
         "Apple Business no longer shows a migration deadline."
     );
 }
+
+/// The readers that need one token's devices (the profile scan, the token delete guard, the
+/// sweep after a full fetch) find them by the records' own token: the same devices the list
+/// shows for that token, after adds, moves, removals and a purge.
+#[tokio::test]
+async fn each_token_reader_sees_the_devices_the_list_shows_for_that_token() {
+    let (s, _d) = store();
+    let devices = Devices::new(s.clone());
+    apply(&s, "tA", (0..12).map(|i| dev(&format!("M{i:03}"))).collect(), fetch("r1"));
+    apply(&s, "tB", (12..16).map(|i| dev(&format!("M{i:03}"))).collect(), fetch("r2"));
+    let at = T0 + Duration::minutes(1);
+    // Three move to tB, two are deleted at Apple, one of them purged later.
+    apply(
+        &s,
+        "tB",
+        (0..3).map(|i| ev(&format!("M{i:03}"), OpType::Modified, at)).collect(),
+        PageMode::Sync,
+    );
+    apply(
+        &s,
+        "tA",
+        (3..5).map(|i| ev(&format!("M{i:03}"), OpType::Deleted, at)).collect(),
+        PageMode::Sync,
+    );
+    let listed = |token: &'static str| {
+        let devices = devices.clone();
+        async move {
+            let f = DeviceFilter {
+                token: Some(token.into()),
+                include_removed: true,
+                ..Default::default()
+            };
+            let (items, _) = devices.list(f, SortKey::Serial, false, 100, 0).await.unwrap();
+            items
+                .into_iter()
+                .map(|d| (d.serial.to_string(), d.lifecycle == Lifecycle::Removed))
+                .collect::<Vec<_>>()
+        }
+    };
+    for token in ["tA", "tB"] {
+        let facts = devices.token_facts(&tid(token)).await.unwrap();
+        let facts: Vec<_> = facts.iter().map(|f| (f.serial.to_string(), f.removed)).collect();
+        assert_eq!(facts, listed(token).await, "{token}");
+        let active = facts.iter().filter(|(_, removed)| !removed).count() as u64;
+        let guard = s.write_blocking(move |wtx| count_for_token_in(wtx, &tid(token))).unwrap();
+        assert_eq!(guard, active, "{token}");
+    }
+    assert_eq!(devices.token_facts(&tid("tA")).await.unwrap().len(), 9, "12 - 3 moved");
+    assert_eq!(devices.token_facts(&tid("tB")).await.unwrap().len(), 7);
+    // Both tokens in one scan: the same devices, grouped by token in the order asked.
+    let both = devices.tokens_facts(vec![tid("tB"), tid("tA")]).await.unwrap();
+    let mut each = devices.token_facts(&tid("tB")).await.unwrap();
+    each.extend(devices.token_facts(&tid("tA")).await.unwrap());
+    assert_eq!(both, each);
+
+    // A new full fetch of tA lists M005..M009: M010 and M011 are missing; tB is not touched.
+    apply(&s, "tA", (5..10).map(|i| dev(&format!("M{i:03}"))).collect(), fetch("r3"));
+    let (n, changes) = s.write_blocking(|wtx| sweep_missing_in(wtx, &tid("tA"), "r3", at)).unwrap();
+    let swept: Vec<_> = changes.upserted.iter().map(|r| r.serial.to_string()).collect();
+    assert_eq!((n, swept), (2, vec!["M010".to_string(), "M011".to_string()]));
+    let tb = devices.token_facts(&tid("tB")).await.unwrap();
+    assert!(tb.iter().all(|f| !f.removed), "another token's devices are not swept");
+
+    // Retention deletes the removed ones; the readers no longer see them.
+    devices.purge_removed(at + Duration::days(2), 1).await.unwrap();
+    let left = devices.token_facts(&tid("tA")).await.unwrap();
+    let left: Vec<_> = left.iter().map(|f| f.serial.to_string()).collect();
+    assert_eq!(left, (5..10).map(|i| format!("M{i:03}")).collect::<Vec<_>>());
+}
+
+/// Schema 3 kept `devices.by_token`; opening such a file drops it and loses no device.
+#[tokio::test]
+async fn a_schema_3_store_loses_its_token_index_and_keeps_its_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = crate::store::SCHEMA_4_TOKEN_INDEX;
+    {
+        let s = Store::open(dir.path(), &[crate::audit::TABLES, TABLES]).unwrap();
+        apply(&s, "tA", vec![dev("S1"), dev("S2")], fetch("r1"));
+        s.write_blocking(move |wtx| {
+            wtx.open_table(old)?.insert(b"tA\0S1".as_slice(), b"".as_slice())?;
+            crate::store::set_schema_version_in(wtx, 3)
+        })
+        .unwrap();
+    }
+    let s = Store::open(dir.path(), &[crate::audit::TABLES, TABLES]).unwrap();
+    let names = s
+        .read_blocking(|rtx| {
+            let names: Vec<String> =
+                rtx.list_tables()?.map(|t| redb::TableHandle::name(&t).to_string()).collect();
+            Ok::<_, StoreError>(names)
+        })
+        .unwrap();
+    assert!(names.iter().any(|n| n == "devices.by_serial"), "{names:?}");
+    assert!(!names.iter().any(|n| n == "devices.by_token"), "{names:?}");
+    let facts = Devices::new(s.clone()).token_facts(&tid("tA")).await.unwrap();
+    assert_eq!(facts.len(), 2);
+}

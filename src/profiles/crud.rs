@@ -90,11 +90,8 @@ impl Profiles {
 
     /// Every device with a profile, by Apple's profile uuid.
     async fn device_facts(&self) -> Result<Vec<DeviceFacts>, ProfileError> {
-        let mut out = Vec::new();
-        for t in self.inner.tokens.list().await? {
-            out.extend(self.inner.devices.token_facts(&t.id).await?);
-        }
-        Ok(out)
+        let tokens = self.inner.tokens.list().await?.into_iter().map(|t| t.id).collect();
+        Ok(self.inner.devices.tokens_facts(tokens).await?)
     }
 
     fn view(

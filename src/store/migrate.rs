@@ -13,7 +13,9 @@
 //! Schema history: 1, secrets in clear; 2, secrets sealed with the data key
 //! ([`seal_schema_1_secrets`], `seal.rs`); 3, the enrolled users indexed by name and by
 //! serial ([`index_schema_2_enrolled_users`]); 4, push records keyed by the upper-cased UDID
-//! ([`rekey_schema_3_push_devices`]).
+//! ([`rekey_schema_3_push_devices`]); 5, without `devices.by_token`, the index of each
+//! token's devices, which cost a first sync a second B-tree insert per device
+//! ([`drop_schema_4_token_index`]).
 
 use super::seal::{self, Sealed, Sealer};
 use super::{StoreError, Table, table};
@@ -26,12 +28,12 @@ const META: Table = table("store.meta");
 const KEY_CHECK: &[u8] = b"data_key_check";
 
 /// The schema this build writes. Bump it together with a new entry in [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`.
 type Migration = fn(&WriteTransaction, &Sealer) -> Result<(), StoreError>;
 const MIGRATIONS: &[Migration] =
-    &[seal_schema_1_secrets, index_schema_2_enrolled_users, rekey_schema_3_push_devices];
+    &[seal_schema_1_secrets, index_schema_2_enrolled_users, rekey_schema_3_push_devices, drop_schema_4_token_index];
 
 /// The secret fields schema 1 kept in clear, by table (dotted paths in the JSON records).
 /// Frozen: a migration describes the file as it was, not today's record types. Each table's
@@ -145,6 +147,16 @@ fn rekey_schema_3_push_devices(wtx: &WriteTransaction, _: &Sealer) -> Result<(),
             t.insert(new.as_slice(), value.as_slice())?;
         }
     }
+    Ok(())
+}
+
+/// The index schemas 1–4 kept of each token's devices.
+pub(crate) const SCHEMA_4_TOKEN_INDEX: Table = table("devices.by_token");
+
+/// Schema 4 → 5: deletes `devices.by_token` (`token \0 serial` → empty); schema 5 finds a
+/// token's devices by the `token` of their records. Idempotent: a file without it is left as is.
+fn drop_schema_4_token_index(wtx: &WriteTransaction, _: &Sealer) -> Result<(), StoreError> {
+    wtx.delete_table(SCHEMA_4_TOKEN_INDEX)?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The ACME service end to end in-process: a simulated device with a stand-in attestation.
 
 mod account;
+mod finalize_fallback;
 mod limits;
 mod stored_bytes;
 
