@@ -459,7 +459,7 @@ async fn each_token_reader_sees_the_devices_the_list_shows_for_that_token() {
         let devices = devices.clone();
         async move {
             let f = DeviceFilter {
-                token: Some(token.into()),
+                token: Some(tid(token)),
                 include_removed: true,
                 ..Default::default()
             };
