@@ -33,6 +33,7 @@ mod profiles_api;
 mod push;
 mod reassignment;
 mod return_to_service;
+mod return_to_service_later;
 mod roles;
 mod sandbox_apple_state;
 mod sandbox_console;
