@@ -20,6 +20,7 @@ mod enroll;
 mod faults;
 mod fleet;
 mod forced_await;
+mod forced_await_gone;
 mod http2;
 mod inspect_cli;
 mod lifecycle;
