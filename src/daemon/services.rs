@@ -240,7 +240,11 @@ impl Services {
             store.clone(),
             clock.clone(),
             devices.clone(),
-            crate::mdm::Plans { profiles: Some(profiles.clone()), setup: Some(setup.clone()) },
+            crate::mdm::Plans {
+                profiles: Some(profiles.clone()),
+                setup: Some(setup.clone()),
+                enroll: Some(enroll.clone()),
+            },
             acme.clone(),
             opts.mdm.clone(),
             nudge,

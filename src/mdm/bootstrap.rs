@@ -3,7 +3,8 @@
 //! answers with the exact stored bytes (zero-length data when there is none: still 200).
 //! Both need a current enrollment: a device that checked out must enroll again first.
 //! A `ReturnToService` check-in (§2.4) is answered with the settings the admin gave when
-//! starting Return to Service for the device, and refused while there are none.
+//! starting Return to Service for the device and an enrollment profile signed for this
+//! answer, and refused while there are none.
 
 use super::records::load_enrollment;
 use super::{Mdm, MdmError};
@@ -25,6 +26,12 @@ impl Mdm {
         ) {
             return Ok(None);
         }
+        let profile = match msg {
+            CheckIn::ReturnToService(_) => {
+                self.handover_profile(msg.udid(), super::rts::HandoverKind::CheckIn).await?
+            }
+            _ => None,
+        };
         let now = self.inner.clock.now();
         let sealer = self.inner.store.sealer().clone();
         let msg = msg.clone();
@@ -66,8 +73,9 @@ impl Mdm {
                             bootstrap_token_response(bytes)
                         }
                         _ => {
-                            let (product, os) = (e.product.as_deref(), e.os_version.as_deref());
-                            let Some(rts) = rts::settings_in(wtx, &sealer, &e.udid, product, os)?
+                            let device = (e.product.as_deref(), e.os_version.as_deref());
+                            let Some(mut rts) =
+                                rts::settings_in(wtx, &sealer, &e.udid, device, None)?
                             else {
                                 return Err(MdmError::Invalid {
                                     field: "MessageType",
@@ -76,13 +84,19 @@ impl Mdm {
                                         .into(),
                                 });
                             };
+                            rts.mdm_profile =
+                                super::rts::handed_profile_in(wtx, &e.serial, profile, now)?;
+                            let given = match (&rts.wifi_profile, &rts.mdm_profile) {
+                                (Some(_), Some(_)) => "its Wi-Fi profile and a new enrollment profile",
+                                (Some(_), None) => "its Wi-Fi profile",
+                                (None, Some(_)) => "a new enrollment profile",
+                                (None, None) => "no profiles",
+                            };
                             crate::devices::note_in(
                                 wtx,
                                 &e.serial,
                                 crate::devices::TimelineKind::MdmErased,
-                                "the device started Return to Service; it was given its Wi-Fi \
-                                 and enrollment profiles"
-                                    .into(),
+                                format!("the device started Return to Service; it was given {given}"),
                                 now,
                             )?;
                             rts.check_in_response()

@@ -10,6 +10,7 @@ use super::records::{
     COMMANDS, CommandRec, CommandState, ENROLLMENTS, EnrollmentRec, commands_of, load_enrollment,
     save_command, save_enrollment, udid_key,
 };
+use super::rts::{Handover, HandoverKind, handed_profile_in};
 use super::{DeviceIdentity, Mdm, MdmError};
 use crate::apple::mdm::{Command, Report, Status, parse_report};
 use crate::devices::{self, Changes, EnrollmentState, TimelineKind};
@@ -42,6 +43,8 @@ impl Mdm {
                 return Ok(None);
             }
         }
+        // A Return to Service erase carries an enrollment profile signed as it is sent.
+        let rts_profile = self.handover_profile(&report.udid, HandoverKind::Erase).await?;
         let index = self.inner.devices.clone();
         let sealer = self.inner.store.sealer().clone();
         let (next, _) = self
@@ -60,7 +63,7 @@ impl Mdm {
                     let mut changes = Changes::default();
                     record_in(wtx, &mut e, &report, &mut changes, now)?;
                     super::steps::deadline_in(wtx, &mut e, now)?;
-                    let next = next_in(wtx, &e, report.status, &sealer, now)?;
+                    let next = next_in(wtx, &e, report.status, &sealer, rts_profile, now)?;
                     save_enrollment(wtx, &e)?;
                     Ok::<_, MdmError>((next, changes))
                 },
@@ -215,6 +218,7 @@ fn next_in(
     e: &EnrollmentRec,
     status: Status,
     sealer: &crate::store::Sealer,
+    rts_profile: Option<Handover>,
     now: OffsetDateTime,
 ) -> Result<Option<Vec<u8>>, MdmError> {
     if e.checked_out_at.is_some() {
@@ -252,7 +256,8 @@ fn next_in(
     let (product, os) = (e.product.as_deref(), e.os_version.as_deref());
     let rts = match c.command {
         Command::ReturnToService => {
-            crate::lifecycle::rts::settings_in(wtx, sealer, &e.udid, product, os)?
+            let profile = handed_profile_in(wtx, &e.serial, rts_profile, now)?;
+            crate::lifecycle::rts::settings_in(wtx, sealer, &e.udid, (product, os), profile)?
         }
         _ => None,
     };

@@ -13,7 +13,7 @@
 //! "Checked out") and timeline events go through `devices` in the same transaction.
 //!
 //! Calls acme (which certificate belongs to which device), devices, profiles (the device
-//! name template) and setup (the steps). Must not use: http, daemon, actix types.
+//! name template), enroll (Return to Service enrollment profiles) and setup (the steps). Must not use: http, daemon, actix types.
 
 mod bootstrap;
 mod checkin;
@@ -111,12 +111,15 @@ pub enum MdmError {
 
 crate::store::redb_errors_into!(MdmError);
 
-/// Where a waiting device's plan comes from: the device name template (`profiles`) and the
-/// setup steps (`setup`). `None`: no name, the default steps (unit tests).
+/// Where a waiting device's plan comes from: the device name template (`profiles`), the
+/// setup steps (`setup`) and the enrollment profile a device returning to service installs
+/// (`enroll`, signed when the device is handed it). `None`: no name, the default steps, no
+/// enrollment profile in Return to Service (unit tests).
 #[derive(Clone, Default)]
 pub struct Plans {
     pub profiles: Option<crate::profiles::Profiles>,
     pub setup: Option<crate::setup::Setup>,
+    pub enroll: Option<crate::enroll::Enroll>,
 }
 
 #[derive(Clone)]
@@ -132,6 +135,8 @@ struct Inner {
     profiles: Option<crate::profiles::Profiles>,
     /// The profiles' setup steps (None: the default list, the device name; unit tests).
     setup: Option<crate::setup::Setup>,
+    /// Signs Return to Service enrollment profiles (None: unit tests).
+    enroll: Option<crate::enroll::Enroll>,
     acme: crate::acme::AcmeService,
     options: MdmOptions,
     nudge: PushNudge,
@@ -147,8 +152,8 @@ impl Mdm {
         options: MdmOptions,
         nudge: PushNudge,
     ) -> Mdm {
-        let Plans { profiles, setup } = plans;
-        let inner = Inner { store, clock, devices, profiles, setup, acme, options, nudge };
+        let Plans { profiles, setup, enroll } = plans;
+        let inner = Inner { store, clock, devices, profiles, setup, enroll, acme, options, nudge };
         Mdm { inner: Arc::new(inner) }
     }
 

@@ -304,14 +304,19 @@ impl Profiles {
     }
 
     /// The hook sync tells about the devices each page added or changed (design rule 2):
-    /// those without a profile get their token's default, queued in the background.
+    /// those without a profile get their token's default, queued in the background, and
+    /// those whose migration deadline went away stop being forced to await
+    /// (`super::forced_await`).
     pub fn defaults_hook(&self) -> crate::sync::DevicesHook {
         let profiles = self.clone();
         Arc::new(move |token: &TokenId, serials: Vec<Serial>| {
             let (p, token) = (profiles.clone(), token.clone());
             tokio::spawn(async move {
-                if let Err(e) = p.assign_defaults(&token, Some(serials)).await {
+                if let Err(e) = p.assign_defaults(&token, Some(serials.clone())).await {
                     log::error!(token = token.as_str(); "queueing default profiles failed: {e}");
+                }
+                if let Err(e) = p.deadlines_gone(&token, &serials).await {
+                    log::error!(token = token.as_str(); "ending forced await failed: {e}");
                 }
             });
         })

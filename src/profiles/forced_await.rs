@@ -9,13 +9,18 @@
 //! the profile changes (the devices that had the older variant get the new one), and
 //! forgotten when no assignment needs it any more (its uuids stay known as this profile's, so
 //! a device that still has it enrolls and is moved to the profile itself).
+//!
+//! A sync that shows a device's deadline gone ([`Profiles::deadlines_gone`]) ends the forcing
+//! at once: a device still here is assigned the profile itself again, one that left (a
+//! cancelled migration takes it back to its origin) stops counting, and the variant goes with
+//! its last device.
 
 use super::records::{ASSIGNMENTS, Definition, ProfileRecord};
 use super::round::{Round, refusal};
 use super::schedule::{Assignment, AssignmentState};
 use super::{ProfileError, Profiles};
 use crate::depclient::DepError;
-use crate::ids::{ProfileId, ProfileUuid, TokenId};
+use crate::ids::{ProfileId, ProfileUuid, Serial, TokenId};
 use crate::store::{self, StoreError};
 use redb::ReadableTable;
 use std::collections::BTreeSet;
@@ -40,6 +45,78 @@ pub(super) fn definition_for<'d>(
 }
 
 impl Profiles {
+    /// A sync showed `serials` of `token`: each assignment forced to await for a migration
+    /// deadline Apple no longer shows stops being forced. A device still assigned to this
+    /// server gets the profile itself again, at once rather than at its next re-queue (the
+    /// variant would keep it awaiting for a migration that is over); one that left only stops
+    /// counting. The worker then forgets variants no device needs. Returns how many
+    /// assignments were queued again; costs one read when no deadline went away.
+    pub(super) async fn deadlines_gone(
+        &self,
+        token: &TokenId,
+        serials: &[Serial],
+    ) -> Result<usize, ProfileError> {
+        let (token_r, serials) = (token.clone(), serials.to_vec());
+        let gone: Vec<(Serial, bool)> = self
+            .inner
+            .store
+            .read(move |rtx| {
+                let t = rtx.open_table(ASSIGNMENTS)?;
+                let mut out = Vec::new();
+                for f in crate::devices::facts_in(rtx, &serials)? {
+                    // A device that left keeps the last record Apple showed, deadline included.
+                    if f.token != token_r || (f.migration_deadline && !f.removed) {
+                        continue;
+                    }
+                    let a: Option<Assignment> = store::get(&t, f.serial.as_bytes())?;
+                    if a.is_some_and(|a| a.forced_await) {
+                        out.push((f.serial, f.removed));
+                    }
+                }
+                Ok::<_, StoreError>(out)
+            })
+            .await?;
+        if gone.is_empty() {
+            return Ok(0);
+        }
+        let (forced, n) = (gone.len(), gone.iter().filter(|(_, removed)| !removed).count());
+        let requeued = self
+            .inner
+            .store
+            .write(move |wtx| {
+                let mut t = wtx.open_table(ASSIGNMENTS)?;
+                let mut requeued = 0;
+                for (serial, removed) in &gone {
+                    let Some(mut a) = store::get::<Assignment, _>(&t, serial.as_bytes())? else {
+                        continue;
+                    };
+                    if !a.forced_await {
+                        continue;
+                    }
+                    a.forced_await = false;
+                    // Only an assignment that went out as the variant needs sending again; a
+                    // queued one goes out plain anyway.
+                    let was_variant = match (&a.profile_id, a.state) {
+                        (Some(pid), AssignmentState::Assigned) if !removed => {
+                            super::crud::load_in_w(wtx, pid)?
+                                .is_some_and(|r| wants_variant(&r, true))
+                        }
+                        _ => false,
+                    };
+                    if was_variant {
+                        a.requeue(a.profile_id.clone());
+                        requeued += 1;
+                    }
+                    store::put(&mut t, serial.as_bytes(), &a)?;
+                }
+                Ok::<_, ProfileError>(requeued)
+            })
+            .await?;
+        log::info!(token = token.as_str(), devices = forced, still_here = n, requeued = requeued; "migration deadline gone: no longer forced to await final configuration");
+        self.inner.changed.notify_one();
+        Ok(requeued)
+    }
+
     /// Defines the variants assignments wait for and forgets those nobody needs.
     pub(super) async fn define_variants_due(&self, round: &mut Round) -> Result<(), ProfileError> {
         let (records, wanted) = self

@@ -166,16 +166,7 @@ async fn return_to_service(
     });
     let r = match wifi {
         Ok(wifi) => match state.mdm.plan_return_to_service(&serial, &body.confirm, wifi).await {
-            Ok(plan) => {
-                let (product, os) = (plan.product.as_deref(), plan.os_version.as_deref());
-                match state.enroll.device_profile(&plan.udid, &serial, product, os).await {
-                    Ok(profile) => {
-                        let actor = auth.actor().label();
-                        state.mdm.return_to_service(plan, profile, &actor).await
-                    }
-                    Err(e) => Err(crate::mdm::MdmError::Lookup(e.to_string())),
-                }
-            }
+            Ok(plan) => state.mdm.return_to_service(plan, &auth.actor().label()).await,
             Err(e) => Err(e),
         },
         Err(e) => Err(e),

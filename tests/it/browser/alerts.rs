@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 /// Fails when the page scrolls sideways at the current width.
-async fn fits(b: &Browser, width: u32) {
+pub(super) async fn fits(b: &Browser, width: u32) {
     let over = b
         .client
         .execute("return document.documentElement.scrollWidth - window.innerWidth", vec![])

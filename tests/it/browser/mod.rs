@@ -16,6 +16,7 @@ mod harness;
 mod integrations;
 mod profiles;
 mod push;
+mod return_to_service;
 mod roles;
 mod sandbox_enroll;
 mod scope;

@@ -98,6 +98,8 @@ pub enum MigrationState {
     /// The deadline was changed after scheduling.
     Changed,
     Cancelled,
+    /// The device re-enrolled at the destination; Apple dropped the deadline from its record.
+    Completed,
 }
 
 /// One device's MDM migration from server `from` to `to` (apple-2026.md §1.1; changes in
@@ -118,7 +120,7 @@ pub struct Migration {
 
 impl Migration {
     pub fn is_open(&self) -> bool {
-        self.state != MigrationState::Cancelled
+        !matches!(self.state, MigrationState::Cancelled | MigrationState::Completed)
     }
 }
 

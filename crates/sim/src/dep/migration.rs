@@ -195,6 +195,32 @@ impl World {
         out
     }
 
+    /// Marks migrations done, as when the device re-enrolled at the destination: the device
+    /// stays there and its record loses `mdm_migration_deadline`, which the destination sees
+    /// as `modified` (apple-2026.md §1.3: the field announces the next enrollment as a
+    /// migration; that Apple drops it once the device migrated is **UNCERTAIN**, and a
+    /// destination must cope with a deadline that disappears either way).
+    pub fn complete_migration(
+        &mut self,
+        serials: &[String],
+        now: OffsetDateTime,
+    ) -> MigrationReport {
+        let at = now.unix_timestamp();
+        let mut out = MigrationReport::default();
+        for serial in serials {
+            let Some(to) = self.open_migration(serial, &mut out) else { continue };
+            self.update_device(to, serial, at, |d| {
+                Some(SimDevice { mdm_migration_deadline: When::NEVER, ..d.clone() })
+            });
+            if let Some(m) = self.migrations.get_mut(serial.as_str()) {
+                m.state = MigrationState::Completed;
+                m.changed_at = Some(at);
+            }
+            out.report.changed.push(serial.clone());
+        }
+        out
+    }
+
     /// The destination of `serial`'s open migration if the device is still there; records
     /// why not otherwise.
     fn open_migration(&self, serial: &str, out: &mut MigrationReport) -> Option<ServerId> {
@@ -324,6 +350,20 @@ mod tests {
         let (op, dev) = last_op(&w, ours);
         assert_eq!((op, dev.mdm_migration_deadline.get()), (Op::Modified, Some(sooner)));
         assert_eq!(w.migration(&serial).unwrap().state, MigrationState::Changed);
+    }
+
+    #[test]
+    fn completing_keeps_the_device_and_drops_its_deadline() {
+        let (mut w, _, ours, serial) = world();
+        let s = std::slice::from_ref(&serial);
+        w.schedule_migration(s, ours, T0.unix_timestamp() + 30 * DAY, T0).unwrap();
+        let r = w.complete_migration(s, T0);
+        assert_eq!(r.report.changed, s.to_vec());
+        let (op, dev) = last_op(&w, ours);
+        assert_eq!((op, dev.mdm_migration_deadline.get()), (Op::Modified, None));
+        assert_eq!(w.migration(&serial).unwrap().state, MigrationState::Completed);
+        assert!(w.complete_migration(s, T0).refused[0].reason.contains("no scheduled migration"));
+        assert!(w.cancel_migration(s, T0).refused[0].reason.contains("no scheduled migration"));
     }
 
     #[test]

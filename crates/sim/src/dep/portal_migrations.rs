@@ -6,6 +6,7 @@
 //! | `POST /portal/migrations` `{serials, server_uuid, deadline \| deadline_days}` | schedule the move of devices managed at another server to `server_uuid` |
 //! | `PUT /portal/migrations` `{serials, deadline \| deadline_days}` | change the deadline |
 //! | `POST /portal/migrations/cancel` `{serials}` | cancel: the devices go back to their origin |
+//! | `POST /portal/migrations/complete` `{serials}` | the devices migrated: they stay, their deadline is dropped |
 //!
 //! `deadline` is RFC 3339; `deadline_days` counts from the simulator clock. A deadline outside
 //! 1–90 days is refused whole with 409, as Apple's API does; per-serial refusals (not managed
@@ -23,7 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/migrations", web::get().to(list))
         .route("/migrations", web::post().to(schedule))
         .route("/migrations", web::put().to(change))
-        .route("/migrations/cancel", web::post().to(cancel));
+        .route("/migrations/cancel", web::post().to(cancel))
+        .route("/migrations/complete", web::post().to(complete));
 }
 
 #[derive(Deserialize)]
@@ -67,7 +69,7 @@ struct Change {
 }
 
 #[derive(Deserialize)]
-struct Cancel {
+struct Serials {
     serials: Vec<String>,
 }
 
@@ -97,8 +99,16 @@ async fn change(shared: web::Data<Shared>, body: web::Bytes) -> HttpResponse {
 
 async fn cancel(shared: web::Data<Shared>, body: web::Bytes) -> HttpResponse {
     reply((|| -> Result<MigrationReport, PortalError> {
-        let req: Cancel = parse(&body)?;
+        let req: Serials = parse(&body)?;
         let now = shared.now();
         Ok(shared.world().cancel_migration(&req.serials, now))
+    })())
+}
+
+async fn complete(shared: web::Data<Shared>, body: web::Bytes) -> HttpResponse {
+    reply((|| -> Result<MigrationReport, PortalError> {
+        let req: Serials = parse(&body)?;
+        let now = shared.now();
+        Ok(shared.world().complete_migration(&req.serials, now))
     })())
 }

@@ -3,11 +3,12 @@
 //! Wi-Fi profile it was given (which must be a configuration profile with a
 //! `com.apple.wifi.managed` payload) and enrolls again by itself, installing the
 //! `MDMProfileData` it was given instead of asking the profile URL; then ACME and MDM as any
-//! device, until released.
+//! device, until released. A user can also start it on the device (§2.4): the device sends
+//! the `ReturnToService` check-in and carries out the answer the same way.
 
 use super::mdm::EnrolledDevice;
 use super::report::DeviceOutcome;
-use super::wire::command::{Command, Request};
+use super::wire::command::{Command, Request, Rts, read_return_to_service_answer};
 use super::{Fleet, device};
 use time::OffsetDateTime;
 
@@ -31,13 +32,7 @@ impl Fleet {
                     uuid,
                     request: Request::EraseDevice { return_to_service: Some(rts), .. },
                 }) => {
-                    if !rts.enabled {
-                        return Err("rts_not_enabled".into());
-                    }
-                    if let Some(wifi) = &rts.wifi_profile {
-                        joins_wifi(wifi)?;
-                    }
-                    let profile = rts.mdm_profile.ok_or("rts_without_mdm_profile")?;
+                    let profile = given_profile(&rts)?;
                     kept.exchange(Some((&uuid, "EraseDevice"))).await?;
                     let ctx = self.ctx(now, None).await;
                     return Ok(
@@ -53,6 +48,33 @@ impl Fleet {
         }
         Err("no_return_to_service_erase".into())
     }
+
+    /// The user of `kept` starts Return to Service on the device (§2.4): it sends the
+    /// `ReturnToService` check-in, reads the answer strictly, erases and enrolls again with
+    /// what it was given; the outcome of that enrollment.
+    pub async fn user_return_to_service(
+        &self,
+        kept: &EnrolledDevice,
+        now: OffsetDateTime,
+    ) -> Result<DeviceOutcome, String> {
+        let answer = kept.check_in("ReturnToService").await?;
+        let rts = read_return_to_service_answer(&answer).map_err(|e| e.code("rts_answer"))?;
+        let profile = given_profile(&rts)?;
+        let ctx = self.ctx(now, None).await;
+        Ok(device::enroll_given(ctx, 0, kept.device.clone(), Some(profile)).await)
+    }
+}
+
+/// What a device needs to return to service unattended: `Enabled`, a usable Wi-Fi profile if
+/// one is given, and the enrollment profile.
+fn given_profile(rts: &Rts) -> Result<Vec<u8>, String> {
+    if !rts.enabled {
+        return Err("rts_not_enabled".into());
+    }
+    if let Some(wifi) = &rts.wifi_profile {
+        joins_wifi(wifi)?;
+    }
+    rts.mdm_profile.clone().ok_or_else(|| "rts_without_mdm_profile".into())
 }
 
 /// The Wi-Fi profile must be a configuration profile (signed or not) with a Wi-Fi payload.

@@ -58,6 +58,8 @@ pub struct Rts {
     pub wifi_profile: Option<Vec<u8>>,
     pub mdm_profile: Option<Vec<u8>>,
     pub bootstrap_token: bool,
+    /// `ShouldRetryEnrollment` (27+): retry a failed first enrollment after the erase.
+    pub should_retry_enrollment: bool,
 }
 
 /// One `Settings` item.
@@ -104,6 +106,29 @@ fn setting(v: &plist::Value, at: &str) -> Result<Setting, WireError> {
     }
 }
 
+/// The `ReturnToService` dictionary, key by key (`device.erase.yaml`, `returntoservice.yaml`).
+fn read_rts(mut rts: Fields<'_>) -> Result<Rts, WireError> {
+    let given = Rts {
+        enabled: rts.boolean("Enabled")?,
+        wifi_profile: rts.opt_data("WiFiProfileData")?,
+        mdm_profile: rts.opt_data("MDMProfileData")?,
+        bootstrap_token: rts.opt_data("BootstrapToken")?.is_some(),
+        should_retry_enrollment: rts.opt_boolean("ShouldRetryEnrollment")?.unwrap_or(false),
+    };
+    rts.finish()?;
+    Ok(given)
+}
+
+/// Reads the answer to a `ReturnToService` check-in (apple-2026.md §2.4): a plist whose one
+/// key is the `ReturnToService` dictionary an `EraseDevice` carries.
+pub fn read_return_to_service_answer(bytes: &[u8]) -> Result<Rts, WireError> {
+    let top = plist_value(bytes)?;
+    let mut f = Fields::of(&top, "")?;
+    let rts = read_rts(f.dict("ReturnToService")?)?;
+    f.finish()?;
+    Ok(rts)
+}
+
 /// Reads the command plist the ServerURL answered with.
 pub fn read_command(bytes: &[u8]) -> Result<Command, WireError> {
     let top = plist_value(bytes)?;
@@ -138,20 +163,7 @@ pub fn read_command(bytes: &[u8]) -> Result<Command, WireError> {
             f.opt_boolean("DisallowProximitySetup")?;
             f.opt_string("PIN")?;
             f.opt_string("ObliterationBehavior")?;
-            let return_to_service = match f.opt_dict("ReturnToService")? {
-                Some(mut rts) => {
-                    let given = Rts {
-                        enabled: rts.boolean("Enabled")?,
-                        wifi_profile: rts.opt_data("WiFiProfileData")?,
-                        mdm_profile: rts.opt_data("MDMProfileData")?,
-                        bootstrap_token: rts.opt_data("BootstrapToken")?.is_some(),
-                    };
-                    rts.opt_boolean("ShouldRetryEnrollment")?;
-                    rts.finish()?;
-                    Some(given)
-                }
-                None => None,
-            };
+            let return_to_service = f.opt_dict("ReturnToService")?.map(read_rts).transpose()?;
             Request::EraseDevice { preserve_data_plan, return_to_service }
         }
         "InstallProfile" => {

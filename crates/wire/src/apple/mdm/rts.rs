@@ -16,6 +16,10 @@ pub struct ReturnToService {
     pub mdm_profile: Option<Vec<u8>>,
     /// The token the device escrowed, only where the OS uses it ([`uses_bootstrap_token`]).
     pub bootstrap_token: Option<Vec<u8>>,
+    /// `ShouldRetryEnrollment`: the device retries a failed first enrollment after the erase,
+    /// backing off up to 5 minutes (§2.2, §2.6); only where the OS knows the key
+    /// ([`retries_enrollment`]).
+    pub should_retry_enrollment: bool,
 }
 
 impl std::fmt::Debug for ReturnToService {
@@ -24,6 +28,7 @@ impl std::fmt::Debug for ReturnToService {
             .field("wifi_profile", &self.wifi_profile.is_some())
             .field("mdm_profile", &self.mdm_profile.is_some())
             .field("bootstrap_token", &self.bootstrap_token.is_some())
+            .field("should_retry_enrollment", &self.should_retry_enrollment)
             .finish()
     }
 }
@@ -68,6 +73,17 @@ pub fn uses_bootstrap_token(product: Option<&str>, os_version: Option<&str>) -> 
     (mobile || is_vision(product)) && major(os_version).is_some_and(|m| m >= 26)
 }
 
+/// Whether the OS takes `ShouldRetryEnrollment` (§2.2: new in 27.0; Apple's
+/// `device.erase.yaml` and `returntoservice.yaml` name iOS 27.0, which covers iPadOS, and mark
+/// tvOS and visionOS n/a). An unattended device that fails its first enrollment after the
+/// erase, say while the network comes up, tries again instead of stopping in Setup Assistant,
+/// so it is sent wherever it is known.
+pub fn retries_enrollment(product: Option<&str>, os_version: Option<&str>) -> bool {
+    let Some(product) = product else { return false };
+    let mobile = matches!(Platform::of_product(product), Platform::Ios | Platform::IpadOs);
+    mobile && major(os_version).is_some_and(|m| m >= 27)
+}
+
 fn is_vision(product: &str) -> bool {
     product.trim().starts_with("RealityDevice")
 }
@@ -90,6 +106,9 @@ impl ReturnToService {
             if let Some(bytes) = value {
                 d.insert(key.into(), Value::Data(bytes.clone()));
             }
+        }
+        if self.should_retry_enrollment {
+            d.insert("ShouldRetryEnrollment".into(), true.into());
         }
         d
     }
@@ -131,6 +150,21 @@ mod tests {
         assert!(!uses_bootstrap_token(Some("iPhone15,2"), Some("18.1")));
         assert!(!uses_bootstrap_token(Some("AppleTV14,1"), Some("26.0")));
         assert!(!uses_bootstrap_token(None, Some("26.0")));
+    }
+
+    #[test]
+    fn only_ios_and_ipados_27_retry_enrollment() {
+        assert!(retries_enrollment(Some("iPhone17,1"), Some("27.0")));
+        assert!(retries_enrollment(Some("iPad16,3"), Some("27.1")));
+        assert!(!retries_enrollment(Some("iPhone17,1"), Some("26.4")));
+        assert!(!retries_enrollment(Some("RealityDevice14,1"), Some("27.0")));
+        assert!(!retries_enrollment(Some("AppleTV14,1"), Some("27.0")));
+        assert!(!retries_enrollment(None, Some("27.0")));
+        let rts = ReturnToService { should_retry_enrollment: true, ..Default::default() };
+        let d = rts.dictionary();
+        assert_eq!(d.get("ShouldRetryEnrollment").and_then(Value::as_boolean), Some(true));
+        let d = ReturnToService::default().dictionary();
+        assert!(d.get("ShouldRetryEnrollment").is_none(), "left out, not false");
     }
 
     #[test]

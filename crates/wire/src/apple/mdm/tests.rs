@@ -286,6 +286,7 @@ fn a_return_to_service_erase_carries_the_devices_settings() {
         wifi_profile: Some(b"wifi".to_vec()),
         mdm_profile: Some(b"mdm".to_vec()),
         bootstrap_token: None,
+        should_retry_enrollment: false,
     };
     let bytes = Command::ReturnToService.to_plist_with("u", Some("iPhone15,2"), Some(&rts));
     let (_, rt, cmd) = parse_command(&bytes).unwrap();
