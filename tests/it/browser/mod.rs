@@ -23,6 +23,7 @@ mod setup_steps;
 mod sign_in;
 mod signin_directories;
 mod signin_ui;
+mod tls_acme;
 
 use crate::common::{PASSWORD, TestDaemon};
 use harness::Browser;
