@@ -105,10 +105,8 @@ impl Scheduled {
 
     /// The schedule in effect: the page's, else the file's, else none.
     pub async fn plan(&self) -> Result<Option<Plan>, BackupError> {
-        Ok(match super::schedule::load(&self.inner.store).await? {
-            Some(page) => Some(page),
-            None => self.inner.config.as_ref().map(Plan::from_file),
-        })
+        let page = super::schedule::load(&self.inner.store).await?;
+        Ok(page.or_else(|| self.inner.config.as_ref().map(Plan::from_file)))
     }
 
     /// Saves the page's schedule (it wins over the file's) and reschedules.
