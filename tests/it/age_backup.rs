@@ -45,7 +45,7 @@ async fn a_backup_to_an_age_recipient_restores_with_the_identity_after_a_wipe() 
     let (_, created) = page.post("/api/v1/admin/api-tokens", json!({"name": "nightly"})).await;
     let api_token = created["token"].as_str().unwrap().to_string();
     let (_, before) = page.get("/api/v1/devices?limit=100").await;
-    let serial = before["items"][0]["serial_number"].as_str().unwrap().to_string();
+    let serial = before["items"][0]["serial"].as_str().unwrap().to_string();
     let ca_before = d.ca_pem();
 
     let outside = tempfile::tempdir().unwrap();
