@@ -5,11 +5,15 @@
 //! carries all three folders inside the store copy, sealed under the backup passphrase
 //! ([`crate::store::backup`]), and a restore puts them back.
 //!
-//! Owns the table `backup.last` ([`scheduled`]: the last scheduled backup's outcome);
+//! Owns the tables `backup.last` ([`scheduled`]: the last scheduled backup's outcome) and
+//! `backup.schedule` ([`schedule`]: the schedule saved on the admin page);
 //! `adebox admin backup|restore` call it, and the daemon's daily backup ([`scheduled`],
-//! `[backup]` in the configuration file) writes the same file. Comes after
+//! `[backup]` in the configuration file or the page's schedule) writes the same file. A
+//! backup is sealed under a passphrase or encrypted to an age recipient ([`age`]). Comes after
 //! `tls` and `enroll`, whose files it gathers.
 
+pub mod age;
+pub mod schedule;
 pub mod scheduled;
 
 pub use scheduled::TABLES;
@@ -41,6 +45,12 @@ pub enum BackupError {
     Directory { path: PathBuf, detail: String },
     #[error("cannot read the backup passphrase from {path} (backup.passphrase_file): {detail}")]
     Passphrase { path: PathBuf, detail: String },
+    #[error("the backup schedule's {field} {problem}. Fix: {fix}")]
+    Schedule { field: &'static str, problem: String, fix: String },
+    #[error("the backup recipient: {0}")]
+    Recipient(String),
+    #[error("the age identity or backup {path}: {detail}")]
+    Identity { path: PathBuf, detail: String },
 }
 
 crate::store::redb_errors_into!(BackupError);
@@ -66,6 +76,48 @@ pub fn write_from(
 ) -> Result<u64, BackupError> {
     let files = carried_files(data_dir)?;
     Ok(store.backup_sealed_to(dest, &files, passphrase)?)
+}
+
+/// What seals a backup: a passphrase, or an age recipient whose identity stays off the
+/// appliance.
+#[derive(Clone)]
+pub enum Sealing {
+    Passphrase(Secret<String>),
+    Recipient(age::Recipient),
+}
+
+/// [`write`] or, for a recipient, [`age::write`] around it.
+pub fn write_sealed(data_dir: &Path, dest: &Path, sealing: &Sealing) -> Result<u64, BackupError> {
+    match sealing {
+        Sealing::Passphrase(p) => write(data_dir, dest, p),
+        Sealing::Recipient(r) => age::write(dest, r, |inner, key| write(data_dir, inner, key)),
+    }
+}
+
+/// [`write_from`] or, for a recipient, [`age::write`] around it.
+pub fn write_sealed_from(
+    store: &crate::store::Store,
+    data_dir: &Path,
+    dest: &Path,
+    sealing: &Sealing,
+) -> Result<u64, BackupError> {
+    match sealing {
+        Sealing::Passphrase(p) => write_from(store, data_dir, dest, p),
+        Sealing::Recipient(r) => {
+            age::write(dest, r, |inner, key| write_from(store, data_dir, inner, key))
+        }
+    }
+}
+
+/// [`restore`] of a backup encrypted to an age recipient ([`age::is_age`]), opened with the
+/// identities of `identity_file`; a wrong identity changes nothing.
+pub fn restore_with_identity(
+    data_dir: &Path,
+    src: &Path,
+    identity_file: &Path,
+) -> Result<Restored, BackupError> {
+    let ids = age::read_identities(identity_file)?;
+    age::open(src, data_dir, &ids, |inner, key| restore(data_dir, inner, Some(key)))
 }
 
 /// The key, TLS and enrollment signing folders' files a backup carries.

@@ -219,22 +219,32 @@ pub enum AdminCommand {
     },
     /// Write a consistent copy of the store, with the key, TLS and enrollment folders sealed
     /// under a passphrase, to FILE (works while the daemon runs). Asks for the passphrase
-    /// twice, or reads it from --passphrase-file (or one line of standard input).
+    /// twice, or reads it from --passphrase-file (or one line of standard input); with
+    /// --recipient, encrypts the whole backup to an age public key instead.
     Backup {
         file: PathBuf,
         /// A file whose first line is the passphrase (mode 0600), for scripts.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "recipient")]
         passphrase_file: Option<PathBuf>,
+        /// An age recipient (`age1…`, from `age-keygen`): the backup is encrypted to it and
+        /// opens only with its identity, kept off the appliance.
+        #[arg(long)]
+        recipient: Option<String>,
         #[arg(long, default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },
     /// Replace the store and the key folder with a backup (stop the daemon first). Asks for
-    /// the backup's passphrase, or reads it from --passphrase-file.
+    /// the backup's passphrase, or reads it from --passphrase-file; a backup encrypted to an
+    /// age recipient needs --identity.
     Restore {
         file: PathBuf,
         /// A file whose first line is the passphrase (mode 0600), for scripts.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "identity")]
         passphrase_file: Option<PathBuf>,
+        /// The age identity file (`age-keygen -o FILE`, mode 0600) of the recipient the
+        /// backup was encrypted to.
+        #[arg(long)]
+        identity: Option<PathBuf>,
         #[arg(long, default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },

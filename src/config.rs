@@ -14,7 +14,7 @@ mod metrics;
 
 pub use acme::{AcmeConfig, DEFAULT_CHALLENGE_LISTEN, Eab};
 pub use apple::{AppleConfig, OutboundFileConfig};
-pub use backup::{BackupConfig, DEFAULT_KEEP, Retention};
+pub use backup::{BackupConfig, BackupSeal, DEFAULT_KEEP, Retention};
 pub use metrics::MetricsConfig;
 
 use apple::{RawApple, RawOutbound, parse_apple, parse_outbound};

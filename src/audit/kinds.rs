@@ -79,6 +79,9 @@ pub enum Action {
     AlertSettingsChange,
     AlertTest,
     AlertSmtpRemove,
+    BackupScheduleSet,
+    BackupScheduleRemove,
+    BackupRun,
 }
 
 impl Action {
@@ -130,6 +133,9 @@ impl Action {
         Action::AlertSettingsChange,
         Action::AlertTest,
         Action::AlertSmtpRemove,
+        Action::BackupScheduleSet,
+        Action::BackupScheduleRemove,
+        Action::BackupRun,
     ];
 
     pub fn code(self) -> &'static str {
@@ -181,6 +187,9 @@ impl Action {
             Action::AlertSettingsChange => "alerts.settings_change",
             Action::AlertTest => "alerts.test",
             Action::AlertSmtpRemove => "alerts.smtp_remove",
+            Action::BackupScheduleSet => "backup.schedule_set",
+            Action::BackupScheduleRemove => "backup.schedule_remove",
+            Action::BackupRun => "backup.run",
         }
     }
 }

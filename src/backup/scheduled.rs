@@ -1,7 +1,9 @@
-//! Scheduled backups (`[backup]` in the configuration file): once a day, at the configured
+//! Scheduled backups (`[backup]` in the configuration file, or the schedule saved on the
+//! admin page, which wins: [`super::schedule`]): once a day, at the configured
 //! time (UTC), the daemon writes a backup of the whole appliance — the store with the key,
-//! TLS and signing folders, sealed under the passphrase of `backup.passphrase_file`, exactly
-//! what `adebox admin backup` writes and `adebox admin restore` reads — to
+//! TLS and signing folders, sealed under the passphrase of `backup.passphrase_file` or
+//! encrypted to the age recipient `backup.recipient` ([`super::age`]), exactly what
+//! `adebox admin backup` writes and `adebox admin restore` reads — to
 //! `backup.directory`, then removes the backups retention no longer keeps.
 //!
 //! A backup is written to a hidden temporary name, synced, renamed into place and the
@@ -11,7 +13,8 @@
 //! (`backup.last`), so a failure survives a restart until a backup succeeds: the status API,
 //! its banner and the `backup_failed` alert read it from there.
 
-use super::BackupError;
+use super::schedule::{Plan, PlanSeal, ScheduleInput};
+use super::{BackupError, Sealing};
 use crate::clock::Clock;
 use crate::config::{BackupConfig, Retention};
 use crate::crypto::Secret;
@@ -25,7 +28,7 @@ use time::{OffsetDateTime, UtcOffset};
 const LAST: Table = store::table("backup.last");
 const LAST_KEY: &[u8] = b"last";
 /// The tables of scheduled backups, created when the store opens.
-pub const TABLES: &[Table] = &[LAST];
+pub const TABLES: &[Table] = &[LAST, super::schedule::SCHEDULE];
 
 const PREFIX: &str = "adebox-";
 const SUFFIX: &str = ".backup";
@@ -53,7 +56,10 @@ struct Inner {
     store: Store,
     clock: Clock,
     data_dir: PathBuf,
-    config: BackupConfig,
+    /// `[backup]` of the configuration file: in effect unless the page saved a schedule.
+    config: Option<BackupConfig>,
+    /// Wakes the schedule when the page changes it.
+    changed: tokio::sync::Notify,
     /// The newest complete backup in the directory at start, shown until a run is recorded.
     found: Option<LastBackup>,
     /// One backup at a time (the schedule and a manual run).
@@ -61,29 +67,60 @@ struct Inner {
 }
 
 impl Scheduled {
-    /// The schedule of `config`; the last backup is the recorded one, or the newest complete
-    /// one in its directory until a run is recorded.
-    pub fn new(store: Store, clock: Clock, data_dir: PathBuf, config: BackupConfig) -> Scheduled {
-        let last = newest(&config.directory).map(|(name, at, bytes)| LastBackup {
-            at,
-            ok: true,
-            message: format!("{name} in {}", config.directory.display()),
-            file: Some(name),
-            bytes,
+    /// The schedule of `config` (the file's `[backup]`, if any) until the page saves one; the
+    /// last backup is the recorded one, or the newest complete one in the file's directory
+    /// until a run is recorded.
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        data_dir: PathBuf,
+        config: impl Into<Option<BackupConfig>>,
+    ) -> Scheduled {
+        let config = config.into();
+        let last = config.as_ref().and_then(|c| {
+            newest(&c.directory).map(|(name, at, bytes)| LastBackup {
+                at,
+                ok: true,
+                message: format!("{name} in {}", c.directory.display()),
+                file: Some(name),
+                bytes,
+            })
         });
         let inner = Inner {
             store,
             clock,
             data_dir,
             config,
+            changed: tokio::sync::Notify::new(),
             found: last,
             running: tokio::sync::Mutex::new(()),
         };
         Scheduled { inner: Arc::new(inner) }
     }
 
-    pub fn config(&self) -> &BackupConfig {
-        &self.inner.config
+    /// `[backup]` of the configuration file, if any.
+    pub fn file_config(&self) -> Option<&BackupConfig> {
+        self.inner.config.as_ref()
+    }
+
+    /// The schedule in effect: the page's, else the file's, else none.
+    pub async fn plan(&self) -> Result<Option<Plan>, BackupError> {
+        let page = super::schedule::load(&self.inner.store).await?;
+        Ok(page.or_else(|| self.inner.config.as_ref().map(Plan::from_file)))
+    }
+
+    /// Saves the page's schedule (it wins over the file's) and reschedules.
+    pub async fn set(&self, input: &ScheduleInput, by: &str) -> Result<(), BackupError> {
+        super::schedule::save(&self.inner.store, input, self.inner.clock.now(), by).await?;
+        self.inner.changed.notify_one();
+        Ok(())
+    }
+
+    /// Removes the page's schedule (the file's is in effect again); whether there was one.
+    pub async fn clear(&self) -> Result<bool, BackupError> {
+        let removed = super::schedule::remove(&self.inner.store).await?;
+        self.inner.changed.notify_one();
+        Ok(removed)
     }
 
     /// The last backup's outcome (recorded in the store; survives a restart).
@@ -100,26 +137,37 @@ impl Scheduled {
     pub async fn run_now(&self) -> LastBackup {
         let _one = self.inner.running.lock().await;
         let now = self.inner.clock.now();
-        let (store, dir, config) =
-            (self.inner.store.clone(), self.inner.data_dir.clone(), self.inner.config.clone());
-        let done = tokio::task::spawn_blocking(move || once(&store, &dir, &config, now))
-            .await
-            .unwrap_or_else(|e| {
-                Err(BackupError::Directory {
-                    path: PathBuf::new(),
-                    detail: format!("the backup task ended: {e}"),
-                })
-            });
+        let plan = self.plan().await;
+        let directory = match &plan {
+            Ok(Some(p)) => p.directory.display().to_string(),
+            _ => String::new(),
+        };
+        let (store, dir) = (self.inner.store.clone(), self.inner.data_dir.clone());
+        let done = match plan {
+            Ok(Some(plan)) => tokio::task::spawn_blocking(move || once(&store, &dir, &plan, now))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(BackupError::Directory {
+                        path: PathBuf::new(),
+                        detail: format!("the backup task ended: {e}"),
+                    })
+                }),
+            Ok(None) => Err(BackupError::Schedule {
+                field: "directory",
+                problem: "is not set: no backup is scheduled".into(),
+                fix:
+                    "set the schedule on Settings → Backups, or [backup] in the configuration file"
+                        .into(),
+            }),
+            Err(e) => Err(e),
+        };
         let last = match done {
             Ok((name, bytes, kept)) => {
                 log::info!(file = name.as_str(), bytes = bytes, kept = kept; "scheduled backup written");
                 LastBackup {
                     at: now,
                     ok: true,
-                    message: format!(
-                        "{name} ({bytes} bytes) in {}; {kept} backups kept",
-                        self.inner.config.directory.display()
-                    ),
+                    message: format!("{name} ({bytes} bytes) in {directory}; {kept} backups kept"),
                     file: Some(name),
                     bytes,
                 }
@@ -144,13 +192,28 @@ impl Scheduled {
         last
     }
 
-    /// Runs the backup every day at the configured time, until the task is stopped.
+    /// Runs the backup every day at the time in effect, until the task is stopped; a change
+    /// on the page reschedules at once.
     pub async fn run(self) {
         loop {
-            let now = self.inner.clock.now();
-            let wait = until_next(now, self.inner.config.at);
-            tokio::time::sleep(wait).await;
-            self.run_now().await;
+            let at = match self.plan().await {
+                Ok(plan) => plan.map(|p| p.at),
+                Err(e) => {
+                    log::error!("the backup schedule cannot be read: {e}");
+                    None
+                }
+            };
+            let Some(at) = at else {
+                self.inner.changed.notified().await;
+                continue;
+            };
+            let wait = until_next(self.inner.clock.now(), at);
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {
+                    self.run_now().await;
+                }
+                _ = self.inner.changed.notified() => {}
+            }
         }
     }
 }
@@ -165,6 +228,11 @@ pub fn until_next(now: OffsetDateTime, at: (u8, u8)) -> std::time::Duration {
         next += time::Duration::days(1);
     }
     (next - now).try_into().unwrap_or_default()
+}
+
+/// The time of the next run at `at` (UTC hours, minutes) after `now`.
+pub fn next_at(now: OffsetDateTime, at: (u8, u8)) -> OffsetDateTime {
+    now + until_next(now, at).try_into().unwrap_or(time::Duration::ZERO)
 }
 
 /// The backup's file name for `at`: sorts by time.
@@ -191,10 +259,10 @@ fn time_of(name: &str) -> Option<OffsetDateTime> {
 fn once(
     store: &Store,
     data_dir: &Path,
-    config: &BackupConfig,
+    plan: &Plan,
     now: OffsetDateTime,
 ) -> Result<(String, u64, usize), BackupError> {
-    let dir = &config.directory;
+    let dir = &plan.directory;
     let io = |path: &Path, e: std::io::Error| BackupError::Directory {
         path: path.to_path_buf(),
         detail: e.to_string(),
@@ -208,13 +276,13 @@ fn once(
             .map_err(|e| io(dir, e))?;
     }
     remove_partials(dir);
-    let passphrase = read_passphrase(&config.passphrase_file)?;
+    let sealing = sealing(&plan.seal)?;
     let name = file_name(now);
     let dest = dir.join(&name);
-    super::write_from(store, data_dir, &dest, &passphrase)?;
+    super::write_sealed_from(store, data_dir, &dest, &sealing)?;
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e))?;
     let bytes = std::fs::metadata(&dest).map_err(|e| io(&dest, e))?.len();
-    let kept = prune(dir, config.retention, now).map_err(|e| io(dir, e))?;
+    let kept = prune(dir, plan.retention, now).map_err(|e| io(dir, e))?;
     Ok((name, bytes, kept))
 }
 
@@ -243,7 +311,10 @@ fn remove_partials(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
-        if name.starts_with(&format!(".{PREFIX}")) && name.ends_with(".partial") {
+        // `.<name>.partial`, and the clear copy of an age backup (`.<name>.inner.partial`)
+        // with its own `.partial` (`..<name>.inner.partial.partial`).
+        let hidden = name.starts_with('.') && name.trim_start_matches('.').starts_with(PREFIX);
+        if hidden && name.ends_with(".partial") {
             let _ = std::fs::remove_file(e.path());
         }
     }
@@ -264,6 +335,15 @@ pub fn prune(dir: &Path, retention: Retention, now: OffsetDateTime) -> std::io::
         std::fs::remove_file(dir.join(name))?;
     }
     Ok(total - drop.len())
+}
+
+/// What the schedule in effect seals the backups with.
+fn sealing(seal: &PlanSeal) -> Result<Sealing, BackupError> {
+    Ok(match seal {
+        PlanSeal::PassphraseFile(file) => Sealing::Passphrase(read_passphrase(file)?),
+        PlanSeal::Passphrase(p) => Sealing::Passphrase(p.clone()),
+        PlanSeal::Recipient(r) => Sealing::Recipient(super::age::Recipient::parse(r)?),
+    })
 }
 
 /// The first line of the passphrase file, refused when other users may read it.

@@ -13,11 +13,13 @@ use std::process::ExitCode;
 
 pub(super) fn run(command: AdminCommand) -> Result<ExitCode> {
     match command {
-        AdminCommand::Backup { file, passphrase_file, config } => {
-            super::backup::backup(&load_config(&config)?, &file, passphrase_file.as_deref())
+        AdminCommand::Backup { file, passphrase_file, recipient, config } => {
+            let c = load_config(&config)?;
+            super::backup::backup(&c, &file, passphrase_file.as_deref(), recipient.as_deref())
         }
-        AdminCommand::Restore { file, passphrase_file, config } => {
-            super::backup::restore(&load_config(&config)?, &file, passphrase_file.as_deref())
+        AdminCommand::Restore { file, passphrase_file, identity, config } => {
+            let c = load_config(&config)?;
+            super::backup::restore(&c, &file, passphrase_file.as_deref(), identity.as_deref())
         }
         AdminCommand::Unlock { address, user, config } => {
             let c = load_config(&config)?;

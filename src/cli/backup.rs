@@ -1,6 +1,7 @@
 //! `adebox admin backup|restore`: the backup passphrase asked for (twice for a new backup) in
 //! a terminal, or read from `--passphrase-file` or one line of standard input for scripts,
-//! the way `adebox admin set-password` reads a password.
+//! the way `adebox admin set-password` reads a password; or an age recipient (`--recipient`)
+//! and, to restore, its identity file (`--identity`).
 
 use crate::config::Config;
 use crate::crypto::Secret;
@@ -9,7 +10,24 @@ use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::ExitCode;
 
-pub(super) fn backup(c: &Config, file: &Path, passphrase_file: Option<&Path>) -> Result<ExitCode> {
+pub(super) fn backup(
+    c: &Config,
+    file: &Path,
+    passphrase_file: Option<&Path>,
+    recipient: Option<&str>,
+) -> Result<ExitCode> {
+    if let Some(recipient) = recipient {
+        let sealing =
+            crate::backup::Sealing::Recipient(crate::backup::age::Recipient::parse(recipient)?);
+        let records = crate::backup::write_sealed(&c.data_dir, file, &sealing)
+            .with_context(|| format!("backup of {} failed", c.data_dir.display()))?;
+        println!(
+            "wrote {} ({records} records) encrypted to {recipient}: a restore needs its identity \
+             file (adebox admin restore FILE --identity IDENTITY)",
+            file.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let passphrase = read_passphrase(passphrase_file, true)?;
     crate::store::check_new_passphrase(&passphrase)?;
     let records = crate::backup::write(&c.data_dir, file, &passphrase)
@@ -23,11 +41,34 @@ pub(super) fn backup(c: &Config, file: &Path, passphrase_file: Option<&Path>) ->
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn restore(c: &Config, file: &Path, passphrase_file: Option<&Path>) -> Result<ExitCode> {
-    let protected = crate::store::is_protected(file)
-        .with_context(|| format!("{} cannot be read as an adebox backup", file.display()))?;
-    let passphrase = if protected { Some(read_passphrase(passphrase_file, false)?) } else { None };
-    let restored = crate::backup::restore(&c.data_dir, file, passphrase.as_ref())?;
+pub(super) fn restore(
+    c: &Config,
+    file: &Path,
+    passphrase_file: Option<&Path>,
+    identity: Option<&Path>,
+) -> Result<ExitCode> {
+    let restored = if crate::backup::age::is_age(file) {
+        let Some(identity) = identity else {
+            bail!(
+                "{} is encrypted to an age recipient: give its identity file with --identity FILE",
+                file.display()
+            );
+        };
+        crate::backup::restore_with_identity(&c.data_dir, file, identity)?
+    } else {
+        if identity.is_some() {
+            bail!(
+                "{} is not encrypted to an age recipient: it is sealed under a passphrase; \
+                 leave out --identity",
+                file.display()
+            );
+        }
+        let protected = crate::store::is_protected(file)
+            .with_context(|| format!("{} cannot be read as an adebox backup", file.display()))?;
+        let passphrase =
+            if protected { Some(read_passphrase(passphrase_file, false)?) } else { None };
+        crate::backup::restore(&c.data_dir, file, passphrase.as_ref())?
+    };
     let (n, signing, kept) = (restored.tls_files, restored.signing_files, &restored.kept);
     if !restored.keys.is_empty() {
         let names: Vec<_> = restored.keys.iter().map(|k| k.file_name()).collect();

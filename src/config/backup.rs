@@ -1,5 +1,6 @@
 //! The `[backup]` section of the configuration file: a daily backup of the whole appliance to
-//! a directory, sealed under a passphrase read from a file, and how many are kept.
+//! a directory, sealed under a passphrase read from a file or encrypted to an age recipient,
+//! and how many are kept.
 
 use super::ConfigError;
 use super::apple::Bad;
@@ -14,11 +15,20 @@ pub const DEFAULT_KEEP: u32 = 7;
 pub struct BackupConfig {
     /// Where the backups are written (created if missing, mode 0700).
     pub directory: PathBuf,
-    /// A file whose first line is the passphrase the backups are sealed under.
-    pub passphrase_file: PathBuf,
+    /// What the backups are sealed with.
+    pub seal: BackupSeal,
     /// The time of day (UTC) the backup runs: hours and minutes.
     pub at: (u8, u8),
     pub retention: Retention,
+}
+
+/// `backup.passphrase_file` or `backup.recipient` (one of the two).
+#[derive(Clone, Debug, PartialEq)]
+pub enum BackupSeal {
+    /// A file whose first line is the passphrase the backups are sealed under.
+    PassphraseFile(PathBuf),
+    /// An age X25519 recipient (`age1…`, checked) the backups are encrypted to.
+    Recipient(String),
 }
 
 /// Which backups stay: the newest `Count`, or those younger than `Days` (the newest one
@@ -34,6 +44,7 @@ pub enum Retention {
 pub(super) struct RawBackup {
     directory: Option<String>,
     passphrase_file: Option<String>,
+    recipient: Option<String>,
     time: Option<String>,
     keep: Option<i64>,
     keep_days: Option<i64>,
@@ -41,10 +52,15 @@ pub(super) struct RawBackup {
 
 impl BackupConfig {
     pub(super) fn to_toml(&self, quote: &dyn Fn(&str) -> String) -> String {
+        let seal = match &self.seal {
+            BackupSeal::PassphraseFile(p) => {
+                format!("passphrase_file = {}", quote(&p.display().to_string()))
+            }
+            BackupSeal::Recipient(r) => format!("recipient = {}", quote(r)),
+        };
         let mut out = format!(
-            "\n[backup]\ndirectory = {}\npassphrase_file = {}\ntime = \"{:02}:{:02}\"\n",
+            "\n[backup]\ndirectory = {}\n{seal}\ntime = \"{:02}:{:02}\"\n",
             quote(&self.directory.display().to_string()),
-            quote(&self.passphrase_file.display().to_string()),
             self.at.0,
             self.at.1
         );
@@ -71,6 +87,7 @@ pub(super) fn parse_backup(
     let directory = raw.directory.filter(|d| !d.is_empty());
     let Some(directory) = directory else {
         let set = raw.passphrase_file.is_some()
+            || raw.recipient.is_some()
             || raw.time.is_some()
             || raw.keep.is_some()
             || raw.keep_days.is_some();
@@ -84,14 +101,38 @@ pub(super) fn parse_backup(
         return Ok(None);
     };
     let directory = absolute("backup.directory", directory)?;
-    let Some(passphrase_file) = raw.passphrase_file.filter(|p| !p.is_empty()) else {
-        return Err(bad(
-            "backup.passphrase_file",
-            "is missing while backup.directory is set".into(),
-            "name a file (mode 0600, readable by the adebox user) whose first line is the passphrase the backups are sealed under",
-        ));
+    let seal = match (
+        raw.passphrase_file.filter(|p| !p.is_empty()),
+        raw.recipient.filter(|r| !r.trim().is_empty()),
+    ) {
+        (None, None) => {
+            return Err(bad(
+                "backup.passphrase_file",
+                "is missing while backup.directory is set (and so is backup.recipient)".into(),
+                "name a file (mode 0600, readable by the adebox user) whose first line is the passphrase the backups are sealed under, or set `recipient` to an age public key (`age1…`)",
+            ));
+        }
+        (Some(_), Some(_)) => {
+            return Err(bad(
+                "backup.recipient",
+                "is set together with backup.passphrase_file".into(),
+                "seal the backups either with a passphrase or to an age recipient: remove one of the two",
+            ));
+        }
+        (Some(file), None) => BackupSeal::PassphraseFile(absolute("backup.passphrase_file", file)?),
+        (None, Some(r)) => {
+            let r = r.trim().to_string();
+            if <age::x25519::Recipient as std::str::FromStr>::from_str(&r).is_err() {
+                let shown: String = r.chars().take(24).collect();
+                return Err(bad(
+                    "backup.recipient",
+                    format!("is `{shown}`, not an age recipient"),
+                    "give the public key `age-keygen` printed (one line beginning with `age1`), never the identity, which stays off the appliance",
+                ));
+            }
+            BackupSeal::Recipient(r)
+        }
     };
-    let passphrase_file = absolute("backup.passphrase_file", passphrase_file)?;
     let time = raw.time.unwrap_or_else(|| "03:00".into());
     let at = time
         .split_once(':')
@@ -122,7 +163,7 @@ pub(super) fn parse_backup(
             return Err(bad("backup.keep_days", format!("is {d}"), "keep from 1 to 3650 days"));
         }
     };
-    Ok(Some(BackupConfig { directory, passphrase_file, at, retention }))
+    Ok(Some(BackupConfig { directory, seal, at, retention }))
 }
 
 #[cfg(test)]
@@ -149,6 +190,11 @@ mod tests {
         let c = parse("[backup]\ndirectory = \"/b\"\npassphrase_file = \"/p\"\n").unwrap();
         let b = c.backup.unwrap();
         assert_eq!((b.at, b.retention), ((3, 0), Retention::Count(DEFAULT_KEEP)));
+        assert_eq!(b.seal, BackupSeal::PassphraseFile("/p".into()));
+        let key = age::x25519::Identity::generate().to_public().to_string();
+        let c = parse(&format!("[backup]\ndirectory = \"/b\"\nrecipient = \"{key}\"\n")).unwrap();
+        assert_eq!(c.backup.as_ref().unwrap().seal, BackupSeal::Recipient(key));
+        assert_eq!(parse(&c.to_toml()).unwrap().backup, c.backup);
     }
 
     #[test]
@@ -165,6 +211,11 @@ mod tests {
             (format!("{base}time = \"3:00\"\n"), "backup.time"),
             (format!("{base}keep = 0\n"), "backup.keep"),
             (format!("{base}keep = 2\nkeep_days = 3\n"), "backup.keep_days"),
+            (format!("{base}recipient = \"age1zzz\"\n"), "backup.recipient"),
+            (
+                "[backup]\ndirectory = \"/b\"\nrecipient = \"AGE-SECRET-KEY-1ABC\"\n".to_string(),
+                "backup.recipient",
+            ),
         ] {
             let err = parse(&text).unwrap_err().to_string();
             assert!(err.contains(&format!("`{key}`")) && err.contains("Fix:"), "{text}: {err}");

@@ -256,10 +256,13 @@ impl Services {
             scep_ra,
             opts.scep_per_client_per_minute,
         );
-        let backups = config.backup.clone().map(|b| {
-            let dir = config.data_dir.clone();
-            crate::backup::scheduled::Scheduled::new(store.clone(), clock.clone(), dir, b)
-        });
+        // Always there: the page may set a schedule when the file has none.
+        let backups = Some(crate::backup::scheduled::Scheduled::new(
+            store.clone(),
+            clock.clone(),
+            config.data_dir.clone(),
+            config.backup.clone(),
+        ));
         let alerts = crate::alerts::Alerts::new(
             store.clone(),
             clock.clone(),

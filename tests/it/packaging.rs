@@ -76,6 +76,7 @@ fn the_shipped_configuration_documents_every_key_in_the_readme_table() {
         "outbound.no_proxy",
         "backup.directory",
         "backup.passphrase_file",
+        "backup.recipient",
         "backup.time",
         "backup.keep",
         "metrics.enabled",
@@ -92,7 +93,7 @@ fn the_shipped_configuration_documents_every_key_in_the_readme_table() {
     }
     assert_eq!(
         keys.len(),
-        20,
+        21,
         "a key was added: document it in docs/configuration.md too: {keys:?}"
     );
 }

@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use adebox::backup::scheduled::Scheduled;
-use adebox::config::{BackupConfig, Retention};
+use adebox::config::{BackupConfig, BackupSeal, Retention};
 use adebox::daemon::Mode;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -41,7 +41,7 @@ async fn a_scheduled_backup_restores_the_whole_appliance_after_a_wipe() {
     let backups = outside.path().join("backups");
     let config = BackupConfig {
         directory: backups.clone(),
-        passphrase_file: passphrase_file(outside.path(), 0o600),
+        seal: BackupSeal::PassphraseFile(passphrase_file(outside.path(), 0o600)),
         at: (3, 0),
         retention: Retention::Count(2),
     };
@@ -108,7 +108,7 @@ async fn a_failed_backup_is_on_the_status_with_a_banner_and_loses_nothing() {
     let mut opts = options(dir.path(), Mode::Production);
     opts.config.backup = Some(BackupConfig {
         directory: backups.clone(),
-        passphrase_file: passphrase_file(outside.path(), 0o644),
+        seal: BackupSeal::PassphraseFile(passphrase_file(outside.path(), 0o644)),
         at: (3, 0),
         retention: Retention::Count(3),
     });
@@ -155,7 +155,7 @@ async fn a_failed_backup_alerts_by_mail_and_webhook_until_the_next_one_succeeds(
     let mut opts = options(dir.path(), Mode::Production);
     opts.config.backup = Some(BackupConfig {
         directory: backups.clone(),
-        passphrase_file: passphrase_file(outside.path(), 0o600),
+        seal: BackupSeal::PassphraseFile(passphrase_file(outside.path(), 0o600)),
         at: (3, 0),
         retention: Retention::Count(3),
     });
@@ -188,7 +188,7 @@ async fn a_failed_backup_alerts_by_mail_and_webhook_until_the_next_one_succeeds(
         .restart_with(|opts| {
             opts.config.backup = Some(BackupConfig {
                 directory: backups.clone(),
-                passphrase_file: outside.path().join("backup.pass"),
+                seal: BackupSeal::PassphraseFile(outside.path().join("backup.pass")),
                 at: (3, 0),
                 retention: Retention::Count(3),
             });

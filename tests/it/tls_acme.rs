@@ -14,16 +14,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-const EAB_KID: &str = "adebox-test";
+pub(crate) const EAB_KID: &str = "adebox-test";
 /// base64url of the HMAC key pebble is given for [`EAB_KID`].
 const EAB_HMAC: &str = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// pebble in the foreground, with a TLS certificate made here for its own listener.
-struct Pebble {
+pub(crate) struct Pebble {
     child: Child,
     dir: tempfile::TempDir,
     port: u16,
@@ -33,7 +33,7 @@ struct Pebble {
 impl Pebble {
     /// `None` (with a notice) when Debian's pebble is not installed; under CI (which installs
     /// it) a missing pebble fails the test.
-    fn start(http_port: u16, eab_required: bool) -> Option<Pebble> {
+    pub(crate) fn start(http_port: u16, eab_required: bool) -> Option<Pebble> {
         if !Path::new("/usr/bin/pebble").is_file() {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -87,7 +87,7 @@ impl Pebble {
         Some(pebble)
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("pebble.log")).unwrap_or_default()
     }
 
@@ -96,14 +96,14 @@ impl Pebble {
     }
 
     /// The root pebble issues under (from its management interface).
-    async fn root_pem(&self) -> String {
+    pub(crate) async fn root_pem(&self) -> String {
         let ca = std::fs::read(self.listener_ca()).unwrap();
         let client = common::client_trusting(&ca);
         let url = format!("https://127.0.0.1:{}/roots/0", self.management);
         client.get(url).send().await.unwrap().text().await.unwrap()
     }
 
-    fn acme_config(&self, http_port: u16, eab: Option<Eab>) -> AcmeConfig {
+    pub(crate) fn acme_config(&self, http_port: u16, eab: Option<Eab>) -> AcmeConfig {
         AcmeConfig {
             directory_url: format!("https://127.0.0.1:{}/dir", self.port),
             contact: Some("mailto:ops@example.org".into()),
@@ -121,7 +121,7 @@ impl Drop for Pebble {
     }
 }
 
-async fn start_daemon(dir: tempfile::TempDir, acme: AcmeConfig) -> TestDaemon {
+pub(crate) async fn start_daemon(dir: tempfile::TempDir, acme: AcmeConfig) -> TestDaemon {
     let mut opts = common::options(dir.path(), Mode::Production);
     opts.config.tls_acme = Some(acme);
     TestDaemon::start_with(dir, opts).await
@@ -129,7 +129,7 @@ async fn start_daemon(dir: tempfile::TempDir, acme: AcmeConfig) -> TestDaemon {
 
 /// A browser session whose client trusts the appliance CA and pebble's root, so it keeps
 /// working when the certificate changes.
-async fn page_trusting(d: &TestDaemon, roots: &[&[u8]], setup: bool) -> Page {
+pub(crate) async fn page_trusting(d: &TestDaemon, roots: &[&[u8]], setup: bool) -> Page {
     let roots: Vec<reqwest::Certificate> =
         roots.iter().map(|pem| reqwest::Certificate::from_pem(pem).unwrap()).collect();
     let client = Client::builder().cookie_store(true).tls_certs_only(roots).build().unwrap();
@@ -149,7 +149,7 @@ async fn page_trusting(d: &TestDaemon, roots: &[&[u8]], setup: bool) -> Page {
 }
 
 /// Waits until `GET /api/v1/settings/tls` satisfies `ok` (60 s at most).
-async fn tls_until(page: &Page, pebble: &Pebble, ok: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn tls_until(page: &Page, pebble: &Pebble, ok: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..600 {
         let (_, v) = page.get("/api/v1/settings/tls").await;
         if ok(&v) {

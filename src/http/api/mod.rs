@@ -8,6 +8,7 @@ mod admin;
 mod alerts;
 mod assignments;
 mod audit;
+mod backup;
 mod commands;
 mod devices;
 mod enrollment;
@@ -63,6 +64,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(status::configure)
         .configure(audit::configure)
         .configure(settings::configure)
+        .configure(backup::configure)
         .configure(tokens::configure)
         .configure(sync::configure)
         .configure(devices::configure)

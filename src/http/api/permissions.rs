@@ -81,6 +81,10 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/settings/tls/custom", Needs(Settings)),
     r("DELETE", "/settings/tls/custom", Needs(Settings)),
     r("POST", "/settings/tls/acme/renew", Needs(Settings)),
+    r("GET", "/settings/backup", Needs(Read)),
+    r("PUT", "/settings/backup", Needs(Backups)),
+    r("DELETE", "/settings/backup", Needs(Backups)),
+    r("POST", "/settings/backup/run", Needs(Backups)),
     r("GET", "/settings/sync", Needs(Read)),
     r("PUT", "/settings/sync", Needs(Sync)),
     // Apple server tokens
@@ -199,6 +203,7 @@ pub const ROUTES: &[Route] = &[
 pub const ORG_WIDE: &[(&str, &str, &str)] = &[
     ("POST", "/tokens", "adding a server token"),
     ("GET", "/settings/tls", "the appliance's TLS certificate"),
+    ("GET", "/settings/backup", "the backup schedule"),
     ("GET", "/settings/sync", "the sync settings"),
     ("PUT", "/settings/sync", "the sync settings"),
     ("GET", "/enrollment/funnel", "the enrollment funnel"),

@@ -42,7 +42,8 @@ pub struct Status {
     /// The DEP API and APNs in use, the roots trusted for them and the proxy; `notices` lists
     /// every setting that is not the default.
     pub apple_services: super::views::AppleServices,
-    /// The daily backup (`[backup]` in the configuration file); `null` when none is set up
+    /// The daily backup (saved on Settings, or `[backup]` in the configuration file); `null`
+    /// when none is set up
     /// or for an admin limited to some server tokens.
     pub backup: Option<BackupStatus>,
 }
@@ -94,13 +95,12 @@ async fn status(
         banners.extend(alert_banners(&state).await?);
     }
     let mut backup = None;
-    if let Some(b) = state.backups.as_ref().filter(|_| org_wide) {
+    if let Some(b) = state.backups.as_ref().filter(|_| org_wide)
+        && let Some(plan) = b.plan().await.map_err(|e| ApiError::internal(&e))?
+    {
         backup = Some(BackupStatus {
-            directory: b.config().directory.display().to_string(),
-            next_at: now
-                + crate::backup::scheduled::until_next(now, b.config().at)
-                    .try_into()
-                    .unwrap_or(time::Duration::ZERO),
+            directory: plan.directory.display().to_string(),
+            next_at: crate::backup::scheduled::next_at(now, plan.at),
             last: b.last().await.map_err(|e| ApiError::internal(&e))?,
         });
     }

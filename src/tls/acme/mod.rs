@@ -56,10 +56,12 @@ pub enum AcmeError {
     CaFile(String),
 }
 
-/// What the Settings page shows about ACME.
-#[derive(Clone, Debug, Default, Serialize)]
+/// What the Settings page shows about ACME (served as is in `GET /api/v1/settings/tls`):
+/// where the certificate comes from and how the last order went.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct AcmeStatus {
     pub directory_url: String,
+    /// The plain-HTTP listener the CA validates on (it answers only pending challenges).
     pub http_listen: String,
     /// The extra roots trusted for the CA's HTTPS (`tls.acme.ca_file`), if any.
     pub ca_file: Option<String>,
@@ -71,7 +73,7 @@ pub struct AcmeStatus {
     pub last_success_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub next_attempt_at: Option<OffsetDateTime>,
-    /// The last order's error in plain words; cleared by a success.
+    /// The last order's error in plain words (the CA's own); cleared by a success.
     pub last_error: Option<String>,
     #[serde(skip)]
     failures: u32,

@@ -10,6 +10,7 @@ mod admin_page;
 mod alerts;
 mod apple_services;
 mod audit;
+mod backups;
 mod device_mdm;
 mod enrollment;
 mod harness;
@@ -24,6 +25,7 @@ mod setup_steps;
 mod sign_in;
 mod signin_directories;
 mod signin_ui;
+mod tls_acme;
 
 use crate::common::{PASSWORD, TestDaemon};
 use harness::Browser;

@@ -67,43 +67,7 @@ pub struct TlsInfo {
     /// it meets them all.
     pub rule_break: Option<String>,
     /// The ACME CA's settings and the last order, when `[tls.acme]` is set.
-    pub acme: Option<AcmeInfo>,
-}
-
-/// The ACME side of the certificate: where it comes from and how the last order went.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct AcmeInfo {
-    pub directory_url: String,
-    /// The plain-HTTP listener the CA validates on (it answers only pending challenges).
-    pub http_listen: String,
-    /// `tls.acme.ca_file`: the extra roots trusted for the CA's own HTTPS, if any.
-    pub ca_file: Option<String>,
-    pub contact: Option<String>,
-    pub external_account_binding: bool,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub last_order_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub last_success_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub next_attempt_at: Option<OffsetDateTime>,
-    /// The last order's error in plain words (the CA's own); null after a success.
-    pub last_error: Option<String>,
-}
-
-impl From<crate::tls::AcmeStatus> for AcmeInfo {
-    fn from(s: crate::tls::AcmeStatus) -> AcmeInfo {
-        AcmeInfo {
-            directory_url: s.directory_url,
-            http_listen: s.http_listen,
-            ca_file: s.ca_file,
-            contact: s.contact,
-            external_account_binding: s.external_account_binding,
-            last_order_at: s.last_order_at,
-            last_success_at: s.last_success_at,
-            next_attempt_at: s.next_attempt_at,
-            last_error: s.last_error,
-        }
-    }
+    pub acme: Option<crate::tls::AcmeStatus>,
 }
 
 impl From<&crate::tls::TlsInfo> for TlsInfo {

@@ -98,8 +98,9 @@ function expiryItems(tls, tokens, push, now) {
     items.push({ key: 'push_expires', label: 'Push certificate expires', at: push.expires_at, tone: tone(push.expires_at, now), badge: expiryBadge(push.expires_at, { now }) });
   }
   const server = tls?.server;
-  if (server?.renews_at) {
-    items.push({ key: 'server_renews', label: 'Server certificate renews', at: server.renews_at, tone: 'info', badge: badge('Automatic', 'info') });
+  // renews_at is the certificate in use's, beside `server` in GET /settings/tls.
+  if (tls?.renews_at) {
+    items.push({ key: 'server_renews', label: 'Server certificate renews', at: tls.renews_at, tone: 'info', badge: badge('Automatic', 'info') });
   }
   if (server?.not_after) {
     items.push({ key: 'server_expires', label: 'Server certificate expires', at: server.not_after, tone: tone(server.not_after, now), badge: expiryBadge(server.not_after, { now }) });

@@ -67,8 +67,8 @@ function serverBlock(tls) {
       row('Valid from', timeElement(server.not_before, { mode: 'absolute' })),
       row('Valid until', h('span', { id: 'tls-server-not-after' }, timeElement(server.not_after, { mode: 'absolute' })), ' ', expiryBadge(server.not_after)),
       tls.mode === 'self_managed'
-        ? row('Renews', h('span', { id: 'tls-server-renews' }, server.renews_at
-          ? [timeElement(server.renews_at, { mode: 'absolute' }), h('span', { class: 'muted' }, ' — automatically, 30 days before it expires, without a restart.')]
+        ? row('Renews', h('span', { id: 'tls-server-renews' }, tls.renews_at
+          ? [timeElement(tls.renews_at, { mode: 'absolute' }), h('span', { class: 'muted' }, ' — automatically, 30 days before it expires, without a restart.')]
           : h('span', { class: 'muted' }, 'automatically, 30 days before it expires.')))
         : null,
       tls.mode === 'acme' && tls.renews_at
