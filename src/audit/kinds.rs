@@ -79,6 +79,7 @@ pub enum Action {
     AlertSettingsChange,
     AlertTest,
     AlertSmtpRemove,
+    BusinessActivity,
 }
 
 impl Action {
@@ -130,6 +131,7 @@ impl Action {
         Action::AlertSettingsChange,
         Action::AlertTest,
         Action::AlertSmtpRemove,
+        Action::BusinessActivity,
     ];
 
     pub fn code(self) -> &'static str {
@@ -181,6 +183,7 @@ impl Action {
             Action::AlertSettingsChange => "alerts.settings_change",
             Action::AlertTest => "alerts.test",
             Action::AlertSmtpRemove => "alerts.smtp_remove",
+            Action::BusinessActivity => "business.activity",
         }
     }
 }
