@@ -7,13 +7,15 @@ use super::{BusinessAccount, BusinessClient, BusinessError, Endpoints};
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 
+/// The client kept, with the `saved_at` of the account it was made for.
+type Kept = Option<(OffsetDateTime, Arc<BusinessClient>)>;
+
 #[derive(Clone)]
 pub struct Connection {
     account: BusinessAccount,
     http: reqwest::Client,
     endpoints: Endpoints,
-    /// The client and the `saved_at` of the account it was made for.
-    cached: Arc<Mutex<Option<(OffsetDateTime, Arc<BusinessClient>)>>>,
+    cached: Arc<Mutex<Kept>>,
 }
 
 impl Connection {
