@@ -107,6 +107,8 @@ pub enum Permission {
     DeviceCommands,
     /// Erase, lock, Return to Service and any MDM request type adebox does not know.
     DeviceErase,
+    /// Assign, unassign and migrate devices between MDM servers at Apple Business.
+    OrgAssign,
     /// Release devices from the organisation at Apple.
     OrgRelease,
     /// Appliance settings that hold keys or open the gate: the TLS certificate, the push
@@ -123,7 +125,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 19] = [
         Permission::Read,
         Permission::AuditRead,
         Permission::AdminsRead,
@@ -136,6 +138,7 @@ impl Permission {
         Permission::DeviceSupport,
         Permission::DeviceCommands,
         Permission::DeviceErase,
+        Permission::OrgAssign,
         Permission::OrgRelease,
         Permission::Settings,
         Permission::Secrets,
@@ -160,6 +163,7 @@ impl Permission {
             Permission::DeviceSupport => &[Owner, Operator, HelpDesk],
             Permission::DeviceCommands => &[Owner, Operator],
             Permission::DeviceErase => &[Owner],
+            Permission::OrgAssign => &[Owner, Operator],
             Permission::OrgRelease => &[Owner],
             Permission::Settings => &[Owner],
             Permission::Secrets => &[Owner],
@@ -184,6 +188,7 @@ impl Permission {
             Permission::DeviceSupport => "device_support",
             Permission::DeviceCommands => "device_commands",
             Permission::DeviceErase => "device_erase",
+            Permission::OrgAssign => "org_assign",
             Permission::OrgRelease => "org_release",
             Permission::Settings => "settings",
             Permission::Secrets => "secrets",
@@ -214,6 +219,9 @@ impl Permission {
             Permission::DeviceSupport => "refresh, rename and release a device",
             Permission::DeviceCommands => "MDM commands other than erase-like ones",
             Permission::DeviceErase => "erase, lock, Return to Service, unknown MDM request types",
+            Permission::OrgAssign => {
+                "assign, unassign and migrate devices between MDM servers at Apple Business"
+            }
             Permission::OrgRelease => "release devices from the organisation",
             Permission::Settings => "TLS certificate, push certificate, enrollment settings",
             Permission::Secrets => "directories, SMTP, webhooks, Apple Business key",

@@ -82,6 +82,7 @@ pub enum Action {
     BackupScheduleSet,
     BackupScheduleRemove,
     BackupRun,
+    BusinessActivity,
 }
 
 impl Action {
@@ -136,6 +137,7 @@ impl Action {
         Action::BackupScheduleSet,
         Action::BackupScheduleRemove,
         Action::BackupRun,
+        Action::BusinessActivity,
     ];
 
     pub fn code(self) -> &'static str {
@@ -190,6 +192,7 @@ impl Action {
             Action::BackupScheduleSet => "backup.schedule_set",
             Action::BackupScheduleRemove => "backup.schedule_remove",
             Action::BackupRun => "backup.run",
+            Action::BusinessActivity => "business.activity",
         }
     }
 }

@@ -26,6 +26,7 @@ const MAX_ATTEMPTS: u32 = 6;
 const MAX_WAIT_SECS: u64 = 60;
 
 /// Where the API is and which account speaks to it.
+#[derive(Clone, Debug)]
 pub struct Endpoints {
     pub token_url: String,
     pub api_base: String,
@@ -167,17 +168,26 @@ impl BusinessClient {
 
     /// GET `url` with the bearer token; 401 refreshes the token once, 429 waits.
     async fn get<T: DeserializeOwned>(&self, url: &str) -> Result<T, ClientError> {
+        self.call(reqwest::Method::GET, url, None).await
+    }
+
+    /// `method` on `url` with the bearer token and an optional JSON body: 401 refreshes the
+    /// token once and 429 waits, both safe to repeat because Apple did not take the request.
+    pub(super) async fn call<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<T, ClientError> {
         let mut refreshed = false;
         let mut backoff_secs = 1u64;
         for _ in 0..MAX_ATTEMPTS {
             let token = self.access_token().await?;
-            let r = self
-                .http
-                .get(url)
-                .bearer_auth(token.expose())
-                .send()
-                .await
-                .map_err(|e| ClientError::Transport(e.to_string()))?;
+            let mut req = self.http.request(method.clone(), url).bearer_auth(token.expose());
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let r = req.send().await.map_err(|e| ClientError::Transport(e.to_string()))?;
             let status = r.status().as_u16();
             let retry_after = r
                 .headers()
@@ -186,7 +196,7 @@ impl BusinessClient {
                 .and_then(|v| v.trim().parse::<u64>().ok());
             let bytes = r.bytes().await.map_err(|e| ClientError::Transport(e.to_string()))?;
             match status {
-                200 => {
+                200 | 201 => {
                     return serde_json::from_slice(&bytes)
                         .map_err(|e| ClientError::Decode(e.to_string()));
                 }
@@ -221,6 +231,16 @@ impl BusinessClient {
             }
         }
         Err(ClientError::RateLimited(MAX_ATTEMPTS))
+    }
+
+    /// The API base URL (`https://api-business.apple.com`).
+    pub(super) fn api_base(&self) -> &str {
+        &self.endpoints.api_base
+    }
+
+    /// The plain HTTP client (for Apple's pre-signed downloads, which take no bearer token).
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// The first page of organisation devices (`limit` ≤ 1000), or the page at `next`.

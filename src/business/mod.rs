@@ -6,14 +6,20 @@
 //! with the data key, never shown again), saved only after its key is checked to be EC P-256.
 //! [`client`] speaks to Apple with it: adebox makes a short client assertion for each token
 //! request ([`key`]), so the stored credential has no assertion of its own to expire.
-//! Responses are read leniently by [`wire`].
+//! Responses are read leniently by [`wire`]. The actions adebox takes at Apple Business
+//! (assign, unassign, migrate, release) are [`activities`]; AppleCare coverage is
+//! [`applecare`], each with its own tables.
 //!
 //! Which of our server tokens is which Apple Business MDM server is decided by the server
 //! uuid both APIs report (DEP `GET /account` `server_uuid`, Business `mdmServers` id):
 //! apple-2026.md §8.6 marks their equality UNCERTAIN for Apple; the simulator makes it hold,
 //! and a name is never used to match.
 
+pub mod activities;
+pub mod applecare;
 pub mod client;
+pub mod client_activities;
+pub mod connect;
 pub mod key;
 pub mod wire;
 

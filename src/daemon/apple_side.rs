@@ -36,6 +36,8 @@ pub struct Routes {
     pub apns: crate::push::ApnsOptions,
     /// The stand-in ABM portal, in the sandbox.
     pub portal_url: Option<String>,
+    /// The Apple Business API (the simulator serves it beside the DEP API).
+    pub business: crate::business::Endpoints,
     pub report: AppleServices,
     /// The outbound proxy of the site (None in the sandbox), for webhook deliveries.
     pub proxy: Option<ProxyChoice>,
@@ -58,6 +60,10 @@ pub fn routes(
                     OutboundConfig::trusting_only([apns_ca_pem.clone()]),
                 ),
                 portal_url: Some(portal_url.clone()),
+                business: crate::business::Endpoints {
+                    token_url: format!("{}/auth/oauth2/token", base_url.trim_end_matches('/')),
+                    api_base: base_url.trim_end_matches('/').to_string(),
+                },
                 report: AppleServices::describe(Described {
                     dep_url: base_url,
                     apns_url,
@@ -103,6 +109,7 @@ fn configured(
         dep: base.clone().via(via(dep_url.host())),
         apns: crate::push::ApnsOptions::new(apns_url.as_str(), base.via(via(apns_url.host()))),
         portal_url: None,
+        business: crate::business::Endpoints::default(),
         report,
         proxy,
     })

@@ -220,6 +220,7 @@ fn app_state(
         acme: s.acme.clone(),
         admin: s.admin.clone(),
         tokens: s.tokens.clone(),
+        business_actions: s.business_actions.clone(),
         devices: s.devices.clone(),
         sync: s.sync.clone(),
         profiles: s.profiles.clone(),

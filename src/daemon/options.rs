@@ -68,6 +68,8 @@ pub struct DaemonOptions {
     pub scep_per_client_per_minute: u32,
     /// How often the alert rules run and e-mails are first retried (tests shorten both).
     pub alerts: crate::alerts::AlertOptions,
+    /// How often actions at Apple Business are polled (tests shorten it).
+    pub business_polling: crate::business::activities::Polling,
 }
 
 impl DaemonOptions {
@@ -92,6 +94,7 @@ impl DaemonOptions {
             before_workers: None,
             scep_per_client_per_minute: crate::enroll::scep::PER_CLIENT_PER_MINUTE,
             alerts: crate::alerts::AlertOptions::default(),
+            business_polling: crate::business::activities::Polling::default(),
         }
     }
 }

@@ -71,6 +71,8 @@ pub struct Services {
     /// Webhook subscriptions, their outbox and its delivery.
     pub events: crate::events::Events,
     pub tokens: crate::tokens::Tokens,
+    /// Actions at Apple Business, AppleCare coverage and the way to Apple Business.
+    pub business_actions: crate::business::connect::BusinessActions,
     pub devices: crate::devices::Devices,
     pub push: crate::push::Push,
     /// The queue MDM wakes devices through.
@@ -155,6 +157,21 @@ impl Services {
             }),
         );
         let devices = crate::devices::Devices::new(store.clone());
+        let business_actions = crate::business::connect::BusinessActions {
+            activities: crate::business::activities::Activities::new(
+                store.clone(),
+                clock.clone(),
+                devices.clone(),
+                opts.business_polling,
+            ),
+            applecare: crate::business::applecare::AppleCare::new(store.clone(), clock.clone()),
+            // Apple Business is reached like the DEP API: same roots, same proxy.
+            connection: crate::business::connect::Connection::new(
+                crate::business::BusinessAccount::new(store.clone(), clock.clone()),
+                dep_client.clone(),
+                routes.business.clone(),
+            ),
+        };
         let push = crate::push::Push::new(store.clone(), clock.clone());
         // MDM knows which serial a UDID is, so a device APNs refuses for good gets it on its
         // timeline.
@@ -285,6 +302,7 @@ impl Services {
             audit,
             events,
             tokens,
+            business_actions,
             devices,
             push,
             pusher,

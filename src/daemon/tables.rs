@@ -18,6 +18,8 @@ pub const TABLES: &[&[Table]] = &[
     crate::tokens::TABLES,
     crate::devices::TABLES,
     crate::business::TABLES,
+    crate::business::activities::TABLES,
+    crate::business::applecare::TABLES,
     crate::push::TABLES,
     crate::sync::TABLES,
     crate::profiles::TABLES,

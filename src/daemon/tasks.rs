@@ -50,6 +50,11 @@ pub(super) fn spawn_all(
         spawn_task("apns", stop.clone(), workers.apns),
         spawn_task("webhooks", stop.clone(), s.events.clone().run()),
         spawn_task("alerts", stop.clone(), s.alerts.clone().run()),
+        spawn_task(
+            "business-actions",
+            stop.clone(),
+            s.business_actions.activities.clone().run(s.business_actions.connection.clone()),
+        ),
         // Not wrapped in spawn_task: the supervisor stops its workers itself, between pages.
         ("sync", tokio::spawn(s.sync.clone().supervise(stop.clone()))),
         spawn_task(

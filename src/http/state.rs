@@ -12,6 +12,8 @@ use time::OffsetDateTime;
 pub struct AppState {
     pub admin: Admin,
     pub tokens: crate::tokens::Tokens,
+    /// Actions at Apple Business and AppleCare coverage.
+    pub business_actions: crate::business::connect::BusinessActions,
     pub devices: crate::devices::Devices,
     pub sync: crate::sync::Sync,
     /// The ACME server (device identities).

@@ -246,6 +246,11 @@ pub fn options(dir: &Path, mode: Mode) -> DaemonOptions {
     opts.admin = AdminOptions { hash_cost: HashCost::TESTING, ..Default::default() };
     opts.workers = 2;
     opts.alerts = test_alerts();
+    opts.business_polling = adebox::business::activities::Polling {
+        first: time::Duration::milliseconds(200),
+        max: time::Duration::seconds(1),
+        fast_polls: 10,
+    };
     opts
 }
 

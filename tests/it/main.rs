@@ -12,6 +12,7 @@ mod assignments_api;
 mod audit_chain;
 mod backup_settings;
 mod binary;
+mod business_actions;
 mod bootstrap;
 mod browser;
 mod command_api;

@@ -9,6 +9,7 @@ mod alerts;
 mod assignments;
 mod audit;
 mod backup;
+mod business_actions;
 mod commands;
 mod devices;
 mod enrollment;
@@ -54,6 +55,7 @@ pub use super::json::JSON_LIMIT;
         (name = "sandbox", description = "The simulated Apple side (sandbox mode only)"),
         (name = "integrations", description = "Webhook subscriptions and their deliveries"),
         (name = "signin", description = "The directories users sign in with during Setup Assistant (user affinity)"),
+        (name = "business", description = "Apple Business: actions on the organisation's devices and AppleCare coverage"),
     )
 )]
 struct ApiDoc;
@@ -81,6 +83,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(signin::configure)
         .configure(signin_oidc::configure)
         .configure(signin_ldap::configure)
+        .configure(business_actions::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }
 

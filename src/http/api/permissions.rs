@@ -194,6 +194,12 @@ pub const ROUTES: &[Route] = &[
     r("PUT", "/signin/ldap", Needs(Secrets)),
     r("DELETE", "/signin/ldap", Needs(Secrets)),
     r("POST", "/signin/ldap/test", Needs(Secrets)),
+    // actions at Apple Business: release leaves the organisation for good (Owner only)
+    r("POST", "/business/actions", Needs(OrgAssign)),
+    r("POST", "/business/actions/release", Needs(OrgRelease)),
+    r("GET", "/business/actions", Needs(Read)),
+    r("GET", "/business/actions/{request_id}", Needs(Read)),
+    r("GET", "/business/applecare/{serial}", Needs(Read)),
 ];
 
 /// Routes a role's permission opens but that show or change organisation-wide data, with
@@ -222,6 +228,11 @@ pub const ORG_WIDE: &[(&str, &str, &str)] = &[
     ("POST", "/signin/ldap/test", "the LDAP directory users sign in with"),
     ("POST", "/setup/profiles", "the configuration profiles setup steps install"),
     ("DELETE", "/setup/profiles/{id}", "the configuration profiles setup steps install"),
+    // Moving a device between MDM servers at Apple touches servers outside any one scope.
+    ("POST", "/business/actions", "actions at Apple Business"),
+    ("POST", "/business/actions/release", "actions at Apple Business"),
+    ("GET", "/business/actions", "actions at Apple Business"),
+    ("GET", "/business/actions/{request_id}", "actions at Apple Business"),
 ];
 
 /// What is organisation-wide about `route`, if anything: the route's own entry in

@@ -11,6 +11,7 @@ mod alerts;
 mod apple_services;
 mod audit;
 mod backups;
+mod business_actions;
 mod device_mdm;
 mod enrollment;
 mod harness;

@@ -6,6 +6,7 @@
 //! the same shape. The MDM service's errors are mapped once, in [`super::device`], because
 //! the `/mdm` channel answers in this shape too.
 
+mod business;
 mod domain;
 
 use actix_web::http::StatusCode;

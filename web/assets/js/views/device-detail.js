@@ -5,7 +5,8 @@
  * (relative times, the absolute time on hover).
  *
  * Also its enrollment profile assignment (devices/assignment-panel.js: state, last result,
- * next retry, assign / remove).
+ * next retry, assign / remove), and its AppleCare coverage and actions at Apple Business
+ * (devices/business-panel.js).
  * The user it was enrolled for (user affinity: name, username, e-mail, directory, when) is the
  * second line of its summary.
  * Element ids for tests: #device-detail (data-serial), #device-summary, #device-lifecycle,
@@ -23,6 +24,7 @@ import { badge } from '../components/badge.js';
 import { panel } from '../components/panel.js';
 import { assignmentPanel } from '../devices/assignment-panel.js';
 import { mdmPanel } from '../devices/mdm-panel.js';
+import { businessPanel } from '../devices/business-panel.js';
 import { loadAllProfiles } from '../profiles/data.js';
 import { enrollmentEventLabel } from '../enrollment/words.js';
 import { APPLE_FIELDS, TIME_FIELDS, lifecycleBadge, profileStatusWords, removalWords } from '../devices/words.js';
@@ -142,6 +144,7 @@ export default {
         panel({ id: 'device-summary', title: 'Where it stands' }, removal(device), summary(device, tokenName, profiles)),
         assignmentPanel({ device, profiles, onChanged: () => load() }),
         mdmPanel({ serial: device.serial, onChanged: () => load() }),
+        businessPanel({ device, tokens: tokens?.items ?? [], onChanged: () => load() }),
         panel({ id: 'device-history', title: 'Timeline', intro: 'What happened to this device, newest first.' }, timelineList(device.timeline)),
         panel({ id: 'device-apple-panel', title: 'What Apple says about it', intro: 'Every field Apple sent for this device; fields it did not send are left out.' }, appleRecord(device.apple, device)));
     }).catch((err) => {
