@@ -118,6 +118,8 @@ crate::store::redb_errors_into!(MdmError);
 pub struct Plans {
     pub profiles: Option<crate::profiles::Profiles>,
     pub setup: Option<crate::setup::Setup>,
+    /// Apple's schemas (`[mdm] schemas_dir`): the command API checks each device's command.
+    pub schemas: crate::schemas::AppleSchemas,
 }
 
 #[derive(Clone)]
@@ -133,6 +135,7 @@ struct Inner {
     profiles: Option<crate::profiles::Profiles>,
     /// The profiles' setup steps (None: the default list, the device name; unit tests).
     setup: Option<crate::setup::Setup>,
+    schemas: crate::schemas::AppleSchemas,
     acme: crate::acme::AcmeService,
     options: MdmOptions,
     nudge: PushNudge,
@@ -148,8 +151,8 @@ impl Mdm {
         options: MdmOptions,
         nudge: PushNudge,
     ) -> Mdm {
-        let Plans { profiles, setup } = plans;
-        let inner = Inner { store, clock, devices, profiles, setup, acme, options, nudge };
+        let Plans { profiles, setup, schemas } = plans;
+        let inner = Inner { store, clock, devices, profiles, setup, schemas, acme, options, nudge };
         Mdm { inner: Arc::new(inner) }
     }
 
@@ -175,12 +178,31 @@ impl Mdm {
         Ok(issued)
     }
 
+    /// Apple's schemas the commands are checked against (off without `[mdm] schemas_dir`).
+    pub fn schemas(&self) -> &crate::schemas::AppleSchemas {
+        &self.inner.schemas
+    }
+
     /// Pushes, after a commit, to a device that has a push token.
     fn nudge(&self, target: Option<PushTarget>) {
         if let Some(t) = target {
             (self.inner.nudge)(t);
         }
     }
+}
+
+/// The tail of queueing a command for a device, inside the write: the enrollment saved, the
+/// command noted on the device's timeline (`words`); the push target to nudge after the commit.
+fn queued_in(
+    wtx: &redb::WriteTransaction,
+    e: &records::EnrollmentRec,
+    words: String,
+    now: time::OffsetDateTime,
+) -> Result<Option<PushTarget>, MdmError> {
+    records::save_enrollment(wtx, e)?;
+    let kind = crate::devices::TimelineKind::MdmCommandQueued;
+    crate::devices::note_in(wtx, &e.serial, kind, words, now)?;
+    Ok(push_target(e))
 }
 
 /// The push target of an enrollment, if it can be pushed.

@@ -6,11 +6,9 @@
 //! `enroll` between [`Mdm::plan_return_to_service`] and [`Mdm::return_to_service`].
 
 use super::queue::{URGENT, enqueue_in};
-use super::records::save_enrollment;
 use super::view::enrollment_of_serial;
-use super::{Mdm, MdmError, push_target};
+use super::{Mdm, MdmError};
 use crate::apple::mdm::Command;
-use crate::devices::TimelineKind;
 use crate::ids::{Serial, Udid};
 use crate::lifecycle::rts::{RtsSettings, set_in};
 
@@ -83,19 +81,14 @@ impl Mdm {
                 set_in(wtx, &sealer, &e.udid, &settings, now)?;
                 let cmd = Command::ReturnToService;
                 let uuid = enqueue_in(wtx, &mut e, cmd, URGENT, &actor, false, now)?;
-                save_enrollment(wtx, &e)?;
                 let wifi = match wifi_name {
                     Some(n) => format!(", joining Wi-Fi with \"{n}\""),
                     None => ", without a Wi-Fi profile".into(),
                 };
-                crate::devices::note_in(
-                    wtx,
-                    &e.serial,
-                    TimelineKind::MdmCommandQueued,
-                    format!("{actor} queued: Erase the device and return it to service{wifi}"),
-                    now,
-                )?;
-                Ok::<_, MdmError>((uuid, push_target(&e)))
+                let words =
+                    format!("{actor} queued: Erase the device and return it to service{wifi}");
+                let push = super::queued_in(wtx, &e, words, now)?;
+                Ok::<_, MdmError>((uuid, push))
             })
             .await?;
         self.nudge(push);
