@@ -426,9 +426,9 @@ mod tests {
         let c = parse("[mdm]\nrelease_timeout_minutes = 30\n").unwrap();
         assert_eq!(c.mdm_release_timeout_minutes, 30);
         assert_eq!(c.mdm_schemas_dir, None);
-        let c = parse("[mdm]\nschemas_dir = \"/srv/device-management\"\n").unwrap();
-        assert_eq!(c.mdm_schemas_dir, Some(PathBuf::from("/srv/device-management")));
-        assert!(c.to_toml().contains("schemas_dir = \"/srv/device-management\""));
+        let d = parse("[mdm]\nschemas_dir = \"/srv/device-management\"\n").unwrap();
+        assert_eq!(d.mdm_schemas_dir, Some(PathBuf::from("/srv/device-management")));
+        assert!(d.to_toml().contains("schemas_dir = \"/srv/device-management\""));
         let e = parse("[mdm]\nschemas_dir = \"device-management\"\n").unwrap_err();
         assert!(e.to_string().contains("mdm.schemas_dir") && e.to_string().contains("absolute"));
         assert!(c.to_toml().contains("release_timeout_minutes = 30"));

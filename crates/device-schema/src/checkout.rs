@@ -140,7 +140,8 @@ mod tests {
         let mut env = Dictionary::new();
         env.insert("CommandUUID".into(), "u-1".into());
         env.insert("Command".into(), Value::Dictionary(cmd));
-        let v = s.check_command(&Value::Dictionary(env), &Context::device(Os::Ios)).unwrap_err();
+        // PIN is a Mac's key (not on iOS).
+        let v = s.check_command(&Value::Dictionary(env), &Context::device(Os::MacOs)).unwrap_err();
         assert!(matches!(v.at("Command.PIN"), Some(Problem::WrongType { .. })), "{v}");
     }
 
