@@ -292,6 +292,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             // Also reads apple.extra_ca_file and this shell's proxy variables, as `serve` would.
             let routes =
                 daemon::routes(&daemon::AppleSide::Production, &c, &|n| std::env::var(n).ok())?;
+            // Loads mdm.schemas_dir as `serve` would: a folder that is not a checkout is refused.
+            crate::schemas::AppleSchemas::load(c.mdm_schemas_dir.as_deref())?;
             println!("# {} is valid; effective configuration:\n{}", config.display(), c.to_toml());
             for notice in &routes.report.notices {
                 println!("# not the default: {}", notice.message);

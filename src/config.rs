@@ -46,6 +46,9 @@ pub struct Config {
     /// Minutes a device waiting in "Awaiting final configuration" is given to acknowledge its
     /// name before DeviceConfigured releases it anyway (with a warning on its timeline).
     pub mdm_release_timeout_minutes: u32,
+    /// A checkout of apple/device-management (`[mdm] schemas_dir`): when set, commands and
+    /// uploaded profiles are checked against Apple's schemas (`crate::schemas`).
+    pub mdm_schemas_dir: Option<PathBuf>,
     /// Where Apple's services are and which extra roots are trusted for them.
     pub apple: AppleConfig,
     /// The outbound proxy named in the file (the environment's applies when there is none).
@@ -97,6 +100,7 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawMdm {
     release_timeout_minutes: Option<i64>,
+    schemas_dir: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -269,6 +273,16 @@ impl Config {
             }
         };
 
+        let mdm_schemas_dir = raw.mdm.schemas_dir.filter(|s| !s.is_empty()).map(PathBuf::from);
+        if let Some(d) = mdm_schemas_dir.as_ref().filter(|d| !d.is_absolute()) {
+            return Err(bad(
+                "mdm.schemas_dir",
+                format!("is `{}`, a relative path", d.display()),
+                "use the absolute path of a checkout of apple/device-management, such as \
+                 \"/var/lib/adebox/device-management\"",
+            ));
+        }
+
         let apple = parse_apple(raw.apple, &bad)?;
         let outbound = parse_outbound(raw.outbound, &bad)?;
         let metrics = metrics::parse_metrics(raw.metrics, &bad)?;
@@ -285,6 +299,7 @@ impl Config {
             tls_key_file,
             tls_acme,
             mdm_release_timeout_minutes,
+            mdm_schemas_dir,
             apple,
             outbound,
             metrics,
@@ -305,6 +320,7 @@ impl Config {
             tls_key_file: None,
             tls_acme: None,
             mdm_release_timeout_minutes: DEFAULT_RELEASE_TIMEOUT_MINUTES,
+            mdm_schemas_dir: None,
             apple: AppleConfig::default(),
             outbound: OutboundFileConfig::default(),
             // The sandbox shows every feature: `/metrics` answers admins' API tokens.
@@ -347,6 +363,9 @@ impl Config {
         }
         out +=
             &format!("\n[mdm]\nrelease_timeout_minutes = {}\n", self.mdm_release_timeout_minutes);
+        if let Some(d) = &self.mdm_schemas_dir {
+            out += &format!("schemas_dir = {}\n", quote(&d.display().to_string()));
+        }
         out += &format!(
             "\n[apple]\ndep_url = {}\napns_url = {}\n",
             quote(self.apple.dep_url.as_str()),
@@ -406,6 +425,12 @@ mod tests {
         assert_eq!(parse("").unwrap().mdm_release_timeout_minutes, 5);
         let c = parse("[mdm]\nrelease_timeout_minutes = 30\n").unwrap();
         assert_eq!(c.mdm_release_timeout_minutes, 30);
+        assert_eq!(c.mdm_schemas_dir, None);
+        let d = parse("[mdm]\nschemas_dir = \"/srv/device-management\"\n").unwrap();
+        assert_eq!(d.mdm_schemas_dir, Some(PathBuf::from("/srv/device-management")));
+        assert!(d.to_toml().contains("schemas_dir = \"/srv/device-management\""));
+        let e = parse("[mdm]\nschemas_dir = \"device-management\"\n").unwrap_err();
+        assert!(e.to_string().contains("mdm.schemas_dir") && e.to_string().contains("absolute"));
         assert!(c.to_toml().contains("release_timeout_minutes = 30"));
         for bad in ["0", "1441", "-3"] {
             let e = parse(&format!("[mdm]\nrelease_timeout_minutes = {bad}\n")).unwrap_err();

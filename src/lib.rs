@@ -15,7 +15,8 @@
 //!   (HTTP clients, the Apple service URLs, trust roots and proxy they use), [`config`] (the
 //!   bootstrap TOML file), [`keys`] (the data and audit keys beside the store), [`store`]
 //!   (redb handle, schema version, migrations, sealed secrets, backup), [`urls`] (externally
-//!   visible URLs), [`tls`] (the server certificate and the rustls configuration).
+//!   visible URLs), [`tls`] (the server certificate and the rustls configuration),
+//!   [`schemas`] (Apple's device-management schemas of `[mdm] schemas_dir`, for the checks).
 //! - **domain** (each owns its tables, errors and a small service API), in call order:
 //!   [`audit`], [`events`] (webhook subscriptions, outbox, delivery), [`admin`], [`tokens`],
 //!   [`devices`], [`depclient`], [`business`] (the Apple Business API account and
@@ -45,6 +46,7 @@ pub mod keys;
 pub mod store;
 pub mod urls;
 pub mod tls;
+pub mod schemas;
 
 pub mod audit;
 pub mod events;

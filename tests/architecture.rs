@@ -20,6 +20,7 @@ const RINGS: &[(&str, &[&str])] = &[
     ("infrastructure", &["keys"]),
     ("infrastructure", &["store", "urls"]),
     ("infrastructure", &["tls"]),
+    ("infrastructure", &["schemas"]),
     // The domain ring is ordered: a module calls only those before it.
     ("domain", &["audit"]),
     ("domain", &["events"]),
@@ -141,6 +142,18 @@ fn the_wire_crate_reaches_no_io_crate() {
         .collect();
     assert!(io.is_empty(), "adebox-wire depends, through Cargo.lock, on {io:?}");
     assert!(reached.len() > 10, "the lock file was read: {} crates", reached.len());
+}
+
+/// The schema checker is linked into the daemon: it stays a pure reader of plists and YAML.
+#[test]
+fn the_schema_checker_reaches_no_io_crate() {
+    let reached = Lockfile::read().reachable_from("device-schema");
+    let io: Vec<&String> = reached
+        .iter()
+        .filter(|c| IO_CRATES.contains(&c.as_str()) || c.starts_with("actix"))
+        .collect();
+    assert!(io.is_empty(), "device-schema depends, through Cargo.lock, on {io:?}");
+    assert!(reached.contains("plist"), "the lock file was read: {reached:?}");
 }
 
 #[test]

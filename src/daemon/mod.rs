@@ -55,6 +55,9 @@ pub enum DaemonError {
     Signing(#[from] crate::enroll::SigningError),
     #[error(transparent)]
     Acme(#[from] crate::tls::AcmeError),
+    /// Names `mdm.schemas_dir`, the folder and the fix.
+    #[error(transparent)]
+    Schemas(#[from] crate::schemas::SchemasError),
 }
 
 /// A started daemon: its services (see [`Services`]), listeners and background tasks.
@@ -292,19 +295,22 @@ impl Listeners {
 }
 
 impl Running {
-    /// SIGHUP: re-read what can change without a restart (log level, certificate files).
+    /// SIGHUP: re-read what can change without a restart (log level, certificate files,
+    /// Apple's schemas).
     pub async fn reload(&self, new_config: Option<Config>) {
         if let Some(c) = &new_config {
             crate::logging::set_level(c.log_level);
+            self.reload_schemas(c.mdm_schemas_dir.clone()).await;
             let restart_needed = Config {
                 log_level: self.config.log_level,
                 tls_cert_file: self.config.tls_cert_file.clone(),
                 tls_key_file: self.config.tls_key_file.clone(),
+                mdm_schemas_dir: self.config.mdm_schemas_dir.clone(),
                 ..c.clone()
             } != self.config;
             if restart_needed {
                 log::warn!(
-                    "the configuration file changed in keys that need a restart (data_dir, listen, public, mdm, apple, outbound); run `systemctl restart adebox` to apply them"
+                    "the configuration file changed in keys that need a restart (data_dir, listen, public, mdm.release_timeout_minutes, apple, outbound); run `systemctl restart adebox` to apply them"
                 );
             }
         }
@@ -320,6 +326,21 @@ impl Running {
                 "reload: the TLS certificate could not be reloaded ({e}); still serving the previous one"
             ),
             Err(e) => log::error!("reload failed: {e}"),
+        }
+    }
+
+    /// Loads `[mdm] schemas_dir` again (a checkout updated in place, or another one); a bad
+    /// folder keeps the running schemas and says why.
+    pub async fn reload_schemas(&self, dir: Option<PathBuf>) {
+        let schemas = self.services.schemas.clone();
+        let d = dir.clone();
+        match blocking(move || schemas.reload(d.as_deref())).await {
+            Ok(Ok(())) => match dir {
+                Some(d) => log::info!("reloaded: Apple's schemas from {}", d.display()),
+                None => log::info!("reloaded: {}", crate::schemas::OFF_NOTICE),
+            },
+            Ok(Err(e)) => log::error!("reload: {e}; still checking with the previous schemas"),
+            Err(e) => log::error!("reload of Apple's schemas failed: {e}"),
         }
     }
 

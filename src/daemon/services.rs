@@ -86,6 +86,8 @@ pub struct Services {
     pub mdm: crate::mdm::Mdm,
     /// The profiles' setup steps and the uploaded configuration profiles.
     pub setup: crate::setup::Setup,
+    /// Apple's schemas of `[mdm] schemas_dir` (off without it); reloaded on SIGHUP.
+    pub schemas: crate::schemas::AppleSchemas,
     pub scep: crate::enroll::scep::Scep,
     /// Alerts by e-mail and webhook on what needs the admin.
     pub alerts: crate::alerts::Alerts,
@@ -252,7 +254,16 @@ impl Services {
             let pusher = pusher.clone();
             Arc::new(move |target| pusher.notify(target))
         };
-        let setup = crate::setup::Setup::new(store.clone(), clock.clone());
+        // A folder that is not a checkout refuses the start, naming the key and the fix.
+        let schemas = crate::schemas::AppleSchemas::load(config.mdm_schemas_dir.as_deref())?;
+        match schemas.dir() {
+            Some(dir) => {
+                log::info!(dir = dir.display().to_string().as_str(); "commands and uploaded profiles are checked against Apple's schemas")
+            }
+            None => log::info!("{}", crate::schemas::OFF_NOTICE),
+        }
+        let setup =
+            crate::setup::Setup::new(store.clone(), clock.clone()).with_schemas(schemas.clone());
         let mdm = crate::mdm::Mdm::new(
             store.clone(),
             clock.clone(),
@@ -261,6 +272,7 @@ impl Services {
                 profiles: Some(profiles.clone()),
                 setup: Some(setup.clone()),
                 enroll: Some(enroll.clone()),
+                schemas: schemas.clone(),
             },
             acme.clone(),
             opts.mdm.clone(),
@@ -314,6 +326,7 @@ impl Services {
             signin,
             mdm,
             setup,
+            schemas,
             scep,
             alerts,
             tls_acme,

@@ -120,6 +120,8 @@ pub struct Plans {
     pub profiles: Option<crate::profiles::Profiles>,
     pub setup: Option<crate::setup::Setup>,
     pub enroll: Option<crate::enroll::Enroll>,
+    /// Apple's schemas (`[mdm] schemas_dir`): the command API checks each device's command.
+    pub schemas: crate::schemas::AppleSchemas,
 }
 
 #[derive(Clone)]
@@ -137,6 +139,7 @@ struct Inner {
     setup: Option<crate::setup::Setup>,
     /// Signs Return to Service enrollment profiles (None: unit tests).
     enroll: Option<crate::enroll::Enroll>,
+    schemas: crate::schemas::AppleSchemas,
     acme: crate::acme::AcmeService,
     options: MdmOptions,
     nudge: PushNudge,
@@ -152,8 +155,9 @@ impl Mdm {
         options: MdmOptions,
         nudge: PushNudge,
     ) -> Mdm {
-        let Plans { profiles, setup, enroll } = plans;
-        let inner = Inner { store, clock, devices, profiles, setup, enroll, acme, options, nudge };
+        let Plans { profiles, setup, enroll, schemas } = plans;
+        let inner =
+            Inner { store, clock, devices, profiles, setup, enroll, schemas, acme, options, nudge };
         Mdm { inner: Arc::new(inner) }
     }
 
@@ -179,12 +183,31 @@ impl Mdm {
         Ok(issued)
     }
 
+    /// Apple's schemas the commands are checked against (off without `[mdm] schemas_dir`).
+    pub fn schemas(&self) -> &crate::schemas::AppleSchemas {
+        &self.inner.schemas
+    }
+
     /// Pushes, after a commit, to a device that has a push token.
     fn nudge(&self, target: Option<PushTarget>) {
         if let Some(t) = target {
             (self.inner.nudge)(t);
         }
     }
+}
+
+/// The tail of queueing a command for a device, inside the write: the enrollment saved, the
+/// command noted on the device's timeline (`words`); the push target to nudge after the commit.
+fn queued_in(
+    wtx: &redb::WriteTransaction,
+    e: &records::EnrollmentRec,
+    words: String,
+    now: time::OffsetDateTime,
+) -> Result<Option<PushTarget>, MdmError> {
+    records::save_enrollment(wtx, e)?;
+    let kind = crate::devices::TimelineKind::MdmCommandQueued;
+    crate::devices::note_in(wtx, &e.serial, kind, words, now)?;
+    Ok(push_target(e))
 }
 
 /// The push target of an enrollment, if it can be pushed.

@@ -9,9 +9,9 @@
 //! long after the admin did.
 
 use super::queue::{URGENT, enqueue_in};
-use super::records::{COMMANDS, ENROLLMENTS, EnrollmentRec, commands_of, save_enrollment};
+use super::records::{COMMANDS, ENROLLMENTS, EnrollmentRec, commands_of};
 use super::view::enrollment_of_serial;
-use super::{Mdm, MdmError, push_target};
+use super::{Mdm, MdmError};
 use crate::apple::mdm::Command;
 use crate::devices::TimelineKind;
 use crate::ids::{Serial, Udid};
@@ -96,19 +96,14 @@ impl Mdm {
                 set_in(wtx, &sealer, &e.udid, &settings, now)?;
                 let cmd = Command::ReturnToService;
                 let uuid = enqueue_in(wtx, &mut e, cmd, URGENT, &actor, false, now)?;
-                save_enrollment(wtx, &e)?;
                 let wifi = match wifi_name {
                     Some(n) => format!(", joining Wi-Fi with \"{n}\""),
                     None => ", without a Wi-Fi profile".into(),
                 };
-                crate::devices::note_in(
-                    wtx,
-                    &e.serial,
-                    TimelineKind::MdmCommandQueued,
-                    format!("{actor} queued: Erase the device and return it to service{wifi}"),
-                    now,
-                )?;
-                Ok::<_, MdmError>((uuid, push_target(&e)))
+                let words =
+                    format!("{actor} queued: Erase the device and return it to service{wifi}");
+                let push = super::queued_in(wtx, &e, words, now)?;
+                Ok::<_, MdmError>((uuid, push))
             })
             .await?;
         self.nudge(push);

@@ -7,15 +7,13 @@
 //! `device_commands`.
 
 use super::queue::{NORMAL, Queued, enqueue_as_in};
-use super::records::{
-    BY_SERIAL, ENROLLMENTS, EnrollmentRec, load_enrollment, save_enrollment, udid_key,
-};
+use super::records::{BY_SERIAL, ENROLLMENTS, EnrollmentRec, load_enrollment, udid_key};
 use super::{Mdm, MdmError, PushTarget, push_target};
 use crate::admin::Permission;
 use crate::apple::mdm::request_types::{self, Class};
 use crate::apple::mdm::{Command, CommandRequest};
-use crate::devices::TimelineKind;
 use crate::ids::{Serial, Udid};
+use crate::schemas::{describe, os_of_product};
 use crate::store;
 use redb::{ReadTransaction, WriteTransaction};
 
@@ -95,6 +93,9 @@ impl Mdm {
     ) -> Result<Vec<IdOutcome>, MdmError> {
         let actor = actor.to_string();
         let now = self.inner.clock.now();
+        // Each device is checked for its own OS: the API checked the command for any OS.
+        let check = self.inner.schemas.knows_command(&request.request_type) == Some(true);
+        let schemas = self.inner.schemas.clone();
         let (outcomes, targets) = self
             .inner
             .store
@@ -110,6 +111,19 @@ impl Mdm {
                             kind: request.request_type.clone(),
                             command: request.command.clone(),
                         };
+                        if check {
+                            let os = e.product.as_deref().map(os_of_product);
+                            schemas.check_command(&request.value, os).map_err(|v| {
+                                MdmError::Invalid {
+                                    field: "Command",
+                                    message: format!(
+                                        "Apple's schema refuses it for this device ({}): {}",
+                                        e.product.as_deref().unwrap_or("model unknown"),
+                                        describe(&v)
+                                    ),
+                                }
+                            })?;
+                        }
                         let words = command.words();
                         let how = Queued {
                             uuid: request.uuid.clone(),
@@ -118,15 +132,8 @@ impl Mdm {
                             hold_for_earlier: false,
                         };
                         enqueue_as_in(wtx, &mut e, command, how, now)?;
-                        save_enrollment(wtx, &e)?;
-                        crate::devices::note_in(
-                            wtx,
-                            &e.serial,
-                            TimelineKind::MdmCommandQueued,
-                            format!("{actor} queued through the command API: {words}"),
-                            now,
-                        )?;
-                        Ok(push_target(&e))
+                        let words = format!("{actor} queued through the command API: {words}");
+                        super::queued_in(wtx, &e, words, now)
                     });
                     match queued {
                         Ok(target) => {

@@ -32,15 +32,14 @@ pub(super) fn start_in(
     }
     let total = run.steps.len();
     for (i, s) in run.steps.iter().enumerate() {
-        if s.state == StepState::Skipped {
-            let why = s.detail.as_deref().unwrap_or("nothing to send");
-            note(
-                wtx,
-                e,
-                format!("setup step {} of {total} skipped ({}): {why}", i + 1, s.title),
-                now,
-            )?;
-        }
+        // Failed before sending: its command was refused by Apple's schema (`setup::plan`).
+        let what = match s.state {
+            StepState::Skipped => "skipped",
+            StepState::Failed => "failed",
+            _ => continue,
+        };
+        let why = s.detail.as_deref().unwrap_or("nothing to send");
+        note(wtx, e, format!("setup step {} of {total} {what} ({}): {why}", i + 1, s.title), now)?;
     }
     e.setup = Some(run);
     e.release_deadline = Some(now + timeout);

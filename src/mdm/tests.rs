@@ -105,7 +105,7 @@ fn world() -> World {
         store,
         clock.clone(),
         devices.clone(),
-        super::Plans { profiles: None, setup: Some(setup), enroll: None },
+        super::Plans { profiles: None, setup: Some(setup), ..Default::default() },
         acme,
         MdmOptions { release_timeout: Duration::minutes(5) },
         Arc::new(move |t| sink.lock().unwrap().push(t)),

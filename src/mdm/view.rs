@@ -365,15 +365,8 @@ impl Mdm {
                 }
                 let words = command.words();
                 let uuid = enqueue_in(wtx, &mut e, command, priority, &actor, false, now)?;
-                save_enrollment(wtx, &e)?;
-                crate::devices::note_in(
-                    wtx,
-                    &serial,
-                    TimelineKind::MdmCommandQueued,
-                    format!("{actor} queued: {words}"),
-                    now,
-                )?;
-                Ok::<_, MdmError>((uuid, push_target(&e)))
+                let push = super::queued_in(wtx, &e, format!("{actor} queued: {words}"), now)?;
+                Ok::<_, MdmError>((uuid, push))
             })
             .await?;
         self.nudge(push);

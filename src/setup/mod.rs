@@ -15,6 +15,7 @@
 //! account gets the step even where the list does not name it.
 //! Calls store only; `mdm` calls it. Must not use: http, daemon, actix types.
 
+mod checked;
 pub mod run;
 pub mod steps;
 pub mod upload;
@@ -158,11 +159,19 @@ pub struct Device {
 pub struct Setup {
     store: Store,
     clock: Clock,
+    /// Apple's schemas, when `[mdm] schemas_dir` is set: uploads and step commands are checked.
+    schemas: crate::schemas::AppleSchemas,
 }
 
 impl Setup {
     pub fn new(store: Store, clock: Clock) -> Setup {
-        Setup { store, clock }
+        Setup { store, clock, schemas: crate::schemas::AppleSchemas::off() }
+    }
+
+    /// Checks uploads and the steps' commands against `schemas`.
+    pub fn with_schemas(mut self, schemas: crate::schemas::AppleSchemas) -> Setup {
+        self.schemas = schemas;
+        self
     }
 
     /// The steps of enrollment profile `profile`.
@@ -199,7 +208,7 @@ impl Setup {
 
     /// Checks and keeps an uploaded configuration profile.
     pub async fn upload(&self, bytes: Vec<u8>, actor: &str) -> Result<ProfileRec, SetupError> {
-        let checked = upload::check(&bytes)?;
+        let checked = upload::check_with(&bytes, &self.schemas)?;
         let rec = ProfileRec {
             v: 1,
             id: ConfigProfileId::generate(),
@@ -278,7 +287,9 @@ impl Setup {
         device: Device,
     ) -> Result<SetupRun, SetupError> {
         let key = profile.map(|p| p.as_bytes().to_vec());
-        self.store
+        let product = device.product.clone();
+        let mut run = self
+            .store
             .read(move |rtx| {
                 let rec: Option<StepsRec> = match key {
                     Some(k) => store::get(&rtx.open_table(STEPS)?, &k)?,
@@ -297,7 +308,9 @@ impl Setup {
                 }
                 Ok::<_, SetupError>(SetupRun::new(run))
             })
-            .await
+            .await?;
+        checked::refuse_off_schema(&mut run, product.as_deref(), &self.schemas);
+        Ok(run)
     }
 }
 

@@ -146,6 +146,8 @@ impl SetupRun {
     /// Puts the blocking step back in line; returns its index, or `None` when nothing blocks.
     pub fn retry(&mut self) -> Option<usize> {
         let Next::Blocked(i) = self.next() else { return None };
+        // A step refused before sending (its command off Apple's schema) has nothing to retry.
+        self.steps[i].command.as_ref()?;
         self.steps[i].state = StepState::Waiting;
         Some(i)
     }

@@ -2,9 +2,12 @@
 //! it: signed (CMS SignedData: the signature is verified and the signer kept for the page; the
 //! profile is sent as uploaded, signature included) or not; a property list whose top level
 //! and every payload carry the common payload keys (Apple's `CommonPayloadKeys.yaml`,
-//! `TopLevel.yaml`); certificate payloads parsed. Every refusal names the payload and the key.
+//! `TopLevel.yaml`); certificate payloads parsed. With `[mdm] schemas_dir` set, the whole
+//! profile is also checked against Apple's schemas ([`check_with`]): each payload of a type the
+//! checkout describes, key by key and type by type. Every refusal names the payload and the key.
 
 use super::SetupError;
+use crate::schemas::{AppleSchemas, Violations};
 use plist::{Dictionary, Value};
 
 /// Largest profile accepted: it travels inside one InstallProfile command.
@@ -40,8 +43,13 @@ fn is_plist(bytes: &[u8]) -> bool {
         || trimmed.starts_with(b"\xEF\xBB\xBF<")
 }
 
-/// Checks an uploaded profile.
+/// Checks an uploaded profile for shape only (no schemas).
 pub fn check(bytes: &[u8]) -> Result<Checked, SetupError> {
+    check_with(bytes, &AppleSchemas::off())
+}
+
+/// Checks an uploaded profile, and against Apple's schemas when `schemas` has them.
+pub fn check_with(bytes: &[u8], schemas: &AppleSchemas) -> Result<Checked, SetupError> {
     if bytes.len() > MAX_PROFILE {
         return Err(SetupError::TooLarge { len: bytes.len(), max: MAX_PROFILE });
     }
@@ -125,7 +133,36 @@ pub fn check(bytes: &[u8]) -> Result<Checked, SetupError> {
         }
         payload_types.push(ty);
     }
+    schemas.check_profile(&value).map_err(|v| off_schema(&v, &payload_types))?;
     Ok(Checked { name, identifier, payload_uuid, payload_types, signed_by, certificates })
+}
+
+/// The schema's findings with each payload named as the other refusals name it: `payload 2
+/// (com.apple.wifi.managed): AutoJoin: expected boolean, found string`.
+fn off_schema(v: &Violations, types: &[String]) -> SetupError {
+    let named: Vec<String> =
+        v.0.iter()
+            .take(5)
+            .map(|f| {
+                let Some(rest) = f.path.strip_prefix("PayloadContent[") else {
+                    let key = if f.path.is_empty() { "(top level)" } else { &f.path };
+                    return format!("the profile: {key}: {}", f.problem);
+                };
+                let (i, key) = rest.split_once(']').unwrap_or((rest, ""));
+                let i: usize = i.parse().unwrap_or(0);
+                let ty = types.get(i).map(String::as_str).unwrap_or("?");
+                let key = key.trim_start_matches('.');
+                let key = if key.is_empty() { "(the payload)" } else { key };
+                format!("payload {} ({ty}): {key}: {}", i + 1, f.problem)
+            })
+            .collect();
+    let more = v.0.len().saturating_sub(5);
+    let more = if more > 0 { format!("; and {more} more") } else { String::new() };
+    refuse(format!(
+        "the profile does not follow Apple's schema: {}{more}; fix the key in the profile (or \
+         export it again from the tool that made it)",
+        named.join("; ")
+    ))
 }
 
 fn string(d: &Dictionary, key: &str, at: &str) -> Result<String, SetupError> {

@@ -45,6 +45,7 @@ mod sandbox_restart;
 mod scep;
 mod scep_clients;
 mod schema;
+mod schemas_dir;
 mod scheduled_backup;
 mod scope;
 mod secrets;

@@ -22,6 +22,15 @@ pub const COMMAND_ENVELOPE: &str = "CommandEnvelope";
 /// The overlay's name for a device's report on the command channel (`mdm/envelope/report.yaml`).
 pub const REPORT_ENVELOPE: &str = "CommandReport";
 
+/// What merging the overlay does with a key Apple's schema already defines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Clash {
+    /// A load error: the tests' rule, so the overlay entry gets removed.
+    Refuse,
+    /// Apple's definition stays: a site's newer checkout must not stop the daemon.
+    AppleWins,
+}
+
 /// All schemas, by kind and name.
 #[derive(Clone, Debug, Default)]
 pub struct Schemas {
@@ -51,7 +60,7 @@ fn read(path: &Path) -> Result<String, LoadError> {
         .map_err(|e| LoadError::Io { path: path.display().to_string(), detail: e.to_string() })
 }
 
-const KINDS: [Kind; 4] = [Kind::Payload, Kind::Command, Kind::CheckIn, Kind::Envelope];
+pub(crate) const KINDS: [Kind; 4] = [Kind::Payload, Kind::Command, Kind::CheckIn, Kind::Envelope];
 
 /// Every key of `keys` and below, with its dotted path.
 fn cited(keys: &[KeySpec], path: &str, out: &mut Vec<(String, bool)>) {
@@ -66,15 +75,21 @@ impl Schemas {
     /// Loads Apple's files from `apple` (the `device-management` folder: `mdm/profiles`,
     /// `mdm/commands`, `mdm/checkin`) and merges `overlay` (same layout; may be absent).
     pub fn load(apple: &Path, overlay: &Path) -> Result<Schemas, LoadError> {
+        let mut s = Schemas::apple(apple)?;
+        for kind in KINDS {
+            for path in yaml_files(&overlay.join("mdm").join(kind.folder()))? {
+                s.merge(parse(kind, &path.display().to_string(), &read(&path)?)?)?;
+            }
+        }
+        Ok(s)
+    }
+
+    /// Apple's files alone, from the `device-management` folder `apple`.
+    pub(crate) fn apple(apple: &Path) -> Result<Schemas, LoadError> {
         let mut s = Schemas::default();
         for kind in KINDS {
             for path in yaml_files(&apple.join("mdm").join(kind.folder()))? {
                 s.add(parse(kind, &path.display().to_string(), &read(&path)?)?)?;
-            }
-        }
-        for kind in KINDS {
-            for path in yaml_files(&overlay.join("mdm").join(kind.folder()))? {
-                s.merge(parse(kind, &path.display().to_string(), &read(&path)?)?)?;
             }
         }
         Ok(s)
@@ -101,8 +116,13 @@ impl Schemas {
     }
 
     /// Adds an overlay schema: new keys for an existing schema, or a schema of its own. Every
-    /// key it brings must cite its source.
+    /// key it brings must cite its source; a key Apple's schema already has is an error.
     pub fn merge(&mut self, overlay: Schema) -> Result<(), LoadError> {
+        self.merge_with(overlay, Clash::Refuse)
+    }
+
+    /// [`Schemas::merge`], with `clash` deciding what a key Apple's schema already has does.
+    pub(crate) fn merge_with(&mut self, overlay: Schema, clash: Clash) -> Result<(), LoadError> {
         let path = overlay.files.join(", ");
         let mut all = Vec::new();
         cited(&overlay.keys, "", &mut all);
@@ -120,6 +140,9 @@ impl Schemas {
         {
             for key in ours {
                 if theirs.iter().any(|k| k.key == key.key) {
+                    if clash == Clash::AppleWins {
+                        continue;
+                    }
                     return Err(LoadError::OverlayDuplicate {
                         path,
                         name: apple.name.clone(),

@@ -27,16 +27,22 @@
 //! `deprecated`, and the documentation attributes (`title`, `content`, `default`,
 //! `subkeytype`). An attribute it does not know at all stops the load.
 //!
-//! Dev-only: the adebox package uses it as a dev-dependency; nothing here reaches the binary.
+//! The tests load Apple's folder from the fixtures and the overlay from `schemas/overlay/`
+//! ([`Schemas::from_fixtures`]); the daemon loads a site's checkout (`[mdm] schemas_dir`) with
+//! the overlay compiled in ([`Schemas::load_checkout`], [`OVERLAY`]) to check the commands of
+//! the command API and the profiles admins upload. Its dependencies stay light (plist, a YAML
+//! reader, regex-lite): no I/O crate, no async runtime.
 
 mod catalog;
 mod check;
+mod checkout;
 mod context;
 pub mod spec;
 mod violation;
 mod yaml;
 
 pub use catalog::{COMMAND_ENVELOPE, REPORT_ENVELOPE, Schemas, overlay_dir};
+pub use checkout::OVERLAY;
 pub use context::{Applies, Channel, Context, Enrollment};
 pub use spec::{Kind, Os, Type};
 pub use violation::{Problem, Violation, Violations};

@@ -532,7 +532,7 @@ fn the_overlay_only_adds_cited_keys() {
 
 /// The fixtures folder (`$ADEBOX_FIXTURES`, or `../shared/fixtures` beside the repository,
 /// the rule adebox's tests follow); `None` with a notice when absent.
-fn fixtures() -> Option<std::path::PathBuf> {
+pub(crate) fn fixtures() -> Option<std::path::PathBuf> {
     let dir =
         std::env::var_os("ADEBOX_FIXTURES").map(std::path::PathBuf::from).unwrap_or_else(|| {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")

@@ -30,6 +30,8 @@ pub enum LoadError {
          it (../shared/spec/FILE §N)"
     )]
     Uncited { path: String, key: String },
+    #[error("{path} is not a checkout of apple/device-management: {detail}")]
+    NotACheckout { path: String, detail: String },
     #[error("{path}: {kind:?} {name:?} is also defined by {other}")]
     Duplicate { path: String, kind: Kind, name: String, other: String },
 }

@@ -125,6 +125,7 @@ async fn enqueue(
         ))
         .field("RequestType"));
     }
+    check_schema(&state, &request, flag(&query.allow_unknown))?;
     let needed = crate::mdm::permission_for(&rt);
     if !auth.holds(needed) {
         return Err(ApiError::missing_permission(crate::admin::Missing {
@@ -167,6 +168,35 @@ async fn enqueue(
         request_type: Some(rt),
     };
     Ok(answer(result, outcomes))
+}
+
+/// With `[mdm] schemas_dir` set, the command must follow Apple's schema for its request type
+/// on some OS (each device's own OS is checked when it is queued). A request type the checkout
+/// does not describe passes only with `allow_unknown`.
+fn check_schema(
+    state: &AppState,
+    request: &crate::apple::mdm::CommandRequest,
+    allow_unknown: bool,
+) -> Result<(), ApiError> {
+    let schemas = state.mdm.schemas();
+    let rt = &request.request_type;
+    let described = schemas.knows_command(rt);
+    if allow_unknown && described == Some(false) {
+        return Ok(());
+    }
+    let Err(v) = schemas.check_command(&request.value, None) else { return Ok(()) };
+    let unknown = if described == Some(false) {
+        ", or send it again with ?allow_unknown=1 (Owner only) if the devices know it"
+    } else {
+        ""
+    };
+    let field = v.0.first().map(|f| f.path.clone()).unwrap_or_default();
+    Err(ApiError::bad_request(format!(
+        "the command does not follow Apple's schema for {rt}: {}; fix the key and send it \
+         again{unknown}",
+        crate::schemas::describe(&v)
+    ))
+    .field(&field))
 }
 
 /// Pushes devices named by UDID or serial, so they check in.

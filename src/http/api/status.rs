@@ -46,6 +46,19 @@ pub struct Status {
     /// when none is set up
     /// or for an admin limited to some server tokens.
     pub backup: Option<BackupStatus>,
+    /// Whether commands and uploaded profiles are checked against Apple's schemas.
+    pub schema_checks: SchemaChecks,
+}
+
+/// Apple's schemas in use (`[mdm] schemas_dir`), or the notice that the checks are for shape
+/// only.
+#[derive(Serialize, ToSchema)]
+pub struct SchemaChecks {
+    pub enabled: bool,
+    /// The checkout, for an admin not limited to some server tokens.
+    pub dir: Option<String>,
+    /// Set while the checks are off: what is checked, and the key that turns them on.
+    pub notice: Option<String>,
 }
 
 /// Where the daily backups go, when the next runs and how the last went.
@@ -139,6 +152,11 @@ async fn status(
         banners,
         apple_services: (&*state.apple_services).into(),
         backup,
+        schema_checks: SchemaChecks {
+            enabled: state.mdm.schemas().notice().is_none(),
+            dir: state.mdm.schemas().dir().filter(|_| org_wide).map(|d| d.display().to_string()),
+            notice: state.mdm.schemas().notice().map(str::to_string),
+        },
     }))
 }
 

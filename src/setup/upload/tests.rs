@@ -126,3 +126,36 @@ impl ReplaceStr for Vec<u8> {
         String::from_utf8(self).unwrap().replacen(from, to, 1).into_bytes()
     }
 }
+
+fn checkout() -> Option<AppleSchemas> {
+    let dir = crate::fixtures::dir()?.join("device-management");
+    Some(AppleSchemas::load(Some(&dir)).unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn scep(keysize: &str) -> Vec<u8> {
+    profile(&payload(
+        "com.apple.security.scep",
+        &format!(
+            "<key>PayloadContent</key><dict><key>URL</key><string>https://ca.example.org/scep</string>\
+             <key>Keysize</key>{keysize}</dict>"
+        ),
+    ))
+}
+
+#[test]
+fn with_the_schemas_a_payload_with_a_wrong_typed_key_is_refused_naming_payload_and_key() {
+    let Some(schemas) = checkout() else { return };
+    let bad = scep("<string>2048</string>");
+    // Shape only: the common keys are right, so it passes.
+    check(&bad).unwrap();
+    let e = check_with(&bad, &schemas).unwrap_err().to_string();
+    assert!(
+        e.contains("payload 1 (com.apple.security.scep): PayloadContent.Keysize: expected integer, found string"),
+        "{e}"
+    );
+    let good = check_with(&scep("<integer>2048</integer>"), &schemas).unwrap();
+    assert_eq!(good.payload_types, ["com.apple.security.scep"]);
+    // A type the checkout has no schema for needs only its common keys.
+    let wifi = profile(&payload("com.apple.wifi.managed", "<key>SSID_STR</key><string>S</string>"));
+    check_with(&wifi, &schemas).unwrap();
+}

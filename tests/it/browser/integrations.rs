@@ -1,6 +1,7 @@
 //! The Integrations page in the browser: an Owner adds a webhook (a wrong URL gets its error
 //! next to the field), sees the secret once, sends a test event to a receiver and finds it in
-//! the delivery log.
+//! the delivery log; the Command API panel says the checks are for shape only without
+//! `[mdm] schemas_dir`.
 
 use super::harness;
 use super::{assert_clean, log_in};
@@ -17,6 +18,9 @@ async fn an_owner_adds_a_webhook_sees_the_secret_once_and_its_deliveries() {
     b.click("#nav-integrations").await;
     b.wait_text("#page-title", "Integrations").await;
     b.wait_text("#webhooks-empty", "No webhook yet").await;
+    // Without `[mdm] schemas_dir` the Command API panel says the checks are for shape only.
+    b.wait_text("#schema-checks", "checked for shape only").await;
+    b.wait_text("#schema-checks", "schemas_dir").await;
 
     b.fill("#webhook-name", "Site tools").await;
     b.fill("#webhook-url", &receiver.url).await;

@@ -7,7 +7,8 @@
  * subscription's `…/deliveries` (refreshed every 5 s while shown).
  * Element ids for tests: #webhooks (the list panel), #webhooks-empty, #webhook-form,
  * #webhook-secret (the secret, once), #deliveries (the log panel), #alerts (the Alerts panel,
- * views/integrations/alerts.js).
+ * views/integrations/alerts.js), #command-api and #schema-checks (the Command API panel,
+ * views/integrations/command-api.js).
  * Must not use: anything but the API, its components and the ctx it is given. Owner only
  * (the `secrets` permission): the navigation hides it from other roles, the API refuses them.
  */
@@ -21,6 +22,7 @@ import { showError, toast } from '../components/toast.js';
 import { formatNumber, timeElement, timeOr } from '../format.js';
 import { webhookForm } from './integrations/form.js';
 import { alertsPanel } from './integrations/alerts.js';
+import { commandApiPanel } from './integrations/command-api.js';
 
 /** A button that runs `onClick` (handlers through `on`: the CSP refuses inline ones). */
 function button(label, onClick, cls = 'button') {
@@ -56,8 +58,10 @@ export default {
     log.hidden = true;
     const form = webhookForm({ signal, onCreated: () => load() });
     const alerts = alertsPanel({ signal });
-    container.append(banners, list, log, form.element, alerts.element);
+    const commandApi = commandApiPanel({ signal });
+    container.append(banners, list, log, form.element, alerts.element, commandApi.element);
     alerts.load();
+    commandApi.load();
 
     async function act(label, fn) {
       try {
