@@ -79,6 +79,9 @@ pub enum Action {
     AlertSettingsChange,
     AlertTest,
     AlertSmtpRemove,
+    BusinessAccountSave,
+    BusinessAccountRemove,
+    BusinessServerMap,
 }
 
 impl Action {
@@ -130,6 +133,9 @@ impl Action {
         Action::AlertSettingsChange,
         Action::AlertTest,
         Action::AlertSmtpRemove,
+        Action::BusinessAccountSave,
+        Action::BusinessAccountRemove,
+        Action::BusinessServerMap,
     ];
 
     pub fn code(self) -> &'static str {
@@ -181,6 +187,9 @@ impl Action {
             Action::AlertSettingsChange => "alerts.settings_change",
             Action::AlertTest => "alerts.test",
             Action::AlertSmtpRemove => "alerts.smtp_remove",
+            Action::BusinessAccountSave => "business.account_save",
+            Action::BusinessAccountRemove => "business.account_remove",
+            Action::BusinessServerMap => "business.server_map",
         }
     }
 }

@@ -39,6 +39,10 @@ pub struct Routes {
     pub report: AppleServices,
     /// The outbound proxy of the site (None in the sandbox), for webhook deliveries.
     pub proxy: Option<ProxyChoice>,
+    /// The Apple Business API (Apple's, or the simulator's beside its DEP API) and how it is
+    /// reached.
+    pub business: crate::business::Endpoints,
+    pub business_out: OutboundConfig,
 }
 
 /// Resolves `apple`; `env` looks up an environment variable (the proxy's).
@@ -58,6 +62,11 @@ pub fn routes(
                     OutboundConfig::trusting_only([apns_ca_pem.clone()]),
                 ),
                 portal_url: Some(portal_url.clone()),
+                business: crate::business::Endpoints {
+                    token_url: format!("{base_url}/auth/oauth2/token"),
+                    api_base: base_url.clone(),
+                },
+                business_out: OutboundConfig::trusting_only([ca_pem.clone()]),
                 report: AppleServices::describe(Described {
                     dep_url: base_url,
                     apns_url,
@@ -98,9 +107,16 @@ fn configured(
     for notice in &report.notices {
         log::warn!(code = notice.code.as_str(); "{}", notice.message);
     }
+    let business = crate::business::Endpoints::default();
+    let business_host = url::Url::parse(&business.api_base)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
     Ok(Routes {
         dep_url: dep_url.to_string(),
         dep: base.clone().via(via(dep_url.host())),
+        business_out: base.clone().via(via(business_host)),
+        business,
         apns: crate::push::ApnsOptions::new(apns_url.as_str(), base.via(via(apns_url.host()))),
         portal_url: None,
         report,

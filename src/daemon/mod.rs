@@ -228,6 +228,7 @@ fn app_state(
         acme: s.acme.clone(),
         admin: s.admin.clone(),
         tokens: s.tokens.clone(),
+        business: s.business.clone(),
         devices: s.devices.clone(),
         sync: s.sync.clone(),
         profiles: s.profiles.clone(),

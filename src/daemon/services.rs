@@ -71,6 +71,8 @@ pub struct Services {
     /// Webhook subscriptions, their outbox and its delivery.
     pub events: crate::events::Events,
     pub tokens: crate::tokens::Tokens,
+    /// The Apple Business API account.
+    pub business: crate::business::BusinessAccount,
     pub devices: crate::devices::Devices,
     pub push: crate::push::Push,
     /// The queue MDM wakes devices through.
@@ -155,6 +157,7 @@ impl Services {
             }),
         );
         let devices = crate::devices::Devices::new(store.clone());
+        let business = crate::business::BusinessAccount::new(store.clone(), clock.clone());
         let push = crate::push::Push::new(store.clone(), clock.clone());
         // MDM knows which serial a UDID is, so a device APNs refuses for good gets it on its
         // timeline.
@@ -278,6 +281,7 @@ impl Services {
             audit,
             events,
             tokens,
+            business,
             devices,
             push,
             pusher,

@@ -12,6 +12,8 @@ use time::OffsetDateTime;
 pub struct AppState {
     pub admin: Admin,
     pub tokens: crate::tokens::Tokens,
+    /// The Apple Business API account.
+    pub business: crate::business::BusinessAccount,
     pub devices: crate::devices::Devices,
     pub sync: crate::sync::Sync,
     /// The ACME server (device identities).

@@ -10,6 +10,7 @@ mod admin_api;
 mod assignments_api;
 mod audit_chain;
 mod binary;
+mod business;
 mod bootstrap;
 mod browser;
 mod command_api;

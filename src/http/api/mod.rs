@@ -8,6 +8,7 @@ mod admin;
 mod alerts;
 mod assignments;
 mod audit;
+mod business;
 mod commands;
 mod devices;
 mod enrollment;
@@ -52,6 +53,7 @@ pub use super::json::JSON_LIMIT;
         (name = "mdm", description = "A device's MDM state, command history and actions"),
         (name = "sandbox", description = "The simulated Apple side (sandbox mode only)"),
         (name = "integrations", description = "Webhook subscriptions and their deliveries"),
+        (name = "business", description = "The Apple Business API: the account, organisation devices, where a serial is"),
         (name = "signin", description = "The directories users sign in with during Setup Assistant (user affinity)"),
     )
 )]
@@ -79,6 +81,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(signin::configure)
         .configure(signin_oidc::configure)
         .configure(signin_ldap::configure)
+        .configure(business::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }
 

@@ -190,6 +190,11 @@ pub const ROUTES: &[Route] = &[
     r("PUT", "/signin/ldap", Needs(Secrets)),
     r("DELETE", "/signin/ldap", Needs(Secrets)),
     r("POST", "/signin/ldap/test", Needs(Secrets)),
+    // Apple Business API: the account holds a private key (Owner only)
+    // Shows no secret: whether an account is set up, its ids.
+    r("GET", "/business/account", Needs(Read)),
+    r("PUT", "/business/account", Needs(Secrets)),
+    r("DELETE", "/business/account", Needs(Secrets)),
 ];
 
 /// Routes a role's permission opens but that show or change organisation-wide data, with
@@ -217,6 +222,9 @@ pub const ORG_WIDE: &[(&str, &str, &str)] = &[
     ("POST", "/signin/ldap/test", "the LDAP directory users sign in with"),
     ("POST", "/setup/profiles", "the configuration profiles setup steps install"),
     ("DELETE", "/setup/profiles/{id}", "the configuration profiles setup steps install"),
+    ("GET", "/business/account", "the Apple Business API account"),
+    ("PUT", "/business/account", "the Apple Business API account"),
+    ("DELETE", "/business/account", "the Apple Business API account"),
 ];
 
 /// What is organisation-wide about `route`, if anything: the route's own entry in
