@@ -15,10 +15,13 @@
 
 pub mod client;
 pub mod key;
+pub mod mapping;
+pub mod service;
 pub mod wire;
 
 pub use client::{BusinessClient, ClientError, Endpoints};
 pub use key::{ApiKey, KeyError};
+pub use service::{Business, ServiceError, WhereIs};
 
 use crate::audit::{Action, Actor, NewEntry, Outcome};
 use crate::clock::Clock;
@@ -30,7 +33,7 @@ use time::OffsetDateTime;
 /// The one API account (row [`ROW`]) → [`AccountRecord`].
 const ACCOUNT: Table = store::table("business.account");
 /// This module's tables, created when the store opens.
-pub const TABLES: &[Table] = &[ACCOUNT];
+pub const TABLES: &[Table] = &[ACCOUNT, mapping::SERVER_MAP];
 const ROW: &[u8] = b"account";
 const PRIVATE_KEY: SecretField = SecretField::new("business.account", "private_key");
 

@@ -72,7 +72,7 @@ pub struct Services {
     pub events: crate::events::Events,
     pub tokens: crate::tokens::Tokens,
     /// The Apple Business API account.
-    pub business: crate::business::BusinessAccount,
+    pub business: crate::business::Business,
     pub devices: crate::devices::Devices,
     pub push: crate::push::Push,
     /// The queue MDM wakes devices through.
@@ -157,7 +157,13 @@ impl Services {
             }),
         );
         let devices = crate::devices::Devices::new(store.clone());
-        let business = crate::business::BusinessAccount::new(store.clone(), clock.clone());
+        let business = crate::business::Business::new(
+            store.clone(),
+            clock.clone(),
+            tokens.clone(),
+            crate::outbound::client(&routes.business_out)?,
+            routes.business.clone(),
+        );
         let push = crate::push::Push::new(store.clone(), clock.clone());
         // MDM knows which serial a UDID is, so a device APNs refuses for good gets it on its
         // timeline.

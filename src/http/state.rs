@@ -13,7 +13,7 @@ pub struct AppState {
     pub admin: Admin,
     pub tokens: crate::tokens::Tokens,
     /// The Apple Business API account.
-    pub business: crate::business::BusinessAccount,
+    pub business: crate::business::Business,
     pub devices: crate::devices::Devices,
     pub sync: crate::sync::Sync,
     /// The ACME server (device identities).

@@ -75,7 +75,7 @@ async fn get_account(
     state: web::Data<AppState>,
     _auth: Authenticated,
 ) -> Result<web::Json<BusinessAccount>, ApiError> {
-    Ok(web::Json(state.business.view().await?.into()))
+    Ok(web::Json(state.business.account().view().await?.into()))
 }
 
 /// Saves the Apple Business API account; a refused one leaves the saved one as it was.

@@ -9,6 +9,7 @@ mod alerts;
 mod assignments;
 mod audit;
 mod business;
+mod business_where;
 mod commands;
 mod devices;
 mod enrollment;
@@ -82,6 +83,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(signin_oidc::configure)
         .configure(signin_ldap::configure)
         .configure(business::configure)
+        .configure(business_where::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }
 
