@@ -10,6 +10,7 @@ mod admin_page;
 mod alerts;
 mod apple_services;
 mod audit;
+mod business;
 mod device_mdm;
 mod enrollment;
 mod harness;

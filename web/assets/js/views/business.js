@@ -12,6 +12,7 @@
 
 import { h } from '../dom.js';
 import { accountPanel } from '../business/account-panel.js';
+import { serversPanel } from '../business/servers-panel.js';
 
 export default {
   name: 'business',
@@ -19,10 +20,13 @@ export default {
   intro: 'The Apple Business API sees every device your organisation owns, also those assigned to another MDM server or to none, so adebox can say where a serial is when it never shows up here. The account is optional; everything else works without it.',
 
   mount(container, ctx) {
+    const servers = serversPanel(ctx);
     container.append(
       h('nav', { class: 'on-this-page', 'aria-label': 'On this page' },
         h('span', { class: 'muted' }, 'On this page: '),
-        h('a', { href: '#business-account' }, 'API account')),
-      accountPanel(ctx));
+        h('a', { href: '#business-account' }, 'API account'), ' · ',
+        h('a', { href: '#business-servers' }, 'MDM servers')),
+      accountPanel(ctx, { onChange: () => servers.reload() }),
+      servers.element);
   },
 };
