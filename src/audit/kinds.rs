@@ -83,6 +83,9 @@ pub enum Action {
     BackupScheduleRemove,
     BackupRun,
     BusinessActivity,
+    BusinessAccountSave,
+    BusinessAccountRemove,
+    BusinessServerMap,
 }
 
 impl Action {
@@ -138,6 +141,9 @@ impl Action {
         Action::BackupScheduleRemove,
         Action::BackupRun,
         Action::BusinessActivity,
+        Action::BusinessAccountSave,
+        Action::BusinessAccountRemove,
+        Action::BusinessServerMap,
     ];
 
     pub fn code(self) -> &'static str {
@@ -193,6 +199,9 @@ impl Action {
             Action::BackupScheduleRemove => "backup.schedule_remove",
             Action::BackupRun => "backup.run",
             Action::BusinessActivity => "business.activity",
+            Action::BusinessAccountSave => "business.account_save",
+            Action::BusinessAccountRemove => "business.account_remove",
+            Action::BusinessServerMap => "business.server_map",
         }
     }
 }

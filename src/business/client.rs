@@ -11,6 +11,7 @@ use crate::business::key::ApiKey;
 use crate::business::wire::{self, ErrorBody, ListPage, MdmServerAttributes, OrgDeviceAttributes};
 use crate::clock::Clock;
 use crate::crypto::Secret;
+use crate::ids::Serial;
 use serde::de::DeserializeOwned;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -276,11 +277,12 @@ impl BusinessClient {
 
     /// The id of the MDM server a serial is assigned to: `Ok(None)` when the organisation has
     /// the device but no server; a 404 means the organisation does not have it.
-    pub async fn assigned_server(&self, serial: &str) -> Result<Option<String>, ClientError> {
+    pub async fn assigned_server(&self, serial: &Serial) -> Result<Option<String>, ClientError> {
+        // A parsed serial is letters and digits only: nothing to escape in the path.
         let url = format!(
             "{}/v1/orgDevices/{}/relationships/assignedServer",
             self.endpoints.api_base,
-            percent_encoding::utf8_percent_encode(serial, percent_encoding::NON_ALPHANUMERIC)
+            serial.as_str()
         );
         let l: wire::Linkage = self.get(&url).await?;
         Ok(l.data.map(|d| d.id))

@@ -21,11 +21,15 @@ pub mod client;
 pub mod client_activities;
 pub mod connect;
 pub mod key;
+pub mod mapping;
+pub mod service;
 pub mod wire;
 
 pub use client::{BusinessClient, ClientError, Endpoints};
 pub use key::{ApiKey, KeyError};
+pub use service::{Business, ServiceError, WhereIs};
 
+use crate::audit::{Action, Actor, NewEntry, Outcome};
 use crate::clock::Clock;
 use crate::crypto::Secret;
 use crate::store::{self, Sealed, SecretField, Store, StoreError, Table};
@@ -35,7 +39,7 @@ use time::OffsetDateTime;
 /// The one API account (row [`ROW`]) → [`AccountRecord`].
 const ACCOUNT: Table = store::table("business.account");
 /// This module's tables, created when the store opens.
-pub const TABLES: &[Table] = &[ACCOUNT];
+pub const TABLES: &[Table] = &[ACCOUNT, mapping::SERVER_MAP];
 const ROW: &[u8] = b"account";
 const PRIVATE_KEY: SecretField = SecretField::new("business.account", "private_key");
 
@@ -116,8 +120,13 @@ impl BusinessAccount {
         BusinessAccount { store, clock }
     }
 
-    /// Checks and saves the account (replacing any earlier one); the key is sealed.
-    pub async fn save(&self, input: AccountInput) -> Result<AccountView, BusinessError> {
+    /// Checks and saves the account (replacing any earlier one), audited as `actor`; the key
+    /// is sealed.
+    pub async fn save(
+        &self,
+        actor: Actor,
+        input: AccountInput,
+    ) -> Result<AccountView, BusinessError> {
         check(&input)?;
         let record = AccountRecord {
             client_id: input.client_id.trim().to_string(),
@@ -130,10 +139,17 @@ impl BusinessAccount {
             key_id: record.key_id.clone(),
             saved_at: record.saved_at,
         };
+        let entry =
+            NewEntry::new(record.saved_at, actor, Action::BusinessAccountSave, Outcome::Success)
+                .target(record.client_id.clone())
+                .detail(format!("Apple Business API account saved: key id {}", record.key_id));
         self.store
             .write(move |tx| {
-                let mut t = tx.open_table(ACCOUNT).map_err(StoreError::from)?;
-                store::put(&mut t, ROW, &record)?;
+                {
+                    let mut t = tx.open_table(ACCOUNT).map_err(StoreError::from)?;
+                    store::put(&mut t, ROW, &record)?;
+                }
+                crate::audit::record_in(tx, entry)?;
                 Ok::<_, BusinessError>(())
             })
             .await?;
@@ -168,12 +184,26 @@ impl BusinessAccount {
         })
     }
 
-    pub async fn remove(&self) -> Result<bool, BusinessError> {
+    /// Erases the account and its sealed key, audited as `actor`; false when none was set.
+    pub async fn remove(&self, actor: Actor) -> Result<bool, BusinessError> {
+        let entry =
+            NewEntry::new(self.clock.now(), actor, Action::BusinessAccountRemove, Outcome::Success);
         self.store
-            .write(|tx| {
-                let mut t = tx.open_table(ACCOUNT).map_err(StoreError::from)?;
-                let removed = t.remove(ROW).map_err(StoreError::from)?.is_some();
-                Ok::<_, BusinessError>(removed)
+            .write(move |tx| {
+                let old: Option<AccountRecord> = {
+                    let mut t = tx.open_table(ACCOUNT).map_err(StoreError::from)?;
+                    let old = store::get(&t, ROW)?;
+                    t.remove(ROW).map_err(StoreError::from)?;
+                    old
+                };
+                let Some(old) = old else { return Ok::<_, BusinessError>(false) };
+                crate::audit::record_in(
+                    tx,
+                    entry
+                        .target(old.client_id)
+                        .detail("Apple Business API account and key removed"),
+                )?;
+                Ok(true)
             })
             .await
     }

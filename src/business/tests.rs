@@ -3,6 +3,7 @@
 //! a serial is, 429 back-off, a revoked account.
 
 use super::*;
+use crate::ids::Serial;
 use crate::outbound::{self, OutboundConfig};
 use crate::sim::business::BusinessFaults;
 use crate::sim::dep::{RunningSimDep, SimDep, SimDepConfig};
@@ -37,11 +38,14 @@ async fn env(devices: usize) -> Env {
     let account = BusinessAccount::new(store, clock);
     let new = sim.business().create_account("adebox").unwrap();
     account
-        .save(AccountInput {
-            client_id: new.client_id,
-            key_id: new.key_id,
-            private_key_pem: Secret::new(new.private_key_pem),
-        })
+        .save(
+            Actor::System,
+            AccountInput {
+                client_id: new.client_id,
+                key_id: new.key_id,
+                private_key_pem: Secret::new(new.private_key_pem),
+            },
+        )
         .await
         .unwrap();
     let http = outbound::client(&OutboundConfig::trusting_only([sim.ca_pem().to_owned()])).unwrap();
@@ -72,14 +76,14 @@ async fn bad_credentials_are_refused_in_plain_words_and_the_key_is_never_shown()
         private_key_pem: Secret::new(pem.into()),
     };
     let before = e.account.view().await.unwrap().unwrap();
-    let err = e.account.save(input("BUSINESSAPI.abc", &p384)).await.unwrap_err();
+    let err = e.account.save(Actor::System, input("BUSINESSAPI.abc", &p384)).await.unwrap_err();
     assert!(err.to_string().contains("not an EC P-256 key"), "{err}");
-    let err = e.account.save(input("my client", &p384)).await.unwrap_err();
+    let err = e.account.save(Actor::System, input("my client", &p384)).await.unwrap_err();
     assert!(err.to_string().contains("BUSINESSAPI.<uuid>"), "{err}");
     assert_eq!(e.account.view().await.unwrap().unwrap(), before, "a refusal loses nothing");
     let shown = serde_json::to_string(&before).unwrap();
     assert!(!shown.contains("PRIVATE KEY"), "{shown}");
-    assert!(e.account.remove().await.unwrap());
+    assert!(e.account.remove(Actor::System).await.unwrap());
     assert!(matches!(e.account.credential().await, Err(BusinessError::NotSet)));
 }
 
@@ -102,9 +106,13 @@ async fn pages_every_org_device_and_tells_where_a_serial_is() {
     assert_eq!((seen, pages), (1210, 2));
     let truth = e.sim.truth();
     let at_theirs = &truth.servers[1].devices[0].serial_number;
-    assert_eq!(c.assigned_server(at_theirs).await.unwrap().as_deref(), Some(e.theirs.as_str()));
-    assert_eq!(c.assigned_server(&truth.unassigned[0]).await.unwrap(), None);
-    match c.assigned_server("NOTINORG0001").await {
+    let serial = |s: &str| Serial::parse(s).unwrap();
+    assert_eq!(
+        c.assigned_server(&serial(at_theirs)).await.unwrap().as_deref(),
+        Some(e.theirs.as_str())
+    );
+    assert_eq!(c.assigned_server(&serial(&truth.unassigned[0])).await.unwrap(), None);
+    match c.assigned_server(&serial("NOTINORG0001")).await {
         Err(ClientError::Api { status: 404, .. }) => {}
         other => panic!("{:?}", other.map_err(|e| e.to_string())),
     }

@@ -36,11 +36,13 @@ pub struct Routes {
     pub apns: crate::push::ApnsOptions,
     /// The stand-in ABM portal, in the sandbox.
     pub portal_url: Option<String>,
-    /// The Apple Business API (the simulator serves it beside the DEP API).
-    pub business: crate::business::Endpoints,
     pub report: AppleServices,
     /// The outbound proxy of the site (None in the sandbox), for webhook deliveries.
     pub proxy: Option<ProxyChoice>,
+    /// The Apple Business API (Apple's, or the simulator's beside its DEP API) and how it is
+    /// reached.
+    pub business: crate::business::Endpoints,
+    pub business_out: OutboundConfig,
 }
 
 /// Resolves `apple`; `env` looks up an environment variable (the proxy's).
@@ -64,6 +66,7 @@ pub fn routes(
                     token_url: format!("{}/auth/oauth2/token", base_url.trim_end_matches('/')),
                     api_base: base_url.trim_end_matches('/').to_string(),
                 },
+                business_out: OutboundConfig::trusting_only([ca_pem.clone()]),
                 report: AppleServices::describe(Described {
                     dep_url: base_url,
                     apns_url,
@@ -104,12 +107,18 @@ fn configured(
     for notice in &report.notices {
         log::warn!(code = notice.code.as_str(); "{}", notice.message);
     }
+    let business = crate::business::Endpoints::default();
+    let business_host = url::Url::parse(&business.api_base)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
     Ok(Routes {
         dep_url: dep_url.to_string(),
         dep: base.clone().via(via(dep_url.host())),
+        business_out: base.clone().via(via(business_host)),
+        business,
         apns: crate::push::ApnsOptions::new(apns_url.as_str(), base.via(via(apns_url.host()))),
         portal_url: None,
-        business: crate::business::Endpoints::default(),
         report,
         proxy,
     })

@@ -224,6 +224,7 @@ fn app_state(
         admin: s.admin.clone(),
         tokens: s.tokens.clone(),
         business_actions: s.business_actions.clone(),
+        business: s.business.clone(),
         devices: s.devices.clone(),
         sync: s.sync.clone(),
         profiles: s.profiles.clone(),

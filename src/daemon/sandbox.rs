@@ -187,6 +187,7 @@ pub async fn prepare(
     let demo_users = super::sandbox_users::demo_sign_in(running, token_id.as_ref()).await?;
     let scoped_password = scoped_admin(running).await?;
     demo_webhook(running).await?;
+    demo_business(running, sim).await?;
 
     let sim_ca = dir.join("simulator-ca.pem");
     std::fs::write(&sim_ca, sim.ca_pem())?;
@@ -239,6 +240,27 @@ pub async fn settle(running: &Running, limit: std::time::Duration) -> bool {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     false
+}
+
+/// The simulator's Apple Business API account, saved on the Apple Business page, and a
+/// server of another MDM plus devices assigned to none, so "where is this serial" has each
+/// answer to show. The simulator keeps no API account across restarts: a fresh one is made
+/// at every start.
+async fn demo_business(running: &Running, sim: &RunningSimDep) -> anyhow::Result<()> {
+    const OTHER: &str = "Another MDM (demo)";
+    if !sim.truth().servers.iter().any(|s| s.server_name == OTHER) {
+        let (uuid, _) = sim.add_server_with_credentials(OTHER);
+        sim.add_devices(Some(&uuid), 5)?;
+        sim.add_devices(None, 3)?;
+    }
+    let account = sim.business().create_account("adebox sandbox")?;
+    let input = crate::business::AccountInput {
+        client_id: account.client_id,
+        key_id: account.key_id,
+        private_key_pem: Secret::new(account.private_key_pem),
+    };
+    running.business.save(Actor::System, input).await?;
+    Ok(())
 }
 
 /// The demo's scoped admin: Help desk, limited to the demo server's token, with a fresh

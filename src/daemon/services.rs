@@ -73,6 +73,8 @@ pub struct Services {
     pub tokens: crate::tokens::Tokens,
     /// Actions at Apple Business, AppleCare coverage and the way to Apple Business.
     pub business_actions: crate::business::connect::BusinessActions,
+    /// The Apple Business API account.
+    pub business: crate::business::Business,
     pub devices: crate::devices::Devices,
     pub push: crate::push::Push,
     /// The queue MDM wakes devices through.
@@ -159,6 +161,9 @@ impl Services {
             }),
         );
         let devices = crate::devices::Devices::new(store.clone());
+        // Apple Business is reached through the proxy chosen for its host, trusting what the
+        // DEP API trusts.
+        let business_http = crate::outbound::client(&routes.business_out)?;
         let business_actions = crate::business::connect::BusinessActions {
             activities: crate::business::activities::Activities::new(
                 store.clone(),
@@ -167,13 +172,19 @@ impl Services {
                 opts.business_polling,
             ),
             applecare: crate::business::applecare::AppleCare::new(store.clone(), clock.clone()),
-            // Apple Business is reached like the DEP API: same roots, same proxy.
             connection: crate::business::connect::Connection::new(
                 crate::business::BusinessAccount::new(store.clone(), clock.clone()),
-                dep_client.clone(),
+                business_http.clone(),
                 routes.business.clone(),
             ),
         };
+        let business = crate::business::Business::new(
+            store.clone(),
+            clock.clone(),
+            tokens.clone(),
+            business_http,
+            routes.business.clone(),
+        );
         let push = crate::push::Push::new(store.clone(), clock.clone());
         // MDM knows which serial a UDID is, so a device APNs refuses for good gets it on its
         // timeline.
@@ -315,6 +326,7 @@ impl Services {
             events,
             tokens,
             business_actions,
+            business,
             devices,
             push,
             pusher,

@@ -14,6 +14,8 @@ pub struct AppState {
     pub tokens: crate::tokens::Tokens,
     /// Actions at Apple Business and AppleCare coverage.
     pub business_actions: crate::business::connect::BusinessActions,
+    /// The Apple Business API account.
+    pub business: crate::business::Business,
     pub devices: crate::devices::Devices,
     pub sync: crate::sync::Sync,
     /// The ACME server (device identities).

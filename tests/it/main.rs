@@ -13,6 +13,7 @@ mod audit_chain;
 mod backup_settings;
 mod binary;
 mod business_actions;
+mod business;
 mod bootstrap;
 mod browser;
 mod command_api;

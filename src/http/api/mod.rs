@@ -10,6 +10,8 @@ mod assignments;
 mod audit;
 mod backup;
 mod business_actions;
+mod business;
+mod business_where;
 mod commands;
 mod devices;
 mod enrollment;
@@ -54,8 +56,8 @@ pub use super::json::JSON_LIMIT;
         (name = "mdm", description = "A device's MDM state, command history and actions"),
         (name = "sandbox", description = "The simulated Apple side (sandbox mode only)"),
         (name = "integrations", description = "Webhook subscriptions and their deliveries"),
+        (name = "business", description = "The Apple Business API: the account, where a serial is, actions on the organisation's devices, AppleCare coverage"),
         (name = "signin", description = "The directories users sign in with during Setup Assistant (user affinity)"),
-        (name = "business", description = "Apple Business: actions on the organisation's devices and AppleCare coverage"),
     )
 )]
 struct ApiDoc;
@@ -84,6 +86,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(signin_oidc::configure)
         .configure(signin_ldap::configure)
         .configure(business_actions::configure)
+        .configure(business::configure)
+        .configure(business_where::configure)
         .route("/openapi.json", web::get().to(super::openapi));
 }
 

@@ -200,6 +200,14 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/business/actions", Needs(Read)),
     r("GET", "/business/actions/{request_id}", Needs(Read)),
     r("GET", "/business/applecare/{serial}", Needs(Read)),
+    // Apple Business API: the account holds a private key (Owner only)
+    // Shows no secret: whether an account is set up, its ids.
+    r("GET", "/business/account", Needs(Read)),
+    r("PUT", "/business/account", Needs(Secrets)),
+    r("DELETE", "/business/account", Needs(Secrets)),
+    r("GET", "/business/servers", Needs(Read)),
+    r("PUT", "/business/servers/{token_id}", Needs(ServerTokens)),
+    r("GET", "/business/where/{serial}", Needs(Read)),
 ];
 
 /// Routes a role's permission opens but that show or change organisation-wide data, with
@@ -233,6 +241,13 @@ pub const ORG_WIDE: &[(&str, &str, &str)] = &[
     ("POST", "/business/actions/release", "actions at Apple Business"),
     ("GET", "/business/actions", "actions at Apple Business"),
     ("GET", "/business/actions/{request_id}", "actions at Apple Business"),
+    ("GET", "/business/account", "the Apple Business API account"),
+    ("PUT", "/business/account", "the Apple Business API account"),
+    ("DELETE", "/business/account", "the Apple Business API account"),
+    ("GET", "/business/servers", "the organisation's MDM servers"),
+    ("PUT", "/business/servers/{token_id}", "the organisation's MDM servers"),
+    // Any serial of the organisation, ours or not.
+    ("GET", "/business/where/{serial}", "where a serial is in the organisation"),
 ];
 
 /// What is organisation-wide about `route`, if anything: the route's own entry in

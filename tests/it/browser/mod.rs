@@ -12,6 +12,7 @@ mod apple_services;
 mod audit;
 mod backups;
 mod business_actions;
+mod business;
 mod device_mdm;
 mod enrollment;
 mod harness;

@@ -17,6 +17,7 @@ export const SECTIONS = [
   { name: 'profiles', label: 'Profiles' },
   { name: 'enrollment', label: 'Enrollment', orgWide: true },
   { name: 'signin', label: 'Sign-in', orgWide: true },
+  { name: 'business', label: 'Apple Business', orgWide: true },
   { name: 'settings', label: 'Settings' },
   { name: 'integrations', label: 'Integrations', needs: 'secrets', orgWide: true },
   { name: 'audit', label: 'Audit log', orgWide: true },

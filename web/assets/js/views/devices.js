@@ -11,6 +11,8 @@
  * Also: choosing devices (devices/selection.js) to assign an enrollment profile or remove it
  * (devices/assign.js), and assigning by CSV file or pasted list (devices/bulk.js, opened by
  * `?bulk=1` or the link to #bulk-assign).
+ * A whole serial the inventory does not have is asked of Apple Business
+ * (business/where-box.js: "why isn't my device here?").
  * Element ids for tests: #devices (table root), #devices-table, #devices-filter-<name>,
  * #devices-export, #devices-summary; serial links carry data-serial, user cells data-user;
  * plus those of
@@ -25,6 +27,7 @@ import { adminHref } from '../router.js';
 import { dataTable } from '../components/table.js';
 import { showError } from '../components/toast.js';
 import { selectionBar } from '../devices/assign.js';
+import { whereBox } from '../business/where-box.js';
 import { bulkAssign } from '../devices/bulk.js';
 import { deviceSelection } from '../devices/selection.js';
 import { LIFECYCLES, lifecycleBadge, profileStatusWords } from '../devices/words.js';
@@ -113,6 +116,8 @@ export default {
     const loading = h('p', { class: 'muted', id: 'devices-loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), ' Loading the devices…');
     container.append(loading);
 
+    const where = whereBox();
+
     async function fetchPage(state) {
       const mode = serialModeFor(state.filters);
       const q = apiQuery(state, mode);
@@ -122,8 +127,14 @@ export default {
         // Not a whole serial after all: look for serials that start with it.
         const prefix = apiQuery(state, 'prefix');
         exportLink.href = apiUrl('/devices/export.csv', prefix);
-        return apiGet('/devices', { query: { ...prefix, limit: state.limit, offset: state.offset }, signal: state.signal });
+        const byPrefix = await apiGet('/devices', { query: { ...prefix, limit: state.limit, offset: state.offset }, signal: state.signal });
+        // A whole serial we do not have: ask Apple Business where it is.
+        const onlySerial = Object.entries(state.filters).every(([k, v]) => k === 'serial' || !v);
+        if (byPrefix.total === 0 && onlySerial) where.ask(q.serial, ctx.signal);
+        else where.clear();
+        return byPrefix;
       }
+      where.clear();
       return page;
     }
 
@@ -174,7 +185,7 @@ export default {
         table.element.querySelector('.table-toolbar')?.append(exportLink);
         ctx.signal.addEventListener('abort', () => table.destroy());
         bar = selectionBar({ selection, profiles, fetchAll, onDone: () => table.reload() });
-        table.element.querySelector('.table-wrap')?.before(bar.element);
+        table.element.querySelector('.table-wrap')?.before(where.element, bar.element);
         const bulk = bulkAssign({ profiles, onApplied: () => table.reload() });
         if (ctx.query.get('bulk') === '1' || window.location.hash === '#bulk-assign') bulk.open = true;
         loading.replaceWith(bulk, table.element);

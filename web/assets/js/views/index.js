@@ -11,6 +11,7 @@
  */
 
 import audit from './audit.js';
+import business from './business.js';
 import dashboard from './dashboard.js';
 import deviceDetail from './device-detail.js';
 import devices from './devices.js';
@@ -30,7 +31,7 @@ import tokens from './tokens.js';
 
 const VIEWS = new Map([
   dashboard, tokens, devices, profiles, enrollmentView, signin, settings, audit, login, setup,
-  integrations,
+  integrations, business,
 ].map((view) => [view.name, view]));
 
 // Sections whose items have a page of their own: `/admin/<section>/<param>`.
