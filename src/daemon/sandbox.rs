@@ -259,7 +259,7 @@ async fn demo_business(running: &Running, sim: &RunningSimDep) -> anyhow::Result
         key_id: account.key_id,
         private_key_pem: Secret::new(account.private_key_pem),
     };
-    running.business.save(Actor::System, input).await?;
+    running.services.business.save(Actor::System, input).await?;
     Ok(())
 }
 

@@ -32,8 +32,12 @@ pub const SCHEMA_VERSION: u32 = 5;
 
 /// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`.
 type Migration = fn(&WriteTransaction, &Sealer) -> Result<(), StoreError>;
-const MIGRATIONS: &[Migration] =
-    &[seal_schema_1_secrets, index_schema_2_enrolled_users, rekey_schema_3_push_devices, drop_schema_4_token_index];
+const MIGRATIONS: &[Migration] = &[
+    seal_schema_1_secrets,
+    index_schema_2_enrolled_users,
+    rekey_schema_3_push_devices,
+    drop_schema_4_token_index,
+];
 
 /// The secret fields schema 1 kept in clear, by table (dotted paths in the JSON records).
 /// Frozen: a migration describes the file as it was, not today's record types. Each table's

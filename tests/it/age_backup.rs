@@ -58,7 +58,7 @@ async fn a_backup_to_an_age_recipient_restores_with_the_identity_after_a_wipe() 
         retention: Retention::Count(3),
     };
     let clock = adebox::clock::Clock::manual(adebox::clock::Clock::system().now());
-    let schedule = Scheduled::new(d.running().store.clone(), clock, d.data_dir(), config);
+    let schedule = Scheduled::new(d.running().services.store.clone(), clock, d.data_dir(), config);
     let last = schedule.run_now().await;
     assert!(last.ok, "{last:?}");
     let file = backups.join(last.file.unwrap());

@@ -9,18 +9,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// Sets up the Apple Business API account with one the simulated Apple Business made.
-pub(crate) async fn set_up_account(d: &TestDaemon, _page: &Page) {
-    let account = d.sim().business().create_account("adebox").unwrap();
-    let running = d.running();
-    adebox::business::BusinessAccount::new(running.store.clone(), running.clock.clone())
-        .save(adebox::business::AccountInput {
-            client_id: account.client_id,
-            key_id: account.key_id,
-            private_key_pem: adebox::crypto::Secret::new(account.private_key_pem),
-        })
-        .await
-        .unwrap();
+/// Sets up the Apple Business API account with one the simulated Apple Business made, as an
+/// admin does on the page.
+pub(crate) async fn set_up_account(d: &TestDaemon, page: &Page) {
+    let body = crate::business::new_account(d);
+    let (s, v) = page.send(reqwest::Method::PUT, "/api/v1/business/account", Some(body)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
 }
 
 /// Polls an action until Apple has finished it.
@@ -94,7 +88,7 @@ async fn actions_reach_the_next_dep_sync_with_their_confirmations_and_partial_fa
     assert_eq!(again["results"], done["results"]);
 
     // Migrate with a deadline: the device record carries it after the sync.
-    let deadline = (d.running().clock.now() + time::Duration::days(30))
+    let deadline = (d.running().services.clock.now() + time::Duration::days(30))
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
     let body = json!({"request_id": "it-2", "action": "migrate", "serials": [theirs[0]],

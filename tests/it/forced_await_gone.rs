@@ -38,7 +38,7 @@ async fn a_deadline_that_goes_away_ends_the_forced_await_at_the_next_sync() {
     let (own_uuid, _) = at_apple(&d, &own[0]).await.unwrap();
     let token = adebox::ids::TokenId::parse(&tid).unwrap();
     let sync = async || {
-        d.running().sync.run_now(&token, adebox::sync::RunKind::Delta).await.unwrap();
+        d.running().services.sync.run_now(&token, adebox::sync::RunKind::Delta).await.unwrap();
     };
 
     // Two devices of another MDM server move here with a deadline: both get the variant.

@@ -50,11 +50,14 @@ async fn env() -> Env {
     let account = BusinessAccount::new(store.clone(), clock.clone());
     let new = sim.business().create_account("adebox").unwrap();
     account
-        .save(AccountInput {
-            client_id: new.client_id,
-            key_id: new.key_id,
-            private_key_pem: Secret::new(new.private_key_pem),
-        })
+        .save(
+            crate::audit::Actor::System,
+            AccountInput {
+                client_id: new.client_id,
+                key_id: new.key_id,
+                private_key_pem: Secret::new(new.private_key_pem),
+            },
+        )
         .await
         .unwrap();
     let http = outbound::client(&OutboundConfig::trusting_only([sim.ca_pem().to_owned()])).unwrap();

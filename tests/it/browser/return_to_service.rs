@@ -57,7 +57,7 @@ async fn the_return_to_service_form_and_the_migration_note_at_desktop_and_phone_
     let (s, v) = portal(&d, Method::POST, "/migrations", body).await;
     assert_eq!(s, 200, "{v}");
     let token = adebox::ids::TokenId::parse(&tid).unwrap();
-    d.running().sync.run_now(&token, adebox::sync::RunKind::Delta).await.unwrap();
+    d.running().services.sync.run_now(&token, adebox::sync::RunKind::Delta).await.unwrap();
     wait_for(&page, &format!("/api/v1/devices/{moving}"), "the variant", |v| {
         v["assignment"]["state"] == "assigned" && v["assignment"]["forced_await"] == true
     })
