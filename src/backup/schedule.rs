@@ -249,9 +249,12 @@ mod tests {
         }
     }
 
+    /// A change to a good input, and the field its refusal must name.
+    type Case = (Box<dyn Fn(&mut ScheduleInput)>, &'static str);
+
     #[test]
     fn bad_schedules_name_the_field_and_the_fix() {
-        let cases: Vec<(Box<dyn Fn(&mut ScheduleInput)>, &str)> = vec![
+        let cases: Vec<Case> = vec![
             (Box::new(|i: &mut ScheduleInput| i.directory = "backups".into()), "directory"),
             (Box::new(|i: &mut ScheduleInput| i.time = "3:00".into()), "time"),
             (Box::new(|i: &mut ScheduleInput| i.time = "24:00".into()), "time"),

@@ -36,12 +36,3 @@ impl Connection {
         Ok(c)
     }
 }
-
-/// What the API's Apple Business actions use: the actions, the AppleCare cache and the way
-/// to Apple.
-#[derive(Clone)]
-pub struct BusinessActions {
-    pub activities: super::activities::Activities,
-    pub applecare: super::applecare::AppleCare,
-    pub connection: Connection,
-}

@@ -15,6 +15,7 @@
 //! apple-2026.md §8.6 marks their equality UNCERTAIN for Apple; the simulator makes it hold,
 //! and a name is never used to match.
 
+pub mod actions;
 pub mod activities;
 pub mod applecare;
 pub mod client;

@@ -72,7 +72,7 @@ pub struct Services {
     pub events: crate::events::Events,
     pub tokens: crate::tokens::Tokens,
     /// Actions at Apple Business, AppleCare coverage and the way to Apple Business.
-    pub business_actions: crate::business::connect::BusinessActions,
+    pub business_actions: crate::business::actions::BusinessActions,
     /// The Apple Business API account.
     pub business: crate::business::Business,
     pub devices: crate::devices::Devices,
@@ -164,7 +164,7 @@ impl Services {
         // Apple Business is reached through the proxy chosen for its host, trusting what the
         // DEP API trusts.
         let business_http = crate::outbound::client(&routes.business_out)?;
-        let business_actions = crate::business::connect::BusinessActions {
+        let business_actions = crate::business::actions::BusinessActions {
             activities: crate::business::activities::Activities::new(
                 store.clone(),
                 clock.clone(),

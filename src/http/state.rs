@@ -13,7 +13,7 @@ pub struct AppState {
     pub admin: Admin,
     pub tokens: crate::tokens::Tokens,
     /// Actions at Apple Business and AppleCare coverage.
-    pub business_actions: crate::business::connect::BusinessActions,
+    pub business_actions: crate::business::actions::BusinessActions,
     /// The Apple Business API account.
     pub business: crate::business::Business,
     pub devices: crate::devices::Devices,
