@@ -42,13 +42,16 @@ pub enum AlertKind {
     CertificateRenewal,
     /// The daily backup failed (resolved by the next one that succeeds).
     BackupFailed,
+    /// A setup step that failed and blocks holds devices in Setup Assistant until an admin
+    /// retries it or releases them anyway (one alert per step title).
+    SetupBlocked,
     /// The "send test" button.
     Test,
 }
 
 impl AlertKind {
     /// Every kind an admin can route to recipients.
-    pub const ALL: [AlertKind; 10] = [
+    pub const ALL: [AlertKind; 11] = [
         AlertKind::TokenExpiring,
         AlertKind::TokenRefused,
         AlertKind::PushExpiring,
@@ -58,6 +61,7 @@ impl AlertKind {
         AlertKind::DiskFull,
         AlertKind::CertificateRenewal,
         AlertKind::BackupFailed,
+        AlertKind::SetupBlocked,
         AlertKind::Test,
     ];
 
@@ -73,6 +77,7 @@ impl AlertKind {
             AlertKind::DiskFull => "disk_full",
             AlertKind::CertificateRenewal => "certificate_renewal_failing",
             AlertKind::BackupFailed => "backup_failed",
+            AlertKind::SetupBlocked => "setup_blocked",
             AlertKind::Test => "test",
         }
     }
@@ -89,6 +94,7 @@ impl AlertKind {
             AlertKind::DiskFull => "Disk nearly full",
             AlertKind::CertificateRenewal => "Appliance certificate renewal failing",
             AlertKind::BackupFailed => "Daily backup failed",
+            AlertKind::SetupBlocked => "Devices held by a failed setup step",
             AlertKind::Test => "Test message",
         }
     }

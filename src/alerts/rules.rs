@@ -23,9 +23,33 @@ pub struct TokenSeen {
     pub sync_message: String,
 }
 
+/// The devices a failed blocking setup step holds, as the rules see them.
+#[derive(Clone, Debug, Default)]
+pub struct HeldSeen {
+    /// (serial, step title, why) of the first held devices, by serial.
+    pub devices: Vec<(String, String, Option<String>)>,
+    /// How many are held in all (more than `devices` when the list was cut).
+    pub total: u64,
+}
+
+impl HeldSeen {
+    pub fn of(held: &crate::mdm::Held) -> HeldSeen {
+        HeldSeen {
+            devices: held
+                .devices
+                .iter()
+                .map(|d| (d.serial.to_string(), d.step_title.clone(), d.why.clone()))
+                .collect(),
+            total: held.total,
+        }
+    }
+}
+
 /// Everything the rules look at.
 #[derive(Clone, Debug, Default)]
 pub struct Observed {
+    /// Devices held in Setup Assistant by a failed blocking step.
+    pub held: HeldSeen,
     pub tokens: Vec<TokenSeen>,
     /// The push certificate's expiry, when one is installed.
     pub push_expires_at: Option<OffsetDateTime>,
@@ -267,7 +291,60 @@ pub fn evaluate(seen: &Observed, limits: Thresholds, now: OffsetDateTime) -> Vec
             "/admin/settings#backups".into(),
         ));
     }
+    out.extend(held_alerts(&seen.held));
     out
+}
+
+/// One alert per failing step title (devices held by one step share a cause), so a broken
+/// profile that holds a hundred devices sends one message, not a hundred. Its level stays
+/// `held` while any device is held by that step: more devices joining it do not announce it
+/// again; the alert resolves when the last one is retried or released.
+fn held_alerts(held: &HeldSeen) -> Vec<ActiveAlert> {
+    let mut by_title: std::collections::BTreeMap<&str, Vec<(&str, Option<&str>)>> =
+        Default::default();
+    for (serial, title, why) in &held.devices {
+        by_title.entry(title).or_default().push((serial, why.as_deref()));
+    }
+    let unlisted = held.total.saturating_sub(held.devices.len() as u64);
+    by_title
+        .into_iter()
+        .map(|(title, devices)| {
+            let (first, first_why) = devices[0];
+            let why =
+                first_why.map(|w| format!(": {}", w.trim_end_matches('.'))).unwrap_or_default();
+            let shown: Vec<&str> = devices.iter().take(10).map(|(s, _)| *s).collect();
+            let more = devices.len() - shown.len();
+            let mut list = shown.join(", ");
+            if more > 0 {
+                list.push_str(&format!(" and {more} more"));
+            }
+            let others = if unlisted > 0 {
+                format!(" ({unlisted} more devices are held; the device list shows them.)")
+            } else {
+                String::new()
+            };
+            let count = match devices.len() {
+                1 => "1 device".to_string(),
+                n => format!("{n} devices"),
+            };
+            alert(
+                AlertKind::SetupBlocked,
+                title,
+                "held",
+                "error",
+                (
+                    format!("Setup step \"{title}\" failed and holds {count} in Setup Assistant"),
+                    format!(
+                        "The setup step \"{title}\" failed on {count} ({list}){why}. The step \
+                         blocks the release, so these devices stay in Setup Assistant until an \
+                         admin acts: each device page has \"Retry\" (after fixing the cause, for \
+                         example the profile) and \"Release anyway\".{others}"
+                    ),
+                ),
+                format!("/admin/devices/{first}"),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -376,5 +453,39 @@ mod tests {
                 AlertKind::BackupFailed
             ]
         );
+    }
+
+    #[test]
+    fn held_devices_alert_once_per_failing_step() {
+        let held = |serial: &str, title: &str| {
+            (serial.to_string(), title.to_string(), Some("MDM payload refused.".to_string()))
+        };
+        let seen = Observed {
+            held: HeldSeen {
+                devices: vec![
+                    held("C02AAA", "Install the profile \"Wi-Fi\""),
+                    held("C02BBB", "Install the profile \"Wi-Fi\""),
+                    held("C02CCC", "Set the device name"),
+                ],
+                total: 5,
+            },
+            ..Default::default()
+        };
+        let got = evaluate(&seen, LIMITS, NOW);
+        assert_eq!(got.len(), 2, "{got:?}");
+        let wifi = got.iter().find(|a| a.key.contains("Wi-Fi")).unwrap();
+        assert_eq!(wifi.kind, AlertKind::SetupBlocked);
+        assert_eq!(wifi.key, "setup_blocked:Install the profile \"Wi-Fi\"");
+        assert_eq!(wifi.fix_path, "/admin/devices/C02AAA");
+        assert!(
+            wifi.message.contains("2 devices (C02AAA, C02BBB): MDM payload refused"),
+            "{}",
+            wifi.message
+        );
+        assert!(wifi.message.contains("2 more devices are held"), "{}", wifi.message);
+        let name = got.iter().find(|a| a.key == "setup_blocked:Set the device name").unwrap();
+        assert!(name.summary.contains("holds 1 device in"), "{}", name.summary);
+        let none = Observed::default();
+        assert!(evaluate(&none, LIMITS, NOW).is_empty());
     }
 }

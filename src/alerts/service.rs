@@ -39,6 +39,8 @@ pub struct Sources {
     pub enroll: crate::enroll::Enroll,
     /// The daily backup, when `[backup]` is configured.
     pub backups: Option<crate::backup::scheduled::Scheduled>,
+    /// The devices a failed blocking setup step holds in Setup Assistant.
+    pub mdm: crate::mdm::Mdm,
 }
 
 /// The alerts service (cheap to clone).
@@ -227,7 +229,9 @@ impl Alerts {
         {
             backup_error = Some((last.at, last.message));
         }
+        let held = s.mdm.held().await.map_err(|e| map(&e))?;
         let observed = Observed {
+            held: rules::HeldSeen::of(&held),
             tokens,
             push_expires_at: push.expires_at,
             push_refused: push.refused.map(|r| r.reason),

@@ -312,6 +312,7 @@ impl Services {
                 sync: sync.clone(),
                 enroll: enroll.clone(),
                 backups: backups.clone(),
+                mdm: mdm.clone(),
             },
             crate::urls::Urls::new(config).with_port(public_port).base(),
             opts.alerts.clone(),

@@ -1,7 +1,8 @@
 //! MDM: the check-in and command server (../shared/spec/enrollment.md §4), each device's
 //! command queue, and releasing devices from "Awaiting final configuration" (§4.5).
 //!
-//! Owns the tables `mdm.enrollments`, `mdm.udid_by_serial` and `mdm.commands` ([`records`]).
+//! Owns the tables `mdm.enrollments`, `mdm.udid_by_serial` and `mdm.commands` ([`records`]),
+//! and `mdm.held` with `mdm.meta` (the devices a failed setup step holds, [`Mdm::held`]).
 //! Exposes [`Mdm`]: [`Mdm::check_in`] and [`Mdm::connect`] for the device routes (the caller
 //! has proven which certificate the device holds: TLS or `Mdm-Signature`), and the admin
 //! actions ([`Mdm::state`], [`Mdm::refresh`], [`Mdm::rename`], [`Mdm::release`],
@@ -18,6 +19,7 @@
 mod bootstrap;
 mod checkin;
 mod connect;
+mod held;
 mod queue;
 pub mod records;
 mod rts;
@@ -25,6 +27,7 @@ mod scripted;
 mod steps;
 mod view;
 
+pub use held::{Held, HeldDevice};
 pub use queue::{MAX_HISTORY, MAX_PENDING, pick_next};
 pub use records::TABLES;
 pub use scripted::{IdOutcome, MAX_IDS, permission_for, split_ids};
@@ -98,7 +101,7 @@ pub enum MdmError {
     #[error("device {0} is not waiting in Setup Assistant (it was released or never waited)")]
     NotAwaiting(String),
     #[error(
-        "device {serial} already has a command with the CommandUUID {uuid}; give each command a          new one"
+        "device {serial} already has a command with the CommandUUID {uuid}; give each command a new one"
     )]
     DuplicateCommand { serial: String, uuid: String },
     #[error(transparent)]

@@ -16,7 +16,8 @@ pub const BY_SERIAL: Table = store::table("mdm.udid_by_serial");
 /// UDID (upper case) ‖ 0x00 ‖ sequence (u64 big-endian) → [`CommandRec`].
 pub const COMMANDS: Table = store::table("mdm.commands");
 /// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
-pub const TABLES: &[Table] = &[ENROLLMENTS, BY_SERIAL, COMMANDS];
+pub const TABLES: &[Table] =
+    &[ENROLLMENTS, BY_SERIAL, COMMANDS, super::held::HELD, super::held::META];
 
 /// The UnlockToken clears the device's passcode: sealed with the data key (`store::seal`),
 /// bound to the enrollment's key (the upper-case UDID).
@@ -157,7 +158,7 @@ pub fn save_enrollment(wtx: &WriteTransaction, rec: &EnrollmentRec) -> Result<()
     store::put(&mut t, udid_key(&rec.udid).as_bytes(), rec)?;
     let mut s = wtx.open_table(BY_SERIAL)?;
     store::put(&mut s, rec.serial.as_bytes(), &udid_key(&rec.udid))?;
-    Ok(())
+    super::held::follow_in(wtx, rec)
 }
 
 /// Every command of `udid`, oldest first (bounded by the queue and history limits).

@@ -3,7 +3,8 @@
 //! answer goes on the timeline, and DeviceConfigured is queued only when every step is done
 //! or skipped. A failed blocking step holds the device until an admin retries it or releases
 //! it anyway; the release timeout applies to steps still waiting for an answer (a device that
-//! stopped answering), not to a step that failed and blocks: that one waits for a person.
+//! stopped answering), not to a step that failed and blocks: that one waits for a person, and
+//! `held` lists it for the `setup_blocked` alert so the person hears of it.
 
 use super::MdmError;
 use super::queue::{NORMAL, URGENT, enqueue_in, has_pending};

@@ -61,6 +61,20 @@ async fn mdm_state(page: &Page, serial: &str, until: impl Fn(&Value) -> bool) ->
     panic!("the device's MDM state never got there: {v}");
 }
 
+/// The active `setup_blocked` alert, once `until` holds of it (the rules run every 5 s here).
+async fn active_alert(page: &Page, until: impl Fn(Option<&Value>) -> bool) -> Option<Value> {
+    for _ in 0..100 {
+        let (_, v) = page.get("/api/v1/alerts").await;
+        let found = v["active"].as_array().unwrap().iter().find(|a| a["kind"] == "setup_blocked");
+        if until(found) {
+            return found.cloned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let (_, v) = page.get("/api/v1/alerts").await;
+    panic!("the setup_blocked alert never got there: {v}");
+}
+
 #[tokio::test]
 async fn steps_run_in_order_a_failing_one_blocks_until_released_anyway() {
     let now = adebox::clock::Clock::system().now();
@@ -134,6 +148,16 @@ async fn steps_run_in_order_a_failing_one_blocks_until_released_anyway() {
         !v["commands"].as_array().unwrap().iter().any(|c| c["request_type"] == "DeviceConfigured")
     );
 
+    // Someone hears of it: the alert (e-mail and webhook when set up) and a banner.
+    let alert = active_alert(&page, |a| a.is_some()).await.unwrap();
+    assert_eq!(alert["severity"], "error", "{alert}");
+    assert_eq!(alert["fix_path"], format!("/admin/devices/{serial}"), "{alert}");
+    let message = alert["message"].as_str().unwrap();
+    assert!(message.contains("VPN") && message.contains(&serial), "{message}");
+    assert!(message.contains("could not be installed"), "{message}");
+    let (_, status) = page.get("/api/v1/status").await;
+    assert!(status["banners"].as_array().unwrap().iter().any(|b| b["code"] == "setup_blocked"));
+
     // Editing the steps now does not change this device's run.
     let (s, _) = page.send(Method::PUT, &path, Some(json!({"steps": []}))).await;
     assert_eq!(s, StatusCode::OK);
@@ -157,6 +181,7 @@ async fn steps_run_in_order_a_failing_one_blocks_until_released_anyway() {
     assert!(v["setup"]["released_anyway_by"].is_string(), "{v}");
     let (s, v) = page.post(&url, json!({})).await;
     assert_eq!(s, StatusCode::CONFLICT, "released devices have nothing to release: {v}");
+    assert!(active_alert(&page, |a| a.is_none()).await.is_none(), "resolved once released");
 
     // Each step's result is on the device's timeline.
     let (_, dev) = page.get(&format!("/api/v1/devices/{serial}")).await;

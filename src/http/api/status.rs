@@ -173,7 +173,10 @@ async fn alert_banners(state: &AppState) -> Result<Vec<Banner>, ApiError> {
     use crate::alerts::AlertKind as K;
     let mut out = Vec::new();
     for a in state.alerts.active().await? {
-        if matches!(a.kind, K::DiskFull | K::CertificateRenewal | K::EnrollmentRefusals) {
+        if matches!(
+            a.kind,
+            K::DiskFull | K::CertificateRenewal | K::EnrollmentRefusals | K::SetupBlocked
+        ) {
             let code = a.kind.code().to_string();
             out.push(Banner {
                 level: a.severity,
