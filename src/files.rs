@@ -24,6 +24,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()>
     Ok(())
 }
 
+/// Refuses a secret file (a passphrase, an age identity) that users other than its owner and
+/// group can read, with the words the admin needs: the mode and the `chmod` that fixes it.
+pub fn refuse_if_others_read(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o007 != 0 {
+        return Err(format!(
+            "other users can read it (mode {mode:o}); run `chmod 600 {}`",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
 pub fn read_text(path: &Path) -> std::io::Result<Option<String>> {
     match std::fs::read_to_string(path) {
         Ok(t) => Ok(Some(t)),

@@ -118,16 +118,8 @@ pub fn write<T>(
 /// The identities of an age identity file (`age-keygen -o FILE`), refused when other users
 /// may read it.
 pub fn read_identities(path: &Path) -> Result<Vec<Box<dyn age::Identity>>, BackupError> {
-    use std::os::unix::fs::PermissionsExt;
     let fail = |detail: String| BackupError::Identity { path: path.to_path_buf(), detail };
-    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o007 != 0 {
-        return Err(fail(format!(
-            "other users can read it (mode {mode:o}); run `chmod 600 {}`",
-            path.display()
-        )));
-    }
+    crate::files::refuse_if_others_read(path).map_err(fail)?;
     let file = age::IdentityFile::from_file(path.display().to_string())
         .map_err(|e| fail(format!("{e}; give the file `age-keygen -o FILE` wrote")))?;
     let ids = file.into_identities().map_err(|e| fail(e.to_string()))?;

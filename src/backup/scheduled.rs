@@ -348,16 +348,8 @@ fn sealing(seal: &PlanSeal) -> Result<Sealing, BackupError> {
 
 /// The first line of the passphrase file, refused when other users may read it.
 fn read_passphrase(path: &Path) -> Result<Secret<String>, BackupError> {
-    use std::os::unix::fs::PermissionsExt;
     let fail = |detail: String| BackupError::Passphrase { path: path.to_path_buf(), detail };
-    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o007 != 0 {
-        return Err(fail(format!(
-            "other users can read it (mode {mode:o}); run `chmod 600 {}`",
-            path.display()
-        )));
-    }
+    crate::files::refuse_if_others_read(path).map_err(fail)?;
     let text = Secret::new(std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?);
     let first = text.expose().lines().next().unwrap_or("").to_string();
     let passphrase = Secret::new(first);

@@ -135,16 +135,8 @@ fn read_passphrase(file: Option<&Path>, confirm: bool) -> Result<Secret<String>>
 
 /// The first line of `path`, refused when other users can read the file.
 fn read_passphrase_file(path: &Path) -> Result<Secret<String>> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("cannot read the passphrase file {}", path.display()))?;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o007 != 0 {
-        bail!(
-            "the passphrase file {} can be read by other users (mode {mode:o}); run `chmod 600 {}`",
-            path.display(),
-            path.display()
-        );
+    if let Err(why) = crate::files::refuse_if_others_read(path) {
+        bail!("the passphrase file {}: {why}", path.display());
     }
     let text = Secret::new(
         std::fs::read_to_string(path)

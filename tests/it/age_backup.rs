@@ -4,13 +4,10 @@
 //! wiped; a wrong identity or a missing one changes nothing and says what to give.
 
 use crate::binary::adebox;
-use crate::common::*;
+use crate::scheduled_backup::Filled;
 use adebox::backup::scheduled::Scheduled;
 use adebox::config::{BackupConfig, BackupSeal, Retention};
-use adebox::daemon::Mode;
 use age::secrecy::ExposeSecret;
-use reqwest::{Method, StatusCode};
-use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -34,19 +31,8 @@ fn restore(config: &Path, backup: &Path, identity: Option<&Path>) -> std::proces
 
 #[tokio::test]
 async fn a_backup_to_an_age_recipient_restores_with_the_identity_after_a_wipe() {
-    let d = TestDaemon::with_simulator().await;
-    let page = d.sandbox_admin().await;
-    let (token, uuid) = add_token(&d, &page, "Age campus").await;
-    let tid = token["id"].as_str().unwrap().to_string();
-    let (s, _) =
-        page.post("/api/v1/sandbox/devices", json!({"server_uuid": uuid, "count": 4})).await;
-    assert_eq!(s, StatusCode::OK);
-    wait_for_devices(&page, &tid, 4).await;
-    let (_, created) = page.post("/api/v1/admin/api-tokens", json!({"name": "nightly"})).await;
-    let api_token = created["token"].as_str().unwrap().to_string();
-    let (_, before) = page.get("/api/v1/devices?limit=100").await;
-    let serial = before["items"][0]["serial"].as_str().unwrap().to_string();
-    let ca_before = d.ca_pem();
+    let filled = Filled::new("Age campus", 4).await;
+    let (d, api_token, serial) = (&filled.d, filled.api_token.clone(), filled.serial.clone());
 
     let outside = tempfile::tempdir().unwrap();
     let (identity, recipient) = identity_file(outside.path(), "backup.key");
@@ -72,15 +58,7 @@ async fn a_backup_to_an_age_recipient_restores_with_the_identity_after_a_wipe() 
     assert_eq!(left.len(), 1, "no clear copy is left beside the backup: {left:?}");
     drop(schedule);
 
-    let dir = d.stop().await;
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            std::fs::remove_dir_all(&p).unwrap();
-        } else {
-            std::fs::remove_file(&p).unwrap();
-        }
-    }
+    let (dir, expected) = filled.stop_and_wipe().await;
     let cfg = outside.path().join("adebox.toml");
     std::fs::write(
         &cfg,
@@ -112,16 +90,7 @@ async fn a_backup_to_an_age_recipient_restores_with_the_identity_after_a_wipe() 
         .collect();
     assert!(scratch.is_empty(), "the decrypted copy is removed");
 
-    let d = TestDaemon::start_in(dir, Mode::Production).await;
-    assert_eq!(d.ca_pem(), ca_before, "the same CA");
-    let (s, _, page) = d.login("admin", PASSWORD).await;
-    assert_eq!(s, StatusCode::OK, "the same admin and password");
-    let (_, after) = page.get("/api/v1/devices?limit=100").await;
-    assert_eq!(after["items"], before["items"], "the same inventory");
-    let (s, status) =
-        with_token(&d.client(), Method::GET, &d.url("/api/v1/status"), &api_token, None).await;
-    assert_eq!(s, StatusCode::OK, "the API token still works: {status}");
-    assert_eq!(status["counts"]["devices"], 4);
+    expected.assert_restored(dir).await;
 }
 
 #[test]

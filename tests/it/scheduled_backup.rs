@@ -23,19 +23,9 @@ fn passphrase_file(dir: &Path, mode: u32) -> std::path::PathBuf {
 
 #[tokio::test]
 async fn a_scheduled_backup_restores_the_whole_appliance_after_a_wipe() {
-    let d = TestDaemon::with_simulator().await;
-    let page = d.sandbox_admin().await;
-    let (token, uuid) = add_token(&d, &page, "Backup campus").await;
-    let tid = token["id"].as_str().unwrap().to_string();
-    let (s, _) =
-        page.post("/api/v1/sandbox/devices", json!({"server_uuid": uuid, "count": 5})).await;
-    assert_eq!(s, StatusCode::OK);
-    wait_for_devices(&page, &tid, 5).await;
-    let (_, created) = page.post("/api/v1/admin/api-tokens", json!({"name": "nightly"})).await;
-    let api_token = created["token"].as_str().unwrap().to_string();
-    let (_, before) = page.get("/api/v1/devices?limit=100").await;
-    let (_, admins_before) = page.get("/api/v1/admin/users").await;
-    let ca_before = d.ca_pem();
+    let filled = Filled::new("Backup campus", 5).await;
+    let (d, api_token) = (&filled.d, filled.api_token.clone());
+    let (_, admins_before) = filled.page.get("/api/v1/admin/users").await;
 
     let outside = tempfile::tempdir().unwrap();
     let backups = outside.path().join("backups");
@@ -69,35 +59,17 @@ async fn a_scheduled_backup_restores_the_whole_appliance_after_a_wipe() {
 
     // Wipe the data directory entirely, restore the one file, start again.
     drop(schedule);
-    let dir = d.stop().await;
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            std::fs::remove_dir_all(&p).unwrap();
-        } else {
-            std::fs::remove_file(&p).unwrap();
-        }
-    }
+    let (dir, expected) = filled.stop_and_wipe().await;
     let pass = adebox::crypto::Secret::new(PASSPHRASE.to_string());
     let restored = adebox::backup::restore(dir.path(), &newest, Some(&pass)).unwrap();
     assert!(restored.protected && restored.tls_files > 0 && restored.signing_files > 0);
-    let d = TestDaemon::start_in(dir, Mode::Production).await;
-    assert_eq!(d.ca_pem(), ca_before, "the same CA: enrolled devices still trust the appliance");
-    let (s, _, page) = d.login("admin", PASSWORD).await;
-    assert_eq!(s, StatusCode::OK, "the admin signs in with the same password");
-    let (_, after) = page.get("/api/v1/devices?limit=100").await;
-    assert_eq!(after["total"], before["total"]);
-    assert_eq!(after["items"], before["items"], "the same inventory");
+    let (_, page) = expected.assert_restored(dir).await;
     let (_, admins_after) = page.get("/api/v1/admin/users").await;
     let who = |v: &serde_json::Value| -> Vec<(String, String)> {
         let list = v.as_array().or_else(|| v["items"].as_array()).expect("a list of admins");
         list.iter().map(|a| (a["username"].to_string(), a["role"].to_string())).collect()
     };
     assert_eq!(who(&admins_after), who(&admins_before), "the same admins and roles");
-    let (s, status) =
-        with_token(&d.client(), Method::GET, &d.url("/api/v1/status"), &api_token, None).await;
-    assert_eq!(s, StatusCode::OK, "the API token still works: {status}");
-    assert_eq!(status["counts"]["devices"], 5);
 }
 
 #[tokio::test]
@@ -210,4 +182,76 @@ async fn a_failed_backup_alerts_by_mail_and_webhook_until_the_next_one_succeeds(
     let event = receiver.received()[1].json();
     assert_eq!(event["adebox_event"]["kind"], "backup_failed_resolved", "{event}");
     schemas.check(&event);
+}
+
+/// A sandbox daemon with a server token, its devices and an API token: what a backup must
+/// bring back (also used by the age backup tests).
+pub(crate) struct Filled {
+    pub d: TestDaemon,
+    pub page: Page,
+    pub api_token: String,
+    /// One device's serial, to look for in a backup's bytes.
+    pub serial: String,
+    expected: Expected,
+}
+
+/// What a restore of a [`Filled`] appliance must show.
+pub(crate) struct Expected {
+    devices: serde_json::Value,
+    ca: Vec<u8>,
+    count: u64,
+    api_token: String,
+}
+
+impl Filled {
+    pub async fn new(server: &str, count: u64) -> Filled {
+        let d = TestDaemon::with_simulator().await;
+        let page = d.sandbox_admin().await;
+        let (token, uuid) = add_token(&d, &page, server).await;
+        let tid = token["id"].as_str().unwrap().to_string();
+        let (s, _) = page
+            .post("/api/v1/sandbox/devices", json!({"server_uuid": uuid, "count": count}))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        wait_for_devices(&page, &tid, count).await;
+        let (_, created) = page.post("/api/v1/admin/api-tokens", json!({"name": "nightly"})).await;
+        let api_token = created["token"].as_str().unwrap().to_string();
+        let (_, devices) = page.get("/api/v1/devices?limit=100").await;
+        let serial = devices["items"][0]["serial"].as_str().unwrap().to_string();
+        let expected = Expected { devices, ca: d.ca_pem(), count, api_token: api_token.clone() };
+        Filled { d, page, api_token, serial, expected }
+    }
+
+    /// Stops the daemon and empties its data directory, as a lost disk would.
+    pub async fn stop_and_wipe(self) -> (tempfile::TempDir, Expected) {
+        let dir = self.d.stop().await;
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                std::fs::remove_dir_all(&p).unwrap();
+            } else {
+                std::fs::remove_file(&p).unwrap();
+            }
+        }
+        (dir, self.expected)
+    }
+}
+
+impl Expected {
+    /// Starts the restored `dir` and checks the same CA, admin, inventory and API token.
+    pub async fn assert_restored(&self, dir: tempfile::TempDir) -> (TestDaemon, Page) {
+        let d = TestDaemon::start_in(dir, Mode::Production).await;
+        assert_eq!(d.ca_pem(), self.ca, "the same CA: enrolled devices still trust it");
+        let (s, _, page) = d.login("admin", PASSWORD).await;
+        assert_eq!(s, StatusCode::OK, "the admin signs in with the same password");
+        let (_, after) = page.get("/api/v1/devices?limit=100").await;
+        assert_eq!(after["total"], self.devices["total"]);
+        assert_eq!(after["items"], self.devices["items"], "the same inventory");
+        let (s, status) =
+            with_token(&d.client(), Method::GET, &d.url("/api/v1/status"), &self.api_token, None)
+                .await;
+        assert_eq!(s, StatusCode::OK, "the API token still works: {status}");
+        assert_eq!(status["counts"]["devices"], self.count);
+        (d, page)
+    }
 }
