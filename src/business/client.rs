@@ -41,9 +41,7 @@ impl Default for Endpoints {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error(
-        "Apple Business refused the API account ({error}): {detail}; check the client id and key id, or make a new key for the account in Apple Business"
-    )]
+    #[error("Apple Business refused the API account ({error}): {detail}; {}", refused_fix(.detail))]
     Refused { error: String, detail: String },
     #[error("Apple Business answered {status} {code}: {detail}")]
     Api { status: u16, code: String, detail: String },
@@ -55,6 +53,25 @@ pub enum ClientError {
     Transport(String),
     #[error("Apple Business answered something adebox cannot read: {0}")]
     Decode(String),
+}
+
+/// What to do about Apple's refusal of a client assertion, read leniently from its words
+/// (Apple's wording is not documented, apple-2026.md §8.3). adebox signs a new assertion,
+/// valid ten minutes from the appliance's clock, for every token request: one Apple calls
+/// expired or not yet valid means the appliance's clock is wrong, never a stale credential.
+pub fn refused_fix(detail: &str) -> &'static str {
+    let d = detail.to_ascii_lowercase();
+    if d.contains("revoked") {
+        "the API account was revoked in Apple Business: create a new API account there (Preferences → API) and upload its client id, key id and key here"
+    } else if d.contains("expired") {
+        "adebox signs a new assertion for each request, valid ten minutes from this appliance's clock, and Apple saw it expired: the appliance's clock is behind; set the time right (turn on NTP time sync) and try again"
+    } else if d.contains("future") || d.contains("iat") {
+        "Apple saw the assertion issued in the future: this appliance's clock is ahead; set the time right (turn on NTP time sync) and try again"
+    } else if d.contains("aud") {
+        "Apple expects another audience than the one adebox signs for (https://account.apple.com/auth/oauth2/v2/token): Apple may have changed it; update adebox, and meanwhile use the Apple Business portal"
+    } else {
+        "check the client id and key id, or make a new key for the account in Apple Business"
+    }
 }
 
 /// A client for one API account.

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 #[serde(tag = "answer", rename_all = "snake_case")]
 pub enum WhereIs {
-    /// Assigned to one of our MDM servers (a sync brings it in).
+    /// Assigned to one of our MDM servers (a sync brings it in), named as our token is.
     Ours { token: TokenId, server_name: String, mdm_server_id: String },
     /// Assigned to another MDM server of the organisation.
     Elsewhere { mdm_server_id: String, server_name: Option<String> },
@@ -170,8 +170,10 @@ impl Business {
         let links = self.servers().await?;
         let link = links.into_iter().find(|l| l.mdm_server_id == id);
         Ok(match link {
-            Some(ServerLink { token: Some(token), server_name, .. }) => WhereIs::Ours {
-                server_name: server_name.unwrap_or_else(|| token.to_string()),
+            // Ours by our token's name: the admin knows the server by it, and a server the
+            // admin mapped may be named quite differently at Apple.
+            Some(ServerLink { token: Some(token), token_name, server_name, .. }) => WhereIs::Ours {
+                server_name: token_name.or(server_name).unwrap_or_else(|| token.to_string()),
                 token,
                 mdm_server_id: id,
             },

@@ -55,6 +55,11 @@ pub(super) fn spawn_all(
             stop.clone(),
             s.business_actions.activities.clone().run(s.business_actions.connection.clone()),
         ),
+        spawn_task(
+            "business-sync",
+            stop.clone(),
+            s.sync.clone().follow_business(s.business_actions.activities.clone()),
+        ),
         // Not wrapped in spawn_task: the supervisor stops its workers itself, between pages.
         ("sync", tokio::spawn(s.sync.clone().supervise(stop.clone()))),
         spawn_task(

@@ -5,9 +5,11 @@
 //! policy (state, now) → what may run; [`run`](self) executes one run page by page;
 //! the worker loop decides when. At most one run per token at a time and one request in
 //! flight per token (the worker is sequential). Calls `tokens` (credentials, problems),
-//! `devices` (pages) and `depclient` (Apple).
+//! `devices` (pages) and `depclient` (Apple); [`follow`] syncs the tokens an Apple Business
+//! action touched when Apple finishes it.
 
 pub mod budget;
+mod follow;
 mod progress;
 mod run;
 pub mod state;

@@ -18,7 +18,7 @@ pub(crate) async fn set_up_account(d: &TestDaemon, page: &Page) {
 }
 
 /// Polls an action until Apple has finished it.
-async fn finished(page: &Page, request_id: &str) -> Value {
+pub(crate) async fn finished(page: &Page, request_id: &str) -> Value {
     for _ in 0..300 {
         let (s, v) = page.get(&format!("/api/v1/business/actions/{request_id}")).await;
         assert_eq!(s, StatusCode::OK, "{v}");

@@ -13,6 +13,8 @@ mod audit_chain;
 mod backup_settings;
 mod binary;
 mod business_actions;
+mod business_actions_auth;
+mod business_actions_csv;
 mod business;
 mod bootstrap;
 mod browser;

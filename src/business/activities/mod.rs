@@ -5,6 +5,9 @@
 //! until it ends, then keeps its per-serial log as Apple sent it with each serial's outcome
 //! read from it ([`logfile`]).
 //!
+//! Each action is told to [`Activities::subscribe`] listeners when Apple finishes it (the
+//! daemon syncs the tokens it touched); ended actions are pruned after 90 days ([`prune`]).
+//!
 //! Owns the tables `business.activities` (request id → [`Record`]),
 //! `business.activities_recent` (creation time + request id, for the list) and
 //! `business.activities_polling` (the actions waiting for a poll). Exactly once: the
@@ -19,6 +22,7 @@
 
 pub mod logfile;
 mod poll;
+pub mod prune;
 #[cfg(test)]
 mod tests;
 
@@ -166,7 +170,7 @@ pub enum ActivityError {
     #[error("no action with the request id `{0}`")]
     NotFound(String),
     #[error(
-        "adebox cannot tell which Apple Business MDM server the server token \"{0}\" is: no MDM server of your organisation has its server uuid; check that the token is current (renew it if Apple replaced the server)"
+        "adebox cannot tell which Apple Business MDM server the server token \"{0}\" is: no MDM server of your organisation has its server uuid; check that the token is current (renew it if Apple replaced the server), or map the token to its MDM server on the Apple Business page"
     )]
     UnknownServer(String),
     #[error(transparent)]
@@ -307,6 +311,8 @@ pub struct Activities {
     clock: Clock,
     devices: crate::devices::Devices,
     polling: Polling,
+    /// Each action as Apple finishes it (for the sync that follows it, wired by the daemon).
+    finished: tokio::sync::broadcast::Sender<Record>,
 }
 
 impl Activities {
@@ -316,7 +322,14 @@ impl Activities {
         devices: crate::devices::Devices,
         polling: Polling,
     ) -> Activities {
-        Activities { store, clock, devices, polling }
+        let (finished, _) = tokio::sync::broadcast::channel(64);
+        Activities { store, clock, devices, polling, finished }
+    }
+
+    /// Each action as Apple finishes it. A listener that falls behind loses the oldest
+    /// (told by the channel): they only hasten a sync the schedule runs anyway.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Record> {
+        self.finished.subscribe()
     }
 
     fn check(&self, n: &NewActivity) -> Result<(), ActivityError> {

@@ -115,6 +115,7 @@ impl Activities {
 
     async fn poll_one(&self, client: &BusinessClient, mut r: Record) -> Result<(), ActivityError> {
         let Some(apple_id) = r.apple_id.clone() else { return Ok(()) };
+        let was_running = r.state == State::InProgress;
         r.polls += 1;
         let result = self.step(client, &apple_id, &mut r).await;
         let now = self.clock.now();
@@ -126,7 +127,12 @@ impl Activities {
                 r.next_poll_at = Some(now + self.polling.delay(r.polls));
             }
         }
+        let ended = (was_running && r.state == State::Finished).then(|| r.clone());
         self.store.write(move |tx| put_in(tx, &r)).await?;
+        if let Some(r) = ended {
+            // Nobody listening (no daemon) is fine: the next scheduled sync shows the change.
+            let _ = self.finished.send(r);
+        }
         result.map(|_| ())
     }
 
@@ -168,11 +174,12 @@ impl Activities {
 }
 
 impl Activities {
-    /// The poller: asks Apple about each action in progress when its poll is due. Runs until
-    /// the daemon stops it; without an account nothing is due, so it only looks every
+    /// The poller: asks Apple about each action in progress when its poll is due, and prunes
+    /// old actions hourly ([`super::prune`]). Runs until the daemon stops it; without an account nothing is due, so it only looks every
     /// few seconds.
     pub async fn run(self, connection: crate::business::connect::Connection) {
         let idle = std::time::Duration::from_secs(2);
+        let mut upkept: Option<std::time::Instant> = None;
         match self.recover().await {
             Ok(0) => {}
             Ok(n) => {
@@ -181,6 +188,10 @@ impl Activities {
             Err(e) => ::log::error!("checking Apple Business actions at start failed: {e}"),
         }
         loop {
+            if upkept.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(3600)) {
+                self.upkeep().await;
+                upkept = Some(std::time::Instant::now());
+            }
             let due = match self.next_due().await {
                 Ok(d) => d,
                 Err(e) => {

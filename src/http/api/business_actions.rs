@@ -124,24 +124,23 @@ fn serials(raw: &[String]) -> Result<Vec<Serial>, ApiError> {
     Ok(out)
 }
 
-/// Our server token → its Apple Business MDM server, by the server uuid both APIs report.
-async fn target(state: &AppState, token: &str) -> Result<ServerTarget, ApiError> {
+/// Our server token → its Apple Business MDM server: the admin's mapping first, then the
+/// server uuid both APIs report (as the servers list shows them).
+pub(super) async fn target(state: &AppState, token: &str) -> Result<ServerTarget, ApiError> {
     let id = TokenId::parse(token).map_err(|e| ApiError::validation("token", e.to_string()))?;
     let view = state.tokens.get(&id).await?;
-    let client = state.business_actions.connection.client().await.map_err(ActivityError::from)?;
-    let servers = client.mdm_servers().await.map_err(ActivityError::from)?;
-    let found = servers.iter().find(|(sid, _)| sid.eq_ignore_ascii_case(&view.server_uuid));
-    let Some((sid, attrs)) = found else {
+    // The same answer as every action's when no account is set up.
+    let links = state.business.servers().await.map_err(|e| match e {
+        crate::business::ServiceError::Account(a) => ActivityError::Account(a).into(),
+        other => ApiError::from(other),
+    })?;
+    let Some(link) = links.into_iter().find(|l| l.token.as_ref() == Some(&id)) else {
         return Err(ActivityError::UnknownServer(view.server_name).into());
     };
-    Ok(ServerTarget {
-        id: sid.clone(),
-        name: attrs.server_name.clone().unwrap_or(view.server_name),
-        token: Some(id),
-    })
+    Ok(ServerTarget { id: link.mdm_server_id, name: view.server_name, token: Some(id) })
 }
 
-async fn submit(
+pub(super) async fn submit(
     state: &AppState,
     auth: &Authenticated,
     ip: ClientIp,

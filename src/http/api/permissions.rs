@@ -197,6 +197,8 @@ pub const ROUTES: &[Route] = &[
     // actions at Apple Business: release leaves the organisation for good (Owner only)
     r("POST", "/business/actions", Needs(OrgAssign)),
     r("POST", "/business/actions/release", Needs(OrgRelease)),
+    r("POST", "/business/actions/csv", Needs(OrgAssign)),
+    r("POST", "/business/actions/release/csv", Needs(OrgRelease)),
     r("GET", "/business/actions", Needs(Read)),
     r("GET", "/business/actions/{request_id}", Needs(Read)),
     r("GET", "/business/applecare/{serial}", Needs(Read)),
@@ -239,6 +241,8 @@ pub const ORG_WIDE: &[(&str, &str, &str)] = &[
     // Moving a device between MDM servers at Apple touches servers outside any one scope.
     ("POST", "/business/actions", "actions at Apple Business"),
     ("POST", "/business/actions/release", "actions at Apple Business"),
+    ("POST", "/business/actions/csv", "actions at Apple Business"),
+    ("POST", "/business/actions/release/csv", "actions at Apple Business"),
     ("GET", "/business/actions", "actions at Apple Business"),
     ("GET", "/business/actions/{request_id}", "actions at Apple Business"),
     ("GET", "/business/account", "the Apple Business API account"),

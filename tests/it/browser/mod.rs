@@ -12,6 +12,7 @@ mod apple_services;
 mod audit;
 mod backups;
 mod business_actions;
+mod business_bulk;
 mod business;
 mod device_mdm;
 mod enrollment;

@@ -265,7 +265,11 @@ async fn token(
     }
     let now = shared.now().unix_timestamp();
     let mut accounts = lock(&b.accounts);
-    if let Err(r) = assertion::check(&accounts, client_id, jwt, now) {
+    let audience = match b.audience_moved.load(std::sync::atomic::Ordering::SeqCst) {
+        true => assertion::MOVED_AUDIENCE,
+        false => assertion::AUDIENCE,
+    };
+    if let Err(r) = assertion::check(&accounts, client_id, jwt, now, audience) {
         return oauth(StatusCode::UNAUTHORIZED, r.error, &r.description);
     }
     let token = accounts.issue(client_id, now);

@@ -3,6 +3,9 @@
 //! `sub` = client id, `aud` = Apple's `…/v2/token`, `iat` not in the future, `exp` after now
 //! and at most 180 days after `iat`. Read strictly with the simulator's own types.
 //!
+//! The audience is passed in: [`AUDIENCE`], or [`MOVED_AUDIENCE`] under the fault that plays
+//! Apple moving it (see `Business::set_audience_moved`).
+//!
 //! Exposes [`check`] and [`Refusal`] (the OAuth error Apple is assumed to answer with; its
 //! body is undocumented, §8.3 UNCERTAIN). Pure.
 
@@ -14,6 +17,8 @@ use serde::Deserialize;
 
 /// The audience Apple requires in the assertion (note `v2`, unlike the token URL).
 pub const AUDIENCE: &str = "https://account.apple.com/auth/oauth2/v2/token";
+/// The audience under the `moved_audience` fault: one adebox does not sign for.
+pub const MOVED_AUDIENCE: &str = "https://account.apple.com/auth/oauth2/v3/token";
 /// An assertion may live at most 180 days.
 pub const MAX_LIFETIME_SECS: i64 = 180 * 86_400;
 /// Clock skew tolerated on `iat`.
@@ -60,7 +65,13 @@ fn part<T: for<'de> Deserialize<'de>>(b64: &str, what: &str) -> Result<T, Refusa
 }
 
 /// Checks `jwt` for `client_id` at `now` (Unix seconds).
-pub fn check(accounts: &Accounts, client_id: &str, jwt: &str, now: i64) -> Result<(), Refusal> {
+pub fn check(
+    accounts: &Accounts,
+    client_id: &str,
+    jwt: &str,
+    now: i64,
+    audience: &str,
+) -> Result<(), Refusal> {
     let account = accounts
         .get(client_id)
         .ok_or_else(|| invalid_client(format!("unknown client_id `{client_id}`")))?;
@@ -95,8 +106,8 @@ pub fn check(accounts: &Accounts, client_id: &str, jwt: &str, now: i64) -> Resul
     if claims.sub != client_id || claims.iss != client_id {
         return Err(invalid_client("iss and sub must both be the client id"));
     }
-    if claims.aud != AUDIENCE {
-        return Err(invalid_client(format!("aud must be {AUDIENCE}")));
+    if claims.aud != audience {
+        return Err(invalid_client(format!("aud must be {audience}")));
     }
     if claims.iat > now + SKEW_SECS {
         return Err(invalid_client("iat is in the future"));

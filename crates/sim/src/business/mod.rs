@@ -24,7 +24,7 @@ use accounts::Accounts;
 use activities::Activities;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The 429 fault: every `every`-th API request is refused with 429 (0: off), with a
 /// `Retry-After` of `retry_after` seconds when set (Apple documents neither, §8.8).
@@ -45,6 +45,9 @@ pub struct Business {
     pub faults: Mutex<BusinessFaults>,
     /// API requests counted for the 429 fault.
     pub requests: AtomicU64,
+    /// The fault that plays Apple moving its token audience: the token endpoint then requires
+    /// [`assertion::MOVED_AUDIENCE`] and refuses every assertion made for the documented one.
+    pub audience_moved: AtomicBool,
 }
 
 /// How long an activity takes by default, in simulated seconds.
@@ -57,7 +60,13 @@ impl Business {
             activities: Mutex::new(Activities::new(seed ^ 0xAC71, DEFAULT_ACTIVITY_DELAY_SECS)),
             faults: Mutex::new(BusinessFaults::default()),
             requests: AtomicU64::new(0),
+            audience_moved: AtomicBool::new(false),
         }
+    }
+
+    /// Turns the moved-audience fault on or off.
+    pub fn set_audience_moved(&self, moved: bool) {
+        self.audience_moved.store(moved, Ordering::SeqCst);
     }
 
     pub fn set_faults(&self, faults: BusinessFaults) {

@@ -1,6 +1,6 @@
 //! The stand-in portal's Apple Business API page (`/portal/business/…`, JSON): create an API
 //! account (its client id, key id and private key, shown once), list and revoke accounts,
-//! set the 429 fault and how long activities take. Plain-words errors like the rest of the
+//! set the 429 fault, the moved-audience fault and how long activities take. Plain-words errors like the rest of the
 //! portal.
 
 use crate::business::{Business, BusinessFaults};
@@ -17,7 +17,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/accounts/{client_id}/revoke", web::post().to(revoke))
             .route("/faults", web::get().to(get_faults))
             .route("/faults", web::put().to(set_faults))
-            .route("/activity-delay", web::put().to(set_delay)),
+            .route("/activity-delay", web::put().to(set_delay))
+            .route("/audience-moved", web::put().to(set_audience_moved)),
     );
 }
 
@@ -65,5 +66,18 @@ async fn set_delay(b: web::Data<Business>, body: web::Bytes) -> HttpResponse {
         }
         b.set_activity_delay(d.seconds);
         Ok(d.seconds)
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AudienceMoved {
+    moved: bool,
+}
+
+async fn set_audience_moved(b: web::Data<Business>, body: web::Bytes) -> HttpResponse {
+    reply(parse::<AudienceMoved>(&body).map(|a| {
+        b.set_audience_moved(a.moved);
+        a.moved
     }))
 }

@@ -6,7 +6,8 @@
  * (1–90 days), change the deadline or cancel the migration (`org_assign`), and release from
  * the organisation (`org_release`, Owner). Each action shows its progress until Apple has
  * finished it, then each serial's outcome in plain words and Apple's log as Apple sent it.
- * Exposes: `businessPanel({device, tokens, onChanged})`. Uses /api/v1/business/….
+ * Exposes: `businessPanel({device, tokens, onChanged})`, `follow(box, view, onChanged,
+ * resultsId)` (an action's progress, also used by devices/bulk-business.js), `ACTIONS`. Uses /api/v1/business/….
  * Element ids for tests: #device-applecare (data-state), #device-business-action (select),
  * #device-business-token, #device-business-deadline, #device-business-confirm,
  * #device-business-submit, #device-business-progress (data-state), #device-business-results.
@@ -21,7 +22,7 @@ import { panel } from '../components/panel.js';
 import { toast, showError } from '../components/toast.js';
 import { can } from '../roles.js';
 
-const ACTIONS = [
+export const ACTIONS = [
   ['assign', 'Assign to one of our MDM servers', 'org_assign', 'The device enrolls with that server from its next Setup Assistant.'],
   ['unassign', 'Unassign from its MDM server', 'org_assign', 'No MDM server gets the device any more until it is assigned again.'],
   ['migrate', 'Schedule a migration to one of our MDM servers', 'org_assign', 'The device moves to that server and must enroll there by the deadline.'],
@@ -66,9 +67,9 @@ function phrase(action, serial) {
   return action === 'release' ? `release ${serial}` : serial;
 }
 
-function results(view) {
+function results(view, id) {
   if (!view.results?.length) return null;
-  return h('div', { id: 'device-business-results' },
+  return h('div', { id },
     h('ul', { class: 'plain' }, view.results.map((r) => {
       const [words, tone] = OUTCOME_WORDS[r.outcome] ?? [r.outcome, 'neutral'];
       return h('li', { dataset: { outcome: r.outcome } }, h('span', { class: 'mono' }, r.serial), ' ', badge(words, tone),
@@ -78,19 +79,19 @@ function results(view) {
     view.log ? h('details', {}, h('summary', {}, 'Apple’s log, as Apple sent it'), h('pre', { class: 'mdm-result' }, view.log)) : null);
 }
 
-/** Shows an action and follows it until Apple has finished. */
-function follow(box, view, onChanged) {
+/** Shows an action in `box` and follows it until Apple has finished (also for the bulk tool). */
+export function follow(box, view, onChanged, resultsId = 'device-business-results') {
   const [words, tone] = STATE_WORDS[view.state] ?? [view.state, 'neutral'];
   box.dataset.state = view.state;
   replaceChildren(box, h('p', {}, badge(words, tone), ' ', view.summary),
     view.error && view.state !== 'in_progress' ? h('p', { class: 'error-text small' }, view.error) : null,
-    results(view));
+    results(view, resultsId));
   if (view.state === 'in_progress' || view.state === 'sending') {
     setTimeout(() => {
       if (!box.isConnected) return;
       apiGet(`/business/actions/${encodeURIComponent(view.request_id)}`)
-        .then((v) => follow(box, v, onChanged))
-        .catch(() => follow(box, view, onChanged));
+        .then((v) => follow(box, v, onChanged, resultsId))
+        .catch(() => follow(box, view, onChanged, resultsId));
     }, 2000);
   } else if (view.state === 'finished') {
     onChanged?.();

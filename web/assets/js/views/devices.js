@@ -10,7 +10,8 @@
  * (`GET /api/v1/devices/export.csv` with the same filters), kept current as filters change.
  * Also: choosing devices (devices/selection.js) to assign an enrollment profile or remove it
  * (devices/assign.js), and assigning by CSV file or pasted list (devices/bulk.js, opened by
- * `?bulk=1` or the link to #bulk-assign).
+ * `?bulk=1` or the link to #bulk-assign), and Apple Business actions for such a list
+ * (devices/bulk-business.js, #bulk-business).
  * A whole serial the inventory does not have is asked of Apple Business
  * (business/where-box.js: "why isn't my device here?").
  * Element ids for tests: #devices (table root), #devices-table, #devices-filter-<name>,
@@ -29,6 +30,7 @@ import { showError } from '../components/toast.js';
 import { selectionBar } from '../devices/assign.js';
 import { whereBox } from '../business/where-box.js';
 import { bulkAssign } from '../devices/bulk.js';
+import { bulkBusiness } from '../devices/bulk-business.js';
 import { deviceSelection } from '../devices/selection.js';
 import { LIFECYCLES, lifecycleBadge, profileStatusWords } from '../devices/words.js';
 import { loadAllProfiles } from '../profiles/data.js';
@@ -188,7 +190,9 @@ export default {
         table.element.querySelector('.table-wrap')?.before(where.element, bar.element);
         const bulk = bulkAssign({ profiles, onApplied: () => table.reload() });
         if (ctx.query.get('bulk') === '1' || window.location.hash === '#bulk-assign') bulk.open = true;
-        loading.replaceWith(bulk, table.element);
+        const business = bulkBusiness({ tokens, onChanged: () => table.reload() });
+        if (business && window.location.hash === '#bulk-business') business.open = true;
+        loading.replaceWith(...[bulk, business, table.element].filter(Boolean));
       });
     return { onQuery: (query) => table?.applyQuery(query) };
   },
