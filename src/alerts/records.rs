@@ -33,7 +33,7 @@ pub const SENT_LIMIT: u64 = 200;
 pub const OUTBOX_LIMIT: u64 = 1_000;
 
 /// How the connection to the SMTP server is secured.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Security {
     /// Plain connection upgraded with STARTTLS (port 587); refused if the server lacks it.
@@ -86,7 +86,7 @@ impl Default for SettingsRecord {
 }
 
 /// An alert in the state it was last announced in.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActiveAlert {
     pub kind: AlertKind,
     /// The object and kind (`token_expiring:<token id>`): one alert per key at a time.
@@ -121,7 +121,7 @@ pub struct MailEntry {
 }
 
 /// What became of an alert's e-mail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MailOutcome {
     /// Waiting in the outbox (first attempt, or retrying after a failure).
@@ -134,7 +134,7 @@ pub enum MailOutcome {
 }
 
 /// One alert announced (raised, changed or resolved) and its e-mail.
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SentEntry {
     pub seq: u64,
     #[serde(with = "time::serde::rfc3339")]

@@ -1,4 +1,5 @@
-//! The alert settings as the API shows and changes them: the SMTP server (its password
+//! The alert settings as the service shows and changes them (the API's shapes are
+//! `http::api::views`): the SMTP server (its password
 //! sealed, never shown: only whether one is set), recipients per alert kind, thresholds.
 
 use super::records::{SETTINGS_KEY, SMTP_PASSWORD, Security, SettingsRecord, SmtpRecord};
@@ -9,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The SMTP settings as shown (never the password).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct SmtpView {
     pub host: String,
     pub port: u16,
@@ -23,7 +24,7 @@ pub struct SmtpView {
 }
 
 /// One alert kind's row: its code, plain title and recipients.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct KindView {
     pub kind: AlertKind,
     pub title: String,
@@ -31,7 +32,7 @@ pub struct KindView {
 }
 
 /// Every alert setting, as shown.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct SettingsView {
     pub smtp: Option<SmtpView>,
     pub kinds: Vec<KindView>,
@@ -67,7 +68,7 @@ impl SettingsView {
 }
 
 /// The SMTP server to use.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpUpdate {
     pub host: String,
@@ -80,7 +81,6 @@ pub struct SmtpUpdate {
     pub username: Option<String>,
     /// Absent: keep the stored password. Empty: remove it. Never shown again.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
     pub password: Option<String>,
     pub from: String,
     #[serde(default)]
@@ -88,7 +88,7 @@ pub struct SmtpUpdate {
 }
 
 /// What the admin changes (absent fields stay as they are).
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsUpdate {
     pub smtp: Option<SmtpUpdate>,
@@ -99,7 +99,7 @@ pub struct SettingsUpdate {
 }
 
 /// The answer to "send test".
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct TestResult {
     pub sent: bool,
     /// The SMTP server's answer, or why there was none, in plain words.

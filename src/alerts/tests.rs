@@ -133,3 +133,21 @@ fn a_failed_send_backs_off_and_is_given_up_after_a_day() {
     store.write_blocking(move |wtx| state::record_attempt(wtx, 1, &failed, day, first)).unwrap();
     assert_eq!(outbox_len(&store), 0);
 }
+
+/// The alert records as `alerts.active`, `alerts.sent` and `alerts.settings` kept them while
+/// they were also the API's types read back and are re-written byte for byte.
+#[test]
+fn stored_alerts_keep_their_bytes() {
+    let active = br#"{"kind":"token_expiring","key":"token_expiring:oCaG2Svw","level":"14d","severity":"warning","summary":"The server token expires in 14 days","message":"Renew it.","fix_path":"/admin/tokens/oCaG2Svw#renew","since":"2026-12-07T11:00:00Z"}"#;
+    let a: super::ActiveAlert = store::decode("alerts.active", active).unwrap();
+    assert_eq!((a.kind, a.since), (AlertKind::TokenExpiring, datetime!(2026-12-07 11:00 UTC)));
+    assert_eq!(store::encode(&a), active.to_vec());
+    let sent = br#"{"seq":7,"at":"2026-12-07T11:00:00Z","kind":"disk_full","change":"raised","summary":"Disk nearly full","fix_path":"/admin/status","recipients":["ops@example.org"],"mail":"gave_up","attempts":3,"last_error":"550 mailbox unavailable","next_attempt_at":null}"#;
+    let e: super::SentEntry = store::decode("alerts.sent", sent).unwrap();
+    assert_eq!((e.kind, e.mail, e.attempts), (AlertKind::DiskFull, MailOutcome::GaveUp, 3));
+    assert_eq!(store::encode(&e), sent.to_vec());
+    let settings = br#"{"smtp":{"host":"mail.example.org","port":587,"security":"starttls","allow_plain":false,"username":null,"password":null,"from":"adebox@example.org","ca_pem":null},"recipients":{"token_expiring":["ops@example.org"]},"refusals_per_hour":20,"disk_free_percent":10}"#;
+    let s: SettingsRecord = store::decode("alerts.settings", settings).unwrap();
+    assert_eq!(s.smtp.as_ref().map(|m| m.security), Some(Security::Starttls));
+    assert_eq!(store::encode(&s), settings.to_vec());
+}

@@ -34,7 +34,7 @@ struct Stored {
 }
 
 /// Where the schedule in effect comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// Saved on the admin page (wins over the file).

@@ -34,7 +34,7 @@ const PREFIX: &str = "adebox-";
 const SUFFIX: &str = ".backup";
 
 /// The outcome of the last scheduled backup.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastBackup {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
@@ -363,6 +363,16 @@ mod tests {
 
     fn at(s: &str) -> OffsetDateTime {
         OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
+    }
+
+    /// The last backup as `backup.last` kept it while it was also the API's type reads back
+    /// and is re-written byte for byte.
+    #[test]
+    fn the_stored_last_backup_keeps_its_bytes() {
+        let stored = br#"{"at":"2026-12-07T03:00:00Z","ok":false,"file":null,"bytes":0,"message":"the backup directory is full"}"#;
+        let last: LastBackup = store::decode("backup.last", stored).unwrap();
+        assert_eq!((last.at, last.ok), (at("2026-12-07T03:00:00Z"), false));
+        assert_eq!(store::encode(&last), stored.to_vec());
     }
 
     #[test]

@@ -222,9 +222,12 @@ impl IndexData {
             .within_tokens
             .as_ref()
             .map(|ts| self.tokens.matching(|x| ts.iter().any(|t| t.as_str() == x)));
-        let profile = eq(&self.profiles, &f.profile);
+        let profile = f
+            .profile
+            .as_ref()
+            .map(|w| self.profiles.matching(|t| t.eq_ignore_ascii_case(w.as_str())));
         let profile_any = f.profile_any.as_ref().map(|list| {
-            self.profiles.matching(|t| list.iter().any(|w| t.eq_ignore_ascii_case(w.trim())))
+            self.profiles.matching(|t| list.iter().any(|w| t.eq_ignore_ascii_case(w.as_str())))
         });
         let hit = |mask: &Option<Vec<bool>>, id: u32| {
             mask.as_ref().is_none_or(|m| m.get(id as usize).copied().unwrap_or(false))
@@ -243,26 +246,22 @@ impl IndexData {
 
         // The candidates: one serial, a serial prefix range, or everything.
         let upper_prefix;
-        let range: Box<dyn Iterator<Item = (&Box<str>, &Row)>> =
-            if let Some(s) = f.serial.as_deref() {
-                let s = s.trim();
-                let found = self
-                    .rows
-                    .get_key_value(s)
-                    .or_else(|| self.rows.get_key_value(s.to_ascii_uppercase().as_str()));
-                Box::new(found.into_iter())
-            } else if let Some(p) = f.serial_prefix.as_deref() {
-                upper_prefix = p.trim().to_ascii_uppercase();
-                let start: Bound<&str> = Bound::Included(upper_prefix.as_str());
-                Box::new(
-                    self.rows
-                        .range::<str, _>((start, Bound::Unbounded))
-                        .take_while(|(k, _)| k.to_ascii_uppercase().starts_with(&upper_prefix)),
-                )
-            } else {
-                Box::new(self.rows.iter())
-            };
-        let range: Box<dyn Iterator<Item = (&Box<str>, &Row)>> = match &f.serials_in {
+        let range: Box<dyn Iterator<Item = (&Box<str>, &Row)>> = if let Some(s) = &f.serial {
+            Box::new(self.rows.get_key_value(s.as_str()).into_iter())
+        } else if let Some(p) = f.serial_prefix.as_deref() {
+            upper_prefix = p.trim().to_ascii_uppercase();
+            let start: Bound<&str> = Bound::Included(upper_prefix.as_str());
+            Box::new(
+                self.rows
+                    .range::<str, _>((start, Bound::Unbounded))
+                    .take_while(|(k, _)| k.to_ascii_uppercase().starts_with(&upper_prefix)),
+            )
+        } else {
+            Box::new(self.rows.iter())
+        };
+        let only: Option<std::collections::HashSet<&str>> =
+            f.serials_in.as_ref().map(|s| s.iter().map(Serial::as_str).collect());
+        let range: Box<dyn Iterator<Item = (&Box<str>, &Row)>> = match &only {
             Some(only) => Box::new(range.filter(|(k, _)| only.contains(&***k))),
             None => range,
         };

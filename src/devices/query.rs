@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct DeviceFilter {
     /// Exact serial number.
-    pub serial: Option<String>,
+    pub serial: Option<Serial>,
     /// Serial numbers starting with this.
     pub serial_prefix: Option<String>,
     /// Model contains this (`iPad`, `iPhone 14`).
@@ -32,15 +32,15 @@ pub struct DeviceFilter {
     /// Set by the edge from the caller, never read from a request.
     #[serde(skip)]
     pub within_tokens: Option<Vec<TokenId>>,
-    /// Only these serial numbers (upper case): what the edge found by asking a later module,
-    /// such as the devices enrolled for a user. Set by the edge, never read from a request.
+    /// Only these serial numbers: what the edge found by asking a later module, such as the
+    /// devices enrolled for a user. Set by the edge, never read from a request.
     #[serde(skip)]
-    pub serials_in: Option<std::collections::HashSet<String>>,
+    pub serials_in: Option<std::collections::HashSet<Serial>>,
     /// Apple's profile UUID.
-    pub profile: Option<String>,
+    pub profile: Option<ProfileUuid>,
     /// Any of these Apple profile UUIDs (one appliance profile's, across tokens and revisions).
     #[serde(default)]
-    pub profile_any: Option<Vec<String>>,
+    pub profile_any: Option<Vec<ProfileUuid>>,
     pub lifecycle: Option<Lifecycle>,
     /// Also list devices Apple removed (always when `lifecycle` is `removed`).
     pub include_removed: bool,

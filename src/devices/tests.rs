@@ -251,7 +251,7 @@ async fn the_list_filters_sorts_and_pages() {
     assert_eq!(devices.list(f, SortKey::Serial, false, 100, 0).await.unwrap().1, 6);
     let f = DeviceFilter { serial_prefix: Some("f00".into()), ..Default::default() };
     assert_eq!(devices.list(f, SortKey::Serial, false, 100, 0).await.unwrap().1, 10);
-    let f = DeviceFilter { serial: Some("F007".into()), ..Default::default() };
+    let f = DeviceFilter { serial: Some(Serial::parse("f007").unwrap()), ..Default::default() };
     assert_eq!(devices.list(f, SortKey::Serial, false, 100, 0).await.unwrap().1, 1);
     let f = DeviceFilter { token: Some(tid("tB")), ..Default::default() };
     assert_eq!(devices.list(f, SortKey::Serial, false, 100, 0).await.unwrap().1, 1);

@@ -32,7 +32,9 @@ pub use queue::{MAX_HISTORY, MAX_PENDING, pick_next};
 pub use records::TABLES;
 pub use scripted::{IdOutcome, MAX_IDS, permission_for, split_ids};
 pub use steps::SETUP_ORIGIN;
-pub use view::{CommandStatus, CommandView, ErrorView, MdmState, SetupStepView, SetupView};
+pub use view::{
+    CommandStatus, CommandView, ErrorView, MdmPhase, MdmState, SetupStepView, SetupView,
+};
 
 use crate::apple::mdm::MdmWireError;
 use crate::clock::Clock;

@@ -71,7 +71,7 @@ impl Mdm {
             .map_err(|message| MdmError::Invalid { field: "device", message })?;
         Ok(RtsPlan {
             serial: serial.clone(),
-            udid: Udid::from_stored(e.udid),
+            udid: e.udid,
             product: e.product,
             os_version: e.os_version,
             wifi,

@@ -168,7 +168,7 @@ async fn awaiting_device_is_released_on_acknowledged_device_configured() {
     assert_eq!(w.pushed.lock().unwrap().len(), 1, "the release is pushed");
     assert_eq!(w.pushed.lock().unwrap()[0].push_magic, "MAGIC");
     let state = w.mdm.state(&sn(SERIAL)).await.unwrap().unwrap();
-    assert_eq!(state.state, "awaiting_configuration");
+    assert_eq!(state.state, MdmPhase::AwaitingConfiguration);
     assert!(state.push_token_present);
     let (u, rt) = poll(&w, "Idle", None).await.unwrap();
     assert_eq!(rt, "DeviceConfigured");
@@ -176,7 +176,7 @@ async fn awaiting_device_is_released_on_acknowledged_device_configured() {
     assert_eq!(poll(&w, "Acknowledged", Some(&u)).await, None);
     assert_eq!(lifecycle(&w).await, Lifecycle::Enrolled);
     let state = w.mdm.state(&sn(SERIAL)).await.unwrap().unwrap();
-    assert_eq!(state.state, "enrolled");
+    assert_eq!(state.state, MdmPhase::Enrolled);
     assert_eq!(state.commands[0].state, CommandStatus::Acknowledged);
 }
 
@@ -396,7 +396,10 @@ async fn acknowledged_erase_leaves_the_enrolled_state() {
     assert_ne!(lifecycle(&w).await, Lifecycle::Enrolled);
     // It enrolls again from the start.
     enrolled_awaiting(&w).await;
-    assert_eq!(w.mdm.state(&sn(SERIAL)).await.unwrap().unwrap().state, "awaiting_configuration");
+    assert_eq!(
+        w.mdm.state(&sn(SERIAL)).await.unwrap().unwrap().state,
+        MdmPhase::AwaitingConfiguration
+    );
 }
 
 #[tokio::test]

@@ -16,10 +16,9 @@ use time::OffsetDateTime;
 /// A device's MDM state for the page.
 #[derive(Clone, Debug, Serialize)]
 pub struct MdmState {
-    pub udid: String,
-    pub serial: String,
-    /// `awaiting_configuration`, `enrolled`, `authenticated`, `checked_out`.
-    pub state: String,
+    pub udid: Udid,
+    pub serial: Serial,
+    pub state: MdmPhase,
     pub topic: String,
     pub push_token_present: bool,
     pub product: Option<String>,
@@ -40,6 +39,34 @@ pub struct MdmState {
     pub commands: Vec<CommandView>,
     /// The setup steps run while Setup Assistant waited, in order (`None`: it never waited).
     pub setup: Option<SetupView>,
+}
+
+/// Where a device stands with MDM, from its enrollment record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MdmPhase {
+    /// Authenticated with MDM, neither held in Setup Assistant nor released yet.
+    Authenticated,
+    /// Held in Setup Assistant's "Awaiting final configuration" until released.
+    AwaitingConfiguration,
+    /// Enrolled and released (or never held).
+    Enrolled,
+    /// The device checked out of MDM.
+    CheckedOut,
+}
+
+impl MdmPhase {
+    fn of(e: &EnrollmentRec) -> MdmPhase {
+        if e.checked_out_at.is_some() {
+            MdmPhase::CheckedOut
+        } else if e.released_at.is_some() {
+            MdmPhase::Enrolled
+        } else if e.awaiting_configuration {
+            MdmPhase::AwaitingConfiguration
+        } else {
+            MdmPhase::Authenticated
+        }
+    }
 }
 
 /// A device's setup steps and what blocks its release.
@@ -173,18 +200,6 @@ impl CommandView {
     }
 }
 
-fn state_words(e: &EnrollmentRec) -> &'static str {
-    if e.checked_out_at.is_some() {
-        "checked_out"
-    } else if e.released_at.is_some() {
-        "enrolled"
-    } else if e.awaiting_configuration {
-        "awaiting_configuration"
-    } else {
-        "authenticated"
-    }
-}
-
 impl Mdm {
     /// The MDM state of device `serial`, or `None` when it never checked in.
     pub async fn state(&self, serial: &Serial) -> Result<Option<MdmState>, MdmError> {
@@ -210,10 +225,10 @@ impl Mdm {
                 let bootstrap_token = crate::lifecycle::bootstrap::escrow_in(rtx, &udid)?;
                 Ok::<_, MdmError>(Some(MdmState {
                     bootstrap_token,
-                    state: state_words(&e).into(),
+                    state: MdmPhase::of(&e),
                     setup: e.setup.as_ref().map(SetupView::of),
-                    udid: e.udid.into_string(),
-                    serial: e.serial.into_string(),
+                    udid: e.udid,
+                    serial: e.serial,
                     topic: e.topic,
                     push_token_present: e.push_token.is_some(),
                     product: e.product,

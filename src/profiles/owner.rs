@@ -72,7 +72,7 @@ fn known_uuids(d: &super::records::Definition) -> impl Iterator<Item = &ProfileU
 #[derive(Clone, Debug, Default)]
 pub struct ProfileNames {
     by_uuid: HashMap<String, (ProfileId, String)>,
-    uuids: HashMap<ProfileId, Vec<String>>,
+    uuids: HashMap<ProfileId, Vec<ProfileUuid>>,
 }
 
 impl ProfileNames {
@@ -83,7 +83,7 @@ impl ProfileNames {
             for u in all {
                 let key = u.as_str().to_ascii_uppercase();
                 names.by_uuid.insert(key.clone(), (r.id.clone(), r.input.name.clone()));
-                names.uuids.entry(r.id.clone()).or_default().push(key);
+                names.uuids.entry(r.id.clone()).or_default().push(u.clone());
             }
         }
         names
@@ -95,7 +95,7 @@ impl ProfileNames {
     }
 
     /// Every Apple uuid of the profile `id` (none before its first definition).
-    pub fn uuids_of(&self, id: &ProfileId) -> Vec<String> {
+    pub fn uuids_of(&self, id: &ProfileId) -> Vec<ProfileUuid> {
         self.uuids.get(id).cloned().unwrap_or_default()
     }
 }

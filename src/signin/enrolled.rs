@@ -95,7 +95,7 @@ fn index_keys(
 pub fn serials_matching_in(
     rtx: &ReadTransaction,
     prefix: &str,
-) -> Result<std::collections::BTreeSet<String>, StoreError> {
+) -> Result<std::collections::BTreeSet<Serial>, StoreError> {
     let want = prefix.trim().to_lowercase().replace('\0', "");
     let t = rtx.open_table(USER_INDEX)?;
     let mut out = std::collections::BTreeSet::new();
@@ -106,7 +106,7 @@ pub fn serials_matching_in(
             break;
         }
         if let Some(at) = key.iter().rposition(|b| *b == 0) {
-            out.insert(String::from_utf8_lossy(&key[at + 1..]).into_owned());
+            out.insert(Serial::from_stored(String::from_utf8_lossy(&key[at + 1..]).into_owned()));
         }
     }
     Ok(out)

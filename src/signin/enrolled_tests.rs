@@ -32,7 +32,12 @@ fn open(dir: &std::path::Path) -> Store {
 
 fn matching(store: &Store, prefix: &str) -> Vec<String> {
     let prefix = prefix.to_string();
-    store.read_blocking(move |rtx| serials_matching_in(rtx, &prefix)).unwrap().into_iter().collect()
+    store
+        .read_blocking(move |rtx| serials_matching_in(rtx, &prefix))
+        .unwrap()
+        .into_iter()
+        .map(Serial::into_string)
+        .collect()
 }
 
 fn put(store: &Store, udid: &str, r: EnrolledUserRecord) {

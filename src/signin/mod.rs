@@ -24,7 +24,7 @@ use crate::crypto::Secret;
 use crate::devices::TimelineKind;
 use crate::directory::{Directory, SignInFailure, Source};
 use crate::enroll::{Answer, Enroll, EnrollError};
-use crate::ids::Udid;
+use crate::ids::{Serial, Udid};
 use crate::store::{Store, StoreError};
 use attempts::{Attempt, Attempts};
 use redb::ReadTransaction;
@@ -350,7 +350,7 @@ impl SignIn {
     pub async fn serials_of_users_matching(
         &self,
         prefix: &str,
-    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
+    ) -> Result<std::collections::BTreeSet<Serial>, StoreError> {
         let prefix = prefix.to_string();
         self.inner.store.read(move |rtx| enrolled::serials_matching_in(rtx, &prefix)).await
     }

@@ -20,7 +20,7 @@ pub use budget::{BudgetPolicy, ManualKind, RunKind};
 pub use progress::Progress;
 pub use state::RunOutcome;
 pub use state::TABLES;
-pub use status::{Run, SyncSettings, SyncStatus};
+pub use status::{Run, RunStats, SyncSettings, SyncStatus};
 
 use crate::audit::{self, Action, Actor, NewEntry, Outcome};
 use crate::clock::Clock;

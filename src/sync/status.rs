@@ -4,6 +4,7 @@ use super::budget::{BudgetPolicy, Next, RunKind};
 use super::progress::{Progress, estimate_seconds_left};
 use super::state::{self, RunRecord};
 use super::{Sync, SyncError};
+use crate::devices::PageStats;
 use crate::ids::TokenId;
 use crate::store::{self, StoreError};
 use redb::ReadTransaction;
@@ -134,7 +135,7 @@ pub struct Run {
     pub ended_at: OffsetDateTime,
     pub outcome: super::RunOutcome,
     pub pages: u64,
-    pub stats: crate::devices::PageStats,
+    pub stats: RunStats,
     /// Devices marked removed because a full sync no longer listed them.
     pub swept: u64,
     /// Plain words: what happened and, after a failure, what to do.
@@ -144,7 +145,29 @@ pub struct Run {
     pub manual: bool,
 }
 
+/// What a run did to the inventory, counted in device records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RunStats {
+    pub seen: u64,
+    pub added: u64,
+    pub modified: u64,
+    pub removed: u64,
+    pub moved: u64,
+    pub unchanged: u64,
+    /// Records older than what was already applied, or without a serial.
+    pub ignored: u64,
+}
+
+impl From<PageStats> for RunStats {
+    fn from(s: PageStats) -> RunStats {
+        let PageStats { seen, added, modified, removed, moved, unchanged, ignored } = s;
+        RunStats { seen, added, modified, removed, moved, unchanged, ignored }
+    }
+}
+
 impl From<&RunRecord> for Run {
+    // Destructured, so a field added to the record does not compile until it is shown or
+    // deliberately left out here.
     fn from(r: &RunRecord) -> Run {
         let r = r.clone();
         let RunRecord {
@@ -165,7 +188,7 @@ impl From<&RunRecord> for Run {
             ended_at,
             outcome,
             pages,
-            stats,
+            stats: stats.into(),
             swept,
             message,
             error_code,

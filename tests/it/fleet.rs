@@ -67,7 +67,7 @@ async fn a_fleet_of_synced_devices_enrolls_and_unknown_serials_are_counted_as_re
         let dev = d.running().services.devices.get(serial).await.unwrap().unwrap();
         assert_eq!(dev.summary.lifecycle, adebox::devices::Lifecycle::Enrolled, "{serial}");
         let mdm = d.running().services.mdm.state(serial).await.unwrap().unwrap();
-        assert_eq!(mdm.state, "enrolled");
+        assert_eq!(mdm.state, adebox::mdm::MdmPhase::Enrolled);
         let words: Vec<_> = mdm.commands.iter().map(|c| (c.words.clone(), c.state)).collect();
         let named = format!("Set the device name to \"Lab-{serial}\"");
         assert!(words.contains(&(named, adebox::mdm::CommandStatus::Acknowledged)), "{words:?}");

@@ -135,7 +135,7 @@ async fn devices_migrating_in_are_assigned_onboarded_and_released_and_bad_deadli
     for serial in &serials {
         let s = adebox::ids::Serial::parse(serial).unwrap();
         let mdm = d.running().services.mdm.state(&s).await.unwrap().unwrap();
-        assert_eq!(mdm.state, "enrolled");
+        assert_eq!(mdm.state, adebox::mdm::MdmPhase::Enrolled);
         let named = format!("Set the device name to \"Lab-{serial}\"");
         assert!(
             mdm.commands

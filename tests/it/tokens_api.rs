@@ -171,6 +171,17 @@ async fn the_device_list_filters_sorts_pages_and_exports() {
     let first = asc["items"][0]["serial"].as_str().unwrap().to_string();
     let (_, one) = page.get(&format!("/api/v1/devices?serial={first}")).await;
     assert_eq!(one["total"], 1);
+    // The serial and the Apple profile uuid are parsed where they arrive: any case finds the
+    // device, and a malformed one is a 400 saying what is wrong (it was an empty list).
+    let (_, lower) = page.get(&format!("/api/v1/devices?serial={}", first.to_lowercase())).await;
+    assert_eq!(lower["total"], 1, "{lower}");
+    for (query, names) in
+        [("serial=C02.XK1", "serial number"), ("profile=not-a-uuid", "profile uuid")]
+    {
+        let (s, err) = page.get(&format!("/api/v1/devices?{query}")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{query}: {err}");
+        assert!(err["message"].as_str().unwrap().contains(names), "{query}: {err}");
+    }
     let (_, pre) = page.get(&format!("/api/v1/devices?serial_prefix={}", &first[..2])).await;
     assert!(pre["total"].as_u64().unwrap() >= 1);
     let (_, fam) = page.get("/api/v1/devices?family=iPad&limit=500").await;

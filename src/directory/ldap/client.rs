@@ -10,7 +10,6 @@ use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError, Scope, SearchEntry
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
-use utoipa::ToSchema;
 
 /// LDAP result code 49: wrong DN or password.
 const INVALID_CREDENTIALS: u32 = 49;
@@ -299,7 +298,7 @@ pub(super) async fn sign_in(
 }
 
 /// One step of a connection test.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct TestStep {
     /// `reach`, `tls`, `bind` or `search`.
     pub step: String,
@@ -309,7 +308,7 @@ pub struct TestStep {
 }
 
 /// A connection test, step by step; it stops at the first step that fails.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct TestReport {
     pub ok: bool,
     pub steps: Vec<TestStep>,

@@ -16,7 +16,6 @@ use crate::store::{self, Sealed, SecretField, Table};
 use redb::{ReadTransaction, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use utoipa::ToSchema;
 
 pub(super) const LDAP: Table = store::table("directory.ldap");
 /// The key of the one row.
@@ -34,30 +33,32 @@ pub const DEFAULT_USER_FILTER: &str =
     "(|(uid={username})(sAMAccountName={username})(userPrincipalName={username}))";
 pub const DEFAULT_GROUP_FILTER: &str = "(|(member={dn})(uniqueMember={dn})(memberUid={username}))";
 
-fn default_user_filter() -> String {
+// The defaults of the settings' optional fields, shared by the stored record and the API's
+// view (`http::api::views::LdapSettings`) so a field left out means the same in both.
+pub fn default_user_filter() -> String {
     DEFAULT_USER_FILTER.into()
 }
-fn default_group_filter() -> String {
+pub fn default_group_filter() -> String {
     DEFAULT_GROUP_FILTER.into()
 }
-fn default_display() -> String {
+pub fn default_display() -> String {
     "displayName".into()
 }
-fn default_mail() -> String {
+pub fn default_mail() -> String {
     "mail".into()
 }
-fn default_member_of() -> String {
+pub fn default_member_of() -> String {
     "memberOf".into()
 }
-fn default_group_name() -> String {
+pub fn default_group_name() -> String {
     "cn".into()
 }
-fn default_timeout() -> u64 {
+pub fn default_timeout() -> u64 {
     5
 }
 
 /// How adebox reaches and reads the directory (never the bind password).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LdapSettings {
     /// `ldaps://host[:636]` (TLS from the start) or `ldap://host[:389]`.

@@ -92,3 +92,13 @@ fn a_typed_name_cannot_widen_the_filter() {
     assert!(!f.contains("*)(uid=*"), "{f}");
     assert!(f.contains("\\2a\\29\\28uid=\\2a"), "{f}");
 }
+
+/// The directory as `directory.ldap` kept it while its settings were also the API's type
+/// reads back and is re-written byte for byte.
+#[test]
+fn a_stored_directory_keeps_its_bytes() {
+    let stored = br#"{"v":1,"settings":{"url":"ldaps://ldap.example.org","starttls":false,"allow_plain_bind":false,"ca_pem":null,"bind_dn":"cn=svc,dc=example,dc=org","user_base":"ou=people,dc=example,dc=org","user_filter":"(uid={username})","display_name_attribute":"displayName","mail_attribute":"mail","member_of_attribute":"memberOf","group_base":null,"group_filter":"(member={dn})","group_name_attribute":"cn","connect_timeout_seconds":5,"operation_timeout_seconds":5},"bind_password":null,"updated_at":"2026-12-07T11:00:00Z"}"#;
+    let r: LdapRecord = crate::store::decode("directory.ldap", stored).unwrap();
+    assert_eq!((r.v, r.settings.user_filter.as_str()), (1, "(uid={username})"));
+    assert_eq!(crate::store::encode(&r), stored.to_vec());
+}

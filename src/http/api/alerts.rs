@@ -3,7 +3,7 @@
 //! announced. The SMTP password is a secret: Owner only (`secrets`), never in an answer or the
 //! audit log. Changes and tests are audited.
 
-use crate::alerts::{ActiveAlert, SentEntry, SettingsUpdate, SettingsView, TestResult};
+use super::views::{self, ActiveAlert, AlertSettingsView, SentEntry, SettingsUpdate, TestResult};
 use crate::audit::{Action, NewEntry, Outcome};
 use crate::http::error::ApiError;
 use crate::http::extract::{Authenticated, ClientIp};
@@ -47,24 +47,24 @@ async fn audit(
 }
 
 /// The alert settings (the SMTP password only as `password_set`).
-#[utoipa::path(tag = "integrations", responses((status = OK, body = SettingsView)))]
+#[utoipa::path(tag = "integrations", responses((status = OK, body = AlertSettingsView)))]
 #[get("/alerts/settings")]
 async fn settings(
     state: web::Data<AppState>,
     _auth: Authenticated,
-) -> Result<web::Json<SettingsView>, ApiError> {
-    Ok(web::Json(state.alerts.settings().await?))
+) -> Result<web::Json<AlertSettingsView>, ApiError> {
+    Ok(web::Json((&state.alerts.settings().await?).into()))
 }
 
 /// Changes the alert settings; fields left out stay as they are.
-#[utoipa::path(tag = "integrations", request_body = SettingsUpdate, responses((status = OK, body = SettingsView), (status = 422, body = ApiError)))]
+#[utoipa::path(tag = "integrations", request_body = SettingsUpdate, responses((status = OK, body = AlertSettingsView), (status = 422, body = ApiError)))]
 #[put("/alerts/settings")]
 async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     ip: ClientIp,
     body: ApiJson<SettingsUpdate>,
-) -> Result<web::Json<SettingsView>, ApiError> {
+) -> Result<web::Json<AlertSettingsView>, ApiError> {
     let change = body.into_inner();
     // What changed, in words; never the password itself.
     let mut what = Vec::new();
@@ -80,21 +80,21 @@ async fn update(
     if change.refusals_per_hour.is_some() || change.disk_free_percent.is_some() {
         what.push("thresholds".into());
     }
-    let result = state.alerts.update(change).await;
+    let result = state.alerts.update(change.into()).await;
     audit(&state, &auth, ip, Action::AlertSettingsChange, result.is_ok(), what.join("; ")).await?;
-    Ok(web::Json(result?))
+    Ok(web::Json((&result?).into()))
 }
 
 /// Removes the SMTP server and erases its stored password; recipients and thresholds stay.
 /// Alerts are still listed and published as webhook events; their e-mails wait until an SMTP
 /// server is set again.
-#[utoipa::path(tag = "integrations", responses((status = OK, body = SettingsView)))]
+#[utoipa::path(tag = "integrations", responses((status = OK, body = AlertSettingsView)))]
 #[delete("/alerts/settings/smtp")]
 async fn remove_smtp(
     state: web::Data<AppState>,
     auth: Authenticated,
     ip: ClientIp,
-) -> Result<web::Json<SettingsView>, ApiError> {
+) -> Result<web::Json<AlertSettingsView>, ApiError> {
     let result = state.alerts.remove_smtp().await;
     let detail = match &result {
         Ok((true, _)) => "SMTP server and its password removed".to_string(),
@@ -102,7 +102,7 @@ async fn remove_smtp(
         Err(e) => e.to_string(),
     };
     audit(&state, &auth, ip, Action::AlertSmtpRemove, result.is_ok(), detail).await?;
-    Ok(web::Json(result?.1))
+    Ok(web::Json((&result?.1).into()))
 }
 
 /// Sends a test e-mail now; the answer carries the SMTP server's reply in plain words.
@@ -120,7 +120,7 @@ async fn test(
         Err(e) => (false, e.to_string()),
     };
     audit(&state, &auth, ip, Action::AlertTest, ok, detail).await?;
-    Ok(web::Json(result?))
+    Ok(web::Json((&result?).into()))
 }
 
 /// The alerts that hold now and the newest announcements.
@@ -131,8 +131,8 @@ async fn list(
     _auth: Authenticated,
 ) -> Result<web::Json<AlertsView>, ApiError> {
     Ok(web::Json(AlertsView {
-        active: state.alerts.active().await?,
-        recent: state.alerts.recent(50).await?,
+        active: views::list(&state.alerts.active().await?),
+        recent: views::list(&state.alerts.recent(50).await?),
     }))
 }
 

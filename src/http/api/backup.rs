@@ -3,10 +3,11 @@
 //! "Back up now". The passphrase is write-only: answers say only whether one is saved.
 //! A schedule saved here wins over `[backup]` of the configuration file until it is removed.
 
+use super::views::{LastBackup, Source};
 use crate::audit::{Action, NewEntry, Outcome};
 use crate::backup::BackupError;
-use crate::backup::schedule::{PlanSeal, ScheduleInput, Source};
-use crate::backup::scheduled::{LastBackup, Scheduled};
+use crate::backup::schedule::{PlanSeal, ScheduleInput};
+use crate::backup::scheduled::Scheduled;
 use crate::config::Retention;
 use crate::crypto::Secret;
 use crate::http::error::ApiError;
@@ -97,10 +98,10 @@ async fn view(state: &AppState) -> Result<BackupSettings, ApiError> {
         changed_at: None,
         changed_by: None,
         next_at: None,
-        last,
+        last: last.as_ref().map(Into::into),
     };
     let Some(p) = plan else { return Ok(v) };
-    v.source = Some(p.source);
+    v.source = Some(p.source.into());
     v.directory = Some(p.directory.display().to_string());
     v.time = Some(format!("{:02}:{:02}", p.at.0, p.at.1));
     (v.keep, v.keep_days) = match p.retention {
@@ -212,7 +213,7 @@ async fn run_now(
         .target(last.file.clone().unwrap_or_default())
         .detail(last.message.clone());
     state.audit.record(entry).await?;
-    Ok(HttpResponse::Ok().json(last))
+    Ok(HttpResponse::Ok().json(LastBackup::from(&last)))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

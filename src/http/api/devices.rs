@@ -5,7 +5,7 @@ use crate::devices::{DeviceFilter, Lifecycle, SortKey};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::http::state::AppState;
-use crate::ids::{ProfileId, Serial, TokenId};
+use crate::ids::{ProfileId, ProfileUuid, Serial, TokenId};
 use crate::profiles::ProfileNames;
 use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
@@ -57,13 +57,13 @@ impl DeviceQuery {
             })?),
         };
         Ok(DeviceFilter {
-            serial: clean(&self.serial),
+            serial: clean(&self.serial).map(|s| Serial::parse(&s)).transpose()?,
             serial_prefix: clean(&self.serial_prefix),
             model: clean(&self.model),
             family: clean(&self.family),
             os: clean(&self.os),
             token: clean(&self.token).map(|t| TokenId::parse(&t)).transpose()?,
-            profile: clean(&self.profile),
+            profile: clean(&self.profile).map(|u| ProfileUuid::parse(&u)).transpose()?,
             profile_any: clean(&self.profile_id)
                 .map(|id| ProfileId::parse(&id).map(|id| names.uuids_of(&id)))
                 .transpose()?,

@@ -2,9 +2,10 @@
 //! enrollment sign-in page: its settings (the bind password is write-only: answers say only
 //! whether one is set), and the step-by-step connection test.
 
+use super::views::{LdapSettings, TestReport};
 use crate::crypto::Secret;
 use crate::directory::DirectoryError;
-use crate::directory::ldap::{LdapSettings, LdapView, TestReport, TestSettings};
+use crate::directory::ldap::{LdapView, TestSettings};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::http::json::ApiJson;
@@ -31,7 +32,7 @@ impl From<LdapView> for LdapDirectory {
     fn from(v: LdapView) -> Self {
         LdapDirectory {
             configured: true,
-            settings: v.settings,
+            settings: (&v.settings).into(),
             bind_password_set: v.bind_password_set,
             updated_at: Some(v.updated_at),
         }
@@ -105,7 +106,7 @@ async fn save(
     body: ApiJson<SaveLdap>,
 ) -> Result<web::Json<LdapDirectory>, ApiError> {
     let b = body.into_inner();
-    let view = state.directory.set_ldap(auth.actor(), b.settings, b.bind_password).await;
+    let view = state.directory.set_ldap(auth.actor(), b.settings.into(), b.bind_password).await;
     Ok(web::Json(view.map_err(in_settings)?.into()))
 }
 
@@ -127,9 +128,9 @@ async fn test(
 ) -> Result<web::Json<TestReport>, ApiError> {
     let b = body.into_inner();
     let given =
-        b.settings.map(|settings| TestSettings { settings, bind_password: b.bind_password });
+        b.settings.map(|s| TestSettings { settings: s.into(), bind_password: b.bind_password });
     let report = state.directory.test_ldap(given, b.username.as_deref()).await;
-    Ok(web::Json(report.map_err(in_settings)?))
+    Ok(web::Json((&report.map_err(in_settings)?).into()))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

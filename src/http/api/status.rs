@@ -67,7 +67,7 @@ pub struct BackupStatus {
     pub directory: String,
     #[serde(with = "time::serde::rfc3339")]
     pub next_at: OffsetDateTime,
-    pub last: Option<crate::backup::scheduled::LastBackup>,
+    pub last: Option<super::views::LastBackup>,
 }
 
 /// Version, uptime, counts and banners.
@@ -114,7 +114,7 @@ async fn status(
         backup = Some(BackupStatus {
             directory: plan.directory.display().to_string(),
             next_at: crate::backup::scheduled::next_at(now, plan.at),
-            last: b.last().await.map_err(|e| ApiError::internal(&e))?,
+            last: b.last().await.map_err(|e| ApiError::internal(&e))?.as_ref().map(Into::into),
         });
     }
     if let Some(last) = backup.as_ref().and_then(|b| b.last.as_ref()).filter(|l| !l.ok) {

@@ -9,8 +9,7 @@ use utoipa::ToSchema;
 pub struct MdmState {
     pub udid: String,
     pub serial: String,
-    /// `awaiting_configuration`, `enrolled`, `authenticated`, `checked_out`.
-    pub state: String,
+    pub state: MdmPhase,
     pub topic: String,
     pub push_token_present: bool,
     pub product: Option<String>,
@@ -35,6 +34,32 @@ pub struct MdmState {
     pub setup: Option<serde_json::Value>,
 }
 
+/// Where a device stands with MDM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MdmPhase {
+    /// Authenticated with MDM, neither held in Setup Assistant nor released yet.
+    Authenticated,
+    /// Held in Setup Assistant's "Awaiting final configuration" until released.
+    AwaitingConfiguration,
+    /// Enrolled and released (or never held).
+    Enrolled,
+    /// The device checked out of MDM.
+    CheckedOut,
+}
+
+impl From<crate::mdm::MdmPhase> for MdmPhase {
+    fn from(p: crate::mdm::MdmPhase) -> MdmPhase {
+        use crate::mdm::MdmPhase as P;
+        match p {
+            P::Authenticated => MdmPhase::Authenticated,
+            P::AwaitingConfiguration => MdmPhase::AwaitingConfiguration,
+            P::Enrolled => MdmPhase::Enrolled,
+            P::CheckedOut => MdmPhase::CheckedOut,
+        }
+    }
+}
+
 /// When a device escrowed its bootstrap token.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct BootstrapEscrow {
@@ -47,9 +72,9 @@ pub struct BootstrapEscrow {
 impl From<&crate::mdm::MdmState> for MdmState {
     fn from(r: &crate::mdm::MdmState) -> MdmState {
         MdmState {
-            udid: r.udid.clone(),
-            serial: r.serial.clone(),
-            state: r.state.clone(),
+            udid: r.udid.to_string(),
+            serial: r.serial.to_string(),
+            state: r.state.into(),
             topic: r.topic.clone(),
             push_token_present: r.push_token_present,
             product: r.product.clone(),

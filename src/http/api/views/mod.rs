@@ -8,8 +8,11 @@
 //! the domain types had when the API was first published, and stay so.
 
 mod admin;
+mod alerts;
 mod audit;
+mod backup;
 mod devices;
+mod directory;
 mod enroll;
 mod mdm;
 mod profiles;
@@ -19,8 +22,11 @@ mod sync;
 mod tokens;
 
 pub use admin::*;
+pub use alerts::*;
 pub use audit::*;
+pub use backup::*;
 pub use devices::*;
+pub use directory::*;
 pub use enroll::*;
 pub use mdm::*;
 pub use profiles::*;

@@ -199,6 +199,14 @@ pub struct PageStats {
     pub ignored: u64,
 }
 
+impl From<&crate::sync::RunStats> for PageStats {
+    fn from(r: &crate::sync::RunStats) -> PageStats {
+        let crate::sync::RunStats { seen, added, modified, removed, moved, unchanged, ignored } =
+            *r;
+        PageStats { seen, added, modified, removed, moved, unchanged, ignored }
+    }
+}
+
 impl From<&crate::devices::PageStats> for PageStats {
     fn from(r: &crate::devices::PageStats) -> PageStats {
         PageStats {
