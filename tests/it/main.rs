@@ -39,6 +39,7 @@ mod push;
 mod reassignment;
 mod return_to_service;
 mod return_to_service_later;
+mod rts_retry;
 mod roles;
 mod sandbox_apple_state;
 mod sandbox_console;
