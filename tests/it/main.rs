@@ -43,6 +43,7 @@ mod rts_retry;
 mod roles;
 mod sandbox_apple_state;
 mod sandbox_console;
+mod sandbox_lifecycle;
 mod sandbox_restart;
 mod scep;
 mod scep_clients;
