@@ -55,8 +55,15 @@ pub(super) async fn sandbox(
             return Err(e);
         }
     };
-    let settled =
+    let mut settled =
         crate::daemon::sandbox::settle(&running, std::time::Duration::from_secs(60)).await;
+    // Once the demo profile is assigned: a device migrating in and one that went through
+    // Return to Service; then the migrating device's assignment is let through.
+    if settled {
+        crate::daemon::sandbox::demo_lifecycle(&running, &sim).await?;
+        settled =
+            crate::daemon::sandbox::settle(&running, std::time::Duration::from_secs(30)).await;
+    }
     println!(
         "\nadebox sandbox is running (simulated Apple services, no Apple account needed)\n  page:     {}/admin/\n  user:     {}\n  password: {}\n  a Help desk admin limited to the demo server (scope): {} / {}\n{}  API token and details: {}\n  CA certificate (trust it to avoid browser warnings): {}\n  data:     {}\n  simulated Apple DEP service: {} (portal {}){}\nPress Ctrl-C to stop.\n",
         info.url,

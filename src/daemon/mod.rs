@@ -7,6 +7,7 @@ mod apple_side;
 mod demo_profile;
 mod options;
 pub mod sandbox;
+mod sandbox_lifecycle;
 mod sandbox_users;
 mod services;
 mod tables;

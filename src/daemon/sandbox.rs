@@ -27,6 +27,9 @@ use std::sync::Arc;
 
 pub const ADMIN_USER: &str = "admin";
 pub const DEMO_SERVER: &str = "Sandbox MDM server";
+/// The simulated Apple side's server of another MDM, whose devices the demo can move here.
+pub const OTHER_SERVER: &str = "Another MDM (demo)";
+pub use super::sandbox_lifecycle::demo_lifecycle;
 /// A Help desk admin the demo limits to the demo server's token (docs/roles.md, Scope).
 pub const SCOPED_USER: &str = "desk";
 pub const DEMO_PROFILE: &str = "Sandbox demo profile";
@@ -247,7 +250,7 @@ pub async fn settle(running: &Running, limit: std::time::Duration) -> bool {
 /// answer to show. The simulator keeps no API account across restarts: a fresh one is made
 /// at every start.
 async fn demo_business(running: &Running, sim: &RunningSimDep) -> anyhow::Result<()> {
-    const OTHER: &str = "Another MDM (demo)";
+    const OTHER: &str = OTHER_SERVER;
     if !sim.truth().servers.iter().any(|s| s.server_name == OTHER) {
         let (uuid, _) = sim.add_server_with_credentials(OTHER);
         sim.add_devices(Some(&uuid), 5)?;
@@ -393,7 +396,7 @@ async fn demo_profile(running: &Running, token_id: &crate::ids::TokenId) -> anyh
 }
 
 /// A configuration profile the sandbox "uploads" for its demo setup steps.
-const DEMO_WIFI_PROFILE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+pub(super) const DEMO_WIFI_PROFILE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0"><dict>
 <key>PayloadType</key><string>Configuration</string>

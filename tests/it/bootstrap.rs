@@ -2,7 +2,8 @@
 //! `SetBootstrapToken`, returned verbatim by `GetBootstrapToken`, sealed at rest, shown on the
 //! device page as "escrowed" (never the token), kept across a re-enrollment, refused over
 //! 64 KiB without losing the stored one, deleted at CheckOut. The check-ins are checked
-//! against Apple's schemas (macOS, where Apple's published files list them).
+//! against Apple's schemas on macOS 15, and on iOS and visionOS 26, where Apple's 26
+//! documentation adds them and the project's overlay says so (§3.1).
 
 use crate::common::*;
 use crate::mdm::{appliance_ca, authenticate, identity, put, tls_client};
@@ -45,12 +46,17 @@ fn schema_check(bodies: &[&[u8]]) {
         return;
     };
     let schemas = device_schema::Schemas::from_fixtures(&dir).unwrap();
-    let ctx = device_schema::Context::device(device_schema::Os::MacOs).at("15.0");
+    use device_schema::{Context, Os};
+    let at = |os, version| Context::device(os).at(version);
     for body in bodies {
         let v = Value::from_reader_xml(*body).unwrap();
-        if let Err(found) = schemas.check_check_in(&v, &ctx) {
-            panic!("{found:?}");
+        for ctx in [at(Os::MacOs, "15.0"), at(Os::Ios, "26.0"), at(Os::VisionOs, "26.0")] {
+            if let Err(found) = schemas.check_check_in(&v, &ctx) {
+                panic!("{ctx:?}: {found}");
+            }
         }
+        // Before 26 an iPhone has no bootstrap token: the check knows the version.
+        assert!(schemas.check_check_in(&v, &at(Os::Ios, "18.1")).is_err());
     }
 }
 

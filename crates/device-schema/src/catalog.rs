@@ -3,14 +3,15 @@
 //! check-in message, and a device's report on a command.
 //!
 //! The overlay (`schemas/overlay/`, same layout and format as Apple's `mdm/` folder) adds keys
-//! to Apple's schemas, each with a `source:` citation, and describes what Apple publishes no
-//! file for (the envelopes of `mdm/envelope/`). It can only add: a key Apple's file already
-//! has is a load error, so a newer Apple schema shows up as a failing test and the overlay
-//! entry is removed.
+//! to Apple's schemas, each with a `source:` citation, makes a schema available on an OS
+//! Apple's file marks `n/a` (its `payload.supportedOS`, cited by `payload.source`), and
+//! describes what Apple publishes no file for (the envelopes of `mdm/envelope/`). It can only
+//! add: a key or an OS Apple's file already has is a load error, so a newer Apple schema shows
+//! up as a failing test and the overlay entry is removed.
 
 use crate::check::{Checker, Unknown, join};
 use crate::context::Context;
-use crate::spec::{KeySpec, Kind, OsSupport, Scalar, Schema, Type};
+use crate::spec::{Introduced, KeySpec, Kind, OsSupport, Scalar, Schema, Type};
 use crate::violation::{Problem, Violation, Violations, result};
 use crate::yaml::{LoadError, parse};
 use plist::{Dictionary, Value};
@@ -130,11 +131,33 @@ impl Schemas {
         if let Some((key, _)) = all.into_iter().find(|(_, c)| !c) {
             return Err(LoadError::Uncited { path, key });
         }
+        if !overlay.support.0.is_empty() && overlay.source.is_none() {
+            return Err(LoadError::Uncited { path, key: "payload.supportedOS".into() });
+        }
         let id = (overlay.kind, overlay.name.clone());
         let Some(apple) = self.by_name.get_mut(&id) else {
             self.by_name.insert(id, overlay);
             return Ok(());
         };
+        // An OS Apple's file marks `n/a` (or omits) can be made available, cited: a message
+        // Apple's newer documentation brings to iOS before the published YAML does. An OS
+        // Apple's file already dates is Apple's to describe.
+        for (os, entry) in overlay.support.0 {
+            match apple.support.0.get(&os) {
+                None | Some(OsSupport { introduced: Some(Introduced::NotAvailable), .. }) => {
+                    apple.support.0.insert(os, entry);
+                }
+                Some(_) if clash == Clash::AppleWins => {}
+                Some(_) => {
+                    return Err(LoadError::OverlaySupportDuplicate {
+                        path,
+                        name: apple.name.clone(),
+                        os,
+                        apple: apple.files[0].clone(),
+                    });
+                }
+            }
+        }
         for (theirs, ours) in
             [(&mut apple.keys, overlay.keys), (&mut apple.response_keys, overlay.response_keys)]
         {

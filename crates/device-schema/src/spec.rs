@@ -291,4 +291,7 @@ pub struct Schema {
     pub keys: Vec<KeySpec>,
     /// `responsekeys`: what a device reports for a command (or the server answers a message).
     pub response_keys: Vec<KeySpec>,
+    /// `payload.source`: in an overlay file that adds OSes to Apple's `supportedOS`, the spec
+    /// section that documents them.
+    pub source: Option<String>,
 }

@@ -30,6 +30,11 @@ pub enum LoadError {
          it (../shared/spec/FILE §N)"
     )]
     Uncited { path: String, key: String },
+    #[error(
+        "{path}: the overlay makes {name} available on {os}, but Apple's schema ({apple}) already \
+         lists {os}: remove {os} from the overlay's payload.supportedOS"
+    )]
+    OverlaySupportDuplicate { path: String, name: String, os: Os, apple: String },
     #[error("{path} is not a checkout of apple/device-management: {detail}")]
     NotACheckout { path: String, detail: String },
     #[error("{path}: {kind:?} {name:?} is also defined by {other}")]
@@ -232,5 +237,6 @@ pub fn parse(kind: Kind, path: &str, text: &str) -> Result<Schema, LoadError> {
         support: r.support(&payload["supportedOS"], "payload.supportedOS")?,
         keys: r.keys(&doc["payloadkeys"], "")?,
         response_keys: r.keys(&doc["responsekeys"], "")?,
+        source: payload["source"].as_str().map(str::to_string),
     })
 }

@@ -91,6 +91,7 @@ pub(super) async fn enroll_given(
         released: result.is_ok(),
         certificate_sha256: t.certificate,
         migrated: d.migrating,
+        attempts: 1,
     }
 }
 

@@ -272,6 +272,9 @@ pub struct Fleet {
     tap: Option<Arc<Wiretap>>,
     sign_in: Option<SignInAs>,
     apple: Option<crate::dep::portal_client::PortalClient>,
+    /// The first wait before a device retries its enrollment after a Return to Service erase
+    /// (`ShouldRetryEnrollment`, see `rts.rs`).
+    retry_first: std::time::Duration,
 }
 
 impl Fleet {
@@ -304,6 +307,7 @@ impl Fleet {
             tap: None,
             sign_in: None,
             apple: None,
+            retry_first: std::time::Duration::from_secs(10),
         })
     }
 
@@ -326,6 +330,14 @@ impl Fleet {
     /// `tap`, also for the devices it keeps.
     pub fn tapped(mut self, tap: Arc<Wiretap>) -> Fleet {
         self.tap = Some(tap);
+        self
+    }
+
+    /// Devices told `ShouldRetryEnrollment` wait `first` before their first retry after a
+    /// failed enrollment following a Return to Service erase (then twice as long each time,
+    /// up to five minutes): tests shorten it.
+    pub fn retrying_enrollment_after(mut self, first: std::time::Duration) -> Fleet {
+        self.retry_first = first;
         self
     }
 
@@ -366,6 +378,27 @@ impl Fleet {
                 Some((d["serial_number"].as_str()?.to_string(), url.to_string()))
             })
             .collect())
+    }
+
+    /// Enrolls `device` alone and hands it back kept, whether or not this fleet keeps the
+    /// devices it releases (the sandbox's Return to Service demo drives it further); the
+    /// failure code when it was not released.
+    pub async fn enroll_kept(
+        &self,
+        device: &FleetDevice,
+        now: OffsetDateTime,
+    ) -> Result<EnrolledDevice, String> {
+        let keep: Kept = Arc::default();
+        let mut ctx = self.ctx(now, self.sign_in.clone()).await;
+        if let Some(ctx) = Arc::get_mut(&mut ctx) {
+            ctx.keep = Some(keep.clone());
+        }
+        let outcome = device::enroll(ctx, 0, device.clone()).await;
+        if !outcome.released {
+            return Err(outcome.failure.unwrap_or_else(|| "not_released".into()));
+        }
+        let kept = keep.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        kept.ok_or_else(|| "not_kept".into())
     }
 
     /// The devices released so far by a fleet made with [`Fleet::keeping`].

@@ -40,6 +40,9 @@ pub struct DeviceOutcome {
     pub released: bool,
     /// It came by an MDM migration: re-enrolled without an erase, data and apps kept.
     pub migrated: bool,
+    /// Enrollment attempts this outcome took: more than 1 only for a device told
+    /// `ShouldRetryEnrollment` after a Return to Service erase.
+    pub attempts: u32,
 }
 
 /// Latency percentiles, milliseconds.
@@ -139,6 +142,7 @@ mod tests {
             certificate_sha256: None,
             released: failure.is_none(),
             migrated: false,
+            attempts: 1,
         }
     }
 

@@ -87,6 +87,25 @@ impl SandboxFleet {
         true
     }
 
+    /// The sandbox's Return to Service demo (apple-2026.md §2): `serial` enrolls as an
+    /// iPhone, `start` has the appliance queue the erase with Return to Service, and the
+    /// device erases and enrolls again by itself; the outcome of that second enrollment.
+    pub async fn return_to_service_demo<F, Fut>(
+        &self,
+        serial: &str,
+        now: OffsetDateTime,
+        start: F,
+    ) -> Result<super::DeviceOutcome, String>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(), String>>,
+    {
+        let device = FleetDevice::for_serial(serial, 0);
+        let kept = self.fleet.enroll_kept(&device, now).await?;
+        start().await?;
+        self.fleet.return_to_service(&kept, now).await
+    }
+
     /// The current or last run; `None` before the first.
     pub fn status(&self) -> Option<RunStatus> {
         let last = self.last.lock().unwrap_or_else(|e| e.into_inner()).clone()?;
