@@ -55,6 +55,7 @@ pub(super) fn spawn_all(
             stop.clone(),
             s.business_actions.activities.clone().run(s.business_actions.connection.clone()),
         ),
+        spawn_task("business-devices", stop.clone(), s.business_devices.clone().run()),
         // Not wrapped in spawn_task: the supervisor stops its workers itself, between pages.
         ("sync", tokio::spawn(s.sync.clone().supervise(stop.clone()))),
         spawn_task(

@@ -14,6 +14,7 @@ mod backup_settings;
 mod binary;
 mod business_actions;
 mod business;
+mod business_devices;
 mod bootstrap;
 mod browser;
 mod command_api;

@@ -10,6 +10,7 @@ mod assignments;
 mod audit;
 mod backup;
 mod business_actions;
+mod business_devices;
 mod business;
 mod business_where;
 mod commands;
@@ -86,6 +87,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(signin_oidc::configure)
         .configure(signin_ldap::configure)
         .configure(business_actions::configure)
+        .configure(business_devices::configure)
         .configure(business::configure)
         .configure(business_where::configure)
         .route("/openapi.json", web::get().to(super::openapi));

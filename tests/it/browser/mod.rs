@@ -13,6 +13,7 @@ mod audit;
 mod backups;
 mod business_actions;
 mod business;
+mod business_devices;
 mod device_mdm;
 mod enrollment;
 mod harness;
