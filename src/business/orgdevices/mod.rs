@@ -36,12 +36,12 @@ pub const TABLES: &[Table] = &[DEVICES, SYNC];
 /// devices is some 400 requests, so four times a day keeps it fresh on a small budget.
 pub const EVERY: Duration = Duration::hours(6);
 
-/// One device of the organisation. Apple's dates are kept as Apple wrote them; every
-/// attribute may be absent (older API versions have no migration fields, list answers no
+/// What Apple Business says about one device of the organisation. Apple's dates are kept as
+/// Apple wrote them; every attribute may be absent (older API versions have no migration fields, list answers no
 /// release date), so each is optional and shown empty when Apple did not send it.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(default)]
-pub struct OrgDevice {
+pub struct Facts {
     pub serial: String,
     pub model: Option<String>,
     pub product_family: Option<String>,
@@ -58,6 +58,14 @@ pub struct OrgDevice {
     /// `REQUESTED`, `STARTED`, `SUCCESS`, `FAILED`.
     pub migration_status: Option<String>,
     pub migration_deadline: Option<String>,
+}
+
+/// A stored device: Apple's facts, the server it was last seen at, and the runs that saw it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct OrgDevice {
+    #[serde(flatten)]
+    pub facts: Facts,
     /// The Apple Business MDM server it is assigned to (none: unassigned, or not yet seen in
     /// a server's list).
     pub server_id: Option<String>,

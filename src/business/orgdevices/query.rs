@@ -3,7 +3,7 @@
 //! decided as everywhere else ([`crate::business::mapping`]: the admin's mapping, else the
 //! server uuid), never by name; the name shown is ours (the token's) or Apple's.
 
-use super::{DEVICES, KnownServer, OrgDevice, OrgDevices, OrgDevicesError};
+use super::{DEVICES, Facts, KnownServer, OrgDevice, OrgDevices, OrgDevicesError};
 use crate::business::mapping;
 use crate::business::wire::MdmServerAttributes;
 use crate::ids::TokenId;
@@ -53,19 +53,8 @@ pub struct Where {
 /// A device of the list with where it is.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Listed {
-    pub serial: String,
-    pub model: Option<String>,
-    pub product_family: Option<String>,
-    pub product_type: Option<String>,
-    pub status: Option<String>,
-    pub purchase_source_type: Option<String>,
-    pub purchase_source_id: Option<String>,
-    pub order_number: Option<String>,
-    pub order_date: Option<String>,
-    pub added_at: Option<String>,
-    pub migration_capable: Option<bool>,
-    pub migration_status: Option<String>,
-    pub migration_deadline: Option<String>,
+    #[serde(flatten)]
+    pub facts: Facts,
     pub server: Where,
 }
 
@@ -86,11 +75,12 @@ impl OrgFilter {
             None => true,
             Some(w) => field.as_ref().is_some_and(|f| f.to_lowercase() == w),
         };
+        let f = &d.facts;
         self.server.is_none_or(|s| s == d.server.kind)
-            && equals(&d.status, &self.status)
-            && equals(&d.product_family, &self.family)
-            && has(&d.model, &self.model)
-            && has(&Some(d.serial.clone()), &self.serial)
+            && equals(&f.status, &self.status)
+            && equals(&f.product_family, &self.family)
+            && has(&f.model, &self.model)
+            && has(&Some(f.serial.clone()), &self.serial)
     }
 }
 
@@ -108,22 +98,7 @@ fn listed(d: OrgDevice, servers: &Servers) -> Listed {
             Where { kind: ServerFilter::None, mdm_server_id: None, server_name: None, token: None }
         }
     };
-    Listed {
-        serial: d.serial,
-        model: d.model,
-        product_family: d.product_family,
-        product_type: d.product_type,
-        status: d.status,
-        purchase_source_type: d.purchase_source_type,
-        purchase_source_id: d.purchase_source_id,
-        order_number: d.order_number,
-        order_date: d.order_date,
-        added_at: d.added_at,
-        migration_capable: d.migration_capable,
-        migration_status: d.migration_status,
-        migration_deadline: d.migration_deadline,
-        server,
-    }
+    Listed { facts: d.facts, server }
 }
 
 impl OrgDevices {

@@ -307,10 +307,11 @@ impl OrgDevices {
             .write(move |tx| {
                 let mut t = tx.open_table(DEVICES).map_err(StoreError::from)?;
                 for (_, mut row) in rows {
-                    if let Some(old) = store::get::<OrgDevice, _>(&t, row.serial.as_bytes())? {
+                    if let Some(old) = store::get::<OrgDevice, _>(&t, row.facts.serial.as_bytes())?
+                    {
                         (row.server_id, row.server_run) = (old.server_id, old.server_run);
                     }
-                    store::put(&mut t, row.serial.clone().as_bytes(), &row)?;
+                    store::put(&mut t, row.facts.serial.clone().as_bytes(), &row)?;
                 }
                 let mut s = tx.open_table(SYNC).map_err(StoreError::from)?;
                 store::put(&mut s, STATE, &progress)?;

@@ -5,7 +5,7 @@
 //! does not keep are never read. No sparse fieldset is asked for: a field name the
 //! account's API version does not know would be refused, and a page of 1,000 is small anyway.
 
-use super::OrgDevice;
+use super::{Facts, OrgDevice};
 use serde::Deserialize;
 
 /// `OrgDevice.Attributes`, the members the list keeps.
@@ -32,7 +32,7 @@ impl Attributes {
     /// The row for the device `id` seen by `run` (Apple's id is the serial; the attribute
     /// wins if both are there). The server is set later, from the servers' lists.
     pub fn into_row(self, id: String, run: u64) -> OrgDevice {
-        OrgDevice {
+        let facts = Facts {
             serial: self.serial_number.filter(|s| !s.is_empty()).unwrap_or(id),
             model: self.device_model,
             product_family: self.product_family,
@@ -46,9 +46,7 @@ impl Attributes {
             migration_capable: self.is_mdm_migration_capable,
             migration_status: self.mdm_migration_status,
             migration_deadline: self.mdm_migration_deadline_date_time,
-            server_id: None,
-            seen_run: run,
-            server_run: 0,
-        }
+        };
+        OrgDevice { facts, server_id: None, seen_run: run, server_run: 0 }
     }
 }

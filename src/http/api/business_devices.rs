@@ -105,28 +105,29 @@ const HEADER: [&str; 17] = [
 ];
 
 fn record(l: &Listed) -> [String; 17] {
+    let f = &l.facts;
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let kind = serde_json::to_value(l.server.kind)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
     [
-        l.serial.clone(),
+        f.serial.clone(),
         o(&l.server.server_name),
         kind,
         o(&l.server.mdm_server_id),
-        o(&l.status),
-        o(&l.model),
-        o(&l.product_family),
-        o(&l.product_type),
-        o(&l.purchase_source_type),
-        o(&l.purchase_source_id),
-        o(&l.order_number),
-        o(&l.order_date),
-        o(&l.added_at),
-        l.migration_capable.map(|b| b.to_string()).unwrap_or_default(),
-        o(&l.migration_status),
-        o(&l.migration_deadline),
+        o(&f.status),
+        o(&f.model),
+        o(&f.product_family),
+        o(&f.product_type),
+        o(&f.purchase_source_type),
+        o(&f.purchase_source_id),
+        o(&f.order_number),
+        o(&f.order_date),
+        o(&f.added_at),
+        f.migration_capable.map(|b| b.to_string()).unwrap_or_default(),
+        o(&f.migration_status),
+        o(&f.migration_deadline),
         l.server.token.as_ref().map(|t| t.to_string()).unwrap_or_default(),
     ]
 }

@@ -53,12 +53,7 @@ async fn organisation_devices_are_synced_listed_and_filtered_on_the_page() {
             .await
             .unwrap();
         assert!(href.as_str().unwrap().contains("server=none"), "{href}");
-        let over = b
-            .client
-            .execute("return document.documentElement.scrollWidth - window.innerWidth", vec![])
-            .await
-            .unwrap();
-        assert!(over.as_f64().unwrap() <= 1.0, "the page at {width} px scrolls sideways by {over}");
+        super::business::fits(&b, &format!("the organisation devices at {width} px")).await;
     }
     assert_clean(&b, "filtering the organisation devices").await;
     b.close().await;
