@@ -23,6 +23,11 @@ impl Connection {
         Connection { account, http, endpoints, cached: Arc::new(Mutex::new(None)) }
     }
 
+    /// Whether an API account is saved.
+    pub async fn configured(&self) -> Result<bool, BusinessError> {
+        Ok(self.account.view().await?.is_some())
+    }
+
     /// A client for the saved account ([`BusinessError::NotSet`] without one).
     pub async fn client(&self) -> Result<Arc<BusinessClient>, BusinessError> {
         let saved_at = self.account.view().await?.ok_or(BusinessError::NotSet)?.saved_at;

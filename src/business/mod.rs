@@ -23,6 +23,7 @@ pub mod client_activities;
 pub mod connect;
 pub mod key;
 pub mod mapping;
+pub mod orgdevices;
 pub mod service;
 pub mod wire;
 

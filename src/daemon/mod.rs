@@ -226,6 +226,7 @@ fn app_state(
         tokens: s.tokens.clone(),
         business_actions: s.business_actions.clone(),
         business: s.business.clone(),
+        business_devices: s.business_devices.clone(),
         devices: s.devices.clone(),
         sync: s.sync.clone(),
         profiles: s.profiles.clone(),

@@ -247,8 +247,8 @@ pub async fn settle(running: &Running, limit: std::time::Duration) -> bool {
 
 /// The simulator's Apple Business API account, saved on the Apple Business page, and a
 /// server of another MDM plus devices assigned to none, so "where is this serial" has each
-/// answer to show. The simulator keeps no API account across restarts: a fresh one is made
-/// at every start.
+/// answer to show and the organisation devices (synced here once) each kind of server. The
+/// simulator keeps no API account across restarts: a fresh one is made at every start.
 async fn demo_business(running: &Running, sim: &RunningSimDep) -> anyhow::Result<()> {
     const OTHER: &str = OTHER_SERVER;
     if !sim.truth().servers.iter().any(|s| s.server_name == OTHER) {
@@ -263,6 +263,10 @@ async fn demo_business(running: &Running, sim: &RunningSimDep) -> anyhow::Result
         private_key_pem: Secret::new(account.private_key_pem),
     };
     running.services.business.save(Actor::System, input).await?;
+    // The first sync of the organisation's devices, so their list is there at once.
+    if let Err(e) = running.services.business_devices.run_now().await {
+        log::warn!("the sandbox's first sync of the organisation's devices failed: {e}");
+    }
     Ok(())
 }
 

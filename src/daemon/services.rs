@@ -75,6 +75,8 @@ pub struct Services {
     pub business_actions: crate::business::actions::BusinessActions,
     /// The Apple Business API account.
     pub business: crate::business::Business,
+    /// The organisation's devices as Apple Business lists them, synced into the store.
+    pub business_devices: crate::business::orgdevices::OrgDevices,
     pub devices: crate::devices::Devices,
     pub push: crate::push::Push,
     /// The queue MDM wakes devices through.
@@ -178,6 +180,12 @@ impl Services {
                 routes.business.clone(),
             ),
         };
+        let business_devices = crate::business::orgdevices::OrgDevices::new(
+            store.clone(),
+            clock.clone(),
+            tokens.clone(),
+            business_actions.connection.clone(),
+        );
         let business = crate::business::Business::new(
             store.clone(),
             clock.clone(),
@@ -328,6 +336,7 @@ impl Services {
             tokens,
             business_actions,
             business,
+            business_devices,
             devices,
             push,
             pusher,

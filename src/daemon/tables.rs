@@ -20,6 +20,7 @@ pub const TABLES: &[&[Table]] = &[
     crate::business::TABLES,
     crate::business::activities::TABLES,
     crate::business::applecare::TABLES,
+    crate::business::orgdevices::TABLES,
     crate::push::TABLES,
     crate::sync::TABLES,
     crate::profiles::TABLES,

@@ -60,6 +60,7 @@ pub(super) fn spawn_all(
             stop.clone(),
             s.sync.clone().follow_business(s.business_actions.activities.clone()),
         ),
+        spawn_task("business-devices", stop.clone(), s.business_devices.clone().run()),
         // Not wrapped in spawn_task: the supervisor stops its workers itself, between pages.
         ("sync", tokio::spawn(s.sync.clone().supervise(stop.clone()))),
         spawn_task(

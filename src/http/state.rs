@@ -16,6 +16,8 @@ pub struct AppState {
     pub business_actions: crate::business::actions::BusinessActions,
     /// The Apple Business API account.
     pub business: crate::business::Business,
+    /// The organisation's devices, synced from Apple Business.
+    pub business_devices: crate::business::orgdevices::OrgDevices,
     pub devices: crate::devices::Devices,
     pub sync: crate::sync::Sync,
     /// The ACME server (device identities).

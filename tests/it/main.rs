@@ -16,6 +16,7 @@ mod business_actions;
 mod business_actions_auth;
 mod business_actions_csv;
 mod business;
+mod business_devices;
 mod bootstrap;
 mod browser;
 mod command_api;

@@ -234,7 +234,7 @@ async fn export(
 /// carriage return is a formula (or becomes one) in Excel, LibreOffice and Google Sheets, so it
 /// gets a leading apostrophe (OWASP "CSV Injection"). Apple's fields (model, description,
 /// color) and admin-named tokens reach this export; the page's own export does the same.
-fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+pub(super) fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         std::borrow::Cow::Owned(format!("'{cell}"))
     } else {

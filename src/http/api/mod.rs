@@ -11,6 +11,7 @@ mod audit;
 mod backup;
 mod business_actions;
 mod business_csv;
+mod business_devices;
 mod business;
 mod business_where;
 mod commands;
@@ -88,6 +89,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(signin_ldap::configure)
         .configure(business_actions::configure)
         .configure(business_csv::configure)
+        .configure(business_devices::configure)
         .configure(business::configure)
         .configure(business_where::configure)
         .route("/openapi.json", web::get().to(super::openapi));

@@ -210,6 +210,11 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/business/servers", Needs(Read)),
     r("PUT", "/business/servers/{token_id}", Needs(ServerTokens)),
     r("GET", "/business/where/{serial}", Needs(Read)),
+    // the organisation's devices, synced from Apple Business
+    r("GET", "/business/devices", Needs(Read)),
+    r("GET", "/business/devices/export.csv", Needs(Read)),
+    r("GET", "/business/devices/sync", Needs(Read)),
+    r("POST", "/business/devices/sync", Needs(Sync)),
 ];
 
 /// Routes a role's permission opens but that show or change organisation-wide data, with
@@ -252,6 +257,11 @@ pub const ORG_WIDE: &[(&str, &str, &str)] = &[
     ("PUT", "/business/servers/{token_id}", "the organisation's MDM servers"),
     // Any serial of the organisation, ours or not.
     ("GET", "/business/where/{serial}", "where a serial is in the organisation"),
+    // Every device of the organisation, whichever server (if any) it is at.
+    ("GET", "/business/devices", "the organisation's devices"),
+    ("GET", "/business/devices/export.csv", "the organisation's devices"),
+    ("GET", "/business/devices/sync", "the organisation's devices"),
+    ("POST", "/business/devices/sync", "the organisation's devices"),
 ];
 
 /// What is organisation-wide about `route`, if anything: the route's own entry in

@@ -8,7 +8,8 @@ use super::harness;
 use super::{assert_clean, log_in, wait_js};
 use crate::common::{TestDaemon, add_token};
 
-async fn fits(b: &harness::Browser, what: &str) {
+/// Fails when the page scrolls sideways (`what` names it).
+pub(super) async fn fits(b: &harness::Browser, what: &str) {
     let over = b
         .client
         .execute("return document.documentElement.scrollWidth - window.innerWidth", vec![])

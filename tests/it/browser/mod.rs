@@ -14,6 +14,7 @@ mod backups;
 mod business_actions;
 mod business_bulk;
 mod business;
+mod business_devices;
 mod device_mdm;
 mod enrollment;
 mod harness;

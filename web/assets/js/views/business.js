@@ -3,7 +3,8 @@
  * device the organisation owns, which of our server tokens is which Apple Business MDM
  * server, and the organisation's devices with the server each is assigned to.
  *
- * Owns: the page layout and its in-page links; the panels are their own files
+ * Owns: the page layout and its in-page links (the organisation devices' filters are the
+ * page's URL query); the panels are their own files
  * (business/*.js). Organisation-wide (the navigation hides it from an admin limited to some
  * server tokens); every role reads it, Owners change the account (docs/roles.md).
  * Element ids for tests: those of the panels.
@@ -13,6 +14,7 @@
 import { h } from '../dom.js';
 import { accountPanel } from '../business/account-panel.js';
 import { serversPanel } from '../business/servers-panel.js';
+import { orgDevicesPanel } from '../business/orgdevices-panel.js';
 
 export default {
   name: 'business',
@@ -21,12 +23,16 @@ export default {
 
   mount(container, ctx) {
     const servers = serversPanel(ctx);
+    const devices = orgDevicesPanel(ctx);
     container.append(
       h('nav', { class: 'on-this-page', 'aria-label': 'On this page' },
         h('span', { class: 'muted' }, 'On this page: '),
         h('a', { href: '#business-account' }, 'API account'), ' · ',
-        h('a', { href: '#business-servers' }, 'MDM servers')),
-      accountPanel(ctx, { onChange: () => servers.reload() }),
-      servers.element);
+        h('a', { href: '#business-servers' }, 'MDM servers'), ' · ',
+        h('a', { href: '#business-devices' }, 'Organisation devices')),
+      accountPanel(ctx, { onChange: () => { servers.reload(); devices.reload(); } }),
+      servers.element,
+      devices.element);
+    return { onQuery: (query) => devices.applyQuery(query) };
   },
 };
