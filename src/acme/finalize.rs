@@ -19,10 +19,14 @@ impl Ctx<'_> {
         let mut order = self.own_order(order_id)?;
         let not_ready = match order.status {
             Status::Ready => None,
-            Status::Valid | Status::Processing => Some(
-                "this order was already finalized; its certificate is at the order's \
-                 \"certificate\" URL",
-            ),
+            // A retry whose first answer was lost (a dropped connection, a timeout): the order
+            // as it stands, with its certificate URL, so the client goes on to download it.
+            // RFC 8555 §7.4 allows this or `orderNotReady`; the latter leaves a client that
+            // never saw the first answer with an order it believes failed.
+            Status::Valid => return Ok(self.order_reply(&order)),
+            Status::Processing => {
+                Some("this order is being finalized; read the order again in a moment")
+            }
             Status::Pending => {
                 Some("this order is pending: its device-attest-01 challenge must succeed first")
             }
@@ -113,9 +117,14 @@ impl Ctx<'_> {
             kind: OutcomeKind::CertificateIssued,
         };
         self.inner.report(self.wtx, &outcome)?;
-        let mut r = Reply::json(200, self.inner.order_json(&order));
+        Ok(self.order_reply(&order))
+    }
+
+    /// A finalize's answer: the order, with its own URL as the Location (RFC 8555 §7.4).
+    fn order_reply(&self, order: &records::OrderRec) -> Reply {
+        let mut r = Reply::json(200, self.inner.order_json(order));
         r.location = Some(self.inner.order_url(&order.id));
-        Ok(r)
+        r
     }
 
     pub(super) fn certificate(self, id: &str) -> Result<Reply, AcmeError> {
