@@ -119,11 +119,6 @@ async fn an_identifier_gone_before_the_write_gets_no_certificate() {
     let err = w.acme.commit(prepared).await.unwrap_err();
     assert_eq!(err.problem_type(), "rejectedIdentifier", "{err}");
     assert!(w.acme.certificates_of(&ids().0).await.unwrap().is_empty());
-    let still = w
-        .acme
-        .inner
-        .store
-        .read(move |rtx| load::<records::OrderRec>(rtx, records::ORDERS, &order_id))
-        .await;
-    assert_eq!(still.unwrap().unwrap().status, records::Status::Ready);
+    let still = w.acme.inner.pending.order(&order_id).unwrap();
+    assert_eq!(still.status, records::Status::Ready);
 }
