@@ -2,19 +2,16 @@
 //! (§7.1.2), reading it and updating its contacts (§7.3.2), deactivation (§7.3.6), and the
 //! orders list (§7.1.2.1), paginated with `Link: rel="next"`.
 //!
-//! Accounts are keyed by their key's RFC 7638 thumbprint (`acme.account_keys`); an account's
-//! orders are indexed in `acme.orders_by_account`.
+//! Accounts are keyed by their key's RFC 7638 thumbprint (`acme.account_keys`) and stored;
+//! an account's orders are held in memory with the orders ([`super::pending`]), so its list
+//! shows the orders made since the server started.
 
 use super::error::Problem;
-use super::records::{
-    self, AccountRec, AccountStatus, AuthzRec, Expectation, OrderRec, Status, account_order_key,
-};
+use super::records::{self, AccountRec, AccountStatus, Expectation, OrderRec, Status};
 use super::{AcmeError, Ctx, Inner, Reply, load, save};
 use crate::crypto::jws::JwsError;
 use crate::urls;
-use redb::ReadableTable;
 use serde_json::{Value, json};
-use std::ops::Bound;
 
 /// Orders per page of an orders list.
 pub const ORDERS_PER_PAGE: usize = 50;
@@ -50,7 +47,7 @@ impl Inner {
 impl Ctx<'_> {
     /// new-account: 201 with a new account, 200 with the existing one for a known key
     /// (RFC 8555 §7.3, §7.3.1).
-    pub(super) fn new_account(self) -> Result<Reply, AcmeError> {
+    pub(super) fn new_account(&self) -> Result<Reply, AcmeError> {
         let payload = self.json_payload()?;
         let reply = |status, a: &AccountRec| {
             let mut r = Reply::json(status, self.inner.account_json(a));
@@ -68,7 +65,13 @@ impl Ctx<'_> {
             None => Vec::new(),
         };
         let (limits, max) = (&self.inner.limits, self.inner.options.max_unfinished);
-        super::limits::check_cap(self.wtx, limits, max, self.now, super::limits::Stored::Accounts)?;
+        super::limits::check_cap(
+            self.wtx()?,
+            limits,
+            max,
+            self.now,
+            super::limits::Stored::Accounts,
+        )?;
         let rec = AccountRec {
             id: crate::crypto::random_token::<12>(),
             thumbprint: self.jwk.thumbprint(),
@@ -77,14 +80,14 @@ impl Ctx<'_> {
             status: AccountStatus::Valid,
             contact,
         };
-        save(self.wtx, records::ACCOUNTS, &rec.id, &rec)?;
-        save(self.wtx, records::ACCOUNT_KEYS, &rec.thumbprint, &rec.id)?;
+        save(self.wtx()?, records::ACCOUNTS, &rec.id, &rec)?;
+        save(self.wtx()?, records::ACCOUNT_KEYS, &rec.thumbprint, &rec.id)?;
         Ok(reply(201, &rec))
     }
 
     /// The requester's own account: read with POST-as-GET, or updated (`contact`, and
     /// `status: "deactivated"`) by a payload (RFC 8555 §7.3.2, §7.3.6).
-    pub(super) fn account(self, id: &str) -> Result<Reply, AcmeError> {
+    pub(super) fn account(&self, id: &str) -> Result<Reply, AcmeError> {
         let mut rec = self.own_account(id)?.clone();
         if !self.payload.is_empty() {
             let payload = self.json_payload()?;
@@ -102,7 +105,7 @@ impl Ctx<'_> {
                     ));
                 }
             }
-            save(self.wtx, records::ACCOUNTS, &rec.id, &rec)?;
+            save(self.wtx()?, records::ACCOUNTS, &rec.id, &rec)?;
             if rec.status == AccountStatus::Deactivated {
                 self.cancel_orders(&rec.id)?;
                 log::info!(account = rec.id.as_str(); "ACME: account deactivated by its key");
@@ -113,7 +116,7 @@ impl Ctx<'_> {
 
     /// The orders of the requester's account that are not invalid, in id order, one page
     /// from `cursor` on; `Link: rel="next"` names the next page (RFC 8555 §7.1.2.1).
-    pub(super) fn orders(self, account: &str, cursor: Option<&str>) -> Result<Reply, AcmeError> {
+    pub(super) fn orders(&self, account: &str, cursor: Option<&str>) -> Result<Reply, AcmeError> {
         self.require_post_as_get()?;
         self.own_account(account)?;
         if let Some(c) = cursor
@@ -121,25 +124,8 @@ impl Ctx<'_> {
         {
             return Err(AcmeError::Malformed("the orders list cursor is not an order id".into()));
         }
-        let prefix = format!("{account}/");
-        let start = account_order_key(account, cursor.unwrap_or(""));
-        let end = format!("{account}0"); // '0' sorts right after '/'
-        let index = self.wtx.open_table(records::ORDERS_BY_ACCOUNT)?;
-        let range = index.range::<&[u8]>((
-            if cursor.is_some() {
-                Bound::Excluded(start.as_bytes())
-            } else {
-                Bound::Included(prefix.as_bytes())
-            },
-            Bound::Excluded(end.as_bytes()),
-        ))?;
         let (mut urls, mut last, mut more) = (Vec::new(), None, false);
-        for row in range {
-            let (_, v) = row?;
-            let order_id: String = crate::store::decode("acme.orders_by_account", v.value())?;
-            let Some(order) = load::<OrderRec>(self.wtx, records::ORDERS, &order_id)? else {
-                continue;
-            };
+        for order in self.inner.pending.orders_of(account, cursor) {
             if !self.listed(&order) {
                 continue;
             }
@@ -183,40 +169,27 @@ impl Ctx<'_> {
     /// held but never got a certificate for is released, so the device can start again with
     /// a new account.
     fn cancel_orders(&self, account: &str) -> Result<(), AcmeError> {
-        let ids: Vec<String> = {
-            let index = self.wtx.open_table(records::ORDERS_BY_ACCOUNT)?;
-            let (from, to) = (format!("{account}/"), format!("{account}0"));
-            let mut ids = Vec::new();
-            for row in index.range::<&[u8]>(from.as_bytes()..to.as_bytes())? {
-                let (_, v) = row?;
-                ids.push(crate::store::decode("acme.orders_by_account", v.value())?);
-            }
-            ids
-        };
         let gone =
             Problem::new("unauthorized", "the account that placed this order was deactivated");
-        for id in ids {
-            let Some(mut order) = load::<OrderRec>(self.wtx, records::ORDERS, &id)? else {
-                continue;
-            };
+        for mut order in self.inner.pending.orders_of(account, None) {
             if matches!(order.status, Status::Pending | Status::Ready) {
                 order.status = Status::Invalid;
                 order.error = Some(gone.clone());
-                save(self.wtx, records::ORDERS, &order.id, &order)?;
+                self.stage_order(&order);
             }
-            if let Some(mut authz) = load::<AuthzRec>(self.wtx, records::AUTHZS, &order.authz_id)?
+            if let Some(mut authz) = self.authz_rec(&order.authz_id)
                 && matches!(authz.status, Status::Pending | Status::Valid)
             {
                 authz.status = Status::Deactivated;
-                save(self.wtx, records::AUTHZS, &authz.id, &authz)?;
+                self.stage_authz(&authz);
             }
             if let Some(mut exp) =
-                load::<Expectation>(self.wtx, records::EXPECTED, &order.identifier)?
+                load::<Expectation>(&self.tx, records::EXPECTED, &order.identifier)?
                 && exp.cert_id.is_none()
                 && exp.account_id.as_deref() == Some(account)
             {
                 exp.account_id = None;
-                save(self.wtx, records::EXPECTED, &order.identifier, &exp)?;
+                save(self.wtx()?, records::EXPECTED, &order.identifier, &exp)?;
             }
         }
         Ok(())

@@ -8,13 +8,13 @@
 use super::error::Problem;
 use super::outcomes::{DeviceOutcome, OutcomeKind};
 use super::precheck::{BAD_ATTESTATION as BAD, attested_chain};
-use super::records::{self, AuthzRec, Expectation, OrderRec, Status};
-use super::{AcmeError, Ctx, Reply, load, save};
+use super::records::{self, AuthzRec, Expectation, Status};
+use super::{AcmeError, Ctx, Reply, load};
 use crate::apple::attestation::{AttestedLeaf, check_freshness};
 use serde_json::Value;
 
 impl Ctx<'_> {
-    pub(super) fn challenge(self, id: &str) -> Result<Reply, AcmeError> {
+    pub(super) fn challenge(&self, id: &str) -> Result<Reply, AcmeError> {
         let mut authz = self.own_authz(id)?;
         let link_up = Some(self.inner.authz_url(&authz.id));
         let reply = |a: &AuthzRec| {
@@ -31,7 +31,8 @@ impl Ctx<'_> {
                 "this challenge has already failed; the device must start a new order".into(),
             ));
         }
-        let mut order = load::<OrderRec>(self.wtx, records::ORDERS, &authz.order_id)?
+        let mut order = self
+            .order_rec(&authz.order_id)
             .ok_or_else(|| AcmeError::NotFound("this challenge's order no longer exists".into()))?;
         if authz.expires <= self.now {
             return Err(AcmeError::Malformed(
@@ -53,8 +54,8 @@ impl Ctx<'_> {
                 authz.validated = Some(self.now);
                 authz.attested_spki_hex = Some(hex::encode(&leaf.public_key_spki));
                 order.status = Status::Ready;
-                save(self.wtx, records::AUTHZS, &authz.id, &authz)?;
-                save(self.wtx, records::ORDERS, &order.id, &order)?;
+                self.stage_authz(&authz);
+                self.stage_order(&order);
                 log::info!(
                     serial = leaf.serial.as_deref().unwrap_or(""),
                     udid = leaf.udid.as_deref().unwrap_or("");
@@ -63,14 +64,17 @@ impl Ctx<'_> {
                 Ok(reply(&authz))
             }
             Err(problem) => {
+                // The refusal is recorded (`report`): a run in a read goes to the writer here,
+                // before it logs anything.
+                let wtx = self.wtx()?;
                 authz.challenge_status = Status::Invalid;
                 authz.status = Status::Invalid;
                 authz.challenge_error = Some(problem.clone());
                 order.status = Status::Invalid;
                 order.error = Some(problem.clone());
-                save(self.wtx, records::AUTHZS, &authz.id, &authz)?;
-                save(self.wtx, records::ORDERS, &order.id, &order)?;
-                let exp = load::<Expectation>(self.wtx, records::EXPECTED, &authz.identifier)?;
+                self.stage_authz(&authz);
+                self.stage_order(&order);
+                let exp = load::<Expectation>(&self.tx, records::EXPECTED, &authz.identifier)?;
                 let (serial, udid) = exp.map(|e| (e.serial, e.udid)).unzip();
                 log::warn!(
                     serial = serial.as_ref().map_or("", |s| s.as_str()), identifier = authz.identifier.as_str();
@@ -82,7 +86,7 @@ impl Ctx<'_> {
                     udid,
                     kind: OutcomeKind::AttestationRefused { detail: problem.detail.clone() },
                 };
-                self.inner.report(self.wtx, &outcome)?;
+                self.inner.report(wtx, &outcome)?;
                 // RFC 8555 §7.5.1, §8: the response to the challenge is the challenge object;
                 // a failed validation shows as its status and error (and the order's), not as
                 // an error response.
@@ -100,7 +104,7 @@ impl Ctx<'_> {
             None => attested_chain(payload, &self.inner.anchors, self.now)?,
         };
         check_freshness(&leaf, &authz.token).map_err(|e| bad(e.to_string()))?;
-        let exp = load::<Expectation>(self.wtx, records::EXPECTED, &authz.identifier)
+        let exp = load::<Expectation>(&self.tx, records::EXPECTED, &authz.identifier)
             .ok()
             .flatten()
             .ok_or_else(|| bad("this order's ClientIdentifier is no longer registered; install the enrollment profile \

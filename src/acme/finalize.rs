@@ -3,7 +3,7 @@
 //! (§3.6) and its SHA-256 is recorded against the device. Certificate download is a PEM chain.
 
 use super::outcomes::{DeviceOutcome, OutcomeKind};
-use super::records::{self, AuthzRec, CertRec, Expectation, IssuedTo, Status};
+use super::records::{self, CertRec, Expectation, IssuedTo, Status};
 use super::{AcmeError, Body, Ctx, Reply, load, save};
 use crate::ids::{Serial, Udid};
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
@@ -15,14 +15,18 @@ use x509_parser::prelude::FromDer;
 pub const MAX_CSR_LEN: usize = 16 * 1024;
 
 impl Ctx<'_> {
-    pub(super) fn finalize(self, order_id: &str) -> Result<Reply, AcmeError> {
+    pub(super) fn finalize(&self, order_id: &str) -> Result<Reply, AcmeError> {
         let mut order = self.own_order(order_id)?;
         let not_ready = match order.status {
             Status::Ready => None,
-            Status::Valid | Status::Processing => Some(
-                "this order was already finalized; its certificate is at the order's \
-                 \"certificate\" URL",
-            ),
+            // A retry whose first answer was lost (a dropped connection, a timeout): the order
+            // as it stands, with its certificate URL, so the client goes on to download it.
+            // RFC 8555 §7.4 allows this or `orderNotReady`; the latter leaves a client that
+            // never saw the first answer with an order it believes failed.
+            Status::Valid => return Ok(self.order_reply(&order)),
+            Status::Processing => {
+                Some("this order is being finalized; read the order again in a moment")
+            }
             Status::Pending => {
                 Some("this order is pending: its device-attest-01 challenge must succeed first")
             }
@@ -45,17 +49,16 @@ impl Ctx<'_> {
             None => csr_key(&csr_der),
         }
         .map_err(AcmeError::BadCsr)?;
-        let authz =
-            load::<AuthzRec>(self.wtx, records::AUTHZS, &order.authz_id)?.ok_or_else(|| {
-                AcmeError::NotFound("this order's authorization no longer exists".into())
-            })?;
+        let authz = self.authz_rec(&order.authz_id).ok_or_else(|| {
+            AcmeError::NotFound("this order's authorization no longer exists".into())
+        })?;
         let attested = authz.attested_spki_hex.as_deref().map(hex::decode);
         if attested.and_then(Result::ok).as_deref() != Some(spki.as_slice()) {
             return Err(AcmeError::BadCsr(
                 "the CSR's public key is not the key the device attested".into(),
             ));
         }
-        let mut exp = load::<Expectation>(self.wtx, records::EXPECTED, &order.identifier)?
+        let mut exp = load::<Expectation>(&self.tx, records::EXPECTED, &order.identifier)?
             .ok_or_else(|| {
                 AcmeError::RejectedIdentifier(
                     "this order's ClientIdentifier is no longer registered; install the enrollment \
@@ -63,7 +66,7 @@ impl Ctx<'_> {
                         .into(),
                 )
             })?;
-        if exp.cert_id.is_some() && !super::flow::renewable(self.wtx, &exp, self.now)? {
+        if exp.cert_id.is_some() && !super::flow::renewable(&self.tx, &exp, self.now)? {
             return Err(AcmeError::RejectedIdentifier(
                 "this identifier was already used for a certificate".into(),
             ));
@@ -98,13 +101,13 @@ impl Ctx<'_> {
             not_after: rec.not_after,
             revoked: None,
         };
-        save(self.wtx, records::CERTS, &cert_id, &rec)?;
-        save(self.wtx, records::CERT_BY_HASH, &sha256, &issued_to)?;
+        save(self.wtx()?, records::CERTS, &cert_id, &rec)?;
+        save(self.wtx()?, records::CERT_BY_HASH, &sha256, &issued_to)?;
         exp.cert_id = Some(cert_id.clone());
-        save(self.wtx, records::EXPECTED, &order.identifier, &exp)?;
+        save(self.wtx()?, records::EXPECTED, &order.identifier, &exp)?;
         order.status = Status::Valid;
         order.cert_id = Some(cert_id);
-        save(self.wtx, records::ORDERS, &order.id, &order)?;
+        self.stage_order(&order);
         log::info!(serial = exp.serial.as_str(), udid = exp.udid.as_str(), sha256 = sha256.as_str(); "ACME: device identity issued");
         let outcome = DeviceOutcome {
             at: self.now,
@@ -112,15 +115,20 @@ impl Ctx<'_> {
             udid: Some(exp.udid.clone()),
             kind: OutcomeKind::CertificateIssued,
         };
-        self.inner.report(self.wtx, &outcome)?;
-        let mut r = Reply::json(200, self.inner.order_json(&order));
-        r.location = Some(self.inner.order_url(&order.id));
-        Ok(r)
+        self.inner.report(self.wtx()?, &outcome)?;
+        Ok(self.order_reply(&order))
     }
 
-    pub(super) fn certificate(self, id: &str) -> Result<Reply, AcmeError> {
+    /// A finalize's answer: the order, with its own URL as the Location (RFC 8555 §7.4).
+    fn order_reply(&self, order: &records::OrderRec) -> Reply {
+        let mut r = Reply::json(200, self.inner.order_json(order));
+        r.location = Some(self.inner.order_url(&order.id));
+        r
+    }
+
+    pub(super) fn certificate(&self, id: &str) -> Result<Reply, AcmeError> {
         self.require_post_as_get()?;
-        let cert = load::<CertRec>(self.wtx, records::CERTS, id)?
+        let cert = load::<CertRec>(&self.tx, records::CERTS, id)?
             .ok_or_else(|| AcmeError::NotFound("no such certificate".into()))?;
         if cert.account_id != self.account_id()? {
             return Err(AcmeError::Unauthorized(

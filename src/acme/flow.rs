@@ -1,9 +1,9 @@
 //! Orders for one `permanent-identifier` bound to an expected device, and reading orders and
 //! authorizations (RFC 8555 §7.4, §7.5).
 
-use super::records::{self, AuthzRec, Expectation, OrderRec, Status, account_order_key};
+use super::records::{self, AuthzRec, Expectation, OrderRec, Status};
 use super::render::PERMANENT_IDENTIFIER;
-use super::{AcmeError, Ctx, Reply, load, save};
+use super::{AcmeError, Ctx, Reply, Tx, load, save};
 use serde_json::Value;
 
 /// Longest identifier value accepted.
@@ -19,7 +19,7 @@ pub const RENEWAL_WINDOW: time::Duration = time::Duration::days(30);
 /// ways are tolerated: this one, and a re-delivered profile with a new ClientIdentifier (an
 /// ordinary first order).
 pub(super) fn renewable(
-    wtx: &redb::WriteTransaction,
+    wtx: &impl Tx,
     exp: &Expectation,
     now: time::OffsetDateTime,
 ) -> Result<bool, AcmeError> {
@@ -35,7 +35,7 @@ impl Ctx<'_> {
     /// new-order: exactly one `permanent-identifier` whose value is a ClientIdentifier an
     /// enrollment registered, unexpired, not used for a certificate, and not taken by another
     /// account. Creates the order, its authorization and its challenge.
-    pub(super) fn new_order(self) -> Result<Reply, AcmeError> {
+    pub(super) fn new_order(&self) -> Result<Reply, AcmeError> {
         let account_id = self.account_id()?.to_string();
         let payload = self.json_payload()?;
         let ids = payload
@@ -69,12 +69,12 @@ impl Ctx<'_> {
             )
         };
         let mut exp =
-            load::<Expectation>(self.wtx, records::EXPECTED, value)?.ok_or_else(unknown)?;
-        let renewal = renewable(self.wtx, &exp, self.now)?;
+            load::<Expectation>(&self.tx, records::EXPECTED, value)?.ok_or_else(unknown)?;
+        let renewal = renewable(&self.tx, &exp, self.now)?;
         if renewal {
             // The attestation proves the device again; it may come with a new account key.
             exp.account_id = Some(account_id.clone());
-            save(self.wtx, records::EXPECTED, value, &exp)?;
+            save(self.wtx()?, records::EXPECTED, value, &exp)?;
         } else if exp.expires_at <= self.now {
             return Err(unknown());
         } else if exp.cert_id.is_some() {
@@ -94,7 +94,7 @@ impl Ctx<'_> {
             Some(_) => {}
             None => {
                 exp.account_id = Some(account_id.clone());
-                save(self.wtx, records::EXPECTED, value, &exp)?;
+                save(self.wtx()?, records::EXPECTED, value, &exp)?;
             }
         }
         let expires = if renewal {
@@ -103,7 +103,8 @@ impl Ctx<'_> {
             (self.now + self.inner.options.order_lifetime).min(exp.expires_at)
         };
         let (limits, max) = (&self.inner.limits, self.inner.options.max_unfinished);
-        super::limits::check_cap(self.wtx, limits, max, self.now, super::limits::Stored::Orders)?;
+        let held = super::limits::Stored::Orders(self.inner.pending.count());
+        super::limits::check_cap(self.wtx()?, limits, max, self.now, held)?;
         let (order_id, authz_id) =
             (crate::crypto::random_token::<12>(), crate::crypto::random_token::<12>());
         let order = OrderRec {
@@ -129,14 +130,9 @@ impl Ctx<'_> {
             challenge_error: None,
             attested_spki_hex: None,
         };
-        save(self.wtx, records::ORDERS, &order_id, &order)?;
-        save(
-            self.wtx,
-            records::ORDERS_BY_ACCOUNT,
-            &account_order_key(&order.account_id, &order_id),
-            &order_id,
-        )?;
-        save(self.wtx, records::AUTHZS, &authz_id, &authz)?;
+        // Held in memory, not stored ([`super::pending`]).
+        self.stage_order(&order);
+        self.stage_authz(&authz);
         let mut r = Reply::json(201, self.inner.order_json(&order));
         r.location = Some(self.inner.order_url(&order_id));
         Ok(r)
@@ -144,9 +140,11 @@ impl Ctx<'_> {
 
     /// An order of the requesting account.
     pub(super) fn own_order(&self, id: &str) -> Result<OrderRec, AcmeError> {
-        let order = load::<OrderRec>(self.wtx, records::ORDERS, id)?.ok_or_else(|| {
+        let order = self.order_rec(id).ok_or_else(|| {
             AcmeError::NotFound(
-                "there is no order at this URL; orders are removed a day after they expire".into(),
+                "there is no order at this URL: orders are removed a day after they expire, and \
+                 a restart of the server forgets them; start a new order"
+                    .into(),
             )
         })?;
         if order.account_id != self.account_id()? {
@@ -157,10 +155,10 @@ impl Ctx<'_> {
 
     /// An authorization of the requesting account.
     pub(super) fn own_authz(&self, id: &str) -> Result<AuthzRec, AcmeError> {
-        let authz = load::<AuthzRec>(self.wtx, records::AUTHZS, id)?.ok_or_else(|| {
+        let authz = self.authz_rec(id).ok_or_else(|| {
             AcmeError::NotFound(
-                "there is no authorization at this URL; authorizations are removed a day \
-                     after they expire"
+                "there is no authorization at this URL: authorizations are removed a day after \
+                 they expire, and a restart of the server forgets them; start a new order"
                     .into(),
             )
         })?;
@@ -172,13 +170,13 @@ impl Ctx<'_> {
         Ok(authz)
     }
 
-    pub(super) fn order(self, id: &str) -> Result<Reply, AcmeError> {
+    pub(super) fn order(&self, id: &str) -> Result<Reply, AcmeError> {
         self.require_post_as_get()?;
         let order = self.own_order(id)?;
         Ok(Reply::json(200, self.inner.order_json(&order)))
     }
 
-    pub(super) fn authz(self, id: &str) -> Result<Reply, AcmeError> {
+    pub(super) fn authz(&self, id: &str) -> Result<Reply, AcmeError> {
         self.require_post_as_get()?;
         let authz = self.own_authz(id)?;
         Ok(Reply::json(200, self.inner.authz_json(&authz)))

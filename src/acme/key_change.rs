@@ -10,7 +10,7 @@ use crate::crypto::jws::{self, Jwk, JwsError};
 use serde_json::Value;
 
 impl Ctx<'_> {
-    pub(super) fn key_change(self) -> Result<Reply, AcmeError> {
+    pub(super) fn key_change(&self) -> Result<Reply, AcmeError> {
         let mut account: AccountRec = self.account.clone().ok_or_else(|| {
             AcmeError::Unauthorized("keyChange is signed by an account's key".into())
         })?;
@@ -48,8 +48,8 @@ impl Ctx<'_> {
         }
         // Check 6: no account has the new key yet (this one included: nothing would change).
         let thumbprint = new_key.thumbprint();
-        super::auth::refuse_deactivated_key(self.wtx, &thumbprint)?;
-        if let Some(holder) = self.inner.account_of_key(self.wtx, &thumbprint)? {
+        super::auth::refuse_deactivated_key(&self.tx, &thumbprint)?;
+        if let Some(holder) = self.inner.account_of_key(&self.tx, &thumbprint)? {
             return Err(AcmeError::Conflict {
                 detail: "an account already has the new key; keys are not shared between \
                          accounts"
@@ -57,13 +57,13 @@ impl Ctx<'_> {
                 location: self.inner.account_url(&holder.id),
             });
         }
-        let mut keys = self.wtx.open_table(records::ACCOUNT_KEYS)?;
+        let mut keys = self.wtx()?.open_table(records::ACCOUNT_KEYS)?;
         keys.remove(account.thumbprint.as_bytes())?;
         drop(keys);
-        save(self.wtx, records::ACCOUNT_KEYS, &thumbprint, &account.id)?;
+        save(self.wtx()?, records::ACCOUNT_KEYS, &thumbprint, &account.id)?;
         account.thumbprint = thumbprint;
         account.jwk = new_key.to_json();
-        save(self.wtx, records::ACCOUNTS, &account.id, &account)?;
+        save(self.wtx()?, records::ACCOUNTS, &account.id, &account)?;
         log::info!(account = account.id.as_str(); "ACME: account key changed");
         let mut r = Reply::json(200, self.inner.account_json(&account));
         r.location = Some(account_url);

@@ -1,6 +1,7 @@
-//! What a stranger can make the ACME server store, bounded (issue 17 item 3): `newAccount`
+//! What a stranger can make the ACME server hold, bounded (issue 17 item 3): `newAccount`
 //! and `newOrder` are limited per client address ([`Limits::allow`], RFC 8555 §6.6
-//! `rateLimited` with `Retry-After`), and the stored unfinished state has a hard cap
+//! `rateLimited` with `Retry-After`), and the unfinished state (stored accounts, orders held
+//! in memory) has a hard cap
 //! ([`check_cap`]) that holds even against a flood from many
 //! addresses. Upkeep ([`super::upkeep`]) deletes what is left unused, so the cap only bites
 //! during a flood; the admin learns of it from one warning in the log every
@@ -93,8 +94,8 @@ pub(super) enum Stored {
     /// Accounts beyond the certificates issued: an account with a certificate is offset by
     /// it, so the accounts of enrolled devices never count against new ones.
     Accounts,
-    /// Orders (each has one authorization).
-    Orders,
+    /// Orders held in memory (each has one authorization): how many.
+    Orders(u64),
 }
 
 /// Refuses one more of `what` while the store holds `max` of them. Counts are O(1) (redb keeps
@@ -112,7 +113,7 @@ pub(super) fn check_cap(
             let certs = wtx.open_table(records::CERTS)?.len()?;
             (accounts.saturating_sub(certs), "ACME accounts without a certificate")
         }
-        Stored::Orders => (wtx.open_table(records::ORDERS)?.len()?, "ACME orders"),
+        Stored::Orders(held) => (held, "ACME orders"),
     };
     if count >= max {
         return Err(limits.full(words, count, max, now));

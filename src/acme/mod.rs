@@ -12,8 +12,15 @@
 //! (who signed a request, where it was sent), `account` (accounts, their orders list,
 //! deactivation), `key_change`, `flow` (orders, authorizations), `attest` (the challenge),
 //! `finalize`, `revoke`, `precheck` (the payload's signature checks, done before the write),
-//! [`outcomes`] (what the enrollment funnel learns) and [`upkeep`] (the
-//! maintenance pass: [`AcmeService::cleanup`]).
+//! [`outcomes`] (what the enrollment funnel learns), `pending` (orders and authorizations,
+//! held in memory) and [`upkeep`] (the maintenance pass: [`AcmeService::cleanup`]).
+//!
+//! What is durable and what is not: accounts, the ClientIdentifier bindings and issued
+//! certificates are in the store; replay nonces, orders and authorizations live in memory
+//! only (`nonces`, `pending`), since a device that loses them in a crash recovers by
+//! ordering again, as ACME clients do. A request that only reads (an order, an
+//! authorization, a successful challenge, a certificate) therefore never waits for the
+//! store's writer; see `pending` for why and how.
 //!
 //! The attestation trust anchors are a parameter: the daemon passes Apple's pinned root in
 //! production and a stand-in root in the sandbox and tests; this module never chooses.
@@ -30,11 +37,13 @@ pub mod limit;
 mod limits;
 mod nonces;
 pub mod outcomes;
+mod pending;
 mod precheck;
 mod proven;
 pub mod records;
 mod render;
 mod revoke;
+mod run;
 pub mod upkeep;
 
 pub use auth::{JOSE_JSON, check_content_type};
@@ -53,6 +62,7 @@ use crate::ids::{Serial, Udid};
 use crate::store::{self, Store};
 use crate::urls::{self, Urls};
 use records::{AccountRec, Expectation};
+use run::{TxRef, reads_first};
 use serde::{Serialize, de::DeserializeOwned};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
@@ -67,8 +77,8 @@ pub struct AcmeOptions {
     /// `newAccount` requests, and separately `newOrder` requests, one client address may make
     /// a minute ([`PER_CLIENT_PER_MINUTE`]).
     pub per_client_per_minute: u32,
-    /// The cap on stored unfinished state ([`MAX_UNFINISHED`]): accounts beyond the
-    /// certificates issued, and stored orders (each with its authorization).
+    /// The cap on unfinished state ([`MAX_UNFINISHED`]): stored accounts beyond the
+    /// certificates issued, and orders held in memory (each with its authorization).
     pub max_unfinished: u64,
 }
 
@@ -151,16 +161,19 @@ struct Inner {
     anchors: TrustAnchors,
     ca: Arc<Authority>,
     nonces: nonces::Nonces,
+    /// Orders and authorizations ([`pending`]).
+    pending: pending::Pending,
     options: AcmeOptions,
     limits: limits::Limits,
     /// Set once by the enrollment service (see [`AcmeService::report_outcomes_to`]).
     outcomes: std::sync::OnceLock<OutcomeSink>,
 }
 
-/// An authenticated request inside its write transaction.
+/// An authenticated request inside its transaction: a read of the last commit first for the
+/// endpoints that may only read ([`reads_first`]), the store's write otherwise.
 struct Ctx<'a> {
     inner: &'a Inner,
-    wtx: &'a redb::WriteTransaction,
+    tx: TxRef<'a>,
     now: OffsetDateTime,
     /// None only for a new-account request with a new key.
     account: Option<AccountRec>,
@@ -168,6 +181,10 @@ struct Ctx<'a> {
     payload: Vec<u8>,
     /// What was checked of the payload before the write ([`precheck`]).
     checked: Arc<precheck::Checked>,
+    /// Order and authorization changes, applied once the request succeeded ([`pending`]).
+    staged: std::cell::RefCell<pending::Staged>,
+    /// A run in a read transaction needed to write: the request goes to the store's writer.
+    wanted_write: std::cell::Cell<bool>,
 }
 
 impl AcmeService {
@@ -189,6 +206,7 @@ impl AcmeService {
                 anchors,
                 ca,
                 nonces: nonces::Nonces::default(),
+                pending: pending::Pending::default(),
                 limits: limits::Limits::new(options.per_client_per_minute),
                 options,
                 outcomes: std::sync::OnceLock::new(),
@@ -356,24 +374,39 @@ impl AcmeService {
     /// The write of [`AcmeService::handle`]: the stored records are read again, so anything
     /// that changed since [`AcmeService::prepare`] decides (a key rolled over, an order or a
     /// device binding changed: the certificate is then signed again inside the write).
+    /// Requests that may only read ([`reads_first`]) run in a read transaction first, and
+    /// reach the writer only if they need to write; their order and authorization changes
+    /// are applied at once. A write's are applied after its commit, in commit order.
     async fn commit(&self, prepared: Prepared) -> Result<Reply, AcmeError> {
-        let Prepared { endpoint, req, jwk, payload, now, checked } = prepared;
-        let inner = self.inner.clone();
-        self.inner
+        if reads_first(&prepared.endpoint) {
+            let (inner, p) = (self.inner.clone(), prepared.clone());
+            let read = self.inner.store.read(move |rtx| inner.run(TxRef::Read(rtx), p)).await?;
+            if let Some((reply, staged)) = read {
+                self.inner.pending.apply(staged);
+                return Ok(reply);
+            }
+        }
+        let (inner, after) = (self.inner.clone(), self.inner.clone());
+        let (reply, _) = self
+            .inner
             .store
-            .write(move |wtx| {
-                let (account, current) = inner.resolve_key(wtx, &req.key, &endpoint)?;
-                if current != jwk {
-                    req.verify(&current)?;
-                }
-                let ctx = Ctx { inner: &inner, wtx, now, account, jwk: current, payload, checked };
-                ctx.dispatch(endpoint)
-            })
-            .await
+            .write_then(
+                move |wtx| {
+                    inner.run(TxRef::Write(wtx), prepared)?.ok_or_else(|| {
+                        AcmeError::Issue("a request in the store's write could not write".into())
+                    })
+                },
+                move |(_, staged): &mut (Reply, pending::Staged)| {
+                    after.pending.apply(std::mem::take(staged))
+                },
+            )
+            .await?;
+        Ok(reply)
     }
 }
 
 /// A signed request checked against the last commit, waiting for its write.
+#[derive(Clone)]
 struct Prepared {
     endpoint: Endpoint,
     req: jws::SignedRequest,
@@ -417,7 +450,7 @@ pub fn expect_device_in(
 }
 
 impl Ctx<'_> {
-    fn dispatch(self, endpoint: Endpoint) -> Result<Reply, AcmeError> {
+    fn dispatch(&self, endpoint: Endpoint) -> Result<Reply, AcmeError> {
         match endpoint {
             Endpoint::NewAccount => self.new_account(),
             Endpoint::Account(id) => self.account(&id),

@@ -11,7 +11,7 @@
 //! is ready.
 
 use super::error::Problem;
-use super::records::{self, AuthzRec, Expectation, OrderRec, Status};
+use super::records::{self, Expectation, Status};
 use super::{AcmeError, Inner, Tx, load};
 use crate::apple::attestation::{
     self, AttestedLeaf, MAX_ATT_OBJ_LEN, parse_att_obj, verify_attestation,
@@ -121,13 +121,11 @@ pub(super) fn presign(
     spki: &[u8],
     now: OffsetDateTime,
 ) -> Result<Option<Presigned>, AcmeError> {
-    let Some(order) = load::<OrderRec>(rtx, records::ORDERS, order_id)? else { return Ok(None) };
+    let Some(order) = inner.pending.order(order_id) else { return Ok(None) };
     if order.account_id != account_id || order.status != Status::Ready || order.expires <= now {
         return Ok(None);
     }
-    let Some(authz) = load::<AuthzRec>(rtx, records::AUTHZS, &order.authz_id)? else {
-        return Ok(None);
-    };
+    let Some(authz) = inner.pending.authz(&order.authz_id) else { return Ok(None) };
     if authz.attested_spki_hex.as_deref().map(hex::decode).and_then(Result::ok).as_deref()
         != Some(spki)
     {

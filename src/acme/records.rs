@@ -1,4 +1,6 @@
-//! The ACME tables (`acme.*`) and their stored records (serde JSON, store-wide rule).
+//! The ACME tables (`acme.*`) and their stored records (serde JSON, store-wide rule), and the
+//! order and authorization records held in memory (`super::pending`; no table since store
+//! schema 6).
 
 use crate::ids::{Serial, Udid};
 use crate::store::{Table, table};
@@ -11,13 +13,6 @@ use super::error::Problem;
 pub const ACCOUNTS: Table = table("acme.accounts");
 /// RFC 7638 thumbprint → account id.
 pub const ACCOUNT_KEYS: Table = table("acme.account_keys");
-/// Order id → [`OrderRec`].
-pub const ORDERS: Table = table("acme.orders");
-/// `<account id>/<order id>` → order id: an account's orders (RFC 8555 §7.1.2.1). Ids are
-/// base64url, so `/` separates them and a prefix scan finds one account's orders.
-pub const ORDERS_BY_ACCOUNT: Table = table("acme.orders_by_account");
-/// Authorization id (also its one challenge's id) → [`AuthzRec`].
-pub const AUTHZS: Table = table("acme.authzs");
 /// ClientIdentifier → [`Expectation`].
 pub const EXPECTED: Table = table("acme.expected");
 /// Certificate id → [`CertRec`].
@@ -28,17 +23,8 @@ pub const CERT_BY_HASH: Table = table("acme.cert_by_hash");
 /// account (RFC 3339). The key stays refused (RFC 8555 §7.3.6) after its account is gone.
 pub const DEACTIVATED_KEYS: Table = table("acme.deactivated_keys");
 /// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
-pub const TABLES: &[Table] = &[
-    ACCOUNTS,
-    ACCOUNT_KEYS,
-    ORDERS,
-    ORDERS_BY_ACCOUNT,
-    AUTHZS,
-    EXPECTED,
-    CERTS,
-    CERT_BY_HASH,
-    DEACTIVATED_KEYS,
-];
+pub const TABLES: &[Table] =
+    &[ACCOUNTS, ACCOUNT_KEYS, EXPECTED, CERTS, CERT_BY_HASH, DEACTIVATED_KEYS];
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AccountRec {
@@ -116,7 +102,8 @@ impl Status {
     }
 }
 
-/// The [`ORDERS_BY_ACCOUNT`] key of an order.
+/// An order's key in its account's list (RFC 8555 §7.1.2.1): ids are base64url, so `/`
+/// separates them and a range finds one account's orders.
 pub fn account_order_key(account_id: &str, order_id: &str) -> String {
     format!("{account_id}/{order_id}")
 }

@@ -18,7 +18,7 @@ const MAX_CERT_LEN: usize = 16 * 1024;
 const REASONS: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 9];
 
 impl Ctx<'_> {
-    pub(super) fn revoke_cert(self) -> Result<Reply, AcmeError> {
+    pub(super) fn revoke_cert(&self) -> Result<Reply, AcmeError> {
         let payload = self.json_payload()?;
         let b64 = payload
             .get("certificate")
@@ -50,9 +50,9 @@ impl Ctx<'_> {
         let sha256 = hex::encode(Sha256::digest(&der));
         let not_ours = || AcmeError::NotFound("this server did not issue that certificate".into());
         let mut to =
-            load::<IssuedTo>(self.wtx, records::CERT_BY_HASH, &sha256)?.ok_or_else(not_ours)?;
+            load::<IssuedTo>(&self.tx, records::CERT_BY_HASH, &sha256)?.ok_or_else(not_ours)?;
         let mut cert =
-            load::<CertRec>(self.wtx, records::CERTS, &to.cert_id)?.ok_or_else(not_ours)?;
+            load::<CertRec>(&self.tx, records::CERTS, &to.cert_id)?.ok_or_else(not_ours)?;
         let by = match &self.account {
             Some(a) if a.id == cert.account_id => "account",
             Some(_) => {
@@ -75,8 +75,8 @@ impl Ctx<'_> {
         let revocation = Revocation { at: self.now, reason, by: by.into() };
         cert.revoked = Some(revocation.clone());
         to.revoked = Some(revocation);
-        save(self.wtx, records::CERTS, &cert.id, &cert)?;
-        save(self.wtx, records::CERT_BY_HASH, &sha256, &to)?;
+        save(self.wtx()?, records::CERTS, &cert.id, &cert)?;
+        save(self.wtx()?, records::CERT_BY_HASH, &sha256, &to)?;
         log::warn!(
             serial = to.serial.as_str(), udid = to.udid.as_str(), sha256 = sha256.as_str(), reason = reason, by = by;
             "ACME: device identity revoked"

@@ -1,7 +1,7 @@
 //! ACME upkeep: a maintenance pass that deletes what devices can no longer use — expired
-//! orders and authorizations, expired ClientIdentifier expectations, accounts left with no
-//! order and no certificate a day after they were made, and expired replay nonces — bounded
-//! per run so one pass never holds the store for long.
+//! orders and authorizations and expired replay nonces (all held in memory), expired
+//! ClientIdentifier expectations, and accounts left with no order and no certificate a day
+//! after they were made — bounded per run so one pass never holds the store for long.
 //!
 //! Kept: certificates and the certificate → device map (MDM check-in and revocation need
 //! them), accounts that hold a certificate (revocation by account, RFC 8555 §7.6), a used
@@ -9,9 +9,7 @@
 //! renewal orders with it; see `flow`), and the key thumbprint of a deleted deactivated
 //! account, so that key stays refused (RFC 8555 §7.3.6; `acme.deactivated_keys`).
 
-use super::records::{
-    self, AccountRec, AccountStatus, AuthzRec, CertRec, Expectation, OrderRec, account_order_key,
-};
+use super::records::{self, AccountRec, AccountStatus, CertRec, Expectation};
 use super::{AcmeError, AcmeService, load};
 use crate::store;
 use redb::ReadableTable;
@@ -81,30 +79,16 @@ fn delete(
     Ok(())
 }
 
-/// One bounded pass inside `wtx`.
-pub fn cleanup_in(
+/// One bounded pass of the stored records inside `wtx`, with at most `max` deletions;
+/// `has_orders` says whether an account still has an order held in memory.
+fn cleanup_in(
     wtx: &redb::WriteTransaction,
     now: OffsetDateTime,
     max: usize,
+    has_orders: &dyn Fn(&str) -> bool,
 ) -> Result<Cleanup, AcmeError> {
     let cutoff = now - GRACE;
     let mut budget = max;
-    let mut listed = Vec::new();
-    let orders = expired_keys::<OrderRec>(wtx, records::ORDERS, budget, |o| {
-        let gone = o.expires <= cutoff;
-        if gone {
-            listed.push(account_order_key(&o.account_id, &o.id).into_bytes());
-        }
-        Ok(gone)
-    })?;
-    delete(wtx, records::ORDERS, &orders)?;
-    // Their entries in the accounts' orders lists go with them (not counted: same records).
-    delete(wtx, records::ORDERS_BY_ACCOUNT, &listed)?;
-    budget -= orders.len();
-    let authzs =
-        expired_keys::<AuthzRec>(wtx, records::AUTHZS, budget, |a| Ok(a.expires <= cutoff))?;
-    delete(wtx, records::AUTHZS, &authzs)?;
-    budget -= authzs.len();
     let expectations = expired_keys::<Expectation>(wtx, records::EXPECTED, budget, |e| {
         if e.expires_at > cutoff {
             return Ok(false);
@@ -119,12 +103,12 @@ pub fn cleanup_in(
     })?;
     delete(wtx, records::EXPECTED, &expectations)?;
     budget -= expectations.len();
-    let accounts = unused_accounts(wtx, cutoff, budget)?;
+    let accounts = unused_accounts(wtx, cutoff, budget, has_orders)?;
     delete_accounts(wtx, &accounts, now)?;
     budget -= accounts.len();
     Ok(Cleanup {
-        orders: orders.len(),
-        authorizations: authzs.len(),
+        orders: 0,
+        authorizations: 0,
         expectations: expectations.len(),
         accounts: accounts.len(),
         nonces: 0,
@@ -138,6 +122,7 @@ fn unused_accounts(
     wtx: &redb::WriteTransaction,
     cutoff: OffsetDateTime,
     max: usize,
+    has_orders: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<AccountRec>, AcmeError> {
     let mut certified = std::collections::HashSet::new();
     for row in wtx.open_table(records::CERTS)?.iter()? {
@@ -146,7 +131,6 @@ fn unused_accounts(
             certified.insert(c.account_id);
         }
     }
-    let index = wtx.open_table(records::ORDERS_BY_ACCOUNT)?;
     let mut out = Vec::new();
     for row in wtx.open_table(records::ACCOUNTS)?.iter()? {
         if out.len() >= max {
@@ -154,14 +138,10 @@ fn unused_accounts(
         }
         let (_, v) = row?;
         let Ok(a) = store::decode::<AccountRec>("acme.accounts", v.value()) else { continue };
-        if a.created_at > cutoff || certified.contains(&a.id) {
+        if a.created_at > cutoff || certified.contains(&a.id) || has_orders(&a.id) {
             continue;
         }
-        // Order ids are base64url: '0' sorts right after the '/' of `<account>/<order>`.
-        let (from, to) = (format!("{}/", a.id), format!("{}0", a.id));
-        if index.range::<&[u8]>(from.as_bytes()..to.as_bytes())?.next().is_none() {
-            out.push(a);
-        }
+        out.push(a);
     }
     Ok(out)
 }
@@ -194,7 +174,16 @@ impl AcmeService {
     /// most `max`
     /// records per call (see [`Cleanup::more`]).
     pub async fn cleanup(&self, now: OffsetDateTime, max: usize) -> Result<Cleanup, AcmeError> {
-        let mut done = self.inner.store.write(move |wtx| cleanup_in(wtx, now, max)).await?;
+        // Orders first, so an account whose orders all expired goes in the same pass.
+        let (orders, authorizations) = self.inner.pending.expire(now - GRACE, max);
+        let (inner, left) = (self.inner.clone(), max - orders - authorizations);
+        let mut done = self
+            .inner
+            .store
+            .write(move |wtx| cleanup_in(wtx, now, left, &|a| inner.pending.has_orders(a)))
+            .await?;
+        done.orders = orders;
+        done.authorizations = authorizations;
         done.nonces = self.inner.nonces.purge(now);
         Ok(done)
     }

@@ -15,7 +15,8 @@
 //! serial ([`index_schema_2_enrolled_users`]); 4, push records keyed by the upper-cased UDID
 //! ([`rekey_schema_3_push_devices`]); 5, without `devices.by_token`, the index of each
 //! token's devices, which cost a first sync a second B-tree insert per device
-//! ([`drop_schema_4_token_index`]).
+//! ([`drop_schema_4_token_index`]); 6, without the ACME orders and authorizations, which
+//! the ACME server holds in memory since ([`drop_schema_5_acme_orders`]).
 
 use super::seal::{self, Sealed, Sealer};
 use super::{StoreError, Table, table};
@@ -28,7 +29,7 @@ const META: Table = table("store.meta");
 const KEY_CHECK: &[u8] = b"data_key_check";
 
 /// The schema this build writes. Bump it together with a new entry in [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`.
 type Migration = fn(&WriteTransaction, &Sealer) -> Result<(), StoreError>;
@@ -37,6 +38,7 @@ const MIGRATIONS: &[Migration] = &[
     index_schema_2_enrolled_users,
     rekey_schema_3_push_devices,
     drop_schema_4_token_index,
+    drop_schema_5_acme_orders,
 ];
 
 /// The secret fields schema 1 kept in clear, by table (dotted paths in the JSON records).
@@ -161,6 +163,20 @@ pub(crate) const SCHEMA_4_TOKEN_INDEX: Table = table("devices.by_token");
 /// token's devices by the `token` of their records. Idempotent: a file without it is left as is.
 fn drop_schema_4_token_index(wtx: &WriteTransaction, _: &Sealer) -> Result<(), StoreError> {
     wtx.delete_table(SCHEMA_4_TOKEN_INDEX)?;
+    Ok(())
+}
+
+/// The ACME tables schemas 1–5 kept of orders, their list per account and authorizations.
+pub(crate) const SCHEMA_5_ACME_ORDERS: [Table; 3] =
+    [table("acme.orders"), table("acme.orders_by_account"), table("acme.authzs")];
+
+/// Schema 5 → 6: deletes the stored ACME orders and authorizations. They last minutes and a
+/// device recovers from losing them by ordering again, so the ACME server keeps them in
+/// memory and every enrollment writes less. Idempotent like [`drop_schema_4_token_index`].
+fn drop_schema_5_acme_orders(wtx: &WriteTransaction, _: &Sealer) -> Result<(), StoreError> {
+    for t in SCHEMA_5_ACME_ORDERS {
+        wtx.delete_table(t)?;
+    }
     Ok(())
 }
 

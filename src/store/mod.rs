@@ -57,11 +57,11 @@ mod writer;
 pub use backup::{BackupFiles, Restored, backup, is_protected, restore};
 pub use backup_passphrase::{MIN_PASSPHRASE_CHARS, check_new_passphrase};
 pub use codec::{decode, encode, get, put};
-#[cfg(test)]
-pub(crate) use migrate::SCHEMA_4_TOKEN_INDEX;
 pub(crate) use migrate::schema_3_user_terms;
 #[cfg(test)]
 pub(crate) use migrate::set_schema_version_in;
+#[cfg(test)]
+pub(crate) use migrate::{SCHEMA_4_TOKEN_INDEX, SCHEMA_5_ACME_ORDERS};
 pub use seal::{Sealed, Sealer, SecretField};
 pub use writer::WriteStats;
 

@@ -430,7 +430,12 @@ async fn client_id_from_profile(
 ) -> String {
     let (s, _, body) = crate::enroll::post(d, crate::enroll::signed(pki, serial, udid)).await;
     assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-    let v = adebox::crypto::cms::verify_signed(&body).unwrap();
+    client_id_in(&body)
+}
+
+/// The ClientIdentifier of the ACME payload in a signed enrollment profile.
+pub(crate) fn client_id_in(body: &[u8]) -> String {
+    let v = adebox::crypto::cms::verify_signed(body).unwrap();
     let plist = plist::Value::from_reader(std::io::Cursor::new(&v.content)).unwrap();
     let payloads = plist.as_dictionary().unwrap()["PayloadContent"].as_array().unwrap().clone();
     let acme = payloads

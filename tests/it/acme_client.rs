@@ -188,3 +188,29 @@ async fn instant_acme_reads_a_refused_attestation_as_the_challenges_error() {
     let retry = RetryPolicy::new().initial_delay(std::time::Duration::from_millis(10));
     assert!(order.poll_ready(&retry).await.is_err(), "the crate sees the order's error");
 }
+
+/// A client whose finalize answer was lost finalizes again: the daemon answers the valid
+/// order with the same certificate URL (RFC 8555 §7.4), and issues nothing more.
+#[tokio::test]
+async fn instant_acme_retrying_a_finalize_gets_the_valid_order_and_the_same_certificate() {
+    let (d, pki) = daemon_with_stand_in().await;
+    expect(&d, "instant-acme-3").await;
+    let (account, _) = account(&d, &[]).await;
+    let (mut order, token) = order(&account, "instant-acme-3").await;
+    let se_key = new_device_key().unwrap();
+    attest(&mut order, att_obj(&pki, &se_key, SERIAL, UDID, &token)).await.unwrap();
+    let retry = RetryPolicy::new().initial_delay(std::time::Duration::from_millis(10));
+    assert_eq!(order.poll_ready(&retry).await.unwrap(), OrderStatus::Ready);
+    let csr = rcgen::CertificateParams::new(vec![]).unwrap().serialize_request(&se_key).unwrap();
+    order.finalize_csr(csr.der()).await.unwrap();
+    let first = order.state().certificate.clone().expect("a certificate URL");
+
+    order.finalize_csr(csr.der()).await.expect("the retried finalize is answered");
+    assert_eq!(order.state().status, OrderStatus::Valid);
+    assert_eq!(order.state().certificate.as_deref(), Some(first.as_str()));
+    let pem = order.poll_certificate(&retry).await.unwrap();
+    check_certificate(&d, &pem, &se_key).await;
+    let serial = Serial::parse(SERIAL).unwrap();
+    let issued = d.running().services.acme.certificates_of(&serial).await.unwrap();
+    assert_eq!(issued.len(), 1, "one certificate for one order");
+}

@@ -132,19 +132,8 @@ async fn a_deactivated_accounts_key_is_refused_everywhere() {
     next.register(&w.acme).await;
     let r = next.post(&w.acme, Endpoint::NewOrder, order_payload(CLIENT_ID)).await.unwrap();
     assert_eq!(r.status, 201);
-    let inner = &w.acme.inner;
-    let (order, authz) = inner
-        .store
-        .read(move |rtx| {
-            let o = rtx.open_table(records::ORDERS)?;
-            let a = rtx.open_table(records::AUTHZS)?;
-            Ok::<_, AcmeError>((
-                store::get::<records::OrderRec, _>(&o, order_id.as_bytes())?.unwrap(),
-                store::get::<records::AuthzRec, _>(&a, authz_id.as_bytes())?.unwrap(),
-            ))
-        })
-        .await
-        .unwrap();
+    let pending = &w.acme.inner.pending;
+    let (order, authz) = (pending.order(&order_id).unwrap(), pending.authz(&authz_id).unwrap());
     assert_eq!(order.status, records::Status::Invalid);
     assert!(order.error.unwrap().detail.contains("deactivated"));
     assert_eq!(authz.status, records::Status::Deactivated);
@@ -207,17 +196,8 @@ async fn upkeep_removes_expired_orders_from_the_list_then_the_account() {
     let later = w.now + Duration::days(3);
     w.acme.inner.clock.set(later);
     w.acme.cleanup(later, upkeep::MAX_PER_RUN).await.unwrap();
-    let left = w
-        .acme
-        .inner
-        .store
-        .read(|rtx| {
-            let t = rtx.open_table(records::ORDERS_BY_ACCOUNT)?;
-            Ok::<_, AcmeError>(redb::ReadableTableMetadata::len(&t)?)
-        })
-        .await
-        .unwrap();
-    assert_eq!(left, 0);
+    assert!(!w.acme.inner.pending.has_orders(&id));
+    assert_eq!(w.acme.inner.pending.count(), 0);
     // With no order left and no certificate, the account went in the same pass.
     let err = d.post(&w.acme, Endpoint::Orders { account: id, cursor: None }, None).await;
     assert_eq!(err.unwrap_err().problem_type(), "accountDoesNotExist");

@@ -2,6 +2,7 @@
 
 mod account;
 mod finalize_fallback;
+mod in_memory;
 mod limits;
 mod stored_bytes;
 
@@ -10,7 +11,6 @@ use crate::config::Config;
 use crate::crypto::jws::signer::AccountKey;
 use crate::sim::apple_pki::{AttestedProperties, StandInApplePki, new_device_key};
 use rcgen::{KeyPair, PublicKeyData};
-use records::AuthzRec;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::macros::datetime;
@@ -454,11 +454,7 @@ async fn upkeep_deletes_expired_orders_and_identifiers_bounded_per_run() {
     assert!(total >= 7, "{total}");
     let err = d.post(&w.acme, Endpoint::Order(order_id), None).await.unwrap_err();
     assert_eq!(err.problem_type(), "accountDoesNotExist", "the account is gone: {err}");
-    let authz = w.acme.inner.store.read(move |rtx| {
-        let t = rtx.open_table(records::AUTHZS)?;
-        Ok::<_, AcmeError>(store::get::<AuthzRec, _>(&t, authz_id.as_bytes())?.is_none())
-    });
-    assert!(authz.await.unwrap(), "the authorization is gone");
+    assert!(w.acme.inner.pending.authz(&authz_id).is_none(), "the authorization is gone");
     let left = w.acme.cleanup(later, upkeep::MAX_PER_RUN).await.unwrap();
     assert_eq!(left, upkeep::Cleanup::default());
 }

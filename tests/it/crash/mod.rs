@@ -12,11 +12,13 @@
 //! Flows, one test each: sync and default-profile assignment (one flow: the sandbox assigns
 //! as it syncs; after the kills the admin's "Full resync" is requested and the inventory must
 //! equal the simulator's, every device with its default profile), enrollment
-//! ([`enroll::enrollment_survives_kills`]), command delivery
+//! ([`enroll::enrollment_survives_kills`]), ACME orders lost in a kill and ordered again
+//! ([`acme_retry::devices_recover_from_lost_acme_orders_by_ordering_again`]), command delivery
 //! ([`commands::command_delivery_survives_kills`]), a storm of grouped writes
 //! ([`group_commit::acknowledged_grouped_writes_survive_kills`]) and webhook delivery
 //! ([`webhooks::webhook_events_survive_kills_and_repeats_say_why`]).
 
+mod acme_retry;
 mod commands;
 mod enroll;
 mod group_commit;
