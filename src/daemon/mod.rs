@@ -3,6 +3,7 @@
 //! shuts everything down in order. Sandbox wiring lives here too.
 
 mod acme_task;
+mod anchors_task;
 mod apple_side;
 mod demo_profile;
 mod options;

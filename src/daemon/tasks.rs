@@ -47,6 +47,16 @@ pub(super) fn spawn_all(
         ),
         spawn_task("audit-anchor", stop.clone(), s.audit.clone().anchor()),
         spawn_task("profiles", stop.clone(), s.profiles.clone().run()),
+        spawn_task(
+            "tls-anchors",
+            stop.clone(),
+            super::anchors_task::run(
+                s.tls.clone(),
+                s.profiles.clone(),
+                s.audit.clone(),
+                s.clock.clone(),
+            ),
+        ),
         spawn_task("apns", stop.clone(), workers.apns),
         spawn_task("webhooks", stop.clone(), s.events.clone().run()),
         spawn_task("alerts", stop.clone(), s.alerts.clone().run()),

@@ -65,5 +65,6 @@ mod strict_api;
 mod tls_acme;
 mod tls_api;
 mod tls_rules;
+mod tls_switch;
 mod tokens_api;
 mod webhooks;
