@@ -12,6 +12,7 @@ mod sandbox_users;
 mod services;
 mod tables;
 mod tasks;
+mod tls_renewal;
 mod trust;
 
 pub use apple_side::{AppleSide, Routes, routes};

@@ -2,9 +2,9 @@
 //! revisions, their definition at each token's Apple side, defaults per token and family.
 //!
 //! Owns the tables `profiles.by_id`, `profiles.defaults`, `profiles.assignments` and
-//! `profiles.anchors`. Exposes [`Profiles`] (the service
-//! handle), the model types and [`ProfileError`]. Calls tokens, devices and (for defining at
-//! Apple) depclient; never names actix types.
+//! `profiles.anchors`. Exposes [`Profiles`] (the service handle), the model types and
+//! [`ProfileError`]. Calls tokens, devices and (for defining at Apple) depclient; never names
+//! actix types.
 
 pub mod anchors;
 pub mod apple_json;

@@ -21,7 +21,7 @@ use crate::files;
 
 mod acme;
 mod rules;
-pub use acme::{AcmeError, AcmeRenewer, AcmeStatus, Challenges};
+pub use acme::{AcmeError, AcmeRenewer, AcmeStatus, Challenges, RenewalBasis};
 pub use rules::{RuleBreak, check_chain, check_pem};
 
 use crate::certinfo;

@@ -64,6 +64,8 @@ mod sim_standalone;
 mod strict_api;
 mod tls_acme;
 mod tls_api;
+mod tls_ari;
+mod tls_renewal;
 mod tls_rules;
 mod tls_switch;
 mod tokens_api;

@@ -34,6 +34,13 @@ async fn tls_info(state: web::Data<AppState>, _auth: Authenticated) -> web::Json
 fn tls_view(state: &AppState, info: &crate::tls::TlsInfo) -> TlsInfo {
     let mut view = TlsInfo::from(info);
     view.acme = state.tls_acme.as_ref().map(|a| a.status());
+    // The CA's suggestion (RFC 9773) decides when an ACME certificate renews.
+    if let Some(acme) = &view.acme
+        && info.mode == crate::tls::TlsMode::Acme
+        && acme.renewal_basis == Some(crate::tls::RenewalBasis::CaSuggestion)
+    {
+        view.renews_at = acme.next_attempt_at;
+    }
     view
 }
 

@@ -50,7 +50,7 @@ export function acmeSection(tls, onChanged, impact) {
   });
   return h('div', { class: 'stack', id: 'tls-acme' },
     h('h3', { class: 'subtitle' }, 'Certificate from an ACME CA'),
-    h('p', { class: 'muted' }, 'The configuration file ([tls.acme]) names the CA. The appliance proves its names over HTTP-01 on the listener below, which answers only the CA’s challenges while an order is pending, and renews the certificate at two thirds of its lifetime without a restart.'),
+    h('p', { class: 'muted' }, 'The configuration file ([tls.acme]) names the CA. The appliance proves its names over HTTP-01 on the listener below, which answers only the CA’s challenges while an order is pending, and renews the certificate without a restart: inside the renewal window the CA suggests (RFC 9773) when it offers one, else at two thirds of its lifetime.'),
     h('dl', { class: 'details' },
       row('Directory', h('code', { id: 'tls-acme-directory' }, acme.directory_url)),
       row('Challenge listener', h('code', {}, acme.http_listen)),
