@@ -5,14 +5,14 @@
 //! `profiles.anchors`, so a switch (on the page, by the ACME CA, or across a restart) redefines
 //! every profile exactly once, and a crash in between is caught up at the next start.
 
-use super::crud::redefine_all_in;
+use super::records::{ANCHORS, PROFILES, ProfileRecord};
 use super::{ProfileError, Profiles};
-use crate::store::{self, Table};
+use crate::store;
 use base64ct::{Base64, Encoding};
+use redb::{ReadableTable, WriteTransaction};
 use std::sync::Arc;
 
-/// The anchors Apple last received with the profiles (key [`DEFINED_WITH`]).
-pub(super) const ANCHORS: Table = store::table("profiles.anchors");
+/// The key of the anchors Apple last received with the profiles, in [`ANCHORS`].
 const DEFINED_WITH: &[u8] = b"defined_with";
 
 /// Where the profile's `anchor_certs` come from (DER certificates), read at each definition.
@@ -74,6 +74,34 @@ impl Profiles {
         }
         Ok(changed)
     }
+}
+
+/// Marks every profile for definition anew at every token (the old uuids kept, so devices
+/// holding them follow the new definition); returns how many profiles there are.
+pub(super) fn redefine_all_in(wtx: &WriteTransaction) -> Result<usize, ProfileError> {
+    let records: Vec<ProfileRecord> = {
+        let t = wtx.open_table(PROFILES)?;
+        let mut v = Vec::new();
+        for row in t.iter()? {
+            let (_, val) = row?;
+            v.push(store::decode::<ProfileRecord>("profiles.by_id", val.value())?);
+        }
+        v
+    };
+    let mut t = wtx.open_table(PROFILES)?;
+    let count = records.len();
+    for mut r in records {
+        for d in r.tokens.values_mut() {
+            if let Some(u) = d.profile_uuid.take() {
+                d.old_uuids.push(u);
+            }
+            d.revision = 0;
+            d.error = None;
+            d.next_try_at = None;
+        }
+        store::put(&mut t, r.id.as_bytes(), &r)?;
+    }
+    Ok(count)
 }
 
 #[cfg(test)]

@@ -437,7 +437,7 @@ impl Profiles {
     /// Forgets every definition at Apple (the sandbox's simulated Apple side starts empty at
     /// each start): each profile is defined again and devices with the old uuids follow.
     pub async fn redefine_all(&self) -> Result<(), ProfileError> {
-        self.inner.store.write(redefine_all_in).await?;
+        self.inner.store.write(super::anchors::redefine_all_in).await?;
         self.inner.changed.notify_one();
         Ok(())
     }
@@ -500,32 +500,4 @@ fn defaults_w(wtx: &WriteTransaction) -> Result<Vec<DefaultEntry>, StoreError> {
 /// default target must have its defaults cleared first).
 pub fn token_defaults_in(wtx: &WriteTransaction, token: &TokenId) -> Result<u64, StoreError> {
     Ok(defaults_w(wtx)?.iter().filter(|d| d.token_id == *token).count() as u64)
-}
-
-/// Marks every profile for definition anew at every token (the old uuids kept, so devices
-/// holding them follow the new definition); returns how many profiles there are.
-pub(super) fn redefine_all_in(wtx: &WriteTransaction) -> Result<usize, ProfileError> {
-    let records: Vec<ProfileRecord> = {
-        let t = wtx.open_table(PROFILES)?;
-        let mut v = Vec::new();
-        for row in t.iter()? {
-            let (_, val) = row?;
-            v.push(store::decode::<ProfileRecord>("profiles.by_id", val.value())?);
-        }
-        v
-    };
-    let mut t = wtx.open_table(PROFILES)?;
-    let count = records.len();
-    for mut r in records {
-        for d in r.tokens.values_mut() {
-            if let Some(u) = d.profile_uuid.take() {
-                d.old_uuids.push(u);
-            }
-            d.revision = 0;
-            d.error = None;
-            d.next_try_at = None;
-        }
-        store::put(&mut t, r.id.as_bytes(), &r)?;
-    }
-    Ok(count)
 }
