@@ -1,6 +1,7 @@
 //! The background task that keeps the appliance's ACME certificate current: an order at start
-//! when none is issued yet, then at two thirds of each certificate's lifetime; after a failure
-//! it retries with backoff (`tls::AcmeRenewer`). Each outcome goes to the alert rules (the
+//! when none is issued yet, then inside the CA's suggested renewal window (RFC 9773, asked
+//! again as the CA says) or at two thirds of each certificate's lifetime; after a failure it
+//! retries with backoff (`tls::AcmeRenewer`). Each outcome goes to the alert rules (the
 //! "appliance certificate renewal failing" alert) and the audit log.
 
 use crate::audit::{Action, Actor, AuditLog, NewEntry, Outcome};
@@ -19,12 +20,16 @@ pub(super) async fn run(
     clock: Clock,
 ) {
     loop {
+        acme.refresh_hint_if_due().await;
         let now = clock.now();
-        let next = acme.next_attempt(now);
+        let next = acme.wake_at(now);
         if next > now {
             let wait = StdDuration::try_from(next - now).unwrap_or(MAX_SLEEP);
             tokio::time::sleep(wait.min(MAX_SLEEP)).await;
             continue;
+        }
+        if acme.next_attempt(now) > now {
+            continue; // woke for the renewal window only
         }
         let result = acme.renew().await;
         let failure = result.as_ref().err().map(|e| e.to_string());

@@ -3,6 +3,7 @@
 //! shuts everything down in order. Sandbox wiring lives here too.
 
 mod acme_task;
+mod anchors_task;
 mod apple_side;
 mod demo_profile;
 mod options;
@@ -12,6 +13,7 @@ mod sandbox_users;
 mod services;
 mod tables;
 mod tasks;
+mod tls_renewal;
 mod trust;
 
 pub use apple_side::{AppleSide, Routes, routes};

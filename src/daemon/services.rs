@@ -212,7 +212,10 @@ impl Services {
             crate::profiles::Endpoints {
                 url: public_urls.enroll_machine_info(),
                 configuration_web_url: public_urls.enroll_web(),
-                ca_der: tls.ca().cert_der().to_vec(),
+                anchors: {
+                    let tls = tls.clone();
+                    crate::profiles::Anchors::live(move || tls.anchor_certs())
+                },
             },
             dep_client.clone(),
             gates.clone(),

@@ -1,11 +1,9 @@
-//! The daemon's named background tasks: how they are spawned and stopped, the server
-//! certificate's renewal check, and the hourly housekeeping that keeps the store bounded.
+//! The daemon's named background tasks: how they are spawned and stopped, and the hourly
+//! housekeeping that keeps the store bounded.
 
 use crate::admin::Admin;
-use crate::audit::{Action, Actor, AuditLog, NewEntry, Outcome, Pruned};
+use crate::audit::{AuditLog, Pruned};
 use crate::clock::Clock;
-use crate::tls::TlsManager;
-use std::sync::Arc;
 use std::time::Duration as StdDuration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -28,7 +26,12 @@ pub(super) fn spawn_all(
         None => spawn_task(
             "tls-renewal",
             stop.clone(),
-            tls_renewal(s.tls.clone(), s.audit.clone(), s.alerts.clone(), s.clock.clone()),
+            super::tls_renewal::run(
+                s.tls.clone(),
+                s.audit.clone(),
+                s.alerts.clone(),
+                s.clock.clone(),
+            ),
         ),
     };
     let mut tasks = vec![
@@ -47,6 +50,16 @@ pub(super) fn spawn_all(
         ),
         spawn_task("audit-anchor", stop.clone(), s.audit.clone().anchor()),
         spawn_task("profiles", stop.clone(), s.profiles.clone().run()),
+        spawn_task(
+            "tls-anchors",
+            stop.clone(),
+            super::anchors_task::run(
+                s.tls.clone(),
+                s.profiles.clone(),
+                s.audit.clone(),
+                s.clock.clone(),
+            ),
+        ),
         spawn_task("apns", stop.clone(), workers.apns),
         spawn_task("webhooks", stop.clone(), s.events.clone().run()),
         spawn_task("alerts", stop.clone(), s.alerts.clone().run()),
@@ -92,46 +105,6 @@ fn spawn_task(
         }
     });
     (name, handle)
-}
-
-/// Checks twice a day whether the self-managed server certificate is due for renewal.
-async fn tls_renewal(
-    tls: Arc<TlsManager>,
-    audit: AuditLog,
-    alerts: crate::alerts::Alerts,
-    clock: Clock,
-) {
-    let mut tick = tokio::time::interval(StdDuration::from_secs(12 * 3600));
-    loop {
-        tick.tick().await;
-        let now = clock.now();
-        let t = tls.clone();
-        let outcome = tokio::task::spawn_blocking(move || t.renew_if_due(now)).await;
-        // The alert rules read the last outcome: a failure raises the alert, a success clears it.
-        let failure = match &outcome {
-            Ok(Err(e)) => Some(e.to_string()),
-            Err(e) => Some(e.to_string()),
-            Ok(Ok(_)) => None,
-        };
-        if let Err(e) = alerts.note_renewal(failure).await {
-            log::error!("could not record the TLS renewal's outcome for alerts: {e}");
-        }
-        match outcome {
-            Ok(Ok(Some(info))) => {
-                let entry = NewEntry::new(now, Actor::System, Action::TlsRenew, Outcome::Success)
-                    .target(info.sans.join(", "))
-                    .detail(format!("valid until {}", info.not_after));
-                if let Err(e) = audit.record(entry).await {
-                    log::error!("renewed the TLS certificate but could not audit it: {e}");
-                }
-            }
-            Ok(Ok(None)) => {}
-            Ok(Err(e)) => {
-                log::error!("TLS certificate renewal failed: {e}; will retry in 12 hours")
-            }
-            Err(e) => log::error!("TLS certificate renewal task failed: {e}"),
-        }
-    }
 }
 
 /// Audit entries are kept this long.

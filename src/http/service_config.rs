@@ -7,7 +7,6 @@
 //! the enrollment profile itself carries the appliance CA.
 
 use super::state::AppState;
-use crate::tls::TlsMode;
 use actix_web::{HttpResponse, web};
 use base64ct::{Base64, Encoding};
 use serde::Serialize;
@@ -43,10 +42,8 @@ async fn service_config(state: web::Data<AppState>) -> HttpResponse {
 /// `anchor_certs` wants them: the appliance CA while adebox serves its own certificate; none
 /// for the admin's own, which chains to whatever root the site chose (§6 allows `[]`).
 pub(super) async fn anchors(state: web::Data<AppState>) -> HttpResponse {
-    let certs: Vec<String> = match state.tls.info().mode {
-        TlsMode::SelfManaged => vec![Base64::encode_string(state.tls.ca().cert_der())],
-        TlsMode::CustomUpload | TlsMode::CustomConfig | TlsMode::Acme => vec![],
-    };
+    let certs: Vec<String> =
+        state.tls.anchor_certs().iter().map(|der| Base64::encode_string(der)).collect();
     HttpResponse::Ok()
         .content_type(CONTENT_TYPE)
         .insert_header(("Cache-Control", "no-store"))

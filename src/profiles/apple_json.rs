@@ -6,9 +6,10 @@
 //!   only with supervision); absent, Apple's default `true` applies and a serialiser default
 //!   can never produce `FLAGS_INVALID` (§4, fleetdm/fleet#17558).
 //! - `is_multi_user` is sent only when Shared iPad is on.
-//! - `anchor_certs` is the appliance CA, so devices trust our enrollment URL even before the
-//!   server certificate is known to them; `url` and `configuration_web_url` are this
-//!   appliance's enrollment endpoints (`crate::urls`).
+//! - `anchor_certs` is the appliance CA while it issues the server certificate, so devices
+//!   trust our enrollment URL even before the server certificate is known to them, and empty
+//!   for a publicly trusted certificate (read live: [`super::anchors`]); `url` and
+//!   `configuration_web_url` are this appliance's enrollment endpoints (`crate::urls`).
 //! - `org_magic` is fixed and non-empty (§4: whether Apple accepts an empty one is uncertain).
 
 use super::model::ProfileInput;
@@ -25,8 +26,8 @@ pub struct Endpoints {
     pub url: String,
     /// The web sign-in page (`configuration_web_url`), for profiles with user affinity.
     pub configuration_web_url: String,
-    /// The appliance CA certificate, DER.
-    pub ca_der: Vec<u8>,
+    /// The certificates devices pin for `url` (the appliance CA, or none).
+    pub anchors: super::anchors::Anchors,
 }
 
 /// The define body for `p` (validated) with `endpoints`.
@@ -63,11 +64,7 @@ pub fn apple_profile(p: &ProfileInput, endpoints: &Endpoints) -> Profile {
         org_magic: Some(ORG_MAGIC.into()),
         language: p.language.clone(),
         region: p.region.clone(),
-        anchor_certs: if endpoints.ca_der.is_empty() {
-            vec![]
-        } else {
-            vec![base64ct::Base64::encode_string(&endpoints.ca_der)]
-        },
+        anchor_certs: endpoints.anchors.base64(),
         supervising_host_certs: host_certs,
         skip_setup_items: p.hidden_screens.clone(),
         devices: vec![],
@@ -85,7 +82,7 @@ mod tests {
         Endpoints {
             url: "https://ade.example.org/enroll/machineinfo".into(),
             configuration_web_url: "https://ade.example.org/enroll/web".into(),
-            ca_der: vec![0x30, 0x82, 0x01],
+            anchors: crate::profiles::anchors::Anchors::fixed(vec![vec![0x30, 0x82, 0x01]]),
         }
     }
 

@@ -437,35 +437,24 @@ impl Profiles {
     /// Forgets every definition at Apple (the sandbox's simulated Apple side starts empty at
     /// each start): each profile is defined again and devices with the old uuids follow.
     pub async fn redefine_all(&self) -> Result<(), ProfileError> {
-        self.inner
-            .store
-            .write(move |wtx| {
-                let records = {
-                    let t = wtx.open_table(PROFILES)?;
-                    let mut v = Vec::new();
-                    for row in t.iter()? {
-                        let (_, val) = row?;
-                        v.push(store::decode::<ProfileRecord>("profiles.by_id", val.value())?);
-                    }
-                    v
-                };
-                let mut t = wtx.open_table(PROFILES)?;
-                for mut r in records {
-                    for d in r.tokens.values_mut() {
-                        if let Some(u) = d.profile_uuid.take() {
-                            d.old_uuids.push(u);
-                        }
-                        d.revision = 0;
-                        d.error = None;
-                        d.next_try_at = None;
-                    }
-                    store::put(&mut t, r.id.as_bytes(), &r)?;
-                }
-                Ok::<_, ProfileError>(())
-            })
-            .await?;
+        self.inner.store.write(super::anchors::redefine_all_in).await?;
         self.inner.changed.notify_one();
         Ok(())
+    }
+
+    /// Devices holding any of these profiles at Apple: what redefining them all re-assigns.
+    pub async fn all_profiles_impact(&self) -> Result<EditImpact, ProfileError> {
+        let records: Vec<ProfileRecord> =
+            self.inner.store.read(|rtx| super::records::read_all(rtx, PROFILES)).await?;
+        let uuids: Vec<&ProfileUuid> = records.iter().flat_map(uuids).collect();
+        let mut impact = EditImpact { devices_to_reassign: 0, enrolled: 0 };
+        for f in self.device_facts().await? {
+            if has_profile(&f) && f.profile_uuid.as_ref().is_some_and(|u| uuids.contains(&u)) {
+                impact.devices_to_reassign += 1;
+                impact.enrolled += u64::from(f.enrolled);
+            }
+        }
+        Ok(impact)
     }
 
     /// Stores the outcome of defining `revision` of `id` at `token`.

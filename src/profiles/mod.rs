@@ -1,10 +1,12 @@
 //! Enrollment profiles: the profile model and its local validation, the Apple JSON, stored
 //! revisions, their definition at each token's Apple side, defaults per token and family.
 //!
-//! Owns the tables `profiles.by_id` and `profiles.defaults`. Exposes [`Profiles`] (the service
-//! handle), the model types and [`ProfileError`]. Calls tokens, devices and (for defining at
-//! Apple) depclient; never names actix types.
+//! Owns the tables `profiles.by_id`, `profiles.defaults`, `profiles.assignments` and
+//! `profiles.anchors`. Exposes [`Profiles`] (the service handle), the model types and
+//! [`ProfileError`]. Calls tokens, devices and (for defining at Apple) depclient; never names
+//! actix types.
 
+pub mod anchors;
 pub mod apple_json;
 pub mod assign;
 mod crud;
@@ -21,6 +23,7 @@ mod task;
 pub mod validate;
 mod worker;
 
+pub use anchors::Anchors;
 pub use apple_json::Endpoints;
 pub use assign::{RequestReport, SerialOutcome};
 pub use crud::{DefaultEntry, EditImpact, token_defaults_in};

@@ -84,8 +84,10 @@ pub(super) fn split_default_key(k: &[u8]) -> (TokenId, Option<String>) {
 
 /// Serial → [`super::schedule::Assignment`].
 pub(super) const ASSIGNMENTS: Table = store::table("profiles.assignments");
+/// The anchors Apple last received with the profiles (`super::anchors`).
+pub(super) const ANCHORS: Table = store::table("profiles.anchors");
 /// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
-pub const TABLES: &[Table] = &[PROFILES, DEFAULTS, ASSIGNMENTS];
+pub const TABLES: &[Table] = &[PROFILES, DEFAULTS, ASSIGNMENTS, ANCHORS];
 
 /// Every record of `table`.
 pub(super) fn read_all<T: serde::de::DeserializeOwned>(

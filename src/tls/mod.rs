@@ -21,7 +21,7 @@ use crate::files;
 
 mod acme;
 mod rules;
-pub use acme::{AcmeError, AcmeRenewer, AcmeStatus, Challenges};
+pub use acme::{AcmeError, AcmeRenewer, AcmeStatus, Challenges, RenewalBasis};
 pub use rules::{RuleBreak, check_chain, check_pem};
 
 use crate::certinfo;
@@ -125,6 +125,8 @@ pub struct TlsManager {
     resolver: Arc<Resolver>,
     /// Serialises renew / install / remove.
     changing: Mutex<()>,
+    /// The mode in use, for whoever follows switches (the profiles' `anchor_certs`).
+    mode_tx: tokio::sync::watch::Sender<TlsMode>,
 }
 
 impl std::fmt::Debug for TlsManager {
@@ -158,6 +160,7 @@ impl TlsManager {
             resolver: Arc::new(Resolver(ArcSwap::from(placeholder.key.clone()))),
             current: ArcSwap::from_pointee(placeholder),
             changing: Mutex::new(()),
+            mode_tx: tokio::sync::watch::Sender::new(TlsMode::SelfManaged),
         };
         manager.load_current(now)?;
         Ok(manager)
@@ -311,8 +314,8 @@ impl TlsManager {
         if self.acme
             && let Some(current) = self.load_acme(now)?
         {
-            self.current.store(Arc::new(current));
-            self.resolver.0.store(self.current.load().key.clone());
+            let Current { key, info, mode, rule_break } = current;
+            self.set(key, info, mode, rule_break);
             return Ok(());
         }
         let custom_cert = self.dir.join("custom.pem");
@@ -391,6 +394,24 @@ impl TlsManager {
     ) {
         self.resolver.0.store(key.clone());
         self.current.store(Arc::new(Current { key, info, mode, rule_break }));
+        self.mode_tx.send_if_modified(|m| std::mem::replace(m, mode) != mode);
+    }
+
+    /// The certificates devices pin for the enrollment URL (DER): the appliance CA while it
+    /// issued the certificate in use; none for any other (a public CA, or the site's own,
+    /// whose rotating intermediates must not be pinned). `/enroll/anchors` and the DEP
+    /// profiles' `anchor_certs` both read this.
+    pub fn anchor_certs(&self) -> Vec<Vec<u8>> {
+        match self.current.load().mode {
+            TlsMode::SelfManaged => vec![self.ca.cert_der().to_vec()],
+            TlsMode::CustomUpload | TlsMode::CustomConfig | TlsMode::Acme => vec![],
+        }
+    }
+
+    /// Changes of the mode in use (each switch between the appliance CA and another
+    /// certificate changes [`TlsManager::anchor_certs`]).
+    pub fn watch_mode(&self) -> tokio::sync::watch::Receiver<TlsMode> {
+        self.mode_tx.subscribe()
     }
 }
 

@@ -30,6 +30,7 @@ mod signin_oidc;
 mod signin_ldap;
 mod status;
 mod sync;
+mod tls_switch;
 mod tokens;
 pub mod views;
 
@@ -70,6 +71,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(status::configure)
         .configure(audit::configure)
         .configure(settings::configure)
+        .configure(tls_switch::configure)
         .configure(backup::configure)
         .configure(tokens::configure)
         .configure(sync::configure)

@@ -81,6 +81,7 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/settings/tls/custom", Needs(Settings)),
     r("DELETE", "/settings/tls/custom", Needs(Settings)),
     r("POST", "/settings/tls/acme/renew", Needs(Settings)),
+    r("GET", "/settings/tls/switch-impact", Needs(Read)),
     r("GET", "/settings/backup", Needs(Read)),
     r("PUT", "/settings/backup", Needs(Backups)),
     r("DELETE", "/settings/backup", Needs(Backups)),
@@ -224,6 +225,7 @@ pub const ROUTES: &[Route] = &[
 pub const ORG_WIDE: &[(&str, &str, &str)] = &[
     ("POST", "/tokens", "adding a server token"),
     ("GET", "/settings/tls", "the appliance's TLS certificate"),
+    ("GET", "/settings/tls/switch-impact", "the devices a certificate switch re-assigns"),
     ("GET", "/settings/backup", "the backup schedule"),
     ("GET", "/settings/sync", "the sync settings"),
     ("PUT", "/settings/sync", "the sync settings"),

@@ -1,4 +1,5 @@
-//! `/api/v1/settings/…`: the TLS certificate (and, later, the runtime settings).
+//! `/api/v1/settings/…`: the TLS certificate (and, later, the runtime settings); the
+//! confirmation a switch of certificate needs is `tls_switch`'s.
 
 use super::views::TlsInfo;
 use crate::audit::{Action, NewEntry, Outcome};
@@ -16,6 +17,10 @@ pub struct CustomCertificate {
     pub cert_pem: String,
     /// Its unencrypted private key (PEM: PKCS#8, PKCS#1 or SEC1).
     pub key_pem: String,
+    /// Confirms re-assigning the devices the switch from the appliance CA re-assigns (see
+    /// `GET /settings/tls/switch-impact`); needed when there are any.
+    #[serde(default)]
+    pub confirm: bool,
 }
 
 /// The certificates in use.
@@ -29,6 +34,13 @@ async fn tls_info(state: web::Data<AppState>, _auth: Authenticated) -> web::Json
 fn tls_view(state: &AppState, info: &crate::tls::TlsInfo) -> TlsInfo {
     let mut view = TlsInfo::from(info);
     view.acme = state.tls_acme.as_ref().map(|a| a.status());
+    // The CA's suggestion (RFC 9773) decides when an ACME certificate renews.
+    if let Some(acme) = &view.acme
+        && info.mode == crate::tls::TlsMode::Acme
+        && acme.renewal_basis == Some(crate::tls::RenewalBasis::CaSuggestion)
+    {
+        view.renews_at = acme.next_attempt_at;
+    }
     view
 }
 
@@ -99,6 +111,8 @@ async fn install_custom(
     let now = state.clock.now();
     let tls = state.tls.clone();
     let body = body.into_inner();
+    let from_ca = tls.info().mode == crate::tls::TlsMode::SelfManaged;
+    super::tls_switch::require_confirmation(&state, from_ca, body.confirm).await?;
     let result = web::block(move || tls.install_custom(&body.cert_pem, &body.key_pem, now))
         .await
         .map_err(|e| ApiError::internal(&e))?;
@@ -116,15 +130,18 @@ async fn install_custom(
     Ok(web::Json(tls_view(&state, &result?)))
 }
 
-/// Goes back to the self-managed certificate.
-#[utoipa::path(tag = "settings", responses((status = OK, body = TlsInfo), (status = 409, body = ApiError)))]
+/// Goes back to the self-managed certificate (`?confirm=true` when that re-assigns devices).
+#[utoipa::path(tag = "settings", params(("confirm" = Option<bool>, Query)), responses((status = OK, body = TlsInfo), (status = 409, body = ApiError)))]
 #[delete("/settings/tls/custom")]
 async fn remove_custom(
     state: web::Data<AppState>,
     auth: Authenticated,
+    query: web::Query<super::tls_switch::Confirm>,
 ) -> Result<web::Json<TlsInfo>, ApiError> {
     let now = state.clock.now();
     let tls = state.tls.clone();
+    let to_ca = tls.info().mode == crate::tls::TlsMode::CustomUpload;
+    super::tls_switch::require_confirmation(&state, to_ca, query.confirm).await?;
     let info =
         web::block(move || tls.remove_custom(now)).await.map_err(|e| ApiError::internal(&e))??;
     state

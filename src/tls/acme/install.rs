@@ -76,6 +76,17 @@ impl TlsManager {
     }
 }
 
+impl TlsManager {
+    /// The leaf certificate in use (DER) when it is the ACME one: what the CA's renewal
+    /// information is asked for.
+    pub(in crate::tls) fn acme_leaf(&self) -> Option<Vec<u8>> {
+        let current = self.current.load();
+        (current.mode == TlsMode::Acme)
+            .then(|| current.key.cert.first().map(|c| c.as_ref().to_vec()))
+            .flatten()
+    }
+}
+
 pub(in crate::tls) fn renewal_time(info: &CertInfo) -> OffsetDateTime {
     info.not_before + (info.not_after - info.not_before) * 2 / 3
 }

@@ -1,6 +1,7 @@
 //! The appliance's own server certificate from an ACME CA (RFC 8555) with HTTP-01: the
 //! account, the order for the configured names, the challenge answers the plain-HTTP listener
-//! serves while the order is pending, and the renewal schedule (two thirds of the lifetime,
+//! serves while the order is pending, and the renewal schedule (the CA's suggested window when
+//! it offers renewal information (RFC 9773, [`ari`]), else two thirds of the lifetime;
 //! retried with backoff after a failure).
 //!
 //! The protocol is instant-acme's; requests go through the product's outbound client
@@ -10,10 +11,12 @@
 //! new account. The EAB HMAC key is only ever read from the configuration file. Neither is
 //! logged, shown or audited; errors carry the CA's own words, which hold no secret.
 
+mod ari;
 mod challenges;
 mod http;
 mod install;
 
+pub use ari::RenewalBasis;
 pub use challenges::Challenges;
 pub(in crate::tls) use install::{CERT, KEY, renewal_time};
 
@@ -75,8 +78,18 @@ pub struct AcmeStatus {
     pub next_attempt_at: Option<OffsetDateTime>,
     /// The last order's error in plain words (the CA's own); cleared by a success.
     pub last_error: Option<String>,
+    /// What `next_attempt_at` follows for the certificate in use; null until the CA was asked.
+    pub renewal_basis: Option<RenewalBasis>,
+    /// The CA's suggested renewal window (RFC 9773), when it offers one.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub suggested_window_start: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub suggested_window_end: Option<OffsetDateTime>,
     #[serde(skip)]
     failures: u32,
+    /// When to ask the CA for its renewal window (again).
+    #[serde(skip)]
+    hint_due_at: Option<OffsetDateTime>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -132,6 +145,8 @@ impl AcmeRenewer {
             contact: config.contact.clone(),
             external_account_binding: config.eab.is_some(),
             next_attempt_at: tls.acme_renews_at(),
+            // A certificate served from disk: its window is asked for at once.
+            hint_due_at: tls.acme_renews_at().map(|_| clock.now()),
             ..AcmeStatus::default()
         };
         Ok(AcmeRenewer {
@@ -160,6 +175,60 @@ impl AcmeRenewer {
         self.status().next_attempt_at.unwrap_or(now)
     }
 
+    /// When the renewal task must wake: the next order, or asking for the renewal window.
+    pub fn wake_at(&self, now: OffsetDateTime) -> OffsetDateTime {
+        let status = self.status();
+        let order = status.next_attempt_at.unwrap_or(now);
+        status.hint_due_at.map_or(order, |h| h.min(order))
+    }
+
+    /// Asks the CA for the certificate's renewal window when that is due, and schedules the
+    /// next order inside it (or keeps the two-thirds rule when the CA has no renewal
+    /// information). A failure keeps the schedule and asks again later.
+    pub async fn refresh_hint_if_due(&self) {
+        let now = self.clock.now();
+        if self.status().hint_due_at.is_none_or(|due| due > now) {
+            return;
+        }
+        let _one = self.ordering.lock().await;
+        let Some(leaf) = self.tls.acme_leaf() else {
+            self.update(|s| s.hint_due_at = None);
+            return;
+        };
+        let asked = match self.account().await {
+            Ok(account) => ari::ask(&account, &leaf, now).await,
+            Err(e) => Err(e),
+        };
+        let mut status = self.status.lock().expect("status is never held across a panic");
+        match asked {
+            Ok(Some(hint)) => {
+                let same = status.suggested_window_start == Some(hint.start)
+                    && status.suggested_window_end == Some(hint.end)
+                    && status.renewal_basis == Some(RenewalBasis::CaSuggestion);
+                if !same {
+                    status.next_attempt_at =
+                        Some(ari::pick(hint.start, hint.end, now, ari::random_fraction()));
+                }
+                status.renewal_basis = Some(RenewalBasis::CaSuggestion);
+                status.suggested_window_start = Some(hint.start);
+                status.suggested_window_end = Some(hint.end);
+                status.hint_due_at = Some(hint.recheck_at);
+            }
+            Ok(None) => {
+                status.renewal_basis = Some(RenewalBasis::TwoThirds);
+                status.suggested_window_start = None;
+                status.suggested_window_end = None;
+                status.hint_due_at = None;
+            }
+            Err(e) => {
+                log::warn!(
+                    "the ACME CA's renewal window could not be read ({e}); keeping the schedule"
+                );
+                status.hint_due_at = Some(now + ari::RETRY_AFTER_FAILURE);
+            }
+        }
+    }
+
     /// Places an order, installs the certificate and updates the schedule. The error is also
     /// kept for the Settings page.
     pub async fn renew(&self) -> Result<CertInfo, AcmeError> {
@@ -175,6 +244,11 @@ impl AcmeRenewer {
                 status.last_error = None;
                 status.failures = 0;
                 status.next_attempt_at = Some(install::renewal_time(info));
+                // The new certificate's window is asked for at once.
+                status.renewal_basis = None;
+                status.suggested_window_start = None;
+                status.suggested_window_end = None;
+                status.hint_due_at = Some(now);
             }
             Err(e) => {
                 status.last_error = Some(e.to_string());
@@ -336,7 +410,7 @@ impl AcmeRenewer {
 }
 
 /// Names the step and keeps the CA's own words (its problem document's detail and type).
-fn ca(step: &'static str) -> impl Fn(instant_acme::Error) -> AcmeError {
+pub(super) fn ca(step: &'static str) -> impl Fn(instant_acme::Error) -> AcmeError {
     move |e| AcmeError::Ca {
         step,
         detail: match e {

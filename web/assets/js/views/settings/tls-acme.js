@@ -4,9 +4,11 @@
  * (the CA's own error in plain words), when the next one is due, and "Renew now".
  *
  * Owns: the ACME details and the renew button (`POST /api/v1/settings/tls/acme/renew`).
- * Exposes: `acmeSection(tls, onChanged)` → element.
+ * Until the first certificate arrives, says how many devices it re-assigns (the profiles then
+ * pin no CA).
+ * Exposes: `acmeSection(tls, onChanged, impact)` → element.
  * Element ids for tests: #tls-acme, #tls-acme-directory, #tls-acme-ca-file, #tls-acme-last-order,
- * #tls-acme-next, #tls-acme-error, #tls-acme-renew.
+ * #tls-acme-next, #tls-acme-error, #tls-acme-renew, #tls-acme-switch.
  * Must not use: anything but the API and the form helpers.
  */
 
@@ -24,8 +26,12 @@ function when(value, id) {
   return h('span', { id }, value ? timeElement(value, { mode: 'absolute' }) : h('span', { class: 'muted' }, 'not yet'));
 }
 
-export function acmeSection(tls, onChanged) {
+export function acmeSection(tls, onChanged, impact) {
   const acme = tls.acme;
+  const n = impact?.devices_to_reassign ?? 0;
+  const pending = tls.mode === 'self_managed' && n > 0
+    ? h('p', { class: 'callout', id: 'tls-acme-switch' }, `The first certificate from the CA replaces the self-managed one: every enrollment profile is then defined again at Apple without the appliance CA pinned, and ${n === 1 ? '1 device is' : `${n} devices are`} re-assigned. Remove [tls.acme] from the configuration file before it is issued to keep the appliance CA.`)
+    : null;
   const button = h('button', { type: 'button', id: 'tls-acme-renew', class: 'button' }, 'Renew now');
   const error = acme.last_error
     ? h('p', { class: 'error-text', id: 'tls-acme-error', role: 'alert' }, `The last order failed: ${acme.last_error}`)
@@ -44,7 +50,7 @@ export function acmeSection(tls, onChanged) {
   });
   return h('div', { class: 'stack', id: 'tls-acme' },
     h('h3', { class: 'subtitle' }, 'Certificate from an ACME CA'),
-    h('p', { class: 'muted' }, 'The configuration file ([tls.acme]) names the CA. The appliance proves its names over HTTP-01 on the listener below, which answers only the CA’s challenges while an order is pending, and renews the certificate at two thirds of its lifetime without a restart.'),
+    h('p', { class: 'muted' }, 'The configuration file ([tls.acme]) names the CA. The appliance proves its names over HTTP-01 on the listener below, which answers only the CA’s challenges while an order is pending, and renews the certificate without a restart: inside the renewal window the CA suggests (RFC 9773) when it offers one, else at two thirds of its lifetime.'),
     h('dl', { class: 'details' },
       row('Directory', h('code', { id: 'tls-acme-directory' }, acme.directory_url)),
       row('Challenge listener', h('code', {}, acme.http_listen)),
@@ -57,5 +63,6 @@ export function acmeSection(tls, onChanged) {
       row('Last issued', when(acme.last_success_at, 'tls-acme-last-success')),
       row('Next order', when(acme.next_attempt_at, 'tls-acme-next'))),
     error,
+    pending,
     actionsRow(button));
 }

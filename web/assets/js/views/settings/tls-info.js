@@ -72,7 +72,7 @@ function serverBlock(tls) {
           : h('span', { class: 'muted' }, 'automatically, 30 days before it expires.')))
         : null,
       tls.mode === 'acme' && tls.renews_at
-        ? row('Renews', h('span', { id: 'tls-server-renews' }, timeElement(tls.renews_at, { mode: 'absolute' }), h('span', { class: 'muted' }, ' — at two thirds of its lifetime, without a restart.')))
+        ? row('Renews', h('span', { id: 'tls-server-renews' }, timeElement(tls.renews_at, { mode: 'absolute' }), h('span', { class: 'muted' }, tls.acme?.renewal_basis === 'ca_suggestion' ? ' (CA’s suggestion: inside the renewal window it gives), without a restart.' : ' — at two thirds of its lifetime, without a restart.')))
         : null,
       row('SHA-256 fingerprint', h('span', { class: 'mono small' }, formatFingerprint(server.fingerprint_sha256)))));
 }

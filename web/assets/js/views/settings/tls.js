@@ -5,10 +5,12 @@
  * choose files for the chain PEM and the key PEM; local checks that the right kind of PEM is
  * in each box; server errors next to the field at fault; what was typed stays on failure; the
  * key is cleared once installed) and "go back to the self-managed certificate" with a
- * confirmation.
+ * confirmation. A switch between the appliance CA and another certificate redefines every
+ * enrollment profile at Apple (`anchor_certs`): the number of devices that re-assigns
+ * (`GET /api/v1/settings/tls/switch-impact`) is shown first and must be confirmed.
  * Exposes: `tlsPanel(ctx)` → element.
  * Element ids for tests: #tls, #tls-form, #tls-cert-pem, #tls-key-pem, #tls-submit,
- * #tls-revert (plus the ids in tls-info.js).
+ * #tls-revert, #tls-switch-impact, #tls-confirm-reassign (plus the ids in tls-info.js).
  * Must not use: anything but the API, the form/dialog helpers and the ctx it is given.
  */
 
@@ -38,7 +40,25 @@ function checkKey(value) {
   return null;
 }
 
-function installForm(onInstalled, hosts) {
+/** What switching away from (or back to) the appliance CA re-assigns, in words. */
+function reassignText(impact) {
+  const n = impact.devices_to_reassign;
+  const devices = n === 1 ? '1 device' : `${n} devices`;
+  const enrolled = impact.enrolled ? ` (${impact.enrolled} already set up keep their old settings until erased)` : '';
+  return `Switching redefines every enrollment profile at Apple, because the profiles pin the appliance CA only while it issues this certificate: ${devices} will be re-assigned${enrolled}.`;
+}
+
+/** The count and, when devices would be re-assigned, the box that confirms it. */
+function reassignConfirm(impact) {
+  if (!impact || impact.devices_to_reassign === 0) return { element: null, confirmed: () => false };
+  const input = h('input', { type: 'checkbox', id: 'tls-confirm-reassign', name: 'confirm' });
+  const element = h('div', { class: 'field', id: 'tls-switch-impact' },
+    h('p', { class: 'callout' }, reassignText(impact)),
+    h('label', { for: input.id }, input, ` Re-assign ${impact.devices_to_reassign === 1 ? 'this device' : `these ${impact.devices_to_reassign} devices`}`));
+  return { element, confirmed: () => input.checked };
+}
+
+function installForm(onInstalled, hosts, impact) {
   const cert = textField({
     id: 'tls-cert-pem', name: 'cert_pem', label: 'Certificate chain (PEM)', multiline: true, rows: 7,
     hint: 'Your server certificate first, then the intermediate certificates.',
@@ -55,11 +75,12 @@ function installForm(onInstalled, hosts) {
   const validateKey = liveValidate(key.input, checkKey);
   const submit = h('button', { type: 'submit', id: 'tls-submit', class: 'button button-primary' }, 'Install certificate');
   const names = hosts.length ? hosts.join(', ') : 'the configured public host names';
+  const reassign = reassignConfirm(impact);
 
   const form = h('form', { id: 'tls-form', class: 'stack', novalidate: true },
     h('h3', { class: 'subtitle' }, 'Use your own certificate'),
     h('p', { class: 'muted' }, `Instead of the self-managed certificate, the appliance can serve one from your own CA. It is checked before it is used: the key must match, it must not have expired, and its names must cover ${names}.`),
-    h('div', { class: 'grid-2' }, cert.field, key.field), actionsRow(submit));
+    h('div', { class: 'grid-2' }, cert.field, key.field), reassign.element, actionsRow(submit));
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -67,7 +88,7 @@ function installForm(onInstalled, hosts) {
       button: submit,
       busyLabel: 'Checking and installing…',
       validate: () => [{ input: cert.input, message: validateCert() }, { input: key.input, message: validateKey() }],
-      submit: () => apiPost('/settings/tls/custom', { cert_pem: cert.input.value, key_pem: key.input.value }),
+      submit: () => apiPost('/settings/tls/custom', { cert_pem: cert.input.value, key_pem: key.input.value, confirm: reassign.confirmed() }),
       onSuccess: (tls) => {
         key.input.value = '';
         cert.input.value = '';
@@ -79,7 +100,7 @@ function installForm(onInstalled, hosts) {
   return form;
 }
 
-function revertSection(onReverted) {
+function revertSection(onReverted, impact) {
   const button = h('button', { type: 'button', id: 'tls-revert', class: 'button' }, 'Go back to the self-managed certificate');
   button.addEventListener('click', async () => {
     const tls = await confirmDialog({
@@ -88,10 +109,11 @@ function revertSection(onReverted) {
       message: [
         'The appliance will serve a certificate from its own CA again, and renew it by itself. Your certificate and key are removed from the appliance.',
         'Browsers and devices that trust only your CA will warn about this page until they trust the appliance CA.',
-      ],
+        impact && impact.devices_to_reassign > 0 ? reassignText(impact) : null,
+      ].filter(Boolean),
       confirmLabel: 'Use the self-managed certificate',
       busyLabel: 'Switching…',
-      action: () => apiDelete('/settings/tls/custom'),
+      action: () => apiDelete('/settings/tls/custom?confirm=true'),
     });
     if (tls) {
       toast('The self-managed certificate is in use again.');
@@ -114,24 +136,30 @@ export function tlsPanel(ctx) {
   const body = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading the certificate details…'));
   const section = panel({ id: 'tls', title: 'TLS certificate', intro: 'Browsers and devices reach this appliance over HTTPS with this certificate.' }, body);
 
-  const show = (tls) => {
+  const show = (tls, impact) => {
     const manage = tls.acme
-      ? [acmeSection(tls, changed)]
+      ? [acmeSection(tls, changed, impact)]
       : tls.mode === 'custom_config'
       ? [configNote()]
       : [
-        installForm(changed, tls.public_hosts ?? []),
-        tls.mode === 'custom_upload' ? [h('hr', { class: 'divider' }), revertSection(changed)] : null,
+        installForm(changed, tls.public_hosts ?? [], tls.mode === 'self_managed' ? impact : null),
+        tls.mode === 'custom_upload' ? [h('hr', { class: 'divider' }), revertSection(changed, impact)] : null,
       ];
     replaceChildren(body, tlsInfo(tls), h('hr', { class: 'divider' }), manage);
   };
   // After a change the form that had focus is gone; start reading again at the panel title.
   const changed = (tls) => {
-    show(tls);
-    section.querySelector('#tls-title').focus();
+    apiGet('/settings/tls/switch-impact').catch(() => null).then((impact) => {
+      show(tls, impact);
+      section.querySelector('#tls-title').focus();
+    });
   };
 
-  apiGet('/settings/tls', { signal: ctx.signal }).then(show).catch((err) => {
+  Promise.all([
+    apiGet('/settings/tls', { signal: ctx.signal }),
+    // Only the count is missing without it: the server still asks for the confirmation.
+    apiGet('/settings/tls/switch-impact', { signal: ctx.signal }).catch(() => null),
+  ]).then(([tls, impact]) => show(tls, impact)).catch((err) => {
     if (err.name === 'AbortError') return;
     replaceChildren(body, h('p', { class: 'error-text' }, `Could not load the certificate details: ${err.message}`));
     showError(err);
