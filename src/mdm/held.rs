@@ -1,43 +1,22 @@
 //! The devices a failed blocking setup step holds in Setup Assistant, indexed so the alerts can
 //! find them without reading every enrollment: `mdm.held` (serial → [`HeldRec`]) follows each
 //! saved enrollment ([`follow_in`], called by `records::save_enrollment`, the one place an
-//! enrollment is written).
+//! enrollment is written; the table and its record are in `records`).
 //!
 //! A store written before the index existed has held devices it does not list: the first
 //! [`Mdm::held`] reads every enrollment once, fills the index and notes it in `mdm.meta`.
 //! Doing it there rather than in a store migration keeps the decoding of enrollments and setup
 //! runs in this module.
 
-use super::records::{ENROLLMENTS, EnrollmentRec};
+use super::records::{ENROLLMENTS, EnrollmentRec, HELD, HELD_INDEXED, HeldRec, META, holding};
 use super::{Mdm, MdmError};
 use crate::ids::Serial;
-use crate::store::{self, StoreError, Table};
+use crate::store::{self, StoreError};
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-
-/// Serial → [`HeldRec`], for each device a failed blocking step holds.
-pub const HELD: Table = store::table("mdm.held");
-/// `held_indexed` → `true` once [`HELD`] lists every held device (see the module doc).
-pub const META: Table = store::table("mdm.meta");
-const HELD_INDEXED: &[u8] = b"held_indexed";
 
 /// How many held devices [`Mdm::held`] returns at most (the total is counted whole).
 pub const MAX_LISTED: usize = 200;
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct HeldRec {
-    v: u8,
-    /// The blocking step's position in the run (0-based) and its title.
-    step: usize,
-    title: String,
-    /// Why it failed, as the device said.
-    #[serde(default)]
-    why: Option<String>,
-    /// When the index first saw it held (the enrollment's last check-in then).
-    #[serde(with = "time::serde::rfc3339")]
-    since: OffsetDateTime,
-}
 
 /// A device a failed blocking setup step holds in Setup Assistant.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,34 +34,6 @@ pub struct HeldDevice {
 pub struct Held {
     pub total: u64,
     pub devices: Vec<HeldDevice>,
-}
-
-/// What holds `e`, if a failed blocking step does (a released or checked-out device is held
-/// by nothing).
-fn holding(e: &EnrollmentRec) -> Option<HeldRec> {
-    if e.released_at.is_some() || e.checked_out_at.is_some() {
-        return None;
-    }
-    let (step, s) = e.setup.as_ref()?.blocked()?;
-    Some(HeldRec { v: 1, step, title: s.title.clone(), why: s.detail.clone(), since: e.last_seen })
-}
-
-/// Brings `mdm.held` in line with `e` as it is being saved. Writes only when the device
-/// starts or stops being held (or another step holds it), so a held device's polls cost one
-/// lookup.
-pub(super) fn follow_in(wtx: &WriteTransaction, e: &EnrollmentRec) -> Result<(), StoreError> {
-    let mut t = wtx.open_table(HELD)?;
-    let key = e.serial.as_bytes();
-    let before: Option<HeldRec> = store::get(&t, key)?;
-    match (holding(e), before) {
-        (Some(now), Some(before)) if now.step == before.step && now.title == before.title => {}
-        (Some(now), _) => store::put(&mut t, key, &now)?,
-        (None, Some(_)) => {
-            t.remove(key)?;
-        }
-        (None, None) => {}
-    }
-    Ok(())
 }
 
 /// Fills `mdm.held` from every enrollment, once per store.

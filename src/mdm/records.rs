@@ -16,8 +16,12 @@ pub const BY_SERIAL: Table = store::table("mdm.udid_by_serial");
 /// UDID (upper case) ‖ 0x00 ‖ sequence (u64 big-endian) → [`CommandRec`].
 pub const COMMANDS: Table = store::table("mdm.commands");
 /// This module's tables, all created when the store opens ([`crate::store::Store::open`]).
-pub const TABLES: &[Table] =
-    &[ENROLLMENTS, BY_SERIAL, COMMANDS, super::held::HELD, super::held::META];
+pub const TABLES: &[Table] = &[ENROLLMENTS, BY_SERIAL, COMMANDS, HELD, META];
+/// Serial → [`HeldRec`], for each device a failed blocking setup step holds (`held`).
+pub const HELD: Table = store::table("mdm.held");
+/// `held_indexed` → `true` once [`HELD`] lists every held device (see `held`'s doc).
+pub const META: Table = store::table("mdm.meta");
+pub(super) const HELD_INDEXED: &[u8] = b"held_indexed";
 
 /// The UnlockToken clears the device's passcode: sealed with the data key (`store::seal`),
 /// bound to the enrollment's key (the upper-case UDID).
@@ -158,7 +162,7 @@ pub fn save_enrollment(wtx: &WriteTransaction, rec: &EnrollmentRec) -> Result<()
     store::put(&mut t, udid_key(&rec.udid).as_bytes(), rec)?;
     let mut s = wtx.open_table(BY_SERIAL)?;
     store::put(&mut s, rec.serial.as_bytes(), &udid_key(&rec.udid))?;
-    super::held::follow_in(wtx, rec)
+    follow_held_in(wtx, rec)
 }
 
 /// Every command of `udid`, oldest first (bounded by the queue and history limits).
@@ -184,4 +188,46 @@ pub fn save_command(
     rec: &CommandRec,
 ) -> Result<(), StoreError> {
     store::put(t, &command_key(udid, rec.seq), rec)
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(super) struct HeldRec {
+    pub v: u8,
+    /// The blocking step's position in the run (0-based) and its title.
+    pub step: usize,
+    pub title: String,
+    /// Why it failed, as the device said.
+    #[serde(default)]
+    pub why: Option<String>,
+    /// When the index first saw it held (the enrollment's last check-in then).
+    #[serde(with = "time::serde::rfc3339")]
+    pub since: OffsetDateTime,
+}
+
+/// What holds `e`, if a failed blocking step does (a released or checked-out device is held
+/// by nothing).
+pub(super) fn holding(e: &EnrollmentRec) -> Option<HeldRec> {
+    if e.released_at.is_some() || e.checked_out_at.is_some() {
+        return None;
+    }
+    let (step, s) = e.setup.as_ref()?.blocked()?;
+    Some(HeldRec { v: 1, step, title: s.title.clone(), why: s.detail.clone(), since: e.last_seen })
+}
+
+/// Brings `mdm.held` in line with `e` as it is being saved. Writes only when the device
+/// starts or stops being held (or another step holds it), so a held device's polls cost one
+/// lookup.
+fn follow_held_in(wtx: &WriteTransaction, e: &EnrollmentRec) -> Result<(), StoreError> {
+    let mut t = wtx.open_table(HELD)?;
+    let key = e.serial.as_bytes();
+    let before: Option<HeldRec> = store::get(&t, key)?;
+    match (holding(e), before) {
+        (Some(now), Some(before)) if now.step == before.step && now.title == before.title => {}
+        (Some(now), _) => store::put(&mut t, key, &now)?,
+        (None, Some(_)) => {
+            t.remove(key)?;
+        }
+        (None, None) => {}
+    }
+    Ok(())
 }

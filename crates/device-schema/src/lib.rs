@@ -51,4 +51,6 @@ pub use yaml::{LoadError, parse};
 #[cfg(test)]
 mod overlay_support_tests;
 #[cfg(test)]
+mod real_tests;
+#[cfg(test)]
 mod tests;

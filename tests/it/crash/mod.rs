@@ -29,7 +29,7 @@ use reqwest::Client;
 use serde_json::Value;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 const DEVICES: usize = 3000;
@@ -69,7 +69,7 @@ impl Sandbox {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data")
             .arg(data)
-            .stdout(Stdio::null())
+            .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
             .expect("the adebox binary starts");
@@ -161,6 +161,20 @@ pub(crate) fn kills(seed: u64) -> (u64, SimRng, tempfile::TempDir, PathBuf) {
 }
 
 /// The last lines the daemon logged across all runs, for failure messages.
+/// Waits until the sandbox says it is running (its demo made, the credentials printed) for
+/// the `n`th time in its log.
+pub(crate) async fn printed_running(data: &Path, n: usize, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let log = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
+        if log.matches("Press Ctrl-C to stop.").count() >= n {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the sandbox never said it runs:\n{}", log_tail(data));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 pub(crate) fn log_tail(data: &Path) -> String {
     let text = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
