@@ -301,7 +301,17 @@ impl AcmeRenewer {
                 challenge.token.clone(),
                 challenge.key_authorization().as_str().to_string(),
             );
-            challenge.set_ready().await.map_err(ca("telling the CA the challenge is ready"))?;
+            // A CA that has already tried the challenge (pebble, or a retried order that
+            // reuses the authorization) answers this call with the validation's own problem:
+            // that is a failed validation, worded as one.
+            challenge.set_ready().await.map_err(|e| {
+                let step = if is_validation_problem(&e) {
+                    "the CA could not validate the names"
+                } else {
+                    "telling the CA the challenge is ready"
+                };
+                ca(step)(e)
+            })?;
         }
         let policy =
             RetryPolicy::new().initial_delay(StdDuration::from_millis(500)).timeout(ORDER_TIMEOUT);
@@ -423,6 +433,18 @@ pub(super) fn ca(step: &'static str) -> impl Fn(instant_acme::Error) -> AcmeErro
     }
 }
 
+/// Problems RFC 8555 §6.7 lists for a validation that reached the host and failed.
+fn is_validation_problem(e: &instant_acme::Error) -> bool {
+    const VALIDATION: [&str; 6] =
+        ["connection", "dns", "incorrectResponse", "tls", "unauthorized", "caa"];
+    match e {
+        instant_acme::Error::Api(p) => p.r#type.as_deref().is_some_and(|t| {
+            t.strip_prefix("urn:ietf:params:acme:error:").is_some_and(|k| VALIDATION.contains(&k))
+        }),
+        _ => false,
+    }
+}
+
 /// A fresh P-256 key and a CSR for `hosts` (the key never leaves this appliance).
 fn csr(hosts: &[String]) -> Result<(Secret<String>, Vec<u8>), AcmeError> {
     let fail = |e: rcgen::Error| AcmeError::Ca {
@@ -434,4 +456,22 @@ fn csr(hosts: &[String]) -> Result<(Secret<String>, Vec<u8>), AcmeError> {
     params.distinguished_name = rcgen::DistinguishedName::new();
     let csr = params.serialize_request(&key).map_err(fail)?;
     Ok((Secret::new(key.serialize_pem()), csr.der().to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(kind: &str) -> instant_acme::Error {
+        let json = format!(r#"{{"type":"urn:ietf:params:acme:error:{kind}","detail":"x"}}"#);
+        instant_acme::Error::Api(serde_json::from_str(&json).unwrap())
+    }
+
+    #[test]
+    fn a_failed_validation_answered_to_the_ready_call_is_named_as_one() {
+        assert!(is_validation_problem(&problem("connection")));
+        assert!(is_validation_problem(&problem("incorrectResponse")));
+        assert!(!is_validation_problem(&problem("malformed")));
+        assert!(!is_validation_problem(&problem("rateLimited")));
+    }
 }
