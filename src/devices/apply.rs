@@ -11,7 +11,7 @@
 
 use super::records::{
     BY_SERIAL, Changes, DeviceRecord, Removal, RemovalReason, TIMELINE, TimelineEvent,
-    TimelineKind, of_token, timeline_key,
+    TimelineKind, of_token_where, timeline_key,
 };
 use super::timeline::push_event;
 use crate::apple::dep::{Device, OpType};
@@ -220,10 +220,9 @@ pub fn sweep_missing_in(
 ) -> Result<(u64, Changes), StoreError> {
     let mut changes = Changes::default();
     let mut by_serial = wtx.open_table(BY_SERIAL)?;
-    let missing: Vec<DeviceRecord> = of_token(&by_serial, token)?
-        .into_iter()
-        .filter(|r| r.removed.is_none() && r.seen_in_run.as_deref() != Some(run_id))
-        .collect();
+    let missing = of_token_where(&by_serial, token, |r| {
+        r.removed.is_none() && r.seen_in_run.as_deref() != Some(run_id)
+    })?;
     let mut timeline = super::timeline::Timeline::open(wtx)?;
     let mut removed = 0;
     for mut r in missing {

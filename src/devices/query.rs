@@ -4,7 +4,7 @@
 use super::lifecycle::Lifecycle;
 use super::records::{
     BY_SERIAL, DeviceRecord, Removal, RemovalReason, TIMELINE, TimelineEvent, TimelineKind,
-    of_token, timeline_key,
+    each_of_token, timeline_key,
 };
 use crate::apple::dep::Device;
 use crate::ids::{ProfileUuid, Serial, TokenId};
@@ -241,7 +241,9 @@ pub(super) fn count_for_token_in(
     by_serial: &(impl ReadableTable<&'static [u8], &'static [u8]> + redb::TableHandle),
     token: &TokenId,
 ) -> Result<u64, StoreError> {
-    Ok(of_token(by_serial, token)?.iter().filter(|r| r.removed.is_none()).count() as u64)
+    let mut active = 0;
+    each_of_token(by_serial, token, |r| active += u64::from(r.removed.is_none()))?;
+    Ok(active)
 }
 
 /// Device counts for the dashboard and the token list.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// Serial → [`DeviceRecord`]. A token's devices are found by the record's own `token` in a
-/// scan of this table ([`of_token`]), not through an index: the sweep after a full fetch, the
+/// scan of this table ([`each_of_token`]), not through an index: the sweep after a full fetch, the
 /// profile scan and the token delete guard are rare next to the sync's writes, and an index
 /// cost each new device a second B-tree insert on the store's one writer (the larger part of a
 /// first sync's store work after the record itself). The list index in memory keeps the
@@ -22,14 +22,6 @@ pub(super) const TIMELINE: Table = store::table("devices.timeline");
 /// Schema 3 also had `devices.by_token` (`token \0 serial` → empty); schema 4 drops it
 /// (`store::migrate`).
 pub const TABLES: &[Table] = &[BY_SERIAL, TIMELINE];
-
-/// Every device record of `token` in `by_serial`, removed ones included, in serial order.
-pub(super) fn of_token(
-    by_serial: &(impl ReadableTable<&'static [u8], &'static [u8]> + redb::TableHandle),
-    token: &TokenId,
-) -> Result<Vec<DeviceRecord>, StoreError> {
-    of_tokens(by_serial, std::slice::from_ref(token))
-}
 
 /// Every device record of each of `tokens`, removed ones included: grouped by token in the
 /// order of `tokens`, in serial order within each, from one scan of `by_serial`.
@@ -46,6 +38,39 @@ pub(super) fn of_tokens(
         }
     }
     Ok(groups.into_iter().flatten().collect())
+}
+
+/// The device records of `token` that `keep` accepts, in serial order. Only those are held
+/// in memory: the sweep after a full fetch of 200,000 devices keeps the few missing ones,
+/// not every record of the token.
+pub(super) fn of_token_where(
+    by_serial: &(impl ReadableTable<&'static [u8], &'static [u8]> + redb::TableHandle),
+    token: &TokenId,
+    keep: impl Fn(&DeviceRecord) -> bool,
+) -> Result<Vec<DeviceRecord>, StoreError> {
+    let mut kept = Vec::new();
+    each_of_token(by_serial, token, |r| {
+        if keep(&r) {
+            kept.push(r);
+        }
+    })?;
+    Ok(kept)
+}
+
+/// Calls `f` with each device record of `token`, one at a time, in serial order.
+pub(super) fn each_of_token(
+    by_serial: &(impl ReadableTable<&'static [u8], &'static [u8]> + redb::TableHandle),
+    token: &TokenId,
+    mut f: impl FnMut(DeviceRecord),
+) -> Result<(), StoreError> {
+    for row in by_serial.iter()? {
+        let (_, v) = row?;
+        let r: DeviceRecord = store::decode(by_serial.name(), v.value())?;
+        if r.token == *token {
+            f(r);
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn timeline_key(serial: &Serial, seq: u64) -> Vec<u8> {
