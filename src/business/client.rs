@@ -4,7 +4,9 @@
 //! and asks where one serial is assigned.
 //!
 //! A 429 waits `Retry-After` when Apple sends it, else backs off exponentially from one
-//! second with jitter; the waits are counted so the admin can see the budget being spent.
+//! second with jitter; the waits are counted so the admin can see the budget being spent:
+//! in all, and for one piece of work ([`counting_waits`], a sync run) apart from the waits
+//! of other work sharing the client at the same time (an action, a where-is).
 //! Requests go one at a time (Apple drops HTTP/2 streams under fan-out, §8.8).
 
 use crate::business::key::ApiKey;
@@ -13,8 +15,8 @@ use crate::clock::Clock;
 use crate::crypto::Secret;
 use crate::ids::Serial;
 use serde::de::DeserializeOwned;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
 
 /// Apple's token endpoint (form body; §8.3).
@@ -25,6 +27,18 @@ pub const APPLE_API_BASE: &str = "https://api-business.apple.com";
 const MAX_ATTEMPTS: u32 = 6;
 /// The longest adebox waits on one 429.
 const MAX_WAIT_SECS: u64 = 60;
+
+tokio::task_local! {
+    /// The 429 waits of the work running in this task, when it asked for them to be counted.
+    static WAITS: Arc<AtomicU64>;
+}
+
+/// Runs `work`, counting in `waits` the 429s its own requests wait through. The client is
+/// shared, so its total ([`BusinessClient::rate_limited`]) also holds the waits of work
+/// running at the same time; this count holds only `work`'s.
+pub async fn counting_waits<F: std::future::Future>(waits: Arc<AtomicU64>, work: F) -> F::Output {
+    WAITS.scope(waits, work).await
+}
 
 /// Where the API is and which account speaks to it.
 #[derive(Clone, Debug)]
@@ -224,6 +238,8 @@ impl BusinessClient {
                 }
                 429 => {
                     self.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    // Outside `counting_waits` there is no count of one's own to add to.
+                    let _ = WAITS.try_with(|w| w.fetch_add(1, Ordering::Relaxed));
                     let wait = match retry_after {
                         Some(secs) => secs.min(MAX_WAIT_SECS),
                         None => {

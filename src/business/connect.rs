@@ -1,7 +1,9 @@
 //! The way to Apple Business for the appliance's background work and actions: the saved
 //! account, the HTTP client and the endpoints, and one [`BusinessClient`] kept while the
 //! account stays the same, so its access token serves its hour instead of being fetched for
-//! every action. A replaced or removed account is noticed at the next call.
+//! every action. Where-is, the organisation devices' sync and the actions all share it, so
+//! the appliance holds one access token at a time. A replaced or removed account is noticed
+//! at the next call (and forgotten at once when saved through [`super::Business`]).
 
 use super::{BusinessAccount, BusinessClient, BusinessError, Endpoints};
 use std::sync::{Arc, Mutex};
@@ -26,6 +28,11 @@ impl Connection {
     /// Whether an API account is saved.
     pub async fn configured(&self) -> Result<bool, BusinessError> {
         Ok(self.account.view().await?.is_some())
+    }
+
+    /// Drops the kept client: the next call makes one for the account then saved.
+    pub fn forget(&self) {
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// A client for the saved account ([`BusinessError::NotSet`] without one).

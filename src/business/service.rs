@@ -1,9 +1,10 @@
-//! The Apple Business service the appliance runs: the account ([`BusinessAccount`]), one
-//! client for it kept while the account is unchanged (so its access token serves every
-//! request of its hour), which of our server tokens is which Apple Business MDM server
+//! The Apple Business service the appliance runs: the account ([`BusinessAccount`]), the
+//! client for it shared with the actions and the organisation devices' sync
+//! ([`Connection`]: one access token serves every request of its hour), which of our server tokens is which Apple Business MDM server
 //! ([`super::mapping`]), and where a serial is ([`WhereIs`]).
 
-use super::client::{BusinessClient, ClientError, Endpoints};
+use super::client::{BusinessClient, ClientError};
+use super::connect::Connection;
 use super::mapping::{self, ServerLink};
 use super::{AccountInput, AccountView, BusinessAccount, BusinessError};
 use crate::audit::Actor;
@@ -11,7 +12,7 @@ use crate::clock::Clock;
 use crate::ids::{Serial, TokenId};
 use crate::store::Store;
 use serde::Serialize;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Where a serial is, as Apple Business says.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -36,9 +37,7 @@ pub struct Business {
     store: Store,
     clock: Clock,
     tokens: crate::tokens::Tokens,
-    http: reqwest::Client,
-    endpoints: Endpoints,
-    client: Arc<Mutex<Option<Arc<BusinessClient>>>>,
+    connection: Connection,
 }
 
 /// Why the service could not answer.
@@ -61,17 +60,14 @@ impl Business {
         store: Store,
         clock: Clock,
         tokens: crate::tokens::Tokens,
-        http: reqwest::Client,
-        endpoints: Endpoints,
+        connection: Connection,
     ) -> Business {
         Business {
             account: BusinessAccount::new(store.clone(), clock.clone()),
             store,
             clock,
             tokens,
-            http,
-            endpoints,
-            client: Arc::new(Mutex::new(None)),
+            connection,
         }
     }
 
@@ -80,7 +76,7 @@ impl Business {
     }
 
     fn forget_client(&self) {
-        *self.client.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.connection.forget();
     }
 
     /// Saves the account (see [`BusinessAccount::save`]); the next request uses it.
@@ -101,14 +97,9 @@ impl Business {
         Ok(removed)
     }
 
-    /// The client of the saved account, made once per account.
+    /// The client of the saved account, shared with the actions and the sync.
     pub async fn client(&self) -> Result<Arc<BusinessClient>, BusinessError> {
-        if let Some(c) = self.client.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-            return Ok(c);
-        }
-        let c = Arc::new(self.account.client(self.http.clone(), self.endpoints.clone()).await?);
-        *self.client.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
-        Ok(c)
+        self.connection.client().await
     }
 
     /// Every MDM server of the organisation, each with the server token of ours it is.

@@ -7,6 +7,8 @@ use crate::ids::Serial;
 use crate::outbound::{self, OutboundConfig};
 use crate::sim::business::BusinessFaults;
 use crate::sim::dep::{RunningSimDep, SimDep, SimDepConfig};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use time::macros::datetime;
 
 const T0: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
@@ -161,4 +163,22 @@ async fn tokens_are_refreshed_and_a_revoked_account_is_refused() {
         }
         other => panic!("{:?}", other.map(|p| p.devices.len()).map_err(|e| e.to_string())),
     }
+}
+
+#[tokio::test]
+async fn work_counting_its_waits_sees_only_its_own_429s() {
+    let e = env(1).await;
+    let c = e.client().await;
+    // Every request answered 429 (no wait asked): each call tries six times, then gives up.
+    e.sim.business().set_faults(BusinessFaults { rate_limit_every: 1, retry_after: Some(0) });
+    let (run, other) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let (a, b, d) = tokio::join!(
+        client::counting_waits(run.clone(), c.org_devices(None, 10)),
+        client::counting_waits(other.clone(), c.org_devices(None, 10)),
+        c.org_devices(None, 10),
+    );
+    assert!(a.is_err() && b.is_err() && d.is_err());
+    let (run, other) = (run.load(Ordering::Relaxed), other.load(Ordering::Relaxed));
+    assert_eq!((run, other), (6, 6), "each counts only its own");
+    assert_eq!(c.rate_limited(), 18, "the client counts them all");
 }

@@ -176,7 +176,7 @@ impl Services {
             applecare: crate::business::applecare::AppleCare::new(store.clone(), clock.clone()),
             connection: crate::business::connect::Connection::new(
                 crate::business::BusinessAccount::new(store.clone(), clock.clone()),
-                business_http.clone(),
+                business_http,
                 routes.business.clone(),
             ),
         };
@@ -186,12 +186,12 @@ impl Services {
             tokens.clone(),
             business_actions.connection.clone(),
         );
+        // One client (one access token) for where-is, the actions and the sync.
         let business = crate::business::Business::new(
             store.clone(),
             clock.clone(),
             tokens.clone(),
-            business_http,
-            routes.business.clone(),
+            business_actions.connection.clone(),
         );
         let push = crate::push::Push::new(store.clone(), clock.clone());
         // MDM knows which serial a UDID is, so a device APNs refuses for good gets it on its

@@ -4,7 +4,11 @@
 use super::ProfileError;
 use super::assign::{MAX_SERIALS, SerialOutcome, normalise_serial};
 
-/// Largest CSV accepted.
+/// Largest assignment body accepted (CSV or JSON list), above the API's 1 MiB: it must hold
+/// [`MAX_SERIALS`] (200,000, a whole large site in one upload). A serial and its line end
+/// are about 14 bytes (2.8 MB for 200,000), and a spreadsheet's export usually carries a
+/// short column beside it (a name, an asset tag); 5 MiB fits that and stays a small, bounded
+/// read for one authenticated request.
 pub const MAX_CSV_BYTES: usize = 5 * 1024 * 1024;
 
 fn cells(line: &str) -> Vec<String> {

@@ -33,19 +33,8 @@ pub(crate) async fn finished(page: &Page, request_id: &str) -> Value {
 
 #[tokio::test]
 async fn actions_reach_the_next_dep_sync_with_their_confirmations_and_partial_failures() {
-    let d = TestDaemon::with_simulator().await;
-    let page = d.sandbox_admin().await;
-    let (token, _) = add_token(&d, &page, "Main campus").await;
-    let tid = token["id"].as_str().unwrap().to_string();
-    let now = d.sim().now();
-    let (loose, theirs) = d.sim().with_world(|w| {
-        let other = w.add_server("Previous MDM", None, now);
-        (
-            w.add_devices(None, 2, &[], now).unwrap(),
-            w.add_devices(Some(other), 1, &[], now).unwrap(),
-        )
-    });
-    sync_until(&d, &page, &tid, 0).await;
+    let w = crate::business_world::world_without_account(2, 1).await;
+    let (d, page, tid, loose, theirs) = (&w.d, &w.page, &w.tid, &w.loose, &w.theirs);
 
     // Without the account, the action says what to set up.
     let assign = |id: &str, serials: &[&String], confirm: &str| json!({"request_id": id, "action": "assign", "serials": serials, "token": tid, "confirm": confirm});
@@ -54,7 +43,7 @@ async fn actions_reach_the_next_dep_sync_with_their_confirmations_and_partial_fa
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["error"], "business_not_set");
 
-    set_up_account(&d, &page).await;
+    set_up_account(d, page).await;
 
     // A wrong confirmation and a serial the organisation does not own are refused first.
     let (s, v) = page.post("/api/v1/business/actions", assign("it-1", &[&loose[0]], "yes")).await;
@@ -78,9 +67,9 @@ async fn actions_reach_the_next_dep_sync_with_their_confirmations_and_partial_fa
         page.post("/api/v1/business/actions", assign("it-1", &[&loose[0]], &loose[0])).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["server_name"], "Main campus");
-    let done = finished(&page, "it-1").await;
+    let done = finished(page, "it-1").await;
     assert_eq!(done["results"][0]["outcome"], "done", "{done}");
-    sync_until(&d, &page, &tid, 1).await;
+    sync_until(d, page, tid, 1).await;
     // The same request again acts once: it answers what was done.
     let (s, again) =
         page.post("/api/v1/business/actions", assign("it-1", &[&loose[0]], &loose[0])).await;
@@ -95,8 +84,8 @@ async fn actions_reach_the_next_dep_sync_with_their_confirmations_and_partial_fa
         "token": tid, "deadline": deadline, "confirm": theirs[0]});
     let (s, v) = page.post("/api/v1/business/actions", body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    finished(&page, "it-2").await;
-    sync_until(&d, &page, &tid, 2).await;
+    finished(page, "it-2").await;
+    sync_until(d, page, tid, 2).await;
     let (_, dev) = page.get(&format!("/api/v1/devices/{}", theirs[0])).await;
     assert!(dev["mdm_migration_deadline"].is_string(), "{dev}");
 
@@ -104,7 +93,7 @@ async fn actions_reach_the_next_dep_sync_with_their_confirmations_and_partial_fa
     let both = [&loose[0], &loose[1]];
     let (s, v) = page.post("/api/v1/business/actions", assign("it-3", &both, "2 devices")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let partial = finished(&page, "it-3").await;
+    let partial = finished(page, "it-3").await;
     assert!(partial["summary"].as_str().unwrap().contains("1 done, 1 refused"), "{partial}");
     let refused = partial["results"].as_array().unwrap().iter().find(|r| r["outcome"] == "refused");
     let refused = refused.unwrap();
@@ -126,7 +115,7 @@ async fn actions_reach_the_next_dep_sync_with_their_confirmations_and_partial_fa
         .post("/api/v1/business/actions/release", release(&format!("release {}", loose[1])))
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    finished(&page, "it-4").await;
+    finished(page, "it-4").await;
     assert!(d.sim().with_world(|w| w.org_device(&loose[1]).is_none()), "released at Apple");
 
     let (_, list) = page.get("/api/v1/business/actions").await;

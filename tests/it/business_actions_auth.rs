@@ -1,12 +1,14 @@
 //! Apple Business refusing the appliance's client assertion, through the daemon: an
 //! assertion Apple sees expired (the appliance's clock is behind: adebox signs a fresh one,
-//! valid ten minutes, for every token request), one for an audience Apple no longer accepts
+//! valid ten minutes, for every token request), one issued in the future (the clock is
+//! ahead), one for an audience Apple no longer accepts
 //! (the simulator's moved-audience fault), and a revoked account. Each is a 502 whose
 //! message says what happened and what to do; no action is stored. Also: where a serial is,
 //! for a server the admin mapped, is named as our token is named, and actions reach it.
 
 use crate::business::new_account;
 use crate::business_actions::{finished, set_up_account};
+use crate::business_world::post_csv;
 use crate::common::*;
 use crate::tokens_api::sync_until;
 use reqwest::{Method, StatusCode};
@@ -27,33 +29,61 @@ async fn refused(page: &Page, serial: &str) -> String {
     e["message"].as_str().unwrap().to_string()
 }
 
-#[tokio::test]
-async fn an_expired_assertion_names_the_appliance_clock() {
-    // The appliance's clock an hour behind Apple's: each assertion it signs has expired.
-    let behind = adebox::clock::Clock::system().now() - time::Duration::hours(1);
+/// A daemon whose clock is `off` from Apple's, with the account set up and one device of
+/// the organisation: its serial and the where-is refusal's message.
+async fn clock_off(off: time::Duration) -> (TestDaemon, Page, String, String) {
+    let at = adebox::clock::Clock::system().now() + off;
     let d = TestDaemon::with_simulator_trusting_at(
         adebox::daemon::DeviceTrust::Apple,
-        adebox::clock::Clock::manual(behind),
+        adebox::clock::Clock::manual(at),
     )
     .await;
     let page = d.sandbox_admin().await;
-    let loose = d.sim().add_devices(None, 1).unwrap();
+    let serial = d.sim().add_devices(None, 1).unwrap().remove(0);
     set_up_account(&d, &page).await;
-    let message = refused(&page, &loose[0]).await;
-    assert!(message.contains("expired"), "{message}");
-    assert!(message.contains("clock is behind") && message.contains("NTP"), "{message}");
-    // An action is refused the same way, before anything is stored or sent.
-    let body = json!({"request_id": "auth-1", "action": "cancel_migration",
-        "serials": [loose[0]], "confirm": loose[0]});
-    let (s, e) = page.post("/api/v1/business/actions", body).await;
+    let message = refused(&page, &serial).await;
+    (d, page, serial, message)
+}
+
+/// An action refused for the account, its message holding `words`; nothing stored.
+async fn action_refused(page: &Page, (s, e): (StatusCode, Value), words: &str) {
     assert_eq!(
         (s, e["error"].as_str()),
         (StatusCode::BAD_GATEWAY, Some("business_refused")),
         "{e}"
     );
-    assert!(e["message"].as_str().unwrap().contains("clock is behind"), "{e}");
+    assert!(e["message"].as_str().unwrap().contains(words), "{e}");
     let (_, list) = page.get("/api/v1/business/actions").await;
     assert_eq!(list["total"], 0, "nothing stored: {list}");
+}
+
+#[tokio::test]
+async fn an_expired_assertion_names_the_appliance_clock() {
+    // The appliance's clock an hour behind Apple's: each assertion it signs has expired.
+    let (_d, page, serial, message) = clock_off(-time::Duration::hours(1)).await;
+    assert!(message.contains("expired"), "{message}");
+    assert!(message.contains("clock is behind") && message.contains("NTP"), "{message}");
+    // An action is refused the same way, before anything is stored or sent.
+    let body = json!({"request_id": "auth-1", "action": "cancel_migration",
+        "serials": [serial], "confirm": serial});
+    let answer = page.post("/api/v1/business/actions", body).await;
+    action_refused(&page, answer, "clock is behind").await;
+}
+
+#[tokio::test]
+async fn an_assertion_issued_in_the_future_names_the_appliance_clock_ahead() {
+    // The appliance's clock half an hour ahead of Apple's (the daemon's own certificate,
+    // backdated an hour, still serves): Apple sees each assertion issued in the future.
+    let (d, page, serial, message) = clock_off(time::Duration::minutes(30)).await;
+    assert!(message.contains("iat is in the future"), "Apple's words: {message}");
+    assert!(message.contains("clock is ahead") && message.contains("NTP"), "{message}");
+    assert!(!message.contains("behind"), "{message}");
+    // The bulk tool's route is refused the same way: nothing stored, nothing sent.
+    let q =
+        [("request_id", "ahead-1"), ("action", "cancel_migration"), ("confirm", serial.as_str())];
+    let path = "/business/actions/csv";
+    let answer = post_csv(&d, &page, None, path, &q, format!("{serial}\n")).await;
+    action_refused(&page, answer, "clock is ahead").await;
 }
 
 #[tokio::test]

@@ -14,12 +14,13 @@ use super::wire::Attributes;
 use super::{
     DEVICES, EVERY, KnownServer, OrgDevice, OrgDevices, OrgDevicesError, SERVERS, STATE, SYNC,
 };
-use crate::business::client::BusinessClient;
+use crate::business::client::{BusinessClient, counting_waits};
 use crate::business::wire::ListPage;
 use crate::store::{self, StoreError};
 use redb::{ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use time::{Duration, OffsetDateTime};
 
 /// Rows looked at by one sweep transaction: short transactions, so other writes go between.
@@ -214,10 +215,12 @@ impl OrgDevices {
         self.save(r.clone()).await?;
         let outcome = match self.connection.client().await {
             Ok(client) => {
-                let waits = client.rate_limited();
-                let fetched = self.fetch(&client, &mut r).await;
+                // The run's own waits: the client is shared with actions and where-is.
+                let waits = Arc::new(AtomicU64::new(0));
+                let fetched = counting_waits(waits.clone(), self.fetch(&client, &mut r, &waits));
+                let fetched = fetched.await;
                 // Counted here too: a run that gives up on 429s saves no page to count them.
-                r.rate_limited = client.rate_limited() - waits;
+                r.rate_limited = waits.load(Ordering::Relaxed);
                 fetched
             }
             Err(e) => Err(e.into()),
@@ -242,9 +245,9 @@ impl OrgDevices {
         &self,
         client: &BusinessClient,
         r: &mut SyncRecord,
+        waits: &AtomicU64,
     ) -> Result<(), OrgDevicesError> {
-        let waits_before = client.rate_limited();
-        let counted = |r: &mut SyncRecord| r.rate_limited = client.rate_limited() - waits_before;
+        let counted = |r: &mut SyncRecord| r.rate_limited = waits.load(Ordering::Relaxed);
         let servers: Vec<KnownServer> = client
             .mdm_servers()
             .await?

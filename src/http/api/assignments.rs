@@ -1,6 +1,7 @@
 //! `/api/v1/assignments`: assign a profile to serials (JSON list or CSV upload, with a dry
 //! run), remove assignments, and the per-serial state list (the retry queue view). Bodies
-//! are read with their own cap (up to 200,000 serials do not fit the API's JSON limit).
+//! are read with their own cap, 5 MiB ([`MAX_CSV_BYTES`]): up to 200,000 serials do not fit
+//! the API's 1 MiB limit.
 
 use super::views::{self, Assignment, RequestReport};
 use crate::http::error::ApiError;
@@ -59,7 +60,9 @@ async fn read_capped(mut body: web::Payload) -> Result<Vec<u8>, ApiError> {
         let chunk =
             chunk.map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
         if out.len() + chunk.len() > MAX_CSV_BYTES {
-            return Err(ApiError::payload_too_large("the list is larger than 5 MiB; split it"));
+            return Err(ApiError::payload_too_large(
+                "the list is larger than 5 MiB (the assignment limit: 200,000 serials with a short column beside them); split it into smaller files and send each",
+            ));
         }
         out.extend_from_slice(&chunk);
     }

@@ -56,12 +56,7 @@ async fn the_device_page_shows_applecare_and_follows_an_action_to_its_end() {
             "document.querySelector('#device-business-progress')?.dataset.state === 'finished'";
         wait_js(&b, done, vec![], "the action finished at Apple").await;
         b.wait_text("#device-business-results", "Done").await;
-        let over = b
-            .client
-            .execute("return document.documentElement.scrollWidth - window.innerWidth", vec![])
-            .await
-            .unwrap();
-        assert!(over.as_f64().unwrap() <= 1.0, "the page scrolls sideways at {width} px");
+        super::business::fits(&b, &format!("the device page at {width} px")).await;
         assert_clean(&b, &format!("an action from the device page at {width} px")).await;
     }
     for serial in &serials {

@@ -135,7 +135,9 @@ export function bulkBusiness({ tokens, onChanged }) {
       replaceChildren(found,
         h('p', {}, h('strong', {}, `${formatNumber(n)} ${n === 1 ? 'device' : 'devices'}`), ' in the list.'),
         answer.ignored_rows.length
-          ? h('details', {}, h('summary', {}, `${formatNumber(answer.ignored_rows.length)} rows without a serial number are left out`),
+          ? h('details', {}, h('summary', {}, answer.ignored_rows.length === 1
+            ? '1 row without a serial number is left out'
+            : `${formatNumber(answer.ignored_rows.length)} rows without a serial number are left out`),
             h('ul', { class: 'plain small' }, answer.ignored_rows.slice(0, 50).map((r) => h('li', {}, r))))
           : null);
     } catch (err) {
