@@ -17,6 +17,7 @@ mod business_actions_auth;
 mod business_actions_csv;
 mod business;
 mod business_devices;
+mod business_devices_records;
 mod bootstrap;
 mod browser;
 mod command_api;

@@ -9,12 +9,10 @@ use crate::business::wire::MdmServerAttributes;
 use crate::ids::TokenId;
 use crate::store::{self, StoreError};
 use redb::ReadableTable;
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Whose server a device is assigned to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServerFilter {
     /// One of this appliance's servers.
     Ours,
@@ -22,6 +20,24 @@ pub enum ServerFilter {
     Elsewhere,
     /// No server.
     None,
+}
+
+impl ServerFilter {
+    /// The word the API and the CSV use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerFilter::Ours => "ours",
+            ServerFilter::Elsewhere => "elsewhere",
+            ServerFilter::None => "none",
+        }
+    }
+
+    /// The filter a word names; none for another word.
+    pub fn parse(word: &str) -> Option<ServerFilter> {
+        [ServerFilter::Ours, ServerFilter::Elsewhere, ServerFilter::None]
+            .into_iter()
+            .find(|f| f.as_str() == word)
+    }
 }
 
 /// What the list is narrowed to; text matches ignore case.
@@ -39,21 +55,18 @@ pub struct OrgFilter {
 }
 
 /// Where a listed device is, in the appliance's words.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Where {
-    /// `ours`, `elsewhere` or `none`.
     pub kind: ServerFilter,
     pub mdm_server_id: Option<String>,
     /// Our token's server name when ours, Apple's server name otherwise.
     pub server_name: Option<String>,
-    #[schema(value_type = Option<String>)]
     pub token: Option<TokenId>,
 }
 
 /// A device of the list with where it is.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug)]
 pub struct Listed {
-    #[serde(flatten)]
     pub facts: Facts,
     pub server: Where,
 }
@@ -80,7 +93,7 @@ impl OrgFilter {
             && equals(&f.status, &self.status)
             && equals(&f.product_family, &self.family)
             && has(&f.model, &self.model)
-            && has(&Some(f.serial.clone()), &self.serial)
+            && has(&Some(f.serial.as_str().to_string()), &self.serial)
     }
 }
 

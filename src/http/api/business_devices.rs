@@ -3,7 +3,8 @@
 //! `/api/v1/devices`, exported as CSV, and their sync's state and "Sync now". Thin: the
 //! domain module reads, filters and syncs; these handlers parse and answer.
 
-use crate::business::orgdevices::{Listed, OrgDevicesError, OrgFilter, ServerFilter, SyncView};
+use crate::business::orgdevices::{Listed, OrgDevicesError, OrgFilter, ServerFilter};
+use crate::http::api::views::{self, SyncView};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::http::state::AppState;
@@ -45,12 +46,10 @@ impl OrgDeviceQuery {
     fn filter(&self) -> Result<OrgFilter, ApiError> {
         let server = match self.server.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
-            Some("ours") => Some(ServerFilter::Ours),
-            Some("elsewhere") => Some(ServerFilter::Elsewhere),
-            Some("none") => Some(ServerFilter::None),
-            Some(_) => {
-                return Err(ApiError::validation("server", "use ours, elsewhere or none"));
-            }
+            Some(word) => Some(
+                ServerFilter::parse(word)
+                    .ok_or_else(|| ApiError::validation("server", "use ours, elsewhere or none"))?,
+            ),
         };
         Ok(OrgFilter {
             server,
@@ -65,7 +64,7 @@ impl OrgDeviceQuery {
 /// A page of the organisation's devices.
 #[derive(Serialize, ToSchema)]
 pub struct OrgDeviceList {
-    pub items: Vec<Listed>,
+    pub items: Vec<views::Listed>,
     /// How many devices match the filter.
     pub total: usize,
 }
@@ -81,7 +80,7 @@ async fn list(
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
     let (items, total) =
         state.business_devices.list(q.filter()?, limit, q.offset.unwrap_or(0)).await?;
-    Ok(web::Json(OrgDeviceList { items, total }))
+    Ok(web::Json(OrgDeviceList { items: views::list(&items), total }))
 }
 
 const HEADER: [&str; 17] = [
@@ -107,14 +106,10 @@ const HEADER: [&str; 17] = [
 fn record(l: &Listed) -> [String; 17] {
     let f = &l.facts;
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
-    let kind = serde_json::to_value(l.server.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
     [
-        f.serial.clone(),
+        f.serial.to_string(),
         o(&l.server.server_name),
-        kind,
+        l.server.kind.as_str().to_string(),
         o(&l.server.mdm_server_id),
         o(&f.status),
         o(&f.model),
@@ -179,7 +174,7 @@ async fn sync_state(
     state: web::Data<AppState>,
     _auth: Authenticated,
 ) -> Result<web::Json<SyncView>, ApiError> {
-    Ok(web::Json(state.business_devices.view().await?))
+    Ok(web::Json((&state.business_devices.view().await?).into()))
 }
 
 /// Starts a sync of the organisation's devices now (one at a time: when one is going on,
@@ -194,7 +189,7 @@ async fn sync_now(
         return Err(crate::business::BusinessError::NotSet.into());
     }
     state.business_devices.start();
-    Ok(HttpResponse::Accepted().json(state.business_devices.view().await?))
+    Ok(HttpResponse::Accepted().json(SyncView::from(&state.business_devices.view().await?)))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
