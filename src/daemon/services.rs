@@ -185,6 +185,8 @@ impl Services {
             clock.clone(),
             tokens.clone(),
             business_actions.connection.clone(),
+            business_actions.applecare.clone(),
+            opts.business_applecare,
         );
         let business = crate::business::Business::new(
             store.clone(),

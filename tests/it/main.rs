@@ -17,6 +17,8 @@ mod business_actions_auth;
 mod business_actions_csv;
 mod business;
 mod business_devices;
+mod business_devices_applecare;
+mod business_devices_bench;
 mod business_devices_records;
 mod bootstrap;
 mod browser;

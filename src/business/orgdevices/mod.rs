@@ -7,22 +7,26 @@
 //! ([`sync`]) streams Apple's pages into the store one transaction per page and never holds
 //! the whole list; each row carries the run that last saw it, so devices gone from Apple's
 //! list are removed only at the end of a complete run (a failed run keeps the previous list).
-//! Runs are one at a time, every [`EVERY`] and on demand.
+//! Runs are one at a time, every [`EVERY`] and on demand. Each device's AppleCare coverage
+//! is read from Apple in the background on a budget ([`coverage`]) and shown beside it.
 
+mod coverage;
 mod query;
 mod sync;
 mod wire;
 
-pub use query::{Listed, OrgFilter, ServerFilter, Where};
-pub use sync::SyncState;
+pub use coverage::{FillState, Pace};
+pub use query::{CHUNK, Export, Listed, OrgFilter, ServerFilter, Where};
+pub use sync::{CoverageFill, SyncState};
 
+use super::applecare::AppleCare;
 use super::connect::Connection;
 use crate::clock::Clock;
 use crate::ids::Serial;
 use crate::store::{self, Store, StoreError, Table};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 use time::Duration;
 
 /// Serial → [`OrgDevice`].
@@ -105,6 +109,9 @@ pub struct OrgDevices {
     tokens: crate::tokens::Tokens,
     connection: Connection,
     running: Arc<AtomicBool>,
+    applecare: AppleCare,
+    pace: Pace,
+    fill: Arc<Mutex<FillState>>,
 }
 
 impl OrgDevices {
@@ -113,8 +120,19 @@ impl OrgDevices {
         clock: Clock,
         tokens: crate::tokens::Tokens,
         connection: Connection,
+        applecare: AppleCare,
+        pace: Pace,
     ) -> OrgDevices {
-        OrgDevices { store, clock, tokens, connection, running: Arc::new(AtomicBool::new(false)) }
+        OrgDevices {
+            store,
+            clock,
+            tokens,
+            connection,
+            running: Arc::new(AtomicBool::new(false)),
+            applecare,
+            pace,
+            fill: Arc::new(Mutex::new(FillState::default())),
+        }
     }
 
     /// The MDM servers the last run saw.

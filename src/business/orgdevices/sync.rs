@@ -76,6 +76,23 @@ pub struct SyncState {
     pub total: u64,
     /// Whether an API account is set up.
     pub configured: bool,
+    /// How far the AppleCare coverage is read.
+    pub applecare: CoverageFill,
+}
+
+/// How far the list's AppleCare coverage is read, and on what budget.
+#[derive(Clone, Debug)]
+pub struct CoverageFill {
+    /// Devices whose coverage Apple was not asked yet.
+    pub unknown: u64,
+    /// Devices asked since adebox started.
+    pub read: u64,
+    /// Requests an hour at most.
+    pub per_hour: u64,
+    /// A device is asked again after this many days.
+    pub refresh_days: i64,
+    /// Apple's last refusal, until a reading succeeds again.
+    pub last_error: Option<String>,
 }
 
 /// Resets the running flag when a run ends, whichever way.
@@ -125,13 +142,14 @@ impl OrgDevices {
             s => s,
         };
         let configured = self.connection.configured().await?;
-        let total = self
+        let (total, unknown) = self
             .store
             .read(|tx| {
                 let t = tx.open_table(DEVICES).map_err(StoreError::from)?;
-                Ok::<_, StoreError>(t.len()?)
+                Ok::<_, StoreError>((t.len()?, Self::unknown_in(tx)?))
             })
             .await?;
+        let fill = self.fill_state();
         let next_run_at = match (configured, running) {
             (false, _) => None,
             (true, true) => Self::next_run(&SyncRecord { state: "complete".into(), ..r.clone() }),
@@ -152,6 +170,13 @@ impl OrgDevices {
             every_hours: EVERY.whole_hours(),
             total,
             configured,
+            applecare: CoverageFill {
+                unknown,
+                read: fill.read,
+                per_hour: self.pace.per_hour(),
+                refresh_days: self.pace.refresh_after.whole_days(),
+                last_error: fill.last_error,
+            },
         })
     }
 

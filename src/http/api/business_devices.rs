@@ -1,13 +1,16 @@
 //! `/api/v1/business/devices…`: the organisation's devices as Apple Business lists them
 //! (synced into the store by `business::orgdevices`), filtered and paged like
 //! `/api/v1/devices`, exported as CSV, and their sync's state and "Sync now". Thin: the
-//! domain module reads, filters and syncs; these handlers parse and answer.
+//! domain module reads, filters and syncs; these handlers parse and answer. The CSV is
+//! streamed chunk by chunk (`orgdevices::CHUNK` rows a read), never built whole in memory.
 
-use crate::business::orgdevices::{Listed, OrgDevicesError, OrgFilter, ServerFilter};
+use crate::business::applecare::CoverageState;
+use crate::business::orgdevices::{Export, Listed, OrgDevicesError, OrgFilter, ServerFilter};
 use crate::http::api::views::{self, SyncView};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::http::state::AppState;
+use crate::ids::Serial;
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -38,6 +41,9 @@ pub struct OrgDeviceQuery {
     pub model: Option<String>,
     /// Serial number contains this.
     pub serial: Option<String>,
+    /// AppleCare coverage: `active`, `inactive` (ended or cancelled), `none` (Apple lists no
+    /// coverage) or `unknown` (Apple not asked yet).
+    pub applecare: Option<String>,
     pub limit: Option<usize>,
     pub offset: Option<usize>,
 }
@@ -51,7 +57,14 @@ impl OrgDeviceQuery {
                     .ok_or_else(|| ApiError::validation("server", "use ours, elsewhere or none"))?,
             ),
         };
+        let applecare = match self.applecare.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(word) => Some(CoverageState::parse(word).ok_or_else(|| {
+                ApiError::validation("applecare", "use active, inactive, none or unknown")
+            })?),
+        };
         Ok(OrgFilter {
+            applecare,
             server,
             status: self.status.clone(),
             family: self.family.clone(),
@@ -83,7 +96,7 @@ async fn list(
     Ok(web::Json(OrgDeviceList { items: views::list(&items), total }))
 }
 
-const HEADER: [&str; 17] = [
+const HEADER: [&str; 19] = [
     "serial",
     "assigned_server",
     "server_kind",
@@ -101,9 +114,11 @@ const HEADER: [&str; 17] = [
     "migration_status",
     "migration_deadline",
     "token_id",
+    "applecare_status",
+    "applecare_end_date",
 ];
 
-fn record(l: &Listed) -> [String; 17] {
+fn record(l: &Listed) -> [String; 19] {
     let f = &l.facts;
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     [
@@ -124,7 +139,58 @@ fn record(l: &Listed) -> [String; 17] {
         o(&f.migration_status),
         o(&f.migration_deadline),
         l.server.token.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+        l.applecare.state.as_str().to_string(),
+        o(&l.applecare.end),
     ]
+}
+
+/// CSV lines of `rows`, each cell made safe for spreadsheets.
+fn csv_lines<I, R>(rows: I) -> Result<web::Bytes, actix_web::Error>
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator<Item = String>,
+{
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r.into_iter().map(|c| super::devices::spreadsheet_safe(&c).into_owned()))
+            .map_err(actix_web::error::ErrorInternalServerError)?;
+    }
+    Ok(w.into_inner().map_err(actix_web::error::ErrorInternalServerError)?.into())
+}
+
+/// Where the export stands.
+enum Step {
+    Header,
+    /// The next chunk, after this serial (from the start when none).
+    After(Option<Serial>),
+    Done,
+}
+
+/// The export's body: the header, then one piece per chunk of the list.
+fn body(
+    walk: Export,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> + 'static {
+    futures_util::stream::unfold((walk, Step::Header), |(walk, step)| async move {
+        match step {
+            Step::Done => None,
+            Step::Header => {
+                let head = csv_lines([HEADER.map(str::to_string)]);
+                Some((head, (walk, Step::After(None))))
+            }
+            Step::After(after) => match walk.chunk(after).await {
+                Ok((rows, next)) => {
+                    let piece = csv_lines(rows.iter().map(record));
+                    let step = next.map_or(Step::Done, |n| Step::After(Some(n)));
+                    Some((piece, (walk, step)))
+                }
+                // The status is sent already: the download breaks off, and the log says why.
+                Err(e) => {
+                    log::error!("the organisation devices' export stopped: {e}");
+                    Some((Err(ApiError::from(e).into()), (walk, Step::Done)))
+                }
+            },
+        }
+    })
 }
 
 /// Every organisation device matching the filter, as CSV.
@@ -135,35 +201,14 @@ async fn export(
     _auth: Authenticated,
     q: web::Query<OrgDeviceQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(HEADER).map_err(|e| ApiError::internal(&e))?;
-    let (w, failed) = state
-        .business_devices
-        .scan(
-            q.filter()?,
-            (w, None),
-            |(w, failed): &mut (csv::Writer<Vec<u8>>, Option<String>), l| {
-                if failed.is_none()
-                    && let Err(e) = w.write_record(
-                        record(&l).iter().map(|c| super::devices::spreadsheet_safe(c).into_owned()),
-                    )
-                {
-                    *failed = Some(e.to_string());
-                }
-            },
-        )
-        .await?;
-    if let Some(e) = failed {
-        return Err(ApiError::internal(&e));
-    }
-    let body = w.into_inner().map_err(|e| ApiError::internal(&e))?;
+    let walk = state.business_devices.export(q.filter()?).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             "Content-Disposition",
             "attachment; filename=\"adebox-organisation-devices.csv\"",
         ))
-        .body(body))
+        .streaming(body(walk)))
 }
 
 /// The sync of the organisation's devices: state, pages fetched, 429 waits, last error,

@@ -1,5 +1,6 @@
 //! Views of the organisation's devices (`/api/v1/business/devices…`): a listed device (Apple's
-//! facts flattened beside where it is), whose server it is at, and the state of their sync.
+//! facts flattened beside where it is, and its AppleCare coverage), whose server it is at,
+//! and the state of their sync with how far the coverage is read.
 
 use crate::business::orgdevices as domain;
 use serde::Serialize;
@@ -93,17 +94,73 @@ impl From<&domain::Where> for Where {
     }
 }
 
-/// A device of the list with where it is.
+/// A device's AppleCare coverage in the list, in the device page's words.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AppleCareSummary {
+    /// `active` (covered), `inactive` (ended or cancelled), `none` (Apple lists no coverage)
+    /// or `unknown` (Apple not asked yet: adebox reads it in the background).
+    pub status: String,
+    /// The end of the active coverage (else of the latest one), as Apple wrote it.
+    pub end_date: Option<String>,
+    /// When Apple said so.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>)]
+    pub checked_at: Option<OffsetDateTime>,
+}
+
+impl From<&crate::business::applecare::Summary> for AppleCareSummary {
+    fn from(s: &crate::business::applecare::Summary) -> AppleCareSummary {
+        AppleCareSummary {
+            status: s.state.as_str().to_string(),
+            end_date: s.end.clone(),
+            checked_at: s.fetched_at,
+        }
+    }
+}
+
+/// A device of the list with where it is and its AppleCare coverage.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Listed {
     #[serde(flatten)]
     pub facts: Facts,
     pub server: Where,
+    pub applecare: AppleCareSummary,
 }
 
 impl From<&domain::Listed> for Listed {
     fn from(l: &domain::Listed) -> Listed {
-        Listed { facts: (&l.facts).into(), server: (&l.server).into() }
+        Listed {
+            facts: (&l.facts).into(),
+            server: (&l.server).into(),
+            applecare: (&l.applecare).into(),
+        }
+    }
+}
+
+/// How far the list's AppleCare coverage is read, and on what budget.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AppleCareFill {
+    /// Devices whose coverage Apple was not asked yet (shown `unknown`).
+    pub unknown: u64,
+    /// Devices asked since adebox started.
+    pub read: u64,
+    /// Devices asked an hour at most (Apple has no bulk endpoint: one request per device).
+    pub per_hour: u64,
+    /// A device's coverage is asked again after this many days.
+    pub refresh_days: i64,
+    /// Apple's last refusal, until a reading succeeds again.
+    pub last_error: Option<String>,
+}
+
+impl From<&domain::CoverageFill> for AppleCareFill {
+    fn from(f: &domain::CoverageFill) -> AppleCareFill {
+        AppleCareFill {
+            unknown: f.unknown,
+            read: f.read,
+            per_hour: f.per_hour,
+            refresh_days: f.refresh_days,
+            last_error: f.last_error.clone(),
+        }
     }
 }
 
@@ -141,6 +198,8 @@ pub struct SyncView {
     pub total: u64,
     /// Whether an API account is set up.
     pub configured: bool,
+    /// How far the AppleCare coverage is read.
+    pub applecare: AppleCareFill,
 }
 
 impl From<&domain::SyncState> for SyncView {
@@ -160,6 +219,7 @@ impl From<&domain::SyncState> for SyncView {
             every_hours: s.every_hours,
             total: s.total,
             configured: s.configured,
+            applecare: (&s.applecare).into(),
         }
     }
 }
