@@ -32,7 +32,9 @@ impl From<domain::ServerFilter> for ServerFilter {
 /// What Apple Business says about one device of the organisation. Apple's dates are kept as
 /// Apple wrote them; every attribute may be absent (older API versions have no migration fields, list answers no
 /// release date), so each is optional and shown empty when Apple did not send it.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+// `default` keeps the schema the record had (each field `default: null`, none required).
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+#[serde(default)]
 pub struct Facts {
     pub serial: String,
     pub model: Option<String>,
@@ -164,7 +166,7 @@ impl From<&domain::CoverageFill> for AppleCareFill {
     }
 }
 
-/// The sync of the organisation's devices as the admin sees it.
+/// The sync as the admin sees it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct SyncView {
     /// `never`, `running`, `complete`, `failed`, or `interrupted` (adebox stopped during it).
