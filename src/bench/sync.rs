@@ -42,12 +42,13 @@ pub struct SyncBench {
     pub ratio: f64,
 }
 
-/// `adebox sim dep` as a child process, stopped on drop.
-struct ExternalDep {
+/// `adebox sim dep` as a child process, stopped on drop (also `bench org-devices`'s, whose
+/// Business API it serves).
+pub(super) struct ExternalDep {
     child: Child,
-    base_url: String,
-    portal_url: String,
-    ca_pem: String,
+    pub(super) base_url: String,
+    pub(super) portal_url: String,
+    pub(super) ca_pem: String,
     server_uuid: String,
     credentials: Vec<u8>,
 }
@@ -55,7 +56,7 @@ struct ExternalDep {
 impl ExternalDep {
     /// Starts the simulator with one MDM server of `devices` devices and reads where it is
     /// from what it prints.
-    fn start(devices: usize) -> anyhow::Result<ExternalDep> {
+    pub(super) fn start(devices: usize) -> anyhow::Result<ExternalDep> {
         let exe = std::env::current_exe().context("cannot find the adebox binary")?;
         let mut child = Command::new(exe)
             .args(["sim", "dep", "--listen", "127.0.0.1:0", "--devices", &devices.to_string()])
@@ -95,7 +96,7 @@ impl ExternalDep {
         })
     }
 
-    fn http(&self) -> anyhow::Result<reqwest::Client> {
+    pub(super) fn http(&self) -> anyhow::Result<reqwest::Client> {
         crate::outbound::ensure_crypto_provider();
         Ok(reqwest::Client::builder()
             .tls_certs_only([reqwest::Certificate::from_pem(self.ca_pem.as_bytes())?])

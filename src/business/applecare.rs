@@ -1,12 +1,14 @@
 //! A device's AppleCare coverage (apple-2026.md §8.5), read from Apple Business one device at a
 //! time (Apple has no bulk endpoint) and kept a day, so the device page does not ask Apple at
-//! every visit. Owns the table `business.applecare` (serial → [`Coverage`]).
+//! every visit. Owns the table `business.applecare` (serial → [`Coverage`]); the
+//! organisation-device list reads it through [`Kept`] and fills it on a budget.
 
 use super::client::{BusinessClient, ClientError};
 use super::client_activities::CoverageAttributes;
 use crate::clock::Clock;
 use crate::ids::Serial;
 use crate::store::{self, Store, StoreError, Table};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -94,5 +96,100 @@ impl AppleCare {
             })
             .await?;
         Ok(c)
+    }
+}
+
+/// A device's coverage in one word, as the device page shows it: `active` (a coverage Apple
+/// calls ACTIVE), `inactive` (coverages, none active: ended or cancelled), `none` (Apple lists
+/// none) or `unknown` (Apple not asked yet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoverageState {
+    Active,
+    Inactive,
+    None,
+    Unknown,
+}
+
+impl CoverageState {
+    pub const ALL: [CoverageState; 4] = [
+        CoverageState::Active,
+        CoverageState::Inactive,
+        CoverageState::None,
+        CoverageState::Unknown,
+    ];
+
+    /// The word the API, the CSV and the page use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverageState::Active => "active",
+            CoverageState::Inactive => "inactive",
+            CoverageState::None => "none",
+            CoverageState::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<CoverageState> {
+        CoverageState::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+}
+
+/// What a list shows of a device's coverage: its state, the end date that goes with it (the
+/// latest active coverage's, else the latest one's, as Apple wrote it), and when Apple said so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    pub state: CoverageState,
+    pub end: Option<String>,
+    pub fetched_at: Option<OffsetDateTime>,
+}
+
+impl Summary {
+    pub const UNKNOWN: Summary =
+        Summary { state: CoverageState::Unknown, end: None, fetched_at: None };
+}
+
+impl Coverage {
+    pub fn summary(&self) -> Summary {
+        let active = |c: &&CoverageAttributes| c.status.as_deref() == Some("ACTIVE");
+        let (state, which): (_, Vec<&CoverageAttributes>) =
+            if self.coverages.iter().any(|c| active(&c)) {
+                (CoverageState::Active, self.coverages.iter().filter(active).collect())
+            } else if self.coverages.is_empty() {
+                (CoverageState::None, Vec::new())
+            } else {
+                (CoverageState::Inactive, self.coverages.iter().collect())
+            };
+        // RFC 3339 in one zone sorts as text; Apple writes UTC.
+        let end = which.iter().filter_map(|c| c.end_date_time.clone()).max();
+        Summary { state, end, fetched_at: Some(self.fetched_at) }
+    }
+}
+
+/// The kept coverage, read inside a caller's read transaction (the organisation-device list
+/// shows it beside each device without a transaction per device).
+pub struct Kept(redb::ReadOnlyTable<&'static [u8], &'static [u8]>);
+
+impl Kept {
+    pub fn open_in(tx: &redb::ReadTransaction) -> Result<Kept, StoreError> {
+        Ok(Kept(tx.open_table(APPLECARE)?))
+    }
+
+    /// What was kept for `serial`, if Apple was asked.
+    pub fn get(&self, serial: &[u8]) -> Result<Option<Coverage>, StoreError> {
+        store::get::<Coverage, _>(&self.0, serial)
+    }
+
+    pub fn summary(&self, serial: &[u8]) -> Result<Summary, StoreError> {
+        Ok(self.get(serial)?.map(|c| c.summary()).unwrap_or(Summary::UNKNOWN))
+    }
+
+    /// Serials with a kept answer, in order (for counting beside another serial-keyed table
+    /// without a look-up per row).
+    pub fn serials(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Vec<u8>, StoreError>> + '_, StoreError> {
+        Ok(self
+            .0
+            .iter()?
+            .map(|item| item.map(|(k, _)| k.value().to_vec()).map_err(StoreError::from)))
     }
 }

@@ -61,6 +61,19 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The organisation's devices from Apple Business: the Business simulator (its own
+    /// process) serves DEVICES organisation devices; a full sync, the list API paged over
+    /// HTTPS with filters, and the CSV export of every device.
+    OrgDevices {
+        #[arg(long, default_value_t = 200_000)]
+        devices: usize,
+        /// List API requests.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Automated Device Enrollment end to end: from adding a server token to every device
     /// released (sync, default assignment, enrollment with the fleet, MDM release).
     Pipeline {
@@ -189,6 +202,29 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
                     r.p50_ms,
                     r.p99_ms,
                     r.peak_rss_mb
+                )
+            })
+        }
+        BenchCommand::OrgDevices { devices, requests, json } => {
+            let r = runtime()?.block_on(crate::bench::org_devices(devices, requests))?;
+            print(&r, json, |r| {
+                format!(
+                    "organisation devices, {}: sync {:.2} s ({:.0} devices/s, {} pages, {} commits, daemon CPU {:.2} s); list API {} requests p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; CSV export {:.2} s ({} rows, {:.1} MB); daemon peak RSS {:.1} MB, store {:.1} MB",
+                    r.devices,
+                    r.sync_s,
+                    r.sync_per_s,
+                    r.pages,
+                    r.commits,
+                    r.daemon_cpu_s,
+                    r.requests,
+                    r.p50_ms,
+                    r.p99_ms,
+                    r.max_ms,
+                    r.export_s,
+                    r.export_rows,
+                    r.export_mb,
+                    r.peak_rss_mb,
+                    r.store_mb
                 )
             })
         }

@@ -70,6 +70,8 @@ pub struct DaemonOptions {
     pub alerts: crate::alerts::AlertOptions,
     /// How often actions at Apple Business are polled (tests shorten it).
     pub business_polling: crate::business::activities::Polling,
+    /// How fast the organisation devices' AppleCare coverage is read (tests quicken it).
+    pub business_applecare: crate::business::orgdevices::Pace,
 }
 
 impl DaemonOptions {
@@ -95,6 +97,7 @@ impl DaemonOptions {
             scep_per_client_per_minute: crate::enroll::scep::PER_CLIENT_PER_MINUTE,
             alerts: crate::alerts::AlertOptions::default(),
             business_polling: crate::business::activities::Polling::default(),
+            business_applecare: crate::business::orgdevices::Pace::default(),
         }
     }
 }

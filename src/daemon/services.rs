@@ -185,6 +185,8 @@ impl Services {
             clock.clone(),
             tokens.clone(),
             business_actions.connection.clone(),
+            business_actions.applecare.clone(),
+            opts.business_applecare,
         );
         // One client (one access token) for where-is, the actions and the sync.
         let business = crate::business::Business::new(

@@ -74,6 +74,7 @@ pub(super) fn spawn_all(
             s.sync.clone().follow_business(s.business_actions.activities.clone()),
         ),
         spawn_task("business-devices", stop.clone(), s.business_devices.clone().run()),
+        spawn_task("business-applecare", stop.clone(), s.business_devices.clone().fill_coverage()),
         // Not wrapped in spawn_task: the supervisor stops its workers itself, between pages.
         ("sync", tokio::spawn(s.sync.clone().supervise(stop.clone()))),
         spawn_task(

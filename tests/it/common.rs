@@ -251,6 +251,11 @@ pub fn options(dir: &Path, mode: Mode) -> DaemonOptions {
         max: time::Duration::seconds(1),
         fast_polls: 10,
     };
+    opts.business_applecare = adebox::business::orgdevices::Pace {
+        spacing: Duration::from_millis(50),
+        refresh_after: time::Duration::days(30),
+        pause: Duration::from_millis(300),
+    };
     opts
 }
 

@@ -7,21 +7,26 @@
 //! ([`sync`]) streams Apple's pages into the store one transaction per page and never holds
 //! the whole list; each row carries the run that last saw it, so devices gone from Apple's
 //! list are removed only at the end of a complete run (a failed run keeps the previous list).
-//! Runs are one at a time, every [`EVERY`] and on demand.
+//! Runs are one at a time, every [`EVERY`] and on demand. Each device's AppleCare coverage
+//! is read from Apple in the background on a budget ([`coverage`]) and shown beside it.
 
+mod coverage;
 mod query;
 mod sync;
 mod wire;
 
-pub use query::{Listed, OrgFilter, ServerFilter, Where};
-pub use sync::SyncView;
+pub use coverage::{FillState, Pace};
+pub use query::{CHUNK, Export, Listed, OrgFilter, ServerFilter, Where};
+pub use sync::{CoverageFill, SyncState};
 
+use super::applecare::AppleCare;
 use super::connect::Connection;
 use crate::clock::Clock;
+use crate::ids::Serial;
 use crate::store::{self, Store, StoreError, Table};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 use time::Duration;
 
 /// Serial → [`OrgDevice`].
@@ -36,13 +41,13 @@ pub const TABLES: &[Table] = &[DEVICES, SYNC];
 /// devices is some 400 requests, so four times a day keeps it fresh on a small budget.
 pub const EVERY: Duration = Duration::hours(6);
 
-/// What Apple Business says about one device of the organisation. Apple's dates are kept as
-/// Apple wrote them; every attribute may be absent (older API versions have no migration fields, list answers no
-/// release date), so each is optional and shown empty when Apple did not send it.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
-#[serde(default)]
+/// What Apple Business says about one device of the organisation, as stored (the API shows
+/// it through its own view). Apple's dates are kept as Apple wrote them; every attribute may
+/// be absent (older API versions have no migration fields, list answers no release date), so
+/// each is optional and shown empty when Apple did not send it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Facts {
-    pub serial: String,
+    pub serial: Serial,
     pub model: Option<String>,
     pub product_family: Option<String>,
     pub product_type: Option<String>,
@@ -61,17 +66,19 @@ pub struct Facts {
 }
 
 /// A stored device: Apple's facts, the server it was last seen at, and the runs that saw it.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(default)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct OrgDevice {
     #[serde(flatten)]
     pub facts: Facts,
     /// The Apple Business MDM server it is assigned to (none: unassigned, or not yet seen in
     /// a server's list).
+    #[serde(default)]
     pub server_id: Option<String>,
     /// The run that last saw the device in Apple's list.
+    #[serde(default)]
     pub seen_run: u64,
     /// The run that last saw it in its server's list.
+    #[serde(default)]
     pub server_run: u64,
 }
 
@@ -102,6 +109,9 @@ pub struct OrgDevices {
     tokens: crate::tokens::Tokens,
     connection: Connection,
     running: Arc<AtomicBool>,
+    applecare: AppleCare,
+    pace: Pace,
+    fill: Arc<Mutex<FillState>>,
 }
 
 impl OrgDevices {
@@ -110,8 +120,19 @@ impl OrgDevices {
         clock: Clock,
         tokens: crate::tokens::Tokens,
         connection: Connection,
+        applecare: AppleCare,
+        pace: Pace,
     ) -> OrgDevices {
-        OrgDevices { store, clock, tokens, connection, running: Arc::new(AtomicBool::new(false)) }
+        OrgDevices {
+            store,
+            clock,
+            tokens,
+            connection,
+            running: Arc::new(AtomicBool::new(false)),
+            applecare,
+            pace,
+            fill: Arc::new(Mutex::new(FillState::default())),
+        }
     }
 
     /// The MDM servers the last run saw.

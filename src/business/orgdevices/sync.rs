@@ -16,6 +16,7 @@ use super::{
 };
 use crate::business::client::{BusinessClient, counting_waits};
 use crate::business::wire::ListPage;
+use crate::ids::Serial;
 use crate::store::{self, StoreError};
 use redb::{ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
@@ -51,16 +52,12 @@ struct SyncRecord {
 }
 
 /// The sync as the admin sees it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct SyncView {
+#[derive(Clone, Debug)]
+pub struct SyncState {
     /// `never`, `running`, `complete`, `failed`, or `interrupted` (adebox stopped during it).
     pub state: String,
     pub run: u64,
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>)]
     pub started_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>)]
     pub finished_at: Option<OffsetDateTime>,
     /// Pages fetched from Apple by this run (devices and server lists).
     pub pages: u64,
@@ -71,12 +68,8 @@ pub struct SyncView {
     /// Devices removed at the end (gone from Apple's list).
     pub removed: u64,
     pub last_error: Option<String>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>)]
     pub last_complete_at: Option<OffsetDateTime>,
     /// When the next scheduled run starts (none without an API account).
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>)]
     pub next_run_at: Option<OffsetDateTime>,
     /// The budget: hours between scheduled runs.
     pub every_hours: i64,
@@ -84,6 +77,23 @@ pub struct SyncView {
     pub total: u64,
     /// Whether an API account is set up.
     pub configured: bool,
+    /// How far the AppleCare coverage is read.
+    pub applecare: CoverageFill,
+}
+
+/// How far the list's AppleCare coverage is read, and on what budget.
+#[derive(Clone, Debug)]
+pub struct CoverageFill {
+    /// Devices whose coverage Apple was not asked yet.
+    pub unknown: u64,
+    /// Devices asked since adebox started.
+    pub read: u64,
+    /// Requests an hour at most.
+    pub per_hour: u64,
+    /// A device is asked again after this many days.
+    pub refresh_days: i64,
+    /// Apple's last refusal, until a reading succeeds again.
+    pub last_error: Option<String>,
 }
 
 /// Resets the running flag when a run ends, whichever way.
@@ -123,7 +133,7 @@ impl OrgDevices {
     }
 
     /// The sync's state, pages, waits, last error and next run.
-    pub async fn view(&self) -> Result<SyncView, OrgDevicesError> {
+    pub async fn view(&self) -> Result<SyncState, OrgDevicesError> {
         let r = self.record().await?;
         let running = self.running.load(Ordering::SeqCst);
         let state = match r.state.as_str() {
@@ -133,19 +143,20 @@ impl OrgDevices {
             s => s,
         };
         let configured = self.connection.configured().await?;
-        let total = self
+        let (total, unknown) = self
             .store
             .read(|tx| {
                 let t = tx.open_table(DEVICES).map_err(StoreError::from)?;
-                Ok::<_, StoreError>(t.len()?)
+                Ok::<_, StoreError>((t.len()?, Self::unknown_in(tx)?))
             })
             .await?;
+        let fill = self.fill_state();
         let next_run_at = match (configured, running) {
             (false, _) => None,
             (true, true) => Self::next_run(&SyncRecord { state: "complete".into(), ..r.clone() }),
             (true, false) => Some(Self::next_run(&r).unwrap_or_else(|| self.clock.now())),
         };
-        Ok(SyncView {
+        Ok(SyncState {
             state: state.into(),
             run: r.run,
             started_at: r.started_at,
@@ -160,6 +171,13 @@ impl OrgDevices {
             every_hours: EVERY.whole_hours(),
             total,
             configured,
+            applecare: CoverageFill {
+                unknown,
+                read: fill.read,
+                per_hour: self.pace.per_hour(),
+                refresh_days: self.pace.refresh_after.whole_days(),
+                last_error: fill.last_error,
+            },
         })
     }
 
@@ -289,7 +307,9 @@ impl OrgDevices {
                 next = page.links.next;
                 r.pages += 1;
                 counted(r);
-                let serials: Vec<String> = page.data.into_iter().map(|d| d.id).collect();
+                // Apple's linkage id is the serial (§8.4); one that is not a serial has no row.
+                let serials: Vec<Serial> =
+                    page.data.into_iter().filter_map(|d| Serial::parse(&d.id).ok()).collect();
                 self.write_servers(server.id.clone(), serials, run, r.clone()).await?;
             }
         }
@@ -304,17 +324,17 @@ impl OrgDevices {
         progress: SyncRecord,
     ) -> Result<(), OrgDevicesError> {
         // Turned into rows before the transaction: the closure may be replayed, so it owns them.
-        let rows: Vec<(String, OrgDevice)> =
-            rows.into_iter().map(|(id, a)| (id.clone(), a.into_row(id, progress.run))).collect();
+        let rows: Vec<OrgDevice> =
+            rows.into_iter().filter_map(|(id, a)| a.into_row(id, progress.run)).collect();
         self.store
             .write(move |tx| {
                 let mut t = tx.open_table(DEVICES).map_err(StoreError::from)?;
-                for (_, mut row) in rows {
+                for mut row in rows {
                     if let Some(old) = store::get::<OrgDevice, _>(&t, row.facts.serial.as_bytes())?
                     {
                         (row.server_id, row.server_run) = (old.server_id, old.server_run);
                     }
-                    store::put(&mut t, row.facts.serial.clone().as_bytes(), &row)?;
+                    store::put(&mut t, row.facts.serial.as_bytes(), &row)?;
                 }
                 let mut s = tx.open_table(SYNC).map_err(StoreError::from)?;
                 store::put(&mut s, STATE, &progress)?;
@@ -327,7 +347,7 @@ impl OrgDevices {
     async fn write_servers(
         &self,
         server: String,
-        serials: Vec<String>,
+        serials: Vec<Serial>,
         run: u64,
         progress: SyncRecord,
     ) -> Result<(), OrgDevicesError> {

@@ -6,6 +6,7 @@
 //! account's API version does not know would be refused, and a page of 1,000 is small anyway.
 
 use super::{Facts, OrgDevice};
+use crate::ids::Serial;
 use serde::Deserialize;
 
 /// `OrgDevice.Attributes`, the members the list keeps.
@@ -30,10 +31,17 @@ pub struct Attributes {
 
 impl Attributes {
     /// The row for the device `id` seen by `run` (Apple's id is the serial; the attribute
-    /// wins if both are there). The server is set later, from the servers' lists.
-    pub fn into_row(self, id: String, run: u64) -> OrgDevice {
+    /// wins if both are there). The server is set later, from the servers' lists. None when
+    /// Apple's serial is not one ([`Serial::parse`]): such a device could not be searched,
+    /// acted on or matched with the inventory, so it is left out as the DEP sync does.
+    pub fn into_row(self, id: String, run: u64) -> Option<OrgDevice> {
+        let text = self.serial_number.filter(|s| !s.is_empty()).unwrap_or(id);
+        let Ok(serial) = Serial::parse(&text) else {
+            log::debug!(serial = text.as_str(); "organisation device ignored: not a serial number");
+            return None;
+        };
         let facts = Facts {
-            serial: self.serial_number.filter(|s| !s.is_empty()).unwrap_or(id),
+            serial,
             model: self.device_model,
             product_family: self.product_family,
             product_type: self.product_type,
@@ -47,6 +55,6 @@ impl Attributes {
             migration_status: self.mdm_migration_status,
             migration_deadline: self.mdm_migration_deadline_date_time,
         };
-        OrgDevice { facts, server_id: None, seen_run: run, server_run: 0 }
+        Some(OrgDevice { facts, server_id: None, seen_run: run, server_run: 0 })
     }
 }

@@ -1,12 +1,16 @@
 //! `/api/v1/business/devices…`: the organisation's devices as Apple Business lists them
 //! (synced into the store by `business::orgdevices`), filtered and paged like
 //! `/api/v1/devices`, exported as CSV, and their sync's state and "Sync now". Thin: the
-//! domain module reads, filters and syncs; these handlers parse and answer.
+//! domain module reads, filters and syncs; these handlers parse and answer. The CSV is
+//! streamed chunk by chunk (`orgdevices::CHUNK` rows a read), never built whole in memory.
 
-use crate::business::orgdevices::{Listed, OrgDevicesError, OrgFilter, ServerFilter, SyncView};
+use crate::business::applecare::CoverageState;
+use crate::business::orgdevices::{Export, Listed, OrgDevicesError, OrgFilter, ServerFilter};
+use crate::http::api::views::{self, SyncView};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::http::state::AppState;
+use crate::ids::Serial;
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -37,6 +41,9 @@ pub struct OrgDeviceQuery {
     pub model: Option<String>,
     /// Serial number contains this.
     pub serial: Option<String>,
+    /// AppleCare coverage: `active`, `inactive` (ended or cancelled), `none` (Apple lists no
+    /// coverage) or `unknown` (Apple not asked yet).
+    pub applecare: Option<String>,
     pub limit: Option<usize>,
     pub offset: Option<usize>,
 }
@@ -45,14 +52,19 @@ impl OrgDeviceQuery {
     fn filter(&self) -> Result<OrgFilter, ApiError> {
         let server = match self.server.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
-            Some("ours") => Some(ServerFilter::Ours),
-            Some("elsewhere") => Some(ServerFilter::Elsewhere),
-            Some("none") => Some(ServerFilter::None),
-            Some(_) => {
-                return Err(ApiError::validation("server", "use ours, elsewhere or none"));
-            }
+            Some(word) => Some(
+                ServerFilter::parse(word)
+                    .ok_or_else(|| ApiError::validation("server", "use ours, elsewhere or none"))?,
+            ),
+        };
+        let applecare = match self.applecare.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(word) => Some(CoverageState::parse(word).ok_or_else(|| {
+                ApiError::validation("applecare", "use active, inactive, none or unknown")
+            })?),
         };
         Ok(OrgFilter {
+            applecare,
             server,
             status: self.status.clone(),
             family: self.family.clone(),
@@ -65,7 +77,7 @@ impl OrgDeviceQuery {
 /// A page of the organisation's devices.
 #[derive(Serialize, ToSchema)]
 pub struct OrgDeviceList {
-    pub items: Vec<Listed>,
+    pub items: Vec<views::Listed>,
     /// How many devices match the filter.
     pub total: usize,
 }
@@ -81,10 +93,10 @@ async fn list(
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
     let (items, total) =
         state.business_devices.list(q.filter()?, limit, q.offset.unwrap_or(0)).await?;
-    Ok(web::Json(OrgDeviceList { items, total }))
+    Ok(web::Json(OrgDeviceList { items: views::list(&items), total }))
 }
 
-const HEADER: [&str; 17] = [
+const HEADER: [&str; 19] = [
     "serial",
     "assigned_server",
     "server_kind",
@@ -102,19 +114,17 @@ const HEADER: [&str; 17] = [
     "migration_status",
     "migration_deadline",
     "token_id",
+    "applecare_status",
+    "applecare_end_date",
 ];
 
-fn record(l: &Listed) -> [String; 17] {
+fn record(l: &Listed) -> [String; 19] {
     let f = &l.facts;
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
-    let kind = serde_json::to_value(l.server.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
     [
-        f.serial.clone(),
+        f.serial.to_string(),
         o(&l.server.server_name),
-        kind,
+        l.server.kind.as_str().to_string(),
         o(&l.server.mdm_server_id),
         o(&f.status),
         o(&f.model),
@@ -129,7 +139,58 @@ fn record(l: &Listed) -> [String; 17] {
         o(&f.migration_status),
         o(&f.migration_deadline),
         l.server.token.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+        l.applecare.state.as_str().to_string(),
+        o(&l.applecare.end),
     ]
+}
+
+/// CSV lines of `rows`, each cell made safe for spreadsheets.
+fn csv_lines<I, R>(rows: I) -> Result<web::Bytes, actix_web::Error>
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator<Item = String>,
+{
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r.into_iter().map(|c| super::devices::spreadsheet_safe(&c).into_owned()))
+            .map_err(actix_web::error::ErrorInternalServerError)?;
+    }
+    Ok(w.into_inner().map_err(actix_web::error::ErrorInternalServerError)?.into())
+}
+
+/// Where the export stands.
+enum Step {
+    Header,
+    /// The next chunk, after this serial (from the start when none).
+    After(Option<Serial>),
+    Done,
+}
+
+/// The export's body: the header, then one piece per chunk of the list.
+fn body(
+    walk: Export,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> + 'static {
+    futures_util::stream::unfold((walk, Step::Header), |(walk, step)| async move {
+        match step {
+            Step::Done => None,
+            Step::Header => {
+                let head = csv_lines([HEADER.map(str::to_string)]);
+                Some((head, (walk, Step::After(None))))
+            }
+            Step::After(after) => match walk.chunk(after).await {
+                Ok((rows, next)) => {
+                    let piece = csv_lines(rows.iter().map(record));
+                    let step = next.map_or(Step::Done, |n| Step::After(Some(n)));
+                    Some((piece, (walk, step)))
+                }
+                // The status is sent already: the download breaks off, and the log says why.
+                Err(e) => {
+                    log::error!("the organisation devices' export stopped: {e}");
+                    Some((Err(ApiError::from(e).into()), (walk, Step::Done)))
+                }
+            },
+        }
+    })
 }
 
 /// Every organisation device matching the filter, as CSV.
@@ -140,35 +201,14 @@ async fn export(
     _auth: Authenticated,
     q: web::Query<OrgDeviceQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(HEADER).map_err(|e| ApiError::internal(&e))?;
-    let (w, failed) = state
-        .business_devices
-        .scan(
-            q.filter()?,
-            (w, None),
-            |(w, failed): &mut (csv::Writer<Vec<u8>>, Option<String>), l| {
-                if failed.is_none()
-                    && let Err(e) = w.write_record(
-                        record(&l).iter().map(|c| super::devices::spreadsheet_safe(c).into_owned()),
-                    )
-                {
-                    *failed = Some(e.to_string());
-                }
-            },
-        )
-        .await?;
-    if let Some(e) = failed {
-        return Err(ApiError::internal(&e));
-    }
-    let body = w.into_inner().map_err(|e| ApiError::internal(&e))?;
+    let walk = state.business_devices.export(q.filter()?).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             "Content-Disposition",
             "attachment; filename=\"adebox-organisation-devices.csv\"",
         ))
-        .body(body))
+        .streaming(body(walk)))
 }
 
 /// The sync of the organisation's devices: state, pages fetched, 429 waits, last error,
@@ -179,7 +219,7 @@ async fn sync_state(
     state: web::Data<AppState>,
     _auth: Authenticated,
 ) -> Result<web::Json<SyncView>, ApiError> {
-    Ok(web::Json(state.business_devices.view().await?))
+    Ok(web::Json((&state.business_devices.view().await?).into()))
 }
 
 /// Starts a sync of the organisation's devices now (one at a time: when one is going on,
@@ -194,7 +234,7 @@ async fn sync_now(
         return Err(crate::business::BusinessError::NotSet.into());
     }
     state.business_devices.start();
-    Ok(HttpResponse::Accepted().json(state.business_devices.view().await?))
+    Ok(HttpResponse::Accepted().json(SyncView::from(&state.business_devices.view().await?)))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

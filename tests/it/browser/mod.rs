@@ -15,6 +15,7 @@ mod business_actions;
 mod business_bulk;
 mod business;
 mod business_devices;
+mod business_devices_applecare;
 mod device_mdm;
 mod enrollment;
 mod harness;

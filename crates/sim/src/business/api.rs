@@ -396,6 +396,20 @@ async fn apple_care(
     if let Err(r) = gate(&req, &shared, &b) {
         return *r;
     }
+    if b.applecare_refused.load(Ordering::SeqCst) {
+        let mut r = error(
+            429,
+            "RATE_LIMIT_EXCEEDED",
+            "The request rate limit has been reached.",
+            "We've received too many requests for this API. Please wait and try again or slow down your request rate.",
+            None,
+        );
+        r.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(0),
+        );
+        return *r;
+    }
     let base = base(&req);
     let world = lock(&shared.world);
     let Some((d, _)) = world.org_device(&serial) else {

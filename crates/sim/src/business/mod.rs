@@ -48,6 +48,9 @@ pub struct Business {
     /// The fault that plays Apple moving its token audience: the token endpoint then requires
     /// [`assertion::MOVED_AUDIENCE`] and refuses every assertion made for the documented one.
     pub audience_moved: AtomicBool,
+    /// The fault that refuses every AppleCare request with 429 (`Retry-After: 0`), so a
+    /// client's coverage reading fails while the rest of the API answers.
+    pub applecare_refused: AtomicBool,
 }
 
 /// How long an activity takes by default, in simulated seconds.
@@ -61,12 +64,18 @@ impl Business {
             faults: Mutex::new(BusinessFaults::default()),
             requests: AtomicU64::new(0),
             audience_moved: AtomicBool::new(false),
+            applecare_refused: AtomicBool::new(false),
         }
     }
 
     /// Turns the moved-audience fault on or off.
     pub fn set_audience_moved(&self, moved: bool) {
         self.audience_moved.store(moved, Ordering::SeqCst);
+    }
+
+    /// Turns the AppleCare refusal on or off.
+    pub fn set_applecare_refused(&self, refused: bool) {
+        self.applecare_refused.store(refused, Ordering::SeqCst);
     }
 
     pub fn set_faults(&self, faults: BusinessFaults) {

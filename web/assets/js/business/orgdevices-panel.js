@@ -2,17 +2,20 @@
  * business/orgdevices-panel.js — every device the organisation owns, as Apple Business lists
  * it (synced into the appliance every 6 hours and on "Sync now"): the server each is assigned
  * to (ours by our token's name, another MDM server by Apple's name, or none), status, model,
- * purchase source and order, when it was added, migration status; filtered on the server,
- * with the filters in the URL and a CSV export of what they match. Above the table, the
- * sync's state, its budget and what it spent (pages, 429 waits), its last error.
+ * purchase source and order, when it was added, migration status, AppleCare coverage;
+ * filtered on the server and the coverage, with the filters in the URL and a CSV export of
+ * what they match. Above the table, the sync's state, its budget and what it spent (pages,
+ * 429 waits), its last error, and how far the AppleCare coverage is read (what "unknown"
+ * means, the hourly budget, the time left).
  *
  * Owns: `GET /api/v1/business/devices`, `…/devices/export.csv`, `GET`/`POST
  * /api/v1/business/devices/sync`.
  * Exposes: `orgDevicesPanel(ctx)` → `{element, reload(), applyQuery(query)}`.
  * Element ids for tests: #business-devices (the panel), #business-devices-sync (the state;
- * data-state="<state>"), #business-devices-sync-now, #business-devices-export, the table
+ * data-state="<state>"), #business-devices-applecare (the coverage's reading;
+ * data-unknown="<count>"), #business-devices-sync-now, #business-devices-export, the table
  * #business-devices-table-… (table.js ids with id `business-devices-list`); rows' serials
- * carry data-serial, server cells data-kind.
+ * carry data-serial, server cells data-kind, AppleCare cells data-applecare.
  * Must not use: anything but the API, the components and the ctx it is given.
  */
 
@@ -24,9 +27,10 @@ import { badge } from '../components/badge.js';
 import { panel } from '../components/panel.js';
 import { dataTable } from '../components/table.js';
 import { showError, toast } from '../components/toast.js';
-import { formatNumber, localTimeZone, timeElement, timeOr } from '../format.js';
+import { formatDate, formatDuration, formatNumber, localTimeZone, timeElement, timeOr } from '../format.js';
 
 const POLL_MS = 2000;
+const APPLECARE_POLL_MS = 15000;
 
 const STATES = {
   never: ['Not synced yet', 'neutral'],
@@ -59,6 +63,22 @@ function migrationCell(d) {
   return h('span', { class: 'muted' }, '—');
 }
 
+/** The device page's words for a coverage (devices/business-panel.js). */
+const APPLECARE = {
+  active: ['Covered', 'success'],
+  inactive: ['Not active', 'neutral'],
+  none: ['No coverage', 'neutral'],
+  unknown: ['Unknown', 'warning'],
+};
+
+function applecareCell(d) {
+  const c = d.applecare;
+  const [text, variant] = APPLECARE[c.status] ?? [c.status, 'neutral'];
+  const title = c.status === 'unknown' ? 'Not read from Apple yet: see above how it fills.' : undefined;
+  return h('span', { dataset: { applecare: c.status } }, badge(text, variant, { title }),
+    c.end_date ? h('p', { class: 'muted small' }, c.status === 'active' ? 'until ' : 'ended ', formatDate(c.end_date)) : null);
+}
+
 const COLUMNS = [
   { key: 'serial', label: 'Serial number', className: 'col-nowrap', render: (d) => h('span', { class: 'mono', dataset: { serial: d.serial } }, d.serial) },
   { key: 'server', label: 'Assigned server', render: serverCell, csv: (d) => d.server.server_name ?? d.server.kind },
@@ -68,6 +88,7 @@ const COLUMNS = [
     d.order_number ? h('p', { class: 'muted small' }, 'order ', d.order_number) : null], csv: (d) => `${d.purchase_source_type ?? ''} ${d.order_number ?? ''}`.trim() },
   { key: 'added_at', label: `Added (${localTimeZone()})`, className: 'col-date', render: (d) => timeOr(d.added_at, 'unknown') },
   { key: 'migration', label: 'Migration', render: migrationCell, csv: (d) => d.migration_status ?? '' },
+  { key: 'applecare', label: 'AppleCare', render: applecareCell, csv: (d) => d.applecare.status },
 ];
 
 const FILTERS = [
@@ -76,7 +97,24 @@ const FILTERS = [
   { name: 'status', label: 'Status', options: [{ value: '', label: 'Any status' }, { value: 'ASSIGNED', label: 'Assigned' }, { value: 'UNASSIGNED', label: 'Unassigned' }] },
   { name: 'family', label: 'Family', placeholder: 'e.g. iPad', suggestions: ['iPhone', 'iPad', 'Mac', 'AppleTV', 'Watch', 'Vision'] },
   { name: 'model', label: 'Model', placeholder: 'e.g. iPad Air' },
+  { name: 'applecare', label: 'AppleCare', options: [{ value: '', label: 'Any coverage' }, { value: 'active', label: 'Covered' }, { value: 'inactive', label: 'Not active' }, { value: 'none', label: 'No coverage' }, { value: 'unknown', label: 'Unknown (not read yet)' }] },
 ];
+
+/** How far the AppleCare coverage is read, and what "unknown" means. */
+function applecareLine(v) {
+  const a = v.applecare;
+  const box = h('p', { id: 'business-devices-applecare', class: 'muted small', dataset: { unknown: String(a.unknown) } });
+  const how = `Apple has no list of coverage: adebox asks one device at a time, at most ${formatNumber(a.per_hour)} an hour, and asks again after ${a.refresh_days} days; a device’s own page asks at once.`;
+  if (!v.total) return null;
+  if (a.unknown) {
+    const left = Math.ceil(a.unknown / Math.max(a.per_hour, 1) * 3600);
+    box.append(`AppleCare: ${formatNumber(a.unknown)} of ${formatNumber(v.total)} devices are “Unknown”: Apple was not asked yet. ${how} About ${formatDuration(left)} left.`);
+  } else {
+    box.append(`AppleCare: read for every device. ${how}`);
+  }
+  if (a.last_error) box.append(h('span', { class: 'field-error', role: 'alert' }, ` Apple refused the last reading: ${a.last_error} adebox tries again later.`));
+  return box;
+}
 
 function syncLine(v) {
   const [text, variant] = STATES[v.state] ?? [v.state, 'neutral'];
@@ -91,6 +129,7 @@ function syncLine(v) {
       v.next_run_at && v.state !== 'running' ? [', next ', timeElement(v.next_run_at, { deadline: true })] : null,
       '. Apple publishes no request budget; adebox asks for 1,000 devices a page, one request at a time, and waits when Apple says “too many requests”.'),
     v.last_error && v.state !== 'running' ? h('p', { class: 'field-error', role: 'alert' }, v.last_error, ' The list below is the one from the last complete sync.') : null,
+    applecareLine(v),
   ];
 }
 
@@ -103,6 +142,7 @@ export function orgDevicesPanel(ctx) {
     h('div', { class: 'actions' }, state, can('sync') ? syncNow : null), body);
   let timer = null;
   let table = null;
+  let lastUnknown = 0;
 
   async function showState() {
     clearTimeout(timer);
@@ -118,8 +158,13 @@ export function orgDevicesPanel(ctx) {
     syncNow.disabled = v.state === 'running' || !v.configured;
     syncNow.title = v.state === 'running' ? 'A sync is running; it ends by itself.' : (v.configured ? '' : 'Set up the API account first.');
     replaceChildren(state, v.configured ? syncLine(v) : h('p', { class: 'muted' }, 'Set up the API account above to list the organisation’s devices.'));
+    // The coverage fills between syncs: its line is followed slowly, the table reloaded once
+    // every device's coverage is read.
+    const unknown = v.applecare?.unknown ?? 0;
     if (v.state === 'running') timer = setTimeout(showState, POLL_MS);
-    else if (wasRunning) table?.reload();
+    else if (unknown && v.configured) timer = setTimeout(showState, APPLECARE_POLL_MS);
+    if ((wasRunning && v.state !== 'running') || (lastUnknown > 0 && unknown === 0)) table?.reload();
+    lastUnknown = unknown;
     return v;
   }
 
