@@ -75,7 +75,8 @@ async fn the_root_payload_is_there_under_the_appliance_ca_and_gone_under_an_acme
     opts.device_trust = adebox::daemon::DeviceTrust::StandIn(pki.clone());
     opts.apple = adebox::daemon::sandbox::apple_side(&sim, &apns);
     opts.sandbox_pushes = Some(apns.feed());
-    let d = TestDaemon::start_with(dir, opts).await;
+    let mut d = TestDaemon::start_with(dir, opts).await;
+    (d.sim, d.apns) = (Some(sim), Some(apns));
     let page = login_trusting(&d, &[&appliance_ca, root.as_bytes()]).await;
     tls_until(&page, &pebble, |v| v["mode"] == "acme").await;
     let p = enrollment_payloads(&page.client, &d, &pki, &serials[0], "00008101-00A1").await;
@@ -84,6 +85,4 @@ async fn the_root_payload_is_there_under_the_appliance_ca_and_gone_under_an_acme
     for key in ["ServerURLPinningCertificateUUIDs", "CheckInURLPinningCertificateUUIDs"] {
         assert!(!p[1].contains_key(key), "{key} is left out when nothing is pinned: {:?}", p[1]);
     }
-    drop(sim);
-    drop(apns);
 }
