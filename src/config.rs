@@ -43,6 +43,9 @@ pub struct Config {
     pub tls_key_file: Option<PathBuf>,
     /// The server certificate from an ACME CA (`[tls.acme]`), when set.
     pub tls_acme: Option<AcmeConfig>,
+    /// `tls.confirm_reassign`: a certificate switch made in this file (`[tls.acme]`,
+    /// `tls.cert_file`) is confirmed in advance; otherwise it waits for an admin (`tls::hold`).
+    pub tls_confirm_reassign: bool,
     /// Minutes a device waiting in "Awaiting final configuration" is given to acknowledge its
     /// name before DeviceConfigured releases it anyway (with a warning on its timeline).
     pub mdm_release_timeout_minutes: u32,
@@ -123,6 +126,7 @@ struct RawTls {
     cert_file: Option<String>,
     key_file: Option<String>,
     acme: Option<acme::RawAcme>,
+    confirm_reassign: Option<bool>,
 }
 
 impl Config {
@@ -298,6 +302,7 @@ impl Config {
             tls_cert_file,
             tls_key_file,
             tls_acme,
+            tls_confirm_reassign: raw.tls.confirm_reassign.unwrap_or(false),
             mdm_release_timeout_minutes,
             mdm_schemas_dir,
             apple,
@@ -319,6 +324,7 @@ impl Config {
             tls_cert_file: None,
             tls_key_file: None,
             tls_acme: None,
+            tls_confirm_reassign: false,
             mdm_release_timeout_minutes: DEFAULT_RELEASE_TIMEOUT_MINUTES,
             mdm_schemas_dir: None,
             apple: AppleConfig::default(),
@@ -357,6 +363,11 @@ impl Config {
                 quote(&c.display().to_string()),
                 quote(&k.display().to_string())
             );
+            if self.tls_confirm_reassign {
+                out += "confirm_reassign = true\n";
+            }
+        } else if self.tls_confirm_reassign {
+            out += "\n[tls]\nconfirm_reassign = true\n";
         }
         if let Some(a) = &self.tls_acme {
             out += &a.to_toml(&quote);

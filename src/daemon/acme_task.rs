@@ -1,7 +1,7 @@
 //! The background task that keeps the appliance's ACME certificate current: an order at start
 //! when none is issued yet, then inside the CA's suggested renewal window (RFC 9773, asked
 //! again as the CA says) or at two thirds of each certificate's lifetime; after a failure it
-//! retries with backoff (`tls::AcmeRenewer`). Each outcome goes to the alert rules (the
+//! retries with backoff (`tls::AcmeRenewer`); at once when a reload changed `public.hosts`. Each outcome goes to the alert rules (the
 //! "appliance certificate renewal failing" alert) and the audit log.
 
 use crate::audit::{Action, Actor, AuditLog, NewEntry, Outcome};
@@ -25,7 +25,10 @@ pub(super) async fn run(
         let next = acme.wake_at(now);
         if next > now {
             let wait = StdDuration::try_from(next - now).unwrap_or(MAX_SLEEP);
-            tokio::time::sleep(wait.min(MAX_SLEEP)).await;
+            tokio::select! {
+                _ = tokio::time::sleep(wait.min(MAX_SLEEP)) => {}
+                _ = acme.woken() => {}
+            }
             continue;
         }
         if acme.next_attempt(now) > now {

@@ -3,7 +3,9 @@
 //! certificate's mode (an upload, going back to the self-managed one, the first ACME
 //! certificate, a reload), every profile is redefined at Apple when its anchors changed, so
 //! devices are re-assigned to a profile that pins what `/enroll/anchors` serves. Audited with
-//! the number of devices that re-assigns.
+//! the number of devices that re-assigns. A certificate the configuration file asks for is
+//! held until confirmed (`tls::hold`); this task confirms it at once when it re-assigns no
+//! device.
 
 use crate::audit::{Action, Actor, AuditLog, NewEntry, Outcome};
 use crate::clock::Clock;
@@ -32,8 +34,65 @@ pub(super) async fn run(tls: Arc<TlsManager>, profiles: Profiles, audit: AuditLo
     }
 }
 
+/// Arms the hold of configuration-file switches with what Apple's profiles pin (before the
+/// listeners serve anything, so a certificate named while stopped is held from the start,
+/// unless it re-assigns no device).
+pub(super) async fn arm_hold(tls: &Arc<TlsManager>, profiles: &Profiles, clock: &Clock) {
+    let pins = match profiles.apple_pins_a_ca().await {
+        Ok(pins) => pins,
+        Err(e) => {
+            log::error!(
+                "could not read what Apple's profiles pin ({e}); assuming the appliance CA"
+            );
+            true
+        }
+    };
+    let harmless = match profiles.all_profiles_impact().await {
+        Ok(impact) => impact.devices_to_reassign == 0,
+        Err(_) => false,
+    };
+    let pins = pins && !harmless;
+    let (tls, now) = (tls.clone(), clock.now());
+    match tokio::task::spawn_blocking(move || tls.arm_hold(pins, now)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => log::error!("the configured TLS certificate could not be held: {e}"),
+        Err(e) => log::error!("the configured TLS certificate could not be held: {e}"),
+    }
+}
+
+/// Serves a held certificate at once when no device would be re-assigned.
+async fn confirm_if_harmless(tls: &Arc<TlsManager>, profiles: &Profiles, clock: &Clock) {
+    if tls.held().is_none() {
+        return;
+    }
+    match profiles.all_profiles_impact().await {
+        Ok(impact) if impact.devices_to_reassign == 0 => {
+            let (tls, now) = (tls.clone(), clock.now());
+            match tokio::task::spawn_blocking(move || tls.confirm_held(now)).await {
+                Ok(Ok(Some(mode))) => log::info!(
+                    "serving the certificate of {} (no device is re-assigned, so no confirmation is needed)",
+                    crate::tls::describe_source(mode)
+                ),
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => {
+                    log::error!("the configured TLS certificate could not be served: {e}")
+                }
+                Err(e) => log::error!("the configured TLS certificate could not be served: {e}"),
+            }
+        }
+        Ok(_) => {}
+        Err(e) => log::error!("could not count the devices a certificate switch re-assigns: {e}"),
+    }
+}
+
 /// One pass; false when it must be tried again.
-async fn follow(tls: &TlsManager, profiles: &Profiles, audit: &AuditLog, clock: &Clock) -> bool {
+async fn follow(
+    tls: &Arc<TlsManager>,
+    profiles: &Profiles,
+    audit: &AuditLog,
+    clock: &Clock,
+) -> bool {
+    confirm_if_harmless(tls, profiles, clock).await;
     // Counted before the redefinition: the devices holding the profiles as Apple has them.
     let impact = profiles.all_profiles_impact().await;
     // Earlier versions always sent the appliance CA.

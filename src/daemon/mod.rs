@@ -87,6 +87,7 @@ pub async fn start(opts: DaemonOptions) -> Result<Running, DaemonError> {
     let listeners = Listeners::bind(&config, opts.mode)?;
     let (services, workers) = Services::build(&opts, base, listeners.public_port)?;
     follow_apple(&services, &opts.apple).await?;
+    anchors_task::arm_hold(&services.tls, &services.profiles, &services.clock).await;
     if let Some(hook) = &opts.before_workers {
         let startup = StartupServices {
             tokens: services.tokens.clone(),
@@ -306,8 +307,16 @@ impl Running {
         if let Some(c) = &new_config {
             crate::logging::set_level(c.log_level);
             self.reload_schemas(c.mdm_schemas_dir.clone()).await;
+            // The certificate follows `public.hosts` on reload; the URLs devices are given
+            // name the first host, so changing that one still needs a restart.
+            let same_url_host = c.public_hosts.first() == self.config.public_hosts.first();
             let restart_needed = Config {
                 log_level: self.config.log_level,
+                public_hosts: if same_url_host {
+                    self.config.public_hosts.clone()
+                } else {
+                    c.public_hosts.clone()
+                },
                 tls_cert_file: self.config.tls_cert_file.clone(),
                 tls_key_file: self.config.tls_key_file.clone(),
                 mdm_schemas_dir: self.config.mdm_schemas_dir.clone(),
@@ -315,18 +324,32 @@ impl Running {
             } != self.config;
             if restart_needed {
                 log::warn!(
-                    "the configuration file changed in keys that need a restart (data_dir, listen, public, mdm.release_timeout_minutes, apple, outbound); run `systemctl restart adebox` to apply them"
+                    "the configuration file changed in keys that need a restart (data_dir, listen, the first of public.hosts, public.port, mdm.release_timeout_minutes, apple, outbound); run `systemctl restart adebox` to apply them"
                 );
             }
         }
         let tls = self.services.tls.clone();
         let now = self.services.clock.now();
-        match blocking(move || tls.reload(now)).await {
-            Ok(Ok(info)) => log::info!(
-                "reloaded: TLS certificate {:?} valid until {}",
-                info.mode,
-                info.server.not_after
-            ),
+        let hosts = new_config.map(|c| c.public_hosts);
+        match blocking(move || tls.reload(hosts, now)).await {
+            Ok(Ok(reloaded)) => {
+                let info = &reloaded.info;
+                log::info!(
+                    "reloaded: TLS certificate {:?} for {} valid until {}",
+                    info.mode,
+                    info.server.sans.join(", "),
+                    info.server.not_after
+                );
+                if reloaded.order_needed
+                    && let Some(acme) = &self.services.tls_acme
+                {
+                    log::info!(
+                        "ordering an ACME certificate for {} (public.hosts changed); the current one is served until it arrives",
+                        info.public_hosts.join(", ")
+                    );
+                    acme.order_soon();
+                }
+            }
             Ok(Err(e)) => log::error!(
                 "reload: the TLS certificate could not be reloaded ({e}); still serving the previous one"
             ),

@@ -317,14 +317,18 @@ impl Enroll {
             url: self.inner.urls.scep(),
             challenge,
             subject: subject("adebox", mi.udid.as_str()),
-            // The root payload installs the appliance CA and the URL is pinned TLS; a
-            // fingerprint would have to name the CA or the RA, which Apple leaves unclear.
+            // The URL is served with the certificate the MDM URLs use (pinned while it is the
+            // appliance CA's); a fingerprint would have to name the CA or the RA, which Apple
+            // leaves unclear.
             ca_fingerprint: None,
         })
     }
 
     /// The unsigned enrollment profile (../shared/spec/enrollment.md §2.7): the appliance CA,
-    /// the `identity` payload, and `com.apple.mdm` pinned to that CA.
+    /// the `identity` payload, and `com.apple.mdm` pinned to that CA. The root payload follows
+    /// the profiles' `anchor_certs` (the TLS certificate in use): under a publicly trusted
+    /// certificate there is none, and nothing is pinned (apple-2026.md §7); the device's
+    /// identity certificate, issued by the appliance CA, needs no root on the device.
     fn profile_for(
         &self,
         mi: &MachineInfo,
@@ -340,7 +344,7 @@ impl Enroll {
                 "Enrolls this device ({}) in the organisation's device management.",
                 mi.serial
             )),
-            ca_der: self.inner.signer.chain.first().cloned().unwrap_or_default(),
+            ca_der: self.inner.profiles.anchor_certs().into_iter().next(),
             ca_file_name: "adebox-ca.cer".into(),
             identity,
             mdm: MdmInputs {

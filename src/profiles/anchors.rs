@@ -34,6 +34,11 @@ impl Anchors {
     pub fn base64(&self) -> Vec<String> {
         (self.0)().iter().map(|der| Base64::encode_string(der)).collect()
     }
+
+    /// The certificates now, DER.
+    pub fn der(&self) -> Vec<Vec<u8>> {
+        (self.0)()
+    }
 }
 
 impl Default for Anchors {
@@ -49,6 +54,23 @@ impl std::fmt::Debug for Anchors {
 }
 
 impl Profiles {
+    /// The certificates a device is to trust the appliance's server through, DER: what the
+    /// profiles' `anchor_certs` carry now, and the enrollment profile's root payload.
+    pub fn anchor_certs(&self) -> Vec<Vec<u8>> {
+        self.inner.endpoints.anchors.der()
+    }
+
+    /// Whether the profiles Apple last received pin a CA (`anchor_certs` not empty); true
+    /// when nothing is recorded yet (earlier versions always sent the appliance CA).
+    pub async fn apple_pins_a_ca(&self) -> Result<bool, ProfileError> {
+        let sent: Option<Vec<String>> = self
+            .inner
+            .store
+            .read(|rtx| store::get(&rtx.open_table(ANCHORS)?, DEFINED_WITH))
+            .await?;
+        Ok(sent.is_none_or(|s| !s.is_empty()))
+    }
+
     /// Redefines every profile at Apple when the anchors changed since they were last
     /// defined; `unrecorded` is what was sent before this was recorded (the appliance CA:
     /// earlier versions always sent it). Returns how many profiles it redefined.

@@ -20,8 +20,10 @@
 use crate::files;
 
 mod acme;
+mod hold;
 mod rules;
 pub use acme::{AcmeError, AcmeRenewer, AcmeStatus, Challenges, RenewalBasis};
+pub use hold::describe as describe_source;
 pub use rules::{RuleBreak, check_chain, check_pem};
 
 use crate::certinfo;
@@ -83,6 +85,14 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> TlsError + '_ {
     move |e| TlsError::Io { path: path.to_path_buf(), detail: e.to_string() }
 }
 
+/// What a reload did.
+#[derive(Clone, Debug)]
+pub struct Reloaded {
+    pub info: TlsInfo,
+    /// `[tls.acme]` is set and `public.hosts` changed: a certificate is to be ordered now.
+    pub order_needed: bool,
+}
+
 /// What the Settings page shows.
 #[derive(Clone, Debug, Serialize)]
 pub struct TlsInfo {
@@ -94,6 +104,8 @@ pub struct TlsInfo {
     pub public_hosts: Vec<String>,
     /// The Apple TLS rule the certificate in use breaks (a configured certificate only).
     pub rule_break: Option<RuleBreak>,
+    /// The certificate the configuration file asks for, waiting for a confirmation.
+    pub held: Option<TlsMode>,
 }
 
 struct Current {
@@ -115,7 +127,8 @@ impl ResolvesServerCert for Resolver {
 
 pub struct TlsManager {
     dir: PathBuf,
-    public_hosts: Vec<String>,
+    /// `public.hosts`: the names every certificate served must carry (a reload may change them).
+    public_hosts: ArcSwap<Vec<String>>,
     config_files: Option<(PathBuf, PathBuf)>,
     /// `[tls.acme]` is set: the ACME certificate comes first once issued.
     acme: bool,
@@ -127,6 +140,8 @@ pub struct TlsManager {
     changing: Mutex<()>,
     /// The mode in use, for whoever follows switches (the profiles' `anchor_certs`).
     mode_tx: tokio::sync::watch::Sender<TlsMode>,
+    /// A certificate from the configuration file waiting for a confirmation (`hold`).
+    gate: Mutex<hold::Gate>,
 }
 
 impl std::fmt::Debug for TlsManager {
@@ -152,7 +167,7 @@ impl TlsManager {
         };
         let manager = TlsManager {
             dir,
-            public_hosts: config.public_hosts.clone(),
+            public_hosts: ArcSwap::from_pointee(config.public_hosts.clone()),
             config_files,
             acme: config.tls_acme.is_some(),
             ca,
@@ -161,6 +176,7 @@ impl TlsManager {
             current: ArcSwap::from_pointee(placeholder),
             changing: Mutex::new(()),
             mode_tx: tokio::sync::watch::Sender::new(TlsMode::SelfManaged),
+            gate: Mutex::new(hold::Gate::new(config.tls_confirm_reassign)),
         };
         manager.load_current(now)?;
         Ok(manager)
@@ -208,8 +224,9 @@ impl TlsManager {
                 TlsMode::Acme => Some(acme::renewal_time(&current.info)),
                 TlsMode::CustomUpload | TlsMode::CustomConfig => None,
             },
-            public_hosts: self.public_hosts.clone(),
+            public_hosts: self.hosts().to_vec(),
             rule_break: current.rule_break.clone(),
+            held: self.held(),
         }
     }
 
@@ -225,11 +242,38 @@ impl TlsManager {
         Ok(Some(info))
     }
 
-    /// Re-reads the certificate from disk (SIGHUP): picks up replaced config files.
-    pub fn reload(&self, now: OffsetDateTime) -> Result<TlsInfo, TlsError> {
+    /// The names every certificate served must carry (`public.hosts`).
+    pub fn hosts(&self) -> Arc<Vec<String>> {
+        self.public_hosts.load_full()
+    }
+
+    /// Re-reads the certificate from disk (SIGHUP): picks up replaced config files, and
+    /// `hosts`, the configuration's `public.hosts` now. A changed host list re-issues the
+    /// self-managed certificate at once. The ACME certificate in use is kept until the CA
+    /// issues one for the new names ([`Reloaded::order_needed`]): falling back to the
+    /// self-managed one meanwhile would switch the profiles' anchors at Apple twice.
+    pub fn reload(
+        &self,
+        hosts: Option<Vec<String>>,
+        now: OffsetDateTime,
+    ) -> Result<Reloaded, TlsError> {
         let _guard = self.changing.lock().expect("tls mutex is never held across a panic");
-        self.load_current(now)?;
-        Ok(self.info())
+        let mut changed = false;
+        if let Some(h) = hosts
+            && !same_names(&h, &self.hosts())
+        {
+            log::info!("public.hosts changed to {}; the certificate follows", h.join(", "));
+            self.public_hosts.store(Arc::new(h));
+            changed = true;
+        }
+        let current = self.current.load_full();
+        let keep_acme =
+            current.mode == TlsMode::Acme && !same_names(&current.info.sans, &self.hosts());
+        if !keep_acme {
+            self.load_current(now)?;
+        }
+        let order_needed = self.acme && self.config_files.is_none() && (keep_acme || changed);
+        Ok(Reloaded { info: self.info(), order_needed })
     }
 
     /// Installs an admin's own certificate chain and key (uploaded on the page).
@@ -249,7 +293,7 @@ impl TlsManager {
         rules::check_pem(cert_pem).map_err(|broken| {
             TlsError::Custom(CertProblem { field: "cert_pem", message: broken.to_string() })
         })?;
-        let (key, info) = certinfo::load_custom(cert_pem, key_pem, &self.public_hosts, now)
+        let (key, info) = certinfo::load_custom(cert_pem, key_pem, &self.hosts(), now)
             .map_err(TlsError::Custom)?;
         let key_path = self.dir.join("custom.key");
         let cert_path = self.dir.join("custom.pem");
@@ -290,12 +334,11 @@ impl TlsManager {
                     cert_path.display()
                 );
             }
-            let loaded =
-                certinfo::load_custom(&cert_pem, &read(key_path)?, &self.public_hosts, now);
+            let loaded = certinfo::load_custom(&cert_pem, &read(key_path)?, &self.hosts(), now);
             match (loaded, rule_break) {
                 (Ok((key, info)), rule_break) => {
-                    self.set(key, info, TlsMode::CustomConfig, rule_break);
-                    return Ok(());
+                    let next = Current { key, info, mode: TlsMode::CustomConfig, rule_break };
+                    return self.serve_configured(next, now);
                 }
                 // A key too weak for the TLS library to sign with: the daemon still starts
                 // (with its own certificate) so that the admin sees the banner naming the rule.
@@ -314,9 +357,7 @@ impl TlsManager {
         if self.acme
             && let Some(current) = self.load_acme(now)?
         {
-            let Current { key, info, mode, rule_break } = current;
-            self.set(key, info, mode, rule_break);
-            return Ok(());
+            return self.serve_configured(current, now);
         }
         let custom_cert = self.dir.join("custom.pem");
         let custom_key = self.dir.join("custom.key");
@@ -326,7 +367,7 @@ impl TlsManager {
                 files::read_text(&custom_key).map_err(io(&custom_key))?,
             )
         {
-            match certinfo::load_custom(&c, &k, &self.public_hosts, now) {
+            match certinfo::load_custom(&c, &k, &self.hosts(), now) {
                 Ok((key, info)) => {
                     // Uploaded before the rules were checked: keep serving it, and say so.
                     let rule_break = rules::check_pem(&c).err();
@@ -352,12 +393,13 @@ impl TlsManager {
     ) -> Result<(), TlsError> {
         let server_pem = self.dir.join("server.pem");
         let server_key = self.dir.join("server.key");
+        let hosts = self.hosts();
         if let (Some(c), Some(k)) = (
             files::read_text(&server_pem).map_err(io(&server_pem))?,
             files::read_text(&server_key).map_err(io(&server_key))?,
-        ) && let Ok((key, info)) = certinfo::load_custom(&c, &k, &self.public_hosts, now)
+        ) && let Ok((key, info)) = certinfo::load_custom(&c, &k, &hosts, now)
             && now < info.not_after - RENEW_BEFORE
-            && same_names(&info.sans, &self.public_hosts)
+            && same_names(&info.sans, &hosts)
         {
             self.set(key, info, TlsMode::SelfManaged, rule_break);
             return Ok(());
@@ -369,18 +411,17 @@ impl TlsManager {
     }
 
     fn issue_self_managed(&self, now: OffsetDateTime) -> Result<CertInfo, TlsError> {
-        let issued =
-            self.ca.issue_server(&self.public_hosts, now, Duration::days(SERVER_CERT_DAYS))?;
+        let hosts = self.hosts();
+        let issued = self.ca.issue_server(&hosts, now, Duration::days(SERVER_CERT_DAYS))?;
         let chain = format!("{}{}", issued.cert_pem, self.ca.cert_pem());
-        let (key, info) =
-            certinfo::load_custom(&chain, issued.key_pem.expose(), &self.public_hosts, now)
-                .map_err(TlsError::Custom)?;
+        let (key, info) = certinfo::load_custom(&chain, issued.key_pem.expose(), &hosts, now)
+            .map_err(TlsError::Custom)?;
         let key_path = self.dir.join("server.key");
         let cert_path = self.dir.join("server.pem");
         files::write_atomic(&key_path, issued.key_pem.expose().as_bytes(), 0o600)
             .map_err(io(&key_path))?;
         files::write_atomic(&cert_path, chain.as_bytes(), 0o644).map_err(io(&cert_path))?;
-        log::info!(not_after = info.not_after.to_string().as_str(); "issued a new TLS server certificate for {}", self.public_hosts.join(", "));
+        log::info!(not_after = info.not_after.to_string().as_str(); "issued a new TLS server certificate for {}", hosts.join(", "));
         self.set(key, info.clone(), TlsMode::SelfManaged, None);
         Ok(info)
     }

@@ -114,3 +114,63 @@ fn a_bad_certificate_in_the_config_stops_the_start_naming_the_keys() {
     let err = TlsManager::open(&c, now + Duration::days(31)).unwrap_err().to_string();
     assert!(err.contains("expired") && err.contains("tls.cert_file"), "{err}");
 }
+
+/// A manager serving the certificate of `tls.cert_file` (`preconfirmed`: `tls.confirm_reassign`).
+fn configured(dir: &Path, now: OffsetDateTime, preconfirmed: bool) -> TlsManager {
+    let (cert, key) = other_pair(&["localhost", "127.0.0.1"], now, 30);
+    let (cert_path, key_path) = (dir.join("site.pem"), dir.join("site.key"));
+    std::fs::write(&cert_path, &cert).unwrap();
+    std::fs::write(&key_path, &key).unwrap();
+    let mut c = config(dir);
+    c.tls_cert_file = Some(cert_path);
+    c.tls_key_file = Some(key_path);
+    c.tls_confirm_reassign = preconfirmed;
+    TlsManager::open(&c, now).unwrap()
+}
+
+#[test]
+fn a_configured_certificate_is_held_while_apple_pins_the_ca_until_confirmed() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = datetime!(2026-11-24 12:00 UTC);
+    let m = configured(dir.path(), now, false);
+    // Never armed (tools, tests of this module): served as given.
+    assert_eq!(m.info().mode, TlsMode::CustomConfig);
+    m.arm_hold(true, now).unwrap();
+    let held = m.info();
+    assert_eq!((held.mode, held.held), (TlsMode::SelfManaged, Some(TlsMode::CustomConfig)));
+    assert_eq!(m.anchor_certs(), vec![m.ca().cert_der().to_vec()], "the CA stays pinned");
+    // A reload keeps it held.
+    assert_eq!(m.reload(None, now).unwrap().info.mode, TlsMode::SelfManaged);
+    assert_eq!(m.confirm_held(now).unwrap(), Some(TlsMode::CustomConfig));
+    let served = m.info();
+    assert_eq!((served.mode, served.held), (TlsMode::CustomConfig, None));
+    assert!(m.anchor_certs().is_empty());
+    assert_eq!(m.confirm_held(now).unwrap(), None, "nothing waits any more");
+    assert_eq!(m.reload(None, now).unwrap().info.mode, TlsMode::CustomConfig);
+}
+
+#[test]
+fn a_configured_certificate_is_not_held_when_confirmed_in_the_file_or_apple_pins_nothing() {
+    let now = datetime!(2026-11-24 12:00 UTC);
+    for (preconfirmed, apple_pins_ca) in [(true, true), (false, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let m = configured(dir.path(), now, preconfirmed);
+        m.arm_hold(apple_pins_ca, now).unwrap();
+        assert_eq!((m.info().mode, m.held()), (TlsMode::CustomConfig, None));
+    }
+}
+
+#[test]
+fn a_reload_with_other_hosts_issues_the_self_managed_certificate_for_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = datetime!(2026-11-24 12:00 UTC);
+    let m = TlsManager::open(&config(dir.path()), now).unwrap();
+    let before = m.info().server.fingerprint_sha256;
+    let same = m.reload(Some(vec!["127.0.0.1".into(), "LOCALHOST".into()]), now).unwrap();
+    assert_eq!(same.info.server.fingerprint_sha256, before, "the same names, in another order");
+    let hosts = vec!["ade.example.org".to_string(), "localhost".to_string()];
+    let reloaded = m.reload(Some(hosts.clone()), now).unwrap();
+    assert_eq!(reloaded.info.server.sans, hosts);
+    assert_eq!(reloaded.info.public_hosts, hosts);
+    assert!(!reloaded.order_needed, "no [tls.acme]");
+}

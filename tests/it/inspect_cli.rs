@@ -167,7 +167,7 @@ fn signed_profile(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
         display_name: "Example MDM".into(),
         organization: "Example".into(),
         description: None,
-        ca_der: ca.cert_der().to_vec(),
+        ca_der: Some(ca.cert_der().to_vec()),
         ca_file_name: "adebox-root.cer".into(),
         identity: IdentityInputs::Scep {
             url: "https://mdm.example.test/scep".into(),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The leaf certificate the daemon serves on a fresh handshake, verified against `ca_pem`.
-fn served_leaf(port: u16, ca_pem: Vec<u8>) -> Vec<u8> {
+pub(crate) fn served_leaf(port: u16, ca_pem: Vec<u8>) -> Vec<u8> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(&ca_pem) {
         roots.add(cert.unwrap()).unwrap();

@@ -3,7 +3,9 @@
 //! (the appliance CA pinned, or nothing for a publicly trusted certificate) and the devices are
 //! re-assigned; the count is shown first and an upload or removal that re-assigns devices
 //! needs a confirmation; `/enroll/anchors` agrees with the profile. Against the DEP simulator,
-//! with an uploaded certificate and with one from a real ACME CA (Debian's pebble).
+//! with an uploaded certificate and with one from a real ACME CA (Debian's pebble). A switch
+//! made in the configuration file (`[tls.acme]` added) is held with a banner until confirmed,
+//! unless the file confirms it in advance (`tls.confirm_reassign`).
 
 use crate::assignments_api::{serials_of, wait_for};
 use crate::common::*;
@@ -17,15 +19,18 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// A sandbox daemon on `dir` talking to `sim`, with `[tls.acme]` when given.
+/// A sandbox daemon on `dir` talking to `sim`, with `[tls.acme]` when given, and
+/// `tls.confirm_reassign = confirmed`.
 async fn sandbox_daemon(
     dir: tempfile::TempDir,
     sim: adebox::sim::dep::RunningSimDep,
     apns: adebox::sim::apns::RunningSimApns,
     acme: Option<AcmeConfig>,
+    confirmed: bool,
 ) -> TestDaemon {
     let mut opts = options(dir.path(), Mode::Sandbox);
     opts.config.tls_acme = acme;
+    opts.config.tls_confirm_reassign = confirmed;
     opts.apple = adebox::daemon::sandbox::apple_side(&sim, &apns);
     opts.sandbox_pushes = Some(apns.feed());
     opts.dep_retry = adebox::depclient::RetryPolicy {
@@ -41,7 +46,7 @@ async fn sandbox_daemon(
 
 /// Signs in as the sandbox admin with a client trusting `roots` (so it keeps working across
 /// the switch).
-async fn login_trusting(d: &TestDaemon, roots: &[&[u8]]) -> Page {
+pub(crate) async fn login_trusting(d: &TestDaemon, roots: &[&[u8]]) -> Page {
     let roots: Vec<reqwest::Certificate> =
         roots.iter().map(|pem| reqwest::Certificate::from_pem(pem).unwrap()).collect();
     let client = Client::builder().cookie_store(true).tls_certs_only(roots).build().unwrap();
@@ -180,14 +185,18 @@ async fn an_upload_and_its_removal_redefine_the_profiles_after_a_confirmation() 
     assert_eq!(audit["total"], 2, "{audit}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_first_acme_certificate_redefines_the_profiles_without_anchors() {
-    let http_port = free_port();
-    let Some(pebble) = Pebble::start(http_port, false) else { return };
+/// A sandbox daemon with two devices assigned under the appliance CA, restarted with
+/// `[tls.acme]` (and `tls.confirm_reassign = confirmed`): the daemon, a page trusting both
+/// CAs, the server uuid, the serials and the appliance CA as Apple's anchors.
+async fn restarted_with_acme(
+    pebble: &Pebble,
+    http_port: u16,
+    confirmed: bool,
+) -> (TestDaemon, Page, String, Vec<String>, Vec<String>) {
     let root = pebble.root_pem().await;
     let sim = adebox::daemon::sandbox::start_simulator().await.unwrap();
     let apns = adebox::daemon::sandbox::start_apns_simulator().await.unwrap();
-    let d = sandbox_daemon(tempfile::tempdir().unwrap(), sim, apns, None).await;
+    let d = sandbox_daemon(tempfile::tempdir().unwrap(), sim, apns, None, false).await;
     d.sandbox_admin().await;
     let appliance_ca = d.ca_pem();
     let page = login_trusting(&d, &[&appliance_ca, root.as_bytes()]).await;
@@ -197,16 +206,66 @@ async fn the_first_acme_certificate_redefines_the_profiles_without_anchors() {
     let (_, impact) = page.get("/api/v1/settings/tls/switch-impact").await;
     assert_eq!(impact["devices_to_reassign"], 2, "{impact}");
 
-    // The site adds [tls.acme] and restarts: the first certificate from the CA switches.
+    // The site adds [tls.acme] and restarts.
     let mut d = d;
     let (sim, apns) = (d.sim.take().unwrap(), d.apns.take().unwrap());
     let dir = d.stop().await;
-    let d = sandbox_daemon(dir, sim, apns, Some(pebble.acme_config(http_port, None))).await;
+    let acme = Some(pebble.acme_config(http_port, None));
+    let d = sandbox_daemon(dir, sim, apns, acme, confirmed).await;
     let page = login_trusting(&d, &[&appliance_ca, root.as_bytes()]).await;
+    (d, page, server_uuid, serials, ca)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acme_section_confirmed_in_the_file_redefines_the_profiles_without_anchors() {
+    let http_port = free_port();
+    let Some(pebble) = Pebble::start(http_port, false) else { return };
+    let (d, page, server_uuid, serials, _) = restarted_with_acme(&pebble, http_port, true).await;
     crate::tls_acme::tls_until(&page, &pebble, |v| v["mode"] == "acme").await;
     assert_eq!(enroll_anchors(&page, &d).await, json!([]));
     until_apple_anchors(&d, &server_uuid, &serials, &[]).await;
     let (_, audit) = page.get("/api/v1/audit?action=tls.anchors_switch").await;
     assert_eq!(audit["total"], 1, "{audit}");
     assert!(audit.to_string().contains("2 devices re-assigned"), "{audit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acme_section_added_to_the_file_is_held_until_an_admin_confirms() {
+    let http_port = free_port();
+    let Some(pebble) = Pebble::start(http_port, false) else { return };
+    let (d, page, server_uuid, serials, ca) = restarted_with_acme(&pebble, http_port, false).await;
+
+    // The CA issues, but the certificate waits: the appliance CA is still served and pinned.
+    let v = crate::tls_acme::tls_until(&page, &pebble, |v| v["held"] == "acme").await;
+    assert_eq!(v["mode"], "self_managed", "{v}");
+    assert!(v["acme"]["last_success_at"].is_string(), "the order succeeded: {v}");
+    assert_eq!(enroll_anchors(&page, &d).await, json!(ca));
+    let (_, status) = page.get("/api/v1/status").await;
+    let banner = status["banners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["code"] == "tls_switch_held")
+        .unwrap_or_else(|| panic!("no banner: {status}"))
+        .clone();
+    let message = banner["message"].as_str().unwrap();
+    assert!(message.contains("[tls.acme]") && message.contains("2 devices"), "{banner}");
+    assert_eq!(apple_anchors(&d, &server_uuid, &serials), vec![ca.clone(), ca.clone()]);
+    let (_, audit) = page.get("/api/v1/audit?action=tls.anchors_switch").await;
+    assert_eq!(audit["total"], 0, "nothing redefined yet: {audit}");
+
+    // Confirmed: served, pinned nowhere, redefined at Apple; audited with the count.
+    let (s, v) = page.post("/api/v1/settings/tls/held/confirm", json!({})).await;
+    assert_eq!((s, v["mode"].as_str()), (StatusCode::OK, Some("acme")), "{v}");
+    assert_eq!(v["held"], Value::Null, "{v}");
+    assert_eq!(enroll_anchors(&page, &d).await, json!([]));
+    until_apple_anchors(&d, &server_uuid, &serials, &[]).await;
+    let (_, audit) = page.get("/api/v1/audit?action=tls.switch_confirm").await;
+    assert_eq!(audit["total"], 1, "{audit}");
+    assert!(audit.to_string().contains("2 devices to re-assign"), "{audit}");
+    let (_, status) = page.get("/api/v1/status").await;
+    assert!(!status.to_string().contains("tls_switch_held"), "{status}");
+    // Nothing waits any more.
+    let (s, e) = page.post("/api/v1/settings/tls/held/confirm", json!({})).await;
+    assert_eq!((s, e["error"].as_str()), (StatusCode::CONFLICT, Some("nothing_held")), "{e}");
 }

@@ -82,6 +82,7 @@ pub const ROUTES: &[Route] = &[
     r("DELETE", "/settings/tls/custom", Needs(Settings)),
     r("POST", "/settings/tls/acme/renew", Needs(Settings)),
     r("GET", "/settings/tls/switch-impact", Needs(Read)),
+    r("POST", "/settings/tls/held/confirm", Needs(Settings)),
     r("GET", "/settings/backup", Needs(Read)),
     r("PUT", "/settings/backup", Needs(Backups)),
     r("DELETE", "/settings/backup", Needs(Backups)),

@@ -31,7 +31,7 @@ async fn tls_info(state: web::Data<AppState>, _auth: Authenticated) -> web::Json
 }
 
 /// The TLS view with the ACME state, when `[tls.acme]` is set.
-fn tls_view(state: &AppState, info: &crate::tls::TlsInfo) -> TlsInfo {
+pub(super) fn tls_view(state: &AppState, info: &crate::tls::TlsInfo) -> TlsInfo {
     let mut view = TlsInfo::from(info);
     view.acme = state.tls_acme.as_ref().map(|a| a.status());
     // The CA's suggestion (RFC 9773) decides when an ACME certificate renews.

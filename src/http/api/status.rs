@@ -106,6 +106,7 @@ async fn status(
             banners.push(Banner { level, code, message, link: Some(link) });
         }
         banners.extend(alert_banners(&state).await?);
+        banners.extend(super::tls_switch::held_banner(&state).await?);
     }
     let mut backup = None;
     if let Some(b) = state.backups.as_ref().filter(|_| org_wide)

@@ -1,13 +1,16 @@
 //! Switching the appliance certificate between the appliance CA and another one changes what
 //! the DEP profiles pin (`anchor_certs`), so every profile is defined again at Apple and its
 //! devices re-assigned. `GET /settings/tls/switch-impact` says how many devices that is; an
-//! upload or a removal that would re-assign any is refused until it is confirmed.
+//! upload or a removal that would re-assign any is refused until it is confirmed. A switch
+//! the configuration file asks for is held (`tls::hold`) with a banner until an admin confirms
+//! it with `POST /settings/tls/held/confirm`.
 
-use super::views::EditImpact;
+use super::views::{EditImpact, TlsInfo};
+use crate::audit::{Action, NewEntry, Outcome};
 use crate::http::error::ApiError;
 use crate::http::extract::Authenticated;
 use crate::http::state::AppState;
-use actix_web::{get, web};
+use actix_web::{get, post, web};
 use serde::Deserialize;
 
 /// `?confirm=true` on `DELETE /settings/tls/custom`.
@@ -52,6 +55,61 @@ pub(super) async fn require_confirmation(
     ))
 }
 
+/// Serves the certificate the configuration file asks for (`[tls.acme]`, `tls.cert_file`),
+/// held until now because it re-assigns devices (see `GET /settings/tls/switch-impact`); the
+/// profiles are then defined again at Apple. 409 `nothing_held` when nothing waits.
+#[utoipa::path(tag = "settings", responses((status = OK, body = TlsInfo), (status = 409, body = ApiError)))]
+#[post("/settings/tls/held/confirm")]
+async fn confirm_held(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<web::Json<TlsInfo>, ApiError> {
+    let now = state.clock.now();
+    let impact = state.profiles.all_profiles_impact().await?;
+    let tls = state.tls.clone();
+    let held =
+        web::block(move || tls.confirm_held(now)).await.map_err(|e| ApiError::internal(&e))?;
+    let mode = match held {
+        Ok(Some(mode)) => mode,
+        Ok(None) => {
+            return Err(ApiError::conflict(
+                "nothing_held",
+                "no certificate from the configuration file is waiting for a confirmation",
+            ));
+        }
+        Err(e) => {
+            let entry =
+                NewEntry::new(now, auth.actor(), Action::TlsSwitchConfirm, Outcome::Failure)
+                    .detail(e.to_string());
+            state.audit.record(entry).await?;
+            return Err(ApiError::internal(&e));
+        }
+    };
+    let entry = NewEntry::new(now, auth.actor(), Action::TlsSwitchConfirm, Outcome::Success)
+        .target(crate::tls::describe_source(mode))
+        .detail(format!("{} devices to re-assign", impact.devices_to_reassign));
+    state.audit.record(entry).await?;
+    Ok(web::Json(super::settings::tls_view(&state, &state.tls.info())))
+}
+
+/// The banner every page shows while a certificate from the configuration file is held.
+pub(super) async fn held_banner(
+    state: &AppState,
+) -> Result<Option<super::status::Banner>, ApiError> {
+    let Some(mode) = state.tls.held() else { return Ok(None) };
+    let impact = state.profiles.all_profiles_impact().await?;
+    Ok(Some(super::status::Banner {
+        level: "warning".into(),
+        code: "tls_switch_held".into(),
+        message: format!(
+            "The configuration file asks for the certificate of {}. Serving it changes what the enrollment profiles pin: every profile is defined again at Apple and {} devices are re-assigned. The self-managed certificate is served until you confirm on Settings (or set tls.confirm_reassign = true).",
+            crate::tls::describe_source(mode),
+            impact.devices_to_reassign
+        ),
+        link: Some("/admin/settings#tls".into()),
+    }))
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(switch_impact);
+    cfg.service(switch_impact).service(confirm_held);
 }

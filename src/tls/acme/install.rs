@@ -28,13 +28,14 @@ impl TlsManager {
                 ),
             })
         })?;
-        let (key, info) = certinfo::load_custom(chain_pem, key_pem, &self.public_hosts, now)
+        let (key, info) = certinfo::load_custom(chain_pem, key_pem, &self.hosts(), now)
             .map_err(TlsError::Custom)?;
         let key_path = self.dir.join(KEY);
         let cert_path = self.dir.join(CERT);
         files::write_atomic(&key_path, key_pem.as_bytes(), 0o600).map_err(io(&key_path))?;
         files::write_atomic(&cert_path, chain_pem.as_bytes(), 0o644).map_err(io(&cert_path))?;
-        self.set(key, info.clone(), TlsMode::Acme, None);
+        let next = Current { key, info: info.clone(), mode: TlsMode::Acme, rule_break: None };
+        self.serve_configured(next, now)?;
         Ok(info)
     }
 
@@ -50,7 +51,7 @@ impl TlsManager {
         ) else {
             return Ok(None);
         };
-        match certinfo::load_custom(&c, &k, &self.public_hosts, now) {
+        match certinfo::load_custom(&c, &k, &self.hosts(), now) {
             Ok((key, info)) => Ok(Some(Current {
                 key,
                 info,

@@ -110,6 +110,8 @@ pub struct AcmeRenewer {
     clock: crate::clock::Clock,
     /// One order at a time (the renewal task and "Renew now").
     ordering: tokio::sync::Mutex<()>,
+    /// Wakes the renewal task for an order due now ([`AcmeRenewer::order_soon`]).
+    wake: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for AcmeRenewer {
@@ -158,6 +160,7 @@ impl AcmeRenewer {
             status: Mutex::new(status),
             clock,
             ordering: tokio::sync::Mutex::new(()),
+            wake: tokio::sync::Notify::new(),
         })
     }
 
@@ -173,6 +176,20 @@ impl AcmeRenewer {
     /// is issued yet, or the backoff after a failure.
     pub fn next_attempt(&self, now: OffsetDateTime) -> OffsetDateTime {
         self.status().next_attempt_at.unwrap_or(now)
+    }
+
+    /// Makes an order due now and wakes the renewal task (`public.hosts` changed on reload:
+    /// the certificate in use no longer names them all).
+    pub fn order_soon(&self) {
+        let now = self.clock.now();
+        self.update(|s| s.next_attempt_at = Some(now));
+        self.wake.notify_one();
+    }
+
+    /// Returns when [`AcmeRenewer::order_soon`] was called (at once when it was called while
+    /// nobody waited).
+    pub async fn woken(&self) {
+        self.wake.notified().await;
     }
 
     /// When the renewal task must wake: the next order, or asking for the renewal window.
@@ -266,7 +283,7 @@ impl AcmeRenewer {
 
     async fn order(&self) -> Result<CertInfo, AcmeError> {
         let account = self.account().await?;
-        let hosts = self.tls.public_hosts.clone();
+        let hosts = self.tls.hosts().to_vec();
         let identifiers: Vec<Identifier> = hosts
             .iter()
             .map(|h| match h.parse() {

@@ -103,6 +103,7 @@ pub fn action_words(code: &str) -> String {
         "tls.custom_remove" => "Removed the installed server certificate",
         "tls.renew" => "Renewed the server certificate",
         "tls.anchors_switch" => "Redefined the profiles for the new server certificate",
+        "tls.switch_confirm" => "Confirmed the server certificate the configuration file asks for",
         "store.backup" => "Made a backup",
         "token.key_create" => "Made a key for a new server token",
         "token.key_discard" => "Discarded a server token key",

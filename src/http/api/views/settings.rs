@@ -68,6 +68,9 @@ pub struct TlsInfo {
     pub rule_break: Option<String>,
     /// The ACME CA's settings and the last order, when `[tls.acme]` is set.
     pub acme: Option<crate::tls::AcmeStatus>,
+    /// The certificate the configuration file asks for (`acme` or `custom_config`) while it
+    /// waits for a confirmation (`POST /settings/tls/held/confirm`); null otherwise.
+    pub held: Option<TlsMode>,
 }
 
 impl From<&crate::tls::TlsInfo> for TlsInfo {
@@ -80,6 +83,7 @@ impl From<&crate::tls::TlsInfo> for TlsInfo {
             public_hosts: r.public_hosts.clone(),
             rule_break: r.rule_break.as_ref().map(|b| b.to_string()),
             acme: None,
+            held: r.held.as_ref().map(Into::into),
         }
     }
 }

@@ -23,7 +23,7 @@ import { dataTable } from '../components/table.js';
 const KNOWN_ACTIONS = [
   'admin.login', 'admin.logout', 'admin.setup', 'admin.password_change', 'admin.user_create',
   'admin.user_delete', 'admin.role_change', 'admin.scope_change', 'admin.unlock', 'admin.api_token_create', 'admin.api_token_revoke', 'tls.custom_install',
-  'tls.custom_remove', 'tls.renew', 'tls.anchors_switch', 'audit.chain_start', 'audit.prune',
+  'tls.custom_remove', 'tls.renew', 'tls.anchors_switch', 'tls.switch_confirm', 'audit.chain_start', 'audit.prune',
 ];
 
 function outcomeBadge(outcome) {

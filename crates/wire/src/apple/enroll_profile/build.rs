@@ -39,8 +39,11 @@ pub struct ProfileInputs {
     pub display_name: String,
     pub organization: String,
     pub description: Option<String>,
-    /// The appliance CA certificate, DER: the root payload.
-    pub ca_der: Vec<u8>,
+    /// The appliance CA certificate, DER: the root payload, which the MDM payload pins its
+    /// URLs to. `None` while the server's certificate is publicly trusted (ACME, an uploaded or
+    /// configured one): the device trusts it through its own roots, and a pinned CA would be
+    /// the wrong one (apple-2026.md §7). The identity certificate needs no root on the device.
+    pub ca_der: Option<Vec<u8>>,
     /// File name shown for the root payload (`adebox-root.cer`).
     pub ca_file_name: String,
     pub identity: IdentityInputs,
@@ -113,14 +116,15 @@ fn non_empty(what: &'static str, value: &str) -> Result<String, ProfileError> {
     Ok(value.to_string())
 }
 
-/// Builds the profile: root payload, identity payload, MDM payload, in that order (§2.4).
-/// `next_uuid` supplies the four PayloadUUIDs (top level, root, identity, MDM), in that order.
+/// Builds the profile: root payload (when [`ProfileInputs::ca_der`] is given), identity
+/// payload, MDM payload, in that order (§2.4). `next_uuid` supplies the PayloadUUIDs (top
+/// level, root when there is one, identity, MDM), in that order.
 pub fn build_profile(
     inputs: &ProfileInputs,
     next_uuid: &mut dyn FnMut() -> String,
 ) -> Result<EnrollmentProfile, ProfileError> {
     let id = non_empty("profile identifier", &inputs.identifier)?;
-    if inputs.ca_der.is_empty() {
+    if inputs.ca_der.as_ref().is_some_and(Vec::is_empty) {
         return Err(ProfileError::Empty("appliance CA certificate"));
     }
     let mdm = &inputs.mdm;
@@ -137,12 +141,16 @@ pub fn build_profile(
         payload_uuid: uuid,
         payload_display_name: name.to_string(),
     };
-    let root_uuid = next_uuid();
-    let root = RootPayload {
-        common: common(TYPE_ROOT, "root", "Appliance root certificate", root_uuid.clone()),
-        certificate_file_name: non_empty("CA certificate file name", &inputs.ca_file_name)?,
-        certificate: inputs.ca_der.clone(),
+    let root = match &inputs.ca_der {
+        Some(der) => Some(RootPayload {
+            common: common(TYPE_ROOT, "root", "Appliance root certificate", next_uuid()),
+            certificate_file_name: non_empty("CA certificate file name", &inputs.ca_file_name)?,
+            certificate: der.clone(),
+        }),
+        None => None,
     };
+    // The URLs are pinned to the appliance CA only while it is the server's issuer.
+    let pinned: Vec<String> = root.iter().map(|r| r.common.payload_uuid.clone()).collect();
     let identity_uuid = next_uuid();
     let identity = match &inputs.identity {
         IdentityInputs::Acme { directory_url, client_identifier, subject } => {
@@ -188,9 +196,11 @@ pub fn build_profile(
         access_rights: ACCESS_RIGHTS_ALL,
         check_out_when_removed: true,
         server_capabilities: mdm.server_capabilities.clone(),
-        server_url_pinning_certificate_uuids: vec![root_uuid.clone()],
-        check_in_url_pinning_certificate_uuids: vec![root_uuid],
+        server_url_pinning_certificate_uuids: pinned.clone(),
+        check_in_url_pinning_certificate_uuids: pinned,
     };
+    let mut payload_content: Vec<Payload> = root.into_iter().map(Payload::Root).collect();
+    payload_content.extend([identity, Payload::Mdm(mdm_payload)]);
     Ok(EnrollmentProfile {
         common: CommonKeys {
             payload_type: TYPE_CONFIGURATION.to_string(),
@@ -201,7 +211,7 @@ pub fn build_profile(
         },
         payload_organization: inputs.organization.clone(),
         payload_description: inputs.description.clone(),
-        payload_content: vec![Payload::Root(root), identity, Payload::Mdm(mdm_payload)],
+        payload_content,
     })
 }
 

@@ -22,7 +22,7 @@ pub fn inputs(identity: IdentityInputs) -> ProfileInputs {
         display_name: "Example Corp MDM".into(),
         organization: "Example Corp".into(),
         description: Some("Enrolls this device in Example Corp's device management.".into()),
-        ca_der: vec![0x30, 0x03, 0x02, 0x01, 0x01],
+        ca_der: Some(vec![0x30, 0x03, 0x02, 0x01, 0x01]),
         ca_file_name: "adebox-root.cer".into(),
         identity,
         mdm: MdmInputs {

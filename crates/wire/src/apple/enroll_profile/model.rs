@@ -257,6 +257,10 @@ impl ScepPayload {
     }
 }
 
+fn pins(uuids: &[String]) -> Option<Value> {
+    (!uuids.is_empty()).then(|| strings(uuids))
+}
+
 impl MdmPayload {
     pub fn to_value(&self) -> Value {
         let capabilities = &self.server_capabilities;
@@ -271,13 +275,14 @@ impl MdmPayload {
             .put("CheckOutWhenRemoved", self.check_out_when_removed)
             // Left out when empty: plain iPhones and iPads need none (§2.2).
             .maybe("ServerCapabilities", (!capabilities.is_empty()).then(|| strings(capabilities)))
-            .put(
+            // Left out when nothing is pinned (a publicly trusted server certificate).
+            .maybe(
                 "ServerURLPinningCertificateUUIDs",
-                strings(&self.server_url_pinning_certificate_uuids),
+                pins(&self.server_url_pinning_certificate_uuids),
             )
-            .put(
+            .maybe(
                 "CheckInURLPinningCertificateUUIDs",
-                strings(&self.check_in_url_pinning_certificate_uuids),
+                pins(&self.check_in_url_pinning_certificate_uuids),
             )
             .done()
     }

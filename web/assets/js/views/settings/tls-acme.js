@@ -4,8 +4,8 @@
  * (the CA's own error in plain words), when the next one is due, and "Renew now".
  *
  * Owns: the ACME details and the renew button (`POST /api/v1/settings/tls/acme/renew`).
- * Until the first certificate arrives, says how many devices it re-assigns (the profiles then
- * pin no CA).
+ * Until the first certificate arrives, says how many devices it would re-assign (the profiles
+ * then pin no CA); once issued it waits for a confirmation (`tls-held.js`).
  * Exposes: `acmeSection(tls, onChanged, impact)` → element.
  * Element ids for tests: #tls-acme, #tls-acme-directory, #tls-acme-ca-file, #tls-acme-last-order,
  * #tls-acme-next, #tls-acme-error, #tls-acme-renew, #tls-acme-switch.
@@ -29,8 +29,8 @@ function when(value, id) {
 export function acmeSection(tls, onChanged, impact) {
   const acme = tls.acme;
   const n = impact?.devices_to_reassign ?? 0;
-  const pending = tls.mode === 'self_managed' && n > 0
-    ? h('p', { class: 'callout', id: 'tls-acme-switch' }, `The first certificate from the CA replaces the self-managed one: every enrollment profile is then defined again at Apple without the appliance CA pinned, and ${n === 1 ? '1 device is' : `${n} devices are`} re-assigned. Remove [tls.acme] from the configuration file before it is issued to keep the appliance CA.`)
+  const pending = tls.mode === 'self_managed' && n > 0 && !tls.held
+    ? h('p', { class: 'callout', id: 'tls-acme-switch' }, `The first certificate from the CA would replace the self-managed one: every enrollment profile would then be defined again at Apple without the appliance CA pinned, and ${n === 1 ? '1 device' : `${n} devices`} re-assigned. It waits here for your confirmation once it is issued.`)
     : null;
   const button = h('button', { type: 'button', id: 'tls-acme-renew', class: 'button' }, 'Renew now');
   const error = acme.last_error

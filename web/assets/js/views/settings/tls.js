@@ -22,6 +22,7 @@ import { panel } from '../../components/panel.js';
 import { showError, toast } from '../../components/toast.js';
 import { tlsInfo } from './tls-info.js';
 import { acmeSection } from './tls-acme.js';
+import { heldSection } from './tls-held.js';
 
 const CERT_BEGIN = '-----BEGIN CERTIFICATE-----';
 const KEY_BEGIN = /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
@@ -145,7 +146,8 @@ export function tlsPanel(ctx) {
         installForm(changed, tls.public_hosts ?? [], tls.mode === 'self_managed' ? impact : null),
         tls.mode === 'custom_upload' ? [h('hr', { class: 'divider' }), revertSection(changed, impact)] : null,
       ];
-    replaceChildren(body, tlsInfo(tls), h('hr', { class: 'divider' }), manage);
+    const held = heldSection(tls, impact, changed);
+    replaceChildren(body, tlsInfo(tls), h('hr', { class: 'divider' }), held, held ? h('hr', { class: 'divider' }) : null, manage);
   };
   // After a change the form that had focus is gone; start reading again at the panel title.
   const changed = (tls) => {

@@ -174,9 +174,28 @@ fn refuses_values_a_device_would_reject() {
         });
         assert!(matches!(build_profile(&i, &mut uuids()), Err(ProfileError::BadClientIdentifier)));
     }
-    let mut no_ca = inputs(acme());
-    no_ca.ca_der.clear();
-    assert!(build_profile(&no_ca, &mut uuids()).is_err());
+    let mut empty_ca = inputs(acme());
+    empty_ca.ca_der = Some(vec![]);
+    assert!(build_profile(&empty_ca, &mut uuids()).is_err());
+}
+
+#[test]
+fn without_the_appliance_ca_there_is_no_root_payload_and_nothing_pinned() {
+    for identity in [acme(), scep()] {
+        let mut i = inputs(identity);
+        i.ca_der = None;
+        let top = as_plist(&build_profile(&i, &mut uuids()).unwrap());
+        let p = payloads(&top);
+        let types: Vec<String> = p.iter().map(|d| s(d, "PayloadType")).collect();
+        assert!(!types.iter().any(|t| t == "com.apple.security.root"), "{types:?}");
+        assert_eq!(p.len(), 2, "{types:?}");
+        let mdm = &p[1];
+        assert_eq!(s(mdm, "PayloadType"), "com.apple.mdm");
+        assert_eq!(s(mdm, "IdentityCertificateUUID"), s(&p[0], "PayloadUUID"));
+        for key in ["ServerURLPinningCertificateUUIDs", "CheckInURLPinningCertificateUUIDs"] {
+            assert!(!mdm.contains_key(key), "{key} pins nothing, so it is left out");
+        }
+    }
 }
 
 #[test]
@@ -281,7 +300,7 @@ fn signer() -> Signer {
 
 fn signed(identity: IdentityInputs, sg: &Signer) -> Vec<u8> {
     let mut i = inputs(identity);
-    i.ca_der = sg.ca.cert_der().to_vec();
+    i.ca_der = Some(sg.ca.cert_der().to_vec());
     let profile = build_profile(&i, &mut uuids()).unwrap();
     sign_profile(&profile, &sg.cert, &[sg.ca.cert_der().to_vec()], &sg.key, NOW).unwrap()
 }

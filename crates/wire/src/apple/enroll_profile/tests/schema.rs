@@ -55,7 +55,10 @@ fn variants() -> Vec<(String, ProfileInputs)> {
                     let label = format!(
                         "{name}, description {description}, organization {organization:?}, capabilities {caps:?}"
                     );
-                    out.push((label, i));
+                    out.push((label.clone(), i.clone()));
+                    // Under a publicly trusted server certificate: no root, nothing pinned.
+                    i.ca_der = None;
+                    out.push((format!("{label}, without the appliance CA"), i));
                 }
             }
         }
@@ -102,7 +105,7 @@ fn every_profile_variant_matches_apples_schemas_on_every_os_class() {
             checked += 1;
         }
     }
-    assert!(checked >= 9 * 8, "{checked} profiles checked");
+    assert!(checked >= 2 * 9 * 8, "{checked} profiles checked");
 }
 
 #[test]
