@@ -2,7 +2,7 @@
 //! serials, junk rows reported per row with their number (nothing is guessed from them).
 
 use super::ProfileError;
-use super::assign::{MAX_SERIALS, SerialOutcome, normalise_serial};
+use super::assign::{Listed, MAX_SERIALS, SerialOutcome, normalise_serial};
 
 /// Largest CSV accepted.
 pub const MAX_CSV_BYTES: usize = 5 * 1024 * 1024;
@@ -49,7 +49,7 @@ pub fn serials_from_csv(text: &str) -> Result<(Vec<String>, Vec<SerialOutcome>),
             // A first row that is not a serial is the header.
             None if k == 0 => {}
             None => junk.push(SerialOutcome {
-                serial: cell.chars().take(40).collect(),
+                serial: Listed::NotASerial(cell.chars().take(40).collect()),
                 outcome: super::assign::AssignmentOutcome::Invalid,
                 message: format!("row {line}: no serial number in column {}", column + 1),
             }),
