@@ -530,4 +530,4 @@ fn the_overlay_only_adds_cited_keys() {
 }
 
 mod overlay_support;
-mod real;
+pub(crate) mod real;
