@@ -6,7 +6,8 @@
 //! and `self::…` path in a file (outside comments and its inline `#[cfg(test)]` module) is an
 //! arrow from that file's module to the longest module the path names. A parent's `mod`
 //! line is not an arrow; its `use child::…` is. The simulators' crate (`crates/sim`) is held
-//! to the same no-circle rule.
+//! to the same no-circle rule. Unit-test files, in every crate, are where Rust's module rules
+//! put them (docs/testing.md).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -126,6 +127,47 @@ fn the_graph_sees_an_arrow_against_the_rings_and_a_circle() {
     // The parent and its child are one module split in files; siblings are not.
     assert_eq!(g.circles(), ["profiles::crud -> profiles::owner -> profiles::crud"]);
     assert_eq!(top("tokens::view"), "tokens");
+}
+
+/// Every source tree of the workspace: the unit-test files are held to one layout in all.
+const SOURCE_ROOTS: &[&str] = &[
+    "src",
+    "crates/wire/src",
+    "crates/sim/src",
+    "crates/tls-provider/src",
+    "crates/device-schema/src",
+];
+
+/// Why `file` breaks the unit-test layout of `docs/testing.md` (a module's `tests` module,
+/// inline or where Rust's module rules put it: `foo/tests.rs`, `dir/tests.rs`, a `tests/`
+/// folder), if it does: a `#[path]` that moves a module elsewhere, or a `*_tests.rs` file.
+fn misplaced_tests(file: &Path, text: &str) -> Option<String> {
+    let name = file.file_name()?.to_string_lossy();
+    if name.ends_with("_tests.rs") {
+        return Some(format!("{}: name it tests.rs in the module's folder", file.display()));
+    }
+    let line = text.lines().position(|l| l.trim_start().starts_with("#[path"))?;
+    Some(format!("{}:{}: #[path] instead of the module rules", file.display(), line + 1))
+}
+
+#[test]
+fn unit_test_files_follow_the_module_rules() {
+    let mut wrong = Vec::new();
+    for root in SOURCE_ROOTS {
+        let mut files = Vec::new();
+        collect(Path::new(root), &mut files);
+        assert!(!files.is_empty(), "{root} holds sources");
+        for f in files {
+            let text = std::fs::read_to_string(&f).expect("source file is readable");
+            wrong.extend(misplaced_tests(&f, &text));
+        }
+    }
+    assert!(wrong.is_empty(), "unit tests out of place:\n  {}", wrong.join("\n  "));
+    // The check sees both ways out of the layout.
+    assert!(misplaced_tests(Path::new("src/a/gate_tests.rs"), "").is_some());
+    let moved = "#[cfg(test)]\n#[path = \"gate_tests.rs\"]\nmod tests;\n";
+    assert!(misplaced_tests(Path::new("src/a/gate.rs"), moved).is_some());
+    assert!(misplaced_tests(Path::new("src/a/gate/tests.rs"), "use super::*;\n").is_none());
 }
 
 /// Crates that do I/O or run an async runtime (and any `actix-…`): the wire crate must reach

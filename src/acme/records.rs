@@ -169,7 +169,7 @@ pub struct CertRec {
 pub struct IssuedCert {
     /// SHA-256 of the certificate's DER, lower-case hex.
     pub sha256: String,
-    pub udid: String,
+    pub udid: Udid,
     #[serde(with = "time::serde::rfc3339")]
     pub issued_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -185,7 +185,7 @@ impl From<CertRec> for IssuedCert {
             // Identities proven by another protocol carry its name in `order_id`.
             via: if c.account_id.is_empty() { c.order_id } else { "acme".into() },
             sha256: c.sha256,
-            udid: c.udid.into_string(),
+            udid: c.udid,
             issued_at: c.issued_at,
             not_after: c.not_after,
             revoked: c.revoked.is_some(),

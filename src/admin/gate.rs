@@ -354,5 +354,4 @@ impl PasswordGate {
 }
 
 #[cfg(test)]
-#[path = "gate_tests.rs"]
 mod tests;

@@ -251,6 +251,3 @@ pub(crate) fn testing_options() -> AdminOptions {
 
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-mod login_tests;

@@ -317,5 +317,4 @@ impl Drop for Attempt {
 }
 
 #[cfg(test)]
-#[path = "throttle_tests.rs"]
 mod tests;

@@ -21,7 +21,7 @@ pub const KEEP: Duration = Duration::days(1);
 /// What Apple said about one device, and when.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Coverage {
-    pub serial: String,
+    pub serial: Serial,
     #[serde(with = "time::serde::rfc3339")]
     pub fetched_at: OffsetDateTime,
     /// Apple's coverages, as it listed them (none: not covered).
@@ -55,7 +55,7 @@ impl AppleCare {
     }
 
     async fn cached(&self, serial: &Serial) -> Result<Option<Coverage>, AppleCareError> {
-        let key = serial.as_str().to_string();
+        let key = serial.clone();
         Ok(self
             .store
             .read(move |tx| {
@@ -86,7 +86,7 @@ impl AppleCare {
             }
             Err(e) => return Err(AppleCareError::Client(e)),
         };
-        let c = Coverage { serial: serial.as_str().to_string(), fetched_at: now, coverages };
+        let c = Coverage { serial: serial.clone(), fetched_at: now, coverages };
         let saved = c.clone();
         self.store
             .write(move |tx| {
@@ -191,5 +191,20 @@ impl Kept {
             .0
             .iter()?
             .map(|item| item.map(|(k, _)| k.value().to_vec()).map_err(StoreError::from)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Coverage;
+
+    /// A coverage stored before its serial became a `Serial` (lower case, as it was held)
+    /// reads back and is written again byte for byte.
+    #[test]
+    fn a_stored_coverage_keeps_its_bytes() {
+        let stored = r#"{"serial":"c02xk1abcd12","fetched_at":"2026-03-01T12:00:00Z","coverages":[{"status":"ACTIVE","paymentType":null,"description":"AppleCare+","startDateTime":"2025-01-01T00:00:00Z","endDateTime":null,"isRenewable":true,"isCanceled":false,"agreementNumber":null}]}"#;
+        let c: Coverage = serde_json::from_str(stored).expect("an old coverage reads");
+        assert_eq!(c.serial.as_str(), "c02xk1abcd12");
+        assert_eq!(serde_json::to_string(&c).unwrap(), stored);
     }
 }

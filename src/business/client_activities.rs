@@ -5,6 +5,7 @@
 
 use super::client::{BusinessClient, ClientError};
 use super::wire::{ListPage, Single};
+use crate::ids::Serial;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -38,7 +39,7 @@ pub struct CoverageAttributes {
 /// What to create: the activity type Apple names, the serials, the server and deadline.
 pub struct ActivityRequest<'a> {
     pub activity_type: &'a str,
-    pub serials: &'a [String],
+    pub serials: &'a [Serial],
     pub server_id: Option<&'a str>,
     /// RFC 3339, for the migration types.
     pub deadline: Option<&'a str>,

@@ -32,7 +32,7 @@ impl<'txn> Timeline<'txn> {
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
             let what = AdeboxEvent {
-                serial: Some(serial.to_string()),
+                serial: Some(serial.clone()),
                 kind,
                 message: e.message.clone(),
                 fix_url: None,

@@ -136,7 +136,7 @@ pub fn mdm_event(
 pub struct AdeboxEvent {
     /// The device's serial number, for device events.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub serial: Option<String>,
+    pub serial: Option<crate::ids::Serial>,
     /// A stable code (`mdm_enrolled`, `token_expiring`, …).
     pub kind: String,
     /// Plain words, as on the device timeline or the alert.

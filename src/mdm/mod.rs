@@ -38,6 +38,7 @@ pub use view::{
 
 use crate::apple::mdm::MdmWireError;
 use crate::clock::Clock;
+use crate::ids::Serial;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
 use time::Duration;
@@ -95,17 +96,17 @@ pub enum MdmError {
         "device {serial} already has {max} commands waiting; wait until it checks in, or erase \
          and re-enroll it"
     )]
-    QueueFull { serial: String, max: usize },
+    QueueFull { serial: Serial, max: usize },
     #[error("{field}: {message}")]
     Invalid { field: &'static str, message: String },
     #[error("device {0} has no setup step that failed and blocks its release")]
-    NotBlocked(String),
+    NotBlocked(Serial),
     #[error("device {0} is not waiting in Setup Assistant (it was released or never waited)")]
-    NotAwaiting(String),
+    NotAwaiting(Serial),
     #[error(
         "device {serial} already has a command with the CommandUUID {uuid}; give each command a new one"
     )]
-    DuplicateCommand { serial: String, uuid: String },
+    DuplicateCommand { serial: Serial, uuid: String },
     #[error(transparent)]
     Setup(#[from] crate::setup::SetupError),
     #[error("the device identity lookup failed: {0}")]

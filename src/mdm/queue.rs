@@ -98,14 +98,11 @@ pub fn enqueue_as_in(
     let mut t = wtx.open_table(COMMANDS)?;
     let cmds = commands_of(&t, &enrollment.udid)?;
     if cmds.iter().any(|c| c.uuid.eq_ignore_ascii_case(&uuid)) {
-        return Err(MdmError::DuplicateCommand { serial: enrollment.serial.to_string(), uuid });
+        return Err(MdmError::DuplicateCommand { serial: enrollment.serial.clone(), uuid });
     }
     let pending = cmds.iter().filter(|c| c.state.is_pending()).count();
     if pending >= MAX_PENDING {
-        return Err(MdmError::QueueFull {
-            serial: enrollment.serial.to_string(),
-            max: MAX_PENDING,
-        });
+        return Err(MdmError::QueueFull { serial: enrollment.serial.clone(), max: MAX_PENDING });
     }
     let rec = CommandRec {
         v: 1,

@@ -293,8 +293,8 @@ impl Mdm {
     /// Sends the failed step that blocks the release again.
     pub async fn retry_step(&self, serial: &Serial, actor: &str) -> Result<String, MdmError> {
         self.setup_action(serial, actor, |e, wtx, now| {
-            let run = e.setup.as_mut().ok_or_else(|| MdmError::NotBlocked(e.serial.to_string()))?;
-            let i = run.retry().ok_or_else(|| MdmError::NotBlocked(e.serial.to_string()))?;
+            let run = e.setup.as_mut().ok_or_else(|| MdmError::NotBlocked(e.serial.clone()))?;
+            let i = run.retry().ok_or_else(|| MdmError::NotBlocked(e.serial.clone()))?;
             let title = run.steps[i].title.clone();
             super::steps::advance_in(wtx, e, now)?;
             Ok(format!("retry of setup step {} ({title})", i + 1))
@@ -306,8 +306,7 @@ impl Mdm {
     pub async fn release_anyway(&self, serial: &Serial, actor: &str) -> Result<String, MdmError> {
         let who = actor.to_string();
         self.setup_action(serial, actor, move |e, wtx, now| {
-            let run =
-                e.setup.as_mut().ok_or_else(|| MdmError::NotAwaiting(e.serial.to_string()))?;
+            let run = e.setup.as_mut().ok_or_else(|| MdmError::NotAwaiting(e.serial.clone()))?;
             run.release_anyway(&who);
             super::steps::advance_in(wtx, e, now)?;
             Ok("release anyway, without the remaining setup steps".to_string())
@@ -343,7 +342,7 @@ impl Mdm {
                     return Err(MdmError::CheckedOut);
                 }
                 if e.released_at.is_some() || !e.awaiting_configuration {
-                    return Err(MdmError::NotAwaiting(serial.to_string()));
+                    return Err(MdmError::NotAwaiting(serial.clone()));
                 }
                 let words = change(&mut e, wtx, now)?;
                 save_enrollment(wtx, &e)?;

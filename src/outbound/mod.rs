@@ -3,7 +3,8 @@
 //! roots (../shared/design.md rule 10), and the outbound proxy.
 //!
 //! Exposes [`OutboundConfig`] and [`client`], [`describe`] for transport errors, plus
-//! [`ensure_crypto_provider`] (idempotent; also for servers) and [`user_agent`]; the service
+//! [`ensure_crypto_provider`] (re-exported from `adebox-tls-provider`, also for servers) and
+//! [`user_agent`]; the service
 //! URLs ([`ServiceUrl`]), the proxy ([`ProxyUrl`], [`ProxyChoice`]) and the report the page
 //! shows ([`AppleServices`]). Owns no state. Must not know any domain module.
 //!
@@ -34,7 +35,6 @@ pub use proxy::{IpNet, NoProxy, ProxyChoice, ProxyEnvError, ProxyProblem, ProxyS
 pub use report::{AppleServices, Described, ExtraCa, Notice, ProxyInUse, ServiceRoute};
 pub use service_url::{ServiceUrl, UrlProblem};
 
-use std::sync::Once;
 use std::time::Duration;
 
 /// Connect timeout for every outbound client.
@@ -144,16 +144,9 @@ pub fn user_agent() -> String {
     format!("adebox/{}", crate::version())
 }
 
-/// Installs rustls's ring provider as the process default, once. Later calls, and calls after
-/// another part of the process installed one, do nothing (the first provider wins), so every
-/// client and server in the process uses the same provider.
-pub fn ensure_crypto_provider() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        // Err means a provider is already installed: exactly what we want.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
+/// The process's one rustls provider (ring), shared with the simulators: every client and
+/// server in the process calls it before building a TLS configuration.
+pub use adebox_tls_provider::ensure_crypto_provider;
 
 /// Builds a client per `config`. Every outbound client of the product comes from here.
 pub fn client(config: &OutboundConfig) -> Result<reqwest::Client, OutboundError> {
@@ -240,13 +233,6 @@ mod tests {
     #[test]
     fn user_agent_is_product_style() {
         assert_eq!(user_agent(), format!("adebox/{}", env!("CARGO_PKG_VERSION")));
-    }
-
-    #[test]
-    fn crypto_provider_install_is_idempotent() {
-        ensure_crypto_provider();
-        ensure_crypto_provider();
-        assert!(rustls::crypto::CryptoProvider::get_default().is_some());
     }
 
     #[test]

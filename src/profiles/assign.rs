@@ -24,9 +24,33 @@ pub const MAX_SERIALS: usize = 200_000;
 /// One serial's outcome in a (dry-run) request.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct SerialOutcome {
-    pub serial: String,
+    pub serial: Listed,
     pub outcome: AssignmentOutcome,
     pub message: String,
+}
+
+/// An entry of a request: a serial, or the text that is not one, shown back as it was sent
+/// (its outcome is `invalid`). Serialised as the plain text either way.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Listed {
+    Serial(Serial),
+    NotASerial(String),
+}
+
+impl Listed {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Listed::Serial(s) => s.as_str(),
+            Listed::NotASerial(t) => t,
+        }
+    }
+}
+
+impl std::fmt::Display for Listed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What a request does with one serial; serialised as the snake_case code.
@@ -129,12 +153,12 @@ impl Profiles {
         for raw in serials {
             match normalise_serial(&raw) {
                 None => items.push(SerialOutcome {
-                    serial: raw.clone(),
+                    serial: Listed::NotASerial(raw.clone()),
                     outcome: AssignmentOutcome::Invalid,
                     message: "not a serial number (8–20 letters and digits)".into(),
                 }),
                 Some(s) if !seen.insert(s.clone()) => items.push(SerialOutcome {
-                    serial: s.into_string(),
+                    serial: Listed::Serial(s),
                     outcome: AssignmentOutcome::Duplicate,
                     message: "listed more than once; sent once".into(),
                 }),
@@ -153,7 +177,7 @@ impl Profiles {
         let mut queue = Vec::new();
         for s in wanted {
             let outcome = |o: AssignmentOutcome, m: String| SerialOutcome {
-                serial: s.to_string(),
+                serial: Listed::Serial(s.clone()),
                 outcome: o,
                 message: m,
             };

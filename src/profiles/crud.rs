@@ -1,7 +1,9 @@
 //! Profiles as the admin manages them: validate, create, list, get, update (a new revision),
 //! delete with preconditions, edit impact, and defaults per token and family.
 
-use super::model::{self, DefaultRef, FieldIssue, ProfileInput, ProfileView, TokenProfileState};
+use super::model::{
+    self, DefaultRef, DefinitionState, FieldIssue, ProfileInput, ProfileView, TokenProfileState,
+};
 use super::records::{
     DEFAULTS, Definition, PROFILES, ProfileRecord, default_key, split_default_key,
 };
@@ -109,9 +111,11 @@ impl Profiles {
                 TokenProfileState {
                     token_id: t.clone(),
                     profile_uuid: (d.revision == r.revision).then_some(d.profile_uuid).flatten(),
-                    state: state.into(),
-                    error: if state == "failed" { d.error } else { None },
-                    defined_at: (state == "defined").then_some(d.defined_at).flatten(),
+                    state,
+                    error: if state == DefinitionState::Failed { d.error } else { None },
+                    defined_at: (state == DefinitionState::Defined)
+                        .then_some(d.defined_at)
+                        .flatten(),
                 }
             })
             .collect();
@@ -415,7 +419,7 @@ impl Profiles {
         let mut out = Vec::new();
         for r in self.records().await? {
             for d in r.tokens.values() {
-                if d.state(r.revision) != "failed" {
+                if d.state(r.revision) != DefinitionState::Failed {
                     continue;
                 }
                 let (code, why) = d

@@ -2,7 +2,7 @@
 //! serials, junk rows reported per row with their number (nothing is guessed from them).
 
 use super::ProfileError;
-use super::assign::{MAX_SERIALS, SerialOutcome, normalise_serial};
+use super::assign::{Listed, MAX_SERIALS, SerialOutcome, normalise_serial};
 
 /// Largest assignment body accepted (CSV or JSON list), above the API's 1 MiB: it must hold
 /// [`MAX_SERIALS`] (200,000, a whole large site in one upload). A serial and its line end
@@ -53,7 +53,7 @@ pub fn serials_from_csv(text: &str) -> Result<(Vec<String>, Vec<SerialOutcome>),
             // A first row that is not a serial is the header.
             None if k == 0 => {}
             None => junk.push(SerialOutcome {
-                serial: cell.chars().take(40).collect(),
+                serial: Listed::NotASerial(cell.chars().take(40).collect()),
                 outcome: super::assign::AssignmentOutcome::Invalid,
                 message: format!("row {line}: no serial number in column {}", column + 1),
             }),

@@ -15,6 +15,7 @@
 //! cancelled migration takes it back to its origin) stops counting, and the variant goes with
 //! its last device.
 
+use super::model::DefinitionState;
 use super::records::{ASSIGNMENTS, Definition, ProfileRecord};
 use super::round::{Round, refusal};
 use super::schedule::{Assignment, AssignmentState};
@@ -157,7 +158,7 @@ impl Profiles {
                     }
                     (true, v) => {
                         let v = v.cloned().unwrap_or_default();
-                        if v.state(r.revision) == "pending"
+                        if v.state(r.revision) == DefinitionState::Pending
                             && v.next_try_at.is_none_or(|t| t <= now)
                         {
                             self.define_variant(r, &token, v, round).await?;

@@ -28,8 +28,8 @@ pub use apple_json::Endpoints;
 pub use assign::{RequestReport, SerialOutcome};
 pub use crud::{DefaultEntry, EditImpact, token_defaults_in};
 pub use model::{
-    AppleRefusal, DefaultRef, FieldIssue, ProfileInput, ProfileView, SharedIpadSettings,
-    SignInChoice, TokenProfileState,
+    AppleRefusal, DefaultRef, DefinitionState, FieldIssue, ProfileInput, ProfileView,
+    SharedIpadSettings, SignInChoice, TokenProfileState,
 };
 pub use owner::{DefinedProfile, ProfileNames};
 pub use records::TABLES;

@@ -227,14 +227,37 @@ pub fn parse(body: serde_json::Value) -> Result<ProfileInput, Vec<FieldIssue>> {
         .map_err(|e| vec![FieldIssue::new("", format!("the profile could not be read: {e}"))])
 }
 
+/// Where a profile's current revision stands at one token's Apple side; serialised as the
+/// lower-case word (`defined`, `pending`, `failed`), as the API has always shown it.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DefinitionState {
+    /// Apple has the current revision and gave it a uuid.
+    Defined,
+    /// A define of the current revision is due (never sent, retried or edited since).
+    Pending,
+    /// Apple refused the current revision: not retried until the profile is edited.
+    Failed,
+}
+
+impl DefinitionState {
+    /// The word the API and the page show.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DefinitionState::Defined => "defined",
+            DefinitionState::Pending => "pending",
+            DefinitionState::Failed => "failed",
+        }
+    }
+}
+
 /// A profile's state at one token's Apple side.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TokenProfileState {
     pub token_id: TokenId,
     /// Apple's uuid for the current revision.
     pub profile_uuid: Option<ProfileUuid>,
-    /// `defined`, `pending` or `failed`.
-    pub state: String,
+    pub state: DefinitionState,
     pub error: Option<AppleRefusal>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub defined_at: Option<OffsetDateTime>,

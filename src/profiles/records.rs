@@ -1,7 +1,7 @@
 //! The profiles module's tables and stored records (versioned: `v`, grown with
 //! `#[serde(default)]`).
 
-use super::model::{AppleRefusal, ProfileInput};
+use super::model::{AppleRefusal, DefinitionState, ProfileInput};
 use crate::ids::{ProfileId, ProfileUuid, TokenId};
 use crate::store::{self, StoreError, Table};
 use redb::{ReadTransaction, ReadableTable, TableHandle};
@@ -60,14 +60,14 @@ pub(super) struct Definition {
 }
 
 impl Definition {
-    /// `defined` (current revision at Apple), `failed` (Apple refused it) or `pending`.
-    pub fn state(&self, revision: u32) -> &'static str {
+    /// Where `revision` stands at Apple: defined, refused, or a define due.
+    pub fn state(&self, revision: u32) -> DefinitionState {
         if self.revision == revision && self.profile_uuid.is_some() {
-            "defined"
+            DefinitionState::Defined
         } else if self.revision == revision && self.error.is_some() {
-            "failed"
+            DefinitionState::Failed
         } else {
-            "pending"
+            DefinitionState::Pending
         }
     }
 }
@@ -111,16 +111,16 @@ mod tests {
     #[test]
     fn a_definition_is_pending_until_apple_answers_for_the_current_revision() {
         let mut d = Definition::default();
-        assert_eq!(d.state(1), "pending");
+        assert_eq!(d.state(1), DefinitionState::Pending);
         d.revision = 1;
         d.profile_uuid = Some(ProfileUuid::parse("A1").unwrap());
-        assert_eq!(d.state(1), "defined");
-        assert_eq!(d.state(2), "pending", "an edit makes a new define due");
+        assert_eq!(d.state(1), DefinitionState::Defined);
+        assert_eq!(d.state(2), DefinitionState::Pending, "an edit makes a new define due");
         d.revision = 2;
         d.profile_uuid = None;
         d.error = Some(AppleRefusal { code: "FLAGS_INVALID".into(), message: "…".into() });
-        assert_eq!(d.state(2), "failed", "refused: not retried until edited");
-        assert_eq!(d.state(3), "pending");
+        assert_eq!(d.state(2), DefinitionState::Failed, "refused: not retried until edited");
+        assert_eq!(d.state(3), DefinitionState::Pending);
     }
 
     #[test]

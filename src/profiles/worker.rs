@@ -6,6 +6,7 @@
 //! retried until it is edited; it never holds up other profiles or syncing. Apple being
 //! unreachable is retried later.
 
+use super::model::DefinitionState;
 use super::records::{ASSIGNMENTS, Definition, ProfileRecord};
 use super::round::{Round, refusal};
 use super::schedule::{Answer, Assignment};
@@ -81,7 +82,9 @@ impl Profiles {
             for token in &tokens {
                 let d = r.tokens.get(token).cloned().unwrap_or_default();
                 let now = self.now();
-                if d.state(r.revision) != "pending" || d.next_try_at.is_some_and(|t| t > now) {
+                if d.state(r.revision) != DefinitionState::Pending
+                    || d.next_try_at.is_some_and(|t| t > now)
+                {
                     continue;
                 }
                 self.define_one(&r, token, d, round).await?;
@@ -197,7 +200,8 @@ impl Profiles {
                 Some(pid) => profiles.get(pid).and_then(|r| {
                     let d = r.tokens.get(&a.token_id)?;
                     let d = super::forced_await::definition_for(r, d, a.forced_await)?;
-                    (d.state(r.revision) == "defined").then(|| d.profile_uuid.clone())
+                    (d.state(r.revision) == DefinitionState::Defined)
+                        .then(|| d.profile_uuid.clone())
                 }),
             };
             match target {
@@ -251,7 +255,7 @@ impl Profiles {
             let msg = match a.profile_id.as_ref().and_then(|pid| profiles.get(pid)) {
                 None => "the profile was deleted; choose another profile".to_string(),
                 Some(r) => match r.tokens.get(&a.token_id) {
-                    Some(d) if d.state(r.revision) == "failed" => format!(
+                    Some(d) if d.state(r.revision) == DefinitionState::Failed => format!(
                         "Apple refused the profile ({}); fix the profile, then it is sent again",
                         d.error.as_ref().map(|e| e.code.as_str()).unwrap_or("error")
                     ),

@@ -147,5 +147,4 @@ pub fn by_serial_in(
 }
 
 #[cfg(test)]
-#[path = "enrolled_tests.rs"]
 mod tests;

@@ -229,5 +229,4 @@ fn answer_all(group: Vec<Box<dyn Unit>>, error: &StoreError) {
 }
 
 #[cfg(test)]
-#[path = "writer_tests.rs"]
 mod tests;

@@ -9,7 +9,7 @@
 
 use super::{RunKind, Sync, state};
 use crate::business::activities::{Activities, Record};
-use crate::ids::{Serial, TokenId};
+use crate::ids::TokenId;
 use std::collections::BTreeSet;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -47,8 +47,7 @@ impl Sync {
         if let Some(t) = r.server.as_ref().and_then(|s| s.token.clone()) {
             out.insert(t);
         }
-        let serials: Vec<Serial> = r.serials.iter().filter_map(|s| Serial::parse(s).ok()).collect();
-        match self.inner.devices.facts(serials).await {
+        match self.inner.devices.facts(r.serials.clone()).await {
             Ok(facts) => out.extend(facts.into_iter().map(|f| f.token)),
             Err(e) => {
                 ::log::warn!("reading the devices of a finished Apple Business action failed: {e}")

@@ -202,6 +202,14 @@ async fn the_device_page_api_queues_commands_and_shows_their_results() {
     let (s, bad) = page.get("/api/v1/devices/SER%20UDIDP/mdm").await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
     assert!(bad["message"].as_str().unwrap().contains("letters and digits only"), "{bad}");
+    assert_eq!(bad["field"], "serial", "{bad}");
+    let (s, bad) =
+        page.post("/api/v1/devices/SER%20UDIDP/mdm/refresh", serde_json::json!({})).await;
+    assert_eq!(
+        (s, &bad["field"]),
+        (StatusCode::BAD_REQUEST, &serde_json::json!("serial")),
+        "{bad}"
+    );
     assert_eq!(v["commands"][0]["result"]["QueryResponses"]["OSVersion"], "18.1");
 
     let (s, v) =

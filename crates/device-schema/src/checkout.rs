@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn a_checkout_loads_with_the_built_in_overlay_and_checks_a_command() {
-        let Some(dir) = crate::real_tests::fixtures() else { return };
+        let Some(dir) = crate::tests::real::fixtures() else { return };
         let s = Schemas::load_checkout(&dir.join("device-management")).unwrap();
         assert!(s.count(Kind::Command) >= 60);
         let mut cmd = Dictionary::new();
@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn an_overlay_key_the_checkout_already_has_keeps_apples_definition() {
-        let Some(dir) = crate::real_tests::fixtures() else { return };
+        let Some(dir) = crate::tests::real::fixtures() else { return };
         let mut s = Schemas::apple(&dir.join("device-management")).unwrap();
         // Authenticate's UDID is Apple's: the strict merge refuses it, the checkout's keeps it.
         let again = parse(

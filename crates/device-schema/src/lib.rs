@@ -49,8 +49,4 @@ pub use violation::{Problem, Violation, Violations};
 pub use yaml::{LoadError, parse};
 
 #[cfg(test)]
-mod overlay_support_tests;
-#[cfg(test)]
-mod real_tests;
-#[cfg(test)]
 mod tests;

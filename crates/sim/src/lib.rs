@@ -23,14 +23,8 @@ pub mod fleet;
 pub mod rng;
 pub mod webhook_sink;
 
-/// Installs rustls's ring provider, the one of the whole tree, for the simulators' servers and
-/// clients (a no-op once one is installed).
-pub fn ensure_crypto_provider() {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
+/// The process's one rustls provider, shared with the product (`adebox-tls-provider`).
+pub use adebox_tls_provider::ensure_crypto_provider;
 
 /// `https://<host>:<port>` for a simulator bound to `addr` (loopback when bound to all).
 pub(crate) fn base_url(addr: std::net::SocketAddr) -> String {

@@ -353,5 +353,4 @@ plain_string!(SubscriptionId);
 plain_string!(ProfileUuid);
 
 #[cfg(test)]
-#[path = "ids_tests.rs"]
 mod tests;

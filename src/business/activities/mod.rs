@@ -201,7 +201,8 @@ pub enum State {
 /// One serial's outcome.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SerialOutcome {
-    pub serial: String,
+    #[schema(value_type = String)]
+    pub serial: Serial,
     #[schema(value_type = String)]
     pub outcome: Outcome,
     /// Apple's status word for it, as in the log.
@@ -217,7 +218,7 @@ pub struct SerialOutcome {
 pub struct Record {
     pub request_id: String,
     pub action: Action,
-    pub serials: Vec<String>,
+    pub serials: Vec<Serial>,
     pub server: Option<ServerTarget>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub deadline: Option<OffsetDateTime>,
@@ -246,9 +247,8 @@ pub struct Record {
 
 impl Record {
     fn same_ask(&self, n: &NewActivity) -> bool {
-        let serials: Vec<String> = n.serials.iter().map(|s| s.as_str().to_string()).collect();
         self.action == n.action
-            && self.serials == serials
+            && self.serials == n.serials
             && self.server.as_ref().map(|s| &s.id) == n.server.as_ref().map(|s| &s.id)
             && self.deadline == n.deadline
     }
@@ -414,7 +414,7 @@ impl Activities {
         let record = Record {
             request_id: n.request_id.clone(),
             action: n.action,
-            serials: n.serials.iter().map(|s| s.as_str().to_string()).collect(),
+            serials: n.serials.clone(),
             server: n.server.clone(),
             deadline: n.deadline,
             actor: n.actor.clone(),

@@ -50,7 +50,7 @@ pub fn outcomes(r: &Record, text: &str) -> Vec<SerialOutcome> {
     let rows = logfile::rows(text);
     r.serials
         .iter()
-        .map(|s| match rows.iter().find(|row| &row.serial == s) {
+        .map(|s| match rows.iter().find(|row| *s == row.serial) {
             Some(row) => {
                 let outcome = logfile::outcome(&row.status);
                 SerialOutcome {

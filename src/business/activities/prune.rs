@@ -89,7 +89,7 @@ mod tests {
         Record {
             request_id: id.into(),
             action: Action::Unassign,
-            serials: vec!["C02XK1ABCD12".into()],
+            serials: vec![crate::ids::Serial::parse("C02XK1ABCD12").unwrap()],
             server: None,
             deadline: None,
             actor: "admin".into(),

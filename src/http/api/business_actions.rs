@@ -91,7 +91,7 @@ impl From<Record> for ActionView {
             token: r.server.as_ref().and_then(|s| s.token.as_ref()).map(|t| t.to_string()),
             request_id: r.request_id,
             action: r.action,
-            serials: r.serials,
+            serials: r.serials.into_iter().map(Serial::into_string).collect(),
             deadline: r.deadline,
             actor: r.actor,
             created_at: r.created_at,
@@ -260,7 +260,7 @@ async fn recent(
         .recent(scan)
         .await?
         .into_iter()
-        .filter(|r| serial.as_ref().is_none_or(|s| r.serials.iter().any(|x| x == s.as_str())))
+        .filter(|r| serial.as_ref().is_none_or(|s| r.serials.contains(s)))
         .take(limit)
         .map(ActionView::from)
         .collect();
@@ -304,7 +304,11 @@ pub struct CoverageView {
 
 impl From<Coverage> for CoverageView {
     fn from(c: Coverage) -> Self {
-        CoverageView { serial: c.serial, fetched_at: c.fetched_at, coverages: c.coverages }
+        CoverageView {
+            serial: c.serial.into_string(),
+            fetched_at: c.fetched_at,
+            coverages: c.coverages,
+        }
     }
 }
 

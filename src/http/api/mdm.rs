@@ -23,7 +23,7 @@ async fn mdm_state(
     auth: Authenticated,
     serial: web::Path<String>,
 ) -> Result<web::Json<MdmState>, ApiError> {
-    let serial = Serial::parse(&serial)?;
+    let serial = path_serial(&serial)?;
     auth.require_device(&state, &serial).await?;
     let found = state.mdm.state(&serial).await?;
     found.as_ref().map(|s| web::Json(MdmState::from(s))).ok_or_else(|| {
@@ -51,12 +51,17 @@ pub struct Queued {
     pub command_uuid: String,
 }
 
+/// The `{serial}` of the path: a malformed one is a 400 naming the field.
+fn path_serial(text: &str) -> Result<Serial, ApiError> {
+    Serial::parse(text).map_err(|e| ApiError::from(e).field("serial"))
+}
+
 async fn audited(
     state: &AppState,
     auth: &Authenticated,
     ip: ClientIp,
     action: Action,
-    serial: &str,
+    serial: &Serial,
     what: &str,
     result: Result<String, crate::mdm::MdmError>,
 ) -> Result<web::Json<Queued>, ApiError> {
@@ -78,11 +83,10 @@ async fn refresh(
     ip: ClientIp,
     serial: web::Path<String>,
 ) -> Result<web::Json<Queued>, ApiError> {
-    let serial = Serial::parse(&serial)?;
+    let serial = path_serial(&serial)?;
     auth.require_device(&state, &serial).await?;
     let r = state.mdm.refresh(&serial, &auth.actor().label()).await;
-    audited(&state, &auth, ip, Action::MdmCommand, serial.as_str(), "refresh device information", r)
-        .await
+    audited(&state, &auth, ip, Action::MdmCommand, &serial, "refresh device information", r).await
 }
 
 /// Queues Settings/DeviceName.
@@ -95,11 +99,11 @@ async fn rename(
     serial: web::Path<String>,
     body: ApiJson<RenameBody>,
 ) -> Result<web::Json<Queued>, ApiError> {
-    let serial = Serial::parse(&serial)?;
+    let serial = path_serial(&serial)?;
     auth.require_device(&state, &serial).await?;
     let r = state.mdm.rename(&serial, &auth.actor().label(), &body.name).await;
     let what = format!("rename to \"{}\"", body.name.trim());
-    audited(&state, &auth, ip, Action::MdmCommand, serial.as_str(), &what, r).await
+    audited(&state, &auth, ip, Action::MdmCommand, &serial, &what, r).await
 }
 
 /// Queues DeviceConfigured: the device leaves "Awaiting final configuration".
@@ -111,10 +115,10 @@ async fn release(
     ip: ClientIp,
     serial: web::Path<String>,
 ) -> Result<web::Json<Queued>, ApiError> {
-    let serial = Serial::parse(&serial)?;
+    let serial = path_serial(&serial)?;
     auth.require_device(&state, &serial).await?;
     let r = state.mdm.release(&serial, &auth.actor().label()).await;
-    audited(&state, &auth, ip, Action::MdmCommand, serial.as_str(), "release now", r).await
+    audited(&state, &auth, ip, Action::MdmCommand, &serial, "release now", r).await
 }
 
 /// Queues EraseDevice ahead of everything else; `confirm` must be the serial number.
@@ -127,11 +131,10 @@ async fn erase(
     serial: web::Path<String>,
     body: ApiJson<EraseBody>,
 ) -> Result<web::Json<Queued>, ApiError> {
-    let serial = Serial::parse(&serial)?;
+    let serial = path_serial(&serial)?;
     auth.require_device(&state, &serial).await?;
     let r = state.mdm.erase(&serial, &auth.actor().label(), &body.confirm).await;
-    audited(&state, &auth, ip, Action::MdmErase, serial.as_str(), "erase for re-enrollment", r)
-        .await
+    audited(&state, &auth, ip, Action::MdmErase, &serial, "erase for re-enrollment", r).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -155,7 +158,7 @@ async fn return_to_service(
     body: ApiJson<ReturnToServiceBody>,
 ) -> Result<web::Json<Queued>, ApiError> {
     use base64ct::{Base64, Encoding};
-    let serial = Serial::parse(&serial)?;
+    let serial = path_serial(&serial)?;
     auth.require_device(&state, &serial).await?;
     let body = body.into_inner();
     let wifi = body.wifi_profile.as_deref().map(|b| Base64::decode_vec(b.trim()));
@@ -172,7 +175,7 @@ async fn return_to_service(
         Err(e) => Err(e),
     };
     let what = "erase and return to service";
-    audited(&state, &auth, ip, Action::MdmErase, serial.as_str(), what, r).await
+    audited(&state, &auth, ip, Action::MdmErase, &serial, what, r).await
 }
 
 /// What a setup action did.
@@ -207,7 +210,7 @@ async fn retry_step(
     ip: ClientIp,
     serial: web::Path<String>,
 ) -> Result<web::Json<SetupDone>, ApiError> {
-    let serial = Serial::parse(&serial)?;
+    let serial = path_serial(&serial)?;
     auth.require_device(&state, &serial).await?;
     let r = state.mdm.retry_step(&serial, &auth.actor().label()).await;
     audited_setup(&state, &auth, ip, &serial, r).await
@@ -222,7 +225,7 @@ async fn release_anyway(
     ip: ClientIp,
     serial: web::Path<String>,
 ) -> Result<web::Json<SetupDone>, ApiError> {
-    let serial = Serial::parse(&serial)?;
+    let serial = path_serial(&serial)?;
     auth.require_device(&state, &serial).await?;
     let r = state.mdm.release_anyway(&serial, &auth.actor().label()).await;
     audited_setup(&state, &auth, ip, &serial, r).await

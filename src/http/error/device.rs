@@ -234,7 +234,11 @@ mod tests {
             (MdmError::NotEnrolled, 403, "not_enrolled"),
             (MdmError::CheckedOut, 403, "checked_out"),
             (MdmError::UnknownDevice(s()), 404, "not_found"),
-            (MdmError::QueueFull { serial: s(), max: 1 }, 409, "queue_full"),
+            (
+                MdmError::QueueFull { serial: crate::ids::Serial::from_stored(s()), max: 1 },
+                409,
+                "queue_full",
+            ),
             (MdmError::Invalid { field: "name", message: s() }, 422, "validation"),
             (MdmError::Lookup(s()), 500, "internal"),
             (MdmError::Store(StoreError::TaskFailed), 500, "internal"),

@@ -25,7 +25,7 @@ struct Sim {
 }
 
 async fn start(devices: usize) -> Sim {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::ensure_crypto_provider();
     let sim = SimDep::start(SimDepConfig { clock: Clock::manual(T0), ..SimDepConfig::default() })
         .await
         .expect("simulator starts");

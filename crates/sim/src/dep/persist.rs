@@ -377,5 +377,4 @@ impl WorldFile {
 }
 
 #[cfg(test)]
-#[path = "tests/persist.rs"]
 mod tests;

@@ -258,7 +258,7 @@ impl From<&crate::acme::IssuedCert> for IssuedCert {
     fn from(r: &crate::acme::IssuedCert) -> IssuedCert {
         IssuedCert {
             sha256: r.sha256.clone(),
-            udid: r.udid.clone(),
+            udid: r.udid.to_string(),
             issued_at: r.issued_at,
             not_after: r.not_after,
             via: r.via.clone(),

@@ -50,50 +50,44 @@ pub struct LdapSettings {
     pub operation_timeout_seconds: u64,
 }
 
-impl From<&domain::LdapSettings> for LdapSettings {
-    fn from(s: &domain::LdapSettings) -> LdapSettings {
-        let s = s.clone();
-        LdapSettings {
-            url: s.url,
-            starttls: s.starttls,
-            allow_plain_bind: s.allow_plain_bind,
-            ca_pem: s.ca_pem,
-            bind_dn: s.bind_dn,
-            user_base: s.user_base,
-            user_filter: s.user_filter,
-            display_name_attribute: s.display_name_attribute,
-            mail_attribute: s.mail_attribute,
-            member_of_attribute: s.member_of_attribute,
-            group_base: s.group_base,
-            group_filter: s.group_filter,
-            group_name_attribute: s.group_name_attribute,
-            connect_timeout_seconds: s.connect_timeout_seconds,
-            operation_timeout_seconds: s.operation_timeout_seconds,
+/// Copies a view to its stored record and back field by field, the list written once. Both
+/// sides are destructured whole, so a field added to either without the other does not
+/// compile; the two stay separate types, so the stored form never becomes the API contract.
+macro_rules! same_fields {
+    ($view:ident <-> $stored:path { $($f:ident),* $(,)? }) => {
+        impl From<&$stored> for $view {
+            fn from(s: &$stored) -> $view {
+                let $stored { $($f),* } = s.clone();
+                $view { $($f),* }
+            }
         }
-    }
+
+        impl From<$view> for $stored {
+            fn from(s: $view) -> $stored {
+                let $view { $($f),* } = s;
+                $stored { $($f),* }
+            }
+        }
+    };
 }
 
-impl From<LdapSettings> for domain::LdapSettings {
-    fn from(s: LdapSettings) -> domain::LdapSettings {
-        domain::LdapSettings {
-            url: s.url,
-            starttls: s.starttls,
-            allow_plain_bind: s.allow_plain_bind,
-            ca_pem: s.ca_pem,
-            bind_dn: s.bind_dn,
-            user_base: s.user_base,
-            user_filter: s.user_filter,
-            display_name_attribute: s.display_name_attribute,
-            mail_attribute: s.mail_attribute,
-            member_of_attribute: s.member_of_attribute,
-            group_base: s.group_base,
-            group_filter: s.group_filter,
-            group_name_attribute: s.group_name_attribute,
-            connect_timeout_seconds: s.connect_timeout_seconds,
-            operation_timeout_seconds: s.operation_timeout_seconds,
-        }
-    }
-}
+same_fields!(LdapSettings <-> domain::LdapSettings {
+    url,
+    starttls,
+    allow_plain_bind,
+    ca_pem,
+    bind_dn,
+    user_base,
+    user_filter,
+    display_name_attribute,
+    mail_attribute,
+    member_of_attribute,
+    group_base,
+    group_filter,
+    group_name_attribute,
+    connect_timeout_seconds,
+    operation_timeout_seconds,
+});
 
 /// One step of a connection test.
 #[derive(Clone, Debug, Serialize, ToSchema)]

@@ -178,7 +178,7 @@ impl From<&crate::profiles::TokenProfileState> for TokenProfileState {
         TokenProfileState {
             token_id: r.token_id.to_string(),
             profile_uuid: r.profile_uuid.as_ref().map(ToString::to_string),
-            state: r.state.clone(),
+            state: r.state.as_str().to_string(),
             error: r.error.as_ref().map(Into::into),
             defined_at: r.defined_at,
         }
@@ -263,7 +263,11 @@ pub struct SerialOutcome {
 
 impl From<&crate::profiles::SerialOutcome> for SerialOutcome {
     fn from(r: &crate::profiles::SerialOutcome) -> SerialOutcome {
-        SerialOutcome { serial: r.serial.clone(), outcome: r.outcome, message: r.message.clone() }
+        SerialOutcome {
+            serial: r.serial.to_string(),
+            outcome: r.outcome,
+            message: r.message.clone(),
+        }
     }
 }
 

@@ -50,7 +50,7 @@ impl Resp {
 }
 
 pub(super) fn client(ca_pem: &str) -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::ensure_crypto_provider();
     let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes()).expect("simulator CA is PEM");
     reqwest::Client::builder().tls_certs_only([ca]).build().expect("client builds")
 }

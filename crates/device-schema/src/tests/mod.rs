@@ -1,6 +1,6 @@
 //! The checker on small hand-made schemas: each kind of deviation is found, with its path;
 //! conforming plists pass; the loader refuses what it does not understand and an overlay that
-//! loosens or lacks a citation. Apple's real folder is checked in `real_tests`.
+//! loosens or lacks a citation. Apple's real folder is checked in `real`.
 
 use super::*;
 use plist::{Dictionary, Value};
@@ -528,3 +528,6 @@ fn the_overlay_only_adds_cited_keys() {
     with_extra.insert("Extra".into(), "x".into());
     s.check_command(&command(with_extra), &ios()).unwrap();
 }
+
+mod overlay_support;
+pub(crate) mod real;

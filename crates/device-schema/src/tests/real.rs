@@ -1,8 +1,8 @@
 //! The checker on Apple's real folder, as copied into the fixtures, with the project overlay
 //! (each test skipped with a notice when the fixtures are absent).
 
-use super::*;
 use crate::tests::{command, dict};
+use crate::*;
 use plist::Value;
 
 /// The fixtures folder (`$ADEBOX_FIXTURES`, or `../shared/fixtures` beside the repository,

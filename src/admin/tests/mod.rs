@@ -199,8 +199,8 @@ async fn audit_holds_no_password_or_code() {
     assert!(dump.contains("admin.setup") && dump.contains("admin.login"));
 }
 
-#[path = "roles_tests.rs"]
-mod roles_tests;
+mod roles;
 
-#[path = "scope_tests.rs"]
-mod scope_tests;
+mod scope;
+
+mod login;

@@ -4,7 +4,7 @@
 //! already dates is refused in the tests' rule and left to Apple in a site's checkout.
 
 use crate::catalog::Clash;
-use crate::real_tests::fixtures;
+use crate::tests::real::fixtures;
 use crate::*;
 use plist::{Dictionary, Value};
 

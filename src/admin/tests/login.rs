@@ -1,7 +1,7 @@
 //! Sign-in under concurrency: the lockout rule against bursts, the bounded checks, and
 //! unknown names costing what known ones do.
 
-use super::*;
+use super::super::*;
 use std::net::{IpAddr, Ipv4Addr};
 use time::macros::datetime;
 
