@@ -35,6 +35,7 @@ mod login_flood;
 mod mdm;
 mod metrics;
 mod migration;
+mod migration_elsewhere;
 mod not_now;
 mod packaging;
 mod platform_guard;
