@@ -45,6 +45,7 @@ mod reassignment;
 mod return_to_service;
 mod return_to_service_later;
 mod rts_retry;
+mod rts_wifi_signed;
 mod roles;
 mod sandbox_apple_state;
 mod sandbox_console;
