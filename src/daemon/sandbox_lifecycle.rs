@@ -3,11 +3,13 @@
 //! MDM server with a migration deadline (scheduled at the simulated Apple Business portal, so
 //! the next sync shows it with "Apple Business set a migration deadline: …" and assigns it the
 //! profile with "await final configuration"), and an iPhone the in-process fleet enrolls, then
-//! returns to service: its timeline shows both enrollments. Each half is skipped when an
+//! returns to service: its timeline shows both enrollments, and the audit log has the erase as
+//! the system's (an erase is audited whoever asks). Each half is skipped when an
 //! earlier start made it (the sandbox's data directory is kept across restarts).
 
 use super::Running;
 use super::sandbox::{DEMO_SERVER, DEMO_WIFI_PROFILE, OTHER_SERVER};
+use crate::audit::{Action, Actor, NewEntry, Outcome};
 use crate::ids::Serial;
 use crate::sim::dep::RunningSimDep;
 use crate::sim::dep::portal_client::PortalClient;
@@ -79,12 +81,25 @@ async fn return_to_service(
     if running.services.mdm.state(&serial).await?.is_some() {
         return Ok(()); // enrolled by an earlier start
     }
-    let mdm = running.services.mdm.clone();
+    let (mdm, audit, clock) = (
+        running.services.mdm.clone(),
+        running.services.audit.clone(),
+        running.services.clock.clone(),
+    );
     let start = || async move {
         let wifi = Some(DEMO_WIFI_PROFILE.as_bytes().to_vec());
-        let plan = mdm.plan_return_to_service(&serial, serial.as_str(), wifi).await;
-        let plan = plan.map_err(|e| e.to_string())?;
-        mdm.return_to_service(plan, ACTOR).await.map(|_| ()).map_err(|e| e.to_string())
+        let queued = match mdm.plan_return_to_service(&serial, serial.as_str(), wifi).await {
+            Ok(plan) => mdm.return_to_service(plan, ACTOR).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        // An erase is audited whoever asks (the API audits an admin's); this one is the
+        // system's, done for the demo.
+        let outcome = if queued.is_ok() { Outcome::Success } else { Outcome::Failure };
+        let entry = NewEntry::new(clock.now(), Actor::System, Action::MdmErase, outcome)
+            .target(serial.to_string())
+            .detail(format!("erase and return to service ({ACTOR})"));
+        audit.record(entry).await.map_err(|e| e.to_string())?;
+        queued.map_err(|e| e.to_string())
     };
     let now = running.services.clock.now();
     let outcome = fleet.return_to_service_demo(&iphone.serial_number, now, start).await;

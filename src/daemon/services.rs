@@ -172,7 +172,8 @@ impl Services {
                 clock.clone(),
                 devices.clone(),
                 opts.business_polling,
-            ),
+            )
+            .knowing_tokens(tokens.clone()),
             applecare: crate::business::applecare::AppleCare::new(store.clone(), clock.clone()),
             connection: crate::business::connect::Connection::new(
                 crate::business::BusinessAccount::new(store.clone(), clock.clone()),

@@ -123,6 +123,9 @@ pub fn apply_page_in(
                     TimelineKind::Removed,
                     format!("Removed: {}.", reason.words()),
                 ));
+                if let Some(words) = deadline_left_behind(r.apple.mdm_migration_deadline, d, now) {
+                    events.push(event(now, TimelineKind::Modified, words));
+                }
                 r.removed = Some(Removal { at: now, reason });
                 r.op_date = d.op_date.or(r.op_date);
                 r.updated_at = now;
@@ -312,6 +315,28 @@ pub(crate) fn deadline_words(deadline: Option<OffsetDateTime>, now: OffsetDateTi
             }
         ),
         None => "Apple Business no longer shows a migration deadline.".into(),
+    }
+}
+
+/// A deadline on a device Apple takes off this server is recorded, without effect (nothing
+/// is assigned or counted for a removed device): the one the device carried here (a cancelled
+/// migration), or a new one Apple's `deleted` record carries (a move away with a deadline;
+/// whether Apple sends it to the server the device leaves is not documented, so it is taken
+/// if there).
+fn deadline_left_behind(
+    had: Option<OffsetDateTime>,
+    d: &Device,
+    now: OffsetDateTime,
+) -> Option<String> {
+    const NO_EFFECT: &str =
+        "the device is no longer assigned to this server, so adebox does nothing with it";
+    match (d.mdm_migration_deadline, had) {
+        (Some(away), had) if had != Some(away) => Some(format!(
+            "{} It is for a move away from this server: {NO_EFFECT} (enrolled here, it stays so until it moves).",
+            deadline_words(Some(away), now)
+        )),
+        (_, Some(_)) => Some(format!("Its migration deadline no longer applies: {NO_EFFECT}.")),
+        (_, None) => None,
     }
 }
 

@@ -528,3 +528,34 @@ async fn a_schema_3_store_loses_its_token_index_and_keeps_its_devices() {
     let facts = Devices::new(s.clone()).token_facts(&tid("tA")).await.unwrap();
     assert_eq!(facts.len(), 2);
 }
+
+/// A deadline Apple sends already past, and one on a device leaving this server: each is
+/// recorded and said so; a device that left keeps it without effect.
+#[tokio::test]
+async fn a_past_deadline_and_one_on_a_device_leaving_are_recorded_as_such() {
+    let (s, _d) = store();
+    let past = Device { mdm_migration_deadline: Some(T0 - Duration::hours(2)), ..dev("P1") };
+    apply(&s, "tA", vec![past, dev("P2")], fetch("r1"));
+    let words = &one(&s, "P1").await.timeline[0].message;
+    assert!(words.contains("(already past: the device moves without offering a delay)"), "{words}");
+    // P1 leaves (a cancelled migration): its deadline no longer applies here.
+    let at = T0 + Duration::minutes(1);
+    apply(&s, "tA", vec![ev("P1", OpType::Deleted, at)], PageMode::Sync);
+    let t = one(&s, "P1").await.timeline;
+    let gone = "Its migration deadline no longer applies: the device is no longer assigned";
+    assert!(t.iter().any(|e| e.message.starts_with(gone)), "{t:?}");
+    // P2 leaves carrying a deadline of its own: a move away, recorded without effect.
+    let away = Device {
+        mdm_migration_deadline: Some(T0 + Duration::days(7)),
+        ..ev("P2", OpType::Deleted, at)
+    };
+    apply(&s, "tA", vec![away], PageMode::Sync);
+    let p2 = one(&s, "P2").await;
+    assert!(p2.summary.removed.is_some());
+    let t = p2.timeline;
+    assert!(
+        t.iter().any(|e| e.message.contains("It is for a move away from this server")),
+        "{t:?}"
+    );
+    assert!(t.iter().all(|e| !e.message.contains("Its migration deadline no longer")), "{t:?}");
+}

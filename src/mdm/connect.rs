@@ -193,6 +193,16 @@ fn effects_in(
                 now,
             )?);
         }
+        // Not a failure: a device busy (finishing Setup Assistant after DeviceConfigured,
+        // apple-2026.md §2.5 step 9) defers the command and asks for it again with Idle. Said
+        // once per command, so a device deferring for a while does not flood the timeline.
+        (cmd, CommandState::NotNow) if c.not_now_count == 1 => {
+            let words = format!(
+                "the device answered NotNow (busy, for example still finishing Setup Assistant) to: {}; it stays queued and is sent again when the device asks for commands",
+                cmd.words()
+            );
+            note(wtx, e, TimelineKind::MdmCommandQueued, words, now)?;
+        }
         (cmd, _) if failed && !setup_step => {
             let words = format!("{} failed: {}", cmd.request_type(), why());
             note(wtx, e, TimelineKind::MdmCommandFailed, words, now)?;

@@ -32,7 +32,9 @@ fn timeline(v: &serde_json::Value) -> Vec<(String, String)> {
 
 /// A daemon with `count` synced devices and the default profile, and a fleet that keeps the
 /// devices it releases and records every plist.
-async fn tapped_fleet(count: u64) -> (TestDaemon, Page, Vec<String>, Fleet, Arc<Wiretap>) {
+pub(crate) async fn tapped_fleet(
+    count: u64,
+) -> (TestDaemon, Page, Vec<String>, Fleet, Arc<Wiretap>) {
     let now = adebox::clock::Clock::system().now();
     let pki = Arc::new(StandInApplePki::generate(now - time::Duration::days(1)).unwrap());
     let (d, page, _, serials) = fleet_with_default_profile(&pki, count).await;

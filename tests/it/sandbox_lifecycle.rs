@@ -2,7 +2,8 @@
 //! `adebox sandbox` (prepare, settle, the demo, settle): a device of the other demo MDM server
 //! scheduled to migrate here arrives with "Apple Business set a migration deadline: …" and
 //! the profile that awaits final configuration; an iPhone the in-process fleet enrolled went
-//! through Return to Service, its timeline showing both enrollments. Exactly one assignment
+//! through Return to Service, its timeline showing both enrollments and the audit log its erase
+//! as the system's. Exactly one assignment
 //! more than the demo server's devices (the migrating one), and a restart does neither again.
 
 use adebox::daemon::{self, Mode, Running, sandbox};
@@ -37,6 +38,16 @@ async fn assigned(running: &Running) -> Vec<Assignment> {
     all.into_iter().filter(|a| a.state == AssignmentState::Assigned).collect()
 }
 
+/// The audit log's erases done by the system (not by an admin).
+async fn system_erases(running: &Running) -> Vec<adebox::audit::Entry> {
+    let filter = adebox::audit::Filter {
+        actor: Some("system".into()),
+        action: Some("mdm.erase".into()),
+        outcome: None,
+    };
+    running.services.audit.list(filter, 100, 0).await.unwrap().0
+}
+
 #[tokio::test]
 async fn the_sandbox_shows_a_migration_deadline_and_a_return_to_service() {
     let dir = tempfile::tempdir().unwrap();
@@ -63,6 +74,12 @@ async fn the_sandbox_shows_a_migration_deadline_and_a_return_to_service() {
     let device = running.services.devices.get(&serial).await.unwrap().unwrap();
     assert_eq!(enrollments(&device), 2, "{:?}", device.timeline);
     assert!(device.timeline.iter().any(|e| e.message.contains("returns to service")));
+    let erases = system_erases(&running).await;
+    assert_eq!(erases.len(), 1, "the demo's erase is audited as the system's: {erases:?}");
+    assert_eq!(erases[0].target.as_deref(), Some(serial.as_str()));
+    assert_eq!(erases[0].outcome, adebox::audit::Outcome::Success);
+    let detail = erases[0].detail.as_deref().unwrap_or_default();
+    assert!(detail.contains("erase and return to service (sandbox demo)"), "{detail}");
 
     // A restart on the same directory makes neither again.
     running.shutdown().await;
@@ -73,6 +90,7 @@ async fn the_sandbox_shows_a_migration_deadline_and_a_return_to_service() {
     let device = running.services.devices.get(&serial).await.unwrap().unwrap();
     assert_eq!(enrollments(&device), 2, "{:?}", device.timeline);
     assert_eq!(sim.with_world(|w| w.migrations()).len(), 1);
+    assert_eq!(system_erases(&running).await.len(), 1, "not erased, nor audited, again");
     running.shutdown().await;
     sim.stop().await;
     apns.stop().await;

@@ -9,7 +9,7 @@ use serde_json::json;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-fn openssl_available() -> bool {
+pub(crate) fn openssl_available() -> bool {
     let found = Command::new("openssl")
         .arg("version")
         .stdout(Stdio::null())

@@ -18,8 +18,11 @@
 //! took a request, and a second assign or release would show as a failure, or worse.
 //!
 //! Serials the organisation does not own are refused before the call (our inventory first,
-//! then Apple for the others), so one typo does not make Apple refuse the whole activity.
+//! then Apple for the others), so one typo does not make Apple refuse the whole activity; so
+//! are, for a migration's change or cancellation, serials not assigned to one of our servers
+//! ([`here`]).
 
+mod here;
 pub mod logfile;
 mod poll;
 pub mod prune;
@@ -173,6 +176,13 @@ pub enum ActivityError {
         "adebox cannot tell which Apple Business MDM server the server token \"{0}\" is: no MDM server of your organisation has its server uuid; check that the token is current (renew it if Apple replaced the server), or map the token to its MDM server on the Apple Business page"
     )]
     UnknownServer(String),
+    #[error(
+        "{} of these serials are not assigned to one of adebox's MDM servers in Apple Business: {}; adebox changes and cancels only migrations to its own servers, so check the serials for typos, and change a migration to another MDM server in Apple Business (nothing was sent to Apple)",
+        .0.len(), .0.join(", ")
+    )]
+    NotAssignedHere(Vec<String>),
+    #[error(transparent)]
+    Tokens(#[from] crate::tokens::TokenError),
     #[error(transparent)]
     Account(#[from] super::BusinessError),
     #[error(transparent)]
@@ -310,6 +320,8 @@ pub struct Activities {
     store: Store,
     clock: Clock,
     devices: crate::devices::Devices,
+    /// Which MDM servers are ours, for a serial our inventory does not list (`here`).
+    tokens: Option<crate::tokens::Tokens>,
     polling: Polling,
     /// Each action as Apple finishes it (for the sync that follows it, wired by the daemon).
     finished: tokio::sync::broadcast::Sender<Record>,
@@ -323,7 +335,14 @@ impl Activities {
         polling: Polling,
     ) -> Activities {
         let (finished, _) = tokio::sync::broadcast::channel(64);
-        Activities { store, clock, devices, polling, finished }
+        Activities { store, clock, devices, tokens: None, polling, finished }
+    }
+
+    /// Knows our MDM servers through `tokens`: a migration change for a serial the inventory
+    /// does not list yet is checked against Apple Business's assignment.
+    pub fn knowing_tokens(mut self, tokens: crate::tokens::Tokens) -> Activities {
+        self.tokens = Some(tokens);
+        self
     }
 
     /// Each action as Apple finishes it. A listener that falls behind loses the oldest
@@ -410,6 +429,12 @@ impl Activities {
         let missing = self.not_owned(client, &n.serials).await?;
         if !missing.is_empty() {
             return Err(ActivityError::NotOwned(missing));
+        }
+        if n.action.changes_a_migration() {
+            let elsewhere = self.not_assigned_here(client, &n.serials).await?;
+            if !elsewhere.is_empty() {
+                return Err(ActivityError::NotAssignedHere(elsewhere));
+            }
         }
         let record = Record {
             request_id: n.request_id.clone(),

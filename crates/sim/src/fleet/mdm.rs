@@ -3,7 +3,8 @@
 //! TokenUpdate with `AwaitingConfiguration` true, as Setup Assistant does; a Mac or a device on
 //! 26 or later then escrows a bootstrap token with SetBootstrapToken) and polls the
 //! ServerURL, answering commands (Settings → Acknowledged, DeviceInformation → its facts,
-//! DeviceConfigured → Acknowledged) until it is released.
+//! DeviceConfigured → Acknowledged) until it is released. A fleet may keep its devices busy
+//! after DeviceConfigured: they answer the next commands with NotNow, then Idle ([`Busy`]).
 //!
 //! What the server answers is read strictly ([`super::wire::command`]): a check-in answer
 //! with a body, a report answered with anything but an empty `200` or a well-formed command
@@ -118,8 +119,13 @@ pub(super) async fn release(
         };
         body = answer(d, &command);
         if command.request == Request::DeviceConfigured {
-            // The acknowledgement goes out; whatever comes next waits for the next session.
-            connect(&s, body).await?;
+            // The acknowledgement goes out; whatever comes next waits for the next session,
+            // unless the device is still busy finishing Setup Assistant.
+            let next = connect(&s, body).await?;
+            if ctx.not_now_after_configured > 0 {
+                let busy = Busy { ctx, s: &s, token_hex: &token_hex, start };
+                busy.finish(next, ctx.not_now_after_configured).await?;
+            }
             t.done();
             if let Some(keep) = &ctx.keep {
                 let kept = EnrolledDevice {
@@ -133,6 +139,59 @@ pub(super) async fn release(
             }
             return Ok(());
         }
+    }
+}
+
+/// A device that acknowledged DeviceConfigured but is still finishing Setup Assistant.
+struct Busy<'a> {
+    ctx: &'a Ctx,
+    s: &'a Session<'a>,
+    token_hex: &'a str,
+    /// When the device started waiting to be released (the same deadline bounds this).
+    start: std::time::Instant,
+}
+
+impl Busy<'_> {
+    /// apple-2026.md §2.5 steps 9 and 12: while it finishes (apps download, a snapshot is
+    /// taken) the device answers every further command with NotNow, and sends Idle once done
+    /// if it had answered NotNow. Apple says neither how long that lasts nor how many commands
+    /// it defers, so the simulator defers the first `n` it is sent (`next`, the answer to its
+    /// DeviceConfigured acknowledgement, first), then sends Idle and carries out the commands
+    /// until the server has none. Woken by pushes like a released device; a device woken while
+    /// busy reports Idle to fetch the command, which the server may answer with one it
+    /// deferred before: that one is deferred again (the count goes on).
+    async fn finish(&self, mut next: Option<Command>, n: usize) -> Result<(), Fail> {
+        let d = self.s.device;
+        let mut pushes_seen = self.ctx.push.as_ref().map_or(0, |f| f.count(self.token_hex));
+        let mut deferred = 0;
+        while deferred < n {
+            let body: Vec<u8> = match &next {
+                Some(c) => {
+                    deferred += 1;
+                    report(d, "NotNow", Some(&c.uuid)).into()
+                }
+                None => {
+                    if self.start.elapsed() > RELEASE_DEADLINE {
+                        return Err(fail("mdm_busy_no_commands"));
+                    }
+                    match &self.ctx.push {
+                        Some(feed) => {
+                            feed.wait_beyond(self.token_hex, pushes_seen, PUSH_WAIT).await;
+                            pushes_seen = feed.count(self.token_hex);
+                        }
+                        None => tokio::time::sleep(POLL_INTERVAL).await,
+                    }
+                    report(d, "Idle", None).into()
+                }
+            };
+            next = connect(self.s, body).await?;
+        }
+        // Done: Idle asks for what was deferred; each is carried out.
+        let mut body: Vec<u8> = report(d, "Idle", None).into();
+        while let Some(c) = connect(self.s, body).await? {
+            body = answer(d, &c);
+        }
+        Ok(())
     }
 }
 

@@ -275,6 +275,8 @@ pub struct Fleet {
     /// The first wait before a device retries its enrollment after a Return to Service erase
     /// (`ShouldRetryEnrollment`, see `rts.rs`).
     retry_first: std::time::Duration,
+    /// Commands each device answers with NotNow after DeviceConfigured (see `mdm.rs`).
+    not_now_after_configured: usize,
 }
 
 impl Fleet {
@@ -308,6 +310,7 @@ impl Fleet {
             sign_in: None,
             apple: None,
             retry_first: std::time::Duration::from_secs(10),
+            not_now_after_configured: 0,
         })
     }
 
@@ -338,6 +341,16 @@ impl Fleet {
     /// up to five minutes): tests shorten it.
     pub fn retrying_enrollment_after(mut self, first: std::time::Duration) -> Fleet {
         self.retry_first = first;
+        self
+    }
+
+    /// After acknowledging DeviceConfigured, each device is still busy finishing Setup
+    /// Assistant (apple-2026.md §2.5 step 9): it answers the next `commands` commands it is sent
+    /// with NotNow, then sends Idle (step 12) and carries out what it deferred. The device
+    /// counts as released only then; one that is sent fewer commands than that fails
+    /// (`mdm_busy_no_commands`) when the release deadline passes.
+    pub fn busy_after_configured(mut self, commands: usize) -> Fleet {
+        self.not_now_after_configured = commands;
         self
     }
 
@@ -456,6 +469,7 @@ impl Fleet {
             tap: self.tap.clone(),
             sign_in,
             web_urls: self.web_urls().await,
+            not_now_after_configured: self.not_now_after_configured,
         })
     }
 }

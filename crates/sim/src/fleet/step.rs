@@ -45,6 +45,9 @@ pub(super) struct Ctx {
     /// user affinity (learnt from the simulated Apple side, `Fleet::asking_apple`); the
     /// problem when the Apple side could not be asked, so no device guesses.
     pub web_urls: Result<std::collections::HashMap<String, String>, String>,
+    /// How many commands a device answers with NotNow after DeviceConfigured
+    /// (`Fleet::busy_after_configured`); 0: none, it is done at once.
+    pub not_now_after_configured: usize,
 }
 
 impl Ctx {

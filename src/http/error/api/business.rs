@@ -42,7 +42,10 @@ impl From<ActivityError> for ApiError {
         let msg = e.to_string();
         match e {
             ActivityError::Invalid { field, message } => ApiError::validation(field, message),
-            ActivityError::NotOwned(_) => ApiError::validation("serials", msg),
+            ActivityError::NotOwned(_) | ActivityError::NotAssignedHere(_) => {
+                ApiError::validation("serials", msg)
+            }
+            ActivityError::Tokens(t) => t.into(),
             ActivityError::UnknownServer(_) => ApiError::validation("token", msg),
             ActivityError::RequestIdReused(_) => {
                 ApiError::conflict("request_id_reused", msg).field("request_id")

@@ -62,6 +62,12 @@ function userRow(user) {
 // onboarding either way. Apple requires the profile to await final configuration (§1.4 D3),
 // so a profile that does not is named with the fix.
 function migrationNote(device, profiles) {
+  // Apple took the device off this server (a cancelled migration, or a move elsewhere): the
+  // deadline it carried is kept as Apple last showed it, but nothing here acts on it.
+  if (device.removed) {
+    return h('p', { class: 'muted small', id: 'device-migration-await' },
+      'The device is no longer assigned to this server, so this deadline has no effect here: adebox assigns it nothing and does not count it.');
+  }
   const profile = profiles.find((p) => p.id === device.profile_id);
   if (profile && profile.await_device_configured === false) {
     return h('p', { class: 'error-text small', id: 'device-migration-await' },

@@ -87,7 +87,7 @@ function columns(tokenName) {
     { key: 'profile', label: 'Profile', sortable: true, className: 'col-profile', render: profileCell, csv: (d) => d.profile_name ?? d.profile_uuid ?? '' },
     { key: 'user', label: 'User', className: 'col-user', render: userCell, csv: (d) => d.user?.username ?? '' },
     { key: 'lifecycle', label: 'Lifecycle', sortable: true, className: 'col-nowrap', render: (d) => [lifecycleBadge(d), d.removed ? h('p', { class: 'muted small' }, 'removed ', timeElement(d.removed.at)) : null,
-      d.mdm_migration_deadline ? h('p', { class: 'small cell-note' }, 'Apple Business set a migration deadline: ', timeElement(d.mdm_migration_deadline)) : null] },
+      d.mdm_migration_deadline ? h('p', { class: 'small cell-note' }, 'Apple Business set a migration deadline: ', timeElement(d.mdm_migration_deadline), d.removed ? ' (no effect here: not assigned to this server)' : '') : null] },
     { key: 'assigned_at', label: `Assigned (${localTimeZone()})`, sortable: true, firstDir: 'desc', className: 'col-date', render: (d) => timeOr(d.assigned_at, 'unknown') },
     { key: 'updated_at', label: 'Last change', sortable: true, firstDir: 'desc', className: 'col-date', render: (d) => timeElement(d.updated_at) },
   ];
