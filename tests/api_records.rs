@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 
 /// Types still both stored and shown, by file: the list only shrinks, and a file named here
 /// that no longer needs it fails too.
-/// - `business/activities/mod.rs`: the Business API's activity records are still its views;
 /// - `alerts/kind.rs`: `AlertKind`, a closed set of stable codes (the e-mail's, the webhook
-///   event's, the recipients' key), the same word on disk and on the wire by design.
-const NOT_YET: &[&str] = &["src/alerts/kind.rs", "src/business/activities/mod.rs"];
+///   event's, the recipients' key), the same word on disk and on the wire by design;
+/// - `business/activities/kinds.rs`: a Business action's `Action` and `State`, closed sets of
+///   stable words, by design for the same reason.
+const NOT_YET: &[&str] = &["src/alerts/kind.rs", "src/business/activities/kinds.rs"];
 
 #[test]
 fn no_type_outside_the_edge_is_both_stored_and_an_api_schema() {

@@ -23,12 +23,14 @@
 //! ([`here`]).
 
 mod here;
+mod kinds;
 pub mod logfile;
 mod poll;
 pub mod prune;
 #[cfg(test)]
 mod tests;
 
+pub use kinds::{Action, State};
 pub use poll::Polling;
 
 use super::client::{BusinessClient, ClientError};
@@ -52,24 +54,6 @@ pub const TABLES: &[Table] = &[ACTIVITIES, RECENT, POLLING];
 pub const MAX_SERIALS: usize = 1000;
 /// Migration deadlines adebox accepts, in days from now (Apple refuses over 90, §8.7).
 pub const DEADLINE_DAYS: std::ops::RangeInclusive<i64> = 1..=90;
-
-/// What to do at Apple Business.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Assign to one of our MDM servers (`ASSIGN_DEVICES`).
-    Assign,
-    /// Unassign from one of our MDM servers (`UNASSIGN_DEVICES`).
-    Unassign,
-    /// Schedule a migration to one of our servers (`ASSIGN_DEVICES_WITH_MDM_MIGRATION_DEADLINE`).
-    Migrate,
-    /// Change a scheduled migration's deadline (`UPDATE_MDM_MIGRATION_DEADLINE`).
-    ChangeDeadline,
-    /// Cancel a scheduled migration (`CANCEL_MDM_MIGRATION`).
-    CancelMigration,
-    /// Release from the organisation, for good (`RELEASE_DEVICES`).
-    Release,
-}
 
 impl Action {
     pub fn apple(self) -> &'static str {
@@ -192,28 +176,10 @@ pub enum ActivityError {
 }
 store::redb_errors_into!(ActivityError);
 
-/// Where an action stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    /// Being sent to Apple.
-    Sending,
-    /// Apple refused it; nothing was applied.
-    Rejected,
-    /// Apple's answer was lost: it may or may not have been applied.
-    Unknown,
-    /// Apple took it and is working on it.
-    InProgress,
-    /// Apple finished it (see each serial's outcome).
-    Finished,
-}
-
-/// One serial's outcome.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// One serial's outcome (the API shows it as `ActionSerialOutcome`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SerialOutcome {
-    #[schema(value_type = String)]
     pub serial: Serial,
-    #[schema(value_type = String)]
     pub outcome: Outcome,
     /// Apple's status word for it, as in the log.
     pub status: String,

@@ -24,6 +24,7 @@ struct Env {
     at_ours: Vec<String>,
     at_theirs: Vec<String>,
     loose: Vec<String>,
+    store: Store,
     _dir: tempfile::TempDir,
 }
 
@@ -47,6 +48,7 @@ async fn env() -> Env {
         &[crate::audit::TABLES, crate::devices::TABLES, crate::business::TABLES, TABLES],
     )
     .unwrap();
+    let kept = store.clone();
     let account = BusinessAccount::new(store.clone(), clock.clone());
     let new = sim.business().create_account("adebox").unwrap();
     account
@@ -70,7 +72,7 @@ async fn env() -> Env {
     let acts =
         Activities::new(store.clone(), clock.clone(), crate::devices::Devices::new(store), polling);
     let ours = ServerTarget { id: ours, name: "Ours".into(), token: None };
-    Env { sim, clock, acts, client, ours, at_ours, at_theirs, loose, _dir: dir }
+    Env { sim, clock, acts, client, ours, at_ours, at_theirs, loose, store: kept, _dir: dir }
 }
 
 fn serials(s: &[String]) -> Vec<Serial> {
@@ -87,6 +89,33 @@ impl Env {
             deadline: action.needs_deadline().then(|| self.clock.now() + Duration::days(30)),
             actor: "alice".into(),
         }
+    }
+
+    /// The inventory lists `s` as one of our tokens' devices, as the sync after a migration
+    /// to our server does (a change or cancellation of a migration names only such devices).
+    fn adopt(&self, s: &[String]) {
+        let page: Vec<crate::apple::dep::Device> = s
+            .iter()
+            .map(|serial| crate::apple::dep::Device {
+                serial_number: serial.clone(),
+                ..Default::default()
+            })
+            .collect();
+        let token = crate::ids::TokenId::parse("ours").unwrap();
+        let now = self.clock.now();
+        let (stats, _) = self
+            .store
+            .write_blocking(|wtx| {
+                crate::devices::apply_page_in(
+                    wtx,
+                    &token,
+                    &page,
+                    &crate::devices::PageMode::Sync,
+                    now,
+                )
+            })
+            .unwrap();
+        assert_eq!(stats.seen, s.len() as u64);
     }
 
     /// Submits and polls until Apple finished it.
@@ -136,6 +165,7 @@ async fn each_action_reaches_the_organisation_the_dep_api_serves() {
     assert_eq!(e.server_of(&e.at_theirs[0]), Some(e.ours.id.clone()));
     assert!(e.deadline_of(&e.at_theirs[0]), "the DEP record carries the deadline");
 
+    e.adopt(&e.at_theirs[..2]);
     e.run(e.ask("a4", Action::ChangeDeadline, &e.at_theirs[..1])).await;
     assert!(e.deadline_of(&e.at_theirs[0]));
     e.run(e.ask("a5", Action::CancelMigration, &e.at_theirs[1..2])).await;

@@ -6,9 +6,10 @@
 
 use crate::audit::{Action as AuditAction, NewEntry, Outcome};
 use crate::business::activities::{
-    self, Action, ActivityError, NewActivity, Record, SerialOutcome, ServerTarget, State,
+    self, Action, ActivityError, NewActivity, Record, ServerTarget, State,
 };
 use crate::business::applecare::Coverage;
+use crate::http::api::views::ActionSerialOutcome;
 use crate::http::error::ApiError;
 use crate::http::extract::{Authenticated, ClientIp};
 use crate::http::json::ApiJson;
@@ -77,7 +78,7 @@ pub struct ActionView {
     #[schema(value_type = Option<String>)]
     pub next_poll_at: Option<OffsetDateTime>,
     /// Each serial's outcome, read from Apple's log.
-    pub results: Vec<SerialOutcome>,
+    pub results: Vec<ActionSerialOutcome>,
     /// Apple's per-serial log, exactly as Apple sent it.
     pub log: Option<String>,
     pub error: Option<String>,
@@ -101,7 +102,7 @@ impl From<Record> for ActionView {
             apple_id: r.apple_id,
             finished_at: r.finished_at,
             next_poll_at: r.next_poll_at,
-            results: r.results,
+            results: r.results.into_iter().map(ActionSerialOutcome::from).collect(),
             log: r.log,
             error: r.error,
         }

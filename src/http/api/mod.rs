@@ -30,6 +30,7 @@ mod signin_oidc;
 mod signin_ldap;
 mod status;
 mod sync;
+mod tls_info;
 mod tls_switch;
 mod tokens;
 pub mod views;

@@ -27,21 +27,7 @@ pub struct CustomCertificate {
 #[utoipa::path(tag = "settings", responses((status = OK, body = TlsInfo)))]
 #[get("/settings/tls")]
 async fn tls_info(state: web::Data<AppState>, _auth: Authenticated) -> web::Json<TlsInfo> {
-    web::Json(tls_view(&state, &state.tls.info()))
-}
-
-/// The TLS view with the ACME state, when `[tls.acme]` is set.
-pub(super) fn tls_view(state: &AppState, info: &crate::tls::TlsInfo) -> TlsInfo {
-    let mut view = TlsInfo::from(info);
-    view.acme = state.tls_acme.as_ref().map(|a| a.status());
-    // The CA's suggestion (RFC 9773) decides when an ACME certificate renews.
-    if let Some(acme) = &view.acme
-        && info.mode == crate::tls::TlsMode::Acme
-        && acme.renewal_basis == Some(crate::tls::RenewalBasis::CaSuggestion)
-    {
-        view.renews_at = acme.next_attempt_at;
-    }
-    view
+    web::Json(super::tls_info::tls_view(&state, &state.tls.info()))
 }
 
 /// Places an ACME order now (the certificate is otherwise renewed at two thirds of its
@@ -75,7 +61,7 @@ async fn acme_renew(
     };
     state.audit.record(entry).await?;
     match result {
-        Ok(_) => Ok(web::Json(tls_view(&state, &state.tls.info()))),
+        Ok(_) => Ok(web::Json(super::tls_info::tls_view(&state, &state.tls.info()))),
         Err(e) => Err(ApiError::upstream("acme_order_failed", e.to_string())),
     }
 }
@@ -127,7 +113,7 @@ async fn install_custom(
         Err(e) => entry.detail(e.to_string()),
     };
     state.audit.record(entry).await?;
-    Ok(web::Json(tls_view(&state, &result?)))
+    Ok(web::Json(super::tls_info::tls_view(&state, &result?)))
 }
 
 /// Goes back to the self-managed certificate (`?confirm=true` when that re-assigns devices).
@@ -148,7 +134,7 @@ async fn remove_custom(
         .audit
         .record(NewEntry::new(now, auth.actor(), Action::TlsCustomRemove, Outcome::Success))
         .await?;
-    Ok(web::Json(tls_view(&state, &info)))
+    Ok(web::Json(super::tls_info::tls_view(&state, &info)))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

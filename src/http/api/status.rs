@@ -106,7 +106,7 @@ async fn status(
             banners.push(Banner { level, code, message, link: Some(link) });
         }
         banners.extend(alert_banners(&state).await?);
-        banners.extend(super::tls_switch::held_banner(&state).await?);
+        banners.extend(tls_held_banner(&state).await?);
     }
     let mut backup = None;
     if let Some(b) = state.backups.as_ref().filter(|_| org_wide)
@@ -265,6 +265,22 @@ fn banners(state: &AppState, now: OffsetDateTime) -> Vec<Banner> {
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(status);
+}
+
+/// The banner every page shows while a certificate from the configuration file is held.
+async fn tls_held_banner(state: &AppState) -> Result<Option<Banner>, ApiError> {
+    let Some(mode) = state.tls.held() else { return Ok(None) };
+    let impact = state.profiles.all_profiles_impact().await?;
+    Ok(Some(Banner {
+        level: "warning".into(),
+        code: "tls_switch_held".into(),
+        message: format!(
+            "The configuration file asks for the certificate of {}. Serving it changes what the enrollment profiles pin: every profile is defined again at Apple and {} devices are re-assigned. The self-managed certificate is served until you confirm on Settings (or set tls.confirm_reassign = true).",
+            crate::tls::describe_source(mode),
+            impact.devices_to_reassign
+        ),
+        link: Some("/admin/settings#tls".into()),
+    }))
 }
 
 #[cfg(test)]

@@ -89,25 +89,7 @@ async fn confirm_held(
         .target(crate::tls::describe_source(mode))
         .detail(format!("{} devices to re-assign", impact.devices_to_reassign));
     state.audit.record(entry).await?;
-    Ok(web::Json(super::settings::tls_view(&state, &state.tls.info())))
-}
-
-/// The banner every page shows while a certificate from the configuration file is held.
-pub(super) async fn held_banner(
-    state: &AppState,
-) -> Result<Option<super::status::Banner>, ApiError> {
-    let Some(mode) = state.tls.held() else { return Ok(None) };
-    let impact = state.profiles.all_profiles_impact().await?;
-    Ok(Some(super::status::Banner {
-        level: "warning".into(),
-        code: "tls_switch_held".into(),
-        message: format!(
-            "The configuration file asks for the certificate of {}. Serving it changes what the enrollment profiles pin: every profile is defined again at Apple and {} devices are re-assigned. The self-managed certificate is served until you confirm on Settings (or set tls.confirm_reassign = true).",
-            crate::tls::describe_source(mode),
-            impact.devices_to_reassign
-        ),
-        link: Some("/admin/settings#tls".into()),
-    }))
+    Ok(web::Json(super::tls_info::tls_view(&state, &state.tls.info())))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
