@@ -153,8 +153,14 @@ async fn certmonger_enrolls_with_the_challenge_of_the_enrollment_profile() {
             -L "$CHALLENGE" -N "CN=$CN" -w -v
         "$GETCERT" list -s
     "#;
+    // A session bus without service directories: with them, the first `getcert` could have
+    // the bus start another certmonger by activation, which takes the well-known name before
+    // ours and works without our log (it happened under load).
+    let bus_config = work.path().join("session.conf");
+    std::fs::write(&bus_config, SESSION_BUS_WITHOUT_ACTIVATION).unwrap();
     let mut cmd = Command::new(dbus_run_session);
-    cmd.args(["--", "sh", "-c", script])
+    cmd.arg(format!("--config-file={}", bus_config.display()))
+        .args(["--", "sh", "-c", script])
         .env("CERTMONGER", certmonger)
         .env("GETCERT", getcert)
         .env("WORK", work.path())
@@ -224,3 +230,19 @@ async fn forward_plain_http(target: String, ca_pem: Vec<u8>) -> std::net::Socket
     tokio::spawn(server);
     addr
 }
+
+/// Debian's session bus configuration without `<standard_session_servicedirs/>`: nothing is
+/// started by activation, so the only certmonger on the bus is the one the test runs.
+const SESSION_BUS_WITHOUT_ACTIVATION: &str = r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#;
